@@ -1,0 +1,98 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings shared by every target: Swift 6 language mode is the default for tools-version 6.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "ipam",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "HTTPTransport", targets: ["HTTPTransport"]),
+        .library(name: "AzureCore", targets: ["AzureCore"]),
+        .library(name: "AzureTables", targets: ["AzureTables"]),
+        .library(name: "TableEmulator", targets: ["TableEmulator"]),
+        .executable(name: "table-emulator", targets: ["table-emulator"]),
+        .executable(name: "ipam-bench", targets: ["ipam-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "HTTPTransport",
+            dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AzureCore",
+            dependencies: [
+                "HTTPTransport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "AzureTables",
+            dependencies: ["AzureCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TableEmulator",
+            dependencies: [
+                "AzureCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "table-emulator",
+            dependencies: [
+                "TableEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ipam-bench",
+            dependencies: [
+                "AzureTables",
+                "TableEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HTTPTransportTests",
+            dependencies: ["HTTPTransport", "TableEmulator"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AzureCoreTests",
+            dependencies: ["AzureCore", "TableEmulator"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AzureTablesTests",
+            dependencies: ["AzureTables", "TableEmulator"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TableEmulatorTests",
+            dependencies: ["TableEmulator", "AzureTables"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

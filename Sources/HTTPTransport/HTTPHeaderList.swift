@@ -1,0 +1,33 @@
+/// An ordered list of HTTP header fields with case-insensitive lookup.
+public struct HTTPHeaderList: Sendable, Equatable, ExpressibleByDictionaryLiteral, Sequence {
+    public private(set) var fields: [(name: String, value: String)]
+
+    public init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.fields = elements.map { (name: $0.0, value: $0.1) }
+    }
+
+    /// The first value of `name`, compared case-insensitively.
+    public subscript(name: String) -> String? {
+        get {
+            let lowered = name.lowercased()
+            return fields.first { $0.name.lowercased() == lowered }?.value
+        }
+        set {
+            let lowered = name.lowercased()
+            fields.removeAll { $0.name.lowercased() == lowered }
+            if let newValue { fields.append((name: name, value: newValue)) }
+        }
+    }
+
+    /// Appends a field without removing others of the same name.
+    public mutating func add(name: String, value: String) { fields.append((name: name, value: value)) }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+
+    public static func == (lhs: HTTPHeaderList, rhs: HTTPHeaderList) -> Bool {
+        lhs.fields.count == rhs.fields.count
+            && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
+    }
+}
