@@ -1,0 +1,82 @@
+import Foundation
+import HTTPTransport
+import Logging
+
+/// The Azure request pipeline: retry → authorize (per attempt) → decode Azure errors → transport.
+public struct AzurePipeline: Sendable {
+    public let transport: any HTTPTransport
+    public let authorizer: any RequestAuthorizer
+    public let retryPolicy: RetryPolicy
+    public let logger: Logger
+    /// Observes each attempt (for metrics and tests): status or error label, and whether it will be retried.
+    public let onAttempt: (@Sendable (AttemptRecord) -> Void)?
+
+    /// What one attempt did.
+    public struct AttemptRecord: Sendable {
+        public let method: String
+        public let attempt: Int
+        /// HTTP status, or 0 for a transport failure.
+        public let status: Int
+        public let willRetry: Bool
+    }
+
+    public init(transport: any HTTPTransport, authorizer: any RequestAuthorizer, retryPolicy: RetryPolicy = .init(),
+                logger: Logger = Logger(label: "ipam.azure", factory: { _ in SwiftLogNoOpLogHandler() }),
+                onAttempt: (@Sendable (AttemptRecord) -> Void)? = nil) {
+        self.transport = transport
+        self.authorizer = authorizer
+        self.retryPolicy = retryPolicy
+        self.logger = logger
+        self.onAttempt = onAttempt
+    }
+
+    /// Sends `request`, retrying per policy, and returns the first 2xx/3xx answer.
+    ///
+    /// - Parameter idempotent: whether repeating the request is harmless. Non-idempotent requests are
+    ///   repeated only when the service certainly did not apply them (429, 503, connection refused).
+    /// - Throws: `AzureError` for error answers (412, 409, 404, … are never retried) and transport failures.
+    public func send(_ request: TransportRequest, idempotent: Bool) async throws -> TransportResponse {
+        let start = ContinuousClock.now
+        var random = SystemRandomNumberGenerator()
+        var attempt = 0
+        var refreshedAfter401 = false
+        while true {
+            attempt += 1
+            var outgoing = request
+            if outgoing.headers["x-ms-client-request-id"] == nil {
+                outgoing.headers["x-ms-client-request-id"] = UUID().uuidString.lowercased()
+            }
+            try await authorizer.authorize(&outgoing)
+            let failure: AzureError
+            var retryAfter: Duration? = nil
+            var retryable: Bool
+            do {
+                let response = try await transport.execute(outgoing)
+                if response.status < 400 {
+                    onAttempt?(.init(method: request.method, attempt: attempt, status: response.status, willRetry: false))
+                    return response
+                }
+                failure = AzureError.decode(status: response.status, headers: response.headers, body: response.body)
+                retryAfter = RetryPolicy.retryAfter(from: response.headers)
+                retryable = retryPolicy.shouldRetry(status: response.status, idempotent: idempotent)
+                if response.status == 401 && !refreshedAfter401 {
+                    refreshedAfter401 = true
+                    retryable = await authorizer.invalidate()
+                }
+            } catch let error as TransportError {
+                failure = .transport(error)
+                retryable = retryPolicy.shouldRetry(error, idempotent: idempotent)
+            }
+            let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &random)
+            let withinDeadline = retryPolicy.deadline.map { ContinuousClock.now - start + delay < $0 } ?? true
+            let willRetry = retryable && attempt < retryPolicy.maxAttempts && withinDeadline && !Task.isCancelled
+            onAttempt?(.init(method: request.method, attempt: attempt, status: failure.status, willRetry: willRetry))
+            guard willRetry else { throw failure }
+            logger.debug("retrying Azure request", metadata: [
+                "method": .string(request.method), "attempt": .stringConvertible(attempt),
+                "error": .string(failure.shortDescription), "delay_ms": .stringConvertible(delay.nanoseconds / 1_000_000),
+            ])
+            try await Task.sleep(for: delay)
+        }
+    }
+}

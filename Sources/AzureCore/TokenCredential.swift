@@ -1,0 +1,288 @@
+import Foundation
+import HTTPTransport
+
+/// The audience a token is for.
+public struct TokenScope: Hashable, Sendable, CustomStringConvertible {
+    /// Resource URI as the managed-identity endpoints want it, e.g. `https://storage.azure.com/`.
+    public let resource: String
+    public init(resource: String) { self.resource = resource }
+
+    public static let storage = TokenScope(resource: "https://storage.azure.com/")
+    public static let management = TokenScope(resource: "https://management.azure.com/")
+
+    /// The v2 endpoint's scope form: `https://storage.azure.com/.default`.
+    public var defaultScope: String { (resource.hasSuffix("/") ? resource : resource + "/") + ".default" }
+    public var description: String { resource }
+}
+
+/// A bearer token and the moment it stops being valid.
+public struct AccessToken: Sendable, CustomStringConvertible {
+    public let token: String
+    public let expiresOn: Date
+    public init(token: String, expiresOn: Date) {
+        self.token = token
+        self.expiresOn = expiresOn
+    }
+    /// Never prints the token itself.
+    public var description: String { "AccessToken(expiresOn: \(expiresOn))" }
+}
+
+/// Something that hands out bearer tokens per scope.
+public protocol TokenCredential: Sendable {
+    func token(for scope: TokenScope) async throws -> AccessToken
+    /// Forgets any cached token for `scope` (after a 401).
+    func invalidate(scope: TokenScope) async
+}
+
+/// Fetches one fresh token from an identity endpoint (no caching).
+public protocol TokenFetcher: Sendable {
+    func fetchToken(for scope: TokenScope) async throws -> AccessToken
+}
+
+/// A fixed token, for local endpoints that accept anything.
+public struct StaticTokenCredential: TokenCredential {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public func token(for scope: TokenScope) async throws -> AccessToken {
+        AccessToken(token: value, expiresOn: .distantFuture)
+    }
+    public func invalidate(scope: TokenScope) async {}
+}
+
+/// Caches tokens per scope and refreshes them before they expire.
+///
+/// One refresh runs at a time per scope; callers arriving during it await the same fetch. A failed
+/// refresh is not remembered: the next caller tries again.
+public actor CachingTokenCredential: TokenCredential {
+    private let fetcher: any TokenFetcher
+    private let refreshMargin: TimeInterval
+    private let now: @Sendable () -> Date
+    private var cache: [TokenScope: AccessToken] = [:]
+    private var inFlight: [TokenScope: Task<AccessToken, any Error>] = [:]
+    /// Number of fetches made (for tests and metrics).
+    public private(set) var fetchCount = 0
+
+    public init(fetcher: any TokenFetcher, refreshMargin: TimeInterval = 300, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.fetcher = fetcher
+        self.refreshMargin = refreshMargin
+        self.now = now
+    }
+
+    public func token(for scope: TokenScope) async throws -> AccessToken {
+        if let cached = cache[scope], cached.expiresOn.timeIntervalSince(now()) > refreshMargin { return cached }
+        if let running = inFlight[scope] { return try await running.value }
+        fetchCount += 1
+        let fetcher = self.fetcher
+        let task = Task { try await fetcher.fetchToken(for: scope) }
+        inFlight[scope] = task
+        defer { inFlight[scope] = nil }
+        do {
+            let token = try await task.value
+            cache[scope] = token
+            return token
+        } catch {
+            cache[scope] = nil
+            throw error
+        }
+    }
+
+    public func invalidate(scope: TokenScope) async { cache[scope] = nil }
+}
+
+/// A token endpoint that answered with an error or an unusable body.
+public struct CredentialError: Error, Sendable, CustomStringConvertible {
+    public let source: String
+    public let message: String
+    public init(source: String, message: String) {
+        self.source = source
+        self.message = message
+    }
+    public var description: String { "\(source): \(message)" }
+}
+
+enum TokenResponse {
+    /// Parses `access_token` and an expiry from `expires_on` (epoch seconds, string or number) or `expires_in`.
+    static func parse(_ body: [UInt8], source: String, now: Date) throws -> AccessToken {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let token = object["access_token"] as? String, !token.isEmpty else {
+            throw CredentialError(source: source, message: "token response has no access_token")
+        }
+        func number(_ value: Any?) -> Double? {
+            if let n = value as? NSNumber { return n.doubleValue }
+            if let s = value as? String { return Double(s) }
+            return nil
+        }
+        if let epoch = number(object["expires_on"]) {
+            return AccessToken(token: token, expiresOn: Date(timeIntervalSince1970: epoch))
+        }
+        if let seconds = number(object["expires_in"]) {
+            return AccessToken(token: token, expiresOn: now.addingTimeInterval(seconds))
+        }
+        throw CredentialError(source: source, message: "token response has no expires_on or expires_in")
+    }
+
+    static func errorMessage(_ response: TransportResponse) -> String {
+        if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
+           let code = object["error"] as? String {
+            return "HTTP \(response.status) \(code)"
+        }
+        return "HTTP \(response.status)"
+    }
+}
+
+/// App Service / Azure Functions managed identity (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, api 2019-08-01).
+public struct AppServiceManagedIdentity: TokenFetcher {
+    public let endpoint: String
+    /// Read on every request: the platform rotates it.
+    public let header: @Sendable () -> String?
+    public let clientID: String?
+    public let transport: any HTTPTransport
+
+    public init(endpoint: String, header: @escaping @Sendable () -> String?, clientID: String? = nil, transport: any HTTPTransport) {
+        self.endpoint = endpoint
+        self.header = header
+        self.clientID = clientID
+        self.transport = transport
+    }
+
+    public func fetchToken(for scope: TokenScope) async throws -> AccessToken {
+        var url = endpoint + (endpoint.contains("?") ? "&" : "?")
+        url += "resource=\(FormEncoding.encode(scope.resource))&api-version=2019-08-01"
+        if let clientID { url += "&client_id=\(FormEncoding.encode(clientID))" }
+        var headers: HTTPHeaderList = [:]
+        if let value = header() { headers["X-IDENTITY-HEADER"] = value }
+        let response = try await RetryingFetch.get(url, headers: headers, transport: transport)
+        guard response.status == 200 else {
+            throw CredentialError(source: "managed identity", message: TokenResponse.errorMessage(response))
+        }
+        return try TokenResponse.parse(response.body, source: "managed identity", now: Date())
+    }
+}
+
+/// VM Instance Metadata Service managed identity (`169.254.169.254`, api 2018-02-01).
+public struct IMDSManagedIdentity: TokenFetcher {
+    public static let defaultEndpoint = "http://169.254.169.254/metadata/identity/oauth2/token"
+    public let endpoint: String
+    public let clientID: String?
+    public let transport: any HTTPTransport
+
+    public init(endpoint: String = IMDSManagedIdentity.defaultEndpoint, clientID: String? = nil, transport: any HTTPTransport) {
+        self.endpoint = endpoint
+        self.clientID = clientID
+        self.transport = transport
+    }
+
+    public func fetchToken(for scope: TokenScope) async throws -> AccessToken {
+        var url = "\(endpoint)?api-version=2018-02-01&resource=\(FormEncoding.encode(scope.resource))"
+        if let clientID { url += "&client_id=\(FormEncoding.encode(clientID))" }
+        let response = try await RetryingFetch.get(url, headers: ["Metadata": "true"], transport: transport, retryNotFound: true)
+        guard response.status == 200 else {
+            throw CredentialError(source: "IMDS", message: TokenResponse.errorMessage(response))
+        }
+        return try TokenResponse.parse(response.body, source: "IMDS", now: Date())
+    }
+}
+
+/// Service principal with a client secret (Microsoft identity platform v2 client credentials).
+public struct ClientSecretCredential: TokenFetcher {
+    public let authorityHost: String
+    public let tenantID: String
+    public let clientID: String
+    private let clientSecret: String
+    public let transport: any HTTPTransport
+
+    public init(tenantID: String, clientID: String, clientSecret: String,
+                authorityHost: String = "https://login.microsoftonline.com", transport: any HTTPTransport) {
+        self.tenantID = tenantID
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.authorityHost = authorityHost.hasSuffix("/") ? String(authorityHost.dropLast()) : authorityHost
+        self.transport = transport
+    }
+
+    public func fetchToken(for scope: TokenScope) async throws -> AccessToken {
+        let url = "\(authorityHost)/\(FormEncoding.encode(tenantID))/oauth2/v2.0/token"
+        let form = "client_id=\(FormEncoding.encode(clientID))&scope=\(FormEncoding.encode(scope.defaultScope))"
+            + "&client_secret=\(FormEncoding.encode(clientSecret))&grant_type=client_credentials"
+        let request = TransportRequest(method: "POST", url: url,
+                                       headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Array(form.utf8))
+        let response = try await transport.execute(request)
+        guard response.status == 200 else {
+            throw CredentialError(source: "client secret", message: TokenResponse.errorMessage(response))
+        }
+        return try TokenResponse.parse(response.body, source: "client secret", now: Date())
+    }
+}
+
+/// Picks a credential from the environment the way Azure SDKs' default chains do: a service
+/// principal (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`),
+/// then App Service managed identity (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`, optional
+/// `AZURE_CLIENT_ID` for a user-assigned identity), then VM IMDS.
+public enum DefaultAzureCredential {
+    public static func fromEnvironment(_ environment: [String: String], transport: any HTTPTransport) -> CachingTokenCredential {
+        let clientID = environment["AZURE_CLIENT_ID"].flatMap { $0.isEmpty ? nil : $0 }
+        if let tenant = environment["AZURE_TENANT_ID"], let clientID, let secret = environment["AZURE_CLIENT_SECRET"] {
+            return CachingTokenCredential(fetcher: ClientSecretCredential(
+                tenantID: tenant, clientID: clientID, clientSecret: secret,
+                authorityHost: environment["AZURE_AUTHORITY_HOST"] ?? "https://login.microsoftonline.com", transport: transport))
+        }
+        if let endpoint = environment["IDENTITY_ENDPOINT"] {
+            return CachingTokenCredential(fetcher: AppServiceManagedIdentity(
+                endpoint: endpoint, header: { ProcessInfo.processInfo.environment["IDENTITY_HEADER"] ?? environment["IDENTITY_HEADER"] },
+                clientID: clientID, transport: transport))
+        }
+        return CachingTokenCredential(fetcher: IMDSManagedIdentity(clientID: clientID, transport: transport))
+    }
+}
+
+enum RetryingFetch {
+    /// GET with the managed-identity retry rules: 429, 5xx (and 404 for IMDS) and transport errors, up to 5 tries.
+    static func get(_ url: String, headers: HTTPHeaderList, transport: any HTTPTransport, retryNotFound: Bool = false) async throws -> TransportResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let response = try await transport.execute(TransportRequest(method: "GET", url: url, headers: headers, timeout: .seconds(10)))
+                let retry = response.status == 429 || response.status >= 500 || (retryNotFound && response.status == 404)
+                if !retry || attempt >= 5 { return response }
+            } catch let error as TransportError where !error.isCancelled && attempt < 5 {
+                _ = error
+            }
+            try await Task.sleep(for: .milliseconds(200 * (1 << (attempt - 1))))
+        }
+    }
+}
+
+/// `application/x-www-form-urlencoded` / query component encoding (RFC 3986 unreserved kept).
+public enum FormEncoding {
+    public static func encode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(Character(UnicodeScalar(byte)))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out
+    }
+
+    public static func decode(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8)[...]
+        while let byte = iterator.popFirst() {
+            if byte == UInt8(ascii: "%"), iterator.count >= 2,
+               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                iterator = iterator.dropFirst(2)
+            } else if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
