@@ -25,6 +25,10 @@ public struct StorageConnectionString: Sendable, CustomStringConvertible {
         public let field: String
         public let reason: String
         public var description: String { "connection string: \(field): \(reason)" }
+        public init(field: String, reason: String) {
+            self.field = field
+            self.reason = reason
+        }
     }
 
     public init(accountName: String, accountKey: String?, tableEndpoint: String) {

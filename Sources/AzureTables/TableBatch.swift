@@ -1,0 +1,131 @@
+import AzureCore
+import Foundation
+import HTTPTransport
+
+/// One operation of an entity group transaction.
+public enum TableTransactionAction: Sendable {
+    case insert(TableEntity)
+    case replace(TableEntity, ifMatch: ETagCondition)
+    case merge(TableEntity, ifMatch: ETagCondition)
+    case insertOrReplace(TableEntity)
+    case insertOrMerge(TableEntity)
+    case delete(partitionKey: String, rowKey: String, ifMatch: ETagCondition)
+
+    var keys: (partitionKey: String, rowKey: String) {
+        switch self {
+        case .insert(let e), .replace(let e, _), .merge(let e, _), .insertOrReplace(let e), .insertOrMerge(let e):
+            return (e.partitionKey, e.rowKey)
+        case .delete(let pk, let rk, _): return (pk, rk)
+        }
+    }
+}
+
+/// Builds an `$batch` request (one changeset) and reads its multipart answer.
+struct TableBatch {
+    let client: TableClient
+    let actions: [TableTransactionAction]
+
+    func submit() async throws -> [String?] {
+        guard !actions.isEmpty else { return [] }
+        guard actions.count <= 100 else { throw AzureError.invalidRequest("a transaction holds at most 100 operations, got \(actions.count)") }
+        let partition = actions[0].keys.partitionKey
+        var seen = Set<String>()
+        for (index, action) in actions.enumerated() {
+            let keys = action.keys
+            try TableNames.validateKeys(partitionKey: keys.partitionKey, rowKey: keys.rowKey)
+            guard keys.partitionKey == partition else {
+                throw AzureError.invalidRequest("operation \(index): all operations of a transaction must share one PartitionKey")
+            }
+            guard seen.insert(keys.rowKey).inserted else {
+                throw AzureError.invalidRequest("operation \(index): RowKey '\(keys.rowKey)' appears twice in one transaction")
+            }
+        }
+        let batchID = "batch_" + UUID().uuidString.lowercased()
+        let changesetID = "changeset_" + UUID().uuidString.lowercased()
+        let body = makeBody(batchID: batchID, changesetID: changesetID)
+        guard body.utf8.count <= 4 * 1024 * 1024 else { throw AzureError.invalidRequest("a transaction is limited to 4 MiB") }
+        var request = client.service.makeRequest(method: "POST", path: "/$batch", contentType: "multipart/mixed; boundary=\(batchID)")
+        request.body = Array(body.utf8)
+        let response = try await client.service.pipeline.send(request, idempotent: false)
+        return try parse(response)
+    }
+
+    func makeBody(batchID: String, changesetID: String) -> String {
+        var out = "--\(batchID)\r\nContent-Type: multipart/mixed; boundary=\(changesetID)\r\n\r\n"
+        let base = client.service.endpoint
+        for (index, action) in actions.enumerated() {
+            out += "--\(changesetID)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+            let (method, path, condition, entity): (String, String, ETagCondition?, TableEntity?)
+            switch action {
+            case .insert(let e): (method, path, condition, entity) = ("POST", "/\(client.name)", nil, e)
+            case .replace(let e, let c): (method, path, condition, entity) = ("PUT", client.entityPath(e.partitionKey, e.rowKey), c, e)
+            case .merge(let e, let c): (method, path, condition, entity) = ("MERGE", client.entityPath(e.partitionKey, e.rowKey), c, e)
+            case .insertOrReplace(let e): (method, path, condition, entity) = ("PUT", client.entityPath(e.partitionKey, e.rowKey), nil, e)
+            case .insertOrMerge(let e): (method, path, condition, entity) = ("MERGE", client.entityPath(e.partitionKey, e.rowKey), nil, e)
+            case .delete(let pk, let rk, let c): (method, path, condition, entity) = ("DELETE", client.entityPath(pk, rk), c, nil)
+            }
+            out += "\(method) \(base)\(path) HTTP/1.1\r\n"
+            out += "Content-ID: \(index)\r\n"
+            out += "Accept: application/json;odata=minimalmetadata\r\nDataServiceVersion: 3.0;\r\n"
+            if case .insert = action { out += "Prefer: return-no-content\r\n" }
+            if let condition { out += "If-Match: \(condition.headerValue)\r\n" }
+            if let entity {
+                out += "Content-Type: application/json\r\n\r\n"
+                out += EntityCodec.encode(entity).serialized() + "\r\n"
+            } else {
+                out += "\r\n"
+            }
+        }
+        out += "--\(changesetID)--\r\n--\(batchID)--\r\n"
+        return out
+    }
+
+    /// Reads the changeset answer: every part's status; an error part fails the whole transaction.
+    func parse(_ response: TransportResponse) throws -> [String?] {
+        let parts = MultipartHTTP.responses(in: response.bodyText)
+        if let failure = parts.first(where: { $0.status >= 300 }) {
+            let decoded = AzureError.decode(status: failure.status, headers: failure.headers, body: Array(failure.body.utf8))
+            // The index prefix of the message names the failing operation; Content-ID is the fallback.
+            let index = decoded.failedOperationIndex ?? failure.headers["Content-ID"].flatMap { Int($0) }
+            throw AzureError(status: decoded.status, errorCode: decoded.errorCode, message: decoded.message,
+                             requestID: response.headers["x-ms-request-id"], failedOperationIndex: index)
+        }
+        guard parts.count == actions.count else {
+            throw AzureError.invalidResponse("transaction answer has \(parts.count) parts for \(actions.count) operations")
+        }
+        return parts.map { $0.headers["ETag"] }
+    }
+}
+
+/// Splits a multipart/mixed batch answer into its embedded HTTP responses.
+enum MultipartHTTP {
+    struct Part {
+        let status: Int
+        let headers: HTTPHeaderList
+        let body: String
+    }
+
+    static func responses(in text: String) -> [Part] {
+        var parts: [Part] = []
+        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
+        var lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)[...]
+        while let line = lines.popFirst() {
+            guard line.hasPrefix("HTTP/1.1 ") || line.hasPrefix("HTTP/1.0 ") else { continue }
+            let status = Int(line.dropFirst(9).prefix(3)) ?? 0
+            var headers = HTTPHeaderList()
+            while let header = lines.popFirst(), !header.isEmpty {
+                if let colon = header.firstIndex(of: ":") {
+                    headers.add(name: String(header[..<colon]).trimmingCharacters(in: .whitespaces),
+                                value: String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+                }
+            }
+            var body: [Substring] = []
+            while let next = lines.first, !next.hasPrefix("--") {
+                body.append(next)
+                lines = lines.dropFirst()
+            }
+            parts.append(Part(status: status, headers: headers, body: body.joined(separator: "\n")))
+        }
+        return parts
+    }
+}

@@ -1,0 +1,149 @@
+import AzureCore
+import Foundation
+import HTTPTransport
+
+/// Which version of an entity a write applies to.
+public enum ETagCondition: Sendable, Equatable {
+    /// `If-Match: *`: any existing version (fails with 404 when there is none).
+    case any
+    /// `If-Match: <etag>`: only that version (fails with 412 when it changed).
+    case etag(String)
+
+    var headerValue: String {
+        switch self {
+        case .any: return "*"
+        case .etag(let value): return value
+        }
+    }
+}
+
+/// Entity operations on one table. Every method throws `AzureError`
+/// (`isPreconditionFailed` 412, `isConflict` 409, `isNotFound` 404, `isThrottled`, `isUnauthorized`, …).
+public struct TableClient: Sendable {
+    public let service: TableServiceClient
+    public let name: String
+
+    init(service: TableServiceClient, name: String) {
+        self.service = service
+        self.name = name
+    }
+
+    // MARK: Writes
+
+    /// Inserts a new entity; 409 `EntityAlreadyExists` when the keys are taken.
+    /// - Returns: the new ETag.
+    @discardableResult
+    public func insert(_ entity: TableEntity) async throws -> String {
+        try TableNames.validateKeys(partitionKey: entity.partitionKey, rowKey: entity.rowKey)
+        var request = service.makeRequest(method: "POST", path: "/\(name)", contentType: "application/json")
+        request.headers["Prefer"] = "return-no-content"
+        request.body = Array(EntityCodec.encode(entity).serialized().utf8)
+        return try etag(of: try await service.pipeline.send(request, idempotent: false))
+    }
+
+    /// Replaces the whole entity (`PUT` with `If-Match`).
+    @discardableResult
+    public func replace(_ entity: TableEntity, ifMatch condition: ETagCondition) async throws -> String {
+        try await write(entity, method: "PUT", condition: condition)
+    }
+
+    /// Merges the given properties into the entity (`MERGE` with `If-Match`).
+    @discardableResult
+    public func merge(_ entity: TableEntity, ifMatch condition: ETagCondition) async throws -> String {
+        try await write(entity, method: "MERGE", condition: condition)
+    }
+
+    /// Inserts, or replaces whatever is there (`PUT` without `If-Match`).
+    @discardableResult
+    public func insertOrReplace(_ entity: TableEntity) async throws -> String {
+        try await write(entity, method: "PUT", condition: nil)
+    }
+
+    /// Inserts, or merges into whatever is there (`MERGE` without `If-Match`).
+    @discardableResult
+    public func insertOrMerge(_ entity: TableEntity) async throws -> String {
+        try await write(entity, method: "MERGE", condition: nil)
+    }
+
+    /// Deletes an entity (`If-Match` is required by the service; `.any` deletes any version).
+    public func delete(partitionKey: String, rowKey: String, ifMatch condition: ETagCondition = .any) async throws {
+        try TableNames.validateKeys(partitionKey: partitionKey, rowKey: rowKey)
+        var request = service.makeRequest(method: "DELETE", path: entityPath(partitionKey, rowKey))
+        request.headers["If-Match"] = condition.headerValue
+        _ = try await service.pipeline.send(request, idempotent: condition == .any)
+    }
+
+    private func write(_ entity: TableEntity, method: String, condition: ETagCondition?) async throws -> String {
+        try TableNames.validateKeys(partitionKey: entity.partitionKey, rowKey: entity.rowKey)
+        var request = service.makeRequest(method: method, path: entityPath(entity.partitionKey, entity.rowKey),
+                                          contentType: "application/json")
+        if let condition { request.headers["If-Match"] = condition.headerValue }
+        request.body = Array(EntityCodec.encode(entity).serialized().utf8)
+        // A blind upsert or replace is safe to repeat; a conditional write whose answer was lost is not
+        // (its repeat would see 412 although the first attempt won).
+        let idempotent = method == "PUT" && (condition == nil || condition == .any)
+        return try etag(of: try await service.pipeline.send(request, idempotent: idempotent))
+    }
+
+    // MARK: Reads
+
+    /// The entity, or `nil` when it does not exist.
+    public func get(partitionKey: String, rowKey: String, select: [String]? = nil) async throws -> TableEntity? {
+        try TableNames.validateKeys(partitionKey: partitionKey, rowKey: rowKey)
+        var query: String? = nil
+        if let select { query = "$select=" + FormEncoding.encode(select.joined(separator: ",")) }
+        let request = service.makeRequest(method: "GET", path: entityPath(partitionKey, rowKey), query: query)
+        let response: TransportResponse
+        do {
+            response = try await service.pipeline.send(request, idempotent: true)
+        } catch let error as AzureError where error.isNotFound && error.errorCode != "TableNotFound" {
+            return nil
+        }
+        var entity = try EntityCodec.decode(try Self.parseJSON(response.body), requireKeys: select == nil)
+        if let etag = response.headers["ETag"] { entity.etag = etag }
+        return entity
+    }
+
+    /// Entities matching an OData `$filter`, page by page (each page ≤ `top`, ≤ 1,000), following
+    /// `x-ms-continuation-*` headers. Pages may be empty and still continue.
+    public func query(filter: String? = nil, select: [String]? = nil, top: Int? = nil) -> TableQuery {
+        TableQuery(client: self, filter: filter, select: select, top: top)
+    }
+
+    /// All entities matching `filter`, collected.
+    public func queryAll(filter: String? = nil, select: [String]? = nil) async throws -> [TableEntity] {
+        var all: [TableEntity] = []
+        for try await page in query(filter: filter, select: select) { all.append(contentsOf: page.entities) }
+        return all
+    }
+
+    // MARK: Transactions
+
+    /// Commits the actions atomically as one entity group transaction (one partition, ≤ 100 actions).
+    /// - Returns: the new ETag of each action (nil for deletes), in order.
+    /// - Throws: `AzureError` naming the failing action in `failedOperationIndex`; nothing was applied.
+    @discardableResult
+    public func submitTransaction(_ actions: [TableTransactionAction]) async throws -> [String?] {
+        try await TableBatch(client: self, actions: actions).submit()
+    }
+
+    // MARK: Helpers
+
+    func entityPath(_ partitionKey: String, _ rowKey: String) -> String {
+        "/\(name)(PartitionKey='\(Self.keyLiteral(partitionKey))',RowKey='\(Self.keyLiteral(rowKey))')"
+    }
+
+    /// A key inside `'…'` in a URL path: quotes doubled, then percent-encoded.
+    static func keyLiteral(_ key: String) -> String {
+        FormEncoding.encode(key.replacingOccurrences(of: "'", with: "''"))
+    }
+
+    func etag(of response: TransportResponse) throws -> String {
+        guard let etag = response.headers["ETag"] else { throw AzureError.invalidResponse("answer has no ETag header") }
+        return etag
+    }
+
+    static func parseJSON(_ body: [UInt8]) throws -> JSONValue {
+        do { return try JSONValue.parse(body) } catch { throw AzureError.invalidResponse("\(error)") }
+    }
+}

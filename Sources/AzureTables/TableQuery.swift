@@ -1,0 +1,83 @@
+import AzureCore
+import Foundation
+import HTTPTransport
+
+/// One page of a query.
+public struct TablePage: Sendable {
+    public let entities: [TableEntity]
+    /// Continuation to resume after this page, or `nil` on the last page.
+    public let continuation: TableContinuation?
+}
+
+/// Where the next page starts (`NextPartitionKey` / `NextRowKey`).
+public struct TableContinuation: Sendable, Equatable {
+    public let nextPartitionKey: String
+    public let nextRowKey: String?
+}
+
+/// An entity query as an `AsyncSequence` of pages; `entities` flattens it.
+public struct TableQuery: AsyncSequence, Sendable {
+    public typealias Element = TablePage
+    let client: TableClient
+    let filter: String?
+    let select: [String]?
+    let top: Int?
+
+    /// Fetches the page that starts at `continuation` (the first page when `nil`).
+    public func page(after continuation: TableContinuation?) async throws -> TablePage {
+        var parts: [String] = []
+        if let filter { parts.append("$filter=" + FormEncoding.encode(filter)) }
+        if let select { parts.append("$select=" + FormEncoding.encode(select.joined(separator: ","))) }
+        if let top { parts.append("$top=\(Swift.min(Swift.max(top, 1), 1000))") }
+        if let continuation {
+            parts.append("NextPartitionKey=" + FormEncoding.encode(continuation.nextPartitionKey))
+            if let rk = continuation.nextRowKey { parts.append("NextRowKey=" + FormEncoding.encode(rk)) }
+        }
+        let request = client.service.makeRequest(method: "GET", path: "/\(client.name)()",
+                                                 query: parts.isEmpty ? nil : parts.joined(separator: "&"))
+        let response = try await client.service.pipeline.send(request, idempotent: true)
+        let json = try TableClient.parseJSON(response.body)
+        var entities: [TableEntity] = []
+        for item in json["value"]?.arrayValue ?? [] {
+            entities.append(try EntityCodec.decode(item, requireKeys: select == nil))
+        }
+        let next = response.headers["x-ms-continuation-NextPartitionKey"].map {
+            TableContinuation(nextPartitionKey: $0, nextRowKey: response.headers["x-ms-continuation-NextRowKey"])
+        }
+        return TablePage(entities: entities, continuation: next)
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let query: TableQuery
+        var continuation: TableContinuation?
+        var finished = false
+
+        public mutating func next() async throws -> TablePage? {
+            guard !finished else { return nil }
+            let page = try await query.page(after: continuation)
+            continuation = page.continuation
+            finished = page.continuation == nil
+            return page
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(query: self) }
+
+    /// The query's entities one by one.
+    public var entities: AsyncThrowingStream<TableEntity, any Error> {
+        let query = self
+        return AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    for try await page in query {
+                        for entity in page.entities { continuation.yield(entity) }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}
