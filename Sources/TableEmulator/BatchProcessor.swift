@@ -1,0 +1,209 @@
+import AzureCore
+import AzureTables
+import Foundation
+import HTTPTransport
+
+/// Entity group transactions: parses the multipart `$batch` body, applies its one changeset
+/// atomically and writes the multipart answer (202 even when an operation failed, as Azure does).
+struct BatchProcessor {
+    let handler: TableServiceHandler
+    let account: String
+
+    struct Operation {
+        let table: String
+        let write: EntityWrite
+        let prefersNoContent: Bool
+        let contentID: String?
+    }
+
+    func process(_ request: EmulatorRequest) async throws -> EmulatorResponse {
+        guard let contentType = request.headers["Content-Type"], let batchBoundary = Self.boundary(in: contentType) else {
+            throw TableServiceError.invalidInput("A $batch request needs Content-Type multipart/mixed with a boundary.")
+        }
+        let text = String(decoding: request.body, as: UTF8.self)
+        let batchParts = Self.split(text, boundary: batchBoundary)
+        guard batchParts.count == 1 else {
+            throw TableServiceError.invalidInput("A batch request must contain exactly one changeset.")
+        }
+        let (changesetHeaders, changesetBody) = Self.headersAndBody(batchParts[0])
+        guard let changesetType = changesetHeaders["Content-Type"], let changesetBoundary = Self.boundary(in: changesetType) else {
+            throw TableServiceError.invalidInput("Queries inside a batch are not supported; send one changeset.")
+        }
+        let parts = Self.split(changesetBody, boundary: changesetBoundary)
+        guard !parts.isEmpty else { throw TableServiceError.invalidInput("The changeset is empty.") }
+        guard parts.count <= 100 else {
+            throw TableServiceError(status: 400, code: "InvalidInput", message: "0:The batch request operation exceeds the maximum 100 changes per change set.")
+        }
+        var operations: [Operation] = []
+        var failure: (Int, TableServiceError)? = nil
+        for (index, part) in parts.enumerated() {
+            do {
+                operations.append(try parseOperation(part))
+            } catch let error as TableServiceError {
+                failure = (index, error)
+                break
+            }
+        }
+        if failure == nil, let first = operations.first {
+            let pk = first.write.keys.0
+            var seen = Set<String>()
+            for (index, operation) in operations.enumerated() {
+                if operation.write.keys.0 != pk || operation.table.lowercased() != first.table.lowercased() {
+                    failure = (index, TableServiceError(status: 400, code: "CommandsInBatchActOnDifferentPartitions",
+                                                        message: "All commands in a batch must operate on same entity group."))
+                    break
+                }
+                if !seen.insert(operation.write.keys.1).inserted {
+                    failure = (index, TableServiceError(status: 400, code: "InvalidDuplicateRow",
+                                                        message: "The batch request contains multiple changes with same row key. An entity can appear only once in a batch request."))
+                    break
+                }
+            }
+        }
+        var etags: [String?] = []
+        if failure == nil {
+            do {
+                etags = try await handler.store.apply(table: operations[0].table, writes: operations.map(\.write))
+            } catch let error as TableServiceError {
+                if error.operationIndex == nil && error.code == "TableNotFound" { throw error }
+                failure = (error.operationIndex ?? 0, error)
+            }
+        }
+        let batchID = "batchresponse_" + UUID().uuidString.lowercased()
+        let changesetID = "changesetresponse_" + UUID().uuidString.lowercased()
+        var out = "--\(batchID)\r\nContent-Type: multipart/mixed; boundary=\(changesetID)\r\n\r\n"
+        if let (index, error) = failure {
+            let contentID = index < operations.count ? operations[index].contentID : nil
+            out += "--\(changesetID)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+            out += "HTTP/1.1 \(error.status) \(Self.reason(error.status))\r\n"
+            if let contentID { out += "Content-ID: \(contentID)\r\n" }
+            out += "X-Content-Type-Options: nosniff\r\nDataServiceVersion: 3.0;\r\n"
+            out += "Content-Type: application/json;odata=minimalmetadata;streaming=true;charset=utf-8\r\n\r\n"
+            out += TableServiceHandler.errorBody(error, requestID: UUID().uuidString.lowercased(), index: index) + "\r\n"
+        } else {
+            for (operation, etag) in zip(operations, etags) {
+                out += "--\(changesetID)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+                if case .insert(let entity) = operation.write, !operation.prefersNoContent {
+                    let stored = try await handler.store.get(table: operation.table, partitionKey: entity.partitionKey, rowKey: entity.rowKey)
+                    let format = PayloadFormat(accept: nil)
+                    let base = "http://127.0.0.1/\(account)"
+                    out += "HTTP/1.1 201 Created\r\n"
+                    if let id = operation.contentID { out += "Content-ID: \(id)\r\n" }
+                    out += "DataServiceVersion: 3.0;\r\nContent-Type: \(format.contentType)\r\nPreference-Applied: return-content\r\n"
+                    if let etag { out += "ETag: \(etag)\r\n" }
+                    out += "\r\n" + format.entityJSON(pk: entity.partitionKey, rk: entity.rowKey, stored, table: operation.table, base: base, select: nil).serialized() + "\r\n"
+                } else {
+                    out += "HTTP/1.1 204 No Content\r\n"
+                    if let id = operation.contentID { out += "Content-ID: \(id)\r\n" }
+                    out += "X-Content-Type-Options: nosniff\r\nCache-Control: no-cache\r\nDataServiceVersion: 1.0;\r\n"
+                    if case .insert = operation.write { out += "Preference-Applied: return-no-content\r\n" }
+                    if let etag { out += "ETag: \(etag)\r\n" }
+                    out += "\r\n"
+                }
+            }
+        }
+        out += "--\(changesetID)--\r\n--\(batchID)--\r\n"
+        return EmulatorResponse(status: 202, headers: ["Content-Type": "multipart/mixed; boundary=\(batchID)", "Cache-Control": "no-cache"],
+                                body: Array(out.utf8))
+    }
+
+    private func parseOperation(_ part: String) throws -> Operation {
+        let (partHeaders, http) = Self.headersAndBody(part)
+        var lines = http.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)[...]
+        while let first = lines.first, first.trimmingCharacters(in: .whitespaces).isEmpty { lines = lines.dropFirst() }
+        guard let requestLine = lines.popFirst() else { throw TableServiceError.invalidInput("An operation of the batch is empty.") }
+        let words = requestLine.split(separator: " ")
+        guard words.count >= 2 else { throw TableServiceError.invalidInput("An operation of the batch has no request line.") }
+        let method = words[0].uppercased()
+        var headers = HTTPHeaderList()
+        while let line = lines.popFirst(), !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            if let colon = line.firstIndex(of: ":") {
+                headers.add(name: String(line[..<colon]).trimmingCharacters(in: .whitespaces),
+                            value: String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        let body = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let (path, _) = URLParts.pathAndQuery(of: String(words[1]))
+        var resourcePath = path
+        if resourcePath.hasPrefix("/\(account)/") { resourcePath = String(resourcePath.dropFirst(account.count + 2)) }
+        else if resourcePath.hasPrefix("/") { resourcePath = String(resourcePath.dropFirst()) }
+        let decoded = FormEncoding.decode(Substring(resourcePath.replacingOccurrences(of: "+", with: "%2B")))
+        let resource = try TableServiceHandler.parseResource(decoded)
+        let prefersNoContent = headers["Prefer"]?.lowercased().contains("return-no-content") ?? false
+        let contentID = headers["Content-ID"] ?? partHeaders["Content-ID"]
+        let condition = headers["If-Match"].map(TableServiceHandler.condition)
+        switch (resource, method) {
+        case (.entities(let table), "POST"):
+            let entity = try TableServiceHandler.decodeEntity(Array(body.utf8))
+            return Operation(table: table, write: .insert(entity), prefersNoContent: prefersNoContent, contentID: contentID)
+        case (.entity(let table, let pk, let rk), "PUT"), (.entity(let table, let pk, let rk), "MERGE"), (.entity(let table, let pk, let rk), "PATCH"):
+            try TableServiceHandler.validateKeys(pk, rk)
+            var entity = try TableServiceHandler.decodeEntity(Array(body.utf8), requireKeys: false)
+            try TableServiceHandler.checkBodyKeys(entity, pk: pk, rk: rk)
+            entity.partitionKey = pk
+            entity.rowKey = rk
+            let write: EntityWrite = method == "PUT" ? .replace(entity, condition: condition) : .merge(entity, condition: condition)
+            return Operation(table: table, write: write, prefersNoContent: prefersNoContent, contentID: contentID)
+        case (.entity(let table, let pk, let rk), "DELETE"):
+            try TableServiceHandler.validateKeys(pk, rk)
+            return Operation(table: table, write: .delete(partitionKey: pk, rowKey: rk, condition: condition ?? .any),
+                             prefersNoContent: prefersNoContent, contentID: contentID)
+        default:
+            throw TableServiceError(status: 400, code: "InvalidInput", message: "The batch operation \(method) on this resource is not supported.")
+        }
+    }
+
+    static func boundary(in contentType: String) -> String? {
+        for parameter in contentType.split(separator: ";") {
+            let trimmed = parameter.trimmingCharacters(in: .whitespaces)
+            if trimmed.lowercased().hasPrefix("boundary=") {
+                return String(trimmed.dropFirst("boundary=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return nil
+    }
+
+    /// The parts between `--boundary` delimiters (without the delimiters and the closing `--boundary--`).
+    static func split(_ text: String, boundary: String) -> [String] {
+        let delimiter = "--" + boundary
+        var parts: [String] = []
+        let pieces = text.components(separatedBy: delimiter)
+        for piece in pieces.dropFirst() {
+            if piece.hasPrefix("--") { break }
+            var part = piece
+            if part.hasPrefix("\r\n") { part.removeFirst(2) } else if part.hasPrefix("\n") { part.removeFirst() }
+            parts.append(part)
+        }
+        return parts
+    }
+
+    /// MIME headers of a part, and what follows the blank line.
+    static func headersAndBody(_ part: String) -> (HTTPHeaderList, String) {
+        var headers = HTTPHeaderList()
+        var rest = Substring(part)
+        while true {
+            let lineEnd = rest.firstIndex(of: "\n") ?? rest.endIndex
+            let line = rest[..<lineEnd].trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+            rest = lineEnd < rest.endIndex ? rest[rest.index(after: lineEnd)...] : rest[lineEnd...]
+            if line.isEmpty { break }
+            if let colon = line.firstIndex(of: ":") {
+                headers.add(name: String(line[..<colon]).trimmingCharacters(in: .whitespaces),
+                            value: String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+            }
+            if rest.isEmpty { break }
+        }
+        return (headers, String(rest))
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 400: return "Bad Request"
+        case 403: return "Forbidden"
+        case 404: return "Not Found"
+        case 409: return "Conflict"
+        case 412: return "Precondition Failed"
+        case 413: return "Request Entity Too Large"
+        default: return "Error"
+        }
+    }
+}

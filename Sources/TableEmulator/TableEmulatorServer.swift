@@ -1,0 +1,90 @@
+import AzureCore
+import Foundation
+import HTTPTransport
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// The Azurite-compatible Table endpoint as an HTTP server (Hummingbird).
+public struct TableEmulatorServer: Sendable {
+    /// Server settings; the defaults are Azurite's.
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 0 picks a free port (reported through `onReady`).
+        public var port: Int
+        /// Folder for durable data; `nil` keeps everything in memory.
+        public var location: String?
+        /// `fsync` every acknowledged write (survives power loss, not just process death).
+        public var syncEveryWrite: Bool
+        /// account name → base64 key.
+        public var accounts: [String: String]
+        /// Largest request body accepted (a transaction is at most 4 MiB).
+        public var maxBodyBytes: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 10002, location: String? = nil, syncEveryWrite: Bool = false,
+                    accounts: [String: String] = [StorageConnectionString.developmentAccountName: StorageConnectionString.developmentAccountKey],
+                    maxBodyBytes: Int = 8 * 1024 * 1024) {
+            self.host = host
+            self.port = port
+            self.location = location
+            self.syncEveryWrite = syncEveryWrite
+            self.accounts = accounts
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
+    public let configuration: Configuration
+    public let handler: TableServiceHandler
+    public let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "table-emulator")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let store = try TableStore(location: configuration.location, syncEveryWrite: configuration.syncEveryWrite)
+        self.handler = try TableServiceHandler(store: store, accounts: configuration.accounts)
+    }
+
+    /// Serves until the task is cancelled or, with `gracefulShutdownSignals`, until SIGTERM/SIGINT.
+    /// - Parameter onReady: called with the bound port once the server listens.
+    public func run(gracefulShutdownSignals: [UnixSignal] = [], onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let handler = self.handler
+        let limit = configuration.maxBodyBytes
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            var body: [UInt8] = []
+            do {
+                var buffer = try await request.body.collect(upTo: limit)
+                body = buffer.readBytes(length: buffer.readableBytes) ?? []
+            } catch {
+                let error = TableServiceError(status: 413, code: "RequestBodyTooLarge", message: "The request body is too large.")
+                return Self.response(TableServiceHandler.errorResponse(error, requestID: UUID().uuidString.lowercased()))
+            }
+            let target = request.head.path ?? "/"
+            let (path, query) = target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, nil)
+            var headers = HTTPHeaderList()
+            for field in request.headers { headers.add(name: field.name.rawName, value: field.value) }
+            if headers["Host"] == nil, let authority = request.head.authority { headers["Host"] = authority }
+            let answer = await handler.handle(EmulatorRequest(method: request.method.rawValue, rawPath: path, query: query,
+                                                              headers: headers, body: body))
+            return Self.response(answer)
+        }
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.runService(gracefulShutdownSignals: gracefulShutdownSignals)
+    }
+
+    static func response(_ answer: EmulatorResponse) -> Response {
+        var fields = HTTPFields()
+        for field in answer.headers {
+            if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) }
+        }
+        var buffer = ByteBuffer()
+        buffer.writeBytes(answer.body)
+        return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: buffer))
+    }
+}

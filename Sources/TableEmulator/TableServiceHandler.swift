@@ -1,0 +1,451 @@
+import AzureCore
+import AzureTables
+import Foundation
+import HTTPTransport
+
+/// A raw HTTP request as the emulator sees it (framework-independent, so it is testable without sockets).
+public struct EmulatorRequest: Sendable {
+    public var method: String
+    /// Path exactly as sent on the wire (still percent-encoded).
+    public var rawPath: String
+    public var query: String?
+    public var headers: HTTPHeaderList
+    public var body: [UInt8]
+
+    public init(method: String, rawPath: String, query: String?, headers: HTTPHeaderList, body: [UInt8]) {
+        self.method = method
+        self.rawPath = rawPath
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// A raw HTTP answer.
+public struct EmulatorResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaderList
+    public var body: [UInt8]
+}
+
+/// The Table service's REST protocol over a `TableStore`: routing, Shared Key verification,
+/// payload formats, queries with continuation and entity group transactions.
+public struct TableServiceHandler: Sendable {
+    public let store: TableStore
+    private let signers: [String: SharedKeySigner]
+    /// Version this endpoint reports in `x-ms-version`.
+    public static let serviceVersion = "2019-02-02"
+
+    /// - Parameter accounts: account name → base64 key.
+    public init(store: TableStore, accounts: [String: String]) throws {
+        self.store = store
+        var signers: [String: SharedKeySigner] = [:]
+        for (name, key) in accounts { signers[name] = try SharedKeySigner(accountName: name, base64Key: key) }
+        self.signers = signers
+    }
+
+    enum Resource {
+        case tables
+        case table(String)
+        case batch
+        case entities(String)
+        case entity(String, partitionKey: String, rowKey: String)
+    }
+
+    public func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
+        let requestID = UUID().uuidString.lowercased()
+        var response: EmulatorResponse
+        do {
+            response = try await route(request)
+        } catch let error as TableServiceError {
+            response = Self.errorResponse(error, requestID: requestID)
+        } catch {
+            response = Self.errorResponse(TableServiceError(status: 500, code: "InternalError", message: "\(error)"), requestID: requestID)
+        }
+        response.headers["x-ms-request-id"] = requestID
+        response.headers["x-ms-version"] = Self.serviceVersion
+        response.headers["Date"] = HTTPDate.format(Date())
+        response.headers["Server"] = "ipam-table-emulator"
+        if let clientID = request.headers["x-ms-client-request-id"] { response.headers["x-ms-client-request-id"] = clientID }
+        return response
+    }
+
+    // MARK: Routing
+
+    private func route(_ request: EmulatorRequest) async throws -> EmulatorResponse {
+        let segments = request.rawPath.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true)
+        guard let first = segments.first else {
+            throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.")
+        }
+        let account = String(first)
+        guard signers[account] != nil else { throw TableServiceError.authorizationFailure }
+        try authenticate(request, account: account)
+        if let query = request.query, query.split(separator: "&").contains(where: { $0.hasPrefix("comp=") }) {
+            throw TableServiceError(status: 501, code: "NotImplemented", message: "Service properties, statistics and ACLs are not implemented by this emulator.")
+        }
+        let resourcePath = segments.count > 1 ? FormEncoding.decode(Substring(String(segments[1]).replacingOccurrences(of: "+", with: "%2B"))) : ""
+        let resource = try Self.parseResource(resourcePath)
+        let format = PayloadFormat(accept: request.headers["Accept"])
+        let base = "\(request.headers["Host"].map { "http://\($0)" } ?? "http://127.0.0.1:10002")/\(account)"
+        let parameters = Self.queryParameters(request.query)
+        let method = request.method.uppercased()
+
+        switch (resource, method) {
+        case (.tables, "POST"): return try await createTable(request, format: format, base: base)
+        case (.tables, "GET"): return try await listTables(parameters, format: format, base: base)
+        case (.table(let name), "DELETE"):
+            try await store.deleteTable(name)
+            return EmulatorResponse(status: 204, headers: [:], body: [])
+        case (.batch, "POST"): return try await BatchProcessor(handler: self, account: account).process(request)
+        case (.entities(let table), "POST"):
+            let entity = try Self.decodeEntity(request.body)
+            return try await write(table: table, .insert(entity), request: request, format: format, base: base)
+        case (.entities(let table), "GET"): return try await query(table: table, parameters, format: format, base: base)
+        case (.entity(let table, let pk, let rk), "GET"):
+            let stored = try await store.get(table: table, partitionKey: pk, rowKey: rk)
+            let select = parameters["$select"].map(Self.selectList)
+            var body = format.entityJSON(pk: pk, rk: rk, stored, table: table, base: base, select: select)
+            if case .object(var members) = body, format.level != .none {
+                members.insert(("odata.metadata", .string("\(base)/$metadata#\(table)/@Element")), at: 0)
+                body = .object(members)
+            }
+            return EmulatorResponse(status: 200, headers: ["Content-Type": format.contentType, "ETag": stored.etag], body: Array(body.serialized().utf8))
+        case (.entity(let table, let pk, let rk), "PUT"), (.entity(let table, let pk, let rk), "MERGE"), (.entity(let table, let pk, let rk), "PATCH"):
+            var entity = try Self.decodeEntity(request.body, requireKeys: false)
+            try Self.checkBodyKeys(entity, pk: pk, rk: rk)
+            entity.partitionKey = pk
+            entity.rowKey = rk
+            let condition = request.headers["If-Match"].map(Self.condition)
+            let write: EntityWrite = method == "PUT" ? .replace(entity, condition: condition) : .merge(entity, condition: condition)
+            return try await self.write(table: table, write, request: request, format: format, base: base)
+        case (.entity(let table, let pk, let rk), "DELETE"):
+            guard let match = request.headers["If-Match"] else {
+                throw TableServiceError(status: 400, code: "MissingRequiredHeader", message: "An HTTP header that's mandatory for this request is not specified: If-Match.")
+            }
+            return try await write(table: table, .delete(partitionKey: pk, rowKey: rk, condition: Self.condition(match)), request: request, format: format, base: base)
+        default:
+            throw TableServiceError(status: 405, code: "UnsupportedHttpVerb", message: "The resource doesn't support the specified HTTP verb \(method).")
+        }
+    }
+
+    // MARK: Operations
+
+    private func createTable(_ request: EmulatorRequest, format: PayloadFormat, base: String) async throws -> EmulatorResponse {
+        guard let json = try? JSONValue.parse(request.body), let name = json["TableName"]?.stringValue else {
+            throw TableServiceError.invalidInput("The request body must be a JSON object with a string TableName.")
+        }
+        try Self.validateTableName(name)
+        try await store.createTable(name)
+        if Self.prefersNoContent(request) {
+            return EmulatorResponse(status: 204, headers: ["Preference-Applied": "return-no-content"], body: [])
+        }
+        var members: [(String, JSONValue)] = []
+        if format.level != .none { members.append(("odata.metadata", .string("\(base)/$metadata#Tables/@Element"))) }
+        if format.level == .full {
+            members.append(("odata.type", .string("\(base.split(separator: "/").last ?? "").Tables")))
+            members.append(("odata.id", .string("\(base)/Tables('\(name)')")))
+            members.append(("odata.editLink", .string("Tables('\(name)')")))
+        }
+        members.append(("TableName", .string(name)))
+        return EmulatorResponse(status: 201, headers: ["Content-Type": format.contentType, "Preference-Applied": "return-content"],
+                                body: Array(JSONValue.object(members).serialized().utf8))
+    }
+
+    private func listTables(_ parameters: [String: String], format: PayloadFormat, base: String) async throws -> EmulatorResponse {
+        let filter = try parameters["$filter"].map { try Self.parseFilter($0) }
+        let top = try Self.top(parameters)
+        var names = await store.tableNames()
+        if let filter { names = names.filter { name in filter.matches { $0 == "TableName" ? .string(name) : nil } } }
+        if let next = parameters["NextTableName"] { names = names.filter { !KeyOrder.less($0, next) } }
+        var headers: HTTPHeaderList = ["Content-Type": format.contentType]
+        if names.count > top {
+            headers["x-ms-continuation-NextTableName"] = names[top]
+            names = Array(names.prefix(top))
+        }
+        let values: [JSONValue] = names.map { name in
+            var members: [(String, JSONValue)] = []
+            if format.level == .full {
+                members.append(("odata.id", .string("\(base)/Tables('\(name)')")))
+                members.append(("odata.editLink", .string("Tables('\(name)')")))
+            }
+            members.append(("TableName", .string(name)))
+            return .object(members)
+        }
+        var body: [(String, JSONValue)] = []
+        if format.level != .none { body.append(("odata.metadata", .string("\(base)/$metadata#Tables"))) }
+        body.append(("value", .array(values)))
+        return EmulatorResponse(status: 200, headers: headers, body: Array(JSONValue.object(body).serialized().utf8))
+    }
+
+    private func write(table: String, _ write: EntityWrite, request: EmulatorRequest, format: PayloadFormat, base: String) async throws -> EmulatorResponse {
+        let (pk, rk) = write.keys
+        try Self.validateKeys(pk, rk)
+        let etags = try await store.apply(table: table, writes: [write])
+        var headers: HTTPHeaderList = [:]
+        if let etag = etags[0] { headers["ETag"] = etag }
+        if case .insert = write, !Self.prefersNoContent(request) {
+            let stored = try await store.get(table: table, partitionKey: pk, rowKey: rk)
+            var body = format.entityJSON(pk: pk, rk: rk, stored, table: table, base: base, select: nil)
+            if case .object(var members) = body, format.level != .none {
+                members.insert(("odata.metadata", .string("\(base)/$metadata#\(table)/@Element")), at: 0)
+                body = .object(members)
+            }
+            headers["Content-Type"] = format.contentType
+            headers["Preference-Applied"] = "return-content"
+            return EmulatorResponse(status: 201, headers: headers, body: Array(body.serialized().utf8))
+        }
+        if case .insert = write { headers["Preference-Applied"] = "return-no-content" }
+        return EmulatorResponse(status: 204, headers: headers, body: [])
+    }
+
+    private func query(table: String, _ parameters: [String: String], format: PayloadFormat, base: String) async throws -> EmulatorResponse {
+        let filter = try parameters["$filter"].map { try Self.parseFilter($0) }
+        let top = try Self.top(parameters)
+        let select = parameters["$select"].map(Self.selectList)
+        var start: (String, String)? = nil
+        if let pk = parameters["NextPartitionKey"] {
+            start = (try ContinuationToken.decode(pk), try parameters["NextRowKey"].map(ContinuationToken.decode) ?? "")
+        }
+        let page = try await store.query(table: table, filter: filter, top: top, start: start)
+        var headers: HTTPHeaderList = ["Content-Type": format.contentType]
+        if let next = page.next {
+            headers["x-ms-continuation-NextPartitionKey"] = ContinuationToken.encode(next.partitionKey)
+            headers["x-ms-continuation-NextRowKey"] = ContinuationToken.encode(next.rowKey)
+        }
+        let values = page.rows.map { format.entityJSON(pk: $0.partitionKey, rk: $0.rowKey, $0.entity, table: table, base: base, select: select) }
+        var body: [(String, JSONValue)] = []
+        if format.level != .none { body.append(("odata.metadata", .string("\(base)/$metadata#\(table)"))) }
+        body.append(("value", .array(values)))
+        return EmulatorResponse(status: 200, headers: headers, body: Array(JSONValue.object(body).serialized().utf8))
+    }
+
+    // MARK: Authentication
+
+    private func authenticate(_ request: EmulatorRequest, account: String) throws {
+        guard let header = request.headers["Authorization"], let space = header.firstIndex(of: " ") else {
+            throw TableServiceError.authorizationFailure
+        }
+        let schemeName = String(header[..<space])
+        let credential = header[header.index(after: space)...]
+        guard let scheme = SharedKeySigner.Scheme(rawValue: schemeName), let colon = credential.lastIndex(of: ":"),
+              String(credential[..<colon]) == account, let signer = signers[account] else {
+            throw TableServiceError.authorizationFailure
+        }
+        let given = String(credential[credential.index(after: colon)...])
+        let date = request.headers["x-ms-date"] ?? request.headers["Date"] ?? ""
+        // Sign the path as sent; also accept it decoded, for clients that sign before encoding.
+        for path in [request.rawPath, FormEncoding.decode(Substring(request.rawPath))] {
+            let resource = SharedKeySigner.canonicalizedResource(accountName: account, encodedPath: path, query: request.query)
+            let text = SharedKeySigner.stringToSign(scheme: scheme, method: request.method.uppercased(), contentMD5: request.headers["Content-MD5"] ?? "",
+                                                    contentType: request.headers["Content-Type"] ?? "", date: date, canonicalizedResource: resource)
+            if SharedKeySigner.constantTimeEqual(signer.signature(of: text), given) { return }
+        }
+        throw TableServiceError.authorizationFailure
+    }
+
+    // MARK: Helpers
+
+    static func parseResource(_ path: String) throws -> Resource {
+        if path == "Tables" || path == "Tables()" { return .tables }
+        if path == "$batch" { return .batch }
+        guard let open = path.firstIndex(of: "(") else {
+            guard !path.isEmpty, !path.contains("/") else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
+            return .entities(path)
+        }
+        let name = String(path[..<open])
+        guard path.hasSuffix(")") else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
+        let inner = String(path[path.index(after: open)..<path.index(before: path.endIndex)])
+        if name == "Tables" {
+            guard inner.hasPrefix("'"), inner.hasSuffix("'"), inner.count >= 2 else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
+            return .table(String(inner.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'"))
+        }
+        if inner.isEmpty { return .entities(name) }
+        var keys: [String: String] = [:]
+        var rest = Substring(inner)
+        while !rest.isEmpty {
+            guard let equals = rest.firstIndex(of: "=") else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
+            let key = rest[..<equals].trimmingCharacters(in: .whitespaces)
+            rest = rest[rest.index(after: equals)...]
+            guard rest.first == "'" else { throw TableServiceError(status: 400, code: "InvalidUri", message: "Key values must be quoted.") }
+            rest = rest.dropFirst()
+            var value = ""
+            while true {
+                guard let quote = rest.firstIndex(of: "'") else { throw TableServiceError(status: 400, code: "InvalidUri", message: "Unterminated key value.") }
+                value += rest[..<quote]
+                rest = rest[rest.index(after: quote)...]
+                if rest.first == "'" { value += "'"; rest = rest.dropFirst(); continue }
+                break
+            }
+            keys[key] = value
+            if rest.first == "," { rest = rest.dropFirst() }
+        }
+        guard let pk = keys["PartitionKey"], let rk = keys["RowKey"] else {
+            throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI must name PartitionKey and RowKey.")
+        }
+        return .entity(name, partitionKey: pk, rowKey: rk)
+    }
+
+    static func queryParameters(_ query: String?) -> [String: String] {
+        var result: [String: String] = [:]
+        for item in (query ?? "").split(separator: "&") {
+            if let equals = item.firstIndex(of: "=") {
+                result[FormEncoding.decode(item[..<equals])] = FormEncoding.decode(item[item.index(after: equals)...])
+            } else {
+                result[FormEncoding.decode(item)] = ""
+            }
+        }
+        return result
+    }
+
+    static func parseFilter(_ text: String) throws -> ODataFilter {
+        do { return try ODataFilter.parse(text) } catch let error as ODataFilter.ParseError {
+            throw TableServiceError.invalidInput("The query filter is invalid: \(error.message)")
+        }
+    }
+
+    static func top(_ parameters: [String: String]) throws -> Int {
+        guard let text = parameters["$top"] else { return 1000 }
+        guard let value = Int(text), (1...1000).contains(value) else {
+            throw TableServiceError(status: 400, code: "InvalidInput", message: "The requested $top (\(text)) must be between 1 and 1000.")
+        }
+        return value
+    }
+
+    static func selectList(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func condition(_ header: String) -> ETagCondition { header == "*" ? .any : .etag(header) }
+
+    static func prefersNoContent(_ request: EmulatorRequest) -> Bool {
+        request.headers["Prefer"]?.lowercased().contains("return-no-content") ?? false
+    }
+
+    static func decodeEntity(_ body: [UInt8], requireKeys: Bool = true) throws -> TableEntity {
+        let json: JSONValue
+        do { json = try JSONValue.parse(body) } catch {
+            throw TableServiceError(status: 400, code: "InvalidInput", message: "One of the request inputs is not valid: \(error)")
+        }
+        do {
+            let entity = try EntityCodec.decode(json, requireKeys: requireKeys)
+            if requireKeys { try validateKeys(entity.partitionKey, entity.rowKey) }
+            return entity
+        } catch let error as EntityCodec.DecodeError {
+            if error.reason == "missing" {
+                throw TableServiceError(status: 400, code: "PropertiesNeedValue", message: "The values are not specified for all properties in the entity: \(error.property).")
+            }
+            throw TableServiceError(status: 400, code: "InvalidInput", message: "One of the request inputs is not valid: \(error)")
+        }
+    }
+
+    static func checkBodyKeys(_ entity: TableEntity, pk: String, rk: String) throws {
+        if !entity.partitionKey.isEmpty && entity.partitionKey != pk || !entity.rowKey.isEmpty && entity.rowKey != rk {
+            throw TableServiceError.invalidInput("The keys in the body do not match the keys in the request URI.")
+        }
+    }
+
+    static func validateKeys(_ pk: String, _ rk: String) throws {
+        for (name, key) in [("PartitionKey", pk), ("RowKey", rk)] {
+            if let problem = TableNames.keyProblem(key) {
+                throw TableServiceError(status: 400, code: key.utf8.count > 1024 ? "KeyValueTooLarge" : "InvalidInput",
+                                        message: "The \(name) value \(problem).")
+            }
+        }
+    }
+
+    static func validateTableName(_ name: String) throws {
+        guard (3...63).contains(name.count) else {
+            throw TableServiceError(status: 400, code: "OutOfRangeInput", message: "The specified resource name length is not within the permissible limits.")
+        }
+        do { try TableNames.validateTableName(name) } catch {
+            throw TableServiceError(status: 400, code: "InvalidResourceName", message: "The specified resource name contains invalid characters.")
+        }
+    }
+
+    static func errorResponse(_ error: TableServiceError, requestID: String) -> EmulatorResponse {
+        let body = errorBody(error, requestID: requestID, index: nil)
+        return EmulatorResponse(status: error.status, headers: [
+            "Content-Type": "application/json;odata=minimalmetadata;streaming=true;charset=utf-8",
+            "x-ms-error-code": error.code,
+        ], body: Array(body.utf8))
+    }
+
+    static func errorBody(_ error: TableServiceError, requestID: String, index: Int?) -> String {
+        let prefix = index.map { "\($0):" } ?? ""
+        let value = "\(prefix)\(error.message)\nRequestId:\(requestID)\nTime:\(EdmDateTime.format(Date()))"
+        return JSONValue.object([("odata.error", .object([
+            ("code", .string(error.code)),
+            ("message", .object([("lang", .string("en-US")), ("value", .string(value))])),
+        ]))]).serialized()
+    }
+}
+
+/// Opaque continuation tokens in the service's style (`1!<length>!<base64url key>`).
+enum ContinuationToken {
+    static func encode(_ key: String) -> String {
+        let b64 = Data(key.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return "1!\(b64.count)!\(b64)"
+    }
+
+    static func decode(_ token: String) throws -> String {
+        let parts = token.split(separator: "!", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { throw TableServiceError.invalidInput("The continuation token is invalid.") }
+        var b64 = String(parts[2]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b64.count % 4 != 0 { b64 += "=" }
+        guard let data = Data(base64Encoded: b64) else { throw TableServiceError.invalidInput("The continuation token is invalid.") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// `nometadata` / `minimalmetadata` / `fullmetadata` answers.
+struct PayloadFormat {
+    enum Level { case none, minimal, full }
+    let level: Level
+
+    init(accept: String?) {
+        let accept = accept?.lowercased() ?? ""
+        if accept.contains("odata=nometadata") { level = .none }
+        else if accept.contains("odata=fullmetadata") { level = .full }
+        else { level = .minimal }
+    }
+
+    var contentType: String {
+        let name = level == .none ? "nometadata" : (level == .full ? "fullmetadata" : "minimalmetadata")
+        return "application/json;odata=\(name);streaming=true;charset=utf-8"
+    }
+
+    func entityJSON(pk: String, rk: String, _ stored: StoredEntity, table: String, base: String, select: [String]?) -> JSONValue {
+        var members: [(String, JSONValue)] = []
+        if level == .full {
+            let account = base.split(separator: "/").last.map(String.init) ?? ""
+            let link = "\(table)(PartitionKey='\(pk)',RowKey='\(rk)')"
+            members.append(("odata.type", .string("\(account).\(table)")))
+            members.append(("odata.id", .string("\(base)/\(link)")))
+            members.append(("odata.etag", .string(stored.etag)))
+            members.append(("odata.editLink", .string(link)))
+        } else if level == .minimal {
+            members.append(("odata.etag", .string(stored.etag)))
+        }
+        func wanted(_ name: String) -> Bool { select?.contains(name) ?? true }
+        if wanted("PartitionKey") { members.append(("PartitionKey", .string(pk))) }
+        if wanted("RowKey") { members.append(("RowKey", .string(rk))) }
+        for name in stored.properties.keys.sorted() where wanted(name) {
+            members.append(contentsOf: property(name: name, value: stored.properties[name]!))
+        }
+        if wanted("Timestamp") {
+            if level == .full { members.append(("Timestamp@odata.type", .string("Edm.DateTime"))) }
+            members.append(("Timestamp", .string(EdmDateTime.format(stored.timestamp))))
+        }
+        return .object(members)
+    }
+
+    private func property(name: String, value: TableValue) -> [(String, JSONValue)] {
+        var encoded = EntityCodec.encodeProperty(name: name, value: value)
+        if case .double(let v) = value, v.isFinite, level != .full {
+            encoded.removeAll { $0.0.hasSuffix("@odata.type") }
+        }
+        if level == .none { encoded.removeAll { $0.0.hasSuffix("@odata.type") } }
+        return encoded
+    }
+}
