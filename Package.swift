@@ -8,7 +8,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "ipam",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "HTTPTransport", targets: ["HTTPTransport"]),
         .library(name: "AzureCore", targets: ["AzureCore"]),
@@ -79,24 +79,35 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "TableEmulator", "AzureTables",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HTTPTransportTests",
-            dependencies: ["HTTPTransport", "TableEmulator"],
+            dependencies: ["HTTPTransport", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AzureCoreTests",
-            dependencies: ["AzureCore", "TableEmulator"],
+            dependencies: ["AzureCore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AzureTablesTests",
-            dependencies: ["AzureTables", "TableEmulator"],
+            dependencies: ["AzureTables", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TableEmulatorTests",
-            dependencies: ["TableEmulator", "AzureTables"],
+            dependencies: ["TableEmulator", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -222,8 +222,9 @@ final class CurlMultiLoop: @unchecked Sendable {
         var list: UnsafeMutablePointer<curl_slist>? = nil
         var sawContentType = false
         for field in request.headers {
-            guard !field.name.contains(where: { $0 == ":" || $0 == "\r" || $0 == "\n" }),
-                  !field.value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+            // Scalars, not Characters: Swift folds "\r\n" into one Character that equals neither.
+            guard !field.name.unicodeScalars.contains(where: { $0 == ":" || $0 == "\r" || $0 == "\n" }),
+                  !field.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
                 curl_slist_free_all(list)
                 return .invalidRequest("header '\(field.name)' contains a line break or colon")
             }

@@ -20,7 +20,8 @@ struct BatchProcessor {
         guard let contentType = request.headers["Content-Type"], let batchBoundary = Self.boundary(in: contentType) else {
             throw TableServiceError.invalidInput("A $batch request needs Content-Type multipart/mixed with a boundary.")
         }
-        let text = String(decoding: request.body, as: UTF8.self)
+        // Work on LF line ends: Swift treats "\r\n" as one Character, which "\n" searches would miss.
+        let text = String(decoding: request.body, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         let batchParts = Self.split(text, boundary: batchBoundary)
         guard batchParts.count == 1 else {
             throw TableServiceError.invalidInput("A batch request must contain exactly one changeset.")

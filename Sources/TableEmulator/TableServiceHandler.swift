@@ -26,6 +26,12 @@ public struct EmulatorResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaderList
     public var body: [UInt8]
+
+    public init(status: Int, headers: HTTPHeaderList, body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// The Table service's REST protocol over a `TableStore`: routing, Shared Key verification,

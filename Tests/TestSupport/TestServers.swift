@@ -1,0 +1,80 @@
+import AzureCore
+import Foundation
+import HTTPTransport
+import Hummingbird
+import Logging
+import HTTPTypes
+import NIOCore
+import Synchronization
+import TableEmulator
+
+let quietLogger = Logger(label: "test-server", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// Local servers for tests: the emulator, and small scripted HTTP fakes.
+public enum TestServers {
+    /// Starts a `TableEmulatorServer` in this process for the rest of the run; returns its port.
+    public static func startEmulator(configuration: TableEmulatorServer.Configuration) async throws -> Int {
+        let server = try TableEmulatorServer(configuration: configuration, logger: quietLogger)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        Task.detached {
+            do {
+                try await server.run { port in continuation.yield(port) }
+            } catch {
+                continuation.finish()
+            }
+        }
+        for await port in ports { return port }
+        throw TestFailure("emulator did not start")
+    }
+
+    /// Runs a fake HTTP server answering with `handler` while `body` runs; returns `body`'s result.
+    public static func withFakeServer<T: Sendable>(
+        _ handler: @escaping @Sendable (EmulatorRequest) async -> EmulatorResponse,
+        _ body: @Sendable (Int) async throws -> T
+    ) async throws -> T {
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            var buffer = try await request.body.collect(upTo: 16 * 1024 * 1024)
+            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            let target = request.head.path ?? "/"
+            let (path, query) = target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, nil)
+            var headers = HTTPHeaderList()
+            for field in request.headers { headers.add(name: field.name.rawName, value: field.value) }
+            let answer = await handler(EmulatorRequest(method: request.method.rawValue, rawPath: path, query: query, headers: headers, body: bytes))
+            var fields = HTTPFields()
+            for field in answer.headers { if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) } }
+            var out = ByteBuffer()
+            out.writeBytes(answer.body)
+            return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: out))
+        }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+                              logger: quietLogger)
+        let serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }
+        defer { serverTask.cancel() }
+        var port = 0
+        for await value in ports { port = value; break }
+        return try await body(port)
+    }
+
+    /// A JSON answer.
+    public static func json(_ status: Int, _ text: String, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
+        var all = headers
+        all["Content-Type"] = "application/json"
+        return EmulatorResponse(status: status, headers: all, body: Array(text.utf8))
+    }
+}
+
+/// Counts and records what a fake server saw (thread-safe).
+public final class RequestLog: Sendable {
+    private let state = Mutex<[EmulatorRequest]>([])
+    public init() {}
+    public func record(_ request: EmulatorRequest) -> Int { state.withLock { $0.append(request); return $0.count } }
+    public var requests: [EmulatorRequest] { state.withLock { $0 } }
+    public var count: Int { state.withLock { $0.count } }
+}
+
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
