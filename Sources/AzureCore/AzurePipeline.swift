@@ -40,12 +40,12 @@ public struct AzurePipeline: Sendable {
         var random = SystemRandomNumberGenerator()
         var attempt = 0
         var refreshedAfter401 = false
+        var base = request
+        // One client request id for every attempt, so the service's logs tie the retries together.
+        if base.headers["x-ms-client-request-id"] == nil { base.headers["x-ms-client-request-id"] = UUID().uuidString.lowercased() }
         while true {
             attempt += 1
-            var outgoing = request
-            if outgoing.headers["x-ms-client-request-id"] == nil {
-                outgoing.headers["x-ms-client-request-id"] = UUID().uuidString.lowercased()
-            }
+            var outgoing = base
             try await authorizer.authorize(&outgoing)
             let failure: AzureError
             var retryAfter: Duration? = nil
