@@ -15,7 +15,7 @@ let package = Package(
         .library(name: "AzureTables", targets: ["AzureTables"]),
         .library(name: "TableEmulator", targets: ["TableEmulator"]),
         .executable(name: "table-emulator", targets: ["table-emulator"]),
-        .executable(name: "ipam-bench", targets: ["ipam-bench"]),
+        .executable(name: "ipam-dev", targets: ["ipam-dev"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -71,7 +71,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "ipam-bench",
+            name: "ipam-dev",
             dependencies: [
                 "AzureTables",
                 "TableEmulator",
