@@ -132,7 +132,8 @@ struct StorageBench: AsyncParsableCommand {
         }
         let elapsed = (ContinuousClock.now - start).seconds
         let rate = Double(count) / elapsed
-        print(String(format: "%-28@ %9.1f ops/s  (%d in %.2f s)", label as NSString, rate, count, elapsed))
+        let padded = label.padding(toLength: 28, withPad: " ", startingAt: 0)
+        print(padded + String(format: " %9.1f ops/s  (%d in %.2f s)", rate, count, elapsed))
         return rate
     }
 }
