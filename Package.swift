@@ -24,8 +24,15 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
+        .target(name: "NetworkMath", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "NetworkMathTests",
+            dependencies: ["NetworkMath", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",

@@ -1,0 +1,59 @@
+/// Free-space computation and smallest-fit search over a supernet with occupied blocks.
+public enum FreeSpace {
+    /// The maximal aligned free blocks of `supernet` that overlap none of `occupied`, in address order.
+    public static func freeBlocks(in supernet: IPPrefix, occupied: [IPPrefix]) -> [IPPrefix] {
+        let relevant = occupied.filter { $0.overlaps(supernet) }.sorted()
+        var result: [IPPrefix] = []
+        collect(supernet, relevant[...], into: &result)
+        return result
+    }
+
+    /// `occupied` is sorted and every element overlaps `block`.
+    private static func collect(_ block: IPPrefix, _ occupied: ArraySlice<IPPrefix>, into result: inout [IPPrefix]) {
+        if occupied.isEmpty { result.append(block); return }
+        if occupied.contains(where: { $0.contains(block) }) { return }
+        guard let (low, high) = block.halves else { return }
+        let lowOccupied = occupied.filter { $0.overlaps(low) }
+        let highOccupied = occupied.filter { $0.overlaps(high) }
+        collect(low, lowOccupied[...], into: &result)
+        collect(high, highOccupied[...], into: &result)
+    }
+
+    /// A block of `length` inside the smallest free block that can hold it (lowest address among
+    /// equals), across `supernets`, overlapping nothing in `occupied`. Nil when nothing fits.
+    ///
+    /// Taking from the smallest hole keeps large holes whole for large requests (less fragmentation).
+    public static func smallestFit(length: Int, in supernets: [IPPrefix], occupied: [IPPrefix]) -> IPPrefix? {
+        var best: IPPrefix? = nil
+        for supernet in supernets where length >= supernet.length && length <= supernet.version.bitWidth {
+            for block in freeBlocks(in: supernet, occupied: occupied) where block.length <= length {
+                if let current = best, current.length > block.length || (current.length == block.length && current.address <= block.address) {
+                    continue
+                }
+                best = block
+            }
+        }
+        guard let best else { return nil }
+        return IPPrefix(address: best.address, length: length)
+    }
+
+    /// Total free addresses of the given blocks (saturating).
+    public static func addressCount(_ blocks: [IPPrefix]) -> UInt128 {
+        blocks.reduce(UInt128(0)) { total, block in
+            let (sum, overflow) = total.addingReportingOverflow(block.size)
+            return overflow ? UInt128.max : sum
+        }
+    }
+
+    /// Lays `subnets` (name, prefix length) out inside `block` without overlap: largest first,
+    /// each aligned, in request order among equals. Nil when they do not fit.
+    public static func layout(_ subnets: [(name: String, length: Int)], in block: IPPrefix) -> [(name: String, prefix: IPPrefix)]? {
+        var placed: [(name: String, prefix: IPPrefix)] = []
+        let order = subnets.enumerated().sorted { ($0.element.length, $0.offset) < ($1.element.length, $1.offset) }
+        for (_, subnet) in order {
+            guard let fit = smallestFit(length: subnet.length, in: [block], occupied: placed.map(\.prefix)) else { return nil }
+            placed.append((subnet.name, fit))
+        }
+        return subnets.map { wanted in placed.first { $0.name == wanted.name }! }
+    }
+}

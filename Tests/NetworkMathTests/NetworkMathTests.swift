@@ -1,0 +1,160 @@
+import NetworkMath
+import PropertyBased
+import Testing
+
+@Suite("IP addresses and prefixes")
+struct PrefixTests {
+    @Test("parse and canonical form", arguments: [
+        ("10.64.0.0/12", "10.64.0.0/12"), ("0.0.0.0/0", "0.0.0.0/0"), ("192.168.1.7/32", "192.168.1.7/32"),
+        ("fd00:72::/44", "fd00:72::/44"), ("FD00:0072:0000::/44", "fd00:72::/44"), ("::/0", "::/0"),
+        ("2001:db8:0:0:1:0:0:0/128", "2001:db8:0:0:1::/128"), ("2001:db8::1:0:0:1/128", "2001:db8::1:0:0:1/128"),
+    ])
+    func canonical(text: String, expected: String) throws {
+        #expect(try IPPrefix(parsing: text).description == expected)
+    }
+
+    @Test("invalid prefixes are refused with a reason", arguments: [
+        "10.64.0.0", "10.64.0.0/33", "10.64.0/16", "10.064.0.0/16", "256.0.0.0/8", "10.0.0.0/-1", "10.0.0.0/ 8",
+        "fd00::72::/44", "fd00:72::/129", "gggg::/16", "", "/24", "10.0.0.0/08x",
+    ])
+    func invalid(text: String) {
+        #expect(throws: IPPrefix.ParseError.self) { _ = try IPPrefix(parsing: text) }
+    }
+
+    @Test func hostBitsAreNamed() throws {
+        do {
+            _ = try IPPrefix(parsing: "10.64.1.0/16")
+            Issue.record("host bits must be refused")
+        } catch let error as IPPrefix.ParseError {
+            #expect(error.description.contains("10.64.0.0/16"))
+        }
+        let (prefix, normalised) = try IPPrefix.parseNormalising("10.64.1.0/16")
+        #expect(prefix.description == "10.64.0.0/16" && normalised)
+    }
+
+    @Test func containmentAndOverlap() throws {
+        let big = try IPPrefix(parsing: "10.64.0.0/12")
+        let inside = try IPPrefix(parsing: "10.70.4.0/22")
+        let outside = try IPPrefix(parsing: "10.80.0.0/16")
+        let v6 = try IPPrefix(parsing: "fd00::/8")
+        #expect(big.contains(inside) && !inside.contains(big))
+        #expect(big.overlaps(inside) && inside.overlaps(big))
+        #expect(!big.overlaps(outside))
+        #expect(!big.overlaps(v6))
+        #expect(big.contains(IPAddress("10.79.255.255")!) && !big.contains(IPAddress("10.80.0.0")!))
+    }
+
+    @Test func splittingAndNeighbours() throws {
+        let block = try IPPrefix(parsing: "10.0.0.0/22")
+        #expect(block.subnets(ofLength: 24)?.map(\.description) == ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"])
+        #expect(block.next?.description == "10.0.4.0/22")
+        #expect(block.previous?.description == "9.255.252.0/22")
+        #expect(try IPPrefix(parsing: "0.0.0.0/22").previous == nil)
+        #expect(try IPPrefix(parsing: "255.255.255.0/24").next == nil)
+        #expect(try IPPrefix(parsing: "fd00::/16").next?.description == "fd01::/16")
+        #expect(try IPPrefix(parsing: "10.0.4.0/22").previous == block)
+    }
+
+    @Test func sortableKeys() throws {
+        #expect(SortableKey.make(try IPPrefix(parsing: "10.64.4.0/22")) == "010.064.004.000_22")
+        #expect(SortableKey.make(try IPPrefix(parsing: "10.0.0.0/8")) == "010.000.000.000_08")
+        #expect(SortableKey.make(try IPPrefix(parsing: "fd00:72::/44")) == "fd000072000000000000000000000000_044")
+        #expect(SortableKey.parse("010.064.004.000_22") == (try IPPrefix(parsing: "10.64.4.0/22")))
+        #expect(SortableKey.parse("010.064.004.001_22") == nil, "host bits")
+        #expect(SortableKey.parse("10.64.4.0_22") == nil)
+    }
+
+    @Test func smallestFitPrefersTheSmallestHole() throws {
+        let supernet = try IPPrefix(parsing: "10.0.0.0/16")
+        // Occupy the whole /16 but one /24 hole at 10.0.200.0.
+        var occupied = try (0..<128).compactMap { i -> IPPrefix? in
+            i == 100 ? nil : try IPPrefix(parsing: "10.0.\(i * 2).0/23")
+        }
+        occupied.append(try IPPrefix(parsing: "10.0.201.0/24"))
+        let free = FreeSpace.freeBlocks(in: supernet, occupied: occupied)
+        #expect(free.map(\.description).contains("10.0.200.0/24"))
+        let fit = try #require(FreeSpace.smallestFit(length: 24, in: [supernet], occupied: occupied))
+        #expect(fit.description == "10.0.200.0/24")
+        #expect(FreeSpace.smallestFit(length: 23, in: [supernet], occupied: occupied) == nil, "only one /24 is free in the /16")
+    }
+
+    @Test func exhaustion() throws {
+        let supernet = try IPPrefix(parsing: "10.0.0.0/24")
+        let quarters = supernet.subnets(ofLength: 26)!
+        #expect(FreeSpace.smallestFit(length: 26, in: [supernet], occupied: quarters) == nil)
+        #expect(FreeSpace.smallestFit(length: 27, in: [supernet], occupied: Array(quarters.dropLast()))?.description == "10.0.0.192/27")
+        #expect(FreeSpace.smallestFit(length: 23, in: [supernet], occupied: []) == nil, "a request bigger than the supernet never fits")
+    }
+
+    @Test func subnetLayout() throws {
+        let block = try IPPrefix(parsing: "10.1.0.0/24")
+        let layout = try #require(FreeSpace.layout([("app", 26), ("db", 27), ("gw", 26)], in: block))
+        #expect(layout.map(\.name) == ["app", "db", "gw"])
+        #expect(layout.map(\.prefix.description) == ["10.1.0.0/26", "10.1.0.128/27", "10.1.0.64/26"])
+        #expect(FreeSpace.layout([("a", 25), ("b", 25), ("c", 27)], in: block) == nil)
+    }
+}
+
+@Suite("Network math properties")
+struct NetworkMathProperties {
+    static let v4 = Gen.uint32()
+    static let length = Gen.int(in: 0...32)
+
+    @Test func parseFormatIsIdentity() async {
+        await propertyCheck(count: 500, input: Self.v4, Self.length) { raw, length in
+            let mask: UInt32 = length == 0 ? 0 : ~UInt32(0) << (32 - length)
+            let prefix = IPPrefix(address: IPAddress(v4: raw & mask), length: length)!
+            #expect((try? IPPrefix(parsing: prefix.description)) == prefix)
+            #expect(SortableKey.parse(SortableKey.make(prefix)) == prefix)
+        }
+        await propertyCheck(count: 300, input: Gen.uint128(), Gen.int(in: 0...128)) { raw, length in
+            let prefix = try! IPPrefix.parseNormalising("\(IPAddress(version: .v6, value: raw))/\(length)").prefix
+            #expect((try? IPPrefix(parsing: prefix.description)) == prefix)
+            #expect(SortableKey.parse(SortableKey.make(prefix)) == prefix)
+        }
+    }
+
+    @Test func keysSortLikeAddresses() async {
+        await propertyCheck(count: 500, input: Self.v4, Self.v4, Gen.int(in: 8...32)) { a, b, length in
+            let mask: UInt32 = ~UInt32(0) << (32 - length)
+            let x = IPPrefix(address: IPAddress(v4: a & mask), length: length)!
+            let y = IPPrefix(address: IPAddress(v4: b & mask), length: length)!
+            #expect((SortableKey.make(x) < SortableKey.make(y)) == (x < y))
+        }
+    }
+
+    /// Random occupied blocks inside a /16; carving any size never overlaps one, and stays inside.
+    @Test func smallestFitNeverReturnsOccupiedSpace() async {
+        let blocks = zip(Gen.uint32(in: 0...0xFFFF), Gen.int(in: 18...30)).array(of: 0...40)
+        await propertyCheck(count: 300, input: blocks, Gen.int(in: 16...30)) { raw, wanted in
+            let supernet = try! IPPrefix(parsing: "10.20.0.0/16")
+            let occupied = raw.map { offset, length in
+                try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | offset))/\(length)").prefix
+            }
+            if let fit = FreeSpace.smallestFit(length: wanted, in: [supernet], occupied: occupied) {
+                #expect(supernet.contains(fit))
+                #expect(fit.length == wanted)
+                #expect(!occupied.contains { $0.overlaps(fit) })
+            } else {
+                // Nothing fits: then no aligned block of that size is free.
+                let candidates = supernet.subnets(ofLength: min(wanted, 30)) ?? []
+                if wanted <= 30 { #expect(candidates.allSatisfy { c in occupied.contains { $0.overlaps(c) } }) }
+            }
+        }
+    }
+
+    /// Carving repeatedly fills a supernet with pairwise disjoint blocks.
+    @Test func carvingNeverOverlaps() async {
+        await propertyCheck(count: 50, input: Gen.int(in: 20...26).array(of: 1...80)) { sizes in
+            let supernet = try! IPPrefix(parsing: "10.0.0.0/18")
+            var taken: [IPPrefix] = []
+            for size in sizes {
+                guard let fit = FreeSpace.smallestFit(length: size, in: [supernet], occupied: taken) else { continue }
+                #expect(!taken.contains { $0.overlaps(fit) })
+                taken.append(fit)
+            }
+            let free = FreeSpace.freeBlocks(in: supernet, occupied: taken)
+            #expect(FreeSpace.addressCount(free) + FreeSpace.addressCount(taken) == supernet.size)
+        }
+    }
+}
