@@ -28,11 +28,18 @@ let package = Package(
     ],
     targets: [
         .target(name: "NetworkMath", swiftSettings: swiftSettings),
+        .target(name: "StrictJSON", swiftSettings: swiftSettings),
         .testTarget(
             name: "NetworkMathTests",
             dependencies: ["NetworkMath", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "IPAMCore",
+            dependencies: ["NetworkMath", "StrictJSON", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "IPAMCoreTests", dependencies: ["IPAMCore"], swiftSettings: swiftSettings),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -47,6 +54,7 @@ let package = Package(
             name: "AzureCore",
             dependencies: [
                 "HTTPTransport",
+                "StrictJSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

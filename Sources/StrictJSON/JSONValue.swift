@@ -1,5 +1,6 @@
 import Foundation
 
+
 /// A JSON value that keeps numbers as their source text, so `30` (Int32) and `30.0` (Double) stay
 /// distinguishable, as the Table service's payload format requires.
 public enum JSONValue: Sendable, Equatable {

@@ -1,0 +1,177 @@
+import Foundation
+import NetworkMath
+
+/// Everything the Vendor and Manager need from the environment, validated as a whole.
+///
+/// Reads, once at start-up: `CIDR_SIZE_MIN`, `CIDR_SIZE_MAX`, `CIDR_SIZE_DEFAULT`,
+/// `LEASE_DURATION_HOURS`, `SUPERNETS_CONFIG`, `SCOPE_CONFIG_MANIFEST`, `AzureWebJobsStorage`,
+/// `IPAM_TABLE_NAME`.
+public struct IPAMConfiguration: Sendable {
+    public var cidrSizeMin: Int
+    public var cidrSizeMax: Int
+    public var cidrSizeDefault: Int
+    /// How long a lease lives until it must be anchored (or renewed by a replay).
+    public var leaseDuration: Duration
+    public var scopes: [Scope: ScopeSupernets]
+    public var defaultScope: Scope
+    /// Per scope: prefix length → number of `available` rows to keep in stock.
+    public var stock: [Scope: [Int: Int]]
+    public var storageConnectionString: String
+    public var tableName: String
+
+    /// All problems found, one per line, each naming the setting and value.
+    public struct Problems: Error, Sendable, CustomStringConvertible {
+        public let lines: [String]
+        public var description: String { lines.joined(separator: "\n") }
+    }
+
+    public static func load(environment: [String: String]) throws(Problems) -> IPAMConfiguration {
+        var problems: [String] = []
+        func integer(_ name: String, default value: Int) -> Int {
+            guard let text = environment[name], !text.isEmpty else { return value }
+            guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                problems.append("\(name)=\(text): not an integer")
+                return value
+            }
+            return number
+        }
+        let minimum = integer("CIDR_SIZE_MIN", default: 20)
+        let maximum = integer("CIDR_SIZE_MAX", default: 26)
+        let fallback = integer("CIDR_SIZE_DEFAULT", default: 22)
+        if !(8...30).contains(minimum) { problems.append("CIDR_SIZE_MIN=\(minimum): must be between 8 and 30") }
+        if !(8...30).contains(maximum) { problems.append("CIDR_SIZE_MAX=\(maximum): must be between 8 and 30") }
+        if minimum > maximum { problems.append("CIDR_SIZE_MIN=\(minimum) is larger than CIDR_SIZE_MAX=\(maximum)") }
+        if fallback < minimum || fallback > maximum {
+            problems.append("CIDR_SIZE_DEFAULT=\(fallback): must lie between CIDR_SIZE_MIN=\(minimum) and CIDR_SIZE_MAX=\(maximum)")
+        }
+
+        var hours = 4.0
+        if let text = environment["LEASE_DURATION_HOURS"], !text.isEmpty {
+            if let value = Double(text), value.isFinite, value > 0, value <= 24 * 365 { hours = value }
+            else { problems.append("LEASE_DURATION_HOURS=\(text): must be a positive number of hours (fractions allowed)") }
+        }
+
+        let connection = environment["AzureWebJobsStorage"] ?? ""
+        if connection.isEmpty { problems.append("AzureWebJobsStorage: missing (use UseDevelopmentStorage=true for Azurite)") }
+        let tableName = environment["IPAM_TABLE_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "networkCidr"
+        if tableName.range(of: "^[A-Za-z][A-Za-z0-9]{2,62}$", options: .regularExpression) == nil {
+            problems.append("IPAM_TABLE_NAME=\(tableName): must be 3–63 letters and digits, starting with a letter")
+        }
+
+        let scopes = parseSupernets(environment["SUPERNETS_CONFIG"], problems: &problems)
+        let (defaultScope, stock) = parseManifest(environment["SCOPE_CONFIG_MANIFEST"], scopes: scopes, problems: &problems)
+
+        guard problems.isEmpty, let defaultScope else { throw Problems(lines: problems) }
+        return IPAMConfiguration(cidrSizeMin: minimum, cidrSizeMax: maximum, cidrSizeDefault: fallback,
+                                 leaseDuration: .milliseconds(Int64(hours * 3_600_000)), scopes: scopes, defaultScope: defaultScope,
+                                 stock: stock, storageConnectionString: connection, tableName: tableName)
+    }
+
+    static func parseSupernets(_ text: String?, problems: inout [String]) -> [Scope: ScopeSupernets] {
+        guard let text, !text.isEmpty else {
+            problems.append("SUPERNETS_CONFIG: missing")
+            return [:]
+        }
+        guard let data = text.data(using: .utf8), let json = try? JSONSerialization.jsonObject(with: data), let subscriptions = json as? [[String: Any]] else {
+            problems.append("SUPERNETS_CONFIG: not a JSON array of {subscriptionId, regions}")
+            return [:]
+        }
+        var scopes: [Scope: ScopeSupernets] = [:]
+        for (i, entry) in subscriptions.enumerated() {
+            guard let subscription = entry["subscriptionId"] as? String, !subscription.isEmpty, Self.isSafeKey(subscription) else {
+                problems.append("SUPERNETS_CONFIG[\(i)].subscriptionId: missing or contains / \\ # ? or control characters")
+                continue
+            }
+            guard let regions = entry["regions"] as? [[String: Any]] else {
+                problems.append("SUPERNETS_CONFIG[\(i)].regions: missing or not an array")
+                continue
+            }
+            for (j, regionEntry) in regions.enumerated() {
+                let path = "SUPERNETS_CONFIG[\(i)].regions[\(j)]"
+                guard let region = regionEntry["region"] as? String, !region.isEmpty, Self.isSafeKey(region) else {
+                    problems.append("\(path).region: missing or invalid")
+                    continue
+                }
+                func prefixes(_ key: String) -> [IPPrefix] {
+                    guard let raw = regionEntry[key] else { return [] }
+                    guard let list = raw as? [String] else {
+                        problems.append("\(path).\(key): must be an array of CIDR strings")
+                        return []
+                    }
+                    return list.compactMap { item in
+                        do { return try IPPrefix(parsing: item) } catch {
+                            problems.append("\(path).\(key): \(error)")
+                            return nil
+                        }
+                    }
+                }
+                let supernets = prefixes("supernets")
+                if supernets.isEmpty && regionEntry["supernets"] != nil && (regionEntry["supernets"] as? [String])?.isEmpty == true {
+                    problems.append("\(path).supernets: empty")
+                } else if regionEntry["supernets"] == nil {
+                    problems.append("\(path).supernets: missing")
+                }
+                let scope = Scope(subscriptionId: subscription, region: region)
+                if scopes[scope] != nil { problems.append("\(path): scope \(scope) is configured twice") }
+                scopes[scope] = ScopeSupernets(scope: scope, supernets: supernets, exclude: prefixes("exclude"),
+                                               isolated: regionEntry["isolated"] as? Bool ?? false)
+            }
+        }
+        // Supernets of different scopes may only overlap when both scopes are isolated.
+        let all = scopes.values.sorted { $0.scope < $1.scope }
+        for (a, first) in all.enumerated() {
+            for second in all[(a + 1)...] where !(first.isolated && second.isolated) {
+                for x in first.supernets { for y in second.supernets where x.overlaps(y) {
+                    problems.append("SUPERNETS_CONFIG: \(x) of \(first.scope) overlaps \(y) of \(second.scope) (mark both isolated if they are separate routing domains)")
+                } }
+            }
+            for (i, x) in first.supernets.enumerated() { for y in first.supernets[(i + 1)...] where x.overlaps(y) {
+                problems.append("SUPERNETS_CONFIG: \(x) and \(y) of \(first.scope) overlap")
+            } }
+        }
+        return scopes
+    }
+
+    static func parseManifest(_ text: String?, scopes: [Scope: ScopeSupernets], problems: inout [String]) -> (Scope?, [Scope: [Int: Int]]) {
+        guard let text, !text.isEmpty else {
+            problems.append("SCOPE_CONFIG_MANIFEST: missing")
+            return (nil, [:])
+        }
+        guard let data = text.data(using: .utf8), let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            problems.append("SCOPE_CONFIG_MANIFEST: not a JSON object")
+            return (nil, [:])
+        }
+        var defaultScope: Scope? = nil
+        if let entry = json["defaultScope"] as? [String: Any], let sub = entry["subscriptionId"] as? String, let region = entry["region"] as? String {
+            let scope = Scope(subscriptionId: sub, region: region)
+            if scopes[scope] == nil && !scopes.isEmpty { problems.append("SCOPE_CONFIG_MANIFEST.defaultScope: \(scope) is not in SUPERNETS_CONFIG") }
+            defaultScope = scope
+        } else {
+            problems.append("SCOPE_CONFIG_MANIFEST.defaultScope: missing {subscriptionId, region}")
+        }
+        var stock: [Scope: [Int: Int]] = [:]
+        for (i, entry) in ((json["scopes"] as? [[String: Any]]) ?? []).enumerated() {
+            guard let sub = entry["subscriptionId"] as? String, let region = entry["region"] as? String else {
+                problems.append("SCOPE_CONFIG_MANIFEST.scopes[\(i)]: needs subscriptionId and region")
+                continue
+            }
+            let scope = Scope(subscriptionId: sub, region: region)
+            if scopes[scope] == nil && !scopes.isEmpty { problems.append("SCOPE_CONFIG_MANIFEST.scopes[\(i)]: \(scope) is not in SUPERNETS_CONFIG") }
+            var sizes: [Int: Int] = [:]
+            for (key, value) in (entry["stock"] as? [String: Any]) ?? [:] {
+                guard let length = Int(key), (8...128).contains(length), let count = (value as? NSNumber)?.intValue, count >= 0, count <= 10_000 else {
+                    problems.append("SCOPE_CONFIG_MANIFEST.scopes[\(i)].stock.\(key)=\(value): needs a prefix length and a count 0–10000")
+                    continue
+                }
+                sizes[length] = count
+            }
+            stock[scope] = sizes
+        }
+        return (defaultScope, stock)
+    }
+
+    /// Table keys may not hold `/ \ # ?` or control characters.
+    static func isSafeKey(_ text: String) -> Bool {
+        text.count <= 128 && !text.unicodeScalars.contains { "/\\#?".unicodeScalars.contains($0) || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
+    }
+}

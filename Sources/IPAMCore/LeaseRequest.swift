@@ -1,0 +1,173 @@
+import Crypto
+import Foundation
+import NetworkMath
+import StrictJSON
+
+/// A validated `getNewNetwork` request.
+public struct LeaseRequest: Sendable, Equatable {
+    public let sessionId: String
+    public let scope: Scope
+    public let prefixLength: Int
+    public let requester: String?
+    public let tags: [String: String]
+    public let subnets: [SubnetRequest]
+
+    public struct SubnetRequest: Sendable, Equatable {
+        public let name: String
+        public let prefixLength: Int
+    }
+
+    /// SHA-256 over the canonical form of everything that shapes the answer: a replay must match it.
+    public var requestHash: String {
+        var text = "v1|\(scope.partitionKey)|\(prefixLength)|\(requester ?? "")|"
+        text += tags.keys.sorted().map { "\($0.count):\($0)=\(tags[$0]!.count):\(tags[$0]!)" }.joined(separator: ",")
+        text += "|" + subnets.map { "\($0.name.count):\($0.name)/\($0.prefixLength)" }.joined(separator: ",")
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// A request rejected at the edge: a machine-readable code, the field, and a message.
+public struct RequestProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public let code: String
+    public let field: String?
+    public let message: String
+    public init(code: String, field: String?, message: String) {
+        self.code = code
+        self.field = field
+        self.message = message
+    }
+    public var description: String { message }
+}
+
+/// Decodes and validates request bodies strictly: field names case-insensitively, unknown fields
+/// refused, wrong types named.
+public enum LeaseRequestDecoder {
+    static let sessionPattern = try! NSRegularExpression(pattern: "^[A-Za-z0-9._:@-]{1,128}$")
+
+    public static func isValidSessionId(_ text: String) -> Bool {
+        sessionPattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    /// Parses the body into (lower-cased field name → value), refusing duplicates and non-objects.
+    public static func fields(_ body: [UInt8], allowed: Set<String>) throws(RequestProblem) -> [String: JSONValue] {
+        guard !body.isEmpty else { throw RequestProblem(code: "InvalidJSON", field: nil, message: "the request body is empty; send a JSON object") }
+        let object: JSONValue
+        do { object = try JSONValue.parse(body) } catch {
+            throw RequestProblem(code: "InvalidJSON", field: nil, message: "the request body is not valid JSON: \(error)")
+        }
+        return try fields(object, allowed: allowed, path: "")
+    }
+
+    static func fields(_ object: JSONValue, allowed: Set<String>, path: String) throws(RequestProblem) -> [String: JSONValue] {
+        guard let members = object.objectValue else {
+            throw RequestProblem(code: path.isEmpty ? "InvalidJSON" : "InvalidField", field: path.isEmpty ? nil : path,
+                                 message: path.isEmpty ? "the request body must be a JSON object" : "'\(path)' must be an object")
+        }
+        var fields: [String: JSONValue] = [:]
+        for (rawKey, value) in members {
+            let key = path.isEmpty ? rawKey : "\(path).\(rawKey)"
+            let lowered = rawKey.lowercased()
+            guard allowed.contains(lowered) else {
+                throw RequestProblem(code: "UnknownField", field: key, message: "unknown field '\(key)'")
+            }
+            guard fields[lowered] == nil else {
+                throw RequestProblem(code: "DuplicateField", field: key, message: "field '\(key)' appears more than once (names are case-insensitive)")
+            }
+            if value != .null { fields[lowered] = value }
+        }
+        return fields
+    }
+
+    static func string(_ fields: [String: JSONValue], _ name: String, field: String) throws(RequestProblem) -> String? {
+        guard let value = fields[name] else { return nil }
+        guard let text = value.stringValue else { throw RequestProblem(code: "InvalidField", field: field, message: "'\(field)' must be a string") }
+        return text
+    }
+
+    static func integer(_ fields: [String: JSONValue], _ name: String, field: String) throws(RequestProblem) -> Int? {
+        guard let value = fields[name] else { return nil }
+        guard case .number(let lexeme) = value, let number = Int(lexeme) else {
+            throw RequestProblem(code: "InvalidField", field: field, message: "'\(field)' must be an integer")
+        }
+        return number
+    }
+
+    static let allowedFields: Set<String> = ["sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets"]
+
+    /// Decodes a `getNewNetwork` body against the configuration.
+    public static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
+        let fields = try fields(body, allowed: allowedFields)
+        guard let sessionId = try string(fields, "sessionid", field: "SessionId") else {
+            throw RequestProblem(code: "MissingField", field: "SessionId", message: "'SessionId' is required")
+        }
+        guard isValidSessionId(sessionId) else {
+            throw RequestProblem(code: "InvalidSessionId", field: "SessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
+        }
+        let length = try integer(fields, "prefixlength", field: "prefixLength") ?? configuration.cidrSizeDefault
+        guard (configuration.cidrSizeMin...configuration.cidrSizeMax).contains(length) else {
+            throw RequestProblem(code: "InvalidPrefixLength", field: "prefixLength",
+                                 message: "'prefixLength' must be between \(configuration.cidrSizeMin) and \(configuration.cidrSizeMax), got \(length)")
+        }
+        let scope = try resolveScope(fields, configuration: configuration)
+        let requester = try string(fields, "requester", field: "requester")
+        if let requester, requester.count > 256 || requester.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            throw RequestProblem(code: "InvalidField", field: "requester", message: "'requester' must be at most 256 printable characters")
+        }
+        var tags: [String: String] = [:]
+        if let raw = fields["tags"] {
+            guard let object = raw.objectValue else { throw RequestProblem(code: "InvalidField", field: "tags", message: "'tags' must be an object of strings") }
+            guard object.count <= 32 else { throw RequestProblem(code: "InvalidField", field: "tags", message: "at most 32 tags") }
+            for (key, value) in object {
+                guard let text = value.stringValue, !key.isEmpty, key.count <= 128, text.count <= 256 else {
+                    throw RequestProblem(code: "InvalidField", field: "tags.\(key)", message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
+                }
+                tags[key] = text
+            }
+        }
+        var subnets: [LeaseRequest.SubnetRequest] = []
+        if let raw = fields["subnets"] {
+            guard let list = raw.arrayValue, list.count <= 64 else {
+                throw RequestProblem(code: "InvalidField", field: "subnets", message: "'subnets' must be an array of at most 64 {name, prefixLength}")
+            }
+            for (index, item) in list.enumerated() {
+                let entry = try Self.fields(item, allowed: ["name", "prefixlength"], path: "subnets[\(index)]")
+                guard let name = try string(entry, "name", field: "subnets[\(index)].name"), !name.isEmpty, name.count <= 80 else {
+                    throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].name", message: "subnet \(index) needs a name of 1–80 characters")
+                }
+                guard let subnetLength = try integer(entry, "prefixlength", field: "subnets[\(index)].prefixLength"), subnetLength >= length, subnetLength <= 29 else {
+                    throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].prefixLength",
+                                         message: "subnet '\(name)' needs a prefixLength between \(length) and 29")
+                }
+                guard !subnets.contains(where: { $0.name == name }) else {
+                    throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].name", message: "subnet name '\(name)' is used twice")
+                }
+                subnets.append(.init(name: name, prefixLength: subnetLength))
+            }
+            let probe = IPPrefix(address: IPAddress(v4: 0), length: length)!
+            guard FreeSpace.layout(subnets.map { ($0.name, $0.prefixLength) }, in: probe) != nil else {
+                throw RequestProblem(code: "SubnetsDoNotFit", field: "subnets", message: "the subnets do not fit in a /\(length)")
+            }
+        }
+        return LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets)
+    }
+
+    /// The scope named by `subscriptionId` and/or `region`, else the default scope.
+    public static func resolveScope(_ fields: [String: JSONValue], configuration: IPAMConfiguration) throws(RequestProblem) -> Scope {
+        let subscription = try string(fields, "subscriptionid", field: "subscriptionId")?.lowercased()
+        let region = try string(fields, "region", field: "region")?.lowercased()
+        if subscription == nil && region == nil { return configuration.defaultScope }
+        let candidates = configuration.scopes.keys.filter {
+            (subscription == nil || $0.subscriptionId == subscription) && (region == nil || $0.region == region)
+        }.sorted()
+        if candidates.count == 1 { return candidates[0] }
+        if candidates.isEmpty {
+            throw RequestProblem(code: "UnknownScope", field: region == nil ? "subscriptionId" : "region",
+                                 message: "no configured scope matches subscription '\(subscription ?? "*")' and region '\(region ?? "*")'")
+        }
+        if let preferred = candidates.first(where: { $0.subscriptionId == configuration.defaultScope.subscriptionId }) ?? candidates.first(where: { $0.region == configuration.defaultScope.region }) {
+            return preferred
+        }
+        throw RequestProblem(code: "AmbiguousScope", field: "subscriptionId",
+                             message: "several scopes match; name both subscriptionId and region")
+    }
+}

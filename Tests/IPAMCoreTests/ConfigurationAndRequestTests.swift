@@ -1,0 +1,111 @@
+import IPAMCore
+import NetworkMath
+import Testing
+
+let subscription = "11111111-1111-1111-1111-111111111111"
+let sampleEnvironment: [String: String] = [
+    "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    "CIDR_SIZE_MIN": "20", "CIDR_SIZE_MAX": "26", "CIDR_SIZE_DEFAULT": "22", "LEASE_DURATION_HOURS": "0.5",
+    "SUPERNETS_CONFIG": """
+    [{"subscriptionId":"\(subscription)","regions":[
+      {"region":"eastus","supernets":["10.64.0.0/14"],"exclude":["10.64.0.0/24"]},
+      {"region":"westeurope","supernets":["10.72.0.0/14","fd00:72::/44"],"isolated":false}]}]
+    """,
+    "SCOPE_CONFIG_MANIFEST": """
+    {"defaultScope":{"subscriptionId":"\(subscription)","region":"eastus"},
+     "scopes":[{"subscriptionId":"\(subscription)","region":"eastus","stock":{"22":8,"24":16}}]}
+    """,
+]
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test func loadsTheDesignExample() throws {
+        let configuration = try IPAMConfiguration.load(environment: sampleEnvironment)
+        #expect(configuration.scopes.count == 2)
+        #expect(configuration.defaultScope == Scope(subscriptionId: subscription, region: "eastus"))
+        #expect(configuration.stock[configuration.defaultScope] == [22: 8, 24: 16])
+        #expect(configuration.leaseDuration == .seconds(1800))
+        #expect(configuration.tableName == "networkCidr")
+        #expect(configuration.scopes[configuration.defaultScope]?.exclude.map(\.description) == ["10.64.0.0/24"])
+    }
+
+    @Test("every problem is reported on its own line, naming the setting") func allProblems() {
+        var environment = sampleEnvironment
+        environment["CIDR_SIZE_MIN"] = "abc"
+        environment["CIDR_SIZE_DEFAULT"] = "30"
+        environment["LEASE_DURATION_HOURS"] = "-1"
+        environment["AzureWebJobsStorage"] = nil
+        environment["SUPERNETS_CONFIG"] = #"[{"subscriptionId":"s","regions":[{"region":"a","supernets":["10.0.0.0/8"]},{"region":"b","supernets":["10.1.0.0/16","10.2.0.1/16"]}]}]"#
+        do {
+            _ = try IPAMConfiguration.load(environment: environment)
+            Issue.record("must fail")
+        } catch {
+            let text = error.lines.joined(separator: "\n")
+            #expect(text.contains("CIDR_SIZE_MIN=abc"))
+            #expect(text.contains("CIDR_SIZE_DEFAULT=30"))
+            #expect(text.contains("LEASE_DURATION_HOURS=-1"))
+            #expect(text.contains("AzureWebJobsStorage: missing"))
+            #expect(text.contains("host bits are set"))
+            #expect(text.contains("10.0.0.0/8 of s/a overlaps 10.1.0.0/16 of s/b"))
+            #expect(text.contains("defaultScope"))
+            #expect(error.lines.count >= 7)
+        }
+    }
+
+    @Test func isolatedScopesMayOverlap() throws {
+        var environment = sampleEnvironment
+        environment["SUPERNETS_CONFIG"] = #"[{"subscriptionId":"\#(subscription)","regions":[{"region":"eastus","supernets":["10.0.0.0/16"],"isolated":true},{"region":"westus","supernets":["10.0.0.0/16"],"isolated":true}]}]"#
+        environment["SCOPE_CONFIG_MANIFEST"] = #"{"defaultScope":{"subscriptionId":"\#(subscription)","region":"eastus"}}"#
+        #expect(throws: Never.self) { _ = try IPAMConfiguration.load(environment: environment) }
+    }
+}
+
+@Suite("getNewNetwork request validation")
+struct LeaseRequestTests {
+    let configuration = try! IPAMConfiguration.load(environment: sampleEnvironment)
+
+    func decode(_ body: String) throws(RequestProblem) -> LeaseRequest { try LeaseRequestDecoder.decode(Array(body.utf8), configuration: configuration) }
+
+    @Test func smallestBody() throws {
+        let request = try decode(#"{"SessionId": "test-123"}"#)
+        #expect(request.sessionId == "test-123")
+        #expect(request.prefixLength == 22)
+        #expect(request.scope == configuration.defaultScope)
+    }
+
+    @Test func fullBodyCaseInsensitive() throws {
+        let request = try decode(#"{"sessionid":"mcp-7f3a","PREFIXLENGTH":24,"SubscriptionId":"\#(subscription)","Region":"WestEurope","requester":"terraform-mcp","tags":{"env":"dev"},"subnets":[{"name":"app","prefixLength":26},{"Name":"db","PrefixLength":27}]}"#)
+        #expect(request.scope.region == "westeurope" && request.prefixLength == 24)
+        #expect(request.subnets.map(\.name) == ["app", "db"])
+        #expect(request.tags == ["env": "dev"])
+    }
+
+    @Test func hashIgnoresFieldOrderAndCaseButNotValues() throws {
+        let a = try decode(#"{"SessionId":"s","prefixLength":24,"tags":{"a":"1","b":"2"}}"#)
+        let b = try decode(#"{"tags":{"b":"2","a":"1"},"PrefixLength":24,"sessionId":"s"}"#)
+        let c = try decode(#"{"SessionId":"s","prefixLength":23}"#)
+        #expect(a.requestHash == b.requestHash)
+        #expect(a.requestHash != c.requestHash)
+    }
+
+    @Test("bad bodies get a code and name the field", arguments: [
+        ("", "InvalidJSON", nil), ("[1]", "InvalidJSON", nil), ("{", "InvalidJSON", nil), ("{}", "MissingField", "SessionId"),
+        (#"{"SessionId":""}"#, "InvalidSessionId", "SessionId"), (#"{"SessionId":"a/b"}"#, "InvalidSessionId", "SessionId"),
+        (#"{"SessionId":12}"#, "InvalidField", "SessionId"), (#"{"SessionId":"s","prefixLength":"24"}"#, "InvalidField", "prefixLength"),
+        (#"{"SessionId":"s","prefixLength":24.5}"#, "InvalidField", "prefixLength"), (#"{"SessionId":"s","prefixLength":true}"#, "InvalidField", "prefixLength"),
+        (#"{"SessionId":"s","prefixLength":19}"#, "InvalidPrefixLength", "prefixLength"), (#"{"SessionId":"s","prefixLength":27}"#, "InvalidPrefixLength", "prefixLength"),
+        (#"{"SessionId":"s","colour":"red"}"#, "UnknownField", "colour"), (#"{"SessionId":"s","sessionid":"t"}"#, "DuplicateField", nil),
+        (#"{"SessionId":"s","region":"mars"}"#, "UnknownScope", "region"), (#"{"SessionId":"s","tags":{"a":1}}"#, "InvalidField", "tags.a"),
+        (#"{"SessionId":"s","prefixLength":24,"subnets":[{"name":"a","prefixLength":25},{"name":"b","prefixLength":25},{"name":"c","prefixLength":26}]}"#, "SubnetsDoNotFit", "subnets"),
+        (#"{"SessionId":"s","subnets":[{"name":"a","prefixLength":26,"x":1}]}"#, "UnknownField", "subnets[0].x"),
+    ])
+    func badBodies(body: String, code: String, field: String?) {
+        do {
+            _ = try decode(body)
+            Issue.record("\(body) must be refused")
+        } catch {
+            #expect(error.code == code, "\(body): \(error.message)")
+            if let field { #expect(error.field == field, "\(body)") }
+        }
+    }
+}
