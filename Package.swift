@@ -77,6 +77,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "Inventory", dependencies: ["IPAMCore", "AzureTables"], swiftSettings: swiftSettings),
+        .target(
+            name: "VendorService",
+            dependencies: [
+                "Inventory",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "table-emulator",
             dependencies: [

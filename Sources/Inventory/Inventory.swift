@@ -1,0 +1,108 @@
+import AzureCore
+import AzureTables
+import Foundation
+import IPAMCore
+import NetworkMath
+
+/// `IPAMCore`'s rows over Azure Table Storage: reads, and one function per state transition that
+/// builds its entity group transaction (with the audit event inside it).
+public struct Inventory: Sendable {
+    public let table: TableClient
+    /// Who writes (for audit events), e.g. `vendor@host:pid`.
+    public let actor: String
+
+    public init(table: TableClient, actor: String) {
+        self.table = table
+        self.actor = actor
+    }
+
+    /// Creates the table when it is missing.
+    public func ensureTable() async throws {
+        try await table.service.createTable(table.name, ifNotExists: true)
+    }
+
+    // MARK: Reads
+
+    public func session(_ id: String, in scope: Scope) async throws -> SessionRow? {
+        try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.session(id)).flatMap(SessionRow.init(entity:))
+    }
+
+    public func network(_ rowKey: String, in scope: Scope) async throws -> NetworkRow? {
+        try await table.get(partitionKey: scope.partitionKey, rowKey: rowKey).flatMap(NetworkRow.init(entity:))
+    }
+
+    /// The scope's `head` row: its version and ETag (the carve lock), or nil before the first carve.
+    public func head(of scope: Scope) async throws -> (version: Int64, etag: String)? {
+        guard let entity = try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.head), let etag = entity.etag else { return nil }
+        return (entity["Version"]?.int64Value ?? 0, etag)
+    }
+
+    /// Every network row of the scope, in address order.
+    public func networks(in scope: Scope) async throws -> [NetworkRow] {
+        let filter = "PartitionKey eq '\(Self.quote(scope.partitionKey))' and RowKey ge 'net_' and RowKey lt 'net`'"
+        return try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:))
+    }
+
+    /// Up to `limit` `available` rows of `length`, starting at a random key and wrapping around, so
+    /// concurrent Vendors spread over the stock instead of fighting for its first row.
+    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, startKey: String) async throws -> [NetworkRow] {
+        let base = "PartitionKey eq '\(Self.quote(scope.partitionKey))' and State eq 'available' and PrefixLength eq \(length) and IPVersion eq \(version.rawValue)"
+        var found = try await collect(filter: base + " and RowKey ge '\(Self.quote(startKey))' and RowKey lt 'net`'", limit: limit)
+        if found.count < limit {
+            found += try await collect(filter: base + " and RowKey ge 'net_' and RowKey lt '\(Self.quote(startKey))'", limit: limit - found.count)
+        }
+        return found
+    }
+
+    private func collect(filter: String, limit: Int) async throws -> [NetworkRow] {
+        var rows: [NetworkRow] = []
+        var continuation: TableContinuation? = nil
+        let query = table.query(filter: filter, top: limit)
+        repeat {
+            let page = try await query.page(after: continuation)
+            rows += page.entities.compactMap(NetworkRow.init(entity:))
+            continuation = page.continuation
+        } while continuation != nil && rows.count < limit
+        return Array(rows.prefix(limit))
+    }
+
+    static func quote(_ text: String) -> String { text.replacingOccurrences(of: "'", with: "''") }
+
+    // MARK: Transitions (each one entity group transaction)
+
+    /// available → leased, claiming a stocked row: the row is replaced with `If-Match` (412 = someone
+    /// else won), the session row is inserted (409 = this SessionId is already served).
+    public func claimActions(row: NetworkRow, leased: NetworkRow, session: SessionRow, scope: Scope, now: Date) -> [TableTransactionAction] {
+        [
+            .replace(leased.entity(partitionKey: scope.partitionKey), ifMatch: .etag(row.etag ?? "*")),
+            .insert(session.entity(partitionKey: scope.partitionKey)),
+            .insert(event("lease", leased, before: row.state, scope: scope, now: now, detail: "from stock").entity(partitionKey: scope.partitionKey, at: now)),
+        ]
+    }
+
+    /// Carve on demand under the `head` lock: head (insert or `If-Match` merge), the new row as
+    /// `leased`, the session row and the event.
+    public func carveActions(head: (version: Int64, etag: String)?, leased: NetworkRow, session: SessionRow, scope: Scope, now: Date) -> [TableTransactionAction] {
+        let headEntity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
+                                     properties: ["Version": .int64((head?.version ?? 0) + 1), "UpdatedAt": .dateTime(now)])
+        return [
+            head.map { .merge(headEntity, ifMatch: .etag($0.etag)) } ?? .insert(headEntity),
+            .insert(leased.entity(partitionKey: scope.partitionKey)),
+            .insert(session.entity(partitionKey: scope.partitionKey)),
+            .insert(event("carve-lease", leased, before: nil, scope: scope, now: now, detail: "carved on demand").entity(partitionKey: scope.partitionKey, at: now)),
+        ]
+    }
+
+    /// A state change of one row (renew, revive, release), with its event.
+    public func transitionActions(from row: NetworkRow, to updated: NetworkRow, action: String, scope: Scope, now: Date, detail: String = "") -> [TableTransactionAction] {
+        [
+            .replace(updated.entity(partitionKey: scope.partitionKey), ifMatch: .etag(row.etag ?? "*")),
+            .insert(event(action, updated, before: row.state, scope: scope, now: now, detail: detail).entity(partitionKey: scope.partitionKey, at: now)),
+        ]
+    }
+
+    func event(_ action: String, _ row: NetworkRow, before: NetworkState?, scope: Scope, now: Date, detail: String) -> AuditEvent {
+        AuditEvent(action: action, actor: actor, cidr: row.prefix.description, leaseId: row.leaseId ?? "", sessionId: row.sessionId ?? "",
+                   before: before?.rawValue ?? "", after: row.state.rawValue, detail: detail)
+    }
+}

@@ -1,0 +1,151 @@
+import AzureTables
+import Foundation
+import IPAMCore
+import NetworkMath
+
+/// Row keys of the partition layout (DESIGN §3).
+public enum RowKeys {
+    public static let head = "head"
+    public static let networkPrefix = "net_"
+    public static let sessionPrefix = "session_"
+    public static let eventPrefix = "event_"
+    public static func network(_ prefix: IPPrefix) -> String { networkPrefix + SortableKey.make(prefix) }
+    public static func session(_ id: String) -> String { sessionPrefix + id }
+    /// `event_{inverted nanoseconds}_{uuid}`: newest first in key order.
+    public static func event(at date: Date) -> String {
+        let nanos = Int64(date.timeIntervalSince1970 * 1e9)
+        let inverted = String(Int64.max - nanos)
+        return eventPrefix + String(repeating: "0", count: 19 - inverted.count) + inverted + "_" + UUID().uuidString.lowercased()
+    }
+}
+
+/// One network block row.
+public struct NetworkRow: Sendable, Equatable {
+    public var prefix: IPPrefix
+    public var state: NetworkState
+    public var leaseId: String?
+    public var sessionId: String?
+    public var requestHash: String?
+    public var requester: String?
+    public var leasedAt: Date?
+    public var expiresAt: Date?
+    public var anchoredAt: Date?
+    public var resourceId: String?
+    public var lockedBy: String?
+    public var quarantinedAt: Date?
+    public var lastSeenAt: Date?
+    public var missingSince: Date?
+    public var etag: String?
+
+    public init(prefix: IPPrefix, state: NetworkState) {
+        self.prefix = prefix
+        self.state = state
+    }
+
+    public var rowKey: String { RowKeys.network(prefix) }
+
+    /// The row as an entity; absent optionals are simply not written (a merge keeps older values,
+    /// so transitions that clear a field set it to an empty value explicitly via `cleared`).
+    public func entity(partitionKey: String) -> TableEntity {
+        var p: [String: TableValue] = [
+            "Cidr": .string(prefix.description), "PrefixLength": .int32(Int32(prefix.length)),
+            "IPVersion": .int32(Int32(prefix.version.rawValue)), "State": .string(state.rawValue),
+        ]
+        p["LeaseId"] = .string(leaseId ?? "")
+        p["SessionId"] = .string(sessionId ?? "")
+        p["RequestHash"] = .string(requestHash ?? "")
+        if let requester { p["Requester"] = .string(requester) }
+        for (name, date) in [("LeasedAt", leasedAt), ("ExpiresAt", expiresAt), ("AnchoredAt", anchoredAt), ("QuarantinedAt", quarantinedAt),
+                             ("LastSeenAt", lastSeenAt), ("MissingSince", missingSince)] {
+            if let date { p[name] = .dateTime(date) }
+        }
+        if let resourceId { p["ResourceId"] = .string(resourceId) }
+        if let lockedBy { p["LockedBy"] = .string(lockedBy) }
+        return TableEntity(partitionKey: partitionKey, rowKey: rowKey, properties: p)
+    }
+
+    public init?(entity: TableEntity) {
+        guard entity.rowKey.hasPrefix(RowKeys.networkPrefix),
+              let prefix = SortableKey.parse(String(entity.rowKey.dropFirst(RowKeys.networkPrefix.count))),
+              let state = entity["State"]?.stringValue.flatMap(NetworkState.init(rawValue:)) else { return nil }
+        self.prefix = prefix
+        self.state = state
+        func text(_ name: String) -> String? { entity[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
+        leaseId = text("LeaseId")
+        sessionId = text("SessionId")
+        requestHash = text("RequestHash")
+        requester = text("Requester")
+        resourceId = text("ResourceId")
+        lockedBy = text("LockedBy")
+        leasedAt = entity["LeasedAt"]?.dateValue
+        expiresAt = entity["ExpiresAt"]?.dateValue
+        anchoredAt = entity["AnchoredAt"]?.dateValue
+        quarantinedAt = entity["QuarantinedAt"]?.dateValue
+        lastSeenAt = entity["LastSeenAt"]?.dateValue
+        missingSince = entity["MissingSince"]?.dateValue
+        etag = entity.etag
+    }
+}
+
+/// The idempotency record of one SessionId.
+public struct SessionRow: Sendable, Equatable {
+    public var sessionId: String
+    public var leaseId: String
+    public var networkRowKey: String
+    public var requestHash: String
+    public var createdAt: Date
+    public var etag: String?
+
+    public init(sessionId: String, leaseId: String, networkRowKey: String, requestHash: String, createdAt: Date) {
+        self.sessionId = sessionId
+        self.leaseId = leaseId
+        self.networkRowKey = networkRowKey
+        self.requestHash = requestHash
+        self.createdAt = createdAt
+    }
+
+    public func entity(partitionKey: String) -> TableEntity {
+        TableEntity(partitionKey: partitionKey, rowKey: RowKeys.session(sessionId), properties: [
+            "SessionId": .string(sessionId), "LeaseId": .string(leaseId), "NetworkRowKey": .string(networkRowKey),
+            "RequestHash": .string(requestHash), "CreatedAt": .dateTime(createdAt),
+        ])
+    }
+
+    public init?(entity: TableEntity) {
+        guard let id = entity["SessionId"]?.stringValue, let lease = entity["LeaseId"]?.stringValue,
+              let key = entity["NetworkRowKey"]?.stringValue, let hash = entity["RequestHash"]?.stringValue else { return nil }
+        self.init(sessionId: id, leaseId: lease, networkRowKey: key, requestHash: hash, createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast)
+        etag = entity.etag
+    }
+}
+
+/// An audit record, written in the same transaction as the change it describes.
+public struct AuditEvent: Sendable {
+    public var action: String
+    public var actor: String
+    public var cidr: String
+    public var leaseId: String
+    public var sessionId: String
+    public var before: String
+    public var after: String
+    public var detail: String
+
+    public init(action: String, actor: String, cidr: String, leaseId: String, sessionId: String, before: String, after: String, detail: String = "") {
+        self.action = action
+        self.actor = actor
+        self.cidr = cidr
+        self.leaseId = leaseId
+        self.sessionId = sessionId
+        self.before = before
+        self.after = after
+        self.detail = detail
+    }
+
+    public func entity(partitionKey: String, at date: Date) -> TableEntity {
+        TableEntity(partitionKey: partitionKey, rowKey: RowKeys.event(at: date), properties: [
+            "Action": .string(action), "Actor": .string(actor), "Cidr": .string(cidr), "LeaseId": .string(leaseId),
+            "SessionId": .string(sessionId), "Before": .string(before), "After": .string(after), "Detail": .string(detail),
+            "At": .dateTime(date),
+        ])
+    }
+}

@@ -1,0 +1,271 @@
+import AzureCore
+import AzureTables
+import Foundation
+import IPAMCore
+import Inventory
+import Logging
+import NetworkMath
+import Synchronization
+
+/// The Vendor's behaviour: hand out a block nobody else holds, exactly once per SessionId.
+///
+/// Protocol (DESIGN §4): claim a random `available` row of the size with one transaction that
+/// replaces the row under `If-Match` and inserts the session row and an audit event; when the stock is
+/// empty, carve the smallest fit under the scope's `head` ETag. The session row's insert is what makes
+/// a SessionId get at most one block: any second claim for it fails as a whole with 409.
+public struct VendorService: Sendable {
+    public let configuration: IPAMConfiguration
+    public let inventory: Inventory
+    public let logger: Logger
+    public let counters: VendorCounters
+    /// Total time one request may spend on storage before answering 503.
+    public let deadline: Duration
+    private let now: @Sendable () -> Date
+
+    public init(configuration: IPAMConfiguration, inventory: Inventory, logger: Logger, counters: VendorCounters = VendorCounters(),
+                deadline: Duration = .seconds(20), now: @escaping @Sendable () -> Date = { Date() }) {
+        self.configuration = configuration
+        self.inventory = inventory
+        self.logger = logger
+        self.counters = counters
+        self.deadline = deadline
+        self.now = now
+    }
+
+    /// What one `getNewNetwork` cost (for logs, headers and the benchmark).
+    public struct Effort: Sendable {
+        public var claimAttempts = 0
+        public var conflicts = 0
+        public var storageCalls = 0
+        /// A commit was sent and its outcome is not known yet (its answer was lost).
+        public var commitOutcomeUnknown = false
+        public init() {}
+    }
+
+    // MARK: getNewNetwork
+
+    public func getNewNetwork(_ request: LeaseRequest, effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
+        do {
+            return try await allocate(request, &effort)
+        } catch where error.status == 503 && effort.commitOutcomeUnknown {
+            // Never report a failure storage did not confirm: the claim may have committed.
+            throw VendorError(status: 503, code: "OutcomeUnknown",
+                              message: "storage did not confirm whether the lease was created; retry with the same SessionId to get it",
+                              details: ["sessionId": request.sessionId], retryAfter: 1)
+        }
+    }
+
+    private func allocate(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
+        let started = ContinuousClock.now
+        var excluded = Set<String>()
+        var random = SystemRandomNumberGenerator()
+        while true {
+            guard ContinuousClock.now - started < deadline else { throw .busy("deadline passed after \(effort.claimAttempts) attempts") }
+            guard effort.claimAttempts < 32 else { throw .busy("\(effort.claimAttempts) attempts") }
+            effort.claimAttempts += 1
+            let candidates = try await storage(&effort) {
+                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 8,
+                                                        startKey: randomStartKey(request, using: &random))
+            }.filter { !excluded.contains($0.rowKey) }
+            let outcome: ClaimOutcome
+            if let candidate = candidates.randomElement(using: &random) {
+                outcome = try await claim(candidate, request, &effort)
+                if case .lost = outcome { excluded.insert(candidate.rowKey) }
+            } else {
+                outcome = try await carve(request, &effort)
+            }
+            switch outcome {
+            case .won(let answer):
+                counters.record(allocation: true, conflicts: effort.conflicts)
+                return answer
+            case .sessionExists:
+                if let answer = try await replay(request, &effort) { return answer }
+            case .lost:
+                effort.conflicts += 1
+                counters.record(conflict: true)
+                // Jittered backoff grows with contention so colliding Vendors spread out.
+                let ceiling = min(50, 2 << min(effort.conflicts, 5))
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 0...ceiling, using: &random)))
+            case .exhausted:
+                throw VendorError(status: 409, code: "PoolExhausted",
+                                  message: "no free /\(request.prefixLength) is left in \(request.scope)",
+                                  details: ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)])
+            }
+        }
+    }
+
+    enum ClaimOutcome {
+        case won(LeaseAnswer)
+        case lost
+        case sessionExists
+        case exhausted
+    }
+
+    private func claim(_ row: NetworkRow, _ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
+        let at = now()
+        let (leased, session) = newLease(on: row.prefix, request, at: at)
+        let actions = inventory.claimActions(row: row, leased: leased, session: session, scope: request.scope, now: at)
+        return try await commit(actions, sessionIndex: 1, leased: leased, request, &effort)
+    }
+
+    private func carve(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
+        guard let scopeConfig = configuration.scopes[request.scope] else { return .exhausted }
+        // Head first, rows second: a carve that commits in between changes the head's ETag, so ours fails.
+        let head = try await storage(&effort) { try await inventory.head(of: request.scope) }
+        let rows = try await storage(&effort) { try await inventory.networks(in: request.scope) }
+        let occupied = rows.map(\.prefix) + scopeConfig.exclude
+        let supernets = scopeConfig.supernets.filter { $0.version == .v4 }
+        guard let fit = FreeSpace.smallestFit(length: request.prefixLength, in: supernets, occupied: occupied) else { return .exhausted }
+        let at = now()
+        let (leased, session) = newLease(on: fit, request, at: at)
+        let actions = inventory.carveActions(head: head, leased: leased, session: session, scope: request.scope, now: at)
+        return try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
+    }
+
+    /// Commits a claim or carve; an unknown outcome is resolved by reading the session row, never by claiming again blindly.
+    private func commit(_ actions: [TableTransactionAction], sessionIndex: Int, leased: NetworkRow, _ request: LeaseRequest,
+                        _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
+        effort.storageCalls += 1
+        // Sticky: once a commit's answer was lost, only seeing the session row clears the doubt.
+        let earlierDoubt = effort.commitOutcomeUnknown
+        effort.commitOutcomeUnknown = true
+        do {
+            try await inventory.table.submitTransaction(actions)
+            effort.commitOutcomeUnknown = false
+            logger.info("leased", metadata: ["cidr": .string(leased.prefix.description), "session": .string(request.sessionId),
+                                             "lease": .string(leased.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
+            return .won(answer(leased, request, created: true))
+        } catch let error as AzureError where error.failedOperationIndex == sessionIndex && error.isConflict {
+            effort.commitOutcomeUnknown = false
+            return .sessionExists
+        } catch let error as AzureError where error.isPreconditionFailed || error.isConflict || (error.isNotFound && error.errorCode != "TableNotFound") {
+            effort.commitOutcomeUnknown = earlierDoubt
+            return .lost
+        } catch let error as AzureError where error.outcomeUnknown {
+            logger.warning("claim outcome unknown; reading the session row", metadata: ["session": .string(request.sessionId), "error": .string(error.description)])
+            counters.record(ambiguous: true)
+            return try await resolveUnknownOutcome(request, &effort)
+        } catch let error as AzureError where !error.outcomeUnknown && !error.isTransport {
+            effort.commitOutcomeUnknown = earlierDoubt
+            throw mapStorage(error)
+        } catch {
+            throw mapStorage(error)
+        }
+    }
+
+    /// After a claim whose answer was lost: the session row says whether (and what) it committed.
+    private func resolveUnknownOutcome(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
+        let session = try await storage(&effort) { try await inventory.session(request.sessionId, in: request.scope) }
+        guard session != nil else { return .lost } // not (yet) committed; a later claim's session insert guards against a late commit
+        effort.commitOutcomeUnknown = false
+        return .sessionExists
+    }
+
+    // MARK: Replays
+
+    /// The existing lease of this SessionId (renewed or revived as needed), nil when there is none.
+    func replay(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer? {
+        for _ in 0..<8 {
+            guard let session = try await storage(&effort, { try await inventory.session(request.sessionId, in: request.scope) }) else { return nil }
+            guard session.requestHash == request.requestHash else {
+                throw VendorError(status: 409, code: "SessionConflict",
+                                  message: "SessionId '\(request.sessionId)' was already used with a different request",
+                                  field: "SessionId", details: ["leaseId": session.leaseId])
+            }
+            guard let row = try await storage(&effort, { try await inventory.network(session.networkRowKey, in: request.scope) }),
+                  row.leaseId == session.leaseId else {
+                throw VendorError(status: 410, code: "LeaseGone", message: "the lease of SessionId '\(request.sessionId)' no longer exists",
+                                  details: ["leaseId": session.leaseId])
+            }
+            let at = now()
+            switch row.state {
+            case .anchored:
+                return answer(row, request, created: false)
+            case .leased where (row.expiresAt ?? .distantPast) > at.addingTimeInterval(configuration.leaseDuration.seconds * 0.9):
+                return answer(row, request, created: false)
+            case .leased, .quarantined, .expired:
+                // Terraform replays the POST on every plan/refresh: renew; a replay during quarantine revives.
+                var renewed = row
+                renewed.state = .leased
+                renewed.expiresAt = at.addingTimeInterval(configuration.leaseDuration.seconds)
+                renewed.quarantinedAt = nil
+                let action = row.state == .leased ? "renew" : "revive"
+                effort.storageCalls += 1
+                do {
+                    try await inventory.table.submitTransaction(inventory.transitionActions(from: row, to: renewed, action: action, scope: request.scope, now: at))
+                    return answer(renewed, request, created: false)
+                } catch let error as AzureError where error.isPreconditionFailed || error.outcomeUnknown {
+                    continue // changed under us (or unknown): read again
+                } catch {
+                    throw mapStorage(error)
+                }
+            case .released:
+                throw VendorError(status: 410, code: "LeaseReleased", message: "the lease of SessionId '\(request.sessionId)' was released",
+                                  details: ["leaseId": session.leaseId, "state": row.state.rawValue])
+            default:
+                throw VendorError(status: 410, code: "LeaseGone", message: "the lease of SessionId '\(request.sessionId)' is \(row.state.rawValue)",
+                                  details: ["leaseId": session.leaseId, "state": row.state.rawValue])
+            }
+        }
+        throw .busy("the lease kept changing while it was renewed")
+    }
+
+    // MARK: Helpers
+
+    func newLease(on prefix: IPPrefix, _ request: LeaseRequest, at: Date) -> (NetworkRow, SessionRow) {
+        var row = NetworkRow(prefix: prefix, state: .leased)
+        let leaseId = UUID().uuidString.lowercased()
+        row.leaseId = leaseId
+        row.sessionId = request.sessionId
+        row.requestHash = request.requestHash
+        row.requester = request.requester
+        row.leasedAt = at
+        row.expiresAt = at.addingTimeInterval(configuration.leaseDuration.seconds)
+        let session = SessionRow(sessionId: request.sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: request.requestHash, createdAt: at)
+        return (row, session)
+    }
+
+    func answer(_ row: NetworkRow, _ request: LeaseRequest, created: Bool) -> LeaseAnswer {
+        let layout = FreeSpace.layout(request.subnets.map { ($0.name, $0.prefixLength) }, in: row.prefix) ?? []
+        return LeaseAnswer(leaseId: row.leaseId ?? "", sessionId: request.sessionId, scope: request.scope, prefix: row.prefix, state: row.state,
+                           expiresAt: row.state == .anchored ? nil : row.expiresAt, subnets: layout, created: created)
+    }
+
+    /// A start key at a random address of the scope, so concurrent Vendors spread over the stock.
+    func randomStartKey(_ request: LeaseRequest, using random: inout SystemRandomNumberGenerator) -> String {
+        guard let supernet = configuration.scopes[request.scope]?.supernets.filter({ $0.version == .v4 }).randomElement(using: &random),
+              supernet.length <= request.prefixLength else { return RowKeys.networkPrefix }
+        let blocks = UInt128(1) << (request.prefixLength - supernet.length)
+        let index = UInt128.random(in: 0..<blocks, using: &random)
+        let address = supernet.address.value + index << (32 - request.prefixLength)
+        return RowKeys.network(IPPrefix(address: IPAddress(version: .v4, value: address), length: request.prefixLength)!)
+    }
+
+    /// Runs a storage read, counting it and mapping failures to 503.
+    func storage<T>(_ effort: inout Effort, _ body: () async throws -> T) async throws(VendorError) -> T {
+        effort.storageCalls += 1
+        do { return try await body() } catch { throw mapStorage(error) }
+    }
+
+    func mapStorage(_ error: any Error) -> VendorError {
+        if let error = error as? VendorError { return error }
+        logger.error("storage failure", metadata: ["error": .string("\(error)")])
+        if let azure = error as? AzureError { return .storageUnavailable(azure.shortDescription) }
+        return .storageUnavailable("\(error)")
+    }
+}
+
+/// Process-wide counters (exported on `/metrics`).
+public final class VendorCounters: Sendable {
+    private let state = Mutex<[String: Int]>([:])
+    public init() {}
+    public func record(allocation: Bool = false, conflicts: Int = 0, conflict: Bool = false, ambiguous: Bool = false) {
+        state.withLock {
+            if allocation { $0["ipam_vendor_allocations_total", default: 0] += 1 }
+            if conflict { $0["ipam_vendor_claim_conflicts_total", default: 0] += 1 }
+            if ambiguous { $0["ipam_vendor_ambiguous_commits_total", default: 0] += 1 }
+        }
+    }
+    public func add(_ name: String, _ value: Int = 1) { state.withLock { $0[name, default: 0] += value } }
+    public var snapshot: [String: Int] { state.withLock { $0 } }
+}
