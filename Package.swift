@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "AzureTables", targets: ["AzureTables"]),
         .library(name: "TableEmulator", targets: ["TableEmulator"]),
         .executable(name: "table-emulator", targets: ["table-emulator"]),
+        .executable(name: "vendor", targets: ["vendor"]),
         .executable(name: "ipam-dev", targets: ["ipam-dev"]),
     ],
     dependencies: [
@@ -83,7 +84,16 @@ let package = Package(
             dependencies: [
                 "Inventory",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "vendor",
+            dependencies: [
+                "VendorService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),

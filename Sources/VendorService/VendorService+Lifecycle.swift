@@ -1,0 +1,112 @@
+import AzureCore
+import AzureTables
+import Foundation
+import IPAMCore
+import Inventory
+import NetworkMath
+
+/// Lease look-ups, release, renewal and pool statistics.
+extension VendorService {
+    /// Finds a lease by id (`scope` narrows the search to one partition).
+    public func lease(id: String, scope: Scope?) async throws(VendorError) -> (NetworkRow, Scope) {
+        guard UUID(uuidString: id) != nil else { throw VendorError(status: 400, code: "InvalidLeaseId", message: "'\(id)' is not a lease id", field: "leaseId") }
+        var effort = Effort()
+        let scopes = scope.map { [$0] } ?? configuration.scopes.keys.sorted()
+        for candidate in scopes {
+            let filter = "PartitionKey eq '\(candidate.partitionKey)' and RowKey ge 'net_' and RowKey lt 'net`' and LeaseId eq '\(id.lowercased())'"
+            if let row = try await storage(&effort, { try await inventory.table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:)).first }) {
+                return (row, candidate)
+            }
+        }
+        throw VendorError(status: 404, code: "LeaseNotFound", message: "no lease '\(id)'", details: ["leaseId": id])
+    }
+
+    /// The lease of a SessionId.
+    public func lease(session id: String, scope: Scope) async throws(VendorError) -> (NetworkRow, SessionRow) {
+        var effort = Effort()
+        guard let session = try await storage(&effort, { try await inventory.session(id, in: scope) }) else {
+            throw VendorError(status: 404, code: "SessionNotFound", message: "no lease for SessionId '\(id)' in \(scope)", details: ["sessionId": id])
+        }
+        guard let row = try await storage(&effort, { try await inventory.network(session.networkRowKey, in: scope) }), row.leaseId == session.leaseId else {
+            throw VendorError(status: 410, code: "LeaseGone", message: "the lease of SessionId '\(id)' no longer exists", details: ["leaseId": session.leaseId])
+        }
+        return (row, session)
+    }
+
+    /// Releases a lease: it goes to `quarantined` (never straight back to stock). Idempotent: a
+    /// repeat answers 410 with the lease's state.
+    public func release(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> NetworkRow {
+        for _ in 0..<8 {
+            let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope)
+            guard row.state == .leased || row.state == .anchored else {
+                throw VendorError(status: 410, code: "AlreadyReleased", message: "lease \(row.leaseId ?? "") is already \(row.state.rawValue)",
+                                  details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
+            }
+            var released = row
+            released.state = .quarantined
+            released.quarantinedAt = Date()
+            do {
+                try await inventory.table.submitTransaction(inventory.transitionActions(from: row, to: released, action: "release", scope: rowScope, now: Date(),
+                                                                                         detail: "released by the caller"))
+                return released
+            } catch let error as AzureError where error.isPreconditionFailed {
+                continue
+            } catch {
+                throw mapStorage(error)
+            }
+        }
+        throw .busy("the lease kept changing while it was released")
+    }
+
+    /// Extends `ExpiresAt` of a lease that is not anchored yet, to now + the lease duration.
+    public func renew(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> NetworkRow {
+        for _ in 0..<8 {
+            let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope)
+            switch row.state {
+            case .anchored: return row
+            case .leased: break
+            default:
+                throw VendorError(status: 410, code: "LeaseNotRenewable", message: "lease \(row.leaseId ?? "") is \(row.state.rawValue)",
+                                  details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
+            }
+            var renewed = row
+            renewed.expiresAt = Date().addingTimeInterval(configuration.leaseDuration.seconds)
+            do {
+                try await inventory.table.submitTransaction(inventory.transitionActions(from: row, to: renewed, action: "renew", scope: rowScope, now: Date()))
+                return renewed
+            } catch let error as AzureError where error.isPreconditionFailed {
+                continue
+            } catch {
+                throw mapStorage(error)
+            }
+        }
+        throw .busy("the lease kept changing while it was renewed")
+    }
+
+    private func locate(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> (NetworkRow, Scope) {
+        if let sessionId { return (try await lease(session: sessionId, scope: scope).0, scope) }
+        if let leaseId { return try await lease(id: leaseId, scope: nil) }
+        throw VendorError(status: 400, code: "MissingField", message: "name the lease by 'SessionId' or 'leaseId'", field: "SessionId")
+    }
+
+    /// Per scope and size: rows by state, plus the free address space of the scope.
+    public func pools() async throws(VendorError) -> [(Scope, [Int: [NetworkState: Int]], UInt128, Int)] {
+        var effort = Effort()
+        var result: [(Scope, [Int: [NetworkState: Int]], UInt128, Int)] = []
+        for (scope, supernets) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
+            let rows = try await storage(&effort) { try await inventory.networks(in: scope) }
+            var counts: [Int: [NetworkState: Int]] = [:]
+            for row in rows { counts[row.prefix.length, default: [:]][row.state, default: 0] += 1 }
+            let occupied = rows.map(\.prefix) + supernets.exclude
+            var free = UInt128(0)
+            var largest = 0
+            for supernet in supernets.supernets where supernet.version == .v4 {
+                let blocks = FreeSpace.freeBlocks(in: supernet, occupied: occupied)
+                free += FreeSpace.addressCount(blocks)
+                if let best = blocks.map(\.length).min() { largest = largest == 0 ? best : min(largest, best) }
+            }
+            result.append((scope, counts, free, largest))
+        }
+        return result
+    }
+}
