@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "TableEmulator", "AzureTables",
+                "TableEmulator", "AzureTables", "VendorService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,6 +138,11 @@ let package = Package(
         .testTarget(
             name: "AzureTablesTests",
             dependencies: ["AzureTables", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VendorTests",
+            dependencies: ["VendorService", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

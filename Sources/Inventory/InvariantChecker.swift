@@ -1,0 +1,68 @@
+import AzureTables
+import Foundation
+import IPAMCore
+import NetworkMath
+
+/// Checks the invariants of one partition's rows: the rules every process relies on.
+///
+/// - network rows never overlap one another;
+/// - every held row (`leased`, `anchored`, `quarantined`, `expired`, `released`) names a lease and a
+///   session, and that session row points back at it with the same lease id;
+/// - every session row points at a network row that carries its lease id (one block per session);
+/// - every held row has an audit event with its lease id.
+public enum InvariantChecker {
+    public static func violations(in entities: [TableEntity]) -> [String] {
+        var problems: [String] = []
+        var networks: [NetworkRow] = []
+        var sessions: [String: SessionRow] = [:]
+        var eventLeases = Set<String>()
+        for entity in entities {
+            if entity.rowKey.hasPrefix(RowKeys.networkPrefix) {
+                guard let row = NetworkRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable network row"); continue }
+                networks.append(row)
+            } else if entity.rowKey.hasPrefix(RowKeys.sessionPrefix) {
+                guard let row = SessionRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable session row"); continue }
+                sessions[row.sessionId] = row
+            } else if entity.rowKey.hasPrefix(RowKeys.eventPrefix), let lease = entity["LeaseId"]?.stringValue, !lease.isEmpty {
+                eventLeases.insert(lease)
+            }
+        }
+        let sorted = networks.sorted { $0.prefix < $1.prefix }
+        // In address order, a block overlaps a later one only if it contains its start.
+        var open: [NetworkRow] = []
+        for row in sorted {
+            open.removeAll { !$0.prefix.contains(row.prefix.address) }
+            for other in open { problems.append("\(other.prefix) (\(other.state.rawValue)) overlaps \(row.prefix) (\(row.state.rawValue))") }
+            open.append(row)
+        }
+        let held: Set<NetworkState> = [.leased, .anchored, .quarantined, .expired, .released]
+        var leaseOwners: [String: String] = [:]
+        for row in networks where held.contains(row.state) {
+            guard let lease = row.leaseId, let sessionId = row.sessionId else {
+                problems.append("\(row.prefix) is \(row.state.rawValue) without a lease id or session id")
+                continue
+            }
+            if let other = leaseOwners.updateValue(row.prefix.description, forKey: lease) {
+                problems.append("lease \(lease) is on both \(other) and \(row.prefix)")
+            }
+            if let session = sessions[sessionId] {
+                if session.leaseId != lease { problems.append("\(row.prefix) has lease \(lease) but session \(sessionId) names \(session.leaseId)") }
+                if session.networkRowKey != row.rowKey { problems.append("session \(sessionId) points at \(session.networkRowKey), not \(row.rowKey)") }
+            } else if row.state != .released {
+                problems.append("\(row.prefix) (\(row.state.rawValue)) belongs to session \(sessionId), which has no session row")
+            }
+            if !eventLeases.contains(lease) { problems.append("\(row.prefix): no audit event for lease \(lease)") }
+        }
+        let byKey = Dictionary(networks.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
+        for session in sessions.values {
+            guard let row = byKey[session.networkRowKey] else {
+                problems.append("session \(session.sessionId) points at missing row \(session.networkRowKey)")
+                continue
+            }
+            if row.leaseId != session.leaseId {
+                problems.append("session \(session.sessionId) holds lease \(session.leaseId) but \(row.prefix) carries \(row.leaseId ?? "none")")
+            }
+        }
+        return problems
+    }
+}

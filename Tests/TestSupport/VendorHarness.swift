@@ -1,0 +1,150 @@
+import AzureCore
+import AzureTables
+import Foundation
+import HTTPTransport
+import Hummingbird
+import IPAMCore
+import Inventory
+import Logging
+import StrictJSON
+import VendorService
+
+/// A sample configuration in the shape of DESIGN §1–2, small enough to exhaust in tests.
+public enum SampleConfiguration {
+    public static let subscription = "11111111-1111-1111-1111-111111111111"
+
+    /// Environment for one test: its own table on the test storage endpoint.
+    public static func environment(table: String, connectionString: StorageConnectionString,
+                                   eastus: String = "10.64.0.0/16", exclude: String = "10.64.0.0/24",
+                                   stock: String = #"{"22":2,"24":4}"#, leaseHours: String = "4") -> [String: String] {
+        [
+            "AzureWebJobsStorage": "DefaultEndpointsProtocol=http;AccountName=\(connectionString.accountName);AccountKey=\(connectionString.accountKey ?? "");TableEndpoint=\(connectionString.tableEndpoint);",
+            "IPAM_TABLE_NAME": table,
+            "CIDR_SIZE_MIN": "20", "CIDR_SIZE_MAX": "28", "CIDR_SIZE_DEFAULT": "24", "LEASE_DURATION_HOURS": leaseHours,
+            "SUPERNETS_CONFIG": #"[{"subscriptionId":"\#(subscription)","regions":[{"region":"eastus","supernets":["\#(eastus)"],"exclude":["\#(exclude)"]},{"region":"westeurope","supernets":["10.72.0.0/16"]}]}]"#,
+            "SCOPE_CONFIG_MANIFEST": #"{"defaultScope":{"subscriptionId":"\#(subscription)","region":"eastus"},"scopes":[{"subscriptionId":"\#(subscription)","region":"eastus","stock":\#(stock)}]}"#,
+        ]
+    }
+}
+
+/// A JSON answer from an HTTP call.
+public struct HTTPAnswer: Sendable {
+    public let status: Int
+    public let headers: HTTPHeaderList
+    public let json: JSONValue?
+    public let text: String
+    public var code: String? { json?["code"]?.stringValue }
+    public func string(_ key: String) -> String? { json?[key]?.stringValue }
+}
+
+public enum HTTPCalls {
+    public static func send(_ method: String, _ url: String, body: String? = nil, headers: HTTPHeaderList = [:],
+                            contentType: String? = "application/json", timeout: Duration = .seconds(30)) async throws -> HTTPAnswer {
+        var all = headers
+        if body != nil, let contentType, all["Content-Type"] == nil { all["Content-Type"] = contentType }
+        let response = try await TestStorage.transport.execute(TransportRequest(method: method, url: url, headers: all, body: body.map { Array($0.utf8) }, timeout: timeout))
+        return HTTPAnswer(status: response.status, headers: response.headers, json: try? JSONValue.parse(response.body), text: response.bodyText)
+    }
+}
+
+/// Runs a Vendor in this process (real HTTP on an ephemeral port) against the test storage endpoint.
+public enum VendorHarness {
+    public static func withVendor<T: Sendable>(
+        environment overrides: [String: String] = [:], keys: [String]? = nil,
+        _ body: @Sendable (_ baseURL: String, _ table: TableClient, _ configuration: IPAMConfiguration) async throws -> T
+    ) async throws -> T {
+        let connection = try await TestStorage.connectionString()
+        let tableName = TestStorage.uniqueName("v")
+        var environment = SampleConfiguration.environment(table: tableName, connectionString: connection)
+        environment.merge(overrides) { _, new in new }
+        let configuration = try IPAMConfiguration.load(environment: environment)
+        let service = try await TestStorage.service(retryPolicy: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(200), deadline: .seconds(5)))
+        let table = service.table(configuration.tableName)
+        let inventory = Inventory(table: table, actor: "vendor-test")
+        try await inventory.ensureTable()
+        let logger = Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, deadline: .seconds(10))
+        let router = VendorRouter.build(service: vendor, keys: keys.map { APIKeys(keys: $0) }, logger: logger) { nil }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        defer { task.cancel() }
+        var port = 0
+        for await value in ports { port = value; break }
+        return try await body("http://127.0.0.1:\(port)", table, configuration)
+    }
+}
+
+/// Real processes: `table-emulator` (unless IPAM_TEST_STORAGE is set) and any number of `vendor`s.
+public final class ProcessStack: @unchecked Sendable {
+    // @unchecked: `processes` is only touched by the test that owns the stack, before and after its concurrent phase.
+    public private(set) var processes: [Process] = []
+    public private(set) var storage: StorageConnectionString?
+
+    public init() {}
+
+    public static var binDirectory: String {
+        if let dir = ProcessInfo.processInfo.environment["IPAM_BIN_DIR"] { return dir }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug").path
+    }
+
+    /// Starts an executable and returns the port it prints as `port: N`.
+    public func launch(_ name: String, arguments: [String], environment: [String: String] = [:]) throws -> Int {
+        let path = Self.binDirectory + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw TestFailure("\(path) is missing: run `swift build` first (scripts/test does)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        processes.append(process)
+        var text = ""
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(20) {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("port: ") }), let port = Int(line.dropFirst(6)) {
+                // Keep draining stdout so the child never blocks on a full pipe.
+                let handle = pipe.fileHandleForReading
+                Thread.detachNewThread { while !handle.availableData.isEmpty {} }
+                return port
+            }
+        }
+        throw TestFailure("\(name) did not report a port: \(text)")
+    }
+
+    /// The storage endpoint for the stack: IPAM_TEST_STORAGE, or a fresh table-emulator process.
+    public func startStorage() throws -> StorageConnectionString {
+        if let configured = ProcessInfo.processInfo.environment["IPAM_TEST_STORAGE"], !configured.isEmpty {
+            storage = try StorageConnectionString(parsing: configured)
+        } else {
+            let port = try launch("table-emulator", arguments: ["--port", "0", "--in-memory"])
+            storage = StorageConnectionString(accountName: StorageConnectionString.developmentAccountName, accountKey: StorageConnectionString.developmentAccountKey,
+                                              tableEndpoint: "http://127.0.0.1:\(port)/devstoreaccount1")
+        }
+        return storage!
+    }
+
+    public func startVendor(environment: [String: String]) throws -> String {
+        let port = try launch("vendor", arguments: ["serve", "--port", "0", "--insecure-no-auth", "--log-level", "error"], environment: environment)
+        return "http://127.0.0.1:\(port)"
+    }
+
+    public func stopAll() {
+        for process in processes where process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        processes.removeAll()
+    }
+
+    deinit { stopAll() }
+}

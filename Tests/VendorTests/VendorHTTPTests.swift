@@ -1,0 +1,201 @@
+import AzureCore
+import AzureTables
+import Foundation
+import IPAMCore
+import Inventory
+import NetworkMath
+import StrictJSON
+import Testing
+import TestSupport
+
+@Suite("Vendor over HTTP")
+struct VendorHTTPTests {
+    static func allRows(_ table: TableClient) async throws -> [TableEntity] { try await table.queryAll() }
+
+    static func assertInvariants(_ table: TableClient) async throws {
+        let problems = InvariantChecker.violations(in: try await allRows(table))
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    @Test("the smallest body gets a default-size block of the default scope")
+    func happyPath() async throws {
+        try await VendorHarness.withVendor { url, table, configuration in
+            let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId": "test-123"}"#)
+            #expect(answer.status == 201)
+            let cidr = try IPPrefix(parsing: try #require(answer.string("cidr")))
+            #expect(cidr.length == 24)
+            #expect(try IPPrefix(parsing: "10.64.0.0/16").contains(cidr))
+            #expect(!cidr.overlaps(try IPPrefix(parsing: "10.64.0.0/24")), "excluded range is never vended")
+            #expect(answer.string("sessionId") == "test-123")
+            #expect(answer.string("scope") == configuration.defaultScope.partitionKey)
+            #expect(answer.json?["tag"]?["name"]?.stringValue == "ipam-lease-id")
+            #expect(answer.json?["tag"]?["value"]?.stringValue == answer.string("leaseId"))
+            #expect(answer.string("expiresAt") != nil)
+            #expect(answer.headers["x-request-id"]?.isEmpty == false)
+            try await Self.assertInvariants(table)
+        }
+    }
+
+    @Test("every validation error is a 400 with a code, and writes nothing")
+    func validationErrors() async throws {
+        try await VendorHarness.withVendor { url, table, _ in
+            let cases: [(String, String)] = [
+                ("{}", "MissingField"), (#"{"SessionId":""}"#, "InvalidSessionId"), (#"{"SessionId":"a b"}"#, "InvalidSessionId"),
+                (#"{"SessionId":"s","prefixLength":8}"#, "InvalidPrefixLength"), (#"{"SessionId":"s","prefixLength":"24"}"#, "InvalidField"),
+                (#"{"SessionId":"s","region":"mars"}"#, "UnknownScope"), (#"{"SessionId":"s","extra":1}"#, "UnknownField"),
+                ("not json", "InvalidJSON"), ("[]", "InvalidJSON"),
+                (#"{"SessionId":"s","prefixLength":24,"subnets":[{"name":"a","prefixLength":23}]}"#, "InvalidField"),
+            ]
+            for (body, code) in cases {
+                let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: body)
+                #expect(answer.status == 400, "\(body)")
+                #expect(answer.code == code, "\(body): \(answer.text)")
+                #expect(answer.string("message")?.isEmpty == false)
+                #expect(answer.string("requestId") != nil)
+            }
+            let wrongType = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"s"}"#, contentType: "text/plain")
+            #expect(wrongType.status == 415 && wrongType.code == "UnsupportedMediaType")
+            let huge = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"s","requester":""# + String(repeating: "x", count: 70_000) + "\"}")
+            #expect(huge.status == 413 && huge.code == "PayloadTooLarge")
+            let missing = try await HTTPCalls.send("GET", url + "/api/nothing-here")
+            #expect(missing.status == 404 && missing.code == "NotFound")
+            #expect(try await table.queryAll().isEmpty, "no validation failure writes anything")
+        }
+    }
+
+    @Test("a replay answers the same lease; a different body with the same SessionId is a 409")
+    func replayAndConflict() async throws {
+        try await VendorHarness.withVendor { url, table, _ in
+            let body = #"{"SessionId":"mcp-7f3a","prefixLength":26,"requester":"terraform-mcp","tags":{"env":"dev"},"subnets":[{"name":"app","prefixLength":27},{"name":"db","prefixLength":28}]}"#
+            let first = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: body)
+            #expect(first.status == 201)
+            let subnets = first.json?["subnets"]?.arrayValue ?? []
+            #expect(subnets.count == 2)
+            let block = try IPPrefix(parsing: try #require(first.string("cidr")))
+            let app = try IPPrefix(parsing: try #require(subnets[0]["cidr"]?.stringValue))
+            let db = try IPPrefix(parsing: try #require(subnets[1]["cidr"]?.stringValue))
+            #expect(block.contains(app) && block.contains(db) && !app.overlaps(db))
+            for _ in 0..<3 {
+                let again = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: body)
+                #expect(again.status == 200)
+                #expect(again.string("leaseId") == first.string("leaseId") && again.string("cidr") == first.string("cidr"))
+                #expect(again.json?["subnets"] == first.json?["subnets"])
+            }
+            let conflict = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"mcp-7f3a","prefixLength":25}"#)
+            #expect(conflict.status == 409 && conflict.code == "SessionConflict")
+            let networks = try await table.queryAll(filter: "RowKey ge 'net_' and RowKey lt 'net`'")
+            #expect(networks.count == 1, "one block for one session")
+            try await Self.assertInvariants(table)
+        }
+    }
+
+    @Test("replays renew a lease that is not anchored yet")
+    func replayRenews() async throws {
+        try await VendorHarness.withVendor(environment: ["LEASE_DURATION_HOURS": "0.001"]) { url, _, _ in
+            let body = #"{"SessionId":"renew-me"}"#
+            let first = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: body)
+            try await Task.sleep(for: .milliseconds(1200)) // > 10% of the 3.6 s lease
+            let again = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: body)
+            #expect(again.status == 200)
+            #expect(try #require(again.string("expiresAt")) > (try #require(first.string("expiresAt"))))
+        }
+    }
+
+    @Test("callers authenticate with x-functions-key or a bearer key; health checks are open")
+    func authentication() async throws {
+        try await VendorHarness.withVendor(keys: ["k1-secret", "k2-secret"]) { url, _, _ in
+            let none = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"a1"}"#)
+            #expect(none.status == 401 && none.code == "Unauthorized")
+            let wrong = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"a1"}"#, headers: ["x-functions-key": "nope"])
+            #expect(wrong.status == 401)
+            let functionsKey = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"a1"}"#, headers: ["x-functions-key": "k2-secret"])
+            #expect(functionsKey.status == 201)
+            let bearer = try await HTTPCalls.send("GET", url + "/api/pools", headers: ["Authorization": "Bearer k1-secret"])
+            #expect(bearer.status == 200)
+            #expect(try await HTTPCalls.send("GET", url + "/healthz").status == 200)
+            #expect(try await HTTPCalls.send("GET", url + "/readyz").status == 200)
+            #expect(try await HTTPCalls.send("GET", url + "/metrics").status == 401)
+        }
+    }
+
+    @Test("look-ups, release to quarantine, idempotent repeats, revive by replay, renew")
+    func lifecycle() async throws {
+        try await VendorHarness.withVendor { url, table, configuration in
+            let body = #"{"SessionId":"life-1","prefixLength":25}"#
+            let lease = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: body)
+            let leaseId = try #require(lease.string("leaseId"))
+            let byId = try await HTTPCalls.send("GET", url + "/api/leases/\(leaseId)")
+            #expect(byId.status == 200 && byId.string("cidr") == lease.string("cidr") && byId.string("state") == "leased")
+            let bySession = try await HTTPCalls.send("GET", url + "/api/sessions/life-1?region=eastus")
+            #expect(bySession.status == 200 && bySession.string("leaseId") == leaseId)
+            #expect(try await HTTPCalls.send("GET", url + "/api/sessions/unknown-session").status == 404)
+            #expect(try await HTTPCalls.send("GET", url + "/api/leases/\(UUID().uuidString)").code == "LeaseNotFound")
+            #expect(try await HTTPCalls.send("GET", url + "/api/leases/not-a-uuid").status == 400)
+
+            let renewed = try await HTTPCalls.send("POST", url + "/api/renewLease", body: #"{"leaseId":"\#(leaseId)"}"#)
+            #expect(renewed.status == 200 && renewed.string("expiresAt")! >= lease.string("expiresAt")!)
+
+            let released = try await HTTPCalls.send("POST", url + "/api/releaseNetwork", body: #"{"SessionId":"life-1"}"#)
+            #expect(released.status == 200 && released.string("state") == "quarantined")
+            let repeated = try await HTTPCalls.send("POST", url + "/api/releaseNetwork", body: #"{"leaseId":"\#(leaseId)"}"#)
+            #expect(repeated.status == 410 && repeated.code == "AlreadyReleased")
+            #expect(repeated.json?["details"]?["state"]?.stringValue == "quarantined")
+            #expect(try await HTTPCalls.send("POST", url + "/api/renewLease", body: #"{"SessionId":"life-1"}"#).status == 410)
+
+            // Another caller asking for that size during the quarantine gets another block.
+            let other = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"life-2","prefixLength":25}"#)
+            #expect(other.status == 201 && other.string("cidr") != lease.string("cidr"))
+
+            // A replay during quarantine revives the same lease rather than handing out another block.
+            let revived = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: body)
+            #expect(revived.status == 200 && revived.string("leaseId") == leaseId && revived.string("state") == "leased")
+            #expect(try await HTTPCalls.send("POST", url + "/api/releaseNetwork", body: "{}").code == "MissingField")
+            _ = configuration
+            try await Self.assertInvariants(table)
+        }
+    }
+
+    @Test("a tiny supernet runs out: 409 PoolExhausted, nothing half-written")
+    func exhaustion() async throws {
+        try await VendorHarness.withVendor(environment: ["SUPERNETS_CONFIG": #"[{"subscriptionId":"\#(SampleConfiguration.subscription)","regions":[{"region":"eastus","supernets":["10.99.0.0/22"],"exclude":["10.99.3.0/24"]},{"region":"westeurope","supernets":["10.72.0.0/16"]}]}]"#]) { url, table, _ in
+            var cidrs: [String] = []
+            for index in 0..<3 {
+                let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"x\#(index)","prefixLength":24}"#)
+                #expect(answer.status == 201)
+                cidrs.append(answer.string("cidr") ?? "")
+            }
+            #expect(Set(cidrs) == ["10.99.0.0/24", "10.99.1.0/24", "10.99.2.0/24"])
+            let before = try await table.queryAll().count
+            let full = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"x9","prefixLength":24}"#)
+            #expect(full.status == 409 && full.code == "PoolExhausted")
+            #expect(full.json?["details"]?["prefixLength"]?.stringValue == "24")
+            #expect(try await table.queryAll().count == before, "nothing half-written")
+            // A smaller size still fits nowhere, a bigger one neither; another scope still works.
+            #expect(try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"x10","prefixLength":25}"#).code == "PoolExhausted")
+            #expect(try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"x11","region":"westeurope"}"#).status == 201)
+            try await Self.assertInvariants(table)
+        }
+    }
+
+    @Test("stocked rows are claimed before anything is carved")
+    func claimsFromStock() async throws {
+        try await VendorHarness.withVendor { url, table, configuration in
+            let scope = configuration.defaultScope
+            let stocked = ["10.64.200.0/24", "10.64.201.0/24", "10.64.202.0/24"]
+            for cidr in stocked {
+                try await table.insert(NetworkRow(prefix: try IPPrefix(parsing: cidr), state: .available).entity(partitionKey: scope.partitionKey))
+            }
+            var got: [String] = []
+            for index in 0..<3 {
+                let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"stock-\#(index)"}"#)
+                #expect(answer.status == 201)
+                got.append(answer.string("cidr") ?? "")
+            }
+            #expect(Set(got) == Set(stocked))
+            #expect(try await table.get(partitionKey: scope.partitionKey, rowKey: "head") == nil, "no carve happened")
+            let pools = try await HTTPCalls.send("GET", url + "/api/pools")
+            #expect(pools.status == 200)
+            try await Self.assertInvariants(table)
+        }
+    }
+}
