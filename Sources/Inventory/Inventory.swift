@@ -81,8 +81,9 @@ public struct Inventory: Sendable {
     }
 
     /// Carve on demand under the `head` lock: head (insert or `If-Match` merge), the new row as
-    /// `leased`, the session row and the event.
-    public func carveActions(head: (version: Int64, etag: String)?, leased: NetworkRow, session: SessionRow, scope: Scope, now: Date) -> [TableTransactionAction] {
+    /// `leased`, the session row and the event, then any `stock` rows as `available` (one event for them).
+    public func carveActions(head: (version: Int64, etag: String)?, leased: NetworkRow, session: SessionRow, stock: [NetworkRow] = [],
+                             scope: Scope, now: Date) -> [TableTransactionAction] {
         let headEntity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
                                      properties: ["Version": .int64((head?.version ?? 0) + 1), "UpdatedAt": .dateTime(now)])
         return [
@@ -90,7 +91,15 @@ public struct Inventory: Sendable {
             .insert(leased.entity(partitionKey: scope.partitionKey)),
             .insert(session.entity(partitionKey: scope.partitionKey)),
             .insert(event("carve-lease", leased, before: nil, scope: scope, now: now, detail: "carved on demand").entity(partitionKey: scope.partitionKey, at: now)),
-        ]
+        ] + stockActions(stock, scope: scope, now: now, detail: "stocked while carving")
+    }
+
+    /// Inserts `rows` as `available`, with one event listing them.
+    public func stockActions(_ rows: [NetworkRow], scope: Scope, now: Date, detail: String) -> [TableTransactionAction] {
+        guard !rows.isEmpty else { return [] }
+        let event = AuditEvent(action: "stock", actor: actor, cidr: rows.map(\.prefix.description).joined(separator: " "), leaseId: "", sessionId: "",
+                               before: "", after: NetworkState.available.rawValue, detail: detail)
+        return rows.map { .insert($0.entity(partitionKey: scope.partitionKey)) } + [.insert(event.entity(partitionKey: scope.partitionKey, at: now))]
     }
 
     /// A state change of one row (renew, revive, release), with its event.

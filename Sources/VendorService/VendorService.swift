@@ -61,7 +61,7 @@ public struct VendorService: Sendable {
         var random = SystemRandomNumberGenerator()
         while true {
             guard ContinuousClock.now - started < deadline else { throw .busy("deadline passed after \(effort.claimAttempts) attempts") }
-            guard effort.claimAttempts < 32 else { throw .busy("\(effort.claimAttempts) attempts") }
+            guard effort.claimAttempts < 64 else { throw .busy("\(effort.claimAttempts) attempts") }
             effort.claimAttempts += 1
             let candidates = try await storage(&effort) {
                 try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 8,
@@ -118,7 +118,16 @@ public struct VendorService: Sendable {
         guard let fit = FreeSpace.smallestFit(length: request.prefixLength, in: supernets, occupied: occupied) else { return .exhausted }
         let at = now()
         let (leased, session) = newLease(on: fit, request, at: at)
-        let actions = inventory.carveActions(head: head, leased: leased, session: session, scope: request.scope, now: at)
+        // Top the stock up in the same transaction, so the Vendors behind this one claim instead of
+        // queueing on the head lock (the Manager's Replenish does the same on its schedule).
+        var taken = occupied + [fit]
+        var extras: [NetworkRow] = []
+        let target = min(16, configuration.stock[request.scope]?[request.prefixLength] ?? 2)
+        while extras.count < target, let next = FreeSpace.smallestFit(length: request.prefixLength, in: supernets, occupied: taken) {
+            extras.append(NetworkRow(prefix: next, state: .available))
+            taken.append(next)
+        }
+        let actions = inventory.carveActions(head: head, leased: leased, session: session, stock: extras, scope: request.scope, now: at)
         return try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
     }
 
