@@ -18,6 +18,7 @@ public struct VendorService: Sendable {
     public let inventory: Inventory
     public let logger: Logger
     public let counters: VendorCounters
+    public let carveGate: CarveGate
     /// Total time one request may spend on storage before answering 503.
     public let deadline: Duration
     private let now: @Sendable () -> Date
@@ -28,13 +29,17 @@ public struct VendorService: Sendable {
         self.inventory = inventory
         self.logger = logger
         self.counters = counters
+        self.carveGate = CarveGate()
         self.deadline = deadline
         self.now = now
     }
 
     /// What one `getNewNetwork` cost (for logs, headers and the benchmark).
     public struct Effort: Sendable {
+        /// Claim or carve transactions sent.
         public var claimAttempts = 0
+        /// Rounds of the allocation loop (queries, waits for another carve, commits).
+        public var rounds = 0
         public var conflicts = 0
         public var storageCalls = 0
         /// A commit was sent and its outcome is not known yet (its answer was lost).
@@ -59,20 +64,32 @@ public struct VendorService: Sendable {
         let started = ContinuousClock.now
         var excluded = Set<String>()
         var random = SystemRandomNumberGenerator()
+        let gateKey = "\(request.scope.partitionKey)/\(request.prefixLength)"
         while true {
-            guard ContinuousClock.now - started < deadline else { throw .busy("deadline passed after \(effort.claimAttempts) attempts") }
-            guard effort.claimAttempts < 64 else { throw .busy("\(effort.claimAttempts) attempts") }
-            effort.claimAttempts += 1
+            guard ContinuousClock.now - started < deadline, effort.rounds < 128 else {
+                // Before saying "busy", make sure no earlier attempt (here or on a Vendor that died) holds a block for this session.
+                if let answer = try await replay(request, &effort) { return answer }
+                throw .busy("no block claimed after \(effort.claimAttempts) attempts")
+            }
+            effort.rounds += 1
             let candidates = try await storage(&effort) {
-                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 8,
+                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 16,
                                                         startKey: randomStartKey(request, using: &random))
             }.filter { !excluded.contains($0.rowKey) }
             let outcome: ClaimOutcome
             if let candidate = candidates.randomElement(using: &random) {
                 outcome = try await claim(candidate, request, &effort)
                 if case .lost = outcome { excluded.insert(candidate.rowKey) }
+            } else if await carveGate.enter(gateKey) {
+                do {
+                    outcome = try await carve(request, &effort)
+                    await carveGate.leave(gateKey)
+                } catch {
+                    await carveGate.leave(gateKey)
+                    throw error
+                }
             } else {
-                outcome = try await carve(request, &effort)
+                continue // another request of this process just carved (and stocked): look again
             }
             switch outcome {
             case .won(let answer):
@@ -122,7 +139,10 @@ public struct VendorService: Sendable {
         // queueing on the head lock (the Manager's Replenish does the same on its schedule).
         var taken = occupied + [fit]
         var extras: [NetworkRow] = []
-        let target = min(16, configuration.stock[request.scope]?[request.prefixLength] ?? 2)
+        // Enough for the manifest's stock and for every request of this process waiting on this carve
+        // (a transaction holds at most 100 operations).
+        let waiting = await carveGate.waiting("\(request.scope.partitionKey)/\(request.prefixLength)")
+        let target = min(90, max(configuration.stock[request.scope]?[request.prefixLength] ?? 2, waiting + 4 * effort.conflicts))
         while extras.count < target, let next = FreeSpace.smallestFit(length: request.prefixLength, in: supernets, occupied: taken) {
             extras.append(NetworkRow(prefix: next, state: .available))
             taken.append(next)
@@ -135,6 +155,7 @@ public struct VendorService: Sendable {
     private func commit(_ actions: [TableTransactionAction], sessionIndex: Int, leased: NetworkRow, _ request: LeaseRequest,
                         _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
         effort.storageCalls += 1
+        effort.claimAttempts += 1
         // Sticky: once a commit's answer was lost, only seeing the session row clears the doubt.
         let earlierDoubt = effort.commitOutcomeUnknown
         effort.commitOutcomeUnknown = true

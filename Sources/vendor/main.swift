@@ -21,7 +21,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve POST /api/getNewNetwork and the lease API.",
         discussion: """
         Configuration comes from the environment (see docs/Configuration.md): AzureWebJobsStorage, SUPERNETS_CONFIG, \
-        SCOPE_CONFIG_MANIFEST, CIDR_SIZE_MIN/MAX/DEFAULT, LEASE_DURATION_HOURS, IPAM_TABLE_NAME, VENDOR_API_KEYS. \
+        SCOPE_CONFIG_MANIFEST, CIDR_SIZE_MIN/MAX/DEFAULT, LEASE_DURATION_HOURS, IPAM_TABLE_NAME, VENDOR_API_KEYS, \
+        IPAM_STORAGE_TIMEOUT_MS. \
         Under the Azure Functions host, FUNCTIONS_CUSTOMHANDLER_PORT overrides --port.
         """)
 
@@ -49,7 +50,8 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("vendor: invalid configuration:\n  AzureWebJobsStorage: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let transport = CurlTransport()
+        let timeoutMs = environment["IPAM_STORAGE_TIMEOUT_MS"].flatMap(Int.init) ?? 10_000
+        let transport = CurlTransport(configuration: .init(connectTimeout: .seconds(5), requestTimeout: .milliseconds(Int64(max(100, timeoutMs)))))
         let credential = connection.accountKey == nil ? DefaultAzureCredential.fromEnvironment(environment, transport: transport) : nil
         let service = try TableServiceClient(connectionString: connection, transport: transport, credential: credential,
                                              retryPolicy: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(50), maxDelay: .seconds(2), deadline: .seconds(10)),

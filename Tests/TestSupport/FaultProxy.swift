@@ -1,0 +1,107 @@
+import Foundation
+import HTTPTransport
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import Synchronization
+
+/// An HTTP proxy between a Vendor and the Table endpoint that injects faults: throttling and 503s
+/// (not forwarded), 412 storms on transactions (not forwarded), 500s and timeouts *after* forwarding
+/// (so the write may have happened: an unknown outcome), and delays.
+public final class FaultProxy: Sendable {
+    public struct Faults: Sendable {
+        public var throttle = 0.0
+        public var preconditionStorm = 0.0
+        public var errorAfterForward = 0.0
+        public var timeoutAfterForward = 0.0
+        public var maxDelayMs = 0
+        /// How long a "timeout" answer is held back (longer than the client's request timeout).
+        public var hold: Duration = .milliseconds(1500)
+        public init() {}
+    }
+
+    public let upstream: String
+    private let state = Mutex<(faults: Faults, counts: [String: Int])>((Faults(), [:]))
+    public init(upstream: String) { self.upstream = upstream }
+
+    public var faults: Faults {
+        get { state.withLock { $0.faults } }
+        set { state.withLock { $0.faults = newValue } }
+    }
+    public var counts: [String: Int] { state.withLock { $0.counts } }
+    private func count(_ name: String) { state.withLock { $0.counts[name, default: 0] += 1 } }
+
+    /// Serves until the returned task is cancelled; returns the port.
+    public func start() async throws -> (port: Int, task: Task<Void, any Error>) {
+        let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
+            var buffer = try await request.body.collect(upTo: 16 * 1024 * 1024)
+            let body = buffer.readBytes(length: buffer.readableBytes) ?? []
+            let faults = self.faults
+            var random = SystemRandomNumberGenerator()
+            let roll = Double.random(in: 0..<1, using: &random)
+            let isBatch = request.head.path?.contains("$batch") ?? false
+            if faults.maxDelayMs > 0 { try? await Task.sleep(for: .milliseconds(Int.random(in: 0...faults.maxDelayMs))) }
+            var threshold = faults.throttle
+            if roll < threshold {
+                self.count("throttled")
+                let status = Bool.random() ? 429 : 503
+                return Self.answer(status, ["x-ms-error-code": "ServerBusy", "Retry-After": "0", "Content-Type": "application/json"],
+                                   #"{"odata.error":{"code":"ServerBusy","message":{"lang":"en-US","value":"injected throttling"}}}"#)
+            }
+            threshold += isBatch ? faults.preconditionStorm : 0
+            if roll < threshold {
+                self.count("preconditionStorm")
+                let text = "--batchresponse_x\r\nContent-Type: multipart/mixed; boundary=changesetresponse_y\r\n\r\n--changesetresponse_y\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 412 Precondition Failed\r\nContent-ID: 0\r\nContent-Type: application/json;odata=minimalmetadata;streaming=true;charset=utf-8\r\n\r\n{\"odata.error\":{\"code\":\"UpdateConditionNotSatisfied\",\"message\":{\"lang\":\"en-US\",\"value\":\"0:injected 412\"}}}\r\n--changesetresponse_y--\r\n--batchresponse_x--\r\n"
+                return Self.answer(202, ["Content-Type": "multipart/mixed; boundary=batchresponse_x"], text)
+            }
+            var headers = HTTPHeaderList()
+            for field in request.headers where !["host", "content-length", "connection", "transfer-encoding"].contains(field.name.rawName.lowercased()) {
+                headers.add(name: field.name.rawName, value: field.value)
+            }
+            let forwarded: TransportResponse
+            do {
+                forwarded = try await TestStorage.transport.execute(TransportRequest(
+                    method: request.method.rawValue, url: self.upstream + (request.head.path ?? "/"), headers: headers,
+                    body: ["GET", "DELETE"].contains(request.method.rawValue) ? nil : body, timeout: .seconds(30)))
+            } catch {
+                return Self.answer(502, [:], "upstream failed: \(error)")
+            }
+            let writes = request.method != .get
+            threshold += writes ? faults.errorAfterForward : 0
+            if roll < threshold {
+                self.count("errorAfterForward")
+                return Self.answer(500, ["x-ms-error-code": "InternalError", "Content-Type": "application/json"],
+                                   #"{"odata.error":{"code":"InternalError","message":{"lang":"en-US","value":"injected error after the write was forwarded"}}}"#)
+            }
+            threshold += writes ? faults.timeoutAfterForward : 0
+            if roll < threshold {
+                self.count("timeoutAfterForward")
+                try? await Task.sleep(for: faults.hold)
+            }
+            var out = HTTPHeaderList()
+            for field in forwarded.headers where !["content-length", "transfer-encoding", "connection"].contains(field.name.lowercased()) {
+                out.add(name: field.name, value: field.value)
+            }
+            self.count("forwarded")
+            return Self.answer(forwarded.status, out, forwarded.body)
+        }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+                              logger: Logger(label: "fault-proxy", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        for await port in ports { return (port, task) }
+        throw TestFailure("proxy did not start")
+    }
+
+    static func answer(_ status: Int, _ headers: HTTPHeaderList, _ body: String) -> Response { answer(status, headers, Array(body.utf8)) }
+
+    static func answer(_ status: Int, _ headers: HTTPHeaderList, _ body: [UInt8]) -> Response {
+        var fields = HTTPFields()
+        for field in headers { if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) } }
+        var buffer = ByteBuffer()
+        buffer.writeBytes(body)
+        return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: buffer))
+    }
+}
