@@ -73,7 +73,7 @@ public enum LeaseRequestDecoder {
             guard fields[lowered] == nil else {
                 throw RequestProblem(code: "DuplicateField", field: key, message: "field '\(key)' appears more than once (names are case-insensitive)")
             }
-            if value != .null { fields[lowered] = value }
+            fields[lowered] = value // null is refused by the typed readers below, never silently dropped
         }
         return fields
     }
@@ -86,10 +86,15 @@ public enum LeaseRequestDecoder {
 
     static func integer(_ fields: [String: JSONValue], _ name: String, field: String) throws(RequestProblem) -> Int? {
         guard let value = fields[name] else { return nil }
-        guard case .number(let lexeme) = value, let number = Int(lexeme) else {
+        // JSON Schema's integer: any number without a fractional part (21 and 21.0 alike).
+        guard case .number(let lexeme) = value else {
             throw RequestProblem(code: "InvalidField", field: field, message: "'\(field)' must be an integer")
         }
-        return number
+        if let number = Int(lexeme) { return number }
+        guard let real = Double(lexeme), real.isFinite, real.rounded() == real else {
+            throw RequestProblem(code: "InvalidField", field: field, message: "'\(field)' must be an integer")
+        }
+        return Int(max(-1e9, min(1e9, real))) // out-of-range values are then refused by the range checks
     }
 
     static let allowedFields: Set<String> = ["sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets"]
@@ -110,7 +115,7 @@ public enum LeaseRequestDecoder {
         }
         let scope = try resolveScope(fields, configuration: configuration)
         let requester = try string(fields, "requester", field: "requester")
-        if let requester, requester.count > 256 || requester.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+        if let requester, requester.unicodeScalars.count > 256 || requester.unicodeScalars.contains(where: { $0.value < 0x20 }) {
             throw RequestProblem(code: "InvalidField", field: "requester", message: "'requester' must be at most 256 printable characters")
         }
         var tags: [String: String] = [:]
@@ -118,7 +123,7 @@ public enum LeaseRequestDecoder {
             guard let object = raw.objectValue else { throw RequestProblem(code: "InvalidField", field: "tags", message: "'tags' must be an object of strings") }
             guard object.count <= 32 else { throw RequestProblem(code: "InvalidField", field: "tags", message: "at most 32 tags") }
             for (key, value) in object {
-                guard let text = value.stringValue, !key.isEmpty, key.count <= 128, text.count <= 256 else {
+                guard let text = value.stringValue, !key.isEmpty, key.unicodeScalars.count <= 128, text.unicodeScalars.count <= 256 else {
                     throw RequestProblem(code: "InvalidField", field: "tags.\(key)", message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
                 }
                 tags[key] = text
@@ -131,12 +136,18 @@ public enum LeaseRequestDecoder {
             }
             for (index, item) in list.enumerated() {
                 let entry = try Self.fields(item, allowed: ["name", "prefixlength"], path: "subnets[\(index)]")
-                guard let name = try string(entry, "name", field: "subnets[\(index)].name"), !name.isEmpty, name.count <= 80 else {
+                guard let name = try string(entry, "name", field: "subnets[\(index)].name"), !name.isEmpty, name.unicodeScalars.count <= 80 else {
                     throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].name", message: "subnet \(index) needs a name of 1–80 characters")
                 }
-                guard let subnetLength = try integer(entry, "prefixlength", field: "subnets[\(index)].prefixLength"), subnetLength >= length, subnetLength <= 29 else {
-                    throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].prefixLength",
-                                         message: "subnet '\(name)' needs a prefixLength between \(length) and 29")
+                guard let subnetLength = try integer(entry, "prefixlength", field: "subnets[\(index)].prefixLength") else {
+                    throw RequestProblem(code: "MissingField", field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' needs a prefixLength")
+                }
+                guard subnetLength <= 29 else {
+                    throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' prefixLength must be at most 29")
+                }
+                guard subnetLength >= length else {
+                    throw RequestProblem(code: "SubnetsDoNotFit", field: "subnets[\(index)].prefixLength",
+                                         message: "subnet '\(name)' (/\(subnetLength)) is larger than the /\(length) block")
                 }
                 guard !subnets.contains(where: { $0.name == name }) else {
                     throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].name", message: "subnet name '\(name)' is used twice")

@@ -26,8 +26,16 @@ public struct VendorError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(status) \(code): \(message)" }
 
+    /// A rejected request: 400 for a malformed one; 404 for a scope that is not configured (nothing to
+    /// lease from); 422 for a well-formed request that cannot be met (its subnets do not fit the block).
     public static func badRequest(_ problem: RequestProblem) -> VendorError {
-        VendorError(status: 400, code: problem.code, message: problem.message, field: problem.field)
+        let status: Int
+        switch problem.code {
+        case "UnknownScope": status = 404
+        case "SubnetsDoNotFit": status = 422
+        default: status = 400
+        }
+        return VendorError(status: status, code: problem.code, message: problem.message, field: problem.field)
     }
     public static func storageUnavailable(_ detail: String) -> VendorError {
         VendorError(status: 503, code: "StorageUnavailable", message: "storage did not confirm the operation in time; retry (\(detail))", retryAfter: 2)

@@ -48,13 +48,13 @@ public enum VendorRouter {
             return response
         }
         router.get("/api/leases/:leaseId") { request, context in
-            let id = try context.parameters.require("leaseId")
+            let id = try pathParameter(context, "leaseId")
             let scope = try optionalScope(request, service.configuration)
             let (row, rowScope) = try await service.lease(id: id, scope: scope)
             return jsonResponse(.ok, leaseJSON(row, scope: rowScope))
         }
         router.get("/api/sessions/:sessionId") { request, context in
-            let id = try context.parameters.require("sessionId")
+            let id = try pathParameter(context, "sessionId")
             guard LeaseRequestDecoder.isValidSessionId(id) else {
                 throw VendorError(status: 400, code: "InvalidSessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "sessionId")
             }
@@ -89,6 +89,12 @@ public enum VendorRouter {
             return jsonResponse(.ok, .object([("pools", .array(items))]))
         }
         return router
+    }
+
+    /// A path parameter, percent-decoded.
+    static func pathParameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
     }
 
     /// The request body, enforcing JSON content type and the size limit.
@@ -176,8 +182,14 @@ struct EdgeMiddleware: RouterMiddleware {
             response = Self.errorResponse(error, requestID: requestID)
             if error.status >= 500 { log.error("request failed", metadata: ["code": .string(error.code), "message": .string(error.message)]) }
         } catch let error as HTTPError {
-            let code = error.status == .notFound ? "NotFound" : (error.status == .methodNotAllowed ? "MethodNotAllowed" : "HTTPError")
-            response = Self.errorResponse(VendorError(status: Int(error.status.code), code: code, message: error.body ?? error.status.reasonPhrase), requestID: requestID)
+            if error.status == .notFound, let allowed = Self.allowedMethods(request.uri.path) {
+                response = Self.errorResponse(VendorError(status: 405, code: "MethodNotAllowed",
+                                                          message: "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))"), requestID: requestID)
+                response.headers[.allow] = allowed.joined(separator: ", ")
+            } else {
+                let code = error.status == .notFound ? "NotFound" : "HTTPError"
+                response = Self.errorResponse(VendorError(status: Int(error.status.code), code: code, message: error.body ?? error.status.reasonPhrase), requestID: requestID)
+            }
         } catch {
             log.error("unexpected failure", metadata: ["error": .string("\(error)")])
             response = Self.errorResponse(VendorError(status: 500, code: "InternalError", message: "internal error"), requestID: requestID)
@@ -186,6 +198,19 @@ struct EdgeMiddleware: RouterMiddleware {
         log.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path),
                                        "status": .stringConvertible(response.status.code)])
         return response
+    }
+
+    /// The methods a known path accepts (for 405 answers), nil for unknown paths.
+    static func allowedMethods(_ path: String) -> [String]? {
+        switch path {
+        case "/", "/healthz", "/readyz", "/metrics", "/api/pools": return ["GET"]
+        case "/api/getNewNetwork", "/api/releaseNetwork", "/api/renewLease": return ["POST"]
+        default:
+            for prefix in ["/api/leases/", "/api/sessions/"] where path.hasPrefix(prefix) && path.count > prefix.count && !path.dropFirst(prefix.count).contains("/") {
+                return ["GET"]
+            }
+            return nil
+        }
     }
 
     func authenticate(_ request: Request) throws {

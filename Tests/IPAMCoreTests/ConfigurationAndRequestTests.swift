@@ -92,7 +92,7 @@ struct LeaseRequestTests {
         ("", "InvalidJSON", nil), ("[1]", "InvalidJSON", nil), ("{", "InvalidJSON", nil), ("{}", "MissingField", "SessionId"),
         (#"{"SessionId":""}"#, "InvalidSessionId", "SessionId"), (#"{"SessionId":"a/b"}"#, "InvalidSessionId", "SessionId"),
         (#"{"SessionId":12}"#, "InvalidField", "SessionId"), (#"{"SessionId":"s","prefixLength":"24"}"#, "InvalidField", "prefixLength"),
-        (#"{"SessionId":"s","prefixLength":24.5}"#, "InvalidField", "prefixLength"), (#"{"SessionId":"s","prefixLength":true}"#, "InvalidField", "prefixLength"),
+        (#"{"SessionId":"s","prefixLength":24.5}"#, "InvalidField", "prefixLength"), (#"{"SessionId":"s","region":null}"#, "InvalidField", "region"), (#"{"SessionId":"s","prefixLength":true}"#, "InvalidField", "prefixLength"),
         (#"{"SessionId":"s","prefixLength":19}"#, "InvalidPrefixLength", "prefixLength"), (#"{"SessionId":"s","prefixLength":27}"#, "InvalidPrefixLength", "prefixLength"),
         (#"{"SessionId":"s","colour":"red"}"#, "UnknownField", "colour"), (#"{"SessionId":"s","sessionid":"t"}"#, "DuplicateField", nil),
         (#"{"SessionId":"s","region":"mars"}"#, "UnknownScope", "region"), (#"{"SessionId":"s","tags":{"a":1}}"#, "InvalidField", "tags.a"),

@@ -36,19 +36,19 @@ struct VendorHTTPTests {
         }
     }
 
-    @Test("every validation error is a 400 with a code, and writes nothing")
+    @Test("every validation error gets its status and code (400, or 404 unknown scope, 422 subnets that cannot fit), and writes nothing")
     func validationErrors() async throws {
         try await VendorHarness.withVendor { url, table, _ in
-            let cases: [(String, String)] = [
-                ("{}", "MissingField"), (#"{"SessionId":""}"#, "InvalidSessionId"), (#"{"SessionId":"a b"}"#, "InvalidSessionId"),
-                (#"{"SessionId":"s","prefixLength":8}"#, "InvalidPrefixLength"), (#"{"SessionId":"s","prefixLength":"24"}"#, "InvalidField"),
-                (#"{"SessionId":"s","region":"mars"}"#, "UnknownScope"), (#"{"SessionId":"s","extra":1}"#, "UnknownField"),
-                ("not json", "InvalidJSON"), ("[]", "InvalidJSON"),
-                (#"{"SessionId":"s","prefixLength":24,"subnets":[{"name":"a","prefixLength":23}]}"#, "InvalidField"),
+            let cases: [(String, String, Int)] = [
+                ("{}", "MissingField", 400), (#"{"SessionId":""}"#, "InvalidSessionId", 400), (#"{"SessionId":"a b"}"#, "InvalidSessionId", 400),
+                (#"{"SessionId":"s","prefixLength":8}"#, "InvalidPrefixLength", 400), (#"{"SessionId":"s","prefixLength":"24"}"#, "InvalidField", 400),
+                (#"{"SessionId":"s","region":"mars"}"#, "UnknownScope", 404), (#"{"SessionId":"s","extra":1}"#, "UnknownField", 400),
+                ("not json", "InvalidJSON", 400), ("[]", "InvalidJSON", 400), (#"{"SessionId":"s","region":null}"#, "InvalidField", 400),
+                (#"{"SessionId":"s","prefixLength":24,"subnets":[{"name":"a","prefixLength":23}]}"#, "SubnetsDoNotFit", 422),
             ]
-            for (body, code) in cases {
+            for (body, code, status) in cases {
                 let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: body)
-                #expect(answer.status == 400, "\(body)")
+                #expect(answer.status == status, "\(body)")
                 #expect(answer.code == code, "\(body): \(answer.text)")
                 #expect(answer.string("message")?.isEmpty == false)
                 #expect(answer.string("requestId") != nil)

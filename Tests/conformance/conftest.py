@@ -45,3 +45,34 @@ def table(service):
     client = service.create_table(name)
     yield client
     service.delete_table(name)
+
+
+SUBSCRIPTION = "11111111-1111-1111-1111-111111111111"
+API_KEY = "conformance-key"
+
+
+@pytest.fixture(scope="session")
+def vendor(connection_string):
+    """A `vendor` process (with an API key) on the suite's storage endpoint; yields (base URL, key)."""
+    env = dict(os.environ)
+    env.update({
+        "AzureWebJobsStorage": connection_string,
+        "IPAM_TABLE_NAME": "vendorpy" + uuid.uuid4().hex[:12],
+        "CIDR_SIZE_MIN": "20", "CIDR_SIZE_MAX": "26", "CIDR_SIZE_DEFAULT": "24", "LEASE_DURATION_HOURS": "4",
+        "SUPERNETS_CONFIG": '[{"subscriptionId":"%s","regions":[{"region":"eastus","supernets":["10.64.0.0/12"],'
+                            '"exclude":["10.64.0.0/24"]},{"region":"westeurope","supernets":["10.96.0.0/14"]}]}]' % SUBSCRIPTION,
+        "SCOPE_CONFIG_MANIFEST": '{"defaultScope":{"subscriptionId":"%s","region":"eastus"},'
+                                 '"scopes":[{"subscriptionId":"%s","region":"eastus","stock":{"24":4}}]}' % (SUBSCRIPTION, SUBSCRIPTION),
+        "VENDOR_API_KEYS": API_KEY,
+    })
+    process = subprocess.Popen([os.path.join(os.path.dirname(_binary()), "vendor"), "serve", "--port", "0", "--log-level", "error"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    port = None
+    for line in process.stdout:
+        if line.startswith("port: "):
+            port = int(line.split()[1])
+            break
+    assert port, "vendor did not report its port"
+    yield f"http://127.0.0.1:{port}", API_KEY
+    process.terminate()
+    process.wait(timeout=10)

@@ -1,0 +1,99 @@
+"""The Vendor's real answers, checked against openapi/openapi.yaml, and fuzzed with schemathesis."""
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import jsonschema
+import pytest
+import requests
+import yaml
+
+SPEC_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "openapi", "openapi.yaml")
+SPEC = yaml.safe_load(open(SPEC_PATH))
+
+
+def _resolve(node):
+    """Inline local $refs so jsonschema sees one self-contained schema."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target = SPEC
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            return _resolve(target)
+        return {k: _resolve(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(v) for v in node]
+    return node
+
+
+def check(response, path, method):
+    """The status is documented for the operation and the body matches its schema."""
+    operation = SPEC["paths"][path][method]
+    documented = operation["responses"]
+    assert str(response.status_code) in documented, f"{method.upper()} {path} answered undocumented {response.status_code}: {response.text}"
+    spec = _resolve(documented[str(response.status_code)])
+    schema = spec.get("content", {}).get("application/json", {}).get("schema")
+    if schema:
+        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(response.json())
+    assert response.headers.get("x-request-id")
+    return response
+
+
+def call(vendor, method, path, spec_path=None, **kwargs):
+    url, key = vendor
+    headers = kwargs.pop("headers", {"x-functions-key": key})
+    response = requests.request(method, url + path, headers=headers, timeout=30, **kwargs)
+    return check(response, spec_path or path, method.lower())
+
+
+def test_get_new_network_answers_match_the_contract(vendor):
+    body = {"SessionId": "py-" + uuid.uuid4().hex, "prefixLength": 24, "tags": {"env": "dev"},
+            "subnets": [{"name": "app", "prefixLength": 26}]}
+    created = call(vendor, "POST", "/api/getNewNetwork", json=body)
+    assert created.status_code == 201
+    lease = created.json()
+    replay = call(vendor, "POST", "/api/getNewNetwork", json=body)
+    assert replay.status_code == 200 and replay.json()["leaseId"] == lease["leaseId"]
+    conflict = call(vendor, "POST", "/api/getNewNetwork", json={"SessionId": body["SessionId"], "prefixLength": 25})
+    assert conflict.status_code == 409 and conflict.json()["code"] == "SessionConflict"
+
+    call(vendor, "GET", f"/api/leases/{lease['leaseId']}", "/api/leases/{leaseId}")
+    call(vendor, "GET", f"/api/sessions/{body['SessionId']}", "/api/sessions/{sessionId}")
+    call(vendor, "GET", f"/api/leases/{uuid.uuid4()}", "/api/leases/{leaseId}")
+    call(vendor, "POST", "/api/renewLease", json={"leaseId": lease["leaseId"]})
+    call(vendor, "GET", "/api/pools")
+    released = call(vendor, "POST", "/api/releaseNetwork", json={"SessionId": body["SessionId"]})
+    assert released.json()["state"] == "quarantined"
+    again = call(vendor, "POST", "/api/releaseNetwork", json={"leaseId": lease["leaseId"]})
+    assert again.status_code == 410
+
+
+@pytest.mark.parametrize("body,code", [
+    ({}, "MissingField"), ({"SessionId": "a b"}, "InvalidSessionId"), ({"SessionId": "s", "prefixLength": 8}, "InvalidPrefixLength"),
+    ({"SessionId": "s", "nope": 1}, "UnknownField"), ({"SessionId": "s", "region": "mars"}, "UnknownScope"),
+])
+def test_bad_requests_match_the_contract(vendor, body, code):
+    answer = call(vendor, "POST", "/api/getNewNetwork", json=body)
+    assert answer.status_code == (404 if code == "UnknownScope" else 400) and answer.json()["code"] == code
+
+
+def test_auth_and_media_type_errors_match_the_contract(vendor):
+    url, _ = vendor
+    check(requests.post(url + "/api/getNewNetwork", json={"SessionId": "x"}, timeout=10), "/api/getNewNetwork", "post")
+    check(requests.post(url + "/api/getNewNetwork", data="SessionId=x", headers={"x-functions-key": vendor[1], "content-type": "text/plain"}, timeout=10),
+          "/api/getNewNetwork", "post")
+    check(requests.get(url + "/healthz", timeout=10), "/healthz", "get")
+    check(requests.get(url + "/readyz", timeout=10), "/readyz", "get")
+
+
+def test_schemathesis_fuzzes_the_vendor_against_the_spec(vendor, tmp_path):
+    url, key = vendor
+    command = [os.path.join(os.path.dirname(sys.executable), "schemathesis"),
+               "--config-file", os.path.join(os.path.dirname(SPEC_PATH), "schemathesis.toml"), "run", SPEC_PATH, "--url", url,
+               "-H", f"x-functions-key: {key}", "--checks", "all", "--max-examples", "25", "--workers", "1",
+               "--seed", "20261125", "--request-timeout", "20", "--max-time", "120", "--warnings", "off"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=400, cwd=tmp_path)
+    print(result.stdout[-4000:])
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
