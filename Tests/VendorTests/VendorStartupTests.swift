@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("vendor start-up")
+struct VendorStartupTests {
+    func run(_ environment: [String: String], arguments: [String] = ["serve", "--port", "0", "--insecure-no-auth"]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessStack.binDirectory + "/vendor")
+        process.arguments = arguments
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test("bad configuration: exit code 2, one line per problem naming the setting, nothing written")
+    func badConfiguration() async throws {
+        let connection = try await TestStorage.connectionString()
+        let table = TestStorage.uniqueName("cfg")
+        var environment = SampleConfiguration.environment(table: table, connectionString: connection)
+        environment["CIDR_SIZE_MIN"] = "x"
+        environment["LEASE_DURATION_HOURS"] = "0"
+        environment["SUPERNETS_CONFIG"] = "{not json"
+        let (status, text) = try run(environment)
+        #expect(status == 2)
+        #expect(text.contains("CIDR_SIZE_MIN=x"))
+        #expect(text.contains("LEASE_DURATION_HOURS=0"))
+        #expect(text.contains("SUPERNETS_CONFIG"))
+        #expect(text.split(separator: "\n").count >= 4)
+        #expect(try await !TestStorage.service().listTables().contains(table), "nothing is written before validation passes")
+    }
+
+    @Test("without keys the Vendor refuses to start unless told --insecure-no-auth")
+    func refusesWithoutKeys() async throws {
+        let connection = try await TestStorage.connectionString()
+        let environment = SampleConfiguration.environment(table: TestStorage.uniqueName("cfg"), connectionString: connection)
+        let (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        #expect(status == 2)
+        #expect(text.contains("VENDOR_API_KEYS"))
+    }
+}
