@@ -43,6 +43,15 @@ public struct Inventory: Sendable {
         return try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:))
     }
 
+    /// The prefixes of every network row of the scope (any state): what a carve must not overlap.
+    /// Reads only the keys, so it stays cheap as the partition grows.
+    public func occupiedPrefixes(in scope: Scope) async throws -> [IPPrefix] {
+        let filter = "PartitionKey eq '\(Self.quote(scope.partitionKey))' and RowKey ge 'net_' and RowKey lt 'net`'"
+        return try await table.queryAll(filter: filter, select: ["RowKey"]).compactMap {
+            SortableKey.parse(String($0.rowKey.dropFirst(RowKeys.networkPrefix.count)))
+        }
+    }
+
     /// Up to `limit` `available` rows of `length`, starting at a random key and wrapping around, so
     /// concurrent Vendors spread over the stock instead of fighting for its first row.
     public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, startKey: String) async throws -> [NetworkRow] {

@@ -129,8 +129,7 @@ public struct VendorService: Sendable {
         guard let scopeConfig = configuration.scopes[request.scope] else { return .exhausted }
         // Head first, rows second: a carve that commits in between changes the head's ETag, so ours fails.
         let head = try await storage(&effort) { try await inventory.head(of: request.scope) }
-        let rows = try await storage(&effort) { try await inventory.networks(in: request.scope) }
-        let occupied = rows.map(\.prefix) + scopeConfig.exclude
+        let occupied = try await storage(&effort) { try await inventory.occupiedPrefixes(in: request.scope) } + scopeConfig.exclude
         let supernets = scopeConfig.supernets.filter { $0.version == .v4 }
         guard let fit = FreeSpace.smallestFit(length: request.prefixLength, in: supernets, occupied: occupied) else { return .exhausted }
         let at = now()

@@ -1,0 +1,129 @@
+import ArgumentParser
+import AzureCore
+import AzureTables
+import Foundation
+import HTTPTransport
+import Synchronization
+
+/// `ipam-dev bench vendor`: allocation throughput and latency against a running Vendor, beside the
+/// raw rates of the same Table endpoint (the storage limit).
+struct VendorBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "vendor", abstract: "Vendor allocations/s, latency, retries, round trips; raw storage rates beside them.")
+    @OptionGroup var storage: StorageOptions
+    @Option(help: "Base URL of the Vendor.") var vendorURL = "http://127.0.0.1:7071"
+    @Option(help: "Seconds per measurement.") var seconds = 5.0
+    @Option(help: "Caller counts to measure.") var callers: [Int] = [1, 8, 32]
+
+    struct Sample: Sendable {
+        var latencies: [Double] = []
+        var attempts = 0
+        var storageCalls = 0
+        var failures = 0
+    }
+
+    func run() async throws {
+        let transport = CurlTransport()
+        let connection = try storage.resolved()
+        let service = try TableServiceClient(connectionString: connection, transport: transport)
+        print("vendor \(vendorURL); storage \(connection.tableEndpoint); \(seconds) s per figure")
+        print(String(repeating: "-", count: 100))
+
+        var results: [Int: (rate: Double, p50: Double, p99: Double, retries: Double, trips: Double)] = [:]
+        let run = UUID().uuidString.prefix(8)
+        for count in callers {
+            let sample = try await measure(callers: count) { caller, index in
+                let body = #"{"SessionId":"bench-\#(run)-\#(count)-\#(caller)-\#(index)","prefixLength":24}"#
+                let start = ContinuousClock.now
+                let response = try await transport.execute(TransportRequest(method: "POST", url: vendorURL + "/api/getNewNetwork",
+                                                                            headers: ["Content-Type": "application/json"], body: Array(body.utf8)))
+                let elapsed = (ContinuousClock.now - start).seconds
+                return (response.status == 201, elapsed, Int(response.headers["x-ipam-claim-attempts"] ?? "0") ?? 0,
+                        Int(response.headers["x-ipam-storage-calls"] ?? "0") ?? 0)
+            }
+            let done = Double(sample.latencies.count)
+            let row = (rate: done / seconds, p50: percentile(sample.latencies, 0.5), p99: percentile(sample.latencies, 0.99),
+                       retries: Double(sample.attempts) / max(done, 1), trips: Double(sample.storageCalls) / max(done, 1))
+            results[count] = row
+            print(String(format: "%3d callers: %8.1f allocations/s  p50 %6.2f ms  p99 %7.2f ms  claim transactions/allocation %.2f  store round trips/allocation %.2f  failures %d",
+                         count, row.rate, row.p50 * 1000, row.p99 * 1000, row.retries, row.trips, sample.failures))
+        }
+
+        // The storage limit on the same endpoint: single conditional merges and 3-operation transactions.
+        let tableName = "benchraw" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8).lowercased()
+        try await service.createTable(tableName)
+        let table = service.table(tableName)
+        let maxCallers = callers.max() ?? 32
+        var initial: [Int: String] = [:]
+        for caller in 0..<maxCallers { initial[caller] = try await table.insertOrReplace(TableEntity(partitionKey: "raw", rowKey: "m\(caller)")) }
+        let etags = EtagBox(initial)
+        let merges = try await measure(callers: maxCallers) { caller, index in
+            let start = ContinuousClock.now
+            let tag = try await table.merge(TableEntity(partitionKey: "raw", rowKey: "m\(caller)", properties: ["n": .int32(Int32(index))]),
+                                            ifMatch: .etag(etags.get(caller)))
+            etags.set(caller, tag)
+            return (true, (ContinuousClock.now - start).seconds, 0, 1)
+        }
+        let transaction: @Sendable (Int, Int) async throws -> (Bool, Double, Int, Int) = { caller, index in
+            let start = ContinuousClock.now
+            let pk = "tx\(caller)"
+            let unique = UUID().uuidString
+            try await table.submitTransaction([
+                .insertOrReplace(TableEntity(partitionKey: pk, rowKey: "net", properties: ["n": .int32(Int32(index))])),
+                .insert(TableEntity(partitionKey: pk, rowKey: "session-\(unique)")),
+                .insert(TableEntity(partitionKey: pk, rowKey: "event-\(unique)")),
+            ])
+            return (true, (ContinuousClock.now - start).seconds, 0, 1)
+        }
+        let single = try await measure(callers: 1, transaction)
+        let parallel = try await measure(callers: maxCallers, transaction)
+        try await service.deleteTable(tableName)
+        let mergeRate = Double(merges.latencies.count) / seconds
+        let txRate = Double(parallel.latencies.count) / seconds
+        let oneTx = percentile(single.latencies, 0.5)
+        print(String(format: "raw storage: %d callers: %.1f conditional merges/s; %.1f 3-op transactions/s; one 3-op transaction p50 %.2f ms (1 caller)",
+                     maxCallers, mergeRate, txRate, oneTx * 1000))
+        print(String(repeating: "-", count: 100))
+        let top = results[maxCallers] ?? (0, 0, 0, 0, 0)
+        let first = results[callers.min() ?? 1] ?? (0, 0, 0, 0, 0)
+        let weighted = results.values.map(\.retries).max() ?? 0
+        print(String(format: "vendor: %d callers = %.2f x raw transaction rate; 1 caller p50 = %.2f x one transaction; retries/allocation = %.2f",
+                     maxCallers, top.rate / max(txRate, 0.001), first.p50 / max(oneTx, 1e-9), weighted))
+    }
+
+    func percentile(_ values: [Double], _ q: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * q))]
+    }
+
+    /// Runs `operation` from `callers` concurrent tasks for the configured time.
+    func measure(callers: Int, _ operation: @escaping @Sendable (Int, Int) async throws -> (Bool, Double, Int, Int)) async throws -> Sample {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        return try await withThrowingTaskGroup(of: Sample.self) { group in
+            for caller in 0..<callers {
+                group.addTask {
+                    var sample = Sample()
+                    var index = 0
+                    while ContinuousClock.now < deadline {
+                        let (ok, latency, attempts, trips) = try await operation(caller, index)
+                        index += 1
+                        if ok {
+                            sample.latencies.append(latency)
+                            sample.attempts += attempts
+                            sample.storageCalls += trips
+                        } else {
+                            sample.failures += 1
+                        }
+                    }
+                    return sample
+                }
+            }
+            return try await group.reduce(into: Sample()) { total, part in
+                total.latencies += part.latencies
+                total.attempts += part.attempts
+                total.storageCalls += part.storageCalls
+                total.failures += part.failures
+            }
+        }
+    }
+}
