@@ -9,13 +9,15 @@ import NetworkMath
 /// - every held row (`leased`, `anchored`, `quarantined`, `expired`, `released`) names a lease and a
 ///   session, and that session row points back at it with the same lease id;
 /// - every session row points at a network row that carries its lease id (one block per session);
-/// - every held row has an audit event with its lease id.
+/// - every held row has an audit event with its lease id;
+/// - a stock row exists exactly for each `available` network row.
 public enum InvariantChecker {
     public static func violations(in entities: [TableEntity]) -> [String] {
         var problems: [String] = []
         var networks: [NetworkRow] = []
         var sessions: [String: SessionRow] = [:]
         var eventLeases = Set<String>()
+        var stockKeys = Set<String>()
         for entity in entities {
             if entity.rowKey.hasPrefix(RowKeys.networkPrefix) {
                 guard let row = NetworkRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable network row"); continue }
@@ -23,6 +25,10 @@ public enum InvariantChecker {
             } else if entity.rowKey.hasPrefix(RowKeys.sessionPrefix) {
                 guard let row = SessionRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable session row"); continue }
                 sessions[row.sessionId] = row
+            } else if entity.rowKey.hasPrefix(RowKeys.stockPrefix) {
+                guard let key = entity["NetworkRowKey"]?.stringValue, let prefix = SortableKey.parse(String(key.dropFirst(RowKeys.networkPrefix.count))),
+                      RowKeys.stock(prefix) == entity.rowKey else { problems.append("\(entity.rowKey): unreadable stock row"); continue }
+                stockKeys.insert(key)
             } else if entity.rowKey.hasPrefix(RowKeys.eventPrefix), let lease = entity["LeaseId"]?.stringValue, !lease.isEmpty {
                 eventLeases.insert(lease)
             }
@@ -53,6 +59,9 @@ public enum InvariantChecker {
             }
             if !eventLeases.contains(lease) { problems.append("\(row.prefix): no audit event for lease \(lease)") }
         }
+        let availableKeys = Set(networks.filter { $0.state == .available }.map(\.rowKey))
+        for key in availableKeys.subtracting(stockKeys).sorted() { problems.append("\(key) is available but has no stock row") }
+        for key in stockKeys.subtracting(availableKeys).sorted() { problems.append("stock row for \(key), which is not available") }
         let byKey = Dictionary(networks.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
         for session in sessions.values {
             guard let row = byKey[session.networkRowKey] else {

@@ -52,24 +52,36 @@ public struct Inventory: Sendable {
         }
     }
 
-    /// Up to `limit` `available` rows of `length`, starting at a random key and wrapping around, so
-    /// concurrent Vendors spread over the stock instead of fighting for its first row.
-    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, startKey: String) async throws -> [NetworkRow] {
-        let base = "PartitionKey eq '\(Self.quote(scope.partitionKey))' and State eq 'available' and PrefixLength eq \(length) and IPVersion eq \(version.rawValue)"
-        var found = try await collect(filter: base + " and RowKey ge '\(Self.quote(startKey))' and RowKey lt 'net`'", limit: limit)
+    /// A stock index row: a free block of one size.
+    public struct StockCandidate: Sendable, Equatable {
+        public let prefix: IPPrefix
+        public let rowKey: String
+        public let etag: String
+    }
+
+    /// Up to `limit` free blocks of `length` from the stock index, starting at a random key and
+    /// wrapping around, so concurrent Vendors spread over the stock instead of fighting for its first row.
+    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, startKey: String) async throws -> [StockCandidate] {
+        let range = RowKeys.stockRange(version: version, length: length)
+        let base = "PartitionKey eq '\(Self.quote(scope.partitionKey))'"
+        let start = range + startKey
+        var found = try await collect(filter: base + " and RowKey ge '\(Self.quote(start))' and RowKey lt '\(range)~'", limit: limit)
         if found.count < limit {
-            found += try await collect(filter: base + " and RowKey ge 'net_' and RowKey lt '\(Self.quote(startKey))'", limit: limit - found.count)
+            found += try await collect(filter: base + " and RowKey ge '\(range)' and RowKey lt '\(Self.quote(start))'", limit: limit - found.count)
         }
         return found
     }
 
-    private func collect(filter: String, limit: Int) async throws -> [NetworkRow] {
-        var rows: [NetworkRow] = []
+    private func collect(filter: String, limit: Int) async throws -> [StockCandidate] {
+        var rows: [StockCandidate] = []
         var continuation: TableContinuation? = nil
         let query = table.query(filter: filter, top: limit)
         repeat {
             let page = try await query.page(after: continuation)
-            rows += page.entities.compactMap(NetworkRow.init(entity:))
+            for entity in page.entities {
+                guard let etag = entity.etag, let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) else { continue }
+                rows.append(StockCandidate(prefix: prefix, rowKey: entity.rowKey, etag: etag))
+            }
             continuation = page.continuation
         } while continuation != nil && rows.count < limit
         return Array(rows.prefix(limit))
@@ -79,13 +91,16 @@ public struct Inventory: Sendable {
 
     // MARK: Transitions (each one entity group transaction)
 
-    /// available → leased, claiming a stocked row: the row is replaced with `If-Match` (412 = someone
-    /// else won), the session row is inserted (409 = this SessionId is already served).
-    public func claimActions(row: NetworkRow, leased: NetworkRow, session: SessionRow, scope: Scope, now: Date) -> [TableTransactionAction] {
+    /// available → leased, claiming a stocked block: its stock row is deleted with `If-Match` (412 =
+    /// someone else won it), the network row replaced (a stock row exists only while its network row is
+    /// `available`, and both change in one transaction), the session row inserted (409 = this SessionId
+    /// is already served) and the event recorded. The session row's index is 2.
+    public func claimActions(candidate: StockCandidate, leased: NetworkRow, session: SessionRow, scope: Scope, now: Date) -> [TableTransactionAction] {
         [
-            .replace(leased.entity(partitionKey: scope.partitionKey), ifMatch: .etag(row.etag ?? "*")),
+            .delete(partitionKey: scope.partitionKey, rowKey: candidate.rowKey, ifMatch: .etag(candidate.etag)),
+            .replace(leased.entity(partitionKey: scope.partitionKey), ifMatch: .any),
             .insert(session.entity(partitionKey: scope.partitionKey)),
-            .insert(event("lease", leased, before: row.state, scope: scope, now: now, detail: "from stock").entity(partitionKey: scope.partitionKey, at: now)),
+            .insert(event("lease", leased, before: .available, scope: scope, now: now, detail: "from stock").entity(partitionKey: scope.partitionKey, at: now)),
         ]
     }
 
@@ -103,12 +118,27 @@ public struct Inventory: Sendable {
         ] + stockActions(stock, scope: scope, now: now, detail: "stocked while carving")
     }
 
-    /// Inserts `rows` as `available`, with one event listing them.
+    /// Inserts `rows` as `available` network rows with their stock index rows, and one event listing them
+    /// (2 operations per row plus 1: at most 49 rows per transaction).
     public func stockActions(_ rows: [NetworkRow], scope: Scope, now: Date, detail: String) -> [TableTransactionAction] {
         guard !rows.isEmpty else { return [] }
         let event = AuditEvent(action: "stock", actor: actor, cidr: rows.map(\.prefix.description).joined(separator: " "), leaseId: "", sessionId: "",
                                before: "", after: NetworkState.available.rawValue, detail: detail)
-        return rows.map { .insert($0.entity(partitionKey: scope.partitionKey)) } + [.insert(event.entity(partitionKey: scope.partitionKey, at: now))]
+        var actions: [TableTransactionAction] = []
+        for row in rows {
+            var available = row
+            available.state = .available
+            actions.append(.insert(available.entity(partitionKey: scope.partitionKey)))
+            actions.append(.insert(Self.stockEntity(row.prefix, scope: scope)))
+        }
+        return actions + [.insert(event.entity(partitionKey: scope.partitionKey, at: now))]
+    }
+
+    /// The stock index row of a free block.
+    public static func stockEntity(_ prefix: IPPrefix, scope: Scope) -> TableEntity {
+        TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix), properties: [
+            "Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix)),
+        ])
     }
 
     /// A state change of one row (renew, revive, release), with its event.

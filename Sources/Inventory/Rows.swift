@@ -9,7 +9,17 @@ public enum RowKeys {
     public static let networkPrefix = "net_"
     public static let sessionPrefix = "session_"
     public static let eventPrefix = "event_"
+    public static let stockPrefix = "stock_"
     public static func network(_ prefix: IPPrefix) -> String { networkPrefix + SortableKey.make(prefix) }
+    /// Stock index: `stock_{version}_{length, 3 digits}_{sortable CIDR}`. Exists exactly while the
+    /// network row is `available`, so a claim finds free blocks with a key-range read, however many
+    /// leased rows the partition holds.
+    public static func stock(_ prefix: IPPrefix) -> String { stockRange(version: prefix.version, length: prefix.length) + SortableKey.make(prefix) }
+    /// The common start of every stock key of one size.
+    public static func stockRange(version: IPVersion, length: Int) -> String {
+        let digits = String(length)
+        return stockPrefix + "\(version.rawValue)_" + String(repeating: "0", count: 3 - digits.count) + digits + "_"
+    }
     public static func session(_ id: String) -> String { sessionPrefix + id }
     /// `event_{inverted nanoseconds}_{uuid}`: newest first in key order.
     public static func event(at date: Date) -> String {

@@ -118,11 +118,11 @@ public struct VendorService: Sendable {
         case exhausted
     }
 
-    private func claim(_ row: NetworkRow, _ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
+    private func claim(_ candidate: Inventory.StockCandidate, _ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
         let at = now()
-        let (leased, session) = newLease(on: row.prefix, request, at: at)
-        let actions = inventory.claimActions(row: row, leased: leased, session: session, scope: request.scope, now: at)
-        return try await commit(actions, sessionIndex: 1, leased: leased, request, &effort)
+        let (leased, session) = newLease(on: candidate.prefix, request, at: at)
+        let actions = inventory.claimActions(candidate: candidate, leased: leased, session: session, scope: request.scope, now: at)
+        return try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
     }
 
     private func carve(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
@@ -141,7 +141,7 @@ public struct VendorService: Sendable {
         // Enough for the manifest's stock and for every request of this process waiting on this carve
         // (a transaction holds at most 100 operations).
         let waiting = await carveGate.waiting("\(request.scope.partitionKey)/\(request.prefixLength)")
-        let target = min(90, max(configuration.stock[request.scope]?[request.prefixLength] ?? 2, waiting + 4 * effort.conflicts))
+        let target = min(45, max(configuration.stock[request.scope]?[request.prefixLength] ?? 2, waiting + 4 * effort.conflicts))
         while extras.count < target, let next = FreeSpace.smallestFit(length: request.prefixLength, in: supernets, occupied: taken) {
             extras.append(NetworkRow(prefix: next, state: .available))
             taken.append(next)
@@ -260,14 +260,14 @@ public struct VendorService: Sendable {
                            expiresAt: row.state == .anchored ? nil : row.expiresAt, subnets: layout, created: created)
     }
 
-    /// A start key at a random address of the scope, so concurrent Vendors spread over the stock.
+    /// A sortable key at a random address of the scope, so concurrent Vendors spread over the stock.
     func randomStartKey(_ request: LeaseRequest, using random: inout SystemRandomNumberGenerator) -> String {
         guard let supernet = configuration.scopes[request.scope]?.supernets.filter({ $0.version == .v4 }).randomElement(using: &random),
-              supernet.length <= request.prefixLength else { return RowKeys.networkPrefix }
+              supernet.length <= request.prefixLength else { return "" }
         let blocks = UInt128(1) << (request.prefixLength - supernet.length)
         let index = UInt128.random(in: 0..<blocks, using: &random)
         let address = supernet.address.value + index << (32 - request.prefixLength)
-        return RowKeys.network(IPPrefix(address: IPAddress(version: .v4, value: address), length: request.prefixLength)!)
+        return SortableKey.make(IPPrefix(address: IPAddress(version: .v4, value: address), length: request.prefixLength)!)
     }
 
     /// Runs a storage read, counting it and mapping failures to 503.

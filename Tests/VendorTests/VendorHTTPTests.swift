@@ -182,9 +182,8 @@ struct VendorHTTPTests {
         try await VendorHarness.withVendor { url, table, configuration in
             let scope = configuration.defaultScope
             let stocked = ["10.64.200.0/24", "10.64.201.0/24", "10.64.202.0/24"]
-            for cidr in stocked {
-                try await table.insert(NetworkRow(prefix: try IPPrefix(parsing: cidr), state: .available).entity(partitionKey: scope.partitionKey))
-            }
+            let rows = try stocked.map { NetworkRow(prefix: try IPPrefix(parsing: $0), state: .available) }
+            try await table.submitTransaction(Inventory(table: table, actor: "test").stockActions(rows, scope: scope, now: Date(), detail: "test stock"))
             var got: [String] = []
             for index in 0..<3 {
                 let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"stock-\#(index)"}"#)
