@@ -59,17 +59,10 @@ public struct Inventory: Sendable {
         public let etag: String
     }
 
-    /// Up to `limit` free blocks of `length` from the stock index, starting at a random key and
-    /// wrapping around, so concurrent Vendors spread over the stock instead of fighting for its first row.
-    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, startKey: String) async throws -> [StockCandidate] {
+    /// Up to `limit` free blocks of `length` from the stock index (one key-range read).
+    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int) async throws -> [StockCandidate] {
         let range = RowKeys.stockRange(version: version, length: length)
-        let base = "PartitionKey eq '\(Self.quote(scope.partitionKey))'"
-        let start = range + startKey
-        var found = try await collect(filter: base + " and RowKey ge '\(Self.quote(start))' and RowKey lt '\(range)~'", limit: limit)
-        if found.count < limit {
-            found += try await collect(filter: base + " and RowKey ge '\(range)' and RowKey lt '\(Self.quote(start))'", limit: limit - found.count)
-        }
-        return found
+        return try await collect(filter: "PartitionKey eq '\(Self.quote(scope.partitionKey))' and RowKey ge '\(range)' and RowKey lt '\(range)~'", limit: limit)
     }
 
     private func collect(filter: String, limit: Int) async throws -> [StockCandidate] {

@@ -72,9 +72,9 @@ public struct VendorService: Sendable {
                 throw .busy("no block claimed after \(effort.claimAttempts) attempts")
             }
             effort.rounds += 1
+            // One read of the first blocks of the stock; a random pick among them spreads concurrent callers.
             let candidates = try await storage(&effort) {
-                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 16,
-                                                        startKey: randomStartKey(request, using: &random))
+                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 48)
             }.filter { !excluded.contains($0.rowKey) }
             let outcome: ClaimOutcome
             if let candidate = candidates.randomElement(using: &random) {
@@ -258,16 +258,6 @@ public struct VendorService: Sendable {
         let layout = FreeSpace.layout(request.subnets.map { ($0.name, $0.prefixLength) }, in: row.prefix) ?? []
         return LeaseAnswer(leaseId: row.leaseId ?? "", sessionId: request.sessionId, scope: request.scope, prefix: row.prefix, state: row.state,
                            expiresAt: row.state == .anchored ? nil : row.expiresAt, subnets: layout, created: created)
-    }
-
-    /// A sortable key at a random address of the scope, so concurrent Vendors spread over the stock.
-    func randomStartKey(_ request: LeaseRequest, using random: inout SystemRandomNumberGenerator) -> String {
-        guard let supernet = configuration.scopes[request.scope]?.supernets.filter({ $0.version == .v4 }).randomElement(using: &random),
-              supernet.length <= request.prefixLength else { return "" }
-        let blocks = UInt128(1) << (request.prefixLength - supernet.length)
-        let index = UInt128.random(in: 0..<blocks, using: &random)
-        let address = supernet.address.value + index << (32 - request.prefixLength)
-        return SortableKey.make(IPPrefix(address: IPAddress(version: .v4, value: address), length: request.prefixLength)!)
     }
 
     /// Runs a storage read, counting it and mapping failures to 503.
