@@ -53,22 +53,12 @@ public struct TableEmulatorServer: Sendable {
         let handler = self.handler
         let limit = configuration.maxBodyBytes
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            var body: [UInt8] = []
-            do {
-                var buffer = try await request.body.collect(upTo: limit)
-                body = buffer.readBytes(length: buffer.readableBytes) ?? []
-            } catch {
+            let raw: EmulatorRequest
+            do { raw = try await Self.emulatorRequest(request, maxBodyBytes: limit) } catch {
                 let error = TableServiceError(status: 413, code: "RequestBodyTooLarge", message: "The request body is too large.")
                 return Self.response(TableServiceHandler.errorResponse(error, requestID: UUID().uuidString.lowercased()))
             }
-            let target = request.head.path ?? "/"
-            let (path, query) = target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, nil)
-            var headers = HTTPHeaderList()
-            for field in request.headers { headers.add(name: field.name.rawName, value: field.value) }
-            if headers["Host"] == nil, let authority = request.head.authority { headers["Host"] = authority }
-            let answer = await handler.handle(EmulatorRequest(method: request.method.rawValue, rawPath: path, query: query,
-                                                              headers: headers, body: body))
-            return Self.response(answer)
+            return Self.response(await handler.handle(raw))
         }
         let app = Application(
             responder: responder,
@@ -78,7 +68,20 @@ public struct TableEmulatorServer: Sendable {
         try await app.runService(gracefulShutdownSignals: gracefulShutdownSignals)
     }
 
-    static func response(_ answer: EmulatorResponse) -> Response {
+    /// A Hummingbird request as a raw `EmulatorRequest` (path as sent, body collected up to the limit).
+    public static func emulatorRequest(_ request: Request, maxBodyBytes: Int) async throws -> EmulatorRequest {
+        var buffer = try await request.body.collect(upTo: maxBodyBytes)
+        let body = buffer.readBytes(length: buffer.readableBytes) ?? []
+        let target = request.head.path ?? "/"
+        let (path, query) = target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, nil)
+        var headers = HTTPHeaderList()
+        for field in request.headers { headers.add(name: field.name.rawName, value: field.value) }
+        if headers["Host"] == nil, let authority = request.head.authority { headers["Host"] = authority }
+        return EmulatorRequest(method: request.method.rawValue, rawPath: path, query: query, headers: headers, body: body)
+    }
+
+    /// A raw `EmulatorResponse` as a Hummingbird response.
+    public static func response(_ answer: EmulatorResponse) -> Response {
         var fields = HTTPFields()
         for field in answer.headers {
             if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) }

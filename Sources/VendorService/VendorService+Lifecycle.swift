@@ -36,8 +36,7 @@ extension VendorService {
     /// Releases a lease: it goes to `quarantined` (never straight back to stock). Idempotent: a
     /// repeat answers 410 with the lease's state.
     public func release(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> NetworkRow {
-        for _ in 0..<8 {
-            let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope)
+        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, action: "release") { row throws(VendorError) in
             guard row.state == .leased || row.state == .anchored else {
                 throw VendorError(status: 410, code: "AlreadyReleased", message: "lease \(row.leaseId ?? "") is already \(row.state.rawValue)",
                                   details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
@@ -45,42 +44,43 @@ extension VendorService {
             var released = row
             released.state = .quarantined
             released.quarantinedAt = Date()
-            do {
-                try await inventory.table.submitTransaction(inventory.transitionActions(from: row, to: released, action: "release", scope: rowScope, now: Date(),
-                                                                                         detail: "released by the caller"))
-                return released
-            } catch let error as AzureError where error.isPreconditionFailed {
-                continue
-            } catch {
-                throw mapStorage(error)
-            }
+            return released
         }
-        throw .busy("the lease kept changing while it was released")
     }
 
     /// Extends `ExpiresAt` of a lease that is not anchored yet, to now + the lease duration.
     public func renew(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> NetworkRow {
-        for _ in 0..<8 {
-            let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope)
+        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, action: "renew") { row throws(VendorError) in
             switch row.state {
-            case .anchored: return row
-            case .leased: break
+            case .anchored: return nil
+            case .leased:
+                var renewed = row
+                renewed.expiresAt = Date().addingTimeInterval(configuration.leaseDuration.seconds)
+                return renewed
             default:
                 throw VendorError(status: 410, code: "LeaseNotRenewable", message: "lease \(row.leaseId ?? "") is \(row.state.rawValue)",
                                   details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
             }
-            var renewed = row
-            renewed.expiresAt = Date().addingTimeInterval(configuration.leaseDuration.seconds)
+        }
+    }
+
+    /// Reads the lease, asks `change` for its new version (nil: nothing to write) and commits it with
+    /// its event under the row's ETag, reading again when someone else changed it first.
+    private func transition(leaseId: String?, sessionId: String?, scope: Scope, action: String,
+                            _ change: (NetworkRow) throws(VendorError) -> NetworkRow?) async throws(VendorError) -> NetworkRow {
+        for _ in 0..<8 {
+            let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope)
+            guard let updated = try change(row) else { return row }
             do {
-                try await inventory.table.submitTransaction(inventory.transitionActions(from: row, to: renewed, action: "renew", scope: rowScope, now: Date()))
-                return renewed
+                try await inventory.table.submitTransaction(inventory.transitionActions(from: row, to: updated, action: action, scope: rowScope, now: Date()))
+                return updated
             } catch let error as AzureError where error.isPreconditionFailed {
                 continue
             } catch {
                 throw mapStorage(error)
             }
         }
-        throw .busy("the lease kept changing while it was renewed")
+        throw .busy("the lease kept changing during \(action)")
     }
 
     private func locate(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> (NetworkRow, Scope) {

@@ -7,35 +7,8 @@ import TestSupport
 /// Runs the real `table-emulator` executable, kills it with SIGKILL and restarts it on the same data.
 @Suite("table-emulator durability", .serialized)
 struct DurabilityTests {
-    static var binary: String {
-        if let dir = ProcessInfo.processInfo.environment["IPAM_BIN_DIR"] { return dir + "/table-emulator" }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/table-emulator").path
-    }
-
-    /// Starts the emulator and returns the process and its port (read from its "port: N" line).
-    static func launch(location: String, extra: [String] = []) throws -> (Process, Int) {
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw TestFailure("\(binary) is missing: run `swift build` first (scripts/test does)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--port", "0", "--location", location] + extra
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        let started = ContinuousClock.now
-        try process.run()
-        var text = ""
-        while ContinuousClock.now - started < .seconds(10) {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("port: ") }), let port = Int(line.dropFirst(6)) {
-                return (process, port)
-            }
-        }
-        process.terminate()
-        throw TestFailure("table-emulator did not report a port: \(text)")
+    static func launch(_ stack: ProcessStack, location: String, extra: [String] = []) throws -> Int {
+        try stack.launch("table-emulator", arguments: ["--port", "0", "--location", location] + extra)
     }
 
     static func client(port: Int) throws -> TableServiceClient {
@@ -48,7 +21,9 @@ struct DurabilityTests {
     func survivesSigkill() async throws {
         let location = NSTemporaryDirectory() + "ipam-durability-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: location) }
-        var (process, port) = try Self.launch(location: location)
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        var port = try Self.launch(stack, location: location)
         var service = try Self.client(port: port)
         try await service.createTable("durable")
         let writer = service.table("durable")
@@ -75,11 +50,12 @@ struct DurabilityTests {
             }
             for try await results in group { for (key, value) in results { expected[key] = value } }
         }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let first = stack.processes[0]
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(first.terminationReason == .uncaughtSignal)
 
-        (process, port) = try Self.launch(location: location)
-        defer { process.terminate(); process.waitUntilExit() }
+        port = try Self.launch(stack, location: location)
         service = try Self.client(port: port)
         let table = service.table("durable")
         let rows = try await table.queryAll()
@@ -97,12 +73,10 @@ struct DurabilityTests {
     func inMemory() async throws {
         let location = NSTemporaryDirectory() + "ipam-mem-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: location) }
-        let started = ContinuousClock.now
-        let (process, port) = try Self.launch(location: location, extra: ["--in-memory"])
-        let startup = ContinuousClock.now - started
-        defer { process.terminate(); process.waitUntilExit() }
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let port = try Self.launch(stack, location: location, extra: ["--in-memory"]) // start-up time: scripts/bench, not asserted here
         #expect(port > 0)
-        _ = startup // start-up time is reported by scripts/bench, not asserted here (shared, noisy machines)
         try await Self.client(port: port).createTable("mem")
         #expect(!FileManager.default.fileExists(atPath: location))
     }

@@ -5,6 +5,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import Synchronization
+import TableEmulator
 
 /// An HTTP proxy between a Vendor and the Table endpoint that injects faults: throttling and 503s
 /// (not forwarded), 412 storms on transactions (not forwarded), 500s and timeouts *after* forwarding
@@ -35,12 +36,11 @@ public final class FaultProxy: Sendable {
     /// Serves until the returned task is cancelled; returns the port.
     public func start() async throws -> (port: Int, task: Task<Void, any Error>) {
         let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
-            var buffer = try await request.body.collect(upTo: 16 * 1024 * 1024)
-            let body = buffer.readBytes(length: buffer.readableBytes) ?? []
+            let raw = try await TableEmulatorServer.emulatorRequest(request, maxBodyBytes: 16 * 1024 * 1024)
             let faults = self.faults
             var random = SystemRandomNumberGenerator()
             let roll = Double.random(in: 0..<1, using: &random)
-            let isBatch = request.head.path?.contains("$batch") ?? false
+            let isBatch = raw.rawPath.contains("$batch")
             if faults.maxDelayMs > 0 { try? await Task.sleep(for: .milliseconds(Int.random(in: 0...faults.maxDelayMs))) }
             var threshold = faults.throttle
             if roll < threshold {
@@ -56,18 +56,18 @@ public final class FaultProxy: Sendable {
                 return Self.answer(202, ["Content-Type": "multipart/mixed; boundary=batchresponse_x"], text)
             }
             var headers = HTTPHeaderList()
-            for field in request.headers where !["host", "content-length", "connection", "transfer-encoding"].contains(field.name.rawName.lowercased()) {
-                headers.add(name: field.name.rawName, value: field.value)
+            for field in raw.headers where !["host", "content-length", "connection", "transfer-encoding"].contains(field.name.lowercased()) {
+                headers.add(name: field.name, value: field.value)
             }
             let forwarded: TransportResponse
             do {
                 forwarded = try await TestStorage.transport.execute(TransportRequest(
-                    method: request.method.rawValue, url: self.upstream + (request.head.path ?? "/"), headers: headers,
-                    body: ["GET", "DELETE"].contains(request.method.rawValue) ? nil : body, timeout: .seconds(30)))
+                    method: raw.method, url: self.upstream + raw.rawPath + (raw.query.map { "?" + $0 } ?? ""), headers: headers,
+                    body: ["GET", "DELETE"].contains(raw.method) ? nil : raw.body, timeout: .seconds(30)))
             } catch {
                 return Self.answer(502, [:], "upstream failed: \(error)")
             }
-            let writes = request.method != .get
+            let writes = raw.method != "GET"
             threshold += writes ? faults.errorAfterForward : 0
             if roll < threshold {
                 self.count("errorAfterForward")
@@ -98,10 +98,6 @@ public final class FaultProxy: Sendable {
     static func answer(_ status: Int, _ headers: HTTPHeaderList, _ body: String) -> Response { answer(status, headers, Array(body.utf8)) }
 
     static func answer(_ status: Int, _ headers: HTTPHeaderList, _ body: [UInt8]) -> Response {
-        var fields = HTTPFields()
-        for field in headers { if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) } }
-        var buffer = ByteBuffer()
-        buffer.writeBytes(body)
-        return Response(status: .init(code: status), headers: fields, body: .init(byteBuffer: buffer))
+        TableEmulatorServer.response(EmulatorResponse(status: status, headers: headers, body: body))
     }
 }

@@ -33,18 +33,8 @@ public enum TestServers {
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            var buffer = try await request.body.collect(upTo: 16 * 1024 * 1024)
-            let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-            let target = request.head.path ?? "/"
-            let (path, query) = target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, nil)
-            var headers = HTTPHeaderList()
-            for field in request.headers { headers.add(name: field.name.rawName, value: field.value) }
-            let answer = await handler(EmulatorRequest(method: request.method.rawValue, rawPath: path, query: query, headers: headers, body: bytes))
-            var fields = HTTPFields()
-            for field in answer.headers { if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) } }
-            var out = ByteBuffer()
-            out.writeBytes(answer.body)
-            return Response(status: .init(code: answer.status), headers: fields, body: .init(byteBuffer: out))
+            let raw = try await TableEmulatorServer.emulatorRequest(request, maxBodyBytes: 16 * 1024 * 1024)
+            return TableEmulatorServer.response(await handler(raw))
         }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

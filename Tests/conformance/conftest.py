@@ -15,23 +15,30 @@ def _binary():
     return os.path.join(bin_dir, "table-emulator")
 
 
+def _start(arguments, env=None):
+    """Starts one of our executables and returns (process, the port it prints as 'port: N')."""
+    process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    for line in process.stdout:
+        if line.startswith("port: "):
+            return process, int(line.split()[1])
+    raise AssertionError(f"{arguments[0]} did not report its port")
+
+
+def _stop(process):
+    process.terminate()
+    process.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def connection_string():
     configured = os.environ.get("IPAM_TEST_STORAGE")
     if configured:
         yield configured
         return
-    process = subprocess.Popen([_binary(), "--port", "0", "--in-memory"], stdout=subprocess.PIPE, text=True)
-    port = None
-    for line in process.stdout:
-        if line.startswith("port: "):
-            port = int(line.split()[1])
-            break
-    assert port, "table-emulator did not report its port"
+    process, port = _start([_binary(), "--port", "0", "--in-memory"])
     yield (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DEV_KEY};"
            f"TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;")
-    process.terminate()
-    process.wait(timeout=10)
+    _stop(process)
 
 
 @pytest.fixture
@@ -65,14 +72,6 @@ def vendor(connection_string):
                                  '"scopes":[{"subscriptionId":"%s","region":"eastus","stock":{"24":4}}]}' % (SUBSCRIPTION, SUBSCRIPTION),
         "VENDOR_API_KEYS": API_KEY,
     })
-    process = subprocess.Popen([os.path.join(os.path.dirname(_binary()), "vendor"), "serve", "--port", "0", "--log-level", "error"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    port = None
-    for line in process.stdout:
-        if line.startswith("port: "):
-            port = int(line.split()[1])
-            break
-    assert port, "vendor did not report its port"
+    process, port = _start([os.path.join(os.path.dirname(_binary()), "vendor"), "serve", "--port", "0", "--log-level", "error"], env)
     yield f"http://127.0.0.1:{port}", API_KEY
-    process.terminate()
-    process.wait(timeout=10)
+    _stop(process)
