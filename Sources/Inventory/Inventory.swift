@@ -57,6 +57,12 @@ public struct Inventory: Sendable {
         public let prefix: IPPrefix
         public let rowKey: String
         public let etag: String
+
+        public init(prefix: IPPrefix, rowKey: String, etag: String) {
+            self.prefix = prefix
+            self.rowKey = rowKey
+            self.etag = etag
+        }
     }
 
     /// Up to `limit` free blocks of `length` from the stock index (one key-range read).

@@ -19,6 +19,7 @@ public struct VendorService: Sendable {
     public let logger: Logger
     public let counters: VendorCounters
     public let carveGate: CarveGate
+    public let stockCache: StockCache
     /// Total time one request may spend on storage before answering 503.
     public let deadline: Duration
     private let now: @Sendable () -> Date
@@ -30,6 +31,7 @@ public struct VendorService: Sendable {
         self.logger = logger
         self.counters = counters
         self.carveGate = CarveGate()
+        self.stockCache = StockCache()
         self.deadline = deadline
         self.now = now
     }
@@ -44,6 +46,8 @@ public struct VendorService: Sendable {
         public var storageCalls = 0
         /// A commit was sent and its outcome is not known yet (its answer was lost).
         public var commitOutcomeUnknown = false
+        /// ETags the last successful transaction returned, one per operation.
+        public var lastCommitETags: [String?]?
         public init() {}
     }
 
@@ -72,12 +76,17 @@ public struct VendorService: Sendable {
                 throw .busy("no block claimed after \(effort.claimAttempts) attempts")
             }
             effort.rounds += 1
-            // One read of the first blocks of the stock; a random pick among them spreads concurrent callers.
-            let candidates = try await storage(&effort) {
-                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 48)
-            }.filter { !excluded.contains($0.rowKey) }
+            var candidate = await stockCache.take(gateKey)
+            if candidate == nil {
+                // One read of the first blocks of the stock, shared with this process's other callers.
+                let fetched = try await storage(&effort) {
+                    try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 48)
+                }.filter { !excluded.contains($0.rowKey) }
+                await stockCache.fill(gateKey, fetched)
+                candidate = await stockCache.take(gateKey)
+            }
             let outcome: ClaimOutcome
-            if let candidate = candidates.randomElement(using: &random) {
+            if let candidate {
                 outcome = try await claim(candidate, request, &effort)
                 if case .lost = outcome { excluded.insert(candidate.rowKey) }
             } else if await carveGate.enter(gateKey) {
@@ -147,7 +156,19 @@ public struct VendorService: Sendable {
             taken.append(next)
         }
         let actions = inventory.carveActions(head: head, leased: leased, session: session, stock: extras, scope: request.scope, now: at)
-        return try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
+        let outcome = try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
+        if case .won = outcome, let etags = effort.lastCommitETags {
+            // The new stock rows and their ETags came back with the transaction: no read needed to claim them.
+            var stocked: [Inventory.StockCandidate] = []
+            for (action, etag) in zip(actions, etags) {
+                if case .insert(let entity) = action, entity.rowKey.hasPrefix(RowKeys.stockPrefix), let etag,
+                   let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) {
+                    stocked.append(.init(prefix: prefix, rowKey: entity.rowKey, etag: etag))
+                }
+            }
+            await stockCache.fill("\(request.scope.partitionKey)/\(request.prefixLength)", stocked)
+        }
+        return outcome
     }
 
     /// Commits a claim or carve; an unknown outcome is resolved by reading the session row, never by claiming again blindly.
@@ -159,7 +180,7 @@ public struct VendorService: Sendable {
         let earlierDoubt = effort.commitOutcomeUnknown
         effort.commitOutcomeUnknown = true
         do {
-            try await inventory.table.submitTransaction(actions)
+            effort.lastCommitETags = try await inventory.table.submitTransaction(actions)
             effort.commitOutcomeUnknown = false
             logger.info("leased", metadata: ["cidr": .string(leased.prefix.description), "session": .string(request.sessionId),
                                              "lease": .string(leased.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])

@@ -1,0 +1,36 @@
+import Inventory
+
+/// Free blocks this process has read (or just stocked itself), handed out one caller at a time.
+///
+/// Callers of one Vendor never pick the same block, and most claims need no read first: the claim's
+/// `If-Match` on the stock row still decides, so a block taken meanwhile by another process costs one 412.
+/// Entries older than `maxAge` are dropped, so a burst of stale candidates cannot build up.
+public actor StockCache {
+    private var queues: [String: (items: [Inventory.StockCandidate], filledAt: ContinuousClock.Instant)] = [:]
+    private let maxAge: Duration
+
+    public init(maxAge: Duration = .seconds(2)) { self.maxAge = maxAge }
+
+    /// The next candidate for `key`, or nil when there is none fresh enough.
+    public func take(_ key: String) -> Inventory.StockCandidate? {
+        guard var queue = queues[key] else { return nil }
+        guard ContinuousClock.now - queue.filledAt < maxAge, !queue.items.isEmpty else {
+            queues[key] = nil
+            return nil
+        }
+        let item = queue.items.removeLast()
+        queues[key] = queue.items.isEmpty ? nil : queue
+        return item
+    }
+
+    /// Adds candidates (shuffled, so Vendors reading the same rows pick them in different orders).
+    public func fill(_ key: String, _ items: [Inventory.StockCandidate]) {
+        var queue = queues[key]?.items ?? []
+        let known = Set(queue.map(\.rowKey))
+        queue += items.filter { !known.contains($0.rowKey) }
+        queue.shuffle()
+        queues[key] = (queue, ContinuousClock.now)
+    }
+
+    public func count(_ key: String) -> Int { queues[key]?.items.count ?? 0 }
+}
