@@ -133,6 +133,14 @@ public struct Inventory: Sendable {
         return actions + [.insert(event.entity(partitionKey: scope.partitionKey, at: now))]
     }
 
+    /// More stock under the carve lock: the `head` row merged `If-Match` its current ETag (a 412 means
+    /// another carve got in), then the rows and their stock rows, then one event.
+    public func stockUnderHeadActions(_ rows: [NetworkRow], head: (version: Int64, etag: String), scope: Scope, now: Date) -> [TableTransactionAction] {
+        let headEntity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
+                                     properties: ["Version": .int64(head.version + 1), "UpdatedAt": .dateTime(now)])
+        return [.merge(headEntity, ifMatch: .etag(head.etag))] + stockActions(rows, scope: scope, now: now, detail: "stocked while carving")
+    }
+
     /// The stock index row of a free block.
     public static func stockEntity(_ prefix: IPPrefix, scope: Scope) -> TableEntity {
         TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix), properties: [

@@ -37,6 +37,29 @@ public enum FreeSpace {
         return IPPrefix(address: best.address, length: length)
     }
 
+    /// Up to `count` blocks of `length`, each as `smallestFit` would choose it given the ones before:
+    /// free space is computed once, so carving many blocks costs one pass over `occupied`.
+    public static func carve(count: Int, length: Int, in supernets: [IPPrefix], occupied: [IPPrefix]) -> [IPPrefix] {
+        var holes: [IPPrefix] = []
+        for supernet in supernets where length >= supernet.length && length <= supernet.version.bitWidth {
+            holes += freeBlocks(in: supernet, occupied: occupied).filter { $0.length <= length }
+        }
+        var result: [IPPrefix] = []
+        while result.count < count {
+            // The smallest hole (longest prefix), lowest address first.
+            guard let index = holes.indices.min(by: { (holes[$1].length, holes[$0].address) < (holes[$0].length, holes[$1].address) }) else { break }
+            let hole = holes.remove(at: index)
+            result.append(IPPrefix(address: hole.address, length: length)!)
+            // What is left of the hole after its first `length` block: its buddies at every level below.
+            var block = hole
+            while block.length < length, let (low, high) = block.halves {
+                holes.append(high)
+                block = low
+            }
+        }
+        return result
+    }
+
     /// Total free addresses of the given blocks (saturating).
     public static func addressCount(_ blocks: [IPPrefix]) -> UInt128 {
         blocks.reduce(UInt128(0)) { total, block in

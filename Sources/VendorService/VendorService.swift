@@ -134,41 +134,58 @@ public struct VendorService: Sendable {
         return try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
     }
 
+    /// Rows of stock one follow-up transaction can add: head + 2 operations per row + event ≤ 100.
+    static let stockRowsPerTransaction = 49
+
     private func carve(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
         guard let scopeConfig = configuration.scopes[request.scope] else { return .exhausted }
+        let key = "\(request.scope.partitionKey)/\(request.prefixLength)"
         // Head first, rows second: a carve that commits in between changes the head's ETag, so ours fails.
         let head = try await storage(&effort) { try await inventory.head(of: request.scope) }
         let occupied = try await storage(&effort) { try await inventory.occupiedPrefixes(in: request.scope) } + scopeConfig.exclude
         let supernets = scopeConfig.supernets.filter { $0.version == .v4 }
-        guard let fit = FreeSpace.smallestFit(length: request.prefixLength, in: supernets, occupied: occupied) else { return .exhausted }
+        // Our block plus fresh stock: enough for the manifest and for this process's waiting callers,
+        // so the callers behind this one claim instead of queueing on the head lock.
+        let waiting = await carveGate.waiting(key)
+        let wanted = min(45 + 3 * Self.stockRowsPerTransaction,
+                         max(configuration.stock[request.scope]?[request.prefixLength] ?? 2, 4 * waiting + 4 * effort.conflicts))
+        let blocks = FreeSpace.carve(count: 1 + wanted, length: request.prefixLength, in: supernets, occupied: occupied)
+        guard let fit = blocks.first else { return .exhausted }
         let at = now()
         let (leased, session) = newLease(on: fit, request, at: at)
-        // Top the stock up in the same transaction, so the Vendors behind this one claim instead of
-        // queueing on the head lock (the Manager's Replenish does the same on its schedule).
-        var taken = occupied + [fit]
-        var extras: [NetworkRow] = []
-        // Enough for the manifest's stock and for every request of this process waiting on this carve
-        // (a transaction holds at most 100 operations).
-        let waiting = await carveGate.waiting("\(request.scope.partitionKey)/\(request.prefixLength)")
-        let target = min(45, max(configuration.stock[request.scope]?[request.prefixLength] ?? 2, waiting + 4 * effort.conflicts))
-        while extras.count < target, let next = FreeSpace.smallestFit(length: request.prefixLength, in: supernets, occupied: taken) {
-            extras.append(NetworkRow(prefix: next, state: .available))
-            taken.append(next)
-        }
-        let actions = inventory.carveActions(head: head, leased: leased, session: session, stock: extras, scope: request.scope, now: at)
+        let firstStock = Array(blocks.dropFirst().prefix(45))
+        let actions = inventory.carveActions(head: head, leased: leased, session: session, stock: firstStock.map { NetworkRow(prefix: $0, state: .available) },
+                                             scope: request.scope, now: at)
         let outcome = try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
-        if case .won = outcome, let etags = effort.lastCommitETags {
-            // The new stock rows and their ETags came back with the transaction: no read needed to claim them.
-            var stocked: [Inventory.StockCandidate] = []
-            for (action, etag) in zip(actions, etags) {
-                if case .insert(let entity) = action, entity.rowKey.hasPrefix(RowKeys.stockPrefix), let etag,
-                   let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) {
-                    stocked.append(.init(prefix: prefix, rowKey: entity.rowKey, etag: etag))
-                }
+        guard case .won = outcome, var etags = effort.lastCommitETags else { return outcome }
+        await stockCache.fill(key, Self.stocked(actions, etags))
+        // Still holding the lock (the head ETag we just got), add the rest of the stock.
+        var version = (head?.version ?? 0) + 1
+        for chunk in stride(from: 1 + firstStock.count, to: blocks.count, by: Self.stockRowsPerTransaction) {
+            guard let headETag = etags.first ?? nil else { break }
+            let rows = blocks[chunk..<min(chunk + Self.stockRowsPerTransaction, blocks.count)].map { NetworkRow(prefix: $0, state: .available) }
+            let more = inventory.stockUnderHeadActions(rows, head: (version, headETag), scope: request.scope, now: now())
+            do {
+                etags = try await inventory.table.submitTransaction(more)
+                version += 1
+                await stockCache.fill(key, Self.stocked(more, etags))
+            } catch {
+                break // another carve got in first (412) or storage failed: the lease above is committed either way
             }
-            await stockCache.fill("\(request.scope.partitionKey)/\(request.prefixLength)", stocked)
         }
         return outcome
+    }
+
+    /// Stock candidates from a committed transaction's stock inserts and the ETags it returned.
+    static func stocked(_ actions: [TableTransactionAction], _ etags: [String?]) -> [Inventory.StockCandidate] {
+        var result: [Inventory.StockCandidate] = []
+        for (action, etag) in zip(actions, etags) {
+            if case .insert(let entity) = action, entity.rowKey.hasPrefix(RowKeys.stockPrefix), let etag,
+               let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) {
+                result.append(.init(prefix: prefix, rowKey: entity.rowKey, etag: etag))
+            }
+        }
+        return result
     }
 
     /// Commits a claim or carve; an unknown outcome is resolved by reading the session row, never by claiming again blindly.

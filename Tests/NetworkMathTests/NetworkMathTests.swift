@@ -158,3 +158,22 @@ struct NetworkMathProperties {
         }
     }
 }
+
+@Suite("Carving many blocks at once")
+struct CarveManyTests {
+    /// `carve(count:)` returns exactly what repeated `smallestFit` calls would.
+    @Test func matchesRepeatedSmallestFit() async {
+        let blocks = zip(Gen.uint32(in: 0...0xFFFF), Gen.int(in: 18...30)).array(of: 0...30)
+        await propertyCheck(count: 150, input: blocks, Gen.int(in: 18...28), Gen.int(in: 1...40)) { raw, length, count in
+            let supernet = try! IPPrefix(parsing: "10.20.0.0/16")
+            let occupied = raw.map { offset, size in
+                try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | offset))/\(size)").prefix
+            }
+            var expected: [IPPrefix] = []
+            while expected.count < count, let fit = FreeSpace.smallestFit(length: length, in: [supernet], occupied: occupied + expected) {
+                expected.append(fit)
+            }
+            #expect(FreeSpace.carve(count: count, length: length, in: [supernet], occupied: occupied) == expected)
+        }
+    }
+}
