@@ -41,7 +41,7 @@ public enum VendorRouter {
                 throw VendorError.badRequest(problem)
             }
             var effort = VendorService.Effort()
-            let answer = try await service.getNewNetwork(lease, effort: &effort)
+            let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: &effort)
             var response = jsonResponse(answer.created ? .created : .ok, answer.json)
             response.headers[HTTPField.Name("x-ipam-claim-attempts")!] = String(effort.claimAttempts)
             response.headers[HTTPField.Name("x-ipam-storage-calls")!] = String(effort.storageCalls)
@@ -50,7 +50,7 @@ public enum VendorRouter {
         router.get("/api/leases/:leaseId") { request, context in
             let id = try pathParameter(context, "leaseId")
             let scope = try optionalScope(request, service.configuration)
-            let (row, rowScope) = try await service.lease(id: id, scope: scope)
+            let (row, rowScope) = try await service.with(logger: context.logger).lease(id: id, scope: scope)
             return jsonResponse(.ok, leaseJSON(row, scope: rowScope))
         }
         router.get("/api/sessions/:sessionId") { request, context in
@@ -59,21 +59,21 @@ public enum VendorRouter {
                 throw VendorError(status: 400, code: "InvalidSessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "sessionId")
             }
             let scope = try optionalScope(request, service.configuration) ?? service.configuration.defaultScope
-            let (row, _) = try await service.lease(session: id, scope: scope)
+            let (row, _) = try await service.with(logger: context.logger).lease(session: id, scope: scope)
             return jsonResponse(.ok, leaseJSON(row, scope: scope))
         }
         router.post("/api/releaseNetwork") { request, context in
             let (leaseId, sessionId, scope) = try await leaseReference(request, service.configuration)
-            let row = try await service.release(leaseId: leaseId, sessionId: sessionId, scope: scope)
+            let row = try await service.with(logger: context.logger).release(leaseId: leaseId, sessionId: sessionId, scope: scope)
             return jsonResponse(.ok, leaseJSON(row, scope: scope))
         }
         router.post("/api/renewLease") { request, context in
             let (leaseId, sessionId, scope) = try await leaseReference(request, service.configuration)
-            let row = try await service.renew(leaseId: leaseId, sessionId: sessionId, scope: scope)
+            let row = try await service.with(logger: context.logger).renew(leaseId: leaseId, sessionId: sessionId, scope: scope)
             return jsonResponse(.ok, leaseJSON(row, scope: scope))
         }
-        router.get("/api/pools") { _, _ in
-            let pools = try await service.pools()
+        router.get("/api/pools") { _, context in
+            let pools = try await service.with(logger: context.logger).pools()
             var items: [JSONValue] = []
             for (scope, sizes, free, largest) in pools {
                 let sizeItems: [JSONValue] = sizes.keys.sorted().map { length in
@@ -166,6 +166,7 @@ struct EdgeMiddleware: RouterMiddleware {
     static let functionsKeyHeader = HTTPField.Name("x-functions-key")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
         let incoming = request.headers[Self.requestIDHeader].flatMap { id in
             id.count <= 64 && id.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." } ? id : nil
         }
@@ -173,6 +174,7 @@ struct EdgeMiddleware: RouterMiddleware {
         var log = logger
         log[metadataKey: "request_id"] = .string(requestID)
         if keys == nil { log[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }
+        context.logger = log // handlers log through it, so every line carries the request id
         var response: Response
         do {
             let path = request.uri.path

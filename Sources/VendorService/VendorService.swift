@@ -16,7 +16,7 @@ import Synchronization
 public struct VendorService: Sendable {
     public let configuration: IPAMConfiguration
     public let inventory: Inventory
-    public let logger: Logger
+    public private(set) var logger: Logger
     public let counters: VendorCounters
     public let carveGate: CarveGate
     public let stockCache: StockCache
@@ -34,6 +34,13 @@ public struct VendorService: Sendable {
         self.stockCache = StockCache()
         self.deadline = deadline
         self.now = now
+    }
+
+    /// The same service logging through `logger` (e.g. one carrying the request id).
+    public func with(logger: Logger) -> VendorService {
+        var copy = self
+        copy.logger = logger
+        return copy
     }
 
     /// What one `getNewNetwork` cost (for logs, headers and the benchmark).

@@ -51,6 +51,7 @@ public enum HTTPCalls {
 public enum VendorHarness {
     public static func withVendor<T: Sendable>(
         environment overrides: [String: String] = [:], keys: [String]? = nil,
+        logger injected: Logger? = nil,
         _ body: @Sendable (_ baseURL: String, _ table: TableClient, _ configuration: IPAMConfiguration) async throws -> T
     ) async throws -> T {
         let connection = try await TestStorage.connectionString()
@@ -62,7 +63,7 @@ public enum VendorHarness {
         let table = service.table(configuration.tableName)
         let inventory = Inventory(table: table, actor: "vendor-test")
         try await inventory.ensureTable()
-        let logger = Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let logger = injected ?? Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
         let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, deadline: .seconds(10))
         let router = VendorRouter.build(service: vendor, keys: keys.map { APIKeys(keys: $0) }, logger: logger) { nil }
         let (ports, continuation) = AsyncStream<Int>.makeStream()

@@ -155,6 +155,20 @@ struct VendorHTTPTests {
         }
     }
 
+    @Test("every log line of a request carries its request id, and no key or secret")
+    func requestIDsInLogs() async throws {
+        let capture = LogCapture()
+        try await VendorHarness.withVendor(keys: ["k-secret"], logger: capture.logger(level: .debug)) { url, _, _ in
+            let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"logged-1"}"#,
+                                                  headers: ["x-functions-key": "k-secret", "x-request-id": "req-abc-123"])
+            #expect(answer.status == 201 && answer.headers["x-request-id"] == "req-abc-123")
+            let lines = capture.captured.filter { $0.metadata["request_id"] == "req-abc-123" }
+            #expect(lines.contains { $0.message == "leased" }, "the service's own log line carries the request id")
+            #expect(lines.contains { $0.message == "request" })
+            #expect(!capture.captured.contains { "\($0.message) \($0.metadata)".contains("k-secret") })
+        }
+    }
+
     @Test("a tiny supernet runs out: 409 PoolExhausted, nothing half-written")
     func exhaustion() async throws {
         try await VendorHarness.withVendor(environment: ["SUPERNETS_CONFIG": #"[{"subscriptionId":"\#(SampleConfiguration.subscription)","regions":[{"region":"eastus","supernets":["10.99.0.0/22"],"exclude":["10.99.3.0/24"]},{"region":"westeurope","supernets":["10.72.0.0/16"]}]}]"#]) { url, table, _ in

@@ -1,0 +1,41 @@
+import Logging
+import Synchronization
+
+/// Keeps log lines in memory so tests can assert what was logged (and with which metadata).
+public final class LogCapture: Sendable {
+    public struct Line: Sendable {
+        public let level: Logger.Level
+        public let message: String
+        public let metadata: [String: String]
+    }
+
+    private let lines = Mutex<[Line]>([])
+    public init() {}
+
+    public var captured: [Line] { lines.withLock { $0 } }
+    func append(_ line: Line) { lines.withLock { $0.append(line) } }
+
+    /// A logger at `level` writing into this capture.
+    public func logger(label: String = "test", level: Logger.Level = .info) -> Logger {
+        var logger = Logger(label: label) { _ in Handler(capture: self) }
+        logger.logLevel = level
+        return logger
+    }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            var all = metadata
+            for (key, value) in event.metadata ?? [:] { all[key] = value }
+            capture.append(Line(level: event.level, message: "\(event.message)", metadata: all.mapValues { "\($0)" }))
+        }
+    }
+}
