@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TableEmulator", targets: ["TableEmulator"]),
         .executable(name: "table-emulator", targets: ["table-emulator"]),
         .executable(name: "vendor", targets: ["vendor"]),
+        .executable(name: "arg-emulator", targets: ["arg-emulator"]),
         .executable(name: "ipam-dev", targets: ["ipam-dev"]),
     ],
     dependencies: [
@@ -79,6 +80,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Inventory", dependencies: ["IPAMCore", "AzureTables"], swiftSettings: swiftSettings),
+        .target(name: "ResourceGraph", dependencies: ["AzureCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "ResourceGraphEmulator",
+            dependencies: ["ResourceGraph", "TableEmulator", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "arg-emulator",
+            dependencies: ["ResourceGraphEmulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ResourceGraphTests", dependencies: ["ResourceGraphEmulator", "TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "VendorService",
             dependencies: [

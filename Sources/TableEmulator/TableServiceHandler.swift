@@ -291,7 +291,8 @@ public struct TableServiceHandler: Sendable {
         return .entity(name, partitionKey: pk, rowKey: rk)
     }
 
-    static func queryParameters(_ query: String?) -> [String: String] {
+    /// Query parameters, percent-decoded.
+    public static func queryParameters(_ query: String?) -> [String: String] {
         var result: [String: String] = [:]
         for item in (query ?? "").split(separator: "&") {
             if let equals = item.firstIndex(of: "=") {

@@ -1,0 +1,152 @@
+import AzureCore
+import Foundation
+import HTTPTransport
+import Hummingbird
+import Logging
+import ResourceGraph
+import TableEmulator
+
+/// A local Resource Graph endpoint for tests and the local stack: serves the documented response shape
+/// from a set of VNets, pages with `$skipToken`, and injects faults. Its admin API is how tests and
+/// `scripts/run` play Terraform.
+public actor ResourceGraphState {
+    public enum FaultMode: String, Sendable { case throttle, error, truncate, failPage }
+
+    private var vnets: [String: VirtualNetwork] = [:]
+    private var faults: [(FaultMode, Int)] = []
+    public private(set) var queries = 0
+
+    public init(vnets: [VirtualNetwork] = []) {
+        for vnet in vnets { self.vnets[vnet.id.lowercased()] = vnet }
+    }
+
+    public func upsert(_ vnet: VirtualNetwork) { vnets[vnet.id.lowercased()] = vnet }
+    @discardableResult public func remove(id: String) -> Bool { vnets.removeValue(forKey: id.lowercased()) != nil }
+    public func all() -> [VirtualNetwork] { vnets.values.sorted { $0.id.lowercased() < $1.id.lowercased() } }
+    public func inject(_ mode: FaultMode, count: Int) { faults.append((mode, count)) }
+
+    /// Takes the next fault that applies to this page (failPage applies to pages after the first).
+    func takeFault(firstPage: Bool) -> FaultMode? {
+        guard let index = faults.firstIndex(where: { $0.0 != .failPage || !firstPage }) else { return nil }
+        let (mode, count) = faults[index]
+        if count <= 1 { faults.remove(at: index) } else { faults[index].1 = count - 1 }
+        return mode
+    }
+
+    func countQuery() { queries += 1 }
+}
+
+public struct ResourceGraphEmulator: Sendable {
+    public let state: ResourceGraphState
+    public let pageSize: Int
+
+    public init(state: ResourceGraphState, pageSize: Int = 1000) {
+        self.state = state
+        self.pageSize = max(1, pageSize)
+    }
+
+    /// Loads VNets from a JSON file: an array of rows as Resource Graph returns them, or `{"data": [...]}`.
+    public static func loadVNets(path: String) throws -> [VirtualNetwork] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw TestableError("cannot read \(path)") }
+        let json = try JSONValue.parse(Array(data))
+        return (json.arrayValue ?? json["data"]?.arrayValue ?? []).compactMap(VirtualNetwork.init(json:))
+    }
+
+    public func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
+        switch (request.method, request.rawPath) {
+        case ("POST", "/providers/Microsoft.ResourceGraph/resources"): return await query(request)
+        case ("GET", "/admin/vnets"):
+            return Self.json(200, .object([("data", .array(await state.all().map(\.json)))]))
+        case ("POST", "/admin/vnets"):
+            guard let json = try? JSONValue.parse(request.body), let vnet = VirtualNetwork(json: json) else {
+                return Self.json(400, Self.error("InvalidRequest", "send one VNet row with at least an id"))
+            }
+            await state.upsert(vnet)
+            return Self.json(201, vnet.json)
+        case ("DELETE", "/admin/vnets"):
+            let id = TableServiceHandler.queryParameters(request.query)["id"] ?? ""
+            return await state.remove(id: id) ? EmulatorResponse(status: 204, headers: [:], body: []) : Self.json(404, Self.error("NotFound", "no VNet \(id)"))
+        case ("POST", "/admin/faults"):
+            guard let json = try? JSONValue.parse(request.body), let mode = json["mode"]?.stringValue.flatMap(ResourceGraphState.FaultMode.init(rawValue:)) else {
+                return Self.json(400, Self.error("InvalidRequest", "mode must be throttle, error, truncate or failPage"))
+            }
+            let count = json["count"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? 1
+            await state.inject(mode, count: max(1, count))
+            return EmulatorResponse(status: 204, headers: [:], body: [])
+        default:
+            return Self.json(404, Self.error("NotFound", "\(request.method) \(request.rawPath) is not served here"))
+        }
+    }
+
+    private func query(_ request: EmulatorRequest) async -> EmulatorResponse {
+        guard request.headers["Authorization"]?.lowercased().hasPrefix("bearer ") == true else {
+            return Self.json(401, Self.error("AuthenticationFailed", "a bearer token is required"))
+        }
+        guard let body = try? JSONValue.parse(request.body), let text = body["query"]?.stringValue, !text.isEmpty else {
+            return Self.json(400, Self.error("BadRequest", "the body needs a query"))
+        }
+        await state.countQuery()
+        let subscriptions = Set((body["subscriptions"]?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() })
+        let options = body["options"]
+        let top = options?["$top"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? pageSize
+        let skipToken = options?["$skipToken"]?.stringValue
+        let offset = skipToken.flatMap { Data(base64Encoded: $0) }.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
+        let quota: HTTPHeaderList = ["x-ms-user-quota-remaining": "14", "x-ms-user-quota-resets-after": "00:00:05"]
+        switch await state.takeFault(firstPage: skipToken == nil) {
+        case .throttle?:
+            var headers: HTTPHeaderList = ["x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01", "Retry-After": "1"]
+            headers["Content-Type"] = "application/json"
+            return EmulatorResponse(status: 429, headers: headers, body: Array(Self.error("RateLimiting", "Please provide below info when asking for support: throttled").serialized().utf8))
+        case .error?, .failPage?:
+            return Self.json(500, Self.error("InternalServerError", "injected failure"))
+        case .truncate?:
+            let rows = await matching(subscriptions)
+            return Self.json(200, Self.page(Array(rows.prefix(min(top, pageSize))), total: rows.count, truncated: true, next: nil), headers: quota)
+        case nil:
+            break
+        }
+        let rows = await matching(subscriptions)
+        let size = min(top, pageSize)
+        let slice = Array(rows.dropFirst(offset).prefix(size))
+        let next = offset + size < rows.count ? Data(String(offset + size).utf8).base64EncodedString() : nil
+        return Self.json(200, Self.page(slice, total: rows.count, truncated: false, next: next), headers: quota)
+    }
+
+    private func matching(_ subscriptions: Set<String>) async -> [VirtualNetwork] {
+        await state.all().filter { subscriptions.isEmpty || subscriptions.contains($0.subscriptionId.lowercased()) }
+    }
+
+    static func page(_ rows: [VirtualNetwork], total: Int, truncated: Bool, next: String?) -> JSONValue {
+        var members: [(String, JSONValue)] = [("totalRecords", .number(String(total))), ("count", .number(String(rows.count))),
+                                              ("resultTruncated", .string(truncated ? "true" : "false")), ("facets", .array([]))]
+        if let next { members.append(("$skipToken", .string(next))) }
+        members.append(("data", .array(rows.map(\.json))))
+        return .object(members)
+    }
+
+    static func error(_ code: String, _ message: String) -> JSONValue {
+        .object([("error", .object([("code", .string(code)), ("message", .string(message))]))])
+    }
+
+    static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
+        var all = headers
+        all["Content-Type"] = "application/json; charset=utf-8"
+        return EmulatorResponse(status: status, headers: all, body: Array(body.serialized().utf8))
+    }
+
+    /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdownSignals`).
+    public func run(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, onReady: @escaping @Sendable (Int) async -> Void) async throws {
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            let raw = try await TableEmulatorServer.emulatorRequest(request, maxBodyBytes: 4 * 1024 * 1024)
+            return TableEmulatorServer.response(await handle(raw))
+        }
+        let app = Application(responder: responder, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                              onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) }, logger: logger)
+        try await app.runService(gracefulShutdownSignals: gracefulShutdown ? [.sigterm, .sigint] : [])
+    }
+}
+
+struct TestableError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
