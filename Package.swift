@@ -82,6 +82,12 @@ let package = Package(
         .target(name: "Inventory", dependencies: ["IPAMCore", "AzureTables"], swiftSettings: swiftSettings),
         .target(name: "ResourceGraph", dependencies: ["AzureCore"], swiftSettings: swiftSettings),
         .target(
+            name: "ManagerJobs",
+            dependencies: ["Inventory", "ResourceGraph", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "TestSupport"], swiftSettings: swiftSettings),
+        .target(
             name: "ResourceGraphEmulator",
             dependencies: ["ResourceGraph", "TableEmulator", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings

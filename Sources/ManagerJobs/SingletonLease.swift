@@ -1,0 +1,84 @@
+import AzureCore
+import AzureTables
+import Foundation
+
+/// A lease on one row of `ipamLocks` that lets one Manager at a time run the jobs.
+///
+/// The row's ETag is the lock: taking, renewing and releasing it are conditional writes. A holder
+/// that crashes simply stops renewing; once `ExpiresAt` passes, another Manager may take it.
+public struct SingletonLease: Sendable {
+    public let table: TableClient
+    public let name: String
+    public let owner: String
+    public let duration: Duration
+    private let now: @Sendable () -> Date
+
+    public init(table: TableClient, name: String = "manager", owner: String, duration: Duration = .seconds(60),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.table = table
+        self.name = name
+        self.owner = owner
+        self.duration = duration
+        self.now = now
+    }
+
+    /// Proof of holding the lease: the ETag of our last write.
+    public struct Held: Sendable, Equatable {
+        public let etag: String
+        public let expiresAt: Date
+    }
+
+    /// Who holds the lease instead of us.
+    public struct HeldElsewhere: Error, Sendable, CustomStringConvertible {
+        public let owner: String
+        public let expiresAt: Date?
+        public var description: String { "the lease is held by \(owner) until \(expiresAt.map { "\($0)" } ?? "unknown")" }
+    }
+
+    private var entityKeys: (String, String) { ("lock", name) }
+
+    private func entity(expiresAt: Date) -> TableEntity {
+        TableEntity(partitionKey: entityKeys.0, rowKey: entityKeys.1, properties: [
+            "Owner": .string(owner), "ExpiresAt": .dateTime(expiresAt), "AcquiredAt": .dateTime(now()),
+        ])
+    }
+
+    /// Takes the lease if it is free, expired, or already ours. Throws `HeldElsewhere` otherwise.
+    public func acquire() async throws -> Held {
+        let expiresAt = now().addingTimeInterval(duration.seconds)
+        guard let current = try await table.get(partitionKey: entityKeys.0, rowKey: entityKeys.1) else {
+            do {
+                return Held(etag: try await table.insert(entity(expiresAt: expiresAt)), expiresAt: expiresAt)
+            } catch let error as AzureError where error.isConflict {
+                throw HeldElsewhere(owner: "another manager (it took the lease first)", expiresAt: nil)
+            }
+        }
+        let holder = current["Owner"]?.stringValue ?? ""
+        let until = current["ExpiresAt"]?.dateValue ?? .distantPast
+        guard holder == owner || until <= now() else { throw HeldElsewhere(owner: holder, expiresAt: until) }
+        do {
+            return Held(etag: try await table.replace(entity(expiresAt: expiresAt), ifMatch: .etag(current.etag ?? "*")), expiresAt: expiresAt)
+        } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound {
+            throw HeldElsewhere(owner: "another manager (it took the lease first)", expiresAt: nil)
+        }
+    }
+
+    /// Extends a lease we hold; throws `HeldElsewhere` when it was lost meanwhile.
+    public func renew(_ held: Held) async throws -> Held {
+        let expiresAt = now().addingTimeInterval(duration.seconds)
+        do {
+            return Held(etag: try await table.replace(entity(expiresAt: expiresAt), ifMatch: .etag(held.etag)), expiresAt: expiresAt)
+        } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound {
+            throw HeldElsewhere(owner: "another manager (the lease expired and was taken)", expiresAt: nil)
+        }
+    }
+
+    /// Gives the lease back (only if it is still ours).
+    public func release(_ held: Held) async throws {
+        do {
+            try await table.delete(partitionKey: entityKeys.0, rowKey: entityKeys.1, ifMatch: .etag(held.etag))
+        } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound {
+            // Someone else holds it now: nothing of ours to release.
+        }
+    }
+}
