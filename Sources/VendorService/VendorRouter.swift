@@ -115,8 +115,8 @@ public enum VendorRouter {
         if let subscription = request.uri.queryParameters.get("subscriptionId") { fields["subscriptionid"] = .string(subscription) }
         if let region = request.uri.queryParameters.get("region") { fields["region"] = .string(region) }
         if fields.isEmpty { return nil }
-        do { return try LeaseRequestDecoder.resolveScope(fields, configuration: configuration) } catch let problem as RequestProblem {
-            throw VendorError.badRequest(problem)
+        do { return try LeaseRequestDecoder.resolveScope(fields, configuration: configuration) } catch {
+            throw VendorError.badRequest(error)
         }
     }
 
