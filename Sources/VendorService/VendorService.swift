@@ -109,7 +109,7 @@ public struct VendorService: Sendable {
             }
             switch outcome {
             case .won(let answer):
-                counters.record(allocation: true, conflicts: effort.conflicts)
+                counters.record(allocation: true)
                 return answer
             case .sessionExists:
                 if let answer = try await replay(request, &effort) { return answer }
@@ -323,7 +323,7 @@ public struct VendorService: Sendable {
 public final class VendorCounters: Sendable {
     private let state = Mutex<[String: Int]>([:])
     public init() {}
-    public func record(allocation: Bool = false, conflicts: Int = 0, conflict: Bool = false, ambiguous: Bool = false) {
+    public func record(allocation: Bool = false, conflict: Bool = false, ambiguous: Bool = false) {
         state.withLock {
             if allocation { $0["ipam_vendor_allocations_total", default: 0] += 1 }
             if conflict { $0["ipam_vendor_claim_conflicts_total", default: 0] += 1 }
