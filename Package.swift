@@ -86,7 +86,7 @@ let package = Package(
             dependencies: ["Inventory", "ResourceGraph", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "ResourceGraphEmulator", "TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "ResourceGraphEmulator",
             dependencies: ["ResourceGraph", "TableEmulator", .product(name: "Hummingbird", package: "hummingbird")],

@@ -23,6 +23,7 @@ public struct IPAMConfiguration: Sendable {
     public struct Problems: Error, Sendable, CustomStringConvertible {
         public let lines: [String]
         public var description: String { lines.joined(separator: "\n") }
+        public init(lines: [String]) { self.lines = lines }
     }
 
     public static func load(environment: [String: String]) throws(Problems) -> IPAMConfiguration {

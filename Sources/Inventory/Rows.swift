@@ -45,6 +45,10 @@ public struct NetworkRow: Sendable, Equatable {
     public var quarantinedAt: Date?
     public var lastSeenAt: Date?
     public var missingSince: Date?
+    /// Complete Syncs in a row that did not see the VNet this row depends on.
+    public var missingCount: Int = 0
+    /// `observed` for rows the Manager created to record space an unmanaged VNet uses (never stock).
+    public var origin: String?
     public var etag: String?
 
     public init(prefix: IPPrefix, state: NetworkState) {
@@ -69,6 +73,8 @@ public struct NetworkRow: Sendable, Equatable {
                              ("LastSeenAt", lastSeenAt), ("MissingSince", missingSince)] {
             if let date { p[name] = .dateTime(date) }
         }
+        if missingCount > 0 { p["MissingCount"] = .int32(Int32(missingCount)) }
+        if let origin { p["Origin"] = .string(origin) }
         if let resourceId { p["ResourceId"] = .string(resourceId) }
         if let lockedBy { p["LockedBy"] = .string(lockedBy) }
         return TableEntity(partitionKey: partitionKey, rowKey: rowKey, properties: p)
@@ -93,6 +99,8 @@ public struct NetworkRow: Sendable, Equatable {
         quarantinedAt = entity["QuarantinedAt"]?.dateValue
         lastSeenAt = entity["LastSeenAt"]?.dateValue
         missingSince = entity["MissingSince"]?.dateValue
+        missingCount = Int(entity["MissingCount"]?.int64Value ?? 0)
+        origin = text("Origin")
         etag = entity.etag
     }
 }

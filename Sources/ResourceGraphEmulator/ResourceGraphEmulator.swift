@@ -24,6 +24,7 @@ public actor ResourceGraphState {
     @discardableResult public func remove(id: String) -> Bool { vnets.removeValue(forKey: id.lowercased()) != nil }
     public func all() -> [VirtualNetwork] { vnets.values.sorted { $0.id.lowercased() < $1.id.lowercased() } }
     public func inject(_ mode: FaultMode, count: Int) { faults.append((mode, count)) }
+    public func clearFaults() { faults.removeAll() }
 
     /// Takes the next fault that applies to this page (failPage applies to pages after the first).
     func takeFault(firstPage: Bool) -> FaultMode? {

@@ -1,0 +1,117 @@
+import AzureCore
+import AzureTables
+import Foundation
+import IPAMCore
+import Inventory
+import Logging
+import NetworkMath
+import ResourceGraph
+
+/// One Manager run: Sync + Anchor + Reap from one Resource Graph listing, then Replenish.
+///
+/// Each row change is one transaction (the row under `If-Match`, its stock row, its session row when a
+/// quarantine ends, and the audit event), so a Manager killed mid-run leaves every row either before or
+/// after its change, and the next run finishes the rest. A run with nothing to do writes nothing.
+public struct ManagerRun: Sendable {
+    public let configuration: IPAMConfiguration
+    public let settings: ManagerSettings
+    public let inventory: Inventory
+    public let resourceGraph: ResourceGraphClient
+    public let logger: Logger
+
+    public init(configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory, resourceGraph: ResourceGraphClient, logger: Logger) {
+        self.configuration = configuration
+        self.settings = settings
+        self.inventory = inventory
+        self.resourceGraph = resourceGraph
+        self.logger = logger
+    }
+
+    public struct Report: Sendable {
+        public var complete = false
+        public var problems: [String] = []
+        public var actions: [String: Int] = [:]
+        public var drift: [String] = []
+        public var conflicts = 0
+        public var replenish = Replenish.Report()
+    }
+
+    public func run(now: Date = Date()) async throws -> Report {
+        var report = Report()
+        let subscriptions = Set(configuration.scopes.keys.map(\.subscriptionId))
+        let listing = await resourceGraph.virtualNetworks(subscriptions: Array(subscriptions))
+        report.complete = listing.isComplete
+        report.problems = listing.problems
+        if !listing.isComplete {
+            logger.warning("Resource Graph listing incomplete: nothing is released this run", metadata: ["problems": .string(listing.problems.joined(separator: "; "))])
+        }
+        for (scope, space) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
+            let vnets = listing.networks.filter { vnet in
+                (vnet.subscriptionId.lowercased() == scope.subscriptionId && vnet.location.lowercased() == scope.region)
+                    || (!space.isolated && Reconciliation.prefixes(of: vnet).contains { p in space.supernets.contains { $0.overlaps(p) } })
+            }
+            let rows = try await inventory.networks(in: scope)
+            let plan = Reconciliation.plan(scope: scope, space: space, rows: rows, vnets: vnets, complete: listing.isComplete, now: now, settings: settings)
+            report.drift += plan.drift
+            for change in plan.changes {
+                do {
+                    try await inventory.table.submitTransaction(actions(for: change, scope: scope, now: now))
+                    report.actions[change.action, default: 0] += 1
+                } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound || error.isConflict {
+                    report.conflicts += 1 // a Vendor changed the row meanwhile: the next run looks again
+                }
+            }
+            if !plan.newOccupied.isEmpty {
+                try await recordOccupied(plan.newOccupied, scope: scope, now: now, report: &report)
+            }
+        }
+        report.replenish = try await Replenish(configuration: configuration, inventory: inventory, logger: logger).run()
+        return report
+    }
+
+    func actions(for change: RowChange, scope: Scope, now: Date) -> [TableTransactionAction] {
+        if change.deleteRow {
+            let event = AuditEvent(action: change.action, actor: inventory.actor, cidr: change.before.prefix.description, leaseId: "", sessionId: "",
+                                   before: change.before.state.rawValue, after: "", detail: change.detail)
+            return [.delete(partitionKey: scope.partitionKey, rowKey: change.before.rowKey, ifMatch: .etag(change.before.etag ?? "*")),
+                    .insert(event.entity(partitionKey: scope.partitionKey, at: now))]
+        }
+        var actions = inventory.transitionActions(from: change.before, to: change.after, action: change.action, scope: scope, now: now, detail: change.detail)
+        let stockKey = RowKeys.stock(change.before.prefix)
+        if change.before.state == .available && change.after.state != .available {
+            actions.append(.delete(partitionKey: scope.partitionKey, rowKey: stockKey, ifMatch: .any))
+        } else if change.before.state != .available && change.after.state == .available {
+            actions.append(.insert(Inventory.stockEntity(change.after.prefix, scope: scope)))
+        }
+        if let session = change.deleteSession {
+            actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.session(session), ifMatch: .any))
+        }
+        return actions
+    }
+
+    /// New `occupied` rows for space unmanaged VNets use, under the head lock (carving must see them).
+    func recordOccupied(_ blocks: [(prefix: IPPrefix, resourceId: String)], scope: Scope, now: Date, report: inout Report) async throws {
+        for chunk in stride(from: 0, to: blocks.count, by: 48) {
+            let part = blocks[chunk..<min(chunk + 48, blocks.count)]
+            let head = try await inventory.head(of: scope)
+            let headEntity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
+                                         properties: ["Version": .int64((head?.version ?? 0) + 1), "UpdatedAt": .dateTime(now)])
+            var actions: [TableTransactionAction] = [head.map { .merge(headEntity, ifMatch: .etag($0.etag)) } ?? .insert(headEntity)]
+            for block in part {
+                var row = NetworkRow(prefix: block.prefix, state: .occupied)
+                row.lockedBy = block.resourceId
+                row.origin = "observed"
+                actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
+            }
+            actions.append(.insert(AuditEvent(action: "occupy", actor: inventory.actor, cidr: part.map(\.prefix.description).joined(separator: " "),
+                                              leaseId: "", sessionId: "", before: "", after: "occupied", detail: "unmanaged VNets")
+                .entity(partitionKey: scope.partitionKey, at: now)))
+            do {
+                try await inventory.table.submitTransaction(actions)
+                report.actions["occupy-new", default: 0] += part.count
+            } catch let error as AzureError where error.isPreconditionFailed || error.isConflict {
+                report.conflicts += 1 // a carve got in first; the next run records what is still uncovered
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+import AzureCore
+import AzureTables
+import Foundation
+import IPAMCore
+import Inventory
+import Logging
+import ManagerJobs
+import NetworkMath
+import ResourceGraph
+import ResourceGraphEmulator
+import StrictJSON
+import Testing
+import TestSupport
+
+/// End to end: a Vendor over HTTP, the local Resource Graph (playing Terraform through its state),
+/// the Manager's run, and the table. Time moves through `run(now:)`, not sleeps.
+@Suite("Terraform gap")
+struct TerraformGapTests {
+    struct World: Sendable {
+        let vendorURL: String
+        let table: TableClient
+        let configuration: IPAMConfiguration
+        let graph: ResourceGraphState
+        let manager: ManagerRun
+        let writes: WriteCounter
+        var scope: Scope { configuration.defaultScope }
+
+        func lease(_ session: String, _ body: String? = nil) async throws -> HTTPAnswer {
+            try await HTTPCalls.send("POST", vendorURL + "/api/getNewNetwork", body: body ?? #"{"SessionId":"\#(session)","prefixLength":24}"#)
+        }
+
+        func row(_ cidr: String) async throws -> NetworkRow? {
+            try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.network(try IPPrefix(parsing: cidr))).flatMap(NetworkRow.init(entity:))
+        }
+
+        func session(_ id: String) async throws -> TableEntity? {
+            try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.session(id))
+        }
+
+        func deploy(_ name: String, _ prefixes: [String], lease: String? = nil) async {
+            await graph.upsert(VirtualNetwork(id: "/subscriptions/\(SampleConfiguration.subscription)/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/\(name)",
+                                              name: name, subscriptionId: SampleConfiguration.subscription, resourceGroup: "rg", location: "eastus",
+                                              tags: lease.map { [LeaseTag.name: $0] } ?? [:], addressPrefixes: prefixes))
+        }
+
+        func destroy(_ name: String) async {
+            await graph.remove(id: "/subscriptions/\(SampleConfiguration.subscription)/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/\(name)")
+        }
+
+        func invariants() async throws {
+            let rows = try await table.queryAll(filter: "PartitionKey eq '\(scope.partitionKey)'")
+            let problems = InvariantChecker.violations(in: rows)
+            #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+        }
+    }
+
+    static func withWorld(_ body: @Sendable (World) async throws -> Void) async throws {
+        try await VendorHarness.withVendor(environment: ["LEASE_DURATION_HOURS": "1", "SCOPE_CONFIG_MANIFEST":
+            #"{"defaultScope":{"subscriptionId":"\#(SampleConfiguration.subscription)","region":"eastus"},"scopes":[{"subscriptionId":"\#(SampleConfiguration.subscription)","region":"eastus","stock":{"24":2}}]}"#]) { url, table, configuration in
+            let graph = ResourceGraphState()
+            let emulator = ResourceGraphEmulator(state: graph, pageSize: 2)
+            try await TestServers.withFakeServer({ await emulator.handle($0) }) { port in
+                let writes = WriteCounter()
+                let service = try await TestStorage.service(onAttempt: { writes.observe($0) })
+                let pipeline = AzurePipeline(transport: TestStorage.transport, authorizer: BearerTokenAuthorizer(credential: StaticTokenCredential("local"), scope: .management),
+                                             retryPolicy: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20), deadline: .seconds(5)))
+                var settings = ManagerSettings()
+                settings.reapGrace = 60
+                settings.releaseGrace = 120
+                settings.quarantine = 600
+                let manager = ManagerRun(configuration: configuration, settings: settings,
+                                         inventory: Inventory(table: service.table(table.name), actor: "manager-test"),
+                                         resourceGraph: ResourceGraphClient(endpoint: "http://127.0.0.1:\(port)", pipeline: pipeline),
+                                         logger: Logger(label: "manager-test", factory: { _ in SwiftLogNoOpLogHandler() }))
+                try await body(World(vendorURL: url, table: table, configuration: configuration, graph: graph, manager: manager, writes: writes))
+            }
+        }
+    }
+
+    @Test("leased, VNet appears tagged → anchored, no expiry; free rows it overlaps → occupied; a second run writes nothing")
+    func anchorByTag() async throws {
+        try await Self.withWorld { world in
+            let lease = try await world.lease("env-a")
+            let cidr = try #require(lease.string("cidr"))
+            // The VNet also spans the next /24, which is stock.
+            let block = try IPPrefix(parsing: cidr)
+            let stock = try await world.table.queryAll(filter: "PartitionKey eq '\(world.scope.partitionKey)' and State eq 'available'").compactMap(NetworkRow.init(entity:))
+            let neighbour = try #require(stock.first).prefix
+            await world.deploy("vnet-a", [cidr, neighbour.description], lease: lease.string("leaseId"))
+            let report = try await world.manager.run()
+            #expect(report.complete)
+            let anchored = try #require(try await world.row(cidr))
+            #expect(anchored.state == .anchored && anchored.expiresAt == nil && anchored.resourceId?.hasSuffix("vnet-a") == true)
+            #expect(try await world.row(neighbour.description)?.state == .occupied)
+            _ = block
+            try await world.invariants()
+            let before = world.writes.value
+            let again = try await world.manager.run()
+            #expect(again.actions.isEmpty)
+            #expect(world.writes.value == before, "nothing changed in the world: nothing written")
+        }
+    }
+
+    @Test("leased, never deployed → quarantined after expiry + grace → available after the quarantine; the session row goes only then")
+    func neverDeployed() async throws {
+        try await Self.withWorld { world in
+            let lease = try await world.lease("env-b")
+            let cidr = try #require(lease.string("cidr"))
+            let now = Date()
+            _ = try await world.manager.run(now: now.addingTimeInterval(3600 + 30)) // expired, within grace
+            #expect(try await world.row(cidr)?.state == .leased)
+            _ = try await world.manager.run(now: now.addingTimeInterval(3600 + 61))
+            #expect(try await world.row(cidr)?.state == .quarantined)
+            #expect(try await world.session("env-b") != nil, "the session row stays during the quarantine")
+            // A caller asking for that size during the quarantine gets another block.
+            let other = try await world.lease("env-c")
+            #expect(other.string("cidr") != cidr)
+            _ = try await world.manager.run(now: now.addingTimeInterval(3600 + 61 + 601))
+            #expect(try await world.row(cidr)?.state == .available)
+            #expect(try await world.session("env-b") == nil)
+            try await world.invariants()
+        }
+    }
+
+    @Test("late deploy: the lease expired and was quarantined, then the VNet appears → re-anchored, never vended meanwhile")
+    func lateDeploy() async throws {
+        try await Self.withWorld { world in
+            let lease = try await world.lease("env-late")
+            let cidr = try #require(lease.string("cidr"))
+            let now = Date()
+            _ = try await world.manager.run(now: now.addingTimeInterval(3600 + 61))
+            #expect(try await world.row(cidr)?.state == .quarantined)
+            for index in 0..<4 { #expect(try await world.lease("other-\(index)").string("cidr") != cidr) }
+            await world.deploy("vnet-late", [cidr], lease: lease.string("leaseId"))
+            _ = try await world.manager.run(now: now.addingTimeInterval(3600 + 120))
+            let row = try #require(try await world.row(cidr))
+            #expect(row.state == .anchored && row.leaseId == lease.string("leaseId"))
+            try await world.invariants()
+        }
+    }
+
+    @Test("anchored, VNet deleted → released only after two complete Syncs and the release grace")
+    func vnetDeleted() async throws {
+        try await Self.withWorld { world in
+            let lease = try await world.lease("env-d")
+            let cidr = try #require(lease.string("cidr"))
+            await world.deploy("vnet-d", [cidr], lease: lease.string("leaseId"))
+            let now = Date()
+            _ = try await world.manager.run(now: now)
+            await world.destroy("vnet-d")
+            _ = try await world.manager.run(now: now.addingTimeInterval(10))
+            #expect(try await world.row(cidr)?.state == .anchored, "one complete Sync is not enough")
+            _ = try await world.manager.run(now: now.addingTimeInterval(20))
+            #expect(try await world.row(cidr)?.state == .anchored, "two Syncs but inside the release grace")
+            _ = try await world.manager.run(now: now.addingTimeInterval(10 + 121))
+            #expect(try await world.row(cidr)?.state == .quarantined)
+            try await world.invariants()
+        }
+    }
+
+    @Test("Resource Graph fails, throttles past the retries, truncates, or a page fails mid-way → nothing is released; the next complete Sync converges",
+          arguments: [ResourceGraphState.FaultMode.error, .truncate, .failPage, .throttle])
+    func incompleteListings(mode: ResourceGraphState.FaultMode) async throws {
+        try await Self.withWorld { world in
+            let first = try await world.lease("env-x")
+            let cidr = try #require(first.string("cidr"))
+            await world.deploy("vnet-x", [cidr], lease: first.string("leaseId"))
+            for index in 0..<3 { await world.deploy("filler-\(index)", ["10.99.\(index).0/24"]) } // more than one page
+            let now = Date()
+            _ = try await world.manager.run(now: now)
+            await world.destroy("vnet-x")
+            await world.graph.inject(mode, count: 100)
+            for step in 1...3 {
+                let report = try await world.manager.run(now: now.addingTimeInterval(Double(step) * 1000))
+                #expect(!report.complete)
+            }
+            #expect(try await world.row(cidr)?.state == .anchored, "an incomplete listing never releases")
+            let neverDeployed = try await world.lease("env-y")
+            _ = try await world.manager.run(now: now.addingTimeInterval(3600 + 1000))
+            #expect(try await world.row(try #require(neverDeployed.string("cidr")))?.state == .leased, "nor reaps")
+            await world.graph.clearFaults()
+            _ = try await world.manager.run(now: now.addingTimeInterval(5000))
+            _ = try await world.manager.run(now: now.addingTimeInterval(5200))
+            #expect(try await world.row(cidr)?.state == .quarantined, "two complete Syncs later it converges")
+            try await world.invariants()
+        }
+    }
+
+    @Test("untagged VNet with exactly the leased prefix → anchored; a tagged one with another prefix → drift")
+    func untaggedAndDrift() async throws {
+        try await Self.withWorld { world in
+            let a = try await world.lease("env-u")
+            let b = try await world.lease("env-v")
+            let cidrA = try #require(a.string("cidr"))
+            await world.deploy("vnet-u", [cidrA])
+            await world.deploy("vnet-v", ["10.64.250.0/24"], lease: b.string("leaseId"))
+            let report = try await world.manager.run()
+            #expect(try await world.row(cidrA)?.state == .anchored)
+            #expect(try await world.row(try #require(b.string("cidr")))?.state == .leased)
+            #expect(report.drift.count == 1 && report.drift[0].contains("10.64.250.0/24"))
+            try await world.invariants()
+        }
+    }
+
+    @Test("unmanaged VNet over stock → occupied; gone for two complete Syncs → available again; its space is never carved")
+    func unmanagedVNet() async throws {
+        try await Self.withWorld { world in
+            _ = try await world.lease("seed") // creates stock
+            let stock = try await world.table.queryAll(filter: "PartitionKey eq '\(world.scope.partitionKey)' and State eq 'available'").compactMap(NetworkRow.init(entity:))
+            let target = try #require(stock.first).prefix
+            await world.deploy("vnet-unmanaged", [target.description, "10.64.200.0/22"])
+            _ = try await world.manager.run()
+            #expect(try await world.row(target.description)?.state == .occupied)
+            #expect(try await world.row("10.64.200.0/22")?.state == .occupied, "space no row covered is recorded")
+            for index in 0..<6 {
+                let answer = try await world.lease("after-\(index)")
+                let got = try IPPrefix(parsing: try #require(answer.string("cidr")))
+                let recorded = try IPPrefix(parsing: "10.64.200.0/22")
+                #expect(!got.overlaps(target) && !got.overlaps(recorded))
+            }
+            await world.destroy("vnet-unmanaged")
+            _ = try await world.manager.run()
+            #expect(try await world.row(target.description)?.state == .occupied)
+            _ = try await world.manager.run()
+            #expect(try await world.row(target.description)?.state == .available)
+            #expect(try await world.row("10.64.200.0/22") == nil, "the observed row is forgotten")
+            try await world.invariants()
+        }
+    }
+}
