@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "table-emulator", targets: ["table-emulator"]),
         .executable(name: "vendor", targets: ["vendor"]),
         .executable(name: "arg-emulator", targets: ["arg-emulator"]),
+        .executable(name: "manager", targets: ["manager"]),
         .executable(name: "ipam-dev", targets: ["ipam-dev"]),
     ],
     dependencies: [
@@ -90,6 +91,11 @@ let package = Package(
         .target(
             name: "ResourceGraphEmulator",
             dependencies: ["ResourceGraph", "TableEmulator", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "manager",
+            dependencies: ["ManagerJobs", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

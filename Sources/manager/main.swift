@@ -1,0 +1,138 @@
+import ArgumentParser
+import AzureCore
+import AzureTables
+import Foundation
+import HTTPTransport
+import IPAMCore
+import Inventory
+import Logging
+import ManagerJobs
+import ResourceGraph
+
+/// `manager`: the timed jobs (Sync, Anchor, Reap, Replenish) and the drift report.
+@main
+struct ManagerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "manager", abstract: "ipam Manager: keeps the inventory true to what is deployed.",
+                                                    subcommands: [Run.self, Drift.self])
+}
+
+/// Everything the Manager builds from the environment (read once, here).
+///
+/// Reads the ipam settings (docs/Configuration.md) plus `MANAGER_TIMER_SCHEDULE`, `RESOURCE_GRAPH_ENDPOINT`,
+/// `RESOURCE_GRAPH_TOKEN` (a fixed token, for local endpoints only), `REAP_GRACE_SECONDS`,
+/// `RELEASE_GRACE_SECONDS`, `QUARANTINE_SECONDS`, and the Azure credential variables.
+struct ManagerEnvironment {
+    let configuration: IPAMConfiguration
+    let settings: ManagerSettings
+    let schedule: NCrontab
+    let run: ManagerRun
+    let lease: SingletonLease
+    let logger: Logger
+
+    static func load(logLevel: String) async throws -> ManagerEnvironment {
+        let environment = ProcessInfo.processInfo.environment
+        var problems: [String] = []
+        var configuration: IPAMConfiguration? = nil
+        do { configuration = try IPAMConfiguration.load(environment: environment) } catch { problems += error.lines }
+        var settings = ManagerSettings()
+        do { settings = try ManagerSettings.load(environment: environment) } catch { problems += error.lines }
+        var schedule: NCrontab? = nil
+        let scheduleText = environment["MANAGER_TIMER_SCHEDULE"].flatMap { $0.isEmpty ? nil : $0 } ?? "0 */15 * * * *"
+        do { schedule = try NCrontab(scheduleText) } catch { problems.append("MANAGER_TIMER_SCHEDULE=\(scheduleText): \(error.message)") }
+        var connection: StorageConnectionString? = nil
+        if let text = configuration?.storageConnectionString {
+            do { connection = try StorageConnectionString(parsing: text) } catch { problems.append("AzureWebJobsStorage: \(error)") }
+        }
+        guard problems.isEmpty, let configuration, let schedule, let connection else {
+            FileHandle.standardError.write(Data(("manager: invalid configuration:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+            throw ExitCode(2)
+        }
+        var logger = Logger(label: "ipam.manager")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let transport = CurlTransport()
+        let credential = DefaultAzureCredential.fromEnvironment(environment, transport: transport)
+        let storage = try TableServiceClient(connectionString: connection, transport: transport, credential: connection.accountKey == nil ? credential : nil, logger: logger)
+        let graphCredential: any TokenCredential = environment["RESOURCE_GRAPH_TOKEN"].flatMap { $0.isEmpty ? nil : StaticTokenCredential($0) } ?? credential
+        let graph = ResourceGraphClient(endpoint: environment["RESOURCE_GRAPH_ENDPOINT"] ?? "https://management.azure.com",
+                                        pipeline: AzurePipeline(transport: transport, authorizer: BearerTokenAuthorizer(credential: graphCredential, scope: .management),
+                                                                logger: logger), logger: logger)
+        let identity = "manager@\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+        let inventory = Inventory(table: storage.table(configuration.tableName), actor: identity)
+        try await inventory.ensureTable()
+        try await storage.createTable("ipamLocks", ifNotExists: true)
+        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule,
+                                  run: ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: graph, logger: logger),
+                                  lease: SingletonLease(table: storage.table("ipamLocks"), owner: identity, duration: .seconds(60)), logger: logger)
+    }
+
+    /// One run under the singleton lease (renewed while it runs). Returns nil when another Manager holds it.
+    func runOnce() async throws -> ManagerRun.Report? {
+        let held: SingletonLease.Held
+        do { held = try await lease.acquire() } catch let error as SingletonLease.HeldElsewhere {
+            logger.info("another Manager is running the jobs; skipping", metadata: ["holder": .string(error.description)])
+            return nil
+        }
+        let lease = self.lease
+        let renewal = Task {
+            var current = held
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(lease.duration.seconds / 3))
+                current = try await lease.renew(current)
+            }
+            return current
+        }
+        let report: ManagerRun.Report
+        do { report = try await run.run() } catch {
+            renewal.cancel()
+            try? await lease.release(held)
+            throw error
+        }
+        renewal.cancel()
+        let latest = (try? await renewal.value) ?? held
+        try? await lease.release(latest)
+        logger.info("manager run", metadata: [
+            "complete": .stringConvertible(report.complete), "actions": .string(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),
+            "drift": .stringConvertible(report.drift.count), "conflicts": .stringConvertible(report.conflicts),
+            "stocked": .stringConvertible(report.replenish.stocked.values.reduce(0, +)),
+        ])
+        return report
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the jobs on MANAGER_TIMER_SCHEDULE (NCRONTAB, UTC), or once with --once.")
+    @Flag(help: "Run the jobs once and exit.") var once = false
+    @Option(help: "Log level.") var logLevel = "info"
+
+    func run() async throws {
+        let manager = try await ManagerEnvironment.load(logLevel: logLevel)
+        if once {
+            let report = try await manager.runOnce()
+            print(report.map { "manager: run complete=\($0.complete) actions=\($0.actions) drift=\($0.drift.count) stocked=\($0.replenish.stocked)" } ?? "manager: skipped (another Manager holds the lease)")
+            return
+        }
+        print("manager: schedule \(manager.schedule) (UTC)")
+        fflush(nil)
+        try await withTaskCancellationHandler {
+            while !Task.isCancelled {
+                guard let next = manager.schedule.next(after: Date()) else { return }
+                try await Task.sleep(for: .milliseconds(Int64(max(0, next.timeIntervalSinceNow) * 1000)))
+                do { _ = try await manager.runOnce() } catch { manager.logger.error("manager run failed", metadata: ["error": .string("\(error)")]) }
+            }
+        } onCancel: {}
+    }
+}
+
+struct Drift: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Report drift: occupied blocks and by what, prefix mismatches, vanished VNets, stale leases.")
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func run() async throws {
+        let manager = try await ManagerEnvironment.load(logLevel: "error")
+        let listing = await manager.run.resourceGraph.virtualNetworks(subscriptions: Array(Set(manager.configuration.scopes.keys.map(\.subscriptionId))))
+        var rows: [Scope: [NetworkRow]] = [:]
+        for scope in manager.configuration.scopes.keys { rows[scope] = try await manager.run.inventory.networks(in: scope) }
+        let report = DriftReport.build(configuration: manager.configuration, rows: rows, listing: listing, now: Date())
+        print(json ? report.json.serialized() : report.table)
+    }
+}
