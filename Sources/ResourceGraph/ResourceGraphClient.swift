@@ -57,6 +57,13 @@ public struct VirtualNetworkListing: Sendable {
     public var problems: [String]
     /// Pages fetched (each costs one unit of Resource Graph quota).
     public var pages: Int
+
+    public init(networks: [VirtualNetwork], isComplete: Bool, problems: [String], pages: Int) {
+        self.networks = networks
+        self.isComplete = isComplete
+        self.problems = problems
+        self.pages = pages
+    }
 }
 
 /// Resource Graph client for virtual networks: KQL query, `$skipToken` paging, subscription batching,

@@ -6,6 +6,8 @@ import Inventory
 import Logging
 import ManagerJobs
 import NetworkMath
+import ResourceGraph
+import StrictJSON
 import Synchronization
 import Testing
 import TestSupport
@@ -103,5 +105,31 @@ struct ReplenishTests {
         let second = try await replenish.run()
         #expect(second.transactions == 0 && second.stocked.isEmpty)
         #expect(writes.value == before, "a run with nothing to do writes nothing")
+    }
+}
+
+@Suite("Drift report")
+struct DriftReportTests {
+    @Test("names occupied blocks and by what, prefix mismatches, vanished VNets and stale leases")
+    func report() throws {
+        let connection = StorageConnectionString.development
+        let environment = SampleConfiguration.environment(table: "drift", connectionString: connection)
+        let configuration = try IPAMConfiguration.load(environment: environment)
+        let scope = configuration.defaultScope
+        var occupied = NetworkRow(prefix: try IPPrefix(parsing: "10.64.8.0/24"), state: .occupied)
+        occupied.lockedBy = "/subscriptions/x/vnet-hub"
+        var anchored = NetworkRow(prefix: try IPPrefix(parsing: "10.64.9.0/24"), state: .anchored)
+        anchored.leaseId = "l1"; anchored.sessionId = "s1"; anchored.resourceId = "/subscriptions/x/vnet-gone"
+        var stale = NetworkRow(prefix: try IPPrefix(parsing: "10.64.10.0/24"), state: .leased)
+        stale.leaseId = "l2"; stale.sessionId = "s2"; stale.expiresAt = Date(timeIntervalSinceNow: -60)
+        var mismatched = NetworkRow(prefix: try IPPrefix(parsing: "10.64.11.0/24"), state: .leased)
+        mismatched.leaseId = "l3"; mismatched.sessionId = "s3"; mismatched.expiresAt = Date(timeIntervalSinceNow: 600)
+        let vnet = VirtualNetwork(id: "/subscriptions/x/vnet-wrong", name: "vnet-wrong", subscriptionId: SampleConfiguration.subscription, resourceGroup: "rg",
+                                  location: "eastus", tags: [LeaseTag.name: "l3"], addressPrefixes: ["10.64.12.0/24"])
+        let listing = VirtualNetworkListing(networks: [vnet], isComplete: true, problems: [], pages: 1)
+        let report = DriftReport.build(configuration: configuration, rows: [scope: [occupied, anchored, stale, mismatched]], listing: listing, now: Date())
+        #expect(Set(report.items.map(\.kind)) == ["occupied", "vnet-missing", "stale-lease", "prefix-mismatch"])
+        #expect(report.table.contains("vnet-hub") && report.table.contains("10.64.12.0/24"))
+        #expect(report.json["items"]?.arrayValue?.count == 4)
     }
 }
