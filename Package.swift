@@ -95,7 +95,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "manager",
-            dependencies: ["ManagerJobs", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ManagerJobs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

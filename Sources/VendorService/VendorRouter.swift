@@ -221,8 +221,9 @@ struct EdgeMiddleware: RouterMiddleware {
         if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
+        if presented == nil { presented = request.uri.queryParameters.get("code") } // the Functions `?code=` convention
         guard let presented, keys.accepts(presented) else {
-            throw VendorError(status: 401, code: "Unauthorized", message: "send a valid key in x-functions-key or Authorization: Bearer")
+            throw VendorError(status: 401, code: "Unauthorized", message: "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
         }
     }
 

@@ -8,12 +8,14 @@ import Inventory
 import Logging
 import ManagerJobs
 import ResourceGraph
+import Hummingbird
+import StrictJSON
 
 /// `manager`: the timed jobs (Sync, Anchor, Reap, Replenish) and the drift report.
 @main
 struct ManagerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "manager", abstract: "ipam Manager: keeps the inventory true to what is deployed.",
-                                                    subcommands: [Run.self, Drift.self])
+                                                    subcommands: [Run.self, Drift.self, ServeFunctions.self])
 }
 
 /// Everything the Manager builds from the environment (read once, here).
@@ -134,5 +136,52 @@ struct Drift: AsyncParsableCommand {
         for scope in manager.configuration.scopes.keys { rows[scope] = try await manager.run.inventory.networks(in: scope) }
         let report = DriftReport.build(configuration: manager.configuration, rows: rows, listing: listing, now: Date())
         print(json ? report.json.serialized() : report.table)
+    }
+}
+
+/// Azure Functions custom handler: the host sends the timer invocation as `POST /Manager`
+/// (`{"Data": {...}, "Metadata": {...}}`) and pings `GET /` until the handler answers.
+struct ServeFunctions: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve-functions",
+                                                    abstract: "Serve the timer trigger as an Azure Functions custom handler (FUNCTIONS_CUSTOMHANDLER_PORT).")
+    @Option(help: "Port when FUNCTIONS_CUSTOMHANDLER_PORT is not set (0 picks one and prints it).") var port = 0
+    @Option(help: "Log level.") var logLevel = "info"
+
+    func run() async throws {
+        let manager = try await ManagerEnvironment.load(logLevel: logLevel)
+        let router = Router()
+        router.get("/") { _, _ in Response(status: .ok) }
+        router.post("/Manager") { request, _ -> Response in
+            var buffer = try await request.body.collect(upTo: 1 << 20)
+            let body = buffer.readBytes(length: buffer.readableBytes) ?? []
+            // The invocation payload is informational here (ScheduleStatus may be null or odd); parse leniently.
+            let invocation = try? JSONValue.parse(body)
+            let pastDue = invocation?["Data"]?.objectValue?.first?.1["IsPastDue"] == .bool(true)
+            var logs: [JSONValue] = []
+            var status = HTTPResponse.Status.ok
+            do {
+                if let report = try await manager.runOnce() {
+                    logs.append(.string("manager run: complete=\(report.complete) actions=\(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")) drift=\(report.drift.count)\(pastDue ? " (past due)" : "")"))
+                    for problem in report.problems { logs.append(.string("incomplete listing: \(problem)")) }
+                } else {
+                    logs.append(.string("skipped: another Manager holds the lease"))
+                }
+            } catch {
+                logs.append(.string("manager run failed: \(error)"))
+                status = .internalServerError // a non-2xx answer makes the host record the invocation as failed
+            }
+            let answer = JSONValue.object([("Outputs", .object([])), ("Logs", .array(logs)), ("ReturnValue", .null)])
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.serialized())))
+        }
+        let listen = ProcessInfo.processInfo.environment["FUNCTIONS_CUSTOMHANDLER_PORT"].flatMap(Int.init) ?? port
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: listen)),
+                              onServerRunning: { channel in
+                                  print("manager custom handler listening on 127.0.0.1:\(channel.localAddress?.port ?? listen)")
+                                  print("port: \(channel.localAddress?.port ?? listen)")
+                                  fflush(nil)
+                              }, logger: manager.logger)
+        try await app.runService()
     }
 }
