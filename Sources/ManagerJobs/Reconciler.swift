@@ -70,6 +70,8 @@ public enum Reconciliation {
         let observed = vnets.map { (vnet: $0, prefixes: prefixes(of: $0)) }
         let byLease = Dictionary(observed.compactMap { entry in entry.vnet.tags[LeaseTag.name].map { ($0.lowercased(), entry) } }, uniquingKeysWith: { a, _ in a })
         let byID = Set(observed.map { $0.vnet.id.lowercased() })
+        // Overlap look-ups through an index: rows × VNets comparisons do not scale to 100,000 VNets.
+        let vnetIndex = PrefixIndex(observed.indices.flatMap { i in observed[i].prefixes.map { ($0, i) } })
 
         for row in rows {
             var next = row
@@ -78,11 +80,10 @@ public enum Reconciliation {
             var deleteSession: String? = nil
             var deleteRow = false
             // The VNet that belongs to this row: tagged with its lease, or untagged with exactly its prefix.
+            let overlapping = vnetIndex.overlapping(row.prefix).sorted().map { observed[$0] }
             let own = row.leaseId.flatMap { byLease[$0.lowercased()] }
-                ?? observed.first { $0.vnet.tags[LeaseTag.name] == nil && $0.prefixes.contains(row.prefix) && row.leaseId != nil }
-            let foreign = observed.first { entry in
-                entry.vnet.id.lowercased() != own?.vnet.id.lowercased() && entry.prefixes.contains { $0.overlaps(row.prefix) }
-            }
+                ?? overlapping.first { $0.vnet.tags[LeaseTag.name] == nil && $0.prefixes.contains(row.prefix) && row.leaseId != nil }
+            let foreign = overlapping.first { $0.vnet.id.lowercased() != own?.vnet.id.lowercased() }
             switch row.state {
             case .leased, .quarantined, .expired, .released:
                 if let own {
@@ -171,13 +172,17 @@ public enum Reconciliation {
         }
 
         // Unmanaged VNets inside this scope's space that no row covers: record them so carving avoids them.
-        let held = rows.map(\.prefix)
+        let rowIndex = PrefixIndex(rows.map { ($0.prefix, ()) })
+        var uncovered: [(prefix: IPPrefix, resourceId: String)] = []
         for entry in observed where entry.vnet.tags[LeaseTag.name] == nil {
-            for prefix in entry.prefixes where space.supernets.contains(where: { $0.overlaps(prefix) }) && !held.contains(where: { $0.overlaps(prefix) }) {
-                if !plan.newOccupied.contains(where: { $0.prefix.overlaps(prefix) }) {
-                    plan.newOccupied.append((prefix, entry.vnet.id))
-                }
+            for prefix in entry.prefixes where space.supernets.contains(where: { $0.overlaps(prefix) }) && !rowIndex.hasOverlap(prefix) {
+                uncovered.append((prefix, entry.vnet.id))
             }
+        }
+        // Keep the outermost of overlapping VNet prefixes (in address order, an overlap is a containment).
+        for candidate in uncovered.sorted(by: { $0.prefix < $1.prefix }) {
+            if let kept = plan.newOccupied.last, kept.prefix.overlaps(candidate.prefix) { continue }
+            plan.newOccupied.append(candidate)
         }
         return plan
     }

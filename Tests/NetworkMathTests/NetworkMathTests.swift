@@ -177,3 +177,17 @@ struct CarveManyTests {
         }
     }
 }
+
+@Suite("Prefix index")
+struct PrefixIndexTests {
+    @Test func matchesBruteForce() async {
+        let entries = zip(Gen.uint32(in: 0...0xFFFF), Gen.int(in: 12...30)).array(of: 0...60)
+        await propertyCheck(count: 200, input: entries, Gen.uint32(in: 0...0xFFFF), Gen.int(in: 12...30)) { raw, queryOffset, queryLength in
+            let prefixes = raw.map { offset, length in try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | offset))/\(length)").prefix }
+            let index = PrefixIndex(prefixes.enumerated().map { ($1, $0) })
+            let query = try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | queryOffset))/\(queryLength)").prefix
+            let expected = prefixes.indices.filter { prefixes[$0].overlaps(query) }
+            #expect(index.overlapping(query).sorted() == expected)
+        }
+    }
+}
