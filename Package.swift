@@ -134,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "ipam-dev",
             dependencies: [
-                "AzureTables",
+                "AzureTables", "ManagerJobs", "ResourceGraphEmulator",
                 "TableEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

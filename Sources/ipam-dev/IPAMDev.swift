@@ -60,7 +60,7 @@ struct Smoke: AsyncParsableCommand {
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (never asserted in tests).",
-                                                    subcommands: [StorageBench.self, VendorBench.self])
+                                                    subcommands: [StorageBench.self, VendorBench.self, ManagerBench.self])
 }
 
 struct StorageBench: AsyncParsableCommand {
