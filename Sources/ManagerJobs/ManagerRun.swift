@@ -69,7 +69,8 @@ public struct ManagerRun: Sendable {
         return report
     }
 
-    func actions(for change: RowChange, scope: Scope, now: Date) -> [TableTransactionAction] {
+    /// The transaction that applies one change.
+    public func actions(for change: RowChange, scope: Scope, now: Date) -> [TableTransactionAction] {
         if change.deleteRow {
             let event = AuditEvent(action: change.action, actor: inventory.actor, cidr: change.before.prefix.description, leaseId: "", sessionId: "",
                                    before: change.before.state.rawValue, after: "", detail: change.detail)

@@ -51,3 +51,42 @@ struct FunctionsHandlerTests {
         #expect(withCode.status == 200 && withCode.string("leaseId") == forwarded.string("leaseId"))
     }
 }
+
+@Suite("Manager processes", .serialized)
+struct ManagerProcessTests {
+    @Test("two Managers started together: one runs the jobs, the other skips")
+    func twoManagers() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        let graph = try stack.launch("arg-emulator", arguments: ["--port", "0"])
+        // A throttled first page makes each run last over a second, so the two really overlap.
+        _ = try await HTTPCalls.send("POST", "http://127.0.0.1:\(graph)/admin/faults", body: #"{"mode":"throttle","count":2}"#)
+        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("two"), connectionString: storage)
+        environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
+        environment["RESOURCE_GRAPH_TOKEN"] = "local"
+        let settings = environment
+        let outputs = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: ProcessStack.binDirectory + "/manager")
+                    process.arguments = ["run", "--once", "--log-level", "error"]
+                    var env = ProcessInfo.processInfo.environment
+                    env.merge(settings) { _, new in new }
+                    process.environment = env
+                    let pipe = Pipe()
+                    process.standardOutput = pipe
+                    process.standardError = FileHandle.nullDevice
+                    try process.run()
+                    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    process.waitUntilExit()
+                    return text
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(outputs.filter { $0.contains("manager: run complete=") }.count == 1, "\(outputs)")
+        #expect(outputs.filter { $0.contains("skipped") }.count == 1, "\(outputs)")
+    }
+}

@@ -228,3 +228,36 @@ struct TerraformGapTests {
         }
     }
 }
+
+@Suite("Manager interrupted mid-run")
+struct InterruptedRunTests {
+    @Test("a run that applied only part of its changes (killed) is finished by the next run: nothing lost or doubled")
+    func resumes() async throws {
+        try await TerraformGapTests.withWorld { world in
+            var leases: [(String, String)] = []
+            for index in 0..<6 {
+                let answer = try await world.lease("k-\(index)")
+                leases.append((try #require(answer.string("cidr")), try #require(answer.string("leaseId"))))
+                await world.deploy("vnet-k\(index)", [leases[index].0], lease: leases[index].1)
+            }
+            // The first Manager got as far as half of its row changes, then died.
+            let rows = try await world.manager.inventory.networks(in: world.scope)
+            let listing = await world.manager.resourceGraph.virtualNetworks(subscriptions: [SampleConfiguration.subscription])
+            let plan = Reconciliation.plan(scope: world.scope, space: world.configuration.scopes[world.scope]!, rows: rows, vnets: listing.networks,
+                                           complete: listing.isComplete, now: Date(), settings: world.manager.settings)
+            #expect(plan.changes.count == 6)
+            for change in plan.changes.prefix(3) {
+                try await world.table.submitTransaction(world.manager.actions(for: change, scope: world.scope, now: Date()))
+            }
+            let report = try await world.manager.run()
+            #expect(report.actions["anchor"] == 3, "the next run does exactly the rest")
+            for (cidr, lease) in leases {
+                let row = try #require(try await world.row(cidr))
+                #expect(row.state == .anchored && row.leaseId == lease)
+            }
+            let events = try await world.table.queryAll(filter: "PartitionKey eq '\(world.scope.partitionKey)' and Action eq 'anchor'")
+            #expect(events.count == 6, "one anchor event per lease: nothing doubled")
+            try await world.invariants()
+        }
+    }
+}
