@@ -107,10 +107,8 @@ public struct Inventory: Sendable {
     /// `leased`, the session row and the event, then any `stock` rows as `available` (one event for them).
     public func carveActions(head: (version: Int64, etag: String)?, leased: NetworkRow, session: SessionRow, stock: [NetworkRow] = [],
                              scope: Scope, now: Date) -> [TableTransactionAction] {
-        let headEntity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
-                                     properties: ["Version": .int64((head?.version ?? 0) + 1), "UpdatedAt": .dateTime(now)])
         return [
-            head.map { .merge(headEntity, ifMatch: .etag($0.etag)) } ?? .insert(headEntity),
+            Self.takeHead(head, scope: scope, now: now),
             .insert(leased.entity(partitionKey: scope.partitionKey)),
             .insert(session.entity(partitionKey: scope.partitionKey)),
             .insert(event("carve-lease", leased, before: nil, scope: scope, now: now, detail: "carved on demand").entity(partitionKey: scope.partitionKey, at: now)),
@@ -136,9 +134,16 @@ public struct Inventory: Sendable {
     /// More stock under the carve lock: the `head` row merged `If-Match` its current ETag (a 412 means
     /// another carve got in), then the rows and their stock rows, then one event.
     public func stockUnderHeadActions(_ rows: [NetworkRow], head: (version: Int64, etag: String), scope: Scope, now: Date) -> [TableTransactionAction] {
-        let headEntity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
-                                     properties: ["Version": .int64(head.version + 1), "UpdatedAt": .dateTime(now)])
-        return [.merge(headEntity, ifMatch: .etag(head.etag))] + stockActions(rows, scope: scope, now: now, detail: "stocked while carving")
+        [Self.takeHead(head, scope: scope, now: now)] + stockActions(rows, scope: scope, now: now, detail: "stocked while carving")
+    }
+
+    /// The carve lock as the first operation of a transaction: the `head` row merged `If-Match` the ETag
+    /// read before computing free space (or inserted, before the scope's first carve), bumping `Version`.
+    /// Any other carve committed in between makes the whole transaction fail (412 / 409).
+    public static func takeHead(_ head: (version: Int64, etag: String)?, scope: Scope, now: Date) -> TableTransactionAction {
+        let entity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
+                                 properties: ["Version": .int64((head?.version ?? 0) + 1), "UpdatedAt": .dateTime(now)])
+        return head.map { .merge(entity, ifMatch: .etag($0.etag)) } ?? .insert(entity)
     }
 
     /// The stock index row of a free block.

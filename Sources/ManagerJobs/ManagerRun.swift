@@ -95,9 +95,7 @@ public struct ManagerRun: Sendable {
         for chunk in stride(from: 0, to: blocks.count, by: 48) {
             let part = blocks[chunk..<min(chunk + 48, blocks.count)]
             let head = try await inventory.head(of: scope)
-            let headEntity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
-                                         properties: ["Version": .int64((head?.version ?? 0) + 1), "UpdatedAt": .dateTime(now)])
-            var actions: [TableTransactionAction] = [head.map { .merge(headEntity, ifMatch: .etag($0.etag)) } ?? .insert(headEntity)]
+            var actions: [TableTransactionAction] = [Inventory.takeHead(head, scope: scope, now: now)]
             for block in part {
                 var row = NetworkRow(prefix: block.prefix, state: .occupied)
                 row.lockedBy = block.resourceId

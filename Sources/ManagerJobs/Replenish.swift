@@ -47,9 +47,7 @@ public struct Replenish: Sendable {
                         break
                     }
                     let rows = blocks.map { NetworkRow(prefix: $0, state: .available) }
-                    let headEntity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
-                                                 properties: ["Version": .int64((head?.version ?? 0) + 1), "UpdatedAt": .dateTime(Date())])
-                    let actions: [TableTransactionAction] = [head.map { .merge(headEntity, ifMatch: .etag($0.etag)) } ?? .insert(headEntity)]
+                    let actions = [Inventory.takeHead(head, scope: scope, now: Date())]
                         + inventory.stockActions(rows, scope: scope, now: Date(), detail: "replenish")
                     do {
                         try await inventory.table.submitTransaction(actions)

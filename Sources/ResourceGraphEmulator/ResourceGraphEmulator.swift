@@ -13,6 +13,8 @@ public actor ResourceGraphState {
     public enum FaultMode: String, Sendable { case throttle, error, truncate, failPage }
 
     private var vnets: [String: VirtualNetwork] = [:]
+    /// `vnets` in id order, rebuilt only after a change (pages are served from it).
+    private var sorted: [VirtualNetwork]? = nil
     private var faults: [(FaultMode, Int)] = []
     public private(set) var queries = 0
 
@@ -20,9 +22,22 @@ public actor ResourceGraphState {
         for vnet in vnets { self.vnets[vnet.id.lowercased()] = vnet }
     }
 
-    public func upsert(_ vnet: VirtualNetwork) { vnets[vnet.id.lowercased()] = vnet }
-    @discardableResult public func remove(id: String) -> Bool { vnets.removeValue(forKey: id.lowercased()) != nil }
-    public func all() -> [VirtualNetwork] { vnets.values.sorted { $0.id.lowercased() < $1.id.lowercased() } }
+    public func upsert(_ vnet: VirtualNetwork) {
+        vnets[vnet.id.lowercased()] = vnet
+        sorted = nil
+    }
+
+    @discardableResult public func remove(id: String) -> Bool {
+        sorted = nil
+        return vnets.removeValue(forKey: id.lowercased()) != nil
+    }
+
+    public func all() -> [VirtualNetwork] {
+        if let sorted { return sorted }
+        let fresh = vnets.sorted { $0.key < $1.key }.map(\.value)
+        sorted = fresh
+        return fresh
+    }
     public func inject(_ mode: FaultMode, count: Int) { faults.append((mode, count)) }
     public func clearFaults() { faults.removeAll() }
 
