@@ -63,7 +63,8 @@ struct ManagerBench: AsyncParsableCommand {
         var observed: [VirtualNetwork] = []
         for index in 0..<vnets {
             let inside = index < overlapping
-            let prefix = inside ? "10.\((index * 61) % 256).\((index * 7) % 256).0/24" : "\(IPAddress(v4: 0x6440_0000 | UInt32(index) << 5))/27"
+            // Inside: distinct /24s spread over the scope; outside: /27s of 100.64.0.0/10, which the scope does not use.
+            let prefix = inside ? "\(IPAddress(v4: 0x0A00_0000 | UInt32((index * 37) % blocks) << 8))/24" : "\(IPAddress(v4: 0x6440_0000 | UInt32(index) << 5))/27"
             observed.append(VirtualNetwork(id: "/subscriptions/\(subscription)/resourceGroups/rg\(index % 50)/providers/Microsoft.Network/virtualNetworks/vnet\(index)",
                                            name: "vnet\(index)", subscriptionId: subscription, resourceGroup: "rg\(index % 50)", location: "eastus", addressPrefixes: [prefix]))
         }
@@ -81,12 +82,13 @@ struct ManagerBench: AsyncParsableCommand {
         print(String(repeating: "-", count: 90))
         _ = counts.take()
         func measure(_ label: String) async throws -> (Double, Int, Int, ManagerRun.Report) {
+            let pagesBefore = await state.queries
             let start = ContinuousClock.now
             let report = try await manager.run()
             let seconds = (ContinuousClock.now - start).seconds
             let (reads, writes) = counts.take()
             print(String(format: "%-34@ %7.2f s  store reads %6d  store writes (transactions) %6d  Resource Graph pages %d  actions %@",
-                         label as NSString, seconds, reads, writes, await state.queries, "\(report.actions)" as NSString))
+                         label as NSString, seconds, reads, writes, await state.queries - pagesBefore, "\(report.actions)" as NSString))
             return (seconds, reads, writes, report)
         }
         let first = try await measure("first Sync")
