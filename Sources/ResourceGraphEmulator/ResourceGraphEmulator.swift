@@ -50,6 +50,9 @@ public actor ResourceGraphState {
     }
 
     func countQuery() { queries += 1 }
+
+    /// Queries served so far (each is one page).
+    public func pageCount() -> Int { queries }
 }
 
 public struct ResourceGraphEmulator: Sendable {

@@ -82,13 +82,13 @@ struct ManagerBench: AsyncParsableCommand {
         print(String(repeating: "-", count: 90))
         _ = counts.take()
         func measure(_ label: String) async throws -> (Double, Int, Int, ManagerRun.Report) {
-            let pagesBefore = await state.queries
+            let pagesBefore = await state.pageCount()
             let start = ContinuousClock.now
             let report = try await manager.run()
             let seconds = (ContinuousClock.now - start).seconds
             let (reads, writes) = counts.take()
             print(String(format: "%-34@ %7.2f s  store reads %6d  store writes (transactions) %6d  Resource Graph pages %d  actions %@",
-                         label as NSString, seconds, reads, writes, await state.queries - pagesBefore, "\(report.actions)" as NSString))
+                         label as NSString, seconds, reads, writes, await state.pageCount() - pagesBefore, "\(report.actions)" as NSString))
             return (seconds, reads, writes, report)
         }
         let first = try await measure("first Sync")
