@@ -94,8 +94,11 @@ struct PipelineAndRetryTests {
             await #expect { _ = try await pipeline.send(TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/"), idempotent: true) }
                 throws: { ($0 as? AzureError)?.isThrottled == true }
             let elapsed = ContinuousClock.now - start
-            #expect(log.count == 3, "attempts at 0 s, 1 s, 2 s; a 4th would pass the 2.5 s deadline")
-            #expect(elapsed >= .seconds(2) && elapsed < .milliseconds(2500))
+            // Each wait honours Retry-After (1 s), and no wait is started that would end past the deadline,
+            // so 2 or 3 attempts fit in 2.5 s (exact counts depend on how loaded the machine is).
+            #expect((2...3).contains(log.count), "\(log.count) attempts")
+            #expect(elapsed >= .seconds(log.count - 1), "every retry waited at least Retry-After")
+            #expect(elapsed < .milliseconds(2500), "no attempt after the deadline")
         }
     }
 
