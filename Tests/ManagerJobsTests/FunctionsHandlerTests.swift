@@ -69,19 +69,7 @@ struct ManagerProcessTests {
         let outputs = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<2 {
                 group.addTask {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: ProcessStack.binDirectory + "/manager")
-                    process.arguments = ["run", "--once", "--log-level", "error"]
-                    var env = ProcessInfo.processInfo.environment
-                    env.merge(settings) { _, new in new }
-                    process.environment = env
-                    let pipe = Pipe()
-                    process.standardOutput = pipe
-                    process.standardError = FileHandle.nullDevice
-                    try process.run()
-                    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                    process.waitUntilExit()
-                    return text
+                    try ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: settings).output
                 }
             }
             return try await group.reduce(into: [String]()) { $0.append($1) }

@@ -122,6 +122,27 @@ public final class ProcessStack: @unchecked Sendable {
         throw TestFailure("\(name) did not report a port: \(text)")
     }
 
+    public enum Stream: Sendable { case standardOutput, standardError }
+
+    /// Runs one of our executables to completion and returns its exit status and the captured stream.
+    /// - Parameter inherit: start from this process's environment (otherwise only `environment`).
+    public static func runToCompletion(_ name: String, arguments: [String], environment: [String: String],
+                                       inherit: Bool = true, capture: Stream = .standardOutput) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binDirectory + "/" + name)
+        process.arguments = arguments
+        var env = inherit ? ProcessInfo.processInfo.environment : [:]
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = capture == .standardOutput ? pipe : FileHandle.nullDevice
+        process.standardError = capture == .standardError ? pipe : FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     /// The storage endpoint for the stack: IPAM_TEST_STORAGE, or a fresh table-emulator process.
     public func startStorage() throws -> StorageConnectionString {
         if let configured = ProcessInfo.processInfo.environment["IPAM_TEST_STORAGE"], !configured.isEmpty {

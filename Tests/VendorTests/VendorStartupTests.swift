@@ -5,17 +5,7 @@ import TestSupport
 @Suite("vendor start-up")
 struct VendorStartupTests {
     func run(_ environment: [String: String], arguments: [String] = ["serve", "--port", "0", "--insecure-no-auth"]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessStack.binDirectory + "/vendor")
-        process.arguments = arguments
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try ProcessStack.runToCompletion("vendor", arguments: arguments, environment: environment, inherit: false, capture: .standardError)
     }
 
     @Test("bad configuration: exit code 2, one line per problem naming the setting, nothing written")
