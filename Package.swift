@@ -163,7 +163,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AzureTablesTests",
-            dependencies: ["AzureTables", "TestSupport"],
+            dependencies: ["AzureTables", "StrictJSON", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTransport
+import StrictJSON
 
 /// The audience a token is for.
 public struct TokenScope: Hashable, Sendable, CustomStringConvertible {
@@ -263,7 +264,7 @@ public enum FormEncoding {
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.append(Character(UnicodeScalar(byte)))
             default:
-                out += String(format: "%%%02X", byte)
+                out += "%" + ASCIIFormat.hex([byte], uppercase: true)
             }
         }
         return out

@@ -82,9 +82,9 @@ struct TableBatch {
 
     /// Reads the changeset answer: every part's status; an error part fails the whole transaction.
     func parse(_ response: TransportResponse) throws -> [String?] {
-        let parts = MultipartHTTP.responses(in: response.bodyText)
+        let parts = Self.responses(in: response)
         if let failure = parts.first(where: { $0.status >= 300 }) {
-            let decoded = AzureError.decode(status: failure.status, headers: failure.headers, body: Array(failure.body.utf8))
+            let decoded = AzureError.decode(status: failure.status, headers: failure.headers, body: Array(failure.body))
             // The index prefix of the message names the failing operation; Content-ID is the fallback.
             let index = decoded.failedOperationIndex ?? failure.headers["Content-ID"].flatMap { Int($0) }
             throw AzureError(status: decoded.status, errorCode: decoded.errorCode, message: decoded.message,
@@ -95,37 +95,37 @@ struct TableBatch {
         }
         return parts.map { $0.headers["ETag"] }
     }
-}
 
-/// Splits a multipart/mixed batch answer into its embedded HTTP responses.
-enum MultipartHTTP {
-    struct Part {
+    /// One embedded HTTP answer of a changeset.
+    struct PartResponse {
         let status: Int
         let headers: HTTPHeaderList
-        let body: String
+        let body: ArraySlice<UInt8>
     }
 
-    static func responses(in text: String) -> [Part] {
-        var parts: [Part] = []
-        let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
-        var lines = normalized.split(separator: "\n", omittingEmptySubsequences: false)[...]
-        while let line = lines.popFirst() {
-            guard line.hasPrefix("HTTP/1.1 ") || line.hasPrefix("HTTP/1.0 ") else { continue }
-            let status = Int(line.dropFirst(9).prefix(3)) ?? 0
-            var headers = HTTPHeaderList()
-            while let header = lines.popFirst(), !header.isEmpty {
-                if let colon = header.firstIndex(of: ":") {
-                    headers.add(name: String(header[..<colon]).trimmingCharacters(in: .whitespaces),
-                                value: String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+    /// The embedded answers of a `$batch` answer: the batch part holds a changeset, whose parts are HTTP answers.
+    /// (A batch that failed as a whole answers one HTTP answer directly in the batch part.)
+    static func responses(in response: TransportResponse) -> [PartResponse] {
+        // The boundary is in Content-Type; a proxy that dropped the header still leaves it on the first line.
+        let firstLine = response.body.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }
+        let fallback = firstLine.starts(with: [UInt8(ascii: "-"), UInt8(ascii: "-")]) ? String(decoding: firstLine.dropFirst(2), as: UTF8.self) : nil
+        guard let boundary = response.headers["Content-Type"].flatMap(MultipartMixed.boundary(in:)) ?? fallback else { return [] }
+        var answers: [PartResponse] = []
+        func read(_ body: ArraySlice<UInt8>, boundary: String, depth: Int) {
+            for part in MultipartMixed.parts(of: body, boundary: boundary) {
+                let mime = MultipartMixed.message(part)
+                if depth == 0, let inner = mime.headers["Content-Type"].flatMap(MultipartMixed.boundary(in:)) {
+                    read(mime.body, boundary: inner, depth: 1)
+                    continue
                 }
+                let http = MultipartMixed.message(mime.body, startLine: true)
+                guard let line = http.startLine, line.hasPrefix("HTTP/") else { continue }
+                let words = line.split(separator: " ", maxSplits: 2)
+                answers.append(PartResponse(status: words.count > 1 ? Int(words[1]) ?? 0 : 0, headers: http.headers,
+                                            body: MultipartMixed.trim(http.body)))
             }
-            var body: [Substring] = []
-            while let next = lines.first, !next.hasPrefix("--") {
-                body.append(next)
-                lines = lines.dropFirst()
-            }
-            parts.append(Part(status: status, headers: headers, body: body.joined(separator: "\n")))
         }
-        return parts
+        read(response.body[...], boundary: boundary, depth: 0)
+        return answers
     }
 }

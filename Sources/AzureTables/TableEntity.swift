@@ -1,5 +1,6 @@
 import AzureCore
 import Foundation
+import StrictJSON
 
 /// A typed Table property value (the Edm types of the Table service).
 public enum TableValue: Sendable, Equatable, CustomStringConvertible {
@@ -83,11 +84,7 @@ public enum EdmDateTime {
         let ticks = (date.timeIntervalSince1970 * 10_000_000).rounded()
         let seconds = Int64((ticks / 10_000_000).rounded(.down))
         let fraction = Int64(ticks) - seconds * 10_000_000
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%07lldZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, fraction)
+        return ASCIIFormat.utcTimestamp(seconds: seconds, fraction: fraction, fractionDigits: 7)
     }
 
     public static func parse(_ text: String) -> Date? {

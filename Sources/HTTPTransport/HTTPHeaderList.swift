@@ -10,14 +10,17 @@ public struct HTTPHeaderList: Sendable, Equatable, ExpressibleByDictionaryLitera
 
     /// The first value of `name`, compared case-insensitively.
     public subscript(name: String) -> String? {
-        get {
-            let lowered = name.lowercased()
-            return fields.first { $0.name.lowercased() == lowered }?.value
-        }
+        get { fields.first { Self.sameName($0.name, name) }?.value }
         set {
-            let lowered = name.lowercased()
-            fields.removeAll { $0.name.lowercased() == lowered }
+            fields.removeAll { Self.sameName($0.name, name) }
             if let newValue { fields.append((name: name, value: newValue)) }
+        }
+    }
+
+    /// Header names compare ASCII case-insensitively (without allocating lowercased copies).
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
         }
     }
 

@@ -22,7 +22,7 @@ public struct LeaseRequest: Sendable, Equatable {
         var text = "v1|\(scope.partitionKey)|\(prefixLength)|\(requester ?? "")|"
         text += tags.keys.sorted().map { "\($0.count):\($0)=\(tags[$0]!.count):\(tags[$0]!)" }.joined(separator: ",")
         text += "|" + subnets.map { "\($0.name.count):\($0.name)/\($0.prefixLength)" }.joined(separator: ",")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return ASCIIFormat.hex(SHA256.hash(data: Data(text.utf8)))
     }
 }
 

@@ -87,6 +87,12 @@ public enum JSONValue: Sendable, Equatable {
 
     public static func writeString(_ s: String, to out: inout String) {
         out += "\""
+        // Most strings (keys, CIDRs, ids) need no escaping: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 >= 0x7F }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -95,7 +101,7 @@ public enum JSONValue: Sendable, Equatable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value <= 0x9F):
-                out += String(format: "\\u%04x", scalar.value)
+                out += "\\u" + ASCIIFormat.hex(scalar.value, width: 4)
             default: out.unicodeScalars.append(scalar)
             }
         }

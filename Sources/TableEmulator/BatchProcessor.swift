@@ -17,20 +17,18 @@ struct BatchProcessor {
     }
 
     func process(_ request: EmulatorRequest) async throws -> EmulatorResponse {
-        guard let contentType = request.headers["Content-Type"], let batchBoundary = Self.boundary(in: contentType) else {
+        guard let contentType = request.headers["Content-Type"], let batchBoundary = MultipartMixed.boundary(in: contentType) else {
             throw TableServiceError.invalidInput("A $batch request needs Content-Type multipart/mixed with a boundary.")
         }
-        // Work on LF line ends: Swift treats "\r\n" as one Character, which "\n" searches would miss.
-        let text = String(decoding: request.body, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
-        let batchParts = Self.split(text, boundary: batchBoundary)
+        let batchParts = MultipartMixed.parts(of: request.body[...], boundary: batchBoundary)
         guard batchParts.count == 1 else {
             throw TableServiceError.invalidInput("A batch request must contain exactly one changeset.")
         }
-        let (changesetHeaders, changesetBody) = Self.headersAndBody(batchParts[0])
-        guard let changesetType = changesetHeaders["Content-Type"], let changesetBoundary = Self.boundary(in: changesetType) else {
+        let changeset = MultipartMixed.message(batchParts[0])
+        guard let changesetType = changeset.headers["Content-Type"], let changesetBoundary = MultipartMixed.boundary(in: changesetType) else {
             throw TableServiceError.invalidInput("Queries inside a batch are not supported; send one changeset.")
         }
-        let parts = Self.split(changesetBody, boundary: changesetBoundary)
+        let parts = MultipartMixed.parts(of: changeset.body, boundary: changesetBoundary)
         guard !parts.isEmpty else { throw TableServiceError.invalidInput("The changeset is empty.") }
         guard parts.count <= 100 else {
             throw TableServiceError(status: 400, code: "InvalidInput", message: "0:The batch request operation exceeds the maximum 100 changes per change set.")
@@ -108,38 +106,32 @@ struct BatchProcessor {
                                 body: Array(out.utf8))
     }
 
-    private func parseOperation(_ part: String) throws -> Operation {
-        let (partHeaders, http) = Self.headersAndBody(part)
-        var lines = http.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)[...]
-        while let first = lines.first, first.trimmingCharacters(in: .whitespaces).isEmpty { lines = lines.dropFirst() }
-        guard let requestLine = lines.popFirst() else { throw TableServiceError.invalidInput("An operation of the batch is empty.") }
+    private func parseOperation(_ part: ArraySlice<UInt8>) throws -> Operation {
+        let mime = MultipartMixed.message(part)
+        let http = MultipartMixed.message(mime.body, startLine: true)
+        guard let requestLine = http.startLine else { throw TableServiceError.invalidInput("An operation of the batch is empty.") }
         let words = requestLine.split(separator: " ")
         guard words.count >= 2 else { throw TableServiceError.invalidInput("An operation of the batch has no request line.") }
         let method = words[0].uppercased()
-        var headers = HTTPHeaderList()
-        while let line = lines.popFirst(), !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            if let colon = line.firstIndex(of: ":") {
-                headers.add(name: String(line[..<colon]).trimmingCharacters(in: .whitespaces),
-                            value: String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
-            }
-        }
-        let body = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let headers = http.headers
+        let partHeaders = mime.headers
+        let body = Array(MultipartMixed.trim(http.body))
         let (path, _) = URLParts.pathAndQuery(of: String(words[1]))
         var resourcePath = path
         if resourcePath.hasPrefix("/\(account)/") { resourcePath = String(resourcePath.dropFirst(account.count + 2)) }
         else if resourcePath.hasPrefix("/") { resourcePath = String(resourcePath.dropFirst()) }
-        let decoded = FormEncoding.decode(Substring(resourcePath.replacingOccurrences(of: "+", with: "%2B")))
+        let decoded = FormEncoding.decode(Substring(TableServiceHandler.plusKept(resourcePath)))
         let resource = try TableServiceHandler.parseResource(decoded)
         let prefersNoContent = headers["Prefer"]?.lowercased().contains("return-no-content") ?? false
         let contentID = headers["Content-ID"] ?? partHeaders["Content-ID"]
         let condition = headers["If-Match"].map(TableServiceHandler.condition)
         switch (resource, method) {
         case (.entities(let table), "POST"):
-            let entity = try TableServiceHandler.decodeEntity(Array(body.utf8))
+            let entity = try TableServiceHandler.decodeEntity(body)
             return Operation(table: table, write: .insert(entity), prefersNoContent: prefersNoContent, contentID: contentID)
         case (.entity(let table, let pk, let rk), "PUT"), (.entity(let table, let pk, let rk), "MERGE"), (.entity(let table, let pk, let rk), "PATCH"):
             try TableServiceHandler.validateKeys(pk, rk)
-            var entity = try TableServiceHandler.decodeEntity(Array(body.utf8), requireKeys: false)
+            var entity = try TableServiceHandler.decodeEntity(body, requireKeys: false)
             try TableServiceHandler.checkBodyKeys(entity, pk: pk, rk: rk)
             entity.partitionKey = pk
             entity.rowKey = rk
@@ -152,48 +144,6 @@ struct BatchProcessor {
         default:
             throw TableServiceError(status: 400, code: "InvalidInput", message: "The batch operation \(method) on this resource is not supported.")
         }
-    }
-
-    static func boundary(in contentType: String) -> String? {
-        for parameter in contentType.split(separator: ";") {
-            let trimmed = parameter.trimmingCharacters(in: .whitespaces)
-            if trimmed.lowercased().hasPrefix("boundary=") {
-                return String(trimmed.dropFirst("boundary=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            }
-        }
-        return nil
-    }
-
-    /// The parts between `--boundary` delimiters (without the delimiters and the closing `--boundary--`).
-    static func split(_ text: String, boundary: String) -> [String] {
-        let delimiter = "--" + boundary
-        var parts: [String] = []
-        let pieces = text.components(separatedBy: delimiter)
-        for piece in pieces.dropFirst() {
-            if piece.hasPrefix("--") { break }
-            var part = piece
-            if part.hasPrefix("\r\n") { part.removeFirst(2) } else if part.hasPrefix("\n") { part.removeFirst() }
-            parts.append(part)
-        }
-        return parts
-    }
-
-    /// MIME headers of a part, and what follows the blank line.
-    static func headersAndBody(_ part: String) -> (HTTPHeaderList, String) {
-        var headers = HTTPHeaderList()
-        var rest = Substring(part)
-        while true {
-            let lineEnd = rest.firstIndex(of: "\n") ?? rest.endIndex
-            let line = rest[..<lineEnd].trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
-            rest = lineEnd < rest.endIndex ? rest[rest.index(after: lineEnd)...] : rest[lineEnd...]
-            if line.isEmpty { break }
-            if let colon = line.firstIndex(of: ":") {
-                headers.add(name: String(line[..<colon]).trimmingCharacters(in: .whitespaces),
-                            value: String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
-            }
-            if rest.isEmpty { break }
-        }
-        return (headers, String(rest))
     }
 
     static func reason(_ status: Int) -> String {

@@ -89,7 +89,7 @@ public struct TableServiceHandler: Sendable {
         if let query = request.query, query.split(separator: "&").contains(where: { $0.hasPrefix("comp=") }) {
             throw TableServiceError(status: 501, code: "NotImplemented", message: "Service properties, statistics and ACLs are not implemented by this emulator.")
         }
-        let resourcePath = segments.count > 1 ? FormEncoding.decode(Substring(String(segments[1]).replacingOccurrences(of: "+", with: "%2B"))) : ""
+        let resourcePath = segments.count > 1 ? FormEncoding.decode(Substring(Self.plusKept(segments[1]))) : ""
         let resource = try Self.parseResource(resourcePath)
         let format = PayloadFormat(accept: request.headers["Accept"])
         let base = "\(request.headers["Host"].map { "http://\($0)" } ?? "http://127.0.0.1:10002")/\(account)"
@@ -250,6 +250,11 @@ public struct TableServiceHandler: Sendable {
     }
 
     // MARK: Helpers
+
+    /// A path keeps `+` literally (form decoding would turn it into a space).
+    static func plusKept<S: StringProtocol>(_ path: S) -> String {
+        path.contains("+") ? path.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%2B") : String(path)
+    }
 
     static func parseResource(_ path: String) throws -> Resource {
         if path == "Tables" || path == "Tables()" { return .tables }

@@ -26,7 +26,7 @@ public struct StoredEntity: Sendable {
 
     /// Azure's weak ETag: `W/"datetime'2026-11-25T08%3A47%3A26.1615202Z'"`.
     static func etag(for timestamp: Date) -> String {
-        "W/\"datetime'" + EdmDateTime.format(timestamp).replacingOccurrences(of: ":", with: "%3A") + "'\""
+        "W/\"datetime'" + EdmDateTime.format(timestamp).split(separator: ":", omittingEmptySubsequences: false).joined(separator: "%3A") + "'\""
     }
 }
 

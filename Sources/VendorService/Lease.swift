@@ -42,10 +42,7 @@ public struct LeaseAnswer: Sendable, Equatable {
 public enum ISO8601 {
     public static func format(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(millis / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(millis % 1000))
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        return ASCIIFormat.utcTimestamp(seconds: seconds, fraction: millis - seconds * 1000, fractionDigits: 3)
     }
 }

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Zero-padded decimals and hex digits without `String(format:)`, which goes through Foundation's
+/// format parser and showed up in every profile of a transaction (timestamps, hashes, escapes).
+public enum ASCIIFormat {
+    /// A UTC timestamp `YYYY-MM-DDTHH:MM:SS.fffZ` from whole seconds since 1970 and a fraction of
+    /// `fractionDigits` decimal digits (e.g. 3 for milliseconds, 7 for the Table service's ticks).
+    public static func utcTimestamp(seconds: Int64, fraction: Int64, fractionDigits: Int) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        var out = decimal(Int(parts.tm_year) + 1900, width: 4) + "-" + decimal(Int(parts.tm_mon) + 1, width: 2)
+        out += "-" + decimal(Int(parts.tm_mday), width: 2) + "T" + decimal(Int(parts.tm_hour), width: 2)
+        out += ":" + decimal(Int(parts.tm_min), width: 2) + ":" + decimal(Int(parts.tm_sec), width: 2)
+        return out + "." + decimal(fraction, width: fractionDigits) + "Z"
+    }
+
+    /// `value` in decimal, left-padded with zeros to `width` digits (negative values get a leading `-`).
+    @inlinable
+    public static func decimal<T: BinaryInteger>(_ value: T, width: Int) -> String {
+        let digits = String(value.magnitude)
+        let padding = String(repeating: "0", count: max(0, width - digits.count))
+        return (value < 0 ? "-" : "") + padding + digits
+    }
+
+    /// Two lowercase (or uppercase) hex digits per byte.
+    public static func hex<Bytes: Sequence>(_ bytes: Bytes, uppercase: Bool = false) -> String where Bytes.Element == UInt8 {
+        let digits = uppercase ? upperDigits : lowerDigits
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `value` as lowercase hex, left-padded with zeros to `width` digits.
+    public static func hex(_ value: UInt32, width: Int) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    private static let lowerDigits = Array("0123456789abcdef".utf8)
+    private static let upperDigits = Array("0123456789ABCDEF".utf8)
+}
