@@ -42,7 +42,7 @@ public struct AzurePipeline: Sendable {
         var refreshedAfter401 = false
         var base = request
         // One client request id for every attempt, so the service's logs tie the retries together.
-        if base.headers["x-ms-client-request-id"] == nil { base.headers["x-ms-client-request-id"] = UUID().uuidString.lowercased() }
+        if base.headers["x-ms-client-request-id"] == nil { base.headers["x-ms-client-request-id"] = RandomID.uuid() }
         while true {
             attempt += 1
             var outgoing = base

@@ -40,8 +40,8 @@ struct TableBatch {
                 throw AzureError.invalidRequest("operation \(index): RowKey '\(keys.rowKey)' appears twice in one transaction")
             }
         }
-        let batchID = "batch_" + UUID().uuidString.lowercased()
-        let changesetID = "changeset_" + UUID().uuidString.lowercased()
+        let batchID = "batch_" + RandomID.uuid()
+        let changesetID = "changeset_" + RandomID.uuid()
         let body = makeBody(batchID: batchID, changesetID: changesetID)
         guard body.utf8.count <= 4 * 1024 * 1024 else { throw AzureError.invalidRequest("a transaction is limited to 4 MiB") }
         var request = client.service.makeRequest(method: "POST", path: "/$batch", contentType: "multipart/mixed; boundary=\(batchID)")

@@ -251,14 +251,18 @@ final class CurlMultiLoop: @unchecked Sendable {
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
             let length = size * count
             guard let pointer else { return length }
-            let line = String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
-            if line.hasPrefix("HTTP/") {
+            let line = UnsafeRawBufferPointer(start: pointer, count: length)
+            if line.starts(with: "HTTP/".utf8) {
                 // A new status line (after 100-continue or a redirect) starts a new header block.
                 transfer.responseHeaders = HTTPHeaderList()
-            } else if let colon = line.firstIndex(of: ":") {
-                let name = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
-                let value = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespacesAndNewlines)
-                transfer.responseHeaders.add(name: name, value: value)
+            } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                // Bytes, not Foundation trimming: this runs for every header of every answer.
+                func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
+                    let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+                    guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else { return "" }
+                    return String(decoding: bytes[first...last], as: UTF8.self)
+                }
+                transfer.responseHeaders.add(name: trimmed(line[..<colon]), value: trimmed(line[(colon + 1)...]))
             }
             return length
         }

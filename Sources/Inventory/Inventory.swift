@@ -31,10 +31,9 @@ public struct Inventory: Sendable {
         try await table.get(partitionKey: scope.partitionKey, rowKey: rowKey).flatMap(NetworkRow.init(entity:))
     }
 
-    /// The scope's `head` row: its version and ETag (the carve lock), or nil before the first carve.
-    public func head(of scope: Scope) async throws -> (version: Int64, etag: String)? {
-        guard let entity = try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.head), let etag = entity.etag else { return nil }
-        return (entity["Version"]?.int64Value ?? 0, etag)
+    /// The scope's `head` row (the carve lock and its log), or nil before the first carve.
+    public func head(of scope: Scope) async throws -> Head? {
+        try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.head).flatMap(Head.init(entity:))
     }
 
     /// Every network row of the scope, in address order.
@@ -105,10 +104,10 @@ public struct Inventory: Sendable {
 
     /// Carve on demand under the `head` lock: head (insert or `If-Match` merge), the new row as
     /// `leased`, the session row and the event, then any `stock` rows as `available` (one event for them).
-    public func carveActions(head: (version: Int64, etag: String)?, leased: NetworkRow, session: SessionRow, stock: [NetworkRow] = [],
+    public func carveActions(head: Head?, leased: NetworkRow, session: SessionRow, stock: [NetworkRow] = [],
                              scope: Scope, now: Date) -> [TableTransactionAction] {
         return [
-            Self.takeHead(head, scope: scope, now: now),
+            Self.takeHead(head, adding: [leased.prefix] + stock.map(\.prefix), scope: scope, now: now),
             .insert(leased.entity(partitionKey: scope.partitionKey)),
             .insert(session.entity(partitionKey: scope.partitionKey)),
             .insert(event("carve-lease", leased, before: nil, scope: scope, now: now, detail: "carved on demand").entity(partitionKey: scope.partitionKey, at: now)),
@@ -133,17 +132,21 @@ public struct Inventory: Sendable {
 
     /// More stock under the carve lock: the `head` row merged `If-Match` its current ETag (a 412 means
     /// another carve got in), then the rows and their stock rows, then one event.
-    public func stockUnderHeadActions(_ rows: [NetworkRow], head: (version: Int64, etag: String), scope: Scope, now: Date) -> [TableTransactionAction] {
-        [Self.takeHead(head, scope: scope, now: now)] + stockActions(rows, scope: scope, now: now, detail: "stocked while carving")
+    public func stockUnderHeadActions(_ rows: [NetworkRow], head: Head, scope: Scope, now: Date) -> [TableTransactionAction] {
+        [Self.takeHead(head, adding: rows.map(\.prefix), scope: scope, now: now)] + stockActions(rows, scope: scope, now: now, detail: "stocked while carving")
     }
 
-    /// The carve lock as the first operation of a transaction: the `head` row merged `If-Match` the ETag
-    /// read before computing free space (or inserted, before the scope's first carve), bumping `Version`.
-    /// Any other carve committed in between makes the whole transaction fail (412 / 409).
-    public static func takeHead(_ head: (version: Int64, etag: String)?, scope: Scope, now: Date) -> TableTransactionAction {
-        let entity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head,
-                                 properties: ["Version": .int64((head?.version ?? 0) + 1), "UpdatedAt": .dateTime(now)])
-        return head.map { .merge(entity, ifMatch: .etag($0.etag)) } ?? .insert(entity)
+    /// The carve lock as the first operation of a transaction: the `head` row replaced `If-Match` the
+    /// ETag read before computing free space (or inserted, before the scope's first carve), bumping
+    /// `Version` and logging the network rows this transaction inserts (`added`, every one of them: the
+    /// log is how other processes learn them without reading the partition). Any other carve committed
+    /// in between makes the whole transaction fail (412 / 409).
+    public static func takeHead(_ head: Head?, adding added: [IPPrefix], scope: Scope, now: Date) -> TableTransactionAction {
+        let next = (head?.version ?? 0) + 1
+        let entity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head, properties: [
+            "Version": .int64(next), "UpdatedAt": .dateTime(now), Head.logProperty: .string(Head.logText(after: head, next: next, added: added)),
+        ])
+        return head.map { .replace(entity, ifMatch: .etag($0.etag)) } ?? .insert(entity)
     }
 
     /// The stock index row of a free block.

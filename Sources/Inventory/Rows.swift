@@ -1,3 +1,4 @@
+import AzureCore
 import AzureTables
 import Foundation
 import IPAMCore
@@ -25,7 +26,7 @@ public enum RowKeys {
     public static func event(at date: Date) -> String {
         let nanos = Int64(date.timeIntervalSince1970 * 1e9)
         let inverted = String(Int64.max - nanos)
-        return eventPrefix + String(repeating: "0", count: 19 - inverted.count) + inverted + "_" + UUID().uuidString.lowercased()
+        return eventPrefix + String(repeating: "0", count: 19 - inverted.count) + inverted + "_" + RandomID.uuid()
     }
 }
 

@@ -95,7 +95,7 @@ public struct ManagerRun: Sendable {
         for chunk in stride(from: 0, to: blocks.count, by: 48) {
             let part = blocks[chunk..<min(chunk + 48, blocks.count)]
             let head = try await inventory.head(of: scope)
-            var actions: [TableTransactionAction] = [Inventory.takeHead(head, scope: scope, now: now)]
+            var actions: [TableTransactionAction] = [Inventory.takeHead(head, adding: part.map(\.prefix), scope: scope, now: now)]
             for block in part {
                 var row = NetworkRow(prefix: block.prefix, state: .occupied)
                 row.lockedBy = block.resourceId

@@ -47,7 +47,7 @@ public struct Replenish: Sendable {
                         break
                     }
                     let rows = blocks.map { NetworkRow(prefix: $0, state: .available) }
-                    let actions = [Inventory.takeHead(head, scope: scope, now: Date())]
+                    let actions = [Inventory.takeHead(head, adding: blocks, scope: scope, now: Date())]
                         + inventory.stockActions(rows, scope: scope, now: Date(), detail: "replenish")
                     do {
                         try await inventory.table.submitTransaction(actions)

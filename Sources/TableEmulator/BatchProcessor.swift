@@ -68,8 +68,8 @@ struct BatchProcessor {
                 failure = (error.operationIndex ?? 0, error)
             }
         }
-        let batchID = "batchresponse_" + UUID().uuidString.lowercased()
-        let changesetID = "changesetresponse_" + UUID().uuidString.lowercased()
+        let batchID = "batchresponse_" + RandomID.uuid()
+        let changesetID = "changesetresponse_" + RandomID.uuid()
         var out = "--\(batchID)\r\nContent-Type: multipart/mixed; boundary=\(changesetID)\r\n\r\n"
         if let (index, error) = failure {
             let contentID = index < operations.count ? operations[index].contentID : nil
@@ -78,7 +78,7 @@ struct BatchProcessor {
             if let contentID { out += "Content-ID: \(contentID)\r\n" }
             out += "X-Content-Type-Options: nosniff\r\nDataServiceVersion: 3.0;\r\n"
             out += "Content-Type: application/json;odata=minimalmetadata;streaming=true;charset=utf-8\r\n\r\n"
-            out += TableServiceHandler.errorBody(error, requestID: UUID().uuidString.lowercased(), index: index) + "\r\n"
+            out += TableServiceHandler.errorBody(error, requestID: RandomID.uuid(), index: index) + "\r\n"
         } else {
             for (operation, etag) in zip(operations, etags) {
                 out += "--\(changesetID)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"

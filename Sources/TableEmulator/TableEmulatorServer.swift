@@ -56,7 +56,7 @@ public struct TableEmulatorServer: Sendable {
             let raw: EmulatorRequest
             do { raw = try await Self.emulatorRequest(request, maxBodyBytes: limit) } catch {
                 let error = TableServiceError(status: 413, code: "RequestBodyTooLarge", message: "The request body is too large.")
-                return Self.response(TableServiceHandler.errorResponse(error, requestID: UUID().uuidString.lowercased()))
+                return Self.response(TableServiceHandler.errorResponse(error, requestID: RandomID.uuid()))
             }
             return Self.response(await handler.handle(raw))
         }

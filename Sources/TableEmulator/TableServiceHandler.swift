@@ -59,7 +59,7 @@ public struct TableServiceHandler: Sendable {
     }
 
     public func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = RandomID.uuid()
         var response: EmulatorResponse
         do {
             response = try await route(request)

@@ -4,9 +4,12 @@ import Inventory
 ///
 /// Callers of one Vendor never pick the same block, and most claims need no read first: the claim's
 /// `If-Match` on the stock row still decides, so a block taken meanwhile by another process costs one 412.
-/// Entries older than `maxAge` are dropped, so a burst of stale candidates cannot build up.
+/// Entries older than `maxAge` are dropped, so a burst of stale candidates cannot build up. A block handed
+/// out is remembered for `maxAge` too: a read that raced with its claim (still queued for a shared
+/// commit, say) must not put it back for a second caller.
 public actor StockCache {
     private var queues: [String: (items: [Inventory.StockCandidate], filledAt: ContinuousClock.Instant)] = [:]
+    private var handedOut: [String: ContinuousClock.Instant] = [:]
     private let maxAge: Duration
 
     public init(maxAge: Duration = .seconds(2)) { self.maxAge = maxAge }
@@ -14,22 +17,29 @@ public actor StockCache {
     /// The next candidate for `key`, or nil when there is none fresh enough.
     public func take(_ key: String) -> Inventory.StockCandidate? {
         guard var queue = queues[key] else { return nil }
-        guard ContinuousClock.now - queue.filledAt < maxAge, !queue.items.isEmpty else {
+        let now = ContinuousClock.now
+        guard now - queue.filledAt < maxAge, !queue.items.isEmpty else {
             queues[key] = nil
             return nil
         }
         let item = queue.items.removeLast()
         queues[key] = queue.items.isEmpty ? nil : queue
+        handedOut[item.rowKey] = now
         return item
     }
 
-    /// Adds candidates (shuffled, so Vendors reading the same rows pick them in different orders).
+    /// Adds candidates (shuffled, so Vendors reading the same rows pick them in different orders),
+    /// leaving out blocks already handed out to a caller of this process.
     public func fill(_ key: String, _ items: [Inventory.StockCandidate]) {
+        let now = ContinuousClock.now
+        handedOut = handedOut.filter { now - $0.value < maxAge }
         var queue = queues[key]?.items ?? []
-        let known = Set(queue.map(\.rowKey))
-        queue += items.filter { !known.contains($0.rowKey) }
+        var known = Set(queue.map(\.rowKey))
+        for item in items where handedOut[item.rowKey] == nil && known.insert(item.rowKey).inserted {
+            queue.append(item)
+        }
         queue.shuffle()
-        queues[key] = (queue, ContinuousClock.now)
+        queues[key] = (queue, now)
     }
 
     public func count(_ key: String) -> Int { queues[key]?.items.count ?? 0 }

@@ -1,3 +1,4 @@
+import AzureCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -170,7 +171,7 @@ struct EdgeMiddleware: RouterMiddleware {
         let incoming = request.headers[Self.requestIDHeader].flatMap { id in
             id.count <= 64 && id.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." } ? id : nil
         }
-        let requestID = incoming ?? UUID().uuidString.lowercased()
+        let requestID = incoming ?? RandomID.uuid()
         var log = logger
         log[metadataKey: "request_id"] = .string(requestID)
         if keys == nil { log[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }

@@ -20,6 +20,10 @@ public struct VendorService: Sendable {
     public let counters: VendorCounters
     public let carveGate: CarveGate
     public let stockCache: StockCache
+    /// Every network row's prefix per scope, kept current from the `head` log (so a carve reads one row).
+    public let occupiedSpace: OccupiedSpace
+    /// Claims of one scope that arrive while another is being committed share its next transaction.
+    public let claims: TransactionCombiner
     /// Total time one request may spend on storage before answering 503.
     public let deadline: Duration
     private let now: @Sendable () -> Date
@@ -32,6 +36,8 @@ public struct VendorService: Sendable {
         self.counters = counters
         self.carveGate = CarveGate()
         self.stockCache = StockCache()
+        self.occupiedSpace = OccupiedSpace()
+        self.claims = TransactionCombiner(table: inventory.table)
         self.deadline = deadline
         self.now = now
     }
@@ -138,7 +144,7 @@ public struct VendorService: Sendable {
         let at = now()
         let (leased, session) = newLease(on: candidate.prefix, request, at: at)
         let actions = inventory.claimActions(candidate: candidate, leased: leased, session: session, scope: request.scope, now: at)
-        return try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
+        return try await commit(actions, sessionIndex: 2, leased: leased, request, &effort, combined: true)
     }
 
     /// Rows of stock one follow-up transaction can add: head + 2 operations per row + event ≤ 100.
@@ -149,7 +155,9 @@ public struct VendorService: Sendable {
         let key = "\(request.scope.partitionKey)/\(request.prefixLength)"
         // Head first, rows second: a carve that commits in between changes the head's ETag, so ours fails.
         let head = try await storage(&effort) { try await inventory.head(of: request.scope) }
-        let occupied = try await storage(&effort) { try await inventory.occupiedPrefixes(in: request.scope) } + scopeConfig.exclude
+        let before = await occupiedSpace.fullReads
+        let occupied = try await storage(&effort) { try await occupiedSpace.prefixes(in: request.scope, head: head, inventory: inventory) } + scopeConfig.exclude
+        if await occupiedSpace.fullReads == before { effort.storageCalls -= 1 } // answered from the head's log: no read
         let supernets = scopeConfig.supernets.filter { $0.version == .v4 }
         // Our block plus fresh stock: enough for the manifest and for this process's waiting callers,
         // so the callers behind this one claim instead of queueing on the head lock.
@@ -164,18 +172,21 @@ public struct VendorService: Sendable {
         let actions = inventory.carveActions(head: head, leased: leased, session: session, stock: firstStock.map { NetworkRow(prefix: $0, state: .available) },
                                              scope: request.scope, now: at)
         let outcome = try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
-        guard case .won = outcome, var etags = effort.lastCommitETags else { return outcome }
+        guard case .won = outcome, var etags = effort.lastCommitETags, let firstETag = etags.first ?? nil else { return outcome }
         await stockCache.fill(key, Self.stocked(actions, etags))
+        let added = [fit] + firstStock
+        await occupiedSpace.record(request.scope, from: head?.version ?? 0, added: added)
         // Still holding the lock (the head ETag we just got), add the rest of the stock.
-        var version = (head?.version ?? 0) + 1
+        var current = Head.advanced(head, adding: added, etag: firstETag)
         for chunk in stride(from: 1 + firstStock.count, to: blocks.count, by: Self.stockRowsPerTransaction) {
-            guard let headETag = etags.first ?? nil else { break }
             let rows = blocks[chunk..<min(chunk + Self.stockRowsPerTransaction, blocks.count)].map { NetworkRow(prefix: $0, state: .available) }
-            let more = inventory.stockUnderHeadActions(rows, head: (version, headETag), scope: request.scope, now: now())
+            let more = inventory.stockUnderHeadActions(rows, head: current, scope: request.scope, now: now())
             do {
                 etags = try await inventory.table.submitTransaction(more)
-                version += 1
+                guard let etag = etags.first ?? nil else { break }
                 await stockCache.fill(key, Self.stocked(more, etags))
+                await occupiedSpace.record(request.scope, from: current.version, added: rows.map(\.prefix))
+                current = Head.advanced(current, adding: rows.map(\.prefix), etag: etag)
             } catch {
                 break // another carve got in first (412) or storage failed: the lease above is committed either way
             }
@@ -197,14 +208,14 @@ public struct VendorService: Sendable {
 
     /// Commits a claim or carve; an unknown outcome is resolved by reading the session row, never by claiming again blindly.
     private func commit(_ actions: [TableTransactionAction], sessionIndex: Int, leased: NetworkRow, _ request: LeaseRequest,
-                        _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
+                        _ effort: inout Effort, combined: Bool = false) async throws(VendorError) -> ClaimOutcome {
         effort.storageCalls += 1
         effort.claimAttempts += 1
         // Sticky: once a commit's answer was lost, only seeing the session row clears the doubt.
         let earlierDoubt = effort.commitOutcomeUnknown
         effort.commitOutcomeUnknown = true
         do {
-            effort.lastCommitETags = try await inventory.table.submitTransaction(actions)
+            effort.lastCommitETags = try await combined ? claims.submit(actions) : inventory.table.submitTransaction(actions)
             effort.commitOutcomeUnknown = false
             logger.info("leased", metadata: ["cidr": .string(leased.prefix.description), "session": .string(request.sessionId),
                                              "lease": .string(leased.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
@@ -288,7 +299,7 @@ public struct VendorService: Sendable {
 
     func newLease(on prefix: IPPrefix, _ request: LeaseRequest, at: Date) -> (NetworkRow, SessionRow) {
         var row = NetworkRow(prefix: prefix, state: .leased)
-        let leaseId = UUID().uuidString.lowercased()
+        let leaseId = RandomID.uuid()
         row.leaseId = leaseId
         row.sessionId = request.sessionId
         row.requestHash = request.requestHash

@@ -1,3 +1,4 @@
+import AzureCore
 import AzureTables
 import Foundation
 import StrictJSON
@@ -66,5 +67,22 @@ struct MultipartMixedTests {
             #expect(try JSONSerialization.jsonObject(with: Data(written.utf8), options: .fragmentsAllowed) as? String == text)
         }
         #expect(JSONValue.string("\u{1}").serialized() == "\"\\u0001\"")
+    }
+}
+
+@Suite("random ids")
+struct RandomIDTests {
+    @Test("version-4 UUIDs in lowercase, readable by Foundation, never repeated")
+    func uuids() {
+        var seen = Set<String>()
+        for _ in 0..<10_000 {
+            let id = RandomID.uuid()
+            let parsed = UUID(uuidString: id)
+            #expect(parsed != nil && parsed?.uuidString.lowercased() == id)
+            let bytes = Array(id.utf8)
+            #expect(bytes.count == 36 && bytes[14] == UInt8(ascii: "4") && "89ab".utf8.contains(bytes[19]))
+            seen.insert(id)
+        }
+        #expect(seen.count == 10_000)
     }
 }

@@ -1,0 +1,70 @@
+import AzureTables
+import Foundation
+import IPAMCore
+import Inventory
+import NetworkMath
+import Testing
+import TestSupport
+
+@Suite("The head log and the occupied-space cache")
+struct OccupiedSpaceTests {
+    static func prefixes(_ texts: [String]) throws -> [IPPrefix] { try texts.map { try IPPrefix(parsing: $0) } }
+
+    @Test("the log answers for a run of versions only when it holds every one of them")
+    func logCoverage() throws {
+        var head: Head? = nil
+        for index in 0..<5 { head = Head.advanced(head, adding: try Self.prefixes(["10.0.\(index).0/24"]), etag: "e\(index)") }
+        let current = try #require(head)
+        #expect(current.version == 5)
+        #expect(current.added(since: 5) == [])
+        #expect(current.added(since: 3) == (try Self.prefixes(["10.0.3.0/24", "10.0.4.0/24"])))
+        #expect(current.added(since: 0)?.count == 5)
+        #expect(current.added(since: 6) == nil, "a head that went back is not trusted")
+        let gap = Head(version: 5, etag: "x", log: current.log.filter { $0.version != 4 })
+        #expect(gap.added(since: 2) == nil, "a version missing from the log means a full read")
+    }
+
+    @Test("the log keeps the newest versions within its size limit")
+    func logLimit() throws {
+        var head: Head? = nil
+        let many = (0..<200).map { try! IPPrefix(parsing: "10.\($0 / 256).\($0 % 256).0/24") }
+        for round in 0..<40 { head = Head.advanced(head, adding: many.map { IPPrefix(address: $0.address, length: 24)! }, etag: "e\(round)") }
+        let current = try #require(head)
+        #expect(current.log.last?.version == 40)
+        #expect(current.log.count < 40, "old versions are dropped")
+        #expect(current.added(since: 39)?.count == 200)
+        #expect(current.added(since: 1) == nil)
+    }
+
+    @Test("alternating writers (two Vendors' carves, the Manager's replenish): the cache matches the partition, mostly from the log")
+    func matchesPartition() async throws {
+        let table = try await TestStorage.freshTable("occ")
+        let inventory = Inventory(table: table, actor: "test")
+        let scope = Scope(subscriptionId: SampleConfiguration.subscription, region: "eastus")
+        let cacheA = OccupiedSpace(), cacheB = OccupiedSpace()
+        var next = 0
+        for round in 0..<12 {
+            let head = try await inventory.head(of: scope)
+            let cache = round % 2 == 0 ? cacheA : cacheB
+            let known = try await cache.prefixes(in: scope, head: head, inventory: inventory)
+            #expect(Set(known) == Set(try await inventory.occupiedPrefixes(in: scope)), "round \(round)")
+            // Write the next rows under the head, as a carve or a replenish does.
+            let rows = (0..<(1 + round % 3)).map { _ -> NetworkRow in
+                defer { next += 1 }
+                return NetworkRow(prefix: IPPrefix(address: try! IPPrefix(parsing: "10.64.\(next).0/24").address, length: 24)!, state: .available)
+            }
+            let etags = try await table.submitTransaction(inventory.stockUnderHeadActions(rows, head: head ?? Head(version: 0, etag: "*"), scope: scope, now: Date())
+                .map { action in
+                    // The very first transaction inserts the head instead of replacing it.
+                    if head == nil, case .replace(let entity, _) = action, entity.rowKey == RowKeys.head { return .insert(entity) }
+                    return action
+                })
+            await cache.record(scope, from: head?.version ?? 0, added: rows.map(\.prefix))
+            #expect(etags.first != nil)
+        }
+        let (fullA, logA) = await (cacheA.fullReads, cacheA.logReads)
+        let (fullB, logB) = await (cacheB.fullReads, cacheB.logReads)
+        #expect(fullA == 1 && fullB == 1, "one full read each; every later carve learned the other's rows from the log")
+        #expect(logA + logB == 10)
+    }
+}
