@@ -13,70 +13,74 @@ import NetworkMath
 public struct Head: Sendable, Equatable {
     public let version: Int64
     public let etag: String
-    /// `(version, prefixes inserted by it)` for the newest versions, oldest first, ending at `version`.
-    public let log: [(version: Int64, added: [IPPrefix])]
+    /// The log as stored: one line per version, oldest first, `"{version} {cidr} {cidr}…"`. Kept as text
+    /// and read from the end only as far back as a caller needs (it is read on every carve).
+    public let logText: String
 
-    public init(version: Int64, etag: String, log: [(version: Int64, added: [IPPrefix])] = []) {
+    public init(version: Int64, etag: String, logText: String = "") {
         self.version = version
         self.etag = etag
-        self.log = log
+        self.logText = logText
     }
 
-    public static func == (lhs: Head, rhs: Head) -> Bool {
-        lhs.version == rhs.version && lhs.etag == rhs.etag && lhs.log.map(\.version) == rhs.log.map(\.version)
-            && lhs.log.map(\.added) == rhs.log.map(\.added)
-    }
-
-    /// The head property that holds the log: one line per version, `"{version} {cidr} {cidr}…"`.
+    /// The head property that holds the log.
     static let logProperty = "Added"
-    /// The log keeps the newest lines within this many characters (a string property holds 32K).
+    /// The log keeps the newest lines within this many bytes (a string property holds 32K characters).
     static let logLimit = 24_000
 
     init?(entity: TableEntity) {
         guard let etag = entity.etag else { return nil }
-        version = entity["Version"]?.int64Value ?? 0
-        self.etag = etag
-        log = Self.parseLog(entity[Self.logProperty]?.stringValue ?? "")
+        self.init(version: entity["Version"]?.int64Value ?? 0, etag: etag, logText: entity[Self.logProperty]?.stringValue ?? "")
     }
 
     /// The head as it is after our transaction that inserted `added` (committed with `etag`).
     public static func advanced(_ head: Head?, adding added: [IPPrefix], etag: String) -> Head {
         let next = (head?.version ?? 0) + 1
-        return Head(version: next, etag: etag, log: parseLog(logText(after: head, next: next, added: added)))
+        return Head(version: next, etag: etag, logText: logText(after: head, next: next, added: added))
     }
 
-    static func parseLog(_ text: String) -> [(version: Int64, added: [IPPrefix])] {
-        text.split(separator: "\n").compactMap { line in
-            let words = line.split(separator: " ")
-            guard let first = words.first, let version = Int64(first) else { return nil }
-            let added = words.dropFirst().compactMap { try? IPPrefix(parsing: String($0)) }
-            return added.count == words.count - 1 ? (version, added) : nil
-        }
+    /// The versions the log holds, oldest first (for tests and diagnostics).
+    public var loggedVersions: [Int64] {
+        logText.split(separator: "\n").compactMap { $0.split(separator: " ", maxSplits: 1).first.flatMap { Int64($0) } }
     }
 
-    /// The prefixes inserted after `version` up to this head's, or nil when the log does not reach back
-    /// that far (or the version is not an earlier one).
+    /// The prefixes inserted after `earlier` up to this head's version, or nil when the log does not reach
+    /// back that far, has a gap, or `earlier` is not an earlier version.
     public func added(since earlier: Int64) -> [IPPrefix]? {
         guard earlier <= version else { return nil }
         guard earlier < version else { return [] }
-        let wanted = log.filter { $0.version > earlier }
-        // Every version from earlier+1 to version must be there, with nothing missing in between.
-        guard wanted.count == Int(version - earlier), wanted.map(\.version) == Array((earlier + 1)...version) else { return nil }
-        return wanted.flatMap(\.added)
+        var expected = version
+        var lines: [[IPPrefix]] = []
+        // Newest line first, back to the first version after `earlier`.
+        for line in logText.split(separator: "\n").reversed() {
+            let words = line.split(separator: " ")
+            guard let first = words.first, Int64(first) == expected else { return nil }
+            var prefixes: [IPPrefix] = []
+            for word in words.dropFirst() {
+                guard let prefix = try? IPPrefix(parsing: String(word)) else { return nil }
+                prefixes.append(prefix)
+            }
+            lines.append(prefixes)
+            expected -= 1
+            if expected == earlier { return lines.reversed().flatMap { $0 } }
+        }
+        return nil
     }
 
-    /// The log text after a transaction that inserts `added` as version `next`.
+    /// The log text after a transaction that inserts `added` as version `next`: the head's lines, the
+    /// new one, and as many of the newest as fit in `logLimit`.
     static func logText(after head: Head?, next: Int64, added: [IPPrefix]) -> String {
-        var lines = (head?.log ?? []).filter { $0.version < next }.map { "\($0.version) " + $0.added.map(\.description).joined(separator: " ") }
-        lines.append("\(next) " + added.map(\.description).joined(separator: " "))
-        var total = 0
-        var kept: [String] = []
-        for line in lines.reversed() {
-            total += line.utf8.count + 1
-            guard total <= logLimit || kept.isEmpty else { break }
-            kept.append(line)
+        let line = "\(next) " + added.map(\.description).joined(separator: " ")
+        let text = head.map { $0.logText.isEmpty ? line : $0.logText + "\n" + line } ?? line
+        let utf8 = text.utf8
+        guard utf8.count > logLimit else { return text }
+        // Drop whole lines from the front until the rest fits (the newest line always stays).
+        var dropped = 0
+        for index in utf8.indices where utf8[index] == UInt8(ascii: "\n") {
+            dropped = utf8.distance(from: utf8.startIndex, to: index) + 1
+            if utf8.count - dropped <= logLimit { break }
         }
-        return kept.reversed().joined(separator: "\n")
+        return String(text[utf8.index(utf8.startIndex, offsetBy: dropped)...])
     }
 }
 

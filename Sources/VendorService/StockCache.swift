@@ -9,7 +9,10 @@ import Inventory
 /// commit, say) must not put it back for a second caller.
 public actor StockCache {
     private var queues: [String: (items: [Inventory.StockCandidate], filledAt: ContinuousClock.Instant)] = [:]
-    private var handedOut: [String: ContinuousClock.Instant] = [:]
+    /// Row keys handed out, with when, in the order they were (pruned from the front).
+    private var handedOut: Set<String> = []
+    private var handedOutOrder: [(rowKey: String, at: ContinuousClock.Instant)] = []
+    private var handedOutStart = 0
     private let maxAge: Duration
 
     public init(maxAge: Duration = .seconds(2)) { self.maxAge = maxAge }
@@ -24,7 +27,8 @@ public actor StockCache {
         }
         let item = queue.items.removeLast()
         queues[key] = queue.items.isEmpty ? nil : queue
-        handedOut[item.rowKey] = now
+        handedOut.insert(item.rowKey)
+        handedOutOrder.append((item.rowKey, now))
         return item
     }
 
@@ -32,10 +36,17 @@ public actor StockCache {
     /// leaving out blocks already handed out to a caller of this process.
     public func fill(_ key: String, _ items: [Inventory.StockCandidate]) {
         let now = ContinuousClock.now
-        handedOut = handedOut.filter { now - $0.value < maxAge }
+        while handedOutStart < handedOutOrder.count, now - handedOutOrder[handedOutStart].at >= maxAge {
+            handedOut.remove(handedOutOrder[handedOutStart].rowKey)
+            handedOutStart += 1
+        }
+        if handedOutStart > 1024, handedOutStart * 2 > handedOutOrder.count {
+            handedOutOrder.removeFirst(handedOutStart)
+            handedOutStart = 0
+        }
         var queue = queues[key]?.items ?? []
         var known = Set(queue.map(\.rowKey))
-        for item in items where handedOut[item.rowKey] == nil && known.insert(item.rowKey).inserted {
+        for item in items where !handedOut.contains(item.rowKey) && known.insert(item.rowKey).inserted {
             queue.append(item)
         }
         queue.shuffle()

@@ -18,7 +18,9 @@ public struct VendorService: Sendable {
     public let inventory: Inventory
     public private(set) var logger: Logger
     public let counters: VendorCounters
-    public let carveGate: CarveGate
+    public let carveGate: SingleFlight
+    /// One stock read per (scope, size) at a time; callers arriving meanwhile use its result.
+    public let stockReads: SingleFlight
     public let stockCache: StockCache
     /// Every network row's prefix per scope, kept current from the `head` log (so a carve reads one row).
     public let occupiedSpace: OccupiedSpace
@@ -34,7 +36,8 @@ public struct VendorService: Sendable {
         self.inventory = inventory
         self.logger = logger
         self.counters = counters
-        self.carveGate = CarveGate()
+        self.carveGate = SingleFlight()
+        self.stockReads = SingleFlight()
         self.stockCache = StockCache()
         self.occupiedSpace = OccupiedSpace()
         self.claims = TransactionCombiner(table: inventory.table)
@@ -92,10 +95,18 @@ public struct VendorService: Sendable {
             var candidate = await stockCache.take(gateKey)
             if candidate == nil {
                 // One read of the first blocks of the stock, shared with this process's other callers.
-                let fetched = try await storage(&effort) {
-                    try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 48)
-                }.filter { !excluded.contains($0.rowKey) }
-                await stockCache.fill(gateKey, fetched)
+                if await stockReads.enter(gateKey) {
+                    do {
+                        let fetched = try await storage(&effort) {
+                            try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 48)
+                        }.filter { !excluded.contains($0.rowKey) }
+                        await stockCache.fill(gateKey, fetched)
+                        await stockReads.leave(gateKey)
+                    } catch {
+                        await stockReads.leave(gateKey)
+                        throw error
+                    }
+                }
                 candidate = await stockCache.take(gateKey)
             }
             let outcome: ClaimOutcome

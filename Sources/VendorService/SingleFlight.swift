@@ -1,6 +1,9 @@
-/// Lets one request per (scope, size) carve at a time in this process; the others wait for it and
-/// then claim the stock it added. Across processes the scope's `head` ETag still decides.
-public actor CarveGate {
+/// One leader per key at a time in this process; the others wait for it and then use what it did.
+///
+/// The Vendor uses one for carving (one carve per scope and size; across processes the scope's `head`
+/// ETag still decides) and one for reading stock (callers that find the stock cache empty at the same
+/// moment share one read instead of each sending the same query).
+public actor SingleFlight {
     private var inFlight: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     public init() {}
