@@ -30,7 +30,10 @@ public enum VendorRouter {
             return jsonResponse(.ok, .object([("status", .string("ready"))]))
         }
         router.get("/metrics") { _, _ in
-            let lines = service.counters.snapshot.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            var counters = service.counters.snapshot
+            // Group commit: claim transactions sent, and the claims they carried.
+            (counters["ipam_vendor_claim_transactions_total"], counters["ipam_vendor_claims_committed_together_total"]) = await (service.claims.rounds, service.claims.members)
+            let lines = counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
