@@ -84,10 +84,13 @@ let package = Package(
         .target(name: "ResourceGraph", dependencies: ["AzureCore"], swiftSettings: swiftSettings),
         .target(
             name: "ManagerJobs",
-            dependencies: ["Inventory", "ResourceGraph", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inventory", "ResourceGraph", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "ResourceGraphEmulator", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "ResourceGraphEmulator", "TestSupport",
+                                                            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
+                    swiftSettings: swiftSettings),
         .target(
             name: "ResourceGraphEmulator",
             dependencies: ["ResourceGraph", "TableEmulator", .product(name: "Hummingbird", package: "hummingbird")],
@@ -96,7 +99,8 @@ let package = Package(
         .executableTarget(
             name: "manager",
             dependencies: ["ManagerJobs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Hummingbird", package: "hummingbird")],
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -34,6 +34,7 @@ public struct ManagerRun: Sendable {
         public var drift: [String] = []
         public var conflicts = 0
         public var replenish = Replenish.Report()
+        public init() {}
     }
 
     public func run(now: Date = Date()) async throws -> Report {
@@ -61,6 +62,7 @@ public struct ManagerRun: Sendable {
                     report.conflicts += 1 // a Vendor changed the row meanwhile: the next run looks again
                 }
             }
+            try await recordSeen(plan.seen, scope: scope, now: now, report: &report)
             if !plan.newOccupied.isEmpty {
                 try await recordOccupied(plan.newOccupied, scope: scope, now: now, report: &report)
             }
@@ -88,6 +90,24 @@ public struct ManagerRun: Sendable {
             actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.session(session), ifMatch: .any))
         }
         return actions
+    }
+
+    /// Refreshes `LastSeenAt` (only that property, `If-Match` each row's ETag) up to 100 rows per
+    /// transaction. A row changed meanwhile fails its batch; the next run tries again.
+    func recordSeen(_ rows: [NetworkRow], scope: Scope, now: Date, report: inout Report) async throws {
+        for chunk in stride(from: 0, to: rows.count, by: 100) {
+            let part = rows[chunk..<min(chunk + 100, rows.count)]
+            let actions: [TableTransactionAction] = part.map { row in
+                .merge(TableEntity(partitionKey: scope.partitionKey, rowKey: row.rowKey, properties: ["LastSeenAt": .dateTime(now)]),
+                       ifMatch: .etag(row.etag ?? "*"))
+            }
+            do {
+                try await inventory.table.submitTransaction(actions)
+                report.actions["seen", default: 0] += part.count
+            } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound {
+                report.conflicts += 1
+            }
+        }
     }
 
     /// New `occupied` rows for space unmanaged VNets use, under the head lock (carving must see them).

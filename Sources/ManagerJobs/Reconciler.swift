@@ -15,6 +15,13 @@ public struct ManagerSettings: Sendable {
     public var releaseGrace: TimeInterval = 60 * 60
     /// How long a row stays `quarantined` before it returns to stock (`QUARANTINE_SECONDS`).
     public var quarantine: TimeInterval = 24 * 60 * 60
+    /// `LastSeenAt` of a row whose VNet is still there is refreshed when older than this
+    /// (`LAST_SEEN_REFRESH_SECONDS`): a bounded heartbeat, so a Sync with nothing to change writes
+    /// nothing for this long, yet an operator can tell when a VNet was last confirmed.
+    public var lastSeenRefresh: TimeInterval = 24 * 60 * 60
+    /// How long the singleton lease lasts without renewal (`MANAGER_LEASE_SECONDS`): a crashed
+    /// Manager's lease frees itself after this; a running one renews it every third of it.
+    public var singletonLease: TimeInterval = 60
 
     public init() {}
 
@@ -29,6 +36,9 @@ public struct ManagerSettings: Sendable {
         seconds("REAP_GRACE_SECONDS", \.reapGrace)
         seconds("RELEASE_GRACE_SECONDS", \.releaseGrace)
         seconds("QUARANTINE_SECONDS", \.quarantine)
+        seconds("LAST_SEEN_REFRESH_SECONDS", \.lastSeenRefresh)
+        seconds("MANAGER_LEASE_SECONDS", \.singletonLease)
+        if settings.singletonLease < 3 { problems.append("MANAGER_LEASE_SECONDS=\(settings.singletonLease): must be at least 3 seconds") }
         if !problems.isEmpty { throw IPAMConfiguration.Problems(lines: problems) }
         return settings
     }
@@ -53,6 +63,9 @@ public struct RowChange: Sendable {
 public enum Reconciliation {
     public struct Plan: Sendable {
         public var changes: [RowChange] = []
+        /// Rows whose VNet the listing shows and whose `LastSeenAt` is older than the refresh interval
+        /// (no state change: only `LastSeenAt` is written, many rows per transaction).
+        public var seen: [NetworkRow] = []
         /// Blocks an unmanaged VNet uses that no row covers yet: recorded as `occupied` rows.
         public var newOccupied: [(prefix: IPPrefix, resourceId: String)] = []
         /// Leases whose VNet was deployed with another prefix (reported, never fixed silently).
@@ -79,6 +92,7 @@ public enum Reconciliation {
             var detail = ""
             var deleteSession: String? = nil
             var deleteRow = false
+            var seen = false
             // The VNet that belongs to this row: tagged with its lease, or untagged with exactly its prefix.
             let overlapping = vnetIndex.overlapping(row.prefix).sorted().map { observed[$0] }
             let own = row.leaseId.flatMap { byLease[$0.lowercased()] }
@@ -88,6 +102,7 @@ public enum Reconciliation {
             case .leased, .quarantined, .expired, .released:
                 if let own {
                     if own.prefixes.contains(row.prefix) {
+                        seen = true
                         next.state = .anchored
                         next.resourceId = own.vnet.id
                         next.anchoredAt = now
@@ -116,6 +131,7 @@ public enum Reconciliation {
             case .anchored:
                 let present = row.resourceId.map { byID.contains($0.lowercased()) } ?? false
                 if present || own != nil {
+                    seen = true
                     if row.missingSince != nil || row.missingCount != 0 {
                         next.missingSince = nil
                         next.missingCount = 0
@@ -138,11 +154,13 @@ public enum Reconciliation {
                 if let foreign {
                     next.state = .occupied
                     next.lockedBy = foreign.vnet.id
+                    seen = true
                     action = "occupy"
                     detail = "unmanaged VNet \(foreign.vnet.id)"
                 }
             case .occupied:
                 if let locker = row.lockedBy, byID.contains(locker.lowercased()) || foreign != nil {
+                    seen = true
                     if row.missingCount != 0 { next.missingCount = 0; next.missingSince = nil; action = "seen-again" }
                     if !byID.contains(locker.lowercased()), let foreign { next.lockedBy = foreign.vnet.id; action = "occupy" }
                 } else if complete {
@@ -163,6 +181,14 @@ public enum Reconciliation {
                 }
             case .reserved:
                 continue
+            }
+            if seen {
+                if !action.isEmpty {
+                    next.lastSeenAt = now
+                } else if row.lastSeenAt.map({ now.timeIntervalSince($0) >= settings.lastSeenRefresh }) ?? true {
+                    next.lastSeenAt = now
+                    plan.seen.append(next)
+                }
             }
             if !action.isEmpty {
                 var change = RowChange(before: row, after: next, action: action, detail: detail, deleteSession: deleteSession)

@@ -32,6 +32,10 @@ public struct SingletonLease: Sendable {
     public struct HeldElsewhere: Error, Sendable, CustomStringConvertible {
         public let owner: String
         public let expiresAt: Date?
+        public init(owner: String, expiresAt: Date?) {
+            self.owner = owner
+            self.expiresAt = expiresAt
+        }
         public var description: String { "the lease is held by \(owner) until \(expiresAt.map { "\($0)" } ?? "unknown")" }
     }
 
@@ -72,6 +76,9 @@ public struct SingletonLease: Sendable {
             throw HeldElsewhere(owner: "another manager (the lease expired and was taken)", expiresAt: nil)
         }
     }
+
+    /// True once `held` has run out (another Manager may have taken the lease since).
+    public func hasExpired(_ held: Held) -> Bool { held.expiresAt <= now() }
 
     /// Gives the lease back (only if it is still ours).
     public func release(_ held: Held) async throws {

@@ -9,6 +9,7 @@ import Logging
 import ManagerJobs
 import ResourceGraph
 import Hummingbird
+import ServiceLifecycle
 import StrictJSON
 
 /// `manager`: the timed jobs (Sync, Anchor, Reap, Replenish) and the drift report.
@@ -28,7 +29,7 @@ struct ManagerEnvironment {
     let settings: ManagerSettings
     let schedule: NCrontab
     let run: ManagerRun
-    let lease: SingletonLease
+    let cycle: ManagerCycle<ContinuousClock>
     let logger: Logger
 
     static func load(logLevel: String) async throws -> ManagerEnvironment {
@@ -62,44 +63,16 @@ struct ManagerEnvironment {
         let inventory = Inventory(table: storage.table(configuration.tableName), actor: identity)
         try await inventory.ensureTable()
         try await storage.createTable("ipamLocks", ifNotExists: true)
-        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule,
-                                  run: ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: graph, logger: logger),
-                                  lease: SingletonLease(table: storage.table("ipamLocks"), owner: identity, duration: .seconds(60)), logger: logger)
+        let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: graph, logger: logger)
+        let lease = SingletonLease(table: storage.table("ipamLocks"), owner: identity, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
+        let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger) { try await run.run(now: Date()) }
+        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, logger: logger)
     }
 
-    /// One run under the singleton lease (renewed while it runs). Returns nil when another Manager holds it.
-    func runOnce() async throws -> ManagerRun.Report? {
-        let held: SingletonLease.Held
-        do { held = try await lease.acquire() } catch let error as SingletonLease.HeldElsewhere {
-            logger.info("another Manager is running the jobs; skipping", metadata: ["holder": .string(error.description)])
-            return nil
-        }
-        let lease = self.lease
-        let renewal = Task {
-            var current = held
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(lease.duration.seconds / 3))
-                current = try await lease.renew(current)
-            }
-            return current
-        }
-        let report: ManagerRun.Report
-        do { report = try await run.run() } catch {
-            renewal.cancel()
-            try? await lease.release(held)
-            throw error
-        }
-        renewal.cancel()
-        let latest = (try? await renewal.value) ?? held
-        try? await lease.release(latest)
-        logger.info("manager run", metadata: [
-            "complete": .stringConvertible(report.complete), "actions": .string(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),
-            "drift": .stringConvertible(report.drift.count), "conflicts": .stringConvertible(report.conflicts),
-            "stocked": .stringConvertible(report.replenish.stocked.values.reduce(0, +)),
-        ])
-        return report
-    }
+    /// One run under the singleton lease. Returns nil when another Manager holds it.
+    func runOnce() async throws -> ManagerRun.Report? { try await cycle.runOnce() }
 }
+
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the jobs on MANAGER_TIMER_SCHEDULE (NCRONTAB, UTC), or once with --once.")
@@ -115,13 +88,13 @@ struct Run: AsyncParsableCommand {
         }
         print("manager: schedule \(manager.schedule) (UTC)")
         fflush(nil)
-        try await withTaskCancellationHandler {
-            while !Task.isCancelled {
-                guard let next = manager.schedule.next(after: Date()) else { return }
-                try await Task.sleep(for: .milliseconds(Int64(max(0, next.timeIntervalSinceNow) * 1000)))
-                do { _ = try await manager.runOnce() } catch { manager.logger.error("manager run failed", metadata: ["error": .string("\(error)")]) }
-            }
-        } onCancel: {}
+        // SIGTERM/SIGINT: stop waiting, finish a run in progress (and release its lease), then exit.
+        let service = ManagerService(schedule: manager.schedule, clock: ContinuousClock(), now: { Date() }, logger: manager.logger,
+                                     cycle: { try await manager.runOnce() })
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: manager.logger))
+        try await group.run()
     }
 }
 

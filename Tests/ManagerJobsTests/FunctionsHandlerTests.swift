@@ -1,8 +1,12 @@
 import AzureCore
+import AzureTables
 import Foundation
 import Testing
 import TestSupport
 import HTTPTransport
+import IPAMCore
+import Inventory
+import NetworkMath
 
 /// The executables as Azure Functions custom handlers, fed the exact payloads the host sends.
 @Suite("Azure Functions custom handlers", .serialized)
@@ -76,5 +80,86 @@ struct ManagerProcessTests {
         }
         #expect(outputs.filter { $0.contains("manager: run complete=") }.count == 1, "\(outputs)")
         #expect(outputs.filter { $0.contains("skipped") }.count == 1, "\(outputs)")
+    }
+
+    @Test("a Manager killed (SIGKILL) mid-run: the next one skips while the dead one's lease lasts, then finishes the work; nothing lost or doubled")
+    func killedMidRun() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        let graph = try stack.launch("arg-emulator", arguments: ["--port", "0"])
+        let tableName = TestStorage.uniqueName("kill")
+        let service = try TableServiceClient(connectionString: storage, transport: TestStorage.transport)
+        try await service.createTable(tableName)
+        let table = service.table(tableName)
+        let scope = Scope(subscriptionId: SampleConfiguration.subscription, region: "eastus")
+        // 400 leases that expired long ago and were never deployed: each needs its own reap transaction.
+        let count = 400
+        let expired = Date().addingTimeInterval(-86_400)
+        var actions: [TableTransactionAction] = []
+        for index in 0..<count {
+            let prefix = IPPrefix(address: try IPPrefix(parsing: "10.64.\(1 + index / 4).\(64 * (index % 4))/26").address, length: 26)!
+            var row = NetworkRow(prefix: prefix, state: .leased)
+            row.leaseId = "lease-\(index)"
+            row.sessionId = "kill-\(index)"
+            row.leasedAt = expired.addingTimeInterval(-3600)
+            row.expiresAt = expired
+            actions += [.insert(row.entity(partitionKey: scope.partitionKey)),
+                        .insert(SessionRow(sessionId: row.sessionId!, leaseId: row.leaseId!, networkRowKey: row.rowKey, requestHash: "h", createdAt: expired).entity(partitionKey: scope.partitionKey)),
+                        .insert(AuditEvent(action: "lease", actor: "test", cidr: prefix.description, leaseId: row.leaseId!, sessionId: row.sessionId!, before: "", after: "leased")
+                            .entity(partitionKey: scope.partitionKey, at: expired))]
+            if actions.count == 99 || index == count - 1 {
+                try await table.submitTransaction(actions)
+                actions = []
+            }
+        }
+        // The first Manager talks to storage through a proxy that slows every call, so it can be killed half-way.
+        let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: "/devstoreaccount1", with: ""))
+        var faults = FaultProxy.Faults()
+        faults.maxDelayMs = 12
+        proxy.faults = faults
+        let (proxyPort, proxyTask) = try await proxy.start()
+        defer { proxyTask.cancel() }
+        var environment = SampleConfiguration.environment(table: tableName, connectionString: storage, stock: "{}")
+        environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
+        environment["RESOURCE_GRAPH_TOKEN"] = "local"
+        environment["REAP_GRACE_SECONDS"] = "0"
+        environment["MANAGER_LEASE_SECONDS"] = "3"
+        var slowed = environment
+        slowed["AzureWebJobsStorage"] = environment["AzureWebJobsStorage"]!.replacingOccurrences(of: storage.tableEndpoint, with: "http://127.0.0.1:\(proxyPort)/devstoreaccount1")
+
+        func quarantined() async throws -> Int {
+            let rows = try await table.queryAll(filter: "PartitionKey eq '\(scope.partitionKey)' and State eq 'quarantined'", select: ["RowKey"])
+            return rows.count
+        }
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: ProcessStack.binDirectory + "/manager")
+        first.arguments = ["run", "--once", "--log-level", "error"]
+        first.environment = ProcessInfo.processInfo.environment.merging(slowed) { _, new in new }
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        let started = ContinuousClock.now
+        var done = 0
+        while done < 40, first.isRunning, ContinuousClock.now - started < .seconds(60) {
+            try await Task.sleep(for: .milliseconds(10))
+            done = try await quarantined()
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let atKill = try await quarantined()
+        #expect(atKill >= 40 && atKill < count, "killed part-way: \(atKill) of \(count) reaped")
+
+        let second = try ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: environment)
+        #expect(second.output.contains("skipped"), "the dead Manager's lease still holds: \(second.output)")
+        try await Task.sleep(for: .seconds(3.5)) // MANAGER_LEASE_SECONDS: the dead holder's lease runs out
+        let third = try ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: environment)
+        #expect(third.output.contains("manager: run complete=true"), "\(third.output)")
+        #expect(try await quarantined() == count, "every lease reaped")
+        let reaps = try await table.queryAll(filter: "PartitionKey eq '\(scope.partitionKey)' and Action eq 'reap'", select: ["RowKey"])
+        #expect(reaps.count == count, "one reap event per lease: nothing done twice")
+        let rows = try await table.queryAll(filter: "PartitionKey eq '\(scope.partitionKey)'")
+        let problems = InvariantChecker.violations(in: rows)
+        #expect(problems.isEmpty, "\(problems.prefix(5).joined(separator: "\n"))")
     }
 }

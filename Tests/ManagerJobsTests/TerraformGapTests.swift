@@ -101,6 +101,36 @@ struct TerraformGapTests {
         }
     }
 
+    @Test("LastSeenAt: set when a row is anchored or occupied, refreshed (one transaction for all rows) only once it is older than the refresh interval")
+    func lastSeen() async throws {
+        try await Self.withWorld { world in
+            let now = Date()
+            var cidrs: [String] = []
+            for index in 0..<3 {
+                let lease = try await world.lease("seen-\(index)")
+                cidrs.append(try #require(lease.string("cidr")))
+                await world.deploy("vnet-seen\(index)", [cidrs[index]], lease: lease.string("leaseId"))
+            }
+            _ = try await world.manager.run(now: now)
+            for cidr in cidrs {
+                #expect(abs((try await world.row(cidr)?.lastSeenAt ?? .distantPast).timeIntervalSince(now)) < 0.01, "set with the anchor")
+            }
+            let before = world.writes.value
+            let within = try await world.manager.run(now: now.addingTimeInterval(world.manager.settings.lastSeenRefresh - 1))
+            #expect(within.actions.isEmpty && world.writes.value == before, "within the refresh interval: nothing written")
+            let later = now.addingTimeInterval(world.manager.settings.lastSeenRefresh + 1)
+            let refreshed = try await world.manager.run(now: later)
+            #expect(refreshed.actions == ["seen": 3])
+            #expect(world.writes.value == before + 1, "one transaction for the three rows")
+            await world.destroy("vnet-seen0")
+            _ = try await world.manager.run(now: later.addingTimeInterval(world.manager.settings.lastSeenRefresh + 1))
+            let gone = try #require(try await world.row(cidrs[0]))
+            #expect(abs((gone.lastSeenAt ?? .distantPast).timeIntervalSince(later)) < 0.01, "a VNet not in the listing is not refreshed")
+            #expect(gone.missingSince != nil)
+            try await world.invariants()
+        }
+    }
+
     @Test("leased, never deployed → quarantined after expiry + grace → available after the quarantine; the session row goes only then")
     func neverDeployed() async throws {
         try await Self.withWorld { world in

@@ -1,0 +1,144 @@
+import Foundation
+import IPAMCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// One Manager run under the singleton lease: take the lease (or skip when another Manager holds it),
+/// run the jobs while renewing the lease every third of its duration, release it at the end.
+///
+/// Renewal and the jobs are two child tasks of one group: if the lease is lost (this process was paused
+/// past its expiry and another Manager took over, or storage refused every renewal until it ran out),
+/// the jobs are cancelled rather than run twice at once.
+public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
+    public let lease: SingletonLease
+    public let clock: C
+    public let logger: Logger
+    private let jobs: @Sendable () async throws -> ManagerRun.Report
+
+    /// - Parameters:
+    ///   - jobs: one run of Sync, Anchor, Reap and Replenish (`ManagerRun.run`).
+    ///   - clock: what the renewal waits on (tests move it).
+    public init(lease: SingletonLease, clock: C, logger: Logger, jobs: @escaping @Sendable () async throws -> ManagerRun.Report) {
+        self.lease = lease
+        self.clock = clock
+        self.logger = logger
+        self.jobs = jobs
+    }
+
+    /// Runs the jobs once under the lease. Returns nil when another Manager holds it.
+    /// - Throws: what the jobs threw, or `SingletonLease.HeldElsewhere` when the lease was lost mid-run.
+    public func runOnce() async throws -> ManagerRun.Report? {
+        let held: SingletonLease.Held
+        do { held = try await lease.acquire() } catch let error as SingletonLease.HeldElsewhere {
+            logger.info("another Manager is running the jobs; skipping", metadata: ["holder": .string(error.description)])
+            return nil
+        }
+        let lease = self.lease, clock = self.clock, jobs = self.jobs
+        let latest = LatestHeld(held)
+        do {
+            let report = try await withThrowingTaskGroup(of: CycleOutcome.self) { group in
+                group.addTask { .report(try await jobs()) }
+                group.addTask {
+                    var current = held
+                    while true {
+                        try await clock.sleep(for: lease.duration / 3)
+                        do {
+                            current = try await lease.renew(current)
+                            latest.set(current)
+                        } catch let error as SingletonLease.HeldElsewhere {
+                            throw error
+                        } catch where !(error is CancellationError) {
+                            // Storage hiccup: keep trying while the lease is still ours; once it has run out,
+                            // another Manager may hold it, and this run must stop.
+                            guard !lease.hasExpired(current) else {
+                                throw SingletonLease.HeldElsewhere(owner: "unknown (renewal failed until the lease ran out: \(error))", expiresAt: current.expiresAt)
+                            }
+                        }
+                    }
+                }
+                defer { group.cancelAll() }
+                while let outcome = try await group.next() {
+                    if case .report(let report) = outcome { return report }
+                }
+                throw CancellationError()
+            }
+            try? await lease.release(latest.value)
+            logger.info("manager run", metadata: [
+                "complete": .stringConvertible(report.complete),
+                "actions": .string(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),
+                "drift": .stringConvertible(report.drift.count), "conflicts": .stringConvertible(report.conflicts),
+                "stocked": .stringConvertible(report.replenish.stocked.values.reduce(0, +)),
+            ])
+            return report
+        } catch let error as SingletonLease.HeldElsewhere {
+            logger.error("the singleton lease was lost during the run; the run was stopped", metadata: ["error": .string(error.description)])
+            throw error
+        } catch {
+            try? await lease.release(latest.value)
+            throw error
+        }
+    }
+}
+
+/// What a child task of a cycle ended with.
+private enum CycleOutcome: Sendable { case report(ManagerRun.Report) }
+
+/// The newest proof of holding the lease, shared between the renewal task and the one that releases it.
+private final class LatestHeld: Sendable {
+    private let held: Mutex<SingletonLease.Held>
+    init(_ held: SingletonLease.Held) { self.held = Mutex(held) }
+    var value: SingletonLease.Held { held.withLock { $0 } }
+    func set(_ value: SingletonLease.Held) { held.withLock { $0 = value } }
+}
+
+/// The Manager's timed loop as a `Service`: on each occurrence of the NCRONTAB schedule (UTC), one
+/// `ManagerCycle`. Waiting happens on the injected clock, so tests move time instead of sleeping.
+///
+/// Graceful shutdown (SIGTERM in `manager run`) ends the wait at once; a run in progress is finished, its
+/// lease released, and no other is started. Cancellation stops a run where it is: every row change is its
+/// own transaction, so the next run (here or on another Manager, once the lease expires) finishes the rest.
+public struct ManagerService<C: Clock>: Service where C.Duration == Duration {
+    public let schedule: NCrontab
+    public let clock: C
+    public let logger: Logger
+    private let now: @Sendable () -> Date
+    private let cycle: @Sendable () async throws -> ManagerRun.Report?
+
+    /// - Parameters:
+    ///   - now: the wall-clock time the schedule is read against (UTC); must move with `clock`.
+    ///   - cycle: one run under the singleton lease (`ManagerCycle.runOnce`); nil when skipped.
+    public init(schedule: NCrontab, clock: C, now: @escaping @Sendable () -> Date, logger: Logger,
+                cycle: @escaping @Sendable () async throws -> ManagerRun.Report?) {
+        self.schedule = schedule
+        self.clock = clock
+        self.now = now
+        self.logger = logger
+        self.cycle = cycle
+    }
+
+    public func run() async throws {
+        let clock = self.clock
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let current = now()
+            guard let next = schedule.next(after: current) else {
+                logger.warning("the schedule has no next occurrence; the Manager loop ends", metadata: ["schedule": .string("\(schedule)")])
+                return
+            }
+            let wait = Duration.milliseconds(Int64(max(0, next.timeIntervalSince(current)) * 1000))
+            do {
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) }
+            } catch is CancellationError {
+                return // shutting down (gracefully or not) while waiting
+            }
+            guard !Task.isShuttingDownGracefully else { return }
+            do {
+                _ = try await cycle()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("manager run failed; the next occurrence tries again", metadata: ["error": .string("\(error)")])
+            }
+        }
+    }
+}
