@@ -64,10 +64,12 @@ public struct Inventory: Sendable {
         }
     }
 
-    /// Up to `limit` free blocks of `length` from the stock index (one key-range read).
-    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int) async throws -> [StockCandidate] {
+    /// Up to `limit` free blocks of `length` from the stock index (one key-range read), in key order,
+    /// starting after the stock row key `after` when given.
+    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, after: String? = nil) async throws -> [StockCandidate] {
         let range = RowKeys.stockRange(version: version, length: length)
-        return try await collect(filter: "PartitionKey eq '\(Self.quote(scope.partitionKey))' and RowKey ge '\(range)' and RowKey lt '\(range)~'", limit: limit)
+        let start = after.map { "RowKey gt '\(Self.quote($0))'" } ?? "RowKey ge '\(range)'"
+        return try await collect(filter: "PartitionKey eq '\(Self.quote(scope.partitionKey))' and \(start) and RowKey lt '\(range)~'", limit: limit)
     }
 
     private func collect(filter: String, limit: Int) async throws -> [StockCandidate] {

@@ -97,10 +97,7 @@ public struct VendorService: Sendable {
                 // One read of the first blocks of the stock, shared with this process's other callers.
                 if await stockReads.enter(gateKey) {
                     do {
-                        let fetched = try await storage(&effort) {
-                            try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 48)
-                        }.filter { !excluded.contains($0.rowKey) }
-                        await stockCache.fill(gateKey, fetched)
+                        try await readStock(request, key: gateKey, excluded: excluded, &effort)
                         await stockReads.leave(gateKey)
                     } catch {
                         await stockReads.leave(gateKey)
@@ -137,10 +134,33 @@ public struct VendorService: Sendable {
                 let ceiling = min(50, 2 << min(effort.conflicts, 5))
                 try? await Task.sleep(for: .milliseconds(Int.random(in: 0...ceiling, using: &random)))
             case .exhausted:
+                // No room to carve. Stock may still exist (claims in flight elsewhere may fail and leave it):
+                // only an empty stock index means the scope is truly out of blocks of this size.
+                let remaining = try await storage(&effort) {
+                    try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 1)
+                }
+                if !remaining.isEmpty {
+                    try? await Task.sleep(for: .milliseconds(Int.random(in: 5...50, using: &random)))
+                    continue
+                }
                 throw VendorError(status: 409, code: "PoolExhausted",
                                   message: "no free /\(request.prefixLength) is left in \(request.scope)",
                                   details: ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)])
             }
+        }
+    }
+
+    /// Reads stock into the cache: pages of the stock index in key order until it yields blocks this
+    /// process has not handed out already (those in the first pages may be claims still in flight here).
+    private func readStock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort) async throws(VendorError) {
+        var after: String? = nil
+        for _ in 0..<8 {
+            let page = try await storage(&effort) {
+                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 48, after: after)
+            }
+            await stockCache.fill(key, page.filter { !excluded.contains($0.rowKey) })
+            guard page.count == 48, await stockCache.count(key) == 0, let last = page.last else { return }
+            after = last.rowKey
         }
     }
 

@@ -191,6 +191,30 @@ struct VendorHTTPTests {
         }
     }
 
+    @Test("the last blocks of a full scope go to concurrent callers: every block is handed out before anyone hears PoolExhausted")
+    func lastBlocksUnderConcurrency() async throws {
+        // 10.98.0.0/18 minus one /24: 63 blocks. The first caller carves and stocks them all; then, with this
+        // Vendor's stock cache gone stale, 63 callers at once: more than one page of stock, much of it in flight.
+        try await VendorHarness.withVendor(environment: ["SUPERNETS_CONFIG": #"[{"subscriptionId":"\#(SampleConfiguration.subscription)","regions":[{"region":"eastus","supernets":["10.98.0.0/18"],"exclude":["10.98.63.0/24"]},{"region":"westeurope","supernets":["10.72.0.0/16"]}]}]"#,
+                                                         "SCOPE_CONFIG_MANIFEST": #"{"defaultScope":{"subscriptionId":"\#(SampleConfiguration.subscription)","region":"eastus"},"scopes":[{"subscriptionId":"\#(SampleConfiguration.subscription)","region":"eastus","stock":{"24":63}}]}"#]) { url, table, _ in
+            #expect(try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"last-0"}"#).status == 201)
+            try await Task.sleep(for: .milliseconds(2100)) // the stock cache's entries expire (2 s)
+            let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                for index in 1...63 {
+                    group.addTask {
+                        let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"last-\#(index)"}"#)
+                        return (answer.status, answer.string("cidr"))
+                    }
+                }
+                return try await group.reduce(into: [(Int, String?)]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0.0 == 201 }.count == 62, "\(statuses.filter { $0.0 != 201 })")
+            #expect(statuses.filter { $0.0 == 409 }.count == 1, "only the sixty-fourth session finds the scope full")
+            #expect(Set(statuses.compactMap(\.1)).count == 62)
+            try await Self.assertInvariants(table)
+        }
+    }
+
     @Test("stocked rows are claimed before anything is carved")
     func claimsFromStock() async throws {
         try await VendorHarness.withVendor { url, table, configuration in
