@@ -85,7 +85,9 @@ public actor TransactionCombiner {
         var results: [Int: Result<[String?], any Error>] = [:]
         var retry: [Member] = []
         do {
-            let etags = try await table.submitTransaction(group.flatMap(\.actions))
+            // Sent from its own task: the leader's cancellation (its caller went away) must not fail the others.
+            let table = self.table, combined = group.flatMap(\.actions)
+            let etags = try await Task { try await table.submitTransaction(combined) }.value
             var offset = 0
             for member in group {
                 results[member.id] = .success(Array(etags[offset..<offset + member.actions.count]))
