@@ -32,9 +32,13 @@ public actor TransactionCombiner {
     public private(set) var rounds = 0
     public private(set) var members = 0
 
-    public init(table: TableClient, maxOperations: Int = 100) {
+    private let onRound: @Sendable (Int) -> Void
+
+    /// - Parameter onRound: told the number of members of every transaction sent (for metrics).
+    public init(table: TableClient, maxOperations: Int = 100, onRound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.table = table
         self.maxOperations = min(100, max(1, maxOperations))
+        self.onRound = onRound
     }
 
     /// Commits `actions` (one partition), possibly together with other callers' transactions.
@@ -81,6 +85,7 @@ public actor TransactionCombiner {
         queues[partition] = queue
         rounds += 1
         members += group.count
+        onRound(group.count)
 
         var results: [Int: Result<[String?], any Error>] = [:]
         var retry: [Member] = []

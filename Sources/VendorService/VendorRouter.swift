@@ -20,7 +20,7 @@ public enum VendorRouter {
     public static func build(service: VendorService, keys: APIKeys?, logger: Logger,
                              readiness: @escaping @Sendable () async -> String?) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: EdgeMiddleware(keys: keys, logger: logger))
+        router.add(middleware: EdgeMiddleware(keys: keys, logger: logger, metrics: service.metrics))
         router.get("/") { _, _ in Response(status: .ok) } // the Functions host pings the handler here
         router.get("/healthz") { _, _ in jsonResponse(.ok, .object([("status", .string("ok"))])) }
         router.get("/readyz") { _, _ in
@@ -30,13 +30,9 @@ public enum VendorRouter {
             return jsonResponse(.ok, .object([("status", .string("ready"))]))
         }
         router.get("/metrics") { _, _ in
-            var counters = service.counters.snapshot
-            // Group commit: claim transactions sent, and the claims they carried.
-            (counters["ipam_vendor_claim_transactions_total"], counters["ipam_vendor_claims_committed_together_total"]) = await (service.claims.rounds, service.claims.members)
-            let lines = counters.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
             var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.exposition())))
         }
         router.post("/api/getNewNetwork") { request, context in
             let body = try await jsonBody(request)
@@ -45,7 +41,10 @@ public enum VendorRouter {
                 throw VendorError.badRequest(problem)
             }
             var effort = VendorService.Effort()
+            let started = ContinuousClock.now
             let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: &effort)
+            service.metrics.allocationDuration.record(duration: ContinuousClock.now - started)
+            (answer.created ? service.metrics.created : service.metrics.replayed).increment()
             var response = jsonResponse(answer.created ? .created : .ok, answer.json)
             response.headers[HTTPField.Name("x-ipam-claim-attempts")!] = String(effort.claimAttempts)
             response.headers[HTTPField.Name("x-ipam-storage-calls")!] = String(effort.storageCalls)
@@ -166,6 +165,7 @@ struct EdgeMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let keys: APIKeys?
     let logger: Logger
+    let metrics: VendorMetrics
     static let requestIDHeader = HTTPField.Name("x-request-id")!
     static let functionsKeyHeader = HTTPField.Name("x-functions-key")!
 
@@ -180,6 +180,7 @@ struct EdgeMiddleware: RouterMiddleware {
         if keys == nil { log[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }
         context.logger = log // handlers log through it, so every line carries the request id
         var response: Response
+        let started = ContinuousClock.now
         do {
             let path = request.uri.path
             if path.hasPrefix("/api/") || path == "/metrics" { try authenticate(request) }
@@ -201,9 +202,19 @@ struct EdgeMiddleware: RouterMiddleware {
             response = Self.errorResponse(VendorError(status: 500, code: "InternalError", message: "internal error"), requestID: requestID)
         }
         response.headers[Self.requestIDHeader] = requestID
+        metrics.recordRequest(route: Self.route(request.uri.path), method: request.method.rawValue, status: Int(response.status.code),
+                              duration: ContinuousClock.now - started)
         log.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path),
                                        "status": .stringConvertible(response.status.code)])
         return response
+    }
+
+    /// The route a path belongs to, as a metric label (ids replaced, unknown paths grouped).
+    static func route(_ path: String) -> String {
+        guard allowedMethods(path) != nil else { return "other" }
+        if path.hasPrefix("/api/leases/") { return "/api/leases/{leaseId}" }
+        if path.hasPrefix("/api/sessions/") { return "/api/sessions/{sessionId}" }
+        return path
     }
 
     /// The methods a known path accepts (for 405 answers), nil for unknown paths.

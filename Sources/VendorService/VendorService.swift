@@ -17,7 +17,7 @@ public struct VendorService: Sendable {
     public let configuration: IPAMConfiguration
     public let inventory: Inventory
     public private(set) var logger: Logger
-    public let counters: VendorCounters
+    public let metrics: VendorMetrics
     public let carveGate: SingleFlight
     /// One stock read per (scope, size) at a time; callers arriving meanwhile use its result.
     public let stockReads: SingleFlight
@@ -30,17 +30,17 @@ public struct VendorService: Sendable {
     public let deadline: Duration
     private let now: @Sendable () -> Date
 
-    public init(configuration: IPAMConfiguration, inventory: Inventory, logger: Logger, counters: VendorCounters = VendorCounters(),
+    public init(configuration: IPAMConfiguration, inventory: Inventory, logger: Logger, metrics: VendorMetrics = VendorMetrics(),
                 deadline: Duration = .seconds(20), now: @escaping @Sendable () -> Date = { Date() }) {
         self.configuration = configuration
         self.inventory = inventory
         self.logger = logger
-        self.counters = counters
+        self.metrics = metrics
         self.carveGate = SingleFlight()
         self.stockReads = SingleFlight()
         self.stockCache = StockCache()
         self.occupiedSpace = OccupiedSpace()
-        self.claims = TransactionCombiner(table: inventory.table)
+        self.claims = TransactionCombiner(table: inventory.table) { members in metrics.recordClaimTransaction(members: members) }
         self.deadline = deadline
         self.now = now
     }
@@ -123,13 +123,12 @@ public struct VendorService: Sendable {
             }
             switch outcome {
             case .won(let answer):
-                counters.record(allocation: true)
                 return answer
             case .sessionExists:
                 if let answer = try await replay(request, &effort) { return answer }
             case .lost:
                 effort.conflicts += 1
-                counters.record(conflict: true)
+                metrics.claimConflicts.increment()
                 // Jittered backoff grows with contention so colliding Vendors spread out.
                 let ceiling = min(50, 2 << min(effort.conflicts, 5))
                 try? await Task.sleep(for: .milliseconds(Int.random(in: 0...ceiling, using: &random)))
@@ -143,6 +142,7 @@ public struct VendorService: Sendable {
                     try? await Task.sleep(for: .milliseconds(Int.random(in: 5...50, using: &random)))
                     continue
                 }
+                metrics.exhausted.increment()
                 throw VendorError(status: 409, code: "PoolExhausted",
                                   message: "no free /\(request.prefixLength) is left in \(request.scope)",
                                   details: ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)])
@@ -183,6 +183,7 @@ public struct VendorService: Sendable {
 
     private func carve(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
         guard let scopeConfig = configuration.scopes[request.scope] else { return .exhausted }
+        metrics.carves.increment()
         let key = "\(request.scope.partitionKey)/\(request.prefixLength)"
         // Head first, rows second: a carve that commits in between changes the head's ETag, so ours fails.
         let head = try await storage(&effort) { try await inventory.head(of: request.scope) }
@@ -259,7 +260,7 @@ public struct VendorService: Sendable {
             return .lost
         } catch let error as AzureError where error.outcomeUnknown {
             logger.warning("claim outcome unknown; reading the session row", metadata: ["session": .string(request.sessionId), "error": .string(error.description)])
-            counters.record(ambiguous: true)
+            metrics.ambiguousCommits.increment()
             return try await resolveUnknownOutcome(request, &effort)
         } catch let error as AzureError where !error.outcomeUnknown && !error.isTransport {
             effort.commitOutcomeUnknown = earlierDoubt
@@ -359,19 +360,4 @@ public struct VendorService: Sendable {
         if let azure = error as? AzureError { return .storageUnavailable(azure.shortDescription) }
         return .storageUnavailable("\(error)")
     }
-}
-
-/// Process-wide counters (exported on `/metrics`).
-public final class VendorCounters: Sendable {
-    private let state = Mutex<[String: Int]>([:])
-    public init() {}
-    public func record(allocation: Bool = false, conflict: Bool = false, ambiguous: Bool = false) {
-        state.withLock {
-            if allocation { $0["ipam_vendor_allocations_total", default: 0] += 1 }
-            if conflict { $0["ipam_vendor_claim_conflicts_total", default: 0] += 1 }
-            if ambiguous { $0["ipam_vendor_ambiguous_commits_total", default: 0] += 1 }
-        }
-    }
-    public func add(_ name: String, _ value: Int = 1) { state.withLock { $0[name, default: 0] += value } }
-    public var snapshot: [String: Int] { state.withLock { $0 } }
 }

@@ -53,13 +53,14 @@ struct Serve: AsyncParsableCommand {
         let timeoutMs = environment["IPAM_STORAGE_TIMEOUT_MS"].flatMap(Int.init) ?? 10_000
         let transport = CurlTransport(configuration: .init(connectTimeout: .seconds(5), requestTimeout: .milliseconds(Int64(max(100, timeoutMs)))))
         let credential = connection.accountKey == nil ? DefaultAzureCredential.fromEnvironment(environment, transport: transport) : nil
+        let metrics = VendorMetrics()
         let service = try TableServiceClient(connectionString: connection, transport: transport, credential: credential,
                                              retryPolicy: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(50), maxDelay: .seconds(2), deadline: .seconds(10)),
-                                             logger: logger)
+                                             logger: logger, onAttempt: { metrics.recordStorageAttempt($0) })
         let pid = ProcessInfo.processInfo.processIdentifier
         let inventory = Inventory(table: service.table(configuration.tableName), actor: "vendor@\(ProcessInfo.processInfo.hostName):\(pid)")
         try await inventory.ensureTable()
-        let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger)
+        let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, metrics: metrics)
         let router = VendorRouter.build(service: vendor, keys: insecureNoAuth ? nil : keys, logger: logger) {
             do {
                 _ = try await service.table(configuration.tableName).get(partitionKey: "probe", rowKey: "probe")

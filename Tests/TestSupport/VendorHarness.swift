@@ -59,12 +59,14 @@ public enum VendorHarness {
         var environment = SampleConfiguration.environment(table: tableName, connectionString: connection)
         environment.merge(overrides) { _, new in new }
         let configuration = try IPAMConfiguration.load(environment: environment)
-        let service = try await TestStorage.service(retryPolicy: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(200), deadline: .seconds(5)))
+        let metrics = VendorMetrics()
+        let service = try await TestStorage.service(retryPolicy: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(200), deadline: .seconds(5)),
+                                                    onAttempt: { metrics.recordStorageAttempt($0) })
         let table = service.table(configuration.tableName)
         let inventory = Inventory(table: table, actor: "vendor-test")
         try await inventory.ensureTable()
         let logger = injected ?? Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, deadline: .seconds(10))
+        let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, metrics: metrics, deadline: .seconds(10))
         let router = VendorRouter.build(service: vendor, keys: keys.map { APIKeys(keys: $0) }, logger: logger) { nil }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

@@ -1,6 +1,7 @@
 import AzureCore
 import AzureTables
 import Foundation
+import HTTPTransport
 import IPAMCore
 import Inventory
 import NetworkMath
@@ -115,6 +116,29 @@ struct VendorHTTPTests {
             #expect(try await HTTPCalls.send("GET", url + "/healthz").status == 200)
             #expect(try await HTTPCalls.send("GET", url + "/readyz").status == 200)
             #expect(try await HTTPCalls.send("GET", url + "/metrics").status == 401)
+        }
+    }
+
+    @Test("/metrics: Prometheus text with allocations (created, replayed), group-commit rounds, HTTP requests by route, storage attempts")
+    func metrics() async throws {
+        try await VendorHarness.withVendor(keys: ["m-key"]) { url, _, _ in
+            let key: HTTPHeaderList = ["x-functions-key": "m-key"]
+            for index in 0..<3 {
+                #expect(try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"m-\#(index)"}"#, headers: key).status == 201)
+            }
+            #expect(try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"m-0"}"#, headers: key).status == 200)
+            #expect(try await HTTPCalls.send("GET", url + "/api/leases/00000000-0000-4000-8000-000000000000", headers: key).status == 404)
+            let answer = try await HTTPCalls.send("GET", url + "/metrics", headers: key)
+            #expect(answer.status == 200 && answer.headers["Content-Type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let lines = Set(answer.text.split(separator: "\n").map(String.init))
+            #expect(lines.contains(#"ipam_vendor_allocations_total{result="created"} 3"#), "\(answer.text)")
+            #expect(lines.contains(#"ipam_vendor_allocations_total{result="replayed"} 1"#))
+            #expect(lines.contains(#"ipam_http_requests_total{route="/api/getNewNetwork",method="POST",status="201"} 3"#))
+            #expect(lines.contains(#"ipam_http_requests_total{route="/api/leases/{leaseId}",method="GET",status="404"} 1"#))
+            #expect(lines.contains { $0.hasPrefix("ipam_vendor_claim_transactions_total ") || $0.hasPrefix("ipam_vendor_carves_total 1") })
+            #expect(lines.contains { $0.hasPrefix(#"ipam_storage_attempts_total{method="POST",status="202",retried="false"}"#) }, "batches answer 202")
+            #expect(lines.contains { $0.hasPrefix(#"ipam_vendor_allocation_duration_seconds_count"#) })
+            #expect(lines.contains("# TYPE ipam_vendor_allocations_total counter"))
         }
     }
 
