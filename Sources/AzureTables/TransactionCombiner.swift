@@ -90,9 +90,11 @@ public actor TransactionCombiner {
         var results: [Int: Result<[String?], any Error>] = [:]
         var retry: [Member] = []
         do {
-            // Sent from its own task: the leader's cancellation (its caller went away) must not fail the others.
+            // With others aboard, sent from its own task: the leader's cancellation (its caller went away)
+            // must not fail them. Alone, the leader sends it directly (one scheduling hop less).
             let table = self.table, combined = group.flatMap(\.actions)
-            let etags = try await Task { try await table.submitTransaction(combined) }.value
+            let etags = group.count == 1 ? try await table.submitTransaction(combined)
+                : try await Task { try await table.submitTransaction(combined) }.value
             var offset = 0
             for member in group {
                 results[member.id] = .success(Array(etags[offset..<offset + member.actions.count]))

@@ -13,6 +13,7 @@ struct VendorBench: AsyncParsableCommand {
     @Option(help: "Base URL of the Vendor.") var vendorURL = "http://127.0.0.1:7071"
     @Option(help: "Seconds per measurement.") var seconds = 5.0
     @Option(help: "Caller counts to measure.") var callers: [Int] = [1, 8, 32]
+    @Option(help: "PID of the Table endpoint process, to report the storage CPU each allocation costs (Linux /proc).") var storagePid: Int32?
 
     struct Sample: Sendable {
         var latencies: [Double] = []
@@ -30,7 +31,9 @@ struct VendorBench: AsyncParsableCommand {
 
         var results: [Int: (rate: Double, p50: Double, p99: Double, retries: Double, trips: Double)] = [:]
         let run = UUID().uuidString.prefix(8)
+        var storageCPUPerAllocation: Double? = nil
         for count in callers {
+            let cpuBefore = storageCPU()
             let sample = try await measure(callers: count) { caller, index in
                 let body = #"{"SessionId":"bench-\#(run)-\#(count)-\#(caller)-\#(index)","prefixLength":24}"#
                 let start = ContinuousClock.now
@@ -41,6 +44,7 @@ struct VendorBench: AsyncParsableCommand {
                         Int(response.headers["x-ipam-storage-calls"] ?? "0") ?? 0)
             }
             let done = Double(sample.latencies.count)
+            if count == callers.max(), let before = cpuBefore, let after = storageCPU(), done > 0 { storageCPUPerAllocation = (after - before) / done }
             let row = (rate: done / seconds, p50: percentile(sample.latencies, 0.5), p99: percentile(sample.latencies, 0.99),
                        retries: Double(sample.attempts) / max(done, 1), trips: Double(sample.storageCalls) / max(done, 1))
             results[count] = row
@@ -75,19 +79,36 @@ struct VendorBench: AsyncParsableCommand {
             return (true, (ContinuousClock.now - start).seconds, 0, 1)
         }
         let single = try await measure(callers: 1, transaction)
+        let cpuBefore = storageCPU()
         let parallel = try await measure(callers: maxCallers, transaction)
+        let cpuAfter = storageCPU()
         try await service.deleteTable(tableName)
         let mergeRate = Double(merges.latencies.count) / seconds
         let txRate = Double(parallel.latencies.count) / seconds
         let oneTx = percentile(single.latencies, 0.5)
         print(String(format: "raw storage: %d callers: %.1f conditional merges/s; %.1f 3-op transactions/s; one 3-op transaction p50 %.2f ms (1 caller)",
                      maxCallers, mergeRate, txRate, oneTx * 1000))
+        if let perAllocation = storageCPUPerAllocation, let before = cpuBefore, let after = cpuAfter, !parallel.latencies.isEmpty {
+            let perTransaction = (after - before) / Double(parallel.latencies.count)
+            print(String(format: "storage CPU: %.3f ms per allocation (%d callers), %.3f ms per raw 3-op transaction: an allocation costs the storage %.2f x a raw transaction",
+                         perAllocation * 1000, maxCallers, perTransaction * 1000, perAllocation / max(perTransaction, 1e-9)))
+        }
         print(String(repeating: "-", count: 100))
         let top = results[maxCallers] ?? (0, 0, 0, 0, 0)
         let first = results[callers.min() ?? 1] ?? (0, 0, 0, 0, 0)
         let weighted = results.values.map(\.retries).max() ?? 0
         print(String(format: "vendor: %d callers = %.2f x raw transaction rate; 1 caller p50 = %.2f x one transaction; retries/allocation = %.2f",
                      maxCallers, top.rate / max(txRate, 0.001), first.p50 / max(oneTx, 1e-9), weighted))
+    }
+
+    /// User + system CPU seconds the storage process has used (nil without `--storage-pid` or /proc).
+    func storageCPU() -> Double? {
+        guard let storagePid, let text = try? String(contentsOfFile: "/proc/\(storagePid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // Fields after the command name: state is field 3, utime 14 and stime 15 (1-based, whole line).
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     func percentile(_ values: [Double], _ q: Double) -> Double {
