@@ -100,20 +100,21 @@ public actor OccupiedSpace {
 
     public init(maxAge: Duration = .seconds(60)) { self.maxAge = maxAge }
 
-    /// Every prefix of a network row in `scope`, as of `head` (which the caller read first).
-    public func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws -> [IPPrefix] {
+    /// Every prefix of a network row in `scope`, as of `head` (which the caller read first), and whether
+    /// that took a read of the partition (false: the head's log was enough).
+    public func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws -> (prefixes: [IPPrefix], readPartition: Bool) {
         if let head, let known = scopes[scope], ContinuousClock.now - known.readAt < maxAge, let added = head.added(since: known.version) {
             logReads += 1
             let prefixes = known.prefixes + added
             scopes[scope] = (head.version, prefixes, known.readAt)
-            return prefixes
+            return (prefixes, false)
         }
         fullReads += 1
         let started = ContinuousClock.now
         let prefixes = try await inventory.occupiedPrefixes(in: scope)
         // Rows read after the head was read: at least everything up to head.version.
         scopes[scope] = (head?.version ?? 0, prefixes, started)
-        return prefixes
+        return (prefixes, true)
     }
 
     /// Our own transaction took the head from `version` to `version + 1` inserting `added`.

@@ -187,9 +187,9 @@ public struct VendorService: Sendable {
         let key = "\(request.scope.partitionKey)/\(request.prefixLength)"
         // Head first, rows second: a carve that commits in between changes the head's ETag, so ours fails.
         let head = try await storage(&effort) { try await inventory.head(of: request.scope) }
-        let before = await occupiedSpace.fullReads
-        let occupied = try await storage(&effort) { try await occupiedSpace.prefixes(in: request.scope, head: head, inventory: inventory) } + scopeConfig.exclude
-        if await occupiedSpace.fullReads == before { effort.storageCalls -= 1 } // answered from the head's log: no read
+        let known = try await storage(&effort) { try await occupiedSpace.prefixes(in: request.scope, head: head, inventory: inventory) }
+        if !known.readPartition { effort.storageCalls -= 1 } // answered from the head's log: no read
+        let occupied = known.prefixes + scopeConfig.exclude
         let supernets = scopeConfig.supernets.filter { $0.version == .v4 }
         // Our block plus fresh stock: enough for the manifest and for this process's waiting callers,
         // so the callers behind this one claim instead of queueing on the head lock.
