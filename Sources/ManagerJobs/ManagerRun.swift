@@ -9,9 +9,10 @@ import ResourceGraph
 
 /// One Manager run: Sync + Anchor + Reap from one Resource Graph listing, then Replenish.
 ///
-/// Each row change is one transaction (the row under `If-Match`, its stock row, its session row when a
-/// quarantine ends, and the audit event), so a Manager killed mid-run leaves every row either before or
-/// after its change, and the next run finishes the rest. A run with nothing to do writes nothing.
+/// Each row change is all-or-nothing (the row under `If-Match`, its stock row, its session row when a
+/// quarantine ends, and the audit event; many changes share a transaction), so a Manager killed mid-run
+/// leaves every row either before or after its change, and the next run finishes the rest. A run with
+/// nothing to do writes nothing.
 public struct ManagerRun: Sendable {
     public let configuration: IPAMConfiguration
     public let settings: ManagerSettings
@@ -33,6 +34,8 @@ public struct ManagerRun: Sendable {
         public var actions: [String: Int] = [:]
         public var drift: [String] = []
         public var conflicts = 0
+        /// Transactions the row changes took (many changes share one).
+        public var transactions = 0
         public var replenish = Replenish.Report()
         public init() {}
     }
@@ -54,14 +57,7 @@ public struct ManagerRun: Sendable {
             let rows = try await inventory.networks(in: scope)
             let plan = Reconciliation.plan(scope: scope, space: space, rows: rows, vnets: vnets, complete: listing.isComplete, now: now, settings: settings)
             report.drift += plan.drift
-            for change in plan.changes {
-                do {
-                    try await inventory.table.submitTransaction(actions(for: change, scope: scope, now: now))
-                    report.actions[change.action, default: 0] += 1
-                } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound || error.isConflict {
-                    report.conflicts += 1 // a Vendor changed the row meanwhile: the next run looks again
-                }
-            }
+            try await apply(plan.changes, scope: scope, now: now, report: &report)
             try await recordSeen(plan.seen, scope: scope, now: now, report: &report)
             if !plan.newOccupied.isEmpty {
                 try await recordOccupied(plan.newOccupied, scope: scope, now: now, report: &report)
@@ -69,6 +65,41 @@ public struct ManagerRun: Sendable {
         }
         report.replenish = try await Replenish(configuration: configuration, inventory: inventory, logger: logger).run()
         return report
+    }
+
+    /// Applies row changes, many to a transaction (up to 100 operations, through a `TransactionCombiner`):
+    /// each change's operations stay all-or-nothing, and a change whose row a Vendor changed meanwhile
+    /// (412/404/409) is left for the next run without holding back the others.
+    public func apply(_ changes: [RowChange], scope: Scope, now: Date, report: inout Report) async throws {
+        guard !changes.isEmpty else { return }
+        let combiner = TransactionCombiner(table: inventory.table)
+        let outcomes = await withTaskGroup(of: (String, Result<Void, any Error>).self) { group in
+            for change in changes {
+                let actions = actions(for: change, scope: scope, now: now)
+                group.addTask {
+                    do {
+                        _ = try await combiner.submit(actions)
+                        return (change.action, .success(()))
+                    } catch {
+                        return (change.action, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [(String, Result<Void, any Error>)]()) { $0.append($1) }
+        }
+        var failure: (any Error)? = nil
+        for (action, outcome) in outcomes {
+            switch outcome {
+            case .success:
+                report.actions[action, default: 0] += 1
+            case .failure(let error as AzureError) where error.isPreconditionFailed || error.isNotFound || error.isConflict:
+                report.conflicts += 1 // a Vendor changed the row meanwhile: the next run looks again
+            case .failure(let error):
+                failure = failure ?? error
+            }
+        }
+        report.transactions += await combiner.rounds
+        if let failure { throw failure }
     }
 
     /// The transaction that applies one change.

@@ -93,7 +93,7 @@ struct ManagerProcessTests {
         try await service.createTable(tableName)
         let table = service.table(tableName)
         let scope = Scope(subscriptionId: SampleConfiguration.subscription, region: "eastus")
-        // 400 leases that expired long ago and were never deployed: each needs its own reap transaction.
+        // 400 leases that expired long ago and were never deployed: 400 reaps, about 50 to a transaction.
         let count = 400
         let expired = Date().addingTimeInterval(-86_400)
         var actions: [TableTransactionAction] = []
@@ -116,7 +116,7 @@ struct ManagerProcessTests {
         // The first Manager talks to storage through a proxy that slows every call, so it can be killed half-way.
         let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: "/devstoreaccount1", with: ""))
         var faults = FaultProxy.Faults()
-        faults.maxDelayMs = 12
+        faults.maxDelayMs = 400
         proxy.faults = faults
         let (proxyPort, proxyTask) = try await proxy.start()
         defer { proxyTask.cancel() }
@@ -141,14 +141,14 @@ struct ManagerProcessTests {
         try first.run()
         let started = ContinuousClock.now
         var done = 0
-        while done < 40, first.isRunning, ContinuousClock.now - started < .seconds(60) {
+        while done == 0, first.isRunning, ContinuousClock.now - started < .seconds(60) {
             try await Task.sleep(for: .milliseconds(10))
             done = try await quarantined()
         }
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         let atKill = try await quarantined()
-        #expect(atKill >= 40 && atKill < count, "killed part-way: \(atKill) of \(count) reaped")
+        #expect(atKill > 0 && atKill < count, "killed part-way: \(atKill) of \(count) reaped")
 
         let second = try ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: environment)
         #expect(second.output.contains("skipped"), "the dead Manager's lease still holds: \(second.output)")

@@ -290,4 +290,32 @@ struct InterruptedRunTests {
             try await world.invariants()
         }
     }
+
+    @Test("many row changes share transactions; one whose row changed meanwhile is left for the next run without holding back the rest")
+    func batchedChanges() async throws {
+        try await TerraformGapTests.withWorld { world in
+            var leases: [(String, String)] = []
+            for index in 0..<40 {
+                let answer = try await world.lease("b-\(index)")
+                leases.append((try #require(answer.string("cidr")), try #require(answer.string("leaseId"))))
+                await world.deploy("vnet-b\(index)", [leases[index].0], lease: leases[index].1)
+            }
+            let rows = try await world.manager.inventory.networks(in: world.scope)
+            let listing = await world.manager.resourceGraph.virtualNetworks(subscriptions: [SampleConfiguration.subscription])
+            let plan = Reconciliation.plan(scope: world.scope, space: world.configuration.scopes[world.scope]!, rows: rows, vnets: listing.networks,
+                                           complete: listing.isComplete, now: Date(), settings: world.manager.settings)
+            #expect(plan.changes.count == 40)
+            // A Vendor renews one lease after the plan was made: that row's ETag no longer matches.
+            let renewed = try await HTTPCalls.send("POST", world.vendorURL + "/api/renewLease", body: #"{"SessionId":"b-7"}"#)
+            #expect(renewed.status == 200, "\(renewed.text)")
+            var report = ManagerRun.Report()
+            try await world.manager.apply(plan.changes, scope: world.scope, now: Date(), report: &report)
+            #expect(report.actions["anchor"] == 39 && report.conflicts == 1)
+            #expect(report.transactions < 10, "\(report.transactions) transactions for 40 changes")
+            #expect(try await world.row(leases[7].0)?.state == .leased)
+            let next = try await world.manager.run()
+            #expect(next.actions["anchor"] == 1, "the next run anchors the one left")
+            try await world.invariants()
+        }
+    }
 }
