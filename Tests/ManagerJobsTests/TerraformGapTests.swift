@@ -101,6 +101,32 @@ struct TerraformGapTests {
         }
     }
 
+    @Test("a VNet spanning two scopes' space: its lease is anchored in one partition, the free row it overlaps in the other is locked")
+    func acrossPartitions() async throws {
+        try await Self.withWorld { world in
+            let west = Scope(subscriptionId: SampleConfiguration.subscription, region: "westeurope")
+            _ = try await world.lease("west-seed", #"{"SessionId":"west-seed","region":"westeurope","prefixLength":24}"#) // stock in westeurope
+            let westStock = try await world.table.queryAll(filter: "PartitionKey eq '\(west.partitionKey)' and State eq 'available'").compactMap(NetworkRow.init(entity:))
+            let foreign = try #require(westStock.first).prefix
+            let lease = try await world.lease("east-1")
+            let cidr = try #require(lease.string("cidr"))
+            await world.deploy("vnet-span", [cidr, foreign.description], lease: lease.string("leaseId"))
+            let report = try await world.manager.run()
+            #expect(report.complete)
+            #expect(try await world.row(cidr)?.state == .anchored)
+            let locked = try #require(try await world.table.get(partitionKey: west.partitionKey, rowKey: RowKeys.network(foreign)).flatMap(NetworkRow.init(entity:)))
+            #expect(locked.state == .occupied && locked.lockedBy?.hasSuffix("vnet-span") == true)
+            // Never handed out while the VNet holds it.
+            for index in 0..<4 {
+                let answer = try await world.lease("west-\(index)", #"{"SessionId":"west-\#(index)","region":"westeurope","prefixLength":24}"#)
+                #expect(try IPPrefix(parsing: try #require(answer.string("cidr"))) != foreign)
+            }
+            let westRows = try await world.table.queryAll(filter: "PartitionKey eq '\(west.partitionKey)'")
+            #expect(InvariantChecker.violations(in: westRows).isEmpty)
+            try await world.invariants()
+        }
+    }
+
     @Test("LastSeenAt: set when a row is anchored or occupied, refreshed (one transaction for all rows) only once it is older than the refresh interval")
     func lastSeen() async throws {
         try await Self.withWorld { world in
