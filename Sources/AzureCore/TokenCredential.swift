@@ -147,7 +147,7 @@ public struct AppServiceManagedIdentity: TokenFetcher {
     }
 
     public func fetchToken(for scope: TokenScope) async throws -> AccessToken {
-        var url = endpoint + (endpoint.contains("?") ? "&" : "?")
+        var url = endpoint + (endpoint.utf8.contains(UInt8(ascii: "?")) ? "&" : "?")
         url += "resource=\(FormEncoding.encode(scope.resource))&api-version=2019-08-01"
         if let clientID { url += "&client_id=\(FormEncoding.encode(clientID))" }
         var headers: HTTPHeaderList = [:]

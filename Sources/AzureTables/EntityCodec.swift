@@ -28,7 +28,7 @@ public enum EntityCodec {
             if v.isNaN { return [("\(name)@odata.type", .string("Edm.Double")), (name, .string("NaN"))] }
             if v.isInfinite { return [("\(name)@odata.type", .string("Edm.Double")), (name, .string(v > 0 ? "Infinity" : "-Infinity"))] }
             var text = "\(v)"
-            if !text.contains(".") && !text.contains("e") { text += ".0" }
+            if !text.utf8.contains(UInt8(ascii: ".")) && !text.utf8.contains(UInt8(ascii: "e")) { text += ".0" }
             return [("\(name)@odata.type", .string("Edm.Double")), (name, .number(text))]
         case .dateTime(let v): return [("\(name)@odata.type", .string("Edm.DateTime")), (name, .string(EdmDateTime.format(v)))]
         case .guid(let v): return [("\(name)@odata.type", .string("Edm.Guid")), (name, .string(v.uuidString.lowercased()))]
@@ -59,7 +59,7 @@ public enum EntityCodec {
                 if key == "odata.etag" { entity.etag = value.stringValue }
                 continue
             }
-            if key.contains("@") { continue }
+            if key.utf8.contains(UInt8(ascii: "@")) { continue }
             switch key {
             case "PartitionKey":
                 guard let v = value.stringValue else { throw DecodeError(property: key, reason: "must be a string") }
@@ -93,7 +93,7 @@ public enum EntityCodec {
             case .string(let s): return .string(s)
             case .bool(let b) where type == nil: return .bool(b)
             case .number(let n) where type == nil:
-                if !n.contains("."), !n.contains("e"), !n.contains("E"), let v = Int32(n) { return .int32(v) }
+                if !n.utf8.contains(UInt8(ascii: ".")), !n.utf8.contains(UInt8(ascii: "e")), !n.utf8.contains(UInt8(ascii: "E")), let v = Int32(n) { return .int32(v) }
                 if let v = Double(n) { return .double(v) }
                 throw DecodeError(property: name, reason: "number out of range")
             default: throw DecodeError(property: name, reason: "unsupported JSON value")

@@ -25,7 +25,7 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (with `::`; no zone, no embedded IPv4).
     public init?(_ text: String) {
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             guard let value = Self.parseV6(text) else { return nil }
             self.init(version: .v6, value: value)
         } else {

@@ -22,7 +22,7 @@ public enum SortableKey {
     public static func parse(_ key: String) -> IPPrefix? {
         let parts = key.split(separator: "_")
         guard parts.count == 2, let length = Int(parts[1]) else { return nil }
-        if parts[0].contains(".") {
+        if parts[0].utf8.contains(UInt8(ascii: ".")) {
             let octets = parts[0].split(separator: ".")
             guard octets.count == 4, parts[1].count == 2 else { return nil }
             var value: UInt32 = 0

@@ -206,7 +206,7 @@ enum FilterLexer {
                     index += 1
                     lexeme += ".0"
                 }
-                if !lexeme.contains("."), !lexeme.contains("e"), !lexeme.contains("E") {
+                if !lexeme.utf8.contains(UInt8(ascii: ".")), !lexeme.utf8.contains(UInt8(ascii: "e")), !lexeme.utf8.contains(UInt8(ascii: "E")) {
                     if let v = Int32(lexeme) { tokens.append(.literal(.int32(v))); continue }
                     if let v = Int64(lexeme) { tokens.append(.literal(.int64(v))); continue }
                 }

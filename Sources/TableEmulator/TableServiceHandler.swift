@@ -253,14 +253,14 @@ public struct TableServiceHandler: Sendable {
 
     /// A path keeps `+` literally (form decoding would turn it into a space).
     static func plusKept<S: StringProtocol>(_ path: S) -> String {
-        path.contains("+") ? path.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%2B") : String(path)
+        path.utf8.contains(UInt8(ascii: "+")) ? path.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%2B") : String(path)
     }
 
     static func parseResource(_ path: String) throws -> Resource {
         if path == "Tables" || path == "Tables()" { return .tables }
         if path == "$batch" { return .batch }
         guard let open = path.firstIndex(of: "(") else {
-            guard !path.isEmpty, !path.contains("/") else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
+            guard !path.isEmpty, !path.utf8.contains(UInt8(ascii: "/")) else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
             return .entities(path)
         }
         let name = String(path[..<open])
