@@ -104,20 +104,25 @@ public struct ManagerService<C: Clock>: Service where C.Duration == Duration {
     public let logger: Logger
     private let now: @Sendable () -> Date
     private let cycle: @Sendable () async throws -> ManagerRun.Report?
+    private let started: @Sendable () -> Void
 
     /// - Parameters:
     ///   - now: the wall-clock time the schedule is read against (UTC); must move with `clock`.
     ///   - cycle: one run under the singleton lease (`ManagerCycle.runOnce`); nil when skipped.
+    ///   - started: called once the service runs (inside its `ServiceGroup`, whose signal handlers are in
+    ///     place by then): the moment to announce readiness.
     public init(schedule: NCrontab, clock: C, now: @escaping @Sendable () -> Date, logger: Logger,
-                cycle: @escaping @Sendable () async throws -> ManagerRun.Report?) {
+                cycle: @escaping @Sendable () async throws -> ManagerRun.Report?, started: @escaping @Sendable () -> Void = {}) {
         self.schedule = schedule
         self.clock = clock
         self.now = now
         self.logger = logger
         self.cycle = cycle
+        self.started = started
     }
 
     public func run() async throws {
+        started()
         let clock = self.clock
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let current = now()

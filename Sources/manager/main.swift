@@ -86,11 +86,14 @@ struct Run: AsyncParsableCommand {
             print(report.map { "manager: run complete=\($0.complete) actions=\($0.actions) drift=\($0.drift.count) stocked=\($0.replenish.stocked)" } ?? "manager: skipped (another Manager holds the lease)")
             return
         }
-        print("manager: schedule \(manager.schedule) (UTC)")
-        fflush(nil)
         // SIGTERM/SIGINT: stop waiting, finish a run in progress (and release its lease), then exit.
-        let service = ManagerService(schedule: manager.schedule, clock: ContinuousClock(), now: { Date() }, logger: manager.logger,
-                                     cycle: { try await manager.runOnce() })
+        let schedule = manager.schedule
+        let service = ManagerService(schedule: schedule, clock: ContinuousClock(), now: { Date() }, logger: manager.logger,
+                                     cycle: { try await manager.runOnce() },
+                                     started: {
+                                         print("manager: schedule \(schedule) (UTC)")
+                                         fflush(nil)
+                                     })
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: manager.logger))

@@ -82,6 +82,40 @@ struct ManagerProcessTests {
         #expect(outputs.filter { $0.contains("skipped") }.count == 1, "\(outputs)")
     }
 
+    @Test("manager run: SIGTERM while it waits for the schedule ends it at once with status 0, leaving no lease behind")
+    func sigtermWhileWaiting() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        let graph = try stack.launch("arg-emulator", arguments: ["--port", "0"])
+        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("term"), connectionString: storage)
+        environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
+        environment["RESOURCE_GRAPH_TOKEN"] = "local"
+        environment["MANAGER_TIMER_SCHEDULE"] = "0 0 0 1 1 *" // once a year: it will be waiting
+        let manager = Process()
+        manager.executableURL = URL(fileURLWithPath: ProcessStack.binDirectory + "/manager")
+        manager.arguments = ["run", "--log-level", "error"]
+        manager.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let pipe = Pipe()
+        manager.standardOutput = pipe
+        manager.standardError = FileHandle.nullDevice
+        try manager.run()
+        // Wait until it has started its loop (it prints the schedule).
+        var text = ""
+        while !text.contains("schedule") {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let signalled = ContinuousClock.now
+        kill(manager.processIdentifier, SIGTERM)
+        manager.waitUntilExit()
+        #expect(manager.terminationStatus == 0)
+        #expect(ContinuousClock.now - signalled < .seconds(5), "it does not wait for the next occurrence")
+        let service = try TableServiceClient(connectionString: storage, transport: TestStorage.transport)
+        #expect(try await service.table("ipamLocks").get(partitionKey: "lock", rowKey: "manager") == nil)
+    }
+
     @Test("a Manager killed (SIGKILL) mid-run: the next one skips while the dead one's lease lasts, then finishes the work; nothing lost or doubled")
     func killedMidRun() async throws {
         let stack = ProcessStack()

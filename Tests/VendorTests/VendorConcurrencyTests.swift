@@ -107,6 +107,40 @@ struct VendorConcurrencyTests {
         print("thousandSessions: \(carves) carves, \(attempts) claim attempts for 1000 sessions (\(String(format: "%.2f", Double(attempts) / 1000)) per allocation)")
     }
 
+    @Test("SIGTERM: requests in flight are answered, then the Vendor exits 0; nothing half-written")
+    func gracefulShutdown() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        // Storage answers slowly, so requests are still in flight when the signal comes.
+        let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: storage.endpointPath, with: ""))
+        var faults = FaultProxy.Faults()
+        faults.maxDelayMs = 300
+        proxy.faults = faults
+        let (proxyPort, proxyTask) = try await proxy.start()
+        defer { proxyTask.cancel() }
+        let proxied = StorageConnectionString(accountName: storage.accountName, accountKey: storage.accountKey,
+                                              tableEndpoint: "http://127.0.0.1:\(proxyPort)\(storage.endpointPath)")
+        let tableName = TestStorage.uniqueName("term")
+        let vendor = try stack.startVendor(environment: SampleConfiguration.environment(table: tableName, connectionString: proxied))
+        let process = try #require(stack.processes.last)
+        let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
+            for index in 0..<8 {
+                group.addTask { try await HTTPCalls.send("POST", vendor + "/api/getNewNetwork", body: #"{"SessionId":"term-\#(index)"}"#) }
+            }
+            try await Task.sleep(for: .milliseconds(150))
+            kill(process.processIdentifier, SIGTERM)
+            return try await group.reduce(into: [HTTPAnswer]()) { $0.append($1) }
+        }
+        #expect(answers.allSatisfy { $0.status == 201 }, "\(answers.map { "\($0.status) \($0.code ?? "")" })")
+        let started = ContinuousClock.now
+        while process.isRunning, ContinuousClock.now - started < .seconds(20) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!process.isRunning && process.terminationStatus == 0, "exits cleanly after the last answer")
+        await #expect(throws: (any Error).self) { _ = try await HTTPCalls.send("GET", vendor + "/healthz", timeout: .seconds(2)) }
+        let rows = try await Self.checkTable(try Self.table(storage, tableName), partition: "\(SampleConfiguration.subscription)_eastus")
+        #expect(rows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }.count == 8)
+    }
+
     @Test("the same SessionId 50 times at once, on several Vendors: exactly one lease, every answer names it")
     func duplicateStorm() async throws {
         let stack = ProcessStack()
