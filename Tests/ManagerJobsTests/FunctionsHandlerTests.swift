@@ -16,10 +16,7 @@ struct FunctionsHandlerTests {
         let stack = ProcessStack()
         defer { stack.stopAll() }
         let storage = try stack.startStorage()
-        let graph = try stack.launch("arg-emulator", arguments: ["--port", "0"])
-        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("fn"), connectionString: storage)
-        environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
-        environment["RESOURCE_GRAPH_TOKEN"] = "local"
+        var environment = try stack.managerEnvironment(table: TestStorage.uniqueName("fn"), storage: storage)
         environment["MANAGER_TIMER_SCHEDULE"] = "0 */5 * * * *"
         let port = try stack.launch("manager", arguments: ["serve-functions", "--port", "0", "--log-level", "error"], environment: environment)
         let ping = try await HTTPCalls.send("GET", "http://127.0.0.1:\(port)/")
@@ -63,13 +60,9 @@ struct ManagerProcessTests {
         let stack = ProcessStack()
         defer { stack.stopAll() }
         let storage = try stack.startStorage()
-        let graph = try stack.launch("arg-emulator", arguments: ["--port", "0"])
+        let settings = try stack.managerEnvironment(table: TestStorage.uniqueName("two"), storage: storage)
         // A throttled first page makes each run last over a second, so the two really overlap.
-        _ = try await HTTPCalls.send("POST", "http://127.0.0.1:\(graph)/admin/faults", body: #"{"mode":"throttle","count":2}"#)
-        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("two"), connectionString: storage)
-        environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
-        environment["RESOURCE_GRAPH_TOKEN"] = "local"
-        let settings = environment
+        _ = try await HTTPCalls.send("POST", settings["RESOURCE_GRAPH_ENDPOINT"]! + "/admin/faults", body: #"{"mode":"throttle","count":2}"#)
         let outputs = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<2 {
                 group.addTask {
@@ -87,19 +80,10 @@ struct ManagerProcessTests {
         let stack = ProcessStack()
         defer { stack.stopAll() }
         let storage = try stack.startStorage()
-        let graph = try stack.launch("arg-emulator", arguments: ["--port", "0"])
-        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("term"), connectionString: storage)
-        environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
-        environment["RESOURCE_GRAPH_TOKEN"] = "local"
+        var environment = try stack.managerEnvironment(table: TestStorage.uniqueName("term"), storage: storage)
         environment["MANAGER_TIMER_SCHEDULE"] = "0 0 0 1 1 *" // once a year: it will be waiting
-        let manager = Process()
-        manager.executableURL = URL(fileURLWithPath: ProcessStack.binDirectory + "/manager")
-        manager.arguments = ["run", "--log-level", "error"]
-        manager.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let pipe = Pipe()
-        manager.standardOutput = pipe
-        manager.standardError = FileHandle.nullDevice
-        try manager.run()
+        let manager = try stack.start("manager", arguments: ["run", "--log-level", "error"], environment: environment, output: pipe)
         // Wait until it has started its loop (it prints the schedule).
         var text = ""
         while !text.contains("schedule") {
@@ -121,7 +105,6 @@ struct ManagerProcessTests {
         let stack = ProcessStack()
         defer { stack.stopAll() }
         let storage = try stack.startStorage()
-        let graph = try stack.launch("arg-emulator", arguments: ["--port", "0"])
         let tableName = TestStorage.uniqueName("kill")
         let service = try TableServiceClient(connectionString: storage, transport: TestStorage.transport)
         try await service.createTable(tableName)
@@ -148,31 +131,21 @@ struct ManagerProcessTests {
             }
         }
         // The first Manager talks to storage through a proxy that slows every call, so it can be killed half-way.
-        let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: "/devstoreaccount1", with: ""))
-        var faults = FaultProxy.Faults()
-        faults.maxDelayMs = 400
-        proxy.faults = faults
-        let (proxyPort, proxyTask) = try await proxy.start()
+        var slow = FaultProxy.Faults()
+        slow.maxDelayMs = 400
+        let (_, proxied, proxyTask) = try await FaultProxy.inFront(of: storage, faults: slow)
         defer { proxyTask.cancel() }
-        var environment = SampleConfiguration.environment(table: tableName, connectionString: storage, stock: "{}")
-        environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
-        environment["RESOURCE_GRAPH_TOKEN"] = "local"
+        var environment = try stack.managerEnvironment(table: tableName, storage: storage, stock: "{}")
         environment["REAP_GRACE_SECONDS"] = "0"
         environment["MANAGER_LEASE_SECONDS"] = "3"
         var slowed = environment
-        slowed["AzureWebJobsStorage"] = environment["AzureWebJobsStorage"]!.replacingOccurrences(of: storage.tableEndpoint, with: "http://127.0.0.1:\(proxyPort)/devstoreaccount1")
+        slowed["AzureWebJobsStorage"] = environment["AzureWebJobsStorage"]!.replacingOccurrences(of: storage.tableEndpoint, with: proxied.tableEndpoint)
 
         func quarantined() async throws -> Int {
             let rows = try await table.queryAll(filter: "PartitionKey eq '\(scope.partitionKey)' and State eq 'quarantined'", select: ["RowKey"])
             return rows.count
         }
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: ProcessStack.binDirectory + "/manager")
-        first.arguments = ["run", "--once", "--log-level", "error"]
-        first.environment = ProcessInfo.processInfo.environment.merging(slowed) { _, new in new }
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
+        let first = try stack.start("manager", arguments: ["run", "--once", "--log-level", "error"], environment: slowed)
         let started = ContinuousClock.now
         var done = 0
         while done == 0, first.isRunning, ContinuousClock.now - started < .seconds(60) {

@@ -1,3 +1,4 @@
+import AzureCore
 import Foundation
 import HTTPTransport
 import Hummingbird
@@ -93,6 +94,18 @@ public final class FaultProxy: Sendable {
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         for await port in ports { return (port, task) }
         throw TestFailure("proxy did not start")
+    }
+
+    /// A proxy in front of `storage` (already started), the connection string that goes through it, and the
+    /// task to cancel when done.
+    public static func inFront(of storage: StorageConnectionString, faults: Faults = Faults()) async throws
+        -> (proxy: FaultProxy, storage: StorageConnectionString, task: Task<Void, any Error>) {
+        let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: storage.endpointPath, with: ""))
+        proxy.faults = faults
+        let (port, task) = try await proxy.start()
+        let proxied = StorageConnectionString(accountName: storage.accountName, accountKey: storage.accountKey,
+                                              tableEndpoint: "http://127.0.0.1:\(port)\(storage.endpointPath)")
+        return (proxy, proxied, task)
     }
 
     static func answer(_ status: Int, _ headers: HTTPHeaderList, _ body: String) -> Response { answer(status, headers, Array(body.utf8)) }

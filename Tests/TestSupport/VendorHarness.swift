@@ -124,6 +124,30 @@ public final class ProcessStack: @unchecked Sendable {
         throw TestFailure("\(name) did not report a port: \(text)")
     }
 
+    /// Starts one of our executables without waiting for anything (stopped with the stack); its standard
+    /// output goes to `output` when given.
+    public func start(_ name: String, arguments: [String], environment: [String: String], output: Pipe? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binDirectory + "/" + name)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = output ?? FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        processes.append(process)
+        return process
+    }
+
+    /// A Manager's environment: the sample configuration on `storage`, and a local Resource Graph
+    /// (`arg-emulator`) started for it.
+    public func managerEnvironment(table: String, storage: StorageConnectionString, stock: String = #"{"22":2,"24":4}"#) throws -> [String: String] {
+        let graph = try launch("arg-emulator", arguments: ["--port", "0"])
+        var environment = SampleConfiguration.environment(table: table, connectionString: storage, stock: stock)
+        environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
+        environment["RESOURCE_GRAPH_TOKEN"] = "local"
+        return environment
+    }
+
     public enum Stream: Sendable { case standardOutput, standardError }
 
     /// Runs one of our executables to completion and returns its exit status and the captured stream.

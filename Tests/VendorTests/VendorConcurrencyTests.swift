@@ -113,14 +113,10 @@ struct VendorConcurrencyTests {
         defer { stack.stopAll() }
         let storage = try stack.startStorage()
         // Storage answers slowly, so requests are still in flight when the signal comes.
-        let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: storage.endpointPath, with: ""))
-        var faults = FaultProxy.Faults()
-        faults.maxDelayMs = 300
-        proxy.faults = faults
-        let (proxyPort, proxyTask) = try await proxy.start()
+        var slow = FaultProxy.Faults()
+        slow.maxDelayMs = 300
+        let (_, proxied, proxyTask) = try await FaultProxy.inFront(of: storage, faults: slow)
         defer { proxyTask.cancel() }
-        let proxied = StorageConnectionString(accountName: storage.accountName, accountKey: storage.accountKey,
-                                              tableEndpoint: "http://127.0.0.1:\(proxyPort)\(storage.endpointPath)")
         let tableName = TestStorage.uniqueName("term")
         let vendor = try stack.startVendor(environment: SampleConfiguration.environment(table: tableName, connectionString: proxied))
         let process = try #require(stack.processes.last)
@@ -167,11 +163,8 @@ struct VendorConcurrencyTests {
         let stack = ProcessStack()
         defer { stack.stopAll() }
         let storage = try stack.startStorage()
-        let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: storage.endpointPath, with: ""))
-        let (proxyPort, proxyTask) = try await proxy.start()
+        let (proxy, proxied, proxyTask) = try await FaultProxy.inFront(of: storage)
         defer { proxyTask.cancel() }
-        let proxied = StorageConnectionString(accountName: storage.accountName, accountKey: storage.accountKey,
-                                              tableEndpoint: "http://127.0.0.1:\(proxyPort)\(storage.endpointPath)")
         let tableName = TestStorage.uniqueName("flt")
         var environment = SampleConfiguration.environment(table: tableName, connectionString: proxied, stock: #"{"24":4}"#)
         environment["IPAM_STORAGE_TIMEOUT_MS"] = "700"
