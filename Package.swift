@@ -87,7 +87,9 @@ let package = Package(
         .target(
             name: "ManagerJobs",
             dependencies: ["Inventory", "ResourceGraph", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "ResourceGraphEmulator", "TestSupport",

@@ -14,15 +14,18 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
     public let lease: SingletonLease
     public let clock: C
     public let logger: Logger
+    public let metrics: ManagerMetrics
     private let jobs: @Sendable () async throws -> ManagerRun.Report
 
     /// - Parameters:
     ///   - jobs: one run of Sync, Anchor, Reap and Replenish (`ManagerRun.run`).
     ///   - clock: what the renewal waits on (tests move it).
-    public init(lease: SingletonLease, clock: C, logger: Logger, jobs: @escaping @Sendable () async throws -> ManagerRun.Report) {
+    public init(lease: SingletonLease, clock: C, logger: Logger, metrics: ManagerMetrics = ManagerMetrics(),
+                jobs: @escaping @Sendable () async throws -> ManagerRun.Report) {
         self.lease = lease
         self.clock = clock
         self.logger = logger
+        self.metrics = metrics
         self.jobs = jobs
     }
 
@@ -32,8 +35,13 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
         let held: SingletonLease.Held
         do { held = try await lease.acquire() } catch let error as SingletonLease.HeldElsewhere {
             logger.info("another Manager is running the jobs; skipping", metadata: ["holder": .string(error.description)])
+            metrics.recordSkipped()
             return nil
+        } catch {
+            metrics.recordFailed()
+            throw error
         }
+        let started = ContinuousClock.now
         let lease = self.lease, clock = self.clock, jobs = self.jobs
         let latest = LatestHeld(held)
         do {
@@ -64,6 +72,7 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
                 throw CancellationError()
             }
             try? await lease.release(latest.value)
+            metrics.recordRun(report, duration: ContinuousClock.now - started, at: lease.currentDate)
             logger.info("manager run", metadata: [
                 "complete": .stringConvertible(report.complete),
                 "actions": .string(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),
@@ -73,9 +82,11 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
             return report
         } catch let error as SingletonLease.HeldElsewhere {
             logger.error("the singleton lease was lost during the run; the run was stopped", metadata: ["error": .string(error.description)])
+            metrics.recordFailed()
             throw error
         } catch {
             try? await lease.release(latest.value)
+            metrics.recordFailed()
             throw error
         }
     }

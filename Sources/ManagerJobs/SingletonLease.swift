@@ -77,6 +77,9 @@ public struct SingletonLease: Sendable {
         }
     }
 
+    /// The time as this lease sees it (its injected clock).
+    public var currentDate: Date { now() }
+
     /// True once `held` has run out (another Manager may have taken the lease since).
     public func hasExpired(_ held: Held) -> Bool { held.expiresAt <= now() }
 

@@ -65,12 +65,27 @@ struct ManagerEnvironment {
         try await storage.createTable("ipamLocks", ifNotExists: true)
         let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: graph, logger: logger)
         let lease = SingletonLease(table: storage.table("ipamLocks"), owner: identity, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
-        let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger) { try await run.run(now: Date()) }
+        let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: ManagerMetrics()) { try await run.run(now: Date()) }
         return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, logger: logger)
     }
 
     /// One run under the singleton lease. Returns nil when another Manager holds it.
     func runOnce() async throws -> ManagerRun.Report? { try await cycle.runOnce() }
+
+    /// Adds `GET /metrics` (Prometheus text) and `GET /healthz` to `router`.
+    func addMetricsRoutes(to router: Router<BasicRequestContext>) {
+        let metrics = cycle.metrics
+        router.get("/metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
+        router.get("/healthz") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+    }
 }
 
 
@@ -78,6 +93,9 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the jobs on MANAGER_TIMER_SCHEDULE (NCRONTAB, UTC), or once with --once.")
     @Flag(help: "Run the jobs once and exit.") var once = false
     @Option(help: "Log level.") var logLevel = "info"
+    @Option(help: "Serve GET /metrics (Prometheus) and /healthz on this port (0 picks one and prints it); off when not given.")
+    var metricsPort: Int?
+    @Option(help: "Address the metrics server listens on.") var metricsHost = "127.0.0.1"
 
     func run() async throws {
         let manager = try await ManagerEnvironment.load(logLevel: logLevel)
@@ -94,9 +112,22 @@ struct Run: AsyncParsableCommand {
                                          print("manager: schedule \(schedule) (UTC)")
                                          fflush(nil)
                                      })
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: manager.logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let metricsPort {
+            let router = Router()
+            manager.addMetricsRoutes(to: router)
+            let host = metricsHost
+            let server = Application(router: router, configuration: .init(address: .hostname(host, port: metricsPort), serverName: nil),
+                                     onServerRunning: { channel in
+                                         print("manager: metrics on http://\(host):\(channel.localAddress?.port ?? metricsPort)/metrics")
+                                         print("metrics port: \(channel.localAddress?.port ?? metricsPort)")
+                                         fflush(nil)
+                                     }, logger: manager.logger)
+            services.append(.init(service: server, failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: manager.logger))
         try await group.run()
     }
 }
@@ -127,6 +158,7 @@ struct ServeFunctions: AsyncParsableCommand {
         let manager = try await ManagerEnvironment.load(logLevel: logLevel)
         let router = Router()
         router.get("/") { _, _ in Response(status: .ok) }
+        manager.addMetricsRoutes(to: router)
         router.post("/Manager") { request, _ -> Response in
             var buffer = try await request.body.collect(upTo: 1 << 20)
             let body = buffer.readBytes(length: buffer.readableBytes) ?? []

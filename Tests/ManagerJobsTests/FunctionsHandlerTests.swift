@@ -75,7 +75,7 @@ struct ManagerProcessTests {
         #expect(outputs.filter { $0.contains("skipped") }.count == 1, "\(outputs)")
     }
 
-    @Test("manager run: SIGTERM while it waits for the schedule ends it at once with status 0, leaving no lease behind")
+    @Test("manager run: /metrics and /healthz on --metrics-port; SIGTERM while it waits for the schedule ends it at once with status 0, leaving no lease behind")
     func sigtermWhileWaiting() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
@@ -83,14 +83,18 @@ struct ManagerProcessTests {
         var environment = try stack.managerEnvironment(table: TestStorage.uniqueName("term"), storage: storage)
         environment["MANAGER_TIMER_SCHEDULE"] = "0 0 0 1 1 *" // once a year: it will be waiting
         let pipe = Pipe()
-        let manager = try stack.start("manager", arguments: ["run", "--log-level", "error"], environment: environment, output: pipe)
-        // Wait until it has started its loop (it prints the schedule).
+        let manager = try stack.start("manager", arguments: ["run", "--log-level", "error", "--metrics-port", "0"], environment: environment, output: pipe)
+        // Wait until it has started its loop (it prints the schedule) and its metrics server (it prints the port).
         var text = ""
-        while !text.contains("schedule") {
+        while !(text.contains("schedule") && text.contains("metrics port: ")) {
             let chunk = pipe.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
+        let port = try #require(text.split(separator: "\n").first { $0.hasPrefix("metrics port: ") }.flatMap { Int($0.dropFirst(14)) })
+        let metrics = try await HTTPCalls.send("GET", "http://127.0.0.1:\(port)/metrics")
+        #expect(metrics.status == 200 && metrics.text.contains(#"ipam_manager_runs_total{result="complete"} 0"#), "\(metrics.text)")
+        #expect(try await HTTPCalls.send("GET", "http://127.0.0.1:\(port)/healthz").status == 200)
         let signalled = ContinuousClock.now
         kill(manager.processIdentifier, SIGTERM)
         manager.waitUntilExit()

@@ -155,6 +155,36 @@ struct ManagerCycleTests {
         _ = try await other.acquire() // released at the end: free at once, no waiting for expiry
     }
 
+    @Test("metrics: runs by result, row changes by action, conflicts, the time of the last complete Sync")
+    func metrics() async throws {
+        let table = try await TestStorage.freshTable("locks")
+        let clock = ManualClock()
+        let metrics = ManagerMetrics()
+        let complete = Counter()
+        let cycle = ManagerCycle(lease: SingletonLease(table: table, owner: "manager-a", duration: .seconds(30), now: { clock.date }), clock: clock,
+                                 logger: quiet, metrics: metrics) {
+            complete.increment()
+            var report = ManagerRun.Report()
+            report.complete = complete.value == 1 // the second run's listing is incomplete
+            report.actions = ["anchor": 2, "reap": 1]
+            report.conflicts = 1
+            return report
+        }
+        _ = try await cycle.runOnce()
+        _ = try await cycle.runOnce()
+        _ = try await SingletonLease(table: table, owner: "manager-b", duration: .seconds(30), now: { clock.date }).acquire()
+        #expect(try await cycle.runOnce() == nil)
+        let lines = Set(String(decoding: metrics.exposition(), as: UTF8.self).split(separator: "\n").map(String.init))
+        #expect(lines.contains(#"ipam_manager_runs_total{result="complete"} 1"#), "\(lines.sorted())")
+        #expect(lines.contains(#"ipam_manager_runs_total{result="incomplete"} 1"#))
+        #expect(lines.contains(#"ipam_manager_runs_total{result="skipped"} 1"#))
+        #expect(lines.contains(#"ipam_manager_runs_total{result="failed"} 0"#))
+        #expect(lines.contains(#"ipam_manager_row_changes_total{action="anchor"} 4"#))
+        #expect(lines.contains("ipam_manager_conflicts_total 2"))
+        #expect(lines.contains("ipam_manager_last_complete_sync_timestamp_seconds \(clock.date.timeIntervalSince1970)")
+                || lines.contains("ipam_manager_last_complete_sync_timestamp_seconds \(Int(clock.date.timeIntervalSince1970)).0"), "\(lines.filter { $0.contains("last_complete") })")
+    }
+
     @Test("another Manager holding the lease: skip without running")
     func skips() async throws {
         let table = try await TestStorage.freshTable("locks")
