@@ -1,11 +1,11 @@
+import StrictJSON
+
 /// Random identifiers (request ids, batch boundaries, lease ids, event keys).
 public enum RandomID {
     /// A version-4 UUID in lowercase text, e.g. `3f2b…-…`, from the system generator (`getrandom`).
     ///
     /// Foundation's `UUID()` opens, reads and closes `/dev/urandom` on every call on Linux, which showed up
     /// in profiles at several ids per allocation; this is two `getrandom` reads instead.
-    private static let digits = Array("0123456789abcdef".utf8)
-
     public static func uuid() -> String {
         var generator = SystemRandomNumberGenerator()
         var bytes = [UInt8](repeating: 0, count: 16)
@@ -22,8 +22,7 @@ public enum RandomID {
         text.reserveCapacity(36)
         for (index, byte) in bytes.enumerated() {
             if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
+            ASCIIFormat.appendHex(byte, to: &text)
         }
         return String(decoding: text, as: UTF8.self)
     }

@@ -25,14 +25,18 @@ public enum ASCIIFormat {
 
     /// Two lowercase (or uppercase) hex digits per byte.
     public static func hex<Bytes: Sequence>(_ bytes: Bytes, uppercase: Bool = false) -> String where Bytes.Element == UInt8 {
-        let digits = uppercase ? upperDigits : lowerDigits
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
+        for byte in bytes { appendHex(byte, to: &out, uppercase: uppercase) }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the two hex digits of `byte` to a UTF-8 buffer (for callers building text as bytes).
+    @inline(__always)
+    public static func appendHex(_ byte: UInt8, to out: inout [UInt8], uppercase: Bool = false) {
+        let digits = uppercase ? upperDigits : lowerDigits
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0x0F)])
     }
 
     /// `value` as lowercase hex, left-padded with zeros to `width` digits.
