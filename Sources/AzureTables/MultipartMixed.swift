@@ -77,17 +77,10 @@ public enum MultipartMixed {
         }
         while let line = nextLine(), !line.isEmpty {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            headers.add(name: String(decoding: trim(line[..<colon]), as: UTF8.self),
-                        value: String(decoding: trim(line[(colon + 1)...]), as: UTF8.self))
+            headers.add(name: String(decoding: line[..<colon].trimmingASCIIWhitespace(), as: UTF8.self),
+                        value: String(decoding: line[(colon + 1)...].trimmingASCIIWhitespace(), as: UTF8.self))
         }
         return Message(startLine: first, headers: headers, body: bytes[index...])
-    }
-
-    /// The bytes without leading and trailing spaces, tabs and line breaks.
-    public static func trim(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
-        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else { return bytes[bytes.startIndex..<bytes.startIndex] }
-        return bytes[first...last]
     }
 
     /// The first index of `needle` in `haystack` at or after `from`.

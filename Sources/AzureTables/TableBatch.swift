@@ -122,7 +122,7 @@ struct TableBatch {
                 guard let line = http.startLine, line.hasPrefix("HTTP/") else { continue }
                 let words = line.split(separator: " ", maxSplits: 2)
                 answers.append(PartResponse(status: words.count > 1 ? Int(words[1]) ?? 0 : 0, headers: http.headers,
-                                            body: MultipartMixed.trim(http.body)))
+                                            body: http.body.trimmingASCIIWhitespace()))
             }
         }
         read(response.body[...], boundary: boundary, depth: 0)

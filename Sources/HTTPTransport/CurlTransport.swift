@@ -257,12 +257,8 @@ final class CurlMultiLoop: @unchecked Sendable {
                 transfer.responseHeaders = HTTPHeaderList()
             } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
                 // Bytes, not Foundation trimming: this runs for every header of every answer.
-                func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> String {
-                    let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
-                    guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else { return "" }
-                    return String(decoding: bytes[first...last], as: UTF8.self)
-                }
-                transfer.responseHeaders.add(name: trimmed(line[..<colon]), value: trimmed(line[(colon + 1)...]))
+                transfer.responseHeaders.add(name: String(decoding: line[..<colon].trimmingASCIIWhitespace(), as: UTF8.self),
+                                             value: String(decoding: line[(colon + 1)...].trimmingASCIIWhitespace(), as: UTF8.self))
             }
             return length
         }

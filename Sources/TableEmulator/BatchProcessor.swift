@@ -115,7 +115,7 @@ struct BatchProcessor {
         let method = words[0].uppercased()
         let headers = http.headers
         let partHeaders = mime.headers
-        let body = Array(MultipartMixed.trim(http.body))
+        let body = Array(http.body.trimmingASCIIWhitespace())
         let (path, _) = URLParts.pathAndQuery(of: String(words[1]))
         var resourcePath = path
         if resourcePath.hasPrefix("/\(account)/") { resourcePath = String(resourcePath.dropFirst(account.count + 2)) }

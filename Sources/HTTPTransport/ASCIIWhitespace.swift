@@ -1,0 +1,9 @@
+extension BidirectionalCollection where Element == UInt8 {
+    /// The bytes without leading and trailing spaces, tabs, CR and LF (header values, message bodies),
+    /// without going through `String` and Foundation's trimming.
+    public func trimmingASCIIWhitespace() -> SubSequence {
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        guard let first = firstIndex(where: { !blank($0) }), let last = lastIndex(where: { !blank($0) }) else { return self[endIndex...] }
+        return self[first...last]
+    }
+}
