@@ -135,7 +135,7 @@ public struct TableClient: Sendable {
 
     /// A key inside `'…'` in a URL path: quotes doubled, then percent-encoded.
     static func keyLiteral(_ key: String) -> String {
-        FormEncoding.encode(key.utf8.contains(UInt8(ascii: "'")) ? key.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") : key)
+        FormEncoding.encode(TableQuery.quoted(key))
     }
 
     func etag(of response: TransportResponse) throws -> String {

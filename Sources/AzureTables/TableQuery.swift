@@ -17,6 +17,11 @@ public struct TableContinuation: Sendable, Equatable {
 
 /// An entity query as an `AsyncSequence` of pages; `entities` flattens it.
 public struct TableQuery: AsyncSequence, Sendable {
+    /// `text` as the inside of an OData string literal `'…'` (filters, key paths): single quotes doubled.
+    public static func quoted(_ text: String) -> String {
+        text.utf8.contains(UInt8(ascii: "'")) ? text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") : text
+    }
+
     public typealias Element = TablePage
     let client: TableClient
     let filter: String?

@@ -38,14 +38,14 @@ public struct Inventory: Sendable {
 
     /// Every network row of the scope, in address order.
     public func networks(in scope: Scope) async throws -> [NetworkRow] {
-        let filter = "PartitionKey eq '\(Self.quote(scope.partitionKey))' and RowKey ge 'net_' and RowKey lt 'net`'"
+        let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge 'net_' and RowKey lt 'net`'"
         return try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:))
     }
 
     /// The prefixes of every network row of the scope (any state): what a carve must not overlap.
     /// Reads only the keys, so it stays cheap as the partition grows.
     public func occupiedPrefixes(in scope: Scope) async throws -> [IPPrefix] {
-        let filter = "PartitionKey eq '\(Self.quote(scope.partitionKey))' and RowKey ge 'net_' and RowKey lt 'net`'"
+        let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge 'net_' and RowKey lt 'net`'"
         return try await table.queryAll(filter: filter, select: ["RowKey"]).compactMap {
             SortableKey.parse(String($0.rowKey.dropFirst(RowKeys.networkPrefix.count)))
         }
@@ -68,8 +68,8 @@ public struct Inventory: Sendable {
     /// starting after the stock row key `after` when given.
     public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, after: String? = nil) async throws -> [StockCandidate] {
         let range = RowKeys.stockRange(version: version, length: length)
-        let start = after.map { "RowKey gt '\(Self.quote($0))'" } ?? "RowKey ge '\(range)'"
-        return try await collect(filter: "PartitionKey eq '\(Self.quote(scope.partitionKey))' and \(start) and RowKey lt '\(range)~'", limit: limit)
+        let start = after.map { "RowKey gt '\(TableQuery.quoted($0))'" } ?? "RowKey ge '\(range)'"
+        return try await collect(filter: "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and \(start) and RowKey lt '\(range)~'", limit: limit)
     }
 
     private func collect(filter: String, limit: Int) async throws -> [StockCandidate] {
@@ -87,7 +87,6 @@ public struct Inventory: Sendable {
         return Array(rows.prefix(limit))
     }
 
-    static func quote(_ text: String) -> String { text.replacingOccurrences(of: "'", with: "''") }
 
     // MARK: Transitions (each one entity group transaction)
 
