@@ -18,7 +18,21 @@ public actor SingleFlight {
         return false
     }
 
-    /// How many requests wait for the current carve of `key`.
+    /// Runs `body` when this caller leads for `key` and returns its result (leaving, also when it throws);
+    /// nil after waiting for another caller's lead instead.
+    public nonisolated func ifLeading<T>(_ key: String, _ body: () async throws(VendorError) -> T) async throws(VendorError) -> T? {
+        guard await enter(key) else { return nil }
+        do {
+            let result = try await body()
+            await leave(key)
+            return result
+        } catch {
+            await leave(key)
+            throw error
+        }
+    }
+
+    /// How many requests wait for the current leader of `key`.
     public func waiting(_ key: String) -> Int { inFlight[key]?.count ?? 0 }
 
     public func leave(_ key: String) {

@@ -95,14 +95,8 @@ public struct VendorService: Sendable {
             var candidate = await stockCache.take(gateKey)
             if candidate == nil {
                 // One read of the first blocks of the stock, shared with this process's other callers.
-                if await stockReads.enter(gateKey) {
-                    do {
-                        try await readStock(request, key: gateKey, excluded: excluded, &effort)
-                        await stockReads.leave(gateKey)
-                    } catch {
-                        await stockReads.leave(gateKey)
-                        throw error
-                    }
+                _ = try await stockReads.ifLeading(gateKey) { () async throws(VendorError) in
+                    try await readStock(request, key: gateKey, excluded: excluded, &effort)
                 }
                 candidate = await stockCache.take(gateKey)
             }
@@ -110,14 +104,8 @@ public struct VendorService: Sendable {
             if let candidate {
                 outcome = try await claim(candidate, request, &effort)
                 if case .lost = outcome { excluded.insert(candidate.rowKey) }
-            } else if await carveGate.enter(gateKey) {
-                do {
-                    outcome = try await carve(request, &effort)
-                    await carveGate.leave(gateKey)
-                } catch {
-                    await carveGate.leave(gateKey)
-                    throw error
-                }
+            } else if let carved = try await carveGate.ifLeading(gateKey, { () async throws(VendorError) in try await carve(request, &effort) }) {
+                outcome = carved
             } else {
                 continue // another request of this process just carved (and stocked): look again
             }
