@@ -66,12 +66,11 @@ public actor TransactionCombiner {
     /// Sends one round that includes member `id` (at the head of the queue), hands out the results,
     /// and passes the lead to the next waiting member, if any.
     private func lead(_ partition: String, _ id: Int) async -> Result<[String?], any Error> {
-        var queue = queues[partition] ?? []
         var group: [Member] = []
         var rest: [Member] = []
         var keys = Set<String>()
         var operations = 0
-        for member in queue {
+        for member in queues[partition] ?? [] {
             let memberKeys = member.actions.map(\.keys.rowKey)
             if operations + member.actions.count <= maxOperations, keys.isDisjoint(with: memberKeys) {
                 group.append(member)
@@ -81,8 +80,7 @@ public actor TransactionCombiner {
                 rest.append(member)
             }
         }
-        queue = rest
-        queues[partition] = queue
+        queues[partition] = rest
         rounds += 1
         members += group.count
         onRound(group.count)

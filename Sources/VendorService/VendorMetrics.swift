@@ -4,8 +4,8 @@ import Prometheus
 
 /// The Vendor's metrics (swift-metrics, exported in Prometheus text format on `GET /metrics`).
 ///
-/// Created from an injected registry, so every Vendor in a test process has its own; the executable
-/// also bootstraps `MetricsSystem` with the same registry so Hummingbird's HTTP metrics land beside these.
+/// Created from an injected registry (never the global `MetricsSystem`), so every Vendor in a test
+/// process has its own; HTTP request metrics are recorded by the Vendor's edge middleware into it too.
 public struct VendorMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let created: Metrics.Counter
