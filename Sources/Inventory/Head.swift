@@ -94,9 +94,6 @@ public struct Head: Sendable, Equatable {
 public actor OccupiedSpace {
     private var scopes: [Scope: (version: Int64, prefixes: [IPPrefix], readAt: ContinuousClock.Instant)] = [:]
     private let maxAge: Duration
-    /// Full reads of the partition and answers from the log (for tests and the benchmark).
-    public private(set) var fullReads = 0
-    public private(set) var logReads = 0
 
     public init(maxAge: Duration = .seconds(60)) { self.maxAge = maxAge }
 
@@ -104,12 +101,10 @@ public actor OccupiedSpace {
     /// that took a read of the partition (false: the head's log was enough).
     public func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws -> (prefixes: [IPPrefix], readPartition: Bool) {
         if let head, let known = scopes[scope], ContinuousClock.now - known.readAt < maxAge, let added = head.added(since: known.version) {
-            logReads += 1
             let prefixes = known.prefixes + added
             scopes[scope] = (head.version, prefixes, known.readAt)
             return (prefixes, false)
         }
-        fullReads += 1
         let started = ContinuousClock.now
         let prefixes = try await inventory.occupiedPrefixes(in: scope)
         // Rows read after the head was read: at least everything up to head.version.
