@@ -9,14 +9,23 @@ public enum FreeSpace {
     }
 
     /// `occupied` is sorted and every element overlaps `block`.
+    ///
+    /// Works on index ranges of the one sorted array: no copies per level.
     private static func collect(_ block: IPPrefix, _ occupied: ArraySlice<IPPrefix>, into result: inout [IPPrefix]) {
-        if occupied.isEmpty { result.append(block); return }
-        if occupied.contains(where: { $0.contains(block) }) { return }
+        guard let first = occupied.first else { result.append(block); return }
+        // Elements overlapping `block` either contain it or lie inside it. One that contains it has the
+        // lowest address (or the same address and a shorter length), so in sorted order it comes first.
+        if first.length <= block.length { return }
         guard let (low, high) = block.halves else { return }
-        let lowOccupied = occupied.filter { $0.overlaps(low) }
-        let highOccupied = occupied.filter { $0.overlaps(high) }
-        collect(low, lowOccupied[...], into: &result)
-        collect(high, highOccupied[...], into: &result)
+        // Everything left lies strictly inside `block`, so in exactly one half: the high half's elements
+        // are those from the first address at or above its start.
+        var lower = occupied.startIndex, upper = occupied.endIndex
+        while lower < upper {
+            let middle = lower + (upper - lower) / 2
+            if occupied[middle].address < high.address { lower = middle + 1 } else { upper = middle }
+        }
+        collect(low, occupied[..<lower], into: &result)
+        collect(high, occupied[lower...], into: &result)
     }
 
     /// A block of `length` inside the smallest free block that can hold it (lowest address among

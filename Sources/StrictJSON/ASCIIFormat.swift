@@ -39,12 +39,6 @@ public enum ASCIIFormat {
         out.append(digits[Int(byte & 0x0F)])
     }
 
-    /// `value` as lowercase hex, left-padded with zeros to `width` digits.
-    public static func hex(_ value: UInt32, width: Int) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
-
     private static let lowerDigits = Array("0123456789abcdef".utf8)
     private static let upperDigits = Array("0123456789ABCDEF".utf8)
 }

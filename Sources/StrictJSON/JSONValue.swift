@@ -93,19 +93,36 @@ public enum JSONValue: Sendable, Equatable {
             out += "\""
             return
         }
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value <= 0x9F):
-                out += "\\u" + ASCIIFormat.hex(scalar.value, width: 4)
-            default: out.unicodeScalars.append(scalar)
+        // Escaped as bytes, copying everything that needs no escape as it is (valid UTF-8 in, valid UTF-8
+        // out): a long value with line breaks (the head row's log) costs one pass, not one append per scalar.
+        let utf8 = s.utf8
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(utf8.count + 16)
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            utf8.formIndex(after: &index)
+            switch byte {
+            case UInt8(ascii: "\""): escaped += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): escaped += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x00..<0x20, 0x7F: appendUnicodeEscape(byte, to: &escaped)
+            case 0xC2 where index != utf8.endIndex && (0x80...0x9F).contains(utf8[index]):
+                // U+0080...U+009F (C1 controls), two bytes in UTF-8.
+                appendUnicodeEscape(utf8[index], to: &escaped)
+                utf8.formIndex(after: &index)
+            default: escaped.append(byte)
             }
         }
+        out += String(decoding: escaped, as: UTF8.self)
         out += "\""
+    }
+
+    private static func appendUnicodeEscape(_ value: UInt8, to bytes: inout [UInt8]) {
+        bytes += Array(#"\u00"#.utf8)
+        ASCIIFormat.appendHex(value, to: &bytes)
     }
 }
 

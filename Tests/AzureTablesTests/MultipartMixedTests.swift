@@ -56,17 +56,18 @@ struct MultipartMixedTests {
         #expect(ASCIIFormat.decimal(-7, width: 3) == "-007")
         #expect(ASCIIFormat.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
         #expect(ASCIIFormat.hex([0xab], uppercase: true) == "AB")
-        #expect(ASCIIFormat.hex(0x1f, width: 4) == "001f")
     }
 
     @Test("JSON strings: plain text copied whole, control characters and quotes escaped")
     func jsonStrings() throws {
-        for text in ["10.64.0.0/24", "quote \" back \\ slash", "tab\tnew\nline\u{1}", "ü €  \u{7f}"] {
+        for text in ["10.64.0.0/24", "quote \" back \\ slash", "tab\tnew\nline\u{1}", "ü €  \u{7f}", "C1 \u{85}\u{9f} after ÿ\u{a0}",
+                     (0..<500).map { "4 10.64.\($0 % 256).0/24" }.joined(separator: "\n")] {
             let written = JSONValue.string(text).serialized()
             #expect(try JSONValue.parse(written) == .string(text))
             #expect(try JSONSerialization.jsonObject(with: Data(written.utf8), options: .fragmentsAllowed) as? String == text)
         }
         #expect(JSONValue.string("\u{1}").serialized() == "\"\\u0001\"")
+        #expect(JSONValue.string("a\u{7f}\u{85}é\n").serialized() == "\"a\\u007f\\u0085é\\n\"")
     }
 }
 

@@ -143,6 +143,30 @@ struct NetworkMathProperties {
         }
     }
 
+    /// Against brute force over every address of a /24: occupied blocks may nest, repeat, contain the
+    /// supernet or lie outside it; the free blocks are exactly the free addresses, in order, each maximal.
+    @Test func freeBlocksMatchBruteForce() async {
+        let blocks = zip(Gen.uint32(in: 0...0x3FF), Gen.int(in: 21...32)).array(of: 0...24)
+        await propertyCheck(count: 400, input: blocks) { raw in
+            let supernet = try! IPPrefix(parsing: "10.20.1.0/24")
+            let occupied = raw.map { offset, length in
+                try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | offset))/\(length)").prefix
+            }
+            let free = FreeSpace.freeBlocks(in: supernet, occupied: occupied)
+            let freeAddresses = (UInt32(0)..<256).map { IPAddress(v4: 0x0A14_0100 | $0) }.filter { address in
+                !occupied.contains { $0.contains(address) }
+            }
+            #expect(free.flatMap { block in (UInt128(0)..<block.size).map { IPAddress(version: .v4, value: block.address.value + $0) } }
+                    == freeAddresses)
+            for block in free where block.length > supernet.length {
+                // Maximal: the block's parent is not free as a whole.
+                let parent = IPPrefix(address: IPAddress(version: .v4, value: block.address.value & ~(UInt128(1) << (32 - block.length))),
+                                      length: block.length - 1)!
+                #expect(occupied.contains { $0.overlaps(parent) })
+            }
+        }
+    }
+
     /// Carving repeatedly fills a supernet with pairwise disjoint blocks.
     @Test func carvingNeverOverlaps() async {
         await propertyCheck(count: 50, input: Gen.int(in: 20...26).array(of: 1...80)) { sizes in
