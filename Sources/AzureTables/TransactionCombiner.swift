@@ -9,13 +9,18 @@ import AzureCore
 /// operations) and the other members, which were not applied, go out again in the next round. An
 /// answer that did not arrive leaves every member's outcome unknown, as it would alone.
 ///
-/// No caller waits for a timer: the first caller of an idle partition sends at once, and whoever queues
-/// up meanwhile goes in the next round, led by the first of them. Members whose row keys collide with
+/// No caller waits for a timer: a caller that finds one of the partition's `maxInFlight` slots free sends
+/// at once (with whoever is queued), and whoever queues up while all slots are taken goes in the next
+/// round, led by the first of them. Members whose row keys collide with
 /// the round's (the same session twice, say) wait for a later round.
 public actor TransactionCombiner {
     public let table: TableClient
     /// Most operations one round sends (a transaction holds at most 100).
     public let maxOperations: Int
+    /// Rounds of one partition sent at the same time. One gives the biggest rounds; two keep the storage
+    /// busy while the answer of the other travels back. Safe at any number: every member's conditions
+    /// (ETags, inserts) are checked by the storage, not by this queue.
+    public let maxInFlight: Int
 
     private enum Signal { case done(Result<[String?], any Error>), lead }
 
@@ -26,7 +31,8 @@ public actor TransactionCombiner {
     }
 
     private var queues: [String: [Member]] = [:]
-    private var busy: Set<String> = []
+    /// Rounds being sent per partition (at most `maxInFlight`).
+    private var inFlight: [String: Int] = [:]
     private var nextID = 0
     /// Transactions sent and members they carried (for the benchmark and metrics).
     public private(set) var rounds = 0
@@ -35,9 +41,10 @@ public actor TransactionCombiner {
     private let onRound: @Sendable (Int) -> Void
 
     /// - Parameter onRound: told the number of members of every transaction sent (for metrics).
-    public init(table: TableClient, maxOperations: Int = 100, onRound: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(table: TableClient, maxOperations: Int = 100, maxInFlight: Int = 2, onRound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.table = table
         self.maxOperations = min(100, max(1, maxOperations))
+        self.maxInFlight = max(1, maxInFlight)
         self.onRound = onRound
     }
 
@@ -48,28 +55,27 @@ public actor TransactionCombiner {
             return try await table.submitTransaction(actions) // nothing to combine with, or too big to share a round
         }
         nextID += 1
-        let id = nextID
-        if !busy.contains(partition) {
-            busy.insert(partition)
-            queues[partition, default: []].insert(Member(id: id, actions: actions, continuation: nil), at: 0)
-            return try await lead(partition, id).get()
+        let own = Member(id: nextID, actions: actions, continuation: nil)
+        if inFlight[partition, default: 0] < maxInFlight {
+            inFlight[partition, default: 0] += 1
+            return try await lead(partition, own).get()
         }
         let signal = await withCheckedContinuation { continuation in
-            queues[partition, default: []].append(Member(id: id, actions: actions, continuation: continuation))
+            queues[partition, default: []].append(Member(id: own.id, actions: actions, continuation: continuation))
         }
         switch signal {
         case .done(let result): return try result.get()
-        case .lead: return try await lead(partition, id).get()
+        case .lead: return try await lead(partition, own).get()
         }
     }
 
-    /// Sends one round that includes member `id` (at the head of the queue), hands out the results,
-    /// and passes the lead to the next waiting member, if any.
-    private func lead(_ partition: String, _ id: Int) async -> Result<[String?], any Error> {
-        var group: [Member] = []
+    /// Sends one round led by `own` (holding one of the partition's in-flight slots) with whoever waits
+    /// and fits, hands out the results, and passes the slot to the next waiting member, if any.
+    private func lead(_ partition: String, _ own: Member) async -> Result<[String?], any Error> {
+        var group = [own]
         var rest: [Member] = []
-        var keys = Set<String>()
-        var operations = 0
+        var keys = Set(own.actions.map(\.keys.rowKey))
+        var operations = own.actions.count
         for member in queues[partition] ?? [] {
             let memberKeys = member.actions.map(\.keys.rowKey)
             if operations + member.actions.count <= maxOperations, keys.isDisjoint(with: memberKeys) {
@@ -115,23 +121,23 @@ public actor TransactionCombiner {
             for member in group { results[member.id] = .failure(error) }
         }
 
-        for member in group where member.id != id {
+        for member in group where member.id != own.id {
             if let result = results[member.id] { member.continuation?.resume(returning: .done(result)) }
         }
-        var next = retry + (queues[partition] ?? [])
-        if let own = results[id] {
-            queues[partition] = next
-            if let head = next.first {
-                head.continuation?.resume(returning: .lead)
-            } else {
-                busy.remove(partition)
-            }
-            return own
+        queues[partition] = retry.filter { $0.id != own.id } + (queues[partition] ?? [])
+        guard let result = results[own.id] else {
+            // Our own transaction was not applied (another member's failed): lead the next round with it.
+            return await lead(partition, own)
         }
-        // Our own transaction was not applied (another member's failed): lead the next round with it.
-        if let index = next.firstIndex(where: { $0.id == id }) { next.remove(at: index) }
-        let mine = group.first { $0.id == id }!
-        queues[partition] = [Member(id: id, actions: mine.actions, continuation: nil)] + next
-        return await lead(partition, id)
+        if var queue = queues[partition], !queue.isEmpty {
+            // The slot goes to the first waiting member, taken off the queue so no other round hands it on too.
+            let next = queue.removeFirst()
+            queues[partition] = queue
+            next.continuation?.resume(returning: .lead)
+        } else {
+            inFlight[partition, default: 1] -= 1
+            if inFlight[partition] == 0 { inFlight[partition] = nil }
+        }
+        return result
     }
 }

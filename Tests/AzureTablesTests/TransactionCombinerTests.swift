@@ -6,10 +6,14 @@ import TestSupport
 
 @Suite("Group commit (TransactionCombiner) against a live endpoint")
 struct TransactionCombinerTests {
-    @Test("concurrent transactions share rounds, and each caller gets the ETags of its own operations")
-    func sharesRounds() async throws {
+    /// Every test runs with one round in flight per partition (the biggest rounds) and with several
+    /// (slots handed from round to round while others are still out).
+    static let inFlight = [1, 2, 4]
+
+    @Test("concurrent transactions share rounds, and each caller gets the ETags of its own operations", arguments: inFlight)
+    func sharesRounds(maxInFlight: Int) async throws {
         let table = try await TestStorage.freshTable("gc")
-        let combiner = TransactionCombiner(table: table)
+        let combiner = TransactionCombiner(table: table, maxInFlight: maxInFlight)
         let results = try await withThrowingTaskGroup(of: (Int, [String?]).self) { group in
             for caller in 0..<64 {
                 group.addTask {
@@ -33,10 +37,10 @@ struct TransactionCombinerTests {
         #expect(try await table.queryAll().count == 192)
     }
 
-    @Test("one member's failure is that member's alone (index within its own operations); the others commit")
-    func failingMember() async throws {
+    @Test("one member's failure is that member's alone (index within its own operations); the others commit", arguments: inFlight)
+    func failingMember(maxInFlight: Int) async throws {
         let table = try await TestStorage.freshTable("gc")
-        let combiner = TransactionCombiner(table: table)
+        let combiner = TransactionCombiner(table: table, maxInFlight: maxInFlight)
         let stale = try await table.insert(TableEntity(partitionKey: "p", rowKey: "locked"))
         try await table.merge(TableEntity(partitionKey: "p", rowKey: "locked", properties: ["v": .int32(2)]), ifMatch: .any)
         try await table.insert(TableEntity(partitionKey: "p", rowKey: "taken"))
@@ -70,10 +74,10 @@ struct TransactionCombinerTests {
         #expect(keys == committed.union(["locked", "taken"]), "failed members left nothing behind; the others are all there")
     }
 
-    @Test("members touching the same row never share a round: one insert wins, the others get 409 of their own")
-    func sameRow() async throws {
+    @Test("members touching the same row never share a round: one insert wins, the others get 409 of their own", arguments: inFlight)
+    func sameRow(maxInFlight: Int) async throws {
         let table = try await TestStorage.freshTable("gc")
-        let combiner = TransactionCombiner(table: table)
+        let combiner = TransactionCombiner(table: table, maxInFlight: maxInFlight)
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
             for caller in 0..<20 {
                 group.addTask {
