@@ -183,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TableEmulatorTests",
-            dependencies: ["TableEmulator", "TestSupport"],
+            dependencies: ["TableEmulator", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
     ]

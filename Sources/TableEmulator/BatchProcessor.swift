@@ -122,7 +122,7 @@ struct BatchProcessor {
         else if resourcePath.hasPrefix("/") { resourcePath = String(resourcePath.dropFirst()) }
         let decoded = FormEncoding.decode(Substring(TableServiceHandler.plusKept(resourcePath)))
         let resource = try TableServiceHandler.parseResource(decoded)
-        let prefersNoContent = headers["Prefer"]?.lowercased().contains("return-no-content") ?? false
+        let prefersNoContent = headers["Prefer"]?.containsASCIICaseInsensitive("return-no-content") ?? false
         let contentID = headers["Content-ID"] ?? partHeaders["Content-ID"]
         let condition = headers["If-Match"].map(TableServiceHandler.condition)
         switch (resource, method) {

@@ -275,7 +275,7 @@ public struct TableServiceHandler: Sendable {
         var rest = Substring(inner)
         while !rest.isEmpty {
             guard let equals = rest.firstIndex(of: "=") else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
-            let key = rest[..<equals].trimmingCharacters(in: .whitespaces)
+            let key = rest[..<equals].trimmingSpacesAndTabs()
             rest = rest[rest.index(after: equals)...]
             guard rest.first == "'" else { throw TableServiceError(status: 400, code: "InvalidUri", message: "Key values must be quoted.") }
             rest = rest.dropFirst()
@@ -324,13 +324,13 @@ public struct TableServiceHandler: Sendable {
     }
 
     static func selectList(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(separator: ",").map { $0.trimmingSpacesAndTabs() }.filter { !$0.isEmpty }
     }
 
     static func condition(_ header: String) -> ETagCondition { header == "*" ? .any : .etag(header) }
 
     static func prefersNoContent(_ request: EmulatorRequest) -> Bool {
-        request.headers["Prefer"]?.lowercased().contains("return-no-content") ?? false
+        request.headers["Prefer"]?.containsASCIICaseInsensitive("return-no-content") ?? false
     }
 
     static func decodeEntity(_ body: [UInt8], requireKeys: Bool = true) throws -> TableEntity {
@@ -416,9 +416,9 @@ struct PayloadFormat {
     let level: Level
 
     init(accept: String?) {
-        let accept = accept?.lowercased() ?? ""
-        if accept.contains("odata=nometadata") { level = .none }
-        else if accept.contains("odata=fullmetadata") { level = .full }
+        let accept = accept ?? ""
+        if accept.containsASCIICaseInsensitive("odata=nometadata") { level = .none }
+        else if accept.containsASCIICaseInsensitive("odata=fullmetadata") { level = .full }
         else { level = .minimal }
     }
 

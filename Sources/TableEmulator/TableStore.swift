@@ -44,7 +44,7 @@ public struct StoreQueryPage: Sendable {
 public actor TableStore {
     struct Partition {
         var rows: [String: StoredEntity] = [:]
-        var sortedKeys: [String] = []
+        var sortedKeys = SortedKeys()
     }
 
     final class Table {
@@ -179,9 +179,10 @@ public actor TableStore {
             let partition = table.partitions[pk]!
             var rowLow = bounds.rowLow
             if let start, start.partitionKey == pk { rowLow = Self.laterKey(rowLow, start.rowKey) }
-            var rowIndex = rowLow.map { Self.lowerBound(partition.sortedKeys, $0) } ?? 0
-            while rowIndex < partition.sortedKeys.count {
-                let rk = partition.sortedKeys[rowIndex]
+            let keys = partition.sortedKeys
+            var position = rowLow.map { keys.lowerBound($0) } ?? keys.startPosition
+            while position < keys.endPosition {
+                let rk = keys[position]
                 if let high = bounds.rowHigh, KeyOrder.less(high, rk) { break }
                 if page.rows.count >= top || scanned >= scanLimit {
                     page.next = (pk, rk)
@@ -198,7 +199,7 @@ public actor TableStore {
                     }
                 } ?? true
                 if matches { page.rows.append((pk, rk, entity)) }
-                rowIndex += 1
+                position = keys.position(after: position)
             }
             partitionIndex += 1
         }
@@ -227,12 +228,7 @@ public actor TableStore {
 
     static func lowerBound(_ keys: [String], _ key: String?) -> Int {
         guard let key else { return 0 }
-        var low = 0, high = keys.count
-        while low < high {
-            let mid = (low + high) / 2
-            if KeyOrder.less(keys[mid], key) { low = mid + 1 } else { high = mid }
-        }
-        return low
+        return SortedKeys.lowerBound(keys, key)
     }
 
     static func validateSize(_ entity: StoredEntity?) throws {
@@ -265,17 +261,10 @@ public actor TableStore {
                 table.sortedPartitions.insert(pk, at: at)
             }
             if table.partitions[pk]!.rows.updateValue(value, forKey: rk) == nil {
-                let keys = table.partitions[pk]!.sortedKeys
-                if keys.last.map({ KeyOrder.less($0, rk) }) ?? true {
-                    table.partitions[pk]!.sortedKeys.append(rk)
-                } else {
-                    table.partitions[pk]!.sortedKeys.insert(rk, at: lowerBound(keys, rk))
-                }
+                table.partitions[pk]!.sortedKeys.insert(rk)
             }
         } else if table.partitions[pk]?.rows.removeValue(forKey: rk) != nil {
-            let keys = table.partitions[pk]!.sortedKeys
-            let at = lowerBound(keys, rk)
-            table.partitions[pk]!.sortedKeys.remove(at: at)
+            table.partitions[pk]!.sortedKeys.remove(rk)
             if table.partitions[pk]!.rows.isEmpty {
                 table.partitions[pk] = nil
                 table.sortedPartitions.remove(at: lowerBound(table.sortedPartitions, pk))

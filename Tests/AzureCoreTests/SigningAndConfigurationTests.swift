@@ -131,3 +131,22 @@ struct AzureErrorTests {
         #expect(bare.isPreconditionFailed && bare.errorCode == "UpdateConditionNotSatisfied")
     }
 }
+
+@Suite("URL path and query split")
+struct URLPartsTests {
+    @Test("path and query of absolute URLs, paths and odd shapes", arguments: [
+        ("http://127.0.0.1:10002/devstoreaccount1/t(PartitionKey='p',RowKey='r')?$select=a", "/devstoreaccount1/t(PartitionKey='p',RowKey='r')", "$select=a"),
+        ("https://acct.table.core.windows.net/Tables", "/Tables", nil),
+        ("/devstoreaccount1/$batch", "/devstoreaccount1/$batch", nil),
+        ("/t()?$filter=x%20eq%20'http://y'", "/t()", "$filter=x%20eq%20'http://y'"),
+        ("http://host", "/", nil),
+        ("http://host?comp=list", "/", "comp=list"),
+        ("http://host?x=/y", "/", "x=/y"),
+        ("/ü/path?q=é", "/ü/path", "q=é"),
+    ] as [(String, String, String?)])
+    func split(url: String, path: String, query: String?) {
+        let parts = URLParts.pathAndQuery(of: url)
+        #expect(parts.path == path)
+        #expect(parts.query == query)
+    }
+}

@@ -61,8 +61,9 @@ struct ManagerProcessTests {
         defer { stack.stopAll() }
         let storage = try stack.startStorage()
         let settings = try stack.managerEnvironment(table: TestStorage.uniqueName("two"), storage: storage)
-        // A throttled first page makes each run last over a second, so the two really overlap.
-        _ = try await HTTPCalls.send("POST", settings["RESOURCE_GRAPH_ENDPOINT"]! + "/admin/faults", body: #"{"mode":"throttle","count":2}"#)
+        // Four throttled first pages (Retry-After: 1 each) make the lease holder's run last about four seconds,
+        // so the other process, however slow to start on a busy machine, finds the lease taken.
+        _ = try await HTTPCalls.send("POST", settings["RESOURCE_GRAPH_ENDPOINT"]! + "/admin/faults", body: #"{"mode":"throttle","count":4}"#)
         let outputs = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<2 {
                 group.addTask {

@@ -1,0 +1,21 @@
+// Small ASCII helpers for request parsing: Foundation's `contains`, `range(of:)` and
+// `trimmingCharacters(in:)` go through NSString on Linux and showed up in every operation's profile.
+
+extension StringProtocol {
+    /// Whether `needle` (lowercase ASCII) occurs in this text, ignoring ASCII case.
+    func containsASCIICaseInsensitive(_ needle: String) -> Bool {
+        let haystack = Array(utf8), pattern = Array(needle.utf8)
+        guard !pattern.isEmpty else { return true }
+        guard haystack.count >= pattern.count else { return false }
+        func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+        for start in 0...(haystack.count - pattern.count) where lower(haystack[start]) == pattern[0] {
+            if (1..<pattern.count).allSatisfy({ lower(haystack[start + $0]) == pattern[$0] }) { return true }
+        }
+        return false
+    }
+
+    /// Without leading and trailing spaces and tabs.
+    func trimmingSpacesAndTabs() -> String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}

@@ -1,0 +1,47 @@
+import PropertyBased
+import TableEmulator
+import Testing
+
+@Suite("Partition key index (SortedKeys)")
+struct SortedKeysTests {
+    /// Random inserts and removes, enough to split chunks many times over, against a sorted array.
+    @Test func matchesASortedArray() async {
+        await propertyCheck(count: 20, input: Gen.int(in: 0...40_000).array(of: 0...3_000), Gen.int(in: 0...12_000).array(of: 1...20)) { operations, probes in
+            var keys = SortedKeys()
+            var reference: [String] = []
+            for value in operations {
+                let key = Self.key(value / 4)
+                let at = reference.firstIndex { !KeyOrder.less($0, key) } ?? reference.count
+                let present = at < reference.count && reference[at] == key
+                if value % 4 == 3 {
+                    #expect(keys.remove(key) == present)
+                    if present { reference.remove(at: at) }
+                } else {
+                    #expect(keys.insert(key) == !present)
+                    if !present { reference.insert(key, at: at) }
+                }
+            }
+            #expect(keys.count == reference.count)
+            #expect(Array(keys) == reference)
+            for probe in probes.map({ Self.key($0) }) {
+                // Walking from the lower bound to the end gives exactly the keys not less than the probe.
+                var walked: [String] = []
+                var position = keys.lowerBound(probe)
+                while position < keys.endPosition {
+                    walked.append(keys[position])
+                    position = keys.position(after: position)
+                }
+                #expect(walked == reference.filter { !KeyOrder.less($0, probe) })
+            }
+        }
+    }
+
+    /// Keys of several shapes and lengths (so that byte order and prefix order both matter).
+    static func key(_ n: Int) -> String {
+        switch n % 3 {
+        case 0: return "stock_4_24_\(n)"
+        case 1: return "n\(n % 97)_\(n)"
+        default: return "session_\(String(n, radix: 16))"
+        }
+    }
+}
