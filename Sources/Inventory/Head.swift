@@ -92,29 +92,52 @@ public struct Head: Sendable, Equatable {
 /// full read. Rows deleted meanwhile (the Manager forgets space an unmanaged VNet no longer uses) stay
 /// in the set until that full read.
 public actor OccupiedSpace {
-    private var scopes: [Scope: (version: Int64, prefixes: [IPPrefix], readAt: ContinuousClock.Instant)] = [:]
+    /// Per scope: the head version the set is current to, the prefixes in ascending order, and when the
+    /// partition was last read in full.
+    private struct Known {
+        var version: Int64
+        var prefixes: [IPPrefix]
+        let readAt: ContinuousClock.Instant
+    }
+
+    private var scopes: [Scope: Known] = [:]
     private let maxAge: Duration
 
     public init(maxAge: Duration = .seconds(60)) { self.maxAge = maxAge }
 
-    /// Every prefix of a network row in `scope`, as of `head` (which the caller read first), and whether
-    /// that took a read of the partition (false: the head's log was enough).
+    /// Every prefix of a network row in `scope`, as of `head` (which the caller read first), in ascending
+    /// order, and whether that took a read of the partition (false: the head's log was enough).
     public func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws -> (prefixes: [IPPrefix], readPartition: Bool) {
+        let answer = try await withPrefixes(in: scope, head: head, inventory: inventory) { $0 }
+        return (answer.result, answer.readPartition)
+    }
+
+    /// `body` run on the prefixes `prefixes(in:head:inventory:)` would return, lent rather than copied:
+    /// a big scope's set (tens of thousands of prefixes) is then neither copied nor sorted per carve.
+    public func withPrefixes<T: Sendable>(in scope: Scope, head: Head?, inventory: Inventory,
+                                          _ body: @Sendable ([IPPrefix]) -> T) async throws -> (result: T, readPartition: Bool) {
         if let head, let known = scopes[scope], ContinuousClock.now - known.readAt < maxAge, let added = head.added(since: known.version) {
-            let prefixes = known.prefixes + added
-            scopes[scope] = (head.version, prefixes, known.readAt)
-            return (prefixes, false)
+            add(added, to: scope, version: head.version)
+            return (body(scopes[scope]!.prefixes), false)
         }
         let started = ContinuousClock.now
-        let prefixes = try await inventory.occupiedPrefixes(in: scope)
+        let prefixes = try await inventory.occupiedPrefixes(in: scope).sorted()
         // Rows read after the head was read: at least everything up to head.version.
-        scopes[scope] = (head?.version ?? 0, prefixes, started)
-        return (prefixes, true)
+        scopes[scope] = Known(version: head?.version ?? 0, prefixes: prefixes, readAt: started)
+        return (body(scopes[scope]!.prefixes), true)
     }
 
     /// Our own transaction took the head from `version` to `version + 1` inserting `added`.
     public func record(_ scope: Scope, from version: Int64, added: [IPPrefix]) {
-        guard let known = scopes[scope], known.version == version else { return }
-        scopes[scope] = (version + 1, known.prefixes + added, known.readAt)
+        guard scopes[scope]?.version == version else { return }
+        add(added, to: scope, version: version + 1)
+    }
+
+    /// Appends in place and restores the order (a sorted run after a sorted array: a merge, not a full sort).
+    private func add(_ added: [IPPrefix], to scope: Scope, version: Int64) {
+        scopes[scope]!.version = version
+        guard !added.isEmpty else { return }
+        scopes[scope]!.prefixes.append(contentsOf: added.sorted())
+        scopes[scope]!.prefixes.sort()
     }
 }

@@ -2,10 +2,41 @@
 public enum FreeSpace {
     /// The maximal aligned free blocks of `supernet` that overlap none of `occupied`, in address order.
     public static func freeBlocks(in supernet: IPPrefix, occupied: [IPPrefix]) -> [IPPrefix] {
-        let relevant = occupied.filter { $0.overlaps(supernet) }.sorted()
+        freeBlocks(in: supernet, sortedOccupied: occupied.filter { $0.overlaps(supernet) }.sorted())
+    }
+
+    /// `freeBlocks(in:occupied:)` for an `occupied` already in ascending order (as `IPPrefix` sorts):
+    /// finds what lies in `supernet` by binary search, without copying or sorting the whole set, so a
+    /// caller that keeps every prefix of a big scope sorted pays per carve for the supernet's part only.
+    public static func freeBlocks(in supernet: IPPrefix, sortedOccupied occupied: [IPPrefix]) -> [IPPrefix] {
+        // A prefix containing the supernet is one of its ancestors (or itself): look each one up.
+        for length in 0...supernet.length {
+            let ancestor = IPPrefix(address: IPAddress(version: supernet.version, value: supernet.address.value & ~IPPrefix.hostMask(supernet.version, length)),
+                                    length: length)!
+            let at = lowerBound(occupied) { $0 < ancestor }
+            if at < occupied.count, occupied[at] == ancestor { return [] }
+        }
+        // Everything else overlapping the supernet lies inside it: from (its address, its length) on,
+        // up to the first address past its end.
+        let low = lowerBound(occupied) { $0 < supernet }
+        let high = lowerBound(occupied[low...]) { $0.address <= supernet.last }
         var result: [IPPrefix] = []
-        collect(supernet, relevant[...], into: &result)
+        collect(supernet, occupied[low..<high], into: &result)
         return result
+    }
+
+    /// The first index in `elements` where `isBefore` turns false (`elements` partitioned by it).
+    private static func lowerBound(_ elements: ArraySlice<IPPrefix>, _ isBefore: (IPPrefix) -> Bool) -> Int {
+        var low = elements.startIndex, high = elements.endIndex
+        while low < high {
+            let middle = low + (high - low) / 2
+            if isBefore(elements[middle]) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    private static func lowerBound(_ elements: [IPPrefix], _ isBefore: (IPPrefix) -> Bool) -> Int {
+        lowerBound(elements[...], isBefore)
     }
 
     /// `occupied` is sorted and every element overlaps `block`.
@@ -19,13 +50,9 @@ public enum FreeSpace {
         guard let (low, high) = block.halves else { return }
         // Everything left lies strictly inside `block`, so in exactly one half: the high half's elements
         // are those from the first address at or above its start.
-        var lower = occupied.startIndex, upper = occupied.endIndex
-        while lower < upper {
-            let middle = lower + (upper - lower) / 2
-            if occupied[middle].address < high.address { lower = middle + 1 } else { upper = middle }
-        }
-        collect(low, occupied[..<lower], into: &result)
-        collect(high, occupied[lower...], into: &result)
+        let split = lowerBound(occupied) { $0.address < high.address }
+        collect(low, occupied[..<split], into: &result)
+        collect(high, occupied[split...], into: &result)
     }
 
     /// A block of `length` inside the smallest free block that can hold it (lowest address among
@@ -49,9 +76,14 @@ public enum FreeSpace {
     /// Up to `count` blocks of `length`, each as `smallestFit` would choose it given the ones before:
     /// free space is computed once, so carving many blocks costs one pass over `occupied`.
     public static func carve(count: Int, length: Int, in supernets: [IPPrefix], occupied: [IPPrefix]) -> [IPPrefix] {
+        carve(count: count, length: length, in: supernets, sortedOccupied: occupied.sorted())
+    }
+
+    /// `carve(count:length:in:occupied:)` for an `occupied` already in ascending order.
+    public static func carve(count: Int, length: Int, in supernets: [IPPrefix], sortedOccupied occupied: [IPPrefix]) -> [IPPrefix] {
         var holes: [IPPrefix] = []
         for supernet in supernets where length >= supernet.length && length <= supernet.version.bitWidth {
-            holes += freeBlocks(in: supernet, occupied: occupied).filter { $0.length <= length }
+            holes += freeBlocks(in: supernet, sortedOccupied: occupied).filter { $0.length <= length }
         }
         var result: [IPPrefix] = []
         while result.count < count {

@@ -14,8 +14,20 @@ extension StringProtocol {
         return false
     }
 
+}
+
+extension Substring {
     /// Without leading and trailing spaces and tabs.
     func trimmingSpacesAndTabs() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        let bytes = utf8
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, blank(bytes[start]) { bytes.formIndex(after: &start) }
+        while start < end {
+            let before = bytes.index(before: end)
+            guard blank(bytes[before]) else { break }
+            end = before
+        }
+        return String(self[start..<end])
     }
 }

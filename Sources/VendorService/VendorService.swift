@@ -175,16 +175,22 @@ public struct VendorService: Sendable {
         let key = "\(request.scope.partitionKey)/\(request.prefixLength)"
         // Head first, rows second: a carve that commits in between changes the head's ETag, so ours fails.
         let head = try await storage(&effort) { try await inventory.head(of: request.scope) }
-        let known = try await storage(&effort) { try await occupiedSpace.prefixes(in: request.scope, head: head, inventory: inventory) }
-        if !known.readPartition { effort.storageCalls -= 1 } // answered from the head's log: no read
-        let occupied = known.prefixes + scopeConfig.exclude
-        let supernets = scopeConfig.supernets.filter { $0.version == .v4 }
+        // Excluded ranges are taken out of the supernets first, so the scope's prefixes can be used as the
+        // sorted set OccupiedSpace keeps (no copy, no sort per carve).
+        let allowed = scopeConfig.supernets.filter { $0.version == .v4 }.flatMap { FreeSpace.freeBlocks(in: $0, occupied: scopeConfig.exclude) }
         // Our block plus fresh stock: enough for the manifest and for this process's waiting callers,
         // so the callers behind this one claim instead of queueing on the head lock.
         let waiting = await carveGate.waiting(key)
         let wanted = min(45 + 3 * Self.stockRowsPerTransaction,
                          max(configuration.stock[request.scope]?[request.prefixLength] ?? 2, 4 * waiting + 4 * effort.conflicts))
-        let blocks = FreeSpace.carve(count: 1 + wanted, length: request.prefixLength, in: supernets, occupied: occupied)
+        let length = request.prefixLength
+        let carved = try await storage(&effort) {
+            try await occupiedSpace.withPrefixes(in: request.scope, head: head, inventory: inventory) { occupied in
+                FreeSpace.carve(count: 1 + wanted, length: length, in: allowed, sortedOccupied: occupied)
+            }
+        }
+        if !carved.readPartition { effort.storageCalls -= 1 } // answered from the head's log: no read
+        let blocks = carved.result
         guard let fit = blocks.first else { return .exhausted }
         let at = now()
         let (leased, session) = newLease(on: fit, request, at: at)

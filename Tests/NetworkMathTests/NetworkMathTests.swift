@@ -200,6 +200,24 @@ struct CarveManyTests {
             #expect(FreeSpace.carve(count: count, length: length, in: [supernet], occupied: occupied) == expected)
         }
     }
+
+    /// What the Vendor does: exclusions taken out of the supernets first, then a carve over the scope's
+    /// prefixes kept sorted, equals a carve over prefixes and exclusions together (with containers, IPv6
+    /// rows and rows outside the supernet mixed in).
+    @Test func exclusionsFirstThenSortedCarveMatches() async {
+        let blocks = zip(Gen.uint32(in: 0...0x3FFFF), Gen.int(in: 12...30)).array(of: 0...60)
+        await propertyCheck(count: 150, input: blocks, Gen.int(in: 18...28), Gen.int(in: 1...60)) { raw, length, count in
+            let supernets = [try! IPPrefix(parsing: "10.20.0.0/16"), try! IPPrefix(parsing: "10.21.128.0/17")]
+            var occupied = raw.map { offset, size in
+                try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | offset))/\(size)").prefix
+            }
+            let exclude = Array(occupied.suffix(3))
+            occupied = occupied.dropLast(3) + [try! IPPrefix(parsing: "fd00::/64"), try! IPPrefix(parsing: "192.168.0.0/16")]
+            let allowed = supernets.flatMap { FreeSpace.freeBlocks(in: $0, occupied: exclude) }
+            #expect(FreeSpace.carve(count: count, length: length, in: allowed, sortedOccupied: occupied.sorted())
+                    == FreeSpace.carve(count: count, length: length, in: supernets, occupied: occupied + exclude))
+        }
+    }
 }
 
 @Suite("Prefix index")
