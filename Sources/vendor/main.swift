@@ -7,19 +7,10 @@ import Hummingbird
 import IPAMCore
 import Inventory
 import Logging
-import NIOCore
-import NIOPosix
 import VendorService
 
-@main
-enum VendorMain {
-    static func main() async {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        await VendorCommand.main()
-    }
-}
-
 /// `vendor`: the stateless HTTP service that leases network blocks.
+@main
 struct VendorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "vendor", abstract: "ipam Vendor: leases network blocks over HTTP.",
                                                     subcommands: [Serve.self], defaultSubcommand: Serve.self)
