@@ -14,6 +14,7 @@ struct VendorBench: AsyncParsableCommand {
     @Option(help: "Seconds per measurement.") var seconds = 5.0
     @Option(help: "Caller counts to measure.") var callers: [Int] = [1, 8, 32]
     @Option(help: "PID of the Table endpoint process, to report the storage CPU each allocation costs (Linux /proc).") var storagePid: Int32?
+    @Option(help: "PID of the Vendor process, to report the Vendor CPU each allocation costs (Linux /proc).") var vendorPid: Int32?
 
     struct Sample: Sendable {
         var latencies: [Double] = []
@@ -53,12 +54,12 @@ struct VendorBench: AsyncParsableCommand {
             return (response.status == 201, (ContinuousClock.now - start).seconds, Int(response.headers["x-ipam-claim-attempts"] ?? "0") ?? 0,
                     Int(response.headers["x-ipam-storage-calls"] ?? "0") ?? 0)
         }
-        var storageCPUPerAllocation: Double? = nil
+        var cpuPerAllocation: CPU? = nil
         for count in callers {
-            let cpuBefore = storageCPU()
+            let cpuBefore = cpu()
             let sample = try await measure(callers: count) { caller, index in try await allocate("bench-\(run)-\(count)-\(caller)-\(index)") }
             let done = Double(sample.latencies.count)
-            if count == callers.max(), let before = cpuBefore, let after = storageCPU(), done > 0 { storageCPUPerAllocation = (after - before) / done }
+            if count == callers.max(), done > 0 { cpuPerAllocation = (cpu() - cpuBefore) / done }
             let row = (rate: done / seconds, p50: percentile(sample.latencies, 0.5), p99: percentile(sample.latencies, 0.99),
                        retries: Double(sample.attempts) / max(done, 1), trips: Double(sample.storageCalls) / max(done, 1))
             results[count] = row
@@ -88,9 +89,9 @@ struct VendorBench: AsyncParsableCommand {
             return allocation
         }
         let single = pairedTransactions.withLock { $0 }
-        let cpuBefore = storageCPU()
+        let cpuBefore = cpu()
         let parallel = try await measure(callers: maxCallers, transaction)
-        let cpuAfter = storageCPU()
+        let cpuPerTransaction = (cpu() - cpuBefore) / Double(max(1, parallel.latencies.count))
         try await service.deleteTable(tableName)
         let mergeRate = Double(merges.latencies.count) / seconds
         let txRate = Double(parallel.latencies.count) / seconds
@@ -100,10 +101,17 @@ struct VendorBench: AsyncParsableCommand {
         let pairedAllocation = percentile(paired.latencies, 0.5)
         print(String(format: "1 caller, alternating: allocation p50 %.2f ms, one 3-op transaction p50 %.2f ms (%d pairs)",
                      pairedAllocation * 1000, oneTx * 1000, single.count))
-        if let perAllocation = storageCPUPerAllocation, let before = cpuBefore, let after = cpuAfter, !parallel.latencies.isEmpty {
-            let perTransaction = (after - before) / Double(parallel.latencies.count)
+        if let perAllocation = cpuPerAllocation, let storage = perAllocation.storage, let rawStorage = cpuPerTransaction.storage {
             print(String(format: "storage CPU: %.3f ms per allocation (%d callers), %.3f ms per raw 3-op transaction: an allocation costs the storage %.2f x a raw transaction",
-                         perAllocation * 1000, maxCallers, perTransaction * 1000, perAllocation / max(perTransaction, 1e-9)))
+                         storage * 1000, maxCallers, rawStorage * 1000, storage / max(rawStorage, 1e-9)))
+            if let vendor = perAllocation.vendor {
+                // Everything shares this machine's cores: when they are the limit, rates go inversely with CPU per unit.
+                let allocationTotal = perAllocation.client + vendor + storage, rawTotal = cpuPerTransaction.client + rawStorage
+                print(String(format: "CPU per allocation (%d callers): client %.3f + Vendor %.3f + storage %.3f = %.3f ms; per raw 3-op transaction: client %.3f + storage %.3f = %.3f ms; "
+                             + "ceiling of the rate ratio while they share the cores: %.2f",
+                             maxCallers, perAllocation.client * 1000, vendor * 1000, storage * 1000, allocationTotal * 1000,
+                             cpuPerTransaction.client * 1000, rawStorage * 1000, rawTotal * 1000, rawTotal / max(allocationTotal, 1e-9)))
+            }
         }
         print(String(repeating: "-", count: 100))
         let top = results[maxCallers] ?? (0, 0, 0, 0, 0)
@@ -112,10 +120,22 @@ struct VendorBench: AsyncParsableCommand {
                      maxCallers, top.rate / max(txRate, 0.001), pairedAllocation / max(oneTx, 1e-9), weighted))
     }
 
-    /// User + system CPU seconds the storage process has used (nil without `--storage-pid` or /proc).
-    func storageCPU() -> Double? {
-        guard let storagePid, let text = try? String(contentsOfFile: "/proc/\(storagePid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+    /// CPU seconds (user + system) used so far by this client, the Vendor and the storage.
+    struct CPU {
+        var client: Double
+        var vendor: Double?
+        var storage: Double?
+        static func - (a: CPU, b: CPU) -> CPU {
+            CPU(client: a.client - b.client, vendor: a.vendor.flatMap { x in b.vendor.map { x - $0 } }, storage: a.storage.flatMap { x in b.storage.map { x - $0 } })
+        }
+        static func / (a: CPU, n: Double) -> CPU { CPU(client: a.client / n, vendor: a.vendor.map { $0 / n }, storage: a.storage.map { $0 / n }) }
+    }
+
+    func cpu() -> CPU { CPU(client: Self.cpuSeconds("self") ?? 0, vendor: vendorPid.flatMap { Self.cpuSeconds("\($0)") }, storage: storagePid.flatMap { Self.cpuSeconds("\($0)") }) }
+
+    /// User + system CPU seconds process `pid` has used (Linux /proc; nil elsewhere).
+    static func cpuSeconds(_ pid: String) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = text.lastIndex(of: ")") else { return nil }
         // Fields after the command name: state is field 3, utime 14 and stime 15 (1-based, whole line).
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
