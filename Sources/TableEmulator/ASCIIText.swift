@@ -1,3 +1,5 @@
+import HTTPTransport
+
 // Small ASCII helpers for request parsing: Foundation's `contains`, `range(of:)` and
 // `trimmingCharacters(in:)` go through NSString on Linux and showed up in every operation's profile.
 
@@ -18,16 +20,5 @@ extension StringProtocol {
 
 extension Substring {
     /// Without leading and trailing spaces and tabs.
-    func trimmingSpacesAndTabs() -> String {
-        let bytes = utf8
-        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-        var start = bytes.startIndex, end = bytes.endIndex
-        while start < end, blank(bytes[start]) { bytes.formIndex(after: &start) }
-        while start < end {
-            let before = bytes.index(before: end)
-            guard blank(bytes[before]) else { break }
-            end = before
-        }
-        return String(self[start..<end])
-    }
+    func trimmingSpacesAndTabs() -> String { String(self[asciiTrimmedRange(utf8, lineBreaks: false)]) }
 }
