@@ -37,7 +37,7 @@ public struct TableClient: Sendable {
         try TableNames.validateKeys(partitionKey: entity.partitionKey, rowKey: entity.rowKey)
         var request = service.makeRequest(method: "POST", path: "/\(name)", contentType: "application/json")
         request.headers["Prefer"] = "return-no-content"
-        request.body = Array(EntityCodec.encode(entity).serialized().utf8)
+        request.body = EntityCodec.encode(entity).serializedBytes
         return try etag(of: try await service.pipeline.send(request, idempotent: false))
     }
 
@@ -78,7 +78,7 @@ public struct TableClient: Sendable {
         var request = service.makeRequest(method: method, path: entityPath(entity.partitionKey, entity.rowKey),
                                           contentType: "application/json")
         if let condition { request.headers["If-Match"] = condition.headerValue }
-        request.body = Array(EntityCodec.encode(entity).serialized().utf8)
+        request.body = EntityCodec.encode(entity).serializedBytes
         // A blind upsert or replace is safe to repeat; a conditional write whose answer was lost is not
         // (its repeat would see 412 although the first attempt won).
         let idempotent = method == "PUT" && (condition == nil || condition == .any)

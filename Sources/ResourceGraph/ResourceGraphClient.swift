@@ -108,7 +108,7 @@ public struct ResourceGraphClient: Sendable {
                     ("subscriptions", .array(batch.map(JSONValue.string))), ("query", .string(Self.query)), ("options", .object(options)),
                 ])
                 let request = TransportRequest(method: "POST", url: "\(endpoint)/providers/Microsoft.ResourceGraph/resources?api-version=\(Self.apiVersion)",
-                                               headers: ["Content-Type": "application/json"], body: Array(body.serialized().utf8))
+                                               headers: ["Content-Type": "application/json"], body: body.serializedBytes)
                 let response: TransportResponse
                 do {
                     response = try await pipeline.send(request, idempotent: true)

@@ -115,7 +115,7 @@ public struct ResourceGraphEmulator: Sendable {
         case .throttle?:
             var headers: HTTPHeaderList = ["x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01", "Retry-After": "1"]
             headers["Content-Type"] = "application/json"
-            return EmulatorResponse(status: 429, headers: headers, body: Array(Self.error("RateLimiting", "Please provide below info when asking for support: throttled").serialized().utf8))
+            return EmulatorResponse(status: 429, headers: headers, body: Self.error("RateLimiting", "Please provide below info when asking for support: throttled").serializedBytes)
         case .error?, .failPage?:
             return Self.json(500, Self.error("InternalServerError", "injected failure"))
         case .truncate?:
@@ -150,7 +150,7 @@ public struct ResourceGraphEmulator: Sendable {
     static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
         var all = headers
         all["Content-Type"] = "application/json; charset=utf-8"
-        return EmulatorResponse(status: status, headers: all, body: Array(body.serialized().utf8))
+        return EmulatorResponse(status: status, headers: all, body: body.serializedBytes)
     }
 
     /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdownSignals`).

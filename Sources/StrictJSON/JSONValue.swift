@@ -54,75 +54,80 @@ public enum JSONValue: Sendable, Equatable {
     public static func parse(_ text: String) throws -> JSONValue { try parse(Array(text.utf8)) }
 
     /// Compact JSON text.
-    public func serialized() -> String {
-        var out = ""
+    public func serialized() -> String { String(decoding: serializedBytes, as: UTF8.self) }
+
+    /// Compact JSON, as UTF-8 bytes (what a request or answer body is made of).
+    public var serializedBytes: [UInt8] {
+        var out: [UInt8] = []
         write(to: &out)
         return out
     }
 
-    public func write(to out: inout String) {
+    public func write(to out: inout String) { out += serialized() }
+
+    /// Appends compact JSON to `out`.
+    public func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += n
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n): out.append(contentsOf: n.utf8)
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 item.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (i, (key, value)) in members.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.writeString(key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
     public static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        // Most strings (keys, CIDRs, ids) need no escaping: copy them whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 >= 0x7F }) {
-            out += s
-            out += "\""
-            return
-        }
-        // Escaped as bytes, copying everything that needs no escape as it is (valid UTF-8 in, valid UTF-8
-        // out): a long value with line breaks (the head row's log) costs one pass, not one append per scalar.
-        let utf8 = s.utf8
-        var escaped: [UInt8] = []
-        escaped.reserveCapacity(utf8.count + 16)
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            utf8.formIndex(after: &index)
-            switch byte {
-            case UInt8(ascii: "\""): escaped += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): escaped += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: escaped += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x00..<0x20, 0x7F: appendUnicodeEscape(byte, to: &escaped)
-            case 0xC2 where index != utf8.endIndex && (0x80...0x9F).contains(utf8[index]):
-                // U+0080...U+009F (C1 controls), two bytes in UTF-8.
-                appendUnicodeEscape(utf8[index], to: &escaped)
-                utf8.formIndex(after: &index)
-            default: escaped.append(byte)
-            }
-        }
-        out += String(decoding: escaped, as: UTF8.self)
-        out += "\""
+        var bytes: [UInt8] = []
+        writeString(s, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func appendUnicodeEscape(_ value: UInt8, to bytes: inout [UInt8]) {
-        bytes += Array(#"\u00"#.utf8)
-        ASCIIFormat.appendHex(value, to: &bytes)
+    /// Appends `s` as a JSON string: quotes, backslashes and control characters (C0, DEL and C1) escaped,
+    /// every run of bytes that needs no escape copied as it is (valid UTF-8 in, valid UTF-8 out).
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var text = s
+        text.withUTF8 { bytes in
+            var runStart = 0, index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                let c1 = byte == 0xC2 && index + 1 < bytes.count && (0x80...0x9F).contains(bytes[index + 1])
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F || c1 else {
+                    index += 1
+                    continue
+                }
+                out.append(contentsOf: bytes[runStart..<index])
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), byte])
+                case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                default:
+                    // U+0000...U+001F and U+007F as \u00XX; U+0080...U+009F are two bytes (C2 xx), xx the code point.
+                    out.append(contentsOf: #"\u00"#.utf8)
+                    ASCIIFormat.appendHex(c1 ? bytes[index + 1] : byte, to: &out)
+                }
+                index += c1 ? 2 : 1
+                runStart = index
+            }
+            out.append(contentsOf: bytes[runStart..<bytes.count])
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }
 

@@ -115,7 +115,7 @@ public struct TableServiceHandler: Sendable {
                 members.insert(("odata.metadata", .string("\(base)/$metadata#\(table)/@Element")), at: 0)
                 body = .object(members)
             }
-            return EmulatorResponse(status: 200, headers: ["Content-Type": format.contentType, "ETag": stored.etag], body: Array(body.serialized().utf8))
+            return EmulatorResponse(status: 200, headers: ["Content-Type": format.contentType, "ETag": stored.etag], body: body.serializedBytes)
         case (.entity(let table, let pk, let rk), "PUT"), (.entity(let table, let pk, let rk), "MERGE"), (.entity(let table, let pk, let rk), "PATCH"):
             var entity = try Self.decodeEntity(request.body, requireKeys: false)
             try Self.checkBodyKeys(entity, pk: pk, rk: rk)
@@ -154,7 +154,7 @@ public struct TableServiceHandler: Sendable {
         }
         members.append(("TableName", .string(name)))
         return EmulatorResponse(status: 201, headers: ["Content-Type": format.contentType, "Preference-Applied": "return-content"],
-                                body: Array(JSONValue.object(members).serialized().utf8))
+                                body: JSONValue.object(members).serializedBytes)
     }
 
     private func listTables(_ parameters: [String: String], format: PayloadFormat, base: String) async throws -> EmulatorResponse {
@@ -180,7 +180,7 @@ public struct TableServiceHandler: Sendable {
         var body: [(String, JSONValue)] = []
         if format.level != .none { body.append(("odata.metadata", .string("\(base)/$metadata#Tables"))) }
         body.append(("value", .array(values)))
-        return EmulatorResponse(status: 200, headers: headers, body: Array(JSONValue.object(body).serialized().utf8))
+        return EmulatorResponse(status: 200, headers: headers, body: JSONValue.object(body).serializedBytes)
     }
 
     private func write(table: String, _ write: EntityWrite, request: EmulatorRequest, format: PayloadFormat, base: String) async throws -> EmulatorResponse {
@@ -198,7 +198,7 @@ public struct TableServiceHandler: Sendable {
             }
             headers["Content-Type"] = format.contentType
             headers["Preference-Applied"] = "return-content"
-            return EmulatorResponse(status: 201, headers: headers, body: Array(body.serialized().utf8))
+            return EmulatorResponse(status: 201, headers: headers, body: body.serializedBytes)
         }
         if case .insert = write { headers["Preference-Applied"] = "return-no-content" }
         return EmulatorResponse(status: 204, headers: headers, body: [])
@@ -222,7 +222,7 @@ public struct TableServiceHandler: Sendable {
         var body: [(String, JSONValue)] = []
         if format.level != .none { body.append(("odata.metadata", .string("\(base)/$metadata#\(table)"))) }
         body.append(("value", .array(values)))
-        return EmulatorResponse(status: 200, headers: headers, body: Array(JSONValue.object(body).serialized().utf8))
+        return EmulatorResponse(status: 200, headers: headers, body: JSONValue.object(body).serializedBytes)
     }
 
     // MARK: Authentication

@@ -156,7 +156,7 @@ public enum VendorRouter {
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.serialized())))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.serializedBytes)))
     }
 }
 

@@ -181,7 +181,7 @@ struct ServeFunctions: AsyncParsableCommand {
             let answer = JSONValue.object([("Outputs", .object([])), ("Logs", .array(logs)), ("ReturnValue", .null)])
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: answer.serialized())))
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.serializedBytes)))
         }
         let listen = ProcessInfo.processInfo.environment["FUNCTIONS_CUSTOMHANDLER_PORT"].flatMap(Int.init) ?? port
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: listen)),
