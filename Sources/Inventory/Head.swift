@@ -33,6 +33,19 @@ public struct Head: Sendable, Equatable {
         self.init(version: entity["Version"]?.int64Value ?? 0, etag: etag, logText: entity[Self.logProperty]?.stringValue ?? "")
     }
 
+    /// The head a committed transaction left: the row its first operation (`Inventory.takeHead`'s) wrote,
+    /// with the ETag the transaction returned for it. Nil when that operation does not write the head.
+    public init?(taken action: TableTransactionAction, etag: String) {
+        switch action {
+        case .insert(var entity), .replace(var entity, _):
+            guard entity.rowKey == RowKeys.head else { return nil }
+            entity.etag = etag
+            self.init(entity: entity)
+        default:
+            return nil
+        }
+    }
+
     /// The head as it is after our transaction that inserted `added` (committed with `etag`).
     public static func advanced(_ head: Head?, adding added: [IPPrefix], etag: String) -> Head {
         let next = (head?.version ?? 0) + 1
@@ -69,7 +82,7 @@ public struct Head: Sendable, Equatable {
 
     /// The log text after a transaction that inserts `added` as version `next`: the head's lines, the
     /// new one, and as many of the newest as fit in `logLimit`.
-    static func logText(after head: Head?, next: Int64, added: [IPPrefix]) -> String {
+    private static func logText(after head: Head?, next: Int64, added: [IPPrefix]) -> String {
         let line = "\(next) " + added.map(\.description).joined(separator: " ")
         let text = head.map { $0.logText.isEmpty ? line : $0.logText + "\n" + line } ?? line
         let utf8 = text.utf8

@@ -143,9 +143,9 @@ public struct Inventory: Sendable {
     /// log is how other processes learn them without reading the partition). Any other carve committed
     /// in between makes the whole transaction fail (412 / 409).
     public static func takeHead(_ head: Head?, adding added: [IPPrefix], scope: Scope, now: Date) -> TableTransactionAction {
-        let next = (head?.version ?? 0) + 1
+        let next = Head.advanced(head, adding: added, etag: "") // its ETag comes with the transaction's answer
         let entity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head, properties: [
-            "Version": .int64(next), "UpdatedAt": .dateTime(now), Head.logProperty: .string(Head.logText(after: head, next: next, added: added)),
+            "Version": .int64(next.version), "UpdatedAt": .dateTime(now), Head.logProperty: .string(next.logText),
         ])
         return head.map { .replace(entity, ifMatch: .etag($0.etag)) } ?? .insert(entity)
     }

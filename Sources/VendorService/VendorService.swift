@@ -200,10 +200,9 @@ public struct VendorService: Sendable {
         let outcome = try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
         guard case .won = outcome, var etags = effort.lastCommitETags, let firstETag = etags.first ?? nil else { return outcome }
         await stockCache.fill(key, Self.stocked(actions, etags))
-        let added = [fit] + firstStock
-        await occupiedSpace.record(request.scope, from: head?.version ?? 0, added: added)
+        await occupiedSpace.record(request.scope, from: head?.version ?? 0, added: [fit] + firstStock)
         // Still holding the lock (the head ETag we just got), add the rest of the stock.
-        var current = Head.advanced(head, adding: added, etag: firstETag)
+        guard var current = Head(taken: actions[0], etag: firstETag) else { return outcome }
         for chunk in stride(from: 1 + firstStock.count, to: blocks.count, by: Self.stockRowsPerTransaction) {
             let rows = blocks[chunk..<min(chunk + Self.stockRowsPerTransaction, blocks.count)].map { NetworkRow(prefix: $0, state: .available) }
             let more = inventory.stockUnderHeadActions(rows, head: current, scope: request.scope, now: now())
@@ -212,7 +211,8 @@ public struct VendorService: Sendable {
                 guard let etag = etags.first ?? nil else { break }
                 await stockCache.fill(key, Self.stocked(more, etags))
                 await occupiedSpace.record(request.scope, from: current.version, added: rows.map(\.prefix))
-                current = Head.advanced(current, adding: rows.map(\.prefix), etag: etag)
+                guard let next = Head(taken: more[0], etag: etag) else { break }
+                current = next
             } catch {
                 break // another carve got in first (412) or storage failed: the lease above is committed either way
             }

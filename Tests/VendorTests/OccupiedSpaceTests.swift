@@ -24,6 +24,21 @@ struct OccupiedSpaceTests {
         #expect(gap.added(since: 2) == nil, "a version missing from the log means a full read")
     }
 
+    @Test("the head a carve's transaction leaves is read back from the operation that took it")
+    func headFromTakenAction() throws {
+        let scope = Scope(subscriptionId: "11111111-1111-1111-1111-111111111111", region: "eastus")
+        var head: Head? = nil
+        for index in 0..<3 {
+            let added = try Self.prefixes(["10.0.\(index).0/24", "10.1.\(index).0/24"])
+            let action = Inventory.takeHead(head, adding: added, scope: scope, now: Date())
+            let taken = try #require(Head(taken: action, etag: "e\(index)"))
+            #expect(taken == Head.advanced(head, adding: added, etag: "e\(index)"))
+            head = taken
+        }
+        #expect(head?.version == 3 && head?.added(since: 1)?.count == 4)
+        #expect(Head(taken: .delete(partitionKey: "p", rowKey: "head", ifMatch: .any), etag: "x") == nil)
+    }
+
     @Test("the log keeps the newest versions within its size limit")
     func logLimit() throws {
         var head: Head? = nil
