@@ -63,8 +63,6 @@ public enum JSONValue: Sendable, Equatable {
         return out
     }
 
-    public func write(to out: inout String) { out += serialized() }
-
     /// Appends compact JSON to `out`.
     public func write(to out: inout [UInt8]) {
         switch self {
@@ -89,12 +87,6 @@ public enum JSONValue: Sendable, Equatable {
             }
             out.append(UInt8(ascii: "}"))
         }
-    }
-
-    public static func writeString(_ s: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        writeString(s, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
     }
 
     /// Appends `s` as a JSON string: quotes, backslashes and control characters (C0, DEL and C1) escaped,

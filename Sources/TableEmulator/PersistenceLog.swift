@@ -40,14 +40,14 @@ final class PersistenceLog: @unchecked Sendable {
     /// Writes `records` as the new snapshot (atomically, via rename) and starts an empty log.
     func compact(snapshot records: [JSONValue]) throws {
         let temporary = snapshotPath + ".tmp"
-        var text = ""
+        var bytes: [UInt8] = []
         for record in records {
-            record.write(to: &text)
-            text += "\n"
+            record.write(to: &bytes)
+            bytes.append(UInt8(ascii: "\n"))
         }
         let out = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard out >= 0 else { throw TableServiceError(status: 500, code: "InternalError", message: "cannot write \(temporary)") }
-        try Self.writeAll(out, Array(text.utf8))
+        try Self.writeAll(out, bytes)
         fsync(out)
         close(out)
         guard rename(temporary, snapshotPath) == 0 else {
@@ -62,9 +62,9 @@ final class PersistenceLog: @unchecked Sendable {
 
     /// Appends one record; returns only once the kernel has it (and the disk, with `syncEveryWrite`).
     func append(_ record: JSONValue) throws {
-        var text = record.serialized()
-        text += "\n"
-        try Self.writeAll(fd, Array(text.utf8))
+        var bytes = record.serializedBytes
+        bytes.append(UInt8(ascii: "\n"))
+        try Self.writeAll(fd, bytes)
         if syncEveryWrite { fsync(fd) }
     }
 
