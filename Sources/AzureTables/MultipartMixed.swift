@@ -9,10 +9,9 @@ public enum MultipartMixed {
     /// The `boundary` parameter of a `Content-Type` value, without quotes.
     public static func boundary(in contentType: String) -> String? {
         for parameter in contentType.split(separator: ";") {
-            let trimmed = parameter.drop { $0 == " " || $0 == "\t" }
+            let trimmed = parameter[asciiTrimmedRange(parameter.utf8, lineBreaks: false)]
             guard trimmed.count > 9, trimmed.prefix(9).lowercased() == "boundary=" else { continue }
             var value = trimmed.dropFirst(9)
-            while let last = value.last, last == " " || last == "\t" { value = value.dropLast() }
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
             return value.isEmpty ? nil : String(value)
         }

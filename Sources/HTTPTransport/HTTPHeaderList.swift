@@ -19,9 +19,7 @@ public struct HTTPHeaderList: Sendable, Equatable, ExpressibleByDictionaryLitera
 
     /// Header names compare ASCII case-insensitively (without allocating lowercased copies).
     static func sameName(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { x, y in
-            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
-        }
+        a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
     }
 
     /// Appends a field without removing others of the same name.

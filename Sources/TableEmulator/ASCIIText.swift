@@ -9,13 +9,11 @@ extension StringProtocol {
         let haystack = Array(utf8), pattern = Array(needle.utf8)
         guard !pattern.isEmpty else { return true }
         guard haystack.count >= pattern.count else { return false }
-        func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
-        for start in 0...(haystack.count - pattern.count) where lower(haystack[start]) == pattern[0] {
-            if (1..<pattern.count).allSatisfy({ lower(haystack[start + $0]) == pattern[$0] }) { return true }
+        for start in 0...(haystack.count - pattern.count) where asciiLowercased(haystack[start]) == pattern[0] {
+            if (1..<pattern.count).allSatisfy({ asciiLowercased(haystack[start + $0]) == pattern[$0] }) { return true }
         }
         return false
     }
-
 }
 
 extension Substring {
