@@ -1,7 +1,7 @@
 import AzureCore
 
-/// Group commit: independent transactions on one partition that arrive while another is in flight
-/// are sent together as one entity group transaction.
+/// Group commit: independent transactions on one partition that arrive while the partition's
+/// transactions in flight are out are sent together as one entity group transaction.
 ///
 /// Each caller's result is exactly what its own transaction would have had: the combined transaction is
 /// atomic, so either every member committed (each gets its own ETags) or none did. When one member's
@@ -11,8 +11,8 @@ import AzureCore
 ///
 /// No caller waits for a timer: a caller that finds one of the partition's `maxInFlight` slots free sends
 /// at once (with whoever is queued), and whoever queues up while all slots are taken goes in the next
-/// round, led by the first of them. Members whose row keys collide with
-/// the round's (the same session twice, say) wait for a later round.
+/// round, led by the first of them. Members whose row keys collide with the round's (the same session
+/// twice, say) wait for a later round.
 public actor TransactionCombiner {
     public let table: TableClient
     /// Most operations one round sends (a transaction holds at most 100).

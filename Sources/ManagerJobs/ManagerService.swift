@@ -107,8 +107,9 @@ private final class LatestHeld: Sendable {
 /// `ManagerCycle`. Waiting happens on the injected clock, so tests move time instead of sleeping.
 ///
 /// Graceful shutdown (SIGTERM in `manager run`) ends the wait at once; a run in progress is finished, its
-/// lease released, and no other is started. Cancellation stops a run where it is: every row change is its
-/// own transaction, so the next run (here or on another Manager, once the lease expires) finishes the rest.
+/// lease released, and no other is started. Cancellation stops a run where it is: every row change is
+/// all-or-nothing (changes share transactions, none is ever split across two), so the next run (here or on
+/// another Manager, once the lease expires) finishes the rest.
 public struct ManagerService<C: Clock>: Service where C.Duration == Duration {
     public let schedule: NCrontab
     public let clock: C
