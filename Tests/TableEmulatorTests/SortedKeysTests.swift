@@ -11,7 +11,7 @@ struct SortedKeysTests {
             var reference: [String] = []
             for value in operations {
                 let key = Self.key(value / 4)
-                let at = reference.firstIndex { !KeyOrder.less($0, key) } ?? reference.count
+                let at = Self.insertionPoint(of: key, in: reference)
                 let present = at < reference.count && reference[at] == key
                 if value % 4 == 3 {
                     #expect(keys.remove(key) == present)
@@ -34,6 +34,17 @@ struct SortedKeysTests {
                 #expect(walked == reference.filter { !KeyOrder.less($0, probe) })
             }
         }
+    }
+
+    /// Where `key` is or would go in the sorted `keys` (binary search: a linear scan made this test take
+    /// seconds of CPU, which starved the timing-sensitive tests running beside it).
+    static func insertionPoint(of key: String, in keys: [String]) -> Int {
+        var low = 0, high = keys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if KeyOrder.less(keys[middle], key) { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// Keys of several shapes and lengths (so that byte order and prefix order both matter).
