@@ -21,16 +21,10 @@ final class WriteCounter: Sendable {
 
 @Suite("Manager singleton lease")
 struct SingletonLeaseTests {
-    final class Clock: Sendable {
-        private let now = Mutex(Date())
-        var date: Date { now.withLock { $0 } }
-        func advance(_ seconds: TimeInterval) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
-    }
-
     @Test("one Manager holds the lease; the other skips until it is released or expires")
     func exclusive() async throws {
         let table = try await TestStorage.freshTable("locks")
-        let clock = Clock()
+        let clock = ManualClock(start: Date())
         let a = SingletonLease(table: table, owner: "manager-a", duration: .seconds(30), now: { clock.date })
         let b = SingletonLease(table: table, owner: "manager-b", duration: .seconds(30), now: { clock.date })
         let held = try await a.acquire()
@@ -40,7 +34,7 @@ struct SingletonLeaseTests {
         await #expect(throws: SingletonLease.HeldElsewhere.self) { _ = try await a.renew(held) } // a stale proof is refused
         try await a.release(renewed)
         let taken = try await b.acquire()
-        clock.advance(31) // b "crashes": it stops renewing and its lease runs out
+        clock.advance(by: .seconds(31)) // b "crashes": it stops renewing and its lease runs out
         let takeover = try await a.acquire()
         await #expect(throws: SingletonLease.HeldElsewhere.self) { _ = try await b.renew(taken) }
         try await a.release(takeover)

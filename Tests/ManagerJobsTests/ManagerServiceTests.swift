@@ -45,14 +45,20 @@ struct ManagerServiceTests {
     /// 2027-01-15T08:00:05Z: five seconds past a ten-second boundary.
     static let start = Date(timeIntervalSince1970: 1_800_000_005)
 
-    @Test("runs once per occurrence of the schedule, never early, and a missed stretch runs once, not once per occurrence")
-    func schedule() async throws {
-        let clock = ManualClock(start: Self.start)
+    /// A service on a manual clock at `start` whose runs only count themselves.
+    static func countingService(_ schedule: String) throws -> (ManualClock, Counter, ManagerService<ManualClock>) {
+        let clock = ManualClock(start: start)
         let runs = Counter()
-        let service = ManagerService(schedule: try NCrontab("*/10 * * * * *"), clock: clock, now: { clock.date }, logger: quiet) {
+        let service = ManagerService(schedule: try NCrontab(schedule), clock: clock, now: { clock.date }, logger: quiet) {
             runs.increment()
             return ManagerRun.Report()
         }
+        return (clock, runs, service)
+    }
+
+    @Test("runs once per occurrence of the schedule, never early, and a missed stretch runs once, not once per occurrence")
+    func schedule() async throws {
+        let (clock, runs, service) = try Self.countingService("*/10 * * * * *")
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await service.run() }
@@ -80,12 +86,7 @@ struct ManagerServiceTests {
     @Test("graceful shutdown while waiting ends the loop at once; cancellation too")
     func shutdownWhileWaiting() async throws {
         for useCancellation in [false, true] {
-            let clock = ManualClock(start: Self.start)
-            let runs = Counter()
-            let service = ManagerService(schedule: try NCrontab("0 0 * * * *"), clock: clock, now: { clock.date }, logger: quiet) {
-                runs.increment()
-                return ManagerRun.Report()
-            }
+            let (clock, runs, service) = try Self.countingService("0 0 * * * *")
             try await testGracefulShutdown { trigger in
                 let task = Task { try await service.run() }
                 #expect(await clock.waitForSleepers())

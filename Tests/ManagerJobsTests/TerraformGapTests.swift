@@ -47,6 +47,14 @@ struct TerraformGapTests {
             await graph.remove(id: "/subscriptions/\(SampleConfiguration.subscription)/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/\(name)")
         }
 
+        /// What a Manager run would plan right now (the rows and the listing as they are), without applying it.
+        func plan() async throws -> Reconciliation.Plan {
+            let rows = try await manager.inventory.networks(in: scope)
+            let listing = await manager.resourceGraph.virtualNetworks(subscriptions: [SampleConfiguration.subscription])
+            return Reconciliation.plan(scope: scope, space: configuration.scopes[scope]!, rows: rows, vnets: listing.networks,
+                                       complete: listing.isComplete, now: Date(), settings: manager.settings)
+        }
+
         func invariants() async throws {
             let rows = try await table.queryAll(filter: "PartitionKey eq '\(scope.partitionKey)'")
             let problems = InvariantChecker.violations(in: rows)
@@ -297,10 +305,7 @@ struct InterruptedRunTests {
                 await world.deploy("vnet-k\(index)", [leases[index].0], lease: leases[index].1)
             }
             // The first Manager got as far as half of its row changes, then died.
-            let rows = try await world.manager.inventory.networks(in: world.scope)
-            let listing = await world.manager.resourceGraph.virtualNetworks(subscriptions: [SampleConfiguration.subscription])
-            let plan = Reconciliation.plan(scope: world.scope, space: world.configuration.scopes[world.scope]!, rows: rows, vnets: listing.networks,
-                                           complete: listing.isComplete, now: Date(), settings: world.manager.settings)
+            let plan = try await world.plan()
             #expect(plan.changes.count == 6)
             for change in plan.changes.prefix(3) {
                 try await world.table.submitTransaction(world.manager.actions(for: change, scope: world.scope, now: Date()))
@@ -326,10 +331,7 @@ struct InterruptedRunTests {
                 leases.append((try #require(answer.string("cidr")), try #require(answer.string("leaseId"))))
                 await world.deploy("vnet-b\(index)", [leases[index].0], lease: leases[index].1)
             }
-            let rows = try await world.manager.inventory.networks(in: world.scope)
-            let listing = await world.manager.resourceGraph.virtualNetworks(subscriptions: [SampleConfiguration.subscription])
-            let plan = Reconciliation.plan(scope: world.scope, space: world.configuration.scopes[world.scope]!, rows: rows, vnets: listing.networks,
-                                           complete: listing.isComplete, now: Date(), settings: world.manager.settings)
+            let plan = try await world.plan()
             #expect(plan.changes.count == 40)
             // A Vendor renews one lease after the plan was made: that row's ETag no longer matches.
             let renewed = try await HTTPCalls.send("POST", world.vendorURL + "/api/renewLease", body: #"{"SessionId":"b-7"}"#)
