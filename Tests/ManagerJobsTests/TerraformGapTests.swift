@@ -47,6 +47,19 @@ struct TerraformGapTests {
             await graph.remove(id: "/subscriptions/\(SampleConfiguration.subscription)/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/\(name)")
         }
 
+        /// `count` leases (sessions `{prefix}-0`, `{prefix}-1`, …), each deployed as a VNet tagged with it, as
+        /// Terraform would: their blocks and lease ids, in order.
+        func deployedLeases(_ prefix: String, count: Int) async throws -> [(cidr: String, leaseId: String)] {
+            var leases: [(cidr: String, leaseId: String)] = []
+            for index in 0..<count {
+                let answer = try await lease("\(prefix)-\(index)")
+                let deployed = (cidr: try #require(answer.string("cidr")), leaseId: try #require(answer.string("leaseId")))
+                await deploy("vnet-\(prefix)\(index)", [deployed.cidr], lease: deployed.leaseId)
+                leases.append(deployed)
+            }
+            return leases
+        }
+
         /// What a Manager run would plan right now (the rows and the listing as they are), without applying it.
         func plan() async throws -> Reconciliation.Plan {
             let rows = try await manager.inventory.networks(in: scope)
@@ -298,12 +311,7 @@ struct InterruptedRunTests {
     @Test("a run that applied only part of its changes (killed) is finished by the next run: nothing lost or doubled")
     func resumes() async throws {
         try await TerraformGapTests.withWorld { world in
-            var leases: [(String, String)] = []
-            for index in 0..<6 {
-                let answer = try await world.lease("k-\(index)")
-                leases.append((try #require(answer.string("cidr")), try #require(answer.string("leaseId"))))
-                await world.deploy("vnet-k\(index)", [leases[index].0], lease: leases[index].1)
-            }
+            let leases = try await world.deployedLeases("k", count: 6)
             // The first Manager got as far as half of its row changes, then died.
             let plan = try await world.plan()
             #expect(plan.changes.count == 6)
@@ -325,12 +333,7 @@ struct InterruptedRunTests {
     @Test("many row changes share transactions; one whose row changed meanwhile is left for the next run without holding back the rest")
     func batchedChanges() async throws {
         try await TerraformGapTests.withWorld { world in
-            var leases: [(String, String)] = []
-            for index in 0..<40 {
-                let answer = try await world.lease("b-\(index)")
-                leases.append((try #require(answer.string("cidr")), try #require(answer.string("leaseId"))))
-                await world.deploy("vnet-b\(index)", [leases[index].0], lease: leases[index].1)
-            }
+            let leases = try await world.deployedLeases("b", count: 40)
             let plan = try await world.plan()
             #expect(plan.changes.count == 40)
             // A Vendor renews one lease after the plan was made: that row's ETag no longer matches.
