@@ -85,6 +85,7 @@ def test_auth_and_media_type_errors_match_the_contract(vendor):
     check(requests.post(url + "/api/getNewNetwork", data="SessionId=x", headers={"x-functions-key": vendor[1], "content-type": "text/plain"}, timeout=10),
           "/api/getNewNetwork", "post")
     check(requests.get(url + "/healthz", timeout=10), "/healthz", "get")
+    check(requests.get(url + "/", timeout=10), "/", "get")
     check(requests.get(url + "/readyz", timeout=10), "/readyz", "get")
 
 
