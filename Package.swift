@@ -5,6 +5,9 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
+/// The storage boundary: its imports are internal unless marked, so no storage type leaks into its
+/// public API (the Vendor's and the Manager's code cannot reach Table Storage through it).
+let boundarySettings: [SwiftSetting] = swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
 
 let package = Package(
     name: "ipam",
@@ -82,7 +85,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Inventory", dependencies: ["IPAMCore", "AzureTables"], swiftSettings: swiftSettings),
+        .target(name: "Inventory", dependencies: ["IPAMCore", "AzureTables", "AzureCore"], swiftSettings: boundarySettings),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"], swiftSettings: swiftSettings),
+        .target(
+            name: "IPAMBootstrap",
+            dependencies: ["Inventory", "ResourceGraph", "AzureTables", "AzureCore", "HTTPTransport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "ResourceGraph", dependencies: ["AzureCore"], swiftSettings: swiftSettings),
         .target(
             name: "ManagerJobs",
@@ -102,7 +112,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "manager",
-            dependencies: ["ManagerJobs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["ManagerJobs", "IPAMBootstrap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
@@ -128,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "vendor",
             dependencies: [
-                "VendorService",
+                "VendorService", "IPAMBootstrap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -28,10 +28,10 @@ public struct LeaseRequest: Sendable, Equatable {
 
 /// A request rejected at the edge: a machine-readable code, the field, and a message.
 public struct RequestProblem: Error, Sendable, Equatable, CustomStringConvertible {
-    public let code: String
+    public let code: ErrorCode
     public let field: String?
     public let message: String
-    public init(code: String, field: String?, message: String) {
+    public init(code: ErrorCode, field: String?, message: String) {
         self.code = code
         self.field = field
         self.message = message
@@ -50,17 +50,17 @@ public enum LeaseRequestDecoder {
 
     /// Parses the body into (lower-cased field name → value), refusing duplicates and non-objects.
     public static func fields(_ body: [UInt8], allowed: Set<String>) throws(RequestProblem) -> [String: JSONValue] {
-        guard !body.isEmpty else { throw RequestProblem(code: "InvalidJSON", field: nil, message: "the request body is empty; send a JSON object") }
+        guard !body.isEmpty else { throw RequestProblem(code: .invalidJSON, field: nil, message: "the request body is empty; send a JSON object") }
         let object: JSONValue
         do { object = try JSONValue.parse(body) } catch {
-            throw RequestProblem(code: "InvalidJSON", field: nil, message: "the request body is not valid JSON: \(error)")
+            throw RequestProblem(code: .invalidJSON, field: nil, message: "the request body is not valid JSON: \(error)")
         }
         return try fields(object, allowed: allowed, path: "")
     }
 
     static func fields(_ object: JSONValue, allowed: Set<String>, path: String) throws(RequestProblem) -> [String: JSONValue] {
         guard let members = object.objectValue else {
-            throw RequestProblem(code: path.isEmpty ? "InvalidJSON" : "InvalidField", field: path.isEmpty ? nil : path,
+            throw RequestProblem(code: path.isEmpty ? .invalidJSON : .invalidField, field: path.isEmpty ? nil : path,
                                  message: path.isEmpty ? "the request body must be a JSON object" : "'\(path)' must be an object")
         }
         var fields: [String: JSONValue] = [:]
@@ -68,10 +68,10 @@ public enum LeaseRequestDecoder {
             let key = path.isEmpty ? rawKey : "\(path).\(rawKey)"
             let lowered = rawKey.lowercased()
             guard allowed.contains(lowered) else {
-                throw RequestProblem(code: "UnknownField", field: key, message: "unknown field '\(key)'")
+                throw RequestProblem(code: .unknownField, field: key, message: "unknown field '\(key)'")
             }
             guard fields[lowered] == nil else {
-                throw RequestProblem(code: "DuplicateField", field: key, message: "field '\(key)' appears more than once (names are case-insensitive)")
+                throw RequestProblem(code: .duplicateField, field: key, message: "field '\(key)' appears more than once (names are case-insensitive)")
             }
             fields[lowered] = value // null is refused by the typed readers below, never silently dropped
         }
@@ -80,7 +80,7 @@ public enum LeaseRequestDecoder {
 
     static func string(_ fields: [String: JSONValue], _ name: String, field: String) throws(RequestProblem) -> String? {
         guard let value = fields[name] else { return nil }
-        guard let text = value.stringValue else { throw RequestProblem(code: "InvalidField", field: field, message: "'\(field)' must be a string") }
+        guard let text = value.stringValue else { throw RequestProblem(code: .invalidField, field: field, message: "'\(field)' must be a string") }
         return text
     }
 
@@ -88,11 +88,11 @@ public enum LeaseRequestDecoder {
         guard let value = fields[name] else { return nil }
         // JSON Schema's integer: any number without a fractional part (21 and 21.0 alike).
         guard case .number(let lexeme) = value else {
-            throw RequestProblem(code: "InvalidField", field: field, message: "'\(field)' must be an integer")
+            throw RequestProblem(code: .invalidField, field: field, message: "'\(field)' must be an integer")
         }
         if let number = Int(lexeme) { return number }
         guard let real = Double(lexeme), real.isFinite, real.rounded() == real else {
-            throw RequestProblem(code: "InvalidField", field: field, message: "'\(field)' must be an integer")
+            throw RequestProblem(code: .invalidField, field: field, message: "'\(field)' must be an integer")
         }
         return Int(max(-1e9, min(1e9, real))) // out-of-range values are then refused by the range checks
     }
@@ -103,28 +103,28 @@ public enum LeaseRequestDecoder {
     public static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
         let fields = try fields(body, allowed: allowedFields)
         guard let sessionId = try string(fields, "sessionid", field: "SessionId") else {
-            throw RequestProblem(code: "MissingField", field: "SessionId", message: "'SessionId' is required")
+            throw RequestProblem(code: .missingField, field: "SessionId", message: "'SessionId' is required")
         }
         guard isValidSessionId(sessionId) else {
-            throw RequestProblem(code: "InvalidSessionId", field: "SessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
+            throw RequestProblem(code: .invalidSessionId, field: "SessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
         }
         let length = try integer(fields, "prefixlength", field: "prefixLength") ?? configuration.cidrSizeDefault
         guard (configuration.cidrSizeMin...configuration.cidrSizeMax).contains(length) else {
-            throw RequestProblem(code: "InvalidPrefixLength", field: "prefixLength",
+            throw RequestProblem(code: .invalidPrefixLength, field: "prefixLength",
                                  message: "'prefixLength' must be between \(configuration.cidrSizeMin) and \(configuration.cidrSizeMax), got \(length)")
         }
         let scope = try resolveScope(fields, configuration: configuration)
         let requester = try string(fields, "requester", field: "requester")
         if let requester, requester.unicodeScalars.count > 256 || requester.unicodeScalars.contains(where: { $0.value < 0x20 }) {
-            throw RequestProblem(code: "InvalidField", field: "requester", message: "'requester' must be at most 256 printable characters")
+            throw RequestProblem(code: .invalidField, field: "requester", message: "'requester' must be at most 256 printable characters")
         }
         var tags: [String: String] = [:]
         if let raw = fields["tags"] {
-            guard let object = raw.objectValue else { throw RequestProblem(code: "InvalidField", field: "tags", message: "'tags' must be an object of strings") }
-            guard object.count <= 32 else { throw RequestProblem(code: "InvalidField", field: "tags", message: "at most 32 tags") }
+            guard let object = raw.objectValue else { throw RequestProblem(code: .invalidField, field: "tags", message: "'tags' must be an object of strings") }
+            guard object.count <= 32 else { throw RequestProblem(code: .invalidField, field: "tags", message: "at most 32 tags") }
             for (key, value) in object {
                 guard let text = value.stringValue, !key.isEmpty, key.unicodeScalars.count <= 128, text.unicodeScalars.count <= 256 else {
-                    throw RequestProblem(code: "InvalidField", field: "tags.\(key)", message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
+                    throw RequestProblem(code: .invalidField, field: "tags.\(key)", message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
                 }
                 tags[key] = text
             }
@@ -132,31 +132,31 @@ public enum LeaseRequestDecoder {
         var subnets: [LeaseRequest.SubnetRequest] = []
         if let raw = fields["subnets"] {
             guard let list = raw.arrayValue, list.count <= 64 else {
-                throw RequestProblem(code: "InvalidField", field: "subnets", message: "'subnets' must be an array of at most 64 {name, prefixLength}")
+                throw RequestProblem(code: .invalidField, field: "subnets", message: "'subnets' must be an array of at most 64 {name, prefixLength}")
             }
             for (index, item) in list.enumerated() {
                 let entry = try Self.fields(item, allowed: ["name", "prefixlength"], path: "subnets[\(index)]")
                 guard let name = try string(entry, "name", field: "subnets[\(index)].name"), !name.isEmpty, name.unicodeScalars.count <= 80 else {
-                    throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].name", message: "subnet \(index) needs a name of 1–80 characters")
+                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].name", message: "subnet \(index) needs a name of 1–80 characters")
                 }
                 guard let subnetLength = try integer(entry, "prefixlength", field: "subnets[\(index)].prefixLength") else {
-                    throw RequestProblem(code: "MissingField", field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' needs a prefixLength")
+                    throw RequestProblem(code: .missingField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' needs a prefixLength")
                 }
                 guard subnetLength <= 29 else {
-                    throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' prefixLength must be at most 29")
+                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' prefixLength must be at most 29")
                 }
                 guard subnetLength >= length else {
-                    throw RequestProblem(code: "SubnetsDoNotFit", field: "subnets[\(index)].prefixLength",
+                    throw RequestProblem(code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength",
                                          message: "subnet '\(name)' (/\(subnetLength)) is larger than the /\(length) block")
                 }
                 guard !subnets.contains(where: { $0.name == name }) else {
-                    throw RequestProblem(code: "InvalidField", field: "subnets[\(index)].name", message: "subnet name '\(name)' is used twice")
+                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].name", message: "subnet name '\(name)' is used twice")
                 }
                 subnets.append(.init(name: name, prefixLength: subnetLength))
             }
             let probe = IPPrefix(address: IPAddress(v4: 0), length: length)!
             guard FreeSpace.layout(subnets.map { ($0.name, $0.prefixLength) }, in: probe) != nil else {
-                throw RequestProblem(code: "SubnetsDoNotFit", field: "subnets", message: "the subnets do not fit in a /\(length)")
+                throw RequestProblem(code: .subnetsDoNotFit, field: "subnets", message: "the subnets do not fit in a /\(length)")
             }
         }
         return LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets)
@@ -172,13 +172,13 @@ public enum LeaseRequestDecoder {
         }.sorted()
         if candidates.count == 1 { return candidates[0] }
         if candidates.isEmpty {
-            throw RequestProblem(code: "UnknownScope", field: region == nil ? "subscriptionId" : "region",
+            throw RequestProblem(code: .unknownScope, field: region == nil ? "subscriptionId" : "region",
                                  message: "no configured scope matches subscription '\(subscription ?? "*")' and region '\(region ?? "*")'")
         }
         if let preferred = candidates.first(where: { $0.subscriptionId == configuration.defaultScope.subscriptionId }) ?? candidates.first(where: { $0.region == configuration.defaultScope.region }) {
             return preferred
         }
-        throw RequestProblem(code: "AmbiguousScope", field: "subscriptionId",
+        throw RequestProblem(code: .ambiguousScope, field: "subscriptionId",
                              message: "several scopes match; name both subscriptionId and region")
     }
 }

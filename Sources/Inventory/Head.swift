@@ -1,7 +1,7 @@
-import AzureTables
-import Foundation
-import IPAMCore
-import NetworkMath
+package import AzureTables
+internal import Foundation
+public import IPAMCore
+public import NetworkMath
 
 /// The scope's `head` row: the carve lock (its ETag), a version that every carve bumps, and the log of
 /// the network rows the most recent versions inserted.
@@ -35,7 +35,7 @@ public struct Head: Sendable, Equatable {
 
     /// The head a committed transaction left: the row its first operation (`Inventory.takeHead`'s) wrote,
     /// with the ETag the transaction returned for it. Nil when that operation does not write the head.
-    public init?(taken action: TableTransactionAction, etag: String) {
+    init?(taken action: TableTransactionAction, etag: String) {
         switch action {
         case .insert(var entity), .replace(var entity, _):
             guard entity.rowKey == RowKeys.head else { return nil }
@@ -120,7 +120,7 @@ public actor OccupiedSpace {
 
     /// Every prefix of a network row in `scope`, as of `head` (which the caller read first), in ascending
     /// order, and whether that took a read of the partition (false: the head's log was enough).
-    public func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws -> (prefixes: [IPPrefix], readPartition: Bool) {
+    public func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws(InventoryError) -> (prefixes: [IPPrefix], readPartition: Bool) {
         let answer = try await withPrefixes(in: scope, head: head, inventory: inventory) { $0 }
         return (answer.result, answer.readPartition)
     }
@@ -128,7 +128,7 @@ public actor OccupiedSpace {
     /// `body` run on the prefixes `prefixes(in:head:inventory:)` would return, lent rather than copied:
     /// a big scope's set (tens of thousands of prefixes) is then neither copied nor sorted per carve.
     public func withPrefixes<T: Sendable>(in scope: Scope, head: Head?, inventory: Inventory,
-                                          _ body: @Sendable ([IPPrefix]) -> T) async throws -> (result: T, readPartition: Bool) {
+                                          _ body: @Sendable ([IPPrefix]) -> T) async throws(InventoryError) -> (result: T, readPartition: Bool) {
         if let head, let known = scopes[scope], ContinuousClock.now - known.readAt < maxAge, let added = head.added(since: known.version) {
             add(added, to: scope, version: head.version)
             return (body(scopes[scope]!.prefixes), false)

@@ -1,7 +1,7 @@
-import AzureTables
-import Foundation
-import IPAMCore
-import NetworkMath
+package import AzureTables
+internal import Foundation
+internal import IPAMCore
+internal import NetworkMath
 
 /// Checks the invariants of one partition's rows: the rules every process relies on.
 ///
@@ -11,8 +11,8 @@ import NetworkMath
 /// - every session row points at a network row that carries its lease id (one block per session);
 /// - every held row has an audit event with its lease id;
 /// - a stock row exists exactly for each `available` network row.
-public enum InvariantChecker {
-    public static func violations(in entities: [TableEntity]) -> [String] {
+package enum InvariantChecker {
+    package static func violations(in entities: [TableEntity]) -> [String] {
         var problems: [String] = []
         var networks: [NetworkRow] = []
         var sessions: [String: SessionRow] = [:]

@@ -1,57 +1,94 @@
-import AzureCore
-import AzureTables
-import Foundation
-import IPAMCore
-import NetworkMath
+package import AzureTables
+internal import AzureCore
+public import Foundation
+public import IPAMCore
+public import NetworkMath
 
-/// `IPAMCore`'s rows over Azure Table Storage: reads, and one function per state transition that
-/// builds its entity group transaction (with the audit event inside it).
+/// The one storage boundary of ipam: every read and write of the inventory table, as typed domain
+/// operations with domain outcomes.
+///
+/// Nothing outside this module builds an entity, a transaction or a filter, or sees a storage error:
+/// callers get `ClaimOutcome`, `CarveOutcome`, `WriteOutcome` and the like, and `InventoryError` when
+/// storage did not answer. The partition layout (docs/Design.md) lives here and only here.
 public struct Inventory: Sendable {
-    public let table: TableClient
+    let table: TableClient
+    let locks: TableClient
     /// Who writes (for audit events), e.g. `vendor@host:pid`.
     public let actor: String
+    /// Claims of one scope that arrive while another is being committed share its next transaction.
+    let claims: TransactionCombiner
 
-    public init(table: TableClient, actor: String) {
+    /// - Parameters:
+    ///   - table: the inventory table (one partition per scope).
+    ///   - locks: the table of singleton leases (`ipamLocks`).
+    ///   - onClaimRound: told how many claims each group-commit transaction carried (for metrics).
+    package init(table: TableClient, locks: TableClient? = nil, actor: String, onClaimRound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.table = table
+        self.locks = locks ?? table.service.table("ipamLocks")
         self.actor = actor
+        self.claims = TransactionCombiner(table: table, onRound: onClaimRound)
     }
 
-    /// Creates the table when it is missing.
-    public func ensureTable() async throws {
-        try await table.service.createTable(table.name, ifNotExists: true)
+    /// Creates the inventory table and the locks table when they are missing.
+    public func ensureTables() async throws(InventoryError) {
+        try await storage {
+            try await table.service.createTable(table.name, ifNotExists: true)
+            try await table.service.createTable(locks.name, ifNotExists: true)
+        }
+    }
+
+    /// The table's name (for start-up lines and diagnostics).
+    public var tableName: String { table.name }
+
+    /// Nil when storage answers a point read; otherwise what went wrong (for readiness probes).
+    public func unreachableReason() async -> String? {
+        do {
+            _ = try await table.get(partitionKey: "probe", rowKey: "probe")
+            return nil
+        } catch {
+            return "storage: \(error)"
+        }
     }
 
     // MARK: Reads
 
-    public func session(_ id: String, in scope: Scope) async throws -> SessionRow? {
-        try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.session(id)).flatMap(SessionRow.init(entity:))
+    /// The session row of `id` (one point read), nil when the SessionId was never served in `scope`.
+    public func session(_ id: String, in scope: Scope) async throws(InventoryError) -> SessionRow? {
+        try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.session(id)).flatMap(SessionRow.init(entity:)) }
     }
 
-    public func network(_ rowKey: String, in scope: Scope) async throws -> NetworkRow? {
-        try await table.get(partitionKey: scope.partitionKey, rowKey: rowKey).flatMap(NetworkRow.init(entity:))
+    /// One network row by its row key (one point read).
+    public func network(_ rowKey: String, in scope: Scope) async throws(InventoryError) -> NetworkRow? {
+        try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: rowKey).flatMap(NetworkRow.init(entity:)) }
+    }
+
+    /// The network row carrying lease `id`, nil when none in `scope` does.
+    public func network(leaseId id: String, in scope: Scope) async throws(InventoryError) -> NetworkRow? {
+        let filter = "\(Self.networkRange(scope)) and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
+        return try await storage { try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:)).first }
     }
 
     /// The scope's `head` row (the carve lock and its log), or nil before the first carve.
-    public func head(of scope: Scope) async throws -> Head? {
-        try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.head).flatMap(Head.init(entity:))
+    public func head(of scope: Scope) async throws(InventoryError) -> Head? {
+        try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.head).flatMap(Head.init(entity:)) }
     }
 
     /// Every network row of the scope, in address order.
-    public func networks(in scope: Scope) async throws -> [NetworkRow] {
-        let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge 'net_' and RowKey lt 'net`'"
-        return try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:))
+    public func networks(in scope: Scope) async throws(InventoryError) -> [NetworkRow] {
+        try await storage { try await table.queryAll(filter: Self.networkRange(scope)).compactMap(NetworkRow.init(entity:)) }
     }
 
     /// The prefixes of every network row of the scope (any state): what a carve must not overlap.
     /// Reads only the keys, so it stays cheap as the partition grows.
-    public func occupiedPrefixes(in scope: Scope) async throws -> [IPPrefix] {
-        let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge 'net_' and RowKey lt 'net`'"
-        return try await table.queryAll(filter: filter, select: ["RowKey"]).compactMap {
-            SortableKey.parse(String($0.rowKey.dropFirst(RowKeys.networkPrefix.count)))
+    public func occupiedPrefixes(in scope: Scope) async throws(InventoryError) -> [IPPrefix] {
+        try await storage {
+            try await table.queryAll(filter: Self.networkRange(scope), select: ["RowKey"]).compactMap {
+                SortableKey.parse(String($0.rowKey.dropFirst(RowKeys.networkPrefix.count)))
+            }
         }
     }
 
-    /// A stock index row: a free block of one size.
+    /// A stock index row: a free block of one size, with the ETag a claim must match.
     public struct StockCandidate: Sendable, Equatable {
         public let prefix: IPPrefix
         public let rowKey: String
@@ -66,107 +103,98 @@ public struct Inventory: Sendable {
 
     /// Up to `limit` free blocks of `length` from the stock index (one key-range read), in key order,
     /// starting after the stock row key `after` when given.
-    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, after: String? = nil) async throws -> [StockCandidate] {
+    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, after: String? = nil) async throws(InventoryError) -> [StockCandidate] {
         let range = RowKeys.stockRange(version: version, length: length)
         let start = after.map { "RowKey gt '\(TableQuery.quoted($0))'" } ?? "RowKey ge '\(range)'"
-        return try await collect(filter: "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and \(start) and RowKey lt '\(range)~'", limit: limit)
-    }
-
-    private func collect(filter: String, limit: Int) async throws -> [StockCandidate] {
-        var rows: [StockCandidate] = []
-        var continuation: TableContinuation? = nil
-        let query = table.query(filter: filter, top: limit)
-        repeat {
-            let page = try await query.page(after: continuation)
-            for entity in page.entities {
-                guard let etag = entity.etag, let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) else { continue }
-                rows.append(StockCandidate(prefix: prefix, rowKey: entity.rowKey, etag: etag))
-            }
-            continuation = page.continuation
-        } while continuation != nil && rows.count < limit
-        return Array(rows.prefix(limit))
-    }
-
-
-    // MARK: Transitions (each one entity group transaction)
-
-    /// available → leased, claiming a stocked block: its stock row is deleted with `If-Match` (412 =
-    /// someone else won it), the network row replaced (a stock row exists only while its network row is
-    /// `available`, and both change in one transaction), the session row inserted (409 = this SessionId
-    /// is already served) and the event recorded. The session row's index is 2.
-    public func claimActions(candidate: StockCandidate, leased: NetworkRow, session: SessionRow, scope: Scope, now: Date) -> [TableTransactionAction] {
-        [
-            .delete(partitionKey: scope.partitionKey, rowKey: candidate.rowKey, ifMatch: .etag(candidate.etag)),
-            .replace(leased.entity(partitionKey: scope.partitionKey), ifMatch: .any),
-            .insert(session.entity(partitionKey: scope.partitionKey)),
-            .insert(event("lease", leased, before: .available, scope: scope, now: now, detail: "from stock").entity(partitionKey: scope.partitionKey, at: now)),
-        ]
-    }
-
-    /// Carve on demand under the `head` lock: head (insert or `If-Match` merge), the new row as
-    /// `leased`, the session row and the event, then any `stock` rows as `available` (one event for them).
-    public func carveActions(head: Head?, leased: NetworkRow, session: SessionRow, stock: [NetworkRow] = [],
-                             scope: Scope, now: Date) -> [TableTransactionAction] {
-        return [
-            Self.takeHead(head, adding: [leased.prefix] + stock.map(\.prefix), scope: scope, now: now),
-            .insert(leased.entity(partitionKey: scope.partitionKey)),
-            .insert(session.entity(partitionKey: scope.partitionKey)),
-            .insert(event("carve-lease", leased, before: nil, scope: scope, now: now, detail: "carved on demand").entity(partitionKey: scope.partitionKey, at: now)),
-        ] + stockActions(stock, scope: scope, now: now, detail: "stocked while carving")
-    }
-
-    /// Inserts `rows` as `available` network rows with their stock index rows, and one event listing them
-    /// (2 operations per row plus 1: at most 49 rows per transaction).
-    public func stockActions(_ rows: [NetworkRow], scope: Scope, now: Date, detail: String) -> [TableTransactionAction] {
-        guard !rows.isEmpty else { return [] }
-        let event = AuditEvent(action: "stock", actor: actor, cidr: rows.map(\.prefix.description).joined(separator: " "), leaseId: "", sessionId: "",
-                               before: "", after: NetworkState.available.rawValue, detail: detail)
-        var actions: [TableTransactionAction] = []
-        for row in rows {
-            var available = row
-            available.state = .available
-            actions.append(.insert(available.entity(partitionKey: scope.partitionKey)))
-            actions.append(.insert(Self.stockEntity(row.prefix, scope: scope)))
+        let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and \(start) and RowKey lt '\(range)~'"
+        return try await storage {
+            var rows: [StockCandidate] = []
+            var continuation: TableContinuation? = nil
+            let query = table.query(filter: filter, top: limit)
+            repeat {
+                let page = try await query.page(after: continuation)
+                for entity in page.entities {
+                    guard let etag = entity.etag, let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) else { continue }
+                    rows.append(StockCandidate(prefix: prefix, rowKey: entity.rowKey, etag: etag))
+                }
+                continuation = page.continuation
+            } while continuation != nil && rows.count < limit
+            return Array(rows.prefix(limit))
         }
-        return actions + [.insert(event.entity(partitionKey: scope.partitionKey, at: now))]
     }
 
-    /// More stock under the carve lock: the `head` row merged `If-Match` its current ETag (a 412 means
-    /// another carve got in), then the rows and their stock rows, then one event.
-    public func stockUnderHeadActions(_ rows: [NetworkRow], head: Head, scope: Scope, now: Date) -> [TableTransactionAction] {
-        [Self.takeHead(head, adding: rows.map(\.prefix), scope: scope, now: now)] + stockActions(rows, scope: scope, now: now, detail: "stocked while carving")
+    /// What the invariant checker finds wrong with the scope's partition (empty: nothing).
+    public func violations(in scope: Scope) async throws(InventoryError) -> [String] {
+        let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))'"
+        return InvariantChecker.violations(in: try await storage { try await table.queryAll(filter: filter) })
     }
 
-    /// The carve lock as the first operation of a transaction: the `head` row replaced `If-Match` the
-    /// ETag read before computing free space (or inserted, before the scope's first carve), bumping
-    /// `Version` and logging the network rows this transaction inserts (`added`, every one of them: the
-    /// log is how other processes learn them without reading the partition). Any other carve committed
-    /// in between makes the whole transaction fail (412 / 409).
-    public static func takeHead(_ head: Head?, adding added: [IPPrefix], scope: Scope, now: Date) -> TableTransactionAction {
-        let next = Head.advanced(head, adding: added, etag: "") // its ETag comes with the transaction's answer
-        let entity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head, properties: [
-            "Version": .int64(next.version), "UpdatedAt": .dateTime(now), Head.logProperty: .string(next.logText),
-        ])
-        return head.map { .replace(entity, ifMatch: .etag($0.etag)) } ?? .insert(entity)
+    static func networkRange(_ scope: Scope) -> String {
+        "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(RowKeys.networkPrefix)' and RowKey lt 'net`'"
     }
 
-    /// The stock index row of a free block.
-    public static func stockEntity(_ prefix: IPPrefix, scope: Scope) -> TableEntity {
-        TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix), properties: [
-            "Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix)),
-        ])
+    // MARK: Storage errors, mapped once
+
+    /// Runs a storage call; any failure becomes `InventoryError.unavailable`.
+    func storage<T>(_ body: () async throws -> T) async throws(InventoryError) -> T {
+        do { return try await body() } catch { throw InventoryError(error) }
     }
 
-    /// A state change of one row (renew, revive, release), with its event.
-    public func transitionActions(from row: NetworkRow, to updated: NetworkRow, action: String, scope: Scope, now: Date, detail: String = "") -> [TableTransactionAction] {
-        [
-            .replace(updated.entity(partitionKey: scope.partitionKey), ifMatch: .etag(row.etag ?? "*")),
-            .insert(event(action, updated, before: row.state, scope: scope, now: now, detail: detail).entity(partitionKey: scope.partitionKey, at: now)),
-        ]
-    }
-
-    func event(_ action: String, _ row: NetworkRow, before: NetworkState?, scope: Scope, now: Date, detail: String) -> AuditEvent {
-        AuditEvent(action: action, actor: actor, cidr: row.prefix.description, leaseId: row.leaseId ?? "", sessionId: row.sessionId ?? "",
+    /// The audit event of a change to `row` (written in the same transaction as the change).
+    func event(_ action: AuditAction, _ row: NetworkRow, before: NetworkState?, detail: String) -> AuditEvent {
+        AuditEvent(action: action.rawValue, actor: actor, cidr: row.prefix.description, leaseId: row.leaseId ?? "", sessionId: row.sessionId ?? "",
                    before: before?.rawValue ?? "", after: row.state.rawValue, detail: detail)
+    }
+}
+
+/// Storage did not do what was asked, and the operation did not happen (or its outcome is reported
+/// separately, as `outcomeUnknown`, by the operations that can tell).
+public struct InventoryError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Storage did not answer in time, refused, or answered an error no retry fixed.
+        case unavailable
+        /// The table does not exist (it is created at start-up: someone deleted it).
+        case tableMissing
+    }
+    public let kind: Kind
+    /// A short description of the storage failure (for logs and the error message).
+    public let detail: String
+
+    public init(kind: Kind, detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    init(_ error: any Error) {
+        if let error = error as? InventoryError {
+            self = error
+        } else if let azure = error as? AzureError {
+            self.init(kind: azure.errorCode == "TableNotFound" ? .tableMissing : .unavailable, detail: azure.shortDescription)
+        } else {
+            self.init(kind: .unavailable, detail: "\(error)")
+        }
+    }
+
+    public var description: String { detail }
+}
+
+/// How a storage failure of a write reads in domain terms.
+enum WriteFailure {
+    /// 412, 404 or 409 on the named operation: a condition did not hold (someone else changed the row).
+    case conflict(operation: Int?, status: Int)
+    /// The answer was lost: the write may or may not have happened.
+    case unknown
+    /// Nothing was written and storage is not usable right now.
+    case failed(InventoryError)
+
+    init(_ error: any Error) {
+        guard let azure = error as? AzureError else { self = .failed(InventoryError(error)); return }
+        if azure.isPreconditionFailed || azure.isConflict || (azure.isNotFound && azure.errorCode != "TableNotFound") {
+            self = .conflict(operation: azure.failedOperationIndex, status: azure.status)
+        } else if azure.outcomeUnknown {
+            self = .unknown
+        } else {
+            self = .failed(InventoryError(azure))
+        }
     }
 }

@@ -1,10 +1,10 @@
-import AzureCore
-import AzureTables
-import Foundation
-import IPAMCore
-import NetworkMath
+internal import AzureCore
+package import AzureTables
+public import Foundation
+public import IPAMCore
+public import NetworkMath
 
-/// Row keys of the partition layout (DESIGN §3).
+/// Row keys of the partition layout (docs/Design.md, "Storage layout").
 public enum RowKeys {
     public static let head = "head"
     public static let networkPrefix = "net_"
@@ -50,6 +50,8 @@ public struct NetworkRow: Sendable, Equatable {
     public var missingCount: Int = 0
     /// `observed` for rows the Manager created to record space an unmanaged VNet uses (never stock).
     public var origin: String?
+    /// The `origin` of rows the Manager records for space unmanaged VNets use.
+    public static let observedOrigin = "observed"
     public var etag: String?
 
     public init(prefix: IPPrefix, state: NetworkState) {
@@ -61,7 +63,7 @@ public struct NetworkRow: Sendable, Equatable {
 
     /// The row as an entity; absent optionals are simply not written (a merge keeps older values,
     /// so transitions that clear a field set it to an empty value explicitly via `cleared`).
-    public func entity(partitionKey: String) -> TableEntity {
+    package func entity(partitionKey: String) -> TableEntity {
         var p: [String: TableValue] = [
             "Cidr": .string(prefix.description), "PrefixLength": .int32(Int32(prefix.length)),
             "IPVersion": .int32(Int32(prefix.version.rawValue)), "State": .string(state.rawValue),
@@ -81,7 +83,7 @@ public struct NetworkRow: Sendable, Equatable {
         return TableEntity(partitionKey: partitionKey, rowKey: rowKey, properties: p)
     }
 
-    public init?(entity: TableEntity) {
+    package init?(entity: TableEntity) {
         guard entity.rowKey.hasPrefix(RowKeys.networkPrefix),
               let prefix = SortableKey.parse(String(entity.rowKey.dropFirst(RowKeys.networkPrefix.count))),
               let state = entity["State"]?.stringValue.flatMap(NetworkState.init(rawValue:)) else { return nil }
@@ -123,14 +125,14 @@ public struct SessionRow: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    public func entity(partitionKey: String) -> TableEntity {
+    package func entity(partitionKey: String) -> TableEntity {
         TableEntity(partitionKey: partitionKey, rowKey: RowKeys.session(sessionId), properties: [
             "SessionId": .string(sessionId), "LeaseId": .string(leaseId), "NetworkRowKey": .string(networkRowKey),
             "RequestHash": .string(requestHash), "CreatedAt": .dateTime(createdAt),
         ])
     }
 
-    public init?(entity: TableEntity) {
+    package init?(entity: TableEntity) {
         guard let id = entity["SessionId"]?.stringValue, let lease = entity["LeaseId"]?.stringValue,
               let key = entity["NetworkRowKey"]?.stringValue, let hash = entity["RequestHash"]?.stringValue else { return nil }
         self.init(sessionId: id, leaseId: lease, networkRowKey: key, requestHash: hash, createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast)
@@ -160,7 +162,7 @@ public struct AuditEvent: Sendable {
         self.detail = detail
     }
 
-    public func entity(partitionKey: String, at date: Date) -> TableEntity {
+    package func entity(partitionKey: String, at date: Date) -> TableEntity {
         TableEntity(partitionKey: partitionKey, rowKey: RowKeys.event(at: date), properties: [
             "Action": .string(action), "Actor": .string(actor), "Cidr": .string(cidr), "LeaseId": .string(leaseId),
             "SessionId": .string(sessionId), "Before": .string(before), "After": .string(after), "Detail": .string(detail),

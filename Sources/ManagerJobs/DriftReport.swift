@@ -1,4 +1,3 @@
-import AzureTables
 import Foundation
 import IPAMCore
 import Inventory
@@ -18,25 +17,33 @@ public struct DriftReport: Sendable {
     public var complete: Bool
     public var items: [Item]
 
-    /// Builds the report from the rows of every scope and one listing.
-    public static func build(configuration: IPAMConfiguration, rows: [Scope: [NetworkRow]], listing: VirtualNetworkListing, now: Date) -> DriftReport {
+    /// Builds the report from the rows of every scope and one listing, with the Manager's own decisions
+    /// (the same `Reconciliation` a run makes, under the loaded settings): each item says what the next
+    /// run will do about it.
+    public static func build(configuration: IPAMConfiguration, settings: ManagerSettings, rows: [Scope: [NetworkRow]],
+                             listing: VirtualNetworkListing, now: Date) -> DriftReport {
         var items: [Item] = []
-        let ids = Set(listing.networks.map { $0.id.lowercased() })
         for (scope, scopeRows) in rows.sorted(by: { $0.key < $1.key }) {
             guard let space = configuration.scopes[scope] else { continue }
             let plan = Reconciliation.plan(scope: scope, space: space, rows: scopeRows, vnets: listing.networks, complete: listing.isComplete,
-                                           now: now, settings: ManagerSettings())
-            for text in plan.drift { items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: "", detail: text)) }
-            for row in scopeRows {
+                                           now: now, settings: settings)
+            for (row, decision) in plan.decisions {
+                let cidr = row.prefix.description
+                let next = decision.auditAction(from: row.state).map { "; next run: \($0.rawValue)" } ?? ""
+                if case .drift(let text) = decision {
+                    items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr, detail: text))
+                    continue
+                }
                 switch row.state {
                 case .occupied:
-                    items.append(Item(kind: "occupied", scope: scope.partitionKey, cidr: row.prefix.description, detail: "used by \(row.lockedBy ?? "an unknown VNet")"))
-                case .anchored where !(row.resourceId.map { ids.contains($0.lowercased()) } ?? false):
-                    items.append(Item(kind: "vnet-missing", scope: scope.partitionKey, cidr: row.prefix.description,
-                                      detail: "anchored to \(row.resourceId ?? "?"), which Resource Graph does not list"))
+                    items.append(Item(kind: "occupied", scope: scope.partitionKey, cidr: cidr, detail: "used by \(row.lockedBy ?? "an unknown VNet")\(next)"))
+                case .anchored where !decision.seen:
+                    items.append(Item(kind: "vnet-missing", scope: scope.partitionKey, cidr: cidr,
+                                      detail: "anchored to \(row.resourceId ?? "?"), which Resource Graph does not list\(next)"))
                 case .leased where (row.expiresAt ?? .distantFuture) < now:
-                    items.append(Item(kind: "stale-lease", scope: scope.partitionKey, cidr: row.prefix.description,
-                                      detail: "lease \(row.leaseId ?? "") of session \(row.sessionId ?? "") expired \(EdmDateTime.format(row.expiresAt!))"))
+                    let when = decision == .reap(expiredAt: row.expiresAt!) ? "; next run: reap" : "; within the reap grace (\(Int(settings.reapGrace)) s)"
+                    items.append(Item(kind: "stale-lease", scope: scope.partitionKey, cidr: cidr,
+                                      detail: "lease \(row.leaseId ?? "") of session \(row.sessionId ?? "") expired \(ISO8601.format(row.expiresAt!))\(when)"))
                 default: break
                 }
             }

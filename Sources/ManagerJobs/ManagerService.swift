@@ -1,4 +1,5 @@
 import Foundation
+import Inventory
 import IPAMCore
 import Logging
 import ServiceLifecycle

@@ -1,5 +1,3 @@
-import AzureCore
-import AzureTables
 import Foundation
 import IPAMCore
 import Inventory
@@ -44,24 +42,125 @@ public struct ManagerSettings: Sendable {
     }
 }
 
-/// One row change the reconciliation decided, with its reason.
-public struct RowChange: Sendable {
-    public let before: NetworkRow
-    public let after: NetworkRow
-    public let action: String
-    public let detail: String
-    /// The session row to delete with it (when a quarantine ends).
-    public let deleteSession: String?
-    /// Delete the row instead of writing `after` (an observed row whose VNet is gone).
-    public var deleteRow = false
+/// What Sync, Anchor and Reap do to one row: one case per outcome, decided by a pure function of the
+/// row's state and one Resource Graph listing. Its audit action and metric label follow from the case.
+public enum RowDecision: Sendable, Equatable {
+    /// Nothing to write; `seen` when the row's VNet (or the VNet occupying it) is in the listing.
+    case unchanged(seen: Bool)
+    /// The lease's VNet is deployed with exactly its block: anchor it (again, when it was let go).
+    case anchor(vnet: String)
+    /// The lease's VNet is deployed with another prefix: reported, never fixed silently.
+    case drift(String)
+    /// A `leased` row expired more than the reap grace ago and was never deployed.
+    case reap(expiredAt: Date)
+    /// A quarantine ended: the block goes back to stock and its session row is deleted.
+    case returnToStock
+    /// The VNet of a row marked missing is in the listing again.
+    case seenAgain
+    /// A complete listing did not show the VNet the row depends on (`count` complete Syncs in a row).
+    case missing(since: Date, count: Int)
+    /// An anchored lease's VNet stayed gone for two complete Syncs and the release grace.
+    case release(vnet: String)
+    /// An unmanaged VNet uses the block.
+    case occupy(vnet: String)
+    /// The unmanaged VNet that occupied a stocked block is gone for two complete Syncs.
+    case free(vnet: String)
+    /// The VNet of a row recorded for an unmanaged VNet is gone for two complete Syncs: delete the row.
+    case forget(vnet: String)
+
+    /// The audit action the change writes; nil when nothing is written.
+    public func auditAction(from state: NetworkState) -> AuditAction? {
+        switch self {
+        case .unchanged, .drift: return nil
+        case .anchor: return state == .leased ? .anchor : .reanchor
+        case .reap: return .reap
+        case .returnToStock: return .returnToStock
+        case .seenAgain: return .seenAgain
+        case .missing: return .missing
+        case .release: return .release
+        case .occupy: return .occupy
+        case .free: return .free
+        case .forget: return .forget
+        }
+    }
+
+    /// Whether the listing showed the VNet the row depends on (its `LastSeenAt` is then current).
+    var seen: Bool {
+        switch self {
+        case .unchanged(let seen): return seen
+        case .anchor, .seenAgain, .occupy: return true
+        case .drift, .reap, .returnToStock, .missing, .release, .free, .forget: return false
+        }
+    }
+
+    /// The change this decision makes to `row` at `now`, nil when it makes none.
+    public func change(to row: NetworkRow, now: Date) -> RowChange? {
+        guard let action = auditAction(from: row.state) else { return nil }
+        var next = row
+        var detail = ""
+        var deleteSession: String? = nil
+        var deleteRow = false
+        switch self {
+        case .unchanged, .drift:
+            return nil
+        case .anchor(let vnet):
+            next.state = .anchored
+            next.resourceId = vnet
+            next.anchoredAt = now
+            next.expiresAt = nil
+            next.quarantinedAt = nil
+            next.missingSince = nil
+            next.missingCount = 0
+            detail = "VNet \(vnet)"
+        case .reap(let expiredAt):
+            next.state = .quarantined
+            next.quarantinedAt = now
+            detail = "expired \(ISO8601.format(expiredAt)) and never deployed"
+        case .returnToStock:
+            next = NetworkRow(prefix: row.prefix, state: .available)
+            next.etag = row.etag
+            detail = "quarantine ended"
+            deleteSession = row.sessionId
+        case .seenAgain:
+            next.missingSince = nil
+            next.missingCount = 0
+        case .missing(let since, let count):
+            next.missingSince = since
+            next.missingCount = count
+        case .release(let vnet):
+            next.state = .quarantined
+            next.quarantinedAt = now
+            next.missingSince = nil
+            next.missingCount = 0
+            detail = "VNet \(vnet) gone for two complete Syncs"
+        case .occupy(let vnet):
+            next.state = .occupied
+            next.lockedBy = vnet
+            next.missingSince = nil
+            next.missingCount = 0
+            detail = "unmanaged VNet \(vnet)"
+        case .free(let vnet):
+            next = NetworkRow(prefix: row.prefix, state: .available)
+            next.etag = row.etag
+            detail = "VNet \(vnet) gone for two complete Syncs"
+        case .forget(let vnet):
+            deleteRow = true
+            detail = "VNet \(vnet) gone for two complete Syncs"
+        }
+        if seen { next.lastSeenAt = now }
+        return RowChange(before: row, after: next, action: action, detail: detail, deleteSession: deleteSession, deleteRow: deleteRow)
+    }
 }
 
-/// Sync + Anchor + Reap for one scope, as a pure decision over rows and observed VNets (DESIGN §5).
+/// Sync + Anchor + Reap for one scope, as pure decisions over rows and observed VNets (docs/Design.md,
+/// "The Manager").
 ///
 /// The Terraform gap's core rule: a listing that is not complete never releases anything and never
 /// counts as "not seen".
 public enum Reconciliation {
     public struct Plan: Sendable {
+        /// Every row's decision, in the order of the rows given.
+        public var decisions: [(row: NetworkRow, decision: RowDecision)] = []
         public var changes: [RowChange] = []
         /// Rows whose VNet the listing shows and whose `LastSeenAt` is older than the refresh interval
         /// (no state change: only `LastSeenAt` is written, many rows per transaction).
@@ -77,130 +176,126 @@ public enum Reconciliation {
         vnet.addressPrefixes.compactMap { try? IPPrefix.parseNormalising($0).prefix }
     }
 
-    public static func plan(scope: Scope, space: ScopeSupernets, rows: [NetworkRow], vnets: [VirtualNetwork], complete: Bool,
-                            now: Date, settings: ManagerSettings) -> Plan {
-        var plan = Plan()
-        let observed = vnets.map { (vnet: $0, prefixes: prefixes(of: $0)) }
-        let byLease = Dictionary(observed.compactMap { entry in entry.vnet.tags[LeaseTag.name].map { ($0.lowercased(), entry) } }, uniquingKeysWith: { a, _ in a })
-        let byID = Set(observed.map { $0.vnet.id.lowercased() })
-        // Overlap look-ups through an index: rows × VNets comparisons do not scale to 100,000 VNets.
-        let vnetIndex = PrefixIndex(observed.indices.flatMap { i in observed[i].prefixes.map { ($0, i) } })
+    /// What one listing shows, indexed for the per-row decisions.
+    public struct Observation {
+        typealias Entry = (vnet: VirtualNetwork, prefixes: [IPPrefix])
+        let observed: [Entry]
+        let byLease: [String: Entry]
+        let ids: Set<String>
+        /// Overlap look-ups through an index: rows × VNets comparisons do not scale to 100,000 VNets.
+        let index: PrefixIndex<Int>
+        public let complete: Bool
+        public let now: Date
+        public let settings: ManagerSettings
 
-        for row in rows {
-            var next = row
-            var action = ""
-            var detail = ""
-            var deleteSession: String? = nil
-            var deleteRow = false
-            var seen = false
-            // The VNet that belongs to this row: tagged with its lease, or untagged with exactly its prefix.
-            let overlapping = vnetIndex.overlapping(row.prefix).sorted().map { observed[$0] }
+        public init(vnets: [VirtualNetwork], complete: Bool, now: Date, settings: ManagerSettings) {
+            let observed: [Entry] = vnets.map { ($0, Reconciliation.prefixes(of: $0)) }
+            self.observed = observed
+            byLease = Dictionary(observed.compactMap { entry in entry.vnet.tags[LeaseTag.name].map { ($0.lowercased(), entry) } }, uniquingKeysWith: { a, _ in a })
+            ids = Set(observed.map { $0.vnet.id.lowercased() })
+            index = PrefixIndex(observed.indices.flatMap { i in observed[i].prefixes.map { ($0, i) } })
+            self.complete = complete
+            self.now = now
+            self.settings = settings
+        }
+
+        func listed(_ id: String?) -> Bool { id.map { ids.contains($0.lowercased()) } ?? false }
+
+        /// The VNet that belongs to `row` (tagged with its lease, or untagged with exactly its prefix),
+        /// and the first other VNet that overlaps it.
+        func vnets(for row: NetworkRow) -> (own: Entry?, foreign: Entry?) {
+            let overlapping = index.overlapping(row.prefix).sorted().map { observed[$0] }
             let own = row.leaseId.flatMap { byLease[$0.lowercased()] }
                 ?? overlapping.first { $0.vnet.tags[LeaseTag.name] == nil && $0.prefixes.contains(row.prefix) && row.leaseId != nil }
             let foreign = overlapping.first { $0.vnet.id.lowercased() != own?.vnet.id.lowercased() }
-            switch row.state {
-            case .leased, .quarantined, .expired, .released:
-                if let own {
-                    if own.prefixes.contains(row.prefix) {
-                        seen = true
-                        next.state = .anchored
-                        next.resourceId = own.vnet.id
-                        next.anchoredAt = now
-                        next.expiresAt = nil
-                        next.quarantinedAt = nil
-                        next.missingSince = nil
-                        next.missingCount = 0
-                        action = row.state == .leased ? "anchor" : "re-anchor"
-                        detail = "VNet \(own.vnet.id)"
-                    } else {
-                        plan.drift.append("lease \(row.leaseId ?? "") holds \(row.prefix) but VNet \(own.vnet.id) has \(own.prefixes.map(\.description).joined(separator: ", "))")
-                        continue
-                    }
-                } else if complete, row.state == .leased, let expires = row.expiresAt, now.timeIntervalSince(expires) > settings.reapGrace {
-                    next.state = .quarantined
-                    next.quarantinedAt = now
-                    action = "reap"
-                    detail = "expired \(ISO(expires)) and never deployed"
-                } else if complete, row.state != .leased, let since = row.quarantinedAt, now.timeIntervalSince(since) > settings.quarantine {
-                    next = NetworkRow(prefix: row.prefix, state: .available)
-                    next.etag = row.etag
-                    action = "return-to-stock"
-                    detail = "quarantine ended"
-                    deleteSession = row.sessionId
-                }
-            case .anchored:
-                let present = row.resourceId.map { byID.contains($0.lowercased()) } ?? false
-                if present || own != nil {
-                    seen = true
-                    if row.missingSince != nil || row.missingCount != 0 {
-                        next.missingSince = nil
-                        next.missingCount = 0
-                        action = "seen-again"
-                    }
-                } else if complete {
-                    next.missingSince = row.missingSince ?? now
-                    next.missingCount = row.missingCount + 1
-                    action = "missing"
-                    if next.missingCount >= 2, now.timeIntervalSince(next.missingSince!) >= settings.releaseGrace {
-                        next.state = .quarantined
-                        next.quarantinedAt = now
-                        next.missingSince = nil
-                        next.missingCount = 0
-                        action = "release"
-                        detail = "VNet \(row.resourceId ?? "") gone for two complete Syncs"
-                    }
-                }
-            case .available:
-                if let foreign {
-                    next.state = .occupied
-                    next.lockedBy = foreign.vnet.id
-                    seen = true
-                    action = "occupy"
-                    detail = "unmanaged VNet \(foreign.vnet.id)"
-                }
-            case .occupied:
-                if let locker = row.lockedBy, byID.contains(locker.lowercased()) || foreign != nil {
-                    seen = true
-                    if row.missingCount != 0 { next.missingCount = 0; next.missingSince = nil; action = "seen-again" }
-                    if !byID.contains(locker.lowercased()), let foreign { next.lockedBy = foreign.vnet.id; action = "occupy" }
-                } else if complete {
-                    next.missingSince = row.missingSince ?? now
-                    next.missingCount = row.missingCount + 1
-                    action = "missing"
-                    if next.missingCount >= 2 {
-                        detail = "VNet \(row.lockedBy ?? "") gone for two complete Syncs"
-                        if row.origin == "observed" {
-                            deleteRow = true
-                            action = "forget"
-                        } else {
-                            next = NetworkRow(prefix: row.prefix, state: .available)
-                            next.etag = row.etag
-                            action = "free"
-                        }
-                    }
-                }
-            case .reserved:
-                continue
+            return (own, foreign)
+        }
+    }
+
+    /// The decision for one row: one pure function per state.
+    public static func decide(_ row: NetworkRow, _ seen: Observation) -> RowDecision {
+        switch row.state {
+        case .leased, .quarantined, .expired, .released: return decideHeld(row, seen)
+        case .anchored: return decideAnchored(row, seen)
+        case .available: return decideAvailable(row, seen)
+        case .occupied: return decideOccupied(row, seen)
+        case .reserved: return .unchanged(seen: false)
+        }
+    }
+
+    /// A lease not anchored (yet, or any more): anchor it when its VNet is there; otherwise, on a complete
+    /// listing only, reap it after its grace or return it to stock after its quarantine.
+    static func decideHeld(_ row: NetworkRow, _ seen: Observation) -> RowDecision {
+        if let own = seen.vnets(for: row).own {
+            guard own.prefixes.contains(row.prefix) else {
+                return .drift("lease \(row.leaseId ?? "") holds \(row.prefix) but VNet \(own.vnet.id) has \(own.prefixes.map(\.description).joined(separator: ", "))")
             }
-            if seen {
-                if !action.isEmpty {
-                    next.lastSeenAt = now
-                } else if row.lastSeenAt.map({ now.timeIntervalSince($0) >= settings.lastSeenRefresh }) ?? true {
-                    next.lastSeenAt = now
-                    plan.seen.append(next)
-                }
-            }
-            if !action.isEmpty {
-                var change = RowChange(before: row, after: next, action: action, detail: detail, deleteSession: deleteSession)
-                change.deleteRow = deleteRow
+            return .anchor(vnet: own.vnet.id)
+        }
+        guard seen.complete else { return .unchanged(seen: false) }
+        if row.state == .leased, let expires = row.expiresAt, seen.now.timeIntervalSince(expires) > seen.settings.reapGrace {
+            return .reap(expiredAt: expires)
+        }
+        if row.state != .leased, let since = row.quarantinedAt, seen.now.timeIntervalSince(since) > seen.settings.quarantine {
+            return .returnToStock
+        }
+        return .unchanged(seen: false)
+    }
+
+    /// An anchored lease: its VNet is there, or (complete listings only) missing, and released once it
+    /// stayed missing for two complete Syncs and the release grace.
+    static func decideAnchored(_ row: NetworkRow, _ seen: Observation) -> RowDecision {
+        if seen.listed(row.resourceId) || seen.vnets(for: row).own != nil {
+            return row.missingSince != nil || row.missingCount != 0 ? .seenAgain : .unchanged(seen: true)
+        }
+        guard seen.complete else { return .unchanged(seen: false) }
+        let since = row.missingSince ?? seen.now
+        let count = row.missingCount + 1
+        if count >= 2, seen.now.timeIntervalSince(since) >= seen.settings.releaseGrace { return .release(vnet: row.resourceId ?? "") }
+        return .missing(since: since, count: count)
+    }
+
+    /// A stocked block: occupied when an unmanaged VNet uses it.
+    static func decideAvailable(_ row: NetworkRow, _ seen: Observation) -> RowDecision {
+        guard let foreign = seen.vnets(for: row).foreign else { return .unchanged(seen: false) }
+        return .occupy(vnet: foreign.vnet.id)
+    }
+
+    /// A block an unmanaged VNet uses: still used (perhaps by another VNet now), or (complete listings
+    /// only) missing, and freed or forgotten after two complete Syncs without it.
+    static func decideOccupied(_ row: NetworkRow, _ seen: Observation) -> RowDecision {
+        let foreign = seen.vnets(for: row).foreign
+        if let locker = row.lockedBy, seen.listed(locker) || foreign != nil {
+            if !seen.listed(locker), let foreign { return .occupy(vnet: foreign.vnet.id) }
+            return row.missingCount != 0 ? .seenAgain : .unchanged(seen: true)
+        }
+        guard seen.complete else { return .unchanged(seen: false) }
+        let count = row.missingCount + 1
+        guard count >= 2 else { return .missing(since: row.missingSince ?? seen.now, count: count) }
+        return row.origin == NetworkRow.observedOrigin ? .forget(vnet: row.lockedBy ?? "") : .free(vnet: row.lockedBy ?? "")
+    }
+
+    public static func plan(scope: Scope, space: ScopeSupernets, rows: [NetworkRow], vnets: [VirtualNetwork], complete: Bool,
+                            now: Date, settings: ManagerSettings) -> Plan {
+        var plan = Plan()
+        let observation = Observation(vnets: vnets, complete: complete, now: now, settings: settings)
+        for row in rows {
+            let decision = decide(row, observation)
+            plan.decisions.append((row, decision))
+            if case .drift(let text) = decision { plan.drift.append(text) }
+            if let change = decision.change(to: row, now: now) {
                 plan.changes.append(change)
+            } else if decision.seen, row.lastSeenAt.map({ now.timeIntervalSince($0) >= settings.lastSeenRefresh }) ?? true {
+                var refreshed = row
+                refreshed.lastSeenAt = now
+                plan.seen.append(refreshed)
             }
         }
 
         // Unmanaged VNets inside this scope's space that no row covers: record them so carving avoids them.
         let rowIndex = PrefixIndex(rows.map { ($0.prefix, ()) })
         var uncovered: [(prefix: IPPrefix, resourceId: String)] = []
-        for entry in observed where entry.vnet.tags[LeaseTag.name] == nil {
+        for entry in observation.observed where entry.vnet.tags[LeaseTag.name] == nil {
             for prefix in entry.prefixes where space.supernets.contains(where: { $0.overlaps(prefix) }) && !rowIndex.hasOverlap(prefix) {
                 uncovered.append((prefix, entry.vnet.id))
             }
@@ -212,8 +307,6 @@ public enum Reconciliation {
         }
         return plan
     }
-
-    static func ISO(_ date: Date) -> String { EdmDateTime.format(date) }
 }
 
 /// The tag a deployed VNet carries to name its lease.

@@ -17,15 +17,23 @@ public struct APIKeys: Sendable {
 
     public var isEmpty: Bool { digests.isEmpty }
 
-    /// True when `presented` is one of the keys. Every stored digest is compared, in constant time.
-    public func accepts(_ presented: String) -> Bool {
+    /// True when `presented` is one of the keys.
+    public func accepts(_ presented: String) -> Bool { identify(presented) != nil }
+
+    /// The caller a presented key names (`key-` and the first 8 hex digits of its SHA-256, which is
+    /// safe to log), or nil when it is none of the keys. Every stored digest is compared, in constant time.
+    public func identify(_ presented: String) -> String? {
         let digest = Array(SHA256.hash(data: Data(presented.utf8)))
-        var match: UInt8 = 1
-        for stored in digests {
+        var found = -1
+        for (position, stored) in digests.enumerated() {
             var difference: UInt8 = 0
             for index in 0..<stored.count { difference |= stored[index] ^ digest[index] }
-            match &= difference == 0 ? 0 : 1
+            if difference == 0 { found = position }
         }
-        return match == 0
+        guard found >= 0 else { return nil }
+        return "key-" + digest.prefix(4).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
+        }.joined()
     }
 }

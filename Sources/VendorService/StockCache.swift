@@ -1,41 +1,61 @@
+import IPAMCore
 import Inventory
 
 /// Free blocks this process has read (or just stocked itself), handed out one caller at a time.
 ///
 /// Callers of one Vendor never pick the same block, and most claims need no read first: the claim's
 /// `If-Match` on the stock row still decides, so a block taken meanwhile by another process costs one 412.
-/// Entries older than `maxAge` are dropped, so a burst of stale candidates cannot build up. A block handed
-/// out is remembered for `maxAge` too: a read that raced with its claim (still queued for a shared
-/// commit, say) must not put it back for a second caller.
+/// Entries older than `maxAge` (since they were read) are dropped, so a burst of stale candidates cannot
+/// build up. A block handed out is remembered for `maxAge` too: a read that raced with its claim (still
+/// queued for a shared commit, say) must not put it back for a second caller.
 public actor StockCache {
-    private var queues: [String: (items: [Inventory.StockCandidate], filledAt: ContinuousClock.Instant)] = [:]
+    private struct Entry {
+        let candidate: Inventory.StockCandidate
+        let readAt: Duration
+    }
+    private var queues: [String: [Entry]] = [:]
     /// Row keys handed out, with when, in the order they were (pruned from the front).
     private var handedOut: Set<String> = []
-    private var handedOutOrder: [(rowKey: String, at: ContinuousClock.Instant)] = []
+    private var handedOutOrder: [(rowKey: String, at: Duration)] = []
     private var handedOutStart = 0
     private let maxAge: Duration
+    private let uptime: @Sendable () -> Duration
 
-    public init(maxAge: Duration = .seconds(2)) { self.maxAge = maxAge }
+    public init(maxAge: Duration = .seconds(2), time: TimeSource = .system) {
+        self.maxAge = maxAge
+        self.uptime = time.uptime
+    }
+
+    /// A candidate taken from the cache: give it back with `giveBack` when the claim did not use it.
+    public struct Taken: Sendable {
+        public let candidate: Inventory.StockCandidate
+        let readAt: Duration
+    }
 
     /// The next candidate for `key`, or nil when there is none fresh enough.
-    public func take(_ key: String) -> Inventory.StockCandidate? {
-        guard var queue = queues[key] else { return nil }
-        let now = ContinuousClock.now
-        guard now - queue.filledAt < maxAge, !queue.items.isEmpty else {
-            queues[key] = nil
-            return nil
+    public func take(_ key: String) -> Taken? {
+        let now = uptime()
+        while var queue = queues[key], let entry = queue.popLast() {
+            queues[key] = queue.isEmpty ? nil : queue
+            guard now - entry.readAt < maxAge else { continue }
+            handedOut.insert(entry.candidate.rowKey)
+            handedOutOrder.append((entry.candidate.rowKey, now))
+            return Taken(candidate: entry.candidate, readAt: entry.readAt)
         }
-        let item = queue.items.removeLast()
-        queues[key] = queue.items.isEmpty ? nil : queue
-        handedOut.insert(item.rowKey)
-        handedOutOrder.append((item.rowKey, now))
-        return item
+        return nil
+    }
+
+    /// Puts back a candidate whose claim wrote nothing (its SessionId was already served), for the next
+    /// caller: a replay must not use up stock.
+    public func giveBack(_ key: String, _ taken: Taken) {
+        handedOut.remove(taken.candidate.rowKey)
+        queues[key, default: []].append(Entry(candidate: taken.candidate, readAt: taken.readAt))
     }
 
     /// Adds candidates (shuffled, so Vendors reading the same rows pick them in different orders),
     /// leaving out blocks already handed out to a caller of this process.
     public func fill(_ key: String, _ items: [Inventory.StockCandidate]) {
-        let now = ContinuousClock.now
+        let now = uptime()
         while handedOutStart < handedOutOrder.count, now - handedOutOrder[handedOutStart].at >= maxAge {
             handedOut.remove(handedOutOrder[handedOutStart].rowKey)
             handedOutStart += 1
@@ -44,14 +64,18 @@ public actor StockCache {
             handedOutOrder.removeFirst(handedOutStart)
             handedOutStart = 0
         }
-        var queue = queues[key]?.items ?? []
-        var known = Set(queue.map(\.rowKey))
+        var queue = (queues[key] ?? []).filter { now - $0.readAt < maxAge }
+        var known = Set(queue.map(\.candidate.rowKey))
         for item in items where !handedOut.contains(item.rowKey) && known.insert(item.rowKey).inserted {
-            queue.append(item)
+            queue.append(Entry(candidate: item, readAt: now))
         }
         queue.shuffle()
-        queues[key] = (queue, now)
+        queues[key] = queue
     }
 
-    public func count(_ key: String) -> Int { queues[key]?.items.count ?? 0 }
+    /// Fresh candidates held for `key`.
+    public func count(_ key: String) -> Int {
+        let now = uptime()
+        return queues[key]?.count { now - $0.readAt < maxAge } ?? 0
+    }
 }

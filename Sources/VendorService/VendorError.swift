@@ -1,12 +1,18 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import IPAMCore
+import Inventory
+import NIOCore
+import StrictJSON
 
-/// An answer the Vendor gives instead of a lease: HTTP status, machine-readable code, message.
+/// An answer the Vendor gives instead of what was asked: a typed code (which fixes the HTTP status),
+/// a message, and the offending field and machine-readable facts when there are any.
 ///
-/// Errors become HTTP answers only at the edge (`VendorRouter`).
-public struct VendorError: Error, Sendable, CustomStringConvertible {
-    public let status: Int
-    public let code: String
+/// Thrown anywhere below the edge; Hummingbird renders it (`HTTPResponseError`) as the one error shape
+/// `{code, message, requestId, field?, details?}`, with `Retry-After` when the client should retry.
+public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible {
+    public let code: ErrorCode
     public let message: String
     /// The offending request field, when there is one.
     public let field: String?
@@ -14,9 +20,10 @@ public struct VendorError: Error, Sendable, CustomStringConvertible {
     public let details: [String: String]
     /// Seconds a client should wait before retrying (sent as `Retry-After`).
     public let retryAfter: Int?
+    /// Methods the path accepts (`Allow`, with `methodNotAllowed`).
+    var allowed: [String]?
 
-    public init(status: Int, code: String, message: String, field: String? = nil, details: [String: String] = [:], retryAfter: Int? = nil) {
-        self.status = status
+    public init(_ code: ErrorCode, _ message: String, field: String? = nil, details: [String: String] = [:], retryAfter: Int? = nil) {
         self.code = code
         self.message = message
         self.field = field
@@ -24,23 +31,56 @@ public struct VendorError: Error, Sendable, CustomStringConvertible {
         self.retryAfter = retryAfter
     }
 
-    public var description: String { "\(status) \(code): \(message)" }
+    public var description: String { "\(status.code) \(code.rawValue): \(message)" }
 
-    /// A rejected request: 400 for a malformed one; 404 for a scope that is not configured (nothing to
-    /// lease from); 422 for a well-formed request that cannot be met (its subnets do not fit the block).
-    public static func badRequest(_ problem: RequestProblem) -> VendorError {
-        let status: Int
-        switch problem.code {
-        case "UnknownScope": status = 404
-        case "SubnetsDoNotFit": status = 422
-        default: status = 400
+    /// The one table from code to HTTP status.
+    public static func status(of code: ErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .invalidJSON, .unknownField, .duplicateField, .missingField, .invalidField, .invalidSessionId, .invalidLeaseId,
+             .invalidPrefixLength, .ambiguousScope, .invalidRequest:
+            return .badRequest
+        case .unauthorized: return .unauthorized
+        case .unknownScope, .notFound, .leaseNotFound, .sessionNotFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
+        case .sessionConflict, .poolExhausted: return .conflict
+        case .leaseGone, .leaseReleased, .alreadyReleased, .leaseNotRenewable: return .gone
+        case .payloadTooLarge: return .contentTooLarge
+        case .unsupportedMediaType: return .unsupportedMediaType
+        case .subnetsDoNotFit: return .unprocessableContent
+        case .internalError: return .internalServerError
+        case .busy, .storageUnavailable, .outcomeUnknown: return .serviceUnavailable
         }
-        return VendorError(status: status, code: problem.code, message: problem.message, field: problem.field)
     }
+
+    public var status: HTTPResponse.Status { Self.status(of: code) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var members: [(String, JSONValue)] = [("code", .string(code.rawValue)), ("message", .string(message)),
+                                              ("requestId", .string((context as? VendorRequestContext)?.requestID ?? ""))]
+        if let field { members.append(("field", .string(field))) }
+        if !details.isEmpty {
+            members.append(("details", .object(details.keys.sorted().map { ($0, .string(details[$0]!)) })))
+        }
+        var response = VendorRouter.jsonResponse(status, .object(members))
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        if code == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        if let allowed { response.headers[.allow] = allowed.joined(separator: ", ") }
+        return response
+    }
+
+    /// A request rejected by strict decoding.
+    public static func badRequest(_ problem: RequestProblem) -> VendorError {
+        VendorError(problem.code, problem.message, field: problem.field)
+    }
+
     public static func storageUnavailable(_ detail: String) -> VendorError {
-        VendorError(status: 503, code: "StorageUnavailable", message: "storage did not confirm the operation in time; retry (\(detail))", retryAfter: 2)
+        VendorError(.storageUnavailable, "storage did not confirm the operation in time; retry (\(detail))", retryAfter: 2)
     }
+
     public static func busy(_ detail: String) -> VendorError {
-        VendorError(status: 503, code: "Busy", message: "too much contention for this pool right now; retry (\(detail))", retryAfter: 1)
+        VendorError(.busy, "too much contention for this pool right now; retry (\(detail))", retryAfter: 1)
     }
+
+    /// Storage failed: the operation did not happen.
+    static func storage(_ error: InventoryError) -> VendorError { .storageUnavailable(error.detail) }
 }

@@ -1,4 +1,4 @@
-import AzureCore
+import Inventory
 import Metrics
 import Prometheus
 
@@ -15,6 +15,7 @@ public struct VendorMetrics: Sendable {
     let claimTransactions: Metrics.Counter
     let claimsInTransactions: Metrics.Counter
     let carves: Metrics.Counter
+    let stockReads: Metrics.Counter
     let exhausted: Metrics.Counter
     let allocationDuration: Metrics.Timer
     private let factory: PrometheusMetricsFactory
@@ -34,13 +35,14 @@ public struct VendorMetrics: Sendable {
         claimTransactions = Metrics.Counter(label: "ipam_vendor_claim_transactions_total", factory: factory)
         claimsInTransactions = Metrics.Counter(label: "ipam_vendor_claims_committed_total", factory: factory)
         carves = Metrics.Counter(label: "ipam_vendor_carves_total", factory: factory)
+        stockReads = Metrics.Counter(label: "ipam_vendor_stock_reads_total", factory: factory)
         exhausted = Metrics.Counter(label: "ipam_vendor_pool_exhausted_total", factory: factory)
         allocationDuration = Metrics.Timer(label: "ipam_vendor_allocation_duration_seconds", factory: factory)
     }
 
     /// Storage attempts by method and status (0 = no answer), with whether the pipeline retried:
-    /// throttling and faults show up here before they reach callers. Pass to `AzurePipeline`'s `onAttempt`.
-    public func recordStorageAttempt(_ record: AzurePipeline.AttemptRecord) {
+    /// throttling and faults show up here before they reach callers.
+    public func recordStorageAttempt(_ record: StorageAttempt) {
         Metrics.Counter(label: "ipam_storage_attempts_total",
                 dimensions: [("method", record.method), ("status", String(record.status)), ("retried", record.willRetry ? "true" : "false")],
                 factory: factory).increment()
@@ -54,7 +56,7 @@ public struct VendorMetrics: Sendable {
     }
 
     /// One round of group commit carried `members` claims.
-    func recordClaimTransaction(members: Int) {
+    public func recordClaimTransaction(members: Int) {
         claimTransactions.increment()
         claimsInTransactions.increment(by: members)
     }

@@ -1,4 +1,3 @@
-import AzureCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -8,137 +7,189 @@ import Logging
 import NIOCore
 import StrictJSON
 
-/// The Vendor's HTTP edge: routes, authentication, request ids, body limits, and the one place
-/// where errors become JSON answers `{code, message, requestId, …}`.
+/// What every Vendor request carries through the router: its request id and who is calling.
+public struct VendorRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request's id: the caller's `x-request-id` when it is a sane one, else a new UUID.
+    public var requestID: String = ""
+    /// The authenticated caller (`key-…` for an API key), `anonymous` with authentication disabled,
+    /// nil before authentication or on open routes.
+    public var caller: String?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+}
+
+/// The Vendor's HTTP edge: the routes, and the router with its middleware (request ids,
+/// authentication, logging, metrics, and the one error shape).
 public enum VendorRouter {
     /// Largest accepted request body.
     public static let maxBodyBytes = 64 * 1024
 
     /// - Parameters:
     ///   - keys: accepted API keys; `nil` disables authentication (`--insecure-no-auth`).
-    ///   - readiness: checks storage for `/readyz`.
+    ///   - readiness: checks storage for `/readyz` (nil: ready).
     public static func build(service: VendorService, keys: APIKeys?, logger: Logger,
-                             readiness: @escaping @Sendable () async -> String?) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+                             readiness: @escaping @Sendable () async -> String?) -> Router<VendorRequestContext> {
+        let router = Router(context: VendorRequestContext.self)
         router.add(middleware: EdgeMiddleware(keys: keys, logger: logger, metrics: service.metrics))
-        router.get("/") { _, _ in Response(status: .ok) } // the Functions host pings the handler here
-        router.get("/healthz") { _, _ in jsonResponse(.ok, .object([("status", .string("ok"))])) }
-        router.get("/readyz") { _, _ in
-            if let problem = await readiness() {
-                return jsonResponse(.serviceUnavailable, .object([("status", .string("unavailable")), ("reason", .string(problem))]))
-            }
-            return jsonResponse(.ok, .object([("status", .string("ready"))]))
-        }
-        router.get("/metrics") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.exposition())))
-        }
-        router.post("/api/getNewNetwork") { request, context in
-            let body = try await jsonBody(request)
-            let lease: LeaseRequest
-            do { lease = try LeaseRequestDecoder.decode(body, configuration: service.configuration) } catch let problem as RequestProblem {
-                throw VendorError.badRequest(problem)
-            }
-            var effort = VendorService.Effort()
-            let started = ContinuousClock.now
-            let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: &effort)
-            service.metrics.allocationDuration.record(duration: ContinuousClock.now - started)
-            (answer.created ? service.metrics.created : service.metrics.replayed).increment()
-            var response = jsonResponse(answer.created ? .created : .ok, answer.json)
-            response.headers[HTTPField.Name("x-ipam-claim-attempts")!] = String(effort.claimAttempts)
-            response.headers[HTTPField.Name("x-ipam-storage-calls")!] = String(effort.storageCalls)
-            return response
-        }
-        router.get("/api/leases/:leaseId") { request, context in
-            let id = try pathParameter(context, "leaseId")
-            let scope = try optionalScope(request, service.configuration)
-            let (row, rowScope) = try await service.with(logger: context.logger).lease(id: id, scope: scope)
-            return jsonResponse(.ok, leaseJSON(row, scope: rowScope))
-        }
-        router.get("/api/sessions/:sessionId") { request, context in
-            let id = try pathParameter(context, "sessionId")
-            guard LeaseRequestDecoder.isValidSessionId(id) else {
-                throw VendorError(status: 400, code: "InvalidSessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "sessionId")
-            }
-            let scope = try optionalScope(request, service.configuration) ?? service.configuration.defaultScope
-            let (row, _) = try await service.with(logger: context.logger).lease(session: id, scope: scope)
-            return jsonResponse(.ok, leaseJSON(row, scope: scope))
-        }
-        router.post("/api/releaseNetwork") { request, context in
-            let (leaseId, sessionId, scope) = try await leaseReference(request, service.configuration)
-            let row = try await service.with(logger: context.logger).release(leaseId: leaseId, sessionId: sessionId, scope: scope)
-            return jsonResponse(.ok, leaseJSON(row, scope: scope))
-        }
-        router.post("/api/renewLease") { request, context in
-            let (leaseId, sessionId, scope) = try await leaseReference(request, service.configuration)
-            let row = try await service.with(logger: context.logger).renew(leaseId: leaseId, sessionId: sessionId, scope: scope)
-            return jsonResponse(.ok, leaseJSON(row, scope: scope))
-        }
-        router.get("/api/pools") { _, context in
-            let pools = try await service.with(logger: context.logger).pools()
-            var items: [JSONValue] = []
-            for (scope, sizes, free, largest) in pools {
-                let sizeItems: [JSONValue] = sizes.keys.sorted().map { length in
-                    let counts = sizes[length]!
-                    return .object([("prefixLength", .number(String(length)))] + NetworkState.allCases.map { ($0.rawValue, .number(String(counts[$0] ?? 0))) })
-                }
-                items.append(.object([
-                    ("scope", .string(scope.partitionKey)), ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)),
-                    ("freeAddresses", .number(String(free))), ("largestFreePrefixLength", largest == 0 ? .null : .number(String(largest))),
-                    ("sizes", .array(sizeItems)),
-                ]))
-            }
-            return jsonResponse(.ok, .object([("pools", .array(items))]))
-        }
+        router.addRoutes(VendorRoutes(service: service, readiness: readiness).collection)
         return router
     }
 
-    /// A path parameter, percent-decoded.
-    static func pathParameter(_ context: BasicRequestContext, _ name: String) throws -> String {
-        let raw = try context.parameters.require(name)
-        return raw.removingPercentEncoding ?? raw
-    }
-
     /// The request body, enforcing JSON content type and the size limit.
-    static func jsonBody(_ request: Request) async throws -> [UInt8] {
+    static func jsonBody(_ request: Request) async throws(VendorError) -> [UInt8] {
         let type = request.headers[.contentType]?.lowercased() ?? ""
-        guard type.hasPrefix("application/json") else {
-            throw VendorError(status: 415, code: "UnsupportedMediaType", message: "send the body as application/json")
-        }
+        guard type.hasPrefix("application/json") else { throw VendorError(.unsupportedMediaType, "send the body as application/json") }
         var collected: ByteBuffer
         do { collected = try await request.body.collect(upTo: maxBodyBytes) } catch {
-            throw VendorError(status: 413, code: "PayloadTooLarge", message: "the request body exceeds \(maxBodyBytes) bytes")
+            throw VendorError(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes")
         }
         return collected.readBytes(length: collected.readableBytes) ?? []
     }
 
-    static func optionalScope(_ request: Request, _ configuration: IPAMConfiguration) throws -> Scope? {
+    static func jsonResponse(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.serializedBytes)))
+    }
+}
+
+/// Every route of `openapi/openapi.yaml`, as one collection.
+struct VendorRoutes: Sendable {
+    let service: VendorService
+    let readiness: @Sendable () async -> String?
+
+    /// The paths and methods served, with the route label metrics use: the one list the 405 answers,
+    /// the metric labels and the authentication rule (every `/api/` path and `/metrics`) read.
+    static let paths: [(pattern: String, methods: [String])] = [
+        ("/", ["GET"]), ("/healthz", ["GET"]), ("/readyz", ["GET"]), ("/metrics", ["GET"]),
+        ("/api/getNewNetwork", ["POST"]), ("/api/releaseNetwork", ["POST"]), ("/api/renewLease", ["POST"]),
+        ("/api/leases/{leaseId}", ["GET"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
+    ]
+
+    var collection: RouteCollection<VendorRequestContext> {
+        let routes = RouteCollection(context: VendorRequestContext.self)
+        routes.get("/") { _, _ in Response(status: .ok) } // the Functions host pings the handler here
+        routes.get("/healthz") { _, _ in VendorRouter.jsonResponse(.ok, .object([("status", .string("ok"))])) }
+        routes.get("/readyz", use: ready)
+        routes.get("/metrics", use: metrics)
+        routes.post("/api/getNewNetwork", use: getNewNetwork)
+        routes.get("/api/leases/:leaseId", use: leaseByID)
+        routes.get("/api/sessions/:sessionId", use: leaseBySession)
+        routes.post("/api/releaseNetwork", use: release)
+        routes.post("/api/renewLease", use: renew)
+        routes.get("/api/pools", use: pools)
+        return routes
+    }
+
+    @Sendable func ready(_ request: Request, _ context: VendorRequestContext) async -> Response {
+        if let problem = await readiness() {
+            return VendorRouter.jsonResponse(.serviceUnavailable, .object([("status", .string("unavailable")), ("reason", .string(problem))]))
+        }
+        return VendorRouter.jsonResponse(.ok, .object([("status", .string("ready"))]))
+    }
+
+    @Sendable func metrics(_ request: Request, _ context: VendorRequestContext) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.exposition())))
+    }
+
+    @Sendable func getNewNetwork(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let body = try await VendorRouter.jsonBody(request)
+        let lease: LeaseRequest
+        do { lease = try LeaseRequestDecoder.decode(body, configuration: service.configuration) } catch { throw VendorError.badRequest(error) }
+        var effort = VendorService.Effort()
+        let started = ContinuousClock.now
+        let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: &effort)
+        service.metrics.allocationDuration.record(duration: ContinuousClock.now - started)
+        (answer.created ? service.metrics.created : service.metrics.replayed).increment()
+        var response = VendorRouter.jsonResponse(answer.created ? .created : .ok, answer.json)
+        response.headers[HTTPField.Name("x-ipam-claim-attempts")!] = String(effort.claimAttempts)
+        response.headers[HTTPField.Name("x-ipam-storage-calls")!] = String(effort.storageCalls)
+        return response
+    }
+
+    @Sendable func leaseByID(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let id = try pathParameter(context, "leaseId")
+        let scope = try optionalScope(request)
+        let (row, rowScope) = try await service.with(logger: context.logger).lease(id: id, scope: scope)
+        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: rowScope))
+    }
+
+    @Sendable func leaseBySession(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let id = try pathParameter(context, "sessionId")
+        guard LeaseRequestDecoder.isValidSessionId(id) else {
+            throw VendorError(.invalidSessionId, "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "sessionId")
+        }
+        let scope = try optionalScope(request) ?? service.configuration.defaultScope
+        let (row, _) = try await service.with(logger: context.logger).lease(session: id, scope: scope)
+        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
+    }
+
+    @Sendable func release(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let (leaseId, sessionId, scope) = try await leaseReference(request)
+        let row = try await service.with(logger: context.logger).release(leaseId: leaseId, sessionId: sessionId, scope: scope)
+        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
+    }
+
+    @Sendable func renew(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let (leaseId, sessionId, scope) = try await leaseReference(request)
+        let row = try await service.with(logger: context.logger).renew(leaseId: leaseId, sessionId: sessionId, scope: scope)
+        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
+    }
+
+    @Sendable func pools(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let pools = try await service.with(logger: context.logger).pools()
+        var items: [JSONValue] = []
+        for (scope, sizes, free, largest) in pools {
+            let sizeItems: [JSONValue] = sizes.keys.sorted().map { length in
+                let counts = sizes[length]!
+                return .object([("prefixLength", .number(String(length)))] + NetworkState.allCases.map { ($0.rawValue, .number(String(counts[$0] ?? 0))) })
+            }
+            items.append(.object([
+                ("scope", .string(scope.partitionKey)), ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)),
+                ("freeAddresses", .number(String(free))), ("largestFreePrefixLength", largest == 0 ? .null : .number(String(largest))),
+                ("sizes", .array(sizeItems)),
+            ]))
+        }
+        return VendorRouter.jsonResponse(.ok, .object([("pools", .array(items))]))
+    }
+
+    // MARK: Request pieces
+
+    /// A path parameter, percent-decoded.
+    func pathParameter(_ context: VendorRequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    func optionalScope(_ request: Request) throws(VendorError) -> Scope? {
         var fields: [String: JSONValue] = [:]
         if let subscription = request.uri.queryParameters.get("subscriptionId") { fields["subscriptionid"] = .string(subscription) }
         if let region = request.uri.queryParameters.get("region") { fields["region"] = .string(region) }
         if fields.isEmpty { return nil }
-        do { return try LeaseRequestDecoder.resolveScope(fields, configuration: configuration) } catch {
-            throw VendorError.badRequest(error)
-        }
+        do { return try LeaseRequestDecoder.resolveScope(fields, configuration: service.configuration) } catch { throw .badRequest(error) }
     }
 
-    static func leaseReference(_ request: Request, _ configuration: IPAMConfiguration) async throws -> (String?, String?, Scope) {
-        let body = try await jsonBody(request)
-        do {
+    func leaseReference(_ request: Request) async throws(VendorError) -> (String?, String?, Scope) {
+        let body = try await VendorRouter.jsonBody(request)
+        do throws(RequestProblem) {
             let fields = try LeaseRequestDecoder.fields(body, allowed: ["sessionid", "leaseid", "subscriptionid", "region"])
             let sessionId = fields["sessionid"]?.stringValue
             let leaseId = fields["leaseid"]?.stringValue
-            if fields["sessionid"] != nil && sessionId == nil { throw RequestProblem(code: "InvalidField", field: "SessionId", message: "'SessionId' must be a string") }
-            if fields["leaseid"] != nil && leaseId == nil { throw RequestProblem(code: "InvalidField", field: "leaseId", message: "'leaseId' must be a string") }
+            if fields["sessionid"] != nil && sessionId == nil { throw RequestProblem(code: .invalidField, field: "SessionId", message: "'SessionId' must be a string") }
+            if fields["leaseid"] != nil && leaseId == nil { throw RequestProblem(code: .invalidField, field: "leaseId", message: "'leaseId' must be a string") }
             if let sessionId, !LeaseRequestDecoder.isValidSessionId(sessionId) {
-                throw RequestProblem(code: "InvalidSessionId", field: "SessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
+                throw RequestProblem(code: .invalidSessionId, field: "SessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
             }
-            guard sessionId != nil || leaseId != nil else { throw RequestProblem(code: "MissingField", field: "SessionId", message: "name the lease by 'SessionId' or 'leaseId'") }
-            let scope = try LeaseRequestDecoder.resolveScope(fields, configuration: configuration)
+            guard sessionId != nil || leaseId != nil else { throw RequestProblem(code: .missingField, field: "SessionId", message: "name the lease by 'SessionId' or 'leaseId'") }
+            let scope = try LeaseRequestDecoder.resolveScope(fields, configuration: service.configuration)
             return (leaseId, sessionId, scope)
-        } catch let problem as RequestProblem {
-            throw VendorError.badRequest(problem)
+        } catch {
+            throw .badRequest(error)
         }
     }
 
@@ -153,16 +204,20 @@ public enum VendorRouter {
         ])
     }
 
-    static func jsonResponse(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.serializedBytes)))
+    /// The route pattern a path belongs to (a metric label; nil for unknown paths) and its methods.
+    static func match(_ path: String) -> (pattern: String, methods: [String])? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return paths.first { entry in
+            let pattern = entry.pattern.split(separator: "/", omittingEmptySubsequences: false)
+            guard pattern.count == parts.count else { return false }
+            return zip(pattern, parts).allSatisfy { p, q in p.hasPrefix("{") ? !q.isEmpty : p == q }
+        }
     }
 }
 
-/// Request ids, authentication, logging and error answers for every route.
+/// Request ids, authentication, logging, metrics and the error answers of every route.
 struct EdgeMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = VendorRequestContext
     let keys: APIKeys?
     let logger: Logger
     let metrics: VendorMetrics
@@ -174,83 +229,63 @@ struct EdgeMiddleware: RouterMiddleware {
         let incoming = request.headers[Self.requestIDHeader].flatMap { id in
             id.count <= 64 && id.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." } ? id : nil
         }
-        let requestID = incoming ?? RandomID.uuid()
+        context.requestID = incoming ?? UUID().uuidString.lowercased()
         var log = logger
-        log[metadataKey: "request_id"] = .string(requestID)
+        log[metadataKey: "request_id"] = .string(context.requestID)
         if keys == nil { log[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }
         context.logger = log // handlers log through it, so every line carries the request id
+        let route = VendorRoutes.match(request.uri.path)
         var response: Response
         let started = ContinuousClock.now
         do {
             let path = request.uri.path
-            if path.hasPrefix("/api/") || path == "/metrics" { try authenticate(request) }
-            response = try await next(request, context)
-        } catch let error as VendorError {
-            response = Self.errorResponse(error, requestID: requestID)
-            if error.status >= 500 { log.error("request failed", metadata: ["code": .string(error.code), "message": .string(error.message)]) }
-        } catch let error as HTTPError {
-            if error.status == .notFound, let allowed = Self.allowedMethods(request.uri.path) {
-                response = Self.errorResponse(VendorError(status: 405, code: "MethodNotAllowed",
-                                                          message: "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))"), requestID: requestID)
-                response.headers[.allow] = allowed.joined(separator: ", ")
-            } else {
-                let code = error.status == .notFound ? "NotFound" : "HTTPError"
-                response = Self.errorResponse(VendorError(status: Int(error.status.code), code: code, message: error.body ?? error.status.reasonPhrase), requestID: requestID)
+            if path.hasPrefix("/api/") || path == "/metrics" {
+                context.caller = try authenticate(request)
+                log[metadataKey: "caller"] = context.caller.map { .string($0) }
+                context.logger = log
             }
+            response = try await next(request, context)
         } catch {
-            log.error("unexpected failure", metadata: ["error": .string("\(error)")])
-            response = Self.errorResponse(VendorError(status: 500, code: "InternalError", message: "internal error"), requestID: requestID)
+            let answer = Self.vendorError(error, request: request, route: route)
+            if answer.status.code >= 500 { log.error("request failed", metadata: ["code": .string(answer.code.rawValue), "message": .string(answer.message)]) }
+            if answer.code == .internalError { log.error("unexpected failure", metadata: ["error": .string("\(error)")]) }
+            response = try answer.response(from: request, context: context)
         }
-        response.headers[Self.requestIDHeader] = requestID
-        metrics.recordRequest(route: Self.route(request.uri.path), method: request.method.rawValue, status: Int(response.status.code),
+        response.headers[Self.requestIDHeader] = context.requestID
+        metrics.recordRequest(route: route?.pattern ?? "other", method: request.method.rawValue, status: Int(response.status.code),
                               duration: ContinuousClock.now - started)
         log.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path),
                                        "status": .stringConvertible(response.status.code)])
         return response
     }
 
-    /// The route a path belongs to, as a metric label (ids replaced, unknown paths grouped).
-    static func route(_ path: String) -> String {
-        guard allowedMethods(path) != nil else { return "other" }
-        if path.hasPrefix("/api/leases/") { return "/api/leases/{leaseId}" }
-        if path.hasPrefix("/api/sessions/") { return "/api/sessions/{sessionId}" }
-        return path
-    }
-
-    /// The methods a known path accepts (for 405 answers), nil for unknown paths.
-    static func allowedMethods(_ path: String) -> [String]? {
-        switch path {
-        case "/", "/healthz", "/readyz", "/metrics", "/api/pools": return ["GET"]
-        case "/api/getNewNetwork", "/api/releaseNetwork", "/api/renewLease": return ["POST"]
-        default:
-            for prefix in ["/api/leases/", "/api/sessions/"] where path.hasPrefix(prefix) && path.count > prefix.count && !path.dropFirst(prefix.count).contains("/") {
-                return ["GET"]
+    /// Any error as the one error shape: ours as they are, the router's (no such route or method) as
+    /// `NotFound` / `MethodNotAllowed`, anything else as `InternalError` (logged, never shown).
+    static func vendorError(_ error: any Error, request: Request, route: (pattern: String, methods: [String])?) -> VendorError {
+        if let error = error as? VendorError { return error }
+        if let error = error as? HTTPError {
+            if error.status == .notFound, let route {
+                var answer = VendorError(.methodNotAllowed, "\(request.method.rawValue) is not allowed here; use \(route.methods.joined(separator: ", "))")
+                answer.allowed = route.methods
+                return answer
             }
-            return nil
+            if error.status == .notFound { return VendorError(.notFound, error.body ?? "Not Found") }
+            return VendorError(.invalidRequest, error.body ?? error.status.reasonPhrase)
         }
+        return VendorError(.internalError, "internal error")
     }
 
-    func authenticate(_ request: Request) throws {
-        guard let keys else { return }
+    /// The caller a request's key names; throws `Unauthorized` without a valid one.
+    func authenticate(_ request: Request) throws(VendorError) -> String {
+        guard let keys else { return "anonymous" }
         var presented = request.headers[Self.functionsKeyHeader]
         if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
         if presented == nil { presented = request.uri.queryParameters.get("code") } // the Functions `?code=` convention
-        guard let presented, keys.accepts(presented) else {
-            throw VendorError(status: 401, code: "Unauthorized", message: "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
+        guard let presented, let caller = keys.identify(presented) else {
+            throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
         }
-    }
-
-    static func errorResponse(_ error: VendorError, requestID: String) -> Response {
-        var members: [(String, JSONValue)] = [("code", .string(error.code)), ("message", .string(error.message)), ("requestId", .string(requestID))]
-        if let field = error.field { members.append(("field", .string(field))) }
-        if !error.details.isEmpty {
-            members.append(("details", .object(error.details.keys.sorted().map { ($0, .string(error.details[$0]!)) })))
-        }
-        var response = VendorRouter.jsonResponse(HTTPResponse.Status(code: error.status), .object(members))
-        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
-        if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
-        return response
+        return caller
     }
 }

@@ -1,18 +1,16 @@
-import AzureCore
-import AzureTables
 import Foundation
 import IPAMCore
 import Inventory
 import Logging
 import NetworkMath
-import Synchronization
 
 /// The Vendor's behaviour: hand out a block nobody else holds, exactly once per SessionId.
 ///
-/// Protocol (DESIGN §4): claim a random `available` row of the size with one transaction that
-/// replaces the row under `If-Match` and inserts the session row and an audit event; when the stock is
-/// empty, carve the smallest fit under the scope's `head` ETag. The session row's insert is what makes
-/// a SessionId get at most one block: any second claim for it fails as a whole with 409.
+/// Protocol (docs/Design.md, "The claim"): claim a stocked block of the size with one transaction that
+/// inserts the session row, deletes the stock row under `If-Match` and records the lease and its event;
+/// when the stock is empty, carve the smallest fit under the scope's `head` ETag. The session row's
+/// insert is what makes a SessionId get at most one block: any second claim for it fails as a whole.
+/// Replays (the same SessionId and body again) are answered from the session: see `replay`.
 public struct VendorService: Sendable {
     public let configuration: IPAMConfiguration
     public let inventory: Inventory
@@ -22,27 +20,27 @@ public struct VendorService: Sendable {
     /// One stock read per (scope, size) at a time; callers arriving meanwhile use its result.
     public let stockReads: SingleFlight
     public let stockCache: StockCache
+    /// Sessions this process wrote or read: a replay of one costs a single point read.
+    public let sessions: SessionCache
     /// Every network row's prefix per scope, kept current from the `head` log (so a carve reads one row).
     public let occupiedSpace: OccupiedSpace
-    /// Claims of one scope that arrive while another is being committed share its next transaction.
-    public let claims: TransactionCombiner
     /// Total time one request may spend on storage before answering 503.
     public let deadline: Duration
-    private let now: @Sendable () -> Date
+    let time: TimeSource
 
     public init(configuration: IPAMConfiguration, inventory: Inventory, logger: Logger, metrics: VendorMetrics = VendorMetrics(),
-                deadline: Duration = .seconds(20), now: @escaping @Sendable () -> Date = { Date() }) {
+                deadline: Duration = .seconds(20), time: TimeSource = .system) {
         self.configuration = configuration
         self.inventory = inventory
         self.logger = logger
         self.metrics = metrics
         self.carveGate = SingleFlight()
         self.stockReads = SingleFlight()
-        self.stockCache = StockCache()
+        self.stockCache = StockCache(time: time)
+        self.sessions = SessionCache()
         self.occupiedSpace = OccupiedSpace()
-        self.claims = TransactionCombiner(table: inventory.table) { members in metrics.recordClaimTransaction(members: members) }
         self.deadline = deadline
-        self.now = now
+        self.time = time
     }
 
     /// The same service logging through `logger` (e.g. one carrying the request id).
@@ -60,10 +58,11 @@ public struct VendorService: Sendable {
         public var rounds = 0
         public var conflicts = 0
         public var storageCalls = 0
+        /// Stock reads and carves this request led.
+        public var stockReads = 0
+        public var carves = 0
         /// A commit was sent and its outcome is not known yet (its answer was lost).
         public var commitOutcomeUnknown = false
-        /// ETags the last successful transaction returned, one per operation.
-        public var lastCommitETags: [String?]?
         public init() {}
     }
 
@@ -72,67 +71,86 @@ public struct VendorService: Sendable {
     public func getNewNetwork(_ request: LeaseRequest, effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
         do {
             return try await allocate(request, &effort)
-        } catch where error.status == 503 && effort.commitOutcomeUnknown {
+        } catch where error.code == .storageUnavailable || error.code == .busy {
+            guard effort.commitOutcomeUnknown else { throw error }
             // Never report a failure storage did not confirm: the claim may have committed.
-            throw VendorError(status: 503, code: "OutcomeUnknown",
-                              message: "storage did not confirm whether the lease was created; retry with the same SessionId to get it",
+            throw VendorError(.outcomeUnknown, "storage did not confirm whether the lease was created; retry with the same SessionId to get it",
                               details: ["sessionId": request.sessionId], retryAfter: 1)
         }
     }
 
     private func allocate(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
-        let started = ContinuousClock.now
+        // A session this process knows is a replay: one point read of its network row answers it.
+        if let known = await sessions.lookup(request.sessionId, in: request.scope),
+           let answer = try await replay(request, known: known, &effort) {
+            return answer
+        }
+        let started = time.uptime()
         var excluded = Set<String>()
         var random = SystemRandomNumberGenerator()
+        var sessionChecked = false
         let gateKey = "\(request.scope.partitionKey)/\(request.prefixLength)"
         while true {
-            guard ContinuousClock.now - started < deadline, effort.rounds < 128 else {
+            guard time.uptime() - started < deadline, effort.rounds < 128 else {
                 // Before saying "busy", make sure no earlier attempt (here or on a Vendor that died) holds a block for this session.
                 if let answer = try await replay(request, &effort) { return answer }
                 throw .busy("no block claimed after \(effort.claimAttempts) attempts")
             }
             effort.rounds += 1
-            var candidate = await stockCache.take(gateKey)
-            if candidate == nil {
-                // One read of the first blocks of the stock, shared with this process's other callers.
+            var taken = await stockCache.take(gateKey)
+            if taken == nil {
+                // Stock must be read first. Read the session row before it: a replay that reaches a Vendor
+                // with no stock at hand is answered without a stock read, and a new allocation pays this one
+                // point read only when it would wait for a stock read anyway (about one claim in 48).
+                if !sessionChecked {
+                    sessionChecked = true
+                    if let answer = try await replay(request, &effort) { return answer }
+                }
                 _ = try await stockReads.ifLeading(gateKey) { () async throws(VendorError) in
                     try await readStock(request, key: gateKey, excluded: excluded, &effort)
                 }
-                candidate = await stockCache.take(gateKey)
+                taken = await stockCache.take(gateKey)
             }
-            let outcome: ClaimOutcome
-            if let candidate {
-                outcome = try await claim(candidate, request, &effort)
-                if case .lost = outcome { excluded.insert(candidate.rowKey) }
+            let outcome: Outcome
+            if let taken {
+                outcome = try await claim(taken.candidate, request, &effort)
+                switch outcome {
+                case .lost: excluded.insert(taken.candidate.rowKey)
+                case .sessionTaken: await stockCache.giveBack(gateKey, taken) // nothing was written: the block is still free
+                default: break
+                }
             } else if let carved = try await carveGate.ifLeading(gateKey, { () async throws(VendorError) in try await carve(request, &effort) }) {
                 outcome = carved
             } else {
                 continue // another request of this process just carved (and stocked): look again
             }
             switch outcome {
-            case .won(let answer):
-                return answer
-            case .sessionExists:
+            case .won(let row):
+                await sessions.remember(SessionRow(sessionId: request.sessionId, leaseId: row.leaseId ?? "", networkRowKey: row.rowKey,
+                                                   requestHash: request.requestHash, createdAt: row.leasedAt ?? time.now()), in: request.scope)
+                logger.info("leased", metadata: ["cidr": .string(row.prefix.description), "session": .string(request.sessionId),
+                                                 "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
+                return answer(row, request, created: true)
+            case .sessionTaken:
                 if let answer = try await replay(request, &effort) { return answer }
             case .lost:
                 effort.conflicts += 1
                 metrics.claimConflicts.increment()
                 // Jittered backoff grows with contention so colliding Vendors spread out.
                 let ceiling = min(50, 2 << min(effort.conflicts, 5))
-                try? await Task.sleep(for: .milliseconds(Int.random(in: 0...ceiling, using: &random)))
+                try? await time.sleep(.milliseconds(Int.random(in: 0...ceiling, using: &random)))
             case .exhausted:
                 // No room to carve. Stock may still exist (claims in flight elsewhere may fail and leave it):
                 // only an empty stock index means the scope is truly out of blocks of this size.
-                let remaining = try await storage(&effort) {
+                let remaining = try await storage(&effort) { () async throws(InventoryError) in
                     try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 1)
                 }
                 if !remaining.isEmpty {
-                    try? await Task.sleep(for: .milliseconds(Int.random(in: 5...50, using: &random)))
+                    try? await time.sleep(.milliseconds(Int.random(in: 5...50, using: &random)))
                     continue
                 }
                 metrics.exhausted.increment()
-                throw VendorError(status: 409, code: "PoolExhausted",
-                                  message: "no free /\(request.prefixLength) is left in \(request.scope)",
+                throw VendorError(.poolExhausted, "no free /\(request.prefixLength) is left in \(request.scope)",
                                   details: ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)])
             }
         }
@@ -143,7 +161,9 @@ public struct VendorService: Sendable {
     private func readStock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort) async throws(VendorError) {
         var after: String? = nil
         for _ in 0..<8 {
-            let page = try await storage(&effort) {
+            effort.stockReads += 1
+            metrics.stockReads.increment()
+            let page = try await storage(&effort) { () async throws(InventoryError) in
                 try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 48, after: after)
             }
             await stockCache.fill(key, page.filter { !excluded.contains($0.rowKey) })
@@ -152,169 +172,150 @@ public struct VendorService: Sendable {
         }
     }
 
-    enum ClaimOutcome {
-        case won(LeaseAnswer)
+    /// How one claim or carve attempt ended, as the allocation loop sees it.
+    enum Outcome {
+        case won(NetworkRow)
         case lost
-        case sessionExists
+        case sessionTaken
         case exhausted
     }
 
-    private func claim(_ candidate: Inventory.StockCandidate, _ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
-        let at = now()
-        let (leased, session) = newLease(on: candidate.prefix, request, at: at)
-        let actions = inventory.claimActions(candidate: candidate, leased: leased, session: session, scope: request.scope, now: at)
-        return try await commit(actions, sessionIndex: 2, leased: leased, request, &effort, combined: true)
+    private func claim(_ candidate: Inventory.StockCandidate, _ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
+        let draft = newLease(request, at: time.now())
+        return try await committed(&effort) { () async throws(InventoryError) in
+            switch try await inventory.claim(candidate, for: draft, in: request.scope, now: draft.leasedAt) {
+            case .won(let row): return .won(row)
+            case .lost: return .lost
+            case .sessionTaken: return .sessionTaken
+            case .outcomeUnknown: return nil
+            }
+        } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in try await resolveUnknownOutcome(request, &effort) }
     }
 
-    /// Rows of stock one follow-up transaction can add: head + 2 operations per row + event ≤ 100.
-    static let stockRowsPerTransaction = 49
-
-    private func carve(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
-        guard let scopeConfig = configuration.scopes[request.scope] else { return .exhausted }
+    private func carve(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
+        guard let space = configuration.scopes[request.scope] else { return .exhausted }
         metrics.carves.increment()
+        effort.carves += 1
         let key = "\(request.scope.partitionKey)/\(request.prefixLength)"
-        // Head first, rows second: a carve that commits in between changes the head's ETag, so ours fails.
-        let head = try await storage(&effort) { try await inventory.head(of: request.scope) }
-        // Excluded ranges are taken out of the supernets first, so the scope's prefixes can be used as the
-        // sorted set OccupiedSpace keeps (no copy, no sort per carve).
-        let allowed = scopeConfig.supernets.filter { $0.version == .v4 }.flatMap { FreeSpace.freeBlocks(in: $0, occupied: scopeConfig.exclude) }
         // Our block plus fresh stock: enough for the manifest and for this process's waiting callers,
         // so the callers behind this one claim instead of queueing on the head lock.
         let waiting = await carveGate.waiting(key)
-        let wanted = min(45 + 3 * Self.stockRowsPerTransaction,
+        let wanted = min(45 + 3 * Inventory.stockRowsPerTransaction,
                          max(configuration.stock[request.scope]?[request.prefixLength] ?? 2, 4 * waiting + 4 * effort.conflicts))
-        let length = request.prefixLength
-        let carved = try await storage(&effort) {
-            try await occupiedSpace.withPrefixes(in: request.scope, head: head, inventory: inventory) { occupied in
-                FreeSpace.carve(count: 1 + wanted, length: length, in: allowed, sortedOccupied: occupied)
+        let draft = newLease(request, at: time.now())
+        let carve = CarveRequest(scope: request.scope, space: space, length: request.prefixLength, lease: draft, stock: wanted, detail: "stocked while carving")
+        let now = time.now
+        var calls = 0
+        let outcome = try await committed(&effort) { () async throws(InventoryError) in
+            let receipt = try await inventory.carve(carve, occupied: occupiedSpace, now: now)
+            calls = receipt.reads + receipt.transactions
+            switch receipt.outcome {
+            case .won(let lease, let stocked):
+                await stockCache.fill(key, stocked)
+                return lease.map(Outcome.won) ?? .exhausted
+            case .lost: return .lost
+            case .sessionTaken: return .sessionTaken
+            case .exhausted: return .exhausted
+            case .outcomeUnknown: return nil
             }
-        }
-        if !carved.readPartition { effort.storageCalls -= 1 } // answered from the head's log: no read
-        let blocks = carved.result
-        guard let fit = blocks.first else { return .exhausted }
-        let at = now()
-        let (leased, session) = newLease(on: fit, request, at: at)
-        let firstStock = Array(blocks.dropFirst().prefix(45))
-        let actions = inventory.carveActions(head: head, leased: leased, session: session, stock: firstStock.map { NetworkRow(prefix: $0, state: .available) },
-                                             scope: request.scope, now: at)
-        let outcome = try await commit(actions, sessionIndex: 2, leased: leased, request, &effort)
-        guard case .won = outcome, var etags = effort.lastCommitETags, let firstETag = etags.first ?? nil else { return outcome }
-        await stockCache.fill(key, Self.stocked(actions, etags))
-        await occupiedSpace.record(request.scope, from: head?.version ?? 0, added: [fit] + firstStock)
-        // Still holding the lock (the head ETag we just got), add the rest of the stock.
-        guard var current = Head(taken: actions[0], etag: firstETag) else { return outcome }
-        for chunk in stride(from: 1 + firstStock.count, to: blocks.count, by: Self.stockRowsPerTransaction) {
-            let rows = blocks[chunk..<min(chunk + Self.stockRowsPerTransaction, blocks.count)].map { NetworkRow(prefix: $0, state: .available) }
-            let more = inventory.stockUnderHeadActions(rows, head: current, scope: request.scope, now: now())
-            do {
-                etags = try await inventory.table.submitTransaction(more)
-                guard let etag = etags.first ?? nil else { break }
-                await stockCache.fill(key, Self.stocked(more, etags))
-                await occupiedSpace.record(request.scope, from: current.version, added: rows.map(\.prefix))
-                guard let next = Head(taken: more[0], etag: etag) else { break }
-                current = next
-            } catch {
-                break // another carve got in first (412) or storage failed: the lease above is committed either way
-            }
-        }
+        } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in try await resolveUnknownOutcome(request, &effort) }
+        effort.storageCalls += max(0, calls - 1) // `committed` counted the commit itself
         return outcome
     }
 
-    /// Stock candidates from a committed transaction's stock inserts and the ETags it returned.
-    static func stocked(_ actions: [TableTransactionAction], _ etags: [String?]) -> [Inventory.StockCandidate] {
-        var result: [Inventory.StockCandidate] = []
-        for (action, etag) in zip(actions, etags) {
-            if case .insert(let entity) = action, entity.rowKey.hasPrefix(RowKeys.stockPrefix), let etag,
-               let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) {
-                result.append(.init(prefix: prefix, rowKey: entity.rowKey, etag: etag))
-            }
-        }
-        return result
-    }
-
-    /// Commits a claim or carve; an unknown outcome is resolved by reading the session row, never by claiming again blindly.
-    private func commit(_ actions: [TableTransactionAction], sessionIndex: Int, leased: NetworkRow, _ request: LeaseRequest,
-                        _ effort: inout Effort, combined: Bool = false) async throws(VendorError) -> ClaimOutcome {
+    /// Runs one claim or carve (nil from `body`: its answer was lost) and keeps `effort`'s doubt: once a
+    /// commit's answer was lost, only seeing the session row clears it.
+    private func committed(_ effort: inout Effort, _ body: () async throws(InventoryError) -> Outcome?,
+                           unknown: (inout Effort) async throws(VendorError) -> Outcome) async throws(VendorError) -> Outcome {
         effort.storageCalls += 1
         effort.claimAttempts += 1
-        // Sticky: once a commit's answer was lost, only seeing the session row clears the doubt.
         let earlierDoubt = effort.commitOutcomeUnknown
         effort.commitOutcomeUnknown = true
-        do {
-            effort.lastCommitETags = try await combined ? claims.submit(actions) : inventory.table.submitTransaction(actions)
-            effort.commitOutcomeUnknown = false
-            logger.info("leased", metadata: ["cidr": .string(leased.prefix.description), "session": .string(request.sessionId),
-                                             "lease": .string(leased.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
-            return .won(answer(leased, request, created: true))
-        } catch let error as AzureError where error.failedOperationIndex == sessionIndex && error.isConflict {
-            effort.commitOutcomeUnknown = false
-            return .sessionExists
-        } catch let error as AzureError where error.isPreconditionFailed || error.isConflict || (error.isNotFound && error.errorCode != "TableNotFound") {
-            effort.commitOutcomeUnknown = earlierDoubt
-            return .lost
-        } catch let error as AzureError where error.outcomeUnknown {
-            logger.warning("claim outcome unknown; reading the session row", metadata: ["session": .string(request.sessionId), "error": .string(error.description)])
-            metrics.ambiguousCommits.increment()
-            return try await resolveUnknownOutcome(request, &effort)
-        } catch let error as AzureError where !error.outcomeUnknown && !error.isTransport {
-            effort.commitOutcomeUnknown = earlierDoubt
-            throw mapStorage(error)
-        } catch {
-            throw mapStorage(error)
+        let outcome: Outcome?
+        do { outcome = try await body() } catch {
+            logger.error("storage failure", metadata: ["error": .string(error.detail)])
+            throw .storage(error)
         }
+        guard let outcome else {
+            logger.warning("claim outcome unknown; reading the session row")
+            metrics.ambiguousCommits.increment()
+            return try await unknown(&effort)
+        }
+        effort.commitOutcomeUnknown = earlierDoubt
+        if case .won = outcome { effort.commitOutcomeUnknown = false }
+        if case .sessionTaken = outcome { effort.commitOutcomeUnknown = false }
+        return outcome
     }
 
     /// After a claim whose answer was lost: the session row says whether (and what) it committed.
-    private func resolveUnknownOutcome(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> ClaimOutcome {
-        let session = try await storage(&effort) { try await inventory.session(request.sessionId, in: request.scope) }
+    private func resolveUnknownOutcome(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
+        let session = try await storage(&effort) { () async throws(InventoryError) in try await inventory.session(request.sessionId, in: request.scope) }
         guard session != nil else { return .lost } // not (yet) committed; a later claim's session insert guards against a late commit
         effort.commitOutcomeUnknown = false
-        return .sessionExists
+        return .sessionTaken
     }
 
     // MARK: Replays
 
-    /// The existing lease of this SessionId (renewed or revived as needed), nil when there is none.
-    func replay(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer? {
+    /// The existing lease of this SessionId, nil when there is none.
+    ///
+    /// At most two point reads (the session row, unless `known` gives it, then its network row) and a write
+    /// only when the lease is due: a `leased` row with less than half of `LEASE_DURATION_HOURS` left is
+    /// renewed, a quarantined or expired one revived. So a pipeline that plans every few minutes costs one
+    /// write per half-lifetime of its lease, not one per plan.
+    func replay(_ request: LeaseRequest, known: SessionRow? = nil, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer? {
+        var known = known
         for _ in 0..<8 {
-            guard let session = try await storage(&effort, { try await inventory.session(request.sessionId, in: request.scope) }) else { return nil }
+            let session: SessionRow
+            if let row = known {
+                session = row
+            } else {
+                guard let row = try await storage(&effort, { () async throws(InventoryError) in try await inventory.session(request.sessionId, in: request.scope) }) else {
+                    return nil
+                }
+                session = row
+            }
             guard session.requestHash == request.requestHash else {
-                throw VendorError(status: 409, code: "SessionConflict",
-                                  message: "SessionId '\(request.sessionId)' was already used with a different request",
+                throw VendorError(.sessionConflict, "SessionId '\(request.sessionId)' was already used with a different request",
                                   field: "SessionId", details: ["leaseId": session.leaseId])
             }
-            guard let row = try await storage(&effort, { try await inventory.network(session.networkRowKey, in: request.scope) }),
-                  row.leaseId == session.leaseId else {
-                throw VendorError(status: 410, code: "LeaseGone", message: "the lease of SessionId '\(request.sessionId)' no longer exists",
-                                  details: ["leaseId": session.leaseId])
+            let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.network(session.networkRowKey, in: request.scope) }
+            guard let row = found, row.leaseId == session.leaseId else {
+                if known != nil {
+                    // What this process remembered is gone (the block went back to stock): ask storage.
+                    await sessions.forget(request.sessionId, in: request.scope)
+                    known = nil
+                    continue
+                }
+                throw VendorError(.leaseGone, "the lease of SessionId '\(request.sessionId)' no longer exists", details: ["leaseId": session.leaseId])
             }
-            let at = now()
+            if known == nil { await sessions.remember(session, in: request.scope) }
+            let at = time.now()
+            let lifetime = configuration.leaseDuration.seconds
             switch row.state {
             case .anchored:
                 return answer(row, request, created: false)
-            case .leased where (row.expiresAt ?? .distantPast) > at.addingTimeInterval(configuration.leaseDuration.seconds * 0.9):
+            case .leased where (row.expiresAt ?? .distantPast) > at.addingTimeInterval(lifetime / 2):
                 return answer(row, request, created: false)
             case .leased, .quarantined, .expired:
                 // Terraform replays the POST on every plan/refresh: renew; a replay during quarantine revives.
                 var renewed = row
                 renewed.state = .leased
-                renewed.expiresAt = at.addingTimeInterval(configuration.leaseDuration.seconds)
+                renewed.expiresAt = at.addingTimeInterval(lifetime)
                 renewed.quarantinedAt = nil
-                let action = row.state == .leased ? "renew" : "revive"
-                effort.storageCalls += 1
-                do {
-                    try await inventory.table.submitTransaction(inventory.transitionActions(from: row, to: renewed, action: action, scope: request.scope, now: at))
-                    return answer(renewed, request, created: false)
-                } catch let error as AzureError where error.isPreconditionFailed || error.outcomeUnknown {
-                    continue // changed under us (or unknown): read again
-                } catch {
-                    throw mapStorage(error)
+                let outcome = try await storage(&effort) { () async throws(InventoryError) in
+                    try await inventory.transition(row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at)
                 }
+                guard case .done(let written) = outcome else {
+                    known = session
+                    continue // changed under us (or unknown): read again
+                }
+                return answer(written, request, created: false)
             case .released:
-                throw VendorError(status: 410, code: "LeaseReleased", message: "the lease of SessionId '\(request.sessionId)' was released",
+                throw VendorError(.leaseReleased, "the lease of SessionId '\(request.sessionId)' was released",
                                   details: ["leaseId": session.leaseId, "state": row.state.rawValue])
             default:
-                throw VendorError(status: 410, code: "LeaseGone", message: "the lease of SessionId '\(request.sessionId)' is \(row.state.rawValue)",
+                throw VendorError(.leaseGone, "the lease of SessionId '\(request.sessionId)' is \(row.state.rawValue)",
                                   details: ["leaseId": session.leaseId, "state": row.state.rawValue])
             }
         }
@@ -323,17 +324,9 @@ public struct VendorService: Sendable {
 
     // MARK: Helpers
 
-    func newLease(on prefix: IPPrefix, _ request: LeaseRequest, at: Date) -> (NetworkRow, SessionRow) {
-        var row = NetworkRow(prefix: prefix, state: .leased)
-        let leaseId = RandomID.uuid()
-        row.leaseId = leaseId
-        row.sessionId = request.sessionId
-        row.requestHash = request.requestHash
-        row.requester = request.requester
-        row.leasedAt = at
-        row.expiresAt = at.addingTimeInterval(configuration.leaseDuration.seconds)
-        let session = SessionRow(sessionId: request.sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: request.requestHash, createdAt: at)
-        return (row, session)
+    func newLease(_ request: LeaseRequest, at: Date) -> LeaseDraft {
+        LeaseDraft(leaseId: LeaseDraft.newLeaseId(), sessionId: request.sessionId, requestHash: request.requestHash, requester: request.requester,
+                   leasedAt: at, expiresAt: at.addingTimeInterval(configuration.leaseDuration.seconds))
     }
 
     func answer(_ row: NetworkRow, _ request: LeaseRequest, created: Bool) -> LeaseAnswer {
@@ -342,16 +335,20 @@ public struct VendorService: Sendable {
                            expiresAt: row.state == .anchored ? nil : row.expiresAt, subnets: layout, created: created)
     }
 
-    /// Runs a storage read, counting it and mapping failures to 503.
-    func storage<T>(_ effort: inout Effort, _ body: () async throws -> T) async throws(VendorError) -> T {
+    /// Runs one Inventory call, counting it and mapping a storage failure to 503.
+    func storage<T>(_ effort: inout Effort, _ body: () async throws(InventoryError) -> T) async throws(VendorError) -> T {
         effort.storageCalls += 1
-        do { return try await body() } catch { throw mapStorage(error) }
+        do { return try await body() } catch {
+            logger.error("storage failure", metadata: ["error": .string(error.detail)])
+            throw .storage(error)
+        }
     }
+}
 
-    func mapStorage(_ error: any Error) -> VendorError {
-        if let error = error as? VendorError { return error }
-        logger.error("storage failure", metadata: ["error": .string("\(error)")])
-        if let azure = error as? AzureError { return .storageUnavailable(azure.shortDescription) }
-        return .storageUnavailable("\(error)")
+extension Duration {
+    /// Seconds as a Double.
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
     }
 }

@@ -47,17 +47,7 @@ struct ManagerBench: AsyncParsableCommand {
         print("populating \(blocks) /24 blocks (with stock rows) ...")
         let started = ContinuousClock.now
         let all = (0..<blocks).map { IPPrefix(address: IPAddress(v4: 0x0A00_0000 | UInt32($0) << 8), length: 24)! }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<8 {
-                group.addTask {
-                    for chunk in stride(from: worker * 49, to: all.count, by: 8 * 49) {
-                        let rows = all[chunk..<min(chunk + 49, all.count)].map { NetworkRow(prefix: $0, state: .available) }
-                        try await inventory.table.submitTransaction(inventory.stockActions(rows, scope: scope, now: Date(), detail: "bench"))
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        _ = try await inventory.addStock(all, in: scope, now: Date(), detail: "bench")
         print(String(format: "populated in %.1f s", (ContinuousClock.now - started).seconds))
 
         var observed: [VirtualNetwork] = []

@@ -1,8 +1,6 @@
 import ArgumentParser
-import AzureCore
-import AzureTables
 import Foundation
-import HTTPTransport
+import IPAMBootstrap
 import IPAMCore
 import Inventory
 import Logging
@@ -33,38 +31,25 @@ struct ManagerEnvironment {
     let logger: Logger
 
     static func load(logLevel: String) async throws -> ManagerEnvironment {
-        let environment = ProcessInfo.processInfo.environment
         var problems: [String] = []
-        var configuration: IPAMConfiguration? = nil
-        do { configuration = try IPAMConfiguration.load(environment: environment) } catch { problems += error.lines }
+        var bootstrap: Bootstrap? = nil
+        do { bootstrap = try Bootstrap() } catch { problems += error.lines }
+        let environment = bootstrap?.environment ?? ProcessInfo.processInfo.environment
         var settings = ManagerSettings()
         do { settings = try ManagerSettings.load(environment: environment) } catch { problems += error.lines }
         var schedule: NCrontab? = nil
-        let scheduleText = environment["MANAGER_TIMER_SCHEDULE"].flatMap { $0.isEmpty ? nil : $0 } ?? "0 */15 * * * *"
-        do { schedule = try NCrontab(scheduleText) } catch { problems.append("MANAGER_TIMER_SCHEDULE=\(scheduleText): \(error.message)") }
-        var connection: StorageConnectionString? = nil
-        if let text = configuration?.storageConnectionString {
-            do { connection = try StorageConnectionString(parsing: text) } catch { problems.append("AzureWebJobsStorage: \(error)") }
-        }
-        guard problems.isEmpty, let configuration, let schedule, let connection else {
+        let scheduleText = environment[Setting.managerSchedule.rawValue].flatMap { $0.isEmpty ? nil : $0 } ?? "0 */15 * * * *"
+        do { schedule = try NCrontab(scheduleText) } catch { problems.append("\(Setting.managerSchedule.rawValue)=\(scheduleText): \(error.message)") }
+        guard problems.isEmpty, let bootstrap, let schedule else {
             FileHandle.standardError.write(Data(("manager: invalid configuration:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
             throw ExitCode(2)
         }
         var logger = Logger(label: "ipam.manager")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let transport = CurlTransport()
-        let credential = DefaultAzureCredential.fromEnvironment(environment, transport: transport)
-        let storage = try TableServiceClient(connectionString: connection, transport: transport, credential: connection.accountKey == nil ? credential : nil, logger: logger)
-        let graphCredential: any TokenCredential = environment["RESOURCE_GRAPH_TOKEN"].flatMap { $0.isEmpty ? nil : StaticTokenCredential($0) } ?? credential
-        let graph = ResourceGraphClient(endpoint: environment["RESOURCE_GRAPH_ENDPOINT"] ?? "https://management.azure.com",
-                                        pipeline: AzurePipeline(transport: transport, authorizer: BearerTokenAuthorizer(credential: graphCredential, scope: .management),
-                                                                logger: logger), logger: logger)
-        let identity = "manager@\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
-        let inventory = Inventory(table: storage.table(configuration.tableName), actor: identity)
-        try await inventory.ensureTable()
-        try await storage.createTable("ipamLocks", ifNotExists: true)
-        let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: graph, logger: logger)
-        let lease = SingletonLease(table: storage.table("ipamLocks"), owner: identity, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
+        let configuration = bootstrap.configuration
+        let inventory = try await bootstrap.inventory(for: .manager, logger: logger)
+        let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: bootstrap.resourceGraph(logger: logger), logger: logger)
+        let lease = inventory.singletonLease(owner: inventory.actor, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
         let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: ManagerMetrics()) { try await run.run(now: Date()) }
         return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, logger: logger)
     }
@@ -141,7 +126,7 @@ struct Drift: AsyncParsableCommand {
         let listing = await manager.run.resourceGraph.virtualNetworks(subscriptions: Array(Set(manager.configuration.scopes.keys.map(\.subscriptionId))))
         var rows: [Scope: [NetworkRow]] = [:]
         for scope in manager.configuration.scopes.keys { rows[scope] = try await manager.run.inventory.networks(in: scope) }
-        let report = DriftReport.build(configuration: manager.configuration, rows: rows, listing: listing, now: Date())
+        let report = DriftReport.build(configuration: manager.configuration, settings: manager.settings, rows: rows, listing: listing, now: Date())
         print(json ? report.json.serialized() : report.table)
     }
 }

@@ -104,7 +104,7 @@ struct LeaseRequestTests {
             _ = try decode(body)
             Issue.record("\(body) must be refused")
         } catch {
-            #expect(error.code == code, "\(body): \(error.message)")
+            #expect(error.code.rawValue == code, "\(body): \(error.message)")
             if let field { #expect(error.field == field, "\(body)") }
         }
     }

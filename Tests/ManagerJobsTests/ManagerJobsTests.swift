@@ -121,7 +121,7 @@ struct DriftReportTests {
         let vnet = VirtualNetwork(id: "/subscriptions/x/vnet-wrong", name: "vnet-wrong", subscriptionId: SampleConfiguration.subscription, resourceGroup: "rg",
                                   location: "eastus", tags: [LeaseTag.name: "l3"], addressPrefixes: ["10.64.12.0/24"])
         let listing = VirtualNetworkListing(networks: [vnet], isComplete: true, problems: [], pages: 1)
-        let report = DriftReport.build(configuration: configuration, rows: [scope: [occupied, anchored, stale, mismatched]], listing: listing, now: Date())
+        let report = DriftReport.build(configuration: configuration, settings: ManagerSettings(), rows: [scope: [occupied, anchored, stale, mismatched]], listing: listing, now: Date())
         #expect(Set(report.items.map(\.kind)) == ["occupied", "vnet-missing", "stale-lease", "prefix-mismatch"])
         #expect(report.table.contains("vnet-hub") && report.table.contains("10.64.12.0/24"))
         #expect(report.json["items"]?.arrayValue?.count == 4)

@@ -1,6 +1,7 @@
 import AzureTables
 import Foundation
 import IPAMCore
+import Inventory
 import Logging
 import ManagerJobs
 import ServiceLifecycle

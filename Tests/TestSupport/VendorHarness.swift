@@ -9,7 +9,7 @@ import Logging
 import StrictJSON
 import VendorService
 
-/// A sample configuration in the shape of DESIGN §1–2, small enough to exhaust in tests.
+/// A sample configuration in the shape of docs/Configuration.md, small enough to exhaust in tests.
 public enum SampleConfiguration {
     public static let subscription = "11111111-1111-1111-1111-111111111111"
 
@@ -51,7 +51,7 @@ public enum HTTPCalls {
 public enum VendorHarness {
     public static func withVendor<T: Sendable>(
         environment overrides: [String: String] = [:], keys: [String]? = nil,
-        logger injected: Logger? = nil,
+        logger injected: Logger? = nil, time: TimeSource = .system,
         _ body: @Sendable (_ baseURL: String, _ table: TableClient, _ configuration: IPAMConfiguration) async throws -> T
     ) async throws -> T {
         let connection = try await TestStorage.connectionString()
@@ -61,12 +61,12 @@ public enum VendorHarness {
         let configuration = try IPAMConfiguration.load(environment: environment)
         let metrics = VendorMetrics()
         let service = try await TestStorage.service(retryPolicy: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(200), deadline: .seconds(5)),
-                                                    onAttempt: { metrics.recordStorageAttempt($0) })
+                                                    onAttempt: { metrics.recordStorageAttempt(StorageAttempt($0)) })
         let table = service.table(configuration.tableName)
-        let inventory = Inventory(table: table, actor: "vendor-test")
-        try await inventory.ensureTable()
+        let inventory = Inventory(table: table, actor: "vendor-test", onClaimRound: { metrics.recordClaimTransaction(members: $0) })
+        try await inventory.ensureTables()
         let logger = injected ?? Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, metrics: metrics, deadline: .seconds(10))
+        let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, metrics: metrics, deadline: .seconds(10), time: time)
         let router = VendorRouter.build(service: vendor, keys: keys.map { APIKeys(keys: $0) }, logger: logger) { nil }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

@@ -66,9 +66,9 @@ struct VendorConcurrencyTests {
         let table = try Self.table(storage, tableName)
         let partition = "\(SampleConfiguration.subscription)_eastus"
         // A small stock to begin with; the rest must be carved on demand.
-        let seed = try (0..<20).map { NetworkRow(prefix: try IPPrefix(parsing: "10.66.\($0).0/24"), state: .available) }
+        let seed = try (0..<20).map { try IPPrefix(parsing: "10.66.\($0).0/24") }
         let scope = Scope(subscriptionId: SampleConfiguration.subscription, region: "eastus")
-        try await table.submitTransaction(Inventory(table: table, actor: "test").stockActions(seed, scope: scope, now: Date(), detail: "test stock"))
+        _ = try await Inventory(table: table, actor: "test").addStock(seed, in: scope, now: Date(), detail: "test stock")
         let progress = Progress()
         let outcomes = await withTaskGroup(of: [Outcome].self) { group in
             for worker in 0..<64 {

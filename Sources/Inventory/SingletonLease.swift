@@ -1,19 +1,19 @@
-import AzureCore
-import AzureTables
-import Foundation
+internal import AzureCore
+package import AzureTables
+public import Foundation
 
-/// A lease on one row of `ipamLocks` that lets one Manager at a time run the jobs.
+/// A lease on one row of the locks table (`ipamLocks`) that lets one Manager at a time run the jobs.
 ///
 /// The row's ETag is the lock: taking, renewing and releasing it are conditional writes. A holder
 /// that crashes simply stops renewing; once `ExpiresAt` passes, another Manager may take it.
 public struct SingletonLease: Sendable {
-    public let table: TableClient
+    let table: TableClient
     public let name: String
     public let owner: String
     public let duration: Duration
     private let now: @Sendable () -> Date
 
-    public init(table: TableClient, name: String = "manager", owner: String, duration: Duration = .seconds(60),
+    package init(table: TableClient, name: String = "manager", owner: String, duration: Duration = .seconds(60),
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.table = table
         self.name = name
@@ -49,6 +49,10 @@ public struct SingletonLease: Sendable {
 
     /// Takes the lease if it is free, expired, or already ours. Throws `HeldElsewhere` otherwise.
     public func acquire() async throws -> Held {
+        do { return try await take() } catch let error as HeldElsewhere { throw error } catch { throw InventoryError(error) }
+    }
+
+    private func take() async throws -> Held {
         let expiresAt = now().addingTimeInterval(duration.seconds)
         guard let current = try await table.get(partitionKey: entityKeys.0, rowKey: entityKeys.1) else {
             do {
@@ -69,6 +73,10 @@ public struct SingletonLease: Sendable {
 
     /// Extends a lease we hold; throws `HeldElsewhere` when it was lost meanwhile.
     public func renew(_ held: Held) async throws -> Held {
+        do { return try await extend(held) } catch let error as HeldElsewhere { throw error } catch { throw InventoryError(error) }
+    }
+
+    private func extend(_ held: Held) async throws -> Held {
         let expiresAt = now().addingTimeInterval(duration.seconds)
         do {
             return Held(etag: try await table.replace(entity(expiresAt: expiresAt), ifMatch: .etag(held.etag)), expiresAt: expiresAt)
@@ -84,11 +92,21 @@ public struct SingletonLease: Sendable {
     public func hasExpired(_ held: Held) -> Bool { held.expiresAt <= now() }
 
     /// Gives the lease back (only if it is still ours).
-    public func release(_ held: Held) async throws {
+    public func release(_ held: Held) async throws(InventoryError) {
         do {
             try await table.delete(partitionKey: entityKeys.0, rowKey: entityKeys.1, ifMatch: .etag(held.etag))
         } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound {
             // Someone else holds it now: nothing of ours to release.
+        } catch {
+            throw InventoryError(error)
         }
+    }
+}
+
+extension Inventory {
+    /// The singleton lease `name` in the locks table, held as `owner`.
+    public func singletonLease(name: String = "manager", owner: String, duration: Duration,
+                               now: @escaping @Sendable () -> Date = { Date() }) -> SingletonLease {
+        SingletonLease(table: locks, name: name, owner: owner, duration: duration, now: now)
     }
 }

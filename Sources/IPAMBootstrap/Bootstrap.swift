@@ -1,0 +1,124 @@
+import AzureCore
+import AzureTables
+import Foundation
+import HTTPTransport
+import IPAMCore
+import Inventory
+import Logging
+import ResourceGraph
+
+/// Every environment variable the Vendor and the Manager read, in one place (docs/Configuration.md
+/// describes each). The credential variables are read by `DefaultAzureCredential`.
+public enum Setting: String, CaseIterable, Sendable {
+    // The address plan and storage (`IPAMConfiguration`).
+    case storage = "AzureWebJobsStorage"
+    case tableName = "IPAM_TABLE_NAME"
+    case supernets = "SUPERNETS_CONFIG"
+    case manifest = "SCOPE_CONFIG_MANIFEST"
+    case cidrSizeMin = "CIDR_SIZE_MIN"
+    case cidrSizeMax = "CIDR_SIZE_MAX"
+    case cidrSizeDefault = "CIDR_SIZE_DEFAULT"
+    case leaseDurationHours = "LEASE_DURATION_HOURS"
+    case storageTimeoutMs = "IPAM_STORAGE_TIMEOUT_MS"
+    // The Vendor.
+    case vendorAPIKeys = "VENDOR_API_KEYS"
+    case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"
+    // The Manager (`ManagerSettings` and the executable).
+    case managerSchedule = "MANAGER_TIMER_SCHEDULE"
+    case resourceGraphEndpoint = "RESOURCE_GRAPH_ENDPOINT"
+    case resourceGraphToken = "RESOURCE_GRAPH_TOKEN"
+    case reapGrace = "REAP_GRACE_SECONDS"
+    case releaseGrace = "RELEASE_GRACE_SECONDS"
+    case quarantine = "QUARANTINE_SECONDS"
+    case lastSeenRefresh = "LAST_SEEN_REFRESH_SECONDS"
+    case managerLease = "MANAGER_LEASE_SECONDS"
+    // Azure identity (`DefaultAzureCredential`).
+    case azureClientId = "AZURE_CLIENT_ID"
+    case azureTenantId = "AZURE_TENANT_ID"
+    case azureClientSecret = "AZURE_CLIENT_SECRET"
+    case azureAuthorityHost = "AZURE_AUTHORITY_HOST"
+    case identityEndpoint = "IDENTITY_ENDPOINT"
+    case identityHeader = "IDENTITY_HEADER"
+}
+
+/// The composition root's view of the process: the environment, read once, and the storage and Azure
+/// clients built from it. The executables ask it for an `Inventory` and a Resource Graph client; nothing
+/// else in ipam reads the environment or builds a storage client.
+public struct Bootstrap: Sendable {
+    /// The environment as the process started (read once).
+    public let environment: [String: String]
+    public let configuration: IPAMConfiguration
+    let connection: StorageConnectionString
+    let transport: CurlTransport
+
+    /// - Throws: every problem with the settings, one line each (the executables exit 2 with them).
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(IPAMConfiguration.Problems) {
+        self.environment = environment
+        var problems: [String] = []
+        var configuration: IPAMConfiguration? = nil
+        do { configuration = try IPAMConfiguration.load(environment: environment) } catch { problems += error.lines }
+        var connection: StorageConnectionString? = nil
+        if let text = configuration?.storageConnectionString {
+            do { connection = try StorageConnectionString(parsing: text) } catch { problems.append("\(Setting.storage.rawValue): \(error)") }
+        }
+        var timeoutMs = 10_000
+        if let text = self.environment[Setting.storageTimeoutMs.rawValue], !text.isEmpty {
+            if let value = Int(text), value >= 100 { timeoutMs = value } else { problems.append("\(Setting.storageTimeoutMs.rawValue)=\(text): must be a number of milliseconds ≥ 100") }
+        }
+        guard problems.isEmpty, let configuration, let connection else { throw IPAMConfiguration.Problems(lines: problems) }
+        self.configuration = configuration
+        self.connection = connection
+        self.transport = CurlTransport(configuration: .init(connectTimeout: .seconds(5), requestTimeout: .milliseconds(Int64(timeoutMs))))
+    }
+
+    /// A setting's value, nil when it is unset or empty.
+    public subscript(_ setting: Setting) -> String? {
+        environment[setting.rawValue].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Where the table lives, for start-up lines.
+    public var tableEndpoint: String { connection.tableEndpoint }
+
+    /// The inventory over the configured storage (Shared Key from the connection string, else the Azure
+    /// identity), with its tables created when missing.
+    /// - Parameters:
+    ///   - role: which executable asks: its identity names the writer in audit events, and the Vendor's
+    ///     storage retries stop sooner (a request answers within about ten seconds).
+    ///   - onStorageAttempt: told of every storage attempt (metrics).
+    ///   - onClaimRound: told how many claims each group-commit transaction carried (metrics).
+    public func inventory(for role: Role, logger: Logger,
+                          onStorageAttempt: (@Sendable (StorageAttempt) -> Void)? = nil,
+                          onClaimRound: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Inventory {
+        let retryPolicy = role == .vendor
+            ? RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(50), maxDelay: .seconds(2), deadline: .seconds(10)) : RetryPolicy()
+        let credential: (any TokenCredential)? = connection.accountKey == nil ? DefaultAzureCredential.fromEnvironment(environment, transport: transport) : nil
+        var onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil
+        if let onStorageAttempt { onAttempt = { record in onStorageAttempt(StorageAttempt(record)) } }
+        let service = try TableServiceClient(connectionString: connection, transport: transport, credential: credential,
+                                             retryPolicy: retryPolicy, logger: logger, onAttempt: onAttempt)
+        let inventory = Inventory(table: service.table(configuration.tableName), locks: service.table("ipamLocks"), actor: role.identity, onClaimRound: onClaimRound)
+        try await inventory.ensureTables()
+        return inventory
+    }
+
+    /// The Resource Graph client: `RESOURCE_GRAPH_ENDPOINT` (default Azure's), authenticated with
+    /// `RESOURCE_GRAPH_TOKEN` (a fixed token, for local endpoints only) or the Azure identity.
+    public func resourceGraph(logger: Logger) -> ResourceGraphClient {
+        // Its own transport: listing pages may take longer than one storage request may.
+        let transport = CurlTransport()
+        let credential: any TokenCredential = self[.resourceGraphToken].map { StaticTokenCredential($0) }
+            ?? DefaultAzureCredential.fromEnvironment(environment, transport: transport)
+        return ResourceGraphClient(endpoint: self[.resourceGraphEndpoint] ?? "https://management.azure.com",
+                                   pipeline: AzurePipeline(transport: transport, authorizer: BearerTokenAuthorizer(credential: credential, scope: .management),
+                                                           logger: logger), logger: logger)
+    }
+
+    /// Which executable is running.
+    public enum Role: String, Sendable {
+        case vendor, manager
+
+        /// `{role}@{host}:{pid}`: who this process is in audit events and the singleton lease.
+        public var identity: String { "\(rawValue)@\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)" }
+    }
+}
+

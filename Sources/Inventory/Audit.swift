@@ -1,0 +1,36 @@
+/// What an audit event records: every change to the inventory writes one, in the same transaction.
+///
+/// The raw values are what the table stores and what metrics and logs show.
+public enum AuditAction: String, Sendable, CaseIterable {
+    /// A stocked block was claimed for a new lease.
+    case lease
+    /// A block was carved for a new lease because no stock was left.
+    case carveLease = "carve-lease"
+    /// Free blocks were added to the stock (by a carve or Replenish).
+    case stock
+    /// A replay or `renewLease` extended a lease that was not anchored yet.
+    case renew
+    /// A replay took a quarantined or expired lease back.
+    case revive
+    /// The lease was released (it goes to `quarantined`): by its holder, or by the Manager when its
+    /// VNet stayed gone for two complete Syncs.
+    case release
+    /// The Manager saw the lease's VNet deployed.
+    case anchor
+    /// The Manager saw the VNet of a quarantined, expired or released lease deployed after all.
+    case reanchor = "re-anchor"
+    /// The lease expired without a VNet and its grace passed.
+    case reap
+    /// A quarantine ended: the block is free again.
+    case returnToStock = "return-to-stock"
+    /// A complete Sync did not see the VNet the row depends on.
+    case missing
+    /// The VNet of a row marked missing is back.
+    case seenAgain = "seen-again"
+    /// An unmanaged VNet uses the block (or a newly seen one does).
+    case occupy
+    /// The unmanaged VNet that occupied a stocked block is gone: the block is free again.
+    case free
+    /// The unmanaged VNet of a row recorded for it is gone: the row is deleted.
+    case forget
+}

@@ -1,0 +1,302 @@
+package import AzureTables
+internal import AzureCore
+public import Foundation
+public import IPAMCore
+public import NetworkMath
+
+/// A lease before it has a block: what the claim or carve that gives it one writes.
+public struct LeaseDraft: Sendable {
+    public let leaseId: String
+    public let sessionId: String
+    public let requestHash: String
+    public let requester: String?
+    public let leasedAt: Date
+    public let expiresAt: Date
+
+    public init(leaseId: String, sessionId: String, requestHash: String, requester: String?, leasedAt: Date, expiresAt: Date) {
+        self.leaseId = leaseId
+        self.sessionId = sessionId
+        self.requestHash = requestHash
+        self.requester = requester
+        self.leasedAt = leasedAt
+        self.expiresAt = expiresAt
+    }
+
+    /// A new random lease id (a lower-case UUID).
+    public static func newLeaseId() -> String { RandomID.uuid() }
+
+    /// The `leased` network row and the session row of this lease on `prefix`.
+    public func rows(on prefix: IPPrefix) -> (network: NetworkRow, session: SessionRow) {
+        var row = NetworkRow(prefix: prefix, state: .leased)
+        row.leaseId = leaseId
+        row.sessionId = sessionId
+        row.requestHash = requestHash
+        row.requester = requester
+        row.leasedAt = leasedAt
+        row.expiresAt = expiresAt
+        return (row, SessionRow(sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash, createdAt: leasedAt))
+    }
+}
+
+/// How a claim of a stocked block ended.
+public enum ClaimOutcome: Sendable, Equatable {
+    /// The block is leased; the row as written.
+    case won(NetworkRow)
+    /// Someone else took the block first (its stock row's ETag no longer matched): try another.
+    case lost
+    /// The SessionId is already served: nothing was written; the caller answers from the session.
+    case sessionTaken
+    /// The answer was lost: the claim may have committed. Only the session row can tell.
+    case outcomeUnknown
+}
+
+/// How a carve ended.
+public enum CarveOutcome: Sendable, Equatable {
+    /// Committed: the lease (when one was asked for) and the stock rows added, with their ETags.
+    case won(lease: NetworkRow?, stocked: [Inventory.StockCandidate])
+    /// Another carve took the scope's head first: nothing was written.
+    case lost
+    /// The SessionId is already served: nothing was written.
+    case sessionTaken
+    /// The answer of the first transaction was lost: the lease may have committed.
+    case outcomeUnknown
+    /// The scope has no room for one more block of the size.
+    case exhausted
+}
+
+/// How a carve ended and what it cost.
+public struct CarveReceipt: Sendable {
+    public let outcome: CarveOutcome
+    /// Point and range reads (the head, and the partition's keys unless the head's log sufficed).
+    public let reads: Int
+    /// Transactions sent (the first, then the rest of the stock under the head).
+    public let transactions: Int
+}
+
+/// What one carve asks for.
+public struct CarveRequest: Sendable {
+    public let scope: Scope
+    public let space: ScopeSupernets
+    public let length: Int
+    /// The lease to carve a block for first; nil for a carve of stock only (Replenish).
+    public let lease: LeaseDraft?
+    /// Free blocks to add to the stock besides the lease's.
+    public let stock: Int
+    /// Why, for the audit event of the stock (e.g. `replenish`).
+    public let detail: String
+
+    public init(scope: Scope, space: ScopeSupernets, length: Int, lease: LeaseDraft?, stock: Int, detail: String) {
+        self.scope = scope
+        self.space = space
+        self.length = length
+        self.lease = lease
+        self.stock = stock
+        self.detail = detail
+    }
+}
+
+extension Inventory {
+    /// Index of the session insert in a claim's and a carve's lease operations: where a 409 means
+    /// "this SessionId is already served" rather than "someone else won".
+    static let claimSessionIndex = 0
+
+    /// Network rows one stock-only transaction can add: head + 2 operations per row + event ≤ 100.
+    public static let stockRowsPerTransaction = 49
+    /// Stock rows that fit beside a lease in a carve's first transaction: head + 3 + 2 per row + event.
+    static let stockRowsBesideLease = 45
+
+    // MARK: Claim
+
+    /// available → leased, claiming a stocked block in one transaction (shared with other claims of the
+    /// scope by group commit): the session row inserted (a 409 = this SessionId is already served), the
+    /// stock row deleted `If-Match` its ETag (412 = someone else won it), the network row replaced (a
+    /// stock row exists only while its network row is `available`, and both change together) and the
+    /// audit event.
+    public func claim(_ candidate: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date) async throws(InventoryError) -> ClaimOutcome {
+        let (leased, session) = lease.rows(on: candidate.prefix)
+        let actions: [TableTransactionAction] = [
+            .insert(session.entity(partitionKey: scope.partitionKey)),
+            .delete(partitionKey: scope.partitionKey, rowKey: candidate.rowKey, ifMatch: .etag(candidate.etag)),
+            .replace(leased.entity(partitionKey: scope.partitionKey), ifMatch: .any),
+            .insert(event(.lease, leased, before: .available, detail: "from stock").entity(partitionKey: scope.partitionKey, at: now)),
+        ]
+        do {
+            let etags = try await claims.submit(actions)
+            var won = leased
+            won.etag = etags[2]
+            return .won(won)
+        } catch {
+            switch WriteFailure(error) {
+            case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409: return .sessionTaken
+            case .conflict: return .lost
+            case .unknown: return .outcomeUnknown
+            case .failed(let failure): throw failure
+            }
+        }
+    }
+
+    // MARK: Carve (the one carver: the Vendor's carve on demand and the Manager's Replenish)
+
+    /// Carves the smallest fit for `request.lease` (when given) and `request.stock` more free blocks
+    /// under the scope's `head` lock.
+    ///
+    /// Head first, rows second: a carve that commits in between changes the head's ETag, so ours fails
+    /// as a whole (`lost`). The first transaction holds the head, the lease and as much stock as fits;
+    /// the rest of the stock follows in transactions under the head's new ETag (still holding the lock),
+    /// and stops quietly when another carve gets in. `occupied`, when given, answers "what is taken" from
+    /// the head's log instead of reading the partition.
+    /// - Returns: the outcome, and the reads and transactions it took.
+    public func carve(_ request: CarveRequest, occupied: OccupiedSpace? = nil, now: @Sendable () -> Date) async throws(InventoryError) -> CarveReceipt {
+        let scope = request.scope
+        var calls = 1
+        let head = try await self.head(of: scope)
+        let version = IPVersion.v4
+        // Exclusions are taken out of the supernets first, so the occupied prefixes can be used as the
+        // sorted set `OccupiedSpace` keeps (no copy, no sort per carve).
+        let allowed = request.space.supernets.filter { $0.version == version }.flatMap { FreeSpace.freeBlocks(in: $0, occupied: request.space.exclude) }
+        let count = (request.lease == nil ? 0 : 1) + request.stock
+        let length = request.length
+        let blocks: [IPPrefix]
+        if let occupied {
+            let carved = try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
+                FreeSpace.carve(count: count, length: length, in: allowed, sortedOccupied: sorted)
+            }
+            blocks = carved.result
+            if carved.readPartition { calls += 1 }
+        } else {
+            let sorted = try await occupiedPrefixes(in: scope).sorted()
+            calls += 1
+            blocks = FreeSpace.carve(count: count, length: length, in: allowed, sortedOccupied: sorted)
+        }
+        guard !blocks.isEmpty else { return CarveReceipt(outcome: .exhausted, reads: calls, transactions: 0) }
+        let reads = calls
+        calls = 0
+
+        var leased: NetworkRow? = nil
+        var actions: [TableTransactionAction]
+        var firstStock: ArraySlice<IPPrefix>
+        if let lease = request.lease {
+            let (row, session) = lease.rows(on: blocks[0])
+            leased = row
+            firstStock = blocks.dropFirst().prefix(Self.stockRowsBesideLease)
+            actions = [
+                Self.takeHead(head, adding: [row.prefix] + firstStock, scope: scope, now: now()),
+                .insert(session.entity(partitionKey: scope.partitionKey)),
+                .insert(row.entity(partitionKey: scope.partitionKey)),
+                .insert(event(.carveLease, row, before: nil, detail: "carved on demand").entity(partitionKey: scope.partitionKey, at: now())),
+            ]
+            actions += stockActions(Array(firstStock), scope: scope, now: now(), detail: "stocked while carving")
+        } else {
+            firstStock = blocks.prefix(Self.stockRowsPerTransaction)
+            actions = [Self.takeHead(head, adding: Array(firstStock), scope: scope, now: now())]
+                + stockActions(Array(firstStock), scope: scope, now: now(), detail: request.detail)
+        }
+        calls += 1
+        let etags: [String?]
+        do {
+            etags = try await table.submitTransaction(actions)
+        } catch {
+            switch WriteFailure(error) {
+            // The session insert is the lease's first operation after the head.
+            case .conflict(let index, let status) where request.lease != nil && index == 1 + Self.claimSessionIndex && status == 409:
+                return CarveReceipt(outcome: .sessionTaken, reads: reads, transactions: calls)
+            case .conflict: return CarveReceipt(outcome: .lost, reads: reads, transactions: calls)
+            case .unknown: return CarveReceipt(outcome: .outcomeUnknown, reads: reads, transactions: calls)
+            case .failed(let failure): throw failure
+            }
+        }
+        if leased != nil { leased!.etag = etags[2] }
+        var stocked = Self.stocked(actions, etags)
+        await occupied?.record(scope, from: head?.version ?? 0, added: (leased.map { [$0.prefix] } ?? []) + firstStock)
+        // Still holding the lock (the head ETag we just got), add the rest of the stock.
+        guard let firstETag = etags.first ?? nil, var current = Head(taken: actions[0], etag: firstETag) else {
+            return CarveReceipt(outcome: .won(lease: leased, stocked: stocked), reads: reads, transactions: calls)
+        }
+        let start = (leased == nil ? 0 : 1) + firstStock.count
+        for chunk in stride(from: start, to: blocks.count, by: Self.stockRowsPerTransaction) {
+            let part = Array(blocks[chunk..<min(chunk + Self.stockRowsPerTransaction, blocks.count)])
+            let more = [Self.takeHead(current, adding: part, scope: scope, now: now())]
+                + stockActions(part, scope: scope, now: now(), detail: request.lease == nil ? request.detail : "stocked while carving")
+            calls += 1
+            do {
+                let moreETags = try await table.submitTransaction(more)
+                stocked += Self.stocked(more, moreETags)
+                await occupied?.record(scope, from: current.version, added: part)
+                guard let etag = moreETags.first ?? nil, let next = Head(taken: more[0], etag: etag) else { break }
+                current = next
+            } catch {
+                break // another carve got in first (412) or storage failed: what committed above stands either way
+            }
+        }
+        return CarveReceipt(outcome: .won(lease: leased, stocked: stocked), reads: reads, transactions: calls)
+    }
+
+    /// Adds `prefixes` to the scope's stock as `available` rows under the head lock, retrying when
+    /// another carve takes the head meanwhile. For seeding space by hand (tests, tools); a block that
+    /// is already a row fails the whole call with a conflict.
+    public func addStock(_ prefixes: [IPPrefix], in scope: Scope, now: Date, detail: String) async throws(InventoryError) -> [StockCandidate] {
+        var stocked: [StockCandidate] = []
+        for chunk in stride(from: 0, to: prefixes.count, by: Self.stockRowsPerTransaction) {
+            let part = Array(prefixes[chunk..<min(chunk + Self.stockRowsPerTransaction, prefixes.count)])
+            var attempts = 0
+            while true {
+                attempts += 1
+                let head = try await self.head(of: scope)
+                let actions = [Self.takeHead(head, adding: part, scope: scope, now: now)] + stockActions(part, scope: scope, now: now, detail: detail)
+                do {
+                    stocked += Self.stocked(actions, try await table.submitTransaction(actions))
+                    break
+                } catch {
+                    guard case .conflict(let index, _) = WriteFailure(error), index == 0, attempts < 16 else { throw InventoryError(error) }
+                }
+            }
+        }
+        return stocked
+    }
+
+    /// Inserts `prefixes` as `available` network rows with their stock index rows, and one event listing
+    /// them (2 operations per row plus 1: at most 49 rows per transaction beside the head).
+    func stockActions(_ prefixes: [IPPrefix], scope: Scope, now: Date, detail: String) -> [TableTransactionAction] {
+        guard !prefixes.isEmpty else { return [] }
+        let event = AuditEvent(action: AuditAction.stock.rawValue, actor: actor, cidr: prefixes.map(\.description).joined(separator: " "),
+                               leaseId: "", sessionId: "", before: "", after: NetworkState.available.rawValue, detail: detail)
+        var actions: [TableTransactionAction] = []
+        for prefix in prefixes {
+            actions.append(.insert(NetworkRow(prefix: prefix, state: .available).entity(partitionKey: scope.partitionKey)))
+            actions.append(.insert(Self.stockEntity(prefix, scope: scope)))
+        }
+        return actions + [.insert(event.entity(partitionKey: scope.partitionKey, at: now))]
+    }
+
+    /// The carve lock as the first operation of a transaction: the `head` row replaced `If-Match` the
+    /// ETag read before computing free space (or inserted, before the scope's first carve), bumping
+    /// `Version` and logging the network rows this transaction inserts (`added`, every one of them: the
+    /// log is how other processes learn them without reading the partition). Any other carve committed
+    /// in between makes the whole transaction fail (412 / 409).
+    static func takeHead(_ head: Head?, adding added: [IPPrefix], scope: Scope, now: Date) -> TableTransactionAction {
+        let next = Head.advanced(head, adding: added, etag: "") // its ETag comes with the transaction's answer
+        let entity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head, properties: [
+            "Version": .int64(next.version), "UpdatedAt": .dateTime(now), Head.logProperty: .string(next.logText),
+        ])
+        return head.map { .replace(entity, ifMatch: .etag($0.etag)) } ?? .insert(entity)
+    }
+
+    /// The stock index row of a free block.
+    static func stockEntity(_ prefix: IPPrefix, scope: Scope) -> TableEntity {
+        TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix), properties: [
+            "Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix)),
+        ])
+    }
+
+    /// Stock candidates from a committed transaction's stock inserts and the ETags it returned.
+    static func stocked(_ actions: [TableTransactionAction], _ etags: [String?]) -> [StockCandidate] {
+        var result: [StockCandidate] = []
+        for (action, etag) in zip(actions, etags) {
+            if case .insert(let entity) = action, entity.rowKey.hasPrefix(RowKeys.stockPrefix), let etag,
+               let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) {
+                result.append(.init(prefix: prefix, rowKey: entity.rowKey, etag: etag))
+            }
+        }
+        return result
+    }
+}

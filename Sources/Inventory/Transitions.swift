@@ -1,0 +1,191 @@
+package import AzureTables
+public import Foundation
+public import IPAMCore
+public import NetworkMath
+
+/// How a conditional write of one row ended.
+public enum WriteOutcome: Sendable, Equatable {
+    /// Written; the row with its new ETag.
+    case done(NetworkRow)
+    /// The row changed since it was read (its ETag no longer matched): read it again.
+    case changed
+    /// The answer was lost: the write may or may not have happened.
+    case outcomeUnknown
+}
+
+/// One row change the Manager decided, with its reason: written as one all-or-nothing unit.
+public struct RowChange: Sendable {
+    public let before: NetworkRow
+    public let after: NetworkRow
+    public let action: AuditAction
+    public let detail: String
+    /// The session row to delete with it (when a quarantine ends and the block returns to stock).
+    public let deleteSession: String?
+    /// Delete the row instead of writing `after` (a row recorded for an unmanaged VNet that is gone).
+    public let deleteRow: Bool
+
+    public init(before: NetworkRow, after: NetworkRow, action: AuditAction, detail: String, deleteSession: String? = nil, deleteRow: Bool = false) {
+        self.before = before
+        self.after = after
+        self.action = action
+        self.detail = detail
+        self.deleteSession = deleteSession
+        self.deleteRow = deleteRow
+    }
+}
+
+/// What a batch of the Manager's writes did.
+public struct BatchResult: Sendable {
+    /// Changes applied, by audit action.
+    public var applied: [AuditAction: Int] = [:]
+    /// Rows written without an audit action (`LastSeenAt` refreshes, rows recorded for unmanaged VNets).
+    public var written = 0
+    /// Changes left for the next run because their row moved meanwhile (412/404/409).
+    public var conflicts = 0
+    public var transactions = 0
+    /// The first storage failure, when one happened (the rest of the batch still went ahead).
+    public var failure: InventoryError?
+    public init() {}
+}
+
+extension Inventory {
+    // MARK: One row (the Vendor's renew, revive, release)
+
+    /// Writes `updated` over `row` under `row`'s ETag, with its audit event, in one transaction.
+    public func transition(_ row: NetworkRow, to updated: NetworkRow, action: AuditAction, in scope: Scope, now: Date,
+                           detail: String = "") async throws(InventoryError) -> WriteOutcome {
+        do {
+            let etags = try await table.submitTransaction(transitionActions(from: row, to: updated, action: action, scope: scope, now: now, detail: detail))
+            var written = updated
+            written.etag = etags.first ?? nil
+            return .done(written)
+        } catch {
+            switch WriteFailure(error) {
+            case .conflict: return .changed
+            case .unknown: return .outcomeUnknown
+            case .failed(let failure): throw failure
+            }
+        }
+    }
+
+    func transitionActions(from row: NetworkRow, to updated: NetworkRow, action: AuditAction, scope: Scope, now: Date, detail: String) -> [TableTransactionAction] {
+        [
+            .replace(updated.entity(partitionKey: scope.partitionKey), ifMatch: .etag(row.etag ?? "*")),
+            .insert(event(action, updated, before: row.state, detail: detail).entity(partitionKey: scope.partitionKey, at: now)),
+        ]
+    }
+
+    // MARK: The Manager's batches
+
+    /// Applies row changes, many to a transaction (up to 100 operations, through group commit): each
+    /// change's operations stay all-or-nothing, and a change whose row a Vendor changed meanwhile is
+    /// counted as a conflict and left for the next run without holding back the others.
+    public func apply(_ changes: [RowChange], in scope: Scope, now: Date) async -> BatchResult {
+        var result = BatchResult()
+        guard !changes.isEmpty else { return result }
+        let combiner = TransactionCombiner(table: table)
+        let outcomes = await withTaskGroup(of: (AuditAction, WriteFailure?).self) { group in
+            for change in changes {
+                let actions = changeActions(change, scope: scope, now: now)
+                group.addTask {
+                    do {
+                        _ = try await combiner.submit(actions)
+                        return (change.action, nil)
+                    } catch {
+                        return (change.action, WriteFailure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [(AuditAction, WriteFailure?)]()) { $0.append($1) }
+        }
+        for (action, failure) in outcomes {
+            switch failure {
+            case nil: result.applied[action, default: 0] += 1
+            case .conflict: result.conflicts += 1
+            case .unknown: result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "a change's outcome is unknown")
+            case .failed(let error): result.failure = result.failure ?? error
+            }
+        }
+        result.transactions = await combiner.rounds
+        return result
+    }
+
+    /// The operations that apply one change: the row (or its deletion) under its ETag, the stock row
+    /// that follows an `available` state, the session row a returned block leaves behind, the event.
+    func changeActions(_ change: RowChange, scope: Scope, now: Date) -> [TableTransactionAction] {
+        if change.deleteRow {
+            let event = AuditEvent(action: change.action.rawValue, actor: actor, cidr: change.before.prefix.description, leaseId: "", sessionId: "",
+                                   before: change.before.state.rawValue, after: "", detail: change.detail)
+            return [.delete(partitionKey: scope.partitionKey, rowKey: change.before.rowKey, ifMatch: .etag(change.before.etag ?? "*")),
+                    .insert(event.entity(partitionKey: scope.partitionKey, at: now))]
+        }
+        var actions = transitionActions(from: change.before, to: change.after, action: change.action, scope: scope, now: now, detail: change.detail)
+        let stockKey = RowKeys.stock(change.before.prefix)
+        if change.before.state == .available && change.after.state != .available {
+            actions.append(.delete(partitionKey: scope.partitionKey, rowKey: stockKey, ifMatch: .any))
+        } else if change.before.state != .available && change.after.state == .available {
+            actions.append(.insert(Self.stockEntity(change.after.prefix, scope: scope)))
+        }
+        if let session = change.deleteSession {
+            actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.session(session), ifMatch: .any))
+        }
+        return actions
+    }
+
+    /// Refreshes `LastSeenAt` (only that property, `If-Match` each row's ETag), up to 100 rows per
+    /// transaction. A row changed meanwhile fails its batch as a conflict; the next run tries again.
+    public func refreshLastSeen(_ rows: [NetworkRow], in scope: Scope, now: Date) async -> BatchResult {
+        var result = BatchResult()
+        for chunk in stride(from: 0, to: rows.count, by: 100) {
+            let part = rows[chunk..<min(chunk + 100, rows.count)]
+            let actions: [TableTransactionAction] = part.map { row in
+                .merge(TableEntity(partitionKey: scope.partitionKey, rowKey: row.rowKey, properties: ["LastSeenAt": .dateTime(now)]),
+                       ifMatch: .etag(row.etag ?? "*"))
+            }
+            result.transactions += 1
+            do {
+                _ = try await table.submitTransaction(actions)
+                result.written += part.count
+            } catch {
+                switch WriteFailure(error) {
+                case .conflict: result.conflicts += 1
+                case .unknown: result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "a refresh's outcome is unknown")
+                case .failed(let error): result.failure = result.failure ?? error
+                }
+            }
+        }
+        return result
+    }
+
+    /// Records space that unmanaged VNets use as new `occupied` rows (`Origin` observed), under the head
+    /// lock so carving sees them, 48 to a transaction with one `occupy` event each.
+    public func recordOccupied(_ blocks: [(prefix: IPPrefix, resourceId: String)], in scope: Scope, now: Date) async -> BatchResult {
+        var result = BatchResult()
+        for chunk in stride(from: 0, to: blocks.count, by: 48) {
+            let part = blocks[chunk..<min(chunk + 48, blocks.count)]
+            do {
+                let head = try await self.head(of: scope)
+                var actions: [TableTransactionAction] = [Self.takeHead(head, adding: part.map(\.prefix), scope: scope, now: now)]
+                for block in part {
+                    var row = NetworkRow(prefix: block.prefix, state: .occupied)
+                    row.lockedBy = block.resourceId
+                    row.origin = NetworkRow.observedOrigin
+                    actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
+                }
+                actions.append(.insert(AuditEvent(action: AuditAction.occupy.rawValue, actor: actor, cidr: part.map(\.prefix.description).joined(separator: " "),
+                                                  leaseId: "", sessionId: "", before: "", after: NetworkState.occupied.rawValue, detail: "unmanaged VNets")
+                    .entity(partitionKey: scope.partitionKey, at: now)))
+                result.transactions += 1
+                _ = try await table.submitTransaction(actions)
+                result.written += part.count
+            } catch {
+                switch WriteFailure(error) {
+                case .conflict: result.conflicts += 1 // a carve got in first; the next run records what is still uncovered
+                case .unknown: result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "recording occupied space: outcome unknown")
+                case .failed(let error): result.failure = result.failure ?? error
+                }
+            }
+        }
+        return result
+    }
+}
