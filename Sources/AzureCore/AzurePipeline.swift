@@ -10,6 +10,8 @@ public struct AzurePipeline: Sendable {
     public let logger: Logger
     /// Observes each attempt (for metrics and tests): status or error label, and whether it will be retried.
     public let onAttempt: (@Sendable (AttemptRecord) -> Void)?
+    /// How waiting between attempts happens and how the deadline's time is read.
+    public let clock: RetryClock
 
     /// What one attempt did.
     public struct AttemptRecord: Sendable {
@@ -22,8 +24,9 @@ public struct AzurePipeline: Sendable {
 
     public init(transport: any HTTPTransport, authorizer: any RequestAuthorizer, retryPolicy: RetryPolicy = .init(),
                 logger: Logger = Logger(label: "ipam.azure", factory: { _ in SwiftLogNoOpLogHandler() }),
-                onAttempt: (@Sendable (AttemptRecord) -> Void)? = nil) {
+                onAttempt: (@Sendable (AttemptRecord) -> Void)? = nil, clock: RetryClock = .system) {
         self.transport = transport
+        self.clock = clock
         self.authorizer = authorizer
         self.retryPolicy = retryPolicy
         self.logger = logger
@@ -36,7 +39,7 @@ public struct AzurePipeline: Sendable {
     ///   repeated only when the service certainly did not apply them (429, 503, connection refused).
     /// - Throws: `AzureError` for error answers (412, 409, 404, … are never retried) and transport failures.
     public func send(_ request: TransportRequest, idempotent: Bool) async throws -> TransportResponse {
-        let start = ContinuousClock.now
+        let start = clock.uptime()
         var random = SystemRandomNumberGenerator()
         var attempt = 0
         var refreshedAfter401 = false
@@ -68,7 +71,7 @@ public struct AzurePipeline: Sendable {
                 retryable = retryPolicy.shouldRetry(error, idempotent: idempotent)
             }
             let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &random)
-            let withinDeadline = retryPolicy.deadline.map { ContinuousClock.now - start + delay < $0 } ?? true
+            let withinDeadline = retryPolicy.deadline.map { clock.uptime() - start + delay < $0 } ?? true
             let willRetry = retryable && attempt < retryPolicy.maxAttempts && withinDeadline && !Task.isCancelled
             onAttempt?(.init(method: request.method, attempt: attempt, status: failure.status, willRetry: willRetry))
             guard willRetry else { throw failure }
@@ -76,7 +79,25 @@ public struct AzurePipeline: Sendable {
                 "method": .string(request.method), "attempt": .stringConvertible(attempt),
                 "error": .string(failure.shortDescription), "delay_ms": .stringConvertible(delay.nanoseconds / 1_000_000),
             ])
-            try await Task.sleep(for: delay)
+            try await clock.sleep(delay)
         }
     }
+}
+
+/// Time as the retry loop sees it: a monotonic reading for the deadline, and sleeping between attempts.
+/// Tests pass one that moves by itself, so no test waits for (or measures) a backoff on the wall clock.
+public struct RetryClock: Sendable {
+    public var uptime: @Sendable () -> Duration
+    public var sleep: @Sendable (Duration) async throws -> Void
+
+    public init(uptime: @escaping @Sendable () -> Duration, sleep: @escaping @Sendable (Duration) async throws -> Void) {
+        self.uptime = uptime
+        self.sleep = sleep
+    }
+
+    /// The system's monotonic clock and `Task.sleep`.
+    public static let system: RetryClock = {
+        let origin = ContinuousClock.now
+        return RetryClock(uptime: { ContinuousClock.now - origin }, sleep: { try await Task.sleep(for: $0) })
+    }()
 }

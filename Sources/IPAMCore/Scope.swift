@@ -26,6 +26,13 @@ public struct ScopeSupernets: Sendable, Equatable {
     public let exclude: [IPPrefix]
     /// A separate routing domain: its supernets may overlap other isolated scopes'.
     public let isolated: Bool
+
+    public init(scope: Scope, supernets: [IPPrefix], exclude: [IPPrefix] = [], isolated: Bool = false) {
+        self.scope = scope
+        self.supernets = supernets
+        self.exclude = exclude
+        self.isolated = isolated
+    }
 }
 
 /// Life-cycle states of a network row. Only `available` is ever handed out.

@@ -1,4 +1,4 @@
-package import AzureTables
+internal import AzureTables
 internal import Foundation
 public import IPAMCore
 public import NetworkMath

@@ -1,6 +1,6 @@
 package import AzureTables
 internal import AzureCore
-public import Foundation
+internal import Foundation
 public import IPAMCore
 public import NetworkMath
 

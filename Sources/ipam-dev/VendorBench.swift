@@ -15,6 +15,9 @@ struct VendorBench: AsyncParsableCommand {
     @Option(help: "Caller counts to measure.") var callers: [Int] = [1, 8, 32]
     @Option(help: "PID of the Table endpoint process, to report the storage CPU each allocation costs (Linux /proc).") var storagePid: Int32?
     @Option(help: "PID of the Vendor process, to report the Vendor CPU each allocation costs (Linux /proc).") var vendorPid: Int32?
+    @Option(help: "Existing sessions the replay figures cycle through.") var replaySessions = 1000
+    @Option(help: "A second Vendor that has served none of the sessions: replays through it show the cold path (a Vendor that never saw them).")
+    var freshVendorURL: String?
 
     struct Sample: Sendable {
         var latencies: [Double] = []
@@ -46,18 +49,20 @@ struct VendorBench: AsyncParsableCommand {
             ])
             return (true, (ContinuousClock.now - start).seconds, 0, 1)
         }
-        let allocate: @Sendable (String) async throws -> (Bool, Double, Int, Int) = { session in
+        let vendorURL = self.vendorURL
+        let allocate: @Sendable (String, String?) async throws -> (Bool, Double, Int, Int) = { session, url in
             let body = #"{"SessionId":"\#(session)","prefixLength":24}"#
             let start = ContinuousClock.now
-            let response = try await transport.execute(TransportRequest(method: "POST", url: vendorURL + "/api/getNewNetwork",
+            let response = try await transport.execute(TransportRequest(method: "POST", url: (url ?? vendorURL) + "/api/getNewNetwork",
                                                                         headers: ["Content-Type": "application/json"], body: Array(body.utf8)))
+            guard response.status == 201 || response.status == 200 else { return (false, 0, 0, 0) }
             return (response.status == 201, (ContinuousClock.now - start).seconds, Int(response.headers["x-ipam-claim-attempts"] ?? "0") ?? 0,
                     Int(response.headers["x-ipam-storage-calls"] ?? "0") ?? 0)
         }
         var cpuPerAllocation: CPU? = nil
         for count in callers {
             let cpuBefore = cpu()
-            let sample = try await measure(callers: count) { caller, index in try await allocate("bench-\(run)-\(count)-\(caller)-\(index)") }
+            let sample = try await measure(callers: count) { caller, index in try await allocate("bench-\(run)-\(count)-\(caller)-\(index)", nil) }
             let done = Double(sample.latencies.count)
             if count == callers.max(), done > 0 { cpuPerAllocation = (cpu() - cpuBefore) / done }
             let row = (rate: done / seconds, p50: percentile(sample.latencies, 0.5), p99: percentile(sample.latencies, 0.99),
@@ -65,6 +70,38 @@ struct VendorBench: AsyncParsableCommand {
             results[count] = row
             print(String(format: "%3d callers: %8.1f allocations/s  p50 %6.2f ms  p99 %7.2f ms  claim transactions/allocation %.2f  store round trips/allocation %.2f  failures %d",
                          count, row.rate, row.p50 * 1000, row.p99 * 1000, row.retries, row.trips, sample.failures))
+        }
+
+        // Replays: the same POST again (Terraform's http data source on every plan, apply and refresh).
+        let sessions = (0..<replaySessions).map { "bench-\(run)-replay-\($0)" }
+        let created = try await measure(callers: 32, once: sessions.count) { _, index in try await allocate(sessions[index], nil) }
+        print("replays: \(created.latencies.count) sessions created for them")
+        var replayResults: [Int: (rate: Double, p50: Double)] = [:]
+        for count in callers {
+            let before = try await counters(vendorURL, transport)
+            let sample = try await measure(callers: count) { caller, index in
+                let answer = try await allocate(sessions[(caller * 7919 + index * 31) % sessions.count], nil)
+                return (answer.1 > 0 && !answer.0 ? true : false, answer.1, answer.2, answer.3) // a replay answers 200, not 201
+            }
+            let after = try await counters(vendorURL, transport)
+            let done = Double(sample.latencies.count)
+            replayResults[count] = (done / seconds, percentile(sample.latencies, 0.5))
+            print(String(format: "%3d callers: %8.1f replays/s      p50 %6.2f ms  p99 %7.2f ms  store round trips/replay %.2f  failures %d  carves %.0f  stock reads %.0f",
+                         count, done / seconds, percentile(sample.latencies, 0.5) * 1000, percentile(sample.latencies, 0.99) * 1000,
+                         Double(sample.storageCalls) / max(done, 1), sample.failures, after.carves - before.carves, after.stockReads - before.stockReads))
+        }
+        if let freshVendorURL {
+            let before = try await counters(freshVendorURL, transport)
+            let started = ContinuousClock.now
+            let sample = try await measure(callers: 32, once: sessions.count) { _, index in
+                let answer = try await allocate(sessions[index], freshVendorURL)
+                return (answer.1 > 0 && !answer.0 ? true : false, answer.1, answer.2, answer.3)
+            }
+            let elapsed = (ContinuousClock.now - started).seconds
+            let after = try await counters(freshVendorURL, transport)
+            print(String(format: "cold replays (a Vendor that never saw the sessions, each once, 32 callers): %.1f replays/s  p50 %.2f ms  store round trips/replay %.2f  failures %d  carves %.0f  stock reads %.0f",
+                         Double(sample.latencies.count) / elapsed, percentile(sample.latencies, 0.5) * 1000,
+                         Double(sample.storageCalls) / Double(max(sample.latencies.count, 1)), sample.failures, after.carves - before.carves, after.stockReads - before.stockReads))
         }
 
         // The storage limit on the same endpoint: single conditional merges and 3-operation transactions.
@@ -83,7 +120,7 @@ struct VendorBench: AsyncParsableCommand {
         // (and the ratio the goal is about) come from the same moments of this shared, noisy machine.
         let pairedTransactions = Mutex<[Double]>([])
         let paired = try await measure(callers: 1) { caller, index in
-            let allocation = try await allocate("bench-\(run)-paired-\(index)")
+            let allocation = try await allocate("bench-\(run)-paired-\(index)", nil)
             let raw = try await transaction(caller, index)
             pairedTransactions.withLock { $0.append(raw.1) }
             return allocation
@@ -116,8 +153,12 @@ struct VendorBench: AsyncParsableCommand {
         print(String(repeating: "-", count: 100))
         let top = results[maxCallers] ?? (0, 0, 0, 0, 0)
         let weighted = results.values.map(\.retries).max() ?? 0
-        print(String(format: "vendor: %d callers = %.2f x raw transaction rate; 1 caller p50 = %.2f x one transaction; retries/allocation = %.2f",
-                     maxCallers, top.rate / max(txRate, 0.001), pairedAllocation / max(oneTx, 1e-9), weighted))
+        let replayTop = replayResults[maxCallers]?.rate ?? 0
+        print(String(format: "vendor: %d callers = %.2f x raw transaction rate; 1 caller p50 = %.2f x one transaction; retries/allocation = %.2f; replays = %.2f x new allocations at %d callers",
+                     maxCallers, top.rate / max(txRate, 0.001), pairedAllocation / max(oneTx, 1e-9), weighted, replayTop / max(top.rate, 0.001), maxCallers))
+        let ratios = callers.map { count in String(format: "%d: %.2f (p50 %.2f)", count, (replayResults[count]?.rate ?? 0) / max(results[count]?.rate ?? 0, 0.001),
+                                                     (replayResults[count]?.p50 ?? 0) / max(results[count]?.p50 ?? 0, 1e-9)) }
+        print("replays / new allocations by callers: " + ratios.joined(separator: ", "))
     }
 
     /// CPU seconds (user + system) used so far by this client, the Vendor and the storage.
@@ -148,17 +189,32 @@ struct VendorBench: AsyncParsableCommand {
         return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * q))]
     }
 
-    /// Runs `operation` from `callers` concurrent tasks for the configured time.
-    func measure(callers: Int, _ operation: @escaping @Sendable (Int, Int) async throws -> (Bool, Double, Int, Int)) async throws -> Sample {
+    /// The Vendor's carve and stock-read counters (from `/metrics`).
+    func counters(_ url: String, _ transport: CurlTransport) async throws -> (carves: Double, stockReads: Double) {
+        let response = try await transport.execute(TransportRequest(method: "GET", url: url + "/metrics"))
+        func value(_ name: String) -> Double {
+            response.bodyText.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        return (value("ipam_vendor_carves_total"), value("ipam_vendor_stock_reads_total"))
+    }
+
+    /// Runs `operation` from `callers` concurrent tasks for the configured time, or (`once`) over the
+    /// indices `0..<once` shared among the callers, each once.
+    func measure(callers: Int, once: Int? = nil, _ operation: @escaping @Sendable (Int, Int) async throws -> (Bool, Double, Int, Int)) async throws -> Sample {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        let next = NextIndex()
         return try await withThrowingTaskGroup(of: Sample.self) { group in
             for caller in 0..<callers {
                 group.addTask {
                     var sample = Sample()
                     var index = 0
-                    while ContinuousClock.now < deadline {
+                    while once == nil ? ContinuousClock.now < deadline : true {
+                        if let once {
+                            index = next.take()
+                            guard index < once else { break }
+                        }
                         let (ok, latency, attempts, trips) = try await operation(caller, index)
-                        index += 1
+                        if once == nil { index += 1 }
                         if ok {
                             sample.latencies.append(latency)
                             sample.attempts += attempts
@@ -178,4 +234,10 @@ struct VendorBench: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Hands out 0, 1, 2, … to concurrent callers.
+final class NextIndex: Sendable {
+    private let value = Mutex(0)
+    func take() -> Int { value.withLock { current in defer { current += 1 }; return current } }
 }

@@ -88,17 +88,16 @@ struct PipelineAndRetryTests {
     func retryAfterAndDeadline() async throws {
         let log = RequestLog()
         try await TestServers.withFakeServer(flaky(failures: 100, status: 429, headers: ["Retry-After": "1"], log: log)) { port in
+            // Time moves only when the pipeline sleeps, so the attempts fall at 0 s, 1 s and 2 s exactly.
+            let virtual = Mutex<(now: Duration, sleeps: [Duration])>((.zero, []))
+            let clock = RetryClock(uptime: { virtual.withLock { $0.now } }, sleep: { delay in virtual.withLock { $0.now += delay; $0.sleeps.append(delay) } })
             let policy = RetryPolicy(maxAttempts: 10, baseDelay: .milliseconds(1), maxDelay: .milliseconds(10), deadline: .milliseconds(2500))
-            let pipeline = AzurePipeline(transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy)
-            let start = ContinuousClock.now
+            let pipeline = AzurePipeline(transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: clock)
             await #expect { _ = try await pipeline.send(TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/"), idempotent: true) }
                 throws: { ($0 as? AzureError)?.isThrottled == true }
-            let elapsed = ContinuousClock.now - start
-            // Each wait honours Retry-After (1 s), and no wait is started that would end past the deadline,
-            // so 2 or 3 attempts fit in 2.5 s (exact counts depend on how loaded the machine is).
-            #expect((2...3).contains(log.count), "\(log.count) attempts")
-            #expect(elapsed >= .seconds(log.count - 1), "every retry waited at least Retry-After")
-            #expect(elapsed < .milliseconds(2500), "no attempt after the deadline")
+            let sleeps = virtual.withLock { $0.sleeps }
+            #expect(log.count == 3, "attempts at 0, 1 and 2 s; a third wait would end past the 2.5 s deadline")
+            #expect(sleeps.count == 2 && sleeps.allSatisfy { $0 >= .seconds(1) }, "every retry waited at least Retry-After: \(sleeps)")
         }
     }
 
