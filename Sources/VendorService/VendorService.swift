@@ -89,6 +89,11 @@ public struct VendorService: Sendable {
         var excluded = Set<String>()
         var random = SystemRandomNumberGenerator()
         var sessionChecked = false
+        /// Reads the session row once per request: a replay's answer, or nil for a new session.
+        func checkSession() async throws(VendorError) -> LeaseAnswer? {
+            sessionChecked = true
+            return try await replay(request, &effort)
+        }
         let gateKey = "\(request.scope.partitionKey)/\(request.prefixLength)"
         while true {
             guard time.uptime() - started < deadline, effort.rounds < 128 else {
@@ -99,15 +104,22 @@ public struct VendorService: Sendable {
             effort.rounds += 1
             var taken = await stockCache.take(gateKey)
             if taken == nil {
-                // Stock must be read first. Read the session row before it: a replay that reaches a Vendor
-                // with no stock at hand is answered without a stock read, and a new allocation pays this one
-                // point read only when it would wait for a stock read anyway (about one claim in 48).
-                if !sessionChecked {
-                    sessionChecked = true
-                    if let answer = try await replay(request, &effort) { return answer }
-                }
-                _ = try await stockReads.ifLeading(gateKey) { () async throws(VendorError) in
+                // Stock must be read first. The caller that leads the read reads its session row before it: a
+                // replay that reaches a Vendor with no stock at hand is answered without a stock read, and a new
+                // allocation pays this one point read only when it leads a stock read (about once per 48 claims).
+                // Callers waiting for the read claim what it brings; a replay among them gives its block back.
+                let turn = try await stockReads.turn(gateKey, worked: { $0 == nil }) { () async throws(VendorError) -> LeaseAnswer? in
+                    if !sessionChecked, let answer = try await checkSession() { return answer }
                     try await readStock(request, key: gateKey, excluded: excluded, &effort)
+                    return nil
+                }
+                switch turn {
+                case .led(let answer?): return answer
+                case .waited(leaderWorked: false) where !sessionChecked:
+                    // The leader was a replay and read no stock: check this session now, beside the other
+                    // waiters, instead of queueing for the next lead one by one (a replay storm after a restart).
+                    if let answer = try await checkSession() { return answer }
+                default: break
                 }
                 taken = await stockCache.take(gateKey)
             }
@@ -119,7 +131,12 @@ public struct VendorService: Sendable {
                 case .sessionTaken: await stockCache.giveBack(gateKey, taken) // nothing was written: the block is still free
                 default: break
                 }
-            } else if let carved = try await carveGate.ifLeading(gateKey, { () async throws(VendorError) in try await carve(request, &effort) }) {
+            } else if let carved = try await carveGate.ifLeading(gateKey, { () async throws(VendorError) -> Outcome in
+                // No stock came. The carve's leader first makes sure it is not a replay (callers waiting for the
+                // carve claim what it stocks; a replay among them gives its block back).
+                if !sessionChecked, let answer = try await checkSession() { return .answered(answer) }
+                return try await carve(request, &effort)
+            }) {
                 outcome = carved
             } else {
                 continue // another request of this process just carved (and stocked): look again
@@ -131,6 +148,8 @@ public struct VendorService: Sendable {
                 logger.info("leased", metadata: ["cidr": .string(row.prefix.description), "session": .string(request.sessionId),
                                                  "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
                 return answer(row, request, created: true)
+            case .answered(let answer):
+                return answer
             case .sessionTaken:
                 if let answer = try await replay(request, &effort) { return answer }
             case .lost:
@@ -175,6 +194,8 @@ public struct VendorService: Sendable {
     /// How one claim or carve attempt ended, as the allocation loop sees it.
     enum Outcome {
         case won(NetworkRow)
+        /// Answered without a claim (a replay found by reading its session).
+        case answered(LeaseAnswer)
         case lost
         case sessionTaken
         case exhausted

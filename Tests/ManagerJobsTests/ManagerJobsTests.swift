@@ -125,5 +125,11 @@ struct DriftReportTests {
         #expect(Set(report.items.map(\.kind)) == ["occupied", "vnet-missing", "stale-lease", "prefix-mismatch"])
         #expect(report.table.contains("vnet-hub") && report.table.contains("10.64.12.0/24"))
         #expect(report.json["items"]?.arrayValue?.count == 4)
+        // The loaded settings decide what the next run does: within the reap grace, or past it.
+        #expect(report.items.first { $0.kind == "stale-lease" }?.detail.contains("within the reap grace") == true)
+        var eager = ManagerSettings()
+        eager.reapGrace = 0
+        let due = DriftReport.build(configuration: configuration, settings: eager, rows: [scope: [stale]], listing: listing, now: Date())
+        #expect(due.items.first?.detail.hasSuffix("next run: reap") == true, "\(due.items)")
     }
 }
