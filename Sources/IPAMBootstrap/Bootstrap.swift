@@ -7,40 +7,6 @@ import Inventory
 import Logging
 import ResourceGraph
 
-/// Every environment variable the Vendor and the Manager read, in one place (docs/Configuration.md
-/// describes each). The credential variables are read by `DefaultAzureCredential`.
-public enum Setting: String, CaseIterable, Sendable {
-    // The address plan and storage (`IPAMConfiguration`).
-    case storage = "AzureWebJobsStorage"
-    case tableName = "IPAM_TABLE_NAME"
-    case supernets = "SUPERNETS_CONFIG"
-    case manifest = "SCOPE_CONFIG_MANIFEST"
-    case cidrSizeMin = "CIDR_SIZE_MIN"
-    case cidrSizeMax = "CIDR_SIZE_MAX"
-    case cidrSizeDefault = "CIDR_SIZE_DEFAULT"
-    case leaseDurationHours = "LEASE_DURATION_HOURS"
-    case storageTimeoutMs = "IPAM_STORAGE_TIMEOUT_MS"
-    // The Vendor.
-    case vendorAPIKeys = "VENDOR_API_KEYS"
-    case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"
-    // The Manager (`ManagerSettings` and the executable).
-    case managerSchedule = "MANAGER_TIMER_SCHEDULE"
-    case resourceGraphEndpoint = "RESOURCE_GRAPH_ENDPOINT"
-    case resourceGraphToken = "RESOURCE_GRAPH_TOKEN"
-    case reapGrace = "REAP_GRACE_SECONDS"
-    case releaseGrace = "RELEASE_GRACE_SECONDS"
-    case quarantine = "QUARANTINE_SECONDS"
-    case lastSeenRefresh = "LAST_SEEN_REFRESH_SECONDS"
-    case managerLease = "MANAGER_LEASE_SECONDS"
-    // Azure identity (`DefaultAzureCredential`).
-    case azureClientId = "AZURE_CLIENT_ID"
-    case azureTenantId = "AZURE_TENANT_ID"
-    case azureClientSecret = "AZURE_CLIENT_SECRET"
-    case azureAuthorityHost = "AZURE_AUTHORITY_HOST"
-    case identityEndpoint = "IDENTITY_ENDPOINT"
-    case identityHeader = "IDENTITY_HEADER"
-}
-
 /// The composition root's view of the process: the environment, read once, and the storage and Azure
 /// clients built from it. The executables ask it for an `Inventory` and a Resource Graph client; nothing
 /// else in ipam reads the environment or builds a storage client.
@@ -51,8 +17,11 @@ public struct Bootstrap: Sendable {
     let connection: StorageConnectionString
     let transport: CurlTransport
 
+    /// The process's environment: the one place ipam reads it.
+    public static func processEnvironment() -> [String: String] { ProcessInfo.processInfo.environment }
+
     /// - Throws: every problem with the settings, one line each (the executables exit 2 with them).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws(IPAMConfiguration.Problems) {
+    public init(environment: [String: String] = Bootstrap.processEnvironment()) throws(IPAMConfiguration.Problems) {
         self.environment = environment
         var problems: [String] = []
         var configuration: IPAMConfiguration? = nil
@@ -62,7 +31,7 @@ public struct Bootstrap: Sendable {
             do { connection = try StorageConnectionString(parsing: text) } catch { problems.append("\(Setting.storage.rawValue): \(error)") }
         }
         var timeoutMs = 10_000
-        if let text = self.environment[Setting.storageTimeoutMs.rawValue], !text.isEmpty {
+        if let text = environment[setting: .storageTimeoutMs] {
             if let value = Int(text), value >= 100 { timeoutMs = value } else { problems.append("\(Setting.storageTimeoutMs.rawValue)=\(text): must be a number of milliseconds ≥ 100") }
         }
         guard problems.isEmpty, let configuration, let connection else { throw IPAMConfiguration.Problems(lines: problems) }
@@ -72,9 +41,7 @@ public struct Bootstrap: Sendable {
     }
 
     /// A setting's value, nil when it is unset or empty.
-    public subscript(_ setting: Setting) -> String? {
-        environment[setting.rawValue].flatMap { $0.isEmpty ? nil : $0 }
-    }
+    public subscript(_ setting: Setting) -> String? { environment[setting: setting] }
 
     /// Where the table lives, for start-up lines.
     public var tableEndpoint: String { connection.tableEndpoint }

@@ -3,9 +3,9 @@ import NetworkMath
 
 /// Everything the Vendor and Manager need from the environment, validated as a whole.
 ///
-/// Reads, once at start-up: `CIDR_SIZE_MIN`, `CIDR_SIZE_MAX`, `CIDR_SIZE_DEFAULT`,
-/// `LEASE_DURATION_HOURS`, `SUPERNETS_CONFIG`, `SCOPE_CONFIG_MANIFEST`, `AzureWebJobsStorage`,
-/// `IPAM_TABLE_NAME`.
+/// Reads the address-plan and storage settings of `Setting` (`CIDR_SIZE_*`, `LEASE_DURATION_HOURS`,
+/// `SUPERNETS_CONFIG`, `SCOPE_CONFIG_MANIFEST`, `AzureWebJobsStorage`, `IPAM_TABLE_NAME`) from the
+/// environment the composition root read.
 public struct IPAMConfiguration: Sendable {
     public var cidrSizeMin: Int
     public var cidrSizeMax: Int
@@ -28,17 +28,18 @@ public struct IPAMConfiguration: Sendable {
 
     public static func load(environment: [String: String]) throws(Problems) -> IPAMConfiguration {
         var problems: [String] = []
-        func integer(_ name: String, default value: Int) -> Int {
-            guard let text = environment[name], !text.isEmpty else { return value }
+        func integer(_ setting: Setting, default value: Int) -> Int {
+            let name = setting.rawValue
+            guard let text = environment[setting: setting] else { return value }
             guard let number = Int(text.trimmingCharacters(in: .whitespaces)) else {
                 problems.append("\(name)=\(text): not an integer")
                 return value
             }
             return number
         }
-        let minimum = integer("CIDR_SIZE_MIN", default: 20)
-        let maximum = integer("CIDR_SIZE_MAX", default: 26)
-        let fallback = integer("CIDR_SIZE_DEFAULT", default: 22)
+        let minimum = integer(.cidrSizeMin, default: 20)
+        let maximum = integer(.cidrSizeMax, default: 26)
+        let fallback = integer(.cidrSizeDefault, default: 22)
         if !(8...30).contains(minimum) { problems.append("CIDR_SIZE_MIN=\(minimum): must be between 8 and 30") }
         if !(8...30).contains(maximum) { problems.append("CIDR_SIZE_MAX=\(maximum): must be between 8 and 30") }
         if minimum > maximum { problems.append("CIDR_SIZE_MIN=\(minimum) is larger than CIDR_SIZE_MAX=\(maximum)") }
@@ -47,20 +48,20 @@ public struct IPAMConfiguration: Sendable {
         }
 
         var hours = 4.0
-        if let text = environment["LEASE_DURATION_HOURS"], !text.isEmpty {
+        if let text = environment[setting: .leaseDurationHours] {
             if let value = Double(text), value.isFinite, value > 0, value <= 24 * 365 { hours = value }
             else { problems.append("LEASE_DURATION_HOURS=\(text): must be a positive number of hours (fractions allowed)") }
         }
 
-        let connection = environment["AzureWebJobsStorage"] ?? ""
+        let connection = environment[setting: .storage] ?? ""
         if connection.isEmpty { problems.append("AzureWebJobsStorage: missing (use UseDevelopmentStorage=true for Azurite)") }
-        let tableName = environment["IPAM_TABLE_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "networkCidr"
+        let tableName = environment[setting: .tableName] ?? "networkCidr"
         if tableName.range(of: "^[A-Za-z][A-Za-z0-9]{2,62}$", options: .regularExpression) == nil {
             problems.append("IPAM_TABLE_NAME=\(tableName): must be 3–63 letters and digits, starting with a letter")
         }
 
-        let scopes = parseSupernets(environment["SUPERNETS_CONFIG"], problems: &problems)
-        let (defaultScope, stock) = parseManifest(environment["SCOPE_CONFIG_MANIFEST"], scopes: scopes, problems: &problems)
+        let scopes = parseSupernets(environment[setting: .supernets], problems: &problems)
+        let (defaultScope, stock) = parseManifest(environment[setting: .manifest], scopes: scopes, problems: &problems)
 
         guard problems.isEmpty, let defaultScope else { throw Problems(lines: problems) }
         return IPAMConfiguration(cidrSizeMin: minimum, cidrSizeMax: maximum, cidrSizeDefault: fallback,

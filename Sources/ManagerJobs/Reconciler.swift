@@ -26,16 +26,17 @@ public struct ManagerSettings: Sendable {
     public static func load(environment: [String: String]) throws(IPAMConfiguration.Problems) -> ManagerSettings {
         var settings = ManagerSettings()
         var problems: [String] = []
-        func seconds(_ name: String, _ target: WritableKeyPath<ManagerSettings, TimeInterval>) {
-            guard let text = environment[name], !text.isEmpty else { return }
+        func seconds(_ setting: Setting, _ target: WritableKeyPath<ManagerSettings, TimeInterval>) {
+            let name = setting.rawValue
+            guard let text = environment[setting: setting] else { return }
             guard let value = Double(text), value >= 0, value.isFinite else { problems.append("\(name)=\(text): must be a number of seconds ≥ 0"); return }
             settings[keyPath: target] = value
         }
-        seconds("REAP_GRACE_SECONDS", \.reapGrace)
-        seconds("RELEASE_GRACE_SECONDS", \.releaseGrace)
-        seconds("QUARANTINE_SECONDS", \.quarantine)
-        seconds("LAST_SEEN_REFRESH_SECONDS", \.lastSeenRefresh)
-        seconds("MANAGER_LEASE_SECONDS", \.singletonLease)
+        seconds(.reapGrace, \.reapGrace)
+        seconds(.releaseGrace, \.releaseGrace)
+        seconds(.quarantine, \.quarantine)
+        seconds(.lastSeenRefresh, \.lastSeenRefresh)
+        seconds(.managerLease, \.singletonLease)
         if settings.singletonLease < 3 { problems.append("MANAGER_LEASE_SECONDS=\(settings.singletonLease): must be at least 3 seconds") }
         if !problems.isEmpty { throw IPAMConfiguration.Problems(lines: problems) }
         return settings

@@ -19,9 +19,8 @@ struct ManagerCommand: AsyncParsableCommand {
 
 /// Everything the Manager builds from the environment (read once, here).
 ///
-/// Reads the ipam settings (docs/Configuration.md) plus `MANAGER_TIMER_SCHEDULE`, `RESOURCE_GRAPH_ENDPOINT`,
-/// `RESOURCE_GRAPH_TOKEN` (a fixed token, for local endpoints only), `REAP_GRACE_SECONDS`,
-/// `RELEASE_GRACE_SECONDS`, `QUARANTINE_SECONDS`, and the Azure credential variables.
+/// Reads, through `Bootstrap`, the ipam settings (docs/Configuration.md) plus the Manager's (`MANAGER_TIMER_SCHEDULE`,
+/// `RESOURCE_GRAPH_*`, `*_SECONDS`) and the Azure credential variables.
 struct ManagerEnvironment {
     let configuration: IPAMConfiguration
     let settings: ManagerSettings
@@ -29,16 +28,18 @@ struct ManagerEnvironment {
     let run: ManagerRun
     let cycle: ManagerCycle<ContinuousClock>
     let logger: Logger
+    /// `FUNCTIONS_CUSTOMHANDLER_PORT`, set by the Azure Functions host.
+    let functionsPort: Int?
 
     static func load(logLevel: String) async throws -> ManagerEnvironment {
         var problems: [String] = []
+        let environment = Bootstrap.processEnvironment()
         var bootstrap: Bootstrap? = nil
-        do { bootstrap = try Bootstrap() } catch { problems += error.lines }
-        let environment = bootstrap?.environment ?? ProcessInfo.processInfo.environment
+        do { bootstrap = try Bootstrap(environment: environment) } catch { problems += error.lines }
         var settings = ManagerSettings()
         do { settings = try ManagerSettings.load(environment: environment) } catch { problems += error.lines }
         var schedule: NCrontab? = nil
-        let scheduleText = environment[Setting.managerSchedule.rawValue].flatMap { $0.isEmpty ? nil : $0 } ?? "0 */15 * * * *"
+        let scheduleText = environment[setting: .managerSchedule] ?? "0 */15 * * * *"
         do { schedule = try NCrontab(scheduleText) } catch { problems.append("\(Setting.managerSchedule.rawValue)=\(scheduleText): \(error.message)") }
         guard problems.isEmpty, let bootstrap, let schedule else {
             FileHandle.standardError.write(Data(("manager: invalid configuration:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
@@ -51,7 +52,8 @@ struct ManagerEnvironment {
         let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: bootstrap.resourceGraph(logger: logger), logger: logger)
         let lease = inventory.singletonLease(owner: inventory.actor, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
         let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: ManagerMetrics()) { try await run.run(now: Date()) }
-        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, logger: logger)
+        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, logger: logger,
+                                  functionsPort: bootstrap[.functionsPort].flatMap(Int.init))
     }
 
     /// One run under the singleton lease. Returns nil when another Manager holds it.
@@ -168,7 +170,7 @@ struct ServeFunctions: AsyncParsableCommand {
             headers[.contentType] = "application/json"
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.serializedBytes)))
         }
-        let listen = ProcessInfo.processInfo.environment["FUNCTIONS_CUSTOMHANDLER_PORT"].flatMap(Int.init) ?? port
+        let listen = manager.functionsPort ?? port
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: listen)),
                               onServerRunning: { channel in
                                   print("manager custom handler listening on 127.0.0.1:\(channel.localAddress?.port ?? listen)")

@@ -1,3 +1,4 @@
+import Foundation
 import IPAMCore
 import NetworkMath
 import Testing
@@ -107,5 +108,44 @@ struct LeaseRequestTests {
             #expect(error.code.rawValue == code, "\(body): \(error.message)")
             if let field { #expect(error.field == field, "\(body)") }
         }
+    }
+}
+
+@Suite("Settings are listed once and documented")
+struct SettingsListTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("every setting ipam reads is in docs/Configuration.md, and every setting that page names is one ipam reads")
+    func documented() throws {
+        let page = try String(contentsOf: Self.root.appendingPathComponent("docs/Configuration.md"), encoding: .utf8)
+        for setting in Setting.allCases {
+            #expect(page.contains("`\(setting.rawValue)`"), "\(setting.rawValue) is not documented")
+        }
+        // Names in the page's setting tables (first column, upper case or AzureWebJobsStorage), before the
+        // section on the test suite's own variables.
+        let settingsPart = page.components(separatedBy: "\n## Tests")[0]
+        let documented = settingsPart.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("| `") else { return nil }
+            let name = line.dropFirst(3).prefix { $0 != "`" }
+            return name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) || name == "AzureWebJobsStorage" ? String(name) : nil
+        }
+        let known = Set(Setting.allCases.map(\.rawValue))
+        for name in documented where !name.hasPrefix("AzureWebJobsStorage__") {
+            #expect(known.contains(name), "docs/Configuration.md names \(name), which no code reads")
+        }
+    }
+
+    @Test("no source outside the composition root reads the process environment")
+    func readOnce() throws {
+        let sources = Self.root.appendingPathComponent("Sources")
+        var offenders: [String] = []
+        for target in try FileManager.default.contentsOfDirectory(atPath: sources.path) where !["IPAMBootstrap", "ipam-dev", "AzureCore"].contains(target) {
+            let folder = sources.appendingPathComponent(target)
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where file.hasSuffix(".swift") {
+                let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+                if text.contains("ProcessInfo.processInfo.environment") { offenders.append("\(target)/\(file)") }
+            }
+        }
+        #expect(offenders.isEmpty, "\(offenders)")
     }
 }

@@ -1,0 +1,42 @@
+/// Every environment variable the Vendor and the Manager read, in one place (docs/Configuration.md
+/// describes each). The executables read the environment once, at their composition root
+/// (`IPAMBootstrap`), and every loader names its settings through this type. The credential variables are
+/// read by `DefaultAzureCredential`.
+public enum Setting: String, CaseIterable, Sendable {
+    // The address plan and storage (`IPAMConfiguration`).
+    case storage = "AzureWebJobsStorage"
+    case tableName = "IPAM_TABLE_NAME"
+    case supernets = "SUPERNETS_CONFIG"
+    case manifest = "SCOPE_CONFIG_MANIFEST"
+    case cidrSizeMin = "CIDR_SIZE_MIN"
+    case cidrSizeMax = "CIDR_SIZE_MAX"
+    case cidrSizeDefault = "CIDR_SIZE_DEFAULT"
+    case leaseDurationHours = "LEASE_DURATION_HOURS"
+    case storageTimeoutMs = "IPAM_STORAGE_TIMEOUT_MS"
+    // The Vendor.
+    case vendorAPIKeys = "VENDOR_API_KEYS"
+    case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"
+    // The Manager (`ManagerSettings` and the executable).
+    case managerSchedule = "MANAGER_TIMER_SCHEDULE"
+    case resourceGraphEndpoint = "RESOURCE_GRAPH_ENDPOINT"
+    case resourceGraphToken = "RESOURCE_GRAPH_TOKEN"
+    case reapGrace = "REAP_GRACE_SECONDS"
+    case releaseGrace = "RELEASE_GRACE_SECONDS"
+    case quarantine = "QUARANTINE_SECONDS"
+    case lastSeenRefresh = "LAST_SEEN_REFRESH_SECONDS"
+    case managerLease = "MANAGER_LEASE_SECONDS"
+    // Azure identity (`DefaultAzureCredential`).
+    case azureClientId = "AZURE_CLIENT_ID"
+    case azureTenantId = "AZURE_TENANT_ID"
+    case azureClientSecret = "AZURE_CLIENT_SECRET"
+    case azureAuthorityHost = "AZURE_AUTHORITY_HOST"
+    case identityEndpoint = "IDENTITY_ENDPOINT"
+    case identityHeader = "IDENTITY_HEADER"
+}
+
+extension Dictionary where Key == String, Value == String {
+    /// A setting's value, nil when it is unset or empty.
+    public subscript(setting setting: Setting) -> String? {
+        self[setting.rawValue].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
