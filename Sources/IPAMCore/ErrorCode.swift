@@ -11,6 +11,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case invalidSessionId = "InvalidSessionId"
     case invalidLeaseId = "InvalidLeaseId"
     case invalidPrefixLength = "InvalidPrefixLength"
+    case invalidQuery = "InvalidQuery"
+    case invalidContinuation = "InvalidContinuation"
     case ambiguousScope = "AmbiguousScope"
     /// 404: the scope is not configured (nothing to lease from).
     case unknownScope = "UnknownScope"

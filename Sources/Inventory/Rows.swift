@@ -150,6 +150,8 @@ public struct AuditEvent: Sendable {
     public var before: String
     public var after: String
     public var detail: String
+    /// When it happened (set on events read back).
+    public var at: Date?
 
     public init(action: String, actor: String, cidr: String, leaseId: String, sessionId: String, before: String, after: String, detail: String = "") {
         self.action = action
@@ -160,6 +162,14 @@ public struct AuditEvent: Sendable {
         self.before = before
         self.after = after
         self.detail = detail
+    }
+
+    package init?(entity: TableEntity) {
+        guard entity.rowKey.hasPrefix(RowKeys.eventPrefix), let action = entity["Action"]?.stringValue else { return nil }
+        func text(_ name: String) -> String { entity[name]?.stringValue ?? "" }
+        self.init(action: action, actor: text("Actor"), cidr: text("Cidr"), leaseId: text("LeaseId"), sessionId: text("SessionId"),
+                  before: text("Before"), after: text("After"), detail: text("Detail"))
+        at = entity["At"]?.dateValue
     }
 
     package func entity(partitionKey: String, at date: Date) -> TableEntity {

@@ -37,7 +37,7 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     public static func status(of code: ErrorCode) -> HTTPResponse.Status {
         switch code {
         case .invalidJSON, .unknownField, .duplicateField, .missingField, .invalidField, .invalidSessionId, .invalidLeaseId,
-             .invalidPrefixLength, .ambiguousScope, .invalidRequest:
+             .invalidPrefixLength, .ambiguousScope, .invalidRequest, .invalidQuery, .invalidContinuation:
             return .badRequest
         case .unauthorized: return .unauthorized
         case .unknownScope, .notFound, .leaseNotFound, .sessionNotFound: return .notFound

@@ -4,6 +4,7 @@ import Hummingbird
 import IPAMCore
 import Inventory
 import Logging
+import NetworkMath
 import NIOCore
 import StrictJSON
 
@@ -66,7 +67,7 @@ struct VendorRoutes: Sendable {
     static let paths: [(pattern: String, methods: [String])] = [
         ("/", ["GET"]), ("/healthz", ["GET"]), ("/readyz", ["GET"]), ("/metrics", ["GET"]),
         ("/api/getNewNetwork", ["POST"]), ("/api/releaseNetwork", ["POST"]), ("/api/renewLease", ["POST"]),
-        ("/api/leases/{leaseId}", ["GET"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
+        ("/api/leases", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
     ]
 
     var collection: RouteCollection<VendorRequestContext> {
@@ -76,7 +77,9 @@ struct VendorRoutes: Sendable {
         routes.get("/readyz", use: ready)
         routes.get("/metrics", use: metrics)
         routes.post("/api/getNewNetwork", use: getNewNetwork)
+        routes.get("/api/leases", use: listLeases)
         routes.get("/api/leases/:leaseId", use: leaseByID)
+        routes.delete("/api/leases/:leaseId", use: deleteLease)
         routes.get("/api/sessions/:sessionId", use: leaseBySession)
         routes.post("/api/releaseNetwork", use: release)
         routes.post("/api/renewLease", use: renew)
@@ -117,6 +120,67 @@ struct VendorRoutes: Sendable {
         let scope = try optionalScope(request)
         let (row, rowScope) = try await service.with(logger: context.logger).lease(id: id, scope: scope)
         return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: rowScope))
+    }
+
+    /// Query parameters of `GET /api/leases`; `code` is the Functions host's key convention.
+    static let listParameters: Set<String> = ["subscriptionId", "region", "scope", "state", "requester", "within", "limit", "continuation", "code"]
+
+    @Sendable func listLeases(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var values: [String: [String]] = [:]
+        for (key, value) in query { values[String(key), default: []].append(String(value)) }
+        if let unknown = values.keys.sorted().first(where: { !Self.listParameters.contains($0) }) {
+            throw VendorError(.invalidQuery, "unknown query parameter '\(unknown)'; use \(Self.listParameters.subtracting(["code"]).sorted().joined(separator: ", "))", field: unknown)
+        }
+        for (key, list) in values where key != "state" && list.count > 1 {
+            throw VendorError(.invalidQuery, "'\(key)' may be given once", field: key)
+        }
+        func one(_ key: String) -> String? { values[key]?.first }
+        var scopes = service.configuration.scopes.keys.sorted()
+        if let subscription = one("subscriptionId") { scopes = scopes.filter { $0.subscriptionId == subscription.lowercased() } }
+        if let region = one("region") { scopes = scopes.filter { $0.region == region.lowercased() } }
+        if let scope = one("scope") { scopes = scopes.filter { $0.partitionKey == scope.lowercased() } }
+        if scopes.isEmpty, one("subscriptionId") != nil || one("region") != nil || one("scope") != nil {
+            throw VendorError(.unknownScope, "no configured scope matches subscriptionId/region/scope", field: one("scope") != nil ? "scope" : "region")
+        }
+        var filter = LeaseFilter()
+        if let states = values["state"] {
+            var parsed = Set<NetworkState>()
+            for text in states.flatMap({ $0.split(separator: ",").map(String.init) }) {
+                guard let state = NetworkState(rawValue: text) else {
+                    throw VendorError(.invalidQuery, "'\(text)' is not a state; use \(NetworkState.allCases.map(\.rawValue).joined(separator: ", "))", field: "state")
+                }
+                parsed.insert(state)
+            }
+            filter.states = parsed
+        }
+        filter.requester = one("requester")
+        if let within = one("within") {
+            do { filter.within = try IPPrefix(parsing: within) } catch {
+                throw VendorError(.invalidQuery, "\(error)", field: "within")
+            }
+        }
+        var limit = 100
+        if let text = one("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else { throw VendorError(.invalidQuery, "'limit' must be a whole number from 1 to 1000", field: "limit") }
+            limit = value
+        }
+        var cursor: LeaseCursor? = nil
+        if let token = one("continuation") {
+            guard let decoded = LeaseCursor(token: token) else { throw VendorError(.invalidContinuation, "'continuation' is not a token this listing gave", field: "continuation") }
+            cursor = decoded
+        }
+        let page = try await service.with(logger: context.logger).leases(in: scopes, matching: filter, limit: limit, from: cursor)
+        return VendorRouter.jsonResponse(.ok, .object([
+            ("leases", .array(page.leases.map { Self.leaseJSON($0.0, scope: $0.1) })),
+            ("continuation", page.next.map { .string($0.token) } ?? .null),
+        ]))
+    }
+
+    @Sendable func deleteLease(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let id = try pathParameter(context, "leaseId")
+        let (row, scope) = try await service.with(logger: context.logger).delete(leaseId: id)
+        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
     }
 
     @Sendable func leaseBySession(_ request: Request, _ context: VendorRequestContext) async throws -> Response {

@@ -66,15 +66,21 @@ extension VendorService {
     /// its event under the row's ETag, reading again when someone else changed it first.
     private func transition(leaseId: String?, sessionId: String?, scope: Scope, action: AuditAction,
                             _ change: (NetworkRow) throws(VendorError) -> NetworkRow?) async throws(VendorError) -> NetworkRow {
+        try await located(leaseId: leaseId, sessionId: sessionId, scope: scope, action: action, change).0
+    }
+
+    /// `transition`, also answering the scope the lease was found in.
+    private func located(leaseId: String?, sessionId: String?, scope: Scope, action: AuditAction,
+                         _ change: (NetworkRow) throws(VendorError) -> NetworkRow?) async throws(VendorError) -> (NetworkRow, Scope) {
         var effort = Effort()
         for _ in 0..<8 {
             let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope)
-            guard let updated = try change(row) else { return row }
+            guard let updated = try change(row) else { return (row, rowScope) }
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
                 try await inventory.transition(row, to: updated, action: action, in: rowScope, now: time.now())
             }
             switch outcome {
-            case .done(let written): return written
+            case .done(let written): return (written, rowScope)
             case .changed: continue
             case .outcomeUnknown:
                 throw VendorError(.outcomeUnknown, "storage did not confirm the \(action.rawValue); retry (a repeat after it did commit answers 410 with the lease's state)", retryAfter: 1)
@@ -108,5 +114,94 @@ extension VendorService {
             result.append((scope, counts, free, largest))
         }
         return result
+    }
+}
+
+/// Where a lease listing continues: the scope and the row key of the last lease returned.
+///
+/// Sent to clients as an opaque token (`v1.` and the base64url of `{partitionKey}/{rowKey}`).
+public struct LeaseCursor: Sendable, Equatable {
+    public let partitionKey: String
+    public let rowKey: String
+
+    public init(partitionKey: String, rowKey: String) {
+        self.partitionKey = partitionKey
+        self.rowKey = rowKey
+    }
+
+    public var token: String {
+        let raw = Data("\(partitionKey)/\(rowKey)".utf8).base64EncodedString()
+        return "v1." + raw.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    public init?(token: String) {
+        guard token.hasPrefix("v1."), token.count < 1024 else { return nil }
+        var text = String(token.dropFirst(3)).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while text.count % 4 != 0 { text += "=" }
+        guard let data = Data(base64Encoded: text), let decoded = String(data: data, encoding: .utf8),
+              let slash = decoded.firstIndex(of: "/") else { return nil }
+        let key = String(decoded[decoded.index(after: slash)...])
+        guard key.hasPrefix(RowKeys.networkPrefix) else { return nil }
+        self.init(partitionKey: String(decoded[..<slash]), rowKey: key)
+    }
+}
+
+extension VendorService {
+    /// Leases of `scopes` (in scope order, address order within each) matching `filter`: up to `limit`,
+    /// from `cursor` on, and the cursor of the next page (nil: that was the last).
+    public func leases(in scopes: [Scope], matching filter: LeaseFilter, limit: Int,
+                       from cursor: LeaseCursor?) async throws(VendorError) -> (leases: [(NetworkRow, Scope)], next: LeaseCursor?) {
+        var effort = Effort()
+        var result: [(NetworkRow, Scope)] = []
+        var remaining = scopes.sorted()
+        if let cursor {
+            guard let start = remaining.firstIndex(where: { $0.partitionKey == cursor.partitionKey }) else {
+                throw VendorError(.invalidContinuation, "the continuation does not belong to this listing's scopes", field: "continuation")
+            }
+            remaining.removeFirst(start)
+        }
+        for (index, scope) in remaining.enumerated() {
+            let after = index == 0 ? cursor?.rowKey : nil
+            let page = try await storage(&effort) { () async throws(InventoryError) in
+                try await inventory.leases(in: scope, matching: filter, limit: limit - result.count, after: after)
+            }
+            result += page.rows.map { ($0, scope) }
+            if let resume = page.resumeAfter { return (result, LeaseCursor(partitionKey: scope.partitionKey, rowKey: resume)) }
+            if result.count == limit {
+                // This scope is done; the next page starts at the next scope (if any).
+                guard index + 1 < remaining.count else { return (result, nil) }
+                return (result, LeaseCursor(partitionKey: remaining[index + 1].partitionKey, rowKey: RowKeys.networkPrefix))
+            }
+        }
+        return (result, nil)
+    }
+
+    /// Releases a lease for tools whose destroy step sends `DELETE`: like `release`, but idempotent in its
+    /// answer: the first and every later call answer the lease's final state. Throws `LeaseNotFound` only
+    /// for an id no scope has ever had.
+    public func delete(leaseId id: String) async throws(VendorError) -> (NetworkRow, Scope) {
+        guard UUID(uuidString: id) != nil else { throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId") }
+        do {
+            // Held: release it; in any other state it was released (or reaped) already: answer it as it is.
+            return try await located(leaseId: id, sessionId: nil, scope: configuration.defaultScope, action: .release) { row in
+                guard row.state == .leased || row.state == .anchored else { return nil }
+                var released = row
+                released.state = .quarantined
+                released.quarantinedAt = time.now()
+                return released
+            }
+        } catch where error.code == .leaseNotFound {
+            // Its block may have gone back to stock since: the audit trail still knows the lease.
+            var effort = Effort()
+            for scope in configuration.scopes.keys.sorted() {
+                let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.lastEvent(ofLease: id, in: scope) }
+                guard let event = found, let prefix = try? IPPrefix(parsing: event.cidr) else { continue }
+                var row = NetworkRow(prefix: prefix, state: NetworkState(rawValue: event.after) ?? .quarantined)
+                row.leaseId = id.lowercased()
+                row.sessionId = event.sessionId.isEmpty ? nil : event.sessionId
+                return (row, scope)
+            }
+            throw error
+        }
     }
 }

@@ -64,10 +64,16 @@ def test_get_new_network_answers_match_the_contract(vendor):
     call(vendor, "GET", f"/api/leases/{uuid.uuid4()}", "/api/leases/{leaseId}")
     call(vendor, "POST", "/api/renewLease", json={"leaseId": lease["leaseId"]})
     call(vendor, "GET", "/api/pools")
+    listed = call(vendor, "GET", "/api/leases?state=leased&limit=1000", "/api/leases")
+    assert lease["leaseId"] in [item["leaseId"] for item in listed.json()["leases"]]
+    assert call(vendor, "GET", "/api/leases?limit=0", "/api/leases").status_code == 400
     released = call(vendor, "POST", "/api/releaseNetwork", json={"SessionId": body["SessionId"]})
     assert released.json()["state"] == "quarantined"
     again = call(vendor, "POST", "/api/releaseNetwork", json={"leaseId": lease["leaseId"]})
     assert again.status_code == 410
+    deleted = call(vendor, "DELETE", f"/api/leases/{lease['leaseId']}", "/api/leases/{leaseId}")
+    assert deleted.status_code == 200 and deleted.json()["state"] == "quarantined"
+    assert call(vendor, "DELETE", f"/api/leases/{uuid.uuid4()}", "/api/leases/{leaseId}").status_code == 404
 
 
 @pytest.mark.parametrize("body,code", [

@@ -1,0 +1,84 @@
+internal import AzureTables
+public import IPAMCore
+public import NetworkMath
+
+/// Which leases a listing returns.
+public struct LeaseFilter: Sendable, Equatable {
+    /// Only rows in one of these states (nil: any state a lease can be in).
+    public var states: Set<NetworkState>?
+    public var requester: String?
+    /// Only blocks inside this prefix.
+    public var within: IPPrefix?
+
+    public init(states: Set<NetworkState>? = nil, requester: String? = nil, within: IPPrefix? = nil) {
+        self.states = states
+        self.requester = requester
+        self.within = within
+    }
+}
+
+/// One page of a listing: rows in address order, and where the next page starts (nil: no more).
+public struct LeasePage: Sendable {
+    public let rows: [NetworkRow]
+    /// The row key to continue after, nil when the scope has no more matching rows.
+    public let resumeAfter: String?
+}
+
+extension Inventory {
+    /// Up to `limit` network rows of `scope` that carry a lease and match `filter`, in address order,
+    /// starting after the row key `after` (a key-range query: `within` narrows the range itself).
+    public func leases(in scope: Scope, matching filter: LeaseFilter, limit: Int, after: String? = nil) async throws(InventoryError) -> LeasePage {
+        var conditions = ["PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))'"]
+        var lower = RowKeys.networkPrefix
+        var upper = "net`"
+        if let within = filter.within {
+            lower = RowKeys.network(within)
+            upper = RowKeys.networkPrefix + SortableKey.make(IPPrefix(address: within.last, length: within.version.bitWidth)!) + "~"
+        }
+        if let after, after >= lower { conditions.append("RowKey gt '\(TableQuery.quoted(after))'") } else { conditions.append("RowKey ge '\(TableQuery.quoted(lower))'") }
+        conditions.append("RowKey lt '\(TableQuery.quoted(upper))'")
+        conditions.append("LeaseId ne ''")
+        if let states = filter.states, !states.isEmpty {
+            conditions.append("(" + states.map { "State eq '\($0.rawValue)'" }.sorted().joined(separator: " or ") + ")")
+        }
+        if let requester = filter.requester { conditions.append("Requester eq '\(TableQuery.quoted(requester))'") }
+        let text = conditions.joined(separator: " and ")
+        return try await storage {
+            var rows: [NetworkRow] = []
+            var continuation: TableContinuation? = nil
+            var lastKey: String? = nil
+            let query = table.query(filter: text, top: min(1000, limit + 1))
+            repeat {
+                let page = try await query.page(after: continuation)
+                for entity in page.entities {
+                    guard let row = NetworkRow(entity: entity), row.leaseId != nil else { continue }
+                    if let within = filter.within, !within.contains(row.prefix) { continue }
+                    if rows.count == limit { return LeasePage(rows: rows, resumeAfter: lastKey) }
+                    rows.append(row)
+                    lastKey = entity.rowKey
+                }
+                continuation = page.continuation
+            } while continuation != nil
+            return LeasePage(rows: rows, resumeAfter: nil)
+        }
+    }
+
+    /// The most recent audit event about lease `id` in `scope` (its action and the state it left), nil
+    /// when the lease never existed there. For a lease whose block went back to stock: its row no longer
+    /// carries the id, its events still do.
+    public func lastEvent(ofLease id: String, in scope: Scope) async throws(InventoryError) -> AuditEvent? {
+        let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(RowKeys.eventPrefix)' and RowKey lt 'event`' and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
+        return try await storage {
+            // Event keys sort newest first: the first match is the latest. A page may come back empty with a
+            // continuation (the service stops scanning after a while), so follow them.
+            let query = table.query(filter: filter, top: 1)
+            var continuation: TableContinuation? = nil
+            repeat {
+                let page = try await query.page(after: continuation)
+                if let event = page.entities.first.flatMap(AuditEvent.init(entity:)) { return event }
+                continuation = page.continuation
+            } while continuation != nil
+            return nil
+        }
+    }
+}
