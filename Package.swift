@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "arg-emulator", targets: ["arg-emulator"]),
         .executable(name: "manager", targets: ["manager"]),
         .executable(name: "ipam-dev", targets: ["ipam-dev"]),
+        .executable(name: "ipam", targets: ["ipam"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -141,6 +142,12 @@ let package = Package(
                 "VendorService", "IPAMBootstrap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "VendorClient", dependencies: ["HTTPTransport", "StrictJSON"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "ipam",
+            dependencies: ["VendorClient", "IPAMCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -25,6 +25,9 @@ public enum Setting: String, CaseIterable, Sendable {
     case quarantine = "QUARANTINE_SECONDS"
     case lastSeenRefresh = "LAST_SEEN_REFRESH_SECONDS"
     case managerLease = "MANAGER_LEASE_SECONDS"
+    // The clients (`ipam`, `ipam-mcp`).
+    case vendorURL = "IPAM_VENDOR_URL"
+    case apiKey = "IPAM_API_KEY"
     // Azure identity (`DefaultAzureCredential`).
     case azureClientId = "AZURE_CLIENT_ID"
     case azureTenantId = "AZURE_TENANT_ID"

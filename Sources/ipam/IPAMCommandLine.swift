@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import IPAMCore
+import StrictJSON
+import VendorClient
+
+/// `ipam`: the command line for people and scripts, a thin client of the Vendor's HTTP API.
+///
+/// Exit codes: 0 done, 1 the service refused (its code and message on stderr), 2 usage error,
+/// 3 the service could not be reached.
+@main
+struct IPAMCommandLine {
+    static func main() async {
+        do {
+            var command = try IPAM.parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let failure as VendorClient.Failure {
+            FileHandle.standardError.write(Data("ipam: \(failure.code): \(failure.message)\n".utf8))
+            if case .refused(_, let body) = failure, let id = body["requestId"]?.stringValue { FileHandle.standardError.write(Data("ipam: request id \(id)\n".utf8)) }
+            exit(failure.code == "VendorUnavailable" ? 3 : 1)
+        } catch {
+            let code = IPAM.exitCode(for: error)
+            let message = IPAM.fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                exit(0)
+            }
+            FileHandle.standardError.write(Data((message.isEmpty ? "ipam: \(error)" : message).utf8 + [10]))
+            exit(2)
+        }
+    }
+}
+
+struct IPAM: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ipam", abstract: "Lease networks from an ipam Vendor.",
+        discussion: "The Vendor is --vendor-url or IPAM_VENDOR_URL; the API key comes from IPAM_API_KEY. Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 the service could not be reached.",
+        subcommands: [Lease.self, Leases.self, Pools.self])
+}
+
+/// Options every command takes.
+struct Connection: ParsableArguments {
+    @Option(help: "The Vendor's base URL (default: IPAM_VENDOR_URL, else http://127.0.0.1:7071).") var vendorURL: String?
+    @Flag(help: "Print the API's JSON unchanged instead of a table.") var json = false
+
+    var client: VendorClient {
+        let environment = ProcessInfo.processInfo.environment // this executable's composition root
+        return VendorClient(baseURL: vendorURL ?? environment[setting: .vendorURL] ?? "http://127.0.0.1:7071", key: environment[setting: .apiKey])
+    }
+
+    /// Prints `value` as JSON, or through `table` for people.
+    func show(_ value: JSONValue, _ table: (JSONValue) -> String) {
+        print(json ? value.serialized() : table(value))
+    }
+}
+
+/// A lease named by its id, or by `--session` (in the default scope unless `--subscription`/`--region`).
+struct LeaseName: ParsableArguments {
+    @Argument(help: "The lease id.") var leaseId: String?
+    @Option(help: "The SessionId instead of the lease id.") var session: String?
+    @Option(help: "The subscription of the session's scope.") var subscription: String?
+    @Option(help: "The region of the session's scope.") var region: String?
+
+    func validate() throws {
+        guard (leaseId == nil) != (session == nil) else { throw ValidationError("name the lease by its id or by --session, not both and not neither") }
+        if leaseId != nil && (subscription != nil || region != nil) { throw ValidationError("--subscription and --region go with --session") }
+    }
+
+    var reference: VendorClient.LeaseReference {
+        if let leaseId { return .id(leaseId) }
+        return .session(session!, subscriptionId: subscription, region: region)
+    }
+}
+
+struct Lease: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Request, show, renew or release one lease.", subcommands: [New.self, Show.self, Renew.self, Release.self])
+
+    struct New: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Request a network (the same --session again gets the same lease).")
+        @OptionGroup var connection: Connection
+        @Option(help: "The SessionId: make it stable (e.g. from workspace and environment) so retries get the same lease.") var session: String
+        @Option(help: "Prefix length of the network.") var size: Int?
+        @Option(help: "Subscription of the scope.") var subscription: String?
+        @Option(help: "Region of the scope.") var region: String?
+        @Option(help: "Who asks (recorded with the lease).") var requester: String?
+        @Option(name: .customLong("subnet"), help: "A subnet of the layout, NAME=PREFIXLENGTH (repeatable).") var subnets: [String] = []
+        @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []
+
+        func run() async throws {
+            var fields: [(String, JSONValue)] = [("SessionId", .string(session))]
+            if let size { fields.append(("prefixLength", .number(String(size)))) }
+            if let subscription { fields.append(("subscriptionId", .string(subscription))) }
+            if let region { fields.append(("region", .string(region))) }
+            if let requester { fields.append(("requester", .string(requester))) }
+            if !subnets.isEmpty {
+                fields.append(("subnets", .array(try subnets.map { text in
+                    let (name, value) = try Self.pair(text, "--subnet")
+                    guard let length = Int(value) else { throw ValidationError("--subnet \(text): the prefix length must be a number") }
+                    return .object([("name", .string(name)), ("prefixLength", .number(String(length)))])
+                })))
+            }
+            if !tags.isEmpty { fields.append(("tags", .object(try tags.map { text in let (k, v) = try Self.pair(text, "--tag"); return (k, .string(v)) }))) }
+            let answer = try await connection.client.getNewNetwork(.object(fields))
+            connection.show(answer.lease) { Table.lease($0, note: answer.created ? "created" : "existing lease (replay)") }
+        }
+
+        static func pair(_ text: String, _ option: String) throws -> (String, String) {
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else { throw ValidationError("\(option) \(text): use NAME=VALUE") }
+            return (String(text[..<equals]), String(text[text.index(after: equals)...]))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a lease.")
+        @OptionGroup var connection: Connection
+        @OptionGroup var name: LeaseName
+        func run() async throws { connection.show(try await connection.client.lease(name.reference)) { Table.lease($0) } }
+    }
+
+    struct Renew: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Extend a lease that is not anchored yet.")
+        @OptionGroup var connection: Connection
+        @OptionGroup var name: LeaseName
+        func run() async throws { connection.show(try await connection.client.renew(name.reference)) { Table.lease($0) } }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give a lease back (its block is quarantined, then reused).")
+        @OptionGroup var connection: Connection
+        @OptionGroup var name: LeaseName
+        func run() async throws { connection.show(try await connection.client.release(name.reference)) { Table.lease($0) } }
+    }
+}
+
+struct Leases: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List leases, in address order per scope.")
+    @OptionGroup var connection: Connection
+    @Option(help: "Only leases in this state (repeatable).") var state: [String] = []
+    @Option(help: "Only this subscription's scopes.") var subscription: String?
+    @Option(help: "Only this region's scopes.") var region: String?
+    @Option(help: "Only blocks inside this CIDR.") var within: String?
+    @Option(help: "Only leases of this requester.") var requester: String?
+    @Option(help: "Leases per page (1–1000).") var limit: Int?
+    @Flag(help: "Follow the continuation to list every page.") var all = false
+
+    func run() async throws {
+        var query: [(String, String)] = state.map { ("state", $0) }
+        if let subscription { query.append(("subscriptionId", subscription)) }
+        if let region { query.append(("region", region)) }
+        if let within { query.append(("within", within)) }
+        if let requester { query.append(("requester", requester)) }
+        if let limit { query.append(("limit", String(limit))) }
+        let client = connection.client
+        let page = all ? try await client.allLeases(query) : try await client.leases(query)
+        connection.show(page) { Table.leases($0) }
+    }
+}
+
+struct Pools: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Address space per scope and size, by state.")
+    @OptionGroup var connection: Connection
+    func run() async throws { connection.show(try await connection.client.pools()) { Table.pools($0) } }
+}

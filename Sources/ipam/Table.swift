@@ -1,0 +1,56 @@
+import StrictJSON
+
+/// Aligned tables for people (`--json` prints the API's JSON instead).
+enum Table {
+    /// Columns padded to their widest cell, two spaces apart.
+    static func render(_ header: [String], _ rows: [[String]]) -> String {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    static func text(_ value: JSONValue?) -> String {
+        switch value {
+        case .string(let text)?: return text
+        case .number(let text)?: return text
+        case .bool(let flag)?: return flag ? "true" : "false"
+        case nil, .null?: return "-"
+        default: return value!.serialized()
+        }
+    }
+
+    static func lease(_ lease: JSONValue, note: String? = nil) -> String {
+        var lines: [[String]] = []
+        for key in ["leaseId", "sessionId", "cidr", "state", "scope", "expiresAt", "anchoredAt", "resourceId"] where lease[key] != nil {
+            lines.append([key, text(lease[key])])
+        }
+        if let tag = lease["tag"] { lines.append(["tag", "\(text(tag["name"]))=\(text(tag["value"]))"]) }
+        for subnet in lease["subnets"]?.arrayValue ?? [] { lines.append(["subnet", "\(text(subnet["name"])) \(text(subnet["cidr"]))"]) }
+        let body = render(["FIELD", "VALUE"], lines)
+        return note.map { body + "\n(\($0))" } ?? body
+    }
+
+    static func leases(_ page: JSONValue) -> String {
+        let rows = (page["leases"]?.arrayValue ?? []).map { lease in
+            ["cidr", "state", "leaseId", "sessionId", "region", "expiresAt"].map { text(lease[$0]) }
+        }
+        var output = render(["CIDR", "STATE", "LEASE", "SESSION", "REGION", "EXPIRES"], rows)
+        if let next = page["continuation"]?.stringValue { output += "\n(more: --all lists every page; continuation \(next))" }
+        return output
+    }
+
+    static func pools(_ answer: JSONValue) -> String {
+        var rows: [[String]] = []
+        for pool in answer["pools"]?.arrayValue ?? [] {
+            for size in pool["sizes"]?.arrayValue ?? [] {
+                rows.append([text(pool["scope"]), "/" + text(size["prefixLength"]), text(size["available"]), text(size["leased"]), text(size["anchored"]),
+                             text(size["quarantined"]), text(size["occupied"])])
+            }
+            rows.append([text(pool["scope"]), "free", text(pool["freeAddresses"]) + " addresses", "", "", "", "largest /" + text(pool["largestFreePrefixLength"])])
+        }
+        return render(["SCOPE", "SIZE", "AVAILABLE", "LEASED", "ANCHORED", "QUARANTINED", "OCCUPIED"], rows)
+    }
+}

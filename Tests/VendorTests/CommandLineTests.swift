@@ -1,0 +1,63 @@
+import Foundation
+import StrictJSON
+import Testing
+import TestSupport
+
+/// The `ipam` binary against a live Vendor (real processes, real sockets).
+@Suite("ipam command line")
+struct CommandLineTests {
+    static func ipam(_ arguments: [String], vendor: String, key: String? = "cli-key", stderr: Bool = false) throws -> (status: Int32, output: String) {
+        var environment = ["IPAM_VENDOR_URL": vendor]
+        environment["IPAM_API_KEY"] = key ?? ""
+        return try ProcessStack.runToCompletion("ipam", arguments: arguments, environment: environment, capture: stderr ? .standardError : .standardOutput)
+    }
+
+    @Test("lease new, replay, show, renew, release; leases with filters and --all; pools; exit codes 0, 1, 2, 3")
+    func endToEnd() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("cli"), connectionString: storage)
+        environment["VENDOR_API_KEYS"] = "cli-key"
+        let port = try stack.launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"], environment: environment)
+        let vendor = "http://127.0.0.1:\(port)"
+
+        let created = try Self.ipam(["lease", "new", "--session", "cli-1", "--size", "24", "--subnet", "app=26", "--subnet", "db=27", "--tag", "env=dev", "--json"], vendor: vendor)
+        #expect(created.status == 0, "\(created.output)")
+        let lease = try JSONValue.parse(Array(created.output.utf8))
+        let cidr = try #require(lease["cidr"]?.stringValue)
+        let id = try #require(lease["leaseId"]?.stringValue)
+        #expect(lease["subnets"]?.arrayValue?.count == 2)
+
+        let replay = try Self.ipam(["lease", "new", "--session", "cli-1", "--size", "24", "--subnet", "app=26", "--subnet", "db=27", "--tag", "env=dev"], vendor: vendor)
+        #expect(replay.status == 0 && replay.output.contains(cidr) && replay.output.contains("existing lease (replay)"), "\(replay.output)")
+        #expect(replay.output.contains("FIELD") && replay.output.contains("subnet"))
+
+        let shown = try Self.ipam(["lease", "show", "--session", "cli-1"], vendor: vendor)
+        #expect(shown.status == 0 && shown.output.contains(id))
+        #expect(try Self.ipam(["lease", "show", id, "--json"], vendor: vendor).output.contains(#""cidr":"\#(cidr)""#))
+        #expect(try Self.ipam(["lease", "renew", id], vendor: vendor).status == 0)
+
+        for index in 2...4 { #expect(try Self.ipam(["lease", "new", "--session", "cli-\(index)"], vendor: vendor).status == 0) }
+        let all = try Self.ipam(["leases", "--all", "--limit", "1", "--json"], vendor: vendor)
+        let listed = try JSONValue.parse(Array(all.output.utf8))
+        #expect(listed["leases"]?.arrayValue?.count == 4 && listed["continuation"] == .null, "every page followed")
+        let onePage = try Self.ipam(["leases", "--limit", "1"], vendor: vendor)
+        #expect(onePage.status == 0 && onePage.output.hasPrefix("CIDR") && onePage.output.contains("(more:"), "\(onePage.output)")
+        let within = try Self.ipam(["leases", "--within", cidr, "--state", "leased", "--json"], vendor: vendor)
+        #expect((try JSONValue.parse(Array(within.output.utf8)))["leases"]?.arrayValue?.count == 1)
+        let pools = try Self.ipam(["pools"], vendor: vendor)
+        #expect(pools.status == 0 && pools.output.contains("SCOPE") && pools.output.contains("/24"))
+
+        #expect(try Self.ipam(["lease", "release", id], vendor: vendor).status == 0)
+        let again = try Self.ipam(["lease", "release", id], vendor: vendor, stderr: true)
+        #expect(again.status == 1 && again.output.contains("AlreadyReleased"), "the service refused: code and message on stderr")
+        let wrongKey = try Self.ipam(["pools"], vendor: vendor, key: "nope", stderr: true)
+        #expect(wrongKey.status == 1 && wrongKey.output.contains("Unauthorized"))
+        let usage = try Self.ipam(["lease", "show"], vendor: vendor, stderr: true)
+        #expect(usage.status == 2, "\(usage.output)")
+        #expect(try Self.ipam(["lease", "new", "--session", "x", "--subnet", "nolength"], vendor: vendor).status == 2)
+        let unreachable = try Self.ipam(["pools"], vendor: "http://127.0.0.1:9", stderr: true)
+        #expect(unreachable.status == 3 && unreachable.output.contains("VendorUnavailable"))
+    }
+}
