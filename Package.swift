@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "manager", targets: ["manager"]),
         .executable(name: "ipam-dev", targets: ["ipam-dev"]),
         .executable(name: "ipam", targets: ["ipam"]),
+        .executable(name: "ipam-mcp", targets: ["ipam-mcp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -34,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         .target(name: "NetworkMath", swiftSettings: swiftSettings),
@@ -148,6 +150,20 @@ let package = Package(
         .executableTarget(
             name: "ipam",
             dependencies: ["VendorClient", "IPAMCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MCPServer",
+            dependencies: ["VendorClient", "StrictJSON", .product(name: "MCP", package: "swift-sdk"),
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ipam-mcp",
+            dependencies: ["MCPServer", "VendorClient", "IPAMCore", .product(name: "MCP", package: "swift-sdk"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

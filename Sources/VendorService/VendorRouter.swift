@@ -67,7 +67,7 @@ struct VendorRoutes: Sendable {
     static let paths: [(pattern: String, methods: [String])] = [
         ("/", ["GET"]), ("/healthz", ["GET"]), ("/readyz", ["GET"]), ("/metrics", ["GET"]),
         ("/api/getNewNetwork", ["POST"]), ("/api/releaseNetwork", ["POST"]), ("/api/renewLease", ["POST"]),
-        ("/api/leases", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
+        ("/api/whoami", ["GET"]), ("/api/leases", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
     ]
 
     var collection: RouteCollection<VendorRequestContext> {
@@ -77,6 +77,9 @@ struct VendorRoutes: Sendable {
         routes.get("/readyz", use: ready)
         routes.get("/metrics", use: metrics)
         routes.post("/api/getNewNetwork", use: getNewNetwork)
+        routes.get("/api/whoami") { _, context in
+            VendorRouter.jsonResponse(.ok, .object([("caller", context.caller.map(JSONValue.string) ?? .null)]))
+        }
         routes.get("/api/leases", use: listLeases)
         routes.get("/api/leases/:leaseId", use: leaseByID)
         routes.delete("/api/leases/:leaseId", use: deleteLease)

@@ -64,6 +64,7 @@ def test_get_new_network_answers_match_the_contract(vendor):
     call(vendor, "GET", f"/api/leases/{uuid.uuid4()}", "/api/leases/{leaseId}")
     call(vendor, "POST", "/api/renewLease", json={"leaseId": lease["leaseId"]})
     call(vendor, "GET", "/api/pools")
+    assert call(vendor, "GET", "/api/whoami").json()["caller"].startswith("key-")
     listed = call(vendor, "GET", "/api/leases?state=leased&limit=1000", "/api/leases")
     assert lease["leaseId"] in [item["leaseId"] for item in listed.json()["leases"]]
     assert call(vendor, "GET", "/api/leases?limit=0", "/api/leases").status_code == 400

@@ -1,0 +1,255 @@
+import MCP
+import StrictJSON
+import VendorClient
+
+/// The MCP tools and resources of ipam: each a thin call of the Vendor's HTTP API through `VendorClient`,
+/// so an agent gets exactly what the API gives (same leases, same idempotency, same refusals).
+public enum IPAMTools {
+    /// A refusal before the Vendor was asked (the arguments do not fit the tool's input schema).
+    struct InvalidArguments: Error {
+        let message: String
+        let field: String?
+    }
+
+    // MARK: Schemas
+
+    static let sessionId: Value = .object(["type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$",
+                                           "description": "Idempotency key: the same sessionId with the same arguments always gets the same lease. Make it stable (e.g. from the environment's name)."])
+    static let leaseId: Value = .object(["type": "string", "description": "A lease id (UUID)."])
+    static let scopeArguments: [String: Value] = [
+        "subscriptionId": .object(["type": "string", "description": "Subscription of the scope (default: the configured default scope)."]),
+        "region": .object(["type": "string", "description": "Azure region of the scope, e.g. eastus."]),
+    ]
+    static let nullableString: Value = .object(["type": .array(["string", "null"])])
+
+    /// The lease as `GET /api/leases/{id}` and the listing answer it.
+    static let leaseRecord: Value = .object([
+        "type": "object",
+        "required": .array(["leaseId", "cidr", "state", "scope"]),
+        "properties": .object([
+            "leaseId": nullableString, "sessionId": nullableString, "cidr": .object(["type": "string"]), "prefixLength": .object(["type": "integer"]),
+            "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]), "region": .object(["type": "string"]),
+            "state": .object(["type": "string"]), "leasedAt": nullableString, "expiresAt": nullableString, "anchoredAt": nullableString,
+            "resourceId": nullableString,
+        ]),
+    ])
+
+    /// The answer of `POST /api/getNewNetwork`.
+    static let newLease: Value = .object([
+        "type": "object",
+        "required": .array(["leaseId", "sessionId", "cidr", "prefixLength", "scope", "state", "tag", "subnets"]),
+        "properties": .object([
+            "leaseId": .object(["type": "string"]), "sessionId": .object(["type": "string"]), "cidr": .object(["type": "string"]),
+            "prefixLength": .object(["type": "integer"]), "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]),
+            "region": .object(["type": "string"]), "state": .object(["type": "string"]), "expiresAt": nullableString,
+            "tag": .object(["type": "object", "required": .array(["name", "value"]),
+                            "properties": .object(["name": .object(["type": "string"]), "value": .object(["type": "string"])])]),
+            "subnets": .object(["type": "array", "items": .object(["type": "object", "required": .array(["name", "cidr"]),
+                                                                  "properties": .object(["name": .object(["type": "string"]), "cidr": .object(["type": "string"])])])]),
+        ]),
+    ])
+
+    static func object(_ properties: [String: Value], required: [String] = []) -> Value {
+        var schema: [String: Value] = ["type": "object", "properties": .object(properties), "additionalProperties": false]
+        if !required.isEmpty { schema["required"] = .array(required.map(Value.string)) }
+        return .object(schema)
+    }
+
+    static let reference: [String: Value] = scopeArguments.merging(["leaseId": leaseId, "sessionId": sessionId]) { a, _ in a }
+
+    static func string(_ description: String? = nil) -> Value {
+        var schema: [String: Value] = ["type": "string"]
+        if let description { schema["description"] = .string(description) }
+        return .object(schema)
+    }
+
+    static func integer(_ minimum: Int, _ maximum: Int, _ description: String? = nil) -> Value {
+        var schema: [String: Value] = ["type": "integer", "minimum": .int(minimum), "maximum": .int(maximum)]
+        if let description { schema["description"] = .string(description) }
+        return .object(schema)
+    }
+
+    static func annotations(_ title: String, readOnly: Bool, destructive: Bool = false) -> Tool.Annotations {
+        Tool.Annotations(title: title, readOnlyHint: readOnly, destructiveHint: destructive, idempotentHint: true, openWorldHint: false)
+    }
+
+    static let states: Value = .array(["available", "leased", "anchored", "released", "quarantined", "expired", "occupied", "reserved"])
+
+    static let getNewNetworkInput: Value = {
+        var properties: [String: Value] = scopeArguments
+        properties["sessionId"] = sessionId
+        properties["prefixLength"] = integer(8, 128, "Size of the block (default: the configured default).")
+        properties["requester"] = string("Who asks (recorded with the lease).")
+        properties["tags"] = .object(["type": "object", "additionalProperties": string()])
+        let subnet: Value = object(["name": string(), "prefixLength": integer(8, 128)], required: ["name", "prefixLength"])
+        properties["subnets"] = .object(["type": "array", "description": "A subnet layout to carve inside the block.", "items": subnet])
+        return object(properties, required: ["sessionId"])
+    }()
+
+    static let listLeasesInput: Value = {
+        var properties: [String: Value] = scopeArguments
+        properties["scope"] = string("A scope as {subscriptionId}_{region}.")
+        properties["state"] = .object(["type": "array", "items": .object(["type": "string", "enum": states])])
+        properties["requester"] = string()
+        properties["within"] = string("Only blocks inside this CIDR, e.g. 10.64.0.0/16.")
+        properties["limit"] = integer(1, 1000)
+        properties["continuation"] = string("The continuation of the previous page.")
+        return object(properties)
+    }()
+
+    static let leasePage: Value = .object(["type": "object", "required": .array(["leases", "continuation"]),
+                                           "properties": .object(["leases": .object(["type": "array", "items": leaseRecord]), "continuation": nullableString])])
+    static let poolList: Value = .object(["type": "object", "required": .array(["pools"]), "properties": .object(["pools": .object(["type": "array"])])])
+
+    /// Every tool, with its title, description, schemas and annotations.
+    public static let tools: [Tool] = [
+        Tool(name: "get_new_network", title: "Get a network",
+             description: "Lease a network block (CIDR) nobody else holds, for a bounded time. Idempotent per sessionId: calling again with the same sessionId and arguments returns the same lease (and renews it). Put the answer's tag on the VNet you deploy so ipam anchors the lease to it.",
+             inputSchema: getNewNetworkInput, annotations: annotations("Get a network", readOnly: false), outputSchema: newLease),
+        Tool(name: "get_lease", title: "Look up a lease",
+             description: "A lease by leaseId, or by sessionId (in the default scope unless subscriptionId/region name another).",
+             inputSchema: object(reference), annotations: annotations("Look up a lease", readOnly: true), outputSchema: leaseRecord),
+        Tool(name: "list_leases", title: "List leases",
+             description: "Leases in address order per scope, filtered; pass the answer's continuation to get the next page.",
+             inputSchema: listLeasesInput, annotations: annotations("List leases", readOnly: true), outputSchema: leasePage),
+        Tool(name: "renew_lease", title: "Renew a lease",
+             description: "Extend a lease that is not anchored yet to now + the lease duration.",
+             inputSchema: object(reference), annotations: annotations("Renew a lease", readOnly: false), outputSchema: leaseRecord),
+        Tool(name: "release_network", title: "Release a network",
+             description: "Give a lease back: its block is quarantined, then reused. Idempotent: releasing again answers the lease's final state.",
+             inputSchema: object(reference), annotations: annotations("Release a network", readOnly: false, destructive: true), outputSchema: leaseRecord),
+        Tool(name: "list_pools", title: "List pools",
+             description: "Address space per scope and size, by state, and the free space left.",
+             inputSchema: object(scopeArguments), annotations: annotations("List pools", readOnly: true), outputSchema: poolList),
+    ]
+
+    // MARK: Calls
+
+    /// Runs one tool against the Vendor. Refusals (the Vendor's, or invalid arguments) and an unreachable
+    /// Vendor are results with `isError: true` and `{code, message, …}` as structured content.
+    public static func call(_ name: String, arguments: [String: Value]?, client: VendorClient) async -> CallTool.Result {
+        let arguments = arguments ?? [:]
+        do {
+            guard let tool = tools.first(where: { $0.name == name }) else { throw InvalidArguments(message: "no tool named '\(name)'", field: nil) }
+            try check(arguments, against: tool)
+            return success(try await run(name, arguments, client))
+        } catch let failure as VendorClient.Failure {
+            return refusal(failure.json)
+        } catch let invalid as InvalidArguments {
+            var members: [(String, JSONValue)] = [("code", .string("InvalidArguments")), ("message", .string(invalid.message))]
+            if let field = invalid.field { members.append(("field", .string(field))) }
+            return refusal(.object(members))
+        } catch {
+            return refusal(.object([("code", .string("InternalError")), ("message", .string("\(error)"))]))
+        }
+    }
+
+    static func run(_ name: String, _ arguments: [String: Value], _ client: VendorClient) async throws -> JSONValue {
+        func string(_ key: String) -> String? { arguments[key]?.stringValue }
+        switch name {
+        case "get_new_network":
+            var fields: [(String, JSONValue)] = [("SessionId", .string(string("sessionId")!))]
+            for key in ["prefixLength", "subscriptionId", "region", "requester", "tags", "subnets"] {
+                if let value = arguments[key] { fields.append((key, JSONBridge.json(value))) }
+            }
+            return try await client.getNewNetwork(.object(fields)).lease
+        case "get_lease":
+            return try await client.lease(try reference(arguments))
+        case "renew_lease":
+            return try await client.renew(try reference(arguments))
+        case "release_network":
+            // By id through DELETE, which answers the final state on every call (idempotent).
+            switch try reference(arguments) {
+            case .id(let id): return try await client.delete(leaseId: id)
+            case let named:
+                let lease = try await client.lease(named)
+                guard let id = lease["leaseId"]?.stringValue else { throw InvalidArguments(message: "the session has no lease", field: "sessionId") }
+                return try await client.delete(leaseId: id)
+            }
+        case "list_leases":
+            var query: [(String, String)] = []
+            for key in ["subscriptionId", "region", "scope", "requester", "within", "continuation"] { if let value = string(key) { query.append((key, value)) } }
+            if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
+            for state in arguments["state"]?.arrayValue ?? [] { if let text = state.stringValue { query.append(("state", text)) } }
+            return try await client.leases(query)
+        case "list_pools":
+            let pools = try await client.pools()
+            let subscription = string("subscriptionId")?.lowercased(), region = string("region")?.lowercased()
+            let kept = (pools["pools"]?.arrayValue ?? []).filter { pool in
+                (subscription == nil || pool["subscription"]?.stringValue == subscription) && (region == nil || pool["region"]?.stringValue == region)
+            }
+            return .object([("pools", .array(kept))])
+        default:
+            throw InvalidArguments(message: "no tool named '\(name)'", field: nil)
+        }
+    }
+
+    static func reference(_ arguments: [String: Value]) throws -> VendorClient.LeaseReference {
+        let lease = arguments["leaseId"]?.stringValue, session = arguments["sessionId"]?.stringValue
+        switch (lease, session) {
+        case (let id?, nil):
+            guard arguments["subscriptionId"] == nil, arguments["region"] == nil else {
+                throw InvalidArguments(message: "subscriptionId and region go with sessionId, not leaseId", field: "leaseId")
+            }
+            return .id(id)
+        case (nil, let session?): return .session(session, subscriptionId: arguments["subscriptionId"]?.stringValue, region: arguments["region"]?.stringValue)
+        default: throw InvalidArguments(message: "name the lease by leaseId or by sessionId (one of them)", field: "leaseId")
+        }
+    }
+
+    /// The arguments' names, required members and types against the tool's input schema (the Vendor
+    /// checks the values themselves).
+    static func check(_ arguments: [String: Value], against tool: Tool) throws {
+        guard case .object(let schema) = tool.inputSchema, case .object(let properties)? = schema["properties"] else { return }
+        for key in arguments.keys.sorted() where properties[key] == nil {
+            throw InvalidArguments(message: "unknown argument '\(key)'; \(tool.name) takes \(properties.keys.sorted().joined(separator: ", "))", field: key)
+        }
+        for case .string(let key) in schema["required"]?.arrayValue ?? [] where arguments[key] == nil {
+            throw InvalidArguments(message: "'\(key)' is required", field: key)
+        }
+        for (key, value) in arguments {
+            guard case .object(let property)? = properties[key], case .string(let type)? = property["type"] else { continue }
+            let fits: Bool
+            switch (type, value) {
+            case ("string", .string), ("array", .array), ("object", .object), ("boolean", .bool): fits = true
+            case ("integer", .int): fits = true
+            case ("integer", .double(let number)): fits = number.rounded() == number
+            default: fits = false
+            }
+            guard fits else { throw InvalidArguments(message: "'\(key)' must be \(type == "integer" ? "an" : "a") \(type)", field: key) }
+        }
+    }
+
+    static func success(_ json: JSONValue) -> CallTool.Result { result(json, isError: false) }
+
+    static func refusal(_ json: JSONValue) -> CallTool.Result { result(json, isError: true) }
+
+    /// The JSON as structured content, and the same as a text block for clients that ignore structured content.
+    static func result(_ json: JSONValue, isError: Bool) -> CallTool.Result {
+        let structured: Value? = JSONBridge.value(json)
+        return CallTool.Result(content: [.text(text: json.serialized(), annotations: nil, _meta: nil)], structuredContent: structured, isError: isError)
+    }
+
+    // MARK: Resources
+
+    public static let resources: [Resource] = [
+        Resource(name: "pools", uri: "ipam://pools", title: "Address space by scope", description: "GET /api/pools: every scope's space by size and state.", mimeType: "application/json"),
+    ]
+
+    public static let templates: [Resource.Template] = [
+        Resource.Template(uriTemplate: "ipam://leases/{leaseId}", name: "lease", title: "A lease", description: "GET /api/leases/{leaseId}", mimeType: "application/json"),
+    ]
+
+    /// The JSON text of a resource.
+    public static func read(_ uri: String, client: VendorClient) async throws -> String {
+        do {
+            if uri == "ipam://pools" { return try await client.pools().serialized() }
+            if uri.hasPrefix("ipam://leases/"), case let id = String(uri.dropFirst("ipam://leases/".count)), !id.isEmpty, !id.contains("/") {
+                return try await client.lease(.id(id)).serialized()
+            }
+        } catch {
+            throw MCPError.invalidParams("\(uri): \(error)")
+        }
+        throw MCPError.invalidParams("no resource \(uri)")
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import IPAMCore
+import Logging
+import MCP
+import MCPServer
+import VendorClient
+
+/// `ipam-mcp`: ipam's tools for MCP clients (agents), over stdio (the default) or Streamable HTTP (`serve`).
+@main
+struct IPAMMCPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ipam-mcp", abstract: "ipam's MCP server: lease networks from agents.",
+        discussion: "The Vendor is --vendor-url or IPAM_VENDOR_URL. Over stdio the Vendor API key comes from IPAM_API_KEY; over HTTP each request's bearer key is passed through.",
+        subcommands: [Stdio.self, Serve.self], defaultSubcommand: Stdio.self)
+}
+
+/// This executable's composition root: the environment, read once.
+enum Environment {
+    static let values = ProcessInfo.processInfo.environment
+    static func vendorURL(_ option: String?) -> String { option ?? values[setting: .vendorURL] ?? "http://127.0.0.1:7071" }
+}
+
+/// Logs go to standard error only: standard output carries nothing but the protocol.
+func stderrLogger(_ label: String, level: String) -> Logger {
+    var logger = Logger(label: label, factory: { StreamLogHandler.standardError(label: $0) })
+    logger.logLevel = Logger.Level(rawValue: level) ?? .info
+    return logger
+}
+
+struct Stdio: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stdio", abstract: "Serve MCP over standard input and output (the default).")
+    @Option(help: "The Vendor's base URL (default: IPAM_VENDOR_URL, else http://127.0.0.1:7071).") var vendorURL: String?
+    @Option(help: "Log level (logs go to standard error).") var logLevel = "warning"
+
+    func run() async throws {
+        let logger = stderrLogger("ipam.mcp", level: logLevel)
+        let client = VendorClient(baseURL: Environment.vendorURL(vendorURL), key: Environment.values[setting: .apiKey])
+        let server = await IPAMMCPServer.make { _ in client }
+        try await server.start(transport: StdioTransport(logger: logger))
+        logger.info("serving MCP over stdio", metadata: ["vendor": .string(client.baseURL)])
+        await server.waitUntilCompleted()
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve MCP over Streamable HTTP at /mcp.")
+    @Option(help: "The Vendor's base URL (default: IPAM_VENDOR_URL, else http://127.0.0.1:7071).") var vendorURL: String?
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks one and prints it).") var port = 7080
+    @Option(name: .customLong("allow-origin"), help: "An Origin allowed to call (repeatable); requests with any other Origin get 403.") var allowedOrigins: [String] = []
+    @Option(help: "Log level (logs go to standard error).") var logLevel = "info"
+
+    func run() async throws {
+        let logger = stderrLogger("ipam.mcp", level: logLevel)
+        let vendor = VendorClient(baseURL: Environment.vendorURL(vendorURL), key: nil)
+        let sessions = MCPHTTPSessions(vendor: vendor, allowedOrigins: Set(allowedOrigins), logger: logger)
+        let router = Router()
+        router.get("/healthz") { _, _ in Response(status: .ok) }
+        sessions.addRoutes(to: router)
+        let host = self.host, port = self.port
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                              onServerRunning: { channel in
+                                  let bound = channel.localAddress?.port ?? port
+                                  print("ipam-mcp listening on http://\(host):\(bound)/mcp (Vendor \(vendor.baseURL))")
+                                  print("port: \(bound)")
+                                  fflush(nil)
+                              }, logger: logger)
+        try await app.runService()
+    }
+}

@@ -1,0 +1,178 @@
+"""ipam-mcp with the official MCP Python SDK (`mcp` on PyPI) as the client, over stdio and Streamable
+HTTP, against a live Vendor and table-emulator."""
+import asyncio
+import ipaddress
+import json
+import os
+import subprocess
+import uuid
+
+import httpx2
+import pytest
+import requests
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from conftest import _binary, _start, _stop
+
+TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools"}
+
+
+def _mcp_binary():
+    return os.path.join(os.path.dirname(_binary()), "ipam-mcp")
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+async def stdio_session(vendor_url, key, body):
+    params = StdioServerParameters(command=_mcp_binary(), args=["--vendor-url", vendor_url], env={"IPAM_API_KEY": key})
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            return await body(session)
+
+
+async def http_session(url, key, body, headers=None):
+    all_headers = {"Authorization": f"Bearer {key}"} | (headers or {})
+    async with httpx2.AsyncClient(headers=all_headers, timeout=30) as client:
+        async with streamable_http_client(url, http_client=client) as (read, write, *_):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return await body(session)
+
+
+@pytest.fixture(scope="session")
+def mcp_http(vendor):
+    url, _ = vendor
+    process, port = _start([_mcp_binary(), "serve", "--port", "0", "--vendor-url", url, "--allow-origin", "https://console.example", "--log-level", "error"])
+    yield f"http://127.0.0.1:{port}/mcp"
+    _stop(process)
+
+
+def structured(result):
+    """The structured content, and the same JSON in the text block."""
+    assert result.content and result.content[0].type == "text"
+    assert json.loads(result.content[0].text) == result.structured_content
+    return result.structured_content
+
+
+async def exercise(session):
+    tools = (await session.list_tools()).tools
+    by_name = {tool.name: tool for tool in tools}
+    assert set(by_name) == TOOLS
+    for tool in tools:
+        assert tool.title and tool.description and tool.input_schema["type"] == "object" and tool.output_schema
+    assert by_name["get_new_network"].annotations.idempotent_hint is True
+    assert by_name["get_new_network"].annotations.read_only_hint is False
+    assert by_name["get_new_network"].annotations.destructive_hint is False
+    assert by_name["get_new_network"].annotations.open_world_hint is False
+    assert by_name["release_network"].annotations.destructive_hint is True and by_name["release_network"].annotations.idempotent_hint is True
+    assert by_name["get_lease"].annotations.read_only_hint is True and by_name["list_pools"].annotations.read_only_hint is True
+    assert by_name["get_new_network"].input_schema["required"] == ["sessionId"]
+
+    session_id = "mcp-" + uuid.uuid4().hex
+    arguments = {"sessionId": session_id, "prefixLength": 24, "subnets": [{"name": "app", "prefixLength": 26}], "tags": {"env": "dev"}}
+    first = await session.call_tool("get_new_network", arguments)
+    assert not first.is_error, first
+    lease = structured(first)
+    second = structured(await session.call_tool("get_new_network", arguments))
+    assert second["leaseId"] == lease["leaseId"] and second["cidr"] == lease["cidr"], "the same sessionId gets the same lease"
+    assert lease["tag"] == {"name": "ipam-lease-id", "value": lease["leaseId"]} and lease["subnets"][0]["name"] == "app"
+
+    assert structured(await session.call_tool("get_lease", {"leaseId": lease["leaseId"]}))["cidr"] == lease["cidr"]
+    assert structured(await session.call_tool("get_lease", {"sessionId": session_id}))["leaseId"] == lease["leaseId"]
+    listed = structured(await session.call_tool("list_leases", {"state": ["leased"], "within": lease["cidr"]}))
+    assert [item["leaseId"] for item in listed["leases"]] == [lease["leaseId"]] and listed["continuation"] is None
+    assert structured(await session.call_tool("renew_lease", {"sessionId": session_id}))["state"] == "leased"
+    pools = structured(await session.call_tool("list_pools", {"region": "eastus"}))
+    assert [pool["region"] for pool in pools["pools"]] == ["eastus"]
+
+    # Refusals come back as tool errors with the Vendor's {code, message}.
+    conflict = await session.call_tool("get_new_network", {"sessionId": session_id, "prefixLength": 25})
+    assert conflict.is_error and structured(conflict)["code"] == "SessionConflict"
+    too_big = await session.call_tool("get_new_network", {"sessionId": "x-" + uuid.uuid4().hex, "prefixLength": 8})
+    assert too_big.is_error and structured(too_big)["code"] == "InvalidPrefixLength"
+    unknown = await session.call_tool("get_new_network", {"sessionId": "x-" + uuid.uuid4().hex, "region": "mars"})
+    assert unknown.is_error and structured(unknown)["code"] == "UnknownScope"
+    missing = await session.call_tool("get_new_network", {"prefixLength": 24})
+    assert missing.is_error and structured(missing)["code"] == "InvalidArguments"
+    wrong_type = await session.call_tool("get_new_network", {"sessionId": "s", "prefixLength": "big"})
+    assert wrong_type.is_error and structured(wrong_type)["field"] == "prefixLength"
+    gone = await session.call_tool("get_lease", {"leaseId": str(uuid.uuid4())})
+    assert gone.is_error and structured(gone)["code"] == "LeaseNotFound"
+
+    released = structured(await session.call_tool("release_network", {"leaseId": lease["leaseId"]}))
+    assert released["state"] == "quarantined"
+    again = await session.call_tool("release_network", {"sessionId": session_id})
+    assert not again.is_error and structured(again)["state"] == "quarantined", "releasing again answers the final state"
+
+    resources = (await session.list_resources()).resources
+    assert [str(resource.uri) for resource in resources] == ["ipam://pools"]
+    templates = (await session.list_resource_templates()).resource_templates
+    assert [template.uri_template for template in templates] == ["ipam://leases/{leaseId}"]
+    pools_text = (await session.read_resource("ipam://pools")).contents[0].text
+    assert "pools" in json.loads(pools_text)
+    lease_text = (await session.read_resource(f"ipam://leases/{lease['leaseId']}")).contents[0].text
+    assert json.loads(lease_text)["leaseId"] == lease["leaseId"]
+    return True
+
+
+def test_stdio_every_tool_and_resource(vendor):
+    url, key = vendor
+    assert run(stdio_session(url, key, exercise))
+
+
+def test_stdio_vendor_unreachable_is_a_tool_error_and_the_server_keeps_serving(vendor):
+    _, key = vendor
+
+    async def body(session):
+        results = [await session.call_tool("list_pools", {}) for _ in range(2)]
+        return [(result.is_error, structured(result)["code"]) for result in results]
+
+    assert run(stdio_session("http://127.0.0.1:9", key, body)) == [(True, "VendorUnavailable")] * 2
+
+
+def test_http_every_tool_and_resource(vendor, mcp_http):
+    _, key = vendor
+    assert run(http_session(mcp_http, key, exercise))
+
+
+def test_http_sixteen_concurrent_clients_get_sixteen_distinct_networks(vendor, mcp_http):
+    _, key = vendor
+    run_id = uuid.uuid4().hex[:8]
+
+    async def one(index):
+        async def body(session):
+            return structured(await session.call_tool("get_new_network", {"sessionId": f"par-{run_id}-{index}", "prefixLength": 24}))
+        return await http_session(mcp_http, key, body)
+
+    async def all_of_them():
+        return await asyncio.gather(*(one(index) for index in range(16)))
+
+    leases = run(all_of_them())
+    networks = [ipaddress.ip_network(lease["cidr"]) for lease in leases]
+    assert len({lease["leaseId"] for lease in leases}) == 16
+    for i, a in enumerate(networks):
+        for b in networks[i + 1:]:
+            assert not a.overlaps(b), f"{a} overlaps {b}"
+
+
+def _initialize(url, headers):
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    return requests.post(url, json=body, headers={"Accept": "application/json, text/event-stream"} | headers, timeout=30)
+
+
+def test_http_key_and_origin_are_checked(vendor, mcp_http):
+    _, key = vendor
+    missing = _initialize(mcp_http, {})
+    assert missing.status_code == 401 and missing.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = _initialize(mcp_http, {"Authorization": "Bearer not-a-key"})
+    assert wrong.status_code == 401
+    bad_origin = _initialize(mcp_http, {"Authorization": f"Bearer {key}", "Origin": "https://evil.example"})
+    assert bad_origin.status_code == 403
+    allowed = _initialize(mcp_http, {"Authorization": f"Bearer {key}", "Origin": "https://console.example"})
+    assert allowed.status_code == 200 and allowed.headers.get("Mcp-Session-Id")
