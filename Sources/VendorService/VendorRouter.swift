@@ -159,7 +159,8 @@ struct VendorRoutes: Sendable {
         }
         filter.requester = one("requester")
         if let within = one("within") {
-            do { filter.within = try IPPrefix(parsing: within) } catch {
+            // A filter, so host bits are forgiven: 10.64.1.0/16 means 10.64.0.0/16.
+            do { filter.within = try IPPrefix.parseNormalising(within).prefix } catch {
                 throw VendorError(.invalidQuery, "\(error)", field: "within")
             }
         }

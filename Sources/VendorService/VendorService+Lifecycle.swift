@@ -148,20 +148,16 @@ public struct LeaseCursor: Sendable, Equatable {
 
 extension VendorService {
     /// Leases of `scopes` (in scope order, address order within each) matching `filter`: up to `limit`,
-    /// from `cursor` on, and the cursor of the next page (nil: that was the last).
+    /// after `cursor` (a position in that order), and the cursor of the next page (nil: that was the last).
     public func leases(in scopes: [Scope], matching filter: LeaseFilter, limit: Int,
                        from cursor: LeaseCursor?) async throws(VendorError) -> (leases: [(NetworkRow, Scope)], next: LeaseCursor?) {
         var effort = Effort()
         var result: [(NetworkRow, Scope)] = []
+        // A cursor is a position in (scope, address) order: the listing goes on from there.
         var remaining = scopes.sorted()
-        if let cursor {
-            guard let start = remaining.firstIndex(where: { $0.partitionKey == cursor.partitionKey }) else {
-                throw VendorError(.invalidContinuation, "the continuation does not belong to this listing's scopes", field: "continuation")
-            }
-            remaining.removeFirst(start)
-        }
+        if let cursor { remaining.removeAll { $0.partitionKey < cursor.partitionKey } }
         for (index, scope) in remaining.enumerated() {
-            let after = index == 0 ? cursor?.rowKey : nil
+            let after = scope.partitionKey == cursor?.partitionKey ? cursor?.rowKey : nil
             let page = try await storage(&effort) { () async throws(InventoryError) in
                 try await inventory.leases(in: scope, matching: filter, limit: limit - result.count, after: after)
             }

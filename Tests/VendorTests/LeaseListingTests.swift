@@ -52,7 +52,7 @@ struct LeaseListingTests {
             let westOnly = try await HTTPCalls.send("GET", url + "/api/leases?scope=\(SampleConfiguration.subscription)_westeurope")
             #expect(westOnly.json?["leases"]?.arrayValue?.map { $0["cidr"]?.stringValue } == [west])
 
-            for (query, code) in [("limit=0", "InvalidQuery"), ("limit=1001", "InvalidQuery"), ("state=nope", "InvalidQuery"), ("within=10.1.2.3%2F8", "InvalidQuery"),
+            for (query, code) in [("limit=0", "InvalidQuery"), ("limit=1001", "InvalidQuery"), ("state=nope", "InvalidQuery"), ("within=10.1.2.3%2F33", "InvalidQuery"), ("within=", "InvalidQuery"),
                                   ("bogus=1", "InvalidQuery"), ("continuation=xyz", "InvalidContinuation"), ("region=mars", "UnknownScope")] {
                 let answer = try await HTTPCalls.send("GET", url + "/api/leases?" + query)
                 #expect(answer.code == code, "\(query): \(answer.text)")

@@ -100,7 +100,11 @@ def test_schemathesis_fuzzes_the_vendor_against_the_spec(vendor, tmp_path):
     url, key = vendor
     command = [os.path.join(os.path.dirname(sys.executable), "schemathesis"),
                "--config-file", os.path.join(os.path.dirname(SPEC_PATH), "schemathesis.toml"), "run", SPEC_PATH, "--url", url,
-               "-H", f"x-functions-key: {key}", "--checks", "all", "--max-examples", "25", "--workers", "1",
+               "-H", f"x-functions-key: {key}", "--checks", "all",
+               # A released lease stays readable (quarantined, then its history): DELETE /api/leases/{id} is a
+               # release, not an erasure, so "deleted resource still available" does not apply.
+               "--exclude-checks", "use_after_free",
+               "--max-examples", "25", "--workers", "1",
                "--seed", "20261125", "--request-timeout", "20", "--max-time", "120", "--warnings", "off"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=400, cwd=tmp_path)
     print(result.stdout[-4000:])
