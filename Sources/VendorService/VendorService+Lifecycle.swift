@@ -35,15 +35,21 @@ extension VendorService {
     /// repeat answers 410 with the lease's state.
     public func release(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> NetworkRow {
         try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, action: .release) { row throws(VendorError) in
-            guard row.state == .leased || row.state == .anchored else {
+            guard let released = released(row) else {
                 throw VendorError(.alreadyReleased, "lease \(row.leaseId ?? "") is already \(row.state.rawValue)",
                                   details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
             }
-            var released = row
-            released.state = .quarantined
-            released.quarantinedAt = time.now()
             return released
         }
+    }
+
+    /// A held lease (`leased`, `anchored`) as its release leaves it (`quarantined`); nil in any other state.
+    private func released(_ row: NetworkRow) -> NetworkRow? {
+        guard row.state == .leased || row.state == .anchored else { return nil }
+        var released = row
+        released.state = .quarantined
+        released.quarantinedAt = time.now()
+        return released
     }
 
     /// Extends `ExpiresAt` of a lease that is not anchored yet, to now + the lease duration.
@@ -179,13 +185,7 @@ extension VendorService {
         guard UUID(uuidString: id) != nil else { throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId") }
         do {
             // Held: release it; in any other state it was released (or reaped) already: answer it as it is.
-            return try await located(leaseId: id, sessionId: nil, scope: configuration.defaultScope, action: .release) { row in
-                guard row.state == .leased || row.state == .anchored else { return nil }
-                var released = row
-                released.state = .quarantined
-                released.quarantinedAt = time.now()
-                return released
-            }
+            return try await located(leaseId: id, sessionId: nil, scope: configuration.defaultScope, action: .release) { row in released(row) }
         } catch where error.code == .leaseNotFound {
             // Its block may have gone back to stock since: the audit trail still knows the lease.
             var effort = Effort()

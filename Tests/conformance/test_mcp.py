@@ -104,10 +104,21 @@ async def exercise(session):
     gone = await session.call_tool("get_lease", {"leaseId": str(uuid.uuid4())})
     assert gone.is_error and structured(gone)["code"] == "LeaseNotFound"
 
+    bad_state = await session.call_tool("list_leases", {"state": ["nope"]})
+    assert bad_state.is_error and structured(bad_state)["code"] == "InvalidQuery"
+    bad_pools = await session.call_tool("list_pools", {"zone": "1"})
+    assert bad_pools.is_error and structured(bad_pools)["code"] == "InvalidArguments" and structured(bad_pools)["field"] == "zone"
+    both = await session.call_tool("get_lease", {"leaseId": lease["leaseId"], "sessionId": session_id})
+    assert both.is_error and structured(both)["code"] == "InvalidArguments"
+
     released = structured(await session.call_tool("release_network", {"leaseId": lease["leaseId"]}))
     assert released["state"] == "quarantined"
     again = await session.call_tool("release_network", {"sessionId": session_id})
     assert not again.is_error and structured(again)["state"] == "quarantined", "releasing again answers the final state"
+    not_renewable = await session.call_tool("renew_lease", {"leaseId": lease["leaseId"]})
+    assert not_renewable.is_error and structured(not_renewable)["code"] == "LeaseNotRenewable"
+    never = await session.call_tool("release_network", {"leaseId": str(uuid.uuid4())})
+    assert never.is_error and structured(never)["code"] == "LeaseNotFound"
 
     resources = (await session.list_resources()).resources
     assert [str(resource.uri) for resource in resources] == ["ipam://pools"]
