@@ -137,7 +137,7 @@ struct Drift: AsyncParsableCommand {
 /// (`{"Data": {...}, "Metadata": {...}}`) and pings `GET /` until the handler answers.
 struct ServeFunctions: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve-functions",
-                                                    abstract: "Serve the timer trigger as an Azure Functions custom handler (FUNCTIONS_CUSTOMHANDLER_PORT).")
+                                                    abstract: "Serve the timer trigger and the operators' Run trigger as an Azure Functions custom handler (FUNCTIONS_CUSTOMHANDLER_PORT).")
     @Option(help: "Port when FUNCTIONS_CUSTOMHANDLER_PORT is not set (0 picks one and prints it).") var port = 0
     @Option(help: "Log level.") var logLevel = "info"
 
@@ -146,29 +146,28 @@ struct ServeFunctions: AsyncParsableCommand {
         let router = Router()
         router.get("/") { _, _ in Response(status: .ok) }
         manager.addMetricsRoutes(to: router)
+        // The timer trigger: the answer is the invocation's Outputs/Logs/ReturnValue (500 records it as failed).
         router.post("/Manager") { request, _ -> Response in
-            var buffer = try await request.body.collect(upTo: 1 << 20)
-            let body = buffer.readBytes(length: buffer.readableBytes) ?? []
-            // The invocation payload is informational here (ScheduleStatus may be null or odd); parse leniently.
-            let invocation = try? JSONValue.parse(body)
+            let invocation = try? JSONValue.parse(try await Self.body(request))
             let pastDue = invocation?["Data"]?.objectValue?.first?.1["IsPastDue"] == .bool(true)
-            var logs: [JSONValue] = []
-            var status = HTTPResponse.Status.ok
-            do {
-                if let report = try await manager.runOnce() {
-                    logs.append(.string("manager run: complete=\(report.complete) actions=\(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")) drift=\(report.drift.count)\(pastDue ? " (past due)" : "")"))
-                    for problem in report.problems { logs.append(.string("incomplete listing: \(problem)")) }
-                } else {
-                    logs.append(.string("skipped: another Manager holds the lease"))
-                }
-            } catch {
-                logs.append(.string("manager run failed: \(error)"))
-                status = .internalServerError // a non-2xx answer makes the host record the invocation as failed
+            let (logs, _, failed) = await Self.runLogged(manager, note: pastDue ? " (past due)" : "")
+            return Self.invocationAnswer(outputs: .object([]), logs: logs, status: failed ? .internalServerError : .ok)
+        }
+        // The operators' HTTP trigger (`Run`, authLevel admin: the host checks the master key): one run now,
+        // its report as the function's HTTP answer (`res`): 200 after a run, 409 when another Manager holds
+        // the lease, 500 when the run failed.
+        router.post("/Run") { _, _ -> Response in
+            let (logs, report, failed) = await Self.runLogged(manager, note: " (requested over HTTP)")
+            let statusCode = failed ? 500 : (report == nil ? 409 : 200)
+            var body: [(String, JSONValue)] = [("ran", .bool(report != nil)), ("logs", .array(logs))]
+            if let report {
+                body += [("complete", .bool(report.complete)), ("drift", .number(String(report.drift.count))),
+                         ("actions", .object(report.actions.keys.sorted().map { ($0, .number(String(report.actions[$0]!))) })),
+                         ("stocked", .object(report.replenish.stocked.keys.sorted().map { ($0, .number(String(report.replenish.stocked[$0]!))) }))]
             }
-            let answer = JSONValue.object([("Outputs", .object([])), ("Logs", .array(logs)), ("ReturnValue", .null)])
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.serializedBytes)))
+            let res = JSONValue.object([("statusCode", .number(String(statusCode))), ("body", .string(JSONValue.object(body).serialized())),
+                                        ("headers", .object([("Content-Type", .string("application/json"))]))])
+            return Self.invocationAnswer(outputs: .object([("res", res)]), logs: logs, status: .ok)
         }
         let listen = manager.functionsPort ?? port
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: listen)),
@@ -178,5 +177,36 @@ struct ServeFunctions: AsyncParsableCommand {
                                   fflush(nil)
                               }, logger: manager.logger)
         try await app.runService()
+    }
+
+    static func body(_ request: Request) async throws -> [UInt8] {
+        var buffer = try await request.body.collect(upTo: 1 << 20)
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+
+    /// One run under the singleton lease, as log lines for the host: the report (nil: another Manager
+    /// holds the lease) and whether the run failed.
+    static func runLogged(_ manager: ManagerEnvironment, note: String) async -> ([JSONValue], ManagerRun.Report?, Bool) {
+        var logs: [JSONValue] = []
+        do {
+            if let report = try await manager.runOnce() {
+                logs.append(.string("manager run: complete=\(report.complete) actions=\(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")) drift=\(report.drift.count)\(note)"))
+                for problem in report.problems { logs.append(.string("incomplete listing: \(problem)")) }
+                return (logs, report, false)
+            }
+            logs.append(.string("skipped: another Manager holds the lease"))
+            return (logs, nil, false)
+        } catch {
+            logs.append(.string("manager run failed: \(error)"))
+            return (logs, nil, true)
+        }
+    }
+
+    /// The custom handler's answer to an invocation: `{Outputs, Logs, ReturnValue}`.
+    static func invocationAnswer(outputs: JSONValue, logs: [JSONValue], status: HTTPResponse.Status) -> Response {
+        let answer = JSONValue.object([("Outputs", outputs), ("Logs", .array(logs)), ("ReturnValue", .null)])
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.serializedBytes)))
     }
 }

@@ -1,6 +1,7 @@
 import AzureCore
 import AzureTables
 import Foundation
+import StrictJSON
 import Testing
 import TestSupport
 import HTTPTransport
@@ -32,6 +33,29 @@ struct FunctionsHandlerTests {
         #expect(answer.json?["ReturnValue"] == .null)
         let logs = answer.json?["Logs"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(logs.contains { $0.contains("manager run: complete=true") }, "\(logs)")
+    }
+
+    @Test("manager: the operators' Run HTTP trigger runs once and answers the report as the function's HTTP response")
+    func managerRunTrigger() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        let environment = try stack.managerEnvironment(table: TestStorage.uniqueName("fnrun"), storage: storage)
+        let port = try stack.launch("manager", arguments: ["serve-functions", "--port", "0", "--log-level", "error"], environment: environment)
+        // What the host posts for an HTTP trigger without request forwarding: the request as the `req` binding.
+        let invocation = #"""
+        {"Data":{"req":{"Url":"https://ipam-manager.azurewebsites.net/run","Method":"POST","Query":{},"Headers":{"x-functions-key":["admin"]},
+                 "Params":{},"Identities":[],"Body":""}},
+         "Metadata":{"sys":{"MethodName":"Run","UtcNow":"2026-12-01T10:00:00Z","RandGuid":"5b9c6a3e-0000-0000-0000-000000000001"}}}
+        """#
+        let answer = try await HTTPCalls.send("POST", "http://127.0.0.1:\(port)/Run", body: invocation,
+                                              headers: ["X-Azure-Functions-InvocationId": UUID().uuidString])
+        #expect(answer.status == 200, "\(answer.text)")
+        let res = try #require(answer.json?["Outputs"]?["res"])
+        #expect(res["statusCode"] == .number("200"))
+        let body = try JSONValue.parse(Array((res["body"]?.stringValue ?? "").utf8))
+        #expect(body["ran"] == .bool(true) && body["complete"] == .bool(true), "\(body)")
+        #expect(body["stocked"]?.objectValue?.isEmpty == false, "the run replenished the sample stock: \(body)")
     }
 
     @Test("vendor: the host's ping and a forwarded getNewNetwork with the function key (header or ?code=)")
