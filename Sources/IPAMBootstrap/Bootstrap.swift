@@ -27,8 +27,13 @@ public struct Bootstrap: Sendable {
         var configuration: IPAMConfiguration? = nil
         do { configuration = try IPAMConfiguration.load(environment: environment) } catch { problems += error.lines }
         var connection: StorageConnectionString? = nil
-        if let text = configuration?.storageConnectionString {
+        if let text = configuration?.storageConnectionString, !text.isEmpty {
             do { connection = try StorageConnectionString(parsing: text) } catch { problems.append("\(Setting.storage.rawValue): \(error)") }
+        } else if configuration != nil {
+            do { connection = try Self.identityBasedConnection(environment) } catch { problems.append(error.description) }
+        }
+        if let credential = environment[setting: .storageCredential], credential.lowercased() != "managedidentity" {
+            problems.append("\(Setting.storageCredential.rawValue)=\(credential): the only credential supported is managedidentity")
         }
         var timeoutMs = 10_000
         if let text = environment[setting: .storageTimeoutMs] {
@@ -38,6 +43,40 @@ public struct Bootstrap: Sendable {
         self.configuration = configuration
         self.connection = connection
         self.transport = CurlTransport(configuration: .init(connectTimeout: .seconds(5), requestTimeout: .milliseconds(Int64(timeoutMs))))
+    }
+
+    /// The Table endpoint of an identity-based connection (`AzureWebJobsStorage__tableServiceUri` as given,
+    /// else `https://{AzureWebJobsStorage__accountName}.table.core.windows.net`), with no key: requests then
+    /// carry the identity's bearer tokens.
+    static func identityBasedConnection(_ environment: [String: String]) throws(IPAMConfiguration.Problems) -> StorageConnectionString {
+        if let uri = environment[setting: .storageTableServiceUri] {
+            guard let url = URL(string: uri), let scheme = url.scheme, ["http", "https"].contains(scheme), let host = url.host else {
+                throw IPAMConfiguration.Problems(lines: ["\(Setting.storageTableServiceUri.rawValue)=\(uri): must be an http(s) URL"])
+            }
+            // The account: the host's first label on Azure, the first path segment on a local (path-style) endpoint.
+            let firstSegment = url.path.split(separator: "/").first.map(String.init)
+            let account = environment[setting: .storageAccountName]
+                ?? (host.first?.isNumber == true || host == "localhost" ? firstSegment : host.split(separator: ".").first.map(String.init)) ?? host
+            return StorageConnectionString(accountName: account, accountKey: nil, tableEndpoint: uri.hasSuffix("/") ? String(uri.dropLast()) : uri)
+        }
+        let account = environment[setting: .storageAccountName] ?? ""
+        guard account.range(of: "^[a-z0-9]{3,24}$", options: .regularExpression) != nil else {
+            throw IPAMConfiguration.Problems(lines: ["\(Setting.storageAccountName.rawValue)=\(account): a storage account name is 3–24 lower-case letters and digits"])
+        }
+        return StorageConnectionString(accountName: account, accountKey: nil, tableEndpoint: "https://\(account).table.core.windows.net")
+    }
+
+    /// The identity every Azure call uses (Table Storage without a key, Resource Graph, ARM): with
+    /// `AzureWebJobsStorage__credential=managedidentity`, the managed identity (user-assigned when
+    /// `AzureWebJobsStorage__clientId` names it); otherwise the default chain (`DefaultAzureCredential`).
+    public func azureCredential(transport: any HTTPTransport) -> any TokenCredential {
+        guard environment[setting: .storageCredential]?.lowercased() == "managedidentity" else {
+            return DefaultAzureCredential.fromEnvironment(environment, transport: transport)
+        }
+        var chosen = environment
+        chosen[Setting.azureTenantId.rawValue] = nil // a managed identity, not a service principal
+        if let clientId = environment[setting: .storageClientId] { chosen[Setting.azureClientId.rawValue] = clientId }
+        return DefaultAzureCredential.fromEnvironment(chosen, transport: transport)
     }
 
     /// A setting's value, nil when it is unset or empty.
@@ -58,7 +97,7 @@ public struct Bootstrap: Sendable {
                           onClaimRound: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Inventory {
         let retryPolicy = role == .vendor
             ? RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(50), maxDelay: .seconds(2), deadline: .seconds(10)) : RetryPolicy()
-        let credential: (any TokenCredential)? = connection.accountKey == nil ? DefaultAzureCredential.fromEnvironment(environment, transport: transport) : nil
+        let credential: (any TokenCredential)? = connection.accountKey == nil ? azureCredential(transport: transport) : nil
         var onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil
         if let onStorageAttempt { onAttempt = { record in onStorageAttempt(StorageAttempt(record)) } }
         let service = try TableServiceClient(connectionString: connection, transport: transport, credential: credential,
@@ -73,8 +112,7 @@ public struct Bootstrap: Sendable {
     public func resourceGraph(logger: Logger) -> ResourceGraphClient {
         // Its own transport: listing pages may take longer than one storage request may.
         let transport = CurlTransport()
-        let credential: any TokenCredential = self[.resourceGraphToken].map { StaticTokenCredential($0) }
-            ?? DefaultAzureCredential.fromEnvironment(environment, transport: transport)
+        let credential: any TokenCredential = self[.resourceGraphToken].map { StaticTokenCredential($0) } ?? azureCredential(transport: transport)
         return ResourceGraphClient(endpoint: self[.resourceGraphEndpoint] ?? "https://management.azure.com",
                                    pipeline: AzurePipeline(transport: transport, authorizer: BearerTokenAuthorizer(credential: credential, scope: .management),
                                                            logger: logger), logger: logger)

@@ -54,7 +54,10 @@ public struct IPAMConfiguration: Sendable {
         }
 
         let connection = environment[setting: .storage] ?? ""
-        if connection.isEmpty { problems.append("AzureWebJobsStorage: missing (use UseDevelopmentStorage=true for Azurite)") }
+        let identityBased = environment[setting: .storageAccountName] != nil || environment[setting: .storageTableServiceUri] != nil
+        if connection.isEmpty && !identityBased {
+            problems.append("AzureWebJobsStorage: missing (a connection string, UseDevelopmentStorage=true for Azurite, or AzureWebJobsStorage__accountName / AzureWebJobsStorage__tableServiceUri for an identity-based connection)")
+        }
         let tableName = environment[setting: .tableName] ?? "networkCidr"
         if tableName.range(of: "^[A-Za-z][A-Za-z0-9]{2,62}$", options: .regularExpression) == nil {
             problems.append("IPAM_TABLE_NAME=\(tableName): must be 3–63 letters and digits, starting with a letter")

@@ -5,6 +5,11 @@
 public enum Setting: String, CaseIterable, Sendable {
     // The address plan and storage (`IPAMConfiguration`).
     case storage = "AzureWebJobsStorage"
+    /// An identity-based connection, as the Functions host configures one (instead of a connection string).
+    case storageAccountName = "AzureWebJobsStorage__accountName"
+    case storageTableServiceUri = "AzureWebJobsStorage__tableServiceUri"
+    case storageCredential = "AzureWebJobsStorage__credential"
+    case storageClientId = "AzureWebJobsStorage__clientId"
     case tableName = "IPAM_TABLE_NAME"
     case supernets = "SUPERNETS_CONFIG"
     case manifest = "SCOPE_CONFIG_MANIFEST"

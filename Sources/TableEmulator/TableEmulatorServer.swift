@@ -23,10 +23,14 @@ public struct TableEmulatorServer: Sendable {
         public var accounts: [String: String]
         /// Largest request body accepted (a transaction is at most 4 MiB).
         public var maxBodyBytes: Int
+        /// Also accept any well-formed bearer token (a JWT's shape), as Azurite's OAuth mode does: for
+        /// testing identity-based connections against a local token endpoint.
+        public var acceptBearerTokens: Bool
 
         public init(host: String = "127.0.0.1", port: Int = 10002, location: String? = nil, syncEveryWrite: Bool = false,
                     accounts: [String: String] = [StorageConnectionString.developmentAccountName: StorageConnectionString.developmentAccountKey],
-                    maxBodyBytes: Int = 8 * 1024 * 1024) {
+                    maxBodyBytes: Int = 8 * 1024 * 1024, acceptBearerTokens: Bool = false) {
+            self.acceptBearerTokens = acceptBearerTokens
             self.host = host
             self.port = port
             self.location = location
@@ -44,7 +48,7 @@ public struct TableEmulatorServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         let store = try TableStore(location: configuration.location, syncEveryWrite: configuration.syncEveryWrite)
-        self.handler = try TableServiceHandler(store: store, accounts: configuration.accounts)
+        self.handler = try TableServiceHandler(store: store, accounts: configuration.accounts, acceptBearerTokens: configuration.acceptBearerTokens)
     }
 
     /// Serves until the task is cancelled or, with `gracefulShutdownSignals`, until SIGTERM/SIGINT.

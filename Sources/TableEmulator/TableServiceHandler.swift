@@ -39,12 +39,17 @@ public struct EmulatorResponse: Sendable {
 public struct TableServiceHandler: Sendable {
     public let store: TableStore
     private let signers: [String: SharedKeySigner]
+    /// Whether any well-formed bearer token is accepted too (Azurite's OAuth mode, for tests).
+    public let acceptBearerTokens: Bool
     /// Version this endpoint reports in `x-ms-version`.
     public static let serviceVersion = "2019-02-02"
 
-    /// - Parameter accounts: account name → base64 key.
-    public init(store: TableStore, accounts: [String: String]) throws {
+    /// - Parameters:
+    ///   - accounts: account name → base64 key.
+    ///   - acceptBearerTokens: also accept any well-formed bearer token (for tests of identity-based access).
+    public init(store: TableStore, accounts: [String: String], acceptBearerTokens: Bool = false) throws {
         self.store = store
+        self.acceptBearerTokens = acceptBearerTokens
         var signers: [String: SharedKeySigner] = [:]
         for (name, key) in accounts { signers[name] = try SharedKeySigner(accountName: name, base64Key: key) }
         self.signers = signers
@@ -233,6 +238,14 @@ public struct TableServiceHandler: Sendable {
         }
         let schemeName = String(header[..<space])
         let credential = header[header.index(after: space)...]
+        if schemeName.lowercased() == "bearer" {
+            // A JWT's shape: three base64url parts. The signature is not checked (a local endpoint for tests).
+            let parts = credential.split(separator: ".", omittingEmptySubsequences: false)
+            let base64url = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+            guard acceptBearerTokens, parts.count == 3, parts.prefix(2).allSatisfy({ !$0.isEmpty }),
+                  parts.allSatisfy({ $0.allSatisfy(base64url.contains) }) else { throw TableServiceError.authorizationFailure }
+            return
+        }
         guard let scheme = SharedKeySigner.Scheme(rawValue: schemeName), let colon = credential.lastIndex(of: ":"),
               String(credential[..<colon]) == account, let signer = signers[account] else {
             throw TableServiceError.authorizationFailure

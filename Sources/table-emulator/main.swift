@@ -18,6 +18,8 @@ struct TableEmulatorCommand: AsyncParsableCommand {
     @Flag(help: "fsync every acknowledged write (survives power loss, slower).") var fsync = false
     @Option(name: .customLong("account"), help: "An account as NAME:BASE64KEY (repeatable; replaces devstoreaccount1).")
     var accounts: [String] = []
+    @Flag(help: "Also accept any well-formed bearer token, as Azurite's OAuth mode does (tests of identity-based connections).")
+    var acceptBearerTokens = false
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "warning"
 
     func run() async throws {
@@ -35,7 +37,8 @@ struct TableEmulatorCommand: AsyncParsableCommand {
         var logger = Logger(label: "table-emulator")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let server = try TableEmulatorServer(
-            configuration: .init(host: host, port: port, location: inMemory ? nil : location, syncEveryWrite: fsync, accounts: accountMap),
+            configuration: .init(host: host, port: port, location: inMemory ? nil : location, syncEveryWrite: fsync, accounts: accountMap,
+                                 acceptBearerTokens: acceptBearerTokens),
             logger: logger)
         let storage = inMemory ? "in memory" : "at \(location)"
         let accountNames = accountMap.keys.sorted().joined(separator: ", ")

@@ -87,7 +87,7 @@ struct CurlTransportTests {
 
     @Test("the total timeout aborts a slow answer")
     func timeout() async throws {
-        try await TestServers.withFakeServer({ request in
+        _ = try await TestServers.withFakeServer({ request in
             try? await Task.sleep(for: .milliseconds(1500))
             return await Self.echo(request)
         }) { port in
