@@ -78,6 +78,15 @@ public struct ResourceGraphClient: Sendable {
         | order by id asc
         """
 
+    /// The subscriptions the caller may read, of those asked for. Resource Graph leaves out, without an
+    /// error, the resources of subscriptions the identity cannot read; without this check a missing Reader
+    /// role would look like VNets that were deleted.
+    public static let subscriptionsQuery = """
+        resourcecontainers
+        | where type =~ 'microsoft.resources/subscriptions'
+        | project subscriptionId
+        """
+
     public let endpoint: String
     public let pipeline: AzurePipeline
     public let subscriptionBatchSize: Int
@@ -100,6 +109,11 @@ public struct ResourceGraphClient: Sendable {
         let unique = Array(Set(subscriptions.map { $0.lowercased() })).sorted()
         for start in stride(from: 0, to: unique.count, by: subscriptionBatchSize) {
             let batch = Array(unique[start..<min(start + subscriptionBatchSize, unique.count)])
+            guard let visible = await visibleSubscriptions(batch, &listing) else { return listing }
+            for subscription in batch where !visible.contains(subscription) {
+                listing.isComplete = false
+                listing.problems.append("subscription \(subscription) is not visible to this identity (is Reader assigned on it?): its VNets cannot be listed")
+            }
             var skipToken: String? = nil
             repeat {
                 var options: [(String, JSONValue)] = [("$top", .number(String(pageSize))), ("resultFormat", .string("objectArray"))]
@@ -135,6 +149,31 @@ public struct ResourceGraphClient: Sendable {
             } while skipToken != nil
         }
         return listing
+    }
+
+    /// Which of `batch` the identity can read (one page of `subscriptionsQuery`); nil, with the listing
+    /// marked incomplete, when Resource Graph did not answer.
+    func visibleSubscriptions(_ batch: [String], _ listing: inout VirtualNetworkListing) async -> Set<String>? {
+        let body = JSONValue.object([
+            ("subscriptions", .array(batch.map(JSONValue.string))), ("query", .string(Self.subscriptionsQuery)),
+            ("options", .object([("$top", .number("1000")), ("resultFormat", .string("objectArray"))])),
+        ])
+        let request = TransportRequest(method: "POST", url: "\(endpoint)/providers/Microsoft.ResourceGraph/resources?api-version=\(Self.apiVersion)",
+                                       headers: ["Content-Type": "application/json"], body: body.serializedBytes)
+        do {
+            let response = try await pipeline.send(request, idempotent: true)
+            listing.pages += 1
+            guard let rows = (try? JSONValue.parse(response.body))?["data"]?.arrayValue else {
+                listing.isComplete = false
+                listing.problems.append("subscriptions: the answer has no data array")
+                return nil
+            }
+            return Set(rows.compactMap { $0["subscriptionId"]?.stringValue?.lowercased() })
+        } catch {
+            listing.isComplete = false
+            listing.problems.append("subscriptions: \(error)")
+            return nil
+        }
     }
 
     /// When the user quota is used up, waits until it resets (`x-ms-user-quota-resets-after`, hh:mm:ss).

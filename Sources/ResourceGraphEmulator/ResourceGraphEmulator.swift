@@ -17,6 +17,11 @@ public actor ResourceGraphState {
     private var sorted: [VirtualNetwork]? = nil
     private var faults: [(FaultMode, Int)] = []
     public private(set) var queries = 0
+    /// Subscriptions the caller may not read (its identity lacks Reader there): as Resource Graph does,
+    /// their resources are left out of answers without an error.
+    public private(set) var denied: Set<String> = []
+
+    public func deny(_ subscriptions: Set<String>) { denied = Set(subscriptions.map { $0.lowercased() }) }
 
     public init(vnets: [VirtualNetwork] = []) {
         for vnet in vnets { self.vnets[vnet.id.lowercased()] = vnet }
@@ -85,6 +90,12 @@ public struct ResourceGraphEmulator: Sendable {
         case ("DELETE", "/admin/vnets"):
             let id = TableServiceHandler.queryParameters(request.query)["id"] ?? ""
             return await state.remove(id: id) ? EmulatorResponse(status: 204, headers: [:], body: []) : Self.json(404, Self.error("NotFound", "no VNet \(id)"))
+        case ("POST", "/admin/access"):
+            guard let json = try? JSONValue.parse(request.body), let list = json["deny"]?.arrayValue else {
+                return Self.json(400, Self.error("InvalidRequest", "send {\"deny\": [subscription ids]}"))
+            }
+            await state.deny(Set(list.compactMap(\.stringValue)))
+            return EmulatorResponse(status: 204, headers: [:], body: [])
         case ("POST", "/admin/faults"):
             guard let json = try? JSONValue.parse(request.body), let mode = json["mode"]?.stringValue.flatMap(ResourceGraphState.FaultMode.init(rawValue:)) else {
                 return Self.json(400, Self.error("InvalidRequest", "mode must be throttle, error, truncate or failPage"))
@@ -105,7 +116,15 @@ public struct ResourceGraphEmulator: Sendable {
             return Self.json(400, Self.error("BadRequest", "the body needs a query"))
         }
         await state.countQuery()
-        let subscriptions = Set((body["subscriptions"]?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() })
+        let requested = Set((body["subscriptions"]?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() })
+        let denied = await state.denied
+        if text.lowercased().contains("resourcecontainers") {
+            // The subscriptions themselves: those of the request the caller may read.
+            let rows: [JSONValue] = requested.subtracting(denied).sorted().map { .object([("subscriptionId", .string($0))]) }
+            return Self.json(200, .object([("totalRecords", .number(String(rows.count))), ("count", .number(String(rows.count))), ("data", .array(rows)),
+                                           ("facets", .array([])), ("resultTruncated", .string("false"))]))
+        }
+        let subscriptions = requested.subtracting(denied)
         let options = body["options"]
         let top = options?["$top"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? pageSize
         let skipToken = options?["$skipToken"]?.stringValue
@@ -132,7 +151,10 @@ public struct ResourceGraphEmulator: Sendable {
     }
 
     private func matching(_ subscriptions: Set<String>) async -> [VirtualNetwork] {
-        await state.all().filter { subscriptions.isEmpty || subscriptions.contains($0.subscriptionId.lowercased()) }
+        let denied = await state.denied
+        return await state.all().filter {
+            (subscriptions.isEmpty || subscriptions.contains($0.subscriptionId.lowercased())) && !denied.contains($0.subscriptionId.lowercased())
+        }
     }
 
     static func page(_ rows: [VirtualNetwork], total: Int, truncated: Bool, next: String?) -> JSONValue {

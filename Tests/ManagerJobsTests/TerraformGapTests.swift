@@ -306,6 +306,30 @@ struct TerraformGapTests {
     }
 }
 
+@Suite("Missing Reader role")
+struct MissingReaderTests {
+    @Test("the identity loses Reader on the subscription: its VNets vanish from Resource Graph, yet no anchored lease is counted missing or released")
+    func readerRoleMissing() async throws {
+        try await TerraformGapTests.withWorld { world in
+            let answer = try await world.lease("reader-1")
+            let cidr = try #require(answer.string("cidr")), lease = try #require(answer.string("leaseId"))
+            await world.deploy("vnet-reader", [cidr], lease: lease)
+            #expect(try await world.manager.run().actions["anchor"] == 1)
+            await world.graph.deny([SampleConfiguration.subscription])
+            var later = Date()
+            for _ in 0..<3 {
+                later = later.addingTimeInterval(3600) // far past the release grace each time
+                let report = try await world.manager.run(now: later)
+                #expect(!report.complete && report.problems.contains { $0.contains("Reader") }, "\(report.problems)")
+                #expect(report.actions["missing"] == nil && report.actions["release"] == nil)
+            }
+            let row = try #require(try await world.row(cidr))
+            #expect(row.state == .anchored && row.missingCount == 0, "never concluded from a listing it could not see")
+            try await world.invariants()
+        }
+    }
+}
+
 @Suite("Manager interrupted mid-run")
 struct InterruptedRunTests {
     @Test("a run that applied only part of its changes (killed) is finished by the next run: nothing lost or doubled")

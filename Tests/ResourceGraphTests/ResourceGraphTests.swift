@@ -49,8 +49,8 @@ struct ResourceGraphTests {
             #expect(listing.isComplete, "\(listing.problems)")
             #expect(listing.networks.count == 10)
             #expect(Set(listing.networks.map(\.id)).count == 10)
-            #expect(listing.pages == 4 + 2, "7 rows in pages of 2, then 3 rows in pages of 2")
-            #expect(await state.queries == 6)
+            #expect(listing.pages == (1 + 4) + (1 + 2), "per batch: the visible subscriptions, then 7 rows in pages of 2, then 3 rows in pages of 2")
+            #expect(await state.queries == 8)
             let only = await client.virtualNetworks(subscriptions: ["22222222-2222-2222-2222-222222222222"])
             #expect(only.networks.count == 3 && only.isComplete)
         }
@@ -62,7 +62,21 @@ struct ResourceGraphTests {
             await state.inject(.throttle, count: 1)
             let listing = await client.virtualNetworks(subscriptions: ["11111111-1111-1111-1111-111111111111"])
             #expect(listing.isComplete && listing.networks.count == 3)
-            #expect(await state.queries == 3, "the throttled query, then two pages")
+            #expect(await state.queries == 4, "the throttled subscriptions query, it again, then two pages")
+        }
+    }
+
+    @Test("a subscription the identity cannot read (no Reader role) makes the listing incomplete, though Resource Graph answers without an error")
+    func invisibleSubscription() async throws {
+        let vnets = (0..<3).map { Self.vnet($0) } + [Self.vnet(100, subscription: "22222222-2222-2222-2222-222222222222")]
+        try await Self.withEndpoint(vnets: vnets, pageSize: 10) { client, state, _ in
+            await state.deny(["22222222-2222-2222-2222-222222222222"])
+            let listing = await client.virtualNetworks(subscriptions: ["11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"])
+            #expect(!listing.isComplete)
+            #expect(listing.problems.contains { $0.contains("22222222-2222-2222-2222-222222222222") && $0.contains("Reader") }, "\(listing.problems)")
+            #expect(listing.networks.count == 3, "what can be read is still listed")
+            await state.deny([])
+            #expect(await client.virtualNetworks(subscriptions: ["22222222-2222-2222-2222-222222222222"]).isComplete)
         }
     }
 
