@@ -29,11 +29,19 @@ public struct Inventory: Sendable {
         self.claims = TransactionCombiner(table: table, onRound: onClaimRound)
     }
 
-    /// Creates the inventory table and the locks table when they are missing.
+    /// Creates the inventory table and the locks table when they are missing. An identity whose role is
+    /// scoped to the tables themselves may not create tables: then the tables must exist and be readable.
     public func ensureTables() async throws(InventoryError) {
-        try await storage {
-            try await table.service.createTable(table.name, ifNotExists: true)
-            try await table.service.createTable(locks.name, ifNotExists: true)
+        for client in [table, locks] {
+            do {
+                try await client.service.createTable(client.name, ifNotExists: true)
+            } catch let error as AzureError where error.isUnauthorized {
+                do { _ = try await client.query(top: 1).page(after: nil) } catch {
+                    throw InventoryError(kind: .unavailable, detail: "table \(client.name): \(error) (does this identity have Storage Table Data Contributor on the account or the table?)")
+                }
+            } catch {
+                throw InventoryError(error)
+            }
         }
     }
 

@@ -48,7 +48,11 @@ struct ManagerEnvironment {
         var logger = Logger(label: "ipam.manager")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = bootstrap.configuration
-        let inventory = try await bootstrap.inventory(for: .manager, logger: logger)
+        let inventory: Inventory
+        do { inventory = try await bootstrap.inventory(for: .manager, logger: logger) } catch {
+            FileHandle.standardError.write(Data("manager: storage at \(bootstrap.tableEndpoint) is not usable: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: bootstrap.resourceGraph(logger: logger), logger: logger)
         let lease = inventory.singletonLease(owner: inventory.actor, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
         let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: ManagerMetrics()) { try await run.run(now: Date()) }

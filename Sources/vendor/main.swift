@@ -44,9 +44,15 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "ipam.vendor")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let metrics = VendorMetrics()
-        let inventory = try await bootstrap.inventory(for: .vendor, logger: logger,
+        let inventory: Inventory
+        do {
+            inventory = try await bootstrap.inventory(for: .vendor, logger: logger,
                                                       onStorageAttempt: { metrics.recordStorageAttempt($0) },
                                                       onClaimRound: { metrics.recordClaimTransaction(members: $0) })
+        } catch {
+            FileHandle.standardError.write(Data("vendor: storage at \(bootstrap.tableEndpoint) is not usable: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
         let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, metrics: metrics)
         let router = VendorRouter.build(service: vendor, keys: insecureNoAuth ? nil : keys, logger: logger) { await inventory.unreachableReason() }
         let listenPort = bootstrap[.functionsPort].flatMap(Int.init) ?? port

@@ -1,0 +1,173 @@
+# ipam in Azure: a resource group, a storage account with shared-key access disabled (the inventory and the
+# Functions runtime's own state), one user-assigned identity with least-privilege roles
+# (docs/Authentication.md), Application Insights, and Linux Function Apps for the Vendor and the Manager.
+
+resource "azurerm_resource_group" "ipam" {
+  name     = "rg-${var.name}"
+  location = var.location
+}
+
+resource "azurerm_storage_account" "ipam" {
+  name                            = "st${var.name}"
+  resource_group_name             = azurerm_resource_group.ipam.name
+  location                        = azurerm_resource_group.ipam.location
+  account_tier                    = "Standard"
+  account_replication_type        = "ZRS"
+  min_tls_version                 = "TLS1_2"
+  shared_access_key_enabled       = false
+  allow_nested_items_to_be_public = false
+}
+
+resource "azurerm_storage_table" "inventory" {
+  name                 = var.table_name
+  storage_account_name = azurerm_storage_account.ipam.name
+}
+
+resource "azurerm_storage_table" "locks" {
+  name                 = "ipamLocks"
+  storage_account_name = azurerm_storage_account.ipam.name
+}
+
+resource "azurerm_user_assigned_identity" "ipam" {
+  name                = "id-${var.name}"
+  resource_group_name = azurerm_resource_group.ipam.name
+  location            = azurerm_resource_group.ipam.location
+}
+
+# --- Roles (docs/Authentication.md) ------------------------------------------------------------------
+
+resource "azurerm_role_assignment" "tables" {
+  scope                = azurerm_storage_account.ipam.id
+  role_definition_name = "Storage Table Data Contributor"
+  principal_id         = azurerm_user_assigned_identity.ipam.principal_id
+}
+
+resource "azurerm_role_assignment" "reader" {
+  count                = length(var.subscription_ids)
+  scope                = "/subscriptions/${var.subscription_ids[count.index]}"
+  role_definition_name = "Reader"
+  principal_id         = azurerm_user_assigned_identity.ipam.principal_id
+}
+
+resource "azurerm_role_assignment" "public_ips" {
+  count                = length(var.public_ip_resource_group_ids)
+  scope                = var.public_ip_resource_group_ids[count.index]
+  role_definition_name = "Network Contributor"
+  principal_id         = azurerm_user_assigned_identity.ipam.principal_id
+}
+
+# The Functions runtime keeps its own state (keys, timer and singleton locks) in blobs and queues of the same
+# account, through the same identity: not used by ipam itself.
+resource "azurerm_role_assignment" "runtime_blobs" {
+  scope                = azurerm_storage_account.ipam.id
+  role_definition_name = "Storage Blob Data Owner"
+  principal_id         = azurerm_user_assigned_identity.ipam.principal_id
+}
+
+resource "azurerm_role_assignment" "runtime_queues" {
+  scope                = azurerm_storage_account.ipam.id
+  role_definition_name = "Storage Queue Data Contributor"
+  principal_id         = azurerm_user_assigned_identity.ipam.principal_id
+}
+
+# --- Monitoring and hosting --------------------------------------------------------------------------
+
+resource "azurerm_log_analytics_workspace" "ipam" {
+  name                = "log-${var.name}"
+  resource_group_name = azurerm_resource_group.ipam.name
+  location            = azurerm_resource_group.ipam.location
+  sku                 = "PerGB2018"
+  retention_in_days   = 30
+}
+
+resource "azurerm_application_insights" "ipam" {
+  name                = "appi-${var.name}"
+  resource_group_name = azurerm_resource_group.ipam.name
+  location            = azurerm_resource_group.ipam.location
+  workspace_id        = azurerm_log_analytics_workspace.ipam.id
+  application_type    = "other"
+}
+
+resource "azurerm_service_plan" "ipam" {
+  name                = "asp-${var.name}"
+  resource_group_name = azurerm_resource_group.ipam.name
+  location            = azurerm_resource_group.ipam.location
+  os_type             = "Linux"
+  sku_name            = "EP1"
+}
+
+locals {
+  # Settings both apps read (docs/Configuration.md).
+  common_settings = {
+    FUNCTIONS_WORKER_RUNTIME                = "custom"
+    AzureWebJobsStorage__accountName        = azurerm_storage_account.ipam.name
+    AzureWebJobsStorage__credential         = "managedidentity"
+    AzureWebJobsStorage__clientId           = azurerm_user_assigned_identity.ipam.client_id
+    AZURE_CLIENT_ID                         = azurerm_user_assigned_identity.ipam.client_id
+    APPLICATIONINSIGHTS_CONNECTION_STRING   = azurerm_application_insights.ipam.connection_string
+    IPAM_TABLE_NAME                         = azurerm_storage_table.inventory.name
+    SUPERNETS_CONFIG                        = var.supernets_config
+    SCOPE_CONFIG_MANIFEST                   = var.scope_config_manifest
+    CIDR_SIZE_MIN                           = tostring(var.cidr_size_min)
+    CIDR_SIZE_MAX                           = tostring(var.cidr_size_max)
+    CIDR_SIZE_DEFAULT                       = tostring(var.cidr_size_default)
+    LEASE_DURATION_HOURS                    = tostring(var.lease_duration_hours)
+    IPAM_STORAGE_TIMEOUT_MS                 = tostring(var.storage_timeout_ms)
+    MANAGER_TIMER_SCHEDULE                  = var.manager_timer_schedule
+  }
+  vendor_settings = merge(local.common_settings, {
+    VENDOR_API_KEYS = var.vendor_api_keys
+  })
+  manager_settings = merge(local.common_settings, {
+    RESOURCE_GRAPH_ENDPOINT   = var.resource_graph_endpoint
+    REAP_GRACE_SECONDS        = tostring(var.reap_grace_seconds)
+    RELEASE_GRACE_SECONDS     = tostring(var.release_grace_seconds)
+    QUARANTINE_SECONDS        = tostring(var.quarantine_seconds)
+    LAST_SEEN_REFRESH_SECONDS = tostring(var.last_seen_refresh_seconds)
+    MANAGER_LEASE_SECONDS     = tostring(var.manager_lease_seconds)
+  })
+}
+
+resource "azurerm_linux_function_app" "vendor" {
+  name                          = "func-${var.name}-vendor"
+  resource_group_name           = azurerm_resource_group.ipam.name
+  location                      = azurerm_resource_group.ipam.location
+  service_plan_id               = azurerm_service_plan.ipam.id
+  storage_account_name          = azurerm_storage_account.ipam.name
+  storage_uses_managed_identity = true
+  zip_deploy_file               = var.vendor_package_path
+  https_only                    = true
+  app_settings                  = local.vendor_settings
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.ipam.id]
+  }
+
+  site_config {
+    health_check_path = "/healthz"
+  }
+
+  depends_on = [azurerm_role_assignment.tables, azurerm_role_assignment.runtime_blobs, azurerm_role_assignment.runtime_queues]
+}
+
+resource "azurerm_linux_function_app" "manager" {
+  name                          = "func-${var.name}-manager"
+  resource_group_name           = azurerm_resource_group.ipam.name
+  location                      = azurerm_resource_group.ipam.location
+  service_plan_id               = azurerm_service_plan.ipam.id
+  storage_account_name          = azurerm_storage_account.ipam.name
+  storage_uses_managed_identity = true
+  zip_deploy_file               = var.manager_package_path
+  https_only                    = true
+  app_settings                  = local.manager_settings
+
+  identity {
+    type         = "UserAssigned"
+    identity_ids = [azurerm_user_assigned_identity.ipam.id]
+  }
+
+  site_config {}
+
+  depends_on = [azurerm_role_assignment.tables, azurerm_role_assignment.reader, azurerm_role_assignment.runtime_blobs, azurerm_role_assignment.runtime_queues]
+}

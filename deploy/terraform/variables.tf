@@ -1,0 +1,130 @@
+# Every app setting of docs/Configuration.md that an operator sets is a variable here; the required ones have
+# no default. Settings the platform sets (FUNCTIONS_CUSTOMHANDLER_PORT, IDENTITY_ENDPOINT, IDENTITY_HEADER) and
+# those for other setups (AzureWebJobsStorage as a connection string, AzureWebJobsStorage__tableServiceUri,
+# RESOURCE_GRAPH_TOKEN for local endpoints, AZURE_TENANT_ID / AZURE_CLIENT_SECRET / AZURE_AUTHORITY_HOST for a
+# service principal, IPAM_VENDOR_URL / IPAM_API_KEY for the clients) are not set by this module.
+
+variable "name" {
+  description = "A short name for the deployment (letters and digits); resources are named after it"
+  type        = string
+}
+
+variable "location" {
+  type    = string
+  default = "eastus"
+}
+
+variable "subscription_ids" {
+  description = "Every subscription named in SUPERNETS_CONFIG: the identity gets Reader on each (Resource Graph sees only what it may read)"
+  type        = list(string)
+}
+
+variable "supernets_config" {
+  description = "SUPERNETS_CONFIG (JSON)"
+  type        = string
+}
+
+variable "scope_config_manifest" {
+  description = "SCOPE_CONFIG_MANIFEST (JSON)"
+  type        = string
+}
+
+variable "vendor_api_keys" {
+  description = "VENDOR_API_KEYS: the keys callers send (comma-separated); use the Function App's function key among them"
+  type        = string
+  sensitive   = true
+}
+
+variable "table_name" {
+  description = "IPAM_TABLE_NAME"
+  type        = string
+  default     = "networkCidr"
+}
+
+variable "cidr_size_min" {
+  description = "CIDR_SIZE_MIN"
+  type        = number
+  default     = 20
+}
+
+variable "cidr_size_max" {
+  description = "CIDR_SIZE_MAX"
+  type        = number
+  default     = 26
+}
+
+variable "cidr_size_default" {
+  description = "CIDR_SIZE_DEFAULT"
+  type        = number
+  default     = 22
+}
+
+variable "lease_duration_hours" {
+  description = "LEASE_DURATION_HOURS"
+  type        = number
+  default     = 4
+}
+
+variable "storage_timeout_ms" {
+  description = "IPAM_STORAGE_TIMEOUT_MS"
+  type        = number
+  default     = 10000
+}
+
+variable "manager_timer_schedule" {
+  description = "MANAGER_TIMER_SCHEDULE (NCRONTAB, 6 fields, UTC)"
+  type        = string
+  default     = "0 */15 * * * *"
+}
+
+variable "resource_graph_endpoint" {
+  description = "RESOURCE_GRAPH_ENDPOINT"
+  type        = string
+  default     = "https://management.azure.com"
+}
+
+variable "reap_grace_seconds" {
+  description = "REAP_GRACE_SECONDS"
+  type        = number
+  default     = 900
+}
+
+variable "release_grace_seconds" {
+  description = "RELEASE_GRACE_SECONDS"
+  type        = number
+  default     = 3600
+}
+
+variable "quarantine_seconds" {
+  description = "QUARANTINE_SECONDS"
+  type        = number
+  default     = 86400
+}
+
+variable "last_seen_refresh_seconds" {
+  description = "LAST_SEEN_REFRESH_SECONDS"
+  type        = number
+  default     = 86400
+}
+
+variable "manager_lease_seconds" {
+  description = "MANAGER_LEASE_SECONDS"
+  type        = number
+  default     = 60
+}
+
+variable "public_ip_resource_group_ids" {
+  description = "Resource groups of the NICs and public IPs that scheduled public-IP assignments move (empty: none)"
+  type        = list(string)
+  default     = []
+}
+
+variable "vendor_package_path" {
+  description = "dist/functions/vendor-app.zip from scripts/package-functions"
+  type        = string
+}
+
+variable "manager_package_path" {
+  description = "dist/functions/manager-app.zip from scripts/package-functions"
+  type        = string
+}
