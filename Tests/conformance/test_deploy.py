@@ -6,7 +6,7 @@ import re
 
 import hcl2
 
-from test_terraform import declared, load, strings
+from test_terraform import KNOWN, check_references, declared, load, strings
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 MODULE = os.path.join(ROOT, "deploy", "terraform")
@@ -31,16 +31,9 @@ def module_text():
 
 
 def test_every_reference_exists():
-    parsed_files = load(MODULE)
-    variables, outputs, locals_, _, _, resources = declared(parsed_files)
-    text = "\n".join(s for parsed in parsed_files for s in strings(parsed))
-    for name in re.findall(r"\bvar\.([A-Za-z_][A-Za-z0-9_]*)", text):
-        assert name in variables, f"var.{name} is not declared"
-    for name in re.findall(r"\blocal\.([A-Za-z_][A-Za-z0-9_]*)", text):
-        assert name in locals_, f"local.{name} is not declared"
-    for type_, name, attribute in re.findall(r"\b(azurerm_[a-z0-9_]+)\.([a-z0-9_]+)\.([a-z0-9_]+)", text):
-        assert (type_, name) in resources, f"{type_}.{name} does not exist"
-        assert attribute in EXPORTED[type_], f"{type_} has no attribute {attribute} (or it is not in this test's list)"
+    known = KNOWN | {("resource", type_): attributes for type_, attributes in EXPORTED.items()}
+    providers = {key: value for key, value in KNOWN.items() if key[0] == "provider"}
+    variables, outputs = check_references(MODULE, known, arguments=providers)
     assert {"vendor_url"} <= outputs
     required = {name for name, spec in variables.items() if "default" not in spec}
     assert {"supernets_config", "scope_config_manifest", "vendor_api_keys", "subscription_ids"} <= required
@@ -77,5 +70,4 @@ def test_shared_key_access_is_disabled():
     _, _, _, _, _, resources = declared(load(MODULE))
     account = resources[("azurerm_storage_account", "ipam")]
     assert account["shared_access_key_enabled"] is False
-    for app in ("vendor", "manager"):
-        assert resources[("azurerm_linux_function_app", app)]["storage_uses_managed_identity"] is True
+    assert resources[("azurerm_linux_function_app", "app")]["storage_uses_managed_identity"] is True

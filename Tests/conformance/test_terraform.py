@@ -31,7 +31,7 @@ KNOWN = {
     ("provider", "restapi"): {"uri", "headers", "write_returns_object", "create_returns_object", "id_attribute", "create_method", "update_method",
                               "destroy_method", "insecure", "timeout", "username", "password", "debug", "copy_keys", "xssi_prefix",
                               "rate_limit", "test_path", "oauth_client_credentials", "cert_string", "key_string", "root_ca_string"},
-    ("provider", "azurerm"): {"features", "subscription_id", "tenant_id", "client_id", "use_msi", "use_oidc"},
+    ("provider", "azurerm"): {"features", "subscription_id", "tenant_id", "client_id", "use_msi", "use_oidc", "storage_use_azuread"},
 }
 
 
@@ -90,8 +90,11 @@ def declared(parsed_files):
     return variables, outputs, locals_, modules, data, resources
 
 
-@pytest.mark.parametrize("directory", directories(), ids=lambda d: os.path.relpath(d, ROOT))
-def test_every_reference_exists(directory):
+def check_references(directory, known, arguments=None):
+    """Every var., local., module output, data source and resource attribute referenced in `directory`
+    exists (`known`: attributes by kind and type); block and provider arguments are ones the provider
+    documents (`arguments`, default `known`; types it does not list are not checked)."""
+    arguments = known if arguments is None else arguments
     parsed_files = load(directory)
     variables, outputs, locals_, modules, data, resources = declared(parsed_files)
     text = "\n".join(s for parsed in parsed_files for s in strings(parsed))
@@ -101,21 +104,23 @@ def test_every_reference_exists(directory):
         assert name in locals_, f"local.{name} is not declared in {directory}"
     for type_, name, attribute in re.findall(r"\bdata\.([a-z0-9_]+)\.([a-z0-9_]+)\.([a-z0-9_]+)", text):
         assert (type_, name) in data, f"data.{type_}.{name} does not exist"
-        assert attribute in KNOWN[("data", type_)], f"data.{type_} has no attribute {attribute}"
-    for type_, name, attribute in re.findall(r"\b((?:azurerm|restapi)_[a-z0-9_]+)\.([a-z0-9_]+)\.([a-z0-9_]+)", text):
+        assert attribute in known[("data", type_)], f"data.{type_} has no attribute {attribute}"
+    for type_, name, attribute in re.findall(r"\b((?:azurerm|restapi)_[a-z0-9_]+)\.([a-z0-9_]+)(?:\[[^\]]*\])?\.([a-z0-9_]+)", text):
         assert (type_, name) in resources, f"{type_}.{name} does not exist"
-        assert attribute in KNOWN[("resource", type_)], f"{type_} has no attribute {attribute}"
+        assert attribute in known[("resource", type_)], f"{type_} has no attribute {attribute}"
     for (kind, type_), body in [(("data", t), b) for (t, _), b in data.items()] + [(("resource", t), b) for (t, _), b in resources.items()]:
-        unknown = {unquote(key) for key in body if not key.startswith("__")} - KNOWN[(kind, type_)]
+        if (kind, type_) not in arguments:
+            continue
+        unknown = {unquote(key) for key in body if not key.startswith("__")} - arguments[(kind, type_)]
         assert not unknown, f"{kind} {type_} has no argument(s) {unknown}"
     for parsed in parsed_files:
         for item in parsed.get("provider", []):
             for name, body in item.items():
-                unknown = {unquote(key) for key in body if not key.startswith("__")} - KNOWN[("provider", unquote(name))]
+                unknown = {unquote(key) for key in body if not key.startswith("__")} - arguments[("provider", unquote(name))]
                 assert not unknown, f"provider {name} has no argument(s) {unknown}"
         for type_, name, body in blocks(parsed, "data"):
             for attribute in re.findall(r"\bself\.([a-z0-9_]+)", "\n".join(strings(body))):
-                assert attribute in KNOWN[("data", type_)], f"self.{attribute} is not an attribute of data.{type_}"
+                assert attribute in known[("data", type_)], f"self.{attribute} is not an attribute of data.{type_}"
     for name, body in modules.items():
         source = os.path.normpath(os.path.join(directory, unquote(body["source"])))
         module_variables, module_outputs, *_ = declared(load(source))
@@ -125,6 +130,12 @@ def test_every_reference_exists(directory):
         assert required <= passed, f"module {name} needs {required - passed}"
         for output in re.findall(rf"\bmodule\.{name}\.([A-Za-z_][A-Za-z0-9_]*)", text):
             assert output in module_outputs, f"module.{name}.{output} is not an output of {source}"
+    return variables, outputs
+
+
+@pytest.mark.parametrize("directory", directories(), ids=lambda d: os.path.relpath(d, ROOT))
+def test_every_reference_exists(directory):
+    check_references(directory, KNOWN)
 
 
 def test_the_module_outputs_what_the_issue_names():

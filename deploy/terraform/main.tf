@@ -128,16 +128,25 @@ locals {
   })
 }
 
-resource "azurerm_linux_function_app" "vendor" {
-  name                          = "func-${var.name}-vendor"
+# The two apps differ only in their package, settings, health check and the roles they wait for.
+locals {
+  apps = {
+    vendor  = { package = var.vendor_package_path, settings = local.vendor_settings, health_check_path = "/healthz" }
+    manager = { package = var.manager_package_path, settings = local.manager_settings, health_check_path = null }
+  }
+}
+
+resource "azurerm_linux_function_app" "app" {
+  for_each                      = local.apps
+  name                          = "func-${var.name}-${each.key}"
   resource_group_name           = azurerm_resource_group.ipam.name
   location                      = azurerm_resource_group.ipam.location
   service_plan_id               = azurerm_service_plan.ipam.id
   storage_account_name          = azurerm_storage_account.ipam.name
   storage_uses_managed_identity = true
-  zip_deploy_file               = var.vendor_package_path
+  zip_deploy_file               = each.value.package
   https_only                    = true
-  app_settings                  = local.vendor_settings
+  app_settings                  = each.value.settings
 
   identity {
     type         = "UserAssigned"
@@ -145,29 +154,8 @@ resource "azurerm_linux_function_app" "vendor" {
   }
 
   site_config {
-    health_check_path = "/healthz"
+    health_check_path = each.value.health_check_path
   }
-
-  depends_on = [azurerm_role_assignment.tables, azurerm_role_assignment.runtime_blobs, azurerm_role_assignment.runtime_queues]
-}
-
-resource "azurerm_linux_function_app" "manager" {
-  name                          = "func-${var.name}-manager"
-  resource_group_name           = azurerm_resource_group.ipam.name
-  location                      = azurerm_resource_group.ipam.location
-  service_plan_id               = azurerm_service_plan.ipam.id
-  storage_account_name          = azurerm_storage_account.ipam.name
-  storage_uses_managed_identity = true
-  zip_deploy_file               = var.manager_package_path
-  https_only                    = true
-  app_settings                  = local.manager_settings
-
-  identity {
-    type         = "UserAssigned"
-    identity_ids = [azurerm_user_assigned_identity.ipam.id]
-  }
-
-  site_config {}
 
   depends_on = [azurerm_role_assignment.tables, azurerm_role_assignment.reader, azurerm_role_assignment.runtime_blobs, azurerm_role_assignment.runtime_queues]
 }

@@ -1,10 +1,10 @@
 output "vendor_url" {
   description = "IPAM_VENDOR_URL for the clients (ipam, ipam-mcp, the Terraform module)"
-  value       = "https://${azurerm_linux_function_app.vendor.default_hostname}"
+  value       = "https://${azurerm_linux_function_app.app["vendor"].default_hostname}"
 }
 
 output "manager_app_name" {
-  value = azurerm_linux_function_app.manager.name
+  value = azurerm_linux_function_app.app["manager"].name
 }
 
 output "identity_client_id" {
