@@ -2,38 +2,55 @@ import Crypto
 import Foundation
 
 /// Caller authentication: keys are kept only as SHA-256 digests and compared in constant time.
+///
+/// A key may carry a name (`name=secret`), which is the caller's identity in logs and `GET /api/whoami`;
+/// an unnamed key's identity is `key-` and the first 8 hex digits of its SHA-256 (safe to log). A base64
+/// key's `=` padding is not a name: a name is letters, digits, `.`, `_` and `-` (starting with a letter)
+/// before the first `=`, and the secret after it is more than padding.
 public struct APIKeys: Sendable {
-    private let digests: [[UInt8]]
+    private let entries: [(digest: [UInt8], name: String?)]
 
-    /// - Parameter keys: the plain keys (e.g. from `VENDOR_API_KEYS`, comma-separated).
+    /// - Parameter keys: the keys (e.g. from `VENDOR_API_KEYS`, comma-separated), each `secret` or `name=secret`.
     public init(keys: [String]) {
-        digests = keys.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { Array(SHA256.hash(data: Data($0.utf8))) }
+        entries = keys.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { entry in
+            let (name, secret) = Self.split(entry)
+            return (Array(SHA256.hash(data: Data(secret.utf8))), name)
+        }
     }
 
-    /// `VENDOR_API_KEYS=key1,key2`.
+    /// `VENDOR_API_KEYS=key1,name=key2`.
     public init(environmentValue: String?) {
         self.init(keys: (environmentValue ?? "").split(separator: ",").map(String.init))
     }
 
-    public var isEmpty: Bool { digests.isEmpty }
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// The name and the secret of one entry.
+    static func split(_ entry: String) -> (name: String?, secret: String) {
+        guard let equals = entry.firstIndex(of: "=") else { return (nil, entry) }
+        let name = entry[..<equals], secret = entry[entry.index(after: equals)...]
+        guard let first = name.first, first.isASCII, first.isLetter, name.count <= 64,
+              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }),
+              secret.contains(where: { $0 != "=" }) else { return (nil, entry) }
+        return (String(name), String(secret))
+    }
 
     /// True when `presented` is one of the keys.
     public func accepts(_ presented: String) -> Bool { identify(presented) != nil }
 
-    /// The caller a presented key names (`key-` and the first 8 hex digits of its SHA-256, which is
-    /// safe to log), or nil when it is none of the keys. Every stored digest is compared, in constant time.
+    /// The caller a presented key names (its name, or `key-` and the first 8 hex digits of its SHA-256),
+    /// or nil when it is none of the keys. Every stored digest is compared, in constant time.
     public func identify(_ presented: String) -> String? {
         let digest = Array(SHA256.hash(data: Data(presented.utf8)))
         var found = -1
-        for (position, stored) in digests.enumerated() {
+        for (position, entry) in entries.enumerated() {
             var difference: UInt8 = 0
-            for index in 0..<stored.count { difference |= stored[index] ^ digest[index] }
+            for index in 0..<entry.digest.count { difference |= entry.digest[index] ^ digest[index] }
             if difference == 0 { found = position }
         }
         guard found >= 0 else { return nil }
-        return "key-" + digest.prefix(4).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xf)]])
-        }.joined()
+        if let name = entries[found].name { return name }
+        let digits = Array("0123456789abcdef")
+        return "key-" + String(digest.prefix(4).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] })
     }
 }
