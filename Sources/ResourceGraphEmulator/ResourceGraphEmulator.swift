@@ -23,6 +23,26 @@ public actor ResourceGraphState {
 
     public func deny(_ subscriptions: Set<String>) { denied = Set(subscriptions.map { $0.lowercased() }) }
 
+    /// Queries parked by a `hold` fault, until `release` (or a minute passes).
+    private var held: [CheckedContinuation<Void, Never>] = []
+    private var holding = false
+
+    /// The next query waits until `release()`: lets a test keep one Manager's run open for as long as it needs.
+    public func hold() { holding = true }
+
+    public func release() {
+        holding = false
+        for waiter in held { waiter.resume() }
+        held.removeAll()
+    }
+
+    /// Parks the caller when a hold is set (taking it: one query is held).
+    func waitIfHeld() async {
+        guard holding else { return }
+        holding = false
+        await withCheckedContinuation { held.append($0) }
+    }
+
     public init(vnets: [VirtualNetwork] = []) {
         for vnet in vnets { self.vnets[vnet.id.lowercased()] = vnet }
     }
@@ -96,6 +116,12 @@ public struct ResourceGraphEmulator: Sendable {
             }
             await state.deny(Set(list.compactMap(\.stringValue)))
             return EmulatorResponse(status: 204, headers: [:], body: [])
+        case ("POST", "/admin/hold"):
+            await state.hold()
+            return EmulatorResponse(status: 204, headers: [:], body: [])
+        case ("POST", "/admin/release"):
+            await state.release()
+            return EmulatorResponse(status: 204, headers: [:], body: [])
         case ("POST", "/admin/faults"):
             guard let json = try? JSONValue.parse(request.body), let mode = json["mode"]?.stringValue.flatMap(ResourceGraphState.FaultMode.init(rawValue:)) else {
                 return Self.json(400, Self.error("InvalidRequest", "mode must be throttle, error, truncate or failPage"))
@@ -115,6 +141,7 @@ public struct ResourceGraphEmulator: Sendable {
         guard let body = try? JSONValue.parse(request.body), let text = body["query"]?.stringValue, !text.isEmpty else {
             return Self.json(400, Self.error("BadRequest", "the body needs a query"))
         }
+        await state.waitIfHeld()
         await state.countQuery()
         let requested = Set((body["subscriptions"]?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() })
         let denied = await state.denied

@@ -10,6 +10,11 @@ import TestSupport
 struct PipelineAndRetryTests {
     let transport = TestStorage.transport
     let fast = RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5), maxDelay: .milliseconds(50), deadline: .seconds(5))
+    /// Time that moves only when the pipeline sleeps: the deadline counts waits, never how slow a busy machine is.
+    static func virtualClock() -> RetryClock {
+        let now = Mutex<Duration>(.zero)
+        return RetryClock(uptime: { now.withLock { $0 } }, sleep: { delay in now.withLock { $0 += delay } })
+    }
 
     @Test("full jitter stays within the exponential ceiling and honours Retry-After")
     func jitterBounds() {
@@ -50,7 +55,7 @@ struct PipelineAndRetryTests {
         let log = RequestLog()
         try await TestServers.withFakeServer(flaky(failures: 2, status: 503, log: log)) { port in
             let signer = try SharedKeySigner(accountName: "devstoreaccount1", base64Key: StorageConnectionString.developmentAccountKey)
-            let pipeline = AzurePipeline(transport: transport, authorizer: SharedKeyAuthorizer(signer: signer), retryPolicy: fast)
+            let pipeline = AzurePipeline(transport: transport, authorizer: SharedKeyAuthorizer(signer: signer), retryPolicy: fast, clock: Self.virtualClock())
             let response = try await pipeline.send(TransportRequest(method: "MERGE", url: "http://127.0.0.1:\(port)/devstoreaccount1/t(PartitionKey='a',RowKey='b')",
                                                                     headers: ["Content-Type": "application/json"], body: [0x7B, 0x7D]), idempotent: false)
             #expect(response.status == 200)
@@ -64,7 +69,7 @@ struct PipelineAndRetryTests {
     func preconditionNotRetried() async throws {
         let log = RequestLog()
         try await TestServers.withFakeServer(flaky(failures: 5, status: 412, log: log)) { port in
-            let pipeline = AzurePipeline(transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: fast)
+            let pipeline = AzurePipeline(transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: fast, clock: Self.virtualClock())
             await #expect { _ = try await pipeline.send(TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/"), idempotent: true) }
                 throws: { ($0 as? AzureError)?.isPreconditionFailed == true }
             #expect(log.count == 1)
@@ -75,7 +80,7 @@ struct PipelineAndRetryTests {
     func ambiguousWriteNotRetried() async throws {
         let log = RequestLog()
         try await TestServers.withFakeServer(flaky(failures: 5, status: 500, log: log)) { port in
-            let pipeline = AzurePipeline(transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: fast)
+            let pipeline = AzurePipeline(transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: fast, clock: Self.virtualClock())
             await #expect { _ = try await pipeline.send(TransportRequest(method: "POST", url: "http://127.0.0.1:\(port)/"), idempotent: false) }
                 throws: { ($0 as? AzureError)?.outcomeUnknown == true }
             #expect(log.count == 1)
@@ -105,7 +110,7 @@ struct PipelineAndRetryTests {
     func refusedIsRetried() async throws {
         let attempts = Mutex(0)
         let pipeline = AzurePipeline(transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: fast,
-                                     onAttempt: { _ in attempts.withLock { $0 += 1 } })
+                                     onAttempt: { _ in attempts.withLock { $0 += 1 } }, clock: Self.virtualClock())
         await #expect { _ = try await pipeline.send(TransportRequest(method: "POST", url: "http://127.0.0.1:9/"), idempotent: false) }
             throws: { ($0 as? AzureError)?.transportError?.isConnectionRefused == true }
         #expect(attempts.withLock { $0 } == 4)

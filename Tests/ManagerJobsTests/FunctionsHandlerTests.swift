@@ -85,17 +85,17 @@ struct ManagerProcessTests {
         defer { stack.stopAll() }
         let storage = try stack.startStorage()
         let settings = try stack.managerEnvironment(table: TestStorage.uniqueName("two"), storage: storage)
-        // Four throttled first pages (Retry-After: 1 each) make the lease holder's run last about four seconds,
-        // so the other process, however slow to start on a busy machine, finds the lease taken.
-        _ = try await HTTPCalls.send("POST", settings["RESOURCE_GRAPH_ENDPOINT"]! + "/admin/faults", body: #"{"mode":"throttle","count":4}"#)
-        let outputs = try await withThrowingTaskGroup(of: String.self) { group in
-            for _ in 0..<2 {
-                group.addTask {
-                    try ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: settings).output
-                }
-            }
-            return try await group.reduce(into: [String]()) { $0.append($1) }
-        }
+        // The lease holder's first Resource Graph query is held until the other process has finished, however
+        // slow either is to start on a busy machine: the other one must find the lease taken.
+        let graph = settings["RESOURCE_GRAPH_ENDPOINT"]!
+        _ = try await HTTPCalls.send("POST", graph + "/admin/hold")
+        let pipes = [Pipe(), Pipe()]
+        let processes = try pipes.map { try stack.start("manager", arguments: ["run", "--once", "--log-level", "error"], environment: settings, output: $0) }
+        let started = ContinuousClock.now
+        while processes.allSatisfy(\.isRunning), ContinuousClock.now - started < .seconds(60) { try await Task.sleep(for: .milliseconds(20)) }
+        _ = try await HTTPCalls.send("POST", graph + "/admin/release")
+        for process in processes { process.waitUntilExit() }
+        let outputs = pipes.map { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
         #expect(outputs.filter { $0.contains("manager: run complete=") }.count == 1, "\(outputs)")
         #expect(outputs.filter { $0.contains("skipped") }.count == 1, "\(outputs)")
     }
