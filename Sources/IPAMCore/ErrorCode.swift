@@ -24,6 +24,8 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case unsupportedMediaType = "UnsupportedMediaType"
     // Who is asking.
     case unauthorized = "Unauthorized"
+    /// 403: the credential is valid but its role does not allow this.
+    case forbidden = "Forbidden"
     // What is asked for.
     case notFound = "NotFound"
     case methodNotAllowed = "MethodNotAllowed"

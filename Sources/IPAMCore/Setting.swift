@@ -20,6 +20,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case storageTimeoutMs = "IPAM_STORAGE_TIMEOUT_MS"
     // The Vendor.
     case vendorAPIKeys = "VENDOR_API_KEYS"
+    case vendorAdminKeys = "VENDOR_ADMIN_KEYS"
+    case vendorReaderKeys = "VENDOR_READER_KEYS"
     case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"
     // The Manager (`ManagerSettings` and the executable).
     case managerSchedule = "MANAGER_TIMER_SCHEDULE"

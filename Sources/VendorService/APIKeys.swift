@@ -1,6 +1,19 @@
 import Crypto
 import Foundation
 
+/// What a caller may do. Each role includes the ones before it.
+public enum Role: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
+    /// Look: leases, sessions, pools, metrics.
+    case reader
+    /// Also request, renew and release leases (the role of `VENDOR_API_KEYS`).
+    case lease
+    /// Everything.
+    case admin
+
+    public static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { ["reader", "lease", "admin"][rawValue] }
+}
+
 /// Caller authentication: keys are kept only as SHA-256 digests and compared in constant time.
 ///
 /// A key may carry a name (`name=secret`), which is the caller's identity in logs and `GET /api/whoami`;
@@ -8,19 +21,27 @@ import Foundation
 /// key's `=` padding is not a name: a name is letters, digits, `.`, `_` and `-` (starting with a letter)
 /// before the first `=`, and the secret after it is more than padding.
 public struct APIKeys: Sendable {
-    private let entries: [(digest: [UInt8], name: String?)]
+    private let entries: [(digest: [UInt8], name: String?, role: Role)]
 
-    /// - Parameter keys: the keys (e.g. from `VENDOR_API_KEYS`, comma-separated), each `secret` or `name=secret`.
-    public init(keys: [String]) {
+    /// - Parameters:
+    ///   - keys: the keys (e.g. from `VENDOR_API_KEYS`, comma-separated), each `secret` or `name=secret`.
+    ///   - role: what they may do.
+    public init(keys: [String], role: Role = .lease) {
         entries = keys.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { entry in
             let (name, secret) = Self.split(entry)
-            return (Array(SHA256.hash(data: Data(secret.utf8))), name)
+            return (Array(SHA256.hash(data: Data(secret.utf8))), name, role)
         }
     }
 
-    /// `VENDOR_API_KEYS=key1,name=key2`.
+    /// `VENDOR_API_KEYS=key1,name=key2` (the `lease` role).
     public init(environmentValue: String?) {
         self.init(keys: (environmentValue ?? "").split(separator: ",").map(String.init))
+    }
+
+    /// The keys of the three settings: `VENDOR_READER_KEYS`, `VENDOR_API_KEYS` (lease), `VENDOR_ADMIN_KEYS`.
+    public init(reader: String?, lease: String?, admin: String?) {
+        func parse(_ value: String?, _ role: Role) -> APIKeys { APIKeys(keys: (value ?? "").split(separator: ",").map(String.init), role: role) }
+        entries = parse(reader, .reader).entries + parse(lease, .lease).entries + parse(admin, .admin).entries
     }
 
     public var isEmpty: Bool { entries.isEmpty }
@@ -39,8 +60,12 @@ public struct APIKeys: Sendable {
     public func accepts(_ presented: String) -> Bool { identify(presented) != nil }
 
     /// The caller a presented key names (its name, or `key-` and the first 8 hex digits of its SHA-256),
-    /// or nil when it is none of the keys. Every stored digest is compared, in constant time.
-    public func identify(_ presented: String) -> String? {
+    /// or nil when it is none of the keys.
+    public func identify(_ presented: String) -> String? { authenticate(presented)?.caller }
+
+    /// The caller a presented key names and its role, or nil when it is none of the keys. Every stored
+    /// digest is compared, in constant time.
+    public func authenticate(_ presented: String) -> (caller: String, role: Role)? {
         let digest = Array(SHA256.hash(data: Data(presented.utf8)))
         var found = -1
         for (position, entry) in entries.enumerated() {
@@ -49,8 +74,8 @@ public struct APIKeys: Sendable {
             if difference == 0 { found = position }
         }
         guard found >= 0 else { return nil }
-        if let name = entries[found].name { return name }
+        if let name = entries[found].name { return (name, entries[found].role) }
         let digits = Array("0123456789abcdef")
-        return "key-" + String(digest.prefix(4).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] })
+        return ("key-" + String(digest.prefix(4).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] }), entries[found].role)
     }
 }

@@ -40,6 +40,7 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
              .invalidPrefixLength, .ambiguousScope, .invalidRequest, .invalidQuery, .invalidContinuation:
             return .badRequest
         case .unauthorized: return .unauthorized
+        case .forbidden: return .forbidden
         case .unknownScope, .notFound, .leaseNotFound, .sessionNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
         case .sessionConflict, .poolExhausted: return .conflict

@@ -13,9 +13,11 @@ public struct VendorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The request's id: the caller's `x-request-id` when it is a sane one, else a new UUID.
     public var requestID: String = ""
-    /// The authenticated caller (`key-…` for an API key), `anonymous` with authentication disabled,
+    /// The authenticated caller (a key's name, or `key-…`), `anonymous` with authentication disabled,
     /// nil before authentication or on open routes.
     public var caller: String?
+    /// The caller's role (`admin` with authentication disabled).
+    public var role: Role?
 
     public init(source: Source) {
         coreContext = .init(source: source)
@@ -69,6 +71,15 @@ struct VendorRoutes: Sendable {
         ("/api/getNewNetwork", ["POST"]), ("/api/releaseNetwork", ["POST"]), ("/api/renewLease", ["POST"]),
         ("/api/whoami", ["GET"]), ("/api/leases", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
     ]
+
+    /// The role each route needs (nil: open). Looking needs `reader`; changing a lease needs `lease`.
+    static func role(_ pattern: String, _ method: String) -> Role? {
+        switch (pattern, method) {
+        case ("/", _), ("/healthz", _), ("/readyz", _): return nil
+        case ("/api/getNewNetwork", _), ("/api/releaseNetwork", _), ("/api/renewLease", _), ("/api/leases/{leaseId}", "DELETE"): return .lease
+        default: return .reader
+        }
+    }
 
     var collection: RouteCollection<VendorRequestContext> {
         let routes = RouteCollection(context: VendorRequestContext.self)
@@ -307,10 +318,17 @@ struct EdgeMiddleware: RouterMiddleware {
         let started = ContinuousClock.now
         do {
             let path = request.uri.path
-            if path.hasPrefix("/api/") || path == "/metrics" {
-                context.caller = try authenticate(request)
-                log[metadataKey: "caller"] = context.caller.map { .string($0) }
+            let needed = route.map { VendorRoutes.role($0.pattern, request.method.rawValue) } ?? .reader
+            if path.hasPrefix("/api/") || path == "/metrics" || needed != nil {
+                let (caller, role) = try authenticate(request)
+                context.caller = caller
+                context.role = role
+                log[metadataKey: "caller"] = .string(caller)
                 context.logger = log
+                if let needed, role < needed {
+                    throw VendorError(.forbidden, "\(request.method.rawValue) \(path) needs the \(needed) role; this key has \(role)",
+                                      details: ["caller": caller, "role": role.description, "needed": needed.description])
+                }
             }
             response = try await next(request, context)
         } catch {
@@ -343,17 +361,17 @@ struct EdgeMiddleware: RouterMiddleware {
         return VendorError(.internalError, "internal error")
     }
 
-    /// The caller a request's key names; throws `Unauthorized` without a valid one.
-    func authenticate(_ request: Request) throws(VendorError) -> String {
-        guard let keys else { return "anonymous" }
+    /// The caller a request's key names and its role; throws `Unauthorized` without a valid one.
+    func authenticate(_ request: Request) throws(VendorError) -> (String, Role) {
+        guard let keys else { return ("anonymous", .admin) }
         var presented = request.headers[Self.functionsKeyHeader]
         if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
         if presented == nil { presented = request.uri.queryParameters.get("code") } // the Functions `?code=` convention
-        guard let presented, let caller = keys.identify(presented) else {
+        guard let presented, let found = keys.authenticate(presented) else {
             throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
         }
-        return caller
+        return found
     }
 }

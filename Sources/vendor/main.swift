@@ -36,9 +36,9 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let configuration = bootstrap.configuration
-        let keys = APIKeys(environmentValue: bootstrap[.vendorAPIKeys])
+        let keys = APIKeys(reader: bootstrap[.vendorReaderKeys], lease: bootstrap[.vendorAPIKeys], admin: bootstrap[.vendorAdminKeys])
         if keys.isEmpty && !insecureNoAuth {
-            FileHandle.standardError.write(Data("vendor: VENDOR_API_KEYS is empty; set keys or pass --insecure-no-auth for local use\n".utf8))
+            FileHandle.standardError.write(Data("vendor: VENDOR_API_KEYS, VENDOR_ADMIN_KEYS and VENDOR_READER_KEYS are empty; set keys or pass --insecure-no-auth for local use\n".utf8))
             throw ExitCode(2)
         }
         var logger = Logger(label: "ipam.vendor")

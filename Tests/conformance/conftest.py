@@ -56,6 +56,8 @@ def table(service):
 
 SUBSCRIPTION = "11111111-1111-1111-1111-111111111111"
 API_KEY = "conformance-key"
+READER_KEY = "conformance-reader-key"
+ADMIN_KEY = "conformance-admin-key"
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +73,8 @@ def vendor(connection_string):
         "SCOPE_CONFIG_MANIFEST": '{"defaultScope":{"subscriptionId":"%s","region":"eastus"},'
                                  '"scopes":[{"subscriptionId":"%s","region":"eastus","stock":{"24":4}}]}' % (SUBSCRIPTION, SUBSCRIPTION),
         "VENDOR_API_KEYS": API_KEY,
+        "VENDOR_READER_KEYS": "auditor=" + READER_KEY,
+        "VENDOR_ADMIN_KEYS": "operator=" + ADMIN_KEY,
     })
     process, port = _start([os.path.join(os.path.dirname(_binary()), "vendor"), "serve", "--port", "0", "--log-level", "error"], env)
     yield f"http://127.0.0.1:{port}", API_KEY
