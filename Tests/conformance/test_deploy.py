@@ -47,7 +47,7 @@ def test_every_setting_the_code_reads_is_handled():
         assert setting in text, f"{setting} is neither set by deploy/terraform nor named there as not for this setup"
     # The ones an operator sets are set, as app settings.
     app_settings = re.findall(r"^\s+([A-Za-z_]+(?:__[A-Za-z]+)?)\s+=", text, re.MULTILINE)
-    for setting in ["SUPERNETS_CONFIG", "SCOPE_CONFIG_MANIFEST", "VENDOR_API_KEYS", "CIDR_SIZE_MIN", "CIDR_SIZE_MAX", "CIDR_SIZE_DEFAULT",
+    for setting in ["SUPERNETS_CONFIG", "SCOPE_CONFIG_MANIFEST", "VENDOR_API_KEYS", "VENDOR_ADMIN_KEYS", "VENDOR_READER_KEYS", "CIDR_SIZE_MIN", "CIDR_SIZE_MAX", "CIDR_SIZE_DEFAULT",
                     "LEASE_DURATION_HOURS", "IPAM_TABLE_NAME", "IPAM_STORAGE_TIMEOUT_MS", "MANAGER_TIMER_SCHEDULE", "RESOURCE_GRAPH_ENDPOINT",
                     "REAP_GRACE_SECONDS", "RELEASE_GRACE_SECONDS", "QUARANTINE_SECONDS", "LAST_SEEN_REFRESH_SECONDS", "MANAGER_LEASE_SECONDS",
                     "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID"]:

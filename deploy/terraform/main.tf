@@ -116,7 +116,9 @@ locals {
     MANAGER_TIMER_SCHEDULE                  = var.manager_timer_schedule
   }
   vendor_settings = merge(local.common_settings, {
-    VENDOR_API_KEYS = var.vendor_api_keys
+    VENDOR_API_KEYS    = var.vendor_api_keys
+    VENDOR_ADMIN_KEYS  = var.vendor_admin_keys
+    VENDOR_READER_KEYS = var.vendor_reader_keys
   })
   manager_settings = merge(local.common_settings, {
     RESOURCE_GRAPH_ENDPOINT   = var.resource_graph_endpoint

@@ -35,6 +35,20 @@ variable "vendor_api_keys" {
   sensitive   = true
 }
 
+variable "vendor_admin_keys" {
+  description = "VENDOR_ADMIN_KEYS: keys of the admin role (comma-separated; empty for none)"
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "vendor_reader_keys" {
+  description = "VENDOR_READER_KEYS: keys of the reader role (comma-separated; empty for none)"
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
 variable "table_name" {
   description = "IPAM_TABLE_NAME"
   type        = string
