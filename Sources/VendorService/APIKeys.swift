@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StrictJSON
 
 /// What a caller may do. Each role includes the ones before it.
 public enum Role: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
@@ -75,7 +76,6 @@ public struct APIKeys: Sendable {
         }
         guard found >= 0 else { return nil }
         if let name = entries[found].name { return (name, entries[found].role) }
-        let digits = Array("0123456789abcdef")
-        return ("key-" + String(digest.prefix(4).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] }), entries[found].role)
+        return ("key-" + ASCIIFormat.hex(digest.prefix(4)), entries[found].role)
     }
 }
