@@ -88,7 +88,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Inventory", dependencies: ["IPAMCore", "AzureTables", "AzureCore"], swiftSettings: boundarySettings),
+        .target(name: "Inventory", dependencies: ["IPAMCore", "AzureTables", "AzureCore", "StrictJSON"], swiftSettings: boundarySettings),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "IPAMBootstrap",

@@ -37,6 +37,23 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case leaseReleased = "LeaseReleased"
     case alreadyReleased = "AlreadyReleased"
     case leaseNotRenewable = "LeaseNotRenewable"
+    // Host-IP leases inside a network lease.
+    /// 400: a principal name that is not 1–128 characters of `A–Z a–z 0–9 . _ : @ -`.
+    case invalidPrincipal = "InvalidPrincipal"
+    /// 403: the caller is not a member of the lease, or its membership does not allow this.
+    case notAuthorized = "NotAuthorized"
+    /// 410: the network lease is released, quarantined or expired; its host addresses ended with it.
+    case leaseEnded = "LeaseEnded"
+    /// 422: the lease's layout has no subnet of that name.
+    case unknownSubnet = "UnknownSubnet"
+    /// 409: the subnet has no address left.
+    case ipExhausted = "IPExhausted"
+    /// 409: the principal holds an address in another subnet of the lease already.
+    case principalHasIP = "PrincipalHasIP"
+    /// 409: the owner of a lease stays its owner (it cannot be removed or given another role).
+    case ownerUnchangeable = "OwnerUnchangeable"
+    /// 404: the principal holds no address in the lease.
+    case hostIPNotFound = "HostIPNotFound"
     // The service.
     case busy = "Busy"
     case storageUnavailable = "StorageUnavailable"

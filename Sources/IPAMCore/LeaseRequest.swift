@@ -12,9 +12,18 @@ public struct LeaseRequest: Sendable, Equatable {
     public let tags: [String: String]
     public let subnets: [SubnetRequest]
 
+    /// Who asks (set by the edge from the authenticated caller; not part of the request hash): the
+    /// lease's owner.
+    public var owner: Principal?
+
     public struct SubnetRequest: Sendable, Equatable {
         public let name: String
         public let prefixLength: Int
+
+        public init(name: String, prefixLength: Int) {
+            self.name = name
+            self.prefixLength = prefixLength
+        }
     }
 
     /// SHA-256 over the canonical form of everything that shapes the answer: a replay must match it.

@@ -22,6 +22,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case vendorAPIKeys = "VENDOR_API_KEYS"
     case vendorAdminKeys = "VENDOR_ADMIN_KEYS"
     case vendorReaderKeys = "VENDOR_READER_KEYS"
+    /// The secret principals are keyed and sealed with (`PrincipalRedactor`); the same for every Vendor.
+    case auditSalt = "AUDIT_SALT"
     case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"
     // The Manager (`ManagerSettings` and the executable).
     case managerSchedule = "MANAGER_TIMER_SCHEDULE"

@@ -33,4 +33,15 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case free
     /// The unmanaged VNet of a row recorded for it is gone: the row is deleted.
     case forget
+    /// A principal got a host address inside a network lease.
+    case ipAllocated = "ip-allocated"
+    /// A host address went back to its lease's free list (by its holder, the owner or an admin member,
+    /// or with the member who held it).
+    case ipReleased = "ip-released"
+    /// A principal became a member of a network lease, or its role changed.
+    case memberAdded = "member-added"
+    /// A principal stopped being a member (its address went back with it).
+    case memberRemoved = "member-removed"
+    /// The network lease ended: the Manager cleared its host addresses and members.
+    case hostIPsCleared = "host-ips-cleared"
 }

@@ -12,14 +12,22 @@ public struct LeaseDraft: Sendable {
     public let requester: String?
     public let leasedAt: Date
     public let expiresAt: Date
+    /// The owner's key and sealed name (see `NetworkRow.ownerKey`).
+    public let ownerKey: String?
+    public let sealedOwner: String?
+    public let subnets: [LeaseRequest.SubnetRequest]
 
-    public init(leaseId: String, sessionId: String, requestHash: String, requester: String?, leasedAt: Date, expiresAt: Date) {
+    public init(leaseId: String, sessionId: String, requestHash: String, requester: String?, leasedAt: Date, expiresAt: Date,
+                ownerKey: String? = nil, sealedOwner: String? = nil, subnets: [LeaseRequest.SubnetRequest] = []) {
         self.leaseId = leaseId
         self.sessionId = sessionId
         self.requestHash = requestHash
         self.requester = requester
         self.leasedAt = leasedAt
         self.expiresAt = expiresAt
+        self.ownerKey = ownerKey
+        self.sealedOwner = sealedOwner
+        self.subnets = subnets
     }
 
     /// A new random lease id (a lower-case UUID).
@@ -34,6 +42,9 @@ public struct LeaseDraft: Sendable {
         row.requester = requester
         row.leasedAt = leasedAt
         row.expiresAt = expiresAt
+        row.ownerKey = ownerKey
+        row.sealedOwner = sealedOwner
+        row.subnets = subnets
         return (row, SessionRow(sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash, createdAt: leasedAt))
     }
 }

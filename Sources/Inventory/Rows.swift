@@ -1,5 +1,6 @@
 internal import AzureCore
 package import AzureTables
+internal import StrictJSON
 public import Foundation
 public import IPAMCore
 public import NetworkMath
@@ -52,6 +53,12 @@ public struct NetworkRow: Sendable, Equatable {
     public var origin: String?
     /// The `origin` of rows the Manager records for space unmanaged VNets use.
     public static let observedOrigin = "observed"
+    /// The key of the principal that created the lease (`Principal.key`) and its name sealed
+    /// (`PrincipalRedactor.seal`): the lease's owner, for host-IP leases inside it.
+    public var ownerKey: String?
+    public var sealedOwner: String?
+    /// The subnet layout the lease was asked with (its subnets are placed by `FreeSpace.layout`).
+    public var subnets: [LeaseRequest.SubnetRequest] = []
     public var etag: String?
 
     public init(prefix: IPPrefix, state: NetworkState) {
@@ -80,6 +87,11 @@ public struct NetworkRow: Sendable, Equatable {
         if let origin { p["Origin"] = .string(origin) }
         if let resourceId { p["ResourceId"] = .string(resourceId) }
         if let lockedBy { p["LockedBy"] = .string(lockedBy) }
+        if let ownerKey { p["OwnerKey"] = .string(ownerKey) }
+        if let sealedOwner { p["Owner"] = .string(sealedOwner) }
+        if !subnets.isEmpty {
+            p["Subnets"] = .string(JSONValue.array(subnets.map { .object([("name", .string($0.name)), ("prefixLength", .number(String($0.prefixLength)))]) }).serialized())
+        }
         return TableEntity(partitionKey: partitionKey, rowKey: rowKey, properties: p)
     }
 
@@ -104,7 +116,20 @@ public struct NetworkRow: Sendable, Equatable {
         missingSince = entity["MissingSince"]?.dateValue
         missingCount = Int(entity["MissingCount"]?.int64Value ?? 0)
         origin = text("Origin")
+        ownerKey = text("OwnerKey")
+        sealedOwner = text("Owner")
+        if let layout = text("Subnets"), let items = try? JSONValue.parse(Array(layout.utf8)).arrayValue {
+            subnets = items.compactMap { item in
+                guard let name = item["name"]?.stringValue, case .number(let text)? = item["prefixLength"], let length = Int(text) else { return nil }
+                return LeaseRequest.SubnetRequest(name: name, prefixLength: length)
+            }
+        }
         etag = entity.etag
+    }
+
+    /// The lease's subnets placed in its block (empty when it was asked without a layout).
+    public var subnetLayout: [(name: String, prefix: IPPrefix)] {
+        FreeSpace.layout(subnets.map { ($0.name, $0.prefixLength) }, in: prefix) ?? []
     }
 }
 
@@ -152,6 +177,11 @@ public struct AuditEvent: Sendable {
     public var detail: String
     /// When it happened (set on events read back).
     public var at: Date?
+    /// Host-IP events: the principal the address is for and, when someone else released it, the one
+    /// who did (both principal keys, never names), and the address.
+    public var principal: String?
+    public var releasedFor: String?
+    public var ip: String?
 
     public init(action: String, actor: String, cidr: String, leaseId: String, sessionId: String, before: String, after: String, detail: String = "") {
         self.action = action
@@ -170,13 +200,20 @@ public struct AuditEvent: Sendable {
         self.init(action: action, actor: text("Actor"), cidr: text("Cidr"), leaseId: text("LeaseId"), sessionId: text("SessionId"),
                   before: text("Before"), after: text("After"), detail: text("Detail"))
         at = entity["At"]?.dateValue
+        principal = entity["Principal"]?.stringValue
+        releasedFor = entity["ReleasedFor"]?.stringValue
+        ip = entity["Ip"]?.stringValue
     }
 
     package func entity(partitionKey: String, at date: Date) -> TableEntity {
-        TableEntity(partitionKey: partitionKey, rowKey: RowKeys.event(at: date), properties: [
+        var properties: [String: TableValue] = [
             "Action": .string(action), "Actor": .string(actor), "Cidr": .string(cidr), "LeaseId": .string(leaseId),
             "SessionId": .string(sessionId), "Before": .string(before), "After": .string(after), "Detail": .string(detail),
             "At": .dateTime(date),
-        ])
+        ]
+        if let principal { properties["Principal"] = .string(principal) }
+        if let releasedFor { properties["ReleasedFor"] = .string(releasedFor) }
+        if let ip { properties["Ip"] = .string(ip) }
+        return TableEntity(partitionKey: partitionKey, rowKey: RowKeys.event(at: date), properties: properties)
     }
 }

@@ -37,17 +37,17 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     public static func status(of code: ErrorCode) -> HTTPResponse.Status {
         switch code {
         case .invalidJSON, .unknownField, .duplicateField, .missingField, .invalidField, .invalidSessionId, .invalidLeaseId,
-             .invalidPrefixLength, .ambiguousScope, .invalidRequest, .invalidQuery, .invalidContinuation:
+             .invalidPrefixLength, .ambiguousScope, .invalidRequest, .invalidQuery, .invalidContinuation, .invalidPrincipal:
             return .badRequest
         case .unauthorized: return .unauthorized
-        case .forbidden: return .forbidden
-        case .unknownScope, .notFound, .leaseNotFound, .sessionNotFound: return .notFound
+        case .forbidden, .notAuthorized: return .forbidden
+        case .unknownScope, .notFound, .leaseNotFound, .sessionNotFound, .hostIPNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
-        case .sessionConflict, .poolExhausted: return .conflict
-        case .leaseGone, .leaseReleased, .alreadyReleased, .leaseNotRenewable: return .gone
+        case .sessionConflict, .poolExhausted, .ipExhausted, .principalHasIP, .ownerUnchangeable: return .conflict
+        case .leaseGone, .leaseReleased, .alreadyReleased, .leaseNotRenewable, .leaseEnded: return .gone
         case .payloadTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
-        case .subnetsDoNotFit: return .unprocessableContent
+        case .subnetsDoNotFit, .unknownSubnet: return .unprocessableContent
         case .internalError: return .internalServerError
         case .busy, .storageUnavailable, .outcomeUnknown: return .serviceUnavailable
         }

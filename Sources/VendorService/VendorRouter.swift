@@ -70,13 +70,16 @@ struct VendorRoutes: Sendable {
         ("/", ["GET"]), ("/healthz", ["GET"]), ("/readyz", ["GET"]), ("/metrics", ["GET"]),
         ("/api/getNewNetwork", ["POST"]), ("/api/releaseNetwork", ["POST"]), ("/api/renewLease", ["POST"]),
         ("/api/whoami", ["GET"]), ("/api/leases", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
+        ("/api/leases/{leaseId}/ips", ["GET", "POST"]), ("/api/leases/{leaseId}/ips/{principal}", ["GET", "DELETE"]),
+        ("/api/leases/{leaseId}/members", ["GET"]), ("/api/leases/{leaseId}/members/{principal}", ["PUT", "DELETE"]),
     ]
 
     /// The role each route needs (nil: open). Looking needs `reader`; changing a lease needs `lease`.
+    /// Host-IP routes also need membership of the lease (checked by the handler).
     static func role(_ pattern: String, _ method: String) -> Role? {
         switch (pattern, method) {
         case ("/", _), ("/healthz", _), ("/readyz", _): return nil
-        case ("/api/getNewNetwork", _), ("/api/releaseNetwork", _), ("/api/renewLease", _), ("/api/leases/{leaseId}", "DELETE"): return .lease
+        case (_, "POST"), (_, "PUT"), (_, "DELETE"): return .lease
         default: return .reader
         }
     }
@@ -98,6 +101,13 @@ struct VendorRoutes: Sendable {
         routes.post("/api/releaseNetwork", use: release)
         routes.post("/api/renewLease", use: renew)
         routes.get("/api/pools", use: pools)
+        routes.post("/api/leases/:leaseId/ips", use: allocateHostIP)
+        routes.get("/api/leases/:leaseId/ips", use: listHostIPs)
+        routes.get("/api/leases/:leaseId/ips/:principal", use: hostIP)
+        routes.delete("/api/leases/:leaseId/ips/:principal", use: releaseHostIP)
+        routes.get("/api/leases/:leaseId/members", use: listMembers)
+        routes.put("/api/leases/:leaseId/members/:principal", use: putMember)
+        routes.delete("/api/leases/:leaseId/members/:principal", use: removeMember)
         return routes
     }
 
@@ -116,8 +126,9 @@ struct VendorRoutes: Sendable {
 
     @Sendable func getNewNetwork(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         let body = try await VendorRouter.jsonBody(request)
-        let lease: LeaseRequest
+        var lease: LeaseRequest
         do { lease = try LeaseRequestDecoder.decode(body, configuration: service.configuration) } catch { throw VendorError.badRequest(error) }
+        lease.owner = context.caller.map(service.redactor.principal)
         var effort = VendorService.Effort()
         let started = ContinuousClock.now
         let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: &effort)

@@ -26,9 +26,13 @@ public struct VendorService: Sendable {
     public let occupiedSpace: OccupiedSpace
     /// Total time one request may spend on storage before answering 503.
     public let deadline: Duration
+    /// Keys and seals principals (`AUDIT_SALT`): owners, members and holders of host addresses.
+    public let redactor: PrincipalRedactor
+    /// One host-IP change per network lease at a time in this process.
+    let hostIPLocks = KeyedLock()
     let time: TimeSource
 
-    public init(configuration: IPAMConfiguration, inventory: Inventory, logger: Logger, metrics: VendorMetrics = VendorMetrics(),
+    public init(configuration: IPAMConfiguration, inventory: Inventory, redactor: PrincipalRedactor, logger: Logger, metrics: VendorMetrics = VendorMetrics(),
                 deadline: Duration = .seconds(20), time: TimeSource = .system) {
         self.configuration = configuration
         self.inventory = inventory
@@ -40,6 +44,7 @@ public struct VendorService: Sendable {
         self.sessions = SessionCache()
         self.occupiedSpace = OccupiedSpace()
         self.deadline = deadline
+        self.redactor = redactor
         self.time = time
     }
 
@@ -347,7 +352,8 @@ public struct VendorService: Sendable {
 
     func newLease(_ request: LeaseRequest, at: Date) -> LeaseDraft {
         LeaseDraft(leaseId: LeaseDraft.newLeaseId(), sessionId: request.sessionId, requestHash: request.requestHash, requester: request.requester,
-                   leasedAt: at, expiresAt: at.addingTimeInterval(configuration.leaseDuration.seconds))
+                   leasedAt: at, expiresAt: at.addingTimeInterval(configuration.leaseDuration.seconds),
+                   ownerKey: request.owner?.key, sealedOwner: request.owner.map(redactor.seal), subnets: request.subnets)
     }
 
     func answer(_ row: NetworkRow, _ request: LeaseRequest, created: Bool) -> LeaseAnswer {

@@ -19,7 +19,7 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve POST /api/getNewNetwork and the lease API.",
         discussion: """
         Configuration comes from the environment (see docs/Configuration.md): AzureWebJobsStorage, SUPERNETS_CONFIG, \
-        SCOPE_CONFIG_MANIFEST, CIDR_SIZE_MIN/MAX/DEFAULT, LEASE_DURATION_HOURS, IPAM_TABLE_NAME, VENDOR_API_KEYS, \
+        SCOPE_CONFIG_MANIFEST, CIDR_SIZE_MIN/MAX/DEFAULT, LEASE_DURATION_HOURS, IPAM_TABLE_NAME, VENDOR_API_KEYS, VENDOR_ADMIN_KEYS, VENDOR_READER_KEYS, AUDIT_SALT, \
         IPAM_STORAGE_TIMEOUT_MS. \
         Under the Azure Functions host, FUNCTIONS_CUSTOMHANDLER_PORT overrides --port.
         """)
@@ -41,6 +41,15 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("vendor: VENDOR_API_KEYS, VENDOR_ADMIN_KEYS and VENDOR_READER_KEYS are empty; set keys or pass --insecure-no-auth for local use\n".utf8))
             throw ExitCode(2)
         }
+        let salt: String
+        if let configured = bootstrap[.auditSalt], configured.count >= PrincipalRedactor.minimumSaltLength {
+            salt = configured
+        } else if insecureNoAuth && bootstrap[.auditSalt] == nil {
+            salt = "ipam-insecure-local-salt" // local use only: every such Vendor shares it
+        } else {
+            FileHandle.standardError.write(Data("vendor: AUDIT_SALT must be set to a secret of at least \(PrincipalRedactor.minimumSaltLength) characters, the same for every Vendor of the table (it keys and seals the principals storage keeps)\n".utf8))
+            throw ExitCode(2)
+        }
         var logger = Logger(label: "ipam.vendor")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let metrics = VendorMetrics()
@@ -53,7 +62,7 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("vendor: storage at \(bootstrap.tableEndpoint) is not usable: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, metrics: metrics)
+        let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: salt), logger: logger, metrics: metrics)
         let router = VendorRouter.build(service: vendor, keys: insecureNoAuth ? nil : keys, logger: logger) { await inventory.unreachableReason() }
         let listenPort = bootstrap[.functionsPort].flatMap(Int.init) ?? port
         let host = self.host

@@ -12,6 +12,7 @@ import VendorService
 /// A sample configuration in the shape of docs/Configuration.md, small enough to exhaust in tests.
 public enum SampleConfiguration {
     public static let subscription = "11111111-1111-1111-1111-111111111111"
+    public static let auditSalt = "test-audit-salt-0123456789"
 
     /// Environment for one test: its own table on the test storage endpoint.
     public static func environment(table: String, connectionString: StorageConnectionString,
@@ -19,7 +20,7 @@ public enum SampleConfiguration {
                                    stock: String = #"{"22":2,"24":4}"#, leaseHours: String = "4") -> [String: String] {
         [
             "AzureWebJobsStorage": "DefaultEndpointsProtocol=http;AccountName=\(connectionString.accountName);AccountKey=\(connectionString.accountKey ?? "");TableEndpoint=\(connectionString.tableEndpoint);",
-            "IPAM_TABLE_NAME": table,
+            "IPAM_TABLE_NAME": table, "AUDIT_SALT": auditSalt,
             "CIDR_SIZE_MIN": "20", "CIDR_SIZE_MAX": "28", "CIDR_SIZE_DEFAULT": "24", "LEASE_DURATION_HOURS": leaseHours,
             "SUPERNETS_CONFIG": #"[{"subscriptionId":"\#(subscription)","regions":[{"region":"eastus","supernets":["\#(eastus)"],"exclude":["\#(exclude)"]},{"region":"westeurope","supernets":["10.72.0.0/16"]}]}]"#,
             "SCOPE_CONFIG_MANIFEST": #"{"defaultScope":{"subscriptionId":"\#(subscription)","region":"eastus"},"scopes":[{"subscriptionId":"\#(subscription)","region":"eastus","stock":\#(stock)}]}"#,
@@ -50,7 +51,7 @@ public enum HTTPCalls {
 /// Runs a Vendor in this process (real HTTP on an ephemeral port) against the test storage endpoint.
 public enum VendorHarness {
     public static func withVendor<T: Sendable>(
-        environment overrides: [String: String] = [:], keys: [String]? = nil,
+        environment overrides: [String: String] = [:], keys: [String]? = nil, roleKeys: APIKeys? = nil,
         logger injected: Logger? = nil, time: TimeSource = .system,
         _ body: @Sendable (_ baseURL: String, _ table: TableClient, _ configuration: IPAMConfiguration) async throws -> T
     ) async throws -> T {
@@ -66,8 +67,8 @@ public enum VendorHarness {
         let inventory = Inventory(table: table, actor: "vendor-test", onClaimRound: { metrics.recordClaimTransaction(members: $0) })
         try await inventory.ensureTables()
         let logger = injected ?? Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let vendor = VendorService(configuration: configuration, inventory: inventory, logger: logger, metrics: metrics, deadline: .seconds(10), time: time)
-        let router = VendorRouter.build(service: vendor, keys: keys.map { APIKeys(keys: $0) }, logger: logger) { nil }
+        let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: environment["AUDIT_SALT"] ?? SampleConfiguration.auditSalt), logger: logger, metrics: metrics, deadline: .seconds(10), time: time)
+        let router = VendorRouter.build(service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, logger: logger) { nil }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
@@ -181,8 +182,11 @@ public final class ProcessStack: @unchecked Sendable {
         return storage!
     }
 
+    /// Starts a `vendor` process; without keys in `environment` (`VENDOR_API_KEYS` and the like) it serves
+    /// with authentication disabled.
     public func startVendor(environment: [String: String]) throws -> String {
-        let port = try launch("vendor", arguments: ["serve", "--port", "0", "--insecure-no-auth", "--log-level", "error"], environment: environment)
+        let keyed = [Setting.vendorAPIKeys, .vendorAdminKeys, .vendorReaderKeys].contains { environment[$0.rawValue] != nil }
+        let port = try launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"] + (keyed ? [] : ["--insecure-no-auth"]), environment: environment)
         return "http://127.0.0.1:\(port)"
     }
 

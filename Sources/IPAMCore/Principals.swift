@@ -1,0 +1,67 @@
+import Crypto
+import Foundation
+import StrictJSON
+
+/// A caller or member of a lease, as storage keeps it: a keyed hash that rows and audit events are keyed
+/// and correlated by, and the name itself sealed (encrypted), so the table holds no identity in clear.
+public struct Principal: Sendable, Equatable, CustomStringConvertible {
+    /// The identity in clear (an API key's name, a token's subject, a name the owner gave).
+    public let name: String
+    /// HMAC-SHA-256 of the name under the audit salt, 32 hex digits: what rows and events store.
+    public let key: String
+
+    public var description: String { name }
+
+    /// A principal from a name and its key (`PrincipalRedactor.principal` computes the key).
+    public init(name: String, key: String) {
+        self.name = name
+        self.key = key
+    }
+
+    /// Names a principal may have: 1–128 characters of `A–Z a–z 0–9 . _ : @ -` (no `/`, so a name is
+    /// one path segment).
+    public static func isValidName(_ name: String) -> Bool { LeaseRequestDecoder.isValidSessionId(name) }
+}
+
+/// Turns principals' names into their keys and sealed forms, and opens sealed ones, with keys derived
+/// from `AUDIT_SALT`. Every Vendor of one table must use the same salt, or keys stop matching.
+public struct PrincipalRedactor: Sendable {
+    // Key bytes (SymmetricKey is not Sendable): derived once, wrapped on use.
+    private let hashKeyBytes: [UInt8]
+    private let sealKeyBytes: [UInt8]
+    private var hashKey: SymmetricKey { SymmetricKey(data: hashKeyBytes) }
+    private var sealKey: SymmetricKey { SymmetricKey(data: sealKeyBytes) }
+
+    /// The fewest characters `AUDIT_SALT` may have.
+    public static let minimumSaltLength = 16
+
+    public init(salt: String) {
+        let material = SymmetricKey(data: Data(salt.utf8))
+        func derive(_ info: String) -> [UInt8] {
+            HKDF<SHA256>.deriveKey(inputKeyMaterial: material, info: Data(info.utf8), outputByteCount: 32).withUnsafeBytes { Array($0) }
+        }
+        hashKeyBytes = derive("ipam principal key")
+        sealKeyBytes = derive("ipam principal seal")
+    }
+
+    /// The principal of `name` (its key computed).
+    public func principal(_ name: String) -> Principal {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(name.utf8), using: hashKey)
+        return Principal(name: name, key: ASCIIFormat.hex(Array(mac).prefix(16)))
+    }
+
+    /// The name sealed with AES-GCM (base64 of nonce, ciphertext and tag): readable only with the salt.
+    public func seal(_ principal: Principal) -> String {
+        // A fixed nonce would let equal names be spotted; a random one costs 12 bytes.
+        guard let box = try? AES.GCM.seal(Data(principal.name.utf8), using: sealKey), let combined = box.combined else { return "" }
+        return combined.base64EncodedString()
+    }
+
+    /// The principal a sealed name holds, nil when it does not open with this salt (another salt, or
+    /// tampered with).
+    public func open(_ sealed: String) -> Principal? {
+        guard let data = Data(base64Encoded: sealed), let box = try? AES.GCM.SealedBox(combined: data),
+              let plain = try? AES.GCM.open(box, using: sealKey), let name = String(data: plain, encoding: .utf8) else { return nil }
+        return principal(name)
+    }
+}

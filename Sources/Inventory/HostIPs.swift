@@ -1,0 +1,389 @@
+internal import AzureTables
+internal import AzureCore
+public import Foundation
+public import IPAMCore
+public import NetworkMath
+internal import StrictJSON
+
+/// A principal's role in one network lease. Each role includes the ones before it.
+public enum MemberRole: String, Sendable, CaseIterable, Comparable {
+    /// Gets, looks up and releases its own host addresses.
+    case member
+    /// Also adds and removes members and releases anyone's address.
+    case admin
+    /// The identity that created the network lease (an admin that cannot be removed).
+    case owner
+
+    public static func < (a: MemberRole, b: MemberRole) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// One subnet of a network lease as host addresses are handed out of it.
+public struct HostSubnet: Sendable, Equatable {
+    /// The subnet's name in the lease's layout; nil for the whole block of a lease without a layout.
+    public let name: String?
+    public var pool: HostAddressPool
+    public var prefix: IPPrefix { pool.addresses.subnet }
+
+    public init(name: String?, pool: HostAddressPool) {
+        self.name = name
+        self.pool = pool
+    }
+}
+
+/// The head of a lease's host-IP partition: where the lease lives, and per subnet the next offset and
+/// the LIFO free list. Its ETag orders every change of the partition.
+public struct HostIPHead: Sendable, Equatable {
+    public let leaseId: String
+    public let scope: Scope
+    /// The network row of the lease in the scope's partition.
+    public let networkRowKey: String
+    public var subnets: [HostSubnet]
+    /// Bumped by every change.
+    public var version: Int
+    /// nil for a head not stored yet (the first change inserts it).
+    public var etag: String?
+
+    /// The head the first host-IP change of a lease creates: one pool per subnet of its layout, or one
+    /// for the whole block when it has none.
+    public init(lease row: NetworkRow, scope: Scope) {
+        let layout = row.subnetLayout
+        let subnets = layout.isEmpty
+            ? [HostSubnet(name: nil, pool: HostAddressPool(addresses: HostAddresses(subnet: row.prefix)))]
+            : layout.map { HostSubnet(name: $0.name, pool: HostAddressPool(addresses: HostAddresses(subnet: $0.prefix))) }
+        self.init(leaseId: row.leaseId ?? "", scope: scope, networkRowKey: row.rowKey, subnets: subnets, version: 0, etag: nil)
+    }
+
+    init(leaseId: String, scope: Scope, networkRowKey: String, subnets: [HostSubnet], version: Int, etag: String?) {
+        self.leaseId = leaseId
+        self.scope = scope
+        self.networkRowKey = networkRowKey
+        self.subnets = subnets
+        self.version = version
+        self.etag = etag
+    }
+
+    /// Characters per free-list property (a string property holds at most 32 Ki UTF-16 units).
+    static let freeChunk = 30_000
+
+    func entity() -> TableEntity {
+        var p: [String: TableValue] = [
+            "LeaseId": .string(leaseId), "SubscriptionId": .string(scope.subscriptionId), "Region": .string(scope.region),
+            "NetworkRowKey": .string(networkRowKey), "Version": .int64(Int64(version)),
+            "Subnets": .string(JSONValue.array(subnets.map { .object([("name", $0.name.map(JSONValue.string) ?? .null), ("cidr", .string($0.prefix.description))]) }).serialized()),
+        ]
+        for (index, subnet) in subnets.enumerated() {
+            p["Next\(index)"] = .int64(Int64(subnet.pool.next))
+            let text = subnet.pool.free.map(String.init).joined(separator: ",")
+            var chunk = 0
+            var rest = Substring(text)
+            while !rest.isEmpty {
+                var cut = rest.index(rest.startIndex, offsetBy: Self.freeChunk, limitedBy: rest.endIndex) ?? rest.endIndex
+                // Cut after a comma so every chunk holds whole numbers.
+                if cut != rest.endIndex, let comma = rest[..<cut].lastIndex(of: ",") { cut = rest.index(after: comma) }
+                p["Free\(index)_\(chunk)"] = .string(String(rest[..<cut]))
+                rest = rest[cut...]
+                chunk += 1
+            }
+        }
+        return TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.head, properties: p)
+    }
+
+    init?(entity: TableEntity) {
+        guard entity.rowKey == RowKeys.head, let leaseId = entity["LeaseId"]?.stringValue,
+              let subscription = entity["SubscriptionId"]?.stringValue, let region = entity["Region"]?.stringValue,
+              let networkRowKey = entity["NetworkRowKey"]?.stringValue,
+              let layout = entity["Subnets"]?.stringValue.flatMap({ try? JSONValue.parse($0) })?.arrayValue else { return nil }
+        var subnets: [HostSubnet] = []
+        for (index, item) in layout.enumerated() {
+            guard let prefix = item["cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) else { return nil }
+            var free: [Int] = []
+            var chunk = 0
+            while let text = entity["Free\(index)_\(chunk)"]?.stringValue {
+                free += text.split(separator: ",").compactMap { Int($0) }
+                chunk += 1
+            }
+            let next = (entity["Next\(index)"]?.int64Value).map { Int($0) }
+            subnets.append(HostSubnet(name: item["name"]?.stringValue, pool: HostAddressPool(addresses: HostAddresses(subnet: prefix), next: next, free: free)))
+        }
+        self.init(leaseId: leaseId, scope: Scope(subscriptionId: subscription, region: region), networkRowKey: networkRowKey, subnets: subnets,
+                  version: Int(entity["Version"]?.int64Value ?? 0), etag: entity.etag)
+    }
+}
+
+/// One host address held by a principal.
+public struct HostIPAllocation: Sendable, Equatable {
+    public let principalKey: String
+    public let sealedPrincipal: String
+    /// Which of the head's subnets, and the offset in it.
+    public let subnetIndex: Int
+    public let offset: Int
+    public let address: IPAddress
+    public let allocatedAt: Date
+    /// The key of the principal that asked for it (the principal itself, or the owner or an admin).
+    public let allocatedBy: String
+    public var etag: String?
+
+    public init(principalKey: String, sealedPrincipal: String, subnetIndex: Int, offset: Int, address: IPAddress, allocatedAt: Date, allocatedBy: String) {
+        self.principalKey = principalKey
+        self.sealedPrincipal = sealedPrincipal
+        self.subnetIndex = subnetIndex
+        self.offset = offset
+        self.address = address
+        self.allocatedAt = allocatedAt
+        self.allocatedBy = allocatedBy
+    }
+
+    func entity(leaseId: String) -> TableEntity {
+        TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.hostIP(principalKey), properties: [
+            "PrincipalKey": .string(principalKey), "Principal": .string(sealedPrincipal), "SubnetIndex": .int32(Int32(subnetIndex)),
+            "Offset": .int64(Int64(offset)), "Ip": .string(address.description), "AllocatedAt": .dateTime(allocatedAt), "AllocatedBy": .string(allocatedBy),
+        ])
+    }
+
+    init?(entity: TableEntity) {
+        guard entity.rowKey.hasPrefix(RowKeys.hostIPPrefix), let key = entity["PrincipalKey"]?.stringValue, let sealed = entity["Principal"]?.stringValue,
+              let index = entity["SubnetIndex"]?.int64Value, let offset = entity["Offset"]?.int64Value,
+              let address = entity["Ip"]?.stringValue.flatMap(IPAddress.init) else { return nil }
+        self.init(principalKey: key, sealedPrincipal: sealed, subnetIndex: Int(index), offset: Int(offset), address: address,
+                  allocatedAt: entity["AllocatedAt"]?.dateValue ?? .distantPast, allocatedBy: entity["AllocatedBy"]?.stringValue ?? "")
+        etag = entity.etag
+    }
+}
+
+/// A principal's membership of a network lease.
+public struct LeaseMember: Sendable, Equatable {
+    public let principalKey: String
+    public let sealedPrincipal: String
+    public var role: MemberRole
+    public var addedAt: Date
+    public var addedBy: String
+    public var etag: String?
+
+    public init(principalKey: String, sealedPrincipal: String, role: MemberRole, addedAt: Date, addedBy: String) {
+        self.principalKey = principalKey
+        self.sealedPrincipal = sealedPrincipal
+        self.role = role
+        self.addedAt = addedAt
+        self.addedBy = addedBy
+    }
+
+    func entity(leaseId: String) -> TableEntity {
+        TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.member(principalKey), properties: [
+            "PrincipalKey": .string(principalKey), "Principal": .string(sealedPrincipal), "Role": .string(role.rawValue),
+            "AddedAt": .dateTime(addedAt), "AddedBy": .string(addedBy),
+        ])
+    }
+
+    init?(entity: TableEntity) {
+        guard entity.rowKey.hasPrefix(RowKeys.memberPrefix), let key = entity["PrincipalKey"]?.stringValue, let sealed = entity["Principal"]?.stringValue,
+              let role = entity["Role"]?.stringValue.flatMap(MemberRole.init(rawValue:)) else { return nil }
+        self.init(principalKey: key, sealedPrincipal: sealed, role: role, addedAt: entity["AddedAt"]?.dateValue ?? .distantPast,
+                  addedBy: entity["AddedBy"]?.stringValue ?? "")
+        etag = entity.etag
+    }
+}
+
+/// What one host-IP operation read: the head, and the rows of the principal it is about and of the caller.
+public struct HostIPView: Sendable {
+    /// nil before the lease's first host-IP change.
+    public let head: HostIPHead?
+    /// The principal's address, nil when it holds none.
+    public let allocation: HostIPAllocation?
+    public let principal: LeaseMember?
+    public let caller: LeaseMember?
+}
+
+/// One change of a lease's host-IP partition: written as one transaction under the head's ETag.
+public struct HostIPChange: Sendable {
+    /// The head as the change leaves it; its `etag` is the one read (nil: the head is inserted).
+    public var head: HostIPHead
+    public var allocate: HostIPAllocation?
+    public var release: HostIPAllocation?
+    /// Inserted or replaced (under the head, which orders every change).
+    public var putMembers: [LeaseMember] = []
+    public var removeMember: LeaseMember?
+    /// The caller's membership, which the change relies on: it must still be as read (`If-Match`).
+    public var confirm: LeaseMember?
+    public var events: [AuditEvent] = []
+
+    public init(head: HostIPHead) { self.head = head }
+}
+
+/// How a host-IP change ended.
+public enum HostIPWrite: Sendable, Equatable {
+    case done
+    /// Another change got in first (the head, the principal's row or the caller's membership moved):
+    /// read again.
+    case changed
+    /// The answer was lost: the change may or may not have happened.
+    case outcomeUnknown
+}
+
+extension RowKeys {
+    public static let hostIPPartitionPrefix = "ips_"
+    public static let hostIPPrefix = "ip_"
+    public static let memberPrefix = "member_"
+    /// `ips_{leaseId}`: every host address, member and host-IP event of one network lease.
+    public static func hostIPPartition(_ leaseId: String) -> String { hostIPPartitionPrefix + leaseId.lowercased() }
+    public static func hostIP(_ principalKey: String) -> String { hostIPPrefix + principalKey }
+    public static func member(_ principalKey: String) -> String { memberPrefix + principalKey }
+}
+
+extension Inventory {
+    /// The head, the principal's address and membership and the caller's membership (four point reads,
+    /// side by side).
+    public func hostIPView(leaseId: String, principalKey: String, callerKey: String) async throws(InventoryError) -> HostIPView {
+        let partition = RowKeys.hostIPPartition(leaseId)
+        return try await storage {
+            async let head = table.get(partitionKey: partition, rowKey: RowKeys.head)
+            async let allocation = table.get(partitionKey: partition, rowKey: RowKeys.hostIP(principalKey))
+            async let principal = table.get(partitionKey: partition, rowKey: RowKeys.member(principalKey))
+            async let caller = callerKey == principalKey ? nil : table.get(partitionKey: partition, rowKey: RowKeys.member(callerKey))
+            let member = try await principal.flatMap(LeaseMember.init(entity:))
+            return HostIPView(head: try await head.flatMap(HostIPHead.init(entity:)), allocation: try await allocation.flatMap(HostIPAllocation.init(entity:)),
+                              principal: member, caller: callerKey == principalKey ? member : try await caller.flatMap(LeaseMember.init(entity:)))
+        }
+    }
+
+    /// Every host address of a lease, in principal-key order.
+    public func hostIPAllocations(leaseId: String) async throws(InventoryError) -> [HostIPAllocation] {
+        try await storage { try await table.queryAll(filter: Self.range(RowKeys.hostIPPrefix, in: RowKeys.hostIPPartition(leaseId))).compactMap(HostIPAllocation.init(entity:)) }
+    }
+
+    /// Every member of a lease, in principal-key order.
+    public func members(leaseId: String) async throws(InventoryError) -> [LeaseMember] {
+        try await storage { try await table.queryAll(filter: Self.range(RowKeys.memberPrefix, in: RowKeys.hostIPPartition(leaseId))).compactMap(LeaseMember.init(entity:)) }
+    }
+
+    /// The host-IP events of a lease, newest first.
+    public func hostIPEvents(leaseId: String) async throws(InventoryError) -> [AuditEvent] {
+        try await storage { try await table.queryAll(filter: Self.range(RowKeys.eventPrefix, in: RowKeys.hostIPPartition(leaseId))).compactMap(AuditEvent.init(entity:)) }
+    }
+
+    /// Commits one host-IP change as one transaction: the head `If-Match` (or inserted), the address
+    /// inserted or deleted `If-Match`, the membership put or deleted, the caller's membership confirmed,
+    /// and the events.
+    public func commit(_ change: HostIPChange, now: Date) async throws(InventoryError) -> HostIPWrite {
+        let lease = change.head.leaseId
+        let partition = RowKeys.hostIPPartition(lease)
+        var head = change.head
+        head.version += 1
+        var actions: [TableTransactionAction] = [change.head.etag.map { .replace(head.entity(), ifMatch: .etag($0)) } ?? .insert(head.entity())]
+        if let allocation = change.allocate { actions.append(.insert(allocation.entity(leaseId: lease))) }
+        if let allocation = change.release {
+            actions.append(.delete(partitionKey: partition, rowKey: RowKeys.hostIP(allocation.principalKey), ifMatch: .etag(allocation.etag ?? "*")))
+        }
+        for member in change.putMembers { actions.append(.insertOrReplace(member.entity(leaseId: lease))) }
+        if let member = change.removeMember {
+            actions.append(.delete(partitionKey: partition, rowKey: RowKeys.member(member.principalKey), ifMatch: .etag(member.etag ?? "*")))
+        }
+        if let member = change.confirm, !change.putMembers.contains(where: { $0.principalKey == member.principalKey }),
+           member.principalKey != change.removeMember?.principalKey {
+            actions.append(.merge(TableEntity(partitionKey: partition, rowKey: RowKeys.member(member.principalKey), properties: [:]), ifMatch: .etag(member.etag ?? "*")))
+        }
+        // Events of one change share a timestamp; their keys differ by their uuid.
+        for event in change.events { actions.append(.insert(event.entity(partitionKey: partition, at: now))) }
+        do {
+            _ = try await table.submitTransaction(actions)
+            return .done
+        } catch {
+            switch WriteFailure(error) {
+            case .conflict: return .changed
+            case .unknown: return .outcomeUnknown
+            case .failed(let failure): throw failure
+            }
+        }
+    }
+
+    /// The heads of every lease that has host-IP rows (one query over the table's `ips_` partitions).
+    public func hostIPHeads() async throws(InventoryError) -> [HostIPHead] {
+        let filter = "PartitionKey ge '\(RowKeys.hostIPPartitionPrefix)' and PartitionKey lt 'ips`' and RowKey eq '\(RowKeys.head)'"
+        return try await storage { try await table.queryAll(filter: filter).compactMap(HostIPHead.init(entity:)) }
+    }
+
+    /// Ends the host addresses and memberships of a lease that ended: deletes them 100 to a transaction,
+    /// then the head (`If-Match` as read, with a `host-ips-cleared` event), keeping the events. A change
+    /// that slipped in meanwhile fails the last step; the next run clears again.
+    public func clearHostIPs(_ head: HostIPHead, reason: String, now: Date) async -> BatchResult {
+        var result = BatchResult()
+        let partition = RowKeys.hostIPPartition(head.leaseId)
+        do {
+            let rows = try await table.queryAll(filter: "PartitionKey eq '\(TableQuery.quoted(partition))'", select: ["RowKey"])
+            let keys = rows.map(\.rowKey).filter { $0.hasPrefix(RowKeys.hostIPPrefix) || $0.hasPrefix(RowKeys.memberPrefix) }
+            for start in stride(from: 0, to: keys.count, by: 100) {
+                let actions = keys[start..<min(start + 100, keys.count)].map { TableTransactionAction.delete(partitionKey: partition, rowKey: $0, ifMatch: .any) }
+                result.transactions += 1
+                _ = try await table.submitTransaction(actions)
+                result.written += actions.count
+            }
+            let event = AuditEvent(action: AuditAction.hostIPsCleared.rawValue, actor: actor, cidr: head.subnets.map(\.prefix.description).joined(separator: " "),
+                                   leaseId: head.leaseId, sessionId: "", before: "", after: "", detail: reason)
+            result.transactions += 1
+            _ = try await table.submitTransaction([.delete(partitionKey: partition, rowKey: RowKeys.head, ifMatch: .etag(head.etag ?? "*")),
+                                                   .insert(event.entity(partitionKey: partition, at: now))])
+            result.applied[.hostIPsCleared, default: 0] += 1
+        } catch {
+            switch WriteFailure(error) {
+            case .conflict: result.conflicts += 1
+            case .unknown: result.failure = InventoryError(kind: .unavailable, detail: "clearing host IPs of \(head.leaseId): outcome unknown")
+            case .failed(let failure): result.failure = failure
+            }
+        }
+        return result
+    }
+
+    /// What the invariant checker finds wrong with a lease's host-IP partition (empty: nothing): every
+    /// offset below `next` is either allocated or free and never both, no address is held twice, none is
+    /// reserved, every address sits at its offset, and every holder is a member.
+    public func hostIPViolations(leaseId: String) async throws(InventoryError) -> [String] {
+        let partition = RowKeys.hostIPPartition(leaseId)
+        let rows = try await storage { try await table.queryAll(filter: "PartitionKey eq '\(TableQuery.quoted(partition))'") }
+        guard let head = rows.first(where: { $0.rowKey == RowKeys.head }).flatMap(HostIPHead.init(entity:)) else {
+            let live = rows.filter { $0.rowKey.hasPrefix(RowKeys.hostIPPrefix) || $0.rowKey.hasPrefix(RowKeys.memberPrefix) }
+            return live.isEmpty ? [] : ["\(live.count) host-IP rows without a head"]
+        }
+        let allocations = rows.compactMap(HostIPAllocation.init(entity:))
+        let members = Set(rows.compactMap(LeaseMember.init(entity:)).map(\.principalKey))
+        return HostIPInvariants.violations(head: head, allocations: allocations, members: members)
+    }
+
+    static func range(_ prefix: String, in partition: String) -> String {
+        let upper = String(prefix.dropLast()) + "`" // `_` + 1
+        return "PartitionKey eq '\(TableQuery.quoted(partition))' and RowKey ge '\(prefix)' and RowKey lt '\(upper)'"
+    }
+}
+
+/// The invariants of one lease's host-IP partition (pure, so tests can check states they build).
+public enum HostIPInvariants {
+    public static func violations(head: HostIPHead, allocations: [HostIPAllocation], members: Set<String>) -> [String] {
+        var problems: [String] = []
+        var held: [Int: Set<Int>] = [:]
+        var addresses = Set<IPAddress>()
+        for allocation in allocations {
+            let who = allocation.principalKey
+            guard head.subnets.indices.contains(allocation.subnetIndex) else { problems.append("\(who): subnet \(allocation.subnetIndex) does not exist"); continue }
+            let pool = head.subnets[allocation.subnetIndex].pool
+            if !pool.addresses.isUsable(allocation.offset) { problems.append("\(who): offset \(allocation.offset) is reserved or outside the subnet") }
+            if allocation.offset >= pool.next { problems.append("\(who): offset \(allocation.offset) is not below next (\(pool.next))") }
+            if pool.addresses.address(at: allocation.offset) != allocation.address { problems.append("\(who): \(allocation.address) is not at offset \(allocation.offset)") }
+            if !addresses.insert(allocation.address).inserted { problems.append("\(allocation.address) is held twice") }
+            if !held[allocation.subnetIndex, default: []].insert(allocation.offset).inserted { problems.append("offset \(allocation.offset) of subnet \(allocation.subnetIndex) is held twice") }
+            if !members.contains(who) { problems.append("\(who) holds \(allocation.address) but is not a member") }
+        }
+        for (index, subnet) in head.subnets.enumerated() {
+            let free = subnet.pool.free
+            if Set(free).count != free.count { problems.append("subnet \(index): the free list repeats an offset") }
+            for offset in free where !subnet.pool.addresses.isUsable(offset) || offset >= subnet.pool.next {
+                problems.append("subnet \(index): free offset \(offset) was never handed out")
+            }
+            let inUse = held[index, default: []]
+            for offset in Set(free).intersection(inUse) { problems.append("subnet \(index): offset \(offset) is both free and held") }
+            let expected = Set(subnet.pool.addresses.firstUsable..<subnet.pool.next)
+            let missing = expected.subtracting(inUse).subtracting(free)
+            if !missing.isEmpty { problems.append("subnet \(index): offsets \(missing.sorted().prefix(8).map(String.init).joined(separator: ",")) are neither free nor held (lost)") }
+        }
+        return problems
+    }
+}
