@@ -5,7 +5,8 @@ import Logging
 import NetworkMath
 import ResourceGraph
 
-/// One Manager run: Sync + Anchor + Reap from one Resource Graph listing, then Replenish.
+/// One Manager run: Sync + Anchor + Reap from one Resource Graph listing, then the host addresses of
+/// ended leases are cleared, then Replenish.
 ///
 /// Each row change is all-or-nothing (the row under `If-Match`, its stock row, its session row when a
 /// quarantine ends, and the audit event; many changes share a transaction), so a Manager killed mid-run
@@ -35,6 +36,7 @@ public struct ManagerRun: Sendable {
         /// Transactions the row changes took (many changes share one).
         public var transactions = 0
         public var replenish = Replenish.Report()
+        public var hostIPs = HostIPCleanup.Report()
         public init() {}
     }
 
@@ -64,6 +66,9 @@ public struct ManagerRun: Sendable {
             merge(occupied, as: "occupy-new", into: &report, failure: &failure)
             if let failure { throw failure }
         }
+        report.hostIPs = try await HostIPCleanup(inventory: inventory, logger: logger).run(now: now)
+        if report.hostIPs.cleared > 0 { report.actions[AuditAction.hostIPsCleared.rawValue, default: 0] += report.hostIPs.cleared }
+        report.conflicts += report.hostIPs.conflicts
         report.replenish = try await Replenish(configuration: configuration, inventory: inventory, logger: logger).run()
         return report
     }

@@ -304,6 +304,56 @@ struct TerraformGapTests {
             try await world.invariants()
         }
     }
+
+    @Test("host addresses end with their network lease (released: cleared in batches, events kept); anchored and renewed leases keep theirs; the block's next lease starts empty")
+    func hostIPsEndWithTheLease() async throws {
+        try await Self.withWorld { world in
+            let kept = try await world.lease("hosts-kept")
+            let ended = try await world.lease("hosts-ended")
+            let keptId = try #require(kept.string("leaseId")), endedId = try #require(ended.string("leaseId"))
+            let endedBlock = try #require(ended.string("cidr"))
+            for (id, count) in [(keptId, 3), (endedId, 130)] { // 130 addresses: more than one transaction's worth of rows
+                for index in 0..<count {
+                    let answer = try await HTTPCalls.send("POST", world.vendorURL + "/api/leases/\(id)/ips", body: #"{"principal":"vm-\#(index)"}"#)
+                    #expect(answer.status == 201, "\(answer.text)")
+                }
+            }
+            await world.deploy("vnet-kept", [try #require(kept.string("cidr"))], lease: keptId)
+            #expect(try await HTTPCalls.send("POST", world.vendorURL + "/api/renewLease", body: #"{"SessionId":"hosts-ended"}"#).status == 200)
+            let first = try await world.manager.run()
+            #expect(first.hostIPs.cleared == 0, "an anchored and a renewed lease keep their addresses")
+            let inventory = world.manager.inventory
+            #expect(try await inventory.hostIPAllocations(leaseId: keptId).count == 3)
+
+            #expect(try await HTTPCalls.send("POST", world.vendorURL + "/api/releaseNetwork", body: #"{"SessionId":"hosts-ended"}"#).status == 200)
+            let second = try await world.manager.run()
+            #expect(second.hostIPs.cleared == 1 && second.hostIPs.rowsDeleted == 261, "130 addresses, their 130 members and the owner's row: \(second.hostIPs)")
+            let left = try await world.table.queryAll(filter: "PartitionKey eq 'ips_\(endedId)'")
+            #expect(left.allSatisfy { $0.rowKey.hasPrefix(RowKeys.eventPrefix) }, "only the events stay")
+            #expect(left.contains { $0["Action"]?.stringValue == "host-ips-cleared" })
+            #expect(try await inventory.hostIPAllocations(leaseId: keptId).count == 3)
+            #expect(try await inventory.hostIPViolations(leaseId: keptId) == [])
+            let third = try await world.manager.run()
+            #expect(third.hostIPs == HostIPCleanup.Report(), "nothing left to clear")
+            let gone = try await HTTPCalls.send("GET", world.vendorURL + "/api/leases/\(endedId)/ips")
+            #expect(gone.status == 410 && gone.code == "LeaseEnded")
+
+            // After the quarantine the block is stock again; whoever leases it next starts with no addresses.
+            let returned = try await world.manager.run(now: Date().addingTimeInterval(world.manager.settings.quarantine + 60))
+            #expect(try await world.row(endedBlock)?.state == .available, "\(returned.actions)")
+            var next: HTTPAnswer? = nil
+            for index in 0..<40 {
+                let answer = try await world.lease("hosts-next-\(index)")
+                if answer.string("cidr") == endedBlock { next = answer; break }
+            }
+            let again = try #require(next, "the released block is handed out again")
+            let nextId = try #require(again.string("leaseId"))
+            #expect(try await HTTPCalls.send("GET", world.vendorURL + "/api/leases/\(nextId)/ips").json?["ips"]?.arrayValue?.count == 0)
+            let fresh = try await HTTPCalls.send("POST", world.vendorURL + "/api/leases/\(nextId)/ips", body: "{}")
+            #expect(fresh.string("ip") == HostAddresses(subnet: try IPPrefix(parsing: endedBlock)).address(at: 4).description)
+            try await world.invariants()
+        }
+    }
 }
 
 @Suite("Missing Reader role")
@@ -328,6 +378,7 @@ struct MissingReaderTests {
             try await world.invariants()
         }
     }
+
 }
 
 @Suite("Manager interrupted mid-run")
@@ -373,4 +424,5 @@ struct InterruptedRunTests {
             try await world.invariants()
         }
     }
+
 }
