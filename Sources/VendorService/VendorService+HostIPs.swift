@@ -42,6 +42,9 @@ extension VendorService {
     /// one it holds (`created` false).
     public func allocateHostIP(leaseId: String, principal name: String?, subnet: String?, caller: HostIPCaller) async throws(VendorError) -> (HostIPAnswer, created: Bool) {
         let principal = try target(name, caller: caller)
+        // An attempt whose answer was lost (or retried after a 5xx) may have committed: a later read that
+        // finds exactly that allocation answers it as created.
+        var attempted: HostIPAllocation? = nil
         return try await changing(leaseId) { () async throws(VendorError) -> (HostIPAnswer, created: Bool)? in
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
@@ -54,7 +57,8 @@ extension VendorService {
                     throw VendorError(.principalHasIP, "'\(principal.name)' holds \(held.address) in another subnet of this lease; release it first",
                                       details: ["ip": held.address.description, "leaseId": leaseId])
                 }
-                return (answer(held, principal: principal, head: lease.head), false)
+                let ours = attempted.map { $0.address == held.address && $0.allocatedBy == held.allocatedBy && abs($0.allocatedAt.timeIntervalSince(held.allocatedAt)) < 0.001 } ?? false
+                return (answer(held, principal: principal, head: lease.head), ours)
             }
             var change = lease.change()
             guard let offset = change.head.subnets[index].pool.allocate() else {
@@ -74,6 +78,7 @@ extension VendorService {
             var allocated = event(.ipAllocated, lease, principal: principal, caller: caller, subnet: index)
             allocated.ip = allocation.address.description
             change.events.append(allocated)
+            attempted = allocation
             guard try await commit(change) else { return nil }
             return (answer(allocation, principal: principal, head: change.head), true)
         }
@@ -82,15 +87,19 @@ extension VendorService {
     /// Gives `principal`'s address back (to the LIFO free list). Nil when it held none: nothing was done.
     public func releaseHostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError) -> HostIPAnswer? {
         let principal = try target(name, caller: caller)
+        // A release whose answer was lost (or retried after a 5xx) may have committed: if the address is
+        // gone when read again, this call released it.
+        var attempted: HostIPAnswer? = nil
         return try await changing(leaseId) { () async throws(VendorError) -> HostIPAnswer?? in
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
                 throw VendorError(.notAuthorized, "releasing the address of '\(principal.name)' needs the lease's owner or an admin member", details: ["leaseId": leaseId])
             }
-            guard let held = lease.view.allocation else { return .some(nil) }
+            guard let held = lease.view.allocation else { return .some(attempted) }
             var change = lease.change()
             releasing(held, principal: principal, lease: lease, caller: caller, into: &change)
+            attempted = answer(held, principal: principal, head: lease.head)
             guard try await commit(change) else { return nil }
             return .some(answer(held, principal: principal, head: lease.head))
         }
