@@ -139,6 +139,52 @@ public struct VendorClient: Sendable {
 
     public func pools() async throws(Failure) -> JSONValue { try await call("GET", "/api/pools").json }
 
+    // MARK: Host addresses and members of a network lease
+
+    /// `POST /api/leases/{id}/ips`: an address for `principal` (default: the caller) in `subnet` (default:
+    /// the first); the same principal again gets the same address (`created` false).
+    public func getHostIP(leaseId: String, principal: String? = nil, subnet: String? = nil) async throws(Failure) -> (created: Bool, ip: JSONValue) {
+        var fields: [(String, JSONValue)] = []
+        if let principal { fields.append(("principal", .string(principal))) }
+        if let subnet { fields.append(("subnet", .string(subnet))) }
+        let answer = try await call("POST", Self.leasePath(leaseId, "ips"), body: .object(fields))
+        return (answer.status == 201, answer.json)
+    }
+
+    /// `GET /api/leases/{id}/ips/{principal}`.
+    public func hostIP(leaseId: String, principal: String) async throws(Failure) -> JSONValue {
+        try await call("GET", Self.leasePath(leaseId, "ips", principal)).json
+    }
+
+    /// `GET /api/leases/{id}/ips`.
+    public func hostIPs(leaseId: String) async throws(Failure) -> JSONValue {
+        try await call("GET", Self.leasePath(leaseId, "ips")).json
+    }
+
+    /// `DELETE /api/leases/{id}/ips/{principal}`: idempotent (`released` false when none was held).
+    public func releaseHostIP(leaseId: String, principal: String) async throws(Failure) -> JSONValue {
+        try await call("DELETE", Self.leasePath(leaseId, "ips", principal)).json
+    }
+
+    /// `PUT /api/leases/{id}/members/{principal}` with `role` (`member` or `admin`).
+    public func putMember(leaseId: String, principal: String, role: String) async throws(Failure) -> JSONValue {
+        try await call("PUT", Self.leasePath(leaseId, "members", principal), body: .object([("role", .string(role))])).json
+    }
+
+    /// `DELETE /api/leases/{id}/members/{principal}`: idempotent (`removed` false when it was no member).
+    public func removeMember(leaseId: String, principal: String) async throws(Failure) -> JSONValue {
+        try await call("DELETE", Self.leasePath(leaseId, "members", principal)).json
+    }
+
+    /// `GET /api/leases/{id}/members`.
+    public func members(leaseId: String) async throws(Failure) -> JSONValue {
+        try await call("GET", Self.leasePath(leaseId, "members")).json
+    }
+
+    static func leasePath(_ leaseId: String, _ parts: String...) -> String {
+        "/api/leases/" + ([leaseId] + parts).map(encode).joined(separator: "/")
+    }
+
     static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// Percent-encodes a path segment or query component (unreserved characters stay).

@@ -39,7 +39,7 @@ struct IPAM: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipam", abstract: "Lease networks from an ipam Vendor.",
         discussion: "The Vendor is --vendor-url or IPAM_VENDOR_URL; the API key comes from IPAM_API_KEY. Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 the service could not be reached.",
-        subcommands: [Lease.self, Leases.self, Pools.self])
+        subcommands: [Lease.self, Leases.self, Pools.self, HostIP.self, Members.self])
 }
 
 /// Options every command takes.
@@ -164,4 +164,91 @@ struct Pools: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Address space per scope and size, by state.")
     @OptionGroup var connection: Connection
     func run() async throws { connection.show(try await connection.client.pools()) { Table.pools($0) } }
+}
+
+/// The network lease host-IP and member commands work on, by id.
+struct NetworkLease: ParsableArguments {
+    @Option(name: .customLong("lease"), help: "The network lease's id.") var leaseId: String
+}
+
+struct HostIP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ip", abstract: "Host addresses inside a network lease (one per principal, stable).",
+                                                    subcommands: [Get.self, Show.self, List.self, Release.self])
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Get an address (the same principal again gets the same one).")
+        @OptionGroup var connection: Connection
+        @OptionGroup var lease: NetworkLease
+        @Option(help: "For whom (default: you, the API key's name); naming another needs the owner or an admin member.") var principal: String?
+        @Option(help: "A subnet of the lease's layout (default: the first).") var subnet: String?
+        func run() async throws {
+            let answer = try await connection.client.getHostIP(leaseId: lease.leaseId, principal: principal, subnet: subnet)
+            connection.show(answer.ip) { Table.hostIP($0, note: answer.created ? "allocated" : "already held") }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the address a principal holds.")
+        @OptionGroup var connection: Connection
+        @OptionGroup var lease: NetworkLease
+        @Argument(help: "The principal.") var principal: String
+        func run() async throws { connection.show(try await connection.client.hostIP(leaseId: lease.leaseId, principal: principal)) { Table.hostIP($0) } }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every address of the lease (members only).")
+        @OptionGroup var connection: Connection
+        @OptionGroup var lease: NetworkLease
+        func run() async throws { connection.show(try await connection.client.hostIPs(leaseId: lease.leaseId)) { Table.hostIPs($0) } }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give a principal's address back (idempotent).")
+        @OptionGroup var connection: Connection
+        @OptionGroup var lease: NetworkLease
+        @Argument(help: "The principal (yours by default).") var principal: String?
+        func run() async throws {
+            let client = connection.client
+            let name: String
+            if let principal { name = principal } else { name = try await client.call("GET", "/api/whoami").json["caller"]?.stringValue ?? "anonymous" }
+            let answer = try await client.releaseHostIP(leaseId: lease.leaseId, principal: name)
+            connection.show(answer) { answer in
+                answer["released"] == .bool(true) ? Table.hostIP(answer, note: "released") : "\(name) held no address in lease \(lease.leaseId) (nothing to do)"
+            }
+        }
+    }
+}
+
+struct Members: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Who may get addresses in a network lease.", subcommands: [Add.self, Remove.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a principal a member, or change its role (the owner or an admin member).")
+        @OptionGroup var connection: Connection
+        @OptionGroup var lease: NetworkLease
+        @Argument(help: "The principal.") var principal: String
+        @Option(help: "member or admin.") var role = "member"
+        func validate() throws { guard ["member", "admin"].contains(role) else { throw ValidationError("--role is member or admin") } }
+        func run() async throws {
+            connection.show(try await connection.client.putMember(leaseId: lease.leaseId, principal: principal, role: role)) { Table.members(.object([("members", .array([$0]))])) }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End a membership (its address goes back with it; idempotent).")
+        @OptionGroup var connection: Connection
+        @OptionGroup var lease: NetworkLease
+        @Argument(help: "The principal.") var principal: String
+        func run() async throws {
+            let answer = try await connection.client.removeMember(leaseId: lease.leaseId, principal: principal)
+            connection.show(answer) { $0["removed"] == .bool(true) ? "\(principal) is no longer a member" : "\(principal) was no member (nothing to do)" }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The lease's members, the owner first.")
+        @OptionGroup var connection: Connection
+        @OptionGroup var lease: NetworkLease
+        func run() async throws { connection.show(try await connection.client.members(leaseId: lease.leaseId)) { Table.members($0) } }
+    }
 }

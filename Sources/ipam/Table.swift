@@ -53,4 +53,22 @@ enum Table {
         }
         return render(["SCOPE", "SIZE", "AVAILABLE", "LEASED", "ANCHORED", "QUARANTINED", "OCCUPIED"], rows)
     }
+
+    static func hostIP(_ ip: JSONValue, note: String? = nil) -> String {
+        let lines = ["ip", "principal", "subnet", "subnetCidr", "leaseId", "allocatedAt"].filter { ip[$0] != nil }.map { [$0, text(ip[$0])] }
+        let body = render(["FIELD", "VALUE"], lines)
+        return note.map { body + "\n(\($0))" } ?? body
+    }
+
+    static func hostIPs(_ answer: JSONValue) -> String {
+        render(["IP", "PRINCIPAL", "SUBNET", "ALLOCATED"], (answer["ips"]?.arrayValue ?? []).map { ip in
+            [text(ip["ip"]), text(ip["principal"]), text(ip["subnet"]), text(ip["allocatedAt"])]
+        })
+    }
+
+    static func members(_ answer: JSONValue) -> String {
+        render(["PRINCIPAL", "ROLE", "ADDED"], (answer["members"]?.arrayValue ?? []).map { member in
+            [text(member["principal"]), text(member["role"]), text(member["addedAt"])]
+        })
+    }
 }

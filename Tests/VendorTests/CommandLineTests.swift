@@ -60,4 +60,43 @@ struct CommandLineTests {
         let unreachable = try Self.ipam(["pools"], vendor: "http://127.0.0.1:9", stderr: true)
         #expect(unreachable.status == 3 && unreachable.output.contains("VendorUnavailable"))
     }
+
+    @Test("ip get, show, list, release and members add, remove, list against a live Vendor, as the owner and as a member")
+    func hostIPs() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("cliip"), connectionString: storage)
+        environment["VENDOR_API_KEYS"] = "owner=owner-key-1,dev=dev-key-1"
+        let port = try stack.launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"], environment: environment)
+        let vendor = "http://127.0.0.1:\(port)"
+        let created = try Self.ipam(["lease", "new", "--session", "cli-ip", "--size", "24", "--subnet", "app=26", "--json"], vendor: vendor, key: "owner-key-1")
+        let id = try #require(try JSONValue.parse(Array(created.output.utf8))["leaseId"]?.stringValue)
+
+        let mine = try Self.ipam(["ip", "get", "--lease", id, "--json"], vendor: vendor, key: "owner-key-1")
+        let ip = try #require(try JSONValue.parse(Array(mine.output.utf8))["ip"]?.stringValue)
+        #expect(try JSONValue.parse(Array(mine.output.utf8))["principal"]?.stringValue == "owner")
+        let again = try Self.ipam(["ip", "get", "--lease", id], vendor: vendor, key: "owner-key-1")
+        #expect(again.status == 0 && again.output.contains(ip) && again.output.contains("already held"), "\(again.output)")
+        let refused = try Self.ipam(["ip", "get", "--lease", id], vendor: vendor, key: "dev-key-1", stderr: true)
+        #expect(refused.status == 1 && refused.output.contains("NotAuthorized"), "\(refused.output)")
+        #expect(try Self.ipam(["members", "add", "--lease", id, "dev"], vendor: vendor, key: "owner-key-1").status == 0)
+        #expect(try Self.ipam(["members", "add", "--lease", id, "dev", "--role", "owner"], vendor: vendor, key: "owner-key-1").status == 2)
+        let devs = try Self.ipam(["ip", "get", "--lease", id, "--subnet", "app"], vendor: vendor, key: "dev-key-1")
+        #expect(devs.status == 0 && devs.output.contains("allocated"), "\(devs.output)")
+        let vm = try Self.ipam(["ip", "get", "--lease", id, "--principal", "vm-1"], vendor: vendor, key: "owner-key-1")
+        #expect(vm.status == 0)
+        let list = try Self.ipam(["ip", "list", "--lease", id], vendor: vendor, key: "dev-key-1")
+        #expect(list.output.hasPrefix("IP") && list.output.contains("vm-1") && list.output.contains("dev") && list.output.contains(ip), "\(list.output)")
+        #expect(try Self.ipam(["ip", "show", "--lease", id, "vm-1"], vendor: vendor, key: "dev-key-1").output.contains("vm-1"))
+        let roster = try Self.ipam(["members", "list", "--lease", id], vendor: vendor, key: "dev-key-1")
+        #expect(roster.output.contains("owner") && roster.output.contains("vm-1"), "\(roster.output)")
+        let released = try Self.ipam(["ip", "release", "--lease", id], vendor: vendor, key: "dev-key-1")
+        #expect(released.status == 0 && released.output.contains("released"), "a member releases its own: \(released.output)")
+        #expect(try Self.ipam(["ip", "release", "--lease", id], vendor: vendor, key: "dev-key-1").output.contains("nothing to do"))
+        #expect(try Self.ipam(["members", "remove", "--lease", id, "vm-1"], vendor: vendor, key: "owner-key-1").output.contains("no longer a member"))
+        #expect(try Self.ipam(["members", "remove", "--lease", id, "vm-1"], vendor: vendor, key: "owner-key-1").output.contains("nothing to do"))
+        let gone = try Self.ipam(["ip", "show", "--lease", id, "vm-1"], vendor: vendor, key: "owner-key-1", stderr: true)
+        #expect(gone.status == 1 && gone.output.contains("HostIPNotFound"), "its address went with its membership")
+    }
 }

@@ -36,7 +36,7 @@ def test_every_reference_exists():
     variables, outputs = check_references(MODULE, known, arguments=providers)
     assert {"vendor_url"} <= outputs
     required = {name for name, spec in variables.items() if "default" not in spec}
-    assert {"supernets_config", "scope_config_manifest", "vendor_api_keys", "subscription_ids"} <= required
+    assert {"supernets_config", "scope_config_manifest", "vendor_api_keys", "audit_salt", "subscription_ids"} <= required
 
 
 def test_every_setting_the_code_reads_is_handled():

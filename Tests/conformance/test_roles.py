@@ -16,13 +16,13 @@ BODIES = {"/api/getNewNetwork": lambda: {"SessionId": "roles-" + uuid.uuid4().he
 
 
 def concrete(path):
-    return path.replace("{leaseId}", str(uuid.uuid4())).replace("{sessionId}", "roles-none")
+    return path.replace("{leaseId}", str(uuid.uuid4())).replace("{sessionId}", "roles-none").replace("{principal}", "roles-principal")
 
 
 def operations():
     for path, item in SPEC["paths"].items():
         for method, operation in item.items():
-            if method in ("get", "post", "delete"):
+            if method in ("get", "post", "put", "delete"):
                 yield path, method.upper(), operation
 
 

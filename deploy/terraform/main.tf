@@ -119,6 +119,7 @@ locals {
     VENDOR_API_KEYS    = var.vendor_api_keys
     VENDOR_ADMIN_KEYS  = var.vendor_admin_keys
     VENDOR_READER_KEYS = var.vendor_reader_keys
+    AUDIT_SALT         = var.audit_salt
   })
   manager_settings = merge(local.common_settings, {
     RESOURCE_GRAPH_ENDPOINT   = var.resource_graph_endpoint

@@ -49,6 +49,17 @@ variable "vendor_reader_keys" {
   default     = ""
 }
 
+variable "audit_salt" {
+  description = "AUDIT_SALT: the secret principals are keyed and sealed with (at least 16 characters; keep it: a new one makes existing host-IP rows unreadable)"
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = length(var.audit_salt) >= 16
+    error_message = "audit_salt must have at least 16 characters."
+  }
+}
+
 variable "table_name" {
   description = "IPAM_TABLE_NAME"
   type        = string
