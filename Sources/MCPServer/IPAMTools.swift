@@ -101,6 +101,16 @@ public enum IPAMTools {
                                            "properties": .object(["leases": .object(["type": "array", "items": leaseRecord]), "continuation": nullableString])])
     static let poolList: Value = .object(["type": "object", "required": .array(["pools"]), "properties": .object(["pools": .object(["type": "array"])])])
 
+    static let principal: Value = .object(["type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$",
+                                           "description": "For whom (default: you, the API key's name). Naming another (a VM, a service account) needs the lease's owner or an admin member."])
+    static let hostIPFields: [String: Value] = [
+        "ip": string(), "principal": string(), "subnet": nullableString, "subnetCidr": string(), "leaseId": string(), "allocatedAt": string(),
+    ]
+    static let hostIP: Value = .object(["type": "object", "required": .array(["ip", "principal", "subnet", "subnetCidr", "leaseId", "allocatedAt"]),
+                                        "properties": .object(hostIPFields)])
+    static let hostIPRelease: Value = .object(["type": "object", "required": .array(["released", "principal", "leaseId"]),
+                                               "properties": .object(hostIPFields.merging(["released": .object(["type": "boolean"])]) { a, _ in a })])
+
     /// Every tool, with its title, description, schemas and annotations.
     public static let tools: [Tool] = [
         Tool(name: "get_new_network", title: "Get a network",
@@ -121,6 +131,14 @@ public enum IPAMTools {
         Tool(name: "list_pools", title: "List pools",
              description: "Address space per scope and size, by state, and the free space left.",
              inputSchema: object(scopeArguments), annotations: annotations("List pools", readOnly: true), outputSchema: poolList),
+        Tool(name: "get_host_ip", title: "Get a host IP",
+             description: "An address for a principal inside a network lease (a VM, a container, you): the same principal always gets the same address back until it releases it. The caller must be a member of the lease (its owner is).",
+             inputSchema: object(["leaseId": leaseId, "principal": principal, "subnet": string("A subnet of the lease's layout (default: the first).")], required: ["leaseId"]),
+             annotations: annotations("Get a host IP", readOnly: false), outputSchema: hostIP),
+        Tool(name: "release_host_ip", title: "Release a host IP",
+             description: "Give a principal's address in a network lease back. Idempotent: releasing what is not held does nothing (released: false). A member releases its own; the owner or an admin member anyone's.",
+             inputSchema: object(["leaseId": leaseId, "principal": principal], required: ["leaseId"]),
+             annotations: annotations("Release a host IP", readOnly: false, destructive: true), outputSchema: hostIPRelease),
     ]
 
     // MARK: Calls
@@ -172,6 +190,12 @@ public enum IPAMTools {
             if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
             for state in arguments["state"]?.arrayValue ?? [] { if let text = state.stringValue { query.append(("state", text)) } }
             return try await client.leases(query)
+        case "get_host_ip":
+            return try await client.getHostIP(leaseId: string("leaseId")!, principal: string("principal"), subnet: string("subnet")).ip
+        case "release_host_ip":
+            var principal = string("principal")
+            if principal == nil { principal = try await client.call("GET", "/api/whoami").json["caller"]?.stringValue }
+            return try await client.releaseHostIP(leaseId: string("leaseId")!, principal: principal ?? "anonymous")
         case "list_pools":
             let pools = try await client.pools()
             let subscription = string("subscriptionId")?.lowercased(), region = string("region")?.lowercased()

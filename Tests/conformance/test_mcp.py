@@ -16,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from conftest import _binary, _start, _stop
 
-TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools"}
+TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip"}
 
 
 def _mcp_binary():
@@ -110,6 +110,20 @@ async def exercise(session):
     assert bad_pools.is_error and structured(bad_pools)["code"] == "InvalidArguments" and structured(bad_pools)["field"] == "zone"
     both = await session.call_tool("get_lease", {"leaseId": lease["leaseId"], "sessionId": session_id})
     assert both.is_error and structured(both)["code"] == "InvalidArguments"
+
+    # Host addresses inside the lease: the caller (its owner) gets one, stable; a VM gets the next; releasing is idempotent.
+    assert by_name["get_host_ip"].annotations.idempotent_hint is True and by_name["get_host_ip"].annotations.destructive_hint is False
+    assert by_name["release_host_ip"].annotations.destructive_hint is True and by_name["release_host_ip"].annotations.idempotent_hint is True
+    mine = structured(await session.call_tool("get_host_ip", {"leaseId": lease["leaseId"]}))
+    assert mine["subnet"] == "app" and mine["ip"] == structured(await session.call_tool("get_host_ip", {"leaseId": lease["leaseId"]}))["ip"]
+    vm = structured(await session.call_tool("get_host_ip", {"leaseId": lease["leaseId"], "principal": "vm-" + session_id[-8:]}))
+    assert vm["ip"] != mine["ip"] and vm["principal"].startswith("vm-")
+    unknown_subnet = await session.call_tool("get_host_ip", {"leaseId": lease["leaseId"], "principal": "vm-x", "subnet": "nope"})
+    assert unknown_subnet.is_error and structured(unknown_subnet)["code"] == "UnknownSubnet"
+    freed = structured(await session.call_tool("release_host_ip", {"leaseId": lease["leaseId"], "principal": vm["principal"]}))
+    assert freed["released"] is True and freed["ip"] == vm["ip"]
+    assert structured(await session.call_tool("release_host_ip", {"leaseId": lease["leaseId"], "principal": vm["principal"]}))["released"] is False
+    assert structured(await session.call_tool("release_host_ip", {"leaseId": lease["leaseId"]}))["ip"] == mine["ip"], "by default the caller's own"
 
     released = structured(await session.call_tool("release_network", {"leaseId": lease["leaseId"]}))
     assert released["state"] == "quarantined"
