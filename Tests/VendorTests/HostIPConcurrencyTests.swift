@@ -44,7 +44,7 @@ struct HostIPConcurrencyTests {
         #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
     }
 
-    @Test("4 Vendor processes x 64 principals at once on one /24, each asking twice through different Vendors: 64 distinct addresses, one per principal, stable on replay")
+    @Test("4 Vendor processes x 64 principals at once on one /24, each asking twice through different Vendors: 64 distinct addresses, one per principal, stable on replay; a /28 exhausted exactly at 11")
     func sixtyFourPrincipals() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
@@ -78,6 +78,19 @@ struct HostIPConcurrencyTests {
         let listing = await Self.send(vendors, start: 1, "GET", path)
         #expect(listing?.json?["ips"]?.arrayValue?.count == 64)
         try await Self.checkInvariants(storage, table: table, leaseId: leaseId)
+
+        // A /28 holds 11 addresses: 32 principals at once through the 4 Vendors get exactly 11 of them.
+        let (small, smallBlock) = try await Self.lease(vendors[1], prefixLength: 28)
+        let race = await withTaskGroup(of: HTTPAnswer?.self) { group in
+            for index in 0..<32 {
+                group.addTask { await Self.send(vendors, start: index % 4, "POST", "/api/leases/\(small)/ips", body: #"{"principal":"node-\#(index)"}"#) }
+            }
+            return await group.reduce(into: [HTTPAnswer?]()) { $0.append($1) }
+        }
+        let granted = race.compactMap { $0 }.filter { $0.status == 201 }
+        #expect(granted.count == 11 && race.compactMap { $0 }.filter { $0.code == "IPExhausted" }.count == 21, "\(race.map { $0?.status ?? 0 })")
+        #expect(Set(granted.compactMap { $0.string("ip") }) == Set((4...14).map { HostAddresses(subnet: smallBlock).address(at: $0).description }))
+        try await Self.checkInvariants(storage, table: table, leaseId: small)
     }
 
     /// What one client knows about one of its principals.

@@ -1,0 +1,71 @@
+import Foundation
+import IPAMCore
+import Inventory
+import NetworkMath
+import Testing
+import TestSupport
+
+/// The host-IP invariant checker finds each kind of damage (so a test that relies on it can fail).
+@Suite("Host-IP invariants")
+struct HostIPInvariantTests {
+    static func head(next: Int, free: [Int]) throws -> HostIPHead {
+        var row = NetworkRow(prefix: try IPPrefix(parsing: "10.0.0.0/28"), state: .leased)
+        row.leaseId = "6f1c2b9e-0000-4000-8000-000000000001"
+        var head = HostIPHead(lease: row, scope: Scope(subscriptionId: "s", region: "r"))
+        head.subnets[0] = HostSubnet(name: nil, pool: HostAddressPool(addresses: head.subnets[0].pool.addresses, next: next, free: free))
+        return head
+    }
+
+    static func held(_ who: String, _ offset: Int, address: String? = nil) -> HostIPAllocation {
+        HostIPAllocation(principalKey: who, sealedPrincipal: "", subnetIndex: 0, offset: offset,
+                         address: IPAddress(address ?? "10.0.0.\(offset)")!, allocatedAt: Date(), allocatedBy: who)
+    }
+
+    @Test("a consistent partition has no violations")
+    func clean() throws {
+        let problems = HostIPInvariants.violations(head: try Self.head(next: 7, free: [5]), allocations: [Self.held("a", 4), Self.held("b", 6)], members: ["a", "b"])
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    @Test("lost offsets, double holdings, reserved or misplaced addresses, free-and-held, non-members are each reported")
+    func damage() throws {
+        let cases: [(HostIPHead, [HostIPAllocation], Set<String>, String)] = [
+            (try Self.head(next: 7, free: []), [Self.held("a", 4), Self.held("b", 6)], ["a", "b"], "neither free nor held"),
+            (try Self.head(next: 6, free: []), [Self.held("a", 4), Self.held("b", 4), Self.held("c", 5)], ["a", "b", "c"], "held twice"),
+            (try Self.head(next: 6, free: [5]), [Self.held("a", 4), Self.held("b", 5)], ["a", "b"], "both free and held"),
+            (try Self.head(next: 5, free: []), [Self.held("a", 4)], [], "not a member"),
+            (try Self.head(next: 5, free: []), [Self.held("a", 2)], ["a"], "reserved"),
+            (try Self.head(next: 5, free: []), [Self.held("a", 4, address: "10.0.0.9")], ["a"], "is not at offset"),
+            (try Self.head(next: 5, free: [9]), [Self.held("a", 4)], ["a"], "never handed out"),
+            (try Self.head(next: 6, free: [5, 5]), [Self.held("a", 4)], ["a"], "repeats"),
+        ]
+        for (head, allocations, members, expected) in cases {
+            let problems = HostIPInvariants.violations(head: head, allocations: allocations, members: members)
+            #expect(problems.contains { $0.contains(expected) }, "expected '\(expected)' in \(problems)")
+        }
+    }
+}
+
+@Suite("Host-IP head storage")
+struct HostIPHeadStorageTests {
+    @Test("a head with a long free list (more than one property's worth) is stored in chunks and read back unchanged")
+    func longFreeList() async throws {
+        let table = try await TestStorage.freshTable("hiph")
+        let inventory = Inventory(table: table, actor: "test")
+        var row = NetworkRow(prefix: try IPPrefix(parsing: "10.8.0.0/16"), state: .leased)
+        row.leaseId = UUID().uuidString.lowercased()
+        var head = HostIPHead(lease: row, scope: Scope(subscriptionId: "s", region: "r"))
+        var pool = head.subnets[0].pool
+        for _ in 0..<12_000 { _ = pool.allocate() }
+        for offset in stride(from: 11_999, through: 4, by: -2) { pool.release(offset) } // ~6,000 offsets, ~30,000+ characters
+        head.subnets[0].pool = pool
+        #expect(pool.free.map(String.init).joined(separator: ",").count > 30_000)
+        #expect(try await inventory.commit(HostIPChange(head: head), now: Date()) == .done)
+        let stored = try #require(try await inventory.hostIPHeads().first { $0.leaseId == row.leaseId })
+        #expect(stored.subnets[0].pool == pool && stored.version == 1 && stored.networkRowKey == row.rowKey)
+        var second = HostIPChange(head: stored)
+        second.head.subnets[0].pool.release(11_998)
+        #expect(try await inventory.commit(second, now: Date()) == .done)
+        #expect(try await inventory.commit(second, now: Date()) == .changed, "the head moved: a change under the old ETag is refused")
+    }
+}
