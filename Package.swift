@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "table-emulator", targets: ["table-emulator"]),
         .executable(name: "vendor", targets: ["vendor"]),
         .executable(name: "arg-emulator", targets: ["arg-emulator"]),
+        .executable(name: "arm-emulator", targets: ["arm-emulator"]),
         .executable(name: "manager", targets: ["manager"]),
         .executable(name: "ipam-dev", targets: ["ipam-dev"]),
         .executable(name: "ipam", targets: ["ipam"]),
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(name: "NetworkMath", swiftSettings: swiftSettings),
@@ -92,20 +94,20 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "IPAMBootstrap",
-            dependencies: ["Inventory", "ResourceGraph", "AzureTables", "AzureCore", "HTTPTransport",
+            dependencies: ["Inventory", "ResourceGraph", "ResourceManager", "AzureTables", "AzureCore", "HTTPTransport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "ResourceGraph", dependencies: ["AzureCore"], swiftSettings: swiftSettings),
         .target(
             name: "ManagerJobs",
-            dependencies: ["Inventory", "ResourceGraph", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["Inventory", "ResourceGraph", "ResourceManager", "PublicIPSchedule", .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "ResourceGraphEmulator", "TestSupport",
+        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "ResourceGraphEmulator", "ResourceManagerEmulator", "TestSupport",
                                                             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
                     swiftSettings: swiftSettings),
         .target(
@@ -123,6 +125,19 @@ let package = Package(
         .executableTarget(
             name: "arg-emulator",
             dependencies: ["ResourceGraphEmulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "PublicIPSchedule", dependencies: ["StrictJSON", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .testTarget(name: "PublicIPScheduleTests", dependencies: ["PublicIPSchedule"], swiftSettings: swiftSettings),
+        .target(name: "ResourceManager", dependencies: ["AzureCore", "StrictJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "ResourceManagerEmulator",
+            dependencies: ["TableEmulator", "StrictJSON", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "arm-emulator",
+            dependencies: ["ResourceManagerEmulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ResourceGraphTests", dependencies: ["ResourceGraphEmulator", "TestSupport"], swiftSettings: swiftSettings),

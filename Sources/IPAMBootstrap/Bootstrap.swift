@@ -6,6 +6,7 @@ import IPAMCore
 import Inventory
 import Logging
 import ResourceGraph
+import ResourceManager
 
 /// The composition root's view of the process: the environment, read once, and the storage and Azure
 /// clients built from it. The executables ask it for an `Inventory` and a Resource Graph client; nothing
@@ -116,6 +117,16 @@ public struct Bootstrap: Sendable {
         return ResourceGraphClient(endpoint: self[.resourceGraphEndpoint] ?? "https://management.azure.com",
                                    pipeline: AzurePipeline(transport: transport, authorizer: BearerTokenAuthorizer(credential: credential, scope: .management),
                                                            logger: logger), logger: logger)
+    }
+
+    /// The Resource Manager client (`RESOURCE_MANAGER_ENDPOINT`, `RESOURCE_MANAGER_TOKEN` for local endpoints,
+    /// else the credential chain).
+    public func resourceManager(logger: Logger) -> ResourceManagerClient {
+        let transport = CurlTransport()
+        let credential: any TokenCredential = self[.resourceManagerToken].map { StaticTokenCredential($0) } ?? azureCredential(transport: transport)
+        return ResourceManagerClient(endpoint: self[.resourceManagerEndpoint] ?? "https://management.azure.com",
+                                     pipeline: AzurePipeline(transport: transport, authorizer: BearerTokenAuthorizer(credential: credential, scope: .management),
+                                                             logger: logger), logger: logger)
     }
 
     /// Which executable is running.

@@ -29,6 +29,10 @@ public enum Setting: String, CaseIterable, Sendable {
     case managerSchedule = "MANAGER_TIMER_SCHEDULE"
     case resourceGraphEndpoint = "RESOURCE_GRAPH_ENDPOINT"
     case resourceGraphToken = "RESOURCE_GRAPH_TOKEN"
+    /// The public-IP schedule (a YAML file's path, or the document as JSON) and Resource Manager.
+    case publicIPSchedule = "PUBLIC_IP_SCHEDULE"
+    case resourceManagerEndpoint = "RESOURCE_MANAGER_ENDPOINT"
+    case resourceManagerToken = "RESOURCE_MANAGER_TOKEN"
     case reapGrace = "REAP_GRACE_SECONDS"
     case releaseGrace = "RELEASE_GRACE_SECONDS"
     case quarantine = "QUARANTINE_SECONDS"

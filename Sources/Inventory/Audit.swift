@@ -44,4 +44,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case memberRemoved = "member-removed"
     /// The network lease ended: the Manager cleared its host addresses and members.
     case hostIPsCleared = "host-ips-cleared"
+    /// A scheduled (or manual) public-IP assignment took the IP off the NIC that held it.
+    case publicIPDisassociated = "public-ip-disassociated"
+    /// A scheduled (or manual) public-IP assignment put the IP on its VM's primary IP configuration.
+    case publicIPAssociated = "public-ip-associated"
 }

@@ -5,8 +5,8 @@ import Logging
 import NetworkMath
 import ResourceGraph
 
-/// One Manager run: Sync + Anchor + Reap from one Resource Graph listing, then the host addresses of
-/// ended leases are cleared, then Replenish.
+/// One Manager run: Sync + Anchor + Reap from one Resource Graph listing, then Assign (the public-IP
+/// schedule, when there is one), then the host addresses of ended leases are cleared, then Replenish.
 ///
 /// Each row change is all-or-nothing (the row under `If-Match`, its stock row, its session row when a
 /// quarantine ends, and the audit event; many changes share a transaction), so a Manager killed mid-run
@@ -17,13 +17,17 @@ public struct ManagerRun: Sendable {
     public let settings: ManagerSettings
     public let inventory: Inventory
     public let resourceGraph: ResourceGraphClient
+    /// The public-IP schedule's Assign job, when `PUBLIC_IP_SCHEDULE` is set.
+    public let assign: PublicIPAssign?
     public let logger: Logger
 
-    public init(configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory, resourceGraph: ResourceGraphClient, logger: Logger) {
+    public init(configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory, resourceGraph: ResourceGraphClient,
+                assign: PublicIPAssign? = nil, logger: Logger) {
         self.configuration = configuration
         self.settings = settings
         self.inventory = inventory
         self.resourceGraph = resourceGraph
+        self.assign = assign
         self.logger = logger
     }
 
@@ -37,6 +41,8 @@ public struct ManagerRun: Sendable {
         public var transactions = 0
         public var replenish = Replenish.Report()
         public var hostIPs = HostIPCleanup.Report()
+        /// What Assign did (nil without a public-IP schedule).
+        public var assign: PublicIPAssign.Report?
         public init() {}
     }
 
@@ -65,6 +71,11 @@ public struct ManagerRun: Sendable {
             let occupied = await inventory.recordOccupied(plan.newOccupied, in: scope, now: now)
             merge(occupied, as: "occupy-new", into: &report, failure: &failure)
             if let failure { throw failure }
+        }
+        if let assign {
+            let assigned = await assign.run(now: now)
+            report.assign = assigned
+            if !assigned.converged.isEmpty { report.actions["public-ip-assigned", default: 0] += assigned.converged.count }
         }
         report.hostIPs = try await HostIPCleanup(inventory: inventory, logger: logger).run(now: now)
         if report.hostIPs.cleared > 0 { report.actions[AuditAction.hostIPsCleared.rawValue, default: 0] += report.hostIPs.cleared }

@@ -32,6 +32,18 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+
+    /// The object with member `key` replaced by what `change` makes of it (nil removes it; a new key is
+    /// appended). Anything but an object is returned unchanged.
+    public func updating(_ key: String, _ change: (JSONValue?) -> JSONValue?) -> JSONValue {
+        guard case .object(var members) = self else { return self }
+        if let index = members.firstIndex(where: { $0.0 == key }) {
+            if let value = change(members[index].1) { members[index].1 = value } else { members.remove(at: index) }
+        } else if let value = change(nil) {
+            members.append((key, value))
+        }
+        return .object(members)
+    }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
     public var objectValue: [(String, JSONValue)]? { if case .object(let o) = self { return o }; return nil }
 

@@ -5,16 +5,17 @@ import IPAMCore
 import Inventory
 import Logging
 import ManagerJobs
+import PublicIPSchedule
 import ResourceGraph
 import Hummingbird
 import ServiceLifecycle
 import StrictJSON
 
-/// `manager`: the timed jobs (Sync, Anchor, Reap, Replenish) and the drift report.
+/// `manager`: the timed jobs (Sync, Anchor, Reap, Assign, Replenish), the drift report and the public-IP schedule.
 @main
 struct ManagerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "manager", abstract: "ipam Manager: keeps the inventory true to what is deployed.",
-                                                    subcommands: [Run.self, Drift.self, ServeFunctions.self])
+                                                    subcommands: [Run.self, Drift.self, Assign.self, Schedule.self, ServeFunctions.self])
 }
 
 /// Everything the Manager builds from the environment (read once, here).
@@ -27,6 +28,8 @@ struct ManagerEnvironment {
     let schedule: NCrontab
     let run: ManagerRun
     let cycle: ManagerCycle<ContinuousClock>
+    /// The public-IP schedule's job (nil without `PUBLIC_IP_SCHEDULE`).
+    let assign: PublicIPAssign?
     let logger: Logger
     /// `FUNCTIONS_CUSTOMHANDLER_PORT`, set by the Azure Functions host.
     let functionsPort: Int?
@@ -41,6 +44,10 @@ struct ManagerEnvironment {
         var schedule: NCrontab? = nil
         let scheduleText = environment[setting: .managerSchedule] ?? "0 */15 * * * *"
         do { schedule = try NCrontab(scheduleText) } catch { problems.append("\(Setting.managerSchedule.rawValue)=\(scheduleText): \(error.message)") }
+        let publicIPs = environment[setting: .publicIPSchedule]
+        if let publicIPs {
+            do { _ = try PublicIPSchedule.load(setting: publicIPs) } catch { problems += error.problems.map { "\(Setting.publicIPSchedule.rawValue): \($0)" } }
+        }
         guard problems.isEmpty, let bootstrap, let schedule else {
             FileHandle.standardError.write(Data(("manager: invalid configuration:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
             throw ExitCode(2)
@@ -53,10 +60,15 @@ struct ManagerEnvironment {
             FileHandle.standardError.write(Data("manager: storage at \(bootstrap.tableEndpoint) is not usable: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: bootstrap.resourceGraph(logger: logger), logger: logger)
+        let assign = publicIPs.map { value in
+            PublicIPAssign(schedule: { () throws(ScheduleError) in try PublicIPSchedule.load(setting: value) }, arm: bootstrap.resourceManager(logger: logger),
+                           inventory: inventory, logger: logger)
+        }
+        let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: bootstrap.resourceGraph(logger: logger),
+                             assign: assign, logger: logger)
         let lease = inventory.singletonLease(owner: inventory.actor, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
         let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: ManagerMetrics()) { try await run.run(now: Date()) }
-        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, logger: logger,
+        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, assign: assign, logger: logger,
                                   functionsPort: bootstrap[.functionsPort].flatMap(Int.init))
     }
 
@@ -134,6 +146,77 @@ struct Drift: AsyncParsableCommand {
         for scope in manager.configuration.scopes.keys { rows[scope] = try await manager.run.inventory.networks(in: scope) }
         let report = DriftReport.build(configuration: manager.configuration, settings: manager.settings, rows: rows, listing: listing, now: Date())
         print(json ? report.json.serialized() : report.table)
+    }
+}
+
+struct Assign: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Converge the public IPs of PUBLIC_IP_SCHEDULE once (--once), or assign one IP to one VM now (--vm, --ip), under the singleton lease.")
+    @Flag(help: "Run the schedule's Assign job alone, once.") var once = false
+    @Option(help: "A VM label of the schedule: assign --ip to it now, bypassing the schedule (audited).") var vm: String?
+    @Option(help: "A public IP label of the schedule.") var ip: String?
+    @Option(help: "Log level.") var logLevel = "info"
+
+    func validate() throws {
+        guard once != (vm != nil || ip != nil) else { throw ValidationError("use --once, or --vm LABEL --ip LABEL") }
+        guard (vm == nil) == (ip == nil) else { throw ValidationError("--vm and --ip go together") }
+    }
+
+    func run() async throws {
+        let manager = try await ManagerEnvironment.load(logLevel: logLevel)
+        guard let assign = manager.assign else {
+            FileHandle.standardError.write(Data("manager: PUBLIC_IP_SCHEDULE is not set\n".utf8))
+            throw ExitCode(2)
+        }
+        let vm = self.vm, ip = self.ip
+        let cycle = ManagerCycle(lease: manager.cycle.lease, clock: ContinuousClock(), logger: manager.logger, metrics: manager.cycle.metrics) {
+            var report = ManagerRun.Report()
+            report.complete = true
+            if let vm, let ip { report.assign = await assign.assign(vm: vm, ip: ip, now: Date()) } else { report.assign = await assign.run(now: Date()) }
+            return report
+        }
+        guard let report = try await cycle.runOnce(), let done = report.assign else {
+            print("manager: skipped (another Manager holds the lease; try again)")
+            throw ExitCode(1)
+        }
+        for problem in done.problems { FileHandle.standardError.write(Data("manager: \(problem)\n".utf8)) }
+        if !done.problems.isEmpty { throw ExitCode(2) }
+        print("manager assign: desired \(done.desired.map { $0.description }.joined(separator: ", ")); unchanged \(done.unchanged.count); converged \(done.converged.map { $0.description }.joined(separator: ", ")); NIC writes \(done.writes)")
+        for failure in done.failures { print("failed: \(failure)") }
+        if !done.failures.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct Schedule: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print which VM should hold which public IP at a moment (default: now), from PUBLIC_IP_SCHEDULE alone (no storage, no Azure).")
+    @Option(help: "Local time HH:MM in the schedule's time zone.") var at: String?
+    @Option(help: "Local date YYYY-MM-DD (default: today in the schedule's time zone).") var date: String?
+    @Flag(help: "Print {\"at\": ..., \"assignments\": [{\"vm\", \"ip\"}]}.") var json = false
+
+    func run() async throws {
+        let environment = Bootstrap.processEnvironment()
+        guard let value = environment[setting: .publicIPSchedule] else {
+            FileHandle.standardError.write(Data("manager: PUBLIC_IP_SCHEDULE is not set\n".utf8))
+            throw ExitCode(2)
+        }
+        let schedule: PublicIPSchedule
+        do { schedule = try PublicIPSchedule.load(setting: value) } catch {
+            FileHandle.standardError.write(Data(("manager: invalid PUBLIC_IP_SCHEDULE:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+            throw ExitCode(2)
+        }
+        guard let instant = at == nil && date == nil ? Date() : schedule.instant(time: at, day: date, now: Date()) else {
+            FileHandle.standardError.write(Data("manager: --at is HH:MM and --date YYYY-MM-DD (a real date)\n".utf8))
+            throw ExitCode(2)
+        }
+        let assignments = schedule.desired(at: instant)
+        if json {
+            print(JSONValue.object([("at", .string(schedule.iso8601(instant))),
+                                    ("assignments", .array(assignments.map { .object([("vm", .string($0.vm)), ("ip", .string($0.ip))]) }))]).serialized())
+        } else {
+            print("at \(schedule.iso8601(instant)) (\(schedule.timeZone.identifier))")
+            print(assignments.isEmpty ? "nothing is managed at this moment" : (["VM  IP"] + assignments.map { "\($0.vm)  \($0.ip)" }).joined(separator: "\n"))
+        }
     }
 }
 
