@@ -137,7 +137,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "arm-emulator",
-            dependencies: ["ResourceManagerEmulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ResourceManagerEmulator", "PublicIPSchedule", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ResourceGraphTests", dependencies: ["ResourceGraphEmulator", "TestSupport"], swiftSettings: swiftSettings),

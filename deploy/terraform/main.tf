@@ -123,6 +123,8 @@ locals {
   })
   manager_settings = merge(local.common_settings, {
     RESOURCE_GRAPH_ENDPOINT   = var.resource_graph_endpoint
+    RESOURCE_MANAGER_ENDPOINT = var.resource_manager_endpoint
+    PUBLIC_IP_SCHEDULE        = var.public_ip_schedule
     REAP_GRACE_SECONDS        = tostring(var.reap_grace_seconds)
     RELEASE_GRACE_SECONDS     = tostring(var.release_grace_seconds)
     QUARANTINE_SECONDS        = tostring(var.quarantine_seconds)

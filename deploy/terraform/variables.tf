@@ -1,7 +1,7 @@
 # Every app setting of docs/Configuration.md that an operator sets is a variable here; the required ones have
 # no default. Settings the platform sets (FUNCTIONS_CUSTOMHANDLER_PORT, IDENTITY_ENDPOINT, IDENTITY_HEADER) and
 # those for other setups (AzureWebJobsStorage as a connection string, AzureWebJobsStorage__tableServiceUri,
-# RESOURCE_GRAPH_TOKEN for local endpoints, AZURE_TENANT_ID / AZURE_CLIENT_SECRET / AZURE_AUTHORITY_HOST for a
+# RESOURCE_GRAPH_TOKEN and RESOURCE_MANAGER_TOKEN for local endpoints, AZURE_TENANT_ID / AZURE_CLIENT_SECRET / AZURE_AUTHORITY_HOST for a
 # service principal, IPAM_VENDOR_URL / IPAM_API_KEY for the clients) are not set by this module.
 
 variable "name" {
@@ -106,6 +106,18 @@ variable "resource_graph_endpoint" {
   description = "RESOURCE_GRAPH_ENDPOINT"
   type        = string
   default     = "https://management.azure.com"
+}
+
+variable "resource_manager_endpoint" {
+  description = "RESOURCE_MANAGER_ENDPOINT (the scheduled public-IP assignments)"
+  type        = string
+  default     = "https://management.azure.com"
+}
+
+variable "public_ip_schedule" {
+  description = "PUBLIC_IP_SCHEDULE: the public-IP schedule as a JSON document (empty: no scheduled assignments); give public_ip_resource_group_ids too"
+  type        = string
+  default     = ""
 }
 
 variable "reap_grace_seconds" {
