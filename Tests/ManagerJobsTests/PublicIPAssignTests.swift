@@ -8,6 +8,7 @@ import PublicIPSchedule
 import ResourceManager
 import ResourceManagerEmulator
 import StrictJSON
+import TableEmulator
 import Testing
 import TestSupport
 
@@ -201,6 +202,36 @@ struct PublicIPAssignTests {
             #expect(try await world.arm.publicIPAddress(iaptus).networkInterfaceId?.lowercased() == nic("vm-adf", "rg-data").lowercased(), "nothing changed")
             let vm = try await world.arm.virtualMachine(world.plan.vms["adf"]!.id)
             #expect(vm.primaryNetworkInterfaceId == nic("vm-adf", "rg-data"))
+        }
+    }
+
+    @Test("an entry that fails (its VM is gone) is reported alone; the others still converge")
+    func oneEntryFails() async throws {
+        try await Self.withWorld { world in
+            let text = Self.schedule.replacingOccurrences(of: "name: vm-dotnine", with: "name: vm-deleted")
+            let assign = PublicIPAssign(schedule: { () throws(ScheduleError) in try PublicIPSchedule.parse(text) }, arm: world.arm, inventory: world.inventory,
+                                        logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let report = await assign.run(now: world.at("10:00"))
+            #expect(report.failures.count == 1 && report.failures[0].hasPrefix("dotnine/dotnine_ip"), "\(report.failures)")
+            #expect(report.converged.map(\.description) == ["adf/iaptus_ip"])
+            #expect(await world.holders()["iaptus_ip"] == "adf")
+        }
+    }
+
+    @Test("a long-running operation answered with 202 and Location is polled until it stops answering 202")
+    func locationPolling() async throws {
+        let polls = RequestLog()
+        try await TestServers.withFakeServer({ request in
+            if request.method == "PUT" { return EmulatorResponse(status: 202, headers: ["Location": "http://\(request.headers["Host"] ?? "")/ops/1?api-version=1"], body: []) }
+            if request.rawPath.hasPrefix("/ops/") { return polls.record(request) < 3 ? EmulatorResponse(status: 202, headers: ["Retry-After": "0"], body: []) : TestServers.json(200, "{}") }
+            return TestServers.json(200, #"{"id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkInterfaces/n", "etag": "W/\"1\"", "properties": {"ipConfigurations": []}}"#)
+        }) { port in
+            let pipeline = AzurePipeline(transport: TestStorage.transport, authorizer: BearerTokenAuthorizer(credential: StaticTokenCredential("local"), scope: .management),
+                                         clock: RetryClock(uptime: { .zero }, sleep: { _ in }))
+            let arm = ResourceManagerClient(endpoint: "http://127.0.0.1:\(port)", pipeline: pipeline, pollInterval: .milliseconds(1))
+            let nic = try await arm.networkInterface("/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkInterfaces/n")
+            _ = try await arm.update(nic)
+            #expect(polls.count == 3, "polled until the operation stopped answering 202")
         }
     }
 }
