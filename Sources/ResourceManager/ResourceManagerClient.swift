@@ -55,12 +55,16 @@ public struct ResourceManagerClient: Sendable {
     /// Writes `nic` (`If-Match` the ETag it was read with) and follows the operation to its end.
     /// - Throws: `AzureError` (412 when the NIC changed since it was read; the operation's error when it failed).
     public func update(_ nic: NetworkInterface) async throws -> NetworkInterface {
-        var headers: HTTPHeaderList = ["Accept": "application/json", "Content-Type": "application/json"]
-        if let etag = nic.etag { headers["If-Match"] = etag }
-        let response = try await pipeline.send(TransportRequest(method: "PUT", url: url(nic.id, Self.networkAPIVersion), headers: headers, body: nic.json.serializedBytes),
-                                               idempotent: true)
-        try await follow(response)
+        try await put(nic.id, body: nic.json, apiVersion: Self.networkAPIVersion, ifMatch: nic.etag)
         return try await networkInterface(nic.id)
+    }
+
+    /// PUTs a resource's JSON (`If-Match` when given) and follows the long-running operation it starts to its end.
+    public func put(_ id: String, body: JSONValue, apiVersion: String, ifMatch: String?) async throws {
+        var headers: HTTPHeaderList = ["Accept": "application/json", "Content-Type": "application/json"]
+        if let ifMatch { headers["If-Match"] = ifMatch }
+        let response = try await pipeline.send(TransportRequest(method: "PUT", url: url(id, apiVersion), headers: headers, body: body.serializedBytes), idempotent: true)
+        try await follow(response)
     }
 
     /// Waits for a long-running operation an answer started, polling `Azure-AsyncOperation` (its `status`)
