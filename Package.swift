@@ -127,6 +127,12 @@ let package = Package(
             dependencies: ["ResourceGraphEmulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TokenAuth",
+            dependencies: ["HTTPTransport", "StrictJSON", "IPAMCore", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "_CryptoExtras", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "PublicIPSchedule", dependencies: ["StrictJSON", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .testTarget(name: "PublicIPScheduleTests", dependencies: ["PublicIPSchedule"], swiftSettings: swiftSettings),
         .target(name: "ResourceManager", dependencies: ["AzureCore", "StrictJSON"], swiftSettings: swiftSettings),
@@ -144,7 +150,7 @@ let package = Package(
         .target(
             name: "VendorService",
             dependencies: [
-                "Inventory",
+                "Inventory", "TokenAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -201,7 +207,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "TableEmulator", "AzureTables", "VendorService",
+                "TableEmulator", "AzureTables", "VendorService", "TokenAuth",
+                .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

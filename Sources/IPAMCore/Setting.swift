@@ -22,6 +22,10 @@ public enum Setting: String, CaseIterable, Sendable {
     case vendorAPIKeys = "VENDOR_API_KEYS"
     case vendorAdminKeys = "VENDOR_ADMIN_KEYS"
     case vendorReaderKeys = "VENDOR_READER_KEYS"
+    /// Entra ID (OpenID Connect) bearer tokens: the issuer, the audience, and the app roles' ipam roles.
+    case authJWTIssuer = "AUTH_JWT_ISSUER"
+    case authJWTAudience = "AUTH_JWT_AUDIENCE"
+    case authJWTRoleMap = "AUTH_JWT_ROLE_MAP"
     /// The secret principals are keyed and sealed with (`PrincipalRedactor`); the same for every Vendor.
     case auditSalt = "AUDIT_SALT"
     case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"

@@ -7,6 +7,7 @@ import Logging
 import NetworkMath
 import NIOCore
 import StrictJSON
+import TokenAuth
 
 /// What every Vendor request carries through the router: its request id and who is calling.
 public struct VendorRequestContext: RequestContext {
@@ -31,12 +32,13 @@ public enum VendorRouter {
     public static let maxBodyBytes = 64 * 1024
 
     /// - Parameters:
-    ///   - keys: accepted API keys; `nil` disables authentication (`--insecure-no-auth`).
+    ///   - keys: accepted API keys; `nil` (and no `tokens`) disables authentication (`--insecure-no-auth`).
+    ///   - tokens: accepted bearer tokens (Entra ID), when configured.
     ///   - readiness: checks storage for `/readyz` (nil: ready).
-    public static func build(service: VendorService, keys: APIKeys?, logger: Logger,
+    public static func build(service: VendorService, keys: APIKeys?, tokens: TokenAuthentication? = nil, logger: Logger,
                              readiness: @escaping @Sendable () async -> String?) -> Router<VendorRequestContext> {
         let router = Router(context: VendorRequestContext.self)
-        router.add(middleware: EdgeMiddleware(keys: keys, logger: logger, metrics: service.metrics))
+        router.add(middleware: EdgeMiddleware(keys: keys, tokens: tokens, logger: logger, metrics: service.metrics))
         router.addRoutes(VendorRoutes(service: service, readiness: readiness).collection)
         return router
     }
@@ -309,6 +311,7 @@ struct VendorRoutes: Sendable {
 struct EdgeMiddleware: RouterMiddleware {
     typealias Context = VendorRequestContext
     let keys: APIKeys?
+    let tokens: TokenAuthentication?
     let logger: Logger
     let metrics: VendorMetrics
     static let requestIDHeader = HTTPField.Name("x-request-id")!
@@ -322,7 +325,7 @@ struct EdgeMiddleware: RouterMiddleware {
         context.requestID = incoming ?? UUID().uuidString.lowercased()
         var log = logger
         log[metadataKey: "request_id"] = .string(context.requestID)
-        if keys == nil { log[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }
+        if keys == nil && tokens == nil { log[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }
         context.logger = log // handlers log through it, so every line carries the request id
         let route = VendorRoutes.match(request.uri.path)
         var response: Response
@@ -331,7 +334,7 @@ struct EdgeMiddleware: RouterMiddleware {
             let path = request.uri.path
             let needed = route.map { VendorRoutes.role($0.pattern, request.method.rawValue) } ?? .reader
             if path.hasPrefix("/api/") || path == "/metrics" || needed != nil {
-                let (caller, role) = try authenticate(request)
+                let (caller, role) = try await authenticate(request)
                 context.caller = caller
                 context.role = role
                 log[metadataKey: "caller"] = .string(caller)
@@ -372,17 +375,18 @@ struct EdgeMiddleware: RouterMiddleware {
         return VendorError(.internalError, "internal error")
     }
 
-    /// The caller a request's key names and its role; throws `Unauthorized` without a valid one.
-    func authenticate(_ request: Request) throws(VendorError) -> (String, Role) {
-        guard let keys else { return ("anonymous", .admin) }
+    /// The caller a request's key or bearer token names and its role; throws `Unauthorized` without a valid
+    /// one, and `Forbidden` for a valid token that carries no role ipam knows.
+    func authenticate(_ request: Request) async throws(VendorError) -> (String, Role) {
+        if keys == nil && tokens == nil { return ("anonymous", .admin) }
         var presented = request.headers[Self.functionsKeyHeader]
         if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
         if presented == nil { presented = request.uri.queryParameters.get("code") } // the Functions `?code=` convention
-        guard let presented, let found = keys.authenticate(presented) else {
-            throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
-        }
-        return found
+        guard let presented else { throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=") }
+        if let found = keys?.authenticate(presented) { return found }
+        if let tokens, BearerTokenVerifier.looksLikeToken(presented) { return try await tokens.authenticate(presented) }
+        throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
     }
 }

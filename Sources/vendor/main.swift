@@ -6,6 +6,8 @@ import IPAMCore
 import Inventory
 import Logging
 import VendorService
+import TokenAuth
+import HTTPTransport
 
 /// `vendor`: the stateless HTTP service that leases network blocks.
 @main
@@ -19,7 +21,7 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve POST /api/getNewNetwork and the lease API.",
         discussion: """
         Configuration comes from the environment (see docs/Configuration.md): AzureWebJobsStorage, SUPERNETS_CONFIG, \
-        SCOPE_CONFIG_MANIFEST, CIDR_SIZE_MIN/MAX/DEFAULT, LEASE_DURATION_HOURS, IPAM_TABLE_NAME, VENDOR_API_KEYS, VENDOR_ADMIN_KEYS, VENDOR_READER_KEYS, AUDIT_SALT, \
+        SCOPE_CONFIG_MANIFEST, CIDR_SIZE_MIN/MAX/DEFAULT, LEASE_DURATION_HOURS, IPAM_TABLE_NAME, VENDOR_API_KEYS, VENDOR_ADMIN_KEYS, VENDOR_READER_KEYS, AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE, AUTH_JWT_ROLE_MAP, AUDIT_SALT, \
         IPAM_STORAGE_TIMEOUT_MS. \
         Under the Azure Functions host, FUNCTIONS_CUSTOMHANDLER_PORT overrides --port.
         """)
@@ -37,8 +39,23 @@ struct Serve: AsyncParsableCommand {
         }
         let configuration = bootstrap.configuration
         let keys = APIKeys(reader: bootstrap[.vendorReaderKeys], lease: bootstrap[.vendorAPIKeys], admin: bootstrap[.vendorAdminKeys])
-        if keys.isEmpty && !insecureNoAuth {
-            FileHandle.standardError.write(Data("vendor: VENDOR_API_KEYS, VENDOR_ADMIN_KEYS and VENDOR_READER_KEYS are empty; set keys or pass --insecure-no-auth for local use\n".utf8))
+        var tokens: TokenAuthentication? = nil
+        if let issuer = bootstrap[.authJWTIssuer] {
+            guard let audience = bootstrap[.authJWTAudience] else {
+                FileHandle.standardError.write(Data("vendor: AUTH_JWT_ISSUER is set, so AUTH_JWT_AUDIENCE must be too (the Application ID URI or client id tokens are issued for)\n".utf8))
+                throw ExitCode(2)
+            }
+            var roleMap = TokenAuthentication.defaultRoleMap
+            if let text = bootstrap[.authJWTRoleMap] {
+                do { roleMap = try TokenAuthentication.roleMap(parsing: text) } catch {
+                    FileHandle.standardError.write(Data("vendor: AUTH_JWT_ROLE_MAP \(error.message)\n".utf8))
+                    throw ExitCode(2)
+                }
+            }
+            tokens = TokenAuthentication(verifier: BearerTokenVerifier(issuer: issuer, audience: audience, transport: CurlTransport()), roleMap: roleMap)
+        }
+        if keys.isEmpty && tokens == nil && !insecureNoAuth {
+            FileHandle.standardError.write(Data("vendor: VENDOR_API_KEYS, VENDOR_ADMIN_KEYS and VENDOR_READER_KEYS are empty and AUTH_JWT_ISSUER is not set; set keys or an issuer, or pass --insecure-no-auth for local use\n".utf8))
             throw ExitCode(2)
         }
         let salt: String
@@ -63,10 +80,10 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: salt), logger: logger, metrics: metrics)
-        let router = VendorRouter.build(service: vendor, keys: insecureNoAuth ? nil : keys, logger: logger) { await inventory.unreachableReason() }
+        let router = VendorRouter.build(service: vendor, keys: insecureNoAuth ? nil : keys, tokens: insecureNoAuth ? nil : tokens, logger: logger) { await inventory.unreachableReason() }
         let listenPort = bootstrap[.functionsPort].flatMap(Int.init) ?? port
         let host = self.host
-        let auth = insecureNoAuth ? "DISABLED (--insecure-no-auth)" : "\(keys.isEmpty ? 0 : 1)+ API key(s)"
+        let auth = insecureNoAuth ? "DISABLED (--insecure-no-auth)" : "\(keys.isEmpty ? 0 : 1)+ API key(s)" + (tokens.map { ", bearer tokens of \($0.verifier.issuer)" } ?? "")
         let endpoint = bootstrap.tableEndpoint
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: listenPort), serverName: nil),
                               onServerRunning: { channel in

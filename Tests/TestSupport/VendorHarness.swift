@@ -51,7 +51,7 @@ public enum HTTPCalls {
 /// Runs a Vendor in this process (real HTTP on an ephemeral port) against the test storage endpoint.
 public enum VendorHarness {
     public static func withVendor<T: Sendable>(
-        environment overrides: [String: String] = [:], keys: [String]? = nil, roleKeys: APIKeys? = nil,
+        environment overrides: [String: String] = [:], keys: [String]? = nil, roleKeys: APIKeys? = nil, tokens: TokenAuthentication? = nil,
         logger injected: Logger? = nil, time: TimeSource = .system,
         _ body: @Sendable (_ baseURL: String, _ table: TableClient, _ configuration: IPAMConfiguration) async throws -> T
     ) async throws -> T {
@@ -68,7 +68,7 @@ public enum VendorHarness {
         try await inventory.ensureTables()
         let logger = injected ?? Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
         let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: environment["AUDIT_SALT"] ?? SampleConfiguration.auditSalt), logger: logger, metrics: metrics, deadline: .seconds(10), time: time)
-        let router = VendorRouter.build(service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, logger: logger) { nil }
+        let router = VendorRouter.build(service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, tokens: tokens, logger: logger) { nil }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)

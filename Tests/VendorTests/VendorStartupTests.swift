@@ -33,4 +33,25 @@ struct VendorStartupTests {
         #expect(status == 2)
         #expect(text.contains("VENDOR_API_KEYS"))
     }
+
+    @Test("token and salt settings are checked at start-up: an issuer without an audience, a bad role map, a short or missing AUDIT_SALT")
+    func tokenAndSaltSettings() async throws {
+        let connection = try await TestStorage.connectionString()
+        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("cfg"), connectionString: connection)
+        environment["VENDOR_API_KEYS"] = "k"
+        environment["AUTH_JWT_ISSUER"] = "https://login.microsoftonline.com/t/v2.0"
+        var (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        #expect(status == 2 && text.contains("AUTH_JWT_AUDIENCE"), "\(text)")
+        environment["AUTH_JWT_AUDIENCE"] = "api://ipam"
+        environment["AUTH_JWT_ROLE_MAP"] = #"{"IPAM.Admin": "root"}"#
+        (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        #expect(status == 2 && text.contains("AUTH_JWT_ROLE_MAP") && text.contains("root"), "\(text)")
+        environment["AUTH_JWT_ROLE_MAP"] = nil
+        environment["AUDIT_SALT"] = "short"
+        (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        #expect(status == 2 && text.contains("AUDIT_SALT"), "\(text)")
+        environment["AUDIT_SALT"] = nil
+        (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        #expect(status == 2 && text.contains("AUDIT_SALT"), "\(text)")
+    }
 }

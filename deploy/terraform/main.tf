@@ -120,6 +120,9 @@ locals {
     VENDOR_ADMIN_KEYS  = var.vendor_admin_keys
     VENDOR_READER_KEYS = var.vendor_reader_keys
     AUDIT_SALT         = var.audit_salt
+    AUTH_JWT_ISSUER    = var.auth_jwt_issuer
+    AUTH_JWT_AUDIENCE  = var.auth_jwt_audience
+    AUTH_JWT_ROLE_MAP  = var.auth_jwt_role_map
   })
   manager_settings = merge(local.common_settings, {
     RESOURCE_GRAPH_ENDPOINT   = var.resource_graph_endpoint

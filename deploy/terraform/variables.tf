@@ -49,6 +49,24 @@ variable "vendor_reader_keys" {
   default     = ""
 }
 
+variable "auth_jwt_issuer" {
+  description = "AUTH_JWT_ISSUER: accept Entra ID bearer tokens of this issuer (https://login.microsoftonline.com/{tenant}/v2.0); empty: API keys only"
+  type        = string
+  default     = ""
+}
+
+variable "auth_jwt_audience" {
+  description = "AUTH_JWT_AUDIENCE: the audience tokens must be issued for (the API's Application ID URI or client id)"
+  type        = string
+  default     = ""
+}
+
+variable "auth_jwt_role_map" {
+  description = "AUTH_JWT_ROLE_MAP: JSON of app role -> reader, lease or admin (empty: IPAM.Reader, IPAM.Lease, IPAM.Admin)"
+  type        = string
+  default     = ""
+}
+
 variable "audit_salt" {
   description = "AUDIT_SALT: the secret principals are keyed and sealed with (at least 16 characters; keep it: a new one makes existing host-IP rows unreadable)"
   type        = string

@@ -1,0 +1,150 @@
+import Crypto
+import _CryptoExtras
+import Foundation
+import HTTPTransport
+import IPAMCore
+import StrictJSON
+
+/// What a valid bearer token says about its caller.
+public struct VerifiedToken: Sendable, Equatable {
+    /// The `sub` claim: the caller's identity.
+    public let subject: String
+    /// The app roles of the `roles` claim (Entra ID app roles).
+    public let roles: [String]
+}
+
+/// Why a token was refused (401); the message is safe to show the caller.
+public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { reason }
+}
+
+/// Verifies Entra ID (or any OpenID Connect issuer's) access tokens: RS256/RS384/RS512 signatures by a key of
+/// the issuer's JWKS (found through its OpenID configuration, cached, refreshed daily and when a token names a
+/// key it does not know, at most once a minute), the issuer, the audience, expiry and not-before (two minutes of
+/// clock skew). Every other algorithm (`none`, `HS256` with the public key as its secret, ES*) is refused: the
+/// algorithm is the verifier's choice, never the token's.
+public actor BearerTokenVerifier {
+    public nonisolated let issuer: String
+    public nonisolated let audience: String
+    let transport: any HTTPTransport
+    let time: TimeSource
+    /// Where the OpenID configuration is read (default: `{issuer}/.well-known/openid-configuration`).
+    let metadataURL: String
+    private var keys: [String: _RSA.Signing.PublicKey] = [:]
+    private var fetchedAt: Duration? = nil
+    private var lastMissFetch: Duration? = nil
+
+    public static let skew: TimeInterval = 120
+    public static let refreshInterval: Duration = .seconds(24 * 3600)
+    public static let missRefreshInterval: Duration = .seconds(60)
+    /// The accepted algorithms: the digest each signs.
+    static func digest(_ algorithm: String) -> (@Sendable (Data) -> any Digest)? {
+        switch algorithm {
+        case "RS256": return { SHA256.hash(data: $0) }
+        case "RS384": return { SHA384.hash(data: $0) }
+        case "RS512": return { SHA512.hash(data: $0) }
+        default: return nil
+        }
+    }
+
+    public init(issuer: String, audience: String, transport: any HTTPTransport, time: TimeSource = .system, metadataURL: String? = nil) {
+        self.issuer = issuer
+        self.audience = audience
+        self.transport = transport
+        self.time = time
+        let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        self.metadataURL = metadataURL ?? base + "/.well-known/openid-configuration"
+    }
+
+    /// True when `text` has a JWT's shape (three base64url parts), so it is a token rather than an API key.
+    public nonisolated static func looksLikeToken(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[0].hasPrefix("eyJ") && parts.allSatisfy { part in part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") } }
+    }
+
+    /// The token's subject and roles, or why it is refused.
+    public func verify(_ token: String) async throws(TokenRejection) -> VerifiedToken {
+        guard token.utf8.count <= 16 * 1024 else { throw TokenRejection(reason: "the token is too large") }
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, let headerBytes = Self.base64URL(parts[0]), let payloadBytes = Self.base64URL(parts[1]), let signature = Self.base64URL(parts[2]),
+              let header = try? JSONValue.parse(Array(headerBytes)), let claims = try? JSONValue.parse(Array(payloadBytes)) else {
+            throw TokenRejection(reason: "the token is not a JWT")
+        }
+        guard let algorithm = header["alg"]?.stringValue, let digest = Self.digest(algorithm) else {
+            throw TokenRejection(reason: "the token's algorithm is not accepted (RS256, RS384, RS512 only)")
+        }
+        guard let kid = header["kid"]?.stringValue else { throw TokenRejection(reason: "the token names no signing key (kid)") }
+        guard let key = try await key(kid) else { throw TokenRejection(reason: "the token is signed by a key the issuer does not publish") }
+        let signed = Data((parts[0] + "." + parts[1]).utf8)
+        guard key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: digest(signed), padding: .insecurePKCS1v1_5) else {
+            throw TokenRejection(reason: "the token's signature is not valid")
+        }
+        guard claims["iss"]?.stringValue == issuer else { throw TokenRejection(reason: "the token is from another issuer") }
+        let audiences = claims["aud"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [$0.stringValue].compactMap { $0 } } ?? []
+        guard audiences.contains(audience) else { throw TokenRejection(reason: "the token is for another audience") }
+        let now = time.now().timeIntervalSince1970
+        guard let expiry = Self.number(claims["exp"]) else { throw TokenRejection(reason: "the token has no expiry") }
+        guard now < expiry + Self.skew else { throw TokenRejection(reason: "the token has expired") }
+        if let notBefore = Self.number(claims["nbf"]), now + Self.skew < notBefore { throw TokenRejection(reason: "the token is not valid yet") }
+        guard let subject = claims["sub"]?.stringValue, !subject.isEmpty else { throw TokenRejection(reason: "the token has no subject") }
+        return VerifiedToken(subject: subject, roles: claims["roles"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+    }
+
+    /// The key `kid`: from the cache, else from a fresh JWKS (when the cache is old, or on a miss at most
+    /// once a minute, so a flood of made-up kids cannot make us hammer the issuer).
+    private func key(_ kid: String) async throws(TokenRejection) -> _RSA.Signing.PublicKey? {
+        let now = time.uptime()
+        let stale = fetchedAt.map { now - $0 > Self.refreshInterval } ?? true
+        let missMayRefresh = keys[kid] == nil && (lastMissFetch.map { now - $0 >= Self.missRefreshInterval } ?? true)
+        if stale || missMayRefresh {
+            if !stale { lastMissFetch = now }
+            do {
+                keys = try await fetchKeys()
+                fetchedAt = now
+            } catch {
+                // Keep serving the keys we have; a token signed by an unknown one is refused below.
+                if keys.isEmpty { throw TokenRejection(reason: "the issuer's signing keys could not be read (\(error))") }
+            }
+        }
+        return keys[kid]
+    }
+
+    private func fetchKeys() async throws -> [String: _RSA.Signing.PublicKey] {
+        let metadata = try await getJSON(metadataURL)
+        guard let jwksURL = metadata["jwks_uri"]?.stringValue else { throw TokenRejection(reason: "the OpenID configuration has no jwks_uri") }
+        let jwks = try await getJSON(jwksURL)
+        var found: [String: _RSA.Signing.PublicKey] = [:]
+        for key in jwks["keys"]?.arrayValue ?? [] {
+            guard key["kty"]?.stringValue == "RSA", key["use"]?.stringValue ?? "sig" == "sig", let kid = key["kid"]?.stringValue,
+                  let n = key["n"]?.stringValue.flatMap(Self.base64URL), let e = key["e"]?.stringValue.flatMap(Self.base64URL),
+                  let publicKey = try? _RSA.Signing.PublicKey(n: n, e: e) else { continue }
+            found[kid] = publicKey
+        }
+        return found
+    }
+
+    private func getJSON(_ url: String) async throws -> JSONValue {
+        let response = try await transport.execute(TransportRequest(method: "GET", url: url, headers: ["Accept": "application/json"], timeout: .seconds(10)))
+        guard response.status == 200 else { throw TokenRejection(reason: "\(url) answered \(response.status)") }
+        return try JSONValue.parse(response.body)
+    }
+
+    static func number(_ value: JSONValue?) -> TimeInterval? {
+        guard case .number(let text)? = value else { return nil }
+        return TimeInterval(text)
+    }
+
+    /// Decodes base64url without padding (RFC 7515).
+    public nonisolated static func base64URL(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard !base64.contains("=") else { return nil }
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+
+    /// Encodes base64url without padding.
+    public nonisolated static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}
