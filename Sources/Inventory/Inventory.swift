@@ -149,9 +149,10 @@ public struct Inventory: Sendable {
     }
 
     /// The audit event of a change to `row` (written in the same transaction as the change).
+    /// Its actor is the caller of the request being served (`AuditContext.current`), else this process.
     func event(_ action: AuditAction, _ row: NetworkRow, before: NetworkState?, detail: String) -> AuditEvent {
-        AuditEvent(action: action.rawValue, actor: actor, cidr: row.prefix.description, leaseId: row.leaseId ?? "", sessionId: row.sessionId ?? "",
-                   before: before?.rawValue ?? "", after: row.state.rawValue, detail: detail)
+        AuditEvent(action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: row.prefix.description, leaseId: row.leaseId ?? "",
+                   sessionId: row.sessionId ?? "", before: before?.rawValue ?? "", after: row.state.rawValue, detail: detail, process: actor)
     }
 }
 

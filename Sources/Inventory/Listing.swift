@@ -1,4 +1,5 @@
 internal import AzureTables
+public import Foundation
 public import IPAMCore
 public import NetworkMath
 
@@ -79,6 +80,66 @@ extension Inventory {
                 continuation = page.continuation
             } while continuation != nil
             return nil
+        }
+    }
+}
+
+/// Which audit events a listing returns.
+public struct EventFilter: Sendable, Equatable {
+    /// Only events at or after / before this moment.
+    public var since: Date?
+    public var until: Date?
+    public var actions: Set<String>?
+    public var leaseId: String?
+    public var actor: String?
+
+    public init(since: Date? = nil, until: Date? = nil, actions: Set<String>? = nil, leaseId: String? = nil, actor: String? = nil) {
+        self.since = since
+        self.until = until
+        self.actions = actions
+        self.leaseId = leaseId
+        self.actor = actor
+    }
+}
+
+/// One page of events: newest first, and where the next page starts (nil: no more).
+public struct EventPage: Sendable {
+    public let events: [AuditEvent]
+    public let resumeAfter: String?
+}
+
+extension Inventory {
+    /// Up to `limit` audit events of `scope` matching `filter`, newest first, starting after the event row key
+    /// `after`. The time bounds narrow the key range itself (keys are inverted timestamps).
+    public func events(in scope: Scope, matching filter: EventFilter, limit: Int, after: String? = nil) async throws(InventoryError) -> EventPage {
+        var conditions = ["PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))'"]
+        // Newest first: `until` gives the lowest key, `since` the highest.
+        var lower = RowKeys.eventPrefix
+        var upper = "event`"
+        if let until = filter.until { lower = String(RowKeys.event(at: until).prefix(RowKeys.eventPrefix.count + 19)) }
+        if let since = filter.since { upper = String(RowKeys.event(at: since).prefix(RowKeys.eventPrefix.count + 19)) + "~" }
+        if let after, after >= lower { conditions.append("RowKey gt '\(TableQuery.quoted(after))'") } else { conditions.append("RowKey ge '\(TableQuery.quoted(lower))'") }
+        conditions.append("RowKey lt '\(TableQuery.quoted(upper))'")
+        if let actions = filter.actions, !actions.isEmpty {
+            conditions.append("(" + actions.sorted().map { "Action eq '\(TableQuery.quoted($0))'" }.joined(separator: " or ") + ")")
+        }
+        if let lease = filter.leaseId { conditions.append("LeaseId eq '\(TableQuery.quoted(lease.lowercased()))'") }
+        if let actor = filter.actor { conditions.append("Actor eq '\(TableQuery.quoted(actor))'") }
+        let text = conditions.joined(separator: " and ")
+        return try await storage {
+            var events: [AuditEvent] = []
+            var continuation: TableContinuation? = nil
+            let query = table.query(filter: text, top: min(1000, limit + 1))
+            repeat {
+                let page = try await query.page(after: continuation)
+                for entity in page.entities {
+                    guard let event = AuditEvent(entity: entity) else { continue }
+                    if events.count == limit { return EventPage(events: events, resumeAfter: events.last?.id) }
+                    events.append(event)
+                }
+                continuation = page.continuation
+            } while continuation != nil
+            return EventPage(events: events, resumeAfter: nil)
         }
     }
 }

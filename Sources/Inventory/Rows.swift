@@ -182,8 +182,15 @@ public struct AuditEvent: Sendable {
     public var principal: String?
     public var releasedFor: String?
     public var ip: String?
+    /// The process that wrote it (`vendor@host:pid`), when the actor is a caller.
+    public var process: String?
+    /// The request it was written for (`AuditContext.current` when it was built).
+    public var requestId: String?
+    /// Its row key: a stable id, newest first in key order (set on events read back).
+    public var id: String?
 
-    public init(action: String, actor: String, cidr: String, leaseId: String, sessionId: String, before: String, after: String, detail: String = "") {
+    public init(action: String, actor: String, cidr: String, leaseId: String, sessionId: String, before: String, after: String, detail: String = "",
+                process: String? = nil, requestId: String? = AuditContext.current?.requestId) {
         self.action = action
         self.actor = actor
         self.cidr = cidr
@@ -192,6 +199,8 @@ public struct AuditEvent: Sendable {
         self.before = before
         self.after = after
         self.detail = detail
+        self.process = process
+        self.requestId = requestId
     }
 
     package init?(entity: TableEntity) {
@@ -203,6 +212,9 @@ public struct AuditEvent: Sendable {
         principal = entity["Principal"]?.stringValue
         releasedFor = entity["ReleasedFor"]?.stringValue
         ip = entity["Ip"]?.stringValue
+        process = entity["Process"]?.stringValue
+        requestId = entity["RequestId"]?.stringValue
+        id = entity.rowKey
     }
 
     package func entity(partitionKey: String, at date: Date) -> TableEntity {
@@ -214,6 +226,8 @@ public struct AuditEvent: Sendable {
         if let principal { properties["Principal"] = .string(principal) }
         if let releasedFor { properties["ReleasedFor"] = .string(releasedFor) }
         if let ip { properties["Ip"] = .string(ip) }
+        if let process { properties["Process"] = .string(process) }
+        if let requestId { properties["RequestId"] = .string(requestId) }
         return TableEntity(partitionKey: partitionKey, rowKey: RowKeys.event(at: date), properties: properties)
     }
 }

@@ -38,7 +38,7 @@ public enum VendorRouter {
     public static func build(service: VendorService, keys: APIKeys?, tokens: TokenAuthentication? = nil, logger: Logger,
                              readiness: @escaping @Sendable () async -> String?) -> Router<VendorRequestContext> {
         let router = Router(context: VendorRequestContext.self)
-        router.add(middleware: EdgeMiddleware(keys: keys, tokens: tokens, logger: logger, metrics: service.metrics))
+        router.add(middleware: EdgeMiddleware(keys: keys, tokens: tokens, logger: logger, metrics: service.metrics, redactor: service.redactActors ? service.redactor : nil))
         router.addRoutes(VendorRoutes(service: service, readiness: readiness).collection)
         return router
     }
@@ -71,7 +71,7 @@ struct VendorRoutes: Sendable {
     static let paths: [(pattern: String, methods: [String])] = [
         ("/", ["GET"]), ("/healthz", ["GET"]), ("/readyz", ["GET"]), ("/metrics", ["GET"]),
         ("/api/getNewNetwork", ["POST"]), ("/api/releaseNetwork", ["POST"]), ("/api/renewLease", ["POST"]),
-        ("/api/whoami", ["GET"]), ("/api/leases", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
+        ("/api/whoami", ["GET"]), ("/api/leases", ["GET"]), ("/api/events", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
         ("/api/leases/{leaseId}/ips", ["GET", "POST"]), ("/api/leases/{leaseId}/ips/{principal}", ["GET", "DELETE"]),
         ("/api/leases/{leaseId}/members", ["GET"]), ("/api/leases/{leaseId}/members/{principal}", ["PUT", "DELETE"]),
     ]
@@ -97,6 +97,7 @@ struct VendorRoutes: Sendable {
             VendorRouter.jsonResponse(.ok, .object([("caller", context.caller.map(JSONValue.string) ?? .null)]))
         }
         routes.get("/api/leases", use: listLeases)
+        routes.get("/api/events", use: listEvents)
         routes.get("/api/leases/:leaseId", use: leaseByID)
         routes.delete("/api/leases/:leaseId", use: deleteLease)
         routes.get("/api/sessions/:sessionId", use: leaseBySession)
@@ -153,25 +154,9 @@ struct VendorRoutes: Sendable {
     static let listParameters: Set<String> = ["subscriptionId", "region", "scope", "state", "requester", "within", "limit", "continuation", "code"]
 
     @Sendable func listLeases(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        let query = request.uri.queryParameters
-        var values: [String: [String]] = [:]
-        for (key, value) in query { values[String(key), default: []].append(String(value)) }
-        if let unknown = values.keys.sorted().first(where: { !Self.listParameters.contains($0) }) {
-            throw VendorError(.invalidQuery, "unknown query parameter '\(unknown)'; use \(Self.listParameters.subtracting(["code"]).sorted().joined(separator: ", "))", field: unknown)
-        }
-        for (key, list) in values where key != "state" && list.count > 1 {
-            throw VendorError(.invalidQuery, "'\(key)' may be given once", field: key)
-        }
-        func one(_ key: String) -> String? { values[key]?.first }
-        var scopes = service.configuration.scopes.keys.sorted()
-        if let subscription = one("subscriptionId") { scopes = scopes.filter { $0.subscriptionId == subscription.lowercased() } }
-        if let region = one("region") { scopes = scopes.filter { $0.region == region.lowercased() } }
-        if let scope = one("scope") { scopes = scopes.filter { $0.partitionKey == scope.lowercased() } }
-        if scopes.isEmpty, one("subscriptionId") != nil || one("region") != nil || one("scope") != nil {
-            throw VendorError(.unknownScope, "no configured scope matches subscriptionId/region/scope", field: one("scope") != nil ? "scope" : "region")
-        }
+        let query = try ListingQuery(request, allowed: Self.listParameters, repeatable: ["state"], service: service)
         var filter = LeaseFilter()
-        if let states = values["state"] {
+        if let states = query.values["state"] {
             var parsed = Set<NetworkState>()
             for text in states.flatMap({ $0.split(separator: ",").map(String.init) }) {
                 guard let state = NetworkState(rawValue: text) else {
@@ -181,28 +166,61 @@ struct VendorRoutes: Sendable {
             }
             filter.states = parsed
         }
-        filter.requester = one("requester")
-        if let within = one("within") {
+        filter.requester = query.one("requester")
+        if let within = query.one("within") {
             // A filter, so host bits are forgiven: 10.64.1.0/16 means 10.64.0.0/16.
             do { filter.within = try IPPrefix.parseNormalising(within).prefix } catch {
                 throw VendorError(.invalidQuery, "\(error)", field: "within")
             }
         }
-        var limit = 100
-        if let text = one("limit") {
-            guard let value = Int(text), (1...1000).contains(value) else { throw VendorError(.invalidQuery, "'limit' must be a whole number from 1 to 1000", field: "limit") }
-            limit = value
-        }
-        var cursor: LeaseCursor? = nil
-        if let token = one("continuation") {
-            guard let decoded = LeaseCursor(token: token) else { throw VendorError(.invalidContinuation, "'continuation' is not a token this listing gave", field: "continuation") }
-            cursor = decoded
-        }
-        let page = try await service.with(logger: context.logger).leases(in: scopes, matching: filter, limit: limit, from: cursor)
+        let cursor = try query.cursor(rowPrefix: RowKeys.networkPrefix)
+        let page = try await service.with(logger: context.logger).leases(in: query.scopes, matching: filter, limit: query.limit, from: cursor)
         return VendorRouter.jsonResponse(.ok, .object([
             ("leases", .array(page.leases.map { Self.leaseJSON($0.0, scope: $0.1) })),
             ("continuation", page.next.map { .string($0.token) } ?? .null),
         ]))
+    }
+
+    /// Query parameters of `GET /api/events`.
+    static let eventParameters: Set<String> = ["subscriptionId", "region", "scope", "since", "until", "action", "leaseId", "actor", "limit", "continuation", "code"]
+
+    @Sendable func listEvents(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let query = try ListingQuery(request, allowed: Self.eventParameters, repeatable: ["action"], service: service)
+        var filter = EventFilter()
+        for (name, keyPath) in [("since", \EventFilter.since), ("until", \EventFilter.until)] {
+            if let text = query.one(name) {
+                guard let date = ISO8601.parse(text) else { throw VendorError(.invalidQuery, "'\(name)' must be an ISO 8601 time, e.g. 2026-12-01T10:00:00Z", field: name) }
+                filter[keyPath: keyPath] = date
+            }
+        }
+        if let actions = query.values["action"] {
+            let parsed = Set(actions.flatMap { $0.split(separator: ",").map(String.init) })
+            if let unknown = parsed.sorted().first(where: { AuditAction(rawValue: $0) == nil }) {
+                throw VendorError(.invalidQuery, "'\(unknown)' is not an action; use \(AuditAction.allCases.map(\.rawValue).joined(separator: ", "))", field: "action")
+            }
+            filter.actions = parsed
+        }
+        if let lease = query.one("leaseId") {
+            guard UUID(uuidString: lease) != nil else { throw VendorError(.invalidQuery, "'leaseId' must be a lease id", field: "leaseId") }
+            filter.leaseId = lease
+        }
+        filter.actor = query.one("actor")
+        let cursor = try query.cursor(rowPrefix: RowKeys.eventPrefix)
+        let page = try await service.with(logger: context.logger).events(in: query.scopes, matching: filter, limit: query.limit, from: cursor)
+        return VendorRouter.jsonResponse(.ok, .object([
+            ("events", .array(page.events.map { Self.eventJSON($0.0, scope: $0.1) })),
+            ("continuation", page.next.map { .string($0.token) } ?? .null),
+        ]))
+    }
+
+    static func eventJSON(_ event: AuditEvent, scope: Scope) -> JSONValue {
+        func text(_ value: String?) -> JSONValue { value.flatMap { $0.isEmpty ? nil : .string($0) } ?? .null }
+        return .object([
+            ("id", text(event.id)), ("at", event.at.map { .string(ISO8601.format($0)) } ?? .null), ("action", .string(event.action)),
+            ("actor", .string(event.actor)), ("scope", .string(scope.partitionKey)), ("cidr", text(event.cidr)), ("leaseId", text(event.leaseId)),
+            ("sessionId", text(event.sessionId)), ("before", text(event.before)), ("after", text(event.after)), ("detail", text(event.detail)),
+            ("requestId", text(event.requestId)), ("process", text(event.process)),
+        ])
     }
 
     @Sendable func deleteLease(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
@@ -314,6 +332,8 @@ struct EdgeMiddleware: RouterMiddleware {
     let tokens: TokenAuthentication?
     let logger: Logger
     let metrics: VendorMetrics
+    /// Set when audit events name callers by their keyed hash (`AUDIT_REDACT_ACTORS`).
+    let redactor: PrincipalRedactor?
     static let requestIDHeader = HTTPField.Name("x-request-id")!
     static let functionsKeyHeader = HTTPField.Name("x-functions-key")!
 
@@ -344,7 +364,11 @@ struct EdgeMiddleware: RouterMiddleware {
                                       details: ["caller": caller, "role": role.description, "needed": needed.description])
                 }
             }
-            response = try await next(request, context)
+            // The caller and the request id travel with the request's work to the audit events it writes.
+            let actor = context.caller.map { caller in redactor.map { $0.principal(caller).key } ?? caller } ?? "anonymous"
+            response = try await AuditContext.$current.withValue(AuditContext(actor: actor, requestId: context.requestID)) {
+                try await next(request, context)
+            }
         } catch {
             let answer = Self.vendorError(error, request: request, route: route)
             if answer.status.code >= 500 { log.error("request failed", metadata: ["code": .string(answer.code.rawValue), "message": .string(answer.message)]) }

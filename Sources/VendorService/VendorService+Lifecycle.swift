@@ -140,14 +140,18 @@ public struct LeaseCursor: Sendable, Equatable {
         return "v1." + raw.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    public init?(token: String) {
+    /// The cursor a token of a lease listing encodes (its row keys start with `net_`).
+    public init?(token: String) { self.init(token: token, rowPrefix: RowKeys.networkPrefix) }
+
+    /// The cursor a token encodes, when its row key starts with `rowPrefix` (the listing it came from).
+    public init?(token: String, rowPrefix: String) {
         guard token.hasPrefix("v1."), token.count < 1024 else { return nil }
         var text = String(token.dropFirst(3)).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while text.count % 4 != 0 { text += "=" }
         guard let data = Data(base64Encoded: text), let decoded = String(data: data, encoding: .utf8),
               let slash = decoded.firstIndex(of: "/") else { return nil }
         let key = String(decoded[decoded.index(after: slash)...])
-        guard key.hasPrefix(RowKeys.networkPrefix) else { return nil }
+        guard key.hasPrefix(rowPrefix) else { return nil }
         self.init(partitionKey: String(decoded[..<slash]), rowKey: key)
     }
 }
@@ -157,22 +161,41 @@ extension VendorService {
     /// after `cursor` (a position in that order), and the cursor of the next page (nil: that was the last).
     public func leases(in scopes: [Scope], matching filter: LeaseFilter, limit: Int,
                        from cursor: LeaseCursor?) async throws(VendorError) -> (leases: [(NetworkRow, Scope)], next: LeaseCursor?) {
+        try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.networkPrefix) { scope, room, after, effort throws(VendorError) in
+            let page = try await storage(&effort) { () async throws(InventoryError) in try await inventory.leases(in: scope, matching: filter, limit: room, after: after) }
+            return (page.rows, page.resumeAfter)
+        }
+    }
+
+    /// Audit events of `scopes` (in scope order, newest first within each) matching `filter`: up to `limit`,
+    /// after `cursor`, and the cursor of the next page (nil: that was the last).
+    public func events(in scopes: [Scope], matching filter: EventFilter, limit: Int,
+                       from cursor: LeaseCursor?) async throws(VendorError) -> (events: [(AuditEvent, Scope)], next: LeaseCursor?) {
+        let page = try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.eventPrefix) { scope, room, after, effort throws(VendorError) in
+            let page = try await storage(&effort) { () async throws(InventoryError) in try await inventory.events(in: scope, matching: filter, limit: room, after: after) }
+            return (page.events, page.resumeAfter)
+        }
+        return (page.leases, page.next)
+    }
+
+    /// One page of a listing that walks `scopes` in order, each from its first key (or the cursor's), with
+    /// `fetch` reading up to the room left in one scope after a key (and saying where it stopped).
+    private func paged<T>(_ scopes: [Scope], limit: Int, from cursor: LeaseCursor?, firstKey: String,
+                          _ fetch: (Scope, Int, String?, inout Effort) async throws(VendorError) -> ([T], String?)) async throws(VendorError) -> (leases: [(T, Scope)], next: LeaseCursor?) {
         var effort = Effort()
-        var result: [(NetworkRow, Scope)] = []
-        // A cursor is a position in (scope, address) order: the listing goes on from there.
+        var result: [(T, Scope)] = []
+        // A cursor is a position in (scope, key) order: the listing goes on from there.
         var remaining = scopes.sorted()
         if let cursor { remaining.removeAll { $0.partitionKey < cursor.partitionKey } }
         for (index, scope) in remaining.enumerated() {
             let after = scope.partitionKey == cursor?.partitionKey ? cursor?.rowKey : nil
-            let page = try await storage(&effort) { () async throws(InventoryError) in
-                try await inventory.leases(in: scope, matching: filter, limit: limit - result.count, after: after)
-            }
-            result += page.rows.map { ($0, scope) }
-            if let resume = page.resumeAfter { return (result, LeaseCursor(partitionKey: scope.partitionKey, rowKey: resume)) }
+            let (items, resume) = try await fetch(scope, limit - result.count, after, &effort)
+            result += items.map { ($0, scope) }
+            if let resume { return (result, LeaseCursor(partitionKey: scope.partitionKey, rowKey: resume)) }
             if result.count == limit {
                 // This scope is done; the next page starts at the next scope (if any).
                 guard index + 1 < remaining.count else { return (result, nil) }
-                return (result, LeaseCursor(partitionKey: remaining[index + 1].partitionKey, rowKey: RowKeys.networkPrefix))
+                return (result, LeaseCursor(partitionKey: remaining[index + 1].partitionKey, rowKey: firstKey))
             }
         }
         return (result, nil)

@@ -28,12 +28,14 @@ public struct VendorService: Sendable {
     public let deadline: Duration
     /// Keys and seals principals (`AUDIT_SALT`): owners, members and holders of host addresses.
     public let redactor: PrincipalRedactor
+    /// Audit events name callers by their keyed hash instead of their name (`AUDIT_REDACT_ACTORS`).
+    public let redactActors: Bool
     /// One host-IP change per network lease at a time in this process.
     let hostIPLocks = KeyedLock()
     let time: TimeSource
 
     public init(configuration: IPAMConfiguration, inventory: Inventory, redactor: PrincipalRedactor, logger: Logger, metrics: VendorMetrics = VendorMetrics(),
-                deadline: Duration = .seconds(20), time: TimeSource = .system) {
+                deadline: Duration = .seconds(20), time: TimeSource = .system, redactActors: Bool = false) {
         self.configuration = configuration
         self.inventory = inventory
         self.logger = logger
@@ -45,6 +47,7 @@ public struct VendorService: Sendable {
         self.occupiedSpace = OccupiedSpace()
         self.deadline = deadline
         self.redactor = redactor
+        self.redactActors = redactActors
         self.time = time
     }
 

@@ -79,7 +79,16 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("vendor: storage at \(bootstrap.tableEndpoint) is not usable: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: salt), logger: logger, metrics: metrics)
+        let redactActors: Bool
+        switch bootstrap[.auditRedactActors]?.lowercased() {
+        case nil, "false", "0", "no": redactActors = false
+        case "true", "1", "yes": redactActors = true
+        case let other?:
+            FileHandle.standardError.write(Data("vendor: AUDIT_REDACT_ACTORS=\(other): use true or false\n".utf8))
+            throw ExitCode(2)
+        }
+        let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: salt), logger: logger, metrics: metrics,
+                                   redactActors: redactActors)
         let router = VendorRouter.build(service: vendor, keys: insecureNoAuth ? nil : keys, tokens: insecureNoAuth ? nil : tokens, logger: logger) { await inventory.unreachableReason() }
         let listenPort = bootstrap[.functionsPort].flatMap(Int.init) ?? port
         let host = self.host

@@ -52,7 +52,7 @@ public enum HTTPCalls {
 public enum VendorHarness {
     public static func withVendor<T: Sendable>(
         environment overrides: [String: String] = [:], keys: [String]? = nil, roleKeys: APIKeys? = nil, tokens: TokenAuthentication? = nil,
-        logger injected: Logger? = nil, time: TimeSource = .system,
+        logger injected: Logger? = nil, time: TimeSource = .system, redactActors: Bool = false,
         _ body: @Sendable (_ baseURL: String, _ table: TableClient, _ configuration: IPAMConfiguration) async throws -> T
     ) async throws -> T {
         let connection = try await TestStorage.connectionString()
@@ -67,7 +67,7 @@ public enum VendorHarness {
         let inventory = Inventory(table: table, actor: "vendor-test", onClaimRound: { metrics.recordClaimTransaction(members: $0) })
         try await inventory.ensureTables()
         let logger = injected ?? Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: environment["AUDIT_SALT"] ?? SampleConfiguration.auditSalt), logger: logger, metrics: metrics, deadline: .seconds(10), time: time)
+        let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: environment["AUDIT_SALT"] ?? SampleConfiguration.auditSalt), logger: logger, metrics: metrics, deadline: .seconds(10), time: time, redactActors: redactActors)
         let router = VendorRouter.build(service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, tokens: tokens, logger: logger) { nil }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

@@ -1,0 +1,16 @@
+/// Who is changing the inventory right now, for the audit events the change writes: set for the duration of
+/// one request by the Vendor's edge (a task-local value), absent for the Manager's jobs (whose events name the
+/// process).
+public struct AuditContext: Sendable, Equatable {
+    /// The caller: an API key's name, a token's subject, or the keyed hash of either (`AUDIT_REDACT_ACTORS`).
+    public let actor: String
+    /// The request's id (`x-request-id`), so an event leads to the request's log lines.
+    public let requestId: String
+
+    public init(actor: String, requestId: String) {
+        self.actor = actor
+        self.requestId = requestId
+    }
+
+    @TaskLocal public static var current: AuditContext?
+}
