@@ -25,7 +25,8 @@ public enum RowKeys {
     public static func session(_ id: String) -> String { sessionPrefix + id }
     /// `event_{inverted nanoseconds}_{uuid}`: newest first in key order.
     public static func event(at date: Date) -> String {
-        let nanos = Int64(date.timeIntervalSince1970 * 1e9)
+        // Clamped to what the 19 digits can say (1970 to 2262): a filter may name any date.
+        let nanos = Int64(max(0, min(date.timeIntervalSince1970, 9.2e9)) * 1e9)
         let inverted = String(Int64.max - nanos)
         return eventPrefix + String(repeating: "0", count: 19 - inverted.count) + inverted + "_" + RandomID.uuid()
     }

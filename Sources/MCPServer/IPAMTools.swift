@@ -97,6 +97,21 @@ public enum IPAMTools {
         return object(properties)
     }()
 
+    static let listEventsInput: Value = {
+        var properties: [String: Value] = scopeArguments
+        properties["since"] = string("Only events at or after this time (ISO 8601).")
+        properties["until"] = string("Only events at or before this time (ISO 8601).")
+        properties["action"] = .object(["type": "array", "items": .object(["type": "string"]), "description": "Only these actions, e.g. lease, release, anchor."])
+        properties["leaseId"] = leaseId
+        properties["actor"] = string("Only this actor (a key's name or a token's subject).")
+        properties["limit"] = integer(1, 1000)
+        properties["continuation"] = string("The continuation of the previous page.")
+        return object(properties)
+    }()
+
+    static let eventPage: Value = .object(["type": "object", "required": .array(["events", "continuation"]),
+                                           "properties": .object(["events": .object(["type": "array", "items": .object(["type": "object"])]), "continuation": nullableString])])
+
     static let leasePage: Value = .object(["type": "object", "required": .array(["leases", "continuation"]),
                                            "properties": .object(["leases": .object(["type": "array", "items": leaseRecord]), "continuation": nullableString])])
     static let poolList: Value = .object(["type": "object", "required": .array(["pools"]), "properties": .object(["pools": .object(["type": "array"])])])
@@ -131,6 +146,9 @@ public enum IPAMTools {
         Tool(name: "list_pools", title: "List pools",
              description: "Address space per scope and size, by state, and the free space left.",
              inputSchema: object(scopeArguments), annotations: annotations("List pools", readOnly: true), outputSchema: poolList),
+        Tool(name: "list_events", title: "List audit events",
+             description: "The audit trail: every change with its actor, state before and after, and request id; newest first within each scope. Filter by time (since/until, ISO 8601), action, leaseId or actor; pass the answer's continuation for the next page.",
+             inputSchema: listEventsInput, annotations: annotations("List audit events", readOnly: true), outputSchema: eventPage),
         Tool(name: "get_host_ip", title: "Get a host IP",
              description: "An address for a principal inside a network lease (a VM, a container, you): the same principal always gets the same address back until it releases it. The caller must be a member of the lease (its owner is).",
              inputSchema: object(["leaseId": leaseId, "principal": principal, "subnet": string("A subnet of the lease's layout (default: the first).")], required: ["leaseId"]),
@@ -190,6 +208,12 @@ public enum IPAMTools {
             if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
             for state in arguments["state"]?.arrayValue ?? [] { if let text = state.stringValue { query.append(("state", text)) } }
             return try await client.leases(query)
+        case "list_events":
+            var query: [(String, String)] = []
+            for key in ["subscriptionId", "region", "since", "until", "leaseId", "actor", "continuation"] { if let value = string(key) { query.append((key, value)) } }
+            if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
+            for action in arguments["action"]?.arrayValue ?? [] { if let text = action.stringValue { query.append(("action", text)) } }
+            return try await client.events(query)
         case "get_host_ip":
             return try await client.getHostIP(leaseId: string("leaseId")!, principal: string("principal"), subnet: string("subnet")).ip
         case "release_host_ip":

@@ -139,6 +139,11 @@ public struct VendorClient: Sendable {
 
     public func pools() async throws(Failure) -> JSONValue { try await call("GET", "/api/pools").json }
 
+    /// One page of `GET /api/events` (`query`: its filters, `limit` and `continuation`).
+    public func events(_ query: [(String, String)]) async throws(Failure) -> JSONValue {
+        try await call("GET", "/api/events", query: query).json
+    }
+
     // MARK: Host addresses and members of a network lease
 
     /// `POST /api/leases/{id}/ips`: an address for `principal` (default: the caller) in `subnet` (default:

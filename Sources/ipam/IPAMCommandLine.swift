@@ -39,7 +39,7 @@ struct IPAM: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipam", abstract: "Lease networks from an ipam Vendor.",
         discussion: "The Vendor is --vendor-url or IPAM_VENDOR_URL; the API key comes from IPAM_API_KEY. Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 the service could not be reached.",
-        subcommands: [Lease.self, Leases.self, Pools.self, HostIP.self, Members.self])
+        subcommands: [Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self])
 }
 
 /// Options every command takes.
@@ -250,5 +250,28 @@ struct Members: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @OptionGroup var lease: NetworkLease
         func run() async throws { connection.show(try await connection.client.members(leaseId: lease.leaseId)) { Table.members($0) } }
+    }
+}
+
+struct Events: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The audit trail: who changed what, newest first within each scope.")
+    @OptionGroup var connection: Connection
+    @Option(help: "Only this subscription's scopes.") var subscription: String?
+    @Option(help: "Only this region's scopes.") var region: String?
+    @Option(help: "Only events at or after this time (ISO 8601).") var since: String?
+    @Option(help: "Only events at or before this time (ISO 8601).") var until: String?
+    @Option(help: "Only this action (repeatable), e.g. lease, release, anchor.") var action: [String] = []
+    @Option(help: "Only events of this lease.") var lease: String?
+    @Option(help: "Only events of this actor (a key's name or a token's subject).") var actor: String?
+    @Option(help: "Events per page (1–1000).") var limit: Int?
+    @Option(help: "The continuation of a previous page.") var continuation: String?
+
+    func run() async throws {
+        var query: [(String, String)] = action.map { ("action", $0) }
+        for (name, value) in [("subscriptionId", subscription), ("region", region), ("since", since), ("until", until), ("leaseId", lease),
+                              ("actor", actor), ("limit", limit.map(String.init)), ("continuation", continuation)] {
+            if let value { query.append((name, value)) }
+        }
+        connection.show(try await connection.client.events(query)) { Table.events($0) }
     }
 }

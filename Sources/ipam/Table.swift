@@ -71,4 +71,13 @@ enum Table {
             [text(member["principal"]), text(member["role"]), text(member["addedAt"])]
         })
     }
+
+    static func events(_ page: JSONValue) -> String {
+        let rows = (page["events"]?.arrayValue ?? []).map { event in
+            [text(event["at"]), text(event["action"]), text(event["actor"]), text(event["cidr"]), "\(text(event["before"])) → \(text(event["after"]))", text(event["leaseId"]), text(event["requestId"])]
+        }
+        var output = render(["AT", "ACTION", "ACTOR", "CIDR", "STATE", "LEASE", "REQUEST"], rows)
+        if let next = page["continuation"]?.stringValue { output += "\n(more: --continuation \(next))" }
+        return output
+    }
 }

@@ -98,5 +98,11 @@ struct CommandLineTests {
         #expect(try Self.ipam(["members", "remove", "--lease", id, "vm-1"], vendor: vendor, key: "owner-key-1").output.contains("nothing to do"))
         let gone = try Self.ipam(["ip", "show", "--lease", id, "vm-1"], vendor: vendor, key: "owner-key-1", stderr: true)
         #expect(gone.status == 1 && gone.output.contains("HostIPNotFound"), "its address went with its membership")
+
+        let trail = try Self.ipam(["events", "--lease", id, "--action", "lease", "--action", "carve-lease", "--json"], vendor: vendor, key: "dev-key-1")
+        let events = try JSONValue.parse(Array(trail.output.utf8))["events"]?.arrayValue ?? []
+        #expect(events.count == 1 && events[0]["actor"]?.stringValue == "owner", "\(trail.output)")
+        let table = try Self.ipam(["events", "--limit", "2"], vendor: vendor, key: "dev-key-1")
+        #expect(table.status == 0 && table.output.hasPrefix("AT") && table.output.contains("(more: --continuation"), "\(table.output)")
     }
 }

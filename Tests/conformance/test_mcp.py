@@ -16,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from conftest import _binary, _start, _stop
 
-TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip"}
+TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip", "list_events"}
 
 
 def _mcp_binary():
@@ -124,6 +124,12 @@ async def exercise(session):
     assert freed["released"] is True and freed["ip"] == vm["ip"]
     assert structured(await session.call_tool("release_host_ip", {"leaseId": lease["leaseId"], "principal": vm["principal"]}))["released"] is False
     assert structured(await session.call_tool("release_host_ip", {"leaseId": lease["leaseId"]}))["ip"] == mine["ip"], "by default the caller's own"
+
+    trail = structured(await session.call_tool("list_events", {"leaseId": lease["leaseId"], "action": ["lease", "carve-lease", "renew"]}))
+    assert trail["events"] and all(event["leaseId"] == lease["leaseId"] for event in trail["events"])
+    assert by_name["list_events"].annotations.read_only_hint is True
+    bad_action = await session.call_tool("list_events", {"action": ["nope"]})
+    assert bad_action.is_error and structured(bad_action)["code"] == "InvalidQuery"
 
     released = structured(await session.call_tool("release_network", {"leaseId": lease["leaseId"]}))
     assert released["state"] == "quarantined"

@@ -119,7 +119,8 @@ locals {
     VENDOR_API_KEYS    = var.vendor_api_keys
     VENDOR_ADMIN_KEYS  = var.vendor_admin_keys
     VENDOR_READER_KEYS = var.vendor_reader_keys
-    AUDIT_SALT         = var.audit_salt
+    AUDIT_SALT          = var.audit_salt
+    AUDIT_REDACT_ACTORS = tostring(var.audit_redact_actors)
     AUTH_JWT_ISSUER    = var.auth_jwt_issuer
     AUTH_JWT_AUDIENCE  = var.auth_jwt_audience
     AUTH_JWT_ROLE_MAP  = var.auth_jwt_role_map

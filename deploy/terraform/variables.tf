@@ -78,6 +78,12 @@ variable "audit_salt" {
   }
 }
 
+variable "audit_redact_actors" {
+  description = "AUDIT_REDACT_ACTORS: audit events name callers by a keyed hash instead of their name"
+  type        = bool
+  default     = false
+}
+
 variable "table_name" {
   description = "IPAM_TABLE_NAME"
   type        = string
