@@ -52,6 +52,15 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case principalHasIP = "PrincipalHasIP"
     /// 409: the owner of a lease stays its owner (it cannot be removed or given another role).
     case ownerUnchangeable = "OwnerUnchangeable"
+    // Reservations.
+    /// 409: the range overlaps rows that are not free space (each conflict in `details`).
+    case overlap = "Overlap"
+    /// 422: the range is outside every supernet of the scope.
+    case outsideSupernets = "OutsideSupernets"
+    /// 409: a configured exclusion is changed in `SUPERNETS_CONFIG`, not through the API.
+    case reservationReadOnly = "ReservationReadOnly"
+    /// 422: the request names a pool, and no such pool is configured.
+    case unknownPool = "UnknownPool"
     /// 404: the principal holds no address in the lease.
     case hostIPNotFound = "HostIPNotFound"
     // The service.

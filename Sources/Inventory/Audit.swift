@@ -48,4 +48,10 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case publicIPDisassociated = "public-ip-disassociated"
     /// A scheduled (or manual) public-IP assignment put the IP on its VM's primary IP configuration.
     case publicIPAssociated = "public-ip-associated"
+    /// An operator reserved a range: it is never vended or carved over while the reservation lasts.
+    case reserve
+    /// An operator ended a reservation: its range is free space again.
+    case unreserve
+    /// A reservation passed its expiry: the Manager freed its range.
+    case reservationExpired = "reservation-expired"
 }

@@ -10,7 +10,8 @@ internal import NetworkMath
 ///   session, and that session row points back at it with the same lease id;
 /// - every session row points at a network row that carries its lease id (one block per session);
 /// - every held row has an audit event with its lease id;
-/// - a stock row exists exactly for each `available` network row.
+/// - a stock row exists exactly for each `available` network row;
+/// - a reservation row exists exactly for each network row a reservation holds (`reserved`, `reservation:{id}`).
 package enum InvariantChecker {
     package static func violations(in entities: [TableEntity]) -> [String] {
         var problems: [String] = []
@@ -18,6 +19,7 @@ package enum InvariantChecker {
         var sessions: [String: SessionRow] = [:]
         var eventLeases = Set<String>()
         var stockKeys = Set<String>()
+        var reservations: [String: String] = [:] // reservation id → its network row key
         for entity in entities {
             if entity.rowKey.hasPrefix(RowKeys.networkPrefix) {
                 guard let row = NetworkRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable network row"); continue }
@@ -29,6 +31,9 @@ package enum InvariantChecker {
                 guard let key = entity["NetworkRowKey"]?.stringValue, let prefix = SortableKey.parse(String(key.dropFirst(RowKeys.networkPrefix.count))),
                       RowKeys.stock(prefix) == entity.rowKey else { problems.append("\(entity.rowKey): unreadable stock row"); continue }
                 stockKeys.insert(key)
+            } else if entity.rowKey.hasPrefix(RowKeys.reservationPrefix) {
+                guard let id = entity["ReservationId"]?.stringValue, let key = entity["NetworkRowKey"]?.stringValue else { problems.append("\(entity.rowKey): unreadable reservation row"); continue }
+                reservations[id] = key
             } else if entity.rowKey.hasPrefix(RowKeys.eventPrefix), let lease = entity["LeaseId"]?.stringValue, !lease.isEmpty {
                 eventLeases.insert(lease)
             }
@@ -72,6 +77,13 @@ package enum InvariantChecker {
                 problems.append("session \(session.sessionId) holds lease \(session.leaseId) but \(row.prefix) carries \(row.leaseId ?? "none")")
             }
         }
+        var reservedRows: [String: String] = [:]
+        for row in networks where row.state == .reserved {
+            guard let holder = row.lockedBy, holder.hasPrefix("reservation:") else { continue } // configured before reservations existed
+            reservedRows[String(holder.dropFirst("reservation:".count))] = row.rowKey
+        }
+        for (id, key) in reservations where reservedRows[id] != key { problems.append("reservation \(id) names \(key), which it does not hold") }
+        for (id, key) in reservedRows where reservations[id] == nil { problems.append("\(key) is reserved by \(id), which has no reservation row") }
         return problems
     }
 }

@@ -72,6 +72,16 @@ public struct ManagerRun: Sendable {
             merge(occupied, as: "occupy-new", into: &report, failure: &failure)
             if let failure { throw failure }
         }
+        // Reservations past their expiry: their ranges are free again.
+        for scope in configuration.scopes.keys.sorted() {
+            for reservation in try await inventory.reservations(in: scope) {
+                guard let expiry = reservation.expiresAt, expiry <= now else { continue }
+                if case .done? = try await inventory.endReservation(reservation, in: scope, action: .reservationExpired, now: now) {
+                    report.actions[AuditAction.reservationExpired.rawValue, default: 0] += 1
+                    logger.info("reservation expired: its range is free again", metadata: ["reservation": .string(reservation.id), "cidr": .string(reservation.prefix.description)])
+                }
+            }
+        }
         if let assign {
             let assigned = await assign.run(now: now)
             report.assign = assigned

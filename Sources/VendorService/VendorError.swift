@@ -43,11 +43,11 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
         case .forbidden, .notAuthorized: return .forbidden
         case .unknownScope, .notFound, .leaseNotFound, .sessionNotFound, .hostIPNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
-        case .sessionConflict, .poolExhausted, .ipExhausted, .principalHasIP, .ownerUnchangeable: return .conflict
+        case .sessionConflict, .poolExhausted, .ipExhausted, .principalHasIP, .ownerUnchangeable, .overlap, .reservationReadOnly: return .conflict
         case .leaseGone, .leaseReleased, .alreadyReleased, .leaseNotRenewable, .leaseEnded: return .gone
         case .payloadTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
-        case .subnetsDoNotFit, .unknownSubnet: return .unprocessableContent
+        case .subnetsDoNotFit, .unknownSubnet, .outsideSupernets, .unknownPool: return .unprocessableContent
         case .internalError: return .internalServerError
         case .busy, .storageUnavailable, .outcomeUnknown: return .serviceUnavailable
         }

@@ -74,6 +74,7 @@ struct VendorRoutes: Sendable {
         ("/api/whoami", ["GET"]), ("/api/leases", ["GET"]), ("/api/events", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
         ("/api/leases/{leaseId}/ips", ["GET", "POST"]), ("/api/leases/{leaseId}/ips/{principal}", ["GET", "DELETE"]),
         ("/api/leases/{leaseId}/members", ["GET"]), ("/api/leases/{leaseId}/members/{principal}", ["PUT", "DELETE"]),
+        ("/api/reservations", ["GET", "POST"]), ("/api/reservations/{reservationId}", ["DELETE"]),
     ]
 
     /// The role each route needs (nil: open). Looking needs `reader`; changing a lease needs `lease`.
@@ -81,6 +82,7 @@ struct VendorRoutes: Sendable {
     static func role(_ pattern: String, _ method: String) -> Role? {
         switch (pattern, method) {
         case ("/", _), ("/healthz", _), ("/readyz", _): return nil
+        case ("/api/reservations", "POST"), ("/api/reservations/{reservationId}", _): return .admin
         case (_, "POST"), (_, "PUT"), (_, "DELETE"): return .lease
         default: return .reader
         }
@@ -98,6 +100,9 @@ struct VendorRoutes: Sendable {
         }
         routes.get("/api/leases", use: listLeases)
         routes.get("/api/events", use: listEvents)
+        routes.post("/api/reservations", use: reserve)
+        routes.get("/api/reservations", use: listReservations)
+        routes.delete("/api/reservations/:reservationId", use: unreserve)
         routes.get("/api/leases/:leaseId", use: leaseByID)
         routes.delete("/api/leases/:leaseId", use: deleteLease)
         routes.get("/api/sessions/:sessionId", use: leaseBySession)
@@ -211,6 +216,46 @@ struct VendorRoutes: Sendable {
             ("events", .array(page.events.map { Self.eventJSON($0.0, scope: $0.1) })),
             ("continuation", page.next.map { .string($0.token) } ?? .null),
         ]))
+    }
+
+    @Sendable func reserve(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let body = try await VendorRouter.jsonBody(request)
+        let reservation = try ReservationRequest.decode(body, configuration: service.configuration, now: service.time.now())
+        let (made, scope) = try await service.with(logger: context.logger).reserve(reservation, caller: context.caller ?? "anonymous")
+        return VendorRouter.jsonResponse(.created, Self.reservationJSON(made, scope: scope, readOnly: false))
+    }
+
+    /// Query parameters of `GET /api/reservations`.
+    static let reservationParameters: Set<String> = ["subscriptionId", "region", "scope", "owner", "within", "code"]
+
+    @Sendable func listReservations(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let query = try ListingQuery(request, allowed: Self.reservationParameters, repeatable: [], service: service)
+        var within: IPPrefix? = nil
+        if let text = query.one("within") {
+            do { within = try IPPrefix.parseNormalising(text).prefix } catch { throw VendorError(.invalidQuery, "\(error)", field: "within") }
+        }
+        let owner = query.one("owner")
+        let all = try await service.with(logger: context.logger).reservations(in: query.scopes)
+        let kept = all.filter { item in (owner == nil || item.0.owner == owner) && (within.map { $0.overlaps(item.0.prefix) } ?? true) }
+        return VendorRouter.jsonResponse(.ok, .object([("reservations", .array(kept.map { Self.reservationJSON($0.0, scope: $0.1, readOnly: $0.readOnly) }))]))
+    }
+
+    @Sendable func unreserve(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let id = try pathParameter(context, "reservationId")
+        let ended = try await service.with(logger: context.logger).unreserve(id: id)
+        var members: [(String, JSONValue)] = [("reservationId", .string(id.lowercased())), ("released", .bool(ended != nil))]
+        if let (reservation, scope) = ended { members += [("cidr", .string(reservation.prefix.description)), ("scope", .string(scope.partitionKey))] }
+        return VendorRouter.jsonResponse(.ok, .object(members))
+    }
+
+    static func reservationJSON(_ reservation: Reservation, scope: Scope, readOnly: Bool) -> JSONValue {
+        .object([
+            ("reservationId", .string(reservation.id)), ("cidr", .string(reservation.prefix.description)), ("scope", .string(scope.partitionKey)),
+            ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)), ("owner", .string(reservation.owner)),
+            ("reason", .string(reservation.reason)), ("expiresAt", reservation.expiresAt.map { .string(ISO8601.format($0)) } ?? .null),
+            ("createdAt", readOnly ? .null : .string(ISO8601.format(reservation.createdAt))), ("createdBy", .string(reservation.createdBy)),
+            ("readOnly", .bool(readOnly)),
+        ])
     }
 
     static func eventJSON(_ event: AuditEvent, scope: Scope) -> JSONValue {

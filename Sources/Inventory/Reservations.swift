@@ -1,0 +1,178 @@
+internal import AzureTables
+public import Foundation
+public import IPAMCore
+public import NetworkMath
+
+/// A range held back from vending: never handed out or carved over while it exists.
+public struct Reservation: Sendable, Equatable {
+    public let id: String
+    public let prefix: IPPrefix
+    public let owner: String
+    public let reason: String
+    public let expiresAt: Date?
+    public let createdAt: Date
+    /// Who made it (the caller, or its keyed hash).
+    public let createdBy: String
+    public var etag: String?
+
+    public init(id: String, prefix: IPPrefix, owner: String, reason: String, expiresAt: Date?, createdAt: Date, createdBy: String) {
+        self.id = id
+        self.prefix = prefix
+        self.owner = owner
+        self.reason = reason
+        self.expiresAt = expiresAt
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+    }
+
+    func entity(partitionKey: String) -> TableEntity {
+        var properties: [String: TableValue] = [
+            "ReservationId": .string(id), "Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix)),
+            "Owner": .string(owner), "Reason": .string(reason), "CreatedAt": .dateTime(createdAt), "CreatedBy": .string(createdBy),
+        ]
+        if let expiresAt { properties["ExpiresAt"] = .dateTime(expiresAt) }
+        return TableEntity(partitionKey: partitionKey, rowKey: RowKeys.reservation(id), properties: properties)
+    }
+
+    init?(entity: TableEntity) {
+        guard entity.rowKey.hasPrefix(RowKeys.reservationPrefix), let id = entity["ReservationId"]?.stringValue,
+              let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) else { return nil }
+        self.init(id: id, prefix: prefix, owner: entity["Owner"]?.stringValue ?? "", reason: entity["Reason"]?.stringValue ?? "",
+                  expiresAt: entity["ExpiresAt"]?.dateValue, createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast, createdBy: entity["CreatedBy"]?.stringValue ?? "")
+        etag = entity.etag
+    }
+}
+
+/// A row a reservation would overlap that is not free space.
+public struct ReservationConflict: Sendable, Equatable {
+    public let prefix: IPPrefix
+    public let state: NetworkState
+    public let leaseId: String?
+    /// The VNet (occupied, anchored) or the reservation (reserved) holding it.
+    public let holder: String?
+}
+
+/// How a reservation ended.
+public enum ReserveOutcome: Sendable, Equatable {
+    case reserved(Reservation)
+    /// The range overlaps rows that are not free space (nothing was written).
+    case overlap([ReservationConflict])
+    /// `prefixLength` was asked and no block of that size is free.
+    case exhausted
+    /// Another writer moved the head or a row meanwhile: nothing was written; try again.
+    case changed
+    /// The answer was lost: the reservation may exist (its id tells).
+    case outcomeUnknown
+}
+
+extension RowKeys {
+    public static let reservationPrefix = "reservation_"
+    public static func reservation(_ id: String) -> String { reservationPrefix + id }
+}
+
+extension Inventory {
+    /// Reserves `prefix` (or, when nil, the smallest free block of `length`) in `scope`, under the scope's
+    /// head like a carve. Free space and stocked (`available`) blocks may be reserved: a stocked block inside
+    /// the range is taken out of stock, one that contains it is split and the rest goes back to stock, all in
+    /// the one transaction. Anything else in the range (leases, occupied space, other reservations) is an
+    /// overlap and nothing is written.
+    public func reserve(_ prefix: IPPrefix?, length: Int, in space: ScopeSupernets, id: String, owner: String, reason: String, expiresAt: Date?,
+                        createdBy: String, now: Date) async throws(InventoryError) -> ReserveOutcome {
+        let scope = space.scope
+        let head = try await self.head(of: scope)
+        let rows = try await networks(in: scope)
+        let chosen: IPPrefix
+        if let prefix {
+            chosen = prefix
+        } else {
+            let free = rows.filter { $0.state != .available }.map(\.prefix) + space.exclude
+            // A block of stock may be taken too, but never split for a size-only request: prefer free space.
+            guard let fit = FreeSpace.smallestFit(length: length, in: space.supernets, occupied: free + rows.filter { $0.state == .available }.map(\.prefix)) else {
+                return .exhausted
+            }
+            chosen = fit
+        }
+        let overlapping = rows.filter { $0.prefix.overlaps(chosen) }
+        let conflicts = overlapping.filter { $0.state != .available }.map {
+            ReservationConflict(prefix: $0.prefix, state: $0.state, leaseId: $0.leaseId, holder: $0.resourceId ?? $0.lockedBy ?? $0.leaseId)
+        }
+        guard conflicts.isEmpty else { return .overlap(conflicts) }
+        var actions: [TableTransactionAction] = []
+        var remainders: [IPPrefix] = []
+        var replaced: NetworkRow? = nil
+        for row in overlapping {
+            // A stocked block: out of stock (inside the range, or exactly it: then its row becomes the reserved
+            // one, since a transaction names each row once) or split around it (containing it).
+            if row.prefix == chosen { replaced = row } else {
+                actions.append(.delete(partitionKey: scope.partitionKey, rowKey: row.rowKey, ifMatch: .etag(row.etag ?? "*")))
+            }
+            actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(row.prefix), ifMatch: .any))
+            if row.prefix.contains(chosen) && row.prefix != chosen { remainders += FreeSpace.freeBlocks(in: row.prefix, occupied: [chosen]) }
+        }
+        var reservedRow = NetworkRow(prefix: chosen, state: .reserved)
+        reservedRow.lockedBy = "reservation:" + id
+        reservedRow.requester = owner
+        reservedRow.expiresAt = expiresAt
+        reservedRow.leasedAt = now
+        actions.insert(Self.takeHead(head, adding: [chosen] + remainders, scope: scope, now: now), at: 0)
+        actions.append(replaced.map { .replace(reservedRow.entity(partitionKey: scope.partitionKey), ifMatch: .etag($0.etag ?? "*")) }
+                       ?? .insert(reservedRow.entity(partitionKey: scope.partitionKey)))
+        for remainder in remainders {
+            actions.append(.insert(NetworkRow(prefix: remainder, state: .available).entity(partitionKey: scope.partitionKey)))
+            actions.append(.insert(Self.stockEntity(remainder, scope: scope)))
+        }
+        let reservation = Reservation(id: id, prefix: chosen, owner: owner, reason: reason, expiresAt: expiresAt, createdAt: now, createdBy: createdBy)
+        actions.append(.insert(reservation.entity(partitionKey: scope.partitionKey)))
+        actions.append(.insert(event(.reserve, reservedRow, before: overlapping.isEmpty ? nil : .available,
+                                     detail: "reservation \(id): \(reason)" + (remainders.isEmpty ? "" : "; back to stock: \(remainders.map(\.description).joined(separator: " "))"))
+            .entity(partitionKey: scope.partitionKey, at: now)))
+        guard actions.count <= 100 else { return .overlap(overlapping.map { ReservationConflict(prefix: $0.prefix, state: $0.state, leaseId: nil, holder: "too many stocked blocks to take out in one transaction") }) }
+        do {
+            _ = try await table.submitTransaction(actions)
+            return .reserved(reservation)
+        } catch {
+            switch WriteFailure(error) {
+            case .conflict: return .changed
+            case .unknown: return .outcomeUnknown
+            case .failed(let failure): throw failure
+            }
+        }
+    }
+
+    /// Every reservation of the scope (its `reservation_` rows), in id order.
+    public func reservations(in scope: Scope) async throws(InventoryError) -> [Reservation] {
+        try await storage { try await table.queryAll(filter: Self.range(RowKeys.reservationPrefix, in: scope.partitionKey)).compactMap(Reservation.init(entity:)) }
+    }
+
+    /// The reservation `id` in `scope`, nil when there is none.
+    public func reservation(_ id: String, in scope: Scope) async throws(InventoryError) -> Reservation? {
+        try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(id)).flatMap(Reservation.init(entity:)) }
+    }
+
+    /// Ends a reservation: its range becomes free space (not stock; Replenish or a carve uses it), with its
+    /// event. `action` says why (`unreserve` by an operator, `reservation-expired` by the Manager).
+    public func endReservation(_ reservation: Reservation, in scope: Scope, action: AuditAction, now: Date) async throws(InventoryError) -> WriteOutcome? {
+        let rowKey = RowKeys.network(reservation.prefix)
+        guard let row = try await network(rowKey, in: scope), row.state == .reserved else {
+            // Only the reservation row is left (a crash between writes cannot leave this, but a hand edit can).
+            _ = try? await storage { try await table.submitTransaction([.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(reservation.id), ifMatch: .any)]) }
+            return nil
+        }
+        let event = AuditEvent(action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: reservation.prefix.description, leaseId: "", sessionId: "",
+                               before: NetworkState.reserved.rawValue, after: "", detail: "reservation \(reservation.id): \(reservation.reason)", process: actor)
+        do {
+            _ = try await table.submitTransaction([
+                .delete(partitionKey: scope.partitionKey, rowKey: rowKey, ifMatch: .etag(row.etag ?? "*")),
+                .delete(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(reservation.id), ifMatch: .any),
+                .insert(event.entity(partitionKey: scope.partitionKey, at: now)),
+            ])
+            return .done(row)
+        } catch {
+            switch WriteFailure(error) {
+            case .conflict: return .changed
+            case .unknown: return .outcomeUnknown
+            case .failed(let failure): throw failure
+            }
+        }
+    }
+}

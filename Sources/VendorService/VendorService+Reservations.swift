@@ -1,0 +1,146 @@
+import Foundation
+import IPAMCore
+import Inventory
+import NetworkMath
+import StrictJSON
+
+/// A validated `POST /api/reservations`.
+public struct ReservationRequest: Sendable {
+    public let scope: Scope
+    /// The range, or nil for "the smallest free block of `prefixLength`".
+    public let prefix: IPPrefix?
+    public let prefixLength: Int
+    public let owner: String
+    public let reason: String
+    public let expiresAt: Date?
+
+    static let allowedFields: Set<String> = ["cidr", "prefixlength", "subscriptionid", "region", "pool", "owner", "reason", "expiresat"]
+
+    /// Decodes and checks a request body (strictly: unknown fields, wrong types and bad values refused).
+    public static func decode(_ body: [UInt8], configuration: IPAMConfiguration, now: Date) throws(VendorError) -> ReservationRequest {
+        do throws(RequestProblem) {
+            let fields = try LeaseRequestDecoder.fields(body, allowed: allowedFields)
+            func text(_ name: String, _ field: String, limit: Int, required: Bool) throws(RequestProblem) -> String? {
+                guard let value = fields[name] else {
+                    if required { throw RequestProblem(code: .missingField, field: field, message: "'\(field)' is required") }
+                    return nil
+                }
+                guard let text = value.stringValue, !text.isEmpty, text.count <= limit, !text.contains(where: { $0.isNewline }) else {
+                    throw RequestProblem(code: .invalidField, field: field, message: "'\(field)' must be a string of 1–\(limit) characters on one line")
+                }
+                return text
+            }
+            let scope = try LeaseRequestDecoder.resolveScope(fields, configuration: configuration)
+            if fields["pool"] != nil { throw RequestProblem(code: .unknownPool, field: "pool", message: "no pools are configured (POOLS_CONFIG); leave 'pool' out") }
+            let owner = try text("owner", "owner", limit: 128, required: true)!
+            let reason = try text("reason", "reason", limit: 256, required: true)!
+            var prefix: IPPrefix? = nil
+            if let cidr = try text("cidr", "cidr", limit: 64, required: false) {
+                do { prefix = try IPPrefix(parsing: cidr) } catch { throw RequestProblem(code: .invalidField, field: "cidr", message: "\(error)") }
+            }
+            var length = prefix?.length ?? 0
+            if let raw = fields["prefixlength"] {
+                guard prefix == nil else { throw RequestProblem(code: .invalidField, field: "prefixLength", message: "give 'cidr' or 'prefixLength', not both") }
+                guard case .number(let lexeme) = raw, let value = Int(lexeme), (1...128).contains(value) else {
+                    throw RequestProblem(code: .invalidPrefixLength, field: "prefixLength", message: "'prefixLength' must be a whole number from 1 to 128")
+                }
+                length = value
+            }
+            guard prefix != nil || fields["prefixlength"] != nil else { throw RequestProblem(code: .missingField, field: "cidr", message: "give 'cidr' or 'prefixLength'") }
+            var expiresAt: Date? = nil
+            if let text = try text("expiresat", "expiresAt", limit: 64, required: false) {
+                guard let date = ISO8601.parse(text) else { throw RequestProblem(code: .invalidField, field: "expiresAt", message: "'expiresAt' must be an ISO 8601 time") }
+                guard date > now else { throw RequestProblem(code: .invalidField, field: "expiresAt", message: "'expiresAt' is in the past") }
+                expiresAt = date
+            }
+            return ReservationRequest(scope: scope, prefix: prefix, prefixLength: length, owner: owner, reason: reason, expiresAt: expiresAt)
+        } catch {
+            throw .badRequest(error)
+        }
+    }
+}
+
+/// Reservations: ranges held back from vending (docs/Design.md, "Reservations").
+extension VendorService {
+    /// The prefix of a configured exclusion's read-only reservation id.
+    public static let configuredReservationPrefix = "configuration-"
+
+    /// Reserves the request's range (or the smallest free block of its size) for `caller`.
+    public func reserve(_ request: ReservationRequest, caller: String) async throws(VendorError) -> (Reservation, Scope) {
+        guard let space = configuration.scopes[request.scope] else { throw VendorError(.unknownScope, "scope \(request.scope) is not configured") }
+        if let prefix = request.prefix {
+            guard space.supernets.contains(where: { $0.contains(prefix) }) else {
+                throw VendorError(.outsideSupernets, "\(prefix) is outside every supernet of \(request.scope) (\(space.supernets.map(\.description).joined(separator: ", ")))",
+                                  field: "cidr", details: ["scope": request.scope.partitionKey])
+            }
+            let excluded = space.exclude.filter { $0.overlaps(prefix) }
+            if !excluded.isEmpty {
+                throw VendorError(.overlap, "\(prefix) overlaps the configured exclusion \(excluded.map(\.description).joined(separator: ", "))",
+                                  field: "cidr", details: ["conflicts": excluded.map { "\($0) (excluded by configuration)" }.joined(separator: "; ")])
+            }
+        } else if !space.supernets.contains(where: { $0.length <= request.prefixLength && request.prefixLength <= $0.version.bitWidth }) {
+            throw VendorError(.invalidPrefixLength, "no supernet of \(request.scope) holds a /\(request.prefixLength)", field: "prefixLength")
+        }
+        let id = LeaseDraft.newLeaseId()
+        var effort = Effort()
+        for _ in 0..<8 {
+            let outcome = try await storage(&effort) { () async throws(InventoryError) in
+                try await inventory.reserve(request.prefix, length: request.prefixLength, in: space, id: id, owner: request.owner, reason: request.reason,
+                                            expiresAt: request.expiresAt, createdBy: AuditContext.current?.actor ?? caller, now: time.now())
+            }
+            switch outcome {
+            case .reserved(let reservation): return (reservation, request.scope)
+            case .overlap(let conflicts):
+                let listed = conflicts.map { "\($0.prefix) (\($0.state.rawValue)\($0.holder.map { ", \($0)" } ?? ""))" }
+                throw VendorError(.overlap, "\(request.prefix?.description ?? "the range") overlaps \(listed.joined(separator: "; "))", field: "cidr",
+                                  details: ["conflicts": listed.joined(separator: "; ")])
+            case .exhausted:
+                throw VendorError(.poolExhausted, "\(request.scope) has no free /\(request.prefixLength)", field: "prefixLength")
+            case .changed:
+                continue
+            case .outcomeUnknown:
+                if let found = try await storage(&effort, { () async throws(InventoryError) in try await inventory.reservation(id, in: request.scope) }) {
+                    return (found, request.scope)
+                }
+            }
+        }
+        throw .busy("the scope kept changing while the reservation was made")
+    }
+
+    /// Every reservation of `scopes`, configured exclusions first (read-only), then in id order.
+    public func reservations(in scopes: [Scope]) async throws(VendorError) -> [(Reservation, Scope, readOnly: Bool)] {
+        var effort = Effort()
+        var result: [(Reservation, Scope, readOnly: Bool)] = []
+        for scope in scopes.sorted() {
+            for excluded in configuration.scopes[scope]?.exclude ?? [] {
+                result.append((Reservation(id: Self.configuredReservationPrefix + excluded.description.replacingOccurrences(of: "/", with: "_"), prefix: excluded,
+                                           owner: "configuration", reason: "configuration", expiresAt: nil, createdAt: .distantPast, createdBy: "SUPERNETS_CONFIG"), scope, true))
+            }
+            let stored = try await storage(&effort) { () async throws(InventoryError) in try await inventory.reservations(in: scope) }
+            result += stored.map { ($0, scope, false) }
+        }
+        return result
+    }
+
+    /// Ends reservation `id` (its range is free again). Nil when there is none (nothing done: idempotent).
+    public func unreserve(id: String) async throws(VendorError) -> (Reservation, Scope)? {
+        if id.hasPrefix(Self.configuredReservationPrefix) {
+            throw VendorError(.reservationReadOnly, "'\(id)' is a configured exclusion: change SUPERNETS_CONFIG to free it", details: ["reservationId": id])
+        }
+        guard UUID(uuidString: id) != nil else { throw VendorError(.invalidField, "'\(id)' is not a reservation id", field: "reservationId") }
+        var effort = Effort()
+        for scope in configuration.scopes.keys.sorted() {
+            for _ in 0..<8 {
+                guard let reservation = try await storage(&effort, { () async throws(InventoryError) in try await inventory.reservation(id.lowercased(), in: scope) }) else { break }
+                let outcome = try await storage(&effort) { () async throws(InventoryError) in
+                    try await inventory.endReservation(reservation, in: scope, action: .unreserve, now: time.now())
+                }
+                switch outcome {
+                case .done?, nil: return (reservation, scope)
+                case .changed?, .outcomeUnknown?: continue
+                }
+            }
+        }
+        return nil
+    }
+}
