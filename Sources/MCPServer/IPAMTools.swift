@@ -109,6 +109,16 @@ public enum IPAMTools {
         return object(properties)
     }()
 
+    static let reserveInput: Value = {
+        var properties: [String: Value] = scopeArguments
+        properties["cidr"] = string("The range, e.g. 10.64.200.0/24.")
+        properties["prefixLength"] = integer(1, 128, "Or: the smallest free block of this size.")
+        properties["owner"] = string("Who holds it.")
+        properties["reason"] = string("Why.")
+        properties["expiresAt"] = string("When it is freed (ISO 8601); never without.")
+        return object(properties, required: ["owner", "reason"])
+    }()
+
     static let eventPage: Value = .object(["type": "object", "required": .array(["events", "continuation"]),
                                            "properties": .object(["events": .object(["type": "array", "items": .object(["type": "object"])]), "continuation": nullableString])])
 
@@ -149,6 +159,10 @@ public enum IPAMTools {
         Tool(name: "list_events", title: "List audit events",
              description: "The audit trail: every change with its actor, state before and after, and request id; newest first within each scope. Filter by time (since/until, ISO 8601), action, leaseId or actor; pass the answer's continuation for the next page.",
              inputSchema: listEventsInput, annotations: annotations("List audit events", readOnly: true), outputSchema: eventPage),
+        Tool(name: "reserve_range", title: "Reserve a range",
+             description: "Hold a range back from vending (admin keys only): a cidr, or the smallest free block of a prefixLength, with an owner and a reason, optionally until expiresAt (ISO 8601). A range that overlaps anything but free space or stock is refused (Overlap, listing each conflict).",
+             inputSchema: reserveInput, annotations: Tool.Annotations(title: "Reserve a range", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false),
+             outputSchema: .object(["type": "object", "required": .array(["reservationId", "cidr"])])),
         Tool(name: "get_host_ip", title: "Get a host IP",
              description: "An address for a principal inside a network lease (a VM, a container, you): the same principal always gets the same address back until it releases it. The caller must be a member of the lease (its owner is).",
              inputSchema: object(["leaseId": leaseId, "principal": principal, "subnet": string("A subnet of the lease's layout (default: the first).")], required: ["leaseId"]),
@@ -208,6 +222,12 @@ public enum IPAMTools {
             if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
             for state in arguments["state"]?.arrayValue ?? [] { if let text = state.stringValue { query.append(("state", text)) } }
             return try await client.leases(query)
+        case "reserve_range":
+            var fields: [(String, JSONValue)] = []
+            for key in ["cidr", "prefixLength", "owner", "reason", "expiresAt", "subscriptionId", "region"] {
+                if let value = arguments[key] { fields.append((key, JSONBridge.json(value))) }
+            }
+            return try await client.reserve(.object(fields))
         case "list_events":
             var query: [(String, String)] = []
             for key in ["subscriptionId", "region", "since", "until", "leaseId", "actor", "continuation"] { if let value = string(key) { query.append((key, value)) } }

@@ -139,6 +139,21 @@ public struct VendorClient: Sendable {
 
     public func pools() async throws(Failure) -> JSONValue { try await call("GET", "/api/pools").json }
 
+    /// `POST /api/reservations` with the request's fields (`cidr` or `prefixLength`, `owner`, `reason`, …).
+    public func reserve(_ fields: JSONValue) async throws(Failure) -> JSONValue {
+        try await call("POST", "/api/reservations", body: fields).json
+    }
+
+    /// `GET /api/reservations` (`query`: `subscriptionId`, `region`, `owner`, `within`).
+    public func reservations(_ query: [(String, String)]) async throws(Failure) -> JSONValue {
+        try await call("GET", "/api/reservations", query: query).json
+    }
+
+    /// `DELETE /api/reservations/{id}`: idempotent (`released` false when there was none).
+    public func unreserve(_ id: String) async throws(Failure) -> JSONValue {
+        try await call("DELETE", "/api/reservations/" + Self.encode(id)).json
+    }
+
     /// One page of `GET /api/events` (`query`: its filters, `limit` and `continuation`).
     public func events(_ query: [(String, String)]) async throws(Failure) -> JSONValue {
         try await call("GET", "/api/events", query: query).json

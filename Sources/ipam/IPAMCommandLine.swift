@@ -39,7 +39,7 @@ struct IPAM: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipam", abstract: "Lease networks from an ipam Vendor.",
         discussion: "The Vendor is --vendor-url or IPAM_VENDOR_URL; the API key comes from IPAM_API_KEY. Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 the service could not be reached.",
-        subcommands: [Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self])
+        subcommands: [Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self, Reserve.self, Reservations.self, Unreserve.self])
 }
 
 /// Options every command takes.
@@ -273,5 +273,52 @@ struct Events: AsyncParsableCommand {
             if let value { query.append((name, value)) }
         }
         connection.show(try await connection.client.events(query)) { Table.events($0) }
+    }
+}
+
+struct Reserve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Hold a range back from vending (an admin key).")
+    @OptionGroup var connection: Connection
+    @Option(help: "The range, e.g. 10.64.200.0/24.") var cidr: String?
+    @Option(help: "Or: reserve the smallest free block of this prefix length.") var size: Int?
+    @Option(help: "Who holds it.") var owner: String
+    @Option(help: "Why.") var reason: String
+    @Option(help: "When the Manager frees it (ISO 8601); never without.") var expires: String?
+    @Option(help: "Subscription of the scope.") var subscription: String?
+    @Option(help: "Region of the scope.") var region: String?
+
+    func validate() throws { guard (cidr == nil) != (size == nil) else { throw ValidationError("give --cidr or --size") } }
+
+    func run() async throws {
+        var fields: [(String, JSONValue)] = [("owner", .string(owner)), ("reason", .string(reason))]
+        if let cidr { fields.append(("cidr", .string(cidr))) }
+        if let size { fields.append(("prefixLength", .number(String(size)))) }
+        for (name, value) in [("expiresAt", expires), ("subscriptionId", subscription), ("region", region)] { if let value { fields.append((name, .string(value))) } }
+        connection.show(try await connection.client.reserve(.object(fields))) { Table.reservations(.object([("reservations", .array([$0]))])) }
+    }
+}
+
+struct Reservations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reservations, the configured exclusions first (read-only).")
+    @OptionGroup var connection: Connection
+    @Option(help: "Only this subscription's scopes.") var subscription: String?
+    @Option(help: "Only this region's scopes.") var region: String?
+    @Option(help: "Only this owner's.") var owner: String?
+    @Option(help: "Only those overlapping this CIDR.") var within: String?
+
+    func run() async throws {
+        var query: [(String, String)] = []
+        for (name, value) in [("subscriptionId", subscription), ("region", region), ("owner", owner), ("within", within)] { if let value { query.append((name, value)) } }
+        connection.show(try await connection.client.reservations(query)) { Table.reservations($0) }
+    }
+}
+
+struct Unreserve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "End a reservation (idempotent; an admin key).")
+    @OptionGroup var connection: Connection
+    @Argument(help: "The reservation id.") var reservationId: String
+    func run() async throws {
+        let answer = try await connection.client.unreserve(reservationId)
+        connection.show(answer) { $0["released"] == .bool(true) ? "released \(Table.text($0["cidr"]))" : "no reservation \(reservationId) (nothing to do)" }
     }
 }

@@ -80,4 +80,11 @@ enum Table {
         if let next = page["continuation"]?.stringValue { output += "\n(more: --continuation \(next))" }
         return output
     }
+
+    static func reservations(_ answer: JSONValue) -> String {
+        render(["CIDR", "SCOPE", "OWNER", "REASON", "EXPIRES", "ID"], (answer["reservations"]?.arrayValue ?? []).map { item in
+            [text(item["cidr"]), text(item["scope"]), text(item["owner"]), text(item["reason"]) + (item["readOnly"] == .bool(true) ? " (read-only)" : ""),
+             text(item["expiresAt"]), text(item["reservationId"])]
+        })
+    }
 }

@@ -305,6 +305,27 @@ struct TerraformGapTests {
         }
     }
 
+    @Test("an expired reservation is freed by the Manager (its event says so); one not expired yet stays")
+    func reservationsExpire() async throws {
+        try await Self.withWorld { world in
+            let soon = ISO8601.format(Date().addingTimeInterval(120)), later = ISO8601.format(Date().addingTimeInterval(7200))
+            let short = try await HTTPCalls.send("POST", world.vendorURL + "/api/reservations", body: #"{"cidr":"10.64.240.0/24","owner":"ops","reason":"short","expiresAt":"\#(soon)"}"#)
+            let long = try await HTTPCalls.send("POST", world.vendorURL + "/api/reservations", body: #"{"cidr":"10.64.241.0/24","owner":"ops","reason":"long","expiresAt":"\#(later)"}"#)
+            #expect(short.status == 201 && long.status == 201, "\(short.text) \(long.text)")
+            let early = try await world.manager.run(now: Date())
+            #expect(early.actions["reservation-expired"] == nil)
+            let report = try await world.manager.run(now: Date().addingTimeInterval(600))
+            #expect(report.actions["reservation-expired"] == 1, "\(report.actions)")
+            #expect(try await world.row("10.64.240.0/24") == nil, "its range is free space again")
+            #expect(try await world.row("10.64.241.0/24")?.state == .reserved)
+            let listed = try await HTTPCalls.send("GET", world.vendorURL + "/api/reservations")
+            #expect(listed.json?["reservations"]?.arrayValue?.compactMap { $0["cidr"]?.stringValue }.contains("10.64.240.0/24") == false)
+            let events = try await HTTPCalls.send("GET", world.vendorURL + "/api/events?action=reservation-expired")
+            #expect(events.json?["events"]?.arrayValue?.first?["cidr"]?.stringValue == "10.64.240.0/24")
+            try await world.invariants()
+        }
+    }
+
     @Test("host addresses end with their network lease (released: cleared in batches, events kept); anchored and renewed leases keep theirs; the block's next lease starts empty")
     func hostIPsEndWithTheLease() async throws {
         try await Self.withWorld { world in

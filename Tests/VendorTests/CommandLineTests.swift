@@ -105,4 +105,28 @@ struct CommandLineTests {
         let table = try Self.ipam(["events", "--limit", "2"], vendor: vendor, key: "dev-key-1")
         #expect(table.status == 0 && table.output.hasPrefix("AT") && table.output.contains("(more: --continuation"), "\(table.output)")
     }
+
+    @Test("reserve, reservations and unreserve with an admin key; a lease key is refused")
+    func reservations() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("clires"), connectionString: storage)
+        environment["VENDOR_API_KEYS"] = "dev=dev-key-1"
+        environment["VENDOR_ADMIN_KEYS"] = "ops=ops-key-1"
+        let port = try stack.launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"], environment: environment)
+        let vendor = "http://127.0.0.1:\(port)"
+        let made = try Self.ipam(["reserve", "--cidr", "10.64.250.0/24", "--owner", "net", "--reason", "vpn", "--json"], vendor: vendor, key: "ops-key-1")
+        #expect(made.status == 0, "\(made.output)")
+        let id = try #require(try JSONValue.parse(Array(made.output.utf8))["reservationId"]?.stringValue)
+        let listed = try Self.ipam(["reservations", "--region", "eastus"], vendor: vendor, key: "dev-key-1")
+        #expect(listed.output.hasPrefix("CIDR") && listed.output.contains("10.64.250.0/24") && listed.output.contains("(read-only)"), "\(listed.output)")
+        let refused = try Self.ipam(["reserve", "--size", "26", "--owner", "dev", "--reason", "x"], vendor: vendor, key: "dev-key-1", stderr: true)
+        #expect(refused.status == 1 && refused.output.contains("Forbidden"))
+        let overlap = try Self.ipam(["reserve", "--cidr", "10.64.250.0/25", "--owner", "net", "--reason", "again"], vendor: vendor, key: "ops-key-1", stderr: true)
+        #expect(overlap.status == 1 && overlap.output.contains("Overlap"), "\(overlap.output)")
+        #expect(try Self.ipam(["reserve", "--owner", "net", "--reason", "none"], vendor: vendor, key: "ops-key-1").status == 2, "--cidr or --size")
+        #expect(try Self.ipam(["unreserve", id], vendor: vendor, key: "ops-key-1").output.contains("released 10.64.250.0/24"))
+        #expect(try Self.ipam(["unreserve", id], vendor: vendor, key: "ops-key-1").output.contains("nothing to do"))
+    }
 }

@@ -16,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from conftest import _binary, _start, _stop
 
-TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip", "list_events"}
+TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip", "list_events", "reserve_range"}
 
 
 def _mcp_binary():
@@ -130,6 +130,10 @@ async def exercise(session):
     assert by_name["list_events"].annotations.read_only_hint is True
     bad_action = await session.call_tool("list_events", {"action": ["nope"]})
     assert bad_action.is_error and structured(bad_action)["code"] == "InvalidQuery"
+
+    # reserve_range needs an admin key: this one is a lease key.
+    refused = await session.call_tool("reserve_range", {"prefixLength": 28, "owner": "mcp", "reason": "test"})
+    assert refused.is_error and structured(refused)["code"] == "Forbidden"
 
     released = structured(await session.call_tool("release_network", {"leaseId": lease["leaseId"]}))
     assert released["state"] == "quarantined"

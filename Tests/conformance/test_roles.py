@@ -12,11 +12,12 @@ SPEC = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "..", "
 ORDER = ["open", "reader", "lease", "admin"]
 KEYS = {"reader": READER_KEY, "lease": API_KEY, "admin": ADMIN_KEY}
 BODIES = {"/api/getNewNetwork": lambda: {"SessionId": "roles-" + uuid.uuid4().hex},
-          "/api/releaseNetwork": lambda: {"SessionId": "roles-none"}, "/api/renewLease": lambda: {"SessionId": "roles-none"}}
+          "/api/releaseNetwork": lambda: {"SessionId": "roles-none"}, "/api/renewLease": lambda: {"SessionId": "roles-none"},
+          "/api/reservations": lambda: {"prefixLength": 28, "owner": "roles-test", "reason": "walking every route"}}
 
 
 def concrete(path):
-    return path.replace("{leaseId}", str(uuid.uuid4())).replace("{sessionId}", "roles-none").replace("{principal}", "roles-principal")
+    return path.replace("{leaseId}", str(uuid.uuid4())).replace("{sessionId}", "roles-none").replace("{principal}", "roles-principal").replace("{reservationId}", str(uuid.uuid4()))
 
 
 def operations():
