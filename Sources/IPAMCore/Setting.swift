@@ -28,6 +28,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case authJWTRoleMap = "AUTH_JWT_ROLE_MAP"
     /// The secret principals are keyed and sealed with (`PrincipalRedactor`); the same for every Vendor.
     case auditSalt = "AUDIT_SALT"
+    /// Signs the operator console's session cookies; the console is off without it.
+    case consoleSessionSecret = "CONSOLE_SESSION_SECRET"
     /// Audit events name callers by their keyed hash (HMAC with `AUDIT_SALT`) instead of their name.
     case auditRedactActors = "AUDIT_REDACT_ACTORS"
     case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"

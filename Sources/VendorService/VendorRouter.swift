@@ -35,11 +35,12 @@ public enum VendorRouter {
     ///   - keys: accepted API keys; `nil` (and no `tokens`) disables authentication (`--insecure-no-auth`).
     ///   - tokens: accepted bearer tokens (Entra ID), when configured.
     ///   - readiness: checks storage for `/readyz` (nil: ready).
-    public static func build(service: VendorService, keys: APIKeys?, tokens: TokenAuthentication? = nil, logger: Logger,
+    ///   - console: the console's session signer (`CONSOLE_SESSION_SECRET`); nil turns the console off.
+    public static func build(service: VendorService, keys: APIKeys?, tokens: TokenAuthentication? = nil, console: ConsoleSessions? = nil, logger: Logger,
                              readiness: @escaping @Sendable () async -> String?) -> Router<VendorRequestContext> {
         let router = Router(context: VendorRequestContext.self)
         router.add(middleware: EdgeMiddleware(keys: keys, tokens: tokens, logger: logger, metrics: service.metrics, redactor: service.redactActors ? service.redactor : nil))
-        router.addRoutes(VendorRoutes(service: service, readiness: readiness).collection)
+        router.addRoutes(VendorRoutes(service: service, readiness: readiness, console: console.map { ConsoleRoutes(service: service, keys: keys, tokens: tokens, sessions: $0) }).collection)
         return router
     }
 
@@ -65,6 +66,8 @@ public enum VendorRouter {
 struct VendorRoutes: Sendable {
     let service: VendorService
     let readiness: @Sendable () async -> String?
+    /// The operator console, when `CONSOLE_SESSION_SECRET` is set.
+    let console: ConsoleRoutes?
 
     /// The paths and methods served, with the route label metrics use: the one list the 405 answers,
     /// the metric labels and the authentication rule (every `/api/` path and `/metrics`) read.
@@ -75,13 +78,14 @@ struct VendorRoutes: Sendable {
         ("/api/leases/{leaseId}/ips", ["GET", "POST"]), ("/api/leases/{leaseId}/ips/{principal}", ["GET", "DELETE"]),
         ("/api/leases/{leaseId}/members", ["GET"]), ("/api/leases/{leaseId}/members/{principal}", ["PUT", "DELETE"]),
         ("/api/reservations", ["GET", "POST"]), ("/api/reservations/{reservationId}", ["DELETE"]),
-    ]
+    ] + ConsoleRoutes.paths
 
     /// The role each route needs (nil: open). Looking needs `reader`; changing a lease needs `lease`.
     /// Host-IP routes also need membership of the lease (checked by the handler).
     static func role(_ pattern: String, _ method: String) -> Role? {
         switch (pattern, method) {
         case ("/", _), ("/healthz", _), ("/readyz", _): return nil
+        case (let path, _) where path == "/console" || path.hasPrefix("/console/"): return nil // the console checks its own session
         case ("/api/reservations", "POST"), ("/api/reservations/{reservationId}", _): return .admin
         case (_, "POST"), (_, "PUT"), (_, "DELETE"): return .lease
         default: return .reader
@@ -116,6 +120,12 @@ struct VendorRoutes: Sendable {
         routes.get("/api/leases/:leaseId/members", use: listMembers)
         routes.put("/api/leases/:leaseId/members/:principal", use: putMember)
         routes.delete("/api/leases/:leaseId/members/:principal", use: removeMember)
+        if let console { console.add(to: routes) } else {
+            routes.get("/console") { _, _ in
+                VendorRouter.jsonResponse(.notFound, .object([("code", .string(ErrorCode.notFound.rawValue)),
+                                                              ("message", .string("the console is off: set CONSOLE_SESSION_SECRET (at least \(ConsoleSessions.minimumSecretLength) characters)"))]))
+            }
+        }
         return routes
     }
 

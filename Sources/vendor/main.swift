@@ -89,7 +89,18 @@ struct Serve: AsyncParsableCommand {
         }
         let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: salt), logger: logger, metrics: metrics,
                                    redactActors: redactActors)
-        let router = VendorRouter.build(service: vendor, keys: insecureNoAuth ? nil : keys, tokens: insecureNoAuth ? nil : tokens, logger: logger) { await inventory.unreachableReason() }
+        var console: ConsoleSessions? = nil
+        if let secret = bootstrap[.consoleSessionSecret] {
+            guard secret.count >= ConsoleSessions.minimumSecretLength else {
+                FileHandle.standardError.write(Data("vendor: CONSOLE_SESSION_SECRET must have at least \(ConsoleSessions.minimumSecretLength) characters\n".utf8))
+                throw ExitCode(2)
+            }
+            console = ConsoleSessions(secret: secret)
+        }
+        let consoleOn = console != nil
+        let router = VendorRouter.build(service: vendor, keys: insecureNoAuth ? nil : keys, tokens: insecureNoAuth ? nil : tokens, console: console, logger: logger) {
+            await inventory.unreachableReason()
+        }
         let listenPort = bootstrap[.functionsPort].flatMap(Int.init) ?? port
         let host = self.host
         let auth = insecureNoAuth ? "DISABLED (--insecure-no-auth)" : "\(keys.isEmpty ? 0 : 1)+ API key(s)" + (tokens.map { ", bearer tokens of \($0.verifier.issuer)" } ?? "")
@@ -98,6 +109,7 @@ struct Serve: AsyncParsableCommand {
                               onServerRunning: { channel in
                                   let bound = channel.localAddress?.port ?? listenPort
                                   print("vendor listening on http://\(host):\(bound) (table \(configuration.tableName) at \(endpoint); auth \(auth))")
+                                  if consoleOn { print("console: http://\(host):\(bound)/console") }
                                   print("port: \(bound)")
                                   fflush(nil)
                               }, logger: logger)

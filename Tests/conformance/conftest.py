@@ -76,6 +76,7 @@ def vendor(connection_string):
         "VENDOR_READER_KEYS": "auditor=" + READER_KEY,
         "VENDOR_ADMIN_KEYS": "operator=" + ADMIN_KEY,
         "AUDIT_SALT": "conformance-audit-salt-0123",
+        "CONSOLE_SESSION_SECRET": "conformance-console-session-secret-0123456789",
     })
     process, port = _start([os.path.join(os.path.dirname(_binary()), "vendor"), "serve", "--port", "0", "--log-level", "error"], env)
     yield f"http://127.0.0.1:{port}", API_KEY

@@ -121,6 +121,7 @@ locals {
     VENDOR_READER_KEYS = var.vendor_reader_keys
     AUDIT_SALT          = var.audit_salt
     AUDIT_REDACT_ACTORS = tostring(var.audit_redact_actors)
+    CONSOLE_SESSION_SECRET = var.console_session_secret
     AUTH_JWT_ISSUER    = var.auth_jwt_issuer
     AUTH_JWT_AUDIENCE  = var.auth_jwt_audience
     AUTH_JWT_ROLE_MAP  = var.auth_jwt_role_map

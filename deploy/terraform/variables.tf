@@ -78,6 +78,13 @@ variable "audit_salt" {
   }
 }
 
+variable "console_session_secret" {
+  description = "CONSOLE_SESSION_SECRET: turns on the operator console and signs its sessions (at least 32 characters; empty: console off)"
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
 variable "audit_redact_actors" {
   description = "AUDIT_REDACT_ACTORS: audit events name callers by a keyed hash instead of their name"
   type        = bool

@@ -1,0 +1,467 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import IPAMCore
+import Inventory
+import NetworkMath
+import NIOCore
+import StrictJSON
+import TokenAuth
+
+/// The operator console at `/console`, served by the Vendor: server-rendered pages over the same service calls
+/// as the API, a signed session cookie instead of a key on every request, and a CSRF token on every form.
+struct ConsoleRoutes: Sendable {
+    let service: VendorService
+    let keys: APIKeys?
+    let tokens: TokenAuthentication?
+    let sessions: ConsoleSessions
+
+    /// The console's paths (open at the edge: the console checks its own session).
+    static let paths: [(pattern: String, methods: [String])] = [
+        ("/console", ["GET"]), ("/console/signin", ["GET", "POST"]), ("/console/signout", ["POST"]), ("/console/space", ["GET"]),
+        ("/console/leases", ["GET"]), ("/console/leases.csv", ["GET"]), ("/console/leases/{leaseId}", ["GET"]), ("/console/reservations", ["GET", "POST"]),
+        ("/console/reservations/{reservationId}/release", ["POST"]), ("/console/audit", ["GET"]),
+    ]
+
+    func add(to routes: RouteCollection<VendorRequestContext>) {
+        routes.get("/console/signin", use: signInPage)
+        routes.post("/console/signin", use: signIn)
+        routes.post("/console/signout", use: signOut)
+        routes.get("/console", use: dashboard)
+        routes.get("/console/space", use: space)
+        routes.get("/console/leases", use: leases)
+        routes.get("/console/leases.csv", use: leasesCSV)
+        routes.get("/console/leases/:leaseId", use: lease)
+        routes.get("/console/reservations", use: reservations)
+        routes.post("/console/reservations", use: reserve)
+        routes.post("/console/reservations/:reservationId/release", use: release)
+        routes.get("/console/audit", use: audit)
+    }
+
+    // MARK: Sign-in
+
+    @Sendable func signInPage(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let nonce = BearerTokenVerifier.base64URL(Data((0..<16).map { _ in UInt8.random(in: 0...255) }))
+        var response = page("Sign in", "signin", ["csrf": sessions.csrfToken(nonce: nonce), "hours": String(Int(ConsoleSession.lifetime / 3600))], session: nil,
+                            notice: request.uri.queryParameters.get("signedout") != nil ? "Signed out." : nil)
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.signInCookieName, nonce, maxAge: 600, request: request)))
+        return response
+    }
+
+    @Sendable func signIn(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let form = try await Self.form(request)
+        guard let nonce = Self.cookies(request)[ConsoleSession.signInCookieName], sessions.checkCSRF(form["csrf"], nonce: nonce) else {
+            return failure(.forbidden, "The sign-in form expired or was not this console's: load it again.", session: nil)
+        }
+        let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
+        let now = service.time.now()
+        var expires = now.addingTimeInterval(ConsoleSession.lifetime)
+        let caller: String, role: Role
+        if keys == nil && tokens == nil {
+            (caller, role) = ("anonymous", .admin) // --insecure-no-auth
+        } else if let found = keys?.authenticate(key) {
+            (caller, role) = found
+        } else if let tokens, BearerTokenVerifier.looksLikeToken(key) {
+            do { (caller, role) = try await tokens.authenticate(key) } catch {
+                return failure(error.status, "Not signed in: \(error.message)", session: nil, template: ("signin", ["csrf": form["csrf"] ?? ""]))
+            }
+            // A session never outlives the token it was made from.
+            if let expiry = Self.tokenExpiry(key) { expires = min(expires, expiry) }
+        } else {
+            return failure(.unauthorized, "Not signed in: that is not a valid key.", session: nil, template: ("signin", ["csrf": form["csrf"] ?? ""]))
+        }
+        let (value, _) = sessions.issue(caller: caller, role: role, expires: expires)
+        var response = Self.redirect("/console")
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, value, maxAge: Int(expires.timeIntervalSince(now)), request: request)))
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.signInCookieName, "", maxAge: 0, request: request)))
+        return response
+    }
+
+    @Sendable func signOut(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let (session, form) = try await posted(request)
+        guard session != nil else { return failure(.forbidden, "The form's security token is missing or stale: nothing was done.", session: nil) }
+        _ = form
+        var response = Self.redirect("/console/signin?signedout=1")
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, "", maxAge: 0, request: request)))
+        return response
+    }
+
+    // MARK: Pages
+
+    @Sendable func dashboard(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        guard let session = session(request) else { return Self.redirect("/console/signin") }
+        return try await rendering(session) {
+            let pools = try await service.pools()
+            var scopes: [[String: Any]] = []
+            for (index, pool) in pools.enumerated() {
+                let (scope, sizes, free, largest) = pool
+                var byState: [String: Double] = [:]
+                for (length, counts) in sizes {
+                    for (state, count) in counts { byState[state.rawValue, default: 0] += Double(count) * pow(2, Double(32 - length)) } // IPv4 blocks
+                }
+                byState["free"] = Double(free)
+                let order = ["leased", "anchored", "quarantined", "released", "expired", "available", "occupied", "reserved", "free"]
+                let total = max(byState.values.reduce(0, +), 1)
+                let targets = service.configuration.stock[scope] ?? [:]
+                scopes.append([
+                    "index": index, "scope": scope.partitionKey, "freeAddresses": String(free), "largest": largest == 0 ? "-" : String(largest),
+                    "bar": ConsoleCharts.stackedBar(order.map { ($0, byState[$0] ?? 0) }, unit: "addresses"),
+                    "states": order.filter { (byState[$0] ?? 0) > 0 }.map { ["name": $0, "addresses": String(Int(byState[$0]!)), "share": String(format: "%.1f %%", byState[$0]! / total * 100)] },
+                    "sizes": Set(sizes.keys).union(targets.keys).sorted().map { length -> [String: Any] in
+                        let counts = sizes[length] ?? [:]
+                        return ["length": length, "available": counts[.available] ?? 0, "target": targets[length].map { String($0) } ?? "-", "leased": counts[.leased] ?? 0,
+                                "anchored": counts[.anchored] ?? 0, "quarantined": counts[.quarantined] ?? 0]
+                    },
+                ])
+            }
+            // Leases created, from the audit trail of the last 7 days.
+            let now = service.time.now()
+            var filter = EventFilter(since: now.addingTimeInterval(-7 * 86400), until: now, actions: [AuditAction.lease.rawValue, AuditAction.carveLease.rawValue])
+            filter.leaseId = nil
+            let created = try await service.events(in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 1000, from: nil).events.compactMap(\.0.at)
+            let hourly = (0..<24).reversed().map { hoursAgo -> (String, Int) in
+                let end = now.addingTimeInterval(Double(-hoursAgo) * 3600), start = end.addingTimeInterval(-3600)
+                return (String(ISO8601.format(start).dropFirst(11).prefix(5)), created.filter { $0 > start && $0 <= end }.count)
+            }
+            let daily = (0..<7).reversed().map { daysAgo -> (String, Int) in
+                let end = now.addingTimeInterval(Double(-daysAgo) * 86400), start = end.addingTimeInterval(-86400)
+                return (String(ISO8601.format(start).prefix(10)), created.filter { $0 > start && $0 <= end }.count)
+            }
+            let held = try await service.leases(in: service.configuration.scopes.keys.sorted(), matching: LeaseFilter(states: [.leased, .anchored]), limit: 1000, from: nil).leases
+            var byRequester: [String: Int] = [:]
+            for (row, _) in held { byRequester[row.requester ?? "(none)", default: 0] += 1 }
+            let top = byRequester.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { ["name": $0.key, "count": $0.value] as [String: Any] }
+            return ("Dashboard", "dashboard", ["scopes": scopes, "hourly": ConsoleCharts.line(hourly), "daily": ConsoleCharts.line(daily),
+                                               "dayTotal": hourly.map(\.1).reduce(0, +), "weekTotal": daily.map(\.1).reduce(0, +), "requesters": Array(top), "dashboard": true])
+        }
+    }
+
+    @Sendable func space(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        guard let session = session(request) else { return Self.redirect("/console/signin") }
+        return try await rendering(session) {
+            let scopes = service.configuration.scopes.keys.sorted()
+            let chosen = request.uri.queryParameters.get("scope").flatMap { name in scopes.first { $0.partitionKey == name.lowercased() } } ?? service.configuration.defaultScope
+            guard let space = service.configuration.scopes[chosen] else { throw VendorError(.unknownScope, "no such scope") }
+            var effort = VendorService.Effort()
+            let rows = try await service.storage(&effort) { () async throws(InventoryError) in try await service.inventory.networks(in: chosen) }
+            let reservations = try await service.reservations(in: [chosen])
+            var supernets: [[String: Any]] = []
+            for (index, supernet) in space.supernets.enumerated() {
+                let inside = rows.filter { supernet.contains($0.prefix) }
+                let excluded = space.exclude.filter { supernet.overlaps($0) }
+                var blocks: [(prefix: IPPrefix, state: String, tooltip: String, row: NetworkRow?, why: String)] = inside.map { row in
+                    var tip = "\(row.prefix) \(row.state.rawValue)"
+                    if let lease = row.leaseId { tip += ", lease \(lease)" }
+                    if let requester = row.requester { tip += ", requester \(requester)" }
+                    if let expires = row.expiresAt, row.state == .leased { tip += ", expires \(ISO8601.format(expires))" }
+                    if let holder = row.lockedBy ?? row.resourceId { tip += ", \(holder)" }
+                    let why: String
+                    switch row.state {
+                    case .reserved: why = "reserved" + (reservations.first { $0.0.prefix == row.prefix }.map { ": \($0.0.reason) (\($0.0.owner))" } ?? "")
+                    case .occupied: why = "occupied by a VNet ipam does not manage" + (row.lockedBy.map { " (\($0))" } ?? "")
+                    case .available: why = ""
+                    default: why = "held"
+                    }
+                    return (row.prefix, row.state.rawValue, tip, row, why)
+                }
+                blocks += excluded.map { ($0, "excluded", "\($0) excluded by configuration", nil, "excluded (SUPERNETS_CONFIG)") }
+                let covered = blocks.map(\.prefix)
+                blocks += FreeSpace.freeBlocks(in: supernet, occupied: covered).map { ($0, "free", "\($0) free, not carved yet", nil, "") }
+                blocks.sort { $0.prefix < $1.prefix }
+                supernets.append([
+                    "index": index, "cidr": supernet.description,
+                    "bar": ConsoleCharts.addressBar(supernet: supernet, blocks: blocks.map { ($0.prefix, $0.state, $0.tooltip) }),
+                    "blocks": blocks.prefix(2000).map { block -> [String: Any] in
+                        ["cidr": block.prefix.description, "state": block.state, "leaseId": block.row?.leaseId ?? "", "requester": block.row?.requester ?? "",
+                         "expires": block.row.flatMap { $0.state == .leased ? $0.expiresAt : nil }.map(ISO8601.format) ?? "", "why": block.why]
+                    },
+                ])
+            }
+            return ("Address space of \(chosen.partitionKey)", "space", ["supernets": supernets, "space": true,
+                                                                        "scopeOptions": scopes.map { ["value": $0.partitionKey, "selected": $0 == chosen] }])
+        }
+    }
+
+    @Sendable func leases(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        guard let session = session(request) else { return Self.redirect("/console/signin") }
+        return try await rendering(session) {
+            let (scopes, filter, parameters) = try leaseQuery(request)
+            let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0)) }
+            let page = try await service.leases(in: scopes, matching: filter, limit: 50, from: cursor)
+            let rows = page.leases.map { row, scope -> [String: Any] in
+                ["cidr": row.prefix.description, "state": row.state.rawValue, "leaseId": row.leaseId ?? "", "sessionId": row.sessionId ?? "", "scope": scope.partitionKey,
+                 "expiresAt": row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""]
+            }
+            let query = Self.encode(parameters)
+            let chosenScope = parameters.first { $0.0 == "scope" }?.1.lowercased()
+            return ("Leases", "leases", [
+                "rows": rows, "count": rows.count, "leases": true, "query": query,
+                "next": page.next.map { Self.encode(parameters + [("continuation", $0.token)]) } as Any,
+                "scopeOptions": service.configuration.scopes.keys.sorted().map { ["value": $0.partitionKey, "selected": $0.partitionKey == chosenScope] },
+                "stateOptions": NetworkState.allCases.map { state in ["value": state.rawValue, "selected": filter.states == [state]] },
+                "requester": filter.requester ?? "", "within": parameters.first { $0.0 == "within" }?.1 ?? "",
+            ])
+        }
+    }
+
+    @Sendable func leasesCSV(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        guard session(request) != nil else { return Self.redirect("/console/signin") }
+        let (scopes, filter, _) = try leaseQuery(request)
+        var lines = ["cidr,state,leaseId,sessionId,scope,requester,leasedAt,expiresAt,anchoredAt,resourceId"]
+        var cursor: LeaseCursor? = nil
+        repeat {
+            let page = try await service.leases(in: scopes, matching: filter, limit: 1000, from: cursor)
+            for (row, scope) in page.leases {
+                let cells = [row.prefix.description, row.state.rawValue, row.leaseId ?? "", row.sessionId ?? "", scope.partitionKey, row.requester ?? "",
+                             row.leasedAt.map(ISO8601.format) ?? "", row.state == .anchored ? "" : row.expiresAt.map(ISO8601.format) ?? "",
+                             row.anchoredAt.map(ISO8601.format) ?? "", row.resourceId ?? ""]
+                lines.append(cells.map(Self.csvCell).joined(separator: ","))
+            }
+            cursor = page.next
+        } while cursor != nil && lines.count < 100_000
+        var headers = HTTPFields()
+        headers[.contentType] = "text/csv; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"ipam-leases.csv\""
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
+    }
+
+    @Sendable func lease(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        guard let session = session(request) else { return Self.redirect("/console/signin") }
+        let id = try context.parameters.require("leaseId")
+        return try await rendering(session) {
+            let (row, scope) = try await service.lease(id: id, scope: nil)
+            var filter = EventFilter()
+            filter.leaseId = id
+            let events = try await service.events(in: [scope], matching: filter, limit: 200, from: nil).events
+            let fields: [(String, String)] = [("Lease", row.leaseId ?? ""), ("CIDR", row.prefix.description), ("State", row.state.rawValue), ("Scope", scope.partitionKey),
+                                              ("Session", row.sessionId ?? ""), ("Requester", row.requester ?? ""), ("Leased at", row.leasedAt.map(ISO8601.format) ?? ""),
+                                              ("Expires", row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""), ("VNet", row.resourceId ?? "")]
+            return ("Lease \(row.prefix)", "lease", ["fields": fields.map { ["name": $0.0, "value": $0.1] }, "leases": true,
+                                                     "events": events.map { Self.eventFields($0.0) }])
+        }
+    }
+
+    @Sendable func reservations(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        guard let session = session(request) else { return Self.redirect("/console/signin") }
+        return try await rendering(session, notice: Self.parameter(request, "done")) {
+            let items = try await service.reservations(in: service.configuration.scopes.keys.sorted())
+            let admin = session.role >= .admin
+            let csrf = sessions.csrfToken(session)
+            return ("Reservations", "reservations", [
+                "admin": admin, "csrf": csrf, "reservations": true,
+                "scopeOptions": service.configuration.scopes.keys.sorted().map { ["value": $0.partitionKey] },
+                "rows": items.map { reservation, scope, readOnly -> [String: Any] in
+                    ["cidr": reservation.prefix.description, "scope": scope.partitionKey, "owner": reservation.owner, "reason": reservation.reason,
+                     "expiresAt": reservation.expiresAt.map(ISO8601.format) ?? "", "readOnly": readOnly, "releasable": admin && !readOnly, "id": reservation.id, "csrf": csrf]
+                },
+            ])
+        }
+    }
+
+    @Sendable func reserve(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let (session, form) = try await posted(request)
+        guard let session else { return failure(.forbidden, "The form's security token is missing or stale: nothing was done.", session: nil) }
+        guard session.role >= .admin else { return failure(.forbidden, "Reserving needs the admin role; you have \(session.role).", session: session) }
+        var fields: [(String, JSONValue)] = []
+        for (name, key) in [("cidr", "cidr"), ("owner", "owner"), ("reason", "reason"), ("expiresAt", "expiresAt")] {
+            if let value = form[key], !value.isEmpty { fields.append((name, .string(value))) }
+        }
+        if let scope = form["scope"].flatMap({ name in service.configuration.scopes.keys.first { $0.partitionKey == name } }) {
+            fields += [("subscriptionId", .string(scope.subscriptionId)), ("region", .string(scope.region))]
+        }
+        return try await acting(session) {
+            let reservation = try ReservationRequest.decode(JSONValue.object(fields).serializedBytes, configuration: service.configuration, now: service.time.now())
+            let (made, _) = try await service.reserve(reservation, caller: session.caller)
+            return Self.redirect("/console/reservations?done=" + Self.percent("Reserved \(made.prefix)."))
+        }
+    }
+
+    @Sendable func release(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let (session, _) = try await posted(request)
+        guard let session else { return failure(.forbidden, "The form's security token is missing or stale: nothing was done.", session: nil) }
+        guard session.role >= .admin else { return failure(.forbidden, "Releasing a reservation needs the admin role; you have \(session.role).", session: session) }
+        let id = try context.parameters.require("reservationId")
+        return try await acting(session) {
+            let ended = try await service.unreserve(id: id)
+            return Self.redirect("/console/reservations?done=" + Self.percent(ended.map { "Released \($0.0.prefix)." } ?? "Nothing to release."))
+        }
+    }
+
+    @Sendable func audit(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        guard let session = session(request) else { return Self.redirect("/console/signin") }
+        return try await rendering(session) {
+            var filter = EventFilter()
+            var parameters: [(String, String)] = []
+            if let action = Self.parameter(request, "action"), !action.isEmpty {
+                guard AuditAction(rawValue: action) != nil else { throw VendorError(.invalidQuery, "'\(action)' is not an action") }
+                filter.actions = [action]
+                parameters.append(("action", action))
+            }
+            if let actor = Self.parameter(request, "actor"), !actor.isEmpty { filter.actor = actor; parameters.append(("actor", actor)) }
+            if let lease = Self.parameter(request, "leaseId"), !lease.isEmpty {
+                guard UUID(uuidString: lease) != nil else { throw VendorError(.invalidQuery, "'\(lease)' is not a lease id") }
+                filter.leaseId = lease
+                parameters.append(("leaseId", lease))
+            }
+            let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0), rowPrefix: RowKeys.eventPrefix) }
+            let page = try await service.events(in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 50, from: cursor)
+            return ("Audit log", "audit", [
+                "rows": page.events.map { Self.eventFields($0.0) }, "count": page.events.count, "audit": true,
+                "actionOptions": AuditAction.allCases.map { ["value": $0.rawValue, "selected": filter.actions == [$0.rawValue]] },
+                "actor": filter.actor ?? "", "leaseId": filter.leaseId ?? "",
+                "next": page.next.map { Self.encode(parameters + [("continuation", $0.token)]) } as Any,
+            ])
+        }
+    }
+
+    // MARK: Pieces
+
+    /// The lease filters of a Leases page or its CSV, and the query that reproduces them.
+    func leaseQuery(_ request: Request) throws(VendorError) -> ([Scope], LeaseFilter, [(String, String)]) {
+        var scopes = service.configuration.scopes.keys.sorted()
+        var filter = LeaseFilter()
+        var parameters: [(String, String)] = []
+        if let scope = Self.parameter(request, "scope"), !scope.isEmpty {
+            scopes = scopes.filter { $0.partitionKey == scope.lowercased() }
+            parameters.append(("scope", scope))
+        }
+        if let state = Self.parameter(request, "state"), !state.isEmpty {
+            guard let parsed = NetworkState(rawValue: state) else { throw VendorError(.invalidQuery, "'\(state)' is not a state") }
+            filter.states = [parsed]
+            parameters.append(("state", state))
+        }
+        if let requester = Self.parameter(request, "requester"), !requester.isEmpty { filter.requester = requester; parameters.append(("requester", requester)) }
+        if let within = Self.parameter(request, "within"), !within.isEmpty {
+            do { filter.within = try IPPrefix.parseNormalising(within).prefix } catch { throw VendorError(.invalidQuery, "\(error)") }
+            parameters.append(("within", within))
+        }
+        return (scopes, filter, parameters)
+    }
+
+    static func eventFields(_ event: AuditEvent) -> [String: Any] {
+        ["at": event.at.map(ISO8601.format) ?? "", "action": event.action, "actor": event.actor, "cidr": event.cidr, "before": event.before.isEmpty ? "–" : event.before,
+         "after": event.after.isEmpty ? "–" : event.after, "leaseId": event.leaseId, "detail": event.detail, "requestId": event.requestId ?? ""]
+    }
+
+    /// The session a request's cookie holds.
+    func session(_ request: Request) -> ConsoleSession? {
+        Self.cookies(request)[ConsoleSession.cookieName].flatMap { sessions.open($0, now: service.time.now()) }
+    }
+
+    /// A POSTed form and its session, when the form carries that session's CSRF token.
+    func posted(_ request: Request) async throws -> (ConsoleSession?, [String: String]) {
+        let form = try await Self.form(request)
+        guard let session = session(request), sessions.checkCSRF(form["csrf"], nonce: session.nonce) else { return (nil, form) }
+        return (session, form)
+    }
+
+    /// Renders a page whose content `build` makes; a refusal becomes an error page with its status.
+    func rendering(_ session: ConsoleSession, notice: String? = nil, _ build: () async throws -> (String, String, [String: Any])) async throws -> Response {
+        do {
+            let (title, template, values) = try await build()
+            return page(title, template, values, session: session, notice: notice)
+        } catch let error as VendorError {
+            return failure(error.status, error.message, session: session)
+        }
+    }
+
+    /// Runs a change as the session's caller (its audit events name it), a refusal as an error page.
+    func acting(_ session: ConsoleSession, _ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await AuditContext.$current.withValue(AuditContext(actor: service.redactActors ? service.redactor.principal(session.caller).key : session.caller,
+                                                                          requestId: UUID().uuidString.lowercased())) { try await body() }
+        } catch let error as VendorError {
+            return failure(error.status, error.message, session: session)
+        }
+    }
+
+    func page(_ title: String, _ template: String, _ values: [String: Any], session: ConsoleSession?, notice: String? = nil, status: HTTPResponse.Status = .ok) -> Response {
+        let body = ConsoleTemplates.library.render(values, withTemplate: template) ?? ""
+        var layout: [String: Any] = ["title": title, "body": body]
+        if let notice { layout["notice"] = notice }
+        if let session {
+            var flags: [String: Any] = ["caller": session.caller, "role": session.role.description, "csrf": sessions.csrfToken(session)]
+            for key in ["dashboard", "space", "leases", "reservations", "audit"] where values[key] != nil { flags[key] = true }
+            layout["session"] = flags
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ConsoleTemplates.library.render(layout, withTemplate: "layout") ?? "")))
+    }
+
+    func failure(_ status: HTTPResponse.Status, _ message: String, session: ConsoleSession?, template: (String, [String: Any])? = nil) -> Response {
+        if let (name, values) = template { return page("Sign in", name, values, session: session, notice: message, status: status) }
+        return page(status.code == 403 ? "Not allowed" : "Something went wrong", "error", ["message": message], session: session, status: status)
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: Int, request: Request) -> String {
+        let secure = request.uri.scheme == .https || request.headers[HTTPField.Name("x-forwarded-proto")!]?.lowercased() == "https"
+        return "\(name)=\(value); Path=/console; Max-Age=\(max(0, maxAge)); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+    }
+
+    /// A query parameter's value, nil when absent or empty.
+    static func parameter(_ request: Request, _ name: String) -> String? {
+        request.uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : String($0) }
+    }
+
+    static func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    static func cookies(_ request: Request) -> [String: String] {
+        var found: [String: String] = [:]
+        for header in request.headers[values: .cookie] {
+            for part in header.split(separator: ";") {
+                let pair = part.trimmingCharacters(in: .whitespaces)
+                guard let equals = pair.firstIndex(of: "=") else { continue }
+                found[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+        }
+        return found
+    }
+
+    /// An `application/x-www-form-urlencoded` body (at most 16 KiB).
+    static func form(_ request: Request) async throws -> [String: String] {
+        var buffer = try await request.body.collect(upTo: 16 * 1024)
+        let text = buffer.readString(length: buffer.readableBytes) ?? ""
+        var fields: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        }
+        return fields
+    }
+
+    static func percent(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? ""
+    }
+
+    static func encode(_ parameters: [(String, String)]) -> String {
+        parameters.map { percent($0.0) + "=" + percent($0.1) }.joined(separator: "&")
+    }
+
+    static func csvCell(_ text: String) -> String {
+        // Quoted when needed; a leading = + - @ is prefixed so a spreadsheet never runs it as a formula.
+        var cell = text
+        if let first = cell.first, "=+-@".contains(first) { cell = "'" + cell }
+        return cell.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
+    }
+
+    /// A token's `exp`, to end the console session with it.
+    static func tokenExpiry(_ token: String) -> Date? {
+        let parts = token.split(separator: ".")
+        guard parts.count == 3, let data = BearerTokenVerifier.base64URL(String(parts[1])), let claims = try? JSONValue.parse(Array(data)),
+              case .number(let text)? = claims["exp"], let seconds = Double(text) else { return nil }
+        return Date(timeIntervalSince1970: seconds)
+    }
+}

@@ -1,0 +1,185 @@
+"""The operator console in a real browser (Debian's chromium and chromium-driver, driven by selenium): sign-in
+as each role, every page without a JavaScript console error, a lease appearing in the table and on the
+address-space bar, filters, reservations by an admin and not by a reader, CSRF, and screenshots of every page
+at 1280 and 390 px in .build/screenshots/."""
+import os
+import re
+import shutil
+import uuid
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.support.wait import WebDriverWait
+
+from conftest import ADMIN_KEY, API_KEY, READER_KEY, SUBSCRIPTION
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+SHOTS = os.path.join(ROOT, ".build", "screenshots")
+PAGES = {"dashboard": "/console", "space": "/console/space", "leases": "/console/leases", "reservations": "/console/reservations", "audit": "/console/audit"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    yield driver
+    driver.quit()
+
+
+def sign_in(driver, url, key):
+    driver.delete_all_cookies()
+    driver.get(url + "/console/signin")
+    driver.find_element(By.ID, "key").send_keys(key)
+    click_and_wait(driver, driver.find_element(By.ID, "signin"))
+
+
+def click_and_wait(driver, element):
+    """Clicks a button that submits a form, and waits for the page that answers it."""
+    element.click()
+
+    def gone(_):
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:  # stale, or no longer in the document: the next page is there
+            return True
+    WebDriverWait(driver, 15).until(gone)
+
+
+def assert_no_console_errors(driver, where):
+    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, f"{where}: {errors}"
+
+
+def session_cookies(driver):
+    return {cookie["name"]: cookie["value"] for cookie in driver.get_cookies()}
+
+
+def lease(url, session, **fields):
+    answer = requests.post(url + "/api/getNewNetwork", json={"SessionId": session, "prefixLength": 24, **fields}, headers={"x-functions-key": API_KEY}, timeout=30)
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()
+
+
+def test_sign_in_as_each_role_and_every_page_renders(vendor, browser):
+    url, _ = vendor
+    lease(url, "console-" + uuid.uuid4().hex)
+    for key, role in [(READER_KEY, "reader"), (API_KEY, "lease"), (ADMIN_KEY, "admin")]:
+        sign_in(browser, url, key)
+        assert f"({role})" in browser.find_element(By.ID, "who").text
+        cookie = next(c for c in browser.get_cookies() if c["name"] == "ipam_console")
+        assert cookie["httpOnly"] and cookie.get("sameSite") == "Strict", cookie
+        for name, path in PAGES.items():
+            browser.get(url + path)
+            assert browser.find_element(By.TAG_NAME, "h1").text, f"{name} as {role}"
+            assert "Something went wrong" not in browser.title, f"{name} as {role}: {browser.page_source[:500]}"
+            assert_no_console_errors(browser, f"{name} as {role}")
+        click_and_wait(browser, browser.find_element(By.ID, "signout"))
+        assert "/console/signin" in browser.current_url and "Signed out" in browser.page_source
+        browser.get(url + "/console")
+        assert "/console/signin" in browser.current_url, "signed out: the pages send you to sign in"
+
+
+def test_a_wrong_key_is_refused(vendor, browser):
+    url, _ = vendor
+    sign_in(browser, url, "not-a-key")
+    assert "not a valid key" in browser.page_source and browser.find_elements(By.ID, "key")
+    assert not any(c["name"] == "ipam_console" for c in browser.get_cookies())
+    # The refusal is a 401, which the browser logs as a failed load: that is the answer, not a page error.
+    assert all(entry["source"] == "network" and "401" in entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE")
+
+
+def test_a_lease_appears_in_the_table_on_the_bar_and_in_its_history(vendor, browser):
+    url, _ = vendor
+    made = lease(url, "console-" + uuid.uuid4().hex, requester="console-test")
+    sign_in(browser, url, READER_KEY)
+    browser.get(url + "/console/leases")
+    assert browser.find_elements(By.CSS_SELECTOR, f'#leases tr[data-cidr="{made["cidr"]}"]'), "the lease is in the Leases table"
+    browser.get(url + f"/console/space?scope={SUBSCRIPTION}_eastus")
+    bar = browser.find_elements(By.CSS_SELECTOR, f'svg rect[data-cidr="{made["cidr"]}"]')
+    assert bar and bar[0].get_attribute("data-state") == "leased", "the lease sits at its place on the address-space bar"
+    tooltip = bar[0].find_element(By.TAG_NAME, "title").get_attribute("textContent")
+    assert made["leaseId"] in tooltip and "console-test" in tooltip
+    assert browser.find_elements(By.CSS_SELECTOR, 'svg rect[data-state="excluded"]'), "the configured exclusion is shown, and why"
+    browser.get(url + f"/console/leases/{made['leaseId']}")
+    history = browser.find_element(By.ID, "history").text
+    assert re.search(r"\b(lease|carve-lease)\b", history), history
+    assert_no_console_errors(browser, "lease page")
+
+
+def test_filters_narrow_the_table_and_csv_follows_them(vendor, browser):
+    url, _ = vendor
+    mine = lease(url, "console-" + uuid.uuid4().hex, requester="team-alpha")
+    other = lease(url, "console-" + uuid.uuid4().hex, requester="team-beta")
+    sign_in(browser, url, READER_KEY)
+    browser.get(url + "/console/leases")
+    browser.find_element(By.ID, "f-requester").send_keys("team-alpha")
+    click_and_wait(browser, browser.find_element(By.ID, "apply-filters"))
+    cidrs = [row.get_attribute("data-cidr") for row in browser.find_elements(By.CSS_SELECTOR, "#leases tr[data-cidr]")]
+    assert mine["cidr"] in cidrs and other["cidr"] not in cidrs, cidrs
+    csv = requests.get(url + "/console/leases.csv?requester=team-alpha", cookies=session_cookies(browser), timeout=30)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.startswith("cidr,state,leaseId") and mine["cidr"] in csv.text and other["cidr"] not in csv.text
+    assert requests.get(url + "/console/leases.csv", timeout=30, allow_redirects=False).status_code == 303, "no session, no export"
+
+
+def test_an_admin_reserves_and_releases_and_a_reader_cannot(vendor, browser):
+    url, _ = vendor
+    cidr = "10.79.%d.0/24" % (uuid.uuid4().int % 200)
+    sign_in(browser, url, ADMIN_KEY)
+    browser.get(url + "/console/reservations")
+    browser.find_element(By.ID, "r-cidr").send_keys(cidr)
+    browser.find_element(By.ID, "r-owner").send_keys("console-ops")
+    browser.find_element(By.ID, "r-reason").send_keys("selenium")
+    click_and_wait(browser, browser.find_element(By.ID, "reserve"))
+    assert f"Reserved {cidr}" in browser.page_source
+    row = browser.find_element(By.CSS_SELECTOR, f'#reservations tr[data-cidr="{cidr}"]')
+    admin_cookies = session_cookies(browser)
+    # A POST without the form's CSRF token is refused, even with an admin session.
+    forged = requests.post(url + "/console/reservations", data={"cidr": "10.79.250.0/24", "owner": "x", "reason": "no csrf"}, cookies=admin_cookies, timeout=30, allow_redirects=False)
+    assert forged.status_code == 403
+    # A reader sees no buttons, and its own valid form token does not let it post one.
+    sign_in(browser, url, READER_KEY)
+    browser.get(url + "/console/reservations")
+    assert not browser.find_elements(By.ID, "reserve-form") and not browser.find_elements(By.CSS_SELECTOR, "button.release")
+    reader_csrf = browser.find_element(By.CSS_SELECTOR, 'header form input[name="csrf"]').get_attribute("value")
+    refused = requests.post(url + "/console/reservations", data={"csrf": reader_csrf, "cidr": "10.79.251.0/24", "owner": "x", "reason": "forged"},
+                            cookies=session_cookies(browser), timeout=30, allow_redirects=False)
+    assert refused.status_code == 403 and "admin role" in refused.text
+    listed = requests.get(url + "/api/reservations", headers={"x-functions-key": READER_KEY}, timeout=30).json()["reservations"]
+    assert not any(item["cidr"] in ("10.79.250.0/24", "10.79.251.0/24") for item in listed), "nothing forged was written"
+    # The admin releases it.
+    sign_in(browser, url, ADMIN_KEY)
+    browser.get(url + "/console/reservations")
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, f'#reservations tr[data-cidr="{cidr}"] button.release'))
+    assert f"Released {cidr}" in browser.page_source
+    assert not browser.find_elements(By.CSS_SELECTOR, f'#reservations tr[data-cidr="{cidr}"]')
+    assert row is not None
+
+
+def test_screenshots_of_every_page_at_both_widths(vendor, browser):
+    url, _ = vendor
+    os.makedirs(SHOTS, exist_ok=True)
+    made = lease(url, "console-" + uuid.uuid4().hex, requester="screenshots")
+    sign_in(browser, url, ADMIN_KEY)
+    pages = dict(PAGES, lease=f"/console/leases/{made['leaseId']}", space=f"/console/space?scope={SUBSCRIPTION}_eastus")
+    for width, height in [(1280, 900), (390, 844)]:
+        browser.set_window_size(width, height)
+        for name, path in pages.items():
+            browser.get(url + path)
+            assert_no_console_errors(browser, f"{name} at {width}")
+            # Nothing wider than the window but the tables' own scroll areas.
+            overflow = browser.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            wide = browser.execute_script("""return [...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)""")
+            assert overflow <= 1, f"{name} at {width}px scrolls sideways by {overflow}px: {wide}"
+            browser.save_screenshot(os.path.join(SHOTS, f"console-{name}-{width}.png"))
+    browser.set_window_size(1280, 900)
+    assert len([f for f in os.listdir(SHOTS) if f.startswith("console-")]) >= 12
