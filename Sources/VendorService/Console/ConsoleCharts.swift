@@ -40,10 +40,22 @@ enum ConsoleCharts {
         var marks = ""
         for block in blocks {
             let x = Double(block.prefix.address.value - supernet.address.value) / size * 1000
-            let width = max(Double(block.prefix.size) / size * 1000, 0.6)
+            let width = max(Double(block.prefix.size) / size * 1000, 2.5) // a sliver stays visible
             marks += "<rect class=\"block\" data-cidr=\"\(block.prefix)\" data-state=\"\(escape(block.state))\" x=\"\(fmt(x))\" y=\"0\" width=\"\(fmt(width))\" height=\"36\" fill=\"\(fill(block.state))\" stroke=\"#fff\" stroke-width=\"0.3\"><title>\(escape(block.tooltip))</title></rect>"
         }
         return "<svg role=\"img\" aria-label=\"Blocks of \(supernet) by offset and size; the table below lists each\" viewBox=\"0 0 1000 36\" width=\"100%\" preserveAspectRatio=\"none\">\(marks)</svg>"
+    }
+
+    /// The smallest prefix holding every block but the free ones: where to zoom when the supernet is much
+    /// larger than what is in use. Nil when that is the supernet itself.
+    static func zoom(supernet: IPPrefix, blocks: [(prefix: IPPrefix, state: String, tooltip: String)]) -> IPPrefix? {
+        let used = blocks.filter { $0.state != "free" }.map(\.prefix)
+        guard let low = used.map(\.first).min(), let high = used.map(\.last).max() else { return nil }
+        func around(_ length: Int) -> IPPrefix? { try? IPPrefix.parseNormalising("\(low)/\(length)").prefix }
+        var length = supernet.length
+        while length < supernet.version.bitWidth, let candidate = around(length + 1), candidate.contains(high) { length += 1 }
+        guard length > supernet.length + 2 else { return nil }
+        return around(length)
     }
 
     /// A line through `points` (label, count), with each point's count in its tooltip.

@@ -168,9 +168,14 @@ struct ConsoleRoutes: Sendable {
                 let covered = blocks.map(\.prefix)
                 blocks += FreeSpace.freeBlocks(in: supernet, occupied: covered).map { ($0, "free", "\($0) free, not carved yet", nil, "") }
                 blocks.sort { $0.prefix < $1.prefix }
+                let marks = blocks.map { ($0.prefix, $0.state, $0.tooltip) }
+                var bar = ConsoleCharts.addressBar(supernet: supernet, blocks: marks)
+                if let zoom = ConsoleCharts.zoom(supernet: supernet, blocks: marks) {
+                    let inZoom = marks.filter { zoom.contains($0.0) }
+                    bar += "<p>Zoomed to \(zoom), where every block in use lies:</p>" + ConsoleCharts.addressBar(supernet: zoom, blocks: inZoom)
+                }
                 supernets.append([
-                    "index": index, "cidr": supernet.description,
-                    "bar": ConsoleCharts.addressBar(supernet: supernet, blocks: blocks.map { ($0.prefix, $0.state, $0.tooltip) }),
+                    "index": index, "cidr": supernet.description, "bar": bar,
                     "blocks": blocks.prefix(2000).map { block -> [String: Any] in
                         ["cidr": block.prefix.description, "state": block.state, "leaseId": block.row?.leaseId ?? "", "requester": block.row?.requester ?? "",
                          "expires": block.row.flatMap { $0.state == .leased ? $0.expiresAt : nil }.map(ISO8601.format) ?? "", "why": block.why]
