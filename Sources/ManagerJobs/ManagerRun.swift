@@ -55,6 +55,7 @@ public struct ManagerRun: Sendable {
         if !listing.isComplete {
             logger.warning("Resource Graph listing incomplete: nothing is released this run", metadata: ["problems": .string(listing.problems.joined(separator: "; "))])
         }
+        var scopeRows: [Scope: [NetworkRow]] = [:]
         for (scope, space) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
             let vnets = listing.networks.filter { vnet in
                 (vnet.subscriptionId.lowercased() == scope.subscriptionId && vnet.location.lowercased() == scope.region)
@@ -62,6 +63,7 @@ public struct ManagerRun: Sendable {
             }
             let rows = try await inventory.networks(in: scope)
             let plan = Reconciliation.plan(scope: scope, space: space, rows: rows, vnets: vnets, complete: listing.isComplete, now: now, settings: settings)
+            scopeRows[scope] = Self.rows(rows, after: plan)
             report.drift += plan.drift
             var failure: InventoryError? = nil
             let applied = await inventory.apply(plan.changes, in: scope, now: now)
@@ -90,8 +92,31 @@ public struct ManagerRun: Sendable {
         report.hostIPs = try await HostIPCleanup(inventory: inventory, logger: logger).run(now: now)
         if report.hostIPs.cleared > 0 { report.actions[AuditAction.hostIPsCleared.rawValue, default: 0] += report.hostIPs.cleared }
         report.conflicts += report.hostIPs.conflicts
+        // The drift report of what this run saw, for the console and `manager drift` readers of the table.
+        let drift = DriftReport.build(configuration: configuration, settings: settings, rows: scopeRows, listing: listing, now: now)
+        do {
+            try await inventory.recordManagerStatus(runAt: now, complete: listing.isComplete, heartbeat: settings.lastSeenRefresh,
+                                                    drift: drift.items.map { ManagerStatus.Finding(kind: $0.kind, scope: $0.scope, cidr: $0.cidr, detail: $0.detail) },
+                                                    problems: listing.problems)
+        } catch {
+            logger.warning("the run's status was not written", metadata: ["error": .string(error.detail)])
+        }
         report.replenish = try await Replenish(configuration: configuration, inventory: inventory, logger: logger).run()
         return report
+    }
+
+    /// The rows as the plan leaves them (the drift report describes the world after the run, so a second run
+    /// over an unchanged world reports, and writes, the same).
+    static func rows(_ rows: [NetworkRow], after plan: Reconciliation.Plan) -> [NetworkRow] {
+        var byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
+        for change in plan.changes { byKey[change.before.rowKey] = change.deleteRow ? nil : change.after }
+        for block in plan.newOccupied {
+            var row = NetworkRow(prefix: block.prefix, state: .occupied)
+            row.lockedBy = block.resourceId
+            row.origin = NetworkRow.observedOrigin
+            byKey[row.rowKey] = row
+        }
+        return byKey.values.sorted { $0.prefix < $1.prefix }
     }
 
     /// Applies row changes (many to a transaction; see `Inventory.apply`), adding what they did to `report`.

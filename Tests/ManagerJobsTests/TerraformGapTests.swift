@@ -168,7 +168,7 @@ struct TerraformGapTests {
             let later = now.addingTimeInterval(world.manager.settings.lastSeenRefresh + 1)
             let refreshed = try await world.manager.run(now: later)
             #expect(refreshed.actions == ["seen": 3])
-            #expect(world.writes.value == before + 1, "one transaction for the three rows")
+            #expect(world.writes.value == before + 2, "one transaction for the three rows, and the Manager's status row on the same heartbeat")
             await world.destroy("vnet-seen0")
             _ = try await world.manager.run(now: later.addingTimeInterval(world.manager.settings.lastSeenRefresh + 1))
             let gone = try #require(try await world.row(cidrs[0]))
@@ -446,4 +446,32 @@ struct InterruptedRunTests {
         }
     }
 
+}
+
+@Suite("Manager status in the table")
+struct ManagerStatusTests {
+    @Test("each run's status and drift report are stored: written when they change (or on the heartbeat), the last complete Sync kept through incomplete runs")
+    func stored() async throws {
+        try await TerraformGapTests.withWorld { world in
+            let lease = try await world.lease("status-1")
+            let cidr = try #require(lease.string("cidr"))
+            await world.deploy("vnet-status", [cidr], lease: lease.string("leaseId"))
+            await world.deploy("vnet-unmanaged", ["10.64.250.0/24"]) // space ipam does not manage: the drift report names it
+            let now = Date()
+            _ = try await world.manager.run(now: now)
+            let first = try #require(try await world.manager.inventory.managerStatus())
+            #expect(first.complete && first.lastCompleteSyncAt.map { abs($0.timeIntervalSince(now)) < 0.01 } == true)
+            #expect(first.drift.contains { $0.kind == "occupied" && $0.cidr == "10.64.250.0/24" }, "\(first.drift)")
+            _ = try await world.manager.run(now: now.addingTimeInterval(30)) // the newly recorded occupied row gets its LastSeenAt
+            let before = world.writes.value
+            let third = try await world.manager.run(now: now.addingTimeInterval(60))
+            #expect(world.writes.value == before, "nothing changed: nothing written (\(third.actions))")
+            await world.graph.inject(.error, count: 10)
+            _ = try await world.manager.run(now: now.addingTimeInterval(120))
+            let incomplete = try #require(try await world.manager.inventory.managerStatus())
+            #expect(!incomplete.complete && !incomplete.problems.isEmpty)
+            #expect(incomplete.lastCompleteSyncAt.map { abs($0.timeIntervalSince(now)) < 0.01 } == true, "the last complete Sync is kept")
+            await world.graph.clearFaults()
+        }
+    }
 }

@@ -19,7 +19,7 @@ from conftest import ADMIN_KEY, API_KEY, READER_KEY, SUBSCRIPTION
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 SHOTS = os.path.join(ROOT, ".build", "screenshots")
-PAGES = {"dashboard": "/console", "space": "/console/space", "leases": "/console/leases", "reservations": "/console/reservations", "audit": "/console/audit"}
+PAGES = {"dashboard": "/console", "space": "/console/space", "leases": "/console/leases", "reservations": "/console/reservations", "audit": "/console/audit", "drift": "/console/drift"}
 
 
 @pytest.fixture(scope="module")
@@ -182,4 +182,4 @@ def test_screenshots_of_every_page_at_both_widths(vendor, browser):
             assert overflow <= 1, f"{name} at {width}px scrolls sideways by {overflow}px: {wide}"
             browser.save_screenshot(os.path.join(SHOTS, f"console-{name}-{width}.png"))
     browser.set_window_size(1280, 900)
-    assert len([f for f in os.listdir(SHOTS) if f.startswith("console-")]) >= 12
+    assert len([f for f in os.listdir(SHOTS) if f.startswith("console-")]) >= 14

@@ -20,7 +20,7 @@ struct ConsoleRoutes: Sendable {
     static let paths: [(pattern: String, methods: [String])] = [
         ("/console", ["GET"]), ("/console/signin", ["GET", "POST"]), ("/console/signout", ["POST"]), ("/console/space", ["GET"]),
         ("/console/leases", ["GET"]), ("/console/leases.csv", ["GET"]), ("/console/leases/{leaseId}", ["GET"]), ("/console/reservations", ["GET", "POST"]),
-        ("/console/reservations/{reservationId}/release", ["POST"]), ("/console/audit", ["GET"]),
+        ("/console/reservations/{reservationId}/release", ["POST"]), ("/console/audit", ["GET"]), ("/console/drift", ["GET"]),
     ]
 
     func add(to routes: RouteCollection<VendorRequestContext>) {
@@ -36,6 +36,7 @@ struct ConsoleRoutes: Sendable {
         routes.post("/console/reservations", use: reserve)
         routes.post("/console/reservations/:reservationId/release", use: release)
         routes.get("/console/audit", use: audit)
+        routes.get("/console/drift", use: drift)
     }
 
     // MARK: Sign-in
@@ -131,8 +132,10 @@ struct ConsoleRoutes: Sendable {
             var byRequester: [String: Int] = [:]
             for (row, _) in held { byRequester[row.requester ?? "(none)", default: 0] += 1 }
             let top = byRequester.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { ["name": $0.key, "count": $0.value] as [String: Any] }
-            return ("Dashboard", "dashboard", ["scopes": scopes, "hourly": ConsoleCharts.line(hourly), "daily": ConsoleCharts.line(daily),
-                                               "dayTotal": hourly.map(\.1).reduce(0, +), "weekTotal": daily.map(\.1).reduce(0, +), "requesters": Array(top), "dashboard": true])
+            var values: [String: Any] = ["scopes": scopes, "hourly": ConsoleCharts.line(hourly), "daily": ConsoleCharts.line(daily),
+                                         "dayTotal": hourly.map(\.1).reduce(0, +), "weekTotal": daily.map(\.1).reduce(0, +), "requesters": Array(top), "dashboard": true]
+            if let manager = try await managerFields() { values["manager"] = manager } // absent, not nil: Mustache renders a boxed nil
+            return ("Dashboard", "dashboard", values)
         }
     }
 
@@ -199,13 +202,14 @@ struct ConsoleRoutes: Sendable {
             }
             let query = Self.encode(parameters)
             let chosenScope = parameters.first { $0.0 == "scope" }?.1.lowercased()
-            return ("Leases", "leases", [
+            var values: [String: Any] = [
                 "rows": rows, "count": rows.count, "leases": true, "query": query,
-                "next": page.next.map { Self.encode(parameters + [("continuation", $0.token)]) } as Any,
                 "scopeOptions": service.configuration.scopes.keys.sorted().map { ["value": $0.partitionKey, "selected": $0.partitionKey == chosenScope] },
                 "stateOptions": NetworkState.allCases.map { state in ["value": state.rawValue, "selected": filter.states == [state]] },
                 "requester": filter.requester ?? "", "within": parameters.first { $0.0 == "within" }?.1 ?? "",
-            ])
+            ]
+            if let next = page.next { values["next"] = Self.encode(parameters + [("continuation", next.token)]) }
+            return ("Leases", "leases", values)
         }
     }
 
@@ -311,16 +315,37 @@ struct ConsoleRoutes: Sendable {
             }
             let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0), rowPrefix: RowKeys.eventPrefix) }
             let page = try await service.events(in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 50, from: cursor)
-            return ("Audit log", "audit", [
+            var values: [String: Any] = [
                 "rows": page.events.map { Self.eventFields($0.0) }, "count": page.events.count, "audit": true,
                 "actionOptions": AuditAction.allCases.map { ["value": $0.rawValue, "selected": filter.actions == [$0.rawValue]] },
                 "actor": filter.actor ?? "", "leaseId": filter.leaseId ?? "",
-                "next": page.next.map { Self.encode(parameters + [("continuation", $0.token)]) } as Any,
-            ])
+            ]
+            if let next = page.next { values["next"] = Self.encode(parameters + [("continuation", next.token)]) }
+            return ("Audit log", "audit", values)
+        }
+    }
+
+    @Sendable func drift(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        guard let session = session(request) else { return Self.redirect("/console/signin") }
+        return try await rendering(session) {
+            var effort = VendorService.Effort()
+            let status = try await service.storage(&effort) { () async throws(InventoryError) in try await service.inventory.managerStatus() }
+            let findings = (status?.drift ?? []).map { ["kind": $0.kind, "scope": $0.scope, "cidr": $0.cidr, "detail": $0.detail] }
+            var values: [String: Any] = ["findings": findings, "count": findings.count, "drift": true]
+            if let manager = try await managerFields() { values["manager"] = manager }
+            return ("Drift", "drift", values)
         }
     }
 
     // MARK: Pieces
+
+    /// The Manager's last status for a page, nil before its first run.
+    func managerFields() async throws -> [String: Any]? {
+        var effort = VendorService.Effort()
+        guard let status = try await service.storage(&effort, { () async throws(InventoryError) in try await service.inventory.managerStatus() }) else { return nil }
+        return ["runAt": ISO8601.format(status.runAt), "lastComplete": status.lastCompleteSyncAt.map(ISO8601.format) ?? "never", "driftCount": status.drift.count,
+                "completeText": status.complete ? "its listing was complete" : "its listing was incomplete: nothing was released", "problems": status.problems]
+    }
 
     /// The lease filters of a Leases page or its CSV, and the query that reproduces them.
     func leaseQuery(_ request: Request) throws(VendorError) -> ([Scope], LeaseFilter, [(String, String)]) {
@@ -387,7 +412,7 @@ struct ConsoleRoutes: Sendable {
         if let notice { layout["notice"] = notice }
         if let session {
             var flags: [String: Any] = ["caller": session.caller, "role": session.role.description, "csrf": sessions.csrfToken(session)]
-            for key in ["dashboard", "space", "leases", "reservations", "audit"] where values[key] != nil { flags[key] = true }
+            for key in ["dashboard", "space", "leases", "reservations", "audit", "drift"] where values[key] != nil { flags[key] = true }
             layout["session"] = flags
         }
         var headers = HTTPFields()

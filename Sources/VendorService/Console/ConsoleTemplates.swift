@@ -6,7 +6,7 @@ enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         for (name, text) in [("layout", layout), ("signin", signIn), ("dashboard", dashboard), ("space", space), ("leases", leases), ("lease", lease),
-                             ("reservations", reservations), ("audit", audit), ("error", error)] {
+                             ("reservations", reservations), ("audit", audit), ("drift", drift), ("error", error)] {
             try! library.register(text, named: name)
         }
         return library
@@ -59,6 +59,7 @@ enum ConsoleTemplates {
     <a href="/console/space" {{#space}}aria-current="page"{{/space}}>Address space</a>
     <a href="/console/leases" {{#leases}}aria-current="page"{{/leases}}>Leases</a>
     <a href="/console/reservations" {{#reservations}}aria-current="page"{{/reservations}}>Reservations</a>
+    <a href="/console/drift" {{#drift}}aria-current="page"{{/drift}}>Drift</a>
     <a href="/console/audit" {{#audit}}aria-current="page"{{/audit}}>Audit log</a>
     </nav>
     <div class="who"><span id="who">{{caller}} ({{role}})</span>
@@ -84,6 +85,11 @@ enum ConsoleTemplates {
     """
 
     static let dashboard = """
+    <section aria-labelledby="manager">
+    <h2 id="manager">Manager</h2>
+    {{#manager}}<p id="manager-status">Last complete Sync: <strong>{{lastComplete}}</strong>; last run {{runAt}} ({{completeText}}); <a href="/console/drift">{{driftCount}} drift findings</a>.</p>{{/manager}}
+    {{^manager}}<p id="manager-status">The Manager has not reported a run yet.</p>{{/manager}}
+    </section>
     {{#scopes}}
     <section aria-labelledby="scope-{{index}}">
     <h2 id="scope-{{index}}">{{scope}}</h2>
@@ -182,6 +188,17 @@ enum ConsoleTemplates {
     {{#rows}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseId}}<a href="/console/leases/{{leaseId}}">{{leaseId}}</a>{{/leaseId}}</td><td>{{requestId}}</td></tr>{{/rows}}
     </table></div>
     {{#next}}<p><a href="/console/audit?{{next}}" id="next-page">Next page</a></p>{{/next}}
+    """
+
+    static let drift = """
+    {{#manager}}<p>As of the Manager's run at {{runAt}} ({{completeText}}); last complete Sync {{lastComplete}}.</p>
+    {{#problems}}<p class="notice error">{{.}}</p>{{/problems}}{{/manager}}
+    {{^manager}}<p>The Manager has not reported a run yet.</p>{{/manager}}
+    <div class="scroll"><table id="drift"><caption>{{count}} findings, and what the next run does about each</caption>
+    <tr><th scope="col">Kind</th><th scope="col">Scope</th><th scope="col">CIDR</th><th scope="col">Detail</th></tr>
+    {{#findings}}<tr><td>{{kind}}</td><td>{{scope}}</td><td>{{cidr}}</td><td>{{detail}}</td></tr>{{/findings}}
+    {{^findings}}<tr><td colspan="4">No drift.</td></tr>{{/findings}}
+    </table></div>
     """
 
     static let error = """

@@ -1,0 +1,63 @@
+import AzureTables
+import Foundation
+import HTTPTransport
+import Inventory
+import Testing
+import TestSupport
+import VendorService
+
+/// The console over plain HTTP (the browser tests are in Tests/conformance/test_console.py): sessions,
+/// forged and tampered cookies, and the Manager's status and drift on their pages.
+@Suite("Console over HTTP")
+struct ConsoleTests {
+    static let keys = APIKeys(reader: "auditor=reader-key-1", lease: nil, admin: "operator=admin-key-1")
+    static let secret = ["CONSOLE_SESSION_SECRET": "console-test-secret-0123456789abcdefgh"]
+
+    /// Signs in with `key` as a browser would; the session cookie.
+    static func signIn(_ url: String, key: String) async throws -> String? {
+        let page = try await HTTPCalls.send("GET", url + "/console/signin")
+        let csrf = page.text.firstMatch(of: /name="csrf" value="([^"]+)"/).map { String($0.1) } ?? ""
+        let signInCookie = page.headers["Set-Cookie"]?.split(separator: ";").first.map(String.init) ?? ""
+        let answer = try await HTTPCalls.send("POST", url + "/console/signin", body: "csrf=\(csrf)&key=\(key)", headers: ["Cookie": signInCookie],
+                                              contentType: "application/x-www-form-urlencoded")
+        return answer.headers.fields.first { $0.name.lowercased() == "set-cookie" && $0.value.hasPrefix("ipam_console=") }?.value.split(separator: ";").first.map(String.init)
+    }
+
+    @Test("the Manager's last status and drift report are shown; a tampered or foreign session is no session; the sign-in form's own token is required")
+    func managerStatusAndSessions() async throws {
+        try await VendorHarness.withVendor(environment: Self.secret, roleKeys: Self.keys) { url, table, _ in
+            let inventory = Inventory(table: table, actor: "manager-test")
+            let dashboardBefore = try await HTTPCalls.send("GET", url + "/console", headers: ["Cookie": try #require(try await Self.signIn(url, key: "reader-key-1"))])
+            #expect(dashboardBefore.text.contains("has not reported a run yet"))
+            try await inventory.recordManagerStatus(runAt: Date(), complete: true, heartbeat: 86400,
+                                                    drift: [ManagerStatus.Finding(kind: "occupied", scope: "s_eastus", cidr: "10.64.250.0/24", detail: "used by vnet-x")], problems: [])
+            let cookie = try #require(try await Self.signIn(url, key: "reader-key-1"))
+            let dashboard = try await HTTPCalls.send("GET", url + "/console", headers: ["Cookie": cookie])
+            #expect(dashboard.text.contains("Last complete Sync") && dashboard.text.contains("1 drift findings"), "\(dashboard.text.prefix(300))")
+            let drift = try await HTTPCalls.send("GET", url + "/console/drift", headers: ["Cookie": cookie])
+            #expect(drift.status == 200 && drift.text.contains("10.64.250.0/24") && drift.text.contains("used by vnet-x"))
+
+            // A tampered cookie, or one signed with another secret, is no session.
+            let tampered = cookie.replacingOccurrences(of: "ipam_console=eyJ", with: "ipam_console=eyK")
+            #expect(try await HTTPCalls.send("GET", url + "/console", headers: ["Cookie": tampered]).status == 303)
+            let (foreign, _) = ConsoleSessions(secret: "some-other-secret-0123456789abcdefghij").issue(caller: "operator", role: .admin, expires: Date().addingTimeInterval(600))
+            #expect(try await HTTPCalls.send("GET", url + "/console", headers: ["Cookie": "ipam_console=\(foreign)"]).status == 303)
+            let (expired, _) = ConsoleSessions(secret: Self.secret["CONSOLE_SESSION_SECRET"]!).issue(caller: "operator", role: .admin, expires: Date().addingTimeInterval(-1))
+            #expect(try await HTTPCalls.send("GET", url + "/console", headers: ["Cookie": "ipam_console=\(expired)"]).status == 303)
+            // Signing in without the form's own token (a site posting a key behind the browser's back) is refused.
+            let blind = try await HTTPCalls.send("POST", url + "/console/signin", body: "key=admin-key-1", contentType: "application/x-www-form-urlencoded")
+            #expect(blind.status == 403 && !blind.headers.fields.contains { $0.value.hasPrefix("ipam_console=") })
+            // The console is not an API: its paths need no key, and the API's need one.
+            #expect(try await HTTPCalls.send("GET", url + "/console/signin").status == 200)
+            #expect(try await HTTPCalls.send("GET", url + "/api/leases", headers: ["Cookie": cookie]).status == 401, "a console session is no API key")
+        }
+    }
+
+    @Test("without CONSOLE_SESSION_SECRET the console is off")
+    func off() async throws {
+        try await VendorHarness.withVendor(roleKeys: Self.keys) { url, _, _ in
+            let answer = try await HTTPCalls.send("GET", url + "/console")
+            #expect(answer.status == 404 && answer.text.contains("CONSOLE_SESSION_SECRET"))
+        }
+    }
+}
