@@ -102,22 +102,26 @@ struct ReservationTests {
             let stock = try await table.queryAll(filter: "PartitionKey eq '\(SampleConfiguration.subscription)_eastus' and State eq 'available'").compactMap(NetworkRow.init(entity:))
                 .map(\.prefix).filter { $0.length == 24 }.sorted()
             let target = try #require(stock.dropFirst(2).first)
-            let results = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
-                let admin = Self.admin // (a static default argument read inside a child task crashed Swift 6.3's runtime here)
-                group.addTask { try await HTTPCalls.send("POST", url + "/api/reservations", body: #"{"cidr":"\#(target)","owner":"ops","reason":"race"}"#, headers: admin) }
+            let admin = Self.admin
+            let body = #"{"cidr":"\#(target)","owner":"ops","reason":"race"}"#
+            async let reserving = HTTPCalls.send("POST", url + "/api/reservations", body: body, headers: admin)
+            let claims = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
                 for index in 0..<24 {
-                    group.addTask { try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"race-\#(index)","prefixLength":24}"#, headers: ["x-functions-key": "ci-key-1"]) }
+                    let session = #"{"SessionId":"race-\#(index)","prefixLength":24}"#
+                    group.addTask { try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: session, headers: ["x-functions-key": "ci-key-1"]) }
                 }
-                return try await group.reduce(into: [HTTPAnswer]()) { $0.append($1) }
+                var answers: [HTTPAnswer] = []
+                for try await answer in group { answers.append(answer) }
+                return answers
             }
-            let reservation = try #require(results.first { $0.json?["reservationId"] != nil })
-            let leases = results.compactMap { $0.json?["leaseId"] != nil ? $0.string("cidr") : nil }
+            let reservation = try await reserving
+            let leases: [String] = claims.compactMap { answer in answer.json?["cidr"]?.stringValue }
             if reservation.status == 201 {
                 #expect(!leases.contains(target.description), "the reserved block was vended")
             } else {
                 #expect(reservation.code == "Overlap" && leases.contains(target.description), "refused only because a claim took it first: \(reservation.text)")
             }
-            #expect(leases.count == 24)
+            #expect(leases.count == 24, "\(claims.map { "\($0.status) \($0.text.prefix(100))" }.prefix(3))")
             try await Self.checkInvariants(table)
         }
     }
