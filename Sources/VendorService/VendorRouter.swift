@@ -280,7 +280,7 @@ struct VendorRoutes: Sendable {
 
     @Sendable func deleteLease(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         let id = try pathParameter(context, "leaseId")
-        let (row, scope) = try await service.with(logger: context.logger).delete(leaseId: id)
+        let (row, scope) = try await service.with(logger: context.logger).delete(leaseId: id, caller: caller(context))
         return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
     }
 
@@ -296,13 +296,13 @@ struct VendorRoutes: Sendable {
 
     @Sendable func release(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         let (leaseId, sessionId, scope) = try await leaseReference(request)
-        let row = try await service.with(logger: context.logger).release(leaseId: leaseId, sessionId: sessionId, scope: scope)
+        let row = try await service.with(logger: context.logger).release(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller(context))
         return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
     }
 
     @Sendable func renew(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         let (leaseId, sessionId, scope) = try await leaseReference(request)
-        let row = try await service.with(logger: context.logger).renew(leaseId: leaseId, sessionId: sessionId, scope: scope)
+        let row = try await service.with(logger: context.logger).renew(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller(context))
         return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
     }
 

@@ -33,8 +33,11 @@ extension VendorService {
 
     /// Releases a lease: it goes to `quarantined` (never straight back to stock). Idempotent: a
     /// repeat answers 410 with the lease's state.
-    public func release(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> NetworkRow {
+    /// - Parameter caller: when given, a caller that is neither the lease's owner nor an admin is refused
+    ///   (403 `NotAuthorized`); leases from before owners were recorded have none and are not checked.
+    public func release(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil) async throws(VendorError) -> NetworkRow {
         try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, action: .release) { row throws(VendorError) in
+            try Self.checkOwner(row, caller, doing: "releasing")
             guard let released = released(row) else {
                 throw VendorError(.alreadyReleased, "lease \(row.leaseId ?? "") is already \(row.state.rawValue)",
                                   details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
@@ -44,6 +47,13 @@ extension VendorService {
     }
 
     /// A held lease (`leased`, `anchored`) as its release leaves it (`quarantined`); nil in any other state.
+    /// Refuses a caller that neither owns `row`'s lease nor has the admin role.
+    static func checkOwner(_ row: NetworkRow, _ caller: HostIPCaller?, doing what: String) throws(VendorError) {
+        guard let caller, !caller.isAdmin, let owner = row.ownerKey, owner != caller.principal.key else { return }
+        throw VendorError(.notAuthorized, "lease \(row.leaseId ?? "") belongs to another caller; \(what) another's lease needs the admin role",
+                          details: ["leaseId": row.leaseId ?? ""])
+    }
+
     private func released(_ row: NetworkRow) -> NetworkRow? {
         guard row.state == .leased || row.state == .anchored else { return nil }
         var released = row
@@ -53,8 +63,9 @@ extension VendorService {
     }
 
     /// Extends `ExpiresAt` of a lease that is not anchored yet, to now + the lease duration.
-    public func renew(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> NetworkRow {
+    public func renew(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil) async throws(VendorError) -> NetworkRow {
         try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, action: .renew) { row throws(VendorError) in
+            try Self.checkOwner(row, caller, doing: "renewing")
             switch row.state {
             case .anchored: return nil
             case .leased:
@@ -204,11 +215,14 @@ extension VendorService {
     /// Releases a lease for tools whose destroy step sends `DELETE`: like `release`, but idempotent in its
     /// answer: the first and every later call answer the lease's final state. Throws `LeaseNotFound` only
     /// for an id no scope has ever had.
-    public func delete(leaseId id: String) async throws(VendorError) -> (NetworkRow, Scope) {
+    public func delete(leaseId id: String, caller: HostIPCaller? = nil) async throws(VendorError) -> (NetworkRow, Scope) {
         guard UUID(uuidString: id) != nil else { throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId") }
         do {
             // Held: release it; in any other state it was released (or reaped) already: answer it as it is.
-            return try await located(leaseId: id, sessionId: nil, scope: configuration.defaultScope, action: .release) { row in released(row) }
+            return try await located(leaseId: id, sessionId: nil, scope: configuration.defaultScope, action: .release) { row throws(VendorError) in
+                try Self.checkOwner(row, caller, doing: "releasing")
+                return released(row)
+            }
         } catch where error.code == .leaseNotFound {
             // Its block may have gone back to stock since: the audit trail still knows the lease.
             var effort = Effort()

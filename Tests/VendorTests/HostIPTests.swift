@@ -154,4 +154,19 @@ struct HostIPTests {
             #expect(try await Self.inventory(table).hostIPViolations(leaseId: leaseId) == [])
         }
     }
+
+    @Test("a lease is released or renewed by its owner or an admin; another lease key is refused")
+    func ownersRelease() async throws {
+        try await VendorHarness.withVendor(roleKeys: Self.keys) { url, _, _ in
+            let network = try await Self.call("POST", url + "/api/getNewNetwork", as: "alice", #"{"SessionId":"owned-1"}"#)
+            let id = try #require(network.string("leaseId"))
+            for (method, path, body) in [("POST", "/api/releaseNetwork", #"{"leaseId":"\#(id)"}"#), ("POST", "/api/renewLease", #"{"leaseId":"\#(id)"}"#), ("DELETE", "/api/leases/\(id)", nil)] {
+                let refused = try await Self.call(method, url + path, as: "bob", body)
+                #expect(refused.status == 403 && refused.code == "NotAuthorized", "\(method) \(path): \(refused.text)")
+            }
+            #expect(try await Self.call("POST", url + "/api/renewLease", as: "alice", #"{"leaseId":"\#(id)"}"#).status == 200)
+            let released = try await Self.call("DELETE", url + "/api/leases/\(id)", as: "operator")
+            #expect(released.status == 200 && released.string("state") == "quarantined", "an admin releases anyone's: \(released.text)")
+        }
+    }
 }
