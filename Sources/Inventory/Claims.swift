@@ -16,9 +16,10 @@ public struct LeaseDraft: Sendable {
     public let ownerKey: String?
     public let sealedOwner: String?
     public let subnets: [LeaseRequest.SubnetRequest]
+    public let tags: [String: String]
 
     public init(leaseId: String, sessionId: String, requestHash: String, requester: String?, leasedAt: Date, expiresAt: Date,
-                ownerKey: String? = nil, sealedOwner: String? = nil, subnets: [LeaseRequest.SubnetRequest] = []) {
+                ownerKey: String? = nil, sealedOwner: String? = nil, subnets: [LeaseRequest.SubnetRequest] = [], tags: [String: String] = [:]) {
         self.leaseId = leaseId
         self.sessionId = sessionId
         self.requestHash = requestHash
@@ -28,6 +29,7 @@ public struct LeaseDraft: Sendable {
         self.ownerKey = ownerKey
         self.sealedOwner = sealedOwner
         self.subnets = subnets
+        self.tags = tags
     }
 
     /// A new random lease id (a lower-case UUID).
@@ -45,6 +47,7 @@ public struct LeaseDraft: Sendable {
         row.ownerKey = ownerKey
         row.sealedOwner = sealedOwner
         row.subnets = subnets
+        row.tags = tags
         return (row, SessionRow(sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash, createdAt: leasedAt))
     }
 }

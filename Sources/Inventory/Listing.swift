@@ -10,11 +10,25 @@ public struct LeaseFilter: Sendable, Equatable {
     public var requester: String?
     /// Only blocks inside this prefix.
     public var within: IPPrefix?
+    /// Only leases asked with this tag (and, when given, this value).
+    public var tag: (key: String, value: String?)?
 
-    public init(states: Set<NetworkState>? = nil, requester: String? = nil, within: IPPrefix? = nil) {
+    public init(states: Set<NetworkState>? = nil, requester: String? = nil, within: IPPrefix? = nil, tag: (key: String, value: String?)? = nil) {
         self.states = states
         self.requester = requester
         self.within = within
+        self.tag = tag
+    }
+
+    public static func == (a: LeaseFilter, b: LeaseFilter) -> Bool {
+        a.states == b.states && a.requester == b.requester && a.within == b.within && a.tag?.key == b.tag?.key && a.tag?.value == b.tag?.value
+    }
+
+    /// Whether `row` passes the filters the table query cannot express (tags are stored as one JSON text).
+    func admits(_ row: NetworkRow) -> Bool {
+        guard let tag else { return true }
+        guard let value = row.tags[tag.key] else { return false }
+        return tag.value.map { $0 == value } ?? true
     }
 }
 
@@ -54,6 +68,7 @@ extension Inventory {
                 for entity in page.entities {
                     guard let row = NetworkRow(entity: entity), row.leaseId != nil else { continue }
                     if let within = filter.within, !within.contains(row.prefix) { continue }
+                    if !filter.admits(row) { lastKey = entity.rowKey; continue }
                     if rows.count == limit { return LeasePage(rows: rows, resumeAfter: lastKey) }
                     rows.append(row)
                     lastKey = entity.rowKey

@@ -60,6 +60,8 @@ public struct NetworkRow: Sendable, Equatable {
     public var sealedOwner: String?
     /// The subnet layout the lease was asked with (its subnets are placed by `FreeSpace.layout`).
     public var subnets: [LeaseRequest.SubnetRequest] = []
+    /// The tags the lease was asked with.
+    public var tags: [String: String] = [:]
     public var etag: String?
 
     public init(prefix: IPPrefix, state: NetworkState) {
@@ -90,6 +92,9 @@ public struct NetworkRow: Sendable, Equatable {
         if let lockedBy { p["LockedBy"] = .string(lockedBy) }
         if let ownerKey { p["OwnerKey"] = .string(ownerKey) }
         if let sealedOwner { p["Owner"] = .string(sealedOwner) }
+        if !tags.isEmpty {
+            p["Tags"] = .string(JSONValue.object(tags.keys.sorted().map { ($0, .string(tags[$0]!)) }).serialized())
+        }
         if !subnets.isEmpty {
             p["Subnets"] = .string(JSONValue.array(subnets.map { .object([("name", .string($0.name)), ("prefixLength", .number(String($0.prefixLength)))]) }).serialized())
         }
@@ -119,6 +124,9 @@ public struct NetworkRow: Sendable, Equatable {
         origin = text("Origin")
         ownerKey = text("OwnerKey")
         sealedOwner = text("Owner")
+        if let text = text("Tags"), let object = try? JSONValue.parse(Array(text.utf8)).objectValue {
+            for (key, value) in object { if let value = value.stringValue { tags[key] = value } }
+        }
         if let layout = text("Subnets"), let items = try? JSONValue.parse(Array(layout.utf8)).arrayValue {
             subnets = items.compactMap { item in
                 guard let name = item["name"]?.stringValue, case .number(let text)? = item["prefixLength"], let length = Int(text) else { return nil }

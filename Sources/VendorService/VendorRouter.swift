@@ -166,7 +166,7 @@ struct VendorRoutes: Sendable {
     }
 
     /// Query parameters of `GET /api/leases`; `code` is the Functions host's key convention.
-    static let listParameters: Set<String> = ["subscriptionId", "region", "scope", "state", "requester", "within", "limit", "continuation", "code"]
+    static let listParameters: Set<String> = ["subscriptionId", "region", "scope", "state", "requester", "tag", "within", "limit", "continuation", "code"]
 
     @Sendable func listLeases(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         let query = try ListingQuery(request, allowed: Self.listParameters, repeatable: ["state"], service: service)
@@ -182,6 +182,12 @@ struct VendorRoutes: Sendable {
             filter.states = parsed
         }
         filter.requester = query.one("requester")
+        if let tag = query.one("tag") {
+            // `key` (any value) or `key=value`.
+            let parts = tag.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let key = parts.first, !key.isEmpty else { throw VendorError(.invalidQuery, "'tag' is KEY or KEY=VALUE", field: "tag") }
+            filter.tag = (key, parts.count == 2 ? parts[1] : nil)
+        }
         if let within = query.one("within") {
             // A filter, so host bits are forgiven: 10.64.1.0/16 means 10.64.0.0/16.
             do { filter.within = try IPPrefix.parseNormalising(within).prefix } catch {

@@ -356,7 +356,7 @@ public struct VendorService: Sendable {
     func newLease(_ request: LeaseRequest, at: Date) -> LeaseDraft {
         LeaseDraft(leaseId: LeaseDraft.newLeaseId(), sessionId: request.sessionId, requestHash: request.requestHash, requester: request.requester,
                    leasedAt: at, expiresAt: at.addingTimeInterval(configuration.leaseDuration.seconds),
-                   ownerKey: request.owner?.key, sealedOwner: request.owner.map(redactor.seal), subnets: request.subnets)
+                   ownerKey: request.owner?.key, sealedOwner: request.owner.map(redactor.seal), subnets: request.subnets, tags: request.tags)
     }
 
     func answer(_ row: NetworkRow, _ request: LeaseRequest, created: Bool) -> LeaseAnswer {

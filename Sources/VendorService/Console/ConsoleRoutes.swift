@@ -206,7 +206,7 @@ struct ConsoleRoutes: Sendable {
                 "rows": rows, "count": rows.count, "leases": true, "query": query,
                 "scopeOptions": service.configuration.scopes.keys.sorted().map { ["value": $0.partitionKey, "selected": $0.partitionKey == chosenScope] },
                 "stateOptions": NetworkState.allCases.map { state in ["value": state.rawValue, "selected": filter.states == [state]] },
-                "requester": filter.requester ?? "", "within": parameters.first { $0.0 == "within" }?.1 ?? "",
+                "requester": filter.requester ?? "", "tag": parameters.first { $0.0 == "tag" }?.1 ?? "", "within": parameters.first { $0.0 == "within" }?.1 ?? "",
             ]
             if let next = page.next { values["next"] = Self.encode(parameters + [("continuation", next.token)]) }
             return ("Leases", "leases", values)
@@ -362,6 +362,11 @@ struct ConsoleRoutes: Sendable {
             parameters.append(("state", state))
         }
         if let requester = Self.parameter(request, "requester"), !requester.isEmpty { filter.requester = requester; parameters.append(("requester", requester)) }
+        if let tag = Self.parameter(request, "tag") {
+            let parts = tag.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            filter.tag = (parts[0], parts.count == 2 ? parts[1] : nil)
+            parameters.append(("tag", tag))
+        }
         if let within = Self.parameter(request, "within"), !within.isEmpty {
             do { filter.within = try IPPrefix.parseNormalising(within).prefix } catch { throw VendorError(.invalidQuery, "\(error)") }
             parameters.append(("within", within))

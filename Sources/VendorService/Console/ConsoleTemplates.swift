@@ -138,6 +138,7 @@ enum ConsoleTemplates {
     <label for="f-scope">Scope<select id="f-scope" name="scope"><option value="">all</option>{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/scopeOptions}}</select></label>
     <label for="f-state">State<select id="f-state" name="state"><option value="">any</option>{{#stateOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/stateOptions}}</select></label>
     <label for="f-requester">Requester<input id="f-requester" name="requester" value="{{requester}}"></label>
+    <label for="f-tag">Tag (KEY or KEY=VALUE)<input id="f-tag" name="tag" value="{{tag}}"></label>
     <label for="f-within">Inside CIDR<input id="f-within" name="within" value="{{within}}" placeholder="10.64.0.0/16"></label>
     <button type="submit" id="apply-filters">Filter</button>
     <a href="/console/leases.csv?{{query}}" id="csv">CSV</a>
