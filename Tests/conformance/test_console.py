@@ -12,6 +12,7 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -86,6 +87,35 @@ def test_sign_in_as_each_role_and_every_page_renders(vendor, browser):
         assert "/console/signin" in browser.current_url and "Signed out" in browser.page_source
         browser.get(url + "/console")
         assert "/console/signin" in browser.current_url, "signed out: the pages send you to sign in"
+
+
+def test_usable_by_keyboard_alone(vendor, browser):
+    url, _ = vendor
+    browser.delete_all_cookies()
+    browser.get(url + "/console/signin")
+    body = browser.find_element(By.TAG_NAME, "body")
+    # Tab from the top of the page: the skip link, then the key field; Enter submits.
+    body.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("class") == "skip"
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    field = browser.switch_to.active_element
+    assert field.get_attribute("id") == "key"
+    field.send_keys(READER_KEY)
+    button = browser.find_element(By.ID, "signin")
+    field.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 15).until(lambda _: not browser.find_elements(By.ID, "signin"))
+    assert "(reader)" in browser.find_element(By.ID, "who").text
+    # Then through the navigation: each link is reachable by Tab and opens with Enter.
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    for _ in range(12):
+        active = browser.switch_to.active_element
+        if active.tag_name == "a" and active.text == "Leases":
+            break
+        active.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.text == "Leases"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 15).until(lambda _: browser.current_url.endswith("/console/leases"))
+    assert button is not None
 
 
 def test_a_wrong_key_is_refused(vendor, browser):
