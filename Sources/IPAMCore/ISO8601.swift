@@ -29,14 +29,15 @@ public enum ISO8601 {
         var fraction = 0.0
         if index < chars.count, chars[index] == 46 {
             index += 1
-            var scale = 0.1
-            let start = index
-            while index < chars.count, chars[index] >= 48, chars[index] <= 57 {
-                fraction += Double(chars[index] - 48) * scale
-                scale /= 10
+            // The digits as one integer over a power of ten: 0.250 is exactly 0.25, not a sum of rounded tenths.
+            var digits = 0, places = 0
+            while index < chars.count, chars[index] >= 48, chars[index] <= 57, places < 10 {
+                digits = digits * 10 + Int(chars[index] - 48)
+                places += 1
                 index += 1
             }
-            guard index > start, index - start <= 9 else { return nil }
+            guard places > 0, places <= 9 else { return nil }
+            fraction = Double(digits) / pow(10, Double(places))
         }
         guard index < chars.count else { return nil }
         var offset = 0

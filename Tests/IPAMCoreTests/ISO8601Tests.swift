@@ -11,8 +11,11 @@ struct ISO8601Tests {
     ])
     func known(_ text: String, _ seconds: Double) throws {
         let date = try #require(ISO8601.parse(text), "\(text)")
-        #expect(abs(date.timeIntervalSince1970 - seconds) < 0.0005, "\(text): \(date.timeIntervalSince1970)")
+        #expect(Self.milliseconds(date) == Int64(seconds * 1000), "\(text): \(date.timeIntervalSince1970)")
     }
+
+    /// A parsed time in whole milliseconds (the precision the texts carry).
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     @Test("not RFC 3339", arguments: ["", "yesterday", "2026-12-01", "2026-12-01T10:00:00", "2026-13-01T10:00:00Z", "2026-04-31T10:00:00Z", "2025-02-29T00:00:00Z",
                                        "2026-12-01T24:00:00Z", "2026-12-01T10:00:00+1:00", "2026-12-01T10:00:00.Z", "2026-12-01T10:00:00Zjunk", "２０２６-12-01T10:00:00Z"])
@@ -27,8 +30,9 @@ struct ISO8601Tests {
             let millis = Int64.random(in: -2_208_988_800_000...10_413_792_000_000, using: &generator) // 1900 to 2300
             let date = Date(timeIntervalSince1970: Double(millis) / 1000)
             let text = ISO8601.format(date)
-            // format writes whole milliseconds (rounded down), so the two agree within one.
-            #expect(ISO8601.parse(text).map { abs($0.timeIntervalSince1970 - date.timeIntervalSince1970) < 0.0011 } == true, "\(text)")
+            // format writes whole milliseconds, rounded down: parse reads back exactly those.
+            let written = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+            #expect(ISO8601.parse(text).map(Self.milliseconds) == written, "\(text)")
         }
     }
 }
