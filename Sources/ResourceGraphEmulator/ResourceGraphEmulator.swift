@@ -196,21 +196,11 @@ public struct ResourceGraphEmulator: Sendable {
         .object([("error", .object([("code", .string(code)), ("message", .string(message))]))])
     }
 
-    static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
-        var all = headers
-        all["Content-Type"] = "application/json; charset=utf-8"
-        return EmulatorResponse(status: status, headers: all, body: body.serializedBytes)
-    }
+    static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse { .json(status, body, headers: headers) }
 
     /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdownSignals`).
     public func run(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, onReady: @escaping @Sendable (Int) async -> Void) async throws {
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            let raw = try await TableEmulatorServer.emulatorRequest(request, maxBodyBytes: 4 * 1024 * 1024)
-            return TableEmulatorServer.response(await handle(raw))
-        }
-        let app = Application(responder: responder, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                              onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) }, logger: logger)
-        try await app.runService(gracefulShutdownSignals: gracefulShutdown ? [.sigterm, .sigint] : [])
+        try await TableEmulatorServer.serve(host: host, port: port, logger: logger, gracefulShutdown: gracefulShutdown, handle: { await handle($0) }, onReady: onReady)
     }
 }
 

@@ -73,6 +73,19 @@ public struct TableEmulatorServer: Sendable {
     }
 
     /// A Hummingbird request as a raw `EmulatorRequest` (path as sent, body collected up to the limit).
+    /// Serves `handle` (an emulator: a request in, an answer out) until cancelled, or until SIGTERM/SIGINT with
+    /// `gracefulShutdown`; `onReady` gets the bound port.
+    public static func serve(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, maxBodyBytes: Int = 4 * 1024 * 1024,
+                             handle: @escaping @Sendable (EmulatorRequest) async -> EmulatorResponse,
+                             onReady: @escaping @Sendable (Int) async -> Void) async throws {
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            response(await handle(try await emulatorRequest(request, maxBodyBytes: maxBodyBytes)))
+        }
+        let app = Application(responder: responder, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                              onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) }, logger: logger)
+        try await app.runService(gracefulShutdownSignals: gracefulShutdown ? [.sigterm, .sigint] : [])
+    }
+
     public static func emulatorRequest(_ request: Request, maxBodyBytes: Int) async throws -> EmulatorRequest {
         var buffer = try await request.body.collect(upTo: maxBodyBytes)
         let body = buffer.readBytes(length: buffer.readableBytes) ?? []

@@ -1,4 +1,5 @@
 import AzureCore
+import StrictJSON
 import AzureTables
 import Foundation
 import HTTPTransport
@@ -22,6 +23,7 @@ public struct EmulatorRequest: Sendable {
 }
 
 /// A raw HTTP answer.
+/// An emulator's answer: status, headers, body.
 public struct EmulatorResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaderList
@@ -31,6 +33,13 @@ public struct EmulatorResponse: Sendable {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// A JSON answer (`Content-Type: application/json; charset=utf-8` over `headers`).
+    public static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
+        var all = headers
+        all["Content-Type"] = "application/json; charset=utf-8"
+        return EmulatorResponse(status: status, headers: all, body: body.serializedBytes)
     }
 }
 

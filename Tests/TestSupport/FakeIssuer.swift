@@ -88,7 +88,5 @@ public final class FakeIssuer: Sendable {
 
     static func part(_ json: JSONValue) -> String { BearerTokenVerifier.base64URL(Data(json.serializedBytes)) }
 
-    static func json(_ value: JSONValue) -> EmulatorResponse {
-        EmulatorResponse(status: 200, headers: ["Content-Type": "application/json"], body: value.serializedBytes)
-    }
+    static func json(_ value: JSONValue) -> EmulatorResponse { .json(200, value) }
 }
