@@ -16,6 +16,21 @@ public struct LeaseRequest: Sendable, Equatable {
     /// lease's owner.
     public var owner: Principal?
 
+    /// The existing network to lease as it is (`adoptNetwork`); nil for a block to claim (`getNewNetwork`).
+    public var adoption: Adoption? = nil
+
+    /// An existing network's block and, when known, its VNet.
+    public struct Adoption: Sendable, Equatable {
+        public let prefix: IPPrefix
+        /// The VNet's resource id: rows the Manager locked for it give way to the adoption.
+        public let resourceId: String?
+
+        public init(prefix: IPPrefix, resourceId: String?) {
+            self.prefix = prefix
+            self.resourceId = resourceId
+        }
+    }
+
     public struct SubnetRequest: Sendable, Equatable {
         public let name: String
         public let prefixLength: Int
@@ -31,6 +46,7 @@ public struct LeaseRequest: Sendable, Equatable {
         var text = "v1|\(scope.partitionKey)|\(prefixLength)|\(requester ?? "")|"
         text += tags.keys.sorted().map { "\($0.count):\($0)=\(tags[$0]!.count):\(tags[$0]!)" }.joined(separator: ",")
         text += "|" + subnets.map { "\($0.name.count):\($0.name)/\($0.prefixLength)" }.joined(separator: ",")
+        if let adoption { text += "|adopt|\(adoption.prefix)|\(adoption.resourceId?.lowercased() ?? "")" }
         return ASCIIFormat.hex(SHA256.hash(data: Data(text.utf8)))
     }
 }
@@ -111,33 +127,14 @@ public enum LeaseRequestDecoder {
     /// Decodes a `getNewNetwork` body against the configuration.
     public static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
         let fields = try fields(body, allowed: allowedFields)
-        guard let sessionId = try string(fields, "sessionid", field: "SessionId") else {
-            throw RequestProblem(code: .missingField, field: "SessionId", message: "'SessionId' is required")
-        }
-        guard isValidSessionId(sessionId) else {
-            throw RequestProblem(code: .invalidSessionId, field: "SessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
-        }
+        let sessionId = try self.sessionId(fields)
         let length = try integer(fields, "prefixlength", field: "prefixLength") ?? configuration.cidrSizeDefault
         guard (configuration.cidrSizeMin...configuration.cidrSizeMax).contains(length) else {
             throw RequestProblem(code: .invalidPrefixLength, field: "prefixLength",
                                  message: "'prefixLength' must be between \(configuration.cidrSizeMin) and \(configuration.cidrSizeMax), got \(length)")
         }
         let scope = try resolveScope(fields, configuration: configuration)
-        let requester = try string(fields, "requester", field: "requester")
-        if let requester, requester.unicodeScalars.count > 256 || requester.unicodeScalars.contains(where: { $0.value < 0x20 }) {
-            throw RequestProblem(code: .invalidField, field: "requester", message: "'requester' must be at most 256 printable characters")
-        }
-        var tags: [String: String] = [:]
-        if let raw = fields["tags"] {
-            guard let object = raw.objectValue else { throw RequestProblem(code: .invalidField, field: "tags", message: "'tags' must be an object of strings") }
-            guard object.count <= 32 else { throw RequestProblem(code: .invalidField, field: "tags", message: "at most 32 tags") }
-            for (key, value) in object {
-                guard let text = value.stringValue, !key.isEmpty, key.unicodeScalars.count <= 128, text.unicodeScalars.count <= 256 else {
-                    throw RequestProblem(code: .invalidField, field: "tags.\(key)", message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
-                }
-                tags[key] = text
-            }
-        }
+        let (requester, tags) = try requesterAndTags(fields)
         var subnets: [LeaseRequest.SubnetRequest] = []
         if let raw = fields["subnets"] {
             guard let list = raw.arrayValue, list.count <= 64 else {
@@ -169,6 +166,64 @@ public enum LeaseRequestDecoder {
             }
         }
         return LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets)
+    }
+
+    /// The optional `requester` and `tags` of a lease request.
+    static func requesterAndTags(_ fields: [String: JSONValue]) throws(RequestProblem) -> (String?, [String: String]) {
+        let requester = try string(fields, "requester", field: "requester")
+        if let requester, requester.unicodeScalars.count > 256 || requester.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            throw RequestProblem(code: .invalidField, field: "requester", message: "'requester' must be at most 256 printable characters")
+        }
+        var tags: [String: String] = [:]
+        if let raw = fields["tags"] {
+            guard let object = raw.objectValue else { throw RequestProblem(code: .invalidField, field: "tags", message: "'tags' must be an object of strings") }
+            guard object.count <= 32 else { throw RequestProblem(code: .invalidField, field: "tags", message: "at most 32 tags") }
+            for (key, value) in object {
+                guard let text = value.stringValue, !key.isEmpty, key.unicodeScalars.count <= 128, text.unicodeScalars.count <= 256 else {
+                    throw RequestProblem(code: .invalidField, field: "tags.\(key)", message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
+                }
+                tags[key] = text
+            }
+        }
+        return (requester, tags)
+    }
+
+    static let adoptionFields: Set<String> = ["sessionid", "cidr", "subscriptionid", "region", "requester", "tags", "resourceid"]
+
+    /// Decodes an `adoptNetwork` body: the block as it is (any size, inside the scope's supernets) and its VNet.
+    public static func decodeAdoption(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
+        let fields = try fields(body, allowed: adoptionFields)
+        let sessionId = try self.sessionId(fields)
+        guard let cidr = try string(fields, "cidr", field: "cidr") else {
+            throw RequestProblem(code: .missingField, field: "cidr", message: "'cidr' is required: the existing network's block")
+        }
+        let prefix: IPPrefix
+        do { prefix = try IPPrefix(parsing: cidr) } catch { throw RequestProblem(code: .invalidField, field: "cidr", message: "\(error)") }
+        let scope = try resolveScope(fields, configuration: configuration)
+        let (requester, tags) = try requesterAndTags(fields)
+        let resourceId = try string(fields, "resourceid", field: "resourceId")
+        if let resourceId {
+            let parts = resourceId.split(separator: "/", omittingEmptySubsequences: false)
+            guard resourceId.count <= 1024, parts.count == 9, parts[0].isEmpty, parts[1].lowercased() == "subscriptions", parts[3].lowercased() == "resourcegroups",
+                  parts[5].lowercased() == "providers", parts[6].lowercased() == "microsoft.network", parts[7].lowercased() == "virtualnetworks",
+                  !parts[2].isEmpty, !parts[4].isEmpty, !parts[8].isEmpty else {
+                throw RequestProblem(code: .invalidField, field: "resourceId",
+                                     message: "'resourceId' must be a VNet's resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}")
+            }
+        }
+        var request = LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: prefix.length, requester: requester, tags: tags, subnets: [])
+        request.adoption = LeaseRequest.Adoption(prefix: prefix, resourceId: resourceId)
+        return request
+    }
+
+    static func sessionId(_ fields: [String: JSONValue]) throws(RequestProblem) -> String {
+        guard let sessionId = try string(fields, "sessionid", field: "SessionId") else {
+            throw RequestProblem(code: .missingField, field: "SessionId", message: "'SessionId' is required")
+        }
+        guard isValidSessionId(sessionId) else {
+            throw RequestProblem(code: .invalidSessionId, field: "SessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
+        }
+        return sessionId
     }
 
     /// The scope named by `subscriptionId` and/or `region`, else the default scope.

@@ -50,6 +50,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case publicIPAssociated = "public-ip-associated"
     /// An operator reserved a range: it is never vended or carved over while the reservation lasts.
     case reserve
+    /// An existing network's block was brought under a lease as it is (`adoptNetwork`).
+    case adopt
     /// An operator ended a reservation: its range is free space again.
     case unreserve
     /// A reservation passed its expiry: the Manager freed its range.

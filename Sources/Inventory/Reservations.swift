@@ -43,22 +43,15 @@ public struct Reservation: Sendable, Equatable {
     }
 }
 
-/// A row a reservation would overlap that is not free space.
-public struct ReservationConflict: Sendable, Equatable {
-    public let prefix: IPPrefix
-    public let state: NetworkState
-    public let leaseId: String?
-    /// The VNet (occupied, anchored) or the reservation (reserved) holding it.
-    public let holder: String?
-}
-
 /// How a reservation ended.
 public enum ReserveOutcome: Sendable, Equatable {
     case reserved(Reservation)
     /// The range overlaps rows that are not free space (nothing was written).
-    case overlap([ReservationConflict])
+    case overlap([RangeConflict])
     /// `prefixLength` was asked and no block of that size is free.
     case exhausted
+    /// Taking the range would need more than one transaction (too many stocked blocks inside it).
+    case tooLarge
     /// Another writer moved the head or a row meanwhile: nothing was written; try again.
     case changed
     /// The answer was lost: the reservation may exist (its id tells).
@@ -92,41 +85,23 @@ extension Inventory {
             }
             chosen = fit
         }
-        let overlapping = rows.filter { $0.prefix.overlaps(chosen) }
-        let conflicts = overlapping.filter { $0.state != .available }.map {
-            ReservationConflict(prefix: $0.prefix, state: $0.state, leaseId: $0.leaseId, holder: $0.resourceId ?? $0.lockedBy ?? $0.leaseId)
-        }
-        guard conflicts.isEmpty else { return .overlap(conflicts) }
-        var actions: [TableTransactionAction] = []
-        var remainders: [IPPrefix] = []
-        var replaced: NetworkRow? = nil
-        for row in overlapping {
-            // A stocked block: out of stock (inside the range, or exactly it: then its row becomes the reserved
-            // one, since a transaction names each row once) or split around it (containing it).
-            if row.prefix == chosen { replaced = row } else {
-                actions.append(.delete(partitionKey: scope.partitionKey, rowKey: row.rowKey, ifMatch: .etag(row.etag ?? "*")))
-            }
-            actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(row.prefix), ifMatch: .any))
-            if row.prefix.contains(chosen) && row.prefix != chosen { remainders += FreeSpace.freeBlocks(in: row.prefix, occupied: [chosen]) }
-        }
+        let take = Self.take(chosen, from: rows, scope: scope)
+        guard take.conflicts.isEmpty else { return .overlap(take.conflicts) }
         var reservedRow = NetworkRow(prefix: chosen, state: .reserved)
         reservedRow.lockedBy = "reservation:" + id
         reservedRow.requester = owner
         reservedRow.expiresAt = expiresAt
         reservedRow.leasedAt = now
-        actions.insert(Self.takeHead(head, adding: [chosen] + remainders, scope: scope, now: now), at: 0)
-        actions.append(replaced.map { .replace(reservedRow.entity(partitionKey: scope.partitionKey), ifMatch: .etag($0.etag ?? "*")) }
+        var actions: [TableTransactionAction] = [Self.takeHead(head, adding: [chosen] + take.added, scope: scope, now: now)] + take.actions
+        actions.append(take.replaced.map { .replace(reservedRow.entity(partitionKey: scope.partitionKey), ifMatch: .etag($0.etag ?? "*")) }
                        ?? .insert(reservedRow.entity(partitionKey: scope.partitionKey)))
-        for remainder in remainders {
-            actions.append(.insert(NetworkRow(prefix: remainder, state: .available).entity(partitionKey: scope.partitionKey)))
-            actions.append(.insert(Self.stockEntity(remainder, scope: scope)))
-        }
         let reservation = Reservation(id: id, prefix: chosen, owner: owner, reason: reason, expiresAt: expiresAt, createdAt: now, createdBy: createdBy)
         actions.append(.insert(reservation.entity(partitionKey: scope.partitionKey)))
-        actions.append(.insert(event(.reserve, reservedRow, before: overlapping.isEmpty ? nil : .available,
-                                     detail: "reservation \(id): \(reason)" + (remainders.isEmpty ? "" : "; back to stock: \(remainders.map(\.description).joined(separator: " "))"))
+        let tookStock = take.replaced != nil || !take.actions.isEmpty
+        actions.append(.insert(event(.reserve, reservedRow, before: tookStock ? .available : nil,
+                                     detail: "reservation \(id): \(reason)" + (take.backToStock.isEmpty ? "" : "; back to stock: \(take.backToStock.map(\.description).joined(separator: " "))"))
             .entity(partitionKey: scope.partitionKey, at: now)))
-        guard actions.count <= 100 else { return .overlap(overlapping.map { ReservationConflict(prefix: $0.prefix, state: $0.state, leaseId: nil, holder: "too many stocked blocks to take out in one transaction") }) }
+        guard actions.count <= 100 else { return .tooLarge }
         do {
             _ = try await table.submitTransaction(actions)
             return .reserved(reservation)

@@ -30,7 +30,8 @@ public enum IPAMTools {
             "leaseId": nullableString, "sessionId": nullableString, "cidr": .object(["type": "string"]), "prefixLength": .object(["type": "integer"]),
             "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]), "region": .object(["type": "string"]),
             "state": .object(["type": "string"]), "leasedAt": nullableString, "expiresAt": nullableString, "anchoredAt": nullableString,
-            "resourceId": nullableString,
+            "resourceId": nullableString, "requester": nullableString,
+            "tags": .object(["type": "object", "additionalProperties": .object(["type": "string"])]),
         ]),
     ])
 

@@ -182,7 +182,7 @@ public enum Reconciliation {
         typealias Entry = (vnet: VirtualNetwork, prefixes: [IPPrefix])
         let observed: [Entry]
         let byLease: [String: Entry]
-        let ids: Set<String>
+        let byId: [String: Entry]
         /// Overlap look-ups through an index: rows × VNets comparisons do not scale to 100,000 VNets.
         let index: PrefixIndex<Int>
         public let complete: Bool
@@ -193,20 +193,21 @@ public enum Reconciliation {
             let observed: [Entry] = vnets.map { ($0, Reconciliation.prefixes(of: $0)) }
             self.observed = observed
             byLease = Dictionary(observed.compactMap { entry in entry.vnet.tags[LeaseTag.name].map { ($0.lowercased(), entry) } }, uniquingKeysWith: { a, _ in a })
-            ids = Set(observed.map { $0.vnet.id.lowercased() })
+            byId = Dictionary(observed.map { ($0.vnet.id.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
             index = PrefixIndex(observed.indices.flatMap { i in observed[i].prefixes.map { ($0, i) } })
             self.complete = complete
             self.now = now
             self.settings = settings
         }
 
-        func listed(_ id: String?) -> Bool { id.map { ids.contains($0.lowercased()) } ?? false }
+        func listed(_ id: String?) -> Bool { id.map { byId[$0.lowercased()] != nil } ?? false }
 
-        /// The VNet that belongs to `row` (tagged with its lease, or untagged with exactly its prefix),
-        /// and the first other VNet that overlaps it.
+        /// The VNet that belongs to `row` (tagged with its lease, the one its lease names by resource id (an
+        /// adopted network), or untagged with exactly its prefix), and the first other VNet that overlaps it.
         func vnets(for row: NetworkRow) -> (own: Entry?, foreign: Entry?) {
             let overlapping = index.overlapping(row.prefix).sorted().map { observed[$0] }
             let own = row.leaseId.flatMap { byLease[$0.lowercased()] }
+                ?? row.leaseId.flatMap { _ in row.resourceId.flatMap { byId[$0.lowercased()] } }
                 ?? overlapping.first { $0.vnet.tags[LeaseTag.name] == nil && $0.prefixes.contains(row.prefix) && row.leaseId != nil }
             let foreign = overlapping.first { $0.vnet.id.lowercased() != own?.vnet.id.lowercased() }
             return (own, foreign)

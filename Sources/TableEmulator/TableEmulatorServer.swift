@@ -72,7 +72,6 @@ public struct TableEmulatorServer: Sendable {
         try await app.runService(gracefulShutdownSignals: gracefulShutdownSignals)
     }
 
-    /// A Hummingbird request as a raw `EmulatorRequest` (path as sent, body collected up to the limit).
     /// Serves `handle` (an emulator: a request in, an answer out) until cancelled, or until SIGTERM/SIGINT with
     /// `gracefulShutdown`; `onReady` gets the bound port.
     public static func serve(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, maxBodyBytes: Int = 4 * 1024 * 1024,
@@ -86,6 +85,7 @@ public struct TableEmulatorServer: Sendable {
         try await app.runService(gracefulShutdownSignals: gracefulShutdown ? [.sigterm, .sigint] : [])
     }
 
+    /// A Hummingbird request as a raw `EmulatorRequest` (path as sent, body collected up to the limit).
     public static func emulatorRequest(_ request: Request, maxBodyBytes: Int) async throws -> EmulatorRequest {
         var buffer = try await request.body.collect(upTo: maxBodyBytes)
         let body = buffer.readBytes(length: buffer.readableBytes) ?? []

@@ -22,7 +22,6 @@ public struct EmulatorRequest: Sendable {
     }
 }
 
-/// A raw HTTP answer.
 /// An emulator's answer: status, headers, body.
 public struct EmulatorResponse: Sendable {
     public var status: Int

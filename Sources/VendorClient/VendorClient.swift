@@ -79,6 +79,12 @@ public struct VendorClient: Sendable {
         return (answer.status == 201, answer.json)
     }
 
+    /// `POST /api/adoptNetwork`: an existing network's block under a lease; `created` false for a replay.
+    public func adoptNetwork(_ fields: JSONValue) async throws(Failure) -> (created: Bool, lease: JSONValue) {
+        let answer = try await call("POST", "/api/adoptNetwork", body: fields)
+        return (answer.status == 201, answer.json)
+    }
+
     /// How a command names a lease: by id, or by SessionId (in a scope, or the default one).
     public enum LeaseReference: Sendable {
         case id(String)

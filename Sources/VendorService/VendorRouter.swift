@@ -67,13 +67,22 @@ struct VendorRoutes: Sendable {
     let service: VendorService
     let readiness: @Sendable () async -> String?
     /// The operator console, when `CONSOLE_SESSION_SECRET` is set.
+    @Sendable func adoptNetwork(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let body = try await VendorRouter.jsonBody(request)
+        var lease: LeaseRequest
+        do { lease = try LeaseRequestDecoder.decodeAdoption(body, configuration: service.configuration) } catch { throw VendorError.badRequest(error) }
+        lease.owner = context.caller.map(service.redactor.principal)
+        let answer = try await service.with(logger: context.logger).adoptNetwork(lease)
+        return VendorRouter.jsonResponse(answer.created ? .created : .ok, answer.json)
+    }
+
     let console: ConsoleRoutes?
 
     /// The paths and methods served, with the route label metrics use: the one list the 405 answers,
     /// the metric labels and the authentication rule (every `/api/` path and `/metrics`) read.
     static let paths: [(pattern: String, methods: [String])] = [
         ("/", ["GET"]), ("/healthz", ["GET"]), ("/readyz", ["GET"]), ("/metrics", ["GET"]),
-        ("/api/getNewNetwork", ["POST"]), ("/api/releaseNetwork", ["POST"]), ("/api/renewLease", ["POST"]),
+        ("/api/getNewNetwork", ["POST"]), ("/api/adoptNetwork", ["POST"]), ("/api/releaseNetwork", ["POST"]), ("/api/renewLease", ["POST"]),
         ("/api/whoami", ["GET"]), ("/api/leases", ["GET"]), ("/api/events", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
         ("/api/leases/{leaseId}/ips", ["GET", "POST"]), ("/api/leases/{leaseId}/ips/{principal}", ["GET", "DELETE"]),
         ("/api/leases/{leaseId}/members", ["GET"]), ("/api/leases/{leaseId}/members/{principal}", ["PUT", "DELETE"]),
@@ -86,7 +95,7 @@ struct VendorRoutes: Sendable {
         switch (pattern, method) {
         case ("/", _), ("/healthz", _), ("/readyz", _): return nil
         case (let path, _) where path == "/console" || path.hasPrefix("/console/"): return nil // the console checks its own session
-        case ("/api/reservations", "POST"), ("/api/reservations/{reservationId}", _): return .admin
+        case ("/api/reservations", "POST"), ("/api/reservations/{reservationId}", _), ("/api/adoptNetwork", _): return .admin
         case (_, "POST"), (_, "PUT"), (_, "DELETE"): return .lease
         default: return .reader
         }
@@ -99,6 +108,7 @@ struct VendorRoutes: Sendable {
         routes.get("/readyz", use: ready)
         routes.get("/metrics", use: metrics)
         routes.post("/api/getNewNetwork", use: getNewNetwork)
+        routes.post("/api/adoptNetwork", use: adoptNetwork)
         routes.get("/api/whoami") { _, context in
             VendorRouter.jsonResponse(.ok, .object([("caller", context.caller.map(JSONValue.string) ?? .null)]))
         }
@@ -372,6 +382,7 @@ struct VendorRoutes: Sendable {
             ("scope", .string(scope.partitionKey)), ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)),
             ("state", .string(row.state.rawValue)), ("leasedAt", date(row.leasedAt)), ("expiresAt", date(row.state == .anchored ? nil : row.expiresAt)),
             ("anchoredAt", date(row.anchoredAt)), ("resourceId", row.resourceId.map(JSONValue.string) ?? .null),
+            ("requester", row.requester.map(JSONValue.string) ?? .null), ("tags", .object(row.tags.keys.sorted().map { ($0, .string(row.tags[$0]!)) })),
         ])
     }
 

@@ -69,15 +69,7 @@ extension VendorService {
     public func reserve(_ request: ReservationRequest, caller: String) async throws(VendorError) -> (Reservation, Scope) {
         guard let space = configuration.scopes[request.scope] else { throw VendorError(.unknownScope, "scope \(request.scope) is not configured") }
         if let prefix = request.prefix {
-            guard space.supernets.contains(where: { $0.contains(prefix) }) else {
-                throw VendorError(.outsideSupernets, "\(prefix) is outside every supernet of \(request.scope) (\(space.supernets.map(\.description).joined(separator: ", ")))",
-                                  field: "cidr", details: ["scope": request.scope.partitionKey])
-            }
-            let excluded = space.exclude.filter { $0.overlaps(prefix) }
-            if !excluded.isEmpty {
-                throw VendorError(.overlap, "\(prefix) overlaps the configured exclusion \(excluded.map(\.description).joined(separator: ", "))",
-                                  field: "cidr", details: ["conflicts": excluded.map { "\($0) (excluded by configuration)" }.joined(separator: "; ")])
-            }
+            try checkRange(prefix, in: space, scope: request.scope)
         } else if !space.supernets.contains(where: { $0.length <= request.prefixLength && request.prefixLength <= $0.version.bitWidth }) {
             throw VendorError(.invalidPrefixLength, "no supernet of \(request.scope) holds a /\(request.prefixLength)", field: "prefixLength")
         }
@@ -91,9 +83,9 @@ extension VendorService {
             switch outcome {
             case .reserved(let reservation): return (reservation, request.scope)
             case .overlap(let conflicts):
-                let listed = conflicts.map { "\($0.prefix) (\($0.state.rawValue)\($0.holder.map { ", \($0)" } ?? ""))" }
-                throw VendorError(.overlap, "\(request.prefix?.description ?? "the range") overlaps \(listed.joined(separator: "; "))", field: "cidr",
-                                  details: ["conflicts": listed.joined(separator: "; ")])
+                throw .overlap(request.prefix, conflicts)
+            case .tooLarge:
+                throw VendorError(.overlap, "\(request.prefix?.description ?? "the range") holds too many stocked blocks to take in one transaction; reserve smaller ranges", field: "cidr")
             case .exhausted:
                 throw VendorError(.poolExhausted, "\(request.scope) has no free /\(request.prefixLength)", field: "prefixLength")
             case .changed:

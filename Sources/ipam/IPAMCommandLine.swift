@@ -39,7 +39,7 @@ struct IPAM: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipam", abstract: "Lease networks from an ipam Vendor.",
         discussion: "The Vendor is --vendor-url or IPAM_VENDOR_URL; the API key comes from IPAM_API_KEY. Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 the service could not be reached.",
-        subcommands: [Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self, Reserve.self, Reservations.self, Unreserve.self])
+        subcommands: [Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self, Reserve.self, Reservations.self, Unreserve.self, Adopt.self])
 }
 
 /// Options every command takes.
@@ -103,9 +103,14 @@ struct Lease: AsyncParsableCommand {
                     return .object([("name", .string(name)), ("prefixLength", .number(String(length)))])
                 })))
             }
-            if !tags.isEmpty { fields.append(("tags", .object(try tags.map { text in let (k, v) = try Self.pair(text, "--tag"); return (k, .string(v)) }))) }
+            if !tags.isEmpty { fields.append(("tags", try Self.tagObject(tags))) }
             let answer = try await connection.client.getNewNetwork(.object(fields))
             connection.show(answer.lease) { Table.lease($0, note: answer.created ? "created" : "existing lease (replay)") }
+        }
+
+        /// `--tag KEY=VALUE` options as a JSON object.
+        static func tagObject(_ tags: [String]) throws -> JSONValue {
+            .object(try tags.map { text in let (k, v) = try pair(text, "--tag"); return (k, .string(v)) })
         }
 
         static func pair(_ text: String, _ option: String) throws -> (String, String) {
@@ -295,6 +300,28 @@ struct Reserve: AsyncParsableCommand {
         if let size { fields.append(("prefixLength", .number(String(size)))) }
         for (name, value) in [("expiresAt", expires), ("subscriptionId", subscription), ("region", region)] { if let value { fields.append((name, .string(value))) } }
         connection.show(try await connection.client.reserve(.object(fields))) { Table.reservations(.object([("reservations", .array([$0]))])) }
+    }
+}
+
+struct Adopt: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Lease an existing network's block as it is, without renumbering (an admin key; the same --session again gets the same lease).")
+    @OptionGroup var connection: Connection
+    @Option(help: "The SessionId of the new lease.") var session: String
+    @Option(help: "The existing block, e.g. 10.64.240.0/22.") var cidr: String
+    @Option(help: "The VNet's resource id: space the Manager locked for it gives way.") var resourceId: String?
+    @Option(help: "Subscription of the scope.") var subscription: String?
+    @Option(help: "Region of the scope.") var region: String?
+    @Option(help: "Who asks (recorded with the lease).") var requester: String?
+    @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []
+
+    func run() async throws {
+        var fields: [(String, JSONValue)] = [("SessionId", .string(session)), ("cidr", .string(cidr))]
+        for (name, value) in [("resourceId", resourceId), ("subscriptionId", subscription), ("region", region), ("requester", requester)] {
+            if let value { fields.append((name, .string(value))) }
+        }
+        if !tags.isEmpty { fields.append(("tags", try Lease.New.tagObject(tags))) }
+        let answer = try await connection.client.adoptNetwork(.object(fields))
+        connection.show(answer.lease) { Table.lease($0, note: answer.created ? "adopted" : "existing lease (replay)") }
     }
 }
 

@@ -129,4 +129,28 @@ struct CommandLineTests {
         #expect(try Self.ipam(["unreserve", id], vendor: vendor, key: "ops-key-1").output.contains("released 10.64.250.0/24"))
         #expect(try Self.ipam(["unreserve", id], vendor: vendor, key: "ops-key-1").output.contains("nothing to do"))
     }
+
+    @Test("adopt an existing block with an admin key (a replay answers the same lease); overlaps and lease keys refused")
+    func adopt() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("cliadopt"), connectionString: storage)
+        environment["VENDOR_API_KEYS"] = "dev=dev-key-1"
+        environment["VENDOR_ADMIN_KEYS"] = "ops=ops-key-1"
+        let port = try stack.launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"], environment: environment)
+        let vendor = "http://127.0.0.1:\(port)"
+        let arguments = ["adopt", "--session", "legacy-1", "--cidr", "10.64.240.0/22", "--requester", "migration", "--tag", "env=prod",
+                         "--resource-id", "/subscriptions/\(SampleConfiguration.subscription)/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/legacy"]
+        let made = try Self.ipam(arguments, vendor: vendor, key: "ops-key-1")
+        #expect(made.status == 0 && made.output.contains("10.64.240.0/22") && made.output.contains("adopted"), "\(made.output)")
+        let again = try Self.ipam(arguments + ["--json"], vendor: vendor, key: "ops-key-1")
+        #expect(try JSONValue.parse(Array(again.output.utf8))["cidr"]?.stringValue == "10.64.240.0/22", "\(again.output)")
+        let shown = try Self.ipam(["lease", "show", "--session", "legacy-1", "--json"], vendor: vendor, key: "dev-key-1")
+        #expect(try JSONValue.parse(Array(shown.output.utf8))["tags"]?["env"]?.stringValue == "prod", "\(shown.output)")
+        let overlap = try Self.ipam(["adopt", "--session", "legacy-2", "--cidr", "10.64.241.0/24"], vendor: vendor, key: "ops-key-1", stderr: true)
+        #expect(overlap.status == 1 && overlap.output.contains("Overlap"), "\(overlap.output)")
+        let refused = try Self.ipam(["adopt", "--session", "legacy-3", "--cidr", "10.64.236.0/24"], vendor: vendor, key: "dev-key-1", stderr: true)
+        #expect(refused.status == 1 && refused.output.contains("Forbidden"))
+    }
 }

@@ -1,0 +1,77 @@
+internal import AzureTables
+public import IPAMCore
+public import NetworkMath
+
+/// A row that a range to be taken (a reservation, an adopted network) overlaps and that is not free space.
+public struct RangeConflict: Sendable, Equatable {
+    public let prefix: IPPrefix
+    public let state: NetworkState
+    public let leaseId: String?
+    /// The VNet (occupied, anchored) or the reservation (reserved) holding it.
+    public let holder: String?
+
+    init(_ row: NetworkRow) {
+        prefix = row.prefix
+        state = row.state
+        leaseId = row.leaseId
+        holder = row.resourceId ?? row.lockedBy ?? row.leaseId
+    }
+
+    init(prefix: IPPrefix, state: NetworkState, leaseId: String?, holder: String?) {
+        self.prefix = prefix
+        self.state = state
+        self.leaseId = leaseId
+        self.holder = holder
+    }
+}
+
+/// The operations that clear a range of the rows inside it, so one new row can hold it exactly.
+struct RangeTake {
+    /// Deletes of rows inside the range and of their stock rows; inserts of what a split leaves outside it.
+    var actions: [TableTransactionAction] = []
+    /// Network rows the transaction inserts besides the one for the range (for the head's log).
+    var added: [IPPrefix] = []
+    /// The row that is exactly the range: the new row replaces it (a transaction names each row once).
+    var replaced: NetworkRow?
+    /// Rows in the way: when there are any, nothing may be written.
+    var conflicts: [RangeConflict] = []
+    /// The stocked rows taken out of stock (for the event's detail).
+    var backToStock: [IPPrefix] = []
+}
+
+extension Inventory {
+    /// What it takes to hold `range` in one new row, given every network row of the partition: a stocked
+    /// (`available`) block inside it leaves the stock, one that contains it is split and the rest goes back
+    /// to stock; a row `yields` accepts (say, space occupied by the very VNet being adopted) is removed in the
+    /// same way, the rest of a split one keeping its state and lock. Anything else is a conflict.
+    static func take(_ range: IPPrefix, from rows: [NetworkRow], scope: Scope, yields: (NetworkRow) -> Bool = { _ in false }) -> RangeTake {
+        var take = RangeTake()
+        let overlapping = rows.filter { $0.prefix.overlaps(range) }
+        take.conflicts = overlapping.filter { $0.state != .available && !yields($0) }.map(RangeConflict.init)
+        guard take.conflicts.isEmpty else { return take }
+        for row in overlapping {
+            if row.prefix == range { take.replaced = row } else {
+                take.actions.append(.delete(partitionKey: scope.partitionKey, rowKey: row.rowKey, ifMatch: .etag(row.etag ?? "*")))
+            }
+            if row.state == .available {
+                take.actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(row.prefix), ifMatch: .any))
+            }
+            guard row.prefix.contains(range), row.prefix != range else { continue }
+            for rest in FreeSpace.freeBlocks(in: row.prefix, occupied: [range]) {
+                take.added.append(rest)
+                if row.state == .available {
+                    take.backToStock.append(rest)
+                    take.actions.append(.insert(NetworkRow(prefix: rest, state: .available).entity(partitionKey: scope.partitionKey)))
+                    take.actions.append(.insert(Self.stockEntity(rest, scope: scope)))
+                } else {
+                    var kept = NetworkRow(prefix: rest, state: row.state)
+                    kept.lockedBy = row.lockedBy
+                    kept.origin = row.origin
+                    kept.lastSeenAt = row.lastSeenAt
+                    take.actions.append(.insert(kept.entity(partitionKey: scope.partitionKey)))
+                }
+            }
+        }
+        return take
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import IPAMCore
+import Inventory
+import NetworkMath
+
+/// Adopting existing networks: an existing VNet's block under a lease as it is (docs/Design.md, "Adoption").
+extension VendorService {
+    /// Leases the request's existing block (`request.adoption`) as it is, once per SessionId: 201 when it overlaps
+    /// only free space, stock, or rows the Manager locked for the same VNet; a replay answers the same lease.
+    public func adoptNetwork(_ request: LeaseRequest) async throws(VendorError) -> LeaseAnswer {
+        guard let adoption = request.adoption else { throw VendorError(.invalidRequest, "not an adoption") }
+        var effort = Effort()
+        if let answer = try await replay(request, &effort) { return answer }
+        guard let space = configuration.scopes[request.scope] else { throw VendorError(.unknownScope, "scope \(request.scope) is not configured") }
+        try checkRange(adoption.prefix, in: space, scope: request.scope)
+        for _ in 0..<8 {
+            let draft = newLease(request, at: time.now())
+            let outcome = try await storage(&effort) { () async throws(InventoryError) in
+                try await inventory.adopt(adoption.prefix, for: draft, resourceId: adoption.resourceId, in: request.scope, now: draft.leasedAt)
+            }
+            switch outcome {
+            case .adopted(let row):
+                await sessions.remember(SessionRow(sessionId: request.sessionId, leaseId: draft.leaseId, networkRowKey: row.rowKey,
+                                                   requestHash: request.requestHash, createdAt: draft.leasedAt), in: request.scope)
+                logger.info("adopted", metadata: ["cidr": .string(row.prefix.description), "session": .string(request.sessionId), "lease": .string(draft.leaseId)])
+                return answer(row, request, created: true)
+            case .overlap(let conflicts):
+                throw .overlap(adoption.prefix, conflicts)
+            case .tooLarge:
+                throw VendorError(.overlap, "\(adoption.prefix) holds too many stocked blocks to take in one transaction; adopt a smaller block", field: "cidr")
+            case .sessionTaken:
+                if let answer = try await replay(request, &effort) { return answer }
+            case .changed:
+                continue
+            case .outcomeUnknown:
+                if let answer = try await replay(request, &effort) { return answer }
+            }
+        }
+        throw .busy("the scope kept changing while the network was adopted")
+    }
+
+    /// Refuses a range outside every supernet of the scope (422 `OutsideSupernets`) or over a configured
+    /// exclusion (409 `Overlap`).
+    func checkRange(_ prefix: IPPrefix, in space: ScopeSupernets, scope: Scope) throws(VendorError) {
+        guard space.supernets.contains(where: { $0.contains(prefix) }) else {
+            throw VendorError(.outsideSupernets, "\(prefix) is outside every supernet of \(scope) (\(space.supernets.map(\.description).joined(separator: ", ")))",
+                              field: "cidr", details: ["scope": scope.partitionKey])
+        }
+        let excluded = space.exclude.filter { $0.overlaps(prefix) }
+        if !excluded.isEmpty {
+            throw VendorError(.overlap, "\(prefix) overlaps the configured exclusion \(excluded.map(\.description).joined(separator: ", "))",
+                              field: "cidr", details: ["conflicts": excluded.map { "\($0) (excluded by configuration)" }.joined(separator: "; ")])
+        }
+    }
+}
+
+extension VendorError {
+    /// 409 `Overlap`: `range` overlaps these rows (each listed with its state and holder in `details.conflicts`).
+    static func overlap(_ range: IPPrefix?, _ conflicts: [RangeConflict]) -> VendorError {
+        let listed = conflicts.map { "\($0.prefix) (\($0.state.rawValue)\($0.holder.map { ", \($0)" } ?? ""))" }
+        return VendorError(.overlap, "\(range?.description ?? "the range") overlaps \(listed.joined(separator: "; "))", field: "cidr",
+                           details: ["conflicts": listed.joined(separator: "; ")])
+    }
+}
