@@ -61,6 +61,13 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case reservationReadOnly = "ReservationReadOnly"
     /// 422: the request names a pool, and no such pool is configured.
     case unknownPool = "UnknownPool"
+    // Pools.
+    /// 422: the pool requires a tag the request does not carry (`details.tag`).
+    case tagRequired = "TagRequired"
+    /// 403: the pool (or one of its ancestors) does not allow this requester.
+    case requesterNotAllowed = "RequesterNotAllowed"
+    /// 409: a lease more would pass the requester's quota in the pool (`details`: the limit and the current use).
+    case quotaExceeded = "QuotaExceeded"
     /// 404: the principal holds no address in the lease.
     case hostIPNotFound = "HostIPNotFound"
     // The service.

@@ -18,6 +18,8 @@ public struct IPAMConfiguration: Sendable {
     public var stock: [Scope: [Int: Int]]
     public var storageConnectionString: String
     public var tableName: String
+    /// Named pools inside the scopes (`POOLS_CONFIG`; none when unset).
+    public var pools = PoolPlan()
 
     /// All problems found, one per line, each naming the setting and value.
     public struct Problems: Error, Sendable, CustomStringConvertible {
@@ -66,10 +68,24 @@ public struct IPAMConfiguration: Sendable {
         let scopes = parseSupernets(environment[setting: .supernets], problems: &problems)
         let (defaultScope, stock) = parseManifest(environment[setting: .manifest], scopes: scopes, problems: &problems)
 
+        let pools = PoolPlan.parse(environment[setting: .pools], scopes: scopes, defaultScope: defaultScope, defaults: (minimum, maximum, fallback), problems: &problems)
         guard problems.isEmpty, let defaultScope else { throw Problems(lines: problems) }
-        return IPAMConfiguration(cidrSizeMin: minimum, cidrSizeMax: maximum, cidrSizeDefault: fallback,
-                                 leaseDuration: .milliseconds(Int64(hours * 3_600_000)), scopes: scopes, defaultScope: defaultScope,
-                                 stock: stock, storageConnectionString: connection, tableName: tableName)
+        var configuration = IPAMConfiguration(cidrSizeMin: minimum, cidrSizeMax: maximum, cidrSizeDefault: fallback,
+                                              leaseDuration: .milliseconds(Int64(hours * 3_600_000)), scopes: scopes, defaultScope: defaultScope,
+                                              stock: stock, storageConnectionString: connection, tableName: tableName)
+        configuration.pools = pools
+        return configuration
+    }
+
+    /// The prefix-length limits of requests in `pool` (nil: the scope's own space, `CIDR_SIZE_*`).
+    public func lengths(pool: String?) -> (min: Int, max: Int, default: Int) {
+        guard let pool else { return (cidrSizeMin, cidrSizeMax, cidrSizeDefault) }
+        return pools.lengths(pool, defaults: (cidrSizeMin, cidrSizeMax, cidrSizeDefault))
+    }
+
+    /// The space requests in `pool` (nil: no pool) of `scope` vend from (see `PoolPlan.space`).
+    public func space(_ scope: Scope, pool: String?) -> ScopeSupernets? {
+        scopes[scope].map { pools.space(for: pool, in: $0) }
     }
 
     static func parseSupernets(_ text: String?, problems: inout [String]) -> [Scope: ScopeSupernets] {

@@ -11,6 +11,8 @@ public struct LeaseRequest: Sendable, Equatable {
     public let requester: String?
     public let tags: [String: String]
     public let subnets: [SubnetRequest]
+    /// The pool the block comes from (`POOLS_CONFIG`); nil: the scope's space outside its pools.
+    public var pool: String? = nil
 
     /// Who asks (set by the edge from the authenticated caller; not part of the request hash): the
     /// lease's owner.
@@ -46,9 +48,13 @@ public struct LeaseRequest: Sendable, Equatable {
         var text = "v1|\(scope.partitionKey)|\(prefixLength)|\(requester ?? "")|"
         text += tags.keys.sorted().map { "\($0.count):\($0)=\(tags[$0]!.count):\(tags[$0]!)" }.joined(separator: ",")
         text += "|" + subnets.map { "\($0.name.count):\($0.name)/\($0.prefixLength)" }.joined(separator: ",")
+        if let pool { text += "|pool|\(pool)" }
         if let adoption { text += "|adopt|\(adoption.prefix)|\(adoption.resourceId?.lowercased() ?? "")" }
-        return ASCIIFormat.hex(SHA256.hash(data: Data(text.utf8)))
+        return Self.sha256Hex(text)
     }
+
+    /// The SHA-256 of `text` (UTF-8) in lower-case hex.
+    public static func sha256Hex(_ text: String) -> String { ASCIIFormat.hex(SHA256.hash(data: Data(text.utf8))) }
 }
 
 /// A request rejected at the edge: a machine-readable code, the field, and a message.
@@ -122,18 +128,19 @@ public enum LeaseRequestDecoder {
         return Int(max(-1e9, min(1e9, real))) // out-of-range values are then refused by the range checks
     }
 
-    static let allowedFields: Set<String> = ["sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets"]
+    static let allowedFields: Set<String> = ["sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets", "pool"]
 
     /// Decodes a `getNewNetwork` body against the configuration.
     public static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
         let fields = try fields(body, allowed: allowedFields)
         let sessionId = try self.sessionId(fields)
-        let length = try integer(fields, "prefixlength", field: "prefixLength") ?? configuration.cidrSizeDefault
-        guard (configuration.cidrSizeMin...configuration.cidrSizeMax).contains(length) else {
+        let (scope, pool) = try resolvePool(fields, configuration: configuration)
+        let limits = configuration.lengths(pool: pool?.name)
+        let length = try integer(fields, "prefixlength", field: "prefixLength") ?? limits.default
+        guard (limits.min...limits.max).contains(length) else {
             throw RequestProblem(code: .invalidPrefixLength, field: "prefixLength",
-                                 message: "'prefixLength' must be between \(configuration.cidrSizeMin) and \(configuration.cidrSizeMax), got \(length)")
+                                 message: "'prefixLength' must be between \(limits.min) and \(limits.max)\(pool.map { " in pool '\($0.name)'" } ?? ""), got \(length)")
         }
-        let scope = try resolveScope(fields, configuration: configuration)
         let (requester, tags) = try requesterAndTags(fields)
         var subnets: [LeaseRequest.SubnetRequest] = []
         if let raw = fields["subnets"] {
@@ -165,7 +172,32 @@ public enum LeaseRequestDecoder {
                 throw RequestProblem(code: .subnetsDoNotFit, field: "subnets", message: "the subnets do not fit in a /\(length)")
             }
         }
-        return LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets)
+        if let pool {
+            for required in configuration.pools.lineage(pool.name).flatMap(\.rules.requiredTags) where tags[required] == nil {
+                throw RequestProblem(code: .tagRequired, field: "tags.\(required)", message: "pool '\(pool.name)' requires the tag '\(required)'")
+            }
+        }
+        var request = LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets)
+        request.pool = pool?.name
+        return request
+    }
+
+    /// The scope and the pool a request names: `pool` alone names its scope too; with `subscriptionId` or
+    /// `region`, they must be the pool's.
+    public static func resolvePool(_ fields: [String: JSONValue], configuration: IPAMConfiguration) throws(RequestProblem) -> (Scope, Pool?) {
+        guard let name = try string(fields, "pool", field: "pool") else { return (try resolveScope(fields, configuration: configuration), nil) }
+        guard let pool = configuration.pools.pools[name] else {
+            let known = configuration.pools.pools.keys.sorted()
+            throw RequestProblem(code: .unknownPool, field: "pool",
+                                 message: known.isEmpty ? "no pools are configured (POOLS_CONFIG); leave 'pool' out" : "no pool is named '\(name)' (configured: \(known.joined(separator: ", ")))")
+        }
+        if fields["subscriptionid"] != nil || fields["region"] != nil {
+            let scope = try resolveScope(fields, configuration: configuration)
+            guard scope == pool.scope else {
+                throw RequestProblem(code: .unknownPool, field: "pool", message: "pool '\(name)' is in \(pool.scope), not in \(scope)")
+            }
+        }
+        return (pool.scope, pool)
     }
 
     /// The optional `requester` and `tags` of a lease request.

@@ -13,6 +13,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case tableName = "IPAM_TABLE_NAME"
     case supernets = "SUPERNETS_CONFIG"
     case manifest = "SCOPE_CONFIG_MANIFEST"
+    /// Named pools inside the scopes, with rules, quotas and stock targets (JSON).
+    case pools = "POOLS_CONFIG"
     case cidrSizeMin = "CIDR_SIZE_MIN"
     case cidrSizeMax = "CIDR_SIZE_MAX"
     case cidrSizeDefault = "CIDR_SIZE_DEFAULT"

@@ -17,6 +17,9 @@ public struct LeaseDraft: Sendable {
     public let sealedOwner: String?
     public let subnets: [LeaseRequest.SubnetRequest]
     public let tags: [String: String]
+    /// The pool the lease is made in, and the usage rows it counts in (see `NetworkRow.quotaKeys`).
+    public var pool: String? = nil
+    public var quotaKeys: [String] = []
 
     public init(leaseId: String, sessionId: String, requestHash: String, requester: String?, leasedAt: Date, expiresAt: Date,
                 ownerKey: String? = nil, sealedOwner: String? = nil, subnets: [LeaseRequest.SubnetRequest] = [], tags: [String: String] = [:]) {
@@ -48,6 +51,8 @@ public struct LeaseDraft: Sendable {
         row.sealedOwner = sealedOwner
         row.subnets = subnets
         row.tags = tags
+        row.pool = pool
+        row.quotaKeys = quotaKeys
         return (row, SessionRow(sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash, createdAt: leasedAt))
     }
 }
@@ -60,6 +65,9 @@ public enum ClaimOutcome: Sendable, Equatable {
     case lost
     /// The SessionId is already served: nothing was written; the caller answers from the session.
     case sessionTaken
+    /// A usage row the claim counts in changed since it was read (another lease of the requester): nothing
+    /// was written; read the usage again and check the quota again.
+    case usageChanged
     /// The answer was lost: the claim may have committed. Only the session row can tell.
     case outcomeUnknown
 }
@@ -98,6 +106,8 @@ public struct CarveRequest: Sendable {
     public let stock: Int
     /// Why, for the audit event of the stock (e.g. `replenish`).
     public let detail: String
+    /// The pool whose space `space` is (its blocks carry its name and its stock keys); nil for the scope's own.
+    public var pool: String? = nil
 
     public init(scope: Scope, space: ScopeSupernets, length: Int, lease: LeaseDraft?, stock: Int, detail: String) {
         self.scope = scope
@@ -126,22 +136,29 @@ extension Inventory {
     /// stock row deleted `If-Match` its ETag (412 = someone else won it), the network row replaced (a
     /// stock row exists only while its network row is `available`, and both change together) and the
     /// audit event.
-    public func claim(_ candidate: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date) async throws(InventoryError) -> ClaimOutcome {
+    ///
+    /// With `usage` (the lease's quota counters as read, already checked against their limits), each counter
+    /// is written too, `If-Match` what was read: two claims of one requester never both pass one reading of its
+    /// quota (the later fails `usageChanged`). Such claims go alone, not by group commit (a transaction names
+    /// each row once).
+    public func claim(_ candidate: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date, usage: [UsageRow] = []) async throws(InventoryError) -> ClaimOutcome {
         let (leased, session) = lease.rows(on: candidate.prefix)
-        let actions: [TableTransactionAction] = [
+        var actions: [TableTransactionAction] = [
             .insert(session.entity(partitionKey: scope.partitionKey)),
             .delete(partitionKey: scope.partitionKey, rowKey: candidate.rowKey, ifMatch: .etag(candidate.etag)),
             .replace(leased.entity(partitionKey: scope.partitionKey), ifMatch: .any),
             .insert(event(.lease, leased, before: .available, detail: "from stock").entity(partitionKey: scope.partitionKey, at: now)),
         ]
+        actions += usage.map { $0.adding(1, for: candidate.prefix).write(partitionKey: scope.partitionKey) }
         do {
-            let etags = try await claims.submit(actions)
+            let etags = usage.isEmpty ? try await claims.submit(actions) : try await table.submitTransaction(actions)
             var won = leased
             won.etag = etags[2]
             return .won(won)
         } catch {
             switch WriteFailure(error) {
             case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409: return .sessionTaken
+            case .conflict(let index?, _) where index >= 4: return .usageChanged
             case .conflict: return .lost
             case .unknown: return .outcomeUnknown
             case .failed(let failure): throw failure
@@ -199,11 +216,11 @@ extension Inventory {
                 .insert(row.entity(partitionKey: scope.partitionKey)),
                 .insert(event(.carveLease, row, before: nil, detail: "carved on demand").entity(partitionKey: scope.partitionKey, at: now())),
             ]
-            actions += stockActions(Array(firstStock), scope: scope, now: now(), detail: "stocked while carving")
+            actions += stockActions(Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: "stocked while carving")
         } else {
             firstStock = blocks.prefix(Self.stockRowsPerTransaction)
             actions = [Self.takeHead(head, adding: Array(firstStock), scope: scope, now: now())]
-                + stockActions(Array(firstStock), scope: scope, now: now(), detail: request.detail)
+                + stockActions(Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: request.detail)
         }
         calls += 1
         let etags: [String?]
@@ -230,7 +247,7 @@ extension Inventory {
         for chunk in stride(from: start, to: blocks.count, by: Self.stockRowsPerTransaction) {
             let part = Array(blocks[chunk..<min(chunk + Self.stockRowsPerTransaction, blocks.count)])
             let more = [Self.takeHead(current, adding: part, scope: scope, now: now())]
-                + stockActions(part, scope: scope, now: now(), detail: request.lease == nil ? request.detail : "stocked while carving")
+                + stockActions(part, pool: request.pool, scope: scope, now: now(), detail: request.lease == nil ? request.detail : "stocked while carving")
             calls += 1
             do {
                 let moreETags = try await table.submitTransaction(more)
@@ -256,7 +273,7 @@ extension Inventory {
             while true {
                 attempts += 1
                 let head = try await self.head(of: scope)
-                let actions = [Self.takeHead(head, adding: part, scope: scope, now: now)] + stockActions(part, scope: scope, now: now, detail: detail)
+                let actions = [Self.takeHead(head, adding: part, scope: scope, now: now)] + stockActions(part, pool: nil, scope: scope, now: now, detail: detail)
                 do {
                     stocked += Self.stocked(actions, try await table.submitTransaction(actions))
                     break
@@ -270,14 +287,16 @@ extension Inventory {
 
     /// Inserts `prefixes` as `available` network rows with their stock index rows, and one event listing
     /// them (2 operations per row plus 1: at most 49 rows per transaction beside the head).
-    func stockActions(_ prefixes: [IPPrefix], scope: Scope, now: Date, detail: String) -> [TableTransactionAction] {
+    func stockActions(_ prefixes: [IPPrefix], pool: String?, scope: Scope, now: Date, detail: String) -> [TableTransactionAction] {
         guard !prefixes.isEmpty else { return [] }
         let event = AuditEvent(action: AuditAction.stock.rawValue, actor: actor, cidr: prefixes.map(\.description).joined(separator: " "),
-                               leaseId: "", sessionId: "", before: "", after: NetworkState.available.rawValue, detail: detail)
+                               leaseId: "", sessionId: "", before: "", after: NetworkState.available.rawValue, detail: pool.map { "\(detail) (pool \($0))" } ?? detail)
         var actions: [TableTransactionAction] = []
         for prefix in prefixes {
-            actions.append(.insert(NetworkRow(prefix: prefix, state: .available).entity(partitionKey: scope.partitionKey)))
-            actions.append(.insert(Self.stockEntity(prefix, scope: scope)))
+            var row = NetworkRow(prefix: prefix, state: .available)
+            row.pool = pool
+            actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
+            actions.append(.insert(Self.stockEntity(prefix, pool: pool, scope: scope)))
         }
         return actions + [.insert(event.entity(partitionKey: scope.partitionKey, at: now))]
     }
@@ -295,11 +314,11 @@ extension Inventory {
         return head.map { .replace(entity, ifMatch: .etag($0.etag)) } ?? .insert(entity)
     }
 
-    /// The stock index row of a free block.
-    static func stockEntity(_ prefix: IPPrefix, scope: Scope) -> TableEntity {
-        TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix), properties: [
-            "Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix)),
-        ])
+    /// The stock index row of a free block (of `pool`'s stock, or of the scope's own).
+    static func stockEntity(_ prefix: IPPrefix, pool: String?, scope: Scope) -> TableEntity {
+        var properties: [String: TableValue] = ["Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix))]
+        if let pool { properties["Pool"] = .string(pool) }
+        return TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix, pool: pool), properties: properties)
     }
 
     /// Stock candidates from a committed transaction's stock inserts and the ETags it returned.

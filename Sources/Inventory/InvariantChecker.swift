@@ -11,7 +11,9 @@ internal import NetworkMath
 /// - every session row points at a network row that carries its lease id (one block per session);
 /// - every held row has an audit event with its lease id;
 /// - a stock row exists exactly for each `available` network row;
-/// - a reservation row exists exactly for each network row a reservation holds (`reserved`, `reservation:{id}`).
+/// - a reservation row exists exactly for each network row a reservation holds (`reserved`, `reservation:{id}`);
+/// - a stock row is in its block's pool's stock (or the scope's, for a block of no pool);
+/// - every usage row counts exactly the live leases (`leased`, `anchored`) that name it, and their addresses.
 package enum InvariantChecker {
     package static func violations(in entities: [TableEntity]) -> [String] {
         var problems: [String] = []
@@ -19,6 +21,8 @@ package enum InvariantChecker {
         var sessions: [String: SessionRow] = [:]
         var eventLeases = Set<String>()
         var stockKeys = Set<String>()
+        var stockPools: [String: String] = [:] // network row key → the pool its stock row is in ("" for none)
+        var usage: [String: UsageRow] = [:]
         var reservations: [String: String] = [:] // reservation id → its network row key
         for entity in entities {
             if entity.rowKey.hasPrefix(RowKeys.networkPrefix) {
@@ -29,8 +33,12 @@ package enum InvariantChecker {
                 sessions[row.sessionId] = row
             } else if entity.rowKey.hasPrefix(RowKeys.stockPrefix) {
                 guard let key = entity["NetworkRowKey"]?.stringValue, let prefix = SortableKey.parse(String(key.dropFirst(RowKeys.networkPrefix.count))),
-                      RowKeys.stock(prefix) == entity.rowKey else { problems.append("\(entity.rowKey): unreadable stock row"); continue }
+                      RowKeys.stock(prefix, pool: entity["Pool"]?.stringValue) == entity.rowKey else { problems.append("\(entity.rowKey): unreadable stock row"); continue }
                 stockKeys.insert(key)
+                stockPools[key] = entity["Pool"]?.stringValue ?? ""
+            } else if entity.rowKey.hasPrefix(RowKeys.usagePrefix) {
+                guard let row = UsageRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable usage row"); continue }
+                usage[row.key] = row
             } else if entity.rowKey.hasPrefix(RowKeys.reservationPrefix) {
                 guard let id = entity["ReservationId"]?.stringValue, let key = entity["NetworkRowKey"]?.stringValue else { problems.append("\(entity.rowKey): unreadable reservation row"); continue }
                 reservations[id] = key
@@ -67,6 +75,25 @@ package enum InvariantChecker {
         let availableKeys = Set(networks.filter { $0.state == .available }.map(\.rowKey))
         for key in availableKeys.subtracting(stockKeys).sorted() { problems.append("\(key) is available but has no stock row") }
         for key in stockKeys.subtracting(availableKeys).sorted() { problems.append("stock row for \(key), which is not available") }
+        for row in networks where row.state == .available {
+            if let pool = stockPools[row.rowKey], pool != (row.pool ?? "") {
+                problems.append("\(row.prefix) belongs to pool '\(row.pool ?? "")' but its stock row is in '\(pool)'")
+            }
+        }
+        var counted: [String: (leases: Int, addresses: UInt64)] = [:]
+        for row in networks where row.countsInQuota {
+            for key in row.quotaKeys {
+                counted[key, default: (0, 0)].leases += 1
+                counted[key, default: (0, 0)].addresses += UsageRow.addresses(in: row.prefix)
+            }
+        }
+        for key in Set(counted.keys).union(usage.keys).sorted() {
+            let live = counted[key] ?? (0, 0)
+            let stored = usage[key]
+            if (stored?.leases ?? 0) != live.leases || (stored?.addresses ?? 0) != live.addresses {
+                problems.append("usage \(key) (\(stored.map { "\($0.pool), \($0.requester)" } ?? "no row")) counts \(stored?.leases ?? 0) leases / \(stored?.addresses ?? 0) addresses; the live leases naming it are \(live.leases) / \(live.addresses)")
+            }
+        }
         let byKey = Dictionary(networks.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
         for session in sessions.values {
             guard let row = byKey[session.networkRowKey] else {

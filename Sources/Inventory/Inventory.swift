@@ -111,8 +111,8 @@ public struct Inventory: Sendable {
 
     /// Up to `limit` free blocks of `length` from the stock index (one key-range read), in key order,
     /// starting after the stock row key `after` when given.
-    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, limit: Int, after: String? = nil) async throws(InventoryError) -> [StockCandidate] {
-        let range = RowKeys.stockRange(version: version, length: length)
+    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, pool: String? = nil, limit: Int, after: String? = nil) async throws(InventoryError) -> [StockCandidate] {
+        let range = RowKeys.stockRange(version: version, length: length, pool: pool)
         let start = after.map { "RowKey gt '\(TableQuery.quoted($0))'" } ?? "RowKey ge '\(range)'"
         let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and \(start) and RowKey lt '\(range)~'"
         return try await storage {

@@ -54,15 +54,17 @@ extension Inventory {
                 take.actions.append(.delete(partitionKey: scope.partitionKey, rowKey: row.rowKey, ifMatch: .etag(row.etag ?? "*")))
             }
             if row.state == .available {
-                take.actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(row.prefix), ifMatch: .any))
+                take.actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(row.prefix, pool: row.pool), ifMatch: .any))
             }
             guard row.prefix.contains(range), row.prefix != range else { continue }
             for rest in FreeSpace.freeBlocks(in: row.prefix, occupied: [range]) {
                 take.added.append(rest)
                 if row.state == .available {
                     take.backToStock.append(rest)
-                    take.actions.append(.insert(NetworkRow(prefix: rest, state: .available).entity(partitionKey: scope.partitionKey)))
-                    take.actions.append(.insert(Self.stockEntity(rest, scope: scope)))
+                    var stocked = NetworkRow(prefix: rest, state: .available)
+                    stocked.pool = row.pool
+                    take.actions.append(.insert(stocked.entity(partitionKey: scope.partitionKey)))
+                    take.actions.append(.insert(Self.stockEntity(rest, pool: row.pool, scope: scope)))
                 } else {
                     var kept = NetworkRow(prefix: rest, state: row.state)
                     kept.lockedBy = row.lockedBy

@@ -16,11 +16,19 @@ public enum RowKeys {
     /// Stock index: `stock_{version}_{length, 3 digits}_{sortable CIDR}`. Exists exactly while the
     /// network row is `available`, so a claim finds free blocks with a key-range read, however many
     /// leased rows the partition holds.
-    public static func stock(_ prefix: IPPrefix) -> String { stockRange(version: prefix.version, length: prefix.length) + SortableKey.make(prefix) }
-    /// The common start of every stock key of one size.
-    public static func stockRange(version: IPVersion, length: Int) -> String {
+    /// A pool's stock has keys of its own, `stock_p_{pool}_{version}_…`, so a claim in the pool reads only its blocks.
+    public static func stock(_ prefix: IPPrefix, pool: String? = nil) -> String {
+        stockRange(version: prefix.version, length: prefix.length, pool: pool) + SortableKey.make(prefix)
+    }
+    /// The common start of every stock key of one size (in one pool, or in the scope's own space).
+    public static func stockRange(version: IPVersion, length: Int, pool: String? = nil) -> String {
         let digits = String(length)
-        return stockPrefix + "\(version.rawValue)_" + String(repeating: "0", count: 3 - digits.count) + digits + "_"
+        return stockPrefix + (pool.map { "p_\($0)_" } ?? "") + "\(version.rawValue)_" + String(repeating: "0", count: 3 - digits.count) + digits + "_"
+    }
+    public static let usagePrefix = "usage_"
+    /// `usage_{pool}_{requester key}`: what one requester holds in one pool (its quota's counter).
+    public static func usage(pool: String, requester: String) -> String {
+        usagePrefix + pool + "_" + LeaseRequest.sha256Hex(requester).prefix(32)
     }
     public static func session(_ id: String) -> String { sessionPrefix + id }
     /// `event_{inverted nanoseconds}_{uuid}`: newest first in key order.
@@ -62,6 +70,11 @@ public struct NetworkRow: Sendable, Equatable {
     public var subnets: [LeaseRequest.SubnetRequest] = []
     /// The tags the lease was asked with.
     public var tags: [String: String] = [:]
+    /// The pool the block belongs to (its stock and its lease); nil for the scope's own space.
+    public var pool: String?
+    /// The usage rows the lease counts in while it is live (`leased`, `anchored`): its pool's and its
+    /// ancestors' quotas, as charged when it was made.
+    public var quotaKeys: [String] = []
     public var etag: String?
 
     public init(prefix: IPPrefix, state: NetworkState) {
@@ -70,6 +83,9 @@ public struct NetworkRow: Sendable, Equatable {
     }
 
     public var rowKey: String { RowKeys.network(prefix) }
+
+    /// Whether the lease counts in its quotas: it holds the block live.
+    public var countsInQuota: Bool { state == .leased || state == .anchored }
 
     /// The row as an entity; absent optionals are simply not written (a merge keeps older values,
     /// so transitions that clear a field set it to an empty value explicitly via `cleared`).
@@ -92,6 +108,8 @@ public struct NetworkRow: Sendable, Equatable {
         if let lockedBy { p["LockedBy"] = .string(lockedBy) }
         if let ownerKey { p["OwnerKey"] = .string(ownerKey) }
         if let sealedOwner { p["Owner"] = .string(sealedOwner) }
+        if let pool { p["Pool"] = .string(pool) }
+        if !quotaKeys.isEmpty { p["QuotaKeys"] = .string(quotaKeys.joined(separator: " ")) }
         if !tags.isEmpty {
             p["Tags"] = .string(JSONValue.object(tags.keys.sorted().map { ($0, .string(tags[$0]!)) }).serialized())
         }
@@ -124,6 +142,8 @@ public struct NetworkRow: Sendable, Equatable {
         origin = text("Origin")
         ownerKey = text("OwnerKey")
         sealedOwner = text("Owner")
+        pool = text("Pool")
+        quotaKeys = text("QuotaKeys")?.split(separator: " ").map(String.init) ?? []
         if let text = text("Tags"), let object = try? JSONValue.parse(Array(text.utf8)).objectValue {
             for (key, value) in object { if let value = value.stringValue { tags[key] = value } }
         }

@@ -52,10 +52,20 @@ extension Inventory {
     // MARK: One row (the Vendor's renew, revive, release)
 
     /// Writes `updated` over `row` under `row`'s ETag, with its audit event, in one transaction.
+    ///
+    /// When the lease starts or stops counting in its quotas (release, revive), its usage rows change in the
+    /// same transaction, `If-Match` as read: `usage` when the caller read them to check a limit, else read here.
     public func transition(_ row: NetworkRow, to updated: NetworkRow, action: AuditAction, in scope: Scope, now: Date,
-                           detail: String = "") async throws(InventoryError) -> WriteOutcome {
+                           detail: String = "", usage: [UsageRow]? = nil) async throws(InventoryError) -> WriteOutcome {
+        var actions = transitionActions(from: row, to: updated, action: action, scope: scope, now: now, detail: detail)
+        let delta = Self.quotaDelta(row, updated)
+        if delta != 0 {
+            var counters = usage ?? []
+            if usage == nil { counters = try await self.usage(of: row, in: scope) }
+            actions += counters.map { $0.adding(delta, for: row.prefix).write(partitionKey: scope.partitionKey) }
+        }
         do {
-            let etags = try await table.submitTransaction(transitionActions(from: row, to: updated, action: action, scope: scope, now: now, detail: detail))
+            let etags = try await table.submitTransaction(actions)
             var written = updated
             written.etag = etags.first ?? nil
             return .done(written)
@@ -83,9 +93,30 @@ extension Inventory {
     public func apply(_ changes: [RowChange], in scope: Scope, now: Date) async -> BatchResult {
         var result = BatchResult()
         guard !changes.isEmpty else { return result }
+        // Changes that move a quota counter go one at a time, each with its counters as read (a transaction
+        // names each row once, and two leases of one requester share a counter).
+        let counted = changes.filter { !$0.deleteRow && Self.quotaDelta($0.before, $0.after) != 0 }
+        for change in counted {
+            do {
+                let delta = Self.quotaDelta(change.before, change.after)
+                let counters = try await usage(of: change.before, in: scope)
+                let actions = changeActions(change, scope: scope, now: now) + counters.map { $0.adding(delta, for: change.before.prefix).write(partitionKey: scope.partitionKey) }
+                result.transactions += 1
+                _ = try await table.submitTransaction(actions)
+                result.applied[change.action, default: 0] += 1
+            } catch let error as InventoryError {
+                result.failure = result.failure ?? error
+            } catch {
+                switch WriteFailure(error) {
+                case .conflict: result.conflicts += 1
+                case .unknown: result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "a change's outcome is unknown")
+                case .failed(let error): result.failure = result.failure ?? error
+                }
+            }
+        }
         let combiner = TransactionCombiner(table: table)
         let outcomes = await withTaskGroup(of: (AuditAction, WriteFailure?).self) { group in
-            for change in changes {
+            for change in changes where change.deleteRow || Self.quotaDelta(change.before, change.after) == 0 {
                 let actions = changeActions(change, scope: scope, now: now)
                 group.addTask {
                     do {
@@ -106,7 +137,7 @@ extension Inventory {
             case .failed(let error): result.failure = result.failure ?? error
             }
         }
-        result.transactions = await combiner.rounds
+        result.transactions += await combiner.rounds
         return result
     }
 
@@ -120,11 +151,11 @@ extension Inventory {
                     .insert(event.entity(partitionKey: scope.partitionKey, at: now))]
         }
         var actions = transitionActions(from: change.before, to: change.after, action: change.action, scope: scope, now: now, detail: change.detail)
-        let stockKey = RowKeys.stock(change.before.prefix)
+        let stockKey = RowKeys.stock(change.before.prefix, pool: change.before.pool)
         if change.before.state == .available && change.after.state != .available {
             actions.append(.delete(partitionKey: scope.partitionKey, rowKey: stockKey, ifMatch: .any))
         } else if change.before.state != .available && change.after.state == .available {
-            actions.append(.insert(Self.stockEntity(change.after.prefix, scope: scope)))
+            actions.append(.insert(Self.stockEntity(change.after.prefix, pool: change.after.pool, scope: scope)))
         }
         if let session = change.deleteSession {
             actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.session(session), ifMatch: .any))

@@ -119,6 +119,7 @@ public enum RowDecision: Sendable, Equatable {
             detail = "expired \(ISO8601.format(expiredAt)) and never deployed"
         case .returnToStock:
             next = NetworkRow(prefix: row.prefix, state: .available)
+            next.pool = row.pool // back to its pool's stock
             next.etag = row.etag
             detail = "quarantine ended"
             deleteSession = row.sessionId
@@ -142,6 +143,7 @@ public enum RowDecision: Sendable, Equatable {
             detail = "unmanaged VNet \(vnet)"
         case .free(let vnet):
             next = NetworkRow(prefix: row.prefix, state: .available)
+            next.pool = row.pool
             next.etag = row.etag
             detail = "VNet \(vnet) gone for two complete Syncs"
         case .forget(let vnet):

@@ -20,7 +20,7 @@ public struct Replenish: Sendable {
         self.now = now
     }
 
-    /// What one run did, per scope and size.
+    /// What one run did, per scope (and pool) and size: keys `{scope}/{length}` and `{scope}/{pool}/{length}`.
     public struct Report: Sendable, Equatable {
         public var stocked: [String: Int] = [:]
         public var shortfall: [String: Int] = [:]
@@ -29,17 +29,21 @@ public struct Replenish: Sendable {
 
     public func run() async throws(InventoryError) -> Report {
         var report = Report()
-        for (scope, targets) in configuration.stock.sorted(by: { $0.key < $1.key }) {
-            guard let space = configuration.scopes[scope] else { continue }
+        // The scopes' own space first (outside their pools), then each pool's.
+        var areas: [(scope: Scope, pool: String?, targets: [Int: Int])] = configuration.stock.sorted(by: { $0.key < $1.key }).map { ($0.key, nil, $0.value) }
+        areas += configuration.pools.pools.values.sorted { $0.name < $1.name }.filter { !$0.stock.isEmpty }.map { ($0.scope, $0.name, $0.stock) }
+        for (scope, pool, targets) in areas {
+            guard let space = configuration.space(scope, pool: pool) else { continue }
             for (length, target) in targets.sorted(by: { $0.key < $1.key }) where target > 0 {
-                let key = "\(scope.partitionKey)/\(length)"
+                let key = "\(scope.partitionKey)\(pool.map { "/" + $0 } ?? "")/\(length)"
                 var attempts = 0
                 while attempts < 8 {
                     attempts += 1
-                    let have = try await inventory.availableCandidates(in: scope, length: length, version: .v4, limit: target).count
+                    let have = try await inventory.availableCandidates(in: scope, length: length, version: .v4, pool: pool, limit: target).count
                     let missing = target - have
                     guard missing > 0 else { break }
-                    let request = CarveRequest(scope: scope, space: space, length: length, lease: nil, stock: missing, detail: "replenish")
+                    var request = CarveRequest(scope: scope, space: space, length: length, lease: nil, stock: missing, detail: "replenish")
+                    request.pool = pool
                     let receipt = try await inventory.carve(request, now: now)
                     switch receipt.outcome {
                     case .won(_, let stocked):
@@ -48,8 +52,8 @@ public struct Replenish: Sendable {
                         attempts = 0
                     case .exhausted:
                         report.shortfall[key] = missing
-                        logger.warning("cannot meet the stock target: the scope is full",
-                                       metadata: ["scope": .string(scope.partitionKey), "prefixLength": .stringConvertible(length), "missing": .stringConvertible(missing)])
+                        logger.warning("cannot meet the stock target: the space is full",
+                                       metadata: ["scope": .string(scope.partitionKey), "pool": .string(pool ?? ""), "prefixLength": .stringConvertible(length), "missing": .stringConvertible(missing)])
                         attempts = 8
                     case .lost, .outcomeUnknown, .sessionTaken:
                         continue // a Vendor carved meanwhile (or the answer was lost): look again

@@ -40,14 +40,14 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
              .invalidPrefixLength, .ambiguousScope, .invalidRequest, .invalidQuery, .invalidContinuation, .invalidPrincipal:
             return .badRequest
         case .unauthorized: return .unauthorized
-        case .forbidden, .notAuthorized: return .forbidden
+        case .forbidden, .notAuthorized, .requesterNotAllowed: return .forbidden
         case .unknownScope, .notFound, .leaseNotFound, .sessionNotFound, .hostIPNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
-        case .sessionConflict, .poolExhausted, .ipExhausted, .principalHasIP, .ownerUnchangeable, .overlap, .reservationReadOnly: return .conflict
+        case .sessionConflict, .poolExhausted, .ipExhausted, .principalHasIP, .ownerUnchangeable, .overlap, .reservationReadOnly, .quotaExceeded: return .conflict
         case .leaseGone, .leaseReleased, .alreadyReleased, .leaseNotRenewable, .leaseEnded: return .gone
         case .payloadTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
-        case .subnetsDoNotFit, .unknownSubnet, .outsideSupernets, .unknownPool: return .unprocessableContent
+        case .subnetsDoNotFit, .unknownSubnet, .outsideSupernets, .unknownPool, .tagRequired: return .unprocessableContent
         case .internalError: return .internalServerError
         case .busy, .storageUnavailable, .outcomeUnknown: return .serviceUnavailable
         }

@@ -325,16 +325,41 @@ struct VendorRoutes: Sendable {
     @Sendable func pools(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         let pools = try await service.with(logger: context.logger).pools()
         var items: [JSONValue] = []
-        for (scope, sizes, free, largest) in pools {
-            let sizeItems: [JSONValue] = sizes.keys.sorted().map { length in
-                let counts = sizes[length]!
+        for report in pools {
+            let sizeItems: [JSONValue] = report.sizes.keys.sorted().map { length in
+                let counts = report.sizes[length]!
                 return .object([("prefixLength", .number(String(length)))] + NetworkState.allCases.map { ($0.rawValue, .number(String(counts[$0] ?? 0))) })
             }
-            items.append(.object([
+            let scope = report.scope
+            var members: [(String, JSONValue)] = [
                 ("scope", .string(scope.partitionKey)), ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)),
-                ("freeAddresses", .number(String(free))), ("largestFreePrefixLength", largest == 0 ? .null : .number(String(largest))),
+                ("pool", report.pool.map { .string($0.name) } ?? .null),
+                ("freeAddresses", .number(String(report.freeAddresses))),
+                ("largestFreePrefixLength", report.largestFreePrefixLength == 0 ? .null : .number(String(report.largestFreePrefixLength))),
                 ("sizes", .array(sizeItems)),
-            ]))
+                ("stock", .object(report.stockTargets.keys.sorted().map { (String($0), .number(String(report.stockTargets[$0]!))) })),
+            ]
+            if let pool = report.pool {
+                let limits = service.configuration.lengths(pool: pool.name)
+                members += [
+                    ("parent", pool.parent.map(JSONValue.string) ?? .null), ("cidr", .string(pool.prefix.description)),
+                    ("owner", pool.owner.map(JSONValue.string) ?? .null),
+                    ("labels", .object(pool.labels.keys.sorted().map { ($0, .string(pool.labels[$0]!)) })),
+                    ("rules", .object([
+                        ("minPrefixLength", .number(String(limits.min))), ("maxPrefixLength", .number(String(limits.max))),
+                        ("defaultPrefixLength", .number(String(limits.default))),
+                        ("requiredTags", .array(service.configuration.pools.lineage(pool.name).flatMap(\.rules.requiredTags).map(JSONValue.string))),
+                        ("allowedRequesters", pool.rules.allowedRequesters.map { .array($0.map(JSONValue.string)) } ?? .null),
+                    ])),
+                    ("quota", .object([
+                        ("maxLeasesPerRequester", pool.quota.maxLeasesPerRequester.map { .number(String($0)) } ?? .null),
+                        ("maxAddressesPerRequester", pool.quota.maxAddressesPerRequester.map { .number(String($0)) } ?? .null),
+                    ])),
+                    ("usage", .array(report.usage.map { .object([("requester", .string($0.requester)), ("leases", .number(String($0.leases))),
+                                                               ("addresses", .number(String($0.addresses)))]) })),
+                ]
+            }
+            items.append(.object(members))
         }
         return VendorRouter.jsonResponse(.ok, .object([("pools", .array(items))]))
     }

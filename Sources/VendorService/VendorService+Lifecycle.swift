@@ -113,25 +113,58 @@ extension VendorService {
     }
 
     /// Per scope and size: rows by state, plus the free address space of the scope.
-    public func pools() async throws(VendorError) -> [(Scope, [Int: [NetworkState: Int]], UInt128, Int)] {
+    public func pools() async throws(VendorError) -> [PoolReport] {
         var effort = Effort()
-        var result: [(Scope, [Int: [NetworkState: Int]], UInt128, Int)] = []
+        var result: [PoolReport] = []
         for (scope, supernets) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
             let rows = try await storage(&effort) { () async throws(InventoryError) in try await inventory.networks(in: scope) }
-            var counts: [Int: [NetworkState: Int]] = [:]
-            for row in rows { counts[row.prefix.length, default: [:]][row.state, default: 0] += 1 }
-            let occupied = rows.map(\.prefix) + supernets.exclude
-            var free = UInt128(0)
-            var largest = 0
-            for supernet in supernets.supernets where supernet.version == .v4 {
-                let blocks = FreeSpace.freeBlocks(in: supernet, occupied: occupied)
-                free += FreeSpace.addressCount(blocks)
-                if let best = blocks.map(\.length).min() { largest = largest == 0 ? best : min(largest, best) }
+            let usage = configuration.pools.pools.isEmpty ? [] : try await storage(&effort) { () async throws(InventoryError) in try await inventory.usageRows(in: scope) }
+            // The scope's own space, then its pools, parents before their children.
+            var areas: [Pool?] = [nil]
+            func descend(_ parent: String?) {
+                for pool in configuration.pools.children(of: parent, in: scope) {
+                    areas.append(pool)
+                    descend(pool.name)
+                }
             }
-            result.append((scope, counts, free, largest))
+            descend(nil)
+            for pool in areas {
+                let space = configuration.pools.space(for: pool?.name, in: supernets)
+                var counts: [Int: [NetworkState: Int]] = [:]
+                for row in rows where row.pool == pool?.name { counts[row.prefix.length, default: [:]][row.state, default: 0] += 1 }
+                let occupied = rows.map(\.prefix) + space.exclude
+                var free = UInt128(0)
+                var largest = 0
+                for supernet in space.supernets where supernet.version == .v4 {
+                    let blocks = FreeSpace.freeBlocks(in: supernet, occupied: occupied)
+                    free += FreeSpace.addressCount(blocks)
+                    if let best = blocks.map(\.length).min() { largest = largest == 0 ? best : min(largest, best) }
+                }
+                result.append(PoolReport(scope: scope, pool: pool, sizes: counts, freeAddresses: free, largestFreePrefixLength: largest,
+                                         stockTargets: pool?.stock ?? configuration.stock[scope] ?? [:], usage: pool.map { p in usage.filter { $0.pool == p.name } } ?? []))
+            }
         }
         return result
     }
+}
+
+/// One scope's own space, or one pool of it: its blocks by size and state, its free space and its stock targets.
+public struct PoolReport: Sendable {
+    public let scope: Scope
+    /// Nil for the scope's space outside its pools.
+    public let pool: Pool?
+    /// Prefix length → blocks of the area in each state.
+    public let sizes: [Int: [NetworkState: Int]]
+    /// Addresses in no row, inside the area's space.
+    public let freeAddresses: UInt128
+    /// The shortest prefix length of a free block (0: no free space).
+    public let largestFreePrefixLength: Int
+    public let stockTargets: [Int: Int]
+    /// What each requester holds against the pool's quota.
+    public let usage: [UsageRow]
+
+    /// The area's name as operators read it: the scope, then the pool.
+    public var label: String { pool.map { "\(scope.partitionKey)/\($0.name)" } ?? scope.partitionKey }
 }
 
 /// Where a lease listing continues: the scope and the row key of the last lease returned.

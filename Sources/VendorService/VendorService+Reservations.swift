@@ -13,6 +13,8 @@ public struct ReservationRequest: Sendable {
     public let owner: String
     public let reason: String
     public let expiresAt: Date?
+    /// The pool a size-only reservation is taken from (a `cidr` must then lie inside it).
+    public var pool: String? = nil
 
     static let allowedFields: Set<String> = ["cidr", "prefixlength", "subscriptionid", "region", "pool", "owner", "reason", "expiresat"]
 
@@ -30,8 +32,7 @@ public struct ReservationRequest: Sendable {
                 }
                 return text
             }
-            let scope = try LeaseRequestDecoder.resolveScope(fields, configuration: configuration)
-            if fields["pool"] != nil { throw RequestProblem(code: .unknownPool, field: "pool", message: "no pools are configured (POOLS_CONFIG); leave 'pool' out") }
+            let (scope, pool) = try LeaseRequestDecoder.resolvePool(fields, configuration: configuration)
             let owner = try text("owner", "owner", limit: 128, required: true)!
             let reason = try text("reason", "reason", limit: 256, required: true)!
             var prefix: IPPrefix? = nil
@@ -53,7 +54,12 @@ public struct ReservationRequest: Sendable {
                 guard date > now else { throw RequestProblem(code: .invalidField, field: "expiresAt", message: "'expiresAt' is in the past") }
                 expiresAt = date
             }
-            return ReservationRequest(scope: scope, prefix: prefix, prefixLength: length, owner: owner, reason: reason, expiresAt: expiresAt)
+            if let prefix, let pool, !pool.prefix.contains(prefix) {
+                throw RequestProblem(code: .outsideSupernets, field: "cidr", message: "\(prefix) is outside pool '\(pool.name)' (\(pool.prefix))")
+            }
+            var request = ReservationRequest(scope: scope, prefix: prefix, prefixLength: length, owner: owner, reason: reason, expiresAt: expiresAt)
+            request.pool = pool?.name
+            return request
         } catch {
             throw .badRequest(error)
         }
@@ -67,9 +73,11 @@ extension VendorService {
 
     /// Reserves the request's range (or the smallest free block of its size) for `caller`.
     public func reserve(_ request: ReservationRequest, caller: String) async throws(VendorError) -> (Reservation, Scope) {
-        guard let space = configuration.scopes[request.scope] else { throw VendorError(.unknownScope, "scope \(request.scope) is not configured") }
+        guard let scopeSpace = configuration.scopes[request.scope], let space = configuration.space(request.scope, pool: request.pool) else {
+            throw VendorError(.unknownScope, "scope \(request.scope) is not configured")
+        }
         if let prefix = request.prefix {
-            try checkRange(prefix, in: space, scope: request.scope)
+            try checkRange(prefix, in: scopeSpace, scope: request.scope)
         } else if !space.supernets.contains(where: { $0.length <= request.prefixLength && request.prefixLength <= $0.version.bitWidth }) {
             throw VendorError(.invalidPrefixLength, "no supernet of \(request.scope) holds a /\(request.prefixLength)", field: "prefixLength")
         }

@@ -97,12 +97,26 @@ public struct VendorService: Sendable {
         var excluded = Set<String>()
         var random = SystemRandomNumberGenerator()
         var sessionChecked = false
+        // A pool's rules and quotas: a replay is answered before they are checked (a lease already held is
+        // never refused), and a request over its quota takes no stock and carves nothing.
+        var counters: [UsageRow]? = nil
+        let quotas = quotaCharges(request)
+        if request.pool != nil {
+            if let answer = try await replay(request, &effort) { return answer }
+            sessionChecked = true
+            try checkRequester(request)
+            if !quotas.isEmpty {
+                let read = try await storage(&effort) { () async throws(InventoryError) in try await inventory.usage(quotas, in: request.scope) }
+                if let refusal = quotaRefusal(read, adding: UInt64(1) << UInt64(32 - request.prefixLength)) { throw refusal }
+                counters = read
+            }
+        }
         /// Reads the session row once per request: a replay's answer, or nil for a new session.
         func checkSession() async throws(VendorError) -> LeaseAnswer? {
             sessionChecked = true
             return try await replay(request, &effort)
         }
-        let gateKey = "\(request.scope.partitionKey)/\(request.prefixLength)"
+        let gateKey = stockKey(request)
         while true {
             guard time.uptime() - started < deadline, effort.rounds < 128 else {
                 // Before saying "busy", make sure no earlier attempt (here or on a Vendor that died) holds a block for this session.
@@ -133,10 +147,20 @@ public struct VendorService: Sendable {
             }
             let outcome: Outcome
             if let taken {
-                outcome = try await claim(taken.candidate, request, &effort)
+                if !quotas.isEmpty, counters == nil {
+                    counters = try await storage(&effort) { () async throws(InventoryError) in try await inventory.usage(quotas, in: request.scope) }
+                }
+                if let read = counters, let refusal = quotaRefusal(read, adding: UInt64(1) << UInt64(32 - request.prefixLength)) {
+                    await stockCache.giveBack(gateKey, taken)
+                    throw refusal
+                }
+                outcome = try await claim(taken.candidate, request, usage: counters ?? [], &effort)
                 switch outcome {
                 case .lost: excluded.insert(taken.candidate.rowKey)
                 case .sessionTaken: await stockCache.giveBack(gateKey, taken) // nothing was written: the block is still free
+                case .usageChanged:
+                    await stockCache.giveBack(gateKey, taken)
+                    counters = nil // another lease of the requester committed: read its quota again
                 default: break
                 }
             } else if let carved = try await carveGate.ifLeading(gateKey, { () async throws(VendorError) -> Outcome in
@@ -158,6 +182,8 @@ public struct VendorService: Sendable {
                 return answer(row, request, created: true)
             case .answered(let answer):
                 return answer
+            case .stocked, .usageChanged:
+                continue
             case .sessionTaken:
                 if let answer = try await replay(request, &effort) { return answer }
             case .lost:
@@ -170,15 +196,16 @@ public struct VendorService: Sendable {
                 // No room to carve. Stock may still exist (claims in flight elsewhere may fail and leave it):
                 // only an empty stock index means the scope is truly out of blocks of this size.
                 let remaining = try await storage(&effort) { () async throws(InventoryError) in
-                    try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 1)
+                    try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, pool: request.pool, limit: 1)
                 }
                 if !remaining.isEmpty {
                     try? await time.sleep(.milliseconds(Int.random(in: 5...50, using: &random)))
                     continue
                 }
                 metrics.exhausted.increment()
-                throw VendorError(.poolExhausted, "no free /\(request.prefixLength) is left in \(request.scope)",
-                                  details: ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)])
+                var details = ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)]
+                if let pool = request.pool { details["pool"] = pool }
+                throw VendorError(.poolExhausted, "no free /\(request.prefixLength) is left in \(request.pool.map { "pool '\($0)' of " } ?? "")\(request.scope)", details: details)
             }
         }
     }
@@ -191,7 +218,7 @@ public struct VendorService: Sendable {
             effort.stockReads += 1
             metrics.stockReads.increment()
             let page = try await storage(&effort) { () async throws(InventoryError) in
-                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, limit: 48, after: after)
+                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, pool: request.pool, limit: 48, after: after)
             }
             await stockCache.fill(key, page.filter { !excluded.contains($0.rowKey) })
             guard page.count == 48, await stockCache.count(key) == 0, let last = page.last else { return }
@@ -207,32 +234,40 @@ public struct VendorService: Sendable {
         case lost
         case sessionTaken
         case exhausted
+        /// A carve added stock and leased nothing (pool requests claim from stock): look again.
+        case stocked
+        /// The quota's counters changed meanwhile: read them again.
+        case usageChanged
     }
 
-    private func claim(_ candidate: Inventory.StockCandidate, _ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
+    private func claim(_ candidate: Inventory.StockCandidate, _ request: LeaseRequest, usage: [UsageRow], _ effort: inout Effort) async throws(VendorError) -> Outcome {
         let draft = newLease(request, at: time.now())
         return try await committed(&effort) { () async throws(InventoryError) in
-            switch try await inventory.claim(candidate, for: draft, in: request.scope, now: draft.leasedAt) {
+            switch try await inventory.claim(candidate, for: draft, in: request.scope, now: draft.leasedAt, usage: usage) {
             case .won(let row): return .won(row)
             case .lost: return .lost
             case .sessionTaken: return .sessionTaken
+            case .usageChanged: return .usageChanged
             case .outcomeUnknown: return nil
             }
         } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in try await resolveUnknownOutcome(request, &effort) }
     }
 
     private func carve(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
-        guard let space = configuration.scopes[request.scope] else { return .exhausted }
+        guard let space = configuration.space(request.scope, pool: request.pool) else { return .exhausted }
         metrics.carves.increment()
         effort.carves += 1
-        let key = "\(request.scope.partitionKey)/\(request.prefixLength)"
+        let key = stockKey(request)
         // Our block plus fresh stock: enough for the manifest and for this process's waiting callers,
         // so the callers behind this one claim instead of queueing on the head lock.
         let waiting = await carveGate.waiting(key)
-        let wanted = min(45 + 3 * Inventory.stockRowsPerTransaction,
-                         max(configuration.stock[request.scope]?[request.prefixLength] ?? 2, 4 * waiting + 4 * effort.conflicts))
-        let draft = newLease(request, at: time.now())
-        let carve = CarveRequest(scope: request.scope, space: space, length: request.prefixLength, lease: draft, stock: wanted, detail: "stocked while carving")
+        let target = request.pool.map { configuration.pools.pools[$0]?.stock[request.prefixLength] ?? 2 } ?? configuration.stock[request.scope]?[request.prefixLength] ?? 2
+        let wanted = min(45 + 3 * Inventory.stockRowsPerTransaction, max(target, 4 * waiting + 4 * effort.conflicts))
+        // A pool's leases are claimed from its stock (a claim also counts in the quotas): carve stock only.
+        let draft = request.pool == nil ? newLease(request, at: time.now()) : nil
+        var carve = CarveRequest(scope: request.scope, space: space, length: request.prefixLength, lease: draft, stock: wanted + (draft == nil ? 1 : 0),
+                                 detail: draft == nil ? "stocked for a claim" : "stocked while carving")
+        carve.pool = request.pool
         let now = time.now
         var calls = 0
         let outcome = try await committed(&effort) { () async throws(InventoryError) in
@@ -241,7 +276,7 @@ public struct VendorService: Sendable {
             switch receipt.outcome {
             case .won(let lease, let stocked):
                 await stockCache.fill(key, stocked)
-                return lease.map(Outcome.won) ?? .exhausted
+                return lease.map(Outcome.won) ?? (stocked.isEmpty ? .exhausted : .stocked)
             case .lost: return .lost
             case .sessionTaken: return .sessionTaken
             case .exhausted: return .exhausted
@@ -332,8 +367,15 @@ public struct VendorService: Sendable {
                 renewed.state = .leased
                 renewed.expiresAt = at.addingTimeInterval(lifetime)
                 renewed.quarantinedAt = nil
+                // A revived lease counts in its quotas again: it must fit them like a new one.
+                var counters: [UsageRow]? = nil
+                if row.state != .leased, !row.quotaKeys.isEmpty {
+                    let read = try await storage(&effort) { () async throws(InventoryError) in try await inventory.usage(of: row, in: request.scope) }
+                    if let refusal = quotaRefusal(read, adding: UsageRow.addresses(in: row.prefix)) { throw refusal }
+                    counters = read
+                }
                 let outcome = try await storage(&effort) { () async throws(InventoryError) in
-                    try await inventory.transition(row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at)
+                    try await inventory.transition(row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at, usage: counters)
                 }
                 guard case .done(let written) = outcome else {
                     known = session
@@ -354,9 +396,18 @@ public struct VendorService: Sendable {
     // MARK: Helpers
 
     func newLease(_ request: LeaseRequest, at: Date) -> LeaseDraft {
-        LeaseDraft(leaseId: LeaseDraft.newLeaseId(), sessionId: request.sessionId, requestHash: request.requestHash, requester: request.requester,
-                   leasedAt: at, expiresAt: at.addingTimeInterval(configuration.leaseDuration.seconds),
-                   ownerKey: request.owner?.key, sealedOwner: request.owner.map(redactor.seal), subnets: request.subnets, tags: request.tags)
+        var draft = LeaseDraft(leaseId: LeaseDraft.newLeaseId(), sessionId: request.sessionId, requestHash: request.requestHash,
+                               requester: request.pool == nil ? request.requester : quotaHolder(request),
+                               leasedAt: at, expiresAt: at.addingTimeInterval(configuration.leaseDuration.seconds),
+                               ownerKey: request.owner?.key, sealedOwner: request.owner.map(redactor.seal), subnets: request.subnets, tags: request.tags)
+        draft.pool = request.pool
+        draft.quotaKeys = quotaCharges(request).map { RowKeys.usage(pool: $0.pool, requester: $0.requester) }
+        return draft
+    }
+
+    /// Where this process keeps stock read for the request: per scope, pool and size.
+    func stockKey(_ request: LeaseRequest) -> String {
+        "\(request.scope.partitionKey)/\(request.pool ?? "")/\(request.prefixLength)"
     }
 
     func answer(_ row: NetworkRow, _ request: LeaseRequest, created: Bool) -> LeaseAnswer {

@@ -45,11 +45,12 @@ enum Table {
     static func pools(_ answer: JSONValue) -> String {
         var rows: [[String]] = []
         for pool in answer["pools"]?.arrayValue ?? [] {
+            let name = text(pool["scope"]) + (pool["pool"]?.stringValue.map { "/" + $0 } ?? "")
             for size in pool["sizes"]?.arrayValue ?? [] {
-                rows.append([text(pool["scope"]), "/" + text(size["prefixLength"]), text(size["available"]), text(size["leased"]), text(size["anchored"]),
+                rows.append([name, "/" + text(size["prefixLength"]), text(size["available"]), text(size["leased"]), text(size["anchored"]),
                              text(size["quarantined"]), text(size["occupied"])])
             }
-            rows.append([text(pool["scope"]), "free", text(pool["freeAddresses"]) + " addresses", "", "", "", "largest /" + text(pool["largestFreePrefixLength"])])
+            rows.append([name, "free", text(pool["freeAddresses"]) + " addresses", "", "", "", "largest /" + text(pool["largestFreePrefixLength"])])
         }
         return render(["SCOPE", "SIZE", "AVAILABLE", "LEASED", "ANCHORED", "QUARANTINED", "OCCUPIED"], rows)
     }

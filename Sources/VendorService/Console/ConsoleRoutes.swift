@@ -94,8 +94,8 @@ struct ConsoleRoutes: Sendable {
         return try await rendering(session) {
             let pools = try await service.pools()
             var scopes: [[String: Any]] = []
-            for (index, pool) in pools.enumerated() {
-                let (scope, sizes, free, largest) = pool
+            for (index, report) in pools.enumerated() {
+                let (sizes, free, largest) = (report.sizes, report.freeAddresses, report.largestFreePrefixLength)
                 var byState: [String: Double] = [:]
                 for (length, counts) in sizes {
                     for (state, count) in counts { byState[state.rawValue, default: 0] += Double(count) * pow(2, Double(32 - length)) } // IPv4 blocks
@@ -103,9 +103,9 @@ struct ConsoleRoutes: Sendable {
                 byState["free"] = Double(free)
                 let order = ["leased", "anchored", "quarantined", "released", "expired", "available", "occupied", "reserved", "free"]
                 let total = max(byState.values.reduce(0, +), 1)
-                let targets = service.configuration.stock[scope] ?? [:]
+                let targets = report.stockTargets
                 scopes.append([
-                    "index": index, "scope": scope.partitionKey, "freeAddresses": String(free), "largest": largest == 0 ? "-" : String(largest),
+                    "index": index, "scope": report.label, "freeAddresses": String(free), "largest": largest == 0 ? "-" : String(largest),
                     "bar": ConsoleCharts.stackedBar(order.map { ($0, byState[$0] ?? 0) }, unit: "addresses"),
                     "states": order.filter { (byState[$0] ?? 0) > 0 }.map { ["name": $0, "addresses": String(Int(byState[$0]!)), "share": String(format: "%.1f %%", byState[$0]! / total * 100)] },
                     "sizes": Set(sizes.keys).union(targets.keys).sorted().map { length -> [String: Any] in

@@ -1,0 +1,141 @@
+import AzureTables
+import Foundation
+import HTTPTransport
+import IPAMCore
+import Inventory
+import NetworkMath
+import StrictJSON
+import Testing
+import TestSupport
+
+/// Pools over HTTP: rules refuse with their codes, each pool vends only its own space, quotas hold exactly
+/// under concurrency and faults across Vendor processes, and the table's counters stay true.
+@Suite("Pools, rules and quotas", .serialized)
+struct PoolTests {
+    static let pools = #"""
+    [ { "name": "team-a", "cidr": "10.64.128.0/17", "owner": "team-a", "labels": { "cost-center": "42" },
+        "rules": { "minPrefixLength": 24, "maxPrefixLength": 26, "defaultPrefixLength": 24, "requiredTags": ["env"], "allowedRequesters": ["alice", "bob", "ci"] },
+        "quota": { "maxLeasesPerRequester": 10 } },
+      { "name": "team-a-ci", "parent": "team-a", "cidr": "10.64.192.0/18", "stock": { "26": 8 }, "quota": { "maxAddressesPerRequester": 256 } } ]
+    """#
+    static let partition = "\(SampleConfiguration.subscription)_eastus"
+
+    static func lease(_ url: String, _ session: String, pool: String? = "team-a", requester: String = "alice", extra: String = #","tags":{"env":"dev"}"#) async throws -> HTTPAnswer {
+        let poolField = pool.map { #","pool":"\#($0)""# } ?? ""
+        return try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"\#(session)","requester":"\#(requester)"\#(poolField)\#(extra)}"#, timeout: .seconds(60))
+    }
+
+    static func invariants(_ table: TableClient) async throws -> [TableEntity] {
+        let rows = try await table.queryAll(filter: "PartitionKey eq '\(partition)'")
+        let problems = InvariantChecker.violations(in: rows)
+        #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
+        return rows
+    }
+
+    @Test("rules refuse with their codes; each pool vends from its own space (children carved out), the scope from outside its pools; addresses and leases count up the hierarchy; GET /api/pools shows it all")
+    func rulesAndSpaces() async throws {
+        try await VendorHarness.withVendor(environment: ["POOLS_CONFIG": Self.pools]) { url, table, _ in
+            let noTag = try await Self.lease(url, "r-1", extra: "")
+            #expect(noTag.status == 422 && noTag.code == "TagRequired" && noTag.string("field") == "tags.env", "\(noTag.text)")
+            let stranger = try await Self.lease(url, "r-2", requester: "mallory")
+            #expect(stranger.status == 403 && stranger.code == "RequesterNotAllowed", "\(stranger.text)")
+            let tooSmall = try await Self.lease(url, "r-3", extra: #","tags":{"env":"dev"},"prefixLength":27"#)
+            #expect(tooSmall.status == 400 && tooSmall.code == "InvalidPrefixLength" && tooSmall.text.contains("between 24 and 26 in pool 'team-a'"), "\(tooSmall.text)")
+            #expect(try await Self.lease(url, "r-4", pool: "team-b").code == "UnknownPool")
+            #expect(try await Self.lease(url, "r-5", extra: #","tags":{"env":"dev"},"region":"westeurope""#).code == "UnknownPool")
+
+            let teamA = try IPPrefix(parsing: "10.64.128.0/17"), ci = try IPPrefix(parsing: "10.64.192.0/18")
+            let first = try await Self.lease(url, "a-1")
+            let block = try IPPrefix(parsing: try #require(first.string("cidr"), "\(first.text)"))
+            #expect(first.status == 201 && block.length == 24 && teamA.contains(block) && !ci.contains(block), "the pool's default size, outside its child")
+            #expect(try await Self.lease(url, "a-1").status == 200, "a replay is answered, not checked again")
+            var ciBlocks: [IPPrefix] = []
+            for index in 0..<4 {
+                let answer = try await Self.lease(url, "ci-\(index)", pool: "team-a-ci", requester: "ci", extra: #","tags":{"env":"ci"},"prefixLength":26"#)
+                ciBlocks.append(try IPPrefix(parsing: try #require(answer.string("cidr"), "\(answer.text)")))
+            }
+            #expect(ciBlocks.allSatisfy { ci.contains($0) })
+            let over = try await Self.lease(url, "ci-4", pool: "team-a-ci", requester: "ci", extra: #","tags":{"env":"ci"},"prefixLength":26"#)
+            #expect(over.status == 409 && over.code == "QuotaExceeded" && over.json?["details"]?["limit"]?.stringValue == "256"
+                    && over.json?["details"]?["current"]?.stringValue == "256" && over.json?["details"]?["quota"]?.stringValue == "maxAddressesPerRequester", "\(over.text)")
+            for index in 0..<6 {
+                let answer = try await Self.lease(url, "plain-\(index)", pool: nil, requester: "alice", extra: "")
+                let plain = try IPPrefix(parsing: try #require(answer.string("cidr"), "\(answer.text)"))
+                #expect(!teamA.overlaps(plain), "\(plain): a request without a pool never lands in one")
+            }
+
+            let listed = try await HTTPCalls.send("GET", url + "/api/pools")
+            let areas = listed.json?["pools"]?.arrayValue ?? []
+            let parent = try #require(areas.first { $0["pool"]?.stringValue == "team-a" }, "\(listed.text)")
+            #expect(parent["cidr"]?.stringValue == "10.64.128.0/17" && parent["labels"]?["cost-center"]?.stringValue == "42")
+            #expect(parent["rules"]?["requiredTags"]?.arrayValue == [.string("env")] && parent["quota"]?["maxLeasesPerRequester"]?.stringValue == nil)
+            let usage = Dictionary(uniqueKeysWithValues: (parent["usage"]?.arrayValue ?? []).map { ($0["requester"]?.stringValue ?? "", $0["leases"]) })
+            #expect(usage["alice"] == .number("1") && usage["ci"] == .number("4"), "a child's leases count in its parent's quota: \(parent)")
+            let child = try #require(areas.first { $0["pool"]?.stringValue == "team-a-ci" })
+            #expect(child["parent"]?.stringValue == "team-a" && child["rules"]?["minPrefixLength"] == .number("24") && child["stock"]?["26"] == .number("8"))
+            #expect(areas.first { $0["pool"] == .null }?["scope"]?.stringValue == Self.partition)
+            _ = try await Self.invariants(table)
+            _ = table
+        }
+    }
+
+    @Test("64 concurrent requests of one requester through 3 Vendor processes, with throttling, 412 storms and 500s after the write: exactly 10 leases (the quota), 54 QuotaExceeded; a release lets exactly one more through; the counters stay true")
+    func quotaUnderConcurrencyAndFaults() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try stack.startStorage()
+        let (proxy, proxied, proxyTask) = try await FaultProxy.inFront(of: storage)
+        defer { proxyTask.cancel() }
+        let tableName = TestStorage.uniqueName("quota")
+        var environment = SampleConfiguration.environment(table: tableName, connectionString: proxied)
+        environment["POOLS_CONFIG"] = Self.pools
+        environment["IPAM_STORAGE_TIMEOUT_MS"] = "1500"
+        let vendors = try (0..<3).map { _ in try stack.startVendor(environment: environment) }
+        let table = try TableServiceClient(connectionString: storage, transport: TestStorage.transport).table(tableName)
+        var faults = FaultProxy.Faults()
+        faults.throttle = 0.04
+        faults.preconditionStorm = 0.08
+        faults.errorAfterForward = 0.05
+        faults.maxDelayMs = 3
+        proxy.faults = faults
+
+        /// Asks until the answer is final (a lease, or a refusal): 503s (storage did not confirm) are retried with the same SessionId.
+        @Sendable func settle(_ session: String, start: Int) async -> HTTPAnswer? {
+            for attempt in 0..<20 {
+                guard let answer = try? await Self.lease(vendors[(start + attempt) % vendors.count], session) else { continue }
+                if answer.status != 503 { return answer }
+            }
+            return nil
+        }
+        let first = await withTaskGroup(of: (String, HTTPAnswer?).self) { group in
+            for index in 0..<64 { group.addTask { ("q-\(index)", await settle("q-\(index)", start: index)) } }
+            return await group.reduce(into: [(String, HTTPAnswer?)]()) { $0.append($1) }
+        }
+        let leased = first.filter { [200, 201].contains($0.1?.status ?? 0) }
+        let refused = first.filter { $0.1?.code == "QuotaExceeded" }
+        #expect(leased.count == 10, "\(leased.count) leases: \(first.compactMap { $0.1.map { "\($0.status) \($0.code ?? "")" } }.prefix(12))")
+        #expect(refused.count == 54, "\(first.filter { $0.1?.status != 201 && $0.1?.code != "QuotaExceeded" }.map { "\($0.0): \($0.1?.text ?? "no answer")" }.prefix(5))")
+        #expect(refused.allSatisfy { $0.1?.json?["details"]?["limit"]?.stringValue == "10" && $0.1?.json?["details"]?["current"]?.stringValue == "10" })
+
+        // One back; then 8 more at once: exactly one gets through.
+        let released = try #require(leased.first?.0)
+        var gone: HTTPAnswer? = nil
+        for attempt in 0..<20 where gone?.status != 200 {
+            gone = try? await HTTPCalls.send("POST", vendors[attempt % 3] + "/api/releaseNetwork", body: #"{"SessionId":"\#(released)"}"#)
+            if gone?.code == "AlreadyReleased" { break }
+        }
+        #expect(gone?.status == 200 || gone?.code == "AlreadyReleased", "\(gone?.text ?? "")")
+        let second = await withTaskGroup(of: (String, HTTPAnswer?).self) { group in
+            for index in 0..<8 { group.addTask { ("more-\(index)", await settle("more-\(index)", start: index)) } }
+            return await group.reduce(into: [(String, HTTPAnswer?)]()) { $0.append($1) }
+        }
+        #expect(second.filter { [200, 201].contains($0.1?.status ?? 0) }.count == 1, "\(second.map { "\($0.1?.status ?? 0) \($0.1?.code ?? "")" })")
+        #expect(second.filter { $0.1?.code == "QuotaExceeded" }.count == 7)
+
+        proxy.faults = FaultProxy.Faults()
+        let rows = try await Self.invariants(table)
+        let counter = rows.compactMap { $0.rowKey.hasPrefix(RowKeys.usagePrefix) && $0["Pool"]?.stringValue == "team-a" ? $0["Leases"]?.int64Value : nil }
+        #expect(counter == [10], "alice's counter in team-a: \(counter)")
+        print("quota under faults: proxy \(proxy.counts)")
+    }
+}
