@@ -75,9 +75,12 @@ struct TerraformGapTests {
         }
     }
 
-    static func withWorld(_ body: @Sendable (World) async throws -> Void) async throws {
-        try await VendorHarness.withVendor(environment: ["LEASE_DURATION_HOURS": "1", "SCOPE_CONFIG_MANIFEST":
-            #"{"defaultScope":{"subscriptionId":"\#(SampleConfiguration.subscription)","region":"eastus"},"scopes":[{"subscriptionId":"\#(SampleConfiguration.subscription)","region":"eastus","stock":{"24":2}}]}"#]) { url, table, configuration in
+    /// - Parameter environment: settings over the world's (a one-hour lease, stock of two /24s).
+    static func withWorld(environment extra: [String: String] = [:], _ body: @Sendable (World) async throws -> Void) async throws {
+        var environment = ["LEASE_DURATION_HOURS": "1", "SCOPE_CONFIG_MANIFEST":
+            #"{"defaultScope":{"subscriptionId":"\#(SampleConfiguration.subscription)","region":"eastus"},"scopes":[{"subscriptionId":"\#(SampleConfiguration.subscription)","region":"eastus","stock":{"24":2}}]}"#]
+        environment.merge(extra) { _, new in new }
+        try await VendorHarness.withVendor(environment: environment) { url, table, configuration in
             let graph = ResourceGraphState()
             let emulator = ResourceGraphEmulator(state: graph, pageSize: 2)
             try await TestServers.withFakeServer({ await emulator.handle($0) }) { port in
