@@ -1,4 +1,4 @@
-internal import AzureTables
+package import AzureTables
 internal import AzureCore
 public import Foundation
 public import IPAMCore
@@ -315,7 +315,7 @@ extension Inventory {
     }
 
     /// The stock index row of a free block (of `pool`'s stock, or of the scope's own).
-    static func stockEntity(_ prefix: IPPrefix, pool: String?, scope: Scope) -> TableEntity {
+    package static func stockEntity(_ prefix: IPPrefix, pool: String?, scope: Scope) -> TableEntity {
         var properties: [String: TableValue] = ["Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix))]
         if let pool { properties["Pool"] = .string(pool) }
         return TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix, pool: pool), properties: properties)

@@ -1,4 +1,4 @@
-internal import AzureTables
+package import AzureTables
 public import IPAMCore
 public import NetworkMath
 
@@ -30,7 +30,7 @@ public struct UsageRow: Sendable, Equatable {
         guard key == entity.rowKey else { return nil }
     }
 
-    func entity(partitionKey: String) -> TableEntity {
+    package func entity(partitionKey: String) -> TableEntity {
         TableEntity(partitionKey: partitionKey, rowKey: key, properties: [
             "Pool": .string(pool), "Requester": .string(requester),
             "Leases": .int64(Int64(leases)), "Addresses": .int64(Int64(min(addresses, UInt64(Int64.max)))),
