@@ -80,8 +80,9 @@ public enum IPAMTools {
         var properties: [String: Value] = scopeArguments
         properties["sessionId"] = sessionId
         properties["prefixLength"] = integer(8, 128, "Size of the block (default: the configured default).")
-        properties["requester"] = string("Who asks (recorded with the lease).")
+        properties["requester"] = string("Who asks (recorded with the lease; a pool's quotas count per requester).")
         properties["tags"] = .object(["type": "object", "additionalProperties": string()])
+        properties["pool"] = string("A configured pool to take the block from, under its rules and quotas (see ipam://pools).")
         let subnet: Value = object(["name": string(), "prefixLength": integer(8, 128)], required: ["name", "prefixLength"])
         properties["subnets"] = .object(["type": "array", "description": "A subnet layout to carve inside the block.", "items": subnet])
         return object(properties, required: ["sessionId"])
@@ -155,7 +156,7 @@ public enum IPAMTools {
              description: "Give a lease back: its block is quarantined, then reused. Idempotent: releasing again answers the lease's final state.",
              inputSchema: object(reference), annotations: annotations("Release a network", readOnly: false, destructive: true), outputSchema: leaseRecord),
         Tool(name: "list_pools", title: "List pools",
-             description: "Address space per scope and size, by state, and the free space left.",
+             description: "Address space per scope and per configured pool (its rules, quotas and what each requester holds), by size and state, and the free space left.",
              inputSchema: object(scopeArguments), annotations: annotations("List pools", readOnly: true), outputSchema: poolList),
         Tool(name: "list_events", title: "List audit events",
              description: "The audit trail: every change with its actor, state before and after, and request id; newest first within each scope. Filter by time (since/until, ISO 8601), action, leaseId or actor; pass the answer's continuation for the next page.",
@@ -200,7 +201,7 @@ public enum IPAMTools {
         switch name {
         case "get_new_network":
             var fields: [(String, JSONValue)] = [("SessionId", .string(string("sessionId")!))]
-            for key in ["prefixLength", "subscriptionId", "region", "requester", "tags", "subnets"] {
+            for key in ["prefixLength", "subscriptionId", "region", "requester", "tags", "subnets", "pool"] {
                 if let value = arguments[key] { fields.append((key, JSONBridge.json(value))) }
             }
             return try await client.getNewNetwork(.object(fields)).lease

@@ -86,7 +86,8 @@ struct Lease: AsyncParsableCommand {
         @Option(help: "Prefix length of the network.") var size: Int?
         @Option(help: "Subscription of the scope.") var subscription: String?
         @Option(help: "Region of the scope.") var region: String?
-        @Option(help: "Who asks (recorded with the lease).") var requester: String?
+        @Option(help: "Who asks (recorded with the lease; a pool's quotas count per requester).") var requester: String?
+        @Option(help: "The pool to take the block from (POOLS_CONFIG), under its rules and quotas.") var pool: String?
         @Option(name: .customLong("subnet"), help: "A subnet of the layout, NAME=PREFIXLENGTH (repeatable).") var subnets: [String] = []
         @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []
 
@@ -96,6 +97,7 @@ struct Lease: AsyncParsableCommand {
             if let subscription { fields.append(("subscriptionId", .string(subscription))) }
             if let region { fields.append(("region", .string(region))) }
             if let requester { fields.append(("requester", .string(requester))) }
+            if let pool { fields.append(("pool", .string(pool))) }
             if !subnets.isEmpty {
                 fields.append(("subnets", .array(try subnets.map { text in
                     let (name, value) = try Self.pair(text, "--subnet")
