@@ -102,13 +102,13 @@ let package = Package(
         .target(name: "ResourceGraph", dependencies: ["AzureCore"], swiftSettings: swiftSettings),
         .target(
             name: "ManagerJobs",
-            dependencies: ["Inventory", "ResourceGraph", "ResourceManager", "PublicIPSchedule", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["Inventory", "ResourceGraph", "ResourceManager", "PublicIPSchedule", "StrictJSON", .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "ResourceGraphEmulator", "ResourceManagerEmulator", "TestSupport",
+        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "IPAMBootstrap", "ResourceGraphEmulator", "ResourceManagerEmulator", "TestSupport",
                                                             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
                     swiftSettings: swiftSettings),
         .target(

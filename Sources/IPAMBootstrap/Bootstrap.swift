@@ -129,6 +129,13 @@ public struct Bootstrap: Sendable {
                                                              logger: logger), logger: logger)
     }
 
+    /// The webhook dispatcher's sender: a POST over libcurl with a 10-second limit (`transport`: its own by default).
+    public static func webhookSender(transport: any HTTPTransport = CurlTransport()) -> @Sendable (String, [(name: String, value: String)], [UInt8]) async throws -> Int {
+        { url, headers, body in
+            try await transport.execute(TransportRequest(method: "POST", url: url, headers: HTTPHeaderList(headers), body: body, timeout: .seconds(10))).status
+        }
+    }
+
     /// Which executable is running.
     public enum Role: String, Sendable {
         case vendor, manager

@@ -20,6 +20,8 @@ public struct IPAMConfiguration: Sendable {
     public var tableName: String
     /// Named pools inside the scopes (`POOLS_CONFIG`; none when unset).
     public var pools = PoolPlan()
+    /// Receivers of audit events (`WEBHOOKS_CONFIG`; none when unset).
+    public var webhooks: [Webhook] = []
 
     /// All problems found, one per line, each naming the setting and value.
     public struct Problems: Error, Sendable, CustomStringConvertible {
@@ -68,12 +70,14 @@ public struct IPAMConfiguration: Sendable {
         let scopes = parseSupernets(environment[setting: .supernets], problems: &problems)
         let (defaultScope, stock) = parseManifest(environment[setting: .manifest], scopes: scopes, problems: &problems)
 
+        let webhooks = Webhook.parse(environment[setting: .webhooks], problems: &problems)
         let pools = PoolPlan.parse(environment[setting: .pools], scopes: scopes, defaultScope: defaultScope, defaults: (minimum, maximum, fallback), problems: &problems)
         guard problems.isEmpty, let defaultScope else { throw Problems(lines: problems) }
         var configuration = IPAMConfiguration(cidrSizeMin: minimum, cidrSizeMax: maximum, cidrSizeDefault: fallback,
                                               leaseDuration: .milliseconds(Int64(hours * 3_600_000)), scopes: scopes, defaultScope: defaultScope,
                                               stock: stock, storageConnectionString: connection, tableName: tableName)
         configuration.pools = pools
+        configuration.webhooks = webhooks
         return configuration
     }
 

@@ -15,6 +15,12 @@ public enum Setting: String, CaseIterable, Sendable {
     case manifest = "SCOPE_CONFIG_MANIFEST"
     /// Named pools inside the scopes, with rules, quotas and stock targets (JSON).
     case pools = "POOLS_CONFIG"
+    /// Receivers of audit events (JSON), and how the Manager's dispatcher delivers to them.
+    case webhooks = "WEBHOOKS_CONFIG"
+    case webhookMaxAttempts = "WEBHOOK_MAX_ATTEMPTS"
+    case webhookPollSeconds = "WEBHOOK_POLL_SECONDS"
+    case webhookSettleSeconds = "WEBHOOK_SETTLE_SECONDS"
+    case webhookHoldSeconds = "WEBHOOK_HOLD_SECONDS"
     case cidrSizeMin = "CIDR_SIZE_MIN"
     case cidrSizeMax = "CIDR_SIZE_MAX"
     case cidrSizeDefault = "CIDR_SIZE_DEFAULT"

@@ -349,8 +349,10 @@ extension Inventory {
         return HostIPInvariants.violations(head: head, allocations: allocations, members: members)
     }
 
+    /// The filter for the row keys of `partition` that start with `prefix` (ending in an ASCII character).
     static func range(_ prefix: String, in partition: String) -> String {
-        let upper = String(prefix.dropLast()) + "`" // `_` + 1
+        let last = prefix.unicodeScalars.last!.value
+        let upper = String(prefix.dropLast()) + String(UnicodeScalar(UInt8(last + 1))) // e.g. `_` + 1 is "`"
         return "PartitionKey eq '\(TableQuery.quoted(partition))' and RowKey ge '\(prefix)' and RowKey lt '\(upper)'"
     }
 }

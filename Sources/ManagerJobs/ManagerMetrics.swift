@@ -47,6 +47,9 @@ public struct ManagerMetrics: Sendable {
         }
     }
 
+    /// The webhook dispatcher's counters, in the same registry.
+    public var webhooks: WebhookMetrics { WebhookMetrics(factory: factory) }
+
     /// Another Manager held the lease.
     func recordSkipped() { run("skipped").increment() }
 

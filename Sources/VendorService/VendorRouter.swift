@@ -76,6 +76,36 @@ struct VendorRoutes: Sendable {
         return VendorRouter.jsonResponse(answer.created ? .created : .ok, answer.json)
     }
 
+    @Sendable func webhookDeliveries(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        let name = try pathParameter(context, "name")
+        guard let webhook = service.configuration.webhooks.first(where: { $0.name == name }) else {
+            let known = service.configuration.webhooks.map(\.name)
+            throw VendorError(.notFound, known.isEmpty ? "no webhooks are configured (WEBHOOKS_CONFIG)" : "no webhook is named '\(name)' (configured: \(known.joined(separator: ", ")))",
+                              details: ["webhook": name])
+        }
+        let (cursors, dead) = try await service.with(logger: context.logger).deliveries(of: webhook.name)
+        func date(_ value: Date?) -> JSONValue { value.map { .string(ISO8601.format($0)) } ?? .null }
+        let cursorItems: [JSONValue] = cursors.map { cursor in
+            .object([
+                ("scope", .string(cursor.scope.partitionKey)), ("lastEventId", cursor.lastEvent.hasPrefix(RowKeys.eventPrefix) && cursor.lastEvent.count > 26 ? .string(cursor.lastEvent) : .null),
+                ("delivered", .number(String(cursor.delivered))), ("deadLettered", .number(String(cursor.deadLettered))),
+                ("lastDeliveredAt", date(cursor.lastDeliveredAt)), ("attempts", .number(String(cursor.attempts))), ("nextAttemptAt", date(cursor.nextAttemptAt)),
+                ("lastError", cursor.lastError.map(JSONValue.string) ?? .null), ("holder", cursor.holder.map(JSONValue.string) ?? .null), ("heldUntil", date(cursor.heldUntil)),
+            ])
+        }
+        let deadItems: [JSONValue] = dead.map { letter in
+            .object([
+                ("eventId", .string(letter.eventId)), ("type", .string(letter.type)), ("scope", .string(letter.scope.partitionKey)),
+                ("attempts", .number(String(letter.attempts))), ("lastError", .string(letter.lastError)), ("deadAt", date(letter.deadAt)),
+                ("body", (try? JSONValue.parse(Array(letter.body.utf8))) ?? .string(letter.body)),
+            ])
+        }
+        return VendorRouter.jsonResponse(.ok, .object([
+            ("webhook", .string(webhook.name)), ("url", .string(webhook.url)), ("events", .array(webhook.events.sorted().map(JSONValue.string))),
+            ("cursors", .array(cursorItems)), ("deadLetters", .array(deadItems)),
+        ]))
+    }
+
     let console: ConsoleRoutes?
 
     /// The paths and methods served, with the route label metrics use: the one list the 405 answers,
@@ -87,6 +117,7 @@ struct VendorRoutes: Sendable {
         ("/api/leases/{leaseId}/ips", ["GET", "POST"]), ("/api/leases/{leaseId}/ips/{principal}", ["GET", "DELETE"]),
         ("/api/leases/{leaseId}/members", ["GET"]), ("/api/leases/{leaseId}/members/{principal}", ["PUT", "DELETE"]),
         ("/api/reservations", ["GET", "POST"]), ("/api/reservations/{reservationId}", ["DELETE"]),
+        ("/api/webhooks/{name}/deliveries", ["GET"]),
     ] + ConsoleRoutes.paths
 
     /// The role each route needs (nil: open). Looking needs `reader`; changing a lease needs `lease`.
@@ -95,7 +126,7 @@ struct VendorRoutes: Sendable {
         switch (pattern, method) {
         case ("/", _), ("/healthz", _), ("/readyz", _): return nil
         case (let path, _) where path == "/console" || path.hasPrefix("/console/"): return nil // the console checks its own session
-        case ("/api/reservations", "POST"), ("/api/reservations/{reservationId}", _), ("/api/adoptNetwork", _): return .admin
+        case ("/api/reservations", "POST"), ("/api/reservations/{reservationId}", _), ("/api/adoptNetwork", _), ("/api/webhooks/{name}/deliveries", _): return .admin
         case (_, "POST"), (_, "PUT"), (_, "DELETE"): return .lease
         default: return .reader
         }
@@ -109,6 +140,7 @@ struct VendorRoutes: Sendable {
         routes.get("/metrics", use: metrics)
         routes.post("/api/getNewNetwork", use: getNewNetwork)
         routes.post("/api/adoptNetwork", use: adoptNetwork)
+        routes.get("/api/webhooks/:name/deliveries", use: webhookDeliveries)
         routes.get("/api/whoami") { _, context in
             VendorRouter.jsonResponse(.ok, .object([("caller", context.caller.map(JSONValue.string) ?? .null)]))
         }
@@ -284,15 +316,7 @@ struct VendorRoutes: Sendable {
         ])
     }
 
-    static func eventJSON(_ event: AuditEvent, scope: Scope) -> JSONValue {
-        func text(_ value: String?) -> JSONValue { value.flatMap { $0.isEmpty ? nil : .string($0) } ?? .null }
-        return .object([
-            ("id", text(event.id)), ("at", event.at.map { .string(ISO8601.format($0)) } ?? .null), ("action", .string(event.action)),
-            ("actor", .string(event.actor)), ("scope", .string(scope.partitionKey)), ("cidr", text(event.cidr)), ("leaseId", text(event.leaseId)),
-            ("sessionId", text(event.sessionId)), ("before", text(event.before)), ("after", text(event.after)), ("detail", text(event.detail)),
-            ("requestId", text(event.requestId)), ("process", text(event.process)),
-        ])
-    }
+    static func eventJSON(_ event: AuditEvent, scope: Scope) -> JSONValue { event.json(scope: scope) }
 
     @Sendable func deleteLease(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         let id = try pathParameter(context, "leaseId")

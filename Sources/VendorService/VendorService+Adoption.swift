@@ -13,7 +13,13 @@ extension VendorService {
         if let answer = try await replay(request, &effort) { return answer }
         guard let space = configuration.scopes[request.scope] else { throw VendorError(.unknownScope, "scope \(request.scope) is not configured") }
         try checkRange(adoption.prefix, in: space, scope: request.scope)
-        for _ in 0..<8 {
+        var random = SystemRandomNumberGenerator()
+        let started = time.uptime()
+        for attempt in 0..<64 where time.uptime() - started < deadline {
+            if attempt > 0 {
+                // Carves and claims move the head all the time on a busy scope: back off, jittered, growing.
+                try? await time.sleep(.milliseconds(Int.random(in: 0...min(100, 4 << min(attempt, 5)), using: &random)))
+            }
             let draft = newLease(request, at: time.now())
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
                 try await inventory.adopt(adoption.prefix, for: draft, resourceId: adoption.resourceId, in: request.scope, now: draft.leasedAt)
@@ -25,6 +31,8 @@ extension VendorService {
                 logger.info("adopted", metadata: ["cidr": .string(row.prefix.description), "session": .string(request.sessionId), "lease": .string(draft.leaseId)])
                 return answer(row, request, created: true)
             case .overlap(let conflicts):
+                // The block may be this very session's, adopted by a concurrent call meanwhile: that is a replay.
+                if conflicts.contains(where: { $0.leaseId != nil }), let answer = try await replay(request, &effort) { return answer }
                 throw .overlap(adoption.prefix, conflicts)
             case .tooLarge:
                 throw VendorError(.overlap, "\(adoption.prefix) holds too many stocked blocks to take in one transaction; adopt a smaller block", field: "cidr")

@@ -15,7 +15,7 @@ import StrictJSON
 @main
 struct ManagerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "manager", abstract: "ipam Manager: keeps the inventory true to what is deployed.",
-                                                    subcommands: [Run.self, Drift.self, Assign.self, Schedule.self, ServeFunctions.self])
+                                                    subcommands: [Run.self, Drift.self, Assign.self, Schedule.self, Dispatch.self, ServeFunctions.self])
 }
 
 /// Everything the Manager builds from the environment (read once, here).
@@ -30,6 +30,8 @@ struct ManagerEnvironment {
     let cycle: ManagerCycle<ContinuousClock>
     /// The public-IP schedule's job (nil without `PUBLIC_IP_SCHEDULE`).
     let assign: PublicIPAssign?
+    /// Delivers the audit trail to `WEBHOOKS_CONFIG` (nil without webhooks).
+    let webhooks: WebhookDispatcher?
     let logger: Logger
     /// `FUNCTIONS_CUSTOMHANDLER_PORT`, set by the Azure Functions host.
     let functionsPort: Int?
@@ -41,6 +43,8 @@ struct ManagerEnvironment {
         do { bootstrap = try Bootstrap(environment: environment) } catch { problems += error.lines }
         var settings = ManagerSettings()
         do { settings = try ManagerSettings.load(environment: environment) } catch { problems += error.lines }
+        var webhookSettings = WebhookSettings()
+        do { webhookSettings = try WebhookSettings.load(environment: environment) } catch { problems += error.lines }
         var schedule: NCrontab? = nil
         let scheduleText = environment[setting: .managerSchedule] ?? "0 */15 * * * *"
         do { schedule = try NCrontab(scheduleText) } catch { problems.append("\(Setting.managerSchedule.rawValue)=\(scheduleText): \(error.message)") }
@@ -67,9 +71,13 @@ struct ManagerEnvironment {
         let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: bootstrap.resourceGraph(logger: logger),
                              assign: assign, logger: logger)
         let lease = inventory.singletonLease(owner: inventory.actor, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
-        let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: ManagerMetrics()) { try await run.run(now: Date()) }
-        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, assign: assign, logger: logger,
-                                  functionsPort: bootstrap[.functionsPort].flatMap(Int.init))
+        let metrics = ManagerMetrics()
+        let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: metrics) { try await run.run(now: Date()) }
+        let webhooks = configuration.webhooks.isEmpty ? nil
+            : WebhookDispatcher(webhooks: configuration.webhooks, scopes: Array(configuration.scopes.keys), inventory: inventory, settings: webhookSettings,
+                                logger: logger, metrics: metrics.webhooks, send: Bootstrap.webhookSender())
+        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, assign: assign, webhooks: webhooks,
+                                  logger: logger, functionsPort: bootstrap[.functionsPort].flatMap(Int.init))
     }
 
     /// One run under the singleton lease. Returns nil when another Manager holds it.
@@ -118,6 +126,9 @@ struct Run: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        if let webhooks = manager.webhooks {
+            services.append(.init(service: WebhookDispatchService(dispatcher: webhooks, clock: ContinuousClock()), failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
         if let metricsPort {
             let router = Router()
             manager.addMetricsRoutes(to: router)
@@ -131,6 +142,31 @@ struct Run: AsyncParsableCommand {
             services.append(.init(service: server, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: manager.logger))
+        try await group.run()
+    }
+}
+
+struct Dispatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Deliver the audit trail to WEBHOOKS_CONFIG alone: a pass every WEBHOOK_POLL_SECONDS, or one pass with --once (`manager run` runs it too).")
+    @Flag(help: "One pass over every webhook and scope, then exit.") var once = false
+    @Option(help: "Log level.") var logLevel = "info"
+
+    func run() async throws {
+        let manager = try await ManagerEnvironment.load(logLevel: logLevel)
+        guard let webhooks = manager.webhooks else {
+            FileHandle.standardError.write(Data("manager: WEBHOOKS_CONFIG is not set\n".utf8))
+            throw ExitCode(2)
+        }
+        if once {
+            let report = await webhooks.runOnce()
+            print("manager dispatch: delivered \(report.delivered), failed \(report.failed), dead-lettered \(report.deadLettered), skipped \(report.skipped)")
+            if report.storageFailures > 0 { throw ExitCode(1) }
+            return
+        }
+        print("manager: dispatching to \(webhooks.webhooks.map(\.name).joined(separator: ", ")) every \(webhooks.settings.poll) s")
+        fflush(nil)
+        let service = WebhookDispatchService(dispatcher: webhooks, clock: ContinuousClock())
+        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: manager.logger))
         try await group.run()
     }
 }
@@ -237,7 +273,13 @@ struct ServeFunctions: AsyncParsableCommand {
         router.post("/Manager") { request, _ -> Response in
             let invocation = try? JSONValue.parse(try await Self.body(request))
             let pastDue = invocation?["Data"]?.objectValue?.first?.1["IsPastDue"] == .bool(true)
-            let (logs, _, failed) = await Self.runLogged(manager, note: pastDue ? " (past due)" : "")
+            var (logs, _, failed) = await Self.runLogged(manager, note: pastDue ? " (past due)" : "")
+            if let webhooks = manager.webhooks {
+                // Under the Functions host there is no long-running dispatcher: each timer invocation makes a pass.
+                let report = await webhooks.runOnce()
+                logs.append(.string("webhooks: delivered \(report.delivered), failed \(report.failed), dead-lettered \(report.deadLettered)"))
+                failed = failed || report.storageFailures > 0
+            }
             return Self.invocationAnswer(outputs: .object([]), logs: logs, status: failed ? .internalServerError : .ok)
         }
         // The operators' HTTP trigger (`Run`, authLevel admin: the host checks the master key): one run now,

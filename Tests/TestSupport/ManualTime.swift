@@ -20,6 +20,9 @@ public final class ManualTime: Sendable {
         }
     }
 
+    /// Moves `now` to `date` (forwards or back; `uptime` is left alone).
+    public func set(_ date: Date) { state.withLock { $0.date = date } }
+
     public var source: TimeSource {
         TimeSource(now: { self.now }, uptime: { self.state.withLock { $0.uptime } }, sleep: { duration in
             self.state.withLock { $0.slept.append(duration) }

@@ -99,11 +99,18 @@ struct AdoptionTests {
                 #expect(targetAnswer.code == "Overlap" && claims.contains { $0.string("cidr") == target.description }, "\(targetAnswer.text)")
             }
             let same = answers.filter { $0.0 == "same" }.map(\.1)
-            #expect(Set(same.compactMap { $0.string("leaseId") }).count == 1 && same.allSatisfy { $0.status == 200 || $0.status == 201 }, "\(same.map(\.text))")
+            #expect(Set(same.compactMap { $0.string("leaseId") }).count == 1 && same.allSatisfy { $0.status == 200 || $0.status == 201 }, "\(same.map { "\($0.status) \($0.text)" })")
             #expect(same.filter { $0.status == 201 }.count == 1, "one caller created it, the others replayed it")
-            let won = answers.filter { $0.0 == "overlap" && $0.1.status == 201 }.compactMap { try? IPPrefix(parsing: $0.1.string("cidr") ?? "") }
-            #expect(!won.isEmpty)
+            var won: [IPPrefix] = []
+            for (kind, answer) in answers where kind == "overlap" && answer.status == 201 {
+                if let cidr = answer.string("cidr"), let block = try? IPPrefix(parsing: cidr) { won.append(block) }
+            }
+            #expect(!won.isEmpty, "\(answers.filter { $0.0 == "overlap" }.map { "\($0.1.status) \($0.1.text.prefix(160))" })")
             for (i, a) in won.enumerated() { for b in won[(i + 1)...] { #expect(!a.overlaps(b), "\(a) and \(b) were both adopted") } }
+            var claimed: [IPPrefix] = []
+            for answer in claims { if let cidr = answer.string("cidr"), let block = try? IPPrefix(parsing: cidr) { claimed.append(block) } }
+            #expect(claimed.count == 24)
+            #expect(!won.contains { block in claimed.contains { $0.overlaps(block) } }, "an adopted block was also vended")
             #expect(answers.filter { $0.0 == "overlap" && $0.1.status != 201 }.allSatisfy { $0.1.code == "Overlap" })
             try await ReservationTests.checkInvariants(table)
         }

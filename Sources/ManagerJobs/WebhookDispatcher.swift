@@ -1,0 +1,216 @@
+import Foundation
+import IPAMCore
+import Inventory
+import Logging
+import Metrics
+import ServiceLifecycle
+import StrictJSON
+
+/// How the dispatcher delivers (`WEBHOOK_*`).
+public struct WebhookSettings: Sendable, Equatable {
+    /// Failed attempts at one event before it is dead-lettered.
+    public var maxAttempts = 8
+    /// Between passes over every webhook and scope.
+    public var poll: TimeInterval = 5
+    /// Events younger than this are left for a later pass: a transaction may commit an event whose key
+    /// (its time) was taken up to a request deadline earlier, and a cursor past it would never see it.
+    public var settle: TimeInterval = 30
+    /// How long a dispatcher's hold on a cursor lasts without being renewed (a dead holder's is taken over after it).
+    public var hold: TimeInterval = 60
+
+    public init() {}
+
+    public static func load(environment: [String: String]) throws(IPAMConfiguration.Problems) -> WebhookSettings {
+        var settings = WebhookSettings()
+        var problems: [String] = []
+        func number(_ setting: Setting, _ range: ClosedRange<Double>) -> Double? {
+            guard let text = environment[setting: setting] else { return nil }
+            guard let value = Double(text), range.contains(value) else {
+                problems.append("\(setting.rawValue)=\(text): must be a number from \(range.lowerBound) to \(range.upperBound)")
+                return nil
+            }
+            return value
+        }
+        if let value = number(.webhookMaxAttempts, 1...100) { settings.maxAttempts = Int(value) }
+        if let value = number(.webhookPollSeconds, 0.1...3600) { settings.poll = value }
+        if let value = number(.webhookSettleSeconds, 0...3600) { settings.settle = value }
+        if let value = number(.webhookHoldSeconds, 1...3600) { settings.hold = value }
+        guard problems.isEmpty else { throw IPAMConfiguration.Problems(lines: problems) }
+        return settings
+    }
+
+    /// The wait before attempt `attempts + 1`: 1 s, doubling, at most 5 minutes.
+    public static func backoff(afterAttempts attempts: Int) -> TimeInterval { min(300, pow(2, Double(max(0, attempts - 1)))) }
+}
+
+/// Sends one webhook POST and answers its HTTP status (throws when no answer came). The composition root
+/// gives one over libcurl (`Bootstrap.webhookSender`); ManagerJobs reaches nothing over the network itself.
+public typealias WebhookSender = @Sendable (_ url: String, _ headers: [(name: String, value: String)], _ body: [UInt8]) async throws -> Int
+
+/// Delivers the audit trail to webhooks: at least once, in order per scope (docs/Design.md, "Webhooks").
+///
+/// The events are the outbox: every change wrote its event in its own transaction, so nothing that happened
+/// can be missing from the trail. One pass takes, per webhook and scope, the cursor's hold (`If-Match`), sends
+/// the settled events after it oldest first, and moves the cursor past each one delivered; a failure waits
+/// with backoff (the next events of that scope wait behind it), and after `maxAttempts` the event is
+/// dead-lettered with the cursor moved past it, in one transaction.
+public struct WebhookDispatcher: Sendable {
+    public let webhooks: [Webhook]
+    public let scopes: [Scope]
+    public let inventory: Inventory
+    public let settings: WebhookSettings
+    public let logger: Logger
+    let send: WebhookSender
+    let now: @Sendable () -> Date
+    let metrics: WebhookMetrics
+
+    public init(webhooks: [Webhook], scopes: [Scope], inventory: Inventory, settings: WebhookSettings, logger: Logger,
+                metrics: WebhookMetrics = WebhookMetrics(factory: nil), now: @escaping @Sendable () -> Date = { Date() }, send: @escaping WebhookSender) {
+        self.webhooks = webhooks
+        self.scopes = scopes.sorted()
+        self.inventory = inventory
+        self.settings = settings
+        self.logger = logger
+        self.metrics = metrics
+        self.now = now
+        self.send = send
+    }
+
+    /// What one pass did.
+    public struct Report: Sendable, Equatable {
+        public var delivered = 0
+        public var failed = 0
+        public var deadLettered = 0
+        /// Cursors another dispatcher held, or that wait for their backoff.
+        public var skipped = 0
+        public var storageFailures = 0
+    }
+
+    /// One pass over every webhook and scope.
+    public func runOnce() async -> Report {
+        var report = Report()
+        for webhook in webhooks {
+            for scope in scopes {
+                do { try await dispatch(webhook, in: scope, into: &report) } catch {
+                    report.storageFailures += 1
+                    logger.warning("webhook pass failed on storage", metadata: ["webhook": .string(webhook.name), "scope": .string(scope.partitionKey), "error": .string(error.detail)])
+                }
+            }
+        }
+        return report
+    }
+
+    func dispatch(_ webhook: Webhook, in scope: Scope, into report: inout Report) async throws(InventoryError) {
+        let identity = inventory.actor
+        guard var cursor = try await inventory.webhookCursor(webhook.name, in: scope) else {
+            // A webhook starts with the events after its first pass (not the whole history).
+            _ = try await inventory.write(WebhookCursor(webhook: webhook.name, scope: scope, lastEvent: RowKeys.eventBoundary(at: now().addingTimeInterval(-settings.settle))))
+            return
+        }
+        let start = now()
+        if let holder = cursor.holder, holder != identity, let until = cursor.heldUntil, until > start { report.skipped += 1; return }
+        if let next = cursor.nextAttemptAt, next > start { report.skipped += 1; return }
+        let events = try await inventory.events(in: scope, after: cursor.lastEvent, until: start.addingTimeInterval(-settings.settle), limit: 200)
+        guard !events.isEmpty else {
+            if cursor.holder == identity { cursor.holder = nil; cursor.heldUntil = nil; _ = try await inventory.write(cursor) }
+            return
+        }
+        cursor.holder = identity
+        cursor.heldUntil = start.addingTimeInterval(settings.hold)
+        guard let held = try await inventory.write(cursor) else { report.skipped += 1; return } // another dispatcher took it first
+        cursor = held
+        for event in events {
+            guard let id = event.id else { continue }
+            guard webhook.wants(action: event.action) else { cursor.lastEvent = id; continue }
+            let type = WebhookEvent.type(of: event.action)
+            var members: [(String, JSONValue)] = [("type", .string(type)), ("webhook", .string(webhook.name))]
+            if case .object(let fields) = event.json(scope: scope) { members += fields }
+            let body = JSONValue.object(members).serializedBytes
+            let sentAt = now()
+            let headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("User-Agent", "ipam-webhooks/1"),
+                                                            (WebhookSignature.header, WebhookSignature.sign(body: body, secret: webhook.secret, at: sentAt)),
+                                                            ("ipam-event-id", id), ("ipam-webhook", webhook.name)]
+            var failure: String? = nil
+            do {
+                let status = try await send(webhook.url, headers, body)
+                if !(200..<300).contains(status) { failure = "HTTP \(status)" }
+            } catch {
+                failure = "\(error)"
+            }
+            let after = now()
+            cursor.heldUntil = after.addingTimeInterval(settings.hold)
+            if let failure {
+                cursor.attempts += 1
+                cursor.lastError = failure
+                report.failed += 1
+                metrics.record(webhook.name, "failed")
+                if cursor.attempts >= settings.maxAttempts {
+                    let letter = DeadLetter(webhook: webhook.name, scope: scope, eventId: id, type: type, body: String(decoding: body, as: UTF8.self),
+                                            attempts: cursor.attempts, lastError: failure, deadAt: after)
+                    cursor.lastEvent = id
+                    cursor.attempts = 0
+                    cursor.nextAttemptAt = nil
+                    cursor.deadLettered += 1
+                    guard let written = try await inventory.deadLetter(letter, advancing: cursor) else { return }
+                    cursor = written
+                    report.deadLettered += 1
+                    metrics.record(webhook.name, "dead-lettered")
+                    logger.error("webhook event dead-lettered", metadata: ["webhook": .string(webhook.name), "event": .string(id), "type": .string(type),
+                                                                           "attempts": .stringConvertible(letter.attempts), "error": .string(failure)])
+                    continue
+                }
+                cursor.nextAttemptAt = after.addingTimeInterval(WebhookSettings.backoff(afterAttempts: cursor.attempts))
+                cursor.holder = nil
+                cursor.heldUntil = nil
+                logger.warning("webhook delivery failed; retrying later", metadata: ["webhook": .string(webhook.name), "event": .string(id),
+                                                                                     "attempts": .stringConvertible(cursor.attempts), "error": .string(failure)])
+                _ = try await inventory.write(cursor)
+                return // the later events of this scope wait behind this one: in order
+            }
+            cursor.lastEvent = id
+            cursor.attempts = 0
+            cursor.nextAttemptAt = nil
+            cursor.lastError = nil
+            cursor.delivered += 1
+            cursor.lastDeliveredAt = after
+            report.delivered += 1
+            metrics.record(webhook.name, "delivered")
+            guard let written = try await inventory.write(cursor) else { return } // lost the hold (it ran out): the new holder goes on
+            cursor = written
+        }
+        cursor.holder = nil
+        cursor.heldUntil = nil
+        _ = try await inventory.write(cursor)
+    }
+}
+
+/// `ipam_webhook_deliveries_total{webhook, outcome}` (delivered, failed, dead-lettered).
+public struct WebhookMetrics: Sendable {
+    let factory: (any MetricsFactory)?
+
+    public init(factory: (any MetricsFactory)?) { self.factory = factory }
+
+    func record(_ webhook: String, _ outcome: String) {
+        guard let factory else { return }
+        Metrics.Counter(label: "ipam_webhook_deliveries_total", dimensions: [("webhook", webhook), ("outcome", outcome)], factory: factory).increment()
+    }
+}
+
+/// The dispatcher as a service of the Manager's group: a pass every `poll` seconds until shutdown.
+public struct WebhookDispatchService<C: Clock>: Service where C.Duration == Duration {
+    public let dispatcher: WebhookDispatcher
+    public let clock: C
+
+    public init(dispatcher: WebhookDispatcher, clock: C) {
+        self.dispatcher = dispatcher
+        self.clock = clock
+    }
+
+    public func run() async throws {
+        let wait = Duration.milliseconds(Int64(dispatcher.settings.poll * 1000))
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            _ = await dispatcher.runOnce()
+            do { try await cancelWhenGracefulShutdown { try await clock.sleep(for: wait) } } catch { return }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import IPAMCore
+import Inventory
+
+/// Webhooks as the Vendor shows them (the Manager delivers them: `ManagerJobs.WebhookDispatcher`).
+extension VendorService {
+    /// Where webhook `name` stands: its cursor per scope and its dead letters.
+    public func deliveries(of name: String) async throws(VendorError) -> ([WebhookCursor], [DeadLetter]) {
+        var effort = Effort()
+        let cursors = try await storage(&effort) { () async throws(InventoryError) in try await inventory.webhookCursors(name) }
+        let dead = try await storage(&effort) { () async throws(InventoryError) in try await inventory.deadLetters(name) }
+        return (cursors, dead)
+    }
+}
