@@ -108,6 +108,8 @@ locals {
     IPAM_TABLE_NAME                         = azurerm_storage_table.inventory.name
     SUPERNETS_CONFIG                        = var.supernets_config
     SCOPE_CONFIG_MANIFEST                   = var.scope_config_manifest
+    POOLS_CONFIG                            = var.pools_config
+    WEBHOOKS_CONFIG                         = var.webhooks_config
     CIDR_SIZE_MIN                           = tostring(var.cidr_size_min)
     CIDR_SIZE_MAX                           = tostring(var.cidr_size_max)
     CIDR_SIZE_DEFAULT                       = tostring(var.cidr_size_default)
@@ -135,6 +137,10 @@ locals {
     QUARANTINE_SECONDS        = tostring(var.quarantine_seconds)
     LAST_SEEN_REFRESH_SECONDS = tostring(var.last_seen_refresh_seconds)
     MANAGER_LEASE_SECONDS     = tostring(var.manager_lease_seconds)
+    WEBHOOK_MAX_ATTEMPTS      = tostring(var.webhook_max_attempts)
+    WEBHOOK_POLL_SECONDS      = tostring(var.webhook_poll_seconds)
+    WEBHOOK_SETTLE_SECONDS    = tostring(var.webhook_settle_seconds)
+    WEBHOOK_HOLD_SECONDS      = tostring(var.webhook_hold_seconds)
   })
 }
 

@@ -29,6 +29,43 @@ variable "scope_config_manifest" {
   type        = string
 }
 
+variable "pools_config" {
+  description = "POOLS_CONFIG (JSON): named pools with rules, quotas and stock targets; empty: none"
+  type        = string
+  default     = ""
+}
+
+variable "webhooks_config" {
+  description = "WEBHOOKS_CONFIG (JSON): receivers of the audit trail, with their secrets; empty: none"
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "webhook_max_attempts" {
+  description = "WEBHOOK_MAX_ATTEMPTS: failed attempts at one event before it is dead-lettered"
+  type        = number
+  default     = 8
+}
+
+variable "webhook_poll_seconds" {
+  description = "WEBHOOK_POLL_SECONDS (under the Functions host each timer invocation makes one pass instead)"
+  type        = number
+  default     = 5
+}
+
+variable "webhook_settle_seconds" {
+  description = "WEBHOOK_SETTLE_SECONDS: events younger than this wait for a later pass"
+  type        = number
+  default     = 30
+}
+
+variable "webhook_hold_seconds" {
+  description = "WEBHOOK_HOLD_SECONDS: a dispatcher's hold on a cursor"
+  type        = number
+  default     = 60
+}
+
 variable "vendor_api_keys" {
   description = "VENDOR_API_KEYS: the keys callers send (comma-separated); use the Function App's function key among them"
   type        = string
