@@ -200,7 +200,7 @@ let package = Package(
         .executableTarget(
             name: "ipam-dev",
             dependencies: [
-                "AzureTables", "ManagerJobs", "ResourceGraphEmulator",
+                "AzureTables", "ManagerJobs", "ResourceGraphEmulator", "IPAMCore", "StrictJSON",
                 "TableEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
