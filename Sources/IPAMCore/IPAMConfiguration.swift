@@ -10,12 +10,18 @@ public struct IPAMConfiguration: Sendable {
     public var cidrSizeMin: Int
     public var cidrSizeMax: Int
     public var cidrSizeDefault: Int
+    /// The same for IPv6 blocks (`CIDR_SIZE_V6_*`; subnets of an IPv6 block are /64s).
+    public var cidrSizeV6Min = 48
+    public var cidrSizeV6Max = 64
+    public var cidrSizeV6Default = 56
     /// How long a lease lives until it must be anchored (or renewed by a replay).
     public var leaseDuration: Duration
     public var scopes: [Scope: ScopeSupernets]
     public var defaultScope: Scope
-    /// Per scope: prefix length → number of `available` rows to keep in stock.
+    /// Per scope: prefix length → number of `available` rows to keep in stock (IPv4).
     public var stock: [Scope: [Int: Int]]
+    /// Per scope: IPv6 prefix length → stock target (the manifest's `"v6/56": 4` entries).
+    public var stockV6: [Scope: [Int: Int]] = [:]
     public var storageConnectionString: String
     public var tableName: String
     /// Named pools inside the scopes (`POOLS_CONFIG`; none when unset).
@@ -50,6 +56,15 @@ public struct IPAMConfiguration: Sendable {
         if fallback < minimum || fallback > maximum {
             problems.append("CIDR_SIZE_DEFAULT=\(fallback): must lie between CIDR_SIZE_MIN=\(minimum) and CIDR_SIZE_MAX=\(maximum)")
         }
+        let minimumV6 = integer(.cidrSizeV6Min, default: 48)
+        let maximumV6 = integer(.cidrSizeV6Max, default: 64)
+        let fallbackV6 = integer(.cidrSizeV6Default, default: 56)
+        if !(16...64).contains(minimumV6) { problems.append("CIDR_SIZE_V6_MIN=\(minimumV6): must be between 16 and 64") }
+        if !(16...64).contains(maximumV6) { problems.append("CIDR_SIZE_V6_MAX=\(maximumV6): must be between 16 and 64 (an IPv6 block holds /64 subnets)") }
+        if minimumV6 > maximumV6 { problems.append("CIDR_SIZE_V6_MIN=\(minimumV6) is larger than CIDR_SIZE_V6_MAX=\(maximumV6)") }
+        if fallbackV6 < minimumV6 || fallbackV6 > maximumV6 {
+            problems.append("CIDR_SIZE_V6_DEFAULT=\(fallbackV6): must lie between CIDR_SIZE_V6_MIN=\(minimumV6) and CIDR_SIZE_V6_MAX=\(maximumV6)")
+        }
 
         var hours = 4.0
         if let text = environment[setting: .leaseDurationHours] {
@@ -68,23 +83,36 @@ public struct IPAMConfiguration: Sendable {
         }
 
         let scopes = parseSupernets(environment[setting: .supernets], problems: &problems)
-        let (defaultScope, stock) = parseManifest(environment[setting: .manifest], scopes: scopes, problems: &problems)
+        let (defaultScope, allStock) = parseManifest(environment[setting: .manifest], scopes: scopes, problems: &problems)
+        let stock = allStock.mapValues { $0.v4 }, stockV6 = allStock.mapValues { $0.v6 }
 
         let webhooks = Webhook.parse(environment[setting: .webhooks], problems: &problems)
-        let pools = PoolPlan.parse(environment[setting: .pools], scopes: scopes, defaultScope: defaultScope, defaults: (minimum, maximum, fallback), problems: &problems)
+        let pools = PoolPlan.parse(environment[setting: .pools], scopes: scopes, defaultScope: defaultScope, defaults: (minimum, maximum, fallback),
+                                   defaultsV6: (minimumV6, maximumV6, fallbackV6), problems: &problems)
         guard problems.isEmpty, let defaultScope else { throw Problems(lines: problems) }
         var configuration = IPAMConfiguration(cidrSizeMin: minimum, cidrSizeMax: maximum, cidrSizeDefault: fallback,
                                               leaseDuration: .milliseconds(Int64(hours * 3_600_000)), scopes: scopes, defaultScope: defaultScope,
                                               stock: stock, storageConnectionString: connection, tableName: tableName)
         configuration.pools = pools
         configuration.webhooks = webhooks
+        configuration.stockV6 = stockV6
+        (configuration.cidrSizeV6Min, configuration.cidrSizeV6Max, configuration.cidrSizeV6Default) = (minimumV6, maximumV6, fallbackV6)
         return configuration
     }
 
-    /// The prefix-length limits of requests in `pool` (nil: the scope's own space, `CIDR_SIZE_*`).
-    public func lengths(pool: String?) -> (min: Int, max: Int, default: Int) {
-        guard let pool else { return (cidrSizeMin, cidrSizeMax, cidrSizeDefault) }
-        return pools.lengths(pool, defaults: (cidrSizeMin, cidrSizeMax, cidrSizeDefault))
+    /// The prefix-length limits of requests in `pool` (nil: the scope's own space, `CIDR_SIZE_*` or
+    /// `CIDR_SIZE_V6_*` by `version`).
+    public func lengths(pool: String?, version: IPVersion = .v4) -> (min: Int, max: Int, default: Int) {
+        let defaults = version == .v4 ? (cidrSizeMin, cidrSizeMax, cidrSizeDefault) : (cidrSizeV6Min, cidrSizeV6Max, cidrSizeV6Default)
+        guard let pool else { return defaults }
+        let poolVersion = pools.pools[pool]?.prefix.version ?? version
+        return pools.lengths(pool, defaults: poolVersion == .v4 ? (cidrSizeMin, cidrSizeMax, cidrSizeDefault) : (cidrSizeV6Min, cidrSizeV6Max, cidrSizeV6Default))
+    }
+
+    /// The stock targets of an area (a pool's, or the scope's own) for one IP version.
+    public func stockTargets(_ scope: Scope, pool: String?, version: IPVersion) -> [Int: Int] {
+        if let pool { return pools.pools[pool].map { $0.prefix.version == version ? $0.stock : [:] } ?? [:] }
+        return (version == .v4 ? stock[scope] : stockV6[scope]) ?? [:]
     }
 
     /// The space requests in `pool` (nil: no pool) of `scope` vend from (see `PoolPlan.space`).
@@ -157,7 +185,7 @@ public struct IPAMConfiguration: Sendable {
         return scopes
     }
 
-    static func parseManifest(_ text: String?, scopes: [Scope: ScopeSupernets], problems: inout [String]) -> (Scope?, [Scope: [Int: Int]]) {
+    static func parseManifest(_ text: String?, scopes: [Scope: ScopeSupernets], problems: inout [String]) -> (Scope?, [Scope: (v4: [Int: Int], v6: [Int: Int])]) {
         guard let text, !text.isEmpty else {
             problems.append("SCOPE_CONFIG_MANIFEST: missing")
             return (nil, [:])
@@ -174,7 +202,7 @@ public struct IPAMConfiguration: Sendable {
         } else {
             problems.append("SCOPE_CONFIG_MANIFEST.defaultScope: missing {subscriptionId, region}")
         }
-        var stock: [Scope: [Int: Int]] = [:]
+        var stock: [Scope: (v4: [Int: Int], v6: [Int: Int])] = [:]
         for (i, entry) in ((json["scopes"] as? [[String: Any]]) ?? []).enumerated() {
             guard let sub = entry["subscriptionId"] as? String, let region = entry["region"] as? String else {
                 problems.append("SCOPE_CONFIG_MANIFEST.scopes[\(i)]: needs subscriptionId and region")
@@ -182,15 +210,18 @@ public struct IPAMConfiguration: Sendable {
             }
             let scope = Scope(subscriptionId: sub, region: region)
             if scopes[scope] == nil && !scopes.isEmpty { problems.append("SCOPE_CONFIG_MANIFEST.scopes[\(i)]: \(scope) is not in SUPERNETS_CONFIG") }
-            var sizes: [Int: Int] = [:]
+            var sizes: [Int: Int] = [:], sizesV6: [Int: Int] = [:]
             for (key, value) in (entry["stock"] as? [String: Any]) ?? [:] {
-                guard let length = Int(key), (8...128).contains(length), let count = (value as? NSNumber)?.intValue, count >= 0, count <= 10_000 else {
-                    problems.append("SCOPE_CONFIG_MANIFEST.scopes[\(i)].stock.\(key)=\(value): needs a prefix length and a count 0–10000")
+                // "24": an IPv4 /24; "v6/56": an IPv6 /56.
+                let v6 = key.lowercased().hasPrefix("v6/")
+                let lengthText = v6 ? String(key.dropFirst(3)) : (key.lowercased().hasPrefix("v4/") ? String(key.dropFirst(3)) : key)
+                guard let length = Int(lengthText), (v6 ? 16...64 : 8...32).contains(length), let count = (value as? NSNumber)?.intValue, count >= 0, count <= 10_000 else {
+                    problems.append("SCOPE_CONFIG_MANIFEST.scopes[\(i)].stock.\(key)=\(value): needs a prefix length (\"24\" for IPv4, \"v6/56\" for IPv6) and a count 0–10000")
                     continue
                 }
-                sizes[length] = count
+                if v6 { sizesV6[length] = count } else { sizes[length] = count }
             }
-            stock[scope] = sizes
+            stock[scope] = (sizes, sizesV6)
         }
         return (defaultScope, stock)
     }

@@ -13,6 +13,8 @@ public struct LeaseRequest: Sendable, Equatable {
     public let subnets: [SubnetRequest]
     /// The pool the block comes from (`POOLS_CONFIG`); nil: the scope's space outside its pools.
     public var pool: String? = nil
+    /// The block's IP version (`ipVersion`; a pool's is its range's).
+    public var ipVersion: IPVersion = .v4
 
     /// Who asks (set by the edge from the authenticated caller; not part of the request hash): the
     /// lease's owner.
@@ -49,6 +51,7 @@ public struct LeaseRequest: Sendable, Equatable {
         text += tags.keys.sorted().map { "\($0.count):\($0)=\(tags[$0]!.count):\(tags[$0]!)" }.joined(separator: ",")
         text += "|" + subnets.map { "\($0.name.count):\($0.name)/\($0.prefixLength)" }.joined(separator: ",")
         if let pool { text += "|pool|\(pool)" }
+        if ipVersion == .v6 { text += "|v6" }
         if let adoption { text += "|adopt|\(adoption.prefix)|\(adoption.resourceId?.lowercased() ?? "")" }
         return Self.sha256Hex(text)
     }
@@ -128,14 +131,27 @@ public enum LeaseRequestDecoder {
         return Int(max(-1e9, min(1e9, real))) // out-of-range values are then refused by the range checks
     }
 
-    static let allowedFields: Set<String> = ["sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets", "pool"]
+    static let allowedFields: Set<String> = ["sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets", "pool", "ipversion"]
 
     /// Decodes a `getNewNetwork` body against the configuration.
     public static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
         let fields = try fields(body, allowed: allowedFields)
         let sessionId = try self.sessionId(fields)
         let (scope, pool) = try resolvePool(fields, configuration: configuration)
-        let limits = configuration.lengths(pool: pool?.name)
+        var version = pool?.prefix.version ?? .v4
+        if let text = try string(fields, "ipversion", field: "ipVersion") {
+            guard let asked: IPVersion = text.lowercased() == "v4" ? .v4 : (text.lowercased() == "v6" ? .v6 : nil) else {
+                throw RequestProblem(code: .invalidField, field: "ipVersion", message: "'ipVersion' must be \"v4\" or \"v6\"")
+            }
+            if let pool, pool.prefix.version != asked {
+                throw RequestProblem(code: .invalidField, field: "ipVersion", message: "pool '\(pool.name)' is \(pool.prefix.version == .v4 ? "IPv4" : "IPv6") (\(pool.prefix))")
+            }
+            version = asked
+        }
+        if pool == nil, configuration.scopes[scope]?.supernets.contains(where: { $0.version == version }) == false {
+            throw RequestProblem(code: .invalidField, field: "ipVersion", message: "\(scope) has no \(version == .v4 ? "IPv4" : "IPv6") supernet (SUPERNETS_CONFIG)")
+        }
+        let limits = configuration.lengths(pool: pool?.name, version: version)
         let length = try integer(fields, "prefixlength", field: "prefixLength") ?? limits.default
         guard (limits.min...limits.max).contains(length) else {
             throw RequestProblem(code: .invalidPrefixLength, field: "prefixLength",
@@ -155,7 +171,10 @@ public enum LeaseRequestDecoder {
                 guard let subnetLength = try integer(entry, "prefixlength", field: "subnets[\(index)].prefixLength") else {
                     throw RequestProblem(code: .missingField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' needs a prefixLength")
                 }
-                guard subnetLength <= 29 else {
+                guard version == .v4 || subnetLength == 64 else {
+                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' of an IPv6 block must be a /64")
+                }
+                guard version == .v6 || subnetLength <= 29 else {
                     throw RequestProblem(code: .invalidField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' prefixLength must be at most 29")
                 }
                 guard subnetLength >= length else {
@@ -167,7 +186,7 @@ public enum LeaseRequestDecoder {
                 }
                 subnets.append(.init(name: name, prefixLength: subnetLength))
             }
-            let probe = IPPrefix(address: IPAddress(v4: 0), length: length)!
+            let probe = IPPrefix(address: IPAddress(version: version, value: 0), length: length)!
             guard FreeSpace.layout(subnets.map { ($0.name, $0.prefixLength) }, in: probe) != nil else {
                 throw RequestProblem(code: .subnetsDoNotFit, field: "subnets", message: "the subnets do not fit in a /\(length)")
             }
@@ -179,6 +198,7 @@ public enum LeaseRequestDecoder {
         }
         var request = LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets)
         request.pool = pool?.name
+        request.ipVersion = version
         return request
     }
 

@@ -100,7 +100,7 @@ public struct PoolPlan: Sendable, Equatable {
     static let quotaFields: Set<String> = ["maxleasesperrequester", "maxaddressesperrequester"]
 
     /// Parses and validates `POOLS_CONFIG` against the scopes; every problem goes to `problems`, one a line.
-    static func parse(_ text: String?, scopes: [Scope: ScopeSupernets], defaultScope: Scope?, defaults: (min: Int, max: Int, default: Int),
+    static func parse(_ text: String?, scopes: [Scope: ScopeSupernets], defaultScope: Scope?, defaults: (min: Int, max: Int, default: Int), defaultsV6: (min: Int, max: Int, default: Int),
                       problems: inout [String]) -> PoolPlan {
         guard let text, !text.trimmingCharacters(in: .whitespaces).isEmpty else { return PoolPlan() }
         guard let json = try? JSONValue.parse(Array(text.utf8)), let entries = json.arrayValue else {
@@ -251,7 +251,7 @@ public struct PoolPlan: Sendable, Equatable {
         }
         for name in order {
             guard let pool = resolved[name], let draft = drafts[name] else { continue }
-            let (minimum, maximum, fallback) = plan.lengths(name, defaults: defaults)
+            let (minimum, maximum, fallback) = plan.lengths(name, defaults: pool.prefix.version == .v4 ? defaults : defaultsV6)
             if minimum > maximum { problems.append("\(draft.path).rules: minPrefixLength /\(minimum) is longer than maxPrefixLength /\(maximum)") }
             if minimum < pool.prefix.length { problems.append("\(draft.path).rules.minPrefixLength: /\(minimum) is larger than the pool itself (\(pool.prefix))") }
             if fallback < minimum || fallback > maximum { problems.append("\(draft.path).rules.defaultPrefixLength: /\(fallback) is outside /\(minimum)–/\(maximum)") }

@@ -24,6 +24,9 @@ public enum Setting: String, CaseIterable, Sendable {
     case cidrSizeMin = "CIDR_SIZE_MIN"
     case cidrSizeMax = "CIDR_SIZE_MAX"
     case cidrSizeDefault = "CIDR_SIZE_DEFAULT"
+    case cidrSizeV6Min = "CIDR_SIZE_V6_MIN"
+    case cidrSizeV6Max = "CIDR_SIZE_V6_MAX"
+    case cidrSizeV6Default = "CIDR_SIZE_V6_DEFAULT"
     case leaseDurationHours = "LEASE_DURATION_HOURS"
     case storageTimeoutMs = "IPAM_STORAGE_TIMEOUT_MS"
     // The Vendor.

@@ -108,6 +108,8 @@ public struct CarveRequest: Sendable {
     public let detail: String
     /// The pool whose space `space` is (its blocks carry its name and its stock keys); nil for the scope's own.
     public var pool: String? = nil
+    /// The IP version of the blocks (the supernets of the other version are left alone).
+    public var version: IPVersion = .v4
 
     public init(scope: Scope, space: ScopeSupernets, length: Int, lease: LeaseDraft?, stock: Int, detail: String) {
         self.scope = scope
@@ -181,7 +183,7 @@ extension Inventory {
         let scope = request.scope
         var calls = 1
         let head = try await self.head(of: scope)
-        let version = IPVersion.v4
+        let version = request.version
         // Exclusions are taken out of the supernets first, so the occupied prefixes can be used as the
         // sorted set `OccupiedSpace` keeps (no copy, no sort per carve).
         let allowed = request.space.supernets.filter { $0.version == version }.flatMap { FreeSpace.freeBlocks(in: $0, occupied: request.space.exclude) }

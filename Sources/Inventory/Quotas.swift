@@ -38,9 +38,12 @@ public struct UsageRow: Sendable, Equatable {
     }
 
     /// The addresses a block counts for (saturating: an IPv6 block may hold more than 64 bits say).
-    public static func addresses(in prefix: IPPrefix) -> UInt64 {
-        let bits = prefix.version.bitWidth - prefix.length
-        return bits >= 63 ? UInt64(Int64.max) : UInt64(1) << UInt64(bits)
+    public static func addresses(in prefix: IPPrefix) -> UInt64 { addresses(length: prefix.length, version: prefix.version) }
+
+    /// The addresses a block of `length` counts for.
+    public static func addresses(length: Int, version: IPVersion) -> UInt64 {
+        let bits = version.bitWidth - length
+        return bits >= 63 ? UInt64(Int64.max) : UInt64(1) << UInt64(max(0, bits))
     }
 
     /// The row after one lease of `prefix` starts (`+1`) or stops (`-1`) counting.

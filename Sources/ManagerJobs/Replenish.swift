@@ -30,20 +30,22 @@ public struct Replenish: Sendable {
     public func run() async throws(InventoryError) -> Report {
         var report = Report()
         // The scopes' own space first (outside their pools), then each pool's.
-        var areas: [(scope: Scope, pool: String?, targets: [Int: Int])] = configuration.stock.sorted(by: { $0.key < $1.key }).map { ($0.key, nil, $0.value) }
-        areas += configuration.pools.pools.values.sorted { $0.name < $1.name }.filter { !$0.stock.isEmpty }.map { ($0.scope, $0.name, $0.stock) }
-        for (scope, pool, targets) in areas {
+        var areas: [(scope: Scope, pool: String?, version: IPVersion, targets: [Int: Int])] = configuration.stock.sorted(by: { $0.key < $1.key }).map { ($0.key, nil, .v4, $0.value) }
+        areas += configuration.stockV6.sorted(by: { $0.key < $1.key }).map { ($0.key, nil, .v6, $0.value) }
+        areas += configuration.pools.pools.values.sorted { $0.name < $1.name }.filter { !$0.stock.isEmpty }.map { ($0.scope, $0.name, $0.prefix.version, $0.stock) }
+        for (scope, pool, version, targets) in areas {
             guard let space = configuration.space(scope, pool: pool) else { continue }
             for (length, target) in targets.sorted(by: { $0.key < $1.key }) where target > 0 {
-                let key = "\(scope.partitionKey)\(pool.map { "/" + $0 } ?? "")/\(length)"
+                let key = "\(scope.partitionKey)\(pool.map { "/" + $0 } ?? "")/\(version == .v6 ? "v6/" : "")\(length)"
                 var attempts = 0
                 while attempts < 8 {
                     attempts += 1
-                    let have = try await inventory.availableCandidates(in: scope, length: length, version: .v4, pool: pool, limit: target).count
+                    let have = try await inventory.availableCandidates(in: scope, length: length, version: version, pool: pool, limit: target).count
                     let missing = target - have
                     guard missing > 0 else { break }
                     var request = CarveRequest(scope: scope, space: space, length: length, lease: nil, stock: missing, detail: "replenish")
                     request.pool = pool
+                    request.version = version
                     let receipt = try await inventory.carve(request, now: now)
                     switch receipt.outcome {
                     case .won(_, let stocked):

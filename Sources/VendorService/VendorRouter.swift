@@ -350,9 +350,10 @@ struct VendorRoutes: Sendable {
         let pools = try await service.with(logger: context.logger).pools()
         var items: [JSONValue] = []
         for report in pools {
-            let sizeItems: [JSONValue] = report.sizes.keys.sorted().map { length in
-                let counts = report.sizes[length]!
-                return .object([("prefixLength", .number(String(length)))] + NetworkState.allCases.map { ($0.rawValue, .number(String(counts[$0] ?? 0))) })
+            let sizeItems: [JSONValue] = report.sizes.keys.sorted().map { size in
+                let counts = report.sizes[size]!
+                return .object([("prefixLength", .number(String(size.length))), ("ipVersion", .string(size.version == .v4 ? "v4" : "v6"))]
+                               + NetworkState.allCases.map { ($0.rawValue, .number(String(counts[$0] ?? 0))) })
             }
             let scope = report.scope
             var members: [(String, JSONValue)] = [
@@ -360,11 +361,13 @@ struct VendorRoutes: Sendable {
                 ("pool", report.pool.map { .string($0.name) } ?? .null),
                 ("freeAddresses", .number(String(report.freeAddresses))),
                 ("largestFreePrefixLength", report.largestFreePrefixLength == 0 ? .null : .number(String(report.largestFreePrefixLength))),
+                ("freeAddressesV6", .number(String(report.freeAddressesV6))),
+                ("largestFreePrefixLengthV6", report.largestFreePrefixLengthV6 == 0 ? .null : .number(String(report.largestFreePrefixLengthV6))),
                 ("sizes", .array(sizeItems)),
-                ("stock", .object(report.stockTargets.keys.sorted().map { (String($0), .number(String(report.stockTargets[$0]!))) })),
+                ("stock", .object(report.stockTargets.keys.sorted().map { ($0.key, .number(String(report.stockTargets[$0]!))) })),
             ]
             if let pool = report.pool {
-                let limits = service.configuration.lengths(pool: pool.name)
+                let limits = service.configuration.lengths(pool: pool.name, version: pool.prefix.version)
                 members += [
                     ("parent", pool.parent.map(JSONValue.string) ?? .null), ("cidr", .string(pool.prefix.description)),
                     ("owner", pool.owner.map(JSONValue.string) ?? .null),

@@ -130,22 +130,48 @@ extension VendorService {
             descend(nil)
             for pool in areas {
                 let space = configuration.pools.space(for: pool?.name, in: supernets)
-                var counts: [Int: [NetworkState: Int]] = [:]
-                for row in rows where row.pool == pool?.name { counts[row.prefix.length, default: [:]][row.state, default: 0] += 1 }
+                var counts: [BlockSize: [NetworkState: Int]] = [:]
+                for row in rows where row.pool == pool?.name { counts[BlockSize(row.prefix), default: [:]][row.state, default: 0] += 1 }
                 let occupied = rows.map(\.prefix) + space.exclude
-                var free = UInt128(0)
-                var largest = 0
-                for supernet in space.supernets where supernet.version == .v4 {
+                var free: [IPVersion: UInt128] = [:]
+                var largest: [IPVersion: Int] = [:]
+                for supernet in space.supernets {
                     let blocks = FreeSpace.freeBlocks(in: supernet, occupied: occupied)
-                    free += FreeSpace.addressCount(blocks)
-                    if let best = blocks.map(\.length).min() { largest = largest == 0 ? best : min(largest, best) }
+                    free[supernet.version, default: 0] += FreeSpace.addressCount(blocks)
+                    if let best = blocks.map(\.length).min() { largest[supernet.version] = min(largest[supernet.version] ?? best, best) }
                 }
-                result.append(PoolReport(scope: scope, pool: pool, sizes: counts, freeAddresses: free, largestFreePrefixLength: largest,
-                                         stockTargets: pool?.stock ?? configuration.stock[scope] ?? [:], usage: pool.map { p in usage.filter { $0.pool == p.name } } ?? []))
+                var targets: [BlockSize: Int] = [:]
+                for version in [IPVersion.v4, .v6] {
+                    for (length, target) in configuration.stockTargets(scope, pool: pool?.name, version: version) { targets[BlockSize(version: version, length: length)] = target }
+                }
+                result.append(PoolReport(scope: scope, pool: pool, sizes: counts, freeAddresses: free[.v4] ?? 0, largestFreePrefixLength: largest[.v4] ?? 0,
+                                         freeAddressesV6: free[.v6] ?? 0, largestFreePrefixLengthV6: largest[.v6] ?? 0,
+                                         stockTargets: targets, usage: pool.map { p in usage.filter { $0.pool == p.name } } ?? []))
             }
         }
         return result
     }
+}
+
+/// A block size: an IP version and a prefix length.
+public struct BlockSize: Hashable, Comparable, Sendable {
+    public let version: IPVersion
+    public let length: Int
+
+    public init(version: IPVersion, length: Int) {
+        self.version = version
+        self.length = length
+    }
+
+    public init(_ prefix: IPPrefix) { self.init(version: prefix.version, length: prefix.length) }
+
+    public static func < (a: BlockSize, b: BlockSize) -> Bool { (a.version.rawValue, a.length) < (b.version.rawValue, b.length) }
+
+    /// Addresses in one block of this size (as a Double: for charts and shares).
+    public var addresses: Double { pow(2, Double(version.bitWidth - length)) }
+
+    /// `24` for IPv4, `v6/56` for IPv6 (the manifest's stock keys).
+    public var key: String { version == .v4 ? String(length) : "v6/\(length)" }
 }
 
 /// One scope's own space, or one pool of it: its blocks by size and state, its free space and its stock targets.
@@ -153,13 +179,16 @@ public struct PoolReport: Sendable {
     public let scope: Scope
     /// Nil for the scope's space outside its pools.
     public let pool: Pool?
-    /// Prefix length → blocks of the area in each state.
-    public let sizes: [Int: [NetworkState: Int]]
-    /// Addresses in no row, inside the area's space.
+    /// Block size → blocks of the area in each state.
+    public let sizes: [BlockSize: [NetworkState: Int]]
+    /// IPv4 addresses in no row, inside the area's space.
     public let freeAddresses: UInt128
-    /// The shortest prefix length of a free block (0: no free space).
+    /// The shortest prefix length of a free IPv4 block (0: no free space).
     public let largestFreePrefixLength: Int
-    public let stockTargets: [Int: Int]
+    /// The same for the area's IPv6 space (0 addresses when it has none).
+    public let freeAddressesV6: UInt128
+    public let largestFreePrefixLengthV6: Int
+    public let stockTargets: [BlockSize: Int]
     /// What each requester holds against the pool's quota.
     public let usage: [UsageRow]
 

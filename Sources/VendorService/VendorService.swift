@@ -107,7 +107,7 @@ public struct VendorService: Sendable {
             try checkRequester(request)
             if !quotas.isEmpty {
                 let read = try await storage(&effort) { () async throws(InventoryError) in try await inventory.usage(quotas, in: request.scope) }
-                if let refusal = quotaRefusal(read, adding: UInt64(1) << UInt64(32 - request.prefixLength)) { throw refusal }
+                if let refusal = quotaRefusal(read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion)) { throw refusal }
                 counters = read
             }
         }
@@ -150,7 +150,7 @@ public struct VendorService: Sendable {
                 if !quotas.isEmpty, counters == nil {
                     counters = try await storage(&effort) { () async throws(InventoryError) in try await inventory.usage(quotas, in: request.scope) }
                 }
-                if let read = counters, let refusal = quotaRefusal(read, adding: UInt64(1) << UInt64(32 - request.prefixLength)) {
+                if let read = counters, let refusal = quotaRefusal(read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion)) {
                     await stockCache.giveBack(gateKey, taken)
                     throw refusal
                 }
@@ -196,7 +196,7 @@ public struct VendorService: Sendable {
                 // No room to carve. Stock may still exist (claims in flight elsewhere may fail and leave it):
                 // only an empty stock index means the scope is truly out of blocks of this size.
                 let remaining = try await storage(&effort) { () async throws(InventoryError) in
-                    try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, pool: request.pool, limit: 1)
+                    try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: request.pool, limit: 1)
                 }
                 if !remaining.isEmpty {
                     try? await time.sleep(.milliseconds(Int.random(in: 5...50, using: &random)))
@@ -218,7 +218,7 @@ public struct VendorService: Sendable {
             effort.stockReads += 1
             metrics.stockReads.increment()
             let page = try await storage(&effort) { () async throws(InventoryError) in
-                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: .v4, pool: request.pool, limit: 48, after: after)
+                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: request.pool, limit: 48, after: after)
             }
             await stockCache.fill(key, page.filter { !excluded.contains($0.rowKey) })
             guard page.count == 48, await stockCache.count(key) == 0, let last = page.last else { return }
@@ -261,13 +261,14 @@ public struct VendorService: Sendable {
         // Our block plus fresh stock: enough for the manifest and for this process's waiting callers,
         // so the callers behind this one claim instead of queueing on the head lock.
         let waiting = await carveGate.waiting(key)
-        let target = request.pool.map { configuration.pools.pools[$0]?.stock[request.prefixLength] ?? 2 } ?? configuration.stock[request.scope]?[request.prefixLength] ?? 2
+        let target = configuration.stockTargets(request.scope, pool: request.pool, version: request.ipVersion)[request.prefixLength] ?? 2
         let wanted = min(45 + 3 * Inventory.stockRowsPerTransaction, max(target, 4 * waiting + 4 * effort.conflicts))
         // A pool's leases are claimed from its stock (a claim also counts in the quotas): carve stock only.
         let draft = request.pool == nil ? newLease(request, at: time.now()) : nil
         var carve = CarveRequest(scope: request.scope, space: space, length: request.prefixLength, lease: draft, stock: wanted + (draft == nil ? 1 : 0),
                                  detail: draft == nil ? "stocked for a claim" : "stocked while carving")
         carve.pool = request.pool
+        carve.version = request.ipVersion
         let now = time.now
         var calls = 0
         let outcome = try await committed(&effort) { () async throws(InventoryError) in
@@ -407,7 +408,7 @@ public struct VendorService: Sendable {
 
     /// Where this process keeps stock read for the request: per scope, pool and size.
     func stockKey(_ request: LeaseRequest) -> String {
-        "\(request.scope.partitionKey)/\(request.pool ?? "")/\(request.prefixLength)"
+        "\(request.scope.partitionKey)/\(request.pool ?? "")/\(request.ipVersion == .v6 ? "v6/" : "")\(request.prefixLength)"
     }
 
     func answer(_ row: NetworkRow, _ request: LeaseRequest, created: Bool) -> LeaseAnswer {

@@ -233,3 +233,66 @@ struct PrefixIndexTests {
         }
     }
 }
+
+/// The IPv6 carving the Vendor does for `"ipVersion": "v6"`: the same properties as IPv4, in a /44 with
+/// blocks of /48 to /64 (the offsets reach past 64 bits of the address, so UInt128 arithmetic is exercised).
+@Suite("IPv6 carving properties")
+struct IPv6CarvingProperties {
+    static let supernet = try! IPPrefix(parsing: "fd00:72::/44")
+
+    /// A block of `length` at `offset` /64s into the supernet (normalised to its length).
+    static func block(_ offset: UInt32, _ length: Int) -> IPPrefix {
+        let address = IPAddress(version: .v6, value: supernet.address.value | (UInt128(offset & 0xFFFFF) << 64))
+        return try! IPPrefix.parseNormalising("\(address)/\(length)").prefix
+    }
+
+    @Test func smallestFitNeverReturnsOccupiedSpace() async {
+        let blocks = zip(Gen.uint32(in: 0...0xFFFFF), Gen.int(in: 46...64)).array(of: 0...40)
+        await propertyCheck(count: 300, input: blocks, Gen.int(in: 48...64)) { raw, wanted in
+            let occupied = raw.map { Self.block($0, $1) }
+            let fit = FreeSpace.smallestFit(length: wanted, in: [Self.supernet], occupied: occupied)
+            #expect(fit != nil, "a /44 is never filled by 40 blocks of /46 or smaller")
+            if let fit {
+                #expect(Self.supernet.contains(fit) && fit.length == wanted && fit.version == .v6)
+                #expect(!occupied.contains { $0.overlaps(fit) })
+                #expect(fit.address.value % fit.size == 0, "aligned to its size")
+            }
+        }
+    }
+
+    @Test func carvingNeverOverlapsAndAccountsForEveryAddress() async {
+        await propertyCheck(count: 50, input: Gen.int(in: 48...56).array(of: 1...120)) { sizes in
+            let supernet = try! IPPrefix(parsing: "fd00:72::/46")
+            var taken: [IPPrefix] = []
+            for size in sizes {
+                guard let fit = FreeSpace.smallestFit(length: size, in: [supernet], occupied: taken) else { continue }
+                #expect(!taken.contains { $0.overlaps(fit) })
+                taken.append(fit)
+            }
+            let free = FreeSpace.freeBlocks(in: supernet, occupied: taken)
+            #expect(FreeSpace.addressCount(free) + FreeSpace.addressCount(taken) == supernet.size)
+        }
+    }
+
+    /// `carve(count:)` in IPv6 equals repeated smallest fits, and leaves IPv4 rows and supernets alone.
+    @Test func carveManyMatchesRepeatedSmallestFit() async {
+        let blocks = zip(Gen.uint32(in: 0...0xFFFFF), Gen.int(in: 46...64)).array(of: 0...30)
+        await propertyCheck(count: 150, input: blocks, Gen.int(in: 48...64), Gen.int(in: 1...40)) { raw, length, count in
+            let occupied = raw.map { Self.block($0, $1) } + [try! IPPrefix(parsing: "10.0.0.0/8")]
+            var expected: [IPPrefix] = []
+            while expected.count < count, let fit = FreeSpace.smallestFit(length: length, in: [Self.supernet], occupied: occupied + expected) {
+                expected.append(fit)
+            }
+            let carved = FreeSpace.carve(count: count, length: length, in: [Self.supernet, try! IPPrefix(parsing: "10.64.0.0/16")].filter { $0.version == .v6 },
+                                         occupied: occupied)
+            #expect(carved == expected)
+        }
+    }
+
+    @Test func subnetLayoutsAreSixtyFours() throws {
+        let block = try IPPrefix(parsing: "fd00:72:0:100::/56")
+        let layout = try #require(FreeSpace.layout([("app", 64), ("db", 64), ("web", 64)], in: block))
+        #expect(layout.map(\.prefix.description) == ["fd00:72:0:100::/64", "fd00:72:0:101::/64", "fd00:72:0:102::/64"])
+        #expect(FreeSpace.layout(Array(repeating: ("x", 64), count: 257), in: block) == nil, "a /56 holds 256 /64s")
+    }
+}

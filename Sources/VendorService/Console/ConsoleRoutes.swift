@@ -97,8 +97,8 @@ struct ConsoleRoutes: Sendable {
             for (index, report) in pools.enumerated() {
                 let (sizes, free, largest) = (report.sizes, report.freeAddresses, report.largestFreePrefixLength)
                 var byState: [String: Double] = [:]
-                for (length, counts) in sizes {
-                    for (state, count) in counts { byState[state.rawValue, default: 0] += Double(count) * pow(2, Double(32 - length)) } // IPv4 blocks
+                for (size, counts) in sizes where size.version == .v4 { // the bar shows IPv4 space
+                    for (state, count) in counts { byState[state.rawValue, default: 0] += Double(count) * size.addresses }
                 }
                 byState["free"] = Double(free)
                 let order = ["leased", "anchored", "quarantined", "released", "expired", "available", "occupied", "reserved", "free"]
@@ -108,9 +108,10 @@ struct ConsoleRoutes: Sendable {
                     "index": index, "scope": report.label, "freeAddresses": String(free), "largest": largest == 0 ? "-" : String(largest),
                     "bar": ConsoleCharts.stackedBar(order.map { ($0, byState[$0] ?? 0) }, unit: "addresses"),
                     "states": order.filter { (byState[$0] ?? 0) > 0 }.map { ["name": $0, "addresses": String(Int(byState[$0]!)), "share": String(format: "%.1f %%", byState[$0]! / total * 100)] },
-                    "sizes": Set(sizes.keys).union(targets.keys).sorted().map { length -> [String: Any] in
-                        let counts = sizes[length] ?? [:]
-                        return ["length": length, "available": counts[.available] ?? 0, "target": targets[length].map { String($0) } ?? "-", "leased": counts[.leased] ?? 0,
+                    "sizes": Set(sizes.keys).union(targets.keys).sorted().map { size -> [String: Any] in
+                        let counts = sizes[size] ?? [:]
+                        return ["length": size.version == .v4 ? "/\(size.length)" : "IPv6 /\(size.length)", "available": counts[.available] ?? 0,
+                                "target": targets[size].map { String($0) } ?? "-", "leased": counts[.leased] ?? 0,
                                 "anchored": counts[.anchored] ?? 0, "quarantined": counts[.quarantined] ?? 0]
                     },
                 ])
@@ -149,7 +150,11 @@ struct ConsoleRoutes: Sendable {
             let rows = try await service.storage(&effort) { () async throws(InventoryError) in try await service.inventory.networks(in: chosen) }
             let reservations = try await service.reservations(in: [chosen])
             var supernets: [[String: Any]] = []
-            for (index, supernet) in space.supernets.enumerated() {
+            // Each supernet, then each pool of the scope (parents before children): a bar each.
+            let pools = service.configuration.pools.pools.values.filter { $0.scope == chosen }
+                .sorted { (service.configuration.pools.lineage($0.name).count, $0.prefix) < (service.configuration.pools.lineage($1.name).count, $1.prefix) }
+            let ranges = space.supernets.map { ($0.description, $0) } + pools.map { ("pool \($0.name): \($0.prefix)", $0.prefix) }
+            for (index, (label, supernet)) in ranges.enumerated() {
                 let inside = rows.filter { supernet.contains($0.prefix) }
                 let excluded = space.exclude.filter { supernet.overlaps($0) }
                 var blocks: [(prefix: IPPrefix, state: String, tooltip: String, row: NetworkRow?, why: String)] = inside.map { row in
@@ -178,7 +183,7 @@ struct ConsoleRoutes: Sendable {
                     bar += "<p>Zoomed to \(zoom), where every block in use lies:</p>" + ConsoleCharts.addressBar(supernet: zoom, blocks: inZoom)
                 }
                 supernets.append([
-                    "index": index, "cidr": supernet.description, "bar": bar,
+                    "index": index, "cidr": label, "bar": bar,
                     "blocks": blocks.prefix(2000).map { block -> [String: Any] in
                         ["cidr": block.prefix.description, "state": block.state, "leaseId": block.row?.leaseId ?? "", "requester": block.row?.requester ?? "",
                          "expires": block.row.flatMap { $0.state == .leased ? $0.expiresAt : nil }.map(ISO8601.format) ?? "", "why": block.why]

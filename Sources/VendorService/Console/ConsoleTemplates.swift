@@ -101,7 +101,7 @@ enum ConsoleTemplates {
     {{#states}}<tr><td class="state">{{name}}</td><td>{{addresses}}</td><td>{{share}}</td></tr>{{/states}}</table>
     </figure>
     <div class="scroll"><table><caption>Stock against its target, per size</caption><tr><th scope="col">Size</th><th scope="col">Available</th><th scope="col">Target</th><th scope="col">Leased</th><th scope="col">Anchored</th><th scope="col">Quarantined</th></tr>
-    {{#sizes}}<tr><td>/{{length}}</td><td>{{available}}</td><td>{{target}}</td><td>{{leased}}</td><td>{{anchored}}</td><td>{{quarantined}}</td></tr>{{/sizes}}</table></div>
+    {{#sizes}}<tr><td>{{length}}</td><td>{{available}}</td><td>{{target}}</td><td>{{leased}}</td><td>{{anchored}}</td><td>{{quarantined}}</td></tr>{{/sizes}}</table></div>
     </section>
     {{/scopes}}
     <section aria-labelledby="activity">
