@@ -58,24 +58,33 @@ extension Inventory {
         }
         if let requester = filter.requester { conditions.append("Requester eq '\(TableQuery.quoted(requester))'") }
         let text = conditions.joined(separator: " and ")
-        return try await storage {
-            var rows: [NetworkRow] = []
+        let (rows, resume) = try await page(text, limit: limit) { (entity: TableEntity) -> NetworkRow? in
+            guard let row = NetworkRow(entity: entity), row.leaseId != nil, filter.within.map({ $0.contains(row.prefix) }) ?? true else { return nil }
+            return filter.admits(row) ? row : nil
+        }
+        return LeasePage(rows: rows, resumeAfter: resume)
+    }
+
+    /// Up to `limit` items of a query in key order, following its pages: `read` makes an item of an entity
+    /// (nil: not one). With more items left, also the row key to resume after (the last one looked at
+    /// before the item that did not fit); nil when the query is done.
+    func page<T>(_ filter: String, limit: Int, read: (TableEntity) -> T?) async throws(InventoryError) -> ([T], String?) {
+        try await storage {
+            var items: [T] = []
             var continuation: TableContinuation? = nil
             var lastKey: String? = nil
-            let query = table.query(filter: text, top: min(1000, limit + 1))
+            let query = table.query(filter: filter, top: min(1000, limit + 1))
             repeat {
                 let page = try await query.page(after: continuation)
                 for entity in page.entities {
-                    guard let row = NetworkRow(entity: entity), row.leaseId != nil else { continue }
-                    if let within = filter.within, !within.contains(row.prefix) { continue }
-                    if !filter.admits(row) { lastKey = entity.rowKey; continue }
-                    if rows.count == limit { return LeasePage(rows: rows, resumeAfter: lastKey) }
-                    rows.append(row)
+                    guard let item = read(entity) else { lastKey = entity.rowKey; continue }
+                    if items.count == limit { return (items, lastKey) }
+                    items.append(item)
                     lastKey = entity.rowKey
                 }
                 continuation = page.continuation
             } while continuation != nil
-            return LeasePage(rows: rows, resumeAfter: nil)
+            return (items, nil)
         }
     }
 
@@ -141,20 +150,7 @@ extension Inventory {
         if let lease = filter.leaseId { conditions.append("LeaseId eq '\(TableQuery.quoted(lease.lowercased()))'") }
         if let actor = filter.actor { conditions.append("Actor eq '\(TableQuery.quoted(actor))'") }
         let text = conditions.joined(separator: " and ")
-        return try await storage {
-            var events: [AuditEvent] = []
-            var continuation: TableContinuation? = nil
-            let query = table.query(filter: text, top: min(1000, limit + 1))
-            repeat {
-                let page = try await query.page(after: continuation)
-                for entity in page.entities {
-                    guard let event = AuditEvent(entity: entity) else { continue }
-                    if events.count == limit { return EventPage(events: events, resumeAfter: events.last?.id) }
-                    events.append(event)
-                }
-                continuation = page.continuation
-            } while continuation != nil
-            return EventPage(events: events, resumeAfter: nil)
-        }
+        let (events, resume) = try await page(text, limit: limit) { AuditEvent(entity: $0) }
+        return EventPage(events: events, resumeAfter: resume)
     }
 }

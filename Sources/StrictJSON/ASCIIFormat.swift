@@ -3,6 +3,19 @@ import Foundation
 /// Zero-padded decimals and hex digits without `String(format:)`, which goes through Foundation's
 /// format parser and showed up in every profile of a transaction (timestamps, hashes, escapes).
 public enum ASCIIFormat {
+    /// base64url without padding (RFC 4648 §5, as JWTs and continuation tokens use it).
+    public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Decodes base64url without padding; nil for anything else (padding included).
+    public static func base64URLDecoded(_ text: some StringProtocol) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard !base64.contains("=") else { return nil }
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+
     /// A UTC timestamp `YYYY-MM-DDTHH:MM:SS.fffZ` from whole seconds since 1970 and a fraction of
     /// `fractionDigits` decimal digits (e.g. 3 for milliseconds, 7 for the Table service's ticks).
     public static func utcTimestamp(seconds: Int64, fraction: Int64, fractionDigits: Int) -> String {

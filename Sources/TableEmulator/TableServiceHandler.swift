@@ -416,17 +416,14 @@ public struct TableServiceHandler: Sendable {
 /// Opaque continuation tokens in the service's style (`1!<length>!<base64url key>`).
 enum ContinuationToken {
     static func encode(_ key: String) -> String {
-        let b64 = Data(key.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let b64 = ASCIIFormat.base64URL(Array(key.utf8))
         return "1!\(b64.count)!\(b64)"
     }
 
     static func decode(_ token: String) throws -> String {
         let parts = token.split(separator: "!", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw TableServiceError.invalidInput("The continuation token is invalid.") }
-        var b64 = String(parts[2]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while b64.count % 4 != 0 { b64 += "=" }
-        guard let data = Data(base64Encoded: b64) else { throw TableServiceError.invalidInput("The continuation token is invalid.") }
+        guard let data = ASCIIFormat.base64URLDecoded(parts[2]) else { throw TableServiceError.invalidInput("The continuation token is invalid.") }
         return String(decoding: data, as: UTF8.self)
     }
 }

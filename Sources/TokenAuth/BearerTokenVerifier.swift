@@ -136,15 +136,8 @@ public actor BearerTokenVerifier {
     }
 
     /// Decodes base64url without padding (RFC 7515).
-    public nonisolated static func base64URL(_ text: String) -> Data? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !base64.contains("=") else { return nil }
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64)
-    }
+    public nonisolated static func base64URL(_ text: String) -> Data? { ASCIIFormat.base64URLDecoded(text) }
 
     /// Encodes base64url without padding.
-    public nonisolated static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    public nonisolated static func base64URL(_ data: Data) -> String { ASCIIFormat.base64URL(data) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import IPAMCore
 import Inventory
 import NetworkMath
+import StrictJSON
 
 /// Lease look-ups, release, renewal and pool statistics.
 extension VendorService {
@@ -209,8 +210,7 @@ public struct LeaseCursor: Sendable, Equatable {
     }
 
     public var token: String {
-        let raw = Data("\(partitionKey)/\(rowKey)".utf8).base64EncodedString()
-        return "v1." + raw.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        "v1." + ASCIIFormat.base64URL(Array("\(partitionKey)/\(rowKey)".utf8))
     }
 
     /// The cursor a token of a lease listing encodes (its row keys start with `net_`).
@@ -219,9 +219,7 @@ public struct LeaseCursor: Sendable, Equatable {
     /// The cursor a token encodes, when its row key starts with `rowPrefix` (the listing it came from).
     public init?(token: String, rowPrefix: String) {
         guard token.hasPrefix("v1."), token.count < 1024 else { return nil }
-        var text = String(token.dropFirst(3)).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text += "=" }
-        guard let data = Data(base64Encoded: text), let decoded = String(data: data, encoding: .utf8),
+        guard let data = ASCIIFormat.base64URLDecoded(token.dropFirst(3)), let decoded = String(data: data, encoding: .utf8),
               let slash = decoded.firstIndex(of: "/") else { return nil }
         let key = String(decoded[decoded.index(after: slash)...])
         guard key.hasPrefix(rowPrefix) else { return nil }
