@@ -149,7 +149,7 @@ public enum LeaseRequestDecoder {
             version = asked
         }
         if pool == nil, configuration.scopes[scope]?.supernets.contains(where: { $0.version == version }) == false {
-            throw RequestProblem(code: .invalidField, field: "ipVersion", message: "\(scope) has no \(version == .v4 ? "IPv4" : "IPv6") supernet (SUPERNETS_CONFIG)")
+            throw RequestProblem(code: .outsideSupernets, field: "ipVersion", message: "\(scope) has no \(version == .v4 ? "IPv4" : "IPv6") supernet (SUPERNETS_CONFIG)")
         }
         let limits = configuration.lengths(pool: pool?.name, version: version)
         let length = try integer(fields, "prefixlength", field: "prefixLength") ?? limits.default

@@ -39,7 +39,7 @@ struct IPv6LeaseTests {
             #expect(try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v5"}"#).code == "InvalidField")
             #expect(try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v6","subnets":[{"name":"a","prefixLength":63}]}"#).code == "InvalidField")
             let noV6 = try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v6","region":"westeurope"}"#)
-            #expect(noV6.status == 400 && noV6.code == "InvalidField" && noV6.text.contains("no IPv6 supernet"), "\(noV6.text)")
+            #expect(noV6.status == 422 && noV6.code == "OutsideSupernets" && noV6.text.contains("no IPv6 supernet"), "\(noV6.text)")
 
             let url = world.vendorURL
             let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in

@@ -113,6 +113,9 @@ locals {
     CIDR_SIZE_MIN                           = tostring(var.cidr_size_min)
     CIDR_SIZE_MAX                           = tostring(var.cidr_size_max)
     CIDR_SIZE_DEFAULT                       = tostring(var.cidr_size_default)
+    CIDR_SIZE_V6_MIN                        = tostring(var.cidr_size_v6_min)
+    CIDR_SIZE_V6_MAX                        = tostring(var.cidr_size_v6_max)
+    CIDR_SIZE_V6_DEFAULT                    = tostring(var.cidr_size_v6_default)
     LEASE_DURATION_HOURS                    = tostring(var.lease_duration_hours)
     IPAM_STORAGE_TIMEOUT_MS                 = tostring(var.storage_timeout_ms)
     MANAGER_TIMER_SCHEDULE                  = var.manager_timer_schedule

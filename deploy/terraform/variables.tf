@@ -29,6 +29,24 @@ variable "scope_config_manifest" {
   type        = string
 }
 
+variable "cidr_size_v6_min" {
+  description = "CIDR_SIZE_V6_MIN"
+  type        = number
+  default     = 48
+}
+
+variable "cidr_size_v6_max" {
+  description = "CIDR_SIZE_V6_MAX (at most 64: an IPv6 block holds /64 subnets)"
+  type        = number
+  default     = 64
+}
+
+variable "cidr_size_v6_default" {
+  description = "CIDR_SIZE_V6_DEFAULT"
+  type        = number
+  default     = 56
+}
+
 variable "pools_config" {
   description = "POOLS_CONFIG (JSON): named pools with rules, quotas and stock targets; empty: none"
   type        = string
