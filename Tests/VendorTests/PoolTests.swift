@@ -74,6 +74,15 @@ struct PoolTests {
             let child = try #require(areas.first { $0["pool"]?.stringValue == "team-a-ci" })
             #expect(child["parent"]?.stringValue == "team-a" && child["rules"]?["minPrefixLength"] == .number("24") && child["stock"]?["26"] == .number("8"))
             #expect(areas.first { $0["pool"] == .null }?["scope"]?.stringValue == Self.partition)
+
+            // A reservation by size in a pool is taken from the pool's own space; a range outside the pool is refused.
+            let held = try await HTTPCalls.send("POST", url + "/api/reservations", body: #"{"pool":"team-a","prefixLength":25,"owner":"ops","reason":"pool reservation"}"#)
+            let heldBlock = try IPPrefix(parsing: try #require(held.string("cidr"), "\(held.text)"))
+            #expect(held.status == 201 && teamA.contains(heldBlock) && !ci.contains(heldBlock), "\(held.text)")
+            let outside = try await HTTPCalls.send("POST", url + "/api/reservations", body: #"{"pool":"team-a","cidr":"10.65.0.0/24","owner":"ops","reason":"outside"}"#)
+            #expect(outside.status == 422 && outside.code == "OutsideSupernets", "\(outside.text)")
+            let plainHeld = try await HTTPCalls.send("POST", url + "/api/reservations", body: #"{"prefixLength":25,"owner":"ops","reason":"no pool"}"#)
+            #expect(!teamA.overlaps(try IPPrefix(parsing: try #require(plainHeld.string("cidr")))), "a size-only reservation without a pool stays outside the pools")
             _ = try await Self.invariants(table)
             _ = table
         }
