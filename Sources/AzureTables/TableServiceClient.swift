@@ -48,7 +48,9 @@ public struct TableServiceClient: Sendable {
         request.headers["Prefer"] = "return-no-content"
         request.body = Array(body.utf8)
         do {
-            _ = try await pipeline.send(request, idempotent: false)
+            // With `ifNotExists` the create is idempotent (a repeat of one that went through answers
+            // TableAlreadyExists, which is success): a timeout or a 5xx is retried like a read.
+            _ = try await pipeline.send(request, idempotent: ifNotExists)
             return true
         } catch let error as AzureError where ifNotExists && error.isConflict && error.errorCode == "TableAlreadyExists" {
             return false

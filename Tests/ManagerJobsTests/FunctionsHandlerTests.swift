@@ -16,10 +16,10 @@ struct FunctionsHandlerTests {
     func managerTimer() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let storage = try stack.startStorage()
-        var environment = try stack.managerEnvironment(table: TestStorage.uniqueName("fn"), storage: storage)
+        let storage = try await stack.startStorage()
+        var environment = try await stack.managerEnvironment(table: TestStorage.uniqueName("fn"), storage: storage)
         environment["MANAGER_TIMER_SCHEDULE"] = "0 */5 * * * *"
-        let port = try stack.launch("manager", arguments: ["serve-functions", "--port", "0", "--log-level", "error"], environment: environment)
+        let port = try await stack.launch("manager", arguments: ["serve-functions", "--port", "0", "--log-level", "error"], environment: environment)
         let ping = try await HTTPCalls.send("GET", "http://127.0.0.1:\(port)/")
         #expect(ping.status == 200)
         let invocation = #"""
@@ -39,9 +39,9 @@ struct FunctionsHandlerTests {
     func managerRunTrigger() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let storage = try stack.startStorage()
-        let environment = try stack.managerEnvironment(table: TestStorage.uniqueName("fnrun"), storage: storage)
-        let port = try stack.launch("manager", arguments: ["serve-functions", "--port", "0", "--log-level", "error"], environment: environment)
+        let storage = try await stack.startStorage()
+        let environment = try await stack.managerEnvironment(table: TestStorage.uniqueName("fnrun"), storage: storage)
+        let port = try await stack.launch("manager", arguments: ["serve-functions", "--port", "0", "--log-level", "error"], environment: environment)
         // What the host posts for an HTTP trigger without request forwarding: the request as the `req` binding.
         let invocation = #"""
         {"Data":{"req":{"Url":"https://ipam-manager.azurewebsites.net/run","Method":"POST","Query":{},"Headers":{"x-functions-key":["admin"]},
@@ -62,11 +62,11 @@ struct FunctionsHandlerTests {
     func vendorForwarded() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let storage = try stack.startStorage()
+        let storage = try await stack.startStorage()
         var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("fn"), connectionString: storage)
         environment["VENDOR_API_KEYS"] = "function-key"
         environment["FUNCTIONS_CUSTOMHANDLER_PORT"] = "0"
-        let port = try stack.launch("vendor", arguments: ["serve", "--log-level", "error"], environment: environment)
+        let port = try await stack.launch("vendor", arguments: ["serve", "--log-level", "error"], environment: environment)
         #expect(try await HTTPCalls.send("GET", "http://127.0.0.1:\(port)/").status == 200)
         let headers: HTTPHeaderList = ["X-Azure-Functions-InvocationId": UUID().uuidString, "X-Azure-Functions-HostVersion": "4.1037.0",
                                        "User-Agent": "Azure-Functions-Host/4.1037.0", "x-functions-key": "function-key"]
@@ -83,8 +83,8 @@ struct ManagerProcessTests {
     func twoManagers() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let storage = try stack.startStorage()
-        let settings = try stack.managerEnvironment(table: TestStorage.uniqueName("two"), storage: storage)
+        let storage = try await stack.startStorage()
+        let settings = try await stack.managerEnvironment(table: TestStorage.uniqueName("two"), storage: storage)
         // The lease holder's first Resource Graph query is held until the other process has finished, however
         // slow either is to start on a busy machine: the other one must find the lease taken.
         let graph = settings["RESOURCE_GRAPH_ENDPOINT"]!
@@ -95,7 +95,7 @@ struct ManagerProcessTests {
         while processes.allSatisfy(\.isRunning), ContinuousClock.now - started < .seconds(60) { try await Task.sleep(for: .milliseconds(20)) }
         _ = try await HTTPCalls.send("POST", graph + "/admin/release")
         for process in processes { process.waitUntilExit() }
-        let outputs = pipes.map { String(decoding: $0.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        let outputs = pipes.map { String(decoding: PipeReader.all($0.fileHandleForReading), as: UTF8.self) }
         #expect(outputs.filter { $0.contains("manager: run complete=") }.count == 1, "\(outputs)")
         #expect(outputs.filter { $0.contains("skipped") }.count == 1, "\(outputs)")
     }
@@ -104,15 +104,15 @@ struct ManagerProcessTests {
     func sigtermWhileWaiting() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let storage = try stack.startStorage()
-        var environment = try stack.managerEnvironment(table: TestStorage.uniqueName("term"), storage: storage)
+        let storage = try await stack.startStorage()
+        var environment = try await stack.managerEnvironment(table: TestStorage.uniqueName("term"), storage: storage)
         environment["MANAGER_TIMER_SCHEDULE"] = "0 0 0 1 1 *" // once a year: it will be waiting
         let pipe = Pipe()
         let manager = try stack.start("manager", arguments: ["run", "--log-level", "error", "--metrics-port", "0"], environment: environment, output: pipe)
         // Wait until it has started its loop (it prints the schedule) and its metrics server (it prints the port).
         var text = ""
         while !(text.contains("schedule") && text.contains("metrics port: ")) {
-            let chunk = pipe.fileHandleForReading.availableData
+            let chunk = PipeReader.chunk(pipe.fileHandleForReading)
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
@@ -132,7 +132,7 @@ struct ManagerProcessTests {
     func killedMidRun() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let storage = try stack.startStorage()
+        let storage = try await stack.startStorage()
         let tableName = TestStorage.uniqueName("kill")
         let service = try TableServiceClient(connectionString: storage, transport: TestStorage.transport)
         try await service.createTable(tableName)
@@ -163,7 +163,7 @@ struct ManagerProcessTests {
         slow.maxDelayMs = 400
         let (_, proxied, proxyTask) = try await FaultProxy.inFront(of: storage, faults: slow)
         defer { proxyTask.cancel() }
-        var environment = try stack.managerEnvironment(table: tableName, storage: storage, stock: "{}")
+        var environment = try await stack.managerEnvironment(table: tableName, storage: storage, stock: "{}")
         environment["REAP_GRACE_SECONDS"] = "0"
         environment["MANAGER_LEASE_SECONDS"] = "3"
         var slowed = environment

@@ -46,12 +46,12 @@ struct ScheduleCommandTests {
     func assignOnce() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let storage = try stack.startStorage()
+        let storage = try await stack.startStorage()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("schedule-\(UUID().uuidString).json").path
         try Data(Self.document.utf8).write(to: URL(fileURLWithPath: file))
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let arm = try stack.launch("arm-emulator", arguments: ["--port", "0", "--seed-schedule", file])
-        var environment = try stack.managerEnvironment(table: TestStorage.uniqueName("asg"), storage: storage)
+        let arm = try await stack.launch("arm-emulator", arguments: ["--port", "0", "--seed-schedule", file])
+        var environment = try await stack.managerEnvironment(table: TestStorage.uniqueName("asg"), storage: storage)
         environment["PUBLIC_IP_SCHEDULE"] = file
         environment["RESOURCE_MANAGER_ENDPOINT"] = "http://127.0.0.1:\(arm)"
         environment["RESOURCE_MANAGER_TOKEN"] = "local"

@@ -164,15 +164,15 @@ struct WebhookTests {
         try await TestServers.withFakeServer({ await receiver.handle($0) }) { port in
             let stack = ProcessStack()
             defer { stack.stopAll() }
-            let storage = try stack.startStorage()
+            let storage = try await stack.startStorage()
             let tableName = TestStorage.uniqueName("hooks")
-            var environment = try stack.managerEnvironment(table: tableName, storage: storage)
+            var environment = try await stack.managerEnvironment(table: tableName, storage: storage)
             environment["WEBHOOKS_CONFIG"] = Self.config(port: port, events: #"["leased"]"#)
             environment["WEBHOOK_SETTLE_SECONDS"] = "0.5"
             environment["WEBHOOK_POLL_SECONDS"] = "0.2"
             environment["WEBHOOK_HOLD_SECONDS"] = "2"
             let table = try TableServiceClient(connectionString: storage, transport: TestStorage.transport).table(tableName)
-            let vendor = try stack.startVendor(environment: environment)
+            let vendor = try await stack.startVendor(environment: environment)
             let dispatcher = try stack.start("manager", arguments: ["dispatch", "--log-level", "error"], environment: environment)
             let inventory = Inventory(table: table, actor: "test")
             for _ in 0..<200 where try await inventory.webhookCursor("ops", in: Self.scope) == nil { try await Task.sleep(for: .milliseconds(50)) }

@@ -7,8 +7,8 @@ import TestSupport
 /// Runs the real `table-emulator` executable, kills it with SIGKILL and restarts it on the same data.
 @Suite("table-emulator durability", .serialized)
 struct DurabilityTests {
-    static func launch(_ stack: ProcessStack, location: String, extra: [String] = []) throws -> Int {
-        try stack.launch("table-emulator", arguments: ["--port", "0", "--location", location] + extra)
+    static func launch(_ stack: ProcessStack, location: String, extra: [String] = []) async throws -> Int {
+        try await stack.launch("table-emulator", arguments: ["--port", "0", "--location", location] + extra)
     }
 
     static func client(port: Int) throws -> TableServiceClient {
@@ -23,7 +23,7 @@ struct DurabilityTests {
         defer { try? FileManager.default.removeItem(atPath: location) }
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        var port = try Self.launch(stack, location: location)
+        var port = try await Self.launch(stack, location: location)
         var service = try Self.client(port: port)
         try await service.createTable("durable")
         let writer = service.table("durable")
@@ -55,7 +55,7 @@ struct DurabilityTests {
         first.waitUntilExit()
         #expect(first.terminationReason == .uncaughtSignal)
 
-        port = try Self.launch(stack, location: location)
+        port = try await Self.launch(stack, location: location)
         service = try Self.client(port: port)
         let table = service.table("durable")
         let rows = try await table.queryAll()
@@ -75,7 +75,7 @@ struct DurabilityTests {
         defer { try? FileManager.default.removeItem(atPath: location) }
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let port = try Self.launch(stack, location: location, extra: ["--in-memory"]) // start-up time: scripts/bench, not asserted here
+        let port = try await Self.launch(stack, location: location, extra: ["--in-memory"]) // start-up time: scripts/bench, not asserted here
         #expect(port > 0)
         try await Self.client(port: port).createTable("mem")
         #expect(!FileManager.default.fileExists(atPath: location))

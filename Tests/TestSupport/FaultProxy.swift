@@ -21,6 +21,17 @@ public final class FaultProxy: Sendable {
         /// How long a "timeout" answer is held back (longer than the client's request timeout).
         public var hold: Duration = .milliseconds(1500)
         public init() {}
+
+        /// Throttling (4 %), 412 storms (8 %) and 500s after the write went through (5 %), a few ms of delay:
+        /// the mix the concurrency tests of host addresses and quotas run under.
+        public static var mixed: Faults {
+            var faults = Faults()
+            faults.throttle = 0.04
+            faults.preconditionStorm = 0.08
+            faults.errorAfterForward = 0.05
+            faults.maxDelayMs = 3
+            return faults
+        }
     }
 
     public let upstream: String
@@ -34,8 +45,8 @@ public final class FaultProxy: Sendable {
     public var counts: [String: Int] { state.withLock { $0.counts } }
     private func count(_ name: String) { state.withLock { $0.counts[name, default: 0] += 1 } }
 
-    /// Serves until the returned task is cancelled; returns the port.
-    public func start() async throws -> (port: Int, task: Task<Void, any Error>) {
+    /// Serves until the returned server is stopped; returns the port.
+    public func start() async throws -> (port: Int, task: TestServerHandle) {
         let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
             let raw = try await TableEmulatorServer.emulatorRequest(request, maxBodyBytes: 16 * 1024 * 1024)
             let faults = self.faults
@@ -91,15 +102,15 @@ public final class FaultProxy: Sendable {
         let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
                               logger: Logger(label: "fault-proxy", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        for await port in ports { return (port, task) }
+        let server = TestServerHandle(app, logger: Logger(label: "fault-proxy", factory: { _ in SwiftLogNoOpLogHandler() }))
+        for await port in ports { return (port, server) }
         throw TestFailure("proxy did not start")
     }
 
     /// A proxy in front of `storage` (already started), the connection string that goes through it, and the
-    /// task to cancel when done.
+    /// server to stop when done (`cancel()` from a `defer`: a graceful shutdown).
     public static func inFront(of storage: StorageConnectionString, faults: Faults = Faults()) async throws
-        -> (proxy: FaultProxy, storage: StorageConnectionString, task: Task<Void, any Error>) {
+        -> (proxy: FaultProxy, storage: StorageConnectionString, task: TestServerHandle) {
         let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: storage.endpointPath, with: ""))
         proxy.faults = faults
         let (port, task) = try await proxy.start()

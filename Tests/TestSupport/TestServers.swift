@@ -40,11 +40,10 @@ public enum TestServers {
         let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
                               logger: quietLogger)
-        let serverTask = Task { try await app.runService(gracefulShutdownSignals: []) }
-        defer { serverTask.cancel() }
+        let server = TestServerHandle(app, logger: quietLogger)
         var port = 0
         for await value in ports { port = value; break }
-        return try await body(port)
+        return try await server.serving { try await body(port) }
     }
 
     /// A JSON answer.

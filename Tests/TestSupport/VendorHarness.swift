@@ -73,11 +73,10 @@ public enum VendorHarness {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        defer { task.cancel() }
+        let server = TestServerHandle(app, logger: logger)
         var port = 0
         for await value in ports { port = value; break }
-        return try await body("http://127.0.0.1:\(port)", table, configuration)
+        return try await server.serving { try await body("http://127.0.0.1:\(port)", table, configuration) }
     }
 }
 
@@ -96,7 +95,11 @@ public final class ProcessStack: @unchecked Sendable {
     }
 
     /// Starts an executable and returns the port it prints as `port: N`.
-    public func launch(_ name: String, arguments: [String], environment: [String: String] = [:]) throws -> Int {
+    ///
+    /// Its output is read on a thread of its own, never on the concurrency pool: while the child starts, the
+    /// test's in-process servers (a fault proxy in front of its storage, say) need the pool's few threads to
+    /// answer it, and a read blocking them there deadlocks both until the child gives up.
+    public func launch(_ name: String, arguments: [String], environment: [String: String] = [:]) async throws -> Int {
         let path = Self.binDirectory + "/" + name
         guard FileManager.default.isExecutableFile(atPath: path) else { throw TestFailure("\(path) is missing: run `swift build` first (scripts/test does)") }
         let process = Process()
@@ -107,23 +110,38 @@ public final class ProcessStack: @unchecked Sendable {
         process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        // Standard error goes to a file, so a process that dies at start-up says why in the failure.
+        let errorPath = NSTemporaryDirectory() + "ipam-\(name)-\(UUID().uuidString).stderr"
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        let errorFile = FileHandle(forWritingAtPath: errorPath)
+        process.standardError = errorFile ?? FileHandle.nullDevice
+        defer { try? errorFile?.close() }
         try process.run()
         processes.append(process)
-        var text = ""
-        let started = ContinuousClock.now
-        while ContinuousClock.now - started < .seconds(20) {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("port: ") }), let port = Int(line.dropFirst(6)) {
-                // Keep draining stdout so the child never blocks on a full pipe.
-                let handle = pipe.fileHandleForReading
-                Thread.detachNewThread { while !handle.availableData.isEmpty {} }
-                return port
+        let output = pipe.fileHandleForReading
+        let reported: (port: Int?, text: String) = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var text = ""
+                while true {
+                    let chunk = PipeReader.chunk(output)
+                    if chunk.isEmpty { break }
+                    text += String(decoding: chunk, as: UTF8.self)
+                    if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("port: ") }), let port = Int(line.dropFirst(6)) {
+                        continuation.resume(returning: (port, text))
+                        while !PipeReader.chunk(output).isEmpty {} // keep draining: the child never blocks on a full pipe
+                        return
+                    }
+                }
+                continuation.resume(returning: (nil, text))
             }
         }
-        throw TestFailure("\(name) did not report a port: \(text)")
+        if let port = reported.port {
+            try? FileManager.default.removeItem(atPath: errorPath) // the process keeps writing to it, unlinked
+            return port
+        }
+        let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: errorPath)
+        throw TestFailure("\(name) did not report a port: \(reported.text)\(errors.isEmpty ? "" : "; its standard error: " + String(errors.suffix(2000)))")
     }
 
     /// Starts one of our executables without waiting for anything (stopped with the stack); its standard
@@ -142,8 +160,8 @@ public final class ProcessStack: @unchecked Sendable {
 
     /// A Manager's environment: the sample configuration on `storage`, and a local Resource Graph
     /// (`arg-emulator`) started for it.
-    public func managerEnvironment(table: String, storage: StorageConnectionString, stock: String = #"{"22":2,"24":4}"#) throws -> [String: String] {
-        let graph = try launch("arg-emulator", arguments: ["--port", "0"])
+    public func managerEnvironment(table: String, storage: StorageConnectionString, stock: String = #"{"22":2,"24":4}"#) async throws -> [String: String] {
+        let graph = try await launch("arg-emulator", arguments: ["--port", "0"])
         var environment = SampleConfiguration.environment(table: table, connectionString: storage, stock: stock)
         environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
         environment["RESOURCE_GRAPH_TOKEN"] = "local"
@@ -166,17 +184,17 @@ public final class ProcessStack: @unchecked Sendable {
         process.standardOutput = capture == .standardOutput ? pipe : FileHandle.nullDevice
         process.standardError = capture == .standardError ? pipe : FileHandle.nullDevice
         try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: PipeReader.all(pipe.fileHandleForReading), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)
     }
 
     /// The storage endpoint for the stack: IPAM_TEST_STORAGE, or a fresh table-emulator process.
-    public func startStorage() throws -> StorageConnectionString {
+    public func startStorage() async throws -> StorageConnectionString {
         if let configured = ProcessInfo.processInfo.environment["IPAM_TEST_STORAGE"], !configured.isEmpty {
             storage = try StorageConnectionString(parsing: configured)
         } else {
-            let port = try launch("table-emulator", arguments: ["--port", "0", "--in-memory"])
+            let port = try await launch("table-emulator", arguments: ["--port", "0", "--in-memory"])
             storage = StorageConnectionString(accountName: StorageConnectionString.developmentAccountName, accountKey: StorageConnectionString.developmentAccountKey,
                                               tableEndpoint: "http://127.0.0.1:\(port)/devstoreaccount1")
         }
@@ -185,10 +203,17 @@ public final class ProcessStack: @unchecked Sendable {
 
     /// Starts a `vendor` process; without keys in `environment` (`VENDOR_API_KEYS` and the like) it serves
     /// with authentication disabled.
-    public func startVendor(environment: [String: String]) throws -> String {
+    public func startVendor(environment: [String: String]) async throws -> String {
         let keyed = [Setting.vendorAPIKeys, .vendorAdminKeys, .vendorReaderKeys].contains { environment[$0.rawValue] != nil }
-        let port = try launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"] + (keyed ? [] : ["--insecure-no-auth"]), environment: environment)
+        let port = try await launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"] + (keyed ? [] : ["--insecure-no-auth"]), environment: environment)
         return "http://127.0.0.1:\(port)"
+    }
+
+    /// `count` Vendors with one environment, started one after another: their URLs.
+    public func startVendors(_ count: Int, environment: [String: String]) async throws -> [String] {
+        var urls: [String] = []
+        for _ in 0..<count { urls.append(try await startVendor(environment: environment)) }
+        return urls
     }
 
     public func stopAll() {

@@ -7,11 +7,11 @@ import TestSupport
 @Suite("ipam command line")
 struct CommandLineTests {
     /// A `vendor` process on fresh storage with these key settings (`VENDOR_API_KEYS` and the like): its URL.
-    static func vendor(_ stack: ProcessStack, table: String, keys: [String: String]) throws -> String {
-        let storage = try stack.startStorage()
+    static func vendor(_ stack: ProcessStack, table: String, keys: [String: String]) async throws -> String {
+        let storage = try await stack.startStorage()
         var environment = SampleConfiguration.environment(table: TestStorage.uniqueName(table), connectionString: storage)
         environment.merge(keys) { _, new in new }
-        return try stack.startVendor(environment: environment)
+        return try await stack.startVendor(environment: environment)
     }
 
     static func ipam(_ arguments: [String], vendor: String, key: String? = "cli-key", stderr: Bool = false) throws -> (status: Int32, output: String) {
@@ -24,7 +24,7 @@ struct CommandLineTests {
     func endToEnd() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let vendor = try Self.vendor(stack, table: "cli", keys: ["VENDOR_API_KEYS": "cli-key"])
+        let vendor = try await Self.vendor(stack, table: "cli", keys: ["VENDOR_API_KEYS": "cli-key"])
 
         let created = try Self.ipam(["lease", "new", "--session", "cli-1", "--size", "24", "--subnet", "app=26", "--subnet", "db=27", "--tag", "env=dev", "--json"], vendor: vendor)
         #expect(created.status == 0, "\(created.output)")
@@ -69,7 +69,7 @@ struct CommandLineTests {
     func hostIPs() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let vendor = try Self.vendor(stack, table: "cliip", keys: ["VENDOR_API_KEYS": "owner=owner-key-1,dev=dev-key-1"])
+        let vendor = try await Self.vendor(stack, table: "cliip", keys: ["VENDOR_API_KEYS": "owner=owner-key-1,dev=dev-key-1"])
         let created = try Self.ipam(["lease", "new", "--session", "cli-ip", "--size", "24", "--subnet", "app=26", "--json"], vendor: vendor, key: "owner-key-1")
         let id = try #require(try JSONValue.parse(Array(created.output.utf8))["leaseId"]?.stringValue)
 
@@ -110,7 +110,7 @@ struct CommandLineTests {
     func reservations() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let vendor = try Self.vendor(stack, table: "clires", keys: ["VENDOR_API_KEYS": "dev=dev-key-1", "VENDOR_ADMIN_KEYS": "ops=ops-key-1"])
+        let vendor = try await Self.vendor(stack, table: "clires", keys: ["VENDOR_API_KEYS": "dev=dev-key-1", "VENDOR_ADMIN_KEYS": "ops=ops-key-1"])
         let made = try Self.ipam(["reserve", "--cidr", "10.64.250.0/24", "--owner", "net", "--reason", "vpn", "--json"], vendor: vendor, key: "ops-key-1")
         #expect(made.status == 0, "\(made.output)")
         let id = try #require(try JSONValue.parse(Array(made.output.utf8))["reservationId"]?.stringValue)
@@ -129,7 +129,7 @@ struct CommandLineTests {
     func adopt() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let vendor = try Self.vendor(stack, table: "cliadopt", keys: ["VENDOR_API_KEYS": "dev=dev-key-1", "VENDOR_ADMIN_KEYS": "ops=ops-key-1"])
+        let vendor = try await Self.vendor(stack, table: "cliadopt", keys: ["VENDOR_API_KEYS": "dev=dev-key-1", "VENDOR_ADMIN_KEYS": "ops=ops-key-1"])
         let arguments = ["adopt", "--session", "legacy-1", "--cidr", "10.64.240.0/22", "--requester", "migration", "--tag", "env=prod",
                          "--resource-id", "/subscriptions/\(SampleConfiguration.subscription)/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/legacy"]
         let made = try Self.ipam(arguments, vendor: vendor, key: "ops-key-1")

@@ -22,7 +22,7 @@ struct IdentityConnectionTests {
         }) { identityPort in
             let stack = ProcessStack()
             defer { stack.stopAll() }
-            let storagePort = try stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory", "--accept-bearer-tokens"])
+            let storagePort = try await stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory", "--accept-bearer-tokens"])
             let shared = try await TestStorage.connectionString()
             var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("mi"), connectionString: shared)
             environment["AzureWebJobsStorage"] = ""
@@ -32,7 +32,7 @@ struct IdentityConnectionTests {
             environment["IDENTITY_ENDPOINT"] = "http://127.0.0.1:\(identityPort)/msi/token"
             environment["IDENTITY_HEADER"] = "platform-secret"
             for name in ["AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_ID"] { environment[name] = "" }
-            let vendor = try stack.startVendor(environment: environment)
+            let vendor = try await stack.startVendor(environment: environment)
             let answer = try await HTTPCalls.send("POST", vendor + "/api/getNewNetwork", body: #"{"SessionId":"mi-1"}"#)
             #expect(answer.status == 201, "\(answer.text)")
             #expect(try await HTTPCalls.send("GET", vendor + "/readyz").status == 200)
@@ -47,8 +47,8 @@ struct IdentityConnectionTests {
     func emulatorBearerMode() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let open = try stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory", "--accept-bearer-tokens"])
-        let closed = try stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory"])
+        let open = try await stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory", "--accept-bearer-tokens"])
+        let closed = try await stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory"])
         func tables(_ port: Int, _ token: String) async throws -> Int {
             try await HTTPCalls.send("GET", "http://127.0.0.1:\(port)/devstoreaccount1/Tables",
                                      headers: ["Authorization": "Bearer \(token)", "x-ms-version": "2019-02-02", "Accept": "application/json;odata=nometadata"]).status

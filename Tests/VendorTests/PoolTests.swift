@@ -90,61 +90,58 @@ struct PoolTests {
 
     @Test("64 concurrent requests of one requester through 3 Vendor processes, with throttling, 412 storms and 500s after the write: exactly 10 leases (the quota), 54 QuotaExceeded; a release lets exactly one more through; the counters stay true")
     func quotaUnderConcurrencyAndFaults() async throws {
-        let stack = ProcessStack()
-        defer { stack.stopAll() }
-        let storage = try stack.startStorage()
-        let (proxy, proxied, proxyTask) = try await FaultProxy.inFront(of: storage)
-        defer { proxyTask.cancel() }
-        let tableName = TestStorage.uniqueName("quota")
-        var environment = SampleConfiguration.environment(table: tableName, connectionString: proxied)
-        environment["POOLS_CONFIG"] = Self.pools
-        environment["IPAM_STORAGE_TIMEOUT_MS"] = "1500"
-        let vendors = try (0..<3).map { _ in try stack.startVendor(environment: environment) }
-        let table = try TableServiceClient(connectionString: storage, transport: TestStorage.transport).table(tableName)
-        var faults = FaultProxy.Faults()
-        faults.throttle = 0.04
-        faults.preconditionStorm = 0.08
-        faults.errorAfterForward = 0.05
-        faults.maxDelayMs = 3
-        proxy.faults = faults
+        try await LoadTests.exclusive {
+            let stack = ProcessStack()
+            defer { stack.stopAll() }
+            let storage = try await stack.startStorage()
+            let (proxy, proxied, proxyTask) = try await FaultProxy.inFront(of: storage)
+            defer { proxyTask.cancel() }
+            let tableName = TestStorage.uniqueName("quota")
+            var environment = SampleConfiguration.environment(table: tableName, connectionString: proxied)
+            environment["POOLS_CONFIG"] = Self.pools
+            environment["IPAM_STORAGE_TIMEOUT_MS"] = "1500"
+            let vendors = try await stack.startVendors(3, environment: environment)
+            let table = try TableServiceClient(connectionString: storage, transport: TestStorage.transport).table(tableName)
+            proxy.faults = .mixed
 
-        /// Asks until the answer is final (a lease, or a refusal): 503s (storage did not confirm) are retried with the same SessionId.
-        @Sendable func settle(_ session: String, start: Int) async -> HTTPAnswer? {
-            for attempt in 0..<20 {
-                guard let answer = try? await Self.lease(vendors[(start + attempt) % vendors.count], session) else { continue }
-                if answer.status != 503 { return answer }
+            /// Asks until the answer is final (a lease, or a refusal): 503s (storage did not confirm) are retried with the same SessionId.
+            @Sendable func settle(_ session: String, start: Int) async -> HTTPAnswer? {
+                for attempt in 0..<20 {
+                    guard let answer = try? await Self.lease(vendors[(start + attempt) % vendors.count], session) else { continue }
+                    if answer.status != 503 { return answer }
+                }
+                return nil
             }
-            return nil
-        }
-        let first = await withTaskGroup(of: (String, HTTPAnswer?).self) { group in
-            for index in 0..<64 { group.addTask { ("q-\(index)", await settle("q-\(index)", start: index)) } }
-            return await group.reduce(into: [(String, HTTPAnswer?)]()) { $0.append($1) }
-        }
-        let leased = first.filter { [200, 201].contains($0.1?.status ?? 0) }
-        let refused = first.filter { $0.1?.code == "QuotaExceeded" }
-        #expect(leased.count == 10, "\(leased.count) leases: \(first.compactMap { $0.1.map { "\($0.status) \($0.code ?? "")" } }.prefix(12))")
-        #expect(refused.count == 54, "\(first.filter { $0.1?.status != 201 && $0.1?.code != "QuotaExceeded" }.map { "\($0.0): \($0.1?.text ?? "no answer")" }.prefix(5))")
-        #expect(refused.allSatisfy { $0.1?.json?["details"]?["limit"]?.stringValue == "10" && $0.1?.json?["details"]?["current"]?.stringValue == "10" })
+            let first = await withTaskGroup(of: (String, HTTPAnswer?).self) { group in
+                for index in 0..<64 { group.addTask { ("q-\(index)", await settle("q-\(index)", start: index)) } }
+                return await group.reduce(into: [(String, HTTPAnswer?)]()) { $0.append($1) }
+            }
+            let leased = first.filter { [200, 201].contains($0.1?.status ?? 0) }
+            let refused = first.filter { $0.1?.code == "QuotaExceeded" }
+            #expect(leased.count == 10, "\(leased.count) leases: \(first.compactMap { $0.1.map { "\($0.status) \($0.code ?? "")" } }.prefix(12))")
+            #expect(refused.count == 54, "\(first.filter { $0.1?.status != 201 && $0.1?.code != "QuotaExceeded" }.map { "\($0.0): \($0.1?.text ?? "no answer")" }.prefix(5))")
+            #expect(refused.allSatisfy { $0.1?.json?["details"]?["limit"]?.stringValue == "10" && $0.1?.json?["details"]?["current"]?.stringValue == "10" })
 
-        // One back; then 8 more at once: exactly one gets through.
-        let released = try #require(leased.first?.0)
-        var gone: HTTPAnswer? = nil
-        for attempt in 0..<20 where gone?.status != 200 {
-            gone = try? await HTTPCalls.send("POST", vendors[attempt % 3] + "/api/releaseNetwork", body: #"{"SessionId":"\#(released)"}"#)
-            if gone?.code == "AlreadyReleased" { break }
-        }
-        #expect(gone?.status == 200 || gone?.code == "AlreadyReleased", "\(gone?.text ?? "")")
-        let second = await withTaskGroup(of: (String, HTTPAnswer?).self) { group in
-            for index in 0..<8 { group.addTask { ("more-\(index)", await settle("more-\(index)", start: index)) } }
-            return await group.reduce(into: [(String, HTTPAnswer?)]()) { $0.append($1) }
-        }
-        #expect(second.filter { [200, 201].contains($0.1?.status ?? 0) }.count == 1, "\(second.map { "\($0.1?.status ?? 0) \($0.1?.code ?? "")" })")
-        #expect(second.filter { $0.1?.code == "QuotaExceeded" }.count == 7)
+            // One back; then 8 more at once: exactly one gets through.
+            let released = try #require(leased.first?.0)
+            var gone: HTTPAnswer? = nil
+            for attempt in 0..<20 where gone?.status != 200 {
+                gone = try? await HTTPCalls.send("POST", vendors[attempt % 3] + "/api/releaseNetwork", body: #"{"SessionId":"\#(released)"}"#)
+                if gone?.code == "AlreadyReleased" { break }
+            }
+            #expect(gone?.status == 200 || gone?.code == "AlreadyReleased", "\(gone?.text ?? "")")
+            let second = await withTaskGroup(of: (String, HTTPAnswer?).self) { group in
+                for index in 0..<8 { group.addTask { ("more-\(index)", await settle("more-\(index)", start: index)) } }
+                return await group.reduce(into: [(String, HTTPAnswer?)]()) { $0.append($1) }
+            }
+            #expect(second.filter { [200, 201].contains($0.1?.status ?? 0) }.count == 1, "\(second.map { "\($0.1?.status ?? 0) \($0.1?.code ?? "")" })")
+            #expect(second.filter { $0.1?.code == "QuotaExceeded" }.count == 7)
 
-        proxy.faults = FaultProxy.Faults()
-        let rows = try await Self.invariants(table)
-        let counter = rows.compactMap { $0.rowKey.hasPrefix(RowKeys.usagePrefix) && $0["Pool"]?.stringValue == "team-a" ? $0["Leases"]?.int64Value : nil }
-        #expect(counter == [10], "alice's counter in team-a: \(counter)")
-        print("quota under faults: proxy \(proxy.counts)")
+            proxy.faults = FaultProxy.Faults()
+            let rows = try await Self.invariants(table)
+            let counter = rows.compactMap { $0.rowKey.hasPrefix(RowKeys.usagePrefix) && $0["Pool"]?.stringValue == "team-a" ? $0["Leases"]?.int64Value : nil }
+            #expect(counter == [10], "alice's counter in team-a: \(counter)")
+            print("quota under faults: proxy \(proxy.counts)")
+        }
     }
 }

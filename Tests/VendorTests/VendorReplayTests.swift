@@ -70,10 +70,10 @@ struct VendorReplayTests {
     func coldReplay() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let storage = try stack.startStorage()
+        let storage = try await stack.startStorage()
         let environment = SampleConfiguration.environment(table: TestStorage.uniqueName("cold"), connectionString: storage)
-        let a = try stack.startVendor(environment: environment)
-        let b = try stack.startVendor(environment: environment)
+        let a = try await stack.startVendor(environment: environment)
+        let b = try await stack.startVendor(environment: environment)
         // A serves the session; B has never seen it and holds no stock: it reads the session before any stock read.
         let body = #"{"SessionId":"cold-1"}"#
         let first = try await HTTPCalls.send("POST", a + "/api/getNewNetwork", body: body)

@@ -1,0 +1,31 @@
+import Foundation
+
+/// Reads child processes' output without Foundation's `FileHandle.availableData` / `readDataToEndOfFile`,
+/// which end the whole test process with a fatal error when a read is interrupted by a signal (EINTR: a
+/// child exiting sends SIGCHLD, and the tests start and kill many): these retry interrupted reads.
+public enum PipeReader {
+    /// The next bytes available on `handle` (blocking until there are some); empty at end of file.
+    public static func chunk(_ handle: FileHandle) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if count >= 0 { return Array(buffer.prefix(count)) }
+            if errno != EINTR { return [] }
+        }
+    }
+
+    /// Everything until end of file.
+    public static func all(_ handle: FileHandle) -> [UInt8] {
+        var bytes: [UInt8] = []
+        while true {
+            let next = chunk(handle)
+            if next.isEmpty { return bytes }
+            bytes += next
+        }
+    }
+
+    /// Reads and drops everything until end of file on a thread of its own (so a child never blocks on a full pipe).
+    public static func drain(_ handle: FileHandle) {
+        Thread.detachNewThread { while !chunk(handle).isEmpty {} }
+    }
+}
