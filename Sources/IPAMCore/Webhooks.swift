@@ -23,13 +23,13 @@ public struct Webhook: Sendable, Equatable {
 
 /// The names webhooks use for audit actions: what happened to the lease or range, in the past tense.
 public enum WebhookEvent {
+    /// The actions of the scopes' trails (leases, reservations, the space), the events a dispatcher walks.
+    /// Host-address and public-IP events live in partitions of their own and are not delivered.
     static let types: [String: String] = [
         "lease": "leased", "carve-lease": "leased", "adopt": "adopted", "renew": "renewed", "revive": "revived",
         "anchor": "anchored", "re-anchor": "anchored", "release": "released", "reap": "reaped", "return-to-stock": "returned",
         "reserve": "reserved", "unreserve": "unreserved", "reservation-expired": "unreserved", "occupy": "occupied", "free": "freed", "forget": "freed",
         "missing": "missing", "seen-again": "seen-again", "stock": "stocked",
-        "ip-allocated": "ip-allocated", "ip-released": "ip-released", "member-added": "member-added", "member-removed": "member-removed",
-        "host-ips-cleared": "host-ips-cleared", "public-ip-associated": "public-ip-associated", "public-ip-disassociated": "public-ip-disassociated",
     ]
 
     /// The event type of an audit action (the action itself when it has no other name).

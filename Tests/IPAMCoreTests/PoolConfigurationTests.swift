@@ -15,14 +15,14 @@ struct PoolConfigurationTests {
       { "name": "team-a-ci", "parent": "team-a", "cidr": "10.64.192.0/18", "stock": { "26": 8 } } ]
     """
 
-    static func load(_ pools: String) throws -> IPAMConfiguration {
+    static func load(_ pools: String) throws(IPAMConfiguration.Problems) -> IPAMConfiguration {
         var environment = sampleEnvironment
         environment["POOLS_CONFIG"] = pools
         return try IPAMConfiguration.load(environment: environment)
     }
 
     static func problems(_ pools: String) -> [String] {
-        do { _ = try load(pools); return [] } catch let error as IPAMConfiguration.Problems { return error.lines } catch { return ["\(error)"] }
+        do { _ = try load(pools); return [] } catch { return error.lines }
     }
 
     @Test("the issue's example: scopes, inheritance of limits and tags, and the space each area vends from")
@@ -76,5 +76,44 @@ struct PoolConfigurationTests {
         #expect(Self.problems(chain(8)).contains { $0.contains("nested more than 7 levels") }, "\(Self.problems(chain(8)))")
         let cycle = #"[{"name":"a","parent":"b","cidr":"10.64.128.0/17"},{"name":"b","parent":"a","cidr":"10.64.128.0/18"}]"#
         #expect(!Self.problems(cycle).isEmpty)
+    }
+}
+
+/// `WEBHOOKS_CONFIG`: a valid receiver loads; each mistake is named on its own line, never with the secret.
+@Suite("Webhook configuration")
+struct WebhookConfigurationTests {
+    static func problems(_ webhooks: String) -> [String] {
+        var environment = sampleEnvironment
+        environment["WEBHOOKS_CONFIG"] = webhooks
+        do { _ = try IPAMConfiguration.load(environment: environment); return [] } catch { return error.lines }
+    }
+
+    @Test("a receiver loads with its events")
+    func loads() throws {
+        var environment = sampleEnvironment
+        environment["WEBHOOKS_CONFIG"] = #"[{"name":"ops","url":"https://hooks.example.com/ipam","secret":"0123456789abcdef","events":["leased","released"]}]"#
+        let hook = try #require(try IPAMConfiguration.load(environment: environment).webhooks.first)
+        #expect(hook.name == "ops" && hook.wants(action: "carve-lease") && hook.wants(action: "release") && !hook.wants(action: "reserve"))
+    }
+
+    @Test("mistakes, each named on its own line", arguments: [
+        (#"[{"name":"ops","url":"ftp://x","secret":"0123456789abcdef","events":["leased"]}]"#, "(ops).url"),
+        (#"[{"name":"ops","url":"https://x","secret":"short","events":["leased"]}]"#, "(ops).secret: missing or shorter than 16"),
+        (#"[{"name":"ops","url":"https://x","secret":"0123456789abcdef","events":["leased","ip-allocated"]}]"#, "unknown ip-allocated"),
+        (#"[{"name":"ops","url":"https://x","secret":"0123456789abcdef","events":[]}]"#, "(ops).events"),
+        (#"[{"name":"Ops!","url":"https://x","secret":"0123456789abcdef","events":["*"]}]"#, ".name"),
+        (#"[{"name":"ops","url":"https://x","secret":"0123456789abcdef","events":["*"],"retries":3}]"#, ".retries: unknown field"),
+        (#"{"name":"ops"}"#, "not a JSON array"),
+    ])
+    func mistakes(_ webhooks: String, _ expected: String) {
+        let lines = Self.problems(webhooks)
+        #expect(lines.contains { $0.contains("WEBHOOKS_CONFIG") && $0.contains(expected) }, "\(lines)")
+        #expect(!lines.contains { $0.contains("0123456789abcdef") || $0.contains("short") && $0.contains("secret\":") }, "no secret in a message")
+    }
+
+    @Test("a duplicate name is refused")
+    func duplicate() {
+        let hook = #"{"name":"ops","url":"https://x","secret":"0123456789abcdef","events":["*"]}"#
+        #expect(Self.problems("[\(hook),\(hook)]").contains { $0.contains("the name is used twice") })
     }
 }
