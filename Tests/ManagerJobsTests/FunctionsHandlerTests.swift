@@ -161,8 +161,7 @@ struct ManagerProcessTests {
         // The first Manager talks to storage through a proxy that slows every call, so it can be killed half-way.
         var slow = FaultProxy.Faults()
         slow.maxDelayMs = 400
-        let (_, proxied, proxyTask) = try await FaultProxy.inFront(of: storage, faults: slow)
-        defer { proxyTask.cancel() }
+        let (_, proxied) = try await stack.proxy(storage, faults: slow)
         var environment = try await stack.managerEnvironment(table: tableName, storage: storage, stock: "{}")
         environment["REAP_GRACE_SECONDS"] = "0"
         environment["MANAGER_LEASE_SECONDS"] = "3"

@@ -84,6 +84,8 @@ public enum VendorHarness {
 public final class ProcessStack: @unchecked Sendable {
     // @unchecked: `processes` is only touched by the test that owns the stack, before and after its concurrent phase.
     public private(set) var processes: [Process] = []
+    /// In-process servers the processes talk to (fault proxies): stopped after them.
+    private var servers: [TestServerHandle] = []
     public private(set) var storage: StorageConnectionString?
 
     public init() {}
@@ -201,6 +203,14 @@ public final class ProcessStack: @unchecked Sendable {
         return storage!
     }
 
+    /// A fault proxy in front of `storage`, and the connection string that goes through it; stopped by `stopAll`
+    /// after the processes that use it.
+    public func proxy(_ storage: StorageConnectionString, faults: FaultProxy.Faults = FaultProxy.Faults()) async throws -> (FaultProxy, StorageConnectionString) {
+        let (proxy, proxied, server) = try await FaultProxy.inFront(of: storage, faults: faults)
+        servers.append(server)
+        return (proxy, proxied)
+    }
+
     /// Starts a `vendor` process; without keys in `environment` (`VENDOR_API_KEYS` and the like) it serves
     /// with authentication disabled.
     public func startVendor(environment: [String: String]) async throws -> String {
@@ -222,6 +232,9 @@ public final class ProcessStack: @unchecked Sendable {
             process.waitUntilExit()
         }
         processes.removeAll()
+        // Only now, with no process left holding a connection to them, the proxies (graceful shutdown).
+        for server in servers { server.cancel() }
+        servers.removeAll()
     }
 
     deinit { stopAll() }

@@ -104,8 +104,7 @@ struct HostIPConcurrencyTests {
             let stack = ProcessStack()
             defer { stack.stopAll() }
             let storage = try await stack.startStorage()
-            let (proxy, proxied, proxyTask) = try await FaultProxy.inFront(of: storage)
-            defer { proxyTask.cancel() }
+            let (proxy, proxied) = try await stack.proxy(storage)
             let table = TestStorage.uniqueName("hipf")
             var environment = Self.environment(proxied, table: table)
             environment["IPAM_STORAGE_TIMEOUT_MS"] = "1500"

@@ -94,8 +94,7 @@ struct PoolTests {
             let stack = ProcessStack()
             defer { stack.stopAll() }
             let storage = try await stack.startStorage()
-            let (proxy, proxied, proxyTask) = try await FaultProxy.inFront(of: storage)
-            defer { proxyTask.cancel() }
+            let (proxy, proxied) = try await stack.proxy(storage)
             let tableName = TestStorage.uniqueName("quota")
             var environment = SampleConfiguration.environment(table: tableName, connectionString: proxied)
             environment["POOLS_CONFIG"] = Self.pools

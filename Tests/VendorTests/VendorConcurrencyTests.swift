@@ -117,8 +117,7 @@ struct VendorConcurrencyTests {
         // Storage answers slowly, so requests are still in flight when the signal comes.
         var slow = FaultProxy.Faults()
         slow.maxDelayMs = 300
-        let (_, proxied, proxyTask) = try await FaultProxy.inFront(of: storage, faults: slow)
-        defer { proxyTask.cancel() }
+        let (_, proxied) = try await stack.proxy(storage, faults: slow)
         let tableName = TestStorage.uniqueName("term")
         let vendor = try await stack.startVendor(environment: SampleConfiguration.environment(table: tableName, connectionString: proxied))
         let process = try #require(stack.processes.last)
@@ -168,8 +167,7 @@ struct VendorConcurrencyTests {
             let stack = ProcessStack()
             defer { stack.stopAll() }
             let storage = try await stack.startStorage()
-            let (proxy, proxied, proxyTask) = try await FaultProxy.inFront(of: storage)
-            defer { proxyTask.cancel() }
+            let (proxy, proxied) = try await stack.proxy(storage)
             let tableName = TestStorage.uniqueName("flt")
             var environment = SampleConfiguration.environment(table: tableName, connectionString: proxied, stock: #"{"24":4}"#)
             environment["IPAM_STORAGE_TIMEOUT_MS"] = "700"
