@@ -42,6 +42,11 @@ struct IPAM: AsyncParsableCommand {
         subcommands: [Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self, Reserve.self, Reservations.self, Unreserve.self, Adopt.self])
 }
 
+/// The options that were given, as (name, value) pairs for a query or a request body.
+func given(_ options: [(String, String?)]) -> [(String, String)] {
+    options.compactMap { name, value in value.map { (name, $0) } }
+}
+
 /// Options every command takes.
 struct Connection: ParsableArguments {
     @Option(help: "The Vendor's base URL (default: IPAM_VENDOR_URL, else http://127.0.0.1:7071).") var vendorURL: String?
@@ -94,10 +99,7 @@ struct Lease: AsyncParsableCommand {
         func run() async throws {
             var fields: [(String, JSONValue)] = [("SessionId", .string(session))]
             if let size { fields.append(("prefixLength", .number(String(size)))) }
-            if let subscription { fields.append(("subscriptionId", .string(subscription))) }
-            if let region { fields.append(("region", .string(region))) }
-            if let requester { fields.append(("requester", .string(requester))) }
-            if let pool { fields.append(("pool", .string(pool))) }
+            fields += given([("subscriptionId", subscription), ("region", region), ("requester", requester), ("pool", pool)]).map { ($0, .string($1)) }
             if !subnets.isEmpty {
                 fields.append(("subnets", .array(try subnets.map { text in
                     let (name, value) = try Self.pair(text, "--subnet")
@@ -156,11 +158,7 @@ struct Leases: AsyncParsableCommand {
 
     func run() async throws {
         var query: [(String, String)] = state.map { ("state", $0) }
-        if let subscription { query.append(("subscriptionId", subscription)) }
-        if let region { query.append(("region", region)) }
-        if let within { query.append(("within", within)) }
-        if let requester { query.append(("requester", requester)) }
-        if let limit { query.append(("limit", String(limit))) }
+        query += given([("subscriptionId", subscription), ("region", region), ("within", within), ("requester", requester), ("limit", limit.map(String.init))])
         let client = connection.client
         let page = all ? try await client.allLeases(query) : try await client.leases(query)
         connection.show(page) { Table.leases($0) }
@@ -275,10 +273,8 @@ struct Events: AsyncParsableCommand {
 
     func run() async throws {
         var query: [(String, String)] = action.map { ("action", $0) }
-        for (name, value) in [("subscriptionId", subscription), ("region", region), ("since", since), ("until", until), ("leaseId", lease),
-                              ("actor", actor), ("limit", limit.map(String.init)), ("continuation", continuation)] {
-            if let value { query.append((name, value)) }
-        }
+        query += given([("subscriptionId", subscription), ("region", region), ("since", since), ("until", until), ("leaseId", lease),
+                        ("actor", actor), ("limit", limit.map(String.init)), ("continuation", continuation)])
         connection.show(try await connection.client.events(query)) { Table.events($0) }
     }
 }
@@ -300,7 +296,7 @@ struct Reserve: AsyncParsableCommand {
         var fields: [(String, JSONValue)] = [("owner", .string(owner)), ("reason", .string(reason))]
         if let cidr { fields.append(("cidr", .string(cidr))) }
         if let size { fields.append(("prefixLength", .number(String(size)))) }
-        for (name, value) in [("expiresAt", expires), ("subscriptionId", subscription), ("region", region)] { if let value { fields.append((name, .string(value))) } }
+        fields += given([("expiresAt", expires), ("subscriptionId", subscription), ("region", region)]).map { ($0, .string($1)) }
         connection.show(try await connection.client.reserve(.object(fields))) { Table.reservations(.object([("reservations", .array([$0]))])) }
     }
 }
@@ -318,9 +314,7 @@ struct Adopt: AsyncParsableCommand {
 
     func run() async throws {
         var fields: [(String, JSONValue)] = [("SessionId", .string(session)), ("cidr", .string(cidr))]
-        for (name, value) in [("resourceId", resourceId), ("subscriptionId", subscription), ("region", region), ("requester", requester)] {
-            if let value { fields.append((name, .string(value))) }
-        }
+        fields += given([("resourceId", resourceId), ("subscriptionId", subscription), ("region", region), ("requester", requester)]).map { ($0, .string($1)) }
         if !tags.isEmpty { fields.append(("tags", try Lease.New.tagObject(tags))) }
         let answer = try await connection.client.adoptNetwork(.object(fields))
         connection.show(answer.lease) { Table.lease($0, note: answer.created ? "adopted" : "existing lease (replay)") }
@@ -336,8 +330,7 @@ struct Reservations: AsyncParsableCommand {
     @Option(help: "Only those overlapping this CIDR.") var within: String?
 
     func run() async throws {
-        var query: [(String, String)] = []
-        for (name, value) in [("subscriptionId", subscription), ("region", region), ("owner", owner), ("within", within)] { if let value { query.append((name, value)) } }
+        let query = given([("subscriptionId", subscription), ("region", region), ("owner", owner), ("within", within)])
         connection.show(try await connection.client.reservations(query)) { Table.reservations($0) }
     }
 }
