@@ -37,8 +37,7 @@ extension Inventory {
         var actions: [TableTransactionAction] = [.insert(session.entity(partitionKey: scope.partitionKey)),
                                                  Self.takeHead(head, adding: [prefix] + take.added, scope: scope, now: now)]
         actions += take.actions
-        actions.append(take.replaced.map { .replace(row.entity(partitionKey: scope.partitionKey), ifMatch: .etag($0.etag ?? "*")) }
-                       ?? .insert(row.entity(partitionKey: scope.partitionKey)))
+        actions.append(take.holding(row, scope: scope))
         let replaced = take.replaced?.state
         actions.append(.insert(event(.adopt, row, before: replaced,
                                      detail: (resourceId.map { "VNet \($0)" } ?? "an existing network")

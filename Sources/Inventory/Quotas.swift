@@ -65,11 +65,15 @@ public struct UsageRow: Sendable, Equatable {
 extension Inventory {
     /// The usage rows named by `keys` (the quotas a lease counts in), each as stored or, never written, at zero.
     public func usage(_ keys: [(pool: String, requester: String)], in scope: Scope) async throws(InventoryError) -> [UsageRow] {
-        var rows: [UsageRow] = []
-        for (pool, requester) in keys {
-            let key = RowKeys.usage(pool: pool, requester: requester)
-            let stored = try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: key) }
-            rows.append(stored.flatMap(UsageRow.init(entity:)) ?? UsageRow(pool: pool, requester: requester))
+        let stored = try await storedUsage(keys.map { RowKeys.usage(pool: $0.pool, requester: $0.requester) }, in: scope)
+        return zip(keys, stored).map { key, row in row ?? UsageRow(pool: key.pool, requester: key.requester) }
+    }
+
+    /// Point reads of the usage rows with these keys (nil where there is none).
+    private func storedUsage(_ keys: [String], in scope: Scope) async throws(InventoryError) -> [UsageRow?] {
+        var rows: [UsageRow?] = []
+        for key in keys {
+            rows.append(try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: key) }.flatMap(UsageRow.init(entity:)))
         }
         return rows
     }
@@ -82,13 +86,7 @@ extension Inventory {
     /// The usage rows a lease row counts in, read now (their pool and requester come from the stored rows;
     /// a key no row answers is skipped: there is nothing to take back from it).
     public func usage(of row: NetworkRow, in scope: Scope) async throws(InventoryError) -> [UsageRow] {
-        var rows: [UsageRow] = []
-        for key in row.quotaKeys {
-            if let stored = try await storage({ try await table.get(partitionKey: scope.partitionKey, rowKey: key) }).flatMap(UsageRow.init(entity:)) {
-                rows.append(stored)
-            }
-        }
-        return rows
+        try await storedUsage(row.quotaKeys, in: scope).compactMap { $0 }
     }
 
     /// How a change from `before` to `after` moves the lease's quota counters: +1 when it starts counting, -1 when it stops.

@@ -37,6 +37,11 @@ struct RangeTake {
     var conflicts: [RangeConflict] = []
     /// The stocked rows taken out of stock (for the event's detail).
     var backToStock: [IPPrefix] = []
+
+    /// The write of the row that holds the range: over the row that was exactly it (`If-Match`), else an insert.
+    func holding(_ row: NetworkRow, scope: Scope) -> TableTransactionAction {
+        replaced.map { .replace(row.entity(partitionKey: scope.partitionKey), ifMatch: .etag($0.etag ?? "*")) } ?? .insert(row.entity(partitionKey: scope.partitionKey))
+    }
 }
 
 extension Inventory {

@@ -93,8 +93,7 @@ extension Inventory {
         reservedRow.expiresAt = expiresAt
         reservedRow.leasedAt = now
         var actions: [TableTransactionAction] = [Self.takeHead(head, adding: [chosen] + take.added, scope: scope, now: now)] + take.actions
-        actions.append(take.replaced.map { .replace(reservedRow.entity(partitionKey: scope.partitionKey), ifMatch: .etag($0.etag ?? "*")) }
-                       ?? .insert(reservedRow.entity(partitionKey: scope.partitionKey)))
+        actions.append(take.holding(reservedRow, scope: scope))
         let reservation = Reservation(id: id, prefix: chosen, owner: owner, reason: reason, expiresAt: expiresAt, createdAt: now, createdBy: createdBy)
         actions.append(.insert(reservation.entity(partitionKey: scope.partitionKey)))
         let tookStock = take.replaced != nil || !take.actions.isEmpty
