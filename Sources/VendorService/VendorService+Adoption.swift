@@ -13,13 +13,9 @@ extension VendorService {
         if let answer = try await replay(request, &effort) { return answer }
         guard let space = configuration.scopes[request.scope] else { throw VendorError(.unknownScope, "scope \(request.scope) is not configured") }
         try checkRange(adoption.prefix, in: space, scope: request.scope)
-        var random = SystemRandomNumberGenerator()
         let started = time.uptime()
         for attempt in 0..<64 where time.uptime() - started < deadline {
-            if attempt > 0 {
-                // Carves and claims move the head all the time on a busy scope: back off, jittered, growing.
-                try? await time.sleep(.milliseconds(Int.random(in: 0...min(100, 4 << min(attempt, 5)), using: &random)))
-            }
+            await pauseForHead(beforeAttempt: attempt)
             let draft = newLease(request, at: time.now())
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
                 try await inventory.adopt(adoption.prefix, for: draft, resourceId: adoption.resourceId, in: request.scope, now: draft.leasedAt)
@@ -45,6 +41,13 @@ extension VendorService {
             }
         }
         throw .busy("the scope kept changing while the network was adopted")
+    }
+
+    /// Before a retry of a write under the scope's head (an adoption, a reservation): carves and claims move the
+    /// head all the time on a busy scope, so back off, jittered, growing with the attempts (none before the first).
+    func pauseForHead(beforeAttempt attempt: Int) async {
+        guard attempt > 0 else { return }
+        try? await time.sleep(.milliseconds(Int.random(in: 0...min(100, 4 << min(attempt, 5)))))
     }
 
     /// Refuses a range outside every supernet of the scope (422 `OutsideSupernets`) or over a configured

@@ -83,10 +83,9 @@ extension VendorService {
         }
         let id = LeaseDraft.newLeaseId()
         var effort = Effort()
-        var random = SystemRandomNumberGenerator()
         let started = time.uptime()
         for attempt in 0..<64 where time.uptime() - started < deadline {
-            if attempt > 0 { try? await time.sleep(.milliseconds(Int.random(in: 0...min(100, 4 << min(attempt, 5)), using: &random))) }
+            await pauseForHead(beforeAttempt: attempt)
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
                 try await inventory.reserve(request.prefix, length: request.prefixLength, in: space, id: id, owner: request.owner, reason: request.reason,
                                             expiresAt: request.expiresAt, createdBy: AuditContext.current?.actor ?? caller, now: time.now())
