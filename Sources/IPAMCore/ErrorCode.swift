@@ -68,6 +68,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case requesterNotAllowed = "RequesterNotAllowed"
     /// 409: a lease more would pass the requester's quota in the pool (`details`: the limit and the current use).
     case quotaExceeded = "QuotaExceeded"
+    /// 422: fields that are each valid but not together (`dualStack` with `ipVersion: "v6"` or a `pool`,
+    /// `prefixLengthV6` without `dualStack`).
+    case invalidCombination = "InvalidCombination"
     /// 404: the principal holds no address in the lease.
     case hostIPNotFound = "HostIPNotFound"
     // The service.

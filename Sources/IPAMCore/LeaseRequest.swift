@@ -15,6 +15,10 @@ public struct LeaseRequest: Sendable, Equatable {
     public var pool: String? = nil
     /// The block's IP version (`ipVersion`; a pool's is its range's).
     public var ipVersion: IPVersion = .v4
+    /// For a dual-stack lease (`dualStack: true`), the length of its IPv6 block (`prefixLengthV6`); nil for a
+    /// lease of one block. The lease's IPv4 block is `prefixLength` and `subnets`; its IPv6 block has a /64
+    /// of the same name for each of them.
+    public var dualStackV6Length: Int? = nil
 
     /// Who asks (set by the edge from the authenticated caller; not part of the request hash): the
     /// lease's owner.
@@ -52,8 +56,19 @@ public struct LeaseRequest: Sendable, Equatable {
         text += "|" + subnets.map { "\($0.name.count):\($0.name)/\($0.prefixLength)" }.joined(separator: ",")
         if let pool { text += "|pool|\(pool)" }
         if ipVersion == .v6 { text += "|v6" }
+        if let dualStackV6Length { text += "|dual|\(dualStackV6Length)" }
         if let adoption { text += "|adopt|\(adoption.prefix)|\(adoption.resourceId?.lowercased() ?? "")" }
         return Self.sha256Hex(text)
+    }
+
+    /// The IPv6 half of a dual-stack request: the block it claims beside the IPv4 one (nil for one block).
+    public var v6Half: LeaseRequest? {
+        guard let length = dualStackV6Length else { return nil }
+        var half = LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags,
+                                subnets: subnets.map { SubnetRequest(name: $0.name, prefixLength: 64) })
+        half.ipVersion = .v6
+        half.owner = owner
+        return half
     }
 
     /// The SHA-256 of `text` (UTF-8) in lower-case hex.
@@ -131,7 +146,7 @@ public enum LeaseRequestDecoder {
         return Int(max(-1e9, min(1e9, real))) // out-of-range values are then refused by the range checks
     }
 
-    static let allowedFields: Set<String> = ["sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets", "pool", "ipversion"]
+    static let allowedFields: Set<String> = ["sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets", "pool", "ipversion", "dualstack", "prefixlengthv6"]
 
     /// Decodes a `getNewNetwork` body against the configuration.
     public static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
@@ -199,7 +214,50 @@ public enum LeaseRequestDecoder {
         var request = LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets)
         request.pool = pool?.name
         request.ipVersion = version
+        request.dualStackV6Length = try dualStack(fields, request, configuration: configuration)
         return request
+    }
+
+    /// The IPv6 block's length of a dual-stack request (`dualStack: true`), nil for a lease of one block.
+    ///
+    /// A dual-stack lease is an IPv4 block and an IPv6 block of the scope's own space: not of a pool (a pool is
+    /// one range of one version), and never with `ipVersion: "v6"` (its first block is the IPv4 one).
+    static func dualStack(_ fields: [String: JSONValue], _ request: LeaseRequest, configuration: IPAMConfiguration) throws(RequestProblem) -> Int? {
+        var asked = false
+        if let value = fields["dualstack"] {
+            guard case .bool(let flag) = value else { throw RequestProblem(code: .invalidField, field: "dualStack", message: "'dualStack' must be true or false") }
+            asked = flag
+        }
+        let length = try integer(fields, "prefixlengthv6", field: "prefixLengthV6")
+        guard asked else {
+            if length != nil {
+                throw RequestProblem(code: .invalidCombination, field: "prefixLengthV6",
+                                     message: "'prefixLengthV6' sizes the IPv6 block of a dual-stack lease: send \"dualStack\": true, or use ipVersion \"v6\" with prefixLength")
+            }
+            return nil
+        }
+        if request.ipVersion == .v6 {
+            throw RequestProblem(code: .invalidCombination, field: "ipVersion",
+                                 message: "a dual-stack lease holds an IPv4 block ('prefixLength') and an IPv6 block ('prefixLengthV6'); leave 'ipVersion' out")
+        }
+        if let pool = request.pool {
+            throw RequestProblem(code: .invalidCombination, field: "pool",
+                                 message: "pool '\(pool)' is one range of one IP version; dual-stack leases come from the scope's own space (leave 'pool' out)")
+        }
+        guard configuration.scopes[request.scope]?.supernets.contains(where: { $0.version == .v6 }) == true else {
+            throw RequestProblem(code: .outsideSupernets, field: "dualStack", message: "\(request.scope) has no IPv6 supernet (SUPERNETS_CONFIG), so no dual-stack lease")
+        }
+        let limits = configuration.lengths(pool: nil, version: .v6)
+        let v6 = length ?? limits.default
+        guard (limits.min...limits.max).contains(v6) else {
+            throw RequestProblem(code: .invalidPrefixLength, field: "prefixLengthV6", message: "'prefixLengthV6' must be between \(limits.min) and \(limits.max), got \(v6)")
+        }
+        // One /64 per subnet, in the order asked.
+        guard request.subnets.isEmpty || (v6 <= 64 && request.subnets.count <= 1 << min(16, 64 - v6)) else {
+            throw RequestProblem(code: .subnetsDoNotFit, field: "subnets",
+                                 message: "the IPv6 block gives each subnet a /64: \(request.subnets.count) of them do not fit in a /\(v6)")
+        }
+        return v6
     }
 
     /// The scope and the pool a request names: `pool` alone names its scope too; with `subscriptionId` or

@@ -55,6 +55,31 @@ public struct LeaseDraft: Sendable {
         row.quotaKeys = quotaKeys
         return (row, SessionRow(sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash, createdAt: leasedAt))
     }
+
+    /// The two `leased` rows of this dual-stack lease on `v4` and `v6` (each naming the other; the IPv6 one
+    /// has a /64 for each subnet) and its session row, which names both.
+    public func pairRows(v4: IPPrefix, v6: IPPrefix) -> (v4: NetworkRow, v6: NetworkRow, session: SessionRow) {
+        var (first, session) = rows(on: v4)
+        var second = rows(on: v6).network
+        second.subnets = subnets.map { LeaseRequest.SubnetRequest(name: $0.name, prefixLength: 64) }
+        first.pairKey = second.rowKey
+        second.pairKey = first.rowKey
+        session.networkRowKeyV6 = second.rowKey
+        return (first, second, session)
+    }
+}
+
+/// How a claim of two stocked blocks for one dual-stack lease ended.
+public enum PairClaimOutcome: Sendable, Equatable {
+    /// Both blocks are leased; the rows as written (IPv4, IPv6).
+    case won(NetworkRow, NetworkRow)
+    /// Someone else took the block of this version first: try another of it (the other is still free).
+    /// Nil when storage did not say which (try other blocks of both).
+    case lost(IPVersion?)
+    /// The SessionId is already served: nothing was written.
+    case sessionTaken
+    /// The answer was lost: the claim may have committed. Only the session row can tell.
+    case outcomeUnknown
 }
 
 /// How a claim of a stocked block ended.
@@ -162,6 +187,39 @@ extension Inventory {
             case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409: return .sessionTaken
             case .conflict(let index?, _) where index >= 4: return .usageChanged
             case .conflict: return .lost
+            case .unknown: return .outcomeUnknown
+            case .failed(let failure): throw failure
+            }
+        }
+    }
+
+    /// available → leased for both blocks of a dual-stack lease, in one transaction (shared by group commit
+    /// like `claim`): the session row inserted, both stock rows deleted `If-Match` their ETags, both network
+    /// rows replaced and one audit event naming both blocks. Either block lost fails the whole claim: a lease
+    /// never holds one of its two blocks.
+    public func claimPair(v4: StockCandidate, v6: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date) async throws(InventoryError) -> PairClaimOutcome {
+        let (first, second, session) = lease.pairRows(v4: v4.prefix, v6: v6.prefix)
+        let partition = scope.partitionKey
+        let actions: [TableTransactionAction] = [
+            .insert(session.entity(partitionKey: partition)),
+            .delete(partitionKey: partition, rowKey: v4.rowKey, ifMatch: .etag(v4.etag)),
+            .delete(partitionKey: partition, rowKey: v6.rowKey, ifMatch: .etag(v6.etag)),
+            .replace(first.entity(partitionKey: partition), ifMatch: .any),
+            .replace(second.entity(partitionKey: partition), ifMatch: .any),
+            .insert(event(.lease, first, before: .available, detail: "from stock (dual-stack)").entity(partitionKey: partition, at: now)),
+        ]
+        do {
+            let etags = try await claims.submit(actions)
+            var (wonV4, wonV6) = (first, second)
+            wonV4.etag = etags[3]
+            wonV6.etag = etags[4]
+            return .won(wonV4, wonV6)
+        } catch {
+            switch WriteFailure(error) {
+            case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409: return .sessionTaken
+            case .conflict(let index, _) where index == 1: return .lost(.v4)
+            case .conflict(let index, _) where index == 2: return .lost(.v6)
+            case .conflict: return .lost(nil)
             case .unknown: return .outcomeUnknown
             case .failed(let failure): throw failure
             }

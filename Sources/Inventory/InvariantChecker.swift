@@ -10,6 +10,8 @@ internal import NetworkMath
 ///   session, and that session row points back at it with the same lease id;
 /// - every session row points at a network row that carries its lease id (one block per session);
 /// - every held row has an audit event with its lease id;
+/// - a lease is on one row, or on the two rows of a dual-stack lease: an IPv4 and an IPv6 row that name each
+///   other, tell the same lease, session, state and expiry, and whose session row names both;
 /// - a stock row exists exactly for each `available` network row;
 /// - a reservation row exists exactly for each network row a reservation holds (`reserved`, `reservation:{id}`);
 /// - a stock row is in its block's pool's stock (or the scope's, for a block of no pool);
@@ -61,12 +63,13 @@ package enum InvariantChecker {
                 problems.append("\(row.prefix) is \(row.state.rawValue) without a lease id or session id")
                 continue
             }
-            if let other = leaseOwners.updateValue(row.prefix.description, forKey: lease) {
+            if let other = leaseOwners.updateValue(row.rowKey, forKey: lease), other != row.pairKey {
                 problems.append("lease \(lease) is on both \(other) and \(row.prefix)")
             }
             if let session = sessions[sessionId] {
                 if session.leaseId != lease { problems.append("\(row.prefix) has lease \(lease) but session \(sessionId) names \(session.leaseId)") }
-                if session.networkRowKey != row.rowKey { problems.append("session \(sessionId) points at \(session.networkRowKey), not \(row.rowKey)") }
+                let named = row.isSecondHalf ? session.networkRowKeyV6 : session.networkRowKey
+                if named != row.rowKey { problems.append("session \(sessionId) points at \(named ?? "no IPv6 row"), not \(row.rowKey)") }
             } else if row.state != .released {
                 problems.append("\(row.prefix) (\(row.state.rawValue)) belongs to session \(sessionId), which has no session row")
             }
@@ -96,12 +99,26 @@ package enum InvariantChecker {
         }
         let byKey = Dictionary(networks.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
         for session in sessions.values {
-            guard let row = byKey[session.networkRowKey] else {
-                problems.append("session \(session.sessionId) points at missing row \(session.networkRowKey)")
+            for key in [session.networkRowKey] + (session.networkRowKeyV6.map { [$0] } ?? []) {
+                guard let row = byKey[key] else {
+                    problems.append("session \(session.sessionId) points at missing row \(key)")
+                    continue
+                }
+                if row.leaseId != session.leaseId {
+                    problems.append("session \(session.sessionId) holds lease \(session.leaseId) but \(row.prefix) carries \(row.leaseId ?? "none")")
+                }
+            }
+        }
+        for row in networks {
+            guard let key = row.pairKey else { continue }
+            guard let partner = byKey[key] else {
+                problems.append("\(row.prefix) names its dual-stack partner \(key), which is missing")
                 continue
             }
-            if row.leaseId != session.leaseId {
-                problems.append("session \(session.sessionId) holds lease \(session.leaseId) but \(row.prefix) carries \(row.leaseId ?? "none")")
+            if partner.pairKey != row.rowKey { problems.append("\(row.prefix) names \(partner.prefix) as its partner, which names \(partner.pairKey ?? "none")") }
+            if partner.prefix.version == row.prefix.version { problems.append("dual-stack rows \(row.prefix) and \(partner.prefix) are of one IP version") }
+            if partner.leaseId != row.leaseId || partner.sessionId != row.sessionId || partner.state != row.state || partner.expiresAt != row.expiresAt {
+                problems.append("dual-stack rows \(row.prefix) (\(row.state.rawValue), lease \(row.leaseId ?? "none")) and \(partner.prefix) (\(partner.state.rawValue), lease \(partner.leaseId ?? "none")) tell different leases")
             }
         }
         var reservedRows: [String: String] = [:]

@@ -73,7 +73,8 @@ public struct Inventory: Sendable {
     /// The network row carrying lease `id`, nil when none in `scope` does.
     public func network(leaseId id: String, in scope: Scope) async throws(InventoryError) -> NetworkRow? {
         let filter = "\(Self.networkRange(scope)) and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
-        return try await storage { try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:)).first }
+        // A dual-stack lease has two rows: it is answered through its IPv4 one.
+        return try await storage { try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:)).sorted { !$0.isSecondHalf && $1.isSecondHalf }.first }
     }
 
     /// The scope's `head` row (the carve lock and its log), or nil before the first carve.
@@ -151,8 +152,11 @@ public struct Inventory: Sendable {
     /// The audit event of a change to `row` (written in the same transaction as the change).
     /// Its actor is the caller of the request being served (`AuditContext.current`), else this process.
     func event(_ action: AuditAction, _ row: NetworkRow, before: NetworkState?, detail: String) -> AuditEvent {
-        AuditEvent(action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: row.prefix.description, leaseId: row.leaseId ?? "",
-                   sessionId: row.sessionId ?? "", before: before?.rawValue ?? "", after: row.state.rawValue, detail: detail, process: actor)
+        let blocks = row.blocks
+        var event = AuditEvent(action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: blocks.primary.description, leaseId: row.leaseId ?? "",
+                               sessionId: row.sessionId ?? "", before: before?.rawValue ?? "", after: row.state.rawValue, detail: detail, process: actor)
+        event.cidrV6 = blocks.v6?.description
+        return event
     }
 }
 

@@ -59,7 +59,8 @@ extension Inventory {
         if let requester = filter.requester { conditions.append("Requester eq '\(TableQuery.quoted(requester))'") }
         let text = conditions.joined(separator: " and ")
         let (rows, resume) = try await page(text, limit: limit) { (entity: TableEntity) -> NetworkRow? in
-            guard let row = NetworkRow(entity: entity), row.leaseId != nil, filter.within.map({ $0.contains(row.prefix) }) ?? true else { return nil }
+            // A dual-stack lease is listed once, by its IPv4 row, unless `within` asks for IPv6 space.
+            guard let row = NetworkRow(entity: entity), row.leaseId != nil, filter.within.map({ $0.contains(row.prefix) }) ?? !row.isSecondHalf else { return nil }
             return filter.admits(row) ? row : nil
         }
         return LeasePage(rows: rows, resumeAfter: resume)

@@ -75,6 +75,10 @@ public struct NetworkRow: Sendable, Equatable {
     /// The usage rows the lease counts in while it is live (`leased`, `anchored`): its pool's and its
     /// ancestors' quotas, as charged when it was made.
     public var quotaKeys: [String] = []
+    /// The row key of the other block of a dual-stack lease (its IPv4 row names the IPv6 one and back);
+    /// nil for a lease of one block. Both rows carry the lease's id, session and lifecycle, and every
+    /// change writes both in one transaction.
+    public var pairKey: String?
     public var etag: String?
 
     public init(prefix: IPPrefix, state: NetworkState) {
@@ -83,6 +87,46 @@ public struct NetworkRow: Sendable, Equatable {
     }
 
     public var rowKey: String { RowKeys.network(prefix) }
+
+    /// The other block of a dual-stack lease (read from `pairKey`).
+    public var partnerPrefix: IPPrefix? {
+        pairKey.flatMap { $0.hasPrefix(RowKeys.networkPrefix) ? SortableKey.parse(String($0.dropFirst(RowKeys.networkPrefix.count))) : nil }
+    }
+
+    /// The IPv6 row of a dual-stack lease: the lease is answered, listed and changed through its IPv4 row.
+    public var isSecondHalf: Bool { pairKey != nil && prefix.version == .v6 }
+
+    /// The lease's IPv4 and IPv6 blocks in the API's terms (`cidr`, `cidrV6`): a dual-stack lease's blocks from
+    /// either of its rows; a lease of one block has `prefix` alone.
+    public var blocks: (primary: IPPrefix, v6: IPPrefix?) {
+        guard let partner = partnerPrefix else { return (prefix, nil) }
+        return prefix.version == .v4 ? (prefix, partner) : (partner, prefix)
+    }
+
+    /// `partner` (the other row of this dual-stack lease) carrying this row's lease lifecycle: state, expiry,
+    /// anchoring and the Manager's marks, so the two rows never tell different stories.
+    public func mirrored(onto partner: NetworkRow) -> NetworkRow {
+        var mirrored = partner
+        mirrored.state = state
+        mirrored.expiresAt = expiresAt
+        mirrored.quarantinedAt = quarantinedAt
+        mirrored.anchoredAt = anchoredAt
+        mirrored.resourceId = resourceId
+        mirrored.lastSeenAt = lastSeenAt
+        mirrored.missingSince = missingSince
+        mirrored.missingCount = missingCount
+        return mirrored
+    }
+
+    /// One row as read and as it is to be written.
+    public struct Update: Sendable {
+        public let before: NetworkRow
+        public let after: NetworkRow
+        public init(before: NetworkRow, after: NetworkRow) {
+            self.before = before
+            self.after = after
+        }
+    }
 
     /// Whether the lease counts in its quotas: it holds the block live.
     public var countsInQuota: Bool { state == .leased || state == .anchored }
@@ -110,6 +154,7 @@ public struct NetworkRow: Sendable, Equatable {
         if let sealedOwner { p["Owner"] = .string(sealedOwner) }
         if let pool { p["Pool"] = .string(pool) }
         if !quotaKeys.isEmpty { p["QuotaKeys"] = .string(quotaKeys.joined(separator: " ")) }
+        if let pairKey { p["PairKey"] = .string(pairKey) }
         if !tags.isEmpty {
             p["Tags"] = .string(JSONValue.object(tags.keys.sorted().map { ($0, .string(tags[$0]!)) }).serialized())
         }
@@ -144,6 +189,7 @@ public struct NetworkRow: Sendable, Equatable {
         sealedOwner = text("Owner")
         pool = text("Pool")
         quotaKeys = text("QuotaKeys")?.split(separator: " ").map(String.init) ?? []
+        pairKey = text("PairKey")
         if let text = text("Tags"), let object = try? JSONValue.parse(Array(text.utf8)).objectValue {
             for (key, value) in object { if let value = value.stringValue { tags[key] = value } }
         }
@@ -169,6 +215,8 @@ public struct SessionRow: Sendable, Equatable {
     public var networkRowKey: String
     public var requestHash: String
     public var createdAt: Date
+    /// The IPv6 row of a dual-stack lease (`networkRowKey` is its IPv4 row); nil for a lease of one block.
+    public var networkRowKeyV6: String?
     public var etag: String?
 
     public init(sessionId: String, leaseId: String, networkRowKey: String, requestHash: String, createdAt: Date) {
@@ -180,16 +228,19 @@ public struct SessionRow: Sendable, Equatable {
     }
 
     package func entity(partitionKey: String) -> TableEntity {
-        TableEntity(partitionKey: partitionKey, rowKey: RowKeys.session(sessionId), properties: [
+        var properties: [String: TableValue] = [
             "SessionId": .string(sessionId), "LeaseId": .string(leaseId), "NetworkRowKey": .string(networkRowKey),
             "RequestHash": .string(requestHash), "CreatedAt": .dateTime(createdAt),
-        ])
+        ]
+        if let networkRowKeyV6 { properties["NetworkRowKeyV6"] = .string(networkRowKeyV6) }
+        return TableEntity(partitionKey: partitionKey, rowKey: RowKeys.session(sessionId), properties: properties)
     }
 
     package init?(entity: TableEntity) {
         guard let id = entity["SessionId"]?.stringValue, let lease = entity["LeaseId"]?.stringValue,
               let key = entity["NetworkRowKey"]?.stringValue, let hash = entity["RequestHash"]?.stringValue else { return nil }
         self.init(sessionId: id, leaseId: lease, networkRowKey: key, requestHash: hash, createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast)
+        networkRowKeyV6 = entity["NetworkRowKeyV6"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         etag = entity.etag
     }
 }
@@ -199,6 +250,8 @@ public struct AuditEvent: Sendable {
     public var action: String
     public var actor: String
     public var cidr: String
+    /// The IPv6 block of a dual-stack lease (`cidr` is its IPv4 block): one event tells of both.
+    public var cidrV6: String?
     public var leaseId: String
     public var sessionId: String
     public var before: String
@@ -241,6 +294,7 @@ public struct AuditEvent: Sendable {
         principal = entity["Principal"]?.stringValue
         releasedFor = entity["ReleasedFor"]?.stringValue
         ip = entity["Ip"]?.stringValue
+        cidrV6 = entity["CidrV6"]?.stringValue
         process = entity["Process"]?.stringValue
         requestId = entity["RequestId"]?.stringValue
         id = entity.rowKey
@@ -255,6 +309,7 @@ public struct AuditEvent: Sendable {
         if let principal { properties["Principal"] = .string(principal) }
         if let releasedFor { properties["ReleasedFor"] = .string(releasedFor) }
         if let ip { properties["Ip"] = .string(ip) }
+        if let cidrV6 { properties["CidrV6"] = .string(cidrV6) }
         if let process { properties["Process"] = .string(process) }
         if let requestId { properties["RequestId"] = .string(requestId) }
         return TableEntity(partitionKey: partitionKey, rowKey: RowKeys.event(at: date), properties: properties)

@@ -23,6 +23,9 @@ public struct RowChange: Sendable {
     public let deleteSession: String?
     /// Delete the row instead of writing `after` (a row recorded for an unmanaged VNet that is gone).
     public let deleteRow: Bool
+    /// The same decision applied to the other row of a dual-stack lease: written in the same transaction
+    /// (its row and stock row; the event and the session row are this change's).
+    public var companion: NetworkRow.Update? = nil
 
     public init(before: NetworkRow, after: NetworkRow, action: AuditAction, detail: String, deleteSession: String? = nil, deleteRow: Bool = false) {
         self.before = before
@@ -55,9 +58,15 @@ extension Inventory {
     ///
     /// When the lease starts or stops counting in its quotas (release, revive), its usage rows change in the
     /// same transaction, `If-Match` as read: `usage` when the caller read them to check a limit, else read here.
+    ///
+    /// With `partner` (the other row of a dual-stack lease, as read), it carries the same change
+    /// (`mirrored(onto:)`) under its own ETag in the same transaction: one event tells of both.
     public func transition(_ row: NetworkRow, to updated: NetworkRow, action: AuditAction, in scope: Scope, now: Date,
-                           detail: String = "", usage: [UsageRow]? = nil) async throws(InventoryError) -> WriteOutcome {
+                           detail: String = "", usage: [UsageRow]? = nil, partner: NetworkRow? = nil) async throws(InventoryError) -> WriteOutcome {
         var actions = transitionActions(from: row, to: updated, action: action, scope: scope, now: now, detail: detail)
+        if let partner {
+            actions.append(.replace(updated.mirrored(onto: partner).entity(partitionKey: scope.partitionKey), ifMatch: .etag(partner.etag ?? "*")))
+        }
         let delta = Self.quotaDelta(row, updated)
         if delta != 0 {
             var counters = usage ?? []
@@ -151,16 +160,25 @@ extension Inventory {
                     .insert(event.entity(partitionKey: scope.partitionKey, at: now))]
         }
         var actions = transitionActions(from: change.before, to: change.after, action: change.action, scope: scope, now: now, detail: change.detail)
-        let stockKey = RowKeys.stock(change.before.prefix, pool: change.before.pool)
-        if change.before.state == .available && change.after.state != .available {
-            actions.append(.delete(partitionKey: scope.partitionKey, rowKey: stockKey, ifMatch: .any))
-        } else if change.before.state != .available && change.after.state == .available {
-            actions.append(.insert(Self.stockEntity(change.after.prefix, pool: change.after.pool, scope: scope)))
+        actions += stockFollowing(change.before, change.after, scope: scope)
+        if let companion = change.companion {
+            actions.append(.replace(companion.after.entity(partitionKey: scope.partitionKey), ifMatch: .etag(companion.before.etag ?? "*")))
+            actions += stockFollowing(companion.before, companion.after, scope: scope)
         }
         if let session = change.deleteSession {
             actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.session(session), ifMatch: .any))
         }
         return actions
+    }
+
+    /// The stock row that follows a row into (or out of) `available`.
+    func stockFollowing(_ before: NetworkRow, _ after: NetworkRow, scope: Scope) -> [TableTransactionAction] {
+        if before.state == .available && after.state != .available {
+            return [.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(before.prefix, pool: before.pool), ifMatch: .any)]
+        } else if before.state != .available && after.state == .available {
+            return [.insert(Self.stockEntity(after.prefix, pool: after.pool, scope: scope))]
+        }
+        return []
     }
 
     /// Refreshes `LastSeenAt` (only that property, `If-Match` each row's ETag), up to 100 rows per

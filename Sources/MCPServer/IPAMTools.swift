@@ -27,7 +27,7 @@ public enum IPAMTools {
         "type": "object",
         "required": .array(["leaseId", "cidr", "state", "scope"]),
         "properties": .object([
-            "leaseId": nullableString, "sessionId": nullableString, "cidr": .object(["type": "string"]), "prefixLength": .object(["type": "integer"]),
+            "leaseId": nullableString, "sessionId": nullableString, "cidr": .object(["type": "string"]), "cidrV6": nullableString, "prefixLength": .object(["type": "integer"]),
             "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]), "region": .object(["type": "string"]),
             "state": .object(["type": "string"]), "leasedAt": nullableString, "expiresAt": nullableString, "anchoredAt": nullableString,
             "resourceId": nullableString, "requester": nullableString,
@@ -40,13 +40,13 @@ public enum IPAMTools {
         "type": "object",
         "required": .array(["leaseId", "sessionId", "cidr", "prefixLength", "scope", "state", "tag", "subnets"]),
         "properties": .object([
-            "leaseId": .object(["type": "string"]), "sessionId": .object(["type": "string"]), "cidr": .object(["type": "string"]),
-            "prefixLength": .object(["type": "integer"]), "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]),
+            "leaseId": .object(["type": "string"]), "sessionId": .object(["type": "string"]), "cidr": .object(["type": "string"]), "cidrV6": nullableString,
+            "prefixLength": .object(["type": "integer"]), "prefixLengthV6": .object(["type": .array(["integer", "null"])]), "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]),
             "region": .object(["type": "string"]), "state": .object(["type": "string"]), "expiresAt": nullableString,
             "tag": .object(["type": "object", "required": .array(["name", "value"]),
                             "properties": .object(["name": .object(["type": "string"]), "value": .object(["type": "string"])])]),
             "subnets": .object(["type": "array", "items": .object(["type": "object", "required": .array(["name", "cidr"]),
-                                                                  "properties": .object(["name": .object(["type": "string"]), "cidr": .object(["type": "string"])])])]),
+                                                                  "properties": .object(["name": .object(["type": "string"]), "cidr": .object(["type": "string"]), "cidrV6": nullableString])])]),
         ]),
     ])
 
@@ -83,6 +83,9 @@ public enum IPAMTools {
         properties["requester"] = string("Who asks (recorded with the lease; a pool's quotas count per requester).")
         properties["tags"] = .object(["type": "object", "additionalProperties": string()])
         properties["pool"] = string("A configured pool to take the block from, under its rules and quotas (see ipam://pools).")
+        properties["ipVersion"] = .object(["type": "string", "enum": .array(["v4", "v6"]), "description": "The block's IP version (default v4)."])
+        properties["dualStack"] = .object(["type": "boolean", "description": "An IPv4 block (prefixLength) and an IPv6 block (prefixLengthV6) in one lease: the answer has cidr and cidrV6, and each subnet a /64 too."])
+        properties["prefixLengthV6"] = integer(48, 64, "Size of a dual-stack lease's IPv6 block (default: the configured default).")
         let subnet: Value = object(["name": string(), "prefixLength": integer(8, 128)], required: ["name", "prefixLength"])
         properties["subnets"] = .object(["type": "array", "description": "A subnet layout to carve inside the block.", "items": subnet])
         return object(properties, required: ["sessionId"])
@@ -141,7 +144,7 @@ public enum IPAMTools {
     /// Every tool, with its title, description, schemas and annotations.
     public static let tools: [Tool] = [
         Tool(name: "get_new_network", title: "Get a network",
-             description: "Lease a network block (CIDR) nobody else holds, for a bounded time. Idempotent per sessionId: calling again with the same sessionId and arguments returns the same lease (and renews it). Put the answer's tag on the VNet you deploy so ipam anchors the lease to it.",
+             description: "Lease a network block (CIDR) nobody else holds, for a bounded time. Idempotent per sessionId: calling again with the same sessionId and arguments returns the same lease (and renews it). Put the answer's tag on the VNet you deploy so ipam anchors the lease to it (a dualStack lease's VNet carries both cidr and cidrV6).",
              inputSchema: getNewNetworkInput, annotations: annotations("Get a network", readOnly: false), outputSchema: newLease),
         Tool(name: "get_lease", title: "Look up a lease",
              description: "A lease by leaseId, or by sessionId (in the default scope unless subscriptionId/region name another).",
@@ -201,7 +204,7 @@ public enum IPAMTools {
         switch name {
         case "get_new_network":
             var fields: [(String, JSONValue)] = [("SessionId", .string(string("sessionId")!))]
-            for key in ["prefixLength", "subscriptionId", "region", "requester", "tags", "subnets", "pool"] {
+            for key in ["prefixLength", "subscriptionId", "region", "requester", "tags", "subnets", "pool", "ipVersion", "dualStack", "prefixLengthV6"] {
                 if let value = arguments[key] { fields.append((key, JSONBridge.json(value))) }
             }
             return try await client.getNewNetwork(.object(fields)).lease

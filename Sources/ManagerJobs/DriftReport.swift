@@ -28,7 +28,8 @@ public struct DriftReport: Sendable {
             let plan = Reconciliation.plan(scope: scope, space: space, rows: scopeRows, vnets: listing.networks, complete: listing.isComplete,
                                            now: now, settings: settings)
             for (row, decision) in plan.decisions {
-                let cidr = row.prefix.description
+                let blocks = row.blocks
+                let cidr = blocks.primary.description + (blocks.v6.map { " + \($0)" } ?? "")
                 let next = decision.auditAction(from: row.state).map { "; next run: \($0.rawValue)" } ?? ""
                 if case .drift(let text) = decision {
                     items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr, detail: text))

@@ -109,7 +109,10 @@ public struct ManagerRun: Sendable {
     /// over an unchanged world reports, and writes, the same).
     static func rows(_ rows: [NetworkRow], after plan: Reconciliation.Plan) -> [NetworkRow] {
         var byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
-        for change in plan.changes { byKey[change.before.rowKey] = change.deleteRow ? nil : change.after }
+        for change in plan.changes {
+            byKey[change.before.rowKey] = change.deleteRow ? nil : change.after
+            if let companion = change.companion { byKey[companion.before.rowKey] = companion.after }
+        }
         for block in plan.newOccupied {
             var row = NetworkRow(prefix: block.prefix, state: .occupied)
             row.lockedBy = block.resourceId

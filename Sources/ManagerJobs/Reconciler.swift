@@ -231,8 +231,10 @@ public enum Reconciliation {
     /// listing only, reap it after its grace or return it to stock after its quarantine.
     static func decideHeld(_ row: NetworkRow, _ seen: Observation) -> RowDecision {
         if let own = seen.vnets(for: row).own {
-            guard own.prefixes.contains(row.prefix) else {
-                return .drift("lease \(row.leaseId ?? "") holds \(row.prefix) but VNet \(own.vnet.id) has \(own.prefixes.map(\.description).joined(separator: ", "))")
+            // A dual-stack lease is anchored by one VNet that carries both of its blocks.
+            guard own.prefixes.contains(row.prefix), row.partnerPrefix.map(own.prefixes.contains) ?? true else {
+                let held = [row.prefix] + (row.partnerPrefix.map { [$0] } ?? [])
+                return .drift("lease \(row.leaseId ?? "") holds \(held.map(\.description).joined(separator: " and ")) but VNet \(own.vnet.id) has \(own.prefixes.map(\.description).joined(separator: ", "))")
             }
             return .anchor(vnet: own.vnet.id)
         }
@@ -283,16 +285,27 @@ public enum Reconciliation {
                             now: Date, settings: ManagerSettings) -> Plan {
         var plan = Plan()
         let observation = Observation(vnets: vnets, complete: complete, now: now, settings: settings)
+        let byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
         for row in rows {
+            // A dual-stack lease is decided once, by its IPv4 row; the decision is its IPv6 row's too.
+            if row.isSecondHalf, let key = row.pairKey, byKey[key] != nil { continue }
+            let partner = row.pairKey.flatMap { byKey[$0] }
             let decision = decide(row, observation)
             plan.decisions.append((row, decision))
             if case .drift(let text) = decision { plan.drift.append(text) }
-            if let change = decision.change(to: row, now: now) {
+            if var change = decision.change(to: row, now: now) {
+                if let partner {
+                    // Rows read while a Vendor changed the lease may tell different states: leave it to the next run.
+                    guard partner.leaseId == row.leaseId, partner.state == row.state, let mirrored = decision.change(to: partner, now: now) else { continue }
+                    change.companion = NetworkRow.Update(before: partner, after: mirrored.after)
+                }
                 plan.changes.append(change)
-            } else if decision.seen, row.lastSeenAt.map({ now.timeIntervalSince($0) >= settings.lastSeenRefresh }) ?? true {
-                var refreshed = row
-                refreshed.lastSeenAt = now
-                plan.seen.append(refreshed)
+            } else if decision.seen {
+                for held in [row] + (partner.map { [$0] } ?? []) where held.lastSeenAt.map({ now.timeIntervalSince($0) >= settings.lastSeenRefresh }) ?? true {
+                    var refreshed = held
+                    refreshed.lastSeenAt = now
+                    plan.seen.append(refreshed)
+                }
             }
         }
 

@@ -15,11 +15,27 @@ public struct LeaseAnswer: Sendable, Equatable {
     public var subnets: [(name: String, prefix: IPPrefix)]
     /// True when this call created the lease (201), false for a replay (200).
     public var created: Bool
+    /// A dual-stack lease's IPv6 block, and its subnets' /64s (by the same names as `subnets`).
+    public var prefixV6: IPPrefix? = nil
+    public var subnetsV6: [(name: String, prefix: IPPrefix)] = []
+
+    public init(leaseId: String, sessionId: String, scope: Scope, prefix: IPPrefix, state: NetworkState, expiresAt: Date?,
+                subnets: [(name: String, prefix: IPPrefix)], created: Bool) {
+        self.leaseId = leaseId
+        self.sessionId = sessionId
+        self.scope = scope
+        self.prefix = prefix
+        self.state = state
+        self.expiresAt = expiresAt
+        self.subnets = subnets
+        self.created = created
+    }
 
     public static func == (a: LeaseAnswer, b: LeaseAnswer) -> Bool {
         a.leaseId == b.leaseId && a.sessionId == b.sessionId && a.scope == b.scope && a.prefix == b.prefix && a.state == b.state
-            && a.expiresAt == b.expiresAt && a.created == b.created
+            && a.expiresAt == b.expiresAt && a.created == b.created && a.prefixV6 == b.prefixV6
             && a.subnets.map(\.name) == b.subnets.map(\.name) && a.subnets.map(\.prefix) == b.subnets.map(\.prefix)
+            && a.subnetsV6.map(\.prefix) == b.subnetsV6.map(\.prefix)
     }
 
     /// Tag the VNet must carry so the Manager binds it to this lease.
@@ -31,9 +47,14 @@ public struct LeaseAnswer: Sendable, Equatable {
             ("prefixLength", .number(String(prefix.length))), ("scope", .string(scope.partitionKey)),
             ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)), ("state", .string(state.rawValue)),
         ]
+        members.append(("cidrV6", prefixV6.map { .string($0.description) } ?? .null))
+        members.append(("prefixLengthV6", prefixV6.map { .number(String($0.length)) } ?? .null))
         members.append(("expiresAt", expiresAt.map { .string(ISO8601.format($0)) } ?? .null))
         members.append(("tag", .object([("name", .string(Self.tagName)), ("value", .string(leaseId))])))
-        members.append(("subnets", .array(subnets.map { .object([("name", .string($0.name)), ("cidr", .string($0.prefix.description))]) })))
+        let v6 = Dictionary(subnetsV6.map { ($0.name, $0.prefix) }, uniquingKeysWith: { a, _ in a })
+        members.append(("subnets", .array(subnets.map { subnet in
+            .object([("name", .string(subnet.name)), ("cidr", .string(subnet.prefix.description)), ("cidrV6", v6[subnet.name].map { .string($0.description) } ?? .null)])
+        })))
         return .object(members)
     }
 }

@@ -47,7 +47,7 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
         case .leaseGone, .leaseReleased, .alreadyReleased, .leaseNotRenewable, .leaseEnded: return .gone
         case .payloadTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
-        case .subnetsDoNotFit, .unknownSubnet, .outsideSupernets, .unknownPool, .tagRequired: return .unprocessableContent
+        case .subnetsDoNotFit, .unknownSubnet, .outsideSupernets, .unknownPool, .tagRequired, .invalidCombination: return .unprocessableContent
         case .internalError: return .internalServerError
         case .busy, .storageUnavailable, .outcomeUnknown: return .serviceUnavailable
         }

@@ -428,9 +428,11 @@ struct VendorRoutes: Sendable {
 
     static func leaseJSON(_ row: NetworkRow, scope: Scope) -> JSONValue {
         func date(_ value: Date?) -> JSONValue { value.map { .string(ISO8601.format($0)) } ?? .null }
+        let blocks = row.blocks
         return .object([
             ("leaseId", row.leaseId.map(JSONValue.string) ?? .null), ("sessionId", row.sessionId.map(JSONValue.string) ?? .null),
-            ("cidr", .string(row.prefix.description)), ("prefixLength", .number(String(row.prefix.length))),
+            ("cidr", .string(blocks.primary.description)), ("prefixLength", .number(String(blocks.primary.length))),
+            ("cidrV6", blocks.v6.map { .string($0.description) } ?? .null),
             ("scope", .string(scope.partitionKey)), ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)),
             ("state", .string(row.state.rawValue)), ("leasedAt", date(row.leasedAt)), ("expiresAt", date(row.state == .anchored ? nil : row.expiresAt)),
             ("anchoredAt", date(row.anchoredAt)), ("resourceId", row.resourceId.map(JSONValue.string) ?? .null),

@@ -94,8 +94,9 @@ extension VendorService {
         for _ in 0..<8 {
             let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope)
             guard let updated = try change(row) else { return (row, rowScope) }
+            let partner = try await self.partner(of: row, in: rowScope, &effort)
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
-                try await inventory.transition(row, to: updated, action: action, in: rowScope, now: time.now())
+                try await inventory.transition(row, to: updated, action: action, in: rowScope, now: time.now(), partner: partner)
             }
             switch outcome {
             case .done(let written): return (written, rowScope)
@@ -292,6 +293,7 @@ extension VendorService {
                 var row = NetworkRow(prefix: prefix, state: NetworkState(rawValue: event.after) ?? .quarantined)
                 row.leaseId = id.lowercased()
                 row.sessionId = event.sessionId.isEmpty ? nil : event.sessionId
+                row.pairKey = event.cidrV6.flatMap { try? IPPrefix(parsing: $0) }.map(RowKeys.network)
                 return (row, scope)
             }
             throw error

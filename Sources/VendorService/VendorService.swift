@@ -93,6 +93,7 @@ public struct VendorService: Sendable {
            let answer = try await replay(request, known: known, &effort) {
             return answer
         }
+        if let half = request.v6Half { return try await allocatePair(request, v6: half, &effort) }
         let started = time.uptime()
         var excluded = Set<String>()
         var random = SystemRandomNumberGenerator()
@@ -175,11 +176,7 @@ public struct VendorService: Sendable {
             }
             switch outcome {
             case .won(let row):
-                await sessions.remember(SessionRow(sessionId: request.sessionId, leaseId: row.leaseId ?? "", networkRowKey: row.rowKey,
-                                                   requestHash: request.requestHash, createdAt: row.leasedAt ?? time.now()), in: request.scope)
-                logger.info("leased", metadata: ["cidr": .string(row.prefix.description), "session": .string(request.sessionId),
-                                                 "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
-                return answer(row, request, created: true)
+                return await won(row, request, effort)
             case .answered(let answer):
                 return answer
             case .stocked, .usageChanged:
@@ -202,17 +199,23 @@ public struct VendorService: Sendable {
                     try? await time.sleep(.milliseconds(Int.random(in: 5...50, using: &random)))
                     continue
                 }
-                metrics.exhausted.increment()
-                var details = ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)]
-                if let pool = request.pool { details["pool"] = pool }
-                throw VendorError(.poolExhausted, "no free /\(request.prefixLength) is left in \(request.pool.map { "pool '\($0)' of " } ?? "")\(request.scope)", details: details)
+                throw exhausted(request)
             }
         }
     }
 
+    /// `PoolExhausted` for the request's size (counted in the metrics).
+    func exhausted(_ request: LeaseRequest) -> VendorError {
+        metrics.exhausted.increment()
+        var details = ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)]
+        if let pool = request.pool { details["pool"] = pool }
+        if request.ipVersion == .v6 { details["ipVersion"] = "v6" }
+        return VendorError(.poolExhausted, "no free \(request.ipVersion == .v6 ? "IPv6 " : "")/\(request.prefixLength) is left in \(request.pool.map { "pool '\($0)' of " } ?? "")\(request.scope)", details: details)
+    }
+
     /// Reads stock into the cache: pages of the stock index in key order until it yields blocks this
     /// process has not handed out already (those in the first pages may be claims still in flight here).
-    private func readStock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort) async throws(VendorError) {
+    func readStock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort) async throws(VendorError) {
         var after: String? = nil
         for _ in 0..<8 {
             effort.stockReads += 1
@@ -253,7 +256,9 @@ public struct VendorService: Sendable {
         } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in try await resolveUnknownOutcome(request, &effort) }
     }
 
-    private func carve(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
+    /// Carves for `request` under the scope's head: its block and stock, or (`stockOnly`, and always for a pool,
+    /// whose leases are claimed from stock to count in its quotas) stock alone.
+    func carve(_ request: LeaseRequest, stockOnly: Bool = false, _ effort: inout Effort) async throws(VendorError) -> Outcome {
         guard let space = configuration.space(request.scope, pool: request.pool) else { return .exhausted }
         metrics.carves.increment()
         effort.carves += 1
@@ -263,8 +268,7 @@ public struct VendorService: Sendable {
         let waiting = await carveGate.waiting(key)
         let target = configuration.stockTargets(request.scope, pool: request.pool, version: request.ipVersion)[request.prefixLength] ?? 2
         let wanted = min(45 + 3 * Inventory.stockRowsPerTransaction, max(target, 4 * waiting + 4 * effort.conflicts))
-        // A pool's leases are claimed from its stock (a claim also counts in the quotas): carve stock only.
-        let draft = request.pool == nil ? newLease(request, at: time.now()) : nil
+        let draft = request.pool == nil && !stockOnly ? newLease(request, at: time.now()) : nil
         var carve = CarveRequest(scope: request.scope, space: space, length: request.prefixLength, lease: draft, stock: wanted + (draft == nil ? 1 : 0),
                                  detail: draft == nil ? "stocked for a claim" : "stocked while carving")
         carve.pool = request.pool
@@ -290,7 +294,7 @@ public struct VendorService: Sendable {
 
     /// Runs one claim or carve (nil from `body`: its answer was lost) and keeps `effort`'s doubt: once a
     /// commit's answer was lost, only seeing the session row clears it.
-    private func committed(_ effort: inout Effort, _ body: () async throws(InventoryError) -> Outcome?,
+    func committed(_ effort: inout Effort, _ body: () async throws(InventoryError) -> Outcome?,
                            unknown: (inout Effort) async throws(VendorError) -> Outcome) async throws(VendorError) -> Outcome {
         effort.storageCalls += 1
         effort.claimAttempts += 1
@@ -313,7 +317,7 @@ public struct VendorService: Sendable {
     }
 
     /// After a claim whose answer was lost: the session row says whether (and what) it committed.
-    private func resolveUnknownOutcome(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
+    func resolveUnknownOutcome(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
         let session = try await storage(&effort) { () async throws(InventoryError) in try await inventory.session(request.sessionId, in: request.scope) }
         guard session != nil else { return .lost } // not (yet) committed; a later claim's session insert guards against a late commit
         effort.commitOutcomeUnknown = false
@@ -375,8 +379,10 @@ public struct VendorService: Sendable {
                     if let refusal = quotaRefusal(read, adding: UsageRow.addresses(in: row.prefix)) { throw refusal }
                     counters = read
                 }
+                let partner = try await self.partner(of: row, in: request.scope, &effort)
                 let outcome = try await storage(&effort) { () async throws(InventoryError) in
-                    try await inventory.transition(row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at, usage: counters)
+                    try await inventory.transition(row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at,
+                                                   usage: counters, partner: partner)
                 }
                 guard case .done(let written) = outcome else {
                     known = session
@@ -396,6 +402,18 @@ public struct VendorService: Sendable {
 
     // MARK: Helpers
 
+    /// A new lease's answer, its session remembered in this process and logged.
+    func won(_ row: NetworkRow, _ request: LeaseRequest, _ effort: Effort) async -> LeaseAnswer {
+        var session = SessionRow(sessionId: request.sessionId, leaseId: row.leaseId ?? "", networkRowKey: row.rowKey,
+                                 requestHash: request.requestHash, createdAt: row.leasedAt ?? time.now())
+        session.networkRowKeyV6 = row.pairKey
+        await sessions.remember(session, in: request.scope)
+        let blocks = [row.prefix] + (row.partnerPrefix.map { [$0] } ?? [])
+        logger.info("leased", metadata: ["cidr": .string(blocks.map(\.description).joined(separator: " ")), "session": .string(request.sessionId),
+                                         "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
+        return answer(row, request, created: true)
+    }
+
     func newLease(_ request: LeaseRequest, at: Date) -> LeaseDraft {
         var draft = LeaseDraft(leaseId: LeaseDraft.newLeaseId(), sessionId: request.sessionId, requestHash: request.requestHash,
                                requester: request.pool == nil ? request.requester : quotaHolder(request),
@@ -413,8 +431,25 @@ public struct VendorService: Sendable {
 
     func answer(_ row: NetworkRow, _ request: LeaseRequest, created: Bool) -> LeaseAnswer {
         let layout = FreeSpace.layout(request.subnets.map { ($0.name, $0.prefixLength) }, in: row.prefix) ?? []
-        return LeaseAnswer(leaseId: row.leaseId ?? "", sessionId: request.sessionId, scope: request.scope, prefix: row.prefix, state: row.state,
-                           expiresAt: row.state == .anchored ? nil : row.expiresAt, subnets: layout, created: created)
+        var answer = LeaseAnswer(leaseId: row.leaseId ?? "", sessionId: request.sessionId, scope: request.scope, prefix: row.prefix, state: row.state,
+                                 expiresAt: row.state == .anchored ? nil : row.expiresAt, subnets: layout, created: created)
+        if let v6 = row.partnerPrefix {
+            answer.prefixV6 = v6
+            answer.subnetsV6 = FreeSpace.layout(request.subnets.map { ($0.name, 64) }, in: v6) ?? []
+        }
+        return answer
+    }
+
+    /// The other row of a dual-stack lease, read for a change of both (nil for a lease of one block).
+    /// A partner that is gone or tells another lease is a broken pair: refused rather than half-changed.
+    func partner(of row: NetworkRow, in scope: Scope, _ effort: inout Effort) async throws(VendorError) -> NetworkRow? {
+        guard let key = row.pairKey else { return nil }
+        let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.network(key, in: scope) }
+        guard let partner = found, partner.leaseId == row.leaseId, partner.pairKey == row.rowKey else {
+            logger.error("dual-stack lease without its partner row", metadata: ["lease": .string(row.leaseId ?? ""), "partner": .string(key)])
+            throw VendorError(.internalError, "lease \(row.leaseId ?? "")'s IPv6 row \(key) is missing or names another lease", details: ["leaseId": row.leaseId ?? ""])
+        }
+        return partner
     }
 
     /// Runs one Inventory call, counting it and mapping a storage failure to 503.

@@ -88,7 +88,10 @@ struct Lease: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Request a network (the same --session again gets the same lease).")
         @OptionGroup var connection: Connection
         @Option(help: "The SessionId: make it stable (e.g. from workspace and environment) so retries get the same lease.") var session: String
-        @Option(help: "Prefix length of the network.") var size: Int?
+        @Option(help: "Prefix length of the network (of its IPv4 block, with --dual-stack).") var size: Int?
+        @Option(name: .customLong("ip-version"), help: "v4 (default) or v6: the network's IP version.") var ipVersion: String?
+        @Flag(name: .customLong("dual-stack"), help: "An IPv4 and an IPv6 block in one lease (the VNet carries both).") var dualStack = false
+        @Option(name: .customLong("size-v6"), help: "Prefix length of the IPv6 block of a --dual-stack lease.") var sizeV6: Int?
         @Option(help: "Subscription of the scope.") var subscription: String?
         @Option(help: "Region of the scope.") var region: String?
         @Option(help: "Who asks (recorded with the lease; a pool's quotas count per requester).") var requester: String?
@@ -99,7 +102,9 @@ struct Lease: AsyncParsableCommand {
         func run() async throws {
             var fields: [(String, JSONValue)] = [("SessionId", .string(session))]
             if let size { fields.append(("prefixLength", .number(String(size)))) }
-            fields += given([("subscriptionId", subscription), ("region", region), ("requester", requester), ("pool", pool)]).map { ($0, .string($1)) }
+            fields += given([("subscriptionId", subscription), ("region", region), ("requester", requester), ("pool", pool), ("ipVersion", ipVersion)]).map { ($0, .string($1)) }
+            if dualStack { fields.append(("dualStack", .bool(true))) }
+            if let sizeV6 { fields.append(("prefixLengthV6", .number(String(sizeV6)))) }
             if !subnets.isEmpty {
                 fields.append(("subnets", .array(try subnets.map { text in
                     let (name, value) = try Self.pair(text, "--subnet")

@@ -24,18 +24,22 @@ enum Table {
 
     static func lease(_ lease: JSONValue, note: String? = nil) -> String {
         var lines: [[String]] = []
-        for key in ["leaseId", "sessionId", "cidr", "state", "scope", "expiresAt", "anchoredAt", "resourceId"] where lease[key] != nil {
+        for key in ["leaseId", "sessionId", "cidr", "cidrV6", "state", "scope", "expiresAt", "anchoredAt", "resourceId"] where lease[key] != nil {
+            if key == "cidrV6", lease[key] == .null { continue } // a lease of one block
             lines.append([key, text(lease[key])])
         }
         if let tag = lease["tag"] { lines.append(["tag", "\(text(tag["name"]))=\(text(tag["value"]))"]) }
-        for subnet in lease["subnets"]?.arrayValue ?? [] { lines.append(["subnet", "\(text(subnet["name"])) \(text(subnet["cidr"]))"]) }
+        for subnet in lease["subnets"]?.arrayValue ?? [] {
+            let v6 = subnet["cidrV6"]?.stringValue.map { " \($0)" } ?? ""
+            lines.append(["subnet", "\(text(subnet["name"])) \(text(subnet["cidr"]))\(v6)"])
+        }
         let body = render(["FIELD", "VALUE"], lines)
         return note.map { body + "\n(\($0))" } ?? body
     }
 
     static func leases(_ page: JSONValue) -> String {
         let rows = (page["leases"]?.arrayValue ?? []).map { lease in
-            ["cidr", "state", "leaseId", "sessionId", "region", "expiresAt"].map { text(lease[$0]) }
+            [text(lease["cidr"]) + (lease["cidrV6"]?.stringValue.map { " + \($0)" } ?? "")] + ["state", "leaseId", "sessionId", "region", "expiresAt"].map { text(lease[$0]) }
         }
         var output = render(["CIDR", "STATE", "LEASE", "SESSION", "REGION", "EXPIRES"], rows)
         if let next = page["continuation"]?.stringValue { output += "\n(more: --all lists every page; continuation \(next))" }
