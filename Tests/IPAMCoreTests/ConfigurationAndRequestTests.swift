@@ -89,6 +89,32 @@ struct LeaseRequestTests {
         #expect(a.requestHash != c.requestHash)
     }
 
+    @Test("dualStack: an IPv4 block and an IPv6 block (default CIDR_SIZE_V6_DEFAULT) with a /64 per subnet; part of the request hash")
+    func dualStack() throws {
+        let request = try decode(#"{"SessionId":"d","region":"westeurope","dualStack":true,"prefixLength":24,"prefixLengthV6":60,"subnets":[{"name":"app","prefixLength":26}]}"#)
+        #expect(request.ipVersion == .v4 && request.prefixLength == 24 && request.dualStackV6Length == 60)
+        let half = try #require(request.v6Half)
+        #expect(half.ipVersion == .v6 && half.prefixLength == 60 && half.subnets == [.init(name: "app", prefixLength: 64)] && half.scope == request.scope)
+        let single = try decode(#"{"SessionId":"d","region":"westeurope","prefixLength":24,"subnets":[{"name":"app","prefixLength":26}]}"#)
+        #expect(single.v6Half == nil && single.requestHash != request.requestHash)
+        #expect(try decode(#"{"SessionId":"d","region":"westeurope","dualStack":true}"#).dualStackV6Length == 56)
+        #expect(try decode(#"{"SessionId":"d","region":"westeurope","dualStack":false}"#).requestHash == (try decode(#"{"SessionId":"d","region":"westeurope"}"#)).requestHash,
+                "dualStack: false is a lease of one block")
+    }
+
+    @Test("bad dual-stack bodies get a code and name the field", arguments: [
+        (#"{"SessionId":"s","dualStack":true}"#, "OutsideSupernets", "dualStack"), // eastus has no IPv6 supernet
+        (#"{"SessionId":"s","region":"westeurope","dualStack":1}"#, "InvalidField", "dualStack"),
+        (#"{"SessionId":"s","region":"westeurope","dualStack":true,"ipVersion":"v6"}"#, "InvalidCombination", "ipVersion"),
+        (#"{"SessionId":"s","region":"westeurope","prefixLengthV6":56}"#, "InvalidCombination", "prefixLengthV6"),
+        (#"{"SessionId":"s","region":"westeurope","dualStack":true,"prefixLengthV6":65}"#, "InvalidPrefixLength", "prefixLengthV6"),
+        (#"{"SessionId":"s","region":"westeurope","dualStack":true,"prefixLengthV6":"56"}"#, "InvalidField", "prefixLengthV6"),
+        (#"{"SessionId":"s","region":"westeurope","dualStack":true,"prefixLengthV6":64,"prefixLength":24,"subnets":[{"name":"a","prefixLength":26},{"name":"b","prefixLength":26}]}"#, "SubnetsDoNotFit", "subnets"),
+    ])
+    func badDualStackBodies(body: String, code: String, field: String?) {
+        badBodies(body: body, code: code, field: field)
+    }
+
     @Test("bad bodies get a code and name the field", arguments: [
         ("", "InvalidJSON", nil), ("[1]", "InvalidJSON", nil), ("{", "InvalidJSON", nil), ("{}", "MissingField", "SessionId"),
         (#"{"SessionId":""}"#, "InvalidSessionId", "SessionId"), (#"{"SessionId":"a/b"}"#, "InvalidSessionId", "SessionId"),

@@ -52,3 +52,48 @@ struct PartitionInvariantTests {
         }
     }
 }
+
+/// The checker holds dual-stack leases to their shape: two rows, one of each version, naming each other,
+/// telling one lease, with a session row that names both. Each kind of damage is reported.
+@Suite("Partition invariants: dual-stack leases")
+struct DualStackInvariantTests {
+    static let partition = PartitionInvariantTests.partition
+
+    /// A consistent dual-stack lease, with `damage` applied to its rows before they are written.
+    static func lease(second: String = "fd00:1::/56", _ damage: (inout NetworkRow, inout NetworkRow, inout SessionRow) -> Void = { _, _, _ in }) throws -> [TableEntity] {
+        let draft = LeaseDraft(leaseId: "lease-d", sessionId: "s-d", requestHash: "h", requester: nil, leasedAt: Date(timeIntervalSince1970: 1_000),
+                               expiresAt: Date(timeIntervalSince1970: 5_000), subnets: [.init(name: "app", prefixLength: 26)])
+        var (v4, v6, session) = draft.pairRows(v4: try IPPrefix(parsing: "10.1.0.0/24"), v6: try IPPrefix(parsing: second))
+        damage(&v4, &v6, &session)
+        var event = AuditEvent(action: "lease", actor: "t", cidr: v4.prefix.description, leaseId: "lease-d", sessionId: "s-d", before: "available", after: "leased")
+        event.cidrV6 = v6.prefix.description
+        return [v4.entity(partitionKey: partition), v6.entity(partitionKey: partition), session.entity(partitionKey: partition),
+                event.entity(partitionKey: partition, at: Date())]
+    }
+
+    @Test("a consistent dual-stack lease has no violations; its IPv6 row has a /64 per subnet and both name each other")
+    func clean() throws {
+        let entities = try Self.lease()
+        #expect(InvariantChecker.violations(in: entities).isEmpty, "\(InvariantChecker.violations(in: entities))")
+        let rows = entities.compactMap(NetworkRow.init(entity:))
+        #expect(rows.count == 2 && rows[1].subnets == [.init(name: "app", prefixLength: 64)] && rows[0].partnerPrefix == rows[1].prefix && rows[1].partnerPrefix == rows[0].prefix)
+        #expect(rows[1].isSecondHalf && !rows[0].isSecondHalf && rows[1].blocks.primary == rows[0].prefix)
+    }
+
+    @Test("one row changed without the other, a partner that names another row, a missing partner, a session that names one row only, two rows of one version: each reported")
+    func damage() throws {
+        let cases: [([TableEntity], String)] = [
+            (try Self.lease { _, v6, _ in v6.state = .quarantined }, "tell different leases"),
+            (try Self.lease { _, v6, _ in v6.expiresAt = Date(timeIntervalSince1970: 9_000) }, "tell different leases"),
+            (try Self.lease { v4, _, _ in v4.pairKey = RowKeys.network(try! IPPrefix(parsing: "fd00:2::/56")) }, "which is missing"),
+            (try Self.lease { _, v6, _ in v6.pairKey = RowKeys.network(try! IPPrefix(parsing: "10.9.0.0/24")) }, "as its partner, which names"),
+            (try Self.lease { _, _, session in session.networkRowKeyV6 = nil }, "points at no IPv6 row"),
+            (try Self.lease { _, v6, _ in v6.pairKey = nil }, "is on both"),
+            (try Self.lease(second: "10.2.0.0/24"), "are of one IP version"),
+        ]
+        for (entities, expected) in cases {
+            let problems = InvariantChecker.violations(in: entities)
+            #expect(problems.contains { $0.contains(expected) }, "expected '\(expected)' in \(problems)")
+        }
+    }
+}
