@@ -65,6 +65,30 @@ struct CommandLineTests {
         #expect(unreachable.status == 3 && unreachable.output.contains("VendorUnavailable"))
     }
 
+    @Test("lease new --dual-stack (and --size-v6, --ip-version v6): both blocks in the table and in --json; leases shows the pair on one line")
+    func dualStack() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try await stack.startStorage()
+        var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("clids"), connectionString: storage, eastus: #"10.64.0.0/16","fd00:64::/44"#)
+        environment["VENDOR_API_KEYS"] = "cli-key"
+        let vendor = try await stack.startVendor(environment: environment)
+
+        let created = try Self.ipam(["lease", "new", "--session", "cli-ds", "--dual-stack", "--size-v6", "60", "--subnet", "app=26", "--json"], vendor: vendor)
+        #expect(created.status == 0, "\(created.output)")
+        let lease = try JSONValue.parse(Array(created.output.utf8))
+        let v6 = try #require(lease["cidrV6"]?.stringValue, "\(created.output)")
+        #expect(v6.hasSuffix("/60") && lease["subnets"]?.arrayValue?.first?["cidrV6"]?.stringValue?.hasSuffix("/64") == true)
+        let table = try Self.ipam(["lease", "show", "--session", "cli-ds"], vendor: vendor)
+        #expect(table.status == 0 && table.output.contains("cidrV6") && table.output.contains(v6), "\(table.output)")
+        let listed = try Self.ipam(["leases"], vendor: vendor)
+        #expect(listed.output.contains("\(lease["cidr"]?.stringValue ?? "?") + \(v6)"), "\(listed.output)")
+        let only6 = try Self.ipam(["lease", "new", "--session", "cli-v6", "--ip-version", "v6", "--json"], vendor: vendor)
+        #expect(try JSONValue.parse(Array(only6.output.utf8))["cidr"]?.stringValue?.hasSuffix("/56") == true, "\(only6.output)")
+        let refused = try Self.ipam(["lease", "new", "--session", "cli-x", "--dual-stack", "--ip-version", "v6"], vendor: vendor, stderr: true)
+        #expect(refused.status == 1 && refused.output.contains("InvalidCombination"), "\(refused.output)")
+    }
+
     @Test("ip get, show, list, release and members add, remove, list against a live Vendor, as the owner and as a member")
     func hostIPs() async throws {
         let stack = ProcessStack()

@@ -68,7 +68,7 @@ def vendor(connection_string):
         "AzureWebJobsStorage": connection_string,
         "IPAM_TABLE_NAME": "vendorpy" + uuid.uuid4().hex[:12],
         "CIDR_SIZE_MIN": "20", "CIDR_SIZE_MAX": "26", "CIDR_SIZE_DEFAULT": "24", "LEASE_DURATION_HOURS": "4",
-        "SUPERNETS_CONFIG": '[{"subscriptionId":"%s","regions":[{"region":"eastus","supernets":["10.64.0.0/12"],'
+        "SUPERNETS_CONFIG": '[{"subscriptionId":"%s","regions":[{"region":"eastus","supernets":["10.64.0.0/12","fd00:64::/40"],'
                             '"exclude":["10.64.0.0/24"]},{"region":"westeurope","supernets":["10.96.0.0/14"]}]}]' % SUBSCRIPTION,
         "SCOPE_CONFIG_MANIFEST": '{"defaultScope":{"subscriptionId":"%s","region":"eastus"},'
                                  '"scopes":[{"subscriptionId":"%s","region":"eastus","stock":{"24":4}}]}' % (SUBSCRIPTION, SUBSCRIPTION),

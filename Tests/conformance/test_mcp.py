@@ -90,6 +90,14 @@ async def exercise(session):
     pools = structured(await session.call_tool("list_pools", {"region": "eastus"}))
     assert [pool["region"] for pool in pools["pools"]] == ["eastus"]
 
+    # A dual-stack network: both blocks in the structured answer, the same pair on a replay, both on the lease.
+    dual_args = {"sessionId": "mcp-dual-" + uuid.uuid4().hex, "dualStack": True, "prefixLengthV6": 60, "subnets": [{"name": "app", "prefixLength": 26}]}
+    dual = structured(await session.call_tool("get_new_network", dual_args))
+    assert dual["cidrV6"].endswith("/60") and dual["prefixLengthV6"] == 60 and dual["subnets"][0]["cidrV6"].endswith("/64"), dual
+    assert structured(await session.call_tool("get_new_network", dual_args))["cidrV6"] == dual["cidrV6"]
+    assert structured(await session.call_tool("get_lease", {"leaseId": dual["leaseId"]}))["cidrV6"] == dual["cidrV6"]
+    assert lease["cidrV6"] is None, "a lease of one block has no IPv6 block"
+
     # Refusals come back as tool errors with the Vendor's {code, message}.
     conflict = await session.call_tool("get_new_network", {"sessionId": session_id, "prefixLength": 25})
     assert conflict.is_error and structured(conflict)["code"] == "SessionConflict"

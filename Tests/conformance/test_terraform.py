@@ -3,6 +3,7 @@ local, output, module output and provider attribute it references exists; and th
 the two providers send for plan -> apply -> plan -> refresh -> destroy -> destroy again, replayed against a
 live Vendor. (Terraform itself cannot be installed here: it is in neither Debian nor PyPI.)"""
 import glob
+import ipaddress
 import json
 import os
 import re
@@ -140,7 +141,7 @@ def test_every_reference_exists(directory):
 
 def test_the_module_outputs_what_the_issue_names():
     _, outputs, *_ = declared(load(os.path.join(ROOT, "modules", "ipam-network")))
-    assert {"cidr", "lease_id", "subnets", "tag"} <= outputs
+    assert {"cidr", "lease_id", "subnets", "tag", "cidr_v6", "address_space", "subnet_prefixes"} <= outputs
 
 
 # --- The providers' request sequences against a live Vendor -------------------------------------------
@@ -171,6 +172,24 @@ def test_http_module_sequence_gets_the_same_lease_on_every_plan(vendor):
     assert {subnet["name"] for subnet in lease["subnets"]} == {"app", "data"}
     assert lease["tag"]["name"] == "ipam-lease-id" and lease["tag"]["value"] == lease["leaseId"]
     # destroy: a data source sends nothing; the lease lives on until a VNet anchors it or it is reaped.
+
+
+def test_http_module_dual_stack_sequence_gets_both_blocks_on_every_plan(vendor):
+    # local.request with dual_stack = true: the flag only when set, prefixLengthV6 only when given.
+    body = {"SessionId": "tf-default-dual-contract", "prefixLength": 24, "dualStack": True, "region": "eastus",
+            "requester": "terraform/dual-contract", "subnets": [{"name": "app", "prefixLength": 26}]}
+    plan = http_data_source_read(vendor, body)
+    assert plan.status_code == 201, plan.text
+    lease = plan.json()
+    # What the module's outputs compute: address_space = the non-null of [cidr, cidrV6], subnet_prefixes likewise.
+    address_space = [p for p in (lease["cidr"], lease["cidrV6"]) if p]
+    assert len(address_space) == 2 and ":" in lease["cidrV6"] and lease["prefixLengthV6"] == 56
+    app = next(s for s in lease["subnets"] if s["name"] == "app")
+    assert app["cidrV6"].endswith("/64") and ipaddress.ip_network(app["cidrV6"]).subnet_of(ipaddress.ip_network(lease["cidrV6"]))
+    for step in ("apply", "plan", "refresh"):
+        again = http_data_source_read(vendor, body)
+        assert again.status_code == 200, f"{step}: {again.text}"
+        assert (again.json()["cidr"], again.json()["cidrV6"]) == (lease["cidr"], lease["cidrV6"]), step
 
 
 def test_restapi_sequence_creates_reads_and_releases_idempotently(vendor):

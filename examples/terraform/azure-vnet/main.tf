@@ -37,6 +37,12 @@ variable "resource_group_name" {
   type = string
 }
 
+variable "dual_stack" {
+  description = "An IPv6 block beside the IPv4 one (the VNet and each subnet get both)"
+  type        = bool
+  default     = false
+}
+
 variable "location" {
   type    = string
   default = "eastus"
@@ -49,6 +55,7 @@ module "network" {
   api_key       = var.api_key
   session_id    = "tf-${terraform.workspace}-${var.environment}"
   prefix_length = 24
+  dual_stack    = var.dual_stack
   region        = var.location
   requester     = "terraform/${var.environment}"
   subnets = [
@@ -61,7 +68,7 @@ resource "azurerm_virtual_network" "this" {
   name                = "vnet-${var.environment}"
   location            = var.location
   resource_group_name = var.resource_group_name
-  address_space       = [module.network.cidr]
+  address_space       = module.network.address_space
   tags = {
     (module.network.tag.name) = module.network.tag.value
   }
@@ -71,14 +78,14 @@ resource "azurerm_subnet" "app" {
   name                 = "app"
   resource_group_name  = var.resource_group_name
   virtual_network_name = azurerm_virtual_network.this.name
-  address_prefixes     = [module.network.subnets["app"]]
+  address_prefixes     = module.network.subnet_prefixes["app"]
 }
 
 resource "azurerm_subnet" "data" {
   name                 = "data"
   resource_group_name  = var.resource_group_name
   virtual_network_name = azurerm_virtual_network.this.name
-  address_prefixes     = [module.network.subnets["data"]]
+  address_prefixes     = module.network.subnet_prefixes["data"]
 }
 
 output "vnet_id" {

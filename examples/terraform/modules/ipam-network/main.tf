@@ -6,7 +6,8 @@ locals {
   # Only the fields that are set: the Vendor refuses nulls.
   request = merge(
     { SessionId = var.session_id },
-    { for name, value in { prefixLength = var.prefix_length } : name => value if value != null },
+    { for name, value in { prefixLength = var.prefix_length, prefixLengthV6 = var.prefix_length_v6 } : name => value if value != null },
+    { for name, value in { dualStack = var.dual_stack } : name => value if value },
     { for name, value in { subscriptionId = var.subscription_id, region = var.region, requester = var.requester } : name => value if value != null },
     { for name, value in { tags = var.tags } : name => value if length(value) > 0 },
     { for name, value in { subnets = [for subnet in var.subnets : { name = subnet.name, prefixLength = subnet.prefix_length }] } : name => value if length(value) > 0 },

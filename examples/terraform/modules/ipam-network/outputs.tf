@@ -3,6 +3,16 @@ output "cidr" {
   value       = local.lease.cidr
 }
 
+output "cidr_v6" {
+  description = "The IPv6 block of a dual-stack network, e.g. fd00:64:0:100::/56 (null unless dual_stack)"
+  value       = local.lease.cidrV6
+}
+
+output "address_space" {
+  description = "The VNet's address space: the network's block, and its IPv6 block when dual-stack"
+  value       = [for prefix in [local.lease.cidr, local.lease.cidrV6] : prefix if prefix != null]
+}
+
 output "lease_id" {
   description = "The lease's id"
   value       = local.lease.leaseId
@@ -11,6 +21,11 @@ output "lease_id" {
 output "subnets" {
   description = "The subnet layout: name => CIDR"
   value       = { for subnet in local.lease.subnets : subnet.name => subnet.cidr }
+}
+
+output "subnet_prefixes" {
+  description = "Each subnet's address prefixes: name => [IPv4 range] or, dual-stack, [IPv4 range, IPv6 /64]"
+  value       = { for subnet in local.lease.subnets : subnet.name => [for prefix in [subnet.cidr, subnet.cidrV6] : prefix if prefix != null] }
 }
 
 output "tag" {

@@ -20,6 +20,18 @@ variable "prefix_length" {
   default     = null
 }
 
+variable "dual_stack" {
+  description = "Lease an IPv4 and an IPv6 block together (the VNet carries both: use the address_space output)"
+  type        = bool
+  default     = false
+}
+
+variable "prefix_length_v6" {
+  description = "Size of the IPv6 block of a dual-stack network; null for the Vendor's default (/56)"
+  type        = number
+  default     = null
+}
+
 variable "subscription_id" {
   description = "Subscription of the scope; null for the Vendor's default scope"
   type        = string
