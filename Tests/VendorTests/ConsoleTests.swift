@@ -53,6 +53,23 @@ struct ConsoleTests {
         }
     }
 
+    @Test("a dual-stack lease shows both blocks: once in the leases table, on its page, and in the CSV")
+    func dualStackLease() async throws {
+        var environment = Self.secret
+        environment["SUPERNETS_CONFIG"] = #"[{"subscriptionId":"\#(SampleConfiguration.subscription)","regions":[{"region":"eastus","supernets":["10.64.0.0/16","fd00:64::/44"]}]}]"#
+        try await VendorHarness.withVendor(environment: environment, roleKeys: APIKeys(reader: "auditor=reader-key-1", lease: nil, admin: "operator=admin-key-1")) { url, _, _ in
+            let made = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"console-ds","dualStack":true}"#, headers: ["x-functions-key": "admin-key-1"])
+            let (v4, v6, id) = (try #require(made.string("cidr"), "\(made.text)"), try #require(made.string("cidrV6")), try #require(made.string("leaseId")))
+            let cookie = try #require(try await Self.signIn(url, key: "reader-key-1"))
+            let leases = try await HTTPCalls.send("GET", url + "/console/leases", headers: ["Cookie": cookie])
+            #expect(leases.text.contains(#"data-cidr="\#(v4)""#) && leases.text.contains(v6) && leases.text.components(separatedBy: "href=\"/console/leases/\(id)\"").count == 2, "one row, both blocks")
+            let page = try await HTTPCalls.send("GET", url + "/console/leases/\(id)", headers: ["Cookie": cookie])
+            #expect(page.text.contains("IPv6 CIDR") && page.text.contains(v6))
+            let csv = try await HTTPCalls.send("GET", url + "/console/leases.csv", headers: ["Cookie": cookie])
+            #expect(csv.text.hasPrefix("cidr,state,leaseId") && csv.text.contains("\(v4),leased,\(id)") && csv.text.contains(",\(v6)\r\n"), "\(csv.text)")
+        }
+    }
+
     @Test("without CONSOLE_SESSION_SECRET the console is off")
     func off() async throws {
         try await VendorHarness.withVendor(roleKeys: Self.keys) { url, _, _ in

@@ -202,8 +202,10 @@ struct ConsoleRoutes: Sendable {
             let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0)) }
             let page = try await service.leases(in: scopes, matching: filter, limit: 50, from: cursor)
             let rows = page.leases.map { row, scope -> [String: Any] in
-                ["cidr": row.prefix.description, "state": row.state.rawValue, "leaseId": row.leaseId ?? "", "sessionId": row.sessionId ?? "", "scope": scope.partitionKey,
-                 "expiresAt": row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""]
+                var fields: [String: Any] = ["cidr": row.blocks.primary.description, "state": row.state.rawValue, "leaseId": row.leaseId ?? "", "sessionId": row.sessionId ?? "",
+                                             "scope": scope.partitionKey, "expiresAt": row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""]
+                if let v6 = row.blocks.v6 { fields["cidrV6"] = v6.description } // a dual-stack lease's IPv6 block, under its IPv4 one
+                return fields
             }
             let query = Self.encode(parameters)
             let chosenScope = parameters.first { $0.0 == "scope" }?.1.lowercased()
@@ -221,14 +223,14 @@ struct ConsoleRoutes: Sendable {
     @Sendable func leasesCSV(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         guard session(request) != nil else { return Self.redirect("/console/signin") }
         let (scopes, filter, _) = try leaseQuery(request)
-        var lines = ["cidr,state,leaseId,sessionId,scope,requester,leasedAt,expiresAt,anchoredAt,resourceId"]
+        var lines = ["cidr,state,leaseId,sessionId,scope,requester,leasedAt,expiresAt,anchoredAt,resourceId,cidrV6"]
         var cursor: LeaseCursor? = nil
         repeat {
             let page = try await service.leases(in: scopes, matching: filter, limit: 1000, from: cursor)
             for (row, scope) in page.leases {
-                let cells = [row.prefix.description, row.state.rawValue, row.leaseId ?? "", row.sessionId ?? "", scope.partitionKey, row.requester ?? "",
+                let cells = [row.blocks.primary.description, row.state.rawValue, row.leaseId ?? "", row.sessionId ?? "", scope.partitionKey, row.requester ?? "",
                              row.leasedAt.map(ISO8601.format) ?? "", row.state == .anchored ? "" : row.expiresAt.map(ISO8601.format) ?? "",
-                             row.anchoredAt.map(ISO8601.format) ?? "", row.resourceId ?? ""]
+                             row.anchoredAt.map(ISO8601.format) ?? "", row.resourceId ?? "", row.blocks.v6?.description ?? ""]
                 lines.append(cells.map(Self.csvCell).joined(separator: ","))
             }
             cursor = page.next
@@ -248,7 +250,7 @@ struct ConsoleRoutes: Sendable {
             var filter = EventFilter()
             filter.leaseId = id
             let events = try await service.events(in: [scope], matching: filter, limit: 200, from: nil).events
-            let fields: [(String, String)] = [("Lease", row.leaseId ?? ""), ("CIDR", row.prefix.description), ("State", row.state.rawValue), ("Scope", scope.partitionKey),
+            let fields: [(String, String)] = [("Lease", row.leaseId ?? ""), ("CIDR", row.prefix.description)] + (row.partnerPrefix.map { [("IPv6 CIDR", $0.description)] } ?? []) + [("State", row.state.rawValue), ("Scope", scope.partitionKey),
                                               ("Session", row.sessionId ?? ""), ("Requester", row.requester ?? ""), ("Leased at", row.leasedAt.map(ISO8601.format) ?? ""),
                                               ("Expires", row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""), ("VNet", row.resourceId ?? "")]
             return ("Lease \(row.prefix)", "lease", ["fields": fields.map { ["name": $0.0, "value": $0.1] }, "leases": true,

@@ -145,7 +145,7 @@ enum ConsoleTemplates {
     </form>
     <div class="scroll"><table id="leases"><caption>{{count}} leases on this page</caption>
     <tr><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Session</th><th scope="col">Scope</th><th scope="col">Expires</th></tr>
-    {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td class="state">{{state}}</td><td><a href="/console/leases/{{leaseId}}">{{leaseId}}</a></td><td>{{sessionId}}</td><td>{{scope}}</td><td>{{expiresAt}}</td></tr>{{/rows}}
+    {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}{{#cidrV6}}<br><span class="v6">{{cidrV6}}</span>{{/cidrV6}}</td><td class="state">{{state}}</td><td><a href="/console/leases/{{leaseId}}">{{leaseId}}</a></td><td>{{sessionId}}</td><td>{{scope}}</td><td>{{expiresAt}}</td></tr>{{/rows}}
     {{^rows}}<tr><td colspan="6">No leases match.</td></tr>{{/rows}}
     </table></div>
     {{#next}}<p><a href="/console/leases?{{next}}" id="next-page">Next page</a></p>{{/next}}
