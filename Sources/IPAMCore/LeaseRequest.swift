@@ -186,11 +186,15 @@ public enum LeaseRequestDecoder {
                 guard let subnetLength = try integer(entry, "prefixlength", field: "subnets[\(index)].prefixLength") else {
                     throw RequestProblem(code: .missingField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' needs a prefixLength")
                 }
+                // Azure's limits for a subnet: what the block's version allows (a well-formed length of the other version is 422).
+                guard (0...64).contains(subnetLength) else {
+                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' prefixLength must be 0–64")
+                }
                 guard version == .v4 || subnetLength == 64 else {
-                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' of an IPv6 block must be a /64")
+                    throw RequestProblem(code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' of an IPv6 block must be a /64")
                 }
                 guard version == .v6 || subnetLength <= 29 else {
-                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' prefixLength must be at most 29")
+                    throw RequestProblem(code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' of an IPv4 block must be at most a /29")
                 }
                 guard subnetLength >= length else {
                     throw RequestProblem(code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength",

@@ -37,7 +37,9 @@ struct IPv6LeaseTests {
             #expect(try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v6","prefixLength":40}"#).code == "InvalidPrefixLength")
             #expect(try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v6","prefixLength":24}"#).code == "InvalidPrefixLength")
             #expect(try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v5"}"#).code == "InvalidField")
-            #expect(try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v6","subnets":[{"name":"a","prefixLength":63}]}"#).code == "InvalidField")
+            #expect(try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v6","subnets":[{"name":"a","prefixLength":63}]}"#).code == "SubnetsDoNotFit")
+            #expect(try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v6","subnets":[{"name":"a","prefixLength":26}]}"#).code == "SubnetsDoNotFit", "an IPv4 size in an IPv6 block")
+            #expect(try await Self.lease(world, #"{"SessionId":"v6-x","subnets":[{"name":"a","prefixLength":64}]}"#).code == "SubnetsDoNotFit", "an IPv6 size in an IPv4 block")
             let noV6 = try await Self.lease(world, #"{"SessionId":"v6-x","ipVersion":"v6","region":"westeurope"}"#)
             #expect(noV6.status == 422 && noV6.code == "OutsideSupernets" && noV6.text.contains("no IPv6 supernet"), "\(noV6.text)")
 
