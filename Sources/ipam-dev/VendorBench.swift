@@ -51,7 +51,8 @@ struct VendorBench: AsyncParsableCommand {
         }
         let vendorURL = self.vendorURL
         let allocate: @Sendable (String, String?) async throws -> (Bool, Double, Int, Int) = { session, url in
-            let body = #"{"SessionId":"\#(session)","prefixLength":24}"#
+            // Sessions named `…-dual-…` ask for a dual-stack lease (a /24 and a /56 claimed in one transaction).
+            let body = session.contains("-dual-") ? #"{"SessionId":"\#(session)","prefixLength":24,"dualStack":true}"# : #"{"SessionId":"\#(session)","prefixLength":24}"#
             let start = ContinuousClock.now
             let response = try await transport.execute(TransportRequest(method: "POST", url: (url ?? vendorURL) + "/api/getNewNetwork",
                                                                         headers: ["Content-Type": "application/json"], body: Array(body.utf8)))
@@ -71,6 +72,14 @@ struct VendorBench: AsyncParsableCommand {
             print(String(format: "%3d callers: %8.1f allocations/s  p50 %6.2f ms  p99 %7.2f ms  claim transactions/allocation %.2f  store round trips/allocation %.2f  failures %d",
                          count, row.rate, row.p50 * 1000, row.p99 * 1000, row.retries, row.trips, sample.failures))
         }
+
+        // Dual-stack leases: two stocks read and carved, both blocks claimed in one transaction.
+        let dualCallers = callers.max() ?? 32
+        let dual = try await measure(callers: dualCallers) { caller, index in try await allocate("bench-\(run)-dual-\(caller)-\(index)", nil) }
+        let dualDone = Double(dual.latencies.count)
+        print(String(format: "%3d callers: %8.1f dual-stack allocations/s  p50 %6.2f ms  p99 %7.2f ms  claim transactions/allocation %.2f  store round trips/allocation %.2f  failures %d",
+                     dualCallers, dualDone / seconds, percentile(dual.latencies, 0.5) * 1000, percentile(dual.latencies, 0.99) * 1000,
+                     Double(dual.attempts) / max(dualDone, 1), Double(dual.storageCalls) / max(dualDone, 1), dual.failures))
 
         // Replays: the same POST again (Terraform's http data source on every plan, apply and refresh).
         let sessions = (0..<replaySessions).map { "bench-\(run)-replay-\($0)" }
