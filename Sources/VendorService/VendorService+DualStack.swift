@@ -32,6 +32,7 @@ extension VendorService {
             }
             let draft = newLease(request, at: time.now())
             var lost: IPVersion?? = nil
+            var doubted = false // the claim's answer was lost: a session found after it may be this claim's own
             let outcome = try await committed(&effort) { () async throws(InventoryError) -> Outcome? in
                 switch try await inventory.claimPair(v4: v4.candidate, v6: v6.candidate, for: draft, in: request.scope, now: draft.leasedAt) {
                 case .won(let row, _): return .won(row)
@@ -41,13 +42,18 @@ extension VendorService {
                 case .sessionTaken: return .sessionTaken
                 case .outcomeUnknown: return nil
                 }
-            } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in try await resolveUnknownOutcome(request, &effort) }
+            } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in
+                doubted = true
+                return try await resolveUnknownOutcome(request, &effort)
+            }
             switch outcome {
             case .won(let row):
                 return await won(row, request, effort)
             case .sessionTaken:
-                await stockCache.giveBack(keyV4, v4)
-                await stockCache.giveBack(keyV6, v6)
+                if !doubted { // nothing was written: both blocks are still free
+                    await stockCache.giveBack(keyV4, v4)
+                    await stockCache.giveBack(keyV6, v6)
+                }
                 if let answer = try await replay(request, &effort) { return answer }
             default:
                 // The block someone else took is left out; the other goes back for the next try. Without a
