@@ -40,6 +40,10 @@ public struct HostIPHead: Sendable, Equatable {
     /// The network row of the lease in the scope's partition.
     public let networkRowKey: String
     public var subnets: [HostSubnet]
+    /// A dual-stack lease's IPv6 side: for each of `subnets`, the subnet's /64 (the same name, the same index),
+    /// or the whole IPv6 block for a lease without a layout. Empty for a lease of one block: then a principal
+    /// holds one address; with them, one of each version.
+    public var v6Subnets: [HostSubnet] = []
     /// Bumped by every change.
     public var version: Int
     /// nil for a head not stored yet (the first change inserts it).
@@ -53,6 +57,12 @@ public struct HostIPHead: Sendable, Equatable {
             ? [HostSubnet(name: nil, pool: HostAddressPool(addresses: HostAddresses(subnet: row.prefix)))]
             : layout.map { HostSubnet(name: $0.name, pool: HostAddressPool(addresses: HostAddresses(subnet: $0.prefix))) }
         self.init(leaseId: row.leaseId ?? "", scope: scope, networkRowKey: row.rowKey, subnets: subnets, version: 0, etag: nil)
+        if let v6 = row.partnerPrefix, v6.version == .v6 {
+            let layoutV6 = FreeSpace.layout(row.subnets.map { ($0.name, 64) }, in: v6) ?? []
+            v6Subnets = layoutV6.isEmpty
+                ? [HostSubnet(name: nil, pool: HostAddressPool(addresses: HostAddresses(subnet: v6)))]
+                : layoutV6.map { HostSubnet(name: $0.name, pool: HostAddressPool(addresses: HostAddresses(subnet: $0.prefix))) }
+        }
     }
 
     init(leaseId: String, scope: Scope, networkRowKey: String, subnets: [HostSubnet], version: Int, etag: String?) {
@@ -71,10 +81,18 @@ public struct HostIPHead: Sendable, Equatable {
         var p: [String: TableValue] = [
             "LeaseId": .string(leaseId), "SubscriptionId": .string(scope.subscriptionId), "Region": .string(scope.region),
             "NetworkRowKey": .string(networkRowKey), "Version": .int64(Int64(version)),
-            "Subnets": .string(JSONValue.array(subnets.map { .object([("name", $0.name.map(JSONValue.string) ?? .null), ("cidr", .string($0.prefix.description))]) }).serialized()),
         ]
+        Self.write(subnets, as: "", into: &p)
+        if !v6Subnets.isEmpty { Self.write(v6Subnets, as: "V6", into: &p) }
+        return TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.head, properties: p)
+    }
+
+    /// One side's subnets as properties: `Subnets{side}` (names and ranges), `Next{side}{i}` and the free list in
+    /// chunks, `Free{side}{i}_{chunk}`.
+    static func write(_ subnets: [HostSubnet], as side: String, into p: inout [String: TableValue]) {
+        p["Subnets" + side] = .string(JSONValue.array(subnets.map { .object([("name", $0.name.map(JSONValue.string) ?? .null), ("cidr", .string($0.prefix.description))]) }).serialized())
         for (index, subnet) in subnets.enumerated() {
-            p["Next\(index)"] = .int64(Int64(subnet.pool.next))
+            p["Next\(side)\(index)"] = .int64(Int64(subnet.pool.next))
             let text = subnet.pool.free.map(String.init).joined(separator: ",")
             var chunk = 0
             var rest = Substring(text)
@@ -82,33 +100,40 @@ public struct HostIPHead: Sendable, Equatable {
                 var cut = rest.index(rest.startIndex, offsetBy: Self.freeChunk, limitedBy: rest.endIndex) ?? rest.endIndex
                 // Cut after a comma so every chunk holds whole numbers.
                 if cut != rest.endIndex, let comma = rest[..<cut].lastIndex(of: ",") { cut = rest.index(after: comma) }
-                p["Free\(index)_\(chunk)"] = .string(String(rest[..<cut]))
+                p["Free\(side)\(index)_\(chunk)"] = .string(String(rest[..<cut]))
                 rest = rest[cut...]
                 chunk += 1
             }
         }
-        return TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.head, properties: p)
+    }
+
+    /// One side's subnets read back (nil: unreadable; an absent side is empty).
+    static func read(_ entity: TableEntity, side: String) -> [HostSubnet]? {
+        guard let text = entity["Subnets" + side]?.stringValue else { return side.isEmpty ? nil : [] }
+        guard let layout = (try? JSONValue.parse(text))?.arrayValue else { return nil }
+        var subnets: [HostSubnet] = []
+        for (index, item) in layout.enumerated() {
+            guard let prefix = item["cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) else { return nil }
+            var free: [Int] = []
+            var chunk = 0
+            while let text = entity["Free\(side)\(index)_\(chunk)"]?.stringValue {
+                free += text.split(separator: ",").compactMap { Int($0) }
+                chunk += 1
+            }
+            let next = (entity["Next\(side)\(index)"]?.int64Value).map { Int($0) }
+            subnets.append(HostSubnet(name: item["name"]?.stringValue, pool: HostAddressPool(addresses: HostAddresses(subnet: prefix), next: next, free: free)))
+        }
+        return subnets
     }
 
     init?(entity: TableEntity) {
         guard entity.rowKey == RowKeys.head, let leaseId = entity["LeaseId"]?.stringValue,
               let subscription = entity["SubscriptionId"]?.stringValue, let region = entity["Region"]?.stringValue,
               let networkRowKey = entity["NetworkRowKey"]?.stringValue,
-              let layout = entity["Subnets"]?.stringValue.flatMap({ try? JSONValue.parse($0) })?.arrayValue else { return nil }
-        var subnets: [HostSubnet] = []
-        for (index, item) in layout.enumerated() {
-            guard let prefix = item["cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) else { return nil }
-            var free: [Int] = []
-            var chunk = 0
-            while let text = entity["Free\(index)_\(chunk)"]?.stringValue {
-                free += text.split(separator: ",").compactMap { Int($0) }
-                chunk += 1
-            }
-            let next = (entity["Next\(index)"]?.int64Value).map { Int($0) }
-            subnets.append(HostSubnet(name: item["name"]?.stringValue, pool: HostAddressPool(addresses: HostAddresses(subnet: prefix), next: next, free: free)))
-        }
+              let subnets = Self.read(entity, side: ""), let v6Subnets = Self.read(entity, side: "V6") else { return nil }
         self.init(leaseId: leaseId, scope: Scope(subscriptionId: subscription, region: region), networkRowKey: networkRowKey, subnets: subnets,
                   version: Int(entity["Version"]?.int64Value ?? 0), etag: entity.etag)
+        self.v6Subnets = v6Subnets
     }
 }
 
@@ -120,6 +145,9 @@ public struct HostIPAllocation: Sendable, Equatable {
     public let subnetIndex: Int
     public let offset: Int
     public let address: IPAddress
+    /// A dual-stack lease's IPv6 address for the same principal: its offset in the head's `v6Subnets[subnetIndex]`.
+    public var offsetV6: Int? = nil
+    public var addressV6: IPAddress? = nil
     public let allocatedAt: Date
     /// The key of the principal that asked for it (the principal itself, or the owner or an admin).
     public let allocatedBy: String
@@ -136,10 +164,15 @@ public struct HostIPAllocation: Sendable, Equatable {
     }
 
     func entity(leaseId: String) -> TableEntity {
-        TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.hostIP(principalKey), properties: [
+        var properties: [String: TableValue] = [
             "PrincipalKey": .string(principalKey), "Principal": .string(sealedPrincipal), "SubnetIndex": .int32(Int32(subnetIndex)),
             "Offset": .int64(Int64(offset)), "Ip": .string(address.description), "AllocatedAt": .dateTime(allocatedAt), "AllocatedBy": .string(allocatedBy),
-        ])
+        ]
+        if let offsetV6, let addressV6 {
+            properties["OffsetV6"] = .int64(Int64(offsetV6))
+            properties["IpV6"] = .string(addressV6.description)
+        }
+        return TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.hostIP(principalKey), properties: properties)
     }
 
     init?(entity: TableEntity) {
@@ -148,6 +181,8 @@ public struct HostIPAllocation: Sendable, Equatable {
               let address = entity["Ip"]?.stringValue.flatMap(IPAddress.init) else { return nil }
         self.init(principalKey: key, sealedPrincipal: sealed, subnetIndex: Int(index), offset: Int(offset), address: address,
                   allocatedAt: entity["AllocatedAt"]?.dateValue ?? .distantPast, allocatedBy: entity["AllocatedBy"]?.stringValue ?? "")
+        offsetV6 = (entity["OffsetV6"]?.int64Value).map { Int($0) }
+        addressV6 = entity["IpV6"]?.stringValue.flatMap(IPAddress.init)
         etag = entity.etag
     }
 }
@@ -361,30 +396,49 @@ extension Inventory {
 public enum HostIPInvariants {
     public static func violations(head: HostIPHead, allocations: [HostIPAllocation], members: Set<String>) -> [String] {
         var problems: [String] = []
-        var held: [Int: Set<Int>] = [:]
-        var addresses = Set<IPAddress>()
-        for allocation in allocations {
-            let who = allocation.principalKey
-            guard head.subnets.indices.contains(allocation.subnetIndex) else { problems.append("\(who): subnet \(allocation.subnetIndex) does not exist"); continue }
-            let pool = head.subnets[allocation.subnetIndex].pool
-            if !pool.addresses.isUsable(allocation.offset) { problems.append("\(who): offset \(allocation.offset) is reserved or outside the subnet") }
-            if allocation.offset >= pool.next { problems.append("\(who): offset \(allocation.offset) is not below next (\(pool.next))") }
-            if pool.addresses.address(at: allocation.offset) != allocation.address { problems.append("\(who): \(allocation.address) is not at offset \(allocation.offset)") }
-            if !addresses.insert(allocation.address).inserted { problems.append("\(allocation.address) is held twice") }
-            if !held[allocation.subnetIndex, default: []].insert(allocation.offset).inserted { problems.append("offset \(allocation.offset) of subnet \(allocation.subnetIndex) is held twice") }
-            if !members.contains(who) { problems.append("\(who) holds \(allocation.address) but is not a member") }
+        for allocation in allocations where !members.contains(allocation.principalKey) {
+            problems.append("\(allocation.principalKey) holds \(allocation.address) but is not a member")
         }
-        for (index, subnet) in head.subnets.enumerated() {
-            let free = subnet.pool.free
-            if Set(free).count != free.count { problems.append("subnet \(index): the free list repeats an offset") }
-            for offset in free where !subnet.pool.addresses.isUsable(offset) || offset >= subnet.pool.next {
-                problems.append("subnet \(index): free offset \(offset) was never handed out")
+        problems += side(head.subnets, allocations.map { ($0.principalKey, $0.subnetIndex, $0.offset, $0.address) }, label: "")
+        // A dual-stack lease's principals hold one address of each version, in the subnet of the same index.
+        let dual = allocations.filter { $0.offsetV6 != nil && $0.addressV6 != nil }
+        if head.v6Subnets.isEmpty {
+            for allocation in dual { problems.append("\(allocation.principalKey) holds IPv6 \(allocation.addressV6!) in a lease without IPv6 subnets") }
+        } else {
+            for allocation in allocations where allocation.offsetV6 == nil || allocation.addressV6 == nil {
+                problems.append("\(allocation.principalKey) holds \(allocation.address) but no IPv6 address in a dual-stack lease")
             }
-            let inUse = held[index, default: []]
-            for offset in Set(free).intersection(inUse) { problems.append("subnet \(index): offset \(offset) is both free and held") }
+            problems += side(head.v6Subnets, dual.map { ($0.principalKey, $0.subnetIndex, $0.offsetV6!, $0.addressV6!) }, label: "IPv6 ")
+        }
+        return problems
+    }
+
+    /// One version's subnets against what is held in them: every offset below `next` either held or free and
+    /// never both, none held twice, none reserved, every address at its offset.
+    static func side(_ subnets: [HostSubnet], _ held: [(who: String, subnet: Int, offset: Int, address: IPAddress)], label: String) -> [String] {
+        var problems: [String] = []
+        var taken: [Int: Set<Int>] = [:]
+        var addresses = Set<IPAddress>()
+        for (who, index, offset, address) in held {
+            guard subnets.indices.contains(index) else { problems.append("\(who): \(label)subnet \(index) does not exist"); continue }
+            let pool = subnets[index].pool
+            if !pool.addresses.isUsable(offset) { problems.append("\(who): \(label)offset \(offset) is reserved or outside the subnet") }
+            if offset >= pool.next { problems.append("\(who): \(label)offset \(offset) is not below next (\(pool.next))") }
+            if pool.addresses.address(at: offset) != address { problems.append("\(who): \(address) is not at \(label)offset \(offset)") }
+            if !addresses.insert(address).inserted { problems.append("\(address) is held twice") }
+            if !taken[index, default: []].insert(offset).inserted { problems.append("\(label)offset \(offset) of subnet \(index) is held twice") }
+        }
+        for (index, subnet) in subnets.enumerated() {
+            let free = subnet.pool.free
+            if Set(free).count != free.count { problems.append("\(label)subnet \(index): the free list repeats an offset") }
+            for offset in free where !subnet.pool.addresses.isUsable(offset) || offset >= subnet.pool.next {
+                problems.append("\(label)subnet \(index): free offset \(offset) was never handed out")
+            }
+            let inUse = taken[index, default: []]
+            for offset in Set(free).intersection(inUse) { problems.append("\(label)subnet \(index): offset \(offset) is both free and held") }
             let expected = Set(subnet.pool.addresses.firstUsable..<subnet.pool.next)
             let missing = expected.subtracting(inUse).subtracting(free)
-            if !missing.isEmpty { problems.append("subnet \(index): offsets \(missing.sorted().prefix(8).map(String.init).joined(separator: ",")) are neither free nor held (lost)") }
+            if !missing.isEmpty { problems.append("\(label)subnet \(index): offsets \(missing.sorted().prefix(8).map(String.init).joined(separator: ",")) are neither free nor held (lost)") }
         }
         return problems
     }

@@ -135,6 +135,7 @@ public enum IPAMTools {
                                            "description": "For whom (default: you, the API key's name). Naming another (a VM, a service account) needs the lease's owner or an admin member."])
     static let hostIPFields: [String: Value] = [
         "ip": string(), "principal": string(), "subnet": nullableString, "subnetCidr": string(), "leaseId": string(), "allocatedAt": string(),
+        "ipV6": nullableString, "subnetCidrV6": nullableString,
     ]
     static let hostIP: Value = .object(["type": "object", "required": .array(["ip", "principal", "subnet", "subnetCidr", "leaseId", "allocatedAt"]),
                                         "properties": .object(hostIPFields)])

@@ -92,6 +92,7 @@ extension VendorRoutes {
         .object([
             ("ip", .string(answer.ip.description)), ("principal", .string(answer.principal)), ("subnet", answer.subnet.map(JSONValue.string) ?? .null),
             ("subnetCidr", .string(answer.subnetPrefix.description)), ("leaseId", .string(answer.leaseId)), ("allocatedAt", .string(ISO8601.format(answer.allocatedAt))),
+            ("ipV6", answer.ipV6.map { .string($0.description) } ?? .null), ("subnetCidrV6", answer.subnetPrefixV6.map { .string($0.description) } ?? .null),
         ])
     }
 

@@ -24,6 +24,9 @@ public struct HostIPAnswer: Sendable, Equatable {
     public let subnet: String?
     public let subnetPrefix: IPPrefix
     public let allocatedAt: Date
+    /// A dual-stack lease's IPv6 address for the principal, and the /64 (or block) it is in.
+    public var ipV6: IPAddress? = nil
+    public var subnetPrefixV6: IPPrefix? = nil
 }
 
 /// A member of a network lease as the API answers it.
@@ -34,7 +37,7 @@ public struct MemberAnswer: Sendable, Equatable {
 }
 
 /// Host-IP leases inside a network lease (docs/Design.md, "Host addresses"): each principal gets one
-/// address of the lease's block, stable across retries, back on the LIFO free list when released. Every
+/// address of the lease's block (of each of its blocks, for a dual-stack lease: the IPv6 one in the /64 of the same subnet), stable across retries, back on the LIFO free list when released. Every
 /// change is one transaction of the lease's `ips_{leaseId}` partition under its head's ETag; inside this
 /// process changes of one lease queue (`hostIPLocks`) instead of racing for it.
 extension VendorService {
@@ -67,8 +70,18 @@ extension VendorService {
                                   details: ["leaseId": leaseId, "cidr": chosen.prefix.description, "usable": String(chosen.pool.addresses.usableCount)])
             }
             let now = time.now()
-            let allocation = HostIPAllocation(principalKey: principal.key, sealedPrincipal: redactor.seal(principal), subnetIndex: index, offset: offset,
+            var allocation = HostIPAllocation(principalKey: principal.key, sealedPrincipal: redactor.seal(principal), subnetIndex: index, offset: offset,
                                               address: lease.head.subnets[index].pool.addresses.address(at: offset), allocatedAt: now, allocatedBy: caller.principal.key)
+            if change.head.v6Subnets.indices.contains(index) {
+                // A dual-stack lease: an IPv6 address too, in the subnet's /64, in the same transaction.
+                guard let offsetV6 = change.head.v6Subnets[index].pool.allocate() else {
+                    let chosen = lease.head.v6Subnets[index]
+                    throw VendorError(.ipExhausted, "\(chosen.name.map { "subnet '\($0)'" } ?? "the IPv6 block") \(chosen.prefix) has no address left (\(chosen.pool.addresses.usableCount) usable)",
+                                      details: ["leaseId": leaseId, "cidr": chosen.prefix.description, "usable": String(chosen.pool.addresses.usableCount)])
+                }
+                allocation.offsetV6 = offsetV6
+                allocation.addressV6 = change.head.v6Subnets[index].pool.addresses.address(at: offsetV6)
+            }
             change.allocate = allocation
             if lease.view.principal == nil && !change.putMembers.contains(where: { $0.principalKey == principal.key }) {
                 // Whoever holds an address is a member: the owner or an admin naming a VM makes it one.
@@ -76,7 +89,7 @@ extension VendorService {
                 change.events.append(event(.memberAdded, lease, principal: principal, caller: caller, detail: "role=member (with its address)"))
             }
             var allocated = event(.ipAllocated, lease, principal: principal, caller: caller, subnet: index)
-            allocated.ip = allocation.address.description
+            allocated.ip = Self.addresses(allocation)
             change.events.append(allocated)
             attempted = allocation
             guard try await commit(change) else { return nil }
@@ -286,9 +299,12 @@ extension VendorService {
 
     private func releasing(_ held: HostIPAllocation, principal: Principal, lease: HostIPLease, caller: HostIPCaller, into change: inout HostIPChange) {
         change.head.subnets[held.subnetIndex].pool.release(held.offset)
+        if let offsetV6 = held.offsetV6, change.head.v6Subnets.indices.contains(held.subnetIndex) {
+            change.head.v6Subnets[held.subnetIndex].pool.release(offsetV6)
+        }
         change.release = held
         var released = event(.ipReleased, lease, principal: principal, caller: caller, subnet: held.subnetIndex)
-        released.ip = held.address.description
+        released.ip = Self.addresses(held)
         if principal.key != caller.principal.key { released.releasedFor = principal.key }
         change.events.append(released)
     }
@@ -330,7 +346,17 @@ extension VendorService {
 
     private func answer(_ row: HostIPAllocation, principal: Principal, head: HostIPHead) -> HostIPAnswer {
         let subnet = head.subnets.indices.contains(row.subnetIndex) ? head.subnets[row.subnetIndex] : head.subnets[0]
-        return HostIPAnswer(leaseId: head.leaseId, ip: row.address, principal: principal.name, subnet: subnet.name, subnetPrefix: subnet.prefix, allocatedAt: row.allocatedAt)
+        var answer = HostIPAnswer(leaseId: head.leaseId, ip: row.address, principal: principal.name, subnet: subnet.name, subnetPrefix: subnet.prefix, allocatedAt: row.allocatedAt)
+        if let v6 = row.addressV6, head.v6Subnets.indices.contains(row.subnetIndex) {
+            answer.ipV6 = v6
+            answer.subnetPrefixV6 = head.v6Subnets[row.subnetIndex].prefix
+        }
+        return answer
+    }
+
+    /// The address (both, a dual-stack lease's) as the audit event records it: `10.64.4.4 fd00:64:0:100::4`.
+    static func addresses(_ row: HostIPAllocation) -> String {
+        ([row.address] + (row.addressV6.map { [$0] } ?? [])).map(\.description).joined(separator: " ")
     }
 
     /// A sealed name this Vendor cannot open (another `AUDIT_SALT`): shown by its key.

@@ -60,14 +60,15 @@ enum Table {
     }
 
     static func hostIP(_ ip: JSONValue, note: String? = nil) -> String {
-        let lines = ["ip", "principal", "subnet", "subnetCidr", "leaseId", "allocatedAt"].filter { ip[$0] != nil }.map { [$0, text(ip[$0])] }
+        let lines = ["ip", "ipV6", "principal", "subnet", "subnetCidr", "subnetCidrV6", "leaseId", "allocatedAt"]
+            .filter { ip[$0] != nil && ip[$0] != .null || $0 == "subnet" }.map { [$0, text(ip[$0])] } // IPv6 lines only for a dual-stack lease
         let body = render(["FIELD", "VALUE"], lines)
         return note.map { body + "\n(\($0))" } ?? body
     }
 
     static func hostIPs(_ answer: JSONValue) -> String {
         render(["IP", "PRINCIPAL", "SUBNET", "ALLOCATED"], (answer["ips"]?.arrayValue ?? []).map { ip in
-            [text(ip["ip"]), text(ip["principal"]), text(ip["subnet"]), text(ip["allocatedAt"])]
+            [text(ip["ip"]) + (ip["ipV6"]?.stringValue.map { " \($0)" } ?? ""), text(ip["principal"]), text(ip["subnet"]), text(ip["allocatedAt"])]
         })
     }
 

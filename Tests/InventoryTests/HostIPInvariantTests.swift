@@ -46,6 +46,55 @@ struct HostIPInvariantTests {
     }
 }
 
+/// The same checker on a dual-stack lease's head: the IPv6 side is held to the same rules, and a principal
+/// holds one address of each version.
+@Suite("Host-IP invariants: dual-stack leases")
+struct DualStackHostIPInvariantTests {
+    /// A dual-stack lease's head (no layout: the whole /28 and the whole /64), `next` and `free` on the IPv6 side.
+    static func head(nextV6: Int, freeV6: [Int]) throws -> HostIPHead {
+        var row = NetworkRow(prefix: try IPPrefix(parsing: "10.0.0.0/28"), state: .leased)
+        row.leaseId = "6f1c2b9e-0000-4000-8000-000000000002"
+        row.pairKey = RowKeys.network(try IPPrefix(parsing: "fd00::/64"))
+        var head = HostIPHead(lease: row, scope: Scope(subscriptionId: "s", region: "r"))
+        head.subnets[0] = HostSubnet(name: nil, pool: HostAddressPool(addresses: head.subnets[0].pool.addresses, next: 6, free: []))
+        head.v6Subnets[0] = HostSubnet(name: nil, pool: HostAddressPool(addresses: head.v6Subnets[0].pool.addresses, next: nextV6, free: freeV6))
+        return head
+    }
+
+    static func held(_ who: String, _ offset: Int, v6 offsetV6: Int?, address: String? = nil) -> HostIPAllocation {
+        var allocation = HostIPInvariantTests.held(who, offset)
+        allocation.offsetV6 = offsetV6
+        allocation.addressV6 = offsetV6.map { IPAddress(address ?? "fd00::\($0)")! }
+        return allocation
+    }
+
+    @Test("a head made from a dual-stack lease has the IPv6 block; a consistent partition has no violations")
+    func clean() throws {
+        let head = try Self.head(nextV6: 6, freeV6: [])
+        #expect(head.v6Subnets.map(\.prefix.description) == ["fd00::/64"])
+        let problems = HostIPInvariants.violations(head: head, allocations: [Self.held("a", 4, v6: 4), Self.held("b", 5, v6: 5)], members: ["a", "b"])
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    @Test("an IPv6 offset held twice, lost, misplaced or both free and held, and a principal without its IPv6 address: each reported")
+    func damage() throws {
+        let cases: [(HostIPHead, [HostIPAllocation], String)] = [
+            (try Self.head(nextV6: 6, freeV6: []), [Self.held("a", 4, v6: 4), Self.held("b", 5, v6: 4)], "IPv6 offset 4 of subnet 0 is held twice"),
+            (try Self.head(nextV6: 7, freeV6: []), [Self.held("a", 4, v6: 4), Self.held("b", 5, v6: 5)], "IPv6 subnet 0: offsets 6 are neither free nor held"),
+            (try Self.head(nextV6: 6, freeV6: [5]), [Self.held("a", 4, v6: 4), Self.held("b", 5, v6: 5)], "both free and held"),
+            (try Self.head(nextV6: 6, freeV6: [5]), [Self.held("a", 4, v6: 4, address: "fd00::9"), Self.held("b", 5, v6: nil)], "is not at IPv6 offset 4"),
+            (try Self.head(nextV6: 5, freeV6: []), [Self.held("a", 4, v6: 4), Self.held("b", 5, v6: nil)], "no IPv6 address in a dual-stack lease"),
+        ]
+        for (head, allocations, expected) in cases {
+            let problems = HostIPInvariants.violations(head: head, allocations: allocations, members: ["a", "b"])
+            #expect(problems.contains { $0.contains(expected) }, "expected '\(expected)' in \(problems)")
+        }
+        // A lease of one block where someone holds an IPv6 address.
+        let single = try HostIPInvariantTests.head(next: 5, free: [])
+        #expect(HostIPInvariants.violations(head: single, allocations: [Self.held("a", 4, v6: 4)], members: ["a"]).contains { $0.contains("without IPv6 subnets") })
+    }
+}
+
 @Suite("Host-IP head storage")
 struct HostIPHeadStorageTests {
     @Test("a head with a long free list (more than one property's worth) is stored in chunks and read back unchanged")

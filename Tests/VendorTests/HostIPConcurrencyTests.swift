@@ -95,6 +95,46 @@ struct HostIPConcurrencyTests {
         }
     }
 
+    @Test("a dual-stack lease: 3 Vendor processes x 48 principals at once get an IPv4 and an IPv6 address each, the IPv6 one in the /64 of the same subnet, at the same lowest offsets; releases return both and LIFO reuse gives both back")
+    func dualStackPrincipals() async throws {
+        try await LoadTests.exclusive {
+            let stack = ProcessStack()
+            defer { stack.stopAll() }
+            let storage = try await stack.startStorage()
+            let table = TestStorage.uniqueName("hipds")
+            var environment = SampleConfiguration.environment(table: table, connectionString: storage, eastus: #"10.64.0.0/16","fd00:64::/44"#)
+            environment["VENDOR_API_KEYS"] = "owner=owner-secret-1"
+            let vendors = try await stack.startVendors(3, environment: environment)
+            let made = try await HTTPCalls.send("POST", vendors[0] + "/api/getNewNetwork", body: #"{"SessionId":"env-ds","dualStack":true,"subnets":[{"name":"app","prefixLength":25},{"name":"db","prefixLength":26}]}"#, headers: Self.ownerKey)
+            let leaseId = try #require(made.string("leaseId"), "\(made.text)")
+            let app = made.json?["subnets"]?.arrayValue?.first { $0["name"]?.stringValue == "app" }
+            let (appV4, appV6) = (try IPPrefix(parsing: try #require(app?["cidr"]?.stringValue)), try IPPrefix(parsing: try #require(app?["cidrV6"]?.stringValue)))
+            let path = "/api/leases/\(leaseId)/ips"
+            let answers = await withTaskGroup(of: (String, HTTPAnswer?).self) { group in
+                for index in 0..<48 {
+                    group.addTask { ("vm-\(index)", await Self.send(vendors, start: index % 3, "POST", path, body: #"{"principal":"vm-\#(index)","subnet":"app"}"#)) }
+                }
+                return await group.reduce(into: [(String, HTTPAnswer?)]()) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0.1?.status == 201 }, "\(answers.filter { $0.1?.status != 201 }.prefix(3).map { "\($0.0): \($0.1?.text ?? "unreachable")" })")
+            let (v4Hosts, v6Hosts) = (HostAddresses(subnet: appV4), HostAddresses(subnet: appV6))
+            #expect(Set(answers.compactMap { $0.1?.string("ip") }) == Set((4..<52).map { v4Hosts.address(at: $0).description }))
+            #expect(Set(answers.compactMap { $0.1?.string("ipV6") }) == Set((4..<52).map { v6Hosts.address(at: $0).description }), "the same lowest offsets of the subnet's /64")
+            #expect(answers.allSatisfy { $0.1?.string("subnetCidrV6") == appV6.description })
+            try await Self.checkInvariants(storage, table: table, leaseId: leaseId)
+
+            // Two go back; the next two principals get both of their addresses back, last released first.
+            let released = answers.prefix(2).map { $0.0 }
+            for principal in released { #expect(await Self.send(vendors, start: 1, "DELETE", path + "/\(principal)")?.status == 200) }
+            let lastV4 = try #require(answers[1].1?.string("ip")), lastV6 = try #require(answers[1].1?.string("ipV6"))
+            let next = await Self.send(vendors, start: 2, "POST", path, body: #"{"principal":"late-1","subnet":"app"}"#)
+            #expect(next?.string("ip") == lastV4 && next?.string("ipV6") == lastV6, "LIFO on both sides: \(next?.text ?? "")")
+            let listing = await Self.send(vendors, start: 0, "GET", path)
+            #expect(listing?.json?["ips"]?.arrayValue?.allSatisfy { $0["ipV6"]?.stringValue != nil } == true)
+            try await Self.checkInvariants(storage, table: table, leaseId: leaseId)
+        }
+    }
+
     /// What one client knows about one of its principals.
     enum Known: Sendable, Equatable { case holds(String), none, unknown }
 
