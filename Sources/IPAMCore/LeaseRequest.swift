@@ -32,6 +32,8 @@ public struct LeaseRequest: Sendable, Equatable {
         public let prefix: IPPrefix
         /// The VNet's resource id: rows the Manager locked for it give way to the adoption.
         public let resourceId: String?
+        /// A dual-stack VNet's IPv6 block (`cidrV6`): adopted with `prefix` as one dual-stack lease.
+        public var prefixV6: IPPrefix? = nil
 
         public init(prefix: IPPrefix, resourceId: String?) {
             self.prefix = prefix
@@ -57,7 +59,10 @@ public struct LeaseRequest: Sendable, Equatable {
         if let pool { text += "|pool|\(pool)" }
         if ipVersion == .v6 { text += "|v6" }
         if let dualStackV6Length { text += "|dual|\(dualStackV6Length)" }
-        if let adoption { text += "|adopt|\(adoption.prefix)|\(adoption.resourceId?.lowercased() ?? "")" }
+        if let adoption {
+            text += "|adopt|\(adoption.prefix)|\(adoption.resourceId?.lowercased() ?? "")"
+            if let v6 = adoption.prefixV6 { text += "|\(v6)" }
+        }
         return Self.sha256Hex(text)
     }
 
@@ -302,7 +307,7 @@ public enum LeaseRequestDecoder {
         return (requester, tags)
     }
 
-    static let adoptionFields: Set<String> = ["sessionid", "cidr", "subscriptionid", "region", "requester", "tags", "resourceid"]
+    static let adoptionFields: Set<String> = ["sessionid", "cidr", "cidrv6", "subscriptionid", "region", "requester", "tags", "resourceid"]
 
     /// Decodes an `adoptNetwork` body: the block as it is (any size, inside the scope's supernets) and its VNet.
     public static func decodeAdoption(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
@@ -327,6 +332,15 @@ public enum LeaseRequestDecoder {
         }
         var request = LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: prefix.length, requester: requester, tags: tags, subnets: [])
         request.adoption = LeaseRequest.Adoption(prefix: prefix, resourceId: resourceId)
+        if let text = try string(fields, "cidrv6", field: "cidrV6") {
+            let v6: IPPrefix
+            do { v6 = try IPPrefix(parsing: text) } catch { throw RequestProblem(code: .invalidField, field: "cidrV6", message: "\(error)") }
+            guard prefix.version == .v4, v6.version == .v6 else {
+                throw RequestProblem(code: .invalidCombination, field: "cidrV6",
+                                     message: "a dual-stack network is adopted with its IPv4 block as 'cidr' and its IPv6 block as 'cidrV6'")
+            }
+            request.adoption?.prefixV6 = v6
+        }
         return request
     }
 

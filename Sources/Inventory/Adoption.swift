@@ -24,30 +24,44 @@ extension Inventory {
     /// head (like a carve) inserts the session row, the `leased` row for exactly `prefix` and its `adopt` event.
     /// Free space and stock are taken as a reservation takes them; rows the Manager locked for the VNet being
     /// adopted (`occupied`, `LockedBy` = `resourceId`) give way too. Anything else is an overlap.
-    public func adopt(_ prefix: IPPrefix, for draft: LeaseDraft, resourceId: String?, in scope: Scope, now: Date) async throws(InventoryError) -> AdoptOutcome {
+    ///
+    /// With `prefixV6` (a dual-stack VNet's IPv6 block), both blocks are taken the same way in the same
+    /// transaction and leased as one dual-stack lease (two rows naming each other, one session, one event).
+    public func adopt(_ prefix: IPPrefix, v6 prefixV6: IPPrefix? = nil, for draft: LeaseDraft, resourceId: String?, in scope: Scope,
+                      now: Date) async throws(InventoryError) -> AdoptOutcome {
         let head = try await self.head(of: scope)
         let rows = try await networks(in: scope)
         let vnet = resourceId?.lowercased()
-        let take = Self.take(prefix, from: rows, scope: scope) { row in
-            row.state == .occupied && vnet != nil && row.lockedBy?.lowercased() == vnet
+        let yields = { (row: NetworkRow) in row.state == .occupied && vnet != nil && row.lockedBy?.lowercased() == vnet }
+        let takes = ([prefix] + (prefixV6.map { [$0] } ?? [])).map { Self.take($0, from: rows, scope: scope, yields: yields) }
+        let conflicts = takes.flatMap(\.conflicts)
+        guard conflicts.isEmpty else { return .overlap(conflicts) }
+        var held: [NetworkRow]
+        let session: SessionRow
+        if let prefixV6 {
+            let pair = draft.pairRows(v4: prefix, v6: prefixV6)
+            held = [pair.v4, pair.v6]
+            session = pair.session
+        } else {
+            let single = draft.rows(on: prefix)
+            held = [single.network]
+            session = single.session
         }
-        guard take.conflicts.isEmpty else { return .overlap(take.conflicts) }
-        var (row, session) = draft.rows(on: prefix)
-        row.resourceId = resourceId
+        for index in held.indices { held[index].resourceId = resourceId }
         var actions: [TableTransactionAction] = [.insert(session.entity(partitionKey: scope.partitionKey)),
-                                                 Self.takeHead(head, adding: [prefix] + take.added, scope: scope, now: now)]
-        actions += take.actions
-        actions.append(take.holding(row, scope: scope))
-        let replaced = take.replaced?.state
-        actions.append(.insert(event(.adopt, row, before: replaced,
+                                                 Self.takeHead(head, adding: held.map(\.prefix) + takes.flatMap(\.added), scope: scope, now: now)]
+        for (take, row) in zip(takes, held) { actions += take.actions + [take.holding(row, scope: scope)] }
+        let backToStock = takes.flatMap(\.backToStock)
+        actions.append(.insert(event(.adopt, held[0], before: takes[0].replaced?.state,
                                      detail: (resourceId.map { "VNet \($0)" } ?? "an existing network")
-                                        + (take.backToStock.isEmpty ? "" : "; back to stock: \(take.backToStock.map(\.description).joined(separator: " "))"))
+                                        + (backToStock.isEmpty ? "" : "; back to stock: \(backToStock.map(\.description).joined(separator: " "))"))
             .entity(partitionKey: scope.partitionKey, at: now)))
         guard actions.count <= 100 else { return .tooLarge }
         do {
             let etags = try await table.submitTransaction(actions)
-            row.etag = etags.count == actions.count ? etags[actions.count - 2] : nil // the network row is second to last
-            return .adopted(row)
+            // The IPv4 row is written right after its take's operations.
+            if etags.count == actions.count { held[0].etag = etags[2 + takes[0].actions.count] }
+            return .adopted(held[0])
         } catch {
             switch WriteFailure(error) {
             case .conflict(let index, let status) where index == 0 && status == 409: return .sessionTaken

@@ -13,18 +13,22 @@ extension VendorService {
         if let answer = try await replay(request, &effort) { return answer }
         guard let space = configuration.scopes[request.scope] else { throw VendorError(.unknownScope, "scope \(request.scope) is not configured") }
         try checkRange(adoption.prefix, in: space, scope: request.scope)
+        if let v6 = adoption.prefixV6 { try checkRange(v6, in: space, scope: request.scope, field: "cidrV6") }
         let started = time.uptime()
         for attempt in 0..<64 where time.uptime() - started < deadline {
             await pauseForHead(beforeAttempt: attempt)
             let draft = newLease(request, at: time.now())
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
-                try await inventory.adopt(adoption.prefix, for: draft, resourceId: adoption.resourceId, in: request.scope, now: draft.leasedAt)
+                try await inventory.adopt(adoption.prefix, v6: adoption.prefixV6, for: draft, resourceId: adoption.resourceId, in: request.scope, now: draft.leasedAt)
             }
             switch outcome {
             case .adopted(let row):
-                await sessions.remember(SessionRow(sessionId: request.sessionId, leaseId: draft.leaseId, networkRowKey: row.rowKey,
-                                                   requestHash: request.requestHash, createdAt: draft.leasedAt), in: request.scope)
-                logger.info("adopted", metadata: ["cidr": .string(row.prefix.description), "session": .string(request.sessionId), "lease": .string(draft.leaseId)])
+                var session = SessionRow(sessionId: request.sessionId, leaseId: draft.leaseId, networkRowKey: row.rowKey,
+                                         requestHash: request.requestHash, createdAt: draft.leasedAt)
+                session.networkRowKeyV6 = row.pairKey
+                await sessions.remember(session, in: request.scope)
+                logger.info("adopted", metadata: ["cidr": .string(([row.prefix] + (row.partnerPrefix.map { [$0] } ?? [])).map(\.description).joined(separator: " ")),
+                                                  "session": .string(request.sessionId), "lease": .string(draft.leaseId)])
                 return answer(row, request, created: true)
             case .overlap(let conflicts):
                 // The block may be this very session's, adopted by a concurrent call meanwhile: that is a replay.
@@ -52,15 +56,15 @@ extension VendorService {
 
     /// Refuses a range outside every supernet of the scope (422 `OutsideSupernets`) or over a configured
     /// exclusion (409 `Overlap`).
-    func checkRange(_ prefix: IPPrefix, in space: ScopeSupernets, scope: Scope) throws(VendorError) {
+    func checkRange(_ prefix: IPPrefix, in space: ScopeSupernets, scope: Scope, field: String = "cidr") throws(VendorError) {
         guard space.supernets.contains(where: { $0.contains(prefix) }) else {
             throw VendorError(.outsideSupernets, "\(prefix) is outside every supernet of \(scope) (\(space.supernets.map(\.description).joined(separator: ", ")))",
-                              field: "cidr", details: ["scope": scope.partitionKey])
+                              field: field, details: ["scope": scope.partitionKey])
         }
         let excluded = space.exclude.filter { $0.overlaps(prefix) }
         if !excluded.isEmpty {
             throw VendorError(.overlap, "\(prefix) overlaps the configured exclusion \(excluded.map(\.description).joined(separator: ", "))",
-                              field: "cidr", details: ["conflicts": excluded.map { "\($0) (excluded by configuration)" }.joined(separator: "; ")])
+                              field: field, details: ["conflicts": excluded.map { "\($0) (excluded by configuration)" }.joined(separator: "; ")])
         }
     }
 }

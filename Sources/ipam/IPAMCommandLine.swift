@@ -311,6 +311,7 @@ struct Adopt: AsyncParsableCommand {
     @OptionGroup var connection: Connection
     @Option(help: "The SessionId of the new lease.") var session: String
     @Option(help: "The existing block, e.g. 10.64.240.0/22.") var cidr: String
+    @Option(name: .customLong("cidr-v6"), help: "A dual-stack VNet's IPv6 block: adopted with --cidr as one dual-stack lease.") var cidrV6: String?
     @Option(help: "The VNet's resource id: space the Manager locked for it gives way.") var resourceId: String?
     @Option(help: "Subscription of the scope.") var subscription: String?
     @Option(help: "Region of the scope.") var region: String?
@@ -319,7 +320,7 @@ struct Adopt: AsyncParsableCommand {
 
     func run() async throws {
         var fields: [(String, JSONValue)] = [("SessionId", .string(session)), ("cidr", .string(cidr))]
-        fields += given([("resourceId", resourceId), ("subscriptionId", subscription), ("region", region), ("requester", requester)]).map { ($0, .string($1)) }
+        fields += given([("cidrV6", cidrV6), ("resourceId", resourceId), ("subscriptionId", subscription), ("region", region), ("requester", requester)]).map { ($0, .string($1)) }
         if !tags.isEmpty { fields.append(("tags", try Lease.New.tagObject(tags))) }
         let answer = try await connection.client.adoptNetwork(.object(fields))
         connection.show(answer.lease) { Table.lease($0, note: answer.created ? "adopted" : "existing lease (replay)") }

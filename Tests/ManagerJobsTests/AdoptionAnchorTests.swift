@@ -69,4 +69,36 @@ struct AdoptionAnchorTests {
             try await world.invariants()
         }
     }
+
+    @Test("a dual-stack VNet: Sync locks both of its prefixes; adopted with cidr and cidrV6 as one dual-stack lease (both rows give way, nothing else does); the next run anchors both; a replay answers both")
+    func adoptDualStack() async throws {
+        try await TerraformGapTests.withWorld(environment: IPv6LeaseTests.environment) { world in
+            let (v4, v6) = (try IPPrefix(parsing: "10.64.240.0/22"), try IPPrefix(parsing: "fd00:64:0:f00::/56"))
+            await world.deploy("legacy-ds", [v4.description, v6.description])
+            _ = try await world.manager.run()
+            #expect(try await world.row(v4.description)?.state == .occupied)
+            #expect(try await world.row(v6.description)?.state == .occupied)
+            let body = #"{"SessionId":"adopt-ds","cidr":"\#(v4)","cidrV6":"\#(v6)","resourceId":"\#(Self.vnetId("legacy-ds"))"}"#
+            let adopted = try await Self.adopt(world, body)
+            #expect(adopted.status == 201 && adopted.string("cidr") == v4.description && adopted.string("cidrV6") == v6.description, "\(adopted.text)")
+            let leaseId = try #require(adopted.string("leaseId"))
+            let rows = [try await world.row(v4.description), try await world.row(v6.description)]
+            #expect(rows.allSatisfy { $0?.state == .leased && $0?.leaseId == leaseId } && rows[0]?.pairKey == rows[1]?.rowKey && rows[1]?.pairKey == rows[0]?.rowKey)
+            try await world.invariants()
+            // Refusals: the IPv6 block must be IPv6, the IPv4 one IPv4, and another VNet's IPv6 space is in the way.
+            #expect(try await Self.adopt(world, #"{"SessionId":"adopt-x","cidr":"\#(v6)","cidrV6":"\#(v4)"}"#).code == "InvalidCombination")
+            await world.deploy("other-v6", ["fd00:64:0:e00::/56"])
+            _ = try await world.manager.run()
+            let blocked = try await Self.adopt(world, #"{"SessionId":"adopt-y","cidr":"10.64.250.0/24","cidrV6":"fd00:64:0:e00::/56"}"#)
+            #expect(blocked.status == 409 && blocked.code == "Overlap" && blocked.text.contains("other-v6"), "\(blocked.text)")
+            #expect(try await world.session("adopt-y") == nil, "nothing written")
+            #expect(try await world.row("10.64.250.0/24") == nil)
+
+            _ = try await world.manager.run()
+            #expect(try await DualStackLeaseTests.states(world, v4.description, v6.description) == [.anchored, .anchored])
+            try await world.invariants()
+            let replay = try await Self.adopt(world, body)
+            #expect(replay.status == 200 && replay.string("cidrV6") == v6.description && replay.string("state") == "anchored", "\(replay.text)")
+        }
+    }
 }
