@@ -353,7 +353,7 @@ extension Inventory {
                 _ = try await table.submitTransaction(actions)
                 result.written += actions.count
             }
-            let event = AuditEvent(action: AuditAction.hostIPsCleared.rawValue, actor: actor, cidr: head.subnets.map(\.prefix.description).joined(separator: " "),
+            let event = AuditEvent(action: AuditAction.hostIPsCleared.rawValue, actor: actor, cidr: (head.subnets + head.v6Subnets).map(\.prefix.description).joined(separator: " "),
                                    leaseId: head.leaseId, sessionId: "", before: "", after: "", detail: reason)
             result.transactions += 1
             _ = try await table.submitTransaction([.delete(partitionKey: partition, rowKey: RowKeys.head, ifMatch: .etag(head.etag ?? "*")),
