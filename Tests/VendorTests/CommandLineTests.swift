@@ -65,7 +65,7 @@ struct CommandLineTests {
         #expect(unreachable.status == 3 && unreachable.output.contains("VendorUnavailable"))
     }
 
-    @Test("lease new --dual-stack (and --size-v6, --ip-version v6): both blocks in the table and in --json; leases shows the pair on one line")
+    @Test("lease new --dual-stack (and --size-v6, --ip-version v6): both blocks in the table and in --json; leases shows the pair on one line; ip get shows both addresses")
     func dualStack() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
@@ -83,6 +83,9 @@ struct CommandLineTests {
         #expect(table.status == 0 && table.output.contains("cidrV6") && table.output.contains(v6), "\(table.output)")
         let listed = try Self.ipam(["leases"], vendor: vendor)
         #expect(listed.output.contains("\(lease["cidr"]?.stringValue ?? "?") + \(v6)"), "\(listed.output)")
+        let id = try #require(lease["leaseId"]?.stringValue)
+        let ip = try Self.ipam(["ip", "get", "--lease", id], vendor: vendor)
+        #expect(ip.status == 0 && ip.output.contains("ipV6") && ip.output.contains("subnetCidrV6"), "both addresses in the table: \(ip.output)")
         let only6 = try Self.ipam(["lease", "new", "--session", "cli-v6", "--ip-version", "v6", "--json"], vendor: vendor)
         #expect(try JSONValue.parse(Array(only6.output.utf8))["cidr"]?.stringValue?.hasSuffix("/56") == true, "\(only6.output)")
         let refused = try Self.ipam(["lease", "new", "--session", "cli-x", "--dual-stack", "--ip-version", "v6"], vendor: vendor, stderr: true)

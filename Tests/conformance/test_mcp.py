@@ -132,6 +132,12 @@ async def exercise(session):
     assert freed["released"] is True and freed["ip"] == vm["ip"]
     assert structured(await session.call_tool("release_host_ip", {"leaseId": lease["leaseId"], "principal": vm["principal"]}))["released"] is False
     assert structured(await session.call_tool("release_host_ip", {"leaseId": lease["leaseId"]}))["ip"] == mine["ip"], "by default the caller's own"
+    assert mine["ipV6"] is None, "a lease of one block gives one address"
+    # In the dual-stack network: an address of each version, the IPv6 one in the subnet's /64; released together.
+    both_versions = structured(await session.call_tool("get_host_ip", {"leaseId": dual["leaseId"], "subnet": "app"}))
+    assert both_versions["subnetCidrV6"] == dual["subnets"][0]["cidrV6"] and ipaddress.ip_address(both_versions["ipV6"]) in ipaddress.ip_network(both_versions["subnetCidrV6"])
+    released_both = structured(await session.call_tool("release_host_ip", {"leaseId": dual["leaseId"]}))
+    assert released_both["released"] is True and released_both["ipV6"] == both_versions["ipV6"]
 
     trail = structured(await session.call_tool("list_events", {"leaseId": lease["leaseId"], "action": ["lease", "carve-lease", "renew"]}))
     assert trail["events"] and all(event["leaseId"] == lease["leaseId"] for event in trail["events"])
