@@ -34,7 +34,7 @@ package enum InvariantChecker {
                 guard let row = SessionRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable session row"); continue }
                 sessions[row.sessionId] = row
             } else if entity.rowKey.hasPrefix(RowKeys.stockPrefix) {
-                guard let key = entity["NetworkRowKey"]?.stringValue, let prefix = SortableKey.parse(String(key.dropFirst(RowKeys.networkPrefix.count))),
+                guard let key = entity["NetworkRowKey"]?.stringValue, let prefix = RowKeys.prefix(ofNetworkKey: key),
                       RowKeys.stock(prefix, pool: entity["Pool"]?.stringValue) == entity.rowKey else { problems.append("\(entity.rowKey): unreadable stock row"); continue }
                 stockKeys.insert(key)
                 stockPools[key] = entity["Pool"]?.stringValue ?? ""

@@ -91,9 +91,7 @@ public struct Inventory: Sendable {
     /// Reads only the keys, so it stays cheap as the partition grows.
     public func occupiedPrefixes(in scope: Scope) async throws(InventoryError) -> [IPPrefix] {
         try await storage {
-            try await table.queryAll(filter: Self.networkRange(scope), select: ["RowKey"]).compactMap {
-                SortableKey.parse(String($0.rowKey.dropFirst(RowKeys.networkPrefix.count)))
-            }
+            try await table.queryAll(filter: Self.networkRange(scope), select: ["RowKey"]).compactMap { RowKeys.prefix(ofNetworkKey: $0.rowKey) }
         }
     }
 

@@ -48,7 +48,7 @@ extension Inventory {
         var upper = "net`"
         if let within = filter.within {
             lower = RowKeys.network(within)
-            upper = RowKeys.networkPrefix + SortableKey.make(IPPrefix(address: within.last, length: within.version.bitWidth)!) + "~"
+            upper = RowKeys.network(IPPrefix(address: within.last, length: within.version.bitWidth)!) + "~"
         }
         if let after, after >= lower { conditions.append("RowKey gt '\(TableQuery.quoted(after))'") } else { conditions.append("RowKey ge '\(TableQuery.quoted(lower))'") }
         conditions.append("RowKey lt '\(TableQuery.quoted(upper))'")
@@ -141,8 +141,8 @@ extension Inventory {
         // Newest first: `until` gives the lowest key, `since` the highest.
         var lower = RowKeys.eventPrefix
         var upper = "event`"
-        if let until = filter.until { lower = String(RowKeys.event(at: until).prefix(RowKeys.eventPrefix.count + 19)) }
-        if let since = filter.since { upper = String(RowKeys.event(at: since).prefix(RowKeys.eventPrefix.count + 19)) + "~" }
+        if let until = filter.until { lower = RowKeys.eventBoundary(at: until) }
+        if let since = filter.since { upper = RowKeys.eventBoundary(at: since) + "~" }
         if let after, after >= lower { conditions.append("RowKey gt '\(TableQuery.quoted(after))'") } else { conditions.append("RowKey ge '\(TableQuery.quoted(lower))'") }
         conditions.append("RowKey lt '\(TableQuery.quoted(upper))'")
         if let actions = filter.actions, !actions.isEmpty {

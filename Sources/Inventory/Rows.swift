@@ -13,6 +13,10 @@ public enum RowKeys {
     public static let eventPrefix = "event_"
     public static let stockPrefix = "stock_"
     public static func network(_ prefix: IPPrefix) -> String { networkPrefix + SortableKey.make(prefix) }
+    /// The block a network row key names (nil for any other key).
+    public static func prefix(ofNetworkKey key: String) -> IPPrefix? {
+        key.hasPrefix(networkPrefix) ? SortableKey.parse(String(key.dropFirst(networkPrefix.count))) : nil
+    }
     /// Stock index: `stock_{version}_{length, 3 digits}_{sortable CIDR}`. Exists exactly while the
     /// network row is `available`, so a claim finds free blocks with a key-range read, however many
     /// leased rows the partition holds.
@@ -90,7 +94,7 @@ public struct NetworkRow: Sendable, Equatable {
 
     /// The other block of a dual-stack lease (read from `pairKey`).
     public var partnerPrefix: IPPrefix? {
-        pairKey.flatMap { $0.hasPrefix(RowKeys.networkPrefix) ? SortableKey.parse(String($0.dropFirst(RowKeys.networkPrefix.count))) : nil }
+        pairKey.flatMap(RowKeys.prefix(ofNetworkKey:))
     }
 
     /// The IPv6 row of a dual-stack lease: the lease is answered, listed and changed through its IPv4 row.
@@ -165,8 +169,7 @@ public struct NetworkRow: Sendable, Equatable {
     }
 
     package init?(entity: TableEntity) {
-        guard entity.rowKey.hasPrefix(RowKeys.networkPrefix),
-              let prefix = SortableKey.parse(String(entity.rowKey.dropFirst(RowKeys.networkPrefix.count))),
+        guard let prefix = RowKeys.prefix(ofNetworkKey: entity.rowKey),
               let state = entity["State"]?.stringValue.flatMap(NetworkState.init(rawValue:)) else { return nil }
         self.prefix = prefix
         self.state = state

@@ -106,7 +106,8 @@ public struct DeadLetter: Sendable, Equatable {
 extension RowKeys {
     /// The partition of webhook cursors and dead letters (never a scope's: those always hold `_`).
     public static let webhooksPartition = "webhooks"
-    public static func webhookCursor(_ webhook: String, _ scope: Scope) -> String { "cursor_\(webhook)|\(scope.partitionKey)" }
+    public static func webhookCursor(_ webhook: String, _ scope: Scope) -> String { webhookCursorPrefix(webhook) + scope.partitionKey }
+    public static func webhookCursorPrefix(_ webhook: String) -> String { "cursor_\(webhook)|" }
     public static func deadLetterPrefix(_ webhook: String) -> String { "dead_\(webhook)|" }
     /// A boundary in the audit trail: every event at or before `date` has a larger (or equal) key.
     public static func eventBoundary(at date: Date) -> String { String(event(at: date).prefix(eventPrefix.count + 19)) }
@@ -146,8 +147,7 @@ extension Inventory {
 
     /// Every cursor of `webhook`, one per scope it has started in.
     public func webhookCursors(_ webhook: String) async throws(InventoryError) -> [WebhookCursor] {
-        let start = "cursor_\(webhook)|"
-        return try await storage { try await table.queryAll(filter: Self.range(start, in: RowKeys.webhooksPartition)).compactMap(WebhookCursor.init(entity:)) }
+        try await storage { try await table.queryAll(filter: Self.range(RowKeys.webhookCursorPrefix(webhook), in: RowKeys.webhooksPartition)).compactMap(WebhookCursor.init(entity:)) }
     }
 
     /// The dead letters of `webhook`, in scope and event order.
