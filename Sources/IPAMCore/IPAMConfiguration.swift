@@ -47,24 +47,23 @@ public struct IPAMConfiguration: Sendable {
             }
             return number
         }
-        let minimum = integer(.cidrSizeMin, default: 20)
-        let maximum = integer(.cidrSizeMax, default: 26)
-        let fallback = integer(.cidrSizeDefault, default: 22)
-        if !(8...30).contains(minimum) { problems.append("CIDR_SIZE_MIN=\(minimum): must be between 8 and 30") }
-        if !(8...30).contains(maximum) { problems.append("CIDR_SIZE_MAX=\(maximum): must be between 8 and 30") }
-        if minimum > maximum { problems.append("CIDR_SIZE_MIN=\(minimum) is larger than CIDR_SIZE_MAX=\(maximum)") }
-        if fallback < minimum || fallback > maximum {
-            problems.append("CIDR_SIZE_DEFAULT=\(fallback): must lie between CIDR_SIZE_MIN=\(minimum) and CIDR_SIZE_MAX=\(maximum)")
+        /// One version's prefix-length limits: each within `range`, the minimum no larger than the maximum,
+        /// the default between them.
+        func limits(_ settings: (min: Setting, max: Setting, default: Setting), defaults: (Int, Int, Int), range: ClosedRange<Int>,
+                    maximumNote: String = "") -> (min: Int, max: Int, default: Int) {
+            let (lowest, highest, fallback) = (integer(settings.min, default: defaults.0), integer(settings.max, default: defaults.1), integer(settings.default, default: defaults.2))
+            let (minName, maxName, defaultName) = (settings.min.rawValue, settings.max.rawValue, settings.default.rawValue)
+            if !range.contains(lowest) { problems.append("\(minName)=\(lowest): must be between \(range.lowerBound) and \(range.upperBound)") }
+            if !range.contains(highest) { problems.append("\(maxName)=\(highest): must be between \(range.lowerBound) and \(range.upperBound)\(maximumNote)") }
+            if lowest > highest { problems.append("\(minName)=\(lowest) is larger than \(maxName)=\(highest)") }
+            if fallback < lowest || fallback > highest {
+                problems.append("\(defaultName)=\(fallback): must lie between \(minName)=\(lowest) and \(maxName)=\(highest)")
+            }
+            return (lowest, highest, fallback)
         }
-        let minimumV6 = integer(.cidrSizeV6Min, default: 48)
-        let maximumV6 = integer(.cidrSizeV6Max, default: 64)
-        let fallbackV6 = integer(.cidrSizeV6Default, default: 56)
-        if !(16...64).contains(minimumV6) { problems.append("CIDR_SIZE_V6_MIN=\(minimumV6): must be between 16 and 64") }
-        if !(16...64).contains(maximumV6) { problems.append("CIDR_SIZE_V6_MAX=\(maximumV6): must be between 16 and 64 (an IPv6 block holds /64 subnets)") }
-        if minimumV6 > maximumV6 { problems.append("CIDR_SIZE_V6_MIN=\(minimumV6) is larger than CIDR_SIZE_V6_MAX=\(maximumV6)") }
-        if fallbackV6 < minimumV6 || fallbackV6 > maximumV6 {
-            problems.append("CIDR_SIZE_V6_DEFAULT=\(fallbackV6): must lie between CIDR_SIZE_V6_MIN=\(minimumV6) and CIDR_SIZE_V6_MAX=\(maximumV6)")
-        }
+        let (minimum, maximum, fallback) = limits((.cidrSizeMin, .cidrSizeMax, .cidrSizeDefault), defaults: (20, 26, 22), range: 8...30)
+        let (minimumV6, maximumV6, fallbackV6) = limits((.cidrSizeV6Min, .cidrSizeV6Max, .cidrSizeV6Default), defaults: (48, 64, 56), range: 16...64,
+                                                        maximumNote: " (an IPv6 block holds /64 subnets)")
 
         var hours = 4.0
         if let text = environment[setting: .leaseDurationHours] {
@@ -103,10 +102,14 @@ public struct IPAMConfiguration: Sendable {
     /// The prefix-length limits of requests in `pool` (nil: the scope's own space, `CIDR_SIZE_*` or
     /// `CIDR_SIZE_V6_*` by `version`).
     public func lengths(pool: String?, version: IPVersion = .v4) -> (min: Int, max: Int, default: Int) {
-        let defaults = version == .v4 ? (cidrSizeMin, cidrSizeMax, cidrSizeDefault) : (cidrSizeV6Min, cidrSizeV6Max, cidrSizeV6Default)
-        guard let pool else { return defaults }
-        let poolVersion = pools.pools[pool]?.prefix.version ?? version
-        return pools.lengths(pool, defaults: poolVersion == .v4 ? (cidrSizeMin, cidrSizeMax, cidrSizeDefault) : (cidrSizeV6Min, cidrSizeV6Max, cidrSizeV6Default))
+        guard let pool else { return sizeLimits(version) }
+        // A pool's limits start from its own version's (a pool is one range of one version).
+        return pools.lengths(pool, defaults: sizeLimits(pools.pools[pool]?.prefix.version ?? version))
+    }
+
+    /// `CIDR_SIZE_*` for IPv4, `CIDR_SIZE_V6_*` for IPv6.
+    func sizeLimits(_ version: IPVersion) -> (min: Int, max: Int, default: Int) {
+        version == .v4 ? (cidrSizeMin, cidrSizeMax, cidrSizeDefault) : (cidrSizeV6Min, cidrSizeV6Max, cidrSizeV6Default)
     }
 
     /// The stock targets of an area (a pool's, or the scope's own) for one IP version.
