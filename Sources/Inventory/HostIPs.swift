@@ -52,17 +52,15 @@ public struct HostIPHead: Sendable, Equatable {
     /// The head the first host-IP change of a lease creates: one pool per subnet of its layout, or one
     /// for the whole block when it has none.
     public init(lease row: NetworkRow, scope: Scope) {
-        let layout = row.subnetLayout
-        let subnets = layout.isEmpty
-            ? [HostSubnet(name: nil, pool: HostAddressPool(addresses: HostAddresses(subnet: row.prefix)))]
+        self.init(leaseId: row.leaseId ?? "", scope: scope, networkRowKey: row.rowKey, subnets: Self.subnets(row.subnetLayout, block: row.prefix), version: 0, etag: nil)
+        if let v6 = row.partnerPrefix, v6.version == .v6 { v6Subnets = Self.subnets(row.subnetLayoutV6, block: v6) }
+    }
+
+    /// A pool per subnet of `layout`, or one for the whole `block` when there is no layout.
+    static func subnets(_ layout: [(name: String, prefix: IPPrefix)], block: IPPrefix) -> [HostSubnet] {
+        layout.isEmpty
+            ? [HostSubnet(name: nil, pool: HostAddressPool(addresses: HostAddresses(subnet: block)))]
             : layout.map { HostSubnet(name: $0.name, pool: HostAddressPool(addresses: HostAddresses(subnet: $0.prefix))) }
-        self.init(leaseId: row.leaseId ?? "", scope: scope, networkRowKey: row.rowKey, subnets: subnets, version: 0, etag: nil)
-        if let v6 = row.partnerPrefix, v6.version == .v6 {
-            let layoutV6 = FreeSpace.layout(row.subnets.map { ($0.name, 64) }, in: v6) ?? []
-            v6Subnets = layoutV6.isEmpty
-                ? [HostSubnet(name: nil, pool: HostAddressPool(addresses: HostAddresses(subnet: v6)))]
-                : layoutV6.map { HostSubnet(name: $0.name, pool: HostAddressPool(addresses: HostAddresses(subnet: $0.prefix))) }
-        }
     }
 
     init(leaseId: String, scope: Scope, networkRowKey: String, subnets: [HostSubnet], version: Int, etag: String?) {

@@ -97,6 +97,9 @@ public struct NetworkRow: Sendable, Equatable {
         pairKey.flatMap(RowKeys.prefix(ofNetworkKey:))
     }
 
+    /// This row's block and, for a dual-stack lease, its other block (for logs and messages).
+    public var prefixes: [IPPrefix] { [prefix] + (partnerPrefix.map { [$0] } ?? []) }
+
     /// The IPv6 row of a dual-stack lease: the lease is answered, listed and changed through its IPv4 row.
     public var isSecondHalf: Bool { pairKey != nil && prefix.version == .v6 }
 
@@ -208,6 +211,13 @@ public struct NetworkRow: Sendable, Equatable {
     /// The lease's subnets placed in its block (empty when it was asked without a layout).
     public var subnetLayout: [(name: String, prefix: IPPrefix)] {
         FreeSpace.layout(subnets.map { ($0.name, $0.prefixLength) }, in: prefix) ?? []
+    }
+
+    /// A dual-stack lease's subnets in its IPv6 block, read from its IPv4 row: a /64 for each, by the same
+    /// names (empty for a lease of one block, or without a layout).
+    public var subnetLayoutV6: [(name: String, prefix: IPPrefix)] {
+        guard let v6 = partnerPrefix, v6.version == .v6 else { return [] }
+        return FreeSpace.layout(subnets.map { ($0.name, 64) }, in: v6) ?? []
     }
 }
 

@@ -233,8 +233,7 @@ public enum Reconciliation {
         if let own = seen.vnets(for: row).own {
             // A dual-stack lease is anchored by one VNet that carries both of its blocks.
             guard own.prefixes.contains(row.prefix), row.partnerPrefix.map(own.prefixes.contains) ?? true else {
-                let held = [row.prefix] + (row.partnerPrefix.map { [$0] } ?? [])
-                return .drift("lease \(row.leaseId ?? "") holds \(held.map(\.description).joined(separator: " and ")) but VNet \(own.vnet.id) has \(own.prefixes.map(\.description).joined(separator: ", "))")
+                return .drift("lease \(row.leaseId ?? "") holds \(row.prefixes.map(\.description).joined(separator: " and ")) but VNet \(own.vnet.id) has \(own.prefixes.map(\.description).joined(separator: ", "))")
             }
             return .anchor(vnet: own.vnet.id)
         }

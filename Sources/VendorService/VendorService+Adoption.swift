@@ -23,13 +23,7 @@ extension VendorService {
             }
             switch outcome {
             case .adopted(let row):
-                var session = SessionRow(sessionId: request.sessionId, leaseId: draft.leaseId, networkRowKey: row.rowKey,
-                                         requestHash: request.requestHash, createdAt: draft.leasedAt)
-                session.networkRowKeyV6 = row.pairKey
-                await sessions.remember(session, in: request.scope)
-                logger.info("adopted", metadata: ["cidr": .string(([row.prefix] + (row.partnerPrefix.map { [$0] } ?? [])).map(\.description).joined(separator: " ")),
-                                                  "session": .string(request.sessionId), "lease": .string(draft.leaseId)])
-                return answer(row, request, created: true)
+                return await won(row, request, effort, message: "adopted")
             case .overlap(let conflicts):
                 // The block may be this very session's, adopted by a concurrent call meanwhile: that is a replay.
                 if conflicts.contains(where: { $0.leaseId != nil }), let answer = try await replay(request, &effort) { return answer }

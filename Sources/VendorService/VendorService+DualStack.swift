@@ -11,7 +11,6 @@ extension VendorService {
     func allocatePair(_ request: LeaseRequest, v6 half: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
         if let answer = try await replay(request, &effort) { return answer }
         let started = time.uptime()
-        var random = SystemRandomNumberGenerator()
         var excluded = Set<String>()
         let (keyV4, keyV6) = (stockKey(request), stockKey(half))
         while true {
@@ -68,10 +67,7 @@ extension VendorService {
                 default:
                     excluded.formUnion([v4.candidate.rowKey, v6.candidate.rowKey])
                 }
-                effort.conflicts += 1
-                metrics.claimConflicts.increment()
-                let ceiling = min(50, 2 << min(effort.conflicts, 5))
-                try? await time.sleep(.milliseconds(Int.random(in: 0...ceiling, using: &random)))
+                await backOffAfterConflict(&effort)
             }
         }
     }

@@ -184,11 +184,7 @@ public struct VendorService: Sendable {
             case .sessionTaken:
                 if let answer = try await replay(request, &effort) { return answer }
             case .lost:
-                effort.conflicts += 1
-                metrics.claimConflicts.increment()
-                // Jittered backoff grows with contention so colliding Vendors spread out.
-                let ceiling = min(50, 2 << min(effort.conflicts, 5))
-                try? await time.sleep(.milliseconds(Int.random(in: 0...ceiling, using: &random)))
+                await backOffAfterConflict(&effort)
             case .exhausted:
                 // No room to carve. Stock may still exist (claims in flight elsewhere may fail and leave it):
                 // only an empty stock index means the scope is truly out of blocks of this size.
@@ -211,6 +207,15 @@ public struct VendorService: Sendable {
         if let pool = request.pool { details["pool"] = pool }
         if request.ipVersion == .v6 { details["ipVersion"] = "v6" }
         return VendorError(.poolExhausted, "no free \(request.ipVersion == .v6 ? "IPv6 " : "")/\(request.prefixLength) is left in \(request.pool.map { "pool '\($0)' of " } ?? "")\(request.scope)", details: details)
+    }
+
+    /// After a claim someone else won: counted, then a jittered pause that grows with this request's conflicts,
+    /// so colliding Vendors spread out.
+    func backOffAfterConflict(_ effort: inout Effort) async {
+        effort.conflicts += 1
+        metrics.claimConflicts.increment()
+        let ceiling = min(50, 2 << min(effort.conflicts, 5))
+        try? await time.sleep(.milliseconds(Int.random(in: 0...ceiling)))
     }
 
     /// Reads stock into the cache: pages of the stock index in key order until it yields blocks this
@@ -402,14 +407,13 @@ public struct VendorService: Sendable {
 
     // MARK: Helpers
 
-    /// A new lease's answer, its session remembered in this process and logged.
-    func won(_ row: NetworkRow, _ request: LeaseRequest, _ effort: Effort) async -> LeaseAnswer {
+    /// A new lease's answer, its session remembered in this process and logged (as `message`: leased, adopted).
+    func won(_ row: NetworkRow, _ request: LeaseRequest, _ effort: Effort, message: Logger.Message = "leased") async -> LeaseAnswer {
         var session = SessionRow(sessionId: request.sessionId, leaseId: row.leaseId ?? "", networkRowKey: row.rowKey,
                                  requestHash: request.requestHash, createdAt: row.leasedAt ?? time.now())
         session.networkRowKeyV6 = row.pairKey
         await sessions.remember(session, in: request.scope)
-        let blocks = [row.prefix] + (row.partnerPrefix.map { [$0] } ?? [])
-        logger.info("leased", metadata: ["cidr": .string(blocks.map(\.description).joined(separator: " ")), "session": .string(request.sessionId),
+        logger.info(message, metadata: ["cidr": .string(row.prefixes.map(\.description).joined(separator: " ")), "session": .string(request.sessionId),
                                          "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
         return answer(row, request, created: true)
     }
@@ -435,7 +439,7 @@ public struct VendorService: Sendable {
                                  expiresAt: row.state == .anchored ? nil : row.expiresAt, subnets: layout, created: created)
         if let v6 = row.partnerPrefix {
             answer.prefixV6 = v6
-            answer.subnetsV6 = FreeSpace.layout(request.subnets.map { ($0.name, 64) }, in: v6) ?? []
+            answer.subnetsV6 = row.subnetLayoutV6
         }
         return answer
     }
