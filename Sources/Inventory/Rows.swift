@@ -42,6 +42,12 @@ public enum RowKeys {
         let inverted = String(Int64.max - nanos)
         return eventPrefix + String(repeating: "0", count: 19 - inverted.count) + inverted + "_" + RandomID.uuid()
     }
+
+    /// When the event (or boundary) with this key happened, to the microsecond or so; nil for another key.
+    public static func eventTime(ofKey key: String) -> Date? {
+        guard key.hasPrefix(eventPrefix), let inverted = Int64(key.dropFirst(eventPrefix.count).prefix(19)) else { return nil }
+        return Date(timeIntervalSince1970: Double(Int64.max - inverted) / 1e9)
+    }
 }
 
 /// One network block row.

@@ -156,12 +156,28 @@ extension Inventory {
     }
 
     /// Up to `limit` events of `scope` newer than the key `after` and no newer than `until`, oldest first.
+    ///
+    /// The trail is newest first, so the oldest events after the cursor are the last of any key range: it reads
+    /// a window of time just after the cursor, a minute at first and doubling until it holds `limit` events or
+    /// reaches `until`. A cursor far behind (a receiver down for a day) costs about what it delivers, not its
+    /// whole backlog on every pass.
     public func events(in scope: Scope, after key: String, until: Date, limit: Int) async throws(InventoryError) -> [AuditEvent] {
         let lower = RowKeys.eventBoundary(at: until)
         guard lower < key else { return [] }
-        let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(TableQuery.quoted(lower))' and RowKey lt '\(TableQuery.quoted(key))'"
-        // The trail is newest first: the oldest events after the cursor come last.
-        let all = try await storage { try await table.queryAll(filter: filter).compactMap(AuditEvent.init(entity:)) }
-        return Array(all.reversed().prefix(limit))
+        let start = RowKeys.eventTime(ofKey: key)
+        var window: TimeInterval = 60
+        while true {
+            // Events up to `start + window` (at least `lower`: never newer than `until`).
+            let bound = start.map { max(lower, RowKeys.eventBoundary(at: $0.addingTimeInterval(window))) } ?? lower
+            let reachesUntil = bound == lower
+            if bound < key {
+                let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(TableQuery.quoted(bound))' and RowKey lt '\(TableQuery.quoted(key))'"
+                let found = try await storage { try await table.queryAll(filter: filter).compactMap(AuditEvent.init(entity:)) }
+                if found.count >= limit || reachesUntil { return Array(found.reversed().prefix(limit)) }
+            } else if reachesUntil {
+                return []
+            }
+            window *= 2
+        }
     }
 }

@@ -119,3 +119,37 @@ struct InventoryOperationsTests {
         #expect(offenders.isEmpty, "\(offenders)")
     }
 }
+
+/// The webhook outbox's read of the trail after a cursor: the oldest events first, however far behind the
+/// cursor is and however the events are spread in time (it reads growing windows of time after the cursor).
+@Suite("Webhook outbox reads")
+struct WebhookOutboxReadTests {
+    @Test("events after a cursor, oldest first, limited: 40 events spread over 50 hours; every limit gives the oldest ones in order; nothing at or before the cursor, nothing after until")
+    func oldestFirstAcrossTime() async throws {
+        let table = try await TestStorage.freshTable("outbox")
+        let inventory = Inventory(table: table, actor: "test")
+        let scope = Scope(subscriptionId: "s", region: "r")
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        // Uneven spacing: a burst in the first seconds, then hours apart.
+        let times = (0..<20).map { start.addingTimeInterval(Double($0)) } + (1...20).map { start.addingTimeInterval(Double($0) * 9_000) }
+        for (index, time) in times.enumerated() {
+            let event = AuditEvent(action: "lease", actor: "t", cidr: "10.0.\(index).0/24", leaseId: "", sessionId: "", before: "", after: "leased")
+            _ = try await table.insert(event.entity(partitionKey: scope.partitionKey, at: time))
+        }
+        let cursor = RowKeys.eventBoundary(at: start.addingTimeInterval(-1))
+        let until = start.addingTimeInterval(3 * 86_400)
+        let all = try await inventory.events(in: scope, after: cursor, until: until, limit: 1000)
+        #expect(all.map(\.cidr) == (0..<40).map { "10.0.\($0).0/24" }, "every event, oldest first")
+        for limit in [1, 5, 20, 21, 39] {
+            let some = try await inventory.events(in: scope, after: cursor, until: until, limit: limit)
+            #expect(some.map(\.cidr) == Array(all.prefix(limit)).map(\.cidr), "limit \(limit)")
+        }
+        // After the 25th event (hours after the burst): the next ones, oldest first.
+        let later = try await inventory.events(in: scope, after: try #require(all[24].id), until: until, limit: 3)
+        #expect(later.map(\.cidr) == ["10.0.25.0/24", "10.0.26.0/24", "10.0.27.0/24"])
+        // `until` cuts the newest off.
+        let early = try await inventory.events(in: scope, after: cursor, until: start.addingTimeInterval(9_000 * 3 + 1), limit: 1000)
+        #expect(early.count == 23)
+        #expect(RowKeys.eventTime(ofKey: cursor).map { abs($0.timeIntervalSince(start.addingTimeInterval(-1))) < 0.001 } == true)
+    }
+}
