@@ -236,7 +236,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VendorTests",
-            dependencies: ["VendorService", "TestSupport"],
+            dependencies: ["VendorService", "TestSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,6 +7,7 @@ import Logging
 import NetworkMath
 import NIOCore
 import StrictJSON
+import Synchronization
 import TokenAuth
 
 /// What every Vendor request carries through the router: its request id and who is calling.
@@ -19,10 +20,22 @@ public struct VendorRequestContext: RequestContext {
     public var caller: String?
     /// The caller's role (`admin` with authentication disabled).
     public var role: Role?
+    /// The client's IP address (the peer of the connection), for slowing down failed keys.
+    public let clientAddress: String
+    /// The caller the route's access check authenticated, for the edge's request log line.
+    let authenticated = AuthenticatedCaller()
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
+}
+
+/// The caller a request was authenticated as, shared by every copy of its context.
+final class AuthenticatedCaller: Sendable {
+    private let caller = Mutex<String?>(nil)
+    func record(_ name: String) { caller.withLock { $0 = name } }
+    var name: String? { caller.withLock { $0 } }
 }
 
 /// The Vendor's HTTP edge: the routes, and the router with its middleware (request ids,
@@ -39,8 +52,12 @@ public enum VendorRouter {
     public static func build(service: VendorService, keys: APIKeys?, tokens: TokenAuthentication? = nil, console: ConsoleSessions? = nil, logger: Logger,
                              readiness: @escaping @Sendable () async -> String?) -> Router<VendorRequestContext> {
         let router = Router(context: VendorRequestContext.self)
-        router.add(middleware: EdgeMiddleware(keys: keys, tokens: tokens, logger: logger, metrics: service.metrics, redactor: service.redactActors ? service.redactor : nil))
-        router.addRoutes(VendorRoutes(service: service, readiness: readiness, console: console.map { ConsoleRoutes(service: service, keys: keys, tokens: tokens, sessions: $0) }).collection)
+        router.add(middleware: EdgeMiddleware(logger: logger, metrics: service.metrics, authenticationDisabled: keys == nil && tokens == nil))
+        let gate = AccessGate(keys: keys, tokens: tokens, throttle: FailedKeyThrottle(uptime: service.time.uptime), time: service.time,
+                              redactor: service.redactActors ? service.redactor : nil)
+        let routes = VendorRoutes(service: service, readiness: readiness,
+                                  console: console.map { ConsoleRoutes(service: service, keys: keys, tokens: tokens, sessions: $0, gate: gate) })
+        router.addRoutes(routes.table(gate: gate).finish())
         return router
     }
 
@@ -108,62 +125,42 @@ struct VendorRoutes: Sendable {
 
     let console: ConsoleRoutes?
 
-    /// The paths and methods served, with the route label metrics use: the one list the 405 answers,
-    /// the metric labels and the authentication rule (every `/api/` path and `/metrics`) read.
-    static let paths: [(pattern: String, methods: [String])] = [
-        ("/", ["GET"]), ("/healthz", ["GET"]), ("/readyz", ["GET"]), ("/metrics", ["GET"]),
-        ("/api/getNewNetwork", ["POST"]), ("/api/adoptNetwork", ["POST"]), ("/api/releaseNetwork", ["POST"]), ("/api/renewLease", ["POST"]),
-        ("/api/whoami", ["GET"]), ("/api/leases", ["GET"]), ("/api/events", ["GET"]), ("/api/leases/{leaseId}", ["GET", "DELETE"]), ("/api/sessions/{sessionId}", ["GET"]), ("/api/pools", ["GET"]),
-        ("/api/leases/{leaseId}/ips", ["GET", "POST"]), ("/api/leases/{leaseId}/ips/{principal}", ["GET", "DELETE"]),
-        ("/api/leases/{leaseId}/members", ["GET"]), ("/api/leases/{leaseId}/members/{principal}", ["PUT", "DELETE"]),
-        ("/api/reservations", ["GET", "POST"]), ("/api/reservations/{reservationId}", ["DELETE"]),
-        ("/api/webhooks/{name}/deliveries", ["GET"]),
-    ] + ConsoleRoutes.paths
-
-    /// The role each route needs (nil: open). Looking needs `reader`; changing a lease needs `lease`.
-    /// Host-IP routes also need membership of the lease (checked by the handler).
-    static func role(_ pattern: String, _ method: String) -> Role? {
-        switch (pattern, method) {
-        case ("/", _), ("/healthz", _), ("/readyz", _): return nil
-        case (let path, _) where path == "/console" || path.hasPrefix("/console/"): return nil // the console checks its own session
-        case ("/api/reservations", "POST"), ("/api/reservations/{reservationId}", _), ("/api/adoptNetwork", _), ("/api/webhooks/{name}/deliveries", _): return .admin
-        case (_, "POST"), (_, "PUT"), (_, "DELETE"): return .lease
-        default: return .reader
-        }
-    }
-
-    var collection: RouteCollection<VendorRequestContext> {
-        let routes = RouteCollection(context: VendorRequestContext.self)
-        routes.get("/") { _, _ in Response(status: .ok) } // the Functions host pings the handler here
-        routes.get("/healthz") { _, _ in VendorRouter.jsonResponse(.ok, .object([("status", .string("ok"))])) }
-        routes.get("/readyz", use: ready)
-        routes.get("/metrics", use: metrics)
-        routes.post("/api/getNewNetwork", use: getNewNetwork)
-        routes.post("/api/adoptNetwork", use: adoptNetwork)
-        routes.get("/api/webhooks/:name/deliveries", use: webhookDeliveries)
-        routes.get("/api/whoami") { _, context in
+    /// Every route, registered with who may call it: this is where a route's role is declared (and
+    /// `x-ipam-role` in `openapi/` says the same). Looking needs `reader`; changing a lease needs `lease`;
+    /// reservations, adoption and webhook deliveries need `admin`. Host-IP routes also need membership of the
+    /// lease (checked by the handler). Paths are spelled as in `openapi/` and are the metric route labels.
+    func table(gate: AccessGate) -> VendorRouteTable {
+        let routes = VendorRouteTable(gate: gate)
+        routes.add(.get, "/", .open) { _, _ in Response(status: .ok) } // the Functions host pings the handler here
+        routes.add(.get, "/healthz", .open) { _, _ in VendorRouter.jsonResponse(.ok, .object([("status", .string("ok"))])) }
+        routes.add(.get, "/readyz", .open, use: ready)
+        routes.add(.get, "/metrics", .role(.reader), use: metrics)
+        routes.add(.post, "/api/getNewNetwork", .role(.lease), use: getNewNetwork)
+        routes.add(.post, "/api/adoptNetwork", .role(.admin), use: adoptNetwork)
+        routes.add(.get, "/api/webhooks/{name}/deliveries", .role(.admin), use: webhookDeliveries)
+        routes.add(.get, "/api/whoami", .role(.reader)) { _, context in
             VendorRouter.jsonResponse(.ok, .object([("caller", context.caller.map(JSONValue.string) ?? .null)]))
         }
-        routes.get("/api/leases", use: listLeases)
-        routes.get("/api/events", use: listEvents)
-        routes.post("/api/reservations", use: reserve)
-        routes.get("/api/reservations", use: listReservations)
-        routes.delete("/api/reservations/:reservationId", use: unreserve)
-        routes.get("/api/leases/:leaseId", use: leaseByID)
-        routes.delete("/api/leases/:leaseId", use: deleteLease)
-        routes.get("/api/sessions/:sessionId", use: leaseBySession)
-        routes.post("/api/releaseNetwork", use: release)
-        routes.post("/api/renewLease", use: renew)
-        routes.get("/api/pools", use: pools)
-        routes.post("/api/leases/:leaseId/ips", use: allocateHostIP)
-        routes.get("/api/leases/:leaseId/ips", use: listHostIPs)
-        routes.get("/api/leases/:leaseId/ips/:principal", use: hostIP)
-        routes.delete("/api/leases/:leaseId/ips/:principal", use: releaseHostIP)
-        routes.get("/api/leases/:leaseId/members", use: listMembers)
-        routes.put("/api/leases/:leaseId/members/:principal", use: putMember)
-        routes.delete("/api/leases/:leaseId/members/:principal", use: removeMember)
+        routes.add(.get, "/api/leases", .role(.reader), use: listLeases)
+        routes.add(.get, "/api/events", .role(.reader), use: listEvents)
+        routes.add(.post, "/api/reservations", .role(.admin), use: reserve)
+        routes.add(.get, "/api/reservations", .role(.reader), use: listReservations)
+        routes.add(.delete, "/api/reservations/{reservationId}", .role(.admin), use: unreserve)
+        routes.add(.get, "/api/leases/{leaseId}", .role(.reader), use: leaseByID)
+        routes.add(.delete, "/api/leases/{leaseId}", .role(.lease), use: deleteLease)
+        routes.add(.get, "/api/sessions/{sessionId}", .role(.reader), use: leaseBySession)
+        routes.add(.post, "/api/releaseNetwork", .role(.lease), use: release)
+        routes.add(.post, "/api/renewLease", .role(.lease), use: renew)
+        routes.add(.get, "/api/pools", .role(.reader), use: pools)
+        routes.add(.post, "/api/leases/{leaseId}/ips", .role(.lease), use: allocateHostIP)
+        routes.add(.get, "/api/leases/{leaseId}/ips", .role(.reader), use: listHostIPs)
+        routes.add(.get, "/api/leases/{leaseId}/ips/{principal}", .role(.reader), use: hostIP)
+        routes.add(.delete, "/api/leases/{leaseId}/ips/{principal}", .role(.lease), use: releaseHostIP)
+        routes.add(.get, "/api/leases/{leaseId}/members", .role(.reader), use: listMembers)
+        routes.add(.put, "/api/leases/{leaseId}/members/{principal}", .role(.lease), use: putMember)
+        routes.add(.delete, "/api/leases/{leaseId}/members/{principal}", .role(.lease), use: removeMember)
         if let console { console.add(to: routes) } else {
-            routes.get("/console") { _, _ in
+            routes.add(.get, "/console", .open) { _, _ in
                 VendorRouter.jsonResponse(.notFound, .object([("code", .string(ErrorCode.notFound.rawValue)),
                                                               ("message", .string("the console is off: set CONSOLE_SESSION_SECRET (at least \(ConsoleSessions.minimumSecretLength) characters)"))]))
             }
@@ -173,7 +170,9 @@ struct VendorRoutes: Sendable {
 
     @Sendable func ready(_ request: Request, _ context: VendorRequestContext) async -> Response {
         if let problem = await readiness() {
-            return VendorRouter.jsonResponse(.serviceUnavailable, .object([("status", .string("unavailable")), ("reason", .string(problem))]))
+            // The detail (hosts, ports, storage errors) is for the log; the open probe only says what is down.
+            context.logger.warning("not ready", metadata: ["reason": .string(problem)])
+            return VendorRouter.jsonResponse(.serviceUnavailable, .object([("status", .string("unavailable")), ("reason", .string("storage unavailable"))]))
         }
         return VendorRouter.jsonResponse(.ok, .object([("status", .string("ready"))]))
     }
@@ -439,29 +438,21 @@ struct VendorRoutes: Sendable {
             ("requester", row.requester.map(JSONValue.string) ?? .null), ("tags", .object(row.tags.keys.sorted().map { ($0, .string(row.tags[$0]!)) })),
         ])
     }
-
-    /// The route pattern a path belongs to (a metric label; nil for unknown paths) and its methods.
-    static func match(_ path: String) -> (pattern: String, methods: [String])? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        return paths.first { entry in
-            let pattern = entry.pattern.split(separator: "/", omittingEmptySubsequences: false)
-            guard pattern.count == parts.count else { return false }
-            return zip(pattern, parts).allSatisfy { p, q in p.hasPrefix("{") ? !q.isEmpty : p == q }
-        }
-    }
 }
 
-/// Request ids, authentication, logging, metrics and the error answers of every route.
+/// Request ids, logging, metrics, the headers every answer carries and the one error shape, around every
+/// route. Authentication and roles are the routes' own (`VendorRouteTable`); a path no route matches
+/// reaches nothing and answers 404.
 struct EdgeMiddleware: RouterMiddleware {
     typealias Context = VendorRequestContext
-    let keys: APIKeys?
-    let tokens: TokenAuthentication?
     let logger: Logger
     let metrics: VendorMetrics
-    /// Set when audit events name callers by their keyed hash (`AUDIT_REDACT_ACTORS`).
-    let redactor: PrincipalRedactor?
+    /// `--insecure-no-auth`: every log line says so.
+    let authenticationDisabled: Bool
     static let requestIDHeader = HTTPField.Name("x-request-id")!
-    static let functionsKeyHeader = HTTPField.Name("x-functions-key")!
+    static let contentTypeOptions = HTTPField.Name("x-content-type-options")!
+    /// Methods that keep their name as a metric label (any other is `other`, so labels stay few).
+    static let labelledMethods: Set<String> = Set(VendorRouteTable.answeredMethods.map(\.rawValue))
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -471,72 +462,46 @@ struct EdgeMiddleware: RouterMiddleware {
         context.requestID = incoming ?? UUID().uuidString.lowercased()
         var log = logger
         log[metadataKey: "request_id"] = .string(context.requestID)
-        if keys == nil && tokens == nil { log[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }
+        if authenticationDisabled { log[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }
         context.logger = log // handlers log through it, so every line carries the request id
-        let route = VendorRoutes.match(request.uri.path)
+        // The route the router resolved (set before the middleware runs); nil when no route matched.
+        var route = context.endpointPath
         var response: Response
         let started = ContinuousClock.now
         do {
-            let path = request.uri.path
-            let needed = route.map { VendorRoutes.role($0.pattern, request.method.rawValue) } ?? .reader
-            if path.hasPrefix("/api/") || path == "/metrics" || needed != nil {
-                let (caller, role) = try await authenticate(request)
-                context.caller = caller
-                context.role = role
-                log[metadataKey: "caller"] = .string(caller)
-                context.logger = log
-                if let needed, role < needed {
-                    throw VendorError(.forbidden, "\(request.method.rawValue) \(path) needs the \(needed) role; this key has \(role)",
-                                      details: ["caller": caller, "role": role.description, "needed": needed.description])
-                }
+            // No path parameter may hold a slash, so an encoded one only ever spells another path: no route.
+            if request.uri.path.range(of: "%2f", options: .caseInsensitive) != nil || request.uri.path.range(of: "%5c", options: .caseInsensitive) != nil {
+                route = nil
+                throw VendorError(.notFound, "no such route")
             }
-            // The caller and the request id travel with the request's work to the audit events it writes.
-            let actor = context.caller.map { caller in redactor.map { $0.principal(caller).key } ?? caller } ?? "anonymous"
-            response = try await AuditContext.$current.withValue(AuditContext(actor: actor, requestId: context.requestID)) {
-                try await next(request, context)
-            }
+            response = try await next(request, context)
         } catch {
-            let answer = Self.vendorError(error, request: request, route: route)
+            if let caller = context.authenticated.name { log[metadataKey: "caller"] = .string(caller) }
+            let answer = Self.vendorError(error)
             if answer.status.code >= 500 { log.error("request failed", metadata: ["code": .string(answer.code.rawValue), "message": .string(answer.message)]) }
             if answer.code == .internalError { log.error("unexpected failure", metadata: ["error": .string("\(error)")]) }
             response = try answer.response(from: request, context: context)
         }
+        if let caller = context.authenticated.name { log[metadataKey: "caller"] = .string(caller) }
         response.headers[Self.requestIDHeader] = context.requestID
-        metrics.recordRequest(route: route?.pattern ?? "other", method: request.method.rawValue, status: Int(response.status.code),
-                              duration: ContinuousClock.now - started)
+        // Answers are data, never to be sniffed into something a browser runs, nor kept by caches.
+        response.headers[Self.contentTypeOptions] = "nosniff"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        let method = Self.labelledMethods.contains(request.method.rawValue) ? request.method.rawValue : "other"
+        metrics.recordRequest(route: route ?? "other", method: method, status: Int(response.status.code), duration: ContinuousClock.now - started)
         log.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(request.uri.path),
                                        "status": .stringConvertible(response.status.code)])
         return response
     }
 
-    /// Any error as the one error shape: ours as they are, the router's (no such route or method) as
-    /// `NotFound` / `MethodNotAllowed`, anything else as `InternalError` (logged, never shown).
-    static func vendorError(_ error: any Error, request: Request, route: (pattern: String, methods: [String])?) -> VendorError {
+    /// Any error as the one error shape: ours as they are, the router's (no such route) as `NotFound`,
+    /// anything else as `InternalError` (logged, never shown).
+    static func vendorError(_ error: any Error) -> VendorError {
         if let error = error as? VendorError { return error }
         if let error = error as? HTTPError {
-            if error.status == .notFound, let route {
-                var answer = VendorError(.methodNotAllowed, "\(request.method.rawValue) is not allowed here; use \(route.methods.joined(separator: ", "))")
-                answer.allowed = route.methods
-                return answer
-            }
-            if error.status == .notFound { return VendorError(.notFound, error.body ?? "Not Found") }
+            if error.status == .notFound { return VendorError(.notFound, error.body ?? "no such route") }
             return VendorError(.invalidRequest, error.body ?? error.status.reasonPhrase)
         }
         return VendorError(.internalError, "internal error")
-    }
-
-    /// The caller a request's key or bearer token names and its role; throws `Unauthorized` without a valid
-    /// one, and `Forbidden` for a valid token that carries no role ipam knows.
-    func authenticate(_ request: Request) async throws(VendorError) -> (String, Role) {
-        if keys == nil && tokens == nil { return ("anonymous", .admin) }
-        var presented = request.headers[Self.functionsKeyHeader]
-        if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
-            presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        }
-        if presented == nil { presented = request.uri.queryParameters.get("code") } // the Functions `?code=` convention
-        guard let presented else { throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=") }
-        if let found = keys?.authenticate(presented) { return found }
-        if let tokens, BearerTokenVerifier.looksLikeToken(presented) { return try await tokens.authenticate(presented) }
-        throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
     }
 }

@@ -53,6 +53,7 @@ public enum VendorHarness {
     public static func withVendor<T: Sendable>(
         environment overrides: [String: String] = [:], keys: [String]? = nil, roleKeys: APIKeys? = nil, tokens: TokenAuthentication? = nil,
         logger injected: Logger? = nil, time: TimeSource = .system, redactActors: Bool = false,
+        readiness: @escaping @Sendable () async -> String? = { nil },
         _ body: @Sendable (_ baseURL: String, _ table: TableClient, _ configuration: IPAMConfiguration) async throws -> T
     ) async throws -> T {
         let connection = try await TestStorage.connectionString()
@@ -69,7 +70,7 @@ public enum VendorHarness {
         let logger = injected ?? Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
         let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: environment["AUDIT_SALT"] ?? SampleConfiguration.auditSalt), logger: logger, metrics: metrics, deadline: .seconds(10), time: time, redactActors: redactActors)
         let router = VendorRouter.build(service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, tokens: tokens,
-                                        console: environment["CONSOLE_SESSION_SECRET"].map(ConsoleSessions.init(secret:)), logger: logger) { nil }
+                                        console: environment["CONSOLE_SESSION_SECRET"].map(ConsoleSessions.init(secret:)), logger: logger, readiness: readiness)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)

@@ -15,28 +15,26 @@ struct ConsoleRoutes: Sendable {
     let keys: APIKeys?
     let tokens: TokenAuthentication?
     let sessions: ConsoleSessions
+    /// Slows down failed keys at sign-in as at the API.
+    let gate: AccessGate
 
-    /// The console's paths (open at the edge: the console checks its own session).
-    static let paths: [(pattern: String, methods: [String])] = [
-        ("/console", ["GET"]), ("/console/signin", ["GET", "POST"]), ("/console/signout", ["POST"]), ("/console/space", ["GET"]),
-        ("/console/leases", ["GET"]), ("/console/leases.csv", ["GET"]), ("/console/leases/{leaseId}", ["GET"]), ("/console/reservations", ["GET", "POST"]),
-        ("/console/reservations/{reservationId}/release", ["POST"]), ("/console/audit", ["GET"]), ("/console/drift", ["GET"]),
-    ]
-
-    func add(to routes: RouteCollection<VendorRequestContext>) {
-        routes.get("/console/signin", use: signInPage)
-        routes.post("/console/signin", use: signIn)
-        routes.post("/console/signout", use: signOut)
-        routes.get("/console", use: dashboard)
-        routes.get("/console/space", use: space)
-        routes.get("/console/leases", use: leases)
-        routes.get("/console/leases.csv", use: leasesCSV)
-        routes.get("/console/leases/:leaseId", use: lease)
-        routes.get("/console/reservations", use: reservations)
-        routes.post("/console/reservations", use: reserve)
-        routes.post("/console/reservations/:reservationId/release", use: release)
-        routes.get("/console/audit", use: audit)
-        routes.get("/console/drift", use: drift)
+    /// Registers the console's routes. None needs a key at the edge (`consoleSession`): every handler checks
+    /// the console session itself (the sign-in pages their form's CSRF nonce), whatever spelling of the path
+    /// reached it.
+    func add(to routes: VendorRouteTable) {
+        routes.add(.get, "/console/signin", .consoleSession, use: signInPage)
+        routes.add(.post, "/console/signin", .consoleSession, use: signIn)
+        routes.add(.post, "/console/signout", .consoleSession, use: signOut)
+        routes.add(.get, "/console", .consoleSession, use: dashboard)
+        routes.add(.get, "/console/space", .consoleSession, use: space)
+        routes.add(.get, "/console/leases", .consoleSession, use: leases)
+        routes.add(.get, "/console/leases.csv", .consoleSession, use: leasesCSV)
+        routes.add(.get, "/console/leases/{leaseId}", .consoleSession, use: lease)
+        routes.add(.get, "/console/reservations", .consoleSession, use: reservations)
+        routes.add(.post, "/console/reservations", .consoleSession, use: reserve)
+        routes.add(.post, "/console/reservations/{reservationId}/release", .consoleSession, use: release)
+        routes.add(.get, "/console/audit", .consoleSession, use: audit)
+        routes.add(.get, "/console/drift", .consoleSession, use: drift)
     }
 
     // MARK: Sign-in
@@ -64,11 +62,13 @@ struct ConsoleRoutes: Sendable {
             (caller, role) = found
         } else if let tokens, BearerTokenVerifier.looksLikeToken(key) {
             do { (caller, role) = try await tokens.authenticate(key) } catch {
+                if error.code == .unauthorized { await gate.refused(from: context.clientAddress) }
                 return failure(error.status, "Not signed in: \(error.message)", session: nil, template: ("signin", ["csrf": form["csrf"] ?? ""]))
             }
             // A session never outlives the token it was made from.
             if let expiry = Self.tokenExpiry(key) { expires = min(expires, expiry) }
         } else {
+            await gate.refused(from: context.clientAddress)
             return failure(.unauthorized, "Not signed in: that is not a valid key.", session: nil, template: ("signin", ["csrf": form["csrf"] ?? ""]))
         }
         let (value, _) = sessions.issue(caller: caller, role: role, expires: expires)

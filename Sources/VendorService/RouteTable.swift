@@ -1,0 +1,132 @@
+import HTTPTypes
+import Hummingbird
+import IPAMCore
+import Logging
+import TokenAuth
+
+/// Who may call a route: declared once, where the route is registered.
+enum RouteAccess: Sendable, Equatable {
+    /// No credential (health checks, the Functions host's ping).
+    case open
+    /// A key or bearer token of at least this role.
+    case role(Role)
+    /// The console: no key at the edge, its handlers check the console session themselves.
+    case consoleSession
+}
+
+/// Registers the Vendor's routes, each with who may call it.
+///
+/// The access check runs inside the route's own responder, so it is the check of whatever route the router
+/// resolved, however the path was spelled (`/x/`, `//x`, `/a//b` resolve like `/x` and `/a/b`); a path no
+/// route matches runs nothing and answers 404. `finish()` adds the 405 answers (with `Allow`) for the other
+/// methods of each registered path, from the same registrations.
+final class VendorRouteTable {
+    typealias Handler = @Sendable (Request, VendorRequestContext) async throws -> Response
+
+    struct Entry: Sendable {
+        let method: HTTPRequest.Method
+        let path: RouterPath
+        let access: RouteAccess
+    }
+
+    /// Methods a registered path answers 405 to when it does not serve them (any other method: 404).
+    static let answeredMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
+
+    let collection = RouteCollection(context: VendorRequestContext.self)
+    private(set) var entries: [Entry] = []
+    private let gate: AccessGate
+
+    init(gate: AccessGate) { self.gate = gate }
+
+    /// Registers `handler` for `method` and `path` (`{name}` captures a segment), callable with `access`.
+    func add(_ method: HTTPRequest.Method, _ path: RouterPath, _ access: RouteAccess, use handler: @escaping Handler) {
+        precondition(!entries.contains { $0.method == method && $0.path == path }, "\(method) \(path) is registered twice")
+        entries.append(Entry(method: method, path: path, access: access))
+        let gate = gate, label = "\(method.rawValue) \(path)"
+        collection.on(path, method: method) { request, context in
+            try await gate.admit(request, context, access: access, route: label, to: handler)
+        }
+    }
+
+    /// Adds a 405 `MethodNotAllowed` answer, with `Allow`, for every other common method of each registered path.
+    func finish() -> RouteCollection<VendorRequestContext> {
+        var served: [(path: RouterPath, methods: [HTTPRequest.Method])] = []
+        for entry in entries {
+            if let index = served.firstIndex(where: { $0.path == entry.path }) { served[index].methods.append(entry.method) } else {
+                served.append((entry.path, [entry.method]))
+            }
+        }
+        for (path, methods) in served {
+            let allowed = methods.map(\.rawValue)
+            for method in Self.answeredMethods where !methods.contains(method) {
+                collection.on(path, method: method) { request, _ -> Response in
+                    var answer = VendorError(.methodNotAllowed, "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))")
+                    answer.allowed = allowed
+                    throw answer
+                }
+            }
+        }
+        return collection
+    }
+}
+
+/// Authenticates a request for its route and checks the route's role before the handler runs.
+struct AccessGate: Sendable {
+    let keys: APIKeys?
+    let tokens: TokenAuthentication?
+    let throttle: FailedKeyThrottle
+    let time: TimeSource
+    /// Set when audit events name callers by their keyed hash (`AUDIT_REDACT_ACTORS`).
+    let redactor: PrincipalRedactor?
+    static let functionsKeyHeader = HTTPField.Name("x-functions-key")!
+
+    func admit(_ request: Request, _ context: VendorRequestContext, access: RouteAccess, route: String,
+               to handler: VendorRouteTable.Handler) async throws -> Response {
+        var context = context
+        if case .role(let needed) = access {
+            let (caller, role) = try await authenticate(request, from: context.clientAddress)
+            context.caller = caller
+            context.role = role
+            context.logger[metadataKey: "caller"] = .string(caller)
+            context.authenticated.record(caller)
+            guard role >= needed else {
+                throw VendorError(.forbidden, "\(route) needs the \(needed) role; this key has \(role)",
+                                  details: ["caller": caller, "role": role.description, "needed": needed.description])
+            }
+        }
+        // The caller and the request id travel with the request's work to the audit events it writes.
+        let actor = context.caller.map { caller in redactor.map { $0.principal(caller).key } ?? caller } ?? "anonymous"
+        let admitted = context
+        return try await AuditContext.$current.withValue(AuditContext(actor: actor, requestId: context.requestID)) {
+            try await handler(request, admitted)
+        }
+    }
+
+    /// The caller a request's key or bearer token names and its role; throws `Unauthorized` without a valid
+    /// one (after the client's failed-key delay), and `Forbidden` for a valid token that carries no role ipam knows.
+    func authenticate(_ request: Request, from address: String) async throws(VendorError) -> (String, Role) {
+        if keys == nil && tokens == nil { return ("anonymous", .admin) }
+        var presented = request.headers[Self.functionsKeyHeader]
+        if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
+            presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
+        if presented == nil { presented = request.uri.queryParameters.get("code") } // the Functions `?code=` convention
+        guard let presented else { throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=") }
+        if let found = keys?.authenticate(presented) { return found }
+        var refusal = VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
+        if let tokens, BearerTokenVerifier.looksLikeToken(presented) {
+            do throws(VendorError) { return try await tokens.authenticate(presented) } catch {
+                guard error.code == .unauthorized else { throw error }
+                refusal = error
+            }
+        }
+        await refused(from: address)
+        throw refusal
+    }
+
+    /// Records a refused credential from `address` and waits out the delay the throttle gives its answer.
+    func refused(from address: String) async {
+        let delay = throttle.delay(afterFailureFrom: address)
+        if delay > .zero { try? await time.sleep(delay) }
+    }
+}
