@@ -216,6 +216,14 @@ struct RouteAccessTests {
                 }
             }
             #expect(try await table.queryAll(filter: "RowKey ge 'reservation_' and RowKey lt 'reservation`'").isEmpty, "no reservation was made")
+            // An admin's session through a spelling that resolves gets exactly the canonical route.
+            let adminCookie = try #require(try await ConsoleTests.signIn(url, key: "admin-key-1"))
+            let adminPage = try await HTTPCalls.send("GET", url + "/console//reservations/", headers: ["Cookie": adminCookie])
+            let adminCSRF = adminPage.text.firstMatch(of: /name="csrf" value="([^"]+)"/).map { String($0.1) } ?? ""
+            let made = try await HTTPCalls.send("POST", url + "//console/reservations/", body: "csrf=\(adminCSRF)&cidr=10.64.50.0%2F28&owner=ops&reason=held",
+                                                headers: ["Cookie": adminCookie], contentType: "application/x-www-form-urlencoded")
+            #expect(made.status == 303 && made.headers["Location"]?.hasPrefix("/console/reservations?done=Reserved") == true, "\(made.status) \(made.text)")
+            #expect(try await table.queryAll(filter: "RowKey ge 'reservation_' and RowKey lt 'reservation`'").count == 1)
         }
     }
 
