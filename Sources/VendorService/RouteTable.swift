@@ -60,7 +60,8 @@ final class VendorRouteTable {
             let allowed = methods.map(\.rawValue)
             for method in Self.answeredMethods where !methods.contains(method) {
                 collection.on(path, method: method) { request, _ -> Response in
-                    var answer = VendorError(.methodNotAllowed, "\(request.method.rawValue) is not allowed here; use \(allowed.joined(separator: ", "))")
+                    let list = allowed.joined(separator: ", ")
+                    var answer = VendorError(.methodNotAllowed, "\(request.method.rawValue) is not allowed here; use \(list)")
                     answer.allowed = allowed
                     throw answer
                 }

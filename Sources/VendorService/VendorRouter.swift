@@ -470,7 +470,8 @@ struct EdgeMiddleware: RouterMiddleware {
         let started = ContinuousClock.now
         do {
             // No path parameter may hold a slash, so an encoded one only ever spells another path: no route.
-            if request.uri.path.range(of: "%2f", options: .caseInsensitive) != nil || request.uri.path.range(of: "%5c", options: .caseInsensitive) != nil {
+            let path = request.uri.path
+            if path.range(of: "%2f", options: .caseInsensitive) != nil || path.range(of: "%5c", options: .caseInsensitive) != nil {
                 route = nil
                 throw VendorError(.notFound, "no such route")
             }

@@ -122,13 +122,14 @@ struct GeneratedAuthorizationTests {
             let verifier = BearerTokenVerifier(issuer: issuer.issuer, audience: Self.audience, transport: TestStorage.transport,
                                                metadataURL: "http://127.0.0.1:\(port)/.well-known/openid-configuration")
             func token(_ roles: [String]) throws -> HTTPHeaderList {
-                ["Authorization": "Bearer " + (try issuer.token(issuer.claims(subject: "sub-\(roles.first ?? "none")", roles: roles, audience: Self.audience)))]
+                let claims = issuer.claims(subject: "sub-\(roles.first ?? "none")", roles: roles, audience: Self.audience)
+                return ["Authorization": "Bearer " + (try issuer.token(claims))]
             }
+            let foreign: HTTPHeaderList = ["Authorization": "Bearer " + (try issuer.foreignToken(issuer.claims(roles: ["IPAM.Admin"], audience: Self.audience)))]
             let callers = [
                 Caller(name: "no credential", headers: [:], expected: .unauthorized),
                 Caller(name: "wrong key", headers: ["x-functions-key": "not-a-key"], expected: .unauthorized),
-                Caller(name: "token of another issuer", headers: ["Authorization": "Bearer " + (try issuer.foreignToken(issuer.claims(roles: ["IPAM.Admin"], audience: Self.audience)))],
-                       expected: .unauthorized),
+                Caller(name: "token of another issuer", headers: foreign, expected: .unauthorized),
                 Caller(name: "token without a mapped role", headers: try token(["Something.Else"]), expected: .noRole),
                 Caller(name: "reader key", headers: ["x-functions-key": "authz-reader"], expected: .role(1)),
                 Caller(name: "lease key", headers: ["Authorization": "Bearer authz-lease"], expected: .role(2)),
@@ -138,8 +139,8 @@ struct GeneratedAuthorizationTests {
                 Caller(name: "admin token", headers: try token(["IPAM.Admin"]), expected: .role(3)),
             ]
             let webhooks = #"[{"name":"ops","url":"https://hooks.example.com/ipam","secret":"0123456789abcdef","events":["leased"]}]"#
-            try await VendorHarness.withVendor(environment: ["WEBHOOKS_CONFIG": webhooks], roleKeys: Self.keys, tokens: TokenAuthentication(verifier: verifier),
-                                               time: time.source) { url, table, _ in
+            try await VendorHarness.withVendor(environment: ["WEBHOOKS_CONFIG": webhooks], roleKeys: Self.keys,
+                                               tokens: TokenAuthentication(verifier: verifier), time: time.source) { url, table, _ in
                 // First everything that must be refused, with storage compared before and after.
                 let before = try await Self.snapshot(table)
                 #expect(!before.isEmpty)
@@ -163,8 +164,9 @@ struct GeneratedAuthorizationTests {
                         for (index, path) in Self.spellings(Self.concrete(operation.path)).enumerated() {
                             let answer = try await HTTPCalls.send(operation.method, url + path, body: Self.body(operation), headers: caller.headers)
                             let seen = Self.outcome(answer)
-                            #expect(seen == .reached || (index > 0 && seen == nil), "\(operation) as \(caller) at \(path): \(answer.status) \(answer.text)")
-                            #expect(answer.status != 405 && answer.status < 500, "\(operation) as \(caller) at \(path): \(answer.status) \(answer.text)")
+                            let context = "\(operation) as \(caller) at \(path): \(answer.status) \(answer.text)"
+                            #expect(seen == .reached || (index > 0 && seen == nil), "\(context)")
+                            #expect(answer.status != 405 && answer.status < 500, "\(context)")
                         }
                     }
                 }

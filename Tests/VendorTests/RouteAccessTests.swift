@@ -31,7 +31,8 @@ struct RouteAccessTests {
     func readerCannotEscalateThroughPathVariants() async throws {
         try await VendorHarness.withVendor(roleKeys: Self.keys) { url, table, _ in
             let admin: HTTPHeaderList = ["x-functions-key": "admin-key-1"]
-            let reserved = try await HTTPCalls.send("POST", url + "/api/reservations", body: #"{"prefixLength":28,"owner":"ops","reason":"held"}"#, headers: admin)
+            let reserved = try await HTTPCalls.send("POST", url + "/api/reservations", body: #"{"prefixLength":28,"owner":"ops","reason":"held"}"#,
+                                                    headers: admin)
             #expect(reserved.status == 201, "\(reserved.text)")
             let reservationId = try #require(reserved.string("reservationId"))
             let before = try await table.queryAll().map { "\($0.partitionKey)|\($0.rowKey)|\($0.etag ?? "")" }.sorted()
@@ -184,9 +185,11 @@ struct RouteAccessTests {
         let stack = ProcessStack()
         defer { stack.stopAll() }
         let storagePort = try await stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory"])
-        let storage = StorageConnectionString(accountName: StorageConnectionString.developmentAccountName, accountKey: StorageConnectionString.developmentAccountKey,
+        let storage = StorageConnectionString(accountName: StorageConnectionString.developmentAccountName,
+                                              accountKey: StorageConnectionString.developmentAccountKey,
                                               tableEndpoint: "http://127.0.0.1:\(storagePort)/devstoreaccount1")
-        let vendor = try await stack.startVendor(environment: SampleConfiguration.environment(table: TestStorage.uniqueName("ready"), connectionString: storage))
+        let environment = SampleConfiguration.environment(table: TestStorage.uniqueName("ready"), connectionString: storage)
+        let vendor = try await stack.startVendor(environment: environment)
         #expect(try await HTTPCalls.send("GET", vendor + "/readyz").status == 200)
         let emulator = try #require(stack.processes.first)
         emulator.terminate()
@@ -212,7 +215,8 @@ struct RouteAccessTests {
                 for cookie in [nil, readerCookie] {
                     let answer = try await HTTPCalls.send("POST", url + path, body: form, headers: cookie.map { ["Cookie": $0] } ?? [:],
                                                           contentType: "application/x-www-form-urlencoded")
-                    #expect(answer.status == 403 || answer.status == 404, "\(path) \(cookie == nil ? "without a session" : "as a reader"): \(answer.status)")
+                    let who = cookie == nil ? "without a session" : "as a reader"
+                    #expect(answer.status == 403 || answer.status == 404, "\(path) \(who): \(answer.status)")
                 }
             }
             #expect(try await table.queryAll(filter: "RowKey ge 'reservation_' and RowKey lt 'reservation`'").isEmpty, "no reservation was made")
@@ -220,9 +224,11 @@ struct RouteAccessTests {
             let adminCookie = try #require(try await ConsoleTests.signIn(url, key: "admin-key-1"))
             let adminPage = try await HTTPCalls.send("GET", url + "/console//reservations/", headers: ["Cookie": adminCookie])
             let adminCSRF = adminPage.text.firstMatch(of: /name="csrf" value="([^"]+)"/).map { String($0.1) } ?? ""
-            let made = try await HTTPCalls.send("POST", url + "//console/reservations/", body: "csrf=\(adminCSRF)&cidr=10.64.50.0%2F28&owner=ops&reason=held",
+            let made = try await HTTPCalls.send("POST", url + "//console/reservations/",
+                                                body: "csrf=\(adminCSRF)&cidr=10.64.50.0%2F28&owner=ops&reason=held",
                                                 headers: ["Cookie": adminCookie], contentType: "application/x-www-form-urlencoded")
-            #expect(made.status == 303 && made.headers["Location"]?.hasPrefix("/console/reservations?done=Reserved") == true, "\(made.status) \(made.text)")
+            let location = made.headers["Location"] ?? ""
+            #expect(made.status == 303 && location.hasPrefix("/console/reservations?done=Reserved"), "\(made.status) \(made.text)")
             #expect(try await table.queryAll(filter: "RowKey ge 'reservation_' and RowKey lt 'reservation`'").count == 1)
         }
     }
@@ -236,7 +242,8 @@ struct RouteAccessTests {
         environment["VENDOR_API_KEYS"] = "mcp-variant-key"
         let vendor = try await stack.startVendor(environment: environment)
         let port = try await stack.launch("ipam-mcp", arguments: ["serve", "--port", "0", "--vendor-url", vendor, "--log-level", "error"])
-        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#
+        let initialize = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"#
+            + #""clientInfo":{"name":"t","version":"1"}}}"#
         for path in ["/mcp", "/mcp/", "//mcp", "/mcp//", "//mcp/", "/MCP", "/mcp%2F"] {
             for key in [nil, "not-a-vendor-key"] {
                 var headers: HTTPHeaderList = ["Accept": "application/json, text/event-stream"]
