@@ -1,5 +1,6 @@
 import HTTPTypes
-import Hummingbird
+// The router's own trie (`RouterPathTrieBuilder`, SPI) resolves paths for the 405 answers exactly as the router does.
+@_spi(Internal) import Hummingbird
 import IPAMCore
 import Logging
 import TokenAuth
@@ -18,8 +19,8 @@ enum RouteAccess: Sendable, Equatable {
 ///
 /// The access check runs inside the route's own responder, so it is the check of whatever route the router
 /// resolved, however the path was spelled (`/x/`, `//x`, `/a//b` resolve like `/x` and `/a/b`); a path no
-/// route matches runs nothing and answers 404. `finish()` adds the 405 answers (with `Allow`) for the other
-/// methods of each registered path, from the same registrations.
+/// route matches runs nothing and answers 404. `finish()` also gives the served paths with their methods, from
+/// the same registrations, for the 405 answers (with `Allow`) to any other method.
 final class VendorRouteTable {
     typealias Handler = @Sendable (Request, VendorRequestContext) async throws -> Response
 
@@ -28,9 +29,6 @@ final class VendorRouteTable {
         let path: RouterPath
         let access: RouteAccess
     }
-
-    /// Methods a registered path answers 405 to when it does not serve them (any other method: 404).
-    static let answeredMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options]
 
     let collection = RouteCollection(context: VendorRequestContext.self)
     private(set) var entries: [Entry] = []
@@ -48,27 +46,32 @@ final class VendorRouteTable {
         }
     }
 
-    /// Adds a 405 `MethodNotAllowed` answer, with `Allow`, for every other common method of each registered path.
-    func finish() -> RouteCollection<VendorRequestContext> {
-        var served: [(path: RouterPath, methods: [HTTPRequest.Method])] = []
+    /// The routes to add to the router, and the paths they serve with their methods (for 405 answers).
+    func finish() -> (routes: RouteCollection<VendorRequestContext>, paths: ServedPaths) {
+        var served: [(path: RouterPath, methods: [String])] = []
         for entry in entries {
-            if let index = served.firstIndex(where: { $0.path == entry.path }) { served[index].methods.append(entry.method) } else {
-                served.append((entry.path, [entry.method]))
+            if let index = served.firstIndex(where: { $0.path == entry.path }) { served[index].methods.append(entry.method.rawValue) } else {
+                served.append((entry.path, [entry.method.rawValue]))
             }
         }
-        for (path, methods) in served {
-            let allowed = methods.map(\.rawValue)
-            for method in Self.answeredMethods where !methods.contains(method) {
-                collection.on(path, method: method) { request, _ -> Response in
-                    let list = allowed.joined(separator: ", ")
-                    var answer = VendorError(.methodNotAllowed, "\(request.method.rawValue) is not allowed here; use \(list)")
-                    answer.allowed = allowed
-                    throw answer
-                }
-            }
-        }
-        return collection
+        let trie = RouterPathTrieBuilder<ServedPaths.Path>()
+        for (path, methods) in served { trie.addEntry(path, value: ServedPaths.Path(label: path.description, methods: methods)) }
+        return (collection, ServedPaths(trie: trie.build()))
     }
+}
+
+/// The registered paths, resolved exactly as the router resolves them (its own trie), so a request the router
+/// found no route for can be told apart: a served path with another method (405 with `Allow`) or no path (404).
+struct ServedPaths: Sendable {
+    struct Path: Sendable {
+        /// The path as registered (`/api/leases/{leaseId}`), the metric route label.
+        let label: String
+        let methods: [String]
+    }
+
+    let trie: RouterTrie<Path>
+
+    func resolve(_ path: String) -> Path? { trie.resolve(path)?.value }
 }
 
 /// Authenticates a request for its route and checks the route's role before the handler runs.

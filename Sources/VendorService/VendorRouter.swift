@@ -51,13 +51,14 @@ public enum VendorRouter {
     ///   - console: the console's session signer (`CONSOLE_SESSION_SECRET`); nil turns the console off.
     public static func build(service: VendorService, keys: APIKeys?, tokens: TokenAuthentication? = nil, console: ConsoleSessions? = nil, logger: Logger,
                              readiness: @escaping @Sendable () async -> String?) -> Router<VendorRequestContext> {
-        let router = Router(context: VendorRequestContext.self)
-        router.add(middleware: EdgeMiddleware(logger: logger, metrics: service.metrics, authenticationDisabled: keys == nil && tokens == nil))
         let gate = AccessGate(keys: keys, tokens: tokens, throttle: FailedKeyThrottle(uptime: service.time.uptime), time: service.time,
                               redactor: service.redactActors ? service.redactor : nil)
         let routes = VendorRoutes(service: service, readiness: readiness,
                                   console: console.map { ConsoleRoutes(service: service, keys: keys, tokens: tokens, sessions: $0, gate: gate) })
-        router.addRoutes(routes.table(gate: gate).finish())
+        let (collection, served) = routes.table(gate: gate).finish()
+        let router = Router(context: VendorRequestContext.self)
+        router.add(middleware: EdgeMiddleware(logger: logger, metrics: service.metrics, served: served, authenticationDisabled: keys == nil && tokens == nil))
+        router.addRoutes(collection)
         return router
     }
 
@@ -447,12 +448,14 @@ struct EdgeMiddleware: RouterMiddleware {
     typealias Context = VendorRequestContext
     let logger: Logger
     let metrics: VendorMetrics
+    /// The paths the routes serve, for 405 answers to other methods.
+    let served: ServedPaths
     /// `--insecure-no-auth`: every log line says so.
     let authenticationDisabled: Bool
     static let requestIDHeader = HTTPField.Name("x-request-id")!
     static let contentTypeOptions = HTTPField.Name("x-content-type-options")!
     /// Methods that keep their name as a metric label (any other is `other`, so labels stay few).
-    static let labelledMethods: Set<String> = Set(VendorRouteTable.answeredMethods.map(\.rawValue))
+    static let labelledMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -478,7 +481,13 @@ struct EdgeMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             if let caller = context.authenticated.name { log[metadataKey: "caller"] = .string(caller) }
-            let answer = Self.vendorError(error)
+            var answer = Self.vendorError(error)
+            // No route for this method: a served path answers 405 with the methods it has.
+            if route == nil, let httpError = error as? HTTPError, httpError.status == .notFound, let path = served.resolve(request.uri.path) {
+                answer = VendorError(.methodNotAllowed, "\(request.method.rawValue) is not allowed here; use \(path.methods.joined(separator: ", "))")
+                answer.allowed = path.methods
+                route = path.label
+            }
             if answer.status.code >= 500 { log.error("request failed", metadata: ["code": .string(answer.code.rawValue), "message": .string(answer.message)]) }
             if answer.code == .internalError { log.error("unexpected failure", metadata: ["error": .string("\(error)")]) }
             response = try answer.response(from: request, context: context)

@@ -78,12 +78,18 @@ struct RouteAccessTests {
             #expect(wrongMethod.status == 405 && wrongMethod.code == "MethodNotAllowed", "\(wrongMethod.text)")
             #expect(wrongMethod.headers["Allow"] == "POST, GET")
             #expect(try await HTTPCalls.send("POST", url + "/healthz").headers["Allow"] == "GET")
+            for method in ["QUERY", "TRACE"] { // not only the methods routes are registered for
+                let answer = try await HTTPCalls.send(method, url + "//api/leases/")
+                #expect(answer.status == 405 && answer.headers["Allow"] == "GET", "\(method): \(answer.status) \(answer.text)")
+            }
+            #expect(try await HTTPCalls.send("QUERY", url + "/api/nothing").status == 404)
             #expect(try await HTTPCalls.send("GET", url + "/api/leases/00000000-0000-4000-8000-000000000000/", headers: Self.reader).status == 404)
             let metrics = try await HTTPCalls.send("GET", url + "/metrics", headers: Self.reader)
             let lines = Set(metrics.text.split(separator: "\n").map(String.init))
             #expect(lines.contains(#"ipam_http_requests_total{route="/api/leases/{leaseId}",method="GET",status="404"} 1"#), "\(metrics.text)")
             #expect(lines.contains(#"ipam_http_requests_total{route="/api/reservations",method="PATCH",status="405"} 1"#))
             #expect(lines.contains(#"ipam_http_requests_total{route="other",method="GET",status="404"} 5"#))
+            #expect(lines.contains(#"ipam_http_requests_total{route="/api/leases",method="other",status="405"} 2"#), "unknown methods share one label")
         }
     }
 
