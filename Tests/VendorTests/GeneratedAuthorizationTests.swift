@@ -2,11 +2,13 @@ import AzureTables
 import Foundation
 import HTTPTransport
 import IPAMCore
+import Inventory
+import Logging
 import StrictJSON
 import Testing
 import TestSupport
 import TokenAuth
-import VendorService
+@testable import VendorService
 import Yams
 
 /// The authorization matrix, generated from `openapi/openapi.yaml`: every operation × every kind of caller
@@ -109,6 +111,28 @@ struct GeneratedAuthorizationTests {
             result[name] = try await table.service.table(name).queryAll().map { "\($0.partitionKey)|\($0.rowKey)|\($0.etag ?? "")" }.sorted()
         }
         return result
+    }
+
+    @Test("the routes the Vendor registers are exactly the operations of openapi/, each with the role its x-ipam-role names")
+    func registeredRoutesAreTheSpec() async throws {
+        let environment = SampleConfiguration.environment(table: "routecheck", connectionString: try await TestStorage.connectionString())
+        let inventory = Inventory(table: try await TestStorage.service().table("routecheck"), actor: "route-check")
+        let service = VendorService(configuration: try IPAMConfiguration.load(environment: environment), inventory: inventory,
+                                    redactor: PrincipalRedactor(salt: SampleConfiguration.auditSalt), logger: Logger(label: "route-check"))
+        let gate = AccessGate(keys: nil, tokens: nil, throttle: FailedKeyThrottle(uptime: { .zero }), time: .system, redactor: nil)
+        let registered = VendorRoutes(service: service, readiness: { nil }, console: nil).table(gate: gate).entries
+            .filter { !$0.path.description.hasPrefix("/console") } // HTML pages of their own, not the API
+            .map { entry -> String in
+                let role = switch entry.access {
+                case .open: "open"
+                case .role(let role): role.description
+                case .consoleSession: "console"
+                }
+                return "\(entry.method.rawValue) \(entry.path.description) \(role)"
+            }
+        let documented = try Self.operations().map { "\($0.method) \($0.path) \($0.role)" }
+        #expect(registered.sorted() == documented.sorted())
+        #expect(Set(registered).count == registered.count)
     }
 
     @Test("every operation × every caller × every path spelling answers as x-ipam-role says; refused requests change nothing")
