@@ -2,7 +2,8 @@
 /// one request by the Vendor's edge (a task-local value), absent for the Manager's jobs (whose events name the
 /// process).
 public struct AuditContext: Sendable, Equatable {
-    /// The caller: an API key's name, a token's subject, or the keyed hash of either (`AUDIT_REDACT_ACTORS`).
+    /// The caller's principal name (a key's name, a token's `jwt:…`: `PrincipalName`), or its keyed hash
+    /// (`AUDIT_REDACT_ACTORS`).
     public let actor: String
     /// The request's id (`x-request-id`), so an event leads to the request's log lines.
     public let requestId: String

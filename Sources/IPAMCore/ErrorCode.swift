@@ -32,6 +32,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case leaseNotFound = "LeaseNotFound"
     case sessionNotFound = "SessionNotFound"
     case sessionConflict = "SessionConflict"
+    /// 409: the SessionId belongs to another principal (the caller that created it); nothing of its lease is
+    /// answered or changed.
+    case sessionOwnedByAnother = "SessionOwnedByAnother"
     case poolExhausted = "PoolExhausted"
     case leaseGone = "LeaseGone"
     case leaseReleased = "LeaseReleased"

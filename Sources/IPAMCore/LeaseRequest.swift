@@ -290,7 +290,7 @@ public enum LeaseRequestDecoder {
     /// The optional `requester` and `tags` of a lease request.
     static func requesterAndTags(_ fields: [String: JSONValue]) throws(RequestProblem) -> (String?, [String: String]) {
         let requester = try string(fields, "requester", field: "requester")
-        if let requester, requester.unicodeScalars.count > 256 || requester.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+        if let requester, requester.unicodeScalars.count > 256 || hasControlCharacters(requester) {
             throw RequestProblem(code: .invalidField, field: "requester", message: "'requester' must be at most 256 printable characters")
         }
         var tags: [String: String] = [:]
@@ -301,10 +301,28 @@ public enum LeaseRequestDecoder {
                 guard let text = value.stringValue, !key.isEmpty, key.unicodeScalars.count <= 128, text.unicodeScalars.count <= 256 else {
                     throw RequestProblem(code: .invalidField, field: "tags.\(key)", message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
                 }
+                // Tags end up in Azure, logs, webhooks and the console: nothing that could forge a line or reorder text.
+                guard !hasControlCharacters(key) else {
+                    throw RequestProblem(code: .invalidField, field: "tags", message: "a tag name holds a control character; names and values must be printable")
+                }
+                guard !hasControlCharacters(text) else {
+                    throw RequestProblem(code: .invalidField, field: "tags.\(key)", message: "tag '\(key)' holds a control character; values must be printable")
+                }
                 tags[key] = text
             }
         }
         return (requester, tags)
+    }
+
+    /// True when `text` holds a control character (C0, DEL, C1), a line or paragraph separator, or a
+    /// bidirectional embedding, override or isolate (text that displays other than it reads).
+    public static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: return true
+            default: return (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+            }
+        }
     }
 
     static let adoptionFields: Set<String> = ["sessionid", "cidr", "cidrv6", "subscriptionid", "region", "requester", "tags", "resourceid"]

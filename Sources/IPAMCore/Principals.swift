@@ -5,7 +5,7 @@ import StrictJSON
 /// A caller or member of a lease, as storage keeps it: a keyed hash that rows and audit events are keyed
 /// and correlated by, and the name itself sealed (encrypted), so the table holds no identity in clear.
 public struct Principal: Sendable, Equatable, CustomStringConvertible {
-    /// The identity in clear (an API key's name, a token's subject, a name the owner gave).
+    /// The identity in clear (an API key's name, a token's `jwt:…` name, a name the owner gave: `PrincipalName`).
     public let name: String
     /// HMAC-SHA-256 of the name under the audit salt, 32 hex digits: what rows and events store.
     public let key: String
@@ -21,6 +21,36 @@ public struct Principal: Sendable, Equatable, CustomStringConvertible {
     /// Names a principal may have: 1–128 characters of `A–Z a–z 0–9 . _ : @ -` (no `/`, so a name is
     /// one path segment).
     public static func isValidName(_ name: String) -> Bool { LeaseRequestDecoder.isValidSessionId(name) }
+}
+
+/// The name of a principal that calls: what owners, members, holders of host addresses, quota holders and audit
+/// actors are keyed, sealed and compared by, so two kinds of caller never share one.
+///
+/// - An API key's principal is the key's name (`alice`; an unnamed key's `key-` and 8 hex digits). Key names
+///   are letters, digits, `.`, `_` and `-`: never a `:`.
+/// - A bearer token's principal is `jwt:{issuer tag}:{subject}`, the tag being the first 8 hex digits of the
+///   SHA-256 of the issuer (without a trailing `/`), so a subject of one issuer is never a subject of another,
+///   and never a key's name (`alice` and `jwt:1b2c3d4e:alice` are two principals).
+///
+/// A name stored before tokens carried their kind (a bare `alice`) keeps meaning what it means now: the key of
+/// that name. Keys kept their names, so every row keyed or sealed before stays valid for its key.
+public enum PrincipalName {
+    /// Begins the name of every token principal.
+    public static let tokenPrefix = "jwt:"
+
+    /// The principal of a token `issuer` issued to `subject`.
+    public static func token(issuer: String, subject: String) -> String {
+        tokenPrefix + issuerTag(issuer) + ":" + subject
+    }
+
+    /// The 8 hex digits that stand for `issuer` in its tokens' principals.
+    public static func issuerTag(_ issuer: String) -> String {
+        let canonical = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
+        return ASCIIFormat.hex(Array(SHA256.hash(data: Data(canonical.utf8))).prefix(4))
+    }
+
+    /// True for a token's principal (a key's name never starts this way).
+    public static func isToken(_ name: String) -> Bool { name.hasPrefix(tokenPrefix) }
 }
 
 /// Turns principals' names into their keys and sealed forms, and opens sealed ones, with keys derived

@@ -53,7 +53,9 @@ public struct LeaseDraft: Sendable {
         row.tags = tags
         row.pool = pool
         row.quotaKeys = quotaKeys
-        return (row, SessionRow(sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash, createdAt: leasedAt))
+        var session = SessionRow(sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash, createdAt: leasedAt)
+        session.ownerKey = ownerKey
+        return (row, session)
     }
 
     /// The two `leased` rows of this dual-stack lease on `v4` and `v6` (each naming the other; the IPv6 one

@@ -8,7 +8,8 @@ internal import NetworkMath
 /// - network rows never overlap one another;
 /// - every held row (`leased`, `anchored`, `quarantined`, `expired`, `released`) names a lease and a
 ///   session, and that session row points back at it with the same lease id;
-/// - every session row points at a network row that carries its lease id (one block per session);
+/// - every session row points at a network row that carries its lease id (one block per session) and, when it
+///   records its owner, the same owner;
 /// - every held row has an audit event with its lease id;
 /// - a lease is on one row, or on the two rows of a dual-stack lease: an IPv4 and an IPv6 row that name each
 ///   other, tell the same lease, session, state and expiry, and whose session row names both;
@@ -70,6 +71,9 @@ package enum InvariantChecker {
                 if session.leaseId != lease { problems.append("\(row.prefix) has lease \(lease) but session \(sessionId) names \(session.leaseId)") }
                 let named = row.isSecondHalf ? session.networkRowKeyV6 : session.networkRowKey
                 if named != row.rowKey { problems.append("session \(sessionId) points at \(named ?? "no IPv6 row"), not \(row.rowKey)") }
+                if let owner = session.ownerKey, owner != row.ownerKey {
+                    problems.append("session \(sessionId) belongs to \(owner) but its lease on \(row.prefix) to \(row.ownerKey ?? "no owner")")
+                }
             } else if row.state != .released {
                 problems.append("\(row.prefix) (\(row.state.rawValue)) belongs to session \(sessionId), which has no session row")
             }
@@ -94,7 +98,7 @@ package enum InvariantChecker {
             let live = counted[key] ?? (0, 0)
             let stored = usage[key]
             if (stored?.leases ?? 0) != live.leases || (stored?.addresses ?? 0) != live.addresses {
-                problems.append("usage \(key) (\(stored.map { "\($0.pool), \($0.requester)" } ?? "no row")) counts \(stored?.leases ?? 0) leases / \(stored?.addresses ?? 0) addresses; the live leases naming it are \(live.leases) / \(live.addresses)")
+                problems.append("usage \(key) (\(stored.map { "\($0.pool), holder \($0.holderKey)" } ?? "no row")) counts \(stored?.leases ?? 0) leases / \(stored?.addresses ?? 0) addresses; the live leases naming it are \(live.leases) / \(live.addresses)")
             }
         }
         let byKey = Dictionary(networks.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })

@@ -2,39 +2,69 @@ package import AzureTables
 public import IPAMCore
 public import NetworkMath
 
-/// What one requester holds in one pool: the counter its quota is checked against, changed in the same
-/// transaction as every lease that starts or stops counting (`usage_{pool}_{requester key}`).
+/// What one principal holds in one pool: the counter its quota is checked against, changed in the same
+/// transaction as every lease that starts or stops counting (`usage_{pool}_{holder key}`).
+///
+/// The holder is the authenticated caller that made the leases, never a name from the request body: its key
+/// (`HolderKey`, the principal's keyed hash) and its name sealed (`Holder`), so no row names it in clear. A row
+/// written before (keyed by the SHA-256 of a `Requester` stored in clear) keeps counting the leases charged to
+/// it (their `QuotaKeys` name it) until they end; nothing new is charged to it.
 public struct UsageRow: Sendable, Equatable {
     public let key: String
     public let pool: String
-    public let requester: String
+    /// The holder's principal key; for a row from before, the SHA-256 part of its row key.
+    public let holderKey: String
+    /// The holder's name sealed (`PrincipalRedactor.seal`); nil in a row from before.
+    public let sealedHolder: String?
+    /// A row from before: the requester it counted, as stored (in clear).
+    public let legacyRequester: String?
     /// Live leases (`leased`, `anchored`) and the addresses they hold.
     public var leases: Int
     public var addresses: UInt64
     /// Nil: the row was never written (a first lease inserts it).
     public var etag: String?
 
-    public init(pool: String, requester: String, leases: Int = 0, addresses: UInt64 = 0, etag: String? = nil) {
-        self.key = RowKeys.usage(pool: pool, requester: requester)
+    /// The counter of the principal with `holderKey` (and `sealedHolder`, its sealed name) in `pool`.
+    public init(pool: String, holderKey: String, sealedHolder: String?, leases: Int = 0, addresses: UInt64 = 0, etag: String? = nil) {
+        self.init(key: RowKeys.usage(pool: pool, holderKey: holderKey), pool: pool, holderKey: holderKey, sealedHolder: sealedHolder,
+                  legacyRequester: nil, leases: leases, addresses: addresses, etag: etag)
+    }
+
+    private init(key: String, pool: String, holderKey: String, sealedHolder: String?, legacyRequester: String?, leases: Int, addresses: UInt64, etag: String?) {
+        self.key = key
         self.pool = pool
-        self.requester = requester
+        self.holderKey = holderKey
+        self.sealedHolder = sealedHolder
+        self.legacyRequester = legacyRequester
         self.leases = leases
         self.addresses = addresses
         self.etag = etag
     }
 
     init?(entity: TableEntity) {
-        guard entity.rowKey.hasPrefix(RowKeys.usagePrefix), let pool = entity["Pool"]?.stringValue, let requester = entity["Requester"]?.stringValue else { return nil }
-        self.init(pool: pool, requester: requester, leases: Int(entity["Leases"]?.int64Value ?? 0),
-                  addresses: UInt64(max(0, entity["Addresses"]?.int64Value ?? 0)), etag: entity.etag)
+        guard entity.rowKey.hasPrefix(RowKeys.usagePrefix), let pool = entity["Pool"]?.stringValue else { return nil }
+        let leases = Int(entity["Leases"]?.int64Value ?? 0), addresses = UInt64(max(0, entity["Addresses"]?.int64Value ?? 0))
+        if let holderKey = entity["HolderKey"]?.stringValue {
+            self.init(pool: pool, holderKey: holderKey, sealedHolder: entity["Holder"]?.stringValue, leases: leases, addresses: addresses, etag: entity.etag)
+        } else if let requester = entity["Requester"]?.stringValue {
+            let key = RowKeys.legacyUsage(pool: pool, requester: requester)
+            self.init(key: key, pool: pool, holderKey: String(key.dropFirst(RowKeys.usage(pool: pool, holderKey: "").count)), sealedHolder: nil,
+                      legacyRequester: requester, leases: leases, addresses: addresses, etag: entity.etag)
+        } else {
+            return nil
+        }
         guard key == entity.rowKey else { return nil }
     }
 
     package func entity(partitionKey: String) -> TableEntity {
-        TableEntity(partitionKey: partitionKey, rowKey: key, properties: [
-            "Pool": .string(pool), "Requester": .string(requester),
-            "Leases": .int64(Int64(leases)), "Addresses": .int64(Int64(min(addresses, UInt64(Int64.max)))),
-        ])
+        var properties: [String: TableValue] = ["Pool": .string(pool), "Leases": .int64(Int64(leases)), "Addresses": .int64(Int64(min(addresses, UInt64(Int64.max))))]
+        if let legacyRequester {
+            properties["Requester"] = .string(legacyRequester) // rewritten as it was: its key is the SHA-256 of this name
+        } else {
+            properties["HolderKey"] = .string(holderKey)
+            if let sealedHolder { properties["Holder"] = .string(sealedHolder) }
+        }
+        return TableEntity(partitionKey: partitionKey, rowKey: key, properties: properties)
     }
 
     /// The addresses a block counts for (saturating: an IPv6 block may hold more than 64 bits say).
@@ -63,10 +93,10 @@ public struct UsageRow: Sendable, Equatable {
 }
 
 extension Inventory {
-    /// The usage rows named by `keys` (the quotas a lease counts in), each as stored or, never written, at zero.
-    public func usage(_ keys: [(pool: String, requester: String)], in scope: Scope) async throws(InventoryError) -> [UsageRow] {
-        let stored = try await storedUsage(keys.map { RowKeys.usage(pool: $0.pool, requester: $0.requester) }, in: scope)
-        return zip(keys, stored).map { key, row in row ?? UsageRow(pool: key.pool, requester: key.requester) }
+    /// The usage rows of `charges` (the quotas a lease counts in), each as stored or, never written, at zero.
+    public func usage(_ charges: [QuotaCharge], in scope: Scope) async throws(InventoryError) -> [UsageRow] {
+        let stored = try await storedUsage(charges.map(\.key), in: scope)
+        return zip(charges, stored).map { charge, row in row ?? UsageRow(pool: charge.pool, holderKey: charge.holderKey, sealedHolder: charge.sealedHolder) }
     }
 
     /// Point reads of the usage rows with these keys (nil where there is none).
@@ -94,4 +124,21 @@ extension Inventory {
         guard !before.quotaKeys.isEmpty || !(after?.quotaKeys.isEmpty ?? true) else { return 0 }
         return ((after?.countsInQuota ?? false) ? 1 : 0) - (before.countsInQuota ? 1 : 0)
     }
+}
+
+/// One quota a lease is charged to: its pool (a level of the hierarchy with a quota) and the principal holding it.
+public struct QuotaCharge: Sendable, Equatable {
+    public let pool: String
+    /// The holder's principal key (`Principal.key`) and its sealed name.
+    public let holderKey: String
+    public let sealedHolder: String
+
+    public init(pool: String, holderKey: String, sealedHolder: String) {
+        self.pool = pool
+        self.holderKey = holderKey
+        self.sealedHolder = sealedHolder
+    }
+
+    /// The usage row's key.
+    public var key: String { RowKeys.usage(pool: pool, holderKey: holderKey) }
 }

@@ -30,9 +30,12 @@ public enum RowKeys {
         return stockPrefix + (pool.map { "p_\($0)_" } ?? "") + "\(version.rawValue)_" + String(repeating: "0", count: 3 - digits.count) + digits + "_"
     }
     public static let usagePrefix = "usage_"
-    /// `usage_{pool}_{requester key}`: what one requester holds in one pool (its quota's counter).
-    public static func usage(pool: String, requester: String) -> String {
-        usagePrefix + pool + "_" + LeaseRequest.sha256Hex(requester).prefix(32)
+    /// `usage_{pool}_{holder key}`: what one principal holds in one pool (its quota's counter), by the
+    /// principal's key (`Principal.key`, keyed under `AUDIT_SALT`).
+    public static func usage(pool: String, holderKey: String) -> String { usagePrefix + pool + "_" + holderKey }
+    /// The key of a usage row written before quotas counted principals: by the SHA-256 of the requester's name.
+    public static func legacyUsage(pool: String, requester: String) -> String {
+        usage(pool: pool, holderKey: String(LeaseRequest.sha256Hex(requester).prefix(32)))
     }
     public static func session(_ id: String) -> String { sessionPrefix + id }
     /// `event_{inverted nanoseconds}_{uuid}`: newest first in key order.
@@ -236,6 +239,9 @@ public struct SessionRow: Sendable, Equatable {
     public var createdAt: Date
     /// The IPv6 row of a dual-stack lease (`networkRowKey` is its IPv4 row); nil for a lease of one block.
     public var networkRowKeyV6: String?
+    /// The key of the principal that created the session (`OwnerKey`, as the lease's network row has it): only
+    /// it may use the SessionId. Nil in rows written before sessions recorded it (their network row tells).
+    public var ownerKey: String?
     public var etag: String?
 
     public init(sessionId: String, leaseId: String, networkRowKey: String, requestHash: String, createdAt: Date) {
@@ -252,6 +258,7 @@ public struct SessionRow: Sendable, Equatable {
             "RequestHash": .string(requestHash), "CreatedAt": .dateTime(createdAt),
         ]
         if let networkRowKeyV6 { properties["NetworkRowKeyV6"] = .string(networkRowKeyV6) }
+        if let ownerKey { properties["OwnerKey"] = .string(ownerKey) }
         return TableEntity(partitionKey: partitionKey, rowKey: RowKeys.session(sessionId), properties: properties)
     }
 
@@ -260,6 +267,7 @@ public struct SessionRow: Sendable, Equatable {
               let key = entity["NetworkRowKey"]?.stringValue, let hash = entity["RequestHash"]?.stringValue else { return nil }
         self.init(sessionId: id, leaseId: lease, networkRowKey: key, requestHash: hash, createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast)
         networkRowKeyV6 = entity["NetworkRowKeyV6"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        ownerKey = entity["OwnerKey"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         etag = entity.etag
     }
 }

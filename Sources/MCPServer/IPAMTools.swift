@@ -80,7 +80,7 @@ public enum IPAMTools {
         var properties: [String: Value] = scopeArguments
         properties["sessionId"] = sessionId
         properties["prefixLength"] = integer(8, 128, "Size of the block (default: the configured default).")
-        properties["requester"] = string("Who asks (recorded with the lease; a pool's quotas count per requester).")
+        properties["requester"] = string("A label for listings, recorded with the lease (a pool's rules and quotas apply to the caller, not to it).")
         properties["tags"] = .object(["type": "object", "additionalProperties": string()])
         properties["pool"] = string("A configured pool to take the block from, under its rules and quotas (see ipam://pools).")
         properties["ipVersion"] = .object(["type": "string", "enum": .array(["v4", "v6"]), "description": "The block's IP version (default v4)."])
@@ -160,7 +160,7 @@ public enum IPAMTools {
              description: "Give a lease back: its block is quarantined, then reused. Idempotent: releasing again answers the lease's final state.",
              inputSchema: object(reference), annotations: annotations("Release a network", readOnly: false, destructive: true), outputSchema: leaseRecord),
         Tool(name: "list_pools", title: "List pools",
-             description: "Address space per scope and per configured pool (its rules, quotas and what each requester holds), by size and state, and the free space left.",
+             description: "Address space per scope and per configured pool (its rules, quotas and what each caller holds), by size and state, and the free space left.",
              inputSchema: object(scopeArguments), annotations: annotations("List pools", readOnly: true), outputSchema: poolList),
         Tool(name: "list_events", title: "List audit events",
              description: "The audit trail: every change with its actor, state before and after, and request id; newest first within each scope. Filter by time (since/until, ISO 8601), action, leaseId or actor; pass the answer's continuation for the next page.",

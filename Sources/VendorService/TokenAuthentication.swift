@@ -1,9 +1,11 @@
 import Foundation
+import IPAMCore
 import StrictJSON
 import TokenAuth
 
-/// Bearer tokens as callers (Entra ID): a verified token's subject is the caller, and its app roles (the
-/// `roles` claim) map to ipam roles; the largest mapped role wins.
+/// Bearer tokens as callers (Entra ID): a verified token's issuer and subject name the caller
+/// (`PrincipalName.token`: `jwt:{issuer tag}:{subject}`, never a key's name), and its app roles (the `roles`
+/// claim) map to ipam roles; the largest mapped role wins.
 public struct TokenAuthentication: Sendable {
     public let verifier: BearerTokenVerifier
     /// App role (as the token carries it) → ipam role.
@@ -40,10 +42,11 @@ public struct TokenAuthentication: Sendable {
         do { verified = try await verifier.verify(token) } catch {
             throw VendorError(.unauthorized, "the bearer token is not accepted: \(error.reason)")
         }
+        let caller = PrincipalName.token(issuer: verifier.issuer, subject: verified.subject)
         guard let role = verified.roles.compactMap({ roleMap[$0] }).max() else {
             throw VendorError(.forbidden, "the token is valid but carries none of the app roles ipam maps (\(roleMap.keys.sorted().joined(separator: ", ")))",
-                              details: ["caller": verified.subject])
+                              details: ["caller": caller])
         }
-        return (verified.subject, role)
+        return (caller, role)
     }
 }

@@ -43,7 +43,7 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
         case .forbidden, .notAuthorized, .requesterNotAllowed: return .forbidden
         case .unknownScope, .notFound, .leaseNotFound, .sessionNotFound, .hostIPNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
-        case .sessionConflict, .poolExhausted, .ipExhausted, .principalHasIP, .ownerUnchangeable, .overlap, .reservationReadOnly, .quotaExceeded: return .conflict
+        case .sessionConflict, .sessionOwnedByAnother, .poolExhausted, .ipExhausted, .principalHasIP, .ownerUnchangeable, .overlap, .reservationReadOnly, .quotaExceeded: return .conflict
         case .leaseGone, .leaseReleased, .alreadyReleased, .leaseNotRenewable, .leaseEnded: return .gone
         case .payloadTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType

@@ -330,7 +330,7 @@ struct VendorRoutes: Sendable {
             throw VendorError(.invalidSessionId, "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "sessionId")
         }
         let scope = try optionalScope(request) ?? service.configuration.defaultScope
-        let (row, _) = try await service.with(logger: context.logger).lease(session: id, scope: scope)
+        let (row, _) = try await service.with(logger: context.logger).lease(session: id, scope: scope, caller: caller(context).principal)
         return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
     }
 

@@ -20,12 +20,18 @@ extension VendorService {
     }
 
     /// The lease of a SessionId.
-    public func lease(session id: String, scope: Scope) async throws(VendorError) -> (NetworkRow, SessionRow) {
+    /// - Parameter caller: the principal asking; a session another principal created is refused (409
+    ///   `SessionOwnedByAnother`, see `checkSessionOwner`), whatever the caller's role. Nil: not checked.
+    public func lease(session id: String, scope: Scope, caller: Principal?) async throws(VendorError) -> (NetworkRow, SessionRow) {
         var effort = Effort()
         guard let session = try await storage(&effort, { () async throws(InventoryError) in try await inventory.session(id, in: scope) }) else {
             throw VendorError(.sessionNotFound, "no lease for SessionId '\(id)' in \(scope)", details: ["sessionId": id])
         }
+        try Self.checkSessionOwner(session.ownerKey, session: id, caller: caller)
         let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.network(session.networkRowKey, in: scope) }
+        if session.ownerKey == nil, let row = found, row.leaseId == session.leaseId {
+            try Self.checkSessionOwner(row.ownerKey, session: id, caller: caller) // a session row from before owners were recorded in it
+        }
         guard let row = found, row.leaseId == session.leaseId else {
             throw VendorError(.leaseGone, "the lease of SessionId '\(id)' no longer exists", details: ["leaseId": session.leaseId])
         }
@@ -37,7 +43,7 @@ extension VendorService {
     /// - Parameter caller: when given, a caller that is neither the lease's owner nor an admin is refused
     ///   (403 `NotAuthorized`); leases from before owners were recorded have none and are not checked.
     public func release(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil) async throws(VendorError) -> NetworkRow {
-        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, action: .release) { row throws(VendorError) in
+        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .release) { row throws(VendorError) in
             try Self.checkOwner(row, caller, doing: "releasing")
             guard let released = released(row) else {
                 throw VendorError(.alreadyReleased, "lease \(row.leaseId ?? "") is already \(row.state.rawValue)",
@@ -65,7 +71,7 @@ extension VendorService {
 
     /// Extends `ExpiresAt` of a lease that is not anchored yet, to now + the lease duration.
     public func renew(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil) async throws(VendorError) -> NetworkRow {
-        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, action: .renew) { row throws(VendorError) in
+        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .renew) { row throws(VendorError) in
             try Self.checkOwner(row, caller, doing: "renewing")
             switch row.state {
             case .anchored: return nil
@@ -82,17 +88,17 @@ extension VendorService {
 
     /// Reads the lease, asks `change` for its new version (nil: nothing to write) and commits it with
     /// its event under the row's ETag, reading again when someone else changed it first.
-    private func transition(leaseId: String?, sessionId: String?, scope: Scope, action: AuditAction,
+    private func transition(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
                             _ change: (NetworkRow) throws(VendorError) -> NetworkRow?) async throws(VendorError) -> NetworkRow {
-        try await located(leaseId: leaseId, sessionId: sessionId, scope: scope, action: action, change).0
+        try await located(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: action, change).0
     }
 
     /// `transition`, also answering the scope the lease was found in.
-    private func located(leaseId: String?, sessionId: String?, scope: Scope, action: AuditAction,
+    private func located(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
                          _ change: (NetworkRow) throws(VendorError) -> NetworkRow?) async throws(VendorError) -> (NetworkRow, Scope) {
         var effort = Effort()
         for _ in 0..<8 {
-            let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope)
+            let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller?.principal)
             guard let updated = try change(row) else { return (row, rowScope) }
             let partner = try await self.partner(of: row, in: rowScope, &effort)
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
@@ -108,8 +114,9 @@ extension VendorService {
         throw .busy("the lease kept changing during \(action)")
     }
 
-    private func locate(leaseId: String?, sessionId: String?, scope: Scope) async throws(VendorError) -> (NetworkRow, Scope) {
-        if let sessionId { return (try await lease(session: sessionId, scope: scope).0, scope) }
+    /// The lease a request names: by SessionId only among the caller's own sessions, else by lease id.
+    private func locate(leaseId: String?, sessionId: String?, scope: Scope, caller: Principal?) async throws(VendorError) -> (NetworkRow, Scope) {
+        if let sessionId { return (try await lease(session: sessionId, scope: scope, caller: caller).0, scope) }
         if let leaseId { return try await lease(id: leaseId, scope: nil) }
         throw VendorError(.missingField, "name the lease by 'SessionId' or 'leaseId'", field: "SessionId")
     }
@@ -148,7 +155,8 @@ extension VendorService {
                 }
                 result.append(PoolReport(scope: scope, pool: pool, sizes: counts, freeAddresses: free[.v4] ?? 0, largestFreePrefixLength: largest[.v4] ?? 0,
                                          freeAddressesV6: free[.v6] ?? 0, largestFreePrefixLengthV6: largest[.v6] ?? 0,
-                                         stockTargets: targets, usage: pool.map { p in usage.filter { $0.pool == p.name } } ?? []))
+                                         stockTargets: targets,
+                                         usage: pool.map { p in usage.filter { $0.pool == p.name }.map { PoolUsage(requester: holderLabel($0), leases: $0.leases, addresses: $0.addresses) } } ?? []))
             }
         }
         return result
@@ -191,11 +199,19 @@ public struct PoolReport: Sendable {
     public let freeAddressesV6: UInt128
     public let largestFreePrefixLengthV6: Int
     public let stockTargets: [BlockSize: Int]
-    /// What each requester holds against the pool's quota.
-    public let usage: [UsageRow]
+    /// What each caller holds against the pool's quota.
+    public let usage: [PoolUsage]
 
     /// The area's name as operators read it: the scope, then the pool.
     public var label: String { pool.map { "\(scope.partitionKey)/\($0.name)" } ?? scope.partitionKey }
+}
+
+/// What one caller holds against a pool's quota, as `GET /api/pools` shows it.
+public struct PoolUsage: Sendable, Equatable {
+    /// The holder: its principal name, or its key with `AUDIT_REDACT_ACTORS` (see `VendorService.holderLabel`).
+    public let requester: String
+    public let leases: Int
+    public let addresses: UInt64
 }
 
 /// Where a lease listing continues: the scope and the row key of the last lease returned.
@@ -280,7 +296,7 @@ extension VendorService {
         guard UUID(uuidString: id) != nil else { throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId") }
         do {
             // Held: release it; in any other state it was released (or reaped) already: answer it as it is.
-            return try await located(leaseId: id, sessionId: nil, scope: configuration.defaultScope, action: .release) { row throws(VendorError) in
+            return try await located(leaseId: id, sessionId: nil, scope: configuration.defaultScope, caller: caller, action: .release) { row throws(VendorError) in
                 try Self.checkOwner(row, caller, doing: "releasing")
                 return released(row)
             }

@@ -5,28 +5,41 @@ import NetworkMath
 
 /// Pools' rules and quotas as the Vendor applies them (docs/Design.md, "Pools").
 extension VendorService {
-    /// Who a pool request counts for: the body's `requester`, else the caller's identity.
-    func quotaHolder(_ request: LeaseRequest) -> String? {
-        request.requester ?? request.owner?.name
+    /// Who a pool request is checked and counted as: the authenticated caller (`request.owner`, set by the edge),
+    /// never the body's `requester`, which is only a label for listings. `anonymous` with authentication off.
+    func quotaHolder(_ request: LeaseRequest) -> Principal {
+        request.owner ?? redactor.principal("anonymous")
     }
 
     /// The usage rows a request in a pool counts in: one per level of the pool's hierarchy that has a quota.
-    func quotaCharges(_ request: LeaseRequest) -> [(pool: String, requester: String)] {
+    func quotaCharges(_ request: LeaseRequest) -> [QuotaCharge] {
         guard let pool = request.pool else { return [] }
-        let holder = quotaHolder(request) ?? "anonymous"
-        return configuration.pools.lineage(pool).filter { !$0.quota.isEmpty }.map { ($0.name, holder) }
+        let holder = quotaHolder(request)
+        let levels = configuration.pools.lineage(pool).filter { !$0.quota.isEmpty }
+        guard !levels.isEmpty else { return [] }
+        let sealed = redactor.seal(holder)
+        return levels.map { QuotaCharge(pool: $0.name, holderKey: holder.key, sealedHolder: sealed) }
     }
 
-    /// Refuses a requester that a level of the pool's hierarchy does not allow (403 `RequesterNotAllowed`).
+    /// Refuses a caller that a level of the pool's hierarchy does not allow (403 `RequesterNotAllowed`). The
+    /// allow-lists name principals (`PrincipalName`: a key's name, a token's `jwt:…`), matched against the caller.
     func checkRequester(_ request: LeaseRequest) throws(VendorError) {
         guard let pool = request.pool else { return }
-        let holder = quotaHolder(request) ?? ""
+        let holder = quotaHolder(request)
         for level in configuration.pools.lineage(pool) {
-            if let allowed = level.rules.allowedRequesters, !allowed.contains(holder) {
-                throw VendorError(.requesterNotAllowed, "pool '\(level.name)' does not allow requester '\(holder)'", field: request.requester == nil ? nil : "requester",
-                                  details: ["pool": level.name, "requester": holder])
+            if let allowed = level.rules.allowedRequesters, !allowed.contains(holder.name) {
+                throw VendorError(.requesterNotAllowed, "pool '\(level.name)' does not allow the caller '\(holder.name)' (its allowedRequesters name callers, not the body's 'requester')",
+                                  details: ["pool": level.name, "caller": holder.name])
             }
         }
+    }
+
+    /// How a usage row's holder is shown (`GET /api/pools`): its name, or with `AUDIT_REDACT_ACTORS` its key (as
+    /// audit events name actors); a row from before shows its requester the same way.
+    func holderLabel(_ row: UsageRow) -> String {
+        if let legacy = row.legacyRequester { return redactActors ? redactor.principal(legacy).key : legacy }
+        if redactActors { return row.holderKey }
+        return row.sealedHolder.flatMap(redactor.open)?.name ?? "key:" + row.holderKey
     }
 
     /// The refusal when one lease more of `size` addresses would pass a quota these counters are checked
@@ -35,13 +48,13 @@ extension VendorService {
         for counter in counters {
             guard let quota = configuration.pools.pools[counter.pool]?.quota else { continue }
             if let limit = quota.maxLeasesPerRequester, counter.leases + 1 > limit {
-                return VendorError(.quotaExceeded, "requester '\(counter.requester)' holds \(counter.leases) of the \(limit) leases pool '\(counter.pool)' allows",
-                                   details: ["pool": counter.pool, "requester": counter.requester, "quota": "maxLeasesPerRequester",
+                return VendorError(.quotaExceeded, "the caller holds \(counter.leases) of the \(limit) leases pool '\(counter.pool)' allows each caller",
+                                   details: ["pool": counter.pool, "quota": "maxLeasesPerRequester",
                                              "limit": String(limit), "current": String(counter.leases)])
             }
             if let limit = quota.maxAddressesPerRequester, counter.addresses + size > limit {
-                return VendorError(.quotaExceeded, "requester '\(counter.requester)' holds \(counter.addresses) addresses in pool '\(counter.pool)'; \(size) more would pass its \(limit)",
-                                   details: ["pool": counter.pool, "requester": counter.requester, "quota": "maxAddressesPerRequester",
+                return VendorError(.quotaExceeded, "the caller holds \(counter.addresses) addresses in pool '\(counter.pool)'; \(size) more would pass its \(limit)",
+                                   details: ["pool": counter.pool, "quota": "maxAddressesPerRequester",
                                              "limit": String(limit), "current": String(counter.addresses)])
             }
         }

@@ -349,11 +349,18 @@ public struct VendorService: Sendable {
                 }
                 session = row
             }
-            guard session.requestHash == request.requestHash else {
-                throw VendorError(.sessionConflict, "SessionId '\(request.sessionId)' was already used with a different request",
-                                  field: "SessionId", details: ["leaseId": session.leaseId])
+            // Whose session it is comes first: another principal learns nothing of it (not even whether its body matches).
+            let ownerRecorded = session.ownerKey != nil
+            if ownerRecorded {
+                try Self.checkSessionOwner(session.ownerKey, session: request.sessionId, caller: request.owner)
+                try Self.checkRequestHash(session, request)
             }
             let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.network(session.networkRowKey, in: request.scope) }
+            if !ownerRecorded, let row = found, row.leaseId == session.leaseId {
+                // A session row from before sessions recorded their owner: its lease's owner is the session's.
+                try Self.checkSessionOwner(row.ownerKey, session: request.sessionId, caller: request.owner)
+                try Self.checkRequestHash(session, request)
+            }
             guard let row = found, row.leaseId == session.leaseId else {
                 if known != nil {
                     // What this process remembered is gone (the block went back to stock): ask storage.
@@ -405,6 +412,21 @@ public struct VendorService: Sendable {
         throw .busy("the lease kept changing while it was renewed")
     }
 
+    /// Refuses a SessionId that another principal created (409 `SessionOwnedByAnother`): a session is its
+    /// creator's, whatever role another caller has (admins reach others' leases by lease id). Not checked for a
+    /// lease from before owners were recorded (`owner` nil), nor without a caller (`caller` nil: internal use).
+    static func checkSessionOwner(_ owner: String?, session id: String, caller: Principal?) throws(VendorError) {
+        guard let owner, let caller, owner != caller.key else { return }
+        throw VendorError(.sessionOwnedByAnother, "SessionId '\(id)' belongs to another caller; use a SessionId of your own", field: "SessionId")
+    }
+
+    /// Refuses a replay whose body differs from the session's first request (409 `SessionConflict`).
+    static func checkRequestHash(_ session: SessionRow, _ request: LeaseRequest) throws(VendorError) {
+        guard session.requestHash != request.requestHash else { return }
+        throw VendorError(.sessionConflict, "SessionId '\(request.sessionId)' was already used with a different request",
+                          field: "SessionId", details: ["leaseId": session.leaseId])
+    }
+
     // MARK: Helpers
 
     /// A new lease's answer, its session remembered in this process and logged (as `message`: leased, adopted).
@@ -412,6 +434,7 @@ public struct VendorService: Sendable {
         var session = SessionRow(sessionId: request.sessionId, leaseId: row.leaseId ?? "", networkRowKey: row.rowKey,
                                  requestHash: request.requestHash, createdAt: row.leasedAt ?? time.now())
         session.networkRowKeyV6 = row.pairKey
+        session.ownerKey = row.ownerKey
         await sessions.remember(session, in: request.scope)
         logger.info(message, metadata: ["cidr": .string(row.prefixes.map(\.description).joined(separator: " ")), "session": .string(request.sessionId),
                                          "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
@@ -420,11 +443,11 @@ public struct VendorService: Sendable {
 
     func newLease(_ request: LeaseRequest, at: Date) -> LeaseDraft {
         var draft = LeaseDraft(leaseId: LeaseDraft.newLeaseId(), sessionId: request.sessionId, requestHash: request.requestHash,
-                               requester: request.pool == nil ? request.requester : quotaHolder(request),
+                               requester: request.requester,
                                leasedAt: at, expiresAt: at.addingTimeInterval(configuration.leaseDuration.seconds),
                                ownerKey: request.owner?.key, sealedOwner: request.owner.map(redactor.seal), subnets: request.subnets, tags: request.tags)
         draft.pool = request.pool
-        draft.quotaKeys = quotaCharges(request).map { RowKeys.usage(pool: $0.pool, requester: $0.requester) }
+        draft.quotaKeys = quotaCharges(request).map(\.key)
         return draft
     }
 

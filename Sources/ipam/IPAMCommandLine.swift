@@ -94,7 +94,7 @@ struct Lease: AsyncParsableCommand {
         @Option(name: .customLong("size-v6"), help: "Prefix length of the IPv6 block of a --dual-stack lease.") var sizeV6: Int?
         @Option(help: "Subscription of the scope.") var subscription: String?
         @Option(help: "Region of the scope.") var region: String?
-        @Option(help: "Who asks (recorded with the lease; a pool's quotas count per requester).") var requester: String?
+        @Option(help: "A label for listings, recorded with the lease (a pool's rules and quotas apply to the caller, not to it).") var requester: String?
         @Option(help: "The pool to take the block from (POOLS_CONFIG), under its rules and quotas.") var pool: String?
         @Option(name: .customLong("subnet"), help: "A subnet of the layout, NAME=PREFIXLENGTH (repeatable).") var subnets: [String] = []
         @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []

@@ -13,28 +13,41 @@ struct PartitionInvariantTests {
     static let partition = scope.partitionKey
 
     /// A consistent partition: one live lease of alice in team-a (counted), one stocked block of team-a.
+    static let holderKey = "0123456789abcdef0123456789abcdef"
+
+    /// - Parameters:
+    ///   - legacyCounter: the counter as written before quotas counted principals (`Requester` in clear, keyed by its SHA-256).
+    ///   - sessionOwner: the owner the session row records (the lease's is `holderKey`).
     static func partition(leases: Int = 1, addresses: UInt64 = 256, stockPool: String? = "team-a", rowPool: String? = "team-a",
-                          leaseState: NetworkState = .leased) throws -> [TableEntity] {
-        let key = RowKeys.usage(pool: "team-a", requester: "alice")
+                          leaseState: NetworkState = .leased, legacyCounter: Bool = false, sessionOwner: String? = holderKey) throws -> [TableEntity] {
+        let key = legacyCounter ? RowKeys.legacyUsage(pool: "team-a", requester: "alice") : RowKeys.usage(pool: "team-a", holderKey: holderKey)
         var lease = NetworkRow(prefix: try IPPrefix(parsing: "10.1.0.0/24"), state: leaseState)
         lease.leaseId = "lease-1"
         lease.sessionId = "s-1"
         lease.pool = "team-a"
         lease.requester = "alice"
         lease.quotaKeys = [key]
-        let session = SessionRow(sessionId: "s-1", leaseId: "lease-1", networkRowKey: lease.rowKey, requestHash: "h", createdAt: Date())
+        lease.ownerKey = holderKey
+        var session = SessionRow(sessionId: "s-1", leaseId: "lease-1", networkRowKey: lease.rowKey, requestHash: "h", createdAt: Date())
+        session.ownerKey = sessionOwner
+        let counter = legacyCounter
+            ? TableEntity(partitionKey: partition, rowKey: key, properties: ["Pool": .string("team-a"), "Requester": .string("alice"),
+                                                                           "Leases": .int64(Int64(leases)), "Addresses": .int64(Int64(addresses))])
+            : UsageRow(pool: "team-a", holderKey: holderKey, sealedHolder: "sealed", leases: leases, addresses: addresses).entity(partitionKey: partition)
         var free = NetworkRow(prefix: try IPPrefix(parsing: "10.1.1.0/24"), state: .available)
         free.pool = rowPool
         let event = AuditEvent(action: "lease", actor: "t", cidr: lease.prefix.description, leaseId: "lease-1", sessionId: "s-1", before: "available", after: "leased")
         return [lease.entity(partitionKey: partition), session.entity(partitionKey: partition), event.entity(partitionKey: partition, at: Date()),
                 free.entity(partitionKey: partition), Inventory.stockEntity(free.prefix, pool: stockPool, scope: scope),
-                UsageRow(pool: "team-a", requester: "alice", leases: leases, addresses: addresses).entity(partitionKey: partition)]
+                counter]
     }
 
-    @Test("a consistent partition with a pool, its stock and a counter has no violations")
+    @Test("a consistent partition with a pool, its stock and a counter has no violations; so has one whose counter and session row are from before principals")
     func clean() throws {
-        let problems = InvariantChecker.violations(in: try Self.partition())
-        #expect(problems.isEmpty, "\(problems)")
+        for entities in [try Self.partition(), try Self.partition(legacyCounter: true, sessionOwner: nil)] {
+            let problems = InvariantChecker.violations(in: entities)
+            #expect(problems.isEmpty, "\(problems)")
+        }
     }
 
     @Test("a counter off by a lease or by addresses, a released lease still counted, stock in another pool's index: each reported")
@@ -45,6 +58,8 @@ struct PartitionInvariantTests {
             (try Self.partition(leaseState: .quarantined), "the live leases naming it are 0"),
             (try Self.partition(stockPool: nil), "its stock row is in ''"),
             (try Self.partition(stockPool: "team-b"), "its stock row is in 'team-b'"),
+            (try Self.partition(leases: 2, legacyCounter: true), "counts 2 leases"),
+            (try Self.partition(sessionOwner: "ffffffffffffffffffffffffffffffff"), "session s-1 belongs to ffffffffffffffffffffffffffffffff"),
         ]
         for (entities, expected) in cases {
             let problems = InvariantChecker.violations(in: entities)

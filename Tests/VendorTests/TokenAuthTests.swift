@@ -28,24 +28,25 @@ struct TokenAuthTests {
         try await HTTPCalls.send(method, url, body: body, headers: ["Authorization": "Bearer \(token)"])
     }
 
-    @Test("a valid token per role: its subject is the caller, its app role the ipam role; a valid token with no mapped role is 403")
+    @Test("a valid token per role: its issuer and subject name the caller (jwt:…), its app role the ipam role; a valid token with no mapped role is 403")
     func roles() async throws {
         try await Self.withIssuer { url, issuer in
             let reader = try issuer.token(issuer.claims(subject: "reader-sub", roles: ["IPAM.Reader"], audience: Self.audience))
             let lease = try issuer.token(issuer.claims(subject: "lease-sub", roles: ["Other", "IPAM.Lease"], audience: Self.audience))
             let admin = try issuer.token(issuer.claims(subject: "admin-sub", roles: ["IPAM.Reader", "IPAM.Admin"], audience: Self.audience))
             let none = try issuer.token(issuer.claims(subject: "nobody", roles: ["Something.Else"], audience: Self.audience))
-            #expect(try await Self.call("GET", url + "/api/whoami", token: reader).string("caller") == "reader-sub")
+            #expect(try await Self.call("GET", url + "/api/whoami", token: reader).string("caller") == PrincipalName.token(issuer: issuer.issuer, subject: "reader-sub"))
             #expect(try await Self.call("GET", url + "/api/leases", token: reader).status == 200)
             let refused = try await Self.call("POST", url + "/api/getNewNetwork", token: reader, body: #"{"SessionId":"tok-1"}"#)
             #expect(refused.status == 403 && refused.code == "Forbidden", "\(refused.text)")
             let created = try await Self.call("POST", url + "/api/getNewNetwork", token: lease, body: #"{"SessionId":"tok-1"}"#)
             #expect(created.status == 201, "\(created.text)")
-            #expect(try await Self.call("GET", url + "/api/whoami", token: admin).string("caller") == "admin-sub", "the largest mapped role wins")
-            // The token's subject owns what it created: host addresses follow the token identity.
+            #expect(try await Self.call("GET", url + "/api/whoami", token: admin).string("caller") == PrincipalName.token(issuer: issuer.issuer, subject: "admin-sub"),
+                    "the largest mapped role wins")
+            // The token's principal owns what it created: host addresses follow the token identity.
             let leaseId = try #require(created.string("leaseId"))
             let ip = try await Self.call("POST", url + "/api/leases/\(leaseId)/ips", token: lease, body: "{}")
-            #expect(ip.status == 201 && ip.string("principal") == "lease-sub", "\(ip.text)")
+            #expect(ip.status == 201 && ip.string("principal") == PrincipalName.token(issuer: issuer.issuer, subject: "lease-sub"), "\(ip.text)")
             let noRole = try await Self.call("GET", url + "/api/leases", token: none)
             #expect(noRole.status == 403 && noRole.code == "Forbidden" && noRole.text.contains("IPAM.Reader"), "\(noRole.text)")
             // API keys keep working beside tokens.
