@@ -89,7 +89,8 @@ struct SessionOwnershipTests {
 
     @Test("dual-stack: another caller's replay, renewal and release of the pair's SessionId are refused; both rows stay as they were")
     func dualStack() async throws {
-        try await VendorHarness.withVendor(roleKeys: Self.keys) { url, table, _ in
+        let supernets = #"[{"subscriptionId":"\#(SampleConfiguration.subscription)","regions":[{"region":"eastus","supernets":["10.64.0.0/16","fd00:64::/48"]}]}]"#
+        try await VendorHarness.withVendor(environment: ["SUPERNETS_CONFIG": supernets], roleKeys: Self.keys) { url, table, _ in
             let body = #"{"SessionId":"own-ds","dualStack":true,"subnets":[{"name":"app","prefixLength":26}]}"#
             let created = try await Self.call("POST", url + "/api/getNewNetwork", as: "alice", body)
             #expect(created.status == 201 && created.string("cidrV6") != nil, "\(created.text)")
