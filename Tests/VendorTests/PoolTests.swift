@@ -129,7 +129,7 @@ struct PoolTests {
     func redactedUsage() async throws {
         try await VendorHarness.withVendor(environment: ["POOLS_CONFIG": Self.spoofPools], roleKeys: Self.keys, redactActors: true) { url, table, _ in
             for index in 0..<2 { #expect(try await Self.lease(url, "red-\(index)", pool: "capped", as: "alice", extra: "").status == 201) }
-            #expect(try await Self.lease(url, "red-bob", pool: "capped", as: "bob", extra: "").status == 201)
+            #expect(try await Self.lease(url, "red-2", pool: "capped", as: "bob", extra: "").status == 201)
             let rows = try await Self.invariants(table)
             let redactor = PrincipalRedactor(salt: SampleConfiguration.auditSalt)
             for row in rows {
