@@ -91,8 +91,9 @@ struct AccessGate: Sendable {
             let (caller, role) = try await authenticate(request, from: context.clientAddress)
             context.caller = caller
             context.role = role
-            context.logger[metadataKey: "caller"] = .string(caller)
-            context.authenticated.record(caller)
+            let logged = redactor.map { $0.principal(caller).key } ?? caller // no name in the logs with AUDIT_REDACT_ACTORS
+            context.logger[metadataKey: "caller"] = .string(logged)
+            context.authenticated.record(logged)
             guard role >= needed else {
                 throw VendorError(.forbidden, "\(route) needs the \(needed) role; this key has \(role)",
                                   details: ["caller": caller, "role": role.description, "needed": needed.description])

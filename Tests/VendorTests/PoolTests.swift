@@ -125,9 +125,10 @@ struct PoolTests {
         }
     }
 
-    @Test("with AUDIT_REDACT_ACTORS no row names a caller in clear (usage rows, lease rows) and GET /api/pools shows holders by their keys")
+    @Test("with AUDIT_REDACT_ACTORS no row names a caller in clear (usage rows, lease rows), GET /api/pools shows holders by their keys, and no log line names one")
     func redactedUsage() async throws {
-        try await VendorHarness.withVendor(environment: ["POOLS_CONFIG": Self.spoofPools], roleKeys: Self.keys, redactActors: true) { url, table, _ in
+        let logs = LogCapture()
+        try await VendorHarness.withVendor(environment: ["POOLS_CONFIG": Self.spoofPools], roleKeys: Self.keys, logger: logs.logger(), redactActors: true) { url, table, _ in
             for index in 0..<2 { #expect(try await Self.lease(url, "red-\(index)", pool: "capped", as: "alice", extra: "").status == 201) }
             #expect(try await Self.lease(url, "red-2", pool: "capped", as: "bob", extra: "").status == 201)
             let rows = try await Self.invariants(table)
@@ -148,6 +149,8 @@ struct PoolTests {
             let usage = Dictionary(uniqueKeysWithValues: (capped["usage"]?.arrayValue ?? []).map { ($0["requester"]?.stringValue ?? "", $0["leases"]) })
             #expect(usage == [redactor.principal("alice").key: .number("2"), redactor.principal("bob").key: .number("1")], "\(capped)")
             #expect(!listed.text.contains("alice") && !listed.text.contains("bob"), "\(listed.text)")
+            let named = logs.captured.filter { line in ([line.message] + line.metadata.values).contains { $0.contains("alice") || $0.contains("bob") } }
+            #expect(!logs.captured.isEmpty && named.isEmpty, "log lines name a caller: \(named.prefix(3).map(\.metadata))")
         }
     }
 
