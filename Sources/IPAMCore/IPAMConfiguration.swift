@@ -24,6 +24,8 @@ public struct IPAMConfiguration: Sendable {
     public var stockV6: [Scope: [Int: Int]] = [:]
     public var storageConnectionString: String
     public var tableName: String
+    /// The inventory table when `IPAM_TABLE_NAME` is not set.
+    public static let defaultTableName = "networkCidr"
     /// Named pools inside the scopes (`POOLS_CONFIG`; none when unset).
     public var pools = PoolPlan()
     /// Receivers of audit events (`WEBHOOKS_CONFIG`; none when unset).
@@ -76,7 +78,7 @@ public struct IPAMConfiguration: Sendable {
         if connection.isEmpty && !identityBased {
             problems.append("AzureWebJobsStorage: missing (a connection string, UseDevelopmentStorage=true for Azurite, or AzureWebJobsStorage__accountName / AzureWebJobsStorage__tableServiceUri for an identity-based connection)")
         }
-        let tableName = environment[setting: .tableName] ?? "networkCidr"
+        let tableName = environment[setting: .tableName] ?? Self.defaultTableName
         if tableName.range(of: "^[A-Za-z][A-Za-z0-9]{2,62}$", options: .regularExpression) == nil {
             problems.append("IPAM_TABLE_NAME=\(tableName): must be 3–63 letters and digits, starting with a letter")
         }

@@ -1,8 +1,13 @@
 internal import AzureCore
 package import AzureTables
 public import Foundation
+internal import IPAMCore
 
 /// A lease on one row of the locks table (`ipamLocks`) that lets one Manager at a time run the jobs.
+///
+/// The locks table is shared by every inventory table of a storage account, so the row is named after the
+/// inventory table (`managerName(forTable:)`): Managers of one inventory exclude each other, Managers of two
+/// inventories in one account do not.
 ///
 /// The row's ETag is the lock: taking, renewing and releasing it are conditional writes. A holder
 /// that crashes simply stops renewing; once `ExpiresAt` passes, another Manager may take it.
@@ -103,10 +108,22 @@ public struct SingletonLease: Sendable {
     }
 }
 
+extension SingletonLease {
+    /// The row key of the Manager's lease for inventory table `tableName`: `manager` for the default table
+    /// (the row every Manager used before the lease was per table, so a deployment on the default table keeps
+    /// its row through an upgrade), `manager-{table}` for any other. Table names are case-insensitive in
+    /// Azure, so the name is lower-cased: `networkCidr` and `NETWORKCIDR` are one inventory and one lease.
+    public static func managerName(forTable tableName: String) -> String {
+        let table = tableName.lowercased()
+        return table == IPAMConfiguration.defaultTableName.lowercased() ? "manager" : "manager-" + table
+    }
+}
+
 extension Inventory {
-    /// The singleton lease `name` in the locks table, held as `owner`.
-    public func singletonLease(name: String = "manager", owner: String, duration: Duration,
+    /// The singleton lease `name` in the locks table, held as `owner`; by default the Manager's lease of this
+    /// inventory table (`SingletonLease.managerName(forTable:)`).
+    public func singletonLease(name: String? = nil, owner: String, duration: Duration,
                                now: @escaping @Sendable () -> Date = { Date() }) -> SingletonLease {
-        SingletonLease(table: locks, name: name, owner: owner, duration: duration, now: now)
+        SingletonLease(table: locks, name: name ?? SingletonLease.managerName(forTable: table.name), owner: owner, duration: duration, now: now)
     }
 }

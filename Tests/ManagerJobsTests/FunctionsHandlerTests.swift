@@ -105,7 +105,8 @@ struct ManagerProcessTests {
         let stack = ProcessStack()
         defer { stack.stopAll() }
         let storage = try await stack.startStorage()
-        var environment = try await stack.managerEnvironment(table: TestStorage.uniqueName("term"), storage: storage)
+        let tableName = TestStorage.uniqueName("term")
+        var environment = try await stack.managerEnvironment(table: tableName, storage: storage)
         environment["MANAGER_TIMER_SCHEDULE"] = "0 0 0 1 1 *" // once a year: it will be waiting
         let pipe = Pipe()
         let manager = try stack.start("manager", arguments: ["run", "--log-level", "error", "--metrics-port", "0"], environment: environment, output: pipe)
@@ -125,7 +126,7 @@ struct ManagerProcessTests {
         manager.waitUntilExit()
         #expect(manager.terminationStatus == 0)
         let service = try TableServiceClient(connectionString: storage, transport: TestStorage.transport)
-        #expect(try await service.table("ipamLocks").get(partitionKey: "lock", rowKey: "manager") == nil)
+        #expect(try await service.table("ipamLocks").get(partitionKey: "lock", rowKey: SingletonLease.managerName(forTable: tableName)) == nil)
     }
 
     @Test("a Manager killed (SIGKILL) mid-run: the next one skips while the dead one's lease lasts, then finishes the work; nothing lost or doubled")
