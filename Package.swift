@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "TokenAuth",
             dependencies: ["HTTPTransport", "StrictJSON", "IPAMCore", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "_CryptoExtras", package: "swift-crypto")],
+                           .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "PublicIPSchedule", dependencies: ["StrictJSON", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),

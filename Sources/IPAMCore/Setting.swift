@@ -37,6 +37,8 @@ public enum Setting: String, CaseIterable, Sendable {
     case authJWTIssuer = "AUTH_JWT_ISSUER"
     case authJWTAudience = "AUTH_JWT_AUDIENCE"
     case authJWTRoleMap = "AUTH_JWT_ROLE_MAP"
+    /// How long a failed read of the issuer's OpenID configuration or keys is remembered (no read meanwhile).
+    case authJWTFailureSeconds = "AUTH_JWT_FAILURE_SECONDS"
     /// The secret principals are keyed and sealed with (`PrincipalRedactor`); the same for every Vendor.
     case auditSalt = "AUDIT_SALT"
     /// Signs the operator console's session cookies; the console is off without it.

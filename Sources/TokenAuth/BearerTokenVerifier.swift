@@ -3,6 +3,7 @@ import _CryptoExtras
 import Foundation
 import HTTPTransport
 import IPAMCore
+import Logging
 import StrictJSON
 
 /// What a valid bearer token says about its caller.
@@ -24,6 +25,10 @@ public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertibl
 /// key it does not know, at most once a minute), the issuer, the audience, expiry and not-before (two minutes of
 /// clock skew). Every other algorithm (`none`, `HS256` with the public key as its secret, ES*) is refused: the
 /// algorithm is the verifier's choice, never the token's.
+///
+/// A failed read of the issuer (its OpenID configuration or JWKS) is logged with its detail and remembered for
+/// `failureMemory`: meanwhile no request reads the issuer again (a flood of tokens is not a flood of fetches),
+/// and concurrent requests share one read. A refusal never names the issuer's address, only what the token lacks.
 public actor BearerTokenVerifier {
     public nonisolated let issuer: String
     public nonisolated let audience: String
@@ -34,10 +39,18 @@ public actor BearerTokenVerifier {
     private var keys: [String: _RSA.Signing.PublicKey] = [:]
     private var fetchedAt: Duration? = nil
     private var lastMissFetch: Duration? = nil
+    /// When the last read of the issuer failed (nil after a good one).
+    private var failedAt: Duration? = nil
+    /// The read in progress, shared by every request that needs it.
+    private var refreshing: Task<Void, Never>? = nil
+    /// How long a failed read of the issuer is remembered (`AUTH_JWT_FAILURE_SECONDS`).
+    public nonisolated let failureMemory: Duration
+    let logger: Logger
 
     public static let skew: TimeInterval = 120
     public static let refreshInterval: Duration = .seconds(24 * 3600)
     public static let missRefreshInterval: Duration = .seconds(60)
+    public static let defaultFailureMemory: Duration = .seconds(30)
     /// The accepted algorithms: the digest each signs.
     static func digest(_ algorithm: String) -> (@Sendable (Data) -> any Digest)? {
         switch algorithm {
@@ -48,11 +61,17 @@ public actor BearerTokenVerifier {
         }
     }
 
-    public init(issuer: String, audience: String, transport: any HTTPTransport, time: TimeSource = .system, metadataURL: String? = nil) {
+    /// - Parameters:
+    ///   - failureMemory: how long a failed read of the issuer stops further reads.
+    ///   - logger: where failed reads of the issuer are told, with their detail (never told to callers).
+    public init(issuer: String, audience: String, transport: any HTTPTransport, time: TimeSource = .system, metadataURL: String? = nil,
+                failureMemory: Duration = defaultFailureMemory, logger: Logger = Logger(label: "ipam.token", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.issuer = issuer
         self.audience = audience
         self.transport = transport
         self.time = time
+        self.failureMemory = failureMemory
+        self.logger = logger
         let base = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         self.metadataURL = metadataURL ?? base + "/.well-known/openid-configuration"
     }
@@ -92,28 +111,58 @@ public actor BearerTokenVerifier {
     }
 
     /// The key `kid`: from the cache, else from a fresh JWKS (when the cache is old, or on a miss at most
-    /// once a minute, so a flood of made-up kids cannot make us hammer the issuer).
+    /// once a minute, so a flood of made-up kids cannot make us hammer the issuer), unless a read failed within
+    /// `failureMemory`.
     private func key(_ kid: String) async throws(TokenRejection) -> _RSA.Signing.PublicKey? {
         let now = time.uptime()
         let stale = fetchedAt.map { now - $0 > Self.refreshInterval } ?? true
         let missMayRefresh = keys[kid] == nil && (lastMissFetch.map { now - $0 >= Self.missRefreshInterval } ?? true)
-        if stale || missMayRefresh {
+        let recentlyFailed = failedAt.map { now - $0 < failureMemory } ?? false
+        if (stale || missMayRefresh) && !recentlyFailed {
             if !stale { lastMissFetch = now }
-            do {
-                keys = try await fetchKeys()
-                fetchedAt = now
-            } catch {
-                // Keep serving the keys we have; a token signed by an unknown one is refused below.
-                if keys.isEmpty { throw TokenRejection(reason: "the issuer's signing keys could not be read (\(error))") }
-            }
+            await refresh()
+        }
+        // Keep serving the keys we have; a token signed by an unknown one is refused by the caller.
+        if keys.isEmpty && failedAt != nil {
+            throw TokenRejection(reason: "the token's signature cannot be checked right now (the issuer's signing keys are unavailable); try again shortly")
         }
         return keys[kid]
     }
 
-    private func fetchKeys() async throws -> [String: _RSA.Signing.PublicKey] {
-        let metadata = try await getJSON(metadataURL)
-        guard let jwksURL = metadata["jwks_uri"]?.stringValue else { throw TokenRejection(reason: "the OpenID configuration has no jwks_uri") }
-        let jwks = try await getJSON(jwksURL)
+    /// Reads the issuer's keys once for every request waiting on them; a failure is logged and remembered.
+    private func refresh() async {
+        if let refreshing {
+            await refreshing.value
+            return
+        }
+        let task = Task { await self.read() }
+        refreshing = task
+        await task.value
+    }
+
+    private func read() async {
+        defer { refreshing = nil }
+        do {
+            let fresh = try await Self.fetchKeys(metadataURL: metadataURL, transport: transport)
+            keys = fresh
+            fetchedAt = time.uptime()
+            failedAt = nil
+        } catch {
+            failedAt = time.uptime()
+            logger.warning("the issuer's signing keys could not be read; tokens needing them are refused until a read succeeds",
+                           metadata: ["issuer": .string(issuer), "error": .string("\(error)"), "retryAfter": .string("\(failureMemory)")])
+        }
+    }
+
+    /// Why reading the issuer failed (logged, never shown to a caller: it names the issuer's addresses).
+    struct IssuerReadError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private static func fetchKeys(metadataURL: String, transport: any HTTPTransport) async throws -> [String: _RSA.Signing.PublicKey] {
+        let metadata = try await getJSON(metadataURL, transport: transport)
+        guard let jwksURL = metadata["jwks_uri"]?.stringValue else { throw IssuerReadError(description: "\(metadataURL) names no jwks_uri") }
+        let jwks = try await getJSON(jwksURL, transport: transport)
         var found: [String: _RSA.Signing.PublicKey] = [:]
         for key in jwks["keys"]?.arrayValue ?? [] {
             guard key["kty"]?.stringValue == "RSA", key["use"]?.stringValue ?? "sig" == "sig", let kid = key["kid"]?.stringValue,
@@ -124,10 +173,15 @@ public actor BearerTokenVerifier {
         return found
     }
 
-    private func getJSON(_ url: String) async throws -> JSONValue {
-        let response = try await transport.execute(TransportRequest(method: "GET", url: url, headers: ["Accept": "application/json"], timeout: .seconds(10)))
-        guard response.status == 200 else { throw TokenRejection(reason: "\(url) answered \(response.status)") }
-        return try JSONValue.parse(response.body)
+    private static func getJSON(_ url: String, transport: any HTTPTransport) async throws -> JSONValue {
+        let response: TransportResponse
+        do {
+            response = try await transport.execute(TransportRequest(method: "GET", url: url, headers: ["Accept": "application/json"], timeout: .seconds(10)))
+        } catch {
+            throw IssuerReadError(description: "\(url): \(error)")
+        }
+        guard response.status == 200 else { throw IssuerReadError(description: "\(url) answered \(response.status)") }
+        do { return try JSONValue.parse(response.body) } catch { throw IssuerReadError(description: "\(url) answered something that is not JSON") }
     }
 
     static func number(_ value: JSONValue?) -> TimeInterval? {

@@ -52,7 +52,18 @@ struct Serve: AsyncParsableCommand {
                     throw ExitCode(2)
                 }
             }
-            tokens = TokenAuthentication(verifier: BearerTokenVerifier(issuer: issuer, audience: audience, transport: CurlTransport()), roleMap: roleMap)
+            var failureMemory = BearerTokenVerifier.defaultFailureMemory
+            if let text = bootstrap[.authJWTFailureSeconds] {
+                guard let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= 3600 else {
+                    FileHandle.standardError.write(Data("vendor: AUTH_JWT_FAILURE_SECONDS=\(text): must be a number of seconds from 0 to 3600\n".utf8))
+                    throw ExitCode(2)
+                }
+                failureMemory = .milliseconds(Int64(seconds * 1000))
+            }
+            var tokenLogger = Logger(label: "ipam.token")
+            tokenLogger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            let verifier = BearerTokenVerifier(issuer: issuer, audience: audience, transport: CurlTransport(), failureMemory: failureMemory, logger: tokenLogger)
+            tokens = TokenAuthentication(verifier: verifier, roleMap: roleMap)
         }
         if keys.isEmpty && tokens == nil && !insecureNoAuth {
             FileHandle.standardError.write(Data("vendor: VENDOR_API_KEYS, VENDOR_ADMIN_KEYS and VENDOR_READER_KEYS are empty and AUTH_JWT_ISSUER is not set; set keys or an issuer, or pass --insecure-no-auth for local use\n".utf8))

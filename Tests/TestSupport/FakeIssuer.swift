@@ -9,7 +9,8 @@ import TokenAuth
 /// A local OpenID Connect issuer for tests: serves its OpenID configuration and JWKS, signs tokens with its
 /// RSA keys, rotates them, and makes the malformed tokens an attacker would try.
 public final class FakeIssuer: Sendable {
-    private let state = Mutex<(keys: [(kid: String, key: _RSA.Signing.PrivateKey)], base: String, jwksFetches: Int)>(([], "", 0))
+    private let state = Mutex<(keys: [(kid: String, key: _RSA.Signing.PrivateKey)], base: String, jwksFetches: Int, metadataFetches: Int, down: Bool)>(
+        ([], "", 0, 0, false))
 
     public init() throws { try addKey("key-1") }
 
@@ -24,10 +25,19 @@ public final class FakeIssuer: Sendable {
 
     public var issuer: String { state.withLock { $0.base } }
     public var jwksFetches: Int { state.withLock { $0.jwksFetches } }
+    /// Reads of the OpenID configuration, answered or not.
+    public var metadataFetches: Int { state.withLock { $0.metadataFetches } }
+    /// While down, every request is answered 503 (an issuer that is failing or unreachable behind a gateway).
+    public func setDown(_ down: Bool) { state.withLock { $0.down = down } }
     public func setBase(_ base: String) { state.withLock { $0.base = base } }
 
     public func handle(_ request: EmulatorRequest) -> EmulatorResponse {
         let base = issuer
+        let down = state.withLock { state in
+            if request.rawPath == "/.well-known/openid-configuration" { state.metadataFetches += 1 }
+            return state.down
+        }
+        if down { return EmulatorResponse(status: 503, headers: [:], body: Array("issuer unavailable".utf8)) }
         switch request.rawPath.hasSuffix("/discovery/keys") ? "/discovery/keys" : request.rawPath {
         case "/.well-known/openid-configuration":
             return Self.json(.object([("issuer", .string(base)), ("jwks_uri", .string(base + "/discovery/keys"))]))

@@ -120,6 +120,45 @@ struct TokenAuthTests {
             #expect(refreshed.status == 401, "after the daily refresh the retired key is gone")
         }
     }
+
+    @Test("an issuer that fails: the 401 says what is wrong with the token, never where the issuer is (the log does); 50 requests read it once; after the failure window it is read again and tokens work")
+    func issuerDown() async throws {
+        let time = ManualTime()
+        let capture = LogCapture()
+        let issuer = try FakeIssuer()
+        try await TestServers.withFakeServer({ issuer.handle($0) }) { port in
+            issuer.setBase("http://127.0.0.1:\(port)/tenant-1/v2.0")
+            let verifier = BearerTokenVerifier(issuer: issuer.issuer, audience: Self.audience, transport: TestStorage.transport, time: time.source,
+                                               metadataURL: "http://127.0.0.1:\(port)/.well-known/openid-configuration", failureMemory: .seconds(30),
+                                               logger: capture.logger(label: "token-test", level: .warning))
+            try await VendorHarness.withVendor(keys: ["plain-key"], tokens: TokenAuthentication(verifier: verifier)) { url, _, _ in
+                issuer.setDown(true)
+                let token = try issuer.token(issuer.claims(roles: ["IPAM.Reader"], audience: Self.audience, now: time.now))
+                // A burst first: the requests share one read of the issuer, and then remember that it failed.
+                let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
+                    for _ in 0..<50 { group.addTask { try await Self.call("GET", url + "/api/leases", token: token) } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(answers.allSatisfy { $0.status == 401 && $0.code == "Unauthorized" }, "\(answers.map(\.status))")
+                #expect(issuer.metadataFetches == 1, "one read for 50 requests: \(issuer.metadataFetches)")
+                let answer = try await Self.call("GET", url + "/api/leases", token: token)
+                #expect(answer.status == 401 && answer.text.contains("signature cannot be checked right now"), "\(answer.text)")
+                for leak in ["127.0.0.1", String(port), "well-known", "tenant-1", "discovery", "503"] {
+                    #expect(!answer.text.contains(leak), "the answer names \(leak): \(answer.text)")
+                }
+                #expect(capture.captured.contains { $0.level == .warning && ($0.metadata["error"] ?? "").contains("127.0.0.1:\(port)") },
+                        "the detail is logged: \(capture.captured.map(\.metadata))")
+                // The issuer is back: within the window nothing reads it; after the window a token works again.
+                issuer.setDown(false)
+                time.advance(by: .seconds(29))
+                #expect(try await Self.call("GET", url + "/api/leases", token: token).status == 401)
+                #expect(issuer.metadataFetches == 1, "within the failure window nothing reads the issuer")
+                time.advance(by: .seconds(2))
+                #expect(try await Self.call("GET", url + "/api/leases", token: token).status == 200)
+                #expect(issuer.metadataFetches == 2 && issuer.jwksFetches == 1)
+            }
+        }
+    }
 }
 
 /// Builds token parts outside the issuer (for tampering).
