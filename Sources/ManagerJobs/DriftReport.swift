@@ -35,6 +35,11 @@ public struct DriftReport: Sendable {
                     items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr, detail: text))
                     continue
                 }
+                if case .holdForVNet(let vnet) = decision {
+                    items.append(Item(kind: "held-for-vnet", scope: scope.partitionKey, cidr: cidr,
+                                      detail: "lease \(row.leaseId ?? "")'s quarantine is over, but VNet \(vnet) uses the block: it stays held (not vended) until the VNet is gone"))
+                    continue
+                }
                 switch row.state {
                 case .occupied:
                     items.append(Item(kind: "occupied", scope: scope.partitionKey, cidr: cidr, detail: "used by \(row.lockedBy ?? "an unknown VNet")\(next)"))

@@ -107,20 +107,7 @@ public struct ManagerRun: Sendable {
 
     /// The rows as the plan leaves them (the drift report describes the world after the run, so a second run
     /// over an unchanged world reports, and writes, the same).
-    static func rows(_ rows: [NetworkRow], after plan: Reconciliation.Plan) -> [NetworkRow] {
-        var byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
-        for change in plan.changes {
-            byKey[change.before.rowKey] = change.deleteRow ? nil : change.after
-            if let companion = change.companion { byKey[companion.before.rowKey] = companion.after }
-        }
-        for block in plan.newOccupied {
-            var row = NetworkRow(prefix: block.prefix, state: .occupied)
-            row.lockedBy = block.resourceId
-            row.origin = NetworkRow.observedOrigin
-            byKey[row.rowKey] = row
-        }
-        return byKey.values.sorted { $0.prefix < $1.prefix }
-    }
+    static func rows(_ rows: [NetworkRow], after plan: Reconciliation.Plan) -> [NetworkRow] { plan.rows(after: rows) }
 
     /// Applies row changes (many to a transaction; see `Inventory.apply`), adding what they did to `report`.
     public func apply(_ changes: [RowChange], scope: Scope, now: Date, report: inout Report) async throws(InventoryError) {

@@ -50,8 +50,12 @@ public enum RowDecision: Sendable, Equatable {
     case unchanged(seen: Bool)
     /// The lease's VNet is deployed with exactly its block: anchor it (again, when it was let go).
     case anchor(vnet: String)
-    /// The lease's VNet is deployed with another prefix: reported, never fixed silently.
+    /// The lease's VNet is deployed with another prefix: reported, never fixed silently. The lease keeps its
+    /// block, and the space the VNet really uses is never vended while it is listed (see `Reconciliation.plan`).
     case drift(String)
+    /// A let-go lease's quarantine is over, but a listed VNet uses the block: it stays held (nothing written)
+    /// until the VNet is gone from a complete listing, rather than going back to stock under a deployed network.
+    case holdForVNet(vnet: String)
     /// A `leased` row expired more than the reap grace ago and was never deployed.
     case reap(expiredAt: Date)
     /// A quarantine ended: the block goes back to stock and its session row is deleted.
@@ -72,7 +76,7 @@ public enum RowDecision: Sendable, Equatable {
     /// The audit action the change writes; nil when nothing is written.
     public func auditAction(from state: NetworkState) -> AuditAction? {
         switch self {
-        case .unchanged, .drift: return nil
+        case .unchanged, .drift, .holdForVNet: return nil
         case .anchor: return state == .leased ? .anchor : .reanchor
         case .reap: return .reap
         case .returnToStock: return .returnToStock
@@ -90,7 +94,7 @@ public enum RowDecision: Sendable, Equatable {
         switch self {
         case .unchanged(let seen): return seen
         case .anchor, .seenAgain, .occupy: return true
-        case .drift, .reap, .returnToStock, .missing, .release, .free, .forget: return false
+        case .drift, .holdForVNet, .reap, .returnToStock, .missing, .release, .free, .forget: return false
         }
     }
 
@@ -102,7 +106,7 @@ public enum RowDecision: Sendable, Equatable {
         var deleteSession: String? = nil
         var deleteRow = false
         switch self {
-        case .unchanged, .drift:
+        case .unchanged, .drift, .holdForVNet:
             return nil
         case .anchor(let vnet):
             next.state = .anchored
@@ -170,8 +174,25 @@ public enum Reconciliation {
         public var seen: [NetworkRow] = []
         /// Blocks an unmanaged VNet uses that no row covers yet: recorded as `occupied` rows.
         public var newOccupied: [(prefix: IPPrefix, resourceId: String)] = []
-        /// Leases whose VNet was deployed with another prefix (reported, never fixed silently).
+        /// Leases whose VNet was deployed with another prefix (reported, never fixed silently), each with what
+        /// ipam does about the VNet's space.
         public var drift: [String] = []
+
+        /// `rows` as this plan leaves them (changes applied, rows deleted, newly recorded occupied rows added).
+        public func rows(after rows: [NetworkRow]) -> [NetworkRow] {
+            var byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
+            for change in changes {
+                byKey[change.before.rowKey] = change.deleteRow ? nil : change.after
+                if let companion = change.companion { byKey[companion.before.rowKey] = companion.after }
+            }
+            for block in newOccupied {
+                var row = NetworkRow(prefix: block.prefix, state: .occupied)
+                row.lockedBy = block.resourceId
+                row.origin = NetworkRow.observedOrigin
+                byKey[row.rowKey] = row
+            }
+            return byKey.values.sorted { $0.prefix < $1.prefix }
+        }
     }
 
     /// The VNet prefixes, parsed leniently (host bits cleared), with the VNet.
@@ -203,6 +224,12 @@ public enum Reconciliation {
         }
 
         func listed(_ id: String?) -> Bool { id.map { byId[$0.lowercased()] != nil } ?? false }
+
+        /// True when VNet `id` is listed and one of its address prefixes overlaps `prefix` (a VNet that was
+        /// re-addressed away from a block no longer uses it, though it is still listed).
+        func uses(_ id: String?, _ prefix: IPPrefix) -> Bool {
+            id.flatMap { byId[$0.lowercased()] }.map { $0.prefixes.contains { $0.overlaps(prefix) } } ?? false
+        }
 
         /// The VNet that belongs to `row` (tagged with its lease, the one its lease names by resource id (an
         /// adopted network), or untagged with exactly its prefix), and the first other VNet that overlaps it.
@@ -242,6 +269,8 @@ public enum Reconciliation {
             return .reap(expiredAt: expires)
         }
         if row.state != .leased, let since = row.quarantinedAt, seen.now.timeIntervalSince(since) > seen.settings.quarantine {
+            // Another VNet (a drifted one, say) uses the block: stock would hand it out under a deployed network.
+            if let user = seen.vnets(for: row).foreign { return .holdForVNet(vnet: user.vnet.id) }
             return .returnToStock
         }
         return .unchanged(seen: false)
@@ -267,11 +296,12 @@ public enum Reconciliation {
     }
 
     /// A block an unmanaged VNet uses: still used (perhaps by another VNet now), or (complete listings
-    /// only) missing, and freed or forgotten after two complete Syncs without it.
+    /// only) missing, and freed or forgotten after two complete Syncs without it. A VNet that is still listed
+    /// but no longer has an address prefix overlapping the block counts as gone from it.
     static func decideOccupied(_ row: NetworkRow, _ seen: Observation) -> RowDecision {
         let foreign = seen.vnets(for: row).foreign
-        if let locker = row.lockedBy, seen.listed(locker) || foreign != nil {
-            if !seen.listed(locker), let foreign { return .occupy(vnet: foreign.vnet.id) }
+        if let locker = row.lockedBy, seen.uses(locker, row.prefix) || foreign != nil {
+            if !seen.uses(locker, row.prefix), let foreign { return .occupy(vnet: foreign.vnet.id) }
             return row.missingCount != 0 ? .seenAgain : .unchanged(seen: true)
         }
         guard seen.complete else { return .unchanged(seen: false) }
@@ -308,12 +338,18 @@ public enum Reconciliation {
             }
         }
 
-        // Unmanaged VNets inside this scope's space that no row covers: record them so carving avoids them.
-        let rowIndex = PrefixIndex(rows.map { ($0.prefix, ()) })
+        // Space any listed VNet uses inside this scope's space that no row covers: recorded so carving avoids it.
+        // Tagged VNets too: a tag names a lease, not the space the VNet really uses (a drifted VNet, a tag naming
+        // a lease that is unknown, released or of another scope, a prefix beside its lease's block). A row inside
+        // a VNet's prefix leaves the rest of the prefix uncovered: the rest is recorded as its largest free blocks.
+        let rowIndex = PrefixIndex(rows.map { ($0.prefix, $0.prefix) })
         var uncovered: [(prefix: IPPrefix, resourceId: String)] = []
-        for entry in observation.observed where entry.vnet.tags[LeaseTag.name] == nil {
-            for prefix in entry.prefixes where space.supernets.contains(where: { $0.overlaps(prefix) }) && !rowIndex.hasOverlap(prefix) {
-                uncovered.append((prefix, entry.vnet.id))
+        func inSpace(_ prefix: IPPrefix) -> Bool { space.supernets.contains { $0.overlaps(prefix) } }
+        for entry in observation.observed {
+            for prefix in entry.prefixes where inSpace(prefix) {
+                for free in FreeSpace.freeBlocks(in: prefix, occupied: rowIndex.overlapping(prefix)) where inSpace(free) {
+                    uncovered.append((free, entry.vnet.id))
+                }
             }
         }
         // Keep the outermost of overlapping VNet prefixes (in address order, an overlap is a containment).
@@ -321,7 +357,44 @@ public enum Reconciliation {
             if let kept = plan.newOccupied.last, kept.prefix.overlaps(candidate.prefix) { continue }
             plan.newOccupied.append(candidate)
         }
+        describeDrift(in: &plan, rows: rows, observation: observation, space: space)
         return plan
+    }
+
+    /// Completes each drift finding with what ipam does about the drifted VNet's space: the lease keeps its
+    /// block, and every other prefix of the VNet is held (occupied, or under another let-go lease) while the
+    /// VNet is listed, or, when another live lease holds part of it, named as an overlap for an operator.
+    static func describeDrift(in plan: inout Plan, rows: [NetworkRow], observation: Observation, space: ScopeSupernets) {
+        guard plan.decisions.contains(where: { if case .drift = $0.decision { true } else { false } }) else { return }
+        let after = plan.rows(after: rows)
+        let index = PrefixIndex(after.map { ($0.prefix, $0) })
+        plan.drift = []
+        for position in plan.decisions.indices {
+            guard case .drift(let text) = plan.decisions[position].decision else { continue }
+            let row = plan.decisions[position].row
+            guard let own = observation.vnets(for: row).own else {
+                plan.drift.append(text)
+                continue
+            }
+            var notes: [String] = []
+            for prefix in own.prefixes where prefix != row.prefix && prefix != row.partnerPrefix {
+                guard space.supernets.contains(where: { $0.overlaps(prefix) }) else {
+                    notes.append("\(prefix) is outside this scope's space")
+                    continue
+                }
+                let others = index.overlapping(prefix).filter { $0.leaseId != nil && $0.leaseId != row.leaseId && [.leased, .anchored].contains($0.state) }
+                if others.isEmpty {
+                    notes.append("\(prefix) is held (not vended) while the VNet uses it")
+                } else {
+                    let named = others.map { "\($0.prefix) of lease \($0.leaseId ?? "")" }.joined(separator: ", ")
+                    notes.append("\(prefix) overlaps \(named), vended before the VNet was seen: for an operator to resolve")
+                }
+            }
+            let kept = "ipam keeps \(row.prefixes.map(\.description).joined(separator: " and ")) for the lease"
+            let described = text + "; " + ([kept] + notes).joined(separator: "; ")
+            plan.decisions[position].decision = .drift(described)
+            plan.drift.append(described)
+        }
     }
 }
 
