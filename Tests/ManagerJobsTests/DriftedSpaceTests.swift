@@ -55,6 +55,23 @@ struct DriftedSpaceTests {
         #expect(plan.drift.count == 1 && plan.drift[0].contains("10.64.0.0/22 overlaps 10.64.2.128/25 of lease lease-9"), "\(plan.drift)")
     }
 
+    @Test("a dual-stack lease whose VNet carries its IPv4 block and another IPv6 prefix: drift, both blocks kept, the other IPv6 prefix held")
+    func dualStackPartnerDrift() {
+        let v4 = try! IPPrefix(parsing: "10.64.1.0/24"), v6 = try! IPPrefix(parsing: "fd00:0:0:100::/56")
+        var first = Decisions.row(v4.description, .leased, lease: "lease-ds")
+        var second = Decisions.row(v6.description, .leased, lease: "lease-ds")
+        first.pairKey = second.rowKey
+        second.pairKey = first.rowKey
+        let space = ScopeSupernets(scope: Self.scope, supernets: Self.prefixes(["10.64.0.0/16", "fd00::/48"]))
+        let vnets = [Decisions.vnet("ds", ["10.64.1.0/24", "fd00:0:0:200::/56"], lease: "lease-ds")]
+        let plan = Reconciliation.plan(scope: Self.scope, space: space, rows: [first, second], vnets: vnets, complete: true, now: Decisions.now,
+                                       settings: Decisions.settings)
+        #expect(plan.newOccupied.map(\.prefix) == Self.prefixes(["fd00:0:0:200::/56"]), "\(plan.newOccupied)")
+        #expect(plan.changes.isEmpty, "neither block is anchored or let go")
+        #expect(plan.drift.count == 1 && plan.drift[0].contains("ipam keeps 10.64.1.0/24 and fd00:0:0:100::/56 for the lease")
+                && plan.drift[0].contains("fd00:0:0:200::/56 is held (not vended)"), "\(plan.drift)")
+    }
+
     @Test("a quarantine that ends under a VNet using the block holds the block (nothing written) until the VNet is gone from a complete listing")
     func quarantineHeldUnderVNet() {
         var quarantined = Decisions.row("10.64.5.0/24", .quarantined, lease: "lease-q")

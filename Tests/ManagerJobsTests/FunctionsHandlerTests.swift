@@ -94,8 +94,9 @@ struct ManagerProcessTests {
         let started = ContinuousClock.now
         while processes.allSatisfy(\.isRunning), ContinuousClock.now - started < .seconds(60) { try await Task.sleep(for: .milliseconds(20)) }
         _ = try await HTTPCalls.send("POST", graph + "/admin/release")
-        for process in processes { process.waitUntilExit() }
-        let outputs = pipes.map { String(decoding: PipeReader.all($0.fileHandleForReading), as: UTF8.self) }
+        for process in processes { await process.exited() }
+        var outputs: [String] = []
+        for pipe in pipes { outputs.append(String(decoding: await PipeReader.allOffPool(pipe.fileHandleForReading), as: UTF8.self)) }
         #expect(outputs.filter { $0.contains("manager: run complete=") }.count == 1, "\(outputs)")
         #expect(outputs.filter { $0.contains("skipped") }.count == 1, "\(outputs)")
     }
@@ -113,7 +114,7 @@ struct ManagerProcessTests {
         // Wait until it has started its loop (it prints the schedule) and its metrics server (it prints the port).
         var text = ""
         while !(text.contains("schedule") && text.contains("metrics port: ")) {
-            let chunk = PipeReader.chunk(pipe.fileHandleForReading)
+            let chunk = await PipeReader.chunkOffPool(pipe.fileHandleForReading)
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
@@ -123,7 +124,7 @@ struct ManagerProcessTests {
         #expect(try await HTTPCalls.send("GET", "http://127.0.0.1:\(port)/healthz").status == 200)
         // The next occurrence is up to a year away: that it exits at all shows it does not wait for it.
         kill(manager.processIdentifier, SIGTERM)
-        manager.waitUntilExit()
+        await manager.exited()
         #expect(manager.terminationStatus == 0)
         let service = try TableServiceClient(connectionString: storage, transport: TestStorage.transport)
         #expect(try await service.table("ipamLocks").get(partitionKey: "lock", rowKey: SingletonLease.managerName(forTable: tableName)) == nil)
@@ -185,10 +186,10 @@ struct ManagerProcessTests {
         let atKill = try await quarantined()
         #expect(atKill > 0 && atKill < count, "killed part-way: \(atKill) of \(count) reaped")
 
-        let second = try ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: environment)
+        let second = try await ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: environment)
         #expect(second.output.contains("skipped"), "the dead Manager's lease still holds: \(second.output)")
         try await Task.sleep(for: .seconds(3.5)) // MANAGER_LEASE_SECONDS: the dead holder's lease runs out
-        let third = try ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: environment)
+        let third = try await ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: environment)
         #expect(third.output.contains("manager: run complete=true"), "\(third.output)")
         #expect(try await quarantined() == count, "every lease reaped")
         let reaps = try await table.queryAll(filter: "PartitionKey eq '\(scope.partitionKey)' and Action eq 'reap'", select: ["RowKey"])

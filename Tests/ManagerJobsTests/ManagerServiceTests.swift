@@ -63,19 +63,19 @@ struct ManagerServiceTests {
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await service.run() }
-                #expect(await clock.waitForSleepers())
+                try #require(await clock.waitForSleepers())
                 #expect(runs.value == 0)
                 clock.advance(by: .seconds(4)) // 08:00:09: not yet
                 try await Task.sleep(for: .milliseconds(50))
                 #expect(runs.value == 0 && clock.sleeperCount == 1)
                 clock.advance(by: .seconds(1)) // 08:00:10
-                #expect(await clock.waitForSleepers())
+                try #require(await clock.waitForSleepers())
                 #expect(runs.value == 1)
                 clock.advance(by: .seconds(10)) // 08:00:20
-                #expect(await clock.waitForSleepers())
+                try #require(await clock.waitForSleepers())
                 #expect(runs.value == 2)
                 clock.advance(by: .seconds(35)) // 08:00:55: three occurrences passed while "asleep"
-                #expect(await clock.waitForSleepers())
+                try #require(await clock.waitForSleepers())
                 #expect(runs.value == 3, "one run for the stretch; the next waits for 08:01:00")
                 trigger.triggerGracefulShutdown()
                 try await group.next()
@@ -90,7 +90,7 @@ struct ManagerServiceTests {
             let (clock, runs, service) = try Self.countingService("0 0 * * * *")
             try await testGracefulShutdown { trigger in
                 let task = Task { try await service.run() }
-                #expect(await clock.waitForSleepers())
+                try #require(await clock.waitForSleepers())
                 if useCancellation { task.cancel() } else { trigger.triggerGracefulShutdown() }
                 try await task.value
                 #expect(runs.value == 0)
@@ -117,7 +117,7 @@ struct ManagerServiceTests {
                     try await service.run()
                     returned.increment()
                 }
-                #expect(await clock.waitForSleepers())
+                try #require(await clock.waitForSleepers())
                 clock.advance(by: .seconds(5))
                 while started.value == 0 { try await Task.sleep(for: .milliseconds(2)) }
                 trigger.triggerGracefulShutdown()
@@ -146,10 +146,10 @@ struct ManagerCycleTests {
             return ManagerRun.Report()
         }
         let run = Task { try await cycle.runOnce() }
-        #expect(await clock.waitForSleepers())
+        try #require(await clock.waitForSleepers())
         for _ in 0..<9 { // 90 s: three times the lease's duration
             clock.advance(by: .seconds(10))
-            #expect(await clock.waitForSleepers())
+            try #require(await clock.waitForSleepers())
         }
         await #expect(throws: SingletonLease.HeldElsewhere.self) { _ = try await other.acquire() }
         door.open()
@@ -212,7 +212,7 @@ struct ManagerCycleTests {
             return ManagerRun.Report()
         }
         let run = Task { try await cycle.runOnce() }
-        #expect(await clock.waitForSleepers())
+        try #require(await clock.waitForSleepers())
         // Another Manager took the row over (as after an expiry while we were stopped).
         let row = try #require(try await table.get(partitionKey: "lock", rowKey: "manager"))
         try await table.replace(TableEntity(partitionKey: "lock", rowKey: "manager", properties: ["Owner": .string("manager-b"),

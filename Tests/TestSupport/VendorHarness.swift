@@ -174,9 +174,13 @@ public final class ProcessStack: @unchecked Sendable {
     public enum Stream: Sendable { case standardOutput, standardError }
 
     /// Runs one of our executables to completion and returns its exit status and the captured stream.
+    ///
+    /// The reading and waiting happen on a thread of their own: blocking a thread of Swift's cooperative pool
+    /// (as wide as the machine has cores, and shared by every test running at once) for a child's lifetime can
+    /// starve the in-process servers the child talks to, and with them every other test.
     /// - Parameter inherit: start from this process's environment (otherwise only `environment`).
     public static func runToCompletion(_ name: String, arguments: [String], environment: [String: String],
-                                       inherit: Bool = true, capture: Stream = .standardOutput) throws -> (status: Int32, output: String) {
+                                       inherit: Bool = true, capture: Stream = .standardOutput) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binDirectory + "/" + name)
         process.arguments = arguments
@@ -187,9 +191,9 @@ public final class ProcessStack: @unchecked Sendable {
         process.standardOutput = capture == .standardOutput ? pipe : FileHandle.nullDevice
         process.standardError = capture == .standardError ? pipe : FileHandle.nullDevice
         try process.run()
-        let text = String(decoding: PipeReader.all(pipe.fileHandleForReading), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        let text = await PipeReader.allOffPool(pipe.fileHandleForReading)
+        await process.exited()
+        return (process.terminationStatus, String(decoding: text, as: UTF8.self))
     }
 
     /// The storage endpoint for the stack: IPAM_TEST_STORAGE, or a fresh table-emulator process.

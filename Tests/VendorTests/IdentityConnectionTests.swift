@@ -59,12 +59,12 @@ struct IdentityConnectionTests {
     }
 
     @Test("an identity-based connection needs a valid account name or URI, and only managedidentity as credential")
-    func validation() throws {
+    func validation() async throws {
         var environment = SampleConfiguration.environment(table: "mival", connectionString: .development)
         environment["AzureWebJobsStorage"] = ""
         environment["AzureWebJobsStorage__accountName"] = "Not_Valid"
         environment["AzureWebJobsStorage__credential"] = "password"
-        let result = try ProcessStack.runToCompletion("vendor", arguments: ["serve", "--port", "0", "--insecure-no-auth"], environment: environment, capture: .standardError)
+        let result = try await ProcessStack.runToCompletion("vendor", arguments: ["serve", "--port", "0", "--insecure-no-auth"], environment: environment, capture: .standardError)
         #expect(result.status == 2)
         #expect(result.output.contains("AzureWebJobsStorage__accountName=Not_Valid") && result.output.contains("AzureWebJobsStorage__credential=password"), "\(result.output)")
     }

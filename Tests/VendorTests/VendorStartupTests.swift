@@ -4,8 +4,8 @@ import TestSupport
 
 @Suite("vendor start-up")
 struct VendorStartupTests {
-    func run(_ environment: [String: String], arguments: [String] = ["serve", "--port", "0", "--insecure-no-auth"]) throws -> (Int32, String) {
-        try ProcessStack.runToCompletion("vendor", arguments: arguments, environment: environment, inherit: false, capture: .standardError)
+    func run(_ environment: [String: String], arguments: [String] = ["serve", "--port", "0", "--insecure-no-auth"]) async throws -> (Int32, String) {
+        try await ProcessStack.runToCompletion("vendor", arguments: arguments, environment: environment, inherit: false, capture: .standardError)
     }
 
     @Test("bad configuration: exit code 2, one line per problem naming the setting, nothing written")
@@ -16,7 +16,7 @@ struct VendorStartupTests {
         environment["CIDR_SIZE_MIN"] = "x"
         environment["LEASE_DURATION_HOURS"] = "0"
         environment["SUPERNETS_CONFIG"] = "{not json"
-        let (status, text) = try run(environment)
+        let (status, text) = try await run(environment)
         #expect(status == 2)
         #expect(text.contains("CIDR_SIZE_MIN=x"))
         #expect(text.contains("LEASE_DURATION_HOURS=0"))
@@ -29,7 +29,7 @@ struct VendorStartupTests {
     func refusesWithoutKeys() async throws {
         let connection = try await TestStorage.connectionString()
         let environment = SampleConfiguration.environment(table: TestStorage.uniqueName("cfg"), connectionString: connection)
-        let (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        let (status, text) = try await run(environment, arguments: ["serve", "--port", "0"])
         #expect(status == 2)
         #expect(text.contains("VENDOR_API_KEYS"))
     }
@@ -40,18 +40,18 @@ struct VendorStartupTests {
         var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("cfg"), connectionString: connection)
         environment["VENDOR_API_KEYS"] = "k"
         environment["AUTH_JWT_ISSUER"] = "https://login.microsoftonline.com/t/v2.0"
-        var (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        var (status, text) = try await run(environment, arguments: ["serve", "--port", "0"])
         #expect(status == 2 && text.contains("AUTH_JWT_AUDIENCE"), "\(text)")
         environment["AUTH_JWT_AUDIENCE"] = "api://ipam"
         environment["AUTH_JWT_ROLE_MAP"] = #"{"IPAM.Admin": "root"}"#
-        (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        (status, text) = try await run(environment, arguments: ["serve", "--port", "0"])
         #expect(status == 2 && text.contains("AUTH_JWT_ROLE_MAP") && text.contains("root"), "\(text)")
         environment["AUTH_JWT_ROLE_MAP"] = nil
         environment["AUDIT_SALT"] = "short"
-        (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        (status, text) = try await run(environment, arguments: ["serve", "--port", "0"])
         #expect(status == 2 && text.contains("AUDIT_SALT"), "\(text)")
         environment["AUDIT_SALT"] = nil
-        (status, text) = try run(environment, arguments: ["serve", "--port", "0"])
+        (status, text) = try await run(environment, arguments: ["serve", "--port", "0"])
         #expect(status == 2 && text.contains("AUDIT_SALT"), "\(text)")
     }
 }
