@@ -91,7 +91,7 @@ struct AdoptionTests {
                 return all
             }
             let claims = answers.filter { $0.0 == "claim" }.map(\.1)
-            #expect(claims.allSatisfy { $0.status == 201 }, "\(claims.map(\.text).prefix(3))")
+            #expect(claims.allSatisfy { $0.status == 201 }, "\(claims.filter { $0.status != 201 }.map { "\($0.status) \($0.text)" }.prefix(3))")
             let targetAnswer = try #require(answers.first { $0.0 == "target" }?.1)
             if targetAnswer.status == 201 {
                 #expect(!claims.contains { $0.string("cidr") == target.description }, "the adopted block was vended")
