@@ -206,14 +206,34 @@ extension Inventory {
         return result
     }
 
-    /// Records space that unmanaged VNets use as new `occupied` rows (`Origin` observed), under the head
+    /// Records space that listed VNets use as new `occupied` rows (`Origin` observed), under the head
     /// lock so carving sees them, 48 to a transaction with one `occupy` event each.
-    public func recordOccupied(_ blocks: [(prefix: IPPrefix, resourceId: String)], in scope: Scope, now: Date) async -> BatchResult {
+    ///
+    /// - Parameter knownVersion: the head's version when the rows the blocks were computed from were read (nil:
+    ///   not known). Rows carved since then are left out of the blocks (their rest is recorded), so a carve that
+    ///   ran between that read and this write never ends up overlapping an occupied row; when the head's log no
+    ///   longer reaches back that far, nothing is recorded and the next run records what is still uncovered.
+    public func recordOccupied(_ blocks: [(prefix: IPPrefix, resourceId: String)], in scope: Scope, now: Date,
+                               knownVersion: Int64? = nil) async -> BatchResult {
         var result = BatchResult()
-        for chunk in stride(from: 0, to: blocks.count, by: 48) {
-            let part = blocks[chunk..<min(chunk + 48, blocks.count)]
+        var known = knownVersion
+        var pending = blocks[...]
+        while !pending.isEmpty {
             do {
                 let head = try await self.head(of: scope)
+                if let version = known, version != (head?.version ?? 0) {
+                    guard let head, let added = head.added(since: version) else {
+                        result.conflicts += 1 // the log no longer tells what was carved meanwhile: the next run records it
+                        return result
+                    }
+                    let carved = PrefixIndex(added.map { ($0, $0) })
+                    pending = pending.flatMap { block in
+                        FreeSpace.freeBlocks(in: block.prefix, occupied: carved.overlapping(block.prefix)).map { (prefix: $0, resourceId: block.resourceId) }
+                    }[...]
+                    known = head.version
+                    if pending.isEmpty { break }
+                }
+                let part = pending.prefix(48)
                 var actions: [TableTransactionAction] = [Self.takeHead(head, adding: part.map(\.prefix), scope: scope, now: now)]
                 for block in part {
                     var row = NetworkRow(prefix: block.prefix, state: .occupied)
@@ -222,16 +242,26 @@ extension Inventory {
                     actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
                 }
                 actions.append(.insert(AuditEvent(action: AuditAction.occupy.rawValue, actor: actor, cidr: part.map(\.prefix.description).joined(separator: " "),
-                                                  leaseId: "", sessionId: "", before: "", after: NetworkState.occupied.rawValue, detail: "unmanaged VNets")
+                                                  leaseId: "", sessionId: "", before: "", after: NetworkState.occupied.rawValue, detail: "VNets' space no row covered")
                     .entity(partitionKey: scope.partitionKey, at: now)))
                 result.transactions += 1
                 _ = try await table.submitTransaction(actions)
                 result.written += part.count
+                pending = pending.dropFirst(part.count)
+                known = known.map { _ in (head?.version ?? 0) + 1 } // our own transaction's version
             } catch {
                 switch WriteFailure(error) {
-                case .conflict: result.conflicts += 1 // a carve got in first; the next run records what is still uncovered
-                case .unknown: result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "recording occupied space: outcome unknown")
-                case .failed(let error): result.failure = result.failure ?? error
+                case .conflict:
+                    // A carve got in first: with the version known, the head's log tells what it took (read again
+                    // above); without, these blocks wait for the next run, which records what is still uncovered.
+                    result.conflicts += 1
+                    if known == nil { pending = pending.dropFirst(48) } else if result.conflicts >= 8 { return result }
+                case .unknown:
+                    result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "recording occupied space: outcome unknown")
+                    pending = pending.dropFirst(48)
+                case .failed(let error):
+                    result.failure = result.failure ?? error
+                    pending = pending.dropFirst(48)
                 }
             }
         }

@@ -61,6 +61,8 @@ public struct ManagerRun: Sendable {
                 (vnet.subscriptionId.lowercased() == scope.subscriptionId && vnet.location.lowercased() == scope.region)
                     || (!space.isolated && Reconciliation.prefixes(of: vnet).contains { p in space.supernets.contains { $0.overlaps(p) } })
             }
+            // The head's version before the rows: what is carved after this read is left out of what is recorded.
+            let version = try await inventory.head(of: scope)?.version ?? 0
             let rows = try await inventory.networks(in: scope)
             let plan = Reconciliation.plan(scope: scope, space: space, rows: rows, vnets: vnets, complete: listing.isComplete, now: now, settings: settings)
             scopeRows[scope] = Self.rows(rows, after: plan)
@@ -70,7 +72,7 @@ public struct ManagerRun: Sendable {
             merge(applied, into: &report, failure: &failure)
             let seen = await inventory.refreshLastSeen(plan.seen, in: scope, now: now)
             merge(seen, as: "seen", into: &report, failure: &failure)
-            let occupied = await inventory.recordOccupied(plan.newOccupied, in: scope, now: now)
+            let occupied = await inventory.recordOccupied(plan.newOccupied, in: scope, now: now, knownVersion: version)
             merge(occupied, as: "occupy-new", into: &report, failure: &failure)
             if let failure { throw failure }
         }

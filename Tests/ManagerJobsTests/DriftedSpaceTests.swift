@@ -168,6 +168,32 @@ struct DriftedSpaceTests {
         }
     }
 
+    @Test("a carve between the Manager's read of the rows and its recording of a VNet's space: what the carve took is left out, the rest is recorded, no row overlaps another")
+    func carveBetweenReadAndRecord() async throws {
+        try await TerraformGapTests.withWorld(environment: Self.smallScope) { world in
+            _ = try await world.lease("r-0")
+            let scopeSpace = try IPPrefix(parsing: "10.64.0.0/21")
+            let rows = try await world.manager.inventory.networks(in: world.scope)
+            let free = FreeSpace.freeBlocks(in: scopeSpace, occupied: rows.map(\.prefix))
+            await world.deploy("vnet-late", free.map(\.description), lease: "0b8e33c1-0000-4000-8000-000000000000")
+            let version = try await world.manager.inventory.head(of: world.scope)?.version ?? 0
+            let plan = try await world.plan()
+            #expect(plan.newOccupied.map(\.prefix) == free)
+            // A Vendor carves before the Manager writes: it drains the stock, then carves inside the VNet's space.
+            var carvedInside = false
+            for index in 0..<6 where !carvedInside {
+                let got = try IPPrefix(parsing: try #require(try await world.lease("r-\(index + 1)").string("cidr")))
+                carvedInside = free.contains { $0.overlaps(got) }
+            }
+            try #require(carvedInside)
+            let recorded = await world.manager.inventory.recordOccupied(plan.newOccupied, in: world.scope, now: Date(), knownVersion: version)
+            #expect(recorded.failure == nil && recorded.written > 0, "\(recorded)")
+            try await world.invariants()
+            let after = try await world.manager.inventory.networks(in: world.scope).map(\.prefix)
+            for block in free { #expect(FreeSpace.freeBlocks(in: block, occupied: after).isEmpty, "every address of \(block) is under a row") }
+        }
+    }
+
     @Test("a drifted VNet moved back onto its lease's block: the lease anchors and the space it left is given back after two complete Syncs")
     func driftCorrected() async throws {
         try await TerraformGapTests.withWorld(environment: Self.smallScope) { world in
