@@ -101,6 +101,43 @@ struct ManagerProcessTests {
         #expect(outputs.filter { $0.contains("skipped") }.count == 1, "\(outputs)")
     }
 
+    @Test("two deployments in one storage account: while the Manager of one inventory table is inside its run, the Manager of another table runs; a second Manager of the first table skips")
+    func twoTablesOneAccount() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try await stack.startStorage()
+        let names = [TestStorage.uniqueName("acctA"), TestStorage.uniqueName("acctB")]
+        let first = try await stack.managerEnvironment(table: names[0], storage: storage)
+        let second = try await stack.managerEnvironment(table: names[1], storage: storage) // its own Resource Graph
+        let locks = try TableServiceClient(connectionString: storage, transport: TestStorage.transport).table("ipamLocks")
+        func held(_ table: String) async -> Bool {
+            ((try? await locks.get(partitionKey: "lock", rowKey: SingletonLease.managerName(forTable: table))) ?? nil) != nil
+        }
+        // Table A's Manager takes its lease and stays inside its run: its first Resource Graph query is held.
+        let graph = first["RESOURCE_GRAPH_ENDPOINT"]!
+        _ = try await HTTPCalls.send("POST", graph + "/admin/hold")
+        let pipe = Pipe()
+        let managerA = try stack.start("manager", arguments: ["run", "--once", "--log-level", "error"], environment: first, output: pipe)
+        let started = ContinuousClock.now
+        var inside = false
+        while !inside, managerA.isRunning, ContinuousClock.now - started < .seconds(60) {
+            inside = await held(names[0])
+            if !inside { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        try #require(inside, "table A's Manager holds its lease")
+        let managerB = try await ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: second)
+        #expect(managerB.status == 0 && managerB.output.contains("manager: run complete="), "table B's Manager runs meanwhile: \(managerB.output)")
+        let againA = try await ProcessStack.runToCompletion("manager", arguments: ["run", "--once", "--log-level", "error"], environment: first)
+        #expect(againA.status == 0 && againA.output.contains("skipped"), "a second Manager of table A skips: \(againA.output)")
+        #expect(managerA.isRunning, "table A's Manager was inside its run all along")
+        _ = try await HTTPCalls.send("POST", graph + "/admin/release")
+        await managerA.exited()
+        let outputA = String(decoding: await PipeReader.allOffPool(pipe.fileHandleForReading), as: UTF8.self)
+        #expect(outputA.contains("manager: run complete="), "\(outputA)")
+        let leftA = await held(names[0]), leftB = await held(names[1])
+        #expect(!leftA && !leftB, "each released its lease")
+    }
+
     @Test("manager run: /metrics and /healthz on --metrics-port; SIGTERM while it waits for the schedule ends it at once with status 0, leaving no lease behind")
     func sigtermWhileWaiting() async throws {
         let stack = ProcessStack()
