@@ -27,6 +27,7 @@ public struct DriftReport: Sendable {
             guard let space = configuration.scopes[scope] else { continue }
             let plan = Reconciliation.plan(scope: scope, space: space, rows: scopeRows, vnets: listing.networks, complete: listing.isComplete,
                                            now: now, settings: settings)
+            let observation = Reconciliation.Observation(vnets: listing.networks, complete: listing.isComplete, now: now, settings: settings)
             for (row, decision) in plan.decisions {
                 let blocks = row.blocks
                 let cidr = blocks.primary.description + (blocks.v6.map { " + \($0)" } ?? "")
@@ -41,6 +42,13 @@ public struct DriftReport: Sendable {
                     continue
                 }
                 switch row.state {
+                case .anchored where decision.seen:
+                    // Its VNet is still there but was re-addressed away from the block: the lease keeps it, the VNet's
+                    // new space is held like any listed VNet's (Reconciliation.plan).
+                    guard let own = observation.vnets(for: row).own, !own.prefixes.contains(row.prefix) else { break }
+                    let current = own.prefixes.map(\.description).joined(separator: ", ")
+                    items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr,
+                                      detail: "anchored lease \(row.leaseId ?? "") holds \(cidr) but VNet \(own.vnet.id) now has \(current); ipam keeps \(cidr) for the lease and holds the VNet's space (not vended) while the VNet uses it"))
                 case .occupied:
                     items.append(Item(kind: "occupied", scope: scope.partitionKey, cidr: cidr, detail: "used by \(row.lockedBy ?? "an unknown VNet")\(next)"))
                 case .anchored where !decision.seen:

@@ -214,6 +214,27 @@ struct DriftedSpaceTests {
         }
     }
 
+    @Test("an anchored lease whose VNet is re-addressed: the drift report says so and what ipam does; the new space is held, the lease keeps its block")
+    func anchoredVNetReAddressed() async throws {
+        try await TerraformGapTests.withWorld(environment: Self.smallScope) { world in
+            let lease = try await world.lease("a-1")
+            let cidr = try #require(lease.string("cidr"))
+            await world.deploy("vnet-a", [cidr], lease: lease.string("leaseId"))
+            let now = Date()
+            _ = try await world.manager.run(now: now)
+            #expect(try await world.row(cidr)?.state == .anchored)
+            let moved = try #require(try await Self.uncovered(world).first)
+            await world.deploy("vnet-a", [moved.description], lease: lease.string("leaseId"))
+            _ = try await world.manager.run(now: now.addingTimeInterval(10))
+            #expect(try await world.row(cidr)?.state == .anchored, "the lease keeps its block")
+            #expect(try await world.row(moved.description)?.state == .occupied, "the VNet's new space is held")
+            let status = try #require(try await world.manager.inventory.managerStatus())
+            #expect(status.drift.contains { $0.kind == "prefix-mismatch" && $0.cidr == cidr && $0.detail.contains("now has \(moved)") }, "\(status.drift)")
+            for got in try await Self.drain(world, "a-after") { #expect(!got.overlaps(moved)) }
+            try await world.invariants()
+        }
+    }
+
     @Test("a quarantine that ends while another VNet uses the block: held, reported, never handed out; the VNet gone (complete listing) → back to stock")
     func quarantineUnderVNet() async throws {
         try await TerraformGapTests.withWorld(environment: Self.smallScope) { world in
