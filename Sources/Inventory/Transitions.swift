@@ -228,7 +228,8 @@ extension Inventory {
                     }
                     let carved = PrefixIndex(added.map { ($0, $0) })
                     pending = pending.flatMap { block in
-                        FreeSpace.freeBlocks(in: block.prefix, occupied: carved.overlapping(block.prefix)).map { (prefix: $0, resourceId: block.resourceId) }
+                        FreeSpace.freeBlocks(in: block.prefix, occupied: carved.overlapping(block.prefix))
+                            .map { (prefix: $0, resourceId: block.resourceId) }
                     }[...]
                     known = head.version
                     if pending.isEmpty { break }
@@ -241,8 +242,9 @@ extension Inventory {
                     row.origin = NetworkRow.observedOrigin
                     actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
                 }
-                actions.append(.insert(AuditEvent(action: AuditAction.occupy.rawValue, actor: actor, cidr: part.map(\.prefix.description).joined(separator: " "),
-                                                  leaseId: "", sessionId: "", before: "", after: NetworkState.occupied.rawValue, detail: "VNets' space no row covered")
+                let cidrs = part.map(\.prefix.description).joined(separator: " ")
+                actions.append(.insert(AuditEvent(action: AuditAction.occupy.rawValue, actor: actor, cidr: cidrs, leaseId: "", sessionId: "", before: "",
+                                                  after: NetworkState.occupied.rawValue, detail: "VNets' space no row covered")
                     .entity(partitionKey: scope.partitionKey, at: now)))
                 result.transactions += 1
                 _ = try await table.submitTransaction(actions)

@@ -37,8 +37,9 @@ public struct DriftReport: Sendable {
                     continue
                 }
                 if case .holdForVNet(let vnet) = decision {
-                    items.append(Item(kind: "held-for-vnet", scope: scope.partitionKey, cidr: cidr,
-                                      detail: "lease \(row.leaseId ?? "")'s quarantine is over, but VNet \(vnet) uses the block: it stays held (not vended) until the VNet is gone"))
+                    let detail = "lease \(row.leaseId ?? "")'s quarantine is over, but VNet \(vnet) uses the block: "
+                        + "it stays held (not vended) until the VNet is gone"
+                    items.append(Item(kind: "held-for-vnet", scope: scope.partitionKey, cidr: cidr, detail: detail))
                     continue
                 }
                 switch row.state {
@@ -47,8 +48,9 @@ public struct DriftReport: Sendable {
                     // new space is held like any listed VNet's (Reconciliation.plan).
                     guard let own = observation.vnets(for: row).own, !own.prefixes.contains(row.prefix) else { break }
                     let current = own.prefixes.map(\.description).joined(separator: ", ")
-                    items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr,
-                                      detail: "anchored lease \(row.leaseId ?? "") holds \(cidr) but VNet \(own.vnet.id) now has \(current); ipam keeps \(cidr) for the lease and holds the VNet's space (not vended) while the VNet uses it"))
+                    let detail = "anchored lease \(row.leaseId ?? "") holds \(cidr) but VNet \(own.vnet.id) now has \(current); "
+                        + "ipam keeps \(cidr) for the lease and holds the VNet's space (not vended) while the VNet uses it"
+                    items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr, detail: detail))
                 case .occupied:
                     items.append(Item(kind: "occupied", scope: scope.partitionKey, cidr: cidr, detail: "used by \(row.lockedBy ?? "an unknown VNet")\(next)"))
                 case .anchored where !decision.seen:

@@ -382,7 +382,9 @@ public enum Reconciliation {
                     notes.append("\(prefix) is outside this scope's space")
                     continue
                 }
-                let others = index.overlapping(prefix).filter { $0.leaseId != nil && $0.leaseId != row.leaseId && [.leased, .anchored].contains($0.state) }
+                let others = index.overlapping(prefix).filter { other in
+                    other.leaseId != nil && other.leaseId != row.leaseId && [.leased, .anchored].contains(other.state)
+                }
                 if others.isEmpty {
                     notes.append("\(prefix) is held (not vended) while the VNet uses it")
                 } else {

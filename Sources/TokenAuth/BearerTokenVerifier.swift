@@ -65,7 +65,8 @@ public actor BearerTokenVerifier {
     ///   - failureMemory: how long a failed read of the issuer stops further reads.
     ///   - logger: where failed reads of the issuer are told, with their detail (never told to callers).
     public init(issuer: String, audience: String, transport: any HTTPTransport, time: TimeSource = .system, metadataURL: String? = nil,
-                failureMemory: Duration = defaultFailureMemory, logger: Logger = Logger(label: "ipam.token", factory: { _ in SwiftLogNoOpLogHandler() })) {
+                failureMemory: Duration = defaultFailureMemory,
+                logger: Logger = Logger(label: "ipam.token", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.issuer = issuer
         self.audience = audience
         self.transport = transport
@@ -124,7 +125,8 @@ public actor BearerTokenVerifier {
         }
         // Keep serving the keys we have; a token signed by an unknown one is refused by the caller.
         if keys.isEmpty && failedAt != nil {
-            throw TokenRejection(reason: "the token's signature cannot be checked right now (the issuer's signing keys are unavailable); try again shortly")
+            throw TokenRejection(reason: "the token's signature cannot be checked right now (the issuer's signing keys are unavailable); "
+                                 + "try again shortly")
         }
         return keys[kid]
     }
@@ -176,7 +178,8 @@ public actor BearerTokenVerifier {
     private static func getJSON(_ url: String, transport: any HTTPTransport) async throws -> JSONValue {
         let response: TransportResponse
         do {
-            response = try await transport.execute(TransportRequest(method: "GET", url: url, headers: ["Accept": "application/json"], timeout: .seconds(10)))
+            let request = TransportRequest(method: "GET", url: url, headers: ["Accept": "application/json"], timeout: .seconds(10))
+            response = try await transport.execute(request)
         } catch {
             throw IssuerReadError(description: "\(url): \(error)")
         }

@@ -62,7 +62,8 @@ struct Serve: AsyncParsableCommand {
             }
             var tokenLogger = Logger(label: "ipam.token")
             tokenLogger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            let verifier = BearerTokenVerifier(issuer: issuer, audience: audience, transport: CurlTransport(), failureMemory: failureMemory, logger: tokenLogger)
+            let verifier = BearerTokenVerifier(issuer: issuer, audience: audience, transport: CurlTransport(), failureMemory: failureMemory,
+                                               logger: tokenLogger)
             tokens = TokenAuthentication(verifier: verifier, roleMap: roleMap)
         }
         if keys.isEmpty && tokens == nil && !insecureNoAuth {
