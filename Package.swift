@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
@@ -79,10 +81,23 @@ let package = Package(
             dependencies: ["AzureCore"],
             swiftSettings: swiftSettings
         ),
+        /// Timeouts, the connection cap and the descriptor budget of every HTTP server of the project.
+        .target(
+            name: "ServerLimits",
+            dependencies: [
+                "IPAMCore", "StrictJSON",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TableEmulator",
             dependencies: [
-                "AzureTables",
+                "AzureTables", "ServerLimits",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -113,19 +128,19 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .target(
             name: "ResourceGraphEmulator",
-            dependencies: ["ResourceGraph", "TableEmulator", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["ResourceGraph", "TableEmulator", "ServerLimits", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "manager",
-            dependencies: ["ManagerJobs", "IPAMBootstrap", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["ManagerJobs", "IPAMBootstrap", "ServerLimits", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "arg-emulator",
-            dependencies: ["ResourceGraphEmulator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ResourceGraphEmulator", "ServerLimits", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -139,12 +154,12 @@ let package = Package(
         .target(name: "ResourceManager", dependencies: ["AzureCore", "StrictJSON"], swiftSettings: swiftSettings),
         .target(
             name: "ResourceManagerEmulator",
-            dependencies: ["TableEmulator", "StrictJSON", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["TableEmulator", "ServerLimits", "StrictJSON", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "arm-emulator",
-            dependencies: ["ResourceManagerEmulator", "PublicIPSchedule", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ResourceManagerEmulator", "ServerLimits", "PublicIPSchedule", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ResourceGraphTests", dependencies: ["ResourceGraphEmulator", "TestSupport"], swiftSettings: swiftSettings),
@@ -164,7 +179,7 @@ let package = Package(
         .executableTarget(
             name: "vendor",
             dependencies: [
-                "VendorService", "IPAMBootstrap",
+                "VendorService", "IPAMBootstrap", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -184,7 +199,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ipam-mcp",
-            dependencies: ["MCPServer", "VendorClient", "IPAMCore", .product(name: "MCP", package: "swift-sdk"),
+            dependencies: ["MCPServer", "VendorClient", "IPAMCore", "ServerLimits", .product(name: "MCP", package: "swift-sdk"),
                            .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
@@ -192,7 +207,7 @@ let package = Package(
         .executableTarget(
             name: "table-emulator",
             dependencies: [
-                "TableEmulator",
+                "TableEmulator", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -201,7 +216,7 @@ let package = Package(
             name: "ipam-dev",
             dependencies: [
                 "AzureTables", "ManagerJobs", "ResourceGraphEmulator", "IPAMCore", "StrictJSON",
-                "TableEmulator",
+                "TableEmulator", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -209,7 +224,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "TableEmulator", "AzureTables", "VendorService", "TokenAuth",
+                "TableEmulator", "AzureTables", "VendorService", "TokenAuth", "ServerLimits",
                 .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -236,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VendorTests",
-            dependencies: ["VendorService", "TestSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: ["VendorService", "TestSupport", "ServerLimits", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

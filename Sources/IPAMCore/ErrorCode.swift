@@ -78,6 +78,10 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case hostIPNotFound = "HostIPNotFound"
     // The service.
     case busy = "Busy"
+    /// 503: every connection the server may serve has a request under way (sent with `Connection: close`).
+    case tooManyConnections = "TooManyConnections"
+    /// 408: the request's head or body did not arrive in time (sent with `Connection: close`).
+    case requestTimeout = "RequestTimeout"
     case storageUnavailable = "StorageUnavailable"
     case outcomeUnknown = "OutcomeUnknown"
     case internalError = "InternalError"

@@ -46,6 +46,11 @@ public enum Setting: String, CaseIterable, Sendable {
     /// Audit events name callers by their keyed hash (HMAC with `AUDIT_SALT`) instead of their name.
     case auditRedactActors = "AUDIT_REDACT_ACTORS"
     case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"
+    // Every HTTP server of the project (`HTTPServerLimits`).
+    case httpMaxConnections = "IPAM_HTTP_MAX_CONNECTIONS"
+    case httpIdleTimeout = "IPAM_HTTP_IDLE_TIMEOUT_SECONDS"
+    case httpHeaderTimeout = "IPAM_HTTP_HEADER_TIMEOUT_SECONDS"
+    case httpBodyTimeout = "IPAM_HTTP_BODY_TIMEOUT_SECONDS"
     // The Manager (`ManagerSettings` and the executable).
     case managerSchedule = "MANAGER_TIMER_SCHEDULE"
     case resourceGraphEndpoint = "RESOURCE_GRAPH_ENDPOINT"

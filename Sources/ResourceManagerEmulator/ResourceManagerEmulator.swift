@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTransport
 import Hummingbird
+import ServerLimits
 import Logging
 import StrictJSON
 import TableEmulator
@@ -279,7 +280,9 @@ public struct ResourceManagerEmulator: Sendable {
     static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse { .json(status, body, headers: headers) }
 
     /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdown`).
-    public func run(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, onReady: @escaping @Sendable (Int) async -> Void) async throws {
-        try await TableEmulatorServer.serve(host: host, port: port, logger: logger, gracefulShutdown: gracefulShutdown, handle: { await handle($0) }, onReady: onReady)
+    public func run(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, limits: HTTPServerLimits = .defaults,
+                    onReady: @escaping @Sendable (Int) async -> Void) async throws {
+        try await TableEmulatorServer.serve(host: host, port: port, logger: logger, gracefulShutdown: gracefulShutdown, limits: limits,
+                                            handle: { await handle($0) }, onReady: onReady)
     }
 }

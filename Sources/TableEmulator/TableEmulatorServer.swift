@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServerLimits
 import ServiceLifecycle
 import UnixSignals
 
@@ -26,11 +27,14 @@ public struct TableEmulatorServer: Sendable {
         /// Also accept any well-formed bearer token (a JWT's shape), as Azurite's OAuth mode does: for
         /// testing identity-based connections against a local token endpoint.
         public var acceptBearerTokens: Bool
+        /// Timeouts and the connection cap (`IPAM_HTTP_*`, as every server of the project).
+        public var limits: HTTPServerLimits
 
         public init(host: String = "127.0.0.1", port: Int = 10002, location: String? = nil, syncEveryWrite: Bool = false,
                     accounts: [String: String] = [StorageConnectionString.developmentAccountName: StorageConnectionString.developmentAccountKey],
-                    maxBodyBytes: Int = 8 * 1024 * 1024, acceptBearerTokens: Bool = false) {
+                    maxBodyBytes: Int = 8 * 1024 * 1024, acceptBearerTokens: Bool = false, limits: HTTPServerLimits = .defaults) {
             self.acceptBearerTokens = acceptBearerTokens
+            self.limits = limits
             self.host = host
             self.port = port
             self.location = location
@@ -66,21 +70,24 @@ public struct TableEmulatorServer: Sendable {
         }
         let app = Application(
             responder: responder,
+            server: .http1(limits: configuration.limits, logger: logger),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? 0) },
             logger: logger)
         try await app.runService(gracefulShutdownSignals: gracefulShutdownSignals)
     }
 
-    /// Serves `handle` (an emulator: a request in, an answer out) until cancelled, or until SIGTERM/SIGINT with
-    /// `gracefulShutdown`; `onReady` gets the bound port.
+    /// Serves `handle` (an emulator: a request in, an answer out) under `limits` until cancelled, or until
+    /// SIGTERM/SIGINT with `gracefulShutdown`; `onReady` gets the bound port.
     public static func serve(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, maxBodyBytes: Int = 4 * 1024 * 1024,
+                             limits: HTTPServerLimits = .defaults,
                              handle: @escaping @Sendable (EmulatorRequest) async -> EmulatorResponse,
                              onReady: @escaping @Sendable (Int) async -> Void) async throws {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             response(await handle(try await emulatorRequest(request, maxBodyBytes: maxBodyBytes)))
         }
-        let app = Application(responder: responder, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+        let app = Application(responder: responder, server: .http1(limits: limits, logger: logger),
+                              configuration: .init(address: .hostname(host, port: port), serverName: nil),
                               onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) }, logger: logger)
         try await app.runService(gracefulShutdownSignals: gracefulShutdown ? [.sigterm, .sigint] : [])
     }

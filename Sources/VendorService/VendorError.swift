@@ -49,7 +49,8 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
         case .unsupportedMediaType: return .unsupportedMediaType
         case .subnetsDoNotFit, .unknownSubnet, .outsideSupernets, .unknownPool, .tagRequired, .invalidCombination: return .unprocessableContent
         case .internalError: return .internalServerError
-        case .busy, .storageUnavailable, .outcomeUnknown: return .serviceUnavailable
+        case .busy, .storageUnavailable, .outcomeUnknown, .tooManyConnections: return .serviceUnavailable
+        case .requestTimeout: return .requestTimeout
         }
     }
 

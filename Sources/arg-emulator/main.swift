@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServerLimits
 import ResourceGraphEmulator
 
 /// `arg-emulator`: a local Azure Resource Graph endpoint (VNets only) with an admin API and fault injection.
@@ -16,12 +17,13 @@ struct ARGEmulatorCommand: AsyncParsableCommand {
     @Option(help: "Rows per page (small values exercise $skipToken paging).") var pageSize = 1000
 
     func run() async throws {
+        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "arg-emulator") else { throw ExitCode(2) }
         let initial = try vnets.map { try ResourceGraphEmulator.loadVNets(path: $0) } ?? []
         var logger = Logger(label: "arg-emulator")
         logger.logLevel = .warning
         let emulator = ResourceGraphEmulator(state: ResourceGraphState(vnets: initial), pageSize: pageSize)
         let host = self.host
-        try await emulator.run(host: host, port: port, logger: logger, gracefulShutdown: true) { bound in
+        try await emulator.run(host: host, port: port, logger: logger, gracefulShutdown: true, limits: limits) { bound in
             print("arg-emulator listening on http://\(host):\(bound) (\(initial.count) VNets)")
             print("port: \(bound)")
             fflush(nil)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServerLimits
 import PublicIPSchedule
 import ResourceManagerEmulator
 import StrictJSON
@@ -18,6 +19,7 @@ struct ARMEmulatorCommand: AsyncParsableCommand {
     @Option(help: "A public-IP schedule (YAML or JSON): every VM (with a NIC) and public IP it names is created when missing.") var seedSchedule: String?
 
     func run() async throws {
+        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "arm-emulator") else { throw ExitCode(2) }
         let world = try state.map { try ResourceManagerState.load(file: $0) } ?? ResourceManagerState()
         if let seedSchedule {
             let schedule = try PublicIPSchedule.load(setting: seedSchedule)
@@ -35,7 +37,7 @@ struct ARMEmulatorCommand: AsyncParsableCommand {
         let emulator = ResourceManagerEmulator(state: world)
         let host = self.host
         let count = await world.all().count
-        try await emulator.run(host: host, port: port, logger: logger, gracefulShutdown: true) { bound in
+        try await emulator.run(host: host, port: port, logger: logger, gracefulShutdown: true, limits: limits) { bound in
             print("arm-emulator listening on http://\(host):\(bound) (\(count) resources)")
             print("port: \(bound)")
             fflush(nil)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IPAMCore
 import Logging
+import ServerLimits
 import StrictJSON
 import TableEmulator
 
@@ -15,8 +16,11 @@ struct WebhookReceiver: AsyncParsableCommand {
 
     func run() async throws {
         let secret = self.secret
+        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "ipam-dev webhook-receiver") else {
+            throw ExitCode(2)
+        }
         let logger = Logger(label: "webhook-receiver", factory: { _ in SwiftLogNoOpLogHandler() })
-        try await TableEmulatorServer.serve(host: "127.0.0.1", port: port, logger: logger, gracefulShutdown: true, handle: { request in
+        try await TableEmulatorServer.serve(host: "127.0.0.1", port: port, logger: logger, gracefulShutdown: true, limits: limits, handle: { request in
             let signed = WebhookSignature.verify(request.headers[WebhookSignature.header] ?? "", body: request.body, secret: secret)
             let event = (try? JSONValue.parse(request.body)) ?? .null
             func text(_ key: String) -> String { event[key]?.stringValue ?? "-" }

@@ -5,6 +5,7 @@ import IPAMCore
 import Logging
 import MCP
 import MCPServer
+import ServerLimits
 import VendorClient
 
 /// `ipam-mcp`: ipam's tools for MCP clients (agents), over stdio (the default) or Streamable HTTP (`serve`).
@@ -53,6 +54,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level (logs go to standard error).") var logLevel = "info"
 
     func run() async throws {
+        guard let limits = HTTPServerLimits.forServerProcess(environment: Environment.values, program: "ipam-mcp") else { throw ExitCode(2) }
         let logger = stderrLogger("ipam.mcp", level: logLevel)
         let vendor = VendorClient(baseURL: Environment.vendorURL(vendorURL), key: nil)
         let sessions = MCPHTTPSessions(vendor: vendor, allowedOrigins: Set(allowedOrigins), logger: logger)
@@ -60,10 +62,11 @@ struct Serve: AsyncParsableCommand {
         router.get("/healthz") { _, _ in Response(status: .ok) }
         sessions.addRoutes(to: router)
         let host = self.host, port = self.port
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+        let app = Application(router: router, server: .http1(limits: limits, logger: logger),
+                              configuration: .init(address: .hostname(host, port: port), serverName: nil),
                               onServerRunning: { channel in
                                   let bound = channel.localAddress?.port ?? port
-                                  print("ipam-mcp listening on http://\(host):\(bound)/mcp (Vendor \(vendor.baseURL))")
+                                  print("ipam-mcp listening on http://\(host):\(bound)/mcp (Vendor \(vendor.baseURL); \(limits))")
                                   print("port: \(bound)")
                                   fflush(nil)
                               }, logger: logger)

@@ -8,6 +8,7 @@ import ManagerJobs
 import PublicIPSchedule
 import ResourceGraph
 import Hummingbird
+import ServerLimits
 import ServiceLifecycle
 import StrictJSON
 
@@ -35,6 +36,8 @@ struct ManagerEnvironment {
     let logger: Logger
     /// `FUNCTIONS_CUSTOMHANDLER_PORT`, set by the Azure Functions host.
     let functionsPort: Int?
+    /// Timeouts and the connection cap of the Manager's HTTP servers (metrics, the Functions custom handler).
+    let httpLimits: HTTPServerLimits
 
     static func load(logLevel: String) async throws -> ManagerEnvironment {
         var problems: [String] = []
@@ -52,10 +55,14 @@ struct ManagerEnvironment {
         if let publicIPs {
             do { _ = try PublicIPSchedule.load(setting: publicIPs) } catch { problems += error.problems.map { "\(Setting.publicIPSchedule.rawValue): \($0)" } }
         }
+        var httpLimits = HTTPServerLimits.defaults
+        var limitsNotice: String? = nil
+        do { (httpLimits, limitsNotice) = try HTTPServerLimits.forServerProcess(environment: environment) } catch { problems += error.lines }
         guard problems.isEmpty, let bootstrap, let schedule else {
             FileHandle.standardError.write(Data(("manager: invalid configuration:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
             throw ExitCode(2)
         }
+        if let limitsNotice { FileHandle.standardError.write(Data("manager: \(limitsNotice)\n".utf8)) }
         var logger = Logger(label: "ipam.manager")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = bootstrap.configuration
@@ -77,7 +84,7 @@ struct ManagerEnvironment {
             : WebhookDispatcher(webhooks: configuration.webhooks, scopes: Array(configuration.scopes.keys), inventory: inventory, settings: webhookSettings,
                                 logger: logger, metrics: metrics.webhooks, send: Bootstrap.webhookSender())
         return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, assign: assign, webhooks: webhooks,
-                                  logger: logger, functionsPort: bootstrap[.functionsPort].flatMap(Int.init))
+                                  logger: logger, functionsPort: bootstrap[.functionsPort].flatMap(Int.init), httpLimits: httpLimits)
     }
 
     /// One run under the singleton lease. Returns nil when another Manager holds it.
@@ -133,7 +140,8 @@ struct Run: AsyncParsableCommand {
             let router = Router()
             manager.addMetricsRoutes(to: router)
             let host = metricsHost
-            let server = Application(router: router, configuration: .init(address: .hostname(host, port: metricsPort), serverName: nil),
+            let server = Application(router: router, server: .http1(limits: manager.httpLimits, logger: manager.logger),
+                                     configuration: .init(address: .hostname(host, port: metricsPort), serverName: nil),
                                      onServerRunning: { channel in
                                          print("manager: metrics on http://\(host):\(channel.localAddress?.port ?? metricsPort)/metrics")
                                          print("metrics port: \(channel.localAddress?.port ?? metricsPort)")
@@ -299,7 +307,8 @@ struct ServeFunctions: AsyncParsableCommand {
             return Self.invocationAnswer(outputs: .object([("res", res)]), logs: logs, status: .ok)
         }
         let listen = manager.functionsPort ?? port
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: listen)),
+        let app = Application(router: router, server: .http1(limits: manager.httpLimits, logger: manager.logger),
+                              configuration: .init(address: .hostname("127.0.0.1", port: listen)),
                               onServerRunning: { channel in
                                   print("manager custom handler listening on 127.0.0.1:\(channel.localAddress?.port ?? listen)")
                                   print("port: \(channel.localAddress?.port ?? listen)")

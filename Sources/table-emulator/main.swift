@@ -2,6 +2,7 @@ import ArgumentParser
 import AzureCore
 import Foundation
 import Logging
+import ServerLimits
 import TableEmulator
 
 /// `table-emulator`: an Azurite-compatible Azure Table Storage endpoint for development and tests.
@@ -23,6 +24,9 @@ struct TableEmulatorCommand: AsyncParsableCommand {
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "warning"
 
     func run() async throws {
+        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "table-emulator") else {
+            throw ExitCode(2)
+        }
         var accountMap: [String: String] = [:]
         for entry in accounts {
             guard let colon = entry.firstIndex(of: ":"), !entry[..<colon].isEmpty,
@@ -38,7 +42,7 @@ struct TableEmulatorCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let server = try TableEmulatorServer(
             configuration: .init(host: host, port: port, location: inMemory ? nil : location, syncEveryWrite: fsync, accounts: accountMap,
-                                 acceptBearerTokens: acceptBearerTokens),
+                                 acceptBearerTokens: acceptBearerTokens, limits: limits),
             logger: logger)
         let storage = inMemory ? "in memory" : "at \(location)"
         let accountNames = accountMap.keys.sorted().joined(separator: ", ")

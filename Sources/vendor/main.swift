@@ -5,6 +5,7 @@ import IPAMBootstrap
 import IPAMCore
 import Inventory
 import Logging
+import ServerLimits
 import VendorService
 import TokenAuth
 import HTTPTransport
@@ -22,7 +23,7 @@ struct Serve: AsyncParsableCommand {
         discussion: """
         Configuration comes from the environment (see docs/Configuration.md): AzureWebJobsStorage, SUPERNETS_CONFIG, \
         SCOPE_CONFIG_MANIFEST, CIDR_SIZE_MIN/MAX/DEFAULT, LEASE_DURATION_HOURS, IPAM_TABLE_NAME, VENDOR_API_KEYS, VENDOR_ADMIN_KEYS, VENDOR_READER_KEYS, AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE, AUTH_JWT_ROLE_MAP, AUDIT_SALT, \
-        IPAM_STORAGE_TIMEOUT_MS. \
+        IPAM_STORAGE_TIMEOUT_MS, IPAM_HTTP_MAX_CONNECTIONS, IPAM_HTTP_IDLE/HEADER/BODY_TIMEOUT_SECONDS. \
         Under the Azure Functions host, FUNCTIONS_CUSTOMHANDLER_PORT overrides --port.
         """)
 
@@ -37,6 +38,7 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data(("vendor: invalid configuration:\n" + error.lines.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
             throw ExitCode(2)
         }
+        guard let limits = HTTPServerLimits.forServerProcess(environment: bootstrap.environment, program: "vendor") else { throw ExitCode(2) }
         let configuration = bootstrap.configuration
         let keys = APIKeys(reader: bootstrap[.vendorReaderKeys], lease: bootstrap[.vendorAPIKeys], admin: bootstrap[.vendorAdminKeys])
         var tokens: TokenAuthentication? = nil
@@ -117,10 +119,11 @@ struct Serve: AsyncParsableCommand {
         let host = self.host
         let auth = insecureNoAuth ? "DISABLED (--insecure-no-auth)" : "\(keys.isEmpty ? 0 : 1)+ API key(s)" + (tokens.map { ", bearer tokens of \($0.verifier.issuer)" } ?? "")
         let endpoint = bootstrap.tableEndpoint
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: listenPort), serverName: nil),
+        let app = Application(router: router, server: .http1(limits: limits, logger: logger),
+                              configuration: .init(address: .hostname(host, port: listenPort), serverName: nil),
                               onServerRunning: { channel in
                                   let bound = channel.localAddress?.port ?? listenPort
-                                  print("vendor listening on http://\(host):\(bound) (table \(configuration.tableName) at \(endpoint); auth \(auth))")
+                                  print("vendor listening on http://\(host):\(bound) (table \(configuration.tableName) at \(endpoint); auth \(auth); \(limits))")
                                   if consoleOn { print("console: http://\(host):\(bound)/console") }
                                   print("port: \(bound)")
                                   fflush(nil)

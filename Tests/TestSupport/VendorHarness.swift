@@ -102,12 +102,18 @@ public final class ProcessStack: @unchecked Sendable {
     /// Its output is read on a thread of its own, never on the concurrency pool: while the child starts, the
     /// test's in-process servers (a fault proxy in front of its storage, say) need the pool's few threads to
     /// answer it, and a read blocking them there deadlocks both until the child gives up.
-    public func launch(_ name: String, arguments: [String], environment: [String: String] = [:]) async throws -> Int {
+    /// - Parameter descriptorLimit: start it with this limit on open descriptors (soft and hard; `ulimit -n`).
+    public func launch(_ name: String, arguments: [String], environment: [String: String] = [:], descriptorLimit: Int? = nil) async throws -> Int {
         let path = Self.binDirectory + "/" + name
         guard FileManager.default.isExecutableFile(atPath: path) else { throw TestFailure("\(path) is missing: run `swift build` first (scripts/test does)") }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -Sn \(descriptorLimit) && ulimit -Hn \(descriptorLimit) && exec \"$0\" \"$@\"", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
         process.environment = env
@@ -218,9 +224,10 @@ public final class ProcessStack: @unchecked Sendable {
 
     /// Starts a `vendor` process; without keys in `environment` (`VENDOR_API_KEYS` and the like) it serves
     /// with authentication disabled.
-    public func startVendor(environment: [String: String]) async throws -> String {
+    public func startVendor(environment: [String: String], descriptorLimit: Int? = nil) async throws -> String {
         let keyed = [Setting.vendorAPIKeys, .vendorAdminKeys, .vendorReaderKeys].contains { environment[$0.rawValue] != nil }
-        let port = try await launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"] + (keyed ? [] : ["--insecure-no-auth"]), environment: environment)
+        let port = try await launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"] + (keyed ? [] : ["--insecure-no-auth"]), environment: environment,
+                                    descriptorLimit: descriptorLimit)
         return "http://127.0.0.1:\(port)"
     }
 
