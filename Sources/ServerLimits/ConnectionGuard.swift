@@ -15,10 +15,19 @@ import StrictJSON
 /// read what it is sent (the idle timeout again). A head or body that runs out of time gets `408 RequestTimeout`.
 final class ConnectionGuard {
     /// Which deadline ran out.
-    enum Expiry: String {
+    enum Expiry {
         case idle, header, body
         /// The client stopped reading its answer.
         case unread
+
+        var closing: ConnectionClosing {
+            switch self {
+            case .idle: .idle
+            case .header: .header
+            case .body: .body
+            case .unread: .unread
+            }
+        }
     }
 
     /// How long a connection that is sent a last answer may take to read it and close before it is closed.
@@ -27,6 +36,7 @@ final class ConnectionGuard {
     private let limits: HTTPServerLimits
     private let registry: ConnectionRegistry
     private let logger: Logger
+    private let onClose: (@Sendable (ConnectionClosing) -> Void)?
     /// The socket-side handler's context: answers written there go straight to the socket.
     private var context: ChannelHandlerContext?
     /// The connection's id among the served ones; nil when refused, evicted or closing.
@@ -51,10 +61,12 @@ final class ConnectionGuard {
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
 
-    init(limits: HTTPServerLimits, registry: ConnectionRegistry, logger: Logger) {
+    /// - Parameter onClose: told each time the server closes the connection for one of its limits.
+    init(limits: HTTPServerLimits, registry: ConnectionRegistry, logger: Logger, onClose: (@Sendable (ConnectionClosing) -> Void)?) {
         self.limits = limits
         self.registry = registry
         self.logger = logger
+        self.onClose = onClose
     }
 
     // MARK: What happens on the connection
@@ -79,7 +91,7 @@ final class ConnectionGuard {
         case .refused:
             logger.debug("refused a connection: every connection the server may serve has a request under way",
                          metadata: ["peer": .string(context.remoteAddress?.description ?? "-"), "max_connections": .stringConvertible(limits.maxConnections)])
-            close(answering: Self.tooManyConnections)
+            close(answering: Self.tooManyConnections, because: .refused)
             return
         }
         reschedule()
@@ -153,7 +165,7 @@ final class ConnectionGuard {
         }
         self.id = nil
         logger.debug("closed an evictable connection to make room for a new one", metadata: ["peer": .string(context?.remoteAddress?.description ?? "-")])
-        close(answering: headStartedAt == nil ? nil : Self.tooManyConnections)
+        close(answering: headStartedAt == nil ? nil : Self.tooManyConnections, because: .evicted)
     }
 
     // MARK: Deadlines
@@ -188,15 +200,16 @@ final class ConnectionGuard {
         timerDeadline = nil
         guard !isClosing, let next = nextDeadline() else { return }
         guard next.at <= .now() else { return reschedule() }
-        logger.debug("closing a connection: its \(next.expiry.rawValue) timeout ran out", metadata: ["peer": .string(context?.remoteAddress?.description ?? "-")])
+        let reason = next.expiry.closing
+        logger.debug("closing a connection: its \(reason.rawValue) timeout ran out", metadata: ["peer": .string(context?.remoteAddress?.description ?? "-")])
         switch next.expiry {
         case .idle, .unread:
-            close(answering: nil)
+            close(answering: nil, because: reason)
         case .header:
-            close(answering: Self.requestTimeout(part: "head", after: limits.headerTimeout))
+            close(answering: Self.requestTimeout(part: "head", after: limits.headerTimeout), because: reason)
         case .body:
             // A 408 only where no other answer is under way or owed before it.
-            close(answering: answerStarted || answersOwed > 1 ? nil : Self.requestTimeout(part: "body", after: limits.bodyTimeout))
+            close(answering: answerStarted || answersOwed > 1 ? nil : Self.requestTimeout(part: "body", after: limits.bodyTimeout), because: reason)
         }
     }
 
@@ -204,9 +217,10 @@ final class ConnectionGuard {
 
     /// Closes the connection, after a last answer when given: the answer, then no more output; the client's own
     /// close (or `closingGrace`) ends it. When too many connections are closing that way already, it closes at once.
-    private func close(answering answer: ByteBuffer?) {
+    private func close(answering answer: ByteBuffer?, because reason: ConnectionClosing) {
         guard !isClosing, let context else { return }
         isClosing = true
+        onClose?(reason)
         timer?.cancel()
         timer = nil
         if let id { registry.remove(id) }

@@ -10,12 +10,29 @@ extension HTTPServerBuilder {
     /// gets `503 TooManyConnections` with `Connection: close`).
     ///
     /// Every server of the project is built with this, so all of them behave alike under slow or idle clients.
-    public static func http1(limits: HTTPServerLimits, logger: Logger) -> HTTPServerBuilder {
+    /// - Parameter onClose: told each time the server closes a connection for one of its limits (metrics).
+    public static func http1(limits: HTTPServerLimits, logger: Logger, onClose: (@Sendable (ConnectionClosing) -> Void)? = nil) -> HTTPServerBuilder {
         .init { responder in
             GuardedHTTP1Channel(responder: responder, limits: limits,
-                                registry: ConnectionRegistry(capacity: limits.maxConnections), logger: logger)
+                                registry: ConnectionRegistry(capacity: limits.maxConnections), logger: logger, onClose: onClose)
         }
     }
+}
+
+/// Why the server closed a connection.
+public enum ConnectionClosing: String, Sendable, CaseIterable {
+    /// Nothing was under way for the idle timeout.
+    case idle
+    /// A head did not arrive within the header timeout (answered 408).
+    case header
+    /// A body did not arrive within the body timeout (answered 408 unless another answer was under way).
+    case body
+    /// The client did not read its answer within the idle timeout.
+    case unread
+    /// A new connection took its place (it was idle, or still sending a head: answered 503).
+    case evicted
+    /// Every place was taken by a request under way (answered 503 at accept).
+    case refused
 }
 
 /// Hummingbird's HTTP/1.1 child channel with a `ConnectionGuard` on each connection: `SocketSideHandler` first in
@@ -28,9 +45,10 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let limits: HTTPServerLimits
     let registry: ConnectionRegistry
     let logger: Logger
+    let onClose: (@Sendable (ConnectionClosing) -> Void)?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let connection = ConnectionGuard(limits: limits, registry: registry, logger: self.logger)
+        let connection = ConnectionGuard(limits: limits, registry: registry, logger: self.logger, onClose: onClose)
         do {
             try channel.pipeline.syncOperations.addHandler(SocketSideHandler(connection))
         } catch {

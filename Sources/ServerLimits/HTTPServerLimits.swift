@@ -14,7 +14,9 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
     /// Connections served at once; one more is answered `503 TooManyConnections` unless an idle one can make room.
     public var maxConnections: Int
 
-    public static let defaults = HTTPServerLimits(idleTimeout: .seconds(60), headerTimeout: .seconds(10), bodyTimeout: .seconds(30),
+    /// The idle timeout is longer than HTTP clients' own for their pooled connections (a minute in .NET, which the
+    /// Azure Functions host is), so a client closes an idle connection before the server closes it under a request.
+    public static let defaults = HTTPServerLimits(idleTimeout: .seconds(75), headerTimeout: .seconds(10), bodyTimeout: .seconds(30),
                                                   maxConnections: 1000)
     /// Bounds of the settings: a timeout in seconds, and the connection cap.
     static let timeoutRange = 0.1...3600.0

@@ -55,6 +55,12 @@ public struct VendorMetrics: Sendable {
         Metrics.Timer(label: "ipam_http_request_duration_seconds", dimensions: [("route", route)], factory: factory).record(duration: duration)
     }
 
+    /// The server closed a connection for one of its limits (`reason`: idle, header, body, unread, evicted,
+    /// refused; see `ServerLimits.ConnectionClosing`).
+    public func recordConnectionClosed(reason: String) {
+        Metrics.Counter(label: "ipam_http_connections_closed_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
     /// One round of group commit carried `members` claims.
     public func recordClaimTransaction(members: Int) {
         claimTransactions.increment()

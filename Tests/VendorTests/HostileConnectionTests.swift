@@ -36,6 +36,19 @@ struct HostileConnectionTests {
         RawHTTP.request("POST", "/api/getNewNetwork", headers: ["Authorization": "Bearer \(key)"], body: #"{"SessionId":"\#(session)","prefixLength":26}"#)
     }
 
+    /// `ipam_http_connections_closed_total{reason}` on the Vendor's `/metrics`, by reason.
+    static func closedConnections(port: Int) async throws -> [String: Int] {
+        let answer = try await RawHTTP.exchange(port: port, RawHTTP.request("GET", "/metrics", headers: ["Authorization": "Bearer \(key)"]))
+        let prefix = #"ipam_http_connections_closed_total{reason=""#
+        var counts: [String: Int] = [:]
+        for line in String(decoding: answer.body, as: UTF8.self).split(separator: "\n") where line.hasPrefix(prefix) {
+            let rest = line.dropFirst(prefix.count)
+            guard let quote = rest.firstIndex(of: "\""), let value = Double(rest.split(separator: " ").last ?? "") else { continue }
+            counts[String(rest[..<quote])] = Int(value)
+        }
+        return counts
+    }
+
     /// The connections this test holds at once fit in this process's descriptors.
     static func requireDescriptors(for connections: Int) throws {
         let available = DescriptorBudget.raiseSoftLimit()
@@ -75,6 +88,9 @@ struct HostileConnectionTests {
             #expect(answer.headers["connection"] == "close")
         }
         #expect(answers.contains { $0.status == 503 } && answers.contains { $0.status == 408 })
+        let closed = try await Self.closedConnections(port: port)
+        #expect(closed["evicted", default: 0] > 0 && closed["header", default: 0] > 0 && closed["idle", default: 0] > 0, "\(closed)")
+        #expect(closed["refused"] == nil, "no request was under way, so no connection was refused: \(closed)")
 
         #expect(process.isRunning)
         #expect(try await RawHTTP.exchange(port: port, RawHTTP.request("GET", "/healthz")).status == 200)
@@ -141,6 +157,7 @@ struct HostileConnectionTests {
             if health != 200 { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(health == 200)
+        #expect(try await Self.closedConnections(port: port)["refused", default: 0] > 0)
         #expect(process.isRunning)
     }
 
