@@ -15,9 +15,12 @@ public final class RawConnection: @unchecked Sendable {
 
     /// Connects to 127.0.0.1:`port`, waiting at most `timeout` (a server that stopped accepting leaves a
     /// connection waiting in its backlog, or drops it).
-    public init(port: Int, timeout: Duration = .seconds(10)) throws {
+    /// - Parameter receiveBuffer: the socket's receive buffer (`SO_RCVBUF`): a small one makes a client that does
+    ///   not read stall the server's writes soon.
+    public init(port: Int, timeout: Duration = .seconds(10), receiveBuffer: Int32? = nil) throws {
         descriptor = socket(AF_INET, Self.streamType, 0)
         guard descriptor >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        if var size = receiveBuffer { setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         #if canImport(Darwin)
         var one: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -1,5 +1,8 @@
 import Foundation
+import Hummingbird
+import Logging
 import ServerLimits
+import Synchronization
 import StrictJSON
 import Testing
 import TestSupport
@@ -189,6 +192,37 @@ struct HostileConnectionTests {
         #expect(trickle.answer?.code == "RequestTimeout")
         #expect(process.isRunning)
         #expect(try await RawHTTP.exchange(port: port, RawHTTP.request("GET", "/healthz")).status == 200)
+    }
+
+    @Test("a client that stops reading a streamed answer is closed after the idle timeout, while the server still writes it")
+    func unreadAnswer() async throws {
+        let router = Router()
+        // 32 MiB in 64 KiB parts: the writer waits for the socket after the first few, so the answer never ends.
+        router.get("/big") { _, _ in
+            Response(status: .ok, body: ResponseBody(contentLength: 32 << 20) { writer in
+                for _ in 0..<512 { try await writer.write(ByteBuffer(repeating: 0x61, count: 64 << 10)) }
+                try await writer.finish(nil)
+            })
+        }
+        let reasons = Mutex<[ConnectionClosing]>([])
+        let limits = HTTPServerLimits(idleTimeout: .milliseconds(500), headerTimeout: .seconds(5), bodyTimeout: .seconds(5), maxConnections: 8)
+        let logger = Logger(label: "unread", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, server: .http1(limits: limits, logger: logger, onClose: { reason in reasons.withLock { $0.append(reason) } }),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let server = TestServerHandle(app, logger: logger)
+        var port = 0
+        for await value in ports { port = value; break }
+        try await server.serving {
+            let reader = try RawConnection(port: port, receiveBuffer: 4096)
+            reader.send(RawHTTP.request("GET", "/big"))
+            for _ in 0..<300 where reasons.withLock({ $0.isEmpty }) { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(reasons.withLock { $0 } == [.unread])
+            let stillOpen = await RawHTTP.waitUntilClosed([reader], within: .seconds(30))
+            #expect(stillOpen.isEmpty)
+            #expect(reader.received.count < 32 << 20, "the answer was cut short")
+        }
     }
 
     /// Every other server of the project, as its executable starts it.
