@@ -90,7 +90,7 @@ final class ConnectionGuard {
             victim()
         case .refused:
             logger.debug("refused a connection: every connection the server may serve has a request under way",
-                         metadata: ["peer": .string(context.remoteAddress?.description ?? "-"), "max_connections": .stringConvertible(limits.maxConnections)])
+                         metadata: ["peer": .string(peer), "max_connections": .stringConvertible(limits.maxConnections)])
             close(answering: Self.tooManyConnections, because: .refused)
             return
         }
@@ -164,9 +164,12 @@ final class ConnectionGuard {
             return
         }
         self.id = nil
-        logger.debug("closed an evictable connection to make room for a new one", metadata: ["peer": .string(context?.remoteAddress?.description ?? "-")])
+        logger.debug("closed an evictable connection to make room for a new one", metadata: ["peer": .string(peer)])
         close(answering: headStartedAt == nil ? nil : Self.tooManyConnections, because: .evicted)
     }
+
+    /// The client's address, for logs.
+    private var peer: String { context?.remoteAddress?.description ?? "-" }
 
     // MARK: Deadlines
 
@@ -201,7 +204,7 @@ final class ConnectionGuard {
         guard !isClosing, let next = nextDeadline() else { return }
         guard next.at <= .now() else { return reschedule() }
         let reason = next.expiry.closing
-        logger.debug("closing a connection: its \(reason.rawValue) timeout ran out", metadata: ["peer": .string(context?.remoteAddress?.description ?? "-")])
+        logger.debug("closing a connection: its \(reason.rawValue) timeout ran out", metadata: ["peer": .string(peer)])
         switch next.expiry {
         case .idle, .unread:
             close(answering: nil, because: reason)
@@ -252,14 +255,16 @@ final class ConnectionGuard {
     }
 
     static func requestTimeout(part: String, after timeout: Duration) -> ByteBuffer {
-        errorAnswer(.requestTimeout, .requestTimeout, "the request's \(part) did not arrive within \(HTTPServerLimits.text(timeout)) of \(part == "head" ? "its first byte" : "its head")")
+        let since = part == "head" ? "its first byte" : "its head"
+        return errorAnswer(.requestTimeout, .requestTimeout, "the request's \(part) did not arrive within \(HTTPServerLimits.text(timeout)) of \(since)")
     }
 
     /// A whole HTTP/1.1 answer with the error body every ipam answer has (`code`, `message`, `requestId`), for a
     /// connection that is closed after it.
     static func errorAnswer(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, retryAfter: Int? = nil) -> ByteBuffer {
         let requestID = UUID().uuidString.lowercased()
-        let body = JSONValue.object([("code", .string(code.rawValue)), ("message", .string(message)), ("requestId", .string(requestID))]).serializedBytes
+        let body = JSONValue.object([("code", .string(code.rawValue)), ("message", .string(message)), ("requestId", .string(requestID))])
+            .serializedBytes
         var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n"
         head += "content-type: application/json; charset=utf-8\r\ncontent-length: \(body.count)\r\nconnection: close\r\n"
         head += "x-request-id: \(requestID)\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\n"

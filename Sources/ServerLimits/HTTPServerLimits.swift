@@ -37,7 +37,8 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
         func seconds(_ setting: Setting, into value: inout Duration) {
             guard let text = environment[setting: setting] else { return }
             guard let number = Double(text), Self.timeoutRange.contains(number) else {
-                problems.append("\(setting.rawValue)=\(text): must be a number of seconds from \(Self.timeoutRange.lowerBound) to \(Int(Self.timeoutRange.upperBound))")
+                let range = "\(Self.timeoutRange.lowerBound) to \(Int(Self.timeoutRange.upperBound))"
+                problems.append("\(setting.rawValue)=\(text): must be a number of seconds from \(range)")
                 return
             }
             value = .nanoseconds(Int64(number * 1_000_000_000))
@@ -49,7 +50,8 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
             if let number = Int(text), Self.connectionRange.contains(number) {
                 limits.maxConnections = number
             } else {
-                problems.append("\(Setting.httpMaxConnections.rawValue)=\(text): must be a whole number from \(Self.connectionRange.lowerBound) to \(Self.connectionRange.upperBound)")
+                let range = "\(Self.connectionRange.lowerBound) to \(Self.connectionRange.upperBound)"
+                problems.append("\(Setting.httpMaxConnections.rawValue)=\(text): must be a whole number from \(range)")
             }
         }
         guard problems.isEmpty else { throw IPAMConfiguration.Problems(lines: problems) }
@@ -72,7 +74,8 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
             + "and files, and each connection may need a second one for storage while its request runs"
         if environment[setting: .httpMaxConnections] != nil || allowed < 1 {
             throw IPAMConfiguration.Problems(lines: [
-                "\(Setting.httpMaxConnections.rawValue)=\(limits.maxConnections): at most \(max(allowed, 0)) here, as \(why); raise the limit or lower the setting",
+                "\(Setting.httpMaxConnections.rawValue)=\(limits.maxConnections): at most \(max(allowed, 0)) here, as \(why); "
+                    + "raise the limit or lower the setting",
             ])
         }
         limits.maxConnections = allowed
@@ -80,7 +83,8 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "at most \(maxConnections) connections; timeouts: idle \(Self.text(idleTimeout)), header \(Self.text(headerTimeout)), body \(Self.text(bodyTimeout))"
+        "at most \(maxConnections) connections; timeouts: idle \(Self.text(idleTimeout)), header \(Self.text(headerTimeout)), "
+            + "body \(Self.text(bodyTimeout))"
     }
 
     static func text(_ duration: Duration) -> String {

@@ -17,7 +17,9 @@ struct ARGEmulatorCommand: AsyncParsableCommand {
     @Option(help: "Rows per page (small values exercise $skipToken paging).") var pageSize = 1000
 
     func run() async throws {
-        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "arg-emulator") else { throw ExitCode(2) }
+        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "arg-emulator") else {
+            throw ExitCode(2)
+        }
         let initial = try vnets.map { try ResourceGraphEmulator.loadVNets(path: $0) } ?? []
         var logger = Logger(label: "arg-emulator")
         logger.logLevel = .warning

@@ -19,7 +19,9 @@ struct ARMEmulatorCommand: AsyncParsableCommand {
     @Option(help: "A public-IP schedule (YAML or JSON): every VM (with a NIC) and public IP it names is created when missing.") var seedSchedule: String?
 
     func run() async throws {
-        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "arm-emulator") else { throw ExitCode(2) }
+        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "arm-emulator") else {
+            throw ExitCode(2)
+        }
         let world = try state.map { try ResourceManagerState.load(file: $0) } ?? ResourceManagerState()
         if let seedSchedule {
             let schedule = try PublicIPSchedule.load(setting: seedSchedule)

@@ -119,11 +119,13 @@ struct Serve: AsyncParsableCommand {
         let host = self.host
         let auth = insecureNoAuth ? "DISABLED (--insecure-no-auth)" : "\(keys.isEmpty ? 0 : 1)+ API key(s)" + (tokens.map { ", bearer tokens of \($0.verifier.issuer)" } ?? "")
         let endpoint = bootstrap.tableEndpoint
-        let app = Application(router: router, server: .http1(limits: limits, logger: logger, onClose: { metrics.recordConnectionClosed(reason: $0.rawValue) }),
+        let app = Application(router: router,
+                              server: .http1(limits: limits, logger: logger, onClose: { metrics.recordConnectionClosed(reason: $0.rawValue) }),
                               configuration: .init(address: .hostname(host, port: listenPort), serverName: nil),
                               onServerRunning: { channel in
                                   let bound = channel.localAddress?.port ?? listenPort
-                                  print("vendor listening on http://\(host):\(bound) (table \(configuration.tableName) at \(endpoint); auth \(auth); \(limits))")
+                                  print("vendor listening on http://\(host):\(bound) (table \(configuration.tableName) at \(endpoint); auth \(auth))")
+                                  print("connections: \(limits)")
                                   if consoleOn { print("console: http://\(host):\(bound)/console") }
                                   print("port: \(bound)")
                                   fflush(nil)

@@ -165,7 +165,8 @@ struct SettingsListTests {
     func readOnce() throws {
         let sources = Self.root.appendingPathComponent("Sources")
         var offenders: [String] = []
-        for target in try FileManager.default.contentsOfDirectory(atPath: sources.path) where !["IPAMBootstrap", "ipam-dev", "AzureCore", "ipam", "ipam-mcp", "table-emulator", "arg-emulator", "arm-emulator"].contains(target) {
+        let roots = ["IPAMBootstrap", "ipam-dev", "AzureCore", "ipam", "ipam-mcp", "table-emulator", "arg-emulator", "arm-emulator"]
+        for target in try FileManager.default.contentsOfDirectory(atPath: sources.path) where !roots.contains(target) {
             let folder = sources.appendingPathComponent(target)
             for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where file.hasSuffix(".swift") {
                 let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)

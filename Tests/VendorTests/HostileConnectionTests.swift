@@ -170,7 +170,8 @@ struct HostileConnectionTests {
         let stack = ProcessStack()
         defer { stack.stopAll() }
         // /healthz needs no Vendor; none is listening at this address.
-        let port = try await stack.launch("ipam-mcp", arguments: ["serve", "--port", "0", "--vendor-url", "http://127.0.0.1:9", "--log-level", "error"],
+        let arguments = ["serve", "--port", "0", "--vendor-url", "http://127.0.0.1:9", "--log-level", "error"]
+        let port = try await stack.launch("ipam-mcp", arguments: arguments,
                                           environment: Self.limits(idle: "1", header: "1", body: "1", max: 8))
         let process = try #require(stack.processes.last)
         var held: [RawConnection] = []
@@ -208,7 +209,8 @@ struct HostileConnectionTests {
         let limits = HTTPServerLimits(idleTimeout: .milliseconds(500), headerTimeout: .seconds(5), bodyTimeout: .seconds(5), maxConnections: 8)
         let logger = Logger(label: "unread", factory: { _ in SwiftLogNoOpLogHandler() })
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, server: .http1(limits: limits, logger: logger, onClose: { reason in reasons.withLock { $0.append(reason) } }),
+        let recorded: @Sendable (ConnectionClosing) -> Void = { reason in reasons.withLock { $0.append(reason) } }
+        let app = Application(router: router, server: .http1(limits: limits, logger: logger, onClose: recorded),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
         let server = TestServerHandle(app, logger: logger)
