@@ -270,7 +270,7 @@ struct HostileConnectionTests {
                                            ("IPAM_HTTP_MAX_CONNECTIONS", "0", "IPAM_HTTP_MAX_CONNECTIONS=0")] {
             var bad = environment
             bad[setting] = value
-            let (status, output) = try ProcessStack.runToCompletion("vendor", arguments: ["serve", "--port", "0"], environment: bad, capture: .standardError)
+            let (status, output) = try await ProcessStack.runToCompletion("vendor", arguments: ["serve", "--port", "0"], environment: bad, capture: .standardError)
             #expect(status == 2 && output.contains(expected), "\(setting)=\(value): \(status) \(output)")
         }
         // Under 384 descriptors, at most 64 connections: asking for 100 is refused.
@@ -284,8 +284,8 @@ struct HostileConnectionTests {
         shell.standardError = errors
         shell.standardOutput = FileHandle.nullDevice
         try shell.run()
-        let output = String(decoding: PipeReader.all(errors.fileHandleForReading), as: UTF8.self)
-        shell.waitUntilExit()
+        let output = String(decoding: await PipeReader.allOffPool(errors.fileHandleForReading), as: UTF8.self)
+        await shell.exited()
         #expect(shell.terminationStatus == 2 && output.contains("IPAM_HTTP_MAX_CONNECTIONS=100: at most 64"), "\(output)")
     }
 }
