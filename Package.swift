@@ -192,7 +192,7 @@ let package = Package(
         ),
         .target(
             name: "MCPServer",
-            dependencies: ["VendorClient", "StrictJSON", .product(name: "MCP", package: "swift-sdk"),
+            dependencies: ["VendorClient", "StrictJSON", "IPAMCore", .product(name: "MCP", package: "swift-sdk"),
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
@@ -251,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VendorTests",
-            dependencies: ["VendorService", "TestSupport", "ServerLimits", .product(name: "Yams", package: "Yams")],
+            dependencies: ["VendorService", "TestSupport", "ServerLimits", "MCPServer", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

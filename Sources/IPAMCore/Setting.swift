@@ -43,6 +43,10 @@ public enum Setting: String, CaseIterable, Sendable {
     case auditSalt = "AUDIT_SALT"
     /// Signs the operator console's session cookies; the console is off without it.
     case consoleSessionSecret = "CONSOLE_SESSION_SECRET"
+    /// A console session unused this long ends (its absolute end stays 8 hours after sign-in).
+    case consoleIdleSeconds = "CONSOLE_IDLE_SECONDS"
+    /// The console is served over plain http (local use): its cookies are not marked `Secure`.
+    case consolePlainHTTP = "CONSOLE_PLAIN_HTTP"
     /// Audit events name callers by their keyed hash (HMAC with `AUDIT_SALT`) instead of their name.
     case auditRedactActors = "AUDIT_REDACT_ACTORS"
     case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"

@@ -40,9 +40,22 @@ public enum WebhookEvent {
 }
 
 /// The `ipam-signature` header: `t=<unix time>,v1=<hex HMAC-SHA256 of "t.body" under the webhook's secret>`.
-/// A receiver recomputes it over the raw body and compares in constant time, and refuses old timestamps.
+/// A receiver recomputes it over the raw body, compares in constant time, and refuses a timestamp too far
+/// from its own clock, so a captured delivery cannot be replayed later.
 public enum WebhookSignature {
     public static let header = "ipam-signature"
+    /// How far a delivery's timestamp may be from the receiver's clock, either way: 5 minutes.
+    public static let defaultTolerance: TimeInterval = 300
+
+    /// What a receiver makes of a delivery's signature.
+    public enum Verdict: Sendable, Equatable {
+        case valid
+        /// Missing, malformed, or not the HMAC of this body under the secret.
+        case badSignature
+        /// Correctly signed, but its timestamp is more than the tolerance before or after now: a replay, or a
+        /// clock far off.
+        case staleTimestamp
+    }
 
     public static func sign(body: [UInt8], secret: String, at time: Date) -> String {
         let t = Int64(time.timeIntervalSince1970.rounded(.down))
@@ -54,15 +67,57 @@ public enum WebhookSignature {
         return ASCIIFormat.hex(mac)
     }
 
-    /// Checks a header against a body (for receivers written in Swift, and for the tests).
-    public static func verify(_ header: String, body: [UInt8], secret: String) -> Bool {
+    /// Checks a header against a body and the receiver's clock (for receivers written in Swift, and the tests).
+    /// - Parameters:
+    ///   - now: the receiver's current time (passed in, so tests and receivers decide which clock counts).
+    ///   - tolerance: how far the signed timestamp may be from `now`, before or after.
+    public static func verdict(_ header: String, body: [UInt8], secret: String, now: Date, tolerance: TimeInterval = defaultTolerance) -> Verdict {
         let parts = Dictionary(header.split(separator: ",").compactMap { part -> (String, String)? in
             let pair = part.split(separator: "=", maxSplits: 1)
             return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
         }, uniquingKeysWith: { a, _ in a })
-        guard let t = parts["t"].flatMap({ Int64($0) }), let given = parts["v1"] else { return false }
+        guard let t = parts["t"].flatMap({ Int64($0) }), let given = parts["v1"] else { return .badSignature }
         let expected = digest(body: body, secret: secret, t: t)
-        return given.utf8.count == expected.utf8.count && zip(given.utf8, expected.utf8).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        guard given.utf8.count == expected.utf8.count && zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return .badSignature }
+        return abs(now.timeIntervalSince1970 - Double(t)) <= tolerance ? .valid : .staleTimestamp
+    }
+
+    /// Whether a delivery is signed with the secret at a time within `tolerance` of `now`.
+    public static func verify(_ header: String, body: [UInt8], secret: String, now: Date, tolerance: TimeInterval = defaultTolerance) -> Bool {
+        verdict(header, body: body, secret: secret, now: now, tolerance: tolerance) == .valid
+    }
+}
+
+/// The event ids a receiver has handled lately, to drop a redelivery (the dispatcher delivers at least once:
+/// the same `ipam-event-id` may arrive twice). Remembers at most `capacity` ids, forgetting the oldest first,
+/// so its memory is bounded however long the receiver runs.
+public struct RecentEventIDs: Sendable {
+    public let capacity: Int
+    private var known: Set<String> = []
+    private var order: [String] = []
+    /// Where the next id goes in `order` once it is full (the oldest one is there).
+    private var next = 0
+
+    public init(capacity: Int = 10_000) {
+        precondition(capacity > 0, "RecentEventIDs needs room for at least one id")
+        self.capacity = capacity
+    }
+
+    /// How many ids it holds now (never more than `capacity`).
+    public var count: Int { known.count }
+
+    /// Records `id`; false when it was already seen (a duplicate to drop).
+    public mutating func insert(_ id: String) -> Bool {
+        guard !known.contains(id) else { return false }
+        if order.count < capacity {
+            order.append(id)
+        } else {
+            known.remove(order[next])
+            order[next] = id
+            next = (next + 1) % capacity
+        }
+        known.insert(id)
+        return true
     }
 }
 

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import IPAMCore
 import Logging
 import MCP
 import NIOCore
@@ -39,28 +40,64 @@ public enum IPAMMCPServer {
 }
 
 /// Streamable HTTP at one endpoint (`/mcp`): one MCP session (`Mcp-Session-Id`) per `initialize`, each
-/// with its own server and transport; every request must carry a Vendor API key as a bearer token
-/// (checked with the Vendor, then passed through on every call) and, when it has an `Origin`, an allowed one.
+/// with its own server and transport; every request must carry a Vendor API key (or token) as a bearer
+/// credential (checked with the Vendor, then passed through on every call) and, when it has an `Origin`, an
+/// allowed one.
+///
+/// It fails closed: a credential the Vendor could not be asked about (unreachable, or answering an error) is
+/// refused (503), never let in. A session belongs to the credential that opened it (its SHA-256 digest is kept,
+/// never the credential): another one using or deleting it is refused (403). Sessions are capped per credential
+/// (429) and in total (503), and a session idle for `Limits.idleTimeout` (on the injected clock) is closed.
 public actor MCPHTTPSessions {
+    /// How many sessions may be open and for how long; `ipam-mcp serve`'s flags.
+    public struct Limits: Sendable {
+        /// Sessions open at once, whoever opened them.
+        public var maxSessions: Int
+        /// Sessions open at once per credential (key or token).
+        public var maxSessionsPerCaller: Int
+        /// A session unused this long is closed (its next request gets 404, and its client starts another).
+        public var idleTimeout: Duration
+        /// How long a credential the Vendor accepted is trusted before it is asked again.
+        public var verifiedFor: Duration
+
+        public init(maxSessions: Int = 1000, maxSessionsPerCaller: Int = 32, idleTimeout: Duration = .seconds(600), verifiedFor: Duration = .seconds(60)) {
+            self.maxSessions = maxSessions
+            self.maxSessionsPerCaller = maxSessionsPerCaller
+            self.idleTimeout = idleTimeout
+            self.verifiedFor = verifiedFor
+        }
+    }
+
     struct Session {
         let server: Server
         let transport: StatefulHTTPServerTransport
-        var lastUsed: Date
+        /// The SHA-256 of the credential that opened it.
+        let owner: [UInt8]
+        /// When it was last used (`TimeSource.uptime`).
+        var lastUsed: Duration
     }
 
+    /// What the Vendor says of a credential.
+    enum Verification { case accepted, refused, unverifiable }
+
     private var sessions: [String: Session] = [:]
-    private var validKeys: [[UInt8]: Date] = [:]
+    /// `initialize` requests between their cap check and their session's insertion, per credential: counted
+    /// against the caps, so concurrent ones cannot overshoot them.
+    private var opening: [[UInt8]: Int] = [:]
+    /// Credentials (their digests) the Vendor accepted, and when it said so.
+    private var verified: [[UInt8]: Duration] = [:]
     let vendor: VendorClient
     let allowedOrigins: Set<String>
     let logger: Logger
-    /// A session unused this long is closed.
-    let idleTimeout: TimeInterval
+    let limits: Limits
+    let time: TimeSource
 
-    public init(vendor: VendorClient, allowedOrigins: Set<String>, logger: Logger, idleTimeout: TimeInterval = 3600) {
+    public init(vendor: VendorClient, allowedOrigins: Set<String>, logger: Logger, limits: Limits = Limits(), time: TimeSource = .system) {
         self.vendor = vendor
         self.allowedOrigins = allowedOrigins
         self.logger = logger
-        self.idleTimeout = idleTimeout
+        self.limits = limits
+        self.time = time
     }
 
     /// Adds `POST`, `GET` and `DELETE` of `path` to `router`.
@@ -70,18 +107,29 @@ public actor MCPHTTPSessions {
         }
     }
 
+    /// How many sessions are open (for tests and logs).
+    public var openSessions: Int { sessions.count }
+
     func respond(_ request: Request) async -> Response {
+        closeIdle()
         if let origin = request.headers[.origin], !allowedOrigins.contains(origin) {
-            return Self.plain(.forbidden, #"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Forbidden: origin not allowed"},"id":null}"#)
+            return Self.plain(.forbidden, "Forbidden: origin not allowed")
         }
         guard let key = IPAMMCPServer.bearer(request.headers[.authorization]) else {
-            var response = Self.plain(.unauthorized, #"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Unauthorized: send a Vendor API key as Authorization: Bearer"},"id":null}"#)
+            var response = Self.plain(.unauthorized, "Unauthorized: send a Vendor API key as Authorization: Bearer")
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
         }
-        guard await accepts(key) else {
-            var response = Self.plain(.unauthorized, #"{"jsonrpc":"2.0","error":{"code":-32600,"message":"Unauthorized: the Vendor does not accept this key"},"id":null}"#)
+        let digest = Array(SHA256.hash(data: Data(key.utf8)))
+        switch await verify(key, digest: digest) {
+        case .accepted: break
+        case .refused:
+            var response = Self.plain(.unauthorized, "Unauthorized: the Vendor does not accept this key")
             response.headers[.wwwAuthenticate] = #"Bearer error="invalid_token""#
+            return response
+        case .unverifiable:
+            var response = Self.plain(.serviceUnavailable, "Service Unavailable: the key could not be checked with the Vendor right now; try again later")
+            response.headers[.retryAfter] = "5"
             return response
         }
         var body = Data()
@@ -89,29 +137,34 @@ public actor MCPHTTPSessions {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = headers[field.name.canonicalName].map { $0 + ", " + field.value } ?? field.value }
         let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body.isEmpty ? nil : body, path: request.uri.path)
-        return Self.response(await handle(mcpRequest))
+        return Self.response(await handle(mcpRequest, owner: digest))
     }
 
-    /// Whether the Vendor accepts `key` (asked once a minute per key; an unreachable Vendor is not a no:
-    /// the calls themselves then report `VendorUnavailable`).
-    func accepts(_ key: String) async -> Bool {
-        let digest = Array(SHA256.hash(data: Data(key.utf8)))
-        if let checked = validKeys[digest], Date().timeIntervalSince(checked) < 60 { return true }
+    /// What the Vendor says of `key` (asked at most once per `verifiedFor` for a key it accepted). Only a 401 or
+    /// 403 is a no; any other failure (unreachable, timed out, a 5xx) leaves the caller unverified, and refused.
+    func verify(_ key: String, digest: [UInt8]) async -> Verification {
+        let now = time.uptime()
+        if let checked = verified[digest], now - checked < limits.verifiedFor { return .accepted }
         do {
             _ = try await vendor.with(key: key).call("GET", "/api/whoami")
-            validKeys[digest] = Date()
-            return true
         } catch {
-            if case .refused(let status, _) = error, status == 401 || status == 403 { return false }
-            return true
+            verified[digest] = nil
+            if case .refused(let status, _) = error, status == 401 || status == 403 { return .refused }
+            logger.warning("could not check a caller's key with the Vendor: refused", metadata: ["error": .string(error.description)])
+            return .unverifiable
         }
+        if verified.count >= 4 * limits.maxSessions { verified = verified.filter { now - $0.value < limits.verifiedFor } }
+        verified[digest] = time.uptime()
+        return .accepted
     }
 
-    func handle(_ request: MCP.HTTPRequest) async -> MCP.HTTPResponse {
-        closeIdle()
+    func handle(_ request: MCP.HTTPRequest, owner: [UInt8]) async -> MCP.HTTPResponse {
         if let id = request.header(HTTPHeaderName.sessionID) {
             guard var session = sessions[id] else { return .error(statusCode: 404, .invalidRequest("Not Found: session not found or expired")) }
-            session.lastUsed = Date()
+            guard Self.same(session.owner, owner) else {
+                return .error(statusCode: 403, .invalidRequest("Forbidden: this session was opened with another key; open your own with initialize"))
+            }
+            session.lastUsed = time.uptime()
             sessions[id] = session
             let response = await session.transport.handleRequest(request)
             if request.method.uppercased() == "DELETE" && response.statusCode == 200 {
@@ -123,6 +176,17 @@ public actor MCPHTTPSessions {
         guard request.method.uppercased() == "POST", let body = request.body, Self.isInitialize(body) else {
             return .error(statusCode: 400, .invalidRequest("Bad Request: missing \(HTTPHeaderName.sessionID) header"))
         }
+        let mine = sessions.values.filter { Self.same($0.owner, owner) }.count + opening[owner, default: 0]
+        guard mine < limits.maxSessionsPerCaller else {
+            return .error(statusCode: 429, .invalidRequest("Too Many Requests: this key has \(mine) sessions open, the most one caller may have "
+                + "(\(limits.maxSessionsPerCaller)); end one (DELETE /mcp) or let one sit idle until it is closed"))
+        }
+        guard sessions.count + opening.values.reduce(0, +) < limits.maxSessions else {
+            return .error(statusCode: 503, .invalidRequest("Service Unavailable: the server has its most sessions open (\(limits.maxSessions)); try again later"),
+                          extraHeaders: ["Retry-After": "30"])
+        }
+        opening[owner, default: 0] += 1
+        defer { if let count = opening[owner], count > 1 { opening[owner] = count - 1 } else { opening[owner] = nil } }
         let id = UUID().uuidString.lowercased()
         let transport = StatefulHTTPServerTransport(
             sessionIDGenerator: FixedSessionID(id: id),
@@ -132,9 +196,10 @@ public actor MCPHTTPSessions {
         let vendor = self.vendor
         let server = await IPAMMCPServer.make { http in vendor.with(key: IPAMMCPServer.bearer(http?.header("Authorization"))) }
         do { try await server.start(transport: transport) } catch {
-            return .error(statusCode: 500, .internalError("could not start the session: \(error)"))
+            logger.error("could not start an MCP session", metadata: ["error": .string("\(error)")])
+            return .error(statusCode: 500, .internalError("could not start the session"))
         }
-        sessions[id] = Session(server: server, transport: transport, lastUsed: Date())
+        sessions[id] = Session(server: server, transport: transport, owner: owner, lastUsed: time.uptime())
         let response = await transport.handleRequest(request)
         if case .error = response {
             sessions[id] = nil
@@ -143,12 +208,18 @@ public actor MCPHTTPSessions {
         return response
     }
 
+    /// Closes every session unused for `limits.idleTimeout`.
     private func closeIdle() {
-        let now = Date()
-        for (id, session) in sessions where now.timeIntervalSince(session.lastUsed) > idleTimeout {
+        let now = time.uptime()
+        for (id, session) in sessions where now - session.lastUsed > limits.idleTimeout {
             sessions[id] = nil
             Task { await session.transport.disconnect() }
         }
+    }
+
+    /// Two digests compared in constant time.
+    static func same(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     struct FixedSessionID: SessionIDGenerator {
@@ -163,10 +234,12 @@ public actor MCPHTTPSessions {
         return first["method"]?.stringValue == "initialize"
     }
 
-    static func plain(_ status: HTTPTypes.HTTPResponse.Status, _ json: String) -> Response {
+    /// A JSON-RPC error answer (`id` null) outside any session.
+    static func plain(_ status: HTTPTypes.HTTPResponse.Status, _ message: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+        let body = JSONValue.object([("jsonrpc", .string("2.0")), ("error", .object([("code", .number("-32600")), ("message", .string(message))])), ("id", .null)])
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.serializedBytes)))
     }
 
     static func response(_ answer: MCP.HTTPResponse) -> Response {

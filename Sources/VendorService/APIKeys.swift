@@ -67,7 +67,17 @@ public struct APIKeys: Sendable {
     /// The caller a presented key names and its role, or nil when it is none of the keys. Every stored
     /// digest is compared, in constant time.
     public func authenticate(_ presented: String) -> (caller: String, role: Role)? {
-        let digest = Array(SHA256.hash(data: Data(presented.utf8)))
+        authenticate(digest: Self.digest(presented))
+    }
+
+    /// The SHA-256 of a key: what is kept of it (the console's sessions keep it too, sealed, to look the key up
+    /// again on every request).
+    public static func digest(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Data(key.utf8))) }
+
+    /// The caller and role of the key with this SHA-256 among the keys configured now, or nil when it is none
+    /// of them. Every stored digest is compared, in constant time.
+    public func authenticate(digest: [UInt8]) -> (caller: String, role: Role)? {
+        guard digest.count == SHA256.byteCount else { return nil }
         var found = -1
         for (position, entry) in entries.enumerated() {
             var difference: UInt8 = 0

@@ -51,13 +51,22 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks one and prints it).") var port = 7080
     @Option(name: .customLong("allow-origin"), help: "An Origin allowed to call (repeatable); requests with any other Origin get 403.") var allowedOrigins: [String] = []
+    @Option(help: "Sessions open at once, in total (an initialize beyond it gets 503).") var maxSessions = MCPHTTPSessions.Limits().maxSessions
+    @Option(help: "Sessions open at once per key or token (an initialize beyond it gets 429).") var maxSessionsPerCaller = MCPHTTPSessions.Limits().maxSessionsPerCaller
+    @Option(help: "A session unused this many seconds is closed.") var sessionIdleSeconds = Int(MCPHTTPSessions.Limits().idleTimeout.components.seconds)
     @Option(help: "Log level (logs go to standard error).") var logLevel = "info"
+
+    func validate() throws {
+        guard maxSessions >= 1, maxSessionsPerCaller >= 1 else { throw ValidationError("--max-sessions and --max-sessions-per-caller must be at least 1") }
+        guard sessionIdleSeconds >= 1 else { throw ValidationError("--session-idle-seconds must be at least 1") }
+    }
 
     func run() async throws {
         guard let limits = HTTPServerLimits.forServerProcess(environment: Environment.values, program: "ipam-mcp") else { throw ExitCode(2) }
         let logger = stderrLogger("ipam.mcp", level: logLevel)
         let vendor = VendorClient(baseURL: Environment.vendorURL(vendorURL), key: nil)
-        let sessions = MCPHTTPSessions(vendor: vendor, allowedOrigins: Set(allowedOrigins), logger: logger)
+        let limits = MCPHTTPSessions.Limits(maxSessions: maxSessions, maxSessionsPerCaller: maxSessionsPerCaller, idleTimeout: .seconds(sessionIdleSeconds))
+        let sessions = MCPHTTPSessions(vendor: vendor, allowedOrigins: Set(allowedOrigins), logger: logger, limits: limits)
         let router = Router()
         router.get("/healthz") { _, _ in Response(status: .ok) }
         sessions.addRoutes(to: router)

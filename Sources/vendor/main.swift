@@ -103,15 +103,12 @@ struct Serve: AsyncParsableCommand {
         }
         let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: salt), logger: logger, metrics: metrics,
                                    redactActors: redactActors)
-        var console: ConsoleSessions? = nil
-        if let secret = bootstrap[.consoleSessionSecret] {
-            guard secret.count >= ConsoleSessions.minimumSecretLength else {
-                FileHandle.standardError.write(Data("vendor: CONSOLE_SESSION_SECRET must have at least \(ConsoleSessions.minimumSecretLength) characters\n".utf8))
-                throw ExitCode(2)
-            }
-            console = ConsoleSessions(secret: secret)
+        let console: ConsoleSessions?
+        do { console = try ConsoleSessions.load { bootstrap[$0] } } catch {
+            FileHandle.standardError.write(Data("vendor: \(error.message)\n".utf8))
+            throw ExitCode(2)
         }
-        let consoleOn = console != nil
+        let consoleOn = console != nil, consolePlainHTTP = console?.plainHTTP == true
         let router = VendorRouter.build(service: vendor, keys: insecureNoAuth ? nil : keys, tokens: insecureNoAuth ? nil : tokens, console: console, logger: logger) {
             await inventory.unreachableReason()
         }
@@ -126,7 +123,9 @@ struct Serve: AsyncParsableCommand {
                                   let bound = channel.localAddress?.port ?? listenPort
                                   print("vendor listening on http://\(host):\(bound) (table \(configuration.tableName) at \(endpoint); auth \(auth))")
                                   print("connections: \(limits)")
-                                  if consoleOn { print("console: http://\(host):\(bound)/console") }
+                                  if consoleOn {
+                                      print("console: http://\(host):\(bound)/console" + (consolePlainHTTP ? " (CONSOLE_PLAIN_HTTP: cookies not Secure, local use only)" : ""))
+                                  }
                                   print("port: \(bound)")
                                   fflush(nil)
                               }, logger: logger)

@@ -22,8 +22,13 @@ final class Receiver: Sendable {
     }
     private let state = Mutex<(deliveries: [Delivery], down: Bool, refused: Set<String>, delayMs: Int)>(([], false, [], 0))
     let secret: String
+    /// The receiver's clock, which signatures' timestamps are checked against (the dispatcher's, in tests that move it).
+    let now: @Sendable () -> Date
 
-    init(secret: String) { self.secret = secret }
+    init(secret: String, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.secret = secret
+        self.now = now
+    }
 
     var down: Bool {
         get { state.withLock { $0.down } }
@@ -40,7 +45,7 @@ final class Receiver: Sendable {
         let body = (try? JSONValue.parse(request.body)) ?? .null
         let id = body["id"]?.stringValue ?? ""
         let type = body["type"]?.stringValue ?? ""
-        let signed = WebhookSignature.verify(request.headers[WebhookSignature.header] ?? "", body: request.body, secret: secret)
+        let signed = WebhookSignature.verify(request.headers[WebhookSignature.header] ?? "", body: request.body, secret: secret, now: now())
             && request.headers["ipam-event-id"] == id
         let (down, refused, delay) = state.withLock { ($0.down, $0.refused.contains(type), $0.delayMs) }
         if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
@@ -78,10 +83,10 @@ struct WebhookTests {
 
     @Test("receiver down: retried with backoff, then everything delivered in order, signed, once each; an event it always refuses is dead-lettered and the rest go on; GET /api/webhooks/ops/deliveries shows both")
     func downThenUpAndDeadLetters() async throws {
-        let receiver = Receiver(secret: Self.secret)
+        let time = ManualTime(start: Date().addingTimeInterval(-120))
+        let receiver = Receiver(secret: Self.secret, now: { time.now })
         try await TestServers.withFakeServer({ await receiver.handle($0) }) { port in
             try await VendorHarness.withVendor(environment: ["WEBHOOKS_CONFIG": Self.config(port: port)]) { url, table, configuration in
-                let time = ManualTime(start: Date().addingTimeInterval(-120))
                 let dispatcher = Self.dispatcher(table, configuration.webhooks, actor: "dispatcher-a", time: time)
                 _ = await dispatcher.runOnce() // the cursor starts here
                 for index in 0..<10 {

@@ -70,7 +70,7 @@ public enum VendorHarness {
         let logger = injected ?? Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
         let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: environment["AUDIT_SALT"] ?? SampleConfiguration.auditSalt), logger: logger, metrics: metrics, deadline: .seconds(10), time: time, redactActors: redactActors)
         let router = VendorRouter.build(service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, tokens: tokens,
-                                        console: environment["CONSOLE_SESSION_SECRET"].map(ConsoleSessions.init(secret:)), logger: logger, readiness: readiness)
+                                        console: try ConsoleSessions.load { environment[setting: $0] }, logger: logger, readiness: readiness)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)

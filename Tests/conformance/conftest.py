@@ -77,6 +77,8 @@ def vendor(connection_string):
         "VENDOR_ADMIN_KEYS": "operator=" + ADMIN_KEY,
         "AUDIT_SALT": "conformance-audit-salt-0123",
         "CONSOLE_SESSION_SECRET": "conformance-console-session-secret-0123456789",
+        # The browser reaches this Vendor over plain http on 127.0.0.1: its console cookies cannot be Secure.
+        "CONSOLE_PLAIN_HTTP": "true",
     })
     process, port = _start([os.path.join(os.path.dirname(_binary()), "vendor"), "serve", "--port", "0", "--log-level", "error"], env)
     yield f"http://127.0.0.1:{port}", API_KEY

@@ -213,3 +213,23 @@ def test_screenshots_of_every_page_at_both_widths(vendor, browser):
             browser.save_screenshot(os.path.join(SHOTS, f"console-{name}-{width}.png"))
     browser.set_window_size(1280, 900)
     assert len([f for f in os.listdir(SHOTS) if f.startswith("console-")]) >= 14
+
+
+def test_after_sign_out_the_old_cookie_and_its_csrf_token_do_nothing(vendor, browser):
+    url, _ = vendor
+    sign_in(browser, url, ADMIN_KEY)
+    browser.get(url + "/console/reservations")
+    old_cookies = session_cookies(browser)
+    old_csrf = browser.find_element(By.CSS_SELECTOR, 'header form input[name="csrf"]').get_attribute("value")
+    cookie = next(c for c in browser.get_cookies() if c["name"] == "ipam_console")
+    assert not cookie["secure"], "this Vendor runs with CONSOLE_PLAIN_HTTP=true (plain http on 127.0.0.1)"
+    click_and_wait(browser, browser.find_element(By.ID, "signout"))
+    assert "Signed out" in browser.page_source
+    cidr = "10.79.%d.0/24" % (200 + uuid.uuid4().int % 50)
+    replayed = requests.post(url + "/console/reservations", data={"csrf": old_csrf, "cidr": cidr, "owner": "x", "reason": "replayed cookie"},
+                             cookies=old_cookies, timeout=30, allow_redirects=False)
+    assert replayed.status_code == 403, replayed.status_code
+    page = requests.get(url + "/console/reservations", cookies=old_cookies, timeout=30, allow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/console/signin"
+    listed = requests.get(url + "/api/reservations", headers={"x-functions-key": ADMIN_KEY}, timeout=30).json()["reservations"]
+    assert not any(item["cidr"] == cidr for item in listed), "nothing was reserved with the old session"

@@ -9,7 +9,12 @@ import StrictJSON
 import TokenAuth
 
 /// The operator console at `/console`, served by the Vendor: server-rendered pages over the same service calls
-/// as the API, a signed session cookie instead of a key on every request, and a CSRF token on every form.
+/// as the API, a session instead of a key on every request, and a CSRF token on every form.
+///
+/// A session is a row in storage (`ConsoleSessionRecord`) named by a signed cookie: signing out deletes it, so
+/// no Vendor accepts the cookie again; it ends after `CONSOLE_IDLE_SECONDS` unused and 8 hours after sign-in;
+/// and every request looks the key (by its digest) or the token's app roles up again in the configuration the
+/// Vendor runs with now, so a key removed or moved to a smaller role loses the session or its powers.
 struct ConsoleRoutes: Sendable {
     let service: VendorService
     let keys: APIKeys?
@@ -40,10 +45,10 @@ struct ConsoleRoutes: Sendable {
     // MARK: Sign-in
 
     @Sendable func signInPage(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        let nonce = BearerTokenVerifier.base64URL(Data((0..<16).map { _ in UInt8.random(in: 0...255) }))
-        var response = page("Sign in", "signin", ["csrf": sessions.csrfToken(nonce: nonce), "hours": String(Int(ConsoleSession.lifetime / 3600))], session: nil,
-                            notice: request.uri.queryParameters.get("signedout") != nil ? "Signed out." : nil)
-        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.signInCookieName, nonce, maxAge: 600, request: request)))
+        let nonce = ConsoleSessions.randomID()
+        let values = ["csrf": sessions.csrfToken(nonce: nonce), "hours": String(Int(ConsoleSession.lifetime / 3600)), "idleMinutes": String(Int(sessions.idleTimeout / 60))]
+        var response = page("Sign in", "signin", values, session: nil, notice: request.uri.queryParameters.get("signedout") != nil ? "Signed out." : nil)
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.signInCookieName, nonce, maxAge: 600)))
         return response
     }
 
@@ -55,173 +60,199 @@ struct ConsoleRoutes: Sendable {
         let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
         let now = service.time.now()
         var expires = now.addingTimeInterval(ConsoleSession.lifetime)
-        let caller: String, role: Role
+        let credential: ConsoleCredential
         if keys == nil && tokens == nil {
-            (caller, role) = ("anonymous", .admin) // --insecure-no-auth
-        } else if let found = keys?.authenticate(key) {
-            (caller, role) = found
+            credential = .open // --insecure-no-auth
+        } else if keys?.authenticate(key) != nil {
+            credential = .key(digest: APIKeys.digest(key))
         } else if let tokens, BearerTokenVerifier.looksLikeToken(key) {
-            do { (caller, role) = try await tokens.authenticate(key) } catch {
+            let caller: String
+            do { (caller, _) = try await tokens.authenticate(key) } catch {
                 if error.code == .unauthorized { await gate.refused(from: context.clientAddress) }
                 return failure(error.status, "Not signed in: \(error.message)", session: nil, template: ("signin", ["csrf": form["csrf"] ?? ""]))
             }
+            let claims = Self.tokenClaims(key)
+            credential = .token(issuer: tokens.verifier.issuer, caller: caller, appRoles: claims?["roles"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             // A session never outlives the token it was made from.
-            if let expiry = Self.tokenExpiry(key) { expires = min(expires, expiry) }
+            if case .number(let text)? = claims?["exp"], let seconds = Double(text) { expires = min(expires, Date(timeIntervalSince1970: seconds)) }
         } else {
             await gate.refused(from: context.clientAddress)
             return failure(.unauthorized, "Not signed in: that is not a valid key.", session: nil, template: ("signin", ["csrf": form["csrf"] ?? ""]))
         }
-        let (value, _) = sessions.issue(caller: caller, role: role, expires: expires)
+        let (id, value) = sessions.newSession()
+        let record = ConsoleSessionRecord(idDigest: ConsoleSessions.digest(ofSessionID: id), sealed: sessions.seal(credential), createdAt: now, expiresAt: expires, lastSeenAt: now)
+        var effort = VendorService.Effort()
+        do {
+            try await service.storage(&effort) { () async throws(InventoryError) in try await service.inventory.insert(record) }
+        } catch {
+            return failure(error.status, "Not signed in: \(error.message)", session: nil)
+        }
+        // Sessions that ended without a sign-out are deleted a few at a time, as others sign in.
+        _ = try? await service.inventory.purgeConsoleSessions(now: now, idleSince: now.addingTimeInterval(-sessions.idleTimeout), limit: 20)
         var response = Self.redirect("/console")
-        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, value, maxAge: Int(expires.timeIntervalSince(now)), request: request)))
-        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.signInCookieName, "", maxAge: 0, request: request)))
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, value, maxAge: Int(expires.timeIntervalSince(now)))))
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.signInCookieName, "", maxAge: 0)))
         return response
     }
 
+    /// Ends the session for every Vendor: its row is deleted, so the cookie and its CSRF token open nothing again.
     @Sendable func signOut(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        let (session, form) = try await posted(request)
-        guard session != nil else { return failure(.forbidden, "The form's security token is missing or stale: nothing was done.", session: nil) }
-        _ = form
-        var response = Self.redirect("/console/signin?signedout=1")
-        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, "", maxAge: 0, request: request)))
-        return response
+        try await withPostedForm(request) { session, _ in
+            var effort = VendorService.Effort()
+            do throws(VendorError) {
+                try await service.storage(&effort) { () async throws(InventoryError) in
+                    try await service.inventory.deleteConsoleSession(ConsoleSessions.digest(ofSessionID: session.id))
+                }
+            } catch {
+                return failure(error.status, "Not signed out (you still are signed in): \(error.message)", session: session)
+            }
+            var response = Self.redirect("/console/signin?signedout=1")
+            response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, "", maxAge: 0)))
+            return response
+        }
     }
 
     // MARK: Pages
 
     @Sendable func dashboard(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        guard let session = session(request) else { return Self.redirect("/console/signin") }
-        return try await rendering(session) {
-            let pools = try await service.pools()
-            var scopes: [[String: Any]] = []
-            for (index, report) in pools.enumerated() {
-                let (sizes, free, largest) = (report.sizes, report.freeAddresses, report.largestFreePrefixLength)
-                var byState: [String: Double] = [:]
-                for (size, counts) in sizes where size.version == .v4 { // the bar shows IPv4 space
-                    for (state, count) in counts { byState[state.rawValue, default: 0] += Double(count) * size.addresses }
+        try await withSession(request) { session in
+            return try await rendering(session) {
+                let pools = try await service.pools()
+                var scopes: [[String: Any]] = []
+                for (index, report) in pools.enumerated() {
+                    let (sizes, free, largest) = (report.sizes, report.freeAddresses, report.largestFreePrefixLength)
+                    var byState: [String: Double] = [:]
+                    for (size, counts) in sizes where size.version == .v4 { // the bar shows IPv4 space
+                        for (state, count) in counts { byState[state.rawValue, default: 0] += Double(count) * size.addresses }
+                    }
+                    byState["free"] = Double(free)
+                    let order = ["leased", "anchored", "quarantined", "released", "expired", "available", "occupied", "reserved", "free"]
+                    let total = max(byState.values.reduce(0, +), 1)
+                    let targets = report.stockTargets
+                    scopes.append([
+                        "index": index, "scope": report.label, "freeAddresses": String(free), "largest": largest == 0 ? "-" : String(largest),
+                        "bar": ConsoleCharts.stackedBar(order.map { ($0, byState[$0] ?? 0) }, unit: "addresses"),
+                        "states": order.filter { (byState[$0] ?? 0) > 0 }.map { ["name": $0, "addresses": String(Int(byState[$0]!)), "share": String(format: "%.1f %%", byState[$0]! / total * 100)] },
+                        "sizes": Set(sizes.keys).union(targets.keys).sorted().map { size -> [String: Any] in
+                            let counts = sizes[size] ?? [:]
+                            return ["length": size.version == .v4 ? "/\(size.length)" : "IPv6 /\(size.length)", "available": counts[.available] ?? 0,
+                                    "target": targets[size].map { String($0) } ?? "-", "leased": counts[.leased] ?? 0,
+                                    "anchored": counts[.anchored] ?? 0, "quarantined": counts[.quarantined] ?? 0]
+                        },
+                    ])
                 }
-                byState["free"] = Double(free)
-                let order = ["leased", "anchored", "quarantined", "released", "expired", "available", "occupied", "reserved", "free"]
-                let total = max(byState.values.reduce(0, +), 1)
-                let targets = report.stockTargets
-                scopes.append([
-                    "index": index, "scope": report.label, "freeAddresses": String(free), "largest": largest == 0 ? "-" : String(largest),
-                    "bar": ConsoleCharts.stackedBar(order.map { ($0, byState[$0] ?? 0) }, unit: "addresses"),
-                    "states": order.filter { (byState[$0] ?? 0) > 0 }.map { ["name": $0, "addresses": String(Int(byState[$0]!)), "share": String(format: "%.1f %%", byState[$0]! / total * 100)] },
-                    "sizes": Set(sizes.keys).union(targets.keys).sorted().map { size -> [String: Any] in
-                        let counts = sizes[size] ?? [:]
-                        return ["length": size.version == .v4 ? "/\(size.length)" : "IPv6 /\(size.length)", "available": counts[.available] ?? 0,
-                                "target": targets[size].map { String($0) } ?? "-", "leased": counts[.leased] ?? 0,
-                                "anchored": counts[.anchored] ?? 0, "quarantined": counts[.quarantined] ?? 0]
-                    },
-                ])
+                // Leases created, from the audit trail of the last 7 days.
+                let now = service.time.now()
+                var filter = EventFilter(since: now.addingTimeInterval(-7 * 86400), until: now, actions: [AuditAction.lease.rawValue, AuditAction.carveLease.rawValue])
+                filter.leaseId = nil
+                let created = try await service.events(in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 1000, from: nil).events.compactMap(\.0.at)
+                let hourly = (0..<24).reversed().map { hoursAgo -> (String, Int) in
+                    let end = now.addingTimeInterval(Double(-hoursAgo) * 3600), start = end.addingTimeInterval(-3600)
+                    return (String(ISO8601.format(start).dropFirst(11).prefix(5)), created.filter { $0 > start && $0 <= end }.count)
+                }
+                let daily = (0..<7).reversed().map { daysAgo -> (String, Int) in
+                    let end = now.addingTimeInterval(Double(-daysAgo) * 86400), start = end.addingTimeInterval(-86400)
+                    return (String(ISO8601.format(start).prefix(10)), created.filter { $0 > start && $0 <= end }.count)
+                }
+                let held = try await service.leases(in: service.configuration.scopes.keys.sorted(), matching: LeaseFilter(states: [.leased, .anchored]), limit: 1000, from: nil).leases
+                var byRequester: [String: Int] = [:]
+                for (row, _) in held { byRequester[row.requester ?? "(none)", default: 0] += 1 }
+                let top = byRequester.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { ["name": $0.key, "count": $0.value] as [String: Any] }
+                var values: [String: Any] = ["scopes": scopes, "hourly": ConsoleCharts.line(hourly), "daily": ConsoleCharts.line(daily),
+                                             "dayTotal": hourly.map(\.1).reduce(0, +), "weekTotal": daily.map(\.1).reduce(0, +), "requesters": Array(top), "dashboard": true]
+                if let manager = try await managerFields() { values["manager"] = manager } // absent, not nil: Mustache renders a boxed nil
+                return ("Dashboard", "dashboard", values)
             }
-            // Leases created, from the audit trail of the last 7 days.
-            let now = service.time.now()
-            var filter = EventFilter(since: now.addingTimeInterval(-7 * 86400), until: now, actions: [AuditAction.lease.rawValue, AuditAction.carveLease.rawValue])
-            filter.leaseId = nil
-            let created = try await service.events(in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 1000, from: nil).events.compactMap(\.0.at)
-            let hourly = (0..<24).reversed().map { hoursAgo -> (String, Int) in
-                let end = now.addingTimeInterval(Double(-hoursAgo) * 3600), start = end.addingTimeInterval(-3600)
-                return (String(ISO8601.format(start).dropFirst(11).prefix(5)), created.filter { $0 > start && $0 <= end }.count)
-            }
-            let daily = (0..<7).reversed().map { daysAgo -> (String, Int) in
-                let end = now.addingTimeInterval(Double(-daysAgo) * 86400), start = end.addingTimeInterval(-86400)
-                return (String(ISO8601.format(start).prefix(10)), created.filter { $0 > start && $0 <= end }.count)
-            }
-            let held = try await service.leases(in: service.configuration.scopes.keys.sorted(), matching: LeaseFilter(states: [.leased, .anchored]), limit: 1000, from: nil).leases
-            var byRequester: [String: Int] = [:]
-            for (row, _) in held { byRequester[row.requester ?? "(none)", default: 0] += 1 }
-            let top = byRequester.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map { ["name": $0.key, "count": $0.value] as [String: Any] }
-            var values: [String: Any] = ["scopes": scopes, "hourly": ConsoleCharts.line(hourly), "daily": ConsoleCharts.line(daily),
-                                         "dayTotal": hourly.map(\.1).reduce(0, +), "weekTotal": daily.map(\.1).reduce(0, +), "requesters": Array(top), "dashboard": true]
-            if let manager = try await managerFields() { values["manager"] = manager } // absent, not nil: Mustache renders a boxed nil
-            return ("Dashboard", "dashboard", values)
         }
     }
 
     @Sendable func space(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        guard let session = session(request) else { return Self.redirect("/console/signin") }
-        return try await rendering(session) {
-            let scopes = service.configuration.scopes.keys.sorted()
-            let chosen = request.uri.queryParameters.get("scope").flatMap { name in scopes.first { $0.partitionKey == name.lowercased() } } ?? service.configuration.defaultScope
-            guard let space = service.configuration.scopes[chosen] else { throw VendorError(.unknownScope, "no such scope") }
-            var effort = VendorService.Effort()
-            let rows = try await service.storage(&effort) { () async throws(InventoryError) in try await service.inventory.networks(in: chosen) }
-            let reservations = try await service.reservations(in: [chosen])
-            var supernets: [[String: Any]] = []
-            // Each supernet, then each pool of the scope (parents before children): a bar each.
-            let pools = service.configuration.pools.pools.values.filter { $0.scope == chosen }
-                .sorted { (service.configuration.pools.lineage($0.name).count, $0.prefix) < (service.configuration.pools.lineage($1.name).count, $1.prefix) }
-            let ranges = space.supernets.map { ($0.description, $0) } + pools.map { ("pool \($0.name): \($0.prefix)", $0.prefix) }
-            for (index, (label, supernet)) in ranges.enumerated() {
-                let inside = rows.filter { supernet.contains($0.prefix) }
-                let excluded = space.exclude.filter { supernet.overlaps($0) }
-                var blocks: [(prefix: IPPrefix, state: String, tooltip: String, row: NetworkRow?, why: String)] = inside.map { row in
-                    var tip = "\(row.prefix) \(row.state.rawValue)"
-                    if let lease = row.leaseId { tip += ", lease \(lease)" }
-                    if let requester = row.requester { tip += ", requester \(requester)" }
-                    if let expires = row.expiresAt, row.state == .leased { tip += ", expires \(ISO8601.format(expires))" }
-                    if let holder = row.lockedBy ?? row.resourceId { tip += ", \(holder)" }
-                    let why: String
-                    switch row.state {
-                    case .reserved: why = "reserved" + (reservations.first { $0.0.prefix == row.prefix }.map { ": \($0.0.reason) (\($0.0.owner))" } ?? "")
-                    case .occupied: why = "occupied by a VNet ipam does not manage" + (row.lockedBy.map { " (\($0))" } ?? "")
-                    case .available: why = ""
-                    default: why = "held"
+        try await withSession(request) { session in
+            return try await rendering(session) {
+                let scopes = service.configuration.scopes.keys.sorted()
+                let chosen = request.uri.queryParameters.get("scope").flatMap { name in scopes.first { $0.partitionKey == name.lowercased() } } ?? service.configuration.defaultScope
+                guard let space = service.configuration.scopes[chosen] else { throw VendorError(.unknownScope, "no such scope") }
+                var effort = VendorService.Effort()
+                let rows = try await service.storage(&effort) { () async throws(InventoryError) in try await service.inventory.networks(in: chosen) }
+                let reservations = try await service.reservations(in: [chosen])
+                var supernets: [[String: Any]] = []
+                // Each supernet, then each pool of the scope (parents before children): a bar each.
+                let pools = service.configuration.pools.pools.values.filter { $0.scope == chosen }
+                    .sorted { (service.configuration.pools.lineage($0.name).count, $0.prefix) < (service.configuration.pools.lineage($1.name).count, $1.prefix) }
+                let ranges = space.supernets.map { ($0.description, $0) } + pools.map { ("pool \($0.name): \($0.prefix)", $0.prefix) }
+                for (index, (label, supernet)) in ranges.enumerated() {
+                    let inside = rows.filter { supernet.contains($0.prefix) }
+                    let excluded = space.exclude.filter { supernet.overlaps($0) }
+                    var blocks: [(prefix: IPPrefix, state: String, tooltip: String, row: NetworkRow?, why: String)] = inside.map { row in
+                        var tip = "\(row.prefix) \(row.state.rawValue)"
+                        if let lease = row.leaseId { tip += ", lease \(lease)" }
+                        if let requester = row.requester { tip += ", requester \(requester)" }
+                        if let expires = row.expiresAt, row.state == .leased { tip += ", expires \(ISO8601.format(expires))" }
+                        if let holder = row.lockedBy ?? row.resourceId { tip += ", \(holder)" }
+                        let why: String
+                        switch row.state {
+                        case .reserved: why = "reserved" + (reservations.first { $0.0.prefix == row.prefix }.map { ": \($0.0.reason) (\($0.0.owner))" } ?? "")
+                        case .occupied: why = "occupied by a VNet ipam does not manage" + (row.lockedBy.map { " (\($0))" } ?? "")
+                        case .available: why = ""
+                        default: why = "held"
+                        }
+                        return (row.prefix, row.state.rawValue, tip, row, why)
                     }
-                    return (row.prefix, row.state.rawValue, tip, row, why)
+                    blocks += excluded.map { ($0, "excluded", "\($0) excluded by configuration", nil, "excluded (SUPERNETS_CONFIG)") }
+                    let covered = blocks.map(\.prefix)
+                    blocks += FreeSpace.freeBlocks(in: supernet, occupied: covered).map { ($0, "free", "\($0) free, not carved yet", nil, "") }
+                    blocks.sort { $0.prefix < $1.prefix }
+                    let marks = blocks.map { ($0.prefix, $0.state, $0.tooltip) }
+                    var bar = ConsoleCharts.addressBar(supernet: supernet, blocks: marks)
+                    if let zoom = ConsoleCharts.zoom(supernet: supernet, blocks: marks) {
+                        let inZoom = marks.filter { zoom.contains($0.0) }
+                        bar += "<p>Zoomed to \(zoom), where every block in use lies:</p>" + ConsoleCharts.addressBar(supernet: zoom, blocks: inZoom)
+                    }
+                    supernets.append([
+                        "index": index, "cidr": label, "bar": bar,
+                        "blocks": blocks.prefix(2000).map { block -> [String: Any] in
+                            ["cidr": block.prefix.description, "state": block.state, "leaseId": block.row?.leaseId ?? "", "requester": block.row?.requester ?? "",
+                             "expires": block.row.flatMap { $0.state == .leased ? $0.expiresAt : nil }.map(ISO8601.format) ?? "", "why": block.why]
+                        },
+                    ])
                 }
-                blocks += excluded.map { ($0, "excluded", "\($0) excluded by configuration", nil, "excluded (SUPERNETS_CONFIG)") }
-                let covered = blocks.map(\.prefix)
-                blocks += FreeSpace.freeBlocks(in: supernet, occupied: covered).map { ($0, "free", "\($0) free, not carved yet", nil, "") }
-                blocks.sort { $0.prefix < $1.prefix }
-                let marks = blocks.map { ($0.prefix, $0.state, $0.tooltip) }
-                var bar = ConsoleCharts.addressBar(supernet: supernet, blocks: marks)
-                if let zoom = ConsoleCharts.zoom(supernet: supernet, blocks: marks) {
-                    let inZoom = marks.filter { zoom.contains($0.0) }
-                    bar += "<p>Zoomed to \(zoom), where every block in use lies:</p>" + ConsoleCharts.addressBar(supernet: zoom, blocks: inZoom)
-                }
-                supernets.append([
-                    "index": index, "cidr": label, "bar": bar,
-                    "blocks": blocks.prefix(2000).map { block -> [String: Any] in
-                        ["cidr": block.prefix.description, "state": block.state, "leaseId": block.row?.leaseId ?? "", "requester": block.row?.requester ?? "",
-                         "expires": block.row.flatMap { $0.state == .leased ? $0.expiresAt : nil }.map(ISO8601.format) ?? "", "why": block.why]
-                    },
-                ])
+                return ("Address space of \(chosen.partitionKey)", "space", ["supernets": supernets, "space": true,
+                                                                            "scopeOptions": scopes.map { ["value": $0.partitionKey, "selected": $0 == chosen] }])
             }
-            return ("Address space of \(chosen.partitionKey)", "space", ["supernets": supernets, "space": true,
-                                                                        "scopeOptions": scopes.map { ["value": $0.partitionKey, "selected": $0 == chosen] }])
         }
     }
 
     @Sendable func leases(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        guard let session = session(request) else { return Self.redirect("/console/signin") }
-        return try await rendering(session) {
-            let (scopes, filter, parameters) = try leaseQuery(request)
-            let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0)) }
-            let page = try await service.leases(in: scopes, matching: filter, limit: 50, from: cursor)
-            let rows = page.leases.map { row, scope -> [String: Any] in
-                var fields: [String: Any] = ["cidr": row.blocks.primary.description, "state": row.state.rawValue, "leaseId": row.leaseId ?? "", "sessionId": row.sessionId ?? "",
-                                             "scope": scope.partitionKey, "expiresAt": row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""]
-                if let v6 = row.blocks.v6 { fields["cidrV6"] = v6.description } // a dual-stack lease's IPv6 block, under its IPv4 one
-                return fields
+        try await withSession(request) { session in
+            return try await rendering(session) {
+                let (scopes, filter, parameters) = try leaseQuery(request)
+                let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0)) }
+                let page = try await service.leases(in: scopes, matching: filter, limit: 50, from: cursor)
+                let rows = page.leases.map { row, scope -> [String: Any] in
+                    var fields: [String: Any] = ["cidr": row.blocks.primary.description, "state": row.state.rawValue, "leaseId": row.leaseId ?? "", "sessionId": row.sessionId ?? "",
+                                                 "scope": scope.partitionKey, "expiresAt": row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""]
+                    if let v6 = row.blocks.v6 { fields["cidrV6"] = v6.description } // a dual-stack lease's IPv6 block, under its IPv4 one
+                    return fields
+                }
+                let query = Self.encode(parameters)
+                let chosenScope = parameters.first { $0.0 == "scope" }?.1.lowercased()
+                var values: [String: Any] = [
+                    "rows": rows, "count": rows.count, "leases": true, "query": query,
+                    "scopeOptions": service.configuration.scopes.keys.sorted().map { ["value": $0.partitionKey, "selected": $0.partitionKey == chosenScope] },
+                    "stateOptions": NetworkState.allCases.map { state in ["value": state.rawValue, "selected": filter.states == [state]] },
+                    "requester": filter.requester ?? "", "tag": parameters.first { $0.0 == "tag" }?.1 ?? "", "within": parameters.first { $0.0 == "within" }?.1 ?? "",
+                ]
+                if let next = page.next { values["next"] = Self.encode(parameters + [("continuation", next.token)]) }
+                return ("Leases", "leases", values)
             }
-            let query = Self.encode(parameters)
-            let chosenScope = parameters.first { $0.0 == "scope" }?.1.lowercased()
-            var values: [String: Any] = [
-                "rows": rows, "count": rows.count, "leases": true, "query": query,
-                "scopeOptions": service.configuration.scopes.keys.sorted().map { ["value": $0.partitionKey, "selected": $0.partitionKey == chosenScope] },
-                "stateOptions": NetworkState.allCases.map { state in ["value": state.rawValue, "selected": filter.states == [state]] },
-                "requester": filter.requester ?? "", "tag": parameters.first { $0.0 == "tag" }?.1 ?? "", "within": parameters.first { $0.0 == "within" }?.1 ?? "",
-            ]
-            if let next = page.next { values["next"] = Self.encode(parameters + [("continuation", next.token)]) }
-            return ("Leases", "leases", values)
         }
     }
 
     @Sendable func leasesCSV(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        guard session(request) != nil else { return Self.redirect("/console/signin") }
+        try await withSession(request) { _ in try await leasesCSV(request) }
+    }
+
+    func leasesCSV(_ request: Request) async throws -> Response {
         let (scopes, filter, _) = try leaseQuery(request)
         var lines = ["cidr,state,leaseId,sessionId,scope,requester,leasedAt,expiresAt,anchoredAt,resourceId,cidrV6"]
         var cursor: LeaseCursor? = nil
@@ -243,104 +274,108 @@ struct ConsoleRoutes: Sendable {
     }
 
     @Sendable func lease(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        guard let session = session(request) else { return Self.redirect("/console/signin") }
-        let id = try context.parameters.require("leaseId")
-        return try await rendering(session) {
-            let (row, scope) = try await service.lease(id: id, scope: nil)
-            var filter = EventFilter()
-            filter.leaseId = id
-            let events = try await service.events(in: [scope], matching: filter, limit: 200, from: nil).events
-            let fields: [(String, String)] = [("Lease", row.leaseId ?? ""), ("CIDR", row.prefix.description)] + (row.partnerPrefix.map { [("IPv6 CIDR", $0.description)] } ?? []) + [("State", row.state.rawValue), ("Scope", scope.partitionKey),
-                                              ("Session", row.sessionId ?? ""), ("Requester", row.requester ?? ""), ("Leased at", row.leasedAt.map(ISO8601.format) ?? ""),
-                                              ("Expires", row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""), ("VNet", row.resourceId ?? "")]
-            return ("Lease \(row.prefix)", "lease", ["fields": fields.map { ["name": $0.0, "value": $0.1] }, "leases": true,
-                                                     "events": events.map { Self.eventFields($0.0) }])
+        try await withSession(request) { session in
+            let id = try context.parameters.require("leaseId")
+            return try await rendering(session) {
+                let (row, scope) = try await service.lease(id: id, scope: nil)
+                var filter = EventFilter()
+                filter.leaseId = id
+                let events = try await service.events(in: [scope], matching: filter, limit: 200, from: nil).events
+                let fields: [(String, String)] = [("Lease", row.leaseId ?? ""), ("CIDR", row.prefix.description)] + (row.partnerPrefix.map { [("IPv6 CIDR", $0.description)] } ?? []) + [("State", row.state.rawValue), ("Scope", scope.partitionKey),
+                                                  ("Session", row.sessionId ?? ""), ("Requester", row.requester ?? ""), ("Leased at", row.leasedAt.map(ISO8601.format) ?? ""),
+                                                  ("Expires", row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""), ("VNet", row.resourceId ?? "")]
+                return ("Lease \(row.prefix)", "lease", ["fields": fields.map { ["name": $0.0, "value": $0.1] }, "leases": true,
+                                                         "events": events.map { Self.eventFields($0.0) }])
+            }
         }
     }
 
     @Sendable func reservations(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        guard let session = session(request) else { return Self.redirect("/console/signin") }
-        return try await rendering(session, notice: Self.parameter(request, "done")) {
-            let items = try await service.reservations(in: service.configuration.scopes.keys.sorted())
-            let admin = session.role >= .admin
-            let csrf = sessions.csrfToken(session)
-            return ("Reservations", "reservations", [
-                "admin": admin, "csrf": csrf, "reservations": true,
-                "scopeOptions": service.configuration.scopes.keys.sorted().map { ["value": $0.partitionKey] },
-                "rows": items.map { reservation, scope, readOnly -> [String: Any] in
-                    ["cidr": reservation.prefix.description, "scope": scope.partitionKey, "owner": reservation.owner, "reason": reservation.reason,
-                     "expiresAt": reservation.expiresAt.map(ISO8601.format) ?? "", "readOnly": readOnly, "releasable": admin && !readOnly, "id": reservation.id, "csrf": csrf]
-                },
-            ])
+        try await withSession(request) { session in
+            return try await rendering(session, notice: Self.parameter(request, "done")) {
+                let items = try await service.reservations(in: service.configuration.scopes.keys.sorted())
+                let admin = session.role >= .admin
+                let csrf = sessions.csrfToken(session)
+                return ("Reservations", "reservations", [
+                    "admin": admin, "csrf": csrf, "reservations": true,
+                    "scopeOptions": service.configuration.scopes.keys.sorted().map { ["value": $0.partitionKey] },
+                    "rows": items.map { reservation, scope, readOnly -> [String: Any] in
+                        ["cidr": reservation.prefix.description, "scope": scope.partitionKey, "owner": reservation.owner, "reason": reservation.reason,
+                         "expiresAt": reservation.expiresAt.map(ISO8601.format) ?? "", "readOnly": readOnly, "releasable": admin && !readOnly, "id": reservation.id, "csrf": csrf]
+                    },
+                ])
+            }
         }
     }
 
     @Sendable func reserve(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        let (session, form) = try await posted(request)
-        guard let session else { return failure(.forbidden, "The form's security token is missing or stale: nothing was done.", session: nil) }
-        guard session.role >= .admin else { return failure(.forbidden, "Reserving needs the admin role; you have \(session.role).", session: session) }
-        var fields: [(String, JSONValue)] = []
-        for (name, key) in [("cidr", "cidr"), ("owner", "owner"), ("reason", "reason"), ("expiresAt", "expiresAt")] {
-            if let value = form[key], !value.isEmpty { fields.append((name, .string(value))) }
-        }
-        if let scope = form["scope"].flatMap({ name in service.configuration.scopes.keys.first { $0.partitionKey == name } }) {
-            fields += [("subscriptionId", .string(scope.subscriptionId)), ("region", .string(scope.region))]
-        }
-        return try await acting(session) {
-            let reservation = try ReservationRequest.decode(JSONValue.object(fields).serializedBytes, configuration: service.configuration, now: service.time.now())
-            let (made, _) = try await service.reserve(reservation, caller: session.caller)
-            return Self.redirect("/console/reservations?done=" + Self.percent("Reserved \(made.prefix)."))
+        try await withPostedForm(request) { session, form in
+            guard session.role >= .admin else { return failure(.forbidden, "Reserving needs the admin role; you have \(session.role).", session: session) }
+            var fields: [(String, JSONValue)] = []
+            for (name, key) in [("cidr", "cidr"), ("owner", "owner"), ("reason", "reason"), ("expiresAt", "expiresAt")] {
+                if let value = form[key], !value.isEmpty { fields.append((name, .string(value))) }
+            }
+            if let scope = form["scope"].flatMap({ name in service.configuration.scopes.keys.first { $0.partitionKey == name } }) {
+                fields += [("subscriptionId", .string(scope.subscriptionId)), ("region", .string(scope.region))]
+            }
+            return try await acting(session) {
+                let reservation = try ReservationRequest.decode(JSONValue.object(fields).serializedBytes, configuration: service.configuration, now: service.time.now())
+                let (made, _) = try await service.reserve(reservation, caller: session.caller)
+                return Self.redirect("/console/reservations?done=" + Self.percent("Reserved \(made.prefix)."))
+            }
         }
     }
 
     @Sendable func release(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        let (session, _) = try await posted(request)
-        guard let session else { return failure(.forbidden, "The form's security token is missing or stale: nothing was done.", session: nil) }
-        guard session.role >= .admin else { return failure(.forbidden, "Releasing a reservation needs the admin role; you have \(session.role).", session: session) }
-        let id = try context.parameters.require("reservationId")
-        return try await acting(session) {
-            let ended = try await service.unreserve(id: id)
-            return Self.redirect("/console/reservations?done=" + Self.percent(ended.map { "Released \($0.0.prefix)." } ?? "Nothing to release."))
+        try await withPostedForm(request) { session, _ in
+            guard session.role >= .admin else { return failure(.forbidden, "Releasing a reservation needs the admin role; you have \(session.role).", session: session) }
+            let id = try context.parameters.require("reservationId")
+            return try await acting(session) {
+                let ended = try await service.unreserve(id: id)
+                return Self.redirect("/console/reservations?done=" + Self.percent(ended.map { "Released \($0.0.prefix)." } ?? "Nothing to release."))
+            }
         }
     }
 
     @Sendable func audit(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        guard let session = session(request) else { return Self.redirect("/console/signin") }
-        return try await rendering(session) {
-            var filter = EventFilter()
-            var parameters: [(String, String)] = []
-            if let action = Self.parameter(request, "action"), !action.isEmpty {
-                guard AuditAction(rawValue: action) != nil else { throw VendorError(.invalidQuery, "'\(action)' is not an action") }
-                filter.actions = [action]
-                parameters.append(("action", action))
+        try await withSession(request) { session in
+            return try await rendering(session) {
+                var filter = EventFilter()
+                var parameters: [(String, String)] = []
+                if let action = Self.parameter(request, "action"), !action.isEmpty {
+                    guard AuditAction(rawValue: action) != nil else { throw VendorError(.invalidQuery, "'\(action)' is not an action") }
+                    filter.actions = [action]
+                    parameters.append(("action", action))
+                }
+                if let actor = Self.parameter(request, "actor"), !actor.isEmpty { filter.actor = actor; parameters.append(("actor", actor)) }
+                if let lease = Self.parameter(request, "leaseId"), !lease.isEmpty {
+                    guard UUID(uuidString: lease) != nil else { throw VendorError(.invalidQuery, "'\(lease)' is not a lease id") }
+                    filter.leaseId = lease
+                    parameters.append(("leaseId", lease))
+                }
+                let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0), rowPrefix: RowKeys.eventPrefix) }
+                let page = try await service.events(in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 50, from: cursor)
+                var values: [String: Any] = [
+                    "rows": page.events.map { Self.eventFields($0.0) }, "count": page.events.count, "audit": true,
+                    "actionOptions": AuditAction.allCases.map { ["value": $0.rawValue, "selected": filter.actions == [$0.rawValue]] },
+                    "actor": filter.actor ?? "", "leaseId": filter.leaseId ?? "",
+                ]
+                if let next = page.next { values["next"] = Self.encode(parameters + [("continuation", next.token)]) }
+                return ("Audit log", "audit", values)
             }
-            if let actor = Self.parameter(request, "actor"), !actor.isEmpty { filter.actor = actor; parameters.append(("actor", actor)) }
-            if let lease = Self.parameter(request, "leaseId"), !lease.isEmpty {
-                guard UUID(uuidString: lease) != nil else { throw VendorError(.invalidQuery, "'\(lease)' is not a lease id") }
-                filter.leaseId = lease
-                parameters.append(("leaseId", lease))
-            }
-            let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0), rowPrefix: RowKeys.eventPrefix) }
-            let page = try await service.events(in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 50, from: cursor)
-            var values: [String: Any] = [
-                "rows": page.events.map { Self.eventFields($0.0) }, "count": page.events.count, "audit": true,
-                "actionOptions": AuditAction.allCases.map { ["value": $0.rawValue, "selected": filter.actions == [$0.rawValue]] },
-                "actor": filter.actor ?? "", "leaseId": filter.leaseId ?? "",
-            ]
-            if let next = page.next { values["next"] = Self.encode(parameters + [("continuation", next.token)]) }
-            return ("Audit log", "audit", values)
         }
     }
 
     @Sendable func drift(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        guard let session = session(request) else { return Self.redirect("/console/signin") }
-        return try await rendering(session) {
-            var effort = VendorService.Effort()
-            let status = try await service.storage(&effort) { () async throws(InventoryError) in try await service.inventory.managerStatus() }
-            let findings = (status?.drift ?? []).map { ["kind": $0.kind, "scope": $0.scope, "cidr": $0.cidr, "detail": $0.detail] }
-            var values: [String: Any] = ["findings": findings, "count": findings.count, "drift": true]
-            if let manager = try await managerFields() { values["manager"] = manager }
-            return ("Drift", "drift", values)
+        try await withSession(request) { session in
+            return try await rendering(session) {
+                var effort = VendorService.Effort()
+                let status = try await service.storage(&effort) { () async throws(InventoryError) in try await service.inventory.managerStatus() }
+                let findings = (status?.drift ?? []).map { ["kind": $0.kind, "scope": $0.scope, "cidr": $0.cidr, "detail": $0.detail] }
+                var values: [String: Any] = ["findings": findings, "count": findings.count, "drift": true]
+                if let manager = try await managerFields() { values["manager"] = manager }
+                return ("Drift", "drift", values)
+            }
         }
     }
 
@@ -386,16 +421,67 @@ struct ConsoleRoutes: Sendable {
          "after": event.after.isEmpty ? "–" : event.after, "leaseId": event.leaseId, "detail": event.detail, "requestId": event.requestId ?? ""]
     }
 
-    /// The session a request's cookie holds.
-    func session(_ request: Request) -> ConsoleSession? {
-        Self.cookies(request)[ConsoleSession.cookieName].flatMap { sessions.open($0, now: service.time.now()) }
+    /// The session a request's cookie names, with the role its key or token has now; nil when there is none: no
+    /// cookie, a forged one, signed out, past its end, unused longer than the idle timeout, or a key or token
+    /// that no longer gives a role (a session found ended is deleted). Throws when storage does not answer.
+    func session(_ request: Request) async throws(VendorError) -> ConsoleSession? {
+        guard let cookie = Self.cookies(request)[ConsoleSession.cookieName], let id = sessions.sessionID(cookie: cookie) else { return nil }
+        let digest = ConsoleSessions.digest(ofSessionID: id)
+        let inventory = service.inventory
+        var effort = VendorService.Effort()
+        guard let record = try await service.storage(&effort, { () async throws(InventoryError) in try await inventory.consoleSession(digest) }) else { return nil }
+        let now = service.time.now()
+        let idle = now.timeIntervalSince(record.lastSeenAt)
+        guard record.expiresAt > now, idle <= sessions.idleTimeout, let credential = sessions.open(record.sealed), let current = current(credential) else {
+            try await service.storage(&effort) { () async throws(InventoryError) in try await inventory.deleteConsoleSession(digest) }
+            return nil
+        }
+        if idle >= sessions.touchInterval {
+            // Signed out meanwhile (the row went between the read and this write): no session.
+            guard try await service.storage(&effort, { () async throws(InventoryError) in try await inventory.touchConsoleSession(digest, at: now) }) else { return nil }
+        }
+        return ConsoleSession(caller: current.caller, role: current.role, expires: record.expiresAt, id: id)
     }
 
-    /// A POSTed form and its session, when the form carries that session's CSRF token.
-    func posted(_ request: Request) async throws -> (ConsoleSession?, [String: String]) {
+    /// Who a session's credential names and the role it gives, in the configuration this Vendor runs with now;
+    /// nil when it gives none (a key removed, a token issuer no longer trusted, app roles no longer mapped).
+    func current(_ credential: ConsoleCredential) -> (caller: String, role: Role)? {
+        switch credential {
+        case .key(let digest):
+            return keys?.authenticate(digest: digest)
+        case .token(let issuer, let caller, let appRoles):
+            guard let tokens, tokens.verifier.issuer == issuer, let role = appRoles.compactMap({ tokens.roleMap[$0] }).max() else { return nil }
+            return (caller, role)
+        case .open:
+            return keys == nil && tokens == nil ? ("anonymous", .admin) : nil
+        }
+    }
+
+    /// Runs `page` with the request's session; without one the browser is sent to sign in (and a cookie that
+    /// names no session is dropped); a storage failure is an error page.
+    func withSession(_ request: Request, _ page: (ConsoleSession) async throws -> Response) async throws -> Response {
+        let found: ConsoleSession?
+        do { found = try await session(request) } catch { return failure(error.status, error.message, session: nil) }
+        guard let found else {
+            var response = Self.redirect("/console/signin")
+            if Self.cookies(request)[ConsoleSession.cookieName] != nil {
+                response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, "", maxAge: 0)))
+            }
+            return response
+        }
+        return try await page(found)
+    }
+
+    /// Runs `action` with a POSTed form and its session, when the form carries that session's CSRF token; refused
+    /// (403, nothing done) otherwise.
+    func withPostedForm(_ request: Request, _ action: (ConsoleSession, [String: String]) async throws -> Response) async throws -> Response {
         let form = try await Self.form(request)
-        guard let session = session(request), sessions.checkCSRF(form["csrf"], nonce: session.nonce) else { return (nil, form) }
-        return (session, form)
+        let found: ConsoleSession?
+        do { found = try await session(request) } catch { return failure(error.status, error.message, session: nil) }
+        guard let found, sessions.checkCSRF(form["csrf"], nonce: found.id) else {
+            return failure(.forbidden, "The form's security token is missing or stale, or the session ended: nothing was done.", session: nil)
+        }
+        return try await action(found, form)
     }
 
     /// Renders a page whose content `build` makes; a refusal becomes an error page with its status.
@@ -441,9 +527,10 @@ struct ConsoleRoutes: Sendable {
         return page(status.code == 403 ? "Not allowed" : "Something went wrong", "error", ["message": message], session: session, status: status)
     }
 
-    func cookie(_ name: String, _ value: String, maxAge: Int, request: Request) -> String {
-        let secure = request.uri.scheme == .https || request.headers[HTTPField.Name("x-forwarded-proto")!]?.lowercased() == "https"
-        return "\(name)=\(value); Path=/console; Max-Age=\(max(0, maxAge)); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+    /// A console cookie: `Secure` unless the Vendor is configured for plain-http local use (`CONSOLE_PLAIN_HTTP`),
+    /// whatever the request says about its scheme.
+    func cookie(_ name: String, _ value: String, maxAge: Int) -> String {
+        "\(name)=\(value); Path=/console; Max-Age=\(max(0, maxAge)); HttpOnly; SameSite=Strict" + (sessions.plainHTTP ? "" : "; Secure")
     }
 
     /// A query parameter's value, nil when absent or empty.
@@ -499,11 +586,10 @@ struct ConsoleRoutes: Sendable {
         return cell.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
     }
 
-    /// A token's `exp`, to end the console session with it.
-    static func tokenExpiry(_ token: String) -> Date? {
+    /// The claims of a token the verifier has just accepted (for its `exp` and app roles).
+    static func tokenClaims(_ token: String) -> JSONValue? {
         let parts = token.split(separator: ".")
-        guard parts.count == 3, let data = BearerTokenVerifier.base64URL(String(parts[1])), let claims = try? JSONValue.parse(Array(data)),
-              case .number(let text)? = claims["exp"], let seconds = Double(text) else { return nil }
-        return Date(timeIntervalSince1970: seconds)
+        guard parts.count == 3, let data = BearerTokenVerifier.base64URL(String(parts[1])) else { return nil }
+        return try? JSONValue.parse(Array(data))
     }
 }

@@ -80,7 +80,7 @@ enum ConsoleTemplates {
     <input type="hidden" name="csrf" value="{{csrf}}">
     <p><label for="key">API key or Entra ID access token<input id="key" name="key" type="password" autocomplete="off" required size="60"></label></p>
     <p><button type="submit" id="signin">Sign in</button></p>
-    <p>The key is checked once; the console keeps a signed session cookie (HttpOnly, SameSite=Strict) for {{hours}} hours, not the key.</p>
+    <p>The console keeps a session (an HttpOnly, SameSite=Strict cookie), not the key: it ends when you sign out, after {{idleMinutes}} minutes unused, or after {{hours}} hours, and the key's role is checked again on every page.</p>
     </form>
     """
 
