@@ -21,7 +21,7 @@ struct WebhookSignatureTests {
         for accepted in [t, t - 300, t + 300, t - 299, t + 120] {
             #expect(WebhookSignature.verdict(Self.header(t: accepted), body: Self.body, secret: Self.secret, now: Self.now) == .valid, "t=\(accepted)")
         }
-        for refused in [t - 30 * 86400, 0, -5, t - 301, t + 301, t + 86400, Int64.min + 1, Int64.max] {
+        for refused in [t - 30 * 86400, 0, -5, t - 301, t + 301, t + 86400, -9_000_000_000_000, 9_000_000_000_000] {
             #expect(WebhookSignature.verdict(Self.header(t: refused), body: Self.body, secret: Self.secret, now: Self.now) == .staleTimestamp, "t=\(refused)")
             #expect(!WebhookSignature.verify(Self.header(t: refused), body: Self.body, secret: Self.secret, now: Self.now), "t=\(refused)")
         }
@@ -43,7 +43,7 @@ struct WebhookSignatureTests {
         #expect(WebhookSignature.verdict(good, body: Array("{}".utf8), secret: Self.secret, now: Self.now) == .badSignature)
         let moved = good.replacingOccurrences(of: "t=\(t)", with: "t=\(t + 1)")
         #expect(WebhookSignature.verdict(moved, body: Self.body, secret: Self.secret, now: Self.now) == .badSignature, "the timestamp is signed too")
-        for header in ["", "t=\(t)", "v1=abc", "t=x,v1=" + String(repeating: "0", count: 64), "garbage"] {
+        for header in ["", "t=\(t)", "v1=abc", "t=x,v1=" + String(repeating: "0", count: 64), "garbage", "t=\(Int64.max),v1=00", "t=\(Int64.min),v1=00"] {
             #expect(WebhookSignature.verdict(header, body: Self.body, secret: Self.secret, now: Self.now) == .badSignature, "\(header)")
         }
     }
