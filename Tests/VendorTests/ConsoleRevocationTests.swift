@@ -144,6 +144,24 @@ struct ConsoleRevocationTests {
         }
     }
 
+    @Test("sessions that ended without a sign-out (idle, or past their end) are deleted at later sign-ins; live ones are kept")
+    func endedSessionsArePurged() async throws {
+        let time = ManualTime(start: Date(timeIntervalSince1970: 1_900_000_000))
+        let keys = APIKeys(reader: "auditor=reader-key-rev", lease: nil, admin: "operator=\(Self.adminKey)")
+        try await VendorHarness.withVendor(environment: ["CONSOLE_SESSION_SECRET": Self.secret, "CONSOLE_IDLE_SECONDS": "600"], roleKeys: keys, time: time.source) { url, table, _ in
+            _ = try await Self.signIn(url, key: Self.adminKey) // left idle
+            time.advance(by: .seconds(300))
+            let live = try await Self.signIn(url, key: "reader-key-rev")
+            time.advance(by: .seconds(400)) // the first idle for 700 s, the second for 400 s
+            #expect(try await table.queryAll(filter: "PartitionKey eq 'console'").count == 2)
+            let third = try await Self.signIn(url, key: Self.adminKey)
+            let rows = try await table.queryAll(filter: "PartitionKey eq 'console'")
+            #expect(rows.count == 2, "the idle one was deleted, the live one and the new one kept: \(rows.map(\.rowKey))")
+            #expect(try await Self.who(url, live) == "auditor (reader)")
+            #expect(try await Self.who(url, third) == "operator (admin)")
+        }
+    }
+
     @Test("the session's row holds neither the key, its digest nor the caller's name; the cookie holds no role")
     func nothingInClear() async throws {
         let keys = APIKeys(reader: nil, lease: nil, admin: "operator=\(Self.adminKey)")
