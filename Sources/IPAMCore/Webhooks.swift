@@ -78,7 +78,8 @@ public enum WebhookSignature {
         }, uniquingKeysWith: { a, _ in a })
         guard let t = parts["t"].flatMap({ Int64($0) }), let given = parts["v1"] else { return .badSignature }
         let expected = digest(body: body, secret: secret, t: t)
-        guard given.utf8.count == expected.utf8.count && zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { return .badSignature }
+        let same = given.utf8.count == expected.utf8.count && zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
+        guard same else { return .badSignature }
         return abs(now.timeIntervalSince1970 - Double(t)) <= tolerance ? .valid : .staleTimestamp
     }
 

@@ -55,13 +55,17 @@ extension Inventory {
 
     /// The session whose id has this digest, nil when there is none (signed out, purged, never made).
     public func consoleSession(_ idDigest: String) async throws(InventoryError) -> ConsoleSessionRecord? {
-        try await storage { try await table.get(partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest)).flatMap(ConsoleSessionRecord.init(entity:)) }
+        try await storage {
+            try await table.get(partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest))
+                .flatMap(ConsoleSessionRecord.init(entity:))
+        }
     }
 
     /// Moves a session's `LastSeenAt` to `date`; false when the row is gone (signed out meanwhile). It never
     /// makes the row again: the write is `If-Match: *`, so a request racing a sign-out cannot revive it.
     public func touchConsoleSession(_ idDigest: String, at date: Date) async throws(InventoryError) -> Bool {
-        let entity = TableEntity(partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest), properties: ["LastSeenAt": .dateTime(date)])
+        let entity = TableEntity(partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest),
+                                 properties: ["LastSeenAt": .dateTime(date)])
         do {
             _ = try await table.merge(entity, ifMatch: .any)
             return true
@@ -89,7 +93,9 @@ extension Inventory {
     public func purgeConsoleSessions(now: Date, idleSince: Date, limit: Int) async throws(InventoryError) -> Int {
         let filter = "PartitionKey eq '\(RowKeys.consolePartition)' and RowKey ge '\(RowKeys.consoleSessionPrefix)' and RowKey lt 'session`' and "
             + "(ExpiresAt lt datetime'\(EdmDateTime.format(now))' or LastSeenAt lt datetime'\(EdmDateTime.format(idleSince))')"
-        let ended = try await storage { try await table.query(filter: filter, select: ["PartitionKey", "RowKey"], top: limit).page(after: nil).entities }
+        let ended = try await storage {
+            try await table.query(filter: filter, select: ["PartitionKey", "RowKey"], top: limit).page(after: nil).entities
+        }
         var deleted = 0
         for entity in ended.prefix(limit) {
             do {

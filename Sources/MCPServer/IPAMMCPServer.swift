@@ -60,7 +60,8 @@ public actor MCPHTTPSessions {
         /// How long a credential the Vendor accepted is trusted before it is asked again.
         public var verifiedFor: Duration
 
-        public init(maxSessions: Int = 1000, maxSessionsPerCaller: Int = 32, idleTimeout: Duration = .seconds(600), verifiedFor: Duration = .seconds(60)) {
+        public init(maxSessions: Int = 1000, maxSessionsPerCaller: Int = 32, idleTimeout: Duration = .seconds(600),
+                    verifiedFor: Duration = .seconds(60)) {
             self.maxSessions = maxSessions
             self.maxSessionsPerCaller = maxSessionsPerCaller
             self.idleTimeout = idleTimeout
@@ -128,7 +129,8 @@ public actor MCPHTTPSessions {
             response.headers[.wwwAuthenticate] = #"Bearer error="invalid_token""#
             return response
         case .unverifiable:
-            var response = Self.plain(.serviceUnavailable, "Service Unavailable: the key could not be checked with the Vendor right now; try again later")
+            let message = "Service Unavailable: the key could not be checked with the Vendor right now; try again later"
+            var response = Self.plain(.serviceUnavailable, message)
             response.headers[.retryAfter] = "5"
             return response
         }
@@ -182,8 +184,8 @@ public actor MCPHTTPSessions {
                 + "(\(limits.maxSessionsPerCaller)); end one (DELETE /mcp) or let one sit idle until it is closed"))
         }
         guard sessions.count + opening.values.reduce(0, +) < limits.maxSessions else {
-            return .error(statusCode: 503, .invalidRequest("Service Unavailable: the server has its most sessions open (\(limits.maxSessions)); try again later"),
-                          extraHeaders: ["Retry-After": "30"])
+            let message = "Service Unavailable: the server has its most sessions open (\(limits.maxSessions)); try again later"
+            return .error(statusCode: 503, .invalidRequest(message), extraHeaders: ["Retry-After": "30"])
         }
         opening[owner, default: 0] += 1
         defer { if let count = opening[owner], count > 1 { opening[owner] = count - 1 } else { opening[owner] = nil } }
@@ -238,7 +240,8 @@ public actor MCPHTTPSessions {
     static func plain(_ status: HTTPTypes.HTTPResponse.Status, _ message: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        let body = JSONValue.object([("jsonrpc", .string("2.0")), ("error", .object([("code", .number("-32600")), ("message", .string(message))])), ("id", .null)])
+        let error = JSONValue.object([("code", .number("-32600")), ("message", .string(message))])
+        let body = JSONValue.object([("jsonrpc", .string("2.0")), ("error", error), ("id", .null)])
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.serializedBytes)))
     }
 

@@ -46,8 +46,10 @@ struct ConsoleRoutes: Sendable {
 
     @Sendable func signInPage(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         let nonce = ConsoleSessions.randomID()
-        let values = ["csrf": sessions.csrfToken(nonce: nonce), "hours": String(Int(ConsoleSession.lifetime / 3600)), "idleMinutes": String(Int(sessions.idleTimeout / 60))]
-        var response = page("Sign in", "signin", values, session: nil, notice: request.uri.queryParameters.get("signedout") != nil ? "Signed out." : nil)
+        let values = ["csrf": sessions.csrfToken(nonce: nonce), "hours": String(Int(ConsoleSession.lifetime / 3600)),
+                      "idleMinutes": String(Int(sessions.idleTimeout / 60))]
+        let notice = request.uri.queryParameters.get("signedout") != nil ? "Signed out." : nil
+        var response = page("Sign in", "signin", values, session: nil, notice: notice)
         response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.signInCookieName, nonce, maxAge: 600)))
         return response
     }
@@ -72,7 +74,8 @@ struct ConsoleRoutes: Sendable {
                 return failure(error.status, "Not signed in: \(error.message)", session: nil, template: ("signin", ["csrf": form["csrf"] ?? ""]))
             }
             let claims = Self.tokenClaims(key)
-            credential = .token(issuer: tokens.verifier.issuer, caller: caller, appRoles: claims?["roles"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            let appRoles = claims?["roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            credential = .token(issuer: tokens.verifier.issuer, caller: caller, appRoles: appRoles)
             // A session never outlives the token it was made from.
             if case .number(let text)? = claims?["exp"], let seconds = Double(text) { expires = min(expires, Date(timeIntervalSince1970: seconds)) }
         } else {
@@ -80,7 +83,8 @@ struct ConsoleRoutes: Sendable {
             return failure(.unauthorized, "Not signed in: that is not a valid key.", session: nil, template: ("signin", ["csrf": form["csrf"] ?? ""]))
         }
         let (id, value) = sessions.newSession()
-        let record = ConsoleSessionRecord(idDigest: ConsoleSessions.digest(ofSessionID: id), sealed: sessions.seal(credential), createdAt: now, expiresAt: expires, lastSeenAt: now)
+        let record = ConsoleSessionRecord(idDigest: ConsoleSessions.digest(ofSessionID: id), sealed: sessions.seal(credential), createdAt: now,
+                                          expiresAt: expires, lastSeenAt: now)
         var effort = VendorService.Effort()
         do {
             try await service.storage(&effort) { () async throws(InventoryError) in try await service.inventory.insert(record) }
@@ -90,7 +94,8 @@ struct ConsoleRoutes: Sendable {
         // Sessions that ended without a sign-out are deleted a few at a time, as others sign in.
         _ = try? await service.inventory.purgeConsoleSessions(now: now, idleSince: now.addingTimeInterval(-sessions.idleTimeout), limit: 20)
         var response = Self.redirect("/console")
-        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, value, maxAge: Int(expires.timeIntervalSince(now)))))
+        let maxAge = Int(expires.timeIntervalSince(now))
+        response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, value, maxAge: maxAge)))
         response.headers.append(HTTPField(name: .setCookie, value: cookie(ConsoleSession.signInCookieName, "", maxAge: 0)))
         return response
     }
@@ -429,16 +434,19 @@ struct ConsoleRoutes: Sendable {
         let digest = ConsoleSessions.digest(ofSessionID: id)
         let inventory = service.inventory
         var effort = VendorService.Effort()
-        guard let record = try await service.storage(&effort, { () async throws(InventoryError) in try await inventory.consoleSession(digest) }) else { return nil }
+        let stored = try await service.storage(&effort) { () async throws(InventoryError) in try await inventory.consoleSession(digest) }
+        guard let record = stored else { return nil }
         let now = service.time.now()
         let idle = now.timeIntervalSince(record.lastSeenAt)
-        guard record.expiresAt > now, idle <= sessions.idleTimeout, let credential = sessions.open(record.sealed), let current = current(credential) else {
+        guard record.expiresAt > now, idle <= sessions.idleTimeout, let credential = sessions.open(record.sealed),
+              let current = current(credential) else {
             try await service.storage(&effort) { () async throws(InventoryError) in try await inventory.deleteConsoleSession(digest) }
             return nil
         }
         if idle >= sessions.touchInterval {
             // Signed out meanwhile (the row went between the read and this write): no session.
-            guard try await service.storage(&effort, { () async throws(InventoryError) in try await inventory.touchConsoleSession(digest, at: now) }) else { return nil }
+            let touched = try await service.storage(&effort) { () async throws(InventoryError) in try await inventory.touchConsoleSession(digest, at: now) }
+            guard touched else { return nil }
         }
         return ConsoleSession(caller: current.caller, role: current.role, expires: record.expiresAt, id: id)
     }

@@ -37,7 +37,8 @@ enum ConsoleCredential: Sendable, Equatable {
         switch self {
         case .key(let digest): return .object([("kind", .string("key")), ("digest", .string(ASCIIFormat.hex(digest)))])
         case .token(let issuer, let caller, let appRoles):
-            return .object([("kind", .string("token")), ("issuer", .string(issuer)), ("caller", .string(caller)), ("roles", .array(appRoles.map(JSONValue.string)))])
+            return .object([("kind", .string("token")), ("issuer", .string(issuer)), ("caller", .string(caller)),
+                            ("roles", .array(appRoles.map(JSONValue.string)))])
         case .open: return .object([("kind", .string("open"))])
         }
     }
@@ -48,7 +49,8 @@ enum ConsoleCredential: Sendable, Equatable {
             guard let hex = json["digest"]?.stringValue, let digest = Self.bytes(hex: hex), digest.count == SHA256.byteCount else { return nil }
             self = .key(digest: digest)
         case "token":
-            guard let issuer = json["issuer"]?.stringValue, let caller = json["caller"]?.stringValue, let roles = json["roles"]?.arrayValue else { return nil }
+            guard let issuer = json["issuer"]?.stringValue, let caller = json["caller"]?.stringValue,
+                  let roles = json["roles"]?.arrayValue else { return nil }
             self = .token(issuer: issuer, caller: caller, appRoles: roles.compactMap(\.stringValue))
         case "open": self = .open
         default: return nil
@@ -85,7 +87,8 @@ public struct ConsoleSessions: Sendable {
 
     public init(secret: String, idleTimeout: TimeInterval = ConsoleSession.defaultIdleTimeout, plainHTTP: Bool = false) {
         func derive(_ info: String) -> [UInt8] {
-            HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data(info.utf8), outputByteCount: 32).withUnsafeBytes { Array($0) }
+            HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data(info.utf8), outputByteCount: 32)
+                .withUnsafeBytes { Array($0) }
         }
         signingKeyBytes = derive("ipam console session")
         sealingKeyBytes = derive("ipam console session record")
