@@ -14,7 +14,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from conftest import _binary, _start, _stop
+from conftest import ADMIN_KEY, READER_KEY, _binary, _start, _stop
 
 TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip", "list_events", "reserve_range"}
 
@@ -225,3 +225,29 @@ def test_http_key_and_origin_are_checked(vendor, mcp_http):
     assert bad_origin.status_code == 403
     allowed = _initialize(mcp_http, {"Authorization": f"Bearer {key}", "Origin": "https://console.example"})
     assert allowed.status_code == 200 and allowed.headers.get("Mcp-Session-Id")
+
+
+def test_http_a_session_belongs_to_the_key_that_opened_it(vendor, mcp_http):
+    _, key = vendor
+    opened = _initialize(mcp_http, {"Authorization": f"Bearer {key}"})
+    session = opened.headers["Mcp-Session-Id"]
+    headers = {"Accept": "application/json, text/event-stream", "Mcp-Session-Id": session, "Mcp-Protocol-Version": "2025-06-18"}
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+    for other in (READER_KEY, ADMIN_KEY):
+        used = requests.post(mcp_http, json=listing, headers=headers | {"Authorization": f"Bearer {other}"}, timeout=30)
+        assert used.status_code == 403 and "get_new_network" not in used.text, (used.status_code, used.text)
+        ended = requests.delete(mcp_http, headers=headers | {"Authorization": f"Bearer {other}"}, timeout=30)
+        assert ended.status_code == 403
+    mine = requests.post(mcp_http, json=listing, headers=headers | {"Authorization": f"Bearer {key}"}, timeout=30)
+    assert mine.status_code == 200 and "get_new_network" in mine.text
+    assert requests.delete(mcp_http, headers=headers | {"Authorization": f"Bearer {key}"}, timeout=30).status_code == 200
+
+
+def test_http_fails_closed_when_the_vendor_is_unreachable():
+    process, port = _start([_mcp_binary(), "serve", "--port", "0", "--vendor-url", "http://127.0.0.1:9", "--log-level", "error"])
+    try:
+        answer = _initialize(f"http://127.0.0.1:{port}/mcp", {"Authorization": "Bearer made-up-key"})
+        assert answer.status_code == 503 and "Mcp-Session-Id" not in answer.headers, (answer.status_code, answer.text)
+        assert "127.0.0.1" not in answer.text
+    finally:
+        _stop(process)
