@@ -215,7 +215,7 @@ struct ConsoleRevocationTests {
         }
     }
 
-    @Test("a token's session: its role follows the role map the Vendor runs with now, and ends when the issuer is no longer trusted or the token expires")
+    @Test("a token's session: its role follows the role map the Vendor runs with now; it ends with the token, or when the issuer is no longer trusted")
     func tokenSessions() async throws {
         let issuer = try FakeIssuer()
         try await TestServers.withFakeServer({ issuer.handle($0) }) { port in
@@ -238,6 +238,17 @@ struct ConsoleRevocationTests {
                 #expect(who == "ops-sub (reader)")
                 let refused = try await Self.reserve(url, browser, cidr: "10.64.220.0/24")
                 #expect(refused.status == 403)
+            }
+            // Busy until the token's own expiry (an hour after it was issued): the session ends with the token.
+            let time = ManualTime()
+            try await VendorHarness.withVendor(environment: environment, keys: ["plain-key"], tokens: tokens(), time: time.source) { url, _, _ in
+                let fresh = try await Self.signIn(url, key: try issuer.token(issuer.claims(subject: "ops-sub", roles: ["IPAM.Admin"], audience: TokenAuthTests.audience)))
+                var pages = 0
+                while try await Self.who(url, fresh) != nil, pages < 100 {
+                    pages += 1
+                    time.advance(by: .seconds(300))
+                }
+                #expect(pages == 12, "a page every 5 minutes for the token's hour, then no session (\(pages))")
             }
             // Restarted without the issuer: the session ends.
             try await VendorHarness.withVendor(environment: environment, keys: ["plain-key"]) { url, _, _ in
