@@ -89,6 +89,31 @@ struct ConsoleRevocationTests {
         #expect(try await table.queryAll(filter: "PartitionKey eq 'console'").isEmpty)
     }
 
+    @Test("with storage failing, the console fails closed: no page, no reservation, no sign-out claimed; the session works again once storage is back")
+    func storageDownFailsClosed() async throws {
+        let stack = ProcessStack()
+        defer { stack.stopAll() }
+        let storage = try await stack.startStorage()
+        let (proxy, proxied) = try await stack.proxy(storage)
+        var environment = Self.vendorEnvironment(proxied, table: TestStorage.uniqueName("consoledown"), keys: ["VENDOR_ADMIN_KEYS": "operator=\(Self.adminKey)"])
+        environment["IPAM_STORAGE_TIMEOUT_MS"] = "500"
+        let url = try await stack.startVendor(environment: environment)
+        let browser = try await Self.signIn(url, key: Self.adminKey)
+
+        var down = FaultProxy.Faults()
+        down.throttle = 1.0 // every storage call answered 429 or 503
+        proxy.faults = down
+        let page = try await HTTPCalls.send("GET", url + "/console/reservations", headers: ["Cookie": browser.cookie])
+        #expect(page.status == 503 && !page.text.contains(#"id="who""#), "\(page.status)")
+        #expect(try await Self.reserve(url, browser, cidr: "10.64.230.0/24").status == 503)
+        let signOut = try await Self.post(url, "/console/signout", browser)
+        #expect(signOut.status == 503 && signOut.headers["Location"] == nil, "a sign-out storage did not confirm is not reported as done")
+
+        proxy.faults = FaultProxy.Faults()
+        #expect(try await Self.who(url, browser) == "operator (admin)")
+        #expect(!(try await Self.reservations(url, key: Self.adminKey)).contains("10.64.230.0/24"))
+    }
+
     @Test("a Vendor restarted with the admin key moved to the reader keys shows the old cookie as a reader and refuses its reservations; one without the key ends the session for all")
     func restartWithoutTheKey() async throws {
         let stack = ProcessStack()
