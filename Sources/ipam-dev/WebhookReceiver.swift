@@ -58,11 +58,13 @@ final class WebhookInbox: Sendable {
         seen = Mutex(RecentEventIDs(capacity: remember))
     }
 
-    /// Only a verified delivery's id is remembered: an unsigned request cannot mark an id as seen.
+    /// Only a verified delivery's id is remembered: an unsigned request cannot mark an id as seen. The id is the
+    /// body's `id`, which the signature covers (the `ipam-event-id` header only when the body has none): a replay
+    /// with another header is still the same event.
     func receive(body: [UInt8], signature: String?, eventId header: String?, now: Date) -> (status: Int, line: String) {
         let event = (try? JSONValue.parse(body)) ?? .null
         func text(_ key: String) -> String { event[key]?.stringValue ?? "-" }
-        let id = header ?? event["id"]?.stringValue ?? ""
+        let id = event["id"]?.stringValue ?? header ?? ""
         let summary = "\(text("type")) \(text("cidr")) lease \(text("leaseId")) by \(text("actor")) at \(text("at")) id \(id.isEmpty ? "-" : id)"
         switch WebhookSignature.verdict(signature ?? "", body: body, secret: secret, now: now, tolerance: tolerance) {
         case .badSignature: return (401, "BAD SIGNATURE \(summary)")
