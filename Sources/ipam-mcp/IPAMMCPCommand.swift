@@ -65,8 +65,8 @@ struct Serve: AsyncParsableCommand {
         guard let limits = HTTPServerLimits.forServerProcess(environment: Environment.values, program: "ipam-mcp") else { throw ExitCode(2) }
         let logger = stderrLogger("ipam.mcp", level: logLevel)
         let vendor = VendorClient(baseURL: Environment.vendorURL(vendorURL), key: nil)
-        let limits = MCPHTTPSessions.Limits(maxSessions: maxSessions, maxSessionsPerCaller: maxSessionsPerCaller, idleTimeout: .seconds(sessionIdleSeconds))
-        let sessions = MCPHTTPSessions(vendor: vendor, allowedOrigins: Set(allowedOrigins), logger: logger, limits: limits)
+        let sessionLimits = MCPHTTPSessions.Limits(maxSessions: maxSessions, maxSessionsPerCaller: maxSessionsPerCaller, idleTimeout: .seconds(sessionIdleSeconds))
+        let sessions = MCPHTTPSessions(vendor: vendor, allowedOrigins: Set(allowedOrigins), logger: logger, limits: sessionLimits)
         let router = Router()
         router.get("/healthz") { _, _ in Response(status: .ok) }
         sessions.addRoutes(to: router)

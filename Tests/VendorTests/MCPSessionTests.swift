@@ -134,7 +134,7 @@ struct MCPSessionTests {
                                                                    "--max-sessions-per-caller", "2", "--session-idle-seconds", "120", "--log-level", "error"])
         let answer = try await Self.send("POST", "http://127.0.0.1:\(port)/mcp", key: "made-up-key", body: Self.initialize)
         #expect(answer.status == 503 && answer.headers["Mcp-Session-Id"] == nil, "\(answer.status) \(answer.text)")
-        let refused = try ProcessStack.runToCompletion("ipam-mcp", arguments: ["serve", "--max-sessions", "0"], environment: [:], capture: .standardError)
+        let refused = try await ProcessStack.runToCompletion("ipam-mcp", arguments: ["serve", "--max-sessions", "0"], environment: [:], capture: .standardError)
         #expect(refused.status != 0 && refused.output.contains("--max-sessions"), "\(refused.output)")
     }
 }
