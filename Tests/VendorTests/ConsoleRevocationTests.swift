@@ -266,9 +266,11 @@ struct ConsoleRevocationTests {
                 #expect(refused.status == 403)
             }
             // Busy until the token's own expiry (an hour after it was issued): the session ends with the token.
-            let time = ManualTime()
+            let issued = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)) // the token's own seconds
+            let time = ManualTime(start: issued)
+            let hourLong = try issuer.token(issuer.claims(subject: "ops-sub", roles: ["IPAM.Admin"], audience: TokenAuthTests.audience, now: issued))
             try await VendorHarness.withVendor(environment: environment, keys: ["plain-key"], tokens: tokens(), time: time.source) { url, _, _ in
-                let fresh = try await Self.signIn(url, key: try issuer.token(issuer.claims(subject: "ops-sub", roles: ["IPAM.Admin"], audience: TokenAuthTests.audience)))
+                let fresh = try await Self.signIn(url, key: hourLong)
                 var pages = 0
                 while try await Self.who(url, fresh) != nil, pages < 100 {
                     pages += 1
