@@ -2,7 +2,8 @@
 # no default. Settings the platform sets (FUNCTIONS_CUSTOMHANDLER_PORT, IDENTITY_ENDPOINT, IDENTITY_HEADER) and
 # those for other setups (AzureWebJobsStorage as a connection string, AzureWebJobsStorage__tableServiceUri,
 # RESOURCE_GRAPH_TOKEN and RESOURCE_MANAGER_TOKEN for local endpoints, AZURE_TENANT_ID / AZURE_CLIENT_SECRET / AZURE_AUTHORITY_HOST for a
-# service principal, IPAM_VENDOR_URL / IPAM_API_KEY for the clients) are not set by this module.
+# service principal, IPAM_VENDOR_URL / IPAM_API_KEY for the clients, CONSOLE_PLAIN_HTTP for a console served over plain
+# http on a developer's machine: these apps are https only) are not set by this module.
 
 variable "name" {
   description = "A short name for the deployment (letters and digits); resources are named after it"
@@ -131,6 +132,42 @@ variable "audit_salt" {
     condition     = length(var.audit_salt) >= 16
     error_message = "audit_salt must have at least 16 characters."
   }
+}
+
+variable "console_idle_seconds" {
+  description = "CONSOLE_IDLE_SECONDS: a console session unused this long ends (it also ends 8 hours after sign-in)"
+  type        = number
+  default     = 1800
+}
+
+variable "auth_jwt_failure_seconds" {
+  description = "AUTH_JWT_FAILURE_SECONDS: how long a failed read of the token issuer's keys is remembered"
+  type        = number
+  default     = 30
+}
+
+variable "http_max_connections" {
+  description = "IPAM_HTTP_MAX_CONNECTIONS: connections each app's HTTP server serves at once"
+  type        = number
+  default     = 1000
+}
+
+variable "http_idle_timeout_seconds" {
+  description = "IPAM_HTTP_IDLE_TIMEOUT_SECONDS: an idle connection is closed after this (longer than the Functions host keeps one)"
+  type        = number
+  default     = 75
+}
+
+variable "http_header_timeout_seconds" {
+  description = "IPAM_HTTP_HEADER_TIMEOUT_SECONDS: a request's head must arrive within this of its first byte"
+  type        = number
+  default     = 10
+}
+
+variable "http_body_timeout_seconds" {
+  description = "IPAM_HTTP_BODY_TIMEOUT_SECONDS: a request's body must arrive within this of its head"
+  type        = number
+  default     = 30
 }
 
 variable "console_session_secret" {
