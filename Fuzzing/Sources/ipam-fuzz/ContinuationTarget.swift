@@ -1,0 +1,24 @@
+import Foundation
+import Inventory
+import VendorService
+
+/// Continuation tokens of the listings (`GET /api/leases`, `/api/events`, the console): a token a caller sends
+/// gives a cursor or nil (the route's `invalidContinuation`); a cursor it gives prints to a token that reads
+/// back as the same cursor; a cursor the Vendor makes from a row (short keys, a partition without `/`) reads
+/// back from its token.
+enum ContinuationTarget: FuzzTarget {
+    static let name = "continuation"
+
+    static func run(_ bytes: [UInt8]) {
+        let token = text(bytes)
+        for prefix in ["net_", "evt_", ""] {
+            if let cursor = LeaseCursor(token: token, rowPrefix: prefix) {
+                guard cursor.rowKey.hasPrefix(prefix) else { violated("cursor row key '\(cursor.rowKey)' outside '\(prefix)'") }
+                guard LeaseCursor(token: cursor.token, rowPrefix: prefix) == cursor else { violated("token → cursor → token → cursor changed it") }
+            }
+        }
+        let (head, rest) = bytes.split(at: UInt8(ascii: "/"))
+        let cursor = LeaseCursor(partitionKey: text(head), rowKey: "net_" + text(rest))
+        if cursor.token.count < 1024, LeaseCursor(token: cursor.token) != cursor { violated("the cursor of \(cursor) does not read back") }
+    }
+}
