@@ -51,6 +51,7 @@ let package = Package(
     targets: [
         .target(name: "NetworkMath", swiftSettings: swiftSettings),
         .target(name: "StrictJSON", swiftSettings: swiftSettings),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "NetworkMathTests",
             dependencies: ["NetworkMath", .product(name: "PropertyBased", package: "swift-property-based")],

@@ -12,12 +12,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
-        /// Declares libFuzzer's `LLVMFuzzerRunDriver`, so the executable keeps its own `main` and picks the target.
-        .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "ipam-fuzz",
             dependencies: [
-                "CFuzzerDriver",
                 .product(name: "StrictJSON", package: "ipam"),
                 .product(name: "IPAMCore", package: "ipam"),
                 .product(name: "AzureTables", package: "ipam"),

@@ -244,11 +244,13 @@ private struct JSONParser {
                 case UInt8(ascii: "r"): out.append(0x0D)
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800...0xDBFF).contains(code), index + 1 < bytes.count,
-                       bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
-                        index += 2
-                        let low = try hex4()
+                    var code = try hex4(at: index)
+                    index += 4
+                    // A high surrogate and a low one are one character; a surrogate without its partner is U+FFFD, and
+                    // an escape after a lone high surrogate is read as its own character.
+                    if (0xD800...0xDBFF).contains(code), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u"),
+                       case let low = try hex4(at: index + 2), (0xDC00...0xDFFF).contains(low) {
+                        index += 6
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
                     let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
@@ -264,11 +266,23 @@ private struct JSONParser {
         throw error("unterminated string")
     }
 
-    mutating func hex4() throws -> UInt32 {
-        guard index + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
-            throw error("invalid \\u escape")
+    /// The four hex digits at `start` (exactly four: no sign, no fewer).
+    func hex4(at start: Int) throws -> UInt32 {
+        guard start + 4 <= bytes.count else { throw error("invalid \\u escape") }
+        var value: UInt32 = 0
+        for byte in bytes[start..<start + 4] {
+            guard let digit = Self.hexDigit(byte) else { throw error("invalid \\u escape") }
+            value = value << 4 | digit
         }
-        index += 4
-        return v
+        return value
+    }
+
+    static func hexDigit(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(byte - UInt8(ascii: "A") + 10)
+        default: return nil
+        }
     }
 }

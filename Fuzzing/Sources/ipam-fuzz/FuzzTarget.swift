@@ -4,18 +4,24 @@ import Dispatch
 ///
 /// A broken property is reported with `violated`, which traps, so libFuzzer records the input as a crash like any
 /// other trap (an out-of-bounds index, an overflow, a stack overflow) or a hang past `-timeout`.
-protocol FuzzTarget {
+protocol FuzzTarget: Sendable {
     static var name: String { get }
     static func run(_ bytes: [UInt8])
 }
 
 enum FuzzTargets {
-    static let all: [any FuzzTarget.Type] = [
-        JSONTarget.self, RequestBodyTarget.self, ConfigurationTarget.self, ODataFilterTarget.self, BatchTarget.self,
-        NCrontabTarget.self, ScheduleTarget.self, JWTTarget.self, ConsoleTarget.self, ContinuationTarget.self,
+    /// Every target: its name (`IPAM_FUZZ_TARGET`, the corpus folder) and its `run`.
+    static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
+        entry(JSONTarget.self), entry(RequestBodyTarget.self), entry(ConfigurationTarget.self), entry(ODataFilterTarget.self),
+        entry(BatchTarget.self), entry(NCrontabTarget.self), entry(ScheduleTarget.self), entry(JWTTarget.self), entry(ConsoleTarget.self),
+        entry(ContinuationTarget.self),
     ]
-    /// The target `main` chose (read by libFuzzer's callback, on the one thread libFuzzer runs inputs on).
-    nonisolated(unsafe) static var selected: (any FuzzTarget.Type)?
+    /// The target `LLVMFuzzerInitialize` chose (read by libFuzzer's callback, on the one thread libFuzzer runs inputs on).
+    nonisolated(unsafe) static var selected: (@Sendable ([UInt8]) -> Void)?
+
+    static func entry<Target: FuzzTarget>(_ target: Target.Type) -> (name: String, run: @Sendable ([UInt8]) -> Void) {
+        (Target.name, { Target.run($0) })
+    }
 }
 
 /// Stops the run: a property every input must keep does not hold for this one.
@@ -25,8 +31,7 @@ func violated(_ message: @autoclosure () -> String, file: StaticString = #fileID
 
 /// Runs async code to completion from libFuzzer's synchronous callback.
 func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-    final class Box: @unchecked Sendable { var value: T? }
-    let box = Box()
+    let box = ResultBox<T>()
     let done = DispatchSemaphore(value: 0)
     Task {
         box.value = await body()
@@ -35,6 +40,9 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
     done.wait()
     return box.value!
 }
+
+/// Hands a result from the task to the waiting thread (the semaphore orders the write before the read).
+private final class ResultBox<T>: @unchecked Sendable { var value: T? }
 
 extension Array where Element == UInt8 {
     /// The bytes up to the first `separator` and the rest (without it); all of them and nothing without one.

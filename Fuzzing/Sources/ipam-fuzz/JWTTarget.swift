@@ -30,7 +30,7 @@ enum JWTTarget: FuzzTarget {
         _ = BearerTokenVerifier.looksLikeToken(token)
         let verifier = BearerTokenVerifier(issuer: issuer, audience: audience, transport: Issuer(jwks: Array(jwks)), time: time)
         runBlocking {
-            do {
+            do throws(TokenRejection) {
                 let verified = try await verifier.verify(token)
                 guard !verified.subject.isEmpty else { violated("a token without a subject was accepted") }
             } catch {
