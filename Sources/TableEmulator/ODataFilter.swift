@@ -263,6 +263,14 @@ enum FilterLexer {
 struct FilterParser {
     let tokens: [FilterToken]
     var index = 0
+    /// Parentheses and `not`s open around the current token: each is a level of recursion here and in `matches`.
+    var depth = 0
+    /// `and`s and `or`s so far: each adds a level to the tree `matches`, `keyBounds` and deinit walk recursively.
+    var operators = 0
+    /// Bounds that keep every recursion over a filter far from the stack's end (a request's URL could otherwise
+    /// nest tens of thousands of levels); the service itself allows no more than 15 comparisons.
+    static let maximumDepth = 32
+    static let maximumOperators = 512
 
     var atEnd: Bool { index >= tokens.count }
     var peekText: String {
@@ -283,7 +291,7 @@ struct FilterParser {
     mutating func parseOr() throws -> ODataFilter {
         var left = try parseAnd()
         while isKeyword("or") {
-            index += 1
+            try countOperator()
             left = .or(left, try parseAnd())
         }
         return left
@@ -292,16 +300,34 @@ struct FilterParser {
     mutating func parseAnd() throws -> ODataFilter {
         var left = try parseUnary()
         while isKeyword("and") {
-            index += 1
+            try countOperator()
             left = .and(left, try parseUnary())
         }
         return left
     }
 
+    mutating func countOperator() throws {
+        index += 1
+        operators += 1
+        guard operators <= Self.maximumOperators else {
+            throw ODataFilter.ParseError(message: "the $filter has more than \(Self.maximumOperators) 'and'/'or' operators")
+        }
+    }
+
+    /// Parses what `body` does one level deeper (inside parentheses or a `not`).
+    mutating func nested(_ body: (inout FilterParser) throws -> ODataFilter) throws -> ODataFilter {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else {
+            throw ODataFilter.ParseError(message: "the $filter nests parentheses and 'not' more than \(Self.maximumDepth) levels deep")
+        }
+        return try body(&self)
+    }
+
     mutating func parseUnary() throws -> ODataFilter {
         if isKeyword("not") {
             index += 1
-            return .not(try parseUnary())
+            return .not(try nested { try $0.parseUnary() })
         }
         return try parsePrimary()
     }
@@ -324,7 +350,7 @@ struct FilterParser {
         guard index < tokens.count else { throw ODataFilter.ParseError(message: "incomplete $filter") }
         if tokens[index] == .open {
             index += 1
-            let inner = try parseOr()
+            let inner = try nested { try $0.parseOr() }
             guard index < tokens.count, tokens[index] == .close else { throw ODataFilter.ParseError(message: "missing ')' in $filter") }
             index += 1
             return inner

@@ -52,3 +52,30 @@ struct ODataFilterTests {
         #expect(EdmDateTime.parse("2013-13-02T17:37:43Z") == nil)
     }
 }
+
+/// Inputs the `odata-filter` fuzz target (Fuzzing/, scripts/fuzz) led to, kept as tests of the parser itself.
+@Suite("OData $filter: fuzzing findings")
+struct ODataFilterFuzzFindingsTests {
+    /// Parentheses, `not`s and `and`/`or` chains nested the parser's (and `matches`') recursion as deep as the query
+    /// string was long: a long enough `$filter` overflowed the stack and killed the emulator. Now each is bounded and
+    /// a deeper filter is a parse error (400 InvalidInput).
+    @Test("nesting beyond the bound is a parse error, not a stack overflow", arguments: [
+        String(repeating: "(", count: 100_000) + "Age eq 1" + String(repeating: ")", count: 100_000),
+        String(repeating: "not ", count: 100_000) + "Active",
+        Array(repeating: "Age eq 1", count: 100_000).joined(separator: " and "),
+        Array(repeating: "Age eq 1", count: 100_000).joined(separator: " or "),
+    ])
+    func deepNesting(filter: String) {
+        #expect(throws: ODataFilter.ParseError.self) { _ = try ODataFilter.parse(filter) }
+    }
+
+    @Test("filters within the bounds still parse and match")
+    func withinBounds() throws {
+        let row: [String: TableValue] = ["Age": .int32(1), "Active": .bool(true)]
+        let nested = String(repeating: "(", count: 32) + "Age eq 1" + String(repeating: ")", count: 32)
+        #expect(try ODataFilter.parse(nested).matches { row[$0] })
+        #expect(try ODataFilter.parse(String(repeating: "not ", count: 32) + "Active").matches { row[$0] })
+        #expect(try ODataFilter.parse(Array(repeating: "Age eq 1", count: 513).joined(separator: " and ")).matches { row[$0] })
+        #expect(throws: ODataFilter.ParseError.self) { _ = try ODataFilter.parse(String(repeating: "not ", count: 33) + "Active") }
+    }
+}
