@@ -236,10 +236,12 @@ public struct LeaseCursor: Sendable, Equatable {
     /// The cursor a token encodes, when its row key starts with `rowPrefix` (the listing it came from).
     public init?(token: String, rowPrefix: String) {
         guard token.hasPrefix("v1."), token.count < 1024 else { return nil }
+        // Split and compared as UTF-8, not as characters: a key that begins with a combining mark joins the `/` (or
+        // the prefix's last character) into one character, and a cursor the Vendor made would not read back.
         guard let data = ASCIIFormat.base64URLDecoded(token.dropFirst(3)), let decoded = String(data: data, encoding: .utf8),
-              let slash = decoded.firstIndex(of: "/") else { return nil }
-        let key = String(decoded[decoded.index(after: slash)...])
-        guard key.hasPrefix(rowPrefix) else { return nil }
+              let slash = decoded.utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        let key = String(decoded[decoded.utf8.index(after: slash)...])
+        guard key.utf8.starts(with: rowPrefix.utf8) else { return nil }
         self.init(partitionKey: String(decoded[..<slash]), rowKey: key)
     }
 }
