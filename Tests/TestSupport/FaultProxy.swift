@@ -98,13 +98,11 @@ public final class FaultProxy: Sendable {
             self.count("forwarded")
             return Self.answer(forwarded.status, out, forwarded.body)
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-                              logger: Logger(label: "fault-proxy", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let server = TestServerHandle(app, logger: Logger(label: "fault-proxy", factory: { _ in SwiftLogNoOpLogHandler() }))
-        for await port in ports { return (port, server) }
-        throw TestFailure("proxy did not start")
+        let logger = Logger(label: "fault-proxy", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (server, port) = try await TestServerHandle.start(logger: logger) { running in
+            Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running, logger: logger)
+        }
+        return (port, server)
     }
 
     /// A proxy in front of `storage` (already started), the connection string that goes through it, and the

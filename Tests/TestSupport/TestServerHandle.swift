@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// A server a test started, stopped by graceful shutdown: cancelling a Hummingbird server's task while a
@@ -12,6 +13,17 @@ public final class TestServerHandle: Sendable {
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [], logger: logger))
         self.group = group
         task = Task { try await group.run() }
+    }
+
+    /// Starts the server `make` builds on an ephemeral port and waits until it listens.
+    /// - Parameter make: builds the server, handing its `onServerRunning` the callback that reports the port.
+    /// - Returns: the handle that stops it, and the port.
+    public static func start(logger: Logger, _ make: (_ onServerRunning: @escaping @Sendable (any Channel) async -> Void) throws -> some Service)
+        async throws -> (server: TestServerHandle, port: Int) {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let server = TestServerHandle(try make { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        for await port in ports { return (server, port) }
+        throw TestFailure("the server did not start")
     }
 
     /// Shuts the server down gracefully (open connections are closed properly) and waits until it has.

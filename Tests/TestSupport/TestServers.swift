@@ -36,13 +36,9 @@ public enum TestServers {
             let raw = try await TableEmulatorServer.emulatorRequest(request, maxBodyBytes: 16 * 1024 * 1024)
             return TableEmulatorServer.response(await handler(raw))
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-                              logger: quietLogger)
-        let server = TestServerHandle(app, logger: quietLogger)
-        var port = 0
-        for await value in ports { port = value; break }
+        let (server, port) = try await TestServerHandle.start(logger: quietLogger) { running in
+            Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running, logger: quietLogger)
+        }
         return try await server.serving { try await body(port) }
     }
 

@@ -71,12 +71,9 @@ public enum VendorHarness {
         let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: environment["AUDIT_SALT"] ?? SampleConfiguration.auditSalt), logger: logger, metrics: metrics, deadline: .seconds(10), time: time, redactActors: redactActors)
         let router = VendorRouter.build(service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, tokens: tokens,
                                         console: try ConsoleSessions.load { environment[setting: $0] }, logger: logger, readiness: readiness)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let server = TestServerHandle(app, logger: logger)
-        var port = 0
-        for await value in ports { port = value; break }
+        let (server, port) = try await TestServerHandle.start(logger: logger) { running in
+            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running, logger: logger)
+        }
         return try await server.serving { try await body("http://127.0.0.1:\(port)", table, configuration) }
     }
 }

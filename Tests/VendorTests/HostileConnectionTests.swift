@@ -208,14 +208,11 @@ struct HostileConnectionTests {
         let reasons = Mutex<[ConnectionClosing]>([])
         let limits = HTTPServerLimits(idleTimeout: .milliseconds(500), headerTimeout: .seconds(5), bodyTimeout: .seconds(5), maxConnections: 8)
         let logger = Logger(label: "unread", factory: { _ in SwiftLogNoOpLogHandler() })
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
         let recorded: @Sendable (ConnectionClosing) -> Void = { reason in reasons.withLock { $0.append(reason) } }
-        let app = Application(router: router, server: .http1(limits: limits, logger: logger, onClose: recorded),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let server = TestServerHandle(app, logger: logger)
-        var port = 0
-        for await value in ports { port = value; break }
+        let (server, port) = try await TestServerHandle.start(logger: logger) { running in
+            Application(router: router, server: .http1(limits: limits, logger: logger, onClose: recorded),
+                        configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running, logger: logger)
+        }
         try await server.serving {
             let reader = try RawConnection(port: port, receiveBuffer: 4096)
             reader.send(RawHTTP.request("GET", "/big"))

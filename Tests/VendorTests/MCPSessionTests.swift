@@ -24,12 +24,9 @@ struct MCPSessionTests {
         let sessions = MCPHTTPSessions(vendor: VendorClient(baseURL: vendorURL, key: nil), allowedOrigins: [], logger: logger, limits: limits, time: time)
         let router = Router()
         sessions.addRoutes(to: router)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        let server = TestServerHandle(app, logger: logger)
-        var port = 0
-        for await value in ports { port = value; break }
+        let (server, port) = try await TestServerHandle.start(logger: logger) { running in
+            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running, logger: logger)
+        }
         return try await server.serving { try await body("http://127.0.0.1:\(port)/mcp", sessions) }
     }
 
