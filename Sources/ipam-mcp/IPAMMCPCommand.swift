@@ -68,6 +68,7 @@ struct Serve: AsyncParsableCommand {
         let sessionLimits = MCPHTTPSessions.Limits(maxSessions: maxSessions, maxSessionsPerCaller: maxSessionsPerCaller, idleTimeout: .seconds(sessionIdleSeconds))
         let sessions = MCPHTTPSessions(vendor: vendor, allowedOrigins: Set(allowedOrigins), logger: logger, limits: sessionLimits)
         let router = Router()
+        router.add(middleware: AnswerHeadersMiddleware())
         router.get("/healthz") { _, _ in Response(status: .ok) }
         sessions.addRoutes(to: router)
         let host = self.host, port = self.port

@@ -257,7 +257,10 @@ struct RouteAccessTests {
                 let answer = try await HTTPCalls.send("POST", "http://127.0.0.1:\(port)" + path, body: initialize, headers: headers, timeout: .seconds(20))
                 #expect(answer.status == 401 || answer.status == 404, "\(path) with \(key ?? "no key"): \(answer.status) \(answer.text)")
                 #expect(answer.headers["Mcp-Session-Id"] == nil)
+                #expect(answer.headers["X-Content-Type-Options"] == "nosniff" && answer.headers["Cache-Control"] == "no-store", "\(path)")
             }
         }
+        let health = try await HTTPCalls.send("GET", "http://127.0.0.1:\(port)/healthz", timeout: .seconds(20))
+        #expect(health.status == 200 && health.headers["X-Content-Type-Options"] == "nosniff" && health.headers["Cache-Control"] == "no-store")
     }
 }
