@@ -96,7 +96,7 @@ struct ConsoleRevocationTests {
         let storage = try await stack.startStorage()
         let (proxy, proxied) = try await stack.proxy(storage)
         var environment = Self.vendorEnvironment(proxied, table: TestStorage.uniqueName("consoledown"), keys: ["VENDOR_ADMIN_KEYS": "operator=\(Self.adminKey)"])
-        environment["IPAM_STORAGE_TIMEOUT_MS"] = "500"
+        environment["IPAM_STORAGE_TIMEOUT_MS"] = "2000"
         let url = try await stack.startVendor(environment: environment)
         let browser = try await Self.signIn(url, key: Self.adminKey)
 
