@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Settings shared by every target: Swift 6 language mode is the default for tools-version 6.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 /// The storage boundary: its imports are internal unless marked, so no storage type leaks into its
 /// public API (the Vendor's and the Manager's code cannot reach Table Storage through it).
@@ -113,63 +113,94 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Inventory", dependencies: ["IPAMCore", "AzureTables", "AzureCore", "StrictJSON"], swiftSettings: boundarySettings),
+        .target(
+            name: "Inventory", dependencies: ["IPAMCore", "AzureTables", "AzureCore", "StrictJSON"],
+            swiftSettings: boundarySettings),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "IPAMBootstrap",
-            dependencies: ["Inventory", "ResourceGraph", "ResourceManager", "AzureTables", "AzureCore", "HTTPTransport",
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Inventory", "ResourceGraph", "ResourceManager", "AzureTables", "AzureCore", "HTTPTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "ResourceGraph", dependencies: ["AzureCore"], swiftSettings: swiftSettings),
         .target(
             name: "ManagerJobs",
-            dependencies: ["Inventory", "ResourceGraph", "ResourceManager", "PublicIPSchedule", "StrictJSON", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "Metrics", package: "swift-metrics"),
-                           .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: [
+                "Inventory", "ResourceGraph", "ResourceManager", "PublicIPSchedule", "StrictJSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ManagerJobsTests", dependencies: ["ManagerJobs", "IPAMBootstrap", "ResourceGraphEmulator", "ResourceManagerEmulator", "TestSupport",
-                                                            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle")],
-                    swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ManagerJobsTests",
+            dependencies: [
+                "ManagerJobs", "IPAMBootstrap", "ResourceGraphEmulator", "ResourceManagerEmulator", "TestSupport",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
         .target(
             name: "ResourceGraphEmulator",
-            dependencies: ["ResourceGraph", "TableEmulator", "ServerLimits", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "ResourceGraph", "TableEmulator", "ServerLimits", .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "manager",
-            dependencies: ["ManagerJobs", "IPAMBootstrap", "ServerLimits", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                           .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "ManagerJobs", "IPAMBootstrap", "ServerLimits",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "arg-emulator",
-            dependencies: ["ResourceGraphEmulator", "ServerLimits", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ResourceGraphEmulator", "ServerLimits",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TokenAuth",
-            dependencies: ["HTTPTransport", "StrictJSON", "IPAMCore", .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HTTPTransport", "StrictJSON", "IPAMCore", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "PublicIPSchedule", dependencies: ["StrictJSON", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .target(
+            name: "PublicIPSchedule", dependencies: ["StrictJSON", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "PublicIPScheduleTests", dependencies: ["PublicIPSchedule"], swiftSettings: swiftSettings),
         .target(name: "ResourceManager", dependencies: ["AzureCore", "StrictJSON"], swiftSettings: swiftSettings),
         .target(
             name: "ResourceManagerEmulator",
-            dependencies: ["TableEmulator", "ServerLimits", "StrictJSON", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "TableEmulator", "ServerLimits", "StrictJSON", .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "arm-emulator",
-            dependencies: ["ResourceManagerEmulator", "ServerLimits", "PublicIPSchedule", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ResourceManagerEmulator", "ServerLimits", "PublicIPSchedule",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ResourceGraphTests", dependencies: ["ResourceGraphEmulator", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ResourceGraphTests", dependencies: ["ResourceGraphEmulator", "TestSupport"],
+            swiftSettings: swiftSettings),
         .target(
             name: "VendorService",
             dependencies: [
@@ -194,21 +225,29 @@ let package = Package(
         .target(name: "VendorClient", dependencies: ["HTTPTransport", "StrictJSON"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "ipam",
-            dependencies: ["VendorClient", "IPAMCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "VendorClient", "IPAMCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "MCPServer",
-            dependencies: ["VendorClient", "StrictJSON", "IPAMCore", .product(name: "MCP", package: "swift-sdk"),
-                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
-                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "VendorClient", "StrictJSON", "IPAMCore", .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ipam-mcp",
-            dependencies: ["MCPServer", "VendorClient", "IPAMCore", "ServerLimits", .product(name: "MCP", package: "swift-sdk"),
-                           .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "MCPServer", "VendorClient", "IPAMCore", "ServerLimits", .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -232,7 +271,8 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "TableEmulator", "AzureTables", "VendorService", "TokenAuth", "ServerLimits",
-                .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -258,12 +298,16 @@ let package = Package(
         ),
         .testTarget(
             name: "VendorTests",
-            dependencies: ["VendorService", "TestSupport", "ServerLimits", "MCPServer", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "VendorService", "TestSupport", "ServerLimits", "MCPServer", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TableEmulatorTests",
-            dependencies: ["TableEmulator", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "TableEmulator", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

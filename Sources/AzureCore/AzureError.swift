@@ -20,7 +20,9 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
     /// The transport failure, when no HTTP answer arrived.
     public let transportError: TransportError?
 
-    public init(status: Int, errorCode: String?, message: String, requestID: String? = nil, failedOperationIndex: Int? = nil) {
+    public init(
+        status: Int, errorCode: String?, message: String, requestID: String? = nil, failedOperationIndex: Int? = nil
+    ) {
         self.kind = .service
         self.status = status
         self.errorCode = errorCode
@@ -40,9 +42,15 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
         self.transportError = transport
     }
 
-    public static func transport(_ error: TransportError) -> AzureError { .init(kind: .transport, message: error.description, transport: error) }
-    public static func invalidResponse(_ message: String) -> AzureError { .init(kind: .invalidResponse, message: message) }
-    public static func invalidRequest(_ message: String) -> AzureError { .init(kind: .invalidRequest, message: message) }
+    public static func transport(_ error: TransportError) -> AzureError {
+        .init(kind: .transport, message: error.description, transport: error)
+    }
+    public static func invalidResponse(_ message: String) -> AzureError {
+        .init(kind: .invalidResponse, message: message)
+    }
+    public static func invalidRequest(_ message: String) -> AzureError {
+        .init(kind: .invalidRequest, message: message)
+    }
 
     /// 412: an `If-Match` condition failed: someone else changed the entity. An answer, not a fault.
     public var isPreconditionFailed: Bool { status == 412 }
@@ -85,7 +93,8 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
         var message = "HTTP \(status)"
         var index: Int? = nil
         if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-           let error = (object["odata.error"] ?? object["error"]) as? [String: Any] {
+            let error = (object["odata.error"] ?? object["error"]) as? [String: Any]
+        {
             if let c = error["code"] as? String { code = c }
             if let m = error["message"] as? [String: Any], let value = m["value"] as? String {
                 message = value
@@ -99,7 +108,8 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
             }
         }
         if let newline = message.firstIndex(of: "\n") { message = String(message[..<newline]) }
-        return AzureError(status: status, errorCode: code, message: message,
-                          requestID: headers["x-ms-request-id"], failedOperationIndex: index)
+        return AzureError(
+            status: status, errorCode: code, message: message,
+            requestID: headers["x-ms-request-id"], failedOperationIndex: index)
     }
 }

@@ -22,9 +22,11 @@ public struct AzurePipeline: Sendable {
         public let willRetry: Bool
     }
 
-    public init(transport: any HTTPTransport, authorizer: any RequestAuthorizer, retryPolicy: RetryPolicy = .init(),
-                logger: Logger = Logger(label: "ipam.azure", factory: { _ in SwiftLogNoOpLogHandler() }),
-                onAttempt: (@Sendable (AttemptRecord) -> Void)? = nil, clock: RetryClock = .system) {
+    public init(
+        transport: any HTTPTransport, authorizer: any RequestAuthorizer, retryPolicy: RetryPolicy = .init(),
+        logger: Logger = Logger(label: "ipam.azure", factory: { _ in SwiftLogNoOpLogHandler() }),
+        onAttempt: (@Sendable (AttemptRecord) -> Void)? = nil, clock: RetryClock = .system
+    ) {
         self.transport = transport
         self.clock = clock
         self.authorizer = authorizer
@@ -56,7 +58,8 @@ public struct AzurePipeline: Sendable {
             do {
                 let response = try await transport.execute(outgoing)
                 if response.status < 400 {
-                    onAttempt?(.init(method: request.method, attempt: attempt, status: response.status, willRetry: false))
+                    onAttempt?(
+                        .init(method: request.method, attempt: attempt, status: response.status, willRetry: false))
                     return response
                 }
                 failure = AzureError.decode(status: response.status, headers: response.headers, body: response.body)
@@ -75,10 +78,13 @@ public struct AzurePipeline: Sendable {
             let willRetry = retryable && attempt < retryPolicy.maxAttempts && withinDeadline && !Task.isCancelled
             onAttempt?(.init(method: request.method, attempt: attempt, status: failure.status, willRetry: willRetry))
             guard willRetry else { throw failure }
-            logger.debug("retrying Azure request", metadata: [
-                "method": .string(request.method), "attempt": .stringConvertible(attempt),
-                "error": .string(failure.shortDescription), "delay_ms": .stringConvertible(delay.nanoseconds / 1_000_000),
-            ])
+            logger.debug(
+                "retrying Azure request",
+                metadata: [
+                    "method": .string(request.method), "attempt": .stringConvertible(attempt),
+                    "error": .string(failure.shortDescription),
+                    "delay_ms": .stringConvertible(delay.nanoseconds / 1_000_000),
+                ])
             try await clock.sleep(delay)
         }
     }
@@ -90,7 +96,8 @@ public struct RetryClock: Sendable {
     public var uptime: @Sendable () -> Duration
     public var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(uptime: @escaping @Sendable () -> Duration, sleep: @escaping @Sendable (Duration) async throws -> Void) {
+    public init(uptime: @escaping @Sendable () -> Duration, sleep: @escaping @Sendable (Duration) async throws -> Void)
+    {
         self.uptime = uptime
         self.sleep = sleep
     }

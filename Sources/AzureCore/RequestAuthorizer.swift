@@ -24,7 +24,10 @@ public struct SharedKeyAuthorizer: RequestAuthorizer {
     public let scheme: SharedKeySigner.Scheme
     private let now: @Sendable () -> Date
 
-    public init(signer: SharedKeySigner, scheme: SharedKeySigner.Scheme = .sharedKey, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        signer: SharedKeySigner, scheme: SharedKeySigner.Scheme = .sharedKey,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.signer = signer
         self.scheme = scheme
         self.now = now

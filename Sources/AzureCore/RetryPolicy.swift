@@ -12,8 +12,10 @@ public struct RetryPolicy: Sendable {
     /// Total time budget across attempts, including waits; `nil` for attempts only.
     public var deadline: Duration?
 
-    public init(maxAttempts: Int = 6, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(8),
-                deadline: Duration? = .seconds(30)) {
+    public init(
+        maxAttempts: Int = 6, baseDelay: Duration = .milliseconds(100), maxDelay: Duration = .seconds(8),
+        deadline: Duration? = .seconds(30)
+    ) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
@@ -44,7 +46,9 @@ public struct RetryPolicy: Sendable {
 
     /// Wait before attempt `attempt + 1` (attempt counts from 1): full jitter in
     /// `[0, min(maxDelay, baseDelay * 2^(attempt-1))]`, but never less than `retryAfter`.
-    public func delay<R: RandomNumberGenerator>(afterAttempt attempt: Int, retryAfter: Duration?, using random: inout R) -> Duration {
+    public func delay<R: RandomNumberGenerator>(afterAttempt attempt: Int, retryAfter: Duration?, using random: inout R)
+        -> Duration
+    {
         let exponent = min(max(attempt - 1, 0), 30)
         let ceiling = min(maxDelay, baseDelay * (1 << exponent))
         let ceilingNanos = max(Int64(1), ceiling.nanoseconds)

@@ -3,7 +3,10 @@ import Foundation
 
 /// Shared Key and Shared Key Lite signatures for the Table service (pure; the date is a parameter).
 public struct SharedKeySigner: Sendable {
-    public enum Scheme: String, Sendable { case sharedKey = "SharedKey", sharedKeyLite = "SharedKeyLite" }
+    public enum Scheme: String, Sendable {
+        case sharedKey = "SharedKey"
+        case sharedKeyLite = "SharedKeyLite"
+    }
 
     public let accountName: String
     private let keyBytes: [UInt8]
@@ -29,8 +32,10 @@ public struct SharedKeySigner: Sendable {
     }
 
     /// The string to sign for a Table request.
-    public static func stringToSign(scheme: Scheme, method: String, contentMD5: String = "", contentType: String,
-                                    date: String, canonicalizedResource: String) -> String {
+    public static func stringToSign(
+        scheme: Scheme, method: String, contentMD5: String = "", contentType: String,
+        date: String, canonicalizedResource: String
+    ) -> String {
         switch scheme {
         case .sharedKey: return "\(method)\n\(contentMD5)\n\(contentType)\n\(date)\n\(canonicalizedResource)"
         case .sharedKeyLite: return "\(date)\n\(canonicalizedResource)"
@@ -44,17 +49,21 @@ public struct SharedKeySigner: Sendable {
     }
 
     /// The complete `Authorization` header value.
-    public func authorization(scheme: Scheme, method: String, contentType: String, date: String,
-                              encodedPath: String, query: String?) -> String {
+    public func authorization(
+        scheme: Scheme, method: String, contentType: String, date: String,
+        encodedPath: String, query: String?
+    ) -> String {
         let resource = Self.canonicalizedResource(accountName: accountName, encodedPath: encodedPath, query: query)
-        let text = Self.stringToSign(scheme: scheme, method: method, contentType: contentType, date: date,
-                                     canonicalizedResource: resource)
+        let text = Self.stringToSign(
+            scheme: scheme, method: method, contentType: contentType, date: date,
+            canonicalizedResource: resource)
         return "\(scheme.rawValue) \(accountName):\(signature(of: text))"
     }
 
     /// Constant-time comparison of two signatures (used by the emulator to verify requests).
     public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var difference: UInt8 = 0
         for index in x.indices { difference |= x[index] ^ y[index] }
@@ -71,7 +80,8 @@ public enum HTTPDate {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+        return
+            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }

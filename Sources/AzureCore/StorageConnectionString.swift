@@ -51,9 +51,13 @@ public struct StorageConnectionString: Sendable, CustomStringConvertible {
         if fields["usedevelopmentstorage"]?.lowercased() == "true" {
             var endpoint = "http://127.0.0.1:10002/\(Self.developmentAccountName)"
             if let proxy = fields["developmentstorageproxyuri"] {
-                endpoint = proxy.hasSuffix("/") ? proxy + Self.developmentAccountName : proxy + "/" + Self.developmentAccountName
+                endpoint =
+                    proxy.hasSuffix("/")
+                    ? proxy + Self.developmentAccountName : proxy + "/" + Self.developmentAccountName
             }
-            self.init(accountName: Self.developmentAccountName, accountKey: Self.developmentAccountKey, tableEndpoint: endpoint)
+            self.init(
+                accountName: Self.developmentAccountName, accountKey: Self.developmentAccountKey,
+                tableEndpoint: endpoint)
             return
         }
         guard let name = fields["accountname"], !name.isEmpty else {

@@ -63,7 +63,9 @@ public actor CachingTokenCredential: TokenCredential {
     /// Number of fetches made (for tests and metrics).
     public private(set) var fetchCount = 0
 
-    public init(fetcher: any TokenFetcher, refreshMargin: TimeInterval = 300, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        fetcher: any TokenFetcher, refreshMargin: TimeInterval = 300, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.fetcher = fetcher
         self.refreshMargin = refreshMargin
         self.now = now
@@ -105,7 +107,8 @@ enum TokenResponse {
     /// Parses `access_token` and an expiry from `expires_on` (epoch seconds, string or number) or `expires_in`.
     static func parse(_ body: [UInt8], source: String, now: Date) throws -> AccessToken {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let token = object["access_token"] as? String, !token.isEmpty else {
+            let token = object["access_token"] as? String, !token.isEmpty
+        else {
             throw CredentialError(source: source, message: "token response has no access_token")
         }
         func number(_ value: Any?) -> Double? {
@@ -124,7 +127,8 @@ enum TokenResponse {
 
     static func errorMessage(_ response: TransportResponse) -> String {
         if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-           let code = object["error"] as? String {
+            let code = object["error"] as? String
+        {
             return "HTTP \(response.status) \(code)"
         }
         return "HTTP \(response.status)"
@@ -139,7 +143,10 @@ public struct AppServiceManagedIdentity: TokenFetcher {
     public let clientID: String?
     public let transport: any HTTPTransport
 
-    public init(endpoint: String, header: @escaping @Sendable () -> String?, clientID: String? = nil, transport: any HTTPTransport) {
+    public init(
+        endpoint: String, header: @escaping @Sendable () -> String?, clientID: String? = nil,
+        transport: any HTTPTransport
+    ) {
         self.endpoint = endpoint
         self.header = header
         self.clientID = clientID
@@ -167,7 +174,9 @@ public struct IMDSManagedIdentity: TokenFetcher {
     public let clientID: String?
     public let transport: any HTTPTransport
 
-    public init(endpoint: String = IMDSManagedIdentity.defaultEndpoint, clientID: String? = nil, transport: any HTTPTransport) {
+    public init(
+        endpoint: String = IMDSManagedIdentity.defaultEndpoint, clientID: String? = nil, transport: any HTTPTransport
+    ) {
         self.endpoint = endpoint
         self.clientID = clientID
         self.transport = transport
@@ -176,7 +185,8 @@ public struct IMDSManagedIdentity: TokenFetcher {
     public func fetchToken(for scope: TokenScope) async throws -> AccessToken {
         var url = "\(endpoint)?api-version=2018-02-01&resource=\(FormEncoding.encode(scope.resource))"
         if let clientID { url += "&client_id=\(FormEncoding.encode(clientID))" }
-        let response = try await RetryingFetch.get(url, headers: ["Metadata": "true"], transport: transport, retryNotFound: true)
+        let response = try await RetryingFetch.get(
+            url, headers: ["Metadata": "true"], transport: transport, retryNotFound: true)
         guard response.status == 200 else {
             throw CredentialError(source: "IMDS", message: TokenResponse.errorMessage(response))
         }
@@ -192,8 +202,10 @@ public struct ClientSecretCredential: TokenFetcher {
     private let clientSecret: String
     public let transport: any HTTPTransport
 
-    public init(tenantID: String, clientID: String, clientSecret: String,
-                authorityHost: String = "https://login.microsoftonline.com", transport: any HTTPTransport) {
+    public init(
+        tenantID: String, clientID: String, clientSecret: String,
+        authorityHost: String = "https://login.microsoftonline.com", transport: any HTTPTransport
+    ) {
         self.tenantID = tenantID
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -203,10 +215,12 @@ public struct ClientSecretCredential: TokenFetcher {
 
     public func fetchToken(for scope: TokenScope) async throws -> AccessToken {
         let url = "\(authorityHost)/\(FormEncoding.encode(tenantID))/oauth2/v2.0/token"
-        let form = "client_id=\(FormEncoding.encode(clientID))&scope=\(FormEncoding.encode(scope.defaultScope))"
+        let form =
+            "client_id=\(FormEncoding.encode(clientID))&scope=\(FormEncoding.encode(scope.defaultScope))"
             + "&client_secret=\(FormEncoding.encode(clientSecret))&grant_type=client_credentials"
-        let request = TransportRequest(method: "POST", url: url,
-                                       headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Array(form.utf8))
+        let request = TransportRequest(
+            method: "POST", url: url,
+            headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Array(form.utf8))
         let response = try await transport.execute(request)
         guard response.status == 200 else {
             throw CredentialError(source: "client secret", message: TokenResponse.errorMessage(response))
@@ -220,17 +234,25 @@ public struct ClientSecretCredential: TokenFetcher {
 /// then App Service managed identity (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`, optional
 /// `AZURE_CLIENT_ID` for a user-assigned identity), then VM IMDS.
 public enum DefaultAzureCredential {
-    public static func fromEnvironment(_ environment: [String: String], transport: any HTTPTransport) -> CachingTokenCredential {
+    public static func fromEnvironment(_ environment: [String: String], transport: any HTTPTransport)
+        -> CachingTokenCredential
+    {
         let clientID = environment["AZURE_CLIENT_ID"].flatMap { $0.isEmpty ? nil : $0 }
         if let tenant = environment["AZURE_TENANT_ID"], let clientID, let secret = environment["AZURE_CLIENT_SECRET"] {
-            return CachingTokenCredential(fetcher: ClientSecretCredential(
-                tenantID: tenant, clientID: clientID, clientSecret: secret,
-                authorityHost: environment["AZURE_AUTHORITY_HOST"] ?? "https://login.microsoftonline.com", transport: transport))
+            return CachingTokenCredential(
+                fetcher: ClientSecretCredential(
+                    tenantID: tenant, clientID: clientID, clientSecret: secret,
+                    authorityHost: environment["AZURE_AUTHORITY_HOST"] ?? "https://login.microsoftonline.com",
+                    transport: transport))
         }
         if let endpoint = environment["IDENTITY_ENDPOINT"] {
-            return CachingTokenCredential(fetcher: AppServiceManagedIdentity(
-                endpoint: endpoint, header: { ProcessInfo.processInfo.environment["IDENTITY_HEADER"] ?? environment["IDENTITY_HEADER"] },
-                clientID: clientID, transport: transport))
+            return CachingTokenCredential(
+                fetcher: AppServiceManagedIdentity(
+                    endpoint: endpoint,
+                    header: {
+                        ProcessInfo.processInfo.environment["IDENTITY_HEADER"] ?? environment["IDENTITY_HEADER"]
+                    },
+                    clientID: clientID, transport: transport))
         }
         return CachingTokenCredential(fetcher: IMDSManagedIdentity(clientID: clientID, transport: transport))
     }
@@ -238,13 +260,17 @@ public enum DefaultAzureCredential {
 
 enum RetryingFetch {
     /// GET with the managed-identity retry rules: 429, 5xx (and 404 for IMDS) and transport errors, up to 5 tries.
-    static func get(_ url: String, headers: HTTPHeaderList, transport: any HTTPTransport, retryNotFound: Bool = false) async throws -> TransportResponse {
+    static func get(_ url: String, headers: HTTPHeaderList, transport: any HTTPTransport, retryNotFound: Bool = false)
+        async throws -> TransportResponse
+    {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let response = try await transport.execute(TransportRequest(method: "GET", url: url, headers: headers, timeout: .seconds(10)))
-                let retry = response.status == 429 || response.status >= 500 || (retryNotFound && response.status == 404)
+                let response = try await transport.execute(
+                    TransportRequest(method: "GET", url: url, headers: headers, timeout: .seconds(10)))
+                let retry =
+                    response.status == 429 || response.status >= 500 || (retryNotFound && response.status == 404)
                 if !retry || attempt >= 5 { return response }
             } catch let error as TransportError where !error.isCancelled && attempt < 5 {
                 _ = error
@@ -262,7 +288,8 @@ public enum FormEncoding {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
                 out.append(byte)
             default:
                 out.append(UInt8(ascii: "%"))
@@ -277,7 +304,8 @@ public enum FormEncoding {
         var iterator = Array(text.utf8)[...]
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "%"), iterator.count >= 2,
-               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
+                let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16)
+            {
                 bytes.append(value)
                 iterator = iterator.dropFirst(2)
             } else if byte == UInt8(ascii: "+") {

@@ -26,13 +26,20 @@ public enum EntityCodec {
         case .int64(let v): return [("\(name)@odata.type", .string("Edm.Int64")), (name, .string(String(v)))]
         case .double(let v):
             if v.isNaN { return [("\(name)@odata.type", .string("Edm.Double")), (name, .string("NaN"))] }
-            if v.isInfinite { return [("\(name)@odata.type", .string("Edm.Double")), (name, .string(v > 0 ? "Infinity" : "-Infinity"))] }
+            if v.isInfinite {
+                return [
+                    ("\(name)@odata.type", .string("Edm.Double")), (name, .string(v > 0 ? "Infinity" : "-Infinity")),
+                ]
+            }
             var text = "\(v)"
             if !text.utf8.contains(UInt8(ascii: ".")) && !text.utf8.contains(UInt8(ascii: "e")) { text += ".0" }
             return [("\(name)@odata.type", .string("Edm.Double")), (name, .number(text))]
-        case .dateTime(let v): return [("\(name)@odata.type", .string("Edm.DateTime")), (name, .string(EdmDateTime.format(v)))]
-        case .guid(let v): return [("\(name)@odata.type", .string("Edm.Guid")), (name, .string(v.uuidString.lowercased()))]
-        case .binary(let v): return [("\(name)@odata.type", .string("Edm.Binary")), (name, .string(Data(v).base64EncodedString()))]
+        case .dateTime(let v):
+            return [("\(name)@odata.type", .string("Edm.DateTime")), (name, .string(EdmDateTime.format(v)))]
+        case .guid(let v):
+            return [("\(name)@odata.type", .string("Edm.Guid")), (name, .string(v.uuidString.lowercased()))]
+        case .binary(let v):
+            return [("\(name)@odata.type", .string("Edm.Binary")), (name, .string(Data(v).base64EncodedString()))]
         }
     }
 
@@ -46,14 +53,19 @@ public enum EntityCodec {
     /// Decodes an entity object (from a request or a response). `odata.*` members are read for the
     /// ETag and otherwise ignored; `Timestamp` becomes `timestamp`.
     public static func decode(_ object: JSONValue, requireKeys: Bool = true) throws -> TableEntity {
-        guard let members = object.objectValue else { throw DecodeError(property: "", reason: "entity is not a JSON object") }
+        guard let members = object.objectValue else {
+            throw DecodeError(property: "", reason: "entity is not a JSON object")
+        }
         var annotations: [String: String] = [:]
         for (key, value) in members where key.hasSuffix("@odata.type") {
-            guard let type = value.stringValue else { throw DecodeError(property: key, reason: "type annotation must be a string") }
+            guard let type = value.stringValue else {
+                throw DecodeError(property: key, reason: "type annotation must be a string")
+            }
             annotations[String(key.dropLast("@odata.type".count))] = type
         }
         var entity = TableEntity(partitionKey: "", rowKey: "")
-        var sawPartitionKey = false, sawRowKey = false
+        var sawPartitionKey = false
+        var sawRowKey = false
         for (key, value) in members {
             if key.hasPrefix("odata.") {
                 if key == "odata.etag" { entity.etag = value.stringValue }
@@ -84,7 +96,9 @@ public enum EntityCodec {
 
     static func decodeValue(_ value: JSONValue, type: String?, name: String) throws -> TableValue {
         func text() throws -> String {
-            guard let s = value.stringValue else { throw DecodeError(property: name, reason: "\(type ?? "") value must be a string") }
+            guard let s = value.stringValue else {
+                throw DecodeError(property: name, reason: "\(type ?? "") value must be a string")
+            }
             return s
         }
         switch type {
@@ -93,7 +107,11 @@ public enum EntityCodec {
             case .string(let s): return .string(s)
             case .bool(let b) where type == nil: return .bool(b)
             case .number(let n) where type == nil:
-                if !n.utf8.contains(UInt8(ascii: ".")), !n.utf8.contains(UInt8(ascii: "e")), !n.utf8.contains(UInt8(ascii: "E")), let v = Int32(n) { return .int32(v) }
+                if !n.utf8.contains(UInt8(ascii: ".")), !n.utf8.contains(UInt8(ascii: "e")),
+                    !n.utf8.contains(UInt8(ascii: "E")), let v = Int32(n)
+                {
+                    return .int32(v)
+                }
                 if let v = Double(n) { return .double(v) }
                 throw DecodeError(property: name, reason: "number out of range")
             default: throw DecodeError(property: name, reason: "unsupported JSON value")
@@ -120,13 +138,19 @@ public enum EntityCodec {
             if case .bool(let b) = value { return .bool(b) }
             throw DecodeError(property: name, reason: "not a valid Edm.Boolean")
         case "Edm.DateTime"?:
-            guard let d = EdmDateTime.parse(try text()) else { throw DecodeError(property: name, reason: "not a valid Edm.DateTime") }
+            guard let d = EdmDateTime.parse(try text()) else {
+                throw DecodeError(property: name, reason: "not a valid Edm.DateTime")
+            }
             return .dateTime(d)
         case "Edm.Guid"?:
-            guard let g = UUID(uuidString: try text()) else { throw DecodeError(property: name, reason: "not a valid Edm.Guid") }
+            guard let g = UUID(uuidString: try text()) else {
+                throw DecodeError(property: name, reason: "not a valid Edm.Guid")
+            }
             return .guid(g)
         case "Edm.Binary"?:
-            guard let b = Data(base64Encoded: try text()) else { throw DecodeError(property: name, reason: "not valid base64 Edm.Binary") }
+            guard let b = Data(base64Encoded: try text()) else {
+                throw DecodeError(property: name, reason: "not valid base64 Edm.Binary")
+            }
             return .binary(Array(b))
         case let other?:
             throw DecodeError(property: name, reason: "unknown type '\(other)'")

@@ -28,14 +28,19 @@ public enum MultipartMixed {
         while let found = find(delimiter, in: body, from: search) {
             let atLineStart = found == body.startIndex || body[found - 1] == UInt8(ascii: "\n")
             let afterDelimiter = found + delimiter.count
-            guard atLineStart else { search = found + 1; continue }
+            guard atLineStart else {
+                search = found + 1
+                continue
+            }
             if let start = partStart {
                 var end = found
                 if end > start, body[end - 1] == UInt8(ascii: "\n") { end -= 1 }
                 if end > start, body[end - 1] == UInt8(ascii: "\r") { end -= 1 }
                 parts.append(body[start..<max(start, end)])
             }
-            if afterDelimiter + 1 < body.endIndex, body[afterDelimiter] == UInt8(ascii: "-"), body[afterDelimiter + 1] == UInt8(ascii: "-") {
+            if afterDelimiter + 1 < body.endIndex, body[afterDelimiter] == UInt8(ascii: "-"),
+                body[afterDelimiter + 1] == UInt8(ascii: "-")
+            {
                 return parts // closing delimiter
             }
             let lineEnd = body[afterDelimiter...].firstIndex(of: UInt8(ascii: "\n")) ?? body.endIndex
@@ -76,8 +81,9 @@ public enum MultipartMixed {
         }
         while let line = nextLine(), !line.isEmpty {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            headers.add(name: String(decoding: line[..<colon].trimmingASCIIWhitespace(), as: UTF8.self),
-                        value: String(decoding: line[(colon + 1)...].trimmingASCIIWhitespace(), as: UTF8.self))
+            headers.add(
+                name: String(decoding: line[..<colon].trimmingASCIIWhitespace(), as: UTF8.self),
+                value: String(decoding: line[(colon + 1)...].trimmingASCIIWhitespace(), as: UTF8.self))
         }
         return Message(startLine: first, headers: headers, body: bytes[index...])
     }

@@ -23,11 +23,6 @@ public struct TableClient: Sendable {
     public let service: TableServiceClient
     public let name: String
 
-    init(service: TableServiceClient, name: String) {
-        self.service = service
-        self.name = name
-    }
-
     // MARK: Writes
 
     /// Inserts a new entity; 409 `EntityAlreadyExists` when the keys are taken.
@@ -75,8 +70,9 @@ public struct TableClient: Sendable {
 
     private func write(_ entity: TableEntity, method: String, condition: ETagCondition?) async throws -> String {
         try TableNames.validateKeys(partitionKey: entity.partitionKey, rowKey: entity.rowKey)
-        var request = service.makeRequest(method: method, path: entityPath(entity.partitionKey, entity.rowKey),
-                                          contentType: "application/json")
+        var request = service.makeRequest(
+            method: method, path: entityPath(entity.partitionKey, entity.rowKey),
+            contentType: "application/json")
         if let condition { request.headers["If-Match"] = condition.headerValue }
         request.body = EntityCodec.encode(entity).serializedBytes
         // A blind upsert or replace is safe to repeat; a conditional write whose answer was lost is not

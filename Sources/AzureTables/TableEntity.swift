@@ -28,7 +28,10 @@ public enum TableValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var stringValue: String? { if case .string(let v) = self { return v }; return nil }
+    public var stringValue: String? {
+        if case .string(let v) = self { return v }
+        return nil
+    }
     /// Int32 or Int64 as Int64.
     public var int64Value: Int64? {
         switch self {
@@ -37,9 +40,18 @@ public enum TableValue: Sendable, Equatable, CustomStringConvertible {
         default: return nil
         }
     }
-    public var doubleValue: Double? { if case .double(let v) = self { return v }; return nil }
-    public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
-    public var dateValue: Date? { if case .dateTime(let v) = self { return v }; return nil }
+    public var doubleValue: Double? {
+        if case .double(let v) = self { return v }
+        return nil
+    }
+    public var boolValue: Bool? {
+        if case .bool(let v) = self { return v }
+        return nil
+    }
+    public var dateValue: Date? {
+        if case .dateTime(let v) = self { return v }
+        return nil
+    }
 
     public var description: String {
         switch self {
@@ -64,7 +76,10 @@ public struct TableEntity: Sendable, Equatable {
     public var etag: String?
     public var timestamp: Date?
 
-    public init(partitionKey: String, rowKey: String, properties: [String: TableValue] = [:], etag: String? = nil, timestamp: Date? = nil) {
+    public init(
+        partitionKey: String, rowKey: String, properties: [String: TableValue] = [:], etag: String? = nil,
+        timestamp: Date? = nil
+    ) {
         self.partitionKey = partitionKey
         self.rowKey = rowKey
         self.properties = properties
@@ -94,10 +109,13 @@ public enum EdmDateTime {
             guard range.upperBound <= bytes.count else { return nil }
             return Int(String(decoding: bytes[range], as: UTF8.self))
         }
-        guard let year = number(0..<4), bytes[4] == UInt8(ascii: "-"), let month = number(5..<7), bytes[7] == UInt8(ascii: "-"),
-              let day = number(8..<10), bytes[10] == UInt8(ascii: "T"), let hour = number(11..<13), bytes[13] == UInt8(ascii: ":"),
-              let minute = number(14..<16), bytes[16] == UInt8(ascii: ":"), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        guard let year = number(0..<4), bytes[4] == UInt8(ascii: "-"), let month = number(5..<7),
+            bytes[7] == UInt8(ascii: "-"),
+            let day = number(8..<10), bytes[10] == UInt8(ascii: "T"), let hour = number(11..<13),
+            bytes[13] == UInt8(ascii: ":"),
+            let minute = number(14..<16), bytes[16] == UInt8(ascii: ":"), let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
         var index = 19
         var fraction = 0.0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
@@ -133,12 +151,14 @@ public enum TableNames {
     /// `^[A-Za-z][A-Za-z0-9]{2,62}$`, and not the reserved name "tables".
     public static func validateTableName(_ name: String) throws {
         let scalars = Array(name.unicodeScalars)
-        let valid = (3...63).contains(scalars.count)
+        let valid =
+            (3...63).contains(scalars.count)
             && scalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }
             && scalars.first.map { $0.properties.isAlphabetic } == true
             && name.lowercased() != "tables"
         guard valid else {
-            throw AzureError.invalidRequest("table name '\(name)' must be 3–63 letters and digits, starting with a letter, and not 'tables'")
+            throw AzureError.invalidRequest(
+                "table name '\(name)' must be 3–63 letters and digits, starting with a letter, and not 'tables'")
         }
     }
 

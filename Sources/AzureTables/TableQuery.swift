@@ -19,7 +19,8 @@ public struct TableContinuation: Sendable, Equatable {
 public struct TableQuery: AsyncSequence, Sendable {
     /// `text` as the inside of an OData string literal `'…'` (filters, key paths): single quotes doubled.
     public static func quoted(_ text: String) -> String {
-        text.utf8.contains(UInt8(ascii: "'")) ? text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") : text
+        text.utf8.contains(UInt8(ascii: "'"))
+            ? text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") : text
     }
 
     public typealias Element = TablePage
@@ -38,8 +39,9 @@ public struct TableQuery: AsyncSequence, Sendable {
             parts.append("NextPartitionKey=" + FormEncoding.encode(continuation.nextPartitionKey))
             if let rk = continuation.nextRowKey { parts.append("NextRowKey=" + FormEncoding.encode(rk)) }
         }
-        let request = client.service.makeRequest(method: "GET", path: "/\(client.name)()",
-                                                 query: parts.isEmpty ? nil : parts.joined(separator: "&"))
+        let request = client.service.makeRequest(
+            method: "GET", path: "/\(client.name)()",
+            query: parts.isEmpty ? nil : parts.joined(separator: "&"))
         let response = try await client.service.pipeline.send(request, idempotent: true)
         let json = try TableClient.parseJSON(response.body)
         var entities: [TableEntity] = []

@@ -18,21 +18,27 @@ public struct TableServiceClient: Sendable {
 
     /// A client authorised by the connection string's Shared Key, or by `credential` when the
     /// string has no key (Entra ID bearer tokens for `https://storage.azure.com/`).
-    public init(connectionString: StorageConnectionString, transport: any HTTPTransport,
-                credential: (any TokenCredential)? = nil, retryPolicy: RetryPolicy = .init(),
-                logger: Logger = Logger(label: "ipam.tables", factory: { _ in SwiftLogNoOpLogHandler() }),
-                onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil) throws {
+    public init(
+        connectionString: StorageConnectionString, transport: any HTTPTransport,
+        credential: (any TokenCredential)? = nil, retryPolicy: RetryPolicy = .init(),
+        logger: Logger = Logger(label: "ipam.tables", factory: { _ in SwiftLogNoOpLogHandler() }),
+        onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil
+    ) throws {
         let authorizer: any RequestAuthorizer
         if let key = connectionString.accountKey {
-            authorizer = SharedKeyAuthorizer(signer: try SharedKeySigner(accountName: connectionString.accountName, base64Key: key))
+            authorizer = SharedKeyAuthorizer(
+                signer: try SharedKeySigner(accountName: connectionString.accountName, base64Key: key))
         } else if let credential {
             authorizer = BearerTokenAuthorizer(credential: credential, scope: .storage)
         } else {
-            throw StorageConnectionString.ParseError(field: "AccountKey", reason: "missing, and no token credential was given")
+            throw StorageConnectionString.ParseError(
+                field: "AccountKey", reason: "missing, and no token credential was given")
         }
-        self.init(endpoint: connectionString.tableEndpoint,
-                  pipeline: AzurePipeline(transport: transport, authorizer: authorizer, retryPolicy: retryPolicy,
-                                          logger: logger, onAttempt: onAttempt))
+        self.init(
+            endpoint: connectionString.tableEndpoint,
+            pipeline: AzurePipeline(
+                transport: transport, authorizer: authorizer, retryPolicy: retryPolicy,
+                logger: logger, onAttempt: onAttempt))
     }
 
     /// A client for the entities of `name` (no request is made).
@@ -52,7 +58,8 @@ public struct TableServiceClient: Sendable {
             // TableAlreadyExists, which is success): a timeout or a 5xx is retried like a read.
             _ = try await pipeline.send(request, idempotent: ifNotExists)
             return true
-        } catch let error as AzureError where ifNotExists && error.isConflict && error.errorCode == "TableAlreadyExists" {
+        } catch let error as AzureError where ifNotExists && error.isConflict && error.errorCode == "TableAlreadyExists"
+        {
             return false
         }
     }
@@ -74,7 +81,8 @@ public struct TableServiceClient: Sendable {
         repeat {
             var query = "$top=1000"
             if let next { query += "&NextTableName=\(FormEncoding.encode(next))" }
-            let response = try await pipeline.send(makeRequest(method: "GET", path: "/Tables", query: query), idempotent: true)
+            let response = try await pipeline.send(
+                makeRequest(method: "GET", path: "/Tables", query: query), idempotent: true)
             let json = try TableClient.parseJSON(response.body)
             for item in json["value"]?.arrayValue ?? [] {
                 if let name = item["TableName"]?.stringValue { names.append(name) }
@@ -85,7 +93,9 @@ public struct TableServiceClient: Sendable {
     }
 
     /// A request with the Table service's common headers (date and signature are added per attempt).
-    public func makeRequest(method: String, path: String, query: String? = nil, contentType: String? = nil) -> TransportRequest {
+    public func makeRequest(method: String, path: String, query: String? = nil, contentType: String? = nil)
+        -> TransportRequest
+    {
         var url = endpoint + path
         if let query { url += "?" + query }
         var headers: HTTPHeaderList = [

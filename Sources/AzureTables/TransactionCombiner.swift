@@ -22,7 +22,10 @@ public actor TransactionCombiner {
     /// (ETags, inserts) are checked by the storage, not by this queue.
     public let maxInFlight: Int
 
-    private enum Signal { case done(Result<[String?], any Error>), lead }
+    private enum Signal {
+        case done(Result<[String?], any Error>)
+        case lead
+    }
 
     private struct Member {
         let id: Int
@@ -41,7 +44,10 @@ public actor TransactionCombiner {
     private let onRound: @Sendable (Int) -> Void
 
     /// - Parameter onRound: told the number of members of every transaction sent (for metrics).
-    public init(table: TableClient, maxOperations: Int = 100, maxInFlight: Int = 2, onRound: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        table: TableClient, maxOperations: Int = 100, maxInFlight: Int = 2,
+        onRound: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.table = table
         self.maxOperations = min(100, max(1, maxOperations))
         self.maxInFlight = max(1, maxInFlight)
@@ -96,22 +102,29 @@ public actor TransactionCombiner {
         do {
             // With others aboard, sent from its own task: the leader's cancellation (its caller went away)
             // must not fail them. Alone, the leader sends it directly (one scheduling hop less).
-            let table = self.table, combined = group.flatMap(\.actions)
-            let etags = group.count == 1 ? try await table.submitTransaction(combined)
+            let table = self.table
+            let combined = group.flatMap(\.actions)
+            let etags =
+                group.count == 1
+                ? try await table.submitTransaction(combined)
                 : try await Task { try await table.submitTransaction(combined) }.value
             var offset = 0
             for member in group {
                 results[member.id] = .success(Array(etags[offset..<offset + member.actions.count]))
                 offset += member.actions.count
             }
-        } catch let error as AzureError where group.count > 1 && error.failedOperationIndex.map({ $0 >= 0 && $0 < operations }) == true {
+        } catch let error as AzureError
+            where group.count > 1 && error.failedOperationIndex.map({ $0 >= 0 && $0 < operations }) == true
+        {
             // One member's operation failed; the others were not applied and go out again.
             var offset = 0
             for member in group {
                 let range = offset..<offset + member.actions.count
                 if let index = error.failedOperationIndex, range.contains(index) {
-                    results[member.id] = .failure(AzureError(status: error.status, errorCode: error.errorCode, message: error.message,
-                                                             requestID: error.requestID, failedOperationIndex: index - offset))
+                    results[member.id] = .failure(
+                        AzureError(
+                            status: error.status, errorCode: error.errorCode, message: error.message,
+                            requestID: error.requestID, failedOperationIndex: index - offset))
                 } else {
                     retry.append(member)
                 }

@@ -7,10 +7,13 @@
 /// The range of `bytes` without leading and trailing spaces and tabs (and CR and LF with `lineBreaks`).
 /// Inlinable, so callers in other modules get it specialised for their collection.
 @inlinable
-public func asciiTrimmedRange<Bytes: BidirectionalCollection>(_ bytes: Bytes, lineBreaks: Bool = true) -> Range<Bytes.Index>
+public func asciiTrimmedRange<Bytes: BidirectionalCollection>(_ bytes: Bytes, lineBreaks: Bool = true) -> Range<
+    Bytes.Index
+>
 where Bytes.Element == UInt8 {
     func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || (lineBreaks && (byte == 0x0D || byte == 0x0A)) }
-    var start = bytes.startIndex, end = bytes.endIndex
+    var start = bytes.startIndex
+    var end = bytes.endIndex
     while start < end, blank(bytes[start]) { bytes.formIndex(after: &start) }
     while start < end {
         let before = bytes.index(before: end)

@@ -21,8 +21,10 @@ public final class CurlTransport: HTTPTransport {
         /// Verify TLS peers (turn off only for local test endpoints).
         public var verifyTLS: Bool
 
-        public init(connectTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(30),
-                    maxIdleConnections: Int = 64, verifyTLS: Bool = true) {
+        public init(
+            connectTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(30),
+            maxIdleConnections: Int = 64, verifyTLS: Bool = true
+        ) {
             self.connectTimeout = connectTimeout
             self.requestTimeout = requestTimeout
             self.maxIdleConnections = maxIdleConnections
@@ -137,8 +139,12 @@ final class CurlMultiLoop: @unchecked Sendable {
                 return (taken, state.stopped)
             }
             if stopped {
-                for transfer in active.values { finishAndRelease(transfer, .failure(TransportError.cancelled("transport was shut down"))) }
-                for case .add(let transfer) in commands { transfer.finish(.failure(TransportError.cancelled("transport was shut down"))) }
+                for transfer in active.values {
+                    finishAndRelease(transfer, .failure(TransportError.cancelled("transport was shut down")))
+                }
+                for case .add(let transfer) in commands {
+                    transfer.finish(.failure(TransportError.cancelled("transport was shut down")))
+                }
                 for handle in idleHandles { curl_easy_cleanup(handle) }
                 curl_multi_cleanup(multi)
                 return
@@ -186,7 +192,8 @@ final class CurlMultiLoop: @unchecked Sendable {
         _ = ccurl_setopt_long(easy, CURLOPT_TCP_KEEPIDLE, 60)
         _ = ccurl_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
         _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout))
-        _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout ?? configuration.requestTimeout))
+        _ = ccurl_setopt_long(
+            easy, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout ?? configuration.requestTimeout))
         _ = ccurl_setopt_long(easy, CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTP | CURLPROTO_HTTPS))
         if !configuration.verifyTLS {
             _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
@@ -207,7 +214,9 @@ final class CurlMultiLoop: @unchecked Sendable {
                 _ = ccurl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, body.count)
                 check = body.withUnsafeBufferPointer { buffer in
                     // COPYPOSTFIELDS copies the bytes, so the request may go away before the transfer ends.
-                    ccurl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)))
+                    ccurl_setopt_pointer(
+                        easy, CURLOPT_COPYPOSTFIELDS,
+                        UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafePointer(bitPattern: 1)))
                 }
                 guard check == CURLE_OK else { return .invalidRequest("request body could not be set") }
             } else if method == "POST" || method == "PUT" || method == "MERGE" || method == "PATCH" {
@@ -224,7 +233,8 @@ final class CurlMultiLoop: @unchecked Sendable {
         for field in request.headers {
             // Scalars, not Characters: Swift folds "\r\n" into one Character that equals neither.
             guard !field.name.unicodeScalars.contains(where: { $0 == ":" || $0 == "\r" || $0 == "\n" }),
-                  !field.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+                !field.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" })
+            else {
                 curl_slist_free_all(list)
                 return .invalidRequest("header '\(field.name)' contains a line break or colon")
             }
@@ -243,7 +253,9 @@ final class CurlMultiLoop: @unchecked Sendable {
         _ = ccurl_setopt_write_callback(easy) { pointer, size, count, userdata in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
             let length = size * count
-            if let pointer { transfer.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: length)) }
+            if let pointer {
+                transfer.responseBody.append(contentsOf: UnsafeRawBufferPointer(start: pointer, count: length))
+            }
             return length
         }
         _ = ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
@@ -257,8 +269,9 @@ final class CurlMultiLoop: @unchecked Sendable {
                 transfer.responseHeaders = HTTPHeaderList()
             } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
                 // Bytes, not Foundation trimming: this runs for every header of every answer.
-                transfer.responseHeaders.add(name: String(decoding: line[..<colon].trimmingASCIIWhitespace(), as: UTF8.self),
-                                             value: String(decoding: line[(colon + 1)...].trimmingASCIIWhitespace(), as: UTF8.self))
+                transfer.responseHeaders.add(
+                    name: String(decoding: line[..<colon].trimmingASCIIWhitespace(), as: UTF8.self),
+                    value: String(decoding: line[(colon + 1)...].trimmingASCIIWhitespace(), as: UTF8.self))
             }
             return length
         }
@@ -280,8 +293,9 @@ final class CurlMultiLoop: @unchecked Sendable {
                 _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
                 _ = ccurl_getinfo_long(easy, CURLINFO_LOCAL_PORT, &port)
                 _ = ccurl_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
-                let response = TransportResponse(status: status, headers: transfer.responseHeaders, body: transfer.responseBody,
-                                                 connection: ConnectionInfo(localPort: port, newConnections: connects))
+                let response = TransportResponse(
+                    status: status, headers: transfer.responseHeaders, body: transfer.responseBody,
+                    connection: ConnectionInfo(localPort: port, newConnections: connects))
                 finishAndRelease(transfer, .success(response))
             } else {
                 finishAndRelease(transfer, .failure(Self.error(for: result, detail: transfer.errorBuffer)))
@@ -316,7 +330,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         case CURLE_OPERATION_TIMEDOUT: return .timeout(message, curlCode: raw)
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .dnsFailure(message, curlCode: raw)
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_USE_SSL_FAILED:
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_USE_SSL_FAILED:
             return .tls(message, curlCode: raw)
         case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE:
             return .connectionLost(message, curlCode: raw)

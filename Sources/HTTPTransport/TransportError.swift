@@ -18,15 +18,27 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         self.curlCode = curlCode
     }
 
-    public static func connectionRefused(_ message: String, curlCode: Int? = nil) -> Self { .init(.connectionRefused, message, curlCode: curlCode) }
-    public static func timeout(_ message: String, curlCode: Int? = nil) -> Self { .init(.timeout, message, curlCode: curlCode) }
+    public static func connectionRefused(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.connectionRefused, message, curlCode: curlCode)
+    }
+    public static func timeout(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.timeout, message, curlCode: curlCode)
+    }
     public static func tls(_ message: String, curlCode: Int? = nil) -> Self { .init(.tls, message, curlCode: curlCode) }
     public static func cancelled(_ message: String = "request cancelled") -> Self { .init(.cancelled, message) }
-    public static func dnsFailure(_ message: String, curlCode: Int? = nil) -> Self { .init(.dnsFailure, message, curlCode: curlCode) }
+    public static func dnsFailure(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.dnsFailure, message, curlCode: curlCode)
+    }
     /// The connection broke after the request may have been sent: the outcome is unknown.
-    public static func connectionLost(_ message: String, curlCode: Int? = nil) -> Self { .init(.connectionLost, message, curlCode: curlCode) }
-    public static func invalidRequest(_ message: String, curlCode: Int? = nil) -> Self { .init(.invalidRequest, message, curlCode: curlCode) }
-    public static func other(_ message: String, curlCode: Int? = nil) -> Self { .init(.other, message, curlCode: curlCode) }
+    public static func connectionLost(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.connectionLost, message, curlCode: curlCode)
+    }
+    public static func invalidRequest(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.invalidRequest, message, curlCode: curlCode)
+    }
+    public static func other(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.other, message, curlCode: curlCode)
+    }
 
     public var isConnectionRefused: Bool { base == .connectionRefused }
     public var isTimeout: Bool { base == .timeout }

@@ -9,7 +9,9 @@ public struct TransportRequest: Sendable {
     /// Limit for the whole transfer (connect, send, receive); `nil` uses the transport's default.
     public var timeout: Duration?
 
-    public init(method: String, url: String, headers: HTTPHeaderList = [:], body: [UInt8]? = nil, timeout: Duration? = nil) {
+    public init(
+        method: String, url: String, headers: HTTPHeaderList = [:], body: [UInt8]? = nil, timeout: Duration? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers

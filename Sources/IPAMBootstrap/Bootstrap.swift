@@ -29,42 +29,66 @@ public struct Bootstrap: Sendable {
         do { configuration = try IPAMConfiguration.load(environment: environment) } catch { problems += error.lines }
         var connection: StorageConnectionString? = nil
         if let text = configuration?.storageConnectionString, !text.isEmpty {
-            do { connection = try StorageConnectionString(parsing: text) } catch { problems.append("\(Setting.storage.rawValue): \(error)") }
+            do { connection = try StorageConnectionString(parsing: text) } catch {
+                problems.append("\(Setting.storage.rawValue): \(error)")
+            }
         } else if configuration != nil {
-            do { connection = try Self.identityBasedConnection(environment) } catch { problems.append(error.description) }
+            do { connection = try Self.identityBasedConnection(environment) } catch {
+                problems.append(error.description)
+            }
         }
         if let credential = environment[setting: .storageCredential], credential.lowercased() != "managedidentity" {
-            problems.append("\(Setting.storageCredential.rawValue)=\(credential): the only credential supported is managedidentity")
+            problems.append(
+                "\(Setting.storageCredential.rawValue)=\(credential): the only credential supported is managedidentity")
         }
         var timeoutMs = 10_000
         if let text = environment[setting: .storageTimeoutMs] {
-            if let value = Int(text), value >= 100 { timeoutMs = value } else { problems.append("\(Setting.storageTimeoutMs.rawValue)=\(text): must be a number of milliseconds ≥ 100") }
+            if let value = Int(text), value >= 100 {
+                timeoutMs = value
+            } else {
+                problems.append("\(Setting.storageTimeoutMs.rawValue)=\(text): must be a number of milliseconds ≥ 100")
+            }
         }
-        guard problems.isEmpty, let configuration, let connection else { throw IPAMConfiguration.Problems(lines: problems) }
+        guard problems.isEmpty, let configuration, let connection else {
+            throw IPAMConfiguration.Problems(lines: problems)
+        }
         self.configuration = configuration
         self.connection = connection
-        self.transport = CurlTransport(configuration: .init(connectTimeout: .seconds(5), requestTimeout: .milliseconds(Int64(timeoutMs))))
+        self.transport = CurlTransport(
+            configuration: .init(connectTimeout: .seconds(5), requestTimeout: .milliseconds(Int64(timeoutMs))))
     }
 
     /// The Table endpoint of an identity-based connection (`AzureWebJobsStorage__tableServiceUri` as given,
     /// else `https://{AzureWebJobsStorage__accountName}.table.core.windows.net`), with no key: requests then
     /// carry the identity's bearer tokens.
-    static func identityBasedConnection(_ environment: [String: String]) throws(IPAMConfiguration.Problems) -> StorageConnectionString {
+    static func identityBasedConnection(_ environment: [String: String]) throws(IPAMConfiguration.Problems)
+        -> StorageConnectionString
+    {
         if let uri = environment[setting: .storageTableServiceUri] {
-            guard let url = URL(string: uri), let scheme = url.scheme, ["http", "https"].contains(scheme), let host = url.host else {
-                throw IPAMConfiguration.Problems(lines: ["\(Setting.storageTableServiceUri.rawValue)=\(uri): must be an http(s) URL"])
+            guard let url = URL(string: uri), let scheme = url.scheme, ["http", "https"].contains(scheme),
+                let host = url.host
+            else {
+                throw IPAMConfiguration.Problems(lines: [
+                    "\(Setting.storageTableServiceUri.rawValue)=\(uri): must be an http(s) URL"
+                ])
             }
             // The account: the host's first label on Azure, the first path segment on a local (path-style) endpoint.
             let firstSegment = url.path.split(separator: "/").first.map(String.init)
-            let account = environment[setting: .storageAccountName]
-                ?? (host.first?.isNumber == true || host == "localhost" ? firstSegment : host.split(separator: ".").first.map(String.init)) ?? host
-            return StorageConnectionString(accountName: account, accountKey: nil, tableEndpoint: uri.hasSuffix("/") ? String(uri.dropLast()) : uri)
+            let account =
+                environment[setting: .storageAccountName]
+                ?? (host.first?.isNumber == true || host == "localhost"
+                    ? firstSegment : host.split(separator: ".").first.map(String.init)) ?? host
+            return StorageConnectionString(
+                accountName: account, accountKey: nil, tableEndpoint: uri.hasSuffix("/") ? String(uri.dropLast()) : uri)
         }
         let account = environment[setting: .storageAccountName] ?? ""
         guard account.range(of: "^[a-z0-9]{3,24}$", options: .regularExpression) != nil else {
-            throw IPAMConfiguration.Problems(lines: ["\(Setting.storageAccountName.rawValue)=\(account): a storage account name is 3–24 lower-case letters and digits"])
+            throw IPAMConfiguration.Problems(lines: [
+                "\(Setting.storageAccountName.rawValue)=\(account): a storage account name is 3–24 lower-case letters and digits"
+            ])
         }
-        return StorageConnectionString(accountName: account, accountKey: nil, tableEndpoint: "https://\(account).table.core.windows.net")
+        return StorageConnectionString(
+            accountName: account, accountKey: nil, tableEndpoint: "https://\(account).table.core.windows.net")
     }
 
     /// The identity every Azure call uses (Table Storage without a key, Resource Graph, ARM): with
@@ -93,17 +117,25 @@ public struct Bootstrap: Sendable {
     ///     storage retries stop sooner (a request answers within about ten seconds).
     ///   - onStorageAttempt: told of every storage attempt (metrics).
     ///   - onClaimRound: told how many claims each group-commit transaction carried (metrics).
-    public func inventory(for role: Role, logger: Logger,
-                          onStorageAttempt: (@Sendable (StorageAttempt) -> Void)? = nil,
-                          onClaimRound: @escaping @Sendable (Int) -> Void = { _ in }) async throws -> Inventory {
-        let retryPolicy = role == .vendor
-            ? RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(50), maxDelay: .seconds(2), deadline: .seconds(10)) : RetryPolicy()
-        let credential: (any TokenCredential)? = connection.accountKey == nil ? azureCredential(transport: transport) : nil
+    public func inventory(
+        for role: Role, logger: Logger,
+        onStorageAttempt: (@Sendable (StorageAttempt) -> Void)? = nil,
+        onClaimRound: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws -> Inventory {
+        let retryPolicy =
+            role == .vendor
+            ? RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(50), maxDelay: .seconds(2), deadline: .seconds(10))
+            : RetryPolicy()
+        let credential: (any TokenCredential)? =
+            connection.accountKey == nil ? azureCredential(transport: transport) : nil
         var onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil
         if let onStorageAttempt { onAttempt = { record in onStorageAttempt(StorageAttempt(record)) } }
-        let service = try TableServiceClient(connectionString: connection, transport: transport, credential: credential,
-                                             retryPolicy: retryPolicy, logger: logger, onAttempt: onAttempt)
-        let inventory = Inventory(table: service.table(configuration.tableName), locks: service.table("ipamLocks"), actor: role.identity, onClaimRound: onClaimRound)
+        let service = try TableServiceClient(
+            connectionString: connection, transport: transport, credential: credential,
+            retryPolicy: retryPolicy, logger: logger, onAttempt: onAttempt)
+        let inventory = Inventory(
+            table: service.table(configuration.tableName), locks: service.table("ipamLocks"), actor: role.identity,
+            onClaimRound: onClaimRound)
         try await inventory.ensureTables()
         return inventory
     }
@@ -113,26 +145,37 @@ public struct Bootstrap: Sendable {
     public func resourceGraph(logger: Logger) -> ResourceGraphClient {
         // Its own transport: listing pages may take longer than one storage request may.
         let transport = CurlTransport()
-        let credential: any TokenCredential = self[.resourceGraphToken].map { StaticTokenCredential($0) } ?? azureCredential(transport: transport)
-        return ResourceGraphClient(endpoint: self[.resourceGraphEndpoint] ?? "https://management.azure.com",
-                                   pipeline: AzurePipeline(transport: transport, authorizer: BearerTokenAuthorizer(credential: credential, scope: .management),
-                                                           logger: logger), logger: logger)
+        let credential: any TokenCredential =
+            self[.resourceGraphToken].map { StaticTokenCredential($0) } ?? azureCredential(transport: transport)
+        return ResourceGraphClient(
+            endpoint: self[.resourceGraphEndpoint] ?? "https://management.azure.com",
+            pipeline: AzurePipeline(
+                transport: transport, authorizer: BearerTokenAuthorizer(credential: credential, scope: .management),
+                logger: logger), logger: logger)
     }
 
     /// The Resource Manager client (`RESOURCE_MANAGER_ENDPOINT`, `RESOURCE_MANAGER_TOKEN` for local endpoints,
     /// else the credential chain).
     public func resourceManager(logger: Logger) -> ResourceManagerClient {
         let transport = CurlTransport()
-        let credential: any TokenCredential = self[.resourceManagerToken].map { StaticTokenCredential($0) } ?? azureCredential(transport: transport)
-        return ResourceManagerClient(endpoint: self[.resourceManagerEndpoint] ?? "https://management.azure.com",
-                                     pipeline: AzurePipeline(transport: transport, authorizer: BearerTokenAuthorizer(credential: credential, scope: .management),
-                                                             logger: logger), logger: logger)
+        let credential: any TokenCredential =
+            self[.resourceManagerToken].map { StaticTokenCredential($0) } ?? azureCredential(transport: transport)
+        return ResourceManagerClient(
+            endpoint: self[.resourceManagerEndpoint] ?? "https://management.azure.com",
+            pipeline: AzurePipeline(
+                transport: transport, authorizer: BearerTokenAuthorizer(credential: credential, scope: .management),
+                logger: logger), logger: logger)
     }
 
     /// The webhook dispatcher's sender: a POST over libcurl with a 10-second limit (`transport`: its own by default).
-    public static func webhookSender(transport: any HTTPTransport = CurlTransport()) -> @Sendable (String, [(name: String, value: String)], [UInt8]) async throws -> Int {
+    public static func webhookSender(transport: any HTTPTransport = CurlTransport())
+        -> @Sendable (String, [(name: String, value: String)], [UInt8]) async throws -> Int
+    {
         { url, headers, body in
-            try await transport.execute(TransportRequest(method: "POST", url: url, headers: HTTPHeaderList(headers), body: body, timeout: .seconds(10))).status
+            try await transport.execute(
+                TransportRequest(
+                    method: "POST", url: url, headers: HTTPHeaderList(headers), body: body, timeout: .seconds(10))
+            ).status
         }
     }
 
@@ -141,7 +184,8 @@ public struct Bootstrap: Sendable {
         case vendor, manager
 
         /// `{role}@{host}:{pid}`: who this process is in audit events and the singleton lease.
-        public var identity: String { "\(rawValue)@\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)" }
+        public var identity: String {
+            "\(rawValue)@\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+        }
     }
 }
-

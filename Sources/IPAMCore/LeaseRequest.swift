@@ -69,8 +69,9 @@ public struct LeaseRequest: Sendable, Equatable {
     /// The IPv6 half of a dual-stack request: the block it claims beside the IPv4 one (nil for one block).
     public var v6Half: LeaseRequest? {
         guard let length = dualStackV6Length else { return nil }
-        var half = LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags,
-                                subnets: subnets.map { SubnetRequest(name: $0.name, prefixLength: 64) })
+        var half = LeaseRequest(
+            sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags,
+            subnets: subnets.map { SubnetRequest(name: $0.name, prefixLength: 64) })
         half.ipVersion = .v6
         half.owner = owner
         return half
@@ -104,18 +105,25 @@ public enum LeaseRequestDecoder {
 
     /// Parses the body into (lower-cased field name → value), refusing duplicates and non-objects.
     public static func fields(_ body: [UInt8], allowed: Set<String>) throws(RequestProblem) -> [String: JSONValue] {
-        guard !body.isEmpty else { throw RequestProblem(code: .invalidJSON, field: nil, message: "the request body is empty; send a JSON object") }
+        guard !body.isEmpty else {
+            throw RequestProblem(
+                code: .invalidJSON, field: nil, message: "the request body is empty; send a JSON object")
+        }
         let object: JSONValue
         do { object = try JSONValue.parse(body) } catch {
-            throw RequestProblem(code: .invalidJSON, field: nil, message: "the request body is not valid JSON: \(error)")
+            throw RequestProblem(
+                code: .invalidJSON, field: nil, message: "the request body is not valid JSON: \(error)")
         }
         return try fields(object, allowed: allowed, path: "")
     }
 
-    static func fields(_ object: JSONValue, allowed: Set<String>, path: String) throws(RequestProblem) -> [String: JSONValue] {
+    static func fields(_ object: JSONValue, allowed: Set<String>, path: String) throws(RequestProblem) -> [String:
+        JSONValue]
+    {
         guard let members = object.objectValue else {
-            throw RequestProblem(code: path.isEmpty ? .invalidJSON : .invalidField, field: path.isEmpty ? nil : path,
-                                 message: path.isEmpty ? "the request body must be a JSON object" : "'\(path)' must be an object")
+            throw RequestProblem(
+                code: path.isEmpty ? .invalidJSON : .invalidField, field: path.isEmpty ? nil : path,
+                message: path.isEmpty ? "the request body must be a JSON object" : "'\(path)' must be an object")
         }
         var fields: [String: JSONValue] = [:]
         for (rawKey, value) in members {
@@ -125,7 +133,9 @@ public enum LeaseRequestDecoder {
                 throw RequestProblem(code: .unknownField, field: key, message: "unknown field '\(key)'")
             }
             guard fields[lowered] == nil else {
-                throw RequestProblem(code: .duplicateField, field: key, message: "field '\(key)' appears more than once (names are case-insensitive)")
+                throw RequestProblem(
+                    code: .duplicateField, field: key,
+                    message: "field '\(key)' appears more than once (names are case-insensitive)")
             }
             fields[lowered] = value // null is refused by the typed readers below, never silently dropped
         }
@@ -134,7 +144,9 @@ public enum LeaseRequestDecoder {
 
     static func string(_ fields: [String: JSONValue], _ name: String, field: String) throws(RequestProblem) -> String? {
         guard let value = fields[name] else { return nil }
-        guard let text = value.stringValue else { throw RequestProblem(code: .invalidField, field: field, message: "'\(field)' must be a string") }
+        guard let text = value.stringValue else {
+            throw RequestProblem(code: .invalidField, field: field, message: "'\(field)' must be a string")
+        }
         return text
     }
 
@@ -151,76 +163,113 @@ public enum LeaseRequestDecoder {
         return Int(max(-1e9, min(1e9, real))) // out-of-range values are then refused by the range checks
     }
 
-    static let allowedFields: Set<String> = ["sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets", "pool", "ipversion", "dualstack", "prefixlengthv6"]
+    static let allowedFields: Set<String> = [
+        "sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets", "pool", "ipversion",
+        "dualstack", "prefixlengthv6",
+    ]
 
     /// Decodes a `getNewNetwork` body against the configuration.
-    public static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
+    public static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest
+    {
         let fields = try fields(body, allowed: allowedFields)
         let sessionId = try self.sessionId(fields)
         let (scope, pool) = try resolvePool(fields, configuration: configuration)
         var version = pool?.prefix.version ?? .v4
         if let text = try string(fields, "ipversion", field: "ipVersion") {
-            guard let asked: IPVersion = text.lowercased() == "v4" ? .v4 : (text.lowercased() == "v6" ? .v6 : nil) else {
-                throw RequestProblem(code: .invalidField, field: "ipVersion", message: "'ipVersion' must be \"v4\" or \"v6\"")
+            guard let asked: IPVersion = text.lowercased() == "v4" ? .v4 : (text.lowercased() == "v6" ? .v6 : nil)
+            else {
+                throw RequestProblem(
+                    code: .invalidField, field: "ipVersion", message: "'ipVersion' must be \"v4\" or \"v6\"")
             }
             if let pool, pool.prefix.version != asked {
-                throw RequestProblem(code: .invalidField, field: "ipVersion", message: "pool '\(pool.name)' is \(pool.prefix.version == .v4 ? "IPv4" : "IPv6") (\(pool.prefix))")
+                throw RequestProblem(
+                    code: .invalidField, field: "ipVersion",
+                    message: "pool '\(pool.name)' is \(pool.prefix.version == .v4 ? "IPv4" : "IPv6") (\(pool.prefix))")
             }
             version = asked
         }
         if pool == nil, configuration.scopes[scope]?.supernets.contains(where: { $0.version == version }) == false {
-            throw RequestProblem(code: .outsideSupernets, field: "ipVersion", message: "\(scope) has no \(version == .v4 ? "IPv4" : "IPv6") supernet (SUPERNETS_CONFIG)")
+            throw RequestProblem(
+                code: .outsideSupernets, field: "ipVersion",
+                message: "\(scope) has no \(version == .v4 ? "IPv4" : "IPv6") supernet (SUPERNETS_CONFIG)")
         }
         let limits = configuration.lengths(pool: pool?.name, version: version)
         let length = try integer(fields, "prefixlength", field: "prefixLength") ?? limits.default
         guard (limits.min...limits.max).contains(length) else {
-            throw RequestProblem(code: .invalidPrefixLength, field: "prefixLength",
-                                 message: "'prefixLength' must be between \(limits.min) and \(limits.max)\(pool.map { " in pool '\($0.name)'" } ?? ""), got \(length)")
+            throw RequestProblem(
+                code: .invalidPrefixLength, field: "prefixLength",
+                message:
+                    "'prefixLength' must be between \(limits.min) and \(limits.max)\(pool.map { " in pool '\($0.name)'" } ?? ""), got \(length)"
+            )
         }
         let (requester, tags) = try requesterAndTags(fields)
         var subnets: [LeaseRequest.SubnetRequest] = []
         if let raw = fields["subnets"] {
             guard let list = raw.arrayValue, list.count <= 64 else {
-                throw RequestProblem(code: .invalidField, field: "subnets", message: "'subnets' must be an array of at most 64 {name, prefixLength}")
+                throw RequestProblem(
+                    code: .invalidField, field: "subnets",
+                    message: "'subnets' must be an array of at most 64 {name, prefixLength}")
             }
             for (index, item) in list.enumerated() {
                 let entry = try Self.fields(item, allowed: ["name", "prefixlength"], path: "subnets[\(index)]")
-                guard let name = try string(entry, "name", field: "subnets[\(index)].name"), !name.isEmpty, name.unicodeScalars.count <= 80 else {
-                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].name", message: "subnet \(index) needs a name of 1–80 characters")
+                guard let name = try string(entry, "name", field: "subnets[\(index)].name"), !name.isEmpty,
+                    name.unicodeScalars.count <= 80
+                else {
+                    throw RequestProblem(
+                        code: .invalidField, field: "subnets[\(index)].name",
+                        message: "subnet \(index) needs a name of 1–80 characters")
                 }
-                guard let subnetLength = try integer(entry, "prefixlength", field: "subnets[\(index)].prefixLength") else {
-                    throw RequestProblem(code: .missingField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' needs a prefixLength")
+                guard let subnetLength = try integer(entry, "prefixlength", field: "subnets[\(index)].prefixLength")
+                else {
+                    throw RequestProblem(
+                        code: .missingField, field: "subnets[\(index)].prefixLength",
+                        message: "subnet '\(name)' needs a prefixLength")
                 }
                 // Azure's limits for a subnet: what the block's version allows (a well-formed length of the other version is 422).
                 guard (0...64).contains(subnetLength) else {
-                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' prefixLength must be 0–64")
+                    throw RequestProblem(
+                        code: .invalidField, field: "subnets[\(index)].prefixLength",
+                        message: "subnet '\(name)' prefixLength must be 0–64")
                 }
                 guard version == .v4 || subnetLength == 64 else {
-                    throw RequestProblem(code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' of an IPv6 block must be a /64")
+                    throw RequestProblem(
+                        code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength",
+                        message: "subnet '\(name)' of an IPv6 block must be a /64")
                 }
                 guard version == .v6 || subnetLength <= 29 else {
-                    throw RequestProblem(code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength", message: "subnet '\(name)' of an IPv4 block must be at most a /29")
+                    throw RequestProblem(
+                        code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength",
+                        message: "subnet '\(name)' of an IPv4 block must be at most a /29")
                 }
                 guard subnetLength >= length else {
-                    throw RequestProblem(code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength",
-                                         message: "subnet '\(name)' (/\(subnetLength)) is larger than the /\(length) block")
+                    throw RequestProblem(
+                        code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength",
+                        message: "subnet '\(name)' (/\(subnetLength)) is larger than the /\(length) block")
                 }
                 guard !subnets.contains(where: { $0.name == name }) else {
-                    throw RequestProblem(code: .invalidField, field: "subnets[\(index)].name", message: "subnet name '\(name)' is used twice")
+                    throw RequestProblem(
+                        code: .invalidField, field: "subnets[\(index)].name",
+                        message: "subnet name '\(name)' is used twice")
                 }
                 subnets.append(.init(name: name, prefixLength: subnetLength))
             }
             let probe = IPPrefix(address: IPAddress(version: version, value: 0), length: length)!
             guard FreeSpace.layout(subnets.map { ($0.name, $0.prefixLength) }, in: probe) != nil else {
-                throw RequestProblem(code: .subnetsDoNotFit, field: "subnets", message: "the subnets do not fit in a /\(length)")
+                throw RequestProblem(
+                    code: .subnetsDoNotFit, field: "subnets", message: "the subnets do not fit in a /\(length)")
             }
         }
         if let pool {
-            for required in configuration.pools.lineage(pool.name).flatMap(\.rules.requiredTags) where tags[required] == nil {
-                throw RequestProblem(code: .tagRequired, field: "tags.\(required)", message: "pool '\(pool.name)' requires the tag '\(required)'")
+            for required in configuration.pools.lineage(pool.name).flatMap(\.rules.requiredTags)
+            where tags[required] == nil {
+                throw RequestProblem(
+                    code: .tagRequired, field: "tags.\(required)",
+                    message: "pool '\(pool.name)' requires the tag '\(required)'")
             }
         }
-        var request = LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets)
+        var request = LeaseRequest(
+            sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets
+        )
         request.pool = pool?.name
         request.ipVersion = version
         request.dualStackV6Length = try dualStack(fields, request, configuration: configuration)
@@ -231,57 +280,85 @@ public enum LeaseRequestDecoder {
     ///
     /// A dual-stack lease is an IPv4 block and an IPv6 block of the scope's own space: not of a pool (a pool is
     /// one range of one version), and never with `ipVersion: "v6"` (its first block is the IPv4 one).
-    static func dualStack(_ fields: [String: JSONValue], _ request: LeaseRequest, configuration: IPAMConfiguration) throws(RequestProblem) -> Int? {
+    static func dualStack(_ fields: [String: JSONValue], _ request: LeaseRequest, configuration: IPAMConfiguration)
+        throws(RequestProblem) -> Int?
+    {
         var asked = false
         if let value = fields["dualstack"] {
-            guard case .bool(let flag) = value else { throw RequestProblem(code: .invalidField, field: "dualStack", message: "'dualStack' must be true or false") }
+            guard case .bool(let flag) = value else {
+                throw RequestProblem(
+                    code: .invalidField, field: "dualStack", message: "'dualStack' must be true or false")
+            }
             asked = flag
         }
         let length = try integer(fields, "prefixlengthv6", field: "prefixLengthV6")
         guard asked else {
             if length != nil {
-                throw RequestProblem(code: .invalidCombination, field: "prefixLengthV6",
-                                     message: "'prefixLengthV6' sizes the IPv6 block of a dual-stack lease: send \"dualStack\": true, or use ipVersion \"v6\" with prefixLength")
+                throw RequestProblem(
+                    code: .invalidCombination, field: "prefixLengthV6",
+                    message:
+                        "'prefixLengthV6' sizes the IPv6 block of a dual-stack lease: send \"dualStack\": true, or use ipVersion \"v6\" with prefixLength"
+                )
             }
             return nil
         }
         if request.ipVersion == .v6 {
-            throw RequestProblem(code: .invalidCombination, field: "ipVersion",
-                                 message: "a dual-stack lease holds an IPv4 block ('prefixLength') and an IPv6 block ('prefixLengthV6'); leave 'ipVersion' out")
+            throw RequestProblem(
+                code: .invalidCombination, field: "ipVersion",
+                message:
+                    "a dual-stack lease holds an IPv4 block ('prefixLength') and an IPv6 block ('prefixLengthV6'); leave 'ipVersion' out"
+            )
         }
         if let pool = request.pool {
-            throw RequestProblem(code: .invalidCombination, field: "pool",
-                                 message: "pool '\(pool)' is one range of one IP version; dual-stack leases come from the scope's own space (leave 'pool' out)")
+            throw RequestProblem(
+                code: .invalidCombination, field: "pool",
+                message:
+                    "pool '\(pool)' is one range of one IP version; dual-stack leases come from the scope's own space (leave 'pool' out)"
+            )
         }
         guard configuration.scopes[request.scope]?.supernets.contains(where: { $0.version == .v6 }) == true else {
-            throw RequestProblem(code: .outsideSupernets, field: "dualStack", message: "\(request.scope) has no IPv6 supernet (SUPERNETS_CONFIG), so no dual-stack lease")
+            throw RequestProblem(
+                code: .outsideSupernets, field: "dualStack",
+                message: "\(request.scope) has no IPv6 supernet (SUPERNETS_CONFIG), so no dual-stack lease")
         }
         let limits = configuration.lengths(pool: nil, version: .v6)
         let v6 = length ?? limits.default
         guard (limits.min...limits.max).contains(v6) else {
-            throw RequestProblem(code: .invalidPrefixLength, field: "prefixLengthV6", message: "'prefixLengthV6' must be between \(limits.min) and \(limits.max), got \(v6)")
+            throw RequestProblem(
+                code: .invalidPrefixLength, field: "prefixLengthV6",
+                message: "'prefixLengthV6' must be between \(limits.min) and \(limits.max), got \(v6)")
         }
         // One /64 per subnet, in the order asked.
         guard request.subnets.isEmpty || (v6 <= 64 && request.subnets.count <= 1 << min(16, 64 - v6)) else {
-            throw RequestProblem(code: .subnetsDoNotFit, field: "subnets",
-                                 message: "the IPv6 block gives each subnet a /64: \(request.subnets.count) of them do not fit in a /\(v6)")
+            throw RequestProblem(
+                code: .subnetsDoNotFit, field: "subnets",
+                message:
+                    "the IPv6 block gives each subnet a /64: \(request.subnets.count) of them do not fit in a /\(v6)")
         }
         return v6
     }
 
     /// The scope and the pool a request names: `pool` alone names its scope too; with `subscriptionId` or
     /// `region`, they must be the pool's.
-    public static func resolvePool(_ fields: [String: JSONValue], configuration: IPAMConfiguration) throws(RequestProblem) -> (Scope, Pool?) {
-        guard let name = try string(fields, "pool", field: "pool") else { return (try resolveScope(fields, configuration: configuration), nil) }
+    public static func resolvePool(_ fields: [String: JSONValue], configuration: IPAMConfiguration)
+        throws(RequestProblem) -> (Scope, Pool?)
+    {
+        guard let name = try string(fields, "pool", field: "pool") else {
+            return (try resolveScope(fields, configuration: configuration), nil)
+        }
         guard let pool = configuration.pools.pools[name] else {
             let known = configuration.pools.pools.keys.sorted()
-            throw RequestProblem(code: .unknownPool, field: "pool",
-                                 message: known.isEmpty ? "no pools are configured (POOLS_CONFIG); leave 'pool' out" : "no pool is named '\(name)' (configured: \(known.joined(separator: ", ")))")
+            throw RequestProblem(
+                code: .unknownPool, field: "pool",
+                message: known.isEmpty
+                    ? "no pools are configured (POOLS_CONFIG); leave 'pool' out"
+                    : "no pool is named '\(name)' (configured: \(known.joined(separator: ", ")))")
         }
         if fields["subscriptionid"] != nil || fields["region"] != nil {
             let scope = try resolveScope(fields, configuration: configuration)
             guard scope == pool.scope else {
-                throw RequestProblem(code: .unknownPool, field: "pool", message: "pool '\(name)' is in \(pool.scope), not in \(scope)")
+                throw RequestProblem(
+                    code: .unknownPool, field: "pool", message: "pool '\(name)' is in \(pool.scope), not in \(scope)")
             }
         }
         return (pool.scope, pool)
@@ -291,22 +368,36 @@ public enum LeaseRequestDecoder {
     static func requesterAndTags(_ fields: [String: JSONValue]) throws(RequestProblem) -> (String?, [String: String]) {
         let requester = try string(fields, "requester", field: "requester")
         if let requester, requester.unicodeScalars.count > 256 || hasControlCharacters(requester) {
-            throw RequestProblem(code: .invalidField, field: "requester", message: "'requester' must be at most 256 printable characters")
+            throw RequestProblem(
+                code: .invalidField, field: "requester", message: "'requester' must be at most 256 printable characters"
+            )
         }
         var tags: [String: String] = [:]
         if let raw = fields["tags"] {
-            guard let object = raw.objectValue else { throw RequestProblem(code: .invalidField, field: "tags", message: "'tags' must be an object of strings") }
-            guard object.count <= 32 else { throw RequestProblem(code: .invalidField, field: "tags", message: "at most 32 tags") }
+            guard let object = raw.objectValue else {
+                throw RequestProblem(code: .invalidField, field: "tags", message: "'tags' must be an object of strings")
+            }
+            guard object.count <= 32 else {
+                throw RequestProblem(code: .invalidField, field: "tags", message: "at most 32 tags")
+            }
             for (key, value) in object {
-                guard let text = value.stringValue, !key.isEmpty, key.unicodeScalars.count <= 128, text.unicodeScalars.count <= 256 else {
-                    throw RequestProblem(code: .invalidField, field: "tags.\(key)", message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
+                guard let text = value.stringValue, !key.isEmpty, key.unicodeScalars.count <= 128,
+                    text.unicodeScalars.count <= 256
+                else {
+                    throw RequestProblem(
+                        code: .invalidField, field: "tags.\(key)",
+                        message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
                 }
                 // Tags end up in Azure, logs, webhooks and the console: nothing that could forge a line or reorder text.
                 guard !hasControlCharacters(key) else {
-                    throw RequestProblem(code: .invalidField, field: "tags", message: "a tag name holds a control character; names and values must be printable")
+                    throw RequestProblem(
+                        code: .invalidField, field: "tags",
+                        message: "a tag name holds a control character; names and values must be printable")
                 }
                 guard !hasControlCharacters(text) else {
-                    throw RequestProblem(code: .invalidField, field: "tags.\(key)", message: "tag '\(key)' holds a control character; values must be printable")
+                    throw RequestProblem(
+                        code: .invalidField, field: "tags.\(key)",
+                        message: "tag '\(key)' holds a control character; values must be printable")
                 }
                 tags[key] = text
             }
@@ -325,37 +416,56 @@ public enum LeaseRequestDecoder {
         }
     }
 
-    static let adoptionFields: Set<String> = ["sessionid", "cidr", "cidrv6", "subscriptionid", "region", "requester", "tags", "resourceid"]
+    static let adoptionFields: Set<String> = [
+        "sessionid", "cidr", "cidrv6", "subscriptionid", "region", "requester", "tags", "resourceid",
+    ]
 
     /// Decodes an `adoptNetwork` body: the block as it is (any size, inside the scope's supernets) and its VNet.
-    public static func decodeAdoption(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest {
+    public static func decodeAdoption(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem)
+        -> LeaseRequest
+    {
         let fields = try fields(body, allowed: adoptionFields)
         let sessionId = try self.sessionId(fields)
         guard let cidr = try string(fields, "cidr", field: "cidr") else {
-            throw RequestProblem(code: .missingField, field: "cidr", message: "'cidr' is required: the existing network's block")
+            throw RequestProblem(
+                code: .missingField, field: "cidr", message: "'cidr' is required: the existing network's block")
         }
         let prefix: IPPrefix
-        do { prefix = try IPPrefix(parsing: cidr) } catch { throw RequestProblem(code: .invalidField, field: "cidr", message: "\(error)") }
+        do { prefix = try IPPrefix(parsing: cidr) } catch {
+            throw RequestProblem(code: .invalidField, field: "cidr", message: "\(error)")
+        }
         let scope = try resolveScope(fields, configuration: configuration)
         let (requester, tags) = try requesterAndTags(fields)
         let resourceId = try string(fields, "resourceid", field: "resourceId")
         if let resourceId {
             let parts = resourceId.split(separator: "/", omittingEmptySubsequences: false)
-            guard resourceId.count <= 1024, parts.count == 9, parts[0].isEmpty, parts[1].lowercased() == "subscriptions", parts[3].lowercased() == "resourcegroups",
-                  parts[5].lowercased() == "providers", parts[6].lowercased() == "microsoft.network", parts[7].lowercased() == "virtualnetworks",
-                  !parts[2].isEmpty, !parts[4].isEmpty, !parts[8].isEmpty else {
-                throw RequestProblem(code: .invalidField, field: "resourceId",
-                                     message: "'resourceId' must be a VNet's resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}")
+            guard resourceId.count <= 1024, parts.count == 9, parts[0].isEmpty,
+                parts[1].lowercased() == "subscriptions", parts[3].lowercased() == "resourcegroups",
+                parts[5].lowercased() == "providers", parts[6].lowercased() == "microsoft.network",
+                parts[7].lowercased() == "virtualnetworks",
+                !parts[2].isEmpty, !parts[4].isEmpty, !parts[8].isEmpty
+            else {
+                throw RequestProblem(
+                    code: .invalidField, field: "resourceId",
+                    message:
+                        "'resourceId' must be a VNet's resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}"
+                )
             }
         }
-        var request = LeaseRequest(sessionId: sessionId, scope: scope, prefixLength: prefix.length, requester: requester, tags: tags, subnets: [])
+        var request = LeaseRequest(
+            sessionId: sessionId, scope: scope, prefixLength: prefix.length, requester: requester, tags: tags,
+            subnets: [])
         request.adoption = LeaseRequest.Adoption(prefix: prefix, resourceId: resourceId)
         if let text = try string(fields, "cidrv6", field: "cidrV6") {
             let v6: IPPrefix
-            do { v6 = try IPPrefix(parsing: text) } catch { throw RequestProblem(code: .invalidField, field: "cidrV6", message: "\(error)") }
+            do { v6 = try IPPrefix(parsing: text) } catch {
+                throw RequestProblem(code: .invalidField, field: "cidrV6", message: "\(error)")
+            }
             guard prefix.version == .v4, v6.version == .v6 else {
-                throw RequestProblem(code: .invalidCombination, field: "cidrV6",
-                                     message: "a dual-stack network is adopted with its IPv4 block as 'cidr' and its IPv6 block as 'cidrV6'")
+                throw RequestProblem(
+                    code: .invalidCombination, field: "cidrV6",
+                    message:
+                        "a dual-stack network is adopted with its IPv4 block as 'cidr' and its IPv6 block as 'cidrV6'")
             }
             request.adoption?.prefixV6 = v6
         }
@@ -367,13 +477,17 @@ public enum LeaseRequestDecoder {
             throw RequestProblem(code: .missingField, field: "SessionId", message: "'SessionId' is required")
         }
         guard isValidSessionId(sessionId) else {
-            throw RequestProblem(code: .invalidSessionId, field: "SessionId", message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
+            throw RequestProblem(
+                code: .invalidSessionId, field: "SessionId",
+                message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
         }
         return sessionId
     }
 
     /// The scope named by `subscriptionId` and/or `region`, else the default scope.
-    public static func resolveScope(_ fields: [String: JSONValue], configuration: IPAMConfiguration) throws(RequestProblem) -> Scope {
+    public static func resolveScope(_ fields: [String: JSONValue], configuration: IPAMConfiguration)
+        throws(RequestProblem) -> Scope
+    {
         let subscription = try string(fields, "subscriptionid", field: "subscriptionId")?.lowercased()
         let region = try string(fields, "region", field: "region")?.lowercased()
         if subscription == nil && region == nil { return configuration.defaultScope }
@@ -382,13 +496,18 @@ public enum LeaseRequestDecoder {
         }.sorted()
         if candidates.count == 1 { return candidates[0] }
         if candidates.isEmpty {
-            throw RequestProblem(code: .unknownScope, field: region == nil ? "subscriptionId" : "region",
-                                 message: "no configured scope matches subscription '\(subscription ?? "*")' and region '\(region ?? "*")'")
+            throw RequestProblem(
+                code: .unknownScope, field: region == nil ? "subscriptionId" : "region",
+                message:
+                    "no configured scope matches subscription '\(subscription ?? "*")' and region '\(region ?? "*")'")
         }
-        if let preferred = candidates.first(where: { $0.subscriptionId == configuration.defaultScope.subscriptionId }) ?? candidates.first(where: { $0.region == configuration.defaultScope.region }) {
+        if let preferred = candidates.first(where: { $0.subscriptionId == configuration.defaultScope.subscriptionId })
+            ?? candidates.first(where: { $0.region == configuration.defaultScope.region })
+        {
             return preferred
         }
-        throw RequestProblem(code: .ambiguousScope, field: "subscriptionId",
-                             message: "several scopes match; name both subscriptionId and region")
+        throw RequestProblem(
+            code: .ambiguousScope, field: "subscriptionId",
+            message: "several scopes match; name both subscriptionId and region")
     }
 }

@@ -68,7 +68,8 @@ public struct PrincipalRedactor: Sendable {
     public init(salt: String) {
         let material = SymmetricKey(data: Data(salt.utf8))
         func derive(_ info: String) -> [UInt8] {
-            HKDF<SHA256>.deriveKey(inputKeyMaterial: material, info: Data(info.utf8), outputByteCount: 32).withUnsafeBytes { Array($0) }
+            HKDF<SHA256>.deriveKey(inputKeyMaterial: material, info: Data(info.utf8), outputByteCount: 32)
+                .withUnsafeBytes { Array($0) }
         }
         hashKeyBytes = derive("ipam principal key")
         sealKeyBytes = derive("ipam principal seal")
@@ -83,7 +84,9 @@ public struct PrincipalRedactor: Sendable {
     /// The name sealed with AES-GCM (base64 of nonce, ciphertext and tag): readable only with the salt.
     public func seal(_ principal: Principal) -> String {
         // A fixed nonce would let equal names be spotted; a random one costs 12 bytes.
-        guard let box = try? AES.GCM.seal(Data(principal.name.utf8), using: sealKey), let combined = box.combined else { return "" }
+        guard let box = try? AES.GCM.seal(Data(principal.name.utf8), using: sealKey), let combined = box.combined else {
+            return ""
+        }
         return combined.base64EncodedString()
     }
 
@@ -91,7 +94,8 @@ public struct PrincipalRedactor: Sendable {
     /// tampered with).
     public func open(_ sealed: String) -> Principal? {
         guard let data = Data(base64Encoded: sealed), let box = try? AES.GCM.SealedBox(combined: data),
-              let plain = try? AES.GCM.open(box, using: sealKey), let name = String(data: plain, encoding: .utf8) else { return nil }
+            let plain = try? AES.GCM.open(box, using: sealKey), let name = String(data: plain, encoding: .utf8)
+        else { return nil }
         return principal(name)
     }
 }

@@ -11,8 +11,10 @@ public struct TimeSource: Sendable {
     /// Suspends for a duration (throws when the task is cancelled).
     public var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(now: @escaping @Sendable () -> Date, uptime: @escaping @Sendable () -> Duration,
-                sleep: @escaping @Sendable (Duration) async throws -> Void) {
+    public init(
+        now: @escaping @Sendable () -> Date, uptime: @escaping @Sendable () -> Duration,
+        sleep: @escaping @Sendable (Duration) async throws -> Void
+    ) {
         self.now = now
         self.uptime = uptime
         self.sleep = sleep
@@ -21,6 +23,7 @@ public struct TimeSource: Sendable {
     /// The system's clocks.
     public static let system: TimeSource = {
         let origin = ContinuousClock.now
-        return TimeSource(now: { Date() }, uptime: { ContinuousClock.now - origin }, sleep: { try await Task.sleep(for: $0) })
+        return TimeSource(
+            now: { Date() }, uptime: { ContinuousClock.now - origin }, sleep: { try await Task.sleep(for: $0) })
     }()
 }

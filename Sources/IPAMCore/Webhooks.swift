@@ -27,8 +27,10 @@ public enum WebhookEvent {
     /// Host-address and public-IP events live in partitions of their own and are not delivered.
     static let types: [String: String] = [
         "lease": "leased", "carve-lease": "leased", "adopt": "adopted", "renew": "renewed", "revive": "revived",
-        "anchor": "anchored", "re-anchor": "anchored", "release": "released", "reap": "reaped", "return-to-stock": "returned",
-        "reserve": "reserved", "unreserve": "unreserved", "reservation-expired": "unreserved", "occupy": "occupied", "free": "freed", "forget": "freed",
+        "anchor": "anchored", "re-anchor": "anchored", "release": "released", "reap": "reaped",
+        "return-to-stock": "returned",
+        "reserve": "reserved", "unreserve": "unreserved", "reservation-expired": "unreserved", "occupy": "occupied",
+        "free": "freed", "forget": "freed",
         "missing": "missing", "seen-again": "seen-again", "stock": "stocked",
     ]
 
@@ -63,7 +65,8 @@ public enum WebhookSignature {
     }
 
     static func digest(body: [UInt8], secret: String, t: Int64) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(t).".utf8) + body, using: SymmetricKey(data: Data(secret.utf8)))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array("\(t).".utf8) + body, using: SymmetricKey(data: Data(secret.utf8)))
         return ASCIIFormat.hex(mac)
     }
 
@@ -71,20 +74,27 @@ public enum WebhookSignature {
     /// - Parameters:
     ///   - now: the receiver's current time (passed in, so tests and receivers decide which clock counts).
     ///   - tolerance: how far the signed timestamp may be from `now`, before or after.
-    public static func verdict(_ header: String, body: [UInt8], secret: String, now: Date, tolerance: TimeInterval = defaultTolerance) -> Verdict {
-        let parts = Dictionary(header.split(separator: ",").compactMap { part -> (String, String)? in
-            let pair = part.split(separator: "=", maxSplits: 1)
-            return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
-        }, uniquingKeysWith: { a, _ in a })
+    public static func verdict(
+        _ header: String, body: [UInt8], secret: String, now: Date, tolerance: TimeInterval = defaultTolerance
+    ) -> Verdict {
+        let parts = Dictionary(
+            header.split(separator: ",").compactMap { part -> (String, String)? in
+                let pair = part.split(separator: "=", maxSplits: 1)
+                return pair.count == 2 ? (String(pair[0]), String(pair[1])) : nil
+            }, uniquingKeysWith: { a, _ in a })
         guard let t = parts["t"].flatMap({ Int64($0) }), let given = parts["v1"] else { return .badSignature }
         let expected = digest(body: body, secret: secret, t: t)
-        let same = given.utf8.count == expected.utf8.count && zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
+        let same =
+            given.utf8.count == expected.utf8.count
+            && zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
         guard same else { return .badSignature }
         return abs(now.timeIntervalSince1970 - Double(t)) <= tolerance ? .valid : .staleTimestamp
     }
 
     /// Whether a delivery is signed with the secret at a time within `tolerance` of `now`.
-    public static func verify(_ header: String, body: [UInt8], secret: String, now: Date, tolerance: TimeInterval = defaultTolerance) -> Bool {
+    public static func verify(
+        _ header: String, body: [UInt8], secret: String, now: Date, tolerance: TimeInterval = defaultTolerance
+    ) -> Bool {
         verdict(header, body: body, secret: secret, now: now, tolerance: tolerance) == .valid
     }
 }
@@ -135,25 +145,39 @@ extension Webhook {
         var hooks: [Webhook] = []
         for (index, entry) in entries.enumerated() {
             let path = "WEBHOOKS_CONFIG[\(index)]"
-            guard let object = entry.objectValue else { problems.append("\(path): not an object"); continue }
+            guard let object = entry.objectValue else {
+                problems.append("\(path): not an object")
+                continue
+            }
             for (key, _) in object where !fields.contains(key) { problems.append("\(path).\(key): unknown field") }
             let fields = Dictionary(object, uniquingKeysWith: { a, _ in a })
             guard let name = fields["name"]?.stringValue, PoolPlan.isValidName(name) else {
-                problems.append("\(path).name: missing, or not 1–63 lower-case letters, digits and hyphens"); continue
+                problems.append("\(path).name: missing, or not 1–63 lower-case letters, digits and hyphens")
+                continue
             }
-            guard !hooks.contains(where: { $0.name == name }) else { problems.append("\(path) (\(name)): the name is used twice"); continue }
-            guard let url = fields["url"]?.stringValue, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
-                problems.append("\(path) (\(name)).url: missing or not an http(s) URL"); continue
+            guard !hooks.contains(where: { $0.name == name }) else {
+                problems.append("\(path) (\(name)): the name is used twice")
+                continue
+            }
+            guard let url = fields["url"]?.stringValue, let parsed = URL(string: url),
+                ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil
+            else {
+                problems.append("\(path) (\(name)).url: missing or not an http(s) URL")
+                continue
             }
             guard let secret = fields["secret"]?.stringValue, secret.count >= 16 else {
-                problems.append("\(path) (\(name)).secret: missing or shorter than 16 characters"); continue
+                problems.append("\(path) (\(name)).secret: missing or shorter than 16 characters")
+                continue
             }
             guard let list = fields["events"]?.arrayValue?.compactMap(\.stringValue), !list.isEmpty else {
-                problems.append("\(path) (\(name)).events: missing or not a non-empty array of event types"); continue
+                problems.append("\(path) (\(name)).events: missing or not a non-empty array of event types")
+                continue
             }
             let unknown = list.filter { $0 != "*" && !WebhookEvent.all.contains($0) }
             if !unknown.isEmpty {
-                problems.append("\(path) (\(name)).events: unknown \(unknown.joined(separator: ", ")) (known: \(WebhookEvent.all.sorted().joined(separator: ", ")), or *)")
+                problems.append(
+                    "\(path) (\(name)).events: unknown \(unknown.joined(separator: ", ")) (known: \(WebhookEvent.all.sorted().joined(separator: ", ")), or *)"
+                )
                 continue
             }
             hooks.append(Webhook(name: name, url: url, secret: secret, events: Set(list)))

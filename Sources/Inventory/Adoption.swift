@@ -27,13 +27,18 @@ extension Inventory {
     ///
     /// With `prefixV6` (a dual-stack VNet's IPv6 block), both blocks are taken the same way in the same
     /// transaction and leased as one dual-stack lease (two rows naming each other, one session, one event).
-    public func adopt(_ prefix: IPPrefix, v6 prefixV6: IPPrefix? = nil, for draft: LeaseDraft, resourceId: String?, in scope: Scope,
-                      now: Date) async throws(InventoryError) -> AdoptOutcome {
+    public func adopt(
+        _ prefix: IPPrefix, v6 prefixV6: IPPrefix? = nil, for draft: LeaseDraft, resourceId: String?, in scope: Scope,
+        now: Date
+    ) async throws(InventoryError) -> AdoptOutcome {
         let head = try await self.head(of: scope)
         let rows = try await networks(in: scope)
         let vnet = resourceId?.lowercased()
-        let yields = { (row: NetworkRow) in row.state == .occupied && vnet != nil && row.lockedBy?.lowercased() == vnet }
-        let takes = ([prefix] + (prefixV6.map { [$0] } ?? [])).map { Self.take($0, from: rows, scope: scope, yields: yields) }
+        let yields = { (row: NetworkRow) in row.state == .occupied && vnet != nil && row.lockedBy?.lowercased() == vnet
+        }
+        let takes = ([prefix] + (prefixV6.map { [$0] } ?? [])).map {
+            Self.take($0, from: rows, scope: scope, yields: yields)
+        }
         let conflicts = takes.flatMap(\.conflicts)
         guard conflicts.isEmpty else { return .overlap(conflicts) }
         var held: [NetworkRow]
@@ -48,14 +53,21 @@ extension Inventory {
             session = single.session
         }
         for index in held.indices { held[index].resourceId = resourceId }
-        var actions: [TableTransactionAction] = [.insert(session.entity(partitionKey: scope.partitionKey)),
-                                                 Self.takeHead(head, adding: held.map(\.prefix) + takes.flatMap(\.added), scope: scope, now: now)]
+        var actions: [TableTransactionAction] = [
+            .insert(session.entity(partitionKey: scope.partitionKey)),
+            Self.takeHead(head, adding: held.map(\.prefix) + takes.flatMap(\.added), scope: scope, now: now),
+        ]
         for (take, row) in zip(takes, held) { actions += take.actions + [take.holding(row, scope: scope)] }
         let backToStock = takes.flatMap(\.backToStock)
-        actions.append(.insert(event(.adopt, held[0], before: takes[0].replaced?.state,
-                                     detail: (resourceId.map { "VNet \($0)" } ?? "an existing network")
-                                        + (backToStock.isEmpty ? "" : "; back to stock: \(backToStock.map(\.description).joined(separator: " "))"))
-            .entity(partitionKey: scope.partitionKey, at: now)))
+        actions.append(
+            .insert(
+                event(
+                    .adopt, held[0], before: takes[0].replaced?.state,
+                    detail: (resourceId.map { "VNet \($0)" } ?? "an existing network")
+                        + (backToStock.isEmpty
+                            ? "" : "; back to stock: \(backToStock.map(\.description).joined(separator: " "))")
+                )
+                .entity(partitionKey: scope.partitionKey, at: now)))
         guard actions.count <= 100 else { return .tooLarge }
         do {
             let etags = try await table.submitTransaction(actions)

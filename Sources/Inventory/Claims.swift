@@ -1,5 +1,5 @@
-package import AzureTables
 internal import AzureCore
+package import AzureTables
 public import Foundation
 public import IPAMCore
 public import NetworkMath
@@ -21,8 +21,11 @@ public struct LeaseDraft: Sendable {
     public var pool: String? = nil
     public var quotaKeys: [String] = []
 
-    public init(leaseId: String, sessionId: String, requestHash: String, requester: String?, leasedAt: Date, expiresAt: Date,
-                ownerKey: String? = nil, sealedOwner: String? = nil, subnets: [LeaseRequest.SubnetRequest] = [], tags: [String: String] = [:]) {
+    public init(
+        leaseId: String, sessionId: String, requestHash: String, requester: String?, leasedAt: Date, expiresAt: Date,
+        ownerKey: String? = nil, sealedOwner: String? = nil, subnets: [LeaseRequest.SubnetRequest] = [],
+        tags: [String: String] = [:]
+    ) {
         self.leaseId = leaseId
         self.sessionId = sessionId
         self.requestHash = requestHash
@@ -53,7 +56,9 @@ public struct LeaseDraft: Sendable {
         row.tags = tags
         row.pool = pool
         row.quotaKeys = quotaKeys
-        var session = SessionRow(sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash, createdAt: leasedAt)
+        var session = SessionRow(
+            sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash,
+            createdAt: leasedAt)
         session.ownerKey = ownerKey
         return (row, session)
     }
@@ -170,13 +175,17 @@ extension Inventory {
     /// is written too, `If-Match` what was read: two claims of one requester never both pass one reading of its
     /// quota (the later fails `usageChanged`). Such claims go alone, not by group commit (a transaction names
     /// each row once).
-    public func claim(_ candidate: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date, usage: [UsageRow] = []) async throws(InventoryError) -> ClaimOutcome {
+    public func claim(
+        _ candidate: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date, usage: [UsageRow] = []
+    ) async throws(InventoryError) -> ClaimOutcome {
         let (leased, session) = lease.rows(on: candidate.prefix)
         var actions: [TableTransactionAction] = [
             .insert(session.entity(partitionKey: scope.partitionKey)),
             .delete(partitionKey: scope.partitionKey, rowKey: candidate.rowKey, ifMatch: .etag(candidate.etag)),
             .replace(leased.entity(partitionKey: scope.partitionKey), ifMatch: .any),
-            .insert(event(.lease, leased, before: .available, detail: "from stock").entity(partitionKey: scope.partitionKey, at: now)),
+            .insert(
+                event(.lease, leased, before: .available, detail: "from stock").entity(
+                    partitionKey: scope.partitionKey, at: now)),
         ]
         actions += usage.map { $0.adding(1, for: candidate.prefix).write(partitionKey: scope.partitionKey) }
         do {
@@ -186,7 +195,8 @@ extension Inventory {
             return .won(won)
         } catch {
             switch WriteFailure(error) {
-            case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409: return .sessionTaken
+            case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409:
+                return .sessionTaken
             case .conflict(let index?, _) where index >= 4: return .usageChanged
             case .conflict: return .lost
             case .unknown: return .outcomeUnknown
@@ -199,7 +209,9 @@ extension Inventory {
     /// like `claim`): the session row inserted, both stock rows deleted `If-Match` their ETags, both network
     /// rows replaced and one audit event naming both blocks. Either block lost fails the whole claim: a lease
     /// never holds one of its two blocks.
-    public func claimPair(v4: StockCandidate, v6: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date) async throws(InventoryError) -> PairClaimOutcome {
+    public func claimPair(v4: StockCandidate, v6: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date)
+        async throws(InventoryError) -> PairClaimOutcome
+    {
         let (first, second, session) = lease.pairRows(v4: v4.prefix, v6: v6.prefix)
         let partition = scope.partitionKey
         let actions: [TableTransactionAction] = [
@@ -208,7 +220,9 @@ extension Inventory {
             .delete(partitionKey: partition, rowKey: v6.rowKey, ifMatch: .etag(v6.etag)),
             .replace(first.entity(partitionKey: partition), ifMatch: .any),
             .replace(second.entity(partitionKey: partition), ifMatch: .any),
-            .insert(event(.lease, first, before: .available, detail: "from stock (dual-stack)").entity(partitionKey: partition, at: now)),
+            .insert(
+                event(.lease, first, before: .available, detail: "from stock (dual-stack)").entity(
+                    partitionKey: partition, at: now)),
         ]
         do {
             let etags = try await claims.submit(actions)
@@ -218,7 +232,8 @@ extension Inventory {
             return .won(wonV4, wonV6)
         } catch {
             switch WriteFailure(error) {
-            case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409: return .sessionTaken
+            case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409:
+                return .sessionTaken
             case .conflict(let index, _) where index == 1: return .lost(.v4)
             case .conflict(let index, _) where index == 2: return .lost(.v6)
             case .conflict: return .lost(nil)
@@ -239,14 +254,18 @@ extension Inventory {
     /// and stops quietly when another carve gets in. `occupied`, when given, answers "what is taken" from
     /// the head's log instead of reading the partition.
     /// - Returns: the outcome, and the reads and transactions it took.
-    public func carve(_ request: CarveRequest, occupied: OccupiedSpace? = nil, now: @Sendable () -> Date) async throws(InventoryError) -> CarveReceipt {
+    public func carve(_ request: CarveRequest, occupied: OccupiedSpace? = nil, now: @Sendable () -> Date)
+        async throws(InventoryError) -> CarveReceipt
+    {
         let scope = request.scope
         var calls = 1
         let head = try await self.head(of: scope)
         let version = request.version
         // Exclusions are taken out of the supernets first, so the occupied prefixes can be used as the
         // sorted set `OccupiedSpace` keeps (no copy, no sort per carve).
-        let allowed = request.space.supernets.filter { $0.version == version }.flatMap { FreeSpace.freeBlocks(in: $0, occupied: request.space.exclude) }
+        let allowed = request.space.supernets.filter { $0.version == version }.flatMap {
+            FreeSpace.freeBlocks(in: $0, occupied: request.space.exclude)
+        }
         let count = (request.lease == nil ? 0 : 1) + request.stock
         let length = request.length
         let blocks: [IPPrefix]
@@ -276,12 +295,16 @@ extension Inventory {
                 Self.takeHead(head, adding: [row.prefix] + firstStock, scope: scope, now: now()),
                 .insert(session.entity(partitionKey: scope.partitionKey)),
                 .insert(row.entity(partitionKey: scope.partitionKey)),
-                .insert(event(.carveLease, row, before: nil, detail: "carved on demand").entity(partitionKey: scope.partitionKey, at: now())),
+                .insert(
+                    event(.carveLease, row, before: nil, detail: "carved on demand").entity(
+                        partitionKey: scope.partitionKey, at: now())),
             ]
-            actions += stockActions(Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: "stocked while carving")
+            actions += stockActions(
+                Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: "stocked while carving")
         } else {
             firstStock = blocks.prefix(Self.stockRowsPerTransaction)
-            actions = [Self.takeHead(head, adding: Array(firstStock), scope: scope, now: now())]
+            actions =
+                [Self.takeHead(head, adding: Array(firstStock), scope: scope, now: now())]
                 + stockActions(Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: request.detail)
         }
         calls += 1
@@ -291,7 +314,8 @@ extension Inventory {
         } catch {
             switch WriteFailure(error) {
             // The session insert is the lease's first operation after the head.
-            case .conflict(let index, let status) where request.lease != nil && index == 1 + Self.claimSessionIndex && status == 409:
+            case .conflict(let index, let status)
+            where request.lease != nil && index == 1 + Self.claimSessionIndex && status == 409:
                 return CarveReceipt(outcome: .sessionTaken, reads: reads, transactions: calls)
             case .conflict: return CarveReceipt(outcome: .lost, reads: reads, transactions: calls)
             case .unknown: return CarveReceipt(outcome: .outcomeUnknown, reads: reads, transactions: calls)
@@ -308,8 +332,11 @@ extension Inventory {
         let start = (leased == nil ? 0 : 1) + firstStock.count
         for chunk in stride(from: start, to: blocks.count, by: Self.stockRowsPerTransaction) {
             let part = Array(blocks[chunk..<min(chunk + Self.stockRowsPerTransaction, blocks.count)])
-            let more = [Self.takeHead(current, adding: part, scope: scope, now: now())]
-                + stockActions(part, pool: request.pool, scope: scope, now: now(), detail: request.lease == nil ? request.detail : "stocked while carving")
+            let more =
+                [Self.takeHead(current, adding: part, scope: scope, now: now())]
+                + stockActions(
+                    part, pool: request.pool, scope: scope, now: now(),
+                    detail: request.lease == nil ? request.detail : "stocked while carving")
             calls += 1
             do {
                 let moreETags = try await table.submitTransaction(more)
@@ -327,7 +354,9 @@ extension Inventory {
     /// Adds `prefixes` to the scope's stock as `available` rows under the head lock, retrying when
     /// another carve takes the head meanwhile. For seeding space by hand (tests, tools); a block that
     /// is already a row fails the whole call with a conflict.
-    public func addStock(_ prefixes: [IPPrefix], in scope: Scope, now: Date, detail: String) async throws(InventoryError) -> [StockCandidate] {
+    public func addStock(_ prefixes: [IPPrefix], in scope: Scope, now: Date, detail: String)
+        async throws(InventoryError) -> [StockCandidate]
+    {
         var stocked: [StockCandidate] = []
         for chunk in stride(from: 0, to: prefixes.count, by: Self.stockRowsPerTransaction) {
             let part = Array(prefixes[chunk..<min(chunk + Self.stockRowsPerTransaction, prefixes.count)])
@@ -335,12 +364,16 @@ extension Inventory {
             while true {
                 attempts += 1
                 let head = try await self.head(of: scope)
-                let actions = [Self.takeHead(head, adding: part, scope: scope, now: now)] + stockActions(part, pool: nil, scope: scope, now: now, detail: detail)
+                let actions =
+                    [Self.takeHead(head, adding: part, scope: scope, now: now)]
+                    + stockActions(part, pool: nil, scope: scope, now: now, detail: detail)
                 do {
                     stocked += Self.stocked(actions, try await table.submitTransaction(actions))
                     break
                 } catch {
-                    guard case .conflict(let index, _) = WriteFailure(error), index == 0, attempts < 16 else { throw InventoryError(error) }
+                    guard case .conflict(let index, _) = WriteFailure(error), index == 0, attempts < 16 else {
+                        throw InventoryError(error)
+                    }
                 }
             }
         }
@@ -349,10 +382,14 @@ extension Inventory {
 
     /// Inserts `prefixes` as `available` network rows with their stock index rows, and one event listing
     /// them (2 operations per row plus 1: at most 49 rows per transaction beside the head).
-    func stockActions(_ prefixes: [IPPrefix], pool: String?, scope: Scope, now: Date, detail: String) -> [TableTransactionAction] {
+    func stockActions(_ prefixes: [IPPrefix], pool: String?, scope: Scope, now: Date, detail: String)
+        -> [TableTransactionAction]
+    {
         guard !prefixes.isEmpty else { return [] }
-        let event = AuditEvent(action: AuditAction.stock.rawValue, actor: actor, cidr: prefixes.map(\.description).joined(separator: " "),
-                               leaseId: "", sessionId: "", before: "", after: NetworkState.available.rawValue, detail: pool.map { "\(detail) (pool \($0))" } ?? detail)
+        let event = AuditEvent(
+            action: AuditAction.stock.rawValue, actor: actor, cidr: prefixes.map(\.description).joined(separator: " "),
+            leaseId: "", sessionId: "", before: "", after: NetworkState.available.rawValue,
+            detail: pool.map { "\(detail) (pool \($0))" } ?? detail)
         var actions: [TableTransactionAction] = []
         for prefix in prefixes {
             var row = NetworkRow(prefix: prefix, state: .available)
@@ -370,17 +407,22 @@ extension Inventory {
     /// in between makes the whole transaction fail (412 / 409).
     static func takeHead(_ head: Head?, adding added: [IPPrefix], scope: Scope, now: Date) -> TableTransactionAction {
         let next = Head.advanced(head, adding: added, etag: "") // its ETag comes with the transaction's answer
-        let entity = TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.head, properties: [
-            "Version": .int64(next.version), "UpdatedAt": .dateTime(now), Head.logProperty: .string(next.logText),
-        ])
+        let entity = TableEntity(
+            partitionKey: scope.partitionKey, rowKey: RowKeys.head,
+            properties: [
+                "Version": .int64(next.version), "UpdatedAt": .dateTime(now), Head.logProperty: .string(next.logText),
+            ])
         return head.map { .replace(entity, ifMatch: .etag($0.etag)) } ?? .insert(entity)
     }
 
     /// The stock index row of a free block (of `pool`'s stock, or of the scope's own).
     package static func stockEntity(_ prefix: IPPrefix, pool: String?, scope: Scope) -> TableEntity {
-        var properties: [String: TableValue] = ["Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix))]
+        var properties: [String: TableValue] = [
+            "Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix)),
+        ]
         if let pool { properties["Pool"] = .string(pool) }
-        return TableEntity(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix, pool: pool), properties: properties)
+        return TableEntity(
+            partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix, pool: pool), properties: properties)
     }
 
     /// Stock candidates from a committed transaction's stock inserts and the ETags it returned.
@@ -388,7 +430,8 @@ extension Inventory {
         var result: [StockCandidate] = []
         for (action, etag) in zip(actions, etags) {
             if case .insert(let entity) = action, entity.rowKey.hasPrefix(RowKeys.stockPrefix), let etag,
-               let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) {
+                let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) })
+            {
                 result.append(.init(prefix: prefix, rowKey: entity.rowKey, etag: etag))
             }
         }

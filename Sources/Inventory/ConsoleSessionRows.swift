@@ -27,16 +27,21 @@ public struct ConsoleSessionRecord: Sendable, Equatable {
     }
 
     func entity() -> TableEntity {
-        TableEntity(partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest), properties: [
-            "Sealed": .string(sealed), "CreatedAt": .dateTime(createdAt), "ExpiresAt": .dateTime(expiresAt), "LastSeenAt": .dateTime(lastSeenAt),
-        ])
+        TableEntity(
+            partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest),
+            properties: [
+                "Sealed": .string(sealed), "CreatedAt": .dateTime(createdAt), "ExpiresAt": .dateTime(expiresAt),
+                "LastSeenAt": .dateTime(lastSeenAt),
+            ])
     }
 
     init?(entity: TableEntity) {
         guard entity.rowKey.hasPrefix(RowKeys.consoleSessionPrefix), let sealed = entity["Sealed"]?.stringValue,
-              let expiresAt = entity["ExpiresAt"]?.dateValue, let lastSeenAt = entity["LastSeenAt"]?.dateValue else { return nil }
-        self.init(idDigest: String(entity.rowKey.dropFirst(RowKeys.consoleSessionPrefix.count)), sealed: sealed,
-                  createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast, expiresAt: expiresAt, lastSeenAt: lastSeenAt)
+            let expiresAt = entity["ExpiresAt"]?.dateValue, let lastSeenAt = entity["LastSeenAt"]?.dateValue
+        else { return nil }
+        self.init(
+            idDigest: String(entity.rowKey.dropFirst(RowKeys.consoleSessionPrefix.count)), sealed: sealed,
+            createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast, expiresAt: expiresAt, lastSeenAt: lastSeenAt)
     }
 }
 
@@ -64,8 +69,9 @@ extension Inventory {
     /// Moves a session's `LastSeenAt` to `date`; false when the row is gone (signed out meanwhile). It never
     /// makes the row again: the write is `If-Match: *`, so a request racing a sign-out cannot revive it.
     public func touchConsoleSession(_ idDigest: String, at date: Date) async throws(InventoryError) -> Bool {
-        let entity = TableEntity(partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest),
-                                 properties: ["LastSeenAt": .dateTime(date)])
+        let entity = TableEntity(
+            partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest),
+            properties: ["LastSeenAt": .dateTime(date)])
         do {
             _ = try await table.merge(entity, ifMatch: .any)
             return true
@@ -91,15 +97,19 @@ extension Inventory {
     /// before `idleSince`. Returns how many it deleted. A session touched meanwhile (its ETag moved) is kept.
     @discardableResult
     public func purgeConsoleSessions(now: Date, idleSince: Date, limit: Int) async throws(InventoryError) -> Int {
-        let filter = "PartitionKey eq '\(RowKeys.consolePartition)' and RowKey ge '\(RowKeys.consoleSessionPrefix)' and RowKey lt 'session`' and "
+        let filter =
+            "PartitionKey eq '\(RowKeys.consolePartition)' and RowKey ge '\(RowKeys.consoleSessionPrefix)' and RowKey lt 'session`' and "
             + "(ExpiresAt lt datetime'\(EdmDateTime.format(now))' or LastSeenAt lt datetime'\(EdmDateTime.format(idleSince))')"
         let ended = try await storage {
-            try await table.query(filter: filter, select: ["PartitionKey", "RowKey"], top: limit).page(after: nil).entities
+            try await table.query(filter: filter, select: ["PartitionKey", "RowKey"], top: limit).page(after: nil)
+                .entities
         }
         var deleted = 0
         for entity in ended.prefix(limit) {
             do {
-                try await table.delete(partitionKey: entity.partitionKey, rowKey: entity.rowKey, ifMatch: entity.etag.map(ETagCondition.etag) ?? .any)
+                try await table.delete(
+                    partitionKey: entity.partitionKey, rowKey: entity.rowKey,
+                    ifMatch: entity.etag.map(ETagCondition.etag) ?? .any)
                 deleted += 1
             } catch {
                 if case .failed(let failure) = WriteFailure(error) { throw failure }

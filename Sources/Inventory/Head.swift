@@ -30,7 +30,9 @@ public struct Head: Sendable, Equatable {
 
     init?(entity: TableEntity) {
         guard let etag = entity.etag else { return nil }
-        self.init(version: entity["Version"]?.int64Value ?? 0, etag: etag, logText: entity[Self.logProperty]?.stringValue ?? "")
+        self.init(
+            version: entity["Version"]?.int64Value ?? 0, etag: etag,
+            logText: entity[Self.logProperty]?.stringValue ?? "")
     }
 
     /// The head a committed transaction left: the row its first operation (`Inventory.takeHead`'s) wrote,
@@ -120,16 +122,22 @@ public actor OccupiedSpace {
 
     /// Every prefix of a network row in `scope`, as of `head` (which the caller read first), in ascending
     /// order, and whether that took a read of the partition (false: the head's log was enough).
-    public func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws(InventoryError) -> (prefixes: [IPPrefix], readPartition: Bool) {
+    public func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws(InventoryError) -> (
+        prefixes: [IPPrefix], readPartition: Bool
+    ) {
         let answer = try await withPrefixes(in: scope, head: head, inventory: inventory) { $0 }
         return (answer.result, answer.readPartition)
     }
 
     /// `body` run on the prefixes `prefixes(in:head:inventory:)` would return, lent rather than copied:
     /// a big scope's set (tens of thousands of prefixes) is then neither copied nor sorted per carve.
-    public func withPrefixes<T: Sendable>(in scope: Scope, head: Head?, inventory: Inventory,
-                                          _ body: @Sendable ([IPPrefix]) -> T) async throws(InventoryError) -> (result: T, readPartition: Bool) {
-        if let head, let known = scopes[scope], ContinuousClock.now - known.readAt < maxAge, let added = head.added(since: known.version) {
+    public func withPrefixes<T: Sendable>(
+        in scope: Scope, head: Head?, inventory: Inventory,
+        _ body: @Sendable ([IPPrefix]) -> T
+    ) async throws(InventoryError) -> (result: T, readPartition: Bool) {
+        if let head, let known = scopes[scope], ContinuousClock.now - known.readAt < maxAge,
+            let added = head.added(since: known.version)
+        {
             add(added, to: scope, version: head.version)
             return (body(scopes[scope]!.prefixes), false)
         }

@@ -1,5 +1,5 @@
-internal import AzureTables
 internal import AzureCore
+internal import AzureTables
 public import Foundation
 public import IPAMCore
 public import NetworkMath
@@ -52,7 +52,9 @@ public struct HostIPHead: Sendable, Equatable {
     /// The head the first host-IP change of a lease creates: one pool per subnet of its layout, or one
     /// for the whole block when it has none.
     public init(lease row: NetworkRow, scope: Scope) {
-        self.init(leaseId: row.leaseId ?? "", scope: scope, networkRowKey: row.rowKey, subnets: Self.subnets(row.subnetLayout, block: row.prefix), version: 0, etag: nil)
+        self.init(
+            leaseId: row.leaseId ?? "", scope: scope, networkRowKey: row.rowKey,
+            subnets: Self.subnets(row.subnetLayout, block: row.prefix), version: 0, etag: nil)
         if let v6 = row.partnerPrefix, v6.version == .v6 { v6Subnets = Self.subnets(row.subnetLayoutV6, block: v6) }
     }
 
@@ -60,7 +62,9 @@ public struct HostIPHead: Sendable, Equatable {
     static func subnets(_ layout: [(name: String, prefix: IPPrefix)], block: IPPrefix) -> [HostSubnet] {
         layout.isEmpty
             ? [HostSubnet(name: nil, pool: HostAddressPool(addresses: HostAddresses(subnet: block)))]
-            : layout.map { HostSubnet(name: $0.name, pool: HostAddressPool(addresses: HostAddresses(subnet: $0.prefix))) }
+            : layout.map {
+                HostSubnet(name: $0.name, pool: HostAddressPool(addresses: HostAddresses(subnet: $0.prefix)))
+            }
     }
 
     init(leaseId: String, scope: Scope, networkRowKey: String, subnets: [HostSubnet], version: Int, etag: String?) {
@@ -77,7 +81,8 @@ public struct HostIPHead: Sendable, Equatable {
 
     func entity() -> TableEntity {
         var p: [String: TableValue] = [
-            "LeaseId": .string(leaseId), "SubscriptionId": .string(scope.subscriptionId), "Region": .string(scope.region),
+            "LeaseId": .string(leaseId), "SubscriptionId": .string(scope.subscriptionId),
+            "Region": .string(scope.region),
             "NetworkRowKey": .string(networkRowKey), "Version": .int64(Int64(version)),
         ]
         Self.write(subnets, as: "", into: &p)
@@ -88,14 +93,22 @@ public struct HostIPHead: Sendable, Equatable {
     /// One side's subnets as properties: `Subnets{side}` (names and ranges), `Next{side}{i}` and the free list in
     /// chunks, `Free{side}{i}_{chunk}`.
     static func write(_ subnets: [HostSubnet], as side: String, into p: inout [String: TableValue]) {
-        p["Subnets" + side] = .string(JSONValue.array(subnets.map { .object([("name", $0.name.map(JSONValue.string) ?? .null), ("cidr", .string($0.prefix.description))]) }).serialized())
+        p["Subnets" + side] = .string(
+            JSONValue.array(
+                subnets.map {
+                    .object([
+                        ("name", $0.name.map(JSONValue.string) ?? .null), ("cidr", .string($0.prefix.description)),
+                    ])
+                }
+            ).serialized())
         for (index, subnet) in subnets.enumerated() {
             p["Next\(side)\(index)"] = .int64(Int64(subnet.pool.next))
             let text = subnet.pool.free.map(String.init).joined(separator: ",")
             var chunk = 0
             var rest = Substring(text)
             while !rest.isEmpty {
-                var cut = rest.index(rest.startIndex, offsetBy: Self.freeChunk, limitedBy: rest.endIndex) ?? rest.endIndex
+                var cut =
+                    rest.index(rest.startIndex, offsetBy: Self.freeChunk, limitedBy: rest.endIndex) ?? rest.endIndex
                 // Cut after a comma so every chunk holds whole numbers.
                 if cut != rest.endIndex, let comma = rest[..<cut].lastIndex(of: ",") { cut = rest.index(after: comma) }
                 p["Free\(side)\(index)_\(chunk)"] = .string(String(rest[..<cut]))
@@ -119,18 +132,24 @@ public struct HostIPHead: Sendable, Equatable {
                 chunk += 1
             }
             let next = (entity["Next\(side)\(index)"]?.int64Value).map { Int($0) }
-            subnets.append(HostSubnet(name: item["name"]?.stringValue, pool: HostAddressPool(addresses: HostAddresses(subnet: prefix), next: next, free: free)))
+            subnets.append(
+                HostSubnet(
+                    name: item["name"]?.stringValue,
+                    pool: HostAddressPool(addresses: HostAddresses(subnet: prefix), next: next, free: free)))
         }
         return subnets
     }
 
     init?(entity: TableEntity) {
         guard entity.rowKey == RowKeys.head, let leaseId = entity["LeaseId"]?.stringValue,
-              let subscription = entity["SubscriptionId"]?.stringValue, let region = entity["Region"]?.stringValue,
-              let networkRowKey = entity["NetworkRowKey"]?.stringValue,
-              let subnets = Self.read(entity, side: ""), let v6Subnets = Self.read(entity, side: "V6") else { return nil }
-        self.init(leaseId: leaseId, scope: Scope(subscriptionId: subscription, region: region), networkRowKey: networkRowKey, subnets: subnets,
-                  version: Int(entity["Version"]?.int64Value ?? 0), etag: entity.etag)
+            let subscription = entity["SubscriptionId"]?.stringValue, let region = entity["Region"]?.stringValue,
+            let networkRowKey = entity["NetworkRowKey"]?.stringValue,
+            let subnets = Self.read(entity, side: ""), let v6Subnets = Self.read(entity, side: "V6")
+        else { return nil }
+        self.init(
+            leaseId: leaseId, scope: Scope(subscriptionId: subscription, region: region), networkRowKey: networkRowKey,
+            subnets: subnets,
+            version: Int(entity["Version"]?.int64Value ?? 0), etag: entity.etag)
         self.v6Subnets = v6Subnets
     }
 }
@@ -151,7 +170,10 @@ public struct HostIPAllocation: Sendable, Equatable {
     public let allocatedBy: String
     public var etag: String?
 
-    public init(principalKey: String, sealedPrincipal: String, subnetIndex: Int, offset: Int, address: IPAddress, allocatedAt: Date, allocatedBy: String) {
+    public init(
+        principalKey: String, sealedPrincipal: String, subnetIndex: Int, offset: Int, address: IPAddress,
+        allocatedAt: Date, allocatedBy: String
+    ) {
         self.principalKey = principalKey
         self.sealedPrincipal = sealedPrincipal
         self.subnetIndex = subnetIndex
@@ -163,22 +185,30 @@ public struct HostIPAllocation: Sendable, Equatable {
 
     func entity(leaseId: String) -> TableEntity {
         var properties: [String: TableValue] = [
-            "PrincipalKey": .string(principalKey), "Principal": .string(sealedPrincipal), "SubnetIndex": .int32(Int32(subnetIndex)),
-            "Offset": .int64(Int64(offset)), "Ip": .string(address.description), "AllocatedAt": .dateTime(allocatedAt), "AllocatedBy": .string(allocatedBy),
+            "PrincipalKey": .string(principalKey), "Principal": .string(sealedPrincipal),
+            "SubnetIndex": .int32(Int32(subnetIndex)),
+            "Offset": .int64(Int64(offset)), "Ip": .string(address.description), "AllocatedAt": .dateTime(allocatedAt),
+            "AllocatedBy": .string(allocatedBy),
         ]
         if let offsetV6, let addressV6 {
             properties["OffsetV6"] = .int64(Int64(offsetV6))
             properties["IpV6"] = .string(addressV6.description)
         }
-        return TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.hostIP(principalKey), properties: properties)
+        return TableEntity(
+            partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.hostIP(principalKey), properties: properties
+        )
     }
 
     init?(entity: TableEntity) {
-        guard entity.rowKey.hasPrefix(RowKeys.hostIPPrefix), let key = entity["PrincipalKey"]?.stringValue, let sealed = entity["Principal"]?.stringValue,
-              let index = entity["SubnetIndex"]?.int64Value, let offset = entity["Offset"]?.int64Value,
-              let address = entity["Ip"]?.stringValue.flatMap(IPAddress.init) else { return nil }
-        self.init(principalKey: key, sealedPrincipal: sealed, subnetIndex: Int(index), offset: Int(offset), address: address,
-                  allocatedAt: entity["AllocatedAt"]?.dateValue ?? .distantPast, allocatedBy: entity["AllocatedBy"]?.stringValue ?? "")
+        guard entity.rowKey.hasPrefix(RowKeys.hostIPPrefix), let key = entity["PrincipalKey"]?.stringValue,
+            let sealed = entity["Principal"]?.stringValue,
+            let index = entity["SubnetIndex"]?.int64Value, let offset = entity["Offset"]?.int64Value,
+            let address = entity["Ip"]?.stringValue.flatMap(IPAddress.init)
+        else { return nil }
+        self.init(
+            principalKey: key, sealedPrincipal: sealed, subnetIndex: Int(index), offset: Int(offset), address: address,
+            allocatedAt: entity["AllocatedAt"]?.dateValue ?? .distantPast,
+            allocatedBy: entity["AllocatedBy"]?.stringValue ?? "")
         offsetV6 = (entity["OffsetV6"]?.int64Value).map { Int($0) }
         addressV6 = entity["IpV6"]?.stringValue.flatMap(IPAddress.init)
         etag = entity.etag
@@ -203,17 +233,24 @@ public struct LeaseMember: Sendable, Equatable {
     }
 
     func entity(leaseId: String) -> TableEntity {
-        TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.member(principalKey), properties: [
-            "PrincipalKey": .string(principalKey), "Principal": .string(sealedPrincipal), "Role": .string(role.rawValue),
-            "AddedAt": .dateTime(addedAt), "AddedBy": .string(addedBy),
-        ])
+        TableEntity(
+            partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.member(principalKey),
+            properties: [
+                "PrincipalKey": .string(principalKey), "Principal": .string(sealedPrincipal),
+                "Role": .string(role.rawValue),
+                "AddedAt": .dateTime(addedAt), "AddedBy": .string(addedBy),
+            ])
     }
 
     init?(entity: TableEntity) {
-        guard entity.rowKey.hasPrefix(RowKeys.memberPrefix), let key = entity["PrincipalKey"]?.stringValue, let sealed = entity["Principal"]?.stringValue,
-              let role = entity["Role"]?.stringValue.flatMap(MemberRole.init(rawValue:)) else { return nil }
-        self.init(principalKey: key, sealedPrincipal: sealed, role: role, addedAt: entity["AddedAt"]?.dateValue ?? .distantPast,
-                  addedBy: entity["AddedBy"]?.stringValue ?? "")
+        guard entity.rowKey.hasPrefix(RowKeys.memberPrefix), let key = entity["PrincipalKey"]?.stringValue,
+            let sealed = entity["Principal"]?.stringValue,
+            let role = entity["Role"]?.stringValue.flatMap(MemberRole.init(rawValue:))
+        else { return nil }
+        self.init(
+            principalKey: key, sealedPrincipal: sealed, role: role,
+            addedAt: entity["AddedAt"]?.dateValue ?? .distantPast,
+            addedBy: entity["AddedBy"]?.stringValue ?? "")
         etag = entity.etag
     }
 }
@@ -267,32 +304,47 @@ extension RowKeys {
 extension Inventory {
     /// The head, the principal's address and membership and the caller's membership (four point reads,
     /// side by side).
-    public func hostIPView(leaseId: String, principalKey: String, callerKey: String) async throws(InventoryError) -> HostIPView {
+    public func hostIPView(leaseId: String, principalKey: String, callerKey: String) async throws(InventoryError)
+        -> HostIPView
+    {
         let partition = RowKeys.hostIPPartition(leaseId)
         return try await storage {
             async let head = table.get(partitionKey: partition, rowKey: RowKeys.head)
             async let allocation = table.get(partitionKey: partition, rowKey: RowKeys.hostIP(principalKey))
             async let principal = table.get(partitionKey: partition, rowKey: RowKeys.member(principalKey))
-            async let caller = callerKey == principalKey ? nil : table.get(partitionKey: partition, rowKey: RowKeys.member(callerKey))
+            async let caller =
+                callerKey == principalKey ? nil : table.get(partitionKey: partition, rowKey: RowKeys.member(callerKey))
             let member = try await principal.flatMap(LeaseMember.init(entity:))
-            return HostIPView(head: try await head.flatMap(HostIPHead.init(entity:)), allocation: try await allocation.flatMap(HostIPAllocation.init(entity:)),
-                              principal: member, caller: callerKey == principalKey ? member : try await caller.flatMap(LeaseMember.init(entity:)))
+            return HostIPView(
+                head: try await head.flatMap(HostIPHead.init(entity:)),
+                allocation: try await allocation.flatMap(HostIPAllocation.init(entity:)),
+                principal: member,
+                caller: callerKey == principalKey ? member : try await caller.flatMap(LeaseMember.init(entity:)))
         }
     }
 
     /// Every host address of a lease, in principal-key order.
     public func hostIPAllocations(leaseId: String) async throws(InventoryError) -> [HostIPAllocation] {
-        try await storage { try await table.queryAll(filter: Self.range(RowKeys.hostIPPrefix, in: RowKeys.hostIPPartition(leaseId))).compactMap(HostIPAllocation.init(entity:)) }
+        try await storage {
+            try await table.queryAll(filter: Self.range(RowKeys.hostIPPrefix, in: RowKeys.hostIPPartition(leaseId)))
+                .compactMap(HostIPAllocation.init(entity:))
+        }
     }
 
     /// Every member of a lease, in principal-key order.
     public func members(leaseId: String) async throws(InventoryError) -> [LeaseMember] {
-        try await storage { try await table.queryAll(filter: Self.range(RowKeys.memberPrefix, in: RowKeys.hostIPPartition(leaseId))).compactMap(LeaseMember.init(entity:)) }
+        try await storage {
+            try await table.queryAll(filter: Self.range(RowKeys.memberPrefix, in: RowKeys.hostIPPartition(leaseId)))
+                .compactMap(LeaseMember.init(entity:))
+        }
     }
 
     /// The host-IP events of a lease, newest first.
     public func hostIPEvents(leaseId: String) async throws(InventoryError) -> [AuditEvent] {
-        try await storage { try await table.queryAll(filter: Self.range(RowKeys.eventPrefix, in: RowKeys.hostIPPartition(leaseId))).compactMap(AuditEvent.init(entity:)) }
+        try await storage {
+            try await table.queryAll(filter: Self.range(RowKeys.eventPrefix, in: RowKeys.hostIPPartition(leaseId)))
+                .compactMap(AuditEvent.init(entity:))
+        }
     }
 
     /// Commits one host-IP change as one transaction: the head `If-Match` (or inserted), the address
@@ -303,18 +355,30 @@ extension Inventory {
         let partition = RowKeys.hostIPPartition(lease)
         var head = change.head
         head.version += 1
-        var actions: [TableTransactionAction] = [change.head.etag.map { .replace(head.entity(), ifMatch: .etag($0)) } ?? .insert(head.entity())]
+        var actions: [TableTransactionAction] = [
+            change.head.etag.map { .replace(head.entity(), ifMatch: .etag($0)) } ?? .insert(head.entity())
+        ]
         if let allocation = change.allocate { actions.append(.insert(allocation.entity(leaseId: lease))) }
         if let allocation = change.release {
-            actions.append(.delete(partitionKey: partition, rowKey: RowKeys.hostIP(allocation.principalKey), ifMatch: .etag(allocation.etag ?? "*")))
+            actions.append(
+                .delete(
+                    partitionKey: partition, rowKey: RowKeys.hostIP(allocation.principalKey),
+                    ifMatch: .etag(allocation.etag ?? "*")))
         }
         for member in change.putMembers { actions.append(.insertOrReplace(member.entity(leaseId: lease))) }
         if let member = change.removeMember {
-            actions.append(.delete(partitionKey: partition, rowKey: RowKeys.member(member.principalKey), ifMatch: .etag(member.etag ?? "*")))
+            actions.append(
+                .delete(
+                    partitionKey: partition, rowKey: RowKeys.member(member.principalKey),
+                    ifMatch: .etag(member.etag ?? "*")))
         }
         if let member = change.confirm, !change.putMembers.contains(where: { $0.principalKey == member.principalKey }),
-           member.principalKey != change.removeMember?.principalKey {
-            actions.append(.merge(TableEntity(partitionKey: partition, rowKey: RowKeys.member(member.principalKey), properties: [:]), ifMatch: .etag(member.etag ?? "*")))
+            member.principalKey != change.removeMember?.principalKey
+        {
+            actions.append(
+                .merge(
+                    TableEntity(partitionKey: partition, rowKey: RowKeys.member(member.principalKey), properties: [:]),
+                    ifMatch: .etag(member.etag ?? "*")))
         }
         // Events of one change share a timestamp; their keys differ by their uuid.
         for event in change.events { actions.append(.insert(event.entity(partitionKey: partition, at: now))) }
@@ -332,7 +396,8 @@ extension Inventory {
 
     /// The heads of every lease that has host-IP rows (one query over the table's `ips_` partitions).
     public func hostIPHeads() async throws(InventoryError) -> [HostIPHead] {
-        let filter = "PartitionKey ge '\(RowKeys.hostIPPartitionPrefix)' and PartitionKey lt 'ips`' and RowKey eq '\(RowKeys.head)'"
+        let filter =
+            "PartitionKey ge '\(RowKeys.hostIPPartitionPrefix)' and PartitionKey lt 'ips`' and RowKey eq '\(RowKeys.head)'"
         return try await storage { try await table.queryAll(filter: filter).compactMap(HostIPHead.init(entity:)) }
     }
 
@@ -343,24 +408,35 @@ extension Inventory {
         var result = BatchResult()
         let partition = RowKeys.hostIPPartition(head.leaseId)
         do {
-            let rows = try await table.queryAll(filter: "PartitionKey eq '\(TableQuery.quoted(partition))'", select: ["RowKey"])
-            let keys = rows.map(\.rowKey).filter { $0.hasPrefix(RowKeys.hostIPPrefix) || $0.hasPrefix(RowKeys.memberPrefix) }
+            let rows = try await table.queryAll(
+                filter: "PartitionKey eq '\(TableQuery.quoted(partition))'", select: ["RowKey"])
+            let keys = rows.map(\.rowKey).filter {
+                $0.hasPrefix(RowKeys.hostIPPrefix) || $0.hasPrefix(RowKeys.memberPrefix)
+            }
             for start in stride(from: 0, to: keys.count, by: 100) {
-                let actions = keys[start..<min(start + 100, keys.count)].map { TableTransactionAction.delete(partitionKey: partition, rowKey: $0, ifMatch: .any) }
+                let actions = keys[start..<min(start + 100, keys.count)].map {
+                    TableTransactionAction.delete(partitionKey: partition, rowKey: $0, ifMatch: .any)
+                }
                 result.transactions += 1
                 _ = try await table.submitTransaction(actions)
                 result.written += actions.count
             }
-            let event = AuditEvent(action: AuditAction.hostIPsCleared.rawValue, actor: actor, cidr: (head.subnets + head.v6Subnets).map(\.prefix.description).joined(separator: " "),
-                                   leaseId: head.leaseId, sessionId: "", before: "", after: "", detail: reason)
+            let event = AuditEvent(
+                action: AuditAction.hostIPsCleared.rawValue, actor: actor,
+                cidr: (head.subnets + head.v6Subnets).map(\.prefix.description).joined(separator: " "),
+                leaseId: head.leaseId, sessionId: "", before: "", after: "", detail: reason)
             result.transactions += 1
-            _ = try await table.submitTransaction([.delete(partitionKey: partition, rowKey: RowKeys.head, ifMatch: .etag(head.etag ?? "*")),
-                                                   .insert(event.entity(partitionKey: partition, at: now))])
+            _ = try await table.submitTransaction([
+                .delete(partitionKey: partition, rowKey: RowKeys.head, ifMatch: .etag(head.etag ?? "*")),
+                .insert(event.entity(partitionKey: partition, at: now)),
+            ])
             result.applied[.hostIPsCleared, default: 0] += 1
         } catch {
             switch WriteFailure(error) {
             case .conflict: result.conflicts += 1
-            case .unknown: result.failure = InventoryError(kind: .unavailable, detail: "clearing host IPs of \(head.leaseId): outcome unknown")
+            case .unknown:
+                result.failure = InventoryError(
+                    kind: .unavailable, detail: "clearing host IPs of \(head.leaseId): outcome unknown")
             case .failed(let failure): result.failure = failure
             }
         }
@@ -372,9 +448,13 @@ extension Inventory {
     /// reserved, every address sits at its offset, and every holder is a member.
     public func hostIPViolations(leaseId: String) async throws(InventoryError) -> [String] {
         let partition = RowKeys.hostIPPartition(leaseId)
-        let rows = try await storage { try await table.queryAll(filter: "PartitionKey eq '\(TableQuery.quoted(partition))'") }
+        let rows = try await storage {
+            try await table.queryAll(filter: "PartitionKey eq '\(TableQuery.quoted(partition))'")
+        }
         guard let head = rows.first(where: { $0.rowKey == RowKeys.head }).flatMap(HostIPHead.init(entity:)) else {
-            let live = rows.filter { $0.rowKey.hasPrefix(RowKeys.hostIPPrefix) || $0.rowKey.hasPrefix(RowKeys.memberPrefix) }
+            let live = rows.filter {
+                $0.rowKey.hasPrefix(RowKeys.hostIPPrefix) || $0.rowKey.hasPrefix(RowKeys.memberPrefix)
+            }
             return live.isEmpty ? [] : ["\(live.count) host-IP rows without a head"]
         }
         let allocations = rows.compactMap(HostIPAllocation.init(entity:))
@@ -397,46 +477,74 @@ public enum HostIPInvariants {
         for allocation in allocations where !members.contains(allocation.principalKey) {
             problems.append("\(allocation.principalKey) holds \(allocation.address) but is not a member")
         }
-        problems += side(head.subnets, allocations.map { ($0.principalKey, $0.subnetIndex, $0.offset, $0.address) }, label: "")
+        problems += side(
+            head.subnets, allocations.map { ($0.principalKey, $0.subnetIndex, $0.offset, $0.address) }, label: "")
         // A dual-stack lease's principals hold one address of each version, in the subnet of the same index.
         let dual = allocations.filter { $0.offsetV6 != nil && $0.addressV6 != nil }
         if head.v6Subnets.isEmpty {
-            for allocation in dual { problems.append("\(allocation.principalKey) holds IPv6 \(allocation.addressV6!) in a lease without IPv6 subnets") }
+            for allocation in dual {
+                problems.append(
+                    "\(allocation.principalKey) holds IPv6 \(allocation.addressV6!) in a lease without IPv6 subnets")
+            }
         } else {
             for allocation in allocations where allocation.offsetV6 == nil || allocation.addressV6 == nil {
-                problems.append("\(allocation.principalKey) holds \(allocation.address) but no IPv6 address in a dual-stack lease")
+                problems.append(
+                    "\(allocation.principalKey) holds \(allocation.address) but no IPv6 address in a dual-stack lease")
             }
-            problems += side(head.v6Subnets, dual.map { ($0.principalKey, $0.subnetIndex, $0.offsetV6!, $0.addressV6!) }, label: "IPv6 ")
+            problems += side(
+                head.v6Subnets, dual.map { ($0.principalKey, $0.subnetIndex, $0.offsetV6!, $0.addressV6!) },
+                label: "IPv6 ")
         }
         return problems
     }
 
     /// One version's subnets against what is held in them: every offset below `next` either held or free and
     /// never both, none held twice, none reserved, every address at its offset.
-    static func side(_ subnets: [HostSubnet], _ held: [(who: String, subnet: Int, offset: Int, address: IPAddress)], label: String) -> [String] {
+    static func side(
+        _ subnets: [HostSubnet], _ held: [(who: String, subnet: Int, offset: Int, address: IPAddress)], label: String
+    ) -> [String] {
         var problems: [String] = []
         var taken: [Int: Set<Int>] = [:]
         var addresses = Set<IPAddress>()
         for (who, index, offset, address) in held {
-            guard subnets.indices.contains(index) else { problems.append("\(who): \(label)subnet \(index) does not exist"); continue }
+            guard subnets.indices.contains(index) else {
+                problems.append("\(who): \(label)subnet \(index) does not exist")
+                continue
+            }
             let pool = subnets[index].pool
-            if !pool.addresses.isUsable(offset) { problems.append("\(who): \(label)offset \(offset) is reserved or outside the subnet") }
-            if offset >= pool.next { problems.append("\(who): \(label)offset \(offset) is not below next (\(pool.next))") }
-            if pool.addresses.address(at: offset) != address { problems.append("\(who): \(address) is not at \(label)offset \(offset)") }
+            if !pool.addresses.isUsable(offset) {
+                problems.append("\(who): \(label)offset \(offset) is reserved or outside the subnet")
+            }
+            if offset >= pool.next {
+                problems.append("\(who): \(label)offset \(offset) is not below next (\(pool.next))")
+            }
+            if pool.addresses.address(at: offset) != address {
+                problems.append("\(who): \(address) is not at \(label)offset \(offset)")
+            }
             if !addresses.insert(address).inserted { problems.append("\(address) is held twice") }
-            if !taken[index, default: []].insert(offset).inserted { problems.append("\(label)offset \(offset) of subnet \(index) is held twice") }
+            if !taken[index, default: []].insert(offset).inserted {
+                problems.append("\(label)offset \(offset) of subnet \(index) is held twice")
+            }
         }
         for (index, subnet) in subnets.enumerated() {
             let free = subnet.pool.free
-            if Set(free).count != free.count { problems.append("\(label)subnet \(index): the free list repeats an offset") }
+            if Set(free).count != free.count {
+                problems.append("\(label)subnet \(index): the free list repeats an offset")
+            }
             for offset in free where !subnet.pool.addresses.isUsable(offset) || offset >= subnet.pool.next {
                 problems.append("\(label)subnet \(index): free offset \(offset) was never handed out")
             }
             let inUse = taken[index, default: []]
-            for offset in Set(free).intersection(inUse) { problems.append("\(label)subnet \(index): offset \(offset) is both free and held") }
+            for offset in Set(free).intersection(inUse) {
+                problems.append("\(label)subnet \(index): offset \(offset) is both free and held")
+            }
             let expected = Set(subnet.pool.addresses.firstUsable..<subnet.pool.next)
             let missing = expected.subtracting(inUse).subtracting(free)
-            if !missing.isEmpty { problems.append("\(label)subnet \(index): offsets \(missing.sorted().prefix(8).map(String.init).joined(separator: ",")) are neither free nor held (lost)") }
+            if !missing.isEmpty {
+                problems.append(
+                    "\(label)subnet \(index): offsets \(missing.sorted().prefix(8).map(String.init).joined(separator: ",")) are neither free nor held (lost)"
+                )
+            }
         }
         return problems
     }

@@ -29,23 +29,42 @@ package enum InvariantChecker {
         var reservations: [String: String] = [:] // reservation id → its network row key
         for entity in entities {
             if entity.rowKey.hasPrefix(RowKeys.networkPrefix) {
-                guard let row = NetworkRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable network row"); continue }
+                guard let row = NetworkRow(entity: entity) else {
+                    problems.append("\(entity.rowKey): unreadable network row")
+                    continue
+                }
                 networks.append(row)
             } else if entity.rowKey.hasPrefix(RowKeys.sessionPrefix) {
-                guard let row = SessionRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable session row"); continue }
+                guard let row = SessionRow(entity: entity) else {
+                    problems.append("\(entity.rowKey): unreadable session row")
+                    continue
+                }
                 sessions[row.sessionId] = row
             } else if entity.rowKey.hasPrefix(RowKeys.stockPrefix) {
                 guard let key = entity["NetworkRowKey"]?.stringValue, let prefix = RowKeys.prefix(ofNetworkKey: key),
-                      RowKeys.stock(prefix, pool: entity["Pool"]?.stringValue) == entity.rowKey else { problems.append("\(entity.rowKey): unreadable stock row"); continue }
+                    RowKeys.stock(prefix, pool: entity["Pool"]?.stringValue) == entity.rowKey
+                else {
+                    problems.append("\(entity.rowKey): unreadable stock row")
+                    continue
+                }
                 stockKeys.insert(key)
                 stockPools[key] = entity["Pool"]?.stringValue ?? ""
             } else if entity.rowKey.hasPrefix(RowKeys.usagePrefix) {
-                guard let row = UsageRow(entity: entity) else { problems.append("\(entity.rowKey): unreadable usage row"); continue }
+                guard let row = UsageRow(entity: entity) else {
+                    problems.append("\(entity.rowKey): unreadable usage row")
+                    continue
+                }
                 usage[row.key] = row
             } else if entity.rowKey.hasPrefix(RowKeys.reservationPrefix) {
-                guard let id = entity["ReservationId"]?.stringValue, let key = entity["NetworkRowKey"]?.stringValue else { problems.append("\(entity.rowKey): unreadable reservation row"); continue }
+                guard let id = entity["ReservationId"]?.stringValue, let key = entity["NetworkRowKey"]?.stringValue
+                else {
+                    problems.append("\(entity.rowKey): unreadable reservation row")
+                    continue
+                }
                 reservations[id] = key
-            } else if entity.rowKey.hasPrefix(RowKeys.eventPrefix), let lease = entity["LeaseId"]?.stringValue, !lease.isEmpty {
+            } else if entity.rowKey.hasPrefix(RowKeys.eventPrefix), let lease = entity["LeaseId"]?.stringValue,
+                !lease.isEmpty
+            {
                 eventLeases.insert(lease)
             }
         }
@@ -54,7 +73,10 @@ package enum InvariantChecker {
         var open: [NetworkRow] = []
         for row in sorted {
             open.removeAll { !$0.prefix.contains(row.prefix.address) }
-            for other in open { problems.append("\(other.prefix) (\(other.state.rawValue)) overlaps \(row.prefix) (\(row.state.rawValue))") }
+            for other in open {
+                problems.append(
+                    "\(other.prefix) (\(other.state.rawValue)) overlaps \(row.prefix) (\(row.state.rawValue))")
+            }
             open.append(row)
         }
         let held: Set<NetworkState> = [.leased, .anchored, .quarantined, .expired, .released]
@@ -68,20 +90,32 @@ package enum InvariantChecker {
                 problems.append("lease \(lease) is on both \(other) and \(row.prefix)")
             }
             if let session = sessions[sessionId] {
-                if session.leaseId != lease { problems.append("\(row.prefix) has lease \(lease) but session \(sessionId) names \(session.leaseId)") }
+                if session.leaseId != lease {
+                    problems.append(
+                        "\(row.prefix) has lease \(lease) but session \(sessionId) names \(session.leaseId)")
+                }
                 let named = row.isSecondHalf ? session.networkRowKeyV6 : session.networkRowKey
-                if named != row.rowKey { problems.append("session \(sessionId) points at \(named ?? "no IPv6 row"), not \(row.rowKey)") }
+                if named != row.rowKey {
+                    problems.append("session \(sessionId) points at \(named ?? "no IPv6 row"), not \(row.rowKey)")
+                }
                 if let owner = session.ownerKey, owner != row.ownerKey {
-                    problems.append("session \(sessionId) belongs to \(owner) but its lease on \(row.prefix) to \(row.ownerKey ?? "no owner")")
+                    problems.append(
+                        "session \(sessionId) belongs to \(owner) but its lease on \(row.prefix) to \(row.ownerKey ?? "no owner")"
+                    )
                 }
             } else if row.state != .released {
-                problems.append("\(row.prefix) (\(row.state.rawValue)) belongs to session \(sessionId), which has no session row")
+                problems.append(
+                    "\(row.prefix) (\(row.state.rawValue)) belongs to session \(sessionId), which has no session row")
             }
             if !eventLeases.contains(lease) { problems.append("\(row.prefix): no audit event for lease \(lease)") }
         }
         let availableKeys = Set(networks.filter { $0.state == .available }.map(\.rowKey))
-        for key in availableKeys.subtracting(stockKeys).sorted() { problems.append("\(key) is available but has no stock row") }
-        for key in stockKeys.subtracting(availableKeys).sorted() { problems.append("stock row for \(key), which is not available") }
+        for key in availableKeys.subtracting(stockKeys).sorted() {
+            problems.append("\(key) is available but has no stock row")
+        }
+        for key in stockKeys.subtracting(availableKeys).sorted() {
+            problems.append("stock row for \(key), which is not available")
+        }
         for row in networks where row.state == .available {
             if let pool = stockPools[row.rowKey], pool != (row.pool ?? "") {
                 problems.append("\(row.prefix) belongs to pool '\(row.pool ?? "")' but its stock row is in '\(pool)'")
@@ -98,7 +132,9 @@ package enum InvariantChecker {
             let live = counted[key] ?? (0, 0)
             let stored = usage[key]
             if (stored?.leases ?? 0) != live.leases || (stored?.addresses ?? 0) != live.addresses {
-                problems.append("usage \(key) (\(stored.map { "\($0.pool), holder \($0.holderKey)" } ?? "no row")) counts \(stored?.leases ?? 0) leases / \(stored?.addresses ?? 0) addresses; the live leases naming it are \(live.leases) / \(live.addresses)")
+                problems.append(
+                    "usage \(key) (\(stored.map { "\($0.pool), holder \($0.holderKey)" } ?? "no row")) counts \(stored?.leases ?? 0) leases / \(stored?.addresses ?? 0) addresses; the live leases naming it are \(live.leases) / \(live.addresses)"
+                )
             }
         }
         let byKey = Dictionary(networks.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
@@ -109,7 +145,9 @@ package enum InvariantChecker {
                     continue
                 }
                 if row.leaseId != session.leaseId {
-                    problems.append("session \(session.sessionId) holds lease \(session.leaseId) but \(row.prefix) carries \(row.leaseId ?? "none")")
+                    problems.append(
+                        "session \(session.sessionId) holds lease \(session.leaseId) but \(row.prefix) carries \(row.leaseId ?? "none")"
+                    )
                 }
             }
         }
@@ -119,19 +157,33 @@ package enum InvariantChecker {
                 problems.append("\(row.prefix) names its dual-stack partner \(key), which is missing")
                 continue
             }
-            if partner.pairKey != row.rowKey { problems.append("\(row.prefix) names \(partner.prefix) as its partner, which names \(partner.pairKey ?? "none")") }
-            if partner.prefix.version == row.prefix.version { problems.append("dual-stack rows \(row.prefix) and \(partner.prefix) are of one IP version") }
-            if partner.leaseId != row.leaseId || partner.sessionId != row.sessionId || partner.state != row.state || partner.expiresAt != row.expiresAt {
-                problems.append("dual-stack rows \(row.prefix) (\(row.state.rawValue), lease \(row.leaseId ?? "none")) and \(partner.prefix) (\(partner.state.rawValue), lease \(partner.leaseId ?? "none")) tell different leases")
+            if partner.pairKey != row.rowKey {
+                problems.append(
+                    "\(row.prefix) names \(partner.prefix) as its partner, which names \(partner.pairKey ?? "none")")
+            }
+            if partner.prefix.version == row.prefix.version {
+                problems.append("dual-stack rows \(row.prefix) and \(partner.prefix) are of one IP version")
+            }
+            if partner.leaseId != row.leaseId || partner.sessionId != row.sessionId || partner.state != row.state
+                || partner.expiresAt != row.expiresAt
+            {
+                problems.append(
+                    "dual-stack rows \(row.prefix) (\(row.state.rawValue), lease \(row.leaseId ?? "none")) and \(partner.prefix) (\(partner.state.rawValue), lease \(partner.leaseId ?? "none")) tell different leases"
+                )
             }
         }
         var reservedRows: [String: String] = [:]
         for row in networks where row.state == .reserved {
-            guard let holder = row.lockedBy, holder.hasPrefix("reservation:") else { continue } // configured before reservations existed
+            // configured before reservations existed
+            guard let holder = row.lockedBy, holder.hasPrefix("reservation:") else { continue }
             reservedRows[String(holder.dropFirst("reservation:".count))] = row.rowKey
         }
-        for (id, key) in reservations where reservedRows[id] != key { problems.append("reservation \(id) names \(key), which it does not hold") }
-        for (id, key) in reservedRows where reservations[id] == nil { problems.append("\(key) is reserved by \(id), which has no reservation row") }
+        for (id, key) in reservations where reservedRows[id] != key {
+            problems.append("reservation \(id) names \(key), which it does not hold")
+        }
+        for (id, key) in reservedRows where reservations[id] == nil {
+            problems.append("\(key) is reserved by \(id), which has no reservation row")
+        }
         return problems
     }
 }

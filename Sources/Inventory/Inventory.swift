@@ -1,5 +1,5 @@
-package import AzureTables
 internal import AzureCore
+package import AzureTables
 internal import Foundation
 public import IPAMCore
 public import NetworkMath
@@ -22,7 +22,10 @@ public struct Inventory: Sendable {
     ///   - table: the inventory table (one partition per scope).
     ///   - locks: the table of singleton leases (`ipamLocks`).
     ///   - onClaimRound: told how many claims each group-commit transaction carried (for metrics).
-    package init(table: TableClient, locks: TableClient? = nil, actor: String, onClaimRound: @escaping @Sendable (Int) -> Void = { _ in }) {
+    package init(
+        table: TableClient, locks: TableClient? = nil, actor: String,
+        onClaimRound: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.table = table
         self.locks = locks ?? table.service.table("ipamLocks")
         self.actor = actor
@@ -37,7 +40,11 @@ public struct Inventory: Sendable {
                 try await client.service.createTable(client.name, ifNotExists: true)
             } catch let error as AzureError where error.isUnauthorized {
                 do { _ = try await client.query(top: 1).page(after: nil) } catch {
-                    throw InventoryError(kind: .unavailable, detail: "table \(client.name): \(error) (does this identity have Storage Table Data Contributor on the account or the table?)")
+                    throw InventoryError(
+                        kind: .unavailable,
+                        detail:
+                            "table \(client.name): \(error) (does this identity have Storage Table Data Contributor on the account or the table?)"
+                    )
                 }
             } catch {
                 throw InventoryError(error)
@@ -62,36 +69,51 @@ public struct Inventory: Sendable {
 
     /// The session row of `id` (one point read), nil when the SessionId was never served in `scope`.
     public func session(_ id: String, in scope: Scope) async throws(InventoryError) -> SessionRow? {
-        try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.session(id)).flatMap(SessionRow.init(entity:)) }
+        try await storage {
+            try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.session(id)).flatMap(
+                SessionRow.init(entity:))
+        }
     }
 
     /// One network row by its row key (one point read).
     public func network(_ rowKey: String, in scope: Scope) async throws(InventoryError) -> NetworkRow? {
-        try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: rowKey).flatMap(NetworkRow.init(entity:)) }
+        try await storage {
+            try await table.get(partitionKey: scope.partitionKey, rowKey: rowKey).flatMap(NetworkRow.init(entity:))
+        }
     }
 
     /// The network row carrying lease `id`, nil when none in `scope` does.
     public func network(leaseId id: String, in scope: Scope) async throws(InventoryError) -> NetworkRow? {
         let filter = "\(Self.networkRange(scope)) and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
         // A dual-stack lease has two rows: it is answered through its IPv4 one.
-        return try await storage { try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:)).sorted { !$0.isSecondHalf && $1.isSecondHalf }.first }
+        return try await storage {
+            try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:)).sorted {
+                !$0.isSecondHalf && $1.isSecondHalf
+            }.first
+        }
     }
 
     /// The scope's `head` row (the carve lock and its log), or nil before the first carve.
     public func head(of scope: Scope) async throws(InventoryError) -> Head? {
-        try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.head).flatMap(Head.init(entity:)) }
+        try await storage {
+            try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.head).flatMap(Head.init(entity:))
+        }
     }
 
     /// Every network row of the scope, in address order.
     public func networks(in scope: Scope) async throws(InventoryError) -> [NetworkRow] {
-        try await storage { try await table.queryAll(filter: Self.networkRange(scope)).compactMap(NetworkRow.init(entity:)) }
+        try await storage {
+            try await table.queryAll(filter: Self.networkRange(scope)).compactMap(NetworkRow.init(entity:))
+        }
     }
 
     /// The prefixes of every network row of the scope (any state): what a carve must not overlap.
     /// Reads only the keys, so it stays cheap as the partition grows.
     public func occupiedPrefixes(in scope: Scope) async throws(InventoryError) -> [IPPrefix] {
         try await storage {
-            try await table.queryAll(filter: Self.networkRange(scope), select: ["RowKey"]).compactMap { RowKeys.prefix(ofNetworkKey: $0.rowKey) }
+            try await table.queryAll(filter: Self.networkRange(scope), select: ["RowKey"]).compactMap {
+                RowKeys.prefix(ofNetworkKey: $0.rowKey)
+            }
         }
     }
 
@@ -110,7 +132,9 @@ public struct Inventory: Sendable {
 
     /// Up to `limit` free blocks of `length` from the stock index (one key-range read), in key order,
     /// starting after the stock row key `after` when given.
-    public func availableCandidates(in scope: Scope, length: Int, version: IPVersion, pool: String? = nil, limit: Int, after: String? = nil) async throws(InventoryError) -> [StockCandidate] {
+    public func availableCandidates(
+        in scope: Scope, length: Int, version: IPVersion, pool: String? = nil, limit: Int, after: String? = nil
+    ) async throws(InventoryError) -> [StockCandidate] {
         let range = RowKeys.stockRange(version: version, length: length, pool: pool)
         let start = after.map { "RowKey gt '\(TableQuery.quoted($0))'" } ?? "RowKey ge '\(range)'"
         let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and \(start) and RowKey lt '\(range)~'"
@@ -121,7 +145,9 @@ public struct Inventory: Sendable {
             repeat {
                 let page = try await query.page(after: continuation)
                 for entity in page.entities {
-                    guard let etag = entity.etag, let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) else { continue }
+                    guard let etag = entity.etag,
+                        let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) })
+                    else { continue }
                     rows.append(StockCandidate(prefix: prefix, rowKey: entity.rowKey, etag: etag))
                 }
                 continuation = page.continuation
@@ -151,8 +177,11 @@ public struct Inventory: Sendable {
     /// Its actor is the caller of the request being served (`AuditContext.current`), else this process.
     func event(_ action: AuditAction, _ row: NetworkRow, before: NetworkState?, detail: String) -> AuditEvent {
         let blocks = row.blocks
-        var event = AuditEvent(action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: blocks.primary.description, leaseId: row.leaseId ?? "",
-                               sessionId: row.sessionId ?? "", before: before?.rawValue ?? "", after: row.state.rawValue, detail: detail, process: actor)
+        var event = AuditEvent(
+            action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: blocks.primary.description,
+            leaseId: row.leaseId ?? "",
+            sessionId: row.sessionId ?? "", before: before?.rawValue ?? "", after: row.state.rawValue, detail: detail,
+            process: actor)
         event.cidrV6 = blocks.v6?.description
         return event
     }
@@ -180,7 +209,8 @@ public struct InventoryError: Error, Sendable, CustomStringConvertible {
         if let error = error as? InventoryError {
             self = error
         } else if let azure = error as? AzureError {
-            self.init(kind: azure.errorCode == "TableNotFound" ? .tableMissing : .unavailable, detail: azure.shortDescription)
+            self.init(
+                kind: azure.errorCode == "TableNotFound" ? .tableMissing : .unavailable, detail: azure.shortDescription)
         } else {
             self.init(kind: .unavailable, detail: "\(error)")
         }
@@ -199,7 +229,10 @@ enum WriteFailure {
     case failed(InventoryError)
 
     init(_ error: any Error) {
-        guard let azure = error as? AzureError else { self = .failed(InventoryError(error)); return }
+        guard let azure = error as? AzureError else {
+            self = .failed(InventoryError(error))
+            return
+        }
         if azure.isPreconditionFailed || azure.isConflict || (azure.isNotFound && azure.errorCode != "TableNotFound") {
             self = .conflict(operation: azure.failedOperationIndex, status: azure.status)
         } else if azure.outcomeUnknown {

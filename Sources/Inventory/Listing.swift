@@ -13,7 +13,10 @@ public struct LeaseFilter: Sendable, Equatable {
     /// Only leases asked with this tag (and, when given, this value).
     public var tag: (key: String, value: String?)?
 
-    public init(states: Set<NetworkState>? = nil, requester: String? = nil, within: IPPrefix? = nil, tag: (key: String, value: String?)? = nil) {
+    public init(
+        states: Set<NetworkState>? = nil, requester: String? = nil, within: IPPrefix? = nil,
+        tag: (key: String, value: String?)? = nil
+    ) {
         self.states = states
         self.requester = requester
         self.within = within
@@ -21,7 +24,8 @@ public struct LeaseFilter: Sendable, Equatable {
     }
 
     public static func == (a: LeaseFilter, b: LeaseFilter) -> Bool {
-        a.states == b.states && a.requester == b.requester && a.within == b.within && a.tag?.key == b.tag?.key && a.tag?.value == b.tag?.value
+        a.states == b.states && a.requester == b.requester && a.within == b.within && a.tag?.key == b.tag?.key
+            && a.tag?.value == b.tag?.value
     }
 
     /// Whether `row` passes the filters the table query cannot express (tags are stored as one JSON text).
@@ -42,7 +46,9 @@ public struct LeasePage: Sendable {
 extension Inventory {
     /// Up to `limit` network rows of `scope` that carry a lease and match `filter`, in address order,
     /// starting after the row key `after` (a key-range query: `within` narrows the range itself).
-    public func leases(in scope: Scope, matching filter: LeaseFilter, limit: Int, after: String? = nil) async throws(InventoryError) -> LeasePage {
+    public func leases(in scope: Scope, matching filter: LeaseFilter, limit: Int, after: String? = nil)
+        async throws(InventoryError) -> LeasePage
+    {
         var conditions = ["PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))'"]
         var lower = RowKeys.networkPrefix
         var upper = "net`"
@@ -50,7 +56,11 @@ extension Inventory {
             lower = RowKeys.network(within)
             upper = RowKeys.network(IPPrefix(address: within.last, length: within.version.bitWidth)!) + "~"
         }
-        if let after, after >= lower { conditions.append("RowKey gt '\(TableQuery.quoted(after))'") } else { conditions.append("RowKey ge '\(TableQuery.quoted(lower))'") }
+        if let after, after >= lower {
+            conditions.append("RowKey gt '\(TableQuery.quoted(after))'")
+        } else {
+            conditions.append("RowKey ge '\(TableQuery.quoted(lower))'")
+        }
         conditions.append("RowKey lt '\(TableQuery.quoted(upper))'")
         conditions.append("LeaseId ne ''")
         if let states = filter.states, !states.isEmpty {
@@ -60,7 +70,9 @@ extension Inventory {
         let text = conditions.joined(separator: " and ")
         let (rows, resume) = try await page(text, limit: limit) { (entity: TableEntity) -> NetworkRow? in
             // A dual-stack lease is listed once, by its IPv4 row, unless `within` asks for IPv6 space.
-            guard let row = NetworkRow(entity: entity), row.leaseId != nil, filter.within.map({ $0.contains(row.prefix) }) ?? !row.isSecondHalf else { return nil }
+            guard let row = NetworkRow(entity: entity), row.leaseId != nil,
+                filter.within.map({ $0.contains(row.prefix) }) ?? !row.isSecondHalf
+            else { return nil }
             return filter.admits(row) ? row : nil
         }
         return LeasePage(rows: rows, resumeAfter: resume)
@@ -69,7 +81,8 @@ extension Inventory {
     /// Up to `limit` items of a query in key order, following its pages: `read` makes an item of an entity
     /// (nil: not one). With more items left, also the row key to resume after (the last one looked at
     /// before the item that did not fit); nil when the query is done.
-    func page<T>(_ filter: String, limit: Int, read: (TableEntity) -> T?) async throws(InventoryError) -> ([T], String?) {
+    func page<T>(_ filter: String, limit: Int, read: (TableEntity) -> T?) async throws(InventoryError) -> ([T], String?)
+    {
         try await storage {
             var items: [T] = []
             var continuation: TableContinuation? = nil
@@ -78,7 +91,10 @@ extension Inventory {
             repeat {
                 let page = try await query.page(after: continuation)
                 for entity in page.entities {
-                    guard let item = read(entity) else { lastKey = entity.rowKey; continue }
+                    guard let item = read(entity) else {
+                        lastKey = entity.rowKey
+                        continue
+                    }
                     if items.count == limit { return (items, lastKey) }
                     items.append(item)
                     lastKey = entity.rowKey
@@ -93,7 +109,8 @@ extension Inventory {
     /// when the lease never existed there. For a lease whose block went back to stock: its row no longer
     /// carries the id, its events still do.
     public func lastEvent(ofLease id: String, in scope: Scope) async throws(InventoryError) -> AuditEvent? {
-        let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(RowKeys.eventPrefix)' and RowKey lt 'event`' and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
+        let filter =
+            "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(RowKeys.eventPrefix)' and RowKey lt 'event`' and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
         return try await storage {
             // Event keys sort newest first: the first match is the latest. A page may come back empty with a
             // continuation (the service stops scanning after a while), so follow them.
@@ -118,7 +135,10 @@ public struct EventFilter: Sendable, Equatable {
     public var leaseId: String?
     public var actor: String?
 
-    public init(since: Date? = nil, until: Date? = nil, actions: Set<String>? = nil, leaseId: String? = nil, actor: String? = nil) {
+    public init(
+        since: Date? = nil, until: Date? = nil, actions: Set<String>? = nil, leaseId: String? = nil,
+        actor: String? = nil
+    ) {
         self.since = since
         self.until = until
         self.actions = actions
@@ -136,17 +156,24 @@ public struct EventPage: Sendable {
 extension Inventory {
     /// Up to `limit` audit events of `scope` matching `filter`, newest first, starting after the event row key
     /// `after`. The time bounds narrow the key range itself (keys are inverted timestamps).
-    public func events(in scope: Scope, matching filter: EventFilter, limit: Int, after: String? = nil) async throws(InventoryError) -> EventPage {
+    public func events(in scope: Scope, matching filter: EventFilter, limit: Int, after: String? = nil)
+        async throws(InventoryError) -> EventPage
+    {
         var conditions = ["PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))'"]
         // Newest first: `until` gives the lowest key, `since` the highest.
         var lower = RowKeys.eventPrefix
         var upper = "event`"
         if let until = filter.until { lower = RowKeys.eventBoundary(at: until) }
         if let since = filter.since { upper = RowKeys.eventBoundary(at: since) + "~" }
-        if let after, after >= lower { conditions.append("RowKey gt '\(TableQuery.quoted(after))'") } else { conditions.append("RowKey ge '\(TableQuery.quoted(lower))'") }
+        if let after, after >= lower {
+            conditions.append("RowKey gt '\(TableQuery.quoted(after))'")
+        } else {
+            conditions.append("RowKey ge '\(TableQuery.quoted(lower))'")
+        }
         conditions.append("RowKey lt '\(TableQuery.quoted(upper))'")
         if let actions = filter.actions, !actions.isEmpty {
-            conditions.append("(" + actions.sorted().map { "Action eq '\(TableQuery.quoted($0))'" }.joined(separator: " or ") + ")")
+            conditions.append(
+                "(" + actions.sorted().map { "Action eq '\(TableQuery.quoted($0))'" }.joined(separator: " or ") + ")")
         }
         if let lease = filter.leaseId { conditions.append("LeaseId eq '\(TableQuery.quoted(lease.lowercased()))'") }
         if let actor = filter.actor { conditions.append("Actor eq '\(TableQuery.quoted(actor))'") }

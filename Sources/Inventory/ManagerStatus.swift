@@ -29,7 +29,9 @@ public struct ManagerStatus: Sendable, Equatable {
     public let problems: [String]
     public let process: String
 
-    public init(runAt: Date, complete: Bool, lastCompleteSyncAt: Date?, drift: [Finding], problems: [String], process: String) {
+    public init(
+        runAt: Date, complete: Bool, lastCompleteSyncAt: Date?, drift: [Finding], problems: [String], process: String
+    ) {
         self.runAt = runAt
         self.complete = complete
         self.lastCompleteSyncAt = lastCompleteSyncAt
@@ -51,37 +53,61 @@ extension Inventory {
     /// (a bounded heartbeat, like `LastSeenAt`'s: an unchanged world writes nothing in between). The drift
     /// report keeps its first 200 findings. Returns whether it wrote.
     @discardableResult
-    public func recordManagerStatus(runAt: Date, complete: Bool, heartbeat: TimeInterval, drift: [ManagerStatus.Finding], problems: [String]) async throws(InventoryError) -> Bool {
+    public func recordManagerStatus(
+        runAt: Date, complete: Bool, heartbeat: TimeInterval, drift: [ManagerStatus.Finding], problems: [String]
+    ) async throws(InventoryError) -> Bool {
         let previous = try await managerStatus()
         // What the findings are about decides; their wording (the next run's action) waits for the heartbeat.
-        func subjects(_ findings: [ManagerStatus.Finding]) -> [String] { findings.prefix(200).map { "\($0.kind) \($0.scope) \($0.cidr)" } }
-        if let previous, previous.complete == complete, subjects(previous.drift) == subjects(drift), previous.problems == Array(problems.prefix(20)),
-           runAt.timeIntervalSince(previous.runAt) < heartbeat, runAt >= previous.runAt {
+        func subjects(_ findings: [ManagerStatus.Finding]) -> [String] {
+            findings.prefix(200).map { "\($0.kind) \($0.scope) \($0.cidr)" }
+        }
+        if let previous, previous.complete == complete, subjects(previous.drift) == subjects(drift),
+            previous.problems == Array(problems.prefix(20)),
+            runAt.timeIntervalSince(previous.runAt) < heartbeat, runAt >= previous.runAt
+        {
             return false
         }
         let last = complete ? runAt : previous?.lastCompleteSyncAt
-        let findings = JSONValue.array(drift.prefix(200).map {
-            .object([("kind", .string($0.kind)), ("scope", .string($0.scope)), ("cidr", .string($0.cidr)), ("detail", .string(String($0.detail.prefix(500))))])
-        }).serialized()
+        let findings = JSONValue.array(
+            drift.prefix(200).map {
+                .object([
+                    ("kind", .string($0.kind)), ("scope", .string($0.scope)), ("cidr", .string($0.cidr)),
+                    ("detail", .string(String($0.detail.prefix(500)))),
+                ])
+            }
+        ).serialized()
         var properties: [String: TableValue] = [
-            "RunAt": .dateTime(runAt), "Complete": .bool(complete), "DriftCount": .int32(Int32(drift.count)), "Drift": .string(findings),
-            "Problems": .string(JSONValue.array(problems.prefix(20).map { .string(String($0.prefix(500))) }).serialized()), "Process": .string(actor),
+            "RunAt": .dateTime(runAt), "Complete": .bool(complete), "DriftCount": .int32(Int32(drift.count)),
+            "Drift": .string(findings),
+            "Problems": .string(
+                JSONValue.array(problems.prefix(20).map { .string(String($0.prefix(500))) }).serialized()),
+            "Process": .string(actor),
         ]
         if let last { properties["LastCompleteSyncAt"] = .dateTime(last) }
-        let entity = TableEntity(partitionKey: RowKeys.managerPartition, rowKey: RowKeys.managerStatus, properties: properties)
+        let entity = TableEntity(
+            partitionKey: RowKeys.managerPartition, rowKey: RowKeys.managerStatus, properties: properties)
         _ = try await storage { try await table.submitTransaction([.insertOrReplace(entity)]) }
         return true
     }
 
     /// The Manager's last status, nil before its first run.
     public func managerStatus() async throws(InventoryError) -> ManagerStatus? {
-        guard let entity = try await storage({ try await table.get(partitionKey: RowKeys.managerPartition, rowKey: RowKeys.managerStatus) }),
-              let runAt = entity["RunAt"]?.dateValue else { return nil }
+        guard
+            let entity = try await storage({
+                try await table.get(partitionKey: RowKeys.managerPartition, rowKey: RowKeys.managerStatus)
+            }),
+            let runAt = entity["RunAt"]?.dateValue
+        else { return nil }
         let drift = (entity["Drift"]?.stringValue.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).map {
-            ManagerStatus.Finding(kind: $0["kind"]?.stringValue ?? "", scope: $0["scope"]?.stringValue ?? "", cidr: $0["cidr"]?.stringValue ?? "", detail: $0["detail"]?.stringValue ?? "")
+            ManagerStatus.Finding(
+                kind: $0["kind"]?.stringValue ?? "", scope: $0["scope"]?.stringValue ?? "",
+                cidr: $0["cidr"]?.stringValue ?? "", detail: $0["detail"]?.stringValue ?? "")
         }
-        let problems = (entity["Problems"]?.stringValue.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []).compactMap(\.stringValue)
-        return ManagerStatus(runAt: runAt, complete: entity["Complete"]?.boolValue ?? false, lastCompleteSyncAt: entity["LastCompleteSyncAt"]?.dateValue,
-                             drift: drift, problems: problems, process: entity["Process"]?.stringValue ?? "")
+        let problems = (entity["Problems"]?.stringValue.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? [])
+            .compactMap(\.stringValue)
+        return ManagerStatus(
+            runAt: runAt, complete: entity["Complete"]?.boolValue ?? false,
+            lastCompleteSyncAt: entity["LastCompleteSyncAt"]?.dateValue,
+            drift: drift, problems: problems, process: entity["Process"]?.stringValue ?? "")
     }
 }

@@ -25,12 +25,20 @@ public struct UsageRow: Sendable, Equatable {
     public var etag: String?
 
     /// The counter of the principal with `holderKey` (and `sealedHolder`, its sealed name) in `pool`.
-    public init(pool: String, holderKey: String, sealedHolder: String?, leases: Int = 0, addresses: UInt64 = 0, etag: String? = nil) {
-        self.init(key: RowKeys.usage(pool: pool, holderKey: holderKey), pool: pool, holderKey: holderKey, sealedHolder: sealedHolder,
-                  legacyRequester: nil, leases: leases, addresses: addresses, etag: etag)
+    public init(
+        pool: String, holderKey: String, sealedHolder: String?, leases: Int = 0, addresses: UInt64 = 0,
+        etag: String? = nil
+    ) {
+        self.init(
+            key: RowKeys.usage(pool: pool, holderKey: holderKey), pool: pool, holderKey: holderKey,
+            sealedHolder: sealedHolder,
+            legacyRequester: nil, leases: leases, addresses: addresses, etag: etag)
     }
 
-    private init(key: String, pool: String, holderKey: String, sealedHolder: String?, legacyRequester: String?, leases: Int, addresses: UInt64, etag: String?) {
+    private init(
+        key: String, pool: String, holderKey: String, sealedHolder: String?, legacyRequester: String?, leases: Int,
+        addresses: UInt64, etag: String?
+    ) {
         self.key = key
         self.pool = pool
         self.holderKey = holderKey
@@ -43,13 +51,18 @@ public struct UsageRow: Sendable, Equatable {
 
     init?(entity: TableEntity) {
         guard entity.rowKey.hasPrefix(RowKeys.usagePrefix), let pool = entity["Pool"]?.stringValue else { return nil }
-        let leases = Int(entity["Leases"]?.int64Value ?? 0), addresses = UInt64(max(0, entity["Addresses"]?.int64Value ?? 0))
+        let leases = Int(entity["Leases"]?.int64Value ?? 0)
+        let addresses = UInt64(max(0, entity["Addresses"]?.int64Value ?? 0))
         if let holderKey = entity["HolderKey"]?.stringValue {
-            self.init(pool: pool, holderKey: holderKey, sealedHolder: entity["Holder"]?.stringValue, leases: leases, addresses: addresses, etag: entity.etag)
+            self.init(
+                pool: pool, holderKey: holderKey, sealedHolder: entity["Holder"]?.stringValue, leases: leases,
+                addresses: addresses, etag: entity.etag)
         } else if let requester = entity["Requester"]?.stringValue {
             let key = RowKeys.legacyUsage(pool: pool, requester: requester)
-            self.init(key: key, pool: pool, holderKey: String(key.dropFirst(RowKeys.usage(pool: pool, holderKey: "").count)), sealedHolder: nil,
-                      legacyRequester: requester, leases: leases, addresses: addresses, etag: entity.etag)
+            self.init(
+                key: key, pool: pool, holderKey: String(key.dropFirst(RowKeys.usage(pool: pool, holderKey: "").count)),
+                sealedHolder: nil,
+                legacyRequester: requester, leases: leases, addresses: addresses, etag: entity.etag)
         } else {
             return nil
         }
@@ -57,9 +70,13 @@ public struct UsageRow: Sendable, Equatable {
     }
 
     package func entity(partitionKey: String) -> TableEntity {
-        var properties: [String: TableValue] = ["Pool": .string(pool), "Leases": .int64(Int64(leases)), "Addresses": .int64(Int64(min(addresses, UInt64(Int64.max))))]
+        var properties: [String: TableValue] = [
+            "Pool": .string(pool), "Leases": .int64(Int64(leases)),
+            "Addresses": .int64(Int64(min(addresses, UInt64(Int64.max)))),
+        ]
         if let legacyRequester {
-            properties["Requester"] = .string(legacyRequester) // rewritten as it was: its key is the SHA-256 of this name
+            // rewritten as it was: its key is the SHA-256 of this name
+            properties["Requester"] = .string(legacyRequester)
         } else {
             properties["HolderKey"] = .string(holderKey)
             if let sealedHolder { properties["Holder"] = .string(sealedHolder) }
@@ -68,7 +85,9 @@ public struct UsageRow: Sendable, Equatable {
     }
 
     /// The addresses a block counts for (saturating: an IPv6 block may hold more than 64 bits say).
-    public static func addresses(in prefix: IPPrefix) -> UInt64 { addresses(length: prefix.length, version: prefix.version) }
+    public static func addresses(in prefix: IPPrefix) -> UInt64 {
+        addresses(length: prefix.length, version: prefix.version)
+    }
 
     /// The addresses a block of `length` counts for.
     public static func addresses(length: Int, version: IPVersion) -> UInt64 {
@@ -81,14 +100,16 @@ public struct UsageRow: Sendable, Equatable {
         var next = self
         let size = Self.addresses(in: prefix)
         next.leases = max(0, leases + delta)
-        next.addresses = delta > 0 ? addresses.addingReportingOverflow(size).partialValue : (addresses > size ? addresses - size : 0)
+        next.addresses =
+            delta > 0 ? addresses.addingReportingOverflow(size).partialValue : (addresses > size ? addresses - size : 0)
         return next
     }
 
     /// The operation that writes `self` over what was read: `If-Match` its ETag, or an insert for a first row
     /// (two first leases at once: one insert fails and its transaction with it).
     func write(partitionKey: String) -> TableTransactionAction {
-        etag.map { .replace(entity(partitionKey: partitionKey), ifMatch: .etag($0)) } ?? .insert(entity(partitionKey: partitionKey))
+        etag.map { .replace(entity(partitionKey: partitionKey), ifMatch: .etag($0)) }
+            ?? .insert(entity(partitionKey: partitionKey))
     }
 }
 
@@ -96,21 +117,28 @@ extension Inventory {
     /// The usage rows of `charges` (the quotas a lease counts in), each as stored or, never written, at zero.
     public func usage(_ charges: [QuotaCharge], in scope: Scope) async throws(InventoryError) -> [UsageRow] {
         let stored = try await storedUsage(charges.map(\.key), in: scope)
-        return zip(charges, stored).map { charge, row in row ?? UsageRow(pool: charge.pool, holderKey: charge.holderKey, sealedHolder: charge.sealedHolder) }
+        return zip(charges, stored).map { charge, row in
+            row ?? UsageRow(pool: charge.pool, holderKey: charge.holderKey, sealedHolder: charge.sealedHolder)
+        }
     }
 
     /// Point reads of the usage rows with these keys (nil where there is none).
     private func storedUsage(_ keys: [String], in scope: Scope) async throws(InventoryError) -> [UsageRow?] {
         var rows: [UsageRow?] = []
         for key in keys {
-            rows.append(try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: key) }.flatMap(UsageRow.init(entity:)))
+            rows.append(
+                try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: key) }.flatMap(
+                    UsageRow.init(entity:)))
         }
         return rows
     }
 
     /// Every usage row of the scope, in key order.
     public func usageRows(in scope: Scope) async throws(InventoryError) -> [UsageRow] {
-        try await storage { try await table.queryAll(filter: Self.range(RowKeys.usagePrefix, in: scope.partitionKey)).compactMap(UsageRow.init(entity:)) }
+        try await storage {
+            try await table.queryAll(filter: Self.range(RowKeys.usagePrefix, in: scope.partitionKey)).compactMap(
+                UsageRow.init(entity:))
+        }
     }
 
     /// The usage rows a lease row counts in, read now (their pool and requester come from the stored rows;

@@ -40,7 +40,8 @@ struct RangeTake {
 
     /// The write of the row that holds the range: over the row that was exactly it (`If-Match`), else an insert.
     func holding(_ row: NetworkRow, scope: Scope) -> TableTransactionAction {
-        replaced.map { .replace(row.entity(partitionKey: scope.partitionKey), ifMatch: .etag($0.etag ?? "*")) } ?? .insert(row.entity(partitionKey: scope.partitionKey))
+        replaced.map { .replace(row.entity(partitionKey: scope.partitionKey), ifMatch: .etag($0.etag ?? "*")) }
+            ?? .insert(row.entity(partitionKey: scope.partitionKey))
     }
 }
 
@@ -49,17 +50,25 @@ extension Inventory {
     /// (`available`) block inside it leaves the stock, one that contains it is split and the rest goes back
     /// to stock; a row `yields` accepts (say, space occupied by the very VNet being adopted) is removed in the
     /// same way, the rest of a split one keeping its state and lock. Anything else is a conflict.
-    static func take(_ range: IPPrefix, from rows: [NetworkRow], scope: Scope, yields: (NetworkRow) -> Bool = { _ in false }) -> RangeTake {
+    static func take(
+        _ range: IPPrefix, from rows: [NetworkRow], scope: Scope, yields: (NetworkRow) -> Bool = { _ in false }
+    ) -> RangeTake {
         var take = RangeTake()
         let overlapping = rows.filter { $0.prefix.overlaps(range) }
         take.conflicts = overlapping.filter { $0.state != .available && !yields($0) }.map(RangeConflict.init)
         guard take.conflicts.isEmpty else { return take }
         for row in overlapping {
-            if row.prefix == range { take.replaced = row } else {
-                take.actions.append(.delete(partitionKey: scope.partitionKey, rowKey: row.rowKey, ifMatch: .etag(row.etag ?? "*")))
+            if row.prefix == range {
+                take.replaced = row
+            } else {
+                take.actions.append(
+                    .delete(partitionKey: scope.partitionKey, rowKey: row.rowKey, ifMatch: .etag(row.etag ?? "*")))
             }
             if row.state == .available {
-                take.actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(row.prefix, pool: row.pool), ifMatch: .any))
+                take.actions.append(
+                    .delete(
+                        partitionKey: scope.partitionKey, rowKey: RowKeys.stock(row.prefix, pool: row.pool),
+                        ifMatch: .any))
             }
             guard row.prefix.contains(range), row.prefix != range else { continue }
             for rest in FreeSpace.freeBlocks(in: row.prefix, occupied: [range]) {

@@ -15,7 +15,10 @@ public struct Reservation: Sendable, Equatable {
     public let createdBy: String
     public var etag: String?
 
-    public init(id: String, prefix: IPPrefix, owner: String, reason: String, expiresAt: Date?, createdAt: Date, createdBy: String) {
+    public init(
+        id: String, prefix: IPPrefix, owner: String, reason: String, expiresAt: Date?, createdAt: Date,
+        createdBy: String
+    ) {
         self.id = id
         self.prefix = prefix
         self.owner = owner
@@ -27,8 +30,10 @@ public struct Reservation: Sendable, Equatable {
 
     func entity(partitionKey: String) -> TableEntity {
         var properties: [String: TableValue] = [
-            "ReservationId": .string(id), "Cidr": .string(prefix.description), "NetworkRowKey": .string(RowKeys.network(prefix)),
-            "Owner": .string(owner), "Reason": .string(reason), "CreatedAt": .dateTime(createdAt), "CreatedBy": .string(createdBy),
+            "ReservationId": .string(id), "Cidr": .string(prefix.description),
+            "NetworkRowKey": .string(RowKeys.network(prefix)),
+            "Owner": .string(owner), "Reason": .string(reason), "CreatedAt": .dateTime(createdAt),
+            "CreatedBy": .string(createdBy),
         ]
         if let expiresAt { properties["ExpiresAt"] = .dateTime(expiresAt) }
         return TableEntity(partitionKey: partitionKey, rowKey: RowKeys.reservation(id), properties: properties)
@@ -36,9 +41,13 @@ public struct Reservation: Sendable, Equatable {
 
     init?(entity: TableEntity) {
         guard entity.rowKey.hasPrefix(RowKeys.reservationPrefix), let id = entity["ReservationId"]?.stringValue,
-              let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) }) else { return nil }
-        self.init(id: id, prefix: prefix, owner: entity["Owner"]?.stringValue ?? "", reason: entity["Reason"]?.stringValue ?? "",
-                  expiresAt: entity["ExpiresAt"]?.dateValue, createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast, createdBy: entity["CreatedBy"]?.stringValue ?? "")
+            let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) })
+        else { return nil }
+        self.init(
+            id: id, prefix: prefix, owner: entity["Owner"]?.stringValue ?? "",
+            reason: entity["Reason"]?.stringValue ?? "",
+            expiresAt: entity["ExpiresAt"]?.dateValue, createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast,
+            createdBy: entity["CreatedBy"]?.stringValue ?? "")
         etag = entity.etag
     }
 }
@@ -69,8 +78,11 @@ extension Inventory {
     /// the range is taken out of stock, one that contains it is split and the rest goes back to stock, all in
     /// the one transaction. Anything else in the range (leases, occupied space, other reservations) is an
     /// overlap and nothing is written.
-    public func reserve(_ prefix: IPPrefix?, length: Int, in space: ScopeSupernets, id: String, owner: String, reason: String, expiresAt: Date?,
-                        createdBy: String, now: Date) async throws(InventoryError) -> ReserveOutcome {
+    public func reserve(
+        _ prefix: IPPrefix?, length: Int, in space: ScopeSupernets, id: String, owner: String, reason: String,
+        expiresAt: Date?,
+        createdBy: String, now: Date
+    ) async throws(InventoryError) -> ReserveOutcome {
         let scope = space.scope
         let head = try await self.head(of: scope)
         let rows = try await networks(in: scope)
@@ -80,7 +92,11 @@ extension Inventory {
         } else {
             let free = rows.filter { $0.state != .available }.map(\.prefix) + space.exclude
             // A block of stock may be taken too, but never split for a size-only request: prefer free space.
-            guard let fit = FreeSpace.smallestFit(length: length, in: space.supernets, occupied: free + rows.filter { $0.state == .available }.map(\.prefix)) else {
+            guard
+                let fit = FreeSpace.smallestFit(
+                    length: length, in: space.supernets,
+                    occupied: free + rows.filter { $0.state == .available }.map(\.prefix))
+            else {
                 return .exhausted
             }
             chosen = fit
@@ -92,14 +108,23 @@ extension Inventory {
         reservedRow.requester = owner
         reservedRow.expiresAt = expiresAt
         reservedRow.leasedAt = now
-        var actions: [TableTransactionAction] = [Self.takeHead(head, adding: [chosen] + take.added, scope: scope, now: now)] + take.actions
+        var actions: [TableTransactionAction] =
+            [Self.takeHead(head, adding: [chosen] + take.added, scope: scope, now: now)] + take.actions
         actions.append(take.holding(reservedRow, scope: scope))
-        let reservation = Reservation(id: id, prefix: chosen, owner: owner, reason: reason, expiresAt: expiresAt, createdAt: now, createdBy: createdBy)
+        let reservation = Reservation(
+            id: id, prefix: chosen, owner: owner, reason: reason, expiresAt: expiresAt, createdAt: now,
+            createdBy: createdBy)
         actions.append(.insert(reservation.entity(partitionKey: scope.partitionKey)))
         let tookStock = take.replaced != nil || !take.actions.isEmpty
-        actions.append(.insert(event(.reserve, reservedRow, before: tookStock ? .available : nil,
-                                     detail: "reservation \(id): \(reason)" + (take.backToStock.isEmpty ? "" : "; back to stock: \(take.backToStock.map(\.description).joined(separator: " "))"))
-            .entity(partitionKey: scope.partitionKey, at: now)))
+        actions.append(
+            .insert(
+                event(
+                    .reserve, reservedRow, before: tookStock ? .available : nil,
+                    detail: "reservation \(id): \(reason)"
+                        + (take.backToStock.isEmpty
+                            ? "" : "; back to stock: \(take.backToStock.map(\.description).joined(separator: " "))")
+                )
+                .entity(partitionKey: scope.partitionKey, at: now)))
         guard actions.count <= 100 else { return .tooLarge }
         do {
             _ = try await table.submitTransaction(actions)
@@ -115,25 +140,41 @@ extension Inventory {
 
     /// Every reservation of the scope (its `reservation_` rows), in id order.
     public func reservations(in scope: Scope) async throws(InventoryError) -> [Reservation] {
-        try await storage { try await table.queryAll(filter: Self.range(RowKeys.reservationPrefix, in: scope.partitionKey)).compactMap(Reservation.init(entity:)) }
+        try await storage {
+            try await table.queryAll(filter: Self.range(RowKeys.reservationPrefix, in: scope.partitionKey)).compactMap(
+                Reservation.init(entity:))
+        }
     }
 
     /// The reservation `id` in `scope`, nil when there is none.
     public func reservation(_ id: String, in scope: Scope) async throws(InventoryError) -> Reservation? {
-        try await storage { try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(id)).flatMap(Reservation.init(entity:)) }
+        try await storage {
+            try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(id)).flatMap(
+                Reservation.init(entity:))
+        }
     }
 
     /// Ends a reservation: its range becomes free space (not stock; Replenish or a carve uses it), with its
     /// event. `action` says why (`unreserve` by an operator, `reservation-expired` by the Manager).
-    public func endReservation(_ reservation: Reservation, in scope: Scope, action: AuditAction, now: Date) async throws(InventoryError) -> WriteOutcome? {
+    public func endReservation(_ reservation: Reservation, in scope: Scope, action: AuditAction, now: Date)
+        async throws(InventoryError) -> WriteOutcome?
+    {
         let rowKey = RowKeys.network(reservation.prefix)
         guard let row = try await network(rowKey, in: scope), row.state == .reserved else {
             // Only the reservation row is left (a crash between writes cannot leave this, but a hand edit can).
-            _ = try? await storage { try await table.submitTransaction([.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(reservation.id), ifMatch: .any)]) }
+            _ = try? await storage {
+                try await table.submitTransaction([
+                    .delete(
+                        partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(reservation.id), ifMatch: .any)
+                ])
+            }
             return nil
         }
-        let event = AuditEvent(action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: reservation.prefix.description, leaseId: "", sessionId: "",
-                               before: NetworkState.reserved.rawValue, after: "", detail: "reservation \(reservation.id): \(reservation.reason)", process: actor)
+        let event = AuditEvent(
+            action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: reservation.prefix.description,
+            leaseId: "", sessionId: "",
+            before: NetworkState.reserved.rawValue, after: "",
+            detail: "reservation \(reservation.id): \(reservation.reason)", process: actor)
         do {
             _ = try await table.submitTransaction([
                 .delete(partitionKey: scope.partitionKey, rowKey: rowKey, ifMatch: .etag(row.etag ?? "*")),

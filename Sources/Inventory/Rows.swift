@@ -1,9 +1,9 @@
 internal import AzureCore
 package import AzureTables
-internal import StrictJSON
 public import Foundation
 public import IPAMCore
 public import NetworkMath
+internal import StrictJSON
 
 /// Row keys of the partition layout (docs/Design.md, "Storage layout").
 public enum RowKeys {
@@ -27,7 +27,8 @@ public enum RowKeys {
     /// The common start of every stock key of one size (in one pool, or in the scope's own space).
     public static func stockRange(version: IPVersion, length: Int, pool: String? = nil) -> String {
         let digits = String(length)
-        return stockPrefix + (pool.map { "p_\($0)_" } ?? "") + "\(version.rawValue)_" + String(repeating: "0", count: 3 - digits.count) + digits + "_"
+        return stockPrefix + (pool.map { "p_\($0)_" } ?? "") + "\(version.rawValue)_"
+            + String(repeating: "0", count: 3 - digits.count) + digits + "_"
     }
     public static let usagePrefix = "usage_"
     /// `usage_{pool}_{holder key}`: what one principal holds in one pool (its quota's counter), by the
@@ -48,7 +49,9 @@ public enum RowKeys {
 
     /// When the event (or boundary) with this key happened, to the microsecond or so; nil for another key.
     public static func eventTime(ofKey key: String) -> Date? {
-        guard key.hasPrefix(eventPrefix), let inverted = Int64(key.dropFirst(eventPrefix.count).prefix(19)) else { return nil }
+        guard key.hasPrefix(eventPrefix), let inverted = Int64(key.dropFirst(eventPrefix.count).prefix(19)) else {
+            return nil
+        }
         return Date(timeIntervalSince1970: Double(Int64.max - inverted) / 1e9)
     }
 }
@@ -158,8 +161,11 @@ public struct NetworkRow: Sendable, Equatable {
         p["SessionId"] = .string(sessionId ?? "")
         p["RequestHash"] = .string(requestHash ?? "")
         if let requester { p["Requester"] = .string(requester) }
-        for (name, date) in [("LeasedAt", leasedAt), ("ExpiresAt", expiresAt), ("AnchoredAt", anchoredAt), ("QuarantinedAt", quarantinedAt),
-                             ("LastSeenAt", lastSeenAt), ("MissingSince", missingSince)] {
+        for (name, date) in [
+            ("LeasedAt", leasedAt), ("ExpiresAt", expiresAt), ("AnchoredAt", anchoredAt),
+            ("QuarantinedAt", quarantinedAt),
+            ("LastSeenAt", lastSeenAt), ("MissingSince", missingSince),
+        ] {
             if let date { p[name] = .dateTime(date) }
         }
         if missingCount > 0 { p["MissingCount"] = .int32(Int32(missingCount)) }
@@ -175,14 +181,20 @@ public struct NetworkRow: Sendable, Equatable {
             p["Tags"] = .string(JSONValue.object(tags.keys.sorted().map { ($0, .string(tags[$0]!)) }).serialized())
         }
         if !subnets.isEmpty {
-            p["Subnets"] = .string(JSONValue.array(subnets.map { .object([("name", .string($0.name)), ("prefixLength", .number(String($0.prefixLength)))]) }).serialized())
+            p["Subnets"] = .string(
+                JSONValue.array(
+                    subnets.map {
+                        .object([("name", .string($0.name)), ("prefixLength", .number(String($0.prefixLength)))])
+                    }
+                ).serialized())
         }
         return TableEntity(partitionKey: partitionKey, rowKey: rowKey, properties: p)
     }
 
     package init?(entity: TableEntity) {
         guard let prefix = RowKeys.prefix(ofNetworkKey: entity.rowKey),
-              let state = entity["State"]?.stringValue.flatMap(NetworkState.init(rawValue:)) else { return nil }
+            let state = entity["State"]?.stringValue.flatMap(NetworkState.init(rawValue:))
+        else { return nil }
         self.prefix = prefix
         self.state = state
         func text(_ name: String) -> String? { entity[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
@@ -210,7 +222,9 @@ public struct NetworkRow: Sendable, Equatable {
         }
         if let layout = text("Subnets"), let items = try? JSONValue.parse(Array(layout.utf8)).arrayValue {
             subnets = items.compactMap { item in
-                guard let name = item["name"]?.stringValue, case .number(let text)? = item["prefixLength"], let length = Int(text) else { return nil }
+                guard let name = item["name"]?.stringValue, case .number(let text)? = item["prefixLength"],
+                    let length = Int(text)
+                else { return nil }
                 return LeaseRequest.SubnetRequest(name: name, prefixLength: length)
             }
         }
@@ -264,8 +278,11 @@ public struct SessionRow: Sendable, Equatable {
 
     package init?(entity: TableEntity) {
         guard let id = entity["SessionId"]?.stringValue, let lease = entity["LeaseId"]?.stringValue,
-              let key = entity["NetworkRowKey"]?.stringValue, let hash = entity["RequestHash"]?.stringValue else { return nil }
-        self.init(sessionId: id, leaseId: lease, networkRowKey: key, requestHash: hash, createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast)
+            let key = entity["NetworkRowKey"]?.stringValue, let hash = entity["RequestHash"]?.stringValue
+        else { return nil }
+        self.init(
+            sessionId: id, leaseId: lease, networkRowKey: key, requestHash: hash,
+            createdAt: entity["CreatedAt"]?.dateValue ?? .distantPast)
         networkRowKeyV6 = entity["NetworkRowKeyV6"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         ownerKey = entity["OwnerKey"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         etag = entity.etag
@@ -298,8 +315,11 @@ public struct AuditEvent: Sendable {
     /// Its row key: a stable id, newest first in key order (set on events read back).
     public var id: String?
 
-    public init(action: String, actor: String, cidr: String, leaseId: String, sessionId: String, before: String, after: String, detail: String = "",
-                process: String? = nil, requestId: String? = AuditContext.current?.requestId) {
+    public init(
+        action: String, actor: String, cidr: String, leaseId: String, sessionId: String, before: String, after: String,
+        detail: String = "",
+        process: String? = nil, requestId: String? = AuditContext.current?.requestId
+    ) {
         self.action = action
         self.actor = actor
         self.cidr = cidr
@@ -313,10 +333,14 @@ public struct AuditEvent: Sendable {
     }
 
     package init?(entity: TableEntity) {
-        guard entity.rowKey.hasPrefix(RowKeys.eventPrefix), let action = entity["Action"]?.stringValue else { return nil }
+        guard entity.rowKey.hasPrefix(RowKeys.eventPrefix), let action = entity["Action"]?.stringValue else {
+            return nil
+        }
         func text(_ name: String) -> String { entity[name]?.stringValue ?? "" }
-        self.init(action: action, actor: text("Actor"), cidr: text("Cidr"), leaseId: text("LeaseId"), sessionId: text("SessionId"),
-                  before: text("Before"), after: text("After"), detail: text("Detail"))
+        self.init(
+            action: action, actor: text("Actor"), cidr: text("Cidr"), leaseId: text("LeaseId"),
+            sessionId: text("SessionId"),
+            before: text("Before"), after: text("After"), detail: text("Detail"))
         at = entity["At"]?.dateValue
         principal = entity["Principal"]?.stringValue
         releasedFor = entity["ReleasedFor"]?.stringValue
@@ -330,7 +354,8 @@ public struct AuditEvent: Sendable {
     package func entity(partitionKey: String, at date: Date) -> TableEntity {
         var properties: [String: TableValue] = [
             "Action": .string(action), "Actor": .string(actor), "Cidr": .string(cidr), "LeaseId": .string(leaseId),
-            "SessionId": .string(sessionId), "Before": .string(before), "After": .string(after), "Detail": .string(detail),
+            "SessionId": .string(sessionId), "Before": .string(before), "After": .string(after),
+            "Detail": .string(detail),
             "At": .dateTime(date),
         ]
         if let principal { properties["Principal"] = .string(principal) }

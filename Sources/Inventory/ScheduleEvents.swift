@@ -9,15 +9,22 @@ extension RowKeys {
 extension Inventory {
     /// Writes one audit event of the public-IP schedule (`schedule` partition), after the change it
     /// records happened in Azure Resource Manager (which no transaction of ours can include).
-    public func recordScheduleEvent(_ action: AuditAction, subject: String, detail: String, now: Date) async throws(InventoryError) {
-        let event = AuditEvent(action: action.rawValue, actor: actor, cidr: subject, leaseId: "", sessionId: "", before: "", after: "", detail: detail)
-        _ = try await storage { try await table.submitTransaction([.insert(event.entity(partitionKey: RowKeys.schedulePartition, at: now))]) }
+    public func recordScheduleEvent(_ action: AuditAction, subject: String, detail: String, now: Date)
+        async throws(InventoryError)
+    {
+        let event = AuditEvent(
+            action: action.rawValue, actor: actor, cidr: subject, leaseId: "", sessionId: "", before: "", after: "",
+            detail: detail)
+        _ = try await storage {
+            try await table.submitTransaction([.insert(event.entity(partitionKey: RowKeys.schedulePartition, at: now))])
+        }
     }
 
     /// The public-IP schedule's audit events, newest first.
     public func scheduleEvents() async throws(InventoryError) -> [AuditEvent] {
         try await storage {
-            try await table.queryAll(filter: Self.range(RowKeys.eventPrefix, in: RowKeys.schedulePartition)).compactMap(AuditEvent.init(entity:))
+            try await table.queryAll(filter: Self.range(RowKeys.eventPrefix, in: RowKeys.schedulePartition)).compactMap(
+                AuditEvent.init(entity:))
         }
     }
 }

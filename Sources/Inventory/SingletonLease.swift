@@ -18,8 +18,10 @@ public struct SingletonLease: Sendable {
     public let duration: Duration
     private let now: @Sendable () -> Date
 
-    package init(table: TableClient, name: String = "manager", owner: String, duration: Duration = .seconds(60),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(
+        table: TableClient, name: String = "manager", owner: String, duration: Duration = .seconds(60),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.table = table
         self.name = name
         self.owner = owner
@@ -41,20 +43,26 @@ public struct SingletonLease: Sendable {
             self.owner = owner
             self.expiresAt = expiresAt
         }
-        public var description: String { "the lease is held by \(owner) until \(expiresAt.map { "\($0)" } ?? "unknown")" }
+        public var description: String {
+            "the lease is held by \(owner) until \(expiresAt.map { "\($0)" } ?? "unknown")"
+        }
     }
 
     private var entityKeys: (String, String) { ("lock", name) }
 
     private func entity(expiresAt: Date) -> TableEntity {
-        TableEntity(partitionKey: entityKeys.0, rowKey: entityKeys.1, properties: [
-            "Owner": .string(owner), "ExpiresAt": .dateTime(expiresAt), "AcquiredAt": .dateTime(now()),
-        ])
+        TableEntity(
+            partitionKey: entityKeys.0, rowKey: entityKeys.1,
+            properties: [
+                "Owner": .string(owner), "ExpiresAt": .dateTime(expiresAt), "AcquiredAt": .dateTime(now()),
+            ])
     }
 
     /// Takes the lease if it is free, expired, or already ours. Throws `HeldElsewhere` otherwise.
     public func acquire() async throws -> Held {
-        do { return try await take() } catch let error as HeldElsewhere { throw error } catch { throw InventoryError(error) }
+        do { return try await take() } catch let error as HeldElsewhere { throw error } catch {
+            throw InventoryError(error)
+        }
     }
 
     private func take() async throws -> Held {
@@ -70,7 +78,9 @@ public struct SingletonLease: Sendable {
         let until = current["ExpiresAt"]?.dateValue ?? .distantPast
         guard holder == owner || until <= now() else { throw HeldElsewhere(owner: holder, expiresAt: until) }
         do {
-            return Held(etag: try await table.replace(entity(expiresAt: expiresAt), ifMatch: .etag(current.etag ?? "*")), expiresAt: expiresAt)
+            return Held(
+                etag: try await table.replace(entity(expiresAt: expiresAt), ifMatch: .etag(current.etag ?? "*")),
+                expiresAt: expiresAt)
         } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound {
             throw HeldElsewhere(owner: "another manager (it took the lease first)", expiresAt: nil)
         }
@@ -78,13 +88,17 @@ public struct SingletonLease: Sendable {
 
     /// Extends a lease we hold; throws `HeldElsewhere` when it was lost meanwhile.
     public func renew(_ held: Held) async throws -> Held {
-        do { return try await extend(held) } catch let error as HeldElsewhere { throw error } catch { throw InventoryError(error) }
+        do { return try await extend(held) } catch let error as HeldElsewhere { throw error } catch {
+            throw InventoryError(error)
+        }
     }
 
     private func extend(_ held: Held) async throws -> Held {
         let expiresAt = now().addingTimeInterval(duration.seconds)
         do {
-            return Held(etag: try await table.replace(entity(expiresAt: expiresAt), ifMatch: .etag(held.etag)), expiresAt: expiresAt)
+            return Held(
+                etag: try await table.replace(entity(expiresAt: expiresAt), ifMatch: .etag(held.etag)),
+                expiresAt: expiresAt)
         } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound {
             throw HeldElsewhere(owner: "another manager (the lease expired and was taken)", expiresAt: nil)
         }
@@ -122,8 +136,12 @@ extension SingletonLease {
 extension Inventory {
     /// The singleton lease `name` in the locks table, held as `owner`; by default the Manager's lease of this
     /// inventory table (`SingletonLease.managerName(forTable:)`).
-    public func singletonLease(name: String? = nil, owner: String, duration: Duration,
-                               now: @escaping @Sendable () -> Date = { Date() }) -> SingletonLease {
-        SingletonLease(table: locks, name: name ?? SingletonLease.managerName(forTable: table.name), owner: owner, duration: duration, now: now)
+    public func singletonLease(
+        name: String? = nil, owner: String, duration: Duration,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) -> SingletonLease {
+        SingletonLease(
+            table: locks, name: name ?? SingletonLease.managerName(forTable: table.name), owner: owner,
+            duration: duration, now: now)
     }
 }

@@ -27,7 +27,10 @@ public struct RowChange: Sendable {
     /// (its row and stock row; the event and the session row are this change's).
     public var companion: NetworkRow.Update? = nil
 
-    public init(before: NetworkRow, after: NetworkRow, action: AuditAction, detail: String, deleteSession: String? = nil, deleteRow: Bool = false) {
+    public init(
+        before: NetworkRow, after: NetworkRow, action: AuditAction, detail: String, deleteSession: String? = nil,
+        deleteRow: Bool = false
+    ) {
         self.before = before
         self.after = after
         self.action = action
@@ -61,11 +64,16 @@ extension Inventory {
     ///
     /// With `partner` (the other row of a dual-stack lease, as read), it carries the same change
     /// (`mirrored(onto:)`) under its own ETag in the same transaction: one event tells of both.
-    public func transition(_ row: NetworkRow, to updated: NetworkRow, action: AuditAction, in scope: Scope, now: Date,
-                           detail: String = "", usage: [UsageRow]? = nil, partner: NetworkRow? = nil) async throws(InventoryError) -> WriteOutcome {
+    public func transition(
+        _ row: NetworkRow, to updated: NetworkRow, action: AuditAction, in scope: Scope, now: Date,
+        detail: String = "", usage: [UsageRow]? = nil, partner: NetworkRow? = nil
+    ) async throws(InventoryError) -> WriteOutcome {
         var actions = transitionActions(from: row, to: updated, action: action, scope: scope, now: now, detail: detail)
         if let partner {
-            actions.append(.replace(updated.mirrored(onto: partner).entity(partitionKey: scope.partitionKey), ifMatch: .etag(partner.etag ?? "*")))
+            actions.append(
+                .replace(
+                    updated.mirrored(onto: partner).entity(partitionKey: scope.partitionKey),
+                    ifMatch: .etag(partner.etag ?? "*")))
         }
         let delta = Self.quotaDelta(row, updated)
         if delta != 0 {
@@ -87,10 +95,14 @@ extension Inventory {
         }
     }
 
-    func transitionActions(from row: NetworkRow, to updated: NetworkRow, action: AuditAction, scope: Scope, now: Date, detail: String) -> [TableTransactionAction] {
+    func transitionActions(
+        from row: NetworkRow, to updated: NetworkRow, action: AuditAction, scope: Scope, now: Date, detail: String
+    ) -> [TableTransactionAction] {
         [
             .replace(updated.entity(partitionKey: scope.partitionKey), ifMatch: .etag(row.etag ?? "*")),
-            .insert(event(action, updated, before: row.state, detail: detail).entity(partitionKey: scope.partitionKey, at: now)),
+            .insert(
+                event(action, updated, before: row.state, detail: detail).entity(
+                    partitionKey: scope.partitionKey, at: now)),
         ]
     }
 
@@ -109,7 +121,11 @@ extension Inventory {
             do {
                 let delta = Self.quotaDelta(change.before, change.after)
                 let counters = try await usage(of: change.before, in: scope)
-                let actions = changeActions(change, scope: scope, now: now) + counters.map { $0.adding(delta, for: change.before.prefix).write(partitionKey: scope.partitionKey) }
+                let actions =
+                    changeActions(change, scope: scope, now: now)
+                    + counters.map {
+                        $0.adding(delta, for: change.before.prefix).write(partitionKey: scope.partitionKey)
+                    }
                 result.transactions += 1
                 _ = try await table.submitTransaction(actions)
                 result.applied[change.action, default: 0] += 1
@@ -118,7 +134,9 @@ extension Inventory {
             } catch {
                 switch WriteFailure(error) {
                 case .conflict: result.conflicts += 1
-                case .unknown: result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "a change's outcome is unknown")
+                case .unknown:
+                    result.failure =
+                        result.failure ?? InventoryError(kind: .unavailable, detail: "a change's outcome is unknown")
                 case .failed(let error): result.failure = result.failure ?? error
                 }
             }
@@ -142,7 +160,9 @@ extension Inventory {
             switch failure {
             case nil: result.applied[action, default: 0] += 1
             case .conflict: result.conflicts += 1
-            case .unknown: result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "a change's outcome is unknown")
+            case .unknown:
+                result.failure =
+                    result.failure ?? InventoryError(kind: .unavailable, detail: "a change's outcome is unknown")
             case .failed(let error): result.failure = result.failure ?? error
             }
         }
@@ -154,15 +174,25 @@ extension Inventory {
     /// that follows an `available` state, the session row a returned block leaves behind, the event.
     func changeActions(_ change: RowChange, scope: Scope, now: Date) -> [TableTransactionAction] {
         if change.deleteRow {
-            let event = AuditEvent(action: change.action.rawValue, actor: actor, cidr: change.before.prefix.description, leaseId: "", sessionId: "",
-                                   before: change.before.state.rawValue, after: "", detail: change.detail)
-            return [.delete(partitionKey: scope.partitionKey, rowKey: change.before.rowKey, ifMatch: .etag(change.before.etag ?? "*")),
-                    .insert(event.entity(partitionKey: scope.partitionKey, at: now))]
+            let event = AuditEvent(
+                action: change.action.rawValue, actor: actor, cidr: change.before.prefix.description, leaseId: "",
+                sessionId: "",
+                before: change.before.state.rawValue, after: "", detail: change.detail)
+            return [
+                .delete(
+                    partitionKey: scope.partitionKey, rowKey: change.before.rowKey,
+                    ifMatch: .etag(change.before.etag ?? "*")),
+                .insert(event.entity(partitionKey: scope.partitionKey, at: now)),
+            ]
         }
-        var actions = transitionActions(from: change.before, to: change.after, action: change.action, scope: scope, now: now, detail: change.detail)
+        var actions = transitionActions(
+            from: change.before, to: change.after, action: change.action, scope: scope, now: now, detail: change.detail)
         actions += stockFollowing(change.before, change.after, scope: scope)
         if let companion = change.companion {
-            actions.append(.replace(companion.after.entity(partitionKey: scope.partitionKey), ifMatch: .etag(companion.before.etag ?? "*")))
+            actions.append(
+                .replace(
+                    companion.after.entity(partitionKey: scope.partitionKey),
+                    ifMatch: .etag(companion.before.etag ?? "*")))
             actions += stockFollowing(companion.before, companion.after, scope: scope)
         }
         if let session = change.deleteSession {
@@ -174,7 +204,11 @@ extension Inventory {
     /// The stock row that follows a row into (or out of) `available`.
     func stockFollowing(_ before: NetworkRow, _ after: NetworkRow, scope: Scope) -> [TableTransactionAction] {
         if before.state == .available && after.state != .available {
-            return [.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.stock(before.prefix, pool: before.pool), ifMatch: .any)]
+            return [
+                .delete(
+                    partitionKey: scope.partitionKey, rowKey: RowKeys.stock(before.prefix, pool: before.pool),
+                    ifMatch: .any)
+            ]
         } else if before.state != .available && after.state == .available {
             return [.insert(Self.stockEntity(after.prefix, pool: after.pool, scope: scope))]
         }
@@ -188,8 +222,11 @@ extension Inventory {
         for chunk in stride(from: 0, to: rows.count, by: 100) {
             let part = rows[chunk..<min(chunk + 100, rows.count)]
             let actions: [TableTransactionAction] = part.map { row in
-                .merge(TableEntity(partitionKey: scope.partitionKey, rowKey: row.rowKey, properties: ["LastSeenAt": .dateTime(now)]),
-                       ifMatch: .etag(row.etag ?? "*"))
+                .merge(
+                    TableEntity(
+                        partitionKey: scope.partitionKey, rowKey: row.rowKey, properties: ["LastSeenAt": .dateTime(now)]
+                    ),
+                    ifMatch: .etag(row.etag ?? "*"))
             }
             result.transactions += 1
             do {
@@ -198,7 +235,9 @@ extension Inventory {
             } catch {
                 switch WriteFailure(error) {
                 case .conflict: result.conflicts += 1
-                case .unknown: result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "a refresh's outcome is unknown")
+                case .unknown:
+                    result.failure =
+                        result.failure ?? InventoryError(kind: .unavailable, detail: "a refresh's outcome is unknown")
                 case .failed(let error): result.failure = result.failure ?? error
                 }
             }
@@ -213,8 +252,10 @@ extension Inventory {
     ///   not known). Rows carved since then are left out of the blocks (their rest is recorded), so a carve that
     ///   ran between that read and this write never ends up overlapping an occupied row; when the head's log no
     ///   longer reaches back that far, nothing is recorded and the next run records what is still uncovered.
-    public func recordOccupied(_ blocks: [(prefix: IPPrefix, resourceId: String)], in scope: Scope, now: Date,
-                               knownVersion: Int64? = nil) async -> BatchResult {
+    public func recordOccupied(
+        _ blocks: [(prefix: IPPrefix, resourceId: String)], in scope: Scope, now: Date,
+        knownVersion: Int64? = nil
+    ) async -> BatchResult {
         var result = BatchResult()
         var known = knownVersion
         var pending = blocks[...]
@@ -223,19 +264,23 @@ extension Inventory {
                 let head = try await self.head(of: scope)
                 if let version = known, version != (head?.version ?? 0) {
                     guard let head, let added = head.added(since: version) else {
-                        result.conflicts += 1 // the log no longer tells what was carved meanwhile: the next run records it
+                        // the log no longer tells what was carved meanwhile: the next run records it
+                        result.conflicts += 1
                         return result
                     }
                     let carved = PrefixIndex(added.map { ($0, $0) })
-                    pending = pending.flatMap { block in
-                        FreeSpace.freeBlocks(in: block.prefix, occupied: carved.overlapping(block.prefix))
-                            .map { (prefix: $0, resourceId: block.resourceId) }
-                    }[...]
+                    pending =
+                        pending.flatMap { block in
+                            FreeSpace.freeBlocks(in: block.prefix, occupied: carved.overlapping(block.prefix))
+                                .map { (prefix: $0, resourceId: block.resourceId) }
+                        }[...]
                     known = head.version
                     if pending.isEmpty { break }
                 }
                 let part = pending.prefix(48)
-                var actions: [TableTransactionAction] = [Self.takeHead(head, adding: part.map(\.prefix), scope: scope, now: now)]
+                var actions: [TableTransactionAction] = [
+                    Self.takeHead(head, adding: part.map(\.prefix), scope: scope, now: now)
+                ]
                 for block in part {
                     var row = NetworkRow(prefix: block.prefix, state: .occupied)
                     row.lockedBy = block.resourceId
@@ -243,9 +288,14 @@ extension Inventory {
                     actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
                 }
                 let cidrs = part.map(\.prefix.description).joined(separator: " ")
-                actions.append(.insert(AuditEvent(action: AuditAction.occupy.rawValue, actor: actor, cidr: cidrs, leaseId: "", sessionId: "", before: "",
-                                                  after: NetworkState.occupied.rawValue, detail: "VNets' space no row covered")
-                    .entity(partitionKey: scope.partitionKey, at: now)))
+                actions.append(
+                    .insert(
+                        AuditEvent(
+                            action: AuditAction.occupy.rawValue, actor: actor, cidr: cidrs, leaseId: "", sessionId: "",
+                            before: "",
+                            after: NetworkState.occupied.rawValue, detail: "VNets' space no row covered"
+                        )
+                        .entity(partitionKey: scope.partitionKey, at: now)))
                 result.transactions += 1
                 _ = try await table.submitTransaction(actions)
                 result.written += part.count
@@ -259,7 +309,9 @@ extension Inventory {
                     result.conflicts += 1
                     if known == nil { pending = pending.dropFirst(48) } else if result.conflicts >= 8 { return result }
                 case .unknown:
-                    result.failure = result.failure ?? InventoryError(kind: .unavailable, detail: "recording occupied space: outcome unknown")
+                    result.failure =
+                        result.failure
+                        ?? InventoryError(kind: .unavailable, detail: "recording occupied space: outcome unknown")
                     pending = pending.dropFirst(48)
                 case .failed(let error):
                     result.failure = result.failure ?? error

@@ -36,19 +36,25 @@ public struct WebhookCursor: Sendable, Equatable {
 
     package func entity() -> TableEntity {
         var p: [String: TableValue] = [
-            "Webhook": .string(webhook), "Scope": .string(scope.partitionKey), "Subscription": .string(scope.subscriptionId), "Region": .string(scope.region),
-            "LastEvent": .string(lastEvent), "Delivered": .int64(Int64(delivered)), "DeadLettered": .int64(Int64(deadLettered)), "Attempts": .int32(Int32(attempts)),
+            "Webhook": .string(webhook), "Scope": .string(scope.partitionKey),
+            "Subscription": .string(scope.subscriptionId), "Region": .string(scope.region),
+            "LastEvent": .string(lastEvent), "Delivered": .int64(Int64(delivered)),
+            "DeadLettered": .int64(Int64(deadLettered)), "Attempts": .int32(Int32(attempts)),
             "LastError": .string(lastError ?? ""), "Holder": .string(holder ?? ""),
         ]
-        for (name, date) in [("LastDeliveredAt", lastDeliveredAt), ("NextAttemptAt", nextAttemptAt), ("HeldUntil", heldUntil)] {
+        for (name, date) in [
+            ("LastDeliveredAt", lastDeliveredAt), ("NextAttemptAt", nextAttemptAt), ("HeldUntil", heldUntil),
+        ] {
             if let date { p[name] = .dateTime(date) }
         }
         return TableEntity(partitionKey: RowKeys.webhooksPartition, rowKey: rowKey, properties: p)
     }
 
     package init?(entity: TableEntity) {
-        guard let webhook = entity["Webhook"]?.stringValue, let subscription = entity["Subscription"]?.stringValue, let region = entity["Region"]?.stringValue,
-              let last = entity["LastEvent"]?.stringValue else { return nil }
+        guard let webhook = entity["Webhook"]?.stringValue, let subscription = entity["Subscription"]?.stringValue,
+            let region = entity["Region"]?.stringValue,
+            let last = entity["LastEvent"]?.stringValue
+        else { return nil }
         self.init(webhook: webhook, scope: Scope(subscriptionId: subscription, region: region), lastEvent: last)
         func text(_ name: String) -> String? { entity[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
         delivered = Int(entity["Delivered"]?.int64Value ?? 0)
@@ -75,7 +81,10 @@ public struct DeadLetter: Sendable, Equatable {
     public let lastError: String
     public let deadAt: Date
 
-    public init(webhook: String, scope: Scope, eventId: String, type: String, body: String, attempts: Int, lastError: String, deadAt: Date) {
+    public init(
+        webhook: String, scope: Scope, eventId: String, type: String, body: String, attempts: Int, lastError: String,
+        deadAt: Date
+    ) {
         self.webhook = webhook
         self.scope = scope
         self.eventId = eventId
@@ -87,26 +96,38 @@ public struct DeadLetter: Sendable, Equatable {
     }
 
     package func entity() -> TableEntity {
-        TableEntity(partitionKey: RowKeys.webhooksPartition, rowKey: RowKeys.deadLetterPrefix(webhook) + scope.partitionKey + "|" + eventId, properties: [
-            "Webhook": .string(webhook), "Subscription": .string(scope.subscriptionId), "Region": .string(scope.region), "EventId": .string(eventId),
-            "Type": .string(type), "Body": .string(String(body.prefix(30_000))), "Attempts": .int32(Int32(attempts)), "LastError": .string(String(lastError.prefix(1000))),
-            "DeadAt": .dateTime(deadAt),
-        ])
+        TableEntity(
+            partitionKey: RowKeys.webhooksPartition,
+            rowKey: RowKeys.deadLetterPrefix(webhook) + scope.partitionKey + "|" + eventId,
+            properties: [
+                "Webhook": .string(webhook), "Subscription": .string(scope.subscriptionId),
+                "Region": .string(scope.region), "EventId": .string(eventId),
+                "Type": .string(type), "Body": .string(String(body.prefix(30_000))),
+                "Attempts": .int32(Int32(attempts)), "LastError": .string(String(lastError.prefix(1000))),
+                "DeadAt": .dateTime(deadAt),
+            ])
     }
 
     package init?(entity: TableEntity) {
-        guard let webhook = entity["Webhook"]?.stringValue, let subscription = entity["Subscription"]?.stringValue, let region = entity["Region"]?.stringValue,
-              let eventId = entity["EventId"]?.stringValue else { return nil }
-        self.init(webhook: webhook, scope: Scope(subscriptionId: subscription, region: region), eventId: eventId, type: entity["Type"]?.stringValue ?? "",
-                  body: entity["Body"]?.stringValue ?? "", attempts: Int(entity["Attempts"]?.int64Value ?? 0), lastError: entity["LastError"]?.stringValue ?? "",
-                  deadAt: entity["DeadAt"]?.dateValue ?? .distantPast)
+        guard let webhook = entity["Webhook"]?.stringValue, let subscription = entity["Subscription"]?.stringValue,
+            let region = entity["Region"]?.stringValue,
+            let eventId = entity["EventId"]?.stringValue
+        else { return nil }
+        self.init(
+            webhook: webhook, scope: Scope(subscriptionId: subscription, region: region), eventId: eventId,
+            type: entity["Type"]?.stringValue ?? "",
+            body: entity["Body"]?.stringValue ?? "", attempts: Int(entity["Attempts"]?.int64Value ?? 0),
+            lastError: entity["LastError"]?.stringValue ?? "",
+            deadAt: entity["DeadAt"]?.dateValue ?? .distantPast)
     }
 }
 
 extension RowKeys {
     /// The partition of webhook cursors and dead letters (never a scope's: those always hold `_`).
     public static let webhooksPartition = "webhooks"
-    public static func webhookCursor(_ webhook: String, _ scope: Scope) -> String { webhookCursorPrefix(webhook) + scope.partitionKey }
+    public static func webhookCursor(_ webhook: String, _ scope: Scope) -> String {
+        webhookCursorPrefix(webhook) + scope.partitionKey
+    }
     public static func webhookCursorPrefix(_ webhook: String) -> String { "cursor_\(webhook)|" }
     public static func deadLetterPrefix(_ webhook: String) -> String { "dead_\(webhook)|" }
     /// A boundary in the audit trail: every event at or before `date` has a larger (or equal) key.
@@ -116,7 +137,10 @@ extension RowKeys {
 extension Inventory {
     /// The cursor of `webhook` in `scope`, nil before its first write.
     public func webhookCursor(_ webhook: String, in scope: Scope) async throws(InventoryError) -> WebhookCursor? {
-        try await storage { try await table.get(partitionKey: RowKeys.webhooksPartition, rowKey: RowKeys.webhookCursor(webhook, scope)).flatMap(WebhookCursor.init(entity:)) }
+        try await storage {
+            try await table.get(partitionKey: RowKeys.webhooksPartition, rowKey: RowKeys.webhookCursor(webhook, scope))
+                .flatMap(WebhookCursor.init(entity:))
+        }
     }
 
     /// Writes `cursor` `If-Match` the ETag it was read with (inserted when it has none). Nil: another
@@ -126,12 +150,17 @@ extension Inventory {
     }
 
     /// Writes a dead letter and the cursor past its event in one transaction (the same partition).
-    public func deadLetter(_ letter: DeadLetter, advancing cursor: WebhookCursor) async throws(InventoryError) -> WebhookCursor? {
+    public func deadLetter(_ letter: DeadLetter, advancing cursor: WebhookCursor) async throws(InventoryError)
+        -> WebhookCursor?
+    {
         try await submitCursor(cursor, with: [.insertOrReplace(letter.entity())])
     }
 
-    private func submitCursor(_ cursor: WebhookCursor, with others: [TableTransactionAction]) async throws(InventoryError) -> WebhookCursor? {
-        let write: TableTransactionAction = cursor.etag.map { .replace(cursor.entity(), ifMatch: .etag($0)) } ?? .insert(cursor.entity())
+    private func submitCursor(_ cursor: WebhookCursor, with others: [TableTransactionAction])
+        async throws(InventoryError) -> WebhookCursor?
+    {
+        let write: TableTransactionAction =
+            cursor.etag.map { .replace(cursor.entity(), ifMatch: .etag($0)) } ?? .insert(cursor.entity())
         do {
             let etags = try await table.submitTransaction([write] + others)
             var written = cursor
@@ -147,12 +176,20 @@ extension Inventory {
 
     /// Every cursor of `webhook`, one per scope it has started in.
     public func webhookCursors(_ webhook: String) async throws(InventoryError) -> [WebhookCursor] {
-        try await storage { try await table.queryAll(filter: Self.range(RowKeys.webhookCursorPrefix(webhook), in: RowKeys.webhooksPartition)).compactMap(WebhookCursor.init(entity:)) }
+        try await storage {
+            try await table.queryAll(
+                filter: Self.range(RowKeys.webhookCursorPrefix(webhook), in: RowKeys.webhooksPartition)
+            ).compactMap(WebhookCursor.init(entity:))
+        }
     }
 
     /// The dead letters of `webhook`, in scope and event order.
     public func deadLetters(_ webhook: String) async throws(InventoryError) -> [DeadLetter] {
-        try await storage { try await table.queryAll(filter: Self.range(RowKeys.deadLetterPrefix(webhook), in: RowKeys.webhooksPartition)).compactMap(DeadLetter.init(entity:)) }
+        try await storage {
+            try await table.queryAll(
+                filter: Self.range(RowKeys.deadLetterPrefix(webhook), in: RowKeys.webhooksPartition)
+            ).compactMap(DeadLetter.init(entity:))
+        }
     }
 
     /// Up to `limit` events of `scope` newer than the key `after` and no newer than `until`, oldest first.
@@ -161,7 +198,9 @@ extension Inventory {
     /// a window of time just after the cursor, a minute at first and doubling until it holds `limit` events or
     /// reaches `until`. A cursor far behind (a receiver down for a day) costs about what it delivers, not its
     /// whole backlog on every pass.
-    public func events(in scope: Scope, after key: String, until: Date, limit: Int) async throws(InventoryError) -> [AuditEvent] {
+    public func events(in scope: Scope, after key: String, until: Date, limit: Int) async throws(InventoryError)
+        -> [AuditEvent]
+    {
         let lower = RowKeys.eventBoundary(at: until)
         guard lower < key else { return [] }
         let start = RowKeys.eventTime(ofKey: key)
@@ -171,8 +210,11 @@ extension Inventory {
             let bound = start.map { max(lower, RowKeys.eventBoundary(at: $0.addingTimeInterval(window))) } ?? lower
             let reachesUntil = bound == lower
             if bound < key {
-                let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(TableQuery.quoted(bound))' and RowKey lt '\(TableQuery.quoted(key))'"
-                let found = try await storage { try await table.queryAll(filter: filter).compactMap(AuditEvent.init(entity:)) }
+                let filter =
+                    "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(TableQuery.quoted(bound))' and RowKey lt '\(TableQuery.quoted(key))'"
+                let found = try await storage {
+                    try await table.queryAll(filter: filter).compactMap(AuditEvent.init(entity:))
+                }
                 if found.count >= limit || reachesUntil { return Array(found.reversed().prefix(limit)) }
             } else if reachesUntil {
                 return []

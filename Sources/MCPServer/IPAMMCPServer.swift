@@ -17,16 +17,26 @@ public enum IPAMMCPServer {
     /// A server whose handlers call the Vendor with `client(httpRequest)` (the HTTP request that carried
     /// the call, nil over stdio), so each HTTP caller's key is passed through.
     public static func make(client: @escaping @Sendable (MCP.HTTPRequest?) -> VendorClient) async -> Server {
-        let server = Server(name: name, version: version, title: "ipam",
-                            instructions: "Lease IP networks for short-lived Azure environments. Call get_new_network with a stable sessionId; put the answer's tag on the VNet; release_network on teardown.",
-                            capabilities: .init(resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
+        let server = Server(
+            name: name, version: version, title: "ipam",
+            instructions:
+                "Lease IP networks for short-lived Azure environments. Call get_new_network with a stable sessionId; put the answer's tag on the VNet; release_network on teardown.",
+            capabilities: .init(
+                resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
         @Sendable func current() -> VendorClient { client(Server.currentHandlerContext?.httpContext) }
         await server.withMethodHandler(ListTools.self) { _ in .init(tools: IPAMTools.tools) }
-        await server.withMethodHandler(CallTool.self) { params in await IPAMTools.call(params.name, arguments: params.arguments, client: current()) }
-        await server.withMethodHandler(ListResources.self) { _ in .init(resources: IPAMTools.resources, nextCursor: nil) }
+        await server.withMethodHandler(CallTool.self) { params in
+            await IPAMTools.call(params.name, arguments: params.arguments, client: current())
+        }
+        await server.withMethodHandler(ListResources.self) { _ in .init(resources: IPAMTools.resources, nextCursor: nil)
+        }
         await server.withMethodHandler(ListResourceTemplates.self) { _ in .init(templates: IPAMTools.templates) }
         await server.withMethodHandler(ReadResource.self) { params in
-            .init(contents: [.text(try await IPAMTools.read(params.uri, client: current()), uri: params.uri, mimeType: "application/json")])
+            .init(contents: [
+                .text(
+                    try await IPAMTools.read(params.uri, client: current()), uri: params.uri,
+                    mimeType: "application/json")
+            ])
         }
         return server
     }
@@ -60,8 +70,10 @@ public actor MCPHTTPSessions {
         /// How long a credential the Vendor accepted is trusted before it is asked again.
         public var verifiedFor: Duration
 
-        public init(maxSessions: Int = 1000, maxSessionsPerCaller: Int = 32, idleTimeout: Duration = .seconds(600),
-                    verifiedFor: Duration = .seconds(60)) {
+        public init(
+            maxSessions: Int = 1000, maxSessionsPerCaller: Int = 32, idleTimeout: Duration = .seconds(600),
+            verifiedFor: Duration = .seconds(60)
+        ) {
             self.maxSessions = maxSessions
             self.maxSessionsPerCaller = maxSessionsPerCaller
             self.idleTimeout = idleTimeout
@@ -93,7 +105,10 @@ public actor MCPHTTPSessions {
     let limits: Limits
     let time: TimeSource
 
-    public init(vendor: VendorClient, allowedOrigins: Set<String>, logger: Logger, limits: Limits = Limits(), time: TimeSource = .system) {
+    public init(
+        vendor: VendorClient, allowedOrigins: Set<String>, logger: Logger, limits: Limits = Limits(),
+        time: TimeSource = .system
+    ) {
         self.vendor = vendor
         self.allowedOrigins = allowedOrigins
         self.logger = logger
@@ -135,10 +150,18 @@ public actor MCPHTTPSessions {
             return response
         }
         var body = Data()
-        if var buffer = try? await request.body.collect(upTo: 4 << 20), let bytes = buffer.readBytes(length: buffer.readableBytes) { body = Data(bytes) }
+        if var buffer = try? await request.body.collect(upTo: 4 << 20),
+            let bytes = buffer.readBytes(length: buffer.readableBytes)
+        {
+            body = Data(bytes)
+        }
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = headers[field.name.canonicalName].map { $0 + ", " + field.value } ?? field.value }
-        let mcpRequest = MCP.HTTPRequest(method: request.method.rawValue, headers: headers, body: body.isEmpty ? nil : body, path: request.uri.path)
+        for field in request.headers {
+            headers[field.name.canonicalName] =
+                headers[field.name.canonicalName].map { $0 + ", " + field.value } ?? field.value
+        }
+        let mcpRequest = MCP.HTTPRequest(
+            method: request.method.rawValue, headers: headers, body: body.isEmpty ? nil : body, path: request.uri.path)
         return Self.response(await handle(mcpRequest, owner: digest))
     }
 
@@ -152,19 +175,28 @@ public actor MCPHTTPSessions {
         } catch {
             verified[digest] = nil
             if case .refused(let status, _) = error, status == 401 || status == 403 { return .refused }
-            logger.warning("could not check a caller's key with the Vendor: refused", metadata: ["error": .string(error.description)])
+            logger.warning(
+                "could not check a caller's key with the Vendor: refused",
+                metadata: ["error": .string(error.description)])
             return .unverifiable
         }
-        if verified.count >= 4 * limits.maxSessions { verified = verified.filter { now - $0.value < limits.verifiedFor } }
+        if verified.count >= 4 * limits.maxSessions {
+            verified = verified.filter { now - $0.value < limits.verifiedFor }
+        }
         verified[digest] = time.uptime()
         return .accepted
     }
 
     func handle(_ request: MCP.HTTPRequest, owner: [UInt8]) async -> MCP.HTTPResponse {
         if let id = request.header(HTTPHeaderName.sessionID) {
-            guard var session = sessions[id] else { return .error(statusCode: 404, .invalidRequest("Not Found: session not found or expired")) }
+            guard var session = sessions[id] else {
+                return .error(statusCode: 404, .invalidRequest("Not Found: session not found or expired"))
+            }
             guard Self.same(session.owner, owner) else {
-                return .error(statusCode: 403, .invalidRequest("Forbidden: this session was opened with another key; open your own with initialize"))
+                return .error(
+                    statusCode: 403,
+                    .invalidRequest(
+                        "Forbidden: this session was opened with another key; open your own with initialize"))
             }
             session.lastUsed = time.uptime()
             sessions[id] = session
@@ -180,11 +212,16 @@ public actor MCPHTTPSessions {
         }
         let mine = sessions.values.filter { Self.same($0.owner, owner) }.count + opening[owner, default: 0]
         guard mine < limits.maxSessionsPerCaller else {
-            return .error(statusCode: 429, .invalidRequest("Too Many Requests: this key has \(mine) sessions open, the most one caller may have "
-                + "(\(limits.maxSessionsPerCaller)); end one (DELETE /mcp) or let one sit idle until it is closed"))
+            return .error(
+                statusCode: 429,
+                .invalidRequest(
+                    "Too Many Requests: this key has \(mine) sessions open, the most one caller may have "
+                        + "(\(limits.maxSessionsPerCaller)); end one (DELETE /mcp) or let one sit idle until it is closed"
+                ))
         }
         guard sessions.count + opening.values.reduce(0, +) < limits.maxSessions else {
-            let message = "Service Unavailable: the server has its most sessions open (\(limits.maxSessions)); try again later"
+            let message =
+                "Service Unavailable: the server has its most sessions open (\(limits.maxSessions)); try again later"
             return .error(statusCode: 503, .invalidRequest(message), extraHeaders: ["Retry-After": "30"])
         }
         opening[owner, default: 0] += 1
@@ -192,11 +229,15 @@ public actor MCPHTTPSessions {
         let id = UUID().uuidString.lowercased()
         let transport = StatefulHTTPServerTransport(
             sessionIDGenerator: FixedSessionID(id: id),
-            validationPipeline: StandardValidationPipeline(validators: [AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(),
-                                                                        ProtocolVersionValidator(), SessionValidator()]),
+            validationPipeline: StandardValidationPipeline(validators: [
+                AcceptHeaderValidator(mode: .sseRequired), ContentTypeValidator(),
+                ProtocolVersionValidator(), SessionValidator(),
+            ]),
             logger: logger)
         let vendor = self.vendor
-        let server = await IPAMMCPServer.make { http in vendor.with(key: IPAMMCPServer.bearer(http?.header("Authorization"))) }
+        let server = await IPAMMCPServer.make { http in
+            vendor.with(key: IPAMMCPServer.bearer(http?.header("Authorization")))
+        }
         do { try await server.start(transport: transport) } catch {
             logger.error("could not start an MCP session", metadata: ["error": .string("\(error)")])
             return .error(statusCode: 500, .internalError("could not start the session"))
@@ -242,7 +283,8 @@ public actor MCPHTTPSessions {
         headers[.contentType] = "application/json"
         let error = JSONValue.object([("code", .number("-32600")), ("message", .string(message))])
         let body = JSONValue.object([("jsonrpc", .string("2.0")), ("error", error), ("id", .null)])
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.serializedBytes)))
+        return Response(
+            status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.serializedBytes)))
     }
 
     static func response(_ answer: MCP.HTTPResponse) -> Response {
@@ -251,12 +293,15 @@ public actor MCPHTTPSessions {
         let status = HTTPTypes.HTTPResponse.Status(code: answer.statusCode)
         switch answer {
         case .stream(let stream, _):
-            return Response(status: status, headers: headers, body: ResponseBody { writer in
-                for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: status, headers: headers,
+                body: ResponseBody { writer in
+                    for try await chunk in stream { try await writer.write(ByteBuffer(bytes: chunk)) }
+                    try await writer.finish(nil)
+                })
         default:
-            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.bodyData ?? Data())))
+            return Response(
+                status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.bodyData ?? Data())))
         }
     }
 }

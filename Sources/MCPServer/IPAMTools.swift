@@ -13,11 +13,16 @@ public enum IPAMTools {
 
     // MARK: Schemas
 
-    static let sessionId: Value = .object(["type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$",
-                                           "description": "Idempotency key: the same sessionId with the same arguments always gets the same lease. Make it stable (e.g. from the environment's name)."])
+    static let sessionId: Value = .object([
+        "type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$",
+        "description":
+            "Idempotency key: the same sessionId with the same arguments always gets the same lease. Make it stable (e.g. from the environment's name).",
+    ])
     static let leaseId: Value = .object(["type": "string", "description": "A lease id (UUID)."])
     static let scopeArguments: [String: Value] = [
-        "subscriptionId": .object(["type": "string", "description": "Subscription of the scope (default: the configured default scope)."]),
+        "subscriptionId": .object([
+            "type": "string", "description": "Subscription of the scope (default: the configured default scope).",
+        ]),
         "region": .object(["type": "string", "description": "Azure region of the scope, e.g. eastus."]),
     ]
     static let nullableString: Value = .object(["type": .array(["string", "null"])])
@@ -27,9 +32,12 @@ public enum IPAMTools {
         "type": "object",
         "required": .array(["leaseId", "cidr", "state", "scope"]),
         "properties": .object([
-            "leaseId": nullableString, "sessionId": nullableString, "cidr": .object(["type": "string"]), "cidrV6": nullableString, "prefixLength": .object(["type": "integer"]),
-            "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]), "region": .object(["type": "string"]),
-            "state": .object(["type": "string"]), "leasedAt": nullableString, "expiresAt": nullableString, "anchoredAt": nullableString,
+            "leaseId": nullableString, "sessionId": nullableString, "cidr": .object(["type": "string"]),
+            "cidrV6": nullableString, "prefixLength": .object(["type": "integer"]),
+            "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]),
+            "region": .object(["type": "string"]),
+            "state": .object(["type": "string"]), "leasedAt": nullableString, "expiresAt": nullableString,
+            "anchoredAt": nullableString,
             "resourceId": nullableString, "requester": nullableString,
             "tags": .object(["type": "object", "additionalProperties": .object(["type": "string"])]),
         ]),
@@ -40,23 +48,40 @@ public enum IPAMTools {
         "type": "object",
         "required": .array(["leaseId", "sessionId", "cidr", "prefixLength", "scope", "state", "tag", "subnets"]),
         "properties": .object([
-            "leaseId": .object(["type": "string"]), "sessionId": .object(["type": "string"]), "cidr": .object(["type": "string"]), "cidrV6": nullableString,
-            "prefixLength": .object(["type": "integer"]), "prefixLengthV6": .object(["type": .array(["integer", "null"])]), "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]),
+            "leaseId": .object(["type": "string"]), "sessionId": .object(["type": "string"]),
+            "cidr": .object(["type": "string"]), "cidrV6": nullableString,
+            "prefixLength": .object(["type": "integer"]),
+            "prefixLengthV6": .object(["type": .array(["integer", "null"])]), "scope": .object(["type": "string"]),
+            "subscription": .object(["type": "string"]),
             "region": .object(["type": "string"]), "state": .object(["type": "string"]), "expiresAt": nullableString,
-            "tag": .object(["type": "object", "required": .array(["name", "value"]),
-                            "properties": .object(["name": .object(["type": "string"]), "value": .object(["type": "string"])])]),
-            "subnets": .object(["type": "array", "items": .object(["type": "object", "required": .array(["name", "cidr"]),
-                                                                  "properties": .object(["name": .object(["type": "string"]), "cidr": .object(["type": "string"]), "cidrV6": nullableString])])]),
+            "tag": .object([
+                "type": "object", "required": .array(["name", "value"]),
+                "properties": .object(["name": .object(["type": "string"]), "value": .object(["type": "string"])]),
+            ]),
+            "subnets": .object([
+                "type": "array",
+                "items": .object([
+                    "type": "object", "required": .array(["name", "cidr"]),
+                    "properties": .object([
+                        "name": .object(["type": "string"]), "cidr": .object(["type": "string"]),
+                        "cidrV6": nullableString,
+                    ]),
+                ]),
+            ]),
         ]),
     ])
 
     static func object(_ properties: [String: Value], required: [String] = []) -> Value {
-        var schema: [String: Value] = ["type": "object", "properties": .object(properties), "additionalProperties": false]
+        var schema: [String: Value] = [
+            "type": "object", "properties": .object(properties), "additionalProperties": false,
+        ]
         if !required.isEmpty { schema["required"] = .array(required.map(Value.string)) }
         return .object(schema)
     }
 
-    static let reference: [String: Value] = scopeArguments.merging(["leaseId": leaseId, "sessionId": sessionId]) { a, _ in a }
+    static let reference: [String: Value] = scopeArguments.merging(["leaseId": leaseId, "sessionId": sessionId]) {
+        a, _ in a
+    }
 
     static func string(_ description: String? = nil) -> Value {
         var schema: [String: Value] = ["type": "string"]
@@ -71,23 +96,39 @@ public enum IPAMTools {
     }
 
     static func annotations(_ title: String, readOnly: Bool, destructive: Bool = false) -> Tool.Annotations {
-        Tool.Annotations(title: title, readOnlyHint: readOnly, destructiveHint: destructive, idempotentHint: true, openWorldHint: false)
+        Tool.Annotations(
+            title: title, readOnlyHint: readOnly, destructiveHint: destructive, idempotentHint: true,
+            openWorldHint: false)
     }
 
-    static let states: Value = .array(["available", "leased", "anchored", "released", "quarantined", "expired", "occupied", "reserved"])
+    static let states: Value = .array([
+        "available", "leased", "anchored", "released", "quarantined", "expired", "occupied", "reserved",
+    ])
 
     static let getNewNetworkInput: Value = {
         var properties: [String: Value] = scopeArguments
         properties["sessionId"] = sessionId
         properties["prefixLength"] = integer(8, 128, "Size of the block (default: the configured default).")
-        properties["requester"] = string("A label for listings, recorded with the lease (a pool's rules and quotas apply to the caller, not to it).")
+        properties["requester"] = string(
+            "A label for listings, recorded with the lease (a pool's rules and quotas apply to the caller, not to it).")
         properties["tags"] = .object(["type": "object", "additionalProperties": string()])
-        properties["pool"] = string("A configured pool to take the block from, under its rules and quotas (see ipam://pools).")
-        properties["ipVersion"] = .object(["type": "string", "enum": .array(["v4", "v6"]), "description": "The block's IP version (default v4)."])
-        properties["dualStack"] = .object(["type": "boolean", "description": "An IPv4 block (prefixLength) and an IPv6 block (prefixLengthV6) in one lease: the answer has cidr and cidrV6, and each subnet a /64 too."])
-        properties["prefixLengthV6"] = integer(48, 64, "Size of a dual-stack lease's IPv6 block (default: the configured default).")
-        let subnet: Value = object(["name": string(), "prefixLength": integer(8, 128)], required: ["name", "prefixLength"])
-        properties["subnets"] = .object(["type": "array", "description": "A subnet layout to carve inside the block.", "items": subnet])
+        properties["pool"] = string(
+            "A configured pool to take the block from, under its rules and quotas (see ipam://pools).")
+        properties["ipVersion"] = .object([
+            "type": "string", "enum": .array(["v4", "v6"]), "description": "The block's IP version (default v4).",
+        ])
+        properties["dualStack"] = .object([
+            "type": "boolean",
+            "description":
+                "An IPv4 block (prefixLength) and an IPv6 block (prefixLengthV6) in one lease: the answer has cidr and cidrV6, and each subnet a /64 too.",
+        ])
+        properties["prefixLengthV6"] = integer(
+            48, 64, "Size of a dual-stack lease's IPv6 block (default: the configured default).")
+        let subnet: Value = object(
+            ["name": string(), "prefixLength": integer(8, 128)], required: ["name", "prefixLength"])
+        properties["subnets"] = .object([
+            "type": "array", "description": "A subnet layout to carve inside the block.", "items": subnet,
+        ])
         return object(properties, required: ["sessionId"])
     }()
 
@@ -106,7 +147,10 @@ public enum IPAMTools {
         var properties: [String: Value] = scopeArguments
         properties["since"] = string("Only events at or after this time (ISO 8601).")
         properties["until"] = string("Only events at or before this time (ISO 8601).")
-        properties["action"] = .object(["type": "array", "items": .object(["type": "string"]), "description": "Only these actions, e.g. lease, release, anchor."])
+        properties["action"] = .object([
+            "type": "array", "items": .object(["type": "string"]),
+            "description": "Only these actions, e.g. lease, release, anchor.",
+        ])
         properties["leaseId"] = leaseId
         properties["actor"] = string("Only this actor (a key's name or a token's subject).")
         properties["limit"] = integer(1, 1000)
@@ -124,75 +168,133 @@ public enum IPAMTools {
         return object(properties, required: ["owner", "reason"])
     }()
 
-    static let eventPage: Value = .object(["type": "object", "required": .array(["events", "continuation"]),
-                                           "properties": .object(["events": .object(["type": "array", "items": .object(["type": "object"])]), "continuation": nullableString])])
+    static let eventPage: Value = .object([
+        "type": "object", "required": .array(["events", "continuation"]),
+        "properties": .object([
+            "events": .object(["type": "array", "items": .object(["type": "object"])]), "continuation": nullableString,
+        ]),
+    ])
 
-    static let leasePage: Value = .object(["type": "object", "required": .array(["leases", "continuation"]),
-                                           "properties": .object(["leases": .object(["type": "array", "items": leaseRecord]), "continuation": nullableString])])
-    static let poolList: Value = .object(["type": "object", "required": .array(["pools"]), "properties": .object(["pools": .object(["type": "array"])])])
+    static let leasePage: Value = .object([
+        "type": "object", "required": .array(["leases", "continuation"]),
+        "properties": .object([
+            "leases": .object(["type": "array", "items": leaseRecord]), "continuation": nullableString,
+        ]),
+    ])
+    static let poolList: Value = .object([
+        "type": "object", "required": .array(["pools"]), "properties": .object(["pools": .object(["type": "array"])]),
+    ])
 
-    static let principal: Value = .object(["type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$",
-                                           "description": "For whom (default: you, the API key's name). Naming another (a VM, a service account) needs the lease's owner or an admin member."])
+    static let principal: Value = .object([
+        "type": "string", "pattern": "^[A-Za-z0-9._:@-]{1,128}$",
+        "description":
+            "For whom (default: you, the API key's name). Naming another (a VM, a service account) needs the lease's owner or an admin member.",
+    ])
     static let hostIPFields: [String: Value] = [
-        "ip": string(), "principal": string(), "subnet": nullableString, "subnetCidr": string(), "leaseId": string(), "allocatedAt": string(),
+        "ip": string(), "principal": string(), "subnet": nullableString, "subnetCidr": string(), "leaseId": string(),
+        "allocatedAt": string(),
         "ipV6": nullableString, "subnetCidrV6": nullableString,
     ]
-    static let hostIP: Value = .object(["type": "object", "required": .array(["ip", "principal", "subnet", "subnetCidr", "leaseId", "allocatedAt"]),
-                                        "properties": .object(hostIPFields)])
-    static let hostIPRelease: Value = .object(["type": "object", "required": .array(["released", "principal", "leaseId"]),
-                                               "properties": .object(hostIPFields.merging(["released": .object(["type": "boolean"])]) { a, _ in a })])
+    static let hostIP: Value = .object([
+        "type": "object", "required": .array(["ip", "principal", "subnet", "subnetCidr", "leaseId", "allocatedAt"]),
+        "properties": .object(hostIPFields),
+    ])
+    static let hostIPRelease: Value = .object([
+        "type": "object", "required": .array(["released", "principal", "leaseId"]),
+        "properties": .object(hostIPFields.merging(["released": .object(["type": "boolean"])]) { a, _ in a }),
+    ])
 
     /// Every tool, with its title, description, schemas and annotations.
     public static let tools: [Tool] = [
-        Tool(name: "get_new_network", title: "Get a network",
-             description: "Lease a network block (CIDR) nobody else holds, for a bounded time. Idempotent per sessionId: calling again with the same sessionId and arguments returns the same lease (and renews it). Put the answer's tag on the VNet you deploy so ipam anchors the lease to it (a dualStack lease's VNet carries both cidr and cidrV6).",
-             inputSchema: getNewNetworkInput, annotations: annotations("Get a network", readOnly: false), outputSchema: newLease),
-        Tool(name: "get_lease", title: "Look up a lease",
-             description: "A lease by leaseId, or by sessionId (in the default scope unless subscriptionId/region name another).",
-             inputSchema: object(reference), annotations: annotations("Look up a lease", readOnly: true), outputSchema: leaseRecord),
-        Tool(name: "list_leases", title: "List leases",
-             description: "Leases in address order per scope, filtered; pass the answer's continuation to get the next page.",
-             inputSchema: listLeasesInput, annotations: annotations("List leases", readOnly: true), outputSchema: leasePage),
-        Tool(name: "renew_lease", title: "Renew a lease",
-             description: "Extend a lease that is not anchored yet to now + the lease duration.",
-             inputSchema: object(reference), annotations: annotations("Renew a lease", readOnly: false), outputSchema: leaseRecord),
-        Tool(name: "release_network", title: "Release a network",
-             description: "Give a lease back: its block is quarantined, then reused. Idempotent: releasing again answers the lease's final state.",
-             inputSchema: object(reference), annotations: annotations("Release a network", readOnly: false, destructive: true), outputSchema: leaseRecord),
-        Tool(name: "list_pools", title: "List pools",
-             description: "Address space per scope and per configured pool (its rules, quotas and what each caller holds), by size and state, and the free space left.",
-             inputSchema: object(scopeArguments), annotations: annotations("List pools", readOnly: true), outputSchema: poolList),
-        Tool(name: "list_events", title: "List audit events",
-             description: "The audit trail: every change with its actor, state before and after, and request id; newest first within each scope. Filter by time (since/until, ISO 8601), action, leaseId or actor; pass the answer's continuation for the next page.",
-             inputSchema: listEventsInput, annotations: annotations("List audit events", readOnly: true), outputSchema: eventPage),
-        Tool(name: "reserve_range", title: "Reserve a range",
-             description: "Hold a range back from vending (admin keys only): a cidr, or the smallest free block of a prefixLength, with an owner and a reason, optionally until expiresAt (ISO 8601). A range that overlaps anything but free space or stock is refused (Overlap, listing each conflict).",
-             inputSchema: reserveInput, annotations: Tool.Annotations(title: "Reserve a range", readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false),
-             outputSchema: .object(["type": "object", "required": .array(["reservationId", "cidr"])])),
-        Tool(name: "get_host_ip", title: "Get a host IP",
-             description: "An address for a principal inside a network lease (a VM, a container, you): the same principal always gets the same address back until it releases it. The caller must be a member of the lease (its owner is).",
-             inputSchema: object(["leaseId": leaseId, "principal": principal, "subnet": string("A subnet of the lease's layout (default: the first).")], required: ["leaseId"]),
-             annotations: annotations("Get a host IP", readOnly: false), outputSchema: hostIP),
-        Tool(name: "release_host_ip", title: "Release a host IP",
-             description: "Give a principal's address in a network lease back. Idempotent: releasing what is not held does nothing (released: false). A member releases its own; the owner or an admin member anyone's.",
-             inputSchema: object(["leaseId": leaseId, "principal": principal], required: ["leaseId"]),
-             annotations: annotations("Release a host IP", readOnly: false, destructive: true), outputSchema: hostIPRelease),
+        Tool(
+            name: "get_new_network", title: "Get a network",
+            description:
+                "Lease a network block (CIDR) nobody else holds, for a bounded time. Idempotent per sessionId: calling again with the same sessionId and arguments returns the same lease (and renews it). Put the answer's tag on the VNet you deploy so ipam anchors the lease to it (a dualStack lease's VNet carries both cidr and cidrV6).",
+            inputSchema: getNewNetworkInput, annotations: annotations("Get a network", readOnly: false),
+            outputSchema: newLease),
+        Tool(
+            name: "get_lease", title: "Look up a lease",
+            description:
+                "A lease by leaseId, or by sessionId (in the default scope unless subscriptionId/region name another).",
+            inputSchema: object(reference), annotations: annotations("Look up a lease", readOnly: true),
+            outputSchema: leaseRecord),
+        Tool(
+            name: "list_leases", title: "List leases",
+            description:
+                "Leases in address order per scope, filtered; pass the answer's continuation to get the next page.",
+            inputSchema: listLeasesInput, annotations: annotations("List leases", readOnly: true),
+            outputSchema: leasePage),
+        Tool(
+            name: "renew_lease", title: "Renew a lease",
+            description: "Extend a lease that is not anchored yet to now + the lease duration.",
+            inputSchema: object(reference), annotations: annotations("Renew a lease", readOnly: false),
+            outputSchema: leaseRecord),
+        Tool(
+            name: "release_network", title: "Release a network",
+            description:
+                "Give a lease back: its block is quarantined, then reused. Idempotent: releasing again answers the lease's final state.",
+            inputSchema: object(reference),
+            annotations: annotations("Release a network", readOnly: false, destructive: true), outputSchema: leaseRecord
+        ),
+        Tool(
+            name: "list_pools", title: "List pools",
+            description:
+                "Address space per scope and per configured pool (its rules, quotas and what each caller holds), by size and state, and the free space left.",
+            inputSchema: object(scopeArguments), annotations: annotations("List pools", readOnly: true),
+            outputSchema: poolList),
+        Tool(
+            name: "list_events", title: "List audit events",
+            description:
+                "The audit trail: every change with its actor, state before and after, and request id; newest first within each scope. Filter by time (since/until, ISO 8601), action, leaseId or actor; pass the answer's continuation for the next page.",
+            inputSchema: listEventsInput, annotations: annotations("List audit events", readOnly: true),
+            outputSchema: eventPage),
+        Tool(
+            name: "reserve_range", title: "Reserve a range",
+            description:
+                "Hold a range back from vending (admin keys only): a cidr, or the smallest free block of a prefixLength, with an owner and a reason, optionally until expiresAt (ISO 8601). A range that overlaps anything but free space or stock is refused (Overlap, listing each conflict).",
+            inputSchema: reserveInput,
+            annotations: Tool.Annotations(
+                title: "Reserve a range", readOnlyHint: false, destructiveHint: false, idempotentHint: false,
+                openWorldHint: false),
+            outputSchema: .object(["type": "object", "required": .array(["reservationId", "cidr"])])),
+        Tool(
+            name: "get_host_ip", title: "Get a host IP",
+            description:
+                "An address for a principal inside a network lease (a VM, a container, you): the same principal always gets the same address back until it releases it. The caller must be a member of the lease (its owner is).",
+            inputSchema: object(
+                [
+                    "leaseId": leaseId, "principal": principal,
+                    "subnet": string("A subnet of the lease's layout (default: the first)."),
+                ], required: ["leaseId"]),
+            annotations: annotations("Get a host IP", readOnly: false), outputSchema: hostIP),
+        Tool(
+            name: "release_host_ip", title: "Release a host IP",
+            description:
+                "Give a principal's address in a network lease back. Idempotent: releasing what is not held does nothing (released: false). A member releases its own; the owner or an admin member anyone's.",
+            inputSchema: object(["leaseId": leaseId, "principal": principal], required: ["leaseId"]),
+            annotations: annotations("Release a host IP", readOnly: false, destructive: true),
+            outputSchema: hostIPRelease),
     ]
 
     // MARK: Calls
 
     /// Runs one tool against the Vendor. Refusals (the Vendor's, or invalid arguments) and an unreachable
     /// Vendor are results with `isError: true` and `{code, message, …}` as structured content.
-    public static func call(_ name: String, arguments: [String: Value]?, client: VendorClient) async -> CallTool.Result {
+    public static func call(_ name: String, arguments: [String: Value]?, client: VendorClient) async -> CallTool.Result
+    {
         let arguments = arguments ?? [:]
         do {
-            guard let tool = tools.first(where: { $0.name == name }) else { throw InvalidArguments(message: "no tool named '\(name)'", field: nil) }
+            guard let tool = tools.first(where: { $0.name == name }) else {
+                throw InvalidArguments(message: "no tool named '\(name)'", field: nil)
+            }
             try check(arguments, against: tool)
             return success(try await run(name, arguments, client))
         } catch let failure as VendorClient.Failure {
             return refusal(failure.json)
         } catch let invalid as InvalidArguments {
-            var members: [(String, JSONValue)] = [("code", .string("InvalidArguments")), ("message", .string(invalid.message))]
+            var members: [(String, JSONValue)] = [
+                ("code", .string("InvalidArguments")), ("message", .string(invalid.message)),
+            ]
             if let field = invalid.field { members.append(("field", .string(field))) }
             return refusal(.object(members))
         } catch {
@@ -205,7 +307,10 @@ public enum IPAMTools {
         switch name {
         case "get_new_network":
             var fields: [(String, JSONValue)] = [("SessionId", .string(string("sessionId")!))]
-            for key in ["prefixLength", "subscriptionId", "region", "requester", "tags", "subnets", "pool", "ipVersion", "dualStack", "prefixLengthV6"] {
+            for key in [
+                "prefixLength", "subscriptionId", "region", "requester", "tags", "subnets", "pool", "ipVersion",
+                "dualStack", "prefixLengthV6",
+            ] {
                 if let value = arguments[key] { fields.append((key, JSONBridge.json(value))) }
             }
             return try await client.getNewNetwork(.object(fields)).lease
@@ -219,14 +324,20 @@ public enum IPAMTools {
             case .id(let id): return try await client.delete(leaseId: id)
             case let named:
                 let lease = try await client.lease(named)
-                guard let id = lease["leaseId"]?.stringValue else { throw InvalidArguments(message: "the session has no lease", field: "sessionId") }
+                guard let id = lease["leaseId"]?.stringValue else {
+                    throw InvalidArguments(message: "the session has no lease", field: "sessionId")
+                }
                 return try await client.delete(leaseId: id)
             }
         case "list_leases":
             var query: [(String, String)] = []
-            for key in ["subscriptionId", "region", "scope", "requester", "within", "continuation"] { if let value = string(key) { query.append((key, value)) } }
+            for key in ["subscriptionId", "region", "scope", "requester", "within", "continuation"] {
+                if let value = string(key) { query.append((key, value)) }
+            }
             if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
-            for state in arguments["state"]?.arrayValue ?? [] { if let text = state.stringValue { query.append(("state", text)) } }
+            for state in arguments["state"]?.arrayValue ?? [] {
+                if let text = state.stringValue { query.append(("state", text)) }
+            }
             return try await client.leases(query)
         case "reserve_range":
             var fields: [(String, JSONValue)] = []
@@ -236,21 +347,29 @@ public enum IPAMTools {
             return try await client.reserve(.object(fields))
         case "list_events":
             var query: [(String, String)] = []
-            for key in ["subscriptionId", "region", "since", "until", "leaseId", "actor", "continuation"] { if let value = string(key) { query.append((key, value)) } }
+            for key in ["subscriptionId", "region", "since", "until", "leaseId", "actor", "continuation"] {
+                if let value = string(key) { query.append((key, value)) }
+            }
             if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
-            for action in arguments["action"]?.arrayValue ?? [] { if let text = action.stringValue { query.append(("action", text)) } }
+            for action in arguments["action"]?.arrayValue ?? [] {
+                if let text = action.stringValue { query.append(("action", text)) }
+            }
             return try await client.events(query)
         case "get_host_ip":
-            return try await client.getHostIP(leaseId: string("leaseId")!, principal: string("principal"), subnet: string("subnet")).ip
+            return try await client.getHostIP(
+                leaseId: string("leaseId")!, principal: string("principal"), subnet: string("subnet")
+            ).ip
         case "release_host_ip":
             var principal = string("principal")
             if principal == nil { principal = try await client.call("GET", "/api/whoami").json["caller"]?.stringValue }
             return try await client.releaseHostIP(leaseId: string("leaseId")!, principal: principal ?? "anonymous")
         case "list_pools":
             let pools = try await client.pools()
-            let subscription = string("subscriptionId")?.lowercased(), region = string("region")?.lowercased()
+            let subscription = string("subscriptionId")?.lowercased()
+            let region = string("region")?.lowercased()
             let kept = (pools["pools"]?.arrayValue ?? []).filter { pool in
-                (subscription == nil || pool["subscription"]?.stringValue == subscription) && (region == nil || pool["region"]?.stringValue == region)
+                (subscription == nil || pool["subscription"]?.stringValue == subscription)
+                    && (region == nil || pool["region"]?.stringValue == region)
             }
             return .object([("pools", .array(kept))])
         default:
@@ -259,30 +378,43 @@ public enum IPAMTools {
     }
 
     static func reference(_ arguments: [String: Value]) throws -> VendorClient.LeaseReference {
-        let lease = arguments["leaseId"]?.stringValue, session = arguments["sessionId"]?.stringValue
+        let lease = arguments["leaseId"]?.stringValue
+        let session = arguments["sessionId"]?.stringValue
         switch (lease, session) {
         case (let id?, nil):
             guard arguments["subscriptionId"] == nil, arguments["region"] == nil else {
-                throw InvalidArguments(message: "subscriptionId and region go with sessionId, not leaseId", field: "leaseId")
+                throw InvalidArguments(
+                    message: "subscriptionId and region go with sessionId, not leaseId", field: "leaseId")
             }
             return .id(id)
-        case (nil, let session?): return .session(session, subscriptionId: arguments["subscriptionId"]?.stringValue, region: arguments["region"]?.stringValue)
-        default: throw InvalidArguments(message: "name the lease by leaseId or by sessionId (one of them)", field: "leaseId")
+        case (nil, let session?):
+            return .session(
+                session, subscriptionId: arguments["subscriptionId"]?.stringValue,
+                region: arguments["region"]?.stringValue)
+        default:
+            throw InvalidArguments(message: "name the lease by leaseId or by sessionId (one of them)", field: "leaseId")
         }
     }
 
     /// The arguments' names, required members and types against the tool's input schema (the Vendor
     /// checks the values themselves).
     static func check(_ arguments: [String: Value], against tool: Tool) throws {
-        guard case .object(let schema) = tool.inputSchema, case .object(let properties)? = schema["properties"] else { return }
+        guard case .object(let schema) = tool.inputSchema, case .object(let properties)? = schema["properties"] else {
+            return
+        }
         for key in arguments.keys.sorted() where properties[key] == nil {
-            throw InvalidArguments(message: "unknown argument '\(key)'; \(tool.name) takes \(properties.keys.sorted().joined(separator: ", "))", field: key)
+            throw InvalidArguments(
+                message:
+                    "unknown argument '\(key)'; \(tool.name) takes \(properties.keys.sorted().joined(separator: ", "))",
+                field: key)
         }
         for case .string(let key) in schema["required"]?.arrayValue ?? [] where arguments[key] == nil {
             throw InvalidArguments(message: "'\(key)' is required", field: key)
         }
         for (key, value) in arguments {
-            guard case .object(let property)? = properties[key], case .string(let type)? = property["type"] else { continue }
+            guard case .object(let property)? = properties[key], case .string(let type)? = property["type"] else {
+                continue
+            }
             let fits: Bool
             switch (type, value) {
             case ("string", .string), ("array", .array), ("object", .object), ("boolean", .bool): fits = true
@@ -290,7 +422,10 @@ public enum IPAMTools {
             case ("integer", .double(let number)): fits = number.rounded() == number
             default: fits = false
             }
-            guard fits else { throw InvalidArguments(message: "'\(key)' must be \(type == "integer" ? "an" : "a") \(type)", field: key) }
+            guard fits else {
+                throw InvalidArguments(
+                    message: "'\(key)' must be \(type == "integer" ? "an" : "a") \(type)", field: key)
+            }
         }
     }
 
@@ -301,24 +436,32 @@ public enum IPAMTools {
     /// The JSON as structured content, and the same as a text block for clients that ignore structured content.
     static func result(_ json: JSONValue, isError: Bool) -> CallTool.Result {
         let structured: Value? = JSONBridge.value(json)
-        return CallTool.Result(content: [.text(text: json.serialized(), annotations: nil, _meta: nil)], structuredContent: structured, isError: isError)
+        return CallTool.Result(
+            content: [.text(text: json.serialized(), annotations: nil, _meta: nil)], structuredContent: structured,
+            isError: isError)
     }
 
     // MARK: Resources
 
     public static let resources: [Resource] = [
-        Resource(name: "pools", uri: "ipam://pools", title: "Address space by scope", description: "GET /api/pools: every scope's space by size and state.", mimeType: "application/json"),
+        Resource(
+            name: "pools", uri: "ipam://pools", title: "Address space by scope",
+            description: "GET /api/pools: every scope's space by size and state.", mimeType: "application/json")
     ]
 
     public static let templates: [Resource.Template] = [
-        Resource.Template(uriTemplate: "ipam://leases/{leaseId}", name: "lease", title: "A lease", description: "GET /api/leases/{leaseId}", mimeType: "application/json"),
+        Resource.Template(
+            uriTemplate: "ipam://leases/{leaseId}", name: "lease", title: "A lease",
+            description: "GET /api/leases/{leaseId}", mimeType: "application/json")
     ]
 
     /// The JSON text of a resource.
     public static func read(_ uri: String, client: VendorClient) async throws -> String {
         do {
             if uri == "ipam://pools" { return try await client.pools().serialized() }
-            if uri.hasPrefix("ipam://leases/"), case let id = String(uri.dropFirst("ipam://leases/".count)), !id.isEmpty, !id.contains("/") {
+            if uri.hasPrefix("ipam://leases/"), case let id = String(uri.dropFirst("ipam://leases/".count)),
+                !id.isEmpty, !id.contains("/")
+            {
                 return try await client.lease(.id(id)).serialized()
             }
         } catch {

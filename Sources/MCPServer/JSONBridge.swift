@@ -11,7 +11,8 @@ enum JSONBridge {
         case .number(let text): return Int(text).map(Value.int) ?? Double(text).map(Value.double) ?? .string(text)
         case .string(let text): return .string(text)
         case .array(let items): return .array(items.map(value))
-        case .object(let members): return .object(Dictionary(members.map { ($0.0, value($0.1)) }, uniquingKeysWith: { _, last in last }))
+        case .object(let members):
+            return .object(Dictionary(members.map { ($0.0, value($0.1)) }, uniquingKeysWith: { _, last in last }))
         }
     }
 
@@ -20,7 +21,9 @@ enum JSONBridge {
         case .null: return .null
         case .bool(let flag): return .bool(flag)
         case .int(let number): return .number(String(number))
-        case .double(let number): return number.rounded() == number && abs(number) < 1e15 ? .number(String(Int(number))) : .number(String(number))
+        case .double(let number):
+            return number.rounded() == number && abs(number) < 1e15
+                ? .number(String(Int(number))) : .number(String(number))
         case .string(let text): return .string(text)
         case .data(_, let data): return .string(data.base64EncodedString())
         case .array(let items): return .array(items.map(json))

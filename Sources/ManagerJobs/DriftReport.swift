@@ -20,14 +20,18 @@ public struct DriftReport: Sendable {
     /// Builds the report from the rows of every scope and one listing, with the Manager's own decisions
     /// (the same `Reconciliation` a run makes, under the loaded settings): each item says what the next
     /// run will do about it.
-    public static func build(configuration: IPAMConfiguration, settings: ManagerSettings, rows: [Scope: [NetworkRow]],
-                             listing: VirtualNetworkListing, now: Date) -> DriftReport {
+    public static func build(
+        configuration: IPAMConfiguration, settings: ManagerSettings, rows: [Scope: [NetworkRow]],
+        listing: VirtualNetworkListing, now: Date
+    ) -> DriftReport {
         var items: [Item] = []
         for (scope, scopeRows) in rows.sorted(by: { $0.key < $1.key }) {
             guard let space = configuration.scopes[scope] else { continue }
-            let plan = Reconciliation.plan(scope: scope, space: space, rows: scopeRows, vnets: listing.networks, complete: listing.isComplete,
-                                           now: now, settings: settings)
-            let observation = Reconciliation.Observation(vnets: listing.networks, complete: listing.isComplete, now: now, settings: settings)
+            let plan = Reconciliation.plan(
+                scope: scope, space: space, rows: scopeRows, vnets: listing.networks, complete: listing.isComplete,
+                now: now, settings: settings)
+            let observation = Reconciliation.Observation(
+                vnets: listing.networks, complete: listing.isComplete, now: now, settings: settings)
             for (row, decision) in plan.decisions {
                 let blocks = row.blocks
                 let cidr = blocks.primary.description + (blocks.v6.map { " + \($0)" } ?? "")
@@ -37,7 +41,8 @@ public struct DriftReport: Sendable {
                     continue
                 }
                 if case .holdForVNet(let vnet) = decision {
-                    let detail = "lease \(row.leaseId ?? "")'s quarantine is over, but VNet \(vnet) uses the block: "
+                    let detail =
+                        "lease \(row.leaseId ?? "")'s quarantine is over, but VNet \(vnet) uses the block: "
                         + "it stays held (not vended) until the VNet is gone"
                     items.append(Item(kind: "held-for-vnet", scope: scope.partitionKey, cidr: cidr, detail: detail))
                     continue
@@ -48,18 +53,30 @@ public struct DriftReport: Sendable {
                     // new space is held like any listed VNet's (Reconciliation.plan).
                     guard let own = observation.vnets(for: row).own, !own.prefixes.contains(row.prefix) else { break }
                     let current = own.prefixes.map(\.description).joined(separator: ", ")
-                    let detail = "anchored lease \(row.leaseId ?? "") holds \(cidr) but VNet \(own.vnet.id) now has \(current); "
+                    let detail =
+                        "anchored lease \(row.leaseId ?? "") holds \(cidr) but VNet \(own.vnet.id) now has \(current); "
                         + "ipam keeps \(cidr) for the lease and holds the VNet's space (not vended) while the VNet uses it"
                     items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr, detail: detail))
                 case .occupied:
-                    items.append(Item(kind: "occupied", scope: scope.partitionKey, cidr: cidr, detail: "used by \(row.lockedBy ?? "an unknown VNet")\(next)"))
+                    items.append(
+                        Item(
+                            kind: "occupied", scope: scope.partitionKey, cidr: cidr,
+                            detail: "used by \(row.lockedBy ?? "an unknown VNet")\(next)"))
                 case .anchored where !decision.seen:
-                    items.append(Item(kind: "vnet-missing", scope: scope.partitionKey, cidr: cidr,
-                                      detail: "anchored to \(row.resourceId ?? "?"), which Resource Graph does not list\(next)"))
+                    items.append(
+                        Item(
+                            kind: "vnet-missing", scope: scope.partitionKey, cidr: cidr,
+                            detail: "anchored to \(row.resourceId ?? "?"), which Resource Graph does not list\(next)"))
                 case .leased where (row.expiresAt ?? .distantFuture) < now:
-                    let when = decision == .reap(expiredAt: row.expiresAt!) ? "; next run: reap" : "; within the reap grace (\(Int(settings.reapGrace)) s)"
-                    items.append(Item(kind: "stale-lease", scope: scope.partitionKey, cidr: cidr,
-                                      detail: "lease \(row.leaseId ?? "") of session \(row.sessionId ?? "") expired \(ISO8601.format(row.expiresAt!))\(when)"))
+                    let when =
+                        decision == .reap(expiredAt: row.expiresAt!)
+                        ? "; next run: reap" : "; within the reap grace (\(Int(settings.reapGrace)) s)"
+                    items.append(
+                        Item(
+                            kind: "stale-lease", scope: scope.partitionKey, cidr: cidr,
+                            detail:
+                                "lease \(row.leaseId ?? "") of session \(row.sessionId ?? "") expired \(ISO8601.format(row.expiresAt!))\(when)"
+                        ))
                 default: break
                 }
             }
@@ -68,9 +85,19 @@ public struct DriftReport: Sendable {
     }
 
     public var json: JSONValue {
-        .object([("complete", .bool(complete)), ("items", .array(items.map {
-            .object([("kind", .string($0.kind)), ("scope", .string($0.scope)), ("cidr", .string($0.cidr)), ("detail", .string($0.detail))])
-        }))])
+        .object([
+            ("complete", .bool(complete)),
+            (
+                "items",
+                .array(
+                    items.map {
+                        .object([
+                            ("kind", .string($0.kind)), ("scope", .string($0.scope)), ("cidr", .string($0.cidr)),
+                            ("detail", .string($0.detail)),
+                        ])
+                    })
+            ),
+        ])
     }
 
     /// A readable table.
@@ -79,9 +106,13 @@ public struct DriftReport: Sendable {
         if items.isEmpty { return (lines + ["no drift"]).joined(separator: "\n") }
         let kindWidth = max(4, items.map(\.kind.count).max() ?? 0)
         let cidrWidth = max(4, items.map(\.cidr.count).max() ?? 0)
-        lines.append("KIND".padding(toLength: kindWidth, withPad: " ", startingAt: 0) + "  " + "CIDR".padding(toLength: cidrWidth, withPad: " ", startingAt: 0) + "  DETAIL")
+        lines.append(
+            "KIND".padding(toLength: kindWidth, withPad: " ", startingAt: 0) + "  "
+                + "CIDR".padding(toLength: cidrWidth, withPad: " ", startingAt: 0) + "  DETAIL")
         for item in items {
-            lines.append(item.kind.padding(toLength: kindWidth, withPad: " ", startingAt: 0) + "  " + item.cidr.padding(toLength: cidrWidth, withPad: " ", startingAt: 0) + "  " + item.detail)
+            lines.append(
+                item.kind.padding(toLength: kindWidth, withPad: " ", startingAt: 0) + "  "
+                    + item.cidr.padding(toLength: cidrWidth, withPad: " ", startingAt: 0) + "  " + item.detail)
         }
         return lines.joined(separator: "\n")
     }

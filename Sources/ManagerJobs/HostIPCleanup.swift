@@ -34,7 +34,8 @@ public struct HostIPCleanup: Sendable {
             switch row {
             case nil: reason = "the network row is gone"
             case let row? where row.leaseId != head.leaseId: reason = "the block went back to stock"
-            case let row? where row.state != .leased && row.state != .anchored: reason = "the lease is \(row.state.rawValue)"
+            case let row? where row.state != .leased && row.state != .anchored:
+                reason = "the lease is \(row.state.rawValue)"
             default: continue
             }
             let result = await inventory.clearHostIPs(head, reason: reason, now: now)
@@ -42,8 +43,12 @@ public struct HostIPCleanup: Sendable {
             report.rowsDeleted += result.written
             report.conflicts += result.conflicts
             failure = failure ?? result.failure
-            logger.info("host IPs of an ended lease cleared", metadata: ["leaseId": .string(head.leaseId), "reason": .string(reason),
-                                                                          "rows": .stringConvertible(result.written)])
+            logger.info(
+                "host IPs of an ended lease cleared",
+                metadata: [
+                    "leaseId": .string(head.leaseId), "reason": .string(reason),
+                    "rows": .stringConvertible(result.written),
+                ])
         }
         if let failure { throw failure }
         return report

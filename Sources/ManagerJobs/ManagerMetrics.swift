@@ -18,8 +18,11 @@ public struct ManagerMetrics: Sendable {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["ipam_manager_run_duration_seconds"] =
-            [.milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
-             .seconds(30), .seconds(60), .seconds(120), .seconds(300)]
+            [
+                .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+                .seconds(10),
+                .seconds(30), .seconds(60), .seconds(120), .seconds(300),
+            ]
         self.factory = factory
         lastCompleteSync = Metrics.Gauge(label: "ipam_manager_last_complete_sync_timestamp_seconds", factory: factory)
         drift = Metrics.Gauge(label: "ipam_manager_drift_items", factory: factory)
@@ -38,12 +41,15 @@ public struct ManagerMetrics: Sendable {
         if report.complete { lastCompleteSync.record(date.timeIntervalSince1970) }
         drift.record(Double(report.drift.count))
         for (action, count) in report.actions {
-            Metrics.Counter(label: "ipam_manager_row_changes_total", dimensions: [("action", action)], factory: factory).increment(by: count)
+            Metrics.Counter(label: "ipam_manager_row_changes_total", dimensions: [("action", action)], factory: factory)
+                .increment(by: count)
         }
         Metrics.Counter(label: "ipam_manager_conflicts_total", factory: factory).increment(by: report.conflicts)
-        Metrics.Counter(label: "ipam_manager_transactions_total", factory: factory).increment(by: report.transactions + report.replenish.transactions)
+        Metrics.Counter(label: "ipam_manager_transactions_total", factory: factory).increment(
+            by: report.transactions + report.replenish.transactions)
         for (key, count) in report.replenish.stocked {
-            Metrics.Counter(label: "ipam_manager_stocked_total", dimensions: [("pool", key)], factory: factory).increment(by: count)
+            Metrics.Counter(label: "ipam_manager_stocked_total", dimensions: [("pool", key)], factory: factory)
+                .increment(by: count)
         }
     }
 

@@ -21,8 +21,11 @@ public struct ManagerRun: Sendable {
     public let assign: PublicIPAssign?
     public let logger: Logger
 
-    public init(configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory, resourceGraph: ResourceGraphClient,
-                assign: PublicIPAssign? = nil, logger: Logger) {
+    public init(
+        configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory,
+        resourceGraph: ResourceGraphClient,
+        assign: PublicIPAssign? = nil, logger: Logger
+    ) {
         self.configuration = configuration
         self.settings = settings
         self.inventory = inventory
@@ -53,18 +56,24 @@ public struct ManagerRun: Sendable {
         report.complete = listing.isComplete
         report.problems = listing.problems
         if !listing.isComplete {
-            logger.warning("Resource Graph listing incomplete: nothing is released this run", metadata: ["problems": .string(listing.problems.joined(separator: "; "))])
+            logger.warning(
+                "Resource Graph listing incomplete: nothing is released this run",
+                metadata: ["problems": .string(listing.problems.joined(separator: "; "))])
         }
         var scopeRows: [Scope: [NetworkRow]] = [:]
         for (scope, space) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
             let vnets = listing.networks.filter { vnet in
                 (vnet.subscriptionId.lowercased() == scope.subscriptionId && vnet.location.lowercased() == scope.region)
-                    || (!space.isolated && Reconciliation.prefixes(of: vnet).contains { p in space.supernets.contains { $0.overlaps(p) } })
+                    || (!space.isolated
+                        && Reconciliation.prefixes(of: vnet).contains { p in space.supernets.contains { $0.overlaps(p) }
+                        })
             }
             // The head's version before the rows: what is carved after this read is left out of what is recorded.
             let version = try await inventory.head(of: scope)?.version ?? 0
             let rows = try await inventory.networks(in: scope)
-            let plan = Reconciliation.plan(scope: scope, space: space, rows: rows, vnets: vnets, complete: listing.isComplete, now: now, settings: settings)
+            let plan = Reconciliation.plan(
+                scope: scope, space: space, rows: rows, vnets: vnets, complete: listing.isComplete, now: now,
+                settings: settings)
             scopeRows[scope] = Self.rows(rows, after: plan)
             report.drift += plan.drift
             var failure: InventoryError? = nil
@@ -80,26 +89,40 @@ public struct ManagerRun: Sendable {
         for scope in configuration.scopes.keys.sorted() {
             for reservation in try await inventory.reservations(in: scope) {
                 guard let expiry = reservation.expiresAt, expiry <= now else { continue }
-                if case .done? = try await inventory.endReservation(reservation, in: scope, action: .reservationExpired, now: now) {
+                if case .done? = try await inventory.endReservation(
+                    reservation, in: scope, action: .reservationExpired, now: now)
+                {
                     report.actions[AuditAction.reservationExpired.rawValue, default: 0] += 1
-                    logger.info("reservation expired: its range is free again", metadata: ["reservation": .string(reservation.id), "cidr": .string(reservation.prefix.description)])
+                    logger.info(
+                        "reservation expired: its range is free again",
+                        metadata: [
+                            "reservation": .string(reservation.id), "cidr": .string(reservation.prefix.description),
+                        ])
                 }
             }
         }
         if let assign {
             let assigned = await assign.run(now: now)
             report.assign = assigned
-            if !assigned.converged.isEmpty { report.actions["public-ip-assigned", default: 0] += assigned.converged.count }
+            if !assigned.converged.isEmpty {
+                report.actions["public-ip-assigned", default: 0] += assigned.converged.count
+            }
         }
         report.hostIPs = try await HostIPCleanup(inventory: inventory, logger: logger).run(now: now)
-        if report.hostIPs.cleared > 0 { report.actions[AuditAction.hostIPsCleared.rawValue, default: 0] += report.hostIPs.cleared }
+        if report.hostIPs.cleared > 0 {
+            report.actions[AuditAction.hostIPsCleared.rawValue, default: 0] += report.hostIPs.cleared
+        }
         report.conflicts += report.hostIPs.conflicts
         // The drift report of what this run saw, for the console and `manager drift` readers of the table.
-        let drift = DriftReport.build(configuration: configuration, settings: settings, rows: scopeRows, listing: listing, now: now)
+        let drift = DriftReport.build(
+            configuration: configuration, settings: settings, rows: scopeRows, listing: listing, now: now)
         do {
-            try await inventory.recordManagerStatus(runAt: now, complete: listing.isComplete, heartbeat: settings.lastSeenRefresh,
-                                                    drift: drift.items.map { ManagerStatus.Finding(kind: $0.kind, scope: $0.scope, cidr: $0.cidr, detail: $0.detail) },
-                                                    problems: listing.problems)
+            try await inventory.recordManagerStatus(
+                runAt: now, complete: listing.isComplete, heartbeat: settings.lastSeenRefresh,
+                drift: drift.items.map {
+                    ManagerStatus.Finding(kind: $0.kind, scope: $0.scope, cidr: $0.cidr, detail: $0.detail)
+                },
+                problems: listing.problems)
         } catch {
             logger.warning("the run's status was not written", metadata: ["error": .string(error.detail)])
         }
@@ -112,14 +135,18 @@ public struct ManagerRun: Sendable {
     static func rows(_ rows: [NetworkRow], after plan: Reconciliation.Plan) -> [NetworkRow] { plan.rows(after: rows) }
 
     /// Applies row changes (many to a transaction; see `Inventory.apply`), adding what they did to `report`.
-    public func apply(_ changes: [RowChange], scope: Scope, now: Date, report: inout Report) async throws(InventoryError) {
+    public func apply(_ changes: [RowChange], scope: Scope, now: Date, report: inout Report)
+        async throws(InventoryError)
+    {
         var failure: InventoryError? = nil
         merge(await inventory.apply(changes, in: scope, now: now), into: &report, failure: &failure)
         if let failure { throw failure }
     }
 
     /// Adds a batch's counts to the report: changes by their audit action, plain writes under `label`.
-    private func merge(_ batch: BatchResult, as label: String? = nil, into report: inout Report, failure: inout InventoryError?) {
+    private func merge(
+        _ batch: BatchResult, as label: String? = nil, into report: inout Report, failure: inout InventoryError?
+    ) {
         for (action, count) in batch.applied { report.actions[action.rawValue, default: 0] += count }
         if let label, batch.written > 0 { report.actions[label, default: 0] += batch.written }
         report.conflicts += batch.conflicts

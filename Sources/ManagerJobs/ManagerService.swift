@@ -1,6 +1,6 @@
 import Foundation
-import Inventory
 import IPAMCore
+import Inventory
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -21,8 +21,10 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
     /// - Parameters:
     ///   - jobs: one run of Sync, Anchor, Reap and Replenish (`ManagerRun.run`).
     ///   - clock: what the renewal waits on (tests move it).
-    public init(lease: SingletonLease, clock: C, logger: Logger, metrics: ManagerMetrics = ManagerMetrics(),
-                jobs: @escaping @Sendable () async throws -> ManagerRun.Report) {
+    public init(
+        lease: SingletonLease, clock: C, logger: Logger, metrics: ManagerMetrics = ManagerMetrics(),
+        jobs: @escaping @Sendable () async throws -> ManagerRun.Report
+    ) {
         self.lease = lease
         self.clock = clock
         self.logger = logger
@@ -35,7 +37,8 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
     public func runOnce() async throws -> ManagerRun.Report? {
         let held: SingletonLease.Held
         do { held = try await lease.acquire() } catch let error as SingletonLease.HeldElsewhere {
-            logger.info("another Manager is running the jobs; skipping", metadata: ["holder": .string(error.description)])
+            logger.info(
+                "another Manager is running the jobs; skipping", metadata: ["holder": .string(error.description)])
             metrics.recordSkipped()
             return nil
         } catch {
@@ -43,7 +46,9 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
             throw error
         }
         let started = ContinuousClock.now
-        let lease = self.lease, clock = self.clock, jobs = self.jobs
+        let lease = self.lease
+        let clock = self.clock
+        let jobs = self.jobs
         let latest = LatestHeld(held)
         do {
             let report = try await withThrowingTaskGroup(of: CycleOutcome.self) { group in
@@ -57,11 +62,13 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
                             latest.set(current)
                         } catch let error as SingletonLease.HeldElsewhere {
                             throw error
-                        } catch where !(error is CancellationError) {
+                        } catch  where !(error is CancellationError) {
                             // Storage hiccup: keep trying while the lease is still ours; once it has run out,
                             // another Manager may hold it, and this run must stop.
                             guard !lease.hasExpired(current) else {
-                                throw SingletonLease.HeldElsewhere(owner: "unknown (renewal failed until the lease ran out: \(error))", expiresAt: current.expiresAt)
+                                throw SingletonLease.HeldElsewhere(
+                                    owner: "unknown (renewal failed until the lease ran out: \(error))",
+                                    expiresAt: current.expiresAt)
                             }
                         }
                     }
@@ -74,15 +81,19 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
             }
             try? await lease.release(latest.value)
             metrics.recordRun(report, duration: ContinuousClock.now - started, at: lease.currentDate)
-            logger.info("manager run", metadata: [
-                "complete": .stringConvertible(report.complete),
-                "actions": .string(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),
-                "drift": .stringConvertible(report.drift.count), "conflicts": .stringConvertible(report.conflicts),
-                "stocked": .stringConvertible(report.replenish.stocked.values.reduce(0, +)),
-            ])
+            logger.info(
+                "manager run",
+                metadata: [
+                    "complete": .stringConvertible(report.complete),
+                    "actions": .string(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),
+                    "drift": .stringConvertible(report.drift.count), "conflicts": .stringConvertible(report.conflicts),
+                    "stocked": .stringConvertible(report.replenish.stocked.values.reduce(0, +)),
+                ])
             return report
         } catch let error as SingletonLease.HeldElsewhere {
-            logger.error("the singleton lease was lost during the run; the run was stopped", metadata: ["error": .string(error.description)])
+            logger.error(
+                "the singleton lease was lost during the run; the run was stopped",
+                metadata: ["error": .string(error.description)])
             metrics.recordFailed()
             throw error
         } catch {
@@ -124,8 +135,10 @@ public struct ManagerService<C: Clock>: Service where C.Duration == Duration {
     ///   - cycle: one run under the singleton lease (`ManagerCycle.runOnce`); nil when skipped.
     ///   - started: called once the service runs (inside its `ServiceGroup`, whose signal handlers are in
     ///     place by then): the moment to announce readiness.
-    public init(schedule: NCrontab, clock: C, now: @escaping @Sendable () -> Date, logger: Logger,
-                cycle: @escaping @Sendable () async throws -> ManagerRun.Report?, started: @escaping @Sendable () -> Void = {}) {
+    public init(
+        schedule: NCrontab, clock: C, now: @escaping @Sendable () -> Date, logger: Logger,
+        cycle: @escaping @Sendable () async throws -> ManagerRun.Report?, started: @escaping @Sendable () -> Void = {}
+    ) {
         self.schedule = schedule
         self.clock = clock
         self.now = now
@@ -140,7 +153,9 @@ public struct ManagerService<C: Clock>: Service where C.Duration == Duration {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let current = now()
             guard let next = schedule.next(after: current) else {
-                logger.warning("the schedule has no next occurrence; the Manager loop ends", metadata: ["schedule": .string("\(schedule)")])
+                logger.warning(
+                    "the schedule has no next occurrence; the Manager loop ends",
+                    metadata: ["schedule": .string("\(schedule)")])
                 return
             }
             let wait = Duration.milliseconds(Int64(max(0, next.timeIntervalSince(current)) * 1000))
@@ -155,7 +170,8 @@ public struct ManagerService<C: Clock>: Service where C.Duration == Duration {
             } catch is CancellationError {
                 return
             } catch {
-                logger.error("manager run failed; the next occurrence tries again", metadata: ["error": .string("\(error)")])
+                logger.error(
+                    "manager run failed; the next occurrence tries again", metadata: ["error": .string("\(error)")])
             }
         }
     }

@@ -20,7 +20,10 @@ public struct PublicIPAssign: Sendable {
     /// IP configurations whose name starts with this were added by earlier assignments (and are removed).
     public static let addedConfigurationPrefix = "ipam-"
 
-    public init(schedule: @escaping @Sendable () throws(ScheduleError) -> PublicIPSchedule, arm: ResourceManagerClient, inventory: Inventory, logger: Logger) {
+    public init(
+        schedule: @escaping @Sendable () throws(ScheduleError) -> PublicIPSchedule, arm: ResourceManagerClient,
+        inventory: Inventory, logger: Logger
+    ) {
         self.schedule = schedule
         self.arm = arm
         self.inventory = inventory
@@ -47,7 +50,9 @@ public struct PublicIPAssign: Sendable {
     public func run(now: Date) async -> Report {
         let plan: PublicIPSchedule
         do { plan = try schedule() } catch {
-            logger.error("PUBLIC_IP_SCHEDULE is invalid: nothing changed", metadata: ["problems": .string(error.problems.joined(separator: "; "))])
+            logger.error(
+                "PUBLIC_IP_SCHEDULE is invalid: nothing changed",
+                metadata: ["problems": .string(error.problems.joined(separator: "; "))])
             var report = Report()
             report.problems = error.problems
             return report
@@ -65,8 +70,13 @@ public struct PublicIPAssign: Sendable {
             return report
         }
         var report = Report()
-        if plan.vms[vm] == nil { report.problems.append("unknown vm '\(vm)' (vms: \(plan.vms.keys.sorted().joined(separator: ", ")))") }
-        if plan.publicIPs[ip] == nil { report.problems.append("unknown ip '\(ip)' (public_ips: \(plan.publicIPs.keys.sorted().joined(separator: ", ")))") }
+        if plan.vms[vm] == nil {
+            report.problems.append("unknown vm '\(vm)' (vms: \(plan.vms.keys.sorted().joined(separator: ", ")))")
+        }
+        if plan.publicIPs[ip] == nil {
+            report.problems.append(
+                "unknown ip '\(ip)' (public_ips: \(plan.publicIPs.keys.sorted().joined(separator: ", ")))")
+        }
         guard report.problems.isEmpty else { return report }
         return await converge([Assignment(vm: vm, ip: ip)], in: plan, now: now, reason: "manual")
     }
@@ -87,20 +97,28 @@ public struct PublicIPAssign: Sendable {
                 }
             } catch {
                 report.failures.append("\(assignment): \(error)")
-                logger.error("public-IP assignment failed; the next run tries again", metadata: ["vm": .string(vm.label), "ip": .string(ip.label), "error": .string("\(error)")])
+                logger.error(
+                    "public-IP assignment failed; the next run tries again",
+                    metadata: ["vm": .string(vm.label), "ip": .string(ip.label), "error": .string("\(error)")])
             }
         }
         return report
     }
 
     /// Makes `ip` sit on `vm`'s primary IP configuration; returns the NIC writes it took (0: already right).
-    func converge(vm: PublicIPSchedule.Resource, ip: PublicIPSchedule.Resource, now: Date, reason: String) async throws -> Int {
+    func converge(vm: PublicIPSchedule.Resource, ip: PublicIPSchedule.Resource, now: Date, reason: String) async throws
+        -> Int
+    {
         guard let nicId = try await arm.virtualMachine(vm.id).primaryNetworkInterfaceId else {
             throw AssignFailure("VM \(vm.id) has no primary network interface")
         }
         var target = try await arm.networkInterface(nicId)
-        guard let primary = target.primaryConfiguration else { throw AssignFailure("NIC \(nicId) has no primary IP configuration") }
-        let leftovers = target.ipConfigurations.filter { !$0.primary && $0.name.hasPrefix(Self.addedConfigurationPrefix) }
+        guard let primary = target.primaryConfiguration else {
+            throw AssignFailure("NIC \(nicId) has no primary IP configuration")
+        }
+        let leftovers = target.ipConfigurations.filter {
+            !$0.primary && $0.name.hasPrefix(Self.addedConfigurationPrefix)
+        }
         if sameResource(primary.publicIPAddressId, ip.id) && leftovers.isEmpty { return 0 }
         var writes = 0
         let address = try await arm.publicIPAddress(ip.id)
@@ -112,10 +130,13 @@ public struct PublicIPAssign: Sendable {
             }
             _ = try await arm.update(holding)
             writes += 1
-            await audit(.publicIPDisassociated, ip: ip, address: address, detail: "\(reason): \(ip.label) off \(holder) for vm \(vm.label)", now: now)
+            await audit(
+                .publicIPDisassociated, ip: ip, address: address,
+                detail: "\(reason): \(ip.label) off \(holder) for vm \(vm.label)", now: now)
             target = try await arm.networkInterface(nicId)
         }
-        for configuration in target.ipConfigurations where !configuration.primary && sameResource(configuration.publicIPAddressId, ip.id) {
+        for configuration in target.ipConfigurations
+        where !configuration.primary && sameResource(configuration.publicIPAddressId, ip.id) {
             target.setPublicIP(nil, on: configuration.name)
         }
         target.removeConfigurations { !$0.primary && $0.name.hasPrefix(Self.addedConfigurationPrefix) }
@@ -123,18 +144,25 @@ public struct PublicIPAssign: Sendable {
         _ = try await arm.update(target)
         writes += 1
         let replaced = primary.publicIPAddressId.flatMap { sameResource($0, ip.id) ? nil : $0 }
-        await audit(.publicIPAssociated, ip: ip, address: address,
-                    detail: "\(reason): \(ip.label) on vm \(vm.label) (\(nicId), \(primary.name))" + (replaced.map { "; replaced \($0)" } ?? "")
-                        + (leftovers.isEmpty ? "" : "; removed \(leftovers.map(\.name).joined(separator: ", "))"), now: now)
+        await audit(
+            .publicIPAssociated, ip: ip, address: address,
+            detail: "\(reason): \(ip.label) on vm \(vm.label) (\(nicId), \(primary.name))"
+                + (replaced.map { "; replaced \($0)" } ?? "")
+                + (leftovers.isEmpty ? "" : "; removed \(leftovers.map(\.name).joined(separator: ", "))"), now: now)
         return writes
     }
 
-    private func audit(_ action: AuditAction, ip: PublicIPSchedule.Resource, address: PublicIPAddress, detail: String, now: Date) async {
+    private func audit(
+        _ action: AuditAction, ip: PublicIPSchedule.Resource, address: PublicIPAddress, detail: String, now: Date
+    ) async {
         logger.notice("\(action.rawValue)", metadata: ["ip": .string(ip.label), "detail": .string(detail)])
         do {
-            try await inventory.recordScheduleEvent(action, subject: address.ipAddress ?? ip.name, detail: detail, now: now)
+            try await inventory.recordScheduleEvent(
+                action, subject: address.ipAddress ?? ip.name, detail: detail, now: now)
         } catch {
-            logger.error("the audit event of a public-IP change was not written", metadata: ["error": .string(error.detail), "detail": .string(detail)])
+            logger.error(
+                "the audit event of a public-IP change was not written",
+                metadata: ["error": .string(error.detail), "detail": .string(detail)])
         }
     }
 }

@@ -29,7 +29,10 @@ public struct ManagerSettings: Sendable {
         func seconds(_ setting: Setting, _ target: WritableKeyPath<ManagerSettings, TimeInterval>) {
             let name = setting.rawValue
             guard let text = environment[setting: setting] else { return }
-            guard let value = Double(text), value >= 0, value.isFinite else { problems.append("\(name)=\(text): must be a number of seconds ≥ 0"); return }
+            guard let value = Double(text), value >= 0, value.isFinite else {
+                problems.append("\(name)=\(text): must be a number of seconds ≥ 0")
+                return
+            }
             settings[keyPath: target] = value
         }
         seconds(.reapGrace, \.reapGrace)
@@ -37,7 +40,9 @@ public struct ManagerSettings: Sendable {
         seconds(.quarantine, \.quarantine)
         seconds(.lastSeenRefresh, \.lastSeenRefresh)
         seconds(.managerLease, \.singletonLease)
-        if settings.singletonLease < 3 { problems.append("MANAGER_LEASE_SECONDS=\(settings.singletonLease): must be at least 3 seconds") }
+        if settings.singletonLease < 3 {
+            problems.append("MANAGER_LEASE_SECONDS=\(settings.singletonLease): must be at least 3 seconds")
+        }
         if !problems.isEmpty { throw IPAMConfiguration.Problems(lines: problems) }
         return settings
     }
@@ -155,7 +160,9 @@ public enum RowDecision: Sendable, Equatable {
             detail = "VNet \(vnet) gone for two complete Syncs"
         }
         if seen { next.lastSeenAt = now }
-        return RowChange(before: row, after: next, action: action, detail: detail, deleteSession: deleteSession, deleteRow: deleteRow)
+        return RowChange(
+            before: row, after: next, action: action, detail: detail, deleteSession: deleteSession, deleteRow: deleteRow
+        )
     }
 }
 
@@ -215,7 +222,9 @@ public enum Reconciliation {
         public init(vnets: [VirtualNetwork], complete: Bool, now: Date, settings: ManagerSettings) {
             let observed: [Entry] = vnets.map { ($0, Reconciliation.prefixes(of: $0)) }
             self.observed = observed
-            byLease = Dictionary(observed.compactMap { entry in entry.vnet.tags[LeaseTag.name].map { ($0.lowercased(), entry) } }, uniquingKeysWith: { a, _ in a })
+            byLease = Dictionary(
+                observed.compactMap { entry in entry.vnet.tags[LeaseTag.name].map { ($0.lowercased(), entry) } },
+                uniquingKeysWith: { a, _ in a })
             byId = Dictionary(observed.map { ($0.vnet.id.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
             index = PrefixIndex(observed.indices.flatMap { i in observed[i].prefixes.map { ($0, i) } })
             self.complete = complete
@@ -235,9 +244,12 @@ public enum Reconciliation {
         /// adopted network), or untagged with exactly its prefix), and the first other VNet that overlaps it.
         func vnets(for row: NetworkRow) -> (own: Entry?, foreign: Entry?) {
             let overlapping = index.overlapping(row.prefix).sorted().map { observed[$0] }
-            let own = row.leaseId.flatMap { byLease[$0.lowercased()] }
+            let own =
+                row.leaseId.flatMap { byLease[$0.lowercased()] }
                 ?? row.leaseId.flatMap { _ in row.resourceId.flatMap { byId[$0.lowercased()] } }
-                ?? overlapping.first { $0.vnet.tags[LeaseTag.name] == nil && $0.prefixes.contains(row.prefix) && row.leaseId != nil }
+                ?? overlapping.first {
+                    $0.vnet.tags[LeaseTag.name] == nil && $0.prefixes.contains(row.prefix) && row.leaseId != nil
+                }
             let foreign = overlapping.first { $0.vnet.id.lowercased() != own?.vnet.id.lowercased() }
             return (own, foreign)
         }
@@ -260,15 +272,21 @@ public enum Reconciliation {
         if let own = seen.vnets(for: row).own {
             // A dual-stack lease is anchored by one VNet that carries both of its blocks.
             guard own.prefixes.contains(row.prefix), row.partnerPrefix.map(own.prefixes.contains) ?? true else {
-                return .drift("lease \(row.leaseId ?? "") holds \(row.prefixes.map(\.description).joined(separator: " and ")) but VNet \(own.vnet.id) has \(own.prefixes.map(\.description).joined(separator: ", "))")
+                return .drift(
+                    "lease \(row.leaseId ?? "") holds \(row.prefixes.map(\.description).joined(separator: " and ")) but VNet \(own.vnet.id) has \(own.prefixes.map(\.description).joined(separator: ", "))"
+                )
             }
             return .anchor(vnet: own.vnet.id)
         }
         guard seen.complete else { return .unchanged(seen: false) }
-        if row.state == .leased, let expires = row.expiresAt, seen.now.timeIntervalSince(expires) > seen.settings.reapGrace {
+        if row.state == .leased, let expires = row.expiresAt,
+            seen.now.timeIntervalSince(expires) > seen.settings.reapGrace
+        {
             return .reap(expiredAt: expires)
         }
-        if row.state != .leased, let since = row.quarantinedAt, seen.now.timeIntervalSince(since) > seen.settings.quarantine {
+        if row.state != .leased, let since = row.quarantinedAt,
+            seen.now.timeIntervalSince(since) > seen.settings.quarantine
+        {
             // Another VNet (a drifted one, say) uses the block: stock would hand it out under a deployed network.
             if let user = seen.vnets(for: row).foreign { return .holdForVNet(vnet: user.vnet.id) }
             return .returnToStock
@@ -285,7 +303,9 @@ public enum Reconciliation {
         guard seen.complete else { return .unchanged(seen: false) }
         let since = row.missingSince ?? seen.now
         let count = row.missingCount + 1
-        if count >= 2, seen.now.timeIntervalSince(since) >= seen.settings.releaseGrace { return .release(vnet: row.resourceId ?? "") }
+        if count >= 2, seen.now.timeIntervalSince(since) >= seen.settings.releaseGrace {
+            return .release(vnet: row.resourceId ?? "")
+        }
         return .missing(since: since, count: count)
     }
 
@@ -307,11 +327,14 @@ public enum Reconciliation {
         guard seen.complete else { return .unchanged(seen: false) }
         let count = row.missingCount + 1
         guard count >= 2 else { return .missing(since: row.missingSince ?? seen.now, count: count) }
-        return row.origin == NetworkRow.observedOrigin ? .forget(vnet: row.lockedBy ?? "") : .free(vnet: row.lockedBy ?? "")
+        return row.origin == NetworkRow.observedOrigin
+            ? .forget(vnet: row.lockedBy ?? "") : .free(vnet: row.lockedBy ?? "")
     }
 
-    public static func plan(scope: Scope, space: ScopeSupernets, rows: [NetworkRow], vnets: [VirtualNetwork], complete: Bool,
-                            now: Date, settings: ManagerSettings) -> Plan {
+    public static func plan(
+        scope: Scope, space: ScopeSupernets, rows: [NetworkRow], vnets: [VirtualNetwork], complete: Bool,
+        now: Date, settings: ManagerSettings
+    ) -> Plan {
         var plan = Plan()
         let observation = Observation(vnets: vnets, complete: complete, now: now, settings: settings)
         let byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
@@ -325,12 +348,15 @@ public enum Reconciliation {
             if var change = decision.change(to: row, now: now) {
                 if let partner {
                     // Rows read while a Vendor changed the lease may tell different states: leave it to the next run.
-                    guard partner.leaseId == row.leaseId, partner.state == row.state, let mirrored = decision.change(to: partner, now: now) else { continue }
+                    guard partner.leaseId == row.leaseId, partner.state == row.state,
+                        let mirrored = decision.change(to: partner, now: now)
+                    else { continue }
                     change.companion = NetworkRow.Update(before: partner, after: mirrored.after)
                 }
                 plan.changes.append(change)
             } else if decision.seen {
-                for held in [row] + (partner.map { [$0] } ?? []) where held.lastSeenAt.map({ now.timeIntervalSince($0) >= settings.lastSeenRefresh }) ?? true {
+                for held in [row] + (partner.map { [$0] } ?? [])
+                where held.lastSeenAt.map({ now.timeIntervalSince($0) >= settings.lastSeenRefresh }) ?? true {
                     var refreshed = held
                     refreshed.lastSeenAt = now
                     plan.seen.append(refreshed)
@@ -347,7 +373,8 @@ public enum Reconciliation {
         func inSpace(_ prefix: IPPrefix) -> Bool { space.supernets.contains { $0.overlaps(prefix) } }
         for entry in observation.observed {
             for prefix in entry.prefixes where inSpace(prefix) {
-                for free in FreeSpace.freeBlocks(in: prefix, occupied: rowIndex.overlapping(prefix)) where inSpace(free) {
+                for free in FreeSpace.freeBlocks(in: prefix, occupied: rowIndex.overlapping(prefix)) where inSpace(free)
+                {
                     uncovered.append((free, entry.vnet.id))
                 }
             }
@@ -364,7 +391,8 @@ public enum Reconciliation {
     /// Completes each drift finding with what ipam does about the drifted VNet's space: the lease keeps its
     /// block, and every other prefix of the VNet is held (occupied, or under another let-go lease) while the
     /// VNet is listed, or, when another live lease holds part of it, named as an overlap for an operator.
-    static func describeDrift(in plan: inout Plan, rows: [NetworkRow], observation: Observation, space: ScopeSupernets) {
+    static func describeDrift(in plan: inout Plan, rows: [NetworkRow], observation: Observation, space: ScopeSupernets)
+    {
         guard plan.decisions.contains(where: { if case .drift = $0.decision { true } else { false } }) else { return }
         let after = plan.rows(after: rows)
         let index = PrefixIndex(after.map { ($0.prefix, $0) })
@@ -389,7 +417,8 @@ public enum Reconciliation {
                     notes.append("\(prefix) is held (not vended) while the VNet uses it")
                 } else {
                     let named = others.map { "\($0.prefix) of lease \($0.leaseId ?? "")" }.joined(separator: ", ")
-                    notes.append("\(prefix) overlaps \(named), vended before the VNet was seen: for an operator to resolve")
+                    notes.append(
+                        "\(prefix) overlaps \(named), vended before the VNet was seen: for an operator to resolve")
                 }
             }
             let kept = "ipam keeps \(row.prefixes.map(\.description).joined(separator: " and ")) for the lease"

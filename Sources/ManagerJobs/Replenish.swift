@@ -13,7 +13,10 @@ public struct Replenish: Sendable {
     public let logger: Logger
     let now: @Sendable () -> Date
 
-    public init(configuration: IPAMConfiguration, inventory: Inventory, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        configuration: IPAMConfiguration, inventory: Inventory, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.configuration = configuration
         self.inventory = inventory
         self.logger = logger
@@ -30,9 +33,12 @@ public struct Replenish: Sendable {
     public func run() async throws(InventoryError) -> Report {
         var report = Report()
         // The scopes' own space first (outside their pools), then each pool's.
-        var areas: [(scope: Scope, pool: String?, version: IPVersion, targets: [Int: Int])] = configuration.stock.sorted(by: { $0.key < $1.key }).map { ($0.key, nil, .v4, $0.value) }
+        var areas: [(scope: Scope, pool: String?, version: IPVersion, targets: [Int: Int])] = configuration.stock
+            .sorted(by: { $0.key < $1.key }).map { ($0.key, nil, .v4, $0.value) }
         areas += configuration.stockV6.sorted(by: { $0.key < $1.key }).map { ($0.key, nil, .v6, $0.value) }
-        areas += configuration.pools.pools.values.sorted { $0.name < $1.name }.filter { !$0.stock.isEmpty }.map { ($0.scope, $0.name, $0.prefix.version, $0.stock) }
+        areas += configuration.pools.pools.values.sorted { $0.name < $1.name }.filter { !$0.stock.isEmpty }.map {
+            ($0.scope, $0.name, $0.prefix.version, $0.stock)
+        }
         for (scope, pool, version, targets) in areas {
             guard let space = configuration.space(scope, pool: pool) else { continue }
             for (length, target) in targets.sorted(by: { $0.key < $1.key }) where target > 0 {
@@ -40,10 +46,13 @@ public struct Replenish: Sendable {
                 var attempts = 0
                 while attempts < 8 {
                     attempts += 1
-                    let have = try await inventory.availableCandidates(in: scope, length: length, version: version, pool: pool, limit: target).count
+                    let have = try await inventory.availableCandidates(
+                        in: scope, length: length, version: version, pool: pool, limit: target
+                    ).count
                     let missing = target - have
                     guard missing > 0 else { break }
-                    var request = CarveRequest(scope: scope, space: space, length: length, lease: nil, stock: missing, detail: "replenish")
+                    var request = CarveRequest(
+                        scope: scope, space: space, length: length, lease: nil, stock: missing, detail: "replenish")
                     request.pool = pool
                     request.version = version
                     let receipt = try await inventory.carve(request, now: now)
@@ -54,8 +63,12 @@ public struct Replenish: Sendable {
                         attempts = 0
                     case .exhausted:
                         report.shortfall[key] = missing
-                        logger.warning("cannot meet the stock target: the space is full",
-                                       metadata: ["scope": .string(scope.partitionKey), "pool": .string(pool ?? ""), "prefixLength": .stringConvertible(length), "missing": .stringConvertible(missing)])
+                        logger.warning(
+                            "cannot meet the stock target: the space is full",
+                            metadata: [
+                                "scope": .string(scope.partitionKey), "pool": .string(pool ?? ""),
+                                "prefixLength": .stringConvertible(length), "missing": .stringConvertible(missing),
+                            ])
                         attempts = 8
                     case .lost, .outcomeUnknown, .sessionTaken:
                         continue // a Vendor carved meanwhile (or the answer was lost): look again

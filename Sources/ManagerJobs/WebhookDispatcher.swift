@@ -26,7 +26,8 @@ public struct WebhookSettings: Sendable, Equatable {
         func number(_ setting: Setting, _ range: ClosedRange<Double>) -> Double? {
             guard let text = environment[setting: setting] else { return nil }
             guard let value = Double(text), range.contains(value) else {
-                problems.append("\(setting.rawValue)=\(text): must be a number from \(range.lowerBound) to \(range.upperBound)")
+                problems.append(
+                    "\(setting.rawValue)=\(text): must be a number from \(range.lowerBound) to \(range.upperBound)")
                 return nil
             }
             return value
@@ -40,12 +41,15 @@ public struct WebhookSettings: Sendable, Equatable {
     }
 
     /// The wait before attempt `attempts + 1`: 1 s, doubling, at most 5 minutes.
-    public static func backoff(afterAttempts attempts: Int) -> TimeInterval { min(300, pow(2, Double(max(0, attempts - 1)))) }
+    public static func backoff(afterAttempts attempts: Int) -> TimeInterval {
+        min(300, pow(2, Double(max(0, attempts - 1))))
+    }
 }
 
 /// Sends one webhook POST and answers its HTTP status (throws when no answer came). The composition root
 /// gives one over libcurl (`Bootstrap.webhookSender`); ManagerJobs reaches nothing over the network itself.
-public typealias WebhookSender = @Sendable (_ url: String, _ headers: [(name: String, value: String)], _ body: [UInt8]) async throws -> Int
+public typealias WebhookSender =
+    @Sendable (_ url: String, _ headers: [(name: String, value: String)], _ body: [UInt8]) async throws -> Int
 
 /// Delivers the audit trail to webhooks: at least once, in order per scope (docs/Design.md, "Webhooks").
 ///
@@ -64,8 +68,11 @@ public struct WebhookDispatcher: Sendable {
     let now: @Sendable () -> Date
     let metrics: WebhookMetrics
 
-    public init(webhooks: [Webhook], scopes: [Scope], inventory: Inventory, settings: WebhookSettings, logger: Logger,
-                metrics: WebhookMetrics = WebhookMetrics(factory: nil), now: @escaping @Sendable () -> Date = { Date() }, send: @escaping WebhookSender) {
+    public init(
+        webhooks: [Webhook], scopes: [Scope], inventory: Inventory, settings: WebhookSettings, logger: Logger,
+        metrics: WebhookMetrics = WebhookMetrics(factory: nil), now: @escaping @Sendable () -> Date = { Date() },
+        send: @escaping WebhookSender
+    ) {
         self.webhooks = webhooks
         self.scopes = scopes.sorted()
         self.inventory = inventory
@@ -93,7 +100,12 @@ public struct WebhookDispatcher: Sendable {
             for scope in scopes {
                 do { try await dispatch(webhook, in: scope, into: &report) } catch {
                     report.storageFailures += 1
-                    logger.warning("webhook pass failed on storage", metadata: ["webhook": .string(webhook.name), "scope": .string(scope.partitionKey), "error": .string(error.detail)])
+                    logger.warning(
+                        "webhook pass failed on storage",
+                        metadata: [
+                            "webhook": .string(webhook.name), "scope": .string(scope.partitionKey),
+                            "error": .string(error.detail),
+                        ])
                 }
             }
         }
@@ -104,32 +116,54 @@ public struct WebhookDispatcher: Sendable {
         let identity = inventory.actor
         guard var cursor = try await inventory.webhookCursor(webhook.name, in: scope) else {
             // A webhook starts with the events after its first pass (not the whole history).
-            _ = try await inventory.write(WebhookCursor(webhook: webhook.name, scope: scope, lastEvent: RowKeys.eventBoundary(at: now().addingTimeInterval(-settings.settle))))
+            _ = try await inventory.write(
+                WebhookCursor(
+                    webhook: webhook.name, scope: scope,
+                    lastEvent: RowKeys.eventBoundary(at: now().addingTimeInterval(-settings.settle))))
             return
         }
         let start = now()
-        if let holder = cursor.holder, holder != identity, let until = cursor.heldUntil, until > start { report.skipped += 1; return }
-        if let next = cursor.nextAttemptAt, next > start { report.skipped += 1; return }
-        let events = try await inventory.events(in: scope, after: cursor.lastEvent, until: start.addingTimeInterval(-settings.settle), limit: 200)
+        if let holder = cursor.holder, holder != identity, let until = cursor.heldUntil, until > start {
+            report.skipped += 1
+            return
+        }
+        if let next = cursor.nextAttemptAt, next > start {
+            report.skipped += 1
+            return
+        }
+        let events = try await inventory.events(
+            in: scope, after: cursor.lastEvent, until: start.addingTimeInterval(-settings.settle), limit: 200)
         guard !events.isEmpty else {
-            if cursor.holder == identity { cursor.holder = nil; cursor.heldUntil = nil; _ = try await inventory.write(cursor) }
+            if cursor.holder == identity {
+                cursor.holder = nil
+                cursor.heldUntil = nil
+                _ = try await inventory.write(cursor)
+            }
             return
         }
         cursor.holder = identity
         cursor.heldUntil = start.addingTimeInterval(settings.hold)
-        guard let held = try await inventory.write(cursor) else { report.skipped += 1; return } // another dispatcher took it first
+        guard let held = try await inventory.write(cursor) else {
+            report.skipped += 1
+            return
+        } // another dispatcher took it first
         cursor = held
         for event in events {
             guard let id = event.id else { continue }
-            guard webhook.wants(action: event.action) else { cursor.lastEvent = id; continue }
+            guard webhook.wants(action: event.action) else {
+                cursor.lastEvent = id
+                continue
+            }
             let type = WebhookEvent.type(of: event.action)
             var members: [(String, JSONValue)] = [("type", .string(type)), ("webhook", .string(webhook.name))]
             if case .object(let fields) = event.json(scope: scope) { members += fields }
             let body = JSONValue.object(members).serializedBytes
             let sentAt = now()
-            let headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("User-Agent", "ipam-webhooks/1"),
-                                                            (WebhookSignature.header, WebhookSignature.sign(body: body, secret: webhook.secret, at: sentAt)),
-                                                            ("ipam-event-id", id), ("ipam-webhook", webhook.name)]
+            let headers: [(name: String, value: String)] = [
+                ("Content-Type", "application/json"), ("User-Agent", "ipam-webhooks/1"),
+                (WebhookSignature.header, WebhookSignature.sign(body: body, secret: webhook.secret, at: sentAt)),
+                ("ipam-event-id", id), ("ipam-webhook", webhook.name),
+            ]
             var failure: String? = nil
             do {
                 let status = try await send(webhook.url, headers, body)
@@ -145,8 +179,10 @@ public struct WebhookDispatcher: Sendable {
                 report.failed += 1
                 metrics.record(webhook.name, "failed")
                 if cursor.attempts >= settings.maxAttempts {
-                    let letter = DeadLetter(webhook: webhook.name, scope: scope, eventId: id, type: type, body: String(decoding: body, as: UTF8.self),
-                                            attempts: cursor.attempts, lastError: failure, deadAt: after)
+                    let letter = DeadLetter(
+                        webhook: webhook.name, scope: scope, eventId: id, type: type,
+                        body: String(decoding: body, as: UTF8.self),
+                        attempts: cursor.attempts, lastError: failure, deadAt: after)
                     cursor.lastEvent = id
                     cursor.attempts = 0
                     cursor.nextAttemptAt = nil
@@ -155,15 +191,23 @@ public struct WebhookDispatcher: Sendable {
                     cursor = written
                     report.deadLettered += 1
                     metrics.record(webhook.name, "dead-lettered")
-                    logger.error("webhook event dead-lettered", metadata: ["webhook": .string(webhook.name), "event": .string(id), "type": .string(type),
-                                                                           "attempts": .stringConvertible(letter.attempts), "error": .string(failure)])
+                    logger.error(
+                        "webhook event dead-lettered",
+                        metadata: [
+                            "webhook": .string(webhook.name), "event": .string(id), "type": .string(type),
+                            "attempts": .stringConvertible(letter.attempts), "error": .string(failure),
+                        ])
                     continue
                 }
                 cursor.nextAttemptAt = after.addingTimeInterval(WebhookSettings.backoff(afterAttempts: cursor.attempts))
                 cursor.holder = nil
                 cursor.heldUntil = nil
-                logger.warning("webhook delivery failed; retrying later", metadata: ["webhook": .string(webhook.name), "event": .string(id),
-                                                                                     "attempts": .stringConvertible(cursor.attempts), "error": .string(failure)])
+                logger.warning(
+                    "webhook delivery failed; retrying later",
+                    metadata: [
+                        "webhook": .string(webhook.name), "event": .string(id),
+                        "attempts": .stringConvertible(cursor.attempts), "error": .string(failure),
+                    ])
                 _ = try await inventory.write(cursor)
                 return // the later events of this scope wait behind this one: in order
             }
@@ -175,7 +219,8 @@ public struct WebhookDispatcher: Sendable {
             cursor.lastDeliveredAt = after
             report.delivered += 1
             metrics.record(webhook.name, "delivered")
-            guard let written = try await inventory.write(cursor) else { return } // lost the hold (it ran out): the new holder goes on
+            // lost the hold (it ran out): the new holder goes on
+            guard let written = try await inventory.write(cursor) else { return }
             cursor = written
         }
         cursor.holder = nil
@@ -192,7 +237,10 @@ public struct WebhookMetrics: Sendable {
 
     func record(_ webhook: String, _ outcome: String) {
         guard let factory else { return }
-        Metrics.Counter(label: "ipam_webhook_deliveries_total", dimensions: [("webhook", webhook), ("outcome", outcome)], factory: factory).increment()
+        Metrics.Counter(
+            label: "ipam_webhook_deliveries_total", dimensions: [("webhook", webhook), ("outcome", outcome)],
+            factory: factory
+        ).increment()
     }
 }
 

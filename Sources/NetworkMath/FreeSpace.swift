@@ -11,8 +11,11 @@ public enum FreeSpace {
     public static func freeBlocks(in supernet: IPPrefix, sortedOccupied occupied: [IPPrefix]) -> [IPPrefix] {
         // A prefix containing the supernet is one of its ancestors (or itself): look each one up.
         for length in 0...supernet.length {
-            let ancestor = IPPrefix(address: IPAddress(version: supernet.version, value: supernet.address.value & ~IPPrefix.hostMask(supernet.version, length)),
-                                    length: length)!
+            let ancestor = IPPrefix(
+                address: IPAddress(
+                    version: supernet.version,
+                    value: supernet.address.value & ~IPPrefix.hostMask(supernet.version, length)),
+                length: length)!
             let at = lowerBound(occupied) { $0 < ancestor }
             if at < occupied.count, occupied[at] == ancestor { return [] }
         }
@@ -27,7 +30,8 @@ public enum FreeSpace {
 
     /// The first index in `elements` where `isBefore` turns false (`elements` partitioned by it).
     private static func lowerBound(_ elements: ArraySlice<IPPrefix>, _ isBefore: (IPPrefix) -> Bool) -> Int {
-        var low = elements.startIndex, high = elements.endIndex
+        var low = elements.startIndex
+        var high = elements.endIndex
         while low < high {
             let middle = low + (high - low) / 2
             if isBefore(elements[middle]) { low = middle + 1 } else { high = middle }
@@ -43,7 +47,10 @@ public enum FreeSpace {
     ///
     /// Works on index ranges of the one sorted array: no copies per level.
     private static func collect(_ block: IPPrefix, _ occupied: ArraySlice<IPPrefix>, into result: inout [IPPrefix]) {
-        guard let first = occupied.first else { result.append(block); return }
+        guard let first = occupied.first else {
+            result.append(block)
+            return
+        }
         // Elements overlapping `block` either contain it or lie inside it. One that contains it has the
         // lowest address (or the same address and a shorter length), so in sorted order it comes first.
         if first.length <= block.length { return }
@@ -63,7 +70,10 @@ public enum FreeSpace {
         var best: IPPrefix? = nil
         for supernet in supernets where length >= supernet.length && length <= supernet.version.bitWidth {
             for block in freeBlocks(in: supernet, occupied: occupied) where block.length <= length {
-                if let current = best, current.length > block.length || (current.length == block.length && current.address <= block.address) {
+                if let current = best,
+                    current.length > block.length
+                        || (current.length == block.length && current.address <= block.address)
+                {
                     continue
                 }
                 best = block
@@ -80,7 +90,9 @@ public enum FreeSpace {
     }
 
     /// `carve(count:length:in:occupied:)` for an `occupied` already in ascending order.
-    public static func carve(count: Int, length: Int, in supernets: [IPPrefix], sortedOccupied occupied: [IPPrefix]) -> [IPPrefix] {
+    public static func carve(count: Int, length: Int, in supernets: [IPPrefix], sortedOccupied occupied: [IPPrefix])
+        -> [IPPrefix]
+    {
         var holes: [IPPrefix] = []
         for supernet in supernets where length >= supernet.length && length <= supernet.version.bitWidth {
             holes += freeBlocks(in: supernet, sortedOccupied: occupied).filter { $0.length <= length }
@@ -88,7 +100,11 @@ public enum FreeSpace {
         var result: [IPPrefix] = []
         while result.count < count {
             // The smallest hole (longest prefix), lowest address first.
-            guard let index = holes.indices.min(by: { (holes[$1].length, holes[$0].address) < (holes[$0].length, holes[$1].address) }) else { break }
+            guard
+                let index = holes.indices.min(by: {
+                    (holes[$1].length, holes[$0].address) < (holes[$0].length, holes[$1].address)
+                })
+            else { break }
             let hole = holes.remove(at: index)
             result.append(IPPrefix(address: hole.address, length: length)!)
             // What is left of the hole after its first `length` block: its buddies at every level below.
@@ -111,11 +127,15 @@ public enum FreeSpace {
 
     /// Lays `subnets` (name, prefix length) out inside `block` without overlap: largest first,
     /// each aligned, in request order among equals. Nil when they do not fit.
-    public static func layout(_ subnets: [(name: String, length: Int)], in block: IPPrefix) -> [(name: String, prefix: IPPrefix)]? {
+    public static func layout(_ subnets: [(name: String, length: Int)], in block: IPPrefix) -> [(
+        name: String, prefix: IPPrefix
+    )]? {
         var placed: [(name: String, prefix: IPPrefix)] = []
         let order = subnets.enumerated().sorted { ($0.element.length, $0.offset) < ($1.element.length, $1.offset) }
         for (_, subnet) in order {
-            guard let fit = smallestFit(length: subnet.length, in: [block], occupied: placed.map(\.prefix)) else { return nil }
+            guard let fit = smallestFit(length: subnet.length, in: [block], occupied: placed.map(\.prefix)) else {
+                return nil
+            }
             placed.append((subnet.name, fit))
         }
         return subnets.map { wanted in placed.first { $0.name == wanted.name }! }

@@ -41,7 +41,8 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         for part in parts {
             // Leading zeros are refused: "010" is octal to some parsers.
             guard (1...3).contains(part.count), part.allSatisfy(\.isASCIIDigit), part.count == 1 || part.first != "0",
-                  let octet = UInt32(part), octet <= 255 else { return nil }
+                let octet = UInt32(part), octet <= 255
+            else { return nil }
             value = value << 8 | octet
         }
         return value
@@ -50,7 +51,8 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     static func parseV6(_ text: String) -> UInt128? {
         let chars = Array(text)
         var halves: [String] = []
-        var start = 0, index = 0
+        var start = 0
+        var index = 0
         while index < chars.count {
             if chars[index] == ":", index + 1 < chars.count, chars[index + 1] == ":" {
                 halves.append(String(chars[start..<index]))
@@ -66,7 +68,8 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
             if s.isEmpty { return [] }
             var out: [UInt16] = []
             for group in s.split(separator: ":", omittingEmptySubsequences: false) {
-                guard (1...4).contains(group.count), group.allSatisfy(\.isHexDigit), let v = UInt16(group, radix: 16) else { return nil }
+                guard (1...4).contains(group.count), group.allSatisfy(\.isHexDigit), let v = UInt16(group, radix: 16)
+                else { return nil }
                 out.append(v)
             }
             return out
@@ -89,18 +92,25 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
             return "\(v >> 24).\(v >> 16 & 0xFF).\(v >> 8 & 0xFF).\(v & 0xFF)"
         case .v6:
             let groups = (0..<8).map { UInt16(truncatingIfNeeded: value >> (112 - 16 * $0)) }
-            var bestStart = -1, bestLength = 0, index = 0
+            var bestStart = -1
+            var bestLength = 0
+            var index = 0
             while index < 8 {
                 if groups[index] == 0 {
                     var end = index
                     while end < 8 && groups[end] == 0 { end += 1 }
-                    if end - index > bestLength && end - index >= 2 { bestStart = index; bestLength = end - index }
+                    if end - index > bestLength && end - index >= 2 {
+                        bestStart = index
+                        bestLength = end - index
+                    }
                     index = end
                 } else {
                     index += 1
                 }
             }
-            func hex(_ range: Range<Int>) -> String { groups[range].map { String($0, radix: 16) }.joined(separator: ":") }
+            func hex(_ range: Range<Int>) -> String {
+                groups[range].map { String($0, radix: 16) }.joined(separator: ":")
+            }
             if bestStart < 0 { return hex(0..<8) }
             return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
         }

@@ -15,7 +15,9 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// A prefix from its network address; `address` must have no host bits.
     public init?(address: IPAddress, length: Int) {
-        guard (0...address.version.bitWidth).contains(length), address.value & Self.hostMask(address.version, length) == 0 else { return nil }
+        guard (0...address.version.bitWidth).contains(length),
+            address.value & Self.hostMask(address.version, length) == 0
+        else { return nil }
         self.address = address
         self.length = length
     }
@@ -36,7 +38,8 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
         guard parts.count == 2 else { throw ParseError(text: text, reason: "expected ADDRESS/LENGTH") }
         guard let address = IPAddress(String(parts[0])) else { throw ParseError(text: text, reason: "invalid address") }
         guard !parts[1].isEmpty, parts[1].allSatisfy(\.isASCIIDigit), parts[1].count <= 3, let length = Int(parts[1]),
-              length <= address.version.bitWidth else {
+            length <= address.version.bitWidth
+        else {
             throw ParseError(text: text, reason: "prefix length must be 0–\(address.version.bitWidth)")
         }
         let mask = hostMask(address.version, length)
@@ -74,8 +77,10 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
     public var halves: (IPPrefix, IPPrefix)? {
         guard length < version.bitWidth else { return nil }
         let half = UInt128(1) << (version.bitWidth - length - 1)
-        return (IPPrefix(address: address, length: length + 1)!,
-                IPPrefix(address: IPAddress(version: version, value: address.value | half), length: length + 1)!)
+        return (
+            IPPrefix(address: address, length: length + 1)!,
+            IPPrefix(address: IPAddress(version: version, value: address.value | half), length: length + 1)!
+        )
     }
 
     /// The subnets of `newLength` in address order (lazy: a /8 split into /30s is not materialised).
@@ -83,7 +88,8 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
         guard newLength >= length, newLength <= version.bitWidth, newLength - length <= 20 else { return nil }
         let step = UInt128(1) << (version.bitWidth - newLength)
         return (0..<(1 << (newLength - length))).map {
-            IPPrefix(address: IPAddress(version: version, value: address.value + UInt128($0) * step), length: newLength)!
+            IPPrefix(
+                address: IPAddress(version: version, value: address.value + UInt128($0) * step), length: newLength)!
         }
     }
 

@@ -19,19 +19,24 @@ public struct PrefixIndex<Value> {
         for length in 0..<prefix.length {
             let hostBits = prefix.version.bitWidth - length
             let cleared: UInt128 = hostBits >= 128 ? 0 : (prefix.address.value >> hostBits) << hostBits
-            if let ancestor = IPPrefix(address: IPAddress(version: prefix.version, value: cleared), length: length), let values = exact[ancestor] {
+            if let ancestor = IPPrefix(address: IPAddress(version: prefix.version, value: cleared), length: length),
+                let values = exact[ancestor]
+            {
                 result += values
             }
         }
         // The prefix itself and its descendants: a run in (address, length) order.
-        var low = 0, high = ordered.count
+        var low = 0
+        var high = ordered.count
         while low < high {
             let mid = (low + high) / 2
             if ordered[mid].prefix < prefix { low = mid + 1 } else { high = mid }
         }
         let last = prefix.last
         var index = low
-        while index < ordered.count, ordered[index].prefix.version == prefix.version, ordered[index].prefix.address <= last {
+        while index < ordered.count, ordered[index].prefix.version == prefix.version,
+            ordered[index].prefix.address <= last
+        {
             result.append(ordered[index].value)
             index += 1
         }

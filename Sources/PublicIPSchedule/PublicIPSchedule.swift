@@ -16,7 +16,9 @@ public struct PublicIPSchedule: Sendable, Equatable {
         let provider: String
 
         /// The ARM resource id.
-        public var id: String { "/subscriptions/\(subscriptionId)/resourceGroups/\(resourceGroup)/providers/\(provider)/\(name)" }
+        public var id: String {
+            "/subscriptions/\(subscriptionId)/resourceGroups/\(resourceGroup)/providers/\(provider)/\(name)"
+        }
     }
 
     /// A daily window: minutes after local midnight, `[start, end)`, crossing midnight when `end <= start`.
@@ -43,7 +45,8 @@ public struct PublicIPSchedule: Sendable, Equatable {
         public var description: String { "\(Self.clock(start))–\(Self.clock(end))" }
 
         static func clock(_ minute: Int) -> String {
-            let h = minute / 60, m = minute % 60
+            let h = minute / 60
+            let m = minute % 60
             return (h < 10 ? "0" : "") + String(h) + ":" + (m < 10 ? "0" : "") + String(m)
         }
     }
@@ -89,7 +92,9 @@ public struct PublicIPSchedule: Sendable, Equatable {
         if let day {
             let fields = day.split(separator: "-", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0].count == 4, fields[1].count == 2, fields[2].count == 2,
-                  let year = Int(fields[0]), let month = Int(fields[1]), let date = Int(fields[2]), (1...12).contains(month), (1...31).contains(date) else { return nil }
+                let year = Int(fields[0]), let month = Int(fields[1]), let date = Int(fields[2]),
+                (1...12).contains(month), (1...31).contains(date)
+            else { return nil }
             (parts.year, parts.month, parts.day) = (year, month, date)
         }
         if let time {
@@ -97,25 +102,33 @@ public struct PublicIPSchedule: Sendable, Equatable {
             (parts.hour, parts.minute) = (minute / 60, minute % 60)
         }
         parts.second = 0
-        guard let found = calendar.date(from: parts), calendar.component(.day, from: found) == parts.day || day == nil else { return nil }
+        guard let found = calendar.date(from: parts), calendar.component(.day, from: found) == parts.day || day == nil
+        else { return nil }
         return found
     }
 
     /// `date` in ISO 8601 with the zone's offset at that instant, e.g. `2026-03-29T10:00:00+01:00`.
     public func iso8601(_ date: Date) -> String {
         let p = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func two(_ n: Int?) -> String { let n = n ?? 0; return (n < 10 ? "0" : "") + String(n) }
+        func two(_ n: Int?) -> String {
+            let n = n ?? 0
+            return (n < 10 ? "0" : "") + String(n)
+        }
         let offset = timeZone.secondsFromGMT(for: date)
         let sign = offset < 0 ? "-" : "+"
-        let hours = abs(offset) / 3600, minutes = abs(offset) % 3600 / 60
-        return "\(p.year ?? 0)-\(two(p.month))-\(two(p.day))T\(two(p.hour)):\(two(p.minute)):\(two(p.second))\(sign)\(two(hours)):\(two(minutes))"
+        let hours = abs(offset) / 3600
+        let minutes = abs(offset) % 3600 / 60
+        return
+            "\(p.year ?? 0)-\(two(p.month))-\(two(p.day))T\(two(p.hour)):\(two(p.minute)):\(two(p.second))\(sign)\(two(hours)):\(two(minutes))"
     }
 
     /// `HH:MM` (00:00–23:59, and 24:00 for the end of the day) as minutes; nil when malformed.
     static func minute(_ text: String) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let h = Int(parts[0]), let m = Int(parts[1]), m < 60, h < 24 || (h == 24 && m == 0) else { return nil }
+        guard parts.count == 2, parts[0].count == 2, parts[1].count == 2,
+            parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let h = Int(parts[0]), let m = Int(parts[1]), m < 60, h < 24 || (h == 24 && m == 0)
+        else { return nil }
         return h * 60 + m
     }
 }

@@ -13,8 +13,10 @@ public struct VirtualNetwork: Sendable, Equatable {
     public var tags: [String: String]
     public var addressPrefixes: [String]
 
-    public init(id: String, name: String, subscriptionId: String, resourceGroup: String, location: String,
-                tags: [String: String] = [:], addressPrefixes: [String]) {
+    public init(
+        id: String, name: String, subscriptionId: String, resourceGroup: String, location: String,
+        tags: [String: String] = [:], addressPrefixes: [String]
+    ) {
         self.id = id
         self.name = name
         self.subscriptionId = subscriptionId
@@ -94,8 +96,11 @@ public struct ResourceGraphClient: Sendable {
     public let logger: Logger
 
     /// - Parameter endpoint: `RESOURCE_GRAPH_ENDPOINT`, default `https://management.azure.com`.
-    public init(endpoint: String = "https://management.azure.com", pipeline: AzurePipeline, subscriptionBatchSize: Int = 100,
-                pageSize: Int = 1000, logger: Logger = Logger(label: "ipam.resourcegraph", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        endpoint: String = "https://management.azure.com", pipeline: AzurePipeline, subscriptionBatchSize: Int = 100,
+        pageSize: Int = 1000,
+        logger: Logger = Logger(label: "ipam.resourcegraph", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.pipeline = pipeline
         self.subscriptionBatchSize = max(1, min(subscriptionBatchSize, 299))
@@ -112,17 +117,24 @@ public struct ResourceGraphClient: Sendable {
             guard let visible = await visibleSubscriptions(batch, &listing) else { return listing }
             for subscription in batch where !visible.contains(subscription) {
                 listing.isComplete = false
-                listing.problems.append("subscription \(subscription) is not visible to this identity (is Reader assigned on it?): its VNets cannot be listed")
+                listing.problems.append(
+                    "subscription \(subscription) is not visible to this identity (is Reader assigned on it?): its VNets cannot be listed"
+                )
             }
             var skipToken: String? = nil
             repeat {
-                var options: [(String, JSONValue)] = [("$top", .number(String(pageSize))), ("resultFormat", .string("objectArray"))]
+                var options: [(String, JSONValue)] = [
+                    ("$top", .number(String(pageSize))), ("resultFormat", .string("objectArray")),
+                ]
                 if let skipToken { options.append(("$skipToken", .string(skipToken))) }
                 let body = JSONValue.object([
-                    ("subscriptions", .array(batch.map(JSONValue.string))), ("query", .string(Self.query)), ("options", .object(options)),
+                    ("subscriptions", .array(batch.map(JSONValue.string))), ("query", .string(Self.query)),
+                    ("options", .object(options)),
                 ])
-                let request = TransportRequest(method: "POST", url: "\(endpoint)/providers/Microsoft.ResourceGraph/resources?api-version=\(Self.apiVersion)",
-                                               headers: ["Content-Type": "application/json"], body: body.serializedBytes)
+                let request = TransportRequest(
+                    method: "POST",
+                    url: "\(endpoint)/providers/Microsoft.ResourceGraph/resources?api-version=\(Self.apiVersion)",
+                    headers: ["Content-Type": "application/json"], body: body.serializedBytes)
                 let response: TransportResponse
                 do {
                     response = try await pipeline.send(request, idempotent: true)
@@ -137,7 +149,9 @@ public struct ResourceGraphClient: Sendable {
                     listing.problems.append("page \(listing.pages): the answer has no data array")
                     return listing
                 }
-                if json["resultTruncated"]?.stringValue?.lowercased() == "true" || json["resultTruncated"] == .bool(true) {
+                if json["resultTruncated"]?.stringValue?.lowercased() == "true"
+                    || json["resultTruncated"] == .bool(true)
+                {
                     listing.isComplete = false
                     listing.problems.append("page \(listing.pages): resultTruncated")
                 }
@@ -158,8 +172,10 @@ public struct ResourceGraphClient: Sendable {
             ("subscriptions", .array(batch.map(JSONValue.string))), ("query", .string(Self.subscriptionsQuery)),
             ("options", .object([("$top", .number("1000")), ("resultFormat", .string("objectArray"))])),
         ])
-        let request = TransportRequest(method: "POST", url: "\(endpoint)/providers/Microsoft.ResourceGraph/resources?api-version=\(Self.apiVersion)",
-                                       headers: ["Content-Type": "application/json"], body: body.serializedBytes)
+        let request = TransportRequest(
+            method: "POST",
+            url: "\(endpoint)/providers/Microsoft.ResourceGraph/resources?api-version=\(Self.apiVersion)",
+            headers: ["Content-Type": "application/json"], body: body.serializedBytes)
         do {
             let response = try await pipeline.send(request, idempotent: true)
             listing.pages += 1
@@ -179,7 +195,8 @@ public struct ResourceGraphClient: Sendable {
     /// When the user quota is used up, waits until it resets (`x-ms-user-quota-resets-after`, hh:mm:ss).
     func respectQuota(_ headers: HTTPHeaderList) async {
         guard let remaining = headers["x-ms-user-quota-remaining"].flatMap(Int.init), remaining <= 0,
-              let reset = headers["x-ms-user-quota-resets-after"].flatMap(Self.parseResetsAfter) else { return }
+            let reset = headers["x-ms-user-quota-resets-after"].flatMap(Self.parseResetsAfter)
+        else { return }
         logger.notice("Resource Graph quota used up; waiting", metadata: ["seconds": .stringConvertible(reset.seconds)])
         try? await Task.sleep(for: reset)
     }
@@ -187,7 +204,9 @@ public struct ResourceGraphClient: Sendable {
     /// `hh:mm:ss` (fractions allowed) as a duration.
     public static func parseResetsAfter(_ text: String) -> Duration? {
         let parts = text.split(separator: ":")
-        guard parts.count == 3, let h = Double(parts[0]), let m = Double(parts[1]), let s = Double(parts[2]) else { return nil }
+        guard parts.count == 3, let h = Double(parts[0]), let m = Double(parts[1]), let s = Double(parts[2]) else {
+            return nil
+        }
         return .milliseconds(Int64(((h * 60 + m) * 60 + s) * 1000))
     }
 }

@@ -2,9 +2,9 @@ import AzureCore
 import Foundation
 import HTTPTransport
 import Hummingbird
-import ServerLimits
 import Logging
 import ResourceGraph
+import ServerLimits
 import TableEmulator
 
 /// A local Resource Graph endpoint for tests and the local stack: serves the documented response shape
@@ -110,7 +110,9 @@ public struct ResourceGraphEmulator: Sendable {
             return Self.json(201, vnet.json)
         case ("DELETE", "/admin/vnets"):
             let id = TableServiceHandler.queryParameters(request.query)["id"] ?? ""
-            return await state.remove(id: id) ? EmulatorResponse(status: 204, headers: [:], body: []) : Self.json(404, Self.error("NotFound", "no VNet \(id)"))
+            return await state.remove(id: id)
+                ? EmulatorResponse(status: 204, headers: [:], body: [])
+                : Self.json(404, Self.error("NotFound", "no VNet \(id)"))
         case ("POST", "/admin/access"):
             guard let json = try? JSONValue.parse(request.body), let list = json["deny"]?.arrayValue else {
                 return Self.json(400, Self.error("InvalidRequest", "send {\"deny\": [subscription ids]}"))
@@ -124,8 +126,11 @@ public struct ResourceGraphEmulator: Sendable {
             await state.release()
             return EmulatorResponse(status: 204, headers: [:], body: [])
         case ("POST", "/admin/faults"):
-            guard let json = try? JSONValue.parse(request.body), let mode = json["mode"]?.stringValue.flatMap(ResourceGraphState.FaultMode.init(rawValue:)) else {
-                return Self.json(400, Self.error("InvalidRequest", "mode must be throttle, error, truncate or failPage"))
+            guard let json = try? JSONValue.parse(request.body),
+                let mode = json["mode"]?.stringValue.flatMap(ResourceGraphState.FaultMode.init(rawValue:))
+            else {
+                return Self.json(
+                    400, Self.error("InvalidRequest", "mode must be throttle, error, truncate or failPage"))
             }
             let count = json["count"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? 1
             await state.inject(mode, count: max(1, count))
@@ -148,26 +153,42 @@ public struct ResourceGraphEmulator: Sendable {
         let denied = await state.denied
         if text.lowercased().contains("resourcecontainers") {
             // The subscriptions themselves: those of the request the caller may read.
-            let rows: [JSONValue] = requested.subtracting(denied).sorted().map { .object([("subscriptionId", .string($0))]) }
-            return Self.json(200, .object([("totalRecords", .number(String(rows.count))), ("count", .number(String(rows.count))), ("data", .array(rows)),
-                                           ("facets", .array([])), ("resultTruncated", .string("false"))]))
+            let rows: [JSONValue] = requested.subtracting(denied).sorted().map {
+                .object([("subscriptionId", .string($0))])
+            }
+            return Self.json(
+                200,
+                .object([
+                    ("totalRecords", .number(String(rows.count))), ("count", .number(String(rows.count))),
+                    ("data", .array(rows)),
+                    ("facets", .array([])), ("resultTruncated", .string("false")),
+                ]))
         }
         let subscriptions = requested.subtracting(denied)
         let options = body["options"]
-        let top = options?["$top"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? pageSize
+        let top =
+            options?["$top"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? pageSize
         let skipToken = options?["$skipToken"]?.stringValue
-        let offset = skipToken.flatMap { Data(base64Encoded: $0) }.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
+        let offset =
+            skipToken.flatMap { Data(base64Encoded: $0) }.flatMap { Int(String(decoding: $0, as: UTF8.self)) } ?? 0
         let quota: HTTPHeaderList = ["x-ms-user-quota-remaining": "14", "x-ms-user-quota-resets-after": "00:00:05"]
         switch await state.takeFault(firstPage: skipToken == nil) {
         case .throttle?:
-            var headers: HTTPHeaderList = ["x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01", "Retry-After": "1"]
+            var headers: HTTPHeaderList = [
+                "x-ms-user-quota-remaining": "0", "x-ms-user-quota-resets-after": "00:00:01", "Retry-After": "1",
+            ]
             headers["Content-Type"] = "application/json"
-            return EmulatorResponse(status: 429, headers: headers, body: Self.error("RateLimiting", "Please provide below info when asking for support: throttled").serializedBytes)
+            return EmulatorResponse(
+                status: 429, headers: headers,
+                body: Self.error("RateLimiting", "Please provide below info when asking for support: throttled")
+                    .serializedBytes)
         case .error?, .failPage?:
             return Self.json(500, Self.error("InternalServerError", "injected failure"))
         case .truncate?:
             let rows = await matching(subscriptions)
-            return Self.json(200, Self.page(Array(rows.prefix(min(top, pageSize))), total: rows.count, truncated: true, next: nil), headers: quota)
+            return Self.json(
+                200, Self.page(Array(rows.prefix(min(top, pageSize))), total: rows.count, truncated: true, next: nil),
+                headers: quota)
         case nil:
             break
         }
@@ -181,13 +202,16 @@ public struct ResourceGraphEmulator: Sendable {
     private func matching(_ subscriptions: Set<String>) async -> [VirtualNetwork] {
         let denied = await state.denied
         return await state.all().filter {
-            (subscriptions.isEmpty || subscriptions.contains($0.subscriptionId.lowercased())) && !denied.contains($0.subscriptionId.lowercased())
+            (subscriptions.isEmpty || subscriptions.contains($0.subscriptionId.lowercased()))
+                && !denied.contains($0.subscriptionId.lowercased())
         }
     }
 
     static func page(_ rows: [VirtualNetwork], total: Int, truncated: Bool, next: String?) -> JSONValue {
-        var members: [(String, JSONValue)] = [("totalRecords", .number(String(total))), ("count", .number(String(rows.count))),
-                                              ("resultTruncated", .string(truncated ? "true" : "false")), ("facets", .array([]))]
+        var members: [(String, JSONValue)] = [
+            ("totalRecords", .number(String(total))), ("count", .number(String(rows.count))),
+            ("resultTruncated", .string(truncated ? "true" : "false")), ("facets", .array([])),
+        ]
         if let next { members.append(("$skipToken", .string(next))) }
         members.append(("data", .array(rows.map(\.json))))
         return .object(members)
@@ -197,13 +221,18 @@ public struct ResourceGraphEmulator: Sendable {
         .object([("error", .object([("code", .string(code)), ("message", .string(message))]))])
     }
 
-    static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse { .json(status, body, headers: headers) }
+    static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
+        .json(status, body, headers: headers)
+    }
 
     /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdownSignals`).
-    public func run(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, limits: HTTPServerLimits = .defaults,
-                    onReady: @escaping @Sendable (Int) async -> Void) async throws {
-        try await TableEmulatorServer.serve(host: host, port: port, logger: logger, gracefulShutdown: gracefulShutdown, limits: limits,
-                                            handle: { await handle($0) }, onReady: onReady)
+    public func run(
+        host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, limits: HTTPServerLimits = .defaults,
+        onReady: @escaping @Sendable (Int) async -> Void
+    ) async throws {
+        try await TableEmulatorServer.serve(
+            host: host, port: port, logger: logger, gracefulShutdown: gracefulShutdown, limits: limits,
+            handle: { await handle($0) }, onReady: onReady)
     }
 }
 

@@ -23,8 +23,11 @@ public struct ResourceManagerClient: Sendable {
     /// - Parameters:
     ///   - endpoint: `https://management.azure.com`, or a local endpoint (`arm-emulator`).
     ///   - pipeline: authorizes with a bearer token for `https://management.azure.com/` and retries.
-    public init(endpoint: String, pipeline: AzurePipeline, logger: Logger = Logger(label: "ipam.arm", factory: { _ in SwiftLogNoOpLogHandler() }),
-                pollInterval: Duration = .seconds(2), maxPolls: Int = 60) {
+    public init(
+        endpoint: String, pipeline: AzurePipeline,
+        logger: Logger = Logger(label: "ipam.arm", factory: { _ in SwiftLogNoOpLogHandler() }),
+        pollInterval: Duration = .seconds(2), maxPolls: Int = 60
+    ) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.pipeline = pipeline
         self.logger = logger
@@ -34,7 +37,9 @@ public struct ResourceManagerClient: Sendable {
 
     /// A resource's JSON and its ETag.
     public func get(_ id: String, apiVersion: String) async throws -> (json: JSONValue, etag: String?) {
-        let response = try await pipeline.send(TransportRequest(method: "GET", url: url(id, apiVersion), headers: ["Accept": "application/json"]), idempotent: true)
+        let response = try await pipeline.send(
+            TransportRequest(method: "GET", url: url(id, apiVersion), headers: ["Accept": "application/json"]),
+            idempotent: true)
         let json = try Self.parse(response.body)
         return (json, json["etag"]?.stringValue ?? response.headers["ETag"])
     }
@@ -63,7 +68,9 @@ public struct ResourceManagerClient: Sendable {
     public func put(_ id: String, body: JSONValue, apiVersion: String, ifMatch: String?) async throws {
         var headers: HTTPHeaderList = ["Accept": "application/json", "Content-Type": "application/json"]
         if let ifMatch { headers["If-Match"] = ifMatch }
-        let response = try await pipeline.send(TransportRequest(method: "PUT", url: url(id, apiVersion), headers: headers, body: body.serializedBytes), idempotent: true)
+        let response = try await pipeline.send(
+            TransportRequest(method: "PUT", url: url(id, apiVersion), headers: headers, body: body.serializedBytes),
+            idempotent: true)
         try await follow(response)
     }
 
@@ -72,27 +79,37 @@ public struct ResourceManagerClient: Sendable {
     func follow(_ response: TransportResponse) async throws {
         if let operation = response.headers["Azure-AsyncOperation"] {
             for _ in 0..<maxPolls {
-                let poll = try await pipeline.send(TransportRequest(method: "GET", url: operation, headers: ["Accept": "application/json"]), idempotent: true)
+                let poll = try await pipeline.send(
+                    TransportRequest(method: "GET", url: operation, headers: ["Accept": "application/json"]),
+                    idempotent: true)
                 let body = try Self.parse(poll.body)
                 switch body["status"]?.stringValue?.lowercased() {
                 case "succeeded": return
                 case "failed", "canceled":
                     let error = body["error"]
-                    throw AzureError(status: 500, errorCode: error?["code"]?.stringValue ?? "OperationFailed",
-                                     message: error?["message"]?.stringValue ?? "the operation \(body["status"]?.stringValue ?? "failed")")
+                    throw AzureError(
+                        status: 500, errorCode: error?["code"]?.stringValue ?? "OperationFailed",
+                        message: error?["message"]?.stringValue
+                            ?? "the operation \(body["status"]?.stringValue ?? "failed")")
                 default:
                     try await pipeline.clock.sleep(RetryPolicy.retryAfter(from: poll.headers) ?? pollInterval)
                 }
             }
-            throw AzureError(status: 504, errorCode: "OperationTimedOut", message: "the operation did not finish after \(maxPolls) polls")
+            throw AzureError(
+                status: 504, errorCode: "OperationTimedOut",
+                message: "the operation did not finish after \(maxPolls) polls")
         }
         if response.status == 202, let location = response.headers["Location"] {
             for _ in 0..<maxPolls {
-                let poll = try await pipeline.send(TransportRequest(method: "GET", url: location, headers: ["Accept": "application/json"]), idempotent: true)
+                let poll = try await pipeline.send(
+                    TransportRequest(method: "GET", url: location, headers: ["Accept": "application/json"]),
+                    idempotent: true)
                 if poll.status != 202 { return }
                 try await pipeline.clock.sleep(RetryPolicy.retryAfter(from: poll.headers) ?? pollInterval)
             }
-            throw AzureError(status: 504, errorCode: "OperationTimedOut", message: "the operation did not finish after \(maxPolls) polls")
+            throw AzureError(
+                status: 504, errorCode: "OperationTimedOut",
+                message: "the operation did not finish after \(maxPolls) polls")
         }
     }
 
@@ -101,7 +118,9 @@ public struct ResourceManagerClient: Sendable {
     }
 
     static func parse(_ body: [UInt8]) throws -> JSONValue {
-        do { return try JSONValue.parse(body) } catch { throw AzureError.invalidResponse("Resource Manager answered JSON that does not parse: \(error)") }
+        do { return try JSONValue.parse(body) } catch {
+            throw AzureError.invalidResponse("Resource Manager answered JSON that does not parse: \(error)")
+        }
     }
 }
 
@@ -130,7 +149,9 @@ public struct PublicIPAddress: Sendable {
     public var ipConfigurationId: String? { json["properties"]?["ipConfiguration"]?["id"]?.stringValue }
     /// The NIC holding it, nil when free (or held by something else than a NIC).
     public var networkInterfaceId: String? {
-        guard let holder = ipConfigurationId, let range = holder.range(of: "/ipConfigurations/", options: .caseInsensitive) else { return nil }
+        guard let holder = ipConfigurationId,
+            let range = holder.range(of: "/ipConfigurations/", options: .caseInsensitive)
+        else { return nil }
         return String(holder[..<range.lowerBound])
     }
 }
@@ -157,7 +178,9 @@ public struct NetworkInterface: Sendable {
         let configurations = json["properties"]?["ipConfigurations"]?.arrayValue ?? []
         return configurations.enumerated().map { index, item in
             let primary = item["properties"]?["primary"] == .bool(true) || (configurations.count == 1 && index == 0)
-            return IPConfiguration(name: item["name"]?.stringValue ?? "", primary: primary, publicIPAddressId: item["properties"]?["publicIPAddress"]?["id"]?.stringValue)
+            return IPConfiguration(
+                name: item["name"]?.stringValue ?? "", primary: primary,
+                publicIPAddressId: item["properties"]?["publicIPAddress"]?["id"]?.stringValue)
         }
     }
 
@@ -169,7 +192,9 @@ public struct NetworkInterface: Sendable {
             items.map { item in
                 guard item["name"]?.stringValue == name else { return item }
                 return item.updating("properties") { properties in
-                    (properties ?? .object([])).updating("publicIPAddress") { _ in publicIPAddressId.map { .object([("id", .string($0))]) } }
+                    (properties ?? .object([])).updating("publicIPAddress") { _ in
+                        publicIPAddressId.map { .object([("id", .string($0))]) }
+                    }
                 }
             }
         }

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTransport
 import Hummingbird
-import ServerLimits
 import Logging
+import ServerLimits
 import StrictJSON
 import TableEmulator
 
@@ -85,21 +85,45 @@ public actor ResourceManagerState {
             return (404, Self.error("ResourceNotFound", "The Resource '\(id)' was not found."), nil)
         }
         if let ifMatch, ifMatch != "*", ifMatch != current["etag"]?.stringValue {
-            return (412, Self.error("PreconditionFailed", "The specified ETag \(ifMatch) does not match the resource's (\(current["etag"]?.stringValue ?? ""))."), nil)
+            return (
+                412,
+                Self.error(
+                    "PreconditionFailed",
+                    "The specified ETag \(ifMatch) does not match the resource's (\(current["etag"]?.stringValue ?? ""))."
+                ), nil
+            )
         }
         let configurations = body["properties"]?["ipConfigurations"]?.arrayValue ?? []
-        guard !configurations.isEmpty else { return (400, Self.error("InvalidRequestFormat", "A network interface needs at least one IP configuration."), nil) }
+        guard !configurations.isEmpty else {
+            return (
+                400, Self.error("InvalidRequestFormat", "A network interface needs at least one IP configuration."), nil
+            )
+        }
         var seen: Set<String> = []
         for configuration in configurations {
             guard let pip = configuration["properties"]?["publicIPAddress"]?["id"]?.stringValue else { continue }
             guard let address = resources[pip.lowercased()], Self.isPublicIP(address) else {
-                return (400, Self.error("InvalidResourceReference", "Resource \(pip) referenced by resource \(id) was not found."), nil)
+                return (
+                    400,
+                    Self.error(
+                        "InvalidResourceReference", "Resource \(pip) referenced by resource \(id) was not found."), nil
+                )
             }
             guard seen.insert(pip.lowercased()).inserted else {
-                return (400, Self.error("PublicIPAddressInUse", "Public IP address \(pip) is referenced twice by \(id)."), nil)
+                return (
+                    400, Self.error("PublicIPAddressInUse", "Public IP address \(pip) is referenced twice by \(id)."),
+                    nil
+                )
             }
-            if let holder = address["properties"]?["ipConfiguration"]?["id"]?.stringValue, !holder.lowercased().hasPrefix(id.lowercased() + "/") {
-                return (400, Self.error("PublicIPAddressInUse", "Resource \(pip) is already in use by \(holder); it cannot be referenced by \(id)."), nil)
+            if let holder = address["properties"]?["ipConfiguration"]?["id"]?.stringValue,
+                !holder.lowercased().hasPrefix(id.lowercased() + "/")
+            {
+                return (
+                    400,
+                    Self.error(
+                        "PublicIPAddressInUse",
+                        "Resource \(pip) is already in use by \(holder); it cannot be referenced by \(id)."), nil
+                )
             }
         }
         let operation = UUID().uuidString.lowercased()
@@ -108,13 +132,18 @@ public actor ResourceManagerState {
             return (200, current, operation)
         }
         var updated = body.updating("etag") { _ in .string("W/\"\(UUID().uuidString.lowercased())\"") }
-        updated = updated.updating("id") { _ in current["id"] }.updating("name") { _ in current["name"] }.updating("type") { _ in current["type"] }
+        updated = updated.updating("id") { _ in current["id"] }.updating("name") { _ in current["name"] }.updating(
+            "type"
+        ) { _ in current["type"] }
         updated = updated.updating("properties") { properties in
-            (properties ?? .object([])).updating("provisioningState") { _ in .string("Succeeded") }.updating("ipConfigurations") { _ in
-                .array(configurations.map { configuration in
-                    let name = configuration["name"]?.stringValue ?? "ipconfig"
-                    return configuration.updating("id") { _ in .string(id + "/ipConfigurations/" + name) }
-                })
+            (properties ?? .object([])).updating("provisioningState") { _ in .string("Succeeded") }.updating(
+                "ipConfigurations"
+            ) { _ in
+                .array(
+                    configurations.map { configuration in
+                        let name = configuration["name"]?.stringValue ?? "ipconfig"
+                        return configuration.updating("id") { _ in .string(id + "/ipConfigurations/" + name) }
+                    })
             }
         }
         resources[id.lowercased()] = updated
@@ -133,8 +162,16 @@ public actor ResourceManagerState {
         }
         operations[operation] = nil
         if state.failed {
-            return .object([("status", .string("Failed")), ("error", .object([("code", .string("InternalServerError")),
-                                                                              ("message", .string("The operation failed after it was accepted (injected)."))]))])
+            return .object([
+                ("status", .string("Failed")),
+                (
+                    "error",
+                    .object([
+                        ("code", .string("InternalServerError")),
+                        ("message", .string("The operation failed after it was accepted (injected).")),
+                    ])
+                ),
+            ])
         }
         return .object([("status", .string("Succeeded"))])
     }
@@ -148,7 +185,9 @@ public actor ResourceManagerState {
         for (key, resource) in resources where isPublicIP(resource) {
             let holder = holders[key]?.first
             result[key] = resource.updating("properties") { properties in
-                (properties ?? .object([])).updating("ipConfiguration") { _ in holder.map { .object([("id", .string($0))]) } }
+                (properties ?? .object([])).updating("ipConfiguration") { _ in
+                    holder.map { .object([("id", .string($0))]) }
+                }
             }
         }
         return result
@@ -156,11 +195,16 @@ public actor ResourceManagerState {
 
     private func save() {
         guard let file else { return }
-        try? Data(JSONValue.object([("resources", .array(all()))]).serializedBytes).write(to: URL(fileURLWithPath: file))
+        try? Data(JSONValue.object([("resources", .array(all()))]).serializedBytes).write(
+            to: URL(fileURLWithPath: file))
     }
 
-    static func isNIC(_ resource: JSONValue) -> Bool { resource["type"]?.stringValue?.lowercased() == "microsoft.network/networkinterfaces" }
-    static func isPublicIP(_ resource: JSONValue) -> Bool { resource["type"]?.stringValue?.lowercased() == "microsoft.network/publicipaddresses" }
+    static func isNIC(_ resource: JSONValue) -> Bool {
+        resource["type"]?.stringValue?.lowercased() == "microsoft.network/networkinterfaces"
+    }
+    static func isPublicIP(_ resource: JSONValue) -> Bool {
+        resource["type"]?.stringValue?.lowercased() == "microsoft.network/publicipaddresses"
+    }
 
     static func error(_ code: String, _ message: String) -> JSONValue {
         .object([("error", .object([("code", .string(code)), ("message", .string(message))]))])
@@ -169,39 +213,98 @@ public actor ResourceManagerState {
     // MARK: Building a sample world
 
     /// A VM with one NIC (primary configuration `ipconfig1` in `subnet`), as Azure describes them.
-    public static func virtualMachine(subscription: String, resourceGroup: String, name: String, location: String = "uksouth", privateIP: String) -> [JSONValue] {
+    public static func virtualMachine(
+        subscription: String, resourceGroup: String, name: String, location: String = "uksouth", privateIP: String
+    ) -> [JSONValue] {
         let base = "/subscriptions/\(subscription)/resourceGroups/\(resourceGroup)/providers"
         let vmId = "\(base)/Microsoft.Compute/virtualMachines/\(name)"
         let nicId = "\(base)/Microsoft.Network/networkInterfaces/\(name)-nic"
         let vm: JSONValue = .object([
-            ("id", .string(vmId)), ("name", .string(name)), ("type", .string("Microsoft.Compute/virtualMachines")), ("location", .string(location)),
-            ("properties", .object([("vmId", .string(UUID().uuidString.lowercased())), ("provisioningState", .string("Succeeded")),
-                                    ("networkProfile", .object([("networkInterfaces", .array([.object([("id", .string(nicId)), ("properties", .object([("primary", .bool(true))]))])]))]))])),
+            ("id", .string(vmId)), ("name", .string(name)), ("type", .string("Microsoft.Compute/virtualMachines")),
+            ("location", .string(location)),
+            (
+                "properties",
+                .object([
+                    ("vmId", .string(UUID().uuidString.lowercased())), ("provisioningState", .string("Succeeded")),
+                    (
+                        "networkProfile",
+                        .object([
+                            (
+                                "networkInterfaces",
+                                .array([
+                                    .object([
+                                        ("id", .string(nicId)), ("properties", .object([("primary", .bool(true))])),
+                                    ])
+                                ])
+                            )
+                        ])
+                    ),
+                ])
+            ),
         ])
         let nic: JSONValue = .object([
-            ("id", .string(nicId)), ("name", .string("\(name)-nic")), ("type", .string("Microsoft.Network/networkInterfaces")), ("location", .string(location)),
+            ("id", .string(nicId)), ("name", .string("\(name)-nic")),
+            ("type", .string("Microsoft.Network/networkInterfaces")), ("location", .string(location)),
             ("etag", .string("W/\"\(UUID().uuidString.lowercased())\"")),
-            ("properties", .object([
-                ("provisioningState", .string("Succeeded")),
-                ("ipConfigurations", .array([.object([
-                    ("id", .string(nicId + "/ipConfigurations/ipconfig1")), ("name", .string("ipconfig1")),
-                    ("type", .string("Microsoft.Network/networkInterfaces/ipConfigurations")),
-                    ("properties", .object([("primary", .bool(true)), ("privateIPAddress", .string(privateIP)), ("privateIPAllocationMethod", .string("Dynamic")),
-                                            ("subnet", .object([("id", .string("\(base)/Microsoft.Network/virtualNetworks/vnet/subnets/default"))]))])),
-                ])])),
-                ("virtualMachine", .object([("id", .string(vmId))])),
-            ])),
+            (
+                "properties",
+                .object([
+                    ("provisioningState", .string("Succeeded")),
+                    (
+                        "ipConfigurations",
+                        .array([
+                            .object([
+                                ("id", .string(nicId + "/ipConfigurations/ipconfig1")), ("name", .string("ipconfig1")),
+                                ("type", .string("Microsoft.Network/networkInterfaces/ipConfigurations")),
+                                (
+                                    "properties",
+                                    .object([
+                                        ("primary", .bool(true)), ("privateIPAddress", .string(privateIP)),
+                                        ("privateIPAllocationMethod", .string("Dynamic")),
+                                        (
+                                            "subnet",
+                                            .object([
+                                                (
+                                                    "id",
+                                                    .string(
+                                                        "\(base)/Microsoft.Network/virtualNetworks/vnet/subnets/default"
+                                                    )
+                                                )
+                                            ])
+                                        ),
+                                    ])
+                                ),
+                            ])
+                        ])
+                    ),
+                    ("virtualMachine", .object([("id", .string(vmId))])),
+                ])
+            ),
         ])
         return [vm, nic]
     }
 
     /// A static public IP address.
-    public static func publicIP(subscription: String, resourceGroup: String, name: String, location: String = "uksouth", address: String) -> JSONValue {
+    public static func publicIP(
+        subscription: String, resourceGroup: String, name: String, location: String = "uksouth", address: String
+    ) -> JSONValue {
         .object([
-            ("id", .string("/subscriptions/\(subscription)/resourceGroups/\(resourceGroup)/providers/Microsoft.Network/publicIPAddresses/\(name)")),
-            ("name", .string(name)), ("type", .string("Microsoft.Network/publicIPAddresses")), ("location", .string(location)),
+            (
+                "id",
+                .string(
+                    "/subscriptions/\(subscription)/resourceGroups/\(resourceGroup)/providers/Microsoft.Network/publicIPAddresses/\(name)"
+                )
+            ),
+            ("name", .string(name)), ("type", .string("Microsoft.Network/publicIPAddresses")),
+            ("location", .string(location)),
             ("sku", .object([("name", .string("Standard"))])),
-            ("properties", .object([("provisioningState", .string("Succeeded")), ("publicIPAllocationMethod", .string("Static")), ("ipAddress", .string(address))])),
+            (
+                "properties",
+                .object([
+                    ("provisioningState", .string("Succeeded")), ("publicIPAllocationMethod", .string("Static")),
+                    ("ipAddress", .string(address)),
+                ])
+            ),
         ])
     }
 }
@@ -227,8 +330,15 @@ public struct ResourceManagerEmulator: Sendable {
             await state.upsert(json)
             return Self.json(201, json)
         case ("POST", "/admin/faults"):
-            guard let json = try? JSONValue.parse(request.body), let mode = json["mode"]?.stringValue.flatMap(ResourceManagerState.FaultMode.init(rawValue:)) else {
-                return Self.json(400, ResourceManagerState.error("InvalidRequest", "mode must be one of \(ResourceManagerState.FaultMode.allCases.map(\.rawValue).joined(separator: ", "))"))
+            guard let json = try? JSONValue.parse(request.body),
+                let mode = json["mode"]?.stringValue.flatMap(ResourceManagerState.FaultMode.init(rawValue:))
+            else {
+                return Self.json(
+                    400,
+                    ResourceManagerState.error(
+                        "InvalidRequest",
+                        "mode must be one of \(ResourceManagerState.FaultMode.allCases.map(\.rawValue).joined(separator: ", "))"
+                    ))
             }
             let count = json["count"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? 1
             await state.inject(mode, count: count)
@@ -237,10 +347,17 @@ public struct ResourceManagerEmulator: Sendable {
             break
         }
         guard request.headers["Authorization"]?.lowercased().hasPrefix("bearer ") == true else {
-            return Self.json(401, ResourceManagerState.error("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."))
+            return Self.json(
+                401,
+                ResourceManagerState.error(
+                    "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."))
         }
         guard TableServiceHandler.queryParameters(request.query)["api-version"] != nil else {
-            return Self.json(400, ResourceManagerState.error("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests."))
+            return Self.json(
+                400,
+                ResourceManagerState.error(
+                    "MissingApiVersionParameter",
+                    "The api-version query parameter (?api-version=) is required for all requests."))
         }
         if request.method == "GET", path.hasPrefix("/operations/") {
             guard let status = await state.poll(String(path.dropFirst("/operations/".count))) else {
@@ -250,39 +367,53 @@ public struct ResourceManagerEmulator: Sendable {
         }
         switch await state.takeFault([.throttle, .error]) {
         case .throttle?:
-            return Self.json(429, ResourceManagerState.error("TooManyRequests", "The request is being throttled."), headers: ["Retry-After": "1"])
+            return Self.json(
+                429, ResourceManagerState.error("TooManyRequests", "The request is being throttled."),
+                headers: ["Retry-After": "1"])
         case .error?:
-            return Self.json(500, ResourceManagerState.error("InternalServerError", "Encountered internal server error (injected)."))
+            return Self.json(
+                500, ResourceManagerState.error("InternalServerError", "Encountered internal server error (injected)."))
         default:
             break
         }
         switch request.method {
         case "GET":
             guard let resource = await state.resource(path) else {
-                return Self.json(404, ResourceManagerState.error("ResourceNotFound", "The Resource '\(path)' was not found."))
+                return Self.json(
+                    404, ResourceManagerState.error("ResourceNotFound", "The Resource '\(path)' was not found."))
             }
             return Self.json(200, resource, headers: resource["etag"]?.stringValue.map { ["ETag": $0] } ?? [:])
         case "PUT":
             guard let body = try? JSONValue.parse(request.body) else {
-                return Self.json(400, ResourceManagerState.error("InvalidRequestContent", "The request content was invalid and could not be deserialized."))
+                return Self.json(
+                    400,
+                    ResourceManagerState.error(
+                        "InvalidRequestContent", "The request content was invalid and could not be deserialized."))
             }
-            let (status, answer, operation) = await state.put(id: path, body: body, ifMatch: request.headers["If-Match"])
+            let (status, answer, operation) = await state.put(
+                id: path, body: body, ifMatch: request.headers["If-Match"])
             var headers: HTTPHeaderList = [:]
             if let operation, let host = request.headers["Host"] {
                 headers["Azure-AsyncOperation"] = "http://\(host)/operations/\(operation)?api-version=2024-05-01"
             }
             return Self.json(status, answer, headers: headers)
         default:
-            return Self.json(405, ResourceManagerState.error("MethodNotAllowed", "\(request.method) is not supported here"))
+            return Self.json(
+                405, ResourceManagerState.error("MethodNotAllowed", "\(request.method) is not supported here"))
         }
     }
 
-    static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse { .json(status, body, headers: headers) }
+    static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
+        .json(status, body, headers: headers)
+    }
 
     /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdown`).
-    public func run(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, limits: HTTPServerLimits = .defaults,
-                    onReady: @escaping @Sendable (Int) async -> Void) async throws {
-        try await TableEmulatorServer.serve(host: host, port: port, logger: logger, gracefulShutdown: gracefulShutdown, limits: limits,
-                                            handle: { await handle($0) }, onReady: onReady)
+    public func run(
+        host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, limits: HTTPServerLimits = .defaults,
+        onReady: @escaping @Sendable (Int) async -> Void
+    ) async throws {
+        try await TableEmulatorServer.serve(
+            host: host, port: port, logger: logger, gracefulShutdown: gracefulShutdown, limits: limits,
+            handle: { await handle($0) }, onReady: onReady)
     }
 }

@@ -62,7 +62,10 @@ final class ConnectionGuard {
     private var timerDeadline: NIODeadline?
 
     /// - Parameter onClose: told each time the server closes the connection for one of its limits.
-    init(limits: HTTPServerLimits, registry: ConnectionRegistry, logger: Logger, onClose: (@Sendable (ConnectionClosing) -> Void)?) {
+    init(
+        limits: HTTPServerLimits, registry: ConnectionRegistry, logger: Logger,
+        onClose: (@Sendable (ConnectionClosing) -> Void)?
+    ) {
         self.limits = limits
         self.registry = registry
         self.logger = logger
@@ -89,8 +92,9 @@ final class ConnectionGuard {
         case .admittedEvicting(let victim):
             victim()
         case .refused:
-            logger.debug("refused a connection: every connection the server may serve has a request under way",
-                         metadata: ["peer": .string(peer), "max_connections": .stringConvertible(limits.maxConnections)])
+            logger.debug(
+                "refused a connection: every connection the server may serve has a request under way",
+                metadata: ["peer": .string(peer), "max_connections": .stringConvertible(limits.maxConnections)])
             close(answering: Self.tooManyConnections, because: .refused)
             return
         }
@@ -212,7 +216,9 @@ final class ConnectionGuard {
             close(answering: Self.requestTimeout(part: "head", after: limits.headerTimeout), because: reason)
         case .body:
             // A 408 only where no other answer is under way or owed before it.
-            close(answering: answerStarted || answersOwed > 1 ? nil : Self.requestTimeout(part: "body", after: limits.bodyTimeout), because: reason)
+            close(
+                answering: answerStarted || answersOwed > 1
+                    ? nil : Self.requestTimeout(part: "body", after: limits.bodyTimeout), because: reason)
         }
     }
 
@@ -251,22 +257,31 @@ final class ConnectionGuard {
     // MARK: Answers
 
     static var tooManyConnections: ByteBuffer {
-        errorAnswer(.serviceUnavailable, .tooManyConnections, "the server is serving as many connections as it may; retry shortly", retryAfter: 1)
+        errorAnswer(
+            .serviceUnavailable, .tooManyConnections,
+            "the server is serving as many connections as it may; retry shortly", retryAfter: 1)
     }
 
     static func requestTimeout(part: String, after timeout: Duration) -> ByteBuffer {
         let since = part == "head" ? "its first byte" : "its head"
-        return errorAnswer(.requestTimeout, .requestTimeout, "the request's \(part) did not arrive within \(HTTPServerLimits.text(timeout)) of \(since)")
+        return errorAnswer(
+            .requestTimeout, .requestTimeout,
+            "the request's \(part) did not arrive within \(HTTPServerLimits.text(timeout)) of \(since)")
     }
 
     /// A whole HTTP/1.1 answer with the error body every ipam answer has (`code`, `message`, `requestId`), for a
     /// connection that is closed after it.
-    static func errorAnswer(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, retryAfter: Int? = nil) -> ByteBuffer {
+    static func errorAnswer(_ status: HTTPResponse.Status, _ code: ErrorCode, _ message: String, retryAfter: Int? = nil)
+        -> ByteBuffer
+    {
         let requestID = UUID().uuidString.lowercased()
-        let body = JSONValue.object([("code", .string(code.rawValue)), ("message", .string(message)), ("requestId", .string(requestID))])
-            .serializedBytes
+        let body = JSONValue.object([
+            ("code", .string(code.rawValue)), ("message", .string(message)), ("requestId", .string(requestID)),
+        ])
+        .serializedBytes
         var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n"
-        head += "content-type: application/json; charset=utf-8\r\ncontent-length: \(body.count)\r\nconnection: close\r\n"
+        head +=
+            "content-type: application/json; charset=utf-8\r\ncontent-length: \(body.count)\r\nconnection: close\r\n"
         head += "x-request-id: \(requestID)\r\ncache-control: no-store\r\nx-content-type-options: nosniff\r\n"
         if let retryAfter { head += "retry-after: \(retryAfter)\r\n" }
         head += "\r\n"

@@ -46,8 +46,12 @@ final class ConnectionRegistry: Sendable {
         state.withLock { state in
             var admission = Admission.admitted
             if state.served.count >= capacity {
-                let oldest = state.served.compactMap { id, entry in entry.evictableSince.map { (id, $0) } }.min { $0.1 < $1.1 }
-                guard let (victim, _) = oldest, let entry = state.served.removeValue(forKey: victim) else { return (nil, .refused) }
+                let oldest = state.served.compactMap { id, entry in entry.evictableSince.map { (id, $0) } }.min {
+                    $0.1 < $1.1
+                }
+                guard let (victim, _) = oldest, let entry = state.served.removeValue(forKey: victim) else {
+                    return (nil, .refused)
+                }
                 admission = .admittedEvicting(entry.evict)
             }
             let id = state.nextID

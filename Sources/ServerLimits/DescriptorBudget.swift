@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The process's file descriptors, shared between the connections it serves and everything else it opens.
@@ -29,7 +29,9 @@ public enum DescriptorBudget {
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return 1024 }
         // An unlimited hard limit is not a number setrlimit takes for descriptors: try large finite ones.
-        let candidates: [rlim_t] = [limit.rlim_max, 1 << 20, 65_536, 10_240].filter { $0 <= limit.rlim_max && $0 > limit.rlim_cur }
+        let candidates: [rlim_t] = [limit.rlim_max, 1 << 20, 65_536, 10_240].filter {
+            $0 <= limit.rlim_max && $0 > limit.rlim_cur
+        }
         for candidate in candidates {
             var raised = limit
             raised.rlim_cur = candidate
@@ -41,8 +43,8 @@ public enum DescriptorBudget {
     private static func clamp(_ value: rlim_t) -> Int { value > rlim_t(Int32.max) ? Int(Int32.max) : Int(value) }
 
     #if os(Linux)
-    private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
     #else
-    private static let resource = RLIMIT_NOFILE
+        private static let resource = RLIMIT_NOFILE
     #endif
 }

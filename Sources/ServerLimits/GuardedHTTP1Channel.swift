@@ -11,10 +11,13 @@ extension HTTPServerBuilder {
     ///
     /// Every server of the project is built with this, so all of them behave alike under slow or idle clients.
     /// - Parameter onClose: told each time the server closes a connection for one of its limits (metrics).
-    public static func http1(limits: HTTPServerLimits, logger: Logger, onClose: (@Sendable (ConnectionClosing) -> Void)? = nil) -> HTTPServerBuilder {
+    public static func http1(
+        limits: HTTPServerLimits, logger: Logger, onClose: (@Sendable (ConnectionClosing) -> Void)? = nil
+    ) -> HTTPServerBuilder {
         .init { responder in
-            GuardedHTTP1Channel(responder: responder, limits: limits,
-                                registry: ConnectionRegistry(capacity: limits.maxConnections), logger: logger, onClose: onClose)
+            GuardedHTTP1Channel(
+                responder: responder, limits: limits,
+                registry: ConnectionRegistry(capacity: limits.maxConnections), logger: logger, onClose: onClose)
         }
     }
 }
@@ -56,7 +59,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         }
         let requestSide = NIOLoopBound(RequestSideHandler(connection), eventLoop: channel.eventLoop)
         // Hummingbird's own idle timeout stays off: the guard's deadlines cover it.
-        let http = HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [requestSide.value]))
+        let http = HTTP1Channel(
+            responder: responder, configuration: .init(additionalChannelHandlers: [requestSide.value]))
         return http.setup(channel: channel, logger: logger)
     }
 

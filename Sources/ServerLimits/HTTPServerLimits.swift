@@ -16,8 +16,9 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
 
     /// The idle timeout is longer than HTTP clients' own for their pooled connections (a minute in .NET, which the
     /// Azure Functions host is), so a client closes an idle connection before the server closes it under a request.
-    public static let defaults = HTTPServerLimits(idleTimeout: .seconds(75), headerTimeout: .seconds(10), bodyTimeout: .seconds(30),
-                                                  maxConnections: 1000)
+    public static let defaults = HTTPServerLimits(
+        idleTimeout: .seconds(75), headerTimeout: .seconds(10), bodyTimeout: .seconds(30),
+        maxConnections: 1000)
     /// Bounds of the settings: a timeout in seconds, and the connection cap.
     static let timeoutRange = 0.1...3600.0
     static let connectionRange = 1...1_000_000
@@ -65,17 +66,19 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
     /// what they hold instead, and `notice` says so.
     /// - Throws: one line per bad value (the executables exit 2 with them).
     public static func forServerProcess(environment: [String: String]) throws(IPAMConfiguration.Problems)
-        -> (limits: HTTPServerLimits, notice: String?) {
+        -> (limits: HTTPServerLimits, notice: String?)
+    {
         var limits = try HTTPServerLimits(environment: environment)
         let descriptors = DescriptorBudget.raiseSoftLimit()
         let allowed = DescriptorBudget.connections(descriptorLimit: descriptors)
         guard limits.maxConnections > allowed else { return (limits, nil) }
-        let why = "the descriptor limit (ulimit -n) is \(descriptors): \(DescriptorBudget.reserved) are kept for storage connections "
+        let why =
+            "the descriptor limit (ulimit -n) is \(descriptors): \(DescriptorBudget.reserved) are kept for storage connections "
             + "and files, and each connection may need a second one for storage while its request runs"
         if environment[setting: .httpMaxConnections] != nil || allowed < 1 {
             throw IPAMConfiguration.Problems(lines: [
                 "\(Setting.httpMaxConnections.rawValue)=\(limits.maxConnections): at most \(max(allowed, 0)) here, as \(why); "
-                    + "raise the limit or lower the setting",
+                    + "raise the limit or lower the setting"
             ])
         }
         limits.maxConnections = allowed
@@ -102,7 +105,8 @@ extension HTTPServerLimits {
             if let notice { FileHandle.standardError.write(Data("\(program): \(notice)\n".utf8)) }
             return limits
         } catch {
-            FileHandle.standardError.write(Data(("\(program): invalid configuration:\n" + error.lines.map { "  \($0)\n" }.joined()).utf8))
+            FileHandle.standardError.write(
+                Data(("\(program): invalid configuration:\n" + error.lines.map { "  \($0)\n" }.joined()).utf8))
             return nil
         }
     }

@@ -5,7 +5,9 @@ import Foundation
 public enum ASCIIFormat {
     /// base64url without padding (RFC 4648 §5, as JWTs and continuation tokens use it).
     public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        ).replacingOccurrences(of: "=", with: "")
     }
 
     /// Decodes base64url without padding; nil for anything else (padding included).
@@ -37,7 +39,8 @@ public enum ASCIIFormat {
     }
 
     /// Two lowercase (or uppercase) hex digits per byte.
-    public static func hex<Bytes: Sequence>(_ bytes: Bytes, uppercase: Bool = false) -> String where Bytes.Element == UInt8 {
+    public static func hex<Bytes: Sequence>(_ bytes: Bytes, uppercase: Bool = false) -> String
+    where Bytes.Element == UInt8 {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes { appendHex(byte, to: &out, uppercase: uppercase) }

@@ -6,7 +6,8 @@ import HTTPTransport
 extension StringProtocol {
     /// Whether `needle` (lowercase ASCII) occurs in this text, ignoring ASCII case.
     func containsASCIICaseInsensitive(_ needle: String) -> Bool {
-        let haystack = Array(utf8), pattern = Array(needle.utf8)
+        let haystack = Array(utf8)
+        let pattern = Array(needle.utf8)
         guard !pattern.isEmpty else { return true }
         guard haystack.count >= pattern.count else { return false }
         for start in 0...(haystack.count - pattern.count) where asciiLowercased(haystack[start]) == pattern[0] {

@@ -17,7 +17,9 @@ struct BatchProcessor {
     }
 
     func process(_ request: EmulatorRequest) async throws -> EmulatorResponse {
-        guard let contentType = request.headers["Content-Type"], let batchBoundary = MultipartMixed.boundary(in: contentType) else {
+        guard let contentType = request.headers["Content-Type"],
+            let batchBoundary = MultipartMixed.boundary(in: contentType)
+        else {
             throw TableServiceError.invalidInput("A $batch request needs Content-Type multipart/mixed with a boundary.")
         }
         let batchParts = MultipartMixed.parts(of: request.body[...], boundary: batchBoundary)
@@ -25,13 +27,17 @@ struct BatchProcessor {
             throw TableServiceError.invalidInput("A batch request must contain exactly one changeset.")
         }
         let changeset = MultipartMixed.message(batchParts[0])
-        guard let changesetType = changeset.headers["Content-Type"], let changesetBoundary = MultipartMixed.boundary(in: changesetType) else {
+        guard let changesetType = changeset.headers["Content-Type"],
+            let changesetBoundary = MultipartMixed.boundary(in: changesetType)
+        else {
             throw TableServiceError.invalidInput("Queries inside a batch are not supported; send one changeset.")
         }
         let parts = MultipartMixed.parts(of: changeset.body, boundary: changesetBoundary)
         guard !parts.isEmpty else { throw TableServiceError.invalidInput("The changeset is empty.") }
         guard parts.count <= 100 else {
-            throw TableServiceError(status: 400, code: "InvalidInput", message: "0:The batch request operation exceeds the maximum 100 changes per change set.")
+            throw TableServiceError(
+                status: 400, code: "InvalidInput",
+                message: "0:The batch request operation exceeds the maximum 100 changes per change set.")
         }
         var operations: [Operation] = []
         var failure: (Int, TableServiceError)? = nil
@@ -48,13 +54,23 @@ struct BatchProcessor {
             var seen = Set<String>()
             for (index, operation) in operations.enumerated() {
                 if operation.write.keys.0 != pk || operation.table.lowercased() != first.table.lowercased() {
-                    failure = (index, TableServiceError(status: 400, code: "CommandsInBatchActOnDifferentPartitions",
-                                                        message: "All commands in a batch must operate on same entity group."))
+                    failure = (
+                        index,
+                        TableServiceError(
+                            status: 400, code: "CommandsInBatchActOnDifferentPartitions",
+                            message: "All commands in a batch must operate on same entity group.")
+                    )
                     break
                 }
                 if !seen.insert(operation.write.keys.1).inserted {
-                    failure = (index, TableServiceError(status: 400, code: "InvalidDuplicateRow",
-                                                        message: "The batch request contains multiple changes with same row key. An entity can appear only once in a batch request."))
+                    failure = (
+                        index,
+                        TableServiceError(
+                            status: 400, code: "InvalidDuplicateRow",
+                            message:
+                                "The batch request contains multiple changes with same row key. An entity can appear only once in a batch request."
+                        )
+                    )
                     break
                 }
             }
@@ -83,14 +99,21 @@ struct BatchProcessor {
             for (operation, etag) in zip(operations, etags) {
                 out += "--\(changesetID)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
                 if case .insert(let entity) = operation.write, !operation.prefersNoContent {
-                    let stored = try await handler.store.get(table: operation.table, partitionKey: entity.partitionKey, rowKey: entity.rowKey)
+                    let stored = try await handler.store.get(
+                        table: operation.table, partitionKey: entity.partitionKey, rowKey: entity.rowKey)
                     let format = PayloadFormat(accept: nil)
                     let base = "http://127.0.0.1/\(account)"
                     out += "HTTP/1.1 201 Created\r\n"
                     if let id = operation.contentID { out += "Content-ID: \(id)\r\n" }
-                    out += "DataServiceVersion: 3.0;\r\nContent-Type: \(format.contentType)\r\nPreference-Applied: return-content\r\n"
+                    out +=
+                        "DataServiceVersion: 3.0;\r\nContent-Type: \(format.contentType)\r\nPreference-Applied: return-content\r\n"
                     if let etag { out += "ETag: \(etag)\r\n" }
-                    out += "\r\n" + format.entityJSON(pk: entity.partitionKey, rk: entity.rowKey, stored, table: operation.table, base: base, select: nil).serialized() + "\r\n"
+                    out +=
+                        "\r\n"
+                        + format.entityJSON(
+                            pk: entity.partitionKey, rk: entity.rowKey, stored, table: operation.table, base: base,
+                            select: nil
+                        ).serialized() + "\r\n"
                 } else {
                     out += "HTTP/1.1 204 No Content\r\n"
                     if let id = operation.contentID { out += "Content-ID: \(id)\r\n" }
@@ -102,24 +125,33 @@ struct BatchProcessor {
             }
         }
         out += "--\(changesetID)--\r\n--\(batchID)--\r\n"
-        return EmulatorResponse(status: 202, headers: ["Content-Type": "multipart/mixed; boundary=\(batchID)", "Cache-Control": "no-cache"],
-                                body: Array(out.utf8))
+        return EmulatorResponse(
+            status: 202,
+            headers: ["Content-Type": "multipart/mixed; boundary=\(batchID)", "Cache-Control": "no-cache"],
+            body: Array(out.utf8))
     }
 
     private func parseOperation(_ part: ArraySlice<UInt8>) throws -> Operation {
         let mime = MultipartMixed.message(part)
         let http = MultipartMixed.message(mime.body, startLine: true)
-        guard let requestLine = http.startLine else { throw TableServiceError.invalidInput("An operation of the batch is empty.") }
+        guard let requestLine = http.startLine else {
+            throw TableServiceError.invalidInput("An operation of the batch is empty.")
+        }
         let words = requestLine.split(separator: " ")
-        guard words.count >= 2 else { throw TableServiceError.invalidInput("An operation of the batch has no request line.") }
+        guard words.count >= 2 else {
+            throw TableServiceError.invalidInput("An operation of the batch has no request line.")
+        }
         let method = words[0].uppercased()
         let headers = http.headers
         let partHeaders = mime.headers
         let body = Array(http.body.trimmingASCIIWhitespace())
         let (path, _) = URLParts.pathAndQuery(of: String(words[1]))
         var resourcePath = path
-        if resourcePath.hasPrefix("/\(account)/") { resourcePath = String(resourcePath.dropFirst(account.count + 2)) }
-        else if resourcePath.hasPrefix("/") { resourcePath = String(resourcePath.dropFirst()) }
+        if resourcePath.hasPrefix("/\(account)/") {
+            resourcePath = String(resourcePath.dropFirst(account.count + 2))
+        } else if resourcePath.hasPrefix("/") {
+            resourcePath = String(resourcePath.dropFirst())
+        }
         let decoded = FormEncoding.decode(Substring(TableServiceHandler.plusKept(resourcePath)))
         let resource = try TableServiceHandler.parseResource(decoded)
         let prefersNoContent = headers["Prefer"]?.containsASCIICaseInsensitive("return-no-content") ?? false
@@ -128,21 +160,27 @@ struct BatchProcessor {
         switch (resource, method) {
         case (.entities(let table), "POST"):
             let entity = try TableServiceHandler.decodeEntity(body)
-            return Operation(table: table, write: .insert(entity), prefersNoContent: prefersNoContent, contentID: contentID)
-        case (.entity(let table, let pk, let rk), "PUT"), (.entity(let table, let pk, let rk), "MERGE"), (.entity(let table, let pk, let rk), "PATCH"):
+            return Operation(
+                table: table, write: .insert(entity), prefersNoContent: prefersNoContent, contentID: contentID)
+        case (.entity(let table, let pk, let rk), "PUT"), (.entity(let table, let pk, let rk), "MERGE"),
+            (.entity(let table, let pk, let rk), "PATCH"):
             try TableServiceHandler.validateKeys(pk, rk)
             var entity = try TableServiceHandler.decodeEntity(body, requireKeys: false)
             try TableServiceHandler.checkBodyKeys(entity, pk: pk, rk: rk)
             entity.partitionKey = pk
             entity.rowKey = rk
-            let write: EntityWrite = method == "PUT" ? .replace(entity, condition: condition) : .merge(entity, condition: condition)
+            let write: EntityWrite =
+                method == "PUT" ? .replace(entity, condition: condition) : .merge(entity, condition: condition)
             return Operation(table: table, write: write, prefersNoContent: prefersNoContent, contentID: contentID)
         case (.entity(let table, let pk, let rk), "DELETE"):
             try TableServiceHandler.validateKeys(pk, rk)
-            return Operation(table: table, write: .delete(partitionKey: pk, rowKey: rk, condition: condition ?? .any),
-                             prefersNoContent: prefersNoContent, contentID: contentID)
+            return Operation(
+                table: table, write: .delete(partitionKey: pk, rowKey: rk, condition: condition ?? .any),
+                prefersNoContent: prefersNoContent, contentID: contentID)
         default:
-            throw TableServiceError(status: 400, code: "InvalidInput", message: "The batch operation \(method) on this resource is not supported.")
+            throw TableServiceError(
+                status: 400, code: "InvalidInput",
+                message: "The batch operation \(method) on this resource is not supported.")
         }
     }
 

@@ -48,7 +48,9 @@ public indirect enum ODataFilter: Sendable, Equatable {
                 case .literal(let value): return value
                 }
             }
-            guard let left = resolve(lhs), let right = resolve(rhs), let order = Self.compare(left, right) else { return false }
+            guard let left = resolve(lhs), let right = resolve(rhs), let order = Self.compare(left, right) else {
+                return false
+            }
             switch op {
             case .eq: return order == 0
             case .ne: return order != 0
@@ -64,12 +66,12 @@ public indirect enum ODataFilter: Sendable, Equatable {
     static func compare(_ a: TableValue, _ b: TableValue) -> Int? {
         func sign<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : (x > y ? 1 : 0) }
         switch (a, b) {
-        case let (.string(x), .string(y)): return KeyOrder.compare(x, y)
-        case let (.bool(x), .bool(y)): return sign(x ? 1 : 0, y ? 1 : 0)
-        case let (.dateTime(x), .dateTime(y)): return sign(x.timeIntervalSince1970, y.timeIntervalSince1970)
-        case let (.guid(x), .guid(y)): return KeyOrder.compare(x.uuidString, y.uuidString)
-        case let (.binary(x), .binary(y)): return x == y ? 0 : (x.lexicographicallyPrecedes(y) ? -1 : 1)
-        case let (.double(x), .double(y)): return sign(x, y)
+        case (.string(let x), .string(let y)): return KeyOrder.compare(x, y)
+        case (.bool(let x), .bool(let y)): return sign(x ? 1 : 0, y ? 1 : 0)
+        case (.dateTime(let x), .dateTime(let y)): return sign(x.timeIntervalSince1970, y.timeIntervalSince1970)
+        case (.guid(let x), .guid(let y)): return KeyOrder.compare(x.uuidString, y.uuidString)
+        case (.binary(let x), .binary(let y)): return x == y ? 0 : (x.lexicographicallyPrecedes(y) ? -1 : 1)
+        case (.double(let x), .double(let y)): return sign(x, y)
         default:
             if let x = a.int64Value, let y = b.int64Value { return sign(x, y) }
             if let x = a.numeric, let y = b.numeric { return sign(x, y) }
@@ -121,10 +123,14 @@ public struct KeyBounds: Sendable {
 
     mutating func apply(name: String, op: ODataFilter.ComparisonOperator, value: String) {
         switch (name, op) {
-        case ("PartitionKey", .eq): partitionLow = value; partitionHigh = value
+        case ("PartitionKey", .eq):
+            partitionLow = value
+            partitionHigh = value
         case ("PartitionKey", .ge), ("PartitionKey", .gt): partitionLow = value
         case ("PartitionKey", .le), ("PartitionKey", .lt): partitionHigh = value
-        case ("RowKey", .eq): rowLow = value; rowHigh = value
+        case ("RowKey", .eq):
+            rowLow = value
+            rowHigh = value
         case ("RowKey", .ge), ("RowKey", .gt): rowLow = value
         case ("RowKey", .le), ("RowKey", .lt): rowHigh = value
         default: break
@@ -184,39 +190,74 @@ enum FilterLexer {
         }
         while index < chars.count {
             let c = chars[index]
-            if c == " " || c == "\t" || c == "\n" || c == "\r" { index += 1; continue }
-            if c == "(" { tokens.append(.open); index += 1; continue }
-            if c == ")" { tokens.append(.close); index += 1; continue }
-            if c == "'" { tokens.append(.literal(.string(try quoted()))); continue }
+            if c == " " || c == "\t" || c == "\n" || c == "\r" {
+                index += 1
+                continue
+            }
+            if c == "(" {
+                tokens.append(.open)
+                index += 1
+                continue
+            }
+            if c == ")" {
+                tokens.append(.close)
+                index += 1
+                continue
+            }
+            if c == "'" {
+                tokens.append(.literal(.string(try quoted())))
+                continue
+            }
             if c == "-" || c.properties.numericType != nil || ("0"..."9").contains(c) {
                 let start = index
                 index += 1
-                while index < chars.count, ("0"..."9").contains(chars[index]) || chars[index] == "." || chars[index] == "e"
-                        || chars[index] == "E" || ((chars[index] == "+" || chars[index] == "-") && (chars[index - 1] == "e" || chars[index - 1] == "E")) {
+                while index < chars.count,
+                    ("0"..."9").contains(chars[index]) || chars[index] == "." || chars[index] == "e"
+                        || chars[index] == "E"
+                        || ((chars[index] == "+" || chars[index] == "-")
+                            && (chars[index - 1] == "e" || chars[index - 1] == "E"))
+                {
                     index += 1
                 }
                 var lexeme = String(String.UnicodeScalarView(chars[start..<index]))
                 if index < chars.count, chars[index] == "L" || chars[index] == "l" {
                     index += 1
-                    guard let v = Int64(lexeme) else { throw ODataFilter.ParseError(message: "invalid Int64 literal '\(lexeme)L'") }
+                    guard let v = Int64(lexeme) else {
+                        throw ODataFilter.ParseError(message: "invalid Int64 literal '\(lexeme)L'")
+                    }
                     tokens.append(.literal(.int64(v)))
                     continue
                 }
-                if index < chars.count, chars[index] == "d" || chars[index] == "D" || chars[index] == "m" || chars[index] == "M" || chars[index] == "f" {
+                if index < chars.count,
+                    chars[index] == "d" || chars[index] == "D" || chars[index] == "m" || chars[index] == "M"
+                        || chars[index] == "f"
+                {
                     index += 1
                     lexeme += ".0"
                 }
-                if !lexeme.utf8.contains(UInt8(ascii: ".")), !lexeme.utf8.contains(UInt8(ascii: "e")), !lexeme.utf8.contains(UInt8(ascii: "E")) {
-                    if let v = Int32(lexeme) { tokens.append(.literal(.int32(v))); continue }
-                    if let v = Int64(lexeme) { tokens.append(.literal(.int64(v))); continue }
+                if !lexeme.utf8.contains(UInt8(ascii: ".")), !lexeme.utf8.contains(UInt8(ascii: "e")),
+                    !lexeme.utf8.contains(UInt8(ascii: "E"))
+                {
+                    if let v = Int32(lexeme) {
+                        tokens.append(.literal(.int32(v)))
+                        continue
+                    }
+                    if let v = Int64(lexeme) {
+                        tokens.append(.literal(.int64(v)))
+                        continue
+                    }
                 }
-                guard let v = Double(lexeme) else { throw ODataFilter.ParseError(message: "invalid number '\(lexeme)' in $filter") }
+                guard let v = Double(lexeme) else {
+                    throw ODataFilter.ParseError(message: "invalid number '\(lexeme)' in $filter")
+                }
                 tokens.append(.literal(.double(v)))
                 continue
             }
             if c.properties.isAlphabetic || c == "_" {
                 let start = index
-                while index < chars.count, chars[index].properties.isAlphabetic || ("0"..."9").contains(chars[index]) || chars[index] == "_" {
+                while index < chars.count,
+                    chars[index].properties.isAlphabetic || ("0"..."9").contains(chars[index]) || chars[index] == "_"
+                {
                     index += 1
                 }
                 let word = String(String.UnicodeScalarView(chars[start..<index]))
@@ -224,13 +265,19 @@ enum FilterLexer {
                     let body = try quoted()
                     switch word.lowercased() {
                     case "datetime":
-                        guard let date = EdmDateTime.parse(body) else { throw ODataFilter.ParseError(message: "invalid datetime literal '\(body)'") }
+                        guard let date = EdmDateTime.parse(body) else {
+                            throw ODataFilter.ParseError(message: "invalid datetime literal '\(body)'")
+                        }
                         tokens.append(.literal(.dateTime(date)))
                     case "guid":
-                        guard let guid = UUID(uuidString: body) else { throw ODataFilter.ParseError(message: "invalid guid literal '\(body)'") }
+                        guard let guid = UUID(uuidString: body) else {
+                            throw ODataFilter.ParseError(message: "invalid guid literal '\(body)'")
+                        }
                         tokens.append(.literal(.guid(guid)))
                     case "x", "binary":
-                        guard body.count % 2 == 0 else { throw ODataFilter.ParseError(message: "invalid binary literal '\(body)'") }
+                        guard body.count % 2 == 0 else {
+                            throw ODataFilter.ParseError(message: "invalid binary literal '\(body)'")
+                        }
                         var bytes: [UInt8] = []
                         var position = body.startIndex
                         while position < body.endIndex {
@@ -310,7 +357,8 @@ struct FilterParser {
         index += 1
         operators += 1
         guard operators <= Self.maximumOperators else {
-            throw ODataFilter.ParseError(message: "the $filter has more than \(Self.maximumOperators) 'and'/'or' operators")
+            throw ODataFilter.ParseError(
+                message: "the $filter has more than \(Self.maximumOperators) 'and'/'or' operators")
         }
     }
 
@@ -319,7 +367,8 @@ struct FilterParser {
         depth += 1
         defer { depth -= 1 }
         guard depth <= Self.maximumDepth else {
-            throw ODataFilter.ParseError(message: "the $filter nests parentheses and 'not' more than \(Self.maximumDepth) levels deep")
+            throw ODataFilter.ParseError(
+                message: "the $filter nests parentheses and 'not' more than \(Self.maximumDepth) levels deep")
         }
         return try body(&self)
     }
@@ -351,13 +400,16 @@ struct FilterParser {
         if tokens[index] == .open {
             index += 1
             let inner = try nested { try $0.parseOr() }
-            guard index < tokens.count, tokens[index] == .close else { throw ODataFilter.ParseError(message: "missing ')' in $filter") }
+            guard index < tokens.count, tokens[index] == .close else {
+                throw ODataFilter.ParseError(message: "missing ')' in $filter")
+            }
             index += 1
             return inner
         }
         let left = try parseOperand()
         if index < tokens.count, case .identifier(let word) = tokens[index],
-           let op = ODataFilter.ComparisonOperator(rawValue: word) {
+            let op = ODataFilter.ComparisonOperator(rawValue: word)
+        {
             index += 1
             let right = try parseOperand()
             return .comparison(op, left, right)

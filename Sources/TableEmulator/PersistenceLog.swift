@@ -46,7 +46,9 @@ final class PersistenceLog: @unchecked Sendable {
             bytes.append(UInt8(ascii: "\n"))
         }
         let out = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard out >= 0 else { throw TableServiceError(status: 500, code: "InternalError", message: "cannot write \(temporary)") }
+        guard out >= 0 else {
+            throw TableServiceError(status: 500, code: "InternalError", message: "cannot write \(temporary)")
+        }
         try Self.writeAll(out, bytes)
         fsync(out)
         close(out)
@@ -55,9 +57,14 @@ final class PersistenceLog: @unchecked Sendable {
         }
         if fd >= 0 { close(fd) }
         fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
-        guard fd >= 0 else { throw TableServiceError(status: 500, code: "InternalError", message: "cannot open \(logPath)") }
+        guard fd >= 0 else {
+            throw TableServiceError(status: 500, code: "InternalError", message: "cannot open \(logPath)")
+        }
         let dir = open(directory, O_RDONLY)
-        if dir >= 0 { fsync(dir); close(dir) }
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
     }
 
     /// Appends one record; returns only once the kernel has it (and the disk, with `syncEveryWrite`).

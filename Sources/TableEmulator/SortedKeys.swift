@@ -75,7 +75,8 @@ public struct SortedKeys: Sequence, Sendable {
 
     /// The first chunk whose last key is not less than `key` (`chunks.count` when every key is less).
     private func chunkIndex(for key: String) -> Int {
-        var low = 0, high = chunks.count
+        var low = 0
+        var high = chunks.count
         while low < high {
             let middle = (low + high) / 2
             if KeyOrder.less(chunks[middle][chunks[middle].count - 1], key) { low = middle + 1 } else { high = middle }
@@ -84,7 +85,8 @@ public struct SortedKeys: Sequence, Sendable {
     }
 
     static func lowerBound(_ keys: [String], _ key: String) -> Int {
-        var low = 0, high = keys.count
+        var low = 0
+        var high = keys.count
         while low < high {
             let middle = (low + high) / 2
             if KeyOrder.less(keys[middle], key) { low = middle + 1 } else { high = middle }

@@ -30,9 +30,13 @@ public struct TableEmulatorServer: Sendable {
         /// Timeouts and the connection cap (`IPAM_HTTP_*`, as every server of the project).
         public var limits: HTTPServerLimits
 
-        public init(host: String = "127.0.0.1", port: Int = 10002, location: String? = nil, syncEveryWrite: Bool = false,
-                    accounts: [String: String] = [StorageConnectionString.developmentAccountName: StorageConnectionString.developmentAccountKey],
-                    maxBodyBytes: Int = 8 * 1024 * 1024, acceptBearerTokens: Bool = false, limits: HTTPServerLimits = .defaults) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 10002, location: String? = nil, syncEveryWrite: Bool = false,
+            accounts: [String: String] = [
+                StorageConnectionString.developmentAccountName: StorageConnectionString.developmentAccountKey
+            ],
+            maxBodyBytes: Int = 8 * 1024 * 1024, acceptBearerTokens: Bool = false, limits: HTTPServerLimits = .defaults
+        ) {
             self.acceptBearerTokens = acceptBearerTokens
             self.limits = limits
             self.host = host
@@ -52,18 +56,22 @@ public struct TableEmulatorServer: Sendable {
         self.configuration = configuration
         self.logger = logger
         let store = try TableStore(location: configuration.location, syncEveryWrite: configuration.syncEveryWrite)
-        self.handler = try TableServiceHandler(store: store, accounts: configuration.accounts, acceptBearerTokens: configuration.acceptBearerTokens)
+        self.handler = try TableServiceHandler(
+            store: store, accounts: configuration.accounts, acceptBearerTokens: configuration.acceptBearerTokens)
     }
 
     /// Serves until the task is cancelled or, with `gracefulShutdownSignals`, until SIGTERM/SIGINT.
     /// - Parameter onReady: called with the bound port once the server listens.
-    public func run(gracefulShutdownSignals: [UnixSignal] = [], onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(
+        gracefulShutdownSignals: [UnixSignal] = [], onReady: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         let handler = self.handler
         let limit = configuration.maxBodyBytes
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             let raw: EmulatorRequest
             do { raw = try await Self.emulatorRequest(request, maxBodyBytes: limit) } catch {
-                let error = TableServiceError(status: 413, code: "RequestBodyTooLarge", message: "The request body is too large.")
+                let error = TableServiceError(
+                    status: 413, code: "RequestBodyTooLarge", message: "The request body is too large.")
                 return Self.response(TableServiceHandler.errorResponse(error, requestID: RandomID.uuid()))
             }
             return Self.response(await handler.handle(raw))
@@ -79,16 +87,19 @@ public struct TableEmulatorServer: Sendable {
 
     /// Serves `handle` (an emulator: a request in, an answer out) under `limits` until cancelled, or until
     /// SIGTERM/SIGINT with `gracefulShutdown`; `onReady` gets the bound port.
-    public static func serve(host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, maxBodyBytes: Int = 4 * 1024 * 1024,
-                             limits: HTTPServerLimits = .defaults,
-                             handle: @escaping @Sendable (EmulatorRequest) async -> EmulatorResponse,
-                             onReady: @escaping @Sendable (Int) async -> Void) async throws {
+    public static func serve(
+        host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, maxBodyBytes: Int = 4 * 1024 * 1024,
+        limits: HTTPServerLimits = .defaults,
+        handle: @escaping @Sendable (EmulatorRequest) async -> EmulatorResponse,
+        onReady: @escaping @Sendable (Int) async -> Void
+    ) async throws {
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             response(await handle(try await emulatorRequest(request, maxBodyBytes: maxBodyBytes)))
         }
-        let app = Application(responder: responder, server: .http1(limits: limits, logger: logger),
-                              configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                              onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) }, logger: logger)
+        let app = Application(
+            responder: responder, server: .http1(limits: limits, logger: logger),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) }, logger: logger)
         try await app.runService(gracefulShutdownSignals: gracefulShutdown ? [.sigterm, .sigint] : [])
     }
 
@@ -97,11 +108,15 @@ public struct TableEmulatorServer: Sendable {
         var buffer = try await request.body.collect(upTo: maxBodyBytes)
         let body = buffer.readBytes(length: buffer.readableBytes) ?? []
         let target = request.head.path ?? "/"
-        let (path, query) = target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (target, nil)
+        let (path, query) =
+            target.firstIndex(of: "?").map { (String(target[..<$0]), String(target[target.index(after: $0)...])) } ?? (
+                target, nil
+            )
         var headers = HTTPHeaderList()
         for field in request.headers { headers.add(name: field.name.rawName, value: field.value) }
         if headers["Host"] == nil, let authority = request.head.authority { headers["Host"] = authority }
-        return EmulatorRequest(method: request.method.rawValue, rawPath: path, query: query, headers: headers, body: body)
+        return EmulatorRequest(
+            method: request.method.rawValue, rawPath: path, query: query, headers: headers, body: body)
     }
 
     /// A raw `EmulatorResponse` as a Hummingbird response.

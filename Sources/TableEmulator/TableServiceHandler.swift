@@ -1,8 +1,8 @@
 import AzureCore
-import StrictJSON
 import AzureTables
 import Foundation
 import HTTPTransport
+import StrictJSON
 
 /// A raw HTTP request as the emulator sees it (framework-independent, so it is testable without sockets).
 public struct EmulatorRequest: Sendable {
@@ -79,13 +79,16 @@ public struct TableServiceHandler: Sendable {
         } catch let error as TableServiceError {
             response = Self.errorResponse(error, requestID: requestID)
         } catch {
-            response = Self.errorResponse(TableServiceError(status: 500, code: "InternalError", message: "\(error)"), requestID: requestID)
+            response = Self.errorResponse(
+                TableServiceError(status: 500, code: "InternalError", message: "\(error)"), requestID: requestID)
         }
         response.headers["x-ms-request-id"] = requestID
         response.headers["x-ms-version"] = Self.serviceVersion
         response.headers["Date"] = HTTPDate.format(Date())
         response.headers["Server"] = "ipam-table-emulator"
-        if let clientID = request.headers["x-ms-client-request-id"] { response.headers["x-ms-client-request-id"] = clientID }
+        if let clientID = request.headers["x-ms-client-request-id"] {
+            response.headers["x-ms-client-request-id"] = clientID
+        }
         return response
     }
 
@@ -100,7 +103,9 @@ public struct TableServiceHandler: Sendable {
         guard signers[account] != nil else { throw TableServiceError.authorizationFailure }
         try authenticate(request, account: account)
         if let query = request.query, query.split(separator: "&").contains(where: { $0.hasPrefix("comp=") }) {
-            throw TableServiceError(status: 501, code: "NotImplemented", message: "Service properties, statistics and ACLs are not implemented by this emulator.")
+            throw TableServiceError(
+                status: 501, code: "NotImplemented",
+                message: "Service properties, statistics and ACLs are not implemented by this emulator.")
         }
         let resourcePath = segments.count > 1 ? FormEncoding.decode(Substring(Self.plusKept(segments[1]))) : ""
         let resource = try Self.parseResource(resourcePath)
@@ -128,28 +133,40 @@ public struct TableServiceHandler: Sendable {
                 members.insert(("odata.metadata", .string("\(base)/$metadata#\(table)/@Element")), at: 0)
                 body = .object(members)
             }
-            return EmulatorResponse(status: 200, headers: ["Content-Type": format.contentType, "ETag": stored.etag], body: body.serializedBytes)
-        case (.entity(let table, let pk, let rk), "PUT"), (.entity(let table, let pk, let rk), "MERGE"), (.entity(let table, let pk, let rk), "PATCH"):
+            return EmulatorResponse(
+                status: 200, headers: ["Content-Type": format.contentType, "ETag": stored.etag],
+                body: body.serializedBytes)
+        case (.entity(let table, let pk, let rk), "PUT"), (.entity(let table, let pk, let rk), "MERGE"),
+            (.entity(let table, let pk, let rk), "PATCH"):
             var entity = try Self.decodeEntity(request.body, requireKeys: false)
             try Self.checkBodyKeys(entity, pk: pk, rk: rk)
             entity.partitionKey = pk
             entity.rowKey = rk
             let condition = request.headers["If-Match"].map(Self.condition)
-            let write: EntityWrite = method == "PUT" ? .replace(entity, condition: condition) : .merge(entity, condition: condition)
+            let write: EntityWrite =
+                method == "PUT" ? .replace(entity, condition: condition) : .merge(entity, condition: condition)
             return try await self.write(table: table, write, request: request, format: format, base: base)
         case (.entity(let table, let pk, let rk), "DELETE"):
             guard let match = request.headers["If-Match"] else {
-                throw TableServiceError(status: 400, code: "MissingRequiredHeader", message: "An HTTP header that's mandatory for this request is not specified: If-Match.")
+                throw TableServiceError(
+                    status: 400, code: "MissingRequiredHeader",
+                    message: "An HTTP header that's mandatory for this request is not specified: If-Match.")
             }
-            return try await write(table: table, .delete(partitionKey: pk, rowKey: rk, condition: Self.condition(match)), request: request, format: format, base: base)
+            return try await write(
+                table: table, .delete(partitionKey: pk, rowKey: rk, condition: Self.condition(match)), request: request,
+                format: format, base: base)
         default:
-            throw TableServiceError(status: 405, code: "UnsupportedHttpVerb", message: "The resource doesn't support the specified HTTP verb \(method).")
+            throw TableServiceError(
+                status: 405, code: "UnsupportedHttpVerb",
+                message: "The resource doesn't support the specified HTTP verb \(method).")
         }
     }
 
     // MARK: Operations
 
-    private func createTable(_ request: EmulatorRequest, format: PayloadFormat, base: String) async throws -> EmulatorResponse {
+    private func createTable(_ request: EmulatorRequest, format: PayloadFormat, base: String) async throws
+        -> EmulatorResponse
+    {
         guard let json = try? JSONValue.parse(request.body), let name = json["TableName"]?.stringValue else {
             throw TableServiceError.invalidInput("The request body must be a JSON object with a string TableName.")
         }
@@ -166,11 +183,14 @@ public struct TableServiceHandler: Sendable {
             members.append(("odata.editLink", .string("Tables('\(name)')")))
         }
         members.append(("TableName", .string(name)))
-        return EmulatorResponse(status: 201, headers: ["Content-Type": format.contentType, "Preference-Applied": "return-content"],
-                                body: JSONValue.object(members).serializedBytes)
+        return EmulatorResponse(
+            status: 201, headers: ["Content-Type": format.contentType, "Preference-Applied": "return-content"],
+            body: JSONValue.object(members).serializedBytes)
     }
 
-    private func listTables(_ parameters: [String: String], format: PayloadFormat, base: String) async throws -> EmulatorResponse {
+    private func listTables(_ parameters: [String: String], format: PayloadFormat, base: String) async throws
+        -> EmulatorResponse
+    {
         let filter = try parameters["$filter"].map { try Self.parseFilter($0) }
         let top = try Self.top(parameters)
         var names = await store.tableNames()
@@ -196,7 +216,9 @@ public struct TableServiceHandler: Sendable {
         return EmulatorResponse(status: 200, headers: headers, body: JSONValue.object(body).serializedBytes)
     }
 
-    private func write(table: String, _ write: EntityWrite, request: EmulatorRequest, format: PayloadFormat, base: String) async throws -> EmulatorResponse {
+    private func write(
+        table: String, _ write: EntityWrite, request: EmulatorRequest, format: PayloadFormat, base: String
+    ) async throws -> EmulatorResponse {
         let (pk, rk) = write.keys
         try Self.validateKeys(pk, rk)
         let etags = try await store.apply(table: table, writes: [write])
@@ -217,7 +239,9 @@ public struct TableServiceHandler: Sendable {
         return EmulatorResponse(status: 204, headers: headers, body: [])
     }
 
-    private func query(table: String, _ parameters: [String: String], format: PayloadFormat, base: String) async throws -> EmulatorResponse {
+    private func query(table: String, _ parameters: [String: String], format: PayloadFormat, base: String) async throws
+        -> EmulatorResponse
+    {
         let filter = try parameters["$filter"].map { try Self.parseFilter($0) }
         let top = try Self.top(parameters)
         let select = parameters["$select"].map(Self.selectList)
@@ -231,7 +255,9 @@ public struct TableServiceHandler: Sendable {
             headers["x-ms-continuation-NextPartitionKey"] = ContinuationToken.encode(next.partitionKey)
             headers["x-ms-continuation-NextRowKey"] = ContinuationToken.encode(next.rowKey)
         }
-        let values = page.rows.map { format.entityJSON(pk: $0.partitionKey, rk: $0.rowKey, $0.entity, table: table, base: base, select: select) }
+        let values = page.rows.map {
+            format.entityJSON(pk: $0.partitionKey, rk: $0.rowKey, $0.entity, table: table, base: base, select: select)
+        }
         var body: [(String, JSONValue)] = []
         if format.level != .none { body.append(("odata.metadata", .string("\(base)/$metadata#\(table)"))) }
         body.append(("value", .array(values)))
@@ -251,20 +277,24 @@ public struct TableServiceHandler: Sendable {
             let parts = credential.split(separator: ".", omittingEmptySubsequences: false)
             let base64url = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
             guard acceptBearerTokens, parts.count == 3, parts.prefix(2).allSatisfy({ !$0.isEmpty }),
-                  parts.allSatisfy({ $0.allSatisfy(base64url.contains) }) else { throw TableServiceError.authorizationFailure }
+                parts.allSatisfy({ $0.allSatisfy(base64url.contains) })
+            else { throw TableServiceError.authorizationFailure }
             return
         }
         guard let scheme = SharedKeySigner.Scheme(rawValue: schemeName), let colon = credential.lastIndex(of: ":"),
-              String(credential[..<colon]) == account, let signer = signers[account] else {
+            String(credential[..<colon]) == account, let signer = signers[account]
+        else {
             throw TableServiceError.authorizationFailure
         }
         let given = String(credential[credential.index(after: colon)...])
         let date = request.headers["x-ms-date"] ?? request.headers["Date"] ?? ""
         // Sign the path as sent; also accept it decoded, for clients that sign before encoding.
         for path in [request.rawPath, FormEncoding.decode(Substring(request.rawPath))] {
-            let resource = SharedKeySigner.canonicalizedResource(accountName: account, encodedPath: path, query: request.query)
-            let text = SharedKeySigner.stringToSign(scheme: scheme, method: request.method.uppercased(), contentMD5: request.headers["Content-MD5"] ?? "",
-                                                    contentType: request.headers["Content-Type"] ?? "", date: date, canonicalizedResource: resource)
+            let resource = SharedKeySigner.canonicalizedResource(
+                accountName: account, encodedPath: path, query: request.query)
+            let text = SharedKeySigner.stringToSign(
+                scheme: scheme, method: request.method.uppercased(), contentMD5: request.headers["Content-MD5"] ?? "",
+                contentType: request.headers["Content-Type"] ?? "", date: date, canonicalizedResource: resource)
             if SharedKeySigner.constantTimeEqual(signer.signature(of: text), given) { return }
         }
         throw TableServiceError.authorizationFailure
@@ -274,45 +304,63 @@ public struct TableServiceHandler: Sendable {
 
     /// A path keeps `+` literally (form decoding would turn it into a space).
     static func plusKept<S: StringProtocol>(_ path: S) -> String {
-        path.utf8.contains(UInt8(ascii: "+")) ? path.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%2B") : String(path)
+        path.utf8.contains(UInt8(ascii: "+"))
+            ? path.split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%2B") : String(path)
     }
 
     static func parseResource(_ path: String) throws -> Resource {
         if path == "Tables" || path == "Tables()" { return .tables }
         if path == "$batch" { return .batch }
         guard let open = path.firstIndex(of: "(") else {
-            guard !path.isEmpty, !path.utf8.contains(UInt8(ascii: "/")) else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
+            guard !path.isEmpty, !path.utf8.contains(UInt8(ascii: "/")) else {
+                throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.")
+            }
             return .entities(path)
         }
         let name = String(path[..<open])
-        guard path.hasSuffix(")") else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
+        guard path.hasSuffix(")") else {
+            throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.")
+        }
         let inner = String(path[path.index(after: open)..<path.index(before: path.endIndex)])
         if name == "Tables" {
-            guard inner.hasPrefix("'"), inner.hasSuffix("'"), inner.count >= 2 else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
+            guard inner.hasPrefix("'"), inner.hasSuffix("'"), inner.count >= 2 else {
+                throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.")
+            }
             return .table(String(inner.dropFirst().dropLast()).replacingOccurrences(of: "''", with: "'"))
         }
         if inner.isEmpty { return .entities(name) }
         var keys: [String: String] = [:]
         var rest = Substring(inner)
         while !rest.isEmpty {
-            guard let equals = rest.firstIndex(of: "=") else { throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.") }
+            guard let equals = rest.firstIndex(of: "=") else {
+                throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI is invalid.")
+            }
             let key = rest[..<equals].trimmingSpacesAndTabs()
             rest = rest[rest.index(after: equals)...]
-            guard rest.first == "'" else { throw TableServiceError(status: 400, code: "InvalidUri", message: "Key values must be quoted.") }
+            guard rest.first == "'" else {
+                throw TableServiceError(status: 400, code: "InvalidUri", message: "Key values must be quoted.")
+            }
             rest = rest.dropFirst()
             var value = ""
             while true {
-                guard let quote = rest.firstIndex(of: "'") else { throw TableServiceError(status: 400, code: "InvalidUri", message: "Unterminated key value.") }
+                guard let quote = rest.firstIndex(of: "'") else {
+                    throw TableServiceError(status: 400, code: "InvalidUri", message: "Unterminated key value.")
+                }
                 value += rest[..<quote]
                 rest = rest[rest.index(after: quote)...]
-                if rest.first == "'" { value += "'"; rest = rest.dropFirst(); continue }
+                if rest.first == "'" {
+                    value += "'"
+                    rest = rest.dropFirst()
+                    continue
+                }
                 break
             }
             keys[key] = value
             if rest.first == "," { rest = rest.dropFirst() }
         }
         guard let pk = keys["PartitionKey"], let rk = keys["RowKey"] else {
-            throw TableServiceError(status: 400, code: "InvalidUri", message: "The request URI must name PartitionKey and RowKey.")
+            throw TableServiceError(
+                status: 400, code: "InvalidUri", message: "The request URI must name PartitionKey and RowKey.")
         }
         return .entity(name, partitionKey: pk, rowKey: rk)
     }
@@ -339,7 +387,8 @@ public struct TableServiceHandler: Sendable {
     static func top(_ parameters: [String: String]) throws -> Int {
         guard let text = parameters["$top"] else { return 1000 }
         guard let value = Int(text), (1...1000).contains(value) else {
-            throw TableServiceError(status: 400, code: "InvalidInput", message: "The requested $top (\(text)) must be between 1 and 1000.")
+            throw TableServiceError(
+                status: 400, code: "InvalidInput", message: "The requested $top (\(text)) must be between 1 and 1000.")
         }
         return value
     }
@@ -357,7 +406,8 @@ public struct TableServiceHandler: Sendable {
     static func decodeEntity(_ body: [UInt8], requireKeys: Bool = true) throws -> TableEntity {
         let json: JSONValue
         do { json = try JSONValue.parse(body) } catch {
-            throw TableServiceError(status: 400, code: "InvalidInput", message: "One of the request inputs is not valid: \(error)")
+            throw TableServiceError(
+                status: 400, code: "InvalidInput", message: "One of the request inputs is not valid: \(error)")
         }
         do {
             let entity = try EntityCodec.decode(json, requireKeys: requireKeys)
@@ -365,9 +415,12 @@ public struct TableServiceHandler: Sendable {
             return entity
         } catch let error as EntityCodec.DecodeError {
             if error.reason == "missing" {
-                throw TableServiceError(status: 400, code: "PropertiesNeedValue", message: "The values are not specified for all properties in the entity: \(error.property).")
+                throw TableServiceError(
+                    status: 400, code: "PropertiesNeedValue",
+                    message: "The values are not specified for all properties in the entity: \(error.property).")
             }
-            throw TableServiceError(status: 400, code: "InvalidInput", message: "One of the request inputs is not valid: \(error)")
+            throw TableServiceError(
+                status: 400, code: "InvalidInput", message: "One of the request inputs is not valid: \(error)")
         }
     }
 
@@ -380,36 +433,48 @@ public struct TableServiceHandler: Sendable {
     static func validateKeys(_ pk: String, _ rk: String) throws {
         for (name, key) in [("PartitionKey", pk), ("RowKey", rk)] {
             if let problem = TableNames.keyProblem(key) {
-                throw TableServiceError(status: 400, code: key.utf8.count > 1024 ? "KeyValueTooLarge" : "InvalidInput",
-                                        message: "The \(name) value \(problem).")
+                throw TableServiceError(
+                    status: 400, code: key.utf8.count > 1024 ? "KeyValueTooLarge" : "InvalidInput",
+                    message: "The \(name) value \(problem).")
             }
         }
     }
 
     static func validateTableName(_ name: String) throws {
         guard (3...63).contains(name.count) else {
-            throw TableServiceError(status: 400, code: "OutOfRangeInput", message: "The specified resource name length is not within the permissible limits.")
+            throw TableServiceError(
+                status: 400, code: "OutOfRangeInput",
+                message: "The specified resource name length is not within the permissible limits.")
         }
         do { try TableNames.validateTableName(name) } catch {
-            throw TableServiceError(status: 400, code: "InvalidResourceName", message: "The specified resource name contains invalid characters.")
+            throw TableServiceError(
+                status: 400, code: "InvalidResourceName",
+                message: "The specified resource name contains invalid characters.")
         }
     }
 
     static func errorResponse(_ error: TableServiceError, requestID: String) -> EmulatorResponse {
         let body = errorBody(error, requestID: requestID, index: nil)
-        return EmulatorResponse(status: error.status, headers: [
-            "Content-Type": "application/json;odata=minimalmetadata;streaming=true;charset=utf-8",
-            "x-ms-error-code": error.code,
-        ], body: Array(body.utf8))
+        return EmulatorResponse(
+            status: error.status,
+            headers: [
+                "Content-Type": "application/json;odata=minimalmetadata;streaming=true;charset=utf-8",
+                "x-ms-error-code": error.code,
+            ], body: Array(body.utf8))
     }
 
     static func errorBody(_ error: TableServiceError, requestID: String, index: Int?) -> String {
         let prefix = index.map { "\($0):" } ?? ""
         let value = "\(prefix)\(error.message)\nRequestId:\(requestID)\nTime:\(EdmDateTime.format(Date()))"
-        return JSONValue.object([("odata.error", .object([
-            ("code", .string(error.code)),
-            ("message", .object([("lang", .string("en-US")), ("value", .string(value))])),
-        ]))]).serialized()
+        return JSONValue.object([
+            (
+                "odata.error",
+                .object([
+                    ("code", .string(error.code)),
+                    ("message", .object([("lang", .string("en-US")), ("value", .string(value))])),
+                ])
+            )
+        ]).serialized()
     }
 }
 
@@ -423,7 +488,9 @@ enum ContinuationToken {
     static func decode(_ token: String) throws -> String {
         let parts = token.split(separator: "!", omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw TableServiceError.invalidInput("The continuation token is invalid.") }
-        guard let data = ASCIIFormat.base64URLDecoded(parts[2]) else { throw TableServiceError.invalidInput("The continuation token is invalid.") }
+        guard let data = ASCIIFormat.base64URLDecoded(parts[2]) else {
+            throw TableServiceError.invalidInput("The continuation token is invalid.")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }
@@ -435,9 +502,13 @@ struct PayloadFormat {
 
     init(accept: String?) {
         let accept = accept ?? ""
-        if accept.containsASCIICaseInsensitive("odata=nometadata") { level = .none }
-        else if accept.containsASCIICaseInsensitive("odata=fullmetadata") { level = .full }
-        else { level = .minimal }
+        if accept.containsASCIICaseInsensitive("odata=nometadata") {
+            level = .none
+        } else if accept.containsASCIICaseInsensitive("odata=fullmetadata") {
+            level = .full
+        } else {
+            level = .minimal
+        }
     }
 
     var contentType: String {
@@ -445,7 +516,9 @@ struct PayloadFormat {
         return "application/json;odata=\(name);streaming=true;charset=utf-8"
     }
 
-    func entityJSON(pk: String, rk: String, _ stored: StoredEntity, table: String, base: String, select: [String]?) -> JSONValue {
+    func entityJSON(pk: String, rk: String, _ stored: StoredEntity, table: String, base: String, select: [String]?)
+        -> JSONValue
+    {
         var members: [(String, JSONValue)] = []
         if level == .full {
             let account = base.split(separator: "/").last.map(String.init) ?? ""

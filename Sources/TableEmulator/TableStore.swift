@@ -26,7 +26,9 @@ public struct StoredEntity: Sendable {
 
     /// Azure's weak ETag: `W/"datetime'2026-11-25T08%3A47%3A26.1615202Z'"`.
     static func etag(for timestamp: Date) -> String {
-        "W/\"datetime'" + EdmDateTime.format(timestamp).split(separator: ":", omittingEmptySubsequences: false).joined(separator: "%3A") + "'\""
+        "W/\"datetime'"
+            + EdmDateTime.format(timestamp).split(separator: ":", omittingEmptySubsequences: false).joined(
+                separator: "%3A") + "'\""
     }
 }
 
@@ -88,7 +90,10 @@ public actor TableStore {
 
     public func deleteTable(_ name: String) throws {
         let key = name.lowercased()
-        guard tables[key] != nil else { throw TableServiceError(status: 404, code: "ResourceNotFound", message: "The specified resource does not exist.") }
+        guard tables[key] != nil else {
+            throw TableServiceError(
+                status: 404, code: "ResourceNotFound", message: "The specified resource does not exist.")
+        }
         try log?.append(.object([("op", .string("deleteTable")), ("name", .string(name))]))
         tables[key] = nil
     }
@@ -167,12 +172,15 @@ public actor TableStore {
     }
 
     /// One page of rows matching `filter`, in key order, starting at `start` (inclusive).
-    public func query(table name: String, filter: ODataFilter?, top: Int, start: (partitionKey: String, rowKey: String)?) throws -> StoreQueryPage {
+    public func query(
+        table name: String, filter: ODataFilter?, top: Int, start: (partitionKey: String, rowKey: String)?
+    ) throws -> StoreQueryPage {
         guard let table = tables[name.lowercased()] else { throw TableServiceError.tableNotFound }
         let bounds = filter?.keyBounds ?? KeyBounds()
         var page = StoreQueryPage(rows: [], next: nil)
         var scanned = 0
-        var partitionIndex = Self.lowerBound(table.sortedPartitions, Self.laterKey(start?.partitionKey, bounds.partitionLow))
+        var partitionIndex = Self.lowerBound(
+            table.sortedPartitions, Self.laterKey(start?.partitionKey, bounds.partitionLow))
         while partitionIndex < table.sortedPartitions.count {
             let pk = table.sortedPartitions[partitionIndex]
             if let high = bounds.partitionHigh, KeyOrder.less(high, pk) { break }
@@ -190,14 +198,15 @@ public actor TableStore {
                 }
                 scanned += 1
                 let entity = partition.rows[rk]!
-                let matches = filter?.matches { property in
-                    switch property {
-                    case "PartitionKey": return .string(pk)
-                    case "RowKey": return .string(rk)
-                    case "Timestamp": return .dateTime(entity.timestamp)
-                    default: return entity.properties[property]
-                    }
-                } ?? true
+                let matches =
+                    filter?.matches { property in
+                        switch property {
+                        case "PartitionKey": return .string(pk)
+                        case "RowKey": return .string(rk)
+                        case "Timestamp": return .dateTime(entity.timestamp)
+                        default: return entity.properties[property]
+                        }
+                    } ?? true
                 if matches { page.rows.append((pk, rk, entity)) }
                 position = keys.position(after: position)
             }
@@ -234,23 +243,40 @@ public actor TableStore {
     static func validateSize(_ entity: StoredEntity?) throws {
         guard let entity else { return }
         if entity.properties.count > 252 {
-            throw TableServiceError(status: 400, code: "TooManyProperties", message: "The entity contains more properties than allowed.")
+            throw TableServiceError(
+                status: 400, code: "TooManyProperties", message: "The entity contains more properties than allowed.")
         }
         var total = 0
         for (name, value) in entity.properties {
-            if name.count > 255 { throw TableServiceError(status: 400, code: "PropertyNameTooLong", message: "The property name exceeds the maximum allowed length.") }
+            if name.count > 255 {
+                throw TableServiceError(
+                    status: 400, code: "PropertyNameTooLong",
+                    message: "The property name exceeds the maximum allowed length.")
+            }
             switch value {
             case .string(let s):
-                if s.utf16.count > 32 * 1024 { throw TableServiceError(status: 400, code: "PropertyValueTooLarge", message: "The property value exceeds the maximum allowed size (64KB).") }
+                if s.utf16.count > 32 * 1024 {
+                    throw TableServiceError(
+                        status: 400, code: "PropertyValueTooLarge",
+                        message: "The property value exceeds the maximum allowed size (64KB).")
+                }
                 total += s.utf16.count * 2
             case .binary(let b):
-                if b.count > 64 * 1024 { throw TableServiceError(status: 400, code: "PropertyValueTooLarge", message: "The property value exceeds the maximum allowed size (64KB).") }
+                if b.count > 64 * 1024 {
+                    throw TableServiceError(
+                        status: 400, code: "PropertyValueTooLarge",
+                        message: "The property value exceeds the maximum allowed size (64KB).")
+                }
                 total += b.count
             default: total += 8
             }
             total += name.utf16.count * 2
         }
-        if total > 1024 * 1024 { throw TableServiceError(status: 400, code: "EntityTooLarge", message: "The entity is larger than the maximum allowed size (1MB).") }
+        if total > 1024 * 1024 {
+            throw TableServiceError(
+                status: 400, code: "EntityTooLarge",
+                message: "The entity is larger than the maximum allowed size (1MB).")
+        }
     }
 
     private static func store(_ value: StoredEntity?, partitionKey pk: String, rowKey rk: String, in table: Table) {
@@ -274,14 +300,21 @@ public actor TableStore {
 
     // MARK: Log records
 
-    private static func writeRecord(table: String, order: [(String, String)], staged: [String: StoredEntity?]) -> JSONValue {
+    private static func writeRecord(table: String, order: [(String, String)], staged: [String: StoredEntity?])
+        -> JSONValue
+    {
         var items: [JSONValue] = []
         for (pk, rk) in order {
             let value = staged[pk + "\u{0}" + rk]!
             var members: [(String, JSONValue)] = [("pk", .string(pk)), ("rk", .string(rk))]
             if let value {
                 members.append(("ts", .string(EdmDateTime.format(value.timestamp))))
-                members.append(("props", EntityCodec.encode(TableEntity(partitionKey: pk, rowKey: rk, properties: value.properties), includeKeys: false)))
+                members.append(
+                    (
+                        "props",
+                        EntityCodec.encode(
+                            TableEntity(partitionKey: pk, rowKey: rk, properties: value.properties), includeKeys: false)
+                    ))
             }
             items.append(.object(members))
         }
@@ -297,17 +330,26 @@ public actor TableStore {
                 var rows: [JSONValue] = []
                 for rk in partition.sortedKeys {
                     let value = partition.rows[rk]!
-                    rows.append(.object([
-                        ("pk", .string(pk)), ("rk", .string(rk)), ("ts", .string(EdmDateTime.format(value.timestamp))),
-                        ("props", EntityCodec.encode(TableEntity(partitionKey: pk, rowKey: rk, properties: value.properties), includeKeys: false)),
-                    ]))
+                    rows.append(
+                        .object([
+                            ("pk", .string(pk)), ("rk", .string(rk)),
+                            ("ts", .string(EdmDateTime.format(value.timestamp))),
+                            (
+                                "props",
+                                EntityCodec.encode(
+                                    TableEntity(partitionKey: pk, rowKey: rk, properties: value.properties),
+                                    includeKeys: false)
+                            ),
+                        ]))
                     if rows.count == 1000 {
-                        records.append(.object([("op", .string("write")), ("table", .string(table.name)), ("rows", .array(rows))]))
+                        records.append(
+                            .object([("op", .string("write")), ("table", .string(table.name)), ("rows", .array(rows))]))
                         rows.removeAll()
                     }
                 }
                 if !rows.isEmpty {
-                    records.append(.object([("op", .string("write")), ("table", .string(table.name)), ("rows", .array(rows))]))
+                    records.append(
+                        .object([("op", .string("write")), ("table", .string(table.name)), ("rows", .array(rows))]))
                 }
             }
         }
@@ -325,9 +367,12 @@ public actor TableStore {
             for row in record["rows"]?.arrayValue ?? [] {
                 guard let pk = row["pk"]?.stringValue, let rk = row["rk"]?.stringValue else { continue }
                 if let ts = row["ts"]?.stringValue.flatMap(EdmDateTime.parse), let props = row["props"],
-                   let entity = try? EntityCodec.decode(props, requireKeys: false) {
+                    let entity = try? EntityCodec.decode(props, requireKeys: false)
+                {
                     if ts > latest { latest = ts }
-                    store(StoredEntity(properties: entity.properties, timestamp: ts), partitionKey: pk, rowKey: rk, in: table)
+                    store(
+                        StoredEntity(properties: entity.properties, timestamp: ts), partitionKey: pk, rowKey: rk,
+                        in: table)
                 } else {
                     store(nil, partitionKey: pk, rowKey: rk, in: table)
                 }

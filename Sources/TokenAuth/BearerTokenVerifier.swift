@@ -1,10 +1,10 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import HTTPTransport
 import IPAMCore
 import Logging
 import StrictJSON
+import _CryptoExtras
 
 /// What a valid bearer token says about its caller.
 public struct VerifiedToken: Sendable, Equatable {
@@ -64,9 +64,12 @@ public actor BearerTokenVerifier {
     /// - Parameters:
     ///   - failureMemory: how long a failed read of the issuer stops further reads.
     ///   - logger: where failed reads of the issuer are told, with their detail (never told to callers).
-    public init(issuer: String, audience: String, transport: any HTTPTransport, time: TimeSource = .system, metadataURL: String? = nil,
-                failureMemory: Duration = defaultFailureMemory,
-                logger: Logger = Logger(label: "ipam.token", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        issuer: String, audience: String, transport: any HTTPTransport, time: TimeSource = .system,
+        metadataURL: String? = nil,
+        failureMemory: Duration = defaultFailureMemory,
+        logger: Logger = Logger(label: "ipam.token", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.issuer = issuer
         self.audience = audience
         self.transport = transport
@@ -80,34 +83,55 @@ public actor BearerTokenVerifier {
     /// True when `text` has a JWT's shape (three base64url parts), so it is a token rather than an API key.
     public nonisolated static func looksLikeToken(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 3 && parts[0].hasPrefix("eyJ") && parts.allSatisfy { part in part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") } }
+        return parts.count == 3 && parts[0].hasPrefix("eyJ")
+            && parts.allSatisfy { part in
+                part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+            }
     }
 
     /// The token's subject and roles, or why it is refused.
     public func verify(_ token: String) async throws(TokenRejection) -> VerifiedToken {
         guard token.utf8.count <= 16 * 1024 else { throw TokenRejection(reason: "the token is too large") }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, let headerBytes = Self.base64URL(parts[0]), let payloadBytes = Self.base64URL(parts[1]), let signature = Self.base64URL(parts[2]),
-              let header = try? JSONValue.parse(Array(headerBytes)), let claims = try? JSONValue.parse(Array(payloadBytes)) else {
+        guard parts.count == 3, let headerBytes = Self.base64URL(parts[0]), let payloadBytes = Self.base64URL(parts[1]),
+            let signature = Self.base64URL(parts[2]),
+            let header = try? JSONValue.parse(Array(headerBytes)),
+            let claims = try? JSONValue.parse(Array(payloadBytes))
+        else {
             throw TokenRejection(reason: "the token is not a JWT")
         }
         guard let algorithm = header["alg"]?.stringValue, let digest = Self.digest(algorithm) else {
             throw TokenRejection(reason: "the token's algorithm is not accepted (RS256, RS384, RS512 only)")
         }
-        guard let kid = header["kid"]?.stringValue else { throw TokenRejection(reason: "the token names no signing key (kid)") }
-        guard let key = try await key(kid) else { throw TokenRejection(reason: "the token is signed by a key the issuer does not publish") }
+        guard let kid = header["kid"]?.stringValue else {
+            throw TokenRejection(reason: "the token names no signing key (kid)")
+        }
+        guard let key = try await key(kid) else {
+            throw TokenRejection(reason: "the token is signed by a key the issuer does not publish")
+        }
         let signed = Data((parts[0] + "." + parts[1]).utf8)
-        guard key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: digest(signed), padding: .insecurePKCS1v1_5) else {
+        guard
+            key.isValidSignature(
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: digest(signed),
+                padding: .insecurePKCS1v1_5)
+        else {
             throw TokenRejection(reason: "the token's signature is not valid")
         }
-        guard claims["iss"]?.stringValue == issuer else { throw TokenRejection(reason: "the token is from another issuer") }
-        let audiences = claims["aud"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [$0.stringValue].compactMap { $0 } } ?? []
+        guard claims["iss"]?.stringValue == issuer else {
+            throw TokenRejection(reason: "the token is from another issuer")
+        }
+        let audiences =
+            claims["aud"].map { $0.arrayValue?.compactMap(\.stringValue) ?? [$0.stringValue].compactMap { $0 } } ?? []
         guard audiences.contains(audience) else { throw TokenRejection(reason: "the token is for another audience") }
         let now = time.now().timeIntervalSince1970
         guard let expiry = Self.number(claims["exp"]) else { throw TokenRejection(reason: "the token has no expiry") }
         guard now < expiry + Self.skew else { throw TokenRejection(reason: "the token has expired") }
-        if let notBefore = Self.number(claims["nbf"]), now + Self.skew < notBefore { throw TokenRejection(reason: "the token is not valid yet") }
-        guard let subject = claims["sub"]?.stringValue, !subject.isEmpty else { throw TokenRejection(reason: "the token has no subject") }
+        if let notBefore = Self.number(claims["nbf"]), now + Self.skew < notBefore {
+            throw TokenRejection(reason: "the token is not valid yet")
+        }
+        guard let subject = claims["sub"]?.stringValue, !subject.isEmpty else {
+            throw TokenRejection(reason: "the token has no subject")
+        }
         return VerifiedToken(subject: subject, roles: claims["roles"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
@@ -125,8 +149,10 @@ public actor BearerTokenVerifier {
         }
         // Keep serving the keys we have; a token signed by an unknown one is refused by the caller.
         if keys.isEmpty && failedAt != nil {
-            throw TokenRejection(reason: "the token's signature cannot be checked right now (the issuer's signing keys are unavailable); "
-                                 + "try again shortly")
+            throw TokenRejection(
+                reason:
+                    "the token's signature cannot be checked right now (the issuer's signing keys are unavailable); "
+                    + "try again shortly")
         }
         return keys[kid]
     }
@@ -151,8 +177,11 @@ public actor BearerTokenVerifier {
             failedAt = nil
         } catch {
             failedAt = time.uptime()
-            logger.warning("the issuer's signing keys could not be read; tokens needing them are refused until a read succeeds",
-                           metadata: ["issuer": .string(issuer), "error": .string("\(error)"), "retryAfter": .string("\(failureMemory)")])
+            logger.warning(
+                "the issuer's signing keys could not be read; tokens needing them are refused until a read succeeds",
+                metadata: [
+                    "issuer": .string(issuer), "error": .string("\(error)"), "retryAfter": .string("\(failureMemory)"),
+                ])
         }
     }
 
@@ -161,15 +190,22 @@ public actor BearerTokenVerifier {
         let description: String
     }
 
-    private static func fetchKeys(metadataURL: String, transport: any HTTPTransport) async throws -> [String: _RSA.Signing.PublicKey] {
+    private static func fetchKeys(metadataURL: String, transport: any HTTPTransport) async throws -> [String: _RSA
+        .Signing.PublicKey]
+    {
         let metadata = try await getJSON(metadataURL, transport: transport)
-        guard let jwksURL = metadata["jwks_uri"]?.stringValue else { throw IssuerReadError(description: "\(metadataURL) names no jwks_uri") }
+        guard let jwksURL = metadata["jwks_uri"]?.stringValue else {
+            throw IssuerReadError(description: "\(metadataURL) names no jwks_uri")
+        }
         let jwks = try await getJSON(jwksURL, transport: transport)
         var found: [String: _RSA.Signing.PublicKey] = [:]
         for key in jwks["keys"]?.arrayValue ?? [] {
-            guard key["kty"]?.stringValue == "RSA", key["use"]?.stringValue ?? "sig" == "sig", let kid = key["kid"]?.stringValue,
-                  let n = key["n"]?.stringValue.flatMap(Self.base64URL), let e = key["e"]?.stringValue.flatMap(Self.base64URL),
-                  let publicKey = try? _RSA.Signing.PublicKey(n: n, e: e) else { continue }
+            guard key["kty"]?.stringValue == "RSA", key["use"]?.stringValue ?? "sig" == "sig",
+                let kid = key["kid"]?.stringValue,
+                let n = key["n"]?.stringValue.flatMap(Self.base64URL),
+                let e = key["e"]?.stringValue.flatMap(Self.base64URL),
+                let publicKey = try? _RSA.Signing.PublicKey(n: n, e: e)
+            else { continue }
             found[kid] = publicKey
         }
         return found
@@ -178,13 +214,16 @@ public actor BearerTokenVerifier {
     private static func getJSON(_ url: String, transport: any HTTPTransport) async throws -> JSONValue {
         let response: TransportResponse
         do {
-            let request = TransportRequest(method: "GET", url: url, headers: ["Accept": "application/json"], timeout: .seconds(10))
+            let request = TransportRequest(
+                method: "GET", url: url, headers: ["Accept": "application/json"], timeout: .seconds(10))
             response = try await transport.execute(request)
         } catch {
             throw IssuerReadError(description: "\(url): \(error)")
         }
         guard response.status == 200 else { throw IssuerReadError(description: "\(url) answered \(response.status)") }
-        do { return try JSONValue.parse(response.body) } catch { throw IssuerReadError(description: "\(url) answered something that is not JSON") }
+        do { return try JSONValue.parse(response.body) } catch {
+            throw IssuerReadError(description: "\(url) answered something that is not JSON")
+        }
     }
 
     static func number(_ value: JSONValue?) -> TimeInterval? {

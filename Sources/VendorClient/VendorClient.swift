@@ -11,7 +11,11 @@ public struct VendorClient: Sendable {
     public let key: String?
     let transport: any HTTPTransport
 
-    public init(baseURL: String, key: String?, transport: any HTTPTransport = CurlTransport(configuration: .init(connectTimeout: .seconds(5), requestTimeout: .seconds(60)))) {
+    public init(
+        baseURL: String, key: String?,
+        transport: any HTTPTransport = CurlTransport(
+            configuration: .init(connectTimeout: .seconds(5), requestTimeout: .seconds(60)))
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.key = key.flatMap { $0.isEmpty ? nil : $0 }
         self.transport = transport
@@ -54,15 +58,20 @@ public struct VendorClient: Sendable {
     }
 
     /// One call: `method` on `path` with `query` (percent-encoded here) and a JSON body; the answer's JSON.
-    public func call(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil) async throws(Failure) -> (status: Int, json: JSONValue) {
+    public func call(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil)
+        async throws(Failure) -> (status: Int, json: JSONValue)
+    {
         var url = baseURL + path
-        if !query.isEmpty { url += "?" + query.map { Self.encode($0.0) + "=" + Self.encode($0.1) }.joined(separator: "&") }
+        if !query.isEmpty {
+            url += "?" + query.map { Self.encode($0.0) + "=" + Self.encode($0.1) }.joined(separator: "&")
+        }
         var headers: HTTPHeaderList = ["Accept": "application/json"]
         if let key { headers["Authorization"] = "Bearer \(key)" }
         if body != nil { headers["Content-Type"] = "application/json" }
         let response: TransportResponse
         do {
-            response = try await transport.execute(TransportRequest(method: method, url: url, headers: headers, body: body?.serializedBytes))
+            response = try await transport.execute(
+                TransportRequest(method: method, url: url, headers: headers, body: body?.serializedBytes))
         } catch {
             throw .unreachable("\(error)")
         }
@@ -169,7 +178,9 @@ public struct VendorClient: Sendable {
 
     /// `POST /api/leases/{id}/ips`: an address for `principal` (default: the caller) in `subnet` (default:
     /// the first); the same principal again gets the same address (`created` false).
-    public func getHostIP(leaseId: String, principal: String? = nil, subnet: String? = nil) async throws(Failure) -> (created: Bool, ip: JSONValue) {
+    public func getHostIP(leaseId: String, principal: String? = nil, subnet: String? = nil) async throws(Failure) -> (
+        created: Bool, ip: JSONValue
+    ) {
         var fields: [(String, JSONValue)] = []
         if let principal { fields.append(("principal", .string(principal))) }
         if let subnet { fields.append(("subnet", .string(subnet))) }
@@ -194,7 +205,8 @@ public struct VendorClient: Sendable {
 
     /// `PUT /api/leases/{id}/members/{principal}` with `role` (`member` or `admin`).
     public func putMember(leaseId: String, principal: String, role: String) async throws(Failure) -> JSONValue {
-        try await call("PUT", Self.leasePath(leaseId, "members", principal), body: .object([("role", .string(role))])).json
+        try await call("PUT", Self.leasePath(leaseId, "members", principal), body: .object([("role", .string(role))]))
+            .json
     }
 
     /// `DELETE /api/leases/{id}/members/{principal}`: idempotent (`removed` false when it was no member).
@@ -211,7 +223,8 @@ public struct VendorClient: Sendable {
         "/api/leases/" + ([leaseId] + parts).map(encode).joined(separator: "/")
     }
 
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// Percent-encodes a path segment or query component (unreserved characters stay).
     static func encode(_ text: String) -> String {

@@ -41,7 +41,9 @@ public struct APIKeys: Sendable {
 
     /// The keys of the three settings: `VENDOR_READER_KEYS`, `VENDOR_API_KEYS` (lease), `VENDOR_ADMIN_KEYS`.
     public init(reader: String?, lease: String?, admin: String?) {
-        func parse(_ value: String?, _ role: Role) -> APIKeys { APIKeys(keys: (value ?? "").split(separator: ",").map(String.init), role: role) }
+        func parse(_ value: String?, _ role: Role) -> APIKeys {
+            APIKeys(keys: (value ?? "").split(separator: ",").map(String.init), role: role)
+        }
         entries = parse(reader, .reader).entries + parse(lease, .lease).entries + parse(admin, .admin).entries
     }
 
@@ -50,10 +52,12 @@ public struct APIKeys: Sendable {
     /// The name and the secret of one entry.
     static func split(_ entry: String) -> (name: String?, secret: String) {
         guard let equals = entry.firstIndex(of: "=") else { return (nil, entry) }
-        let name = entry[..<equals], secret = entry[entry.index(after: equals)...]
+        let name = entry[..<equals]
+        let secret = entry[entry.index(after: equals)...]
         guard let first = name.first, first.isASCII, first.isLetter, name.count <= 64,
-              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }),
-              secret.contains(where: { $0 != "=" }) else { return (nil, entry) }
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "-") }),
+            secret.contains(where: { $0 != "=" })
+        else { return (nil, entry) }
         return (String(name), String(secret))
     }
 

@@ -38,10 +38,13 @@ final class FailedKeyThrottle: Sendable {
         let interval = policy.interval.seconds
         let burst = Double(policy.burst)
         return allowances.withLock { allowances in
-            if allowances[address] == nil && allowances.count >= policy.capacity { Self.makeRoom(&allowances, now: now, policy: policy) }
+            if allowances[address] == nil && allowances.count >= policy.capacity {
+                Self.makeRoom(&allowances, now: now, policy: policy)
+            }
             var allowance = allowances[address] ?? Allowance(tokens: burst, updated: now)
             allowance.tokens = min(burst, allowance.tokens + (now - allowance.updated).seconds / interval) - 1
-            allowance.tokens = max(allowance.tokens, -policy.maxDelay.seconds / interval) // the debt, and so the wait, is bounded
+            // the debt, and so the wait, is bounded
+            allowance.tokens = max(allowance.tokens, -policy.maxDelay.seconds / interval)
             allowance.updated = now
             allowances[address] = allowance
             return allowance.tokens >= 0 ? .zero : .seconds(-allowance.tokens * interval)
@@ -52,9 +55,12 @@ final class FailedKeyThrottle: Sendable {
     var trackedAddresses: Int { allowances.withLock { $0.count } }
 
     private static func makeRoom(_ allowances: inout [String: Allowance], now: Duration, policy: Policy) {
-        let burst = Double(policy.burst), interval = policy.interval.seconds
+        let burst = Double(policy.burst)
+        let interval = policy.interval.seconds
         allowances = allowances.filter { $0.value.tokens + (now - $0.value.updated).seconds / interval < burst }
-        while allowances.count >= policy.capacity, let oldest = allowances.min(by: { $0.value.updated < $1.value.updated })?.key {
+        while allowances.count >= policy.capacity,
+            let oldest = allowances.min(by: { $0.value.updated < $1.value.updated })?.key
+        {
             allowances[oldest] = nil
         }
     }

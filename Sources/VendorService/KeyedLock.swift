@@ -27,7 +27,9 @@ public actor KeyedLock {
     }
 
     /// Runs `body` holding `key` (released also when it throws).
-    public nonisolated func withLock<T: Sendable>(_ key: String, _ body: () async throws(VendorError) -> T) async throws(VendorError) -> T {
+    public nonisolated func withLock<T: Sendable>(_ key: String, _ body: () async throws(VendorError) -> T)
+        async throws(VendorError) -> T
+    {
         await acquire(key)
         do {
             let result = try await body()

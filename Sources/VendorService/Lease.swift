@@ -19,8 +19,10 @@ public struct LeaseAnswer: Sendable, Equatable {
     public var prefixV6: IPPrefix? = nil
     public var subnetsV6: [(name: String, prefix: IPPrefix)] = []
 
-    public init(leaseId: String, sessionId: String, scope: Scope, prefix: IPPrefix, state: NetworkState, expiresAt: Date?,
-                subnets: [(name: String, prefix: IPPrefix)], created: Bool) {
+    public init(
+        leaseId: String, sessionId: String, scope: Scope, prefix: IPPrefix, state: NetworkState, expiresAt: Date?,
+        subnets: [(name: String, prefix: IPPrefix)], created: Bool
+    ) {
         self.leaseId = leaseId
         self.sessionId = sessionId
         self.scope = scope
@@ -32,7 +34,8 @@ public struct LeaseAnswer: Sendable, Equatable {
     }
 
     public static func == (a: LeaseAnswer, b: LeaseAnswer) -> Bool {
-        a.leaseId == b.leaseId && a.sessionId == b.sessionId && a.scope == b.scope && a.prefix == b.prefix && a.state == b.state
+        a.leaseId == b.leaseId && a.sessionId == b.sessionId && a.scope == b.scope && a.prefix == b.prefix
+            && a.state == b.state
             && a.expiresAt == b.expiresAt && a.created == b.created && a.prefixV6 == b.prefixV6
             && a.subnets.map(\.name) == b.subnets.map(\.name) && a.subnets.map(\.prefix) == b.subnets.map(\.prefix)
             && a.subnetsV6.map(\.prefix) == b.subnetsV6.map(\.prefix)
@@ -45,16 +48,25 @@ public struct LeaseAnswer: Sendable, Equatable {
         var members: [(String, JSONValue)] = [
             ("leaseId", .string(leaseId)), ("sessionId", .string(sessionId)), ("cidr", .string(prefix.description)),
             ("prefixLength", .number(String(prefix.length))), ("scope", .string(scope.partitionKey)),
-            ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)), ("state", .string(state.rawValue)),
+            ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)),
+            ("state", .string(state.rawValue)),
         ]
         members.append(("cidrV6", prefixV6.map { .string($0.description) } ?? .null))
         members.append(("prefixLengthV6", prefixV6.map { .number(String($0.length)) } ?? .null))
         members.append(("expiresAt", expiresAt.map { .string(ISO8601.format($0)) } ?? .null))
         members.append(("tag", .object([("name", .string(Self.tagName)), ("value", .string(leaseId))])))
         let v6 = Dictionary(subnetsV6.map { ($0.name, $0.prefix) }, uniquingKeysWith: { a, _ in a })
-        members.append(("subnets", .array(subnets.map { subnet in
-            .object([("name", .string(subnet.name)), ("cidr", .string(subnet.prefix.description)), ("cidrV6", v6[subnet.name].map { .string($0.description) } ?? .null)])
-        })))
+        members.append(
+            (
+                "subnets",
+                .array(
+                    subnets.map { subnet in
+                        .object([
+                            ("name", .string(subnet.name)), ("cidr", .string(subnet.prefix.description)),
+                            ("cidrV6", v6[subnet.name].map { .string($0.description) } ?? .null),
+                        ])
+                    })
+            ))
         return .object(members)
     }
 }

@@ -38,9 +38,11 @@ final class VendorRouteTable {
 
     /// Registers `handler` for `method` and `path` (`{name}` captures a segment), callable with `access`.
     func add(_ method: HTTPRequest.Method, _ path: RouterPath, _ access: RouteAccess, use handler: @escaping Handler) {
-        precondition(!entries.contains { $0.method == method && $0.path == path }, "\(method) \(path) is registered twice")
+        precondition(
+            !entries.contains { $0.method == method && $0.path == path }, "\(method) \(path) is registered twice")
         entries.append(Entry(method: method, path: path, access: access))
-        let gate = gate, label = "\(method.rawValue) \(path)"
+        let gate = gate
+        let label = "\(method.rawValue) \(path)"
         collection.on(path, method: method) { request, context in
             try await gate.admit(request, context, access: access, route: label, to: handler)
         }
@@ -50,12 +52,16 @@ final class VendorRouteTable {
     func finish() -> (routes: RouteCollection<VendorRequestContext>, paths: ServedPaths) {
         var served: [(path: RouterPath, methods: [String])] = []
         for entry in entries {
-            if let index = served.firstIndex(where: { $0.path == entry.path }) { served[index].methods.append(entry.method.rawValue) } else {
+            if let index = served.firstIndex(where: { $0.path == entry.path }) {
+                served[index].methods.append(entry.method.rawValue)
+            } else {
                 served.append((entry.path, [entry.method.rawValue]))
             }
         }
         let trie = RouterPathTrieBuilder<ServedPaths.Path>()
-        for (path, methods) in served { trie.addEntry(path, value: ServedPaths.Path(label: path.description, methods: methods)) }
+        for (path, methods) in served {
+            trie.addEntry(path, value: ServedPaths.Path(label: path.description, methods: methods))
+        }
         return (collection, ServedPaths(trie: trie.build()))
     }
 }
@@ -84,19 +90,23 @@ struct AccessGate: Sendable {
     let redactor: PrincipalRedactor?
     static let functionsKeyHeader = HTTPField.Name("x-functions-key")!
 
-    func admit(_ request: Request, _ context: VendorRequestContext, access: RouteAccess, route: String,
-               to handler: VendorRouteTable.Handler) async throws -> Response {
+    func admit(
+        _ request: Request, _ context: VendorRequestContext, access: RouteAccess, route: String,
+        to handler: VendorRouteTable.Handler
+    ) async throws -> Response {
         var context = context
         if case .role(let needed) = access {
             let (caller, role) = try await authenticate(request, from: context.clientAddress)
             context.caller = caller
             context.role = role
-            let logged = redactor.map { $0.principal(caller).key } ?? caller // no name in the logs with AUDIT_REDACT_ACTORS
+            // no name in the logs with AUDIT_REDACT_ACTORS
+            let logged = redactor.map { $0.principal(caller).key } ?? caller
             context.logger[metadataKey: "caller"] = .string(logged)
             context.authenticated.record(logged)
             guard role >= needed else {
-                throw VendorError(.forbidden, "\(route) needs the \(needed) role; this key has \(role)",
-                                  details: ["caller": caller, "role": role.description, "needed": needed.description])
+                throw VendorError(
+                    .forbidden, "\(route) needs the \(needed) role; this key has \(role)",
+                    details: ["caller": caller, "role": role.description, "needed": needed.description])
             }
         }
         // The caller and the request id travel with the request's work to the audit events it writes.
@@ -112,13 +122,18 @@ struct AccessGate: Sendable {
     func authenticate(_ request: Request, from address: String) async throws(VendorError) -> (String, Role) {
         if keys == nil && tokens == nil { return ("anonymous", .admin) }
         var presented = request.headers[Self.functionsKeyHeader]
-        if presented == nil, let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
+        if presented == nil, let authorization = request.headers[.authorization],
+            authorization.lowercased().hasPrefix("bearer ")
+        {
             presented = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
         if presented == nil { presented = request.uri.queryParameters.get("code") } // the Functions `?code=` convention
-        guard let presented else { throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=") }
+        guard let presented else {
+            throw VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
+        }
         if let found = keys?.authenticate(presented) { return found }
-        var refusal = VendorError(.unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
+        var refusal = VendorError(
+            .unauthorized, "send a valid key in x-functions-key, Authorization: Bearer, or ?code=")
         if let tokens, BearerTokenVerifier.looksLikeToken(presented) {
             do throws(VendorError) { return try await tokens.authenticate(presented) } catch {
                 guard error.code == .unauthorized else { throw error }

@@ -12,7 +12,9 @@ public struct TokenAuthentication: Sendable {
     public let roleMap: [String: Role]
 
     /// The map when `AUTH_JWT_ROLE_MAP` is not set: app roles `IPAM.Reader`, `IPAM.Lease`, `IPAM.Admin`.
-    public static let defaultRoleMap: [String: Role] = ["IPAM.Reader": .reader, "IPAM.Lease": .lease, "IPAM.Admin": .admin]
+    public static let defaultRoleMap: [String: Role] = [
+        "IPAM.Reader": .reader, "IPAM.Lease": .lease, "IPAM.Admin": .admin,
+    ]
 
     public init(verifier: BearerTokenVerifier, roleMap: [String: Role] = Self.defaultRoleMap) {
         self.verifier = verifier
@@ -22,7 +24,8 @@ public struct TokenAuthentication: Sendable {
     /// Parses `AUTH_JWT_ROLE_MAP`: a JSON object of app role → `reader`, `lease` or `admin`.
     public static func roleMap(parsing text: String) throws(RoleMapError) -> [String: Role] {
         guard let object = (try? JSONValue.parse(text))?.objectValue, !object.isEmpty else {
-            throw RoleMapError(message: #"must be a JSON object of app role → reader, lease or admin, e.g. {"IPAM.Admin": "admin"}"#)
+            throw RoleMapError(
+                message: #"must be a JSON object of app role → reader, lease or admin, e.g. {"IPAM.Admin": "admin"}"#)
         }
         var map: [String: Role] = [:]
         for (appRole, value) in object {
@@ -44,8 +47,10 @@ public struct TokenAuthentication: Sendable {
         }
         let caller = PrincipalName.token(issuer: verifier.issuer, subject: verified.subject)
         guard let role = verified.roles.compactMap({ roleMap[$0] }).max() else {
-            throw VendorError(.forbidden, "the token is valid but carries none of the app roles ipam maps (\(roleMap.keys.sorted().joined(separator: ", ")))",
-                              details: ["caller": caller])
+            throw VendorError(
+                .forbidden,
+                "the token is valid but carries none of the app roles ipam maps (\(roleMap.keys.sorted().joined(separator: ", ")))",
+                details: ["caller": caller])
         }
         return (caller, role)
     }

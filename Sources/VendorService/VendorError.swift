@@ -23,7 +23,10 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     /// Methods the path accepts (`Allow`, with `methodNotAllowed`).
     var allowed: [String]?
 
-    public init(_ code: ErrorCode, _ message: String, field: String? = nil, details: [String: String] = [:], retryAfter: Int? = nil) {
+    public init(
+        _ code: ErrorCode, _ message: String, field: String? = nil, details: [String: String] = [:],
+        retryAfter: Int? = nil
+    ) {
         self.code = code
         self.message = message
         self.field = field
@@ -36,18 +39,23 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     /// The one table from code to HTTP status.
     public static func status(of code: ErrorCode) -> HTTPResponse.Status {
         switch code {
-        case .invalidJSON, .unknownField, .duplicateField, .missingField, .invalidField, .invalidSessionId, .invalidLeaseId,
-             .invalidPrefixLength, .ambiguousScope, .invalidRequest, .invalidQuery, .invalidContinuation, .invalidPrincipal:
+        case .invalidJSON, .unknownField, .duplicateField, .missingField, .invalidField, .invalidSessionId,
+            .invalidLeaseId,
+            .invalidPrefixLength, .ambiguousScope, .invalidRequest, .invalidQuery, .invalidContinuation,
+            .invalidPrincipal:
             return .badRequest
         case .unauthorized: return .unauthorized
         case .forbidden, .notAuthorized, .requesterNotAllowed: return .forbidden
         case .unknownScope, .notFound, .leaseNotFound, .sessionNotFound, .hostIPNotFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
-        case .sessionConflict, .sessionOwnedByAnother, .poolExhausted, .ipExhausted, .principalHasIP, .ownerUnchangeable, .overlap, .reservationReadOnly, .quotaExceeded: return .conflict
+        case .sessionConflict, .sessionOwnedByAnother, .poolExhausted, .ipExhausted, .principalHasIP,
+            .ownerUnchangeable, .overlap, .reservationReadOnly, .quotaExceeded:
+            return .conflict
         case .leaseGone, .leaseReleased, .alreadyReleased, .leaseNotRenewable, .leaseEnded: return .gone
         case .payloadTooLarge: return .contentTooLarge
         case .unsupportedMediaType: return .unsupportedMediaType
-        case .subnetsDoNotFit, .unknownSubnet, .outsideSupernets, .unknownPool, .tagRequired, .invalidCombination: return .unprocessableContent
+        case .subnetsDoNotFit, .unknownSubnet, .outsideSupernets, .unknownPool, .tagRequired, .invalidCombination:
+            return .unprocessableContent
         case .internalError: return .internalServerError
         case .busy, .storageUnavailable, .outcomeUnknown, .tooManyConnections: return .serviceUnavailable
         case .requestTimeout: return .requestTimeout
@@ -57,8 +65,10 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     public var status: HTTPResponse.Status { Self.status(of: code) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var members: [(String, JSONValue)] = [("code", .string(code.rawValue)), ("message", .string(message)),
-                                              ("requestId", .string((context as? VendorRequestContext)?.requestID ?? ""))]
+        var members: [(String, JSONValue)] = [
+            ("code", .string(code.rawValue)), ("message", .string(message)),
+            ("requestId", .string((context as? VendorRequestContext)?.requestID ?? "")),
+        ]
         if let field { members.append(("field", .string(field))) }
         if !details.isEmpty {
             members.append(("details", .object(details.keys.sorted().map { ($0, .string(details[$0]!)) })))
@@ -76,7 +86,8 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     }
 
     public static func storageUnavailable(_ detail: String) -> VendorError {
-        VendorError(.storageUnavailable, "storage did not confirm the operation in time; retry (\(detail))", retryAfter: 2)
+        VendorError(
+            .storageUnavailable, "storage did not confirm the operation in time; retry (\(detail))", retryAfter: 2)
     }
 
     public static func busy(_ detail: String) -> VendorError {

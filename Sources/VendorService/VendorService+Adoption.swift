@@ -11,7 +11,9 @@ extension VendorService {
         guard let adoption = request.adoption else { throw VendorError(.invalidRequest, "not an adoption") }
         var effort = Effort()
         if let answer = try await replay(request, &effort) { return answer }
-        guard let space = configuration.scopes[request.scope] else { throw VendorError(.unknownScope, "scope \(request.scope) is not configured") }
+        guard let space = configuration.scopes[request.scope] else {
+            throw VendorError(.unknownScope, "scope \(request.scope) is not configured")
+        }
         try checkRange(adoption.prefix, in: space, scope: request.scope)
         if let v6 = adoption.prefixV6 { try checkRange(v6, in: space, scope: request.scope, field: "cidrV6") }
         let started = time.uptime()
@@ -19,17 +21,24 @@ extension VendorService {
             await pauseForHead(beforeAttempt: attempt)
             let draft = newLease(request, at: time.now())
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
-                try await inventory.adopt(adoption.prefix, v6: adoption.prefixV6, for: draft, resourceId: adoption.resourceId, in: request.scope, now: draft.leasedAt)
+                try await inventory.adopt(
+                    adoption.prefix, v6: adoption.prefixV6, for: draft, resourceId: adoption.resourceId,
+                    in: request.scope, now: draft.leasedAt)
             }
             switch outcome {
             case .adopted(let row):
                 return await won(row, request, effort, message: "adopted")
             case .overlap(let conflicts):
                 // The block may be this very session's, adopted by a concurrent call meanwhile: that is a replay.
-                if conflicts.contains(where: { $0.leaseId != nil }), let answer = try await replay(request, &effort) { return answer }
+                if conflicts.contains(where: { $0.leaseId != nil }), let answer = try await replay(request, &effort) {
+                    return answer
+                }
                 throw .overlap(adoption.prefix, conflicts)
             case .tooLarge:
-                throw VendorError(.overlap, "\(adoption.prefix) holds too many stocked blocks to take in one transaction; adopt a smaller block", field: "cidr")
+                throw VendorError(
+                    .overlap,
+                    "\(adoption.prefix) holds too many stocked blocks to take in one transaction; adopt a smaller block",
+                    field: "cidr")
             case .sessionTaken:
                 if let answer = try await replay(request, &effort) { return answer }
             case .changed:
@@ -50,15 +59,22 @@ extension VendorService {
 
     /// Refuses a range outside every supernet of the scope (422 `OutsideSupernets`) or over a configured
     /// exclusion (409 `Overlap`).
-    func checkRange(_ prefix: IPPrefix, in space: ScopeSupernets, scope: Scope, field: String = "cidr") throws(VendorError) {
+    func checkRange(_ prefix: IPPrefix, in space: ScopeSupernets, scope: Scope, field: String = "cidr")
+        throws(VendorError)
+    {
         guard space.supernets.contains(where: { $0.contains(prefix) }) else {
-            throw VendorError(.outsideSupernets, "\(prefix) is outside every supernet of \(scope) (\(space.supernets.map(\.description).joined(separator: ", ")))",
-                              field: field, details: ["scope": scope.partitionKey])
+            throw VendorError(
+                .outsideSupernets,
+                "\(prefix) is outside every supernet of \(scope) (\(space.supernets.map(\.description).joined(separator: ", ")))",
+                field: field, details: ["scope": scope.partitionKey])
         }
         let excluded = space.exclude.filter { $0.overlaps(prefix) }
         if !excluded.isEmpty {
-            throw VendorError(.overlap, "\(prefix) overlaps the configured exclusion \(excluded.map(\.description).joined(separator: ", "))",
-                              field: field, details: ["conflicts": excluded.map { "\($0) (excluded by configuration)" }.joined(separator: "; ")])
+            throw VendorError(
+                .overlap,
+                "\(prefix) overlaps the configured exclusion \(excluded.map(\.description).joined(separator: ", "))",
+                field: field,
+                details: ["conflicts": excluded.map { "\($0) (excluded by configuration)" }.joined(separator: "; ")])
         }
     }
 }
@@ -67,7 +83,8 @@ extension VendorError {
     /// 409 `Overlap`: `range` overlaps these rows (each listed with its state and holder in `details.conflicts`).
     static func overlap(_ range: IPPrefix?, _ conflicts: [RangeConflict]) -> VendorError {
         let listed = conflicts.map { "\($0.prefix) (\($0.state.rawValue)\($0.holder.map { ", \($0)" } ?? ""))" }
-        return VendorError(.overlap, "\(range?.description ?? "the range") overlaps \(listed.joined(separator: "; "))", field: "cidr",
-                           details: ["conflicts": listed.joined(separator: "; ")])
+        return VendorError(
+            .overlap, "\(range?.description ?? "the range") overlaps \(listed.joined(separator: "; "))", field: "cidr",
+            details: ["conflicts": listed.joined(separator: "; ")])
     }
 }

@@ -8,7 +8,9 @@ import NetworkMath
 /// block would find it), and the two are claimed in one transaction with the session row: a lease never holds
 /// one block without the other, and a SessionId never gets two pairs.
 extension VendorService {
-    func allocatePair(_ request: LeaseRequest, v6 half: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
+    func allocatePair(_ request: LeaseRequest, v6 half: LeaseRequest, _ effort: inout Effort) async throws(VendorError)
+        -> LeaseAnswer
+    {
         if let answer = try await replay(request, &effort) { return answer }
         let started = time.uptime()
         var excluded = Set<String>()
@@ -33,7 +35,9 @@ extension VendorService {
             var lost: IPVersion?? = nil
             var doubted = false // the claim's answer was lost: a session found after it may be this claim's own
             let outcome = try await committed(&effort) { () async throws(InventoryError) -> Outcome? in
-                switch try await inventory.claimPair(v4: v4.candidate, v6: v6.candidate, for: draft, in: request.scope, now: draft.leasedAt) {
+                switch try await inventory.claimPair(
+                    v4: v4.candidate, v6: v6.candidate, for: draft, in: request.scope, now: draft.leasedAt)
+                {
                 case .won(let row, _): return .won(row)
                 case .lost(let version):
                     lost = .some(version)
@@ -76,21 +80,26 @@ extension VendorService {
     /// stock: read from storage when none is at hand, carved as stock when the scope has none. Nil: look again
     /// (another request of this process is carving, or a carve lost the head). Throws `PoolExhausted` when
     /// the space has no room left for one.
-    func stockedBlock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort) async throws(VendorError) -> StockCache.Taken? {
+    func stockedBlock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort)
+        async throws(VendorError) -> StockCache.Taken?
+    {
         if let taken = await stockCache.take(key) { return taken }
         _ = try await stockReads.turn(key) { () async throws(VendorError) -> Bool in
             try await readStock(request, key: key, excluded: excluded, &effort)
             return true
         }
         if let taken = await stockCache.take(key) { return taken }
-        let carved = try await carveGate.ifLeading(key) { () async throws(VendorError) -> Outcome in try await carve(request, stockOnly: true, &effort) }
+        let carved = try await carveGate.ifLeading(key) { () async throws(VendorError) -> Outcome in
+            try await carve(request, stockOnly: true, &effort)
+        }
         switch carved {
         case .stocked?: return await stockCache.take(key)
         case .exhausted?:
             // Stock may still exist (claims in flight elsewhere may fail and leave it): only an empty stock index
             // means the space is out of blocks of this size.
             let remaining = try await storage(&effort) { () async throws(InventoryError) in
-                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: nil, limit: 1)
+                try await inventory.availableCandidates(
+                    in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: nil, limit: 1)
             }
             guard remaining.isEmpty else {
                 try? await time.sleep(.milliseconds(Int.random(in: 5...50)))
@@ -98,7 +107,8 @@ extension VendorService {
             }
             throw exhausted(request)
         case .lost?:
-            try? await time.sleep(.milliseconds(Int.random(in: 1...20))) // another process carved first: its stock is there to read
+            // another process carved first: its stock is there to read
+            try? await time.sleep(.milliseconds(Int.random(in: 1...20)))
             return nil
         default:
             return nil

@@ -43,7 +43,9 @@ public struct MemberAnswer: Sendable, Equatable {
 extension VendorService {
     /// Gives `principal` (default: the caller) an address in `subnet` (default: the first), or answers the
     /// one it holds (`created` false).
-    public func allocateHostIP(leaseId: String, principal name: String?, subnet: String?, caller: HostIPCaller) async throws(VendorError) -> (HostIPAnswer, created: Bool) {
+    public func allocateHostIP(leaseId: String, principal name: String?, subnet: String?, caller: HostIPCaller)
+        async throws(VendorError) -> (HostIPAnswer, created: Bool)
+    {
         let principal = try target(name, caller: caller)
         // An attempt whose answer was lost (or retried after a 5xx) may have committed: a later read that
         // finds exactly that allocation answers it as created.
@@ -52,32 +54,54 @@ extension VendorService {
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
-                throw VendorError(.notAuthorized, "getting an address for '\(principal.name)' needs the lease's owner or an admin member", details: ["leaseId": leaseId])
+                throw VendorError(
+                    .notAuthorized,
+                    "getting an address for '\(principal.name)' needs the lease's owner or an admin member",
+                    details: ["leaseId": leaseId])
             }
             let index = try subnetIndex(subnet, in: lease.head, leaseId: leaseId)
             if let held = lease.view.allocation {
                 if subnet != nil, held.subnetIndex != index {
-                    throw VendorError(.principalHasIP, "'\(principal.name)' holds \(held.address) in another subnet of this lease; release it first",
-                                      details: ["ip": held.address.description, "leaseId": leaseId])
+                    throw VendorError(
+                        .principalHasIP,
+                        "'\(principal.name)' holds \(held.address) in another subnet of this lease; release it first",
+                        details: ["ip": held.address.description, "leaseId": leaseId])
                 }
-                let ours = attempted.map { $0.address == held.address && $0.allocatedBy == held.allocatedBy && abs($0.allocatedAt.timeIntervalSince(held.allocatedAt)) < 0.001 } ?? false
+                let ours =
+                    attempted.map {
+                        $0.address == held.address && $0.allocatedBy == held.allocatedBy
+                            && abs($0.allocatedAt.timeIntervalSince(held.allocatedAt)) < 0.001
+                    } ?? false
                 return (answer(held, principal: principal, head: lease.head), ours)
             }
             var change = lease.change()
             guard let offset = change.head.subnets[index].pool.allocate() else {
                 let chosen = lease.head.subnets[index]
-                throw VendorError(.ipExhausted, "\(chosen.name.map { "subnet '\($0)'" } ?? "the block") \(chosen.prefix) has no address left (\(chosen.pool.addresses.usableCount) usable)",
-                                  details: ["leaseId": leaseId, "cidr": chosen.prefix.description, "usable": String(chosen.pool.addresses.usableCount)])
+                throw VendorError(
+                    .ipExhausted,
+                    "\(chosen.name.map { "subnet '\($0)'" } ?? "the block") \(chosen.prefix) has no address left (\(chosen.pool.addresses.usableCount) usable)",
+                    details: [
+                        "leaseId": leaseId, "cidr": chosen.prefix.description,
+                        "usable": String(chosen.pool.addresses.usableCount),
+                    ])
             }
             let now = time.now()
-            var allocation = HostIPAllocation(principalKey: principal.key, sealedPrincipal: redactor.seal(principal), subnetIndex: index, offset: offset,
-                                              address: lease.head.subnets[index].pool.addresses.address(at: offset), allocatedAt: now, allocatedBy: caller.principal.key)
+            var allocation = HostIPAllocation(
+                principalKey: principal.key, sealedPrincipal: redactor.seal(principal), subnetIndex: index,
+                offset: offset,
+                address: lease.head.subnets[index].pool.addresses.address(at: offset), allocatedAt: now,
+                allocatedBy: caller.principal.key)
             if change.head.v6Subnets.indices.contains(index) {
                 // A dual-stack lease: an IPv6 address too, in the subnet's /64, in the same transaction.
                 guard let offsetV6 = change.head.v6Subnets[index].pool.allocate() else {
                     let chosen = lease.head.v6Subnets[index]
-                    throw VendorError(.ipExhausted, "\(chosen.name.map { "subnet '\($0)'" } ?? "the IPv6 block") \(chosen.prefix) has no address left (\(chosen.pool.addresses.usableCount) usable)",
-                                      details: ["leaseId": leaseId, "cidr": chosen.prefix.description, "usable": String(chosen.pool.addresses.usableCount)])
+                    throw VendorError(
+                        .ipExhausted,
+                        "\(chosen.name.map { "subnet '\($0)'" } ?? "the IPv6 block") \(chosen.prefix) has no address left (\(chosen.pool.addresses.usableCount) usable)",
+                        details: [
+                            "leaseId": leaseId, "cidr": chosen.prefix.description,
+                            "usable": String(chosen.pool.addresses.usableCount),
+                        ])
                 }
                 allocation.offsetV6 = offsetV6
                 allocation.addressV6 = change.head.v6Subnets[index].pool.addresses.address(at: offsetV6)
@@ -85,8 +109,14 @@ extension VendorService {
             change.allocate = allocation
             if lease.view.principal == nil && !change.putMembers.contains(where: { $0.principalKey == principal.key }) {
                 // Whoever holds an address is a member: the owner or an admin naming a VM makes it one.
-                change.putMembers.append(LeaseMember(principalKey: principal.key, sealedPrincipal: redactor.seal(principal), role: .member, addedAt: now, addedBy: caller.principal.key))
-                change.events.append(event(.memberAdded, lease, principal: principal, caller: caller, detail: "role=member (with its address)"))
+                change.putMembers.append(
+                    LeaseMember(
+                        principalKey: principal.key, sealedPrincipal: redactor.seal(principal), role: .member,
+                        addedAt: now, addedBy: caller.principal.key))
+                change.events.append(
+                    event(
+                        .memberAdded, lease, principal: principal, caller: caller,
+                        detail: "role=member (with its address)"))
             }
             var allocated = event(.ipAllocated, lease, principal: principal, caller: caller, subnet: index)
             allocated.ip = Self.addresses(allocation)
@@ -98,7 +128,9 @@ extension VendorService {
     }
 
     /// Gives `principal`'s address back (to the LIFO free list). Nil when it held none: nothing was done.
-    public func releaseHostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError) -> HostIPAnswer? {
+    public func releaseHostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError)
+        -> HostIPAnswer?
+    {
         let principal = try target(name, caller: caller)
         // A release whose answer was lost (or retried after a 5xx) may have committed: if the address is
         // gone when read again, this call released it.
@@ -107,7 +139,10 @@ extension VendorService {
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
-                throw VendorError(.notAuthorized, "releasing the address of '\(principal.name)' needs the lease's owner or an admin member", details: ["leaseId": leaseId])
+                throw VendorError(
+                    .notAuthorized,
+                    "releasing the address of '\(principal.name)' needs the lease's owner or an admin member",
+                    details: ["leaseId": leaseId])
             }
             guard let held = lease.view.allocation else { return .some(attempted) }
             var change = lease.change()
@@ -119,12 +154,16 @@ extension VendorService {
     }
 
     /// `principal`'s address in the lease (members only).
-    public func hostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError) -> HostIPAnswer {
+    public func hostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError)
+        -> HostIPAnswer
+    {
         let principal = try target(name, caller: caller)
         let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
         _ = try lease.requireMember()
         guard let held = lease.view.allocation else {
-            throw VendorError(.hostIPNotFound, "'\(principal.name)' holds no address in lease \(leaseId)", details: ["leaseId": leaseId])
+            throw VendorError(
+                .hostIPNotFound, "'\(principal.name)' holds no address in lease \(leaseId)",
+                details: ["leaseId": leaseId])
         }
         return answer(held, principal: principal, head: lease.head)
     }
@@ -134,29 +173,43 @@ extension VendorService {
         let lease = try await hostIPLease(leaseId, principal: caller.principal, caller: caller)
         _ = try lease.requireMember()
         var effort = Effort()
-        let rows = try await storage(&effort) { () async throws(InventoryError) in try await inventory.hostIPAllocations(leaseId: leaseId) }
-        return rows.map { row in answer(row, principal: redactor.open(row.sealedPrincipal) ?? unreadable(row.principalKey), head: lease.head) }
-            .sorted { $0.ip < $1.ip }
+        let rows = try await storage(&effort) { () async throws(InventoryError) in
+            try await inventory.hostIPAllocations(leaseId: leaseId)
+        }
+        return rows.map { row in
+            answer(row, principal: redactor.open(row.sealedPrincipal) ?? unreadable(row.principalKey), head: lease.head)
+        }
+        .sorted { $0.ip < $1.ip }
     }
 
     /// Makes `principal` a member of the lease with `role` (the owner or an admin member only).
-    public func putMember(leaseId: String, principal name: String, role: MemberRole, caller: HostIPCaller) async throws(VendorError) -> (MemberAnswer, created: Bool) {
+    public func putMember(leaseId: String, principal name: String, role: MemberRole, caller: HostIPCaller)
+        async throws(VendorError) -> (MemberAnswer, created: Bool)
+    {
         let principal = try target(name, caller: caller)
         return try await changing(leaseId) { () async throws(VendorError) -> (MemberAnswer, created: Bool)? in
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             guard try lease.requireMember() >= .admin else {
-                throw VendorError(.notAuthorized, "adding members needs the lease's owner or an admin member", details: ["leaseId": leaseId])
+                throw VendorError(
+                    .notAuthorized, "adding members needs the lease's owner or an admin member",
+                    details: ["leaseId": leaseId])
             }
             if principal.key == lease.row.ownerKey {
-                throw VendorError(.ownerUnchangeable, "'\(principal.name)' owns lease \(leaseId); the owner's role does not change", details: ["leaseId": leaseId])
+                throw VendorError(
+                    .ownerUnchangeable, "'\(principal.name)' owns lease \(leaseId); the owner's role does not change",
+                    details: ["leaseId": leaseId])
             }
             if let member = lease.view.principal, member.role == role {
                 return (MemberAnswer(principal: principal.name, role: role, addedAt: member.addedAt), false)
             }
             let now = time.now()
             var change = lease.change()
-            change.putMembers.append(LeaseMember(principalKey: principal.key, sealedPrincipal: redactor.seal(principal), role: role, addedAt: now, addedBy: caller.principal.key))
-            change.events.append(event(.memberAdded, lease, principal: principal, caller: caller, detail: "role=\(role.rawValue)"))
+            change.putMembers.append(
+                LeaseMember(
+                    principalKey: principal.key, sealedPrincipal: redactor.seal(principal), role: role, addedAt: now,
+                    addedBy: caller.principal.key))
+            change.events.append(
+                event(.memberAdded, lease, principal: principal, caller: caller, detail: "role=\(role.rawValue)"))
             guard try await commit(change) else { return nil }
             return (MemberAnswer(principal: principal.name, role: role, addedAt: now), lease.view.principal == nil)
         }
@@ -164,22 +217,33 @@ extension VendorService {
 
     /// Ends `principal`'s membership (the owner or an admin member, or the member itself), releasing its
     /// address with it. False when it was no member: nothing was done.
-    public func removeMember(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError) -> Bool {
+    public func removeMember(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError)
+        -> Bool
+    {
         let principal = try target(name, caller: caller)
         return try await changing(leaseId) { () async throws(VendorError) -> Bool? in
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
-                throw VendorError(.notAuthorized, "removing members needs the lease's owner or an admin member", details: ["leaseId": leaseId])
+                throw VendorError(
+                    .notAuthorized, "removing members needs the lease's owner or an admin member",
+                    details: ["leaseId": leaseId])
             }
             if principal.key == lease.row.ownerKey {
-                throw VendorError(.ownerUnchangeable, "'\(principal.name)' owns lease \(leaseId) and stays a member", details: ["leaseId": leaseId])
+                throw VendorError(
+                    .ownerUnchangeable, "'\(principal.name)' owns lease \(leaseId) and stays a member",
+                    details: ["leaseId": leaseId])
             }
             guard let member = lease.view.principal else { return false }
             var change = lease.change()
             change.removeMember = member
-            change.events.append(event(.memberRemoved, lease, principal: principal, caller: caller, detail: "role=\(member.role.rawValue)"))
-            if let held = lease.view.allocation { releasing(held, principal: principal, lease: lease, caller: caller, into: &change) }
+            change.events.append(
+                event(
+                    .memberRemoved, lease, principal: principal, caller: caller, detail: "role=\(member.role.rawValue)")
+            )
+            if let held = lease.view.allocation {
+                releasing(held, principal: principal, lease: lease, caller: caller, into: &change)
+            }
             guard try await commit(change) else { return nil }
             return true
         }
@@ -194,8 +258,14 @@ extension VendorService {
         if lease.head.etag == nil, let owner = lease.row.sealedOwner.flatMap(redactor.open) {
             members.append(MemberAnswer(principal: owner.name, role: .owner, addedAt: lease.row.leasedAt))
         } else {
-            let rows = try await storage(&effort) { () async throws(InventoryError) in try await inventory.members(leaseId: leaseId) }
-            members = rows.map { MemberAnswer(principal: (redactor.open($0.sealedPrincipal) ?? unreadable($0.principalKey)).name, role: $0.role, addedAt: $0.addedAt) }
+            let rows = try await storage(&effort) { () async throws(InventoryError) in
+                try await inventory.members(leaseId: leaseId)
+            }
+            members = rows.map {
+                MemberAnswer(
+                    principal: (redactor.open($0.sealedPrincipal) ?? unreadable($0.principalKey)).name, role: $0.role,
+                    addedAt: $0.addedAt)
+            }
         }
         return members.sorted { ($0.role == .owner ? 0 : 1, $0.principal) < ($1.role == .owner ? 0 : 1, $1.principal) }
     }
@@ -215,7 +285,9 @@ extension VendorService {
 
         func requireMember() throws(VendorError) -> MemberRole {
             guard let role else {
-                throw VendorError(.notAuthorized, "not a member of lease \(head.leaseId); its owner or an admin member adds members", details: ["leaseId": head.leaseId])
+                throw VendorError(
+                    .notAuthorized, "not a member of lease \(head.leaseId); its owner or an admin member adds members",
+                    details: ["leaseId": head.leaseId])
             }
             return role
         }
@@ -230,7 +302,9 @@ extension VendorService {
         }
     }
 
-    func hostIPLease(_ leaseId: String, principal: Principal, caller: HostIPCaller) async throws(VendorError) -> HostIPLease {
+    func hostIPLease(_ leaseId: String, principal: Principal, caller: HostIPCaller) async throws(VendorError)
+        -> HostIPLease
+    {
         let id = try Self.validLeaseId(leaseId)
         var effort = Effort()
         let view = try await storage(&effort) { () async throws(InventoryError) in
@@ -239,7 +313,9 @@ extension VendorService {
         let row: NetworkRow
         var head: HostIPHead
         if let stored = view.head {
-            let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.network(stored.networkRowKey, in: stored.scope) }
+            let found = try await storage(&effort) { () async throws(InventoryError) in
+                try await inventory.network(stored.networkRowKey, in: stored.scope)
+            }
             guard let found, found.leaseId == id else { throw ended(id, state: nil) }
             row = found
             head = stored
@@ -248,10 +324,14 @@ extension VendorService {
                 let (found, scope) = try await lease(id: id, scope: nil)
                 row = found
                 head = HostIPHead(lease: found, scope: scope)
-            } catch where error.code == .leaseNotFound {
+            } catch  where error.code == .leaseNotFound {
                 // Its block may have gone back to stock since: the audit trail still knows the lease.
                 for scope in configuration.scopes.keys.sorted() {
-                    if try await storage(&effort, { () async throws(InventoryError) in try await inventory.lastEvent(ofLease: id, in: scope) }) != nil {
+                    if try await storage(
+                        &effort,
+                        { () async throws(InventoryError) in try await inventory.lastEvent(ofLease: id, in: scope) })
+                        != nil
+                    {
                         throw ended(id, state: nil)
                     }
                 }
@@ -261,7 +341,9 @@ extension VendorService {
         guard row.state == .leased || row.state == .anchored else { throw ended(id, state: row.state) }
         var owner: LeaseMember? = nil
         if view.head == nil, let key = row.ownerKey, let sealed = row.sealedOwner {
-            owner = LeaseMember(principalKey: key, sealedPrincipal: sealed, role: .owner, addedAt: row.leasedAt ?? time.now(), addedBy: key)
+            owner = LeaseMember(
+                principalKey: key, sealedPrincipal: sealed, role: .owner, addedAt: row.leasedAt ?? time.now(),
+                addedBy: key)
         }
         var role: MemberRole? = caller.principal.key == row.ownerKey ? .owner : view.caller?.role
         if caller.isAdmin { role = max(role ?? .admin, .admin) }
@@ -271,7 +353,9 @@ extension VendorService {
 
     /// Runs `attempt` holding the lease's lock until it gives an answer (nil: another change got in first;
     /// read again), backing off between tries.
-    private func changing<T: Sendable>(_ leaseId: String, _ attempt: () async throws(VendorError) -> T?) async throws(VendorError) -> T {
+    private func changing<T: Sendable>(_ leaseId: String, _ attempt: () async throws(VendorError) -> T?)
+        async throws(VendorError) -> T
+    {
         let id = try Self.validLeaseId(leaseId)
         return try await hostIPLocks.withLock(id) { () async throws(VendorError) -> T in
             for round in 0..<64 {
@@ -287,17 +371,23 @@ extension VendorService {
     /// in first, or the answer was lost: reading again tells).
     private func commit(_ change: HostIPChange) async throws(VendorError) -> Bool {
         var effort = Effort()
-        let outcome = try await storage(&effort) { () async throws(InventoryError) in try await inventory.commit(change, now: time.now()) }
+        let outcome = try await storage(&effort) { () async throws(InventoryError) in
+            try await inventory.commit(change, now: time.now())
+        }
         switch outcome {
         case .done: return true
         case .changed: return false
         case .outcomeUnknown:
-            logger.warning("host-IP change outcome unknown; reading again", metadata: ["leaseId": .string(change.head.leaseId)])
+            logger.warning(
+                "host-IP change outcome unknown; reading again", metadata: ["leaseId": .string(change.head.leaseId)])
             return false
         }
     }
 
-    private func releasing(_ held: HostIPAllocation, principal: Principal, lease: HostIPLease, caller: HostIPCaller, into change: inout HostIPChange) {
+    private func releasing(
+        _ held: HostIPAllocation, principal: Principal, lease: HostIPLease, caller: HostIPCaller,
+        into change: inout HostIPChange
+    ) {
         change.head.subnets[held.subnetIndex].pool.release(held.offset)
         if let offsetV6 = held.offsetV6, change.head.v6Subnets.indices.contains(held.subnetIndex) {
             change.head.v6Subnets[held.subnetIndex].pool.release(offsetV6)
@@ -313,7 +403,8 @@ extension VendorService {
     private func target(_ name: String?, caller: HostIPCaller) throws(VendorError) -> Principal {
         guard let name else { return caller.principal }
         guard Principal.isValidName(name) else {
-            throw VendorError(.invalidPrincipal, "a principal is 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "principal")
+            throw VendorError(
+                .invalidPrincipal, "a principal is 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "principal")
         }
         return redactor.principal(name)
     }
@@ -322,31 +413,47 @@ extension VendorService {
         guard let name else { return 0 }
         if let index = head.subnets.firstIndex(where: { $0.name == name }) { return index }
         let names = head.subnets.compactMap(\.name)
-        throw VendorError(.unknownSubnet, names.isEmpty ? "lease \(leaseId) has no subnet layout; leave 'subnet' out" : "lease \(leaseId) has no subnet '\(name)'; it has \(names.joined(separator: ", "))",
-                          field: "subnet", details: ["subnets": names.joined(separator: ",")])
+        throw VendorError(
+            .unknownSubnet,
+            names.isEmpty
+                ? "lease \(leaseId) has no subnet layout; leave 'subnet' out"
+                : "lease \(leaseId) has no subnet '\(name)'; it has \(names.joined(separator: ", "))",
+            field: "subnet", details: ["subnets": names.joined(separator: ",")])
     }
 
     static func validLeaseId(_ id: String) throws(VendorError) -> String {
-        guard UUID(uuidString: id) != nil else { throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId") }
+        guard UUID(uuidString: id) != nil else {
+            throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
+        }
         return id.lowercased()
     }
 
     private func ended(_ id: String, state: NetworkState?) -> VendorError {
-        VendorError(.leaseEnded, "lease \(id) \(state.map { "is \($0.rawValue)" } ?? "has ended"); its host addresses ended with it",
-                    details: ["leaseId": id, "state": state?.rawValue ?? "returned"])
+        VendorError(
+            .leaseEnded,
+            "lease \(id) \(state.map { "is \($0.rawValue)" } ?? "has ended"); its host addresses ended with it",
+            details: ["leaseId": id, "state": state?.rawValue ?? "returned"])
     }
 
     /// An event of the lease's partition: actor and principal as keys, never names.
-    private func event(_ action: AuditAction, _ lease: HostIPLease, principal: Principal, caller: HostIPCaller, subnet: Int? = nil, detail: String = "") -> AuditEvent {
-        var event = AuditEvent(action: action.rawValue, actor: caller.principal.key, cidr: subnet.map { lease.head.subnets[$0].prefix.description } ?? lease.row.prefix.description,
-                               leaseId: lease.head.leaseId, sessionId: "", before: "", after: "", detail: [detail, "by \(inventory.actor)"].filter { !$0.isEmpty }.joined(separator: "; "))
+    private func event(
+        _ action: AuditAction, _ lease: HostIPLease, principal: Principal, caller: HostIPCaller, subnet: Int? = nil,
+        detail: String = ""
+    ) -> AuditEvent {
+        var event = AuditEvent(
+            action: action.rawValue, actor: caller.principal.key,
+            cidr: subnet.map { lease.head.subnets[$0].prefix.description } ?? lease.row.prefix.description,
+            leaseId: lease.head.leaseId, sessionId: "", before: "", after: "",
+            detail: [detail, "by \(inventory.actor)"].filter { !$0.isEmpty }.joined(separator: "; "))
         event.principal = principal.key
         return event
     }
 
     private func answer(_ row: HostIPAllocation, principal: Principal, head: HostIPHead) -> HostIPAnswer {
         let subnet = head.subnets.indices.contains(row.subnetIndex) ? head.subnets[row.subnetIndex] : head.subnets[0]
-        var answer = HostIPAnswer(leaseId: head.leaseId, ip: row.address, principal: principal.name, subnet: subnet.name, subnetPrefix: subnet.prefix, allocatedAt: row.allocatedAt)
+        var answer = HostIPAnswer(
+            leaseId: head.leaseId, ip: row.address, principal: principal.name, subnet: subnet.name,
+            subnetPrefix: subnet.prefix, allocatedAt: row.allocatedAt)
         if let v6 = row.addressV6, head.v6Subnets.indices.contains(row.subnetIndex) {
             answer.ipV6 = v6
             answer.subnetPrefixV6 = head.v6Subnets[row.subnetIndex].prefix

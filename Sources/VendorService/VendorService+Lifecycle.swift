@@ -8,11 +8,15 @@ import StrictJSON
 extension VendorService {
     /// Finds a lease by id (`scope` narrows the search to one partition).
     public func lease(id: String, scope: Scope?) async throws(VendorError) -> (NetworkRow, Scope) {
-        guard UUID(uuidString: id) != nil else { throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId") }
+        guard UUID(uuidString: id) != nil else {
+            throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
+        }
         var effort = Effort()
         let scopes = scope.map { [$0] } ?? configuration.scopes.keys.sorted()
         for candidate in scopes {
-            if let row = try await storage(&effort, { () async throws(InventoryError) in try await inventory.network(leaseId: id, in: candidate) }) {
+            if let row = try await storage(
+                &effort, { () async throws(InventoryError) in try await inventory.network(leaseId: id, in: candidate) })
+            {
                 return (row, candidate)
             }
         }
@@ -22,18 +26,28 @@ extension VendorService {
     /// The lease of a SessionId.
     /// - Parameter caller: the principal asking; a session another principal created is refused (409
     ///   `SessionOwnedByAnother`, see `checkSessionOwner`), whatever the caller's role. Nil: not checked.
-    public func lease(session id: String, scope: Scope, caller: Principal?) async throws(VendorError) -> (NetworkRow, SessionRow) {
+    public func lease(session id: String, scope: Scope, caller: Principal?) async throws(VendorError) -> (
+        NetworkRow, SessionRow
+    ) {
         var effort = Effort()
-        guard let session = try await storage(&effort, { () async throws(InventoryError) in try await inventory.session(id, in: scope) }) else {
-            throw VendorError(.sessionNotFound, "no lease for SessionId '\(id)' in \(scope)", details: ["sessionId": id])
+        guard
+            let session = try await storage(
+                &effort, { () async throws(InventoryError) in try await inventory.session(id, in: scope) })
+        else {
+            throw VendorError(
+                .sessionNotFound, "no lease for SessionId '\(id)' in \(scope)", details: ["sessionId": id])
         }
         try Self.checkSessionOwner(session.ownerKey, session: id, caller: caller)
-        let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.network(session.networkRowKey, in: scope) }
+        let found = try await storage(&effort) { () async throws(InventoryError) in
+            try await inventory.network(session.networkRowKey, in: scope)
+        }
         if session.ownerKey == nil, let row = found, row.leaseId == session.leaseId {
-            try Self.checkSessionOwner(row.ownerKey, session: id, caller: caller) // a session row from before owners were recorded in it
+            // a session row from before owners were recorded in it
+            try Self.checkSessionOwner(row.ownerKey, session: id, caller: caller)
         }
         guard let row = found, row.leaseId == session.leaseId else {
-            throw VendorError(.leaseGone, "the lease of SessionId '\(id)' no longer exists", details: ["leaseId": session.leaseId])
+            throw VendorError(
+                .leaseGone, "the lease of SessionId '\(id)' no longer exists", details: ["leaseId": session.leaseId])
         }
         return (row, session)
     }
@@ -42,12 +56,16 @@ extension VendorService {
     /// repeat answers 410 with the lease's state.
     /// - Parameter caller: when given, a caller that is neither the lease's owner nor an admin is refused
     ///   (403 `NotAuthorized`); leases from before owners were recorded have none and are not checked.
-    public func release(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil) async throws(VendorError) -> NetworkRow {
-        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .release) { row throws(VendorError) in
+    public func release(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil)
+        async throws(VendorError) -> NetworkRow
+    {
+        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .release) {
+            row throws(VendorError) in
             try Self.checkOwner(row, caller, doing: "releasing")
             guard let released = released(row) else {
-                throw VendorError(.alreadyReleased, "lease \(row.leaseId ?? "") is already \(row.state.rawValue)",
-                                  details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
+                throw VendorError(
+                    .alreadyReleased, "lease \(row.leaseId ?? "") is already \(row.state.rawValue)",
+                    details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
             }
             return released
         }
@@ -57,8 +75,10 @@ extension VendorService {
     /// Refuses a caller that neither owns `row`'s lease nor has the admin role.
     static func checkOwner(_ row: NetworkRow, _ caller: HostIPCaller?, doing what: String) throws(VendorError) {
         guard let caller, !caller.isAdmin, let owner = row.ownerKey, owner != caller.principal.key else { return }
-        throw VendorError(.notAuthorized, "lease \(row.leaseId ?? "") belongs to another caller; \(what) another's lease needs the admin role",
-                          details: ["leaseId": row.leaseId ?? ""])
+        throw VendorError(
+            .notAuthorized,
+            "lease \(row.leaseId ?? "") belongs to another caller; \(what) another's lease needs the admin role",
+            details: ["leaseId": row.leaseId ?? ""])
     }
 
     private func released(_ row: NetworkRow) -> NetworkRow? {
@@ -70,8 +90,11 @@ extension VendorService {
     }
 
     /// Extends `ExpiresAt` of a lease that is not anchored yet, to now + the lease duration.
-    public func renew(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil) async throws(VendorError) -> NetworkRow {
-        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .renew) { row throws(VendorError) in
+    public func renew(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil)
+        async throws(VendorError) -> NetworkRow
+    {
+        try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .renew) {
+            row throws(VendorError) in
             try Self.checkOwner(row, caller, doing: "renewing")
             switch row.state {
             case .anchored: return nil
@@ -80,42 +103,55 @@ extension VendorService {
                 renewed.expiresAt = time.now().addingTimeInterval(configuration.leaseDuration.seconds)
                 return renewed
             default:
-                throw VendorError(.leaseNotRenewable, "lease \(row.leaseId ?? "") is \(row.state.rawValue)",
-                                  details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
+                throw VendorError(
+                    .leaseNotRenewable, "lease \(row.leaseId ?? "") is \(row.state.rawValue)",
+                    details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
             }
         }
     }
 
     /// Reads the lease, asks `change` for its new version (nil: nothing to write) and commits it with
     /// its event under the row's ETag, reading again when someone else changed it first.
-    private func transition(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
-                            _ change: (NetworkRow) throws(VendorError) -> NetworkRow?) async throws(VendorError) -> NetworkRow {
-        try await located(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: action, change).0
+    private func transition(
+        leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
+        _ change: (NetworkRow) throws(VendorError) -> NetworkRow?
+    ) async throws(VendorError) -> NetworkRow {
+        try await located(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: action, change)
+            .0
     }
 
     /// `transition`, also answering the scope the lease was found in.
-    private func located(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
-                         _ change: (NetworkRow) throws(VendorError) -> NetworkRow?) async throws(VendorError) -> (NetworkRow, Scope) {
+    private func located(
+        leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
+        _ change: (NetworkRow) throws(VendorError) -> NetworkRow?
+    ) async throws(VendorError) -> (NetworkRow, Scope) {
         var effort = Effort()
         for _ in 0..<8 {
-            let (row, rowScope) = try await locate(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller?.principal)
+            let (row, rowScope) = try await locate(
+                leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller?.principal)
             guard let updated = try change(row) else { return (row, rowScope) }
             let partner = try await self.partner(of: row, in: rowScope, &effort)
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
-                try await inventory.transition(row, to: updated, action: action, in: rowScope, now: time.now(), partner: partner)
+                try await inventory.transition(
+                    row, to: updated, action: action, in: rowScope, now: time.now(), partner: partner)
             }
             switch outcome {
             case .done(let written): return (written, rowScope)
             case .changed: continue
             case .outcomeUnknown:
-                throw VendorError(.outcomeUnknown, "storage did not confirm the \(action.rawValue); retry (a repeat after it did commit answers 410 with the lease's state)", retryAfter: 1)
+                throw VendorError(
+                    .outcomeUnknown,
+                    "storage did not confirm the \(action.rawValue); retry (a repeat after it did commit answers 410 with the lease's state)",
+                    retryAfter: 1)
             }
         }
         throw .busy("the lease kept changing during \(action)")
     }
 
     /// The lease a request names: by SessionId only among the caller's own sessions, else by lease id.
-    private func locate(leaseId: String?, sessionId: String?, scope: Scope, caller: Principal?) async throws(VendorError) -> (NetworkRow, Scope) {
+    private func locate(leaseId: String?, sessionId: String?, scope: Scope, caller: Principal?)
+        async throws(VendorError) -> (NetworkRow, Scope)
+    {
         if let sessionId { return (try await lease(session: sessionId, scope: scope, caller: caller).0, scope) }
         if let leaseId { return try await lease(id: leaseId, scope: nil) }
         throw VendorError(.missingField, "name the lease by 'SessionId' or 'leaseId'", field: "SessionId")
@@ -126,8 +162,15 @@ extension VendorService {
         var effort = Effort()
         var result: [PoolReport] = []
         for (scope, supernets) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
-            let rows = try await storage(&effort) { () async throws(InventoryError) in try await inventory.networks(in: scope) }
-            let usage = configuration.pools.pools.isEmpty ? [] : try await storage(&effort) { () async throws(InventoryError) in try await inventory.usageRows(in: scope) }
+            let rows = try await storage(&effort) { () async throws(InventoryError) in
+                try await inventory.networks(in: scope)
+            }
+            let usage =
+                configuration.pools.pools.isEmpty
+                ? []
+                : try await storage(&effort) { () async throws(InventoryError) in
+                    try await inventory.usageRows(in: scope)
+                }
             // The scope's own space, then its pools, parents before their children.
             var areas: [Pool?] = [nil]
             func descend(_ parent: String?) {
@@ -140,23 +183,36 @@ extension VendorService {
             for pool in areas {
                 let space = configuration.pools.space(for: pool?.name, in: supernets)
                 var counts: [BlockSize: [NetworkState: Int]] = [:]
-                for row in rows where row.pool == pool?.name { counts[BlockSize(row.prefix), default: [:]][row.state, default: 0] += 1 }
+                for row in rows where row.pool == pool?.name {
+                    counts[BlockSize(row.prefix), default: [:]][row.state, default: 0] += 1
+                }
                 let occupied = rows.map(\.prefix) + space.exclude
                 var free: [IPVersion: UInt128] = [:]
                 var largest: [IPVersion: Int] = [:]
                 for supernet in space.supernets {
                     let blocks = FreeSpace.freeBlocks(in: supernet, occupied: occupied)
                     free[supernet.version, default: 0] += FreeSpace.addressCount(blocks)
-                    if let best = blocks.map(\.length).min() { largest[supernet.version] = min(largest[supernet.version] ?? best, best) }
+                    if let best = blocks.map(\.length).min() {
+                        largest[supernet.version] = min(largest[supernet.version] ?? best, best)
+                    }
                 }
                 var targets: [BlockSize: Int] = [:]
                 for version in [IPVersion.v4, .v6] {
-                    for (length, target) in configuration.stockTargets(scope, pool: pool?.name, version: version) { targets[BlockSize(version: version, length: length)] = target }
+                    for (length, target) in configuration.stockTargets(scope, pool: pool?.name, version: version) {
+                        targets[BlockSize(version: version, length: length)] = target
+                    }
                 }
-                result.append(PoolReport(scope: scope, pool: pool, sizes: counts, freeAddresses: free[.v4] ?? 0, largestFreePrefixLength: largest[.v4] ?? 0,
-                                         freeAddressesV6: free[.v6] ?? 0, largestFreePrefixLengthV6: largest[.v6] ?? 0,
-                                         stockTargets: targets,
-                                         usage: pool.map { p in usage.filter { $0.pool == p.name }.map { PoolUsage(requester: holderLabel($0), leases: $0.leases, addresses: $0.addresses) } } ?? []))
+                result.append(
+                    PoolReport(
+                        scope: scope, pool: pool, sizes: counts, freeAddresses: free[.v4] ?? 0,
+                        largestFreePrefixLength: largest[.v4] ?? 0,
+                        freeAddressesV6: free[.v6] ?? 0, largestFreePrefixLengthV6: largest[.v6] ?? 0,
+                        stockTargets: targets,
+                        usage: pool.map { p in
+                            usage.filter { $0.pool == p.name }.map {
+                                PoolUsage(requester: holderLabel($0), leases: $0.leases, addresses: $0.addresses)
+                            }
+                        } ?? []))
             }
         }
         return result
@@ -175,7 +231,9 @@ public struct BlockSize: Hashable, Comparable, Sendable {
 
     public init(_ prefix: IPPrefix) { self.init(version: prefix.version, length: prefix.length) }
 
-    public static func < (a: BlockSize, b: BlockSize) -> Bool { (a.version.rawValue, a.length) < (b.version.rawValue, b.length) }
+    public static func < (a: BlockSize, b: BlockSize) -> Bool {
+        (a.version.rawValue, a.length) < (b.version.rawValue, b.length)
+    }
 
     /// Addresses in one block of this size (as a Double: for charts and shares).
     public var addresses: Double { pow(2, Double(version.bitWidth - length)) }
@@ -238,8 +296,10 @@ public struct LeaseCursor: Sendable, Equatable {
         guard token.hasPrefix("v1."), token.count < 1024 else { return nil }
         // Split and compared as UTF-8, not as characters: a key that begins with a combining mark joins the `/` (or
         // the prefix's last character) into one character, and a cursor the Vendor made would not read back.
-        guard let data = ASCIIFormat.base64URLDecoded(token.dropFirst(3)), let decoded = String(data: data, encoding: .utf8),
-              let slash = decoded.utf8.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        guard let data = ASCIIFormat.base64URLDecoded(token.dropFirst(3)),
+            let decoded = String(data: data, encoding: .utf8),
+            let slash = decoded.utf8.firstIndex(of: UInt8(ascii: "/"))
+        else { return nil }
         let key = String(decoded[decoded.utf8.index(after: slash)...])
         guard key.utf8.starts(with: rowPrefix.utf8) else { return nil }
         self.init(partitionKey: String(decoded[..<slash]), rowKey: key)
@@ -249,20 +309,30 @@ public struct LeaseCursor: Sendable, Equatable {
 extension VendorService {
     /// Leases of `scopes` (in scope order, address order within each) matching `filter`: up to `limit`,
     /// after `cursor` (a position in that order), and the cursor of the next page (nil: that was the last).
-    public func leases(in scopes: [Scope], matching filter: LeaseFilter, limit: Int,
-                       from cursor: LeaseCursor?) async throws(VendorError) -> (leases: [(NetworkRow, Scope)], next: LeaseCursor?) {
-        try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.networkPrefix) { scope, room, after, effort throws(VendorError) in
-            let page = try await storage(&effort) { () async throws(InventoryError) in try await inventory.leases(in: scope, matching: filter, limit: room, after: after) }
+    public func leases(
+        in scopes: [Scope], matching filter: LeaseFilter, limit: Int,
+        from cursor: LeaseCursor?
+    ) async throws(VendorError) -> (leases: [(NetworkRow, Scope)], next: LeaseCursor?) {
+        try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.networkPrefix) {
+            scope, room, after, effort throws(VendorError) in
+            let page = try await storage(&effort) { () async throws(InventoryError) in
+                try await inventory.leases(in: scope, matching: filter, limit: room, after: after)
+            }
             return (page.rows, page.resumeAfter)
         }
     }
 
     /// Audit events of `scopes` (in scope order, newest first within each) matching `filter`: up to `limit`,
     /// after `cursor`, and the cursor of the next page (nil: that was the last).
-    public func events(in scopes: [Scope], matching filter: EventFilter, limit: Int,
-                       from cursor: LeaseCursor?) async throws(VendorError) -> (events: [(AuditEvent, Scope)], next: LeaseCursor?) {
-        let page = try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.eventPrefix) { scope, room, after, effort throws(VendorError) in
-            let page = try await storage(&effort) { () async throws(InventoryError) in try await inventory.events(in: scope, matching: filter, limit: room, after: after) }
+    public func events(
+        in scopes: [Scope], matching filter: EventFilter, limit: Int,
+        from cursor: LeaseCursor?
+    ) async throws(VendorError) -> (events: [(AuditEvent, Scope)], next: LeaseCursor?) {
+        let page = try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.eventPrefix) {
+            scope, room, after, effort throws(VendorError) in
+            let page = try await storage(&effort) { () async throws(InventoryError) in
+                try await inventory.events(in: scope, matching: filter, limit: room, after: after)
+            }
             return (page.events, page.resumeAfter)
         }
         return (page.leases, page.next)
@@ -270,8 +340,10 @@ extension VendorService {
 
     /// One page of a listing that walks `scopes` in order, each from its first key (or the cursor's), with
     /// `fetch` reading up to the room left in one scope after a key (and saying where it stopped).
-    private func paged<T>(_ scopes: [Scope], limit: Int, from cursor: LeaseCursor?, firstKey: String,
-                          _ fetch: (Scope, Int, String?, inout Effort) async throws(VendorError) -> ([T], String?)) async throws(VendorError) -> (leases: [(T, Scope)], next: LeaseCursor?) {
+    private func paged<T>(
+        _ scopes: [Scope], limit: Int, from cursor: LeaseCursor?, firstKey: String,
+        _ fetch: (Scope, Int, String?, inout Effort) async throws(VendorError) -> ([T], String?)
+    ) async throws(VendorError) -> (leases: [(T, Scope)], next: LeaseCursor?) {
         var effort = Effort()
         var result: [(T, Scope)] = []
         // A cursor is a position in (scope, key) order: the listing goes on from there.
@@ -294,19 +366,26 @@ extension VendorService {
     /// Releases a lease for tools whose destroy step sends `DELETE`: like `release`, but idempotent in its
     /// answer: the first and every later call answer the lease's final state. Throws `LeaseNotFound` only
     /// for an id no scope has ever had.
-    public func delete(leaseId id: String, caller: HostIPCaller? = nil) async throws(VendorError) -> (NetworkRow, Scope) {
-        guard UUID(uuidString: id) != nil else { throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId") }
+    public func delete(leaseId id: String, caller: HostIPCaller? = nil) async throws(VendorError) -> (NetworkRow, Scope)
+    {
+        guard UUID(uuidString: id) != nil else {
+            throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
+        }
         do {
             // Held: release it; in any other state it was released (or reaped) already: answer it as it is.
-            return try await located(leaseId: id, sessionId: nil, scope: configuration.defaultScope, caller: caller, action: .release) { row throws(VendorError) in
+            return try await located(
+                leaseId: id, sessionId: nil, scope: configuration.defaultScope, caller: caller, action: .release
+            ) { row throws(VendorError) in
                 try Self.checkOwner(row, caller, doing: "releasing")
                 return released(row)
             }
-        } catch where error.code == .leaseNotFound {
+        } catch  where error.code == .leaseNotFound {
             // Its block may have gone back to stock since: the audit trail still knows the lease.
             var effort = Effort()
             for scope in configuration.scopes.keys.sorted() {
-                let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.lastEvent(ofLease: id, in: scope) }
+                let found = try await storage(&effort) { () async throws(InventoryError) in
+                    try await inventory.lastEvent(ofLease: id, in: scope)
+                }
                 guard let event = found, let prefix = try? IPPrefix(parsing: event.cidr) else { continue }
                 var row = NetworkRow(prefix: prefix, state: NetworkState(rawValue: event.after) ?? .quarantined)
                 row.leaseId = id.lowercased()

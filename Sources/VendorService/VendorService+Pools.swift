@@ -28,8 +28,10 @@ extension VendorService {
         let holder = quotaHolder(request)
         for level in configuration.pools.lineage(pool) {
             if let allowed = level.rules.allowedRequesters, !allowed.contains(holder.name) {
-                throw VendorError(.requesterNotAllowed, "pool '\(level.name)' does not allow the caller '\(holder.name)' (its allowedRequesters name callers, not the body's 'requester')",
-                                  details: ["pool": level.name, "caller": holder.name])
+                throw VendorError(
+                    .requesterNotAllowed,
+                    "pool '\(level.name)' does not allow the caller '\(holder.name)' (its allowedRequesters name callers, not the body's 'requester')",
+                    details: ["pool": level.name, "caller": holder.name])
             }
         }
     }
@@ -48,14 +50,22 @@ extension VendorService {
         for counter in counters {
             guard let quota = configuration.pools.pools[counter.pool]?.quota else { continue }
             if let limit = quota.maxLeasesPerRequester, counter.leases + 1 > limit {
-                return VendorError(.quotaExceeded, "the caller holds \(counter.leases) of the \(limit) leases pool '\(counter.pool)' allows each caller",
-                                   details: ["pool": counter.pool, "quota": "maxLeasesPerRequester",
-                                             "limit": String(limit), "current": String(counter.leases)])
+                return VendorError(
+                    .quotaExceeded,
+                    "the caller holds \(counter.leases) of the \(limit) leases pool '\(counter.pool)' allows each caller",
+                    details: [
+                        "pool": counter.pool, "quota": "maxLeasesPerRequester",
+                        "limit": String(limit), "current": String(counter.leases),
+                    ])
             }
             if let limit = quota.maxAddressesPerRequester, counter.addresses + size > limit {
-                return VendorError(.quotaExceeded, "the caller holds \(counter.addresses) addresses in pool '\(counter.pool)'; \(size) more would pass its \(limit)",
-                                   details: ["pool": counter.pool, "quota": "maxAddressesPerRequester",
-                                             "limit": String(limit), "current": String(counter.addresses)])
+                return VendorError(
+                    .quotaExceeded,
+                    "the caller holds \(counter.addresses) addresses in pool '\(counter.pool)'; \(size) more would pass its \(limit)",
+                    details: [
+                        "pool": counter.pool, "quota": "maxAddressesPerRequester",
+                        "limit": String(limit), "current": String(counter.addresses),
+                    ])
             }
         }
         return nil

@@ -6,8 +6,11 @@ extension VendorService {
     /// Where webhook `name` stands: its cursor per scope and its dead letters.
     public func deliveries(of name: String) async throws(VendorError) -> ([WebhookCursor], [DeadLetter]) {
         var effort = Effort()
-        let cursors = try await storage(&effort) { () async throws(InventoryError) in try await inventory.webhookCursors(name) }
-        let dead = try await storage(&effort) { () async throws(InventoryError) in try await inventory.deadLetters(name) }
+        let cursors = try await storage(&effort) { () async throws(InventoryError) in
+            try await inventory.webhookCursors(name)
+        }
+        let dead = try await storage(&effort) { () async throws(InventoryError) in try await inventory.deadLetters(name)
+        }
         return (cursors, dead)
     }
 }

@@ -34,8 +34,11 @@ public struct VendorService: Sendable {
     let hostIPLocks = KeyedLock()
     let time: TimeSource
 
-    public init(configuration: IPAMConfiguration, inventory: Inventory, redactor: PrincipalRedactor, logger: Logger, metrics: VendorMetrics = VendorMetrics(),
-                deadline: Duration = .seconds(20), time: TimeSource = .system, redactActors: Bool = false) {
+    public init(
+        configuration: IPAMConfiguration, inventory: Inventory, redactor: PrincipalRedactor, logger: Logger,
+        metrics: VendorMetrics = VendorMetrics(),
+        deadline: Duration = .seconds(20), time: TimeSource = .system, redactActors: Bool = false
+    ) {
         self.configuration = configuration
         self.inventory = inventory
         self.logger = logger
@@ -79,18 +82,21 @@ public struct VendorService: Sendable {
     public func getNewNetwork(_ request: LeaseRequest, effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
         do {
             return try await allocate(request, &effort)
-        } catch where error.code == .storageUnavailable || error.code == .busy {
+        } catch  where error.code == .storageUnavailable || error.code == .busy {
             guard effort.commitOutcomeUnknown else { throw error }
             // Never report a failure storage did not confirm: the claim may have committed.
-            throw VendorError(.outcomeUnknown, "storage did not confirm whether the lease was created; retry with the same SessionId to get it",
-                              details: ["sessionId": request.sessionId], retryAfter: 1)
+            throw VendorError(
+                .outcomeUnknown,
+                "storage did not confirm whether the lease was created; retry with the same SessionId to get it",
+                details: ["sessionId": request.sessionId], retryAfter: 1)
         }
     }
 
     private func allocate(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
         // A session this process knows is a replay: one point read of its network row answers it.
         if let known = await sessions.lookup(request.sessionId, in: request.scope),
-           let answer = try await replay(request, known: known, &effort) {
+            let answer = try await replay(request, known: known, &effort)
+        {
             return answer
         }
         if let half = request.v6Half { return try await allocatePair(request, v6: half, &effort) }
@@ -107,8 +113,14 @@ public struct VendorService: Sendable {
             sessionChecked = true
             try checkRequester(request)
             if !quotas.isEmpty {
-                let read = try await storage(&effort) { () async throws(InventoryError) in try await inventory.usage(quotas, in: request.scope) }
-                if let refusal = quotaRefusal(read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion)) { throw refusal }
+                let read = try await storage(&effort) { () async throws(InventoryError) in
+                    try await inventory.usage(quotas, in: request.scope)
+                }
+                if let refusal = quotaRefusal(
+                    read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion))
+                {
+                    throw refusal
+                }
                 counters = read
             }
         }
@@ -131,7 +143,8 @@ public struct VendorService: Sendable {
                 // replay that reaches a Vendor with no stock at hand is answered without a stock read, and a new
                 // allocation pays this one point read only when it leads a stock read (about once per 48 claims).
                 // Callers waiting for the read claim what it brings; a replay among them gives its block back.
-                let turn = try await stockReads.turn(gateKey, worked: { $0 == nil }) { () async throws(VendorError) -> LeaseAnswer? in
+                let turn = try await stockReads.turn(gateKey, worked: { $0 == nil }) {
+                    () async throws(VendorError) -> LeaseAnswer? in
                     if !sessionChecked, let answer = try await checkSession() { return answer }
                     try await readStock(request, key: gateKey, excluded: excluded, &effort)
                     return nil
@@ -149,27 +162,36 @@ public struct VendorService: Sendable {
             let outcome: Outcome
             if let taken {
                 if !quotas.isEmpty, counters == nil {
-                    counters = try await storage(&effort) { () async throws(InventoryError) in try await inventory.usage(quotas, in: request.scope) }
+                    counters = try await storage(&effort) { () async throws(InventoryError) in
+                        try await inventory.usage(quotas, in: request.scope)
+                    }
                 }
-                if let read = counters, let refusal = quotaRefusal(read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion)) {
+                if let read = counters,
+                    let refusal = quotaRefusal(
+                        read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion))
+                {
                     await stockCache.giveBack(gateKey, taken)
                     throw refusal
                 }
                 outcome = try await claim(taken.candidate, request, usage: counters ?? [], &effort)
                 switch outcome {
                 case .lost: excluded.insert(taken.candidate.rowKey)
-                case .sessionTaken: await stockCache.giveBack(gateKey, taken) // nothing was written: the block is still free
+                // nothing was written: the block is still free
+                case .sessionTaken: await stockCache.giveBack(gateKey, taken)
                 case .usageChanged:
                     await stockCache.giveBack(gateKey, taken)
                     counters = nil // another lease of the requester committed: read its quota again
                 default: break
                 }
-            } else if let carved = try await carveGate.ifLeading(gateKey, { () async throws(VendorError) -> Outcome in
-                // No stock came. The carve's leader first makes sure it is not a replay (callers waiting for the
-                // carve claim what it stocks; a replay among them gives its block back).
-                if !sessionChecked, let answer = try await checkSession() { return .answered(answer) }
-                return try await carve(request, &effort)
-            }) {
+            } else if let carved = try await carveGate.ifLeading(
+                gateKey,
+                { () async throws(VendorError) -> Outcome in
+                    // No stock came. The carve's leader first makes sure it is not a replay (callers waiting for the
+                    // carve claim what it stocks; a replay among them gives its block back).
+                    if !sessionChecked, let answer = try await checkSession() { return .answered(answer) }
+                    return try await carve(request, &effort)
+                })
+            {
                 outcome = carved
             } else {
                 continue // another request of this process just carved (and stocked): look again
@@ -189,7 +211,9 @@ public struct VendorService: Sendable {
                 // No room to carve. Stock may still exist (claims in flight elsewhere may fail and leave it):
                 // only an empty stock index means the scope is truly out of blocks of this size.
                 let remaining = try await storage(&effort) { () async throws(InventoryError) in
-                    try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: request.pool, limit: 1)
+                    try await inventory.availableCandidates(
+                        in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: request.pool,
+                        limit: 1)
                 }
                 if !remaining.isEmpty {
                     try? await time.sleep(.milliseconds(Int.random(in: 5...50, using: &random)))
@@ -206,7 +230,10 @@ public struct VendorService: Sendable {
         var details = ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)]
         if let pool = request.pool { details["pool"] = pool }
         if request.ipVersion == .v6 { details["ipVersion"] = "v6" }
-        return VendorError(.poolExhausted, "no free \(request.ipVersion == .v6 ? "IPv6 " : "")/\(request.prefixLength) is left in \(request.pool.map { "pool '\($0)' of " } ?? "")\(request.scope)", details: details)
+        return VendorError(
+            .poolExhausted,
+            "no free \(request.ipVersion == .v6 ? "IPv6 " : "")/\(request.prefixLength) is left in \(request.pool.map { "pool '\($0)' of " } ?? "")\(request.scope)",
+            details: details)
     }
 
     /// After a claim someone else won: counted, then a jittered pause that grows with this request's conflicts,
@@ -220,13 +247,17 @@ public struct VendorService: Sendable {
 
     /// Reads stock into the cache: pages of the stock index in key order until it yields blocks this
     /// process has not handed out already (those in the first pages may be claims still in flight here).
-    func readStock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort) async throws(VendorError) {
+    func readStock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort)
+        async throws(VendorError)
+    {
         var after: String? = nil
         for _ in 0..<8 {
             effort.stockReads += 1
             metrics.stockReads.increment()
             let page = try await storage(&effort) { () async throws(InventoryError) in
-                try await inventory.availableCandidates(in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: request.pool, limit: 48, after: after)
+                try await inventory.availableCandidates(
+                    in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: request.pool,
+                    limit: 48, after: after)
             }
             await stockCache.fill(key, page.filter { !excluded.contains($0.rowKey) })
             guard page.count == 48, await stockCache.count(key) == 0, let last = page.last else { return }
@@ -248,22 +279,30 @@ public struct VendorService: Sendable {
         case usageChanged
     }
 
-    private func claim(_ candidate: Inventory.StockCandidate, _ request: LeaseRequest, usage: [UsageRow], _ effort: inout Effort) async throws(VendorError) -> Outcome {
+    private func claim(
+        _ candidate: Inventory.StockCandidate, _ request: LeaseRequest, usage: [UsageRow], _ effort: inout Effort
+    ) async throws(VendorError) -> Outcome {
         let draft = newLease(request, at: time.now())
         return try await committed(&effort) { () async throws(InventoryError) in
-            switch try await inventory.claim(candidate, for: draft, in: request.scope, now: draft.leasedAt, usage: usage) {
+            switch try await inventory.claim(
+                candidate, for: draft, in: request.scope, now: draft.leasedAt, usage: usage)
+            {
             case .won(let row): return .won(row)
             case .lost: return .lost
             case .sessionTaken: return .sessionTaken
             case .usageChanged: return .usageChanged
             case .outcomeUnknown: return nil
             }
-        } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in try await resolveUnknownOutcome(request, &effort) }
+        } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in
+            try await resolveUnknownOutcome(request, &effort)
+        }
     }
 
     /// Carves for `request` under the scope's head: its block and stock, or (`stockOnly`, and always for a pool,
     /// whose leases are claimed from stock to count in its quotas) stock alone.
-    func carve(_ request: LeaseRequest, stockOnly: Bool = false, _ effort: inout Effort) async throws(VendorError) -> Outcome {
+    func carve(_ request: LeaseRequest, stockOnly: Bool = false, _ effort: inout Effort) async throws(VendorError)
+        -> Outcome
+    {
         guard let space = configuration.space(request.scope, pool: request.pool) else { return .exhausted }
         metrics.carves.increment()
         effort.carves += 1
@@ -271,11 +310,15 @@ public struct VendorService: Sendable {
         // Our block plus fresh stock: enough for the manifest and for this process's waiting callers,
         // so the callers behind this one claim instead of queueing on the head lock.
         let waiting = await carveGate.waiting(key)
-        let target = configuration.stockTargets(request.scope, pool: request.pool, version: request.ipVersion)[request.prefixLength] ?? 2
+        let target =
+            configuration.stockTargets(request.scope, pool: request.pool, version: request.ipVersion)[
+                request.prefixLength] ?? 2
         let wanted = min(45 + 3 * Inventory.stockRowsPerTransaction, max(target, 4 * waiting + 4 * effort.conflicts))
         let draft = request.pool == nil && !stockOnly ? newLease(request, at: time.now()) : nil
-        var carve = CarveRequest(scope: request.scope, space: space, length: request.prefixLength, lease: draft, stock: wanted + (draft == nil ? 1 : 0),
-                                 detail: draft == nil ? "stocked for a claim" : "stocked while carving")
+        var carve = CarveRequest(
+            scope: request.scope, space: space, length: request.prefixLength, lease: draft,
+            stock: wanted + (draft == nil ? 1 : 0),
+            detail: draft == nil ? "stocked for a claim" : "stocked while carving")
         carve.pool = request.pool
         carve.version = request.ipVersion
         let now = time.now
@@ -292,15 +335,19 @@ public struct VendorService: Sendable {
             case .exhausted: return .exhausted
             case .outcomeUnknown: return nil
             }
-        } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in try await resolveUnknownOutcome(request, &effort) }
+        } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in
+            try await resolveUnknownOutcome(request, &effort)
+        }
         effort.storageCalls += max(0, calls - 1) // `committed` counted the commit itself
         return outcome
     }
 
     /// Runs one claim or carve (nil from `body`: its answer was lost) and keeps `effort`'s doubt: once a
     /// commit's answer was lost, only seeing the session row clears it.
-    func committed(_ effort: inout Effort, _ body: () async throws(InventoryError) -> Outcome?,
-                           unknown: (inout Effort) async throws(VendorError) -> Outcome) async throws(VendorError) -> Outcome {
+    func committed(
+        _ effort: inout Effort, _ body: () async throws(InventoryError) -> Outcome?,
+        unknown: (inout Effort) async throws(VendorError) -> Outcome
+    ) async throws(VendorError) -> Outcome {
         effort.storageCalls += 1
         effort.claimAttempts += 1
         let earlierDoubt = effort.commitOutcomeUnknown
@@ -323,8 +370,11 @@ public struct VendorService: Sendable {
 
     /// After a claim whose answer was lost: the session row says whether (and what) it committed.
     func resolveUnknownOutcome(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
-        let session = try await storage(&effort) { () async throws(InventoryError) in try await inventory.session(request.sessionId, in: request.scope) }
-        guard session != nil else { return .lost } // not (yet) committed; a later claim's session insert guards against a late commit
+        let session = try await storage(&effort) { () async throws(InventoryError) in
+            try await inventory.session(request.sessionId, in: request.scope)
+        }
+        // not (yet) committed; a later claim's session insert guards against a late commit
+        guard session != nil else { return .lost }
         effort.commitOutcomeUnknown = false
         return .sessionTaken
     }
@@ -337,14 +387,22 @@ public struct VendorService: Sendable {
     /// only when the lease is due: a `leased` row with less than half of `LEASE_DURATION_HOURS` left is
     /// renewed, a quarantined or expired one revived. So a pipeline that plans every few minutes costs one
     /// write per half-lifetime of its lease, not one per plan.
-    func replay(_ request: LeaseRequest, known: SessionRow? = nil, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer? {
+    func replay(_ request: LeaseRequest, known: SessionRow? = nil, _ effort: inout Effort) async throws(VendorError)
+        -> LeaseAnswer?
+    {
         var known = known
         for _ in 0..<8 {
             let session: SessionRow
             if let row = known {
                 session = row
             } else {
-                guard let row = try await storage(&effort, { () async throws(InventoryError) in try await inventory.session(request.sessionId, in: request.scope) }) else {
+                guard
+                    let row = try await storage(
+                        &effort,
+                        { () async throws(InventoryError) in
+                            try await inventory.session(request.sessionId, in: request.scope)
+                        })
+                else {
                     return nil
                 }
                 session = row
@@ -355,7 +413,9 @@ public struct VendorService: Sendable {
                 try Self.checkSessionOwner(session.ownerKey, session: request.sessionId, caller: request.owner)
                 try Self.checkRequestHash(session, request)
             }
-            let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.network(session.networkRowKey, in: request.scope) }
+            let found = try await storage(&effort) { () async throws(InventoryError) in
+                try await inventory.network(session.networkRowKey, in: request.scope)
+            }
             if !ownerRecorded, let row = found, row.leaseId == session.leaseId {
                 // A session row from before sessions recorded their owner: its lease's owner is the session's.
                 try Self.checkSessionOwner(row.ownerKey, session: request.sessionId, caller: request.owner)
@@ -368,7 +428,9 @@ public struct VendorService: Sendable {
                     known = nil
                     continue
                 }
-                throw VendorError(.leaseGone, "the lease of SessionId '\(request.sessionId)' no longer exists", details: ["leaseId": session.leaseId])
+                throw VendorError(
+                    .leaseGone, "the lease of SessionId '\(request.sessionId)' no longer exists",
+                    details: ["leaseId": session.leaseId])
             }
             if known == nil { await sessions.remember(session, in: request.scope) }
             let at = time.now()
@@ -387,14 +449,17 @@ public struct VendorService: Sendable {
                 // A revived lease counts in its quotas again: it must fit them like a new one.
                 var counters: [UsageRow]? = nil
                 if row.state != .leased, !row.quotaKeys.isEmpty {
-                    let read = try await storage(&effort) { () async throws(InventoryError) in try await inventory.usage(of: row, in: request.scope) }
+                    let read = try await storage(&effort) { () async throws(InventoryError) in
+                        try await inventory.usage(of: row, in: request.scope)
+                    }
                     if let refusal = quotaRefusal(read, adding: UsageRow.addresses(in: row.prefix)) { throw refusal }
                     counters = read
                 }
                 let partner = try await self.partner(of: row, in: request.scope, &effort)
                 let outcome = try await storage(&effort) { () async throws(InventoryError) in
-                    try await inventory.transition(row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at,
-                                                   usage: counters, partner: partner)
+                    try await inventory.transition(
+                        row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at,
+                        usage: counters, partner: partner)
                 }
                 guard case .done(let written) = outcome else {
                     known = session
@@ -402,11 +467,13 @@ public struct VendorService: Sendable {
                 }
                 return answer(written, request, created: false)
             case .released:
-                throw VendorError(.leaseReleased, "the lease of SessionId '\(request.sessionId)' was released",
-                                  details: ["leaseId": session.leaseId, "state": row.state.rawValue])
+                throw VendorError(
+                    .leaseReleased, "the lease of SessionId '\(request.sessionId)' was released",
+                    details: ["leaseId": session.leaseId, "state": row.state.rawValue])
             default:
-                throw VendorError(.leaseGone, "the lease of SessionId '\(request.sessionId)' is \(row.state.rawValue)",
-                                  details: ["leaseId": session.leaseId, "state": row.state.rawValue])
+                throw VendorError(
+                    .leaseGone, "the lease of SessionId '\(request.sessionId)' is \(row.state.rawValue)",
+                    details: ["leaseId": session.leaseId, "state": row.state.rawValue])
             }
         }
         throw .busy("the lease kept changing while it was renewed")
@@ -417,35 +484,48 @@ public struct VendorService: Sendable {
     /// lease from before owners were recorded (`owner` nil), nor without a caller (`caller` nil: internal use).
     static func checkSessionOwner(_ owner: String?, session id: String, caller: Principal?) throws(VendorError) {
         guard let owner, let caller, owner != caller.key else { return }
-        throw VendorError(.sessionOwnedByAnother, "SessionId '\(id)' belongs to another caller; use a SessionId of your own", field: "SessionId")
+        throw VendorError(
+            .sessionOwnedByAnother, "SessionId '\(id)' belongs to another caller; use a SessionId of your own",
+            field: "SessionId")
     }
 
     /// Refuses a replay whose body differs from the session's first request (409 `SessionConflict`).
     static func checkRequestHash(_ session: SessionRow, _ request: LeaseRequest) throws(VendorError) {
         guard session.requestHash != request.requestHash else { return }
-        throw VendorError(.sessionConflict, "SessionId '\(request.sessionId)' was already used with a different request",
-                          field: "SessionId", details: ["leaseId": session.leaseId])
+        throw VendorError(
+            .sessionConflict, "SessionId '\(request.sessionId)' was already used with a different request",
+            field: "SessionId", details: ["leaseId": session.leaseId])
     }
 
     // MARK: Helpers
 
     /// A new lease's answer, its session remembered in this process and logged (as `message`: leased, adopted).
-    func won(_ row: NetworkRow, _ request: LeaseRequest, _ effort: Effort, message: Logger.Message = "leased") async -> LeaseAnswer {
-        var session = SessionRow(sessionId: request.sessionId, leaseId: row.leaseId ?? "", networkRowKey: row.rowKey,
-                                 requestHash: request.requestHash, createdAt: row.leasedAt ?? time.now())
+    func won(_ row: NetworkRow, _ request: LeaseRequest, _ effort: Effort, message: Logger.Message = "leased") async
+        -> LeaseAnswer
+    {
+        var session = SessionRow(
+            sessionId: request.sessionId, leaseId: row.leaseId ?? "", networkRowKey: row.rowKey,
+            requestHash: request.requestHash, createdAt: row.leasedAt ?? time.now())
         session.networkRowKeyV6 = row.pairKey
         session.ownerKey = row.ownerKey
         await sessions.remember(session, in: request.scope)
-        logger.info(message, metadata: ["cidr": .string(row.prefixes.map(\.description).joined(separator: " ")), "session": .string(request.sessionId),
-                                         "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts)])
+        logger.info(
+            message,
+            metadata: [
+                "cidr": .string(row.prefixes.map(\.description).joined(separator: " ")),
+                "session": .string(request.sessionId),
+                "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts),
+            ])
         return answer(row, request, created: true)
     }
 
     func newLease(_ request: LeaseRequest, at: Date) -> LeaseDraft {
-        var draft = LeaseDraft(leaseId: LeaseDraft.newLeaseId(), sessionId: request.sessionId, requestHash: request.requestHash,
-                               requester: request.requester,
-                               leasedAt: at, expiresAt: at.addingTimeInterval(configuration.leaseDuration.seconds),
-                               ownerKey: request.owner?.key, sealedOwner: request.owner.map(redactor.seal), subnets: request.subnets, tags: request.tags)
+        var draft = LeaseDraft(
+            leaseId: LeaseDraft.newLeaseId(), sessionId: request.sessionId, requestHash: request.requestHash,
+            requester: request.requester,
+            leasedAt: at, expiresAt: at.addingTimeInterval(configuration.leaseDuration.seconds),
+            ownerKey: request.owner?.key, sealedOwner: request.owner.map(redactor.seal), subnets: request.subnets,
+            tags: request.tags)
         draft.pool = request.pool
         draft.quotaKeys = quotaCharges(request).map(\.key)
         return draft
@@ -458,8 +538,10 @@ public struct VendorService: Sendable {
 
     func answer(_ row: NetworkRow, _ request: LeaseRequest, created: Bool) -> LeaseAnswer {
         let layout = FreeSpace.layout(request.subnets.map { ($0.name, $0.prefixLength) }, in: row.prefix) ?? []
-        var answer = LeaseAnswer(leaseId: row.leaseId ?? "", sessionId: request.sessionId, scope: request.scope, prefix: row.prefix, state: row.state,
-                                 expiresAt: row.state == .anchored ? nil : row.expiresAt, subnets: layout, created: created)
+        var answer = LeaseAnswer(
+            leaseId: row.leaseId ?? "", sessionId: request.sessionId, scope: request.scope, prefix: row.prefix,
+            state: row.state,
+            expiresAt: row.state == .anchored ? nil : row.expiresAt, subnets: layout, created: created)
         if let v6 = row.partnerPrefix {
             answer.prefixV6 = v6
             answer.subnetsV6 = row.subnetLayoutV6
@@ -471,16 +553,23 @@ public struct VendorService: Sendable {
     /// A partner that is gone or tells another lease is a broken pair: refused rather than half-changed.
     func partner(of row: NetworkRow, in scope: Scope, _ effort: inout Effort) async throws(VendorError) -> NetworkRow? {
         guard let key = row.pairKey else { return nil }
-        let found = try await storage(&effort) { () async throws(InventoryError) in try await inventory.network(key, in: scope) }
+        let found = try await storage(&effort) { () async throws(InventoryError) in
+            try await inventory.network(key, in: scope)
+        }
         guard let partner = found, partner.leaseId == row.leaseId, partner.pairKey == row.rowKey else {
-            logger.error("dual-stack lease without its partner row", metadata: ["lease": .string(row.leaseId ?? ""), "partner": .string(key)])
-            throw VendorError(.internalError, "lease \(row.leaseId ?? "")'s IPv6 row \(key) is missing or names another lease", details: ["leaseId": row.leaseId ?? ""])
+            logger.error(
+                "dual-stack lease without its partner row",
+                metadata: ["lease": .string(row.leaseId ?? ""), "partner": .string(key)])
+            throw VendorError(
+                .internalError, "lease \(row.leaseId ?? "")'s IPv6 row \(key) is missing or names another lease",
+                details: ["leaseId": row.leaseId ?? ""])
         }
         return partner
     }
 
     /// Runs one Inventory call, counting it and mapping a storage failure to 503.
-    func storage<T>(_ effort: inout Effort, _ body: () async throws(InventoryError) -> T) async throws(VendorError) -> T {
+    func storage<T>(_ effort: inout Effort, _ body: () async throws(InventoryError) -> T) async throws(VendorError) -> T
+    {
         effort.storageCalls += 1
         do { return try await body() } catch {
             logger.error("storage failure", metadata: ["error": .string(error.detail)])

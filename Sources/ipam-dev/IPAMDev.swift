@@ -20,13 +20,16 @@ struct StorageOptions: ParsableArguments {
     var connectionString: String?
 
     func resolved() throws -> StorageConnectionString {
-        let text = connectionString ?? ProcessInfo.processInfo.environment["AzureWebJobsStorage"] ?? "UseDevelopmentStorage=true"
+        let text =
+            connectionString ?? ProcessInfo.processInfo.environment["AzureWebJobsStorage"]
+            ?? "UseDevelopmentStorage=true"
         return try StorageConnectionString(parsing: text)
     }
 }
 
 struct Smoke: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Round trip through the Table client: table, insert, conditional merge, 412, query, transaction.")
+    static let configuration = CommandConfiguration(
+        abstract: "Round trip through the Table client: table, insert, conditional merge, 412, query, transaction.")
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
@@ -37,20 +40,31 @@ struct Smoke: AsyncParsableCommand {
         try await service.createTable(name)
         print("created table \(name)")
         let table = service.table(name)
-        let etag = try await table.insert(TableEntity(partitionKey: "demo", rowKey: "net_010.064.000.000_24", properties: ["State": .string("available")]))
+        let etag = try await table.insert(
+            TableEntity(
+                partitionKey: "demo", rowKey: "net_010.064.000.000_24", properties: ["State": .string("available")]))
         print("inserted demo/net_010.064.000.000_24 etag=\(etag)")
-        let leased = try await table.merge(TableEntity(partitionKey: "demo", rowKey: "net_010.064.000.000_24",
-                                                       properties: ["State": .string("leased"), "LeaseId": .guid(UUID())]), ifMatch: .etag(etag))
+        let leased = try await table.merge(
+            TableEntity(
+                partitionKey: "demo", rowKey: "net_010.064.000.000_24",
+                properties: ["State": .string("leased"), "LeaseId": .guid(UUID())]), ifMatch: .etag(etag))
         print("claimed it with If-Match: new etag=\(leased)")
         do {
-            try await table.merge(TableEntity(partitionKey: "demo", rowKey: "net_010.064.000.000_24", properties: ["State": .string("leased")]), ifMatch: .etag(etag))
+            try await table.merge(
+                TableEntity(
+                    partitionKey: "demo", rowKey: "net_010.064.000.000_24", properties: ["State": .string("leased")]),
+                ifMatch: .etag(etag))
             throw ValidationError("a stale ETag was accepted")
         } catch let error as AzureError where error.isPreconditionFailed {
             print("a second claim with the old etag got 412 \(error.errorCode ?? "")")
         }
-        try await table.submitTransaction((1...3).map {
-            .insert(TableEntity(partitionKey: "demo", rowKey: "net_010.064.00\($0).000_24", properties: ["State": .string("available")]))
-        })
+        try await table.submitTransaction(
+            (1...3).map {
+                .insert(
+                    TableEntity(
+                        partitionKey: "demo", rowKey: "net_010.064.00\($0).000_24",
+                        properties: ["State": .string("available")]))
+            })
         let available = try await table.queryAll(filter: "PartitionKey eq 'demo' and State eq 'available'")
         print("transaction added 3 rows; available now: \(available.map(\.rowKey).joined(separator: ", "))")
         try await service.deleteTable(name)
@@ -59,13 +73,16 @@ struct Smoke: AsyncParsableCommand {
 }
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks that print figures (never asserted in tests).",
-                                                    subcommands: [StorageBench.self, VendorBench.self, ManagerBench.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks that print figures (never asserted in tests).",
+        subcommands: [StorageBench.self, VendorBench.self, ManagerBench.self])
 }
 
 struct StorageBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "storage",
-                                                    abstract: "Table endpoint throughput: insert, conditional merge, point read, 1,000-row query, 100-op transaction.")
+    static let configuration = CommandConfiguration(
+        commandName: "storage",
+        abstract:
+            "Table endpoint throughput: insert, conditional merge, point read, 1,000-row query, 100-op transaction.")
     @OptionGroup var storage: StorageOptions
     @Option(help: "Concurrent workers.") var concurrency = 16
     @Option(help: "Seconds per measurement.") var seconds = 3.0
@@ -80,7 +97,10 @@ struct StorageBench: AsyncParsableCommand {
         print(String(repeating: "-", count: 64))
 
         let inserts = try await measure("insert") { worker, i in
-            try await table.insert(TableEntity(partitionKey: "p\(worker)", rowKey: String(format: "r%08d", i), properties: ["State": .string("available"), "n": .int32(Int32(i))]))
+            try await table.insert(
+                TableEntity(
+                    partitionKey: "p\(worker)", rowKey: String(format: "r%08d", i),
+                    properties: ["State": .string("available"), "n": .int32(Int32(i))]))
         }
         // One row per worker, merged with its current ETag (no conflicts: measures the conditional write path).
         let etags = try await withThrowingTaskGroup(of: (Int, String).self) { group in
@@ -91,30 +111,43 @@ struct StorageBench: AsyncParsableCommand {
         }
         let current = EtagBox(etags)
         let merges = try await measure("conditional merge") { worker, i in
-            let next = try await table.merge(TableEntity(partitionKey: "m", rowKey: "w\(worker)", properties: ["n": .int32(Int32(i))]), ifMatch: .etag(current.get(worker)))
+            let next = try await table.merge(
+                TableEntity(partitionKey: "m", rowKey: "w\(worker)", properties: ["n": .int32(Int32(i))]),
+                ifMatch: .etag(current.get(worker)))
             current.set(worker, next)
         }
         let reads = try await measure("point read") { worker, i in
             _ = try await table.get(partitionKey: "p\(worker)", rowKey: String(format: "r%08d", i % 100))
         }
         for chunk in 0..<10 {
-            try await table.submitTransaction((0..<100).map { .insert(TableEntity(partitionKey: "q", rowKey: String(format: "r%05d", chunk * 100 + $0), properties: ["v": .int32(Int32($0))])) })
+            try await table.submitTransaction(
+                (0..<100).map {
+                    .insert(
+                        TableEntity(
+                            partitionKey: "q", rowKey: String(format: "r%05d", chunk * 100 + $0),
+                            properties: ["v": .int32(Int32($0))]))
+                })
         }
         let queries = try await measure("1,000-row partition query") { _, _ in
             let rows = try await table.queryAll(filter: "PartitionKey eq 'q'")
             precondition(rows.count == 1000)
         }
         let batches = try await measure("100-op transaction") { worker, i in
-            try await table.submitTransaction((0..<100).map { .insert(TableEntity(partitionKey: "b\(worker)-\(i)", rowKey: "r\($0)")) })
+            try await table.submitTransaction(
+                (0..<100).map { .insert(TableEntity(partitionKey: "b\(worker)-\(i)", rowKey: "r\($0)")) })
         }
         try await service.deleteTable(name)
         print(String(repeating: "-", count: 64))
-        print(String(format: "storage: insert %.0f/s; merge %.0f/s; read %.0f/s; query(1000) %.1f/s; batch(100) %.1f/s",
-                     inserts, merges, reads, queries, batches))
+        print(
+            String(
+                format: "storage: insert %.0f/s; merge %.0f/s; read %.0f/s; query(1000) %.1f/s; batch(100) %.1f/s",
+                inserts, merges, reads, queries, batches))
     }
 
     /// Runs `operation` on all workers for the configured time; prints and returns operations per second.
-    func measure(_ label: String, _ operation: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> Double {
+    func measure(_ label: String, _ operation: @escaping @Sendable (Int, Int) async throws -> Void) async throws
+        -> Double
+    {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         let start = ContinuousClock.now
         let count = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -13,15 +13,18 @@ import TableEmulator
 struct WebhookReceiver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook-receiver",
-        abstract: "Receive webhook deliveries locally: verify each signature and timestamp, drop duplicate event ids, print a line per delivery.",
+        abstract:
+            "Receive webhook deliveries locally: verify each signature and timestamp, drop duplicate event ids, print a line per delivery.",
         discussion: """
-        Answers 204 to a new event, 200 to a duplicate (the same ipam-event-id again: acknowledged, not handled twice), \
-        401 to a bad signature or a timestamp more than --tolerance-seconds from this machine's clock.
-        """)
+            Answers 204 to a new event, 200 to a duplicate (the same ipam-event-id again: acknowledged, not handled twice), \
+            401 to a bad signature or a timestamp more than --tolerance-seconds from this machine's clock.
+            """)
     @Option(help: "Port (0 picks one and prints it as 'port: N').") var port = 0
     @Option(help: "The webhook's secret.") var secret: String
-    @Option(help: "How far a delivery's signed timestamp may be from now, either way, in seconds.") var toleranceSeconds = Int(WebhookSignature.defaultTolerance)
-    @Option(help: "How many recent event ids to remember for dropping duplicates (the oldest are forgotten first).") var remember = 10_000
+    @Option(help: "How far a delivery's signed timestamp may be from now, either way, in seconds.")
+    var toleranceSeconds = Int(WebhookSignature.defaultTolerance)
+    @Option(help: "How many recent event ids to remember for dropping duplicates (the oldest are forgotten first).")
+    var remember = 10_000
 
     func validate() throws {
         guard toleranceSeconds >= 0 else { throw ValidationError("--tolerance-seconds must not be negative") }
@@ -29,20 +32,28 @@ struct WebhookReceiver: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "ipam-dev webhook-receiver") else {
+        guard
+            let limits = HTTPServerLimits.forServerProcess(
+                environment: ProcessInfo.processInfo.environment, program: "ipam-dev webhook-receiver")
+        else {
             throw ExitCode(2)
         }
         let inbox = WebhookInbox(secret: secret, tolerance: TimeInterval(toleranceSeconds), remember: remember)
         let logger = Logger(label: "webhook-receiver", factory: { _ in SwiftLogNoOpLogHandler() })
-        try await TableEmulatorServer.serve(host: "127.0.0.1", port: port, logger: logger, gracefulShutdown: true, limits: limits, handle: { request in
-            let (status, line) = inbox.receive(body: request.body, signature: request.headers[WebhookSignature.header], eventId: request.headers["ipam-event-id"], now: Date())
-            print(line)
-            fflush(nil)
-            return EmulatorResponse(status: status, headers: [:], body: [])
-        }, onReady: { bound in
-            print("port: \(bound)")
-            fflush(nil)
-        })
+        try await TableEmulatorServer.serve(
+            host: "127.0.0.1", port: port, logger: logger, gracefulShutdown: true, limits: limits,
+            handle: { request in
+                let (status, line) = inbox.receive(
+                    body: request.body, signature: request.headers[WebhookSignature.header],
+                    eventId: request.headers["ipam-event-id"], now: Date())
+                print(line)
+                fflush(nil)
+                return EmulatorResponse(status: status, headers: [:], body: [])
+            },
+            onReady: { bound in
+                print("port: \(bound)")
+                fflush(nil)
+            })
     }
 }
 
@@ -65,7 +76,8 @@ final class WebhookInbox: Sendable {
         let event = (try? JSONValue.parse(body)) ?? .null
         func text(_ key: String) -> String { event[key]?.stringValue ?? "-" }
         let id = event["id"]?.stringValue ?? header ?? ""
-        let summary = "\(text("type")) \(text("cidr")) lease \(text("leaseId")) by \(text("actor")) at \(text("at")) id \(id.isEmpty ? "-" : id)"
+        let summary =
+            "\(text("type")) \(text("cidr")) lease \(text("leaseId")) by \(text("actor")) at \(text("at")) id \(id.isEmpty ? "-" : id)"
         switch WebhookSignature.verdict(signature ?? "", body: body, secret: secret, now: now, tolerance: tolerance) {
         case .badSignature: return (401, "BAD SIGNATURE \(summary)")
         case .staleTimestamp: return (401, "STALE TIMESTAMP \(summary)")

@@ -20,7 +20,9 @@ struct IPAMCommandLine {
             }
         } catch let failure as VendorClient.Failure {
             FileHandle.standardError.write(Data("ipam: \(failure.code): \(failure.message)\n".utf8))
-            if case .refused(_, let body) = failure, let id = body["requestId"]?.stringValue { FileHandle.standardError.write(Data("ipam: request id \(id)\n".utf8)) }
+            if case .refused(_, let body) = failure, let id = body["requestId"]?.stringValue {
+                FileHandle.standardError.write(Data("ipam: request id \(id)\n".utf8))
+            }
             exit(failure.code == "VendorUnavailable" ? 3 : 1)
         } catch {
             let code = IPAM.exitCode(for: error)
@@ -38,8 +40,12 @@ struct IPAMCommandLine {
 struct IPAM: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipam", abstract: "Lease networks from an ipam Vendor.",
-        discussion: "The Vendor is --vendor-url or IPAM_VENDOR_URL; the API key comes from IPAM_API_KEY. Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 the service could not be reached.",
-        subcommands: [Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self, Reserve.self, Reservations.self, Unreserve.self, Adopt.self])
+        discussion:
+            "The Vendor is --vendor-url or IPAM_VENDOR_URL; the API key comes from IPAM_API_KEY. Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 the service could not be reached.",
+        subcommands: [
+            Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self, Reserve.self,
+            Reservations.self, Unreserve.self, Adopt.self,
+        ])
 }
 
 /// The options that were given, as (name, value) pairs for a query or a request body.
@@ -49,12 +55,15 @@ func given(_ options: [(String, String?)]) -> [(String, String)] {
 
 /// Options every command takes.
 struct Connection: ParsableArguments {
-    @Option(help: "The Vendor's base URL (default: IPAM_VENDOR_URL, else http://127.0.0.1:7071).") var vendorURL: String?
+    @Option(help: "The Vendor's base URL (default: IPAM_VENDOR_URL, else http://127.0.0.1:7071).") var vendorURL:
+        String?
     @Flag(help: "Print the API's JSON unchanged instead of a table.") var json = false
 
     var client: VendorClient {
         let environment = ProcessInfo.processInfo.environment // this executable's composition root
-        return VendorClient(baseURL: vendorURL ?? environment[setting: .vendorURL] ?? "http://127.0.0.1:7071", key: environment[setting: .apiKey])
+        return VendorClient(
+            baseURL: vendorURL ?? environment[setting: .vendorURL] ?? "http://127.0.0.1:7071",
+            key: environment[setting: .apiKey])
     }
 
     /// Prints `value` as JSON, or through `table` for people.
@@ -71,8 +80,12 @@ struct LeaseName: ParsableArguments {
     @Option(help: "The region of the session's scope.") var region: String?
 
     func validate() throws {
-        guard (leaseId == nil) != (session == nil) else { throw ValidationError("name the lease by its id or by --session, not both and not neither") }
-        if leaseId != nil && (subscription != nil || region != nil) { throw ValidationError("--subscription and --region go with --session") }
+        guard (leaseId == nil) != (session == nil) else {
+            throw ValidationError("name the lease by its id or by --session, not both and not neither")
+        }
+        if leaseId != nil && (subscription != nil || region != nil) {
+            throw ValidationError("--subscription and --region go with --session")
+        }
     }
 
     var reference: VendorClient.LeaseReference {
@@ -82,48 +95,78 @@ struct LeaseName: ParsableArguments {
 }
 
 struct Lease: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Request, show, renew or release one lease.", subcommands: [New.self, Show.self, Renew.self, Release.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Request, show, renew or release one lease.",
+        subcommands: [New.self, Show.self, Renew.self, Release.self])
 
     struct New: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Request a network (the same --session again gets the same lease).")
+        static let configuration = CommandConfiguration(
+            abstract: "Request a network (the same --session again gets the same lease).")
         @OptionGroup var connection: Connection
-        @Option(help: "The SessionId: make it stable (e.g. from workspace and environment) so retries get the same lease.") var session: String
+        @Option(
+            help: "The SessionId: make it stable (e.g. from workspace and environment) so retries get the same lease.")
+        var session: String
         @Option(help: "Prefix length of the network (of its IPv4 block, with --dual-stack).") var size: Int?
-        @Option(name: .customLong("ip-version"), help: "v4 (default) or v6: the network's IP version.") var ipVersion: String?
-        @Flag(name: .customLong("dual-stack"), help: "An IPv4 and an IPv6 block in one lease (the VNet carries both).") var dualStack = false
-        @Option(name: .customLong("size-v6"), help: "Prefix length of the IPv6 block of a --dual-stack lease.") var sizeV6: Int?
+        @Option(name: .customLong("ip-version"), help: "v4 (default) or v6: the network's IP version.") var ipVersion:
+            String?
+        @Flag(name: .customLong("dual-stack"), help: "An IPv4 and an IPv6 block in one lease (the VNet carries both).")
+        var dualStack = false
+        @Option(name: .customLong("size-v6"), help: "Prefix length of the IPv6 block of a --dual-stack lease.")
+        var sizeV6: Int?
         @Option(help: "Subscription of the scope.") var subscription: String?
         @Option(help: "Region of the scope.") var region: String?
-        @Option(help: "A label for listings, recorded with the lease (a pool's rules and quotas apply to the caller, not to it).") var requester: String?
+        @Option(
+            help:
+                "A label for listings, recorded with the lease (a pool's rules and quotas apply to the caller, not to it)."
+        ) var requester: String?
         @Option(help: "The pool to take the block from (POOLS_CONFIG), under its rules and quotas.") var pool: String?
-        @Option(name: .customLong("subnet"), help: "A subnet of the layout, NAME=PREFIXLENGTH (repeatable).") var subnets: [String] = []
+        @Option(name: .customLong("subnet"), help: "A subnet of the layout, NAME=PREFIXLENGTH (repeatable).")
+        var subnets: [String] = []
         @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []
 
         func run() async throws {
             var fields: [(String, JSONValue)] = [("SessionId", .string(session))]
             if let size { fields.append(("prefixLength", .number(String(size)))) }
-            fields += given([("subscriptionId", subscription), ("region", region), ("requester", requester), ("pool", pool), ("ipVersion", ipVersion)]).map { ($0, .string($1)) }
+            fields += given([
+                ("subscriptionId", subscription), ("region", region), ("requester", requester), ("pool", pool),
+                ("ipVersion", ipVersion),
+            ]).map { ($0, .string($1)) }
             if dualStack { fields.append(("dualStack", .bool(true))) }
             if let sizeV6 { fields.append(("prefixLengthV6", .number(String(sizeV6)))) }
             if !subnets.isEmpty {
-                fields.append(("subnets", .array(try subnets.map { text in
-                    let (name, value) = try Self.pair(text, "--subnet")
-                    guard let length = Int(value) else { throw ValidationError("--subnet \(text): the prefix length must be a number") }
-                    return .object([("name", .string(name)), ("prefixLength", .number(String(length)))])
-                })))
+                fields.append(
+                    (
+                        "subnets",
+                        .array(
+                            try subnets.map { text in
+                                let (name, value) = try Self.pair(text, "--subnet")
+                                guard let length = Int(value) else {
+                                    throw ValidationError("--subnet \(text): the prefix length must be a number")
+                                }
+                                return .object([("name", .string(name)), ("prefixLength", .number(String(length)))])
+                            })
+                    ))
             }
             if !tags.isEmpty { fields.append(("tags", try Self.tagObject(tags))) }
             let answer = try await connection.client.getNewNetwork(.object(fields))
-            connection.show(answer.lease) { Table.lease($0, note: answer.created ? "created" : "existing lease (replay)") }
+            connection.show(answer.lease) {
+                Table.lease($0, note: answer.created ? "created" : "existing lease (replay)")
+            }
         }
 
         /// `--tag KEY=VALUE` options as a JSON object.
         static func tagObject(_ tags: [String]) throws -> JSONValue {
-            .object(try tags.map { text in let (k, v) = try pair(text, "--tag"); return (k, .string(v)) })
+            .object(
+                try tags.map { text in
+                    let (k, v) = try pair(text, "--tag")
+                    return (k, .string(v))
+                })
         }
 
         static func pair(_ text: String, _ option: String) throws -> (String, String) {
-            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else { throw ValidationError("\(option) \(text): use NAME=VALUE") }
+            guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+                throw ValidationError("\(option) \(text): use NAME=VALUE")
+            }
             return (String(text[..<equals]), String(text[text.index(after: equals)...]))
         }
     }
@@ -132,21 +175,28 @@ struct Lease: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a lease.")
         @OptionGroup var connection: Connection
         @OptionGroup var name: LeaseName
-        func run() async throws { connection.show(try await connection.client.lease(name.reference)) { Table.lease($0) } }
+        func run() async throws {
+            connection.show(try await connection.client.lease(name.reference)) { Table.lease($0) }
+        }
     }
 
     struct Renew: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Extend a lease that is not anchored yet.")
         @OptionGroup var connection: Connection
         @OptionGroup var name: LeaseName
-        func run() async throws { connection.show(try await connection.client.renew(name.reference)) { Table.lease($0) } }
+        func run() async throws {
+            connection.show(try await connection.client.renew(name.reference)) { Table.lease($0) }
+        }
     }
 
     struct Release: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Give a lease back (its block is quarantined, then reused).")
+        static let configuration = CommandConfiguration(
+            abstract: "Give a lease back (its block is quarantined, then reused).")
         @OptionGroup var connection: Connection
         @OptionGroup var name: LeaseName
-        func run() async throws { connection.show(try await connection.client.release(name.reference)) { Table.lease($0) } }
+        func run() async throws {
+            connection.show(try await connection.client.release(name.reference)) { Table.lease($0) }
+        }
     }
 }
 
@@ -163,7 +213,10 @@ struct Leases: AsyncParsableCommand {
 
     func run() async throws {
         var query: [(String, String)] = state.map { ("state", $0) }
-        query += given([("subscriptionId", subscription), ("region", region), ("within", within), ("requester", requester), ("limit", limit.map(String.init))])
+        query += given([
+            ("subscriptionId", subscription), ("region", region), ("within", within), ("requester", requester),
+            ("limit", limit.map(String.init)),
+        ])
         let client = connection.client
         let page = all ? try await client.allLeases(query) : try await client.leases(query)
         connection.show(page) { Table.leases($0) }
@@ -182,17 +235,21 @@ struct NetworkLease: ParsableArguments {
 }
 
 struct HostIP: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ip", abstract: "Host addresses inside a network lease (one per principal, stable).",
-                                                    subcommands: [Get.self, Show.self, List.self, Release.self])
+    static let configuration = CommandConfiguration(
+        commandName: "ip", abstract: "Host addresses inside a network lease (one per principal, stable).",
+        subcommands: [Get.self, Show.self, List.self, Release.self])
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Get an address (the same principal again gets the same one).")
+        static let configuration = CommandConfiguration(
+            abstract: "Get an address (the same principal again gets the same one).")
         @OptionGroup var connection: Connection
         @OptionGroup var lease: NetworkLease
-        @Option(help: "For whom (default: you, the API key's name); naming another needs the owner or an admin member.") var principal: String?
+        @Option(help: "For whom (default: you, the API key's name); naming another needs the owner or an admin member.")
+        var principal: String?
         @Option(help: "A subnet of the lease's layout (default: the first).") var subnet: String?
         func run() async throws {
-            let answer = try await connection.client.getHostIP(leaseId: lease.leaseId, principal: principal, subnet: subnet)
+            let answer = try await connection.client.getHostIP(
+                leaseId: lease.leaseId, principal: principal, subnet: subnet)
             connection.show(answer.ip) { Table.hostIP($0, note: answer.created ? "allocated" : "already held") }
         }
     }
@@ -202,14 +259,20 @@ struct HostIP: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @OptionGroup var lease: NetworkLease
         @Argument(help: "The principal.") var principal: String
-        func run() async throws { connection.show(try await connection.client.hostIP(leaseId: lease.leaseId, principal: principal)) { Table.hostIP($0) } }
+        func run() async throws {
+            connection.show(try await connection.client.hostIP(leaseId: lease.leaseId, principal: principal)) {
+                Table.hostIP($0)
+            }
+        }
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every address of the lease (members only).")
         @OptionGroup var connection: Connection
         @OptionGroup var lease: NetworkLease
-        func run() async throws { connection.show(try await connection.client.hostIPs(leaseId: lease.leaseId)) { Table.hostIPs($0) } }
+        func run() async throws {
+            connection.show(try await connection.client.hostIPs(leaseId: lease.leaseId)) { Table.hostIPs($0) }
+        }
     }
 
     struct Release: AsyncParsableCommand {
@@ -220,38 +283,54 @@ struct HostIP: AsyncParsableCommand {
         func run() async throws {
             let client = connection.client
             let name: String
-            if let principal { name = principal } else { name = try await client.call("GET", "/api/whoami").json["caller"]?.stringValue ?? "anonymous" }
+            if let principal {
+                name = principal
+            } else {
+                name = try await client.call("GET", "/api/whoami").json["caller"]?.stringValue ?? "anonymous"
+            }
             let answer = try await client.releaseHostIP(leaseId: lease.leaseId, principal: name)
             connection.show(answer) { answer in
-                answer["released"] == .bool(true) ? Table.hostIP(answer, note: "released") : "\(name) held no address in lease \(lease.leaseId) (nothing to do)"
+                answer["released"] == .bool(true)
+                    ? Table.hostIP(answer, note: "released")
+                    : "\(name) held no address in lease \(lease.leaseId) (nothing to do)"
             }
         }
     }
 }
 
 struct Members: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Who may get addresses in a network lease.", subcommands: [Add.self, Remove.self, List.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Who may get addresses in a network lease.", subcommands: [Add.self, Remove.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a principal a member, or change its role (the owner or an admin member).")
+        static let configuration = CommandConfiguration(
+            abstract: "Make a principal a member, or change its role (the owner or an admin member).")
         @OptionGroup var connection: Connection
         @OptionGroup var lease: NetworkLease
         @Argument(help: "The principal.") var principal: String
         @Option(help: "member or admin.") var role = "member"
-        func validate() throws { guard ["member", "admin"].contains(role) else { throw ValidationError("--role is member or admin") } }
+        func validate() throws {
+            guard ["member", "admin"].contains(role) else { throw ValidationError("--role is member or admin") }
+        }
         func run() async throws {
-            connection.show(try await connection.client.putMember(leaseId: lease.leaseId, principal: principal, role: role)) { Table.members(.object([("members", .array([$0]))])) }
+            connection.show(
+                try await connection.client.putMember(leaseId: lease.leaseId, principal: principal, role: role)
+            ) { Table.members(.object([("members", .array([$0]))])) }
         }
     }
 
     struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "End a membership (its address goes back with it; idempotent).")
+        static let configuration = CommandConfiguration(
+            abstract: "End a membership (its address goes back with it; idempotent).")
         @OptionGroup var connection: Connection
         @OptionGroup var lease: NetworkLease
         @Argument(help: "The principal.") var principal: String
         func run() async throws {
             let answer = try await connection.client.removeMember(leaseId: lease.leaseId, principal: principal)
-            connection.show(answer) { $0["removed"] == .bool(true) ? "\(principal) is no longer a member" : "\(principal) was no member (nothing to do)" }
+            connection.show(answer) {
+                $0["removed"] == .bool(true)
+                    ? "\(principal) is no longer a member" : "\(principal) was no member (nothing to do)"
+            }
         }
     }
 
@@ -259,12 +338,15 @@ struct Members: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The lease's members, the owner first.")
         @OptionGroup var connection: Connection
         @OptionGroup var lease: NetworkLease
-        func run() async throws { connection.show(try await connection.client.members(leaseId: lease.leaseId)) { Table.members($0) } }
+        func run() async throws {
+            connection.show(try await connection.client.members(leaseId: lease.leaseId)) { Table.members($0) }
+        }
     }
 }
 
 struct Events: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The audit trail: who changed what, newest first within each scope.")
+    static let configuration = CommandConfiguration(
+        abstract: "The audit trail: who changed what, newest first within each scope.")
     @OptionGroup var connection: Connection
     @Option(help: "Only this subscription's scopes.") var subscription: String?
     @Option(help: "Only this region's scopes.") var region: String?
@@ -278,8 +360,11 @@ struct Events: AsyncParsableCommand {
 
     func run() async throws {
         var query: [(String, String)] = action.map { ("action", $0) }
-        query += given([("subscriptionId", subscription), ("region", region), ("since", since), ("until", until), ("leaseId", lease),
-                        ("actor", actor), ("limit", limit.map(String.init)), ("continuation", continuation)])
+        query += given([
+            ("subscriptionId", subscription), ("region", region), ("since", since), ("until", until),
+            ("leaseId", lease),
+            ("actor", actor), ("limit", limit.map(String.init)), ("continuation", continuation),
+        ])
         connection.show(try await connection.client.events(query)) { Table.events($0) }
     }
 }
@@ -295,23 +380,34 @@ struct Reserve: AsyncParsableCommand {
     @Option(help: "Subscription of the scope.") var subscription: String?
     @Option(help: "Region of the scope.") var region: String?
 
-    func validate() throws { guard (cidr == nil) != (size == nil) else { throw ValidationError("give --cidr or --size") } }
+    func validate() throws {
+        guard (cidr == nil) != (size == nil) else { throw ValidationError("give --cidr or --size") }
+    }
 
     func run() async throws {
         var fields: [(String, JSONValue)] = [("owner", .string(owner)), ("reason", .string(reason))]
         if let cidr { fields.append(("cidr", .string(cidr))) }
         if let size { fields.append(("prefixLength", .number(String(size)))) }
-        fields += given([("expiresAt", expires), ("subscriptionId", subscription), ("region", region)]).map { ($0, .string($1)) }
-        connection.show(try await connection.client.reserve(.object(fields))) { Table.reservations(.object([("reservations", .array([$0]))])) }
+        fields += given([("expiresAt", expires), ("subscriptionId", subscription), ("region", region)]).map {
+            ($0, .string($1))
+        }
+        connection.show(try await connection.client.reserve(.object(fields))) {
+            Table.reservations(.object([("reservations", .array([$0]))]))
+        }
     }
 }
 
 struct Adopt: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Lease an existing network's block as it is, without renumbering (an admin key; the same --session again gets the same lease).")
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Lease an existing network's block as it is, without renumbering (an admin key; the same --session again gets the same lease)."
+    )
     @OptionGroup var connection: Connection
     @Option(help: "The SessionId of the new lease.") var session: String
     @Option(help: "The existing block, e.g. 10.64.240.0/22.") var cidr: String
-    @Option(name: .customLong("cidr-v6"), help: "A dual-stack VNet's IPv6 block: adopted with --cidr as one dual-stack lease.") var cidrV6: String?
+    @Option(
+        name: .customLong("cidr-v6"),
+        help: "A dual-stack VNet's IPv6 block: adopted with --cidr as one dual-stack lease.") var cidrV6: String?
     @Option(help: "The VNet's resource id: space the Manager locked for it gives way.") var resourceId: String?
     @Option(help: "Subscription of the scope.") var subscription: String?
     @Option(help: "Region of the scope.") var region: String?
@@ -320,7 +416,10 @@ struct Adopt: AsyncParsableCommand {
 
     func run() async throws {
         var fields: [(String, JSONValue)] = [("SessionId", .string(session)), ("cidr", .string(cidr))]
-        fields += given([("cidrV6", cidrV6), ("resourceId", resourceId), ("subscriptionId", subscription), ("region", region), ("requester", requester)]).map { ($0, .string($1)) }
+        fields += given([
+            ("cidrV6", cidrV6), ("resourceId", resourceId), ("subscriptionId", subscription), ("region", region),
+            ("requester", requester),
+        ]).map { ($0, .string($1)) }
         if !tags.isEmpty { fields.append(("tags", try Lease.New.tagObject(tags))) }
         let answer = try await connection.client.adoptNetwork(.object(fields))
         connection.show(answer.lease) { Table.lease($0, note: answer.created ? "adopted" : "existing lease (replay)") }
@@ -328,7 +427,8 @@ struct Adopt: AsyncParsableCommand {
 }
 
 struct Reservations: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reservations, the configured exclusions first (read-only).")
+    static let configuration = CommandConfiguration(
+        abstract: "Reservations, the configured exclusions first (read-only).")
     @OptionGroup var connection: Connection
     @Option(help: "Only this subscription's scopes.") var subscription: String?
     @Option(help: "Only this region's scopes.") var region: String?
@@ -347,6 +447,9 @@ struct Unreserve: AsyncParsableCommand {
     @Argument(help: "The reservation id.") var reservationId: String
     func run() async throws {
         let answer = try await connection.client.unreserve(reservationId)
-        connection.show(answer) { $0["released"] == .bool(true) ? "released \(Table.text($0["cidr"]))" : "no reservation \(reservationId) (nothing to do)" }
+        connection.show(answer) {
+            $0["released"] == .bool(true)
+                ? "released \(Table.text($0["cidr"]))" : "no reservation \(reservationId) (nothing to do)"
+        }
     }
 }

@@ -6,8 +6,10 @@ enum Table {
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }
+            .joined(separator: "  ")
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
@@ -24,7 +26,9 @@ enum Table {
 
     static func lease(_ lease: JSONValue, note: String? = nil) -> String {
         var lines: [[String]] = []
-        for key in ["leaseId", "sessionId", "cidr", "cidrV6", "state", "scope", "expiresAt", "anchoredAt", "resourceId"] where lease[key] != nil {
+        for key in [
+            "leaseId", "sessionId", "cidr", "cidrV6", "state", "scope", "expiresAt", "anchoredAt", "resourceId",
+        ] where lease[key] != nil {
             if key == "cidrV6", lease[key] == .null { continue } // a lease of one block
             lines.append([key, text(lease[key])])
         }
@@ -39,10 +43,13 @@ enum Table {
 
     static func leases(_ page: JSONValue) -> String {
         let rows = (page["leases"]?.arrayValue ?? []).map { lease in
-            [text(lease["cidr"]) + (lease["cidrV6"]?.stringValue.map { " + \($0)" } ?? "")] + ["state", "leaseId", "sessionId", "region", "expiresAt"].map { text(lease[$0]) }
+            [text(lease["cidr"]) + (lease["cidrV6"]?.stringValue.map { " + \($0)" } ?? "")]
+                + ["state", "leaseId", "sessionId", "region", "expiresAt"].map { text(lease[$0]) }
         }
         var output = render(["CIDR", "STATE", "LEASE", "SESSION", "REGION", "EXPIRES"], rows)
-        if let next = page["continuation"]?.stringValue { output += "\n(more: --all lists every page; continuation \(next))" }
+        if let next = page["continuation"]?.stringValue {
+            output += "\n(more: --all lists every page; continuation \(next))"
+        }
         return output
     }
 
@@ -51,36 +58,53 @@ enum Table {
         for pool in answer["pools"]?.arrayValue ?? [] {
             let name = text(pool["scope"]) + (pool["pool"]?.stringValue.map { "/" + $0 } ?? "")
             for size in pool["sizes"]?.arrayValue ?? [] {
-                rows.append([name, "/" + text(size["prefixLength"]), text(size["available"]), text(size["leased"]), text(size["anchored"]),
-                             text(size["quarantined"]), text(size["occupied"])])
+                rows.append([
+                    name, "/" + text(size["prefixLength"]), text(size["available"]), text(size["leased"]),
+                    text(size["anchored"]),
+                    text(size["quarantined"]), text(size["occupied"]),
+                ])
             }
-            rows.append([name, "free", text(pool["freeAddresses"]) + " addresses", "", "", "", "largest /" + text(pool["largestFreePrefixLength"])])
+            rows.append([
+                name, "free", text(pool["freeAddresses"]) + " addresses", "", "", "",
+                "largest /" + text(pool["largestFreePrefixLength"]),
+            ])
         }
         return render(["SCOPE", "SIZE", "AVAILABLE", "LEASED", "ANCHORED", "QUARANTINED", "OCCUPIED"], rows)
     }
 
     static func hostIP(_ ip: JSONValue, note: String? = nil) -> String {
         let lines = ["ip", "ipV6", "principal", "subnet", "subnetCidr", "subnetCidrV6", "leaseId", "allocatedAt"]
-            .filter { ip[$0] != nil && ip[$0] != .null || $0 == "subnet" }.map { [$0, text(ip[$0])] } // IPv6 lines only for a dual-stack lease
+            // IPv6 lines only for a dual-stack lease
+            .filter { ip[$0] != nil && ip[$0] != .null || $0 == "subnet" }.map { [$0, text(ip[$0])] }
         let body = render(["FIELD", "VALUE"], lines)
         return note.map { body + "\n(\($0))" } ?? body
     }
 
     static func hostIPs(_ answer: JSONValue) -> String {
-        render(["IP", "PRINCIPAL", "SUBNET", "ALLOCATED"], (answer["ips"]?.arrayValue ?? []).map { ip in
-            [text(ip["ip"]) + (ip["ipV6"]?.stringValue.map { " \($0)" } ?? ""), text(ip["principal"]), text(ip["subnet"]), text(ip["allocatedAt"])]
-        })
+        render(
+            ["IP", "PRINCIPAL", "SUBNET", "ALLOCATED"],
+            (answer["ips"]?.arrayValue ?? []).map { ip in
+                [
+                    text(ip["ip"]) + (ip["ipV6"]?.stringValue.map { " \($0)" } ?? ""), text(ip["principal"]),
+                    text(ip["subnet"]), text(ip["allocatedAt"]),
+                ]
+            })
     }
 
     static func members(_ answer: JSONValue) -> String {
-        render(["PRINCIPAL", "ROLE", "ADDED"], (answer["members"]?.arrayValue ?? []).map { member in
-            [text(member["principal"]), text(member["role"]), text(member["addedAt"])]
-        })
+        render(
+            ["PRINCIPAL", "ROLE", "ADDED"],
+            (answer["members"]?.arrayValue ?? []).map { member in
+                [text(member["principal"]), text(member["role"]), text(member["addedAt"])]
+            })
     }
 
     static func events(_ page: JSONValue) -> String {
         let rows = (page["events"]?.arrayValue ?? []).map { event in
-            [text(event["at"]), text(event["action"]), text(event["actor"]), text(event["cidr"]), "\(text(event["before"])) → \(text(event["after"]))", text(event["leaseId"]), text(event["requestId"])]
+            [
+                text(event["at"]), text(event["action"]), text(event["actor"]), text(event["cidr"]),
+                "\(text(event["before"])) → \(text(event["after"]))", text(event["leaseId"]), text(event["requestId"]),
+            ]
         }
         var output = render(["AT", "ACTION", "ACTOR", "CIDR", "STATE", "LEASE", "REQUEST"], rows)
         if let next = page["continuation"]?.stringValue { output += "\n(more: --continuation \(next))" }
@@ -88,9 +112,14 @@ enum Table {
     }
 
     static func reservations(_ answer: JSONValue) -> String {
-        render(["CIDR", "SCOPE", "OWNER", "REASON", "EXPIRES", "ID"], (answer["reservations"]?.arrayValue ?? []).map { item in
-            [text(item["cidr"]), text(item["scope"]), text(item["owner"]), text(item["reason"]) + (item["readOnly"] == .bool(true) ? " (read-only)" : ""),
-             text(item["expiresAt"]), text(item["reservationId"])]
-        })
+        render(
+            ["CIDR", "SCOPE", "OWNER", "REASON", "EXPIRES", "ID"],
+            (answer["reservations"]?.arrayValue ?? []).map { item in
+                [
+                    text(item["cidr"]), text(item["scope"]), text(item["owner"]),
+                    text(item["reason"]) + (item["readOnly"] == .bool(true) ? " (read-only)" : ""),
+                    text(item["expiresAt"]), text(item["reservationId"]),
+                ]
+            })
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hummingbird
 import IPAMBootstrap
 import IPAMCore
 import Inventory
@@ -7,7 +8,6 @@ import Logging
 import ManagerJobs
 import PublicIPSchedule
 import ResourceGraph
-import Hummingbird
 import ServerLimits
 import ServiceLifecycle
 import StrictJSON
@@ -15,8 +15,9 @@ import StrictJSON
 /// `manager`: the timed jobs (Sync, Anchor, Reap, Assign, Replenish), the drift report and the public-IP schedule.
 @main
 struct ManagerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "manager", abstract: "ipam Manager: keeps the inventory true to what is deployed.",
-                                                    subcommands: [Run.self, Drift.self, Assign.self, Schedule.self, Dispatch.self, ServeFunctions.self])
+    static let configuration = CommandConfiguration(
+        commandName: "manager", abstract: "ipam Manager: keeps the inventory true to what is deployed.",
+        subcommands: [Run.self, Drift.self, Assign.self, Schedule.self, Dispatch.self, ServeFunctions.self])
 }
 
 /// Everything the Manager builds from the environment (read once, here).
@@ -50,16 +51,25 @@ struct ManagerEnvironment {
         do { webhookSettings = try WebhookSettings.load(environment: environment) } catch { problems += error.lines }
         var schedule: NCrontab? = nil
         let scheduleText = environment[setting: .managerSchedule] ?? "0 */15 * * * *"
-        do { schedule = try NCrontab(scheduleText) } catch { problems.append("\(Setting.managerSchedule.rawValue)=\(scheduleText): \(error.message)") }
+        do { schedule = try NCrontab(scheduleText) } catch {
+            problems.append("\(Setting.managerSchedule.rawValue)=\(scheduleText): \(error.message)")
+        }
         let publicIPs = environment[setting: .publicIPSchedule]
         if let publicIPs {
-            do { _ = try PublicIPSchedule.load(setting: publicIPs) } catch { problems += error.problems.map { "\(Setting.publicIPSchedule.rawValue): \($0)" } }
+            do { _ = try PublicIPSchedule.load(setting: publicIPs) } catch {
+                problems += error.problems.map { "\(Setting.publicIPSchedule.rawValue): \($0)" }
+            }
         }
         var httpLimits = HTTPServerLimits.defaults
         var limitsNotice: String? = nil
-        do { (httpLimits, limitsNotice) = try HTTPServerLimits.forServerProcess(environment: environment) } catch { problems += error.lines }
+        do { (httpLimits, limitsNotice) = try HTTPServerLimits.forServerProcess(environment: environment) } catch {
+            problems += error.lines
+        }
         guard problems.isEmpty, let bootstrap, let schedule else {
-            FileHandle.standardError.write(Data(("manager: invalid configuration:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+            FileHandle.standardError.write(
+                Data(
+                    ("manager: invalid configuration:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n")
+                        .utf8))
             throw ExitCode(2)
         }
         if let limitsNotice { FileHandle.standardError.write(Data("manager: \(limitsNotice)\n".utf8)) }
@@ -68,23 +78,37 @@ struct ManagerEnvironment {
         let configuration = bootstrap.configuration
         let inventory: Inventory
         do { inventory = try await bootstrap.inventory(for: .manager, logger: logger) } catch {
-            FileHandle.standardError.write(Data("manager: storage at \(bootstrap.tableEndpoint) is not usable: \(error)\n".utf8))
+            FileHandle.standardError.write(
+                Data("manager: storage at \(bootstrap.tableEndpoint) is not usable: \(error)\n".utf8))
             throw ExitCode(1)
         }
         let assign = publicIPs.map { value in
-            PublicIPAssign(schedule: { () throws(ScheduleError) in try PublicIPSchedule.load(setting: value) }, arm: bootstrap.resourceManager(logger: logger),
-                           inventory: inventory, logger: logger)
+            PublicIPAssign(
+                schedule: { () throws(ScheduleError) in try PublicIPSchedule.load(setting: value) },
+                arm: bootstrap.resourceManager(logger: logger),
+                inventory: inventory, logger: logger)
         }
-        let run = ManagerRun(configuration: configuration, settings: settings, inventory: inventory, resourceGraph: bootstrap.resourceGraph(logger: logger),
-                             assign: assign, logger: logger)
-        let lease = inventory.singletonLease(owner: inventory.actor, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
+        let run = ManagerRun(
+            configuration: configuration, settings: settings, inventory: inventory,
+            resourceGraph: bootstrap.resourceGraph(logger: logger),
+            assign: assign, logger: logger)
+        let lease = inventory.singletonLease(
+            owner: inventory.actor, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
         let metrics = ManagerMetrics()
-        let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: metrics) { try await run.run(now: Date()) }
-        let webhooks = configuration.webhooks.isEmpty ? nil
-            : WebhookDispatcher(webhooks: configuration.webhooks, scopes: Array(configuration.scopes.keys), inventory: inventory, settings: webhookSettings,
-                                logger: logger, metrics: metrics.webhooks, send: Bootstrap.webhookSender())
-        return ManagerEnvironment(configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle, assign: assign, webhooks: webhooks,
-                                  logger: logger, functionsPort: bootstrap[.functionsPort].flatMap(Int.init), httpLimits: httpLimits)
+        let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: metrics) {
+            try await run.run(now: Date())
+        }
+        let webhooks =
+            configuration.webhooks.isEmpty
+            ? nil
+            : WebhookDispatcher(
+                webhooks: configuration.webhooks, scopes: Array(configuration.scopes.keys), inventory: inventory,
+                settings: webhookSettings,
+                logger: logger, metrics: metrics.webhooks, send: Bootstrap.webhookSender())
+        return ManagerEnvironment(
+            configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle,
+            assign: assign, webhooks: webhooks,
+            logger: logger, functionsPort: bootstrap[.functionsPort].flatMap(Int.init), httpLimits: httpLimits)
     }
 
     /// One run under the singleton lease. Returns nil when another Manager holds it.
@@ -96,22 +120,27 @@ struct ManagerEnvironment {
         router.get("/metrics") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         router.get("/healthz") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
     }
 }
 
-
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the jobs on MANAGER_TIMER_SCHEDULE (NCRONTAB, UTC), or once with --once.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the jobs on MANAGER_TIMER_SCHEDULE (NCRONTAB, UTC), or once with --once.")
     @Flag(help: "Run the jobs once and exit.") var once = false
     @Option(help: "Log level.") var logLevel = "info"
-    @Option(help: "Serve GET /metrics (Prometheus) and /healthz on this port (0 picks one and prints it); off when not given.")
+    @Option(
+        help:
+            "Serve GET /metrics (Prometheus) and /healthz on this port (0 picks one and prints it); off when not given."
+    )
     var metricsPort: Int?
     @Option(help: "Address the metrics server listens on.") var metricsHost = "127.0.0.1"
 
@@ -119,43 +148,58 @@ struct Run: AsyncParsableCommand {
         let manager = try await ManagerEnvironment.load(logLevel: logLevel)
         if once {
             let report = try await manager.runOnce()
-            print(report.map { "manager: run complete=\($0.complete) actions=\($0.actions) drift=\($0.drift.count) stocked=\($0.replenish.stocked)" } ?? "manager: skipped (another Manager holds the lease)")
+            print(
+                report.map {
+                    "manager: run complete=\($0.complete) actions=\($0.actions) drift=\($0.drift.count) stocked=\($0.replenish.stocked)"
+                } ?? "manager: skipped (another Manager holds the lease)")
             return
         }
         // SIGTERM/SIGINT: stop waiting, finish a run in progress (and release its lease), then exit.
         let schedule = manager.schedule
-        let service = ManagerService(schedule: schedule, clock: ContinuousClock(), now: { Date() }, logger: manager.logger,
-                                     cycle: { try await manager.runOnce() },
-                                     started: {
-                                         print("manager: schedule \(schedule) (UTC)")
-                                         fflush(nil)
-                                     })
+        let service = ManagerService(
+            schedule: schedule, clock: ContinuousClock(), now: { Date() }, logger: manager.logger,
+            cycle: { try await manager.runOnce() },
+            started: {
+                print("manager: schedule \(schedule) (UTC)")
+                fflush(nil)
+            })
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(
+                service: service, successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup)
         ]
         if let webhooks = manager.webhooks {
-            services.append(.init(service: WebhookDispatchService(dispatcher: webhooks, clock: ContinuousClock()), failureTerminationBehavior: .gracefullyShutdownGroup))
+            services.append(
+                .init(
+                    service: WebhookDispatchService(dispatcher: webhooks, clock: ContinuousClock()),
+                    failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         if let metricsPort {
             let router = Router()
             manager.addMetricsRoutes(to: router)
             let host = metricsHost
-            let server = Application(router: router, server: .http1(limits: manager.httpLimits, logger: manager.logger),
-                                     configuration: .init(address: .hostname(host, port: metricsPort), serverName: nil),
-                                     onServerRunning: { channel in
-                                         print("manager: metrics on http://\(host):\(channel.localAddress?.port ?? metricsPort)/metrics")
-                                         print("metrics port: \(channel.localAddress?.port ?? metricsPort)")
-                                         fflush(nil)
-                                     }, logger: manager.logger)
+            let server = Application(
+                router: router, server: .http1(limits: manager.httpLimits, logger: manager.logger),
+                configuration: .init(address: .hostname(host, port: metricsPort), serverName: nil),
+                onServerRunning: { channel in
+                    print("manager: metrics on http://\(host):\(channel.localAddress?.port ?? metricsPort)/metrics")
+                    print("metrics port: \(channel.localAddress?.port ?? metricsPort)")
+                    fflush(nil)
+                }, logger: manager.logger)
             services.append(.init(service: server, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: manager.logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: manager.logger))
         try await group.run()
     }
 }
 
 struct Dispatch: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Deliver the audit trail to WEBHOOKS_CONFIG alone: a pass every WEBHOOK_POLL_SECONDS, or one pass with --once (`manager run` runs it too).")
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Deliver the audit trail to WEBHOOKS_CONFIG alone: a pass every WEBHOOK_POLL_SECONDS, or one pass with --once (`manager run` runs it too)."
+    )
     @Flag(help: "One pass over every webhook and scope, then exit.") var once = false
     @Option(help: "Log level.") var logLevel = "info"
 
@@ -167,37 +211,52 @@ struct Dispatch: AsyncParsableCommand {
         }
         if once {
             let report = await webhooks.runOnce()
-            print("manager dispatch: delivered \(report.delivered), failed \(report.failed), dead-lettered \(report.deadLettered), skipped \(report.skipped)")
+            print(
+                "manager dispatch: delivered \(report.delivered), failed \(report.failed), dead-lettered \(report.deadLettered), skipped \(report.skipped)"
+            )
             if report.storageFailures > 0 { throw ExitCode(1) }
             return
         }
-        print("manager: dispatching to \(webhooks.webhooks.map(\.name).joined(separator: ", ")) every \(webhooks.settings.poll) s")
+        print(
+            "manager: dispatching to \(webhooks.webhooks.map(\.name).joined(separator: ", ")) every \(webhooks.settings.poll) s"
+        )
         fflush(nil)
         let service = WebhookDispatchService(dispatcher: webhooks, clock: ContinuousClock())
-        let group = ServiceGroup(configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: manager.logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: manager.logger))
         try await group.run()
     }
 }
 
 struct Drift: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Report drift: occupied blocks and by what, prefix mismatches, vanished VNets, stale leases.")
+    static let configuration = CommandConfiguration(
+        abstract: "Report drift: occupied blocks and by what, prefix mismatches, vanished VNets, stale leases.")
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() async throws {
         let manager = try await ManagerEnvironment.load(logLevel: "error")
-        let listing = await manager.run.resourceGraph.virtualNetworks(subscriptions: Array(Set(manager.configuration.scopes.keys.map(\.subscriptionId))))
+        let listing = await manager.run.resourceGraph.virtualNetworks(
+            subscriptions: Array(Set(manager.configuration.scopes.keys.map(\.subscriptionId))))
         var rows: [Scope: [NetworkRow]] = [:]
-        for scope in manager.configuration.scopes.keys { rows[scope] = try await manager.run.inventory.networks(in: scope) }
-        let report = DriftReport.build(configuration: manager.configuration, settings: manager.settings, rows: rows, listing: listing, now: Date())
+        for scope in manager.configuration.scopes.keys {
+            rows[scope] = try await manager.run.inventory.networks(in: scope)
+        }
+        let report = DriftReport.build(
+            configuration: manager.configuration, settings: manager.settings, rows: rows, listing: listing, now: Date())
         print(json ? report.json.serialized() : report.table)
     }
 }
 
 struct Assign: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Converge the public IPs of PUBLIC_IP_SCHEDULE once (--once), or assign one IP to one VM now (--vm, --ip), under the singleton lease.")
+        abstract:
+            "Converge the public IPs of PUBLIC_IP_SCHEDULE once (--once), or assign one IP to one VM now (--vm, --ip), under the singleton lease."
+    )
     @Flag(help: "Run the schedule's Assign job alone, once.") var once = false
-    @Option(help: "A VM label of the schedule: assign --ip to it now, bypassing the schedule (audited).") var vm: String?
+    @Option(help: "A VM label of the schedule: assign --ip to it now, bypassing the schedule (audited).") var vm:
+        String?
     @Option(help: "A public IP label of the schedule.") var ip: String?
     @Option(help: "Log level.") var logLevel = "info"
 
@@ -212,11 +271,18 @@ struct Assign: AsyncParsableCommand {
             FileHandle.standardError.write(Data("manager: PUBLIC_IP_SCHEDULE is not set\n".utf8))
             throw ExitCode(2)
         }
-        let vm = self.vm, ip = self.ip
-        let cycle = ManagerCycle(lease: manager.cycle.lease, clock: ContinuousClock(), logger: manager.logger, metrics: manager.cycle.metrics) {
+        let vm = self.vm
+        let ip = self.ip
+        let cycle = ManagerCycle(
+            lease: manager.cycle.lease, clock: ContinuousClock(), logger: manager.logger, metrics: manager.cycle.metrics
+        ) {
             var report = ManagerRun.Report()
             report.complete = true
-            if let vm, let ip { report.assign = await assign.assign(vm: vm, ip: ip, now: Date()) } else { report.assign = await assign.run(now: Date()) }
+            if let vm, let ip {
+                report.assign = await assign.assign(vm: vm, ip: ip, now: Date())
+            } else {
+                report.assign = await assign.run(now: Date())
+            }
             return report
         }
         guard let report = try await cycle.runOnce(), let done = report.assign else {
@@ -225,7 +291,9 @@ struct Assign: AsyncParsableCommand {
         }
         for problem in done.problems { FileHandle.standardError.write(Data("manager: \(problem)\n".utf8)) }
         if !done.problems.isEmpty { throw ExitCode(2) }
-        print("manager assign: desired \(done.desired.map { $0.description }.joined(separator: ", ")); unchanged \(done.unchanged.count); converged \(done.converged.map { $0.description }.joined(separator: ", ")); NIC writes \(done.writes)")
+        print(
+            "manager assign: desired \(done.desired.map { $0.description }.joined(separator: ", ")); unchanged \(done.unchanged.count); converged \(done.converged.map { $0.description }.joined(separator: ", ")); NIC writes \(done.writes)"
+        )
         for failure in done.failures { print("failed: \(failure)") }
         if !done.failures.isEmpty { throw ExitCode(1) }
     }
@@ -233,7 +301,9 @@ struct Assign: AsyncParsableCommand {
 
 struct Schedule: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print which VM should hold which public IP at a moment (default: now), from PUBLIC_IP_SCHEDULE alone (no storage, no Azure).")
+        abstract:
+            "Print which VM should hold which public IP at a moment (default: now), from PUBLIC_IP_SCHEDULE alone (no storage, no Azure)."
+    )
     @Option(help: "Local time HH:MM in the schedule's time zone.") var at: String?
     @Option(help: "Local date YYYY-MM-DD (default: today in the schedule's time zone).") var date: String?
     @Flag(help: "Print {\"at\": ..., \"assignments\": [{\"vm\", \"ip\"}]}.") var json = false
@@ -246,20 +316,33 @@ struct Schedule: AsyncParsableCommand {
         }
         let schedule: PublicIPSchedule
         do { schedule = try PublicIPSchedule.load(setting: value) } catch {
-            FileHandle.standardError.write(Data(("manager: invalid PUBLIC_IP_SCHEDULE:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n") + "\n").utf8))
+            FileHandle.standardError.write(
+                Data(
+                    ("manager: invalid PUBLIC_IP_SCHEDULE:\n" + error.problems.map { "  " + $0 }.joined(separator: "\n")
+                        + "\n").utf8))
             throw ExitCode(2)
         }
-        guard let instant = at == nil && date == nil ? Date() : schedule.instant(time: at, day: date, now: Date()) else {
+        guard let instant = at == nil && date == nil ? Date() : schedule.instant(time: at, day: date, now: Date())
+        else {
             FileHandle.standardError.write(Data("manager: --at is HH:MM and --date YYYY-MM-DD (a real date)\n".utf8))
             throw ExitCode(2)
         }
         let assignments = schedule.desired(at: instant)
         if json {
-            print(JSONValue.object([("at", .string(schedule.iso8601(instant))),
-                                    ("assignments", .array(assignments.map { .object([("vm", .string($0.vm)), ("ip", .string($0.ip))]) }))]).serialized())
+            print(
+                JSONValue.object([
+                    ("at", .string(schedule.iso8601(instant))),
+                    (
+                        "assignments",
+                        .array(assignments.map { .object([("vm", .string($0.vm)), ("ip", .string($0.ip))]) })
+                    ),
+                ]).serialized())
         } else {
             print("at \(schedule.iso8601(instant)) (\(schedule.timeZone.identifier))")
-            print(assignments.isEmpty ? "nothing is managed at this moment" : (["VM  IP"] + assignments.map { "\($0.vm)  \($0.ip)" }).joined(separator: "\n"))
+            print(
+                assignments.isEmpty
+                    ? "nothing is managed at this moment"
+                    : (["VM  IP"] + assignments.map { "\($0.vm)  \($0.ip)" }).joined(separator: "\n"))
         }
     }
 }
@@ -267,8 +350,11 @@ struct Schedule: AsyncParsableCommand {
 /// Azure Functions custom handler: the host sends the timer invocation as `POST /Manager`
 /// (`{"Data": {...}, "Metadata": {...}}`) and pings `GET /` until the handler answers.
 struct ServeFunctions: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve-functions",
-                                                    abstract: "Serve the timer trigger and the operators' Run trigger as an Azure Functions custom handler (FUNCTIONS_CUSTOMHANDLER_PORT).")
+    static let configuration = CommandConfiguration(
+        commandName: "serve-functions",
+        abstract:
+            "Serve the timer trigger and the operators' Run trigger as an Azure Functions custom handler (FUNCTIONS_CUSTOMHANDLER_PORT)."
+    )
     @Option(help: "Port when FUNCTIONS_CUSTOMHANDLER_PORT is not set (0 picks one and prints it).") var port = 0
     @Option(help: "Log level.") var logLevel = "info"
 
@@ -285,7 +371,10 @@ struct ServeFunctions: AsyncParsableCommand {
             if let webhooks = manager.webhooks {
                 // Under the Functions host there is no long-running dispatcher: each timer invocation makes a pass.
                 let report = await webhooks.runOnce()
-                logs.append(.string("webhooks: delivered \(report.delivered), failed \(report.failed), dead-lettered \(report.deadLettered)"))
+                logs.append(
+                    .string(
+                        "webhooks: delivered \(report.delivered), failed \(report.failed), dead-lettered \(report.deadLettered)"
+                    ))
                 failed = failed || report.storageFailures > 0
             }
             return Self.invocationAnswer(outputs: .object([]), logs: logs, status: failed ? .internalServerError : .ok)
@@ -298,22 +387,36 @@ struct ServeFunctions: AsyncParsableCommand {
             let statusCode = failed ? 500 : (report == nil ? 409 : 200)
             var body: [(String, JSONValue)] = [("ran", .bool(report != nil)), ("logs", .array(logs))]
             if let report {
-                body += [("complete", .bool(report.complete)), ("drift", .number(String(report.drift.count))),
-                         ("actions", .object(report.actions.keys.sorted().map { ($0, .number(String(report.actions[$0]!))) })),
-                         ("stocked", .object(report.replenish.stocked.keys.sorted().map { ($0, .number(String(report.replenish.stocked[$0]!))) }))]
+                body += [
+                    ("complete", .bool(report.complete)), ("drift", .number(String(report.drift.count))),
+                    (
+                        "actions",
+                        .object(report.actions.keys.sorted().map { ($0, .number(String(report.actions[$0]!))) })
+                    ),
+                    (
+                        "stocked",
+                        .object(
+                            report.replenish.stocked.keys.sorted().map {
+                                ($0, .number(String(report.replenish.stocked[$0]!)))
+                            })
+                    ),
+                ]
             }
-            let res = JSONValue.object([("statusCode", .number(String(statusCode))), ("body", .string(JSONValue.object(body).serialized())),
-                                        ("headers", .object([("Content-Type", .string("application/json"))]))])
+            let res = JSONValue.object([
+                ("statusCode", .number(String(statusCode))), ("body", .string(JSONValue.object(body).serialized())),
+                ("headers", .object([("Content-Type", .string("application/json"))])),
+            ])
             return Self.invocationAnswer(outputs: .object([("res", res)]), logs: logs, status: .ok)
         }
         let listen = manager.functionsPort ?? port
-        let app = Application(router: router, server: .http1(limits: manager.httpLimits, logger: manager.logger),
-                              configuration: .init(address: .hostname("127.0.0.1", port: listen)),
-                              onServerRunning: { channel in
-                                  print("manager custom handler listening on 127.0.0.1:\(channel.localAddress?.port ?? listen)")
-                                  print("port: \(channel.localAddress?.port ?? listen)")
-                                  fflush(nil)
-                              }, logger: manager.logger)
+        let app = Application(
+            router: router, server: .http1(limits: manager.httpLimits, logger: manager.logger),
+            configuration: .init(address: .hostname("127.0.0.1", port: listen)),
+            onServerRunning: { channel in
+                print("manager custom handler listening on 127.0.0.1:\(channel.localAddress?.port ?? listen)")
+                print("port: \(channel.localAddress?.port ?? listen)")
+                fflush(nil)
+            }, logger: manager.logger)
         try await app.runService()
     }
 
@@ -324,11 +427,15 @@ struct ServeFunctions: AsyncParsableCommand {
 
     /// One run under the singleton lease, as log lines for the host: the report (nil: another Manager
     /// holds the lease) and whether the run failed.
-    static func runLogged(_ manager: ManagerEnvironment, note: String) async -> ([JSONValue], ManagerRun.Report?, Bool) {
+    static func runLogged(_ manager: ManagerEnvironment, note: String) async -> ([JSONValue], ManagerRun.Report?, Bool)
+    {
         var logs: [JSONValue] = []
         do {
             if let report = try await manager.runOnce() {
-                logs.append(.string("manager run: complete=\(report.complete) actions=\(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")) drift=\(report.drift.count)\(note)"))
+                logs.append(
+                    .string(
+                        "manager run: complete=\(report.complete) actions=\(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")) drift=\(report.drift.count)\(note)"
+                    ))
                 for problem in report.problems { logs.append(.string("incomplete listing: \(problem)")) }
                 return (logs, report, false)
             }
@@ -345,6 +452,7 @@ struct ServeFunctions: AsyncParsableCommand {
         let answer = JSONValue.object([("Outputs", outputs), ("Logs", .array(logs)), ("ReturnValue", .null)])
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.serializedBytes)))
+        return Response(
+            status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.serializedBytes)))
     }
 }

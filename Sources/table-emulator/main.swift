@@ -19,18 +19,25 @@ struct TableEmulatorCommand: AsyncParsableCommand {
     @Flag(help: "fsync every acknowledged write (survives power loss, slower).") var fsync = false
     @Option(name: .customLong("account"), help: "An account as NAME:BASE64KEY (repeatable; replaces devstoreaccount1).")
     var accounts: [String] = []
-    @Flag(help: "Also accept any well-formed bearer token, as Azurite's OAuth mode does (tests of identity-based connections).")
+    @Flag(
+        help:
+            "Also accept any well-formed bearer token, as Azurite's OAuth mode does (tests of identity-based connections)."
+    )
     var acceptBearerTokens = false
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "warning"
 
     func run() async throws {
-        guard let limits = HTTPServerLimits.forServerProcess(environment: ProcessInfo.processInfo.environment, program: "table-emulator") else {
+        guard
+            let limits = HTTPServerLimits.forServerProcess(
+                environment: ProcessInfo.processInfo.environment, program: "table-emulator")
+        else {
             throw ExitCode(2)
         }
         var accountMap: [String: String] = [:]
         for entry in accounts {
             guard let colon = entry.firstIndex(of: ":"), !entry[..<colon].isEmpty,
-                  Data(base64Encoded: String(entry[entry.index(after: colon)...])) != nil else {
+                Data(base64Encoded: String(entry[entry.index(after: colon)...])) != nil
+            else {
                 throw ValidationError("--account must be NAME:BASE64KEY")
             }
             accountMap[String(entry[..<colon])] = String(entry[entry.index(after: colon)...])
@@ -41,8 +48,10 @@ struct TableEmulatorCommand: AsyncParsableCommand {
         var logger = Logger(label: "table-emulator")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let server = try TableEmulatorServer(
-            configuration: .init(host: host, port: port, location: inMemory ? nil : location, syncEveryWrite: fsync, accounts: accountMap,
-                                 acceptBearerTokens: acceptBearerTokens, limits: limits),
+            configuration: .init(
+                host: host, port: port, location: inMemory ? nil : location, syncEveryWrite: fsync,
+                accounts: accountMap,
+                acceptBearerTokens: acceptBearerTokens, limits: limits),
             logger: logger)
         let storage = inMemory ? "in memory" : "at \(location)"
         let accountNames = accountMap.keys.sorted().joined(separator: ", ")

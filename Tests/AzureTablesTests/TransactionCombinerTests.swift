@@ -1,8 +1,8 @@
 import AzureCore
 import AzureTables
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Group commit (TransactionCombiner) against a live endpoint")
 struct TransactionCombinerTests {
@@ -10,14 +10,22 @@ struct TransactionCombinerTests {
     /// (slots handed from round to round while others are still out).
     static let inFlight = [1, 2, 4]
 
-    @Test("concurrent transactions share rounds, and each caller gets the ETags of its own operations", arguments: inFlight)
+    @Test(
+        "concurrent transactions share rounds, and each caller gets the ETags of its own operations",
+        arguments: inFlight)
     func sharesRounds(maxInFlight: Int) async throws {
         let table = try await TestStorage.freshTable("gc")
         let combiner = TransactionCombiner(table: table, maxInFlight: maxInFlight)
         let results = try await withThrowingTaskGroup(of: (Int, [String?]).self) { group in
             for caller in 0..<64 {
                 group.addTask {
-                    let etags = try await combiner.submit((0..<3).map { .insert(TableEntity(partitionKey: "p", rowKey: "c\(caller)-\($0)", properties: ["n": .int32(Int32($0))])) })
+                    let etags = try await combiner.submit(
+                        (0..<3).map {
+                            .insert(
+                                TableEntity(
+                                    partitionKey: "p", rowKey: "c\(caller)-\($0)", properties: ["n": .int32(Int32($0))])
+                            )
+                        })
                     return (caller, etags)
                 }
             }
@@ -37,20 +45,36 @@ struct TransactionCombinerTests {
         #expect(try await table.queryAll().count == 192)
     }
 
-    @Test("one member's failure is that member's alone (index within its own operations); the others commit", arguments: inFlight)
+    @Test(
+        "one member's failure is that member's alone (index within its own operations); the others commit",
+        arguments: inFlight)
     func failingMember(maxInFlight: Int) async throws {
         let table = try await TestStorage.freshTable("gc")
         let combiner = TransactionCombiner(table: table, maxInFlight: maxInFlight)
         let stale = try await table.insert(TableEntity(partitionKey: "p", rowKey: "locked"))
-        try await table.merge(TableEntity(partitionKey: "p", rowKey: "locked", properties: ["v": .int32(2)]), ifMatch: .any)
+        try await table.merge(
+            TableEntity(partitionKey: "p", rowKey: "locked", properties: ["v": .int32(2)]), ifMatch: .any)
         try await table.insert(TableEntity(partitionKey: "p", rowKey: "taken"))
         let outcomes = try await withThrowingTaskGroup(of: (Int, String).self) { group in
             for caller in 0..<40 {
                 group.addTask {
-                    var actions: [TableTransactionAction] = [.insert(TableEntity(partitionKey: "p", rowKey: "own-\(caller)"))]
-                    if caller % 10 == 3 { actions.append(.insert(TableEntity(partitionKey: "p", rowKey: "taken-\(caller)"))); actions.append(.insert(TableEntity(partitionKey: "p", rowKey: "taken"))) }
-                    if caller % 10 == 7 { actions.append(.merge(TableEntity(partitionKey: "p", rowKey: "locked-\(caller)"), ifMatch: .any)) }
-                    if caller % 10 == 9 { actions.insert(.merge(TableEntity(partitionKey: "p", rowKey: "locked", properties: ["v": .int32(3)]), ifMatch: .etag(stale)), at: 0) }
+                    var actions: [TableTransactionAction] = [
+                        .insert(TableEntity(partitionKey: "p", rowKey: "own-\(caller)"))
+                    ]
+                    if caller % 10 == 3 {
+                        actions.append(.insert(TableEntity(partitionKey: "p", rowKey: "taken-\(caller)")))
+                        actions.append(.insert(TableEntity(partitionKey: "p", rowKey: "taken")))
+                    }
+                    if caller % 10 == 7 {
+                        actions.append(
+                            .merge(TableEntity(partitionKey: "p", rowKey: "locked-\(caller)"), ifMatch: .any))
+                    }
+                    if caller % 10 == 9 {
+                        actions.insert(
+                            .merge(
+                                TableEntity(partitionKey: "p", rowKey: "locked", properties: ["v": .int32(3)]),
+                                ifMatch: .etag(stale)), at: 0)
+                    }
                     do {
                         _ = try await combiner.submit(actions)
                         return (caller, "ok")
@@ -63,18 +87,24 @@ struct TransactionCombinerTests {
         }
         for caller in 0..<40 {
             switch caller % 10 {
-            case 3: #expect(outcomes[caller] == "409@2", "caller \(caller): the duplicate insert is its third operation")
-            case 7: #expect(outcomes[caller] == "404@1", "caller \(caller): merging a missing row is its second operation")
+            case 3:
+                #expect(outcomes[caller] == "409@2", "caller \(caller): the duplicate insert is its third operation")
+            case 7:
+                #expect(outcomes[caller] == "404@1", "caller \(caller): merging a missing row is its second operation")
             case 9: #expect(outcomes[caller] == "412@0", "caller \(caller): the stale ETag is its first operation")
             default: #expect(outcomes[caller] == "ok", "caller \(caller)")
             }
         }
         let keys = Set(try await table.queryAll().map(\.rowKey))
         let committed = Set((0..<40).filter { ![3, 7, 9].contains($0 % 10) }.map { "own-\($0)" })
-        #expect(keys == committed.union(["locked", "taken"]), "failed members left nothing behind; the others are all there")
+        #expect(
+            keys == committed.union(["locked", "taken"]), "failed members left nothing behind; the others are all there"
+        )
     }
 
-    @Test("members touching the same row never share a round: one insert wins, the others get 409 of their own", arguments: inFlight)
+    @Test(
+        "members touching the same row never share a round: one insert wins, the others get 409 of their own",
+        arguments: inFlight)
     func sameRow(maxInFlight: Int) async throws {
         let table = try await TestStorage.freshTable("gc")
         let combiner = TransactionCombiner(table: table, maxInFlight: maxInFlight)
@@ -82,8 +112,10 @@ struct TransactionCombinerTests {
             for caller in 0..<20 {
                 group.addTask {
                     do {
-                        _ = try await combiner.submit([.insert(TableEntity(partitionKey: "p", rowKey: "solo-\(caller)")),
-                                                       .insert(TableEntity(partitionKey: "p", rowKey: "session"))])
+                        _ = try await combiner.submit([
+                            .insert(TableEntity(partitionKey: "p", rowKey: "solo-\(caller)")),
+                            .insert(TableEntity(partitionKey: "p", rowKey: "session")),
+                        ])
                         return 201
                     } catch let error as AzureError {
                         #expect(error.failedOperationIndex == 1)

@@ -1,28 +1,34 @@
 import Foundation
 import HTTPTransport
 import TableEmulator
-import Testing
 import TestSupport
+import Testing
 
 @Suite("CurlTransport over real sockets")
 struct CurlTransportTests {
     let transport = CurlTransport(configuration: .init(connectTimeout: .seconds(2), requestTimeout: .seconds(10)))
 
     static func echo(_ request: EmulatorRequest) async -> EmulatorResponse {
-        var headers: HTTPHeaderList = ["X-Method": request.method, "X-Path": request.rawPath + (request.query.map { "?" + $0 } ?? "")]
+        var headers: HTTPHeaderList = [
+            "X-Method": request.method, "X-Path": request.rawPath + (request.query.map { "?" + $0 } ?? ""),
+        ]
         headers["X-Content-Type"] = request.headers["Content-Type"] ?? "<none>"
         headers["X-Expect"] = request.headers["Expect"] ?? "<none>"
         headers["X-Custom"] = request.headers["X-Custom"] ?? "<none>"
         return EmulatorResponse(status: 200, headers: headers, body: request.body)
     }
 
-    @Test("every verb, including MERGE, carries its body and headers", arguments: ["GET", "POST", "PUT", "MERGE", "DELETE", "PATCH"])
+    @Test(
+        "every verb, including MERGE, carries its body and headers",
+        arguments: ["GET", "POST", "PUT", "MERGE", "DELETE", "PATCH"])
     func verbs(method: String) async throws {
         try await TestServers.withFakeServer(Self.echo) { port in
             let body: [UInt8]? = method == "GET" || method == "DELETE" ? nil : Array("{\"a\":1}".utf8)
             var headers: HTTPHeaderList = ["X-Custom": "value 1"]
             if body != nil { headers["Content-Type"] = "application/json" }
-            let response = try await transport.execute(TransportRequest(method: method, url: "http://127.0.0.1:\(port)/p/a%27th?x=1&y=%20", headers: headers, body: body))
+            let response = try await transport.execute(
+                TransportRequest(
+                    method: method, url: "http://127.0.0.1:\(port)/p/a%27th?x=1&y=%20", headers: headers, body: body))
             #expect(response.status == 200)
             #expect(response.headers["x-method"] == method)
             #expect(response.headers["X-Path"] == "/p/a%27th?x=1&y=%20")
@@ -36,7 +42,8 @@ struct CurlTransportTests {
     func noInventedHeaders() async throws {
         try await TestServers.withFakeServer(Self.echo) { port in
             let big = [UInt8](repeating: 65, count: 2 * 1024 * 1024)
-            let response = try await transport.execute(TransportRequest(method: "PUT", url: "http://127.0.0.1:\(port)/", body: big))
+            let response = try await transport.execute(
+                TransportRequest(method: "PUT", url: "http://127.0.0.1:\(port)/", body: big))
             #expect(response.headers["X-Content-Type"] == "<none>")
             #expect(response.headers["X-Expect"] == "<none>")
             #expect(response.body.count == big.count)
@@ -49,8 +56,10 @@ struct CurlTransportTests {
             var ports = Set<Int>()
             var newConnections = 0
             for index in 0..<20 {
-                let response = try await transport.execute(TransportRequest(method: index % 2 == 0 ? "GET" : "POST", url: "http://127.0.0.1:\(port)/r\(index)",
-                                                                            headers: ["Content-Type": "text/plain"], body: index % 2 == 0 ? nil : [1, 2, 3]))
+                let response = try await transport.execute(
+                    TransportRequest(
+                        method: index % 2 == 0 ? "GET" : "POST", url: "http://127.0.0.1:\(port)/r\(index)",
+                        headers: ["Content-Type": "text/plain"], body: index % 2 == 0 ? nil : [1, 2, 3]))
                 #expect(response.status == 200)
                 ports.insert(response.connection.localPort)
                 newConnections += response.connection.newConnections
@@ -66,7 +75,10 @@ struct CurlTransportTests {
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<64 {
                     group.addTask {
-                        let r = try await transport.execute(TransportRequest(method: "POST", url: "http://127.0.0.1:\(port)/c", headers: ["Content-Type": "text/plain"], body: Array("\(index)".utf8)))
+                        let r = try await transport.execute(
+                            TransportRequest(
+                                method: "POST", url: "http://127.0.0.1:\(port)/c",
+                                headers: ["Content-Type": "text/plain"], body: Array("\(index)".utf8)))
                         #expect(r.bodyText == "\(index)")
                         return r.status
                     }
@@ -93,7 +105,8 @@ struct CurlTransportTests {
         }) { port in
             // The answer would come after 1.5 s: a timeout error (not the answer) shows the 300 ms limit held.
             await #expect {
-                _ = try await transport.execute(TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/", timeout: .milliseconds(300)))
+                _ = try await transport.execute(
+                    TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/", timeout: .milliseconds(300)))
             } throws: { ($0 as? TransportError)?.isTimeout == true }
         }
     }
@@ -105,13 +118,16 @@ struct CurlTransportTests {
             return await Self.echo(request)
         }) { port in
             // Uncancelled, the answer would arrive after 1.5 s: `cancelled` (not the answer) shows the abort.
-            let task = Task { try await transport.execute(TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/")) }
+            let task = Task {
+                try await transport.execute(TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/"))
+            }
             try await Task.sleep(for: .milliseconds(200))
             task.cancel()
             let result = await task.result
             #expect(throws: TransportError.cancelled()) { try result.get() }
             // The transport still works afterwards.
-            let after = try await transport.execute(TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/x", timeout: .seconds(5)))
+            let after = try await transport.execute(
+                TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/x", timeout: .seconds(5)))
             #expect(after.status == 200)
         }
     }
@@ -119,7 +135,8 @@ struct CurlTransportTests {
     @Test("header injection and bad verbs are refused before sending")
     func invalidRequests() async throws {
         await #expect {
-            _ = try await transport.execute(TransportRequest(method: "GET", url: "http://127.0.0.1:1/", headers: ["X-Bad": "a\r\nInjected: yes"]))
+            _ = try await transport.execute(
+                TransportRequest(method: "GET", url: "http://127.0.0.1:1/", headers: ["X-Bad": "a\r\nInjected: yes"]))
         } throws: { ($0 as? TransportError)?.isInvalidRequest == true }
         await #expect {
             _ = try await transport.execute(TransportRequest(method: "GE T", url: "http://127.0.0.1:1/"))
@@ -134,8 +151,12 @@ struct CurlTransportTests {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

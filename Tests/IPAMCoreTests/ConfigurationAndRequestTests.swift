@@ -36,7 +36,8 @@ struct ConfigurationTests {
         environment["CIDR_SIZE_DEFAULT"] = "30"
         environment["LEASE_DURATION_HOURS"] = "-1"
         environment["AzureWebJobsStorage"] = nil
-        environment["SUPERNETS_CONFIG"] = #"[{"subscriptionId":"s","regions":[{"region":"a","supernets":["10.0.0.0/8"]},{"region":"b","supernets":["10.1.0.0/16","10.2.0.1/16"]}]}]"#
+        environment["SUPERNETS_CONFIG"] =
+            #"[{"subscriptionId":"s","regions":[{"region":"a","supernets":["10.0.0.0/8"]},{"region":"b","supernets":["10.1.0.0/16","10.2.0.1/16"]}]}]"#
         do {
             _ = try IPAMConfiguration.load(environment: environment)
             Issue.record("must fail")
@@ -55,8 +56,10 @@ struct ConfigurationTests {
 
     @Test func isolatedScopesMayOverlap() throws {
         var environment = sampleEnvironment
-        environment["SUPERNETS_CONFIG"] = #"[{"subscriptionId":"\#(subscription)","regions":[{"region":"eastus","supernets":["10.0.0.0/16"],"isolated":true},{"region":"westus","supernets":["10.0.0.0/16"],"isolated":true}]}]"#
-        environment["SCOPE_CONFIG_MANIFEST"] = #"{"defaultScope":{"subscriptionId":"\#(subscription)","region":"eastus"}}"#
+        environment["SUPERNETS_CONFIG"] =
+            #"[{"subscriptionId":"\#(subscription)","regions":[{"region":"eastus","supernets":["10.0.0.0/16"],"isolated":true},{"region":"westus","supernets":["10.0.0.0/16"],"isolated":true}]}]"#
+        environment["SCOPE_CONFIG_MANIFEST"] =
+            #"{"defaultScope":{"subscriptionId":"\#(subscription)","region":"eastus"}}"#
         #expect(throws: Never.self) { _ = try IPAMConfiguration.load(environment: environment) }
     }
 }
@@ -65,7 +68,9 @@ struct ConfigurationTests {
 struct LeaseRequestTests {
     let configuration = try! IPAMConfiguration.load(environment: sampleEnvironment)
 
-    func decode(_ body: String) throws(RequestProblem) -> LeaseRequest { try LeaseRequestDecoder.decode(Array(body.utf8), configuration: configuration) }
+    func decode(_ body: String) throws(RequestProblem) -> LeaseRequest {
+        try LeaseRequestDecoder.decode(Array(body.utf8), configuration: configuration)
+    }
 
     @Test func smallestBody() throws {
         let request = try decode(#"{"SessionId": "test-123"}"#)
@@ -75,7 +80,9 @@ struct LeaseRequestTests {
     }
 
     @Test func fullBodyCaseInsensitive() throws {
-        let request = try decode(#"{"sessionid":"mcp-7f3a","PREFIXLENGTH":24,"SubscriptionId":"\#(subscription)","Region":"WestEurope","requester":"terraform-mcp","tags":{"env":"dev"},"subnets":[{"name":"app","prefixLength":26},{"Name":"db","PrefixLength":27}]}"#)
+        let request = try decode(
+            #"{"sessionid":"mcp-7f3a","PREFIXLENGTH":24,"SubscriptionId":"\#(subscription)","Region":"WestEurope","requester":"terraform-mcp","tags":{"env":"dev"},"subnets":[{"name":"app","prefixLength":26},{"Name":"db","PrefixLength":27}]}"#
+        )
         #expect(request.scope.region == "westeurope" && request.prefixLength == 24)
         #expect(request.subnets.map(\.name) == ["app", "db"])
         #expect(request.tags == ["env": "dev"])
@@ -89,43 +96,79 @@ struct LeaseRequestTests {
         #expect(a.requestHash != c.requestHash)
     }
 
-    @Test("dualStack: an IPv4 block and an IPv6 block (default CIDR_SIZE_V6_DEFAULT) with a /64 per subnet; part of the request hash")
+    @Test(
+        "dualStack: an IPv4 block and an IPv6 block (default CIDR_SIZE_V6_DEFAULT) with a /64 per subnet; part of the request hash"
+    )
     func dualStack() throws {
-        let request = try decode(#"{"SessionId":"d","region":"westeurope","dualStack":true,"prefixLength":24,"prefixLengthV6":60,"subnets":[{"name":"app","prefixLength":26}]}"#)
+        let request = try decode(
+            #"{"SessionId":"d","region":"westeurope","dualStack":true,"prefixLength":24,"prefixLengthV6":60,"subnets":[{"name":"app","prefixLength":26}]}"#
+        )
         #expect(request.ipVersion == .v4 && request.prefixLength == 24 && request.dualStackV6Length == 60)
         let half = try #require(request.v6Half)
-        #expect(half.ipVersion == .v6 && half.prefixLength == 60 && half.subnets == [.init(name: "app", prefixLength: 64)] && half.scope == request.scope)
-        let single = try decode(#"{"SessionId":"d","region":"westeurope","prefixLength":24,"subnets":[{"name":"app","prefixLength":26}]}"#)
+        #expect(
+            half.ipVersion == .v6 && half.prefixLength == 60 && half.subnets == [.init(name: "app", prefixLength: 64)]
+                && half.scope == request.scope)
+        let single = try decode(
+            #"{"SessionId":"d","region":"westeurope","prefixLength":24,"subnets":[{"name":"app","prefixLength":26}]}"#)
         #expect(single.v6Half == nil && single.requestHash != request.requestHash)
         #expect(try decode(#"{"SessionId":"d","region":"westeurope","dualStack":true}"#).dualStackV6Length == 56)
-        #expect(try decode(#"{"SessionId":"d","region":"westeurope","dualStack":false}"#).requestHash == (try decode(#"{"SessionId":"d","region":"westeurope"}"#)).requestHash,
-                "dualStack: false is a lease of one block")
+        #expect(
+            try decode(#"{"SessionId":"d","region":"westeurope","dualStack":false}"#).requestHash
+                == (try decode(#"{"SessionId":"d","region":"westeurope"}"#)).requestHash,
+            "dualStack: false is a lease of one block")
     }
 
-    @Test("bad dual-stack bodies get a code and name the field", arguments: [
-        (#"{"SessionId":"s","dualStack":true}"#, "OutsideSupernets", "dualStack"), // eastus has no IPv6 supernet
-        (#"{"SessionId":"s","region":"westeurope","dualStack":1}"#, "InvalidField", "dualStack"),
-        (#"{"SessionId":"s","region":"westeurope","dualStack":true,"ipVersion":"v6"}"#, "InvalidCombination", "ipVersion"),
-        (#"{"SessionId":"s","region":"westeurope","prefixLengthV6":56}"#, "InvalidCombination", "prefixLengthV6"),
-        (#"{"SessionId":"s","region":"westeurope","dualStack":true,"prefixLengthV6":65}"#, "InvalidPrefixLength", "prefixLengthV6"),
-        (#"{"SessionId":"s","region":"westeurope","dualStack":true,"prefixLengthV6":"56"}"#, "InvalidField", "prefixLengthV6"),
-        (#"{"SessionId":"s","region":"westeurope","dualStack":true,"prefixLengthV6":64,"prefixLength":24,"subnets":[{"name":"a","prefixLength":26},{"name":"b","prefixLength":26}]}"#, "SubnetsDoNotFit", "subnets"),
-    ])
+    @Test(
+        "bad dual-stack bodies get a code and name the field",
+        arguments: [
+            (#"{"SessionId":"s","dualStack":true}"#, "OutsideSupernets", "dualStack"), // eastus has no IPv6 supernet
+            (#"{"SessionId":"s","region":"westeurope","dualStack":1}"#, "InvalidField", "dualStack"),
+            (
+                #"{"SessionId":"s","region":"westeurope","dualStack":true,"ipVersion":"v6"}"#, "InvalidCombination",
+                "ipVersion"
+            ),
+            (#"{"SessionId":"s","region":"westeurope","prefixLengthV6":56}"#, "InvalidCombination", "prefixLengthV6"),
+            (
+                #"{"SessionId":"s","region":"westeurope","dualStack":true,"prefixLengthV6":65}"#, "InvalidPrefixLength",
+                "prefixLengthV6"
+            ),
+            (
+                #"{"SessionId":"s","region":"westeurope","dualStack":true,"prefixLengthV6":"56"}"#, "InvalidField",
+                "prefixLengthV6"
+            ),
+            (
+                #"{"SessionId":"s","region":"westeurope","dualStack":true,"prefixLengthV6":64,"prefixLength":24,"subnets":[{"name":"a","prefixLength":26},{"name":"b","prefixLength":26}]}"#,
+                "SubnetsDoNotFit", "subnets"
+            ),
+        ])
     func badDualStackBodies(body: String, code: String, field: String?) {
         badBodies(body: body, code: code, field: field)
     }
 
-    @Test("bad bodies get a code and name the field", arguments: [
-        ("", "InvalidJSON", nil), ("[1]", "InvalidJSON", nil), ("{", "InvalidJSON", nil), ("{}", "MissingField", "SessionId"),
-        (#"{"SessionId":""}"#, "InvalidSessionId", "SessionId"), (#"{"SessionId":"a/b"}"#, "InvalidSessionId", "SessionId"),
-        (#"{"SessionId":12}"#, "InvalidField", "SessionId"), (#"{"SessionId":"s","prefixLength":"24"}"#, "InvalidField", "prefixLength"),
-        (#"{"SessionId":"s","prefixLength":24.5}"#, "InvalidField", "prefixLength"), (#"{"SessionId":"s","region":null}"#, "InvalidField", "region"), (#"{"SessionId":"s","prefixLength":true}"#, "InvalidField", "prefixLength"),
-        (#"{"SessionId":"s","prefixLength":19}"#, "InvalidPrefixLength", "prefixLength"), (#"{"SessionId":"s","prefixLength":27}"#, "InvalidPrefixLength", "prefixLength"),
-        (#"{"SessionId":"s","colour":"red"}"#, "UnknownField", "colour"), (#"{"SessionId":"s","sessionid":"t"}"#, "DuplicateField", nil),
-        (#"{"SessionId":"s","region":"mars"}"#, "UnknownScope", "region"), (#"{"SessionId":"s","tags":{"a":1}}"#, "InvalidField", "tags.a"),
-        (#"{"SessionId":"s","prefixLength":24,"subnets":[{"name":"a","prefixLength":25},{"name":"b","prefixLength":25},{"name":"c","prefixLength":26}]}"#, "SubnetsDoNotFit", "subnets"),
-        (#"{"SessionId":"s","subnets":[{"name":"a","prefixLength":26,"x":1}]}"#, "UnknownField", "subnets[0].x"),
-    ])
+    @Test(
+        "bad bodies get a code and name the field",
+        arguments: [
+            ("", "InvalidJSON", nil), ("[1]", "InvalidJSON", nil), ("{", "InvalidJSON", nil),
+            ("{}", "MissingField", "SessionId"),
+            (#"{"SessionId":""}"#, "InvalidSessionId", "SessionId"),
+            (#"{"SessionId":"a/b"}"#, "InvalidSessionId", "SessionId"),
+            (#"{"SessionId":12}"#, "InvalidField", "SessionId"),
+            (#"{"SessionId":"s","prefixLength":"24"}"#, "InvalidField", "prefixLength"),
+            (#"{"SessionId":"s","prefixLength":24.5}"#, "InvalidField", "prefixLength"),
+            (#"{"SessionId":"s","region":null}"#, "InvalidField", "region"),
+            (#"{"SessionId":"s","prefixLength":true}"#, "InvalidField", "prefixLength"),
+            (#"{"SessionId":"s","prefixLength":19}"#, "InvalidPrefixLength", "prefixLength"),
+            (#"{"SessionId":"s","prefixLength":27}"#, "InvalidPrefixLength", "prefixLength"),
+            (#"{"SessionId":"s","colour":"red"}"#, "UnknownField", "colour"),
+            (#"{"SessionId":"s","sessionid":"t"}"#, "DuplicateField", nil),
+            (#"{"SessionId":"s","region":"mars"}"#, "UnknownScope", "region"),
+            (#"{"SessionId":"s","tags":{"a":1}}"#, "InvalidField", "tags.a"),
+            (
+                #"{"SessionId":"s","prefixLength":24,"subnets":[{"name":"a","prefixLength":25},{"name":"b","prefixLength":25},{"name":"c","prefixLength":26}]}"#,
+                "SubnetsDoNotFit", "subnets"
+            ),
+            (#"{"SessionId":"s","subnets":[{"name":"a","prefixLength":26,"x":1}]}"#, "UnknownField", "subnets[0].x"),
+        ])
     func badBodies(body: String, code: String, field: String?) {
         do {
             _ = try decode(body)
@@ -139,7 +182,8 @@ struct LeaseRequestTests {
 
 @Suite("Settings are listed once and documented")
 struct SettingsListTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     @Test("every setting ipam reads is in docs/Configuration.md, and every setting that page names is one ipam reads")
     func documented() throws {
@@ -153,7 +197,8 @@ struct SettingsListTests {
         let documented = settingsPart.split(separator: "\n").compactMap { line -> String? in
             guard line.hasPrefix("| `") else { return nil }
             let name = line.dropFirst(3).prefix { $0 != "`" }
-            return name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) || name == "AzureWebJobsStorage" ? String(name) : nil
+            return name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) || name == "AzureWebJobsStorage"
+                ? String(name) : nil
         }
         let known = Set(Setting.allCases.map(\.rawValue))
         for name in documented where !name.hasPrefix("AzureWebJobsStorage__") {
@@ -161,14 +206,20 @@ struct SettingsListTests {
         }
     }
 
-    @Test("no source outside the composition roots (the servers' bootstrap, the ipam client) reads the process environment")
+    @Test(
+        "no source outside the composition roots (the servers' bootstrap, the ipam client) reads the process environment"
+    )
     func readOnce() throws {
         let sources = Self.root.appendingPathComponent("Sources")
         var offenders: [String] = []
-        let roots = ["IPAMBootstrap", "ipam-dev", "AzureCore", "ipam", "ipam-mcp", "table-emulator", "arg-emulator", "arm-emulator"]
+        let roots = [
+            "IPAMBootstrap", "ipam-dev", "AzureCore", "ipam", "ipam-mcp", "table-emulator", "arg-emulator",
+            "arm-emulator",
+        ]
         for target in try FileManager.default.contentsOfDirectory(atPath: sources.path) where !roots.contains(target) {
             let folder = sources.appendingPathComponent(target)
-            for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where file.hasSuffix(".swift") {
+            for file in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            where file.hasSuffix(".swift") {
                 let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
                 if text.contains("ProcessInfo.processInfo.environment") { offenders.append("\(target)/\(file)") }
             }

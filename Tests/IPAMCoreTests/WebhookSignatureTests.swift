@@ -15,40 +15,67 @@ struct WebhookSignatureTests {
         WebhookSignature.sign(body: body, secret: secret, at: Date(timeIntervalSince1970: Double(t)))
     }
 
-    @Test("a timestamp within 5 minutes either way is accepted; 30 days ago, zero, negative or far ahead is refused as stale")
+    @Test(
+        "a timestamp within 5 minutes either way is accepted; 30 days ago, zero, negative or far ahead is refused as stale"
+    )
     func replayWindow() {
         let t = Int64(Self.now.timeIntervalSince1970)
         for accepted in [t, t - 300, t + 300, t - 299, t + 120] {
-            #expect(WebhookSignature.verdict(Self.header(t: accepted), body: Self.body, secret: Self.secret, now: Self.now) == .valid, "t=\(accepted)")
+            #expect(
+                WebhookSignature.verdict(Self.header(t: accepted), body: Self.body, secret: Self.secret, now: Self.now)
+                    == .valid, "t=\(accepted)")
         }
         for refused in [t - 30 * 86400, 0, -5, t - 301, t + 301, t + 86400, -9_000_000_000_000, 9_000_000_000_000] {
-            #expect(WebhookSignature.verdict(Self.header(t: refused), body: Self.body, secret: Self.secret, now: Self.now) == .staleTimestamp, "t=\(refused)")
-            #expect(!WebhookSignature.verify(Self.header(t: refused), body: Self.body, secret: Self.secret, now: Self.now), "t=\(refused)")
+            #expect(
+                WebhookSignature.verdict(Self.header(t: refused), body: Self.body, secret: Self.secret, now: Self.now)
+                    == .staleTimestamp, "t=\(refused)")
+            #expect(
+                !WebhookSignature.verify(Self.header(t: refused), body: Self.body, secret: Self.secret, now: Self.now),
+                "t=\(refused)")
         }
     }
 
     @Test("the tolerance is the receiver's to choose")
     func configurableTolerance() {
         let t = Int64(Self.now.timeIntervalSince1970)
-        #expect(!WebhookSignature.verify(Self.header(t: t - 61), body: Self.body, secret: Self.secret, now: Self.now, tolerance: 60))
-        #expect(WebhookSignature.verify(Self.header(t: t - 60), body: Self.body, secret: Self.secret, now: Self.now, tolerance: 60))
-        #expect(WebhookSignature.verify(Self.header(t: t - 3000), body: Self.body, secret: Self.secret, now: Self.now, tolerance: 3600))
+        #expect(
+            !WebhookSignature.verify(
+                Self.header(t: t - 61), body: Self.body, secret: Self.secret, now: Self.now, tolerance: 60))
+        #expect(
+            WebhookSignature.verify(
+                Self.header(t: t - 60), body: Self.body, secret: Self.secret, now: Self.now, tolerance: 60))
+        #expect(
+            WebhookSignature.verify(
+                Self.header(t: t - 3000), body: Self.body, secret: Self.secret, now: Self.now, tolerance: 3600))
     }
 
-    @Test("a wrong secret, another body, a changed timestamp or a malformed header is a bad signature, whatever the time")
+    @Test(
+        "a wrong secret, another body, a changed timestamp or a malformed header is a bad signature, whatever the time")
     func badSignatures() {
         let t = Int64(Self.now.timeIntervalSince1970)
         let good = Self.header(t: t)
-        #expect(WebhookSignature.verdict(good, body: Self.body, secret: "another-secret-0123456", now: Self.now) == .badSignature)
-        #expect(WebhookSignature.verdict(good, body: Array("{}".utf8), secret: Self.secret, now: Self.now) == .badSignature)
+        #expect(
+            WebhookSignature.verdict(good, body: Self.body, secret: "another-secret-0123456", now: Self.now)
+                == .badSignature)
+        #expect(
+            WebhookSignature.verdict(good, body: Array("{}".utf8), secret: Self.secret, now: Self.now) == .badSignature)
         let moved = good.replacingOccurrences(of: "t=\(t)", with: "t=\(t + 1)")
-        #expect(WebhookSignature.verdict(moved, body: Self.body, secret: Self.secret, now: Self.now) == .badSignature, "the timestamp is signed too")
-        for header in ["", "t=\(t)", "v1=abc", "t=x,v1=" + String(repeating: "0", count: 64), "garbage", "t=\(Int64.max),v1=00", "t=\(Int64.min),v1=00"] {
-            #expect(WebhookSignature.verdict(header, body: Self.body, secret: Self.secret, now: Self.now) == .badSignature, "\(header)")
+        #expect(
+            WebhookSignature.verdict(moved, body: Self.body, secret: Self.secret, now: Self.now) == .badSignature,
+            "the timestamp is signed too")
+        for header in [
+            "", "t=\(t)", "v1=abc", "t=x,v1=" + String(repeating: "0", count: 64), "garbage", "t=\(Int64.max),v1=00",
+            "t=\(Int64.min),v1=00",
+        ] {
+            #expect(
+                WebhookSignature.verdict(header, body: Self.body, secret: Self.secret, now: Self.now) == .badSignature,
+                "\(header)")
         }
     }
 
-    @Test("recent event ids: a duplicate is reported once seen; memory holds at most the capacity, the oldest forgotten first")
+    @Test(
+        "recent event ids: a duplicate is reported once seen; memory holds at most the capacity, the oldest forgotten first"
+    )
     func recentEventIDs() {
         var recent = RecentEventIDs(capacity: 3)
         func insert(_ ids: String...) -> [Bool] { ids.map { recent.insert($0) } }

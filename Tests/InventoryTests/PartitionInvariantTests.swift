@@ -18,9 +18,14 @@ struct PartitionInvariantTests {
     /// - Parameters:
     ///   - legacyCounter: the counter as written before quotas counted principals (`Requester` in clear, keyed by its SHA-256).
     ///   - sessionOwner: the owner the session row records (the lease's is `holderKey`).
-    static func partition(leases: Int = 1, addresses: UInt64 = 256, stockPool: String? = "team-a", rowPool: String? = "team-a",
-                          leaseState: NetworkState = .leased, legacyCounter: Bool = false, sessionOwner: String? = holderKey) throws -> [TableEntity] {
-        let key = legacyCounter ? RowKeys.legacyUsage(pool: "team-a", requester: "alice") : RowKeys.usage(pool: "team-a", holderKey: holderKey)
+    static func partition(
+        leases: Int = 1, addresses: UInt64 = 256, stockPool: String? = "team-a", rowPool: String? = "team-a",
+        leaseState: NetworkState = .leased, legacyCounter: Bool = false, sessionOwner: String? = holderKey
+    ) throws -> [TableEntity] {
+        let key =
+            legacyCounter
+            ? RowKeys.legacyUsage(pool: "team-a", requester: "alice")
+            : RowKeys.usage(pool: "team-a", holderKey: holderKey)
         var lease = NetworkRow(prefix: try IPPrefix(parsing: "10.1.0.0/24"), state: leaseState)
         lease.leaseId = "lease-1"
         lease.sessionId = "s-1"
@@ -28,21 +33,36 @@ struct PartitionInvariantTests {
         lease.requester = "alice"
         lease.quotaKeys = [key]
         lease.ownerKey = holderKey
-        var session = SessionRow(sessionId: "s-1", leaseId: "lease-1", networkRowKey: lease.rowKey, requestHash: "h", createdAt: Date())
+        var session = SessionRow(
+            sessionId: "s-1", leaseId: "lease-1", networkRowKey: lease.rowKey, requestHash: "h", createdAt: Date())
         session.ownerKey = sessionOwner
-        let counter = legacyCounter
-            ? TableEntity(partitionKey: partition, rowKey: key, properties: ["Pool": .string("team-a"), "Requester": .string("alice"),
-                                                                           "Leases": .int64(Int64(leases)), "Addresses": .int64(Int64(addresses))])
-            : UsageRow(pool: "team-a", holderKey: holderKey, sealedHolder: "sealed", leases: leases, addresses: addresses).entity(partitionKey: partition)
+        let counter =
+            legacyCounter
+            ? TableEntity(
+                partitionKey: partition, rowKey: key,
+                properties: [
+                    "Pool": .string("team-a"), "Requester": .string("alice"),
+                    "Leases": .int64(Int64(leases)), "Addresses": .int64(Int64(addresses)),
+                ])
+            : UsageRow(
+                pool: "team-a", holderKey: holderKey, sealedHolder: "sealed", leases: leases, addresses: addresses
+            ).entity(partitionKey: partition)
         var free = NetworkRow(prefix: try IPPrefix(parsing: "10.1.1.0/24"), state: .available)
         free.pool = rowPool
-        let event = AuditEvent(action: "lease", actor: "t", cidr: lease.prefix.description, leaseId: "lease-1", sessionId: "s-1", before: "available", after: "leased")
-        return [lease.entity(partitionKey: partition), session.entity(partitionKey: partition), event.entity(partitionKey: partition, at: Date()),
-                free.entity(partitionKey: partition), Inventory.stockEntity(free.prefix, pool: stockPool, scope: scope),
-                counter]
+        let event = AuditEvent(
+            action: "lease", actor: "t", cidr: lease.prefix.description, leaseId: "lease-1", sessionId: "s-1",
+            before: "available", after: "leased")
+        return [
+            lease.entity(partitionKey: partition), session.entity(partitionKey: partition),
+            event.entity(partitionKey: partition, at: Date()),
+            free.entity(partitionKey: partition), Inventory.stockEntity(free.prefix, pool: stockPool, scope: scope),
+            counter,
+        ]
     }
 
-    @Test("a consistent partition with a pool, its stock and a counter has no violations; so has one whose counter and session row are from before principals")
+    @Test(
+        "a consistent partition with a pool, its stock and a counter has no violations; so has one whose counter and session row are from before principals"
+    )
     func clean() throws {
         for entities in [try Self.partition(), try Self.partition(legacyCounter: true, sessionOwner: nil)] {
             let problems = InvariantChecker.violations(in: entities)
@@ -50,7 +70,9 @@ struct PartitionInvariantTests {
         }
     }
 
-    @Test("a counter off by a lease or by addresses, a released lease still counted, stock in another pool's index: each reported")
+    @Test(
+        "a counter off by a lease or by addresses, a released lease still counted, stock in another pool's index: each reported"
+    )
     func damage() throws {
         let cases: [([TableEntity], String)] = [
             (try Self.partition(leases: 2), "counts 2 leases"),
@@ -59,7 +81,10 @@ struct PartitionInvariantTests {
             (try Self.partition(stockPool: nil), "its stock row is in ''"),
             (try Self.partition(stockPool: "team-b"), "its stock row is in 'team-b'"),
             (try Self.partition(leases: 2, legacyCounter: true), "counts 2 leases"),
-            (try Self.partition(sessionOwner: "ffffffffffffffffffffffffffffffff"), "session s-1 belongs to ffffffffffffffffffffffffffffffff"),
+            (
+                try Self.partition(sessionOwner: "ffffffffffffffffffffffffffffffff"),
+                "session s-1 belongs to ffffffffffffffffffffffffffffffff"
+            ),
         ]
         for (entities, expected) in cases {
             let problems = InvariantChecker.violations(in: entities)
@@ -75,15 +100,26 @@ struct DualStackInvariantTests {
     static let partition = PartitionInvariantTests.partition
 
     /// A consistent dual-stack lease, with `damage` applied to its rows before they are written.
-    static func lease(second: String = "fd00:1::/56", _ damage: (inout NetworkRow, inout NetworkRow, inout SessionRow) -> Void = { _, _, _ in }) throws -> [TableEntity] {
-        let draft = LeaseDraft(leaseId: "lease-d", sessionId: "s-d", requestHash: "h", requester: nil, leasedAt: Date(timeIntervalSince1970: 1_000),
-                               expiresAt: Date(timeIntervalSince1970: 5_000), subnets: [.init(name: "app", prefixLength: 26)])
-        var (v4, v6, session) = draft.pairRows(v4: try IPPrefix(parsing: "10.1.0.0/24"), v6: try IPPrefix(parsing: second))
+    static func lease(
+        second: String = "fd00:1::/56",
+        _ damage: (inout NetworkRow, inout NetworkRow, inout SessionRow) -> Void = { _, _, _ in }
+    ) throws -> [TableEntity] {
+        let draft = LeaseDraft(
+            leaseId: "lease-d", sessionId: "s-d", requestHash: "h", requester: nil,
+            leasedAt: Date(timeIntervalSince1970: 1_000),
+            expiresAt: Date(timeIntervalSince1970: 5_000), subnets: [.init(name: "app", prefixLength: 26)])
+        var (v4, v6, session) = draft.pairRows(
+            v4: try IPPrefix(parsing: "10.1.0.0/24"), v6: try IPPrefix(parsing: second))
         damage(&v4, &v6, &session)
-        var event = AuditEvent(action: "lease", actor: "t", cidr: v4.prefix.description, leaseId: "lease-d", sessionId: "s-d", before: "available", after: "leased")
+        var event = AuditEvent(
+            action: "lease", actor: "t", cidr: v4.prefix.description, leaseId: "lease-d", sessionId: "s-d",
+            before: "available", after: "leased")
         event.cidrV6 = v6.prefix.description
-        return [v4.entity(partitionKey: partition), v6.entity(partitionKey: partition), session.entity(partitionKey: partition),
-                event.entity(partitionKey: partition, at: Date())]
+        return [
+            v4.entity(partitionKey: partition), v6.entity(partitionKey: partition),
+            session.entity(partitionKey: partition),
+            event.entity(partitionKey: partition, at: Date()),
+        ]
     }
 
     @Test("a consistent dual-stack lease has no violations; its IPv6 row has a /64 per subnet and both name each other")
@@ -91,17 +127,27 @@ struct DualStackInvariantTests {
         let entities = try Self.lease()
         #expect(InvariantChecker.violations(in: entities).isEmpty, "\(InvariantChecker.violations(in: entities))")
         let rows = entities.compactMap(NetworkRow.init(entity:))
-        #expect(rows.count == 2 && rows[1].subnets == [.init(name: "app", prefixLength: 64)] && rows[0].partnerPrefix == rows[1].prefix && rows[1].partnerPrefix == rows[0].prefix)
+        #expect(
+            rows.count == 2 && rows[1].subnets == [.init(name: "app", prefixLength: 64)]
+                && rows[0].partnerPrefix == rows[1].prefix && rows[1].partnerPrefix == rows[0].prefix)
         #expect(rows[1].isSecondHalf && !rows[0].isSecondHalf && rows[1].blocks.primary == rows[0].prefix)
     }
 
-    @Test("one row changed without the other, a partner that names another row, a missing partner, a session that names one row only, two rows of one version: each reported")
+    @Test(
+        "one row changed without the other, a partner that names another row, a missing partner, a session that names one row only, two rows of one version: each reported"
+    )
     func damage() throws {
         let cases: [([TableEntity], String)] = [
             (try Self.lease { _, v6, _ in v6.state = .quarantined }, "tell different leases"),
             (try Self.lease { _, v6, _ in v6.expiresAt = Date(timeIntervalSince1970: 9_000) }, "tell different leases"),
-            (try Self.lease { v4, _, _ in v4.pairKey = RowKeys.network(try! IPPrefix(parsing: "fd00:2::/56")) }, "which is missing"),
-            (try Self.lease { _, v6, _ in v6.pairKey = RowKeys.network(try! IPPrefix(parsing: "10.9.0.0/24")) }, "as its partner, which names"),
+            (
+                try Self.lease { v4, _, _ in v4.pairKey = RowKeys.network(try! IPPrefix(parsing: "fd00:2::/56")) },
+                "which is missing"
+            ),
+            (
+                try Self.lease { _, v6, _ in v6.pairKey = RowKeys.network(try! IPPrefix(parsing: "10.9.0.0/24")) },
+                "as its partner, which names"
+            ),
             (try Self.lease { _, _, session in session.networkRowKeyV6 = nil }, "points at no IPv6 row"),
             (try Self.lease { _, v6, _ in v6.pairKey = nil }, "is on both"),
             (try Self.lease(second: "10.2.0.0/24"), "are of one IP version"),

@@ -9,8 +9,8 @@ import NetworkMath
 import ResourceGraph
 import StrictJSON
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Counts the writes a client sends (every method but GET).
 final class WriteCounter: Sendable {
@@ -31,7 +31,8 @@ struct SingletonLeaseTests {
         await #expect(throws: SingletonLease.HeldElsewhere.self) { _ = try await b.acquire() }
         let renewed = try await a.renew(held)
         #expect(renewed.etag != held.etag)
-        await #expect(throws: SingletonLease.HeldElsewhere.self) { _ = try await a.renew(held) } // a stale proof is refused
+        // a stale proof is refused
+        await #expect(throws: SingletonLease.HeldElsewhere.self) { _ = try await a.renew(held) }
         try await a.release(renewed)
         let taken = try await b.acquire()
         clock.advance(by: .seconds(31)) // b "crashes": it stops renewing and its lease runs out
@@ -66,7 +67,8 @@ struct ReplenishTests {
     func meetsTargets() async throws {
         let connection = try await TestStorage.connectionString()
         let tableName = TestStorage.uniqueName("rep")
-        var environment = SampleConfiguration.environment(table: tableName, connectionString: connection, stock: #"{"24":10,"26":60}"#)
+        var environment = SampleConfiguration.environment(
+            table: tableName, connectionString: connection, stock: #"{"24":10,"26":60}"#)
         environment["IPAM_TABLE_NAME"] = tableName
         let configuration = try IPAMConfiguration.load(environment: environment)
         let writes = WriteCounter()
@@ -81,10 +83,20 @@ struct ReplenishTests {
         held.sessionId = "held"
         try await table.submitTransaction([
             .insert(held.entity(partitionKey: scope.partitionKey)),
-            .insert(SessionRow(sessionId: "held", leaseId: held.leaseId!, networkRowKey: held.rowKey, requestHash: "h", createdAt: Date()).entity(partitionKey: scope.partitionKey)),
-            .insert(AuditEvent(action: "lease", actor: "test", cidr: "10.64.1.0/24", leaseId: held.leaseId!, sessionId: "held", before: "", after: "anchored").entity(partitionKey: scope.partitionKey, at: Date())),
+            .insert(
+                SessionRow(
+                    sessionId: "held", leaseId: held.leaseId!, networkRowKey: held.rowKey, requestHash: "h",
+                    createdAt: Date()
+                ).entity(partitionKey: scope.partitionKey)),
+            .insert(
+                AuditEvent(
+                    action: "lease", actor: "test", cidr: "10.64.1.0/24", leaseId: held.leaseId!, sessionId: "held",
+                    before: "", after: "anchored"
+                ).entity(partitionKey: scope.partitionKey, at: Date())),
         ])
-        let replenish = Replenish(configuration: configuration, inventory: inventory, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let replenish = Replenish(
+            configuration: configuration, inventory: inventory,
+            logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
         let first = try await replenish.run()
         #expect(first.stocked["\(scope.partitionKey)/24"] == 10)
         #expect(first.stocked["\(scope.partitionKey)/26"] == 60)
@@ -113,15 +125,25 @@ struct DriftReportTests {
         var occupied = NetworkRow(prefix: try IPPrefix(parsing: "10.64.8.0/24"), state: .occupied)
         occupied.lockedBy = "/subscriptions/x/vnet-hub"
         var anchored = NetworkRow(prefix: try IPPrefix(parsing: "10.64.9.0/24"), state: .anchored)
-        anchored.leaseId = "l1"; anchored.sessionId = "s1"; anchored.resourceId = "/subscriptions/x/vnet-gone"
+        anchored.leaseId = "l1"
+        anchored.sessionId = "s1"
+        anchored.resourceId = "/subscriptions/x/vnet-gone"
         var stale = NetworkRow(prefix: try IPPrefix(parsing: "10.64.10.0/24"), state: .leased)
-        stale.leaseId = "l2"; stale.sessionId = "s2"; stale.expiresAt = Date(timeIntervalSinceNow: -60)
+        stale.leaseId = "l2"
+        stale.sessionId = "s2"
+        stale.expiresAt = Date(timeIntervalSinceNow: -60)
         var mismatched = NetworkRow(prefix: try IPPrefix(parsing: "10.64.11.0/24"), state: .leased)
-        mismatched.leaseId = "l3"; mismatched.sessionId = "s3"; mismatched.expiresAt = Date(timeIntervalSinceNow: 600)
-        let vnet = VirtualNetwork(id: "/subscriptions/x/vnet-wrong", name: "vnet-wrong", subscriptionId: SampleConfiguration.subscription, resourceGroup: "rg",
-                                  location: "eastus", tags: [LeaseTag.name: "l3"], addressPrefixes: ["10.64.12.0/24"])
+        mismatched.leaseId = "l3"
+        mismatched.sessionId = "s3"
+        mismatched.expiresAt = Date(timeIntervalSinceNow: 600)
+        let vnet = VirtualNetwork(
+            id: "/subscriptions/x/vnet-wrong", name: "vnet-wrong", subscriptionId: SampleConfiguration.subscription,
+            resourceGroup: "rg",
+            location: "eastus", tags: [LeaseTag.name: "l3"], addressPrefixes: ["10.64.12.0/24"])
         let listing = VirtualNetworkListing(networks: [vnet], isComplete: true, problems: [], pages: 1)
-        let report = DriftReport.build(configuration: configuration, settings: ManagerSettings(), rows: [scope: [occupied, anchored, stale, mismatched]], listing: listing, now: Date())
+        let report = DriftReport.build(
+            configuration: configuration, settings: ManagerSettings(),
+            rows: [scope: [occupied, anchored, stale, mismatched]], listing: listing, now: Date())
         #expect(Set(report.items.map(\.kind)) == ["occupied", "vnet-missing", "stale-lease", "prefix-mismatch"])
         #expect(report.table.contains("vnet-hub") && report.table.contains("10.64.12.0/24"))
         #expect(report.json["items"]?.arrayValue?.count == 4)
@@ -129,7 +151,8 @@ struct DriftReportTests {
         #expect(report.items.first { $0.kind == "stale-lease" }?.detail.contains("within the reap grace") == true)
         var eager = ManagerSettings()
         eager.reapGrace = 0
-        let due = DriftReport.build(configuration: configuration, settings: eager, rows: [scope: [stale]], listing: listing, now: Date())
+        let due = DriftReport.build(
+            configuration: configuration, settings: eager, rows: [scope: [stale]], listing: listing, now: Date())
         #expect(due.items.first?.detail.hasSuffix("next run: reap") == true, "\(due.items)")
     }
 }

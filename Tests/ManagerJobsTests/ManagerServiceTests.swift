@@ -7,8 +7,8 @@ import ManagerJobs
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// A door a fake job waits at until the test opens it.
 final class Door: Sendable {
@@ -50,14 +50,17 @@ struct ManagerServiceTests {
     static func countingService(_ schedule: String) throws -> (ManualClock, Counter, ManagerService<ManualClock>) {
         let clock = ManualClock(start: start)
         let runs = Counter()
-        let service = ManagerService(schedule: try NCrontab(schedule), clock: clock, now: { clock.date }, logger: quiet) {
+        let service = ManagerService(schedule: try NCrontab(schedule), clock: clock, now: { clock.date }, logger: quiet)
+        {
             runs.increment()
             return ManagerRun.Report()
         }
         return (clock, runs, service)
     }
 
-    @Test("runs once per occurrence of the schedule, never early, and a missed stretch runs once, not once per occurrence")
+    @Test(
+        "runs once per occurrence of the schedule, never early, and a missed stretch runs once, not once per occurrence"
+    )
     func schedule() async throws {
         let (clock, runs, service) = try Self.countingService("*/10 * * * * *")
         try await testGracefulShutdown { trigger in
@@ -102,8 +105,12 @@ struct ManagerServiceTests {
     func shutdownDuringRun() async throws {
         let clock = ManualClock(start: Self.start)
         let door = Door()
-        let started = Counter(), finished = Counter(), cancelled = Counter()
-        let service = ManagerService(schedule: try NCrontab("*/10 * * * * *"), clock: clock, now: { clock.date }, logger: quiet) {
+        let started = Counter()
+        let finished = Counter()
+        let cancelled = Counter()
+        let service = ManagerService(
+            schedule: try NCrontab("*/10 * * * * *"), clock: clock, now: { clock.date }, logger: quiet
+        ) {
             started.increment()
             await door.wait()
             if Task.isCancelled { cancelled.increment() }
@@ -163,8 +170,11 @@ struct ManagerCycleTests {
         let clock = ManualClock()
         let metrics = ManagerMetrics()
         let complete = Counter()
-        let cycle = ManagerCycle(lease: SingletonLease(table: table, owner: "manager-a", duration: .seconds(30), now: { clock.date }), clock: clock,
-                                 logger: quiet, metrics: metrics) {
+        let cycle = ManagerCycle(
+            lease: SingletonLease(table: table, owner: "manager-a", duration: .seconds(30), now: { clock.date }),
+            clock: clock,
+            logger: quiet, metrics: metrics
+        ) {
             complete.increment()
             var report = ManagerRun.Report()
             report.complete = complete.value == 1 // the second run's listing is incomplete
@@ -174,7 +184,8 @@ struct ManagerCycleTests {
         }
         _ = try await cycle.runOnce()
         _ = try await cycle.runOnce()
-        _ = try await SingletonLease(table: table, owner: "manager-b", duration: .seconds(30), now: { clock.date }).acquire()
+        _ = try await SingletonLease(table: table, owner: "manager-b", duration: .seconds(30), now: { clock.date })
+            .acquire()
         #expect(try await cycle.runOnce() == nil)
         let lines = Set(String(decoding: metrics.exposition(), as: UTF8.self).split(separator: "\n").map(String.init))
         #expect(lines.contains(#"ipam_manager_runs_total{result="complete"} 1"#), "\(lines.sorted())")
@@ -183,17 +194,24 @@ struct ManagerCycleTests {
         #expect(lines.contains(#"ipam_manager_runs_total{result="failed"} 0"#))
         #expect(lines.contains(#"ipam_manager_row_changes_total{action="anchor"} 4"#))
         #expect(lines.contains("ipam_manager_conflicts_total 2"))
-        #expect(lines.contains("ipam_manager_last_complete_sync_timestamp_seconds \(clock.date.timeIntervalSince1970)")
-                || lines.contains("ipam_manager_last_complete_sync_timestamp_seconds \(Int(clock.date.timeIntervalSince1970)).0"), "\(lines.filter { $0.contains("last_complete") })")
+        #expect(
+            lines.contains("ipam_manager_last_complete_sync_timestamp_seconds \(clock.date.timeIntervalSince1970)")
+                || lines.contains(
+                    "ipam_manager_last_complete_sync_timestamp_seconds \(Int(clock.date.timeIntervalSince1970)).0"),
+            "\(lines.filter { $0.contains("last_complete") })")
     }
 
     @Test("another Manager holding the lease: skip without running")
     func skips() async throws {
         let table = try await TestStorage.freshTable("locks")
         let clock = ManualClock()
-        _ = try await SingletonLease(table: table, owner: "manager-b", duration: .seconds(30), now: { clock.date }).acquire()
+        _ = try await SingletonLease(table: table, owner: "manager-b", duration: .seconds(30), now: { clock.date })
+            .acquire()
         let runs = Counter()
-        let cycle = ManagerCycle(lease: SingletonLease(table: table, owner: "manager-a", duration: .seconds(30), now: { clock.date }), clock: clock, logger: quiet) {
+        let cycle = ManagerCycle(
+            lease: SingletonLease(table: table, owner: "manager-a", duration: .seconds(30), now: { clock.date }),
+            clock: clock, logger: quiet
+        ) {
             runs.increment()
             return ManagerRun.Report()
         }
@@ -206,7 +224,10 @@ struct ManagerCycleTests {
         let table = try await TestStorage.freshTable("locks")
         let clock = ManualClock()
         let cancelled = Counter()
-        let cycle = ManagerCycle(lease: SingletonLease(table: table, owner: "manager-a", duration: .seconds(30), now: { clock.date }), clock: clock, logger: quiet) {
+        let cycle = ManagerCycle(
+            lease: SingletonLease(table: table, owner: "manager-a", duration: .seconds(30), now: { clock.date }),
+            clock: clock, logger: quiet
+        ) {
             do { try await Task.sleep(for: .seconds(600)) } catch { cancelled.increment() }
             try Task.checkCancellation()
             return ManagerRun.Report()
@@ -215,9 +236,14 @@ struct ManagerCycleTests {
         try #require(await clock.waitForSleepers())
         // Another Manager took the row over (as after an expiry while we were stopped).
         let row = try #require(try await table.get(partitionKey: "lock", rowKey: "manager"))
-        try await table.replace(TableEntity(partitionKey: "lock", rowKey: "manager", properties: ["Owner": .string("manager-b"),
-                                                                                             "ExpiresAt": .dateTime(clock.date.addingTimeInterval(30))]),
-                                ifMatch: .etag(row.etag!))
+        try await table.replace(
+            TableEntity(
+                partitionKey: "lock", rowKey: "manager",
+                properties: [
+                    "Owner": .string("manager-b"),
+                    "ExpiresAt": .dateTime(clock.date.addingTimeInterval(30)),
+                ]),
+            ifMatch: .etag(row.etag!))
         clock.advance(by: .seconds(10))
         await #expect(throws: SingletonLease.HeldElsewhere.self) { _ = try await run.value }
         #expect(cancelled.value == 1, "the jobs were cancelled")

@@ -29,24 +29,39 @@ struct ReconciliationDecisionTests {
     }
 
     static func vnet(_ name: String, _ prefixes: [String], lease: String? = nil) -> VirtualNetwork {
-        VirtualNetwork(id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/\(name)", name: name, subscriptionId: "s",
-                       resourceGroup: "rg", location: "eastus", tags: lease.map { [LeaseTag.name: $0] } ?? [:], addressPrefixes: prefixes)
+        VirtualNetwork(
+            id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/\(name)", name: name,
+            subscriptionId: "s",
+            resourceGroup: "rg", location: "eastus", tags: lease.map { [LeaseTag.name: $0] } ?? [:],
+            addressPrefixes: prefixes)
     }
 
-    static func decide(_ row: NetworkRow, _ vnets: [VirtualNetwork], complete: Bool = true, at now: Date = now) -> RowDecision {
-        Reconciliation.decide(row, Reconciliation.Observation(vnets: vnets, complete: complete, now: now, settings: settings))
+    static func decide(_ row: NetworkRow, _ vnets: [VirtualNetwork], complete: Bool = true, at now: Date = now)
+        -> RowDecision
+    {
+        Reconciliation.decide(
+            row, Reconciliation.Observation(vnets: vnets, complete: complete, now: now, settings: settings))
     }
 
-    @Test("a held lease: anchored by its tagged VNet (re-anchored from quarantine), drift on another prefix, otherwise untouched while its grace lasts")
+    @Test(
+        "a held lease: anchored by its tagged VNet (re-anchored from quarantine), drift on another prefix, otherwise untouched while its grace lasts"
+    )
     func held() {
         let tagged = Self.vnet("v1", ["10.0.1.0/24"], lease: "lease-1")
         #expect(Self.decide(Self.row("10.0.1.0/24", .leased), [tagged]) == .anchor(vnet: tagged.id))
-        #expect(Self.decide(Self.row("10.0.1.0/24", .quarantined), [tagged]).auditAction(from: .quarantined) == .reanchor)
+        #expect(
+            Self.decide(Self.row("10.0.1.0/24", .quarantined), [tagged]).auditAction(from: .quarantined) == .reanchor)
         #expect(Self.decide(Self.row("10.0.1.0/24", .leased), [tagged]).auditAction(from: .leased) == .anchor)
         let untagged = Self.vnet("v2", ["10.0.1.0/24"])
-        #expect(Self.decide(Self.row("10.0.1.0/24", .leased), [untagged]) == .anchor(vnet: untagged.id), "untagged with exactly the leased prefix")
-        guard case .drift = Self.decide(Self.row("10.0.1.0/24", .leased), [Self.vnet("v3", ["10.0.2.0/24"], lease: "lease-1")]) else {
-            Issue.record("a tagged VNet with another prefix is drift"); return
+        #expect(
+            Self.decide(Self.row("10.0.1.0/24", .leased), [untagged]) == .anchor(vnet: untagged.id),
+            "untagged with exactly the leased prefix")
+        guard
+            case .drift = Self.decide(
+                Self.row("10.0.1.0/24", .leased), [Self.vnet("v3", ["10.0.2.0/24"], lease: "lease-1")])
+        else {
+            Issue.record("a tagged VNet with another prefix is drift")
+            return
         }
         var fresh = Self.row("10.0.1.0/24", .leased)
         fresh.expiresAt = Self.now.addingTimeInterval(-599)
@@ -64,10 +79,14 @@ struct ReconciliationDecisionTests {
         #expect(Self.decide(quarantined, []) == .returnToStock)
         #expect(Self.decide(quarantined, [], complete: false) == .unchanged(seen: false))
         let change = RowDecision.returnToStock.change(to: quarantined, now: Self.now)
-        #expect(change?.after.state == .available && change?.after.leaseId == nil && change?.deleteSession == "session-lease-1")
+        #expect(
+            change?.after.state == .available && change?.after.leaseId == nil
+                && change?.deleteSession == "session-lease-1")
     }
 
-    @Test("an anchored lease: missing counted over complete listings, released after two and the release grace, seen again when it returns")
+    @Test(
+        "an anchored lease: missing counted over complete listings, released after two and the release grace, seen again when it returns"
+    )
     func anchored() {
         var row = Self.row("10.0.1.0/24", .anchored)
         row.resourceId = Self.vnet("v1", []).id
@@ -76,7 +95,9 @@ struct ReconciliationDecisionTests {
         #expect(Self.decide(row, []) == .missing(since: Self.now, count: 1))
         row.missingCount = 1
         row.missingSince = Self.now.addingTimeInterval(-3599)
-        #expect(Self.decide(row, []) == .missing(since: row.missingSince!, count: 2), "two Syncs, but the release grace is not over")
+        #expect(
+            Self.decide(row, []) == .missing(since: row.missingSince!, count: 2),
+            "two Syncs, but the release grace is not over")
         row.missingSince = Self.now.addingTimeInterval(-3600)
         #expect(Self.decide(row, []) == .release(vnet: row.resourceId!))
         #expect(Self.decide(row, [Self.vnet("v1", ["10.0.1.0/24"])]) == .seenAgain)
@@ -84,7 +105,9 @@ struct ReconciliationDecisionTests {
         #expect(release?.after.state == .quarantined && release?.after.missingCount == 0 && release?.action == .release)
     }
 
-    @Test("free space: occupied by an unmanaged VNet; freed (or, when recorded for it, forgotten) after two complete listings without it")
+    @Test(
+        "free space: occupied by an unmanaged VNet; freed (or, when recorded for it, forgotten) after two complete listings without it"
+    )
     func occupied() {
         let hub = Self.vnet("hub", ["10.0.0.0/16"])
         #expect(Self.decide(Self.row("10.0.1.0/24", .available, lease: nil), [hub]) == .occupy(vnet: hub.id))
@@ -101,14 +124,19 @@ struct ReconciliationDecisionTests {
         occupied.origin = NetworkRow.observedOrigin
         #expect(Self.decide(occupied, []) == .forget(vnet: hub.id))
         #expect(RowDecision.forget(vnet: hub.id).change(to: occupied, now: Self.now)?.deleteRow == true)
-        #expect(Self.decide(Self.row("10.0.1.0/24", .reserved, lease: nil), [hub]) == .unchanged(seen: false), "reserved rows are never touched")
+        #expect(
+            Self.decide(Self.row("10.0.1.0/24", .reserved, lease: nil), [hub]) == .unchanged(seen: false),
+            "reserved rows are never touched")
     }
 
     @Test("every change a decision makes names its audit action, and a seen VNet's LastSeenAt comes with it")
     func changes() {
         let tagged = Self.vnet("v1", ["10.0.1.0/24"], lease: "lease-1")
-        let change = Self.decide(Self.row("10.0.1.0/24", .leased), [tagged]).change(to: Self.row("10.0.1.0/24", .leased), now: Self.now)
-        #expect(change?.action == .anchor && change?.after.state == .anchored && change?.after.lastSeenAt == Self.now && change?.after.expiresAt == nil)
+        let change = Self.decide(Self.row("10.0.1.0/24", .leased), [tagged]).change(
+            to: Self.row("10.0.1.0/24", .leased), now: Self.now)
+        #expect(
+            change?.action == .anchor && change?.after.state == .anchored && change?.after.lastSeenAt == Self.now
+                && change?.after.expiresAt == nil)
         #expect(RowDecision.unchanged(seen: true).change(to: Self.row("10.0.1.0/24", .anchored), now: Self.now) == nil)
         #expect(RowDecision.drift("x").auditAction(from: .leased) == nil)
     }

@@ -3,31 +3,47 @@ import Foundation
 import IPAMCore
 import Inventory
 import ManagerJobs
-import Testing
 import TestSupport
+import Testing
 
 /// The Manager's singleton lease is per inventory table: deployments sharing a storage account (and so the
 /// locks table `ipamLocks`) do not block each other.
 @Suite("Manager singleton lease per inventory table")
 struct SingletonLeasePerTableTests {
-    @Test("two Managers of two inventory tables in one storage account run at the same time; a second Manager of one table still skips")
+    @Test(
+        "two Managers of two inventory tables in one storage account run at the same time; a second Manager of one table still skips"
+    )
     func twoTablesAtOnce() async throws {
         let service = try await TestStorage.service()
         let names = [TestStorage.uniqueName("lockA"), TestStorage.uniqueName("lockB")]
         let inventories = names.map { Inventory(table: service.table($0), actor: "manager-test") }
-        for inventory in inventories { try await inventory.ensureTables() } // the inventory table and the account's shared `ipamLocks`
+        // the inventory table and the account's shared `ipamLocks`
+        for inventory in inventories { try await inventory.ensureTables() }
         let clock = ManualClock()
-        let cycle = { @Sendable (inventory: Inventory, owner: String, jobs: @escaping @Sendable () async -> Void) -> ManagerCycle<ManualClock> in
-            ManagerCycle(lease: inventory.singletonLease(owner: owner, duration: .seconds(30), now: { clock.date }), clock: clock, logger: quiet) {
+        let cycle = {
+            @Sendable (inventory: Inventory, owner: String, jobs: @escaping @Sendable () async -> Void) -> ManagerCycle<
+                ManualClock
+            > in
+            ManagerCycle(
+                lease: inventory.singletonLease(owner: owner, duration: .seconds(30), now: { clock.date }),
+                clock: clock, logger: quiet
+            ) {
                 await jobs()
                 return ManagerRun.Report()
             }
         }
-        let inside = Door(), finish = Door()
-        let first = Task { try await cycle(inventories[0], "manager-a1") { inside.open(); await finish.wait() }.runOnce() }
+        let inside = Door()
+        let finish = Door()
+        let first = Task {
+            try await cycle(inventories[0], "manager-a1") {
+                inside.open()
+                await finish.wait()
+            }.runOnce()
+        }
         await inside.wait() // manager-a1 holds table A's lease and is running its jobs
         let locks = service.table("ipamLocks")
-        let rowA = try #require(try await locks.get(partitionKey: "lock", rowKey: SingletonLease.managerName(forTable: names[0])))
+        let rowA = try #require(
+            try await locks.get(partitionKey: "lock", rowKey: SingletonLease.managerName(forTable: names[0])))
         #expect(rowA["Owner"]?.stringValue == "manager-a1")
 
         let otherTable = try await cycle(inventories[1], "manager-b1") {}.runOnce()
@@ -40,10 +56,14 @@ struct SingletonLeasePerTableTests {
 
         finish.open()
         #expect(try await first.value != nil)
-        #expect(try await cycle(inventories[0], "manager-a2") {}.runOnce() != nil, "released at the end: the next Manager of table A runs")
+        #expect(
+            try await cycle(inventories[0], "manager-a2") {}.runOnce() != nil,
+            "released at the end: the next Manager of table A runs")
     }
 
-    @Test("the default table keeps the row every Manager used before (`lock/manager`): a deployment on it keeps one lease through an upgrade")
+    @Test(
+        "the default table keeps the row every Manager used before (`lock/manager`): a deployment on it keeps one lease through an upgrade"
+    )
     func defaultTableKeepsItsRow() {
         #expect(SingletonLease.managerName(forTable: IPAMConfiguration.defaultTableName) == "manager")
         #expect(SingletonLease.managerName(forTable: "NETWORKCIDR") == "manager")

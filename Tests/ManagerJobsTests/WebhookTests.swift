@@ -8,8 +8,8 @@ import ManagerJobs
 import StrictJSON
 import Synchronization
 import TableEmulator
-import Testing
 import TestSupport
+import Testing
 
 /// A webhook receiver: records every POST (in arrival order) and answers as told.
 final class Receiver: Sendable {
@@ -20,7 +20,8 @@ final class Receiver: Sendable {
         let signed: Bool
         let accepted: Bool
     }
-    private let state = Mutex<(deliveries: [Delivery], down: Bool, refused: Set<String>, delayMs: Int)>(([], false, [], 0))
+    private let state = Mutex<(deliveries: [Delivery], down: Bool, refused: Set<String>, delayMs: Int)>(
+        ([], false, [], 0))
     let secret: String
     /// The receiver's clock, which signatures' timestamps are checked against (the dispatcher's, in tests that move it).
     let now: @Sendable () -> Date
@@ -45,12 +46,17 @@ final class Receiver: Sendable {
         let body = (try? JSONValue.parse(request.body)) ?? .null
         let id = body["id"]?.stringValue ?? ""
         let type = body["type"]?.stringValue ?? ""
-        let signed = WebhookSignature.verify(request.headers[WebhookSignature.header] ?? "", body: request.body, secret: secret, now: now())
+        let signed =
+            WebhookSignature.verify(
+                request.headers[WebhookSignature.header] ?? "", body: request.body, secret: secret, now: now())
             && request.headers["ipam-event-id"] == id
         let (down, refused, delay) = state.withLock { ($0.down, $0.refused.contains(type), $0.delayMs) }
         if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
         let accepted = !down && !refused
-        state.withLock { $0.deliveries.append(Delivery(id: id, type: type, at: body["at"]?.stringValue ?? "", signed: signed, accepted: accepted)) }
+        state.withLock {
+            $0.deliveries.append(
+                Delivery(id: id, type: type, at: body["at"]?.stringValue ?? "", signed: signed, accepted: accepted))
+        }
         return EmulatorResponse(status: accepted ? 204 : (down ? 503 : 500), headers: [:], body: [])
     }
 }
@@ -70,35 +76,50 @@ struct WebhookTests {
     /// The ids of the events a webhook for `types` should get, oldest first.
     static func expected(_ table: TableClient, types: Set<String>) async throws -> [String] {
         let inventory = Inventory(table: table, actor: "test")
-        return try await inventory.events(in: scope, after: "event`", until: Date().addingTimeInterval(3600), limit: 10_000)
-            .filter { types.contains(WebhookEvent.type(of: $0.action)) }.compactMap(\.id)
+        return try await inventory.events(
+            in: scope, after: "event`", until: Date().addingTimeInterval(3600), limit: 10_000
+        )
+        .filter { types.contains(WebhookEvent.type(of: $0.action)) }.compactMap(\.id)
     }
 
-    static func dispatcher(_ table: TableClient, _ webhooks: [Webhook], actor: String, time: ManualTime, settings: WebhookSettings = WebhookSettings()) -> WebhookDispatcher {
+    static func dispatcher(
+        _ table: TableClient, _ webhooks: [Webhook], actor: String, time: ManualTime,
+        settings: WebhookSettings = WebhookSettings()
+    ) -> WebhookDispatcher {
         let transport = TestStorage.transport
-        return WebhookDispatcher(webhooks: webhooks, scopes: [scope], inventory: Inventory(table: table, actor: actor), settings: settings,
-                                 logger: Logger(label: "webhooks-test", factory: { _ in SwiftLogNoOpLogHandler() }), now: { time.now },
-                                 send: Bootstrap.webhookSender(transport: transport))
+        return WebhookDispatcher(
+            webhooks: webhooks, scopes: [scope], inventory: Inventory(table: table, actor: actor), settings: settings,
+            logger: Logger(label: "webhooks-test", factory: { _ in SwiftLogNoOpLogHandler() }), now: { time.now },
+            send: Bootstrap.webhookSender(transport: transport))
     }
 
-    @Test("receiver down: retried with backoff, then everything delivered in order, signed, once each; an event it always refuses is dead-lettered and the rest go on; GET /api/webhooks/ops/deliveries shows both")
+    @Test(
+        "receiver down: retried with backoff, then everything delivered in order, signed, once each; an event it always refuses is dead-lettered and the rest go on; GET /api/webhooks/ops/deliveries shows both"
+    )
     func downThenUpAndDeadLetters() async throws {
         let time = ManualTime(start: Date().addingTimeInterval(-120))
         let receiver = Receiver(secret: Self.secret, now: { time.now })
         try await TestServers.withFakeServer({ await receiver.handle($0) }) { port in
-            try await VendorHarness.withVendor(environment: ["WEBHOOKS_CONFIG": Self.config(port: port)]) { url, table, configuration in
+            try await VendorHarness.withVendor(environment: ["WEBHOOKS_CONFIG": Self.config(port: port)]) {
+                url, table, configuration in
                 let dispatcher = Self.dispatcher(table, configuration.webhooks, actor: "dispatcher-a", time: time)
                 _ = await dispatcher.runOnce() // the cursor starts here
                 for index in 0..<10 {
-                    _ = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"wh-\#(index)","prefixLength":24}"#)
+                    _ = try await HTTPCalls.send(
+                        "POST", url + "/api/getNewNetwork", body: #"{"SessionId":"wh-\#(index)","prefixLength":24}"#)
                 }
-                for index in 0..<3 { _ = try await HTTPCalls.send("POST", url + "/api/releaseNetwork", body: #"{"SessionId":"wh-\#(index)"}"#) }
+                for index in 0..<3 {
+                    _ = try await HTTPCalls.send(
+                        "POST", url + "/api/releaseNetwork", body: #"{"SessionId":"wh-\#(index)"}"#)
+                }
                 time.set(Date().addingTimeInterval(60)) // past the settle delay
 
                 receiver.down = true
                 for _ in 0..<3 {
                     let pass = await dispatcher.runOnce()
-                    #expect(pass.delivered == 0 && pass.failed == 1, "one attempt at the oldest event, then it waits: \(pass)")
+                    #expect(
+                        pass.delivered == 0 && pass.failed == 1,
+                        "one attempt at the oldest event, then it waits: \(pass)")
                     #expect(await dispatcher.runOnce().skipped == 1, "backing off")
                     time.advance(by: .seconds(300))
                 }
@@ -108,12 +129,17 @@ struct WebhookTests {
                 #expect(expected.count == 13)
                 #expect(receiver.accepted == expected, "in order, each once")
                 #expect(receiver.deliveries.allSatisfy { $0.signed })
-                #expect(receiver.deliveries.filter { !$0.accepted }.count == 3 && Set(receiver.deliveries.filter { !$0.accepted }.map(\.id)) == [expected[0]])
+                #expect(
+                    receiver.deliveries.filter { !$0.accepted }.count == 3
+                        && Set(receiver.deliveries.filter { !$0.accepted }.map(\.id)) == [expected[0]])
 
                 // A reservation the receiver always refuses: dead-lettered after the attempts; the lease after it still arrives.
                 receiver.refuse("reserved")
-                _ = try await HTTPCalls.send("POST", url + "/api/reservations", body: #"{"cidr":"10.64.250.0/24","owner":"ops","reason":"dead letter"}"#)
-                _ = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"wh-after","prefixLength":24}"#)
+                _ = try await HTTPCalls.send(
+                    "POST", url + "/api/reservations",
+                    body: #"{"cidr":"10.64.250.0/24","owner":"ops","reason":"dead letter"}"#)
+                _ = try await HTTPCalls.send(
+                    "POST", url + "/api/getNewNetwork", body: #"{"SessionId":"wh-after","prefixLength":24}"#)
                 time.set(Date().addingTimeInterval(60))
                 var dead = 0
                 for _ in 0..<12 {
@@ -122,15 +148,23 @@ struct WebhookTests {
                 }
                 #expect(dead == 1)
                 let all = try await Self.expected(table, types: ["leased", "released", "reserved"])
-                #expect(receiver.accepted == all.filter { id in !receiver.deliveries.contains { $0.id == id && $0.type == "reserved" } }, "everything but the dead letter, in order")
+                #expect(
+                    receiver.accepted
+                        == all.filter { id in !receiver.deliveries.contains { $0.id == id && $0.type == "reserved" } },
+                    "everything but the dead letter, in order")
                 #expect(receiver.deliveries.filter { $0.type == "reserved" }.count == WebhookSettings().maxAttempts)
 
                 let shown = try await HTTPCalls.send("GET", url + "/api/webhooks/ops/deliveries")
                 #expect(shown.status == 200 && shown.json?["deadLetters"]?.arrayValue?.count == 1, "\(shown.text)")
-                #expect(shown.json?["deadLetters"]?.arrayValue?.first?["type"]?.stringValue == "reserved"
-                        && shown.json?["deadLetters"]?.arrayValue?.first?["body"]?["cidr"]?.stringValue == "10.64.250.0/24")
+                #expect(
+                    shown.json?["deadLetters"]?.arrayValue?.first?["type"]?.stringValue == "reserved"
+                        && shown.json?["deadLetters"]?.arrayValue?.first?["body"]?["cidr"]?.stringValue
+                            == "10.64.250.0/24"
+                )
                 let cursor = shown.json?["cursors"]?.arrayValue?.first
-                #expect(cursor?["delivered"] == .number("14") && cursor?["deadLettered"] == .number("1") && cursor?["attempts"] == .number("0"), "\(cursor ?? .null)")
+                #expect(
+                    cursor?["delivered"] == .number("14") && cursor?["deadLettered"] == .number("1")
+                        && cursor?["attempts"] == .number("0"), "\(cursor ?? .null)")
                 #expect(try await HTTPCalls.send("GET", url + "/api/webhooks/nobody/deliveries").code == "NotFound")
             }
         }
@@ -141,13 +175,17 @@ struct WebhookTests {
         let receiver = Receiver(secret: Self.secret)
         receiver.delay(ms: 3)
         try await TestServers.withFakeServer({ await receiver.handle($0) }) { port in
-            try await VendorHarness.withVendor(environment: ["WEBHOOKS_CONFIG": Self.config(port: port, events: #"["*"]"#)]) { url, table, configuration in
+            try await VendorHarness.withVendor(environment: [
+                "WEBHOOKS_CONFIG": Self.config(port: port, events: #"["*"]"#)
+            ]) { url, table, configuration in
                 let time = ManualTime(start: Date().addingTimeInterval(-120))
                 let first = Self.dispatcher(table, configuration.webhooks, actor: "dispatcher-a", time: time)
                 let second = Self.dispatcher(table, configuration.webhooks, actor: "dispatcher-b", time: time)
                 _ = await first.runOnce()
                 for index in 0..<30 {
-                    _ = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"two-\#(index)","prefixLength":\#(index % 2 == 0 ? 24 : 26)}"#)
+                    _ = try await HTTPCalls.send(
+                        "POST", url + "/api/getNewNetwork",
+                        body: #"{"SessionId":"two-\#(index)","prefixLength":\#(index % 2 == 0 ? 24 : 26)}"#)
                 }
                 time.set(Date().addingTimeInterval(60))
                 await withTaskGroup(of: Void.self) { group in
@@ -157,12 +195,16 @@ struct WebhookTests {
                 }
                 let expected = try await Self.expected(table, types: WebhookEvent.all)
                 #expect(expected.count >= 30)
-                #expect(receiver.accepted == expected, "all, in order, none twice (\(receiver.accepted.count) sent for \(expected.count))")
+                #expect(
+                    receiver.accepted == expected,
+                    "all, in order, none twice (\(receiver.accepted.count) sent for \(expected.count))")
             }
         }
     }
 
-    @Test("manager dispatch SIGKILLed in the middle of a delivery: a second one delivers the rest after the hold runs out; nothing lost, a duplicate carries the same id")
+    @Test(
+        "manager dispatch SIGKILLed in the middle of a delivery: a second one delivers the rest after the hold runs out; nothing lost, a duplicate carries the same id"
+    )
     func killedMidDelivery() async throws {
         let receiver = Receiver(secret: Self.secret)
         receiver.delay(ms: 150)
@@ -176,14 +218,20 @@ struct WebhookTests {
             environment["WEBHOOK_SETTLE_SECONDS"] = "0.5"
             environment["WEBHOOK_POLL_SECONDS"] = "0.2"
             environment["WEBHOOK_HOLD_SECONDS"] = "2"
-            let table = try TableServiceClient(connectionString: storage, transport: TestStorage.transport).table(tableName)
+            let table = try TableServiceClient(connectionString: storage, transport: TestStorage.transport).table(
+                tableName)
             let vendor = try await stack.startVendor(environment: environment)
-            let dispatcher = try stack.start("manager", arguments: ["dispatch", "--log-level", "error"], environment: environment)
+            let dispatcher = try stack.start(
+                "manager", arguments: ["dispatch", "--log-level", "error"], environment: environment)
             let inventory = Inventory(table: table, actor: "test")
-            for _ in 0..<200 where try await inventory.webhookCursor("ops", in: Self.scope) == nil { try await Task.sleep(for: .milliseconds(50)) }
-            #expect(try await inventory.webhookCursor("ops", in: Self.scope) != nil, "the dispatcher started its cursor")
+            for _ in 0..<200 where try await inventory.webhookCursor("ops", in: Self.scope) == nil {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(
+                try await inventory.webhookCursor("ops", in: Self.scope) != nil, "the dispatcher started its cursor")
             for index in 0..<12 {
-                _ = try await HTTPCalls.send("POST", vendor + "/api/getNewNetwork", body: #"{"SessionId":"kill-\#(index)","prefixLength":24}"#)
+                _ = try await HTTPCalls.send(
+                    "POST", vendor + "/api/getNewNetwork", body: #"{"SessionId":"kill-\#(index)","prefixLength":24}"#)
             }
             for _ in 0..<400 where receiver.deliveries.count < 4 { try await Task.sleep(for: .milliseconds(25)) }
             kill(dispatcher.processIdentifier, SIGKILL) // most likely while a POST waits for its answer
@@ -193,10 +241,14 @@ struct WebhookTests {
             _ = try stack.start("manager", arguments: ["dispatch", "--log-level", "error"], environment: environment)
             let expected = try await Self.expected(table, types: ["leased"])
             #expect(expected.count == 12)
-            for _ in 0..<600 where !Set(expected).isSubset(of: Set(receiver.accepted)) { try await Task.sleep(for: .milliseconds(50)) }
+            for _ in 0..<600 where !Set(expected).isSubset(of: Set(receiver.accepted)) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let accepted = receiver.accepted
             #expect(Set(accepted) == Set(expected), "nothing lost")
-            #expect(accepted.count - Set(accepted).count <= 1, "at most the event in flight came twice: \(accepted.count) for \(Set(accepted).count)")
+            #expect(
+                accepted.count - Set(accepted).count <= 1,
+                "at most the event in flight came twice: \(accepted.count) for \(Set(accepted).count)")
             var seen = Set<String>()
             let firstTimes = accepted.filter { seen.insert($0).inserted }
             #expect(firstTimes == expected, "in order")

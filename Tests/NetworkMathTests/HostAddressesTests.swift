@@ -4,10 +4,13 @@ import Testing
 
 @Suite("Host addresses of a subnet")
 struct HostAddressesTests {
-    @Test("Azure's five: offsets 0–3 and the last are never usable, in IPv4 and IPv6", arguments: [
-        ("10.0.0.0/28", 11, "10.0.0.4", "10.0.0.14"), ("10.0.0.0/29", 3, "10.0.0.4", "10.0.0.6"), ("10.0.0.0/24", 251, "10.0.0.4", "10.0.0.254"),
-        ("10.0.0.0/30", 0, "", ""), ("10.0.0.0/32", 0, "", ""), ("fd00::/124", 11, "fd00::4", "fd00::e"),
-    ])
+    @Test(
+        "Azure's five: offsets 0–3 and the last are never usable, in IPv4 and IPv6",
+        arguments: [
+            ("10.0.0.0/28", 11, "10.0.0.4", "10.0.0.14"), ("10.0.0.0/29", 3, "10.0.0.4", "10.0.0.6"),
+            ("10.0.0.0/24", 251, "10.0.0.4", "10.0.0.254"),
+            ("10.0.0.0/30", 0, "", ""), ("10.0.0.0/32", 0, "", ""), ("fd00::/124", 11, "fd00::4", "fd00::e"),
+        ])
     func reserved(_ cidr: String, _ usable: Int, _ first: String, _ last: String) throws {
         let hosts = HostAddresses(subnet: try IPPrefix(parsing: cidr))
         #expect(hosts.usableCount == usable)

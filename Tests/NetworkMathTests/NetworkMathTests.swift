@@ -4,19 +4,23 @@ import Testing
 
 @Suite("IP addresses and prefixes")
 struct PrefixTests {
-    @Test("parse and canonical form", arguments: [
-        ("10.64.0.0/12", "10.64.0.0/12"), ("0.0.0.0/0", "0.0.0.0/0"), ("192.168.1.7/32", "192.168.1.7/32"),
-        ("fd00:72::/44", "fd00:72::/44"), ("FD00:0072:0000::/44", "fd00:72::/44"), ("::/0", "::/0"),
-        ("2001:db8:0:0:1:0:0:0/128", "2001:db8:0:0:1::/128"), ("2001:db8::1:0:0:1/128", "2001:db8::1:0:0:1/128"),
-    ])
+    @Test(
+        "parse and canonical form",
+        arguments: [
+            ("10.64.0.0/12", "10.64.0.0/12"), ("0.0.0.0/0", "0.0.0.0/0"), ("192.168.1.7/32", "192.168.1.7/32"),
+            ("fd00:72::/44", "fd00:72::/44"), ("FD00:0072:0000::/44", "fd00:72::/44"), ("::/0", "::/0"),
+            ("2001:db8:0:0:1:0:0:0/128", "2001:db8:0:0:1::/128"), ("2001:db8::1:0:0:1/128", "2001:db8::1:0:0:1/128"),
+        ])
     func canonical(text: String, expected: String) throws {
         #expect(try IPPrefix(parsing: text).description == expected)
     }
 
-    @Test("invalid prefixes are refused with a reason", arguments: [
-        "10.64.0.0", "10.64.0.0/33", "10.64.0/16", "10.064.0.0/16", "256.0.0.0/8", "10.0.0.0/-1", "10.0.0.0/ 8",
-        "fd00::72::/44", "fd00:72::/129", "gggg::/16", "", "/24", "10.0.0.0/08x",
-    ])
+    @Test(
+        "invalid prefixes are refused with a reason",
+        arguments: [
+            "10.64.0.0", "10.64.0.0/33", "10.64.0/16", "10.064.0.0/16", "256.0.0.0/8", "10.0.0.0/-1", "10.0.0.0/ 8",
+            "fd00::72::/44", "fd00:72::/129", "gggg::/16", "", "/24", "10.0.0.0/08x",
+        ])
     func invalid(text: String) {
         #expect(throws: IPPrefix.ParseError.self) { _ = try IPPrefix(parsing: text) }
     }
@@ -46,7 +50,10 @@ struct PrefixTests {
 
     @Test func splittingAndNeighbours() throws {
         let block = try IPPrefix(parsing: "10.0.0.0/22")
-        #expect(block.subnets(ofLength: 24)?.map(\.description) == ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"])
+        #expect(
+            block.subnets(ofLength: 24)?.map(\.description) == [
+                "10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24",
+            ])
         #expect(block.next?.description == "10.0.4.0/22")
         #expect(block.previous?.description == "9.255.252.0/22")
         #expect(try IPPrefix(parsing: "0.0.0.0/22").previous == nil)
@@ -75,15 +82,21 @@ struct PrefixTests {
         #expect(free.map(\.description).contains("10.0.200.0/24"))
         let fit = try #require(FreeSpace.smallestFit(length: 24, in: [supernet], occupied: occupied))
         #expect(fit.description == "10.0.200.0/24")
-        #expect(FreeSpace.smallestFit(length: 23, in: [supernet], occupied: occupied) == nil, "only one /24 is free in the /16")
+        #expect(
+            FreeSpace.smallestFit(length: 23, in: [supernet], occupied: occupied) == nil,
+            "only one /24 is free in the /16")
     }
 
     @Test func exhaustion() throws {
         let supernet = try IPPrefix(parsing: "10.0.0.0/24")
         let quarters = supernet.subnets(ofLength: 26)!
         #expect(FreeSpace.smallestFit(length: 26, in: [supernet], occupied: quarters) == nil)
-        #expect(FreeSpace.smallestFit(length: 27, in: [supernet], occupied: Array(quarters.dropLast()))?.description == "10.0.0.192/27")
-        #expect(FreeSpace.smallestFit(length: 23, in: [supernet], occupied: []) == nil, "a request bigger than the supernet never fits")
+        #expect(
+            FreeSpace.smallestFit(length: 27, in: [supernet], occupied: Array(quarters.dropLast()))?.description
+                == "10.0.0.192/27")
+        #expect(
+            FreeSpace.smallestFit(length: 23, in: [supernet], occupied: []) == nil,
+            "a request bigger than the supernet never fits")
     }
 
     @Test func subnetLayout() throws {
@@ -156,12 +169,16 @@ struct NetworkMathProperties {
             let freeAddresses = (UInt32(0)..<256).map { IPAddress(v4: 0x0A14_0100 | $0) }.filter { address in
                 !occupied.contains { $0.contains(address) }
             }
-            #expect(free.flatMap { block in (UInt128(0)..<block.size).map { IPAddress(version: .v4, value: block.address.value + $0) } }
+            #expect(
+                free.flatMap { block in
+                    (UInt128(0)..<block.size).map { IPAddress(version: .v4, value: block.address.value + $0) }
+                }
                     == freeAddresses)
             for block in free where block.length > supernet.length {
                 // Maximal: the block's parent is not free as a whole.
-                let parent = IPPrefix(address: IPAddress(version: .v4, value: block.address.value & ~(UInt128(1) << (32 - block.length))),
-                                      length: block.length - 1)!
+                let parent = IPPrefix(
+                    address: IPAddress(version: .v4, value: block.address.value & ~(UInt128(1) << (32 - block.length))),
+                    length: block.length - 1)!
                 #expect(occupied.contains { $0.overlaps(parent) })
             }
         }
@@ -193,13 +210,16 @@ struct CarveManyTests {
     /// `carve(count:)` returns exactly what repeated `smallestFit` calls would.
     @Test func matchesRepeatedSmallestFit() async {
         let blocks = zip(Gen.uint32(in: 0...0xFFFF), Gen.int(in: 18...30)).array(of: 0...30)
-        await propertyCheck(count: 150, input: blocks, Gen.int(in: 18...28), Gen.int(in: 1...40)) { raw, length, count in
+        await propertyCheck(count: 150, input: blocks, Gen.int(in: 18...28), Gen.int(in: 1...40)) {
+            raw, length, count in
             let supernet = try! IPPrefix(parsing: "10.20.0.0/16")
             let occupied = raw.map { offset, size in
                 try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | offset))/\(size)").prefix
             }
             var expected: [IPPrefix] = []
-            while expected.count < count, let fit = FreeSpace.smallestFit(length: length, in: [supernet], occupied: occupied + expected) {
+            while expected.count < count,
+                let fit = FreeSpace.smallestFit(length: length, in: [supernet], occupied: occupied + expected)
+            {
                 expected.append(fit)
             }
             #expect(FreeSpace.carve(count: count, length: length, in: [supernet], occupied: occupied) == expected)
@@ -211,15 +231,18 @@ struct CarveManyTests {
     /// rows and rows outside the supernet mixed in).
     @Test func exclusionsFirstThenSortedCarveMatches() async {
         let blocks = zip(Gen.uint32(in: 0...0x3FFFF), Gen.int(in: 12...30)).array(of: 0...60)
-        await propertyCheck(count: 150, input: blocks, Gen.int(in: 18...28), Gen.int(in: 1...60)) { raw, length, count in
+        await propertyCheck(count: 150, input: blocks, Gen.int(in: 18...28), Gen.int(in: 1...60)) {
+            raw, length, count in
             let supernets = [try! IPPrefix(parsing: "10.20.0.0/16"), try! IPPrefix(parsing: "10.21.128.0/17")]
             var occupied = raw.map { offset, size in
                 try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | offset))/\(size)").prefix
             }
             let exclude = Array(occupied.suffix(3))
-            occupied = occupied.dropLast(3) + [try! IPPrefix(parsing: "fd00::/64"), try! IPPrefix(parsing: "192.168.0.0/16")]
+            occupied =
+                occupied.dropLast(3) + [try! IPPrefix(parsing: "fd00::/64"), try! IPPrefix(parsing: "192.168.0.0/16")]
             let allowed = supernets.flatMap { FreeSpace.freeBlocks(in: $0, occupied: exclude) }
-            #expect(FreeSpace.carve(count: count, length: length, in: allowed, sortedOccupied: occupied.sorted())
+            #expect(
+                FreeSpace.carve(count: count, length: length, in: allowed, sortedOccupied: occupied.sorted())
                     == FreeSpace.carve(count: count, length: length, in: supernets, occupied: occupied + exclude))
         }
     }
@@ -229,10 +252,14 @@ struct CarveManyTests {
 struct PrefixIndexTests {
     @Test func matchesBruteForce() async {
         let entries = zip(Gen.uint32(in: 0...0xFFFF), Gen.int(in: 12...30)).array(of: 0...60)
-        await propertyCheck(count: 200, input: entries, Gen.uint32(in: 0...0xFFFF), Gen.int(in: 12...30)) { raw, queryOffset, queryLength in
-            let prefixes = raw.map { offset, length in try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | offset))/\(length)").prefix }
+        await propertyCheck(count: 200, input: entries, Gen.uint32(in: 0...0xFFFF), Gen.int(in: 12...30)) {
+            raw, queryOffset, queryLength in
+            let prefixes = raw.map { offset, length in
+                try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | offset))/\(length)").prefix
+            }
             let index = PrefixIndex(prefixes.enumerated().map { ($1, $0) })
-            let query = try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | queryOffset))/\(queryLength)").prefix
+            let query = try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | queryOffset))/\(queryLength)")
+                .prefix
             let expected = prefixes.indices.filter { prefixes[$0].overlaps(query) }
             #expect(index.overlapping(query).sorted() == expected)
         }
@@ -278,14 +305,19 @@ struct IPv6CarvingProperties {
     /// `carve(count:)` in IPv6 equals repeated smallest fits, and leaves IPv4 rows and supernets alone.
     @Test func carveManyMatchesRepeatedSmallestFit() async {
         let blocks = zip(Gen.uint32(in: 0...0xFFFFF), Gen.int(in: 46...64)).array(of: 0...30)
-        await propertyCheck(count: 150, input: blocks, Gen.int(in: 48...64), Gen.int(in: 1...40)) { raw, length, count in
+        await propertyCheck(count: 150, input: blocks, Gen.int(in: 48...64), Gen.int(in: 1...40)) {
+            raw, length, count in
             let occupied = raw.map { Self.block($0, $1) } + [try! IPPrefix(parsing: "10.0.0.0/8")]
             var expected: [IPPrefix] = []
-            while expected.count < count, let fit = FreeSpace.smallestFit(length: length, in: [Self.supernet], occupied: occupied + expected) {
+            while expected.count < count,
+                let fit = FreeSpace.smallestFit(length: length, in: [Self.supernet], occupied: occupied + expected)
+            {
                 expected.append(fit)
             }
-            let carved = FreeSpace.carve(count: count, length: length, in: [Self.supernet, try! IPPrefix(parsing: "10.64.0.0/16")].filter { $0.version == .v6 },
-                                         occupied: occupied)
+            let carved = FreeSpace.carve(
+                count: count, length: length,
+                in: [Self.supernet, try! IPPrefix(parsing: "10.64.0.0/16")].filter { $0.version == .v6 },
+                occupied: occupied)
             #expect(carved == expected)
         }
     }

@@ -1,8 +1,8 @@
 import AzureCore
 import AzureTables
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Runs the real `table-emulator` executable, kills it with SIGKILL and restarts it on the same data.
 @Suite("table-emulator durability", .serialized)
@@ -12,9 +12,12 @@ struct DurabilityTests {
     }
 
     static func client(port: Int) throws -> TableServiceClient {
-        try TableServiceClient(connectionString: StorageConnectionString(
-            accountName: StorageConnectionString.developmentAccountName, accountKey: StorageConnectionString.developmentAccountKey,
-            tableEndpoint: "http://127.0.0.1:\(port)/devstoreaccount1"), transport: TestStorage.transport, retryPolicy: .none)
+        try TableServiceClient(
+            connectionString: StorageConnectionString(
+                accountName: StorageConnectionString.developmentAccountName,
+                accountKey: StorageConnectionString.developmentAccountKey,
+                tableEndpoint: "http://127.0.0.1:\(port)/devstoreaccount1"), transport: TestStorage.transport,
+            retryPolicy: .none)
     }
 
     @Test("every acknowledged write survives kill -9 and a restart on the same --location")
@@ -35,14 +38,23 @@ struct DurabilityTests {
                     var done: [(String, Int32)] = []
                     for i in 0..<40 {
                         let key = "w\(worker)-\(i)"
-                        try await writer.insert(TableEntity(partitionKey: "p\(worker)", rowKey: key, properties: ["v": .int32(Int32(i))]))
+                        try await writer.insert(
+                            TableEntity(partitionKey: "p\(worker)", rowKey: key, properties: ["v": .int32(Int32(i))]))
                         done.append(("p\(worker)/\(key)", Int32(i)))
                     }
-                    try await writer.merge(TableEntity(partitionKey: "p\(worker)", rowKey: "w\(worker)-0", properties: ["v": .int32(1000)]), ifMatch: .any)
+                    try await writer.merge(
+                        TableEntity(
+                            partitionKey: "p\(worker)", rowKey: "w\(worker)-0", properties: ["v": .int32(1000)]),
+                        ifMatch: .any)
                     done.append(("p\(worker)/w\(worker)-0", 1000))
                     try await writer.delete(partitionKey: "p\(worker)", rowKey: "w\(worker)-1")
                     done.append(("p\(worker)/w\(worker)-1", -1))
-                    let actions = (0..<50).map { TableTransactionAction.insert(TableEntity(partitionKey: "p\(worker)", rowKey: "batch-\($0)", properties: ["v": .int32(Int32($0))])) }
+                    let actions = (0..<50).map {
+                        TableTransactionAction.insert(
+                            TableEntity(
+                                partitionKey: "p\(worker)", rowKey: "batch-\($0)", properties: ["v": .int32(Int32($0))])
+                        )
+                    }
                     try await writer.submitTransaction(actions)
                     done.append(contentsOf: (0..<50).map { ("p\(worker)/batch-\($0)", Int32($0)) })
                     return done
@@ -66,7 +78,8 @@ struct DurabilityTests {
         #expect(rows.count == 8 * (40 - 1 + 50))
         // ETags keep working after the restart.
         let row = try #require(try await table.get(partitionKey: "p0", rowKey: "w0-2"))
-        try await table.merge(TableEntity(partitionKey: "p0", rowKey: "w0-2", properties: ["v": .int32(7)]), ifMatch: .etag(row.etag!))
+        try await table.merge(
+            TableEntity(partitionKey: "p0", rowKey: "w0-2", properties: ["v": .int32(7)]), ifMatch: .etag(row.etag!))
     }
 
     @Test("--in-memory starts quickly, prints its port and keeps nothing")
@@ -75,7 +88,8 @@ struct DurabilityTests {
         defer { try? FileManager.default.removeItem(atPath: location) }
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let port = try await Self.launch(stack, location: location, extra: ["--in-memory"]) // start-up time: scripts/bench, not asserted here
+        // start-up time: scripts/bench, not asserted here
+        let port = try await Self.launch(stack, location: location, extra: ["--in-memory"])
         #expect(port > 0)
         try await Self.client(port: port).createTable("mem")
         #expect(!FileManager.default.fileExists(atPath: location))

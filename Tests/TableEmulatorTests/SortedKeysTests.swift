@@ -6,7 +6,9 @@ import Testing
 struct SortedKeysTests {
     /// Random inserts and removes, enough to split chunks many times over, against a sorted array.
     @Test func matchesASortedArray() async {
-        await propertyCheck(count: 20, input: Gen.int(in: 0...40_000).array(of: 0...3_000), Gen.int(in: 0...12_000).array(of: 1...20)) { operations, probes in
+        await propertyCheck(
+            count: 20, input: Gen.int(in: 0...40_000).array(of: 0...3_000), Gen.int(in: 0...12_000).array(of: 1...20)
+        ) { operations, probes in
             var keys = SortedKeys()
             var reference: [String] = []
             for value in operations {
@@ -39,7 +41,8 @@ struct SortedKeysTests {
     /// Where `key` is or would go in the sorted `keys` (binary search: a linear scan made this test take
     /// seconds of CPU, which starved the timing-sensitive tests running beside it).
     static func insertionPoint(of key: String, in keys: [String]) -> Int {
-        var low = 0, high = keys.count
+        var low = 0
+        var high = keys.count
         while low < high {
             let middle = (low + high) / 2
             if KeyOrder.less(keys[middle], key) { low = middle + 1 } else { high = middle }

@@ -1,15 +1,20 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import StrictJSON
 import Synchronization
 import TableEmulator
 import TokenAuth
+import _CryptoExtras
 
 /// A local OpenID Connect issuer for tests: serves its OpenID configuration and JWKS, signs tokens with its
 /// RSA keys, rotates them, and makes the malformed tokens an attacker would try.
 public final class FakeIssuer: Sendable {
-    private let state = Mutex<(keys: [(kid: String, key: _RSA.Signing.PrivateKey)], base: String, jwksFetches: Int, metadataFetches: Int, down: Bool)>(
+    private let state = Mutex<
+        (
+            keys: [(kid: String, key: _RSA.Signing.PrivateKey)], base: String, jwksFetches: Int, metadataFetches: Int,
+            down: Bool
+        )
+    >(
         ([], "", 0, 0, false))
 
     public init() throws { try addKey("key-1") }
@@ -46,8 +51,11 @@ public final class FakeIssuer: Sendable {
                 state.jwksFetches += 1
                 return state.keys.map { kid, key in
                     let primitives = try! key.publicKey.getKeyPrimitives()
-                    return .object([("kty", .string("RSA")), ("use", .string("sig")), ("kid", .string(kid)),
-                                    ("n", .string(BearerTokenVerifier.base64URL(primitives.modulus))), ("e", .string(BearerTokenVerifier.base64URL(primitives.publicExponent)))])
+                    return .object([
+                        ("kty", .string("RSA")), ("use", .string("sig")), ("kid", .string(kid)),
+                        ("n", .string(BearerTokenVerifier.base64URL(primitives.modulus))),
+                        ("e", .string(BearerTokenVerifier.base64URL(primitives.publicExponent))),
+                    ])
                 }
             }
             return Self.json(.object([("keys", .array(keys))]))
@@ -57,19 +65,31 @@ public final class FakeIssuer: Sendable {
     }
 
     /// The standard claims of a token for `audience`, valid from a minute ago for an hour.
-    public func claims(subject: String = "user-1", roles: [String], audience: String, now: Date = Date()) -> [(String, JSONValue)] {
-        [("iss", .string(issuer)), ("aud", .string(audience)), ("sub", .string(subject)), ("roles", .array(roles.map(JSONValue.string))),
-         ("iat", .number(String(Int(now.timeIntervalSince1970) - 60))), ("nbf", .number(String(Int(now.timeIntervalSince1970) - 60))),
-         ("exp", .number(String(Int(now.timeIntervalSince1970) + 3600)))]
+    public func claims(subject: String = "user-1", roles: [String], audience: String, now: Date = Date()) -> [(
+        String, JSONValue
+    )] {
+        [
+            ("iss", .string(issuer)), ("aud", .string(audience)), ("sub", .string(subject)),
+            ("roles", .array(roles.map(JSONValue.string))),
+            ("iat", .number(String(Int(now.timeIntervalSince1970) - 60))),
+            ("nbf", .number(String(Int(now.timeIntervalSince1970) - 60))),
+            ("exp", .number(String(Int(now.timeIntervalSince1970) + 3600))),
+        ]
     }
 
     /// A token with `claims`, signed RS256 by `kid` (the newest key by default), its header naming `kid`.
     /// `headerKid` names another key in the header than the one that signed (a kid the issuer never published).
-    public func token(_ claims: [(String, JSONValue)], kid: String? = nil, headerKid: String? = nil, alg: String = "RS256") throws -> String {
-        let (name, key) = state.withLock { state in kid.flatMap { k in state.keys.first { $0.kid == k } } ?? state.keys.last! }
-        let head = Self.part(.object([("alg", .string(alg)), ("typ", .string("JWT")), ("kid", .string(headerKid ?? name))]))
+    public func token(
+        _ claims: [(String, JSONValue)], kid: String? = nil, headerKid: String? = nil, alg: String = "RS256"
+    ) throws -> String {
+        let (name, key) = state.withLock { state in
+            kid.flatMap { k in state.keys.first { $0.kid == k } } ?? state.keys.last!
+        }
+        let head = Self.part(
+            .object([("alg", .string(alg)), ("typ", .string("JWT")), ("kid", .string(headerKid ?? name))]))
         let body = Self.part(.object(claims))
-        let signature = try key.signature(for: SHA256.hash(data: Data((head + "." + body).utf8)), padding: .insecurePKCS1v1_5)
+        let signature = try key.signature(
+            for: SHA256.hash(data: Data((head + "." + body).utf8)), padding: .insecurePKCS1v1_5)
         return head + "." + body + "." + BearerTokenVerifier.base64URL(signature.rawRepresentation)
     }
 
@@ -78,13 +98,15 @@ public final class FakeIssuer: Sendable {
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let head = Self.part(.object([("alg", .string("RS256")), ("typ", .string("JWT")), ("kid", .string("key-1"))]))
         let body = Self.part(.object(claims))
-        let signature = try key.signature(for: SHA256.hash(data: Data((head + "." + body).utf8)), padding: .insecurePKCS1v1_5)
+        let signature = try key.signature(
+            for: SHA256.hash(data: Data((head + "." + body).utf8)), padding: .insecurePKCS1v1_5)
         return head + "." + body + "." + BearerTokenVerifier.base64URL(signature.rawRepresentation)
     }
 
     /// `alg: none`, unsigned.
     public func unsignedToken(_ claims: [(String, JSONValue)]) -> String {
-        Self.part(.object([("alg", .string("none")), ("typ", .string("JWT")), ("kid", .string("key-1"))])) + "." + Self.part(.object(claims)) + "."
+        Self.part(.object([("alg", .string("none")), ("typ", .string("JWT")), ("kid", .string("key-1"))])) + "."
+            + Self.part(.object(claims)) + "."
     }
 
     /// HS256, keyed with the issuer's public key (as published), the classic algorithm-confusion attack.
@@ -92,7 +114,8 @@ public final class FakeIssuer: Sendable {
         let publicKey = state.withLock { $0.keys.last!.key.publicKey }
         let head = Self.part(.object([("alg", .string("HS256")), ("typ", .string("JWT")), ("kid", .string("key-1"))]))
         let body = Self.part(.object(claims))
-        let mac = HMAC<SHA256>.authenticationCode(for: Data((head + "." + body).utf8), using: SymmetricKey(data: Data(publicKey.pkcs1PEMRepresentation.utf8)))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data((head + "." + body).utf8), using: SymmetricKey(data: Data(publicKey.pkcs1PEMRepresentation.utf8)))
         return head + "." + body + "." + BearerTokenVerifier.base64URL(Data(mac))
     }
 

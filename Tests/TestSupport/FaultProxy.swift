@@ -1,8 +1,8 @@
 import AzureCore
 import Foundation
 import HTTPTransport
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
 import Synchronization
@@ -53,29 +53,36 @@ public final class FaultProxy: Sendable {
             var random = SystemRandomNumberGenerator()
             let roll = Double.random(in: 0..<1, using: &random)
             let isBatch = raw.rawPath.contains("$batch")
-            if faults.maxDelayMs > 0 { try? await Task.sleep(for: .milliseconds(Int.random(in: 0...faults.maxDelayMs))) }
+            if faults.maxDelayMs > 0 {
+                try? await Task.sleep(for: .milliseconds(Int.random(in: 0...faults.maxDelayMs)))
+            }
             var threshold = faults.throttle
             if roll < threshold {
                 self.count("throttled")
                 let status = Bool.random() ? 429 : 503
-                return Self.answer(status, ["x-ms-error-code": "ServerBusy", "Retry-After": "0", "Content-Type": "application/json"],
-                                   #"{"odata.error":{"code":"ServerBusy","message":{"lang":"en-US","value":"injected throttling"}}}"#)
+                return Self.answer(
+                    status, ["x-ms-error-code": "ServerBusy", "Retry-After": "0", "Content-Type": "application/json"],
+                    #"{"odata.error":{"code":"ServerBusy","message":{"lang":"en-US","value":"injected throttling"}}}"#)
             }
             threshold += isBatch ? faults.preconditionStorm : 0
             if roll < threshold {
                 self.count("preconditionStorm")
-                let text = "--batchresponse_x\r\nContent-Type: multipart/mixed; boundary=changesetresponse_y\r\n\r\n--changesetresponse_y\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 412 Precondition Failed\r\nContent-ID: 0\r\nContent-Type: application/json;odata=minimalmetadata;streaming=true;charset=utf-8\r\n\r\n{\"odata.error\":{\"code\":\"UpdateConditionNotSatisfied\",\"message\":{\"lang\":\"en-US\",\"value\":\"0:injected 412\"}}}\r\n--changesetresponse_y--\r\n--batchresponse_x--\r\n"
+                let text =
+                    "--batchresponse_x\r\nContent-Type: multipart/mixed; boundary=changesetresponse_y\r\n\r\n--changesetresponse_y\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nHTTP/1.1 412 Precondition Failed\r\nContent-ID: 0\r\nContent-Type: application/json;odata=minimalmetadata;streaming=true;charset=utf-8\r\n\r\n{\"odata.error\":{\"code\":\"UpdateConditionNotSatisfied\",\"message\":{\"lang\":\"en-US\",\"value\":\"0:injected 412\"}}}\r\n--changesetresponse_y--\r\n--batchresponse_x--\r\n"
                 return Self.answer(202, ["Content-Type": "multipart/mixed; boundary=batchresponse_x"], text)
             }
             var headers = HTTPHeaderList()
-            for field in raw.headers where !["host", "content-length", "connection", "transfer-encoding"].contains(field.name.lowercased()) {
+            for field in raw.headers
+            where !["host", "content-length", "connection", "transfer-encoding"].contains(field.name.lowercased()) {
                 headers.add(name: field.name, value: field.value)
             }
             let forwarded: TransportResponse
             do {
-                forwarded = try await TestStorage.transport.execute(TransportRequest(
-                    method: raw.method, url: self.upstream + raw.rawPath + (raw.query.map { "?" + $0 } ?? ""), headers: headers,
-                    body: ["GET", "DELETE"].contains(raw.method) ? nil : raw.body, timeout: .seconds(30)))
+                forwarded = try await TestStorage.transport.execute(
+                    TransportRequest(
+                        method: raw.method, url: self.upstream + raw.rawPath + (raw.query.map { "?" + $0 } ?? ""),
+                        headers: headers,
+                        body: ["GET", "DELETE"].contains(raw.method) ? nil : raw.body, timeout: .seconds(30)))
             } catch {
                 return Self.answer(502, [:], "upstream failed: \(error)")
             }
@@ -83,8 +90,10 @@ public final class FaultProxy: Sendable {
             threshold += writes ? faults.errorAfterForward : 0
             if roll < threshold {
                 self.count("errorAfterForward")
-                return Self.answer(500, ["x-ms-error-code": "InternalError", "Content-Type": "application/json"],
-                                   #"{"odata.error":{"code":"InternalError","message":{"lang":"en-US","value":"injected error after the write was forwarded"}}}"#)
+                return Self.answer(
+                    500, ["x-ms-error-code": "InternalError", "Content-Type": "application/json"],
+                    #"{"odata.error":{"code":"InternalError","message":{"lang":"en-US","value":"injected error after the write was forwarded"}}}"#
+                )
             }
             threshold += writes ? faults.timeoutAfterForward : 0
             if roll < threshold {
@@ -92,7 +101,8 @@ public final class FaultProxy: Sendable {
                 try? await Task.sleep(for: faults.hold)
             }
             var out = HTTPHeaderList()
-            for field in forwarded.headers where !["content-length", "transfer-encoding", "connection"].contains(field.name.lowercased()) {
+            for field in forwarded.headers
+            where !["content-length", "transfer-encoding", "connection"].contains(field.name.lowercased()) {
                 out.add(name: field.name, value: field.value)
             }
             self.count("forwarded")
@@ -100,7 +110,9 @@ public final class FaultProxy: Sendable {
         }
         let logger = Logger(label: "fault-proxy", factory: { _ in SwiftLogNoOpLogHandler() })
         let (server, port) = try await TestServerHandle.start(logger: logger) { running in
-            Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running, logger: logger)
+            Application(
+                responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: running, logger: logger)
         }
         return (port, server)
     }
@@ -108,16 +120,20 @@ public final class FaultProxy: Sendable {
     /// A proxy in front of `storage` (already started), the connection string that goes through it, and the
     /// server to stop when done (`cancel()` from a `defer`: a graceful shutdown).
     public static func inFront(of storage: StorageConnectionString, faults: Faults = Faults()) async throws
-        -> (proxy: FaultProxy, storage: StorageConnectionString, task: TestServerHandle) {
+        -> (proxy: FaultProxy, storage: StorageConnectionString, task: TestServerHandle)
+    {
         let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: storage.endpointPath, with: ""))
         proxy.faults = faults
         let (port, task) = try await proxy.start()
-        let proxied = StorageConnectionString(accountName: storage.accountName, accountKey: storage.accountKey,
-                                              tableEndpoint: "http://127.0.0.1:\(port)\(storage.endpointPath)")
+        let proxied = StorageConnectionString(
+            accountName: storage.accountName, accountKey: storage.accountKey,
+            tableEndpoint: "http://127.0.0.1:\(port)\(storage.endpointPath)")
         return (proxy, proxied, task)
     }
 
-    static func answer(_ status: Int, _ headers: HTTPHeaderList, _ body: String) -> Response { answer(status, headers, Array(body.utf8)) }
+    static func answer(_ status: Int, _ headers: HTTPHeaderList, _ body: String) -> Response {
+        answer(status, headers, Array(body.utf8))
+    }
 
     static func answer(_ status: Int, _ headers: HTTPHeaderList, _ body: [UInt8]) -> Response {
         TableEmulatorServer.response(EmulatorResponse(status: status, headers: headers, body: body))

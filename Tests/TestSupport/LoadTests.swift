@@ -22,7 +22,10 @@ public enum LoadTests {
         private var waiting: [CheckedContinuation<Void, Never>] = []
 
         func acquire() async {
-            guard busy else { busy = true; return }
+            guard busy else {
+                busy = true
+                return
+            }
             await withCheckedContinuation { waiting.append($0) }
         }
 

@@ -15,7 +15,8 @@ public final class ManualTime: Sendable {
 
     public func advance(by duration: Duration) {
         state.withLock {
-            $0.date = $0.date.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            $0.date = $0.date.addingTimeInterval(
+                Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
             $0.uptime += duration
         }
     }
@@ -24,10 +25,12 @@ public final class ManualTime: Sendable {
     public func set(_ date: Date) { state.withLock { $0.date = date } }
 
     public var source: TimeSource {
-        TimeSource(now: { self.now }, uptime: { self.state.withLock { $0.uptime } }, sleep: { duration in
-            self.state.withLock { $0.slept.append(duration) }
-            self.advance(by: duration)
-            await Task.yield()
-        })
+        TimeSource(
+            now: { self.now }, uptime: { self.state.withLock { $0.uptime } },
+            sleep: { duration in
+                self.state.withLock { $0.slept.append(duration) }
+                self.advance(by: duration)
+                await Task.yield()
+            })
     }
 }

@@ -27,12 +27,16 @@ public enum PipeReader {
     /// `all(handle)` on a thread of its own: the calling task suspends rather than blocking a thread of Swift's
     /// cooperative pool, which every test running at once shares.
     public static func allOffPool(_ handle: FileHandle) async -> [UInt8] {
-        await withCheckedContinuation { continuation in Thread.detachNewThread { continuation.resume(returning: all(handle)) } }
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: all(handle)) }
+        }
     }
 
     /// `chunk(handle)` on a thread of its own (see `allOffPool`).
     public static func chunkOffPool(_ handle: FileHandle) async -> [UInt8] {
-        await withCheckedContinuation { continuation in Thread.detachNewThread { continuation.resume(returning: chunk(handle)) } }
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: chunk(handle)) }
+        }
     }
 
     /// Reads and drops everything until end of file on a thread of its own (so a child never blocks on a full pipe).
@@ -44,6 +48,11 @@ public enum PipeReader {
 extension Process {
     /// Waits until the process has exited, on a thread of its own (see `PipeReader.allOffPool`).
     public func exited() async {
-        await withCheckedContinuation { continuation in Thread.detachNewThread { self.waitUntilExit(); continuation.resume() } }
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                self.waitUntilExit()
+                continuation.resume()
+            }
+        }
     }
 }

@@ -20,10 +20,12 @@ public final class RawConnection: @unchecked Sendable {
     public init(port: Int, timeout: Duration = .seconds(10), receiveBuffer: Int32? = nil) throws {
         descriptor = socket(AF_INET, Self.streamType, 0)
         guard descriptor >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        if var size = receiveBuffer { setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+        if var size = receiveBuffer {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         #if canImport(Darwin)
-        var one: Int32 = 1
-        setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+            var one: Int32 = 1
+            setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
         #endif
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -31,12 +33,15 @@ public final class RawConnection: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         let started = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         var error = started == 0 ? 0 : errno
         if error == EINPROGRESS {
             var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-            let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            let milliseconds = Int32(
+                timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
             if poll(&entry, 1, milliseconds) == 1 {
                 var length = socklen_t(MemoryLayout<Int32>.size)
                 getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
@@ -59,7 +64,10 @@ public final class RawConnection: @unchecked Sendable {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let count = bytes.withUnsafeBytes { Self.sendBytes(descriptor, $0.baseAddress, $0.count) }
-            if count > 0 { bytes = bytes.dropFirst(count); continue }
+            if count > 0 {
+                bytes = bytes.dropFirst(count)
+                continue
+            }
             if errno == EINTR || errno == EAGAIN { continue }
             closedByServer = true
             return false
@@ -73,7 +81,10 @@ public final class RawConnection: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0 { received += buffer.prefix(count); continue }
+            if count > 0 {
+                received += buffer.prefix(count)
+                continue
+            }
             if count < 0, errno == EINTR { continue }
             if count < 0, errno == EAGAIN || errno == EWOULDBLOCK { return }
             closedByServer = true // 0: end of file; an error: reset
@@ -93,18 +104,22 @@ public final class RawConnection: @unchecked Sendable {
     fileprivate var pollDescriptor: Int32 { descriptor }
 
     #if canImport(Darwin)
-    private static let streamType = SOCK_STREAM
-    private static func sendBytes(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int { Darwin.send(fd, pointer, count, 0) }
+        private static let streamType = SOCK_STREAM
+        private static func sendBytes(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int {
+            Darwin.send(fd, pointer, count, 0)
+        }
     #else
-    private static let streamType = Int32(SOCK_STREAM.rawValue)
-    private static func sendBytes(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int { Glibc.send(fd, pointer, count, Int32(MSG_NOSIGNAL)) }
+        private static let streamType = Int32(SOCK_STREAM.rawValue)
+        private static func sendBytes(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int {
+            Glibc.send(fd, pointer, count, Int32(MSG_NOSIGNAL))
+        }
     #endif
 }
 
 #if canImport(Darwin)
-private func closeDescriptor(_ fd: Int32) { _ = Darwin.close(fd) }
+    private func closeDescriptor(_ fd: Int32) { _ = Darwin.close(fd) }
 #else
-private func closeDescriptor(_ fd: Int32) { _ = Glibc.close(fd) }
+    private func closeDescriptor(_ fd: Int32) { _ = Glibc.close(fd) }
 #endif
 
 /// An HTTP/1.1 answer read off a raw connection.
@@ -124,7 +139,8 @@ public struct RawAnswer: Sendable {
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         var body = Array(bytes[(headEnd + 4)...])
         if headers["transfer-encoding"]?.lowercased() == "chunked" { body = Self.unchunked(body) }
@@ -166,7 +182,8 @@ public enum RawHTTP {
 
     /// Waits, on a thread of its own, until the server has closed every one of `connections` (reading what it
     /// sends them), or `bound` has passed. Returns the connections still open.
-    public static func waitUntilClosed(_ connections: [RawConnection], within bound: Duration) async -> [RawConnection] {
+    public static func waitUntilClosed(_ connections: [RawConnection], within bound: Duration) async -> [RawConnection]
+    {
         await onThread {
             let deadline = ContinuousClock.now + bound
             var open = connections.filter { !$0.closedByServer }
@@ -182,22 +199,31 @@ public enum RawHTTP {
 
     /// Sends `request` on a fresh connection and returns the server's answer once it has closed the connection
     /// (send `Connection: close`), or what arrived within `bound`.
-    public static func exchange(port: Int, _ request: String, within bound: Duration = .seconds(30)) async throws -> RawAnswer {
+    public static func exchange(port: Int, _ request: String, within bound: Duration = .seconds(30)) async throws
+        -> RawAnswer
+    {
         let connection = try RawConnection(port: port)
         connection.send(request)
         _ = await waitUntilClosed([connection], within: bound)
         connection.close()
         guard let answer = connection.answer else {
-            throw TestFailure("no answer to \(request.prefix(60)): \(String(decoding: connection.received, as: UTF8.self))")
+            throw TestFailure(
+                "no answer to \(request.prefix(60)): \(String(decoding: connection.received, as: UTF8.self))")
         }
         return answer
     }
 
     /// A request with `Connection: close` (and the body's length when there is one).
-    public static func request(_ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil) -> String {
+    public static func request(_ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil)
+        -> String
+    {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { text += "\(name): \(value)\r\n" }
-        if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)" } else { text += "\r\n" }
+        if let body {
+            text += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        } else {
+            text += "\r\n"
+        }
         return text
     }
 

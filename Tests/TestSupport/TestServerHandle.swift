@@ -18,10 +18,15 @@ public final class TestServerHandle: Sendable {
     /// Starts the server `make` builds on an ephemeral port and waits until it listens.
     /// - Parameter make: builds the server, handing its `onServerRunning` the callback that reports the port.
     /// - Returns: the handle that stops it, and the port.
-    public static func start(logger: Logger, _ make: (_ onServerRunning: @escaping @Sendable (any Channel) async -> Void) throws -> some Service)
-        async throws -> (server: TestServerHandle, port: Int) {
+    public static func start(
+        logger: Logger,
+        _ make: (_ onServerRunning: @escaping @Sendable (any Channel) async -> Void) throws -> some Service
+    )
+        async throws -> (server: TestServerHandle, port: Int)
+    {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let server = TestServerHandle(try make { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let server = TestServerHandle(
+            try make { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
         for await port in ports { return (server, port) }
         throw TestFailure("the server did not start")
     }

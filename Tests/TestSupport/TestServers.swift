@@ -1,9 +1,9 @@
 import AzureCore
 import Foundation
 import HTTPTransport
+import HTTPTypes
 import Hummingbird
 import Logging
-import HTTPTypes
 import NIOCore
 import Synchronization
 import TableEmulator
@@ -37,7 +37,9 @@ public enum TestServers {
             return TableEmulatorServer.response(await handler(raw))
         }
         let (server, port) = try await TestServerHandle.start(logger: quietLogger) { running in
-            Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running, logger: quietLogger)
+            Application(
+                responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: running, logger: quietLogger)
         }
         return try await server.serving { try await body(port) }
     }
@@ -54,7 +56,12 @@ public enum TestServers {
 public final class RequestLog: Sendable {
     private let state = Mutex<[EmulatorRequest]>([])
     public init() {}
-    public func record(_ request: EmulatorRequest) -> Int { state.withLock { $0.append(request); return $0.count } }
+    public func record(_ request: EmulatorRequest) -> Int {
+        state.withLock {
+            $0.append(request)
+            return $0.count
+        }
+    }
     public var requests: [EmulatorRequest] { state.withLock { $0 } }
     public var count: Int { state.withLock { $0.count } }
 }

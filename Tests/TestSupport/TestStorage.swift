@@ -16,9 +16,10 @@ public enum TestStorage {
             return try StorageConnectionString(parsing: configured)
         }
         let port = try await TestServers.startEmulator(configuration: .init(port: 0, location: nil))
-        return StorageConnectionString(accountName: StorageConnectionString.developmentAccountName,
-                                       accountKey: StorageConnectionString.developmentAccountKey,
-                                       tableEndpoint: "http://127.0.0.1:\(port)/\(StorageConnectionString.developmentAccountName)")
+        return StorageConnectionString(
+            accountName: StorageConnectionString.developmentAccountName,
+            accountKey: StorageConnectionString.developmentAccountKey,
+            tableEndpoint: "http://127.0.0.1:\(port)/\(StorageConnectionString.developmentAccountName)")
     }
 
     /// True when the tests run against an outside endpoint rather than the in-process emulator.
@@ -26,10 +27,13 @@ public enum TestStorage {
 
     public static func connectionString() async throws -> StorageConnectionString { try await endpoint.value }
 
-    public static func service(retryPolicy: RetryPolicy = .init(maxAttempts: 3, baseDelay: .milliseconds(20)),
-                               onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil) async throws -> TableServiceClient {
-        try TableServiceClient(connectionString: try await connectionString(), transport: transport,
-                               retryPolicy: retryPolicy, onAttempt: onAttempt)
+    public static func service(
+        retryPolicy: RetryPolicy = .init(maxAttempts: 3, baseDelay: .milliseconds(20)),
+        onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil
+    ) async throws -> TableServiceClient {
+        try TableServiceClient(
+            connectionString: try await connectionString(), transport: transport,
+            retryPolicy: retryPolicy, onAttempt: onAttempt)
     }
 
     /// A fresh table for one test (letters and digits only, unique per call).

@@ -15,15 +15,20 @@ public enum SampleConfiguration {
     public static let auditSalt = "test-audit-salt-0123456789"
 
     /// Environment for one test: its own table on the test storage endpoint.
-    public static func environment(table: String, connectionString: StorageConnectionString,
-                                   eastus: String = "10.64.0.0/16", exclude: String = "10.64.0.0/24",
-                                   stock: String = #"{"22":2,"24":4}"#, leaseHours: String = "4") -> [String: String] {
+    public static func environment(
+        table: String, connectionString: StorageConnectionString,
+        eastus: String = "10.64.0.0/16", exclude: String = "10.64.0.0/24",
+        stock: String = #"{"22":2,"24":4}"#, leaseHours: String = "4"
+    ) -> [String: String] {
         [
-            "AzureWebJobsStorage": "DefaultEndpointsProtocol=http;AccountName=\(connectionString.accountName);AccountKey=\(connectionString.accountKey ?? "");TableEndpoint=\(connectionString.tableEndpoint);",
+            "AzureWebJobsStorage":
+                "DefaultEndpointsProtocol=http;AccountName=\(connectionString.accountName);AccountKey=\(connectionString.accountKey ?? "");TableEndpoint=\(connectionString.tableEndpoint);",
             "IPAM_TABLE_NAME": table, "AUDIT_SALT": auditSalt,
             "CIDR_SIZE_MIN": "20", "CIDR_SIZE_MAX": "28", "CIDR_SIZE_DEFAULT": "24", "LEASE_DURATION_HOURS": leaseHours,
-            "SUPERNETS_CONFIG": #"[{"subscriptionId":"\#(subscription)","regions":[{"region":"eastus","supernets":["\#(eastus)"],"exclude":["\#(exclude)"]},{"region":"westeurope","supernets":["10.72.0.0/16"]}]}]"#,
-            "SCOPE_CONFIG_MANIFEST": #"{"defaultScope":{"subscriptionId":"\#(subscription)","region":"eastus"},"scopes":[{"subscriptionId":"\#(subscription)","region":"eastus","stock":\#(stock)}]}"#,
+            "SUPERNETS_CONFIG":
+                #"[{"subscriptionId":"\#(subscription)","regions":[{"region":"eastus","supernets":["\#(eastus)"],"exclude":["\#(exclude)"]},{"region":"westeurope","supernets":["10.72.0.0/16"]}]}]"#,
+            "SCOPE_CONFIG_MANIFEST":
+                #"{"defaultScope":{"subscriptionId":"\#(subscription)","region":"eastus"},"scopes":[{"subscriptionId":"\#(subscription)","region":"eastus","stock":\#(stock)}]}"#,
         ]
     }
 }
@@ -39,22 +44,30 @@ public struct HTTPAnswer: Sendable {
 }
 
 public enum HTTPCalls {
-    public static func send(_ method: String, _ url: String, body: String? = nil, headers: HTTPHeaderList = [:],
-                            contentType: String? = "application/json", timeout: Duration = .seconds(30)) async throws -> HTTPAnswer {
+    public static func send(
+        _ method: String, _ url: String, body: String? = nil, headers: HTTPHeaderList = [:],
+        contentType: String? = "application/json", timeout: Duration = .seconds(30)
+    ) async throws -> HTTPAnswer {
         var all = headers
         if body != nil, let contentType, all["Content-Type"] == nil { all["Content-Type"] = contentType }
-        let response = try await TestStorage.transport.execute(TransportRequest(method: method, url: url, headers: all, body: body.map { Array($0.utf8) }, timeout: timeout))
-        return HTTPAnswer(status: response.status, headers: response.headers, json: try? JSONValue.parse(response.body), text: response.bodyText)
+        let response = try await TestStorage.transport.execute(
+            TransportRequest(
+                method: method, url: url, headers: all, body: body.map { Array($0.utf8) }, timeout: timeout))
+        return HTTPAnswer(
+            status: response.status, headers: response.headers, json: try? JSONValue.parse(response.body),
+            text: response.bodyText)
     }
 }
 
 /// Runs a Vendor in this process (real HTTP on an ephemeral port) against the test storage endpoint.
 public enum VendorHarness {
     public static func withVendor<T: Sendable>(
-        environment overrides: [String: String] = [:], keys: [String]? = nil, roleKeys: APIKeys? = nil, tokens: TokenAuthentication? = nil,
+        environment overrides: [String: String] = [:], keys: [String]? = nil, roleKeys: APIKeys? = nil,
+        tokens: TokenAuthentication? = nil,
         logger injected: Logger? = nil, time: TimeSource = .system, redactActors: Bool = false,
         readiness: @escaping @Sendable () async -> String? = { nil },
-        _ body: @Sendable (_ baseURL: String, _ table: TableClient, _ configuration: IPAMConfiguration) async throws -> T
+        _ body:
+            @Sendable (_ baseURL: String, _ table: TableClient, _ configuration: IPAMConfiguration) async throws -> T
     ) async throws -> T {
         let connection = try await TestStorage.connectionString()
         let tableName = TestStorage.uniqueName("v")
@@ -62,17 +75,26 @@ public enum VendorHarness {
         environment.merge(overrides) { _, new in new }
         let configuration = try IPAMConfiguration.load(environment: environment)
         let metrics = VendorMetrics()
-        let service = try await TestStorage.service(retryPolicy: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(200), deadline: .seconds(5)),
-                                                    onAttempt: { metrics.recordStorageAttempt(StorageAttempt($0)) })
+        let service = try await TestStorage.service(
+            retryPolicy: RetryPolicy(
+                maxAttempts: 4, baseDelay: .milliseconds(10), maxDelay: .milliseconds(200), deadline: .seconds(5)),
+            onAttempt: { metrics.recordStorageAttempt(StorageAttempt($0)) })
         let table = service.table(configuration.tableName)
-        let inventory = Inventory(table: table, actor: "vendor-test", onClaimRound: { metrics.recordClaimTransaction(members: $0) })
+        let inventory = Inventory(
+            table: table, actor: "vendor-test", onClaimRound: { metrics.recordClaimTransaction(members: $0) })
         try await inventory.ensureTables()
         let logger = injected ?? Logger(label: "vendor-test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let vendor = VendorService(configuration: configuration, inventory: inventory, redactor: PrincipalRedactor(salt: environment["AUDIT_SALT"] ?? SampleConfiguration.auditSalt), logger: logger, metrics: metrics, deadline: .seconds(10), time: time, redactActors: redactActors)
-        let router = VendorRouter.build(service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, tokens: tokens,
-                                        console: try ConsoleSessions.load { environment[setting: $0] }, logger: logger, readiness: readiness)
+        let vendor = VendorService(
+            configuration: configuration, inventory: inventory,
+            redactor: PrincipalRedactor(salt: environment["AUDIT_SALT"] ?? SampleConfiguration.auditSalt),
+            logger: logger, metrics: metrics, deadline: .seconds(10), time: time, redactActors: redactActors)
+        let router = VendorRouter.build(
+            service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, tokens: tokens,
+            console: try ConsoleSessions.load { environment[setting: $0] }, logger: logger, readiness: readiness)
         let (server, port) = try await TestServerHandle.start(logger: logger) { running in
-            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: running, logger: logger)
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: running, logger: logger)
         }
         return try await server.serving { try await body("http://127.0.0.1:\(port)", table, configuration) }
     }
@@ -90,7 +112,8 @@ public final class ProcessStack: @unchecked Sendable {
 
     public static var binDirectory: String {
         if let dir = ProcessInfo.processInfo.environment["IPAM_BIN_DIR"] { return dir }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent(".build/debug").path
     }
 
@@ -100,13 +123,19 @@ public final class ProcessStack: @unchecked Sendable {
     /// test's in-process servers (a fault proxy in front of its storage, say) need the pool's few threads to
     /// answer it, and a read blocking them there deadlocks both until the child gives up.
     /// - Parameter descriptorLimit: start it with this limit on open descriptors (soft and hard; `ulimit -n`).
-    public func launch(_ name: String, arguments: [String], environment: [String: String] = [:], descriptorLimit: Int? = nil) async throws -> Int {
+    public func launch(
+        _ name: String, arguments: [String], environment: [String: String] = [:], descriptorLimit: Int? = nil
+    ) async throws -> Int {
         let path = Self.binDirectory + "/" + name
-        guard FileManager.default.isExecutableFile(atPath: path) else { throw TestFailure("\(path) is missing: run `swift build` first (scripts/test does)") }
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestFailure("\(path) is missing: run `swift build` first (scripts/test does)")
+        }
         let process = Process()
         if let descriptorLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -Sn \(descriptorLimit) && ulimit -Hn \(descriptorLimit) && exec \"$0\" \"$@\"", path] + arguments
+            process.arguments =
+                ["-c", "ulimit -Sn \(descriptorLimit) && ulimit -Hn \(descriptorLimit) && exec \"$0\" \"$@\"", path]
+                + arguments
         } else {
             process.executableURL = URL(fileURLWithPath: path)
             process.arguments = arguments
@@ -132,9 +161,12 @@ public final class ProcessStack: @unchecked Sendable {
                     let chunk = PipeReader.chunk(output)
                     if chunk.isEmpty { break }
                     text += String(decoding: chunk, as: UTF8.self)
-                    if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("port: ") }), let port = Int(line.dropFirst(6)) {
+                    if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("port: ") }),
+                        let port = Int(line.dropFirst(6))
+                    {
                         continuation.resume(returning: (port, text))
-                        while !PipeReader.chunk(output).isEmpty {} // keep draining: the child never blocks on a full pipe
+                        // keep draining: the child never blocks on a full pipe
+                        while !PipeReader.chunk(output).isEmpty {}
                         return
                     }
                 }
@@ -147,12 +179,16 @@ public final class ProcessStack: @unchecked Sendable {
         }
         let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: errorPath)
-        throw TestFailure("\(name) did not report a port: \(reported.text)\(errors.isEmpty ? "" : "; its standard error: " + String(errors.suffix(2000)))")
+        throw TestFailure(
+            "\(name) did not report a port: \(reported.text)\(errors.isEmpty ? "" : "; its standard error: " + String(errors.suffix(2000)))"
+        )
     }
 
     /// Starts one of our executables without waiting for anything (stopped with the stack); its standard
     /// output goes to `output` when given.
-    public func start(_ name: String, arguments: [String], environment: [String: String], output: Pipe? = nil) throws -> Process {
+    public func start(_ name: String, arguments: [String], environment: [String: String], output: Pipe? = nil) throws
+        -> Process
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binDirectory + "/" + name)
         process.arguments = arguments
@@ -166,7 +202,9 @@ public final class ProcessStack: @unchecked Sendable {
 
     /// A Manager's environment: the sample configuration on `storage`, and a local Resource Graph
     /// (`arg-emulator`) started for it.
-    public func managerEnvironment(table: String, storage: StorageConnectionString, stock: String = #"{"22":2,"24":4}"#) async throws -> [String: String] {
+    public func managerEnvironment(table: String, storage: StorageConnectionString, stock: String = #"{"22":2,"24":4}"#)
+        async throws -> [String: String]
+    {
         let graph = try await launch("arg-emulator", arguments: ["--port", "0"])
         var environment = SampleConfiguration.environment(table: table, connectionString: storage, stock: stock)
         environment["RESOURCE_GRAPH_ENDPOINT"] = "http://127.0.0.1:\(graph)"
@@ -182,8 +220,10 @@ public final class ProcessStack: @unchecked Sendable {
     /// (as wide as the machine has cores, and shared by every test running at once) for a child's lifetime can
     /// starve the in-process servers the child talks to, and with them every other test.
     /// - Parameter inherit: start from this process's environment (otherwise only `environment`).
-    public static func runToCompletion(_ name: String, arguments: [String], environment: [String: String],
-                                       inherit: Bool = true, capture: Stream = .standardOutput) async throws -> (status: Int32, output: String) {
+    public static func runToCompletion(
+        _ name: String, arguments: [String], environment: [String: String],
+        inherit: Bool = true, capture: Stream = .standardOutput
+    ) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binDirectory + "/" + name)
         process.arguments = arguments
@@ -205,15 +245,19 @@ public final class ProcessStack: @unchecked Sendable {
             storage = try StorageConnectionString(parsing: configured)
         } else {
             let port = try await launch("table-emulator", arguments: ["--port", "0", "--in-memory"])
-            storage = StorageConnectionString(accountName: StorageConnectionString.developmentAccountName, accountKey: StorageConnectionString.developmentAccountKey,
-                                              tableEndpoint: "http://127.0.0.1:\(port)/devstoreaccount1")
+            storage = StorageConnectionString(
+                accountName: StorageConnectionString.developmentAccountName,
+                accountKey: StorageConnectionString.developmentAccountKey,
+                tableEndpoint: "http://127.0.0.1:\(port)/devstoreaccount1")
         }
         return storage!
     }
 
     /// A fault proxy in front of `storage`, and the connection string that goes through it; stopped by `stopAll`
     /// after the processes that use it.
-    public func proxy(_ storage: StorageConnectionString, faults: FaultProxy.Faults = FaultProxy.Faults()) async throws -> (FaultProxy, StorageConnectionString) {
+    public func proxy(_ storage: StorageConnectionString, faults: FaultProxy.Faults = FaultProxy.Faults()) async throws
+        -> (FaultProxy, StorageConnectionString)
+    {
         let (proxy, proxied, server) = try await FaultProxy.inFront(of: storage, faults: faults)
         servers.append(server)
         return (proxy, proxied)
@@ -222,9 +266,14 @@ public final class ProcessStack: @unchecked Sendable {
     /// Starts a `vendor` process; without keys in `environment` (`VENDOR_API_KEYS` and the like) it serves
     /// with authentication disabled.
     public func startVendor(environment: [String: String], descriptorLimit: Int? = nil) async throws -> String {
-        let keyed = [Setting.vendorAPIKeys, .vendorAdminKeys, .vendorReaderKeys].contains { environment[$0.rawValue] != nil }
-        let port = try await launch("vendor", arguments: ["serve", "--port", "0", "--log-level", "error"] + (keyed ? [] : ["--insecure-no-auth"]), environment: environment,
-                                    descriptorLimit: descriptorLimit)
+        let keyed = [Setting.vendorAPIKeys, .vendorAdminKeys, .vendorReaderKeys].contains {
+            environment[$0.rawValue] != nil
+        }
+        let port = try await launch(
+            "vendor",
+            arguments: ["serve", "--port", "0", "--log-level", "error"] + (keyed ? [] : ["--insecure-no-auth"]),
+            environment: environment,
+            descriptorLimit: descriptorLimit)
         return "http://127.0.0.1:\(port)"
     }
 

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 import VendorService
 
 @Suite("API keys")
@@ -21,7 +21,8 @@ struct APIKeysTests {
         try await VendorHarness.withVendor(keys: ["ci=k-ci", "k-anon"]) { url, _, _ in
             let named = try await HTTPCalls.send("GET", url + "/api/whoami", headers: ["x-functions-key": "k-ci"])
             #expect(named.string("caller") == "ci")
-            let unnamed = try await HTTPCalls.send("GET", url + "/api/whoami", headers: ["Authorization": "Bearer k-anon"])
+            let unnamed = try await HTTPCalls.send(
+                "GET", url + "/api/whoami", headers: ["Authorization": "Bearer k-anon"])
             #expect(unnamed.string("caller")?.hasPrefix("key-") == true)
             #expect(try await HTTPCalls.send("GET", url + "/api/whoami").status == 401)
         }

@@ -2,29 +2,37 @@ import Foundation
 import HTTPTransport
 import Synchronization
 import TableEmulator
-import Testing
 import TestSupport
+import Testing
 
 /// Identity-based storage connections as the Functions host configures them (`AzureWebJobsStorage__*`):
 /// the Vendor gets a token from the managed identity endpoint and talks to Table Storage with it.
 @Suite("Identity-based storage connection")
 struct IdentityConnectionTests {
-    static let token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3N0b3JhZ2UuYXp1cmUuY29tLyJ9.c2lnbmF0dXJl"
+    static let token =
+        "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3N0b3JhZ2UuYXp1cmUuY29tLyJ9.c2lnbmF0dXJl"
 
-    @Test("tableServiceUri + credential=managedidentity + clientId: the user-assigned identity's token, bearer auth, a lease; no connection string")
+    @Test(
+        "tableServiceUri + credential=managedidentity + clientId: the user-assigned identity's token, bearer auth, a lease; no connection string"
+    )
     func managedIdentity() async throws {
         let asked = Mutex<[(query: String, header: String?)]>([])
         // The platform's managed identity endpoint (App Service / Functions), faked.
         try await TestServers.withFakeServer({ request in
             let query = (request.query ?? "").removingPercentEncoding ?? ""
             asked.withLock { $0.append((query, request.headers["X-IDENTITY-HEADER"])) }
-            return TestServers.json(200, #"{"access_token":"\#(Self.token)","expires_on":"\#(Int(Date().timeIntervalSince1970) + 3600)","token_type":"Bearer"}"#)
+            return TestServers.json(
+                200,
+                #"{"access_token":"\#(Self.token)","expires_on":"\#(Int(Date().timeIntervalSince1970) + 3600)","token_type":"Bearer"}"#
+            )
         }) { identityPort in
             let stack = ProcessStack()
             defer { stack.stopAll() }
-            let storagePort = try await stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory", "--accept-bearer-tokens"])
+            let storagePort = try await stack.launch(
+                "table-emulator", arguments: ["--port", "0", "--in-memory", "--accept-bearer-tokens"])
             let shared = try await TestStorage.connectionString()
-            var environment = SampleConfiguration.environment(table: TestStorage.uniqueName("mi"), connectionString: shared)
+            var environment = SampleConfiguration.environment(
+                table: TestStorage.uniqueName("mi"), connectionString: shared)
             environment["AzureWebJobsStorage"] = ""
             environment["AzureWebJobsStorage__tableServiceUri"] = "http://127.0.0.1:\(storagePort)/devstoreaccount1"
             environment["AzureWebJobsStorage__credential"] = "managedidentity"
@@ -38,8 +46,12 @@ struct IdentityConnectionTests {
             #expect(try await HTTPCalls.send("GET", vendor + "/readyz").status == 200)
             let requests = asked.withLock { $0 }
             #expect(!requests.isEmpty)
-            #expect(requests.allSatisfy { $0.query.contains("client_id=client-123") && $0.query.contains("resource=https://storage.azure.com/") && $0.header == "platform-secret" },
-                    "\(requests)")
+            #expect(
+                requests.allSatisfy {
+                    $0.query.contains("client_id=client-123")
+                        && $0.query.contains("resource=https://storage.azure.com/") && $0.header == "platform-secret"
+                },
+                "\(requests)")
         }
     }
 
@@ -47,11 +59,17 @@ struct IdentityConnectionTests {
     func emulatorBearerMode() async throws {
         let stack = ProcessStack()
         defer { stack.stopAll() }
-        let open = try await stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory", "--accept-bearer-tokens"])
+        let open = try await stack.launch(
+            "table-emulator", arguments: ["--port", "0", "--in-memory", "--accept-bearer-tokens"])
         let closed = try await stack.launch("table-emulator", arguments: ["--port", "0", "--in-memory"])
         func tables(_ port: Int, _ token: String) async throws -> Int {
-            try await HTTPCalls.send("GET", "http://127.0.0.1:\(port)/devstoreaccount1/Tables",
-                                     headers: ["Authorization": "Bearer \(token)", "x-ms-version": "2019-02-02", "Accept": "application/json;odata=nometadata"]).status
+            try await HTTPCalls.send(
+                "GET", "http://127.0.0.1:\(port)/devstoreaccount1/Tables",
+                headers: [
+                    "Authorization": "Bearer \(token)", "x-ms-version": "2019-02-02",
+                    "Accept": "application/json;odata=nometadata",
+                ]
+            ).status
         }
         #expect(try await tables(open, Self.token) == 200)
         #expect(try await tables(open, "not-a-jwt") == 403)
@@ -64,8 +82,12 @@ struct IdentityConnectionTests {
         environment["AzureWebJobsStorage"] = ""
         environment["AzureWebJobsStorage__accountName"] = "Not_Valid"
         environment["AzureWebJobsStorage__credential"] = "password"
-        let result = try await ProcessStack.runToCompletion("vendor", arguments: ["serve", "--port", "0", "--insecure-no-auth"], environment: environment, capture: .standardError)
+        let result = try await ProcessStack.runToCompletion(
+            "vendor", arguments: ["serve", "--port", "0", "--insecure-no-auth"], environment: environment,
+            capture: .standardError)
         #expect(result.status == 2)
-        #expect(result.output.contains("AzureWebJobsStorage__accountName=Not_Valid") && result.output.contains("AzureWebJobsStorage__credential=password"), "\(result.output)")
+        #expect(
+            result.output.contains("AzureWebJobsStorage__accountName=Not_Valid")
+                && result.output.contains("AzureWebJobsStorage__credential=password"), "\(result.output)")
     }
 }

@@ -3,22 +3,30 @@ import Foundation
 import IPAMCore
 import Inventory
 import NetworkMath
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Lease listing and DELETE")
 struct LeaseListingTests {
     static func lease(_ url: String, _ session: String, _ extra: String = "") async throws -> HTTPAnswer {
-        let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: #"{"SessionId":"\#(session)"\#(extra)}"#)
+        let answer = try await HTTPCalls.send(
+            "POST", url + "/api/getNewNetwork", body: #"{"SessionId":"\#(session)"\#(extra)}"#)
         #expect(answer.status == 201, "\(answer.text)")
         return answer
     }
 
-    @Test("filters by scope, state, requester and containment; pages in address order per scope with an opaque continuation; bad queries are refused")
+    @Test(
+        "filters by scope, state, requester and containment; pages in address order per scope with an opaque continuation; bad queries are refused"
+    )
     func listing() async throws {
         try await VendorHarness.withVendor { url, _, _ in
             var east: [String] = []
-            for index in 0..<7 { east.append(try #require(try await Self.lease(url, "east-\(index)", #","requester":"\#(index % 2 == 0 ? "ci" : "dev")""#).string("cidr"))) }
+            for index in 0..<7 {
+                east.append(
+                    try #require(
+                        try await Self.lease(url, "east-\(index)", #","requester":"\#(index % 2 == 0 ? "ci" : "dev")""#)
+                            .string("cidr")))
+            }
             let west = try #require(try await Self.lease(url, "west-0", #","region":"westeurope""#).string("cidr"))
             _ = try await HTTPCalls.send("POST", url + "/api/releaseNetwork", body: #"{"SessionId":"east-3"}"#)
 
@@ -48,19 +56,30 @@ struct LeaseListingTests {
             #expect(ci.json?["leases"]?.arrayValue?.count == 4)
             let tagged = try await Self.lease(url, "tagged-1", #","tags":{"env":"dev","team":"a"}"#)
             _ = try await Self.lease(url, "tagged-2", #","tags":{"env":"prod"}"#)
-            #expect(try await HTTPCalls.send("GET", url + "/api/leases?tag=env").json?["leases"]?.arrayValue?.count == 2)
+            #expect(
+                try await HTTPCalls.send("GET", url + "/api/leases?tag=env").json?["leases"]?.arrayValue?.count == 2)
             let dev = try await HTTPCalls.send("GET", url + "/api/leases?tag=env%3Ddev&limit=1")
-            #expect(dev.json?["leases"]?.arrayValue?.map { $0["cidr"]?.stringValue } == [tagged.string("cidr")], "\(dev.text)")
-            #expect(try await HTTPCalls.send("GET", url + "/api/leases?tag=team%3Db").json?["leases"]?.arrayValue?.isEmpty == true)
+            #expect(
+                dev.json?["leases"]?.arrayValue?.map { $0["cidr"]?.stringValue } == [tagged.string("cidr")],
+                "\(dev.text)")
+            #expect(
+                try await HTTPCalls.send("GET", url + "/api/leases?tag=team%3Db").json?["leases"]?.arrayValue?.isEmpty
+                    == true)
             #expect(try await HTTPCalls.send("GET", url + "/api/leases?tag=").code == "InvalidQuery")
             let first = try IPPrefix(parsing: east[0])
-            let within = try await HTTPCalls.send("GET", url + "/api/leases?within=\(first.description.replacingOccurrences(of: "/", with: "%2F"))")
+            let within = try await HTTPCalls.send(
+                "GET", url + "/api/leases?within=\(first.description.replacingOccurrences(of: "/", with: "%2F"))")
             #expect(within.json?["leases"]?.arrayValue?.map { $0["cidr"]?.stringValue } == [east[0]])
-            let westOnly = try await HTTPCalls.send("GET", url + "/api/leases?scope=\(SampleConfiguration.subscription)_westeurope")
+            let westOnly = try await HTTPCalls.send(
+                "GET", url + "/api/leases?scope=\(SampleConfiguration.subscription)_westeurope")
             #expect(westOnly.json?["leases"]?.arrayValue?.map { $0["cidr"]?.stringValue } == [west])
 
-            for (query, code) in [("limit=0", "InvalidQuery"), ("limit=1001", "InvalidQuery"), ("state=nope", "InvalidQuery"), ("within=10.1.2.3%2F33", "InvalidQuery"), ("within=", "InvalidQuery"),
-                                  ("bogus=1", "InvalidQuery"), ("continuation=xyz", "InvalidContinuation"), ("region=mars", "UnknownScope")] {
+            for (query, code) in [
+                ("limit=0", "InvalidQuery"), ("limit=1001", "InvalidQuery"), ("state=nope", "InvalidQuery"),
+                ("within=10.1.2.3%2F33", "InvalidQuery"), ("within=", "InvalidQuery"),
+                ("bogus=1", "InvalidQuery"), ("continuation=xyz", "InvalidContinuation"),
+                ("region=mars", "UnknownScope"),
+            ] {
                 let answer = try await HTTPCalls.send("GET", url + "/api/leases?" + query)
                 #expect(answer.code == code, "\(query): \(answer.text)")
                 #expect(answer.status == (code == "UnknownScope" ? 404 : 400))
@@ -68,7 +87,9 @@ struct LeaseListingTests {
         }
     }
 
-    @Test("DELETE releases once and answers the final state every time; even after the block went back to stock; 404 only for an id never seen")
+    @Test(
+        "DELETE releases once and answers the final state every time; even after the block went back to stock; 404 only for an id never seen"
+    )
     func deleteIsIdempotent() async throws {
         try await VendorHarness.withVendor { url, table, configuration in
             let lease = try await Self.lease(url, "del-1")
@@ -78,7 +99,9 @@ struct LeaseListingTests {
             let eventFilter = "RowKey ge 'event_' and RowKey lt 'event`'"
             let count = try await table.queryAll(filter: eventFilter).count
             let again = try await HTTPCalls.send("DELETE", url + "/api/leases/\(id)")
-            #expect(again.status == 200 && again.string("state") == "quarantined" && again.string("cidr") == lease.string("cidr"))
+            #expect(
+                again.status == 200 && again.string("state") == "quarantined"
+                    && again.string("cidr") == lease.string("cidr"))
             let after = try await table.queryAll(filter: eventFilter).count
             #expect(after == count, "a repeat writes nothing")
 
@@ -88,10 +111,17 @@ struct LeaseListingTests {
             let row = try #require(try await inventory.network(leaseId: id, in: scope))
             var available = NetworkRow(prefix: row.prefix, state: .available)
             available.etag = row.etag
-            let applied = await inventory.apply([RowChange(before: row, after: available, action: .returnToStock, detail: "test", deleteSession: row.sessionId)], in: scope, now: Date())
+            let applied = await inventory.apply(
+                [
+                    RowChange(
+                        before: row, after: available, action: .returnToStock, detail: "test",
+                        deleteSession: row.sessionId)
+                ], in: scope, now: Date())
             #expect(applied.applied[.returnToStock] == 1)
             let later = try await HTTPCalls.send("DELETE", url + "/api/leases/\(id)")
-            #expect(later.status == 200 && later.string("leaseId") == id && later.string("cidr") == lease.string("cidr"), "\(later.text)")
+            #expect(
+                later.status == 200 && later.string("leaseId") == id && later.string("cidr") == lease.string("cidr"),
+                "\(later.text)")
 
             let never = try await HTTPCalls.send("DELETE", url + "/api/leases/\(UUID().uuidString.lowercased())")
             #expect(never.status == 404 && never.code == "LeaseNotFound")

@@ -2,14 +2,17 @@ import Foundation
 import IPAMCore
 import Inventory
 import NetworkMath
-import Testing
 import TestSupport
+import Testing
 import VendorService
 
 @Suite("Stock cache")
 struct StockCacheTests {
     static func candidates(_ count: Int) -> [Inventory.StockCandidate] {
-        (0..<count).map { Inventory.StockCandidate(prefix: try! IPPrefix(parsing: "10.1.\($0).0/24"), rowKey: "stock_\($0)", etag: "e\($0)") }
+        (0..<count).map {
+            Inventory.StockCandidate(
+                prefix: try! IPPrefix(parsing: "10.1.\($0).0/24"), rowKey: "stock_\($0)", etag: "e\($0)")
+        }
     }
 
     @Test("each candidate goes to one caller; one given back goes to the next; none is handed out twice")

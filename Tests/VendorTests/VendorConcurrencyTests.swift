@@ -7,13 +7,18 @@ import Inventory
 import NetworkMath
 import StrictJSON
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Counts finished calls across tasks.
 final class Progress: Sendable {
     private let count = Mutex(0)
-    func finishOne() -> Int { count.withLock { $0 += 1; return $0 } }
+    func finishOne() -> Int {
+        count.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }
 
 /// Real `vendor` processes against a real Table endpoint, many concurrent callers, faults, kills.
@@ -45,9 +50,12 @@ struct VendorConcurrencyTests {
         for hop in 0..<(vendors.count * 3) {
             let url = vendors[(start + hop) % vendors.count]
             do {
-                let answer = try await HTTPCalls.send("POST", url + "/api/getNewNetwork", body: body, timeout: .seconds(60))
-                return Outcome(session: session, status: answer.status, code: answer.code, leaseId: answer.string("leaseId"), cidr: answer.string("cidr"),
-                               attempts: Int(answer.headers["x-ipam-claim-attempts"] ?? "0") ?? 0)
+                let answer = try await HTTPCalls.send(
+                    "POST", url + "/api/getNewNetwork", body: body, timeout: .seconds(60))
+                return Outcome(
+                    session: session, status: answer.status, code: answer.code, leaseId: answer.string("leaseId"),
+                    cidr: answer.string("cidr"),
+                    attempts: Int(answer.headers["x-ipam-claim-attempts"] ?? "0") ?? 0)
             } catch {
                 continue // that Vendor is gone (killed): the same SessionId goes to another one
             }
@@ -55,21 +63,25 @@ struct VendorConcurrencyTests {
         return Outcome(session: session, status: 0, code: "Unreachable", leaseId: nil, cidr: nil, attempts: 0)
     }
 
-    @Test("4 Vendor processes x 64 callers, 1,000 sessions, small stock, one Vendor killed: one block each, none overlapping")
+    @Test(
+        "4 Vendor processes x 64 callers, 1,000 sessions, small stock, one Vendor killed: one block each, none overlapping"
+    )
     func thousandSessions() async throws {
         try await LoadTests.exclusive {
             let stack = ProcessStack()
             defer { stack.stopAll() }
             let storage = try await stack.startStorage()
             let tableName = TestStorage.uniqueName("conc")
-            let environment = SampleConfiguration.environment(table: tableName, connectionString: storage, eastus: "10.64.0.0/14", stock: #"{"24":8,"26":4}"#)
+            let environment = SampleConfiguration.environment(
+                table: tableName, connectionString: storage, eastus: "10.64.0.0/14", stock: #"{"24":8,"26":4}"#)
             let vendors = try await stack.startVendors(4, environment: environment)
             let table = try Self.table(storage, tableName)
             let partition = "\(SampleConfiguration.subscription)_eastus"
             // A small stock to begin with; the rest must be carved on demand.
             let seed = try (0..<20).map { try IPPrefix(parsing: "10.66.\($0).0/24") }
             let scope = Scope(subscriptionId: SampleConfiguration.subscription, region: "eastus")
-            _ = try await Inventory(table: table, actor: "test").addStock(seed, in: scope, now: Date(), detail: "test stock")
+            _ = try await Inventory(table: table, actor: "test").addStock(
+                seed, in: scope, now: Date(), detail: "test stock")
             let progress = Progress()
             let outcomes = await withTaskGroup(of: [Outcome].self) { group in
                 for worker in 0..<64 {
@@ -77,7 +89,9 @@ struct VendorConcurrencyTests {
                         var mine: [Outcome] = []
                         for index in stride(from: worker, to: 1000, by: 64) {
                             let length = index % 4 == 0 ? 26 : 24
-                            let outcome = await Self.call(vendors, start: index % 4, session: "s-\(index)", body: #"{"SessionId":"s-\#(index)","prefixLength":\#(length)}"#)
+                            let outcome = await Self.call(
+                                vendors, start: index % 4, session: "s-\(index)",
+                                body: #"{"SessionId":"s-\#(index)","prefixLength":\#(length)}"#)
                             mine.append(outcome)
                             if progress.finishOne() == 300 {
                                 kill(stack.processes[2].processIdentifier, SIGKILL) // the second Vendor dies mid-run
@@ -99,13 +113,16 @@ struct VendorConcurrencyTests {
             let rows = try await Self.checkTable(table, partition: partition)
             let held = rows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }
             #expect(held.count == 1000)
-            let tableBySession = Dictionary(held.map { ($0.sessionId ?? "", $0.prefix.description) }, uniquingKeysWith: { a, _ in a })
+            let tableBySession = Dictionary(
+                held.map { ($0.sessionId ?? "", $0.prefix.description) }, uniquingKeysWith: { a, _ in a })
             for outcome in outcomes { #expect(tableBySession[outcome.session] == outcome.cidr, "\(outcome.session)") }
             let carves = rows.filter { $0["Action"]?.stringValue == "carve-lease" }.count
             #expect(carves > 0, "the small stock ran out and blocks were carved on demand")
             let attempts = outcomes.map(\.attempts).reduce(0, +)
             #expect(attempts >= 1000)
-            print("thousandSessions: \(carves) carves, \(attempts) claim attempts for 1000 sessions (\(String(format: "%.2f", Double(attempts) / 1000)) per allocation)")
+            print(
+                "thousandSessions: \(carves) carves, \(attempts) claim attempts for 1000 sessions (\(String(format: "%.2f", Double(attempts) / 1000)) per allocation)"
+            )
         }
     }
 
@@ -119,11 +136,15 @@ struct VendorConcurrencyTests {
         slow.maxDelayMs = 300
         let (_, proxied) = try await stack.proxy(storage, faults: slow)
         let tableName = TestStorage.uniqueName("term")
-        let vendor = try await stack.startVendor(environment: SampleConfiguration.environment(table: tableName, connectionString: proxied))
+        let vendor = try await stack.startVendor(
+            environment: SampleConfiguration.environment(table: tableName, connectionString: proxied))
         let process = try #require(stack.processes.last)
         let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
             for index in 0..<8 {
-                group.addTask { try await HTTPCalls.send("POST", vendor + "/api/getNewNetwork", body: #"{"SessionId":"term-\#(index)"}"#) }
+                group.addTask {
+                    try await HTTPCalls.send(
+                        "POST", vendor + "/api/getNewNetwork", body: #"{"SessionId":"term-\#(index)"}"#)
+                }
             }
             try await Task.sleep(for: .milliseconds(150))
             kill(process.processIdentifier, SIGTERM)
@@ -131,10 +152,15 @@ struct VendorConcurrencyTests {
         }
         #expect(answers.allSatisfy { $0.status == 201 }, "\(answers.map { "\($0.status) \($0.code ?? "")" })")
         let started = ContinuousClock.now
-        while process.isRunning, ContinuousClock.now - started < .seconds(20) { try await Task.sleep(for: .milliseconds(20)) }
+        while process.isRunning, ContinuousClock.now - started < .seconds(20) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(!process.isRunning && process.terminationStatus == 0, "exits cleanly after the last answer")
-        await #expect(throws: (any Error).self) { _ = try await HTTPCalls.send("GET", vendor + "/healthz", timeout: .seconds(2)) }
-        let rows = try await Self.checkTable(try Self.table(storage, tableName), partition: "\(SampleConfiguration.subscription)_eastus")
+        await #expect(throws: (any Error).self) {
+            _ = try await HTTPCalls.send("GET", vendor + "/healthz", timeout: .seconds(2))
+        }
+        let rows = try await Self.checkTable(
+            try Self.table(storage, tableName), partition: "\(SampleConfiguration.subscription)_eastus")
         #expect(rows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }.count == 8)
     }
 
@@ -149,19 +175,26 @@ struct VendorConcurrencyTests {
             let vendors = try await stack.startVendors(3, environment: environment)
             let outcomes = await withTaskGroup(of: Outcome.self) { group in
                 for index in 0..<50 {
-                    group.addTask { await Self.call(vendors, start: index % 3, session: "storm", body: #"{"SessionId":"storm","prefixLength":24}"#) }
+                    group.addTask {
+                        await Self.call(
+                            vendors, start: index % 3, session: "storm",
+                            body: #"{"SessionId":"storm","prefixLength":24}"#)
+                    }
                 }
                 return await group.reduce(into: [Outcome]()) { $0.append($1) }
             }
             #expect(outcomes.allSatisfy { $0.status == 200 || $0.status == 201 }, "\(outcomes.map(\.status))")
             #expect(Set(outcomes.compactMap(\.leaseId)).count == 1)
             #expect(outcomes.filter { $0.status == 201 }.count == 1, "exactly one call created it")
-            let rows = try await Self.checkTable(try Self.table(storage, tableName), partition: "\(SampleConfiguration.subscription)_eastus")
+            let rows = try await Self.checkTable(
+                try Self.table(storage, tableName), partition: "\(SampleConfiguration.subscription)_eastus")
             #expect(rows.compactMap(NetworkRow.init(entity:)).filter { $0.state != .available }.count == 1)
         }
     }
 
-    @Test("faults between Vendor and storage (throttling, 412 storms, 500s and timeouts after the write): still one lease per session")
+    @Test(
+        "faults between Vendor and storage (throttling, 412 storms, 500s and timeouts after the write): still one lease per session"
+    )
     func faults() async throws {
         try await LoadTests.exclusive {
             let stack = ProcessStack()
@@ -169,7 +202,8 @@ struct VendorConcurrencyTests {
             let storage = try await stack.startStorage()
             let (proxy, proxied) = try await stack.proxy(storage)
             let tableName = TestStorage.uniqueName("flt")
-            var environment = SampleConfiguration.environment(table: tableName, connectionString: proxied, stock: #"{"24":4}"#)
+            var environment = SampleConfiguration.environment(
+                table: tableName, connectionString: proxied, stock: #"{"24":4}"#)
             environment["IPAM_STORAGE_TIMEOUT_MS"] = "700"
             let vendors = try await stack.startVendors(2, environment: environment)
             var faults = FaultProxy.Faults()
@@ -186,7 +220,10 @@ struct VendorConcurrencyTests {
                     group.addTask {
                         var mine: [Outcome] = []
                         for index in stride(from: worker, to: 240, by: 24) {
-                            mine.append(await Self.call(vendors, start: index % 2, session: "f-\(index)", body: #"{"SessionId":"f-\#(index)"}"#))
+                            mine.append(
+                                await Self.call(
+                                    vendors, start: index % 2, session: "f-\(index)",
+                                    body: #"{"SessionId":"f-\#(index)"}"#))
                         }
                         return mine
                     }
@@ -195,34 +232,50 @@ struct VendorConcurrencyTests {
             }
             proxy.faults = FaultProxy.Faults()
             let counts = proxy.counts
-            #expect(counts["errorAfterForward", default: 0] > 0 && counts["timeoutAfterForward", default: 0] > 0 && counts["preconditionStorm", default: 0] > 0)
+            #expect(
+                counts["errorAfterForward", default: 0] > 0 && counts["timeoutAfterForward", default: 0] > 0
+                    && counts["preconditionStorm", default: 0] > 0)
 
             let table = try Self.table(storage, tableName)
             let partition = "\(SampleConfiguration.subscription)_eastus"
             let rows = try await Self.checkTable(table, partition: partition)
-            let held = Dictionary(rows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }.map { ($0.sessionId ?? "", $0) },
-                                  uniquingKeysWith: { a, _ in a })
+            let held = Dictionary(
+                rows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }.map {
+                    ($0.sessionId ?? "", $0)
+                },
+                uniquingKeysWith: { a, _ in a })
             var unknown = 0
             for outcome in outcomes {
                 switch outcome.status {
                 case 200, 201:
-                    #expect(held[outcome.session]?.leaseId == outcome.leaseId, "\(outcome.session) was told \(outcome.cidr ?? "")")
+                    #expect(
+                        held[outcome.session]?.leaseId == outcome.leaseId,
+                        "\(outcome.session) was told \(outcome.cidr ?? "")")
                 case 503 where outcome.code == "OutcomeUnknown":
                     unknown += 1 // may or may not hold a block: a retry with the same SessionId tells (below)
                 default:
-                    #expect(held[outcome.session] == nil, "\(outcome.session) was told \(outcome.status) \(outcome.code ?? "") but holds a block")
+                    #expect(
+                        held[outcome.session] == nil,
+                        "\(outcome.session) was told \(outcome.status) \(outcome.code ?? "") but holds a block")
                 }
             }
             // With the faults gone, every session retries once: each ends with exactly one lease, and
             // sessions already served get the same one back.
             for outcome in outcomes {
-                let retry = await Self.call(vendors, start: 0, session: outcome.session, body: #"{"SessionId":"\#(outcome.session)"}"#)
-                #expect(retry.status == 200 || retry.status == 201, "\(outcome.session): \(retry.status) \(retry.code ?? "")")
-                if outcome.status == 200 || outcome.status == 201 { #expect(retry.leaseId == outcome.leaseId && retry.status == 200) }
+                let retry = await Self.call(
+                    vendors, start: 0, session: outcome.session, body: #"{"SessionId":"\#(outcome.session)"}"#)
+                #expect(
+                    retry.status == 200 || retry.status == 201,
+                    "\(outcome.session): \(retry.status) \(retry.code ?? "")")
+                if outcome.status == 200 || outcome.status == 201 {
+                    #expect(retry.leaseId == outcome.leaseId && retry.status == 200)
+                }
             }
             let finalRows = try await Self.checkTable(table, partition: partition)
             #expect(finalRows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }.count == 240)
-            print("faults: proxy \(counts); \(outcomes.filter { $0.status >= 400 }.count) failed answers, \(unknown) of them OutcomeUnknown")
+            print(
+                "faults: proxy \(counts); \(outcomes.filter { $0.status >= 400 }.count) failed answers, \(unknown) of them OutcomeUnknown"
+            )
         }
     }
 }

@@ -8,12 +8,14 @@ enum ConfigurationTarget: FuzzTarget {
     static let name = "config"
 
     static let settings: [(selector: Character, name: String)] = [
-        ("s", "SUPERNETS_CONFIG"), ("m", "SCOPE_CONFIG_MANIFEST"), ("p", "POOLS_CONFIG"), ("w", "WEBHOOKS_CONFIG"), ("n", "CIDR_SIZE_MIN"),
+        ("s", "SUPERNETS_CONFIG"), ("m", "SCOPE_CONFIG_MANIFEST"), ("p", "POOLS_CONFIG"), ("w", "WEBHOOKS_CONFIG"),
+        ("n", "CIDR_SIZE_MIN"),
         ("x", "CIDR_SIZE_MAX"), ("d", "LEASE_DURATION_HOURS"), ("t", "IPAM_TABLE_NAME"), ("v", "CIDR_SIZE_V6_DEFAULT"),
     ]
     static let base = [
         "AzureWebJobsStorage": "UseDevelopmentStorage=true",
-        "SUPERNETS_CONFIG": #"[{"subscriptionId":"s","regions":[{"region":"eastus","supernets":["10.64.0.0/14","fd00::/44"]}]}]"#,
+        "SUPERNETS_CONFIG":
+            #"[{"subscriptionId":"s","regions":[{"region":"eastus","supernets":["10.64.0.0/14","fd00::/44"]}]}]"#,
         "SCOPE_CONFIG_MANIFEST": #"{"defaultScope":{"subscriptionId":"s","region":"eastus"}}"#,
     ]
 
@@ -27,14 +29,20 @@ enum ConfigurationTarget: FuzzTarget {
             guard !error.lines.isEmpty else { violated("refused with no problem named") }
             return
         }
-        guard configuration.scopes[configuration.defaultScope] != nil else { violated("the default scope is not configured") }
-        guard configuration.cidrSizeMin <= configuration.cidrSizeDefault, configuration.cidrSizeDefault <= configuration.cidrSizeMax else {
+        guard configuration.scopes[configuration.defaultScope] != nil else {
+            violated("the default scope is not configured")
+        }
+        guard configuration.cidrSizeMin <= configuration.cidrSizeDefault,
+            configuration.cidrSizeDefault <= configuration.cidrSizeMax
+        else {
             violated("size limits out of order")
         }
         guard configuration.leaseDuration > .zero else { violated("lease duration \(configuration.leaseDuration)") }
         for (name, pool) in configuration.pools.pools {
             let limits = configuration.lengths(pool: name)
-            guard limits.min <= limits.default, limits.default <= limits.max else { violated("pool \(name) limits \(limits)") }
+            guard limits.min <= limits.default, limits.default <= limits.max else {
+                violated("pool \(name) limits \(limits)")
+            }
             guard configuration.space(pool.scope, pool: name) != nil else { violated("pool \(name) has no space") }
         }
     }

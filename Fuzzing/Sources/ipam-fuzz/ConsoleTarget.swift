@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+
 @testable import VendorService
 
 /// The console's cookies and forms (anyone can send them): the `Cookie` header is read into name → value, each
@@ -15,11 +16,15 @@ enum ConsoleTarget: FuzzTarget {
         let header = text(head)
         var fields = HTTPFields()
         fields[.cookie] = header
-        let request = Request(head: HTTPRequest(method: .post, scheme: "http", authority: "localhost", path: "/console/reserve", headerFields: fields),
-                              body: RequestBody(buffer: ByteBuffer(bytes: body)))
+        let request = Request(
+            head: HTTPRequest(
+                method: .post, scheme: "http", authority: "localhost", path: "/console/reserve", headerFields: fields),
+            body: RequestBody(buffer: ByteBuffer(bytes: body)))
         let cookies = ConsoleRoutes.cookies(request)
         for value in Array(cookies.values) + [header] {
-            if let id = sessions.sessionID(cookie: value), !value.hasPrefix(id + ".") { violated("a cookie named a session it does not carry") }
+            if let id = sessions.sessionID(cookie: value), !value.hasPrefix(id + ".") {
+                violated("a cookie named a session it does not carry")
+            }
             if sessions.open(value) != nil { violated("outside input opened as a sealed credential") }
         }
         let form = runBlocking { try? await ConsoleRoutes.form(request) }
@@ -28,7 +33,11 @@ enum ConsoleTarget: FuzzTarget {
         let (id, cookie) = sessions.newSession()
         guard sessions.sessionID(cookie: cookie) == id else { violated("an issued cookie does not name its session") }
         let suffix = text(body.prefix(64))
-        if !suffix.isEmpty, sessions.sessionID(cookie: cookie + suffix) != nil { violated("a cookie with '\(suffix)' appended still names a session") }
-        if sessions.sessionID(cookie: String(cookie.dropLast(1 + bytes.count % 8))) != nil { violated("a cut cookie still names a session") }
+        if !suffix.isEmpty, sessions.sessionID(cookie: cookie + suffix) != nil {
+            violated("a cookie with '\(suffix)' appended still names a session")
+        }
+        if sessions.sessionID(cookie: String(cookie.dropLast(1 + bytes.count % 8))) != nil {
+            violated("a cut cookie still names a session")
+        }
     }
 }

@@ -15,12 +15,18 @@ enum ContinuationTarget: FuzzTarget {
             if let cursor = LeaseCursor(token: token, rowPrefix: prefix) {
                 // Row keys are ordered and ranged by their bytes (UTF-8), not by characters: `net_` then a combining
                 // mark is inside `net_` although `hasPrefix` (graphemes) says no.
-                guard cursor.rowKey.utf8.starts(with: prefix.utf8) else { violated("cursor row key '\(cursor.rowKey)' outside '\(prefix)'") }
-                guard LeaseCursor(token: cursor.token, rowPrefix: prefix) == cursor else { violated("token → cursor → token → cursor changed it") }
+                guard cursor.rowKey.utf8.starts(with: prefix.utf8) else {
+                    violated("cursor row key '\(cursor.rowKey)' outside '\(prefix)'")
+                }
+                guard LeaseCursor(token: cursor.token, rowPrefix: prefix) == cursor else {
+                    violated("token → cursor → token → cursor changed it")
+                }
             }
         }
         let (head, rest) = bytes.split(at: UInt8(ascii: "/"))
         let cursor = LeaseCursor(partitionKey: text(head), rowKey: "net_" + text(rest))
-        if cursor.token.count < 1024, LeaseCursor(token: cursor.token) != cursor { violated("the cursor of \(cursor) does not read back") }
+        if cursor.token.count < 1024, LeaseCursor(token: cursor.token) != cursor {
+            violated("the cursor of \(cursor) does not read back")
+        }
     }
 }

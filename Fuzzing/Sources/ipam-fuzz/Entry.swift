@@ -5,7 +5,10 @@ import Foundation
 
 /// Picks the target before the first input.
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
+public func fuzzerInitialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
     let name = ProcessInfo.processInfo.environment["IPAM_FUZZ_TARGET"] ?? ""
     guard let target = FuzzTargets.all.first(where: { $0.name == name }) else {
         let names = FuzzTargets.all.map(\.name).joined(separator: ", ")

@@ -12,8 +12,10 @@ protocol FuzzTarget: Sendable {
 enum FuzzTargets {
     /// Every target: its name (`IPAM_FUZZ_TARGET`, the corpus folder) and its `run`.
     static let all: [(name: String, run: @Sendable ([UInt8]) -> Void)] = [
-        entry(JSONTarget.self), entry(RequestBodyTarget.self), entry(ConfigurationTarget.self), entry(ODataFilterTarget.self),
-        entry(BatchTarget.self), entry(NCrontabTarget.self), entry(ScheduleTarget.self), entry(JWTTarget.self), entry(ConsoleTarget.self),
+        entry(JSONTarget.self), entry(RequestBodyTarget.self), entry(ConfigurationTarget.self),
+        entry(ODataFilterTarget.self),
+        entry(BatchTarget.self), entry(NCrontabTarget.self), entry(ScheduleTarget.self), entry(JWTTarget.self),
+        entry(ConsoleTarget.self),
         entry(ContinuationTarget.self),
     ]
     /// The target `LLVMFuzzerInitialize` chose (read by libFuzzer's callback, on the one thread libFuzzer runs inputs on).

@@ -9,7 +9,9 @@ enum JSONTarget: FuzzTarget {
     static func run(_ bytes: [UInt8]) {
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch let error as JSONValue.ParseError {
-            guard (0...bytes.count).contains(error.offset) else { violated("error offset \(error.offset) outside 0...\(bytes.count)") }
+            guard (0...bytes.count).contains(error.offset) else {
+                violated("error offset \(error.offset) outside 0...\(bytes.count)")
+            }
             return
         } catch {
             violated("parse threw \(type(of: error)), not a ParseError")

@@ -11,14 +11,16 @@ enum JWTTarget: FuzzTarget {
     static let issuer = "https://issuer.example"
     static let audience = "api://ipam"
     /// 2026-05-28: the seeds' tokens are valid then.
-    static let time = TimeSource(now: { Date(timeIntervalSince1970: 1_780_000_000) }, uptime: { .zero }, sleep: { _ in })
+    static let time = TimeSource(
+        now: { Date(timeIntervalSince1970: 1_780_000_000) }, uptime: { .zero }, sleep: { _ in })
 
     /// The issuer: its OpenID configuration and the fuzzed JWKS, over no network.
     struct Issuer: HTTPTransport {
         let jwks: [UInt8]
         func execute(_ request: TransportRequest) async throws -> TransportResponse {
             if request.url.hasSuffix("/.well-known/openid-configuration") {
-                return TransportResponse(status: 200, headers: [:], body: Array(#"{"jwks_uri":"\#(JWTTarget.issuer)/keys"}"#.utf8))
+                return TransportResponse(
+                    status: 200, headers: [:], body: Array(#"{"jwks_uri":"\#(JWTTarget.issuer)/keys"}"#.utf8))
             }
             return TransportResponse(status: 200, headers: [:], body: jwks)
         }
@@ -28,7 +30,8 @@ enum JWTTarget: FuzzTarget {
         let (jwks, rest) = bytes.split(at: UInt8(ascii: "\n"))
         let token = text(rest)
         _ = BearerTokenVerifier.looksLikeToken(token)
-        let verifier = BearerTokenVerifier(issuer: issuer, audience: audience, transport: Issuer(jwks: Array(jwks)), time: time)
+        let verifier = BearerTokenVerifier(
+            issuer: issuer, audience: audience, transport: Issuer(jwks: Array(jwks)), time: time)
         runBlocking {
             do throws(TokenRejection) {
                 let verified = try await verifier.verify(token)

@@ -15,9 +15,13 @@ enum NCrontabTarget: FuzzTarget {
             guard !error.message.isEmpty else { violated("refused without a message") }
             return
         }
-        guard schedule.description == expression, (try? NCrontab(schedule.description)) == schedule else { violated("print/parse round trip") }
+        guard schedule.description == expression, (try? NCrontab(schedule.description)) == schedule else {
+            violated("print/parse round trip")
+        }
         guard let next = schedule.next(after: start) else { return }
         guard next > start else { violated("next(after: \(start)) = \(next)") }
-        guard schedule.next(after: next.addingTimeInterval(-1)) == next else { violated("\(next) is not found again from a second before") }
+        guard schedule.next(after: next.addingTimeInterval(-1)) == next else {
+            violated("\(next) is not found again from a second before")
+        }
     }
 }

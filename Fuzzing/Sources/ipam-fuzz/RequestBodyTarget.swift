@@ -29,28 +29,36 @@ enum RequestBodyTarget: FuzzTarget {
              {"name":"v6","subscriptionId":"\(subscription)","region":"westeurope","cidr":"fd00:72::/48"}]
             """,
         ]
-        do { return try IPAMConfiguration.load(environment: environment) } catch { fatalError("the fuzz configuration does not load: \(error)") }
+        do { return try IPAMConfiguration.load(environment: environment) } catch {
+            fatalError("the fuzz configuration does not load: \(error)")
+        }
     }()
     static let now = Date(timeIntervalSince1970: 1_780_000_000)
 
     static func run(_ bytes: [UInt8]) {
         if let request = try? LeaseRequestDecoder.decode(bytes, configuration: configuration) { check(request) }
         if let request = try? LeaseRequestDecoder.decodeAdoption(bytes, configuration: configuration) {
-            guard LeaseRequestDecoder.isValidSessionId(request.sessionId) else { violated("adoption with SessionId '\(request.sessionId)'") }
+            guard LeaseRequestDecoder.isValidSessionId(request.sessionId) else {
+                violated("adoption with SessionId '\(request.sessionId)'")
+            }
         }
         if let reservation = try? ReservationRequest.decode(bytes, configuration: configuration, now: now) {
             if let prefix = reservation.prefix, prefix.length != reservation.prefixLength {
                 violated("reservation \(prefix) with prefixLength \(reservation.prefixLength)")
             }
         }
-        if let fields = try? LeaseRequestDecoder.fields(bytes, allowed: ["sessionid", "leaseid", "subscriptionid", "region"]) {
+        if let fields = try? LeaseRequestDecoder.fields(
+            bytes, allowed: ["sessionid", "leaseid", "subscriptionid", "region"])
+        {
             _ = try? LeaseRequestDecoder.resolveScope(fields, configuration: configuration)
             if let id = fields["sessionid"]?.stringValue { _ = LeaseRequestDecoder.isValidSessionId(id) }
         }
     }
 
     static func check(_ request: LeaseRequest) {
-        guard LeaseRequestDecoder.isValidSessionId(request.sessionId) else { violated("lease with SessionId '\(request.sessionId)'") }
+        guard LeaseRequestDecoder.isValidSessionId(request.sessionId) else {
+            violated("lease with SessionId '\(request.sessionId)'")
+        }
         let limits = configuration.lengths(pool: request.pool, version: request.ipVersion)
         guard (limits.min...limits.max).contains(request.prefixLength) else {
             violated("prefixLength \(request.prefixLength) outside \(limits) for pool \(request.pool ?? "-")")

@@ -37,8 +37,10 @@ enum ConsoleCredential: Sendable, Equatable {
         switch self {
         case .key(let digest): return .object([("kind", .string("key")), ("digest", .string(ASCIIFormat.hex(digest)))])
         case .token(let issuer, let caller, let appRoles):
-            return .object([("kind", .string("token")), ("issuer", .string(issuer)), ("caller", .string(caller)),
-                            ("roles", .array(appRoles.map(JSONValue.string)))])
+            return .object([
+                ("kind", .string("token")), ("issuer", .string(issuer)), ("caller", .string(caller)),
+                ("roles", .array(appRoles.map(JSONValue.string))),
+            ])
         case .open: return .object([("kind", .string("open"))])
         }
     }
@@ -46,11 +48,14 @@ enum ConsoleCredential: Sendable, Equatable {
     init?(json: JSONValue) {
         switch json["kind"]?.stringValue {
         case "key":
-            guard let hex = json["digest"]?.stringValue, let digest = Self.bytes(hex: hex), digest.count == SHA256.byteCount else { return nil }
+            guard let hex = json["digest"]?.stringValue, let digest = Self.bytes(hex: hex),
+                digest.count == SHA256.byteCount
+            else { return nil }
             self = .key(digest: digest)
         case "token":
             guard let issuer = json["issuer"]?.stringValue, let caller = json["caller"]?.stringValue,
-                  let roles = json["roles"]?.arrayValue else { return nil }
+                let roles = json["roles"]?.arrayValue
+            else { return nil }
             self = .token(issuer: issuer, caller: caller, appRoles: roles.compactMap(\.stringValue))
         case "open": self = .open
         default: return nil
@@ -62,7 +67,9 @@ enum ConsoleCredential: Sendable, Equatable {
         guard digits.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []
         for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else { return nil }
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                return nil
+            }
             bytes.append(byte)
         }
         return bytes
@@ -85,10 +92,13 @@ public struct ConsoleSessions: Sendable {
     /// The fewest characters `CONSOLE_SESSION_SECRET` may have.
     public static let minimumSecretLength = 32
 
-    public init(secret: String, idleTimeout: TimeInterval = ConsoleSession.defaultIdleTimeout, plainHTTP: Bool = false) {
+    public init(secret: String, idleTimeout: TimeInterval = ConsoleSession.defaultIdleTimeout, plainHTTP: Bool = false)
+    {
         func derive(_ info: String) -> [UInt8] {
-            HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data(info.utf8), outputByteCount: 32)
-                .withUnsafeBytes { Array($0) }
+            HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: Data(secret.utf8)), info: Data(info.utf8), outputByteCount: 32
+            )
+            .withUnsafeBytes { Array($0) }
         }
         signingKeyBytes = derive("ipam console session")
         sealingKeyBytes = derive("ipam console session record")
@@ -100,11 +110,15 @@ public struct ConsoleSessions: Sendable {
     /// - Parameter value: a setting's value, nil when unset.
     public static func load(_ value: (Setting) -> String?) throws(SettingError) -> ConsoleSessions? {
         guard let secret = value(.consoleSessionSecret) else { return nil }
-        guard secret.count >= minimumSecretLength else { throw SettingError("CONSOLE_SESSION_SECRET must have at least \(minimumSecretLength) characters") }
+        guard secret.count >= minimumSecretLength else {
+            throw SettingError("CONSOLE_SESSION_SECRET must have at least \(minimumSecretLength) characters")
+        }
         var idle = ConsoleSession.defaultIdleTimeout
         if let text = value(.consoleIdleSeconds) {
             guard let seconds = Int(text), seconds >= 60, Double(seconds) <= ConsoleSession.lifetime else {
-                throw SettingError("CONSOLE_IDLE_SECONDS=\(text): a whole number of seconds from 60 to \(Int(ConsoleSession.lifetime))")
+                throw SettingError(
+                    "CONSOLE_IDLE_SECONDS=\(text): a whole number of seconds from 60 to \(Int(ConsoleSession.lifetime))"
+                )
             }
             idle = TimeInterval(seconds)
         }
@@ -140,7 +154,9 @@ public struct ConsoleSessions: Sendable {
     /// The session id a cookie value carries, nil when it is forged or tampered with (no storage read for those).
     func sessionID(cookie value: String) -> String? {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64, Self.constantTimeEqual(sign("session:" + parts[0]), parts[1]) else { return nil }
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64,
+            Self.constantTimeEqual(sign("session:" + parts[0]), parts[1])
+        else { return nil }
         return parts[0]
     }
 
@@ -161,14 +177,18 @@ public struct ConsoleSessions: Sendable {
 
     /// A credential sealed (AES-GCM, base64) for the session's row; only this secret opens it.
     func seal(_ credential: ConsoleCredential) -> String {
-        guard let box = try? AES.GCM.seal(Data(credential.json.serializedBytes), using: sealingKey), let combined = box.combined else { return "" }
+        guard let box = try? AES.GCM.seal(Data(credential.json.serializedBytes), using: sealingKey),
+            let combined = box.combined
+        else { return "" }
         return combined.base64EncodedString()
     }
 
     /// The credential a row holds, nil when it does not open with this secret.
     func open(_ sealed: String) -> ConsoleCredential? {
-        guard let data = Data(base64Encoded: sealed), let box = try? AES.GCM.SealedBox(combined: data), let plain = try? AES.GCM.open(box, using: sealingKey),
-              let json = try? JSONValue.parse(Array(plain)) else { return nil }
+        guard let data = Data(base64Encoded: sealed), let box = try? AES.GCM.SealedBox(combined: data),
+            let plain = try? AES.GCM.open(box, using: sealingKey),
+            let json = try? JSONValue.parse(Array(plain))
+        else { return nil }
         return ConsoleCredential(json: json)
     }
 
@@ -183,7 +203,8 @@ public struct ConsoleSessions: Sendable {
     }
 
     private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var difference: UInt8 = 0
         for index in x.indices { difference |= x[index] ^ y[index] }

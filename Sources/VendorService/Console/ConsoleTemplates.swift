@@ -5,205 +5,208 @@ import Mustache
 enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("layout", layout), ("signin", signIn), ("dashboard", dashboard), ("space", space), ("leases", leases), ("lease", lease),
-                             ("reservations", reservations), ("audit", audit), ("drift", drift), ("error", error)] {
+        for (name, text) in [
+            ("layout", layout), ("signin", signIn), ("dashboard", dashboard), ("space", space), ("leases", leases),
+            ("lease", lease),
+            ("reservations", reservations), ("audit", audit), ("drift", drift), ("error", error),
+        ] {
             try! library.register(text, named: name)
         }
         return library
     }()
 
     static let layout = """
-    <!DOCTYPE html>
-    <html lang="en">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>{{title}} · ipam</title>
-    <link rel="icon" href="data:,">
-    <style>
-    :root { --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --accent: #0b5cad; }
-    * { box-sizing: border-box; }
-    body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); }
-    a { color: var(--accent); }
-    a:focus, button:focus, input:focus, select:focus, summary:focus { outline: 3px solid #f4b400; outline-offset: 2px; }
-    .skip { position: absolute; left: -9999px; } .skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px; }
-    header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 10px 16px; border-bottom: 1px solid var(--line); }
-    header nav { display: flex; flex-wrap: wrap; gap: 4px 14px; }
-    header nav a[aria-current="page"] { font-weight: 700; text-decoration: none; }
-    header .who { margin-left: auto; color: var(--muted); display: flex; gap: 8px; align-items: center; }
-    main { padding: 16px; max-width: 1200px; }
-    table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
-    th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-    caption { text-align: left; font-weight: 600; padding: 4px 0; }
-    .scroll { overflow-x: auto; }
-    form.filters { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: end; margin: 8px 0; }
-    label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); max-width: 100%; min-width: 0; }
-    form.filters > * { max-width: 100%; min-width: 0; }
-    input, select, button { font: inherit; padding: 4px 8px; max-width: 100%; min-width: 0; }
-    h1, h2, p, figcaption, .who, table.fields td { overflow-wrap: anywhere; }
-    button { cursor: pointer; }
-    .state { font-family: ui-monospace, monospace; }
-    .notice { padding: 8px 12px; border: 1px solid var(--line); border-left: 4px solid var(--accent); margin: 8px 0; }
-    .error { border-left-color: #b42318; }
-    svg text { font: 11px system-ui, sans-serif; }
-    @media (max-width: 600px) { main { padding: 8px; } header .who { margin-left: 0; } td, th { padding: 3px 4px; } }
-    </style>
-    </head>
-    <body>
-    <a class="skip" href="#main">Skip to content</a>
-    {{#session}}
-    <header>
-    <strong>ipam</strong>
-    <nav aria-label="Console">
-    <a href="/console" {{#dashboard}}aria-current="page"{{/dashboard}}>Dashboard</a>
-    <a href="/console/space" {{#space}}aria-current="page"{{/space}}>Address space</a>
-    <a href="/console/leases" {{#leases}}aria-current="page"{{/leases}}>Leases</a>
-    <a href="/console/reservations" {{#reservations}}aria-current="page"{{/reservations}}>Reservations</a>
-    <a href="/console/drift" {{#drift}}aria-current="page"{{/drift}}>Drift</a>
-    <a href="/console/audit" {{#audit}}aria-current="page"{{/audit}}>Audit log</a>
-    </nav>
-    <div class="who"><span id="who">{{caller}} ({{role}})</span>
-    <form method="post" action="/console/signout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="signout">Sign out</button></form></div>
-    </header>
-    {{/session}}
-    <main id="main">
-    <h1>{{title}}</h1>
-    {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
-    {{{body}}}
-    </main>
-    </body>
-    </html>
-    """
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · ipam</title>
+        <link rel="icon" href="data:,">
+        <style>
+        :root { --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --accent: #0b5cad; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); }
+        a { color: var(--accent); }
+        a:focus, button:focus, input:focus, select:focus, summary:focus { outline: 3px solid #f4b400; outline-offset: 2px; }
+        .skip { position: absolute; left: -9999px; } .skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px; }
+        header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 10px 16px; border-bottom: 1px solid var(--line); }
+        header nav { display: flex; flex-wrap: wrap; gap: 4px 14px; }
+        header nav a[aria-current="page"] { font-weight: 700; text-decoration: none; }
+        header .who { margin-left: auto; color: var(--muted); display: flex; gap: 8px; align-items: center; }
+        main { padding: 16px; max-width: 1200px; }
+        table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
+        th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+        caption { text-align: left; font-weight: 600; padding: 4px 0; }
+        .scroll { overflow-x: auto; }
+        form.filters { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: end; margin: 8px 0; }
+        label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); max-width: 100%; min-width: 0; }
+        form.filters > * { max-width: 100%; min-width: 0; }
+        input, select, button { font: inherit; padding: 4px 8px; max-width: 100%; min-width: 0; }
+        h1, h2, p, figcaption, .who, table.fields td { overflow-wrap: anywhere; }
+        button { cursor: pointer; }
+        .state { font-family: ui-monospace, monospace; }
+        .notice { padding: 8px 12px; border: 1px solid var(--line); border-left: 4px solid var(--accent); margin: 8px 0; }
+        .error { border-left-color: #b42318; }
+        svg text { font: 11px system-ui, sans-serif; }
+        @media (max-width: 600px) { main { padding: 8px; } header .who { margin-left: 0; } td, th { padding: 3px 4px; } }
+        </style>
+        </head>
+        <body>
+        <a class="skip" href="#main">Skip to content</a>
+        {{#session}}
+        <header>
+        <strong>ipam</strong>
+        <nav aria-label="Console">
+        <a href="/console" {{#dashboard}}aria-current="page"{{/dashboard}}>Dashboard</a>
+        <a href="/console/space" {{#space}}aria-current="page"{{/space}}>Address space</a>
+        <a href="/console/leases" {{#leases}}aria-current="page"{{/leases}}>Leases</a>
+        <a href="/console/reservations" {{#reservations}}aria-current="page"{{/reservations}}>Reservations</a>
+        <a href="/console/drift" {{#drift}}aria-current="page"{{/drift}}>Drift</a>
+        <a href="/console/audit" {{#audit}}aria-current="page"{{/audit}}>Audit log</a>
+        </nav>
+        <div class="who"><span id="who">{{caller}} ({{role}})</span>
+        <form method="post" action="/console/signout"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="signout">Sign out</button></form></div>
+        </header>
+        {{/session}}
+        <main id="main">
+        <h1>{{title}}</h1>
+        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        {{{body}}}
+        </main>
+        </body>
+        </html>
+        """
 
     static let signIn = """
-    <form method="post" action="/console/signin" id="signin-form">
-    <input type="hidden" name="csrf" value="{{csrf}}">
-    <p><label for="key">API key or Entra ID access token<input id="key" name="key" type="password" autocomplete="off" required size="60"></label></p>
-    <p><button type="submit" id="signin">Sign in</button></p>
-    <p>The console keeps a session (an HttpOnly, SameSite=Strict cookie), not the key: it ends when you sign out, after {{idleMinutes}} minutes unused, or after {{hours}} hours, and the key's role is checked again on every page.</p>
-    </form>
-    """
+        <form method="post" action="/console/signin" id="signin-form">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <p><label for="key">API key or Entra ID access token<input id="key" name="key" type="password" autocomplete="off" required size="60"></label></p>
+        <p><button type="submit" id="signin">Sign in</button></p>
+        <p>The console keeps a session (an HttpOnly, SameSite=Strict cookie), not the key: it ends when you sign out, after {{idleMinutes}} minutes unused, or after {{hours}} hours, and the key's role is checked again on every page.</p>
+        </form>
+        """
 
     static let dashboard = """
-    <section aria-labelledby="manager">
-    <h2 id="manager">Manager</h2>
-    {{#manager}}<p id="manager-status">Last complete Sync: <strong>{{lastComplete}}</strong>; last run {{runAt}} ({{completeText}}); <a href="/console/drift">{{driftCount}} drift findings</a>.</p>{{/manager}}
-    {{^manager}}<p id="manager-status">The Manager has not reported a run yet.</p>{{/manager}}
-    </section>
-    {{#scopes}}
-    <section aria-labelledby="scope-{{index}}">
-    <h2 id="scope-{{index}}">{{scope}}</h2>
-    <p>{{freeAddresses}} addresses free; largest free block /{{largest}}.</p>
-    <figure>
-    <figcaption>Address space by state (addresses)</figcaption>
-    {{{bar}}}
-    <table class="legend"><caption>By state</caption><tr><th scope="col">State</th><th scope="col">Addresses</th><th scope="col">Share</th></tr>
-    {{#states}}<tr><td class="state">{{name}}</td><td>{{addresses}}</td><td>{{share}}</td></tr>{{/states}}</table>
-    </figure>
-    <div class="scroll"><table><caption>Stock against its target, per size</caption><tr><th scope="col">Size</th><th scope="col">Available</th><th scope="col">Target</th><th scope="col">Leased</th><th scope="col">Anchored</th><th scope="col">Quarantined</th></tr>
-    {{#sizes}}<tr><td>{{length}}</td><td>{{available}}</td><td>{{target}}</td><td>{{leased}}</td><td>{{anchored}}</td><td>{{quarantined}}</td></tr>{{/sizes}}</table></div>
-    </section>
-    {{/scopes}}
-    <section aria-labelledby="activity">
-    <h2 id="activity">Leases created</h2>
-    <figure><figcaption>Per hour, last 24 hours ({{dayTotal}} in all)</figcaption>{{{hourly}}}</figure>
-    <figure><figcaption>Per day, last 7 days ({{weekTotal}} in all)</figcaption>{{{daily}}}</figure>
-    </section>
-    <section aria-labelledby="requesters">
-    <h2 id="requesters">Top requesters</h2>
-    <table><tr><th scope="col">Requester</th><th scope="col">Leases held</th></tr>
-    {{#requesters}}<tr><td>{{name}}</td><td>{{count}}</td></tr>{{/requesters}}
-    {{^requesters}}<tr><td colspan="2">No leases held.</td></tr>{{/requesters}}</table>
-    </section>
-    """
+        <section aria-labelledby="manager">
+        <h2 id="manager">Manager</h2>
+        {{#manager}}<p id="manager-status">Last complete Sync: <strong>{{lastComplete}}</strong>; last run {{runAt}} ({{completeText}}); <a href="/console/drift">{{driftCount}} drift findings</a>.</p>{{/manager}}
+        {{^manager}}<p id="manager-status">The Manager has not reported a run yet.</p>{{/manager}}
+        </section>
+        {{#scopes}}
+        <section aria-labelledby="scope-{{index}}">
+        <h2 id="scope-{{index}}">{{scope}}</h2>
+        <p>{{freeAddresses}} addresses free; largest free block /{{largest}}.</p>
+        <figure>
+        <figcaption>Address space by state (addresses)</figcaption>
+        {{{bar}}}
+        <table class="legend"><caption>By state</caption><tr><th scope="col">State</th><th scope="col">Addresses</th><th scope="col">Share</th></tr>
+        {{#states}}<tr><td class="state">{{name}}</td><td>{{addresses}}</td><td>{{share}}</td></tr>{{/states}}</table>
+        </figure>
+        <div class="scroll"><table><caption>Stock against its target, per size</caption><tr><th scope="col">Size</th><th scope="col">Available</th><th scope="col">Target</th><th scope="col">Leased</th><th scope="col">Anchored</th><th scope="col">Quarantined</th></tr>
+        {{#sizes}}<tr><td>{{length}}</td><td>{{available}}</td><td>{{target}}</td><td>{{leased}}</td><td>{{anchored}}</td><td>{{quarantined}}</td></tr>{{/sizes}}</table></div>
+        </section>
+        {{/scopes}}
+        <section aria-labelledby="activity">
+        <h2 id="activity">Leases created</h2>
+        <figure><figcaption>Per hour, last 24 hours ({{dayTotal}} in all)</figcaption>{{{hourly}}}</figure>
+        <figure><figcaption>Per day, last 7 days ({{weekTotal}} in all)</figcaption>{{{daily}}}</figure>
+        </section>
+        <section aria-labelledby="requesters">
+        <h2 id="requesters">Top requesters</h2>
+        <table><tr><th scope="col">Requester</th><th scope="col">Leases held</th></tr>
+        {{#requesters}}<tr><td>{{name}}</td><td>{{count}}</td></tr>{{/requesters}}
+        {{^requesters}}<tr><td colspan="2">No leases held.</td></tr>{{/requesters}}</table>
+        </section>
+        """
 
     static let space = """
-    <form class="filters" method="get" action="/console/space">
-    <label for="scope">Scope<select id="scope" name="scope">{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/scopeOptions}}</select></label>
-    <button type="submit">Show</button></form>
-    {{#supernets}}
-    <section aria-labelledby="net-{{index}}">
-    <h2 id="net-{{index}}">{{cidr}}</h2>
-    {{{bar}}}
-    <div class="scroll"><table id="blocks-{{index}}"><caption>Blocks of {{cidr}}, in address order</caption>
-    <tr><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Requester</th><th scope="col">Expires</th><th scope="col">Why not offered</th></tr>
-    {{#blocks}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td class="state">{{state}}</td><td>{{#leaseId}}<a href="/console/leases/{{leaseId}}">{{leaseId}}</a>{{/leaseId}}</td><td>{{requester}}</td><td>{{expires}}</td><td>{{why}}</td></tr>{{/blocks}}
-    </table></div>
-    </section>
-    {{/supernets}}
-    """
+        <form class="filters" method="get" action="/console/space">
+        <label for="scope">Scope<select id="scope" name="scope">{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/scopeOptions}}</select></label>
+        <button type="submit">Show</button></form>
+        {{#supernets}}
+        <section aria-labelledby="net-{{index}}">
+        <h2 id="net-{{index}}">{{cidr}}</h2>
+        {{{bar}}}
+        <div class="scroll"><table id="blocks-{{index}}"><caption>Blocks of {{cidr}}, in address order</caption>
+        <tr><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Requester</th><th scope="col">Expires</th><th scope="col">Why not offered</th></tr>
+        {{#blocks}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td class="state">{{state}}</td><td>{{#leaseId}}<a href="/console/leases/{{leaseId}}">{{leaseId}}</a>{{/leaseId}}</td><td>{{requester}}</td><td>{{expires}}</td><td>{{why}}</td></tr>{{/blocks}}
+        </table></div>
+        </section>
+        {{/supernets}}
+        """
 
     static let leases = """
-    <form class="filters" method="get" action="/console/leases" id="lease-filters">
-    <label for="f-scope">Scope<select id="f-scope" name="scope"><option value="">all</option>{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/scopeOptions}}</select></label>
-    <label for="f-state">State<select id="f-state" name="state"><option value="">any</option>{{#stateOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/stateOptions}}</select></label>
-    <label for="f-requester">Requester<input id="f-requester" name="requester" value="{{requester}}"></label>
-    <label for="f-tag">Tag (KEY or KEY=VALUE)<input id="f-tag" name="tag" value="{{tag}}"></label>
-    <label for="f-within">Inside CIDR<input id="f-within" name="within" value="{{within}}" placeholder="10.64.0.0/16"></label>
-    <button type="submit" id="apply-filters">Filter</button>
-    <a href="/console/leases.csv?{{query}}" id="csv">CSV</a>
-    </form>
-    <div class="scroll"><table id="leases"><caption>{{count}} leases on this page</caption>
-    <tr><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Session</th><th scope="col">Scope</th><th scope="col">Expires</th></tr>
-    {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}{{#cidrV6}}<br><span class="v6">{{cidrV6}}</span>{{/cidrV6}}</td><td class="state">{{state}}</td><td><a href="/console/leases/{{leaseId}}">{{leaseId}}</a></td><td>{{sessionId}}</td><td>{{scope}}</td><td>{{expiresAt}}</td></tr>{{/rows}}
-    {{^rows}}<tr><td colspan="6">No leases match.</td></tr>{{/rows}}
-    </table></div>
-    {{#next}}<p><a href="/console/leases?{{next}}" id="next-page">Next page</a></p>{{/next}}
-    """
+        <form class="filters" method="get" action="/console/leases" id="lease-filters">
+        <label for="f-scope">Scope<select id="f-scope" name="scope"><option value="">all</option>{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/scopeOptions}}</select></label>
+        <label for="f-state">State<select id="f-state" name="state"><option value="">any</option>{{#stateOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/stateOptions}}</select></label>
+        <label for="f-requester">Requester<input id="f-requester" name="requester" value="{{requester}}"></label>
+        <label for="f-tag">Tag (KEY or KEY=VALUE)<input id="f-tag" name="tag" value="{{tag}}"></label>
+        <label for="f-within">Inside CIDR<input id="f-within" name="within" value="{{within}}" placeholder="10.64.0.0/16"></label>
+        <button type="submit" id="apply-filters">Filter</button>
+        <a href="/console/leases.csv?{{query}}" id="csv">CSV</a>
+        </form>
+        <div class="scroll"><table id="leases"><caption>{{count}} leases on this page</caption>
+        <tr><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Session</th><th scope="col">Scope</th><th scope="col">Expires</th></tr>
+        {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}{{#cidrV6}}<br><span class="v6">{{cidrV6}}</span>{{/cidrV6}}</td><td class="state">{{state}}</td><td><a href="/console/leases/{{leaseId}}">{{leaseId}}</a></td><td>{{sessionId}}</td><td>{{scope}}</td><td>{{expiresAt}}</td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="6">No leases match.</td></tr>{{/rows}}
+        </table></div>
+        {{#next}}<p><a href="/console/leases?{{next}}" id="next-page">Next page</a></p>{{/next}}
+        """
 
     static let lease = """
-    <table class="fields"><caption>The lease</caption>{{#fields}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/fields}}</table>
-    <div class="scroll"><table id="history"><caption>History (audit events, newest first)</caption>
-    <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">State</th><th scope="col">Detail</th></tr>
-    {{#events}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td class="state">{{before}} → {{after}}</td><td>{{detail}}</td></tr>{{/events}}</table></div>
-    """
+        <table class="fields"><caption>The lease</caption>{{#fields}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/fields}}</table>
+        <div class="scroll"><table id="history"><caption>History (audit events, newest first)</caption>
+        <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">State</th><th scope="col">Detail</th></tr>
+        {{#events}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td class="state">{{before}} → {{after}}</td><td>{{detail}}</td></tr>{{/events}}</table></div>
+        """
 
     static let reservations = """
-    {{#admin}}
-    <form method="post" action="/console/reservations" id="reserve-form" class="filters">
-    <input type="hidden" name="csrf" value="{{csrf}}">
-    <label for="r-scope">Scope<select id="r-scope" name="scope">{{#scopeOptions}}<option value="{{value}}">{{value}}</option>{{/scopeOptions}}</select></label>
-    <label for="r-cidr">CIDR<input id="r-cidr" name="cidr" placeholder="10.64.200.0/24" required></label>
-    <label for="r-owner">Owner<input id="r-owner" name="owner" required></label>
-    <label for="r-reason">Reason<input id="r-reason" name="reason" required></label>
-    <label for="r-expires">Expires (ISO 8601, optional)<input id="r-expires" name="expiresAt"></label>
-    <button type="submit" id="reserve">Reserve</button>
-    </form>
-    {{/admin}}
-    <div class="scroll"><table id="reservations"><caption>Reservations (configured exclusions are read-only)</caption>
-    <tr><th scope="col">CIDR</th><th scope="col">Scope</th><th scope="col">Owner</th><th scope="col">Reason</th><th scope="col">Expires</th><th scope="col"><span class="skip">Actions</span></th></tr>
-    {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td>{{scope}}</td><td>{{owner}}</td><td>{{reason}}{{#readOnly}} (read-only){{/readOnly}}</td><td>{{expiresAt}}</td>
-    <td>{{#releasable}}<form method="post" action="/console/reservations/{{id}}/release"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="release" aria-label="Release {{cidr}}">Release</button></form>{{/releasable}}</td></tr>{{/rows}}
-    </table></div>
-    """
+        {{#admin}}
+        <form method="post" action="/console/reservations" id="reserve-form" class="filters">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="r-scope">Scope<select id="r-scope" name="scope">{{#scopeOptions}}<option value="{{value}}">{{value}}</option>{{/scopeOptions}}</select></label>
+        <label for="r-cidr">CIDR<input id="r-cidr" name="cidr" placeholder="10.64.200.0/24" required></label>
+        <label for="r-owner">Owner<input id="r-owner" name="owner" required></label>
+        <label for="r-reason">Reason<input id="r-reason" name="reason" required></label>
+        <label for="r-expires">Expires (ISO 8601, optional)<input id="r-expires" name="expiresAt"></label>
+        <button type="submit" id="reserve">Reserve</button>
+        </form>
+        {{/admin}}
+        <div class="scroll"><table id="reservations"><caption>Reservations (configured exclusions are read-only)</caption>
+        <tr><th scope="col">CIDR</th><th scope="col">Scope</th><th scope="col">Owner</th><th scope="col">Reason</th><th scope="col">Expires</th><th scope="col"><span class="skip">Actions</span></th></tr>
+        {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td>{{scope}}</td><td>{{owner}}</td><td>{{reason}}{{#readOnly}} (read-only){{/readOnly}}</td><td>{{expiresAt}}</td>
+        <td>{{#releasable}}<form method="post" action="/console/reservations/{{id}}/release"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="release" aria-label="Release {{cidr}}">Release</button></form>{{/releasable}}</td></tr>{{/rows}}
+        </table></div>
+        """
 
     static let audit = """
-    <form class="filters" method="get" action="/console/audit" id="audit-filters">
-    <label for="a-action">Action<select id="a-action" name="action"><option value="">any</option>{{#actionOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/actionOptions}}</select></label>
-    <label for="a-actor">Actor<input id="a-actor" name="actor" value="{{actor}}"></label>
-    <label for="a-lease">Lease<input id="a-lease" name="leaseId" value="{{leaseId}}"></label>
-    <button type="submit">Filter</button>
-    </form>
-    <div class="scroll"><table id="events"><caption>{{count}} events on this page, newest first per scope</caption>
-    <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Request</th></tr>
-    {{#rows}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseId}}<a href="/console/leases/{{leaseId}}">{{leaseId}}</a>{{/leaseId}}</td><td>{{requestId}}</td></tr>{{/rows}}
-    </table></div>
-    {{#next}}<p><a href="/console/audit?{{next}}" id="next-page">Next page</a></p>{{/next}}
-    """
+        <form class="filters" method="get" action="/console/audit" id="audit-filters">
+        <label for="a-action">Action<select id="a-action" name="action"><option value="">any</option>{{#actionOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/actionOptions}}</select></label>
+        <label for="a-actor">Actor<input id="a-actor" name="actor" value="{{actor}}"></label>
+        <label for="a-lease">Lease<input id="a-lease" name="leaseId" value="{{leaseId}}"></label>
+        <button type="submit">Filter</button>
+        </form>
+        <div class="scroll"><table id="events"><caption>{{count}} events on this page, newest first per scope</caption>
+        <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Request</th></tr>
+        {{#rows}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseId}}<a href="/console/leases/{{leaseId}}">{{leaseId}}</a>{{/leaseId}}</td><td>{{requestId}}</td></tr>{{/rows}}
+        </table></div>
+        {{#next}}<p><a href="/console/audit?{{next}}" id="next-page">Next page</a></p>{{/next}}
+        """
 
     static let drift = """
-    {{#manager}}<p>As of the Manager's run at {{runAt}} ({{completeText}}); last complete Sync {{lastComplete}}.</p>
-    {{#problems}}<p class="notice error">{{.}}</p>{{/problems}}{{/manager}}
-    {{^manager}}<p>The Manager has not reported a run yet.</p>{{/manager}}
-    <div class="scroll"><table id="drift"><caption>{{count}} findings, and what the next run does about each</caption>
-    <tr><th scope="col">Kind</th><th scope="col">Scope</th><th scope="col">CIDR</th><th scope="col">Detail</th></tr>
-    {{#findings}}<tr><td>{{kind}}</td><td>{{scope}}</td><td>{{cidr}}</td><td>{{detail}}</td></tr>{{/findings}}
-    {{^findings}}<tr><td colspan="4">No drift.</td></tr>{{/findings}}
-    </table></div>
-    """
+        {{#manager}}<p>As of the Manager's run at {{runAt}} ({{completeText}}); last complete Sync {{lastComplete}}.</p>
+        {{#problems}}<p class="notice error">{{.}}</p>{{/problems}}{{/manager}}
+        {{^manager}}<p>The Manager has not reported a run yet.</p>{{/manager}}
+        <div class="scroll"><table id="drift"><caption>{{count}} findings, and what the next run does about each</caption>
+        <tr><th scope="col">Kind</th><th scope="col">Scope</th><th scope="col">CIDR</th><th scope="col">Detail</th></tr>
+        {{#findings}}<tr><td>{{kind}}</td><td>{{scope}}</td><td>{{cidr}}</td><td>{{detail}}</td></tr>{{/findings}}
+        {{^findings}}<tr><td colspan="4">No drift.</td></tr>{{/findings}}
+        </table></div>
+        """
 
     static let error = """
-    <p class="notice error" role="alert">{{message}}</p>
-    <p><a href="/console">Back to the dashboard</a></p>
-    """
+        <p class="notice error" role="alert">{{message}}</p>
+        <p><a href="/console">Back to the dashboard</a></p>
+        """
 }
