@@ -53,13 +53,18 @@ extension Inventory {
             session = single.session
         }
         for index in held.indices { held[index].resourceId = resourceId }
-        var actions: [TableTransactionAction] = [
-            .insert(session.entity(partitionKey: scope.partitionKey)),
-            Self.takeHead(head, adding: held.map(\.prefix) + takes.flatMap(\.added), scope: scope, now: now),
-        ]
-        for (take, row) in zip(takes, held) { actions += take.actions + [take.holding(row, scope: scope)] }
+        var transaction = InventoryTransaction()
+        transaction.add(.session, .insert(session.entity(partitionKey: scope.partitionKey)))
+        transaction.add(
+            .head,
+            Self.takeHead(head, adding: held.map(\.prefix) + takes.flatMap(\.added), scope: scope, now: now))
+        for (take, row) in zip(takes, held) {
+            transaction.add(.taken, take.actions)
+            transaction.add(.network(row.prefix), take.holding(row, scope: scope))
+        }
         let backToStock = takes.flatMap(\.backToStock)
-        actions.append(
+        transaction.add(
+            .event,
             .insert(
                 event(
                     .adopt, held[0], before: takes[0].replaced?.state,
@@ -68,18 +73,17 @@ extension Inventory {
                             ? "" : "; back to stock: \(backToStock.map(\.description).joined(separator: " "))")
                 )
                 .entity(partitionKey: scope.partitionKey, at: now)))
-        guard actions.count <= 100 else { return .tooLarge }
+        guard transaction.count <= 100 else { return .tooLarge }
         do {
-            let etags = try await table.submitTransaction(actions)
-            // The IPv4 row is written right after its take's operations.
-            if etags.count == actions.count { held[0].etag = etags[2 + takes[0].actions.count] }
+            let committed = try await transaction.commit { try await table.submitTransaction($0) }
+            held[0].etag = committed.etag(.network(held[0].prefix))
             return .adopted(held[0])
         } catch {
-            switch WriteFailure(error) {
-            case .conflict(let index, let status) where index == 0 && status == 409: return .sessionTaken
-            case .conflict: return .changed
+            switch error.kind {
+            case .refused(.session?, .exists): return .sessionTaken
+            case .refused: return .changed
             case .unknown: return .outcomeUnknown
-            case .failed(let failure): throw failure
+            case .failed: throw error.error
             }
         }
     }

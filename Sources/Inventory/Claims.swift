@@ -154,10 +154,6 @@ public struct CarveRequest: Sendable {
 }
 
 extension Inventory {
-    /// Index of the session insert in a claim's and a carve's lease operations: where a 409 means
-    /// "this SessionId is already served" rather than "someone else won".
-    static let claimSessionIndex = 0
-
     /// Network rows one stock-only transaction can add: head + 2 operations per row + event ≤ 100.
     public static let stockRowsPerTransaction = 49
     /// Stock rows that fit beside a lease in a carve's first transaction: head + 3 + 2 per row + event.
@@ -179,28 +175,37 @@ extension Inventory {
         _ candidate: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date, usage: [UsageRow] = []
     ) async throws(InventoryError) -> ClaimOutcome {
         let (leased, session) = lease.rows(on: candidate.prefix)
-        var actions: [TableTransactionAction] = [
-            .insert(session.entity(partitionKey: scope.partitionKey)),
-            .delete(partitionKey: scope.partitionKey, rowKey: candidate.rowKey, ifMatch: .etag(candidate.etag)),
-            .replace(leased.entity(partitionKey: scope.partitionKey), ifMatch: .any),
+        let partition = scope.partitionKey
+        var transaction = InventoryTransaction()
+        transaction.add(.session, .insert(session.entity(partitionKey: partition)))
+        transaction.add(
+            .stock(candidate.prefix),
+            .delete(partitionKey: partition, rowKey: candidate.rowKey, ifMatch: .etag(candidate.etag)))
+        transaction.add(.network(candidate.prefix), .replace(leased.entity(partitionKey: partition), ifMatch: .any))
+        transaction.add(
+            .event,
             .insert(
-                event(.lease, leased, before: .available, detail: "from stock").entity(
-                    partitionKey: scope.partitionKey, at: now)),
-        ]
-        actions += usage.map { $0.adding(1, for: candidate.prefix).write(partitionKey: scope.partitionKey) }
+                event(.lease, leased, before: .available, detail: "from stock").entity(partitionKey: partition, at: now)
+            )
+        )
+        for counter in usage {
+            transaction.add(
+                .usage(counter.key), counter.adding(1, for: candidate.prefix).write(partitionKey: partition))
+        }
         do {
-            let etags = usage.isEmpty ? try await claims.submit(actions) : try await table.submitTransaction(actions)
+            let committed = try await transaction.commit { actions in
+                usage.isEmpty ? try await claims.submit(actions) : try await table.submitTransaction(actions)
+            }
             var won = leased
-            won.etag = etags[2]
+            won.etag = committed.etag(.network(candidate.prefix))
             return .won(won)
         } catch {
-            switch WriteFailure(error) {
-            case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409:
-                return .sessionTaken
-            case .conflict(let index?, _) where index >= 4: return .usageChanged
-            case .conflict: return .lost
+            switch error.kind {
+            case .refused(.session?, .exists): return .sessionTaken
+            case .refused(.usage?, _): return .usageChanged
+            case .refused: return .lost
             case .unknown: return .outcomeUnknown
-            case .failed(let failure): throw failure
+            case .failed: throw error.error
             }
         }
     }
@@ -214,31 +219,30 @@ extension Inventory {
     {
         let (first, second, session) = lease.pairRows(v4: v4.prefix, v6: v6.prefix)
         let partition = scope.partitionKey
-        let actions: [TableTransactionAction] = [
-            .insert(session.entity(partitionKey: partition)),
-            .delete(partitionKey: partition, rowKey: v4.rowKey, ifMatch: .etag(v4.etag)),
-            .delete(partitionKey: partition, rowKey: v6.rowKey, ifMatch: .etag(v6.etag)),
-            .replace(first.entity(partitionKey: partition), ifMatch: .any),
-            .replace(second.entity(partitionKey: partition), ifMatch: .any),
+        var transaction = InventoryTransaction()
+        transaction.add(.session, .insert(session.entity(partitionKey: partition)))
+        transaction.add(.stock(v4.prefix), .delete(partitionKey: partition, rowKey: v4.rowKey, ifMatch: .etag(v4.etag)))
+        transaction.add(.stock(v6.prefix), .delete(partitionKey: partition, rowKey: v6.rowKey, ifMatch: .etag(v6.etag)))
+        transaction.add(.network(v4.prefix), .replace(first.entity(partitionKey: partition), ifMatch: .any))
+        transaction.add(.network(v6.prefix), .replace(second.entity(partitionKey: partition), ifMatch: .any))
+        transaction.add(
+            .event,
             .insert(
                 event(.lease, first, before: .available, detail: "from stock (dual-stack)").entity(
-                    partitionKey: partition, at: now)),
-        ]
+                    partitionKey: partition, at: now)))
         do {
-            let etags = try await claims.submit(actions)
+            let committed = try await transaction.commit { try await claims.submit($0) }
             var (wonV4, wonV6) = (first, second)
-            wonV4.etag = etags[3]
-            wonV6.etag = etags[4]
+            wonV4.etag = committed.etag(.network(v4.prefix))
+            wonV6.etag = committed.etag(.network(v6.prefix))
             return .won(wonV4, wonV6)
         } catch {
-            switch WriteFailure(error) {
-            case .conflict(let index, let status) where index == Self.claimSessionIndex && status == 409:
-                return .sessionTaken
-            case .conflict(let index, _) where index == 1: return .lost(.v4)
-            case .conflict(let index, _) where index == 2: return .lost(.v6)
-            case .conflict: return .lost(nil)
+            switch error.kind {
+            case .refused(.session?, .exists): return .sessionTaken
+            case .refused(.stock(let prefix)?, _): return .lost(prefix.version)
+            case .refused: return .lost(nil)
             case .unknown: return .outcomeUnknown
-            case .failed(let failure): throw failure
+            case .failed: throw error.error
             }
         }
     }
@@ -285,64 +289,67 @@ extension Inventory {
         calls = 0
 
         var leased: NetworkRow? = nil
-        var actions: [TableTransactionAction]
+        var transaction = InventoryTransaction()
         var firstStock: ArraySlice<IPPrefix>
         if let lease = request.lease {
             let (row, session) = lease.rows(on: blocks[0])
             leased = row
             firstStock = blocks.dropFirst().prefix(Self.stockRowsBesideLease)
-            actions = [
-                Self.takeHead(head, adding: [row.prefix] + firstStock, scope: scope, now: now()),
-                .insert(session.entity(partitionKey: scope.partitionKey)),
-                .insert(row.entity(partitionKey: scope.partitionKey)),
+            transaction.add(.head, Self.takeHead(head, adding: [row.prefix] + firstStock, scope: scope, now: now()))
+            transaction.add(.session, .insert(session.entity(partitionKey: scope.partitionKey)))
+            transaction.add(.network(row.prefix), .insert(row.entity(partitionKey: scope.partitionKey)))
+            transaction.add(
+                .event,
                 .insert(
                     event(.carveLease, row, before: nil, detail: "carved on demand").entity(
-                        partitionKey: scope.partitionKey, at: now())),
-            ]
-            actions += stockActions(
-                Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: "stocked while carving")
+                        partitionKey: scope.partitionKey, at: now())))
+            transaction.add(
+                stockActions(
+                    Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: "stocked while carving"))
         } else {
             firstStock = blocks.prefix(Self.stockRowsPerTransaction)
-            actions =
-                [Self.takeHead(head, adding: Array(firstStock), scope: scope, now: now())]
-                + stockActions(Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: request.detail)
+            transaction.add(.head, Self.takeHead(head, adding: Array(firstStock), scope: scope, now: now()))
+            transaction.add(
+                stockActions(Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: request.detail))
         }
         calls += 1
-        let etags: [String?]
+        let committed: InventoryTransaction.Committed
         do {
-            etags = try await table.submitTransaction(actions)
+            committed = try await transaction.commit { try await table.submitTransaction($0) }
         } catch {
-            switch WriteFailure(error) {
-            // The session insert is the lease's first operation after the head.
-            case .conflict(let index, let status)
-            where request.lease != nil && index == 1 + Self.claimSessionIndex && status == 409:
+            switch error.kind {
+            case .refused(.session?, .exists):
                 return CarveReceipt(outcome: .sessionTaken, reads: reads, transactions: calls)
-            case .conflict: return CarveReceipt(outcome: .lost, reads: reads, transactions: calls)
+            case .refused: return CarveReceipt(outcome: .lost, reads: reads, transactions: calls)
             case .unknown: return CarveReceipt(outcome: .outcomeUnknown, reads: reads, transactions: calls)
-            case .failed(let failure): throw failure
+            case .failed: throw error.error
             }
         }
-        if leased != nil { leased!.etag = etags[2] }
-        var stocked = Self.stocked(actions, etags)
+        if let row = leased { leased!.etag = committed.etag(.network(row.prefix)) }
+        var stocked = Self.stocked(firstStock, pool: request.pool, committed)
         await occupied?.record(scope, from: head?.version ?? 0, added: (leased.map { [$0.prefix] } ?? []) + firstStock)
         // Still holding the lock (the head ETag we just got), add the rest of the stock.
-        guard let firstETag = etags.first ?? nil, var current = Head(taken: actions[0], etag: firstETag) else {
+        guard let firstETag = committed.etag(.head), var current = Head(taken: transaction.actions[0], etag: firstETag)
+        else {
             return CarveReceipt(outcome: .won(lease: leased, stocked: stocked), reads: reads, transactions: calls)
         }
         let start = (leased == nil ? 0 : 1) + firstStock.count
         for chunk in stride(from: start, to: blocks.count, by: Self.stockRowsPerTransaction) {
             let part = Array(blocks[chunk..<min(chunk + Self.stockRowsPerTransaction, blocks.count)])
-            let more =
-                [Self.takeHead(current, adding: part, scope: scope, now: now())]
-                + stockActions(
+            var more = InventoryTransaction()
+            more.add(.head, Self.takeHead(current, adding: part, scope: scope, now: now()))
+            more.add(
+                stockActions(
                     part, pool: request.pool, scope: scope, now: now(),
-                    detail: request.lease == nil ? request.detail : "stocked while carving")
+                    detail: request.lease == nil ? request.detail : "stocked while carving"))
             calls += 1
             do {
-                let moreETags = try await table.submitTransaction(more)
-                stocked += Self.stocked(more, moreETags)
+                let moreCommitted = try await more.commit { try await table.submitTransaction($0) }
+                stocked += Self.stocked(part[...], pool: request.pool, moreCommitted)
                 await occupied?.record(scope, from: current.version, added: part)
-                guard let etag = moreETags.first ?? nil, let next = Head(taken: more[0], etag: etag) else { break }
+                guard let etag = moreCommitted.etag(.head), let next = Head(taken: more.actions[0], etag: etag) else {
+                    break
+                }
                 current = next
             } catch {
                 break // another carve got in first (412) or storage failed: what committed above stands either way
@@ -359,21 +366,20 @@ extension Inventory {
     {
         var stocked: [StockCandidate] = []
         for chunk in stride(from: 0, to: prefixes.count, by: Self.stockRowsPerTransaction) {
-            let part = Array(prefixes[chunk..<min(chunk + Self.stockRowsPerTransaction, prefixes.count)])
+            let part = prefixes[chunk..<min(chunk + Self.stockRowsPerTransaction, prefixes.count)]
             var attempts = 0
             while true {
                 attempts += 1
                 let head = try await self.head(of: scope)
-                let actions =
-                    [Self.takeHead(head, adding: part, scope: scope, now: now)]
-                    + stockActions(part, pool: nil, scope: scope, now: now, detail: detail)
+                var transaction = InventoryTransaction()
+                transaction.add(.head, Self.takeHead(head, adding: Array(part), scope: scope, now: now))
+                transaction.add(stockActions(Array(part), pool: nil, scope: scope, now: now, detail: detail))
                 do {
-                    stocked += Self.stocked(actions, try await table.submitTransaction(actions))
+                    let committed = try await transaction.commit { try await table.submitTransaction($0) }
+                    stocked += Self.stocked(part, pool: nil, committed)
                     break
                 } catch {
-                    guard case .conflict(let index, _) = WriteFailure(error), index == 0, attempts < 16 else {
-                        throw InventoryError(error)
-                    }
+                    guard case .refused(.head?, _) = error.kind, attempts < 16 else { throw error.error }
                 }
             }
         }
@@ -383,21 +389,22 @@ extension Inventory {
     /// Inserts `prefixes` as `available` network rows with their stock index rows, and one event listing
     /// them (2 operations per row plus 1: at most 49 rows per transaction beside the head).
     func stockActions(_ prefixes: [IPPrefix], pool: String?, scope: Scope, now: Date, detail: String)
-        -> [TableTransactionAction]
+        -> InventoryTransaction
     {
-        guard !prefixes.isEmpty else { return [] }
+        var transaction = InventoryTransaction()
+        guard !prefixes.isEmpty else { return transaction }
         let event = AuditEvent(
             action: AuditAction.stock.rawValue, actor: actor, cidr: prefixes.map(\.description).joined(separator: " "),
             leaseId: "", sessionId: "", before: "", after: NetworkState.available.rawValue,
             detail: pool.map { "\(detail) (pool \($0))" } ?? detail)
-        var actions: [TableTransactionAction] = []
         for prefix in prefixes {
             var row = NetworkRow(prefix: prefix, state: .available)
             row.pool = pool
-            actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
-            actions.append(.insert(Self.stockEntity(prefix, pool: pool, scope: scope)))
+            transaction.add(.network(prefix), .insert(row.entity(partitionKey: scope.partitionKey)))
+            transaction.add(.stock(prefix), .insert(Self.stockEntity(prefix, pool: pool, scope: scope)))
         }
-        return actions + [.insert(event.entity(partitionKey: scope.partitionKey, at: now))]
+        transaction.add(.event, .insert(event.entity(partitionKey: scope.partitionKey, at: now)))
+        return transaction
     }
 
     /// The carve lock as the first operation of a transaction: the `head` row replaced `If-Match` the
@@ -425,16 +432,14 @@ extension Inventory {
             partitionKey: scope.partitionKey, rowKey: RowKeys.stock(prefix, pool: pool), properties: properties)
     }
 
-    /// Stock candidates from a committed transaction's stock inserts and the ETags it returned.
-    static func stocked(_ actions: [TableTransactionAction], _ etags: [String?]) -> [StockCandidate] {
-        var result: [StockCandidate] = []
-        for (action, etag) in zip(actions, etags) {
-            if case .insert(let entity) = action, entity.rowKey.hasPrefix(RowKeys.stockPrefix), let etag,
-                let prefix = entity["Cidr"]?.stringValue.flatMap({ try? IPPrefix(parsing: $0) })
-            {
-                result.append(.init(prefix: prefix, rowKey: entity.rowKey, etag: etag))
+    /// Stock candidates of `prefixes`, stocked by a committed transaction, with the ETags of their stock rows.
+    static func stocked(_ prefixes: ArraySlice<IPPrefix>, pool: String?, _ committed: InventoryTransaction.Committed)
+        -> [StockCandidate]
+    {
+        prefixes.compactMap { prefix in
+            committed.etag(.stock(prefix)).map {
+                StockCandidate(prefix: prefix, rowKey: RowKeys.stock(prefix, pool: pool), etag: $0)
             }
         }
-        return result
     }
 }

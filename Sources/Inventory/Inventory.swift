@@ -221,8 +221,9 @@ public struct InventoryError: Error, Sendable, CustomStringConvertible {
 
 /// How a storage failure of a write reads in domain terms.
 enum WriteFailure {
-    /// 412, 404 or 409 on the named operation: a condition did not hold (someone else changed the row).
-    case conflict(operation: Int?, status: Int)
+    /// 412, 404 or 409: a condition did not hold (someone else changed the row). A transaction that must
+    /// tell which operation failed is built as an `InventoryTransaction`, whose failures name their slot.
+    case conflict
     /// The answer was lost: the write may or may not have happened.
     case unknown
     /// Nothing was written and storage is not usable right now.
@@ -234,7 +235,7 @@ enum WriteFailure {
             return
         }
         if azure.isPreconditionFailed || azure.isConflict || (azure.isNotFound && azure.errorCode != "TableNotFound") {
-            self = .conflict(operation: azure.failedOperationIndex, status: azure.status)
+            self = .conflict
         } else if azure.outcomeUnknown {
             self = .unknown
         } else {

@@ -108,15 +108,17 @@ extension Inventory {
         reservedRow.requester = owner
         reservedRow.expiresAt = expiresAt
         reservedRow.leasedAt = now
-        var actions: [TableTransactionAction] =
-            [Self.takeHead(head, adding: [chosen] + take.added, scope: scope, now: now)] + take.actions
-        actions.append(take.holding(reservedRow, scope: scope))
+        var transaction = InventoryTransaction()
+        transaction.add(.head, Self.takeHead(head, adding: [chosen] + take.added, scope: scope, now: now))
+        transaction.add(.taken, take.actions)
+        transaction.add(.network(chosen), take.holding(reservedRow, scope: scope))
         let reservation = Reservation(
             id: id, prefix: chosen, owner: owner, reason: reason, expiresAt: expiresAt, createdAt: now,
             createdBy: createdBy)
-        actions.append(.insert(reservation.entity(partitionKey: scope.partitionKey)))
+        transaction.add(.reservation(id), .insert(reservation.entity(partitionKey: scope.partitionKey)))
         let tookStock = take.replaced != nil || !take.actions.isEmpty
-        actions.append(
+        transaction.add(
+            .event,
             .insert(
                 event(
                     .reserve, reservedRow, before: tookStock ? .available : nil,
@@ -125,15 +127,15 @@ extension Inventory {
                             ? "" : "; back to stock: \(take.backToStock.map(\.description).joined(separator: " "))")
                 )
                 .entity(partitionKey: scope.partitionKey, at: now)))
-        guard actions.count <= 100 else { return .tooLarge }
+        guard transaction.count <= 100 else { return .tooLarge }
         do {
-            _ = try await table.submitTransaction(actions)
+            _ = try await transaction.commit { try await table.submitTransaction($0) }
             return .reserved(reservation)
         } catch {
-            switch WriteFailure(error) {
-            case .conflict: return .changed
+            switch error.kind {
+            case .refused: return .changed
             case .unknown: return .outcomeUnknown
-            case .failed(let failure): throw failure
+            case .failed: throw error.error
             }
         }
     }

@@ -68,9 +68,11 @@ extension Inventory {
         _ row: NetworkRow, to updated: NetworkRow, action: AuditAction, in scope: Scope, now: Date,
         detail: String = "", usage: [UsageRow]? = nil, partner: NetworkRow? = nil
     ) async throws(InventoryError) -> WriteOutcome {
-        var actions = transitionActions(from: row, to: updated, action: action, scope: scope, now: now, detail: detail)
+        var transaction = transitionActions(
+            from: row, to: updated, action: action, scope: scope, now: now, detail: detail)
         if let partner {
-            actions.append(
+            transaction.add(
+                .network(partner.prefix),
                 .replace(
                     updated.mirrored(onto: partner).entity(partitionKey: scope.partitionKey),
                     ifMatch: .etag(partner.etag ?? "*")))
@@ -79,31 +81,39 @@ extension Inventory {
         if delta != 0 {
             var counters = usage ?? []
             if usage == nil { counters = try await self.usage(of: row, in: scope) }
-            actions += counters.map { $0.adding(delta, for: row.prefix).write(partitionKey: scope.partitionKey) }
+            for counter in counters {
+                transaction.add(
+                    .usage(counter.key), counter.adding(delta, for: row.prefix).write(partitionKey: scope.partitionKey))
+            }
         }
         do {
-            let etags = try await table.submitTransaction(actions)
+            let committed = try await transaction.commit { try await table.submitTransaction($0) }
             var written = updated
-            written.etag = etags.first ?? nil
+            written.etag = committed.etag(.network(updated.prefix))
             return .done(written)
         } catch {
-            switch WriteFailure(error) {
-            case .conflict: return .changed
+            switch error.kind {
+            case .refused: return .changed
             case .unknown: return .outcomeUnknown
-            case .failed(let failure): throw failure
+            case .failed: throw error.error
             }
         }
     }
 
+    /// The row written over what was read, and its event.
     func transitionActions(
         from row: NetworkRow, to updated: NetworkRow, action: AuditAction, scope: Scope, now: Date, detail: String
-    ) -> [TableTransactionAction] {
-        [
-            .replace(updated.entity(partitionKey: scope.partitionKey), ifMatch: .etag(row.etag ?? "*")),
+    ) -> InventoryTransaction {
+        var transaction = InventoryTransaction()
+        transaction.add(
+            .network(updated.prefix),
+            .replace(updated.entity(partitionKey: scope.partitionKey), ifMatch: .etag(row.etag ?? "*")))
+        transaction.add(
+            .event,
             .insert(
                 event(action, updated, before: row.state, detail: detail).entity(
-                    partitionKey: scope.partitionKey, at: now)),
-        ]
+                    partitionKey: scope.partitionKey, at: now)))
+        return transaction
     }
 
     // MARK: The Manager's batches
@@ -121,13 +131,14 @@ extension Inventory {
             do {
                 let delta = Self.quotaDelta(change.before, change.after)
                 let counters = try await usage(of: change.before, in: scope)
-                let actions =
-                    changeActions(change, scope: scope, now: now)
-                    + counters.map {
-                        $0.adding(delta, for: change.before.prefix).write(partitionKey: scope.partitionKey)
-                    }
+                var transaction = changeActions(change, scope: scope, now: now)
+                for counter in counters {
+                    transaction.add(
+                        .usage(counter.key),
+                        counter.adding(delta, for: change.before.prefix).write(partitionKey: scope.partitionKey))
+                }
                 result.transactions += 1
-                _ = try await table.submitTransaction(actions)
+                _ = try await table.submitTransaction(transaction.actions)
                 result.applied[change.action, default: 0] += 1
             } catch let error as InventoryError {
                 result.failure = result.failure ?? error
@@ -144,7 +155,7 @@ extension Inventory {
         let combiner = TransactionCombiner(table: table)
         let outcomes = await withTaskGroup(of: (AuditAction, WriteFailure?).self) { group in
             for change in changes where change.deleteRow || Self.quotaDelta(change.before, change.after) == 0 {
-                let actions = changeActions(change, scope: scope, now: now)
+                let actions = changeActions(change, scope: scope, now: now).actions
                 group.addTask {
                     do {
                         _ = try await combiner.submit(actions)
@@ -172,47 +183,53 @@ extension Inventory {
 
     /// The operations that apply one change: the row (or its deletion) under its ETag, the stock row
     /// that follows an `available` state, the session row a returned block leaves behind, the event.
-    func changeActions(_ change: RowChange, scope: Scope, now: Date) -> [TableTransactionAction] {
+    func changeActions(_ change: RowChange, scope: Scope, now: Date) -> InventoryTransaction {
         if change.deleteRow {
             let event = AuditEvent(
                 action: change.action.rawValue, actor: actor, cidr: change.before.prefix.description, leaseId: "",
                 sessionId: "",
                 before: change.before.state.rawValue, after: "", detail: change.detail)
-            return [
+            var transaction = InventoryTransaction()
+            transaction.add(
+                .network(change.before.prefix),
                 .delete(
                     partitionKey: scope.partitionKey, rowKey: change.before.rowKey,
-                    ifMatch: .etag(change.before.etag ?? "*")),
-                .insert(event.entity(partitionKey: scope.partitionKey, at: now)),
-            ]
+                    ifMatch: .etag(change.before.etag ?? "*")))
+            transaction.add(.event, .insert(event.entity(partitionKey: scope.partitionKey, at: now)))
+            return transaction
         }
-        var actions = transitionActions(
+        var transaction = transitionActions(
             from: change.before, to: change.after, action: change.action, scope: scope, now: now, detail: change.detail)
-        actions += stockFollowing(change.before, change.after, scope: scope)
+        transaction.add(stockFollowing(change.before, change.after, scope: scope))
         if let companion = change.companion {
-            actions.append(
+            transaction.add(
+                .network(companion.after.prefix),
                 .replace(
                     companion.after.entity(partitionKey: scope.partitionKey),
                     ifMatch: .etag(companion.before.etag ?? "*")))
-            actions += stockFollowing(companion.before, companion.after, scope: scope)
+            transaction.add(stockFollowing(companion.before, companion.after, scope: scope))
         }
         if let session = change.deleteSession {
-            actions.append(.delete(partitionKey: scope.partitionKey, rowKey: RowKeys.session(session), ifMatch: .any))
+            transaction.add(
+                .session, .delete(partitionKey: scope.partitionKey, rowKey: RowKeys.session(session), ifMatch: .any))
         }
-        return actions
+        return transaction
     }
 
     /// The stock row that follows a row into (or out of) `available`.
-    func stockFollowing(_ before: NetworkRow, _ after: NetworkRow, scope: Scope) -> [TableTransactionAction] {
+    func stockFollowing(_ before: NetworkRow, _ after: NetworkRow, scope: Scope) -> InventoryTransaction {
+        var transaction = InventoryTransaction()
         if before.state == .available && after.state != .available {
-            return [
+            transaction.add(
+                .stock(before.prefix),
                 .delete(
                     partitionKey: scope.partitionKey, rowKey: RowKeys.stock(before.prefix, pool: before.pool),
-                    ifMatch: .any)
-            ]
+                    ifMatch: .any))
         } else if before.state != .available && after.state == .available {
-            return [.insert(Self.stockEntity(after.prefix, pool: after.pool, scope: scope))]
+            transaction.add(
+                .stock(after.prefix), .insert(Self.stockEntity(after.prefix, pool: after.pool, scope: scope)))
         }
-        return []
+        return transaction
     }
 
     /// Refreshes `LastSeenAt` (only that property, `If-Match` each row's ETag), up to 100 rows per
