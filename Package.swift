@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "IPAMCore", targets: ["IPAMCore"]),
         .library(name: "PublicIPSchedule", targets: ["PublicIPSchedule"]),
         .library(name: "TokenAuth", targets: ["TokenAuth"]),
+        .library(name: "VendorDomain", targets: ["VendorDomain"]),
         .library(name: "VendorService", targets: ["VendorService"]),
         .library(name: "AzureCore", targets: ["AzureCore"]),
         .library(name: "AzureTables", targets: ["AzureTables"]),
@@ -201,10 +202,30 @@ let package = Package(
         .testTarget(
             name: "ResourceGraphTests", dependencies: ["ResourceGraphEmulator", "TestSupport"],
             swiftSettings: swiftSettings),
+        /// The Vendor's domain: allocation, replays, leases, host addresses, pools, reservations. No HTTP.
+        .target(
+            name: "VendorDomain",
+            dependencies: [
+                "IPAMCore", "Inventory", "NetworkMath", "StrictJSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings + [
+                .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        ),
+        .testTarget(
+            name: "VendorDomainTests",
+            dependencies: ["VendorDomain", "IPAMCore", "Inventory", "NetworkMath"],
+            swiftSettings: swiftSettings + [
+                .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        ),
         .target(
             name: "VendorService",
             dependencies: [
-                "Inventory", "TokenAuth",
+                "VendorDomain", "Inventory", "TokenAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -217,7 +238,7 @@ let package = Package(
         .executableTarget(
             name: "vendor",
             dependencies: [
-                "VendorService", "IPAMBootstrap", "ServerLimits",
+                "VendorService", "VendorDomain", "IPAMBootstrap", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -270,7 +291,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "TableEmulator", "AzureTables", "VendorService", "TokenAuth", "ServerLimits",
+                "TableEmulator", "AzureTables", "VendorService", "VendorDomain", "TokenAuth", "ServerLimits",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -299,7 +320,8 @@ let package = Package(
         .testTarget(
             name: "VendorTests",
             dependencies: [
-                "VendorService", "TestSupport", "ServerLimits", "MCPServer", .product(name: "Yams", package: "Yams"),
+                "VendorService", "VendorDomain", "TestSupport", "ServerLimits", "MCPServer",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

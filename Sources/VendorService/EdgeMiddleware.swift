@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import VendorDomain
 
 /// Request ids, logging, metrics, the headers every answer carries and the one error shape, around every
 /// route. Authentication and roles are the routes' own (`VendorRouteTable`); a path no route matches
@@ -91,6 +92,7 @@ struct EdgeMiddleware: RouterMiddleware {
     /// anything else as `InternalError` (logged, never shown).
     static func vendorError(_ error: any Error) -> VendorError {
         if let error = error as? VendorError { return error }
+        if let error = error as? DomainError { return VendorError(error) }
         if let error = error as? HTTPError {
             if error.status == .notFound { return VendorError(.notFound, error.body ?? "no such route") }
             return VendorError(.invalidRequest, error.body ?? error.status.reasonPhrase)

@@ -4,6 +4,7 @@ import Hummingbird
 import IPAMCore
 import Inventory
 import StrictJSON
+import VendorDomain
 
 /// The host-IP and membership routes of a network lease (`/api/leases/{leaseId}/ips…`, `/members…`).
 extension VendorRoutes {

@@ -1,6 +1,7 @@
 import Hummingbird
 import IPAMCore
 import Inventory
+import VendorDomain
 
 /// The query of a listing route (`GET /api/leases`, `GET /api/events`): parameters checked against the ones
 /// the route takes, the scopes they select, the page size and the continuation.

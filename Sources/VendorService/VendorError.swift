@@ -2,14 +2,13 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IPAMCore
-import Inventory
 import NIOCore
 import StrictJSON
 
 /// An answer the Vendor gives instead of what was asked: a typed code (which fixes the HTTP status),
 /// a message, and the offending field and machine-readable facts when there are any.
 ///
-/// Thrown anywhere below the edge; Hummingbird renders it (`HTTPResponseError`) as the one error shape
+/// Thrown by the edge (the domain throws `DomainError`, mapped by `VendorError(_:)`); Hummingbird renders it (`HTTPResponseError`) as the one error shape
 /// `{code, message, requestId, field?, details?}`, with `Retry-After` when the client should retry.
 public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible {
     public let code: ErrorCode
@@ -84,16 +83,4 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     public static func badRequest(_ problem: RequestProblem) -> VendorError {
         VendorError(problem.code, problem.message, field: problem.field)
     }
-
-    public static func storageUnavailable(_ detail: String) -> VendorError {
-        VendorError(
-            .storageUnavailable, "storage did not confirm the operation in time; retry (\(detail))", retryAfter: 2)
-    }
-
-    public static func busy(_ detail: String) -> VendorError {
-        VendorError(.busy, "too much contention for this pool right now; retry (\(detail))", retryAfter: 1)
-    }
-
-    /// Storage failed: the operation did not happen.
-    static func storage(_ error: InventoryError) -> VendorError { .storageUnavailable(error.detail) }
 }

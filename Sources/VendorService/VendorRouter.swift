@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import StrictJSON
+import VendorDomain
 
 /// The Vendor's HTTP edge: the routes, and the router with its middleware (request ids,
 /// authentication, logging, metrics, and the one error shape).

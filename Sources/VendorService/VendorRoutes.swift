@@ -6,6 +6,7 @@ import Inventory
 import NIOCore
 import NetworkMath
 import StrictJSON
+import VendorDomain
 
 /// Every route of `openapi/openapi.yaml`, as one collection.
 struct VendorRoutes: Sendable {

@@ -8,6 +8,7 @@ import Inventory
 import Logging
 import ServerLimits
 import TokenAuth
+import VendorDomain
 import VendorService
 
 /// `vendor`: the stateless HTTP service that leases network blocks.

@@ -7,6 +7,7 @@ import IPAMCore
 import Inventory
 import Logging
 import StrictJSON
+import VendorDomain
 import VendorService
 
 /// A sample configuration in the shape of docs/Configuration.md, small enough to exhaust in tests.

@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 @Suite("API keys")

@@ -7,6 +7,7 @@ import NetworkMath
 import StrictJSON
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 /// `POST /api/adoptNetwork` over HTTP: an existing block leased as it is, once per SessionId; never over

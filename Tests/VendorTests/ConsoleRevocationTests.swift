@@ -9,6 +9,7 @@ import StrictJSON
 import TestSupport
 import Testing
 import TokenAuth
+import VendorDomain
 import VendorService
 
 /// Console sessions are revocable: a sign-out ends them on every Vendor of the table, they end when unused for

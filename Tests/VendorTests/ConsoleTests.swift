@@ -4,6 +4,7 @@ import HTTPTransport
 import Inventory
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 /// The console over plain HTTP (the browser tests are in Tests/conformance/test_console.py): sessions,

@@ -1,4 +1,5 @@
 import Testing
+import VendorDomain
 import VendorService
 
 /// Inputs the `continuation` fuzz target (Fuzzing/, scripts/fuzz) found, kept as tests of the token reader itself.

@@ -4,6 +4,7 @@ import IPAMCore
 import StrictJSON
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 /// `GET /api/events`: the audit trail over HTTP, with the caller and the request id of every change.

@@ -10,6 +10,7 @@ import Testing
 import TokenAuth
 import Yams
 
+@testable import VendorDomain
 @testable import VendorService
 
 /// The authorization matrix, generated from `openapi/openapi.yaml`: every operation × every kind of caller

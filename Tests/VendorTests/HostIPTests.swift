@@ -6,6 +6,7 @@ import Inventory
 import NetworkMath
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 /// Host-IP leases inside a network lease, over HTTP: allocation, stability, LIFO reuse, members and

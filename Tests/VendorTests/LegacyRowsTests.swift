@@ -5,6 +5,7 @@ import IPAMCore
 import Inventory
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 /// Rows written before sessions recorded their owner and before quotas counted principals keep working: a

@@ -7,6 +7,7 @@ import MCPServer
 import TestSupport
 import Testing
 import VendorClient
+import VendorDomain
 import VendorService
 
 /// `ipam-mcp serve`'s sessions over real sockets, against a real Vendor: it fails closed when a key cannot be

@@ -7,6 +7,7 @@ import NetworkMath
 import StrictJSON
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 /// Pools over HTTP: rules refuse with their codes, each pool vends only its own space, quotas hold exactly

@@ -7,6 +7,7 @@ import StrictJSON
 import TestSupport
 import Testing
 import TokenAuth
+import VendorDomain
 import VendorService
 
 /// Two kinds of principal, one namespace no more: an API key named `alice` and a token whose `sub` is `alice`

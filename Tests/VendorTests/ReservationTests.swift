@@ -7,6 +7,7 @@ import NetworkMath
 import StrictJSON
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 /// Reservations over HTTP: held ranges are never vended or carved over; stock is taken out or split; overlaps

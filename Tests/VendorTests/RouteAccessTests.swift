@@ -6,6 +6,7 @@ import IPAMCore
 import TestSupport
 import Testing
 
+@testable import VendorDomain
 @testable import VendorService
 
 /// The role a request needs is the role of the route the router resolved: however a path is spelled

@@ -6,6 +6,7 @@ import Inventory
 import StrictJSON
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 /// A SessionId belongs to the principal that created it: another caller that sends it (a replay, a different

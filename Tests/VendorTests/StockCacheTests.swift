@@ -4,6 +4,7 @@ import Inventory
 import NetworkMath
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 @Suite("Stock cache")

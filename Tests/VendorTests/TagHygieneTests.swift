@@ -4,6 +4,7 @@ import IPAMCore
 import Inventory
 import TestSupport
 import Testing
+import VendorDomain
 import VendorService
 
 /// Tags go to Azure, logs, webhooks and the console: a control character in a tag (or in `requester`) is

@@ -5,6 +5,7 @@ import StrictJSON
 import TestSupport
 import Testing
 import TokenAuth
+import VendorDomain
 import VendorService
 
 /// Entra ID bearer tokens against a local fake issuer: every role, and every way a token can be wrong.

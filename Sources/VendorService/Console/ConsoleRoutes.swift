@@ -7,6 +7,7 @@ import NIOCore
 import NetworkMath
 import StrictJSON
 import TokenAuth
+import VendorDomain
 
 /// The operator console at `/console`, served by the Vendor: server-rendered pages over the same service calls
 /// as the API, a session instead of a key on every request, and a CSRF token on every form.
@@ -104,7 +105,7 @@ struct ConsoleRoutes: Sendable {
                 try await service.inventory.insert(record)
             }
         } catch {
-            return failure(error.status, "Not signed in: \(error.message)", session: nil)
+            return failure(VendorError(error).status, "Not signed in: \(error.message)", session: nil)
         }
         // Sessions that ended without a sign-out are deleted a few at a time, as others sign in.
         _ = try? await service.inventory.purgeConsoleSessions(
@@ -122,13 +123,14 @@ struct ConsoleRoutes: Sendable {
     @Sendable func signOut(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withPostedForm(request) { session, _ in
             var effort = VendorService.Effort()
-            do throws(VendorError) {
+            do throws(DomainError) {
                 try await service.storage(&effort) { () async throws(InventoryError) in
                     try await service.inventory.deleteConsoleSession(ConsoleSessions.digest(ofSessionID: session.id))
                 }
             } catch {
                 return failure(
-                    error.status, "Not signed out (you still are signed in): \(error.message)", session: session)
+                    VendorError(error).status, "Not signed out (you still are signed in): \(error.message)",
+                    session: session)
             }
             var response = Self.redirect("/console/signin?signedout=1")
             response.headers.append(
@@ -602,7 +604,7 @@ struct ConsoleRoutes: Sendable {
     /// The session a request's cookie names, with the role its key or token has now; nil when there is none: no
     /// cookie, a forged one, signed out, past its end, unused longer than the idle timeout, or a key or token
     /// that no longer gives a role (a session found ended is deleted). Throws when storage does not answer.
-    func session(_ request: Request) async throws(VendorError) -> ConsoleSession? {
+    func session(_ request: Request) async throws(DomainError) -> ConsoleSession? {
         guard let cookie = Self.cookies(request)[ConsoleSession.cookieName], let id = sessions.sessionID(cookie: cookie)
         else { return nil }
         let digest = ConsoleSessions.digest(ofSessionID: id)
@@ -652,7 +654,9 @@ struct ConsoleRoutes: Sendable {
     /// names no session is dropped); a storage failure is an error page.
     func withSession(_ request: Request, _ page: (ConsoleSession) async throws -> Response) async throws -> Response {
         let found: ConsoleSession?
-        do { found = try await session(request) } catch { return failure(error.status, error.message, session: nil) }
+        do { found = try await session(request) } catch {
+            return failure(VendorError(error).status, error.message, session: nil)
+        }
         guard let found else {
             var response = Self.redirect("/console/signin")
             if Self.cookies(request)[ConsoleSession.cookieName] != nil {
@@ -671,7 +675,9 @@ struct ConsoleRoutes: Sendable {
     {
         let form = try await Self.form(request)
         let found: ConsoleSession?
-        do { found = try await session(request) } catch { return failure(error.status, error.message, session: nil) }
+        do { found = try await session(request) } catch {
+            return failure(VendorError(error).status, error.message, session: nil)
+        }
         guard let found, sessions.checkCSRF(form["csrf"], nonce: found.id) else {
             return failure(
                 .forbidden, "The form's security token is missing or stale, or the session ended: nothing was done.",
@@ -689,6 +695,8 @@ struct ConsoleRoutes: Sendable {
             return page(title, template, values, session: session, notice: notice)
         } catch let error as VendorError {
             return failure(error.status, error.message, session: session)
+        } catch let error as DomainError {
+            return failure(VendorError(error).status, error.message, session: session)
         }
     }
 
@@ -702,6 +710,8 @@ struct ConsoleRoutes: Sendable {
             ) { try await body() }
         } catch let error as VendorError {
             return failure(error.status, error.message, session: session)
+        } catch let error as DomainError {
+            return failure(VendorError(error).status, error.message, session: session)
         }
     }
 

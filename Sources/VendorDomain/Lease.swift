@@ -1,8 +1,8 @@
-import Foundation
-import IPAMCore
+public import Foundation
+public import IPAMCore
 import Inventory
-import NetworkMath
-import StrictJSON
+public import NetworkMath
+public import StrictJSON
 
 /// The lease a caller holds, as answered by the API.
 public struct LeaseAnswer: Sendable, Equatable {

@@ -23,12 +23,12 @@ extension VendorService {
 
     /// Refuses a caller that a level of the pool's hierarchy does not allow (403 `RequesterNotAllowed`). The
     /// allow-lists name principals (`PrincipalName`: a key's name, a token's `jwt:…`), matched against the caller.
-    func checkRequester(_ request: LeaseRequest) throws(VendorError) {
+    func checkRequester(_ request: LeaseRequest) throws(DomainError) {
         guard let pool = request.pool else { return }
         let holder = quotaHolder(request)
         for level in configuration.pools.lineage(pool) {
             if let allowed = level.rules.allowedRequesters, !allowed.contains(holder.name) {
-                throw VendorError(
+                throw DomainError(
                     .requesterNotAllowed,
                     "pool '\(level.name)' does not allow the caller '\(holder.name)' (its allowedRequesters name callers, not the body's 'requester')",
                     details: ["pool": level.name, "caller": holder.name])
@@ -46,11 +46,11 @@ extension VendorService {
 
     /// The refusal when one lease more of `size` addresses would pass a quota these counters are checked
     /// against; nil when it fits.
-    func quotaRefusal(_ counters: [UsageRow], adding size: UInt64) -> VendorError? {
+    func quotaRefusal(_ counters: [UsageRow], adding size: UInt64) -> DomainError? {
         for counter in counters {
             guard let quota = configuration.pools.pools[counter.pool]?.quota else { continue }
             if let limit = quota.maxLeasesPerRequester, counter.leases + 1 > limit {
-                return VendorError(
+                return DomainError(
                     .quotaExceeded,
                     "the caller holds \(counter.leases) of the \(limit) leases pool '\(counter.pool)' allows each caller",
                     details: [
@@ -59,7 +59,7 @@ extension VendorService {
                     ])
             }
             if let limit = quota.maxAddressesPerRequester, counter.addresses + size > limit {
-                return VendorError(
+                return DomainError(
                     .quotaExceeded,
                     "the caller holds \(counter.addresses) addresses in pool '\(counter.pool)'; \(size) more would pass its \(limit)",
                     details: [

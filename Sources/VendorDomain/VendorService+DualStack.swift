@@ -8,7 +8,7 @@ import NetworkMath
 /// block would find it), and the two are claimed in one transaction with the session row: a lease never holds
 /// one block without the other, and a SessionId never gets two pairs.
 extension VendorService {
-    func allocatePair(_ request: LeaseRequest, v6 half: LeaseRequest, _ effort: inout Effort) async throws(VendorError)
+    func allocatePair(_ request: LeaseRequest, v6 half: LeaseRequest, _ effort: inout Effort) async throws(DomainError)
         -> LeaseAnswer
     {
         if let answer = try await replay(request, &effort) { return answer }
@@ -45,7 +45,7 @@ extension VendorService {
                 case .sessionTaken: return .sessionTaken
                 case .outcomeUnknown: return nil
                 }
-            } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in
+            } unknown: { (effort: inout Effort) async throws(DomainError) -> Outcome in
                 doubted = true
                 return try await resolveUnknownOutcome(request, &effort)
             }
@@ -81,15 +81,15 @@ extension VendorService {
     /// (another request of this process is carving, or a carve lost the head). Throws `PoolExhausted` when
     /// the space has no room left for one.
     func stockedBlock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort)
-        async throws(VendorError) -> StockCache.Taken?
+        async throws(DomainError) -> StockCache.Taken?
     {
         if let taken = await stockCache.take(key) { return taken }
-        _ = try await stockReads.turn(key) { () async throws(VendorError) -> Bool in
+        _ = try await stockReads.turn(key) { () async throws(DomainError) -> Bool in
             try await readStock(request, key: key, excluded: excluded, &effort)
             return true
         }
         if let taken = await stockCache.take(key) { return taken }
-        let carved = try await carveGate.ifLeading(key) { () async throws(VendorError) -> Outcome in
+        let carved = try await carveGate.ifLeading(key) { () async throws(DomainError) -> Outcome in
             try await carve(request, stockOnly: true, &effort)
         }
         switch carved {

@@ -1,6 +1,7 @@
-import Inventory
-import Metrics
-import Prometheus
+import CoreMetrics
+public import Inventory
+package import Metrics
+public import Prometheus
 
 /// The Vendor's metrics (swift-metrics, exported in Prometheus text format on `GET /metrics`).
 ///
@@ -8,8 +9,8 @@ import Prometheus
 /// process has its own; HTTP request metrics are recorded by the Vendor's edge middleware into it too.
 public struct VendorMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    let created: Metrics.Counter
-    let replayed: Metrics.Counter
+    package let created: Metrics.Counter
+    package let replayed: Metrics.Counter
     let claimConflicts: Metrics.Counter
     let ambiguousCommits: Metrics.Counter
     let claimTransactions: Metrics.Counter
@@ -17,7 +18,7 @@ public struct VendorMetrics: Sendable {
     let carves: Metrics.Counter
     let stockReads: Metrics.Counter
     let exhausted: Metrics.Counter
-    let allocationDuration: Metrics.Timer
+    package let allocationDuration: Metrics.Timer
     private let factory: PrometheusMetricsFactory
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -60,7 +61,7 @@ public struct VendorMetrics: Sendable {
     }
 
     /// One HTTP request as the edge answered it.
-    func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+    package func recordRequest(route: String, method: String, status: Int, duration: Duration) {
         let dimensions = [("route", route), ("method", method), ("status", String(status))]
         Metrics.Counter(label: "ipam_http_requests_total", dimensions: dimensions, factory: factory).increment()
         Metrics.Timer(label: "ipam_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)

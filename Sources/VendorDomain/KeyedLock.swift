@@ -27,9 +27,9 @@ public actor KeyedLock {
     }
 
     /// Runs `body` holding `key` (released also when it throws).
-    public nonisolated func withLock<T: Sendable>(_ key: String, _ body: () async throws(VendorError) -> T)
-        async throws(VendorError) -> T
-    {
+    public nonisolated func withLock<T: Sendable, Failure: Error>(
+        _ key: String, _ body: () async throws(Failure) -> T
+    ) async throws(Failure) -> T {
         await acquire(key)
         do {
             let result = try await body()

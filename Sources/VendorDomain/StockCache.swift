@@ -1,5 +1,5 @@
-import IPAMCore
-import Inventory
+public import IPAMCore
+public import Inventory
 
 /// Free blocks this process has read (or just stocked itself), handed out one caller at a time.
 ///

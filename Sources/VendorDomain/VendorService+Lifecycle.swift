@@ -1,15 +1,15 @@
 import Foundation
-import IPAMCore
-import Inventory
-import NetworkMath
+public import IPAMCore
+public import Inventory
+public import NetworkMath
 import StrictJSON
 
 /// Lease look-ups, release, renewal and pool statistics.
 extension VendorService {
     /// Finds a lease by id (`scope` narrows the search to one partition).
-    public func lease(id: String, scope: Scope?) async throws(VendorError) -> (NetworkRow, Scope) {
+    public func lease(id: String, scope: Scope?) async throws(DomainError) -> (NetworkRow, Scope) {
         guard UUID(uuidString: id) != nil else {
-            throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
+            throw DomainError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
         }
         var effort = Effort()
         let scopes = scope.map { [$0] } ?? configuration.scopes.keys.sorted()
@@ -20,13 +20,13 @@ extension VendorService {
                 return (row, candidate)
             }
         }
-        throw VendorError(.leaseNotFound, "no lease '\(id)'", details: ["leaseId": id])
+        throw DomainError(.leaseNotFound, "no lease '\(id)'", details: ["leaseId": id])
     }
 
     /// The lease of a SessionId.
     /// - Parameter caller: the principal asking; a session another principal created is refused (409
     ///   `SessionOwnedByAnother`, see `checkSessionOwner`), whatever the caller's role. Nil: not checked.
-    public func lease(session id: String, scope: Scope, caller: Principal?) async throws(VendorError) -> (
+    public func lease(session id: String, scope: Scope, caller: Principal?) async throws(DomainError) -> (
         NetworkRow, SessionRow
     ) {
         var effort = Effort()
@@ -34,7 +34,7 @@ extension VendorService {
             let session = try await storage(
                 &effort, { () async throws(InventoryError) in try await inventory.session(id, in: scope) })
         else {
-            throw VendorError(
+            throw DomainError(
                 .sessionNotFound, "no lease for SessionId '\(id)' in \(scope)", details: ["sessionId": id])
         }
         try Self.checkSessionOwner(session.ownerKey, session: id, caller: caller)
@@ -46,7 +46,7 @@ extension VendorService {
             try Self.checkSessionOwner(row.ownerKey, session: id, caller: caller)
         }
         guard let row = found, row.leaseId == session.leaseId else {
-            throw VendorError(
+            throw DomainError(
                 .leaseGone, "the lease of SessionId '\(id)' no longer exists", details: ["leaseId": session.leaseId])
         }
         return (row, session)
@@ -57,13 +57,13 @@ extension VendorService {
     /// - Parameter caller: when given, a caller that is neither the lease's owner nor an admin is refused
     ///   (403 `NotAuthorized`); leases from before owners were recorded have none and are not checked.
     public func release(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil)
-        async throws(VendorError) -> NetworkRow
+        async throws(DomainError) -> NetworkRow
     {
         try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .release) {
-            row throws(VendorError) in
+            row throws(DomainError) in
             try Self.checkOwner(row, caller, doing: "releasing")
             guard let released = released(row) else {
-                throw VendorError(
+                throw DomainError(
                     .alreadyReleased, "lease \(row.leaseId ?? "") is already \(row.state.rawValue)",
                     details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
             }
@@ -73,9 +73,9 @@ extension VendorService {
 
     /// A held lease (`leased`, `anchored`) as its release leaves it (`quarantined`); nil in any other state.
     /// Refuses a caller that neither owns `row`'s lease nor has the admin role.
-    static func checkOwner(_ row: NetworkRow, _ caller: HostIPCaller?, doing what: String) throws(VendorError) {
+    static func checkOwner(_ row: NetworkRow, _ caller: HostIPCaller?, doing what: String) throws(DomainError) {
         guard let caller, !caller.isAdmin, let owner = row.ownerKey, owner != caller.principal.key else { return }
-        throw VendorError(
+        throw DomainError(
             .notAuthorized,
             "lease \(row.leaseId ?? "") belongs to another caller; \(what) another's lease needs the admin role",
             details: ["leaseId": row.leaseId ?? ""])
@@ -91,10 +91,10 @@ extension VendorService {
 
     /// Extends `ExpiresAt` of a lease that is not anchored yet, to now + the lease duration.
     public func renew(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil)
-        async throws(VendorError) -> NetworkRow
+        async throws(DomainError) -> NetworkRow
     {
         try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .renew) {
-            row throws(VendorError) in
+            row throws(DomainError) in
             try Self.checkOwner(row, caller, doing: "renewing")
             switch row.state {
             case .anchored: return nil
@@ -103,7 +103,7 @@ extension VendorService {
                 renewed.expiresAt = time.now().addingTimeInterval(configuration.leaseDuration.seconds)
                 return renewed
             default:
-                throw VendorError(
+                throw DomainError(
                     .leaseNotRenewable, "lease \(row.leaseId ?? "") is \(row.state.rawValue)",
                     details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
             }
@@ -114,8 +114,8 @@ extension VendorService {
     /// its event under the row's ETag, reading again when someone else changed it first.
     private func transition(
         leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
-        _ change: (NetworkRow) throws(VendorError) -> NetworkRow?
-    ) async throws(VendorError) -> NetworkRow {
+        _ change: (NetworkRow) throws(DomainError) -> NetworkRow?
+    ) async throws(DomainError) -> NetworkRow {
         try await located(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: action, change)
             .0
     }
@@ -123,8 +123,8 @@ extension VendorService {
     /// `transition`, also answering the scope the lease was found in.
     private func located(
         leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
-        _ change: (NetworkRow) throws(VendorError) -> NetworkRow?
-    ) async throws(VendorError) -> (NetworkRow, Scope) {
+        _ change: (NetworkRow) throws(DomainError) -> NetworkRow?
+    ) async throws(DomainError) -> (NetworkRow, Scope) {
         var effort = Effort()
         for _ in 0..<8 {
             let (row, rowScope) = try await locate(
@@ -139,7 +139,7 @@ extension VendorService {
             case .done(let written): return (written, rowScope)
             case .changed: continue
             case .outcomeUnknown:
-                throw VendorError(
+                throw DomainError(
                     .outcomeUnknown,
                     "storage did not confirm the \(action.rawValue); retry (a repeat after it did commit answers 410 with the lease's state)",
                     retryAfter: 1)
@@ -150,15 +150,15 @@ extension VendorService {
 
     /// The lease a request names: by SessionId only among the caller's own sessions, else by lease id.
     private func locate(leaseId: String?, sessionId: String?, scope: Scope, caller: Principal?)
-        async throws(VendorError) -> (NetworkRow, Scope)
+        async throws(DomainError) -> (NetworkRow, Scope)
     {
         if let sessionId { return (try await lease(session: sessionId, scope: scope, caller: caller).0, scope) }
         if let leaseId { return try await lease(id: leaseId, scope: nil) }
-        throw VendorError(.missingField, "name the lease by 'SessionId' or 'leaseId'", field: "SessionId")
+        throw DomainError(.missingField, "name the lease by 'SessionId' or 'leaseId'", field: "SessionId")
     }
 
     /// Per scope and size: rows by state, plus the free address space of the scope.
-    public func pools() async throws(VendorError) -> [PoolReport] {
+    public func pools() async throws(DomainError) -> [PoolReport] {
         var effort = Effort()
         var result: [PoolReport] = []
         for (scope, supernets) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
@@ -312,9 +312,9 @@ extension VendorService {
     public func leases(
         in scopes: [Scope], matching filter: LeaseFilter, limit: Int,
         from cursor: LeaseCursor?
-    ) async throws(VendorError) -> (leases: [(NetworkRow, Scope)], next: LeaseCursor?) {
+    ) async throws(DomainError) -> (leases: [(NetworkRow, Scope)], next: LeaseCursor?) {
         try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.networkPrefix) {
-            scope, room, after, effort throws(VendorError) in
+            scope, room, after, effort throws(DomainError) in
             let page = try await storage(&effort) { () async throws(InventoryError) in
                 try await inventory.leases(in: scope, matching: filter, limit: room, after: after)
             }
@@ -327,9 +327,9 @@ extension VendorService {
     public func events(
         in scopes: [Scope], matching filter: EventFilter, limit: Int,
         from cursor: LeaseCursor?
-    ) async throws(VendorError) -> (events: [(AuditEvent, Scope)], next: LeaseCursor?) {
+    ) async throws(DomainError) -> (events: [(AuditEvent, Scope)], next: LeaseCursor?) {
         let page = try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.eventPrefix) {
-            scope, room, after, effort throws(VendorError) in
+            scope, room, after, effort throws(DomainError) in
             let page = try await storage(&effort) { () async throws(InventoryError) in
                 try await inventory.events(in: scope, matching: filter, limit: room, after: after)
             }
@@ -342,8 +342,8 @@ extension VendorService {
     /// `fetch` reading up to the room left in one scope after a key (and saying where it stopped).
     private func paged<T>(
         _ scopes: [Scope], limit: Int, from cursor: LeaseCursor?, firstKey: String,
-        _ fetch: (Scope, Int, String?, inout Effort) async throws(VendorError) -> ([T], String?)
-    ) async throws(VendorError) -> (leases: [(T, Scope)], next: LeaseCursor?) {
+        _ fetch: (Scope, Int, String?, inout Effort) async throws(DomainError) -> ([T], String?)
+    ) async throws(DomainError) -> (leases: [(T, Scope)], next: LeaseCursor?) {
         var effort = Effort()
         var result: [(T, Scope)] = []
         // A cursor is a position in (scope, key) order: the listing goes on from there.
@@ -366,16 +366,16 @@ extension VendorService {
     /// Releases a lease for tools whose destroy step sends `DELETE`: like `release`, but idempotent in its
     /// answer: the first and every later call answer the lease's final state. Throws `LeaseNotFound` only
     /// for an id no scope has ever had.
-    public func delete(leaseId id: String, caller: HostIPCaller? = nil) async throws(VendorError) -> (NetworkRow, Scope)
+    public func delete(leaseId id: String, caller: HostIPCaller? = nil) async throws(DomainError) -> (NetworkRow, Scope)
     {
         guard UUID(uuidString: id) != nil else {
-            throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
+            throw DomainError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
         }
         do {
             // Held: release it; in any other state it was released (or reaped) already: answer it as it is.
             return try await located(
                 leaseId: id, sessionId: nil, scope: configuration.defaultScope, caller: caller, action: .release
-            ) { row throws(VendorError) in
+            ) { row throws(DomainError) in
                 try Self.checkOwner(row, caller, doing: "releasing")
                 return released(row)
             }

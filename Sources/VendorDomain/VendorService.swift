@@ -1,7 +1,8 @@
+import CoreMetrics
 import Foundation
-import IPAMCore
-import Inventory
-import Logging
+public import IPAMCore
+public import Inventory
+public import Logging
 import NetworkMath
 
 /// The Vendor's behaviour: hand out a block nobody else holds, exactly once per SessionId.
@@ -32,7 +33,7 @@ public struct VendorService: Sendable {
     public let redactActors: Bool
     /// One host-IP change per network lease at a time in this process.
     let hostIPLocks = KeyedLock()
-    let time: TimeSource
+    package let time: TimeSource
 
     public init(
         configuration: IPAMConfiguration, inventory: Inventory, redactor: PrincipalRedactor, logger: Logger,
@@ -79,20 +80,20 @@ public struct VendorService: Sendable {
 
     // MARK: getNewNetwork
 
-    public func getNewNetwork(_ request: LeaseRequest, effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
+    public func getNewNetwork(_ request: LeaseRequest, effort: inout Effort) async throws(DomainError) -> LeaseAnswer {
         do {
             return try await allocate(request, &effort)
         } catch  where error.code == .storageUnavailable || error.code == .busy {
             guard effort.commitOutcomeUnknown else { throw error }
             // Never report a failure storage did not confirm: the claim may have committed.
-            throw VendorError(
+            throw DomainError(
                 .outcomeUnknown,
                 "storage did not confirm whether the lease was created; retry with the same SessionId to get it",
                 details: ["sessionId": request.sessionId], retryAfter: 1)
         }
     }
 
-    private func allocate(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> LeaseAnswer {
+    private func allocate(_ request: LeaseRequest, _ effort: inout Effort) async throws(DomainError) -> LeaseAnswer {
         // A session this process knows is a replay: one point read of its network row answers it.
         if let known = await sessions.lookup(request.sessionId, in: request.scope),
             let answer = try await replay(request, known: known, &effort)
@@ -125,7 +126,7 @@ public struct VendorService: Sendable {
             }
         }
         /// Reads the session row once per request: a replay's answer, or nil for a new session.
-        func checkSession() async throws(VendorError) -> LeaseAnswer? {
+        func checkSession() async throws(DomainError) -> LeaseAnswer? {
             sessionChecked = true
             return try await replay(request, &effort)
         }
@@ -144,7 +145,7 @@ public struct VendorService: Sendable {
                 // allocation pays this one point read only when it leads a stock read (about once per 48 claims).
                 // Callers waiting for the read claim what it brings; a replay among them gives its block back.
                 let turn = try await stockReads.turn(gateKey, worked: { $0 == nil }) {
-                    () async throws(VendorError) -> LeaseAnswer? in
+                    () async throws(DomainError) -> LeaseAnswer? in
                     if !sessionChecked, let answer = try await checkSession() { return answer }
                     try await readStock(request, key: gateKey, excluded: excluded, &effort)
                     return nil
@@ -185,7 +186,7 @@ public struct VendorService: Sendable {
                 }
             } else if let carved = try await carveGate.ifLeading(
                 gateKey,
-                { () async throws(VendorError) -> Outcome in
+                { () async throws(DomainError) -> Outcome in
                     // No stock came. The carve's leader first makes sure it is not a replay (callers waiting for the
                     // carve claim what it stocks; a replay among them gives its block back).
                     if !sessionChecked, let answer = try await checkSession() { return .answered(answer) }
@@ -225,12 +226,12 @@ public struct VendorService: Sendable {
     }
 
     /// `PoolExhausted` for the request's size (counted in the metrics).
-    func exhausted(_ request: LeaseRequest) -> VendorError {
+    func exhausted(_ request: LeaseRequest) -> DomainError {
         metrics.exhausted.increment()
         var details = ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)]
         if let pool = request.pool { details["pool"] = pool }
         if request.ipVersion == .v6 { details["ipVersion"] = "v6" }
-        return VendorError(
+        return DomainError(
             .poolExhausted,
             "no free \(request.ipVersion == .v6 ? "IPv6 " : "")/\(request.prefixLength) is left in \(request.pool.map { "pool '\($0)' of " } ?? "")\(request.scope)",
             details: details)
@@ -248,7 +249,7 @@ public struct VendorService: Sendable {
     /// Reads stock into the cache: pages of the stock index in key order until it yields blocks this
     /// process has not handed out already (those in the first pages may be claims still in flight here).
     func readStock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort)
-        async throws(VendorError)
+        async throws(DomainError)
     {
         var after: String? = nil
         for _ in 0..<8 {
@@ -281,7 +282,7 @@ public struct VendorService: Sendable {
 
     private func claim(
         _ candidate: Inventory.StockCandidate, _ request: LeaseRequest, usage: [UsageRow], _ effort: inout Effort
-    ) async throws(VendorError) -> Outcome {
+    ) async throws(DomainError) -> Outcome {
         let draft = newLease(request, at: time.now())
         return try await committed(&effort) { () async throws(InventoryError) in
             switch try await inventory.claim(
@@ -293,14 +294,14 @@ public struct VendorService: Sendable {
             case .usageChanged: return .usageChanged
             case .outcomeUnknown: return nil
             }
-        } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in
+        } unknown: { (effort: inout Effort) async throws(DomainError) -> Outcome in
             try await resolveUnknownOutcome(request, &effort)
         }
     }
 
     /// Carves for `request` under the scope's head: its block and stock, or (`stockOnly`, and always for a pool,
     /// whose leases are claimed from stock to count in its quotas) stock alone.
-    func carve(_ request: LeaseRequest, stockOnly: Bool = false, _ effort: inout Effort) async throws(VendorError)
+    func carve(_ request: LeaseRequest, stockOnly: Bool = false, _ effort: inout Effort) async throws(DomainError)
         -> Outcome
     {
         guard let space = configuration.space(request.scope, pool: request.pool) else { return .exhausted }
@@ -335,7 +336,7 @@ public struct VendorService: Sendable {
             case .exhausted: return .exhausted
             case .outcomeUnknown: return nil
             }
-        } unknown: { (effort: inout Effort) async throws(VendorError) -> Outcome in
+        } unknown: { (effort: inout Effort) async throws(DomainError) -> Outcome in
             try await resolveUnknownOutcome(request, &effort)
         }
         effort.storageCalls += max(0, calls - 1) // `committed` counted the commit itself
@@ -346,8 +347,8 @@ public struct VendorService: Sendable {
     /// commit's answer was lost, only seeing the session row clears it.
     func committed(
         _ effort: inout Effort, _ body: () async throws(InventoryError) -> Outcome?,
-        unknown: (inout Effort) async throws(VendorError) -> Outcome
-    ) async throws(VendorError) -> Outcome {
+        unknown: (inout Effort) async throws(DomainError) -> Outcome
+    ) async throws(DomainError) -> Outcome {
         effort.storageCalls += 1
         effort.claimAttempts += 1
         let earlierDoubt = effort.commitOutcomeUnknown
@@ -369,7 +370,7 @@ public struct VendorService: Sendable {
     }
 
     /// After a claim whose answer was lost: the session row says whether (and what) it committed.
-    func resolveUnknownOutcome(_ request: LeaseRequest, _ effort: inout Effort) async throws(VendorError) -> Outcome {
+    func resolveUnknownOutcome(_ request: LeaseRequest, _ effort: inout Effort) async throws(DomainError) -> Outcome {
         let session = try await storage(&effort) { () async throws(InventoryError) in
             try await inventory.session(request.sessionId, in: request.scope)
         }
@@ -387,7 +388,7 @@ public struct VendorService: Sendable {
     /// only when the lease is due: a `leased` row with less than half of `LEASE_DURATION_HOURS` left is
     /// renewed, a quarantined or expired one revived. So a pipeline that plans every few minutes costs one
     /// write per half-lifetime of its lease, not one per plan.
-    func replay(_ request: LeaseRequest, known: SessionRow? = nil, _ effort: inout Effort) async throws(VendorError)
+    func replay(_ request: LeaseRequest, known: SessionRow? = nil, _ effort: inout Effort) async throws(DomainError)
         -> LeaseAnswer?
     {
         var known = known
@@ -428,7 +429,7 @@ public struct VendorService: Sendable {
                     known = nil
                     continue
                 }
-                throw VendorError(
+                throw DomainError(
                     .leaseGone, "the lease of SessionId '\(request.sessionId)' no longer exists",
                     details: ["leaseId": session.leaseId])
             }
@@ -467,11 +468,11 @@ public struct VendorService: Sendable {
                 }
                 return answer(written, request, created: false)
             case .released:
-                throw VendorError(
+                throw DomainError(
                     .leaseReleased, "the lease of SessionId '\(request.sessionId)' was released",
                     details: ["leaseId": session.leaseId, "state": row.state.rawValue])
             default:
-                throw VendorError(
+                throw DomainError(
                     .leaseGone, "the lease of SessionId '\(request.sessionId)' is \(row.state.rawValue)",
                     details: ["leaseId": session.leaseId, "state": row.state.rawValue])
             }
@@ -482,17 +483,17 @@ public struct VendorService: Sendable {
     /// Refuses a SessionId that another principal created (409 `SessionOwnedByAnother`): a session is its
     /// creator's, whatever role another caller has (admins reach others' leases by lease id). Not checked for a
     /// lease from before owners were recorded (`owner` nil), nor without a caller (`caller` nil: internal use).
-    static func checkSessionOwner(_ owner: String?, session id: String, caller: Principal?) throws(VendorError) {
+    static func checkSessionOwner(_ owner: String?, session id: String, caller: Principal?) throws(DomainError) {
         guard let owner, let caller, owner != caller.key else { return }
-        throw VendorError(
+        throw DomainError(
             .sessionOwnedByAnother, "SessionId '\(id)' belongs to another caller; use a SessionId of your own",
             field: "SessionId")
     }
 
     /// Refuses a replay whose body differs from the session's first request (409 `SessionConflict`).
-    static func checkRequestHash(_ session: SessionRow, _ request: LeaseRequest) throws(VendorError) {
+    static func checkRequestHash(_ session: SessionRow, _ request: LeaseRequest) throws(DomainError) {
         guard session.requestHash != request.requestHash else { return }
-        throw VendorError(
+        throw DomainError(
             .sessionConflict, "SessionId '\(request.sessionId)' was already used with a different request",
             field: "SessionId", details: ["leaseId": session.leaseId])
     }
@@ -551,7 +552,7 @@ public struct VendorService: Sendable {
 
     /// The other row of a dual-stack lease, read for a change of both (nil for a lease of one block).
     /// A partner that is gone or tells another lease is a broken pair: refused rather than half-changed.
-    func partner(of row: NetworkRow, in scope: Scope, _ effort: inout Effort) async throws(VendorError) -> NetworkRow? {
+    func partner(of row: NetworkRow, in scope: Scope, _ effort: inout Effort) async throws(DomainError) -> NetworkRow? {
         guard let key = row.pairKey else { return nil }
         let found = try await storage(&effort) { () async throws(InventoryError) in
             try await inventory.network(key, in: scope)
@@ -560,7 +561,7 @@ public struct VendorService: Sendable {
             logger.error(
                 "dual-stack lease without its partner row",
                 metadata: ["lease": .string(row.leaseId ?? ""), "partner": .string(key)])
-            throw VendorError(
+            throw DomainError(
                 .internalError, "lease \(row.leaseId ?? "")'s IPv6 row \(key) is missing or names another lease",
                 details: ["leaseId": row.leaseId ?? ""])
         }
@@ -568,7 +569,8 @@ public struct VendorService: Sendable {
     }
 
     /// Runs one Inventory call, counting it and mapping a storage failure to 503.
-    func storage<T>(_ effort: inout Effort, _ body: () async throws(InventoryError) -> T) async throws(VendorError) -> T
+    package func storage<T>(_ effort: inout Effort, _ body: () async throws(InventoryError) -> T)
+        async throws(DomainError) -> T
     {
         effort.storageCalls += 1
         do { return try await body() } catch {

@@ -1,5 +1,5 @@
-import IPAMCore
-import Inventory
+public import IPAMCore
+public import Inventory
 
 /// Session rows this process has written or read, so a replay (Terraform re-sends the same POST on
 /// every plan, apply and refresh) costs one point read of the lease's network row instead of a claim.

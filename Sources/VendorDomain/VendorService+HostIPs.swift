@@ -1,7 +1,8 @@
-import Foundation
-import IPAMCore
-import Inventory
-import NetworkMath
+public import Foundation
+public import IPAMCore
+public import Inventory
+import Logging
+public import NetworkMath
 
 /// Who calls a host-IP operation.
 public struct HostIPCaller: Sendable {
@@ -44,17 +45,17 @@ extension VendorService {
     /// Gives `principal` (default: the caller) an address in `subnet` (default: the first), or answers the
     /// one it holds (`created` false).
     public func allocateHostIP(leaseId: String, principal name: String?, subnet: String?, caller: HostIPCaller)
-        async throws(VendorError) -> (HostIPAnswer, created: Bool)
+        async throws(DomainError) -> (HostIPAnswer, created: Bool)
     {
         let principal = try target(name, caller: caller)
         // An attempt whose answer was lost (or retried after a 5xx) may have committed: a later read that
         // finds exactly that allocation answers it as created.
         var attempted: HostIPAllocation? = nil
-        return try await changing(leaseId) { () async throws(VendorError) -> (HostIPAnswer, created: Bool)? in
+        return try await changing(leaseId) { () async throws(DomainError) -> (HostIPAnswer, created: Bool)? in
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
-                throw VendorError(
+                throw DomainError(
                     .notAuthorized,
                     "getting an address for '\(principal.name)' needs the lease's owner or an admin member",
                     details: ["leaseId": leaseId])
@@ -62,7 +63,7 @@ extension VendorService {
             let index = try subnetIndex(subnet, in: lease.head, leaseId: leaseId)
             if let held = lease.view.allocation {
                 if subnet != nil, held.subnetIndex != index {
-                    throw VendorError(
+                    throw DomainError(
                         .principalHasIP,
                         "'\(principal.name)' holds \(held.address) in another subnet of this lease; release it first",
                         details: ["ip": held.address.description, "leaseId": leaseId])
@@ -77,7 +78,7 @@ extension VendorService {
             var change = lease.change()
             guard let offset = change.head.subnets[index].pool.allocate() else {
                 let chosen = lease.head.subnets[index]
-                throw VendorError(
+                throw DomainError(
                     .ipExhausted,
                     "\(chosen.name.map { "subnet '\($0)'" } ?? "the block") \(chosen.prefix) has no address left (\(chosen.pool.addresses.usableCount) usable)",
                     details: [
@@ -95,7 +96,7 @@ extension VendorService {
                 // A dual-stack lease: an IPv6 address too, in the subnet's /64, in the same transaction.
                 guard let offsetV6 = change.head.v6Subnets[index].pool.allocate() else {
                     let chosen = lease.head.v6Subnets[index]
-                    throw VendorError(
+                    throw DomainError(
                         .ipExhausted,
                         "\(chosen.name.map { "subnet '\($0)'" } ?? "the IPv6 block") \(chosen.prefix) has no address left (\(chosen.pool.addresses.usableCount) usable)",
                         details: [
@@ -128,18 +129,18 @@ extension VendorService {
     }
 
     /// Gives `principal`'s address back (to the LIFO free list). Nil when it held none: nothing was done.
-    public func releaseHostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError)
+    public func releaseHostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(DomainError)
         -> HostIPAnswer?
     {
         let principal = try target(name, caller: caller)
         // A release whose answer was lost (or retried after a 5xx) may have committed: if the address is
         // gone when read again, this call released it.
         var attempted: HostIPAnswer? = nil
-        return try await changing(leaseId) { () async throws(VendorError) -> HostIPAnswer?? in
+        return try await changing(leaseId) { () async throws(DomainError) -> HostIPAnswer?? in
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
-                throw VendorError(
+                throw DomainError(
                     .notAuthorized,
                     "releasing the address of '\(principal.name)' needs the lease's owner or an admin member",
                     details: ["leaseId": leaseId])
@@ -154,14 +155,14 @@ extension VendorService {
     }
 
     /// `principal`'s address in the lease (members only).
-    public func hostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError)
+    public func hostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(DomainError)
         -> HostIPAnswer
     {
         let principal = try target(name, caller: caller)
         let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
         _ = try lease.requireMember()
         guard let held = lease.view.allocation else {
-            throw VendorError(
+            throw DomainError(
                 .hostIPNotFound, "'\(principal.name)' holds no address in lease \(leaseId)",
                 details: ["leaseId": leaseId])
         }
@@ -169,7 +170,7 @@ extension VendorService {
     }
 
     /// Every address of the lease, in address order (members only).
-    public func hostIPs(leaseId: String, caller: HostIPCaller) async throws(VendorError) -> [HostIPAnswer] {
+    public func hostIPs(leaseId: String, caller: HostIPCaller) async throws(DomainError) -> [HostIPAnswer] {
         let lease = try await hostIPLease(leaseId, principal: caller.principal, caller: caller)
         _ = try lease.requireMember()
         var effort = Effort()
@@ -184,18 +185,18 @@ extension VendorService {
 
     /// Makes `principal` a member of the lease with `role` (the owner or an admin member only).
     public func putMember(leaseId: String, principal name: String, role: MemberRole, caller: HostIPCaller)
-        async throws(VendorError) -> (MemberAnswer, created: Bool)
+        async throws(DomainError) -> (MemberAnswer, created: Bool)
     {
         let principal = try target(name, caller: caller)
-        return try await changing(leaseId) { () async throws(VendorError) -> (MemberAnswer, created: Bool)? in
+        return try await changing(leaseId) { () async throws(DomainError) -> (MemberAnswer, created: Bool)? in
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             guard try lease.requireMember() >= .admin else {
-                throw VendorError(
+                throw DomainError(
                     .notAuthorized, "adding members needs the lease's owner or an admin member",
                     details: ["leaseId": leaseId])
             }
             if principal.key == lease.row.ownerKey {
-                throw VendorError(
+                throw DomainError(
                     .ownerUnchangeable, "'\(principal.name)' owns lease \(leaseId); the owner's role does not change",
                     details: ["leaseId": leaseId])
             }
@@ -217,20 +218,20 @@ extension VendorService {
 
     /// Ends `principal`'s membership (the owner or an admin member, or the member itself), releasing its
     /// address with it. False when it was no member: nothing was done.
-    public func removeMember(leaseId: String, principal name: String, caller: HostIPCaller) async throws(VendorError)
+    public func removeMember(leaseId: String, principal name: String, caller: HostIPCaller) async throws(DomainError)
         -> Bool
     {
         let principal = try target(name, caller: caller)
-        return try await changing(leaseId) { () async throws(VendorError) -> Bool? in
+        return try await changing(leaseId) { () async throws(DomainError) -> Bool? in
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
-                throw VendorError(
+                throw DomainError(
                     .notAuthorized, "removing members needs the lease's owner or an admin member",
                     details: ["leaseId": leaseId])
             }
             if principal.key == lease.row.ownerKey {
-                throw VendorError(
+                throw DomainError(
                     .ownerUnchangeable, "'\(principal.name)' owns lease \(leaseId) and stays a member",
                     details: ["leaseId": leaseId])
             }
@@ -250,7 +251,7 @@ extension VendorService {
     }
 
     /// The members of the lease, the owner first (members only).
-    public func members(leaseId: String, caller: HostIPCaller) async throws(VendorError) -> [MemberAnswer] {
+    public func members(leaseId: String, caller: HostIPCaller) async throws(DomainError) -> [MemberAnswer] {
         let lease = try await hostIPLease(leaseId, principal: caller.principal, caller: caller)
         _ = try lease.requireMember()
         var effort = Effort()
@@ -283,9 +284,9 @@ extension VendorService {
         /// The owner's member row, inserted with the head by the lease's first change.
         let owner: LeaseMember?
 
-        func requireMember() throws(VendorError) -> MemberRole {
+        func requireMember() throws(DomainError) -> MemberRole {
             guard let role else {
-                throw VendorError(
+                throw DomainError(
                     .notAuthorized, "not a member of lease \(head.leaseId); its owner or an admin member adds members",
                     details: ["leaseId": head.leaseId])
             }
@@ -302,7 +303,7 @@ extension VendorService {
         }
     }
 
-    func hostIPLease(_ leaseId: String, principal: Principal, caller: HostIPCaller) async throws(VendorError)
+    func hostIPLease(_ leaseId: String, principal: Principal, caller: HostIPCaller) async throws(DomainError)
         -> HostIPLease
     {
         let id = try Self.validLeaseId(leaseId)
@@ -353,11 +354,11 @@ extension VendorService {
 
     /// Runs `attempt` holding the lease's lock until it gives an answer (nil: another change got in first;
     /// read again), backing off between tries.
-    private func changing<T: Sendable>(_ leaseId: String, _ attempt: () async throws(VendorError) -> T?)
-        async throws(VendorError) -> T
+    private func changing<T: Sendable>(_ leaseId: String, _ attempt: () async throws(DomainError) -> T?)
+        async throws(DomainError) -> T
     {
         let id = try Self.validLeaseId(leaseId)
-        return try await hostIPLocks.withLock(id) { () async throws(VendorError) -> T in
+        return try await hostIPLocks.withLock(id) { () async throws(DomainError) -> T in
             for round in 0..<64 {
                 if let answer = try await attempt() { return answer }
                 let ceiling = min(100, 2 << min(round, 6))
@@ -369,7 +370,7 @@ extension VendorService {
 
     /// Commits a change: true when it was written, false when it must be read again (another change got
     /// in first, or the answer was lost: reading again tells).
-    private func commit(_ change: HostIPChange) async throws(VendorError) -> Bool {
+    private func commit(_ change: HostIPChange) async throws(DomainError) -> Bool {
         var effort = Effort()
         let outcome = try await storage(&effort) { () async throws(InventoryError) in
             try await inventory.commit(change, now: time.now())
@@ -400,20 +401,20 @@ extension VendorService {
     }
 
     /// The principal an operation is about: the named one, or the caller.
-    private func target(_ name: String?, caller: HostIPCaller) throws(VendorError) -> Principal {
+    private func target(_ name: String?, caller: HostIPCaller) throws(DomainError) -> Principal {
         guard let name else { return caller.principal }
         guard Principal.isValidName(name) else {
-            throw VendorError(
+            throw DomainError(
                 .invalidPrincipal, "a principal is 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "principal")
         }
         return redactor.principal(name)
     }
 
-    private func subnetIndex(_ name: String?, in head: HostIPHead, leaseId: String) throws(VendorError) -> Int {
+    private func subnetIndex(_ name: String?, in head: HostIPHead, leaseId: String) throws(DomainError) -> Int {
         guard let name else { return 0 }
         if let index = head.subnets.firstIndex(where: { $0.name == name }) { return index }
         let names = head.subnets.compactMap(\.name)
-        throw VendorError(
+        throw DomainError(
             .unknownSubnet,
             names.isEmpty
                 ? "lease \(leaseId) has no subnet layout; leave 'subnet' out"
@@ -421,15 +422,15 @@ extension VendorService {
             field: "subnet", details: ["subnets": names.joined(separator: ",")])
     }
 
-    static func validLeaseId(_ id: String) throws(VendorError) -> String {
+    static func validLeaseId(_ id: String) throws(DomainError) -> String {
         guard UUID(uuidString: id) != nil else {
-            throw VendorError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
+            throw DomainError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
         }
         return id.lowercased()
     }
 
-    private func ended(_ id: String, state: NetworkState?) -> VendorError {
-        VendorError(
+    private func ended(_ id: String, state: NetworkState?) -> DomainError {
+        DomainError(
             .leaseEnded,
             "lease \(id) \(state.map { "is \($0.rawValue)" } ?? "has ended"); its host addresses ended with it",
             details: ["leaseId": id, "state": state?.rawValue ?? "returned"])

@@ -1,7 +1,7 @@
-import Foundation
-import IPAMCore
-import Inventory
-import NetworkMath
+public import Foundation
+public import IPAMCore
+public import Inventory
+public import NetworkMath
 import StrictJSON
 
 /// A validated `POST /api/reservations`.
@@ -21,7 +21,7 @@ public struct ReservationRequest: Sendable {
     ]
 
     /// Decodes and checks a request body (strictly: unknown fields, wrong types and bad values refused).
-    public static func decode(_ body: [UInt8], configuration: IPAMConfiguration, now: Date) throws(VendorError)
+    public static func decode(_ body: [UInt8], configuration: IPAMConfiguration, now: Date) throws(DomainError)
         -> ReservationRequest
     {
         do throws(RequestProblem) {
@@ -99,19 +99,19 @@ extension VendorService {
     public static let configuredReservationPrefix = "configuration-"
 
     /// Reserves the request's range (or the smallest free block of its size) for `caller`.
-    public func reserve(_ request: ReservationRequest, caller: String) async throws(VendorError) -> (Reservation, Scope)
+    public func reserve(_ request: ReservationRequest, caller: String) async throws(DomainError) -> (Reservation, Scope)
     {
         guard let scopeSpace = configuration.scopes[request.scope],
             let space = configuration.space(request.scope, pool: request.pool)
         else {
-            throw VendorError(.unknownScope, "scope \(request.scope) is not configured")
+            throw DomainError(.unknownScope, "scope \(request.scope) is not configured")
         }
         if let prefix = request.prefix {
             try checkRange(prefix, in: scopeSpace, scope: request.scope)
         } else if !space.supernets.contains(where: {
             $0.length <= request.prefixLength && request.prefixLength <= $0.version.bitWidth
         }) {
-            throw VendorError(
+            throw DomainError(
                 .invalidPrefixLength, "no supernet of \(request.scope) holds a /\(request.prefixLength)",
                 field: "prefixLength")
         }
@@ -131,12 +131,12 @@ extension VendorService {
             case .overlap(let conflicts):
                 throw .overlap(request.prefix, conflicts)
             case .tooLarge:
-                throw VendorError(
+                throw DomainError(
                     .overlap,
                     "\(request.prefix?.description ?? "the range") holds too many stocked blocks to take in one transaction; reserve smaller ranges",
                     field: "cidr")
             case .exhausted:
-                throw VendorError(
+                throw DomainError(
                     .poolExhausted, "\(request.scope) has no free /\(request.prefixLength)", field: "prefixLength")
             case .changed:
                 continue
@@ -153,7 +153,7 @@ extension VendorService {
     }
 
     /// Every reservation of `scopes`, configured exclusions first (read-only), then in id order.
-    public func reservations(in scopes: [Scope]) async throws(VendorError) -> [(Reservation, Scope, readOnly: Bool)] {
+    public func reservations(in scopes: [Scope]) async throws(DomainError) -> [(Reservation, Scope, readOnly: Bool)] {
         var effort = Effort()
         var result: [(Reservation, Scope, readOnly: Bool)] = []
         for scope in scopes.sorted() {
@@ -176,14 +176,14 @@ extension VendorService {
     }
 
     /// Ends reservation `id` (its range is free again). Nil when there is none (nothing done: idempotent).
-    public func unreserve(id: String) async throws(VendorError) -> (Reservation, Scope)? {
+    public func unreserve(id: String) async throws(DomainError) -> (Reservation, Scope)? {
         if id.hasPrefix(Self.configuredReservationPrefix) {
-            throw VendorError(
+            throw DomainError(
                 .reservationReadOnly, "'\(id)' is a configured exclusion: change SUPERNETS_CONFIG to free it",
                 details: ["reservationId": id])
         }
         guard UUID(uuidString: id) != nil else {
-            throw VendorError(.invalidField, "'\(id)' is not a reservation id", field: "reservationId")
+            throw DomainError(.invalidField, "'\(id)' is not a reservation id", field: "reservationId")
         }
         var effort = Effort()
         for scope in configuration.scopes.keys.sorted() {

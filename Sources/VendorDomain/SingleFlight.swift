@@ -27,10 +27,10 @@ public actor SingleFlight {
 
     /// Runs `body` when this caller leads for `key` (leaving, also when it throws); otherwise waits for the
     /// leader. `worked` tells the waiters whether the leader did the shared work with its result.
-    public nonisolated func turn<T>(
+    public nonisolated func turn<T, Failure: Error>(
         _ key: String, worked: (T) -> Bool = { _ in true },
-        _ body: () async throws(VendorError) -> T
-    ) async throws(VendorError) -> Turn<T> {
+        _ body: () async throws(Failure) -> T
+    ) async throws(Failure) -> Turn<T> {
         let entered = await enter(key)
         guard entered.leader else { return .waited(leaderWorked: entered.leaderWorked) }
         do {
@@ -45,8 +45,8 @@ public actor SingleFlight {
 
     /// Runs `body` when this caller leads for `key` and returns its result; nil after waiting for another
     /// caller's lead instead.
-    public nonisolated func ifLeading<T>(_ key: String, _ body: () async throws(VendorError) -> T)
-        async throws(VendorError) -> T?
+    public nonisolated func ifLeading<T, Failure: Error>(_ key: String, _ body: () async throws(Failure) -> T)
+        async throws(Failure) -> T?
     {
         guard case .led(let result) = try await turn(key, body) else { return nil }
         return result

@@ -1,18 +1,19 @@
 import Foundation
-import IPAMCore
+public import IPAMCore
 import Inventory
+import Logging
 import NetworkMath
 
 /// Adopting existing networks: an existing VNet's block under a lease as it is (docs/Design.md, "Adoption").
 extension VendorService {
     /// Leases the request's existing block (`request.adoption`) as it is, once per SessionId: 201 when it overlaps
     /// only free space, stock, or rows the Manager locked for the same VNet; a replay answers the same lease.
-    public func adoptNetwork(_ request: LeaseRequest) async throws(VendorError) -> LeaseAnswer {
-        guard let adoption = request.adoption else { throw VendorError(.invalidRequest, "not an adoption") }
+    public func adoptNetwork(_ request: LeaseRequest) async throws(DomainError) -> LeaseAnswer {
+        guard let adoption = request.adoption else { throw DomainError(.invalidRequest, "not an adoption") }
         var effort = Effort()
         if let answer = try await replay(request, &effort) { return answer }
         guard let space = configuration.scopes[request.scope] else {
-            throw VendorError(.unknownScope, "scope \(request.scope) is not configured")
+            throw DomainError(.unknownScope, "scope \(request.scope) is not configured")
         }
         try checkRange(adoption.prefix, in: space, scope: request.scope)
         if let v6 = adoption.prefixV6 { try checkRange(v6, in: space, scope: request.scope, field: "cidrV6") }
@@ -35,7 +36,7 @@ extension VendorService {
                 }
                 throw .overlap(adoption.prefix, conflicts)
             case .tooLarge:
-                throw VendorError(
+                throw DomainError(
                     .overlap,
                     "\(adoption.prefix) holds too many stocked blocks to take in one transaction; adopt a smaller block",
                     field: "cidr")
@@ -60,17 +61,17 @@ extension VendorService {
     /// Refuses a range outside every supernet of the scope (422 `OutsideSupernets`) or over a configured
     /// exclusion (409 `Overlap`).
     func checkRange(_ prefix: IPPrefix, in space: ScopeSupernets, scope: Scope, field: String = "cidr")
-        throws(VendorError)
+        throws(DomainError)
     {
         guard space.supernets.contains(where: { $0.contains(prefix) }) else {
-            throw VendorError(
+            throw DomainError(
                 .outsideSupernets,
                 "\(prefix) is outside every supernet of \(scope) (\(space.supernets.map(\.description).joined(separator: ", ")))",
                 field: field, details: ["scope": scope.partitionKey])
         }
         let excluded = space.exclude.filter { $0.overlaps(prefix) }
         if !excluded.isEmpty {
-            throw VendorError(
+            throw DomainError(
                 .overlap,
                 "\(prefix) overlaps the configured exclusion \(excluded.map(\.description).joined(separator: ", "))",
                 field: field,
@@ -79,11 +80,11 @@ extension VendorService {
     }
 }
 
-extension VendorError {
+extension DomainError {
     /// 409 `Overlap`: `range` overlaps these rows (each listed with its state and holder in `details.conflicts`).
-    static func overlap(_ range: IPPrefix?, _ conflicts: [RangeConflict]) -> VendorError {
+    static func overlap(_ range: IPPrefix?, _ conflicts: [RangeConflict]) -> DomainError {
         let listed = conflicts.map { "\($0.prefix) (\($0.state.rawValue)\($0.holder.map { ", \($0)" } ?? ""))" }
-        return VendorError(
+        return DomainError(
             .overlap, "\(range?.description ?? "the range") overlaps \(listed.joined(separator: "; "))", field: "cidr",
             details: ["conflicts": listed.joined(separator: "; ")])
     }
