@@ -326,6 +326,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TokenAuthTests",
+            dependencies: ["TokenAuth", "TestSupport", "IPAMCore", "StrictJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ResourceManagerTests",
+            dependencies: ["ResourceManager", "ResourceManagerEmulator", "AzureCore", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TableEmulatorTests",
             dependencies: [
                 "TableEmulator", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
