@@ -34,10 +34,15 @@ public struct ManagerMetrics: Sendable {
         Metrics.Counter(label: "ipam_manager_runs_total", dimensions: [("result", result)], factory: factory)
     }
 
-    /// A run that finished, with what it did.
-    func recordRun(_ report: ManagerRun.Report, duration: Duration, at date: Date) {
-        run(report.complete ? "complete" : "incomplete").increment()
+    /// A run that finished: counted by whether its listing was complete, with its duration.
+    func recordRun(complete: Bool, duration: Duration) {
+        run(complete ? "complete" : "incomplete").increment()
         runDuration.record(duration: duration)
+    }
+
+    /// A run of the timed jobs that finished, with what it did.
+    func recordRun(_ report: ManagerRun.Report, duration: Duration, at date: Date) {
+        recordRun(complete: report.complete, duration: duration)
         if report.complete { lastCompleteSync.record(date.timeIntervalSince1970) }
         drift.record(Double(report.drift.count))
         for (action, count) in report.actions {

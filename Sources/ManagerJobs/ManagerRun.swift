@@ -154,3 +154,18 @@ public struct ManagerRun: Sendable {
         failure = failure ?? batch.failure
     }
 }
+
+extension ManagerRun.Report: ManagerCycleResult {
+    public func record(in metrics: ManagerMetrics, duration: Duration, at date: Date) {
+        metrics.recordRun(self, duration: duration, at: date)
+    }
+
+    public var logMetadata: Logger.Metadata {
+        [
+            "complete": .stringConvertible(complete),
+            "actions": .string(actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),
+            "drift": .stringConvertible(drift.count), "conflicts": .stringConvertible(conflicts),
+            "stocked": .stringConvertible(replenish.stocked.values.reduce(0, +)),
+        ]
+    }
+}

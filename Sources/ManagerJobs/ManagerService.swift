@@ -5,25 +5,35 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
+/// What a job run under the singleton lease reports, as `ManagerCycle` records it: in the metrics and in its
+/// `manager run` log line.
+public protocol ManagerCycleResult: Sendable {
+    /// Records a finished run (it took `duration` and ended at `date`) in `metrics`.
+    func record(in metrics: ManagerMetrics, duration: Duration, at date: Date)
+    /// The metadata of the `manager run` log line.
+    var logMetadata: Logger.Metadata { get }
+}
+
 /// One Manager run under the singleton lease: take the lease (or skip when another Manager holds it),
 /// run the jobs while renewing the lease every third of its duration, release it at the end.
 ///
 /// Renewal and the jobs are two child tasks of one group: if the lease is lost (this process was paused
 /// past its expiry and another Manager took over, or storage refused every renewal until it ran out),
-/// the jobs are cancelled rather than run twice at once.
-public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
+/// the jobs are cancelled rather than run twice at once. `Result` is what the jobs report: a
+/// `ManagerRun.Report` for the timed jobs, a `PublicIPAssign.Report` for `manager assign`.
+public struct ManagerCycle<C: Clock, Result: ManagerCycleResult>: Sendable where C.Duration == Duration {
     public let lease: SingletonLease
     public let clock: C
     public let logger: Logger
     public let metrics: ManagerMetrics
-    private let jobs: @Sendable () async throws -> ManagerRun.Report
+    private let jobs: @Sendable () async throws -> Result
 
     /// - Parameters:
-    ///   - jobs: one run of Sync, Anchor, Reap and Replenish (`ManagerRun.run`).
+    ///   - jobs: what runs under the lease (`ManagerRun.run`: Sync, Anchor, Reap, Assign, Replenish).
     ///   - clock: what the renewal waits on (tests move it).
     public init(
         lease: SingletonLease, clock: C, logger: Logger, metrics: ManagerMetrics = ManagerMetrics(),
-        jobs: @escaping @Sendable () async throws -> ManagerRun.Report
+        jobs: @escaping @Sendable () async throws -> Result
     ) {
         self.lease = lease
         self.clock = clock
@@ -34,7 +44,7 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
 
     /// Runs the jobs once under the lease. Returns nil when another Manager holds it.
     /// - Throws: what the jobs threw, or `SingletonLease.HeldElsewhere` when the lease was lost mid-run.
-    public func runOnce() async throws -> ManagerRun.Report? {
+    public func runOnce() async throws -> Result? {
         let held: SingletonLease.Held
         do { held = try await lease.acquire() } catch let error as SingletonLease.HeldElsewhere {
             logger.info(
@@ -51,7 +61,7 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
         let jobs = self.jobs
         let latest = LatestHeld(held)
         do {
-            let report = try await withThrowingTaskGroup(of: CycleOutcome.self) { group in
+            let report = try await withThrowingTaskGroup(of: CycleOutcome<Result>.self) { group in
                 group.addTask { .report(try await jobs()) }
                 group.addTask {
                     var current = held
@@ -80,15 +90,8 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
                 throw CancellationError()
             }
             try? await lease.release(latest.value)
-            metrics.recordRun(report, duration: ContinuousClock.now - started, at: lease.currentDate)
-            logger.info(
-                "manager run",
-                metadata: [
-                    "complete": .stringConvertible(report.complete),
-                    "actions": .string(report.actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),
-                    "drift": .stringConvertible(report.drift.count), "conflicts": .stringConvertible(report.conflicts),
-                    "stocked": .stringConvertible(report.replenish.stocked.values.reduce(0, +)),
-                ])
+            report.record(in: metrics, duration: ContinuousClock.now - started, at: lease.currentDate)
+            logger.info("manager run", metadata: report.logMetadata)
             return report
         } catch let error as SingletonLease.HeldElsewhere {
             logger.error(
@@ -105,7 +108,7 @@ public struct ManagerCycle<C: Clock>: Sendable where C.Duration == Duration {
 }
 
 /// What a child task of a cycle ended with.
-private enum CycleOutcome: Sendable { case report(ManagerRun.Report) }
+private enum CycleOutcome<Result: Sendable>: Sendable { case report(Result) }
 
 /// The newest proof of holding the lease, shared between the renewal task and the one that releases it.
 private final class LatestHeld: Sendable {
@@ -122,12 +125,12 @@ private final class LatestHeld: Sendable {
 /// lease released, and no other is started. Cancellation stops a run where it is: every row change is
 /// all-or-nothing (changes share transactions, none is ever split across two), so the next run (here or on
 /// another Manager, once the lease expires) finishes the rest.
-public struct ManagerService<C: Clock>: Service where C.Duration == Duration {
+public struct ManagerService<C: Clock, Result: Sendable>: Service where C.Duration == Duration {
     public let schedule: NCrontab
     public let clock: C
     public let logger: Logger
     private let now: @Sendable () -> Date
-    private let cycle: @Sendable () async throws -> ManagerRun.Report?
+    private let cycle: @Sendable () async throws -> Result?
     private let started: @Sendable () -> Void
 
     /// - Parameters:
@@ -137,7 +140,7 @@ public struct ManagerService<C: Clock>: Service where C.Duration == Duration {
     ///     place by then): the moment to announce readiness.
     public init(
         schedule: NCrontab, clock: C, now: @escaping @Sendable () -> Date, logger: Logger,
-        cycle: @escaping @Sendable () async throws -> ManagerRun.Report?, started: @escaping @Sendable () -> Void = {}
+        cycle: @escaping @Sendable () async throws -> Result?, started: @escaping @Sendable () -> Void = {}
     ) {
         self.schedule = schedule
         self.clock = clock

@@ -171,3 +171,19 @@ struct AssignFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension PublicIPAssign.Report: ManagerCycleResult {
+    /// Counted as a complete run (no listing can be incomplete) with its duration; nothing else: Assign alone
+    /// syncs nothing, so the time of the last complete Sync and the drift gauge are left as they are.
+    public func record(in metrics: ManagerMetrics, duration: Duration, at date: Date) {
+        metrics.recordRun(complete: true, duration: duration)
+    }
+
+    public var logMetadata: Logger.Metadata {
+        [
+            "desired": .stringConvertible(desired.count), "unchanged": .stringConvertible(unchanged.count),
+            "converged": .stringConvertible(converged.count), "writes": .stringConvertible(writes),
+            "failures": .stringConvertible(failures.count),
+        ]
+    }
+}

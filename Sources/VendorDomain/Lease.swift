@@ -42,7 +42,7 @@ public struct LeaseAnswer: Sendable, Equatable {
     }
 
     /// Tag the VNet must carry so the Manager binds it to this lease.
-    public static let tagName = "ipam-lease-id"
+    public static let tagName = LeaseTag.name
 
     public var json: JSONValue {
         var members: [(String, JSONValue)] = [

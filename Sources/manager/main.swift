@@ -29,7 +29,7 @@ struct ManagerEnvironment {
     let settings: ManagerSettings
     let schedule: NCrontab
     let run: ManagerRun
-    let cycle: ManagerCycle<ContinuousClock>
+    let cycle: ManagerCycle<ContinuousClock, ManagerRun.Report>
     /// The public-IP schedule's job (nil without `PUBLIC_IP_SCHEDULE`).
     let assign: PublicIPAssign?
     /// Delivers the audit trail to `WEBHOOKS_CONFIG` (nil without webhooks).
@@ -276,16 +276,10 @@ struct Assign: AsyncParsableCommand {
         let cycle = ManagerCycle(
             lease: manager.cycle.lease, clock: ContinuousClock(), logger: manager.logger, metrics: manager.cycle.metrics
         ) {
-            var report = ManagerRun.Report()
-            report.complete = true
-            if let vm, let ip {
-                report.assign = await assign.assign(vm: vm, ip: ip, now: Date())
-            } else {
-                report.assign = await assign.run(now: Date())
-            }
-            return report
+            if let vm, let ip { return await assign.assign(vm: vm, ip: ip, now: Date()) }
+            return await assign.run(now: Date())
         }
-        guard let report = try await cycle.runOnce(), let done = report.assign else {
+        guard let done = try await cycle.runOnce() else {
             print("manager: skipped (another Manager holds the lease; try again)")
             throw ExitCode(1)
         }

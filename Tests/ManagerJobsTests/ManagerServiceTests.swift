@@ -47,7 +47,9 @@ struct ManagerServiceTests {
     static let start = Date(timeIntervalSince1970: 1_800_000_005)
 
     /// A service on a manual clock at `start` whose runs only count themselves.
-    static func countingService(_ schedule: String) throws -> (ManualClock, Counter, ManagerService<ManualClock>) {
+    static func countingService(_ schedule: String) throws -> (
+        ManualClock, Counter, ManagerService<ManualClock, ManagerRun.Report>
+    ) {
         let clock = ManualClock(start: start)
         let runs = Counter()
         let service = ManagerService(schedule: try NCrontab(schedule), clock: clock, now: { clock.date }, logger: quiet)

@@ -22,7 +22,7 @@ struct SingletonLeasePerTableTests {
         let clock = ManualClock()
         let cycle = {
             @Sendable (inventory: Inventory, owner: String, jobs: @escaping @Sendable () async -> Void) -> ManagerCycle<
-                ManualClock
+                ManualClock, ManagerRun.Report
             > in
             ManagerCycle(
                 lease: inventory.singletonLease(owner: owner, duration: .seconds(30), now: { clock.date }),
