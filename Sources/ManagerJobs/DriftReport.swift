@@ -17,9 +17,18 @@ public struct DriftReport: Sendable {
     public var complete: Bool
     public var items: [Item]
 
-    /// Builds the report from the rows of every scope and one listing, with the Manager's own decisions
-    /// (the same `Reconciliation` a run makes, under the loaded settings): each item says what the next
-    /// run will do about it.
+    /// The report a run stores: from the plans it applied (one per scope), each row as the run left it with
+    /// what the next run will do about it (`Reconciliation.Plan.outlook`).
+    public init(plans: [Scope: Reconciliation.Plan], complete: Bool) {
+        self.complete = complete
+        items = plans.sorted(by: { $0.key < $1.key }).flatMap { scope, plan in
+            Self.items(scope: scope, entries: plan.outlook, observation: plan.observation)
+        }
+    }
+
+    /// The report over the rows as they are, without changing anything (`manager drift`): each scope planned
+    /// once, as a run would plan it over `listing` (the same `Reconciliation` under the loaded settings), each
+    /// item saying what the next run will do about it.
     public static func build(
         configuration: IPAMConfiguration, settings: ManagerSettings, rows: [Scope: [NetworkRow]],
         listing: VirtualNetworkListing, now: Date
@@ -28,60 +37,75 @@ public struct DriftReport: Sendable {
         for (scope, scopeRows) in rows.sorted(by: { $0.key < $1.key }) {
             guard let space = configuration.scopes[scope] else { continue }
             let plan = Reconciliation.plan(
-                scope: scope, space: space, rows: scopeRows, vnets: listing.networks, complete: listing.isComplete,
+                scope: scope, space: space, rows: scopeRows,
+                vnets: Reconciliation.vnets(listing.networks, in: scope, space: space), complete: listing.isComplete,
                 now: now, settings: settings)
-            let observation = Reconciliation.Observation(
-                vnets: listing.networks, complete: listing.isComplete, now: now, settings: settings)
-            for (row, decision) in plan.decisions {
-                let blocks = row.blocks
-                let cidr = blocks.primary.description + (blocks.v6.map { " + \($0)" } ?? "")
-                let next = decision.auditAction(from: row.state).map { "; next run: \($0.rawValue)" } ?? ""
-                if case .drift(let text) = decision {
-                    items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr, detail: text))
-                    continue
-                }
-                if case .holdForVNet(let vnet) = decision {
-                    let detail =
-                        "lease \(row.leaseId ?? "")'s quarantine is over, but VNet \(vnet) uses the block: "
-                        + "it stays held (not vended) until the VNet is gone"
-                    items.append(Item(kind: "held-for-vnet", scope: scope.partitionKey, cidr: cidr, detail: detail))
-                    continue
-                }
-                switch row.state {
-                case .anchored where decision.seen:
-                    // Its VNet is still there but was re-addressed away from the block: the lease keeps it, the VNet's
-                    // new space is held like any listed VNet's (Reconciliation.plan).
-                    guard let own = observation.vnets(for: row).own, !own.prefixes.contains(row.prefix) else { break }
-                    let current = own.prefixes.map(\.description).joined(separator: ", ")
-                    let detail =
-                        "anchored lease \(row.leaseId ?? "") holds \(cidr) but VNet \(own.vnet.id) now has \(current); "
-                        + "ipam keeps \(cidr) for the lease and holds the VNet's space (not vended) while the VNet uses it"
-                    items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr, detail: detail))
-                case .occupied:
-                    items.append(
-                        Item(
-                            kind: "occupied", scope: scope.partitionKey, cidr: cidr,
-                            detail: "used by \(row.lockedBy ?? "an unknown VNet")\(next)"))
-                case .anchored where !decision.seen:
-                    items.append(
-                        Item(
-                            kind: "vnet-missing", scope: scope.partitionKey, cidr: cidr,
-                            detail: "anchored to \(row.resourceId ?? "?"), which Resource Graph does not list\(next)"))
-                case .leased where (row.expiresAt ?? .distantFuture) < now:
-                    let when =
-                        decision == .reap(expiredAt: row.expiresAt!)
-                        ? "; next run: reap" : "; within the reap grace (\(Int(settings.reapGrace)) s)"
-                    items.append(
-                        Item(
-                            kind: "stale-lease", scope: scope.partitionKey, cidr: cidr,
-                            detail:
-                                "lease \(row.leaseId ?? "") of session \(row.sessionId ?? "") expired \(ISO8601.format(row.expiresAt!))\(when)"
-                        ))
-                default: break
-                }
-            }
+            items += Self.items(scope: scope, entries: plan.decisions, observation: plan.observation)
         }
         return DriftReport(complete: listing.isComplete, items: items)
+    }
+
+    init(complete: Bool, items: [Item]) {
+        self.complete = complete
+        self.items = items
+    }
+
+    /// One scope's findings: rows with the decision a run makes for them over `observation`.
+    static func items(
+        scope: Scope, entries: [(row: NetworkRow, decision: RowDecision)], observation: Reconciliation.Observation
+    ) -> [Item] {
+        let now = observation.now
+        let settings = observation.settings
+        var items: [Item] = []
+        for (row, decision) in entries {
+            let blocks = row.blocks
+            let cidr = blocks.primary.description + (blocks.v6.map { " + \($0)" } ?? "")
+            let next = decision.auditAction(from: row.state).map { "; next run: \($0.rawValue)" } ?? ""
+            if case .drift(let text) = decision {
+                items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr, detail: text))
+                continue
+            }
+            if case .holdForVNet(let vnet) = decision {
+                let detail =
+                    "lease \(row.leaseId ?? "")'s quarantine is over, but VNet \(vnet) uses the block: "
+                    + "it stays held (not vended) until the VNet is gone"
+                items.append(Item(kind: "held-for-vnet", scope: scope.partitionKey, cidr: cidr, detail: detail))
+                continue
+            }
+            switch row.state {
+            case .anchored where decision.seen:
+                // Its VNet is still there but was re-addressed away from the block: the lease keeps it, the VNet's
+                // new space is held like any listed VNet's (Reconciliation.plan).
+                guard let own = observation.vnets(for: row).own, !own.prefixes.contains(row.prefix) else { break }
+                let current = own.prefixes.map(\.description).joined(separator: ", ")
+                let detail =
+                    "anchored lease \(row.leaseId ?? "") holds \(cidr) but VNet \(own.vnet.id) now has \(current); "
+                    + "ipam keeps \(cidr) for the lease and holds the VNet's space (not vended) while the VNet uses it"
+                items.append(Item(kind: "prefix-mismatch", scope: scope.partitionKey, cidr: cidr, detail: detail))
+            case .occupied:
+                items.append(
+                    Item(
+                        kind: "occupied", scope: scope.partitionKey, cidr: cidr,
+                        detail: "used by \(row.lockedBy ?? "an unknown VNet")\(next)"))
+            case .anchored where !decision.seen:
+                items.append(
+                    Item(
+                        kind: "vnet-missing", scope: scope.partitionKey, cidr: cidr,
+                        detail: "anchored to \(row.resourceId ?? "?"), which Resource Graph does not list\(next)"))
+            case .leased where (row.expiresAt ?? .distantFuture) < now:
+                let when =
+                    decision == .reap(expiredAt: row.expiresAt!)
+                    ? "; next run: reap" : "; within the reap grace (\(Int(settings.reapGrace)) s)"
+                items.append(
+                    Item(
+                        kind: "stale-lease", scope: scope.partitionKey, cidr: cidr,
+                        detail:
+                            "lease \(row.leaseId ?? "") of session \(row.sessionId ?? "") expired \(ISO8601.format(row.expiresAt!))\(when)"
+                    ))
+            default: break
+            }
+        }
+        return items
     }
 
     public var json: JSONValue {

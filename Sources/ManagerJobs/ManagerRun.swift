@@ -20,12 +20,26 @@ public struct ManagerRun: Sendable {
     /// The public-IP schedule's Assign job, when `PUBLIC_IP_SCHEDULE` is set.
     public let assign: PublicIPAssign?
     public let logger: Logger
+    /// Plans one scope's Sync, Anchor and Reap (`Reconciliation.plan`; tests count the plans through it).
+    let planner: Reconciliation.Planner
 
     public init(
         configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory,
         resourceGraph: ResourceGraphClient,
         assign: PublicIPAssign? = nil, logger: Logger
     ) {
+        self.init(
+            configuration: configuration, settings: settings, inventory: inventory, resourceGraph: resourceGraph,
+            assign: assign, logger: logger, planner: Reconciliation.plan)
+    }
+
+    /// - Parameter planner: plans each scope once per run; its plan makes both the changes and the drift report.
+    package init(
+        configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory,
+        resourceGraph: ResourceGraphClient,
+        assign: PublicIPAssign? = nil, logger: Logger, planner: @escaping Reconciliation.Planner
+    ) {
+        self.planner = planner
         self.configuration = configuration
         self.settings = settings
         self.inventory = inventory
@@ -60,21 +74,15 @@ public struct ManagerRun: Sendable {
                 "Resource Graph listing incomplete: nothing is released this run",
                 metadata: ["problems": .string(listing.problems.joined(separator: "; "))])
         }
-        var scopeRows: [Scope: [NetworkRow]] = [:]
+        var plans: [Scope: Reconciliation.Plan] = [:]
         for (scope, space) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
-            let vnets = listing.networks.filter { vnet in
-                (vnet.subscriptionId.lowercased() == scope.subscriptionId && vnet.location.lowercased() == scope.region)
-                    || (!space.isolated
-                        && Reconciliation.prefixes(of: vnet).contains { p in space.supernets.contains { $0.overlaps(p) }
-                        })
-            }
+            let vnets = Reconciliation.vnets(listing.networks, in: scope, space: space)
             // The head's version before the rows: what is carved after this read is left out of what is recorded.
             let version = try await inventory.head(of: scope)?.version ?? 0
             let rows = try await inventory.networks(in: scope)
-            let plan = Reconciliation.plan(
-                scope: scope, space: space, rows: rows, vnets: vnets, complete: listing.isComplete, now: now,
-                settings: settings)
-            scopeRows[scope] = Self.rows(rows, after: plan)
+            let plan = planner(
+                scope, space, rows, vnets, listing.isComplete, now, settings)
+            plans[scope] = plan
             report.drift += plan.drift
             var failure: InventoryError? = nil
             let applied = await inventory.apply(plan.changes, in: scope, now: now)
@@ -113,9 +121,9 @@ public struct ManagerRun: Sendable {
             report.actions[AuditAction.hostIPsCleared.rawValue, default: 0] += report.hostIPs.cleared
         }
         report.conflicts += report.hostIPs.conflicts
-        // The drift report of what this run saw, for the console and `manager drift` readers of the table.
-        let drift = DriftReport.build(
-            configuration: configuration, settings: settings, rows: scopeRows, listing: listing, now: now)
+        // The drift report of what this run saw, for the console and `manager drift` readers of the table: from
+        // the plans the run applied, so it tells what the run did and what the next one will do.
+        let drift = DriftReport(plans: plans, complete: listing.isComplete)
         do {
             try await inventory.recordManagerStatus(
                 runAt: now, complete: listing.isComplete, heartbeat: settings.lastSeenRefresh,
@@ -129,10 +137,6 @@ public struct ManagerRun: Sendable {
         report.replenish = try await Replenish(configuration: configuration, inventory: inventory, logger: logger).run()
         return report
     }
-
-    /// The rows as the plan leaves them (the drift report describes the world after the run, so a second run
-    /// over an unchanged world reports, and writes, the same).
-    static func rows(_ rows: [NetworkRow], after plan: Reconciliation.Plan) -> [NetworkRow] { plan.rows(after: rows) }
 
     /// Applies row changes (many to a transaction; see `Inventory.apply`), adding what they did to `report`.
     public func apply(_ changes: [RowChange], scope: Scope, now: Date, report: inout Report)

@@ -11,6 +11,8 @@ import ResourceGraph
 /// counts as "not seen".
 public enum Reconciliation {
     public struct Plan: Sendable {
+        /// The listing the plan decided over, as the decisions saw it.
+        public let observation: Observation
         /// Every row's decision, in the order of the rows given.
         public var decisions: [(row: NetworkRow, decision: RowDecision)] = []
         public var changes: [RowChange] = []
@@ -22,6 +24,12 @@ public enum Reconciliation {
         /// Leases whose VNet was deployed with another prefix (reported, never fixed silently), each with what
         /// ipam does about the VNet's space.
         public var drift: [String] = []
+        /// Every row as this plan leaves it (in address order, a dual-stack lease once, by its IPv4 row), with
+        /// the decision the next run makes for it over the same listing: what the drift report tells. A row the
+        /// plan does not change keeps its decision; a changed or newly recorded row is decided again.
+        public var outlook: [(row: NetworkRow, decision: RowDecision)] = []
+
+        init(observation: Observation) { self.observation = observation }
 
         /// `rows` as this plan leaves them (changes applied, rows deleted, newly recorded occupied rows added).
         public func rows(after rows: [NetworkRow]) -> [NetworkRow] {
@@ -45,8 +53,18 @@ public enum Reconciliation {
         vnet.addressPrefixes.compactMap { try? IPPrefix.parseNormalising($0).prefix }
     }
 
+    /// The VNets of `listing` a scope's plan decides over: those in the scope's subscription and region, and,
+    /// unless the scope is isolated, any whose address space overlaps the scope's.
+    public static func vnets(_ listing: [VirtualNetwork], in scope: Scope, space: ScopeSupernets) -> [VirtualNetwork] {
+        listing.filter { vnet in
+            (vnet.subscriptionId.lowercased() == scope.subscriptionId && vnet.location.lowercased() == scope.region)
+                || (!space.isolated
+                    && prefixes(of: vnet).contains { prefix in space.supernets.contains { $0.overlaps(prefix) } })
+        }
+    }
+
     /// What one listing shows, indexed for the per-row decisions.
-    public struct Observation {
+    public struct Observation: Sendable {
         typealias Entry = (vnet: VirtualNetwork, prefixes: [IPPrefix])
         let observed: [Entry]
         let byLease: [String: Entry]
@@ -169,12 +187,21 @@ public enum Reconciliation {
             ? .forget(vnet: row.lockedBy ?? "") : .free(vnet: row.lockedBy ?? "")
     }
 
+    /// Plans one scope's run: `plan(scope:space:rows:vnets:complete:now:settings:)`, as a value.
+    public typealias Planner =
+        @Sendable (
+            _ scope: Scope, _ space: ScopeSupernets, _ rows: [NetworkRow], _ vnets: [VirtualNetwork], _ complete: Bool,
+            _ now: Date, _ settings: ManagerSettings
+        ) -> Plan
+
+    /// One scope's run, decided once: every row's decision and change, the `LastSeenAt` refreshes, the space
+    /// listed VNets use that no row covers, the drift findings, and the outlook the drift report tells.
     public static func plan(
         scope: Scope, space: ScopeSupernets, rows: [NetworkRow], vnets: [VirtualNetwork], complete: Bool,
         now: Date, settings: ManagerSettings
     ) -> Plan {
-        var plan = Plan()
         let observation = Observation(vnets: vnets, complete: complete, now: now, settings: settings)
+        var plan = Plan(observation: observation)
         let byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
         for row in rows {
             // A dual-stack lease is decided once, by its IPv4 row; the decision is its IPv6 row's too.
@@ -223,7 +250,28 @@ public enum Reconciliation {
             plan.newOccupied.append(candidate)
         }
         describeDrift(in: &plan, rows: rows, observation: observation, space: space)
+        plan.outlook = outlook(of: plan, rows: rows)
         return plan
+    }
+
+    /// The rows as `plan` leaves them, each with the decision the next run makes for it over the same listing:
+    /// an unchanged row keeps its decision (the same row over the same listing is decided the same), a changed
+    /// or newly recorded one is decided as it will be read.
+    static func outlook(of plan: Plan, rows: [NetworkRow]) -> [(row: NetworkRow, decision: RowDecision)] {
+        var decided: [String: RowDecision] = [:]
+        for (row, decision) in plan.decisions { decided[row.rowKey] = decision }
+        var changed = Set<String>()
+        for change in plan.changes {
+            changed.insert(change.before.rowKey)
+            if let companion = change.companion { changed.insert(companion.before.rowKey) }
+        }
+        let after = plan.rows(after: rows)
+        let keys = Set(after.map(\.rowKey))
+        return after.compactMap { row in
+            if row.isSecondHalf, let key = row.pairKey, keys.contains(key) { return nil }
+            if !changed.contains(row.rowKey), let decision = decided[row.rowKey] { return (row, decision) }
+            return (row, decide(row, plan.observation))
+        }
     }
 
     /// Completes each drift finding with what ipam does about the drifted VNet's space: the lease keeps its

@@ -45,3 +45,5 @@ public struct PrefixIndex<Value> {
 
     public func hasOverlap(_ prefix: IPPrefix) -> Bool { !overlapping(prefix).isEmpty }
 }
+
+extension PrefixIndex: Sendable where Value: Sendable {}
