@@ -122,6 +122,7 @@ let package = Package(
             name: "IPAMBootstrap",
             dependencies: [
                 "Inventory", "ResourceGraph", "ResourceManager", "AzureTables", "AzureCore", "HTTPTransport",
+                "IPAMCore", "ManagerJobs", "PublicIPSchedule", "ServerLimits",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -283,7 +284,7 @@ let package = Package(
             name: "ipam-dev",
             dependencies: [
                 "AzureTables", "ManagerJobs", "ResourceGraphEmulator", "IPAMCore", "StrictJSON",
-                "TableEmulator", "ServerLimits",
+                "TableEmulator", "ServerLimits", "IPAMBootstrap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -189,3 +189,27 @@ public struct Bootstrap: Sendable {
         }
     }
 }
+
+extension Bootstrap {
+    /// The developer tools' storage (`ipam-dev`): a connection string (`--connection-string`, else
+    /// `AzureWebJobsStorage`, else the local emulator's `UseDevelopmentStorage=true`) and one libcurl transport.
+    public struct DevelopmentStorage: Sendable {
+        public let connection: StorageConnectionString
+        public let transport: CurlTransport
+
+        /// A Table service over Shared Key, told of every storage attempt when `onAttempt` is given.
+        public func service(onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil) throws
+            -> TableServiceClient
+        {
+            try TableServiceClient(connectionString: connection, transport: transport, onAttempt: onAttempt)
+        }
+    }
+
+    /// - Throws: when the connection string does not parse.
+    public static func developmentStorage(
+        connectionString: String?, environment: [String: String] = Bootstrap.processEnvironment()
+    ) throws -> DevelopmentStorage {
+        let text = connectionString ?? environment[Setting.storage.rawValue] ?? "UseDevelopmentStorage=true"
+        return DevelopmentStorage(connection: try StorageConnectionString(parsing: text), transport: CurlTransport())
+    }
+}

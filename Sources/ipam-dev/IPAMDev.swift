@@ -3,6 +3,7 @@ import AzureCore
 import AzureTables
 import Foundation
 import HTTPTransport
+import IPAMBootstrap
 import Synchronization
 
 /// `ipam-dev`: developer tools — a storage smoke round trip and benchmarks.
@@ -19,11 +20,9 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "Storage connection string (default: AzureWebJobsStorage, else UseDevelopmentStorage=true).")
     var connectionString: String?
 
-    func resolved() throws -> StorageConnectionString {
-        let text =
-            connectionString ?? ProcessInfo.processInfo.environment["AzureWebJobsStorage"]
-            ?? "UseDevelopmentStorage=true"
-        return try StorageConnectionString(parsing: text)
+    /// The storage these options name, through the composition root.
+    func opened() throws -> Bootstrap.DevelopmentStorage {
+        try Bootstrap.developmentStorage(connectionString: connectionString)
     }
 }
 
@@ -33,8 +32,9 @@ struct Smoke: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func run() async throws {
-        let connection = try storage.resolved()
-        let service = try TableServiceClient(connectionString: connection, transport: CurlTransport())
+        let opened = try storage.opened()
+        let connection = opened.connection
+        let service = try opened.service()
         let name = "smoke" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10).lowercased()
         print("storage: \(connection.tableEndpoint)")
         try await service.createTable(name)
@@ -88,8 +88,9 @@ struct StorageBench: AsyncParsableCommand {
     @Option(help: "Seconds per measurement.") var seconds = 3.0
 
     func run() async throws {
-        let connection = try storage.resolved()
-        let service = try TableServiceClient(connectionString: connection, transport: CurlTransport())
+        let opened = try storage.opened()
+        let connection = opened.connection
+        let service = try opened.service()
         let name = "bench" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10).lowercased()
         try await service.createTable(name)
         let table = service.table(name)

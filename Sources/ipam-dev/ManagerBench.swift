@@ -3,6 +3,7 @@ import AzureCore
 import AzureTables
 import Foundation
 import HTTPTransport
+import IPAMBootstrap
 import IPAMCore
 import Inventory
 import Logging
@@ -38,11 +39,10 @@ struct ManagerBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let connection = try storage.resolved()
+        let opened = try storage.opened()
         let counts = Counts()
-        let transport = CurlTransport()
-        let service = try TableServiceClient(
-            connectionString: connection, transport: transport, onAttempt: { counts.observe($0) })
+        let transport = opened.transport
+        let service = try opened.service(onAttempt: { counts.observe($0) })
         let tableName = "benchmgr" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(8).lowercased()
         try await service.createTable(tableName)
         let subscription = "11111111-1111-1111-1111-111111111111"

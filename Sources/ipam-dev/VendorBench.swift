@@ -3,6 +3,7 @@ import AzureCore
 import AzureTables
 import Foundation
 import HTTPTransport
+import IPAMBootstrap
 import Synchronization
 
 /// `ipam-dev bench vendor`: allocation throughput and latency against a running Vendor, beside the
@@ -34,9 +35,10 @@ struct VendorBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let transport = CurlTransport()
-        let connection = try storage.resolved()
-        let service = try TableServiceClient(connectionString: connection, transport: transport)
+        let opened = try storage.opened()
+        let transport = opened.transport
+        let connection = opened.connection
+        let service = try opened.service()
         print("vendor \(vendorURL); storage \(connection.tableEndpoint); \(seconds) s per figure")
         print(String(repeating: "-", count: 100))
 

@@ -20,99 +20,21 @@ struct ManagerCommand: AsyncParsableCommand {
         subcommands: [Run.self, Drift.self, Assign.self, Schedule.self, Dispatch.self, ServeFunctions.self])
 }
 
-/// Everything the Manager builds from the environment (read once, here).
-///
-/// Reads, through `Bootstrap`, the ipam settings (docs/Configuration.md) plus the Manager's (`MANAGER_TIMER_SCHEDULE`,
-/// `RESOURCE_GRAPH_*`, `*_SECONDS`) and the Azure credential variables.
-struct ManagerEnvironment {
-    let configuration: IPAMConfiguration
-    let settings: ManagerSettings
-    let schedule: NCrontab
-    let run: ManagerRun
-    let cycle: ManagerCycle<ContinuousClock, ManagerRun.Report>
-    /// The public-IP schedule's job (nil without `PUBLIC_IP_SCHEDULE`).
-    let assign: PublicIPAssign?
-    /// Delivers the audit trail to `WEBHOOKS_CONFIG` (nil without webhooks).
-    let webhooks: WebhookDispatcher?
-    let logger: Logger
-    /// `FUNCTIONS_CUSTOMHANDLER_PORT`, set by the Azure Functions host.
-    let functionsPort: Int?
-    /// Timeouts and the connection cap of the Manager's HTTP servers (metrics, the Functions custom handler).
-    let httpLimits: HTTPServerLimits
-
-    static func load(logLevel: String) async throws -> ManagerEnvironment {
-        var problems: [String] = []
-        let environment = Bootstrap.processEnvironment()
-        var bootstrap: Bootstrap? = nil
-        do { bootstrap = try Bootstrap(environment: environment) } catch { problems += error.lines }
-        var settings = ManagerSettings()
-        do { settings = try ManagerSettings.load(environment: environment) } catch { problems += error.lines }
-        var webhookSettings = WebhookSettings()
-        do { webhookSettings = try WebhookSettings.load(environment: environment) } catch { problems += error.lines }
-        var schedule: NCrontab? = nil
-        let scheduleText = environment[setting: .managerSchedule] ?? "0 */15 * * * *"
-        do { schedule = try NCrontab(scheduleText) } catch {
-            problems.append("\(Setting.managerSchedule.rawValue)=\(scheduleText): \(error.message)")
+/// What `manager` runs is built by the composition root (`IPAMBootstrap`'s `ManagerComposition`); this
+/// executable keeps its arguments and the lifecycle of its processes.
+extension ManagerComposition {
+    /// The composition, or the process's exit after telling the operator why it cannot start.
+    static func start(logLevel: String) async throws -> ManagerComposition {
+        do {
+            let manager = try await ManagerComposition.load(
+                logLevel: logLevel, environment: Bootstrap.processEnvironment())
+            for notice in manager.notices { FileHandle.standardError.write(Data((notice + "\n").utf8)) }
+            return manager
+        } catch {
+            FileHandle.standardError.write(Data(error.message.utf8))
+            throw ExitCode(error.exitCode)
         }
-        let publicIPs = environment[setting: .publicIPSchedule]
-        if let publicIPs {
-            do { _ = try PublicIPSchedule.load(setting: publicIPs) } catch {
-                problems += error.problems.map { "\(Setting.publicIPSchedule.rawValue): \($0)" }
-            }
-        }
-        var httpLimits = HTTPServerLimits.defaults
-        var limitsNotice: String? = nil
-        do { (httpLimits, limitsNotice) = try HTTPServerLimits.forServerProcess(environment: environment) } catch {
-            problems += error.lines
-        }
-        guard problems.isEmpty, let bootstrap, let schedule else {
-            FileHandle.standardError.write(
-                Data(
-                    ("manager: invalid configuration:\n" + problems.map { "  " + $0 }.joined(separator: "\n") + "\n")
-                        .utf8))
-            throw ExitCode(2)
-        }
-        if let limitsNotice { FileHandle.standardError.write(Data("manager: \(limitsNotice)\n".utf8)) }
-        var logger = Logger(label: "ipam.manager")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let configuration = bootstrap.configuration
-        let inventory: Inventory
-        do { inventory = try await bootstrap.inventory(for: .manager, logger: logger) } catch {
-            FileHandle.standardError.write(
-                Data("manager: storage at \(bootstrap.tableEndpoint) is not usable: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        let assign = publicIPs.map { value in
-            PublicIPAssign(
-                schedule: { () throws(ScheduleError) in try PublicIPSchedule.load(setting: value) },
-                arm: bootstrap.resourceManager(logger: logger),
-                inventory: inventory, logger: logger)
-        }
-        let run = ManagerRun(
-            configuration: configuration, settings: settings, inventory: inventory,
-            resourceGraph: bootstrap.resourceGraph(logger: logger),
-            assign: assign, logger: logger)
-        let lease = inventory.singletonLease(
-            owner: inventory.actor, duration: .milliseconds(Int64(settings.singletonLease * 1000)))
-        let metrics = ManagerMetrics()
-        let cycle = ManagerCycle(lease: lease, clock: ContinuousClock(), logger: logger, metrics: metrics) {
-            try await run.run(now: Date())
-        }
-        let webhooks =
-            configuration.webhooks.isEmpty
-            ? nil
-            : WebhookDispatcher(
-                webhooks: configuration.webhooks, scopes: Array(configuration.scopes.keys), inventory: inventory,
-                settings: webhookSettings,
-                logger: logger, metrics: metrics.webhooks, send: Bootstrap.webhookSender())
-        return ManagerEnvironment(
-            configuration: configuration, settings: settings, schedule: schedule, run: run, cycle: cycle,
-            assign: assign, webhooks: webhooks,
-            logger: logger, functionsPort: bootstrap[.functionsPort].flatMap(Int.init), httpLimits: httpLimits)
     }
-
-    /// One run under the singleton lease. Returns nil when another Manager holds it.
-    func runOnce() async throws -> ManagerRun.Report? { try await cycle.runOnce() }
 
     /// Adds `GET /metrics` (Prometheus text) and `GET /healthz` to `router`.
     func addMetricsRoutes(to router: Router<BasicRequestContext>) {
@@ -145,7 +67,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Address the metrics server listens on.") var metricsHost = "127.0.0.1"
 
     func run() async throws {
-        let manager = try await ManagerEnvironment.load(logLevel: logLevel)
+        let manager = try await ManagerComposition.start(logLevel: logLevel)
         if once {
             let report = try await manager.runOnce()
             print(
@@ -204,7 +126,7 @@ struct Dispatch: AsyncParsableCommand {
     @Option(help: "Log level.") var logLevel = "info"
 
     func run() async throws {
-        let manager = try await ManagerEnvironment.load(logLevel: logLevel)
+        let manager = try await ManagerComposition.start(logLevel: logLevel)
         guard let webhooks = manager.webhooks else {
             FileHandle.standardError.write(Data("manager: WEBHOOKS_CONFIG is not set\n".utf8))
             throw ExitCode(2)
@@ -236,7 +158,7 @@ struct Drift: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() async throws {
-        let manager = try await ManagerEnvironment.load(logLevel: "error")
+        let manager = try await ManagerComposition.start(logLevel: "error")
         let listing = await manager.run.resourceGraph.virtualNetworks(
             subscriptions: Array(Set(manager.configuration.scopes.keys.map(\.subscriptionId))))
         var rows: [Scope: [NetworkRow]] = [:]
@@ -266,7 +188,7 @@ struct Assign: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let manager = try await ManagerEnvironment.load(logLevel: logLevel)
+        let manager = try await ManagerComposition.start(logLevel: logLevel)
         guard let assign = manager.assign else {
             FileHandle.standardError.write(Data("manager: PUBLIC_IP_SCHEDULE is not set\n".utf8))
             throw ExitCode(2)
@@ -353,7 +275,7 @@ struct ServeFunctions: AsyncParsableCommand {
     @Option(help: "Log level.") var logLevel = "info"
 
     func run() async throws {
-        let manager = try await ManagerEnvironment.load(logLevel: logLevel)
+        let manager = try await ManagerComposition.start(logLevel: logLevel)
         let router = Router()
         router.get("/") { _, _ in Response(status: .ok) }
         manager.addMetricsRoutes(to: router)
@@ -421,7 +343,7 @@ struct ServeFunctions: AsyncParsableCommand {
 
     /// One run under the singleton lease, as log lines for the host: the report (nil: another Manager
     /// holds the lease) and whether the run failed.
-    static func runLogged(_ manager: ManagerEnvironment, note: String) async -> ([JSONValue], ManagerRun.Report?, Bool)
+    static func runLogged(_ manager: ManagerComposition, note: String) async -> ([JSONValue], ManagerRun.Report?, Bool)
     {
         var logs: [JSONValue] = []
         do {
