@@ -122,7 +122,7 @@ let package = Package(
             name: "IPAMBootstrap",
             dependencies: [
                 "Inventory", "ResourceGraph", "ResourceManager", "AzureTables", "AzureCore", "HTTPTransport",
-                "IPAMCore", "ManagerJobs", "PublicIPSchedule", "ServerLimits",
+                "IPAMCore", "ManagerJobs", "PublicIPSchedule", "ServerLimits", "TokenAuth", "VendorClient",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -265,7 +265,8 @@ let package = Package(
         .executableTarget(
             name: "ipam-mcp",
             dependencies: [
-                "MCPServer", "VendorClient", "IPAMCore", "ServerLimits", .product(name: "MCP", package: "swift-sdk"),
+                "MCPServer", "VendorClient", "IPAMCore", "ServerLimits", "IPAMBootstrap",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

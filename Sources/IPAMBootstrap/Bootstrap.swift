@@ -7,6 +7,7 @@ import Inventory
 import Logging
 import ResourceGraph
 import ResourceManager
+import TokenAuth
 
 /// The composition root's view of the process: the environment, read once, and the storage and Azure
 /// clients built from it. The executables ask it for an `Inventory` and a Resource Graph client; nothing
@@ -211,5 +212,17 @@ extension Bootstrap {
     ) throws -> DevelopmentStorage {
         let text = connectionString ?? environment[Setting.storage.rawValue] ?? "UseDevelopmentStorage=true"
         return DevelopmentStorage(connection: try StorageConnectionString(parsing: text), transport: CurlTransport())
+    }
+}
+
+extension Bootstrap {
+    /// The verifier of the bearer tokens `issuer` issues for `audience` (`AUTH_JWT_*`): its OpenID configuration
+    /// and keys read over its own libcurl transport.
+    public func tokenVerifier(issuer: String, audience: String, failureMemory: Duration, logger: Logger)
+        -> BearerTokenVerifier
+    {
+        BearerTokenVerifier(
+            issuer: issuer, audience: audience, transport: CurlTransport(), failureMemory: failureMemory,
+            logger: logger)
     }
 }

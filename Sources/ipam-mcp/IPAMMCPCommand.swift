@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import IPAMBootstrap
 import IPAMCore
 import Logging
 import MCP
@@ -18,13 +19,8 @@ struct IPAMMCPCommand: AsyncParsableCommand {
         subcommands: [Stdio.self, Serve.self], defaultSubcommand: Stdio.self)
 }
 
-/// This executable's composition root: the environment, read once.
-enum Environment {
-    static let values = ProcessInfo.processInfo.environment
-    static func vendorURL(_ option: String?) -> String {
-        option ?? values[setting: .vendorURL] ?? "http://127.0.0.1:7071"
-    }
-}
+/// What this executable builds from the environment (read once), through the composition root.
+let caller = VendorCaller()
 
 /// Logs go to standard error only: standard output carries nothing but the protocol.
 func stderrLogger(_ label: String, level: String) -> Logger {
@@ -42,7 +38,7 @@ struct Stdio: AsyncParsableCommand {
 
     func run() async throws {
         let logger = stderrLogger("ipam.mcp", level: logLevel)
-        let client = VendorClient(baseURL: Environment.vendorURL(vendorURL), key: Environment.values[setting: .apiKey])
+        let client = caller.client(vendorURL: vendorURL, withKey: true)
         let server = await IPAMMCPServer.make { _ in client }
         try await server.start(transport: StdioTransport(logger: logger))
         logger.info("serving MCP over stdio", metadata: ["vendor": .string(client.baseURL)])
@@ -76,10 +72,10 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let limits = HTTPServerLimits.forServerProcess(environment: Environment.values, program: "ipam-mcp")
+        guard let limits = caller.serverLimits(program: "ipam-mcp")
         else { throw ExitCode(2) }
         let logger = stderrLogger("ipam.mcp", level: logLevel)
-        let vendor = VendorClient(baseURL: Environment.vendorURL(vendorURL), key: nil)
+        let vendor = caller.client(vendorURL: vendorURL, withKey: false)
         let sessionLimits = MCPHTTPSessions.Limits(
             maxSessions: maxSessions, maxSessionsPerCaller: maxSessionsPerCaller,
             idleTimeout: .seconds(sessionIdleSeconds))

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import HTTPTransport
 import Hummingbird
 import IPAMBootstrap
 import IPAMCore
@@ -77,9 +76,8 @@ struct Serve: AsyncParsableCommand {
             }
             var tokenLogger = Logger(label: "ipam.token")
             tokenLogger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            let verifier = BearerTokenVerifier(
-                issuer: issuer, audience: audience, transport: CurlTransport(), failureMemory: failureMemory,
-                logger: tokenLogger)
+            let verifier = bootstrap.tokenVerifier(
+                issuer: issuer, audience: audience, failureMemory: failureMemory, logger: tokenLogger)
             tokens = TokenAuthentication(verifier: verifier, roleMap: roleMap)
         }
         if keys.isEmpty && tokens == nil && !insecureNoAuth {
