@@ -8,7 +8,7 @@ import VendorDomain
 
 /// The host-IP and membership routes of a network lease (`/api/leases/{leaseId}/ips…`, `/members…`).
 extension VendorRoutes {
-    @Sendable func allocateHostIP(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func allocateHostIP(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let leaseId = try pathParameter(context, "leaseId")
         let fields = try await Self.optionalFields(request, allowed: ["principal", "subnet"])
         let (answer, created) = try await service.with(logger: context.logger).allocateHostIP(
@@ -17,20 +17,20 @@ extension VendorRoutes {
         return VendorRouter.jsonResponse(created ? .created : .ok, Self.hostIPJSON(answer))
     }
 
-    @Sendable func listHostIPs(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func listHostIPs(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let leaseId = try pathParameter(context, "leaseId")
         let answers = try await service.with(logger: context.logger).hostIPs(leaseId: leaseId, caller: caller(context))
         return VendorRouter.jsonResponse(.ok, .object([("ips", .array(answers.map(Self.hostIPJSON)))]))
     }
 
-    @Sendable func hostIP(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func hostIP(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let leaseId = try pathParameter(context, "leaseId")
         let answer = try await service.with(logger: context.logger).hostIP(
             leaseId: leaseId, principal: try pathParameter(context, "principal"), caller: caller(context))
         return VendorRouter.jsonResponse(.ok, Self.hostIPJSON(answer))
     }
 
-    @Sendable func releaseHostIP(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func releaseHostIP(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let leaseId = try pathParameter(context, "leaseId")
         let principal = try pathParameter(context, "principal")
         let released = try await service.with(logger: context.logger).releaseHostIP(
@@ -47,7 +47,7 @@ extension VendorRoutes {
             .ok, .object([("released", .bool(true))] + (Self.hostIPJSON(released).objectValue ?? [])))
     }
 
-    @Sendable func listMembers(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func listMembers(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let leaseId = try pathParameter(context, "leaseId")
         let members = try await service.with(logger: context.logger).members(leaseId: leaseId, caller: caller(context))
         return VendorRouter.jsonResponse(
@@ -55,7 +55,7 @@ extension VendorRoutes {
             .object([("leaseId", .string(leaseId.lowercased())), ("members", .array(members.map(Self.memberJSON)))]))
     }
 
-    @Sendable func putMember(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func putMember(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let leaseId = try pathParameter(context, "leaseId")
         let fields = try await Self.optionalFields(request, allowed: ["role"])
         var role = MemberRole.member
@@ -70,7 +70,7 @@ extension VendorRoutes {
         return VendorRouter.jsonResponse(created ? .created : .ok, Self.memberJSON(member))
     }
 
-    @Sendable func removeMember(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func removeMember(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let leaseId = try pathParameter(context, "leaseId")
         let principal = try pathParameter(context, "principal")
         let removed = try await service.with(logger: context.logger).removeMember(
@@ -86,10 +86,10 @@ extension VendorRoutes {
     // MARK: Pieces
 
     /// The caller as a principal (`anonymous` with authentication disabled).
-    func caller(_ context: VendorRequestContext) -> HostIPCaller {
+    func caller(_ context: AuthenticatedRequestContext) -> HostIPCaller {
         HostIPCaller(
-            principal: service.redactor.principal(context.caller ?? "anonymous"),
-            isAdmin: (context.role ?? .admin) >= .admin)
+            principal: service.redactor.principal(context.caller),
+            isAdmin: context.role >= .admin)
     }
 
     /// A JSON object body's fields (names lower-cased), or none for an empty body.

@@ -17,12 +17,22 @@ enum RouteAccess: Sendable, Equatable {
 
 /// Registers the Vendor's routes, each with who may call it.
 ///
-/// The access check runs inside the route's own responder, so it is the check of whatever route the router
-/// resolved, however the path was spelled (`/x/`, `//x`, `/a//b` resolve like `/x` and `/a/b`); a path no
-/// route matches runs nothing and answers 404. `finish()` also gives the served paths with their methods, from
-/// the same registrations, for the 405 answers (with `Allow`) to any other method.
+/// A route that needs a role runs in a group of its role: `AuthenticationMiddleware`, then its handler's
+/// `AuthenticatedRequestContext`, then `RoleMiddleware`. These run inside the route's own responder, so they are
+/// the checks of whatever route the router resolved, however the path was spelled (`/x/`, `//x`, `/a//b` resolve
+/// like `/x` and `/a/b`); a path no route matches runs nothing and answers 404. `finish()` also gives the served
+/// paths with their methods, from the same registrations, for the 405 answers (with `Allow`) to any other method.
 final class VendorRouteTable {
+    /// A handler of an open or console route.
     typealias Handler = @Sendable (Request, VendorRequestContext) async throws -> Response
+    /// A handler of a route that needs a role: its caller is authenticated.
+    typealias AuthenticatedHandler = @Sendable (Request, AuthenticatedRequestContext) async throws -> Response
+
+    /// Who may call a route without a role.
+    enum Unauthenticated: Sendable {
+        case open
+        case consoleSession
+    }
 
     struct Entry: Sendable {
         let method: HTTPRequest.Method
@@ -32,20 +42,38 @@ final class VendorRouteTable {
 
     let collection = RouteCollection(context: VendorRequestContext.self)
     private(set) var entries: [Entry] = []
-    private let gate: AccessGate
+    /// One group per role: authentication, the authenticated context, the role check.
+    private var groups: [Role: RouterGroup<AuthenticatedRequestContext>] = [:]
 
-    init(gate: AccessGate) { self.gate = gate }
+    init(authentication: AuthenticationMiddleware) {
+        for role in Role.allCases {
+            groups[role] = collection.group().add(middleware: authentication)
+                .group(context: AuthenticatedRequestContext.self).add(middleware: RoleMiddleware(needed: role))
+        }
+    }
 
-    /// Registers `handler` for `method` and `path` (`{name}` captures a segment), callable with `access`.
-    func add(_ method: HTTPRequest.Method, _ path: RouterPath, _ access: RouteAccess, use handler: @escaping Handler) {
+    /// Registers `handler` for `method` and `path` (`{name}` captures a segment), callable by a caller of at
+    /// least `role`.
+    func add(
+        _ method: HTTPRequest.Method, _ path: RouterPath, _ role: Role, use handler: @escaping AuthenticatedHandler
+    ) {
+        record(method, path, .role(role))
+        groups[role]!.on(path, method: method, use: handler)
+    }
+
+    /// Registers `handler` for `method` and `path`, callable without a key (`open`), or with the console's session
+    /// checked by the handler itself (`consoleSession`).
+    func add(
+        _ method: HTTPRequest.Method, _ path: RouterPath, _ access: Unauthenticated, use handler: @escaping Handler
+    ) {
+        record(method, path, access == .open ? .open : .consoleSession)
+        collection.on(path, method: method, use: handler)
+    }
+
+    private func record(_ method: HTTPRequest.Method, _ path: RouterPath, _ access: RouteAccess) {
         precondition(
             !entries.contains { $0.method == method && $0.path == path }, "\(method) \(path) is registered twice")
         entries.append(Entry(method: method, path: path, access: access))
-        let gate = gate
-        let label = "\(method.rawValue) \(path)"
-        collection.on(path, method: method) { request, context in
-            try await gate.admit(request, context, access: access, route: label, to: handler)
-        }
     }
 
     /// The routes to add to the router, and the paths they serve with their methods (for 405 answers).

@@ -8,7 +8,8 @@ import StrictJSON
 /// An answer the Vendor gives instead of what was asked: a typed code (which fixes the HTTP status),
 /// a message, and the offending field and machine-readable facts when there are any.
 ///
-/// Thrown by the edge (the domain throws `DomainError`, mapped by `VendorError(_:)`); Hummingbird renders it (`HTTPResponseError`) as the one error shape
+/// Thrown by the edge (the domain throws `DomainError`, mapped by `VendorError(_:)`); `ErrorMiddleware` renders it
+/// as the one error shape
 /// `{code, message, requestId, field?, details?}`, with `Retry-After` when the client should retry.
 public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible {
     public let code: ErrorCode
@@ -64,9 +65,14 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     public var status: HTTPResponse.Status { Self.status(of: code) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response(requestID: (context as? any RequestIdentified)?.requestID ?? "")
+    }
+
+    /// The one error shape, `{code, message, requestId, field?, details?}`, with `Retry-After`,
+    /// `WWW-Authenticate: Bearer` (401) and `Allow` (405) when they apply.
+    func response(requestID: String) -> Response {
         var members: [(String, JSONValue)] = [
-            ("code", .string(code.rawValue)), ("message", .string(message)),
-            ("requestId", .string((context as? VendorRequestContext)?.requestID ?? "")),
+            ("code", .string(code.rawValue)), ("message", .string(message)), ("requestId", .string(requestID)),
         ]
         if let field { members.append(("field", .string(field))) }
         if !details.isEmpty {

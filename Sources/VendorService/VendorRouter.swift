@@ -5,8 +5,9 @@ import NIOCore
 import StrictJSON
 import VendorDomain
 
-/// The Vendor's HTTP edge: the routes, and the router with its middleware (request ids,
-/// authentication, logging, metrics, and the one error shape).
+/// The Vendor's HTTP edge: the routes, and the router with its middleware, one job each, outermost first:
+/// request id and log line, security headers, metrics, the one error shape, encoded separators refused; then,
+/// inside each route that needs a role, authentication and the role check (`VendorRouteTable`).
 public enum VendorRouter {
     /// Largest accepted request body.
     public static let maxBodyBytes = 64 * 1024
@@ -21,20 +22,24 @@ public enum VendorRouter {
         logger: Logger,
         readiness: @escaping @Sendable () async -> String?
     ) -> Router<VendorRequestContext> {
-        let gate = AccessGate(
-            keys: keys, tokens: tokens, throttle: FailedKeyThrottle(uptime: service.time.uptime), time: service.time,
-            redactor: service.redactActors ? service.redactor : nil)
+        let authenticator = Authenticator(
+            keys: keys, tokens: tokens, throttle: FailedKeyThrottle(uptime: service.time.uptime), time: service.time)
+        let authentication = AuthenticationMiddleware(
+            authenticator: authenticator, redactor: service.redactActors ? service.redactor : nil)
         let routes = VendorRoutes(
             service: service, readiness: readiness,
             console: console.map {
-                ConsoleRoutes(service: service, keys: keys, tokens: tokens, sessions: $0, gate: gate)
+                ConsoleRoutes(service: service, keys: keys, tokens: tokens, sessions: $0, authenticator: authenticator)
             })
-        let (collection, served) = routes.table(gate: gate).finish()
+        let (collection, served) = routes.table(authentication: authentication).finish()
         let router = Router(context: VendorRequestContext.self)
-        router.add(
-            middleware: EdgeMiddleware(
-                logger: logger, metrics: service.metrics, served: served,
-                authenticationDisabled: keys == nil && tokens == nil))
+        router.addMiddleware {
+            RequestIDMiddleware(logger: logger, authenticationDisabled: authenticator.isDisabled)
+            SecurityHeadersMiddleware()
+            MetricsMiddleware(metrics: service.metrics)
+            ErrorMiddleware(served: served)
+            EncodedSeparatorMiddleware()
+        }
         router.addRoutes(collection)
         return router
     }

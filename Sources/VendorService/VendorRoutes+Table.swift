@@ -8,38 +8,38 @@ extension VendorRoutes {
     /// `x-ipam-role` in `openapi/` says the same). Looking needs `reader`; changing a lease needs `lease`;
     /// reservations, adoption and webhook deliveries need `admin`. Host-IP routes also need membership of the
     /// lease (checked by the handler). Paths are spelled as in `openapi/` and are the metric route labels.
-    func table(gate: AccessGate) -> VendorRouteTable {
-        let routes = VendorRouteTable(gate: gate)
+    func table(authentication: AuthenticationMiddleware) -> VendorRouteTable {
+        let routes = VendorRouteTable(authentication: authentication)
         routes.add(.get, "/", .open) { _, _ in Response(status: .ok) } // the Functions host pings the handler here
         routes.add(.get, "/healthz", .open) { _, _ in
             VendorRouter.jsonResponse(.ok, .object([("status", .string("ok"))]))
         }
         routes.add(.get, "/readyz", .open, use: ready)
-        routes.add(.get, "/metrics", .role(.reader), use: metrics)
-        routes.add(.post, "/api/getNewNetwork", .role(.lease), use: getNewNetwork)
-        routes.add(.post, "/api/adoptNetwork", .role(.admin), use: adoptNetwork)
-        routes.add(.get, "/api/webhooks/{name}/deliveries", .role(.admin), use: webhookDeliveries)
-        routes.add(.get, "/api/whoami", .role(.reader)) { _, context in
-            VendorRouter.jsonResponse(.ok, .object([("caller", context.caller.map(JSONValue.string) ?? .null)]))
+        routes.add(.get, "/metrics", .reader, use: metrics)
+        routes.add(.post, "/api/getNewNetwork", .lease, use: getNewNetwork)
+        routes.add(.post, "/api/adoptNetwork", .admin, use: adoptNetwork)
+        routes.add(.get, "/api/webhooks/{name}/deliveries", .admin, use: webhookDeliveries)
+        routes.add(.get, "/api/whoami", .reader) { _, context in
+            VendorRouter.jsonResponse(.ok, .object([("caller", .string(context.caller))]))
         }
-        routes.add(.get, "/api/leases", .role(.reader), use: listLeases)
-        routes.add(.get, "/api/events", .role(.reader), use: listEvents)
-        routes.add(.post, "/api/reservations", .role(.admin), use: reserve)
-        routes.add(.get, "/api/reservations", .role(.reader), use: listReservations)
-        routes.add(.delete, "/api/reservations/{reservationId}", .role(.admin), use: unreserve)
-        routes.add(.get, "/api/leases/{leaseId}", .role(.reader), use: leaseByID)
-        routes.add(.delete, "/api/leases/{leaseId}", .role(.lease), use: deleteLease)
-        routes.add(.get, "/api/sessions/{sessionId}", .role(.reader), use: leaseBySession)
-        routes.add(.post, "/api/releaseNetwork", .role(.lease), use: release)
-        routes.add(.post, "/api/renewLease", .role(.lease), use: renew)
-        routes.add(.get, "/api/pools", .role(.reader), use: pools)
-        routes.add(.post, "/api/leases/{leaseId}/ips", .role(.lease), use: allocateHostIP)
-        routes.add(.get, "/api/leases/{leaseId}/ips", .role(.reader), use: listHostIPs)
-        routes.add(.get, "/api/leases/{leaseId}/ips/{principal}", .role(.reader), use: hostIP)
-        routes.add(.delete, "/api/leases/{leaseId}/ips/{principal}", .role(.lease), use: releaseHostIP)
-        routes.add(.get, "/api/leases/{leaseId}/members", .role(.reader), use: listMembers)
-        routes.add(.put, "/api/leases/{leaseId}/members/{principal}", .role(.lease), use: putMember)
-        routes.add(.delete, "/api/leases/{leaseId}/members/{principal}", .role(.lease), use: removeMember)
+        routes.add(.get, "/api/leases", .reader, use: listLeases)
+        routes.add(.get, "/api/events", .reader, use: listEvents)
+        routes.add(.post, "/api/reservations", .admin, use: reserve)
+        routes.add(.get, "/api/reservations", .reader, use: listReservations)
+        routes.add(.delete, "/api/reservations/{reservationId}", .admin, use: unreserve)
+        routes.add(.get, "/api/leases/{leaseId}", .reader, use: leaseByID)
+        routes.add(.delete, "/api/leases/{leaseId}", .lease, use: deleteLease)
+        routes.add(.get, "/api/sessions/{sessionId}", .reader, use: leaseBySession)
+        routes.add(.post, "/api/releaseNetwork", .lease, use: release)
+        routes.add(.post, "/api/renewLease", .lease, use: renew)
+        routes.add(.get, "/api/pools", .reader, use: pools)
+        routes.add(.post, "/api/leases/{leaseId}/ips", .lease, use: allocateHostIP)
+        routes.add(.get, "/api/leases/{leaseId}/ips", .reader, use: listHostIPs)
+        routes.add(.get, "/api/leases/{leaseId}/ips/{principal}", .reader, use: hostIP)
+        routes.add(.delete, "/api/leases/{leaseId}/ips/{principal}", .lease, use: releaseHostIP)
+        routes.add(.get, "/api/leases/{leaseId}/members", .reader, use: listMembers)
+        routes.add(.put, "/api/leases/{leaseId}/members/{principal}", .lease, use: putMember)
+        routes.add(.delete, "/api/leases/{leaseId}/members/{principal}", .lease, use: removeMember)
         if let console {
             console.add(to: routes)
         } else {

@@ -15,18 +15,20 @@ struct VendorRoutes: Sendable {
     /// The operator console, when `CONSOLE_SESSION_SECRET` is set.
     let console: ConsoleRoutes?
 
-    @Sendable func adoptNetwork(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func adoptNetwork(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let body = try await VendorRouter.jsonBody(request)
         var lease: LeaseRequest
         do { lease = try LeaseRequestDecoder.decodeAdoption(body, configuration: service.configuration) } catch {
             throw VendorError.badRequest(error)
         }
-        lease.owner = context.caller.map(service.redactor.principal)
+        lease.owner = service.redactor.principal(context.caller)
         let answer = try await service.with(logger: context.logger).adoptNetwork(lease)
         return VendorRouter.jsonResponse(answer.created ? .created : .ok, answer.json)
     }
 
-    @Sendable func webhookDeliveries(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func webhookDeliveries(_ request: Request, _ context: AuthenticatedRequestContext) async throws
+        -> Response
+    {
         let name = try pathParameter(context, "name")
         guard let webhook = service.configuration.webhooks.first(where: { $0.name == name }) else {
             let known = service.configuration.webhooks.map(\.name)
@@ -84,20 +86,20 @@ struct VendorRoutes: Sendable {
         return VendorRouter.jsonResponse(.ok, .object([("status", .string("ready"))]))
     }
 
-    @Sendable func metrics(_ request: Request, _ context: VendorRequestContext) -> Response {
+    @Sendable func metrics(_ request: Request, _ context: AuthenticatedRequestContext) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return Response(
             status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.exposition())))
     }
 
-    @Sendable func getNewNetwork(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func getNewNetwork(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let body = try await VendorRouter.jsonBody(request)
         var lease: LeaseRequest
         do { lease = try LeaseRequestDecoder.decode(body, configuration: service.configuration) } catch {
             throw VendorError.badRequest(error)
         }
-        lease.owner = context.caller.map(service.redactor.principal)
+        lease.owner = service.redactor.principal(context.caller)
         var effort = VendorService.Effort()
         let started = ContinuousClock.now
         let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: &effort)
@@ -109,7 +111,7 @@ struct VendorRoutes: Sendable {
         return response
     }
 
-    @Sendable func leaseByID(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func leaseByID(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let id = try pathParameter(context, "leaseId")
         let scope = try optionalScope(request)
         let (row, rowScope) = try await service.with(logger: context.logger).lease(id: id, scope: scope)
@@ -121,7 +123,7 @@ struct VendorRoutes: Sendable {
         "subscriptionId", "region", "scope", "state", "requester", "tag", "within", "limit", "continuation", "code",
     ]
 
-    @Sendable func listLeases(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func listLeases(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let query = try ListingQuery(request, allowed: Self.listParameters, repeatable: ["state"], service: service)
         var filter = LeaseFilter()
         if let states = query.values["state"] {
@@ -169,7 +171,7 @@ struct VendorRoutes: Sendable {
         "code",
     ]
 
-    @Sendable func listEvents(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func listEvents(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let query = try ListingQuery(request, allowed: Self.eventParameters, repeatable: ["action"], service: service)
         var filter = EventFilter()
         for (name, keyPath) in [("since", \EventFilter.since), ("until", \EventFilter.until)] {
@@ -209,19 +211,20 @@ struct VendorRoutes: Sendable {
             ]))
     }
 
-    @Sendable func reserve(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func reserve(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let body = try await VendorRouter.jsonBody(request)
         let reservation = try ReservationRequest.decode(
             body, configuration: service.configuration, now: service.time.now())
         let (made, scope) = try await service.with(logger: context.logger).reserve(
-            reservation, caller: context.caller ?? "anonymous")
+            reservation, caller: context.caller)
         return VendorRouter.jsonResponse(.created, Self.reservationJSON(made, scope: scope, readOnly: false))
     }
 
     /// Query parameters of `GET /api/reservations`.
     static let reservationParameters: Set<String> = ["subscriptionId", "region", "scope", "owner", "within", "code"]
 
-    @Sendable func listReservations(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func listReservations(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response
+    {
         let query = try ListingQuery(request, allowed: Self.reservationParameters, repeatable: [], service: service)
         var within: IPPrefix? = nil
         if let text = query.one("within") {
@@ -241,7 +244,7 @@ struct VendorRoutes: Sendable {
             ]))
     }
 
-    @Sendable func unreserve(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func unreserve(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let id = try pathParameter(context, "reservationId")
         let ended = try await service.with(logger: context.logger).unreserve(id: id)
         var members: [(String, JSONValue)] = [
@@ -269,13 +272,13 @@ struct VendorRoutes: Sendable {
 
     static func eventJSON(_ event: AuditEvent, scope: Scope) -> JSONValue { event.json(scope: scope) }
 
-    @Sendable func deleteLease(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func deleteLease(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let id = try pathParameter(context, "leaseId")
         let (row, scope) = try await service.with(logger: context.logger).delete(leaseId: id, caller: caller(context))
         return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
     }
 
-    @Sendable func leaseBySession(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func leaseBySession(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let id = try pathParameter(context, "sessionId")
         guard LeaseRequestDecoder.isValidSessionId(id) else {
             throw VendorError(
@@ -287,21 +290,21 @@ struct VendorRoutes: Sendable {
         return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
     }
 
-    @Sendable func release(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func release(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let (leaseId, sessionId, scope) = try await leaseReference(request)
         let row = try await service.with(logger: context.logger).release(
             leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller(context))
         return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
     }
 
-    @Sendable func renew(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func renew(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let (leaseId, sessionId, scope) = try await leaseReference(request)
         let row = try await service.with(logger: context.logger).renew(
             leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller(context))
         return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
     }
 
-    @Sendable func pools(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+    @Sendable func pools(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let pools = try await service.with(logger: context.logger).pools()
         var items: [JSONValue] = []
         for report in pools {
@@ -393,7 +396,7 @@ struct VendorRoutes: Sendable {
     // MARK: Request pieces
 
     /// A path parameter, percent-decoded.
-    func pathParameter(_ context: VendorRequestContext, _ name: String) throws -> String {
+    func pathParameter(_ context: some RequestContext, _ name: String) throws -> String {
         let raw = try context.parameters.require(name)
         return raw.removingPercentEncoding ?? raw
     }

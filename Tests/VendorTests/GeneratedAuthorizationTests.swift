@@ -141,9 +141,12 @@ struct GeneratedAuthorizationTests {
         let service = VendorService(
             configuration: try IPAMConfiguration.load(environment: environment), inventory: inventory,
             redactor: PrincipalRedactor(salt: SampleConfiguration.auditSalt), logger: Logger(label: "route-check"))
-        let gate = AccessGate(
-            keys: nil, tokens: nil, throttle: FailedKeyThrottle(uptime: { .zero }), time: .system, redactor: nil)
-        let registered = VendorRoutes(service: service, readiness: { nil }, console: nil).table(gate: gate).entries
+        let authentication = AuthenticationMiddleware(
+            authenticator: Authenticator(
+                keys: nil, tokens: nil, throttle: FailedKeyThrottle(uptime: { .zero }), time: .system),
+            redactor: nil)
+        let registered = VendorRoutes(service: service, readiness: { nil }, console: nil)
+            .table(authentication: authentication).entries
             .filter { !$0.path.description.hasPrefix("/console") } // HTML pages of their own, not the API
             .map { entry -> String in
                 let role =

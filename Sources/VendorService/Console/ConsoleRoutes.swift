@@ -22,7 +22,7 @@ struct ConsoleRoutes: Sendable {
     let tokens: TokenAuthentication?
     let sessions: ConsoleSessions
     /// Slows down failed keys at sign-in as at the API.
-    let gate: AccessGate
+    let authenticator: Authenticator
 
     /// Registers the console's routes. None needs a key at the edge (`consoleSession`): every handler checks
     /// the console session itself (the sign-in pages their form's CSRF nonce), whatever spelling of the path
@@ -77,7 +77,7 @@ struct ConsoleRoutes: Sendable {
         } else if let tokens, BearerTokenVerifier.looksLikeToken(key) {
             let caller: String
             do { (caller, _) = try await tokens.authenticate(key) } catch {
-                if error.code == .unauthorized { await gate.refused(from: context.clientAddress) }
+                if error.code == .unauthorized { await authenticator.refused(from: context.clientAddress) }
                 return failure(
                     error.status, "Not signed in: \(error.message)", session: nil,
                     template: ("signin", ["csrf": form["csrf"] ?? ""]))
@@ -90,7 +90,7 @@ struct ConsoleRoutes: Sendable {
                 expires = min(expires, Date(timeIntervalSince1970: seconds))
             }
         } else {
-            await gate.refused(from: context.clientAddress)
+            await authenticator.refused(from: context.clientAddress)
             return failure(
                 .unauthorized, "Not signed in: that is not a valid key.", session: nil,
                 template: ("signin", ["csrf": form["csrf"] ?? ""]))
