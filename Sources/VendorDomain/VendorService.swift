@@ -62,7 +62,8 @@ public struct VendorService: Sendable {
         return copy
     }
 
-    /// What one `getNewNetwork` cost (for logs, headers and the benchmark).
+    /// What one `getNewNetwork` cost (for logs, headers and the benchmark): statistics only (whether a commit's
+    /// outcome is in doubt is the allocation machine's state, `AllocationMachine.commitInDoubt`).
     public struct Effort: Sendable {
         /// Claim or carve transactions sent.
         public var claimAttempts = 0
@@ -73,18 +74,32 @@ public struct VendorService: Sendable {
         /// Stock reads and carves this request led.
         public var stockReads = 0
         public var carves = 0
-        /// A commit was sent and its outcome is not known yet (its answer was lost).
-        public var commitOutcomeUnknown = false
         public init() {}
     }
 
     // MARK: getNewNetwork
 
+    /// The allocation machine as this service drives it.
+    typealias Allocation = AllocationMachine<StockCache.Taken, [UsageRow], LeaseAnswer>
+
+    /// A new lease for `request`, or the one its SessionId already has (a replay).
     public func getNewNetwork(_ request: LeaseRequest, effort: inout Effort) async throws(DomainError) -> LeaseAnswer {
+        // A session this process knows is a replay: one point read of its network row answers it.
+        if let known = await sessions.lookup(request.sessionId, in: request.scope),
+            let answer = try await replay(request, known: known, &effort)
+        {
+            return answer
+        }
+        let quotas = request.v6Half == nil ? quotaCharges(request) : []
+        var machine = Allocation(
+            request.v6Half == nil ? .single(pool: request.pool != nil, quotas: !quotas.isEmpty) : .pair,
+            deadline: deadline)
         do {
-            return try await allocate(request, &effort)
-        } catch  where error.code == .storageUnavailable || error.code == .busy {
-            guard effort.commitOutcomeUnknown else { throw error }
+            return try await allocate(request, quotas: quotas, &machine, &effort)
+        } catch {
+            let (unknown, giveBack) = machine.failed(error)
+            await giveBackToStock(giveBack, request)
+            guard unknown else { throw error }
             // Never report a failure storage did not confirm: the claim may have committed.
             throw DomainError(
                 .outcomeUnknown,
@@ -93,136 +108,126 @@ public struct VendorService: Sendable {
         }
     }
 
-    private func allocate(_ request: LeaseRequest, _ effort: inout Effort) async throws(DomainError) -> LeaseAnswer {
-        // A session this process knows is a replay: one point read of its network row answers it.
-        if let known = await sessions.lookup(request.sessionId, in: request.scope),
-            let answer = try await replay(request, known: known, &effort)
-        {
-            return answer
-        }
-        if let half = request.v6Half { return try await allocatePair(request, v6: half, &effort) }
+    /// Runs `machine`'s actions (storage, this process's caches and single flights, sleeps) and feeds their
+    /// results back until it answers or refuses.
+    private func allocate(
+        _ request: LeaseRequest, quotas: [QuotaCharge], _ machine: inout Allocation, _ effort: inout Effort
+    ) async throws(DomainError) -> LeaseAnswer {
         let started = time.uptime()
-        var excluded = Set<String>()
-        var random = SystemRandomNumberGenerator()
-        var sessionChecked = false
-        // A pool's rules and quotas: a replay is answered before they are checked (a lease already held is
-        // never refused), and a request over its quota takes no stock and carves nothing.
-        var counters: [UsageRow]? = nil
-        let quotas = quotaCharges(request)
-        if request.pool != nil {
-            if let answer = try await replay(request, &effort) { return answer }
-            sessionChecked = true
-            try checkRequester(request)
-            if !quotas.isEmpty {
-                let read = try await storage(&effort) { () async throws(InventoryError) in
-                    try await inventory.usage(quotas, in: request.scope)
-                }
-                if let refusal = quotaRefusal(
-                    read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion))
-                {
-                    throw refusal
-                }
-                counters = read
-            }
-        }
-        /// Reads the session row once per request: a replay's answer, or nil for a new session.
-        func checkSession() async throws(DomainError) -> LeaseAnswer? {
-            sessionChecked = true
-            return try await replay(request, &effort)
-        }
-        let gateKey = stockKey(request)
+        var action = machine.start()
         while true {
-            guard time.uptime() - started < deadline, effort.rounds < 128 else {
-                // Before saying "busy", make sure no earlier attempt (here or on a Vendor that died) holds a block for this session.
-                if let answer = try await replay(request, &effort) { return answer }
-                throw .busy("no block claimed after \(effort.claimAttempts) attempts")
-            }
-            effort.rounds += 1
-            var taken = await stockCache.take(gateKey)
-            if taken == nil {
-                // Stock must be read first. The caller that leads the read reads its session row before it: a
-                // replay that reaches a Vendor with no stock at hand is answered without a stock read, and a new
-                // allocation pays this one point read only when it leads a stock read (about once per 48 claims).
-                // Callers waiting for the read claim what it brings; a replay among them gives its block back.
-                let turn = try await stockReads.turn(gateKey, worked: { $0 == nil }) {
+            await giveBackToStock(machine.takeGiveBack(), request)
+            switch action {
+            case .readSession:
+                action = machine.sessionRead(try await replay(request, &effort))
+            case .checkSessionExists:
+                let session = try await storage(&effort) { () async throws(InventoryError) in
+                    try await inventory.session(request.sessionId, in: request.scope)
+                }
+                action = machine.sessionExists(session != nil)
+            case .checkPoolRules(let readingCounters):
+                try checkRequester(request)
+                guard readingCounters else {
+                    action = machine.poolRulesPassed()
+                    continue
+                }
+                let read = try await readCounters(quotas, request, &effort)
+                action = machine.countersRead(read, refusal: counterRefusal(read, request))
+            case .readCounters:
+                let read = try await readCounters(quotas, request, &effort)
+                action = machine.countersRead(read, refusal: counterRefusal(read, request))
+            case .startRound:
+                action = machine.roundStarts(elapsed: time.uptime() - started)
+                effort.rounds = machine.rounds
+            case .takeStock(let side):
+                if let taken = await stockCache.take(stockKey(request, side)) {
+                    action = machine.stockTaken(taken, rowKey: taken.candidate.rowKey)
+                } else {
+                    action = machine.stockEmpty()
+                }
+            case .readStock(let side, let checkingSession):
+                // The caller that leads the read reads its session row before it (when not read yet): a replay that
+                // reaches a Vendor with no stock at hand is answered without a stock read, and a new allocation pays
+                // this one point read only when it leads a stock read (about once per 48 claims).
+                let key = stockKey(request, side)
+                let excluded = machine.excluded
+                let turn = try await stockReads.turn(key, worked: { $0 == nil }) {
                     () async throws(DomainError) -> LeaseAnswer? in
-                    if !sessionChecked, let answer = try await checkSession() { return answer }
-                    try await readStock(request, key: gateKey, excluded: excluded, &effort)
+                    if checkingSession, let answer = try await replay(request, &effort) { return answer }
+                    try await readStock(request.side(side), key: key, excluded: excluded, &effort)
                     return nil
                 }
                 switch turn {
-                case .led(let answer?): return answer
-                case .waited(leaderWorked: false) where !sessionChecked:
-                    // The leader was a replay and read no stock: check this session now, beside the other
-                    // waiters, instead of queueing for the next lead one by one (a replay storm after a restart).
-                    if let answer = try await checkSession() { return answer }
-                default: break
+                case .led(let replay): action = machine.stockReadLed(replay: replay)
+                case .waited(let leaderWorked): action = machine.stockReadWaited(leaderWorked: leaderWorked)
                 }
-                taken = await stockCache.take(gateKey)
-            }
-            let outcome: Outcome
-            if let taken {
-                if !quotas.isEmpty, counters == nil {
-                    counters = try await storage(&effort) { () async throws(InventoryError) in
-                        try await inventory.usage(quotas, in: request.scope)
-                    }
+            case .carve(let side, let checkingSession, let stockOnly):
+                enum Lead {
+                    case replayed(LeaseAnswer)
+                    case carved(Allocation.Commit)
                 }
-                if let read = counters,
-                    let refusal = quotaRefusal(
-                        read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion))
-                {
-                    await stockCache.giveBack(gateKey, taken)
-                    throw refusal
+                let lead = try await carveGate.ifLeading(stockKey(request, side)) {
+                    () async throws(DomainError) -> Lead in
+                    if checkingSession, let answer = try await replay(request, &effort) { return .replayed(answer) }
+                    return .carved(try await carve(request.side(side), stockOnly: stockOnly, &machine, &effort))
                 }
-                outcome = try await claim(taken.candidate, request, usage: counters ?? [], &effort)
-                switch outcome {
-                case .lost: excluded.insert(taken.candidate.rowKey)
-                // nothing was written: the block is still free
-                case .sessionTaken: await stockCache.giveBack(gateKey, taken)
-                case .usageChanged:
-                    await stockCache.giveBack(gateKey, taken)
-                    counters = nil // another lease of the requester committed: read its quota again
-                default: break
+                switch lead {
+                case nil: action = machine.carveWaited()
+                case .replayed(let answer)?: action = machine.carveReplayed(answer)
+                case .carved(let outcome)?: action = machine.committed(outcome)
                 }
-            } else if let carved = try await carveGate.ifLeading(
-                gateKey,
-                { () async throws(DomainError) -> Outcome in
-                    // No stock came. The carve's leader first makes sure it is not a replay (callers waiting for the
-                    // carve claim what it stocks; a replay among them gives its block back).
-                    if !sessionChecked, let answer = try await checkSession() { return .answered(answer) }
-                    return try await carve(request, &effort)
-                })
-            {
-                outcome = carved
-            } else {
-                continue // another request of this process just carved (and stocked): look again
-            }
-            switch outcome {
-            case .won(let row):
-                return await won(row, request, effort)
-            case .answered(let answer):
-                return answer
-            case .stocked, .usageChanged:
-                continue
-            case .sessionTaken:
-                if let answer = try await replay(request, &effort) { return answer }
-            case .lost:
-                await backOffAfterConflict(&effort)
-            case .exhausted:
-                // No room to carve. Stock may still exist (claims in flight elsewhere may fail and leave it):
-                // only an empty stock index means the scope is truly out of blocks of this size.
+            case .claim(let held, let counters):
+                let outcome =
+                    held.count == 2
+                    ? try await claimPair(held[0].block, held[1].block, request, &machine, &effort)
+                    : try await claim(held[0].block.candidate, request, usage: counters ?? [], &machine, &effort)
+                action = machine.committed(outcome)
+            case .backOff(let ceiling):
+                // Colliding Vendors spread out: the pause grows with this request's conflicts.
+                effort.conflicts += 1
+                metrics.claimConflicts.increment()
+                try? await time.sleep(.milliseconds(Int.random(in: 0...ceiling)))
+                action = machine.paused()
+            case .pause(let milliseconds):
+                try? await time.sleep(.milliseconds(Int.random(in: milliseconds)))
+                action = machine.paused()
+            case .checkRemainingStock(let side):
+                let sideRequest = request.side(side)
                 let remaining = try await storage(&effort) { () async throws(InventoryError) in
                     try await inventory.availableCandidates(
-                        in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: request.pool,
-                        limit: 1)
+                        in: sideRequest.scope, length: sideRequest.prefixLength, version: sideRequest.ipVersion,
+                        pool: sideRequest.pool, limit: 1)
                 }
-                if !remaining.isEmpty {
-                    try? await time.sleep(.milliseconds(Int.random(in: 5...50, using: &random)))
-                    continue
-                }
-                throw exhausted(request)
+                action = machine.remainingStock(!remaining.isEmpty)
+            case .answer(let answer):
+                return answer
+            case .refuseExhausted(let side):
+                throw exhausted(request.side(side))
+            case .refuseBusy:
+                throw .busy(
+                    "no \(machine.shape == .pair ? "pair of blocks" : "block") claimed after \(effort.claimAttempts) attempts"
+                )
+            case .refuse(let refusal):
+                throw refusal
             }
         }
+    }
+
+    /// Puts blocks the allocation did not use back into this process's stock.
+    private func giveBackToStock(_ blocks: [Allocation.Held], _ request: LeaseRequest) async {
+        for held in blocks { await stockCache.giveBack(stockKey(request, held.side), held.block) }
+    }
+
+    private func readCounters(_ quotas: [QuotaCharge], _ request: LeaseRequest, _ effort: inout Effort)
+        async throws(DomainError) -> [UsageRow]
+    {
+        try await storage(&effort) { () async throws(InventoryError) in
+            try await inventory.usage(quotas, in: request.scope)
+        }
+    }
+
+    private func counterRefusal(_ read: [UsageRow], _ request: LeaseRequest) -> DomainError? {
+        quotaRefusal(read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion))
     }
 
     /// `PoolExhausted` for the request's size (counted in the metrics).
@@ -235,15 +240,6 @@ public struct VendorService: Sendable {
             .poolExhausted,
             "no free \(request.ipVersion == .v6 ? "IPv6 " : "")/\(request.prefixLength) is left in \(request.pool.map { "pool '\($0)' of " } ?? "")\(request.scope)",
             details: details)
-    }
-
-    /// After a claim someone else won: counted, then a jittered pause that grows with this request's conflicts,
-    /// so colliding Vendors spread out.
-    func backOffAfterConflict(_ effort: inout Effort) async {
-        effort.conflicts += 1
-        metrics.claimConflicts.increment()
-        let ceiling = min(50, 2 << min(effort.conflicts, 5))
-        try? await time.sleep(.milliseconds(Int.random(in: 0...ceiling)))
     }
 
     /// Reads stock into the cache: pages of the stock index in key order until it yields blocks this
@@ -266,43 +262,28 @@ public struct VendorService: Sendable {
         }
     }
 
-    /// How one claim or carve attempt ended, as the allocation loop sees it.
-    enum Outcome {
-        case won(NetworkRow)
-        /// Answered without a claim (a replay found by reading its session).
-        case answered(LeaseAnswer)
-        case lost
-        case sessionTaken
-        case exhausted
-        /// A carve added stock and leased nothing (pool requests claim from stock): look again.
-        case stocked
-        /// The quota's counters changed meanwhile: read them again.
-        case usageChanged
-    }
-
     private func claim(
-        _ candidate: Inventory.StockCandidate, _ request: LeaseRequest, usage: [UsageRow], _ effort: inout Effort
-    ) async throws(DomainError) -> Outcome {
+        _ candidate: Inventory.StockCandidate, _ request: LeaseRequest, usage: [UsageRow],
+        _ machine: inout Allocation, _ effort: inout Effort
+    ) async throws(DomainError) -> Allocation.Commit {
         let draft = newLease(request, at: time.now())
-        return try await committed(&effort) { () async throws(InventoryError) in
-            switch try await inventory.claim(
-                candidate, for: draft, in: request.scope, now: draft.leasedAt, usage: usage)
-            {
-            case .won(let row): return .won(row)
-            case .lost: return .lost
-            case .sessionTaken: return .sessionTaken
-            case .usageChanged: return .usageChanged
-            case .outcomeUnknown: return nil
-            }
-        } unknown: { (effort: inout Effort) async throws(DomainError) -> Outcome in
-            try await resolveUnknownOutcome(request, &effort)
+        let outcome = try await committed(&machine, &effort, unknown: { $0 == .outcomeUnknown }) {
+            () async throws(InventoryError) in
+            try await inventory.claim(candidate, for: draft, in: request.scope, now: draft.leasedAt, usage: usage)
+        }
+        switch outcome {
+        case .won(let row): return .won(await won(row, request, effort))
+        case .lost: return .lost(nil)
+        case .sessionTaken: return .sessionTaken
+        case .usageChanged: return .usageChanged
+        case .outcomeUnknown: return .outcomeUnknown
         }
     }
 
     /// Carves for `request` under the scope's head: its block and stock, or (`stockOnly`, and always for a pool,
     /// whose leases are claimed from stock to count in its quotas) stock alone.
-    func carve(_ request: LeaseRequest, stockOnly: Bool = false, _ effort: inout Effort) async throws(DomainError)
-        -> Outcome
+    func carve(_ request: LeaseRequest, stockOnly: Bool, _ machine: inout Allocation, _ effort: inout Effort)
+        async throws(DomainError) -> Allocation.Commit
     {
         guard let space = configuration.space(request.scope, pool: request.pool) else { return .exhausted }
         metrics.carves.increment()
@@ -323,61 +304,42 @@ public struct VendorService: Sendable {
         carve.pool = request.pool
         carve.version = request.ipVersion
         let now = time.now
-        var calls = 0
-        let outcome = try await committed(&effort) { () async throws(InventoryError) in
-            let receipt = try await inventory.carve(carve, occupied: occupiedSpace, now: now)
-            calls = receipt.reads + receipt.transactions
-            switch receipt.outcome {
-            case .won(let lease, let stocked):
-                await stockCache.fill(key, stocked)
-                return lease.map(Outcome.won) ?? (stocked.isEmpty ? .exhausted : .stocked)
-            case .lost: return .lost
-            case .sessionTaken: return .sessionTaken
-            case .exhausted: return .exhausted
-            case .outcomeUnknown: return nil
-            }
-        } unknown: { (effort: inout Effort) async throws(DomainError) -> Outcome in
-            try await resolveUnknownOutcome(request, &effort)
+        let receipt = try await committed(&machine, &effort, unknown: { $0.outcome == .outcomeUnknown }) {
+            () async throws(InventoryError) in
+            try await inventory.carve(carve, occupied: occupiedSpace, now: now)
         }
-        effort.storageCalls += max(0, calls - 1) // `committed` counted the commit itself
-        return outcome
+        effort.storageCalls += max(0, receipt.reads + receipt.transactions - 1) // `committed` counted the commit
+        switch receipt.outcome {
+        case .won(let lease, let stocked):
+            await stockCache.fill(key, stocked)
+            if let lease { return .won(await won(lease, request, effort)) }
+            return stocked.isEmpty ? .exhausted : .stocked
+        case .lost: return .lost(nil)
+        case .sessionTaken: return .sessionTaken
+        case .exhausted: return .exhausted
+        case .outcomeUnknown: return .outcomeUnknown
+        }
     }
 
-    /// Runs one claim or carve (nil from `body`: its answer was lost) and keeps `effort`'s doubt: once a
-    /// commit's answer was lost, only seeing the session row clears it.
-    func committed(
-        _ effort: inout Effort, _ body: () async throws(InventoryError) -> Outcome?,
-        unknown: (inout Effort) async throws(DomainError) -> Outcome
-    ) async throws(DomainError) -> Outcome {
+    /// Sends one claim or carve transaction, counted, with the machine told a commit is out (its outcome in doubt
+    /// until known); `unknown` says whether storage lost its answer.
+    func committed<T>(
+        _ machine: inout Allocation, _ effort: inout Effort, unknown: (T) -> Bool,
+        _ body: () async throws(InventoryError) -> T
+    ) async throws(DomainError) -> T {
         effort.storageCalls += 1
         effort.claimAttempts += 1
-        let earlierDoubt = effort.commitOutcomeUnknown
-        effort.commitOutcomeUnknown = true
-        let outcome: Outcome?
+        machine.commitSent()
+        let outcome: T
         do { outcome = try await body() } catch {
             logger.error("storage failure", metadata: ["error": .string(error.detail)])
             throw .storage(error)
         }
-        guard let outcome else {
+        if unknown(outcome) {
             logger.warning("claim outcome unknown; reading the session row")
             metrics.ambiguousCommits.increment()
-            return try await unknown(&effort)
         }
-        effort.commitOutcomeUnknown = earlierDoubt
-        if case .won = outcome { effort.commitOutcomeUnknown = false }
-        if case .sessionTaken = outcome { effort.commitOutcomeUnknown = false }
         return outcome
-    }
-
-    /// After a claim whose answer was lost: the session row says whether (and what) it committed.
-    func resolveUnknownOutcome(_ request: LeaseRequest, _ effort: inout Effort) async throws(DomainError) -> Outcome {
-        let session = try await storage(&effort) { () async throws(InventoryError) in
-            try await inventory.session(request.sessionId, in: request.scope)
-        }
-        // not (yet) committed; a later claim's session insert guards against a late commit
-        guard session != nil else { return .lost }
-        effort.commitOutcomeUnknown = false
-        return .sessionTaken
     }
 
     // MARK: Replays
@@ -531,6 +493,9 @@ public struct VendorService: Sendable {
         draft.quotaKeys = quotaCharges(request).map(\.key)
         return draft
     }
+
+    /// Where this process keeps stock of `side` of the request.
+    func stockKey(_ request: LeaseRequest, _ side: Allocation.Side) -> String { stockKey(request.side(side)) }
 
     /// Where this process keeps stock read for the request: per scope, pool and size.
     func stockKey(_ request: LeaseRequest) -> String {
