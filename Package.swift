@@ -20,7 +20,7 @@ let package = Package(
         .library(name: "PublicIPSchedule", targets: ["PublicIPSchedule"]),
         .library(name: "TokenAuth", targets: ["TokenAuth"]),
         .library(name: "VendorDomain", targets: ["VendorDomain"]),
-        .library(name: "VendorService", targets: ["VendorService"]),
+        .library(name: "VendorHTTP", targets: ["VendorHTTP"]),
         .library(name: "AzureCore", targets: ["AzureCore"]),
         .library(name: "AzureTables", targets: ["AzureTables"]),
         .library(name: "TableEmulator", targets: ["TableEmulator"]),
@@ -224,7 +224,7 @@ let package = Package(
             ]
         ),
         .target(
-            name: "VendorService",
+            name: "VendorHTTP",
             dependencies: [
                 "VendorDomain", "Inventory", "TokenAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -239,7 +239,7 @@ let package = Package(
         .executableTarget(
             name: "vendor",
             dependencies: [
-                "VendorService", "VendorDomain", "IPAMBootstrap", "ServerLimits",
+                "VendorHTTP", "VendorDomain", "IPAMBootstrap", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -293,7 +293,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "TableEmulator", "AzureTables", "VendorService", "VendorDomain", "TokenAuth", "ServerLimits",
+                "TableEmulator", "AzureTables", "VendorHTTP", "VendorDomain", "TokenAuth", "ServerLimits",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -322,7 +322,7 @@ let package = Package(
         .testTarget(
             name: "VendorTests",
             dependencies: [
-                "VendorService", "VendorDomain", "TestSupport", "ServerLimits", "MCPServer",
+                "VendorHTTP", "VendorDomain", "TestSupport", "ServerLimits", "MCPServer",
                 .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

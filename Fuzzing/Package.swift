@@ -22,7 +22,7 @@ let package = Package(
                 .product(name: "PublicIPSchedule", package: "ipam"),
                 .product(name: "TokenAuth", package: "ipam"),
                 .product(name: "HTTPTransport", package: "ipam"),
-                .product(name: "VendorService", package: "ipam"),
+                .product(name: "VendorHTTP", package: "ipam"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]

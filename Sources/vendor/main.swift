@@ -8,7 +8,7 @@ import Logging
 import ServerLimits
 import TokenAuth
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// `vendor`: the stateless HTTP service that leases network blocks.
 @main

@@ -8,7 +8,7 @@ import Inventory
 import Logging
 import StrictJSON
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// A sample configuration in the shape of docs/Configuration.md, small enough to exhaust in tests.
 public enum SampleConfiguration {

@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 @Suite("API keys")
 struct APIKeysTests {

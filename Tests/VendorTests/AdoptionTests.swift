@@ -8,7 +8,7 @@ import StrictJSON
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// `POST /api/adoptNetwork` over HTTP: an existing block leased as it is, once per SessionId; never over
 /// anything but free space and stock, however many callers race for the same space.

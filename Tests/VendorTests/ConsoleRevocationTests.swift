@@ -10,7 +10,7 @@ import TestSupport
 import Testing
 import TokenAuth
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// Console sessions are revocable: a sign-out ends them on every Vendor of the table, they end when unused for
 /// `CONSOLE_IDLE_SECONDS`, and each request asks again which role the key or token has in the configuration

@@ -5,7 +5,7 @@ import Inventory
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// The console over plain HTTP (the browser tests are in Tests/conformance/test_console.py): sessions,
 /// forged and tampered cookies, and the Manager's status and drift on their pages.

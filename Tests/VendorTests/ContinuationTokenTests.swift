@@ -1,6 +1,6 @@
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// Inputs the `continuation` fuzz target (Fuzzing/, scripts/fuzz) found, kept as tests of the token reader itself.
 @Suite("Continuation tokens: fuzzing findings")

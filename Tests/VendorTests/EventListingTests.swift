@@ -5,7 +5,7 @@ import StrictJSON
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// `GET /api/events`: the audit trail over HTTP, with the caller and the request id of every change.
 @Suite("Audit API")

@@ -11,7 +11,7 @@ import TokenAuth
 import Yams
 
 @testable import VendorDomain
-@testable import VendorService
+@testable import VendorHTTP
 
 /// The authorization matrix, generated from `openapi/openapi.yaml`: every operation × every kind of caller
 /// (none, a wrong key, a key of each role, a token of each role, a valid token without a mapped role, a token

@@ -7,7 +7,7 @@ import NetworkMath
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// Host-IP leases inside a network lease, over HTTP: allocation, stability, LIFO reuse, members and
 /// roles, redacted audit, exhaustion, the lease's end.

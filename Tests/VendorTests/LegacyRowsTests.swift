@@ -6,7 +6,7 @@ import Inventory
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// Rows written before sessions recorded their owner and before quotas counted principals keep working: a
 /// session row without `OwnerKey` is bound by its lease's owner, and a counter keyed by a requester in clear

@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 import VendorClient
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// `ipam-mcp serve`'s sessions over real sockets, against a real Vendor: it fails closed when a key cannot be
 /// checked, a session belongs to the key that opened it, sessions are capped per key and in total, and idle

@@ -8,7 +8,7 @@ import StrictJSON
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// Pools over HTTP: rules refuse with their codes, each pool vends only its own space, quotas hold exactly
 /// under concurrency and faults across Vendor processes, and the table's counters stay true.

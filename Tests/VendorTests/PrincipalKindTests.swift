@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 import TokenAuth
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// Two kinds of principal, one namespace no more: an API key named `alice` and a token whose `sub` is `alice`
 /// are two callers. A token's principal is `jwt:{issuer tag}:{subject}`; a key's is its name, as it always was,

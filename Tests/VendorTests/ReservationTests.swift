@@ -8,7 +8,7 @@ import StrictJSON
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// Reservations over HTTP: held ranges are never vended or carved over; stock is taken out or split; overlaps
 /// are listed; operators only.

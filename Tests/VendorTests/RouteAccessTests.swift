@@ -7,7 +7,7 @@ import TestSupport
 import Testing
 
 @testable import VendorDomain
-@testable import VendorService
+@testable import VendorHTTP
 
 /// The role a request needs is the role of the route the router resolved: however a path is spelled
 /// (`/x/`, `//x`, `/a//b`, `%2F`, upper case), it either reaches no route (404) or is the canonical route,

@@ -7,7 +7,7 @@ import StrictJSON
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// A SessionId belongs to the principal that created it: another caller that sends it (a replay, a different
 /// body, a renewal, a release, a look-up, after a release) is refused with 409 `SessionOwnedByAnother` and

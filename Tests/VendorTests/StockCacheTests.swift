@@ -5,7 +5,7 @@ import NetworkMath
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 @Suite("Stock cache")
 struct StockCacheTests {

@@ -5,7 +5,7 @@ import Inventory
 import TestSupport
 import Testing
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// Tags go to Azure, logs, webhooks and the console: a control character in a tag (or in `requester`) is
 /// refused with a structured 400 wherever a request carries tags, and nothing is written.

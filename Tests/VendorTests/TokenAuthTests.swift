@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 import TokenAuth
 import VendorDomain
-import VendorService
+import VendorHTTP
 
 /// Entra ID bearer tokens against a local fake issuer: every role, and every way a token can be wrong.
 @Suite("Bearer tokens (Entra ID)")

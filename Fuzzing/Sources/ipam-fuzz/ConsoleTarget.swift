@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-@testable import VendorService
+@testable import VendorHTTP
 
 /// The console's cookies and forms (anyone can send them): the `Cookie` header is read into name → value, each
 /// value is read as a session cookie (a forged or tampered one names no session), a stored credential that is not

@@ -1,6 +1,6 @@
 import Foundation
 import Inventory
-import VendorService
+import VendorHTTP
 
 /// Continuation tokens of the listings (`GET /api/leases`, `/api/events`, the console): a token a caller sends
 /// gives a cursor or nil (the route's `invalidContinuation`); a cursor it gives prints to a token that reads

@@ -2,7 +2,7 @@ import Foundation
 import IPAMCore
 import NetworkMath
 import StrictJSON
-import VendorService
+import VendorHTTP
 
 /// The Vendor's request-body decoders, over the same body: `getNewNetwork`, `adoptNetwork`, reservations, and
 /// the plain field reader the other routes use. Each gives a request or a `RequestProblem`/`VendorError` (a

@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 import VendorDomain
 
-@testable import VendorService
+@testable import VendorHTTP
 
 /// Each middleware of the Vendor's edge on its own (in process, through the router's own responder).
 @Suite("Request id middleware")

@@ -6,7 +6,7 @@ import NIOEmbedded
 import StrictJSON
 import Synchronization
 
-@testable import VendorService
+@testable import VendorHTTP
 
 /// Sends requests through a router's own responder, in process: no socket, no server.
 struct EdgeTestRouter<Context: RequestContext> {
