@@ -5,7 +5,7 @@ import TokenAuth
 
 /// Names the caller a request's credential belongs to: an API key (`x-functions-key`, `Authorization: Bearer`,
 /// or `?code=`) or a bearer token, and slows down refused credentials per client address (`FailedKeyThrottle`).
-struct Authenticator: Sendable {
+package struct Authenticator: Sendable {
     let keys: APIKeys?
     let tokens: TokenAuthentication?
     let throttle: FailedKeyThrottle
@@ -45,7 +45,7 @@ struct Authenticator: Sendable {
     }
 
     /// Records a refused credential from `address` and waits out the delay the throttle gives its answer.
-    func refused(from address: String) async {
+    package func refused(from address: String) async {
         let delay = throttle.delay(afterFailureFrom: address)
         if delay > .zero { try? await time.sleep(delay) }
     }

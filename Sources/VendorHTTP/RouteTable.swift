@@ -6,7 +6,7 @@ import Logging
 import TokenAuth
 
 /// Who may call a route: declared once, where the route is registered.
-enum RouteAccess: Sendable, Equatable {
+package enum RouteAccess: Sendable, Equatable {
     /// No credential (health checks, the Functions host's ping).
     case open
     /// A key or bearer token of at least this role.
@@ -15,21 +15,22 @@ enum RouteAccess: Sendable, Equatable {
     case consoleSession
 }
 
-/// Registers the Vendor's routes, each with who may call it.
+/// Registers the Vendor's routes, each with who may call it; another module adds its own through `add` (the
+/// console's `ConsoleRoutes.add(to:)`).
 ///
 /// A route that needs a role runs in a group of its role: `AuthenticationMiddleware`, then its handler's
 /// `AuthenticatedRequestContext`, then `RoleMiddleware`. These run inside the route's own responder, so they are
 /// the checks of whatever route the router resolved, however the path was spelled (`/x/`, `//x`, `/a//b` resolve
 /// like `/x` and `/a/b`); a path no route matches runs nothing and answers 404. `finish()` also gives the served
 /// paths with their methods, from the same registrations, for the 405 answers (with `Allow`) to any other method.
-final class VendorRouteTable {
+package final class VendorRouteTable {
     /// A handler of an open or console route.
-    typealias Handler = @Sendable (Request, VendorRequestContext) async throws -> Response
+    package typealias Handler = @Sendable (Request, VendorRequestContext) async throws -> Response
     /// A handler of a route that needs a role: its caller is authenticated.
-    typealias AuthenticatedHandler = @Sendable (Request, AuthenticatedRequestContext) async throws -> Response
+    package typealias AuthenticatedHandler = @Sendable (Request, AuthenticatedRequestContext) async throws -> Response
 
     /// Who may call a route without a role.
-    enum Unauthenticated: Sendable {
+    package enum Unauthenticated: Sendable {
         case open
         case consoleSession
     }
@@ -54,7 +55,7 @@ final class VendorRouteTable {
 
     /// Registers `handler` for `method` and `path` (`{name}` captures a segment), callable by a caller of at
     /// least `role`.
-    func add(
+    package func add(
         _ method: HTTPRequest.Method, _ path: RouterPath, _ role: Role, use handler: @escaping AuthenticatedHandler
     ) {
         record(method, path, .role(role))
@@ -63,7 +64,7 @@ final class VendorRouteTable {
 
     /// Registers `handler` for `method` and `path`, callable without a key (`open`), or with the console's session
     /// checked by the handler itself (`consoleSession`).
-    func add(
+    package func add(
         _ method: HTTPRequest.Method, _ path: RouterPath, _ access: Unauthenticated, use handler: @escaping Handler
     ) {
         record(method, path, access == .open ? .open : .consoleSession)
