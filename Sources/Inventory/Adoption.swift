@@ -6,7 +6,7 @@ public import NetworkMath
 /// How adopting an existing network ended.
 public enum AdoptOutcome: Sendable, Equatable {
     /// The block is leased as it is: the row as written.
-    case adopted(NetworkRow)
+    case adopted(Stored<NetworkRow>)
     /// The block overlaps rows that are neither free space nor the adopted VNet's own (nothing was written).
     case overlap([RangeConflict])
     /// Taking the block would need more than one transaction (too many stocked blocks inside it).
@@ -34,7 +34,8 @@ extension Inventory {
         let head = try await self.head(of: scope)
         let rows = try await networks(in: scope)
         let vnet = resourceId?.lowercased()
-        let yields = { (row: NetworkRow) in row.state == .occupied && vnet != nil && row.lockedBy?.lowercased() == vnet
+        let yields = { (row: Stored<NetworkRow>) in
+            row.state == .occupied && vnet != nil && row.lockedBy?.lowercased() == vnet
         }
         let takes = ([prefix] + (prefixV6.map { [$0] } ?? [])).map {
             Self.take($0, from: rows, scope: scope, yields: yields)
@@ -74,10 +75,9 @@ extension Inventory {
                 )
                 .entity(partitionKey: scope.partitionKey, at: now)))
         guard transaction.count <= 100 else { return .tooLarge }
+        let committed: InventoryTransaction.Committed
         do {
-            let committed = try await transaction.commit { try await table.submitTransaction($0) }
-            held[0].etag = committed.etag(.network(held[0].prefix))
-            return .adopted(held[0])
+            committed = try await transaction.commit { try await table.submitTransaction($0) }
         } catch {
             switch error.kind {
             case .refused(.session?, .exists): return .sessionTaken
@@ -86,5 +86,6 @@ extension Inventory {
             case .failed: throw error.error
             }
         }
+        return .adopted(try committed.stored(held[0], .network(held[0].prefix)))
     }
 }

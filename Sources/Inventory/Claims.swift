@@ -79,7 +79,7 @@ public struct LeaseDraft: Sendable {
 /// How a claim of two stocked blocks for one dual-stack lease ended.
 public enum PairClaimOutcome: Sendable, Equatable {
     /// Both blocks are leased; the rows as written (IPv4, IPv6).
-    case won(NetworkRow, NetworkRow)
+    case won(Stored<NetworkRow>, Stored<NetworkRow>)
     /// Someone else took the block of this version first: try another of it (the other is still free).
     /// Nil when storage did not say which (try other blocks of both).
     case lost(IPVersion?)
@@ -92,7 +92,7 @@ public enum PairClaimOutcome: Sendable, Equatable {
 /// How a claim of a stocked block ended.
 public enum ClaimOutcome: Sendable, Equatable {
     /// The block is leased; the row as written.
-    case won(NetworkRow)
+    case won(Stored<NetworkRow>)
     /// Someone else took the block first (its stock row's ETag no longer matched): try another.
     case lost
     /// The SessionId is already served: nothing was written; the caller answers from the session.
@@ -107,7 +107,7 @@ public enum ClaimOutcome: Sendable, Equatable {
 /// How a carve ended.
 public enum CarveOutcome: Sendable, Equatable {
     /// Committed: the lease (when one was asked for) and the stock rows added, with their ETags.
-    case won(lease: NetworkRow?, stocked: [Inventory.StockCandidate])
+    case won(lease: Stored<NetworkRow>?, stocked: [Inventory.StockCandidate])
     /// Another carve took the scope's head first: nothing was written.
     case lost
     /// The SessionId is already served: nothing was written.
@@ -181,7 +181,7 @@ extension Inventory {
         transaction.add(
             .stock(candidate.prefix),
             .delete(partitionKey: partition, rowKey: candidate.rowKey, ifMatch: .etag(candidate.etag)))
-        transaction.add(.network(candidate.prefix), .replace(leased.entity(partitionKey: partition), ifMatch: .any))
+        transaction.add(.network(candidate.prefix), leased.replacingUnconditionally(partitionKey: partition))
         transaction.add(
             .event,
             .insert(
@@ -192,13 +192,11 @@ extension Inventory {
             transaction.add(
                 .usage(counter.key), counter.adding(1, for: candidate.prefix).write(partitionKey: partition))
         }
+        let committed: InventoryTransaction.Committed
         do {
-            let committed = try await transaction.commit { actions in
+            committed = try await transaction.commit { actions in
                 usage.isEmpty ? try await claims.submit(actions) : try await table.submitTransaction(actions)
             }
-            var won = leased
-            won.etag = committed.etag(.network(candidate.prefix))
-            return .won(won)
         } catch {
             switch error.kind {
             case .refused(.session?, .exists): return .sessionTaken
@@ -208,6 +206,7 @@ extension Inventory {
             case .failed: throw error.error
             }
         }
+        return .won(try committed.stored(leased, .network(candidate.prefix)))
     }
 
     /// available → leased for both blocks of a dual-stack lease, in one transaction (shared by group commit
@@ -223,19 +222,16 @@ extension Inventory {
         transaction.add(.session, .insert(session.entity(partitionKey: partition)))
         transaction.add(.stock(v4.prefix), .delete(partitionKey: partition, rowKey: v4.rowKey, ifMatch: .etag(v4.etag)))
         transaction.add(.stock(v6.prefix), .delete(partitionKey: partition, rowKey: v6.rowKey, ifMatch: .etag(v6.etag)))
-        transaction.add(.network(v4.prefix), .replace(first.entity(partitionKey: partition), ifMatch: .any))
-        transaction.add(.network(v6.prefix), .replace(second.entity(partitionKey: partition), ifMatch: .any))
+        transaction.add(.network(v4.prefix), first.replacingUnconditionally(partitionKey: partition))
+        transaction.add(.network(v6.prefix), second.replacingUnconditionally(partitionKey: partition))
         transaction.add(
             .event,
             .insert(
                 event(.lease, first, before: .available, detail: "from stock (dual-stack)").entity(
                     partitionKey: partition, at: now)))
+        let committed: InventoryTransaction.Committed
         do {
-            let committed = try await transaction.commit { try await claims.submit($0) }
-            var (wonV4, wonV6) = (first, second)
-            wonV4.etag = committed.etag(.network(v4.prefix))
-            wonV6.etag = committed.etag(.network(v6.prefix))
-            return .won(wonV4, wonV6)
+            committed = try await transaction.commit { try await claims.submit($0) }
         } catch {
             switch error.kind {
             case .refused(.session?, .exists): return .sessionTaken
@@ -245,6 +241,8 @@ extension Inventory {
             case .failed: throw error.error
             }
         }
+        return .won(
+            try committed.stored(first, .network(v4.prefix)), try committed.stored(second, .network(v6.prefix)))
     }
 
     // MARK: Carve (the one carver: the Vendor's carve on demand and the Manager's Replenish)
@@ -325,13 +323,13 @@ extension Inventory {
             case .failed: throw error.error
             }
         }
-        if let row = leased { leased!.etag = committed.etag(.network(row.prefix)) }
+        let leasedRow = try leased.map { row throws(InventoryError) in try committed.stored(row, .network(row.prefix)) }
         var stocked = Self.stocked(firstStock, pool: request.pool, committed)
         await occupied?.record(scope, from: head?.version ?? 0, added: (leased.map { [$0.prefix] } ?? []) + firstStock)
         // Still holding the lock (the head ETag we just got), add the rest of the stock.
         guard let firstETag = committed.etag(.head), var current = Head(taken: transaction.actions[0], etag: firstETag)
         else {
-            return CarveReceipt(outcome: .won(lease: leased, stocked: stocked), reads: reads, transactions: calls)
+            return CarveReceipt(outcome: .won(lease: leasedRow, stocked: stocked), reads: reads, transactions: calls)
         }
         let start = (leased == nil ? 0 : 1) + firstStock.count
         for chunk in stride(from: start, to: blocks.count, by: Self.stockRowsPerTransaction) {
@@ -355,7 +353,7 @@ extension Inventory {
                 break // another carve got in first (412) or storage failed: what committed above stands either way
             }
         }
-        return CarveReceipt(outcome: .won(lease: leased, stocked: stocked), reads: reads, transactions: calls)
+        return CarveReceipt(outcome: .won(lease: leasedRow, stocked: stocked), reads: reads, transactions: calls)
     }
 
     /// Adds `prefixes` to the scope's stock as `available` rows under the head lock, retrying when

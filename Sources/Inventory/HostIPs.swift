@@ -168,7 +168,6 @@ public struct HostIPAllocation: Sendable, Equatable {
     public let allocatedAt: Date
     /// The key of the principal that asked for it (the principal itself, or the owner or an admin).
     public let allocatedBy: String
-    public var etag: String?
 
     public init(
         principalKey: String, sealedPrincipal: String, subnetIndex: Int, offset: Int, address: IPAddress,
@@ -211,7 +210,6 @@ public struct HostIPAllocation: Sendable, Equatable {
             allocatedBy: entity["AllocatedBy"]?.stringValue ?? "")
         offsetV6 = (entity["OffsetV6"]?.int64Value).map { Int($0) }
         addressV6 = entity["IpV6"]?.stringValue.flatMap(IPAddress.init)
-        etag = entity.etag
     }
 }
 
@@ -222,7 +220,6 @@ public struct LeaseMember: Sendable, Equatable {
     public var role: MemberRole
     public var addedAt: Date
     public var addedBy: String
-    public var etag: String?
 
     public init(principalKey: String, sealedPrincipal: String, role: MemberRole, addedAt: Date, addedBy: String) {
         self.principalKey = principalKey
@@ -251,7 +248,6 @@ public struct LeaseMember: Sendable, Equatable {
             principalKey: key, sealedPrincipal: sealed, role: role,
             addedAt: entity["AddedAt"]?.dateValue ?? .distantPast,
             addedBy: entity["AddedBy"]?.stringValue ?? "")
-        etag = entity.etag
     }
 }
 
@@ -260,9 +256,9 @@ public struct HostIPView: Sendable {
     /// nil before the lease's first host-IP change.
     public let head: HostIPHead?
     /// The principal's address, nil when it holds none.
-    public let allocation: HostIPAllocation?
-    public let principal: LeaseMember?
-    public let caller: LeaseMember?
+    public let allocation: Stored<HostIPAllocation>?
+    public let principal: Stored<LeaseMember>?
+    public let caller: Stored<LeaseMember>?
 }
 
 /// One change of a lease's host-IP partition: written as one transaction under the head's ETag.
@@ -270,12 +266,12 @@ public struct HostIPChange: Sendable {
     /// The head as the change leaves it; its `etag` is the one read (nil: the head is inserted).
     public var head: HostIPHead
     public var allocate: HostIPAllocation?
-    public var release: HostIPAllocation?
+    public var release: Stored<HostIPAllocation>?
     /// Inserted or replaced (under the head, which orders every change).
     public var putMembers: [LeaseMember] = []
-    public var removeMember: LeaseMember?
+    public var removeMember: Stored<LeaseMember>?
     /// The caller's membership, which the change relies on: it must still be as read (`If-Match`).
-    public var confirm: LeaseMember?
+    public var confirm: Stored<LeaseMember>?
     public var events: [AuditEvent] = []
 
     public init(head: HostIPHead) { self.head = head }
@@ -314,12 +310,13 @@ extension Inventory {
             async let principal = table.get(partitionKey: partition, rowKey: RowKeys.member(principalKey))
             async let caller =
                 callerKey == principalKey ? nil : table.get(partitionKey: partition, rowKey: RowKeys.member(callerKey))
-            let member = try await principal.flatMap(LeaseMember.init(entity:))
+            let member = try await principal.flatMap { Stored(entity: $0, decode: LeaseMember.init(entity:)) }
             return HostIPView(
                 head: try await head.flatMap(HostIPHead.init(entity:)),
-                allocation: try await allocation.flatMap(HostIPAllocation.init(entity:)),
+                allocation: try await allocation.flatMap { Stored(entity: $0, decode: HostIPAllocation.init(entity:)) },
                 principal: member,
-                caller: callerKey == principalKey ? member : try await caller.flatMap(LeaseMember.init(entity:)))
+                caller: callerKey == principalKey
+                    ? member : try await caller.flatMap { Stored(entity: $0, decode: LeaseMember.init(entity:)) })
         }
     }
 
@@ -363,14 +360,13 @@ extension Inventory {
             actions.append(
                 .delete(
                     partitionKey: partition, rowKey: RowKeys.hostIP(allocation.principalKey),
-                    ifMatch: .etag(allocation.etag ?? "*")))
+                    ifMatch: allocation.ifMatch)
+            )
         }
         for member in change.putMembers { actions.append(.insertOrReplace(member.entity(leaseId: lease))) }
         if let member = change.removeMember {
             actions.append(
-                .delete(
-                    partitionKey: partition, rowKey: RowKeys.member(member.principalKey),
-                    ifMatch: .etag(member.etag ?? "*")))
+                .delete(partitionKey: partition, rowKey: RowKeys.member(member.principalKey), ifMatch: member.ifMatch))
         }
         if let member = change.confirm, !change.putMembers.contains(where: { $0.principalKey == member.principalKey }),
             member.principalKey != change.removeMember?.principalKey
@@ -378,7 +374,7 @@ extension Inventory {
             actions.append(
                 .merge(
                     TableEntity(partitionKey: partition, rowKey: RowKeys.member(member.principalKey), properties: [:]),
-                    ifMatch: .etag(member.etag ?? "*")))
+                    ifMatch: member.ifMatch))
         }
         // Events of one change share a timestamp; their keys differ by their uuid.
         for event in change.events { actions.append(.insert(event.entity(partitionKey: partition, at: now))) }
@@ -403,9 +399,11 @@ extension Inventory {
 
     /// Ends the host addresses and memberships of a lease that ended: deletes them 100 to a transaction,
     /// then the head (`If-Match` as read, with a `host-ips-cleared` event), keeping the events. A change
-    /// that slipped in meanwhile fails the last step; the next run clears again.
+    /// that slipped in meanwhile fails the last step; the next run clears again. A head that was never stored
+    /// (no ETag) has nothing to clear.
     public func clearHostIPs(_ head: HostIPHead, reason: String, now: Date) async -> BatchResult {
         var result = BatchResult()
+        guard let headETag = head.etag else { return result }
         let partition = RowKeys.hostIPPartition(head.leaseId)
         do {
             let rows = try await table.queryAll(
@@ -427,7 +425,7 @@ extension Inventory {
                 leaseId: head.leaseId, sessionId: "", before: "", after: "", detail: reason)
             result.transactions += 1
             _ = try await table.submitTransaction([
-                .delete(partitionKey: partition, rowKey: RowKeys.head, ifMatch: .etag(head.etag ?? "*")),
+                .delete(partitionKey: partition, rowKey: RowKeys.head, ifMatch: .etag(headETag)),
                 .insert(event.entity(partitionKey: partition, at: now)),
             ])
             result.applied[.hostIPsCleared, default: 0] += 1

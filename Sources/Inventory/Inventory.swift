@@ -76,18 +76,18 @@ public struct Inventory: Sendable {
     }
 
     /// One network row by its row key (one point read).
-    public func network(_ rowKey: String, in scope: Scope) async throws(InventoryError) -> NetworkRow? {
+    public func network(_ rowKey: String, in scope: Scope) async throws(InventoryError) -> Stored<NetworkRow>? {
         try await storage {
-            try await table.get(partitionKey: scope.partitionKey, rowKey: rowKey).flatMap(NetworkRow.init(entity:))
+            try await table.get(partitionKey: scope.partitionKey, rowKey: rowKey).flatMap(Stored.init(network:))
         }
     }
 
     /// The network row carrying lease `id`, nil when none in `scope` does.
-    public func network(leaseId id: String, in scope: Scope) async throws(InventoryError) -> NetworkRow? {
+    public func network(leaseId id: String, in scope: Scope) async throws(InventoryError) -> Stored<NetworkRow>? {
         let filter = "\(Self.networkRange(scope)) and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
         // A dual-stack lease has two rows: it is answered through its IPv4 one.
         return try await storage {
-            try await table.queryAll(filter: filter).compactMap(NetworkRow.init(entity:)).sorted {
+            try await table.queryAll(filter: filter).compactMap(Stored.init(network:)).sorted {
                 !$0.isSecondHalf && $1.isSecondHalf
             }.first
         }
@@ -101,9 +101,9 @@ public struct Inventory: Sendable {
     }
 
     /// Every network row of the scope, in address order.
-    public func networks(in scope: Scope) async throws(InventoryError) -> [NetworkRow] {
+    public func networks(in scope: Scope) async throws(InventoryError) -> [Stored<NetworkRow>] {
         try await storage {
-            try await table.queryAll(filter: Self.networkRange(scope)).compactMap(NetworkRow.init(entity:))
+            try await table.queryAll(filter: Self.networkRange(scope)).compactMap(Stored.init(network:))
         }
     }
 

@@ -72,6 +72,16 @@ package struct InventoryTransaction: Sendable {
         package func etag(_ slot: Slot) -> String? {
             slots.firstIndex(of: slot).flatMap { $0 < etags.count ? etags[$0] : nil }
         }
+
+        /// `value` as the operation in `slot` wrote it, with the ETag storage gave it.
+        /// - Throws: when storage answered that write without an ETag (Table Storage always gives one).
+        package func stored<Row>(_ value: Row, _ slot: Slot) throws(InventoryError) -> Stored<Row> {
+            guard let etag = etag(slot) else {
+                throw InventoryError(
+                    kind: .unavailable, detail: "storage answered the write of \(slot) without an ETag")
+            }
+            return Stored(value, etag: etag)
+        }
     }
 
     package private(set) var actions: [TableTransactionAction] = []

@@ -10,7 +10,7 @@ public struct RangeConflict: Sendable, Equatable {
     /// The VNet (occupied, anchored) or the reservation (reserved) holding it.
     public let holder: String?
 
-    init(_ row: NetworkRow) {
+    init(_ row: Stored<NetworkRow>) {
         prefix = row.prefix
         state = row.state
         leaseId = row.leaseId
@@ -32,7 +32,7 @@ struct RangeTake {
     /// Network rows the transaction inserts besides the one for the range (for the head's log).
     var added: [IPPrefix] = []
     /// The row that is exactly the range: the new row replaces it (a transaction names each row once).
-    var replaced: NetworkRow?
+    var replaced: Stored<NetworkRow>?
     /// Rows in the way: when there are any, nothing may be written.
     var conflicts: [RangeConflict] = []
     /// The stocked rows taken out of stock (for the event's detail).
@@ -40,7 +40,7 @@ struct RangeTake {
 
     /// The write of the row that holds the range: over the row that was exactly it (`If-Match`), else an insert.
     func holding(_ row: NetworkRow, scope: Scope) -> TableTransactionAction {
-        replaced.map { .replace(row.entity(partitionKey: scope.partitionKey), ifMatch: .etag($0.etag ?? "*")) }
+        replaced.map { $0.replaced(by: row, partitionKey: scope.partitionKey) }
             ?? .insert(row.entity(partitionKey: scope.partitionKey))
     }
 }
@@ -51,7 +51,8 @@ extension Inventory {
     /// to stock; a row `yields` accepts (say, space occupied by the very VNet being adopted) is removed in the
     /// same way, the rest of a split one keeping its state and lock. Anything else is a conflict.
     static func take(
-        _ range: IPPrefix, from rows: [NetworkRow], scope: Scope, yields: (NetworkRow) -> Bool = { _ in false }
+        _ range: IPPrefix, from rows: [Stored<NetworkRow>], scope: Scope,
+        yields: (Stored<NetworkRow>) -> Bool = { _ in false }
     ) -> RangeTake {
         var take = RangeTake()
         let overlapping = rows.filter { $0.prefix.overlaps(range) }
@@ -61,8 +62,7 @@ extension Inventory {
             if row.prefix == range {
                 take.replaced = row
             } else {
-                take.actions.append(
-                    .delete(partitionKey: scope.partitionKey, rowKey: row.rowKey, ifMatch: .etag(row.etag ?? "*")))
+                take.actions.append(row.deleted(partitionKey: scope.partitionKey))
             }
             if row.state == .available {
                 take.actions.append(

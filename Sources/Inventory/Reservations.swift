@@ -179,7 +179,7 @@ extension Inventory {
             detail: "reservation \(reservation.id): \(reservation.reason)", process: actor)
         do {
             _ = try await table.submitTransaction([
-                .delete(partitionKey: scope.partitionKey, rowKey: rowKey, ifMatch: .etag(row.etag ?? "*")),
+                row.deleted(partitionKey: scope.partitionKey),
                 .delete(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(reservation.id), ifMatch: .any),
                 .insert(event.entity(partitionKey: scope.partitionKey, at: now)),
             ])

@@ -95,7 +95,6 @@ public struct NetworkRow: Sendable, Equatable {
     /// nil for a lease of one block. Both rows carry the lease's id, session and lifecycle, and every
     /// change writes both in one transaction.
     public var pairKey: String?
-    public var etag: String?
 
     public init(prefix: IPPrefix, state: NetworkState) {
         self.prefix = prefix
@@ -139,9 +138,9 @@ public struct NetworkRow: Sendable, Equatable {
 
     /// One row as read and as it is to be written.
     public struct Update: Sendable {
-        public let before: NetworkRow
+        public let before: Stored<NetworkRow>
         public let after: NetworkRow
-        public init(before: NetworkRow, after: NetworkRow) {
+        public init(before: Stored<NetworkRow>, after: NetworkRow) {
             self.before = before
             self.after = after
         }
@@ -228,7 +227,6 @@ public struct NetworkRow: Sendable, Equatable {
                 return LeaseRequest.SubnetRequest(name: name, prefixLength: length)
             }
         }
-        etag = entity.etag
     }
 
     /// The lease's subnets placed in its block (empty when it was asked without a layout).

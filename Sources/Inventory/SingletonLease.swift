@@ -77,9 +77,12 @@ public struct SingletonLease: Sendable {
         let holder = current["Owner"]?.stringValue ?? ""
         let until = current["ExpiresAt"]?.dateValue ?? .distantPast
         guard holder == owner || until <= now() else { throw HeldElsewhere(owner: holder, expiresAt: until) }
+        guard let etag = current.etag else {
+            throw AzureError.invalidResponse("the lease row was read without an ETag")
+        }
         do {
             return Held(
-                etag: try await table.replace(entity(expiresAt: expiresAt), ifMatch: .etag(current.etag ?? "*")),
+                etag: try await table.replace(entity(expiresAt: expiresAt), ifMatch: .etag(etag)),
                 expiresAt: expiresAt)
         } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound {
             throw HeldElsewhere(owner: "another manager (it took the lease first)", expiresAt: nil)

@@ -5,8 +5,8 @@ public import NetworkMath
 
 /// How a conditional write of one row ended.
 public enum WriteOutcome: Sendable, Equatable {
-    /// Written; the row with its new ETag.
-    case done(NetworkRow)
+    /// Written; the row with its new ETag (a deleted row: as it was read).
+    case done(Stored<NetworkRow>)
     /// The row changed since it was read (its ETag no longer matched): read it again.
     case changed
     /// The answer was lost: the write may or may not have happened.
@@ -15,7 +15,7 @@ public enum WriteOutcome: Sendable, Equatable {
 
 /// One row change the Manager decided, with its reason: written as one all-or-nothing unit.
 public struct RowChange: Sendable {
-    public let before: NetworkRow
+    public let before: Stored<NetworkRow>
     public let after: NetworkRow
     public let action: AuditAction
     public let detail: String
@@ -28,7 +28,8 @@ public struct RowChange: Sendable {
     public var companion: NetworkRow.Update? = nil
 
     public init(
-        before: NetworkRow, after: NetworkRow, action: AuditAction, detail: String, deleteSession: String? = nil,
+        before: Stored<NetworkRow>, after: NetworkRow, action: AuditAction, detail: String,
+        deleteSession: String? = nil,
         deleteRow: Bool = false
     ) {
         self.before = before
@@ -65,32 +66,28 @@ extension Inventory {
     /// With `partner` (the other row of a dual-stack lease, as read), it carries the same change
     /// (`mirrored(onto:)`) under its own ETag in the same transaction: one event tells of both.
     public func transition(
-        _ row: NetworkRow, to updated: NetworkRow, action: AuditAction, in scope: Scope, now: Date,
-        detail: String = "", usage: [UsageRow]? = nil, partner: NetworkRow? = nil
+        _ row: Stored<NetworkRow>, to updated: NetworkRow, action: AuditAction, in scope: Scope, now: Date,
+        detail: String = "", usage: [UsageRow]? = nil, partner: Stored<NetworkRow>? = nil
     ) async throws(InventoryError) -> WriteOutcome {
         var transaction = transitionActions(
             from: row, to: updated, action: action, scope: scope, now: now, detail: detail)
         if let partner {
             transaction.add(
                 .network(partner.prefix),
-                .replace(
-                    updated.mirrored(onto: partner).entity(partitionKey: scope.partitionKey),
-                    ifMatch: .etag(partner.etag ?? "*")))
+                partner.replaced(by: updated.mirrored(onto: partner.value), partitionKey: scope.partitionKey))
         }
-        let delta = Self.quotaDelta(row, updated)
+        let delta = Self.quotaDelta(row.value, updated)
         if delta != 0 {
             var counters = usage ?? []
-            if usage == nil { counters = try await self.usage(of: row, in: scope) }
+            if usage == nil { counters = try await self.usage(of: row.value, in: scope) }
             for counter in counters {
                 transaction.add(
                     .usage(counter.key), counter.adding(delta, for: row.prefix).write(partitionKey: scope.partitionKey))
             }
         }
+        let committed: InventoryTransaction.Committed
         do {
-            let committed = try await transaction.commit { try await table.submitTransaction($0) }
-            var written = updated
-            written.etag = committed.etag(.network(updated.prefix))
-            return .done(written)
+            committed = try await transaction.commit { try await table.submitTransaction($0) }
         } catch {
             switch error.kind {
             case .refused: return .changed
@@ -98,16 +95,16 @@ extension Inventory {
             case .failed: throw error.error
             }
         }
+        return .done(try committed.stored(updated, .network(updated.prefix)))
     }
 
     /// The row written over what was read, and its event.
     func transitionActions(
-        from row: NetworkRow, to updated: NetworkRow, action: AuditAction, scope: Scope, now: Date, detail: String
+        from row: Stored<NetworkRow>, to updated: NetworkRow, action: AuditAction, scope: Scope, now: Date,
+        detail: String
     ) -> InventoryTransaction {
         var transaction = InventoryTransaction()
-        transaction.add(
-            .network(updated.prefix),
-            .replace(updated.entity(partitionKey: scope.partitionKey), ifMatch: .etag(row.etag ?? "*")))
+        transaction.add(.network(updated.prefix), row.replaced(by: updated, partitionKey: scope.partitionKey))
         transaction.add(
             .event,
             .insert(
@@ -126,11 +123,11 @@ extension Inventory {
         guard !changes.isEmpty else { return result }
         // Changes that move a quota counter go one at a time, each with its counters as read (a transaction
         // names each row once, and two leases of one requester share a counter).
-        let counted = changes.filter { !$0.deleteRow && Self.quotaDelta($0.before, $0.after) != 0 }
+        let counted = changes.filter { !$0.deleteRow && Self.quotaDelta($0.before.value, $0.after) != 0 }
         for change in counted {
             do {
-                let delta = Self.quotaDelta(change.before, change.after)
-                let counters = try await usage(of: change.before, in: scope)
+                let delta = Self.quotaDelta(change.before.value, change.after)
+                let counters = try await usage(of: change.before.value, in: scope)
                 var transaction = changeActions(change, scope: scope, now: now)
                 for counter in counters {
                     transaction.add(
@@ -154,7 +151,7 @@ extension Inventory {
         }
         let combiner = TransactionCombiner(table: table)
         let outcomes = await withTaskGroup(of: (AuditAction, WriteFailure?).self) { group in
-            for change in changes where change.deleteRow || Self.quotaDelta(change.before, change.after) == 0 {
+            for change in changes where change.deleteRow || Self.quotaDelta(change.before.value, change.after) == 0 {
                 let actions = changeActions(change, scope: scope, now: now).actions
                 group.addTask {
                     do {
@@ -190,24 +187,18 @@ extension Inventory {
                 sessionId: "",
                 before: change.before.state.rawValue, after: "", detail: change.detail)
             var transaction = InventoryTransaction()
-            transaction.add(
-                .network(change.before.prefix),
-                .delete(
-                    partitionKey: scope.partitionKey, rowKey: change.before.rowKey,
-                    ifMatch: .etag(change.before.etag ?? "*")))
+            transaction.add(.network(change.before.prefix), change.before.deleted(partitionKey: scope.partitionKey))
             transaction.add(.event, .insert(event.entity(partitionKey: scope.partitionKey, at: now)))
             return transaction
         }
         var transaction = transitionActions(
             from: change.before, to: change.after, action: change.action, scope: scope, now: now, detail: change.detail)
-        transaction.add(stockFollowing(change.before, change.after, scope: scope))
+        transaction.add(stockFollowing(change.before.value, change.after, scope: scope))
         if let companion = change.companion {
             transaction.add(
                 .network(companion.after.prefix),
-                .replace(
-                    companion.after.entity(partitionKey: scope.partitionKey),
-                    ifMatch: .etag(companion.before.etag ?? "*")))
-            transaction.add(stockFollowing(companion.before, companion.after, scope: scope))
+                companion.before.replaced(by: companion.after, partitionKey: scope.partitionKey))
+            transaction.add(stockFollowing(companion.before.value, companion.after, scope: scope))
         }
         if let session = change.deleteSession {
             transaction.add(
@@ -234,16 +225,12 @@ extension Inventory {
 
     /// Refreshes `LastSeenAt` (only that property, `If-Match` each row's ETag), up to 100 rows per
     /// transaction. A row changed meanwhile fails its batch as a conflict; the next run tries again.
-    public func refreshLastSeen(_ rows: [NetworkRow], in scope: Scope, now: Date) async -> BatchResult {
+    public func refreshLastSeen(_ rows: [Stored<NetworkRow>], in scope: Scope, now: Date) async -> BatchResult {
         var result = BatchResult()
         for chunk in stride(from: 0, to: rows.count, by: 100) {
             let part = rows[chunk..<min(chunk + 100, rows.count)]
-            let actions: [TableTransactionAction] = part.map { row in
-                .merge(
-                    TableEntity(
-                        partitionKey: scope.partitionKey, rowKey: row.rowKey, properties: ["LastSeenAt": .dateTime(now)]
-                    ),
-                    ifMatch: .etag(row.etag ?? "*"))
+            let actions = part.map { row in
+                row.merged(["LastSeenAt": .dateTime(now)], partitionKey: scope.partitionKey)
             }
             result.transactions += 1
             do {

@@ -30,7 +30,7 @@ public struct DriftReport: Sendable {
     /// once, as a run would plan it over `listing` (the same `Reconciliation` under the loaded settings), each
     /// item saying what the next run will do about it.
     public static func build(
-        configuration: IPAMConfiguration, settings: ManagerSettings, rows: [Scope: [NetworkRow]],
+        configuration: IPAMConfiguration, settings: ManagerSettings, rows: [Scope: [Stored<NetworkRow>]],
         listing: VirtualNetworkListing, now: Date
     ) -> DriftReport {
         var items: [Item] = []

@@ -15,10 +15,11 @@ public enum Reconciliation {
         public let observation: Observation
         /// Every row's decision, in the order of the rows given.
         public var decisions: [(row: NetworkRow, decision: RowDecision)] = []
+        /// The changes to write, each over its row as read.
         public var changes: [RowChange] = []
-        /// Rows whose VNet the listing shows and whose `LastSeenAt` is older than the refresh interval
+        /// Rows (as read) whose VNet the listing shows and whose `LastSeenAt` is older than the refresh interval
         /// (no state change: only `LastSeenAt` is written, many rows per transaction).
-        public var seen: [NetworkRow] = []
+        public var seen: [Stored<NetworkRow>] = []
         /// Blocks an unmanaged VNet uses that no row covers yet: recorded as `occupied` rows.
         public var newOccupied: [(prefix: IPPrefix, resourceId: String)] = []
         /// Leases whose VNet was deployed with another prefix (reported, never fixed silently), each with what
@@ -190,14 +191,16 @@ public enum Reconciliation {
     /// Plans one scope's run: `plan(scope:space:rows:vnets:complete:now:settings:)`, as a value.
     public typealias Planner =
         @Sendable (
-            _ scope: Scope, _ space: ScopeSupernets, _ rows: [NetworkRow], _ vnets: [VirtualNetwork], _ complete: Bool,
+            _ scope: Scope, _ space: ScopeSupernets, _ rows: [Stored<NetworkRow>], _ vnets: [VirtualNetwork],
+            _ complete: Bool,
             _ now: Date, _ settings: ManagerSettings
         ) -> Plan
 
     /// One scope's run, decided once: every row's decision and change, the `LastSeenAt` refreshes, the space
-    /// listed VNets use that no row covers, the drift findings, and the outlook the drift report tells.
+    /// listed VNets use that no row covers, the drift findings, and the outlook the drift report tells. `rows`
+    /// are as read: each change is written over its row's version.
     public static func plan(
-        scope: Scope, space: ScopeSupernets, rows: [NetworkRow], vnets: [VirtualNetwork], complete: Bool,
+        scope: Scope, space: ScopeSupernets, rows: [Stored<NetworkRow>], vnets: [VirtualNetwork], complete: Bool,
         now: Date, settings: ManagerSettings
     ) -> Plan {
         let observation = Observation(vnets: vnets, complete: complete, now: now, settings: settings)
@@ -207,8 +210,8 @@ public enum Reconciliation {
             // A dual-stack lease is decided once, by its IPv4 row; the decision is its IPv6 row's too.
             if row.isSecondHalf, let key = row.pairKey, byKey[key] != nil { continue }
             let partner = row.pairKey.flatMap { byKey[$0] }
-            let decision = decide(row, observation)
-            plan.decisions.append((row, decision))
+            let decision = decide(row.value, observation)
+            plan.decisions.append((row.value, decision))
             if case .drift(let text) = decision { plan.drift.append(text) }
             if var change = decision.change(to: row, now: now) {
                 if let partner {
@@ -222,9 +225,7 @@ public enum Reconciliation {
             } else if decision.seen {
                 for held in [row] + (partner.map { [$0] } ?? [])
                 where held.lastSeenAt.map({ now.timeIntervalSince($0) >= settings.lastSeenRefresh }) ?? true {
-                    var refreshed = held
-                    refreshed.lastSeenAt = now
-                    plan.seen.append(refreshed)
+                    plan.seen.append(held)
                 }
             }
         }
@@ -249,8 +250,9 @@ public enum Reconciliation {
             if let kept = plan.newOccupied.last, kept.prefix.overlaps(candidate.prefix) { continue }
             plan.newOccupied.append(candidate)
         }
-        describeDrift(in: &plan, rows: rows, observation: observation, space: space)
-        plan.outlook = outlook(of: plan, rows: rows)
+        let values = rows.map(\.value)
+        describeDrift(in: &plan, rows: values, observation: observation, space: space)
+        plan.outlook = outlook(of: plan, rows: values)
         return plan
     }
 

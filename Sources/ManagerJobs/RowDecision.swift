@@ -57,8 +57,10 @@ public enum RowDecision: Sendable, Equatable {
         }
     }
 
-    /// The change this decision makes to `row` at `now`, nil when it makes none.
-    public func change(to row: NetworkRow, now: Date) -> RowChange? {
+    /// The change this decision makes to `stored` (the row as read: the change is written over it) at `now`, nil
+    /// when it makes none.
+    public func change(to stored: Stored<NetworkRow>, now: Date) -> RowChange? {
+        let row = stored.value
         guard let action = auditAction(from: row.state) else { return nil }
         var next = row
         var detail = ""
@@ -83,7 +85,6 @@ public enum RowDecision: Sendable, Equatable {
         case .returnToStock:
             next = NetworkRow(prefix: row.prefix, state: .available)
             next.pool = row.pool // back to its pool's stock
-            next.etag = row.etag
             detail = "quarantine ended"
             deleteSession = row.sessionId
         case .seenAgain:
@@ -107,7 +108,6 @@ public enum RowDecision: Sendable, Equatable {
         case .free(let vnet):
             next = NetworkRow(prefix: row.prefix, state: .available)
             next.pool = row.pool
-            next.etag = row.etag
             detail = "VNet \(vnet) gone for two complete Syncs"
         case .forget(let vnet):
             deleteRow = true
@@ -115,7 +115,8 @@ public enum RowDecision: Sendable, Equatable {
         }
         if seen { next.lastSeenAt = now }
         return RowChange(
-            before: row, after: next, action: action, detail: detail, deleteSession: deleteSession, deleteRow: deleteRow
+            before: stored, after: next, action: action, detail: detail, deleteSession: deleteSession,
+            deleteRow: deleteRow
         )
     }
 }

@@ -28,7 +28,7 @@ extension VendorService {
             }
             switch outcome {
             case .adopted(let row):
-                return await won(row, request, effort, message: "adopted")
+                return await won(row.value, request, effort, message: "adopted")
             case .overlap(let conflicts):
                 // The block may be this very session's, adopted by a concurrent call meanwhile: that is a replay.
                 if conflicts.contains(where: { $0.leaseId != nil }), let answer = try await replay(request, &effort) {

@@ -21,7 +21,7 @@ extension VendorService {
                 v4: v4.candidate, v6: v6.candidate, for: draft, in: request.scope, now: draft.leasedAt)
         }
         switch outcome {
-        case .won(let row, _): return .won(await won(row, request, effort))
+        case .won(let row, _): return .won(await won(row.value, request, effort))
         // The block someone else took is left out; the other goes back for the next try. Without a
         // version, both are left out: either may be taken by now.
         case .lost(let version): return .lost(version.map { $0 == .v6 ? .v6 : .v4 })

@@ -73,7 +73,7 @@ extension VendorService {
                         $0.address == held.address && $0.allocatedBy == held.allocatedBy
                             && abs($0.allocatedAt.timeIntervalSince(held.allocatedAt)) < 0.001
                     } ?? false
-                return (answer(held, principal: principal, head: lease.head), ours)
+                return (answer(held.value, principal: principal, head: lease.head), ours)
             }
             var change = lease.change()
             guard let offset = change.head.subnets[index].pool.allocate() else {
@@ -148,9 +148,9 @@ extension VendorService {
             guard let held = lease.view.allocation else { return .some(attempted) }
             var change = lease.change()
             releasing(held, principal: principal, lease: lease, caller: caller, into: &change)
-            attempted = answer(held, principal: principal, head: lease.head)
+            attempted = answer(held.value, principal: principal, head: lease.head)
             guard try await commit(change) else { return nil }
-            return .some(answer(held, principal: principal, head: lease.head))
+            return .some(answer(held.value, principal: principal, head: lease.head))
         }
     }
 
@@ -166,7 +166,7 @@ extension VendorService {
                 .hostIPNotFound, "'\(principal.name)' holds no address in lease \(leaseId)",
                 details: ["leaseId": leaseId])
         }
-        return answer(held, principal: principal, head: lease.head)
+        return answer(held.value, principal: principal, head: lease.head)
     }
 
     /// Every address of the lease, in address order (members only).
@@ -318,7 +318,7 @@ extension VendorService {
                 try await inventory.network(stored.networkRowKey, in: stored.scope)
             }
             guard let found, found.leaseId == id else { throw ended(id, state: nil) }
-            row = found
+            row = found.value
             head = stored
         } else {
             do {
@@ -386,7 +386,7 @@ extension VendorService {
     }
 
     private func releasing(
-        _ held: HostIPAllocation, principal: Principal, lease: HostIPLease, caller: HostIPCaller,
+        _ held: Stored<HostIPAllocation>, principal: Principal, lease: HostIPLease, caller: HostIPCaller,
         into change: inout HostIPChange
     ) {
         change.head.subnets[held.subnetIndex].pool.release(held.offset)
@@ -395,7 +395,7 @@ extension VendorService {
         }
         change.release = held
         var released = event(.ipReleased, lease, principal: principal, caller: caller, subnet: held.subnetIndex)
-        released.ip = Self.addresses(held)
+        released.ip = Self.addresses(held.value)
         if principal.key != caller.principal.key { released.releasedFor = principal.key }
         change.events.append(released)
     }

@@ -8,6 +8,12 @@ import StrictJSON
 extension VendorService {
     /// Finds a lease by id (`scope` narrows the search to one partition).
     public func lease(id: String, scope: Scope?) async throws(DomainError) -> (NetworkRow, Scope) {
+        let (row, found) = try await storedLease(id: id, scope: scope)
+        return (row.value, found)
+    }
+
+    /// `lease(id:scope:)` as read, for a change written over it.
+    func storedLease(id: String, scope: Scope?) async throws(DomainError) -> (Stored<NetworkRow>, Scope) {
         guard UUID(uuidString: id) != nil else {
             throw DomainError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
         }
@@ -28,6 +34,14 @@ extension VendorService {
     ///   `SessionOwnedByAnother`, see `checkSessionOwner`), whatever the caller's role. Nil: not checked.
     public func lease(session id: String, scope: Scope, caller: Principal?) async throws(DomainError) -> (
         NetworkRow, SessionRow
+    ) {
+        let (row, session) = try await storedLease(session: id, scope: scope, caller: caller)
+        return (row.value, session)
+    }
+
+    /// `lease(session:scope:caller:)` as read, for a change written over it.
+    func storedLease(session id: String, scope: Scope, caller: Principal?) async throws(DomainError) -> (
+        Stored<NetworkRow>, SessionRow
     ) {
         var effort = Effort()
         guard
@@ -117,20 +131,20 @@ extension VendorService {
         _ change: (NetworkRow) throws(DomainError) -> NetworkRow?
     ) async throws(DomainError) -> NetworkRow {
         try await located(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: action, change)
-            .0
+            .0.value
     }
 
     /// `transition`, also answering the scope the lease was found in.
     private func located(
         leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
         _ change: (NetworkRow) throws(DomainError) -> NetworkRow?
-    ) async throws(DomainError) -> (NetworkRow, Scope) {
+    ) async throws(DomainError) -> (Stored<NetworkRow>, Scope) {
         var effort = Effort()
         for _ in 0..<8 {
             let (row, rowScope) = try await locate(
                 leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller?.principal)
-            guard let updated = try change(row) else { return (row, rowScope) }
-            let partner = try await self.partner(of: row, in: rowScope, &effort)
+            guard let updated = try change(row.value) else { return (row, rowScope) }
+            let partner = try await self.partner(of: row.value, in: rowScope, &effort)
             let outcome = try await storage(&effort) { () async throws(InventoryError) in
                 try await inventory.transition(
                     row, to: updated, action: action, in: rowScope, now: time.now(), partner: partner)
@@ -150,10 +164,10 @@ extension VendorService {
 
     /// The lease a request names: by SessionId only among the caller's own sessions, else by lease id.
     private func locate(leaseId: String?, sessionId: String?, scope: Scope, caller: Principal?)
-        async throws(DomainError) -> (NetworkRow, Scope)
+        async throws(DomainError) -> (Stored<NetworkRow>, Scope)
     {
-        if let sessionId { return (try await lease(session: sessionId, scope: scope, caller: caller).0, scope) }
-        if let leaseId { return try await lease(id: leaseId, scope: nil) }
+        if let sessionId { return (try await storedLease(session: sessionId, scope: scope, caller: caller).0, scope) }
+        if let leaseId { return try await storedLease(id: leaseId, scope: nil) }
         throw DomainError(.missingField, "name the lease by 'SessionId' or 'leaseId'", field: "SessionId")
     }
 
@@ -373,12 +387,13 @@ extension VendorService {
         }
         do {
             // Held: release it; in any other state it was released (or reaped) already: answer it as it is.
-            return try await located(
+            let (row, scope) = try await located(
                 leaseId: id, sessionId: nil, scope: configuration.defaultScope, caller: caller, action: .release
             ) { row throws(DomainError) in
                 try Self.checkOwner(row, caller, doing: "releasing")
                 return released(row)
             }
+            return (row.value, scope)
         } catch  where error.code == .leaseNotFound {
             // Its block may have gone back to stock since: the audit trail still knows the lease.
             var effort = Effort()

@@ -272,7 +272,7 @@ public struct VendorService: Sendable {
             try await inventory.claim(candidate, for: draft, in: request.scope, now: draft.leasedAt, usage: usage)
         }
         switch outcome {
-        case .won(let row): return .won(await won(row, request, effort))
+        case .won(let row): return .won(await won(row.value, request, effort))
         case .lost: return .lost(nil)
         case .sessionTaken: return .sessionTaken
         case .usageChanged: return .usageChanged
@@ -312,7 +312,7 @@ public struct VendorService: Sendable {
         switch receipt.outcome {
         case .won(let lease, let stocked):
             await stockCache.fill(key, stocked)
-            if let lease { return .won(await won(lease, request, effort)) }
+            if let lease { return .won(await won(lease.value, request, effort)) }
             return stocked.isEmpty ? .exhausted : .stocked
         case .lost: return .lost(nil)
         case .sessionTaken: return .sessionTaken
@@ -400,12 +400,12 @@ public struct VendorService: Sendable {
             let lifetime = configuration.leaseDuration.seconds
             switch row.state {
             case .anchored:
-                return answer(row, request, created: false)
+                return answer(row.value, request, created: false)
             case .leased where (row.expiresAt ?? .distantPast) > at.addingTimeInterval(lifetime / 2):
-                return answer(row, request, created: false)
+                return answer(row.value, request, created: false)
             case .leased, .quarantined, .expired:
                 // Terraform replays the POST on every plan/refresh: renew; a replay during quarantine revives.
-                var renewed = row
+                var renewed = row.value
                 renewed.state = .leased
                 renewed.expiresAt = at.addingTimeInterval(lifetime)
                 renewed.quarantinedAt = nil
@@ -413,12 +413,12 @@ public struct VendorService: Sendable {
                 var counters: [UsageRow]? = nil
                 if row.state != .leased, !row.quotaKeys.isEmpty {
                     let read = try await storage(&effort) { () async throws(InventoryError) in
-                        try await inventory.usage(of: row, in: request.scope)
+                        try await inventory.usage(of: row.value, in: request.scope)
                     }
                     if let refusal = quotaRefusal(read, adding: UsageRow.addresses(in: row.prefix)) { throw refusal }
                     counters = read
                 }
-                let partner = try await self.partner(of: row, in: request.scope, &effort)
+                let partner = try await self.partner(of: row.value, in: request.scope, &effort)
                 let outcome = try await storage(&effort) { () async throws(InventoryError) in
                     try await inventory.transition(
                         row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at,
@@ -428,7 +428,7 @@ public struct VendorService: Sendable {
                     known = session
                     continue // changed under us (or unknown): read again
                 }
-                return answer(written, request, created: false)
+                return answer(written.value, request, created: false)
             case .released:
                 throw DomainError(
                     .leaseReleased, "the lease of SessionId '\(request.sessionId)' was released",
@@ -517,7 +517,9 @@ public struct VendorService: Sendable {
 
     /// The other row of a dual-stack lease, read for a change of both (nil for a lease of one block).
     /// A partner that is gone or tells another lease is a broken pair: refused rather than half-changed.
-    func partner(of row: NetworkRow, in scope: Scope, _ effort: inout Effort) async throws(DomainError) -> NetworkRow? {
+    func partner(of row: NetworkRow, in scope: Scope, _ effort: inout Effort) async throws(DomainError)
+        -> Stored<NetworkRow>?
+    {
         guard let key = row.pairKey else { return nil }
         let found = try await storage(&effort) { () async throws(InventoryError) in
             try await inventory.network(key, in: scope)

@@ -161,7 +161,7 @@ struct Drift: AsyncParsableCommand {
         let manager = try await ManagerComposition.start(logLevel: "error")
         let listing = await manager.run.resourceGraph.virtualNetworks(
             subscriptions: Array(Set(manager.configuration.scopes.keys.map(\.subscriptionId))))
-        var rows: [Scope: [NetworkRow]] = [:]
+        var rows: [Scope: [Stored<NetworkRow>]] = [:]
         for scope in manager.configuration.scopes.keys {
             rows[scope] = try await manager.run.inventory.networks(in: scope)
         }

@@ -46,7 +46,7 @@ struct InventoryOperationsTests {
                 Issue.record("the first claim must win")
                 return
             }
-            #expect(row.state == .leased && row.prefix == stocked[0].prefix && row.etag != nil)
+            #expect(row.state == .leased && row.prefix == stocked[0].prefix && !row.etag.isEmpty)
             let before = try await table.queryAll().count
             #expect(try await inventory.claim(stocked[0], for: Self.draft("s2"), in: Self.scope, now: Date()) == .lost)
             #expect(
@@ -135,7 +135,7 @@ struct InventoryOperationsTests {
                 case .won(let row) = try await inventory.claim(
                     stocked[0], for: Self.draft("t1"), in: Self.scope, now: Date())
             else { return }
-            var renewed = row
+            var renewed = row.value
             renewed.expiresAt = Date(timeIntervalSinceNow: 7200)
             guard
                 case .done(let written) = try await inventory.transition(

@@ -22,7 +22,7 @@ struct DriftedSpaceTests {
         _ rows: [NetworkRow], _ vnets: [VirtualNetwork], complete: Bool = true, at now: Date = Decisions.now
     ) -> Reconciliation.Plan {
         Reconciliation.plan(
-            scope: scope, space: space, rows: rows, vnets: vnets, complete: complete, now: now,
+            scope: scope, space: space, rows: rows.map(Decisions.stored), vnets: vnets, complete: complete, now: now,
             settings: Decisions.settings)
     }
 
@@ -84,7 +84,8 @@ struct DriftedSpaceTests {
         let space = ScopeSupernets(scope: Self.scope, supernets: Self.prefixes(["10.64.0.0/16", "fd00::/48"]))
         let vnets = [Decisions.vnet("ds", ["10.64.1.0/24", "fd00:0:0:200::/56"], lease: "lease-ds")]
         let plan = Reconciliation.plan(
-            scope: Self.scope, space: space, rows: [first, second], vnets: vnets, complete: true, now: Decisions.now,
+            scope: Self.scope, space: space, rows: [first, second].map(Decisions.stored), vnets: vnets, complete: true,
+            now: Decisions.now,
             settings: Decisions.settings)
         #expect(plan.newOccupied.map(\.prefix) == Self.prefixes(["fd00:0:0:200::/56"]), "\(plan.newOccupied)")
         #expect(plan.changes.isEmpty, "neither block is anchored or let go")
@@ -102,7 +103,9 @@ struct DriftedSpaceTests {
         quarantined.quarantinedAt = Decisions.now.addingTimeInterval(-2 * 86_400)
         let squatter = Decisions.vnet("squatter", ["10.64.5.0/24"], lease: "lease-other")
         #expect(Decisions.decide(quarantined, [squatter]) == .holdForVNet(vnet: squatter.id))
-        #expect(Decisions.decide(quarantined, [squatter]).change(to: quarantined, now: Decisions.now) == nil)
+        #expect(
+            Decisions.decide(quarantined, [squatter]).change(to: Decisions.stored(quarantined), now: Decisions.now)
+                == nil)
         #expect(
             Decisions.decide(quarantined, [], complete: false) == .unchanged(seen: false),
             "an incomplete listing never gives it back")

@@ -143,7 +143,8 @@ struct DriftReportTests {
         let listing = VirtualNetworkListing(networks: [vnet], isComplete: true, problems: [], pages: 1)
         let report = DriftReport.build(
             configuration: configuration, settings: ManagerSettings(),
-            rows: [scope: [occupied, anchored, stale, mismatched]], listing: listing, now: Date())
+            rows: [scope: [occupied, anchored, stale, mismatched].map(ReconciliationDecisionTests.stored)],
+            listing: listing, now: Date())
         #expect(Set(report.items.map(\.kind)) == ["occupied", "vnet-missing", "stale-lease", "prefix-mismatch"])
         #expect(report.table.contains("vnet-hub") && report.table.contains("10.64.12.0/24"))
         #expect(report.json["items"]?.arrayValue?.count == 4)
@@ -152,7 +153,8 @@ struct DriftReportTests {
         var eager = ManagerSettings()
         eager.reapGrace = 0
         let due = DriftReport.build(
-            configuration: configuration, settings: eager, rows: [scope: [stale]], listing: listing, now: Date())
+            configuration: configuration, settings: eager, rows: [scope: [ReconciliationDecisionTests.stored(stale)]],
+            listing: listing, now: Date())
         #expect(due.items.first?.detail.hasSuffix("next run: reap") == true, "\(due.items)")
     }
 }

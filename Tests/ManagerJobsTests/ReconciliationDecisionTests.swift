@@ -24,9 +24,11 @@ struct ReconciliationDecisionTests {
         var row = NetworkRow(prefix: try! IPPrefix(parsing: cidr), state: state)
         row.leaseId = lease
         row.sessionId = lease.map { "session-\($0)" }
-        row.etag = "etag"
         return row
     }
+
+    /// `row` as read from storage (a change is written over it).
+    static func stored(_ row: NetworkRow) -> Stored<NetworkRow> { Stored(row, etag: "etag") }
 
     static func vnet(_ name: String, _ prefixes: [String], lease: String? = nil) -> VirtualNetwork {
         VirtualNetwork(
@@ -78,7 +80,7 @@ struct ReconciliationDecisionTests {
         quarantined.quarantinedAt = Self.now.addingTimeInterval(-86_401)
         #expect(Self.decide(quarantined, []) == .returnToStock)
         #expect(Self.decide(quarantined, [], complete: false) == .unchanged(seen: false))
-        let change = RowDecision.returnToStock.change(to: quarantined, now: Self.now)
+        let change = RowDecision.returnToStock.change(to: Self.stored(quarantined), now: Self.now)
         #expect(
             change?.after.state == .available && change?.after.leaseId == nil
                 && change?.deleteSession == "session-lease-1")
@@ -101,7 +103,7 @@ struct ReconciliationDecisionTests {
         row.missingSince = Self.now.addingTimeInterval(-3600)
         #expect(Self.decide(row, []) == .release(vnet: row.resourceId!))
         #expect(Self.decide(row, [Self.vnet("v1", ["10.0.1.0/24"])]) == .seenAgain)
-        let release = RowDecision.release(vnet: row.resourceId!).change(to: row, now: Self.now)
+        let release = RowDecision.release(vnet: row.resourceId!).change(to: Self.stored(row), now: Self.now)
         #expect(release?.after.state == .quarantined && release?.after.missingCount == 0 && release?.action == .release)
     }
 
@@ -123,7 +125,7 @@ struct ReconciliationDecisionTests {
         #expect(Self.decide(occupied, []) == .free(vnet: hub.id))
         occupied.origin = NetworkRow.observedOrigin
         #expect(Self.decide(occupied, []) == .forget(vnet: hub.id))
-        #expect(RowDecision.forget(vnet: hub.id).change(to: occupied, now: Self.now)?.deleteRow == true)
+        #expect(RowDecision.forget(vnet: hub.id).change(to: Self.stored(occupied), now: Self.now)?.deleteRow == true)
         #expect(
             Self.decide(Self.row("10.0.1.0/24", .reserved, lease: nil), [hub]) == .unchanged(seen: false),
             "reserved rows are never touched")
@@ -133,11 +135,13 @@ struct ReconciliationDecisionTests {
     func changes() {
         let tagged = Self.vnet("v1", ["10.0.1.0/24"], lease: "lease-1")
         let change = Self.decide(Self.row("10.0.1.0/24", .leased), [tagged]).change(
-            to: Self.row("10.0.1.0/24", .leased), now: Self.now)
+            to: Self.stored(Self.row("10.0.1.0/24", .leased)), now: Self.now)
         #expect(
             change?.action == .anchor && change?.after.state == .anchored && change?.after.lastSeenAt == Self.now
                 && change?.after.expiresAt == nil)
-        #expect(RowDecision.unchanged(seen: true).change(to: Self.row("10.0.1.0/24", .anchored), now: Self.now) == nil)
+        #expect(
+            RowDecision.unchanged(seen: true).change(to: Self.stored(Self.row("10.0.1.0/24", .anchored)), now: Self.now)
+                == nil)
         #expect(RowDecision.drift("x").auditAction(from: .leased) == nil)
     }
 }

@@ -109,8 +109,7 @@ struct LeaseListingTests {
             let inventory = Inventory(table: table, actor: "test")
             let scope = configuration.defaultScope
             let row = try #require(try await inventory.network(leaseId: id, in: scope))
-            var available = NetworkRow(prefix: row.prefix, state: .available)
-            available.etag = row.etag
+            let available = NetworkRow(prefix: row.prefix, state: .available)
             let applied = await inventory.apply(
                 [
                     RowChange(

@@ -238,7 +238,7 @@ struct ConsoleRoutes: Sendable {
                 }
                 var effort = VendorService.Effort()
                 let rows = try await service.storage(&effort) { () async throws(InventoryError) in
-                    try await service.inventory.networks(in: chosen)
+                    try await service.inventory.networks(in: chosen).map(\.value)
                 }
                 let reservations = try await service.reservations(in: [chosen])
                 var supernets: [[String: Any]] = []
