@@ -392,8 +392,8 @@ extension Inventory {
         var transaction = InventoryTransaction()
         guard !prefixes.isEmpty else { return transaction }
         let event = AuditEvent(
-            action: AuditAction.stock.rawValue, actor: actor, cidr: prefixes.map(\.description).joined(separator: " "),
-            leaseId: "", sessionId: "", before: "", after: NetworkState.available.rawValue,
+            action: .known(.stock), actor: actor, cidr: prefixes.map(\.description).joined(separator: " "),
+            leaseId: "", sessionId: "", before: nil, after: .known(.available),
             detail: pool.map { "\(detail) (pool \($0))" } ?? detail)
         for prefix in prefixes {
             var row = NetworkRow(prefix: prefix, state: .available)

@@ -420,9 +420,9 @@ extension Inventory {
                 result.written += actions.count
             }
             let event = AuditEvent(
-                action: AuditAction.hostIPsCleared.rawValue, actor: actor,
+                action: .known(.hostIPsCleared), actor: actor,
                 cidr: (head.subnets + head.v6Subnets).map(\.prefix.description).joined(separator: " "),
-                leaseId: head.leaseId, sessionId: "", before: "", after: "", detail: reason)
+                leaseId: head.leaseId, sessionId: "", before: nil, after: nil, detail: reason)
             result.transactions += 1
             _ = try await table.submitTransaction([
                 .delete(partitionKey: partition, rowKey: RowKeys.head, ifMatch: .etag(headETag)),

@@ -178,9 +178,10 @@ public struct Inventory: Sendable {
     func event(_ action: AuditAction, _ row: NetworkRow, before: NetworkState?, detail: String) -> AuditEvent {
         let blocks = row.blocks
         var event = AuditEvent(
-            action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: blocks.primary.description,
+            action: .known(action), actor: AuditContext.current?.actor ?? actor, cidr: blocks.primary.description,
             leaseId: row.leaseId ?? "",
-            sessionId: row.sessionId ?? "", before: before?.rawValue ?? "", after: row.state.rawValue, detail: detail,
+            sessionId: row.sessionId ?? "", before: before.map(Recorded.known), after: .known(row.state),
+            detail: detail,
             process: actor)
         event.cidrV6 = blocks.v6?.description
         return event

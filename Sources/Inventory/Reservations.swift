@@ -173,9 +173,9 @@ extension Inventory {
             return nil
         }
         let event = AuditEvent(
-            action: action.rawValue, actor: AuditContext.current?.actor ?? actor, cidr: reservation.prefix.description,
+            action: .known(action), actor: AuditContext.current?.actor ?? actor, cidr: reservation.prefix.description,
             leaseId: "", sessionId: "",
-            before: NetworkState.reserved.rawValue, after: "",
+            before: .known(.reserved), after: nil,
             detail: "reservation \(reservation.id): \(reservation.reason)", process: actor)
         do {
             _ = try await table.submitTransaction([

@@ -74,10 +74,9 @@ public struct NetworkRow: Sendable, Equatable {
     public var missingSince: Date?
     /// Complete Syncs in a row that did not see the VNet this row depends on.
     public var missingCount: Int = 0
-    /// `observed` for rows the Manager created to record space an unmanaged VNet uses (never stock).
-    public var origin: String?
-    /// The `origin` of rows the Manager records for space unmanaged VNets use.
-    public static let observedOrigin = "observed"
+    /// `observed` for rows the Manager created to record space an unmanaged VNet uses (never stock); another
+    /// stored value is kept as it is.
+    public var origin: Recorded<RowOrigin>?
     /// The key of the principal that created the lease (`Principal.key`) and its name sealed
     /// (`PrincipalRedactor.seal`): the lease's owner, for host-IP leases inside it.
     public var ownerKey: String?
@@ -168,7 +167,7 @@ public struct NetworkRow: Sendable, Equatable {
             if let date { p[name] = .dateTime(date) }
         }
         if missingCount > 0 { p["MissingCount"] = .int32(Int32(missingCount)) }
-        if let origin { p["Origin"] = .string(origin) }
+        if let origin { p["Origin"] = .string(origin.rawValue) }
         if let resourceId { p["ResourceId"] = .string(resourceId) }
         if let lockedBy { p["LockedBy"] = .string(lockedBy) }
         if let ownerKey { p["OwnerKey"] = .string(ownerKey) }
@@ -210,7 +209,7 @@ public struct NetworkRow: Sendable, Equatable {
         lastSeenAt = entity["LastSeenAt"]?.dateValue
         missingSince = entity["MissingSince"]?.dateValue
         missingCount = Int(entity["MissingCount"]?.int64Value ?? 0)
-        origin = text("Origin")
+        origin = text("Origin").map(Recorded.init(rawValue:))
         ownerKey = text("OwnerKey")
         sealedOwner = text("Owner")
         pool = text("Pool")
@@ -289,15 +288,16 @@ public struct SessionRow: Sendable, Equatable {
 
 /// An audit record, written in the same transaction as the change it describes.
 public struct AuditEvent: Sendable {
-    public var action: String
+    public var action: Recorded<AuditAction>
     public var actor: String
     public var cidr: String
     /// The IPv6 block of a dual-stack lease (`cidr` is its IPv4 block): one event tells of both.
     public var cidrV6: String?
     public var leaseId: String
     public var sessionId: String
-    public var before: String
-    public var after: String
+    /// The row's state before and after the change (nil: none, stored as an empty string).
+    public var before: Recorded<NetworkState>?
+    public var after: Recorded<NetworkState>?
     public var detail: String
     /// When it happened (set on events read back).
     public var at: Date?
@@ -314,8 +314,8 @@ public struct AuditEvent: Sendable {
     public var id: String?
 
     public init(
-        action: String, actor: String, cidr: String, leaseId: String, sessionId: String, before: String, after: String,
-        detail: String = "",
+        action: Recorded<AuditAction>, actor: String, cidr: String, leaseId: String, sessionId: String,
+        before: Recorded<NetworkState>?, after: Recorded<NetworkState>?, detail: String = "",
         process: String? = nil, requestId: String? = AuditContext.current?.requestId
     ) {
         self.action = action
@@ -335,10 +335,13 @@ public struct AuditEvent: Sendable {
             return nil
         }
         func text(_ name: String) -> String { entity[name]?.stringValue ?? "" }
+        func state(_ name: String) -> Recorded<NetworkState>? {
+            entity[name]?.stringValue.flatMap { $0.isEmpty ? nil : Recorded(rawValue: $0) }
+        }
         self.init(
-            action: action, actor: text("Actor"), cidr: text("Cidr"), leaseId: text("LeaseId"),
+            action: Recorded(rawValue: action), actor: text("Actor"), cidr: text("Cidr"), leaseId: text("LeaseId"),
             sessionId: text("SessionId"),
-            before: text("Before"), after: text("After"), detail: text("Detail"))
+            before: state("Before"), after: state("After"), detail: text("Detail"))
         at = entity["At"]?.dateValue
         principal = entity["Principal"]?.stringValue
         releasedFor = entity["ReleasedFor"]?.stringValue
@@ -351,8 +354,9 @@ public struct AuditEvent: Sendable {
 
     package func entity(partitionKey: String, at date: Date) -> TableEntity {
         var properties: [String: TableValue] = [
-            "Action": .string(action), "Actor": .string(actor), "Cidr": .string(cidr), "LeaseId": .string(leaseId),
-            "SessionId": .string(sessionId), "Before": .string(before), "After": .string(after),
+            "Action": .string(action.rawValue), "Actor": .string(actor), "Cidr": .string(cidr),
+            "LeaseId": .string(leaseId), "SessionId": .string(sessionId), "Before": .string(before?.rawValue ?? ""),
+            "After": .string(after?.rawValue ?? ""),
             "Detail": .string(detail),
             "At": .dateTime(date),
         ]

@@ -13,7 +13,7 @@ extension Inventory {
         async throws(InventoryError)
     {
         let event = AuditEvent(
-            action: action.rawValue, actor: actor, cidr: subject, leaseId: "", sessionId: "", before: "", after: "",
+            action: .known(action), actor: actor, cidr: subject, leaseId: "", sessionId: "", before: nil, after: nil,
             detail: detail)
         _ = try await storage {
             try await table.submitTransaction([.insert(event.entity(partitionKey: RowKeys.schedulePartition, at: now))])

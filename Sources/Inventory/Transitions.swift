@@ -183,9 +183,9 @@ extension Inventory {
     func changeActions(_ change: RowChange, scope: Scope, now: Date) -> InventoryTransaction {
         if change.deleteRow {
             let event = AuditEvent(
-                action: change.action.rawValue, actor: actor, cidr: change.before.prefix.description, leaseId: "",
+                action: .known(change.action), actor: actor, cidr: change.before.prefix.description, leaseId: "",
                 sessionId: "",
-                before: change.before.state.rawValue, after: "", detail: change.detail)
+                before: .known(change.before.state), after: nil, detail: change.detail)
             var transaction = InventoryTransaction()
             transaction.add(.network(change.before.prefix), change.before.deleted(partitionKey: scope.partitionKey))
             transaction.add(.event, .insert(event.entity(partitionKey: scope.partitionKey, at: now)))
@@ -288,16 +288,16 @@ extension Inventory {
                 for block in part {
                     var row = NetworkRow(prefix: block.prefix, state: .occupied)
                     row.lockedBy = block.resourceId
-                    row.origin = NetworkRow.observedOrigin
+                    row.origin = .known(.observed)
                     actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
                 }
                 let cidrs = part.map(\.prefix.description).joined(separator: " ")
                 actions.append(
                     .insert(
                         AuditEvent(
-                            action: AuditAction.occupy.rawValue, actor: actor, cidr: cidrs, leaseId: "", sessionId: "",
-                            before: "",
-                            after: NetworkState.occupied.rawValue, detail: "VNets' space no row covered"
+                            action: .known(.occupy), actor: actor, cidr: cidrs, leaseId: "", sessionId: "",
+                            before: nil,
+                            after: .known(.occupied), detail: "VNets' space no row covered"
                         )
                         .entity(partitionKey: scope.partitionKey, at: now)))
                 result.transactions += 1

@@ -42,7 +42,7 @@ public enum Reconciliation {
             for block in newOccupied {
                 var row = NetworkRow(prefix: block.prefix, state: .occupied)
                 row.lockedBy = block.resourceId
-                row.origin = NetworkRow.observedOrigin
+                row.origin = .known(.observed)
                 byKey[row.rowKey] = row
             }
             return byKey.values.sorted { $0.prefix < $1.prefix }
@@ -184,7 +184,7 @@ public enum Reconciliation {
         guard seen.complete else { return .unchanged(seen: false) }
         let count = row.missingCount + 1
         guard count >= 2 else { return .missing(since: row.missingSince ?? seen.now, count: count) }
-        return row.origin == NetworkRow.observedOrigin
+        return row.origin == .known(.observed)
             ? .forget(vnet: row.lockedBy ?? "") : .free(vnet: row.lockedBy ?? "")
     }
 

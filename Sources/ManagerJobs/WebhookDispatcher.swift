@@ -110,11 +110,11 @@ public struct WebhookDispatcher: Sendable {
         cursor = held
         for event in events {
             guard let id = event.id else { continue }
-            guard webhook.wants(action: event.action) else {
+            guard webhook.wants(action: event.action.rawValue) else {
                 cursor.lastEvent = id
                 continue
             }
-            let type = WebhookEvent.type(of: event.action)
+            let type = WebhookEvent.type(of: event.action.rawValue)
             var members: [(String, JSONValue)] = [("type", .string(type)), ("webhook", .string(webhook.name))]
             if case .object(let fields) = event.json(scope: scope) { members += fields }
             let body = JSONValue.object(members).serializedBytes

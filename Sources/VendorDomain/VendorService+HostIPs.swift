@@ -442,9 +442,9 @@ extension VendorService {
         detail: String = ""
     ) -> AuditEvent {
         var event = AuditEvent(
-            action: action.rawValue, actor: caller.principal.key,
+            action: .known(action), actor: caller.principal.key,
             cidr: subnet.map { lease.head.subnets[$0].prefix.description } ?? lease.row.prefix.description,
-            leaseId: lease.head.leaseId, sessionId: "", before: "", after: "",
+            leaseId: lease.head.leaseId, sessionId: "", before: nil, after: nil,
             detail: [detail, "by \(inventory.actor)"].filter { !$0.isEmpty }.joined(separator: "; "))
         event.principal = principal.key
         return event

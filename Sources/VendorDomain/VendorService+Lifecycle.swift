@@ -402,7 +402,7 @@ extension VendorService {
                     try await inventory.lastEvent(ofLease: id, in: scope)
                 }
                 guard let event = found, let prefix = try? IPPrefix(parsing: event.cidr) else { continue }
-                var row = NetworkRow(prefix: prefix, state: NetworkState(rawValue: event.after) ?? .quarantined)
+                var row = NetworkRow(prefix: prefix, state: event.after?.known ?? .quarantined)
                 row.leaseId = id.lowercased()
                 row.sessionId = event.sessionId.isEmpty ? nil : event.sessionId
                 row.pairKey = event.cidrV6.flatMap { try? IPPrefix(parsing: $0) }.map(RowKeys.network)

@@ -119,7 +119,7 @@ struct DriftedSpaceTests {
         var occupied = Decisions.row("10.64.9.0/24", .occupied, lease: nil)
         let vnet = Decisions.vnet("drifted", ["10.64.1.0/24"], lease: "lease-1")
         occupied.lockedBy = vnet.id
-        occupied.origin = NetworkRow.observedOrigin
+        occupied.origin = .known(.observed)
         #expect(Decisions.decide(occupied, [vnet], complete: false) == .unchanged(seen: false))
         #expect(Decisions.decide(occupied, [vnet]) == .missing(since: Decisions.now, count: 1))
         occupied.missingSince = Decisions.now

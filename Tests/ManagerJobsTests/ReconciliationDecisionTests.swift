@@ -123,7 +123,7 @@ struct ReconciliationDecisionTests {
         #expect(Self.decide(occupied, [], complete: false) == .unchanged(seen: false))
         occupied.missingCount = 1
         #expect(Self.decide(occupied, []) == .free(vnet: hub.id))
-        occupied.origin = NetworkRow.observedOrigin
+        occupied.origin = .known(.observed)
         #expect(Self.decide(occupied, []) == .forget(vnet: hub.id))
         #expect(RowDecision.forget(vnet: hub.id).change(to: Self.stored(occupied), now: Self.now)?.deleteRow == true)
         #expect(

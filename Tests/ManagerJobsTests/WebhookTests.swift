@@ -79,7 +79,7 @@ struct WebhookTests {
         return try await inventory.events(
             in: scope, after: "event`", until: Date().addingTimeInterval(3600), limit: 10_000
         )
-        .filter { types.contains(WebhookEvent.type(of: $0.action)) }.compactMap(\.id)
+        .filter { types.contains(WebhookEvent.type(of: $0.action.rawValue)) }.compactMap(\.id)
     }
 
     static func dispatcher(

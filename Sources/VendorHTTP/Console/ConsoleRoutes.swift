@@ -594,9 +594,10 @@ struct ConsoleRoutes: Sendable {
 
     static func eventFields(_ event: AuditEvent) -> [String: Any] {
         [
-            "at": event.at.map(ISO8601.format) ?? "", "action": event.action, "actor": event.actor, "cidr": event.cidr,
-            "before": event.before.isEmpty ? "–" : event.before,
-            "after": event.after.isEmpty ? "–" : event.after, "leaseId": event.leaseId, "detail": event.detail,
+            "at": event.at.map(ISO8601.format) ?? "", "action": event.action.rawValue, "actor": event.actor,
+            "cidr": event.cidr,
+            "before": event.before?.rawValue ?? "–",
+            "after": event.after?.rawValue ?? "–", "leaseId": event.leaseId, "detail": event.detail,
             "requestId": event.requestId ?? "",
         ]
     }
