@@ -244,6 +244,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "VendorConsoleTests",
+            dependencies: [
+                "VendorHTTP", "VendorDomain", "Inventory", "IPAMCore", "NetworkMath",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings + [
+                .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
+            ]
+        ),
         .target(name: "VendorClient", dependencies: ["HTTPTransport", "StrictJSON"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "ipam",

@@ -47,26 +47,22 @@ struct ConsoleRoutes: Sendable {
 
     @Sendable func signInPage(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         let nonce = ConsoleSessions.randomID()
-        let values = [
-            "csrf": sessions.csrfToken(nonce: nonce), "hours": String(Int(ConsoleSession.lifetime / 3600)),
-            "idleMinutes": String(Int(sessions.idleTimeout / 60)),
-        ]
         let notice = request.uri.queryParameters.get("signedout") != nil ? "Signed out." : nil
-        var response = page("Sign in", "signin", values, session: nil, notice: notice)
+        var response = page("Sign in", signInPage(csrf: sessions.csrfToken(nonce: nonce)), session: nil, notice: notice)
         response.headers.append(
             HTTPField(name: .setCookie, value: cookie(ConsoleSession.signInCookieName, nonce, maxAge: 600)))
         return response
     }
 
     @Sendable func signIn(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        let form = try await Self.form(request)
-        guard let nonce = Self.cookies(request)[ConsoleSession.signInCookieName],
-            sessions.checkCSRF(form["csrf"], nonce: nonce)
+        let form = try await ConsoleInput.form(SignInForm.self, from: request)
+        guard let form, let nonce = ConsoleInput.cookie(ConsoleSession.signInCookieName, in: request),
+            sessions.checkCSRF(form.csrf, nonce: nonce)
         else {
             return failure(
                 .forbidden, "The sign-in form expired or was not this console's: load it again.", session: nil)
         }
-        let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
+        let key = (form.key ?? "").trimmingCharacters(in: .whitespaces)
         let now = service.time.now()
         var expires = now.addingTimeInterval(ConsoleSession.lifetime)
         let credential: ConsoleCredential
@@ -78,9 +74,7 @@ struct ConsoleRoutes: Sendable {
             let caller: String
             do { (caller, _) = try await tokens.authenticate(key) } catch {
                 if error.code == .unauthorized { await authenticator.refused(from: context.clientAddress) }
-                return failure(
-                    error.status, "Not signed in: \(error.message)", session: nil,
-                    template: ("signin", ["csrf": form["csrf"] ?? ""]))
+                return signInFailure(error.status, "Not signed in: \(error.message)", csrf: form.csrf)
             }
             let claims = Self.tokenClaims(key)
             let appRoles = claims?["roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -91,24 +85,17 @@ struct ConsoleRoutes: Sendable {
             }
         } else {
             await authenticator.refused(from: context.clientAddress)
-            return failure(
-                .unauthorized, "Not signed in: that is not a valid key.", session: nil,
-                template: ("signin", ["csrf": form["csrf"] ?? ""]))
+            return signInFailure(.unauthorized, "Not signed in: that is not a valid key.", csrf: form.csrf)
         }
         let (id, value) = sessions.newSession()
         let record = ConsoleSessionRecord(
             idDigest: ConsoleSessions.digest(ofSessionID: id), sealed: sessions.seal(credential), createdAt: now,
             expiresAt: expires, lastSeenAt: now)
-        var effort = VendorService.Effort()
-        do {
-            try await service.storage(&effort) { () async throws(InventoryError) in
-                try await service.inventory.insert(record)
-            }
-        } catch {
+        do { try await service.startConsoleSession(record) } catch {
             return failure(VendorError(error).status, "Not signed in: \(error.message)", session: nil)
         }
         // Sessions that ended without a sign-out are deleted a few at a time, as others sign in.
-        _ = try? await service.inventory.purgeConsoleSessions(
+        await service.purgeEndedConsoleSessions(
             now: now, idleSince: now.addingTimeInterval(-sessions.idleTimeout), limit: 20)
         var response = Self.redirect("/console")
         let maxAge = Int(expires.timeIntervalSince(now))
@@ -121,12 +108,9 @@ struct ConsoleRoutes: Sendable {
 
     /// Ends the session for every Vendor: its row is deleted, so the cookie and its CSRF token open nothing again.
     @Sendable func signOut(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        try await withPostedForm(request) { session, _ in
-            var effort = VendorService.Effort()
+        try await withPostedForm(TokenForm.self, request) { session, _ in
             do throws(DomainError) {
-                try await service.storage(&effort) { () async throws(InventoryError) in
-                    try await service.inventory.deleteConsoleSession(ConsoleSessions.digest(ofSessionID: session.id))
-                }
+                try await service.endConsoleSession(ConsoleSessions.digest(ofSessionID: session.id))
             } catch {
                 return failure(
                     VendorError(error).status, "Not signed out (you still are signed in): \(error.message)",
@@ -145,43 +129,6 @@ struct ConsoleRoutes: Sendable {
         try await withSession(request) { session in
             return try await rendering(session) {
                 let pools = try await service.pools()
-                var scopes: [[String: Any]] = []
-                for (index, report) in pools.enumerated() {
-                    let (sizes, free, largest) = (report.sizes, report.freeAddresses, report.largestFreePrefixLength)
-                    var byState: [String: Double] = [:]
-                    for (size, counts) in sizes where size.version == .v4 { // the bar shows IPv4 space
-                        for (state, count) in counts {
-                            byState[state.rawValue, default: 0] += Double(count) * size.addresses
-                        }
-                    }
-                    byState["free"] = Double(free)
-                    let order = [
-                        "leased", "anchored", "quarantined", "released", "expired", "available", "occupied", "reserved",
-                        "free",
-                    ]
-                    let total = max(byState.values.reduce(0, +), 1)
-                    let targets = report.stockTargets
-                    scopes.append([
-                        "index": index, "scope": report.label, "freeAddresses": String(free),
-                        "largest": largest == 0 ? "-" : String(largest),
-                        "bar": ConsoleCharts.stackedBar(order.map { ($0, byState[$0] ?? 0) }, unit: "addresses"),
-                        "states": order.filter { (byState[$0] ?? 0) > 0 }.map {
-                            [
-                                "name": $0, "addresses": String(Int(byState[$0]!)),
-                                "share": String(format: "%.1f %%", byState[$0]! / total * 100),
-                            ]
-                        },
-                        "sizes": Set(sizes.keys).union(targets.keys).sorted().map { size -> [String: Any] in
-                            let counts = sizes[size] ?? [:]
-                            return [
-                                "length": size.version == .v4 ? "/\(size.length)" : "IPv6 /\(size.length)",
-                                "available": counts[.available] ?? 0,
-                                "target": targets[size].map { String($0) } ?? "-", "leased": counts[.leased] ?? 0,
-                                "anchored": counts[.anchored] ?? 0, "quarantined": counts[.quarantined] ?? 0,
-                            ]
-                        },
-                    ])
-                }
                 // Leases created, from the audit trail of the last 7 days.
                 let now = service.time.now()
                 var filter = EventFilter(
@@ -191,36 +138,15 @@ struct ConsoleRoutes: Sendable {
                 let created = try await service.events(
                     in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 1000, from: nil
                 ).events.compactMap(\.0.at)
-                let hourly = (0..<24).reversed().map { hoursAgo -> (String, Int) in
-                    let end = now.addingTimeInterval(Double(-hoursAgo) * 3600)
-                    let start = end.addingTimeInterval(-3600)
-                    return (
-                        String(ISO8601.format(start).dropFirst(11).prefix(5)),
-                        created.filter { $0 > start && $0 <= end }.count
-                    )
-                }
-                let daily = (0..<7).reversed().map { daysAgo -> (String, Int) in
-                    let end = now.addingTimeInterval(Double(-daysAgo) * 86400)
-                    let start = end.addingTimeInterval(-86400)
-                    return (String(ISO8601.format(start).prefix(10)), created.filter { $0 > start && $0 <= end }.count)
-                }
                 let held = try await service.leases(
                     in: service.configuration.scopes.keys.sorted(),
                     matching: LeaseFilter(states: [.leased, .anchored]), limit: 1000, from: nil
-                ).leases
-                var byRequester: [String: Int] = [:]
-                for (row, _) in held { byRequester[row.requester ?? "(none)", default: 0] += 1 }
-                let top = byRequester.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map {
-                    ["name": $0.key, "count": $0.value] as [String: Any]
-                }
-                var values: [String: Any] = [
-                    "scopes": scopes, "hourly": ConsoleCharts.line(hourly), "daily": ConsoleCharts.line(daily),
-                    "dayTotal": hourly.map(\.1).reduce(0, +), "weekTotal": daily.map(\.1).reduce(0, +),
-                    "requesters": Array(top), "dashboard": true,
-                ]
-                // absent, not nil: Mustache renders a boxed nil
-                if let manager = try await managerFields() { values["manager"] = manager }
-                return ("Dashboard", "dashboard", values)
+                ).leases.map(\.0)
+                let manager = try await service.managerStatus()
+                return (
+                    "Dashboard",
+                    DashboardPage(pools: pools, created: created, held: held, manager: manager, now: now)
+                )
             }
         }
     }
@@ -228,92 +154,36 @@ struct ConsoleRoutes: Sendable {
     @Sendable func space(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withSession(request) { session in
             return try await rendering(session) {
-                let scopes = service.configuration.scopes.keys.sorted()
+                let configuration = service.configuration
+                let scopes = configuration.scopes.keys.sorted()
                 let chosen =
                     request.uri.queryParameters.get("scope").flatMap { name in
                         scopes.first { $0.partitionKey == name.lowercased() }
-                    } ?? service.configuration.defaultScope
-                guard let space = service.configuration.scopes[chosen] else {
+                    } ?? configuration.defaultScope
+                guard let space = configuration.scopes[chosen] else {
                     throw VendorError(.unknownScope, "no such scope")
                 }
-                var effort = VendorService.Effort()
-                let rows = try await service.storage(&effort) { () async throws(InventoryError) in
-                    try await service.inventory.networks(in: chosen).map(\.value)
-                }
-                let reservations = try await service.reservations(in: [chosen])
-                var supernets: [[String: Any]] = []
+                let rows = try await service.networks(in: chosen)
+                let reservations = try await service.reservations(in: [chosen]).map(\.0)
                 // Each supernet, then each pool of the scope (parents before children): a bar each.
-                let pools = service.configuration.pools.pools.values.filter { $0.scope == chosen }
+                let pools = configuration.pools.pools.values.filter { $0.scope == chosen }
                     .sorted {
-                        (service.configuration.pools.lineage($0.name).count, $0.prefix) < (
-                            service.configuration.pools.lineage($1.name).count, $1.prefix
+                        (configuration.pools.lineage($0.name).count, $0.prefix) < (
+                            configuration.pools.lineage($1.name).count, $1.prefix
                         )
                     }
                 let ranges =
                     space.supernets.map { ($0.description, $0) }
                     + pools.map { ("pool \($0.name): \($0.prefix)", $0.prefix) }
-                for (index, (label, supernet)) in ranges.enumerated() {
-                    let inside = rows.filter { supernet.contains($0.prefix) }
-                    let excluded = space.exclude.filter { supernet.overlaps($0) }
-                    var blocks: [(prefix: IPPrefix, state: String, tooltip: String, row: NetworkRow?, why: String)] =
-                        inside.map { row in
-                            var tip = "\(row.prefix) \(row.state.rawValue)"
-                            if let lease = row.leaseId { tip += ", lease \(lease)" }
-                            if let requester = row.requester { tip += ", requester \(requester)" }
-                            if let expires = row.expiresAt, row.state == .leased {
-                                tip += ", expires \(ISO8601.format(expires))"
-                            }
-                            if let holder = row.lockedBy ?? row.resourceId { tip += ", \(holder)" }
-                            let why: String
-                            switch row.state {
-                            case .reserved:
-                                why =
-                                    "reserved"
-                                    + (reservations.first { $0.0.prefix == row.prefix }.map {
-                                        ": \($0.0.reason) (\($0.0.owner))"
-                                    } ?? "")
-                            case .occupied:
-                                why =
-                                    "occupied by a VNet ipam does not manage" + (row.lockedBy.map { " (\($0))" } ?? "")
-                            case .available: why = ""
-                            default: why = "held"
-                            }
-                            return (row.prefix, row.state.rawValue, tip, row, why)
-                        }
-                    blocks += excluded.map {
-                        ($0, "excluded", "\($0) excluded by configuration", nil, "excluded (SUPERNETS_CONFIG)")
-                    }
-                    let covered = blocks.map(\.prefix)
-                    blocks += FreeSpace.freeBlocks(in: supernet, occupied: covered).map {
-                        ($0, "free", "\($0) free, not carved yet", nil, "")
-                    }
-                    blocks.sort { $0.prefix < $1.prefix }
-                    let marks = blocks.map { ($0.prefix, $0.state, $0.tooltip) }
-                    var bar = ConsoleCharts.addressBar(supernet: supernet, blocks: marks)
-                    if let zoom = ConsoleCharts.zoom(supernet: supernet, blocks: marks) {
-                        let inZoom = marks.filter { zoom.contains($0.0) }
-                        bar +=
-                            "<p>Zoomed to \(zoom), where every block in use lies:</p>"
-                            + ConsoleCharts.addressBar(supernet: zoom, blocks: inZoom)
-                    }
-                    supernets.append([
-                        "index": index, "cidr": label, "bar": bar,
-                        "blocks": blocks.prefix(2000).map { block -> [String: Any] in
-                            [
-                                "cidr": block.prefix.description, "state": block.state,
-                                "leaseId": block.row?.leaseId ?? "", "requester": block.row?.requester ?? "",
-                                "expires": block.row.flatMap { $0.state == .leased ? $0.expiresAt : nil }.map(
-                                    ISO8601.format) ?? "", "why": block.why,
-                            ]
-                        },
-                    ])
-                }
                 return (
-                    "Address space of \(chosen.partitionKey)", "space",
-                    [
-                        "supernets": supernets, "space": true,
-                        "scopeOptions": scopes.map { ["value": $0.partitionKey, "selected": $0 == chosen] },
-                    ]
+                    "Address space of \(chosen.partitionKey)",
+                    SpacePage(
+                        scopeOptions: scopes.map { ConsoleOption(value: $0.partitionKey, selected: $0 == chosen) },
+                        supernets: ranges.enumerated().map { index, range in
+                            SpacePage.range(
+                                range.0, range.1, index: index, rows: rows, reservations: reservations,
+                                excluded: space.exclude)
+                        })
                 )
             }
         }
@@ -325,32 +195,22 @@ struct ConsoleRoutes: Sendable {
                 let (scopes, filter, parameters) = try leaseQuery(request)
                 let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0)) }
                 let page = try await service.leases(in: scopes, matching: filter, limit: 50, from: cursor)
-                let rows = page.leases.map { row, scope -> [String: Any] in
-                    var fields: [String: Any] = [
-                        "cidr": row.blocks.primary.description, "state": row.state.rawValue,
-                        "leaseId": row.leaseId ?? "", "sessionId": row.sessionId ?? "",
-                        "scope": scope.partitionKey,
-                        "expiresAt": row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : "",
-                    ]
-                    // a dual-stack lease's IPv6 block, under its IPv4 one
-                    if let v6 = row.blocks.v6 { fields["cidrV6"] = v6.description }
-                    return fields
-                }
-                let query = Self.encode(parameters)
                 let chosenScope = parameters.first { $0.0 == "scope" }?.1.lowercased()
-                var values: [String: Any] = [
-                    "rows": rows, "count": rows.count, "leases": true, "query": query,
-                    "scopeOptions": service.configuration.scopes.keys.sorted().map {
-                        ["value": $0.partitionKey, "selected": $0.partitionKey == chosenScope]
-                    },
-                    "stateOptions": NetworkState.allCases.map { state in
-                        ["value": state.rawValue, "selected": filter.states == [state]]
-                    },
-                    "requester": filter.requester ?? "", "tag": parameters.first { $0.0 == "tag" }?.1 ?? "",
-                    "within": parameters.first { $0.0 == "within" }?.1 ?? "",
-                ]
-                if let next = page.next { values["next"] = Self.encode(parameters + [("continuation", next.token)]) }
-                return ("Leases", "leases", values)
+                return (
+                    "Leases",
+                    LeasesPage(
+                        rows: page.leases.map { LeasesPage.Row($0, scope: $1) }, count: page.leases.count,
+                        query: Self.encode(parameters),
+                        scopeOptions: service.configuration.scopes.keys.sorted().map {
+                            ConsoleOption(value: $0.partitionKey, selected: $0.partitionKey == chosenScope)
+                        },
+                        stateOptions: NetworkState.allCases.map { state in
+                            ConsoleOption(value: state.rawValue, selected: filter.states == [state])
+                        },
+                        requester: filter.requester ?? "", tag: parameters.first { $0.0 == "tag" }?.1 ?? "",
+                        within: parameters.first { $0.0 == "within" }?.1 ?? "",
+                        next: page.next.map { Self.encode(parameters + [("continuation", $0.token)]) })
+                )
             }
         }
     }
@@ -394,22 +254,7 @@ struct ConsoleRoutes: Sendable {
                 var filter = EventFilter()
                 filter.leaseId = id
                 let events = try await service.events(in: [scope], matching: filter, limit: 200, from: nil).events
-                let fields: [(String, String)] =
-                    [("Lease", row.leaseId ?? ""), ("CIDR", row.prefix.description)]
-                    + (row.partnerPrefix.map { [("IPv6 CIDR", $0.description)] } ?? []) + [
-                        ("State", row.state.rawValue), ("Scope", scope.partitionKey),
-                        ("Session", row.sessionId ?? ""), ("Requester", row.requester ?? ""),
-                        ("Leased at", row.leasedAt.map(ISO8601.format) ?? ""),
-                        ("Expires", row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""),
-                        ("VNet", row.resourceId ?? ""),
-                    ]
-                return (
-                    "Lease \(row.prefix)", "lease",
-                    [
-                        "fields": fields.map { ["name": $0.0, "value": $0.1] }, "leases": true,
-                        "events": events.map { Self.eventFields($0.0) },
-                    ]
-                )
+                return ("Lease \(row.prefix)", LeasePage(row, scope: scope, events: events.map(\.0)))
             }
         }
     }
@@ -417,40 +262,30 @@ struct ConsoleRoutes: Sendable {
     @Sendable func reservations(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withSession(request) { session in
             return try await rendering(session, notice: Self.parameter(request, "done")) {
-                let items = try await service.reservations(in: service.configuration.scopes.keys.sorted())
-                let admin = session.role >= .admin
-                let csrf = sessions.csrfToken(session)
+                let scopes = service.configuration.scopes.keys.sorted()
+                let items = try await service.reservations(in: scopes)
                 return (
-                    "Reservations", "reservations",
-                    [
-                        "admin": admin, "csrf": csrf, "reservations": true,
-                        "scopeOptions": service.configuration.scopes.keys.sorted().map { ["value": $0.partitionKey] },
-                        "rows": items.map { reservation, scope, readOnly -> [String: Any] in
-                            [
-                                "cidr": reservation.prefix.description, "scope": scope.partitionKey,
-                                "owner": reservation.owner, "reason": reservation.reason,
-                                "expiresAt": reservation.expiresAt.map(ISO8601.format) ?? "", "readOnly": readOnly,
-                                "releasable": admin && !readOnly, "id": reservation.id, "csrf": csrf,
-                            ]
-                        },
-                    ]
+                    "Reservations",
+                    ReservationsPage(
+                        items, scopes: scopes, admin: session.role >= .admin, csrf: sessions.csrfToken(session))
                 )
             }
         }
     }
 
     @Sendable func reserve(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        try await withPostedForm(request) { session, form in
+        try await withPostedForm(ReservationForm.self, request) { session, form in
             guard session.role >= .admin else {
                 return failure(
                     .forbidden, "Reserving needs the admin role; you have \(session.role).", session: session)
             }
             var fields: [(String, JSONValue)] = []
-            for (name, key) in [("cidr", "cidr"), ("owner", "owner"), ("reason", "reason"), ("expiresAt", "expiresAt")]
-            {
-                if let value = form[key], !value.isEmpty { fields.append((name, .string(value))) }
+            for (name, value) in [
+                ("cidr", form.cidr), ("owner", form.owner), ("reason", form.reason), ("expiresAt", form.expiresAt),
+            ] {
+                if let value, !value.isEmpty { fields.append((name, .string(value))) }
             }
-            if let scope = form["scope"].flatMap({ name in
+            if let scope = form.scope.flatMap({ name in
                 service.configuration.scopes.keys.first { $0.partitionKey == name }
             }) {
                 fields += [("subscriptionId", .string(scope.subscriptionId)), ("region", .string(scope.region))]
@@ -466,7 +301,7 @@ struct ConsoleRoutes: Sendable {
     }
 
     @Sendable func release(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        try await withPostedForm(request) { session, _ in
+        try await withPostedForm(TokenForm.self, request) { session, _ in
             guard session.role >= .admin else {
                 return failure(
                     .forbidden, "Releasing a reservation needs the admin role; you have \(session.role).",
@@ -510,15 +345,16 @@ struct ConsoleRoutes: Sendable {
                 }
                 let page = try await service.events(
                     in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 50, from: cursor)
-                var values: [String: Any] = [
-                    "rows": page.events.map { Self.eventFields($0.0) }, "count": page.events.count, "audit": true,
-                    "actionOptions": AuditAction.allCases.map {
-                        ["value": $0.rawValue, "selected": filter.actions == [$0.rawValue]]
-                    },
-                    "actor": filter.actor ?? "", "leaseId": filter.leaseId ?? "",
-                ]
-                if let next = page.next { values["next"] = Self.encode(parameters + [("continuation", next.token)]) }
-                return ("Audit log", "audit", values)
+                return (
+                    "Audit log",
+                    AuditPage(
+                        rows: page.events.map { EventRow($0.0) }, count: page.events.count,
+                        actionOptions: AuditAction.allCases.map {
+                            ConsoleOption(value: $0.rawValue, selected: filter.actions == [$0.rawValue])
+                        },
+                        actor: filter.actor ?? "", leaseId: filter.leaseId ?? "",
+                        next: page.next.map { Self.encode(parameters + [("continuation", $0.token)]) })
+                )
             }
         }
     }
@@ -526,37 +362,12 @@ struct ConsoleRoutes: Sendable {
     @Sendable func drift(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withSession(request) { session in
             return try await rendering(session) {
-                var effort = VendorService.Effort()
-                let status = try await service.storage(&effort) { () async throws(InventoryError) in
-                    try await service.inventory.managerStatus()
-                }
-                let findings = (status?.drift ?? []).map {
-                    ["kind": $0.kind, "scope": $0.scope, "cidr": $0.cidr, "detail": $0.detail]
-                }
-                var values: [String: Any] = ["findings": findings, "count": findings.count, "drift": true]
-                if let manager = try await managerFields() { values["manager"] = manager }
-                return ("Drift", "drift", values)
+                ("Drift", DriftPage(try await service.managerStatus()))
             }
         }
     }
 
     // MARK: Pieces
-
-    /// The Manager's last status for a page, nil before its first run.
-    func managerFields() async throws -> [String: Any]? {
-        var effort = VendorService.Effort()
-        guard
-            let status = try await service.storage(
-                &effort, { () async throws(InventoryError) in try await service.inventory.managerStatus() })
-        else { return nil }
-        return [
-            "runAt": ISO8601.format(status.runAt),
-            "lastComplete": status.lastCompleteSyncAt.map(ISO8601.format) ?? "never", "driftCount": status.drift.count,
-            "completeText": status.complete
-                ? "its listing was complete" : "its listing was incomplete: nothing was released",
-            "problems": status.problems,
-        ]
-    }
 
     /// The lease filters of a Leases page or its CSV, and the query that reproduces them.
     func leaseQuery(_ request: Request) throws(VendorError) -> ([Scope], LeaseFilter, [(String, String)]) {
@@ -592,45 +403,26 @@ struct ConsoleRoutes: Sendable {
         return (scopes, filter, parameters)
     }
 
-    static func eventFields(_ event: AuditEvent) -> [String: Any] {
-        [
-            "at": event.at.map(ISO8601.format) ?? "", "action": event.action.rawValue, "actor": event.actor,
-            "cidr": event.cidr,
-            "before": event.before?.rawValue ?? "–",
-            "after": event.after?.rawValue ?? "–", "leaseId": event.leaseId, "detail": event.detail,
-            "requestId": event.requestId ?? "",
-        ]
-    }
-
     /// The session a request's cookie names, with the role its key or token has now; nil when there is none: no
     /// cookie, a forged one, signed out, past its end, unused longer than the idle timeout, or a key or token
     /// that no longer gives a role (a session found ended is deleted). Throws when storage does not answer.
     func session(_ request: Request) async throws(DomainError) -> ConsoleSession? {
-        guard let cookie = Self.cookies(request)[ConsoleSession.cookieName], let id = sessions.sessionID(cookie: cookie)
+        guard let cookie = ConsoleInput.cookie(ConsoleSession.cookieName, in: request),
+            let id = sessions.sessionID(cookie: cookie)
         else { return nil }
         let digest = ConsoleSessions.digest(ofSessionID: id)
-        let inventory = service.inventory
-        var effort = VendorService.Effort()
-        let stored = try await service.storage(&effort) { () async throws(InventoryError) in
-            try await inventory.consoleSession(digest)
-        }
-        guard let record = stored else { return nil }
+        guard let record = try await service.consoleSession(digest) else { return nil }
         let now = service.time.now()
         let idle = now.timeIntervalSince(record.lastSeenAt)
         guard record.expiresAt > now, idle <= sessions.idleTimeout, let credential = sessions.open(record.sealed),
             let current = current(credential)
         else {
-            try await service.storage(&effort) { () async throws(InventoryError) in
-                try await inventory.deleteConsoleSession(digest)
-            }
+            try await service.endConsoleSession(digest)
             return nil
         }
         if idle >= sessions.touchInterval {
             // Signed out meanwhile (the row went between the read and this write): no session.
-            let touched = try await service.storage(&effort) { () async throws(InventoryError) in
-                try await inventory.touchConsoleSession(digest, at: now)
-            }
-            guard touched else { return nil }
+            guard try await service.touchConsoleSession(digest, at: now) else { return nil }
         }
         return ConsoleSession(caller: current.caller, role: current.role, expires: record.expiresAt, id: id)
     }
@@ -660,7 +452,7 @@ struct ConsoleRoutes: Sendable {
         }
         guard let found else {
             var response = Self.redirect("/console/signin")
-            if Self.cookies(request)[ConsoleSession.cookieName] != nil {
+            if ConsoleInput.cookie(ConsoleSession.cookieName, in: request) != nil {
                 response.headers.append(
                     HTTPField(name: .setCookie, value: cookie(ConsoleSession.cookieName, "", maxAge: 0)))
             }
@@ -671,15 +463,15 @@ struct ConsoleRoutes: Sendable {
 
     /// Runs `action` with a POSTed form and its session, when the form carries that session's CSRF token; refused
     /// (403, nothing done) otherwise.
-    func withPostedForm(_ request: Request, _ action: (ConsoleSession, [String: String]) async throws -> Response)
-        async throws -> Response
-    {
-        let form = try await Self.form(request)
+    func withPostedForm<Form: ConsoleForm>(
+        _ type: Form.Type, _ request: Request, _ action: (ConsoleSession, Form) async throws -> Response
+    ) async throws -> Response {
+        let form = try await ConsoleInput.form(type, from: request)
         let found: ConsoleSession?
         do { found = try await session(request) } catch {
             return failure(VendorError(error).status, error.message, session: nil)
         }
-        guard let found, sessions.checkCSRF(form["csrf"], nonce: found.id) else {
+        guard let found, let form, sessions.checkCSRF(form.csrf, nonce: found.id) else {
             return failure(
                 .forbidden, "The form's security token is missing or stale, or the session ended: nothing was done.",
                 session: nil)
@@ -687,13 +479,13 @@ struct ConsoleRoutes: Sendable {
         return try await action(found, form)
     }
 
-    /// Renders a page whose content `build` makes; a refusal becomes an error page with its status.
-    func rendering(
-        _ session: ConsoleSession, notice: String? = nil, _ build: () async throws -> (String, String, [String: Any])
+    /// Renders a page whose title and model `build` makes; a refusal becomes an error page with its status.
+    func rendering<Page: ConsolePage>(
+        _ session: ConsoleSession, notice: String? = nil, _ build: () async throws -> (String, Page)
     ) async throws -> Response {
         do {
-            let (title, template, values) = try await build()
-            return page(title, template, values, session: session, notice: notice)
+            let (title, model) = try await build()
+            return page(title, model, session: session, notice: notice)
         } catch let error as VendorError {
             return failure(error.status, error.message, session: session)
         } catch let error as DomainError {
@@ -716,21 +508,14 @@ struct ConsoleRoutes: Sendable {
         }
     }
 
-    func page(
-        _ title: String, _ template: String, _ values: [String: Any], session: ConsoleSession?, notice: String? = nil,
+    /// A page as HTML, with the console's headers (no caching, a strict Content-Security-Policy).
+    func page<Page: ConsolePage>(
+        _ title: String, _ model: Page, session: ConsoleSession?, notice: String? = nil,
         status: HTTPResponse.Status = .ok
     ) -> Response {
-        let body = ConsoleTemplates.library.render(values, withTemplate: template) ?? ""
-        var layout: [String: Any] = ["title": title, "body": body]
-        if let notice { layout["notice"] = notice }
-        if let session {
-            var flags: [String: Any] = [
-                "caller": session.caller, "role": session.role.description, "csrf": sessions.csrfToken(session),
-            ]
-            for key in ["dashboard", "space", "leases", "reservations", "audit", "drift"] where values[key] != nil {
-                flags[key] = true
-            }
-            layout["session"] = flags
+        let bar = session.map {
+            ConsoleLayout.SessionBar(
+                caller: $0.caller, role: $0.role.description, csrf: sessions.csrfToken($0), current: Page.section)
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
@@ -739,21 +524,24 @@ struct ConsoleRoutes: Sendable {
             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-        return Response(
-            status: status, headers: headers,
-            body: .init(
-                byteBuffer: ByteBuffer(string: ConsoleTemplates.library.render(layout, withTemplate: "layout") ?? "")))
+        let html = ConsoleTemplates.render(model, title: title, notice: notice, session: bar)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    func failure(
-        _ status: HTTPResponse.Status, _ message: String, session: ConsoleSession?,
-        template: (String, [String: Any])? = nil
-    ) -> Response {
-        if let (name, values) = template {
-            return page("Sign in", name, values, session: session, notice: message, status: status)
-        }
-        return page(
-            status.code == 403 ? "Not allowed" : "Something went wrong", "error", ["message": message],
+    /// The sign-in form for a nonce's CSRF token.
+    func signInPage(csrf: String) -> SignInPage {
+        SignInPage(csrf: csrf, lifetime: ConsoleSession.lifetime, idleTimeout: sessions.idleTimeout)
+    }
+
+    /// The sign-in form again, with why signing in failed (its token is the one the browser sent).
+    func signInFailure(_ status: HTTPResponse.Status, _ message: String, csrf: String?) -> Response {
+        page("Sign in", signInPage(csrf: csrf ?? ""), session: nil, notice: message, status: status)
+    }
+
+    /// An error page: "Not allowed" for a 403, "Something went wrong" otherwise.
+    func failure(_ status: HTTPResponse.Status, _ message: String, session: ConsoleSession?) -> Response {
+        page(
+            status.code == 403 ? "Not allowed" : "Something went wrong", ErrorPage(message: message),
             session: session, status: status)
     }
 
@@ -774,32 +562,6 @@ struct ConsoleRoutes: Sendable {
         headers[.location] = location
         headers[.cacheControl] = "no-store"
         return Response(status: .seeOther, headers: headers)
-    }
-
-    static func cookies(_ request: Request) -> [String: String] {
-        var found: [String: String] = [:]
-        for header in request.headers[values: .cookie] {
-            for part in header.split(separator: ";") {
-                let pair = part.trimmingCharacters(in: .whitespaces)
-                guard let equals = pair.firstIndex(of: "=") else { continue }
-                found[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-            }
-        }
-        return found
-    }
-
-    /// An `application/x-www-form-urlencoded` body (at most 16 KiB).
-    static func form(_ request: Request) async throws -> [String: String] {
-        var buffer = try await request.body.collect(upTo: 16 * 1024)
-        let text = buffer.readString(length: buffer.readableBytes) ?? ""
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if parts.count == 2 { fields[parts[0]] = parts[1] }
-        }
-        return fields
     }
 
     static func percent(_ text: String) -> String {

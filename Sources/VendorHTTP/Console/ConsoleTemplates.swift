@@ -1,19 +1,46 @@
 import Mustache
 
 /// The console's pages: server-rendered Mustache templates (no build step, no CDN; HTML is escaped by
-/// default). Each page renders into `layout` as `body`.
+/// default), each rendering a typed model (`ConsolePage`), then into `layout` as `body`.
 enum ConsoleTemplates {
+    /// The templates a page model can name.
+    enum Name: String, Sendable, CaseIterable {
+        case signIn = "signin"
+        case dashboard, space, leases, lease, reservations, audit, drift, error
+
+        var text: String {
+            switch self {
+            case .signIn: return ConsoleTemplates.signIn
+            case .dashboard: return ConsoleTemplates.dashboard
+            case .space: return ConsoleTemplates.space
+            case .leases: return ConsoleTemplates.leases
+            case .lease: return ConsoleTemplates.lease
+            case .reservations: return ConsoleTemplates.reservations
+            case .audit: return ConsoleTemplates.audit
+            case .drift: return ConsoleTemplates.drift
+            case .error: return ConsoleTemplates.error
+            }
+        }
+    }
+
+    static let layoutName = "layout"
+
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [
-            ("layout", layout), ("signin", signIn), ("dashboard", dashboard), ("space", space), ("leases", leases),
-            ("lease", lease),
-            ("reservations", reservations), ("audit", audit), ("drift", drift), ("error", error),
-        ] {
-            try! library.register(text, named: name)
-        }
+        try! library.register(layout, named: layoutName)
+        for name in Name.allCases { try! library.register(name.text, named: name.rawValue) }
         return library
     }()
+
+    /// A whole page: `page` in its template, inside the layout.
+    /// - Parameter session: the header of a signed-in page, nil before sign-in.
+    static func render(
+        _ page: some ConsolePage, title: String, notice: String?, session: ConsoleLayout.SessionBar?
+    ) -> String {
+        let body = library.render(page, withTemplate: type(of: page).template.rawValue) ?? ""
+        let layout = ConsoleLayout(title: title, body: ConsoleMarkup(body), notice: notice, session: session)
+        return library.render(layout, withTemplate: layoutName) ?? ""
+    }
 
     static let layout = """
         <!DOCTYPE html>

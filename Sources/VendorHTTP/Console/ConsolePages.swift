@@ -1,0 +1,464 @@
+import Foundation
+import IPAMCore
+import Inventory
+import Mustache
+import NetworkMath
+import VendorDomain
+
+/// A console page's typed model: the values its template (`ConsoleTemplates`) names, as stored properties (the
+/// templates read them by reflection), so a value left out or of the wrong type does not compile.
+///
+/// Every value is escaped by the template (`{{…}}`) except `ConsoleMarkup` in `{{{…}}}`. An optional renders
+/// nothing when nil; an empty string still opens its section, as it did in the dictionaries these replace.
+protocol ConsolePage: Sendable {
+    /// The template that renders this model.
+    static var template: ConsoleTemplates.Name { get }
+    /// The navigation link the page marks as current (nil: none).
+    static var section: ConsoleSection? { get }
+}
+
+/// The console's navigation links: the layout marks the current page's with `aria-current`.
+enum ConsoleSection: Sendable, CaseIterable {
+    case dashboard, space, leases, reservations, audit, drift
+}
+
+/// Markup the console builds itself (its SVG charts, from escaped values): `{{{…}}}` writes it as is.
+struct ConsoleMarkup: MustacheCustomRenderable, Sendable, Equatable {
+    let html: String
+    init(_ html: String) { self.html = html }
+    var renderText: String { html }
+    var isNull: Bool { false }
+}
+
+/// An `<option>` of a filter's `<select>`.
+struct ConsoleOption: Sendable, Equatable {
+    let value: String
+    let selected: Bool
+}
+
+// MARK: The layout
+
+/// The page around every page's body: its title, an optional notice and, when signed in, the header.
+struct ConsoleLayout: Sendable {
+    /// The header of a signed-in page: who, with which role, the sign-out form's CSRF token, the current link.
+    struct SessionBar: Sendable {
+        let caller: String
+        let role: String
+        let csrf: String
+        let dashboard: Bool
+        let space: Bool
+        let leases: Bool
+        let reservations: Bool
+        let audit: Bool
+        let drift: Bool
+
+        init(caller: String, role: String, csrf: String, current: ConsoleSection?) {
+            self.caller = caller
+            self.role = role
+            self.csrf = csrf
+            dashboard = current == .dashboard
+            space = current == .space
+            leases = current == .leases
+            reservations = current == .reservations
+            audit = current == .audit
+            drift = current == .drift
+        }
+    }
+
+    let title: String
+    let body: ConsoleMarkup
+    let notice: String?
+    let session: SessionBar?
+}
+
+// MARK: Pages
+
+struct SignInPage: ConsolePage {
+    static let template = ConsoleTemplates.Name.signIn
+    static let section: ConsoleSection? = nil
+    let csrf: String
+    let hours: String
+    let idleMinutes: String
+
+    init(csrf: String, lifetime: TimeInterval, idleTimeout: TimeInterval) {
+        self.csrf = csrf
+        hours = String(Int(lifetime / 3600))
+        idleMinutes = String(Int(idleTimeout / 60))
+    }
+}
+
+struct ErrorPage: ConsolePage {
+    static let template = ConsoleTemplates.Name.error
+    static let section: ConsoleSection? = nil
+    let message: String
+}
+
+/// The Manager's last status as the dashboard and the drift page show it.
+struct ManagerSummary: Sendable, Equatable {
+    let runAt: String
+    let lastComplete: String
+    let driftCount: Int
+    let completeText: String
+    let problems: [String]
+
+    init(_ status: ManagerStatus) {
+        runAt = ISO8601.format(status.runAt)
+        lastComplete = status.lastCompleteSyncAt.map(ISO8601.format) ?? "never"
+        driftCount = status.drift.count
+        completeText =
+            status.complete ? "its listing was complete" : "its listing was incomplete: nothing was released"
+        problems = status.problems
+    }
+}
+
+struct DashboardPage: ConsolePage {
+    static let template = ConsoleTemplates.Name.dashboard
+    static let section: ConsoleSection? = .dashboard
+
+    /// One scope's (or pool's) space: a bar by state, the legend, and the stock per block size.
+    struct Area: Sendable {
+        struct Share: Sendable, Equatable {
+            let name: String
+            let addresses: String
+            let share: String
+        }
+        struct Stock: Sendable, Equatable {
+            let length: String
+            let available: Int
+            let target: String
+            let leased: Int
+            let anchored: Int
+            let quarantined: Int
+        }
+        let index: Int
+        let scope: String
+        let freeAddresses: String
+        let largest: String
+        let bar: ConsoleMarkup
+        let states: [Share]
+        let sizes: [Stock]
+    }
+
+    struct Requester: Sendable, Equatable {
+        let name: String
+        let count: Int
+    }
+
+    let manager: ManagerSummary?
+    let scopes: [Area]
+    let hourly: ConsoleMarkup
+    let daily: ConsoleMarkup
+    let dayTotal: Int
+    let weekTotal: Int
+    let requesters: [Requester]
+
+    /// The states of the IPv4 bar, in the order it stacks them.
+    static let barOrder = [
+        "leased", "anchored", "quarantined", "released", "expired", "available", "occupied", "reserved", "free",
+    ]
+
+    /// - Parameters:
+    ///   - created: when each lease of the last 7 days was created (from the audit trail).
+    ///   - held: the rows of the leases held now (leased or anchored).
+    init(pools: [PoolReport], created: [Date], held: [NetworkRow], manager: ManagerStatus?, now: Date) {
+        self.manager = manager.map(ManagerSummary.init)
+        scopes = pools.enumerated().map { Self.area($1, index: $0) }
+        let hourly = (0..<24).reversed().map { hoursAgo -> (String, Int) in
+            let end = now.addingTimeInterval(Double(-hoursAgo) * 3600)
+            let start = end.addingTimeInterval(-3600)
+            return (
+                String(ISO8601.format(start).dropFirst(11).prefix(5)), created.filter { $0 > start && $0 <= end }.count
+            )
+        }
+        let daily = (0..<7).reversed().map { daysAgo -> (String, Int) in
+            let end = now.addingTimeInterval(Double(-daysAgo) * 86400)
+            let start = end.addingTimeInterval(-86400)
+            return (String(ISO8601.format(start).prefix(10)), created.filter { $0 > start && $0 <= end }.count)
+        }
+        self.hourly = ConsoleMarkup(ConsoleCharts.line(hourly))
+        self.daily = ConsoleMarkup(ConsoleCharts.line(daily))
+        dayTotal = hourly.map(\.1).reduce(0, +)
+        weekTotal = daily.map(\.1).reduce(0, +)
+        var byRequester: [String: Int] = [:]
+        for row in held { byRequester[row.requester ?? "(none)", default: 0] += 1 }
+        requesters = byRequester.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(10).map {
+            Requester(name: $0.key, count: $0.value)
+        }
+    }
+
+    static func area(_ report: PoolReport, index: Int) -> Area {
+        let (sizes, free, largest) = (report.sizes, report.freeAddresses, report.largestFreePrefixLength)
+        var byState: [String: Double] = [:]
+        for (size, counts) in sizes where size.version == .v4 { // the bar shows IPv4 space
+            for (state, count) in counts {
+                byState[state.rawValue, default: 0] += Double(count) * size.addresses
+            }
+        }
+        byState["free"] = Double(free)
+        let total = max(byState.values.reduce(0, +), 1)
+        let targets = report.stockTargets
+        return Area(
+            index: index, scope: report.label, freeAddresses: String(free),
+            largest: largest == 0 ? "-" : String(largest),
+            bar: ConsoleMarkup(ConsoleCharts.stackedBar(barOrder.map { ($0, byState[$0] ?? 0) }, unit: "addresses")),
+            states: barOrder.compactMap { name in
+                guard let addresses = byState[name], addresses > 0 else { return nil }
+                return Area.Share(
+                    name: name, addresses: String(Int(addresses)),
+                    share: String(format: "%.1f %%", addresses / total * 100))
+            },
+            sizes: Set(sizes.keys).union(targets.keys).sorted().map { size in
+                let counts = sizes[size] ?? [:]
+                return Area.Stock(
+                    length: size.version == .v4 ? "/\(size.length)" : "IPv6 /\(size.length)",
+                    available: counts[.available] ?? 0, target: targets[size].map { String($0) } ?? "-",
+                    leased: counts[.leased] ?? 0, anchored: counts[.anchored] ?? 0,
+                    quarantined: counts[.quarantined] ?? 0)
+            })
+    }
+}
+
+struct SpacePage: ConsolePage {
+    static let template = ConsoleTemplates.Name.space
+    static let section: ConsoleSection? = .space
+
+    /// A supernet or pool: its bar (and a zoomed one), and its blocks in address order.
+    struct Range: Sendable {
+        struct Block: Sendable, Equatable {
+            let cidr: String
+            let state: String
+            /// Empty for a block no lease holds (the template's section still opens for it, as it always did).
+            let leaseId: String
+            let requester: String
+            let expires: String
+            let why: String
+        }
+        let index: Int
+        let cidr: String
+        let bar: ConsoleMarkup
+        let blocks: [Block]
+    }
+
+    let scopeOptions: [ConsoleOption]
+    let supernets: [Range]
+
+    /// The most blocks a range's table lists.
+    static let blockLimit = 2000
+
+    /// A range of a scope: its rows, the configured exclusions overlapping it, and the free space between.
+    /// - Parameters:
+    ///   - rows: the scope's rows (those inside `prefix` are shown).
+    ///   - reservations: the scope's reservations (a reserved row says why).
+    ///   - excluded: the scope's configured exclusions.
+    static func range(
+        _ label: String, _ prefix: IPPrefix, index: Int, rows: [NetworkRow], reservations: [Reservation],
+        excluded: [IPPrefix]
+    ) -> Range {
+        typealias Mark = (prefix: IPPrefix, state: String, tooltip: String, row: NetworkRow?, why: String)
+        var blocks: [Mark] = rows.filter { prefix.contains($0.prefix) }.map { row in
+            var tip = "\(row.prefix) \(row.state.rawValue)"
+            if let lease = row.leaseId { tip += ", lease \(lease)" }
+            if let requester = row.requester { tip += ", requester \(requester)" }
+            if let expires = row.expiresAt, row.state == .leased { tip += ", expires \(ISO8601.format(expires))" }
+            if let holder = row.lockedBy ?? row.resourceId { tip += ", \(holder)" }
+            let why: String
+            switch row.state {
+            case .reserved:
+                why =
+                    "reserved"
+                    + (reservations.first { $0.prefix == row.prefix }.map { ": \($0.reason) (\($0.owner))" } ?? "")
+            case .occupied:
+                why = "occupied by a VNet ipam does not manage" + (row.lockedBy.map { " (\($0))" } ?? "")
+            case .available: why = ""
+            default: why = "held"
+            }
+            return (row.prefix, row.state.rawValue, tip, row, why)
+        }
+        blocks += excluded.filter { prefix.overlaps($0) }.map {
+            ($0, "excluded", "\($0) excluded by configuration", nil, "excluded (SUPERNETS_CONFIG)")
+        }
+        let covered = blocks.map(\.prefix)
+        blocks += FreeSpace.freeBlocks(in: prefix, occupied: covered).map {
+            ($0, "free", "\($0) free, not carved yet", nil, "")
+        }
+        blocks.sort { $0.prefix < $1.prefix }
+        let marks = blocks.map { ($0.prefix, $0.state, $0.tooltip) }
+        var bar = ConsoleCharts.addressBar(supernet: prefix, blocks: marks)
+        if let zoom = ConsoleCharts.zoom(supernet: prefix, blocks: marks) {
+            let inZoom = marks.filter { zoom.contains($0.0) }
+            bar +=
+                "<p>Zoomed to \(zoom), where every block in use lies:</p>"
+                + ConsoleCharts.addressBar(supernet: zoom, blocks: inZoom)
+        }
+        return Range(
+            index: index, cidr: label, bar: ConsoleMarkup(bar),
+            blocks: blocks.prefix(blockLimit).map { block in
+                Range.Block(
+                    cidr: block.prefix.description, state: block.state, leaseId: block.row?.leaseId ?? "",
+                    requester: block.row?.requester ?? "",
+                    expires: block.row.flatMap { $0.state == .leased ? $0.expiresAt : nil }.map(ISO8601.format) ?? "",
+                    why: block.why)
+            })
+    }
+}
+
+struct LeasesPage: ConsolePage {
+    static let template = ConsoleTemplates.Name.leases
+    static let section: ConsoleSection? = .leases
+
+    struct Row: Sendable, Equatable {
+        let cidr: String
+        /// A dual-stack lease's IPv6 block, shown under its IPv4 one.
+        let cidrV6: String?
+        let state: String
+        let leaseId: String
+        let sessionId: String
+        let scope: String
+        let expiresAt: String
+
+        init(_ row: NetworkRow, scope: Scope) {
+            cidr = row.blocks.primary.description
+            cidrV6 = row.blocks.v6?.description
+            state = row.state.rawValue
+            leaseId = row.leaseId ?? ""
+            sessionId = row.sessionId ?? ""
+            self.scope = scope.partitionKey
+            expiresAt = row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""
+        }
+    }
+
+    let rows: [Row]
+    let count: Int
+    /// The filters as a query string (for the CSV link).
+    let query: String
+    let scopeOptions: [ConsoleOption]
+    let stateOptions: [ConsoleOption]
+    let requester: String
+    let tag: String
+    let within: String
+    /// The next page's query string, nil on the last page.
+    let next: String?
+}
+
+/// An audit event as the lease and audit pages list it.
+struct EventRow: Sendable, Equatable {
+    let at: String
+    let action: String
+    let actor: String
+    let cidr: String
+    let before: String
+    let after: String
+    let leaseId: String
+    let detail: String
+    let requestId: String
+
+    init(_ event: AuditEvent) {
+        at = event.at.map(ISO8601.format) ?? ""
+        action = event.action.rawValue
+        actor = event.actor
+        cidr = event.cidr
+        before = event.before?.rawValue ?? "–"
+        after = event.after?.rawValue ?? "–"
+        leaseId = event.leaseId
+        detail = event.detail
+        requestId = event.requestId ?? ""
+    }
+}
+
+struct LeasePage: ConsolePage {
+    static let template = ConsoleTemplates.Name.lease
+    static let section: ConsoleSection? = .leases
+
+    struct Field: Sendable, Equatable {
+        let name: String
+        let value: String
+    }
+
+    let fields: [Field]
+    let events: [EventRow]
+
+    init(_ row: NetworkRow, scope: Scope, events: [AuditEvent]) {
+        fields =
+            [Field(name: "Lease", value: row.leaseId ?? ""), Field(name: "CIDR", value: row.prefix.description)]
+            + (row.partnerPrefix.map { [Field(name: "IPv6 CIDR", value: $0.description)] } ?? []) + [
+                Field(name: "State", value: row.state.rawValue), Field(name: "Scope", value: scope.partitionKey),
+                Field(name: "Session", value: row.sessionId ?? ""),
+                Field(name: "Requester", value: row.requester ?? ""),
+                Field(name: "Leased at", value: row.leasedAt.map(ISO8601.format) ?? ""),
+                Field(name: "Expires", value: row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""),
+                Field(name: "VNet", value: row.resourceId ?? ""),
+            ]
+        self.events = events.map(EventRow.init)
+    }
+}
+
+struct ReservationsPage: ConsolePage {
+    static let template = ConsoleTemplates.Name.reservations
+    static let section: ConsoleSection? = .reservations
+
+    struct Row: Sendable, Equatable {
+        let cidr: String
+        let scope: String
+        let owner: String
+        let reason: String
+        let expiresAt: String
+        let readOnly: Bool
+        let releasable: Bool
+        let id: String
+        let csrf: String
+    }
+
+    /// The reserve form and the release buttons are shown to admins only.
+    let admin: Bool
+    let csrf: String
+    let scopeOptions: [ConsoleOption]
+    let rows: [Row]
+
+    init(_ items: [(Reservation, Scope, readOnly: Bool)], scopes: [Scope], admin: Bool, csrf: String) {
+        self.admin = admin
+        self.csrf = csrf
+        scopeOptions = scopes.map { ConsoleOption(value: $0.partitionKey, selected: false) }
+        rows = items.map { reservation, scope, readOnly in
+            Row(
+                cidr: reservation.prefix.description, scope: scope.partitionKey, owner: reservation.owner,
+                reason: reservation.reason, expiresAt: reservation.expiresAt.map(ISO8601.format) ?? "",
+                readOnly: readOnly, releasable: admin && !readOnly, id: reservation.id, csrf: csrf)
+        }
+    }
+}
+
+struct AuditPage: ConsolePage {
+    static let template = ConsoleTemplates.Name.audit
+    static let section: ConsoleSection? = .audit
+    let rows: [EventRow]
+    let count: Int
+    let actionOptions: [ConsoleOption]
+    let actor: String
+    let leaseId: String
+    /// The next page's query string, nil on the last page.
+    let next: String?
+}
+
+struct DriftPage: ConsolePage {
+    static let template = ConsoleTemplates.Name.drift
+    static let section: ConsoleSection? = .drift
+
+    struct Finding: Sendable, Equatable {
+        let kind: String
+        let scope: String
+        let cidr: String
+        let detail: String
+    }
+
+    let manager: ManagerSummary?
+    let findings: [Finding]
+    let count: Int
+
+    init(_ status: ManagerStatus?) {
+        manager = status.map(ManagerSummary.init)
+        findings = (status?.drift ?? []).map {
+            Finding(kind: $0.kind, scope: $0.scope, cidr: $0.cidr, detail: $0.detail)
+        }
+        count = findings.count
+    }
+}

@@ -1,0 +1,319 @@
+import Foundation
+import IPAMCore
+import Inventory
+import Mustache
+import NetworkMath
+import Testing
+
+@testable import VendorDomain
+@testable import VendorHTTP
+
+/// The console's typed page models: built from domain values without storage or sockets, rendered by their
+/// templates with every value escaped.
+@Suite("Console page models")
+struct ConsolePageTests {
+    static let scope = Scope(subscriptionId: "sub", region: "westeurope")
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let hostile = "<script>alert('x')</script>&\"{{csrf}}"
+    static let escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;{{csrf}}"
+
+    static func prefix(_ text: String) -> IPPrefix { try! IPPrefix(parsing: text) }
+
+    static func row(_ cidr: String, _ state: NetworkState, lease: String? = nil, requester: String? = nil) -> NetworkRow
+    {
+        var row = NetworkRow(prefix: prefix(cidr), state: state)
+        row.leaseId = lease
+        row.requester = requester
+        return row
+    }
+
+    static func session(current: ConsoleSection?) -> ConsoleLayout.SessionBar {
+        ConsoleLayout.SessionBar(caller: hostile, role: "admin", csrf: "token-1", current: current)
+    }
+
+    @Test("a hostile value is escaped wherever a page model puts it: title, notice, header, body, rows")
+    func hostileValuesAreEscaped() {
+        let event = AuditEvent(
+            action: "lease", actor: Self.hostile, cidr: "10.0.0.0/24", leaseId: Self.hostile, sessionId: "s",
+            before: "", after: "leased", detail: Self.hostile, requestId: Self.hostile)
+        let pages = [
+            ConsoleTemplates.render(
+                ErrorPage(message: Self.hostile), title: Self.hostile, notice: Self.hostile,
+                session: Self.session(current: nil)),
+            ConsoleTemplates.render(
+                AuditPage(
+                    rows: [EventRow(event)], count: 1,
+                    actionOptions: [ConsoleOption(value: Self.hostile, selected: true)], actor: Self.hostile,
+                    leaseId: Self.hostile, next: Self.hostile),
+                title: "Audit log", notice: nil, session: Self.session(current: .audit)),
+            ConsoleTemplates.render(
+                DriftPage(
+                    ManagerStatus(
+                        runAt: Self.now, complete: false, lastCompleteSyncAt: nil,
+                        drift: [
+                            .init(kind: Self.hostile, scope: Self.hostile, cidr: Self.hostile, detail: Self.hostile)
+                        ],
+                        problems: [Self.hostile], process: "manager")),
+                title: "Drift", notice: nil, session: nil),
+        ]
+        for html in pages {
+            #expect(!html.contains("<script>"), "\(html)")
+            #expect(!html.contains("alert('x')"))
+            #expect(html.contains(Self.escaped))
+        }
+        // the error page: once in the title tag, the heading, the notice, the header's caller, the message
+        #expect(pages[0].components(separatedBy: Self.escaped).count - 1 == 5)
+        // the audit page: actor, lease id (link and text), detail is not listed, request id, option, filters, next
+        #expect(pages[1].contains("<a href=\"/console/leases/\(Self.escaped)\">\(Self.escaped)</a>"))
+        #expect(pages[1].contains("<option value=\"\(Self.escaped)\" selected>\(Self.escaped)</option>"))
+        #expect(pages[1].contains("<a href=\"/console/audit?\(Self.escaped)\" id=\"next-page\">"))
+        #expect(pages[2].contains("<p class=\"notice error\">\(Self.escaped)</p>"))
+    }
+
+    @Test("the console's own markup is written as is, and escaped if a template ever prints it escaped")
+    func markupIsRawOnlyInTripleMustaches() {
+        let html = ConsoleTemplates.render(
+            SpacePage(
+                scopeOptions: [],
+                supernets: [
+                    .init(index: 0, cidr: "10.0.0.0/24", bar: ConsoleMarkup("<svg id=\"chart\"></svg>"), blocks: [])
+                ]),
+            title: "Space", notice: nil, session: nil)
+        #expect(html.contains("<svg id=\"chart\"></svg>"))
+        let both = try! MustacheTemplate(string: "{{x}}|{{{x}}}").render(["x": ConsoleMarkup("<b>")])
+        #expect(both == "&lt;b&gt;|<b>")
+    }
+
+    @Test("the header marks the current page's link, and only it; no header before sign-in")
+    func navigation() {
+        for section in ConsoleSection.allCases {
+            let html = ConsoleTemplates.render(
+                ErrorPage(message: "m"), title: "t", notice: nil, session: Self.session(current: section))
+            #expect(html.components(separatedBy: " aria-current=\"page\">").count == 2)
+            let path = section == .dashboard ? "/console" : "/console/\(section)"
+            #expect(html.contains("<a href=\"\(path)\" aria-current=\"page\">"), "\(section)")
+            #expect(html.contains("<input type=\"hidden\" name=\"csrf\" value=\"token-1\">"))
+        }
+        let signedOut = ConsoleTemplates.render(
+            SignInPage(csrf: "c", lifetime: 8 * 3600, idleTimeout: 1800), title: "Sign in", notice: nil, session: nil)
+        #expect(!signedOut.contains("<header>"))
+        #expect(signedOut.contains("after 30 minutes unused, or after 8 hours"))
+        #expect(!signedOut.contains("<p class=\"notice\""))
+    }
+
+    @Test("every name a template uses is a member of its page model (a typo in a template fails here)")
+    func templatesNameTheirModelsMembers() {
+        let status = ManagerStatus(
+            runAt: Self.now, complete: true, lastCompleteSyncAt: Self.now,
+            drift: [.init(kind: "k", scope: "s", cidr: "c", detail: "d")], problems: ["p"], process: "m")
+        var leased = Self.row("10.0.0.0/24", .leased, lease: UUID().uuidString, requester: "team")
+        leased.pairKey = RowKeys.network(Self.prefix("fd00::/64"))
+        let event = AuditEvent(
+            action: "lease", actor: "a", cidr: "c", leaseId: "l", sessionId: "s", before: "", after: "leased")
+        let report = PoolReport(
+            scope: Self.scope, pool: nil, sizes: [BlockSize(version: .v4, length: 24): [.leased: 1]],
+            freeAddresses: 256, largestFreePrefixLength: 24, freeAddressesV6: 0, largestFreePrefixLengthV6: 0,
+            stockTargets: [:], usage: [])
+        let reservation = Reservation(
+            id: "r1", prefix: Self.prefix("10.0.1.0/24"), owner: "o", reason: "why", expiresAt: nil,
+            createdAt: Self.now, createdBy: "c")
+        let samples: [(ConsoleTemplates.Name, Any)] = [
+            (.signIn, SignInPage(csrf: "c", lifetime: 3600, idleTimeout: 60)),
+            (.error, ErrorPage(message: "m")),
+            (
+                .dashboard,
+                DashboardPage(pools: [report], created: [Self.now], held: [leased], manager: status, now: Self.now)
+            ),
+            (
+                .space,
+                SpacePage(
+                    scopeOptions: [ConsoleOption(value: "v", selected: true)],
+                    supernets: [
+                        SpacePage.range(
+                            "10.0.0.0/16", Self.prefix("10.0.0.0/16"), index: 0, rows: [leased], reservations: [],
+                            excluded: [])
+                    ])
+            ),
+            (
+                .leases,
+                LeasesPage(
+                    rows: [LeasesPage.Row(leased, scope: Self.scope)], count: 1, query: "q",
+                    scopeOptions: [ConsoleOption(value: "v", selected: false)],
+                    stateOptions: [ConsoleOption(value: "v", selected: false)], requester: "r", tag: "t",
+                    within: "w", next: "n")
+            ),
+            (.lease, LeasePage(leased, scope: Self.scope, events: [event])),
+            (
+                .reservations,
+                ReservationsPage(
+                    [(reservation, Self.scope, readOnly: false)], scopes: [Self.scope], admin: true, csrf: "c")
+            ),
+            (
+                .audit,
+                AuditPage(
+                    rows: [EventRow(event)], count: 1, actionOptions: [ConsoleOption(value: "v", selected: true)],
+                    actor: "a", leaseId: "l", next: "n")
+            ),
+            (.drift, DriftPage(status)),
+        ]
+        #expect(Set(samples.map(\.0)) == Set(ConsoleTemplates.Name.allCases))
+        for (name, model) in samples {
+            let members = Self.members(of: model)
+            for used in Self.names(in: name.text) {
+                #expect(members.contains(used), "template \(name.rawValue) uses '\(used)', not in its model")
+            }
+        }
+        let layout = ConsoleLayout(
+            title: "t", body: ConsoleMarkup(""), notice: "n", session: Self.session(current: .dashboard))
+        for used in Self.names(in: ConsoleTemplates.layout) {
+            #expect(Self.members(of: layout).contains(used), "the layout uses '\(used)'")
+        }
+    }
+
+    /// The names of a template's tags (`{{x}}`, `{{{x}}}`, `{{#x}}`, `{{^x}}`), but `.`.
+    static func names(in template: String) -> Set<String> {
+        Set(template.matches(of: /\{\{\{?[#^\/]?([A-Za-z][A-Za-z0-9]*)\}?\}\}/).map { String($0.1) })
+    }
+
+    /// The stored properties of a value and of every value inside it (arrays, optionals, nested models).
+    static func members(of value: Any) -> Set<String> {
+        var found: Set<String> = []
+        for child in Mirror(reflecting: value).children {
+            if let label = child.label { found.insert(label) }
+            found.formUnion(members(of: child.value))
+        }
+        return found
+    }
+
+    @Test("the drift page and the Manager's summary from a ManagerStatus")
+    func driftFromStatus() {
+        let incomplete = DriftPage(
+            ManagerStatus(
+                runAt: Self.now, complete: false, lastCompleteSyncAt: nil,
+                drift: [
+                    .init(kind: "orphan", scope: "sub_westeurope", cidr: "10.0.0.0/24", detail: "no VNet"),
+                    .init(kind: "unknown", scope: "sub_westeurope", cidr: "10.0.1.0/24", detail: "not ours"),
+                ],
+                problems: ["a subscription did not answer"], process: "manager-1"))
+        #expect(incomplete.count == 2)
+        #expect(incomplete.findings.map(\.cidr) == ["10.0.0.0/24", "10.0.1.0/24"])
+        #expect(incomplete.manager?.lastComplete == "never")
+        #expect(incomplete.manager?.completeText == "its listing was incomplete: nothing was released")
+        #expect(incomplete.manager?.runAt == ISO8601.format(Self.now))
+        #expect(incomplete.manager?.driftCount == 2)
+        let none = DriftPage(nil)
+        #expect(none.manager == nil && none.findings.isEmpty && none.count == 0)
+        let html = ConsoleTemplates.render(none, title: "Drift", notice: nil, session: nil)
+        #expect(html.contains("<p>The Manager has not reported a run yet.</p>"))
+        #expect(html.contains("<tr><td colspan=\"4\">No drift.</td></tr>"))
+        #expect(html.contains("<caption>0 findings, and what the next run does about each</caption>"))
+    }
+
+    @Test("a lease row: a dual-stack lease shows its IPv6 block, an anchored one no expiry")
+    func leaseRows() {
+        var row = Self.row("10.0.0.0/24", .anchored, lease: "lease-1")
+        row.expiresAt = Self.now
+        row.sessionId = "session-1"
+        row.pairKey = RowKeys.network(Self.prefix("fd00::/64"))
+        let anchored = LeasesPage.Row(row, scope: Self.scope)
+        #expect(anchored.cidr == "10.0.0.0/24" && anchored.cidrV6 == "fd00::/64")
+        #expect(anchored.expiresAt == "" && anchored.leaseId == "lease-1" && anchored.scope == "sub_westeurope")
+        row.state = .leased
+        row.pairKey = nil
+        let leased = LeasesPage.Row(row, scope: Self.scope)
+        #expect(leased.cidrV6 == nil && leased.expiresAt == ISO8601.format(Self.now))
+        let page = LeasesPage(
+            rows: [anchored, leased], count: 2, query: "", scopeOptions: [], stateOptions: [], requester: "",
+            tag: "", within: "", next: nil)
+        let html = ConsoleTemplates.render(page, title: "Leases", notice: nil, session: nil)
+        #expect(
+            html.contains(
+                "<tr data-cidr=\"10.0.0.0/24\"><td>10.0.0.0/24<br><span class=\"v6\">fd00::/64</span></td><td class=\"state\">anchored</td>"
+            ))
+        #expect(html.contains("<td>10.0.0.0/24</td><td class=\"state\">leased</td>"))
+        #expect(!html.contains("id=\"next-page\""))
+    }
+
+    @Test("the dashboard from pool reports, lease creations and held leases")
+    func dashboardFromDomainValues() {
+        let report = PoolReport(
+            scope: Self.scope, pool: nil,
+            sizes: [
+                BlockSize(version: .v4, length: 24): [.leased: 2, .available: 1],
+                BlockSize(version: .v6, length: 64): [.leased: 1],
+            ],
+            freeAddresses: 256, largestFreePrefixLength: 24, freeAddressesV6: 0, largestFreePrefixLengthV6: 0,
+            stockTargets: [BlockSize(version: .v4, length: 24): 3, BlockSize(version: .v4, length: 26): 2],
+            usage: [])
+        let created = [
+            Self.now.addingTimeInterval(-60), Self.now.addingTimeInterval(-7200),
+            Self.now.addingTimeInterval(-3 * 86400),
+            Self.now.addingTimeInterval(-8 * 86400),
+        ]
+        let held = [
+            Self.row("10.0.0.0/24", .leased, requester: "beta"), Self.row("10.0.1.0/24", .leased, requester: "alpha"),
+            Self.row("10.0.2.0/24", .anchored, requester: "beta"), Self.row("10.0.3.0/24", .leased),
+            Self.row("10.0.4.0/24", .leased, requester: "gamma"),
+        ]
+        let page = DashboardPage(pools: [report], created: created, held: held, manager: nil, now: Self.now)
+        #expect(page.dayTotal == 2 && page.weekTotal == 3)
+        #expect(
+            page.requesters == [
+                .init(name: "beta", count: 2), .init(name: "(none)", count: 1), .init(name: "alpha", count: 1),
+                .init(name: "gamma", count: 1),
+            ])
+        let area = page.scopes[0]
+        #expect(area.scope == "sub_westeurope" && area.freeAddresses == "256" && area.largest == "24")
+        // IPv4 only: 512 leased, 256 available, 256 free
+        #expect(
+            area.states == [
+                .init(name: "leased", addresses: "512", share: "50.0 %"),
+                .init(name: "available", addresses: "256", share: "25.0 %"),
+                .init(name: "free", addresses: "256", share: "25.0 %"),
+            ])
+        #expect(
+            area.sizes == [
+                .init(length: "/24", available: 1, target: "3", leased: 2, anchored: 0, quarantined: 0),
+                .init(length: "/26", available: 0, target: "2", leased: 0, anchored: 0, quarantined: 0),
+                .init(length: "IPv6 /64", available: 0, target: "-", leased: 1, anchored: 0, quarantined: 0),
+            ])
+        let html = ConsoleTemplates.render(page, title: "Dashboard", notice: nil, session: nil)
+        #expect(html.contains("<p id=\"manager-status\">The Manager has not reported a run yet.</p>"))
+        #expect(html.contains("<tr><td>beta</td><td>2</td></tr>"))
+        #expect(html.contains("Per hour, last 24 hours (2 in all)"))
+    }
+
+    @Test("an address-space range: rows, a reservation's reason, exclusions and free space, in address order")
+    func spaceRange() {
+        let leaseId = UUID().uuidString.lowercased()
+        var leased = Self.row("10.0.0.0/26", .leased, lease: leaseId, requester: "team")
+        leased.expiresAt = Self.now
+        var occupied = Self.row("10.0.0.128/26", .occupied)
+        occupied.lockedBy = "/subscriptions/x/vnet"
+        let reserved = Self.row("10.0.0.64/27", .reserved)
+        let reservation = Reservation(
+            id: "r", prefix: Self.prefix("10.0.0.64/27"), owner: "ops", reason: "<lab>", expiresAt: nil,
+            createdAt: Self.now, createdBy: "ops")
+        let range = SpacePage.range(
+            "10.0.0.0/24", Self.prefix("10.0.0.0/24"), index: 3,
+            rows: [occupied, leased, reserved, Self.row("10.1.0.0/24", .available)], reservations: [reservation],
+            excluded: [Self.prefix("10.0.0.192/26"), Self.prefix("192.168.0.0/24")])
+        #expect(range.index == 3 && range.cidr == "10.0.0.0/24")
+        #expect(
+            range.blocks.map(\.cidr) == [
+                "10.0.0.0/26", "10.0.0.64/27", "10.0.0.96/27", "10.0.0.128/26", "10.0.0.192/26",
+            ])
+        #expect(range.blocks.map(\.state) == ["leased", "reserved", "free", "occupied", "excluded"])
+        #expect(range.blocks[0].leaseId == leaseId && range.blocks[0].expires == ISO8601.format(Self.now))
+        #expect(range.blocks[1].why == "reserved: <lab> (ops)")
+        #expect(range.blocks[3].why == "occupied by a VNet ipam does not manage (/subscriptions/x/vnet)")
+        #expect(range.blocks[4].why == "excluded (SUPERNETS_CONFIG)" && range.blocks[2].why == "")
+        let html = ConsoleTemplates.render(
+            SpacePage(scopeOptions: [ConsoleOption(value: "sub_westeurope", selected: true)], supernets: [range]),
+            title: "Address space", notice: nil, session: nil)
+        #expect(html.contains("reserved: &lt;lab&gt; (ops)"))
+        #expect(html.contains("<a href=\"/console/leases/\(leaseId)\">\(leaseId)</a>"))
+        #expect(html.contains("<option value=\"sub_westeurope\" selected>sub_westeurope</option>"))
+        #expect(html.contains("data-cidr=\"10.0.0.96/27\" data-state=\"free\""))
+    }
+}
