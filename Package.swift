@@ -8,6 +8,10 @@ let swiftSettings: [SwiftSetting] = [
 /// The storage boundary: its imports are internal unless marked, so no storage type leaks into its
 /// public API (the Vendor's and the Manager's code cannot reach Table Storage through it).
 let boundarySettings: [SwiftSetting] = swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
+/// Targets made since: imports internal unless marked, and a member visible only where its module is imported.
+let newTargetSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
+]
 
 let package = Package(
     name: "ipam",
@@ -115,7 +119,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "Inventory", dependencies: ["IPAMCore", "AzureTables", "AzureCore", "StrictJSON"],
+            name: "Inventory", dependencies: ["IPAMCore", "AzureTables", "AzureCore", "StrictJSON", "VendorAPI"],
             swiftSettings: boundarySettings),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"], swiftSettings: swiftSettings),
         .target(
@@ -226,7 +230,7 @@ let package = Package(
         .target(
             name: "VendorHTTP",
             dependencies: [
-                "VendorDomain", "Inventory", "TokenAuth",
+                "VendorDomain", "Inventory", "TokenAuth", "VendorAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -257,18 +261,31 @@ let package = Package(
                 .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
             ]
         ),
-        .target(name: "VendorClient", dependencies: ["HTTPTransport", "StrictJSON"], swiftSettings: swiftSettings),
+        /// The API's wire format: every route (method, path, role, summary) declared once, and the request, answer
+        /// and error types, encoded and decoded as the edge does. No HTTP server in it: the Vendor, `VendorClient`,
+        /// `ipam` and `ipam-mcp` share it.
+        .target(
+            name: "VendorAPI", dependencies: ["IPAMCore", "StrictJSON"],
+            swiftSettings: swiftSettings + newTargetSettings),
+        .testTarget(
+            name: "VendorAPITests",
+            dependencies: ["VendorAPI", "IPAMCore", "StrictJSON", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings + newTargetSettings),
+        .target(
+            name: "VendorClient", dependencies: ["HTTPTransport", "StrictJSON", "VendorAPI"],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "ipam",
             dependencies: [
-                "VendorClient", "IPAMCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "VendorClient", "VendorAPI", "IPAMCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "MCPServer",
             dependencies: [
-                "VendorClient", "StrictJSON", "IPAMCore", .product(name: "MCP", package: "swift-sdk"),
+                "VendorClient", "VendorAPI", "StrictJSON", "IPAMCore", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
@@ -335,7 +352,7 @@ let package = Package(
         .testTarget(
             name: "VendorTests",
             dependencies: [
-                "VendorHTTP", "VendorDomain", "TestSupport", "ServerLimits", "MCPServer",
+                "VendorHTTP", "VendorDomain", "VendorAPI", "TestSupport", "ServerLimits", "MCPServer",
                 .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

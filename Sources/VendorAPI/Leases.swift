@@ -1,0 +1,146 @@
+package import Foundation
+
+extension API {
+    /// A lease as `getNewNetwork` and `adoptNetwork` answer it (`Lease` in `openapi/`).
+    package struct Lease: Sendable, Equatable, Codable {
+        package var leaseId: String
+        package var sessionId: String
+        package var cidr: String
+        package var prefixLength: Int
+        package var scope: String
+        package var subscription: String
+        package var region: String
+        package var state: String
+        package var cidrV6: String?
+        package var prefixLengthV6: Int?
+        package var expiresAt: Date?
+        /// The tag to put on the network (`ipam-lease-id` = the lease id).
+        package var tag: Tag
+        package var subnets: [Subnet]
+
+        package struct Tag: Sendable, Equatable, Codable {
+            package var name: String
+            package var value: String
+            package init(name: String, value: String) {
+                self.name = name
+                self.value = value
+            }
+        }
+
+        package struct Subnet: Sendable, Equatable, Codable {
+            package var name: String
+            package var cidr: String
+            package var cidrV6: String?
+            package init(name: String, cidr: String, cidrV6: String?) {
+                self.name = name
+                self.cidr = cidr
+                self.cidrV6 = cidrV6
+            }
+        }
+
+        package init(
+            leaseId: String, sessionId: String, cidr: String, prefixLength: Int, scope: String, subscription: String,
+            region: String, state: String, cidrV6: String?, prefixLengthV6: Int?, expiresAt: Date?, tag: Tag,
+            subnets: [Subnet]
+        ) {
+            self.leaseId = leaseId
+            self.sessionId = sessionId
+            self.cidr = cidr
+            self.prefixLength = prefixLength
+            self.scope = scope
+            self.subscription = subscription
+            self.region = region
+            self.state = state
+            self.cidrV6 = cidrV6
+            self.prefixLengthV6 = prefixLengthV6
+            self.expiresAt = expiresAt
+            self.tag = tag
+            self.subnets = subnets
+        }
+    }
+
+    /// A lease as it stands in storage (`LeaseRecord` in `openapi/`): what reading, releasing, renewing and
+    /// listing answer.
+    package struct LeaseRecord: Sendable, Equatable, Codable {
+        package var leaseId: String?
+        package var sessionId: String?
+        package var cidr: String
+        package var prefixLength: Int
+        package var cidrV6: String?
+        package var scope: String
+        package var subscription: String
+        package var region: String
+        package var state: String
+        package var leasedAt: Date?
+        /// None while anchored (an anchored lease does not expire).
+        package var expiresAt: Date?
+        package var anchoredAt: Date?
+        package var resourceId: String?
+        package var requester: String?
+        package var tags: [String: String]
+
+        package init(
+            leaseId: String?, sessionId: String?, cidr: String, prefixLength: Int, cidrV6: String?, scope: String,
+            subscription: String, region: String, state: String, leasedAt: Date?, expiresAt: Date?,
+            anchoredAt: Date?, resourceId: String?, requester: String?, tags: [String: String]
+        ) {
+            self.leaseId = leaseId
+            self.sessionId = sessionId
+            self.cidr = cidr
+            self.prefixLength = prefixLength
+            self.cidrV6 = cidrV6
+            self.scope = scope
+            self.subscription = subscription
+            self.region = region
+            self.state = state
+            self.leasedAt = leasedAt
+            self.expiresAt = expiresAt
+            self.anchoredAt = anchoredAt
+            self.resourceId = resourceId
+            self.requester = requester
+            self.tags = tags
+        }
+    }
+
+    /// One page of `GET /api/leases`; `continuation` (nil on the last page) asks for the next.
+    package struct LeaseList: Sendable, Equatable, Codable {
+        package var leases: [LeaseRecord]
+        package var continuation: String?
+        package init(leases: [LeaseRecord], continuation: String?) {
+            self.leases = leases
+            self.continuation = continuation
+        }
+    }
+
+    /// How `releaseNetwork` and `renewLease` name a lease: by `leaseId`, or by `SessionId` in a scope (the
+    /// default one unless `subscriptionId`/`region` name another). Decoded strictly.
+    package struct LeaseReference: Sendable, Equatable, Codable {
+        package var sessionId: String?
+        package var leaseId: String?
+        package var subscriptionId: String?
+        package var region: String?
+
+        package enum CodingKeys: String, CodingKey, CaseIterable {
+            case sessionId = "SessionId"
+            case leaseId, subscriptionId, region
+        }
+
+        package init(
+            sessionId: String? = nil, leaseId: String? = nil, subscriptionId: String? = nil, region: String? = nil
+        ) {
+            self.sessionId = sessionId
+            self.leaseId = leaseId
+            self.subscriptionId = subscriptionId
+            self.region = region
+        }
+
+        /// Only the members given (a request names what it names).
+        package func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            if let leaseId { try container.encode(leaseId, forKey: .leaseId) }
+            if let sessionId { try container.encode(sessionId, forKey: .sessionId) }
+            if let subscriptionId { try container.encode(subscriptionId, forKey: .subscriptionId) }
+            if let region { try container.encode(region, forKey: .region) }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import IPAMCore
+import StrictJSON
+import Testing
+
+@testable import VendorAPI
+
+@Suite("Wire encoding and strict decoding")
+struct WireCodingTests {
+    static func problem(_ body: String, as type: (some Decodable).Type) -> RequestProblem? {
+        do {
+            _ = try WireDecoder.strict.decode(type, from: Array(body.utf8))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("answers keep their declared member order, write nil as null, dates as ISO 8601, tags sorted")
+    func leaseRecordOrder() throws {
+        let record = API.LeaseRecord(
+            leaseId: "l-1", sessionId: nil, cidr: "10.0.0.0/24", prefixLength: 24, cidrV6: nil, scope: "s/r",
+            subscription: "s", region: "r", state: "leased", leasedAt: Date(timeIntervalSince1970: 0), expiresAt: nil,
+            anchoredAt: nil, resourceId: nil, requester: "me", tags: ["z": "1", "a": "2"])
+        #expect(
+            WireEncoder.json(record).serialized()
+                == #"{"leaseId":"l-1","sessionId":null,"cidr":"10.0.0.0/24","prefixLength":24,"cidrV6":null,"#
+                + #""scope":"s/r","subscription":"s","region":"r","state":"leased","leasedAt":"1970-01-01T00:00:00.000Z","#
+                + #""expiresAt":null,"anchoredAt":null,"resourceId":null,"requester":"me","tags":{"a":"2","z":"1"}}"#)
+        let back = try WireDecoder.lenient.decode(API.LeaseRecord.self, from: WireEncoder.json(record))
+        #expect(back == record)
+    }
+
+    @Test("the error body leaves out field and details when there are none, and sorts details")
+    func errorBody() throws {
+        let plain = API.ErrorBody(.notFound, "no such route", requestId: "r-1")
+        #expect(plain.json.serialized() == #"{"code":"NotFound","message":"no such route","requestId":"r-1"}"#)
+        let full = API.ErrorBody(
+            .invalidField, "bad", requestId: "r-2", field: "SessionId", details: ["z": "1", "a": "2"])
+        #expect(
+            full.json.serialized()
+                == #"{"code":"InvalidField","message":"bad","requestId":"r-2","field":"SessionId","details":{"a":"2","z":"1"}}"#
+        )
+        #expect(API.ErrorBody(json: full.json) == full)
+        #expect(API.ErrorBody(json: .string("<html>")) == nil)
+        #expect(API.ErrorBody(json: try JSONValue.parse(#"{"code":"X","message":"m"}"#))?.requestId == "")
+    }
+
+    @Test("a host address given back carries the address's members after released; none held names the principal")
+    func hostIPRelease() throws {
+        let address = API.HostIP(
+            ip: "10.0.0.4", principal: "vm", subnet: nil, subnetCidr: "10.0.0.0/26", leaseId: "l",
+            allocatedAt:
+                Date(timeIntervalSince1970: 60), ipV6: nil, subnetCidrV6: nil)
+        let given = API.HostIPRelease(principal: "vm", leaseId: "l", address: address)
+        #expect(
+            WireEncoder.json(given).serialized()
+                == #"{"released":true,"ip":"10.0.0.4","principal":"vm","subnet":null,"subnetCidr":"10.0.0.0/26","#
+                + #""leaseId":"l","allocatedAt":"1970-01-01T00:01:00.000Z","ipV6":null,"subnetCidrV6":null}"#)
+        let none = API.HostIPRelease(principal: "vm", leaseId: "l", address: nil)
+        #expect(WireEncoder.json(none).serialized() == #"{"released":false,"principal":"vm","leaseId":"l"}"#)
+        #expect(try WireDecoder.lenient.decode(API.HostIPRelease.self, from: WireEncoder.json(given)) == given)
+        #expect(try WireDecoder.lenient.decode(API.HostIPRelease.self, from: WireEncoder.json(none)) == none)
+    }
+
+    @Test(
+        "a pool report writes its sizes' states and stock in the order given, the definition inline, big counts exactly"
+    )
+    func poolReport() throws {
+        let report = API.Pools.Report(
+            scope: "s/r", subscription: "s", region: "r", pool: "team", freeAddresses: UInt128(1) << 100,
+            largestFreePrefixLength: nil, freeAddressesV6: 0, largestFreePrefixLengthV6: 48,
+            sizes: [
+                API.Pools.Size(
+                    prefixLength: 24, ipVersion: "v4", states: API.Counts([.init("stock", 1), .init("leased", 2)]))
+            ],
+            stock: API.Counts([.init("v4/24", 3), .init("v4/16", 1)]),
+            definition: API.Pools.Definition(
+                parent: nil, cidr: "10.0.0.0/8", owner: nil, labels: [:],
+                rules: API.Pools.Rules(
+                    minPrefixLength: 16, maxPrefixLength: 28, defaultPrefixLength: 24, requiredTags: [],
+                    allowedRequesters: nil),
+                quota: API.Pools.Quota(maxLeasesPerRequester: 2, maxAddressesPerRequester: nil), usage: []))
+        let text = WireEncoder.json(report).serialized()
+        #expect(
+            text
+                == #"{"scope":"s/r","subscription":"s","region":"r","pool":"team","freeAddresses":1267650600228229401496703205376,"#
+                + #""largestFreePrefixLength":null,"freeAddressesV6":0,"largestFreePrefixLengthV6":48,"#
+                + #""sizes":[{"prefixLength":24,"ipVersion":"v4","stock":1,"leased":2}],"stock":{"v4/24":3,"v4/16":1},"#
+                + #""parent":null,"cidr":"10.0.0.0/8","owner":null,"labels":{},"rules":{"minPrefixLength":16,"#
+                + #""maxPrefixLength":28,"defaultPrefixLength":24,"requiredTags":[],"allowedRequesters":null},"#
+                + #""quota":{"maxLeasesPerRequester":2,"maxAddressesPerRequester":null},"usage":[]}"#)
+        let back = try WireDecoder.lenient.decode(API.Pools.Report.self, from: try JSONValue.parse(text))
+        #expect(back.freeAddresses == report.freeAddresses && back.definition == report.definition)
+        #expect(back.sizes[0].states["leased"] == 2 && back.stock["v4/16"] == 1)
+        // read back and written again, member for member in the same order
+        #expect(WireEncoder.json(back).serialized() == text)
+    }
+
+    @Test("a lease reference decodes case-insensitively and encodes only what it names")
+    func leaseReference() throws {
+        let reference = try WireDecoder.strict.decode(
+            API.LeaseReference.self, from: Array(#"{"sessionid":"a","REGION":"eastus"}"#.utf8))
+        #expect(reference == API.LeaseReference(sessionId: "a", region: "eastus"))
+        #expect(WireEncoder.json(API.LeaseReference(leaseId: "x")).serialized() == #"{"leaseId":"x"}"#)
+        #expect(
+            WireEncoder.json(API.LeaseReference(sessionId: "s", subscriptionId: "sub")).serialized()
+                == #"{"SessionId":"s","subscriptionId":"sub"}"#)
+    }
+
+    @Test("strict decoding refuses unknown fields, duplicates, nulls and wrong types, naming the field")
+    func strictRefusals() {
+        let cases: [(String, ErrorCode, String?, String)] = [
+            (#"{"SessionId":"a","color":"red"}"#, .unknownField, "color", "unknown field 'color'"),
+            (
+                #"{"SessionId":"a","sessionid":"b"}"#, .duplicateField, "sessionid",
+                "field 'sessionid' appears more than once (names are case-insensitive)"
+            ),
+            (#"{"SessionId":null}"#, .invalidField, "SessionId", "'SessionId' must be a string"),
+            (#"{"leaseId":7}"#, .invalidField, "leaseId", "'leaseId' must be a string"),
+            (#"{"region":["eastus"]}"#, .invalidField, "region", "'region' must be a string"),
+            ("[]", .invalidJSON, nil, "the request body must be a JSON object"),
+            ("", .invalidJSON, nil, "the request body is empty; send a JSON object"),
+        ]
+        for (body, code, field, message) in cases {
+            let problem = Self.problem(body, as: API.LeaseReference.self)
+            #expect(problem?.code == code, "\(body)")
+            #expect(problem?.field == field, "\(body)")
+            #expect(problem?.message == message, "\(body)")
+        }
+        #expect(
+            Self.problem("{nope", as: API.LeaseReference.self)?.message.hasPrefix("the request body is not valid JSON")
+                == true)
+        #expect(Self.problem(#"{"role":false}"#, as: API.MemberRequest.self)?.message == "'role' must be a string")
+        #expect(Self.problem(#"{"principal":"a","subnet":1}"#, as: API.HostIPRequest.self)?.field == "subnet")
+        // unknown fields are found before any type is checked, in document order
+        #expect(Self.problem(#"{"principal":1,"extra":true}"#, as: API.HostIPRequest.self)?.field == "extra")
+    }
+
+    @Test("a time written and read back is the same to the millisecond, for any millisecond")
+    func timesRoundTrip() throws {
+        for _ in 0..<2000 {
+            let millis = Int64.random(in: 1_600_000_000_000...2_000_000_000_000)
+            let text = ISO8601.format(Date(timeIntervalSince1970: Double(millis) / 1000))
+            let read = try WireDecoder.lenient.decode(Date.self, from: .string(text))
+            #expect(
+                WireEncoder.json(API.Member(principal: "p", role: "member", addedAt: read))["addedAt"] == .string(text))
+        }
+    }
+
+    @Test("lenient decoding ignores members it does not know and reads null as absent")
+    func lenient() throws {
+        let json = try JSONValue.parse(#"{"caller":null,"newer":1}"#)
+        #expect(try WireDecoder.lenient.decode(API.WhoAmI.self, from: json) == API.WhoAmI(caller: nil))
+    }
+
+    @Test("members left out when nil: unreservation and readiness")
+    func omittedMembers() {
+        #expect(
+            WireEncoder.json(API.Unreservation(reservationId: "r", released: false)).serialized()
+                == #"{"reservationId":"r","released":false}"#)
+        #expect(
+            WireEncoder.json(API.Unreservation(reservationId: "r", released: true, cidr: "10.0.0.0/24", scope: "s/r"))
+                .serialized() == #"{"reservationId":"r","released":true,"cidr":"10.0.0.0/24","scope":"s/r"}"#)
+        #expect(WireEncoder.json(API.Readiness(status: "ready")).serialized() == #"{"status":"ready"}"#)
+        #expect(WireEncoder.json(API.Health()).serialized() == #"{"status":"ok"}"#)
+    }
+}
