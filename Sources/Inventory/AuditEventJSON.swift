@@ -1,18 +1,16 @@
 public import IPAMCore
 public import StrictJSON
+package import VendorAPI
 
 extension AuditEvent {
-    /// The event as the API (`GET /api/events`) and webhooks show it.
-    public func json(scope: Scope) -> JSONValue {
-        func text(_ value: String?) -> JSONValue { value.flatMap { $0.isEmpty ? nil : .string($0) } ?? .null }
-        return .object([
-            ("id", text(id)), ("at", at.map { .string(ISO8601.format($0)) } ?? .null),
-            ("action", .string(action.rawValue)),
-            ("actor", .string(actor)), ("scope", .string(scope.partitionKey)), ("cidr", text(cidr)),
-            ("cidrV6", text(cidrV6)), ("leaseId", text(leaseId)),
-            ("sessionId", text(sessionId)), ("before", text(before?.rawValue)), ("after", text(after?.rawValue)),
-            ("detail", text(detail)),
-            ("requestId", text(requestId)), ("process", text(process)),
-        ])
+    /// The event as the API (`GET /api/events`) and webhooks show it; empty texts are `null`.
+    package func answer(scope: Scope) -> API.Event {
+        API.Event(
+            id: id, at: at, action: action.rawValue, actor: actor, scope: scope.partitionKey, cidr: cidr,
+            cidrV6: cidrV6, leaseId: leaseId, sessionId: sessionId, before: before?.rawValue, after: after?.rawValue,
+            detail: detail, requestId: requestId, process: process)
     }
+
+    /// `answer(scope:)` as JSON (a webhook's body starts with its members).
+    public func json(scope: Scope) -> JSONValue { WireEncoder.json(answer(scope: scope)) }
 }

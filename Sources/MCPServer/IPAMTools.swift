@@ -1,5 +1,6 @@
 import MCP
 import StrictJSON
+import VendorAPI
 import VendorClient
 
 /// The MCP tools and resources of ipam: each a thin call of the Vendor's HTTP API through `VendorClient`,
@@ -313,21 +314,21 @@ public enum IPAMTools {
             ] {
                 if let value = arguments[key] { fields.append((key, JSONBridge.json(value))) }
             }
-            return try await client.getNewNetwork(.object(fields)).lease
+            return try await client.getNewNetwork(.object(fields)).json
         case "get_lease":
-            return try await client.lease(try reference(arguments))
+            return try await client.lease(try reference(arguments)).json
         case "renew_lease":
-            return try await client.renew(try reference(arguments))
+            return try await client.renew(try reference(arguments)).json
         case "release_network":
             // By id through DELETE, which answers the final state on every call (idempotent).
             switch try reference(arguments) {
-            case .id(let id): return try await client.delete(leaseId: id)
+            case .id(let id): return try await client.delete(leaseId: id).json
             case let named:
                 let lease = try await client.lease(named)
-                guard let id = lease["leaseId"]?.stringValue else {
+                guard let id = lease.value.leaseId else {
                     throw InvalidArguments(message: "the session has no lease", field: "sessionId")
                 }
-                return try await client.delete(leaseId: id)
+                return try await client.delete(leaseId: id).json
             }
         case "list_leases":
             var query: [(String, String)] = []
@@ -338,13 +339,13 @@ public enum IPAMTools {
             for state in arguments["state"]?.arrayValue ?? [] {
                 if let text = state.stringValue { query.append(("state", text)) }
             }
-            return try await client.leases(query)
+            return try await client.leases(query).json
         case "reserve_range":
             var fields: [(String, JSONValue)] = []
             for key in ["cidr", "prefixLength", "owner", "reason", "expiresAt", "subscriptionId", "region"] {
                 if let value = arguments[key] { fields.append((key, JSONBridge.json(value))) }
             }
-            return try await client.reserve(.object(fields))
+            return try await client.reserve(.object(fields)).json
         case "list_events":
             var query: [(String, String)] = []
             for key in ["subscriptionId", "region", "since", "until", "leaseId", "actor", "continuation"] {
@@ -354,24 +355,24 @@ public enum IPAMTools {
             for action in arguments["action"]?.arrayValue ?? [] {
                 if let text = action.stringValue { query.append(("action", text)) }
             }
-            return try await client.events(query)
+            return try await client.events(query).json
         case "get_host_ip":
             return try await client.getHostIP(
                 leaseId: string("leaseId")!, principal: string("principal"), subnet: string("subnet")
-            ).ip
+            ).json
         case "release_host_ip":
             var principal = string("principal")
-            if principal == nil { principal = try await client.call("GET", "/api/whoami").json["caller"]?.stringValue }
-            return try await client.releaseHostIP(leaseId: string("leaseId")!, principal: principal ?? "anonymous")
+            if principal == nil { principal = try await client.whoami().value.caller }
+            return try await client.releaseHostIP(leaseId: string("leaseId")!, principal: principal ?? "anonymous").json
         case "list_pools":
             let pools = try await client.pools()
             let subscription = string("subscriptionId")?.lowercased()
             let region = string("region")?.lowercased()
-            let kept = (pools["pools"]?.arrayValue ?? []).filter { pool in
-                (subscription == nil || pool["subscription"]?.stringValue == subscription)
-                    && (region == nil || pool["region"]?.stringValue == region)
+            let kept = pools.value.pools.filter { report in
+                (subscription == nil || report.subscription == subscription)
+                    && (region == nil || report.region == region)
             }
-            return .object([("pools", .array(kept))])
+            return WireEncoder.json(API.Pools(pools: kept))
         default:
             throw InvalidArguments(message: "no tool named '\(name)'", field: nil)
         }
@@ -458,11 +459,11 @@ public enum IPAMTools {
     /// The JSON text of a resource.
     public static func read(_ uri: String, client: VendorClient) async throws -> String {
         do {
-            if uri == "ipam://pools" { return try await client.pools().serialized() }
+            if uri == "ipam://pools" { return try await client.pools().json.serialized() }
             if uri.hasPrefix("ipam://leases/"), case let id = String(uri.dropFirst("ipam://leases/".count)),
                 !id.isEmpty, !id.contains("/")
             {
-                return try await client.lease(.id(id)).serialized()
+                return try await client.lease(.id(id)).json.serialized()
             }
         } catch {
             throw MCPError.invalidParams("\(uri): \(error)")

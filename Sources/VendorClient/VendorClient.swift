@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTransport
 import StrictJSON
+import VendorAPI
 
 /// A thin client of the Vendor's HTTP API (`openapi/openapi.yaml`), shared by the `ipam` command line and
 /// the MCP server: it sends what the API takes and hands back the API's JSON unchanged, so every
@@ -30,19 +31,24 @@ public struct VendorClient: Sendable {
         case refused(status: Int, body: JSONValue)
         /// The Vendor could not be reached, or did not answer in time.
         case unreachable(String)
+        /// The Vendor's answer is not what the API says it is.
+        case unreadable(String)
 
         /// The machine-readable code (`VendorUnavailable` when the Vendor could not be reached).
         public var code: String {
             switch self {
-            case .refused(let status, let body): return body["code"]?.stringValue ?? "HTTP\(status)"
+            case .refused(let status, let body): return API.ErrorBody(json: body)?.code ?? "HTTP\(status)"
             case .unreachable: return "VendorUnavailable"
+            case .unreadable: return "InvalidAnswer"
             }
         }
 
         public var message: String {
             switch self {
-            case .refused(let status, let body): return body["message"]?.stringValue ?? "the Vendor answered \(status)"
+            case .refused(let status, let body):
+                return API.ErrorBody(json: body)?.message ?? "the Vendor answered \(status)"
             case .unreachable(let detail): return "the Vendor could not be reached: \(detail)"
+            case .unreadable(let detail): return "the Vendor's answer does not fit the API: \(detail)"
             }
         }
 
@@ -80,18 +86,51 @@ public struct VendorClient: Sendable {
         return (response.status, json)
     }
 
+    /// One call of a declared route, its path parameters filled in from `parameters`.
+    func call(
+        _ route: APIRoute, _ parameters: [String: String] = [:], query: [(String, String)] = [], body: JSONValue? = nil
+    ) async throws(Failure) -> (status: Int, json: JSONValue) {
+        try await call(route.method.rawValue, route.path(parameters), query: query, body: body)
+    }
+
+    /// An answer of the API: its typed value, and the JSON it came as (what `--json` and the MCP tools pass on
+    /// unchanged).
+    package struct Answer<Value: Sendable>: Sendable {
+        package let value: Value
+        package let json: JSONValue
+        /// The answer was 201: this call made what it names (a lease, an address, a membership).
+        package let created: Bool
+
+        package init(_ value: Value, json: JSONValue, created: Bool = false) {
+            self.value = value
+            self.json = json
+            self.created = created
+        }
+    }
+
+    /// A declared route's answer, read as `T` (members it does not know are ignored).
+    func answer<T: Decodable & Sendable>(
+        _ type: T.Type, _ route: APIRoute, _ parameters: [String: String] = [:], query: [(String, String)] = [],
+        body: JSONValue? = nil
+    ) async throws(Failure) -> Answer<T> {
+        let (status, json) = try await call(route, parameters, query: query, body: body)
+        do { return Answer(try WireDecoder.lenient.decode(type, from: json), json: json, created: status == 201) } catch
+        {
+            throw .unreadable("\(route): \(error)")
+        }
+    }
+
     // MARK: The API's operations
 
-    /// `POST /api/getNewNetwork` with the request's fields (`SessionId`, `prefixLength`, …).
-    public func getNewNetwork(_ fields: JSONValue) async throws(Failure) -> (created: Bool, lease: JSONValue) {
-        let answer = try await call("POST", "/api/getNewNetwork", body: fields)
-        return (answer.status == 201, answer.json)
+    /// `POST /api/getNewNetwork` with the request's fields (`SessionId`, `prefixLength`, …); `created` false
+    /// for a replay.
+    package func getNewNetwork(_ fields: JSONValue) async throws(Failure) -> Answer<API.Lease> {
+        try await answer(API.Lease.self, API.getNewNetwork, body: fields)
     }
 
     /// `POST /api/adoptNetwork`: an existing network's block under a lease; `created` false for a replay.
-    public func adoptNetwork(_ fields: JSONValue) async throws(Failure) -> (created: Bool, lease: JSONValue) {
-        let answer = try await call("POST", "/api/adoptNetwork", body: fields)
-        return (answer.status == 201, answer.json)
+    package func adoptNetwork(_ fields: JSONValue) async throws(Failure) -> Answer<API.Lease> {
+        try await answer(API.Lease.self, API.adoptNetwork, body: fields)
     }
 
     /// How a command names a lease: by id, or by SessionId (in a scope, or the default one).
@@ -101,133 +140,132 @@ public struct VendorClient: Sendable {
 
         var body: JSONValue {
             switch self {
-            case .id(let id): return .object([("leaseId", .string(id))])
+            case .id(let id): return WireEncoder.json(API.LeaseReference(leaseId: id))
             case .session(let session, let subscription, let region):
-                var members: [(String, JSONValue)] = [("SessionId", .string(session))]
-                if let subscription { members.append(("subscriptionId", .string(subscription))) }
-                if let region { members.append(("region", .string(region))) }
-                return .object(members)
+                return WireEncoder.json(
+                    API.LeaseReference(sessionId: session, subscriptionId: subscription, region: region))
             }
         }
     }
 
-    public func lease(_ reference: LeaseReference) async throws(Failure) -> JSONValue {
+    package func lease(_ reference: LeaseReference) async throws(Failure) -> Answer<API.LeaseRecord> {
         switch reference {
-        case .id(let id): return try await call("GET", "/api/leases/" + Self.encode(id)).json
+        case .id(let id): return try await answer(API.LeaseRecord.self, API.getLease, ["leaseId": id])
         case .session(let session, let subscription, let region):
             var query: [(String, String)] = []
             if let subscription { query.append(("subscriptionId", subscription)) }
             if let region { query.append(("region", region)) }
-            return try await call("GET", "/api/sessions/" + Self.encode(session), query: query).json
+            return try await answer(API.LeaseRecord.self, API.getSession, ["sessionId": session], query: query)
         }
     }
 
-    public func renew(_ reference: LeaseReference) async throws(Failure) -> JSONValue {
-        try await call("POST", "/api/renewLease", body: reference.body).json
+    package func renew(_ reference: LeaseReference) async throws(Failure) -> Answer<API.LeaseRecord> {
+        try await answer(API.LeaseRecord.self, API.renewLease, body: reference.body)
     }
 
-    public func release(_ reference: LeaseReference) async throws(Failure) -> JSONValue {
-        try await call("POST", "/api/releaseNetwork", body: reference.body).json
+    package func release(_ reference: LeaseReference) async throws(Failure) -> Answer<API.LeaseRecord> {
+        try await answer(API.LeaseRecord.self, API.releaseNetwork, body: reference.body)
     }
 
     /// `DELETE /api/leases/{id}`: idempotent release.
-    public func delete(leaseId: String) async throws(Failure) -> JSONValue {
-        try await call("DELETE", "/api/leases/" + Self.encode(leaseId)).json
+    package func delete(leaseId: String) async throws(Failure) -> Answer<API.LeaseRecord> {
+        try await answer(API.LeaseRecord.self, API.deleteLease, ["leaseId": leaseId])
     }
 
     /// One page of `GET /api/leases` (`query`: its filters, `limit` and `continuation`).
-    public func leases(_ query: [(String, String)]) async throws(Failure) -> JSONValue {
-        try await call("GET", "/api/leases", query: query).json
+    package func leases(_ query: [(String, String)]) async throws(Failure) -> Answer<API.LeaseList> {
+        try await answer(API.LeaseList.self, API.listLeases, query: query)
     }
 
-    /// Every page of `GET /api/leases`, following continuations, as one `{leases, continuation: null}`.
-    public func allLeases(_ query: [(String, String)]) async throws(Failure) -> JSONValue {
-        var leases: [JSONValue] = []
+    /// Every page of `GET /api/leases`, following continuations, as one list with no continuation.
+    package func allLeases(_ query: [(String, String)]) async throws(Failure) -> Answer<API.LeaseList> {
+        var leases: [API.LeaseRecord] = []
+        var items: [JSONValue] = []
         var continuation: String? = nil
         repeat {
             let page = try await self.leases(query + (continuation.map { [("continuation", $0)] } ?? []))
-            leases += page["leases"]?.arrayValue ?? []
-            continuation = page["continuation"]?.stringValue
+            leases += page.value.leases
+            items += page.json["leases"]?.arrayValue ?? []
+            continuation = page.value.continuation
         } while continuation != nil
-        return .object([("leases", .array(leases)), ("continuation", .null)])
+        return Answer(
+            API.LeaseList(leases: leases, continuation: nil),
+            json: .object([("leases", .array(items)), ("continuation", .null)]))
     }
 
-    public func pools() async throws(Failure) -> JSONValue { try await call("GET", "/api/pools").json }
+    package func pools() async throws(Failure) -> Answer<API.Pools> { try await answer(API.Pools.self, API.getPools) }
 
     /// `POST /api/reservations` with the request's fields (`cidr` or `prefixLength`, `owner`, `reason`, …).
-    public func reserve(_ fields: JSONValue) async throws(Failure) -> JSONValue {
-        try await call("POST", "/api/reservations", body: fields).json
+    package func reserve(_ fields: JSONValue) async throws(Failure) -> Answer<API.Reservation> {
+        try await answer(API.Reservation.self, API.reserve, body: fields)
     }
 
     /// `GET /api/reservations` (`query`: `subscriptionId`, `region`, `owner`, `within`).
-    public func reservations(_ query: [(String, String)]) async throws(Failure) -> JSONValue {
-        try await call("GET", "/api/reservations", query: query).json
+    package func reservations(_ query: [(String, String)]) async throws(Failure) -> Answer<API.ReservationList> {
+        try await answer(API.ReservationList.self, API.listReservations, query: query)
     }
 
     /// `DELETE /api/reservations/{id}`: idempotent (`released` false when there was none).
-    public func unreserve(_ id: String) async throws(Failure) -> JSONValue {
-        try await call("DELETE", "/api/reservations/" + Self.encode(id)).json
+    package func unreserve(_ id: String) async throws(Failure) -> Answer<API.Unreservation> {
+        try await answer(API.Unreservation.self, API.unreserve, ["reservationId": id])
     }
 
     /// One page of `GET /api/events` (`query`: its filters, `limit` and `continuation`).
-    public func events(_ query: [(String, String)]) async throws(Failure) -> JSONValue {
-        try await call("GET", "/api/events", query: query).json
+    package func events(_ query: [(String, String)]) async throws(Failure) -> Answer<API.EventList> {
+        try await answer(API.EventList.self, API.listEvents, query: query)
+    }
+
+    /// `GET /api/whoami`: the caller the key names.
+    package func whoami() async throws(Failure) -> Answer<API.WhoAmI> {
+        try await answer(API.WhoAmI.self, API.whoami)
     }
 
     // MARK: Host addresses and members of a network lease
 
     /// `POST /api/leases/{id}/ips`: an address for `principal` (default: the caller) in `subnet` (default:
     /// the first); the same principal again gets the same address (`created` false).
-    public func getHostIP(leaseId: String, principal: String? = nil, subnet: String? = nil) async throws(Failure) -> (
-        created: Bool, ip: JSONValue
-    ) {
-        var fields: [(String, JSONValue)] = []
-        if let principal { fields.append(("principal", .string(principal))) }
-        if let subnet { fields.append(("subnet", .string(subnet))) }
-        let answer = try await call("POST", Self.leasePath(leaseId, "ips"), body: .object(fields))
-        return (answer.status == 201, answer.json)
+    package func getHostIP(leaseId: String, principal: String? = nil, subnet: String? = nil) async throws(Failure)
+        -> Answer<API.HostIP>
+    {
+        try await answer(
+            API.HostIP.self, API.allocateHostIP, ["leaseId": leaseId],
+            body: WireEncoder.json(API.HostIPRequest(principal: principal, subnet: subnet)))
     }
 
     /// `GET /api/leases/{id}/ips/{principal}`.
-    public func hostIP(leaseId: String, principal: String) async throws(Failure) -> JSONValue {
-        try await call("GET", Self.leasePath(leaseId, "ips", principal)).json
+    package func hostIP(leaseId: String, principal: String) async throws(Failure) -> Answer<API.HostIP> {
+        try await answer(API.HostIP.self, API.getHostIP, ["leaseId": leaseId, "principal": principal])
     }
 
     /// `GET /api/leases/{id}/ips`.
-    public func hostIPs(leaseId: String) async throws(Failure) -> JSONValue {
-        try await call("GET", Self.leasePath(leaseId, "ips")).json
+    package func hostIPs(leaseId: String) async throws(Failure) -> Answer<API.HostIPList> {
+        try await answer(API.HostIPList.self, API.listHostIPs, ["leaseId": leaseId])
     }
 
     /// `DELETE /api/leases/{id}/ips/{principal}`: idempotent (`released` false when none was held).
-    public func releaseHostIP(leaseId: String, principal: String) async throws(Failure) -> JSONValue {
-        try await call("DELETE", Self.leasePath(leaseId, "ips", principal)).json
+    package func releaseHostIP(leaseId: String, principal: String) async throws(Failure) -> Answer<API.HostIPRelease> {
+        try await answer(API.HostIPRelease.self, API.releaseHostIP, ["leaseId": leaseId, "principal": principal])
     }
 
     /// `PUT /api/leases/{id}/members/{principal}` with `role` (`member` or `admin`).
-    public func putMember(leaseId: String, principal: String, role: String) async throws(Failure) -> JSONValue {
-        try await call("PUT", Self.leasePath(leaseId, "members", principal), body: .object([("role", .string(role))]))
-            .json
+    package func putMember(leaseId: String, principal: String, role: String) async throws(Failure)
+        -> Answer<API.Member>
+    {
+        try await answer(
+            API.Member.self, API.putMember, ["leaseId": leaseId, "principal": principal],
+            body: WireEncoder.json(API.MemberRequest(role: role)))
     }
 
     /// `DELETE /api/leases/{id}/members/{principal}`: idempotent (`removed` false when it was no member).
-    public func removeMember(leaseId: String, principal: String) async throws(Failure) -> JSONValue {
-        try await call("DELETE", Self.leasePath(leaseId, "members", principal)).json
+    package func removeMember(leaseId: String, principal: String) async throws(Failure) -> Answer<API.MemberRemoval> {
+        try await answer(API.MemberRemoval.self, API.removeMember, ["leaseId": leaseId, "principal": principal])
     }
 
     /// `GET /api/leases/{id}/members`.
-    public func members(leaseId: String) async throws(Failure) -> JSONValue {
-        try await call("GET", Self.leasePath(leaseId, "members")).json
+    package func members(leaseId: String) async throws(Failure) -> Answer<API.MemberList> {
+        try await answer(API.MemberList.self, API.listMembers, ["leaseId": leaseId])
     }
-
-    static func leasePath(_ leaseId: String, _ parts: String...) -> String {
-        "/api/leases/" + ([leaseId] + parts).map(encode).joined(separator: "/")
-    }
-
-    static let unreserved = CharacterSet(
-        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// Percent-encodes a path segment or query component (unreserved characters stay).
-    static func encode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
-    }
+    static func encode(_ text: String) -> String { APIRoute.encode(text) }
 }

@@ -4,6 +4,7 @@ import HTTPTypes
 import IPAMCore
 import Logging
 import TokenAuth
+import VendorAPI
 
 /// Who may call a route: declared once, where the route is registered.
 package enum RouteAccess: Sendable, Equatable {
@@ -52,6 +53,32 @@ package final class VendorRouteTable {
                 .group(context: AuthenticatedRequestContext.self).add(middleware: RoleMiddleware(needed: role))
         }
     }
+
+    /// Registers `handler` for a route declared in `API` that needs a role: its method, path (`{name}` captures a
+    /// segment) and role come from the declaration.
+    package func add(_ route: APIRoute, use handler: @escaping AuthenticatedHandler) {
+        let role: Role
+        switch route.access {
+        case .reader: role = .reader
+        case .lease: role = .lease
+        case .admin: role = .admin
+        case .open, .consoleSession: preconditionFailure("\(route) needs no role: its handler takes no caller")
+        }
+        add(Self.method(route), RouterPath(route.path), role, use: handler)
+    }
+
+    /// Registers `handler` for a route declared in `API` as `open` or `consoleSession`.
+    package func add(_ route: APIRoute, use handler: @escaping Handler) {
+        let access: Unauthenticated
+        switch route.access {
+        case .open: access = .open
+        case .consoleSession: access = .consoleSession
+        case .reader, .lease, .admin: preconditionFailure("\(route) needs a role: its handler takes the caller")
+        }
+        add(Self.method(route), RouterPath(route.path), access, use: handler)
+    }
+
+    static func method(_ route: APIRoute) -> HTTPRequest.Method { HTTPRequest.Method(rawValue: route.method.rawValue)! }
 
     /// Registers `handler` for `method` and `path` (`{name}` captures a segment), callable by a caller of at
     /// least `role`.

@@ -4,6 +4,7 @@ import Hummingbird
 import IPAMCore
 import NIOCore
 import StrictJSON
+import VendorAPI
 
 /// An answer the Vendor gives instead of what was asked: a typed code (which fixes the HTTP status),
 /// a message, and the offending field and machine-readable facts when there are any.
@@ -71,14 +72,8 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     /// The one error shape, `{code, message, requestId, field?, details?}`, with `Retry-After`,
     /// `WWW-Authenticate: Bearer` (401) and `Allow` (405) when they apply.
     func response(requestID: String) -> Response {
-        var members: [(String, JSONValue)] = [
-            ("code", .string(code.rawValue)), ("message", .string(message)), ("requestId", .string(requestID)),
-        ]
-        if let field { members.append(("field", .string(field))) }
-        if !details.isEmpty {
-            members.append(("details", .object(details.keys.sorted().map { ($0, .string(details[$0]!)) })))
-        }
-        var response = VendorRouter.jsonResponse(status, .object(members))
+        let body = API.ErrorBody(code, message, requestId: requestID, field: field, details: details)
+        var response = VendorRouter.jsonResponse(status, body.json)
         if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         if code == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
         if let allowed { response.headers[.allow] = allowed.joined(separator: ", ") }

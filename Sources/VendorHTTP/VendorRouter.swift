@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import StrictJSON
+import VendorAPI
 import VendorDomain
 
 /// The Vendor's HTTP edge: the routes, and the router with its middleware, one job each, outermost first:
@@ -55,6 +56,11 @@ public enum VendorRouter {
             throw VendorError(.payloadTooLarge, "the request body exceeds \(maxBodyBytes) bytes")
         }
         return collected.readBytes(length: collected.readableBytes) ?? []
+    }
+
+    /// An answer of the API (`API.…`), members in their declared order.
+    static func answer(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
+        jsonResponse(status, WireEncoder.json(body))
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {

@@ -1,49 +1,50 @@
 import Hummingbird
 import IPAMCore
 import StrictJSON
+import VendorAPI
 
 extension VendorRoutes {
 
-    /// Every route, registered with who may call it: this is where a route's role is declared (and
-    /// `x-ipam-role` in `openapi/` says the same). Looking needs `reader`; changing a lease needs `lease`;
-    /// reservations, adoption and webhook deliveries need `admin`. Host-IP routes also need membership of the
-    /// lease (checked by the handler). Paths are spelled as in `openapi/` and are the metric route labels.
+    /// Every route, registered against its declaration in `API` (VendorAPI), which gives its method, path and
+    /// who may call it (`x-ipam-role` in `openapi/` says the same; `OpenAPIAgreementTests` checks). Looking needs
+    /// `reader`; changing a lease needs `lease`; reservations, adoption and webhook deliveries need `admin`.
+    /// Host-IP routes also need membership of the lease (checked by the handler). Paths are spelled as in
+    /// `openapi/` and are the metric route labels.
     func table(authentication: AuthenticationMiddleware) -> VendorRouteTable {
         let routes = VendorRouteTable(authentication: authentication)
-        routes.add(.get, "/", .open) { _, _ in Response(status: .ok) } // the Functions host pings the handler here
-        routes.add(.get, "/healthz", .open) { _, _ in
-            VendorRouter.jsonResponse(.ok, .object([("status", .string("ok"))]))
+        // the Functions host pings the handler here
+        routes.add(API.hostPing) { (_, _: VendorRequestContext) in Response(status: .ok) }
+        routes.add(API.health) { (_, _: VendorRequestContext) in VendorRouter.answer(.ok, API.Health()) }
+        routes.add(API.ready, use: ready)
+        routes.add(API.metrics, use: metrics)
+        routes.add(API.getNewNetwork, use: getNewNetwork)
+        routes.add(API.adoptNetwork, use: adoptNetwork)
+        routes.add(API.webhookDeliveries, use: webhookDeliveries)
+        routes.add(API.whoami) { (_, context: AuthenticatedRequestContext) in
+            VendorRouter.answer(.ok, API.WhoAmI(caller: context.caller))
         }
-        routes.add(.get, "/readyz", .open, use: ready)
-        routes.add(.get, "/metrics", .reader, use: metrics)
-        routes.add(.post, "/api/getNewNetwork", .lease, use: getNewNetwork)
-        routes.add(.post, "/api/adoptNetwork", .admin, use: adoptNetwork)
-        routes.add(.get, "/api/webhooks/{name}/deliveries", .admin, use: webhookDeliveries)
-        routes.add(.get, "/api/whoami", .reader) { _, context in
-            VendorRouter.jsonResponse(.ok, .object([("caller", .string(context.caller))]))
-        }
-        routes.add(.get, "/api/leases", .reader, use: listLeases)
-        routes.add(.get, "/api/events", .reader, use: listEvents)
-        routes.add(.post, "/api/reservations", .admin, use: reserve)
-        routes.add(.get, "/api/reservations", .reader, use: listReservations)
-        routes.add(.delete, "/api/reservations/{reservationId}", .admin, use: unreserve)
-        routes.add(.get, "/api/leases/{leaseId}", .reader, use: leaseByID)
-        routes.add(.delete, "/api/leases/{leaseId}", .lease, use: deleteLease)
-        routes.add(.get, "/api/sessions/{sessionId}", .reader, use: leaseBySession)
-        routes.add(.post, "/api/releaseNetwork", .lease, use: release)
-        routes.add(.post, "/api/renewLease", .lease, use: renew)
-        routes.add(.get, "/api/pools", .reader, use: pools)
-        routes.add(.post, "/api/leases/{leaseId}/ips", .lease, use: allocateHostIP)
-        routes.add(.get, "/api/leases/{leaseId}/ips", .reader, use: listHostIPs)
-        routes.add(.get, "/api/leases/{leaseId}/ips/{principal}", .reader, use: hostIP)
-        routes.add(.delete, "/api/leases/{leaseId}/ips/{principal}", .lease, use: releaseHostIP)
-        routes.add(.get, "/api/leases/{leaseId}/members", .reader, use: listMembers)
-        routes.add(.put, "/api/leases/{leaseId}/members/{principal}", .lease, use: putMember)
-        routes.add(.delete, "/api/leases/{leaseId}/members/{principal}", .lease, use: removeMember)
+        routes.add(API.listLeases, use: listLeases)
+        routes.add(API.listEvents, use: listEvents)
+        routes.add(API.reserve, use: reserve)
+        routes.add(API.listReservations, use: listReservations)
+        routes.add(API.unreserve, use: unreserve)
+        routes.add(API.getLease, use: leaseByID)
+        routes.add(API.deleteLease, use: deleteLease)
+        routes.add(API.getSession, use: leaseBySession)
+        routes.add(API.releaseNetwork, use: release)
+        routes.add(API.renewLease, use: renew)
+        routes.add(API.getPools, use: pools)
+        routes.add(API.allocateHostIP, use: allocateHostIP)
+        routes.add(API.listHostIPs, use: listHostIPs)
+        routes.add(API.getHostIP, use: hostIP)
+        routes.add(API.releaseHostIP, use: releaseHostIP)
+        routes.add(API.listMembers, use: listMembers)
+        routes.add(API.putMember, use: putMember)
+        routes.add(API.removeMember, use: removeMember)
         if let console {
             console.add(to: routes)
         } else {
-            routes.add(.get, "/console", .open) { _, _ in
+            routes.add(API.Console.off) { (_, _: VendorRequestContext) in
                 VendorRouter.jsonResponse(
                     .notFound,
                     .object([

@@ -6,6 +6,7 @@ import Inventory
 import NIOCore
 import NetworkMath
 import StrictJSON
+import VendorAPI
 import VendorDomain
 
 /// Every route of `openapi/openapi.yaml`, as one collection.
@@ -23,7 +24,7 @@ struct VendorRoutes: Sendable {
         }
         lease.owner = service.redactor.principal(context.caller)
         let answer = try await service.with(logger: context.logger).adoptNetwork(lease)
-        return VendorRouter.jsonResponse(answer.created ? .created : .ok, answer.json)
+        return VendorRouter.answer(answer.created ? .created : .ok, API.Lease(answer))
     }
 
     @Sendable func webhookDeliveries(_ request: Request, _ context: AuthenticatedRequestContext) async throws
@@ -40,50 +41,17 @@ struct VendorRoutes: Sendable {
                 details: ["webhook": name])
         }
         let (cursors, dead) = try await service.with(logger: context.logger).deliveries(of: webhook.name)
-        func date(_ value: Date?) -> JSONValue { value.map { .string(ISO8601.format($0)) } ?? .null }
-        let cursorItems: [JSONValue] = cursors.map { cursor in
-            .object([
-                ("scope", .string(cursor.scope.partitionKey)),
-                (
-                    "lastEventId",
-                    cursor.lastEvent.hasPrefix(RowKeys.eventPrefix) && cursor.lastEvent.count > 26
-                        ? .string(cursor.lastEvent) : .null
-                ),
-                ("delivered", .number(String(cursor.delivered))),
-                ("deadLettered", .number(String(cursor.deadLettered))),
-                ("lastDeliveredAt", date(cursor.lastDeliveredAt)), ("attempts", .number(String(cursor.attempts))),
-                ("nextAttemptAt", date(cursor.nextAttemptAt)),
-                ("lastError", cursor.lastError.map(JSONValue.string) ?? .null),
-                ("holder", cursor.holder.map(JSONValue.string) ?? .null), ("heldUntil", date(cursor.heldUntil)),
-            ])
-        }
-        let deadItems: [JSONValue] = dead.map { letter in
-            .object([
-                ("eventId", .string(letter.eventId)), ("type", .string(letter.type)),
-                ("scope", .string(letter.scope.partitionKey)),
-                ("attempts", .number(String(letter.attempts))), ("lastError", .string(letter.lastError)),
-                ("deadAt", date(letter.deadAt)),
-                ("body", (try? JSONValue.parse(Array(letter.body.utf8))) ?? .string(letter.body)),
-            ])
-        }
-        return VendorRouter.jsonResponse(
-            .ok,
-            .object([
-                ("webhook", .string(webhook.name)), ("url", .string(webhook.url)),
-                ("events", .array(webhook.events.sorted().map(JSONValue.string))),
-                ("cursors", .array(cursorItems)), ("deadLetters", .array(deadItems)),
-            ]))
+        return VendorRouter.answer(.ok, API.WebhookDeliveries(webhook, cursors: cursors, deadLetters: dead))
     }
 
     @Sendable func ready(_ request: Request, _ context: VendorRequestContext) async -> Response {
         if let problem = await readiness() {
             // The detail (hosts, ports, storage errors) is for the log; the open probe only says what is down.
             context.logger.warning("not ready", metadata: ["reason": .string(problem)])
-            return VendorRouter.jsonResponse(
-                .serviceUnavailable,
-                .object([("status", .string("unavailable")), ("reason", .string("storage unavailable"))]))
+            return VendorRouter.answer(
+                .serviceUnavailable, API.Readiness(status: "unavailable", reason: "storage unavailable"))
         }
-        return VendorRouter.jsonResponse(.ok, .object([("status", .string("ready"))]))
+        return VendorRouter.answer(.ok, API.Readiness(status: "ready"))
     }
 
     @Sendable func metrics(_ request: Request, _ context: AuthenticatedRequestContext) -> Response {
@@ -105,7 +73,7 @@ struct VendorRoutes: Sendable {
         let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: &effort)
         service.metrics.allocationDuration.record(duration: ContinuousClock.now - started)
         (answer.created ? service.metrics.created : service.metrics.replayed).increment()
-        var response = VendorRouter.jsonResponse(answer.created ? .created : .ok, answer.json)
+        var response = VendorRouter.answer(answer.created ? .created : .ok, API.Lease(answer))
         response.headers[HTTPField.Name("x-ipam-claim-attempts")!] = String(effort.claimAttempts)
         response.headers[HTTPField.Name("x-ipam-storage-calls")!] = String(effort.storageCalls)
         return response
@@ -115,7 +83,7 @@ struct VendorRoutes: Sendable {
         let id = try pathParameter(context, "leaseId")
         let scope = try optionalScope(request)
         let (row, rowScope) = try await service.with(logger: context.logger).lease(id: id, scope: scope)
-        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: rowScope))
+        return VendorRouter.answer(.ok, API.LeaseRecord(row, scope: rowScope))
     }
 
     /// Query parameters of `GET /api/leases`; `code` is the Functions host's key convention.
@@ -157,12 +125,10 @@ struct VendorRoutes: Sendable {
         let cursor = try query.cursor(rowPrefix: RowKeys.networkPrefix)
         let page = try await service.with(logger: context.logger).leases(
             in: query.scopes, matching: filter, limit: query.limit, from: cursor)
-        return VendorRouter.jsonResponse(
+        return VendorRouter.answer(
             .ok,
-            .object([
-                ("leases", .array(page.leases.map { Self.leaseJSON($0.0, scope: $0.1) })),
-                ("continuation", page.next.map { .string($0.token) } ?? .null),
-            ]))
+            API.LeaseList(
+                leases: page.leases.map { API.LeaseRecord($0.0, scope: $0.1) }, continuation: page.next?.token))
     }
 
     /// Query parameters of `GET /api/events`.
@@ -203,12 +169,9 @@ struct VendorRoutes: Sendable {
         let cursor = try query.cursor(rowPrefix: RowKeys.eventPrefix)
         let page = try await service.with(logger: context.logger).events(
             in: query.scopes, matching: filter, limit: query.limit, from: cursor)
-        return VendorRouter.jsonResponse(
+        return VendorRouter.answer(
             .ok,
-            .object([
-                ("events", .array(page.events.map { Self.eventJSON($0.0, scope: $0.1) })),
-                ("continuation", page.next.map { .string($0.token) } ?? .null),
-            ]))
+            API.EventList(events: page.events.map { $0.0.answer(scope: $0.1) }, continuation: page.next?.token))
     }
 
     @Sendable func reserve(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
@@ -217,7 +180,7 @@ struct VendorRoutes: Sendable {
             body, configuration: service.configuration, now: service.time.now())
         let (made, scope) = try await service.with(logger: context.logger).reserve(
             reservation, caller: context.caller)
-        return VendorRouter.jsonResponse(.created, Self.reservationJSON(made, scope: scope, readOnly: false))
+        return VendorRouter.answer(.created, API.Reservation(made, scope: scope, readOnly: false))
     }
 
     /// Query parameters of `GET /api/reservations`.
@@ -237,45 +200,25 @@ struct VendorRoutes: Sendable {
         let kept = all.filter { item in
             (owner == nil || item.0.owner == owner) && (within.map { $0.overlaps(item.0.prefix) } ?? true)
         }
-        return VendorRouter.jsonResponse(
+        return VendorRouter.answer(
             .ok,
-            .object([
-                ("reservations", .array(kept.map { Self.reservationJSON($0.0, scope: $0.1, readOnly: $0.readOnly) }))
-            ]))
+            API.ReservationList(reservations: kept.map { API.Reservation($0.0, scope: $0.1, readOnly: $0.readOnly) }))
     }
 
     @Sendable func unreserve(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let id = try pathParameter(context, "reservationId")
         let ended = try await service.with(logger: context.logger).unreserve(id: id)
-        var members: [(String, JSONValue)] = [
-            ("reservationId", .string(id.lowercased())), ("released", .bool(ended != nil)),
-        ]
-        if let (reservation, scope) = ended {
-            members += [("cidr", .string(reservation.prefix.description)), ("scope", .string(scope.partitionKey))]
-        }
-        return VendorRouter.jsonResponse(.ok, .object(members))
+        return VendorRouter.answer(
+            .ok,
+            API.Unreservation(
+                reservationId: id.lowercased(), released: ended != nil, cidr: ended?.0.prefix.description,
+                scope: ended?.1.partitionKey))
     }
-
-    static func reservationJSON(_ reservation: Reservation, scope: Scope, readOnly: Bool) -> JSONValue {
-        .object([
-            ("reservationId", .string(reservation.id)), ("cidr", .string(reservation.prefix.description)),
-            ("scope", .string(scope.partitionKey)),
-            ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)),
-            ("owner", .string(reservation.owner)),
-            ("reason", .string(reservation.reason)),
-            ("expiresAt", reservation.expiresAt.map { .string(ISO8601.format($0)) } ?? .null),
-            ("createdAt", readOnly ? .null : .string(ISO8601.format(reservation.createdAt))),
-            ("createdBy", .string(reservation.createdBy)),
-            ("readOnly", .bool(readOnly)),
-        ])
-    }
-
-    static func eventJSON(_ event: AuditEvent, scope: Scope) -> JSONValue { event.json(scope: scope) }
 
     @Sendable func deleteLease(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let id = try pathParameter(context, "leaseId")
         let (row, scope) = try await service.with(logger: context.logger).delete(leaseId: id, caller: caller(context))
-        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
+        return VendorRouter.answer(.ok, API.LeaseRecord(row, scope: scope))
     }
 
     @Sendable func leaseBySession(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
@@ -287,110 +230,27 @@ struct VendorRoutes: Sendable {
         let scope = try optionalScope(request) ?? service.configuration.defaultScope
         let (row, _) = try await service.with(logger: context.logger).lease(
             session: id, scope: scope, caller: caller(context).principal)
-        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
+        return VendorRouter.answer(.ok, API.LeaseRecord(row, scope: scope))
     }
 
     @Sendable func release(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let (leaseId, sessionId, scope) = try await leaseReference(request)
         let row = try await service.with(logger: context.logger).release(
             leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller(context))
-        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
+        return VendorRouter.answer(.ok, API.LeaseRecord(row, scope: scope))
     }
 
     @Sendable func renew(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let (leaseId, sessionId, scope) = try await leaseReference(request)
         let row = try await service.with(logger: context.logger).renew(
             leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller(context))
-        return VendorRouter.jsonResponse(.ok, Self.leaseJSON(row, scope: scope))
+        return VendorRouter.answer(.ok, API.LeaseRecord(row, scope: scope))
     }
 
     @Sendable func pools(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let pools = try await service.with(logger: context.logger).pools()
-        var items: [JSONValue] = []
-        for report in pools {
-            let sizeItems: [JSONValue] = report.sizes.keys.sorted().map { size in
-                let counts = report.sizes[size]!
-                return .object(
-                    [
-                        ("prefixLength", .number(String(size.length))),
-                        ("ipVersion", .string(size.version == .v4 ? "v4" : "v6")),
-                    ]
-                        + NetworkState.allCases.map { ($0.rawValue, .number(String(counts[$0] ?? 0))) })
-            }
-            let scope = report.scope
-            var members: [(String, JSONValue)] = [
-                ("scope", .string(scope.partitionKey)), ("subscription", .string(scope.subscriptionId)),
-                ("region", .string(scope.region)),
-                ("pool", report.pool.map { .string($0.name) } ?? .null),
-                ("freeAddresses", .number(String(report.freeAddresses))),
-                (
-                    "largestFreePrefixLength",
-                    report.largestFreePrefixLength == 0 ? .null : .number(String(report.largestFreePrefixLength))
-                ),
-                ("freeAddressesV6", .number(String(report.freeAddressesV6))),
-                (
-                    "largestFreePrefixLengthV6",
-                    report.largestFreePrefixLengthV6 == 0 ? .null : .number(String(report.largestFreePrefixLengthV6))
-                ),
-                ("sizes", .array(sizeItems)),
-                (
-                    "stock",
-                    .object(
-                        report.stockTargets.keys.sorted().map { ($0.key, .number(String(report.stockTargets[$0]!))) })
-                ),
-            ]
-            if let pool = report.pool {
-                let limits = service.configuration.lengths(pool: pool.name, version: pool.prefix.version)
-                members += [
-                    ("parent", pool.parent.map(JSONValue.string) ?? .null), ("cidr", .string(pool.prefix.description)),
-                    ("owner", pool.owner.map(JSONValue.string) ?? .null),
-                    ("labels", .object(pool.labels.keys.sorted().map { ($0, .string(pool.labels[$0]!)) })),
-                    (
-                        "rules",
-                        .object([
-                            ("minPrefixLength", .number(String(limits.min))),
-                            ("maxPrefixLength", .number(String(limits.max))),
-                            ("defaultPrefixLength", .number(String(limits.default))),
-                            (
-                                "requiredTags",
-                                .array(
-                                    service.configuration.pools.lineage(pool.name).flatMap(\.rules.requiredTags).map(
-                                        JSONValue.string))
-                            ),
-                            (
-                                "allowedRequesters",
-                                pool.rules.allowedRequesters.map { .array($0.map(JSONValue.string)) } ?? .null
-                            ),
-                        ])
-                    ),
-                    (
-                        "quota",
-                        .object([
-                            (
-                                "maxLeasesPerRequester",
-                                pool.quota.maxLeasesPerRequester.map { .number(String($0)) } ?? .null
-                            ),
-                            (
-                                "maxAddressesPerRequester",
-                                pool.quota.maxAddressesPerRequester.map { .number(String($0)) } ?? .null
-                            ),
-                        ])
-                    ),
-                    (
-                        "usage",
-                        .array(
-                            report.usage.map {
-                                .object([
-                                    ("requester", .string($0.requester)), ("leases", .number(String($0.leases))),
-                                    ("addresses", .number(String($0.addresses))),
-                                ])
-                            })
-                    ),
-                ]
-            }
-            items.append(.object(members))
-        }
-        return VendorRouter.jsonResponse(.ok, .object([("pools", .array(items))]))
+        return VendorRouter.answer(
+            .ok, API.Pools(pools: pools.map { API.Pools.Report($0, configuration: service.configuration) }))
     }
 
     // MARK: Request pieces
@@ -416,47 +276,23 @@ struct VendorRoutes: Sendable {
     func leaseReference(_ request: Request) async throws(VendorError) -> (String?, String?, Scope) {
         let body = try await VendorRouter.jsonBody(request)
         do throws(RequestProblem) {
-            let fields = try LeaseRequestDecoder.fields(
-                body, allowed: ["sessionid", "leaseid", "subscriptionid", "region"])
-            let sessionId = fields["sessionid"]?.stringValue
-            let leaseId = fields["leaseid"]?.stringValue
-            if fields["sessionid"] != nil && sessionId == nil {
-                throw RequestProblem(code: .invalidField, field: "SessionId", message: "'SessionId' must be a string")
-            }
-            if fields["leaseid"] != nil && leaseId == nil {
-                throw RequestProblem(code: .invalidField, field: "leaseId", message: "'leaseId' must be a string")
-            }
-            if let sessionId, !LeaseRequestDecoder.isValidSessionId(sessionId) {
+            let reference = try WireDecoder.strict.decode(API.LeaseReference.self, from: body)
+            if let sessionId = reference.sessionId, !LeaseRequestDecoder.isValidSessionId(sessionId) {
                 throw RequestProblem(
                     code: .invalidSessionId, field: "SessionId",
                     message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
             }
-            guard sessionId != nil || leaseId != nil else {
+            guard reference.sessionId != nil || reference.leaseId != nil else {
                 throw RequestProblem(
                     code: .missingField, field: "SessionId", message: "name the lease by 'SessionId' or 'leaseId'")
             }
-            let scope = try LeaseRequestDecoder.resolveScope(fields, configuration: service.configuration)
-            return (leaseId, sessionId, scope)
+            var scopeFields: [String: JSONValue] = [:]
+            if let subscription = reference.subscriptionId { scopeFields["subscriptionid"] = .string(subscription) }
+            if let region = reference.region { scopeFields["region"] = .string(region) }
+            let scope = try LeaseRequestDecoder.resolveScope(scopeFields, configuration: service.configuration)
+            return (reference.leaseId, reference.sessionId, scope)
         } catch {
             throw .badRequest(error)
         }
-    }
-
-    static func leaseJSON(_ row: NetworkRow, scope: Scope) -> JSONValue {
-        func date(_ value: Date?) -> JSONValue { value.map { .string(ISO8601.format($0)) } ?? .null }
-        let blocks = row.blocks
-        return .object([
-            ("leaseId", row.leaseId.map(JSONValue.string) ?? .null),
-            ("sessionId", row.sessionId.map(JSONValue.string) ?? .null),
-            ("cidr", .string(blocks.primary.description)), ("prefixLength", .number(String(blocks.primary.length))),
-            ("cidrV6", blocks.v6.map { .string($0.description) } ?? .null),
-            ("scope", .string(scope.partitionKey)), ("subscription", .string(scope.subscriptionId)),
-            ("region", .string(scope.region)),
-            ("state", .string(row.state.rawValue)), ("leasedAt", date(row.leasedAt)),
-            ("expiresAt", date(row.state == .anchored ? nil : row.expiresAt)),
-            ("anchoredAt", date(row.anchoredAt)), ("resourceId", row.resourceId.map(JSONValue.string) ?? .null),
-            ("requester", row.requester.map(JSONValue.string) ?? .null),
-            ("tags", .object(row.tags.keys.sorted().map { ($0, .string(row.tags[$0]!)) })),
-        ])
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import IPAMCore
 import StrictJSON
+import VendorAPI
 import VendorClient
 
 /// `ipam`: the command line for people and scripts, a thin client of the Vendor's HTTP API.
@@ -20,7 +21,7 @@ struct IPAMCommandLine {
             }
         } catch let failure as VendorClient.Failure {
             FileHandle.standardError.write(Data("ipam: \(failure.code): \(failure.message)\n".utf8))
-            if case .refused(_, let body) = failure, let id = body["requestId"]?.stringValue {
+            if case .refused(_, let body) = failure, let id = API.ErrorBody(json: body)?.requestId, !id.isEmpty {
                 FileHandle.standardError.write(Data("ipam: request id \(id)\n".utf8))
             }
             exit(failure.code == "VendorUnavailable" ? 3 : 1)
@@ -66,9 +67,9 @@ struct Connection: ParsableArguments {
             key: environment[setting: .apiKey])
     }
 
-    /// Prints `value` as JSON, or through `table` for people.
-    func show(_ value: JSONValue, _ table: (JSONValue) -> String) {
-        print(json ? value.serialized() : table(value))
+    /// Prints the answer's JSON as it came, or its value through `table` for people.
+    func show<Value>(_ answer: VendorClient.Answer<Value>, _ table: (Value) -> String) {
+        print(json ? answer.json.serialized() : table(answer.value))
     }
 }
 
@@ -149,7 +150,7 @@ struct Lease: AsyncParsableCommand {
             }
             if !tags.isEmpty { fields.append(("tags", try Self.tagObject(tags))) }
             let answer = try await connection.client.getNewNetwork(.object(fields))
-            connection.show(answer.lease) {
+            connection.show(answer) {
                 Table.lease($0, note: answer.created ? "created" : "existing lease (replay)")
             }
         }
@@ -250,7 +251,7 @@ struct HostIP: AsyncParsableCommand {
         func run() async throws {
             let answer = try await connection.client.getHostIP(
                 leaseId: lease.leaseId, principal: principal, subnet: subnet)
-            connection.show(answer.ip) { Table.hostIP($0, note: answer.created ? "allocated" : "already held") }
+            connection.show(answer) { Table.hostIP($0, note: answer.created ? "allocated" : "already held") }
         }
     }
 
@@ -286,13 +287,12 @@ struct HostIP: AsyncParsableCommand {
             if let principal {
                 name = principal
             } else {
-                name = try await client.call("GET", "/api/whoami").json["caller"]?.stringValue ?? "anonymous"
+                name = try await client.whoami().value.caller ?? "anonymous"
             }
             let answer = try await client.releaseHostIP(leaseId: lease.leaseId, principal: name)
             connection.show(answer) { answer in
-                answer["released"] == .bool(true)
-                    ? Table.hostIP(answer, note: "released")
-                    : "\(name) held no address in lease \(lease.leaseId) (nothing to do)"
+                answer.address.map { Table.hostIP($0, note: "released") }
+                    ?? "\(name) held no address in lease \(lease.leaseId) (nothing to do)"
             }
         }
     }
@@ -315,7 +315,7 @@ struct Members: AsyncParsableCommand {
         func run() async throws {
             connection.show(
                 try await connection.client.putMember(leaseId: lease.leaseId, principal: principal, role: role)
-            ) { Table.members(.object([("members", .array([$0]))])) }
+            ) { Table.members([$0]) }
         }
     }
 
@@ -328,8 +328,7 @@ struct Members: AsyncParsableCommand {
         func run() async throws {
             let answer = try await connection.client.removeMember(leaseId: lease.leaseId, principal: principal)
             connection.show(answer) {
-                $0["removed"] == .bool(true)
-                    ? "\(principal) is no longer a member" : "\(principal) was no member (nothing to do)"
+                $0.removed ? "\(principal) is no longer a member" : "\(principal) was no member (nothing to do)"
             }
         }
     }
@@ -339,7 +338,7 @@ struct Members: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @OptionGroup var lease: NetworkLease
         func run() async throws {
-            connection.show(try await connection.client.members(leaseId: lease.leaseId)) { Table.members($0) }
+            connection.show(try await connection.client.members(leaseId: lease.leaseId)) { Table.members($0.members) }
         }
     }
 }
@@ -392,7 +391,7 @@ struct Reserve: AsyncParsableCommand {
             ($0, .string($1))
         }
         connection.show(try await connection.client.reserve(.object(fields))) {
-            Table.reservations(.object([("reservations", .array([$0]))]))
+            Table.reservations([$0])
         }
     }
 }
@@ -422,7 +421,7 @@ struct Adopt: AsyncParsableCommand {
         ]).map { ($0, .string($1)) }
         if !tags.isEmpty { fields.append(("tags", try Lease.New.tagObject(tags))) }
         let answer = try await connection.client.adoptNetwork(.object(fields))
-        connection.show(answer.lease) { Table.lease($0, note: answer.created ? "adopted" : "existing lease (replay)") }
+        connection.show(answer) { Table.lease($0, note: answer.created ? "adopted" : "existing lease (replay)") }
     }
 }
 
@@ -437,7 +436,7 @@ struct Reservations: AsyncParsableCommand {
 
     func run() async throws {
         let query = given([("subscriptionId", subscription), ("region", region), ("owner", owner), ("within", within)])
-        connection.show(try await connection.client.reservations(query)) { Table.reservations($0) }
+        connection.show(try await connection.client.reservations(query)) { Table.reservations($0.reservations) }
     }
 }
 
@@ -448,8 +447,7 @@ struct Unreserve: AsyncParsableCommand {
     func run() async throws {
         let answer = try await connection.client.unreserve(reservationId)
         connection.show(answer) {
-            $0["released"] == .bool(true)
-                ? "released \(Table.text($0["cidr"]))" : "no reservation \(reservationId) (nothing to do)"
+            $0.released ? "released \(Table.text($0.cidr))" : "no reservation \(reservationId) (nothing to do)"
         }
     }
 }

@@ -1,6 +1,8 @@
-import StrictJSON
+import Foundation
+import IPAMCore
+import VendorAPI
 
-/// Aligned tables for people (`--json` prints the API's JSON instead).
+/// Aligned tables for people (`--json` prints the API's JSON instead), from the API's answer types.
 enum Table {
     /// Columns padded to their widest cell, two spaces apart.
     static func render(_ header: [String], _ rows: [[String]]) -> String {
@@ -14,111 +16,120 @@ enum Table {
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 
-    static func text(_ value: JSONValue?) -> String {
-        switch value {
-        case .string(let text)?: return text
-        case .number(let text)?: return text
-        case .bool(let flag)?: return flag ? "true" : "false"
-        case nil, .null?: return "-"
-        default: return value!.serialized()
-        }
+    /// A cell: the text, or `-` for none.
+    static func text(_ value: String?) -> String { value ?? "-" }
+    static func text(_ value: Int?) -> String { value.map { String($0) } ?? "-" }
+    /// A time as the API writes it.
+    static func text(_ value: Date?) -> String { value.map(ISO8601.format) ?? "-" }
+
+    /// The lines of a lease: its id, session, blocks (IPv6 only for a dual-stack lease), state, scope and times.
+    static func leaseLines(
+        leaseId: String?, sessionId: String?, cidr: String, cidrV6: String?, state: String, scope: String,
+        expiresAt: Date?
+    ) -> [[String]] {
+        var lines = [["leaseId", text(leaseId)], ["sessionId", text(sessionId)], ["cidr", cidr]]
+        if let cidrV6 { lines.append(["cidrV6", cidrV6]) }
+        return lines + [["state", state], ["scope", scope], ["expiresAt", text(expiresAt)]]
     }
 
-    static func lease(_ lease: JSONValue, note: String? = nil) -> String {
-        var lines: [[String]] = []
-        for key in [
-            "leaseId", "sessionId", "cidr", "cidrV6", "state", "scope", "expiresAt", "anchoredAt", "resourceId",
-        ] where lease[key] != nil {
-            if key == "cidrV6", lease[key] == .null { continue } // a lease of one block
-            lines.append([key, text(lease[key])])
-        }
-        if let tag = lease["tag"] { lines.append(["tag", "\(text(tag["name"]))=\(text(tag["value"]))"]) }
-        for subnet in lease["subnets"]?.arrayValue ?? [] {
-            let v6 = subnet["cidrV6"]?.stringValue.map { " \($0)" } ?? ""
-            lines.append(["subnet", "\(text(subnet["name"])) \(text(subnet["cidr"]))\(v6)"])
+    /// A lease just made, replayed or adopted, with its tag and subnets.
+    static func lease(_ lease: API.Lease, note: String? = nil) -> String {
+        var lines = leaseLines(
+            leaseId: lease.leaseId, sessionId: lease.sessionId, cidr: lease.cidr, cidrV6: lease.cidrV6,
+            state: lease.state, scope: lease.scope, expiresAt: lease.expiresAt)
+        lines.append(["tag", "\(lease.tag.name)=\(lease.tag.value)"])
+        for subnet in lease.subnets {
+            lines.append(["subnet", "\(subnet.name) \(subnet.cidr)\(subnet.cidrV6.map { " \($0)" } ?? "")"])
         }
         let body = render(["FIELD", "VALUE"], lines)
         return note.map { body + "\n(\($0))" } ?? body
     }
 
-    static func leases(_ page: JSONValue) -> String {
-        let rows = (page["leases"]?.arrayValue ?? []).map { lease in
-            [text(lease["cidr"]) + (lease["cidrV6"]?.stringValue.map { " + \($0)" } ?? "")]
-                + ["state", "leaseId", "sessionId", "region", "expiresAt"].map { text(lease[$0]) }
+    /// A lease as it stands.
+    static func lease(_ lease: API.LeaseRecord) -> String {
+        let lines =
+            leaseLines(
+                leaseId: lease.leaseId, sessionId: lease.sessionId, cidr: lease.cidr, cidrV6: lease.cidrV6,
+                state: lease.state, scope: lease.scope, expiresAt: lease.expiresAt)
+            + [["anchoredAt", text(lease.anchoredAt)], ["resourceId", text(lease.resourceId)]]
+        return render(["FIELD", "VALUE"], lines)
+    }
+
+    static func leases(_ page: API.LeaseList) -> String {
+        let rows = page.leases.map { lease in
+            [
+                lease.cidr + (lease.cidrV6.map { " + \($0)" } ?? ""), lease.state, text(lease.leaseId),
+                text(lease.sessionId), lease.region, text(lease.expiresAt),
+            ]
         }
         var output = render(["CIDR", "STATE", "LEASE", "SESSION", "REGION", "EXPIRES"], rows)
-        if let next = page["continuation"]?.stringValue {
+        if let next = page.continuation {
             output += "\n(more: --all lists every page; continuation \(next))"
         }
         return output
     }
 
-    static func pools(_ answer: JSONValue) -> String {
+    static func pools(_ answer: API.Pools) -> String {
         var rows: [[String]] = []
-        for pool in answer["pools"]?.arrayValue ?? [] {
-            let name = text(pool["scope"]) + (pool["pool"]?.stringValue.map { "/" + $0 } ?? "")
-            for size in pool["sizes"]?.arrayValue ?? [] {
-                rows.append([
-                    name, "/" + text(size["prefixLength"]), text(size["available"]), text(size["leased"]),
-                    text(size["anchored"]),
-                    text(size["quarantined"]), text(size["occupied"]),
-                ])
+        for pool in answer.pools {
+            let name = pool.scope + (pool.pool.map { "/" + $0 } ?? "")
+            for size in pool.sizes {
+                rows.append(
+                    [name, "/" + String(size.prefixLength)]
+                        + ["available", "leased", "anchored", "quarantined", "occupied"].map { text(size.states[$0]) })
             }
             rows.append([
-                name, "free", text(pool["freeAddresses"]) + " addresses", "", "", "",
-                "largest /" + text(pool["largestFreePrefixLength"]),
+                name, "free", String(pool.freeAddresses) + " addresses", "", "", "",
+                "largest /" + text(pool.largestFreePrefixLength),
             ])
         }
         return render(["SCOPE", "SIZE", "AVAILABLE", "LEASED", "ANCHORED", "QUARANTINED", "OCCUPIED"], rows)
     }
 
-    static func hostIP(_ ip: JSONValue, note: String? = nil) -> String {
-        let lines = ["ip", "ipV6", "principal", "subnet", "subnetCidr", "subnetCidrV6", "leaseId", "allocatedAt"]
-            // IPv6 lines only for a dual-stack lease
-            .filter { ip[$0] != nil && ip[$0] != .null || $0 == "subnet" }.map { [$0, text(ip[$0])] }
-        let body = render(["FIELD", "VALUE"], lines)
+    static func hostIP(_ ip: API.HostIP, note: String? = nil) -> String {
+        // IPv6 lines only for a dual-stack lease
+        let lines: [[String]?] = [
+            ["ip", ip.ip], ip.ipV6.map { ["ipV6", $0] }, ["principal", ip.principal], ["subnet", text(ip.subnet)],
+            ["subnetCidr", ip.subnetCidr], ip.subnetCidrV6.map { ["subnetCidrV6", $0] }, ["leaseId", ip.leaseId],
+            ["allocatedAt", text(ip.allocatedAt)],
+        ]
+        let body = render(["FIELD", "VALUE"], lines.compactMap { $0 })
         return note.map { body + "\n(\($0))" } ?? body
     }
 
-    static func hostIPs(_ answer: JSONValue) -> String {
+    static func hostIPs(_ answer: API.HostIPList) -> String {
         render(
             ["IP", "PRINCIPAL", "SUBNET", "ALLOCATED"],
-            (answer["ips"]?.arrayValue ?? []).map { ip in
-                [
-                    text(ip["ip"]) + (ip["ipV6"]?.stringValue.map { " \($0)" } ?? ""), text(ip["principal"]),
-                    text(ip["subnet"]), text(ip["allocatedAt"]),
-                ]
+            answer.ips.map { ip in
+                [ip.ip + (ip.ipV6.map { " \($0)" } ?? ""), ip.principal, text(ip.subnet), text(ip.allocatedAt)]
             })
     }
 
-    static func members(_ answer: JSONValue) -> String {
+    static func members(_ members: [API.Member]) -> String {
         render(
             ["PRINCIPAL", "ROLE", "ADDED"],
-            (answer["members"]?.arrayValue ?? []).map { member in
-                [text(member["principal"]), text(member["role"]), text(member["addedAt"])]
-            })
+            members.map { member in [member.principal, member.role, text(member.addedAt)] })
     }
 
-    static func events(_ page: JSONValue) -> String {
-        let rows = (page["events"]?.arrayValue ?? []).map { event in
+    static func events(_ page: API.EventList) -> String {
+        let rows = page.events.map { event in
             [
-                text(event["at"]), text(event["action"]), text(event["actor"]), text(event["cidr"]),
-                "\(text(event["before"])) → \(text(event["after"]))", text(event["leaseId"]), text(event["requestId"]),
+                text(event.at), event.action, event.actor, text(event.cidr),
+                "\(text(event.before)) → \(text(event.after))", text(event.leaseId), text(event.requestId),
             ]
         }
         var output = render(["AT", "ACTION", "ACTOR", "CIDR", "STATE", "LEASE", "REQUEST"], rows)
-        if let next = page["continuation"]?.stringValue { output += "\n(more: --continuation \(next))" }
+        if let next = page.continuation { output += "\n(more: --continuation \(next))" }
         return output
     }
 
-    static func reservations(_ answer: JSONValue) -> String {
+    static func reservations(_ reservations: [API.Reservation]) -> String {
         render(
             ["CIDR", "SCOPE", "OWNER", "REASON", "EXPIRES", "ID"],
-            (answer["reservations"]?.arrayValue ?? []).map { item in
+            reservations.map { item in
                 [
-                    text(item["cidr"]), text(item["scope"]), text(item["owner"]),
-                    text(item["reason"]) + (item["readOnly"] == .bool(true) ? " (read-only)" : ""),
-                    text(item["expiresAt"]), text(item["reservationId"]),
+                    item.cidr, item.scope, item.owner, item.reason + (item.readOnly ? " (read-only)" : ""),
+                    text(item.expiresAt), item.reservationId,
                 ]
             })
     }

@@ -7,6 +7,7 @@ import NIOCore
 import NetworkMath
 import StrictJSON
 import TokenAuth
+import VendorAPI
 import VendorDomain
 
 /// The operator console at `/console`, served by the Vendor: server-rendered pages over the same service calls
@@ -28,19 +29,19 @@ struct ConsoleRoutes: Sendable {
     /// the console session itself (the sign-in pages their form's CSRF nonce), whatever spelling of the path
     /// reached it.
     func add(to routes: VendorRouteTable) {
-        routes.add(.get, "/console/signin", .consoleSession, use: signInPage)
-        routes.add(.post, "/console/signin", .consoleSession, use: signIn)
-        routes.add(.post, "/console/signout", .consoleSession, use: signOut)
-        routes.add(.get, "/console", .consoleSession, use: dashboard)
-        routes.add(.get, "/console/space", .consoleSession, use: space)
-        routes.add(.get, "/console/leases", .consoleSession, use: leases)
-        routes.add(.get, "/console/leases.csv", .consoleSession, use: leasesCSV)
-        routes.add(.get, "/console/leases/{leaseId}", .consoleSession, use: lease)
-        routes.add(.get, "/console/reservations", .consoleSession, use: reservations)
-        routes.add(.post, "/console/reservations", .consoleSession, use: reserve)
-        routes.add(.post, "/console/reservations/{reservationId}/release", .consoleSession, use: release)
-        routes.add(.get, "/console/audit", .consoleSession, use: audit)
-        routes.add(.get, "/console/drift", .consoleSession, use: drift)
+        routes.add(API.Console.signInPage, use: signInPage)
+        routes.add(API.Console.signIn, use: signIn)
+        routes.add(API.Console.signOut, use: signOut)
+        routes.add(API.Console.dashboard, use: dashboard)
+        routes.add(API.Console.space, use: space)
+        routes.add(API.Console.leases, use: leases)
+        routes.add(API.Console.leasesCSV, use: leasesCSV)
+        routes.add(API.Console.lease, use: lease)
+        routes.add(API.Console.reservations, use: reservations)
+        routes.add(API.Console.reserve, use: reserve)
+        routes.add(API.Console.release, use: release)
+        routes.add(API.Console.audit, use: audit)
+        routes.add(API.Console.drift, use: drift)
     }
 
     // MARK: Sign-in

@@ -1,0 +1,133 @@
+import Foundation
+import IPAMCore
+import Inventory
+import NetworkMath
+import StrictJSON
+import VendorAPI
+import VendorDomain
+
+/// The domain's values as the API's answers (`API.…` of VendorAPI): the one place the edge turns what the
+/// service returns into what goes on the wire.
+
+/// Storage's reservation, named apart from the answer of the same name.
+typealias StoredReservation = Reservation
+/// Storage's dead letter, named apart from the answer of the same name.
+typealias StoredDeadLetter = DeadLetter
+
+extension API.Lease {
+    /// A lease just made, replayed or adopted.
+    init(_ answer: LeaseAnswer) {
+        let v6 = Dictionary(answer.subnetsV6.map { ($0.name, $0.prefix) }, uniquingKeysWith: { a, _ in a })
+        self.init(
+            leaseId: answer.leaseId, sessionId: answer.sessionId, cidr: answer.prefix.description,
+            prefixLength: answer.prefix.length, scope: answer.scope.partitionKey,
+            subscription: answer.scope.subscriptionId, region: answer.scope.region, state: answer.state.rawValue,
+            cidrV6: answer.prefixV6?.description, prefixLengthV6: answer.prefixV6?.length,
+            expiresAt: answer.expiresAt, tag: Tag(name: LeaseAnswer.tagName, value: answer.leaseId),
+            subnets: answer.subnets.map {
+                Subnet(name: $0.name, cidr: $0.prefix.description, cidrV6: v6[$0.name]?.description)
+            })
+    }
+}
+
+extension API.LeaseRecord {
+    /// A lease's row in `scope`.
+    init(_ row: NetworkRow, scope: Scope) {
+        let blocks = row.blocks
+        self.init(
+            leaseId: row.leaseId, sessionId: row.sessionId, cidr: blocks.primary.description,
+            prefixLength: blocks.primary.length, cidrV6: blocks.v6?.description, scope: scope.partitionKey,
+            subscription: scope.subscriptionId, region: scope.region, state: row.state.rawValue,
+            leasedAt: row.leasedAt, expiresAt: row.state == .anchored ? nil : row.expiresAt,
+            anchoredAt: row.anchoredAt, resourceId: row.resourceId, requester: row.requester, tags: row.tags)
+    }
+}
+
+extension API.Reservation {
+    /// A reservation in `scope`; a configured exclusion (`readOnly`) has no creation time.
+    init(_ reservation: StoredReservation, scope: Scope, readOnly: Bool) {
+        self.init(
+            reservationId: reservation.id, cidr: reservation.prefix.description, scope: scope.partitionKey,
+            subscription: scope.subscriptionId, region: scope.region, owner: reservation.owner,
+            reason: reservation.reason, expiresAt: reservation.expiresAt,
+            createdAt: readOnly ? nil : reservation.createdAt, createdBy: reservation.createdBy, readOnly: readOnly)
+    }
+}
+
+extension API.HostIP {
+    init(_ answer: HostIPAnswer) {
+        self.init(
+            ip: answer.ip.description, principal: answer.principal, subnet: answer.subnet,
+            subnetCidr: answer.subnetPrefix.description, leaseId: answer.leaseId, allocatedAt: answer.allocatedAt,
+            ipV6: answer.ipV6?.description, subnetCidrV6: answer.subnetPrefixV6?.description)
+    }
+}
+
+extension API.Member {
+    init(_ member: MemberAnswer) {
+        self.init(principal: member.principal, role: member.role.rawValue, addedAt: member.addedAt)
+    }
+}
+
+extension API.Pools.Report {
+    /// A scope's or pool's report, with the pool's limits and required tags as `configuration` resolves them.
+    init(_ report: PoolReport, configuration: IPAMConfiguration) {
+        let scope = report.scope
+        var definition: API.Pools.Definition? = nil
+        if let pool = report.pool {
+            let limits = configuration.lengths(pool: pool.name, version: pool.prefix.version)
+            definition = API.Pools.Definition(
+                parent: pool.parent, cidr: pool.prefix.description, owner: pool.owner, labels: pool.labels,
+                rules: API.Pools.Rules(
+                    minPrefixLength: limits.min, maxPrefixLength: limits.max, defaultPrefixLength: limits.default,
+                    requiredTags: configuration.pools.lineage(pool.name).flatMap(\.rules.requiredTags),
+                    allowedRequesters: pool.rules.allowedRequesters),
+                quota: API.Pools.Quota(
+                    maxLeasesPerRequester: pool.quota.maxLeasesPerRequester,
+                    maxAddressesPerRequester: pool.quota.maxAddressesPerRequester),
+                usage: report.usage.map {
+                    API.Pools.Usage(requester: $0.requester, leases: $0.leases, addresses: $0.addresses)
+                })
+        }
+        self.init(
+            scope: scope.partitionKey, subscription: scope.subscriptionId, region: scope.region,
+            pool: report.pool?.name, freeAddresses: report.freeAddresses,
+            largestFreePrefixLength: report.largestFreePrefixLength == 0 ? nil : report.largestFreePrefixLength,
+            freeAddressesV6: report.freeAddressesV6,
+            largestFreePrefixLengthV6: report.largestFreePrefixLengthV6 == 0 ? nil : report.largestFreePrefixLengthV6,
+            sizes: report.sizes.keys.sorted().map { size in
+                let counts = report.sizes[size]!
+                return API.Pools.Size(
+                    prefixLength: size.length, ipVersion: size.version == .v4 ? "v4" : "v6",
+                    states: API.Counts(NetworkState.allCases.map { API.Counts.Entry($0.rawValue, counts[$0] ?? 0) }))
+            },
+            stock: API.Counts(
+                report.stockTargets.keys.sorted().map { API.Counts.Entry($0.key, report.stockTargets[$0]!) }),
+            definition: definition)
+    }
+}
+
+extension API.WebhookDeliveries {
+    /// Where `webhook`'s deliveries stand: its cursors per scope and its dead letters.
+    init(_ webhook: Webhook, cursors: [WebhookCursor], deadLetters: [StoredDeadLetter]) {
+        self.init(
+            webhook: webhook.name, url: webhook.url, events: webhook.events.sorted(),
+            cursors: cursors.map { cursor in
+                Cursor(
+                    scope: cursor.scope.partitionKey,
+                    // a cursor that has passed no event yet names none
+                    lastEventId: cursor.lastEvent.hasPrefix(RowKeys.eventPrefix) && cursor.lastEvent.count > 26
+                        ? cursor.lastEvent : nil,
+                    delivered: cursor.delivered, deadLettered: cursor.deadLettered,
+                    lastDeliveredAt: cursor.lastDeliveredAt, attempts: cursor.attempts,
+                    nextAttemptAt: cursor.nextAttemptAt, lastError: cursor.lastError, holder: cursor.holder,
+                    heldUntil: cursor.heldUntil)
+            },
+            deadLetters: deadLetters.map { letter in
+                DeadLetter(
+                    eventId: letter.eventId, type: letter.type, scope: letter.scope.partitionKey,
+                    attempts: letter.attempts, lastError: letter.lastError, deadAt: letter.deadAt,
+                    body: (try? JSONValue.parse(Array(letter.body.utf8))) ?? .string(letter.body))
+            })
+    }
+}
