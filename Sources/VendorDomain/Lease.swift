@@ -2,7 +2,6 @@ public import Foundation
 public import IPAMCore
 import Inventory
 public import NetworkMath
-public import StrictJSON
 
 /// The lease a caller holds, as answered by the API.
 public struct LeaseAnswer: Sendable, Equatable {
@@ -43,30 +42,4 @@ public struct LeaseAnswer: Sendable, Equatable {
 
     /// Tag the VNet must carry so the Manager binds it to this lease.
     public static let tagName = LeaseTag.name
-
-    public var json: JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("leaseId", .string(leaseId)), ("sessionId", .string(sessionId)), ("cidr", .string(prefix.description)),
-            ("prefixLength", .number(String(prefix.length))), ("scope", .string(scope.partitionKey)),
-            ("subscription", .string(scope.subscriptionId)), ("region", .string(scope.region)),
-            ("state", .string(state.rawValue)),
-        ]
-        members.append(("cidrV6", prefixV6.map { .string($0.description) } ?? .null))
-        members.append(("prefixLengthV6", prefixV6.map { .number(String($0.length)) } ?? .null))
-        members.append(("expiresAt", expiresAt.map { .string(ISO8601.format($0)) } ?? .null))
-        members.append(("tag", .object([("name", .string(Self.tagName)), ("value", .string(leaseId))])))
-        let v6 = Dictionary(subnetsV6.map { ($0.name, $0.prefix) }, uniquingKeysWith: { a, _ in a })
-        members.append(
-            (
-                "subnets",
-                .array(
-                    subnets.map { subnet in
-                        .object([
-                            ("name", .string(subnet.name)), ("cidr", .string(subnet.prefix.description)),
-                            ("cidrV6", v6[subnet.name].map { .string($0.description) } ?? .null),
-                        ])
-                    })
-            ))
-        return .object(members)
-    }
 }
