@@ -385,7 +385,10 @@ package struct AllocationMachine<Block: Sendable, Counters: Sendable, Answer: Se
         }
         state = .finished
         giveBack = []
-        return (commitInDoubt && (error.code == .storageUnavailable || error.code == .busy), back)
+        switch error {
+        case .storageUnavailable, .busy: return (commitInDoubt, back)
+        default: return (false, back)
+        }
     }
 
     // MARK: Transitions

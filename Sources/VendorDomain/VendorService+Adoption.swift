@@ -9,11 +9,11 @@ extension VendorService {
     /// Leases the request's existing block (`request.adoption`) as it is, once per SessionId: 201 when it overlaps
     /// only free space, stock, or rows the Manager locked for the same VNet; a replay answers the same lease.
     public func adoptNetwork(_ request: LeaseRequest) async throws(DomainError) -> LeaseAnswer {
-        guard let adoption = request.adoption else { throw DomainError(.invalidRequest, "not an adoption") }
+        guard let adoption = request.adoption else { throw .notAnAdoption }
         var effort = Effort()
         if let answer = try await replay(request, &effort) { return answer }
         guard let space = configuration.scopes[request.scope] else {
-            throw DomainError(.unknownScope, "scope \(request.scope) is not configured")
+            throw .unknownScope(request.scope)
         }
         try checkRange(adoption.prefix, in: space, scope: request.scope)
         if let v6 = adoption.prefixV6 { try checkRange(v6, in: space, scope: request.scope, field: "cidrV6") }
@@ -34,12 +34,9 @@ extension VendorService {
                 if conflicts.contains(where: { $0.leaseId != nil }), let answer = try await replay(request, &effort) {
                     return answer
                 }
-                throw .overlap(adoption.prefix, conflicts)
+                throw .overlap(adoption.prefix, conflicts: conflicts)
             case .tooLarge:
-                throw DomainError(
-                    .overlap,
-                    "\(adoption.prefix) holds too many stocked blocks to take in one transaction; adopt a smaller block",
-                    field: "cidr")
+                throw .tooManyStockedBlocks(adoption.prefix, taking: .adoption)
             case .sessionTaken:
                 if let answer = try await replay(request, &effort) { return answer }
             case .changed:
@@ -64,28 +61,11 @@ extension VendorService {
         throws(DomainError)
     {
         guard space.supernets.contains(where: { $0.contains(prefix) }) else {
-            throw DomainError(
-                .outsideSupernets,
-                "\(prefix) is outside every supernet of \(scope) (\(space.supernets.map(\.description).joined(separator: ", ")))",
-                field: field, details: ["scope": scope.partitionKey])
+            throw .outsideSupernets(prefix, scope: scope, supernets: space.supernets, field: field)
         }
         let excluded = space.exclude.filter { $0.overlaps(prefix) }
         if !excluded.isEmpty {
-            throw DomainError(
-                .overlap,
-                "\(prefix) overlaps the configured exclusion \(excluded.map(\.description).joined(separator: ", "))",
-                field: field,
-                details: ["conflicts": excluded.map { "\($0) (excluded by configuration)" }.joined(separator: "; ")])
+            throw .excluded(prefix, exclusions: excluded, field: field)
         }
-    }
-}
-
-extension DomainError {
-    /// 409 `Overlap`: `range` overlaps these rows (each listed with its state and holder in `details.conflicts`).
-    static func overlap(_ range: IPPrefix?, _ conflicts: [RangeConflict]) -> DomainError {
-        let listed = conflicts.map { "\($0.prefix) (\($0.state.rawValue)\($0.holder.map { ", \($0)" } ?? ""))" }
-        return DomainError(
-            .overlap, "\(range?.description ?? "the range") overlaps \(listed.joined(separator: "; "))", field: "cidr",
-            details: ["conflicts": listed.joined(separator: "; ")])
     }
 }

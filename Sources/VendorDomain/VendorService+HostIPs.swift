@@ -55,18 +55,13 @@ extension VendorService {
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
-                throw DomainError(
-                    .notAuthorized,
-                    "getting an address for '\(principal.name)' needs the lease's owner or an admin member",
-                    details: ["leaseId": leaseId])
+                throw .memberRefused(.getAddress(principal: principal.name), leaseId: leaseId)
             }
             let index = try subnetIndex(subnet, in: lease.head, leaseId: leaseId)
             if let held = lease.view.allocation {
                 if subnet != nil, held.subnetIndex != index {
-                    throw DomainError(
-                        .principalHasIP,
-                        "'\(principal.name)' holds \(held.address) in another subnet of this lease; release it first",
-                        details: ["ip": held.address.description, "leaseId": leaseId])
+                    throw .principalHasIP(
+                        principal: principal.name, address: held.address.description, leaseId: leaseId)
                 }
                 let ours =
                     attempted.map {
@@ -78,13 +73,9 @@ extension VendorService {
             var change = lease.change()
             guard let offset = change.head.subnets[index].pool.allocate() else {
                 let chosen = lease.head.subnets[index]
-                throw DomainError(
-                    .ipExhausted,
-                    "\(chosen.name.map { "subnet '\($0)'" } ?? "the block") \(chosen.prefix) has no address left (\(chosen.pool.addresses.usableCount) usable)",
-                    details: [
-                        "leaseId": leaseId, "cidr": chosen.prefix.description,
-                        "usable": String(chosen.pool.addresses.usableCount),
-                    ])
+                throw .addressesExhausted(
+                    leaseId: leaseId, subnet: chosen.name, cidr: chosen.prefix,
+                    usable: chosen.pool.addresses.usableCount, version: .v4)
             }
             let now = time.now()
             var allocation = HostIPAllocation(
@@ -96,13 +87,9 @@ extension VendorService {
                 // A dual-stack lease: an IPv6 address too, in the subnet's /64, in the same transaction.
                 guard let offsetV6 = change.head.v6Subnets[index].pool.allocate() else {
                     let chosen = lease.head.v6Subnets[index]
-                    throw DomainError(
-                        .ipExhausted,
-                        "\(chosen.name.map { "subnet '\($0)'" } ?? "the IPv6 block") \(chosen.prefix) has no address left (\(chosen.pool.addresses.usableCount) usable)",
-                        details: [
-                            "leaseId": leaseId, "cidr": chosen.prefix.description,
-                            "usable": String(chosen.pool.addresses.usableCount),
-                        ])
+                    throw .addressesExhausted(
+                        leaseId: leaseId, subnet: chosen.name, cidr: chosen.prefix,
+                        usable: chosen.pool.addresses.usableCount, version: .v6)
                 }
                 allocation.offsetV6 = offsetV6
                 allocation.addressV6 = change.head.v6Subnets[index].pool.addresses.address(at: offsetV6)
@@ -140,10 +127,7 @@ extension VendorService {
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
-                throw DomainError(
-                    .notAuthorized,
-                    "releasing the address of '\(principal.name)' needs the lease's owner or an admin member",
-                    details: ["leaseId": leaseId])
+                throw .memberRefused(.releaseAddress(principal: principal.name), leaseId: leaseId)
             }
             guard let held = lease.view.allocation else { return .some(attempted) }
             var change = lease.change()
@@ -162,9 +146,7 @@ extension VendorService {
         let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
         _ = try lease.requireMember()
         guard let held = lease.view.allocation else {
-            throw DomainError(
-                .hostIPNotFound, "'\(principal.name)' holds no address in lease \(leaseId)",
-                details: ["leaseId": leaseId])
+            throw .hostIPNotFound(principal: principal.name, leaseId: leaseId)
         }
         return answer(held.value, principal: principal, head: lease.head)
     }
@@ -191,14 +173,10 @@ extension VendorService {
         return try await changing(leaseId) { () async throws(DomainError) -> (MemberAnswer, created: Bool)? in
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             guard try lease.requireMember() >= .admin else {
-                throw DomainError(
-                    .notAuthorized, "adding members needs the lease's owner or an admin member",
-                    details: ["leaseId": leaseId])
+                throw .memberRefused(.addMembers, leaseId: leaseId)
             }
             if principal.key == lease.row.ownerKey {
-                throw DomainError(
-                    .ownerUnchangeable, "'\(principal.name)' owns lease \(leaseId); the owner's role does not change",
-                    details: ["leaseId": leaseId])
+                throw .ownerUnchangeable(principal: principal.name, leaseId: leaseId, removing: false)
             }
             if let member = lease.view.principal, member.role == role {
                 return (MemberAnswer(principal: principal.name, role: role, addedAt: member.addedAt), false)
@@ -226,14 +204,10 @@ extension VendorService {
             let lease = try await hostIPLease(leaseId, principal: principal, caller: caller)
             let role = try lease.requireMember()
             if principal.key != caller.principal.key && role < .admin {
-                throw DomainError(
-                    .notAuthorized, "removing members needs the lease's owner or an admin member",
-                    details: ["leaseId": leaseId])
+                throw .memberRefused(.removeMembers, leaseId: leaseId)
             }
             if principal.key == lease.row.ownerKey {
-                throw DomainError(
-                    .ownerUnchangeable, "'\(principal.name)' owns lease \(leaseId) and stays a member",
-                    details: ["leaseId": leaseId])
+                throw .ownerUnchangeable(principal: principal.name, leaseId: leaseId, removing: true)
             }
             guard let member = lease.view.principal else { return false }
             var change = lease.change()
@@ -286,9 +260,7 @@ extension VendorService {
 
         func requireMember() throws(DomainError) -> MemberRole {
             guard let role else {
-                throw DomainError(
-                    .notAuthorized, "not a member of lease \(head.leaseId); its owner or an admin member adds members",
-                    details: ["leaseId": head.leaseId])
+                throw .notAMember(leaseId: head.leaseId)
             }
             return role
         }
@@ -325,7 +297,7 @@ extension VendorService {
                 let (found, scope) = try await lease(id: id, scope: nil)
                 row = found
                 head = HostIPHead(lease: found, scope: scope)
-            } catch  where error.code == .leaseNotFound {
+            } catch .leaseNotFound(let missing) {
                 // Its block may have gone back to stock since: the audit trail still knows the lease.
                 for scope in configuration.scopes.keys.sorted() {
                     if try await storage(
@@ -336,7 +308,7 @@ extension VendorService {
                         throw ended(id, state: nil)
                     }
                 }
-                throw error
+                throw .leaseNotFound(leaseId: missing)
             }
         }
         guard row.state == .leased || row.state == .anchored else { throw ended(id, state: row.state) }
@@ -404,8 +376,7 @@ extension VendorService {
     private func target(_ name: String?, caller: HostIPCaller) throws(DomainError) -> Principal {
         guard let name else { return caller.principal }
         guard Principal.isValidName(name) else {
-            throw DomainError(
-                .invalidPrincipal, "a principal is 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "principal")
+            throw .invalidPrincipal
         }
         return redactor.principal(name)
     }
@@ -414,26 +385,18 @@ extension VendorService {
         guard let name else { return 0 }
         if let index = head.subnets.firstIndex(where: { $0.name == name }) { return index }
         let names = head.subnets.compactMap(\.name)
-        throw DomainError(
-            .unknownSubnet,
-            names.isEmpty
-                ? "lease \(leaseId) has no subnet layout; leave 'subnet' out"
-                : "lease \(leaseId) has no subnet '\(name)'; it has \(names.joined(separator: ", "))",
-            field: "subnet", details: ["subnets": names.joined(separator: ",")])
+        throw .unknownSubnet(leaseId: leaseId, name: name, subnets: names)
     }
 
     static func validLeaseId(_ id: String) throws(DomainError) -> String {
         guard UUID(uuidString: id) != nil else {
-            throw DomainError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
+            throw .invalidLeaseId(id)
         }
         return id.lowercased()
     }
 
     private func ended(_ id: String, state: NetworkState?) -> DomainError {
-        DomainError(
-            .leaseEnded,
-            "lease \(id) \(state.map { "is \($0.rawValue)" } ?? "has ended"); its host addresses ended with it",
-            details: ["leaseId": id, "state": state?.rawValue ?? "returned"])
+        .leaseEnded(leaseId: id, state: state)
     }
 
     /// An event of the lease's partition: actor and principal as keys, never names.

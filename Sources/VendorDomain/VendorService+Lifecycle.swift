@@ -15,7 +15,7 @@ extension VendorService {
     /// `lease(id:scope:)` as read, for a change written over it.
     func storedLease(id: String, scope: Scope?) async throws(DomainError) -> (Stored<NetworkRow>, Scope) {
         guard UUID(uuidString: id) != nil else {
-            throw DomainError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
+            throw .invalidLeaseId(id)
         }
         var effort = Effort()
         let scopes = scope.map { [$0] } ?? configuration.scopes.keys.sorted()
@@ -26,7 +26,7 @@ extension VendorService {
                 return (row, candidate)
             }
         }
-        throw DomainError(.leaseNotFound, "no lease '\(id)'", details: ["leaseId": id])
+        throw .leaseNotFound(leaseId: id)
     }
 
     /// The lease of a SessionId.
@@ -48,8 +48,7 @@ extension VendorService {
             let session = try await storage(
                 &effort, { () async throws(InventoryError) in try await inventory.session(id, in: scope) })
         else {
-            throw DomainError(
-                .sessionNotFound, "no lease for SessionId '\(id)' in \(scope)", details: ["sessionId": id])
+            throw .sessionNotFound(sessionId: id, scope: scope)
         }
         try Self.checkSessionOwner(session.ownerKey, session: id, caller: caller)
         let found = try await storage(&effort) { () async throws(InventoryError) in
@@ -60,8 +59,7 @@ extension VendorService {
             try Self.checkSessionOwner(row.ownerKey, session: id, caller: caller)
         }
         guard let row = found, row.leaseId == session.leaseId else {
-            throw DomainError(
-                .leaseGone, "the lease of SessionId '\(id)' no longer exists", details: ["leaseId": session.leaseId])
+            throw .leaseGone(sessionId: id, leaseId: session.leaseId, state: nil)
         }
         return (row, session)
     }
@@ -77,9 +75,7 @@ extension VendorService {
             row throws(DomainError) in
             try Self.checkOwner(row, caller, doing: "releasing")
             guard let released = released(row) else {
-                throw DomainError(
-                    .alreadyReleased, "lease \(row.leaseId ?? "") is already \(row.state.rawValue)",
-                    details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
+                throw .alreadyReleased(leaseId: row.leaseId ?? "", state: row.state)
             }
             return released
         }
@@ -89,10 +85,7 @@ extension VendorService {
     /// Refuses a caller that neither owns `row`'s lease nor has the admin role.
     static func checkOwner(_ row: NetworkRow, _ caller: HostIPCaller?, doing what: String) throws(DomainError) {
         guard let caller, !caller.isAdmin, let owner = row.ownerKey, owner != caller.principal.key else { return }
-        throw DomainError(
-            .notAuthorized,
-            "lease \(row.leaseId ?? "") belongs to another caller; \(what) another's lease needs the admin role",
-            details: ["leaseId": row.leaseId ?? ""])
+        throw .notLeaseOwner(leaseId: row.leaseId ?? "", doing: what)
     }
 
     private func released(_ row: NetworkRow) -> NetworkRow? {
@@ -117,9 +110,7 @@ extension VendorService {
                 renewed.expiresAt = time.now().addingTimeInterval(configuration.leaseDuration.seconds)
                 return renewed
             default:
-                throw DomainError(
-                    .leaseNotRenewable, "lease \(row.leaseId ?? "") is \(row.state.rawValue)",
-                    details: ["leaseId": row.leaseId ?? "", "state": row.state.rawValue])
+                throw .leaseNotRenewable(leaseId: row.leaseId ?? "", state: row.state)
             }
         }
     }
@@ -153,10 +144,7 @@ extension VendorService {
             case .done(let written): return (written, rowScope)
             case .changed: continue
             case .outcomeUnknown:
-                throw DomainError(
-                    .outcomeUnknown,
-                    "storage did not confirm the \(action.rawValue); retry (a repeat after it did commit answers 410 with the lease's state)",
-                    retryAfter: 1)
+                throw .changeOutcomeUnknown(action)
             }
         }
         throw .busy("the lease kept changing during \(action)")
@@ -168,7 +156,7 @@ extension VendorService {
     {
         if let sessionId { return (try await storedLease(session: sessionId, scope: scope, caller: caller).0, scope) }
         if let leaseId { return try await storedLease(id: leaseId, scope: nil) }
-        throw DomainError(.missingField, "name the lease by 'SessionId' or 'leaseId'", field: "SessionId")
+        throw .leaseUnnamed
     }
 
     /// Per scope and size: rows by state, plus the free address space of the scope.
@@ -383,7 +371,7 @@ extension VendorService {
     public func delete(leaseId id: String, caller: HostIPCaller? = nil) async throws(DomainError) -> (NetworkRow, Scope)
     {
         guard UUID(uuidString: id) != nil else {
-            throw DomainError(.invalidLeaseId, "'\(id)' is not a lease id", field: "leaseId")
+            throw .invalidLeaseId(id)
         }
         do {
             // Held: release it; in any other state it was released (or reaped) already: answer it as it is.
@@ -394,7 +382,7 @@ extension VendorService {
                 return released(row)
             }
             return (row.value, scope)
-        } catch  where error.code == .leaseNotFound {
+        } catch .leaseNotFound(let missing) {
             // Its block may have gone back to stock since: the audit trail still knows the lease.
             var effort = Effort()
             for scope in configuration.scopes.keys.sorted() {
@@ -408,7 +396,7 @@ extension VendorService {
                 row.pairKey = event.cidrV6.flatMap { try? IPPrefix(parsing: $0) }.map(RowKeys.network)
                 return (row, scope)
             }
-            throw error
+            throw .leaseNotFound(leaseId: missing)
         }
     }
 }

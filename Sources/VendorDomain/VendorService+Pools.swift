@@ -28,10 +28,7 @@ extension VendorService {
         let holder = quotaHolder(request)
         for level in configuration.pools.lineage(pool) {
             if let allowed = level.rules.allowedRequesters, !allowed.contains(holder.name) {
-                throw DomainError(
-                    .requesterNotAllowed,
-                    "pool '\(level.name)' does not allow the caller '\(holder.name)' (its allowedRequesters name callers, not the body's 'requester')",
-                    details: ["pool": level.name, "caller": holder.name])
+                throw .requesterNotAllowed(pool: level.name, caller: holder.name)
             }
         }
     }
@@ -50,22 +47,11 @@ extension VendorService {
         for counter in counters {
             guard let quota = configuration.pools.pools[counter.pool]?.quota else { continue }
             if let limit = quota.maxLeasesPerRequester, counter.leases + 1 > limit {
-                return DomainError(
-                    .quotaExceeded,
-                    "the caller holds \(counter.leases) of the \(limit) leases pool '\(counter.pool)' allows each caller",
-                    details: [
-                        "pool": counter.pool, "quota": "maxLeasesPerRequester",
-                        "limit": String(limit), "current": String(counter.leases),
-                    ])
+                return .quotaExceeded(pool: counter.pool, .leases(limit: limit, current: counter.leases))
             }
             if let limit = quota.maxAddressesPerRequester, counter.addresses + size > limit {
-                return DomainError(
-                    .quotaExceeded,
-                    "the caller holds \(counter.addresses) addresses in pool '\(counter.pool)'; \(size) more would pass its \(limit)",
-                    details: [
-                        "pool": counter.pool, "quota": "maxAddressesPerRequester",
-                        "limit": String(limit), "current": String(counter.addresses),
-                    ])
+                return .quotaExceeded(
+                    pool: counter.pool, .addresses(limit: limit, current: counter.addresses, adding: size))
             }
         }
         return nil

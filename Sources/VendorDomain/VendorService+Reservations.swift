@@ -104,16 +104,14 @@ extension VendorService {
         guard let scopeSpace = configuration.scopes[request.scope],
             let space = configuration.space(request.scope, pool: request.pool)
         else {
-            throw DomainError(.unknownScope, "scope \(request.scope) is not configured")
+            throw .unknownScope(request.scope)
         }
         if let prefix = request.prefix {
             try checkRange(prefix, in: scopeSpace, scope: request.scope)
         } else if !space.supernets.contains(where: {
             $0.length <= request.prefixLength && request.prefixLength <= $0.version.bitWidth
         }) {
-            throw DomainError(
-                .invalidPrefixLength, "no supernet of \(request.scope) holds a /\(request.prefixLength)",
-                field: "prefixLength")
+            throw .noSupernetHolds(scope: request.scope, prefixLength: request.prefixLength)
         }
         let id = LeaseDraft.newLeaseId()
         var effort = Effort()
@@ -129,15 +127,11 @@ extension VendorService {
             switch outcome {
             case .reserved(let reservation): return (reservation, request.scope)
             case .overlap(let conflicts):
-                throw .overlap(request.prefix, conflicts)
+                throw .overlap(request.prefix, conflicts: conflicts)
             case .tooLarge:
-                throw DomainError(
-                    .overlap,
-                    "\(request.prefix?.description ?? "the range") holds too many stocked blocks to take in one transaction; reserve smaller ranges",
-                    field: "cidr")
+                throw .tooManyStockedBlocks(request.prefix, taking: .reservation)
             case .exhausted:
-                throw DomainError(
-                    .poolExhausted, "\(request.scope) has no free /\(request.prefixLength)", field: "prefixLength")
+                throw .scopeExhausted(scope: request.scope, prefixLength: request.prefixLength)
             case .changed:
                 continue
             case .outcomeUnknown:
@@ -178,12 +172,10 @@ extension VendorService {
     /// Ends reservation `id` (its range is free again). Nil when there is none (nothing done: idempotent).
     public func unreserve(id: String) async throws(DomainError) -> (Reservation, Scope)? {
         if id.hasPrefix(Self.configuredReservationPrefix) {
-            throw DomainError(
-                .reservationReadOnly, "'\(id)' is a configured exclusion: change SUPERNETS_CONFIG to free it",
-                details: ["reservationId": id])
+            throw .reservationReadOnly(reservationId: id)
         }
         guard UUID(uuidString: id) != nil else {
-            throw DomainError(.invalidField, "'\(id)' is not a reservation id", field: "reservationId")
+            throw .invalidReservationId(id)
         }
         var effort = Effort()
         for scope in configuration.scopes.keys.sorted() {

@@ -101,10 +101,7 @@ public struct VendorService: Sendable {
             await giveBackToStock(giveBack, request)
             guard unknown else { throw error }
             // Never report a failure storage did not confirm: the claim may have committed.
-            throw DomainError(
-                .outcomeUnknown,
-                "storage did not confirm whether the lease was created; retry with the same SessionId to get it",
-                details: ["sessionId": request.sessionId], retryAfter: 1)
+            throw .outcomeUnknown(sessionId: request.sessionId)
         }
     }
 
@@ -233,13 +230,8 @@ public struct VendorService: Sendable {
     /// `PoolExhausted` for the request's size (counted in the metrics).
     func exhausted(_ request: LeaseRequest) -> DomainError {
         metrics.exhausted.increment()
-        var details = ["scope": request.scope.partitionKey, "prefixLength": String(request.prefixLength)]
-        if let pool = request.pool { details["pool"] = pool }
-        if request.ipVersion == .v6 { details["ipVersion"] = "v6" }
-        return DomainError(
-            .poolExhausted,
-            "no free \(request.ipVersion == .v6 ? "IPv6 " : "")/\(request.prefixLength) is left in \(request.pool.map { "pool '\($0)' of " } ?? "")\(request.scope)",
-            details: details)
+        return .poolExhausted(
+            scope: request.scope, prefixLength: request.prefixLength, pool: request.pool, version: request.ipVersion)
     }
 
     /// Reads stock into the cache: pages of the stock index in key order until it yields blocks this
@@ -391,9 +383,7 @@ public struct VendorService: Sendable {
                     known = nil
                     continue
                 }
-                throw DomainError(
-                    .leaseGone, "the lease of SessionId '\(request.sessionId)' no longer exists",
-                    details: ["leaseId": session.leaseId])
+                throw .leaseGone(sessionId: request.sessionId, leaseId: session.leaseId, state: nil)
             }
             if known == nil { await sessions.remember(session, in: request.scope) }
             let at = time.now()
@@ -430,13 +420,9 @@ public struct VendorService: Sendable {
                 }
                 return answer(written.value, request, created: false)
             case .released:
-                throw DomainError(
-                    .leaseReleased, "the lease of SessionId '\(request.sessionId)' was released",
-                    details: ["leaseId": session.leaseId, "state": row.state.rawValue])
+                throw .leaseReleased(sessionId: request.sessionId, leaseId: session.leaseId, state: row.state)
             default:
-                throw DomainError(
-                    .leaseGone, "the lease of SessionId '\(request.sessionId)' is \(row.state.rawValue)",
-                    details: ["leaseId": session.leaseId, "state": row.state.rawValue])
+                throw .leaseGone(sessionId: request.sessionId, leaseId: session.leaseId, state: row.state)
             }
         }
         throw .busy("the lease kept changing while it was renewed")
@@ -447,17 +433,13 @@ public struct VendorService: Sendable {
     /// lease from before owners were recorded (`owner` nil), nor without a caller (`caller` nil: internal use).
     static func checkSessionOwner(_ owner: String?, session id: String, caller: Principal?) throws(DomainError) {
         guard let owner, let caller, owner != caller.key else { return }
-        throw DomainError(
-            .sessionOwnedByAnother, "SessionId '\(id)' belongs to another caller; use a SessionId of your own",
-            field: "SessionId")
+        throw .sessionOwnedByAnother(sessionId: id)
     }
 
     /// Refuses a replay whose body differs from the session's first request (409 `SessionConflict`).
     static func checkRequestHash(_ session: SessionRow, _ request: LeaseRequest) throws(DomainError) {
         guard session.requestHash != request.requestHash else { return }
-        throw DomainError(
-            .sessionConflict, "SessionId '\(request.sessionId)' was already used with a different request",
-            field: "SessionId", details: ["leaseId": session.leaseId])
+        throw .sessionConflict(sessionId: request.sessionId, leaseId: session.leaseId)
     }
 
     // MARK: Helpers
@@ -528,9 +510,7 @@ public struct VendorService: Sendable {
             logger.error(
                 "dual-stack lease without its partner row",
                 metadata: ["lease": .string(row.leaseId ?? ""), "partner": .string(key)])
-            throw DomainError(
-                .internalError, "lease \(row.leaseId ?? "")'s IPv6 row \(key) is missing or names another lease",
-                details: ["leaseId": row.leaseId ?? ""])
+            throw .partnerMissing(leaseId: row.leaseId ?? "", rowKey: key)
         }
         return partner
     }

@@ -259,7 +259,7 @@ import Testing
         _ = machine.takeGiveBack()
         _ = machine.roundStarts(elapsed: .zero)
         _ = machine.stockTaken("b", rowKey: "row-b")
-        let refusal = DomainError(.quotaExceeded, "over")
+        let refusal = DomainError.quotaExceeded(pool: "p", .leases(limit: 1, current: 1))
         #expect(Self.name(machine.countersRead(9, refusal: refusal)) == "refuse(QuotaExceeded)")
         #expect(machine.takeGiveBack().map(\.block) == ["b"])
     }
@@ -268,7 +268,7 @@ import Testing
         var machine = Self.single(pool: true, quotas: true)
         _ = machine.start()
         _ = machine.sessionRead(nil)
-        let refusal = DomainError(.quotaExceeded, "over")
+        let refusal = DomainError.quotaExceeded(pool: "p", .leases(limit: 1, current: 1))
         #expect(Self.name(machine.countersRead(9, refusal: refusal)) == "refuse(QuotaExceeded)")
         #expect(machine.rounds == 0)
     }
@@ -361,7 +361,7 @@ import Testing
         Self.claiming(&refused)
         refused.commitSent()
         // Only storage failures and busy are in doubt; a refusal is a refusal.
-        #expect(!refused.failed(DomainError(.quotaExceeded, "over")).outcomeUnknown)
+        #expect(!refused.failed(DomainError.quotaExceeded(pool: "p", .leases(limit: 1, current: 1))).outcomeUnknown)
     }
 
     // MARK: Deadline and rounds

@@ -187,7 +187,7 @@ struct ErrorMiddlewareTests {
             table.add(.get, "/field", .open) { _, _ in throw VendorError(.invalidField, "bad", field: "cidr") }
             table.add(.get, "/secret", .open) { _, _ in throw Secret() }
             table.add(.get, "/domain", .open) { _, _ in
-                throw DomainError(.leaseGone, "the lease ended", field: "leaseId", details: ["leaseId": "l-1"])
+                throw DomainError.sessionConflict(sessionId: "s-1", leaseId: "l-1")
             }
             table.add(.get, "/domain-busy", .open) { _, _ in throw DomainError.busy("pool p") }
             table.add(.get, "/http", .open) { _, _ in throw HTTPError(.badRequest, message: "malformed") }
@@ -224,11 +224,11 @@ struct ErrorMiddlewareTests {
     @Test("the domain's refusal is the same shape: its code's status, message, field, details, Retry-After")
     func domainError() async throws {
         let edge = Self.router(logs: LogCapture())
-        let gone = try await edge.send(.get, "/domain", headers: Self.id)
-        #expect(gone.status == .gone)
+        let conflict = try await edge.send(.get, "/domain", headers: Self.id)
+        #expect(conflict.status == .conflict)
         #expect(
-            gone.body
-                == #"{"code":"LeaseGone","message":"the lease ended","requestId":"rid-1","field":"leaseId","details":{"leaseId":"l-1"}}"#
+            conflict.body
+                == #"{"code":"SessionConflict","message":"SessionId 's-1' was already used with a different request","requestId":"rid-1","field":"SessionId","details":{"leaseId":"l-1"}}"#
         )
         let busy = try await edge.send(.get, "/domain-busy")
         #expect(busy.status == .serviceUnavailable && busy.headers[.retryAfter] == "1")
