@@ -16,18 +16,8 @@ let newTargetSettings: [SwiftSetting] = [
 let package = Package(
     name: "ipam",
     platforms: [.macOS(.v15)],
+    // An application: nothing here is a library for others. `package` is how its modules see each other.
     products: [
-        .library(name: "HTTPTransport", targets: ["HTTPTransport"]),
-        // The parsers the fuzzing package (Fuzzing/) drives; nothing else in this package uses these products.
-        .library(name: "StrictJSON", targets: ["StrictJSON"]),
-        .library(name: "IPAMCore", targets: ["IPAMCore"]),
-        .library(name: "PublicIPSchedule", targets: ["PublicIPSchedule"]),
-        .library(name: "TokenAuth", targets: ["TokenAuth"]),
-        .library(name: "VendorDomain", targets: ["VendorDomain"]),
-        .library(name: "VendorHTTP", targets: ["VendorHTTP"]),
-        .library(name: "AzureCore", targets: ["AzureCore"]),
-        .library(name: "AzureTables", targets: ["AzureTables"]),
-        .library(name: "TableEmulator", targets: ["TableEmulator"]),
         .executable(name: "table-emulator", targets: ["table-emulator"]),
         .executable(name: "vendor", targets: ["vendor"]),
         .executable(name: "arg-emulator", targets: ["arg-emulator"]),
@@ -36,6 +26,7 @@ let package = Package(
         .executable(name: "ipam-dev", targets: ["ipam-dev"]),
         .executable(name: "ipam", targets: ["ipam"]),
         .executable(name: "ipam-mcp", targets: ["ipam-mcp"]),
+        .executable(name: "ipam-fuzz", targets: ["ipam-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -320,6 +311,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// libFuzzer targets over every parser of outside input (docs/Fuzzing.md): scripts/fuzz builds it with
+        /// `--sanitize=fuzzer,address` and `-DFUZZING`; an ordinary build replays inputs (`FuzzCorpusTests`).
+        .executableTarget(
+            name: "ipam-fuzz",
+            dependencies: [
+                "StrictJSON", "IPAMCore", "NetworkMath", "AzureTables", "HTTPTransport", "TableEmulator",
+                "PublicIPSchedule", "TokenAuth", "Inventory", "VendorDomain", "VendorHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Fuzzing/Sources/ipam-fuzz",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "TestSupport",
             dependencies: [
