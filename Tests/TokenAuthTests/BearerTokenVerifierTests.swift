@@ -34,7 +34,9 @@ struct BearerTokenVerifierTests {
         }
     }
 
-    @Test("a token of the issuer for the audience gives its subject and roles, and the keys it was checked with are cached")
+    @Test(
+        "a token of the issuer for the audience gives its subject and roles, and the keys it was checked with are cached"
+    )
     func accepted() async throws {
         let time = ManualTime()
         try await Self.withVerifier(time: time) { verifier, issuer in
