@@ -1,5 +1,6 @@
 import Foundation
 import Inventory
+import VendorDomain
 import VendorHTTP
 
 /// Continuation tokens of the listings (`GET /api/leases`, `/api/events`, the console): a token a caller sends

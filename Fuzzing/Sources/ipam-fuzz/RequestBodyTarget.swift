@@ -2,6 +2,7 @@ import Foundation
 import IPAMCore
 import NetworkMath
 import StrictJSON
+import VendorDomain
 import VendorHTTP
 
 /// The Vendor's request-body decoders, over the same body: `getNewNetwork`, `adoptNetwork`, reservations, and
