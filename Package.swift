@@ -58,7 +58,7 @@ let package = Package(
             dependencies: ["NetworkMath", "StrictJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "IPAMCoreTests", dependencies: ["IPAMCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "IPAMCoreTests", dependencies: ["NetworkMath", "IPAMCore"], swiftSettings: swiftSettings),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -81,7 +81,9 @@ let package = Package(
         ),
         .target(
             name: "AzureTables",
-            dependencies: ["AzureCore"],
+            dependencies: [
+                "HTTPTransport", .product(name: "Logging", package: "swift-log"), "StrictJSON", "AzureCore",
+            ],
             swiftSettings: swiftSettings
         ),
         /// Timeouts, the connection cap and the descriptor budget of every HTTP server of the project.
@@ -100,6 +102,7 @@ let package = Package(
         .target(
             name: "TableEmulator",
             dependencies: [
+                "AzureCore", "HTTPTransport", .product(name: "NIOCore", package: "swift-nio"), "StrictJSON",
                 "AzureTables", "ServerLimits",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,9 +113,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "Inventory", dependencies: ["IPAMCore", "AzureTables", "AzureCore", "StrictJSON", "VendorAPI"],
+            name: "Inventory",
+            dependencies: ["NetworkMath", "IPAMCore", "AzureTables", "AzureCore", "StrictJSON", "VendorAPI"],
             swiftSettings: boundarySettings),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "InventoryTests",
+            dependencies: [
+                "AzureCore", "AzureTables", "IPAMCore", "NetworkMath", "StrictJSON", "Inventory", "TestSupport",
+            ], swiftSettings: swiftSettings),
         .target(
             name: "IPAMBootstrap",
             dependencies: [
@@ -122,10 +130,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "ResourceGraph", dependencies: ["AzureCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "ResourceGraph",
+            dependencies: ["HTTPTransport", .product(name: "Logging", package: "swift-log"), "AzureCore"],
+            swiftSettings: swiftSettings),
         .target(
             name: "ManagerJobs",
             dependencies: [
+                "IPAMCore", "NetworkMath",
                 "Inventory", "ResourceGraph", "ResourceManager", "PublicIPSchedule", "StrictJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -137,6 +149,10 @@ let package = Package(
         .testTarget(
             name: "ManagerJobsTests",
             dependencies: [
+                "AzureCore", "AzureTables", "HTTPTransport", "IPAMCore", "Inventory",
+                .product(name: "Logging", package: "swift-log"), "NetworkMath", "PublicIPSchedule", "ResourceGraph",
+                "ResourceManager", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "StrictJSON",
+                "TableEmulator",
                 "ManagerJobs", "IPAMBootstrap", "ResourceGraphEmulator", "ResourceManagerEmulator", "TestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
@@ -144,6 +160,7 @@ let package = Package(
         .target(
             name: "ResourceGraphEmulator",
             dependencies: [
+                "AzureCore", "HTTPTransport", .product(name: "Logging", package: "swift-log"),
                 "ResourceGraph", "TableEmulator", "ServerLimits", .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -151,6 +168,8 @@ let package = Package(
         .executableTarget(
             name: "manager",
             dependencies: [
+                "IPAMCore", "Inventory", .product(name: "Logging", package: "swift-log"), "PublicIPSchedule",
+                "ResourceGraph", "StrictJSON",
                 "ManagerJobs", "IPAMBootstrap", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -161,6 +180,7 @@ let package = Package(
         .executableTarget(
             name: "arg-emulator",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 "ResourceGraphEmulator", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -179,10 +199,15 @@ let package = Package(
             name: "PublicIPSchedule", dependencies: ["StrictJSON", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .testTarget(name: "PublicIPScheduleTests", dependencies: ["PublicIPSchedule"], swiftSettings: swiftSettings),
-        .target(name: "ResourceManager", dependencies: ["AzureCore", "StrictJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "ResourceManager",
+            dependencies: [
+                "HTTPTransport", .product(name: "Logging", package: "swift-log"), "AzureCore", "StrictJSON",
+            ], swiftSettings: swiftSettings),
         .target(
             name: "ResourceManagerEmulator",
             dependencies: [
+                "HTTPTransport", .product(name: "Logging", package: "swift-log"),
                 "TableEmulator", "ServerLimits", "StrictJSON", .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -190,18 +215,24 @@ let package = Package(
         .executableTarget(
             name: "arm-emulator",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"), "StrictJSON",
                 "ResourceManagerEmulator", "ServerLimits", "PublicIPSchedule",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "ResourceGraphTests", dependencies: ["ResourceGraphEmulator", "TestSupport"],
+            name: "ResourceGraphTests",
+            dependencies: [
+                "AzureCore", "HTTPTransport", .product(name: "Logging", package: "swift-log"), "ResourceGraph",
+                "TableEmulator", "ResourceGraphEmulator", "TestSupport",
+            ],
             swiftSettings: swiftSettings),
         /// The Vendor's domain: allocation, replays, leases, host addresses, pools, reservations. No HTTP.
         .target(
             name: "VendorDomain",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "IPAMCore", "Inventory", "NetworkMath", "StrictJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -221,6 +252,8 @@ let package = Package(
         .target(
             name: "VendorHTTP",
             dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"), "IPAMCore",
+                .product(name: "NIOCore", package: "swift-nio"), "NetworkMath", "StrictJSON",
                 "VendorDomain", "Inventory", "TokenAuth", "VendorAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -234,6 +267,8 @@ let package = Package(
         .executableTarget(
             name: "vendor",
             dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"), "IPAMCore", "Inventory",
+                .product(name: "Logging", package: "swift-log"), "TokenAuth",
                 "VendorHTTP", "VendorDomain", "IPAMBootstrap", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -268,6 +303,7 @@ let package = Package(
         .executableTarget(
             name: "ipam",
             dependencies: [
+                "StrictJSON",
                 "VendorClient", "VendorAPI", "IPAMCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -276,6 +312,7 @@ let package = Package(
         .target(
             name: "MCPServer",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 "VendorClient", "VendorAPI", "StrictJSON", "IPAMCore", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -297,6 +334,7 @@ let package = Package(
         .executableTarget(
             name: "table-emulator",
             dependencies: [
+                "AzureCore", .product(name: "Logging", package: "swift-log"),
                 "TableEmulator", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -305,6 +343,8 @@ let package = Package(
         .executableTarget(
             name: "ipam-dev",
             dependencies: [
+                "AzureCore", "HTTPTransport", "Inventory", .product(name: "Logging", package: "swift-log"),
+                "NetworkMath", "ResourceGraph",
                 "AzureTables", "ManagerJobs", "ResourceGraphEmulator", "IPAMCore", "StrictJSON",
                 "TableEmulator", "ServerLimits", "IPAMBootstrap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -327,6 +367,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "AzureCore", "HTTPTransport", "IPAMCore", "Inventory", .product(name: "NIOCore", package: "swift-nio"),
+                "StrictJSON",
                 "TableEmulator", "AzureTables", "VendorHTTP", "VendorDomain", "TokenAuth", "ServerLimits",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -340,22 +382,24 @@ let package = Package(
         ),
         .testTarget(
             name: "HTTPTransportTests",
-            dependencies: ["HTTPTransport", "TestSupport"],
+            dependencies: ["TableEmulator", "HTTPTransport", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AzureCoreTests",
-            dependencies: ["AzureCore", "TestSupport"],
+            dependencies: ["HTTPTransport", "TableEmulator", "AzureCore", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AzureTablesTests",
-            dependencies: ["AzureTables", "StrictJSON", "TestSupport"],
+            dependencies: ["AzureCore", "AzureTables", "StrictJSON", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VendorTests",
             dependencies: [
+                "AzureCore", "AzureTables", .product(name: "Crypto", package: "swift-crypto"), "HTTPTransport",
+                "IPAMCore", "Inventory", "NetworkMath", "StrictJSON", "TableEmulator", "TokenAuth", "VendorClient",
                 "VendorHTTP", "VendorDomain", "VendorAPI", "TestSupport", "ServerLimits", "MCPServer",
                 .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -377,6 +421,7 @@ let package = Package(
         .testTarget(
             name: "TableEmulatorTests",
             dependencies: [
+                "AzureCore", "AzureTables",
                 "TableEmulator", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings

@@ -4,23 +4,23 @@ import HTTPTransport
 /// A failed Azure call: an error answer from the service, or a transport failure.
 ///
 /// A struct with a private kind, so new kinds break no caller.
-public struct AzureError: Error, Sendable, CustomStringConvertible {
+package struct AzureError: Error, Sendable, CustomStringConvertible {
     private enum Kind: String, Sendable { case service, transport, invalidResponse, invalidRequest }
 
     private let kind: Kind
     /// HTTP status, 0 when no answer arrived.
-    public let status: Int
+    package let status: Int
     /// Azure's error code (`x-ms-error-code` or `odata.error.code` / `error.code`).
-    public let errorCode: String?
-    public let message: String
+    package let errorCode: String?
+    package let message: String
     /// `x-ms-request-id` of the failed answer, for support tickets.
-    public let requestID: String?
+    package let requestID: String?
     /// For entity group transactions: zero-based index of the operation that failed.
-    public let failedOperationIndex: Int?
+    package let failedOperationIndex: Int?
     /// The transport failure, when no HTTP answer arrived.
-    public let transportError: TransportError?
+    package let transportError: TransportError?
 
-    public init(
+    package init(
         status: Int, errorCode: String?, message: String, requestID: String? = nil, failedOperationIndex: Int? = nil
     ) {
         self.kind = .service
@@ -42,34 +42,34 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
         self.transportError = transport
     }
 
-    public static func transport(_ error: TransportError) -> AzureError {
+    package static func transport(_ error: TransportError) -> AzureError {
         .init(kind: .transport, message: error.description, transport: error)
     }
-    public static func invalidResponse(_ message: String) -> AzureError {
+    package static func invalidResponse(_ message: String) -> AzureError {
         .init(kind: .invalidResponse, message: message)
     }
-    public static func invalidRequest(_ message: String) -> AzureError {
+    package static func invalidRequest(_ message: String) -> AzureError {
         .init(kind: .invalidRequest, message: message)
     }
 
     /// 412: an `If-Match` condition failed: someone else changed the entity. An answer, not a fault.
-    public var isPreconditionFailed: Bool { status == 412 }
+    package var isPreconditionFailed: Bool { status == 412 }
     /// 409 (e.g. `EntityAlreadyExists`, `TableAlreadyExists`).
-    public var isConflict: Bool { status == 409 }
-    public var isNotFound: Bool { status == 404 }
+    package var isConflict: Bool { status == 409 }
+    package var isNotFound: Bool { status == 404 }
     /// 429, or 503 `ServerBusy`: the service asks the caller to slow down.
-    public var isThrottled: Bool { status == 429 || status == 503 }
-    public var isUnauthorized: Bool { status == 401 || status == 403 }
-    public var isTransport: Bool { kind == .transport }
-    public var isInvalidRequest: Bool { kind == .invalidRequest }
+    package var isThrottled: Bool { status == 429 || status == 503 }
+    package var isUnauthorized: Bool { status == 401 || status == 403 }
+    package var isTransport: Bool { kind == .transport }
+    package var isInvalidRequest: Bool { kind == .invalidRequest }
     /// The request may or may not have taken effect (a write whose answer was lost).
-    public var outcomeUnknown: Bool {
+    package var outcomeUnknown: Bool {
         if let transportError { return transportError.outcomeUnknown }
         return status == 500 || status == 502 || status == 504 || status == 408
     }
 
     /// A short, stable label fit for metric dimensions.
-    public var shortDescription: String {
+    package var shortDescription: String {
         switch kind {
         case .service: return errorCode ?? "http_\(status)"
         case .transport: return "transport_" + (transportError?.shortDescription ?? "unknown")
@@ -78,7 +78,7 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         var text = kind == .service ? "HTTP \(status)" : kind.rawValue
         if let errorCode { text += " \(errorCode)" }
         if let failedOperationIndex { text += " (operation \(failedOperationIndex))" }
@@ -88,7 +88,7 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Decodes an error answer (`odata.error` of Storage or `error` of ARM), falling back to headers.
-    public static func decode(status: Int, headers: HTTPHeaderList, body: [UInt8]) -> AzureError {
+    package static func decode(status: Int, headers: HTTPHeaderList, body: [UInt8]) -> AzureError {
         var code = headers["x-ms-error-code"]
         var message = "HTTP \(status)"
         var index: Int? = nil

@@ -3,26 +3,26 @@ import HTTPTransport
 import Logging
 
 /// The Azure request pipeline: retry → authorize (per attempt) → decode Azure errors → transport.
-public struct AzurePipeline: Sendable {
-    public let transport: any HTTPTransport
-    public let authorizer: any RequestAuthorizer
-    public let retryPolicy: RetryPolicy
-    public let logger: Logger
+package struct AzurePipeline: Sendable {
+    package let transport: any HTTPTransport
+    package let authorizer: any RequestAuthorizer
+    package let retryPolicy: RetryPolicy
+    package let logger: Logger
     /// Observes each attempt (for metrics and tests): status or error label, and whether it will be retried.
-    public let onAttempt: (@Sendable (AttemptRecord) -> Void)?
+    package let onAttempt: (@Sendable (AttemptRecord) -> Void)?
     /// How waiting between attempts happens and how the deadline's time is read.
-    public let clock: RetryClock
+    package let clock: RetryClock
 
     /// What one attempt did.
-    public struct AttemptRecord: Sendable {
-        public let method: String
-        public let attempt: Int
+    package struct AttemptRecord: Sendable {
+        package let method: String
+        package let attempt: Int
         /// HTTP status, or 0 for a transport failure.
-        public let status: Int
-        public let willRetry: Bool
+        package let status: Int
+        package let willRetry: Bool
     }
 
-    public init(
+    package init(
         transport: any HTTPTransport, authorizer: any RequestAuthorizer, retryPolicy: RetryPolicy = .init(),
         logger: Logger = Logger(label: "ipam.azure", factory: { _ in SwiftLogNoOpLogHandler() }),
         onAttempt: (@Sendable (AttemptRecord) -> Void)? = nil, clock: RetryClock = .system
@@ -40,7 +40,7 @@ public struct AzurePipeline: Sendable {
     /// - Parameter idempotent: whether repeating the request is harmless. Non-idempotent requests are
     ///   repeated only when the service certainly did not apply them (429, 503, connection refused).
     /// - Throws: `AzureError` for error answers (412, 409, 404, … are never retried) and transport failures.
-    public func send(_ request: TransportRequest, idempotent: Bool) async throws -> TransportResponse {
+    package func send(_ request: TransportRequest, idempotent: Bool) async throws -> TransportResponse {
         let start = clock.uptime()
         var random = SystemRandomNumberGenerator()
         var attempt = 0
@@ -92,18 +92,18 @@ public struct AzurePipeline: Sendable {
 
 /// Time as the retry loop sees it: a monotonic reading for the deadline, and sleeping between attempts.
 /// Tests pass one that moves by itself, so no test waits for (or measures) a backoff on the wall clock.
-public struct RetryClock: Sendable {
-    public var uptime: @Sendable () -> Duration
-    public var sleep: @Sendable (Duration) async throws -> Void
+package struct RetryClock: Sendable {
+    package var uptime: @Sendable () -> Duration
+    package var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(uptime: @escaping @Sendable () -> Duration, sleep: @escaping @Sendable (Duration) async throws -> Void)
+    package init(uptime: @escaping @Sendable () -> Duration, sleep: @escaping @Sendable (Duration) async throws -> Void)
     {
         self.uptime = uptime
         self.sleep = sleep
     }
 
     /// The system's monotonic clock and `Task.sleep`.
-    public static let system: RetryClock = {
+    package static let system: RetryClock = {
         let origin = ContinuousClock.now
         return RetryClock(uptime: { ContinuousClock.now - origin }, sleep: { try await Task.sleep(for: $0) })
     }()

@@ -2,29 +2,29 @@ import Foundation
 import HTTPTransport
 
 /// Adds authorization to a request just before each attempt (fresh date, fresh signature or token).
-public protocol RequestAuthorizer: Sendable {
+package protocol RequestAuthorizer: Sendable {
     func authorize(_ request: inout TransportRequest) async throws
     /// Called after a 401; returns true when a fresh credential is worth one more attempt.
     func invalidate() async -> Bool
 }
 
 extension RequestAuthorizer {
-    public func invalidate() async -> Bool { false }
+    package func invalidate() async -> Bool { false }
 }
 
 /// Sends no credential (anonymous endpoints, test fakes).
-public struct AnonymousAuthorizer: RequestAuthorizer {
-    public init() {}
-    public func authorize(_ request: inout TransportRequest) async throws {}
+package struct AnonymousAuthorizer: RequestAuthorizer {
+    package init() {}
+    package func authorize(_ request: inout TransportRequest) async throws {}
 }
 
 /// Shared Key or Shared Key Lite for the Table service; sets `x-ms-date` and `Authorization`.
-public struct SharedKeyAuthorizer: RequestAuthorizer {
-    public let signer: SharedKeySigner
-    public let scheme: SharedKeySigner.Scheme
+package struct SharedKeyAuthorizer: RequestAuthorizer {
+    package let signer: SharedKeySigner
+    package let scheme: SharedKeySigner.Scheme
     private let now: @Sendable () -> Date
 
-    public init(
+    package init(
         signer: SharedKeySigner, scheme: SharedKeySigner.Scheme = .sharedKey,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -33,7 +33,7 @@ public struct SharedKeyAuthorizer: RequestAuthorizer {
         self.now = now
     }
 
-    public func authorize(_ request: inout TransportRequest) async throws {
+    package func authorize(_ request: inout TransportRequest) async throws {
         let date = HTTPDate.format(now())
         request.headers["x-ms-date"] = date
         let (path, query) = URLParts.pathAndQuery(of: request.url)
@@ -44,29 +44,29 @@ public struct SharedKeyAuthorizer: RequestAuthorizer {
 }
 
 /// `Authorization: Bearer <token>` from a token credential, for one scope.
-public struct BearerTokenAuthorizer: RequestAuthorizer {
-    public let credential: any TokenCredential
-    public let scope: TokenScope
+package struct BearerTokenAuthorizer: RequestAuthorizer {
+    package let credential: any TokenCredential
+    package let scope: TokenScope
 
-    public init(credential: any TokenCredential, scope: TokenScope) {
+    package init(credential: any TokenCredential, scope: TokenScope) {
         self.credential = credential
         self.scope = scope
     }
 
-    public func authorize(_ request: inout TransportRequest) async throws {
+    package func authorize(_ request: inout TransportRequest) async throws {
         let token = try await credential.token(for: scope)
         request.headers["Authorization"] = "Bearer \(token.token)"
     }
 
-    public func invalidate() async -> Bool {
+    package func invalidate() async -> Bool {
         await credential.invalidate(scope: scope)
         return true
     }
 }
 
 /// Splits an absolute URL into its raw (still encoded) path and query, without re-encoding.
-public enum URLParts {
-    public static func pathAndQuery(of url: String) -> (path: String, query: String?) {
+package enum URLParts {
+    package static func pathAndQuery(of url: String) -> (path: String, query: String?) {
         // Searched as bytes (every delimiter is ASCII, so the indices are valid for the String too):
         // Foundation's `range(of:)` cost more than the rest of an emulated batch operation's parsing.
         let utf8 = url.utf8

@@ -2,17 +2,17 @@ import Crypto
 import Foundation
 
 /// Shared Key and Shared Key Lite signatures for the Table service (pure; the date is a parameter).
-public struct SharedKeySigner: Sendable {
-    public enum Scheme: String, Sendable {
+package struct SharedKeySigner: Sendable {
+    package enum Scheme: String, Sendable {
         case sharedKey = "SharedKey"
         case sharedKeyLite = "SharedKeyLite"
     }
 
-    public let accountName: String
+    package let accountName: String
     private let keyBytes: [UInt8]
 
     /// - Throws: `StorageConnectionString.ParseError` when the key is not base64.
-    public init(accountName: String, base64Key: String) throws {
+    package init(accountName: String, base64Key: String) throws {
         guard let raw = Data(base64Encoded: base64Key) else {
             throw StorageConnectionString.ParseError(field: "AccountKey", reason: "not valid base64")
         }
@@ -21,7 +21,7 @@ public struct SharedKeySigner: Sendable {
     }
 
     /// `"/" + account + path as sent on the wire`, plus `?comp=` when the query names a component.
-    public static func canonicalizedResource(accountName: String, encodedPath: String, query: String?) -> String {
+    package static func canonicalizedResource(accountName: String, encodedPath: String, query: String?) -> String {
         var resource = "/" + accountName + encodedPath
         if let query {
             for item in query.split(separator: "&") where item.hasPrefix("comp=") {
@@ -32,7 +32,7 @@ public struct SharedKeySigner: Sendable {
     }
 
     /// The string to sign for a Table request.
-    public static func stringToSign(
+    package static func stringToSign(
         scheme: Scheme, method: String, contentMD5: String = "", contentType: String,
         date: String, canonicalizedResource: String
     ) -> String {
@@ -43,13 +43,13 @@ public struct SharedKeySigner: Sendable {
     }
 
     /// Base64 HMAC-SHA256 of `stringToSign` under the account key.
-    public func signature(of stringToSign: String) -> String {
+    package func signature(of stringToSign: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: SymmetricKey(data: keyBytes))
         return Data(mac).base64EncodedString()
     }
 
     /// The complete `Authorization` header value.
-    public func authorization(
+    package func authorization(
         scheme: Scheme, method: String, contentType: String, date: String,
         encodedPath: String, query: String?
     ) -> String {
@@ -61,7 +61,7 @@ public struct SharedKeySigner: Sendable {
     }
 
     /// Constant-time comparison of two signatures (used by the emulator to verify requests).
-    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    package static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8)
         let y = Array(b.utf8)
         guard x.count == y.count else { return false }
@@ -72,8 +72,8 @@ public struct SharedKeySigner: Sendable {
 }
 
 /// RFC 1123 dates as `x-ms-date` wants them: `Mon, 14 Oct 2013 18:25:49 GMT`.
-public enum HTTPDate {
-    public static func format(_ date: Date) -> String {
+package enum HTTPDate {
+    package static func format(_ date: Date) -> String {
         var time = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&time, &parts)

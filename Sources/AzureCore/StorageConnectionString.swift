@@ -5,39 +5,39 @@ import Foundation
 /// Accepts `UseDevelopmentStorage=true` (Azurite's well-known account), or `AccountName` with
 /// `AccountKey`, and either `TableEndpoint` or `DefaultEndpointsProtocol` + `EndpointSuffix`.
 /// The key never appears in `description` or in errors.
-public struct StorageConnectionString: Sendable, CustomStringConvertible {
+package struct StorageConnectionString: Sendable, CustomStringConvertible {
     /// Azurite's well-known development account.
-    public static let developmentAccountName = "devstoreaccount1"
+    package static let developmentAccountName = "devstoreaccount1"
     /// Azurite's well-known development key.
-    public static let developmentAccountKey =
+    package static let developmentAccountKey =
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
     /// The connection string Azurite documents for its Table service.
-    public static let development = try! StorageConnectionString(parsing: "UseDevelopmentStorage=true")
+    package static let development = try! StorageConnectionString(parsing: "UseDevelopmentStorage=true")
 
-    public let accountName: String
+    package let accountName: String
     /// Base64 account key, or `nil` when the string carries none (bearer-token auth).
-    public let accountKey: String?
+    package let accountKey: String?
     /// Table endpoint without a trailing slash; path-style endpoints include the account, e.g. `http://127.0.0.1:10002/devstoreaccount1`.
-    public let tableEndpoint: String
+    package let tableEndpoint: String
 
     /// A problem with a connection string, naming the field but never echoing the key.
-    public struct ParseError: Error, Sendable, CustomStringConvertible, Equatable {
-        public let field: String
-        public let reason: String
-        public var description: String { "connection string: \(field): \(reason)" }
-        public init(field: String, reason: String) {
+    package struct ParseError: Error, Sendable, CustomStringConvertible, Equatable {
+        package let field: String
+        package let reason: String
+        package var description: String { "connection string: \(field): \(reason)" }
+        package init(field: String, reason: String) {
             self.field = field
             self.reason = reason
         }
     }
 
-    public init(accountName: String, accountKey: String?, tableEndpoint: String) {
+    package init(accountName: String, accountKey: String?, tableEndpoint: String) {
         self.accountName = accountName
         self.accountKey = accountKey
         self.tableEndpoint = tableEndpoint.hasSuffix("/") ? String(tableEndpoint.dropLast()) : tableEndpoint
     }
 
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         var fields: [String: String] = [:]
         for part in text.split(separator: ";", omittingEmptySubsequences: true) {
             let trimmed = part.trimmingCharacters(in: .whitespaces)
@@ -89,14 +89,14 @@ public struct StorageConnectionString: Sendable, CustomStringConvertible {
     }
 
     /// Path of the endpoint (`/devstoreaccount1` for path-style, empty for host-style).
-    public var endpointPath: String {
+    package var endpointPath: String {
         guard let schemeEnd = tableEndpoint.range(of: "://") else { return "" }
         let rest = tableEndpoint[schemeEnd.upperBound...]
         guard let slash = rest.firstIndex(of: "/") else { return "" }
         return String(rest[slash...])
     }
 
-    public var description: String {
+    package var description: String {
         "AccountName=\(accountName);TableEndpoint=\(tableEndpoint);AccountKey=\(accountKey == nil ? "<none>" : "<redacted>")"
     }
 }

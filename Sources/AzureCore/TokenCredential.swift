@@ -3,67 +3,67 @@ import HTTPTransport
 import StrictJSON
 
 /// The audience a token is for.
-public struct TokenScope: Hashable, Sendable, CustomStringConvertible {
+package struct TokenScope: Hashable, Sendable, CustomStringConvertible {
     /// Resource URI as the managed-identity endpoints want it, e.g. `https://storage.azure.com/`.
-    public let resource: String
-    public init(resource: String) { self.resource = resource }
+    package let resource: String
+    package init(resource: String) { self.resource = resource }
 
-    public static let storage = TokenScope(resource: "https://storage.azure.com/")
-    public static let management = TokenScope(resource: "https://management.azure.com/")
+    package static let storage = TokenScope(resource: "https://storage.azure.com/")
+    package static let management = TokenScope(resource: "https://management.azure.com/")
 
     /// The v2 endpoint's scope form: `https://storage.azure.com/.default`.
-    public var defaultScope: String { (resource.hasSuffix("/") ? resource : resource + "/") + ".default" }
-    public var description: String { resource }
+    package var defaultScope: String { (resource.hasSuffix("/") ? resource : resource + "/") + ".default" }
+    package var description: String { resource }
 }
 
 /// A bearer token and the moment it stops being valid.
-public struct AccessToken: Sendable, CustomStringConvertible {
-    public let token: String
-    public let expiresOn: Date
-    public init(token: String, expiresOn: Date) {
+package struct AccessToken: Sendable, CustomStringConvertible {
+    package let token: String
+    package let expiresOn: Date
+    package init(token: String, expiresOn: Date) {
         self.token = token
         self.expiresOn = expiresOn
     }
     /// Never prints the token itself.
-    public var description: String { "AccessToken(expiresOn: \(expiresOn))" }
+    package var description: String { "AccessToken(expiresOn: \(expiresOn))" }
 }
 
 /// Something that hands out bearer tokens per scope.
-public protocol TokenCredential: Sendable {
+package protocol TokenCredential: Sendable {
     func token(for scope: TokenScope) async throws -> AccessToken
     /// Forgets any cached token for `scope` (after a 401).
     func invalidate(scope: TokenScope) async
 }
 
 /// Fetches one fresh token from an identity endpoint (no caching).
-public protocol TokenFetcher: Sendable {
+package protocol TokenFetcher: Sendable {
     func fetchToken(for scope: TokenScope) async throws -> AccessToken
 }
 
 /// A fixed token, for local endpoints that accept anything.
-public struct StaticTokenCredential: TokenCredential {
-    public let value: String
-    public init(_ value: String) { self.value = value }
-    public func token(for scope: TokenScope) async throws -> AccessToken {
+package struct StaticTokenCredential: TokenCredential {
+    package let value: String
+    package init(_ value: String) { self.value = value }
+    package func token(for scope: TokenScope) async throws -> AccessToken {
         AccessToken(token: value, expiresOn: .distantFuture)
     }
-    public func invalidate(scope: TokenScope) async {}
+    package func invalidate(scope: TokenScope) async {}
 }
 
 /// Caches tokens per scope and refreshes them before they expire.
 ///
 /// One refresh runs at a time per scope; callers arriving during it await the same fetch. A failed
 /// refresh is not remembered: the next caller tries again.
-public actor CachingTokenCredential: TokenCredential {
+package actor CachingTokenCredential: TokenCredential {
     private let fetcher: any TokenFetcher
     private let refreshMargin: TimeInterval
     private let now: @Sendable () -> Date
     private var cache: [TokenScope: AccessToken] = [:]
     private var inFlight: [TokenScope: Task<AccessToken, any Error>] = [:]
     /// Number of fetches made (for tests and metrics).
-    public private(set) var fetchCount = 0
+    package private(set) var fetchCount = 0
 
-    public init(
+    package init(
         fetcher: any TokenFetcher, refreshMargin: TimeInterval = 300, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.fetcher = fetcher
@@ -71,7 +71,7 @@ public actor CachingTokenCredential: TokenCredential {
         self.now = now
     }
 
-    public func token(for scope: TokenScope) async throws -> AccessToken {
+    package func token(for scope: TokenScope) async throws -> AccessToken {
         if let cached = cache[scope], cached.expiresOn.timeIntervalSince(now()) > refreshMargin { return cached }
         if let running = inFlight[scope] { return try await running.value }
         fetchCount += 1
@@ -89,18 +89,18 @@ public actor CachingTokenCredential: TokenCredential {
         }
     }
 
-    public func invalidate(scope: TokenScope) async { cache[scope] = nil }
+    package func invalidate(scope: TokenScope) async { cache[scope] = nil }
 }
 
 /// A token endpoint that answered with an error or an unusable body.
-public struct CredentialError: Error, Sendable, CustomStringConvertible {
-    public let source: String
-    public let message: String
-    public init(source: String, message: String) {
+package struct CredentialError: Error, Sendable, CustomStringConvertible {
+    package let source: String
+    package let message: String
+    package init(source: String, message: String) {
         self.source = source
         self.message = message
     }
-    public var description: String { "\(source): \(message)" }
+    package var description: String { "\(source): \(message)" }
 }
 
 enum TokenResponse {
@@ -136,14 +136,14 @@ enum TokenResponse {
 }
 
 /// App Service / Azure Functions managed identity (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, api 2019-08-01).
-public struct AppServiceManagedIdentity: TokenFetcher {
-    public let endpoint: String
+package struct AppServiceManagedIdentity: TokenFetcher {
+    package let endpoint: String
     /// Read on every request: the platform rotates it.
-    public let header: @Sendable () -> String?
-    public let clientID: String?
-    public let transport: any HTTPTransport
+    package let header: @Sendable () -> String?
+    package let clientID: String?
+    package let transport: any HTTPTransport
 
-    public init(
+    package init(
         endpoint: String, header: @escaping @Sendable () -> String?, clientID: String? = nil,
         transport: any HTTPTransport
     ) {
@@ -153,7 +153,7 @@ public struct AppServiceManagedIdentity: TokenFetcher {
         self.transport = transport
     }
 
-    public func fetchToken(for scope: TokenScope) async throws -> AccessToken {
+    package func fetchToken(for scope: TokenScope) async throws -> AccessToken {
         var url = endpoint + (endpoint.utf8.contains(UInt8(ascii: "?")) ? "&" : "?")
         url += "resource=\(FormEncoding.encode(scope.resource))&api-version=2019-08-01"
         if let clientID { url += "&client_id=\(FormEncoding.encode(clientID))" }
@@ -168,13 +168,13 @@ public struct AppServiceManagedIdentity: TokenFetcher {
 }
 
 /// VM Instance Metadata Service managed identity (`169.254.169.254`, api 2018-02-01).
-public struct IMDSManagedIdentity: TokenFetcher {
-    public static let defaultEndpoint = "http://169.254.169.254/metadata/identity/oauth2/token"
-    public let endpoint: String
-    public let clientID: String?
-    public let transport: any HTTPTransport
+package struct IMDSManagedIdentity: TokenFetcher {
+    package static let defaultEndpoint = "http://169.254.169.254/metadata/identity/oauth2/token"
+    package let endpoint: String
+    package let clientID: String?
+    package let transport: any HTTPTransport
 
-    public init(
+    package init(
         endpoint: String = IMDSManagedIdentity.defaultEndpoint, clientID: String? = nil, transport: any HTTPTransport
     ) {
         self.endpoint = endpoint
@@ -182,7 +182,7 @@ public struct IMDSManagedIdentity: TokenFetcher {
         self.transport = transport
     }
 
-    public func fetchToken(for scope: TokenScope) async throws -> AccessToken {
+    package func fetchToken(for scope: TokenScope) async throws -> AccessToken {
         var url = "\(endpoint)?api-version=2018-02-01&resource=\(FormEncoding.encode(scope.resource))"
         if let clientID { url += "&client_id=\(FormEncoding.encode(clientID))" }
         let response = try await RetryingFetch.get(
@@ -195,14 +195,14 @@ public struct IMDSManagedIdentity: TokenFetcher {
 }
 
 /// Service principal with a client secret (Microsoft identity platform v2 client credentials).
-public struct ClientSecretCredential: TokenFetcher {
-    public let authorityHost: String
-    public let tenantID: String
-    public let clientID: String
+package struct ClientSecretCredential: TokenFetcher {
+    package let authorityHost: String
+    package let tenantID: String
+    package let clientID: String
     private let clientSecret: String
-    public let transport: any HTTPTransport
+    package let transport: any HTTPTransport
 
-    public init(
+    package init(
         tenantID: String, clientID: String, clientSecret: String,
         authorityHost: String = "https://login.microsoftonline.com", transport: any HTTPTransport
     ) {
@@ -213,7 +213,7 @@ public struct ClientSecretCredential: TokenFetcher {
         self.transport = transport
     }
 
-    public func fetchToken(for scope: TokenScope) async throws -> AccessToken {
+    package func fetchToken(for scope: TokenScope) async throws -> AccessToken {
         let url = "\(authorityHost)/\(FormEncoding.encode(tenantID))/oauth2/v2.0/token"
         let form =
             "client_id=\(FormEncoding.encode(clientID))&scope=\(FormEncoding.encode(scope.defaultScope))"
@@ -233,8 +233,8 @@ public struct ClientSecretCredential: TokenFetcher {
 /// principal (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`),
 /// then App Service managed identity (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`, optional
 /// `AZURE_CLIENT_ID` for a user-assigned identity), then VM IMDS.
-public enum DefaultAzureCredential {
-    public static func fromEnvironment(_ environment: [String: String], transport: any HTTPTransport)
+package enum DefaultAzureCredential {
+    package static func fromEnvironment(_ environment: [String: String], transport: any HTTPTransport)
         -> CachingTokenCredential
     {
         let clientID = environment["AZURE_CLIENT_ID"].flatMap { $0.isEmpty ? nil : $0 }
@@ -281,8 +281,8 @@ enum RetryingFetch {
 }
 
 /// `application/x-www-form-urlencoded` / query component encoding (RFC 3986 unreserved kept).
-public enum FormEncoding {
-    public static func encode(_ text: String) -> String {
+package enum FormEncoding {
+    package static func encode(_ text: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
@@ -299,7 +299,7 @@ public enum FormEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func decode(_ text: Substring) -> String {
+    package static func decode(_ text: Substring) -> String {
         var bytes: [UInt8] = []
         var iterator = Array(text.utf8)[...]
         while let byte = iterator.popFirst() {

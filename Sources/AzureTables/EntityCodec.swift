@@ -2,10 +2,10 @@ import AzureCore
 import Foundation
 
 /// Converts entities to and from the Table service's JSON payload format.
-public enum EntityCodec {
+package enum EntityCodec {
     /// JSON object for a request body. Every non-String/Int32/Bool value carries its `@odata.type`;
     /// doubles are annotated too, so whole-number doubles stay doubles.
-    public static func encode(_ entity: TableEntity, includeKeys: Bool = true) -> JSONValue {
+    package static func encode(_ entity: TableEntity, includeKeys: Bool = true) -> JSONValue {
         var members: [(String, JSONValue)] = []
         if includeKeys {
             members.append(("PartitionKey", .string(entity.partitionKey)))
@@ -18,7 +18,7 @@ public enum EntityCodec {
     }
 
     /// The JSON members for one property (value, and its type annotation when needed).
-    public static func encodeProperty(name: String, value: TableValue) -> [(String, JSONValue)] {
+    package static func encodeProperty(name: String, value: TableValue) -> [(String, JSONValue)] {
         switch value {
         case .string(let v): return [(name, .string(v))]
         case .int32(let v): return [(name, .number(String(v)))]
@@ -44,15 +44,15 @@ public enum EntityCodec {
     }
 
     /// A payload problem, naming the property.
-    public struct DecodeError: Error, Sendable, CustomStringConvertible {
-        public let property: String
-        public let reason: String
-        public var description: String { "property '\(property)': \(reason)" }
+    package struct DecodeError: Error, Sendable, CustomStringConvertible {
+        package let property: String
+        package let reason: String
+        package var description: String { "property '\(property)': \(reason)" }
     }
 
     /// Decodes an entity object (from a request or a response). `odata.*` members are read for the
     /// ETag and otherwise ignored; `Timestamp` becomes `timestamp`.
-    public static func decode(_ object: JSONValue, requireKeys: Bool = true) throws -> TableEntity {
+    package static func decode(_ object: JSONValue, requireKeys: Bool = true) throws -> TableEntity {
         guard let members = object.objectValue else {
             throw DecodeError(property: "", reason: "entity is not a JSON object")
         }

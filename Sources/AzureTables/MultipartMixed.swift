@@ -5,9 +5,9 @@ import HTTPTransport
 /// Shared by the client (building requests, reading answers) and the local endpoint (reading requests,
 /// building answers). Lines may end in CRLF or a bare LF; nothing here goes through Foundation's string
 /// searching, which dominated the cost of a transaction on both sides.
-public enum MultipartMixed {
+package enum MultipartMixed {
     /// The `boundary` parameter of a `Content-Type` value, without quotes.
-    public static func boundary(in contentType: String) -> String? {
+    package static func boundary(in contentType: String) -> String? {
         for parameter in contentType.split(separator: ";") {
             let trimmed = parameter[asciiTrimmedRange(parameter.utf8, lineBreaks: false)]
             guard trimmed.count > 9, trimmed.prefix(9).lowercased() == "boundary=" else { continue }
@@ -20,7 +20,7 @@ public enum MultipartMixed {
 
     /// The bodies of the parts between `--boundary` delimiter lines (without the delimiters, the line
     /// break before each delimiter, or anything after the closing `--boundary--`).
-    public static func parts(of body: ArraySlice<UInt8>, boundary: String) -> [ArraySlice<UInt8>] {
+    package static func parts(of body: ArraySlice<UInt8>, boundary: String) -> [ArraySlice<UInt8>] {
         let delimiter = Array(("--" + boundary).utf8)
         var parts: [ArraySlice<UInt8>] = []
         var partStart: Int? = nil
@@ -52,15 +52,15 @@ public enum MultipartMixed {
 
     /// A header block (`Name: value` lines up to an empty line), its optional first line (an HTTP
     /// request or status line), and the bytes after the empty line.
-    public struct Message: Sendable {
-        public var startLine: String?
-        public var headers: HTTPHeaderList
-        public var body: ArraySlice<UInt8>
+    package struct Message: Sendable {
+        package var startLine: String?
+        package var headers: HTTPHeaderList
+        package var body: ArraySlice<UInt8>
     }
 
     /// Reads a MIME part or an embedded HTTP message. With `startLine`, the first non-empty line is
     /// returned as the request or status line rather than read as a header.
-    public static func message(_ bytes: ArraySlice<UInt8>, startLine: Bool = false) -> Message {
+    package static func message(_ bytes: ArraySlice<UInt8>, startLine: Bool = false) -> Message {
         var index = bytes.startIndex
         var first: String? = nil
         var headers = HTTPHeaderList()

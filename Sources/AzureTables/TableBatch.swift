@@ -3,7 +3,7 @@ import Foundation
 import HTTPTransport
 
 /// One operation of an entity group transaction.
-public enum TableTransactionAction: Sendable {
+package enum TableTransactionAction: Sendable {
     case insert(TableEntity)
     case replace(TableEntity, ifMatch: ETagCondition)
     case merge(TableEntity, ifMatch: ETagCondition)

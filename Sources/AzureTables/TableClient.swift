@@ -3,7 +3,7 @@ import Foundation
 import HTTPTransport
 
 /// Which version of an entity a write applies to.
-public enum ETagCondition: Sendable, Equatable {
+package enum ETagCondition: Sendable, Equatable {
     /// `If-Match: *`: any existing version (fails with 404 when there is none).
     case any
     /// `If-Match: <etag>`: only that version (fails with 412 when it changed).
@@ -19,16 +19,16 @@ public enum ETagCondition: Sendable, Equatable {
 
 /// Entity operations on one table. Every method throws `AzureError`
 /// (`isPreconditionFailed` 412, `isConflict` 409, `isNotFound` 404, `isThrottled`, `isUnauthorized`, …).
-public struct TableClient: Sendable {
-    public let service: TableServiceClient
-    public let name: String
+package struct TableClient: Sendable {
+    package let service: TableServiceClient
+    package let name: String
 
     // MARK: Writes
 
     /// Inserts a new entity; 409 `EntityAlreadyExists` when the keys are taken.
     /// - Returns: the new ETag.
     @discardableResult
-    public func insert(_ entity: TableEntity) async throws -> String {
+    package func insert(_ entity: TableEntity) async throws -> String {
         try TableNames.validateKeys(partitionKey: entity.partitionKey, rowKey: entity.rowKey)
         var request = service.makeRequest(method: "POST", path: "/\(name)", contentType: "application/json")
         request.headers["Prefer"] = "return-no-content"
@@ -38,30 +38,30 @@ public struct TableClient: Sendable {
 
     /// Replaces the whole entity (`PUT` with `If-Match`).
     @discardableResult
-    public func replace(_ entity: TableEntity, ifMatch condition: ETagCondition) async throws -> String {
+    package func replace(_ entity: TableEntity, ifMatch condition: ETagCondition) async throws -> String {
         try await write(entity, method: "PUT", condition: condition)
     }
 
     /// Merges the given properties into the entity (`MERGE` with `If-Match`).
     @discardableResult
-    public func merge(_ entity: TableEntity, ifMatch condition: ETagCondition) async throws -> String {
+    package func merge(_ entity: TableEntity, ifMatch condition: ETagCondition) async throws -> String {
         try await write(entity, method: "MERGE", condition: condition)
     }
 
     /// Inserts, or replaces whatever is there (`PUT` without `If-Match`).
     @discardableResult
-    public func insertOrReplace(_ entity: TableEntity) async throws -> String {
+    package func insertOrReplace(_ entity: TableEntity) async throws -> String {
         try await write(entity, method: "PUT", condition: nil)
     }
 
     /// Inserts, or merges into whatever is there (`MERGE` without `If-Match`).
     @discardableResult
-    public func insertOrMerge(_ entity: TableEntity) async throws -> String {
+    package func insertOrMerge(_ entity: TableEntity) async throws -> String {
         try await write(entity, method: "MERGE", condition: nil)
     }
 
     /// Deletes an entity (`If-Match` is required by the service; `.any` deletes any version).
-    public func delete(partitionKey: String, rowKey: String, ifMatch condition: ETagCondition = .any) async throws {
+    package func delete(partitionKey: String, rowKey: String, ifMatch condition: ETagCondition = .any) async throws {
         try TableNames.validateKeys(partitionKey: partitionKey, rowKey: rowKey)
         var request = service.makeRequest(method: "DELETE", path: entityPath(partitionKey, rowKey))
         request.headers["If-Match"] = condition.headerValue
@@ -84,7 +84,7 @@ public struct TableClient: Sendable {
     // MARK: Reads
 
     /// The entity, or `nil` when it does not exist.
-    public func get(partitionKey: String, rowKey: String, select: [String]? = nil) async throws -> TableEntity? {
+    package func get(partitionKey: String, rowKey: String, select: [String]? = nil) async throws -> TableEntity? {
         try TableNames.validateKeys(partitionKey: partitionKey, rowKey: rowKey)
         var query: String? = nil
         if let select { query = "$select=" + FormEncoding.encode(select.joined(separator: ",")) }
@@ -102,12 +102,12 @@ public struct TableClient: Sendable {
 
     /// Entities matching an OData `$filter`, page by page (each page ≤ `top`, ≤ 1,000), following
     /// `x-ms-continuation-*` headers. Pages may be empty and still continue.
-    public func query(filter: String? = nil, select: [String]? = nil, top: Int? = nil) -> TableQuery {
+    package func query(filter: String? = nil, select: [String]? = nil, top: Int? = nil) -> TableQuery {
         TableQuery(client: self, filter: filter, select: select, top: top)
     }
 
     /// All entities matching `filter`, collected.
-    public func queryAll(filter: String? = nil, select: [String]? = nil) async throws -> [TableEntity] {
+    package func queryAll(filter: String? = nil, select: [String]? = nil) async throws -> [TableEntity] {
         var all: [TableEntity] = []
         for try await page in query(filter: filter, select: select) { all.append(contentsOf: page.entities) }
         return all
@@ -119,7 +119,7 @@ public struct TableClient: Sendable {
     /// - Returns: the new ETag of each action (nil for deletes), in order.
     /// - Throws: `AzureError` naming the failing action in `failedOperationIndex`; nothing was applied.
     @discardableResult
-    public func submitTransaction(_ actions: [TableTransactionAction]) async throws -> [String?] {
+    package func submitTransaction(_ actions: [TableTransactionAction]) async throws -> [String?] {
         try await TableBatch(client: self, actions: actions).submit()
     }
 

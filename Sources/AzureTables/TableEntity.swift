@@ -3,7 +3,7 @@ import Foundation
 import StrictJSON
 
 /// A typed Table property value (the Edm types of the Table service).
-public enum TableValue: Sendable, Equatable, CustomStringConvertible {
+package enum TableValue: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     case int32(Int32)
     /// Sent as `Edm.Int64` (a JSON string with a type annotation).
@@ -15,7 +15,7 @@ public enum TableValue: Sendable, Equatable, CustomStringConvertible {
     case guid(UUID)
     case binary([UInt8])
 
-    public var edmType: String {
+    package var edmType: String {
         switch self {
         case .string: return "Edm.String"
         case .int32: return "Edm.Int32"
@@ -28,32 +28,32 @@ public enum TableValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let v) = self { return v }
         return nil
     }
     /// Int32 or Int64 as Int64.
-    public var int64Value: Int64? {
+    package var int64Value: Int64? {
         switch self {
         case .int32(let v): return Int64(v)
         case .int64(let v): return v
         default: return nil
         }
     }
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         if case .double(let v) = self { return v }
         return nil
     }
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let v) = self { return v }
         return nil
     }
-    public var dateValue: Date? {
+    package var dateValue: Date? {
         if case .dateTime(let v) = self { return v }
         return nil
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .string(let v): return v
         case .int32(let v): return String(v)
@@ -68,15 +68,15 @@ public enum TableValue: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// One entity: keys, custom properties, and the service's ETag and Timestamp when read back.
-public struct TableEntity: Sendable, Equatable {
-    public var partitionKey: String
-    public var rowKey: String
-    public var properties: [String: TableValue]
+package struct TableEntity: Sendable, Equatable {
+    package var partitionKey: String
+    package var rowKey: String
+    package var properties: [String: TableValue]
     /// Opaque ETag as the service sent it; send it back byte for byte in `If-Match`.
-    public var etag: String?
-    public var timestamp: Date?
+    package var etag: String?
+    package var timestamp: Date?
 
-    public init(
+    package init(
         partitionKey: String, rowKey: String, properties: [String: TableValue] = [:], etag: String? = nil,
         timestamp: Date? = nil
     ) {
@@ -87,22 +87,22 @@ public struct TableEntity: Sendable, Equatable {
         self.timestamp = timestamp
     }
 
-    public subscript(name: String) -> TableValue? {
+    package subscript(name: String) -> TableValue? {
         get { properties[name] }
         set { properties[name] = newValue }
     }
 }
 
 /// `Edm.DateTime` text: `2013-08-02T17:37:43.9004348Z` (7 fractional digits out, 0–7 accepted in).
-public enum EdmDateTime {
-    public static func format(_ date: Date) -> String {
+package enum EdmDateTime {
+    package static func format(_ date: Date) -> String {
         let ticks = (date.timeIntervalSince1970 * 10_000_000).rounded()
         let seconds = Int64((ticks / 10_000_000).rounded(.down))
         let fraction = Int64(ticks) - seconds * 10_000_000
         return ASCIIFormat.utcTimestamp(seconds: seconds, fraction: fraction, fractionDigits: 7)
     }
 
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
         guard bytes.count >= 19 else { return nil }
         func number(_ range: Range<Int>) -> Int? {
@@ -147,9 +147,9 @@ public enum EdmDateTime {
 }
 
 /// Key and name rules of the Table service, checked before anything is sent.
-public enum TableNames {
+package enum TableNames {
     /// `^[A-Za-z][A-Za-z0-9]{2,62}$`, and not the reserved name "tables".
-    public static func validateTableName(_ name: String) throws {
+    package static func validateTableName(_ name: String) throws {
         let scalars = Array(name.unicodeScalars)
         let valid =
             (3...63).contains(scalars.count)
@@ -163,7 +163,7 @@ public enum TableNames {
     }
 
     /// The reason a PartitionKey or RowKey is not allowed, or `nil` when it is.
-    public static func keyProblem(_ key: String) -> String? {
+    package static func keyProblem(_ key: String) -> String? {
         if key.utf8.count > 1024 { return "longer than 1 KiB" }
         for scalar in key.unicodeScalars {
             switch scalar.value {
@@ -178,7 +178,7 @@ public enum TableNames {
         return nil
     }
 
-    public static func validateKeys(partitionKey: String, rowKey: String) throws {
+    package static func validateKeys(partitionKey: String, rowKey: String) throws {
         if let problem = keyProblem(partitionKey) { throw AzureError.invalidRequest("PartitionKey \(problem)") }
         if let problem = keyProblem(rowKey) { throw AzureError.invalidRequest("RowKey \(problem)") }
     }

@@ -3,34 +3,34 @@ import Foundation
 import HTTPTransport
 
 /// One page of a query.
-public struct TablePage: Sendable {
-    public let entities: [TableEntity]
+package struct TablePage: Sendable {
+    package let entities: [TableEntity]
     /// Continuation to resume after this page, or `nil` on the last page.
-    public let continuation: TableContinuation?
+    package let continuation: TableContinuation?
 }
 
 /// Where the next page starts (`NextPartitionKey` / `NextRowKey`).
-public struct TableContinuation: Sendable, Equatable {
-    public let nextPartitionKey: String
-    public let nextRowKey: String?
+package struct TableContinuation: Sendable, Equatable {
+    package let nextPartitionKey: String
+    package let nextRowKey: String?
 }
 
 /// An entity query as an `AsyncSequence` of pages; `entities` flattens it.
-public struct TableQuery: AsyncSequence, Sendable {
+package struct TableQuery: AsyncSequence, Sendable {
     /// `text` as the inside of an OData string literal `'…'` (filters, key paths): single quotes doubled.
-    public static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         text.utf8.contains(UInt8(ascii: "'"))
             ? text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") : text
     }
 
-    public typealias Element = TablePage
+    package typealias Element = TablePage
     let client: TableClient
     let filter: String?
     let select: [String]?
     let top: Int?
 
     /// Fetches the page that starts at `continuation` (the first page when `nil`).
-    public func page(after continuation: TableContinuation?) async throws -> TablePage {
+    package func page(after continuation: TableContinuation?) async throws -> TablePage {
         var parts: [String] = []
         if let filter { parts.append("$filter=" + FormEncoding.encode(filter)) }
         if let select { parts.append("$select=" + FormEncoding.encode(select.joined(separator: ","))) }
@@ -54,12 +54,12 @@ public struct TableQuery: AsyncSequence, Sendable {
         return TablePage(entities: entities, continuation: next)
     }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         let query: TableQuery
         var continuation: TableContinuation?
         var finished = false
 
-        public mutating func next() async throws -> TablePage? {
+        package mutating func next() async throws -> TablePage? {
             guard !finished else { return nil }
             let page = try await query.page(after: continuation)
             continuation = page.continuation
@@ -68,10 +68,10 @@ public struct TableQuery: AsyncSequence, Sendable {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(query: self) }
+    package func makeAsyncIterator() -> AsyncIterator { AsyncIterator(query: self) }
 
     /// The query's entities one by one.
-    public var entities: AsyncThrowingStream<TableEntity, any Error> {
+    package var entities: AsyncThrowingStream<TableEntity, any Error> {
         let query = self
         return AsyncThrowingStream { continuation in
             let task = Task {

@@ -4,21 +4,21 @@ import HTTPTransport
 import Logging
 
 /// Client for one storage account's Table service (tables, and `TableClient`s for entities).
-public struct TableServiceClient: Sendable {
+package struct TableServiceClient: Sendable {
     /// Service version sent on every request (what current SDKs send; Azurite always accepts it).
-    public static let serviceVersion = "2019-02-02"
+    package static let serviceVersion = "2019-02-02"
 
-    public let endpoint: String
-    public let pipeline: AzurePipeline
+    package let endpoint: String
+    package let pipeline: AzurePipeline
 
-    public init(endpoint: String, pipeline: AzurePipeline) {
+    package init(endpoint: String, pipeline: AzurePipeline) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.pipeline = pipeline
     }
 
     /// A client authorised by the connection string's Shared Key, or by `credential` when the
     /// string has no key (Entra ID bearer tokens for `https://storage.azure.com/`).
-    public init(
+    package init(
         connectionString: StorageConnectionString, transport: any HTTPTransport,
         credential: (any TokenCredential)? = nil, retryPolicy: RetryPolicy = .init(),
         logger: Logger = Logger(label: "ipam.tables", factory: { _ in SwiftLogNoOpLogHandler() }),
@@ -42,12 +42,12 @@ public struct TableServiceClient: Sendable {
     }
 
     /// A client for the entities of `name` (no request is made).
-    public func table(_ name: String) -> TableClient { TableClient(service: self, name: name) }
+    package func table(_ name: String) -> TableClient { TableClient(service: self, name: name) }
 
     /// Creates a table. With `ifNotExists`, an existing table is not an error.
     /// - Returns: true when this call created it.
     @discardableResult
-    public func createTable(_ name: String, ifNotExists: Bool = false) async throws -> Bool {
+    package func createTable(_ name: String, ifNotExists: Bool = false) async throws -> Bool {
         try TableNames.validateTableName(name)
         let body = JSONValue.object([("TableName", .string(name))]).serialized()
         var request = makeRequest(method: "POST", path: "/Tables", contentType: "application/json")
@@ -65,7 +65,7 @@ public struct TableServiceClient: Sendable {
     }
 
     /// Deletes a table. With `ifExists`, a missing table is not an error.
-    public func deleteTable(_ name: String, ifExists: Bool = false) async throws {
+    package func deleteTable(_ name: String, ifExists: Bool = false) async throws {
         try TableNames.validateTableName(name)
         let request = makeRequest(method: "DELETE", path: "/Tables('\(name)')")
         do {
@@ -75,7 +75,7 @@ public struct TableServiceClient: Sendable {
     }
 
     /// Names of all tables, following `NextTableName` continuation.
-    public func listTables() async throws -> [String] {
+    package func listTables() async throws -> [String] {
         var names: [String] = []
         var next: String? = nil
         repeat {
@@ -93,7 +93,7 @@ public struct TableServiceClient: Sendable {
     }
 
     /// A request with the Table service's common headers (date and signature are added per attempt).
-    public func makeRequest(method: String, path: String, query: String? = nil, contentType: String? = nil)
+    package func makeRequest(method: String, path: String, query: String? = nil, contentType: String? = nil)
         -> TransportRequest
     {
         var url = endpoint + path

@@ -13,14 +13,14 @@ import AzureCore
 /// at once (with whoever is queued), and whoever queues up while all slots are taken goes in the next
 /// round, led by the first of them. Members whose row keys collide with the round's (the same session
 /// twice, say) wait for a later round.
-public actor TransactionCombiner {
-    public let table: TableClient
+package actor TransactionCombiner {
+    package let table: TableClient
     /// Most operations one round sends (a transaction holds at most 100).
-    public let maxOperations: Int
+    package let maxOperations: Int
     /// Rounds of one partition sent at the same time. One gives the biggest rounds; two keep the storage
     /// busy while the answer of the other travels back. Safe at any number: every member's conditions
     /// (ETags, inserts) are checked by the storage, not by this queue.
-    public let maxInFlight: Int
+    package let maxInFlight: Int
 
     private enum Signal {
         case done(Result<[String?], any Error>)
@@ -38,13 +38,13 @@ public actor TransactionCombiner {
     private var inFlight: [String: Int] = [:]
     private var nextID = 0
     /// Transactions sent and members they carried (for the benchmark and metrics).
-    public private(set) var rounds = 0
-    public private(set) var members = 0
+    package private(set) var rounds = 0
+    package private(set) var members = 0
 
     private let onRound: @Sendable (Int) -> Void
 
     /// - Parameter onRound: told the number of members of every transaction sent (for metrics).
-    public init(
+    package init(
         table: TableClient, maxOperations: Int = 100, maxInFlight: Int = 2,
         onRound: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
@@ -56,7 +56,7 @@ public actor TransactionCombiner {
 
     /// Commits `actions` (one partition), possibly together with other callers' transactions.
     /// - Returns: the ETag of each of `actions`, as `TableClient.submitTransaction` does.
-    public func submit(_ actions: [TableTransactionAction]) async throws -> [String?] {
+    package func submit(_ actions: [TableTransactionAction]) async throws -> [String?] {
         guard let partition = actions.first?.keys.partitionKey, actions.count <= maxOperations else {
             return try await table.submitTransaction(actions) // nothing to combine with, or too big to share a round
         }

@@ -7,7 +7,7 @@
 /// The range of `bytes` without leading and trailing spaces and tabs (and CR and LF with `lineBreaks`).
 /// Inlinable, so callers in other modules get it specialised for their collection.
 @inlinable
-public func asciiTrimmedRange<Bytes: BidirectionalCollection>(_ bytes: Bytes, lineBreaks: Bool = true) -> Range<
+package func asciiTrimmedRange<Bytes: BidirectionalCollection>(_ bytes: Bytes, lineBreaks: Bool = true) -> Range<
     Bytes.Index
 >
 where Bytes.Element == UInt8 {
@@ -25,15 +25,15 @@ where Bytes.Element == UInt8 {
 
 extension ArraySlice where Element == UInt8 {
     /// The bytes without leading and trailing spaces, tabs, CR and LF.
-    public func trimmingASCIIWhitespace() -> ArraySlice<UInt8> { self[asciiTrimmedRange(self)] }
+    package func trimmingASCIIWhitespace() -> ArraySlice<UInt8> { self[asciiTrimmedRange(self)] }
 }
 
 extension Slice where Base == UnsafeRawBufferPointer {
     /// The bytes without leading and trailing spaces, tabs, CR and LF.
-    public func trimmingASCIIWhitespace() -> Slice<UnsafeRawBufferPointer> { self[asciiTrimmedRange(self)] }
+    package func trimmingASCIIWhitespace() -> Slice<UnsafeRawBufferPointer> { self[asciiTrimmedRange(self)] }
 }
 
 /// `byte` with ASCII `A`–`Z` folded to lowercase (every other byte unchanged): for comparing header names
 /// and tokens case-insensitively without allocating lowercased copies.
 @inlinable
-public func asciiLowercased(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+package func asciiLowercased(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }

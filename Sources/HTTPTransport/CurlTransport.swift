@@ -9,19 +9,19 @@ import Synchronization
 /// connection cache: sequential requests to one host reuse one keep-alive connection, and
 /// concurrent requests open as many connections as they need. Task cancellation removes the
 /// transfer from the multi handle and throws `TransportError.cancelled`.
-public final class CurlTransport: HTTPTransport {
+package final class CurlTransport: HTTPTransport {
     /// Transport-wide settings.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Limit for establishing a TCP (and TLS) connection.
-        public var connectTimeout: Duration
+        package var connectTimeout: Duration
         /// Default limit for a whole transfer when the request sets none.
-        public var requestTimeout: Duration
+        package var requestTimeout: Duration
         /// Idle connections kept open for reuse.
-        public var maxIdleConnections: Int
+        package var maxIdleConnections: Int
         /// Verify TLS peers (turn off only for local test endpoints).
-        public var verifyTLS: Bool
+        package var verifyTLS: Bool
 
-        public init(
+        package init(
             connectTimeout: Duration = .seconds(10), requestTimeout: Duration = .seconds(30),
             maxIdleConnections: Int = 64, verifyTLS: Bool = true
         ) {
@@ -34,7 +34,7 @@ public final class CurlTransport: HTTPTransport {
 
     private let loop: CurlMultiLoop
 
-    public init(configuration: Configuration = .init()) {
+    package init(configuration: Configuration = .init()) {
         CurlGlobal.ensureInitialized()
         self.loop = CurlMultiLoop(configuration: configuration)
         loop.start()
@@ -42,7 +42,7 @@ public final class CurlTransport: HTTPTransport {
 
     deinit { loop.stop() }
 
-    public func execute(_ request: TransportRequest) async throws -> TransportResponse {
+    package func execute(_ request: TransportRequest) async throws -> TransportResponse {
         try Task.checkCancellation()
         let transfer = CurlTransfer(request: request)
         return try await withTaskCancellationHandler {

@@ -1,15 +1,15 @@
 /// An ordered list of HTTP header fields with case-insensitive lookup.
-public struct HTTPHeaderList: Sendable, Equatable, ExpressibleByDictionaryLiteral, Sequence {
-    public private(set) var fields: [(name: String, value: String)]
+package struct HTTPHeaderList: Sendable, Equatable, ExpressibleByDictionaryLiteral, Sequence {
+    package private(set) var fields: [(name: String, value: String)]
 
-    public init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
+    package init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
 
-    public init(dictionaryLiteral elements: (String, String)...) {
+    package init(dictionaryLiteral elements: (String, String)...) {
         self.fields = elements.map { (name: $0.0, value: $0.1) }
     }
 
     /// The first value of `name`, compared case-insensitively.
-    public subscript(name: String) -> String? {
+    package subscript(name: String) -> String? {
         get { fields.first { Self.sameName($0.name, name) }?.value }
         set {
             fields.removeAll { Self.sameName($0.name, name) }
@@ -23,11 +23,11 @@ public struct HTTPHeaderList: Sendable, Equatable, ExpressibleByDictionaryLitera
     }
 
     /// Appends a field without removing others of the same name.
-    public mutating func add(name: String, value: String) { fields.append((name: name, value: value)) }
+    package mutating func add(name: String, value: String) { fields.append((name: name, value: value)) }
 
-    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+    package func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
 
-    public static func == (lhs: HTTPHeaderList, rhs: HTTPHeaderList) -> Bool {
+    package static func == (lhs: HTTPHeaderList, rhs: HTTPHeaderList) -> Bool {
         lhs.fields.count == rhs.fields.count
             && zip(lhs.fields, rhs.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }

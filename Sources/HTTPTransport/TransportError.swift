@@ -1,16 +1,16 @@
 /// A request that produced no HTTP response.
 ///
 /// A struct with a private code so new cases break no caller (the async-http-client pattern).
-public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     private enum Base: String, Sendable, Equatable {
         case connectionRefused, timeout, tls, cancelled, dnsFailure, connectionLost, invalidRequest, other
     }
 
     private let base: Base
     /// libcurl's error text (or ours), never containing request headers.
-    public let message: String
+    package let message: String
     /// The libcurl result code, when libcurl produced the failure.
-    public let curlCode: Int?
+    package let curlCode: Int?
 
     private init(_ base: Base, _ message: String, curlCode: Int? = nil) {
         self.base = base
@@ -18,42 +18,44 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         self.curlCode = curlCode
     }
 
-    public static func connectionRefused(_ message: String, curlCode: Int? = nil) -> Self {
+    package static func connectionRefused(_ message: String, curlCode: Int? = nil) -> Self {
         .init(.connectionRefused, message, curlCode: curlCode)
     }
-    public static func timeout(_ message: String, curlCode: Int? = nil) -> Self {
+    package static func timeout(_ message: String, curlCode: Int? = nil) -> Self {
         .init(.timeout, message, curlCode: curlCode)
     }
-    public static func tls(_ message: String, curlCode: Int? = nil) -> Self { .init(.tls, message, curlCode: curlCode) }
-    public static func cancelled(_ message: String = "request cancelled") -> Self { .init(.cancelled, message) }
-    public static func dnsFailure(_ message: String, curlCode: Int? = nil) -> Self {
+    package static func tls(_ message: String, curlCode: Int? = nil) -> Self {
+        .init(.tls, message, curlCode: curlCode)
+    }
+    package static func cancelled(_ message: String = "request cancelled") -> Self { .init(.cancelled, message) }
+    package static func dnsFailure(_ message: String, curlCode: Int? = nil) -> Self {
         .init(.dnsFailure, message, curlCode: curlCode)
     }
     /// The connection broke after the request may have been sent: the outcome is unknown.
-    public static func connectionLost(_ message: String, curlCode: Int? = nil) -> Self {
+    package static func connectionLost(_ message: String, curlCode: Int? = nil) -> Self {
         .init(.connectionLost, message, curlCode: curlCode)
     }
-    public static func invalidRequest(_ message: String, curlCode: Int? = nil) -> Self {
+    package static func invalidRequest(_ message: String, curlCode: Int? = nil) -> Self {
         .init(.invalidRequest, message, curlCode: curlCode)
     }
-    public static func other(_ message: String, curlCode: Int? = nil) -> Self {
+    package static func other(_ message: String, curlCode: Int? = nil) -> Self {
         .init(.other, message, curlCode: curlCode)
     }
 
-    public var isConnectionRefused: Bool { base == .connectionRefused }
-    public var isTimeout: Bool { base == .timeout }
-    public var isTLS: Bool { base == .tls }
-    public var isCancelled: Bool { base == .cancelled }
-    public var isConnectionLost: Bool { base == .connectionLost }
-    public var isInvalidRequest: Bool { base == .invalidRequest }
+    package var isConnectionRefused: Bool { base == .connectionRefused }
+    package var isTimeout: Bool { base == .timeout }
+    package var isTLS: Bool { base == .tls }
+    package var isCancelled: Bool { base == .cancelled }
+    package var isConnectionLost: Bool { base == .connectionLost }
+    package var isInvalidRequest: Bool { base == .invalidRequest }
 
     /// True when the server may have received and acted on the request.
-    public var outcomeUnknown: Bool { base == .timeout || base == .connectionLost || base == .other }
+    package var outcomeUnknown: Bool { base == .timeout || base == .connectionLost || base == .other }
 
     /// A short, stable label fit for metrics.
-    public var shortDescription: String { base.rawValue }
+    package var shortDescription: String { base.rawValue }
 
-    public var description: String { "\(base.rawValue): \(message)" }
+    package var description: String { "\(base.rawValue): \(message)" }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.base == rhs.base }
+    package static func == (lhs: Self, rhs: Self) -> Bool { lhs.base == rhs.base }
 }

@@ -12,18 +12,18 @@ import TokenAuth
 /// The composition root's view of the process: the environment, read once, and the storage and Azure
 /// clients built from it. The executables ask it for an `Inventory` and a Resource Graph client; nothing
 /// else in ipam reads the environment or builds a storage client.
-public struct Bootstrap: Sendable {
+package struct Bootstrap: Sendable {
     /// The environment as the process started (read once).
-    public let environment: [String: String]
-    public let configuration: IPAMConfiguration
+    package let environment: [String: String]
+    package let configuration: IPAMConfiguration
     let connection: StorageConnectionString
     let transport: CurlTransport
 
     /// The process's environment: the one place ipam reads it.
-    public static func processEnvironment() -> [String: String] { ProcessInfo.processInfo.environment }
+    package static func processEnvironment() -> [String: String] { ProcessInfo.processInfo.environment }
 
     /// - Throws: every problem with the settings, one line each (the executables exit 2 with them).
-    public init(environment: [String: String] = Bootstrap.processEnvironment()) throws(IPAMConfiguration.Problems) {
+    package init(environment: [String: String] = Bootstrap.processEnvironment()) throws(IPAMConfiguration.Problems) {
         self.environment = environment
         var problems: [String] = []
         var configuration: IPAMConfiguration? = nil
@@ -95,7 +95,7 @@ public struct Bootstrap: Sendable {
     /// The identity every Azure call uses (Table Storage without a key, Resource Graph, ARM): with
     /// `AzureWebJobsStorage__credential=managedidentity`, the managed identity (user-assigned when
     /// `AzureWebJobsStorage__clientId` names it); otherwise the default chain (`DefaultAzureCredential`).
-    public func azureCredential(transport: any HTTPTransport) -> any TokenCredential {
+    package func azureCredential(transport: any HTTPTransport) -> any TokenCredential {
         guard environment[setting: .storageCredential]?.lowercased() == "managedidentity" else {
             return DefaultAzureCredential.fromEnvironment(environment, transport: transport)
         }
@@ -106,10 +106,10 @@ public struct Bootstrap: Sendable {
     }
 
     /// A setting's value, nil when it is unset or empty.
-    public subscript(_ setting: Setting) -> String? { environment[setting: setting] }
+    package subscript(_ setting: Setting) -> String? { environment[setting: setting] }
 
     /// Where the table lives, for start-up lines.
-    public var tableEndpoint: String { connection.tableEndpoint }
+    package var tableEndpoint: String { connection.tableEndpoint }
 
     /// The inventory over the configured storage (Shared Key from the connection string, else the Azure
     /// identity), with its tables created when missing.
@@ -118,7 +118,7 @@ public struct Bootstrap: Sendable {
     ///     storage retries stop sooner (a request answers within about ten seconds).
     ///   - onStorageAttempt: told of every storage attempt (metrics).
     ///   - onClaimRound: told how many claims each group-commit transaction carried (metrics).
-    public func inventory(
+    package func inventory(
         for role: Role, logger: Logger,
         onStorageAttempt: (@Sendable (StorageAttempt) -> Void)? = nil,
         onClaimRound: @escaping @Sendable (Int) -> Void = { _ in }
@@ -143,7 +143,7 @@ public struct Bootstrap: Sendable {
 
     /// The Resource Graph client: `RESOURCE_GRAPH_ENDPOINT` (default Azure's), authenticated with
     /// `RESOURCE_GRAPH_TOKEN` (a fixed token, for local endpoints only) or the Azure identity.
-    public func resourceGraph(logger: Logger) -> ResourceGraphClient {
+    package func resourceGraph(logger: Logger) -> ResourceGraphClient {
         // Its own transport: listing pages may take longer than one storage request may.
         let transport = CurlTransport()
         let credential: any TokenCredential =
@@ -157,7 +157,7 @@ public struct Bootstrap: Sendable {
 
     /// The Resource Manager client (`RESOURCE_MANAGER_ENDPOINT`, `RESOURCE_MANAGER_TOKEN` for local endpoints,
     /// else the credential chain).
-    public func resourceManager(logger: Logger) -> ResourceManagerClient {
+    package func resourceManager(logger: Logger) -> ResourceManagerClient {
         let transport = CurlTransport()
         let credential: any TokenCredential =
             self[.resourceManagerToken].map { StaticTokenCredential($0) } ?? azureCredential(transport: transport)
@@ -169,7 +169,7 @@ public struct Bootstrap: Sendable {
     }
 
     /// The webhook dispatcher's sender: a POST over libcurl with a 10-second limit (`transport`: its own by default).
-    public static func webhookSender(transport: any HTTPTransport = CurlTransport())
+    package static func webhookSender(transport: any HTTPTransport = CurlTransport())
         -> @Sendable (String, [(name: String, value: String)], [UInt8]) async throws -> Int
     {
         { url, headers, body in
@@ -181,11 +181,11 @@ public struct Bootstrap: Sendable {
     }
 
     /// Which executable is running.
-    public enum Role: String, Sendable {
+    package enum Role: String, Sendable {
         case vendor, manager
 
         /// `{role}@{host}:{pid}`: who this process is in audit events and the singleton lease.
-        public var identity: String {
+        package var identity: String {
             "\(rawValue)@\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
         }
     }
@@ -194,12 +194,12 @@ public struct Bootstrap: Sendable {
 extension Bootstrap {
     /// The developer tools' storage (`ipam-dev`): a connection string (`--connection-string`, else
     /// `AzureWebJobsStorage`, else the local emulator's `UseDevelopmentStorage=true`) and one libcurl transport.
-    public struct DevelopmentStorage: Sendable {
-        public let connection: StorageConnectionString
-        public let transport: CurlTransport
+    package struct DevelopmentStorage: Sendable {
+        package let connection: StorageConnectionString
+        package let transport: CurlTransport
 
         /// A Table service over Shared Key, told of every storage attempt when `onAttempt` is given.
-        public func service(onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil) throws
+        package func service(onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil) throws
             -> TableServiceClient
         {
             try TableServiceClient(connectionString: connection, transport: transport, onAttempt: onAttempt)
@@ -207,7 +207,7 @@ extension Bootstrap {
     }
 
     /// - Throws: when the connection string does not parse.
-    public static func developmentStorage(
+    package static func developmentStorage(
         connectionString: String?, environment: [String: String] = Bootstrap.processEnvironment()
     ) throws -> DevelopmentStorage {
         let text = connectionString ?? environment[Setting.storage.rawValue] ?? "UseDevelopmentStorage=true"
@@ -218,7 +218,7 @@ extension Bootstrap {
 extension Bootstrap {
     /// The verifier of the bearer tokens `issuer` issues for `audience` (`AUTH_JWT_*`): its OpenID configuration
     /// and keys read over its own libcurl transport.
-    public func tokenVerifier(issuer: String, audience: String, failureMemory: Duration, logger: Logger)
+    package func tokenVerifier(issuer: String, audience: String, failureMemory: Duration, logger: Logger)
         -> BearerTokenVerifier
     {
         BearerTokenVerifier(

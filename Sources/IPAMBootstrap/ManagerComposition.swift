@@ -8,9 +8,9 @@ import ServerLimits
 
 /// Why an executable could not start, as it tells its operator: the lines for standard error (each under the
 /// executable's name) and the exit status (2: the settings are wrong; 1: storage is not usable).
-public struct StartFailure: Error, Sendable {
-    public let message: String
-    public let exitCode: Int32
+package struct StartFailure: Error, Sendable {
+    package let message: String
+    package let exitCode: Int32
 
     /// Every problem with the settings, one line each: exit 2.
     static func configuration(_ program: String, _ problems: [String]) -> StartFailure {
@@ -34,29 +34,29 @@ public struct StartFailure: Error, Sendable {
 /// (docs/Configuration.md) plus the Manager's (`MANAGER_TIMER_SCHEDULE`, `RESOURCE_GRAPH_*`,
 /// `RESOURCE_MANAGER_*`, `*_SECONDS`, `WEBHOOK_*`, `PUBLIC_IP_SCHEDULE`, the HTTP server limits) and the Azure
 /// credential variables. The executable keeps its arguments and its processes' lifecycle.
-public struct ManagerComposition: Sendable {
-    public let configuration: IPAMConfiguration
-    public let settings: ManagerSettings
-    public let schedule: NCrontab
+package struct ManagerComposition: Sendable {
+    package let configuration: IPAMConfiguration
+    package let settings: ManagerSettings
+    package let schedule: NCrontab
     /// Sync, Anchor, Reap, Assign, host addresses, Replenish: one run.
-    public let run: ManagerRun
+    package let run: ManagerRun
     /// `run` under the singleton lease, with the Manager's metrics.
-    public let cycle: ManagerCycle<ContinuousClock, ManagerRun.Report>
+    package let cycle: ManagerCycle<ContinuousClock, ManagerRun.Report>
     /// The public-IP schedule's job (nil without `PUBLIC_IP_SCHEDULE`).
-    public let assign: PublicIPAssign?
+    package let assign: PublicIPAssign?
     /// Delivers the audit trail to `WEBHOOKS_CONFIG` (nil without webhooks).
-    public let webhooks: WebhookDispatcher?
-    public let logger: Logger
+    package let webhooks: WebhookDispatcher?
+    package let logger: Logger
     /// `FUNCTIONS_CUSTOMHANDLER_PORT`, set by the Azure Functions host.
-    public let functionsPort: Int?
+    package let functionsPort: Int?
     /// Timeouts and the connection cap of the Manager's HTTP servers (metrics, the Functions custom handler).
-    public let httpLimits: HTTPServerLimits
+    package let httpLimits: HTTPServerLimits
     /// What the executable should tell its operator at start-up (standard error), e.g. a lowered connection cap.
-    public let notices: [String]
+    package let notices: [String]
 
     /// Reads every setting (all problems at once), then opens storage (its tables created when missing).
     /// - Throws: `StartFailure` (exit 2 with every problem with the settings; exit 1 when storage is not usable).
-    public static func load(logLevel: String, environment: [String: String] = Bootstrap.processEnvironment())
+    package static func load(logLevel: String, environment: [String: String] = Bootstrap.processEnvironment())
         async throws(StartFailure) -> ManagerComposition
     {
         var problems: [String] = []
@@ -124,5 +124,5 @@ public struct ManagerComposition: Sendable {
     }
 
     /// One run under the singleton lease. Returns nil when another Manager holds it.
-    public func runOnce() async throws -> ManagerRun.Report? { try await cycle.runOnce() }
+    package func runOnce() async throws -> ManagerRun.Report? { try await cycle.runOnce() }
 }

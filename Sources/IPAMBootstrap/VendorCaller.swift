@@ -4,26 +4,26 @@ import VendorClient
 
 /// What a caller of the Vendor (`ipam-mcp`) builds from the environment, read once: where the Vendor is, the
 /// key to call it with, and the limits of the caller's own HTTP server.
-public struct VendorCaller: Sendable {
+package struct VendorCaller: Sendable {
     /// The environment as the process started.
-    public let environment: [String: String]
+    package let environment: [String: String]
 
-    public init(environment: [String: String] = Bootstrap.processEnvironment()) { self.environment = environment }
+    package init(environment: [String: String] = Bootstrap.processEnvironment()) { self.environment = environment }
 
     /// The Vendor's base URL: `option` (a command-line flag), else `IPAM_VENDOR_URL`, else the local Vendor.
-    public func vendorURL(_ option: String?) -> String {
+    package func vendorURL(_ option: String?) -> String {
         option ?? environment[setting: .vendorURL] ?? "http://127.0.0.1:7071"
     }
 
     /// A client of the Vendor at `vendorURL(option)`: with `IPAM_API_KEY` when `withKey`, else with none (each
     /// request then brings its caller's).
-    public func client(vendorURL option: String?, withKey: Bool) -> VendorClient {
+    package func client(vendorURL option: String?, withKey: Bool) -> VendorClient {
         VendorClient(baseURL: vendorURL(option), key: withKey ? environment[setting: .apiKey] : nil)
     }
 
     /// The limits of this process's HTTP server, or nil after the problems were written to standard error under
     /// `program`'s name (the executable then exits 2).
-    public func serverLimits(program: String) -> HTTPServerLimits? {
+    package func serverLimits(program: String) -> HTTPServerLimits? {
         HTTPServerLimits.forServerProcess(environment: environment, program: program)
     }
 }

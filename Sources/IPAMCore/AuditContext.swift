@@ -1,17 +1,17 @@
 /// Who is changing the inventory right now, for the audit events the change writes: set for the duration of
 /// one request by the Vendor's edge (a task-local value), absent for the Manager's jobs (whose events name the
 /// process).
-public struct AuditContext: Sendable, Equatable {
+package struct AuditContext: Sendable, Equatable {
     /// The caller's principal name (a key's name, a token's `jwt:…`: `PrincipalName`), or its keyed hash
     /// (`AUDIT_REDACT_ACTORS`).
-    public let actor: String
+    package let actor: String
     /// The request's id (`x-request-id`), so an event leads to the request's log lines.
-    public let requestId: String
+    package let requestId: String
 
-    public init(actor: String, requestId: String) {
+    package init(actor: String, requestId: String) {
         self.actor = actor
         self.requestId = requestId
     }
 
-    @TaskLocal public static var current: AuditContext?
+    @TaskLocal package static var current: AuditContext?
 }

@@ -1,7 +1,7 @@
 /// Every machine-readable error code ipam answers with, one per kind of failure.
 ///
 /// The raw value is the `code` member of the error body; `VendorError` maps each to its one HTTP status.
-public enum ErrorCode: String, Sendable, CaseIterable {
+package enum ErrorCode: String, Sendable, CaseIterable {
     // The request itself (400, unless noted).
     case invalidJSON = "InvalidJSON"
     case unknownField = "UnknownField"

@@ -6,39 +6,39 @@ import NetworkMath
 /// Reads the address-plan and storage settings of `Setting` (`CIDR_SIZE_*`, `LEASE_DURATION_HOURS`,
 /// `SUPERNETS_CONFIG`, `SCOPE_CONFIG_MANIFEST`, `AzureWebJobsStorage`, `IPAM_TABLE_NAME`) from the
 /// environment the composition root read.
-public struct IPAMConfiguration: Sendable {
-    public var cidrSizeMin: Int
-    public var cidrSizeMax: Int
-    public var cidrSizeDefault: Int
+package struct IPAMConfiguration: Sendable {
+    package var cidrSizeMin: Int
+    package var cidrSizeMax: Int
+    package var cidrSizeDefault: Int
     /// The same for IPv6 blocks (`CIDR_SIZE_V6_*`; subnets of an IPv6 block are /64s).
-    public var cidrSizeV6Min = 48
-    public var cidrSizeV6Max = 64
-    public var cidrSizeV6Default = 56
+    package var cidrSizeV6Min = 48
+    package var cidrSizeV6Max = 64
+    package var cidrSizeV6Default = 56
     /// How long a lease lives until it must be anchored (or renewed by a replay).
-    public var leaseDuration: Duration
-    public var scopes: [Scope: ScopeSupernets]
-    public var defaultScope: Scope
+    package var leaseDuration: Duration
+    package var scopes: [Scope: ScopeSupernets]
+    package var defaultScope: Scope
     /// Per scope: prefix length → number of `available` rows to keep in stock (IPv4).
-    public var stock: [Scope: [Int: Int]]
+    package var stock: [Scope: [Int: Int]]
     /// Per scope: IPv6 prefix length → stock target (the manifest's `"v6/56": 4` entries).
-    public var stockV6: [Scope: [Int: Int]] = [:]
-    public var storageConnectionString: String
-    public var tableName: String
+    package var stockV6: [Scope: [Int: Int]] = [:]
+    package var storageConnectionString: String
+    package var tableName: String
     /// The inventory table when `IPAM_TABLE_NAME` is not set.
-    public static let defaultTableName = "networkCidr"
+    package static let defaultTableName = "networkCidr"
     /// Named pools inside the scopes (`POOLS_CONFIG`; none when unset).
-    public var pools = PoolPlan()
+    package var pools = PoolPlan()
     /// Receivers of audit events (`WEBHOOKS_CONFIG`; none when unset).
-    public var webhooks: [Webhook] = []
+    package var webhooks: [Webhook] = []
 
     /// All problems found, one per line, each naming the setting and value.
-    public struct Problems: Error, Sendable, CustomStringConvertible {
-        public let lines: [String]
-        public var description: String { lines.joined(separator: "\n") }
-        public init(lines: [String]) { self.lines = lines }
+    package struct Problems: Error, Sendable, CustomStringConvertible {
+        package let lines: [String]
+        package var description: String { lines.joined(separator: "\n") }
+        package init(lines: [String]) { self.lines = lines }
     }
 
-    public static func load(environment: [String: String]) throws(Problems) -> IPAMConfiguration {
+    package static func load(environment: [String: String]) throws(Problems) -> IPAMConfiguration {
         var problems: [String] = []
         func integer(_ setting: Setting, default value: Int) -> Int {
             let name = setting.rawValue
@@ -132,7 +132,7 @@ public struct IPAMConfiguration: Sendable {
 
     /// The prefix-length limits of requests in `pool` (nil: the scope's own space, `CIDR_SIZE_*` or
     /// `CIDR_SIZE_V6_*` by `version`).
-    public func lengths(pool: String?, version: IPVersion = .v4) -> (min: Int, max: Int, default: Int) {
+    package func lengths(pool: String?, version: IPVersion = .v4) -> (min: Int, max: Int, default: Int) {
         guard let pool else { return sizeLimits(version) }
         // A pool's limits start from its own version's (a pool is one range of one version).
         return pools.lengths(pool, defaults: sizeLimits(pools.pools[pool]?.prefix.version ?? version))
@@ -144,13 +144,13 @@ public struct IPAMConfiguration: Sendable {
     }
 
     /// The stock targets of an area (a pool's, or the scope's own) for one IP version.
-    public func stockTargets(_ scope: Scope, pool: String?, version: IPVersion) -> [Int: Int] {
+    package func stockTargets(_ scope: Scope, pool: String?, version: IPVersion) -> [Int: Int] {
         if let pool { return pools.pools[pool].map { $0.prefix.version == version ? $0.stock : [:] } ?? [:] }
         return (version == .v4 ? stock[scope] : stockV6[scope]) ?? [:]
     }
 
     /// The space requests in `pool` (nil: no pool) of `scope` vend from (see `PoolPlan.space`).
-    public func space(_ scope: Scope, pool: String?) -> ScopeSupernets? {
+    package func space(_ scope: Scope, pool: String?) -> ScopeSupernets? {
         scopes[scope].map { pools.space(for: pool, in: $0) }
     }
 

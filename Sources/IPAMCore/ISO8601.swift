@@ -2,8 +2,8 @@ import Foundation
 import StrictJSON
 
 /// RFC 3339 UTC timestamps with milliseconds.
-public enum ISO8601 {
-    public static func format(_ date: Date) -> String {
+package enum ISO8601 {
+    package static func format(_ date: Date) -> String {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
         return ASCIIFormat.utcTimestamp(seconds: seconds, fraction: millis - seconds * 1000, fractionDigits: 3)
@@ -11,7 +11,7 @@ public enum ISO8601 {
 
     /// Parses an RFC 3339 time, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (`t` and a space are accepted for
     /// `T`); nil when it is not one. Parsed by hand: Foundation's formatter is not safe with every input on Linux.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let chars = Array(text.utf8)
         func digits(_ from: Int, _ count: Int) -> Int? {
             guard from + count <= chars.count else { return nil }

@@ -4,55 +4,55 @@ import NetworkMath
 import StrictJSON
 
 /// A validated `getNewNetwork` request.
-public struct LeaseRequest: Sendable, Equatable {
-    public let sessionId: String
-    public let scope: Scope
-    public let prefixLength: Int
-    public let requester: String?
-    public let tags: [String: String]
-    public let subnets: [SubnetRequest]
+package struct LeaseRequest: Sendable, Equatable {
+    package let sessionId: String
+    package let scope: Scope
+    package let prefixLength: Int
+    package let requester: String?
+    package let tags: [String: String]
+    package let subnets: [SubnetRequest]
     /// The pool the block comes from (`POOLS_CONFIG`); nil: the scope's space outside its pools.
-    public var pool: String? = nil
+    package var pool: String? = nil
     /// The block's IP version (`ipVersion`; a pool's is its range's).
-    public var ipVersion: IPVersion = .v4
+    package var ipVersion: IPVersion = .v4
     /// For a dual-stack lease (`dualStack: true`), the length of its IPv6 block (`prefixLengthV6`); nil for a
     /// lease of one block. The lease's IPv4 block is `prefixLength` and `subnets`; its IPv6 block has a /64
     /// of the same name for each of them.
-    public var dualStackV6Length: Int? = nil
+    package var dualStackV6Length: Int? = nil
 
     /// Who asks (set by the edge from the authenticated caller; not part of the request hash): the
     /// lease's owner.
-    public var owner: Principal?
+    package var owner: Principal?
 
     /// The existing network to lease as it is (`adoptNetwork`); nil for a block to claim (`getNewNetwork`).
-    public var adoption: Adoption? = nil
+    package var adoption: Adoption? = nil
 
     /// An existing network's block and, when known, its VNet.
-    public struct Adoption: Sendable, Equatable {
-        public let prefix: IPPrefix
+    package struct Adoption: Sendable, Equatable {
+        package let prefix: IPPrefix
         /// The VNet's resource id: rows the Manager locked for it give way to the adoption.
-        public let resourceId: String?
+        package let resourceId: String?
         /// A dual-stack VNet's IPv6 block (`cidrV6`): adopted with `prefix` as one dual-stack lease.
-        public var prefixV6: IPPrefix? = nil
+        package var prefixV6: IPPrefix? = nil
 
-        public init(prefix: IPPrefix, resourceId: String?) {
+        package init(prefix: IPPrefix, resourceId: String?) {
             self.prefix = prefix
             self.resourceId = resourceId
         }
     }
 
-    public struct SubnetRequest: Sendable, Equatable {
-        public let name: String
-        public let prefixLength: Int
+    package struct SubnetRequest: Sendable, Equatable {
+        package let name: String
+        package let prefixLength: Int
 
-        public init(name: String, prefixLength: Int) {
+        package init(name: String, prefixLength: Int) {
             self.name = name
             self.prefixLength = prefixLength
         }
     }
 
     /// SHA-256 over the canonical form of everything that shapes the answer: a replay must match it.
-    public var requestHash: String {
+    package var requestHash: String {
         var text = "v1|\(scope.partitionKey)|\(prefixLength)|\(requester ?? "")|"
         text += tags.keys.sorted().map { "\($0.count):\($0)=\(tags[$0]!.count):\(tags[$0]!)" }.joined(separator: ",")
         text += "|" + subnets.map { "\($0.name.count):\($0.name)/\($0.prefixLength)" }.joined(separator: ",")
@@ -67,7 +67,7 @@ public struct LeaseRequest: Sendable, Equatable {
     }
 
     /// The IPv6 half of a dual-stack request: the block it claims beside the IPv4 one (nil for one block).
-    public var v6Half: LeaseRequest? {
+    package var v6Half: LeaseRequest? {
         guard let length = dualStackV6Length else { return nil }
         var half = LeaseRequest(
             sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags,
@@ -78,33 +78,33 @@ public struct LeaseRequest: Sendable, Equatable {
     }
 
     /// The SHA-256 of `text` (UTF-8) in lower-case hex.
-    public static func sha256Hex(_ text: String) -> String { ASCIIFormat.hex(SHA256.hash(data: Data(text.utf8))) }
+    package static func sha256Hex(_ text: String) -> String { ASCIIFormat.hex(SHA256.hash(data: Data(text.utf8))) }
 }
 
 /// A request rejected at the edge: a machine-readable code, the field, and a message.
-public struct RequestProblem: Error, Sendable, Equatable, CustomStringConvertible {
-    public let code: ErrorCode
-    public let field: String?
-    public let message: String
-    public init(code: ErrorCode, field: String?, message: String) {
+package struct RequestProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    package let code: ErrorCode
+    package let field: String?
+    package let message: String
+    package init(code: ErrorCode, field: String?, message: String) {
         self.code = code
         self.field = field
         self.message = message
     }
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// Decodes and validates request bodies strictly: field names case-insensitively, unknown fields
 /// refused, wrong types named.
-public enum LeaseRequestDecoder {
+package enum LeaseRequestDecoder {
     static let sessionPattern = try! NSRegularExpression(pattern: "^[A-Za-z0-9._:@-]{1,128}$")
 
-    public static func isValidSessionId(_ text: String) -> Bool {
+    package static func isValidSessionId(_ text: String) -> Bool {
         sessionPattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
     /// Parses the body into (lower-cased field name → value), refusing duplicates and non-objects.
-    public static func fields(_ body: [UInt8], allowed: Set<String>) throws(RequestProblem) -> [String: JSONValue] {
+    package static func fields(_ body: [UInt8], allowed: Set<String>) throws(RequestProblem) -> [String: JSONValue] {
         guard !body.isEmpty else {
             throw RequestProblem(
                 code: .invalidJSON, field: nil, message: "the request body is empty; send a JSON object")
@@ -169,7 +169,7 @@ public enum LeaseRequestDecoder {
     ]
 
     /// Decodes a `getNewNetwork` body against the configuration.
-    public static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest
+    package static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest
     {
         let fields = try fields(body, allowed: allowedFields)
         let sessionId = try self.sessionId(fields)
@@ -340,7 +340,7 @@ public enum LeaseRequestDecoder {
 
     /// The scope and the pool a request names: `pool` alone names its scope too; with `subscriptionId` or
     /// `region`, they must be the pool's.
-    public static func resolvePool(_ fields: [String: JSONValue], configuration: IPAMConfiguration)
+    package static func resolvePool(_ fields: [String: JSONValue], configuration: IPAMConfiguration)
         throws(RequestProblem) -> (Scope, Pool?)
     {
         guard let name = try string(fields, "pool", field: "pool") else {
@@ -407,7 +407,7 @@ public enum LeaseRequestDecoder {
 
     /// True when `text` holds a control character (C0, DEL, C1), a line or paragraph separator, or a
     /// bidirectional embedding, override or isolate (text that displays other than it reads).
-    public static func hasControlCharacters(_ text: String) -> Bool {
+    package static func hasControlCharacters(_ text: String) -> Bool {
         text.unicodeScalars.contains { scalar in
             switch scalar.properties.generalCategory {
             case .control, .lineSeparator, .paragraphSeparator: return true
@@ -421,7 +421,7 @@ public enum LeaseRequestDecoder {
     ]
 
     /// Decodes an `adoptNetwork` body: the block as it is (any size, inside the scope's supernets) and its VNet.
-    public static func decodeAdoption(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem)
+    package static func decodeAdoption(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem)
         -> LeaseRequest
     {
         let fields = try fields(body, allowed: adoptionFields)
@@ -485,7 +485,7 @@ public enum LeaseRequestDecoder {
     }
 
     /// The scope named by `subscriptionId` and/or `region`, else the default scope.
-    public static func resolveScope(_ fields: [String: JSONValue], configuration: IPAMConfiguration)
+    package static func resolveScope(_ fields: [String: JSONValue], configuration: IPAMConfiguration)
         throws(RequestProblem) -> Scope
     {
         let subscription = try string(fields, "subscriptionid", field: "subscriptionId")?.lowercased()

@@ -1,24 +1,24 @@
 import Foundation
 
 /// Durations of the Manager's rules (all can go down to seconds for tests).
-public struct ManagerSettings: Sendable {
+package struct ManagerSettings: Sendable {
     /// A `leased` row is reaped this long after `ExpiresAt` (`REAP_GRACE_SECONDS`).
-    public var reapGrace: TimeInterval = 15 * 60
+    package var reapGrace: TimeInterval = 15 * 60
     /// An anchored row whose VNet vanished is released only after this long (`RELEASE_GRACE_SECONDS`).
-    public var releaseGrace: TimeInterval = 60 * 60
+    package var releaseGrace: TimeInterval = 60 * 60
     /// How long a row stays `quarantined` before it returns to stock (`QUARANTINE_SECONDS`).
-    public var quarantine: TimeInterval = 24 * 60 * 60
+    package var quarantine: TimeInterval = 24 * 60 * 60
     /// `LastSeenAt` of a row whose VNet is still there is refreshed when older than this
     /// (`LAST_SEEN_REFRESH_SECONDS`): a bounded heartbeat, so a Sync with nothing to change writes
     /// nothing for this long, yet an operator can tell when a VNet was last confirmed.
-    public var lastSeenRefresh: TimeInterval = 24 * 60 * 60
+    package var lastSeenRefresh: TimeInterval = 24 * 60 * 60
     /// How long the singleton lease lasts without renewal (`MANAGER_LEASE_SECONDS`): a crashed
     /// Manager's lease frees itself after this; a running one renews it every third of it.
-    public var singletonLease: TimeInterval = 60
+    package var singletonLease: TimeInterval = 60
 
-    public init() {}
+    package init() {}
 
-    public static func load(environment: [String: String]) throws(IPAMConfiguration.Problems) -> ManagerSettings {
+    package static func load(environment: [String: String]) throws(IPAMConfiguration.Problems) -> ManagerSettings {
         var settings = ManagerSettings()
         var problems: [String] = []
         func seconds(_ setting: Setting, _ target: WritableKeyPath<ManagerSettings, TimeInterval>) {

@@ -6,16 +6,16 @@ import Foundation
 /// Fields take `*`, `n`, `a-b`, `*/s`, `a-b/s` and comma lists; months `Jan`–`Dec` and days `Sun`–`Sat`
 /// by name too (day-of-week 0–6, Sunday = 0; 7 is also Sunday). When both day-of-month and day-of-week
 /// are restricted, a time must match both (NCrontab's rule, unlike Vixie cron's "either").
-public struct NCrontab: Sendable, Equatable, CustomStringConvertible {
-    public let expression: String
+package struct NCrontab: Sendable, Equatable, CustomStringConvertible {
+    package let expression: String
     let seconds: Set<Int>, minutes: Set<Int>, hours: Set<Int>, days: Set<Int>, months: Set<Int>, weekdays: Set<Int>
 
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
-        public let message: String
-        public var description: String { message }
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
+        package let message: String
+        package var description: String { message }
     }
 
-    public init(_ expression: String) throws(ParseError) {
+    package init(_ expression: String) throws(ParseError) {
         let fields = expression.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard fields.count == 6 else {
             throw ParseError(
@@ -37,7 +37,7 @@ public struct NCrontab: Sendable, Equatable, CustomStringConvertible {
         weekdays = dow
     }
 
-    public var description: String { expression }
+    package var description: String { expression }
 
     static func field(
         _ text: String, _ name: String, _ range: ClosedRange<Int>, names: [String] = [], firstName: Int = 0
@@ -79,7 +79,7 @@ public struct NCrontab: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The first time strictly after `date` that matches, or nil if none within 5 years.
-    public func next(after date: Date) -> Date? {
+    package func next(after date: Date) -> Date? {
         var time = time_t(date.timeIntervalSince1970.rounded(.down)) + 1
         let limit = time + 5 * 366 * 86_400
         var parts = tm()

@@ -7,51 +7,51 @@ import StrictJSON
 ///
 /// A pool's space is its range minus its child pools' ranges; the scope's own space (requests that name no
 /// pool) is its supernets minus its root pools. So every block belongs to exactly one pool or to the scope.
-public struct Pool: Sendable, Equatable {
-    public let name: String
-    public let scope: Scope
-    public let prefix: IPPrefix
-    public let parent: String?
-    public let owner: String?
-    public let labels: [String: String]
-    public let rules: Rules
-    public let quota: Quota
+package struct Pool: Sendable, Equatable {
+    package let name: String
+    package let scope: Scope
+    package let prefix: IPPrefix
+    package let parent: String?
+    package let owner: String?
+    package let labels: [String: String]
+    package let rules: Rules
+    package let quota: Quota
     /// Prefix length → `available` blocks to keep in the pool's stock.
-    public let stock: [Int: Int]
+    package let stock: [Int: Int]
 
     /// What a request in the pool must satisfy. Unset limits fall back to the parent's, then to `CIDR_SIZE_*`.
-    public struct Rules: Sendable, Equatable {
-        public var minPrefixLength: Int?
-        public var maxPrefixLength: Int?
-        public var defaultPrefixLength: Int?
+    package struct Rules: Sendable, Equatable {
+        package var minPrefixLength: Int?
+        package var maxPrefixLength: Int?
+        package var defaultPrefixLength: Int?
         /// Tags a request must carry (any value); a child pool's requests carry its ancestors' too.
-        public var requiredTags: [String] = []
+        package var requiredTags: [String] = []
         /// Requesters allowed (nil: anyone); every level of the hierarchy that sets a list must allow the requester.
-        public var allowedRequesters: [String]?
-        public init() {}
+        package var allowedRequesters: [String]?
+        package init() {}
     }
 
     /// Per-requester limits, counted over the pool's live leases (`leased` and `anchored`), its child pools' included.
-    public struct Quota: Sendable, Equatable {
-        public var maxLeasesPerRequester: Int?
-        public var maxAddressesPerRequester: UInt64?
-        public init() {}
-        public var isEmpty: Bool { maxLeasesPerRequester == nil && maxAddressesPerRequester == nil }
+    package struct Quota: Sendable, Equatable {
+        package var maxLeasesPerRequester: Int?
+        package var maxAddressesPerRequester: UInt64?
+        package init() {}
+        package var isEmpty: Bool { maxLeasesPerRequester == nil && maxAddressesPerRequester == nil }
     }
 }
 
 /// Every configured pool, validated as a whole, and the space each one (or the scope itself) vends from.
-public struct PoolPlan: Sendable, Equatable {
-    public let pools: [String: Pool]
+package struct PoolPlan: Sendable, Equatable {
+    package let pools: [String: Pool]
 
-    public init(pools: [Pool] = []) {
+    package init(pools: [Pool] = []) {
         self.pools = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    public static let maxDepth = 7
+    package static let maxDepth = 7
 
     /// The pool and its ancestors, the pool first.
-    public func lineage(_ name: String) -> [Pool] {
+    package func lineage(_ name: String) -> [Pool] {
         var chain: [Pool] = []
         var next: String? = name
         while let current = next, let pool = pools[current], chain.count <= Self.maxDepth {
@@ -62,13 +62,13 @@ public struct PoolPlan: Sendable, Equatable {
     }
 
     /// The pools directly inside `parent` (nil: the scope's root pools), in address order.
-    public func children(of parent: String?, in scope: Scope) -> [Pool] {
+    package func children(of parent: String?, in scope: Scope) -> [Pool] {
         pools.values.filter { $0.parent == parent && $0.scope == scope }.sorted { $0.prefix < $1.prefix }
     }
 
     /// The space requests in `pool` (nil: no pool) vend from: the pool's range (or the scope's supernets)
     /// without its child pools (or the root pools) and without the scope's exclusions.
-    public func space(for pool: String?, in scope: ScopeSupernets) -> ScopeSupernets {
+    package func space(for pool: String?, in scope: ScopeSupernets) -> ScopeSupernets {
         let inner = children(of: pool, in: scope.scope).map(\.prefix)
         guard let pool, let found = pools[pool] else {
             return ScopeSupernets(
@@ -81,14 +81,14 @@ public struct PoolPlan: Sendable, Equatable {
     }
 
     /// The pool whose own space holds `prefix` (the deepest pool containing it), nil for the scope's own space.
-    public func owner(of prefix: IPPrefix, in scope: Scope) -> Pool? {
+    package func owner(of prefix: IPPrefix, in scope: Scope) -> Pool? {
         pools.values.filter { $0.scope == scope && $0.prefix.contains(prefix) }.max {
             lineage($0.name).count < lineage($1.name).count
         }
     }
 
     /// The effective prefix-length limits of `pool`: its own, else its ancestors', else `defaults` (`CIDR_SIZE_*`).
-    public func lengths(_ pool: String, defaults: (min: Int, max: Int, default: Int)) -> (
+    package func lengths(_ pool: String, defaults: (min: Int, max: Int, default: Int)) -> (
         min: Int, max: Int, default: Int
     ) {
         let chain = lineage(pool)
@@ -102,7 +102,7 @@ public struct PoolPlan: Sendable, Equatable {
     }
 
     /// Pool names: lower-case letters, digits and hyphens (they are part of table keys).
-    public static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         name.range(of: "^[a-z0-9][a-z0-9-]{0,62}$", options: .regularExpression) != nil
     }
 

@@ -4,23 +4,23 @@ import StrictJSON
 
 /// A caller or member of a lease, as storage keeps it: a keyed hash that rows and audit events are keyed
 /// and correlated by, and the name itself sealed (encrypted), so the table holds no identity in clear.
-public struct Principal: Sendable, Equatable, CustomStringConvertible {
+package struct Principal: Sendable, Equatable, CustomStringConvertible {
     /// The identity in clear (an API key's name, a token's `jwt:…` name, a name the owner gave: `PrincipalName`).
-    public let name: String
+    package let name: String
     /// HMAC-SHA-256 of the name under the audit salt, 32 hex digits: what rows and events store.
-    public let key: String
+    package let key: String
 
-    public var description: String { name }
+    package var description: String { name }
 
     /// A principal from a name and its key (`PrincipalRedactor.principal` computes the key).
-    public init(name: String, key: String) {
+    package init(name: String, key: String) {
         self.name = name
         self.key = key
     }
 
     /// Names a principal may have: 1–128 characters of `A–Z a–z 0–9 . _ : @ -` (no `/`, so a name is
     /// one path segment).
-    public static func isValidName(_ name: String) -> Bool { LeaseRequestDecoder.isValidSessionId(name) }
+    package static func isValidName(_ name: String) -> Bool { LeaseRequestDecoder.isValidSessionId(name) }
 }
 
 /// The name of a principal that calls: what owners, members, holders of host addresses, quota holders and audit
@@ -34,28 +34,28 @@ public struct Principal: Sendable, Equatable, CustomStringConvertible {
 ///
 /// A name stored before tokens carried their kind (a bare `alice`) keeps meaning what it means now: the key of
 /// that name. Keys kept their names, so every row keyed or sealed before stays valid for its key.
-public enum PrincipalName {
+package enum PrincipalName {
     /// Begins the name of every token principal.
-    public static let tokenPrefix = "jwt:"
+    package static let tokenPrefix = "jwt:"
 
     /// The principal of a token `issuer` issued to `subject`.
-    public static func token(issuer: String, subject: String) -> String {
+    package static func token(issuer: String, subject: String) -> String {
         tokenPrefix + issuerTag(issuer) + ":" + subject
     }
 
     /// The 8 hex digits that stand for `issuer` in its tokens' principals.
-    public static func issuerTag(_ issuer: String) -> String {
+    package static func issuerTag(_ issuer: String) -> String {
         let canonical = issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         return ASCIIFormat.hex(Array(SHA256.hash(data: Data(canonical.utf8))).prefix(4))
     }
 
     /// True for a token's principal (a key's name never starts this way).
-    public static func isToken(_ name: String) -> Bool { name.hasPrefix(tokenPrefix) }
+    package static func isToken(_ name: String) -> Bool { name.hasPrefix(tokenPrefix) }
 }
 
 /// Turns principals' names into their keys and sealed forms, and opens sealed ones, with keys derived
 /// from `AUDIT_SALT`. Every Vendor of one table must use the same salt, or keys stop matching.
-public struct PrincipalRedactor: Sendable {
+package struct PrincipalRedactor: Sendable {
     // Key bytes (SymmetricKey is not Sendable): derived once, wrapped on use.
     private let hashKeyBytes: [UInt8]
     private let sealKeyBytes: [UInt8]
@@ -63,9 +63,9 @@ public struct PrincipalRedactor: Sendable {
     private var sealKey: SymmetricKey { SymmetricKey(data: sealKeyBytes) }
 
     /// The fewest characters `AUDIT_SALT` may have.
-    public static let minimumSaltLength = 16
+    package static let minimumSaltLength = 16
 
-    public init(salt: String) {
+    package init(salt: String) {
         let material = SymmetricKey(data: Data(salt.utf8))
         func derive(_ info: String) -> [UInt8] {
             HKDF<SHA256>.deriveKey(inputKeyMaterial: material, info: Data(info.utf8), outputByteCount: 32)
@@ -76,13 +76,13 @@ public struct PrincipalRedactor: Sendable {
     }
 
     /// The principal of `name` (its key computed).
-    public func principal(_ name: String) -> Principal {
+    package func principal(_ name: String) -> Principal {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(name.utf8), using: hashKey)
         return Principal(name: name, key: ASCIIFormat.hex(Array(mac).prefix(16)))
     }
 
     /// The name sealed with AES-GCM (base64 of nonce, ciphertext and tag): readable only with the salt.
-    public func seal(_ principal: Principal) -> String {
+    package func seal(_ principal: Principal) -> String {
         // A fixed nonce would let equal names be spotted; a random one costs 12 bytes.
         guard let box = try? AES.GCM.seal(Data(principal.name.utf8), using: sealKey), let combined = box.combined else {
             return ""
@@ -92,7 +92,7 @@ public struct PrincipalRedactor: Sendable {
 
     /// The principal a sealed name holds, nil when it does not open with this salt (another salt, or
     /// tampered with).
-    public func open(_ sealed: String) -> Principal? {
+    package func open(_ sealed: String) -> Principal? {
         guard let data = Data(base64Encoded: sealed), let box = try? AES.GCM.SealedBox(combined: data),
             let plain = try? AES.GCM.open(box, using: sealKey), let name = String(data: plain, encoding: .utf8)
         else { return nil }

@@ -2,7 +2,7 @@
 /// describes each). The executables read the environment once, at their composition root
 /// (`IPAMBootstrap`), and every loader names its settings through this type. The credential variables are
 /// read by `DefaultAzureCredential`.
-public enum Setting: String, CaseIterable, Sendable {
+package enum Setting: String, CaseIterable, Sendable {
     // The address plan and storage (`IPAMConfiguration`).
     case storage = "AzureWebJobsStorage"
     /// An identity-based connection, as the Functions host configures one (instead of a connection string).
@@ -82,7 +82,7 @@ public enum Setting: String, CaseIterable, Sendable {
 
 extension Dictionary where Key == String, Value == String {
     /// A setting's value, nil when it is unset or empty.
-    public subscript(setting setting: Setting) -> String? {
+    package subscript(setting setting: Setting) -> String? {
         self[setting.rawValue].flatMap { $0.isEmpty ? nil : $0 }
     }
 }

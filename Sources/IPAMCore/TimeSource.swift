@@ -3,15 +3,15 @@ import Foundation
 /// Time as a component sees it: the wall clock (expiry dates), a monotonic reading (ages of cached
 /// entries) and sleeping. Production code uses `system`; tests pass one they move by hand, so no test
 /// waits for, or asserts, elapsed wall-clock time.
-public struct TimeSource: Sendable {
+package struct TimeSource: Sendable {
     /// The current wall-clock date.
-    public var now: @Sendable () -> Date
+    package var now: @Sendable () -> Date
     /// A monotonic reading: only differences between two readings mean anything.
-    public var uptime: @Sendable () -> Duration
+    package var uptime: @Sendable () -> Duration
     /// Suspends for a duration (throws when the task is cancelled).
-    public var sleep: @Sendable (Duration) async throws -> Void
+    package var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(
+    package init(
         now: @escaping @Sendable () -> Date, uptime: @escaping @Sendable () -> Duration,
         sleep: @escaping @Sendable (Duration) async throws -> Void
     ) {
@@ -21,7 +21,7 @@ public struct TimeSource: Sendable {
     }
 
     /// The system's clocks.
-    public static let system: TimeSource = {
+    package static let system: TimeSource = {
         let origin = ContinuousClock.now
         return TimeSource(
             now: { Date() }, uptime: { ContinuousClock.now - origin }, sleep: { try await Task.sleep(for: $0) })

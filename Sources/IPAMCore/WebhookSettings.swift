@@ -1,20 +1,20 @@
 import Foundation
 
 /// How the dispatcher delivers (`WEBHOOK_*`).
-public struct WebhookSettings: Sendable, Equatable {
+package struct WebhookSettings: Sendable, Equatable {
     /// Failed attempts at one event before it is dead-lettered.
-    public var maxAttempts = 8
+    package var maxAttempts = 8
     /// Between passes over every webhook and scope.
-    public var poll: TimeInterval = 5
+    package var poll: TimeInterval = 5
     /// Events younger than this are left for a later pass: a transaction may commit an event whose key
     /// (its time) was taken up to a request deadline earlier, and a cursor past it would never see it.
-    public var settle: TimeInterval = 30
+    package var settle: TimeInterval = 30
     /// How long a dispatcher's hold on a cursor lasts without being renewed (a dead holder's is taken over after it).
-    public var hold: TimeInterval = 60
+    package var hold: TimeInterval = 60
 
-    public init() {}
+    package init() {}
 
-    public static func load(environment: [String: String]) throws(IPAMConfiguration.Problems) -> WebhookSettings {
+    package static func load(environment: [String: String]) throws(IPAMConfiguration.Problems) -> WebhookSettings {
         var settings = WebhookSettings()
         var problems: [String] = []
         func number(_ setting: Setting, _ range: ClosedRange<Double>) -> Double? {
@@ -35,7 +35,7 @@ public struct WebhookSettings: Sendable, Equatable {
     }
 
     /// The wait before attempt `attempts + 1`: 1 s, doubling, at most 5 minutes.
-    public static func backoff(afterAttempts attempts: Int) -> TimeInterval {
+    package static func backoff(afterAttempts attempts: Int) -> TimeInterval {
         min(300, pow(2, Double(max(0, attempts - 1))))
     }
 }

@@ -3,14 +3,14 @@ import Foundation
 import StrictJSON
 
 /// One receiver of audit events (`WEBHOOKS_CONFIG`): where they go, the secret that signs them, and which.
-public struct Webhook: Sendable, Equatable {
-    public let name: String
-    public let url: String
-    public let secret: String
+package struct Webhook: Sendable, Equatable {
+    package let name: String
+    package let url: String
+    package let secret: String
     /// Event types delivered (`WebhookEvent.type(of:)`); `*` delivers every event.
-    public let events: Set<String>
+    package let events: Set<String>
 
-    public init(name: String, url: String, secret: String, events: Set<String>) {
+    package init(name: String, url: String, secret: String, events: Set<String>) {
         self.name = name
         self.url = url
         self.secret = secret
@@ -18,11 +18,13 @@ public struct Webhook: Sendable, Equatable {
     }
 
     /// Whether an event of this audit action goes to this webhook.
-    public func wants(action: String) -> Bool { events.contains("*") || events.contains(WebhookEvent.type(of: action)) }
+    package func wants(action: String) -> Bool {
+        events.contains("*") || events.contains(WebhookEvent.type(of: action))
+    }
 }
 
 /// The names webhooks use for audit actions: what happened to the lease or range, in the past tense.
-public enum WebhookEvent {
+package enum WebhookEvent {
     /// The actions of the scopes' trails (leases, reservations, the space), the events a dispatcher walks.
     /// Host-address and public-IP events live in partitions of their own and are not delivered.
     static let types: [String: String] = [
@@ -35,22 +37,22 @@ public enum WebhookEvent {
     ]
 
     /// The event type of an audit action (the action itself when it has no other name).
-    public static func type(of action: String) -> String { types[action] ?? action }
+    package static func type(of action: String) -> String { types[action] ?? action }
 
     /// Every event type a webhook may ask for.
-    public static var all: Set<String> { Set(types.values) }
+    package static var all: Set<String> { Set(types.values) }
 }
 
 /// The `ipam-signature` header: `t=<unix time>,v1=<hex HMAC-SHA256 of "t.body" under the webhook's secret>`.
 /// A receiver recomputes it over the raw body, compares in constant time, and refuses a timestamp too far
 /// from its own clock, so a captured delivery cannot be replayed later.
-public enum WebhookSignature {
-    public static let header = "ipam-signature"
+package enum WebhookSignature {
+    package static let header = "ipam-signature"
     /// How far a delivery's timestamp may be from the receiver's clock, either way: 5 minutes.
-    public static let defaultTolerance: TimeInterval = 300
+    package static let defaultTolerance: TimeInterval = 300
 
     /// What a receiver makes of a delivery's signature.
-    public enum Verdict: Sendable, Equatable {
+    package enum Verdict: Sendable, Equatable {
         case valid
         /// Missing, malformed, or not the HMAC of this body under the secret.
         case badSignature
@@ -59,7 +61,7 @@ public enum WebhookSignature {
         case staleTimestamp
     }
 
-    public static func sign(body: [UInt8], secret: String, at time: Date) -> String {
+    package static func sign(body: [UInt8], secret: String, at time: Date) -> String {
         let t = Int64(time.timeIntervalSince1970.rounded(.down))
         return "t=\(t),v1=\(digest(body: body, secret: secret, t: t))"
     }
@@ -74,7 +76,7 @@ public enum WebhookSignature {
     /// - Parameters:
     ///   - now: the receiver's current time (passed in, so tests and receivers decide which clock counts).
     ///   - tolerance: how far the signed timestamp may be from `now`, before or after.
-    public static func verdict(
+    package static func verdict(
         _ header: String, body: [UInt8], secret: String, now: Date, tolerance: TimeInterval = defaultTolerance
     ) -> Verdict {
         let parts = Dictionary(
@@ -92,7 +94,7 @@ public enum WebhookSignature {
     }
 
     /// Whether a delivery is signed with the secret at a time within `tolerance` of `now`.
-    public static func verify(
+    package static func verify(
         _ header: String, body: [UInt8], secret: String, now: Date, tolerance: TimeInterval = defaultTolerance
     ) -> Bool {
         verdict(header, body: body, secret: secret, now: now, tolerance: tolerance) == .valid
@@ -102,23 +104,23 @@ public enum WebhookSignature {
 /// The event ids a receiver has handled lately, to drop a redelivery (the dispatcher delivers at least once:
 /// the same `ipam-event-id` may arrive twice). Remembers at most `capacity` ids, forgetting the oldest first,
 /// so its memory is bounded however long the receiver runs.
-public struct RecentEventIDs: Sendable {
-    public let capacity: Int
+package struct RecentEventIDs: Sendable {
+    package let capacity: Int
     private var known: Set<String> = []
     private var order: [String] = []
     /// Where the next id goes in `order` once it is full (the oldest one is there).
     private var next = 0
 
-    public init(capacity: Int = 10_000) {
+    package init(capacity: Int = 10_000) {
         precondition(capacity > 0, "RecentEventIDs needs room for at least one id")
         self.capacity = capacity
     }
 
     /// How many ids it holds now (never more than `capacity`).
-    public var count: Int { known.count }
+    package var count: Int { known.count }
 
     /// Records `id`; false when it was already seen (a duplicate to drop).
-    public mutating func insert(_ id: String) -> Bool {
+    package mutating func insert(_ id: String) -> Bool {
         guard !known.contains(id) else { return false }
         if order.count < capacity {
             order.append(id)

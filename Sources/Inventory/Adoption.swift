@@ -1,10 +1,10 @@
 internal import AzureTables
-public import Foundation
-public import IPAMCore
-public import NetworkMath
+package import Foundation
+package import IPAMCore
+package import NetworkMath
 
 /// How adopting an existing network ended.
-public enum AdoptOutcome: Sendable, Equatable {
+package enum AdoptOutcome: Sendable, Equatable {
     /// The block is leased as it is: the row as written.
     case adopted(Stored<NetworkRow>)
     /// The block overlaps rows that are neither free space nor the adopted VNet's own (nothing was written).
@@ -27,7 +27,7 @@ extension Inventory {
     ///
     /// With `prefixV6` (a dual-stack VNet's IPv6 block), both blocks are taken the same way in the same
     /// transaction and leased as one dual-stack lease (two rows naming each other, one session, one event).
-    public func adopt(
+    package func adopt(
         _ prefix: IPPrefix, v6 prefixV6: IPPrefix? = nil, for draft: LeaseDraft, resourceId: String?, in scope: Scope,
         now: Date
     ) async throws(InventoryError) -> AdoptOutcome {

@@ -1,7 +1,7 @@
 /// What an audit event records: every change to the inventory writes one, in the same transaction.
 ///
 /// The raw values are what the table stores and what metrics and logs show.
-public enum AuditAction: String, Sendable, CaseIterable {
+package enum AuditAction: String, Sendable, CaseIterable {
     /// A stocked block was claimed for a new lease.
     case lease
     /// A block was carved for a new lease because no stock was left.

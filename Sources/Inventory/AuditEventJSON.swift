@@ -1,5 +1,5 @@
-public import IPAMCore
-public import StrictJSON
+package import IPAMCore
+package import StrictJSON
 package import VendorAPI
 
 extension AuditEvent {
@@ -12,5 +12,5 @@ extension AuditEvent {
     }
 
     /// `answer(scope:)` as JSON (a webhook's body starts with its members).
-    public func json(scope: Scope) -> JSONValue { WireEncoder.json(answer(scope: scope)) }
+    package func json(scope: Scope) -> JSONValue { WireEncoder.json(answer(scope: scope)) }
 }

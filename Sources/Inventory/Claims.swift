@@ -1,27 +1,27 @@
 internal import AzureCore
 package import AzureTables
-public import Foundation
-public import IPAMCore
-public import NetworkMath
+package import Foundation
+package import IPAMCore
+package import NetworkMath
 
 /// A lease before it has a block: what the claim or carve that gives it one writes.
-public struct LeaseDraft: Sendable {
-    public let leaseId: String
-    public let sessionId: String
-    public let requestHash: String
-    public let requester: String?
-    public let leasedAt: Date
-    public let expiresAt: Date
+package struct LeaseDraft: Sendable {
+    package let leaseId: String
+    package let sessionId: String
+    package let requestHash: String
+    package let requester: String?
+    package let leasedAt: Date
+    package let expiresAt: Date
     /// The owner's key and sealed name (see `NetworkRow.ownerKey`).
-    public let ownerKey: String?
-    public let sealedOwner: String?
-    public let subnets: [LeaseRequest.SubnetRequest]
-    public let tags: [String: String]
+    package let ownerKey: String?
+    package let sealedOwner: String?
+    package let subnets: [LeaseRequest.SubnetRequest]
+    package let tags: [String: String]
     /// The pool the lease is made in, and the usage rows it counts in (see `NetworkRow.quotaKeys`).
-    public var pool: String? = nil
-    public var quotaKeys: [String] = []
+    package var pool: String? = nil
+    package var quotaKeys: [String] = []
 
-    public init(
+    package init(
         leaseId: String, sessionId: String, requestHash: String, requester: String?, leasedAt: Date, expiresAt: Date,
         ownerKey: String? = nil, sealedOwner: String? = nil, subnets: [LeaseRequest.SubnetRequest] = [],
         tags: [String: String] = [:]
@@ -39,10 +39,10 @@ public struct LeaseDraft: Sendable {
     }
 
     /// A new random lease id (a lower-case UUID).
-    public static func newLeaseId() -> String { RandomID.uuid() }
+    package static func newLeaseId() -> String { RandomID.uuid() }
 
     /// The `leased` network row and the session row of this lease on `prefix`.
-    public func rows(on prefix: IPPrefix) -> (network: NetworkRow, session: SessionRow) {
+    package func rows(on prefix: IPPrefix) -> (network: NetworkRow, session: SessionRow) {
         var row = NetworkRow(prefix: prefix, state: .leased)
         row.leaseId = leaseId
         row.sessionId = sessionId
@@ -65,7 +65,7 @@ public struct LeaseDraft: Sendable {
 
     /// The two `leased` rows of this dual-stack lease on `v4` and `v6` (each naming the other; the IPv6 one
     /// has a /64 for each subnet) and its session row, which names both.
-    public func pairRows(v4: IPPrefix, v6: IPPrefix) -> (v4: NetworkRow, v6: NetworkRow, session: SessionRow) {
+    package func pairRows(v4: IPPrefix, v6: IPPrefix) -> (v4: NetworkRow, v6: NetworkRow, session: SessionRow) {
         var (first, session) = rows(on: v4)
         var second = rows(on: v6).network
         second.subnets = subnets.map { LeaseRequest.SubnetRequest(name: $0.name, prefixLength: 64) }
@@ -77,7 +77,7 @@ public struct LeaseDraft: Sendable {
 }
 
 /// How a claim of two stocked blocks for one dual-stack lease ended.
-public enum PairClaimOutcome: Sendable, Equatable {
+package enum PairClaimOutcome: Sendable, Equatable {
     /// Both blocks are leased; the rows as written (IPv4, IPv6).
     case won(Stored<NetworkRow>, Stored<NetworkRow>)
     /// Someone else took the block of this version first: try another of it (the other is still free).
@@ -90,7 +90,7 @@ public enum PairClaimOutcome: Sendable, Equatable {
 }
 
 /// How a claim of a stocked block ended.
-public enum ClaimOutcome: Sendable, Equatable {
+package enum ClaimOutcome: Sendable, Equatable {
     /// The block is leased; the row as written.
     case won(Stored<NetworkRow>)
     /// Someone else took the block first (its stock row's ETag no longer matched): try another.
@@ -105,7 +105,7 @@ public enum ClaimOutcome: Sendable, Equatable {
 }
 
 /// How a carve ended.
-public enum CarveOutcome: Sendable, Equatable {
+package enum CarveOutcome: Sendable, Equatable {
     /// Committed: the lease (when one was asked for) and the stock rows added, with their ETags.
     case won(lease: Stored<NetworkRow>?, stocked: [Inventory.StockCandidate])
     /// Another carve took the scope's head first: nothing was written.
@@ -119,31 +119,31 @@ public enum CarveOutcome: Sendable, Equatable {
 }
 
 /// How a carve ended and what it cost.
-public struct CarveReceipt: Sendable {
-    public let outcome: CarveOutcome
+package struct CarveReceipt: Sendable {
+    package let outcome: CarveOutcome
     /// Point and range reads (the head, and the partition's keys unless the head's log sufficed).
-    public let reads: Int
+    package let reads: Int
     /// Transactions sent (the first, then the rest of the stock under the head).
-    public let transactions: Int
+    package let transactions: Int
 }
 
 /// What one carve asks for.
-public struct CarveRequest: Sendable {
-    public let scope: Scope
-    public let space: ScopeSupernets
-    public let length: Int
+package struct CarveRequest: Sendable {
+    package let scope: Scope
+    package let space: ScopeSupernets
+    package let length: Int
     /// The lease to carve a block for first; nil for a carve of stock only (Replenish).
-    public let lease: LeaseDraft?
+    package let lease: LeaseDraft?
     /// Free blocks to add to the stock besides the lease's.
-    public let stock: Int
+    package let stock: Int
     /// Why, for the audit event of the stock (e.g. `replenish`).
-    public let detail: String
+    package let detail: String
     /// The pool whose space `space` is (its blocks carry its name and its stock keys); nil for the scope's own.
-    public var pool: String? = nil
+    package var pool: String? = nil
     /// The IP version of the blocks (the supernets of the other version are left alone).
-    public var version: IPVersion = .v4
+    package var version: IPVersion = .v4
 
-    public init(scope: Scope, space: ScopeSupernets, length: Int, lease: LeaseDraft?, stock: Int, detail: String) {
+    package init(scope: Scope, space: ScopeSupernets, length: Int, lease: LeaseDraft?, stock: Int, detail: String) {
         self.scope = scope
         self.space = space
         self.length = length
@@ -155,7 +155,7 @@ public struct CarveRequest: Sendable {
 
 extension Inventory {
     /// Network rows one stock-only transaction can add: head + 2 operations per row + event ≤ 100.
-    public static let stockRowsPerTransaction = 49
+    package static let stockRowsPerTransaction = 49
     /// Stock rows that fit beside a lease in a carve's first transaction: head + 3 + 2 per row + event.
     static let stockRowsBesideLease = 45
 
@@ -171,7 +171,7 @@ extension Inventory {
     /// is written too, `If-Match` what was read: two claims of one requester never both pass one reading of its
     /// quota (the later fails `usageChanged`). Such claims go alone, not by group commit (a transaction names
     /// each row once).
-    public func claim(
+    package func claim(
         _ candidate: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date, usage: [UsageRow] = []
     ) async throws(InventoryError) -> ClaimOutcome {
         let (leased, session) = lease.rows(on: candidate.prefix)
@@ -213,7 +213,7 @@ extension Inventory {
     /// like `claim`): the session row inserted, both stock rows deleted `If-Match` their ETags, both network
     /// rows replaced and one audit event naming both blocks. Either block lost fails the whole claim: a lease
     /// never holds one of its two blocks.
-    public func claimPair(v4: StockCandidate, v6: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date)
+    package func claimPair(v4: StockCandidate, v6: StockCandidate, for lease: LeaseDraft, in scope: Scope, now: Date)
         async throws(InventoryError) -> PairClaimOutcome
     {
         let (first, second, session) = lease.pairRows(v4: v4.prefix, v6: v6.prefix)
@@ -256,7 +256,7 @@ extension Inventory {
     /// and stops quietly when another carve gets in. `occupied`, when given, answers "what is taken" from
     /// the head's log instead of reading the partition.
     /// - Returns: the outcome, and the reads and transactions it took.
-    public func carve(_ request: CarveRequest, occupied: OccupiedSpace? = nil, now: @Sendable () -> Date)
+    package func carve(_ request: CarveRequest, occupied: OccupiedSpace? = nil, now: @Sendable () -> Date)
         async throws(InventoryError) -> CarveReceipt
     {
         let scope = request.scope
@@ -359,7 +359,7 @@ extension Inventory {
     /// Adds `prefixes` to the scope's stock as `available` rows under the head lock, retrying when
     /// another carve takes the head meanwhile. For seeding space by hand (tests, tools); a block that
     /// is already a row fails the whole call with a conflict.
-    public func addStock(_ prefixes: [IPPrefix], in scope: Scope, now: Date, detail: String)
+    package func addStock(_ prefixes: [IPPrefix], in scope: Scope, now: Date, detail: String)
         async throws(InventoryError) -> [StockCandidate]
     {
         var stocked: [StockCandidate] = []

@@ -1,5 +1,5 @@
 internal import AzureTables
-public import Foundation
+package import Foundation
 
 /// A signed-in operator console session, kept in the table so that every Vendor sees a sign-out at once
 /// (`console` partition, `session_{SHA-256 of the session id}`: never a scope's partition, those hold `_`, so
@@ -8,17 +8,17 @@ public import Foundation
 /// The Inventory neither reads nor makes `sealed`: the console seals who signed in and with what credential
 /// (a key's digest, a token's issuer and app roles) under its own secret, so the table names nobody in clear
 /// and holds nothing a reader could sign in with.
-public struct ConsoleSessionRecord: Sendable, Equatable {
+package struct ConsoleSessionRecord: Sendable, Equatable {
     /// Hex SHA-256 of the session id the cookie carries (the id itself is never stored).
-    public let idDigest: String
-    public let sealed: String
-    public let createdAt: Date
+    package let idDigest: String
+    package let sealed: String
+    package let createdAt: Date
     /// The absolute end, whatever the activity.
-    public let expiresAt: Date
+    package let expiresAt: Date
     /// The last request that used it (moved at most once per `touch` interval): the idle expiry counts from here.
-    public var lastSeenAt: Date
+    package var lastSeenAt: Date
 
-    public init(idDigest: String, sealed: String, createdAt: Date, expiresAt: Date, lastSeenAt: Date) {
+    package init(idDigest: String, sealed: String, createdAt: Date, expiresAt: Date, lastSeenAt: Date) {
         self.idDigest = idDigest
         self.sealed = sealed
         self.createdAt = createdAt
@@ -47,19 +47,19 @@ public struct ConsoleSessionRecord: Sendable, Equatable {
 
 extension RowKeys {
     /// The partition of console sessions (never a scope's: those always hold `_`).
-    public static let consolePartition = "console"
-    public static let consoleSessionPrefix = "session_"
-    public static func consoleSession(_ idDigest: String) -> String { consoleSessionPrefix + idDigest }
+    package static let consolePartition = "console"
+    package static let consoleSessionPrefix = "session_"
+    package static func consoleSession(_ idDigest: String) -> String { consoleSessionPrefix + idDigest }
 }
 
 extension Inventory {
     /// Stores a new session (its digest is fresh randomness: an existing row is an error, not overwritten).
-    public func insert(_ session: ConsoleSessionRecord) async throws(InventoryError) {
+    package func insert(_ session: ConsoleSessionRecord) async throws(InventoryError) {
         _ = try await storage { try await table.insert(session.entity()) }
     }
 
     /// The session whose id has this digest, nil when there is none (signed out, purged, never made).
-    public func consoleSession(_ idDigest: String) async throws(InventoryError) -> ConsoleSessionRecord? {
+    package func consoleSession(_ idDigest: String) async throws(InventoryError) -> ConsoleSessionRecord? {
         try await storage {
             try await table.get(partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest))
                 .flatMap(ConsoleSessionRecord.init(entity:))
@@ -68,7 +68,7 @@ extension Inventory {
 
     /// Moves a session's `LastSeenAt` to `date`; false when the row is gone (signed out meanwhile). It never
     /// makes the row again: the write is `If-Match: *`, so a request racing a sign-out cannot revive it.
-    public func touchConsoleSession(_ idDigest: String, at date: Date) async throws(InventoryError) -> Bool {
+    package func touchConsoleSession(_ idDigest: String, at date: Date) async throws(InventoryError) -> Bool {
         let entity = TableEntity(
             partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest),
             properties: ["LastSeenAt": .dateTime(date)])
@@ -85,7 +85,7 @@ extension Inventory {
     }
 
     /// Deletes a session (sign-out, or found ended); nothing when it is already gone.
-    public func deleteConsoleSession(_ idDigest: String) async throws(InventoryError) {
+    package func deleteConsoleSession(_ idDigest: String) async throws(InventoryError) {
         do {
             try await table.delete(partitionKey: RowKeys.consolePartition, rowKey: RowKeys.consoleSession(idDigest))
         } catch {
@@ -96,7 +96,7 @@ extension Inventory {
     /// Deletes up to `limit` sessions that ended: past their absolute expiry (before `now`), or unused since
     /// before `idleSince`. Returns how many it deleted. A session touched meanwhile (its ETag moved) is kept.
     @discardableResult
-    public func purgeConsoleSessions(now: Date, idleSince: Date, limit: Int) async throws(InventoryError) -> Int {
+    package func purgeConsoleSessions(now: Date, idleSince: Date, limit: Int) async throws(InventoryError) -> Int {
         let filter =
             "PartitionKey eq '\(RowKeys.consolePartition)' and RowKey ge '\(RowKeys.consoleSessionPrefix)' and RowKey lt 'session`' and "
             + "(ExpiresAt lt datetime'\(EdmDateTime.format(now))' or LastSeenAt lt datetime'\(EdmDateTime.format(idleSince))')"

@@ -1,7 +1,7 @@
 internal import AzureTables
 internal import Foundation
-public import IPAMCore
-public import NetworkMath
+package import IPAMCore
+package import NetworkMath
 
 /// The scope's `head` row: the carve lock (its ETag), a version that every carve bumps, and the log of
 /// the network rows the most recent versions inserted.
@@ -10,14 +10,14 @@ public import NetworkMath
 /// Manager records for unmanaged VNets); claims and state changes update rows that exist. So a process
 /// that knows every row of version `v` can learn those of a later version from the log alone, instead of
 /// reading every row of the partition again.
-public struct Head: Sendable, Equatable {
-    public let version: Int64
-    public let etag: String
+package struct Head: Sendable, Equatable {
+    package let version: Int64
+    package let etag: String
     /// The log as stored: one line per version, oldest first, `"{version} {cidr} {cidr}…"`. Kept as text
     /// and read from the end only as far back as a caller needs (it is read on every carve).
-    public let logText: String
+    package let logText: String
 
-    public init(version: Int64, etag: String, logText: String = "") {
+    package init(version: Int64, etag: String, logText: String = "") {
         self.version = version
         self.etag = etag
         self.logText = logText
@@ -49,19 +49,19 @@ public struct Head: Sendable, Equatable {
     }
 
     /// The head as it is after our transaction that inserted `added` (committed with `etag`).
-    public static func advanced(_ head: Head?, adding added: [IPPrefix], etag: String) -> Head {
+    package static func advanced(_ head: Head?, adding added: [IPPrefix], etag: String) -> Head {
         let next = (head?.version ?? 0) + 1
         return Head(version: next, etag: etag, logText: logText(after: head, next: next, added: added))
     }
 
     /// The versions the log holds, oldest first (for tests and diagnostics).
-    public var loggedVersions: [Int64] {
+    package var loggedVersions: [Int64] {
         logText.split(separator: "\n").compactMap { $0.split(separator: " ", maxSplits: 1).first.flatMap { Int64($0) } }
     }
 
     /// The prefixes inserted after `earlier` up to this head's version, or nil when the log does not reach
     /// back that far, has a gap, or `earlier` is not an earlier version.
-    public func added(since earlier: Int64) -> [IPPrefix]? {
+    package func added(since earlier: Int64) -> [IPPrefix]? {
         guard earlier <= version else { return nil }
         guard earlier < version else { return [] }
         var expected = version
@@ -106,7 +106,7 @@ public struct Head: Sendable, Equatable {
 /// cannot vouch for (a gap in versions, a head that went back, an entry older than `maxAge`) means one
 /// full read. Rows deleted meanwhile (the Manager forgets space an unmanaged VNet no longer uses) stay
 /// in the set until that full read.
-public actor OccupiedSpace {
+package actor OccupiedSpace {
     /// Per scope: the head version the set is current to, the prefixes in ascending order, and when the
     /// partition was last read in full.
     private struct Known {
@@ -118,11 +118,11 @@ public actor OccupiedSpace {
     private var scopes: [Scope: Known] = [:]
     private let maxAge: Duration
 
-    public init(maxAge: Duration = .seconds(60)) { self.maxAge = maxAge }
+    package init(maxAge: Duration = .seconds(60)) { self.maxAge = maxAge }
 
     /// Every prefix of a network row in `scope`, as of `head` (which the caller read first), in ascending
     /// order, and whether that took a read of the partition (false: the head's log was enough).
-    public func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws(InventoryError) -> (
+    package func prefixes(in scope: Scope, head: Head?, inventory: Inventory) async throws(InventoryError) -> (
         prefixes: [IPPrefix], readPartition: Bool
     ) {
         let answer = try await withPrefixes(in: scope, head: head, inventory: inventory) { $0 }
@@ -131,7 +131,7 @@ public actor OccupiedSpace {
 
     /// `body` run on the prefixes `prefixes(in:head:inventory:)` would return, lent rather than copied:
     /// a big scope's set (tens of thousands of prefixes) is then neither copied nor sorted per carve.
-    public func withPrefixes<T: Sendable>(
+    package func withPrefixes<T: Sendable>(
         in scope: Scope, head: Head?, inventory: Inventory,
         _ body: @Sendable ([IPPrefix]) -> T
     ) async throws(InventoryError) -> (result: T, readPartition: Bool) {
@@ -149,7 +149,7 @@ public actor OccupiedSpace {
     }
 
     /// Our own transaction took the head from `version` to `version + 1` inserting `added`.
-    public func record(_ scope: Scope, from version: Int64, added: [IPPrefix]) {
+    package func record(_ scope: Scope, from version: Int64, added: [IPPrefix]) {
         guard scopes[scope]?.version == version else { return }
         add(added, to: scope, version: version + 1)
     }

@@ -1,12 +1,12 @@
 internal import AzureCore
 internal import AzureTables
-public import Foundation
-public import IPAMCore
-public import NetworkMath
+package import Foundation
+package import IPAMCore
+package import NetworkMath
 internal import StrictJSON
 
 /// A principal's role in one network lease. Each role includes the ones before it.
-public enum MemberRole: String, Sendable, CaseIterable, Comparable {
+package enum MemberRole: String, Sendable, CaseIterable, Comparable {
     /// Gets, looks up and releases its own host addresses.
     case member
     /// Also adds and removes members and releases anyone's address.
@@ -14,19 +14,19 @@ public enum MemberRole: String, Sendable, CaseIterable, Comparable {
     /// The identity that created the network lease (an admin that cannot be removed).
     case owner
 
-    public static func < (a: MemberRole, b: MemberRole) -> Bool {
+    package static func < (a: MemberRole, b: MemberRole) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
 }
 
 /// One subnet of a network lease as host addresses are handed out of it.
-public struct HostSubnet: Sendable, Equatable {
+package struct HostSubnet: Sendable, Equatable {
     /// The subnet's name in the lease's layout; nil for the whole block of a lease without a layout.
-    public let name: String?
-    public var pool: HostAddressPool
-    public var prefix: IPPrefix { pool.addresses.subnet }
+    package let name: String?
+    package var pool: HostAddressPool
+    package var prefix: IPPrefix { pool.addresses.subnet }
 
-    public init(name: String?, pool: HostAddressPool) {
+    package init(name: String?, pool: HostAddressPool) {
         self.name = name
         self.pool = pool
     }
@@ -34,24 +34,24 @@ public struct HostSubnet: Sendable, Equatable {
 
 /// The head of a lease's host-IP partition: where the lease lives, and per subnet the next offset and
 /// the LIFO free list. Its ETag orders every change of the partition.
-public struct HostIPHead: Sendable, Equatable {
-    public let leaseId: String
-    public let scope: Scope
+package struct HostIPHead: Sendable, Equatable {
+    package let leaseId: String
+    package let scope: Scope
     /// The network row of the lease in the scope's partition.
-    public let networkRowKey: String
-    public var subnets: [HostSubnet]
+    package let networkRowKey: String
+    package var subnets: [HostSubnet]
     /// A dual-stack lease's IPv6 side: for each of `subnets`, the subnet's /64 (the same name, the same index),
     /// or the whole IPv6 block for a lease without a layout. Empty for a lease of one block: then a principal
     /// holds one address; with them, one of each version.
-    public var v6Subnets: [HostSubnet] = []
+    package var v6Subnets: [HostSubnet] = []
     /// Bumped by every change.
-    public var version: Int
+    package var version: Int
     /// nil for a head not stored yet (the first change inserts it).
-    public var etag: String?
+    package var etag: String?
 
     /// The head the first host-IP change of a lease creates: one pool per subnet of its layout, or one
     /// for the whole block when it has none.
-    public init(lease row: NetworkRow, scope: Scope) {
+    package init(lease row: NetworkRow, scope: Scope) {
         self.init(
             leaseId: row.leaseId ?? "", scope: scope, networkRowKey: row.rowKey,
             subnets: Self.subnets(row.subnetLayout, block: row.prefix), version: 0, etag: nil)
@@ -155,21 +155,21 @@ public struct HostIPHead: Sendable, Equatable {
 }
 
 /// One host address held by a principal.
-public struct HostIPAllocation: Sendable, Equatable {
-    public let principalKey: String
-    public let sealedPrincipal: String
+package struct HostIPAllocation: Sendable, Equatable {
+    package let principalKey: String
+    package let sealedPrincipal: String
     /// Which of the head's subnets, and the offset in it.
-    public let subnetIndex: Int
-    public let offset: Int
-    public let address: IPAddress
+    package let subnetIndex: Int
+    package let offset: Int
+    package let address: IPAddress
     /// A dual-stack lease's IPv6 address for the same principal: its offset in the head's `v6Subnets[subnetIndex]`.
-    public var offsetV6: Int? = nil
-    public var addressV6: IPAddress? = nil
-    public let allocatedAt: Date
+    package var offsetV6: Int? = nil
+    package var addressV6: IPAddress? = nil
+    package let allocatedAt: Date
     /// The key of the principal that asked for it (the principal itself, or the owner or an admin).
-    public let allocatedBy: String
+    package let allocatedBy: String
 
-    public init(
+    package init(
         principalKey: String, sealedPrincipal: String, subnetIndex: Int, offset: Int, address: IPAddress,
         allocatedAt: Date, allocatedBy: String
     ) {
@@ -214,14 +214,14 @@ public struct HostIPAllocation: Sendable, Equatable {
 }
 
 /// A principal's membership of a network lease.
-public struct LeaseMember: Sendable, Equatable {
-    public let principalKey: String
-    public let sealedPrincipal: String
-    public var role: MemberRole
-    public var addedAt: Date
-    public var addedBy: String
+package struct LeaseMember: Sendable, Equatable {
+    package let principalKey: String
+    package let sealedPrincipal: String
+    package var role: MemberRole
+    package var addedAt: Date
+    package var addedBy: String
 
-    public init(principalKey: String, sealedPrincipal: String, role: MemberRole, addedAt: Date, addedBy: String) {
+    package init(principalKey: String, sealedPrincipal: String, role: MemberRole, addedAt: Date, addedBy: String) {
         self.principalKey = principalKey
         self.sealedPrincipal = sealedPrincipal
         self.role = role
@@ -252,33 +252,33 @@ public struct LeaseMember: Sendable, Equatable {
 }
 
 /// What one host-IP operation read: the head, and the rows of the principal it is about and of the caller.
-public struct HostIPView: Sendable {
+package struct HostIPView: Sendable {
     /// nil before the lease's first host-IP change.
-    public let head: HostIPHead?
+    package let head: HostIPHead?
     /// The principal's address, nil when it holds none.
-    public let allocation: Stored<HostIPAllocation>?
-    public let principal: Stored<LeaseMember>?
-    public let caller: Stored<LeaseMember>?
+    package let allocation: Stored<HostIPAllocation>?
+    package let principal: Stored<LeaseMember>?
+    package let caller: Stored<LeaseMember>?
 }
 
 /// One change of a lease's host-IP partition: written as one transaction under the head's ETag.
-public struct HostIPChange: Sendable {
+package struct HostIPChange: Sendable {
     /// The head as the change leaves it; its `etag` is the one read (nil: the head is inserted).
-    public var head: HostIPHead
-    public var allocate: HostIPAllocation?
-    public var release: Stored<HostIPAllocation>?
+    package var head: HostIPHead
+    package var allocate: HostIPAllocation?
+    package var release: Stored<HostIPAllocation>?
     /// Inserted or replaced (under the head, which orders every change).
-    public var putMembers: [LeaseMember] = []
-    public var removeMember: Stored<LeaseMember>?
+    package var putMembers: [LeaseMember] = []
+    package var removeMember: Stored<LeaseMember>?
     /// The caller's membership, which the change relies on: it must still be as read (`If-Match`).
-    public var confirm: Stored<LeaseMember>?
-    public var events: [AuditEvent] = []
+    package var confirm: Stored<LeaseMember>?
+    package var events: [AuditEvent] = []
 
-    public init(head: HostIPHead) { self.head = head }
+    package init(head: HostIPHead) { self.head = head }
 }
 
 /// How a host-IP change ended.
-public enum HostIPWrite: Sendable, Equatable {
+package enum HostIPWrite: Sendable, Equatable {
     case done
     /// Another change got in first (the head, the principal's row or the caller's membership moved):
     /// read again.
@@ -288,19 +288,19 @@ public enum HostIPWrite: Sendable, Equatable {
 }
 
 extension RowKeys {
-    public static let hostIPPartitionPrefix = "ips_"
-    public static let hostIPPrefix = "ip_"
-    public static let memberPrefix = "member_"
+    package static let hostIPPartitionPrefix = "ips_"
+    package static let hostIPPrefix = "ip_"
+    package static let memberPrefix = "member_"
     /// `ips_{leaseId}`: every host address, member and host-IP event of one network lease.
-    public static func hostIPPartition(_ leaseId: String) -> String { hostIPPartitionPrefix + leaseId.lowercased() }
-    public static func hostIP(_ principalKey: String) -> String { hostIPPrefix + principalKey }
-    public static func member(_ principalKey: String) -> String { memberPrefix + principalKey }
+    package static func hostIPPartition(_ leaseId: String) -> String { hostIPPartitionPrefix + leaseId.lowercased() }
+    package static func hostIP(_ principalKey: String) -> String { hostIPPrefix + principalKey }
+    package static func member(_ principalKey: String) -> String { memberPrefix + principalKey }
 }
 
 extension Inventory {
     /// The head, the principal's address and membership and the caller's membership (four point reads,
     /// side by side).
-    public func hostIPView(leaseId: String, principalKey: String, callerKey: String) async throws(InventoryError)
+    package func hostIPView(leaseId: String, principalKey: String, callerKey: String) async throws(InventoryError)
         -> HostIPView
     {
         let partition = RowKeys.hostIPPartition(leaseId)
@@ -321,7 +321,7 @@ extension Inventory {
     }
 
     /// Every host address of a lease, in principal-key order.
-    public func hostIPAllocations(leaseId: String) async throws(InventoryError) -> [HostIPAllocation] {
+    package func hostIPAllocations(leaseId: String) async throws(InventoryError) -> [HostIPAllocation] {
         try await storage {
             try await table.queryAll(filter: Self.range(RowKeys.hostIPPrefix, in: RowKeys.hostIPPartition(leaseId)))
                 .compactMap(HostIPAllocation.init(entity:))
@@ -329,7 +329,7 @@ extension Inventory {
     }
 
     /// Every member of a lease, in principal-key order.
-    public func members(leaseId: String) async throws(InventoryError) -> [LeaseMember] {
+    package func members(leaseId: String) async throws(InventoryError) -> [LeaseMember] {
         try await storage {
             try await table.queryAll(filter: Self.range(RowKeys.memberPrefix, in: RowKeys.hostIPPartition(leaseId)))
                 .compactMap(LeaseMember.init(entity:))
@@ -337,7 +337,7 @@ extension Inventory {
     }
 
     /// The host-IP events of a lease, newest first.
-    public func hostIPEvents(leaseId: String) async throws(InventoryError) -> [AuditEvent] {
+    package func hostIPEvents(leaseId: String) async throws(InventoryError) -> [AuditEvent] {
         try await storage {
             try await table.queryAll(filter: Self.range(RowKeys.eventPrefix, in: RowKeys.hostIPPartition(leaseId)))
                 .compactMap(AuditEvent.init(entity:))
@@ -347,7 +347,7 @@ extension Inventory {
     /// Commits one host-IP change as one transaction: the head `If-Match` (or inserted), the address
     /// inserted or deleted `If-Match`, the membership put or deleted, the caller's membership confirmed,
     /// and the events.
-    public func commit(_ change: HostIPChange, now: Date) async throws(InventoryError) -> HostIPWrite {
+    package func commit(_ change: HostIPChange, now: Date) async throws(InventoryError) -> HostIPWrite {
         let lease = change.head.leaseId
         let partition = RowKeys.hostIPPartition(lease)
         var head = change.head
@@ -391,7 +391,7 @@ extension Inventory {
     }
 
     /// The heads of every lease that has host-IP rows (one query over the table's `ips_` partitions).
-    public func hostIPHeads() async throws(InventoryError) -> [HostIPHead] {
+    package func hostIPHeads() async throws(InventoryError) -> [HostIPHead] {
         let filter =
             "PartitionKey ge '\(RowKeys.hostIPPartitionPrefix)' and PartitionKey lt 'ips`' and RowKey eq '\(RowKeys.head)'"
         return try await storage { try await table.queryAll(filter: filter).compactMap(HostIPHead.init(entity:)) }
@@ -401,7 +401,7 @@ extension Inventory {
     /// then the head (`If-Match` as read, with a `host-ips-cleared` event), keeping the events. A change
     /// that slipped in meanwhile fails the last step; the next run clears again. A head that was never stored
     /// (no ETag) has nothing to clear.
-    public func clearHostIPs(_ head: HostIPHead, reason: String, now: Date) async -> BatchResult {
+    package func clearHostIPs(_ head: HostIPHead, reason: String, now: Date) async -> BatchResult {
         var result = BatchResult()
         guard let headETag = head.etag else { return result }
         let partition = RowKeys.hostIPPartition(head.leaseId)
@@ -444,7 +444,7 @@ extension Inventory {
     /// What the invariant checker finds wrong with a lease's host-IP partition (empty: nothing): every
     /// offset below `next` is either allocated or free and never both, no address is held twice, none is
     /// reserved, every address sits at its offset, and every holder is a member.
-    public func hostIPViolations(leaseId: String) async throws(InventoryError) -> [String] {
+    package func hostIPViolations(leaseId: String) async throws(InventoryError) -> [String] {
         let partition = RowKeys.hostIPPartition(leaseId)
         let rows = try await storage {
             try await table.queryAll(filter: "PartitionKey eq '\(TableQuery.quoted(partition))'")
@@ -469,8 +469,9 @@ extension Inventory {
 }
 
 /// The invariants of one lease's host-IP partition (pure, so tests can check states they build).
-public enum HostIPInvariants {
-    public static func violations(head: HostIPHead, allocations: [HostIPAllocation], members: Set<String>) -> [String] {
+package enum HostIPInvariants {
+    package static func violations(head: HostIPHead, allocations: [HostIPAllocation], members: Set<String>) -> [String]
+    {
         var problems: [String] = []
         for allocation in allocations where !members.contains(allocation.principalKey) {
             problems.append("\(allocation.principalKey) holds \(allocation.address) but is not a member")

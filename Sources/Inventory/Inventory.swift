@@ -1,8 +1,8 @@
 internal import AzureCore
 package import AzureTables
 internal import Foundation
-public import IPAMCore
-public import NetworkMath
+package import IPAMCore
+package import NetworkMath
 
 /// The one storage boundary of ipam: every read and write of the inventory table, as typed domain
 /// operations with domain outcomes.
@@ -10,11 +10,11 @@ public import NetworkMath
 /// Nothing outside this module builds an entity, a transaction or a filter, or sees a storage error:
 /// callers get `ClaimOutcome`, `CarveOutcome`, `WriteOutcome` and the like, and `InventoryError` when
 /// storage did not answer. The partition layout (docs/Design.md) lives here and only here.
-public struct Inventory: Sendable {
+package struct Inventory: Sendable {
     let table: TableClient
     let locks: TableClient
     /// Who writes (for audit events), e.g. `vendor@host:pid`.
-    public let actor: String
+    package let actor: String
     /// Claims of one scope that arrive while another is being committed share its next transaction.
     let claims: TransactionCombiner
 
@@ -34,7 +34,7 @@ public struct Inventory: Sendable {
 
     /// Creates the inventory table and the locks table when they are missing. An identity whose role is
     /// scoped to the tables themselves may not create tables: then the tables must exist and be readable.
-    public func ensureTables() async throws(InventoryError) {
+    package func ensureTables() async throws(InventoryError) {
         for client in [table, locks] {
             do {
                 try await client.service.createTable(client.name, ifNotExists: true)
@@ -53,10 +53,10 @@ public struct Inventory: Sendable {
     }
 
     /// The table's name (for start-up lines and diagnostics).
-    public var tableName: String { table.name }
+    package var tableName: String { table.name }
 
     /// Nil when storage answers a point read; otherwise what went wrong (for readiness probes).
-    public func unreachableReason() async -> String? {
+    package func unreachableReason() async -> String? {
         do {
             _ = try await table.get(partitionKey: "probe", rowKey: "probe")
             return nil
@@ -68,7 +68,7 @@ public struct Inventory: Sendable {
     // MARK: Reads
 
     /// The session row of `id` (one point read), nil when the SessionId was never served in `scope`.
-    public func session(_ id: String, in scope: Scope) async throws(InventoryError) -> SessionRow? {
+    package func session(_ id: String, in scope: Scope) async throws(InventoryError) -> SessionRow? {
         try await storage {
             try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.session(id)).flatMap(
                 SessionRow.init(entity:))
@@ -76,14 +76,14 @@ public struct Inventory: Sendable {
     }
 
     /// One network row by its row key (one point read).
-    public func network(_ rowKey: String, in scope: Scope) async throws(InventoryError) -> Stored<NetworkRow>? {
+    package func network(_ rowKey: String, in scope: Scope) async throws(InventoryError) -> Stored<NetworkRow>? {
         try await storage {
             try await table.get(partitionKey: scope.partitionKey, rowKey: rowKey).flatMap(Stored.init(network:))
         }
     }
 
     /// The network row carrying lease `id`, nil when none in `scope` does.
-    public func network(leaseId id: String, in scope: Scope) async throws(InventoryError) -> Stored<NetworkRow>? {
+    package func network(leaseId id: String, in scope: Scope) async throws(InventoryError) -> Stored<NetworkRow>? {
         let filter = "\(Self.networkRange(scope)) and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
         // A dual-stack lease has two rows: it is answered through its IPv4 one.
         return try await storage {
@@ -94,14 +94,14 @@ public struct Inventory: Sendable {
     }
 
     /// The scope's `head` row (the carve lock and its log), or nil before the first carve.
-    public func head(of scope: Scope) async throws(InventoryError) -> Head? {
+    package func head(of scope: Scope) async throws(InventoryError) -> Head? {
         try await storage {
             try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.head).flatMap(Head.init(entity:))
         }
     }
 
     /// Every network row of the scope, in address order.
-    public func networks(in scope: Scope) async throws(InventoryError) -> [Stored<NetworkRow>] {
+    package func networks(in scope: Scope) async throws(InventoryError) -> [Stored<NetworkRow>] {
         try await storage {
             try await table.queryAll(filter: Self.networkRange(scope)).compactMap(Stored.init(network:))
         }
@@ -109,7 +109,7 @@ public struct Inventory: Sendable {
 
     /// The prefixes of every network row of the scope (any state): what a carve must not overlap.
     /// Reads only the keys, so it stays cheap as the partition grows.
-    public func occupiedPrefixes(in scope: Scope) async throws(InventoryError) -> [IPPrefix] {
+    package func occupiedPrefixes(in scope: Scope) async throws(InventoryError) -> [IPPrefix] {
         try await storage {
             try await table.queryAll(filter: Self.networkRange(scope), select: ["RowKey"]).compactMap {
                 RowKeys.prefix(ofNetworkKey: $0.rowKey)
@@ -118,12 +118,12 @@ public struct Inventory: Sendable {
     }
 
     /// A stock index row: a free block of one size, with the ETag a claim must match.
-    public struct StockCandidate: Sendable, Equatable {
-        public let prefix: IPPrefix
-        public let rowKey: String
-        public let etag: String
+    package struct StockCandidate: Sendable, Equatable {
+        package let prefix: IPPrefix
+        package let rowKey: String
+        package let etag: String
 
-        public init(prefix: IPPrefix, rowKey: String, etag: String) {
+        package init(prefix: IPPrefix, rowKey: String, etag: String) {
             self.prefix = prefix
             self.rowKey = rowKey
             self.etag = etag
@@ -132,7 +132,7 @@ public struct Inventory: Sendable {
 
     /// Up to `limit` free blocks of `length` from the stock index (one key-range read), in key order,
     /// starting after the stock row key `after` when given.
-    public func availableCandidates(
+    package func availableCandidates(
         in scope: Scope, length: Int, version: IPVersion, pool: String? = nil, limit: Int, after: String? = nil
     ) async throws(InventoryError) -> [StockCandidate] {
         let range = RowKeys.stockRange(version: version, length: length, pool: pool)
@@ -157,7 +157,7 @@ public struct Inventory: Sendable {
     }
 
     /// What the invariant checker finds wrong with the scope's partition (empty: nothing).
-    public func violations(in scope: Scope) async throws(InventoryError) -> [String] {
+    package func violations(in scope: Scope) async throws(InventoryError) -> [String] {
         let filter = "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))'"
         return InvariantChecker.violations(in: try await storage { try await table.queryAll(filter: filter) })
     }
@@ -190,18 +190,18 @@ public struct Inventory: Sendable {
 
 /// Storage did not do what was asked, and the operation did not happen (or its outcome is reported
 /// separately, as `outcomeUnknown`, by the operations that can tell).
-public struct InventoryError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable {
+package struct InventoryError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: Sendable, Equatable {
         /// Storage did not answer in time, refused, or answered an error no retry fixed.
         case unavailable
         /// The table does not exist (it is created at start-up: someone deleted it).
         case tableMissing
     }
-    public let kind: Kind
+    package let kind: Kind
     /// A short description of the storage failure (for logs and the error message).
-    public let detail: String
+    package let detail: String
 
-    public init(kind: Kind, detail: String) {
+    package init(kind: Kind, detail: String) {
         self.kind = kind
         self.detail = detail
     }
@@ -217,7 +217,7 @@ public struct InventoryError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { detail }
+    package var description: String { detail }
 }
 
 /// How a storage failure of a write reads in domain terms.

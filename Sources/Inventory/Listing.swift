@@ -1,19 +1,19 @@
 internal import AzureTables
-public import Foundation
-public import IPAMCore
-public import NetworkMath
+package import Foundation
+package import IPAMCore
+package import NetworkMath
 
 /// Which leases a listing returns.
-public struct LeaseFilter: Sendable, Equatable {
+package struct LeaseFilter: Sendable, Equatable {
     /// Only rows in one of these states (nil: any state a lease can be in).
-    public var states: Set<NetworkState>?
-    public var requester: String?
+    package var states: Set<NetworkState>?
+    package var requester: String?
     /// Only blocks inside this prefix.
-    public var within: IPPrefix?
+    package var within: IPPrefix?
     /// Only leases asked with this tag (and, when given, this value).
-    public var tag: (key: String, value: String?)?
+    package var tag: (key: String, value: String?)?
 
-    public init(
+    package init(
         states: Set<NetworkState>? = nil, requester: String? = nil, within: IPPrefix? = nil,
         tag: (key: String, value: String?)? = nil
     ) {
@@ -23,7 +23,7 @@ public struct LeaseFilter: Sendable, Equatable {
         self.tag = tag
     }
 
-    public static func == (a: LeaseFilter, b: LeaseFilter) -> Bool {
+    package static func == (a: LeaseFilter, b: LeaseFilter) -> Bool {
         a.states == b.states && a.requester == b.requester && a.within == b.within && a.tag?.key == b.tag?.key
             && a.tag?.value == b.tag?.value
     }
@@ -37,16 +37,16 @@ public struct LeaseFilter: Sendable, Equatable {
 }
 
 /// One page of a listing: rows in address order, and where the next page starts (nil: no more).
-public struct LeasePage: Sendable {
-    public let rows: [NetworkRow]
+package struct LeasePage: Sendable {
+    package let rows: [NetworkRow]
     /// The row key to continue after, nil when the scope has no more matching rows.
-    public let resumeAfter: String?
+    package let resumeAfter: String?
 }
 
 extension Inventory {
     /// Up to `limit` network rows of `scope` that carry a lease and match `filter`, in address order,
     /// starting after the row key `after` (a key-range query: `within` narrows the range itself).
-    public func leases(in scope: Scope, matching filter: LeaseFilter, limit: Int, after: String? = nil)
+    package func leases(in scope: Scope, matching filter: LeaseFilter, limit: Int, after: String? = nil)
         async throws(InventoryError) -> LeasePage
     {
         var conditions = ["PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))'"]
@@ -108,7 +108,7 @@ extension Inventory {
     /// The most recent audit event about lease `id` in `scope` (its action and the state it left), nil
     /// when the lease never existed there. For a lease whose block went back to stock: its row no longer
     /// carries the id, its events still do.
-    public func lastEvent(ofLease id: String, in scope: Scope) async throws(InventoryError) -> AuditEvent? {
+    package func lastEvent(ofLease id: String, in scope: Scope) async throws(InventoryError) -> AuditEvent? {
         let filter =
             "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(RowKeys.eventPrefix)' and RowKey lt 'event`' and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
         return try await storage {
@@ -127,15 +127,15 @@ extension Inventory {
 }
 
 /// Which audit events a listing returns.
-public struct EventFilter: Sendable, Equatable {
+package struct EventFilter: Sendable, Equatable {
     /// Only events at or after / before this moment.
-    public var since: Date?
-    public var until: Date?
-    public var actions: Set<String>?
-    public var leaseId: String?
-    public var actor: String?
+    package var since: Date?
+    package var until: Date?
+    package var actions: Set<String>?
+    package var leaseId: String?
+    package var actor: String?
 
-    public init(
+    package init(
         since: Date? = nil, until: Date? = nil, actions: Set<String>? = nil, leaseId: String? = nil,
         actor: String? = nil
     ) {
@@ -148,15 +148,15 @@ public struct EventFilter: Sendable, Equatable {
 }
 
 /// One page of events: newest first, and where the next page starts (nil: no more).
-public struct EventPage: Sendable {
-    public let events: [AuditEvent]
-    public let resumeAfter: String?
+package struct EventPage: Sendable {
+    package let events: [AuditEvent]
+    package let resumeAfter: String?
 }
 
 extension Inventory {
     /// Up to `limit` audit events of `scope` matching `filter`, newest first, starting after the event row key
     /// `after`. The time bounds narrow the key range itself (keys are inverted timestamps).
-    public func events(in scope: Scope, matching filter: EventFilter, limit: Int, after: String? = nil)
+    package func events(in scope: Scope, matching filter: EventFilter, limit: Int, after: String? = nil)
         async throws(InventoryError) -> EventPage
     {
         var conditions = ["PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))'"]

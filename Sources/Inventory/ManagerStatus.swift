@@ -1,18 +1,18 @@
 internal import AzureTables
-public import Foundation
+package import Foundation
 internal import StrictJSON
 
 /// What the Manager's last run found, kept in the table for the console and operators: when it ran, the
 /// last complete Sync, and its drift report.
-public struct ManagerStatus: Sendable, Equatable {
+package struct ManagerStatus: Sendable, Equatable {
     /// One finding of the drift report.
-    public struct Finding: Sendable, Equatable {
-        public let kind: String
-        public let scope: String
-        public let cidr: String
-        public let detail: String
+    package struct Finding: Sendable, Equatable {
+        package let kind: String
+        package let scope: String
+        package let cidr: String
+        package let detail: String
 
-        public init(kind: String, scope: String, cidr: String, detail: String) {
+        package init(kind: String, scope: String, cidr: String, detail: String) {
             self.kind = kind
             self.scope = scope
             self.cidr = cidr
@@ -20,16 +20,16 @@ public struct ManagerStatus: Sendable, Equatable {
         }
     }
 
-    public let runAt: Date
-    public let complete: Bool
+    package let runAt: Date
+    package let complete: Bool
     /// The last run whose Resource Graph listing was complete (kept from earlier runs when this one was not).
-    public let lastCompleteSyncAt: Date?
-    public let drift: [Finding]
+    package let lastCompleteSyncAt: Date?
+    package let drift: [Finding]
     /// Why the listing was incomplete, when it was.
-    public let problems: [String]
-    public let process: String
+    package let problems: [String]
+    package let process: String
 
-    public init(
+    package init(
         runAt: Date, complete: Bool, lastCompleteSyncAt: Date?, drift: [Finding], problems: [String], process: String
     ) {
         self.runAt = runAt
@@ -43,8 +43,8 @@ public struct ManagerStatus: Sendable, Equatable {
 
 extension RowKeys {
     /// The partition and row of the Manager's status.
-    public static let managerPartition = "manager"
-    public static let managerStatus = "status"
+    package static let managerPartition = "manager"
+    package static let managerStatus = "status"
 }
 
 extension Inventory {
@@ -53,7 +53,7 @@ extension Inventory {
     /// (a bounded heartbeat, like `LastSeenAt`'s: an unchanged world writes nothing in between). The drift
     /// report keeps its first 200 findings. Returns whether it wrote.
     @discardableResult
-    public func recordManagerStatus(
+    package func recordManagerStatus(
         runAt: Date, complete: Bool, heartbeat: TimeInterval, drift: [ManagerStatus.Finding], problems: [String]
     ) async throws(InventoryError) -> Bool {
         let previous = try await managerStatus()
@@ -91,7 +91,7 @@ extension Inventory {
     }
 
     /// The Manager's last status, nil before its first run.
-    public func managerStatus() async throws(InventoryError) -> ManagerStatus? {
+    package func managerStatus() async throws(InventoryError) -> ManagerStatus? {
         guard
             let entity = try await storage({
                 try await table.get(partitionKey: RowKeys.managerPartition, rowKey: RowKeys.managerStatus)

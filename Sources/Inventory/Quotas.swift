@@ -1,6 +1,6 @@
 package import AzureTables
-public import IPAMCore
-public import NetworkMath
+package import IPAMCore
+package import NetworkMath
 
 /// What one principal holds in one pool: the counter its quota is checked against, changed in the same
 /// transaction as every lease that starts or stops counting (`usage_{pool}_{holder key}`).
@@ -9,23 +9,23 @@ public import NetworkMath
 /// (`HolderKey`, the principal's keyed hash) and its name sealed (`Holder`), so no row names it in clear. A row
 /// written before (keyed by the SHA-256 of a `Requester` stored in clear) keeps counting the leases charged to
 /// it (their `QuotaKeys` name it) until they end; nothing new is charged to it.
-public struct UsageRow: Sendable, Equatable {
-    public let key: String
-    public let pool: String
+package struct UsageRow: Sendable, Equatable {
+    package let key: String
+    package let pool: String
     /// The holder's principal key; for a row from before, the SHA-256 part of its row key.
-    public let holderKey: String
+    package let holderKey: String
     /// The holder's name sealed (`PrincipalRedactor.seal`); nil in a row from before.
-    public let sealedHolder: String?
+    package let sealedHolder: String?
     /// A row from before: the requester it counted, as stored (in clear).
-    public let legacyRequester: String?
+    package let legacyRequester: String?
     /// Live leases (`leased`, `anchored`) and the addresses they hold.
-    public var leases: Int
-    public var addresses: UInt64
+    package var leases: Int
+    package var addresses: UInt64
     /// Nil: the row was never written (a first lease inserts it).
-    public var etag: String?
+    package var etag: String?
 
     /// The counter of the principal with `holderKey` (and `sealedHolder`, its sealed name) in `pool`.
-    public init(
+    package init(
         pool: String, holderKey: String, sealedHolder: String?, leases: Int = 0, addresses: UInt64 = 0,
         etag: String? = nil
     ) {
@@ -85,12 +85,12 @@ public struct UsageRow: Sendable, Equatable {
     }
 
     /// The addresses a block counts for (saturating: an IPv6 block may hold more than 64 bits say).
-    public static func addresses(in prefix: IPPrefix) -> UInt64 {
+    package static func addresses(in prefix: IPPrefix) -> UInt64 {
         addresses(length: prefix.length, version: prefix.version)
     }
 
     /// The addresses a block of `length` counts for.
-    public static func addresses(length: Int, version: IPVersion) -> UInt64 {
+    package static func addresses(length: Int, version: IPVersion) -> UInt64 {
         let bits = version.bitWidth - length
         return bits >= 63 ? UInt64(Int64.max) : UInt64(1) << UInt64(max(0, bits))
     }
@@ -115,7 +115,7 @@ public struct UsageRow: Sendable, Equatable {
 
 extension Inventory {
     /// The usage rows of `charges` (the quotas a lease counts in), each as stored or, never written, at zero.
-    public func usage(_ charges: [QuotaCharge], in scope: Scope) async throws(InventoryError) -> [UsageRow] {
+    package func usage(_ charges: [QuotaCharge], in scope: Scope) async throws(InventoryError) -> [UsageRow] {
         let stored = try await storedUsage(charges.map(\.key), in: scope)
         return zip(charges, stored).map { charge, row in
             row ?? UsageRow(pool: charge.pool, holderKey: charge.holderKey, sealedHolder: charge.sealedHolder)
@@ -134,7 +134,7 @@ extension Inventory {
     }
 
     /// Every usage row of the scope, in key order.
-    public func usageRows(in scope: Scope) async throws(InventoryError) -> [UsageRow] {
+    package func usageRows(in scope: Scope) async throws(InventoryError) -> [UsageRow] {
         try await storage {
             try await table.queryAll(filter: Self.range(RowKeys.usagePrefix, in: scope.partitionKey)).compactMap(
                 UsageRow.init(entity:))
@@ -143,7 +143,7 @@ extension Inventory {
 
     /// The usage rows a lease row counts in, read now (their pool and requester come from the stored rows;
     /// a key no row answers is skipped: there is nothing to take back from it).
-    public func usage(of row: NetworkRow, in scope: Scope) async throws(InventoryError) -> [UsageRow] {
+    package func usage(of row: NetworkRow, in scope: Scope) async throws(InventoryError) -> [UsageRow] {
         try await storedUsage(row.quotaKeys, in: scope).compactMap { $0 }
     }
 
@@ -155,18 +155,18 @@ extension Inventory {
 }
 
 /// One quota a lease is charged to: its pool (a level of the hierarchy with a quota) and the principal holding it.
-public struct QuotaCharge: Sendable, Equatable {
-    public let pool: String
+package struct QuotaCharge: Sendable, Equatable {
+    package let pool: String
     /// The holder's principal key (`Principal.key`) and its sealed name.
-    public let holderKey: String
-    public let sealedHolder: String
+    package let holderKey: String
+    package let sealedHolder: String
 
-    public init(pool: String, holderKey: String, sealedHolder: String) {
+    package init(pool: String, holderKey: String, sealedHolder: String) {
         self.pool = pool
         self.holderKey = holderKey
         self.sealedHolder = sealedHolder
     }
 
     /// The usage row's key.
-    public var key: String { RowKeys.usage(pool: pool, holderKey: holderKey) }
+    package var key: String { RowKeys.usage(pool: pool, holderKey: holderKey) }
 }

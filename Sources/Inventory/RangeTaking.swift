@@ -1,14 +1,14 @@
 internal import AzureTables
-public import IPAMCore
-public import NetworkMath
+package import IPAMCore
+package import NetworkMath
 
 /// A row that a range to be taken (a reservation, an adopted network) overlaps and that is not free space.
-public struct RangeConflict: Sendable, Equatable {
-    public let prefix: IPPrefix
-    public let state: NetworkState
-    public let leaseId: String?
+package struct RangeConflict: Sendable, Equatable {
+    package let prefix: IPPrefix
+    package let state: NetworkState
+    package let leaseId: String?
     /// The VNet (occupied, anchored) or the reservation (reserved) holding it.
-    public let holder: String?
+    package let holder: String?
 
     init(_ row: Stored<NetworkRow>) {
         prefix = row.prefix

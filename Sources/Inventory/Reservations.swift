@@ -1,21 +1,21 @@
 internal import AzureTables
-public import Foundation
-public import IPAMCore
-public import NetworkMath
+package import Foundation
+package import IPAMCore
+package import NetworkMath
 
 /// A range held back from vending: never handed out or carved over while it exists.
-public struct Reservation: Sendable, Equatable {
-    public let id: String
-    public let prefix: IPPrefix
-    public let owner: String
-    public let reason: String
-    public let expiresAt: Date?
-    public let createdAt: Date
+package struct Reservation: Sendable, Equatable {
+    package let id: String
+    package let prefix: IPPrefix
+    package let owner: String
+    package let reason: String
+    package let expiresAt: Date?
+    package let createdAt: Date
     /// Who made it (the caller, or its keyed hash).
-    public let createdBy: String
-    public var etag: String?
+    package let createdBy: String
+    package var etag: String?
 
-    public init(
+    package init(
         id: String, prefix: IPPrefix, owner: String, reason: String, expiresAt: Date?, createdAt: Date,
         createdBy: String
     ) {
@@ -53,7 +53,7 @@ public struct Reservation: Sendable, Equatable {
 }
 
 /// How a reservation ended.
-public enum ReserveOutcome: Sendable, Equatable {
+package enum ReserveOutcome: Sendable, Equatable {
     case reserved(Reservation)
     /// The range overlaps rows that are not free space (nothing was written).
     case overlap([RangeConflict])
@@ -68,8 +68,8 @@ public enum ReserveOutcome: Sendable, Equatable {
 }
 
 extension RowKeys {
-    public static let reservationPrefix = "reservation_"
-    public static func reservation(_ id: String) -> String { reservationPrefix + id }
+    package static let reservationPrefix = "reservation_"
+    package static func reservation(_ id: String) -> String { reservationPrefix + id }
 }
 
 extension Inventory {
@@ -78,7 +78,7 @@ extension Inventory {
     /// the range is taken out of stock, one that contains it is split and the rest goes back to stock, all in
     /// the one transaction. Anything else in the range (leases, occupied space, other reservations) is an
     /// overlap and nothing is written.
-    public func reserve(
+    package func reserve(
         _ prefix: IPPrefix?, length: Int, in space: ScopeSupernets, id: String, owner: String, reason: String,
         expiresAt: Date?,
         createdBy: String, now: Date
@@ -141,7 +141,7 @@ extension Inventory {
     }
 
     /// Every reservation of the scope (its `reservation_` rows), in id order.
-    public func reservations(in scope: Scope) async throws(InventoryError) -> [Reservation] {
+    package func reservations(in scope: Scope) async throws(InventoryError) -> [Reservation] {
         try await storage {
             try await table.queryAll(filter: Self.range(RowKeys.reservationPrefix, in: scope.partitionKey)).compactMap(
                 Reservation.init(entity:))
@@ -149,7 +149,7 @@ extension Inventory {
     }
 
     /// The reservation `id` in `scope`, nil when there is none.
-    public func reservation(_ id: String, in scope: Scope) async throws(InventoryError) -> Reservation? {
+    package func reservation(_ id: String, in scope: Scope) async throws(InventoryError) -> Reservation? {
         try await storage {
             try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(id)).flatMap(
                 Reservation.init(entity:))
@@ -158,7 +158,7 @@ extension Inventory {
 
     /// Ends a reservation: its range becomes free space (not stock; Replenish or a carve uses it), with its
     /// event. `action` says why (`unreserve` by an operator, `reservation-expired` by the Manager).
-    public func endReservation(_ reservation: Reservation, in scope: Scope, action: AuditAction, now: Date)
+    package func endReservation(_ reservation: Reservation, in scope: Scope, action: AuditAction, now: Date)
         async throws(InventoryError) -> WriteOutcome?
     {
         let rowKey = RowKeys.network(reservation.prefix)

@@ -1,46 +1,46 @@
 internal import AzureCore
 package import AzureTables
-public import Foundation
-public import IPAMCore
-public import NetworkMath
+package import Foundation
+package import IPAMCore
+package import NetworkMath
 internal import StrictJSON
 
 /// Row keys of the partition layout (docs/Design.md, "Storage layout").
-public enum RowKeys {
-    public static let head = "head"
-    public static let networkPrefix = "net_"
-    public static let sessionPrefix = "session_"
-    public static let eventPrefix = "event_"
-    public static let stockPrefix = "stock_"
-    public static func network(_ prefix: IPPrefix) -> String { networkPrefix + SortableKey.make(prefix) }
+package enum RowKeys {
+    package static let head = "head"
+    package static let networkPrefix = "net_"
+    package static let sessionPrefix = "session_"
+    package static let eventPrefix = "event_"
+    package static let stockPrefix = "stock_"
+    package static func network(_ prefix: IPPrefix) -> String { networkPrefix + SortableKey.make(prefix) }
     /// The block a network row key names (nil for any other key).
-    public static func prefix(ofNetworkKey key: String) -> IPPrefix? {
+    package static func prefix(ofNetworkKey key: String) -> IPPrefix? {
         key.hasPrefix(networkPrefix) ? SortableKey.parse(String(key.dropFirst(networkPrefix.count))) : nil
     }
     /// Stock index: `stock_{version}_{length, 3 digits}_{sortable CIDR}`. Exists exactly while the
     /// network row is `available`, so a claim finds free blocks with a key-range read, however many
     /// leased rows the partition holds.
     /// A pool's stock has keys of its own, `stock_p_{pool}_{version}_…`, so a claim in the pool reads only its blocks.
-    public static func stock(_ prefix: IPPrefix, pool: String? = nil) -> String {
+    package static func stock(_ prefix: IPPrefix, pool: String? = nil) -> String {
         stockRange(version: prefix.version, length: prefix.length, pool: pool) + SortableKey.make(prefix)
     }
     /// The common start of every stock key of one size (in one pool, or in the scope's own space).
-    public static func stockRange(version: IPVersion, length: Int, pool: String? = nil) -> String {
+    package static func stockRange(version: IPVersion, length: Int, pool: String? = nil) -> String {
         let digits = String(length)
         return stockPrefix + (pool.map { "p_\($0)_" } ?? "") + "\(version.rawValue)_"
             + String(repeating: "0", count: 3 - digits.count) + digits + "_"
     }
-    public static let usagePrefix = "usage_"
+    package static let usagePrefix = "usage_"
     /// `usage_{pool}_{holder key}`: what one principal holds in one pool (its quota's counter), by the
     /// principal's key (`Principal.key`, keyed under `AUDIT_SALT`).
-    public static func usage(pool: String, holderKey: String) -> String { usagePrefix + pool + "_" + holderKey }
+    package static func usage(pool: String, holderKey: String) -> String { usagePrefix + pool + "_" + holderKey }
     /// The key of a usage row written before quotas counted principals: by the SHA-256 of the requester's name.
-    public static func legacyUsage(pool: String, requester: String) -> String {
+    package static func legacyUsage(pool: String, requester: String) -> String {
         usage(pool: pool, holderKey: String(LeaseRequest.sha256Hex(requester).prefix(32)))
     }
-    public static func session(_ id: String) -> String { sessionPrefix + id }
+    package static func session(_ id: String) -> String { sessionPrefix + id }
     /// `event_{inverted nanoseconds}_{uuid}`: newest first in key order.
-    public static func event(at date: Date) -> String {
+    package static func event(at date: Date) -> String {
         // Clamped to what the 19 digits can say (1970 to 2262): a filter may name any date.
         let nanos = Int64(max(0, min(date.timeIntervalSince1970, 9.2e9)) * 1e9)
         let inverted = String(Int64.max - nanos)
@@ -48,7 +48,7 @@ public enum RowKeys {
     }
 
     /// When the event (or boundary) with this key happened, to the microsecond or so; nil for another key.
-    public static func eventTime(ofKey key: String) -> Date? {
+    package static func eventTime(ofKey key: String) -> Date? {
         guard key.hasPrefix(eventPrefix), let inverted = Int64(key.dropFirst(eventPrefix.count).prefix(19)) else {
             return nil
         }
@@ -57,72 +57,72 @@ public enum RowKeys {
 }
 
 /// One network block row.
-public struct NetworkRow: Sendable, Equatable {
-    public var prefix: IPPrefix
-    public var state: NetworkState
-    public var leaseId: String?
-    public var sessionId: String?
-    public var requestHash: String?
-    public var requester: String?
-    public var leasedAt: Date?
-    public var expiresAt: Date?
-    public var anchoredAt: Date?
-    public var resourceId: String?
-    public var lockedBy: String?
-    public var quarantinedAt: Date?
-    public var lastSeenAt: Date?
-    public var missingSince: Date?
+package struct NetworkRow: Sendable, Equatable {
+    package var prefix: IPPrefix
+    package var state: NetworkState
+    package var leaseId: String?
+    package var sessionId: String?
+    package var requestHash: String?
+    package var requester: String?
+    package var leasedAt: Date?
+    package var expiresAt: Date?
+    package var anchoredAt: Date?
+    package var resourceId: String?
+    package var lockedBy: String?
+    package var quarantinedAt: Date?
+    package var lastSeenAt: Date?
+    package var missingSince: Date?
     /// Complete Syncs in a row that did not see the VNet this row depends on.
-    public var missingCount: Int = 0
+    package var missingCount: Int = 0
     /// `observed` for rows the Manager created to record space an unmanaged VNet uses (never stock); another
     /// stored value is kept as it is.
-    public var origin: Recorded<RowOrigin>?
+    package var origin: Recorded<RowOrigin>?
     /// The key of the principal that created the lease (`Principal.key`) and its name sealed
     /// (`PrincipalRedactor.seal`): the lease's owner, for host-IP leases inside it.
-    public var ownerKey: String?
-    public var sealedOwner: String?
+    package var ownerKey: String?
+    package var sealedOwner: String?
     /// The subnet layout the lease was asked with (its subnets are placed by `FreeSpace.layout`).
-    public var subnets: [LeaseRequest.SubnetRequest] = []
+    package var subnets: [LeaseRequest.SubnetRequest] = []
     /// The tags the lease was asked with.
-    public var tags: [String: String] = [:]
+    package var tags: [String: String] = [:]
     /// The pool the block belongs to (its stock and its lease); nil for the scope's own space.
-    public var pool: String?
+    package var pool: String?
     /// The usage rows the lease counts in while it is live (`leased`, `anchored`): its pool's and its
     /// ancestors' quotas, as charged when it was made.
-    public var quotaKeys: [String] = []
+    package var quotaKeys: [String] = []
     /// The row key of the other block of a dual-stack lease (its IPv4 row names the IPv6 one and back);
     /// nil for a lease of one block. Both rows carry the lease's id, session and lifecycle, and every
     /// change writes both in one transaction.
-    public var pairKey: String?
+    package var pairKey: String?
 
-    public init(prefix: IPPrefix, state: NetworkState) {
+    package init(prefix: IPPrefix, state: NetworkState) {
         self.prefix = prefix
         self.state = state
     }
 
-    public var rowKey: String { RowKeys.network(prefix) }
+    package var rowKey: String { RowKeys.network(prefix) }
 
     /// The other block of a dual-stack lease (read from `pairKey`).
-    public var partnerPrefix: IPPrefix? {
+    package var partnerPrefix: IPPrefix? {
         pairKey.flatMap(RowKeys.prefix(ofNetworkKey:))
     }
 
     /// This row's block and, for a dual-stack lease, its other block (for logs and messages).
-    public var prefixes: [IPPrefix] { [prefix] + (partnerPrefix.map { [$0] } ?? []) }
+    package var prefixes: [IPPrefix] { [prefix] + (partnerPrefix.map { [$0] } ?? []) }
 
     /// The IPv6 row of a dual-stack lease: the lease is answered, listed and changed through its IPv4 row.
-    public var isSecondHalf: Bool { pairKey != nil && prefix.version == .v6 }
+    package var isSecondHalf: Bool { pairKey != nil && prefix.version == .v6 }
 
     /// The lease's IPv4 and IPv6 blocks in the API's terms (`cidr`, `cidrV6`): a dual-stack lease's blocks from
     /// either of its rows; a lease of one block has `prefix` alone.
-    public var blocks: (primary: IPPrefix, v6: IPPrefix?) {
+    package var blocks: (primary: IPPrefix, v6: IPPrefix?) {
         guard let partner = partnerPrefix else { return (prefix, nil) }
         return prefix.version == .v4 ? (prefix, partner) : (partner, prefix)
     }
 
     /// `partner` (the other row of this dual-stack lease) carrying this row's lease lifecycle: state, expiry,
     /// anchoring and the Manager's marks, so the two rows never tell different stories.
-    public func mirrored(onto partner: NetworkRow) -> NetworkRow {
+    package func mirrored(onto partner: NetworkRow) -> NetworkRow {
         var mirrored = partner
         mirrored.state = state
         mirrored.expiresAt = expiresAt
@@ -136,17 +136,17 @@ public struct NetworkRow: Sendable, Equatable {
     }
 
     /// One row as read and as it is to be written.
-    public struct Update: Sendable {
-        public let before: Stored<NetworkRow>
-        public let after: NetworkRow
-        public init(before: Stored<NetworkRow>, after: NetworkRow) {
+    package struct Update: Sendable {
+        package let before: Stored<NetworkRow>
+        package let after: NetworkRow
+        package init(before: Stored<NetworkRow>, after: NetworkRow) {
             self.before = before
             self.after = after
         }
     }
 
     /// Whether the lease counts in its quotas: it holds the block live.
-    public var countsInQuota: Bool { state == .leased || state == .anchored }
+    package var countsInQuota: Bool { state == .leased || state == .anchored }
 
     /// The row as an entity; absent optionals are simply not written (a merge keeps older values,
     /// so transitions that clear a field set it to an empty value explicitly via `cleared`).
@@ -229,33 +229,33 @@ public struct NetworkRow: Sendable, Equatable {
     }
 
     /// The lease's subnets placed in its block (empty when it was asked without a layout).
-    public var subnetLayout: [(name: String, prefix: IPPrefix)] {
+    package var subnetLayout: [(name: String, prefix: IPPrefix)] {
         FreeSpace.layout(subnets.map { ($0.name, $0.prefixLength) }, in: prefix) ?? []
     }
 
     /// A dual-stack lease's subnets in its IPv6 block, read from its IPv4 row: a /64 for each, by the same
     /// names (empty for a lease of one block, or without a layout).
-    public var subnetLayoutV6: [(name: String, prefix: IPPrefix)] {
+    package var subnetLayoutV6: [(name: String, prefix: IPPrefix)] {
         guard let v6 = partnerPrefix, v6.version == .v6 else { return [] }
         return FreeSpace.layout(subnets.map { ($0.name, 64) }, in: v6) ?? []
     }
 }
 
 /// The idempotency record of one SessionId.
-public struct SessionRow: Sendable, Equatable {
-    public var sessionId: String
-    public var leaseId: String
-    public var networkRowKey: String
-    public var requestHash: String
-    public var createdAt: Date
+package struct SessionRow: Sendable, Equatable {
+    package var sessionId: String
+    package var leaseId: String
+    package var networkRowKey: String
+    package var requestHash: String
+    package var createdAt: Date
     /// The IPv6 row of a dual-stack lease (`networkRowKey` is its IPv4 row); nil for a lease of one block.
-    public var networkRowKeyV6: String?
+    package var networkRowKeyV6: String?
     /// The key of the principal that created the session (`OwnerKey`, as the lease's network row has it): only
     /// it may use the SessionId. Nil in rows written before sessions recorded it (their network row tells).
-    public var ownerKey: String?
-    public var etag: String?
+    package var ownerKey: String?
+    package var etag: String?
 
-    public init(sessionId: String, leaseId: String, networkRowKey: String, requestHash: String, createdAt: Date) {
+    package init(sessionId: String, leaseId: String, networkRowKey: String, requestHash: String, createdAt: Date) {
         self.sessionId = sessionId
         self.leaseId = leaseId
         self.networkRowKey = networkRowKey
@@ -287,33 +287,33 @@ public struct SessionRow: Sendable, Equatable {
 }
 
 /// An audit record, written in the same transaction as the change it describes.
-public struct AuditEvent: Sendable {
-    public var action: Recorded<AuditAction>
-    public var actor: String
-    public var cidr: String
+package struct AuditEvent: Sendable {
+    package var action: Recorded<AuditAction>
+    package var actor: String
+    package var cidr: String
     /// The IPv6 block of a dual-stack lease (`cidr` is its IPv4 block): one event tells of both.
-    public var cidrV6: String?
-    public var leaseId: String
-    public var sessionId: String
+    package var cidrV6: String?
+    package var leaseId: String
+    package var sessionId: String
     /// The row's state before and after the change (nil: none, stored as an empty string).
-    public var before: Recorded<NetworkState>?
-    public var after: Recorded<NetworkState>?
-    public var detail: String
+    package var before: Recorded<NetworkState>?
+    package var after: Recorded<NetworkState>?
+    package var detail: String
     /// When it happened (set on events read back).
-    public var at: Date?
+    package var at: Date?
     /// Host-IP events: the principal the address is for and, when someone else released it, the one
     /// who did (both principal keys, never names), and the address.
-    public var principal: String?
-    public var releasedFor: String?
-    public var ip: String?
+    package var principal: String?
+    package var releasedFor: String?
+    package var ip: String?
     /// The process that wrote it (`vendor@host:pid`), when the actor is a caller.
-    public var process: String?
+    package var process: String?
     /// The request it was written for (`AuditContext.current` when it was built).
-    public var requestId: String?
+    package var requestId: String?
     /// Its row key: a stable id, newest first in key order (set on events read back).
-    public var id: String?
+    package var id: String?
 
-    public init(
+    package init(
         action: Recorded<AuditAction>, actor: String, cidr: String, leaseId: String, sessionId: String,
         before: Recorded<NetworkState>?, after: Recorded<NetworkState>?, detail: String = "",
         process: String? = nil, requestId: String? = AuditContext.current?.requestId

@@ -1,15 +1,15 @@
 internal import AzureTables
-public import Foundation
+package import Foundation
 
 extension RowKeys {
     /// The partition of the public-IP schedule's audit events.
-    public static let schedulePartition = "schedule"
+    package static let schedulePartition = "schedule"
 }
 
 extension Inventory {
     /// Writes one audit event of the public-IP schedule (`schedule` partition), after the change it
     /// records happened in Azure Resource Manager (which no transaction of ours can include).
-    public func recordScheduleEvent(_ action: AuditAction, subject: String, detail: String, now: Date)
+    package func recordScheduleEvent(_ action: AuditAction, subject: String, detail: String, now: Date)
         async throws(InventoryError)
     {
         let event = AuditEvent(
@@ -21,7 +21,7 @@ extension Inventory {
     }
 
     /// The public-IP schedule's audit events, newest first.
-    public func scheduleEvents() async throws(InventoryError) -> [AuditEvent] {
+    package func scheduleEvents() async throws(InventoryError) -> [AuditEvent] {
         try await storage {
             try await table.queryAll(filter: Self.range(RowKeys.eventPrefix, in: RowKeys.schedulePartition)).compactMap(
                 AuditEvent.init(entity:))

@@ -1,6 +1,6 @@
 internal import AzureCore
 package import AzureTables
-public import Foundation
+package import Foundation
 internal import IPAMCore
 
 /// A lease on one row of the locks table (`ipamLocks`) that lets one Manager at a time run the jobs.
@@ -11,11 +11,11 @@ internal import IPAMCore
 ///
 /// The row's ETag is the lock: taking, renewing and releasing it are conditional writes. A holder
 /// that crashes simply stops renewing; once `ExpiresAt` passes, another Manager may take it.
-public struct SingletonLease: Sendable {
+package struct SingletonLease: Sendable {
     let table: TableClient
-    public let name: String
-    public let owner: String
-    public let duration: Duration
+    package let name: String
+    package let owner: String
+    package let duration: Duration
     private let now: @Sendable () -> Date
 
     package init(
@@ -30,20 +30,20 @@ public struct SingletonLease: Sendable {
     }
 
     /// Proof of holding the lease: the ETag of our last write.
-    public struct Held: Sendable, Equatable {
-        public let etag: String
-        public let expiresAt: Date
+    package struct Held: Sendable, Equatable {
+        package let etag: String
+        package let expiresAt: Date
     }
 
     /// Who holds the lease instead of us.
-    public struct HeldElsewhere: Error, Sendable, CustomStringConvertible {
-        public let owner: String
-        public let expiresAt: Date?
-        public init(owner: String, expiresAt: Date?) {
+    package struct HeldElsewhere: Error, Sendable, CustomStringConvertible {
+        package let owner: String
+        package let expiresAt: Date?
+        package init(owner: String, expiresAt: Date?) {
             self.owner = owner
             self.expiresAt = expiresAt
         }
-        public var description: String {
+        package var description: String {
             "the lease is held by \(owner) until \(expiresAt.map { "\($0)" } ?? "unknown")"
         }
     }
@@ -59,7 +59,7 @@ public struct SingletonLease: Sendable {
     }
 
     /// Takes the lease if it is free, expired, or already ours. Throws `HeldElsewhere` otherwise.
-    public func acquire() async throws -> Held {
+    package func acquire() async throws -> Held {
         do { return try await take() } catch let error as HeldElsewhere { throw error } catch {
             throw InventoryError(error)
         }
@@ -90,7 +90,7 @@ public struct SingletonLease: Sendable {
     }
 
     /// Extends a lease we hold; throws `HeldElsewhere` when it was lost meanwhile.
-    public func renew(_ held: Held) async throws -> Held {
+    package func renew(_ held: Held) async throws -> Held {
         do { return try await extend(held) } catch let error as HeldElsewhere { throw error } catch {
             throw InventoryError(error)
         }
@@ -108,13 +108,13 @@ public struct SingletonLease: Sendable {
     }
 
     /// The time as this lease sees it (its injected clock).
-    public var currentDate: Date { now() }
+    package var currentDate: Date { now() }
 
     /// True once `held` has run out (another Manager may have taken the lease since).
-    public func hasExpired(_ held: Held) -> Bool { held.expiresAt <= now() }
+    package func hasExpired(_ held: Held) -> Bool { held.expiresAt <= now() }
 
     /// Gives the lease back (only if it is still ours).
-    public func release(_ held: Held) async throws(InventoryError) {
+    package func release(_ held: Held) async throws(InventoryError) {
         do {
             try await table.delete(partitionKey: entityKeys.0, rowKey: entityKeys.1, ifMatch: .etag(held.etag))
         } catch let error as AzureError where error.isPreconditionFailed || error.isNotFound {
@@ -130,7 +130,7 @@ extension SingletonLease {
     /// (the row every Manager used before the lease was per table, so a deployment on the default table keeps
     /// its row through an upgrade), `manager-{table}` for any other. Table names are case-insensitive in
     /// Azure, so the name is lower-cased: `networkCidr` and `NETWORKCIDR` are one inventory and one lease.
-    public static func managerName(forTable tableName: String) -> String {
+    package static func managerName(forTable tableName: String) -> String {
         let table = tableName.lowercased()
         return table == IPAMConfiguration.defaultTableName.lowercased() ? "manager" : "manager-" + table
     }
@@ -139,7 +139,7 @@ extension SingletonLease {
 extension Inventory {
     /// The singleton lease `name` in the locks table, held as `owner`; by default the Manager's lease of this
     /// inventory table (`SingletonLease.managerName(forTable:)`).
-    public func singletonLease(
+    package func singletonLease(
         name: String? = nil, owner: String, duration: Duration,
         now: @escaping @Sendable () -> Date = { Date() }
     ) -> SingletonLease {

@@ -2,14 +2,14 @@ package import AzureCore
 
 /// One attempt of one storage request, as the request pipeline saw it (for metrics): throttling and
 /// faults show up here before they reach callers.
-public struct StorageAttempt: Sendable {
-    public let method: String
+package struct StorageAttempt: Sendable {
+    package let method: String
     /// The HTTP status, or 0 when no answer came.
-    public let status: Int
+    package let status: Int
     /// Whether the pipeline will try the request again.
-    public let willRetry: Bool
+    package let willRetry: Bool
 
-    public init(method: String, status: Int, willRetry: Bool) {
+    package init(method: String, status: Int, willRetry: Bool) {
         self.method = method
         self.status = status
         self.willRetry = willRetry

@@ -8,18 +8,18 @@ package import AzureTables
 /// `NetworkRow.replacingUnconditionally`). Its members read through to the row (`stored.state`); to change a row, take its
 /// `value`, change that, and write it over the stored one.
 @dynamicMemberLookup
-public struct Stored<Row: Sendable>: Sendable {
+package struct Stored<Row: Sendable>: Sendable {
     /// The row as read (or as written).
-    public let value: Row
+    package let value: Row
     /// The ETag of this version.
-    public let etag: String
+    package let etag: String
 
-    public init(_ value: Row, etag: String) {
+    package init(_ value: Row, etag: String) {
         self.value = value
         self.etag = etag
     }
 
-    public subscript<Member>(dynamicMember member: KeyPath<Row, Member>) -> Member { value[keyPath: member] }
+    package subscript<Member>(dynamicMember member: KeyPath<Row, Member>) -> Member { value[keyPath: member] }
 
     /// The condition of a write over exactly this version: `If-Match` its ETag.
     package var ifMatch: ETagCondition { .etag(etag) }

@@ -1,10 +1,10 @@
 internal import AzureTables
-public import Foundation
-public import IPAMCore
-public import NetworkMath
+package import Foundation
+package import IPAMCore
+package import NetworkMath
 
 /// How a conditional write of one row ended.
-public enum WriteOutcome: Sendable, Equatable {
+package enum WriteOutcome: Sendable, Equatable {
     /// Written; the row with its new ETag (a deleted row: as it was read).
     case done(Stored<NetworkRow>)
     /// The row changed since it was read (its ETag no longer matched): read it again.
@@ -14,20 +14,20 @@ public enum WriteOutcome: Sendable, Equatable {
 }
 
 /// One row change the Manager decided, with its reason: written as one all-or-nothing unit.
-public struct RowChange: Sendable {
-    public let before: Stored<NetworkRow>
-    public let after: NetworkRow
-    public let action: AuditAction
-    public let detail: String
+package struct RowChange: Sendable {
+    package let before: Stored<NetworkRow>
+    package let after: NetworkRow
+    package let action: AuditAction
+    package let detail: String
     /// The session row to delete with it (when a quarantine ends and the block returns to stock).
-    public let deleteSession: String?
+    package let deleteSession: String?
     /// Delete the row instead of writing `after` (a row recorded for an unmanaged VNet that is gone).
-    public let deleteRow: Bool
+    package let deleteRow: Bool
     /// The same decision applied to the other row of a dual-stack lease: written in the same transaction
     /// (its row and stock row; the event and the session row are this change's).
-    public var companion: NetworkRow.Update? = nil
+    package var companion: NetworkRow.Update? = nil
 
-    public init(
+    package init(
         before: Stored<NetworkRow>, after: NetworkRow, action: AuditAction, detail: String,
         deleteSession: String? = nil,
         deleteRow: Bool = false
@@ -42,17 +42,17 @@ public struct RowChange: Sendable {
 }
 
 /// What a batch of the Manager's writes did.
-public struct BatchResult: Sendable {
+package struct BatchResult: Sendable {
     /// Changes applied, by audit action.
-    public var applied: [AuditAction: Int] = [:]
+    package var applied: [AuditAction: Int] = [:]
     /// Rows written without an audit action (`LastSeenAt` refreshes, rows recorded for unmanaged VNets).
-    public var written = 0
+    package var written = 0
     /// Changes left for the next run because their row moved meanwhile (412/404/409).
-    public var conflicts = 0
-    public var transactions = 0
+    package var conflicts = 0
+    package var transactions = 0
     /// The first storage failure, when one happened (the rest of the batch still went ahead).
-    public var failure: InventoryError?
-    public init() {}
+    package var failure: InventoryError?
+    package init() {}
 }
 
 extension Inventory {
@@ -65,7 +65,7 @@ extension Inventory {
     ///
     /// With `partner` (the other row of a dual-stack lease, as read), it carries the same change
     /// (`mirrored(onto:)`) under its own ETag in the same transaction: one event tells of both.
-    public func transition(
+    package func transition(
         _ row: Stored<NetworkRow>, to updated: NetworkRow, action: AuditAction, in scope: Scope, now: Date,
         detail: String = "", usage: [UsageRow]? = nil, partner: Stored<NetworkRow>? = nil
     ) async throws(InventoryError) -> WriteOutcome {
@@ -118,7 +118,7 @@ extension Inventory {
     /// Applies row changes, many to a transaction (up to 100 operations, through group commit): each
     /// change's operations stay all-or-nothing, and a change whose row a Vendor changed meanwhile is
     /// counted as a conflict and left for the next run without holding back the others.
-    public func apply(_ changes: [RowChange], in scope: Scope, now: Date) async -> BatchResult {
+    package func apply(_ changes: [RowChange], in scope: Scope, now: Date) async -> BatchResult {
         var result = BatchResult()
         guard !changes.isEmpty else { return result }
         // Changes that move a quota counter go one at a time, each with its counters as read (a transaction
@@ -225,7 +225,7 @@ extension Inventory {
 
     /// Refreshes `LastSeenAt` (only that property, `If-Match` each row's ETag), up to 100 rows per
     /// transaction. A row changed meanwhile fails its batch as a conflict; the next run tries again.
-    public func refreshLastSeen(_ rows: [Stored<NetworkRow>], in scope: Scope, now: Date) async -> BatchResult {
+    package func refreshLastSeen(_ rows: [Stored<NetworkRow>], in scope: Scope, now: Date) async -> BatchResult {
         var result = BatchResult()
         for chunk in stride(from: 0, to: rows.count, by: 100) {
             let part = rows[chunk..<min(chunk + 100, rows.count)]
@@ -256,7 +256,7 @@ extension Inventory {
     ///   not known). Rows carved since then are left out of the blocks (their rest is recorded), so a carve that
     ///   ran between that read and this write never ends up overlapping an occupied row; when the head's log no
     ///   longer reaches back that far, nothing is recorded and the next run records what is still uncovered.
-    public func recordOccupied(
+    package func recordOccupied(
         _ blocks: [(prefix: IPPrefix, resourceId: String)], in scope: Scope, now: Date,
         knownVersion: Int64? = nil
     ) async -> BatchResult {

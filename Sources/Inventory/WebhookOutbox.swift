@@ -1,6 +1,6 @@
 package import AzureTables
-public import Foundation
-public import IPAMCore
+package import Foundation
+package import IPAMCore
 
 /// How far one webhook got in one scope's audit trail (`cursor_{webhook}|{scope}` in the `webhooks`
 /// partition), and who is delivering it right now.
@@ -9,30 +9,30 @@ public import IPAMCore
 /// process that holds the cursor (`holder` until `heldUntil`, taken `If-Match` its ETag) sends, so two
 /// dispatchers never send the same event in normal operation; one that dies while holding it is replaced
 /// once the hold runs out, and redelivers at most the event it was sending (the same id).
-public struct WebhookCursor: Sendable, Equatable {
-    public let webhook: String
-    public let scope: Scope
+package struct WebhookCursor: Sendable, Equatable {
+    package let webhook: String
+    package let scope: Scope
     /// The row key of the last event handled (delivered, skipped or dead-lettered), or a time boundary.
-    public var lastEvent: String
-    public var delivered = 0
-    public var deadLettered = 0
-    public var lastDeliveredAt: Date?
+    package var lastEvent: String
+    package var delivered = 0
+    package var deadLettered = 0
+    package var lastDeliveredAt: Date?
     /// Failed attempts at the next event, and when to try again.
-    public var attempts = 0
-    public var nextAttemptAt: Date?
-    public var lastError: String?
-    public var holder: String?
-    public var heldUntil: Date?
+    package var attempts = 0
+    package var nextAttemptAt: Date?
+    package var lastError: String?
+    package var holder: String?
+    package var heldUntil: Date?
     /// Nil: never written.
-    public var etag: String?
+    package var etag: String?
 
-    public init(webhook: String, scope: Scope, lastEvent: String) {
+    package init(webhook: String, scope: Scope, lastEvent: String) {
         self.webhook = webhook
         self.scope = scope
         self.lastEvent = lastEvent
     }
 
-    public var rowKey: String { RowKeys.webhookCursor(webhook, scope) }
+    package var rowKey: String { RowKeys.webhookCursor(webhook, scope) }
 
     package func entity() -> TableEntity {
         var p: [String: TableValue] = [
@@ -71,17 +71,17 @@ public struct WebhookCursor: Sendable, Equatable {
 
 /// An event a webhook gave up on after its attempts (`dead_{webhook}|{scope}|{event id}`): the body it
 /// would have sent and why it failed.
-public struct DeadLetter: Sendable, Equatable {
-    public let webhook: String
-    public let scope: Scope
-    public let eventId: String
-    public let type: String
-    public let body: String
-    public let attempts: Int
-    public let lastError: String
-    public let deadAt: Date
+package struct DeadLetter: Sendable, Equatable {
+    package let webhook: String
+    package let scope: Scope
+    package let eventId: String
+    package let type: String
+    package let body: String
+    package let attempts: Int
+    package let lastError: String
+    package let deadAt: Date
 
-    public init(
+    package init(
         webhook: String, scope: Scope, eventId: String, type: String, body: String, attempts: Int, lastError: String,
         deadAt: Date
     ) {
@@ -124,19 +124,21 @@ public struct DeadLetter: Sendable, Equatable {
 
 extension RowKeys {
     /// The partition of webhook cursors and dead letters (never a scope's: those always hold `_`).
-    public static let webhooksPartition = "webhooks"
-    public static func webhookCursor(_ webhook: String, _ scope: Scope) -> String {
+    package static let webhooksPartition = "webhooks"
+    package static func webhookCursor(_ webhook: String, _ scope: Scope) -> String {
         webhookCursorPrefix(webhook) + scope.partitionKey
     }
-    public static func webhookCursorPrefix(_ webhook: String) -> String { "cursor_\(webhook)|" }
-    public static func deadLetterPrefix(_ webhook: String) -> String { "dead_\(webhook)|" }
+    package static func webhookCursorPrefix(_ webhook: String) -> String { "cursor_\(webhook)|" }
+    package static func deadLetterPrefix(_ webhook: String) -> String { "dead_\(webhook)|" }
     /// A boundary in the audit trail: every event at or before `date` has a larger (or equal) key.
-    public static func eventBoundary(at date: Date) -> String { String(event(at: date).prefix(eventPrefix.count + 19)) }
+    package static func eventBoundary(at date: Date) -> String {
+        String(event(at: date).prefix(eventPrefix.count + 19))
+    }
 }
 
 extension Inventory {
     /// The cursor of `webhook` in `scope`, nil before its first write.
-    public func webhookCursor(_ webhook: String, in scope: Scope) async throws(InventoryError) -> WebhookCursor? {
+    package func webhookCursor(_ webhook: String, in scope: Scope) async throws(InventoryError) -> WebhookCursor? {
         try await storage {
             try await table.get(partitionKey: RowKeys.webhooksPartition, rowKey: RowKeys.webhookCursor(webhook, scope))
                 .flatMap(WebhookCursor.init(entity:))
@@ -145,12 +147,12 @@ extension Inventory {
 
     /// Writes `cursor` `If-Match` the ETag it was read with (inserted when it has none). Nil: another
     /// process wrote it meanwhile (or the answer was lost): whoever holds it now goes on.
-    public func write(_ cursor: WebhookCursor) async throws(InventoryError) -> WebhookCursor? {
+    package func write(_ cursor: WebhookCursor) async throws(InventoryError) -> WebhookCursor? {
         try await submitCursor(cursor, with: [])
     }
 
     /// Writes a dead letter and the cursor past its event in one transaction (the same partition).
-    public func deadLetter(_ letter: DeadLetter, advancing cursor: WebhookCursor) async throws(InventoryError)
+    package func deadLetter(_ letter: DeadLetter, advancing cursor: WebhookCursor) async throws(InventoryError)
         -> WebhookCursor?
     {
         try await submitCursor(cursor, with: [.insertOrReplace(letter.entity())])
@@ -175,7 +177,7 @@ extension Inventory {
     }
 
     /// Every cursor of `webhook`, one per scope it has started in.
-    public func webhookCursors(_ webhook: String) async throws(InventoryError) -> [WebhookCursor] {
+    package func webhookCursors(_ webhook: String) async throws(InventoryError) -> [WebhookCursor] {
         try await storage {
             try await table.queryAll(
                 filter: Self.range(RowKeys.webhookCursorPrefix(webhook), in: RowKeys.webhooksPartition)
@@ -184,7 +186,7 @@ extension Inventory {
     }
 
     /// The dead letters of `webhook`, in scope and event order.
-    public func deadLetters(_ webhook: String) async throws(InventoryError) -> [DeadLetter] {
+    package func deadLetters(_ webhook: String) async throws(InventoryError) -> [DeadLetter] {
         try await storage {
             try await table.queryAll(
                 filter: Self.range(RowKeys.deadLetterPrefix(webhook), in: RowKeys.webhooksPartition)
@@ -198,7 +200,7 @@ extension Inventory {
     /// a window of time just after the cursor, a minute at first and doubling until it holds `limit` events or
     /// reaches `until`. A cursor far behind (a receiver down for a day) costs about what it delivers, not its
     /// whole backlog on every pass.
-    public func events(in scope: Scope, after key: String, until: Date, limit: Int) async throws(InventoryError)
+    package func events(in scope: Scope, after key: String, until: Date, limit: Int) async throws(InventoryError)
         -> [AuditEvent]
     {
         let lower = RowKeys.eventBoundary(at: until)

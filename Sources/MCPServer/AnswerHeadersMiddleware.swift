@@ -3,10 +3,10 @@ import Hummingbird
 
 /// Marks every answer of `ipam-mcp serve` as data that is neither sniffed into something a browser runs
 /// (`X-Content-Type-Options: nosniff`) nor kept by a cache (`Cache-Control: no-store`, unless the answer set its own).
-public struct AnswerHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+package struct AnswerHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    package init() {}
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
         var response: Response

@@ -10,13 +10,13 @@ import StrictJSON
 import VendorClient
 
 /// The MCP server of ipam: the tools and resources of `IPAMTools`, over stdio or Streamable HTTP.
-public enum IPAMMCPServer {
-    public static let name = "ipam"
-    public static let version = "0.1.0"
+package enum IPAMMCPServer {
+    package static let name = "ipam"
+    package static let version = "0.1.0"
 
     /// A server whose handlers call the Vendor with `client(httpRequest)` (the HTTP request that carried
     /// the call, nil over stdio), so each HTTP caller's key is passed through.
-    public static func make(client: @escaping @Sendable (MCP.HTTPRequest?) -> VendorClient) async -> Server {
+    package static func make(client: @escaping @Sendable (MCP.HTTPRequest?) -> VendorClient) async -> Server {
         let server = Server(
             name: name, version: version, title: "ipam",
             instructions:
@@ -58,19 +58,19 @@ public enum IPAMMCPServer {
 /// refused (503), never let in. A session belongs to the credential that opened it (its SHA-256 digest is kept,
 /// never the credential): another one using or deleting it is refused (403). Sessions are capped per credential
 /// (429) and in total (503), and a session idle for `Limits.idleTimeout` (on the injected clock) is closed.
-public actor MCPHTTPSessions {
+package actor MCPHTTPSessions {
     /// How many sessions may be open and for how long; `ipam-mcp serve`'s flags.
-    public struct Limits: Sendable {
+    package struct Limits: Sendable {
         /// Sessions open at once, whoever opened them.
-        public var maxSessions: Int
+        package var maxSessions: Int
         /// Sessions open at once per credential (key or token).
-        public var maxSessionsPerCaller: Int
+        package var maxSessionsPerCaller: Int
         /// A session unused this long is closed (its next request gets 404, and its client starts another).
-        public var idleTimeout: Duration
+        package var idleTimeout: Duration
         /// How long a credential the Vendor accepted is trusted before it is asked again.
-        public var verifiedFor: Duration
+        package var verifiedFor: Duration
 
-        public init(
+        package init(
             maxSessions: Int = 1000, maxSessionsPerCaller: Int = 32, idleTimeout: Duration = .seconds(600),
             verifiedFor: Duration = .seconds(60)
         ) {
@@ -105,7 +105,7 @@ public actor MCPHTTPSessions {
     let limits: Limits
     let time: TimeSource
 
-    public init(
+    package init(
         vendor: VendorClient, allowedOrigins: Set<String>, logger: Logger, limits: Limits = Limits(),
         time: TimeSource = .system
     ) {
@@ -117,14 +117,14 @@ public actor MCPHTTPSessions {
     }
 
     /// Adds `POST`, `GET` and `DELETE` of `path` to `router`.
-    public nonisolated func addRoutes(to router: Router<BasicRequestContext>, path: RouterPath = "/mcp") {
+    package nonisolated func addRoutes(to router: Router<BasicRequestContext>, path: RouterPath = "/mcp") {
         for method in [HTTPTypes.HTTPRequest.Method.post, .get, .delete] {
             router.on(path, method: method) { request, _ in await self.respond(request) }
         }
     }
 
     /// How many sessions are open (for tests and logs).
-    public var openSessions: Int { sessions.count }
+    package var openSessions: Int { sessions.count }
 
     func respond(_ request: Request) async -> Response {
         closeIdle()

@@ -5,7 +5,7 @@ import VendorClient
 
 /// The MCP tools and resources of ipam: each a thin call of the Vendor's HTTP API through `VendorClient`,
 /// so an agent gets exactly what the API gives (same leases, same idempotency, same refusals).
-public enum IPAMTools {
+package enum IPAMTools {
     /// A refusal before the Vendor was asked (the arguments do not fit the tool's input schema).
     struct InvalidArguments: Error {
         let message: String
@@ -206,7 +206,7 @@ public enum IPAMTools {
     ])
 
     /// Every tool, with its title, description, schemas and annotations.
-    public static let tools: [Tool] = [
+    package static let tools: [Tool] = [
         Tool(
             name: "get_new_network", title: "Get a network",
             description:
@@ -281,7 +281,7 @@ public enum IPAMTools {
 
     /// Runs one tool against the Vendor. Refusals (the Vendor's, or invalid arguments) and an unreachable
     /// Vendor are results with `isError: true` and `{code, message, …}` as structured content.
-    public static func call(_ name: String, arguments: [String: Value]?, client: VendorClient) async -> CallTool.Result
+    package static func call(_ name: String, arguments: [String: Value]?, client: VendorClient) async -> CallTool.Result
     {
         let arguments = arguments ?? [:]
         do {
@@ -444,20 +444,20 @@ public enum IPAMTools {
 
     // MARK: Resources
 
-    public static let resources: [Resource] = [
+    package static let resources: [Resource] = [
         Resource(
             name: "pools", uri: "ipam://pools", title: "Address space by scope",
             description: "GET /api/pools: every scope's space by size and state.", mimeType: "application/json")
     ]
 
-    public static let templates: [Resource.Template] = [
+    package static let templates: [Resource.Template] = [
         Resource.Template(
             uriTemplate: "ipam://leases/{leaseId}", name: "lease", title: "A lease",
             description: "GET /api/leases/{leaseId}", mimeType: "application/json")
     ]
 
     /// The JSON text of a resource.
-    public static func read(_ uri: String, client: VendorClient) async throws -> String {
+    package static func read(_ uri: String, client: VendorClient) async throws -> String {
         do {
             if uri == "ipam://pools" { return try await client.pools().json.serialized() }
             if uri.hasPrefix("ipam://leases/"), case let id = String(uri.dropFirst("ipam://leases/".count)),

@@ -6,20 +6,20 @@ import ResourceGraph
 import StrictJSON
 
 /// What differs between the inventory and what Resource Graph sees, without changing anything.
-public struct DriftReport: Sendable {
-    public struct Item: Sendable {
-        public let kind: String
-        public let scope: String
-        public let cidr: String
-        public let detail: String
+package struct DriftReport: Sendable {
+    package struct Item: Sendable {
+        package let kind: String
+        package let scope: String
+        package let cidr: String
+        package let detail: String
     }
 
-    public var complete: Bool
-    public var items: [Item]
+    package var complete: Bool
+    package var items: [Item]
 
     /// The report a run stores: from the plans it applied (one per scope), each row as the run left it with
     /// what the next run will do about it (`Reconciliation.Plan.outlook`).
-    public init(plans: [Scope: Reconciliation.Plan], complete: Bool) {
+    package init(plans: [Scope: Reconciliation.Plan], complete: Bool) {
         self.complete = complete
         items = plans.sorted(by: { $0.key < $1.key }).flatMap { scope, plan in
             Self.items(scope: scope, entries: plan.outlook, observation: plan.observation)
@@ -29,7 +29,7 @@ public struct DriftReport: Sendable {
     /// The report over the rows as they are, without changing anything (`manager drift`): each scope planned
     /// once, as a run would plan it over `listing` (the same `Reconciliation` under the loaded settings), each
     /// item saying what the next run will do about it.
-    public static func build(
+    package static func build(
         configuration: IPAMConfiguration, settings: ManagerSettings, rows: [Scope: [Stored<NetworkRow>]],
         listing: VirtualNetworkListing, now: Date
     ) -> DriftReport {
@@ -108,7 +108,7 @@ public struct DriftReport: Sendable {
         return items
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             ("complete", .bool(complete)),
             (
@@ -125,7 +125,7 @@ public struct DriftReport: Sendable {
     }
 
     /// A readable table.
-    public var table: String {
+    package var table: String {
         var lines = ["Resource Graph listing: \(complete ? "complete" : "INCOMPLETE (absences are not conclusive)")"]
         if items.isEmpty { return (lines + ["no drift"]).joined(separator: "\n") }
         let kindWidth = max(4, items.map(\.kind.count).max() ?? 0)

@@ -7,25 +7,25 @@ import Logging
 /// network row is no longer held by it (`released`, reaped or `quarantined`, or back in stock), deletes its
 /// addresses and members in batches, then its head, keeping its audit events. Renewed and anchored leases
 /// keep theirs. Idempotent: with nothing ended it writes nothing.
-public struct HostIPCleanup: Sendable {
-    public let inventory: Inventory
-    public let logger: Logger
+package struct HostIPCleanup: Sendable {
+    package let inventory: Inventory
+    package let logger: Logger
 
-    public init(inventory: Inventory, logger: Logger) {
+    package init(inventory: Inventory, logger: Logger) {
         self.inventory = inventory
         self.logger = logger
     }
 
     /// Leases cleared this run, rows deleted, and changes left for the next run (a Vendor changed the
     /// partition meanwhile).
-    public struct Report: Sendable, Equatable {
-        public var cleared = 0
-        public var rowsDeleted = 0
-        public var conflicts = 0
-        public init() {}
+    package struct Report: Sendable, Equatable {
+        package var cleared = 0
+        package var rowsDeleted = 0
+        package var conflicts = 0
+        package init() {}
     }
 
-    public func run(now: Date) async throws(InventoryError) -> Report {
+    package func run(now: Date) async throws(InventoryError) -> Report {
         var report = Report()
         var failure: InventoryError? = nil
         for head in try await inventory.hostIPHeads() {

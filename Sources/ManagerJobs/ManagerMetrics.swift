@@ -7,14 +7,14 @@ import Prometheus
 ///
 /// Worth alerting on: `ipam_manager_last_complete_sync_timestamp_seconds` falling behind (Resource Graph
 /// listings keep coming back incomplete, so nothing is reaped or released), and failed runs.
-public struct ManagerMetrics: Sendable {
-    public let registry: PrometheusCollectorRegistry
+package struct ManagerMetrics: Sendable {
+    package let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let lastCompleteSync: Metrics.Gauge
     private let drift: Metrics.Gauge
     private let runDuration: Metrics.Timer
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets["ipam_manager_run_duration_seconds"] =
@@ -59,7 +59,7 @@ public struct ManagerMetrics: Sendable {
     }
 
     /// The webhook dispatcher's counters, in the same registry.
-    public var webhooks: WebhookMetrics { WebhookMetrics(factory: factory) }
+    package var webhooks: WebhookMetrics { WebhookMetrics(factory: factory) }
 
     /// Another Manager held the lease.
     func recordSkipped() { run("skipped").increment() }
@@ -68,5 +68,5 @@ public struct ManagerMetrics: Sendable {
     func recordFailed() { run("failed").increment() }
 
     /// The Prometheus text exposition.
-    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+    package func exposition() -> [UInt8] { registry.emitToBuffer() }
 }

@@ -12,18 +12,18 @@ import ResourceGraph
 /// quarantine ends, and the audit event; many changes share a transaction), so a Manager killed mid-run
 /// leaves every row either before or after its change, and the next run finishes the rest. A run with
 /// nothing to do writes nothing.
-public struct ManagerRun: Sendable {
-    public let configuration: IPAMConfiguration
-    public let settings: ManagerSettings
-    public let inventory: Inventory
-    public let resourceGraph: ResourceGraphClient
+package struct ManagerRun: Sendable {
+    package let configuration: IPAMConfiguration
+    package let settings: ManagerSettings
+    package let inventory: Inventory
+    package let resourceGraph: ResourceGraphClient
     /// The public-IP schedule's Assign job, when `PUBLIC_IP_SCHEDULE` is set.
-    public let assign: PublicIPAssign?
-    public let logger: Logger
+    package let assign: PublicIPAssign?
+    package let logger: Logger
     /// Plans one scope's Sync, Anchor and Reap (`Reconciliation.plan`; tests count the plans through it).
     let planner: Reconciliation.Planner
 
-    public init(
+    package init(
         configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory,
         resourceGraph: ResourceGraphClient,
         assign: PublicIPAssign? = nil, logger: Logger
@@ -48,22 +48,22 @@ public struct ManagerRun: Sendable {
         self.logger = logger
     }
 
-    public struct Report: Sendable {
-        public var complete = false
-        public var problems: [String] = []
-        public var actions: [String: Int] = [:]
-        public var drift: [String] = []
-        public var conflicts = 0
+    package struct Report: Sendable {
+        package var complete = false
+        package var problems: [String] = []
+        package var actions: [String: Int] = [:]
+        package var drift: [String] = []
+        package var conflicts = 0
         /// Transactions the row changes took (many changes share one).
-        public var transactions = 0
-        public var replenish = Replenish.Report()
-        public var hostIPs = HostIPCleanup.Report()
+        package var transactions = 0
+        package var replenish = Replenish.Report()
+        package var hostIPs = HostIPCleanup.Report()
         /// What Assign did (nil without a public-IP schedule).
-        public var assign: PublicIPAssign.Report?
-        public init() {}
+        package var assign: PublicIPAssign.Report?
+        package init() {}
     }
 
-    public func run(now: Date = Date()) async throws(InventoryError) -> Report {
+    package func run(now: Date = Date()) async throws(InventoryError) -> Report {
         var report = Report()
         let subscriptions = Set(configuration.scopes.keys.map(\.subscriptionId))
         let listing = await resourceGraph.virtualNetworks(subscriptions: Array(subscriptions))
@@ -139,7 +139,7 @@ public struct ManagerRun: Sendable {
     }
 
     /// Applies row changes (many to a transaction; see `Inventory.apply`), adding what they did to `report`.
-    public func apply(_ changes: [RowChange], scope: Scope, now: Date, report: inout Report)
+    package func apply(_ changes: [RowChange], scope: Scope, now: Date, report: inout Report)
         async throws(InventoryError)
     {
         var failure: InventoryError? = nil
@@ -160,11 +160,11 @@ public struct ManagerRun: Sendable {
 }
 
 extension ManagerRun.Report: ManagerCycleResult {
-    public func record(in metrics: ManagerMetrics, duration: Duration, at date: Date) {
+    package func record(in metrics: ManagerMetrics, duration: Duration, at date: Date) {
         metrics.recordRun(self, duration: duration, at: date)
     }
 
-    public var logMetadata: Logger.Metadata {
+    package var logMetadata: Logger.Metadata {
         [
             "complete": .stringConvertible(complete),
             "actions": .string(actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),

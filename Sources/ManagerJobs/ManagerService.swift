@@ -7,7 +7,7 @@ import Synchronization
 
 /// What a job run under the singleton lease reports, as `ManagerCycle` records it: in the metrics and in its
 /// `manager run` log line.
-public protocol ManagerCycleResult: Sendable {
+package protocol ManagerCycleResult: Sendable {
     /// Records a finished run (it took `duration` and ended at `date`) in `metrics`.
     func record(in metrics: ManagerMetrics, duration: Duration, at date: Date)
     /// The metadata of the `manager run` log line.
@@ -21,17 +21,17 @@ public protocol ManagerCycleResult: Sendable {
 /// past its expiry and another Manager took over, or storage refused every renewal until it ran out),
 /// the jobs are cancelled rather than run twice at once. `Result` is what the jobs report: a
 /// `ManagerRun.Report` for the timed jobs, a `PublicIPAssign.Report` for `manager assign`.
-public struct ManagerCycle<C: Clock, Result: ManagerCycleResult>: Sendable where C.Duration == Duration {
-    public let lease: SingletonLease
-    public let clock: C
-    public let logger: Logger
-    public let metrics: ManagerMetrics
+package struct ManagerCycle<C: Clock, Result: ManagerCycleResult>: Sendable where C.Duration == Duration {
+    package let lease: SingletonLease
+    package let clock: C
+    package let logger: Logger
+    package let metrics: ManagerMetrics
     private let jobs: @Sendable () async throws -> Result
 
     /// - Parameters:
     ///   - jobs: what runs under the lease (`ManagerRun.run`: Sync, Anchor, Reap, Assign, Replenish).
     ///   - clock: what the renewal waits on (tests move it).
-    public init(
+    package init(
         lease: SingletonLease, clock: C, logger: Logger, metrics: ManagerMetrics = ManagerMetrics(),
         jobs: @escaping @Sendable () async throws -> Result
     ) {
@@ -44,7 +44,7 @@ public struct ManagerCycle<C: Clock, Result: ManagerCycleResult>: Sendable where
 
     /// Runs the jobs once under the lease. Returns nil when another Manager holds it.
     /// - Throws: what the jobs threw, or `SingletonLease.HeldElsewhere` when the lease was lost mid-run.
-    public func runOnce() async throws -> Result? {
+    package func runOnce() async throws -> Result? {
         let held: SingletonLease.Held
         do { held = try await lease.acquire() } catch let error as SingletonLease.HeldElsewhere {
             logger.info(
@@ -125,10 +125,10 @@ private final class LatestHeld: Sendable {
 /// lease released, and no other is started. Cancellation stops a run where it is: every row change is
 /// all-or-nothing (changes share transactions, none is ever split across two), so the next run (here or on
 /// another Manager, once the lease expires) finishes the rest.
-public struct ManagerService<C: Clock, Result: Sendable>: Service where C.Duration == Duration {
-    public let schedule: NCrontab
-    public let clock: C
-    public let logger: Logger
+package struct ManagerService<C: Clock, Result: Sendable>: Service where C.Duration == Duration {
+    package let schedule: NCrontab
+    package let clock: C
+    package let logger: Logger
     private let now: @Sendable () -> Date
     private let cycle: @Sendable () async throws -> Result?
     private let started: @Sendable () -> Void
@@ -138,7 +138,7 @@ public struct ManagerService<C: Clock, Result: Sendable>: Service where C.Durati
     ///   - cycle: one run under the singleton lease (`ManagerCycle.runOnce`); nil when skipped.
     ///   - started: called once the service runs (inside its `ServiceGroup`, whose signal handlers are in
     ///     place by then): the moment to announce readiness.
-    public init(
+    package init(
         schedule: NCrontab, clock: C, now: @escaping @Sendable () -> Date, logger: Logger,
         cycle: @escaping @Sendable () async throws -> Result?, started: @escaping @Sendable () -> Void = {}
     ) {
@@ -150,7 +150,7 @@ public struct ManagerService<C: Clock, Result: Sendable>: Service where C.Durati
         self.started = started
     }
 
-    public func run() async throws {
+    package func run() async throws {
         started()
         let clock = self.clock
         while !Task.isShuttingDownGracefully && !Task.isCancelled {

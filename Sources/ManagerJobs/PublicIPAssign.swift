@@ -10,17 +10,17 @@ import ResourceManager
 /// assignments added, named `ipam-…`). Each (dis)association is logged and audited. An entry that fails is
 /// logged and the others still converge; the next run heals drift and finishes what failed. No backfill:
 /// after downtime a run converges to what is right at that moment.
-public struct PublicIPAssign: Sendable {
+package struct PublicIPAssign: Sendable {
     /// Reads the schedule again (the file may change between runs); throws the problems when it is invalid.
-    public let schedule: @Sendable () throws(ScheduleError) -> PublicIPSchedule
-    public let arm: ResourceManagerClient
-    public let inventory: Inventory
-    public let logger: Logger
+    package let schedule: @Sendable () throws(ScheduleError) -> PublicIPSchedule
+    package let arm: ResourceManagerClient
+    package let inventory: Inventory
+    package let logger: Logger
 
     /// IP configurations whose name starts with this were added by earlier assignments (and are removed).
-    public static let addedConfigurationPrefix = "ipam-"
+    package static let addedConfigurationPrefix = "ipam-"
 
-    public init(
+    package init(
         schedule: @escaping @Sendable () throws(ScheduleError) -> PublicIPSchedule, arm: ResourceManagerClient,
         inventory: Inventory, logger: Logger
     ) {
@@ -31,23 +31,23 @@ public struct PublicIPAssign: Sendable {
     }
 
     /// What one run did.
-    public struct Report: Sendable, Equatable {
+    package struct Report: Sendable, Equatable {
         /// The assignments that should hold now.
-        public var desired: [Assignment] = []
+        package var desired: [Assignment] = []
         /// Already right: nothing written.
-        public var unchanged: [Assignment] = []
+        package var unchanged: [Assignment] = []
         /// Changed this run (its NIC writes: a disassociation and an association at most).
-        public var converged: [Assignment] = []
-        public var writes = 0
+        package var converged: [Assignment] = []
+        package var writes = 0
         /// One line per entry that failed (it is tried again next run).
-        public var failures: [String] = []
+        package var failures: [String] = []
         /// The schedule's problems when it is invalid (then nothing is changed).
-        public var problems: [String] = []
-        public init() {}
+        package var problems: [String] = []
+        package init() {}
     }
 
     /// Converges the assignments active at `now`.
-    public func run(now: Date) async -> Report {
+    package func run(now: Date) async -> Report {
         let plan: PublicIPSchedule
         do { plan = try schedule() } catch {
             logger.error(
@@ -62,7 +62,7 @@ public struct PublicIPAssign: Sendable {
 
     /// Assigns `ip` to `vm` now, whatever the schedule says (audited as manual). The schedule's next run
     /// converges to the schedule again where one of its entries is active.
-    public func assign(vm: String, ip: String, now: Date) async -> Report {
+    package func assign(vm: String, ip: String, now: Date) async -> Report {
         let plan: PublicIPSchedule
         do { plan = try schedule() } catch {
             var report = Report()
@@ -175,11 +175,11 @@ struct AssignFailure: Error, CustomStringConvertible {
 extension PublicIPAssign.Report: ManagerCycleResult {
     /// Counted as a complete run (no listing can be incomplete) with its duration; nothing else: Assign alone
     /// syncs nothing, so the time of the last complete Sync and the drift gauge are left as they are.
-    public func record(in metrics: ManagerMetrics, duration: Duration, at date: Date) {
+    package func record(in metrics: ManagerMetrics, duration: Duration, at date: Date) {
         metrics.recordRun(complete: true, duration: duration)
     }
 
-    public var logMetadata: Logger.Metadata {
+    package var logMetadata: Logger.Metadata {
         [
             "desired": .stringConvertible(desired.count), "unchanged": .stringConvertible(unchanged.count),
             "converged": .stringConvertible(converged.count), "writes": .stringConvertible(writes),

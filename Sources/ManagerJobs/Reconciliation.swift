@@ -9,31 +9,31 @@ import ResourceGraph
 ///
 /// The Terraform gap's core rule: a listing that is not complete never releases anything and never
 /// counts as "not seen".
-public enum Reconciliation {
-    public struct Plan: Sendable {
+package enum Reconciliation {
+    package struct Plan: Sendable {
         /// The listing the plan decided over, as the decisions saw it.
-        public let observation: Observation
+        package let observation: Observation
         /// Every row's decision, in the order of the rows given.
-        public var decisions: [(row: NetworkRow, decision: RowDecision)] = []
+        package var decisions: [(row: NetworkRow, decision: RowDecision)] = []
         /// The changes to write, each over its row as read.
-        public var changes: [RowChange] = []
+        package var changes: [RowChange] = []
         /// Rows (as read) whose VNet the listing shows and whose `LastSeenAt` is older than the refresh interval
         /// (no state change: only `LastSeenAt` is written, many rows per transaction).
-        public var seen: [Stored<NetworkRow>] = []
+        package var seen: [Stored<NetworkRow>] = []
         /// Blocks an unmanaged VNet uses that no row covers yet: recorded as `occupied` rows.
-        public var newOccupied: [(prefix: IPPrefix, resourceId: String)] = []
+        package var newOccupied: [(prefix: IPPrefix, resourceId: String)] = []
         /// Leases whose VNet was deployed with another prefix (reported, never fixed silently), each with what
         /// ipam does about the VNet's space.
-        public var drift: [String] = []
+        package var drift: [String] = []
         /// Every row as this plan leaves it (in address order, a dual-stack lease once, by its IPv4 row), with
         /// the decision the next run makes for it over the same listing: what the drift report tells. A row the
         /// plan does not change keeps its decision; a changed or newly recorded row is decided again.
-        public var outlook: [(row: NetworkRow, decision: RowDecision)] = []
+        package var outlook: [(row: NetworkRow, decision: RowDecision)] = []
 
         init(observation: Observation) { self.observation = observation }
 
         /// `rows` as this plan leaves them (changes applied, rows deleted, newly recorded occupied rows added).
-        public func rows(after rows: [NetworkRow]) -> [NetworkRow] {
+        package func rows(after rows: [NetworkRow]) -> [NetworkRow] {
             var byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
             for change in changes {
                 byKey[change.before.rowKey] = change.deleteRow ? nil : change.after
@@ -50,13 +50,13 @@ public enum Reconciliation {
     }
 
     /// The VNet prefixes, parsed leniently (host bits cleared), with the VNet.
-    public static func prefixes(of vnet: VirtualNetwork) -> [IPPrefix] {
+    package static func prefixes(of vnet: VirtualNetwork) -> [IPPrefix] {
         vnet.addressPrefixes.compactMap { try? IPPrefix.parseNormalising($0).prefix }
     }
 
     /// The VNets of `listing` a scope's plan decides over: those in the scope's subscription and region, and,
     /// unless the scope is isolated, any whose address space overlaps the scope's.
-    public static func vnets(_ listing: [VirtualNetwork], in scope: Scope, space: ScopeSupernets) -> [VirtualNetwork] {
+    package static func vnets(_ listing: [VirtualNetwork], in scope: Scope, space: ScopeSupernets) -> [VirtualNetwork] {
         listing.filter { vnet in
             (vnet.subscriptionId.lowercased() == scope.subscriptionId && vnet.location.lowercased() == scope.region)
                 || (!space.isolated
@@ -65,18 +65,18 @@ public enum Reconciliation {
     }
 
     /// What one listing shows, indexed for the per-row decisions.
-    public struct Observation: Sendable {
+    package struct Observation: Sendable {
         typealias Entry = (vnet: VirtualNetwork, prefixes: [IPPrefix])
         let observed: [Entry]
         let byLease: [String: Entry]
         let byId: [String: Entry]
         /// Overlap look-ups through an index: rows × VNets comparisons do not scale to 100,000 VNets.
         let index: PrefixIndex<Int>
-        public let complete: Bool
-        public let now: Date
-        public let settings: ManagerSettings
+        package let complete: Bool
+        package let now: Date
+        package let settings: ManagerSettings
 
-        public init(vnets: [VirtualNetwork], complete: Bool, now: Date, settings: ManagerSettings) {
+        package init(vnets: [VirtualNetwork], complete: Bool, now: Date, settings: ManagerSettings) {
             let observed: [Entry] = vnets.map { ($0, Reconciliation.prefixes(of: $0)) }
             self.observed = observed
             byLease = Dictionary(
@@ -113,7 +113,7 @@ public enum Reconciliation {
     }
 
     /// The decision for one row: one pure function per state.
-    public static func decide(_ row: NetworkRow, _ seen: Observation) -> RowDecision {
+    package static func decide(_ row: NetworkRow, _ seen: Observation) -> RowDecision {
         switch row.state {
         case .leased, .quarantined, .expired, .released: return decideHeld(row, seen)
         case .anchored: return decideAnchored(row, seen)
@@ -189,7 +189,7 @@ public enum Reconciliation {
     }
 
     /// Plans one scope's run: `plan(scope:space:rows:vnets:complete:now:settings:)`, as a value.
-    public typealias Planner =
+    package typealias Planner =
         @Sendable (
             _ scope: Scope, _ space: ScopeSupernets, _ rows: [Stored<NetworkRow>], _ vnets: [VirtualNetwork],
             _ complete: Bool,
@@ -199,7 +199,7 @@ public enum Reconciliation {
     /// One scope's run, decided once: every row's decision and change, the `LastSeenAt` refreshes, the space
     /// listed VNets use that no row covers, the drift findings, and the outlook the drift report tells. `rows`
     /// are as read: each change is written over its row's version.
-    public static func plan(
+    package static func plan(
         scope: Scope, space: ScopeSupernets, rows: [Stored<NetworkRow>], vnets: [VirtualNetwork], complete: Bool,
         now: Date, settings: ManagerSettings
     ) -> Plan {

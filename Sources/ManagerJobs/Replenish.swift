@@ -7,13 +7,13 @@ import NetworkMath
 /// Replenish: per the manifest, carve new `available` rows (smallest fit, under the scope's `head`
 /// lock, with the same carver the Vendor uses) until each stock target is met. Idempotent: with the
 /// targets met it writes nothing.
-public struct Replenish: Sendable {
-    public let configuration: IPAMConfiguration
-    public let inventory: Inventory
-    public let logger: Logger
+package struct Replenish: Sendable {
+    package let configuration: IPAMConfiguration
+    package let inventory: Inventory
+    package let logger: Logger
     let now: @Sendable () -> Date
 
-    public init(
+    package init(
         configuration: IPAMConfiguration, inventory: Inventory, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -24,13 +24,13 @@ public struct Replenish: Sendable {
     }
 
     /// What one run did, per scope (and pool) and size: keys `{scope}/{length}` and `{scope}/{pool}/{length}`.
-    public struct Report: Sendable, Equatable {
-        public var stocked: [String: Int] = [:]
-        public var shortfall: [String: Int] = [:]
-        public var transactions = 0
+    package struct Report: Sendable, Equatable {
+        package var stocked: [String: Int] = [:]
+        package var shortfall: [String: Int] = [:]
+        package var transactions = 0
     }
 
-    public func run() async throws(InventoryError) -> Report {
+    package func run() async throws(InventoryError) -> Report {
         var report = Report()
         // The scopes' own space first (outside their pools), then each pool's.
         var areas: [(scope: Scope, pool: String?, version: IPVersion, targets: [Int: Int])] = configuration.stock

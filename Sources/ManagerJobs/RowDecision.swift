@@ -4,7 +4,7 @@ import Inventory
 
 /// What Sync, Anchor and Reap do to one row: one case per outcome, decided by a pure function of the
 /// row's state and one Resource Graph listing. Its audit action and metric label follow from the case.
-public enum RowDecision: Sendable, Equatable {
+package enum RowDecision: Sendable, Equatable {
     /// Nothing to write; `seen` when the row's VNet (or the VNet occupying it) is in the listing.
     case unchanged(seen: Bool)
     /// The lease's VNet is deployed with exactly its block: anchor it (again, when it was let go).
@@ -33,7 +33,7 @@ public enum RowDecision: Sendable, Equatable {
     case forget(vnet: String)
 
     /// The audit action the change writes; nil when nothing is written.
-    public func auditAction(from state: NetworkState) -> AuditAction? {
+    package func auditAction(from state: NetworkState) -> AuditAction? {
         switch self {
         case .unchanged, .drift, .holdForVNet: return nil
         case .anchor: return state == .leased ? .anchor : .reanchor
@@ -59,7 +59,7 @@ public enum RowDecision: Sendable, Equatable {
 
     /// The change this decision makes to `stored` (the row as read: the change is written over it) at `now`, nil
     /// when it makes none.
-    public func change(to stored: Stored<NetworkRow>, now: Date) -> RowChange? {
+    package func change(to stored: Stored<NetworkRow>, now: Date) -> RowChange? {
         let row = stored.value
         guard let action = auditAction(from: row.state) else { return nil }
         var next = row

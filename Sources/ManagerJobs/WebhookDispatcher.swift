@@ -8,7 +8,7 @@ import StrictJSON
 
 /// Sends one webhook POST and answers its HTTP status (throws when no answer came). The composition root
 /// gives one over libcurl (`Bootstrap.webhookSender`); ManagerJobs reaches nothing over the network itself.
-public typealias WebhookSender =
+package typealias WebhookSender =
     @Sendable (_ url: String, _ headers: [(name: String, value: String)], _ body: [UInt8]) async throws -> Int
 
 /// Delivers the audit trail to webhooks: at least once, in order per scope (docs/Design.md, "Webhooks").
@@ -18,17 +18,17 @@ public typealias WebhookSender =
 /// the settled events after it oldest first, and moves the cursor past each one delivered; a failure waits
 /// with backoff (the next events of that scope wait behind it), and after `maxAttempts` the event is
 /// dead-lettered with the cursor moved past it, in one transaction.
-public struct WebhookDispatcher: Sendable {
-    public let webhooks: [Webhook]
-    public let scopes: [Scope]
-    public let inventory: Inventory
-    public let settings: WebhookSettings
-    public let logger: Logger
+package struct WebhookDispatcher: Sendable {
+    package let webhooks: [Webhook]
+    package let scopes: [Scope]
+    package let inventory: Inventory
+    package let settings: WebhookSettings
+    package let logger: Logger
     let send: WebhookSender
     let now: @Sendable () -> Date
     let metrics: WebhookMetrics
 
-    public init(
+    package init(
         webhooks: [Webhook], scopes: [Scope], inventory: Inventory, settings: WebhookSettings, logger: Logger,
         metrics: WebhookMetrics = WebhookMetrics(factory: nil), now: @escaping @Sendable () -> Date = { Date() },
         send: @escaping WebhookSender
@@ -44,17 +44,17 @@ public struct WebhookDispatcher: Sendable {
     }
 
     /// What one pass did.
-    public struct Report: Sendable, Equatable {
-        public var delivered = 0
-        public var failed = 0
-        public var deadLettered = 0
+    package struct Report: Sendable, Equatable {
+        package var delivered = 0
+        package var failed = 0
+        package var deadLettered = 0
         /// Cursors another dispatcher held, or that wait for their backoff.
-        public var skipped = 0
-        public var storageFailures = 0
+        package var skipped = 0
+        package var storageFailures = 0
     }
 
     /// One pass over every webhook and scope.
-    public func runOnce() async -> Report {
+    package func runOnce() async -> Report {
         var report = Report()
         for webhook in webhooks {
             for scope in scopes {
@@ -190,10 +190,10 @@ public struct WebhookDispatcher: Sendable {
 }
 
 /// `ipam_webhook_deliveries_total{webhook, outcome}` (delivered, failed, dead-lettered).
-public struct WebhookMetrics: Sendable {
+package struct WebhookMetrics: Sendable {
     let factory: (any MetricsFactory)?
 
-    public init(factory: (any MetricsFactory)?) { self.factory = factory }
+    package init(factory: (any MetricsFactory)?) { self.factory = factory }
 
     func record(_ webhook: String, _ outcome: String) {
         guard let factory else { return }
@@ -205,16 +205,16 @@ public struct WebhookMetrics: Sendable {
 }
 
 /// The dispatcher as a service of the Manager's group: a pass every `poll` seconds until shutdown.
-public struct WebhookDispatchService<C: Clock>: Service where C.Duration == Duration {
-    public let dispatcher: WebhookDispatcher
-    public let clock: C
+package struct WebhookDispatchService<C: Clock>: Service where C.Duration == Duration {
+    package let dispatcher: WebhookDispatcher
+    package let clock: C
 
-    public init(dispatcher: WebhookDispatcher, clock: C) {
+    package init(dispatcher: WebhookDispatcher, clock: C) {
         self.dispatcher = dispatcher
         self.clock = clock
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let wait = Duration.milliseconds(Int64(dispatcher.settings.poll * 1000))
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             _ = await dispatcher.runOnce()

@@ -1,14 +1,14 @@
 /// Free-space computation and smallest-fit search over a supernet with occupied blocks.
-public enum FreeSpace {
+package enum FreeSpace {
     /// The maximal aligned free blocks of `supernet` that overlap none of `occupied`, in address order.
-    public static func freeBlocks(in supernet: IPPrefix, occupied: [IPPrefix]) -> [IPPrefix] {
+    package static func freeBlocks(in supernet: IPPrefix, occupied: [IPPrefix]) -> [IPPrefix] {
         freeBlocks(in: supernet, sortedOccupied: occupied.filter { $0.overlaps(supernet) }.sorted())
     }
 
     /// `freeBlocks(in:occupied:)` for an `occupied` already in ascending order (as `IPPrefix` sorts):
     /// finds what lies in `supernet` by binary search, without copying or sorting the whole set, so a
     /// caller that keeps every prefix of a big scope sorted pays per carve for the supernet's part only.
-    public static func freeBlocks(in supernet: IPPrefix, sortedOccupied occupied: [IPPrefix]) -> [IPPrefix] {
+    package static func freeBlocks(in supernet: IPPrefix, sortedOccupied occupied: [IPPrefix]) -> [IPPrefix] {
         // A prefix containing the supernet is one of its ancestors (or itself): look each one up.
         for length in 0...supernet.length {
             let ancestor = IPPrefix(
@@ -66,7 +66,7 @@ public enum FreeSpace {
     /// equals), across `supernets`, overlapping nothing in `occupied`. Nil when nothing fits.
     ///
     /// Taking from the smallest hole keeps large holes whole for large requests (less fragmentation).
-    public static func smallestFit(length: Int, in supernets: [IPPrefix], occupied: [IPPrefix]) -> IPPrefix? {
+    package static func smallestFit(length: Int, in supernets: [IPPrefix], occupied: [IPPrefix]) -> IPPrefix? {
         var best: IPPrefix? = nil
         for supernet in supernets where length >= supernet.length && length <= supernet.version.bitWidth {
             for block in freeBlocks(in: supernet, occupied: occupied) where block.length <= length {
@@ -85,12 +85,12 @@ public enum FreeSpace {
 
     /// Up to `count` blocks of `length`, each as `smallestFit` would choose it given the ones before:
     /// free space is computed once, so carving many blocks costs one pass over `occupied`.
-    public static func carve(count: Int, length: Int, in supernets: [IPPrefix], occupied: [IPPrefix]) -> [IPPrefix] {
+    package static func carve(count: Int, length: Int, in supernets: [IPPrefix], occupied: [IPPrefix]) -> [IPPrefix] {
         carve(count: count, length: length, in: supernets, sortedOccupied: occupied.sorted())
     }
 
     /// `carve(count:length:in:occupied:)` for an `occupied` already in ascending order.
-    public static func carve(count: Int, length: Int, in supernets: [IPPrefix], sortedOccupied occupied: [IPPrefix])
+    package static func carve(count: Int, length: Int, in supernets: [IPPrefix], sortedOccupied occupied: [IPPrefix])
         -> [IPPrefix]
     {
         var holes: [IPPrefix] = []
@@ -118,7 +118,7 @@ public enum FreeSpace {
     }
 
     /// Total free addresses of the given blocks (saturating).
-    public static func addressCount(_ blocks: [IPPrefix]) -> UInt128 {
+    package static func addressCount(_ blocks: [IPPrefix]) -> UInt128 {
         blocks.reduce(UInt128(0)) { total, block in
             let (sum, overflow) = total.addingReportingOverflow(block.size)
             return overflow ? UInt128.max : sum
@@ -127,7 +127,7 @@ public enum FreeSpace {
 
     /// Lays `subnets` (name, prefix length) out inside `block` without overlap: largest first,
     /// each aligned, in request order among equals. Nil when they do not fit.
-    public static func layout(_ subnets: [(name: String, length: Int)], in block: IPPrefix) -> [(
+    package static func layout(_ subnets: [(name: String, length: Int)], in block: IPPrefix) -> [(
         name: String, prefix: IPPrefix
     )]? {
         var placed: [(name: String, prefix: IPPrefix)] = []

@@ -1,30 +1,30 @@
 /// IP version of an address or prefix.
-public enum IPVersion: Int, Sendable, Hashable, Comparable, Codable {
+package enum IPVersion: Int, Sendable, Hashable, Comparable, Codable {
     case v4 = 4
     case v6 = 6
 
     /// Address width in bits.
-    public var bitWidth: Int { self == .v4 ? 32 : 128 }
+    package var bitWidth: Int { self == .v4 ? 32 : 128 }
 
-    public static func < (lhs: IPVersion, rhs: IPVersion) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: IPVersion, rhs: IPVersion) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// An IPv4 or IPv6 address, as an unsigned integer of the version's width.
-public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let version: IPVersion
+package struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
+    package let version: IPVersion
     /// The address bits (IPv4 uses the low 32).
-    public let value: UInt128
+    package let value: UInt128
 
-    public init(version: IPVersion, value: UInt128) {
+    package init(version: IPVersion, value: UInt128) {
         precondition(version == .v6 || value <= UInt128(UInt32.max), "IPv4 value out of range")
         self.version = version
         self.value = value
     }
 
-    public init(v4 value: UInt32) { self.init(version: .v4, value: UInt128(value)) }
+    package init(v4 value: UInt32) { self.init(version: .v4, value: UInt128(value)) }
 
     /// Parses dotted-quad IPv4 or RFC 4291 IPv6 text (with `::`; no zone, no embedded IPv4).
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         if text.utf8.contains(UInt8(ascii: ":")) {
             guard let value = Self.parseV6(text) else { return nil }
             self.init(version: .v6, value: value)
@@ -85,7 +85,7 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// Canonical text: dotted quad, or RFC 5952 (lowercase, longest zero run compressed).
-    public var description: String {
+    package var description: String {
         switch version {
         case .v4:
             let v = UInt32(value)
@@ -116,7 +116,7 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         }
     }
 
-    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
+    package static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
         (lhs.version, lhs.value) < (rhs.version, rhs.value)
     }
 }

@@ -1,20 +1,20 @@
 /// A network prefix (CIDR block) with no host bits set, e.g. `10.64.4.0/22` or `fd00:72::/44`.
-public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible {
+package struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The network address (host bits are zero).
-    public let address: IPAddress
-    public let length: Int
+    package let address: IPAddress
+    package let length: Int
 
-    public var version: IPVersion { address.version }
+    package var version: IPVersion { address.version }
 
     /// Why a text is not a prefix.
-    public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
-        public let text: String
-        public let reason: String
-        public var description: String { "'\(text)' is not a valid CIDR prefix: \(reason)" }
+    package struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+        package let text: String
+        package let reason: String
+        package var description: String { "'\(text)' is not a valid CIDR prefix: \(reason)" }
     }
 
     /// A prefix from its network address; `address` must have no host bits.
-    public init?(address: IPAddress, length: Int) {
+    package init?(address: IPAddress, length: Int) {
         guard (0...address.version.bitWidth).contains(length),
             address.value & Self.hostMask(address.version, length) == 0
         else { return nil }
@@ -23,7 +23,7 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// Parses `a.b.c.d/n` or `x::/n` strictly: host bits set is an error that names the normalised prefix.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         let (prefix, normalised) = try Self.parseNormalising(text)
         guard !normalised else {
             throw ParseError(text: text, reason: "host bits are set (did you mean \(prefix)?)")
@@ -32,7 +32,7 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// Parses and clears host bits, reporting whether any were set.
-    public static func parseNormalising(_ text: String) throws -> (prefix: IPPrefix, hadHostBits: Bool) {
+    package static func parseNormalising(_ text: String) throws -> (prefix: IPPrefix, hadHostBits: Bool) {
         let trimmed = text.trimmingWhitespace()
         let parts = trimmed.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { throw ParseError(text: text, reason: "expected ADDRESS/LENGTH") }
@@ -56,25 +56,25 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// Host bits of this prefix, as a mask.
-    public var hostMask: UInt128 { Self.hostMask(version, length) }
-    public var first: IPAddress { address }
-    public var last: IPAddress { IPAddress(version: version, value: address.value | hostMask) }
+    package var hostMask: UInt128 { Self.hostMask(version, length) }
+    package var first: IPAddress { address }
+    package var last: IPAddress { IPAddress(version: version, value: address.value | hostMask) }
     /// Number of addresses, saturating at `UInt128.max` for `::/0`.
-    public var size: UInt128 { hostMask == UInt128.max ? UInt128.max : hostMask + 1 }
+    package var size: UInt128 { hostMask == UInt128.max ? UInt128.max : hostMask + 1 }
 
-    public func contains(_ other: IPPrefix) -> Bool {
+    package func contains(_ other: IPPrefix) -> Bool {
         other.version == version && other.length >= length && other.address.value & ~hostMask == address.value
     }
 
-    public func contains(_ address: IPAddress) -> Bool {
+    package func contains(_ address: IPAddress) -> Bool {
         address.version == version && address.value & ~hostMask == self.address.value
     }
 
     /// True when the two blocks share at least one address.
-    public func overlaps(_ other: IPPrefix) -> Bool { contains(other) || other.contains(self) }
+    package func overlaps(_ other: IPPrefix) -> Bool { contains(other) || other.contains(self) }
 
     /// The two halves, or nil for a host prefix.
-    public var halves: (IPPrefix, IPPrefix)? {
+    package var halves: (IPPrefix, IPPrefix)? {
         guard length < version.bitWidth else { return nil }
         let half = UInt128(1) << (version.bitWidth - length - 1)
         return (
@@ -84,7 +84,7 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// The subnets of `newLength` in address order (lazy: a /8 split into /30s is not materialised).
-    public func subnets(ofLength newLength: Int) -> [IPPrefix]? {
+    package func subnets(ofLength newLength: Int) -> [IPPrefix]? {
         guard newLength >= length, newLength <= version.bitWidth, newLength - length <= 20 else { return nil }
         let step = UInt128(1) << (version.bitWidth - newLength)
         return (0..<(1 << (newLength - length))).map {
@@ -94,7 +94,7 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// The block of the same length right after this one, or nil at the end of the address space.
-    public var next: IPPrefix? {
+    package var next: IPPrefix? {
         let step = hostMask == UInt128.max ? 0 : hostMask + 1
         let limit: UInt128 = version == .v4 ? UInt128(UInt32.max) : UInt128.max
         guard step > 0, address.value <= limit - step + 1, address.value + (step - 1) < limit else { return nil }
@@ -102,16 +102,16 @@ public struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// The block of the same length right before this one, or nil at the start.
-    public var previous: IPPrefix? {
+    package var previous: IPPrefix? {
         let step = hostMask == UInt128.max ? 0 : hostMask + 1
         guard step > 0, address.value >= step else { return nil }
         return IPPrefix(address: IPAddress(version: version, value: address.value - step), length: length)
     }
 
-    public var description: String { "\(address)/\(length)" }
+    package var description: String { "\(address)/\(length)" }
 
     /// Address order, then shorter (bigger) prefixes first.
-    public static func < (lhs: IPPrefix, rhs: IPPrefix) -> Bool {
+    package static func < (lhs: IPPrefix, rhs: IPPrefix) -> Bool {
         (lhs.address, lhs.length) < (rhs.address, rhs.length)
     }
 }

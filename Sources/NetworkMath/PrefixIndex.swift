@@ -1,19 +1,19 @@
 /// Finds the entries whose prefix overlaps a given prefix in O(width + matches · log n), instead of
 /// comparing with every entry: overlapping blocks are either ancestors (found by exact look-up of each
 /// shorter prefix) or descendants (a contiguous run in address order).
-public struct PrefixIndex<Value> {
+package struct PrefixIndex<Value> {
     private var exact: [IPPrefix: [Value]] = [:]
     private var ordered: [(prefix: IPPrefix, value: Value)]
 
-    public init(_ entries: [(IPPrefix, Value)]) {
+    package init(_ entries: [(IPPrefix, Value)]) {
         ordered = entries.map { (prefix: $0.0, value: $0.1) }.sorted { $0.prefix < $1.prefix }
         for entry in ordered { exact[entry.prefix, default: []].append(entry.value) }
     }
 
-    public var isEmpty: Bool { ordered.isEmpty }
+    package var isEmpty: Bool { ordered.isEmpty }
 
     /// Values of every entry that shares at least one address with `prefix`.
-    public func overlapping(_ prefix: IPPrefix) -> [Value] {
+    package func overlapping(_ prefix: IPPrefix) -> [Value] {
         var result: [Value] = []
         // Ancestors (strictly shorter prefixes that contain it).
         for length in 0..<prefix.length {
@@ -43,7 +43,7 @@ public struct PrefixIndex<Value> {
         return result
     }
 
-    public func hasOverlap(_ prefix: IPPrefix) -> Bool { !overlapping(prefix).isEmpty }
+    package func hasOverlap(_ prefix: IPPrefix) -> Bool { !overlapping(prefix).isEmpty }
 }
 
 extension PrefixIndex: Sendable where Value: Sendable {}

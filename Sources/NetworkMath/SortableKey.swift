@@ -2,8 +2,8 @@
 ///
 /// IPv4: zero-padded dotted quad and length, `010.064.004.000_22`. IPv6: 32 hex digits and a
 /// zero-padded length, `fd000072000000000000000000000000_044`.
-public enum SortableKey {
-    public static func make(_ prefix: IPPrefix) -> String {
+package enum SortableKey {
+    package static func make(_ prefix: IPPrefix) -> String {
         switch prefix.version {
         case .v4:
             let v = UInt32(prefix.address.value)
@@ -19,7 +19,7 @@ public enum SortableKey {
     }
 
     /// Parses a key made by `make`.
-    public static func parse(_ key: String) -> IPPrefix? {
+    package static func parse(_ key: String) -> IPPrefix? {
         let parts = key.split(separator: "_")
         guard parts.count == 2, let length = Int(parts[1]) else { return nil }
         if parts[0].utf8.contains(UInt8(ascii: ".")) {

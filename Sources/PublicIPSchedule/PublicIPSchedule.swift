@@ -6,43 +6,43 @@ import Yams
 ///
 /// Windows are half-open `[start, end)` in local wall-clock time and may cross midnight; daylight-saving
 /// changes follow the zone (a window is active whenever the local clock shows a minute inside it).
-public struct PublicIPSchedule: Sendable, Equatable {
+package struct PublicIPSchedule: Sendable, Equatable {
     /// An Azure resource the schedule names by a label.
-    public struct Resource: Sendable, Equatable {
-        public let label: String
-        public let name: String
-        public let resourceGroup: String
-        public let subscriptionId: String
+    package struct Resource: Sendable, Equatable {
+        package let label: String
+        package let name: String
+        package let resourceGroup: String
+        package let subscriptionId: String
         let provider: String
 
         /// The ARM resource id.
-        public var id: String {
+        package var id: String {
             "/subscriptions/\(subscriptionId)/resourceGroups/\(resourceGroup)/providers/\(provider)/\(name)"
         }
     }
 
     /// A daily window: minutes after local midnight, `[start, end)`, crossing midnight when `end <= start`.
-    public struct Window: Sendable, Equatable, CustomStringConvertible {
-        public let start: Int
-        public let end: Int
+    package struct Window: Sendable, Equatable, CustomStringConvertible {
+        package let start: Int
+        package let end: Int
 
-        public init(start: Int, end: Int) {
+        package init(start: Int, end: Int) {
             self.start = start
             self.end = end
         }
 
-        public func contains(minute: Int) -> Bool {
+        package func contains(minute: Int) -> Bool {
             start < end ? (start..<end).contains(minute) : (minute >= start || minute < end)
         }
 
         /// The minute ranges of the day it covers (two when it crosses midnight).
         var ranges: [Range<Int>] { start < end ? [start..<end] : [start..<1440, 0..<end].filter { !$0.isEmpty } }
 
-        public func overlaps(_ other: Window) -> Bool {
+        package func overlaps(_ other: Window) -> Bool {
             ranges.contains { a in other.ranges.contains { b in a.overlaps(b) } }
         }
 
-        public var description: String { "\(Self.clock(start))–\(Self.clock(end))" }
+        package var description: String { "\(Self.clock(start))–\(Self.clock(end))" }
 
         static func clock(_ minute: Int) -> String {
             let h = minute / 60
@@ -52,29 +52,29 @@ public struct PublicIPSchedule: Sendable, Equatable {
     }
 
     /// One line of `schedule`: the VM holds the IP during the window.
-    public struct Entry: Sendable, Equatable, CustomStringConvertible {
-        public let index: Int
-        public let window: Window
-        public let vm: String
-        public let ip: String
-        public var description: String { "schedule[\(index)] (\(window) \(vm)/\(ip))" }
+    package struct Entry: Sendable, Equatable, CustomStringConvertible {
+        package let index: Int
+        package let window: Window
+        package let vm: String
+        package let ip: String
+        package var description: String { "schedule[\(index)] (\(window) \(vm)/\(ip))" }
     }
 
-    public let timeZone: TimeZone
-    public let vms: [String: Resource]
-    public let publicIPs: [String: Resource]
-    public let entries: [Entry]
+    package let timeZone: TimeZone
+    package let vms: [String: Resource]
+    package let publicIPs: [String: Resource]
+    package let entries: [Entry]
 
     /// The assignments active at `date`: `(vm, ip)` labels, ordered by IP label. A VM or IP in none is left
     /// alone.
-    public func desired(at date: Date) -> [Assignment] {
+    package func desired(at date: Date) -> [Assignment] {
         let minute = localMinute(at: date)
         let active = entries.filter { $0.window.contains(minute: minute) }.map { Assignment(vm: $0.vm, ip: $0.ip) }
         return Array(Set(active)).sorted { ($0.ip, $0.vm) < ($1.ip, $1.vm) }
     }
 
     /// Minutes after local midnight that the zone's clock shows at `date`.
-    public func localMinute(at date: Date) -> Int {
+    package func localMinute(at date: Date) -> Int {
         let parts = calendar.dateComponents([.hour, .minute], from: date)
         return (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
     }
@@ -87,7 +87,7 @@ public struct PublicIPSchedule: Sendable, Equatable {
 
     /// The instant the zone's clock shows `time` (`HH:MM`) on `day` (`YYYY-MM-DD`, default: the day it is at
     /// `now` in the zone). A time the clock skips (spring forward) is the first instant after it.
-    public func instant(time: String?, day: String?, now: Date) -> Date? {
+    package func instant(time: String?, day: String?, now: Date) -> Date? {
         var parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: now)
         if let day {
             let fields = day.split(separator: "-", omittingEmptySubsequences: false)
@@ -108,7 +108,7 @@ public struct PublicIPSchedule: Sendable, Equatable {
     }
 
     /// `date` in ISO 8601 with the zone's offset at that instant, e.g. `2026-03-29T10:00:00+01:00`.
-    public func iso8601(_ date: Date) -> String {
+    package func iso8601(_ date: Date) -> String {
         let p = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         func two(_ n: Int?) -> String {
             let n = n ?? 0
@@ -134,18 +134,18 @@ public struct PublicIPSchedule: Sendable, Equatable {
 }
 
 /// A VM that should hold a public IP.
-public struct Assignment: Sendable, Hashable, CustomStringConvertible {
-    public let vm: String
-    public let ip: String
-    public init(vm: String, ip: String) {
+package struct Assignment: Sendable, Hashable, CustomStringConvertible {
+    package let vm: String
+    package let ip: String
+    package init(vm: String, ip: String) {
         self.vm = vm
         self.ip = ip
     }
-    public var description: String { "\(vm)/\(ip)" }
+    package var description: String { "\(vm)/\(ip)" }
 }
 
 /// Everything wrong with a schedule document, one problem per line, each naming the entries it is about.
-public struct ScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let problems: [String]
-    public var description: String { problems.joined(separator: "\n") }
+package struct ScheduleError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let problems: [String]
+    package var description: String { problems.joined(separator: "\n") }
 }

@@ -4,7 +4,7 @@ import Yams
 extension PublicIPSchedule {
     /// The schedule `PUBLIC_IP_SCHEDULE` names: a YAML file's path, or the document itself as JSON (a value
     /// that starts with `{`).
-    public static func load(setting value: String) throws(ScheduleError) -> PublicIPSchedule {
+    package static func load(setting value: String) throws(ScheduleError) -> PublicIPSchedule {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("{") { return try parse(trimmed) }
         let text: String
@@ -16,7 +16,7 @@ extension PublicIPSchedule {
 
     /// Parses and validates a schedule document (YAML, or JSON, which is YAML too). Every problem is
     /// reported, not only the first.
-    public static func parse(_ text: String) throws(ScheduleError) -> PublicIPSchedule {
+    package static func parse(_ text: String) throws(ScheduleError) -> PublicIPSchedule {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {

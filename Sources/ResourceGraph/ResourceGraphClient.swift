@@ -4,16 +4,16 @@ import HTTPTransport
 import Logging
 
 /// A virtual network as Resource Graph reports it.
-public struct VirtualNetwork: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var subscriptionId: String
-    public var resourceGroup: String
-    public var location: String
-    public var tags: [String: String]
-    public var addressPrefixes: [String]
+package struct VirtualNetwork: Sendable, Equatable {
+    package var id: String
+    package var name: String
+    package var subscriptionId: String
+    package var resourceGroup: String
+    package var location: String
+    package var tags: [String: String]
+    package var addressPrefixes: [String]
 
-    public init(
+    package init(
         id: String, name: String, subscriptionId: String, resourceGroup: String, location: String,
         tags: [String: String] = [:], addressPrefixes: [String]
     ) {
@@ -27,7 +27,7 @@ public struct VirtualNetwork: Sendable, Equatable {
     }
 
     /// The row as the query projects it (`id, name, subscriptionId, resourceGroup, location, tags, addressPrefixes`).
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             ("id", .string(id)), ("name", .string(name)), ("subscriptionId", .string(subscriptionId)),
             ("resourceGroup", .string(resourceGroup)), ("location", .string(location)),
@@ -36,7 +36,7 @@ public struct VirtualNetwork: Sendable, Equatable {
         ])
     }
 
-    public init?(json: JSONValue) {
+    package init?(json: JSONValue) {
         guard let id = json["id"]?.stringValue, !id.isEmpty else { return nil }
         self.id = id
         name = json["name"]?.stringValue ?? ""
@@ -51,16 +51,16 @@ public struct VirtualNetwork: Sendable, Equatable {
 }
 
 /// What one listing of VNets produced. Only a complete listing may be used to conclude that a VNet is gone.
-public struct VirtualNetworkListing: Sendable {
-    public var networks: [VirtualNetwork]
+package struct VirtualNetworkListing: Sendable {
+    package var networks: [VirtualNetwork]
     /// Every page of every subscription batch arrived, and none was truncated.
-    public var isComplete: Bool
+    package var isComplete: Bool
     /// Why the listing is incomplete (empty when complete).
-    public var problems: [String]
+    package var problems: [String]
     /// Pages fetched (each costs one unit of Resource Graph quota).
-    public var pages: Int
+    package var pages: Int
 
-    public init(networks: [VirtualNetwork], isComplete: Bool, problems: [String], pages: Int) {
+    package init(networks: [VirtualNetwork], isComplete: Bool, problems: [String], pages: Int) {
         self.networks = networks
         self.isComplete = isComplete
         self.problems = problems
@@ -70,10 +70,10 @@ public struct VirtualNetworkListing: Sendable {
 
 /// Resource Graph client for virtual networks: KQL query, `$skipToken` paging, subscription batching,
 /// quota headers and 429 back-off. Failures never throw: they make the listing incomplete.
-public struct ResourceGraphClient: Sendable {
-    public static let apiVersion = "2022-10-01"
+package struct ResourceGraphClient: Sendable {
+    package static let apiVersion = "2022-10-01"
     /// One row per VNet, stable order (the `id` column keeps paging stable).
-    public static let query = """
+    package static let query = """
         resources
         | where type =~ 'microsoft.network/virtualnetworks'
         | project id, name, subscriptionId, resourceGroup, location, tags, addressPrefixes = properties.addressSpace.addressPrefixes
@@ -83,20 +83,20 @@ public struct ResourceGraphClient: Sendable {
     /// The subscriptions the caller may read, of those asked for. Resource Graph leaves out, without an
     /// error, the resources of subscriptions the identity cannot read; without this check a missing Reader
     /// role would look like VNets that were deleted.
-    public static let subscriptionsQuery = """
+    package static let subscriptionsQuery = """
         resourcecontainers
         | where type =~ 'microsoft.resources/subscriptions'
         | project subscriptionId
         """
 
-    public let endpoint: String
-    public let pipeline: AzurePipeline
-    public let subscriptionBatchSize: Int
-    public let pageSize: Int
-    public let logger: Logger
+    package let endpoint: String
+    package let pipeline: AzurePipeline
+    package let subscriptionBatchSize: Int
+    package let pageSize: Int
+    package let logger: Logger
 
     /// - Parameter endpoint: `RESOURCE_GRAPH_ENDPOINT`, default `https://management.azure.com`.
-    public init(
+    package init(
         endpoint: String = "https://management.azure.com", pipeline: AzurePipeline, subscriptionBatchSize: Int = 100,
         pageSize: Int = 1000,
         logger: Logger = Logger(label: "ipam.resourcegraph", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -109,7 +109,7 @@ public struct ResourceGraphClient: Sendable {
     }
 
     /// All VNets of `subscriptions`.
-    public func virtualNetworks(subscriptions: [String]) async -> VirtualNetworkListing {
+    package func virtualNetworks(subscriptions: [String]) async -> VirtualNetworkListing {
         var listing = VirtualNetworkListing(networks: [], isComplete: true, problems: [], pages: 0)
         let unique = Array(Set(subscriptions.map { $0.lowercased() })).sorted()
         for start in stride(from: 0, to: unique.count, by: subscriptionBatchSize) {
@@ -202,7 +202,7 @@ public struct ResourceGraphClient: Sendable {
     }
 
     /// `hh:mm:ss` (fractions allowed) as a duration.
-    public static func parseResetsAfter(_ text: String) -> Duration? {
+    package static func parseResetsAfter(_ text: String) -> Duration? {
         let parts = text.split(separator: ":")
         guard parts.count == 3, let h = Double(parts[0]), let m = Double(parts[1]), let s = Double(parts[2]) else {
             return nil

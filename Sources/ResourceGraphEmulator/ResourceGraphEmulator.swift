@@ -10,28 +10,28 @@ import TableEmulator
 /// A local Resource Graph endpoint for tests and the local stack: serves the documented response shape
 /// from a set of VNets, pages with `$skipToken`, and injects faults. Its admin API is how tests and
 /// `scripts/run` play Terraform.
-public actor ResourceGraphState {
-    public enum FaultMode: String, Sendable { case throttle, error, truncate, failPage }
+package actor ResourceGraphState {
+    package enum FaultMode: String, Sendable { case throttle, error, truncate, failPage }
 
     private var vnets: [String: VirtualNetwork] = [:]
     /// `vnets` in id order, rebuilt only after a change (pages are served from it).
     private var sorted: [VirtualNetwork]? = nil
     private var faults: [(FaultMode, Int)] = []
-    public private(set) var queries = 0
+    package private(set) var queries = 0
     /// Subscriptions the caller may not read (its identity lacks Reader there): as Resource Graph does,
     /// their resources are left out of answers without an error.
-    public private(set) var denied: Set<String> = []
+    package private(set) var denied: Set<String> = []
 
-    public func deny(_ subscriptions: Set<String>) { denied = Set(subscriptions.map { $0.lowercased() }) }
+    package func deny(_ subscriptions: Set<String>) { denied = Set(subscriptions.map { $0.lowercased() }) }
 
     /// Queries parked by a `hold` fault, until `release` (or a minute passes).
     private var held: [CheckedContinuation<Void, Never>] = []
     private var holding = false
 
     /// The next query waits until `release()`: lets a test keep one Manager's run open for as long as it needs.
-    public func hold() { holding = true }
+    package func hold() { holding = true }
 
-    public func release() {
+    package func release() {
         holding = false
         for waiter in held { waiter.resume() }
         held.removeAll()
@@ -44,28 +44,28 @@ public actor ResourceGraphState {
         await withCheckedContinuation { held.append($0) }
     }
 
-    public init(vnets: [VirtualNetwork] = []) {
+    package init(vnets: [VirtualNetwork] = []) {
         for vnet in vnets { self.vnets[vnet.id.lowercased()] = vnet }
     }
 
-    public func upsert(_ vnet: VirtualNetwork) {
+    package func upsert(_ vnet: VirtualNetwork) {
         vnets[vnet.id.lowercased()] = vnet
         sorted = nil
     }
 
-    @discardableResult public func remove(id: String) -> Bool {
+    @discardableResult package func remove(id: String) -> Bool {
         sorted = nil
         return vnets.removeValue(forKey: id.lowercased()) != nil
     }
 
-    public func all() -> [VirtualNetwork] {
+    package func all() -> [VirtualNetwork] {
         if let sorted { return sorted }
         let fresh = vnets.sorted { $0.key < $1.key }.map(\.value)
         sorted = fresh
         return fresh
     }
-    public func inject(_ mode: FaultMode, count: Int) { faults.append((mode, count)) }
-    public func clearFaults() { faults.removeAll() }
+    package func inject(_ mode: FaultMode, count: Int) { faults.append((mode, count)) }
+    package func clearFaults() { faults.removeAll() }
 
     /// Takes the next fault that applies to this page (failPage applies to pages after the first).
     func takeFault(firstPage: Bool) -> FaultMode? {
@@ -78,26 +78,26 @@ public actor ResourceGraphState {
     func countQuery() { queries += 1 }
 
     /// Queries served so far (each is one page).
-    public func pageCount() -> Int { queries }
+    package func pageCount() -> Int { queries }
 }
 
-public struct ResourceGraphEmulator: Sendable {
-    public let state: ResourceGraphState
-    public let pageSize: Int
+package struct ResourceGraphEmulator: Sendable {
+    package let state: ResourceGraphState
+    package let pageSize: Int
 
-    public init(state: ResourceGraphState, pageSize: Int = 1000) {
+    package init(state: ResourceGraphState, pageSize: Int = 1000) {
         self.state = state
         self.pageSize = max(1, pageSize)
     }
 
     /// Loads VNets from a JSON file: an array of rows as Resource Graph returns them, or `{"data": [...]}`.
-    public static func loadVNets(path: String) throws -> [VirtualNetwork] {
+    package static func loadVNets(path: String) throws -> [VirtualNetwork] {
         guard let data = FileManager.default.contents(atPath: path) else { throw TestableError("cannot read \(path)") }
         let json = try JSONValue.parse(Array(data))
         return (json.arrayValue ?? json["data"]?.arrayValue ?? []).compactMap(VirtualNetwork.init(json:))
     }
 
-    public func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
+    package func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
         switch (request.method, request.rawPath) {
         case ("POST", "/providers/Microsoft.ResourceGraph/resources"): return await query(request)
         case ("GET", "/admin/vnets"):
@@ -226,7 +226,7 @@ public struct ResourceGraphEmulator: Sendable {
     }
 
     /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdownSignals`).
-    public func run(
+    package func run(
         host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, limits: HTTPServerLimits = .defaults,
         onReady: @escaping @Sendable (Int) async -> Void
     ) async throws {

@@ -8,8 +8,8 @@ import StrictJSON
 /// addresses, with their api-versions, ETag `If-Match` on NIC updates and long-running operations followed to
 /// their end (`Azure-AsyncOperation`, else `Location`). Throttling (429 with `Retry-After`) and transient
 /// failures are retried by the pipeline.
-public struct ResourceManagerClient: Sendable {
-    public let endpoint: String
+package struct ResourceManagerClient: Sendable {
+    package let endpoint: String
     let pipeline: AzurePipeline
     let logger: Logger
     /// How long to wait between polls of a long-running operation when it does not say (`Retry-After`).
@@ -17,13 +17,13 @@ public struct ResourceManagerClient: Sendable {
     /// Polls before an operation is given up on.
     let maxPolls: Int
 
-    public static let computeAPIVersion = "2024-07-01"
-    public static let networkAPIVersion = "2024-05-01"
+    package static let computeAPIVersion = "2024-07-01"
+    package static let networkAPIVersion = "2024-05-01"
 
     /// - Parameters:
     ///   - endpoint: `https://management.azure.com`, or a local endpoint (`arm-emulator`).
     ///   - pipeline: authorizes with a bearer token for `https://management.azure.com/` and retries.
-    public init(
+    package init(
         endpoint: String, pipeline: AzurePipeline,
         logger: Logger = Logger(label: "ipam.arm", factory: { _ in SwiftLogNoOpLogHandler() }),
         pollInterval: Duration = .seconds(2), maxPolls: Int = 60
@@ -36,7 +36,7 @@ public struct ResourceManagerClient: Sendable {
     }
 
     /// A resource's JSON and its ETag.
-    public func get(_ id: String, apiVersion: String) async throws -> (json: JSONValue, etag: String?) {
+    package func get(_ id: String, apiVersion: String) async throws -> (json: JSONValue, etag: String?) {
         let response = try await pipeline.send(
             TransportRequest(method: "GET", url: url(id, apiVersion), headers: ["Accept": "application/json"]),
             idempotent: true)
@@ -44,28 +44,28 @@ public struct ResourceManagerClient: Sendable {
         return (json, json["etag"]?.stringValue ?? response.headers["ETag"])
     }
 
-    public func virtualMachine(_ id: String) async throws -> VirtualMachine {
+    package func virtualMachine(_ id: String) async throws -> VirtualMachine {
         VirtualMachine(json: try await get(id, apiVersion: Self.computeAPIVersion).json)
     }
 
-    public func networkInterface(_ id: String) async throws -> NetworkInterface {
+    package func networkInterface(_ id: String) async throws -> NetworkInterface {
         let (json, etag) = try await get(id, apiVersion: Self.networkAPIVersion)
         return NetworkInterface(json: json, etag: etag)
     }
 
-    public func publicIPAddress(_ id: String) async throws -> PublicIPAddress {
+    package func publicIPAddress(_ id: String) async throws -> PublicIPAddress {
         PublicIPAddress(json: try await get(id, apiVersion: Self.networkAPIVersion).json)
     }
 
     /// Writes `nic` (`If-Match` the ETag it was read with) and follows the operation to its end.
     /// - Throws: `AzureError` (412 when the NIC changed since it was read; the operation's error when it failed).
-    public func update(_ nic: NetworkInterface) async throws -> NetworkInterface {
+    package func update(_ nic: NetworkInterface) async throws -> NetworkInterface {
         try await put(nic.id, body: nic.json, apiVersion: Self.networkAPIVersion, ifMatch: nic.etag)
         return try await networkInterface(nic.id)
     }
 
     /// PUTs a resource's JSON (`If-Match` when given) and follows the long-running operation it starts to its end.
-    public func put(_ id: String, body: JSONValue, apiVersion: String, ifMatch: String?) async throws {
+    package func put(_ id: String, body: JSONValue, apiVersion: String, ifMatch: String?) async throws {
         var headers: HTTPHeaderList = ["Accept": "application/json", "Content-Type": "application/json"]
         if let ifMatch { headers["If-Match"] = ifMatch }
         let response = try await pipeline.send(
@@ -125,12 +125,12 @@ public struct ResourceManagerClient: Sendable {
 }
 
 /// A virtual machine, as far as public IPs go: its network interfaces.
-public struct VirtualMachine: Sendable {
-    public let json: JSONValue
-    public init(json: JSONValue) { self.json = json }
+package struct VirtualMachine: Sendable {
+    package let json: JSONValue
+    package init(json: JSONValue) { self.json = json }
 
     /// The NIC marked `primary`, or the only one.
-    public var primaryNetworkInterfaceId: String? {
+    package var primaryNetworkInterfaceId: String? {
         let nics = json["properties"]?["networkProfile"]?["networkInterfaces"]?.arrayValue ?? []
         let primary = nics.first { $0["properties"]?["primary"] == .bool(true) } ?? (nics.count == 1 ? nics.first : nil)
         return primary?["id"]?.stringValue
@@ -138,17 +138,17 @@ public struct VirtualMachine: Sendable {
 }
 
 /// A public IP address, as far as its association goes.
-public struct PublicIPAddress: Sendable {
-    public let json: JSONValue
-    public init(json: JSONValue) { self.json = json }
+package struct PublicIPAddress: Sendable {
+    package let json: JSONValue
+    package init(json: JSONValue) { self.json = json }
 
-    public var id: String { json["id"]?.stringValue ?? "" }
+    package var id: String { json["id"]?.stringValue ?? "" }
     /// The address itself, once allocated.
-    public var ipAddress: String? { json["properties"]?["ipAddress"]?.stringValue }
+    package var ipAddress: String? { json["properties"]?["ipAddress"]?.stringValue }
     /// The IP configuration holding it (`…/networkInterfaces/{nic}/ipConfigurations/{name}`), nil when free.
-    public var ipConfigurationId: String? { json["properties"]?["ipConfiguration"]?["id"]?.stringValue }
+    package var ipConfigurationId: String? { json["properties"]?["ipConfiguration"]?["id"]?.stringValue }
     /// The NIC holding it, nil when free (or held by something else than a NIC).
-    public var networkInterfaceId: String? {
+    package var networkInterfaceId: String? {
         guard let holder = ipConfigurationId,
             let range = holder.range(of: "/ipConfigurations/", options: .caseInsensitive)
         else { return nil }
@@ -157,24 +157,24 @@ public struct PublicIPAddress: Sendable {
 }
 
 /// A network interface: its IP configurations, editable, and written back whole.
-public struct NetworkInterface: Sendable {
-    public private(set) var json: JSONValue
-    public let etag: String?
+package struct NetworkInterface: Sendable {
+    package private(set) var json: JSONValue
+    package let etag: String?
 
-    public init(json: JSONValue, etag: String?) {
+    package init(json: JSONValue, etag: String?) {
         self.json = json
         self.etag = etag
     }
 
-    public var id: String { json["id"]?.stringValue ?? "" }
+    package var id: String { json["id"]?.stringValue ?? "" }
 
-    public struct IPConfiguration: Sendable, Equatable {
-        public let name: String
-        public let primary: Bool
-        public let publicIPAddressId: String?
+    package struct IPConfiguration: Sendable, Equatable {
+        package let name: String
+        package let primary: Bool
+        package let publicIPAddressId: String?
     }
 
-    public var ipConfigurations: [IPConfiguration] {
+    package var ipConfigurations: [IPConfiguration] {
         let configurations = json["properties"]?["ipConfigurations"]?.arrayValue ?? []
         return configurations.enumerated().map { index, item in
             let primary = item["properties"]?["primary"] == .bool(true) || (configurations.count == 1 && index == 0)
@@ -184,10 +184,10 @@ public struct NetworkInterface: Sendable {
         }
     }
 
-    public var primaryConfiguration: IPConfiguration? { ipConfigurations.first(where: \.primary) }
+    package var primaryConfiguration: IPConfiguration? { ipConfigurations.first(where: \.primary) }
 
     /// Puts `publicIPAddressId` on the configuration `name` (nil takes it off).
-    public mutating func setPublicIP(_ publicIPAddressId: String?, on name: String) {
+    package mutating func setPublicIP(_ publicIPAddressId: String?, on name: String) {
         editConfigurations { items in
             items.map { item in
                 guard item["name"]?.stringValue == name else { return item }
@@ -201,7 +201,7 @@ public struct NetworkInterface: Sendable {
     }
 
     /// Removes the configurations `remove` picks.
-    public mutating func removeConfigurations(where remove: (IPConfiguration) -> Bool) {
+    package mutating func removeConfigurations(where remove: (IPConfiguration) -> Bool) {
         let keep = ipConfigurations.map { !remove($0) }
         editConfigurations { items in zip(items, keep).filter(\.1).map(\.0) }
     }
@@ -214,7 +214,7 @@ public struct NetworkInterface: Sendable {
 }
 
 /// Resource ids compare case-insensitively in Azure.
-public func sameResource(_ a: String?, _ b: String?) -> Bool {
+package func sameResource(_ a: String?, _ b: String?) -> Bool {
     guard let a, let b else { return false }
     return a.caseInsensitiveCompare(b) == .orderedSame
 }

@@ -8,8 +8,8 @@ import TableEmulator
 
 /// The resources of a local Azure Resource Manager: virtual machines, network interfaces and public IP
 /// addresses in their documented JSON shapes, with the rules a public IP's association follows in Azure.
-public actor ResourceManagerState {
-    public enum FaultMode: String, Sendable, CaseIterable {
+package actor ResourceManagerState {
+    package enum FaultMode: String, Sendable, CaseIterable {
         /// 429 with `Retry-After` (nothing applied).
         case throttle
         /// 500 before anything is applied.
@@ -22,11 +22,11 @@ public actor ResourceManagerState {
     private var operations: [String: (pollsLeft: Int, failed: Bool)] = [:]
     private var faults: [(FaultMode, Int)] = []
     /// PUT requests received (each an attempt to write).
-    public private(set) var puts = 0
+    package private(set) var puts = 0
     /// Where the state is kept between runs (`--state FILE`), nil for memory only.
     let file: String?
 
-    public init(resources: [JSONValue] = [], file: String? = nil) {
+    package init(resources: [JSONValue] = [], file: String? = nil) {
         self.file = file
         var byId: [String: JSONValue] = [:]
         for resource in resources { if let id = resource["id"]?.stringValue { byId[id.lowercased()] = resource } }
@@ -34,26 +34,26 @@ public actor ResourceManagerState {
     }
 
     /// The state in `file` (`{"resources": [...]}`), or an empty state that will be written there.
-    public static func load(file: String) throws -> ResourceManagerState {
+    package static func load(file: String) throws -> ResourceManagerState {
         guard FileManager.default.fileExists(atPath: file) else { return ResourceManagerState(file: file) }
         let json = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
         return ResourceManagerState(resources: json["resources"]?.arrayValue ?? [], file: file)
     }
 
-    public func resource(_ id: String) -> JSONValue? { resources[id.lowercased()] }
-    public func all() -> [JSONValue] { resources.keys.sorted().map { resources[$0]! } }
+    package func resource(_ id: String) -> JSONValue? { resources[id.lowercased()] }
+    package func all() -> [JSONValue] { resources.keys.sorted().map { resources[$0]! } }
 
     /// Adds or replaces a resource as it is (an operator's hand-made change), then recomputes which IP
     /// configuration holds each public IP from the NICs.
-    public func upsert(_ resource: JSONValue) {
+    package func upsert(_ resource: JSONValue) {
         guard let id = resource["id"]?.stringValue else { return }
         resources[id.lowercased()] = resource
         relinkPublicIPs()
         save()
     }
 
-    public func inject(_ mode: FaultMode, count: Int) { faults.append((mode, max(1, count))) }
-    public func clearFaults() { faults.removeAll() }
+    package func inject(_ mode: FaultMode, count: Int) { faults.append((mode, max(1, count))) }
+    package func clearFaults() { faults.removeAll() }
 
     func takeFault(_ allowed: Set<FaultMode>) -> FaultMode? {
         guard let index = faults.firstIndex(where: { allowed.contains($0.0) }) else { return nil }
@@ -64,7 +64,7 @@ public actor ResourceManagerState {
 
     /// Public IP id → the IP configurations (of any NIC) that reference it. In a consistent state each has
     /// at most one.
-    public func holders() -> [String: [String]] { Self.holders(resources) }
+    package func holders() -> [String: [String]] { Self.holders(resources) }
 
     static func holders(_ resources: [String: JSONValue]) -> [String: [String]] {
         var found: [String: [String]] = [:]
@@ -213,7 +213,7 @@ public actor ResourceManagerState {
     // MARK: Building a sample world
 
     /// A VM with one NIC (primary configuration `ipconfig1` in `subnet`), as Azure describes them.
-    public static func virtualMachine(
+    package static func virtualMachine(
         subscription: String, resourceGroup: String, name: String, location: String = "uksouth", privateIP: String
     ) -> [JSONValue] {
         let base = "/subscriptions/\(subscription)/resourceGroups/\(resourceGroup)/providers"
@@ -285,7 +285,7 @@ public actor ResourceManagerState {
     }
 
     /// A static public IP address.
-    public static func publicIP(
+    package static func publicIP(
         subscription: String, resourceGroup: String, name: String, location: String = "uksouth", address: String
     ) -> JSONValue {
         .object([
@@ -312,11 +312,11 @@ public actor ResourceManagerState {
 /// A local Azure Resource Manager endpoint (`arm-emulator`): GET of VMs, NICs and public IPs, PUT of NICs
 /// answered asynchronously (`Azure-AsyncOperation`), and an admin API (`/admin/state`, `/admin/resources`,
 /// `/admin/faults`) for tests and the local stack.
-public struct ResourceManagerEmulator: Sendable {
-    public let state: ResourceManagerState
-    public init(state: ResourceManagerState) { self.state = state }
+package struct ResourceManagerEmulator: Sendable {
+    package let state: ResourceManagerState
+    package init(state: ResourceManagerState) { self.state = state }
 
-    public func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
+    package func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
         let path = request.rawPath.removingPercentEncoding ?? request.rawPath
         switch (request.method, path) {
         case ("GET", "/admin/state"):
@@ -408,7 +408,7 @@ public struct ResourceManagerEmulator: Sendable {
     }
 
     /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdown`).
-    public func run(
+    package func run(
         host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, limits: HTTPServerLimits = .defaults,
         onReady: @escaping @Sendable (Int) async -> Void
     ) async throws {

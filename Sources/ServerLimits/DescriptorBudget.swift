@@ -11,21 +11,21 @@
 /// A server that accepts until the descriptors run out cannot open a storage connection, a file, or the `/proc`
 /// files its runtime reads (the Vendor died of that under a connection flood); so every server raises its limit
 /// as far as it may, and serves at most as many connections as leave room for the rest.
-public enum DescriptorBudget {
+package enum DescriptorBudget {
     /// Descriptors never given to served connections: the storage client's pooled connections, connections being
     /// refused or closed, log and data files, the event loops' own, the runtime's.
-    public static let reserved = 256
+    package static let reserved = 256
 
     /// The most connections `descriptorLimit` descriptors can serve: each may need a second descriptor (a storage
     /// connection) while its request runs, and `reserved` stay free.
-    public static func connections(descriptorLimit: Int) -> Int {
+    package static func connections(descriptorLimit: Int) -> Int {
         (descriptorLimit - reserved) / 2
     }
 
     /// Raises the soft limit on open descriptors (`RLIMIT_NOFILE`) to the hard limit, or as close as the system
     /// allows, and returns the soft limit then in force.
     @discardableResult
-    public static func raiseSoftLimit() -> Int {
+    package static func raiseSoftLimit() -> Int {
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return 1024 }
         // An unlimited hard limit is not a number setrlimit takes for descriptors: try large finite ones.

@@ -11,7 +11,7 @@ extension HTTPServerBuilder {
     ///
     /// Every server of the project is built with this, so all of them behave alike under slow or idle clients.
     /// - Parameter onClose: told each time the server closes a connection for one of its limits (metrics).
-    public static func http1(
+    package static func http1(
         limits: HTTPServerLimits, logger: Logger, onClose: (@Sendable (ConnectionClosing) -> Void)? = nil
     ) -> HTTPServerBuilder {
         .init { responder in
@@ -23,7 +23,7 @@ extension HTTPServerBuilder {
 }
 
 /// Why the server closed a connection.
-public enum ConnectionClosing: String, Sendable, CaseIterable {
+package enum ConnectionClosing: String, Sendable, CaseIterable {
     /// Nothing was under way for the idle timeout.
     case idle
     /// A head did not arrive within the header timeout (answered 408).

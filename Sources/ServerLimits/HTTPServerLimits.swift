@@ -4,26 +4,26 @@ import IPAMCore
 /// How long an HTTP server waits for each part of a request, and how many connections it keeps open at once:
 /// the same settings for every server of the project (`vendor`, `ipam-mcp serve`, the manager's, the emulators',
 /// `ipam-dev webhook-receiver`). docs/Configuration.md lists them; docs/Operations.md says what each does.
-public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
+package struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
     /// A connection with no request under way (just accepted, or its last answer sent) is closed after this.
-    public var idleTimeout: Duration
+    package var idleTimeout: Duration
     /// A request's head (request line and headers) must be complete this long after its first byte arrived.
-    public var headerTimeout: Duration
+    package var headerTimeout: Duration
     /// A request's body must be complete this long after its head.
-    public var bodyTimeout: Duration
+    package var bodyTimeout: Duration
     /// Connections served at once; one more is answered `503 TooManyConnections` unless an idle one can make room.
-    public var maxConnections: Int
+    package var maxConnections: Int
 
     /// The idle timeout is longer than HTTP clients' own for their pooled connections (a minute in .NET, which the
     /// Azure Functions host is), so a client closes an idle connection before the server closes it under a request.
-    public static let defaults = HTTPServerLimits(
+    package static let defaults = HTTPServerLimits(
         idleTimeout: .seconds(75), headerTimeout: .seconds(10), bodyTimeout: .seconds(30),
         maxConnections: 1000)
     /// Bounds of the settings: a timeout in seconds, and the connection cap.
     static let timeoutRange = 0.1...3600.0
     static let connectionRange = 1...1_000_000
 
-    public init(idleTimeout: Duration, headerTimeout: Duration, bodyTimeout: Duration, maxConnections: Int) {
+    package init(idleTimeout: Duration, headerTimeout: Duration, bodyTimeout: Duration, maxConnections: Int) {
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
@@ -32,7 +32,7 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
 
     /// The limits the environment sets (each unset one keeps its default).
     /// - Throws: one line per bad value, naming the setting.
-    public init(environment: [String: String]) throws(IPAMConfiguration.Problems) {
+    package init(environment: [String: String]) throws(IPAMConfiguration.Problems) {
         var limits = Self.defaults
         var problems: [String] = []
         func seconds(_ setting: Setting, into value: inout Duration) {
@@ -65,7 +65,7 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
     /// A cap the environment sets that the descriptors cannot hold is a problem; the default cap is lowered to
     /// what they hold instead, and `notice` says so.
     /// - Throws: one line per bad value (the executables exit 2 with them).
-    public static func forServerProcess(environment: [String: String]) throws(IPAMConfiguration.Problems)
+    package static func forServerProcess(environment: [String: String]) throws(IPAMConfiguration.Problems)
         -> (limits: HTTPServerLimits, notice: String?)
     {
         var limits = try HTTPServerLimits(environment: environment)
@@ -85,7 +85,7 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
         return (limits, "serving at most \(allowed) connections at once (not \(defaults.maxConnections)), as \(why)")
     }
 
-    public var description: String {
+    package var description: String {
         "at most \(maxConnections) connections; timeouts: idle \(Self.text(idleTimeout)), header \(Self.text(headerTimeout)), "
             + "body \(Self.text(bodyTimeout))"
     }
@@ -99,7 +99,7 @@ public struct HTTPServerLimits: Sendable, Equatable, CustomStringConvertible {
 extension HTTPServerLimits {
     /// `forServerProcess` for an executable's start-up: the limits, or nil after the problems were written to
     /// standard error under `program`'s name (the executable then exits 2). A notice goes to standard error too.
-    public static func forServerProcess(environment: [String: String], program: String) -> HTTPServerLimits? {
+    package static func forServerProcess(environment: [String: String], program: String) -> HTTPServerLimits? {
         do {
             let (limits, notice) = try forServerProcess(environment: environment)
             if let notice { FileHandle.standardError.write(Data("\(program): \(notice)\n".utf8)) }

@@ -2,16 +2,16 @@ import Foundation
 
 /// Zero-padded decimals and hex digits without `String(format:)`, which goes through Foundation's
 /// format parser and showed up in every profile of a transaction (timestamps, hashes, escapes).
-public enum ASCIIFormat {
+package enum ASCIIFormat {
     /// base64url without padding (RFC 4648 §5, as JWTs and continuation tokens use it).
-    public static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
+    package static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
             of: "/", with: "_"
         ).replacingOccurrences(of: "=", with: "")
     }
 
     /// Decodes base64url without padding; nil for anything else (padding included).
-    public static func base64URLDecoded(_ text: some StringProtocol) -> Data? {
+    package static func base64URLDecoded(_ text: some StringProtocol) -> Data? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         guard !base64.contains("=") else { return nil }
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
@@ -20,7 +20,7 @@ public enum ASCIIFormat {
 
     /// A UTC timestamp `YYYY-MM-DDTHH:MM:SS.fffZ` from whole seconds since 1970 and a fraction of
     /// `fractionDigits` decimal digits (e.g. 3 for milliseconds, 7 for the Table service's ticks).
-    public static func utcTimestamp(seconds: Int64, fraction: Int64, fractionDigits: Int) -> String {
+    package static func utcTimestamp(seconds: Int64, fraction: Int64, fractionDigits: Int) -> String {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
@@ -32,14 +32,14 @@ public enum ASCIIFormat {
 
     /// `value` in decimal, left-padded with zeros to `width` digits (negative values get a leading `-`).
     @inlinable
-    public static func decimal<T: BinaryInteger>(_ value: T, width: Int) -> String {
+    package static func decimal<T: BinaryInteger>(_ value: T, width: Int) -> String {
         let digits = String(value.magnitude)
         let padding = String(repeating: "0", count: max(0, width - digits.count))
         return (value < 0 ? "-" : "") + padding + digits
     }
 
     /// Two lowercase (or uppercase) hex digits per byte.
-    public static func hex<Bytes: Sequence>(_ bytes: Bytes, uppercase: Bool = false) -> String
+    package static func hex<Bytes: Sequence>(_ bytes: Bytes, uppercase: Bool = false) -> String
     where Bytes.Element == UInt8 {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
@@ -49,7 +49,7 @@ public enum ASCIIFormat {
 
     /// Appends the two hex digits of `byte` to a UTF-8 buffer (for callers building text as bytes).
     @inline(__always)
-    public static func appendHex(_ byte: UInt8, to out: inout [UInt8], uppercase: Bool = false) {
+    package static func appendHex(_ byte: UInt8, to out: inout [UInt8], uppercase: Bool = false) {
         let digits = uppercase ? upperDigits : lowerDigits
         out.append(digits[Int(byte >> 4)])
         out.append(digits[Int(byte & 0x0F)])

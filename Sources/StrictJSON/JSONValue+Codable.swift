@@ -3,7 +3,7 @@
 /// An encoder that knows `JSONValue` (VendorAPI's `WireEncoder`) writes it as it is, numbers by their
 /// lexeme; any other encoder gets a number as an integer when its lexeme is one, else as a `Double`.
 extension JSONValue: Codable {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         if var items = try? decoder.unkeyedContainer() {
             var values: [JSONValue] = []
             while !items.isAtEnd { values.append(try items.decode(JSONValue.self)) }
@@ -29,7 +29,7 @@ extension JSONValue: Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         switch self {
         case .null:
             var single = encoder.singleValueContainer()

@@ -2,7 +2,7 @@ import Foundation
 
 /// A JSON value that keeps numbers as their source text, so `30` (Int32) and `30.0` (Double) stay
 /// distinguishable, as the Table service's payload format requires.
-public enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// The number's exact lexeme, e.g. `"30"`, `"-1.5e3"`.
@@ -12,7 +12,7 @@ public enum JSONValue: Sendable, Equatable {
     /// Members in document order.
     case object([(String, JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case (.bool(let a), .bool(let b)): return a == b
@@ -26,19 +26,19 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// The member `key` of an object.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
     /// The object with member `key` replaced by what `change` makes of it (nil removes it; a new key is
     /// appended). Anything but an object is returned unchanged.
-    public func updating(_ key: String, _ change: (JSONValue?) -> JSONValue?) -> JSONValue {
+    package func updating(_ key: String, _ change: (JSONValue?) -> JSONValue?) -> JSONValue {
         guard case .object(var members) = self else { return self }
         if let index = members.firstIndex(where: { $0.0 == key }) {
             if let value = change(members[index].1) { members[index].1 = value } else { members.remove(at: index) }
@@ -47,23 +47,23 @@ public enum JSONValue: Sendable, Equatable {
         }
         return .object(members)
     }
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
-    public var objectValue: [(String, JSONValue)]? {
+    package var objectValue: [(String, JSONValue)]? {
         if case .object(let o) = self { return o }
         return nil
     }
 
     /// A problem in a JSON document, with the byte offset where parsing stopped.
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
-        public let offset: Int
-        public let reason: String
-        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
+        package let offset: Int
+        package let reason: String
+        package var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
-    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -72,20 +72,20 @@ public enum JSONValue: Sendable, Equatable {
         return value
     }
 
-    public static func parse(_ text: String) throws -> JSONValue { try parse(Array(text.utf8)) }
+    package static func parse(_ text: String) throws -> JSONValue { try parse(Array(text.utf8)) }
 
     /// Compact JSON text.
-    public func serialized() -> String { String(decoding: serializedBytes, as: UTF8.self) }
+    package func serialized() -> String { String(decoding: serializedBytes, as: UTF8.self) }
 
     /// Compact JSON, as UTF-8 bytes (what a request or answer body is made of).
-    public var serializedBytes: [UInt8] {
+    package var serializedBytes: [UInt8] {
         var out: [UInt8] = []
         write(to: &out)
         return out
     }
 
     /// Appends compact JSON to `out`.
-    public func write(to out: inout [UInt8]) {
+    package func write(to out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -112,7 +112,7 @@ public enum JSONValue: Sendable, Equatable {
 
     /// Appends `s` as a JSON string: quotes, backslashes and control characters (C0, DEL and C1) escaped,
     /// every run of bytes that needs no escape copied as it is (valid UTF-8 in, valid UTF-8 out).
-    public static func writeString(_ s: String, to out: inout [UInt8]) {
+    package static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var text = s
         text.withUTF8 { bytes in

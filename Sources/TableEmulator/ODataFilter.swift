@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Supports comparisons (`eq ne gt ge lt le`), `and`/`or`/`not`, parentheses, and the typed
 /// literals `'string'`, `datetime'…'`, `guid'…'`, `X'…'`/`binary'…'`, `123`, `123L`, `1.5`, `true`.
-public indirect enum ODataFilter: Sendable, Equatable {
+package indirect enum ODataFilter: Sendable, Equatable {
     case comparison(ComparisonOperator, Operand, Operand)
     case and(ODataFilter, ODataFilter)
     case or(ODataFilter, ODataFilter)
@@ -14,19 +14,19 @@ public indirect enum ODataFilter: Sendable, Equatable {
     /// A bare boolean property (`IsActive`).
     case property(String)
 
-    public enum ComparisonOperator: String, Sendable { case eq, ne, gt, ge, lt, le }
+    package enum ComparisonOperator: String, Sendable { case eq, ne, gt, ge, lt, le }
 
-    public enum Operand: Sendable, Equatable {
+    package enum Operand: Sendable, Equatable {
         case property(String)
         case literal(TableValue)
     }
 
-    public struct ParseError: Error, Sendable, CustomStringConvertible {
-        public let message: String
-        public var description: String { message }
+    package struct ParseError: Error, Sendable, CustomStringConvertible {
+        package let message: String
+        package var description: String { message }
     }
 
-    public static func parse(_ text: String) throws -> ODataFilter {
+    package static func parse(_ text: String) throws -> ODataFilter {
         var parser = FilterParser(tokens: try FilterLexer.tokenize(text))
         let expression = try parser.parseOr()
         guard parser.atEnd else { throw ParseError(message: "unexpected '\(parser.peekText)' in $filter") }
@@ -34,7 +34,7 @@ public indirect enum ODataFilter: Sendable, Equatable {
     }
 
     /// Evaluates against an entity's keys, Timestamp and properties.
-    public func matches(_ lookup: (String) -> TableValue?) -> Bool {
+    package func matches(_ lookup: (String) -> TableValue?) -> Bool {
         switch self {
         case .constant(let value): return value
         case .property(let name): return lookup(name)?.boolValue ?? false
@@ -80,7 +80,7 @@ public indirect enum ODataFilter: Sendable, Equatable {
     }
 
     /// Key ranges implied by a top-level chain of `and`s, used to narrow a scan.
-    public var keyBounds: KeyBounds {
+    package var keyBounds: KeyBounds {
         var bounds = KeyBounds()
         collectBounds(into: &bounds)
         return bounds
@@ -109,14 +109,14 @@ public indirect enum ODataFilter: Sendable, Equatable {
 }
 
 /// Inclusive lower / upper limits for PartitionKey and RowKey (advisory: the filter is still applied).
-public struct KeyBounds: Sendable {
-    public var partitionLow: String?
-    public var partitionHigh: String?
-    public var rowLow: String?
-    public var rowHigh: String?
+package struct KeyBounds: Sendable {
+    package var partitionLow: String?
+    package var partitionHigh: String?
+    package var rowLow: String?
+    package var rowHigh: String?
 
     /// The single partition the filter pins, if any.
-    public var exactPartition: String? {
+    package var exactPartition: String? {
         if let low = partitionLow, let high = partitionHigh, low == high { return low }
         return nil
     }
@@ -150,12 +150,12 @@ extension TableValue {
 }
 
 /// Ordinal (UTF-8 byte) order of keys, the order the Table service returns rows in.
-public enum KeyOrder {
-    public static func compare(_ a: String, _ b: String) -> Int {
+package enum KeyOrder {
+    package static func compare(_ a: String, _ b: String) -> Int {
         if a == b { return 0 }
         return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
-    public static func less(_ a: String, _ b: String) -> Bool { compare(a, b) < 0 }
+    package static func less(_ a: String, _ b: String) -> Bool { compare(a, b) < 0 }
 }
 
 enum FilterToken: Equatable {

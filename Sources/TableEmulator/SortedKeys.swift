@@ -2,36 +2,36 @@
 ///
 /// Inserting or removing a key moves the elements of one chunk, not of the whole partition: as one
 /// sorted array, every write to a 50,000-row partition (a scope's, say) moved hundreds of kilobytes.
-public struct SortedKeys: Sequence, Sendable {
+package struct SortedKeys: Sequence, Sendable {
     /// A chunk is split in two when it grows past this many keys.
-    public static let chunkLimit = 512
+    package static let chunkLimit = 512
 
     private var chunks: [[String]] = []
-    public private(set) var count = 0
+    package private(set) var count = 0
 
-    public init() {}
+    package init() {}
 
     /// Where a key is (or would be), in key order: chunk, then offset within it.
-    public struct Position: Comparable, Sendable {
+    package struct Position: Comparable, Sendable {
         var chunk: Int
         var offset: Int
-        public static func < (a: Position, b: Position) -> Bool { (a.chunk, a.offset) < (b.chunk, b.offset) }
+        package static func < (a: Position, b: Position) -> Bool { (a.chunk, a.offset) < (b.chunk, b.offset) }
     }
 
-    public var startPosition: Position { Position(chunk: 0, offset: 0) }
+    package var startPosition: Position { Position(chunk: 0, offset: 0) }
     /// Past the last key (equal to `startPosition` when empty).
-    public var endPosition: Position { Position(chunk: chunks.count, offset: 0) }
+    package var endPosition: Position { Position(chunk: chunks.count, offset: 0) }
 
-    public subscript(position: Position) -> String { chunks[position.chunk][position.offset] }
+    package subscript(position: Position) -> String { chunks[position.chunk][position.offset] }
 
-    public func position(after position: Position) -> Position {
+    package func position(after position: Position) -> Position {
         position.offset + 1 < chunks[position.chunk].count
             ? Position(chunk: position.chunk, offset: position.offset + 1)
             : Position(chunk: position.chunk + 1, offset: 0)
     }
 
     /// The first position whose key is not less than `key` (`endPosition` when there is none).
-    public func lowerBound(_ key: String) -> Position {
+    package func lowerBound(_ key: String) -> Position {
         let chunk = chunkIndex(for: key)
         guard chunk < chunks.count else { return endPosition }
         return Position(chunk: chunk, offset: Self.lowerBound(chunks[chunk], key))
@@ -39,7 +39,7 @@ public struct SortedKeys: Sequence, Sendable {
 
     /// Adds `key`; false when it was there already.
     @discardableResult
-    public mutating func insert(_ key: String) -> Bool {
+    package mutating func insert(_ key: String) -> Bool {
         guard !chunks.isEmpty else {
             chunks = [[key]]
             count = 1
@@ -62,7 +62,7 @@ public struct SortedKeys: Sequence, Sendable {
 
     /// Removes `key`; false when it was not there.
     @discardableResult
-    public mutating func remove(_ key: String) -> Bool {
+    package mutating func remove(_ key: String) -> Bool {
         let position = lowerBound(key)
         guard position < endPosition, self[position] == key else { return false }
         chunks[position.chunk].remove(at: position.offset)
@@ -71,7 +71,7 @@ public struct SortedKeys: Sequence, Sendable {
         return true
     }
 
-    public func makeIterator() -> FlattenSequence<[[String]]>.Iterator { chunks.joined().makeIterator() }
+    package func makeIterator() -> FlattenSequence<[[String]]>.Iterator { chunks.joined().makeIterator() }
 
     /// The first chunk whose last key is not less than `key` (`chunks.count` when every key is less).
     private func chunkIndex(for key: String) -> Int {

@@ -10,27 +10,27 @@ import ServiceLifecycle
 import UnixSignals
 
 /// The Azurite-compatible Table endpoint as an HTTP server (Hummingbird).
-public struct TableEmulatorServer: Sendable {
+package struct TableEmulatorServer: Sendable {
     /// Server settings; the defaults are Azurite's.
-    public struct Configuration: Sendable {
-        public var host: String
+    package struct Configuration: Sendable {
+        package var host: String
         /// 0 picks a free port (reported through `onReady`).
-        public var port: Int
+        package var port: Int
         /// Folder for durable data; `nil` keeps everything in memory.
-        public var location: String?
+        package var location: String?
         /// `fsync` every acknowledged write (survives power loss, not just process death).
-        public var syncEveryWrite: Bool
+        package var syncEveryWrite: Bool
         /// account name → base64 key.
-        public var accounts: [String: String]
+        package var accounts: [String: String]
         /// Largest request body accepted (a transaction is at most 4 MiB).
-        public var maxBodyBytes: Int
+        package var maxBodyBytes: Int
         /// Also accept any well-formed bearer token (a JWT's shape), as Azurite's OAuth mode does: for
         /// testing identity-based connections against a local token endpoint.
-        public var acceptBearerTokens: Bool
+        package var acceptBearerTokens: Bool
         /// Timeouts and the connection cap (`IPAM_HTTP_*`, as every server of the project).
-        public var limits: HTTPServerLimits
+        package var limits: HTTPServerLimits
 
-        public init(
+        package init(
             host: String = "127.0.0.1", port: Int = 10002, location: String? = nil, syncEveryWrite: Bool = false,
             accounts: [String: String] = [
                 StorageConnectionString.developmentAccountName: StorageConnectionString.developmentAccountKey
@@ -48,11 +48,11 @@ public struct TableEmulatorServer: Sendable {
         }
     }
 
-    public let configuration: Configuration
-    public let handler: TableServiceHandler
-    public let logger: Logger
+    package let configuration: Configuration
+    package let handler: TableServiceHandler
+    package let logger: Logger
 
-    public init(configuration: Configuration, logger: Logger = Logger(label: "table-emulator")) throws {
+    package init(configuration: Configuration, logger: Logger = Logger(label: "table-emulator")) throws {
         self.configuration = configuration
         self.logger = logger
         let store = try TableStore(location: configuration.location, syncEveryWrite: configuration.syncEveryWrite)
@@ -62,7 +62,7 @@ public struct TableEmulatorServer: Sendable {
 
     /// Serves until the task is cancelled or, with `gracefulShutdownSignals`, until SIGTERM/SIGINT.
     /// - Parameter onReady: called with the bound port once the server listens.
-    public func run(
+    package func run(
         gracefulShutdownSignals: [UnixSignal] = [], onReady: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let handler = self.handler
@@ -87,7 +87,7 @@ public struct TableEmulatorServer: Sendable {
 
     /// Serves `handle` (an emulator: a request in, an answer out) under `limits` until cancelled, or until
     /// SIGTERM/SIGINT with `gracefulShutdown`; `onReady` gets the bound port.
-    public static func serve(
+    package static func serve(
         host: String, port: Int, logger: Logger, gracefulShutdown: Bool = false, maxBodyBytes: Int = 4 * 1024 * 1024,
         limits: HTTPServerLimits = .defaults,
         handle: @escaping @Sendable (EmulatorRequest) async -> EmulatorResponse,
@@ -104,7 +104,7 @@ public struct TableEmulatorServer: Sendable {
     }
 
     /// A Hummingbird request as a raw `EmulatorRequest` (path as sent, body collected up to the limit).
-    public static func emulatorRequest(_ request: Request, maxBodyBytes: Int) async throws -> EmulatorRequest {
+    package static func emulatorRequest(_ request: Request, maxBodyBytes: Int) async throws -> EmulatorRequest {
         var buffer = try await request.body.collect(upTo: maxBodyBytes)
         let body = buffer.readBytes(length: buffer.readableBytes) ?? []
         let target = request.head.path ?? "/"
@@ -120,7 +120,7 @@ public struct TableEmulatorServer: Sendable {
     }
 
     /// A raw `EmulatorResponse` as a Hummingbird response.
-    public static func response(_ answer: EmulatorResponse) -> Response {
+    package static func response(_ answer: EmulatorResponse) -> Response {
         var fields = HTTPFields()
         for field in answer.headers {
             if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) }

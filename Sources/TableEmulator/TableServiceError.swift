@@ -1,19 +1,19 @@
 /// An error answer of the Table service: status, Azure error code and message.
-public struct TableServiceError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let status: Int
-    public let code: String
-    public let message: String
+package struct TableServiceError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let status: Int
+    package let code: String
+    package let message: String
     /// For transactions: the zero-based index of the failing operation.
-    public var operationIndex: Int?
+    package var operationIndex: Int?
 
-    public init(status: Int, code: String, message: String, operationIndex: Int? = nil) {
+    package init(status: Int, code: String, message: String, operationIndex: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.operationIndex = operationIndex
     }
 
-    public var description: String { "\(status) \(code): \(message)" }
+    package var description: String { "\(status) \(code): \(message)" }
 
     static func invalidInput(_ message: String) -> Self { .init(status: 400, code: "InvalidInput", message: message) }
     static let tableNotFound = Self(status: 404, code: "TableNotFound", message: "The table specified does not exist.")

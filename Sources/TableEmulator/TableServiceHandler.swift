@@ -5,15 +5,15 @@ import HTTPTransport
 import StrictJSON
 
 /// A raw HTTP request as the emulator sees it (framework-independent, so it is testable without sockets).
-public struct EmulatorRequest: Sendable {
-    public var method: String
+package struct EmulatorRequest: Sendable {
+    package var method: String
     /// Path exactly as sent on the wire (still percent-encoded).
-    public var rawPath: String
-    public var query: String?
-    public var headers: HTTPHeaderList
-    public var body: [UInt8]
+    package var rawPath: String
+    package var query: String?
+    package var headers: HTTPHeaderList
+    package var body: [UInt8]
 
-    public init(method: String, rawPath: String, query: String?, headers: HTTPHeaderList, body: [UInt8]) {
+    package init(method: String, rawPath: String, query: String?, headers: HTTPHeaderList, body: [UInt8]) {
         self.method = method
         self.rawPath = rawPath
         self.query = query
@@ -23,19 +23,19 @@ public struct EmulatorRequest: Sendable {
 }
 
 /// An emulator's answer: status, headers, body.
-public struct EmulatorResponse: Sendable {
-    public var status: Int
-    public var headers: HTTPHeaderList
-    public var body: [UInt8]
+package struct EmulatorResponse: Sendable {
+    package var status: Int
+    package var headers: HTTPHeaderList
+    package var body: [UInt8]
 
-    public init(status: Int, headers: HTTPHeaderList, body: [UInt8]) {
+    package init(status: Int, headers: HTTPHeaderList, body: [UInt8]) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// A JSON answer (`Content-Type: application/json; charset=utf-8` over `headers`).
-    public static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
+    package static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
         var all = headers
         all["Content-Type"] = "application/json; charset=utf-8"
         return EmulatorResponse(status: status, headers: all, body: body.serializedBytes)
@@ -44,18 +44,18 @@ public struct EmulatorResponse: Sendable {
 
 /// The Table service's REST protocol over a `TableStore`: routing, Shared Key verification,
 /// payload formats, queries with continuation and entity group transactions.
-public struct TableServiceHandler: Sendable {
-    public let store: TableStore
+package struct TableServiceHandler: Sendable {
+    package let store: TableStore
     private let signers: [String: SharedKeySigner]
     /// Whether any well-formed bearer token is accepted too (Azurite's OAuth mode, for tests).
-    public let acceptBearerTokens: Bool
+    package let acceptBearerTokens: Bool
     /// Version this endpoint reports in `x-ms-version`.
-    public static let serviceVersion = "2019-02-02"
+    package static let serviceVersion = "2019-02-02"
 
     /// - Parameters:
     ///   - accounts: account name → base64 key.
     ///   - acceptBearerTokens: also accept any well-formed bearer token (for tests of identity-based access).
-    public init(store: TableStore, accounts: [String: String], acceptBearerTokens: Bool = false) throws {
+    package init(store: TableStore, accounts: [String: String], acceptBearerTokens: Bool = false) throws {
         self.store = store
         self.acceptBearerTokens = acceptBearerTokens
         var signers: [String: SharedKeySigner] = [:]
@@ -71,7 +71,7 @@ public struct TableServiceHandler: Sendable {
         case entity(String, partitionKey: String, rowKey: String)
     }
 
-    public func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
+    package func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
         let requestID = RandomID.uuid()
         var response: EmulatorResponse
         do {
@@ -366,7 +366,7 @@ public struct TableServiceHandler: Sendable {
     }
 
     /// Query parameters, percent-decoded.
-    public static func queryParameters(_ query: String?) -> [String: String] {
+    package static func queryParameters(_ query: String?) -> [String: String] {
         var result: [String: String] = [:]
         for item in (query ?? "").split(separator: "&") {
             if let equals = item.firstIndex(of: "=") {

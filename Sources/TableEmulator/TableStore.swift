@@ -3,7 +3,7 @@ import AzureTables
 import Foundation
 
 /// One write inside a transaction (or alone).
-public enum EntityWrite: Sendable {
+package enum EntityWrite: Sendable {
     case insert(TableEntity)
     /// `condition == nil` is an upsert (Insert-or-Replace / Insert-or-Merge).
     case replace(TableEntity, condition: ETagCondition?)
@@ -19,10 +19,10 @@ public enum EntityWrite: Sendable {
 }
 
 /// A stored entity version.
-public struct StoredEntity: Sendable {
-    public var properties: [String: TableValue]
-    public var timestamp: Date
-    public var etag: String { Self.etag(for: timestamp) }
+package struct StoredEntity: Sendable {
+    package var properties: [String: TableValue]
+    package var timestamp: Date
+    package var etag: String { Self.etag(for: timestamp) }
 
     /// Azure's weak ETag: `W/"datetime'2026-11-25T08%3A47%3A26.1615202Z'"`.
     static func etag(for timestamp: Date) -> String {
@@ -33,17 +33,17 @@ public struct StoredEntity: Sendable {
 }
 
 /// A page of query results.
-public struct StoreQueryPage: Sendable {
-    public var rows: [(partitionKey: String, rowKey: String, entity: StoredEntity)]
+package struct StoreQueryPage: Sendable {
+    package var rows: [(partitionKey: String, rowKey: String, entity: StoredEntity)]
     /// Keys of the row where the next page starts.
-    public var next: (partitionKey: String, rowKey: String)?
+    package var next: (partitionKey: String, rowKey: String)?
 }
 
 /// All tables of one account, in memory, with every acknowledged change in a durable log.
 ///
 /// An actor: writes are serialised, and a transaction is validated in full before anything is
 /// applied or logged, so it is atomic.
-public actor TableStore {
+package actor TableStore {
     struct Partition {
         var rows: [String: StoredEntity] = [:]
         var sortedKeys = SortedKeys()
@@ -60,10 +60,10 @@ public actor TableStore {
     private var lastTimestamp = Date(timeIntervalSince1970: 0)
     private let log: PersistenceLog?
     /// Rows examined per query page at most, like the service's time limit: a page may come back short or empty with a continuation.
-    public let scanLimit: Int
+    package let scanLimit: Int
 
     /// - Parameter location: folder for the durable log; `nil` keeps everything in memory.
-    public init(location: String?, syncEveryWrite: Bool = false, scanLimit: Int = 50_000) throws {
+    package init(location: String?, syncEveryWrite: Bool = false, scanLimit: Int = 50_000) throws {
         self.scanLimit = scanLimit
         if let location {
             let log = try PersistenceLog(directory: location, syncEveryWrite: syncEveryWrite)
@@ -81,14 +81,14 @@ public actor TableStore {
 
     // MARK: Tables
 
-    public func createTable(_ name: String) throws {
+    package func createTable(_ name: String) throws {
         let key = name.lowercased()
         guard tables[key] == nil else { throw TableServiceError.tableExists }
         try log?.append(.object([("op", .string("createTable")), ("name", .string(name))]))
         tables[key] = Table(name: name)
     }
 
-    public func deleteTable(_ name: String) throws {
+    package func deleteTable(_ name: String) throws {
         let key = name.lowercased()
         guard tables[key] != nil else {
             throw TableServiceError(
@@ -99,15 +99,15 @@ public actor TableStore {
     }
 
     /// Table names in name order.
-    public func tableNames() -> [String] {
+    package func tableNames() -> [String] {
         tables.values.map(\.name).sorted { KeyOrder.less($0, $1) }
     }
 
-    public func tableExists(_ name: String) -> Bool { tables[name.lowercased()] != nil }
+    package func tableExists(_ name: String) -> Bool { tables[name.lowercased()] != nil }
 
     // MARK: Entities
 
-    public func get(table name: String, partitionKey: String, rowKey: String) throws -> StoredEntity {
+    package func get(table name: String, partitionKey: String, rowKey: String) throws -> StoredEntity {
         guard let table = tables[name.lowercased()] else { throw TableServiceError.tableNotFound }
         guard let entity = table.partitions[partitionKey]?.rows[rowKey] else { throw TableServiceError.entityNotFound }
         return entity
@@ -115,7 +115,7 @@ public actor TableStore {
 
     /// Applies `writes` atomically: either all succeed (returning each new ETag, nil for deletes), or
     /// nothing changes and the error names the failing index.
-    public func apply(table name: String, writes: [EntityWrite]) throws -> [String?] {
+    package func apply(table name: String, writes: [EntityWrite]) throws -> [String?] {
         guard let table = tables[name.lowercased()] else { throw TableServiceError.tableNotFound }
         // Stage every write against the current state plus earlier staged writes.
         var staged: [String: StoredEntity?] = [:]
@@ -172,7 +172,7 @@ public actor TableStore {
     }
 
     /// One page of rows matching `filter`, in key order, starting at `start` (inclusive).
-    public func query(
+    package func query(
         table name: String, filter: ODataFilter?, top: Int, start: (partitionKey: String, rowKey: String)?
     ) throws -> StoreQueryPage {
         guard let table = tables[name.lowercased()] else { throw TableServiceError.tableNotFound }
@@ -216,7 +216,7 @@ public actor TableStore {
     }
 
     /// Every row of every table (for tests that check invariants over the final state).
-    public func rowCount(table name: String) -> Int {
+    package func rowCount(table name: String) -> Int {
         tables[name.lowercased()]?.partitions.values.reduce(0) { $0 + $1.rows.count } ?? 0
     }
 

@@ -7,17 +7,17 @@ import StrictJSON
 import _CryptoExtras
 
 /// What a valid bearer token says about its caller.
-public struct VerifiedToken: Sendable, Equatable {
+package struct VerifiedToken: Sendable, Equatable {
     /// The `sub` claim: the caller's identity.
-    public let subject: String
+    package let subject: String
     /// The app roles of the `roles` claim (Entra ID app roles).
-    public let roles: [String]
+    package let roles: [String]
 }
 
 /// Why a token was refused (401); the message is safe to show the caller.
-public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertible {
-    public let reason: String
-    public var description: String { reason }
+package struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    package let reason: String
+    package var description: String { reason }
 }
 
 /// Verifies Entra ID (or any OpenID Connect issuer's) access tokens: RS256/RS384/RS512 signatures by a key of
@@ -29,9 +29,9 @@ public struct TokenRejection: Error, Sendable, Equatable, CustomStringConvertibl
 /// A failed read of the issuer (its OpenID configuration or JWKS) is logged with its detail and remembered for
 /// `failureMemory`: meanwhile no request reads the issuer again (a flood of tokens is not a flood of fetches),
 /// and concurrent requests share one read. A refusal never names the issuer's address, only what the token lacks.
-public actor BearerTokenVerifier {
-    public nonisolated let issuer: String
-    public nonisolated let audience: String
+package actor BearerTokenVerifier {
+    package nonisolated let issuer: String
+    package nonisolated let audience: String
     let transport: any HTTPTransport
     let time: TimeSource
     /// Where the OpenID configuration is read (default: `{issuer}/.well-known/openid-configuration`).
@@ -44,13 +44,13 @@ public actor BearerTokenVerifier {
     /// The read in progress, shared by every request that needs it.
     private var refreshing: Task<Void, Never>? = nil
     /// How long a failed read of the issuer is remembered (`AUTH_JWT_FAILURE_SECONDS`).
-    public nonisolated let failureMemory: Duration
+    package nonisolated let failureMemory: Duration
     let logger: Logger
 
-    public static let skew: TimeInterval = 120
-    public static let refreshInterval: Duration = .seconds(24 * 3600)
-    public static let missRefreshInterval: Duration = .seconds(60)
-    public static let defaultFailureMemory: Duration = .seconds(30)
+    package static let skew: TimeInterval = 120
+    package static let refreshInterval: Duration = .seconds(24 * 3600)
+    package static let missRefreshInterval: Duration = .seconds(60)
+    package static let defaultFailureMemory: Duration = .seconds(30)
     /// The accepted algorithms: the digest each signs.
     static func digest(_ algorithm: String) -> (@Sendable (Data) -> any Digest)? {
         switch algorithm {
@@ -64,7 +64,7 @@ public actor BearerTokenVerifier {
     /// - Parameters:
     ///   - failureMemory: how long a failed read of the issuer stops further reads.
     ///   - logger: where failed reads of the issuer are told, with their detail (never told to callers).
-    public init(
+    package init(
         issuer: String, audience: String, transport: any HTTPTransport, time: TimeSource = .system,
         metadataURL: String? = nil,
         failureMemory: Duration = defaultFailureMemory,
@@ -81,7 +81,7 @@ public actor BearerTokenVerifier {
     }
 
     /// True when `text` has a JWT's shape (three base64url parts), so it is a token rather than an API key.
-    public nonisolated static func looksLikeToken(_ text: String) -> Bool {
+    package nonisolated static func looksLikeToken(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 3 && parts[0].hasPrefix("eyJ")
             && parts.allSatisfy { part in
@@ -90,7 +90,7 @@ public actor BearerTokenVerifier {
     }
 
     /// The token's subject and roles, or why it is refused.
-    public func verify(_ token: String) async throws(TokenRejection) -> VerifiedToken {
+    package func verify(_ token: String) async throws(TokenRejection) -> VerifiedToken {
         guard token.utf8.count <= 16 * 1024 else { throw TokenRejection(reason: "the token is too large") }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let headerBytes = Self.base64URL(parts[0]), let payloadBytes = Self.base64URL(parts[1]),
@@ -232,8 +232,8 @@ public actor BearerTokenVerifier {
     }
 
     /// Decodes base64url without padding (RFC 7515).
-    public nonisolated static func base64URL(_ text: String) -> Data? { ASCIIFormat.base64URLDecoded(text) }
+    package nonisolated static func base64URL(_ text: String) -> Data? { ASCIIFormat.base64URLDecoded(text) }
 
     /// Encodes base64url without padding.
-    public nonisolated static func base64URL(_ data: Data) -> String { ASCIIFormat.base64URL(data) }
+    package nonisolated static func base64URL(_ data: Data) -> String { ASCIIFormat.base64URL(data) }
 }

@@ -6,13 +6,13 @@ import VendorAPI
 /// A thin client of the Vendor's HTTP API (`openapi/openapi.yaml`), shared by the `ipam` command line and
 /// the MCP server: it sends what the API takes and hands back the API's JSON unchanged, so every
 /// interface behaves like the API against a local Vendor, a standalone deployment or the Functions app.
-public struct VendorClient: Sendable {
-    public let baseURL: String
+package struct VendorClient: Sendable {
+    package let baseURL: String
     /// A Vendor API key, sent as `Authorization: Bearer`.
-    public let key: String?
+    package let key: String?
     let transport: any HTTPTransport
 
-    public init(
+    package init(
         baseURL: String, key: String?,
         transport: any HTTPTransport = CurlTransport(
             configuration: .init(connectTimeout: .seconds(5), requestTimeout: .seconds(60)))
@@ -23,10 +23,10 @@ public struct VendorClient: Sendable {
     }
 
     /// The same client with another key (each MCP request carries its caller's).
-    public func with(key: String?) -> VendorClient { VendorClient(baseURL: baseURL, key: key, transport: transport) }
+    package func with(key: String?) -> VendorClient { VendorClient(baseURL: baseURL, key: key, transport: transport) }
 
     /// Why a call did not give an answer.
-    public enum Failure: Error, Sendable, CustomStringConvertible {
+    package enum Failure: Error, Sendable, CustomStringConvertible {
         /// The Vendor answered with an error: its status and body (`{code, message, requestId, …}`).
         case refused(status: Int, body: JSONValue)
         /// The Vendor could not be reached, or did not answer in time.
@@ -35,7 +35,7 @@ public struct VendorClient: Sendable {
         case unreadable(String)
 
         /// The machine-readable code (`VendorUnavailable` when the Vendor could not be reached).
-        public var code: String {
+        package var code: String {
             switch self {
             case .refused(let status, let body): return API.ErrorBody(json: body)?.code ?? "HTTP\(status)"
             case .unreachable: return "VendorUnavailable"
@@ -43,7 +43,7 @@ public struct VendorClient: Sendable {
             }
         }
 
-        public var message: String {
+        package var message: String {
             switch self {
             case .refused(let status, let body):
                 return API.ErrorBody(json: body)?.message ?? "the Vendor answered \(status)"
@@ -53,18 +53,18 @@ public struct VendorClient: Sendable {
         }
 
         /// The error as the API shapes it (for the unreachable case, the same shape).
-        public var json: JSONValue {
+        package var json: JSONValue {
             switch self {
             case .refused(_, let body) where body.objectValue != nil: return body
             default: return .object([("code", .string(code)), ("message", .string(message))])
             }
         }
 
-        public var description: String { "\(code): \(message)" }
+        package var description: String { "\(code): \(message)" }
     }
 
     /// One call: `method` on `path` with `query` (percent-encoded here) and a JSON body; the answer's JSON.
-    public func call(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil)
+    package func call(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil)
         async throws(Failure) -> (status: Int, json: JSONValue)
     {
         var url = baseURL + path
@@ -134,7 +134,7 @@ public struct VendorClient: Sendable {
     }
 
     /// How a command names a lease: by id, or by SessionId (in a scope, or the default one).
-    public enum LeaseReference: Sendable {
+    package enum LeaseReference: Sendable {
         case id(String)
         case session(String, subscriptionId: String?, region: String?)
 

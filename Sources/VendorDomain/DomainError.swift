@@ -1,13 +1,13 @@
-public import IPAMCore
-public import Inventory
-public import NetworkMath
+package import IPAMCore
+package import Inventory
+package import NetworkMath
 
 /// Why the Vendor's domain did not do what was asked: one case per situation, its facts as associated values.
 ///
 /// Knows nothing of HTTP: `code`, `message`, `field`, `details` and `retryAfter` are computed here, in one place,
 /// and the edge maps them to the one error shape (`VendorError(_:)` in VendorService), where the code fixes the
 /// status and `retryAfter` becomes `Retry-After`.
-public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     // MARK: The request
 
     /// A request rejected by strict decoding.
@@ -35,7 +35,7 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooManyStockedBlocks(IPPrefix?, taking: RangeTaking)
 
     /// What takes a range: how `tooManyStockedBlocks` advises.
-    public enum RangeTaking: Sendable, Equatable {
+    package enum RangeTaking: Sendable, Equatable {
         case adoption, reservation
     }
 
@@ -78,7 +78,7 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     case quotaExceeded(pool: String, Quota)
 
     /// The quota a lease would pass, with its limit and what the caller holds.
-    public enum Quota: Sendable, Equatable {
+    package enum Quota: Sendable, Equatable {
         case leases(limit: Int, current: Int)
         case addresses(limit: UInt64, current: UInt64, adding: UInt64)
     }
@@ -101,7 +101,7 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     case leaseEnded(leaseId: String, state: NetworkState?)
 
     /// What `memberRefused` refused.
-    public enum MemberOperation: Sendable, Equatable {
+    package enum MemberOperation: Sendable, Equatable {
         case getAddress(principal: String)
         case releaseAddress(principal: String)
         case addMembers
@@ -125,7 +125,7 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
 
     // MARK: The one shape's parts
 
-    public var code: ErrorCode {
+    package var code: ErrorCode {
         switch self {
         case .badRequest(let problem): problem.code
         case .invalidLeaseId: .invalidLeaseId
@@ -163,7 +163,7 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var message: String {
+    package var message: String {
         switch self {
         case .badRequest(let problem): problem.message
         case .invalidLeaseId(let id): "'\(id)' is not a lease id"
@@ -239,7 +239,7 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The offending request field, when there is one.
-    public var field: String? {
+    package var field: String? {
         switch self {
         case .badRequest(let problem): problem.field
         case .invalidLeaseId: "leaseId"
@@ -255,7 +255,7 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Extra machine-readable facts (e.g. `leaseId`, `state`, `scope`).
-    public var details: [String: String] {
+    package var details: [String: String] {
         switch self {
         case .outsideSupernets(_, let scope, _, _): ["scope": scope.partitionKey]
         case .excluded(_, let exclusions, _):
@@ -291,7 +291,7 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Seconds a client should wait before retrying.
-    public var retryAfter: Int? {
+    package var retryAfter: Int? {
         switch self {
         case .outcomeUnknown, .changeOutcomeUnknown, .busy: 1
         case .storageUnavailable: 2
@@ -299,7 +299,7 @@ public enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(code.rawValue): \(message)" }
+    package var description: String { "\(code.rawValue): \(message)" }
 
     /// Conflicts as an overlap lists them: prefix, state and holder.
     private static func listed(_ conflicts: [RangeConflict]) -> String {

@@ -3,10 +3,10 @@
 /// The Vendor takes one per network lease around host-IP changes: across processes the lease's head ETag
 /// still decides, but callers of one process no longer race each other for it (64 callers of one lease
 /// would otherwise lose to each other 63 times per round).
-public actor KeyedLock {
+package actor KeyedLock {
     private var queues: [String: [CheckedContinuation<Void, Never>]] = [:]
 
-    public init() {}
+    package init() {}
 
     private func acquire(_ key: String) async {
         if queues[key] == nil {
@@ -27,7 +27,7 @@ public actor KeyedLock {
     }
 
     /// Runs `body` holding `key` (released also when it throws).
-    public nonisolated func withLock<T: Sendable, Failure: Error>(
+    package nonisolated func withLock<T: Sendable, Failure: Error>(
         _ key: String, _ body: () async throws(Failure) -> T
     ) async throws(Failure) -> T {
         await acquire(key)

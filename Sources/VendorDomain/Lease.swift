@@ -1,24 +1,24 @@
-public import Foundation
-public import IPAMCore
+package import Foundation
+package import IPAMCore
 import Inventory
-public import NetworkMath
+package import NetworkMath
 
 /// The lease a caller holds, as answered by the API.
-public struct LeaseAnswer: Sendable, Equatable {
-    public var leaseId: String
-    public var sessionId: String
-    public var scope: Scope
-    public var prefix: IPPrefix
-    public var state: NetworkState
-    public var expiresAt: Date?
-    public var subnets: [(name: String, prefix: IPPrefix)]
+package struct LeaseAnswer: Sendable, Equatable {
+    package var leaseId: String
+    package var sessionId: String
+    package var scope: Scope
+    package var prefix: IPPrefix
+    package var state: NetworkState
+    package var expiresAt: Date?
+    package var subnets: [(name: String, prefix: IPPrefix)]
     /// True when this call created the lease (201), false for a replay (200).
-    public var created: Bool
+    package var created: Bool
     /// A dual-stack lease's IPv6 block, and its subnets' /64s (by the same names as `subnets`).
-    public var prefixV6: IPPrefix? = nil
-    public var subnetsV6: [(name: String, prefix: IPPrefix)] = []
+    package var prefixV6: IPPrefix? = nil
+    package var subnetsV6: [(name: String, prefix: IPPrefix)] = []
 
-    public init(
+    package init(
         leaseId: String, sessionId: String, scope: Scope, prefix: IPPrefix, state: NetworkState, expiresAt: Date?,
         subnets: [(name: String, prefix: IPPrefix)], created: Bool
     ) {
@@ -32,7 +32,7 @@ public struct LeaseAnswer: Sendable, Equatable {
         self.created = created
     }
 
-    public static func == (a: LeaseAnswer, b: LeaseAnswer) -> Bool {
+    package static func == (a: LeaseAnswer, b: LeaseAnswer) -> Bool {
         a.leaseId == b.leaseId && a.sessionId == b.sessionId && a.scope == b.scope && a.prefix == b.prefix
             && a.state == b.state
             && a.expiresAt == b.expiresAt && a.created == b.created && a.prefixV6 == b.prefixV6
@@ -41,5 +41,5 @@ public struct LeaseAnswer: Sendable, Equatable {
     }
 
     /// Tag the VNet must carry so the Manager binds it to this lease.
-    public static let tagName = LeaseTag.name
+    package static let tagName = LeaseTag.name
 }

@@ -1,5 +1,5 @@
-public import IPAMCore
-public import Inventory
+package import IPAMCore
+package import Inventory
 
 /// Session rows this process has written or read, so a replay (Terraform re-sends the same POST on
 /// every plan, apply and refresh) costs one point read of the lease's network row instead of a claim.
@@ -8,17 +8,17 @@ public import Inventory
 /// then the network row no longer carries its lease id. So an entry is checked, not trusted: the replay
 /// reads the network row and falls back to reading the session row when the lease ids differ. Bounded:
 /// the oldest entries go first.
-public actor SessionCache {
+package actor SessionCache {
     private var rows: [String: SessionRow] = [:]
     private var order: [String] = []
     private var start = 0
-    public let capacity: Int
+    package let capacity: Int
 
-    public init(capacity: Int = 100_000) { self.capacity = max(1, capacity) }
+    package init(capacity: Int = 100_000) { self.capacity = max(1, capacity) }
 
-    public func lookup(_ sessionId: String, in scope: Scope) -> SessionRow? { rows[Self.key(sessionId, scope)] }
+    package func lookup(_ sessionId: String, in scope: Scope) -> SessionRow? { rows[Self.key(sessionId, scope)] }
 
-    public func remember(_ row: SessionRow, in scope: Scope) {
+    package func remember(_ row: SessionRow, in scope: Scope) {
         let key = Self.key(row.sessionId, scope)
         guard rows.updateValue(row, forKey: key) == nil else { return }
         order.append(key)
@@ -32,9 +32,9 @@ public actor SessionCache {
         }
     }
 
-    public func forget(_ sessionId: String, in scope: Scope) { rows[Self.key(sessionId, scope)] = nil }
+    package func forget(_ sessionId: String, in scope: Scope) { rows[Self.key(sessionId, scope)] = nil }
 
-    public var count: Int { rows.count }
+    package var count: Int { rows.count }
 
     private static func key(_ sessionId: String, _ scope: Scope) -> String { scope.partitionKey + "/" + sessionId }
 }

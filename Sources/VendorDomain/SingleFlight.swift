@@ -3,20 +3,20 @@
 /// The Vendor uses one for carving (one carve per scope and size; across processes the scope's `head`
 /// ETag still decides) and one for reading stock (callers that find the stock cache empty at the same
 /// moment share one read instead of each sending the same query).
-public actor SingleFlight {
+package actor SingleFlight {
     private var inFlight: [String: [CheckedContinuation<Bool, Never>]] = [:]
 
-    public init() {}
+    package init() {}
 
     /// How a caller's turn went: it led (and has the body's result), or it waited for a leader, which
     /// said whether it did the shared work (`leaderWorked`) or ended without it.
-    public enum Turn<T> {
+    package enum Turn<T> {
         case led(T)
         case waited(leaderWorked: Bool)
     }
 
     /// True when the caller is the leader and must call `leave`; false after waiting for a leader.
-    public func enter(_ key: String) async -> (leader: Bool, leaderWorked: Bool) {
+    package func enter(_ key: String) async -> (leader: Bool, leaderWorked: Bool) {
         if inFlight[key] == nil {
             inFlight[key] = []
             return (true, true)
@@ -27,7 +27,7 @@ public actor SingleFlight {
 
     /// Runs `body` when this caller leads for `key` (leaving, also when it throws); otherwise waits for the
     /// leader. `worked` tells the waiters whether the leader did the shared work with its result.
-    public nonisolated func turn<T, Failure: Error>(
+    package nonisolated func turn<T, Failure: Error>(
         _ key: String, worked: (T) -> Bool = { _ in true },
         _ body: () async throws(Failure) -> T
     ) async throws(Failure) -> Turn<T> {
@@ -45,7 +45,7 @@ public actor SingleFlight {
 
     /// Runs `body` when this caller leads for `key` and returns its result; nil after waiting for another
     /// caller's lead instead.
-    public nonisolated func ifLeading<T, Failure: Error>(_ key: String, _ body: () async throws(Failure) -> T)
+    package nonisolated func ifLeading<T, Failure: Error>(_ key: String, _ body: () async throws(Failure) -> T)
         async throws(Failure) -> T?
     {
         guard case .led(let result) = try await turn(key, body) else { return nil }
@@ -53,9 +53,9 @@ public actor SingleFlight {
     }
 
     /// How many requests wait for the current leader of `key`.
-    public func waiting(_ key: String) -> Int { inFlight[key]?.count ?? 0 }
+    package func waiting(_ key: String) -> Int { inFlight[key]?.count ?? 0 }
 
-    public func leave(_ key: String, worked: Bool = true) {
+    package func leave(_ key: String, worked: Bool = true) {
         for waiter in inFlight.removeValue(forKey: key) ?? [] { waiter.resume(returning: worked) }
     }
 }

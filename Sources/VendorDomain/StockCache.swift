@@ -1,5 +1,5 @@
-public import IPAMCore
-public import Inventory
+package import IPAMCore
+package import Inventory
 
 /// Free blocks this process has read (or just stocked itself), handed out one caller at a time.
 ///
@@ -8,7 +8,7 @@ public import Inventory
 /// Entries older than `maxAge` (since they were read) are dropped, so a burst of stale candidates cannot
 /// build up. A block handed out is remembered for `maxAge` too: a read that raced with its claim (still
 /// queued for a shared commit, say) must not put it back for a second caller.
-public actor StockCache {
+package actor StockCache {
     private struct Entry {
         let candidate: Inventory.StockCandidate
         let readAt: Duration
@@ -21,19 +21,19 @@ public actor StockCache {
     private let maxAge: Duration
     private let uptime: @Sendable () -> Duration
 
-    public init(maxAge: Duration = .seconds(2), time: TimeSource = .system) {
+    package init(maxAge: Duration = .seconds(2), time: TimeSource = .system) {
         self.maxAge = maxAge
         self.uptime = time.uptime
     }
 
     /// A candidate taken from the cache: give it back with `giveBack` when the claim did not use it.
-    public struct Taken: Sendable {
-        public let candidate: Inventory.StockCandidate
+    package struct Taken: Sendable {
+        package let candidate: Inventory.StockCandidate
         let readAt: Duration
     }
 
     /// The next candidate for `key`, or nil when there is none fresh enough.
-    public func take(_ key: String) -> Taken? {
+    package func take(_ key: String) -> Taken? {
         let now = uptime()
         while var queue = queues[key], let entry = queue.popLast() {
             queues[key] = queue.isEmpty ? nil : queue
@@ -47,14 +47,14 @@ public actor StockCache {
 
     /// Puts back a candidate whose claim wrote nothing (its SessionId was already served), for the next
     /// caller: a replay must not use up stock.
-    public func giveBack(_ key: String, _ taken: Taken) {
+    package func giveBack(_ key: String, _ taken: Taken) {
         handedOut.remove(taken.candidate.rowKey)
         queues[key, default: []].append(Entry(candidate: taken.candidate, readAt: taken.readAt))
     }
 
     /// Adds candidates (shuffled, so Vendors reading the same rows pick them in different orders),
     /// leaving out blocks already handed out to a caller of this process.
-    public func fill(_ key: String, _ items: [Inventory.StockCandidate]) {
+    package func fill(_ key: String, _ items: [Inventory.StockCandidate]) {
         let now = uptime()
         while handedOutStart < handedOutOrder.count, now - handedOutOrder[handedOutStart].at >= maxAge {
             handedOut.remove(handedOutOrder[handedOutStart].rowKey)
@@ -74,7 +74,7 @@ public actor StockCache {
     }
 
     /// Fresh candidates held for `key`.
-    public func count(_ key: String) -> Int {
+    package func count(_ key: String) -> Int {
         let now = uptime()
         return queues[key]?.count { now - $0.readAt < maxAge } ?? 0
     }

@@ -1,14 +1,14 @@
 import CoreMetrics
-public import Inventory
+package import Inventory
 package import Metrics
-public import Prometheus
+package import Prometheus
 
 /// The Vendor's metrics (swift-metrics, exported in Prometheus text format on `GET /metrics`).
 ///
 /// Created from an injected registry (never the global `MetricsSystem`), so every Vendor in a test
 /// process has its own; HTTP request metrics are recorded by the Vendor's edge middleware into it too.
-public struct VendorMetrics: Sendable {
-    public let registry: PrometheusCollectorRegistry
+package struct VendorMetrics: Sendable {
+    package let registry: PrometheusCollectorRegistry
     package let created: Metrics.Counter
     package let replayed: Metrics.Counter
     let claimConflicts: Metrics.Counter
@@ -21,7 +21,7 @@ public struct VendorMetrics: Sendable {
     package let allocationDuration: Metrics.Timer
     private let factory: PrometheusMetricsFactory
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         let buckets: [Duration] = [
@@ -49,7 +49,7 @@ public struct VendorMetrics: Sendable {
 
     /// Storage attempts by method and status (0 = no answer), with whether the pipeline retried:
     /// throttling and faults show up here before they reach callers.
-    public func recordStorageAttempt(_ record: StorageAttempt) {
+    package func recordStorageAttempt(_ record: StorageAttempt) {
         Metrics.Counter(
             label: "ipam_storage_attempts_total",
             dimensions: [
@@ -70,17 +70,17 @@ public struct VendorMetrics: Sendable {
 
     /// The server closed a connection for one of its limits (`reason`: idle, header, body, unread, evicted,
     /// refused; see `ServerLimits.ConnectionClosing`).
-    public func recordConnectionClosed(reason: String) {
+    package func recordConnectionClosed(reason: String) {
         Metrics.Counter(label: "ipam_http_connections_closed_total", dimensions: [("reason", reason)], factory: factory)
             .increment()
     }
 
     /// One round of group commit carried `members` claims.
-    public func recordClaimTransaction(members: Int) {
+    package func recordClaimTransaction(members: Int) {
         claimTransactions.increment()
         claimsInTransactions.increment(by: members)
     }
 
     /// The Prometheus text exposition of everything in the registry.
-    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+    package func exposition() -> [UInt8] { registry.emitToBuffer() }
 }

@@ -1,5 +1,5 @@
 import Foundation
-public import IPAMCore
+package import IPAMCore
 import Inventory
 import Logging
 import NetworkMath
@@ -8,7 +8,7 @@ import NetworkMath
 extension VendorService {
     /// Leases the request's existing block (`request.adoption`) as it is, once per SessionId: 201 when it overlaps
     /// only free space, stock, or rows the Manager locked for the same VNet; a replay answers the same lease.
-    public func adoptNetwork(_ request: LeaseRequest) async throws(DomainError) -> LeaseAnswer {
+    package func adoptNetwork(_ request: LeaseRequest) async throws(DomainError) -> LeaseAnswer {
         guard let adoption = request.adoption else { throw .notAnAdoption }
         var effort = Effort()
         if let answer = try await replay(request, &effort) { return answer }

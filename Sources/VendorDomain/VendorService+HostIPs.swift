@@ -1,40 +1,40 @@
-public import Foundation
-public import IPAMCore
-public import Inventory
+package import Foundation
+package import IPAMCore
+package import Inventory
 import Logging
-public import NetworkMath
+package import NetworkMath
 
 /// Who calls a host-IP operation.
-public struct HostIPCaller: Sendable {
-    public let principal: Principal
+package struct HostIPCaller: Sendable {
+    package let principal: Principal
     /// A caller with the `admin` role acts as an admin member of every lease.
-    public let isAdmin: Bool
+    package let isAdmin: Bool
 
-    public init(principal: Principal, isAdmin: Bool) {
+    package init(principal: Principal, isAdmin: Bool) {
         self.principal = principal
         self.isAdmin = isAdmin
     }
 }
 
 /// A host address as the API answers it.
-public struct HostIPAnswer: Sendable, Equatable {
-    public let leaseId: String
-    public let ip: IPAddress
-    public let principal: String
+package struct HostIPAnswer: Sendable, Equatable {
+    package let leaseId: String
+    package let ip: IPAddress
+    package let principal: String
     /// The subnet's name in the lease's layout (nil: the lease has none and the address is in its block).
-    public let subnet: String?
-    public let subnetPrefix: IPPrefix
-    public let allocatedAt: Date
+    package let subnet: String?
+    package let subnetPrefix: IPPrefix
+    package let allocatedAt: Date
     /// A dual-stack lease's IPv6 address for the principal, and the /64 (or block) it is in.
-    public var ipV6: IPAddress? = nil
-    public var subnetPrefixV6: IPPrefix? = nil
+    package var ipV6: IPAddress? = nil
+    package var subnetPrefixV6: IPPrefix? = nil
 }
 
 /// A member of a network lease as the API answers it.
-public struct MemberAnswer: Sendable, Equatable {
-    public let principal: String
-    public let role: MemberRole
-    public let addedAt: Date?
+package struct MemberAnswer: Sendable, Equatable {
+    package let principal: String
+    package let role: MemberRole
+    package let addedAt: Date?
 }
 
 /// Host-IP leases inside a network lease (docs/Design.md, "Host addresses"): each principal gets one
@@ -44,7 +44,7 @@ public struct MemberAnswer: Sendable, Equatable {
 extension VendorService {
     /// Gives `principal` (default: the caller) an address in `subnet` (default: the first), or answers the
     /// one it holds (`created` false).
-    public func allocateHostIP(leaseId: String, principal name: String?, subnet: String?, caller: HostIPCaller)
+    package func allocateHostIP(leaseId: String, principal name: String?, subnet: String?, caller: HostIPCaller)
         async throws(DomainError) -> (HostIPAnswer, created: Bool)
     {
         let principal = try target(name, caller: caller)
@@ -116,7 +116,7 @@ extension VendorService {
     }
 
     /// Gives `principal`'s address back (to the LIFO free list). Nil when it held none: nothing was done.
-    public func releaseHostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(DomainError)
+    package func releaseHostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(DomainError)
         -> HostIPAnswer?
     {
         let principal = try target(name, caller: caller)
@@ -139,7 +139,7 @@ extension VendorService {
     }
 
     /// `principal`'s address in the lease (members only).
-    public func hostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(DomainError)
+    package func hostIP(leaseId: String, principal name: String, caller: HostIPCaller) async throws(DomainError)
         -> HostIPAnswer
     {
         let principal = try target(name, caller: caller)
@@ -152,7 +152,7 @@ extension VendorService {
     }
 
     /// Every address of the lease, in address order (members only).
-    public func hostIPs(leaseId: String, caller: HostIPCaller) async throws(DomainError) -> [HostIPAnswer] {
+    package func hostIPs(leaseId: String, caller: HostIPCaller) async throws(DomainError) -> [HostIPAnswer] {
         let lease = try await hostIPLease(leaseId, principal: caller.principal, caller: caller)
         _ = try lease.requireMember()
         var effort = Effort()
@@ -166,7 +166,7 @@ extension VendorService {
     }
 
     /// Makes `principal` a member of the lease with `role` (the owner or an admin member only).
-    public func putMember(leaseId: String, principal name: String, role: MemberRole, caller: HostIPCaller)
+    package func putMember(leaseId: String, principal name: String, role: MemberRole, caller: HostIPCaller)
         async throws(DomainError) -> (MemberAnswer, created: Bool)
     {
         let principal = try target(name, caller: caller)
@@ -196,7 +196,7 @@ extension VendorService {
 
     /// Ends `principal`'s membership (the owner or an admin member, or the member itself), releasing its
     /// address with it. False when it was no member: nothing was done.
-    public func removeMember(leaseId: String, principal name: String, caller: HostIPCaller) async throws(DomainError)
+    package func removeMember(leaseId: String, principal name: String, caller: HostIPCaller) async throws(DomainError)
         -> Bool
     {
         let principal = try target(name, caller: caller)
@@ -225,7 +225,7 @@ extension VendorService {
     }
 
     /// The members of the lease, the owner first (members only).
-    public func members(leaseId: String, caller: HostIPCaller) async throws(DomainError) -> [MemberAnswer] {
+    package func members(leaseId: String, caller: HostIPCaller) async throws(DomainError) -> [MemberAnswer] {
         let lease = try await hostIPLease(leaseId, principal: caller.principal, caller: caller)
         _ = try lease.requireMember()
         var effort = Effort()

@@ -1,13 +1,13 @@
 import Foundation
-public import IPAMCore
-public import Inventory
-public import NetworkMath
+package import IPAMCore
+package import Inventory
+package import NetworkMath
 import StrictJSON
 
 /// Lease look-ups, release, renewal and pool statistics.
 extension VendorService {
     /// Finds a lease by id (`scope` narrows the search to one partition).
-    public func lease(id: String, scope: Scope?) async throws(DomainError) -> (NetworkRow, Scope) {
+    package func lease(id: String, scope: Scope?) async throws(DomainError) -> (NetworkRow, Scope) {
         let (row, found) = try await storedLease(id: id, scope: scope)
         return (row.value, found)
     }
@@ -32,7 +32,7 @@ extension VendorService {
     /// The lease of a SessionId.
     /// - Parameter caller: the principal asking; a session another principal created is refused (409
     ///   `SessionOwnedByAnother`, see `checkSessionOwner`), whatever the caller's role. Nil: not checked.
-    public func lease(session id: String, scope: Scope, caller: Principal?) async throws(DomainError) -> (
+    package func lease(session id: String, scope: Scope, caller: Principal?) async throws(DomainError) -> (
         NetworkRow, SessionRow
     ) {
         let (row, session) = try await storedLease(session: id, scope: scope, caller: caller)
@@ -68,7 +68,7 @@ extension VendorService {
     /// repeat answers 410 with the lease's state.
     /// - Parameter caller: when given, a caller that is neither the lease's owner nor an admin is refused
     ///   (403 `NotAuthorized`); leases from before owners were recorded have none and are not checked.
-    public func release(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil)
+    package func release(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil)
         async throws(DomainError) -> NetworkRow
     {
         try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .release) {
@@ -97,7 +97,7 @@ extension VendorService {
     }
 
     /// Extends `ExpiresAt` of a lease that is not anchored yet, to now + the lease duration.
-    public func renew(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil)
+    package func renew(leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller? = nil)
         async throws(DomainError) -> NetworkRow
     {
         try await transition(leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller, action: .renew) {
@@ -160,7 +160,7 @@ extension VendorService {
     }
 
     /// Per scope and size: rows by state, plus the free address space of the scope.
-    public func pools() async throws(DomainError) -> [PoolReport] {
+    package func pools() async throws(DomainError) -> [PoolReport] {
         var effort = Effort()
         var result: [PoolReport] = []
         for (scope, supernets) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
@@ -222,79 +222,79 @@ extension VendorService {
 }
 
 /// A block size: an IP version and a prefix length.
-public struct BlockSize: Hashable, Comparable, Sendable {
-    public let version: IPVersion
-    public let length: Int
+package struct BlockSize: Hashable, Comparable, Sendable {
+    package let version: IPVersion
+    package let length: Int
 
-    public init(version: IPVersion, length: Int) {
+    package init(version: IPVersion, length: Int) {
         self.version = version
         self.length = length
     }
 
-    public init(_ prefix: IPPrefix) { self.init(version: prefix.version, length: prefix.length) }
+    package init(_ prefix: IPPrefix) { self.init(version: prefix.version, length: prefix.length) }
 
-    public static func < (a: BlockSize, b: BlockSize) -> Bool {
+    package static func < (a: BlockSize, b: BlockSize) -> Bool {
         (a.version.rawValue, a.length) < (b.version.rawValue, b.length)
     }
 
     /// Addresses in one block of this size (as a Double: for charts and shares).
-    public var addresses: Double { pow(2, Double(version.bitWidth - length)) }
+    package var addresses: Double { pow(2, Double(version.bitWidth - length)) }
 
     /// `24` for IPv4, `v6/56` for IPv6 (the manifest's stock keys).
-    public var key: String { version == .v4 ? String(length) : "v6/\(length)" }
+    package var key: String { version == .v4 ? String(length) : "v6/\(length)" }
 }
 
 /// One scope's own space, or one pool of it: its blocks by size and state, its free space and its stock targets.
-public struct PoolReport: Sendable {
-    public let scope: Scope
+package struct PoolReport: Sendable {
+    package let scope: Scope
     /// Nil for the scope's space outside its pools.
-    public let pool: Pool?
+    package let pool: Pool?
     /// Block size → blocks of the area in each state.
-    public let sizes: [BlockSize: [NetworkState: Int]]
+    package let sizes: [BlockSize: [NetworkState: Int]]
     /// IPv4 addresses in no row, inside the area's space.
-    public let freeAddresses: UInt128
+    package let freeAddresses: UInt128
     /// The shortest prefix length of a free IPv4 block (0: no free space).
-    public let largestFreePrefixLength: Int
+    package let largestFreePrefixLength: Int
     /// The same for the area's IPv6 space (0 addresses when it has none).
-    public let freeAddressesV6: UInt128
-    public let largestFreePrefixLengthV6: Int
-    public let stockTargets: [BlockSize: Int]
+    package let freeAddressesV6: UInt128
+    package let largestFreePrefixLengthV6: Int
+    package let stockTargets: [BlockSize: Int]
     /// What each caller holds against the pool's quota.
-    public let usage: [PoolUsage]
+    package let usage: [PoolUsage]
 
     /// The area's name as operators read it: the scope, then the pool.
-    public var label: String { pool.map { "\(scope.partitionKey)/\($0.name)" } ?? scope.partitionKey }
+    package var label: String { pool.map { "\(scope.partitionKey)/\($0.name)" } ?? scope.partitionKey }
 }
 
 /// What one caller holds against a pool's quota, as `GET /api/pools` shows it.
-public struct PoolUsage: Sendable, Equatable {
+package struct PoolUsage: Sendable, Equatable {
     /// The holder: its principal name, or its key with `AUDIT_REDACT_ACTORS` (see `VendorService.holderLabel`).
-    public let requester: String
-    public let leases: Int
-    public let addresses: UInt64
+    package let requester: String
+    package let leases: Int
+    package let addresses: UInt64
 }
 
 /// Where a lease listing continues: the scope and the row key of the last lease returned.
 ///
 /// Sent to clients as an opaque token (`v1.` and the base64url of `{partitionKey}/{rowKey}`).
-public struct LeaseCursor: Sendable, Equatable {
-    public let partitionKey: String
-    public let rowKey: String
+package struct LeaseCursor: Sendable, Equatable {
+    package let partitionKey: String
+    package let rowKey: String
 
-    public init(partitionKey: String, rowKey: String) {
+    package init(partitionKey: String, rowKey: String) {
         self.partitionKey = partitionKey
         self.rowKey = rowKey
     }
 
-    public var token: String {
+    package var token: String {
         "v1." + ASCIIFormat.base64URL(Array("\(partitionKey)/\(rowKey)".utf8))
     }
 
     /// The cursor a token of a lease listing encodes (its row keys start with `net_`).
-    public init?(token: String) { self.init(token: token, rowPrefix: RowKeys.networkPrefix) }
+    package init?(token: String) { self.init(token: token, rowPrefix: RowKeys.networkPrefix) }
 
     /// The cursor a token encodes, when its row key starts with `rowPrefix` (the listing it came from).
-    public init?(token: String, rowPrefix: String) {
+    package init?(token: String, rowPrefix: String) {
         guard token.hasPrefix("v1."), token.count < 1024 else { return nil }
         // Split and compared as UTF-8, not as characters: a key that begins with a combining mark joins the `/` (or
         // the prefix's last character) into one character, and a cursor the Vendor made would not read back.
@@ -311,7 +311,7 @@ public struct LeaseCursor: Sendable, Equatable {
 extension VendorService {
     /// Leases of `scopes` (in scope order, address order within each) matching `filter`: up to `limit`,
     /// after `cursor` (a position in that order), and the cursor of the next page (nil: that was the last).
-    public func leases(
+    package func leases(
         in scopes: [Scope], matching filter: LeaseFilter, limit: Int,
         from cursor: LeaseCursor?
     ) async throws(DomainError) -> (leases: [(NetworkRow, Scope)], next: LeaseCursor?) {
@@ -326,7 +326,7 @@ extension VendorService {
 
     /// Audit events of `scopes` (in scope order, newest first within each) matching `filter`: up to `limit`,
     /// after `cursor`, and the cursor of the next page (nil: that was the last).
-    public func events(
+    package func events(
         in scopes: [Scope], matching filter: EventFilter, limit: Int,
         from cursor: LeaseCursor?
     ) async throws(DomainError) -> (events: [(AuditEvent, Scope)], next: LeaseCursor?) {
@@ -368,8 +368,9 @@ extension VendorService {
     /// Releases a lease for tools whose destroy step sends `DELETE`: like `release`, but idempotent in its
     /// answer: the first and every later call answer the lease's final state. Throws `LeaseNotFound` only
     /// for an id no scope has ever had.
-    public func delete(leaseId id: String, caller: HostIPCaller? = nil) async throws(DomainError) -> (NetworkRow, Scope)
-    {
+    package func delete(leaseId id: String, caller: HostIPCaller? = nil) async throws(DomainError) -> (
+        NetworkRow, Scope
+    ) {
         guard UUID(uuidString: id) != nil else {
             throw .invalidLeaseId(id)
         }

@@ -1,27 +1,27 @@
-public import Foundation
-public import IPAMCore
-public import Inventory
-public import NetworkMath
+package import Foundation
+package import IPAMCore
+package import Inventory
+package import NetworkMath
 import StrictJSON
 
 /// A validated `POST /api/reservations`.
-public struct ReservationRequest: Sendable {
-    public let scope: Scope
+package struct ReservationRequest: Sendable {
+    package let scope: Scope
     /// The range, or nil for "the smallest free block of `prefixLength`".
-    public let prefix: IPPrefix?
-    public let prefixLength: Int
-    public let owner: String
-    public let reason: String
-    public let expiresAt: Date?
+    package let prefix: IPPrefix?
+    package let prefixLength: Int
+    package let owner: String
+    package let reason: String
+    package let expiresAt: Date?
     /// The pool a size-only reservation is taken from (a `cidr` must then lie inside it).
-    public var pool: String? = nil
+    package var pool: String? = nil
 
     static let allowedFields: Set<String> = [
         "cidr", "prefixlength", "subscriptionid", "region", "pool", "owner", "reason", "expiresat",
     ]
 
     /// Decodes and checks a request body (strictly: unknown fields, wrong types and bad values refused).
-    public static func decode(_ body: [UInt8], configuration: IPAMConfiguration, now: Date) throws(DomainError)
+    package static func decode(_ body: [UInt8], configuration: IPAMConfiguration, now: Date) throws(DomainError)
         -> ReservationRequest
     {
         do throws(RequestProblem) {
@@ -96,11 +96,12 @@ public struct ReservationRequest: Sendable {
 /// Reservations: ranges held back from vending (docs/Design.md, "Reservations").
 extension VendorService {
     /// The prefix of a configured exclusion's read-only reservation id.
-    public static let configuredReservationPrefix = "configuration-"
+    package static let configuredReservationPrefix = "configuration-"
 
     /// Reserves the request's range (or the smallest free block of its size) for `caller`.
-    public func reserve(_ request: ReservationRequest, caller: String) async throws(DomainError) -> (Reservation, Scope)
-    {
+    package func reserve(_ request: ReservationRequest, caller: String) async throws(DomainError) -> (
+        Reservation, Scope
+    ) {
         guard let scopeSpace = configuration.scopes[request.scope],
             let space = configuration.space(request.scope, pool: request.pool)
         else {
@@ -147,7 +148,7 @@ extension VendorService {
     }
 
     /// Every reservation of `scopes`, configured exclusions first (read-only), then in id order.
-    public func reservations(in scopes: [Scope]) async throws(DomainError) -> [(Reservation, Scope, readOnly: Bool)] {
+    package func reservations(in scopes: [Scope]) async throws(DomainError) -> [(Reservation, Scope, readOnly: Bool)] {
         var effort = Effort()
         var result: [(Reservation, Scope, readOnly: Bool)] = []
         for scope in scopes.sorted() {
@@ -170,7 +171,7 @@ extension VendorService {
     }
 
     /// Ends reservation `id` (its range is free again). Nil when there is none (nothing done: idempotent).
-    public func unreserve(id: String) async throws(DomainError) -> (Reservation, Scope)? {
+    package func unreserve(id: String) async throws(DomainError) -> (Reservation, Scope)? {
         if id.hasPrefix(Self.configuredReservationPrefix) {
             throw .reservationReadOnly(reservationId: id)
         }

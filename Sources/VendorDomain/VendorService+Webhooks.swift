@@ -1,10 +1,10 @@
 import IPAMCore
-public import Inventory
+package import Inventory
 
 /// Webhooks as the Vendor shows them (the Manager delivers them: `ManagerJobs.WebhookDispatcher`).
 extension VendorService {
     /// Where webhook `name` stands: its cursor per scope and its dead letters.
-    public func deliveries(of name: String) async throws(DomainError) -> ([WebhookCursor], [DeadLetter]) {
+    package func deliveries(of name: String) async throws(DomainError) -> ([WebhookCursor], [DeadLetter]) {
         var effort = Effort()
         let cursors = try await storage(&effort) { () async throws(InventoryError) in
             try await inventory.webhookCursors(name)

@@ -1,8 +1,8 @@
 import CoreMetrics
 import Foundation
-public import IPAMCore
-public import Inventory
-public import Logging
+package import IPAMCore
+package import Inventory
+package import Logging
 import NetworkMath
 
 /// The Vendor's behaviour: hand out a block nobody else holds, exactly once per SessionId.
@@ -12,30 +12,30 @@ import NetworkMath
 /// when the stock is empty, carve the smallest fit under the scope's `head` ETag. The session row's
 /// insert is what makes a SessionId get at most one block: any second claim for it fails as a whole.
 /// Replays (the same SessionId and body again) are answered from the session: see `replay`.
-public struct VendorService: Sendable {
-    public let configuration: IPAMConfiguration
-    public let inventory: Inventory
-    public private(set) var logger: Logger
-    public let metrics: VendorMetrics
-    public let carveGate: SingleFlight
+package struct VendorService: Sendable {
+    package let configuration: IPAMConfiguration
+    package let inventory: Inventory
+    package private(set) var logger: Logger
+    package let metrics: VendorMetrics
+    package let carveGate: SingleFlight
     /// One stock read per (scope, size) at a time; callers arriving meanwhile use its result.
-    public let stockReads: SingleFlight
-    public let stockCache: StockCache
+    package let stockReads: SingleFlight
+    package let stockCache: StockCache
     /// Sessions this process wrote or read: a replay of one costs a single point read.
-    public let sessions: SessionCache
+    package let sessions: SessionCache
     /// Every network row's prefix per scope, kept current from the `head` log (so a carve reads one row).
-    public let occupiedSpace: OccupiedSpace
+    package let occupiedSpace: OccupiedSpace
     /// Total time one request may spend on storage before answering 503.
-    public let deadline: Duration
+    package let deadline: Duration
     /// Keys and seals principals (`AUDIT_SALT`): owners, members and holders of host addresses.
-    public let redactor: PrincipalRedactor
+    package let redactor: PrincipalRedactor
     /// Audit events name callers by their keyed hash instead of their name (`AUDIT_REDACT_ACTORS`).
-    public let redactActors: Bool
+    package let redactActors: Bool
     /// One host-IP change per network lease at a time in this process.
     let hostIPLocks = KeyedLock()
     package let time: TimeSource
 
-    public init(
+    package init(
         configuration: IPAMConfiguration, inventory: Inventory, redactor: PrincipalRedactor, logger: Logger,
         metrics: VendorMetrics = VendorMetrics(),
         deadline: Duration = .seconds(20), time: TimeSource = .system, redactActors: Bool = false
@@ -56,7 +56,7 @@ public struct VendorService: Sendable {
     }
 
     /// The same service logging through `logger` (e.g. one carrying the request id).
-    public func with(logger: Logger) -> VendorService {
+    package func with(logger: Logger) -> VendorService {
         var copy = self
         copy.logger = logger
         return copy
@@ -64,17 +64,17 @@ public struct VendorService: Sendable {
 
     /// What one `getNewNetwork` cost (for logs, headers and the benchmark): statistics only (whether a commit's
     /// outcome is in doubt is the allocation machine's state, `AllocationMachine.commitInDoubt`).
-    public struct Effort: Sendable {
+    package struct Effort: Sendable {
         /// Claim or carve transactions sent.
-        public var claimAttempts = 0
+        package var claimAttempts = 0
         /// Rounds of the allocation loop (queries, waits for another carve, commits).
-        public var rounds = 0
-        public var conflicts = 0
-        public var storageCalls = 0
+        package var rounds = 0
+        package var conflicts = 0
+        package var storageCalls = 0
         /// Stock reads and carves this request led.
-        public var stockReads = 0
-        public var carves = 0
-        public init() {}
+        package var stockReads = 0
+        package var carves = 0
+        package init() {}
     }
 
     // MARK: getNewNetwork
@@ -83,7 +83,7 @@ public struct VendorService: Sendable {
     typealias Allocation = AllocationMachine<StockCache.Taken, [UsageRow], LeaseAnswer>
 
     /// A new lease for `request`, or the one its SessionId already has (a replay).
-    public func getNewNetwork(_ request: LeaseRequest, effort: inout Effort) async throws(DomainError) -> LeaseAnswer {
+    package func getNewNetwork(_ request: LeaseRequest, effort: inout Effort) async throws(DomainError) -> LeaseAnswer {
         // A session this process knows is a replay: one point read of its network row answers it.
         if let known = await sessions.lookup(request.sessionId, in: request.scope),
             let answer = try await replay(request, known: known, &effort)

@@ -3,7 +3,7 @@ import Foundation
 import StrictJSON
 
 /// What a caller may do. Each role includes the ones before it.
-public enum Role: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
+package enum Role: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
     /// Look: leases, sessions, pools, metrics.
     case reader
     /// Also request, renew and release leases (the role of `VENDOR_API_KEYS`).
@@ -11,8 +11,8 @@ public enum Role: Int, Sendable, Comparable, CaseIterable, CustomStringConvertib
     /// Everything.
     case admin
 
-    public static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
-    public var description: String { ["reader", "lease", "admin"][rawValue] }
+    package static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
+    package var description: String { ["reader", "lease", "admin"][rawValue] }
 }
 
 /// Caller authentication: keys are kept only as SHA-256 digests and compared in constant time.
@@ -21,13 +21,13 @@ public enum Role: Int, Sendable, Comparable, CaseIterable, CustomStringConvertib
 /// an unnamed key's identity is `key-` and the first 8 hex digits of its SHA-256 (safe to log). A base64
 /// key's `=` padding is not a name: a name is letters, digits, `.`, `_` and `-` (starting with a letter)
 /// before the first `=`, and the secret after it is more than padding.
-public struct APIKeys: Sendable {
+package struct APIKeys: Sendable {
     private let entries: [(digest: [UInt8], name: String?, role: Role)]
 
     /// - Parameters:
     ///   - keys: the keys (e.g. from `VENDOR_API_KEYS`, comma-separated), each `secret` or `name=secret`.
     ///   - role: what they may do.
-    public init(keys: [String], role: Role = .lease) {
+    package init(keys: [String], role: Role = .lease) {
         entries = keys.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { entry in
             let (name, secret) = Self.split(entry)
             return (Array(SHA256.hash(data: Data(secret.utf8))), name, role)
@@ -35,19 +35,19 @@ public struct APIKeys: Sendable {
     }
 
     /// `VENDOR_API_KEYS=key1,name=key2` (the `lease` role).
-    public init(environmentValue: String?) {
+    package init(environmentValue: String?) {
         self.init(keys: (environmentValue ?? "").split(separator: ",").map(String.init))
     }
 
     /// The keys of the three settings: `VENDOR_READER_KEYS`, `VENDOR_API_KEYS` (lease), `VENDOR_ADMIN_KEYS`.
-    public init(reader: String?, lease: String?, admin: String?) {
+    package init(reader: String?, lease: String?, admin: String?) {
         func parse(_ value: String?, _ role: Role) -> APIKeys {
             APIKeys(keys: (value ?? "").split(separator: ",").map(String.init), role: role)
         }
         entries = parse(reader, .reader).entries + parse(lease, .lease).entries + parse(admin, .admin).entries
     }
 
-    public var isEmpty: Bool { entries.isEmpty }
+    package var isEmpty: Bool { entries.isEmpty }
 
     /// The name and the secret of one entry.
     static func split(_ entry: String) -> (name: String?, secret: String) {
@@ -62,25 +62,25 @@ public struct APIKeys: Sendable {
     }
 
     /// True when `presented` is one of the keys.
-    public func accepts(_ presented: String) -> Bool { identify(presented) != nil }
+    package func accepts(_ presented: String) -> Bool { identify(presented) != nil }
 
     /// The caller a presented key names (its name, or `key-` and the first 8 hex digits of its SHA-256),
     /// or nil when it is none of the keys.
-    public func identify(_ presented: String) -> String? { authenticate(presented)?.caller }
+    package func identify(_ presented: String) -> String? { authenticate(presented)?.caller }
 
     /// The caller a presented key names and its role, or nil when it is none of the keys. Every stored
     /// digest is compared, in constant time.
-    public func authenticate(_ presented: String) -> (caller: String, role: Role)? {
+    package func authenticate(_ presented: String) -> (caller: String, role: Role)? {
         authenticate(digest: Self.digest(presented))
     }
 
     /// The SHA-256 of a key: what is kept of it (the console's sessions keep it too, sealed, to look the key up
     /// again on every request).
-    public static func digest(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Data(key.utf8))) }
+    package static func digest(_ key: String) -> [UInt8] { Array(SHA256.hash(data: Data(key.utf8))) }
 
     /// The caller and role of the key with this SHA-256 among the keys configured now, or nil when it is none
     /// of them. Every stored digest is compared, in constant time.
-    public func authenticate(digest: [UInt8]) -> (caller: String, role: Role)? {
+    package func authenticate(digest: [UInt8]) -> (caller: String, role: Role)? {
         guard digest.count == SHA256.byteCount else { return nil }
         var found = -1
         for (position, entry) in entries.enumerated() {

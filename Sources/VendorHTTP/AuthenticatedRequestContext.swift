@@ -6,19 +6,19 @@ import IPAMCore
 /// Made from a `VendorRequestContext` once `AuthenticationMiddleware` has named the caller (Hummingbird's
 /// `ChildRequestContext`: the route's group converts the context before the handler runs). Made without one
 /// it refuses the request as unauthenticated, so a route wired without authentication fails closed.
-public struct AuthenticatedRequestContext: ChildRequestContext, RequestIdentified {
-    public typealias ParentContext = VendorRequestContext
-    public var coreContext: CoreRequestContextStorage
-    public let requestID: String
+package struct AuthenticatedRequestContext: ChildRequestContext, RequestIdentified {
+    package typealias ParentContext = VendorRequestContext
+    package var coreContext: CoreRequestContextStorage
+    package let requestID: String
     /// The client's IP address (the peer of the connection).
-    public let clientAddress: String
+    package let clientAddress: String
     /// The authenticated caller: a key's name (or `key-…`), a token's `jwt:…`, or `anonymous` with
     /// authentication disabled.
-    public let caller: String
+    package let caller: String
     /// The caller's role (`admin` with authentication disabled).
-    public let role: Role
+    package let role: Role
 
-    public init(context: VendorRequestContext) throws {
+    package init(context: VendorRequestContext) throws {
         guard let identity = context.identity else {
             throw VendorError(.unauthorized, AuthenticationMiddleware.refusal)
         }

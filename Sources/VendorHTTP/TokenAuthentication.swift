@@ -6,23 +6,23 @@ import TokenAuth
 /// Bearer tokens as callers (Entra ID): a verified token's issuer and subject name the caller
 /// (`PrincipalName.token`: `jwt:{issuer tag}:{subject}`, never a key's name), and its app roles (the `roles`
 /// claim) map to ipam roles; the largest mapped role wins.
-public struct TokenAuthentication: Sendable {
-    public let verifier: BearerTokenVerifier
+package struct TokenAuthentication: Sendable {
+    package let verifier: BearerTokenVerifier
     /// App role (as the token carries it) → ipam role.
-    public let roleMap: [String: Role]
+    package let roleMap: [String: Role]
 
     /// The map when `AUTH_JWT_ROLE_MAP` is not set: app roles `IPAM.Reader`, `IPAM.Lease`, `IPAM.Admin`.
-    public static let defaultRoleMap: [String: Role] = [
+    package static let defaultRoleMap: [String: Role] = [
         "IPAM.Reader": .reader, "IPAM.Lease": .lease, "IPAM.Admin": .admin,
     ]
 
-    public init(verifier: BearerTokenVerifier, roleMap: [String: Role] = Self.defaultRoleMap) {
+    package init(verifier: BearerTokenVerifier, roleMap: [String: Role] = Self.defaultRoleMap) {
         self.verifier = verifier
         self.roleMap = roleMap
     }
 
     /// Parses `AUTH_JWT_ROLE_MAP`: a JSON object of app role → `reader`, `lease` or `admin`.
-    public static func roleMap(parsing text: String) throws(RoleMapError) -> [String: Role] {
+    package static func roleMap(parsing text: String) throws(RoleMapError) -> [String: Role] {
         guard let object = (try? JSONValue.parse(text))?.objectValue, !object.isEmpty else {
             throw RoleMapError(
                 message: #"must be a JSON object of app role → reader, lease or admin, e.g. {"IPAM.Admin": "admin"}"#)
@@ -37,7 +37,7 @@ public struct TokenAuthentication: Sendable {
         return map
     }
 
-    public struct RoleMapError: Error, Sendable { public let message: String }
+    package struct RoleMapError: Error, Sendable { package let message: String }
 
     /// The caller and role a token names; 401 when it is not valid, 403 when it carries no mapped role.
     func authenticate(_ token: String) async throws(VendorError) -> (String, Role) {

@@ -12,19 +12,19 @@ import VendorAPI
 /// Thrown by the edge (the domain throws `DomainError`, mapped by `VendorError(_:)`); `ErrorMiddleware` renders it
 /// as the one error shape
 /// `{code, message, requestId, field?, details?}`, with `Retry-After` when the client should retry.
-public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible {
-    public let code: ErrorCode
-    public let message: String
+package struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible {
+    package let code: ErrorCode
+    package let message: String
     /// The offending request field, when there is one.
-    public let field: String?
+    package let field: String?
     /// Extra machine-readable facts (e.g. `leaseId`, `state`, `scope`).
-    public let details: [String: String]
+    package let details: [String: String]
     /// Seconds a client should wait before retrying (sent as `Retry-After`).
-    public let retryAfter: Int?
+    package let retryAfter: Int?
     /// Methods the path accepts (`Allow`, with `methodNotAllowed`).
     var allowed: [String]?
 
-    public init(
+    package init(
         _ code: ErrorCode, _ message: String, field: String? = nil, details: [String: String] = [:],
         retryAfter: Int? = nil
     ) {
@@ -35,10 +35,10 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
         self.retryAfter = retryAfter
     }
 
-    public var description: String { "\(status.code) \(code.rawValue): \(message)" }
+    package var description: String { "\(status.code) \(code.rawValue): \(message)" }
 
     /// The one table from code to HTTP status.
-    public static func status(of code: ErrorCode) -> HTTPResponse.Status {
+    package static func status(of code: ErrorCode) -> HTTPResponse.Status {
         switch code {
         case .invalidJSON, .unknownField, .duplicateField, .missingField, .invalidField, .invalidSessionId,
             .invalidLeaseId,
@@ -63,9 +63,9 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
         }
     }
 
-    public var status: HTTPResponse.Status { Self.status(of: code) }
+    package var status: HTTPResponse.Status { Self.status(of: code) }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         response(requestID: (context as? any RequestIdentified)?.requestID ?? "")
     }
 
@@ -81,7 +81,7 @@ public struct VendorError: HTTPResponseError, Sendable, CustomStringConvertible 
     }
 
     /// A request rejected by strict decoding.
-    public static func badRequest(_ problem: RequestProblem) -> VendorError {
+    package static func badRequest(_ problem: RequestProblem) -> VendorError {
         VendorError(problem.code, problem.message, field: problem.field)
     }
 }

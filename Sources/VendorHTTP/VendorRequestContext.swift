@@ -7,26 +7,26 @@ import Synchronization
 ///
 /// Open routes and the console's get this context; routes that need a role get an
 /// `AuthenticatedRequestContext`, whose caller and role are not optional.
-public struct VendorRequestContext: RequestContext, RequestIdentified {
-    public var coreContext: CoreRequestContextStorage
+package struct VendorRequestContext: RequestContext, RequestIdentified {
+    package var coreContext: CoreRequestContextStorage
     /// The request's id: the caller's `x-request-id` when it is a sane one, else a new UUID (`RequestIDMiddleware`).
-    public var requestID: String = ""
+    package var requestID: String = ""
     /// The client's IP address (the peer of the connection), for slowing down failed keys.
-    public let clientAddress: String
+    package let clientAddress: String
     /// Who `AuthenticationMiddleware` found calling; nil before it runs and on routes without it.
     /// `AuthenticatedRequestContext` takes it from here.
     var identity: CallerIdentity?
     /// What the layers inside learn about the request for the layers outside (the log line, the metric).
     let notes = RequestNotes()
 
-    public init(source: Source) {
+    package init(source: Source) {
         coreContext = .init(source: source)
         clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 }
 
 /// A context that knows its request's id (the error shape's `requestId`).
-public protocol RequestIdentified {
+package protocol RequestIdentified {
     var requestID: String { get }
 }
 

@@ -9,16 +9,16 @@ import VendorDomain
 /// The Vendor's HTTP edge: the routes, and the router with its middleware, one job each, outermost first:
 /// request id and log line, security headers, metrics, the one error shape, encoded separators refused; then,
 /// inside each route that needs a role, authentication and the role check (`VendorRouteTable`).
-public enum VendorRouter {
+package enum VendorRouter {
     /// Largest accepted request body.
-    public static let maxBodyBytes = 64 * 1024
+    package static let maxBodyBytes = 64 * 1024
 
     /// - Parameters:
     ///   - keys: accepted API keys; `nil` (and no `tokens`) disables authentication (`--insecure-no-auth`).
     ///   - tokens: accepted bearer tokens (Entra ID), when configured.
     ///   - readiness: checks storage for `/readyz` (nil: ready).
     ///   - console: the console's session signer (`CONSOLE_SESSION_SECRET`); nil turns the console off.
-    public static func build(
+    package static func build(
         service: VendorService, keys: APIKeys?, tokens: TokenAuthentication? = nil, console: ConsoleSessions? = nil,
         logger: Logger,
         readiness: @escaping @Sendable () async -> String?

@@ -2,21 +2,21 @@ import Logging
 import Synchronization
 
 /// Keeps log lines in memory so tests can assert what was logged (and with which metadata).
-public final class LogCapture: Sendable {
-    public struct Line: Sendable {
-        public let level: Logger.Level
-        public let message: String
-        public let metadata: [String: String]
+package final class LogCapture: Sendable {
+    package struct Line: Sendable {
+        package let level: Logger.Level
+        package let message: String
+        package let metadata: [String: String]
     }
 
     private let lines = Mutex<[Line]>([])
-    public init() {}
+    package init() {}
 
-    public var captured: [Line] { lines.withLock { $0 } }
+    package var captured: [Line] { lines.withLock { $0 } }
     func append(_ line: Line) { lines.withLock { $0.append(line) } }
 
     /// A logger at `level` writing into this capture.
-    public func logger(label: String = "test", level: Logger.Level = .info) -> Logger {
+    package func logger(label: String = "test", level: Logger.Level = .info) -> Logger {
         var logger = Logger(label: label) { _ in Handler(capture: self) }
         logger.logLevel = level
         return logger

@@ -8,7 +8,7 @@ import _CryptoExtras
 
 /// A local OpenID Connect issuer for tests: serves its OpenID configuration and JWKS, signs tokens with its
 /// RSA keys, rotates them, and makes the malformed tokens an attacker would try.
-public final class FakeIssuer: Sendable {
+package final class FakeIssuer: Sendable {
     private let state = Mutex<
         (
             keys: [(kid: String, key: _RSA.Signing.PrivateKey)], base: String, jwksFetches: Int, metadataFetches: Int,
@@ -17,26 +17,26 @@ public final class FakeIssuer: Sendable {
     >(
         ([], "", 0, 0, false))
 
-    public init() throws { try addKey("key-1") }
+    package init() throws { try addKey("key-1") }
 
     /// Starts a new signing key (published from now on, with the old ones).
-    public func addKey(_ kid: String) throws {
+    package func addKey(_ kid: String) throws {
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         state.withLock { $0.keys.append((kid, key)) }
     }
 
     /// Stops publishing `kid`.
-    public func retire(_ kid: String) { state.withLock { $0.keys.removeAll { $0.kid == kid } } }
+    package func retire(_ kid: String) { state.withLock { $0.keys.removeAll { $0.kid == kid } } }
 
-    public var issuer: String { state.withLock { $0.base } }
-    public var jwksFetches: Int { state.withLock { $0.jwksFetches } }
+    package var issuer: String { state.withLock { $0.base } }
+    package var jwksFetches: Int { state.withLock { $0.jwksFetches } }
     /// Reads of the OpenID configuration, answered or not.
-    public var metadataFetches: Int { state.withLock { $0.metadataFetches } }
+    package var metadataFetches: Int { state.withLock { $0.metadataFetches } }
     /// While down, every request is answered 503 (an issuer that is failing or unreachable behind a gateway).
-    public func setDown(_ down: Bool) { state.withLock { $0.down = down } }
-    public func setBase(_ base: String) { state.withLock { $0.base = base } }
+    package func setDown(_ down: Bool) { state.withLock { $0.down = down } }
+    package func setBase(_ base: String) { state.withLock { $0.base = base } }
 
-    public func handle(_ request: EmulatorRequest) -> EmulatorResponse {
+    package func handle(_ request: EmulatorRequest) -> EmulatorResponse {
         let base = issuer
         let down = state.withLock { state in
             if request.rawPath == "/.well-known/openid-configuration" { state.metadataFetches += 1 }
@@ -65,7 +65,7 @@ public final class FakeIssuer: Sendable {
     }
 
     /// The standard claims of a token for `audience`, valid from a minute ago for an hour.
-    public func claims(subject: String = "user-1", roles: [String], audience: String, now: Date = Date()) -> [(
+    package func claims(subject: String = "user-1", roles: [String], audience: String, now: Date = Date()) -> [(
         String, JSONValue
     )] {
         [
@@ -79,7 +79,7 @@ public final class FakeIssuer: Sendable {
 
     /// A token with `claims`, signed RS256 by `kid` (the newest key by default), its header naming `kid`.
     /// `headerKid` names another key in the header than the one that signed (a kid the issuer never published).
-    public func token(
+    package func token(
         _ claims: [(String, JSONValue)], kid: String? = nil, headerKid: String? = nil, alg: String = "RS256"
     ) throws -> String {
         let (name, key) = state.withLock { state in
@@ -94,7 +94,7 @@ public final class FakeIssuer: Sendable {
     }
 
     /// A token signed with a key the issuer never published.
-    public func foreignToken(_ claims: [(String, JSONValue)]) throws -> String {
+    package func foreignToken(_ claims: [(String, JSONValue)]) throws -> String {
         let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         let head = Self.part(.object([("alg", .string("RS256")), ("typ", .string("JWT")), ("kid", .string("key-1"))]))
         let body = Self.part(.object(claims))
@@ -104,13 +104,13 @@ public final class FakeIssuer: Sendable {
     }
 
     /// `alg: none`, unsigned.
-    public func unsignedToken(_ claims: [(String, JSONValue)]) -> String {
+    package func unsignedToken(_ claims: [(String, JSONValue)]) -> String {
         Self.part(.object([("alg", .string("none")), ("typ", .string("JWT")), ("kid", .string("key-1"))])) + "."
             + Self.part(.object(claims)) + "."
     }
 
     /// HS256, keyed with the issuer's public key (as published), the classic algorithm-confusion attack.
-    public func confusedToken(_ claims: [(String, JSONValue)]) -> String {
+    package func confusedToken(_ claims: [(String, JSONValue)]) -> String {
         let publicKey = state.withLock { $0.keys.last!.key.publicKey }
         let head = Self.part(.object([("alg", .string("HS256")), ("typ", .string("JWT")), ("kid", .string("key-1"))]))
         let body = Self.part(.object(claims))

@@ -11,20 +11,20 @@ import TableEmulator
 /// An HTTP proxy between a Vendor and the Table endpoint that injects faults: throttling and 503s
 /// (not forwarded), 412 storms on transactions (not forwarded), 500s and timeouts *after* forwarding
 /// (so the write may have happened: an unknown outcome), and delays.
-public final class FaultProxy: Sendable {
-    public struct Faults: Sendable {
-        public var throttle = 0.0
-        public var preconditionStorm = 0.0
-        public var errorAfterForward = 0.0
-        public var timeoutAfterForward = 0.0
-        public var maxDelayMs = 0
+package final class FaultProxy: Sendable {
+    package struct Faults: Sendable {
+        package var throttle = 0.0
+        package var preconditionStorm = 0.0
+        package var errorAfterForward = 0.0
+        package var timeoutAfterForward = 0.0
+        package var maxDelayMs = 0
         /// How long a "timeout" answer is held back (longer than the client's request timeout).
-        public var hold: Duration = .milliseconds(1500)
-        public init() {}
+        package var hold: Duration = .milliseconds(1500)
+        package init() {}
 
         /// Throttling (4 %), 412 storms (8 %) and 500s after the write went through (5 %), a few ms of delay:
         /// the mix the concurrency tests of host addresses and quotas run under.
-        public static var mixed: Faults {
+        package static var mixed: Faults {
             var faults = Faults()
             faults.throttle = 0.04
             faults.preconditionStorm = 0.08
@@ -34,19 +34,19 @@ public final class FaultProxy: Sendable {
         }
     }
 
-    public let upstream: String
+    package let upstream: String
     private let state = Mutex<(faults: Faults, counts: [String: Int])>((Faults(), [:]))
-    public init(upstream: String) { self.upstream = upstream }
+    package init(upstream: String) { self.upstream = upstream }
 
-    public var faults: Faults {
+    package var faults: Faults {
         get { state.withLock { $0.faults } }
         set { state.withLock { $0.faults = newValue } }
     }
-    public var counts: [String: Int] { state.withLock { $0.counts } }
+    package var counts: [String: Int] { state.withLock { $0.counts } }
     private func count(_ name: String) { state.withLock { $0.counts[name, default: 0] += 1 } }
 
     /// Serves until the returned server is stopped; returns the port.
-    public func start() async throws -> (port: Int, task: TestServerHandle) {
+    package func start() async throws -> (port: Int, task: TestServerHandle) {
         let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
             let raw = try await TableEmulatorServer.emulatorRequest(request, maxBodyBytes: 16 * 1024 * 1024)
             let faults = self.faults
@@ -119,7 +119,7 @@ public final class FaultProxy: Sendable {
 
     /// A proxy in front of `storage` (already started), the connection string that goes through it, and the
     /// server to stop when done (`cancel()` from a `defer`: a graceful shutdown).
-    public static func inFront(of storage: StorageConnectionString, faults: Faults = Faults()) async throws
+    package static func inFront(of storage: StorageConnectionString, faults: Faults = Faults()) async throws
         -> (proxy: FaultProxy, storage: StorageConnectionString, task: TestServerHandle)
     {
         let proxy = FaultProxy(upstream: storage.tableEndpoint.replacingOccurrences(of: storage.endpointPath, with: ""))

@@ -1,11 +1,11 @@
 /// Tests that load the machine on purpose (several Vendor processes, fault storms, thousands of calls) take
 /// turns: two at once on a small CI machine starve each other's start-up into timeouts that say nothing
 /// about the code. Other tests still run beside them.
-public enum LoadTests {
+package enum LoadTests {
     private static let turns = Turns()
 
     /// Runs `body` when no other load test runs.
-    public static func exclusive<T>(_ body: () async throws -> T) async throws -> T {
+    package static func exclusive<T>(_ body: () async throws -> T) async throws -> T {
         await turns.acquire()
         do {
             let result = try await body()

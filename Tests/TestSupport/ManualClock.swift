@@ -6,12 +6,12 @@ import Synchronization
 ///
 /// Sleepers wake when `advance` passes their deadline; a cancelled sleeper throws `CancellationError`.
 /// `waitForSleepers` lets a test wait until the code under test is parked on the clock again.
-public final class ManualClock: Clock, Sendable {
-    public struct Instant: InstantProtocol {
-        public let offset: Duration
-        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        public func duration(to other: Instant) -> Duration { other.offset - offset }
-        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+package final class ManualClock: Clock, Sendable {
+    package struct Instant: InstantProtocol {
+        package let offset: Duration
+        package func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        package func duration(to other: Instant) -> Duration { other.offset - offset }
+        package static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
     private struct State {
@@ -23,18 +23,18 @@ public final class ManualClock: Clock, Sendable {
 
     private let state = Mutex(State())
     /// The wall-clock time at offset zero.
-    public let start: Date
+    package let start: Date
 
-    public init(start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { self.start = start }
+    package init(start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { self.start = start }
 
-    public var now: Instant { state.withLock { $0.now } }
-    public var minimumResolution: Duration { .zero }
+    package var now: Instant { state.withLock { $0.now } }
+    package var minimumResolution: Duration { .zero }
     /// The wall-clock time the clock stands at.
-    public var date: Date { start.addingTimeInterval(now.offset.seconds) }
+    package var date: Date { start.addingTimeInterval(now.offset.seconds) }
     /// How many tasks sleep on the clock right now.
-    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    package var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
-    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+    package func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         try Task.checkCancellation()
         let id = state.withLock { state -> Int in
             state.nextID += 1
@@ -63,7 +63,7 @@ public final class ManualClock: Clock, Sendable {
     }
 
     /// Moves time forward and wakes every sleeper whose deadline has come.
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         let due = state.withLock { state in
             state.now = state.now.advanced(by: duration)
             let now = state.now
@@ -76,7 +76,7 @@ public final class ManualClock: Clock, Sendable {
 
     /// Waits (in real time, up to `timeout`) until at least `count` tasks sleep on the clock.
     @discardableResult
-    public func waitForSleepers(_ count: Int = 1, timeout: Duration = .seconds(10)) async -> Bool {
+    package func waitForSleepers(_ count: Int = 1, timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while sleeperCount < count {
             guard ContinuousClock.now < deadline else { return false }

@@ -4,16 +4,16 @@ import Synchronization
 
 /// A `TimeSource` tests move by hand: `now` and `uptime` change only by `advance`, and a sleep moves
 /// them by its duration at once (so waiting code never waits on the wall clock).
-public final class ManualTime: Sendable {
+package final class ManualTime: Sendable {
     private let state: Mutex<(date: Date, uptime: Duration, slept: [Duration])>
 
-    public init(start: Date = Date()) { state = Mutex((start, .zero, [])) }
+    package init(start: Date = Date()) { state = Mutex((start, .zero, [])) }
 
-    public var now: Date { state.withLock { $0.date } }
+    package var now: Date { state.withLock { $0.date } }
     /// Every sleep asked for, in order.
-    public var sleeps: [Duration] { state.withLock { $0.slept } }
+    package var sleeps: [Duration] { state.withLock { $0.slept } }
 
-    public func advance(by duration: Duration) {
+    package func advance(by duration: Duration) {
         state.withLock {
             $0.date = $0.date.addingTimeInterval(
                 Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
@@ -22,9 +22,9 @@ public final class ManualTime: Sendable {
     }
 
     /// Moves `now` to `date` (forwards or back; `uptime` is left alone).
-    public func set(_ date: Date) { state.withLock { $0.date = date } }
+    package func set(_ date: Date) { state.withLock { $0.date = date } }
 
-    public var source: TimeSource {
+    package var source: TimeSource {
         TimeSource(
             now: { self.now }, uptime: { self.state.withLock { $0.uptime } },
             sleep: { duration in

@@ -5,19 +5,19 @@ import StrictJSON
 /// an HTTP client library cannot be made to be.
 ///
 /// The socket is non-blocking once connected; nothing here waits on the concurrency pool's threads.
-public final class RawConnection: @unchecked Sendable {
+package final class RawConnection: @unchecked Sendable {
     // @unchecked: a connection is used by one task (or one waiting thread) at a time.
     private var descriptor: Int32
     /// Everything the server sent.
-    public private(set) var received: [UInt8] = []
+    package private(set) var received: [UInt8] = []
     /// The server closed the connection (end of file or reset).
-    public private(set) var closedByServer = false
+    package private(set) var closedByServer = false
 
     /// Connects to 127.0.0.1:`port`, waiting at most `timeout` (a server that stopped accepting leaves a
     /// connection waiting in its backlog, or drops it).
     /// - Parameter receiveBuffer: the socket's receive buffer (`SO_RCVBUF`): a small one makes a client that does
     ///   not read stall the server's writes soon.
-    public init(port: Int, timeout: Duration = .seconds(10), receiveBuffer: Int32? = nil) throws {
+    package init(port: Int, timeout: Duration = .seconds(10), receiveBuffer: Int32? = nil) throws {
         descriptor = socket(AF_INET, Self.streamType, 0)
         guard descriptor >= 0 else { throw TestFailure("socket: errno \(errno)") }
         if var size = receiveBuffer {
@@ -59,7 +59,7 @@ public final class RawConnection: @unchecked Sendable {
 
     /// Sends `text`; false when the server has closed the connection.
     @discardableResult
-    public func send(_ text: String) -> Bool {
+    package func send(_ text: String) -> Bool {
         guard descriptor >= 0 else { return false }
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
@@ -76,7 +76,7 @@ public final class RawConnection: @unchecked Sendable {
     }
 
     /// Reads what the server has sent without waiting; notes whether it has closed.
-    public func readAvailable() {
+    package func readAvailable() {
         guard descriptor >= 0, !closedByServer else { return }
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while true {
@@ -93,13 +93,13 @@ public final class RawConnection: @unchecked Sendable {
     }
 
     /// Closes this side.
-    public func close() {
+    package func close() {
         if descriptor >= 0 { closeDescriptor(descriptor) }
         descriptor = -1
     }
 
     /// What the server sent, as an HTTP answer (nil when it sent nothing, or no whole head).
-    public var answer: RawAnswer? { RawAnswer(parsing: received) }
+    package var answer: RawAnswer? { RawAnswer(parsing: received) }
 
     fileprivate var pollDescriptor: Int32 { descriptor }
 
@@ -123,13 +123,13 @@ public final class RawConnection: @unchecked Sendable {
 #endif
 
 /// An HTTP/1.1 answer read off a raw connection.
-public struct RawAnswer: Sendable {
-    public let status: Int
+package struct RawAnswer: Sendable {
+    package let status: Int
     /// Header names in lower case.
-    public let headers: [String: String]
-    public let body: [UInt8]
-    public var json: JSONValue? { try? JSONValue.parse(body) }
-    public var code: String? { json?["code"]?.stringValue }
+    package let headers: [String: String]
+    package let body: [UInt8]
+    package var json: JSONValue? { try? JSONValue.parse(body) }
+    package var code: String? { json?["code"]?.stringValue }
 
     init?(parsing bytes: [UInt8]) {
         guard let headEnd = Self.find([13, 10, 13, 10], in: bytes, from: 0) else { return nil }
@@ -170,9 +170,9 @@ public struct RawAnswer: Sendable {
 }
 
 /// Raw connections by the hundred, and single exchanges on fresh connections.
-public enum RawHTTP {
+package enum RawHTTP {
     /// Opens `count` connections to `port`, sending `opening` on each (nothing when empty).
-    public static func open(_ count: Int, port: Int, sending opening: String = "") throws -> [RawConnection] {
+    package static func open(_ count: Int, port: Int, sending opening: String = "") throws -> [RawConnection] {
         try (0..<count).map { _ in
             let connection = try RawConnection(port: port)
             if !opening.isEmpty { connection.send(opening) }
@@ -182,7 +182,7 @@ public enum RawHTTP {
 
     /// Waits, on a thread of its own, until the server has closed every one of `connections` (reading what it
     /// sends them), or `bound` has passed. Returns the connections still open.
-    public static func waitUntilClosed(_ connections: [RawConnection], within bound: Duration) async -> [RawConnection]
+    package static func waitUntilClosed(_ connections: [RawConnection], within bound: Duration) async -> [RawConnection]
     {
         await onThread {
             let deadline = ContinuousClock.now + bound
@@ -199,7 +199,7 @@ public enum RawHTTP {
 
     /// Sends `request` on a fresh connection and returns the server's answer once it has closed the connection
     /// (send `Connection: close`), or what arrived within `bound`.
-    public static func exchange(port: Int, _ request: String, within bound: Duration = .seconds(30)) async throws
+    package static func exchange(port: Int, _ request: String, within bound: Duration = .seconds(30)) async throws
         -> RawAnswer
     {
         let connection = try RawConnection(port: port)
@@ -214,7 +214,7 @@ public enum RawHTTP {
     }
 
     /// A request with `Connection: close` (and the body's length when there is one).
-    public static func request(_ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil)
+    package static func request(_ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil)
         -> String
     {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"

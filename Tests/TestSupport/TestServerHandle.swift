@@ -5,11 +5,11 @@ import ServiceLifecycle
 /// A server a test started, stopped by graceful shutdown: cancelling a Hummingbird server's task while a
 /// connection is open (a client's idle keep-alive one, say) can trap in NIO ("Deinited NIOAsyncWriter
 /// without calling finish()", apple/swift-nio#3481), and took whole test runs down with it.
-public final class TestServerHandle: Sendable {
+package final class TestServerHandle: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    public init(_ service: some Service, logger: Logger) {
+    package init(_ service: some Service, logger: Logger) {
         let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [], logger: logger))
         self.group = group
         task = Task { try await group.run() }
@@ -18,7 +18,7 @@ public final class TestServerHandle: Sendable {
     /// Starts the server `make` builds on an ephemeral port and waits until it listens.
     /// - Parameter make: builds the server, handing its `onServerRunning` the callback that reports the port.
     /// - Returns: the handle that stops it, and the port.
-    public static func start(
+    package static func start(
         logger: Logger,
         _ make: (_ onServerRunning: @escaping @Sendable (any Channel) async -> Void) throws -> some Service
     )
@@ -32,19 +32,19 @@ public final class TestServerHandle: Sendable {
     }
 
     /// Shuts the server down gracefully (open connections are closed properly) and waits until it has.
-    public func stop() async {
+    package func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 
     /// Starts the graceful shutdown without waiting for it (for a `defer`).
-    public func cancel() {
+    package func cancel() {
         let group = self.group
         Task { await group.triggerGracefulShutdown() }
     }
 
     /// Runs `body`, then stops the server gracefully, whatever `body` did.
-    public func serving<T>(_ body: () async throws -> T) async throws -> T {
+    package func serving<T>(_ body: () async throws -> T) async throws -> T {
         let result: Result<T, any Error>
         do { result = .success(try await body()) } catch { result = .failure(error) }
         await stop()

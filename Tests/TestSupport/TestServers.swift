@@ -11,9 +11,9 @@ import TableEmulator
 let quietLogger = Logger(label: "test-server", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// Local servers for tests: the emulator, and small scripted HTTP fakes.
-public enum TestServers {
+package enum TestServers {
     /// Starts a `TableEmulatorServer` in this process for the rest of the run; returns its port.
-    public static func startEmulator(configuration: TableEmulatorServer.Configuration) async throws -> Int {
+    package static func startEmulator(configuration: TableEmulatorServer.Configuration) async throws -> Int {
         let server = try TableEmulatorServer(configuration: configuration, logger: quietLogger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         Task.detached {
@@ -28,7 +28,7 @@ public enum TestServers {
     }
 
     /// Runs a fake HTTP server answering with `handler` while `body` runs; returns `body`'s result.
-    public static func withFakeServer<T: Sendable>(
+    package static func withFakeServer<T: Sendable>(
         _ handler: @escaping @Sendable (EmulatorRequest) async -> EmulatorResponse,
         _ body: @Sendable (Int) async throws -> T
     ) async throws -> T {
@@ -45,7 +45,7 @@ public enum TestServers {
     }
 
     /// A JSON answer.
-    public static func json(_ status: Int, _ text: String, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
+    package static func json(_ status: Int, _ text: String, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
         var all = headers
         all["Content-Type"] = "application/json"
         return EmulatorResponse(status: status, headers: all, body: Array(text.utf8))
@@ -53,20 +53,20 @@ public enum TestServers {
 }
 
 /// Counts and records what a fake server saw (thread-safe).
-public final class RequestLog: Sendable {
+package final class RequestLog: Sendable {
     private let state = Mutex<[EmulatorRequest]>([])
-    public init() {}
-    public func record(_ request: EmulatorRequest) -> Int {
+    package init() {}
+    package func record(_ request: EmulatorRequest) -> Int {
         state.withLock {
             $0.append(request)
             return $0.count
         }
     }
-    public var requests: [EmulatorRequest] { state.withLock { $0 } }
-    public var count: Int { state.withLock { $0.count } }
+    package var requests: [EmulatorRequest] { state.withLock { $0 } }
+    package var count: Int { state.withLock { $0.count } }
 }
 
-public struct TestFailure: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct TestFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

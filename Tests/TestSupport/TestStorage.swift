@@ -7,9 +7,9 @@ import TableEmulator
 /// The Table endpoint the tests talk to: a `TableEmulator` started in this process on an ephemeral
 /// port, unless `IPAM_TEST_STORAGE` holds a connection string (real Azurite or a storage account),
 /// in which case every test runs unchanged against that endpoint.
-public enum TestStorage {
+package enum TestStorage {
     /// One transport for the whole test process.
-    public static let transport = CurlTransport()
+    package static let transport = CurlTransport()
 
     private static let endpoint: Task<StorageConnectionString, any Error> = Task {
         if let configured = ProcessInfo.processInfo.environment["IPAM_TEST_STORAGE"], !configured.isEmpty {
@@ -23,11 +23,11 @@ public enum TestStorage {
     }
 
     /// True when the tests run against an outside endpoint rather than the in-process emulator.
-    public static var isExternal: Bool { !(ProcessInfo.processInfo.environment["IPAM_TEST_STORAGE"] ?? "").isEmpty }
+    package static var isExternal: Bool { !(ProcessInfo.processInfo.environment["IPAM_TEST_STORAGE"] ?? "").isEmpty }
 
-    public static func connectionString() async throws -> StorageConnectionString { try await endpoint.value }
+    package static func connectionString() async throws -> StorageConnectionString { try await endpoint.value }
 
-    public static func service(
+    package static func service(
         retryPolicy: RetryPolicy = .init(maxAttempts: 3, baseDelay: .milliseconds(20)),
         onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil
     ) async throws -> TableServiceClient {
@@ -37,14 +37,14 @@ public enum TestStorage {
     }
 
     /// A fresh table for one test (letters and digits only, unique per call).
-    public static func freshTable(_ prefix: String = "t") async throws -> TableClient {
+    package static func freshTable(_ prefix: String = "t") async throws -> TableClient {
         let name = uniqueName(prefix)
         let service = try await service()
         try await service.createTable(name)
         return service.table(name)
     }
 
-    public static func uniqueName(_ prefix: String) -> String {
+    package static func uniqueName(_ prefix: String) -> String {
         prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
     }
 }

@@ -11,12 +11,12 @@ import VendorDomain
 import VendorHTTP
 
 /// A sample configuration in the shape of docs/Configuration.md, small enough to exhaust in tests.
-public enum SampleConfiguration {
-    public static let subscription = "11111111-1111-1111-1111-111111111111"
-    public static let auditSalt = "test-audit-salt-0123456789"
+package enum SampleConfiguration {
+    package static let subscription = "11111111-1111-1111-1111-111111111111"
+    package static let auditSalt = "test-audit-salt-0123456789"
 
     /// Environment for one test: its own table on the test storage endpoint.
-    public static func environment(
+    package static func environment(
         table: String, connectionString: StorageConnectionString,
         eastus: String = "10.64.0.0/16", exclude: String = "10.64.0.0/24",
         stock: String = #"{"22":2,"24":4}"#, leaseHours: String = "4"
@@ -35,17 +35,17 @@ public enum SampleConfiguration {
 }
 
 /// A JSON answer from an HTTP call.
-public struct HTTPAnswer: Sendable {
-    public let status: Int
-    public let headers: HTTPHeaderList
-    public let json: JSONValue?
-    public let text: String
-    public var code: String? { json?["code"]?.stringValue }
-    public func string(_ key: String) -> String? { json?[key]?.stringValue }
+package struct HTTPAnswer: Sendable {
+    package let status: Int
+    package let headers: HTTPHeaderList
+    package let json: JSONValue?
+    package let text: String
+    package var code: String? { json?["code"]?.stringValue }
+    package func string(_ key: String) -> String? { json?[key]?.stringValue }
 }
 
-public enum HTTPCalls {
-    public static func send(
+package enum HTTPCalls {
+    package static func send(
         _ method: String, _ url: String, body: String? = nil, headers: HTTPHeaderList = [:],
         contentType: String? = "application/json", timeout: Duration = .seconds(30)
     ) async throws -> HTTPAnswer {
@@ -61,8 +61,8 @@ public enum HTTPCalls {
 }
 
 /// Runs a Vendor in this process (real HTTP on an ephemeral port) against the test storage endpoint.
-public enum VendorHarness {
-    public static func withVendor<T: Sendable>(
+package enum VendorHarness {
+    package static func withVendor<T: Sendable>(
         environment overrides: [String: String] = [:], keys: [String]? = nil, roleKeys: APIKeys? = nil,
         tokens: TokenAuthentication? = nil,
         logger injected: Logger? = nil, time: TimeSource = .system, redactActors: Bool = false,
@@ -102,16 +102,16 @@ public enum VendorHarness {
 }
 
 /// Real processes: `table-emulator` (unless IPAM_TEST_STORAGE is set) and any number of `vendor`s.
-public final class ProcessStack: @unchecked Sendable {
+package final class ProcessStack: @unchecked Sendable {
     // @unchecked: `processes` is only touched by the test that owns the stack, before and after its concurrent phase.
-    public private(set) var processes: [Process] = []
+    package private(set) var processes: [Process] = []
     /// In-process servers the processes talk to (fault proxies): stopped after them.
     private var servers: [TestServerHandle] = []
-    public private(set) var storage: StorageConnectionString?
+    package private(set) var storage: StorageConnectionString?
 
-    public init() {}
+    package init() {}
 
-    public static var binDirectory: String {
+    package static var binDirectory: String {
         if let dir = ProcessInfo.processInfo.environment["IPAM_BIN_DIR"] { return dir }
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
@@ -124,7 +124,7 @@ public final class ProcessStack: @unchecked Sendable {
     /// test's in-process servers (a fault proxy in front of its storage, say) need the pool's few threads to
     /// answer it, and a read blocking them there deadlocks both until the child gives up.
     /// - Parameter descriptorLimit: start it with this limit on open descriptors (soft and hard; `ulimit -n`).
-    public func launch(
+    package func launch(
         _ name: String, arguments: [String], environment: [String: String] = [:], descriptorLimit: Int? = nil
     ) async throws -> Int {
         let path = Self.binDirectory + "/" + name
@@ -187,7 +187,7 @@ public final class ProcessStack: @unchecked Sendable {
 
     /// Starts one of our executables without waiting for anything (stopped with the stack); its standard
     /// output goes to `output` when given.
-    public func start(_ name: String, arguments: [String], environment: [String: String], output: Pipe? = nil) throws
+    package func start(_ name: String, arguments: [String], environment: [String: String], output: Pipe? = nil) throws
         -> Process
     {
         let process = Process()
@@ -203,7 +203,9 @@ public final class ProcessStack: @unchecked Sendable {
 
     /// A Manager's environment: the sample configuration on `storage`, and a local Resource Graph
     /// (`arg-emulator`) started for it.
-    public func managerEnvironment(table: String, storage: StorageConnectionString, stock: String = #"{"22":2,"24":4}"#)
+    package func managerEnvironment(
+        table: String, storage: StorageConnectionString, stock: String = #"{"22":2,"24":4}"#
+    )
         async throws -> [String: String]
     {
         let graph = try await launch("arg-emulator", arguments: ["--port", "0"])
@@ -213,7 +215,7 @@ public final class ProcessStack: @unchecked Sendable {
         return environment
     }
 
-    public enum Stream: Sendable { case standardOutput, standardError }
+    package enum Stream: Sendable { case standardOutput, standardError }
 
     /// Runs one of our executables to completion and returns its exit status and the captured stream.
     ///
@@ -221,7 +223,7 @@ public final class ProcessStack: @unchecked Sendable {
     /// (as wide as the machine has cores, and shared by every test running at once) for a child's lifetime can
     /// starve the in-process servers the child talks to, and with them every other test.
     /// - Parameter inherit: start from this process's environment (otherwise only `environment`).
-    public static func runToCompletion(
+    package static func runToCompletion(
         _ name: String, arguments: [String], environment: [String: String],
         inherit: Bool = true, capture: Stream = .standardOutput
     ) async throws -> (status: Int32, output: String) {
@@ -241,7 +243,7 @@ public final class ProcessStack: @unchecked Sendable {
     }
 
     /// The storage endpoint for the stack: IPAM_TEST_STORAGE, or a fresh table-emulator process.
-    public func startStorage() async throws -> StorageConnectionString {
+    package func startStorage() async throws -> StorageConnectionString {
         if let configured = ProcessInfo.processInfo.environment["IPAM_TEST_STORAGE"], !configured.isEmpty {
             storage = try StorageConnectionString(parsing: configured)
         } else {
@@ -256,7 +258,7 @@ public final class ProcessStack: @unchecked Sendable {
 
     /// A fault proxy in front of `storage`, and the connection string that goes through it; stopped by `stopAll`
     /// after the processes that use it.
-    public func proxy(_ storage: StorageConnectionString, faults: FaultProxy.Faults = FaultProxy.Faults()) async throws
+    package func proxy(_ storage: StorageConnectionString, faults: FaultProxy.Faults = FaultProxy.Faults()) async throws
         -> (FaultProxy, StorageConnectionString)
     {
         let (proxy, proxied, server) = try await FaultProxy.inFront(of: storage, faults: faults)
@@ -266,7 +268,7 @@ public final class ProcessStack: @unchecked Sendable {
 
     /// Starts a `vendor` process; without keys in `environment` (`VENDOR_API_KEYS` and the like) it serves
     /// with authentication disabled.
-    public func startVendor(environment: [String: String], descriptorLimit: Int? = nil) async throws -> String {
+    package func startVendor(environment: [String: String], descriptorLimit: Int? = nil) async throws -> String {
         let keyed = [Setting.vendorAPIKeys, .vendorAdminKeys, .vendorReaderKeys].contains {
             environment[$0.rawValue] != nil
         }
@@ -279,13 +281,13 @@ public final class ProcessStack: @unchecked Sendable {
     }
 
     /// `count` Vendors with one environment, started one after another: their URLs.
-    public func startVendors(_ count: Int, environment: [String: String]) async throws -> [String] {
+    package func startVendors(_ count: Int, environment: [String: String]) async throws -> [String] {
         var urls: [String] = []
         for _ in 0..<count { urls.append(try await startVendor(environment: environment)) }
         return urls
     }
 
-    public func stopAll() {
+    package func stopAll() {
         for process in processes where process.isRunning {
             process.terminate()
             process.waitUntilExit()

@@ -6,20 +6,20 @@ import TokenAuth
 
 /// A console session as one request sees it: who is signed in and the role their key or token gives them
 /// *now* (looked up again on every request), until when, and the id its CSRF token is derived from.
-public struct ConsoleSession: Sendable, Equatable {
-    public let caller: String
-    public let role: Role
-    public let expires: Date
+package struct ConsoleSession: Sendable, Equatable {
+    package let caller: String
+    package let role: Role
+    package let expires: Date
     /// The random id the cookie carries (its digest names the session's row in storage).
     let id: String
 
     /// How long a session lasts at most, however active (a token's own expiry may end it sooner).
-    public static let lifetime: TimeInterval = 8 * 3600
+    package static let lifetime: TimeInterval = 8 * 3600
     /// How long a session may sit unused when `CONSOLE_IDLE_SECONDS` is not set.
-    public static let defaultIdleTimeout: TimeInterval = 1800
-    public static let cookieName = "ipam_console"
+    package static let defaultIdleTimeout: TimeInterval = 1800
+    package static let cookieName = "ipam_console"
     /// The sign-in form's own CSRF cookie (before there is a session).
-    public static let signInCookieName = "ipam_console_signin"
+    package static let signInCookieName = "ipam_console_signin"
 }
 
 /// What a session was signed in with, sealed into its row: enough to ask, on each request, which role that
@@ -79,20 +79,20 @@ enum ConsoleCredential: Sendable, Equatable {
 /// The console's keys and session settings: signs session cookies and CSRF tokens, seals what a session's row
 /// holds (all derived from `CONSOLE_SESSION_SECRET`, the same for every Vendor of a table), and says how long
 /// a session may sit idle and whether cookies are `Secure`.
-public struct ConsoleSessions: Sendable {
+package struct ConsoleSessions: Sendable {
     private let signingKeyBytes: [UInt8]
     private let sealingKeyBytes: [UInt8]
     private var signingKey: SymmetricKey { SymmetricKey(data: signingKeyBytes) }
     private var sealingKey: SymmetricKey { SymmetricKey(data: sealingKeyBytes) }
     /// A session unused this long is over (`CONSOLE_IDLE_SECONDS`).
-    public let idleTimeout: TimeInterval
+    package let idleTimeout: TimeInterval
     /// The console is served over plain http (`CONSOLE_PLAIN_HTTP`, local use): its cookies are not `Secure`.
-    public let plainHTTP: Bool
+    package let plainHTTP: Bool
 
     /// The fewest characters `CONSOLE_SESSION_SECRET` may have.
-    public static let minimumSecretLength = 32
+    package static let minimumSecretLength = 32
 
-    public init(secret: String, idleTimeout: TimeInterval = ConsoleSession.defaultIdleTimeout, plainHTTP: Bool = false)
+    package init(secret: String, idleTimeout: TimeInterval = ConsoleSession.defaultIdleTimeout, plainHTTP: Bool = false)
     {
         func derive(_ info: String) -> [UInt8] {
             HKDF<SHA256>.deriveKey(
@@ -108,7 +108,7 @@ public struct ConsoleSessions: Sendable {
 
     /// The console's settings, nil when `CONSOLE_SESSION_SECRET` is not set (the console is off).
     /// - Parameter value: a setting's value, nil when unset.
-    public static func load(_ value: (Setting) -> String?) throws(SettingError) -> ConsoleSessions? {
+    package static func load(_ value: (Setting) -> String?) throws(SettingError) -> ConsoleSessions? {
         guard let secret = value(.consoleSessionSecret) else { return nil }
         guard secret.count >= minimumSecretLength else {
             throw SettingError("CONSOLE_SESSION_SECRET must have at least \(minimumSecretLength) characters")
@@ -132,10 +132,10 @@ public struct ConsoleSessions: Sendable {
     }
 
     /// A console setting that cannot be used.
-    public struct SettingError: Error, Sendable, CustomStringConvertible {
-        public let message: String
+    package struct SettingError: Error, Sendable, CustomStringConvertible {
+        package let message: String
         init(_ message: String) { self.message = message }
-        public var description: String { message }
+        package var description: String { message }
     }
 
     /// How often a session's last use is written back: a tenth of the idle timeout, at most a minute (so a busy
@@ -146,7 +146,7 @@ public struct ConsoleSessions: Sendable {
 
     /// A fresh session id and the cookie value that carries it (the id, signed); it names a session only once
     /// its row is stored.
-    public func newSession() -> (id: String, cookie: String) {
+    package func newSession() -> (id: String, cookie: String) {
         let id = Self.randomID()
         return (id, id + "." + sign("session:" + id))
     }
@@ -164,9 +164,9 @@ public struct ConsoleSessions: Sendable {
     static func digest(ofSessionID id: String) -> String { ASCIIFormat.hex(SHA256.hash(data: Data(id.utf8))) }
 
     /// The CSRF token of a session (or of a sign-in form's nonce).
-    public func csrfToken(nonce: String) -> String { sign("csrf:" + nonce) }
+    package func csrfToken(nonce: String) -> String { sign("csrf:" + nonce) }
 
-    public func checkCSRF(_ presented: String?, nonce: String) -> Bool {
+    package func checkCSRF(_ presented: String?, nonce: String) -> Bool {
         guard let presented else { return false }
         return Self.constantTimeEqual(csrfToken(nonce: nonce), presented)
     }
