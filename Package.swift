@@ -399,12 +399,25 @@ let package = Package(
             name: "VendorTests",
             dependencies: [
                 "AzureCore", "AzureTables", .product(name: "Crypto", package: "swift-crypto"), "HTTPTransport",
-                "IPAMCore", "Inventory", "NetworkMath", "StrictJSON", "TableEmulator", "TokenAuth", "VendorClient",
-                "VendorHTTP", "VendorDomain", "VendorAPI", "TestSupport", "ServerLimits", "MCPServer",
+                "IPAMCore", "Inventory", "NetworkMath", "StrictJSON", "TableEmulator", "TokenAuth",
+                "VendorHTTP", "VendorDomain", "VendorAPI", "TestSupport", "ServerLimits",
                 .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VendorClientTests",
+            dependencies: ["VendorClient", "VendorAPI", "StrictJSON", "TableEmulator", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MCPServerTests",
+            dependencies: [
+                "MCPServer", "VendorClient", "VendorHTTP", "VendorDomain", "IPAMCore", "HTTPTransport", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
