@@ -5,18 +5,24 @@ import Foundation
 // `IPAM_FUZZ_TARGET=json ipam-fuzz [libFuzzer options] [corpus…]` (scripts/fuzz sets it). In an ordinary build
 // (`swift build`, the test suite) `ReplayEntry` is the `main` instead: it runs files through a target once each.
 
-/// Picks the target before the first input.
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
-) -> CInt {
+/// The target `IPAM_FUZZ_TARGET` names; exits 2 with the list of targets when it names none.
+func chosenTarget() -> (name: String, run: @Sendable ([UInt8]) -> Void) {
     let name = ProcessInfo.processInfo.environment["IPAM_FUZZ_TARGET"] ?? ""
     guard let target = FuzzTargets.all.first(where: { $0.name == name }) else {
         let names = FuzzTargets.all.map(\.name).joined(separator: ", ")
         FileHandle.standardError.write(Data("ipam-fuzz: set IPAM_FUZZ_TARGET to one of: \(names)\n".utf8))
         exit(2)
     }
+    return target
+}
+
+/// Picks the target before the first input.
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzerInitialize(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> CInt {
+    let target = chosenTarget()
     FuzzTargets.selected = target.run
     return 0
 }
@@ -36,12 +42,7 @@ public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
     @main
     enum ReplayEntry {
         static func main() throws {
-            let name = ProcessInfo.processInfo.environment["IPAM_FUZZ_TARGET"] ?? ""
-            guard let target = FuzzTargets.all.first(where: { $0.name == name }) else {
-                let names = FuzzTargets.all.map(\.name).joined(separator: ", ")
-                FileHandle.standardError.write(Data("ipam-fuzz: set IPAM_FUZZ_TARGET to one of: \(names)\n".utf8))
-                exit(2)
-            }
+            let target = chosenTarget()
             var inputs: [String] = []
             for path in CommandLine.arguments.dropFirst() {
                 var isDirectory: ObjCBool = false
@@ -58,7 +59,7 @@ public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
             for input in inputs {
                 target.run(Array(try Data(contentsOf: URL(fileURLWithPath: input))))
             }
-            print("ipam-fuzz: \(name): \(inputs.count) inputs ran")
+            print("ipam-fuzz: \(target.name): \(inputs.count) inputs ran")
         }
     }
 #endif
