@@ -126,6 +126,8 @@ let package = Package(
             dependencies: [
                 "Inventory", "ResourceGraph", "ResourceManager", "AzureTables", "AzureCore", "HTTPTransport",
                 "IPAMCore", "ManagerJobs", "PublicIPSchedule", "ServerLimits", "TokenAuth", "VendorClient",
+                "VendorDomain", "VendorHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -267,8 +269,7 @@ let package = Package(
         .executableTarget(
             name: "vendor",
             dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"), "IPAMCore", "Inventory",
-                .product(name: "Logging", package: "swift-log"), "TokenAuth",
+                .product(name: "Hummingbird", package: "hummingbird"), "IPAMCore",
                 "VendorHTTP", "VendorDomain", "IPAMBootstrap", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -400,7 +401,7 @@ let package = Package(
             dependencies: [
                 "AzureCore", "AzureTables", .product(name: "Crypto", package: "swift-crypto"), "HTTPTransport",
                 "IPAMCore", "Inventory", "NetworkMath", "StrictJSON", "TableEmulator", "TokenAuth",
-                "VendorHTTP", "VendorDomain", "VendorAPI", "TestSupport", "ServerLimits",
+                "VendorHTTP", "VendorDomain", "VendorAPI", "TestSupport", "ServerLimits", "IPAMBootstrap",
                 .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

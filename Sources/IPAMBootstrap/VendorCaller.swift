@@ -7,18 +7,21 @@ import VendorClient
 package struct VendorCaller: Sendable {
     /// The environment as the process started.
     package let environment: [String: String]
+    /// `IPAM_VENDOR_URL` and `IPAM_API_KEY`.
+    package let settings: ClientSettings
 
-    package init(environment: [String: String] = Bootstrap.processEnvironment()) { self.environment = environment }
+    package init(environment: [String: String] = Bootstrap.processEnvironment()) {
+        self.environment = environment
+        settings = ClientSettings(environment: environment)
+    }
 
     /// The Vendor's base URL: `option` (a command-line flag), else `IPAM_VENDOR_URL`, else the local Vendor.
-    package func vendorURL(_ option: String?) -> String {
-        option ?? environment[setting: .vendorURL] ?? "http://127.0.0.1:7071"
-    }
+    package func vendorURL(_ option: String?) -> String { settings.vendorURL(option) }
 
     /// A client of the Vendor at `vendorURL(option)`: with `IPAM_API_KEY` when `withKey`, else with none (each
     /// request then brings its caller's).
     package func client(vendorURL option: String?, withKey: Bool) -> VendorClient {
-        VendorClient(baseURL: vendorURL(option), key: withKey ? environment[setting: .apiKey] : nil)
+        VendorClient(baseURL: vendorURL(option), key: withKey ? settings.apiKey : nil)
     }
 
     /// The limits of this process's HTTP server, or nil after the problems were written to standard error under

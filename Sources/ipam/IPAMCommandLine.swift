@@ -60,11 +60,11 @@ struct Connection: ParsableArguments {
         String?
     @Flag(help: "Print the API's JSON unchanged instead of a table.") var json = false
 
+    /// `IPAM_VENDOR_URL` and `IPAM_API_KEY`, read once from this process's environment (its composition root).
+    static let settings = ClientSettings(environment: ProcessInfo.processInfo.environment)
+
     var client: VendorClient {
-        let environment = ProcessInfo.processInfo.environment // this executable's composition root
-        return VendorClient(
-            baseURL: vendorURL ?? environment[setting: .vendorURL] ?? "http://127.0.0.1:7071",
-            key: environment[setting: .apiKey])
+        VendorClient(baseURL: Self.settings.vendorURL(vendorURL), key: Self.settings.apiKey)
     }
 
     /// Prints the answer's JSON as it came, or its value through `table` for people.
