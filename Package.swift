@@ -126,7 +126,7 @@ let package = Package(
             dependencies: [
                 "Inventory", "ResourceGraph", "ResourceManager", "AzureTables", "AzureCore", "HTTPTransport",
                 "IPAMCore", "ManagerJobs", "PublicIPSchedule", "ServerLimits", "TokenAuth", "VendorClient",
-                "VendorDomain", "VendorHTTP",
+                "VendorConsole", "VendorDomain", "VendorHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -258,13 +258,26 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), "NetworkMath", "StrictJSON",
                 "VendorDomain", "Inventory", "TokenAuth", "VendorAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
+        ),
+        /// The operator console on top of the domain: sessions, CSRF, sign-in, typed page models and templates; its
+        /// routes reach the Vendor's router through the `VendorRouteRegistrar` the composition root hands it.
+        .target(
+            name: "VendorConsole",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"), "IPAMCore", "Inventory", "NetworkMath",
+                "StrictJSON", "TokenAuth", "VendorAPI", "VendorDomain", "VendorHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings + newTargetSettings
         ),
         .executableTarget(
             name: "vendor",
@@ -278,7 +291,7 @@ let package = Package(
         .testTarget(
             name: "VendorConsoleTests",
             dependencies: [
-                "VendorHTTP", "VendorDomain", "Inventory", "IPAMCore", "NetworkMath",
+                "VendorConsole", "VendorHTTP", "VendorDomain", "Inventory", "IPAMCore", "NetworkMath",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -358,7 +371,7 @@ let package = Package(
             name: "ipam-fuzz",
             dependencies: [
                 "StrictJSON", "IPAMCore", "NetworkMath", "AzureTables", "HTTPTransport", "TableEmulator",
-                "PublicIPSchedule", "TokenAuth", "Inventory", "VendorDomain", "VendorHTTP",
+                "PublicIPSchedule", "TokenAuth", "Inventory", "VendorDomain", "VendorHTTP", "VendorConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Fuzzing/Sources/ipam-fuzz",
@@ -370,7 +383,8 @@ let package = Package(
             dependencies: [
                 "AzureCore", "HTTPTransport", "IPAMCore", "Inventory", .product(name: "NIOCore", package: "swift-nio"),
                 "StrictJSON",
-                "TableEmulator", "AzureTables", "VendorHTTP", "VendorDomain", "TokenAuth", "ServerLimits",
+                "TableEmulator", "AzureTables", "VendorHTTP", "VendorConsole", "VendorDomain", "TokenAuth",
+                "ServerLimits",
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -401,7 +415,8 @@ let package = Package(
             dependencies: [
                 "AzureCore", "AzureTables", .product(name: "Crypto", package: "swift-crypto"), "HTTPTransport",
                 "IPAMCore", "Inventory", "NetworkMath", "StrictJSON", "TableEmulator", "TokenAuth",
-                "VendorHTTP", "VendorDomain", "VendorAPI", "TestSupport", "ServerLimits", "IPAMBootstrap",
+                "VendorHTTP", "VendorConsole", "VendorDomain", "VendorAPI", "TestSupport", "ServerLimits",
+                "IPAMBootstrap",
                 .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

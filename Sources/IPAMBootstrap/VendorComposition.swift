@@ -4,6 +4,7 @@ import IPAMCore
 import Inventory
 import Logging
 import ServerLimits
+import VendorConsole
 import VendorDomain
 import VendorHTTP
 
@@ -82,7 +83,8 @@ package struct VendorComposition: Sendable {
         let inventory = service.inventory
         return VendorRouter.build(
             service: service, keys: settings.insecureNoAuth ? nil : settings.keys,
-            tokens: settings.insecureNoAuth ? nil : tokens, console: settings.console, logger: logger
+            tokens: settings.insecureNoAuth ? nil : tokens,
+            adding: [ConsoleRegistrar(service: service, sessions: settings.console)], logger: logger
         ) {
             await inventory.unreachableReason()
         }

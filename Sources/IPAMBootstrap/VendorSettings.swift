@@ -1,6 +1,7 @@
 import Foundation
 import IPAMCore
 import TokenAuth
+import VendorConsole
 import VendorHTTP
 
 /// The Vendor's own settings (docs/Configuration.md), beside the ipam settings `Bootstrap` reads: who may call

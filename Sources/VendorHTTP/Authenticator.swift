@@ -6,8 +6,10 @@ import TokenAuth
 /// Names the caller a request's credential belongs to: an API key (`x-functions-key`, `Authorization: Bearer`,
 /// or `?code=`) or a bearer token, and slows down refused credentials per client address (`FailedKeyThrottle`).
 package struct Authenticator: Sendable {
-    let keys: APIKeys?
-    let tokens: TokenAuthentication?
+    /// The API keys accepted (nil: none, and with no `tokens` authentication is off).
+    package let keys: APIKeys?
+    /// The bearer tokens accepted, when an issuer is configured.
+    package let tokens: TokenAuthentication?
     let throttle: FailedKeyThrottle
     let time: TimeSource
     static let functionsKeyHeader = HTTPField.Name("x-functions-key")!

@@ -16,8 +16,8 @@ package enum RouteAccess: Sendable, Equatable {
     case consoleSession
 }
 
-/// Registers the Vendor's routes, each with who may call it; another module adds its own through `add` (the
-/// console's `ConsoleRoutes.add(to:)`).
+/// Registers the Vendor's routes, each with who may call it; another module adds its own through `add`, from its
+/// `VendorRouteRegistrar` (the console's `ConsoleRegistrar`).
 ///
 /// A route that needs a role runs in a group of its role: `AuthenticationMiddleware`, then its handler's
 /// `AuthenticatedRequestContext`, then `RoleMiddleware`. These run inside the route's own responder, so they are

@@ -40,7 +40,7 @@ package struct TokenAuthentication: Sendable {
     package struct RoleMapError: Error, Sendable { package let message: String }
 
     /// The caller and role a token names; 401 when it is not valid, 403 when it carries no mapped role.
-    func authenticate(_ token: String) async throws(VendorError) -> (String, Role) {
+    package func authenticate(_ token: String) async throws(VendorError) -> (String, Role) {
         let verified: VerifiedToken
         do { verified = try await verifier.verify(token) } catch {
             throw VendorError(.unauthorized, "the bearer token is not accepted: \(error.reason)")

@@ -8,7 +8,8 @@ import VendorDomain
 
 /// The Vendor's HTTP edge: the routes, and the router with its middleware, one job each, outermost first:
 /// request id and log line, security headers, metrics, the one error shape, encoded separators refused; then,
-/// inside each route that needs a role, authentication and the role check (`VendorRouteTable`).
+/// inside each route that needs a role, authentication and the role check (`VendorRouteTable`). Routes of other
+/// modules (the console) come in through `VendorRouteRegistrar`s.
 package enum VendorRouter {
     /// Largest accepted request body.
     package static let maxBodyBytes = 64 * 1024
@@ -16,23 +17,20 @@ package enum VendorRouter {
     /// - Parameters:
     ///   - keys: accepted API keys; `nil` (and no `tokens`) disables authentication (`--insecure-no-auth`).
     ///   - tokens: accepted bearer tokens (Entra ID), when configured.
+    ///   - registrars: other modules' routes (the console's), registered after the API's in this order.
     ///   - readiness: checks storage for `/readyz` (nil: ready).
-    ///   - console: the console's session signer (`CONSOLE_SESSION_SECRET`); nil turns the console off.
     package static func build(
-        service: VendorService, keys: APIKeys?, tokens: TokenAuthentication? = nil, console: ConsoleSessions? = nil,
-        logger: Logger,
+        service: VendorService, keys: APIKeys?, tokens: TokenAuthentication? = nil,
+        adding registrars: [any VendorRouteRegistrar] = [], logger: Logger,
         readiness: @escaping @Sendable () async -> String?
     ) -> Router<VendorRequestContext> {
         let authenticator = Authenticator(
             keys: keys, tokens: tokens, throttle: FailedKeyThrottle(uptime: service.time.uptime), time: service.time)
         let authentication = AuthenticationMiddleware(
             authenticator: authenticator, redactor: service.redactActors ? service.redactor : nil)
-        let routes = VendorRoutes(
-            service: service, readiness: readiness,
-            console: console.map {
-                ConsoleRoutes(service: service, keys: keys, tokens: tokens, sessions: $0, authenticator: authenticator)
-            })
-        let (collection, served) = routes.table(authentication: authentication).finish()
+        let table = VendorRoutes(service: service, readiness: readiness).table(authentication: authentication)
+        for registrar in registrars { registrar.register(on: table, authenticator: authenticator) }
+        let (collection, served) = table.finish()
         let router = Router(context: VendorRequestContext.self)
         router.addMiddleware {
             RequestIDMiddleware(logger: logger, authenticationDisabled: authenticator.isDisabled)
@@ -63,7 +61,8 @@ package enum VendorRouter {
         jsonResponse(status, WireEncoder.json(body))
     }
 
-    static func jsonResponse(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
+    /// `body` as the answer, `application/json; charset=utf-8`.
+    package static func jsonResponse(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(

@@ -1,6 +1,4 @@
 import Hummingbird
-import IPAMCore
-import StrictJSON
 import VendorAPI
 
 extension VendorRoutes {
@@ -41,23 +39,6 @@ extension VendorRoutes {
         routes.add(API.listMembers, use: listMembers)
         routes.add(API.putMember, use: putMember)
         routes.add(API.removeMember, use: removeMember)
-        if let console {
-            console.add(to: routes)
-        } else {
-            routes.add(API.Console.off) { (_, _: VendorRequestContext) in
-                VendorRouter.jsonResponse(
-                    .notFound,
-                    .object([
-                        ("code", .string(ErrorCode.notFound.rawValue)),
-                        (
-                            "message",
-                            .string(
-                                "the console is off: set CONSOLE_SESSION_SECRET (at least \(ConsoleSessions.minimumSecretLength) characters)"
-                            )
-                        ),
-                    ]))
-            }
-        }
         return routes
     }
 }

@@ -13,8 +13,6 @@ import VendorDomain
 struct VendorRoutes: Sendable {
     let service: VendorService
     let readiness: @Sendable () async -> String?
-    /// The operator console, when `CONSOLE_SESSION_SECRET` is set.
-    let console: ConsoleRoutes?
 
     @Sendable func adoptNetwork(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let body = try await VendorRouter.jsonBody(request)

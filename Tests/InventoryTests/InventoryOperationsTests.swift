@@ -156,7 +156,7 @@ struct InventoryOperationsTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         var offenders: [String] = []
-        for target in ["VendorDomain", "VendorHTTP", "ManagerJobs"] {
+        for target in ["VendorDomain", "VendorHTTP", "VendorConsole", "ManagerJobs"] {
             let folder = root.appendingPathComponent("Sources/\(target)")
             let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
                 $0.hasSuffix(".swift")

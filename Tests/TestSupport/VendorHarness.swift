@@ -7,6 +7,7 @@ import IPAMCore
 import Inventory
 import Logging
 import StrictJSON
+import VendorConsole
 import VendorDomain
 import VendorHTTP
 
@@ -91,7 +92,10 @@ package enum VendorHarness {
             logger: logger, metrics: metrics, deadline: .seconds(10), time: time, redactActors: redactActors)
         let router = VendorRouter.build(
             service: vendor, keys: roleKeys ?? keys.map { APIKeys(keys: $0) }, tokens: tokens,
-            console: try ConsoleSessions.load { environment[setting: $0] }, logger: logger, readiness: readiness)
+            adding: [
+                ConsoleRegistrar(service: vendor, sessions: try ConsoleSessions.load { environment[setting: $0] })
+            ],
+            logger: logger, readiness: readiness)
         let (server, port) = try await TestServerHandle.start(logger: logger) { running in
             Application(
                 router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

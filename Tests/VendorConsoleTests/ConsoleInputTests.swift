@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 import Testing
 
-@testable import VendorHTTP
+@testable import VendorConsole
 
 /// The console's forms and cookies, read with Hummingbird's `URLEncodedFormDecoder` and `request.cookies`.
 @Suite("Console forms and cookies")

@@ -5,6 +5,7 @@ import Mustache
 import NetworkMath
 import Testing
 
+@testable import VendorConsole
 @testable import VendorDomain
 @testable import VendorHTTP
 

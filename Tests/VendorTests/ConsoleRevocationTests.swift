@@ -9,6 +9,7 @@ import StrictJSON
 import TestSupport
 import Testing
 import TokenAuth
+import VendorConsole
 import VendorDomain
 import VendorHTTP
 

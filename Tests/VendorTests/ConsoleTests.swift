@@ -4,6 +4,7 @@ import HTTPTransport
 import Inventory
 import TestSupport
 import Testing
+import VendorConsole
 import VendorDomain
 import VendorHTTP
 

@@ -145,7 +145,7 @@ struct GeneratedAuthorizationTests {
             authenticator: Authenticator(
                 keys: nil, tokens: nil, throttle: FailedKeyThrottle(uptime: { .zero }), time: .system),
             redactor: nil)
-        let registered = VendorRoutes(service: service, readiness: { nil }, console: nil)
+        let registered = VendorRoutes(service: service, readiness: { nil })
             .table(authentication: authentication).entries
             .filter { !$0.path.description.hasPrefix("/console") } // HTML pages of their own, not the API
             .map { entry -> String in

@@ -5,6 +5,7 @@ import IPAMCore
 import TestSupport
 import Testing
 import TokenAuth
+import VendorConsole
 import VendorHTTP
 
 /// The Vendor's own settings, parsed in one place (`VendorSettings`): each variable valid, invalid and missing,

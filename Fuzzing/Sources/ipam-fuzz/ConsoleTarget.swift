@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-@testable import VendorHTTP
+@testable import VendorConsole
 
 /// The console's cookies and forms (anyone can send them): the `Cookie` header is read with Hummingbird's
 /// `request.cookies` as the console reads it, each value is read as a session cookie (a forged or tampered one

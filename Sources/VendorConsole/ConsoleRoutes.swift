@@ -9,6 +9,7 @@ import StrictJSON
 import TokenAuth
 import VendorAPI
 import VendorDomain
+import VendorHTTP
 
 /// The operator console at `/console`, served by the Vendor: server-rendered pages over the same service calls
 /// as the API, a session instead of a key on every request, and a CSRF token on every form.
@@ -19,11 +20,14 @@ import VendorDomain
 /// Vendor runs with now, so a key removed or moved to a smaller role loses the session or its powers.
 struct ConsoleRoutes: Sendable {
     let service: VendorService
-    let keys: APIKeys?
-    let tokens: TokenAuthentication?
     let sessions: ConsoleSessions
-    /// Slows down failed keys at sign-in as at the API.
+    /// The edge's: the keys and tokens a session's credential is looked up in, and the throttle that slows down
+    /// failed keys at sign-in as at the API.
     let authenticator: Authenticator
+    /// The API keys the Vendor accepts now (nil with authentication off).
+    var keys: APIKeys? { authenticator.keys }
+    /// The bearer tokens the Vendor accepts now, when an issuer is configured.
+    var tokens: TokenAuthentication? { authenticator.tokens }
 
     /// Registers the console's routes. None needs a key at the edge (`consoleSession`): every handler checks
     /// the console session itself (the sign-in pages their form's CSRF nonce), whatever spelling of the path

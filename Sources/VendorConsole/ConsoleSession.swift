@@ -1,8 +1,9 @@
 import Crypto
-import Foundation
-import IPAMCore
+package import Foundation
+package import IPAMCore
 import StrictJSON
 import TokenAuth
+package import VendorHTTP
 
 /// A console session as one request sees it: who is signed in and the role their key or token gives them
 /// *now* (looked up again on every request), until when, and the id its CSRF token is derived from.
