@@ -53,7 +53,12 @@ extension Inventory {
             held = [single.network]
             session = single.session
         }
-        for index in held.indices { held[index].resourceId = resourceId }
+        if let resourceId {
+            for index in held.indices {
+                guard let lease = held[index].lease else { continue }
+                held[index].holding = .leased(lease, vnet: NetworkRow.Anchor(resourceId: resourceId))
+            }
+        }
         var transaction = InventoryTransaction()
         transaction.add(.session, .insert(session.entity(partitionKey: scope.partitionKey)))
         transaction.add(

@@ -38,24 +38,20 @@ package struct LeaseDraft: Sendable {
         self.tags = tags
     }
 
+    /// The lease's facts as its rows carry them.
+    package var lease: NetworkRow.Lease {
+        NetworkRow.Lease(
+            id: leaseId, sessionId: sessionId, requestHash: requestHash, requester: requester, leasedAt: leasedAt,
+            expiresAt: expiresAt, ownerKey: ownerKey, sealedOwner: sealedOwner, subnets: subnets, tags: tags,
+            quotaKeys: quotaKeys)
+    }
+
     /// A new random lease id (a lower-case UUID).
     package static func newLeaseId() -> String { RandomID.uuid() }
 
     /// The `leased` network row and the session row of this lease on `prefix`.
     package func rows(on prefix: IPPrefix) -> (network: NetworkRow, session: SessionRow) {
-        var row = NetworkRow(prefix: prefix, state: .leased)
-        row.leaseId = leaseId
-        row.sessionId = sessionId
-        row.requestHash = requestHash
-        row.requester = requester
-        row.leasedAt = leasedAt
-        row.expiresAt = expiresAt
-        row.ownerKey = ownerKey
-        row.sealedOwner = sealedOwner
-        row.subnets = subnets
-        row.tags = tags
-        row.pool = pool
-        row.quotaKeys = quotaKeys
+        let row = NetworkRow(prefix: prefix, holding: .leased(lease, vnet: nil), pool: pool)
         var session = SessionRow(
             sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash,
             createdAt: leasedAt)
@@ -67,10 +63,13 @@ package struct LeaseDraft: Sendable {
     /// has a /64 for each subnet) and its session row, which names both.
     package func pairRows(v4: IPPrefix, v6: IPPrefix) -> (v4: NetworkRow, v6: NetworkRow, session: SessionRow) {
         var (first, session) = rows(on: v4)
-        var second = rows(on: v6).network
-        second.subnets = subnets.map { LeaseRequest.SubnetRequest(name: $0.name, prefixLength: 64) }
-        first.pairKey = second.rowKey
-        second.pairKey = first.rowKey
+        var firstLease = lease
+        firstLease.pairKey = RowKeys.network(v6)
+        first.holding = .leased(firstLease, vnet: nil)
+        var secondLease = lease
+        secondLease.subnets = subnets.map { LeaseRequest.SubnetRequest(name: $0.name, prefixLength: 64) }
+        secondLease.pairKey = first.rowKey
+        let second = NetworkRow(prefix: v6, holding: .leased(secondLease, vnet: nil), pool: pool)
         session.networkRowKeyV6 = second.rowKey
         return (first, second, session)
     }
@@ -396,8 +395,7 @@ extension Inventory {
             leaseId: "", sessionId: "", before: nil, after: .known(.available),
             detail: pool.map { "\(detail) (pool \($0))" } ?? detail)
         for prefix in prefixes {
-            var row = NetworkRow(prefix: prefix, state: .available)
-            row.pool = pool
+            let row = NetworkRow.available(prefix, pool: pool)
             transaction.add(.network(prefix), .insert(row.entity(partitionKey: scope.partitionKey)))
             transaction.add(.stock(prefix), .insert(Self.stockEntity(prefix, pool: pool, scope: scope)))
         }

@@ -75,15 +75,11 @@ extension Inventory {
                 take.added.append(rest)
                 if row.state == .available {
                     take.backToStock.append(rest)
-                    var stocked = NetworkRow(prefix: rest, state: .available)
-                    stocked.pool = row.pool
+                    let stocked = NetworkRow.available(rest, pool: row.pool)
                     take.actions.append(.insert(stocked.entity(partitionKey: scope.partitionKey)))
                     take.actions.append(.insert(Self.stockEntity(rest, pool: row.pool, scope: scope)))
                 } else {
-                    var kept = NetworkRow(prefix: rest, state: row.state)
-                    kept.lockedBy = row.lockedBy
-                    kept.origin = row.origin
-                    kept.lastSeenAt = row.lastSeenAt
+                    let kept = row.value.remainder(rest)
                     take.actions.append(.insert(kept.entity(partitionKey: scope.partitionKey)))
                 }
             }

@@ -103,11 +103,10 @@ extension Inventory {
         }
         let take = Self.take(chosen, from: rows, scope: scope)
         guard take.conflicts.isEmpty else { return .overlap(take.conflicts) }
-        var reservedRow = NetworkRow(prefix: chosen, state: .reserved)
-        reservedRow.lockedBy = "reservation:" + id
-        reservedRow.requester = owner
-        reservedRow.expiresAt = expiresAt
-        reservedRow.leasedAt = now
+        let reservedRow = NetworkRow(
+            prefix: chosen,
+            holding: .reserved(
+                NetworkRow.ReservedHold(lockedBy: "reservation:" + id, owner: owner, expiresAt: expiresAt, since: now)))
         var transaction = InventoryTransaction()
         transaction.add(.head, Self.takeHead(head, adding: [chosen] + take.added, scope: scope, now: now))
         transaction.add(.taken, take.actions)

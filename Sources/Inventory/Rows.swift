@@ -56,51 +56,67 @@ package enum RowKeys {
     }
 }
 
-/// One network block row.
+/// One network block row: its block, its state with the facts that state carries (`Holding`), and its pool.
+///
+/// The stored entity is flat (docs/Design.md, "Storage layout"); `init?(entity:)` groups its properties by state
+/// and `entity(partitionKey:)` writes them back as they were. The flat members below (`leaseId`, `expiresAt`,
+/// `lockedBy`…) only read across states; a row changes through `holding` and the transitions
+/// (`anchored(to:at:)`, `quarantined(at:)`, `leased(until:)`, `occupied(by:)`, `sighted(_:)`).
 package struct NetworkRow: Sendable, Equatable {
     package var prefix: IPPrefix
-    package var state: NetworkState
-    package var leaseId: String?
-    package var sessionId: String?
-    package var requestHash: String?
-    package var requester: String?
-    package var leasedAt: Date?
-    package var expiresAt: Date?
-    package var anchoredAt: Date?
-    package var resourceId: String?
-    package var lockedBy: String?
-    package var quarantinedAt: Date?
-    package var lastSeenAt: Date?
-    package var missingSince: Date?
-    /// Complete Syncs in a row that did not see the VNet this row depends on.
-    package var missingCount: Int = 0
-    /// `observed` for rows the Manager created to record space an unmanaged VNet uses (never stock); another
-    /// stored value is kept as it is.
-    package var origin: Recorded<RowOrigin>?
-    /// The key of the principal that created the lease (`Principal.key`) and its name sealed
-    /// (`PrincipalRedactor.seal`): the lease's owner, for host-IP leases inside it.
-    package var ownerKey: String?
-    package var sealedOwner: String?
-    /// The subnet layout the lease was asked with (its subnets are placed by `FreeSpace.layout`).
-    package var subnets: [LeaseRequest.SubnetRequest] = []
-    /// The tags the lease was asked with.
-    package var tags: [String: String] = [:]
+    /// The state and its facts. Setting a different state drops `unheld`.
+    package var holding: Holding {
+        didSet { if holding.state != oldValue.state { unheld = [:] } }
+    }
     /// The pool the block belongs to (its stock and its lease); nil for the scope's own space.
     package var pool: String?
-    /// The usage rows the lease counts in while it is live (`leased`, `anchored`): its pool's and its
-    /// ancestors' quotas, as charged when it was made.
-    package var quotaKeys: [String] = []
-    /// The row key of the other block of a dual-stack lease (its IPv4 row names the IPv6 one and back);
-    /// nil for a lease of one block. Both rows carry the lease's id, session and lifecycle, and every
-    /// change writes both in one transaction.
-    package var pairKey: String?
+    /// Properties of a network row that this row's state does not hold (a row written by hand, or damaged):
+    /// never read, written back as stored while the row keeps its state.
+    package private(set) var unheld: [String: TableValue] = [:]
 
-    package init(prefix: IPPrefix, state: NetworkState) {
+    package init(prefix: IPPrefix, holding: Holding, pool: String? = nil) {
         self.prefix = prefix
-        self.state = state
+        self.holding = holding
+        self.pool = pool
     }
 
+    /// A stocked block.
+    package static func available(_ prefix: IPPrefix, pool: String? = nil) -> NetworkRow {
+        NetworkRow(prefix: prefix, holding: .available, pool: pool)
+    }
+
+    package var state: NetworkState { holding.state }
     package var rowKey: String { RowKeys.network(prefix) }
+
+    // MARK: Reading across states
+
+    package var lease: Lease? { holding.lease }
+    package var leaseId: String? { lease.flatMap { $0.id.isEmpty ? nil : $0.id } }
+    package var sessionId: String? { lease.flatMap { $0.sessionId.isEmpty ? nil : $0.sessionId } }
+    package var requestHash: String? { lease.flatMap { $0.requestHash.isEmpty ? nil : $0.requestHash } }
+    /// The lease's requester, or the reservation's owner.
+    package var requester: String? { lease?.requester ?? holding.reservedHold?.owner }
+    /// When the lease was made, or the reservation.
+    package var leasedAt: Date? { lease?.leasedAt ?? holding.reservedHold?.since }
+    /// When the lease expires unless renewed, or the reservation ends.
+    package var expiresAt: Date? { lease?.expiresAt ?? holding.reservedHold?.expiresAt }
+    package var ownerKey: String? { lease?.ownerKey }
+    package var sealedOwner: String? { lease?.sealedOwner }
+    package var subnets: [LeaseRequest.SubnetRequest] { lease?.subnets ?? [] }
+    package var tags: [String: String] { lease?.tags ?? [:] }
+    package var quotaKeys: [String] { lease?.quotaKeys ?? [] }
+    package var pairKey: String? { lease?.pairKey }
+    package var quarantinedAt: Date? { holding.quarantinedAt }
+    package var anchoredAt: Date? { holding.vnet?.anchoredAt }
+    /// The VNet the lease is (or was) deployed in.
+    package var resourceId: String? { holding.vnet.flatMap { $0.resourceId.isEmpty ? nil : $0.resourceId } }
+    /// The unmanaged VNet occupying the block, or what holds a reserved one.
+    package var lockedBy: String? { holding.occupation?.vnet ?? holding.reservedHold?.lockedBy }
+    package var origin: Recorded<RowOrigin>? { holding.occupation?.origin }
+    package var lastSeenAt: Date? { holding.sighting?.lastSeenAt }
+    package var missingSince: Date? { holding.sighting?.missingSince }
+    /// Complete Syncs in a row that did not see the VNet this row depends on.
+    package var missingCount: Int { holding.sighting?.missingCount ?? 0 }
 
     /// The other block of a dual-stack lease (read from `pairKey`).
     package var partnerPrefix: IPPrefix? {
@@ -121,17 +137,14 @@ package struct NetworkRow: Sendable, Equatable {
     }
 
     /// `partner` (the other row of this dual-stack lease) carrying this row's lease lifecycle: state, expiry,
-    /// anchoring and the Manager's marks, so the two rows never tell different stories.
+    /// anchoring and the Manager's marks, so the two rows never tell different stories. The partner keeps its
+    /// own lease facts (its subnets, its `pairKey`); a partner no lease holds, or a row without one, leaves the
+    /// partner as it is.
     package func mirrored(onto partner: NetworkRow) -> NetworkRow {
+        guard let lease, var partnerLease = partner.lease else { return partner }
+        partnerLease.expiresAt = lease.expiresAt
         var mirrored = partner
-        mirrored.state = state
-        mirrored.expiresAt = expiresAt
-        mirrored.quarantinedAt = quarantinedAt
-        mirrored.anchoredAt = anchoredAt
-        mirrored.resourceId = resourceId
-        mirrored.lastSeenAt = lastSeenAt
-        mirrored.missingSince = missingSince
-        mirrored.missingCount = missingCount
+        mirrored.holding = holding.replacing(partnerLease)
         return mirrored
     }
 
@@ -148,76 +161,153 @@ package struct NetworkRow: Sendable, Equatable {
     /// Whether the lease counts in its quotas: it holds the block live.
     package var countsInQuota: Bool { state == .leased || state == .anchored }
 
-    /// The row as an entity; absent optionals are simply not written (a merge keeps older values,
-    /// so transitions that clear a field set it to an empty value explicitly via `cleared`).
-    package func entity(partitionKey: String) -> TableEntity {
-        var p: [String: TableValue] = [
-            "Cidr": .string(prefix.description), "PrefixLength": .int32(Int32(prefix.length)),
-            "IPVersion": .int32(Int32(prefix.version.rawValue)), "State": .string(state.rawValue),
+    // MARK: The stored entity
+
+    /// The properties a network row may have besides its block's (`Cidr`, `PrefixLength`, `IPVersion`).
+    static let propertyNames: Set<String> = [
+        "State", "LeaseId", "SessionId", "RequestHash", "Requester", "LeasedAt", "ExpiresAt", "AnchoredAt",
+        "QuarantinedAt", "LastSeenAt", "MissingSince", "MissingCount", "Origin", "ResourceId", "LockedBy",
+        "OwnerKey", "Owner", "Pool", "QuotaKeys", "PairKey", "Tags", "Subnets",
+    ]
+
+    /// The properties `holding` writes when it is `state` (the rest of `propertyNames` are `unheld`).
+    static func heldPropertyNames(_ state: NetworkState) -> Set<String> {
+        let always: Set<String> = ["State", "Pool"]
+        let lease: Set<String> = [
+            "LeaseId", "SessionId", "RequestHash", "Requester", "LeasedAt", "ExpiresAt", "OwnerKey", "Owner",
+            "Subnets", "Tags", "QuotaKeys", "PairKey", "ResourceId", "AnchoredAt", "LastSeenAt", "MissingSince",
+            "MissingCount",
         ]
-        p["LeaseId"] = .string(leaseId ?? "")
-        p["SessionId"] = .string(sessionId ?? "")
-        p["RequestHash"] = .string(requestHash ?? "")
-        if let requester { p["Requester"] = .string(requester) }
-        for (name, date) in [
-            ("LeasedAt", leasedAt), ("ExpiresAt", expiresAt), ("AnchoredAt", anchoredAt),
-            ("QuarantinedAt", quarantinedAt),
-            ("LastSeenAt", lastSeenAt), ("MissingSince", missingSince),
-        ] {
-            if let date { p[name] = .dateTime(date) }
+        switch state {
+        case .available: return always
+        case .leased, .anchored: return always.union(lease)
+        case .quarantined, .expired, .released: return always.union(lease).union(["QuarantinedAt"])
+        case .occupied: return always.union(["LockedBy", "Origin", "LastSeenAt", "MissingSince", "MissingCount"])
+        case .reserved: return always.union(["LockedBy", "Requester", "ExpiresAt", "LeasedAt"])
         }
-        if missingCount > 0 { p["MissingCount"] = .int32(Int32(missingCount)) }
-        if let origin { p["Origin"] = .string(origin.rawValue) }
-        if let resourceId { p["ResourceId"] = .string(resourceId) }
-        if let lockedBy { p["LockedBy"] = .string(lockedBy) }
-        if let ownerKey { p["OwnerKey"] = .string(ownerKey) }
-        if let sealedOwner { p["Owner"] = .string(sealedOwner) }
+    }
+
+    /// The row as an entity, written whole (a replace): what its state does not hold is not written, except
+    /// `unheld` (and `LeaseId`, `SessionId`, `RequestHash`, written empty on a row no lease holds).
+    package func entity(partitionKey: String) -> TableEntity {
+        var p = unheld
+        p["Cidr"] = .string(prefix.description)
+        p["PrefixLength"] = .int32(Int32(prefix.length))
+        p["IPVersion"] = .int32(Int32(prefix.version.rawValue))
+        p["State"] = .string(state.rawValue)
+        // Every row names a lease, session and request hash, empty when none holds it.
+        for (name, value) in [
+            ("LeaseId", lease?.id), ("SessionId", lease?.sessionId), ("RequestHash", lease?.requestHash),
+        ] where value != nil || p[name] == nil {
+            p[name] = .string(value ?? "")
+        }
         if let pool { p["Pool"] = .string(pool) }
-        if !quotaKeys.isEmpty { p["QuotaKeys"] = .string(quotaKeys.joined(separator: " ")) }
-        if let pairKey { p["PairKey"] = .string(pairKey) }
-        if !tags.isEmpty {
-            p["Tags"] = .string(JSONValue.object(tags.keys.sorted().map { ($0, .string(tags[$0]!)) }).serialized())
-        }
-        if !subnets.isEmpty {
-            p["Subnets"] = .string(
-                JSONValue.array(
-                    subnets.map {
-                        .object([("name", .string($0.name)), ("prefixLength", .number(String($0.prefixLength)))])
-                    }
-                ).serialized())
+        switch holding {
+        case .available: break
+        case .occupied(let occupation):
+            if let vnet = occupation.vnet { p["LockedBy"] = .string(vnet) }
+            if let origin = occupation.origin { p["Origin"] = .string(origin.rawValue) }
+            Self.write(occupation.sighting, to: &p)
+        case .reserved(let hold):
+            if let lockedBy = hold.lockedBy { p["LockedBy"] = .string(lockedBy) }
+            if let owner = hold.owner { p["Requester"] = .string(owner) }
+            if let date = hold.expiresAt { p["ExpiresAt"] = .dateTime(date) }
+            if let date = hold.since { p["LeasedAt"] = .dateTime(date) }
+        case .leased(let lease, _), .anchored(let lease, _), .quarantined(let lease, _, _), .expired(let lease, _, _),
+            .released(let lease, _, _):
+            Self.write(lease, to: &p)
+            if let vnet = holding.vnet {
+                if !vnet.resourceId.isEmpty { p["ResourceId"] = .string(vnet.resourceId) }
+                if let date = vnet.anchoredAt { p["AnchoredAt"] = .dateTime(date) }
+                Self.write(vnet.sighting, to: &p)
+            }
+            if let date = holding.quarantinedAt { p["QuarantinedAt"] = .dateTime(date) }
         }
         return TableEntity(partitionKey: partitionKey, rowKey: rowKey, properties: p)
     }
 
+    private static func write(_ lease: Lease, to p: inout [String: TableValue]) {
+        if let requester = lease.requester { p["Requester"] = .string(requester) }
+        if let date = lease.leasedAt { p["LeasedAt"] = .dateTime(date) }
+        if let date = lease.expiresAt { p["ExpiresAt"] = .dateTime(date) }
+        if let ownerKey = lease.ownerKey { p["OwnerKey"] = .string(ownerKey) }
+        if let sealedOwner = lease.sealedOwner { p["Owner"] = .string(sealedOwner) }
+        if !lease.quotaKeys.isEmpty { p["QuotaKeys"] = .string(lease.quotaKeys.joined(separator: " ")) }
+        if let pairKey = lease.pairKey { p["PairKey"] = .string(pairKey) }
+        if !lease.tags.isEmpty {
+            p["Tags"] = .string(
+                JSONValue.object(lease.tags.keys.sorted().map { ($0, .string(lease.tags[$0]!)) }).serialized())
+        }
+        if !lease.subnets.isEmpty {
+            p["Subnets"] = .string(
+                JSONValue.array(
+                    lease.subnets.map {
+                        .object([("name", .string($0.name)), ("prefixLength", .number(String($0.prefixLength)))])
+                    }
+                ).serialized())
+        }
+    }
+
+    private static func write(_ sighting: Sighting, to p: inout [String: TableValue]) {
+        if let date = sighting.lastSeenAt { p["LastSeenAt"] = .dateTime(date) }
+        if let date = sighting.missingSince { p["MissingSince"] = .dateTime(date) }
+        if sighting.missingCount > 0 { p["MissingCount"] = .int32(Int32(sighting.missingCount)) }
+    }
+
+    /// The row an entity stores; nil for another row, or a state this build does not know (such a row is never
+    /// written by this build, so it stays as stored).
     package init?(entity: TableEntity) {
         guard let prefix = RowKeys.prefix(ofNetworkKey: entity.rowKey),
             let state = entity["State"]?.stringValue.flatMap(NetworkState.init(rawValue:))
         else { return nil }
-        self.prefix = prefix
-        self.state = state
         func text(_ name: String) -> String? { entity[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
-        leaseId = text("LeaseId")
-        sessionId = text("SessionId")
-        requestHash = text("RequestHash")
-        requester = text("Requester")
-        resourceId = text("ResourceId")
-        lockedBy = text("LockedBy")
-        leasedAt = entity["LeasedAt"]?.dateValue
-        expiresAt = entity["ExpiresAt"]?.dateValue
-        anchoredAt = entity["AnchoredAt"]?.dateValue
-        quarantinedAt = entity["QuarantinedAt"]?.dateValue
-        lastSeenAt = entity["LastSeenAt"]?.dateValue
-        missingSince = entity["MissingSince"]?.dateValue
-        missingCount = Int(entity["MissingCount"]?.int64Value ?? 0)
-        origin = text("Origin").map(Recorded.init(rawValue:))
-        ownerKey = text("OwnerKey")
-        sealedOwner = text("Owner")
+        func date(_ name: String) -> Date? { entity[name]?.dateValue }
+        let sighting = Sighting(
+            lastSeenAt: date("LastSeenAt"), missingSince: date("MissingSince"),
+            missingCount: Int(entity["MissingCount"]?.int64Value ?? 0))
+        switch state {
+        case .available: holding = .available
+        case .occupied:
+            holding = .occupied(
+                Occupation(
+                    vnet: text("LockedBy"), origin: text("Origin").map(Recorded.init(rawValue:)), sighting: sighting))
+        case .reserved:
+            holding = .reserved(
+                ReservedHold(
+                    lockedBy: text("LockedBy"), owner: text("Requester"), expiresAt: date("ExpiresAt"),
+                    since: date("LeasedAt")))
+        case .leased, .anchored, .quarantined, .expired, .released:
+            let lease = Self.lease(from: entity, text: text, date: date)
+            let resourceId = text("ResourceId")
+            let vnet =
+                resourceId != nil || date("AnchoredAt") != nil || !sighting.isEmpty
+                ? Anchor(resourceId: resourceId ?? "", anchoredAt: date("AnchoredAt"), sighting: sighting) : nil
+            let since = date("QuarantinedAt")
+            switch state {
+            case .leased: holding = .leased(lease, vnet: vnet)
+            case .anchored: holding = .anchored(lease, vnet: vnet ?? Anchor(resourceId: ""))
+            case .quarantined: holding = .quarantined(lease, vnet: vnet, since: since)
+            case .expired: holding = .expired(lease, vnet: vnet, since: since)
+            default: holding = .released(lease, vnet: vnet, since: since)
+            }
+        }
+        self.prefix = prefix
         pool = text("Pool")
-        quotaKeys = text("QuotaKeys")?.split(separator: " ").map(String.init) ?? []
-        pairKey = text("PairKey")
+        let held = Self.heldPropertyNames(state)
+        for (name, value) in entity.properties where Self.propertyNames.contains(name) && !held.contains(name) {
+            if value.stringValue?.isEmpty == true { continue } // an empty text reads as absent
+            unheld[name] = value
+        }
+    }
+
+    private static func lease(
+        from entity: TableEntity, text: (String) -> String?, date: (String) -> Date?
+    ) -> Lease {
+        var tags: [String: String] = [:]
         if let text = text("Tags"), let object = try? JSONValue.parse(Array(text.utf8)).objectValue {
             for (key, value) in object { if let value = value.stringValue { tags[key] = value } }
         }
+        var subnets: [LeaseRequest.SubnetRequest] = []
         if let layout = text("Subnets"), let items = try? JSONValue.parse(Array(layout.utf8)).arrayValue {
             subnets = items.compactMap { item in
                 guard let name = item["name"]?.stringValue, case .number(let text)? = item["prefixLength"],
@@ -226,6 +316,11 @@ package struct NetworkRow: Sendable, Equatable {
                 return LeaseRequest.SubnetRequest(name: name, prefixLength: length)
             }
         }
+        return Lease(
+            id: text("LeaseId") ?? "", sessionId: text("SessionId") ?? "", requestHash: text("RequestHash") ?? "",
+            requester: text("Requester"), leasedAt: date("LeasedAt"), expiresAt: date("ExpiresAt"),
+            ownerKey: text("OwnerKey"), sealedOwner: text("Owner"), subnets: subnets, tags: tags,
+            quotaKeys: text("QuotaKeys")?.split(separator: " ").map(String.init) ?? [], pairKey: text("PairKey"))
     }
 
     /// The lease's subnets placed in its block (empty when it was asked without a layout).

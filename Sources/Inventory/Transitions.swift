@@ -286,9 +286,7 @@ extension Inventory {
                     Self.takeHead(head, adding: part.map(\.prefix), scope: scope, now: now)
                 ]
                 for block in part {
-                    var row = NetworkRow(prefix: block.prefix, state: .occupied)
-                    row.lockedBy = block.resourceId
-                    row.origin = .known(.observed)
+                    let row = NetworkRow.observed(block.prefix, usedBy: block.resourceId)
                     actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
                 }
                 let cidrs = part.map(\.prefix.description).joined(separator: " ")

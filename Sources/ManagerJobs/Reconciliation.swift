@@ -40,9 +40,7 @@ package enum Reconciliation {
                 if let companion = change.companion { byKey[companion.before.rowKey] = companion.after }
             }
             for block in newOccupied {
-                var row = NetworkRow(prefix: block.prefix, state: .occupied)
-                row.lockedBy = block.resourceId
-                row.origin = .known(.observed)
+                let row = NetworkRow.observed(block.prefix, usedBy: block.resourceId)
                 byKey[row.rowKey] = row
             }
             return byKey.values.sorted { $0.prefix < $1.prefix }

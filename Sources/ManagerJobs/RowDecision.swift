@@ -70,50 +70,39 @@ package enum RowDecision: Sendable, Equatable {
         case .unchanged, .drift, .holdForVNet:
             return nil
         case .anchor(let vnet):
-            next.state = .anchored
-            next.resourceId = vnet
-            next.anchoredAt = now
-            next.expiresAt = nil
-            next.quarantinedAt = nil
-            next.missingSince = nil
-            next.missingCount = 0
+            guard let anchored = row.anchored(to: vnet, at: now) else { return nil }
+            next = anchored
             detail = "VNet \(vnet)"
         case .reap(let expiredAt):
-            next.state = .quarantined
-            next.quarantinedAt = now
+            guard let reaped = row.quarantined(at: now) else { return nil }
+            next = reaped
             detail = "expired \(ISO8601.format(expiredAt)) and never deployed"
         case .returnToStock:
-            next = NetworkRow(prefix: row.prefix, state: .available)
-            next.pool = row.pool // back to its pool's stock
+            next = .available(row.prefix, pool: row.pool) // back to its pool's stock
             detail = "quarantine ended"
             deleteSession = row.sessionId
         case .seenAgain:
-            next.missingSince = nil
-            next.missingCount = 0
+            next = row.sighted { $0 = $0.found }
         case .missing(let since, let count):
-            next.missingSince = since
-            next.missingCount = count
+            next = row.sighted {
+                $0.missingSince = since
+                $0.missingCount = count
+            }
         case .release(let vnet):
-            next.state = .quarantined
-            next.quarantinedAt = now
-            next.missingSince = nil
-            next.missingCount = 0
+            guard let released = row.quarantined(at: now)?.sighted({ $0 = $0.found }) else { return nil }
+            next = released
             detail = "VNet \(vnet) gone for two complete Syncs"
         case .occupy(let vnet):
-            next.state = .occupied
-            next.lockedBy = vnet
-            next.missingSince = nil
-            next.missingCount = 0
+            next = row.occupied(by: vnet)
             detail = "unmanaged VNet \(vnet)"
         case .free(let vnet):
-            next = NetworkRow(prefix: row.prefix, state: .available)
-            next.pool = row.pool
+            next = .available(row.prefix, pool: row.pool)
             detail = "VNet \(vnet) gone for two complete Syncs"
         case .forget(let vnet):
             deleteRow = true
             detail = "VNet \(vnet) gone for two complete Syncs"
         }
-        if seen { next.lastSeenAt = now }
+        if seen { next = next.sighted { $0.lastSeenAt = now } }
         return RowChange(
             before: stored, after: next, action: action, detail: detail, deleteSession: deleteSession,
             deleteRow: deleteRow

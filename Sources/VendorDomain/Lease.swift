@@ -1,6 +1,6 @@
 package import Foundation
 package import IPAMCore
-import Inventory
+package import Inventory
 package import NetworkMath
 
 /// The lease a caller holds, as answered by the API.
@@ -42,4 +42,29 @@ package struct LeaseAnswer: Sendable, Equatable {
 
     /// Tag the VNet must carry so the Manager binds it to this lease.
     package static let tagName = LeaseTag.name
+}
+
+/// What `DELETE` of a lease ends with: its row as the release left it, or, once no row holds the lease (its block
+/// went back to stock), the lease as its last audit event tells it.
+package enum DeletedLease: Sendable, Equatable {
+    case row(NetworkRow)
+    case past(PastLease)
+}
+
+/// A lease no row holds any more, as its last audit event tells it: its id, session, blocks and the state the
+/// event left its block in.
+package struct PastLease: Sendable, Equatable {
+    package let leaseId: String
+    package let sessionId: String?
+    package let prefix: IPPrefix
+    package let prefixV6: IPPrefix?
+    package let state: NetworkState
+
+    package init(leaseId: String, sessionId: String?, prefix: IPPrefix, prefixV6: IPPrefix?, state: NetworkState) {
+        self.leaseId = leaseId
+        self.sessionId = sessionId
+        self.prefix = prefix
+        self.prefixV6 = prefixV6
+        self.state = state
+    }
 }

@@ -90,10 +90,7 @@ extension VendorService {
 
     private func released(_ row: NetworkRow) -> NetworkRow? {
         guard row.state == .leased || row.state == .anchored else { return nil }
-        var released = row
-        released.state = .quarantined
-        released.quarantinedAt = time.now()
-        return released
+        return row.quarantined(at: time.now())
     }
 
     /// Extends `ExpiresAt` of a lease that is not anchored yet, to now + the lease duration.
@@ -106,9 +103,7 @@ extension VendorService {
             switch row.state {
             case .anchored: return nil
             case .leased:
-                var renewed = row
-                renewed.expiresAt = time.now().addingTimeInterval(configuration.leaseDuration.seconds)
-                return renewed
+                return row.leased(until: time.now().addingTimeInterval(configuration.leaseDuration.seconds))
             default:
                 throw .leaseNotRenewable(leaseId: row.leaseId ?? "", state: row.state)
             }
@@ -369,7 +364,7 @@ extension VendorService {
     /// answer: the first and every later call answer the lease's final state. Throws `LeaseNotFound` only
     /// for an id no scope has ever had.
     package func delete(leaseId id: String, caller: HostIPCaller? = nil) async throws(DomainError) -> (
-        NetworkRow, Scope
+        DeletedLease, Scope
     ) {
         guard UUID(uuidString: id) != nil else {
             throw .invalidLeaseId(id)
@@ -382,7 +377,7 @@ extension VendorService {
                 try Self.checkOwner(row, caller, doing: "releasing")
                 return released(row)
             }
-            return (row.value, scope)
+            return (.row(row.value), scope)
         } catch .leaseNotFound(let missing) {
             // Its block may have gone back to stock since: the audit trail still knows the lease.
             var effort = Effort()
@@ -391,11 +386,11 @@ extension VendorService {
                     try await inventory.lastEvent(ofLease: id, in: scope)
                 }
                 guard let event = found, let prefix = try? IPPrefix(parsing: event.cidr) else { continue }
-                var row = NetworkRow(prefix: prefix, state: event.after?.known ?? .quarantined)
-                row.leaseId = id.lowercased()
-                row.sessionId = event.sessionId.isEmpty ? nil : event.sessionId
-                row.pairKey = event.cidrV6.flatMap { try? IPPrefix(parsing: $0) }.map(RowKeys.network)
-                return (row, scope)
+                let past = PastLease(
+                    leaseId: id.lowercased(), sessionId: event.sessionId.isEmpty ? nil : event.sessionId,
+                    prefix: prefix, prefixV6: event.cidrV6.flatMap { try? IPPrefix(parsing: $0) },
+                    state: event.after?.known ?? .quarantined)
+                return (.past(past), scope)
             }
             throw .leaseNotFound(leaseId: missing)
         }

@@ -395,10 +395,9 @@ package struct VendorService: Sendable {
                 return answer(row.value, request, created: false)
             case .leased, .quarantined, .expired:
                 // Terraform replays the POST on every plan/refresh: renew; a replay during quarantine revives.
-                var renewed = row.value
-                renewed.state = .leased
-                renewed.expiresAt = at.addingTimeInterval(lifetime)
-                renewed.quarantinedAt = nil
+                guard let renewed = row.value.leased(until: at.addingTimeInterval(lifetime)) else {
+                    throw .leaseGone(sessionId: request.sessionId, leaseId: session.leaseId, state: row.state)
+                }
                 // A revived lease counts in its quotas again: it must fit them like a new one.
                 var counters: [UsageRow]? = nil
                 if row.state != .leased, !row.quotaKeys.isEmpty {

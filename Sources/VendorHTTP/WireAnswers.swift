@@ -41,6 +41,21 @@ extension API.LeaseRecord {
             leasedAt: row.leasedAt, expiresAt: row.state == .anchored ? nil : row.expiresAt,
             anchoredAt: row.anchoredAt, resourceId: row.resourceId, requester: row.requester, tags: row.tags)
     }
+
+    /// What `DELETE` of a lease answers in `scope`: its row, or the lease as its last event told it.
+    init(_ deleted: DeletedLease, scope: Scope) {
+        switch deleted {
+        case .row(let row): self.init(row, scope: scope)
+        case .past(let lease):
+            var (primary, v6) = (lease.prefix, lease.prefixV6)
+            if let other = v6, primary.version == .v6 { (primary, v6) = (other, primary) }
+            self.init(
+                leaseId: lease.leaseId, sessionId: lease.sessionId, cidr: primary.description,
+                prefixLength: primary.length, cidrV6: v6?.description, scope: scope.partitionKey,
+                subscription: scope.subscriptionId, region: scope.region, state: lease.state.rawValue,
+                leasedAt: nil, expiresAt: nil, anchoredAt: nil, resourceId: nil, requester: nil, tags: [:])
+        }
+    }
 }
 
 extension API.Reservation {

@@ -9,8 +9,9 @@ import Testing
 @Suite("Host-IP invariants")
 struct HostIPInvariantTests {
     static func head(next: Int, free: [Int]) throws -> HostIPHead {
-        var row = NetworkRow(prefix: try IPPrefix(parsing: "10.0.0.0/28"), state: .leased)
-        row.leaseId = "6f1c2b9e-0000-4000-8000-000000000001"
+        let row = NetworkRow(
+            prefix: try IPPrefix(parsing: "10.0.0.0/28"),
+            holding: .leased(.init(id: "6f1c2b9e-0000-4000-8000-000000000001", sessionId: ""), vnet: nil))
         var head = HostIPHead(lease: row, scope: Scope(subscriptionId: "s", region: "r"))
         head.subnets[0] = HostSubnet(
             name: nil, pool: HostAddressPool(addresses: head.subnets[0].pool.addresses, next: next, free: free))
@@ -66,9 +67,10 @@ struct HostIPInvariantTests {
 struct DualStackHostIPInvariantTests {
     /// A dual-stack lease's head (no layout: the whole /28 and the whole /64), `next` and `free` on the IPv6 side.
     static func head(nextV6: Int, freeV6: [Int]) throws -> HostIPHead {
-        var row = NetworkRow(prefix: try IPPrefix(parsing: "10.0.0.0/28"), state: .leased)
-        row.leaseId = "6f1c2b9e-0000-4000-8000-000000000002"
-        row.pairKey = RowKeys.network(try IPPrefix(parsing: "fd00::/64"))
+        let lease = NetworkRow.Lease(
+            id: "6f1c2b9e-0000-4000-8000-000000000002", sessionId: "",
+            pairKey: RowKeys.network(try IPPrefix(parsing: "fd00::/64")))
+        let row = NetworkRow(prefix: try IPPrefix(parsing: "10.0.0.0/28"), holding: .leased(lease, vnet: nil))
         var head = HostIPHead(lease: row, scope: Scope(subscriptionId: "s", region: "r"))
         head.subnets[0] = HostSubnet(
             name: nil, pool: HostAddressPool(addresses: head.subnets[0].pool.addresses, next: 6, free: []))
@@ -137,8 +139,9 @@ struct HostIPHeadStorageTests {
     func longFreeList() async throws {
         let table = try await TestStorage.freshTable("hiph")
         let inventory = Inventory(table: table, actor: "test")
-        var row = NetworkRow(prefix: try IPPrefix(parsing: "10.8.0.0/16"), state: .leased)
-        row.leaseId = UUID().uuidString.lowercased()
+        let row = NetworkRow(
+            prefix: try IPPrefix(parsing: "10.8.0.0/16"),
+            holding: .leased(.init(id: UUID().uuidString.lowercased(), sessionId: ""), vnet: nil))
         var head = HostIPHead(lease: row, scope: Scope(subscriptionId: "s", region: "r"))
         var pool = head.subnets[0].pool
         for _ in 0..<12_000 { _ = pool.allocate() }

@@ -135,8 +135,7 @@ struct InventoryOperationsTests {
                 case .won(let row) = try await inventory.claim(
                     stocked[0], for: Self.draft("t1"), in: Self.scope, now: Date())
             else { return }
-            var renewed = row.value
-            renewed.expiresAt = Date(timeIntervalSinceNow: 7200)
+            let renewed = try #require(row.value.leased(until: Date(timeIntervalSinceNow: 7200)))
             guard
                 case .done(let written) = try await inventory.transition(
                     row, to: renewed, action: .renew, in: Self.scope, now: Date())

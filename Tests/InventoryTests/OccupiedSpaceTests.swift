@@ -85,9 +85,8 @@ struct OccupiedSpaceTests {
             // Write the next rows under the head, as a carve or a replenish does.
             let rows = (0..<(1 + round % 3)).map { _ -> NetworkRow in
                 defer { next += 1 }
-                return NetworkRow(
-                    prefix: IPPrefix(address: try! IPPrefix(parsing: "10.64.\(next).0/24").address, length: 24)!,
-                    state: .available)
+                return NetworkRow.available(
+                    IPPrefix(address: try! IPPrefix(parsing: "10.64.\(next).0/24").address, length: 24)!)
             }
             let stocked = try await inventory.addStock(rows.map(\.prefix), in: scope, now: Date(), detail: "test")
             await cache.record(scope, from: head?.version ?? 0, added: rows.map(\.prefix))

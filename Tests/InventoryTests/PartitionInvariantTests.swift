@@ -26,13 +26,11 @@ struct PartitionInvariantTests {
             legacyCounter
             ? RowKeys.legacyUsage(pool: "team-a", requester: "alice")
             : RowKeys.usage(pool: "team-a", holderKey: holderKey)
-        var lease = NetworkRow(prefix: try IPPrefix(parsing: "10.1.0.0/24"), state: leaseState)
-        lease.leaseId = "lease-1"
-        lease.sessionId = "s-1"
-        lease.pool = "team-a"
-        lease.requester = "alice"
-        lease.quotaKeys = [key]
-        lease.ownerKey = holderKey
+        let facts = NetworkRow.Lease(
+            id: "lease-1", sessionId: "s-1", requester: "alice", ownerKey: holderKey, quotaKeys: [key])
+        let lease = NetworkRow(
+            prefix: try IPPrefix(parsing: "10.1.0.0/24"), holding: try #require(.lease(facts, in: leaseState)),
+            pool: "team-a")
         var session = SessionRow(
             sessionId: "s-1", leaseId: "lease-1", networkRowKey: lease.rowKey, requestHash: "h", createdAt: Date())
         session.ownerKey = sessionOwner
@@ -47,8 +45,7 @@ struct PartitionInvariantTests {
             : UsageRow(
                 pool: "team-a", holderKey: holderKey, sealedHolder: "sealed", leases: leases, addresses: addresses
             ).entity(partitionKey: partition)
-        var free = NetworkRow(prefix: try IPPrefix(parsing: "10.1.1.0/24"), state: .available)
-        free.pool = rowPool
+        let free = NetworkRow.available(try IPPrefix(parsing: "10.1.1.0/24"), pool: rowPool)
         let event = AuditEvent(
             action: "lease", actor: "t", cidr: lease.prefix.description, leaseId: "lease-1", sessionId: "s-1",
             before: "available", after: "leased")
@@ -122,6 +119,15 @@ struct DualStackInvariantTests {
         ]
     }
 
+    /// `row` naming `pairKey` as its partner.
+    static func paired(_ row: NetworkRow, _ pairKey: String?) -> NetworkRow {
+        var lease = row.lease!
+        lease.pairKey = pairKey
+        var paired = row
+        paired.holding = row.holding.replacing(lease)
+        return paired
+    }
+
     @Test("a consistent dual-stack lease has no violations; its IPv6 row has a /64 per subnet and both name each other")
     func clean() throws {
         let entities = try Self.lease()
@@ -138,18 +144,28 @@ struct DualStackInvariantTests {
     )
     func damage() throws {
         let cases: [([TableEntity], String)] = [
-            (try Self.lease { _, v6, _ in v6.state = .quarantined }, "tell different leases"),
-            (try Self.lease { _, v6, _ in v6.expiresAt = Date(timeIntervalSince1970: 9_000) }, "tell different leases"),
             (
-                try Self.lease { v4, _, _ in v4.pairKey = RowKeys.network(try! IPPrefix(parsing: "fd00:2::/56")) },
+                try Self.lease { _, v6, _ in v6 = v6.quarantined(at: Date(timeIntervalSince1970: 6_000))! },
+                "tell different leases"
+            ),
+            (
+                try Self.lease { _, v6, _ in v6 = v6.leased(until: Date(timeIntervalSince1970: 9_000))! },
+                "tell different leases"
+            ),
+            (
+                try Self.lease { v4, _, _ in
+                    v4 = Self.paired(v4, RowKeys.network(try! IPPrefix(parsing: "fd00:2::/56")))
+                },
                 "which is missing"
             ),
             (
-                try Self.lease { _, v6, _ in v6.pairKey = RowKeys.network(try! IPPrefix(parsing: "10.9.0.0/24")) },
+                try Self.lease { _, v6, _ in
+                    v6 = Self.paired(v6, RowKeys.network(try! IPPrefix(parsing: "10.9.0.0/24")))
+                },
                 "as its partner, which names"
             ),
             (try Self.lease { _, _, session in session.networkRowKeyV6 = nil }, "points at no IPv6 row"),
-            (try Self.lease { _, v6, _ in v6.pairKey = nil }, "is on both"),
+            (try Self.lease { _, v6, _ in v6 = Self.paired(v6, nil) }, "is on both"),
             (try Self.lease(second: "10.2.0.0/24"), "are of one IP version"),
         ]
         for (entities, expected) in cases {

@@ -55,9 +55,9 @@ struct RecordedNamesTests {
     @Test("a row's origin: observed as the Manager writes it, another stored value kept, none not written")
     func origins() throws {
         let prefix = try IPPrefix(parsing: "10.3.0.0/24")
-        var row = NetworkRow(prefix: prefix, state: .occupied)
-        #expect(row.entity(partitionKey: "p")["Origin"] == nil)
-        row.origin = .known(.observed)
+        #expect(
+            NetworkRow(prefix: prefix, holding: .occupied(.init(vnet: "v"))).entity(partitionKey: "p")["Origin"] == nil)
+        let row = NetworkRow.observed(prefix, usedBy: "v")
         var entity = row.entity(partitionKey: "p")
         #expect(entity["Origin"] == .string("observed"))
         #expect(NetworkRow(entity: entity)?.origin == .known(.observed))

@@ -11,9 +11,10 @@ import Testing
 struct StoredTests {
     static let prefix = try! IPPrefix(parsing: "10.2.0.0/24")
 
+    static let leased = NetworkRow(prefix: prefix, holding: .leased(.init(id: "l1", sessionId: "s1"), vnet: nil))
+
     static func entity(etag: String?) -> TableEntity {
-        var row = NetworkRow(prefix: prefix, state: .leased)
-        row.leaseId = "l1"
+        let row = NetworkRow(prefix: prefix, holding: .leased(.init(id: "l1", sessionId: "s1"), vnet: nil))
         var entity = row.entity(partitionKey: "p")
         entity.etag = etag
         return entity
@@ -30,9 +31,8 @@ struct StoredTests {
 
     @Test("writes over a stored row are If-Match its ETag: replace, merge, delete")
     func conditionalWrites() throws {
-        let stored = Stored(NetworkRow(prefix: Self.prefix, state: .leased), etag: "e1")
-        var updated = stored.value
-        updated.state = .quarantined
+        let stored = Stored(Self.leased, etag: "e1")
+        let updated = try #require(stored.value.quarantined(at: Date(timeIntervalSince1970: 1)))
         guard case .replace(let written, let condition) = stored.replaced(by: updated, partitionKey: "p") else {
             Issue.record("a replace")
             return
@@ -55,8 +55,7 @@ struct StoredTests {
     @Test("the one unconditional write says so: If-Match *")
     func unconditionalWrite() {
         guard
-            case .replace(_, let condition) = NetworkRow(prefix: Self.prefix, state: .leased)
-                .replacingUnconditionally(partitionKey: "p")
+            case .replace(_, let condition) = Self.leased.replacingUnconditionally(partitionKey: "p")
         else {
             Issue.record("a replace")
             return
@@ -67,7 +66,7 @@ struct StoredTests {
     @Test("a committed write gives the row back stored with the ETag of its slot; none is an error, not a fallback")
     func committedRows() async throws {
         var transaction = InventoryTransaction()
-        let row = NetworkRow(prefix: Self.prefix, state: .leased)
+        let row = Self.leased
         transaction.add(.network(Self.prefix), .insert(row.entity(partitionKey: "p")))
         transaction.add(.stock(Self.prefix), .delete(partitionKey: "p", rowKey: "stock", ifMatch: .any))
         let committed = try await transaction.commit { _ in ["n1", nil] }

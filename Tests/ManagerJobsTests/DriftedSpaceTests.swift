@@ -77,10 +77,13 @@ struct DriftedSpaceTests {
     func dualStackPartnerDrift() {
         let v4 = try! IPPrefix(parsing: "10.64.1.0/24")
         let v6 = try! IPPrefix(parsing: "fd00:0:0:100::/56")
-        var first = Decisions.row(v4.description, .leased, lease: "lease-ds")
-        var second = Decisions.row(v6.description, .leased, lease: "lease-ds")
-        first.pairKey = second.rowKey
-        second.pairKey = first.rowKey
+        let lease = NetworkRow.Lease(id: "lease-ds", sessionId: "session-lease-ds")
+        var firstLease = lease
+        firstLease.pairKey = RowKeys.network(v6)
+        var secondLease = lease
+        secondLease.pairKey = RowKeys.network(v4)
+        let first = NetworkRow(prefix: v4, holding: .leased(firstLease, vnet: nil))
+        let second = NetworkRow(prefix: v6, holding: .leased(secondLease, vnet: nil))
         let space = ScopeSupernets(scope: Self.scope, supernets: Self.prefixes(["10.64.0.0/16", "fd00::/48"]))
         let vnets = [Decisions.vnet("ds", ["10.64.1.0/24", "fd00:0:0:200::/56"], lease: "lease-ds")]
         let plan = Reconciliation.plan(
@@ -99,8 +102,8 @@ struct DriftedSpaceTests {
         "a quarantine that ends under a VNet using the block holds the block (nothing written) until the VNet is gone from a complete listing"
     )
     func quarantineHeldUnderVNet() {
-        var quarantined = Decisions.row("10.64.5.0/24", .quarantined, lease: "lease-q")
-        quarantined.quarantinedAt = Decisions.now.addingTimeInterval(-2 * 86_400)
+        let quarantined = Decisions.row("10.64.5.0/24", .leased, lease: "lease-q")
+            .quarantined(at: Decisions.now.addingTimeInterval(-2 * 86_400))!
         let squatter = Decisions.vnet("squatter", ["10.64.5.0/24"], lease: "lease-other")
         #expect(Decisions.decide(quarantined, [squatter]) == .holdForVNet(vnet: squatter.id))
         #expect(
@@ -116,14 +119,14 @@ struct DriftedSpaceTests {
         "an occupied block whose VNet is still listed but re-addressed away from it is missing, and freed after two complete Syncs"
     )
     func reAddressedVNetLetsGo() {
-        var occupied = Decisions.row("10.64.9.0/24", .occupied, lease: nil)
         let vnet = Decisions.vnet("drifted", ["10.64.1.0/24"], lease: "lease-1")
-        occupied.lockedBy = vnet.id
-        occupied.origin = .known(.observed)
+        var occupied = Decisions.occupied("10.64.9.0/24", by: vnet.id, origin: .known(.observed))
         #expect(Decisions.decide(occupied, [vnet], complete: false) == .unchanged(seen: false))
         #expect(Decisions.decide(occupied, [vnet]) == .missing(since: Decisions.now, count: 1))
-        occupied.missingSince = Decisions.now
-        occupied.missingCount = 1
+        occupied = occupied.sighted {
+            $0.missingSince = Decisions.now
+            $0.missingCount = 1
+        }
         #expect(Decisions.decide(occupied, [vnet]) == .forget(vnet: vnet.id))
         let still = Decisions.vnet("drifted", ["10.64.9.0/24"], lease: "lease-1")
         #expect(Decisions.decide(occupied, [still]) == .seenAgain)

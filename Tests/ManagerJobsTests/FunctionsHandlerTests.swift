@@ -224,11 +224,10 @@ struct ManagerProcessTests {
         for index in 0..<count {
             let prefix = IPPrefix(
                 address: try IPPrefix(parsing: "10.64.\(1 + index / 4).\(64 * (index % 4))/26").address, length: 26)!
-            var row = NetworkRow(prefix: prefix, state: .leased)
-            row.leaseId = "lease-\(index)"
-            row.sessionId = "kill-\(index)"
-            row.leasedAt = expired.addingTimeInterval(-3600)
-            row.expiresAt = expired
+            let lease = NetworkRow.Lease(
+                id: "lease-\(index)", sessionId: "kill-\(index)", leasedAt: expired.addingTimeInterval(-3600),
+                expiresAt: expired)
+            let row = NetworkRow(prefix: prefix, holding: .leased(lease, vnet: nil))
             actions += [
                 .insert(row.entity(partitionKey: scope.partitionKey)),
                 .insert(

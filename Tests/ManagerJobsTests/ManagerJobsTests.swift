@@ -78,9 +78,10 @@ struct ReplenishTests {
         let inventory = Inventory(table: table, actor: "manager-test")
         let scope = configuration.defaultScope
         // A held block in the middle of the space: replenish must go around it.
-        var held = NetworkRow(prefix: try IPPrefix(parsing: "10.64.1.0/24"), state: .anchored)
-        held.leaseId = UUID().uuidString.lowercased()
-        held.sessionId = "held"
+        let held = NetworkRow(
+            prefix: try IPPrefix(parsing: "10.64.1.0/24"),
+            holding: .anchored(
+                .init(id: UUID().uuidString.lowercased(), sessionId: "held"), vnet: .init(resourceId: "")))
         try await table.submitTransaction([
             .insert(held.entity(partitionKey: scope.partitionKey)),
             .insert(
@@ -122,20 +123,17 @@ struct DriftReportTests {
         let environment = SampleConfiguration.environment(table: "drift", connectionString: connection)
         let configuration = try IPAMConfiguration.load(environment: environment)
         let scope = configuration.defaultScope
-        var occupied = NetworkRow(prefix: try IPPrefix(parsing: "10.64.8.0/24"), state: .occupied)
-        occupied.lockedBy = "/subscriptions/x/vnet-hub"
-        var anchored = NetworkRow(prefix: try IPPrefix(parsing: "10.64.9.0/24"), state: .anchored)
-        anchored.leaseId = "l1"
-        anchored.sessionId = "s1"
-        anchored.resourceId = "/subscriptions/x/vnet-gone"
-        var stale = NetworkRow(prefix: try IPPrefix(parsing: "10.64.10.0/24"), state: .leased)
-        stale.leaseId = "l2"
-        stale.sessionId = "s2"
-        stale.expiresAt = Date(timeIntervalSinceNow: -60)
-        var mismatched = NetworkRow(prefix: try IPPrefix(parsing: "10.64.11.0/24"), state: .leased)
-        mismatched.leaseId = "l3"
-        mismatched.sessionId = "s3"
-        mismatched.expiresAt = Date(timeIntervalSinceNow: 600)
+        let occupied = NetworkRow(
+            prefix: try IPPrefix(parsing: "10.64.8.0/24"), holding: .occupied(.init(vnet: "/subscriptions/x/vnet-hub")))
+        let anchored = NetworkRow(
+            prefix: try IPPrefix(parsing: "10.64.9.0/24"),
+            holding: .anchored(.init(id: "l1", sessionId: "s1"), vnet: .init(resourceId: "/subscriptions/x/vnet-gone")))
+        let stale = NetworkRow(
+            prefix: try IPPrefix(parsing: "10.64.10.0/24"),
+            holding: .leased(.init(id: "l2", sessionId: "s2", expiresAt: Date(timeIntervalSinceNow: -60)), vnet: nil))
+        let mismatched = NetworkRow(
+            prefix: try IPPrefix(parsing: "10.64.11.0/24"),
+            holding: .leased(.init(id: "l3", sessionId: "s3", expiresAt: Date(timeIntervalSinceNow: 600)), vnet: nil))
         let vnet = VirtualNetwork(
             id: "/subscriptions/x/vnet-wrong", name: "vnet-wrong", subscriptionId: SampleConfiguration.subscription,
             resourceGroup: "rg",

@@ -94,10 +94,8 @@ struct OnePlanPerRunTests {
     @Test("the outlook: rows as the plan leaves them, each with the next run's decision over the same listing")
     func outlook() throws {
         typealias Decisions = ReconciliationDecisionTests
-        var gone = Decisions.row("10.64.2.0/24", .anchored, lease: "lease-2")
-        gone.resourceId = "/subscriptions/s/vnet-gone"
-        var occupied = NetworkRow(prefix: try IPPrefix(parsing: "10.64.3.0/24"), state: .occupied)
-        occupied.lockedBy = "/subscriptions/s/vnet-was-here"
+        let gone = Decisions.anchored("10.64.2.0/24", lease: "lease-2", to: "/subscriptions/s/vnet-gone")
+        let occupied = Decisions.occupied("10.64.3.0/24", by: "/subscriptions/s/vnet-was-here")
         let unmanaged = Decisions.vnet("unmanaged", ["10.64.4.0/24"], lease: nil)
         let plan = DriftedSpaceTests.plan([gone, occupied], [unmanaged])
         // This run marks both missing once; the next one marks the lease missing again and frees the block.

@@ -20,11 +20,27 @@ struct ReconciliationDecisionTests {
         return settings
     }
 
+    /// A row of `cidr` in `state`: a lease's (`lease`, its session `session-{lease}`), or a bare stocked, occupied
+    /// (by no VNet) or reserved one.
     static func row(_ cidr: String, _ state: NetworkState, lease: String? = "lease-1") -> NetworkRow {
-        var row = NetworkRow(prefix: try! IPPrefix(parsing: cidr), state: state)
-        row.leaseId = lease
-        row.sessionId = lease.map { "session-\($0)" }
-        return row
+        let facts = NetworkRow.Lease(id: lease ?? "", sessionId: lease.map { "session-\($0)" } ?? "")
+        let bare: NetworkRow.Holding =
+            switch state {
+            case .occupied: .occupied(.init(vnet: nil))
+            case .reserved: .reserved(.init(lockedBy: nil))
+            default: .available
+            }
+        return NetworkRow(prefix: try! IPPrefix(parsing: cidr), holding: .lease(facts, in: state) ?? bare)
+    }
+
+    /// An anchored lease's row, anchored to `vnet`.
+    static func anchored(_ cidr: String, lease: String = "lease-1", to vnet: String) -> NetworkRow {
+        row(cidr, .leased, lease: lease).anchored(to: vnet, at: now.addingTimeInterval(-86_400))!
+    }
+
+    /// A row occupied by `vnet`.
+    static func occupied(_ cidr: String, by vnet: String, origin: Recorded<RowOrigin>? = nil) -> NetworkRow {
+        NetworkRow(prefix: try! IPPrefix(parsing: cidr), holding: .occupied(.init(vnet: vnet, origin: origin)))
     }
 
     /// `row` as read from storage (a change is written over it).
@@ -65,19 +81,16 @@ struct ReconciliationDecisionTests {
             Issue.record("a tagged VNet with another prefix is drift")
             return
         }
-        var fresh = Self.row("10.0.1.0/24", .leased)
-        fresh.expiresAt = Self.now.addingTimeInterval(-599)
+        let fresh = Self.row("10.0.1.0/24", .leased).leased(until: Self.now.addingTimeInterval(-599))!
         #expect(Self.decide(fresh, []) == .unchanged(seen: false), "inside the reap grace")
     }
 
     @Test("reap and the end of quarantine need a complete listing")
     func terraformGap() {
-        var expired = Self.row("10.0.1.0/24", .leased)
-        expired.expiresAt = Self.now.addingTimeInterval(-601)
+        let expired = Self.row("10.0.1.0/24", .leased).leased(until: Self.now.addingTimeInterval(-601))!
         #expect(Self.decide(expired, []) == .reap(expiredAt: expired.expiresAt!))
         #expect(Self.decide(expired, [], complete: false) == .unchanged(seen: false))
-        var quarantined = Self.row("10.0.1.0/24", .quarantined)
-        quarantined.quarantinedAt = Self.now.addingTimeInterval(-86_401)
+        let quarantined = Self.row("10.0.1.0/24", .leased).quarantined(at: Self.now.addingTimeInterval(-86_401))!
         #expect(Self.decide(quarantined, []) == .returnToStock)
         #expect(Self.decide(quarantined, [], complete: false) == .unchanged(seen: false))
         let change = RowDecision.returnToStock.change(to: Self.stored(quarantined), now: Self.now)
@@ -90,17 +103,18 @@ struct ReconciliationDecisionTests {
         "an anchored lease: missing counted over complete listings, released after two and the release grace, seen again when it returns"
     )
     func anchored() {
-        var row = Self.row("10.0.1.0/24", .anchored)
-        row.resourceId = Self.vnet("v1", []).id
+        var row = Self.anchored("10.0.1.0/24", to: Self.vnet("v1", []).id)
         #expect(Self.decide(row, [Self.vnet("v1", ["10.0.1.0/24"])]) == .unchanged(seen: true))
         #expect(Self.decide(row, [], complete: false) == .unchanged(seen: false))
         #expect(Self.decide(row, []) == .missing(since: Self.now, count: 1))
-        row.missingCount = 1
-        row.missingSince = Self.now.addingTimeInterval(-3599)
+        row = row.sighted {
+            $0.missingCount = 1
+            $0.missingSince = Self.now.addingTimeInterval(-3599)
+        }
         #expect(
             Self.decide(row, []) == .missing(since: row.missingSince!, count: 2),
             "two Syncs, but the release grace is not over")
-        row.missingSince = Self.now.addingTimeInterval(-3600)
+        row = row.sighted { $0.missingSince = Self.now.addingTimeInterval(-3600) }
         #expect(Self.decide(row, []) == .release(vnet: row.resourceId!))
         #expect(Self.decide(row, [Self.vnet("v1", ["10.0.1.0/24"])]) == .seenAgain)
         let release = RowDecision.release(vnet: row.resourceId!).change(to: Self.stored(row), now: Self.now)
@@ -114,16 +128,15 @@ struct ReconciliationDecisionTests {
         let hub = Self.vnet("hub", ["10.0.0.0/16"])
         #expect(Self.decide(Self.row("10.0.1.0/24", .available, lease: nil), [hub]) == .occupy(vnet: hub.id))
         #expect(Self.decide(Self.row("10.0.1.0/24", .available, lease: nil), []) == .unchanged(seen: false))
-        var occupied = Self.row("10.0.1.0/24", .occupied, lease: nil)
-        occupied.lockedBy = hub.id
+        var occupied = Self.occupied("10.0.1.0/24", by: hub.id)
         #expect(Self.decide(occupied, [hub]) == .unchanged(seen: true))
         let other = Self.vnet("other", ["10.0.1.0/24"])
         #expect(Self.decide(occupied, [other]) == .occupy(vnet: other.id), "another VNet uses it now")
         #expect(Self.decide(occupied, []) == .missing(since: Self.now, count: 1))
         #expect(Self.decide(occupied, [], complete: false) == .unchanged(seen: false))
-        occupied.missingCount = 1
+        occupied = occupied.sighted { $0.missingCount = 1 }
         #expect(Self.decide(occupied, []) == .free(vnet: hub.id))
-        occupied.origin = .known(.observed)
+        occupied.holding = .occupied(.init(vnet: hub.id, origin: .known(.observed), sighting: .init(missingCount: 1)))
         #expect(Self.decide(occupied, []) == .forget(vnet: hub.id))
         #expect(RowDecision.forget(vnet: hub.id).change(to: Self.stored(occupied), now: Self.now)?.deleteRow == true)
         #expect(

@@ -20,12 +20,20 @@ struct ConsolePageTests {
 
     static func prefix(_ text: String) -> IPPrefix { try! IPPrefix(parsing: text) }
 
-    static func row(_ cidr: String, _ state: NetworkState, lease: String? = nil, requester: String? = nil) -> NetworkRow
-    {
-        var row = NetworkRow(prefix: prefix(cidr), state: state)
-        row.leaseId = lease
-        row.requester = requester
-        return row
+    /// A row of `cidr` in `state`: a lease state's with `lease` (and `requester`), or a bare one of another state.
+    static func row(
+        _ cidr: String, _ state: NetworkState, lease: String? = nil, requester: String? = nil,
+        expiresAt: Date? = nil, sessionId: String = "", pairKey: String? = nil
+    ) -> NetworkRow {
+        let facts = NetworkRow.Lease(
+            id: lease ?? "", sessionId: sessionId, requester: requester, expiresAt: expiresAt, pairKey: pairKey)
+        let bare: NetworkRow.Holding =
+            switch state {
+            case .occupied: .occupied(.init(vnet: nil))
+            case .reserved: .reserved(.init(lockedBy: nil, owner: requester))
+            default: .available
+            }
+        return NetworkRow(prefix: prefix(cidr), holding: .lease(facts, in: state) ?? bare)
     }
 
     static func session(current: ConsoleSection?) -> ConsoleLayout.SessionBar {
@@ -107,8 +115,9 @@ struct ConsolePageTests {
         let status = ManagerStatus(
             runAt: Self.now, complete: true, lastCompleteSyncAt: Self.now,
             drift: [.init(kind: "k", scope: "s", cidr: "c", detail: "d")], problems: ["p"], process: "m")
-        var leased = Self.row("10.0.0.0/24", .leased, lease: UUID().uuidString, requester: "team")
-        leased.pairKey = RowKeys.network(Self.prefix("fd00::/64"))
+        let leased = Self.row(
+            "10.0.0.0/24", .leased, lease: UUID().uuidString, requester: "team",
+            pairKey: RowKeys.network(Self.prefix("fd00::/64")))
         let event = AuditEvent(
             action: "lease", actor: "a", cidr: "c", leaseId: "l", sessionId: "s", before: "", after: "leased")
         let report = PoolReport(
@@ -212,16 +221,15 @@ struct ConsolePageTests {
 
     @Test("a lease row: a dual-stack lease shows its IPv6 block, an anchored one no expiry")
     func leaseRows() {
-        var row = Self.row("10.0.0.0/24", .anchored, lease: "lease-1")
-        row.expiresAt = Self.now
-        row.sessionId = "session-1"
-        row.pairKey = RowKeys.network(Self.prefix("fd00::/64"))
+        let row = Self.row(
+            "10.0.0.0/24", .anchored, lease: "lease-1", expiresAt: Self.now, sessionId: "session-1",
+            pairKey: RowKeys.network(Self.prefix("fd00::/64")))
         let anchored = LeasesPage.Row(row, scope: Self.scope)
         #expect(anchored.cidr == "10.0.0.0/24" && anchored.cidrV6 == "fd00::/64")
         #expect(anchored.expiresAt == "" && anchored.leaseId == "lease-1" && anchored.scope == "sub_westeurope")
-        row.state = .leased
-        row.pairKey = nil
-        let leased = LeasesPage.Row(row, scope: Self.scope)
+        let leased = LeasesPage.Row(
+            Self.row("10.0.0.0/24", .leased, lease: "lease-1", expiresAt: Self.now, sessionId: "session-1"),
+            scope: Self.scope)
         #expect(leased.cidrV6 == nil && leased.expiresAt == ISO8601.format(Self.now))
         let page = LeasesPage(
             rows: [anchored, leased], count: 2, query: "", scopeOptions: [], stateOptions: [], requester: "",
@@ -287,10 +295,9 @@ struct ConsolePageTests {
     @Test("an address-space range: rows, a reservation's reason, exclusions and free space, in address order")
     func spaceRange() {
         let leaseId = UUID().uuidString.lowercased()
-        var leased = Self.row("10.0.0.0/26", .leased, lease: leaseId, requester: "team")
-        leased.expiresAt = Self.now
-        var occupied = Self.row("10.0.0.128/26", .occupied)
-        occupied.lockedBy = "/subscriptions/x/vnet"
+        let leased = Self.row("10.0.0.0/26", .leased, lease: leaseId, requester: "team", expiresAt: Self.now)
+        let occupied = NetworkRow(
+            prefix: Self.prefix("10.0.0.128/26"), holding: .occupied(.init(vnet: "/subscriptions/x/vnet")))
         let reserved = Self.row("10.0.0.64/27", .reserved)
         let reservation = Reservation(
             id: "r", prefix: Self.prefix("10.0.0.64/27"), owner: "ops", reason: "<lab>", expiresAt: nil,

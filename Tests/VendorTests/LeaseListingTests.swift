@@ -109,7 +109,7 @@ struct LeaseListingTests {
             let inventory = Inventory(table: table, actor: "test")
             let scope = configuration.defaultScope
             let row = try #require(try await inventory.network(leaseId: id, in: scope))
-            let available = NetworkRow(prefix: row.prefix, state: .available)
+            let available = NetworkRow.available(row.prefix)
             let applied = await inventory.apply(
                 [
                     RowChange(
