@@ -10,8 +10,7 @@ extension VendorService {
     /// only free space, stock, or rows the Manager locked for the same VNet; a replay answers the same lease.
     package func adoptNetwork(_ request: LeaseRequest) async throws(DomainError) -> LeaseAnswer {
         guard let adoption = request.adoption else { throw .notAnAdoption }
-        var effort = Effort()
-        if let answer = try await replay(request, &effort) { return answer }
+        if let answer = try await replay(request) { return answer }
         guard let space = configuration.scopes[request.scope] else {
             throw .unknownScope(request.scope)
         }
@@ -21,28 +20,28 @@ extension VendorService {
         for attempt in 0..<64 where time.uptime() - started < deadline {
             await pauseForHead(beforeAttempt: attempt)
             let draft = newLease(request, at: time.now())
-            let outcome = try await storage(&effort) { () async throws(InventoryError) in
+            let outcome = try await storage { () async throws(InventoryError) in
                 try await inventory.adopt(
                     adoption.prefix, v6: adoption.prefixV6, for: draft, resourceId: adoption.resourceId,
                     in: request.scope, now: draft.leasedAt)
             }
             switch outcome {
             case .adopted(let row):
-                return await won(row.value, request, effort, message: "adopted")
+                return await won(row.value, request, nil, message: "adopted")
             case .overlap(let conflicts):
                 // The block may be this very session's, adopted by a concurrent call meanwhile: that is a replay.
-                if conflicts.contains(where: { $0.leaseId != nil }), let answer = try await replay(request, &effort) {
+                if conflicts.contains(where: { $0.leaseId != nil }), let answer = try await replay(request) {
                     return answer
                 }
                 throw .overlap(adoption.prefix, conflicts: conflicts)
             case .tooLarge:
                 throw .tooManyStockedBlocks(adoption.prefix, taking: .adoption)
             case .sessionTaken:
-                if let answer = try await replay(request, &effort) { return answer }
+                if let answer = try await replay(request) { return answer }
             case .changed:
                 continue
             case .outcomeUnknown:
-                if let answer = try await replay(request, &effort) { return answer }
+                if let answer = try await replay(request) { return answer }
             }
         }
         throw .busy("the scope kept changing while the network was adopted")

@@ -7,14 +7,12 @@ package import Inventory
 extension VendorService {
     /// Stores a new console session's row (its id's digest, its sealed credential, its ends).
     package func startConsoleSession(_ record: ConsoleSessionRecord) async throws(DomainError) {
-        var effort = Effort()
-        try await storage(&effort) { () async throws(InventoryError) in try await inventory.insert(record) }
+        try await storage { () async throws(InventoryError) in try await inventory.insert(record) }
     }
 
     /// The console session whose id has this digest, nil when there is none (never made, signed out, purged).
     package func consoleSession(_ digest: String) async throws(DomainError) -> ConsoleSessionRecord? {
-        var effort = Effort()
-        return try await storage(&effort) { () async throws(InventoryError) in
+        return try await storage { () async throws(InventoryError) in
             try await inventory.consoleSession(digest)
         }
     }
@@ -22,16 +20,14 @@ extension VendorService {
     /// Writes a console session's last use; false when its row is gone (signed out meanwhile), which it never
     /// brings back.
     package func touchConsoleSession(_ digest: String, at date: Date) async throws(DomainError) -> Bool {
-        var effort = Effort()
-        return try await storage(&effort) { () async throws(InventoryError) in
+        return try await storage { () async throws(InventoryError) in
             try await inventory.touchConsoleSession(digest, at: date)
         }
     }
 
     /// Deletes a console session's row: its cookie and CSRF token open nothing again, on any Vendor.
     package func endConsoleSession(_ digest: String) async throws(DomainError) {
-        var effort = Effort()
-        try await storage(&effort) { () async throws(InventoryError) in
+        try await storage { () async throws(InventoryError) in
             try await inventory.deleteConsoleSession(digest)
         }
     }
@@ -44,15 +40,13 @@ extension VendorService {
 
     /// Every row of a scope (leases, stock, reservations, occupied space), for the address-space page.
     package func networks(in scope: Scope) async throws(DomainError) -> [NetworkRow] {
-        var effort = Effort()
-        return try await storage(&effort) { () async throws(InventoryError) in
+        return try await storage { () async throws(InventoryError) in
             try await inventory.networks(in: scope).map(\.value)
         }
     }
 
     /// The Manager's last reported run (with its drift report), nil before its first.
     package func managerStatus() async throws(DomainError) -> ManagerStatus? {
-        var effort = Effort()
-        return try await storage(&effort) { () async throws(InventoryError) in try await inventory.managerStatus() }
+        return try await storage { () async throws(InventoryError) in try await inventory.managerStatus() }
     }
 }

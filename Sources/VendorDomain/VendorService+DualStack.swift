@@ -12,10 +12,10 @@ extension VendorService {
     /// Claims `v4` and `v6` for `request` in one transaction.
     func claimPair(
         _ v4: StockCache.Taken, _ v6: StockCache.Taken, _ request: LeaseRequest, _ machine: inout Allocation,
-        _ effort: inout Effort
+        _ effort: Effort
     ) async throws(DomainError) -> Allocation.Commit {
         let draft = newLease(request, at: time.now())
-        let outcome = try await committed(&machine, &effort, unknown: { $0 == .outcomeUnknown }) {
+        let outcome = try await committed(&machine, effort, unknown: { $0 == .outcomeUnknown }) {
             () async throws(InventoryError) in
             try await inventory.claimPair(
                 v4: v4.candidate, v6: v6.candidate, for: draft, in: request.scope, now: draft.leasedAt)

@@ -155,8 +155,7 @@ extension VendorService {
     package func hostIPs(leaseId: String, caller: HostIPCaller) async throws(DomainError) -> [HostIPAnswer] {
         let lease = try await hostIPLease(leaseId, principal: caller.principal, caller: caller)
         _ = try lease.requireMember()
-        var effort = Effort()
-        let rows = try await storage(&effort) { () async throws(InventoryError) in
+        let rows = try await storage { () async throws(InventoryError) in
             try await inventory.hostIPAllocations(leaseId: leaseId)
         }
         return rows.map { row in
@@ -228,12 +227,11 @@ extension VendorService {
     package func members(leaseId: String, caller: HostIPCaller) async throws(DomainError) -> [MemberAnswer] {
         let lease = try await hostIPLease(leaseId, principal: caller.principal, caller: caller)
         _ = try lease.requireMember()
-        var effort = Effort()
         var members: [MemberAnswer] = []
         if lease.head.etag == nil, let owner = lease.row.sealedOwner.flatMap(redactor.open) {
             members.append(MemberAnswer(principal: owner.name, role: .owner, addedAt: lease.row.leasedAt))
         } else {
-            let rows = try await storage(&effort) { () async throws(InventoryError) in
+            let rows = try await storage { () async throws(InventoryError) in
                 try await inventory.members(leaseId: leaseId)
             }
             members = rows.map {
@@ -279,14 +277,13 @@ extension VendorService {
         -> HostIPLease
     {
         let id = try Self.validLeaseId(leaseId)
-        var effort = Effort()
-        let view = try await storage(&effort) { () async throws(InventoryError) in
+        let view = try await storage { () async throws(InventoryError) in
             try await inventory.hostIPView(leaseId: id, principalKey: principal.key, callerKey: caller.principal.key)
         }
         let row: NetworkRow
         var head: HostIPHead
         if let stored = view.head {
-            let found = try await storage(&effort) { () async throws(InventoryError) in
+            let found = try await storage { () async throws(InventoryError) in
                 try await inventory.network(stored.networkRowKey, in: stored.scope)
             }
             guard let found, found.leaseId == id else { throw ended(id, state: nil) }
@@ -300,9 +297,9 @@ extension VendorService {
             } catch .leaseNotFound(let missing) {
                 // Its block may have gone back to stock since: the audit trail still knows the lease.
                 for scope in configuration.scopes.keys.sorted() {
-                    if try await storage(
-                        &effort,
-                        { () async throws(InventoryError) in try await inventory.lastEvent(ofLease: id, in: scope) })
+                    if try await storage({ () async throws(InventoryError) in
+                        try await inventory.lastEvent(ofLease: id, in: scope)
+                    })
                         != nil
                     {
                         throw ended(id, state: nil)
@@ -343,8 +340,7 @@ extension VendorService {
     /// Commits a change: true when it was written, false when it must be read again (another change got
     /// in first, or the answer was lost: reading again tells).
     private func commit(_ change: HostIPChange) async throws(DomainError) -> Bool {
-        var effort = Effort()
-        let outcome = try await storage(&effort) { () async throws(InventoryError) in
+        let outcome = try await storage { () async throws(InventoryError) in
             try await inventory.commit(change, now: time.now())
         }
         switch outcome {

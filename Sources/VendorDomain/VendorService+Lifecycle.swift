@@ -17,12 +17,11 @@ extension VendorService {
         guard UUID(uuidString: id) != nil else {
             throw .invalidLeaseId(id)
         }
-        var effort = Effort()
         let scopes = scope.map { [$0] } ?? configuration.scopes.keys.sorted()
         for candidate in scopes {
-            if let row = try await storage(
-                &effort, { () async throws(InventoryError) in try await inventory.network(leaseId: id, in: candidate) })
-            {
+            if let row = try await storage({ () async throws(InventoryError) in
+                try await inventory.network(leaseId: id, in: candidate)
+            }) {
                 return (row, candidate)
             }
         }
@@ -43,15 +42,15 @@ extension VendorService {
     func storedLease(session id: String, scope: Scope, caller: Principal?) async throws(DomainError) -> (
         Stored<NetworkRow>, SessionRow
     ) {
-        var effort = Effort()
         guard
-            let session = try await storage(
-                &effort, { () async throws(InventoryError) in try await inventory.session(id, in: scope) })
+            let session = try await storage({ () async throws(InventoryError) in
+                try await inventory.session(id, in: scope)
+            })
         else {
             throw .sessionNotFound(sessionId: id, scope: scope)
         }
         try Self.checkSessionOwner(session.ownerKey, session: id, caller: caller)
-        let found = try await storage(&effort) { () async throws(InventoryError) in
+        let found = try await storage { () async throws(InventoryError) in
             try await inventory.network(session.networkRowKey, in: scope)
         }
         if session.ownerKey == nil, let row = found, row.leaseId == session.leaseId {
@@ -125,13 +124,12 @@ extension VendorService {
         leaseId: String?, sessionId: String?, scope: Scope, caller: HostIPCaller?, action: AuditAction,
         _ change: (NetworkRow) throws(DomainError) -> NetworkRow?
     ) async throws(DomainError) -> (Stored<NetworkRow>, Scope) {
-        var effort = Effort()
         for _ in 0..<8 {
             let (row, rowScope) = try await locate(
                 leaseId: leaseId, sessionId: sessionId, scope: scope, caller: caller?.principal)
             guard let updated = try change(row.value) else { return (row, rowScope) }
-            let partner = try await self.partner(of: row.value, in: rowScope, &effort)
-            let outcome = try await storage(&effort) { () async throws(InventoryError) in
+            let partner = try await self.partner(of: row.value, in: rowScope)
+            let outcome = try await storage { () async throws(InventoryError) in
                 try await inventory.transition(
                     row, to: updated, action: action, in: rowScope, now: time.now(), partner: partner)
             }
@@ -156,16 +154,15 @@ extension VendorService {
 
     /// Per scope and size: rows by state, plus the free address space of the scope.
     package func pools() async throws(DomainError) -> [PoolReport] {
-        var effort = Effort()
         var result: [PoolReport] = []
         for (scope, supernets) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
-            let rows = try await storage(&effort) { () async throws(InventoryError) in
+            let rows = try await storage { () async throws(InventoryError) in
                 try await inventory.networks(in: scope)
             }
             let usage =
                 configuration.pools.pools.isEmpty
                 ? []
-                : try await storage(&effort) { () async throws(InventoryError) in
+                : try await storage { () async throws(InventoryError) in
                     try await inventory.usageRows(in: scope)
                 }
             // The scope's own space, then its pools, parents before their children.
@@ -311,8 +308,8 @@ extension VendorService {
         from cursor: LeaseCursor?
     ) async throws(DomainError) -> (leases: [(NetworkRow, Scope)], next: LeaseCursor?) {
         try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.networkPrefix) {
-            scope, room, after, effort throws(DomainError) in
-            let page = try await storage(&effort) { () async throws(InventoryError) in
+            scope, room, after throws(DomainError) in
+            let page = try await storage { () async throws(InventoryError) in
                 try await inventory.leases(in: scope, matching: filter, limit: room, after: after)
             }
             return (page.rows, page.resumeAfter)
@@ -326,8 +323,8 @@ extension VendorService {
         from cursor: LeaseCursor?
     ) async throws(DomainError) -> (events: [(AuditEvent, Scope)], next: LeaseCursor?) {
         let page = try await paged(scopes, limit: limit, from: cursor, firstKey: RowKeys.eventPrefix) {
-            scope, room, after, effort throws(DomainError) in
-            let page = try await storage(&effort) { () async throws(InventoryError) in
+            scope, room, after throws(DomainError) in
+            let page = try await storage { () async throws(InventoryError) in
                 try await inventory.events(in: scope, matching: filter, limit: room, after: after)
             }
             return (page.events, page.resumeAfter)
@@ -339,16 +336,15 @@ extension VendorService {
     /// `fetch` reading up to the room left in one scope after a key (and saying where it stopped).
     private func paged<T>(
         _ scopes: [Scope], limit: Int, from cursor: LeaseCursor?, firstKey: String,
-        _ fetch: (Scope, Int, String?, inout Effort) async throws(DomainError) -> ([T], String?)
+        _ fetch: (Scope, Int, String?) async throws(DomainError) -> ([T], String?)
     ) async throws(DomainError) -> (leases: [(T, Scope)], next: LeaseCursor?) {
-        var effort = Effort()
         var result: [(T, Scope)] = []
         // A cursor is a position in (scope, key) order: the listing goes on from there.
         var remaining = scopes.sorted()
         if let cursor { remaining.removeAll { $0.partitionKey < cursor.partitionKey } }
         for (index, scope) in remaining.enumerated() {
             let after = scope.partitionKey == cursor?.partitionKey ? cursor?.rowKey : nil
-            let (items, resume) = try await fetch(scope, limit - result.count, after, &effort)
+            let (items, resume) = try await fetch(scope, limit - result.count, after)
             result += items.map { ($0, scope) }
             if let resume { return (result, LeaseCursor(partitionKey: scope.partitionKey, rowKey: resume)) }
             if result.count == limit {
@@ -380,9 +376,8 @@ extension VendorService {
             return (.row(row.value), scope)
         } catch .leaseNotFound(let missing) {
             // Its block may have gone back to stock since: the audit trail still knows the lease.
-            var effort = Effort()
             for scope in configuration.scopes.keys.sorted() {
-                let found = try await storage(&effort) { () async throws(InventoryError) in
+                let found = try await storage { () async throws(InventoryError) in
                     try await inventory.lastEvent(ofLease: id, in: scope)
                 }
                 guard let event = found, let prefix = try? IPPrefix(parsing: event.cidr) else { continue }

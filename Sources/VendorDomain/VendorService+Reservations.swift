@@ -115,11 +115,10 @@ extension VendorService {
             throw .noSupernetHolds(scope: request.scope, prefixLength: request.prefixLength)
         }
         let id = LeaseDraft.newLeaseId()
-        var effort = Effort()
         let started = time.uptime()
         for attempt in 0..<64 where time.uptime() - started < deadline {
             await pauseForHead(beforeAttempt: attempt)
-            let outcome = try await storage(&effort) { () async throws(InventoryError) in
+            let outcome = try await storage { () async throws(InventoryError) in
                 try await inventory.reserve(
                     request.prefix, length: request.prefixLength, in: space, id: id, owner: request.owner,
                     reason: request.reason,
@@ -136,10 +135,9 @@ extension VendorService {
             case .changed:
                 continue
             case .outcomeUnknown:
-                if let found = try await storage(
-                    &effort,
-                    { () async throws(InventoryError) in try await inventory.reservation(id, in: request.scope) })
-                {
+                if let found = try await storage({ () async throws(InventoryError) in
+                    try await inventory.reservation(id, in: request.scope)
+                }) {
                     return (found, request.scope)
                 }
             }
@@ -149,7 +147,6 @@ extension VendorService {
 
     /// Every reservation of `scopes`, configured exclusions first (read-only), then in id order.
     package func reservations(in scopes: [Scope]) async throws(DomainError) -> [(Reservation, Scope, readOnly: Bool)] {
-        var effort = Effort()
         var result: [(Reservation, Scope, readOnly: Bool)] = []
         for scope in scopes.sorted() {
             for excluded in configuration.scopes[scope]?.exclude ?? [] {
@@ -162,7 +159,7 @@ extension VendorService {
                             createdBy: "SUPERNETS_CONFIG"), scope, true
                     ))
             }
-            let stored = try await storage(&effort) { () async throws(InventoryError) in
+            let stored = try await storage { () async throws(InventoryError) in
                 try await inventory.reservations(in: scope)
             }
             result += stored.map { ($0, scope, false) }
@@ -178,16 +175,14 @@ extension VendorService {
         guard UUID(uuidString: id) != nil else {
             throw .invalidReservationId(id)
         }
-        var effort = Effort()
         for scope in configuration.scopes.keys.sorted() {
             for _ in 0..<8 {
                 guard
                     let reservation = try await storage(
-                        &effort,
                         { () async throws(InventoryError) in try await inventory.reservation(id.lowercased(), in: scope)
                         })
                 else { break }
-                let outcome = try await storage(&effort) { () async throws(InventoryError) in
+                let outcome = try await storage { () async throws(InventoryError) in
                     try await inventory.endReservation(reservation, in: scope, action: .unreserve, now: time.now())
                 }
                 switch outcome {

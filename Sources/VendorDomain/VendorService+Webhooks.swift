@@ -5,11 +5,10 @@ package import Inventory
 extension VendorService {
     /// Where webhook `name` stands: its cursor per scope and its dead letters.
     package func deliveries(of name: String) async throws(DomainError) -> ([WebhookCursor], [DeadLetter]) {
-        var effort = Effort()
-        let cursors = try await storage(&effort) { () async throws(InventoryError) in
+        let cursors = try await storage { () async throws(InventoryError) in
             try await inventory.webhookCursors(name)
         }
-        let dead = try await storage(&effort) { () async throws(InventoryError) in try await inventory.deadLetters(name)
+        let dead = try await storage { () async throws(InventoryError) in try await inventory.deadLetters(name)
         }
         return (cursors, dead)
     }

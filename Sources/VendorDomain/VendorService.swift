@@ -64,16 +64,19 @@ package struct VendorService: Sendable {
 
     /// What one `getNewNetwork` cost (for logs, headers and the benchmark): statistics only (whether a commit's
     /// outcome is in doubt is the allocation machine's state, `AllocationMachine.commitInDoubt`).
-    package struct Effort: Sendable {
+    ///
+    /// A collector the request owns and hands to the allocation it starts: each call on the way counts into it,
+    /// and the request reads it once the answer is there. Other operations count nothing.
+    package final class Effort {
         /// Claim or carve transactions sent.
-        package var claimAttempts = 0
+        package internal(set) var claimAttempts = 0
         /// Rounds of the allocation loop (queries, waits for another carve, commits).
-        package var rounds = 0
-        package var conflicts = 0
-        package var storageCalls = 0
+        package internal(set) var rounds = 0
+        package internal(set) var conflicts = 0
+        package internal(set) var storageCalls = 0
         /// Stock reads and carves this request led.
-        package var stockReads = 0
-        package var carves = 0
+        package internal(set) var stockReads = 0
+        package internal(set) var carves = 0
         package init() {}
     }
 
@@ -83,10 +86,10 @@ package struct VendorService: Sendable {
     typealias Allocation = AllocationMachine<StockCache.Taken, [UsageRow], LeaseAnswer>
 
     /// A new lease for `request`, or the one its SessionId already has (a replay).
-    package func getNewNetwork(_ request: LeaseRequest, effort: inout Effort) async throws(DomainError) -> LeaseAnswer {
+    package func getNewNetwork(_ request: LeaseRequest, effort: Effort) async throws(DomainError) -> LeaseAnswer {
         // A session this process knows is a replay: one point read of its network row answers it.
         if let known = await sessions.lookup(request.sessionId, in: request.scope),
-            let answer = try await replay(request, known: known, &effort)
+            let answer = try await replay(request, known: known, counting: effort)
         {
             return answer
         }
@@ -95,7 +98,7 @@ package struct VendorService: Sendable {
             request.v6Half == nil ? .single(pool: request.pool != nil, quotas: !quotas.isEmpty) : .pair,
             deadline: deadline)
         do {
-            return try await allocate(request, quotas: quotas, &machine, &effort)
+            return try await allocate(request, quotas: quotas, &machine, effort)
         } catch {
             let (unknown, giveBack) = machine.failed(error)
             await giveBackToStock(giveBack, request)
@@ -108,7 +111,7 @@ package struct VendorService: Sendable {
     /// Runs `machine`'s actions (storage, this process's caches and single flights, sleeps) and feeds their
     /// results back until it answers or refuses.
     private func allocate(
-        _ request: LeaseRequest, quotas: [QuotaCharge], _ machine: inout Allocation, _ effort: inout Effort
+        _ request: LeaseRequest, quotas: [QuotaCharge], _ machine: inout Allocation, _ effort: Effort
     ) async throws(DomainError) -> LeaseAnswer {
         let started = time.uptime()
         var action = machine.start()
@@ -116,9 +119,9 @@ package struct VendorService: Sendable {
             await giveBackToStock(machine.takeGiveBack(), request)
             switch action {
             case .readSession:
-                action = machine.sessionRead(try await replay(request, &effort))
+                action = machine.sessionRead(try await replay(request, counting: effort))
             case .checkSessionExists:
-                let session = try await storage(&effort) { () async throws(InventoryError) in
+                let session = try await storage(counting: effort) { () async throws(InventoryError) in
                     try await inventory.session(request.sessionId, in: request.scope)
                 }
                 action = machine.sessionExists(session != nil)
@@ -128,10 +131,10 @@ package struct VendorService: Sendable {
                     action = machine.poolRulesPassed()
                     continue
                 }
-                let read = try await readCounters(quotas, request, &effort)
+                let read = try await readCounters(quotas, request, effort)
                 action = machine.countersRead(read, refusal: counterRefusal(read, request))
             case .readCounters:
-                let read = try await readCounters(quotas, request, &effort)
+                let read = try await readCounters(quotas, request, effort)
                 action = machine.countersRead(read, refusal: counterRefusal(read, request))
             case .startRound:
                 action = machine.roundStarts(elapsed: time.uptime() - started)
@@ -150,8 +153,8 @@ package struct VendorService: Sendable {
                 let excluded = machine.excluded
                 let turn = try await stockReads.turn(key, worked: { $0 == nil }) {
                     () async throws(DomainError) -> LeaseAnswer? in
-                    if checkingSession, let answer = try await replay(request, &effort) { return answer }
-                    try await readStock(request.side(side), key: key, excluded: excluded, &effort)
+                    if checkingSession, let answer = try await replay(request, counting: effort) { return answer }
+                    try await readStock(request.side(side), key: key, excluded: excluded, effort)
                     return nil
                 }
                 switch turn {
@@ -165,8 +168,10 @@ package struct VendorService: Sendable {
                 }
                 let lead = try await carveGate.ifLeading(stockKey(request, side)) {
                     () async throws(DomainError) -> Lead in
-                    if checkingSession, let answer = try await replay(request, &effort) { return .replayed(answer) }
-                    return .carved(try await carve(request.side(side), stockOnly: stockOnly, &machine, &effort))
+                    if checkingSession, let answer = try await replay(request, counting: effort) {
+                        return .replayed(answer)
+                    }
+                    return .carved(try await carve(request.side(side), stockOnly: stockOnly, &machine, effort))
                 }
                 switch lead {
                 case nil: action = machine.carveWaited()
@@ -176,8 +181,8 @@ package struct VendorService: Sendable {
             case .claim(let held, let counters):
                 let outcome =
                     held.count == 2
-                    ? try await claimPair(held[0].block, held[1].block, request, &machine, &effort)
-                    : try await claim(held[0].block.candidate, request, usage: counters ?? [], &machine, &effort)
+                    ? try await claimPair(held[0].block, held[1].block, request, &machine, effort)
+                    : try await claim(held[0].block.candidate, request, usage: counters ?? [], &machine, effort)
                 action = machine.committed(outcome)
             case .backOff(let ceiling):
                 // Colliding Vendors spread out: the pause grows with this request's conflicts.
@@ -190,7 +195,7 @@ package struct VendorService: Sendable {
                 action = machine.paused()
             case .checkRemainingStock(let side):
                 let sideRequest = request.side(side)
-                let remaining = try await storage(&effort) { () async throws(InventoryError) in
+                let remaining = try await storage(counting: effort) { () async throws(InventoryError) in
                     try await inventory.availableCandidates(
                         in: sideRequest.scope, length: sideRequest.prefixLength, version: sideRequest.ipVersion,
                         pool: sideRequest.pool, limit: 1)
@@ -215,10 +220,10 @@ package struct VendorService: Sendable {
         for held in blocks { await stockCache.giveBack(stockKey(request, held.side), held.block) }
     }
 
-    private func readCounters(_ quotas: [QuotaCharge], _ request: LeaseRequest, _ effort: inout Effort)
+    private func readCounters(_ quotas: [QuotaCharge], _ request: LeaseRequest, _ effort: Effort)
         async throws(DomainError) -> [UsageRow]
     {
-        try await storage(&effort) { () async throws(InventoryError) in
+        try await storage(counting: effort) { () async throws(InventoryError) in
             try await inventory.usage(quotas, in: request.scope)
         }
     }
@@ -236,14 +241,14 @@ package struct VendorService: Sendable {
 
     /// Reads stock into the cache: pages of the stock index in key order until it yields blocks this
     /// process has not handed out already (those in the first pages may be claims still in flight here).
-    func readStock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: inout Effort)
+    func readStock(_ request: LeaseRequest, key: String, excluded: Set<String>, _ effort: Effort)
         async throws(DomainError)
     {
         var after: String? = nil
         for _ in 0..<8 {
             effort.stockReads += 1
             metrics.stockReads.increment()
-            let page = try await storage(&effort) { () async throws(InventoryError) in
+            let page = try await storage(counting: effort) { () async throws(InventoryError) in
                 try await inventory.availableCandidates(
                     in: request.scope, length: request.prefixLength, version: request.ipVersion, pool: request.pool,
                     limit: 48, after: after)
@@ -256,10 +261,10 @@ package struct VendorService: Sendable {
 
     private func claim(
         _ candidate: Inventory.StockCandidate, _ request: LeaseRequest, usage: [UsageRow],
-        _ machine: inout Allocation, _ effort: inout Effort
+        _ machine: inout Allocation, _ effort: Effort
     ) async throws(DomainError) -> Allocation.Commit {
         let draft = newLease(request, at: time.now())
-        let outcome = try await committed(&machine, &effort, unknown: { $0 == .outcomeUnknown }) {
+        let outcome = try await committed(&machine, effort, unknown: { $0 == .outcomeUnknown }) {
             () async throws(InventoryError) in
             try await inventory.claim(candidate, for: draft, in: request.scope, now: draft.leasedAt, usage: usage)
         }
@@ -274,7 +279,7 @@ package struct VendorService: Sendable {
 
     /// Carves for `request` under the scope's head: its block and stock, or (`stockOnly`, and always for a pool,
     /// whose leases are claimed from stock to count in its quotas) stock alone.
-    func carve(_ request: LeaseRequest, stockOnly: Bool, _ machine: inout Allocation, _ effort: inout Effort)
+    func carve(_ request: LeaseRequest, stockOnly: Bool, _ machine: inout Allocation, _ effort: Effort)
         async throws(DomainError) -> Allocation.Commit
     {
         guard let space = configuration.space(request.scope, pool: request.pool) else { return .exhausted }
@@ -296,7 +301,7 @@ package struct VendorService: Sendable {
         carve.pool = request.pool
         carve.version = request.ipVersion
         let now = time.now
-        let receipt = try await committed(&machine, &effort, unknown: { $0.outcome == .outcomeUnknown }) {
+        let receipt = try await committed(&machine, effort, unknown: { $0.outcome == .outcomeUnknown }) {
             () async throws(InventoryError) in
             try await inventory.carve(carve, occupied: occupiedSpace, now: now)
         }
@@ -316,7 +321,7 @@ package struct VendorService: Sendable {
     /// Sends one claim or carve transaction, counted, with the machine told a commit is out (its outcome in doubt
     /// until known); `unknown` says whether storage lost its answer.
     func committed<T>(
-        _ machine: inout Allocation, _ effort: inout Effort, unknown: (T) -> Bool,
+        _ machine: inout Allocation, _ effort: Effort, unknown: (T) -> Bool,
         _ body: () async throws(InventoryError) -> T
     ) async throws(DomainError) -> T {
         effort.storageCalls += 1
@@ -342,7 +347,8 @@ package struct VendorService: Sendable {
     /// only when the lease is due: a `leased` row with less than half of `LEASE_DURATION_HOURS` left is
     /// renewed, a quarantined or expired one revived. So a pipeline that plans every few minutes costs one
     /// write per half-lifetime of its lease, not one per plan.
-    func replay(_ request: LeaseRequest, known: SessionRow? = nil, _ effort: inout Effort) async throws(DomainError)
+    func replay(_ request: LeaseRequest, known: SessionRow? = nil, counting effort: Effort? = nil)
+        async throws(DomainError)
         -> LeaseAnswer?
     {
         var known = known
@@ -353,7 +359,7 @@ package struct VendorService: Sendable {
             } else {
                 guard
                     let row = try await storage(
-                        &effort,
+                        counting: effort,
                         { () async throws(InventoryError) in
                             try await inventory.session(request.sessionId, in: request.scope)
                         })
@@ -368,7 +374,7 @@ package struct VendorService: Sendable {
                 try Self.checkSessionOwner(session.ownerKey, session: request.sessionId, caller: request.owner)
                 try Self.checkRequestHash(session, request)
             }
-            let found = try await storage(&effort) { () async throws(InventoryError) in
+            let found = try await storage(counting: effort) { () async throws(InventoryError) in
                 try await inventory.network(session.networkRowKey, in: request.scope)
             }
             if !ownerRecorded, let row = found, row.leaseId == session.leaseId {
@@ -401,14 +407,14 @@ package struct VendorService: Sendable {
                 // A revived lease counts in its quotas again: it must fit them like a new one.
                 var counters: [UsageRow]? = nil
                 if row.state != .leased, !row.quotaKeys.isEmpty {
-                    let read = try await storage(&effort) { () async throws(InventoryError) in
+                    let read = try await storage(counting: effort) { () async throws(InventoryError) in
                         try await inventory.usage(of: row.value, in: request.scope)
                     }
                     if let refusal = quotaRefusal(read, adding: UsageRow.addresses(in: row.prefix)) { throw refusal }
                     counters = read
                 }
-                let partner = try await self.partner(of: row.value, in: request.scope, &effort)
-                let outcome = try await storage(&effort) { () async throws(InventoryError) in
+                let partner = try await self.partner(of: row.value, in: request.scope, counting: effort)
+                let outcome = try await storage(counting: effort) { () async throws(InventoryError) in
                     try await inventory.transition(
                         row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at,
                         usage: counters, partner: partner)
@@ -444,7 +450,7 @@ package struct VendorService: Sendable {
     // MARK: Helpers
 
     /// A new lease's answer, its session remembered in this process and logged (as `message`: leased, adopted).
-    func won(_ row: NetworkRow, _ request: LeaseRequest, _ effort: Effort, message: Logger.Message = "leased") async
+    func won(_ row: NetworkRow, _ request: LeaseRequest, _ effort: Effort?, message: Logger.Message = "leased") async
         -> LeaseAnswer
     {
         var session = SessionRow(
@@ -458,7 +464,7 @@ package struct VendorService: Sendable {
             metadata: [
                 "cidr": .string(row.prefixes.map(\.description).joined(separator: " ")),
                 "session": .string(request.sessionId),
-                "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort.claimAttempts),
+                "lease": .string(row.leaseId ?? ""), "attempts": .stringConvertible(effort?.claimAttempts ?? 0),
             ])
         return answer(row, request, created: true)
     }
@@ -498,11 +504,11 @@ package struct VendorService: Sendable {
 
     /// The other row of a dual-stack lease, read for a change of both (nil for a lease of one block).
     /// A partner that is gone or tells another lease is a broken pair: refused rather than half-changed.
-    func partner(of row: NetworkRow, in scope: Scope, _ effort: inout Effort) async throws(DomainError)
+    func partner(of row: NetworkRow, in scope: Scope, counting effort: Effort? = nil) async throws(DomainError)
         -> Stored<NetworkRow>?
     {
         guard let key = row.pairKey else { return nil }
-        let found = try await storage(&effort) { () async throws(InventoryError) in
+        let found = try await storage(counting: effort) { () async throws(InventoryError) in
             try await inventory.network(key, in: scope)
         }
         guard let partner = found, partner.leaseId == row.leaseId, partner.pairKey == row.rowKey else {
@@ -514,11 +520,11 @@ package struct VendorService: Sendable {
         return partner
     }
 
-    /// Runs one Inventory call, counting it and mapping a storage failure to 503.
-    package func storage<T>(_ effort: inout Effort, _ body: () async throws(InventoryError) -> T)
+    /// Runs one Inventory call, mapping a storage failure to 503; counted in `effort` when an allocation's.
+    package func storage<T>(counting effort: Effort? = nil, _ body: () async throws(InventoryError) -> T)
         async throws(DomainError) -> T
     {
-        effort.storageCalls += 1
+        effort?.storageCalls += 1
         do { return try await body() } catch {
             logger.error("storage failure", metadata: ["error": .string(error.detail)])
             throw .storage(error)

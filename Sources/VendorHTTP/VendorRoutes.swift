@@ -66,9 +66,9 @@ struct VendorRoutes: Sendable {
             throw VendorError.badRequest(error)
         }
         lease.owner = service.redactor.principal(context.caller)
-        var effort = VendorService.Effort()
+        let effort = VendorService.Effort()
         let started = ContinuousClock.now
-        let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: &effort)
+        let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: effort)
         service.metrics.allocationDuration.record(duration: ContinuousClock.now - started)
         (answer.created ? service.metrics.created : service.metrics.replayed).increment()
         var response = VendorRouter.answer(answer.created ? .created : .ok, API.Lease(answer))
