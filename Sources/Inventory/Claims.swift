@@ -6,44 +6,26 @@ package import NetworkMath
 
 /// A lease before it has a block: what the claim or carve that gives it one writes.
 package struct LeaseDraft: Sendable {
-    package let leaseId: String
-    package let sessionId: String
-    package let requestHash: String
-    package let requester: String?
+    /// The lease's facts as its rows carry them.
+    package private(set) var lease: NetworkRow.Lease
     package let leasedAt: Date
-    package let expiresAt: Date
-    /// The owner's key and sealed name (see `NetworkRow.ownerKey`).
-    package let ownerKey: String?
-    package let sealedOwner: String?
-    package let subnets: [LeaseRequest.SubnetRequest]
-    package let tags: [String: String]
-    /// The pool the lease is made in, and the usage rows it counts in (see `NetworkRow.quotaKeys`).
+    /// The pool the lease is made in (see `NetworkRow.pool`).
     package var pool: String? = nil
-    package var quotaKeys: [String] = []
+    /// The usage rows it counts in (see `NetworkRow.Lease.quotaKeys`).
+    package var quotaKeys: [String] {
+        get { lease.quotaKeys }
+        set { lease.quotaKeys = newValue }
+    }
 
     package init(
         leaseId: String, sessionId: String, requestHash: String, requester: String?, leasedAt: Date, expiresAt: Date,
         ownerKey: String? = nil, sealedOwner: String? = nil, subnets: [LeaseRequest.SubnetRequest] = [],
         tags: [String: String] = [:]
     ) {
-        self.leaseId = leaseId
-        self.sessionId = sessionId
-        self.requestHash = requestHash
-        self.requester = requester
         self.leasedAt = leasedAt
-        self.expiresAt = expiresAt
-        self.ownerKey = ownerKey
-        self.sealedOwner = sealedOwner
-        self.subnets = subnets
-        self.tags = tags
-    }
-
-    /// The lease's facts as its rows carry them.
-    package var lease: NetworkRow.Lease {
-        NetworkRow.Lease(
+        lease = NetworkRow.Lease(
             id: leaseId, sessionId: sessionId, requestHash: requestHash, requester: requester, leasedAt: leasedAt,
-            expiresAt: expiresAt, ownerKey: ownerKey, sealedOwner: sealedOwner, subnets: subnets, tags: tags,
-            quotaKeys: quotaKeys)
+            expiresAt: expiresAt, ownerKey: ownerKey, sealedOwner: sealedOwner, subnets: subnets, tags: tags)
     }
 
     /// A new random lease id (a lower-case UUID).
@@ -53,9 +35,9 @@ package struct LeaseDraft: Sendable {
     package func rows(on prefix: IPPrefix) -> (network: NetworkRow, session: SessionRow) {
         let row = NetworkRow(prefix: prefix, holding: .leased(lease, vnet: nil), pool: pool)
         var session = SessionRow(
-            sessionId: sessionId, leaseId: leaseId, networkRowKey: row.rowKey, requestHash: requestHash,
+            sessionId: lease.sessionId, leaseId: lease.id, networkRowKey: row.rowKey, requestHash: lease.requestHash,
             createdAt: leasedAt)
-        session.ownerKey = ownerKey
+        session.ownerKey = lease.ownerKey
         return (row, session)
     }
 
@@ -67,7 +49,7 @@ package struct LeaseDraft: Sendable {
         firstLease.pairKey = RowKeys.network(v6)
         first.holding = .leased(firstLease, vnet: nil)
         var secondLease = lease
-        secondLease.subnets = subnets.map { LeaseRequest.SubnetRequest(name: $0.name, prefixLength: 64) }
+        secondLease.subnets = lease.subnets.map { LeaseRequest.SubnetRequest(name: $0.name, prefixLength: 64) }
         secondLease.pairKey = first.rowKey
         let second = NetworkRow(prefix: v6, holding: .leased(secondLease, vnet: nil), pool: pool)
         session.networkRowKeyV6 = second.rowKey
