@@ -229,20 +229,87 @@ package struct ClientSecretCredential: TokenFetcher {
     }
 }
 
+/// Azure AD workload identity (AKS): exchanges the service account token that Kubernetes projects into
+/// `AZURE_FEDERATED_TOKEN_FILE` for an access token at the authority's v2 token endpoint (client credentials
+/// with a `jwt-bearer` client assertion, trusted through the app's federated credential).
+///
+/// The file is read on every fetch: the kubelet rotates it. Errors name the file, never its contents.
+package struct WorkloadIdentityCredential: TokenFetcher {
+    package static let assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    package let authorityHost: String
+    package let tenantID: String
+    package let clientID: String
+    package let tokenFile: String
+    package let transport: any HTTPTransport
+
+    package init(
+        tenantID: String, clientID: String, tokenFile: String,
+        authorityHost: String = "https://login.microsoftonline.com", transport: any HTTPTransport
+    ) {
+        self.tenantID = tenantID
+        self.clientID = clientID
+        self.tokenFile = tokenFile
+        self.authorityHost = authorityHost.hasSuffix("/") ? String(authorityHost.dropLast()) : authorityHost
+        self.transport = transport
+    }
+
+    package func fetchToken(for scope: TokenScope) async throws -> AccessToken {
+        let assertion = try federatedToken()
+        let url = "\(authorityHost)/\(FormEncoding.encode(tenantID))/oauth2/v2.0/token"
+        let form =
+            "client_id=\(FormEncoding.encode(clientID))&scope=\(FormEncoding.encode(scope.defaultScope))"
+            + "&client_assertion_type=\(FormEncoding.encode(Self.assertionType))"
+            + "&client_assertion=\(FormEncoding.encode(assertion))&grant_type=client_credentials"
+        let request = TransportRequest(
+            method: "POST", url: url,
+            headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Array(form.utf8))
+        let response = try await transport.execute(request)
+        guard response.status == 200 else {
+            throw CredentialError(source: "workload identity", message: TokenResponse.errorMessage(response))
+        }
+        return try TokenResponse.parse(response.body, source: "workload identity", now: Date())
+    }
+
+    /// The projected token as the file holds it now, without surrounding white space.
+    func federatedToken() throws -> String {
+        guard let data = FileManager.default.contents(atPath: tokenFile) else {
+            throw CredentialError(
+                source: "workload identity", message: "AZURE_FEDERATED_TOKEN_FILE \(tokenFile) cannot be read")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else {
+            throw CredentialError(
+                source: "workload identity", message: "AZURE_FEDERATED_TOKEN_FILE \(tokenFile) is empty")
+        }
+        return token
+    }
+}
+
 /// Picks a credential from the environment the way Azure SDKs' default chains do: a service
 /// principal (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`),
-/// then App Service managed identity (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`, optional
-/// `AZURE_CLIENT_ID` for a user-assigned identity), then VM IMDS.
+/// then workload identity (`AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_FEDERATED_TOKEN_FILE`,
+/// `AZURE_AUTHORITY_HOST`: what AKS's workload identity webhook sets), then App Service managed identity
+/// (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`, optional `AZURE_CLIENT_ID` for a user-assigned identity), then VM IMDS.
 package enum DefaultAzureCredential {
     package static func fromEnvironment(_ environment: [String: String], transport: any HTTPTransport)
         -> CachingTokenCredential
     {
         let clientID = environment["AZURE_CLIENT_ID"].flatMap { $0.isEmpty ? nil : $0 }
+        let authorityHost =
+            environment["AZURE_AUTHORITY_HOST"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "https://login.microsoftonline.com"
         if let tenant = environment["AZURE_TENANT_ID"], let clientID, let secret = environment["AZURE_CLIENT_SECRET"] {
             return CachingTokenCredential(
                 fetcher: ClientSecretCredential(
-                    tenantID: tenant, clientID: clientID, clientSecret: secret,
-                    authorityHost: environment["AZURE_AUTHORITY_HOST"] ?? "https://login.microsoftonline.com",
+                    tenantID: tenant, clientID: clientID, clientSecret: secret, authorityHost: authorityHost,
+                    transport: transport))
+        }
+        if let tenant = environment["AZURE_TENANT_ID"], !tenant.isEmpty, let clientID,
+            let tokenFile = environment["AZURE_FEDERATED_TOKEN_FILE"], !tokenFile.isEmpty
+        {
+            return CachingTokenCredential(
+                fetcher: WorkloadIdentityCredential(
+                    tenantID: tenant, clientID: clientID, tokenFile: tokenFile, authorityHost: authorityHost,
                     transport: transport))
         }
         if let endpoint = environment["IDENTITY_ENDPOINT"] {

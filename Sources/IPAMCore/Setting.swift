@@ -76,6 +76,8 @@ package enum Setting: String, CaseIterable, Sendable {
     case azureTenantId = "AZURE_TENANT_ID"
     case azureClientSecret = "AZURE_CLIENT_SECRET"
     case azureAuthorityHost = "AZURE_AUTHORITY_HOST"
+    /// Workload identity (AKS): the projected service account token exchanged for Azure tokens.
+    case azureFederatedTokenFile = "AZURE_FEDERATED_TOKEN_FILE"
     case identityEndpoint = "IDENTITY_ENDPOINT"
     case identityHeader = "IDENTITY_HEADER"
 }

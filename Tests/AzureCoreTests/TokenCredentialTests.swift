@@ -192,3 +192,137 @@ struct TokenCredentialTests {
         }
     }
 }
+
+@Suite("Workload identity (AKS) against a local fake authority")
+struct WorkloadIdentityCredentialTests {
+    let transport = TestStorage.transport
+
+    /// A projected service account token file in a folder of its own.
+    static func tokenFile(_ contents: String) throws -> String {
+        let folder = NSTemporaryDirectory() + "ipam-wi-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/azure-identity-token"
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A fake authority: the v2 token endpoint of tenant `tenant-1`, trusting the assertions in `trusted`
+    /// for client `app-1`, answering a token that names the assertion and the scope.
+    static func authority(log: RequestLog, trusted: Set<String>)
+        -> @Sendable (EmulatorRequest) async -> EmulatorResponse
+    {
+        { request in
+            _ = log.record(request)
+            let form = TokenCredentialTests.parameters(String(decoding: request.body, as: UTF8.self))
+            guard request.method == "POST", request.rawPath == "/tenant-1/oauth2/v2.0/token",
+                request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+            else { return TestServers.json(404, #"{"error":"not_found"}"#) }
+            guard form["grant_type"] == "client_credentials",
+                form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                form["client_id"] == "app-1", form["client_secret"] == nil
+            else { return TestServers.json(400, #"{"error":"invalid_request"}"#) }
+            guard let assertion = form["client_assertion"], trusted.contains(assertion) else {
+                return TestServers.json(401, #"{"error":"invalid_client","error_description":"AADSTS70021"}"#)
+            }
+            return TestServers.json(
+                200,
+                #"{"token_type":"Bearer","expires_in":3599,"access_token":"wi-\#(assertion)-\#(form["scope"] ?? "")"}"#)
+        }
+    }
+
+    @Test("exchanges the federated token at {authority}/{tenant}/oauth2/v2.0/token with a jwt-bearer assertion")
+    func exchange() async throws {
+        let log = RequestLog()
+        let file = try Self.tokenFile("sa-token-1\n")
+        try await TestServers.withFakeServer(Self.authority(log: log, trusted: ["sa-token-1", "sa-token-2"])) { port in
+            let credential = WorkloadIdentityCredential(
+                tenantID: "tenant-1", clientID: "app-1", tokenFile: file,
+                authorityHost: "http://127.0.0.1:\(port)/", transport: transport)
+            let storage = try await credential.fetchToken(for: .storage)
+            #expect(storage.token == "wi-sa-token-1-https://storage.azure.com/.default", "the file's token, trimmed")
+            #expect(storage.expiresOn.timeIntervalSinceNow > 3500)
+            let management = try await credential.fetchToken(for: .management)
+            #expect(management.token == "wi-sa-token-1-https://management.azure.com/.default")
+            // The kubelet rotates the projected token: the next fetch sends the new one.
+            try "sa-token-2".write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(try await credential.fetchToken(for: .storage).token.hasPrefix("wi-sa-token-2-"))
+            #expect(log.count == 3)
+        }
+    }
+
+    @Test("a refused assertion, a missing or empty file: errors that never carry the token")
+    func failures() async throws {
+        let log = RequestLog()
+        let untrusted = try Self.tokenFile("stolen-or-expired-token")
+        try await TestServers.withFakeServer(Self.authority(log: log, trusted: ["sa-token-1"])) { port in
+            func credential(_ file: String, tenant: String = "tenant-1") -> WorkloadIdentityCredential {
+                WorkloadIdentityCredential(
+                    tenantID: tenant, clientID: "app-1", tokenFile: file,
+                    authorityHost: "http://127.0.0.1:\(port)", transport: transport)
+            }
+            do {
+                _ = try await credential(untrusted).fetchToken(for: .storage)
+                Issue.record("an untrusted assertion must fail")
+            } catch {
+                #expect("\(error)".contains("invalid_client"))
+                #expect(!"\(error)".contains("stolen-or-expired-token"))
+            }
+            // A tenant with a path in it stays one path segment.
+            await #expect(throws: CredentialError.self) {
+                _ = try await credential(try Self.tokenFile("sa-token-1"), tenant: "tenant-1/../x").fetchToken(
+                    for: .storage)
+            }
+            #expect(log.requests.last?.rawPath == "/tenant-1%2F..%2Fx/oauth2/v2.0/token")
+            let sent = log.count
+            let missing = NSTemporaryDirectory() + "ipam-wi-\(UUID().uuidString)/none"
+            do {
+                _ = try await credential(missing).fetchToken(for: .storage)
+                Issue.record("a missing file must fail")
+            } catch {
+                #expect("\(error)".contains(missing) && "\(error)".contains("cannot be read"))
+            }
+            let empty = try Self.tokenFile(" \n")
+            do {
+                _ = try await credential(empty).fetchToken(for: .storage)
+                Issue.record("an empty file must fail")
+            } catch {
+                #expect("\(error)".contains("is empty"))
+            }
+            #expect(log.count == sent, "no request without a token to send")
+        }
+    }
+
+    @Test("the default chain picks workload identity from what the AKS webhook sets, after a client secret")
+    func defaultChain() async throws {
+        let log = RequestLog()
+        let file = try Self.tokenFile("sa-token-1")
+        try await TestServers.withFakeServer(Self.authority(log: log, trusted: ["sa-token-1"])) { port in
+            let aks = [
+                "AZURE_TENANT_ID": "tenant-1", "AZURE_CLIENT_ID": "app-1", "AZURE_FEDERATED_TOKEN_FILE": file,
+                "AZURE_AUTHORITY_HOST": "http://127.0.0.1:\(port)/",
+                "IDENTITY_ENDPOINT": "http://127.0.0.1:1/msi", "IDENTITY_HEADER": "h",
+            ]
+            let credential = DefaultAzureCredential.fromEnvironment(aks, transport: transport)
+            #expect(
+                try await credential.token(for: .storage).token == "wi-sa-token-1-https://storage.azure.com/.default")
+            _ = try await credential.token(for: .storage)
+            #expect(log.count == 1, "cached like every credential")
+
+            // A client secret, when set, is a service principal's and comes first (as in the Azure SDKs).
+            var secret = aks
+            secret["AZURE_CLIENT_SECRET"] = "s"
+            let sp = DefaultAzureCredential.fromEnvironment(secret, transport: transport)
+            await #expect(throws: CredentialError.self) { _ = try await sp.token(for: .storage) }
+            let spForm = TokenCredentialTests.parameters(String(decoding: log.requests.last!.body, as: UTF8.self))
+            #expect(spForm["client_secret"] == "s" && spForm["client_assertion"] == nil)
+
+            // Without a tenant it is not workload identity: the managed identity endpoint is asked instead.
+            var noTenant = aks
+            noTenant["AZURE_TENANT_ID"] = nil
+            let before = log.count
+            let msi = DefaultAzureCredential.fromEnvironment(noTenant, transport: transport)
+            await #expect(throws: (any Error).self) { _ = try await msi.token(for: .storage) }
+            #expect(log.count == before, "the authority is not asked")
+        }
+    }
+}

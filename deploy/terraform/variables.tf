@@ -2,7 +2,8 @@
 # no default. Settings the platform sets (FUNCTIONS_CUSTOMHANDLER_PORT, IDENTITY_ENDPOINT, IDENTITY_HEADER) and
 # those for other setups (AzureWebJobsStorage as a connection string, AzureWebJobsStorage__tableServiceUri,
 # RESOURCE_GRAPH_TOKEN and RESOURCE_MANAGER_TOKEN for local endpoints, AZURE_TENANT_ID / AZURE_CLIENT_SECRET / AZURE_AUTHORITY_HOST for a
-# service principal, IPAM_VENDOR_URL / IPAM_API_KEY for the clients, CONSOLE_PLAIN_HTTP for a console served over plain
+# service principal, AZURE_FEDERATED_TOKEN_FILE for workload identity on Kubernetes (deploy/kubernetes),
+# IPAM_VENDOR_URL / IPAM_API_KEY for the clients, CONSOLE_PLAIN_HTTP for a console served over plain
 # http on a developer's machine: these apps are https only) are not set by this module.
 
 variable "name" {
