@@ -372,6 +372,7 @@ let package = Package(
             dependencies: [
                 "StrictJSON", "IPAMCore", "NetworkMath", "AzureTables", "HTTPTransport", "TableEmulator",
                 "PublicIPSchedule", "TokenAuth", "Inventory", "VendorDomain", "VendorHTTP", "VendorConsole",
+                "VendorAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Fuzzing/Sources/ipam-fuzz",
@@ -433,7 +434,9 @@ let package = Package(
             name: "MCPServerTests",
             dependencies: [
                 "MCPServer", "VendorClient", "VendorHTTP", "VendorDomain", "IPAMCore", "HTTPTransport", "TestSupport",
+                "VendorAPI", "StrictJSON", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -51,6 +51,18 @@ package struct LeaseRequest: Sendable, Equatable {
         }
     }
 
+    package init(
+        sessionId: String, scope: Scope, prefixLength: Int, requester: String?, tags: [String: String],
+        subnets: [SubnetRequest]
+    ) {
+        self.sessionId = sessionId
+        self.scope = scope
+        self.prefixLength = prefixLength
+        self.requester = requester
+        self.tags = tags
+        self.subnets = subnets
+    }
+
     /// SHA-256 over the canonical form of everything that shapes the answer: a replay must match it.
     package var requestHash: String {
         var text = "v1|\(scope.partitionKey)|\(prefixLength)|\(requester ?? "")|"
@@ -94,315 +106,20 @@ package struct RequestProblem: Error, Sendable, Equatable, CustomStringConvertib
     package var description: String { message }
 }
 
-/// Decodes and validates request bodies strictly: field names case-insensitively, unknown fields
-/// refused, wrong types named.
-package enum LeaseRequestDecoder {
+/// The rules a request's values follow wherever they come from (a body, a query, a form): what a SessionId
+/// may hold, which text is printable, and which scope and pool a request names.
+package enum RequestRules {
     static let sessionPattern = try! NSRegularExpression(pattern: "^[A-Za-z0-9._:@-]{1,128}$")
 
     package static func isValidSessionId(_ text: String) -> Bool {
         sessionPattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
-    /// Parses the body into (lower-cased field name → value), refusing duplicates and non-objects.
-    package static func fields(_ body: [UInt8], allowed: Set<String>) throws(RequestProblem) -> [String: JSONValue] {
-        guard !body.isEmpty else {
-            throw RequestProblem(
-                code: .invalidJSON, field: nil, message: "the request body is empty; send a JSON object")
-        }
-        let object: JSONValue
-        do { object = try JSONValue.parse(body) } catch {
-            throw RequestProblem(
-                code: .invalidJSON, field: nil, message: "the request body is not valid JSON: \(error)")
-        }
-        return try fields(object, allowed: allowed, path: "")
-    }
-
-    static func fields(_ object: JSONValue, allowed: Set<String>, path: String) throws(RequestProblem) -> [String:
-        JSONValue]
-    {
-        guard let members = object.objectValue else {
-            throw RequestProblem(
-                code: path.isEmpty ? .invalidJSON : .invalidField, field: path.isEmpty ? nil : path,
-                message: path.isEmpty ? "the request body must be a JSON object" : "'\(path)' must be an object")
-        }
-        var fields: [String: JSONValue] = [:]
-        for (rawKey, value) in members {
-            let key = path.isEmpty ? rawKey : "\(path).\(rawKey)"
-            let lowered = rawKey.lowercased()
-            guard allowed.contains(lowered) else {
-                throw RequestProblem(code: .unknownField, field: key, message: "unknown field '\(key)'")
-            }
-            guard fields[lowered] == nil else {
-                throw RequestProblem(
-                    code: .duplicateField, field: key,
-                    message: "field '\(key)' appears more than once (names are case-insensitive)")
-            }
-            fields[lowered] = value // null is refused by the typed readers below, never silently dropped
-        }
-        return fields
-    }
-
-    static func string(_ fields: [String: JSONValue], _ name: String, field: String) throws(RequestProblem) -> String? {
-        guard let value = fields[name] else { return nil }
-        guard let text = value.stringValue else {
-            throw RequestProblem(code: .invalidField, field: field, message: "'\(field)' must be a string")
-        }
-        return text
-    }
-
-    static func integer(_ fields: [String: JSONValue], _ name: String, field: String) throws(RequestProblem) -> Int? {
-        guard let value = fields[name] else { return nil }
-        // JSON Schema's integer: any number without a fractional part (21 and 21.0 alike).
-        guard case .number(let lexeme) = value else {
-            throw RequestProblem(code: .invalidField, field: field, message: "'\(field)' must be an integer")
-        }
-        if let number = Int(lexeme) { return number }
-        guard let real = Double(lexeme), real.isFinite, real.rounded() == real else {
-            throw RequestProblem(code: .invalidField, field: field, message: "'\(field)' must be an integer")
-        }
-        return Int(max(-1e9, min(1e9, real))) // out-of-range values are then refused by the range checks
-    }
-
-    static let allowedFields: Set<String> = [
-        "sessionid", "prefixlength", "subscriptionid", "region", "requester", "tags", "subnets", "pool", "ipversion",
-        "dualstack", "prefixlengthv6",
-    ]
-
-    /// Decodes a `getNewNetwork` body against the configuration.
-    package static func decode(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem) -> LeaseRequest
-    {
-        let fields = try fields(body, allowed: allowedFields)
-        let sessionId = try self.sessionId(fields)
-        let (scope, pool) = try resolvePool(fields, configuration: configuration)
-        var version = pool?.prefix.version ?? .v4
-        if let text = try string(fields, "ipversion", field: "ipVersion") {
-            guard let asked: IPVersion = text.lowercased() == "v4" ? .v4 : (text.lowercased() == "v6" ? .v6 : nil)
-            else {
-                throw RequestProblem(
-                    code: .invalidField, field: "ipVersion", message: "'ipVersion' must be \"v4\" or \"v6\"")
-            }
-            if let pool, pool.prefix.version != asked {
-                throw RequestProblem(
-                    code: .invalidField, field: "ipVersion",
-                    message: "pool '\(pool.name)' is \(pool.prefix.version == .v4 ? "IPv4" : "IPv6") (\(pool.prefix))")
-            }
-            version = asked
-        }
-        if pool == nil, configuration.scopes[scope]?.supernets.contains(where: { $0.version == version }) == false {
-            throw RequestProblem(
-                code: .outsideSupernets, field: "ipVersion",
-                message: "\(scope) has no \(version == .v4 ? "IPv4" : "IPv6") supernet (SUPERNETS_CONFIG)")
-        }
-        let limits = configuration.lengths(pool: pool?.name, version: version)
-        let length = try integer(fields, "prefixlength", field: "prefixLength") ?? limits.default
-        guard (limits.min...limits.max).contains(length) else {
-            throw RequestProblem(
-                code: .invalidPrefixLength, field: "prefixLength",
-                message:
-                    "'prefixLength' must be between \(limits.min) and \(limits.max)\(pool.map { " in pool '\($0.name)'" } ?? ""), got \(length)"
-            )
-        }
-        let (requester, tags) = try requesterAndTags(fields)
-        var subnets: [LeaseRequest.SubnetRequest] = []
-        if let raw = fields["subnets"] {
-            guard let list = raw.arrayValue, list.count <= 64 else {
-                throw RequestProblem(
-                    code: .invalidField, field: "subnets",
-                    message: "'subnets' must be an array of at most 64 {name, prefixLength}")
-            }
-            for (index, item) in list.enumerated() {
-                let entry = try Self.fields(item, allowed: ["name", "prefixlength"], path: "subnets[\(index)]")
-                guard let name = try string(entry, "name", field: "subnets[\(index)].name"), !name.isEmpty,
-                    name.unicodeScalars.count <= 80
-                else {
-                    throw RequestProblem(
-                        code: .invalidField, field: "subnets[\(index)].name",
-                        message: "subnet \(index) needs a name of 1–80 characters")
-                }
-                guard let subnetLength = try integer(entry, "prefixlength", field: "subnets[\(index)].prefixLength")
-                else {
-                    throw RequestProblem(
-                        code: .missingField, field: "subnets[\(index)].prefixLength",
-                        message: "subnet '\(name)' needs a prefixLength")
-                }
-                // Azure's limits for a subnet: what the block's version allows (a well-formed length of the other version is 422).
-                guard (0...64).contains(subnetLength) else {
-                    throw RequestProblem(
-                        code: .invalidField, field: "subnets[\(index)].prefixLength",
-                        message: "subnet '\(name)' prefixLength must be 0–64")
-                }
-                guard version == .v4 || subnetLength == 64 else {
-                    throw RequestProblem(
-                        code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength",
-                        message: "subnet '\(name)' of an IPv6 block must be a /64")
-                }
-                guard version == .v6 || subnetLength <= 29 else {
-                    throw RequestProblem(
-                        code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength",
-                        message: "subnet '\(name)' of an IPv4 block must be at most a /29")
-                }
-                guard subnetLength >= length else {
-                    throw RequestProblem(
-                        code: .subnetsDoNotFit, field: "subnets[\(index)].prefixLength",
-                        message: "subnet '\(name)' (/\(subnetLength)) is larger than the /\(length) block")
-                }
-                guard !subnets.contains(where: { $0.name == name }) else {
-                    throw RequestProblem(
-                        code: .invalidField, field: "subnets[\(index)].name",
-                        message: "subnet name '\(name)' is used twice")
-                }
-                subnets.append(.init(name: name, prefixLength: subnetLength))
-            }
-            let probe = IPPrefix(address: IPAddress(version: version, value: 0), length: length)!
-            guard FreeSpace.layout(subnets.map { ($0.name, $0.prefixLength) }, in: probe) != nil else {
-                throw RequestProblem(
-                    code: .subnetsDoNotFit, field: "subnets", message: "the subnets do not fit in a /\(length)")
-            }
-        }
-        if let pool {
-            for required in configuration.pools.lineage(pool.name).flatMap(\.rules.requiredTags)
-            where tags[required] == nil {
-                throw RequestProblem(
-                    code: .tagRequired, field: "tags.\(required)",
-                    message: "pool '\(pool.name)' requires the tag '\(required)'")
-            }
-        }
-        var request = LeaseRequest(
-            sessionId: sessionId, scope: scope, prefixLength: length, requester: requester, tags: tags, subnets: subnets
-        )
-        request.pool = pool?.name
-        request.ipVersion = version
-        request.dualStackV6Length = try dualStack(fields, request, configuration: configuration)
-        return request
-    }
-
-    /// The IPv6 block's length of a dual-stack request (`dualStack: true`), nil for a lease of one block.
-    ///
-    /// A dual-stack lease is an IPv4 block and an IPv6 block of the scope's own space: not of a pool (a pool is
-    /// one range of one version), and never with `ipVersion: "v6"` (its first block is the IPv4 one).
-    static func dualStack(_ fields: [String: JSONValue], _ request: LeaseRequest, configuration: IPAMConfiguration)
-        throws(RequestProblem) -> Int?
-    {
-        var asked = false
-        if let value = fields["dualstack"] {
-            guard case .bool(let flag) = value else {
-                throw RequestProblem(
-                    code: .invalidField, field: "dualStack", message: "'dualStack' must be true or false")
-            }
-            asked = flag
-        }
-        let length = try integer(fields, "prefixlengthv6", field: "prefixLengthV6")
-        guard asked else {
-            if length != nil {
-                throw RequestProblem(
-                    code: .invalidCombination, field: "prefixLengthV6",
-                    message:
-                        "'prefixLengthV6' sizes the IPv6 block of a dual-stack lease: send \"dualStack\": true, or use ipVersion \"v6\" with prefixLength"
-                )
-            }
-            return nil
-        }
-        if request.ipVersion == .v6 {
-            throw RequestProblem(
-                code: .invalidCombination, field: "ipVersion",
-                message:
-                    "a dual-stack lease holds an IPv4 block ('prefixLength') and an IPv6 block ('prefixLengthV6'); leave 'ipVersion' out"
-            )
-        }
-        if let pool = request.pool {
-            throw RequestProblem(
-                code: .invalidCombination, field: "pool",
-                message:
-                    "pool '\(pool)' is one range of one IP version; dual-stack leases come from the scope's own space (leave 'pool' out)"
-            )
-        }
-        guard configuration.scopes[request.scope]?.supernets.contains(where: { $0.version == .v6 }) == true else {
-            throw RequestProblem(
-                code: .outsideSupernets, field: "dualStack",
-                message: "\(request.scope) has no IPv6 supernet (SUPERNETS_CONFIG), so no dual-stack lease")
-        }
-        let limits = configuration.lengths(pool: nil, version: .v6)
-        let v6 = length ?? limits.default
-        guard (limits.min...limits.max).contains(v6) else {
-            throw RequestProblem(
-                code: .invalidPrefixLength, field: "prefixLengthV6",
-                message: "'prefixLengthV6' must be between \(limits.min) and \(limits.max), got \(v6)")
-        }
-        // One /64 per subnet, in the order asked.
-        guard request.subnets.isEmpty || (v6 <= 64 && request.subnets.count <= 1 << min(16, 64 - v6)) else {
-            throw RequestProblem(
-                code: .subnetsDoNotFit, field: "subnets",
-                message:
-                    "the IPv6 block gives each subnet a /64: \(request.subnets.count) of them do not fit in a /\(v6)")
-        }
-        return v6
-    }
-
-    /// The scope and the pool a request names: `pool` alone names its scope too; with `subscriptionId` or
-    /// `region`, they must be the pool's.
-    package static func resolvePool(_ fields: [String: JSONValue], configuration: IPAMConfiguration)
-        throws(RequestProblem) -> (Scope, Pool?)
-    {
-        guard let name = try string(fields, "pool", field: "pool") else {
-            return (try resolveScope(fields, configuration: configuration), nil)
-        }
-        guard let pool = configuration.pools.pools[name] else {
-            let known = configuration.pools.pools.keys.sorted()
-            throw RequestProblem(
-                code: .unknownPool, field: "pool",
-                message: known.isEmpty
-                    ? "no pools are configured (POOLS_CONFIG); leave 'pool' out"
-                    : "no pool is named '\(name)' (configured: \(known.joined(separator: ", ")))")
-        }
-        if fields["subscriptionid"] != nil || fields["region"] != nil {
-            let scope = try resolveScope(fields, configuration: configuration)
-            guard scope == pool.scope else {
-                throw RequestProblem(
-                    code: .unknownPool, field: "pool", message: "pool '\(name)' is in \(pool.scope), not in \(scope)")
-            }
-        }
-        return (pool.scope, pool)
-    }
-
-    /// The optional `requester` and `tags` of a lease request.
-    static func requesterAndTags(_ fields: [String: JSONValue]) throws(RequestProblem) -> (String?, [String: String]) {
-        let requester = try string(fields, "requester", field: "requester")
-        if let requester, requester.unicodeScalars.count > 256 || hasControlCharacters(requester) {
-            throw RequestProblem(
-                code: .invalidField, field: "requester", message: "'requester' must be at most 256 printable characters"
-            )
-        }
-        var tags: [String: String] = [:]
-        if let raw = fields["tags"] {
-            guard let object = raw.objectValue else {
-                throw RequestProblem(code: .invalidField, field: "tags", message: "'tags' must be an object of strings")
-            }
-            guard object.count <= 32 else {
-                throw RequestProblem(code: .invalidField, field: "tags", message: "at most 32 tags")
-            }
-            for (key, value) in object {
-                guard let text = value.stringValue, !key.isEmpty, key.unicodeScalars.count <= 128,
-                    text.unicodeScalars.count <= 256
-                else {
-                    throw RequestProblem(
-                        code: .invalidField, field: "tags.\(key)",
-                        message: "tag '\(key)' must be a string of at most 256 characters (names 1–128)")
-                }
-                // Tags end up in Azure, logs, webhooks and the console: nothing that could forge a line or reorder text.
-                guard !hasControlCharacters(key) else {
-                    throw RequestProblem(
-                        code: .invalidField, field: "tags",
-                        message: "a tag name holds a control character; names and values must be printable")
-                }
-                guard !hasControlCharacters(text) else {
-                    throw RequestProblem(
-                        code: .invalidField, field: "tags.\(key)",
-                        message: "tag '\(key)' holds a control character; values must be printable")
-                }
-                tags[key] = text
-            }
-        }
-        return (requester, tags)
+    /// The refusal of a SessionId that breaks `isValidSessionId` (`field` as the request spells it).
+    package static func invalidSessionId(field: String = "SessionId") -> RequestProblem {
+        RequestProblem(
+            code: .invalidSessionId, field: field,
+            message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
     }
 
     /// True when `text` holds a control character (C0, DEL, C1), a line or paragraph separator, or a
@@ -416,80 +133,44 @@ package enum LeaseRequestDecoder {
         }
     }
 
-    static let adoptionFields: Set<String> = [
-        "sessionid", "cidr", "cidrv6", "subscriptionid", "region", "requester", "tags", "resourceid",
-    ]
-
-    /// Decodes an `adoptNetwork` body: the block as it is (any size, inside the scope's supernets) and its VNet.
-    package static func decodeAdoption(_ body: [UInt8], configuration: IPAMConfiguration) throws(RequestProblem)
-        -> LeaseRequest
-    {
-        let fields = try fields(body, allowed: adoptionFields)
-        let sessionId = try self.sessionId(fields)
-        guard let cidr = try string(fields, "cidr", field: "cidr") else {
-            throw RequestProblem(
-                code: .missingField, field: "cidr", message: "'cidr' is required: the existing network's block")
+    /// The scope and the pool a request names: `pool` alone names its scope too; with `subscriptionId` or
+    /// `region`, they must be the pool's.
+    package static func resolvePool(
+        _ name: String?, subscriptionId: String?, region: String?, configuration: IPAMConfiguration
+    ) throws(RequestProblem) -> (Scope, Pool?) {
+        guard let name else {
+            return (try resolveScope(subscriptionId: subscriptionId, region: region, configuration: configuration), nil)
         }
-        let prefix: IPPrefix
-        do { prefix = try IPPrefix(parsing: cidr) } catch {
-            throw RequestProblem(code: .invalidField, field: "cidr", message: "\(error)")
-        }
-        let scope = try resolveScope(fields, configuration: configuration)
-        let (requester, tags) = try requesterAndTags(fields)
-        let resourceId = try string(fields, "resourceid", field: "resourceId")
-        if let resourceId {
-            let parts = resourceId.split(separator: "/", omittingEmptySubsequences: false)
-            guard resourceId.count <= 1024, parts.count == 9, parts[0].isEmpty,
-                parts[1].lowercased() == "subscriptions", parts[3].lowercased() == "resourcegroups",
-                parts[5].lowercased() == "providers", parts[6].lowercased() == "microsoft.network",
-                parts[7].lowercased() == "virtualnetworks",
-                !parts[2].isEmpty, !parts[4].isEmpty, !parts[8].isEmpty
-            else {
+        let pool = try self.pool(named: name, configuration: configuration)
+        if subscriptionId != nil || region != nil {
+            let scope = try resolveScope(subscriptionId: subscriptionId, region: region, configuration: configuration)
+            guard scope == pool.scope else {
                 throw RequestProblem(
-                    code: .invalidField, field: "resourceId",
-                    message:
-                        "'resourceId' must be a VNet's resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}"
-                )
+                    code: .unknownPool, field: "pool", message: "pool '\(name)' is in \(pool.scope), not in \(scope)")
             }
         }
-        var request = LeaseRequest(
-            sessionId: sessionId, scope: scope, prefixLength: prefix.length, requester: requester, tags: tags,
-            subnets: [])
-        request.adoption = LeaseRequest.Adoption(prefix: prefix, resourceId: resourceId)
-        if let text = try string(fields, "cidrv6", field: "cidrV6") {
-            let v6: IPPrefix
-            do { v6 = try IPPrefix(parsing: text) } catch {
-                throw RequestProblem(code: .invalidField, field: "cidrV6", message: "\(error)")
-            }
-            guard prefix.version == .v4, v6.version == .v6 else {
-                throw RequestProblem(
-                    code: .invalidCombination, field: "cidrV6",
-                    message:
-                        "a dual-stack network is adopted with its IPv4 block as 'cidr' and its IPv6 block as 'cidrV6'")
-            }
-            request.adoption?.prefixV6 = v6
-        }
-        return request
+        return (pool.scope, pool)
     }
 
-    static func sessionId(_ fields: [String: JSONValue]) throws(RequestProblem) -> String {
-        guard let sessionId = try string(fields, "sessionid", field: "SessionId") else {
-            throw RequestProblem(code: .missingField, field: "SessionId", message: "'SessionId' is required")
-        }
-        guard isValidSessionId(sessionId) else {
+    /// The configured pool `name`.
+    package static func pool(named name: String, configuration: IPAMConfiguration) throws(RequestProblem) -> Pool {
+        guard let pool = configuration.pools.pools[name] else {
+            let known = configuration.pools.pools.keys.sorted()
             throw RequestProblem(
-                code: .invalidSessionId, field: "SessionId",
-                message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
+                code: .unknownPool, field: "pool",
+                message: known.isEmpty
+                    ? "no pools are configured (POOLS_CONFIG); leave 'pool' out"
+                    : "no pool is named '\(name)' (configured: \(known.joined(separator: ", ")))")
         }
-        return sessionId
+        return pool
     }
 
     /// The scope named by `subscriptionId` and/or `region`, else the default scope.
-    package static func resolveScope(_ fields: [String: JSONValue], configuration: IPAMConfiguration)
+    package static func resolveScope(subscriptionId: String?, region: String?, configuration: IPAMConfiguration)
         throws(RequestProblem) -> Scope
     {
-        let subscription = try string(fields, "subscriptionid", field: "subscriptionId")?.lowercased()
-        let region = try string(fields, "region", field: "region")?.lowercased()
+        let subscription = subscriptionId?.lowercased()
+        let region = region?.lowercased()
         if subscription == nil && region == nil { return configuration.defaultScope }
         let candidates = configuration.scopes.keys.filter {
             (subscription == nil || $0.subscriptionId == subscription) && (region == nil || $0.region == region)

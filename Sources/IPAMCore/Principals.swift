@@ -20,7 +20,7 @@ package struct Principal: Sendable, Equatable, CustomStringConvertible {
 
     /// Names a principal may have: 1–128 characters of `A–Z a–z 0–9 . _ : @ -` (no `/`, so a name is
     /// one path segment).
-    package static func isValidName(_ name: String) -> Bool { LeaseRequestDecoder.isValidSessionId(name) }
+    package static func isValidName(_ name: String) -> Bool { RequestRules.isValidSessionId(name) }
 }
 
 /// The name of a principal that calls: what owners, members, holders of host addresses, quota holders and audit

@@ -307,14 +307,8 @@ package enum IPAMTools {
         func string(_ key: String) -> String? { arguments[key]?.stringValue }
         switch name {
         case "get_new_network":
-            var fields: [(String, JSONValue)] = [("SessionId", .string(string("sessionId")!))]
-            for key in [
-                "prefixLength", "subscriptionId", "region", "requester", "tags", "subnets", "pool", "ipVersion",
-                "dualStack", "prefixLengthV6",
-            ] {
-                if let value = arguments[key] { fields.append((key, JSONBridge.json(value))) }
-            }
-            return try await client.getNewNetwork(.object(fields)).json
+            let body = body(arguments, members: API.NewNetworkRequest.CodingKeys.allCases.map(\.stringValue))
+            return try await client.answer(API.Lease.self, API.getNewNetwork, body: body).json
         case "get_lease":
             return try await client.lease(try reference(arguments)).json
         case "renew_lease":
@@ -341,11 +335,8 @@ package enum IPAMTools {
             }
             return try await client.leases(query).json
         case "reserve_range":
-            var fields: [(String, JSONValue)] = []
-            for key in ["cidr", "prefixLength", "owner", "reason", "expiresAt", "subscriptionId", "region"] {
-                if let value = arguments[key] { fields.append((key, JSONBridge.json(value))) }
-            }
-            return try await client.reserve(.object(fields)).json
+            let body = body(arguments, members: API.ReservationRequest.CodingKeys.allCases.map(\.stringValue))
+            return try await client.answer(API.Reservation.self, API.reserve, body: body).json
         case "list_events":
             var query: [(String, String)] = []
             for key in ["subscriptionId", "region", "since", "until", "leaseId", "actor", "continuation"] {
@@ -376,6 +367,19 @@ package enum IPAMTools {
         default:
             throw InvalidArguments(message: "no tool named '\(name)'", field: nil)
         }
+    }
+
+    /// A tool argument's name for a member of a request body: the body's name, but `sessionId` for `SessionId`.
+    static func argumentName(_ member: String) -> String { member == "SessionId" ? "sessionId" : member }
+
+    /// The request body of a tool's arguments, passed on as the agent gave them (the Vendor judges the values,
+    /// so its refusals reach the agent unchanged): each member of the API's request type the arguments give, in
+    /// the type's order.
+    static func body(_ arguments: [String: Value], members: [String]) -> JSONValue {
+        .object(
+            members.compactMap { member in
+                arguments[argumentName(member)].map { (member, JSONBridge.json($0)) }
+            })
     }
 
     static func reference(_ arguments: [String: Value]) throws -> VendorClient.LeaseReference {

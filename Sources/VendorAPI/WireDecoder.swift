@@ -6,8 +6,8 @@ package import StrictJSON
 ///
 /// `strict` is the edge's: a request body. Member names match case-insensitively; a member the type does not
 /// declare, a name given twice, a `null`, or a value of the wrong type is refused as a `RequestProblem` naming
-/// the field, with the codes and messages of `LeaseRequestDecoder` (`unknown field 'x'`, `'x' must be a
-/// string`, …). A strict type's `CodingKeys` are `CaseIterable`, so unknown members are known before any is
+/// the field, with the codes and messages the Vendor has always answered (`unknown field 'x'`, `'x' must be a
+/// string`, `subnets[0]` for an item of a list, …). A strict type's `CodingKeys` are `CaseIterable`, so unknown members are known before any is
 /// read, and refused in document order. `lenient` reads answers: names match exactly, unknown members are
 /// ignored (a newer Vendor may add some), `null` is an absent optional, and errors are `DecodingError`s.
 package struct WireDecoder: Sendable {
@@ -38,8 +38,16 @@ package struct WireDecoder: Sendable {
         }
     }
 
-    /// A field's dotted name in messages (`tags.env`).
-    static func name(_ path: [any CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
+    /// A field's name in messages: members dotted, array items indexed (`tags.env`, `subnets[0].name`).
+    static func name(_ path: [any CodingKey]) -> String {
+        path.reduce(into: "") { name, key in
+            if let index = (key as? AnyKey)?.intValue {
+                name += "[\(index)]"
+            } else {
+                name += name.isEmpty ? key.stringValue : "." + key.stringValue
+            }
+        }
+    }
 
     struct Decoder: Swift.Decoder {
         let value: JSONValue

@@ -108,8 +108,10 @@ package struct VendorClient: Sendable {
         }
     }
 
-    /// A declared route's answer, read as `T` (members it does not know are ignored).
-    func answer<T: Decodable & Sendable>(
+    /// A declared route's answer, read as `T` (members it does not know are ignored). `body` is sent as it is:
+    /// the MCP tools pass an agent's arguments on this way, so the Vendor judges them and its refusals reach the
+    /// agent unchanged.
+    package func answer<T: Decodable & Sendable>(
         _ type: T.Type, _ route: APIRoute, _ parameters: [String: String] = [:], query: [(String, String)] = [],
         body: JSONValue? = nil
     ) async throws(Failure) -> Answer<T> {
@@ -122,15 +124,14 @@ package struct VendorClient: Sendable {
 
     // MARK: The API's operations
 
-    /// `POST /api/getNewNetwork` with the request's fields (`SessionId`, `prefixLength`, …); `created` false
-    /// for a replay.
-    package func getNewNetwork(_ fields: JSONValue) async throws(Failure) -> Answer<API.Lease> {
-        try await answer(API.Lease.self, API.getNewNetwork, body: fields)
+    /// `POST /api/getNewNetwork`; `created` false for a replay.
+    package func getNewNetwork(_ request: API.NewNetworkRequest) async throws(Failure) -> Answer<API.Lease> {
+        try await answer(API.Lease.self, API.getNewNetwork, body: WireEncoder.json(request))
     }
 
     /// `POST /api/adoptNetwork`: an existing network's block under a lease; `created` false for a replay.
-    package func adoptNetwork(_ fields: JSONValue) async throws(Failure) -> Answer<API.Lease> {
-        try await answer(API.Lease.self, API.adoptNetwork, body: fields)
+    package func adoptNetwork(_ request: API.AdoptNetworkRequest) async throws(Failure) -> Answer<API.Lease> {
+        try await answer(API.Lease.self, API.adoptNetwork, body: WireEncoder.json(request))
     }
 
     /// How a command names a lease: by id, or by SessionId (in a scope, or the default one).
@@ -195,9 +196,9 @@ package struct VendorClient: Sendable {
 
     package func pools() async throws(Failure) -> Answer<API.Pools> { try await answer(API.Pools.self, API.getPools) }
 
-    /// `POST /api/reservations` with the request's fields (`cidr` or `prefixLength`, `owner`, `reason`, …).
-    package func reserve(_ fields: JSONValue) async throws(Failure) -> Answer<API.Reservation> {
-        try await answer(API.Reservation.self, API.reserve, body: fields)
+    /// `POST /api/reservations`: a `cidr` or the smallest free block of a `prefixLength`.
+    package func reserve(_ request: API.ReservationRequest) async throws(Failure) -> Answer<API.Reservation> {
+        try await answer(API.Reservation.self, API.reserve, body: WireEncoder.json(request))
     }
 
     /// `GET /api/reservations` (`query`: `subscriptionId`, `region`, `owner`, `within`).

@@ -296,9 +296,14 @@ struct ConsoleRoutes: Sendable {
                 fields += [("subscriptionId", .string(scope.subscriptionId)), ("region", .string(scope.region))]
             }
             return try await acting(session) {
-                let reservation = try ReservationRequest.decode(
-                    JSONValue.object(fields).serializedBytes, configuration: service.configuration,
-                    now: service.time.now())
+                let reservation: ReservationRequest
+                do throws(RequestProblem) {
+                    reservation = try RequestValidation.reservation(
+                        JSONValue.object(fields).serializedBytes, configuration: service.configuration,
+                        now: service.time.now())
+                } catch {
+                    throw DomainError.badRequest(error)
+                }
                 let (made, _) = try await service.reserve(reservation, caller: session.caller)
                 return Self.redirect("/console/reservations?done=" + Self.percent("Reserved \(made.prefix)."))
             }

@@ -2,9 +2,8 @@ package import Foundation
 package import IPAMCore
 package import Inventory
 package import NetworkMath
-import StrictJSON
 
-/// A validated `POST /api/reservations`.
+/// A validated `POST /api/reservations` (the edge's `RequestValidation` checks the body and makes it).
 package struct ReservationRequest: Sendable {
     package let scope: Scope
     /// The range, or nil for "the smallest free block of `prefixLength`".
@@ -16,80 +15,17 @@ package struct ReservationRequest: Sendable {
     /// The pool a size-only reservation is taken from (a `cidr` must then lie inside it).
     package var pool: String? = nil
 
-    static let allowedFields: Set<String> = [
-        "cidr", "prefixlength", "subscriptionid", "region", "pool", "owner", "reason", "expiresat",
-    ]
-
-    /// Decodes and checks a request body (strictly: unknown fields, wrong types and bad values refused).
-    package static func decode(_ body: [UInt8], configuration: IPAMConfiguration, now: Date) throws(DomainError)
-        -> ReservationRequest
-    {
-        do throws(RequestProblem) {
-            let fields = try LeaseRequestDecoder.fields(body, allowed: allowedFields)
-            func text(_ name: String, _ field: String, limit: Int, required: Bool) throws(RequestProblem) -> String? {
-                guard let value = fields[name] else {
-                    if required {
-                        throw RequestProblem(code: .missingField, field: field, message: "'\(field)' is required")
-                    }
-                    return nil
-                }
-                guard let text = value.stringValue, !text.isEmpty, text.count <= limit,
-                    !text.contains(where: { $0.isNewline })
-                else {
-                    throw RequestProblem(
-                        code: .invalidField, field: field,
-                        message: "'\(field)' must be a string of 1–\(limit) characters on one line")
-                }
-                return text
-            }
-            let (scope, pool) = try LeaseRequestDecoder.resolvePool(fields, configuration: configuration)
-            let owner = try text("owner", "owner", limit: 128, required: true)!
-            let reason = try text("reason", "reason", limit: 256, required: true)!
-            var prefix: IPPrefix? = nil
-            if let cidr = try text("cidr", "cidr", limit: 64, required: false) {
-                do { prefix = try IPPrefix(parsing: cidr) } catch {
-                    throw RequestProblem(code: .invalidField, field: "cidr", message: "\(error)")
-                }
-            }
-            var length = prefix?.length ?? 0
-            if let raw = fields["prefixlength"] {
-                guard prefix == nil else {
-                    throw RequestProblem(
-                        code: .invalidField, field: "prefixLength", message: "give 'cidr' or 'prefixLength', not both")
-                }
-                guard case .number(let lexeme) = raw, let value = Int(lexeme), (1...128).contains(value) else {
-                    throw RequestProblem(
-                        code: .invalidPrefixLength, field: "prefixLength",
-                        message: "'prefixLength' must be a whole number from 1 to 128")
-                }
-                length = value
-            }
-            guard prefix != nil || fields["prefixlength"] != nil else {
-                throw RequestProblem(code: .missingField, field: "cidr", message: "give 'cidr' or 'prefixLength'")
-            }
-            var expiresAt: Date? = nil
-            if let text = try text("expiresat", "expiresAt", limit: 64, required: false) {
-                guard let date = ISO8601.parse(text) else {
-                    throw RequestProblem(
-                        code: .invalidField, field: "expiresAt", message: "'expiresAt' must be an ISO 8601 time")
-                }
-                guard date > now else {
-                    throw RequestProblem(code: .invalidField, field: "expiresAt", message: "'expiresAt' is in the past")
-                }
-                expiresAt = date
-            }
-            if let prefix, let pool, !pool.prefix.contains(prefix) {
-                throw RequestProblem(
-                    code: .outsideSupernets, field: "cidr",
-                    message: "\(prefix) is outside pool '\(pool.name)' (\(pool.prefix))")
-            }
-            var request = ReservationRequest(
-                scope: scope, prefix: prefix, prefixLength: length, owner: owner, reason: reason, expiresAt: expiresAt)
-            request.pool = pool?.name
-            return request
-        } catch {
-            throw .badRequest(error)
-        }
+    package init(
+        scope: Scope, prefix: IPPrefix?, prefixLength: Int, owner: String, reason: String, expiresAt: Date?,
+        pool: String? = nil
+    ) {
+        self.scope = scope
+        self.prefix = prefix
+        self.prefixLength = prefixLength
+        self.owner = owner
+        self.reason = reason
+        self.expiresAt = expiresAt
+        self.pool = pool
     }
 }
 

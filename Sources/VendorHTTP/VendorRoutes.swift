@@ -17,7 +17,7 @@ struct VendorRoutes: Sendable {
     @Sendable func adoptNetwork(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let body = try await VendorRouter.jsonBody(request)
         var lease: LeaseRequest
-        do { lease = try LeaseRequestDecoder.decodeAdoption(body, configuration: service.configuration) } catch {
+        do { lease = try RequestValidation.adoption(body, configuration: service.configuration) } catch {
             throw VendorError.badRequest(error)
         }
         lease.owner = service.redactor.principal(context.caller)
@@ -62,7 +62,7 @@ struct VendorRoutes: Sendable {
     @Sendable func getNewNetwork(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let body = try await VendorRouter.jsonBody(request)
         var lease: LeaseRequest
-        do { lease = try LeaseRequestDecoder.decode(body, configuration: service.configuration) } catch {
+        do { lease = try RequestValidation.lease(body, configuration: service.configuration) } catch {
             throw VendorError.badRequest(error)
         }
         lease.owner = service.redactor.principal(context.caller)
@@ -174,8 +174,13 @@ struct VendorRoutes: Sendable {
 
     @Sendable func reserve(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let body = try await VendorRouter.jsonBody(request)
-        let reservation = try ReservationRequest.decode(
-            body, configuration: service.configuration, now: service.time.now())
+        let reservation: ReservationRequest
+        do {
+            reservation = try RequestValidation.reservation(
+                body, configuration: service.configuration, now: service.time.now())
+        } catch {
+            throw DomainError.badRequest(error)
+        }
         let (made, scope) = try await service.with(logger: context.logger).reserve(
             reservation, caller: context.caller)
         return VendorRouter.answer(.created, API.Reservation(made, scope: scope, readOnly: false))
@@ -221,7 +226,7 @@ struct VendorRoutes: Sendable {
 
     @Sendable func leaseBySession(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let id = try pathParameter(context, "sessionId")
-        guard LeaseRequestDecoder.isValidSessionId(id) else {
+        guard RequestRules.isValidSessionId(id) else {
             throw VendorError(
                 .invalidSessionId, "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -", field: "sessionId")
         }
@@ -260,13 +265,13 @@ struct VendorRoutes: Sendable {
     }
 
     func optionalScope(_ request: Request) throws(VendorError) -> Scope? {
-        var fields: [String: JSONValue] = [:]
-        if let subscription = request.uri.queryParameters.get("subscriptionId") {
-            fields["subscriptionid"] = .string(subscription)
-        }
-        if let region = request.uri.queryParameters.get("region") { fields["region"] = .string(region) }
-        if fields.isEmpty { return nil }
-        do { return try LeaseRequestDecoder.resolveScope(fields, configuration: service.configuration) } catch {
+        let subscription = request.uri.queryParameters.get("subscriptionId")
+        let region = request.uri.queryParameters.get("region")
+        if subscription == nil && region == nil { return nil }
+        do {
+            return try RequestRules.resolveScope(
+                subscriptionId: subscription, region: region, configuration: service.configuration)
+        } catch {
             throw .badRequest(error)
         }
     }
@@ -275,19 +280,16 @@ struct VendorRoutes: Sendable {
         let body = try await VendorRouter.jsonBody(request)
         do throws(RequestProblem) {
             let reference = try WireDecoder.strict.decode(API.LeaseReference.self, from: body)
-            if let sessionId = reference.sessionId, !LeaseRequestDecoder.isValidSessionId(sessionId) {
-                throw RequestProblem(
-                    code: .invalidSessionId, field: "SessionId",
-                    message: "'SessionId' must be 1–128 characters of A–Z a–z 0–9 . _ : @ -")
+            if let sessionId = reference.sessionId, !RequestRules.isValidSessionId(sessionId) {
+                throw RequestRules.invalidSessionId()
             }
             guard reference.sessionId != nil || reference.leaseId != nil else {
                 throw RequestProblem(
                     code: .missingField, field: "SessionId", message: "name the lease by 'SessionId' or 'leaseId'")
             }
-            var scopeFields: [String: JSONValue] = [:]
-            if let subscription = reference.subscriptionId { scopeFields["subscriptionid"] = .string(subscription) }
-            if let region = reference.region { scopeFields["region"] = .string(region) }
-            let scope = try LeaseRequestDecoder.resolveScope(scopeFields, configuration: service.configuration)
+            let scope = try RequestRules.resolveScope(
+                subscriptionId: reference.subscriptionId, region: reference.region,
+                configuration: service.configuration)
             return (reference.leaseId, reference.sessionId, scope)
         } catch {
             throw .badRequest(error)

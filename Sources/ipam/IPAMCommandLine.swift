@@ -126,41 +126,30 @@ struct Lease: AsyncParsableCommand {
         @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []
 
         func run() async throws {
-            var fields: [(String, JSONValue)] = [("SessionId", .string(session))]
-            if let size { fields.append(("prefixLength", .number(String(size)))) }
-            fields += given([
-                ("subscriptionId", subscription), ("region", region), ("requester", requester), ("pool", pool),
-                ("ipVersion", ipVersion),
-            ]).map { ($0, .string($1)) }
-            if dualStack { fields.append(("dualStack", .bool(true))) }
-            if let sizeV6 { fields.append(("prefixLengthV6", .number(String(sizeV6)))) }
-            if !subnets.isEmpty {
-                fields.append(
-                    (
-                        "subnets",
-                        .array(
-                            try subnets.map { text in
-                                let (name, value) = try Self.pair(text, "--subnet")
-                                guard let length = Int(value) else {
-                                    throw ValidationError("--subnet \(text): the prefix length must be a number")
-                                }
-                                return .object([("name", .string(name)), ("prefixLength", .number(String(length)))])
-                            })
-                    ))
+            let layout = try subnets.map { text in
+                let (name, value) = try Self.pair(text, "--subnet")
+                guard let length = Int(value) else {
+                    throw ValidationError("--subnet \(text): the prefix length must be a number")
+                }
+                return API.NewNetworkRequest.Subnet(name: name, prefixLength: length)
             }
-            if !tags.isEmpty { fields.append(("tags", try Self.tagObject(tags))) }
-            let answer = try await connection.client.getNewNetwork(.object(fields))
+            let request = API.NewNetworkRequest(
+                sessionId: session, prefixLength: size, ipVersion: ipVersion, dualStack: dualStack ? true : nil,
+                prefixLengthV6: sizeV6, subscriptionId: subscription, region: region, requester: requester,
+                tags: try Self.tags(tags), pool: pool, subnets: layout.isEmpty ? nil : layout)
+            let answer = try await connection.client.getNewNetwork(request)
             connection.show(answer) {
                 Table.lease($0, note: answer.created ? "created" : "existing lease (replay)")
             }
         }
 
-        /// `--tag KEY=VALUE` options as a JSON object.
-        static func tagObject(_ tags: [String]) throws -> JSONValue {
-            .object(
+        /// `--tag KEY=VALUE` options, in the order given (nil for none).
+        static func tags(_ tags: [String]) throws -> API.Tags? {
+            guard !tags.isEmpty else { return nil }
+            return API.Tags(
                 try tags.map { text in
-                    let (k, v) = try pair(text, "--tag")
-                    return (k, .string(v))
+                    let (name, value) = try pair(text, "--tag")
+                    return API.Tags.Entry(name, value)
                 })
         }
 
@@ -384,13 +373,10 @@ struct Reserve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var fields: [(String, JSONValue)] = [("owner", .string(owner)), ("reason", .string(reason))]
-        if let cidr { fields.append(("cidr", .string(cidr))) }
-        if let size { fields.append(("prefixLength", .number(String(size)))) }
-        fields += given([("expiresAt", expires), ("subscriptionId", subscription), ("region", region)]).map {
-            ($0, .string($1))
-        }
-        connection.show(try await connection.client.reserve(.object(fields))) {
+        let request = API.ReservationRequest(
+            cidr: cidr, prefixLength: size, subscriptionId: subscription, region: region, owner: owner, reason: reason,
+            expiresAt: expires)
+        connection.show(try await connection.client.reserve(request)) {
             Table.reservations([$0])
         }
     }
@@ -414,13 +400,10 @@ struct Adopt: AsyncParsableCommand {
     @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []
 
     func run() async throws {
-        var fields: [(String, JSONValue)] = [("SessionId", .string(session)), ("cidr", .string(cidr))]
-        fields += given([
-            ("cidrV6", cidrV6), ("resourceId", resourceId), ("subscriptionId", subscription), ("region", region),
-            ("requester", requester),
-        ]).map { ($0, .string($1)) }
-        if !tags.isEmpty { fields.append(("tags", try Lease.New.tagObject(tags))) }
-        let answer = try await connection.client.adoptNetwork(.object(fields))
+        let request = API.AdoptNetworkRequest(
+            sessionId: session, cidr: cidr, cidrV6: cidrV6, subscriptionId: subscription, region: region,
+            requester: requester, tags: try Lease.New.tags(tags), resourceId: resourceId)
+        let answer = try await connection.client.adoptNetwork(request)
         connection.show(answer) { Table.lease($0, note: answer.created ? "adopted" : "existing lease (replay)") }
     }
 }

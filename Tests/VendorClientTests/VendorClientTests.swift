@@ -15,7 +15,7 @@ struct VendorClientTests {
     func lifecycle() async throws {
         try await VendorHarness.withVendor(keys: ["client-key"]) { url, _, _ in
             let client = VendorClient(baseURL: url + "/", key: "client-key")
-            let request: JSONValue = .object([("SessionId", .string("client-session-1"))])
+            let request = API.NewNetworkRequest(sessionId: "client-session-1")
             let made = try await client.getNewNetwork(request)
             #expect(made.created)
             #expect(made.value.sessionId == "client-session-1" && made.value.state == "leased")
@@ -34,7 +34,7 @@ struct VendorClientTests {
         try await VendorHarness.withVendor(keys: ["client-key"]) { url, _, _ in
             let client = VendorClient(baseURL: url, key: "wrong-key")
             let failure = await #expect(throws: VendorClient.Failure.self) {
-                _ = try await client.getNewNetwork(.object([("SessionId", .string("client-session-2"))]))
+                _ = try await client.getNewNetwork(API.NewNetworkRequest(sessionId: "client-session-2"))
             }
             guard case .refused(let status, let body) = failure else {
                 Issue.record("not a refusal: \(String(describing: failure))")
@@ -64,7 +64,7 @@ struct VendorClientTests {
         try await TestServers.withFakeServer({ _ in EmulatorResponse.json(201, wrong) }) { port in
             let client = VendorClient(baseURL: "http://127.0.0.1:\(port)", key: "k")
             let failure = await #expect(throws: VendorClient.Failure.self) {
-                _ = try await client.getNewNetwork(.object([("SessionId", .string("s"))]))
+                _ = try await client.getNewNetwork(API.NewNetworkRequest(sessionId: "s"))
             }
             #expect(failure?.code == "InvalidAnswer")
         }
@@ -96,6 +96,37 @@ struct VendorClientTests {
         let request = try #require(seen.all.first)
         #expect(request.query == "requester=a%20b%26c%3Dd%2F%C3%A9")
         #expect(request.headers["Authorization"] == "Bearer the-key")
+    }
+
+    @Test("request bodies are the API's request types as WireEncoder writes them: only the members given")
+    func requestBodies() async throws {
+        let seen = SeenRequests()
+        try await TestServers.withFakeServer({ request in
+            seen.record(request)
+            return EmulatorResponse.json(500, .object([]))
+        }) { port in
+            let client = VendorClient(baseURL: "http://127.0.0.1:\(port)", key: "k")
+            _ = try? await client.getNewNetwork(
+                API.NewNetworkRequest(
+                    sessionId: "s", prefixLength: 24, dualStack: true,
+                    tags: API.Tags([.init("b", "2"), .init("a", "1")]),
+                    subnets: [.init(name: "app", prefixLength: 26)]))
+            _ = try? await client.adoptNetwork(API.AdoptNetworkRequest(sessionId: "s", cidr: "10.0.0.0/22"))
+            _ = try? await client.reserve(API.ReservationRequest(prefixLength: 24, owner: "o", reason: "r"))
+        }
+        let requests = seen.all
+        #expect(
+            requests.map { "\($0.method) \($0.rawPath)" } == [
+                "POST /api/getNewNetwork", "POST /api/adoptNetwork", "POST /api/reservations",
+            ])
+        #expect(
+            requests.map { String(decoding: $0.body, as: UTF8.self) } == [
+                #"{"SessionId":"s","prefixLength":24,"dualStack":true,"tags":{"b":"2","a":"1"},"#
+                    + #""subnets":[{"name":"app","prefixLength":26}]}"#,
+                #"{"SessionId":"s","cidr":"10.0.0.0/22"}"#,
+                #"{"prefixLength":24,"owner":"o","reason":"r"}"#,
+            ])
+        #expect(requests.allSatisfy { $0.headers["Content-Type"] == "application/json" })
     }
 }
 

@@ -2,12 +2,14 @@ import Foundation
 import IPAMCore
 import NetworkMath
 import StrictJSON
+import VendorAPI
 import VendorDomain
 import VendorHTTP
 
-/// The Vendor's request-body decoders, over the same body: `getNewNetwork`, `adoptNetwork`, reservations, and
-/// the plain field reader the other routes use. Each gives a request or a `RequestProblem`/`VendorError` (a
-/// structured 4xx); a decoded request keeps what the decoder promises (a valid SessionId, a length in range).
+/// The Vendor's request-body decoders, over the same body: `getNewNetwork`, `adoptNetwork` and reservations
+/// (`WireDecoder.strict` and `RequestValidation`), and the lease-reference, host-address and member bodies. Each
+/// gives a request or a `RequestProblem` (a structured 4xx); a decoded request keeps what the decoder promises
+/// (a valid SessionId, a length in range).
 enum RequestBodyTarget: FuzzTarget {
     static let name = "request-body"
 
@@ -37,27 +39,28 @@ enum RequestBodyTarget: FuzzTarget {
     static let now = Date(timeIntervalSince1970: 1_780_000_000)
 
     static func run(_ bytes: [UInt8]) {
-        if let request = try? LeaseRequestDecoder.decode(bytes, configuration: configuration) { check(request) }
-        if let request = try? LeaseRequestDecoder.decodeAdoption(bytes, configuration: configuration) {
-            guard LeaseRequestDecoder.isValidSessionId(request.sessionId) else {
+        if let request = try? RequestValidation.lease(bytes, configuration: configuration) { check(request) }
+        if let request = try? RequestValidation.adoption(bytes, configuration: configuration) {
+            guard RequestRules.isValidSessionId(request.sessionId) else {
                 violated("adoption with SessionId '\(request.sessionId)'")
             }
         }
-        if let reservation = try? ReservationRequest.decode(bytes, configuration: configuration, now: now) {
+        if let reservation = try? RequestValidation.reservation(bytes, configuration: configuration, now: now) {
             if let prefix = reservation.prefix, prefix.length != reservation.prefixLength {
                 violated("reservation \(prefix) with prefixLength \(reservation.prefixLength)")
             }
         }
-        if let fields = try? LeaseRequestDecoder.fields(
-            bytes, allowed: ["sessionid", "leaseid", "subscriptionid", "region"])
-        {
-            _ = try? LeaseRequestDecoder.resolveScope(fields, configuration: configuration)
-            if let id = fields["sessionid"]?.stringValue { _ = LeaseRequestDecoder.isValidSessionId(id) }
+        if let reference = try? WireDecoder.strict.decode(API.LeaseReference.self, from: bytes) {
+            _ = try? RequestRules.resolveScope(
+                subscriptionId: reference.subscriptionId, region: reference.region, configuration: configuration)
+            if let id = reference.sessionId { _ = RequestRules.isValidSessionId(id) }
         }
+        _ = try? WireDecoder.strict.decode(API.HostIPRequest.self, from: bytes)
+        _ = try? WireDecoder.strict.decode(API.MemberRequest.self, from: bytes)
     }
 
     static func check(_ request: LeaseRequest) {
-        guard LeaseRequestDecoder.isValidSessionId(request.sessionId) else {
+        guard RequestRules.isValidSessionId(request.sessionId) else {
             violated("lease with SessionId '\(request.sessionId)'")
         }
         let limits = configuration.lengths(pool: request.pool, version: request.ipVersion)
