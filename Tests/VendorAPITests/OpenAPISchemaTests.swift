@@ -6,8 +6,10 @@ import Testing
 @testable import VendorAPI
 
 /// The answer and request types have exactly the properties their schema in `openapi/` lists, both ways, and
-/// every member a schema requires is written even when optional values are absent.
-@Suite("openapi/ schemas agree with the answer types")
+/// every member a schema requires is written even when optional values are absent; a request type's required
+/// members are its schema's, and every member's JSON type is one its schema allows. Answers whose schema is
+/// written inline in an operation (lists, removals, probes) are checked as the components are.
+@Suite("openapi/ schemas agree with the answer and request types")
 struct OpenAPISchemaTests {
     static let date = Date(timeIntervalSince1970: 1_800_000_000)
 
@@ -27,6 +29,77 @@ struct OpenAPISchemaTests {
     }
 
     static func required(_ schema: [String: Any]) -> Set<String> { Set(schema["required"] as? [String] ?? []) }
+
+    /// The JSON schema of an operation's answer (`status`) or, with `status` nil, of its request body.
+    static func operation(_ operationId: String, _ status: String?) throws -> [String: Any] {
+        let paths = try #require(try OpenAPIAgreementTests.spec()["paths"] as? [String: Any])
+        for case let item as [String: Any] in paths.values {
+            for case let operation as [String: Any] in item.values
+            where operation["operationId"] as? String == operationId {
+                let holder: [String: Any]?
+                if let status {
+                    holder = (operation["responses"] as? [String: Any])?[status] as? [String: Any]
+                } else {
+                    holder = operation["requestBody"] as? [String: Any]
+                }
+                let content = try #require(holder?["content"] as? [String: Any], "\(operationId) \(status ?? "body")")
+                let json = try #require(content["application/json"] as? [String: Any])
+                return try resolved(try #require(json["schema"] as? [String: Any]))
+            }
+        }
+        Issue.record("no operation \(operationId)")
+        return [:]
+    }
+
+    /// `schema`, or the component its `$ref` names.
+    static func resolved(_ schema: [String: Any]) throws -> [String: Any] {
+        guard let reference = schema["$ref"] as? String else { return schema }
+        return try Self.schema(String(try #require(reference.split(separator: "/").last)))
+    }
+
+    /// The JSON types a schema allows (`type`, or the type of its `const`).
+    static func types(_ schema: [String: Any]) throws -> Set<String> {
+        let schema = try resolved(schema)
+        if let type = schema["type"] as? String { return [type] }
+        if let types = schema["type"] as? [String] { return Set(types) }
+        if schema["const"] is String { return ["string"] }
+        return []
+    }
+
+    /// The JSON type of a value as JSON Schema names it.
+    static func jsonType(of value: JSONValue) -> String {
+        switch value {
+        case .null: "null"
+        case .bool: "boolean"
+        case .number(let lexeme): Int(lexeme) != nil ? "integer" : "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+
+    /// Each member `value` is written with has a type its schema property allows (an integer is a number too).
+    static func checkTypes(_ schema: [String: Any], _ value: some Encodable) throws {
+        let properties = try #require(schema["properties"] as? [String: Any])
+        for (name, member) in try #require(WireEncoder.json(value).objectValue) {
+            let allowed = try types(try #require(properties[name] as? [String: Any], "no property \(name)"))
+            let written = jsonType(of: member)
+            #expect(
+                allowed.contains(written) || (written == "integer" && allowed.contains("number")),
+                "\(Swift.type(of: value)).\(name) is written as \(written); the schema says \(allowed.sorted())")
+        }
+    }
+
+    /// A request type against its schema, both ways: its keys are the schema's properties, `sparse` (only the
+    /// required members) writes exactly the schema's required ones, and `full` every property with its type.
+    static func checkRequest<Keys: CodingKey & CaseIterable>(
+        _ schema: [String: Any], keys: Keys.Type, full: some Encodable, sparse: some Encodable
+    ) throws {
+        #expect(Set(Keys.allCases.map(\.stringValue)) == (try properties(schema)), "\(Keys.self)")
+        #expect(try members(full) == (try properties(schema)), "\(type(of: full)) leaves a property out")
+        #expect(try members(sparse) == required(schema), "\(type(of: sparse)): required members")
+        try checkTypes(schema, full)
+    }
 
     /// The member names `value` is written with.
     static func members(_ value: some Encodable) throws -> Set<String> {
@@ -64,6 +137,126 @@ struct OpenAPISchemaTests {
             subscription: "s", region: "r", state: "available", leasedAt: nil, expiresAt: nil, anchoredAt: nil,
             resourceId: nil, requester: nil, tags: [:])
         try Self.check(try Self.schema("LeaseRecord"), full: record, sparse: [])
+        try Self.checkTypes(try Self.schema("Lease"), lease)
+        try Self.checkTypes(try Self.schema("LeaseRecord"), record)
+    }
+
+    static let record = API.LeaseRecord(
+        leaseId: "l", sessionId: "s", cidr: "10.0.0.0/24", prefixLength: 24, cidrV6: nil, scope: "s_r",
+        subscription: "s", region: "r", state: "leased", leasedAt: date, expiresAt: nil, anchoredAt: nil,
+        resourceId: nil, requester: nil, tags: [:])
+
+    /// The component a list property's items name (`LeaseRecord` for `leases`).
+    static func items(_ schema: [String: Any], _ property: String) throws -> String? {
+        let list = try #require((schema["properties"] as? [String: Any])?[property] as? [String: Any])
+        #expect(list["type"] as? String == "array", "\(property) is a list")
+        return ((list["items"] as? [String: Any])?["$ref"] as? String)?.split(separator: "/").last.map(String.init)
+    }
+
+    @Test("the answers whose schema an operation writes inline: lists, removals, whoami, the probes")
+    func inlineAnswers() throws {
+        let page = try Self.operation("listLeases", "200")
+        try Self.check(
+            page, full: API.LeaseList(leases: [Self.record], continuation: "c"),
+            sparse: [API.LeaseList(leases: [], continuation: nil)])
+        try Self.checkTypes(page, API.LeaseList(leases: [Self.record], continuation: "c"))
+        #expect(try Self.items(page, "leases") == "LeaseRecord")
+
+        let event = API.Event(
+            id: "e", at: Self.date, action: "leased", actor: "a", scope: "s_r", cidr: nil, cidrV6: nil, leaseId: nil,
+            sessionId: nil, before: nil, after: nil, detail: nil, requestId: nil, process: nil)
+        let events = try Self.operation("listEvents", "200")
+        try Self.check(
+            events, full: API.EventList(events: [event], continuation: "c"),
+            sparse: [API.EventList(events: [], continuation: nil)])
+        try Self.checkTypes(events, API.EventList(events: [event], continuation: nil))
+        #expect(try Self.items(events, "events") == "Event")
+
+        let ips = try Self.operation("listHostIPs", "200")
+        try Self.check(ips, full: API.HostIPList(ips: [Self.hostIP]), sparse: [])
+        try Self.checkTypes(ips, API.HostIPList(ips: []))
+        #expect(try Self.items(ips, "ips") == "HostIP")
+
+        let members = try Self.operation("listMembers", "200")
+        let member = API.Member(principal: "vm", role: "owner", addedAt: Self.date)
+        try Self.check(members, full: API.MemberList(leaseId: "l", members: [member]), sparse: [])
+        try Self.checkTypes(members, API.MemberList(leaseId: "l", members: [member]))
+        #expect(try Self.items(members, "members") == "Member")
+
+        let removal = try Self.operation("removeMember", "200")
+        try Self.check(removal, full: API.MemberRemoval(removed: true, principal: "vm", leaseId: "l"), sparse: [])
+        try Self.checkTypes(removal, API.MemberRemoval(removed: false, principal: "vm", leaseId: "l"))
+
+        let reservation = API.Reservation(
+            reservationId: "r", cidr: "10.0.0.0/24", scope: "s_r", subscription: "s", region: "r", owner: "o",
+            reason: "why", expiresAt: nil, createdAt: Self.date, createdBy: "c", readOnly: false)
+        let reservations = try Self.operation("listReservations", "200")
+        try Self.check(reservations, full: API.ReservationList(reservations: [reservation]), sparse: [])
+        try Self.checkTypes(reservations, API.ReservationList(reservations: [reservation]))
+        #expect(try Self.items(reservations, "reservations") == "Reservation")
+
+        let unreservation = try Self.operation("unreserve", "200")
+        let released = API.Unreservation(reservationId: "r", released: true, cidr: "10.0.0.0/24", scope: "s_r")
+        try Self.check(
+            unreservation, full: released, sparse: [API.Unreservation(reservationId: "r", released: false)])
+        try Self.checkTypes(unreservation, released)
+
+        let whoami = try Self.operation("whoami", "200")
+        try Self.check(whoami, full: API.WhoAmI(caller: "ci"), sparse: [API.WhoAmI(caller: nil)])
+        try Self.checkTypes(whoami, API.WhoAmI(caller: nil))
+
+        let health = try Self.operation("health", "200")
+        try Self.check(health, full: API.Health(), sparse: [])
+        try Self.checkTypes(health, API.Health())
+        let ready = try Self.operation("ready", "200")
+        try Self.check(ready, full: API.Readiness(status: "ready"), sparse: [])
+        try Self.checkTypes(ready, API.Readiness(status: "ready"))
+    }
+
+    @Test("the request types against their schemas, both ways: properties, required members, JSON types")
+    func requests() throws {
+        let newNetwork = try Self.operation("getNewNetwork", nil)
+        try Self.checkRequest(
+            newNetwork, keys: API.NewNetworkRequest.CodingKeys.self,
+            full: API.NewNetworkRequest(
+                sessionId: "s", prefixLength: 24, ipVersion: "v4", dualStack: true, prefixLengthV6: 60,
+                subscriptionId: "sub", region: "r", requester: "me", tags: ["env": "dev"], pool: "p",
+                subnets: [.init(name: "app", prefixLength: 26)]),
+            sparse: API.NewNetworkRequest(sessionId: "s"))
+        let subnet = try Self.schema("GetNewNetworkRequest", "properties", "subnets", "items")
+        try Self.checkRequest(
+            subnet, keys: API.NewNetworkRequest.Subnet.CodingKeys.self,
+            full: API.NewNetworkRequest.Subnet(name: "app", prefixLength: 26),
+            sparse: API.NewNetworkRequest.Subnet(name: "app", prefixLength: 26))
+        for name in ["GetNewNetworkRequest", "AdoptNetworkRequest"] {
+            let tags = try Self.schema(name, "properties", "tags")
+            #expect(tags["type"] as? String == "object")
+            #expect((tags["additionalProperties"] as? [String: Any])?["type"] as? String == "string")
+        }
+        try Self.checkRequest(
+            try Self.operation("adoptNetwork", nil), keys: API.AdoptNetworkRequest.CodingKeys.self,
+            full: API.AdoptNetworkRequest(
+                sessionId: "s", cidr: "10.0.0.0/22", cidrV6: "fd00::/56", subscriptionId: "sub", region: "r",
+                requester: "me", tags: ["a": "1"], resourceId: "/subscriptions/x"),
+            sparse: API.AdoptNetworkRequest(sessionId: "s", cidr: "10.0.0.0/22"))
+        try Self.checkRequest(
+            try Self.operation("reserve", nil), keys: API.ReservationRequest.CodingKeys.self,
+            full: API.ReservationRequest(
+                cidr: "10.0.0.0/24", prefixLength: 24, subscriptionId: "sub", region: "r", pool: "p", owner: "o",
+                reason: "why", expiresAt: "2030-01-01T00:00:00Z"),
+            sparse: API.ReservationRequest(owner: "o", reason: "why"))
+        for operation in ["releaseNetwork", "renewLease"] {
+            try Self.checkRequest(
+                try Self.operation(operation, nil), keys: API.LeaseReference.CodingKeys.self,
+                full: API.LeaseReference(sessionId: "s", leaseId: "l", subscriptionId: "sub", region: "r"),
+                sparse: API.LeaseReference())
+        }
+        try Self.checkRequest(
+            try Self.operation("allocateHostIP", nil), keys: API.HostIPRequest.CodingKeys.self,
+            full: API.HostIPRequest(principal: "vm", subnet: "app"), sparse: API.HostIPRequest())
+        try Self.checkRequest(
+            try Self.operation("putMember", nil), keys: API.MemberRequest.CodingKeys.self,
+            full: API.MemberRequest(role: "admin"), sparse: API.MemberRequest())
     }
 
     @Test("HostIP, HostIPRelease, Member, and the host-address and member requests")
