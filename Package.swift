@@ -5,13 +5,12 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny")
 ]
-/// The storage boundary: its imports are internal unless marked, so no storage type leaks into its
-/// public API (the Vendor's and the Manager's code cannot reach Table Storage through it).
-let boundarySettings: [SwiftSetting] = swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
 /// Targets made since: imports internal unless marked, and a member visible only where its module is imported.
 let newTargetSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
 ]
+/// Targets moved to both (every target, once the last ones follow).
+let strictSettings: [SwiftSetting] = swiftSettings + newTargetSettings
 
 let package = Package(
     name: "ipam",
@@ -45,20 +44,20 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
-        .target(name: "NetworkMath", swiftSettings: swiftSettings),
-        .target(name: "StrictJSON", swiftSettings: swiftSettings),
-        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: swiftSettings),
+        .target(name: "NetworkMath", swiftSettings: strictSettings),
+        .target(name: "StrictJSON", swiftSettings: strictSettings),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: strictSettings),
         .testTarget(
             name: "NetworkMathTests",
             dependencies: ["NetworkMath", .product(name: "PropertyBased", package: "swift-property-based")],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .target(
             name: "IPAMCore",
             dependencies: ["NetworkMath", "StrictJSON", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
-        .testTarget(name: "IPAMCoreTests", dependencies: ["NetworkMath", "IPAMCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "IPAMCoreTests", dependencies: ["NetworkMath", "IPAMCore"], swiftSettings: strictSettings),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -67,7 +66,7 @@ let package = Package(
         .target(
             name: "HTTPTransport",
             dependencies: ["CCurl"],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .target(
             name: "AzureCore",
@@ -77,14 +76,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .target(
             name: "AzureTables",
             dependencies: [
                 "HTTPTransport", .product(name: "Logging", package: "swift-log"), "StrictJSON", "AzureCore",
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         /// Timeouts, the connection cap and the descriptor budget of every HTTP server of the project.
         .target(
@@ -97,7 +96,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .target(
             name: "TableEmulator",
@@ -110,17 +109,17 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .target(
             name: "Inventory",
             dependencies: ["NetworkMath", "IPAMCore", "AzureTables", "AzureCore", "StrictJSON", "VendorAPI"],
-            swiftSettings: boundarySettings),
+            swiftSettings: strictSettings),
         .testTarget(
             name: "InventoryTests",
             dependencies: [
                 "AzureCore", "AzureTables", "IPAMCore", "NetworkMath", "StrictJSON", "Inventory", "TestSupport",
-            ], swiftSettings: swiftSettings),
+            ], swiftSettings: strictSettings),
         .target(
             name: "IPAMBootstrap",
             dependencies: [
@@ -130,12 +129,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .target(
             name: "ResourceGraph",
             dependencies: ["HTTPTransport", .product(name: "Logging", package: "swift-log"), "AzureCore"],
-            swiftSettings: swiftSettings),
+            swiftSettings: strictSettings),
         .target(
             name: "ManagerJobs",
             dependencies: [
@@ -146,7 +145,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ManagerJobsTests",
@@ -158,14 +157,14 @@ let package = Package(
                 "ManagerJobs", "IPAMBootstrap", "ResourceGraphEmulator", "ResourceManagerEmulator", "TestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: strictSettings),
         .target(
             name: "ResourceGraphEmulator",
             dependencies: [
                 "AzureCore", "HTTPTransport", .product(name: "Logging", package: "swift-log"),
                 "ResourceGraph", "TableEmulator", "ServerLimits", .product(name: "Hummingbird", package: "hummingbird"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "manager",
@@ -173,11 +172,12 @@ let package = Package(
                 "IPAMCore", "Inventory", .product(name: "Logging", package: "swift-log"), "PublicIPSchedule",
                 "ResourceGraph", "StrictJSON",
                 "ManagerJobs", "IPAMBootstrap", "ServerLimits",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "arg-emulator",
@@ -186,7 +186,7 @@ let package = Package(
                 "ResourceGraphEmulator", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .target(
             name: "TokenAuth",
@@ -195,24 +195,24 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .target(
             name: "PublicIPSchedule", dependencies: ["StrictJSON", .product(name: "Yams", package: "Yams")],
-            swiftSettings: swiftSettings),
-        .testTarget(name: "PublicIPScheduleTests", dependencies: ["PublicIPSchedule"], swiftSettings: swiftSettings),
+            swiftSettings: strictSettings),
+        .testTarget(name: "PublicIPScheduleTests", dependencies: ["PublicIPSchedule"], swiftSettings: strictSettings),
         .target(
             name: "ResourceManager",
             dependencies: [
                 "HTTPTransport", .product(name: "Logging", package: "swift-log"), "AzureCore", "StrictJSON",
-            ], swiftSettings: swiftSettings),
+            ], swiftSettings: strictSettings),
         .target(
             name: "ResourceManagerEmulator",
             dependencies: [
                 "HTTPTransport", .product(name: "Logging", package: "swift-log"),
                 "TableEmulator", "ServerLimits", "StrictJSON", .product(name: "Hummingbird", package: "hummingbird"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "arm-emulator",
@@ -221,7 +221,7 @@ let package = Package(
                 "ResourceManagerEmulator", "ServerLimits", "PublicIPSchedule",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ResourceGraphTests",
@@ -229,7 +229,7 @@ let package = Package(
                 "AzureCore", "HTTPTransport", .product(name: "Logging", package: "swift-log"), "ResourceGraph",
                 "TableEmulator", "ResourceGraphEmulator", "TestSupport",
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: strictSettings),
         /// The Vendor's domain: allocation, replays, leases, host addresses, pools, reservations. No HTTP.
         .target(
             name: "VendorDomain",
@@ -240,16 +240,12 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: swiftSettings + [
-                .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
-            ]
+            swiftSettings: strictSettings
         ),
         .testTarget(
             name: "VendorDomainTests",
             dependencies: ["VendorDomain", "IPAMCore", "Inventory", "NetworkMath"],
-            swiftSettings: swiftSettings + [
-                .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
-            ]
+            swiftSettings: strictSettings
         ),
         .target(
             name: "VendorHTTP",
@@ -297,9 +293,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings + [
-                .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
-            ]
+            swiftSettings: strictSettings
         ),
         /// The API's wire format: every route (method, path, role, summary) declared once, and the request, answer
         /// and error types, encoded and decoded as the edge does. No HTTP server in it: the Vendor, `VendorClient`,
@@ -350,9 +344,10 @@ let package = Package(
             dependencies: [
                 "AzureCore", .product(name: "Logging", package: "swift-log"),
                 "TableEmulator", "ServerLimits",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "ipam-dev",
@@ -363,7 +358,7 @@ let package = Package(
                 "TableEmulator", "ServerLimits", "IPAMBootstrap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         /// libFuzzer targets over every parser of outside input (docs/Fuzzing.md): scripts/fuzz builds it with
         /// `--sanitize=fuzzer,address` and `-DFUZZING`; an ordinary build replays inputs (`FuzzCorpusTests`).
@@ -376,9 +371,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Fuzzing/Sources/ipam-fuzz",
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
-        .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport"], swiftSettings: strictSettings),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -394,22 +389,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/TestSupport",
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HTTPTransportTests",
             dependencies: ["TableEmulator", "HTTPTransport", "TestSupport"],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .testTarget(
             name: "AzureCoreTests",
             dependencies: ["HTTPTransport", "TableEmulator", "AzureCore", "TestSupport"],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .testTarget(
             name: "AzureTablesTests",
-            dependencies: ["AzureCore", "AzureTables", "StrictJSON", "TestSupport"],
-            swiftSettings: swiftSettings
+            dependencies: ["AzureCore", "AzureTables", "HTTPTransport", "StrictJSON", "TestSupport"],
+            swiftSettings: strictSettings
         ),
         .testTarget(
             name: "VendorTests",
@@ -443,12 +438,12 @@ let package = Package(
         .testTarget(
             name: "TokenAuthTests",
             dependencies: ["TokenAuth", "TestSupport", "IPAMCore", "StrictJSON"],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ResourceManagerTests",
             dependencies: ["ResourceManager", "ResourceManagerEmulator", "AzureCore", "TestSupport"],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TableEmulatorTests",
@@ -456,7 +451,7 @@ let package = Package(
                 "AzureCore", "AzureTables",
                 "TableEmulator", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: strictSettings
         ),
     ]
 )

@@ -1,5 +1,5 @@
 import Foundation
-import HTTPTransport
+package import HTTPTransport
 
 /// A failed Azure call: an error answer from the service, or a transport failure.
 ///

@@ -1,6 +1,6 @@
 import Foundation
-import HTTPTransport
-import Logging
+package import HTTPTransport
+package import Logging
 
 /// The Azure request pipeline: retry → authorize (per attempt) → decode Azure errors → transport.
 package struct AzurePipeline: Sendable {

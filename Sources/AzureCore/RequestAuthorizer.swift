@@ -1,5 +1,5 @@
-import Foundation
-import HTTPTransport
+package import Foundation
+package import HTTPTransport
 
 /// Adds authorization to a request just before each attempt (fresh date, fresh signature or token).
 package protocol RequestAuthorizer: Sendable {

@@ -1,5 +1,5 @@
-import Foundation
-import HTTPTransport
+package import Foundation
+package import HTTPTransport
 
 /// When and how long to wait before trying an Azure request again.
 ///

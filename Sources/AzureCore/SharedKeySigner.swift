@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+package import Foundation
 
 /// Shared Key and Shared Key Lite signatures for the Table service (pure; the date is a parameter).
 package struct SharedKeySigner: Sendable {

@@ -1,5 +1,5 @@
-import Foundation
-import HTTPTransport
+package import Foundation
+package import HTTPTransport
 import StrictJSON
 
 /// The audience a token is for.

@@ -1,4 +1,4 @@
-import AzureCore
+package import AzureCore
 import Foundation
 
 /// Converts entities to and from the Table service's JSON payload format.

@@ -1,4 +1,4 @@
-import HTTPTransport
+package import HTTPTransport
 
 /// `multipart/mixed` as the Table service's `$batch` uses it, read and written as bytes.
 ///

@@ -1,5 +1,5 @@
 import AzureCore
-import Foundation
+package import Foundation
 import StrictJSON
 
 /// A typed Table property value (the Edm types of the Table service).

@@ -1,7 +1,7 @@
-import AzureCore
+package import AzureCore
 import Foundation
-import HTTPTransport
-import Logging
+package import HTTPTransport
+package import Logging
 
 /// Client for one storage account's Table service (tables, and `TableClient`s for entities).
 package struct TableServiceClient: Sendable {

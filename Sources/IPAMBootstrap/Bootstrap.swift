@@ -1,13 +1,13 @@
-import AzureCore
-import AzureTables
+package import AzureCore
+package import AzureTables
 import Foundation
-import HTTPTransport
-import IPAMCore
-import Inventory
-import Logging
-import ResourceGraph
-import ResourceManager
-import TokenAuth
+package import HTTPTransport
+package import IPAMCore
+package import Inventory
+package import Logging
+package import ResourceGraph
+package import ResourceManager
+package import TokenAuth
 
 /// The composition root's view of the process: the environment, read once, and the storage and Azure
 /// clients built from it. The executables ask it for an `Inventory` and a Resource Graph client; nothing

@@ -1,10 +1,10 @@
 import Foundation
-import IPAMCore
+package import IPAMCore
 import Inventory
-import Logging
-import ManagerJobs
+package import Logging
+package import ManagerJobs
 import PublicIPSchedule
-import ServerLimits
+package import ServerLimits
 
 /// Why an executable could not start, as it tells its operator: the lines for standard error (each under the
 /// executable's name) and the exit status (2: the settings are wrong; 1: storage is not usable).

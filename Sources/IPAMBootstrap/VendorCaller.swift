@@ -1,6 +1,6 @@
-import IPAMCore
-import ServerLimits
-import VendorClient
+package import IPAMCore
+package import ServerLimits
+package import VendorClient
 
 /// What a caller of the Vendor (`ipam-mcp`) builds from the environment, read once: where the Vendor is, the
 /// key to call it with, and the limits of the caller's own HTTP server.

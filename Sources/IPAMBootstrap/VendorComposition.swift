@@ -1,12 +1,12 @@
 import Foundation
-import Hummingbird
-import IPAMCore
+package import Hummingbird
+package import IPAMCore
 import Inventory
-import Logging
-import ServerLimits
+package import Logging
+package import ServerLimits
 import VendorConsole
-import VendorDomain
-import VendorHTTP
+package import VendorDomain
+package import VendorHTTP
 
 /// Everything `vendor` serves, built from the environment (read once, through `Bootstrap`): the ipam settings
 /// (docs/Configuration.md) plus the Vendor's own (`VendorSettings`) and the HTTP server limits; the service over

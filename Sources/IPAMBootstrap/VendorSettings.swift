@@ -1,8 +1,8 @@
 import Foundation
-import IPAMCore
+package import IPAMCore
 import TokenAuth
-import VendorConsole
-import VendorHTTP
+package import VendorConsole
+package import VendorHTTP
 
 /// The Vendor's own settings (docs/Configuration.md), beside the ipam settings `Bootstrap` reads: who may call
 /// it (`VENDOR_*_KEYS`, `AUTH_JWT_*`), how callers are named in the audit trail (`AUDIT_*`), the console's

@@ -1,5 +1,5 @@
 import Foundation
-import NetworkMath
+package import NetworkMath
 
 /// Everything the Vendor and Manager need from the environment, validated as a whole.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import StrictJSON
 
 /// RFC 3339 UTC timestamps with milliseconds.

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import NetworkMath
+package import NetworkMath
 import StrictJSON
 
 /// A validated `getNewNetwork` request.

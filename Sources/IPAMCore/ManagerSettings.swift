@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Durations of the Manager's rules (all can go down to seconds for tests).
 package struct ManagerSettings: Sendable {

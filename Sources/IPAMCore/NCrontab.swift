@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// A 6-field NCRONTAB schedule (`{second} {minute} {hour} {day} {month} {day-of-week}`), as Azure
 /// Functions timer triggers use, evaluated in UTC.

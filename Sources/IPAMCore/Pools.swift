@@ -1,5 +1,5 @@
 import Foundation
-import NetworkMath
+package import NetworkMath
 import StrictJSON
 
 /// A named part of a scope's address space (`POOLS_CONFIG`): a range inside a supernet or inside a parent

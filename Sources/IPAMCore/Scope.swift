@@ -1,4 +1,4 @@
-import NetworkMath
+package import NetworkMath
 
 /// A (subscription, region) pair: the unit that owns supernets and one table partition.
 package struct Scope: Sendable, Hashable, Comparable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Time as a component sees it: the wall clock (expiry dates), a monotonic reading (ages of cached
 /// entries) and sleeping. Production code uses `system`; tests pass one they move by hand, so no test

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// How the dispatcher delivers (`WEBHOOK_*`).
 package struct WebhookSettings: Sendable, Equatable {

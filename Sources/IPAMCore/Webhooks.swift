@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+package import Foundation
 import StrictJSON
 
 /// One receiver of audit events (`WEBHOOKS_CONFIG`): where they go, the secret that signs them, and which.

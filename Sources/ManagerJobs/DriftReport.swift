@@ -1,9 +1,9 @@
-import Foundation
-import IPAMCore
-import Inventory
+package import Foundation
+package import IPAMCore
+package import Inventory
 import NetworkMath
-import ResourceGraph
-import StrictJSON
+package import ResourceGraph
+package import StrictJSON
 
 /// What differs between the inventory and what Resource Graph sees, without changing anything.
 package struct DriftReport: Sendable {

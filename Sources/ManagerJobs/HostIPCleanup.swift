@@ -1,7 +1,7 @@
-import Foundation
+package import Foundation
 import IPAMCore
-import Inventory
-import Logging
+package import Inventory
+package import Logging
 
 /// Ends the host addresses of network leases that ended: for every lease with a host-IP partition whose
 /// network row is no longer held by it (`released`, reaped or `quarantined`, or back in stock), deletes its

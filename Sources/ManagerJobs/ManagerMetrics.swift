@@ -1,6 +1,6 @@
 import Foundation
 import Metrics
-import Prometheus
+package import Prometheus
 
 /// The Manager's metrics (swift-metrics, Prometheus text on `GET /metrics` of `manager run --metrics-port`
 /// and of the Functions custom handler).

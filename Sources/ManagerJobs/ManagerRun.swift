@@ -1,9 +1,9 @@
-import Foundation
-import IPAMCore
-import Inventory
-import Logging
+package import Foundation
+package import IPAMCore
+package import Inventory
+package import Logging
 import NetworkMath
-import ResourceGraph
+package import ResourceGraph
 
 /// One Manager run: Sync + Anchor + Reap from one Resource Graph listing, then Assign (the public-IP
 /// schedule, when there is one), then the host addresses of ended leases are cleared, then Replenish.

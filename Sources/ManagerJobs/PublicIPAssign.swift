@@ -1,8 +1,8 @@
-import Foundation
-import Inventory
-import Logging
-import PublicIPSchedule
-import ResourceManager
+package import Foundation
+package import Inventory
+package import Logging
+package import PublicIPSchedule
+package import ResourceManager
 
 /// Assign: converges the public IPs of `PUBLIC_IP_SCHEDULE` on Azure Resource Manager. It evaluates what
 /// should be true now, reads what is, and changes only what differs: the IP comes off the NIC that holds it

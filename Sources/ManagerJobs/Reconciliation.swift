@@ -1,8 +1,8 @@
-import Foundation
-import IPAMCore
-import Inventory
-import NetworkMath
-import ResourceGraph
+package import Foundation
+package import IPAMCore
+package import Inventory
+package import NetworkMath
+package import ResourceGraph
 
 /// Sync + Anchor + Reap for one scope, as pure decisions over rows and observed VNets (docs/Design.md,
 /// "The Manager").

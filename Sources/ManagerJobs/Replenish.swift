@@ -1,7 +1,7 @@
-import Foundation
-import IPAMCore
-import Inventory
-import Logging
+package import Foundation
+package import IPAMCore
+package import Inventory
+package import Logging
 import NetworkMath
 
 /// Replenish: per the manifest, carve new `available` rows (smallest fit, under the scope's `head`

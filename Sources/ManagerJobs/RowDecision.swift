@@ -1,6 +1,6 @@
-import Foundation
-import IPAMCore
-import Inventory
+package import Foundation
+package import IPAMCore
+package import Inventory
 
 /// What Sync, Anchor and Reap do to one row: one case per outcome, decided by a pure function of the
 /// row's state and one Resource Graph listing. Its audit action and metric label follow from the case.

@@ -1,8 +1,8 @@
-import Foundation
-import IPAMCore
-import Inventory
-import Logging
-import Metrics
+package import Foundation
+package import IPAMCore
+package import Inventory
+package import Logging
+package import Metrics
 import ServiceLifecycle
 import StrictJSON
 

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Yams
 
 /// Which public IP belongs to which VM when: named VMs and public IPs, and daily time windows evaluated in

@@ -1,7 +1,7 @@
-import AzureCore
+package import AzureCore
 import Foundation
 import HTTPTransport
-import Logging
+package import Logging
 
 /// A virtual network as Resource Graph reports it.
 package struct VirtualNetwork: Sendable, Equatable {

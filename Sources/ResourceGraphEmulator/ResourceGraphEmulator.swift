@@ -2,10 +2,10 @@ import AzureCore
 import Foundation
 import HTTPTransport
 import Hummingbird
-import Logging
-import ResourceGraph
-import ServerLimits
-import TableEmulator
+package import Logging
+package import ResourceGraph
+package import ServerLimits
+package import TableEmulator
 
 /// A local Resource Graph endpoint for tests and the local stack: serves the documented response shape
 /// from a set of VNets, pages with `$skipToken`, and injects faults. Its admin API is how tests and
@@ -101,21 +101,23 @@ package struct ResourceGraphEmulator: Sendable {
         switch (request.method, request.rawPath) {
         case ("POST", "/providers/Microsoft.ResourceGraph/resources"): return await query(request)
         case ("GET", "/admin/vnets"):
-            return Self.json(200, .object([("data", .array(await state.all().map(\.json)))]))
+            return EmulatorResponse.json(200, .object([("data", .array(await state.all().map(\.json)))]))
         case ("POST", "/admin/vnets"):
             guard let json = try? JSONValue.parse(request.body), let vnet = VirtualNetwork(json: json) else {
-                return Self.json(400, Self.error("InvalidRequest", "send one VNet row with at least an id"))
+                return EmulatorResponse.json(
+                    400, EmulatorResponse.azureError("InvalidRequest", "send one VNet row with at least an id"))
             }
             await state.upsert(vnet)
-            return Self.json(201, vnet.json)
+            return EmulatorResponse.json(201, vnet.json)
         case ("DELETE", "/admin/vnets"):
             let id = TableServiceHandler.queryParameters(request.query)["id"] ?? ""
             return await state.remove(id: id)
                 ? EmulatorResponse(status: 204, headers: [:], body: [])
-                : Self.json(404, Self.error("NotFound", "no VNet \(id)"))
+                : EmulatorResponse.json(404, EmulatorResponse.azureError("NotFound", "no VNet \(id)"))
         case ("POST", "/admin/access"):
             guard let json = try? JSONValue.parse(request.body), let list = json["deny"]?.arrayValue else {
-                return Self.json(400, Self.error("InvalidRequest", "send {\"deny\": [subscription ids]}"))
+                return EmulatorResponse.json(
+                    400, EmulatorResponse.azureError("InvalidRequest", "send {\"deny\": [subscription ids]}"))
             }
             await state.deny(Set(list.compactMap(\.stringValue)))
             return EmulatorResponse(status: 204, headers: [:], body: [])
@@ -129,23 +131,26 @@ package struct ResourceGraphEmulator: Sendable {
             guard let json = try? JSONValue.parse(request.body),
                 let mode = json["mode"]?.stringValue.flatMap(ResourceGraphState.FaultMode.init(rawValue:))
             else {
-                return Self.json(
-                    400, Self.error("InvalidRequest", "mode must be throttle, error, truncate or failPage"))
+                return EmulatorResponse.json(
+                    400,
+                    EmulatorResponse.azureError("InvalidRequest", "mode must be throttle, error, truncate or failPage"))
             }
             let count = json["count"].flatMap { if case .number(let n) = $0 { return Int(n) } else { return nil } } ?? 1
             await state.inject(mode, count: max(1, count))
             return EmulatorResponse(status: 204, headers: [:], body: [])
         default:
-            return Self.json(404, Self.error("NotFound", "\(request.method) \(request.rawPath) is not served here"))
+            return EmulatorResponse.json(
+                404, EmulatorResponse.azureError("NotFound", "\(request.method) \(request.rawPath) is not served here"))
         }
     }
 
     private func query(_ request: EmulatorRequest) async -> EmulatorResponse {
         guard request.headers["Authorization"]?.lowercased().hasPrefix("bearer ") == true else {
-            return Self.json(401, Self.error("AuthenticationFailed", "a bearer token is required"))
+            return EmulatorResponse.json(
+                401, EmulatorResponse.azureError("AuthenticationFailed", "a bearer token is required"))
         }
         guard let body = try? JSONValue.parse(request.body), let text = body["query"]?.stringValue, !text.isEmpty else {
-            return Self.json(400, Self.error("BadRequest", "the body needs a query"))
+            return EmulatorResponse.json(400, EmulatorResponse.azureError("BadRequest", "the body needs a query"))
         }
         await state.waitIfHeld()
         await state.countQuery()
@@ -156,7 +161,7 @@ package struct ResourceGraphEmulator: Sendable {
             let rows: [JSONValue] = requested.subtracting(denied).sorted().map {
                 .object([("subscriptionId", .string($0))])
             }
-            return Self.json(
+            return EmulatorResponse.json(
                 200,
                 .object([
                     ("totalRecords", .number(String(rows.count))), ("count", .number(String(rows.count))),
@@ -180,13 +185,15 @@ package struct ResourceGraphEmulator: Sendable {
             headers["Content-Type"] = "application/json"
             return EmulatorResponse(
                 status: 429, headers: headers,
-                body: Self.error("RateLimiting", "Please provide below info when asking for support: throttled")
-                    .serializedBytes)
+                body: EmulatorResponse.azureError(
+                    "RateLimiting", "Please provide below info when asking for support: throttled"
+                )
+                .serializedBytes)
         case .error?, .failPage?:
-            return Self.json(500, Self.error("InternalServerError", "injected failure"))
+            return EmulatorResponse.json(500, EmulatorResponse.azureError("InternalServerError", "injected failure"))
         case .truncate?:
             let rows = await matching(subscriptions)
-            return Self.json(
+            return EmulatorResponse.json(
                 200, Self.page(Array(rows.prefix(min(top, pageSize))), total: rows.count, truncated: true, next: nil),
                 headers: quota)
         case nil:
@@ -196,7 +203,8 @@ package struct ResourceGraphEmulator: Sendable {
         let size = min(top, pageSize)
         let slice = Array(rows.dropFirst(offset).prefix(size))
         let next = offset + size < rows.count ? Data(String(offset + size).utf8).base64EncodedString() : nil
-        return Self.json(200, Self.page(slice, total: rows.count, truncated: false, next: next), headers: quota)
+        return EmulatorResponse.json(
+            200, Self.page(slice, total: rows.count, truncated: false, next: next), headers: quota)
     }
 
     private func matching(_ subscriptions: Set<String>) async -> [VirtualNetwork] {
@@ -215,14 +223,6 @@ package struct ResourceGraphEmulator: Sendable {
         if let next { members.append(("$skipToken", .string(next))) }
         members.append(("data", .array(rows.map(\.json))))
         return .object(members)
-    }
-
-    static func error(_ code: String, _ message: String) -> JSONValue {
-        .object([("error", .object([("code", .string(code)), ("message", .string(message))]))])
-    }
-
-    static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
-        .json(status, body, headers: headers)
     }
 
     /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdownSignals`).

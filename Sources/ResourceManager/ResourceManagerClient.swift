@@ -1,8 +1,8 @@
-import AzureCore
+package import AzureCore
 import Foundation
 import HTTPTransport
-import Logging
-import StrictJSON
+package import Logging
+package import StrictJSON
 
 /// A small Azure Resource Manager client: GET and PUT of virtual machines, network interfaces and public IP
 /// addresses, with their api-versions, ETag `If-Match` on NIC updates and long-running operations followed to

@@ -1,10 +1,10 @@
 import Foundation
 import HTTPTransport
 import Hummingbird
-import Logging
-import ServerLimits
-import StrictJSON
-import TableEmulator
+package import Logging
+package import ServerLimits
+package import StrictJSON
+package import TableEmulator
 
 /// The resources of a local Azure Resource Manager: virtual machines, network interfaces and public IP
 /// addresses in their documented JSON shapes, with the rules a public IP's association follows in Azure.
@@ -82,12 +82,12 @@ package actor ResourceManagerState {
     func put(id: String, body: JSONValue, ifMatch: String?) -> (Int, JSONValue, operation: String?) {
         puts += 1
         guard let current = resources[id.lowercased()], Self.isNIC(current) else {
-            return (404, Self.error("ResourceNotFound", "The Resource '\(id)' was not found."), nil)
+            return (404, EmulatorResponse.azureError("ResourceNotFound", "The Resource '\(id)' was not found."), nil)
         }
         if let ifMatch, ifMatch != "*", ifMatch != current["etag"]?.stringValue {
             return (
                 412,
-                Self.error(
+                EmulatorResponse.azureError(
                     "PreconditionFailed",
                     "The specified ETag \(ifMatch) does not match the resource's (\(current["etag"]?.stringValue ?? ""))."
                 ), nil
@@ -96,7 +96,9 @@ package actor ResourceManagerState {
         let configurations = body["properties"]?["ipConfigurations"]?.arrayValue ?? []
         guard !configurations.isEmpty else {
             return (
-                400, Self.error("InvalidRequestFormat", "A network interface needs at least one IP configuration."), nil
+                400,
+                EmulatorResponse.azureError(
+                    "InvalidRequestFormat", "A network interface needs at least one IP configuration."), nil
             )
         }
         var seen: Set<String> = []
@@ -105,13 +107,15 @@ package actor ResourceManagerState {
             guard let address = resources[pip.lowercased()], Self.isPublicIP(address) else {
                 return (
                     400,
-                    Self.error(
+                    EmulatorResponse.azureError(
                         "InvalidResourceReference", "Resource \(pip) referenced by resource \(id) was not found."), nil
                 )
             }
             guard seen.insert(pip.lowercased()).inserted else {
                 return (
-                    400, Self.error("PublicIPAddressInUse", "Public IP address \(pip) is referenced twice by \(id)."),
+                    400,
+                    EmulatorResponse.azureError(
+                        "PublicIPAddressInUse", "Public IP address \(pip) is referenced twice by \(id)."),
                     nil
                 )
             }
@@ -120,7 +124,7 @@ package actor ResourceManagerState {
             {
                 return (
                     400,
-                    Self.error(
+                    EmulatorResponse.azureError(
                         "PublicIPAddressInUse",
                         "Resource \(pip) is already in use by \(holder); it cannot be referenced by \(id)."), nil
                 )
@@ -204,10 +208,6 @@ package actor ResourceManagerState {
     }
     static func isPublicIP(_ resource: JSONValue) -> Bool {
         resource["type"]?.stringValue?.lowercased() == "microsoft.network/publicipaddresses"
-    }
-
-    static func error(_ code: String, _ message: String) -> JSONValue {
-        .object([("error", .object([("code", .string(code)), ("message", .string(message))]))])
     }
 
     // MARK: Building a sample world
@@ -320,22 +320,23 @@ package struct ResourceManagerEmulator: Sendable {
         let path = request.rawPath.removingPercentEncoding ?? request.rawPath
         switch (request.method, path) {
         case ("GET", "/admin/state"):
-            return Self.json(200, .object([("resources", .array(await state.all()))]))
+            return EmulatorResponse.json(200, .object([("resources", .array(await state.all()))]))
         case ("GET", "/admin/writes"):
-            return Self.json(200, .object([("puts", .number(String(await state.puts)))]))
+            return EmulatorResponse.json(200, .object([("puts", .number(String(await state.puts)))]))
         case ("POST", "/admin/resources"):
             guard let json = try? JSONValue.parse(request.body), json["id"]?.stringValue != nil else {
-                return Self.json(400, ResourceManagerState.error("InvalidRequest", "send one resource with an id"))
+                return EmulatorResponse.json(
+                    400, EmulatorResponse.azureError("InvalidRequest", "send one resource with an id"))
             }
             await state.upsert(json)
-            return Self.json(201, json)
+            return EmulatorResponse.json(201, json)
         case ("POST", "/admin/faults"):
             guard let json = try? JSONValue.parse(request.body),
                 let mode = json["mode"]?.stringValue.flatMap(ResourceManagerState.FaultMode.init(rawValue:))
             else {
-                return Self.json(
+                return EmulatorResponse.json(
                     400,
-                    ResourceManagerState.error(
+                    EmulatorResponse.azureError(
                         "InvalidRequest",
                         "mode must be one of \(ResourceManagerState.FaultMode.allCases.map(\.rawValue).joined(separator: ", "))"
                     ))
@@ -347,47 +348,49 @@ package struct ResourceManagerEmulator: Sendable {
             break
         }
         guard request.headers["Authorization"]?.lowercased().hasPrefix("bearer ") == true else {
-            return Self.json(
+            return EmulatorResponse.json(
                 401,
-                ResourceManagerState.error(
+                EmulatorResponse.azureError(
                     "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."))
         }
         guard TableServiceHandler.queryParameters(request.query)["api-version"] != nil else {
-            return Self.json(
+            return EmulatorResponse.json(
                 400,
-                ResourceManagerState.error(
+                EmulatorResponse.azureError(
                     "MissingApiVersionParameter",
                     "The api-version query parameter (?api-version=) is required for all requests."))
         }
         if request.method == "GET", path.hasPrefix("/operations/") {
             guard let status = await state.poll(String(path.dropFirst("/operations/".count))) else {
-                return Self.json(404, ResourceManagerState.error("NotFound", "no operation \(path)"))
+                return EmulatorResponse.json(404, EmulatorResponse.azureError("NotFound", "no operation \(path)"))
             }
-            return Self.json(200, status)
+            return EmulatorResponse.json(200, status)
         }
         switch await state.takeFault([.throttle, .error]) {
         case .throttle?:
-            return Self.json(
-                429, ResourceManagerState.error("TooManyRequests", "The request is being throttled."),
+            return EmulatorResponse.json(
+                429, EmulatorResponse.azureError("TooManyRequests", "The request is being throttled."),
                 headers: ["Retry-After": "1"])
         case .error?:
-            return Self.json(
-                500, ResourceManagerState.error("InternalServerError", "Encountered internal server error (injected)."))
+            return EmulatorResponse.json(
+                500, EmulatorResponse.azureError("InternalServerError", "Encountered internal server error (injected).")
+            )
         default:
             break
         }
         switch request.method {
         case "GET":
             guard let resource = await state.resource(path) else {
-                return Self.json(
-                    404, ResourceManagerState.error("ResourceNotFound", "The Resource '\(path)' was not found."))
+                return EmulatorResponse.json(
+                    404, EmulatorResponse.azureError("ResourceNotFound", "The Resource '\(path)' was not found."))
             }
-            return Self.json(200, resource, headers: resource["etag"]?.stringValue.map { ["ETag": $0] } ?? [:])
+            return EmulatorResponse.json(
+                200, resource, headers: resource["etag"]?.stringValue.map { ["ETag": $0] } ?? [:])
         case "PUT":
             guard let body = try? JSONValue.parse(request.body) else {
-                return Self.json(
+                return EmulatorResponse.json(
                     400,
-                    ResourceManagerState.error(
+                    EmulatorResponse.azureError(
                         "InvalidRequestContent", "The request content was invalid and could not be deserialized."))
             }
             let (status, answer, operation) = await state.put(
@@ -396,15 +399,11 @@ package struct ResourceManagerEmulator: Sendable {
             if let operation, let host = request.headers["Host"] {
                 headers["Azure-AsyncOperation"] = "http://\(host)/operations/\(operation)?api-version=2024-05-01"
             }
-            return Self.json(status, answer, headers: headers)
+            return EmulatorResponse.json(status, answer, headers: headers)
         default:
-            return Self.json(
-                405, ResourceManagerState.error("MethodNotAllowed", "\(request.method) is not supported here"))
+            return EmulatorResponse.json(
+                405, EmulatorResponse.azureError("MethodNotAllowed", "\(request.method) is not supported here"))
         }
-    }
-
-    static func json(_ status: Int, _ body: JSONValue, headers: HTTPHeaderList = [:]) -> EmulatorResponse {
-        .json(status, body, headers: headers)
     }
 
     /// Serves until cancelled (or SIGTERM/SIGINT with `gracefulShutdown`).

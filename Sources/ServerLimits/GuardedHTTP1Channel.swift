@@ -1,6 +1,6 @@
 import HTTPTypes
-import HummingbirdCore
-import Logging
+package import HummingbirdCore
+package import Logging
 import NIOCore
 import NIOHTTPTypes
 

@@ -1,5 +1,5 @@
 import Foundation
-import IPAMCore
+package import IPAMCore
 
 /// How long an HTTP server waits for each part of a request, and how many connections it keeps open at once:
 /// the same settings for every server of the project (`vendor`, `ipam-mcp serve`, the manager's, the emulators',

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Zero-padded decimals and hex digits without `String(format:)`, which goes through Foundation's
 /// format parser and showed up in every profile of a transaction (timestamps, hashes, escapes).

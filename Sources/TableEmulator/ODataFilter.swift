@@ -1,4 +1,4 @@
-import AzureTables
+package import AzureTables
 import Foundation
 
 /// An OData `$filter` expression of the Table service, parsed.

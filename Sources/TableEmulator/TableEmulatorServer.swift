@@ -2,12 +2,12 @@ import AzureCore
 import Foundation
 import HTTPTransport
 import HTTPTypes
-import Hummingbird
-import Logging
+package import Hummingbird
+package import Logging
 import NIOCore
-import ServerLimits
+package import ServerLimits
 import ServiceLifecycle
-import UnixSignals
+package import UnixSignals
 
 /// The Azurite-compatible Table endpoint as an HTTP server (Hummingbird).
 package struct TableEmulatorServer: Sendable {

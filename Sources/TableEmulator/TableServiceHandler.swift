@@ -1,8 +1,8 @@
 import AzureCore
 import AzureTables
 import Foundation
-import HTTPTransport
-import StrictJSON
+package import HTTPTransport
+package import StrictJSON
 
 /// A raw HTTP request as the emulator sees it (framework-independent, so it is testable without sockets).
 package struct EmulatorRequest: Sendable {
@@ -39,6 +39,12 @@ package struct EmulatorResponse: Sendable {
         var all = headers
         all["Content-Type"] = "application/json; charset=utf-8"
         return EmulatorResponse(status: status, headers: all, body: body.serializedBytes)
+    }
+
+    /// The error body Azure Resource Manager and Resource Graph answer with: `{"error":{"code":…,"message":…}}`
+    /// (the emulators of both).
+    package static func azureError(_ code: String, _ message: String) -> JSONValue {
+        .object([("error", .object([("code", .string(code)), ("message", .string(message))]))])
     }
 }
 

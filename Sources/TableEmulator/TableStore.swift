@@ -1,6 +1,6 @@
 import AzureCore
-import AzureTables
-import Foundation
+package import AzureTables
+package import Foundation
 
 /// One write inside a transaction (or alone).
 package enum EntityWrite: Sendable {

@@ -1,8 +1,8 @@
 import Crypto
-import Foundation
-import HTTPTransport
-import IPAMCore
-import Logging
+package import Foundation
+package import HTTPTransport
+package import IPAMCore
+package import Logging
 import StrictJSON
 import _CryptoExtras
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPTransport
 import IPAMCore
 import Logging
 import ServerLimits

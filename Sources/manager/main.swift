@@ -11,6 +11,7 @@ import ResourceGraph
 import ServerLimits
 import ServiceLifecycle
 import StrictJSON
+import UnixSignals
 
 /// `manager`: the timed jobs (Sync, Anchor, Reap, Assign, Replenish), the drift report and the public-IP schedule.
 @main

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServerLimits
 import TableEmulator
+import UnixSignals
 
 /// `table-emulator`: an Azurite-compatible Azure Table Storage endpoint for development and tests.
 @main

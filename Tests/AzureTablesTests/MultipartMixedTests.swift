@@ -1,6 +1,7 @@
 import AzureCore
 import AzureTables
 import Foundation
+import HTTPTransport
 import StrictJSON
 import Testing
 

@@ -1,5 +1,6 @@
 import AzureTables
 import Foundation
+import IPAMCore
 import NetworkMath
 import Testing
 

@@ -4,6 +4,7 @@ import IPAMCore
 import Inventory
 import ManagerJobs
 import NetworkMath
+import StrictJSON
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import AzureCore
 import AzureTables
 import Foundation
+import HTTPTransport
 import Inventory
 import Logging
 import ManagerJobs

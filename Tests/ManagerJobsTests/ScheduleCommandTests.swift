@@ -1,3 +1,4 @@
+import AzureCore
 import Foundation
 import StrictJSON
 import TestSupport

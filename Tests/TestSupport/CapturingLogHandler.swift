@@ -1,4 +1,4 @@
-import Logging
+package import Logging
 import Synchronization
 
 /// Keeps log lines in memory so tests can assert what was logged (and with which metadata).

@@ -1,8 +1,9 @@
 import Crypto
-import Foundation
-import StrictJSON
+package import Foundation
+import HTTPTransport
+package import StrictJSON
 import Synchronization
-import TableEmulator
+package import TableEmulator
 import TokenAuth
 import _CryptoExtras
 

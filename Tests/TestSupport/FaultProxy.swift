@@ -1,4 +1,4 @@
-import AzureCore
+package import AzureCore
 import Foundation
 import HTTPTransport
 import HTTPTypes

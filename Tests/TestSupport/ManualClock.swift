@@ -1,5 +1,5 @@
 import AzureCore
-import Foundation
+package import Foundation
 import Synchronization
 
 /// A clock that only moves when a test says so, with the wall-clock `date` it stands for.

@@ -1,5 +1,5 @@
-import Foundation
-import IPAMCore
+package import Foundation
+package import IPAMCore
 import Synchronization
 
 /// A `TimeSource` tests move by hand: `now` and `uptime` change only by `advance`, and a sleep moves

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Reads child processes' output without Foundation's `FileHandle.availableData` / `readDataToEndOfFile`,
 /// which end the whole test process with a fatal error when a read is interrupted by a signal (EINTR: a

@@ -1,5 +1,5 @@
 import Foundation
-import StrictJSON
+package import StrictJSON
 
 /// A TCP connection to a local server, driven byte by byte: for tests of idle, half-sent and slow clients, which
 /// an HTTP client library cannot be made to be.

@@ -1,6 +1,6 @@
-import Logging
-import NIOCore
-import ServiceLifecycle
+package import Logging
+package import NIOCore
+package import ServiceLifecycle
 
 /// A server a test started, stopped by graceful shutdown: cancelling a Hummingbird server's task while a
 /// connection is open (a client's idle keep-alive one, say) can trap in NIO ("Deinited NIOAsyncWriter

@@ -1,12 +1,12 @@
 import AzureCore
 import Foundation
-import HTTPTransport
+package import HTTPTransport
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import Synchronization
-import TableEmulator
+package import TableEmulator
 
 let quietLogger = Logger(label: "test-server", factory: { _ in SwiftLogNoOpLogHandler() })
 

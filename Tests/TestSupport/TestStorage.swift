@@ -1,7 +1,7 @@
-import AzureCore
-import AzureTables
+package import AzureCore
+package import AzureTables
 import Foundation
-import HTTPTransport
+package import HTTPTransport
 import TableEmulator
 
 /// The Table endpoint the tests talk to: a `TableEmulator` started in this process on an ephemeral

@@ -1,15 +1,15 @@
-import AzureCore
-import AzureTables
-import Foundation
-import HTTPTransport
+package import AzureCore
+package import AzureTables
+package import Foundation
+package import HTTPTransport
 import Hummingbird
-import IPAMCore
+package import IPAMCore
 import Inventory
-import Logging
-import StrictJSON
+package import Logging
+package import StrictJSON
 import VendorConsole
 import VendorDomain
-import VendorHTTP
+package import VendorHTTP
 
 /// A sample configuration in the shape of docs/Configuration.md, small enough to exhaust in tests.
 package enum SampleConfiguration {
