@@ -131,6 +131,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        /// AWS on the project's transport: SigV4 signing, strict XML, credentials and endpoints, the EC2 Query API.
+        .target(
+            name: "AWSClient",
+            dependencies: ["HTTPTransport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "AWSClientTests", dependencies: ["AWSClient", "HTTPTransport"],
+            swiftSettings: strictSettings),
         .target(
             name: "ResourceGraph",
             dependencies: ["HTTPTransport", .product(name: "Logging", package: "swift-log"), "AzureCore"],

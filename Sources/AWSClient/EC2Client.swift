@@ -1,0 +1,241 @@
+package import Foundation
+package import HTTPTransport
+
+/// A VPC as EC2's `DescribeVpcs` reports it: only the CIDR blocks whose association state is `associated`.
+package struct VPC: Sendable, Equatable {
+    package var id: String
+    package var ownerId: String
+    package var ipv4CidrBlocks: [String]
+    package var ipv6CidrBlocks: [String]
+    package var tags: [String: String]
+
+    package init(
+        id: String, ownerId: String, ipv4CidrBlocks: [String], ipv6CidrBlocks: [String] = [],
+        tags: [String: String] = [:]
+    ) {
+        self.id = id
+        self.ownerId = ownerId
+        self.ipv4CidrBlocks = ipv4CidrBlocks
+        self.ipv6CidrBlocks = ipv6CidrBlocks
+        self.tags = tags
+    }
+}
+
+/// Why an AWS call failed, naming the account and region it was for. A listing that meets one has no result:
+/// nothing partial is ever handed back as if it were complete.
+package struct AWSFailure: Error, Equatable, CustomStringConvertible {
+    package enum Kind: Sendable, Equatable {
+        /// `AuthFailure` and the other answers that say the credentials are not valid.
+        case authFailure
+        /// `UnauthorizedOperation`: the identity lacks the permission (`ec2:DescribeVpcs`).
+        case unauthorizedOperation
+        /// `OptInRequired`: the region is not enabled for the account.
+        case optInRequired
+        /// `RequestLimitExceeded`, `Throttling` or an HTTP 5xx on every attempt.
+        case retriesExhausted
+        /// No HTTP answer (connection refused, DNS, TLS, timeout).
+        case unreachable
+        /// An answer this client cannot read (not XML, not the expected shape, a page token repeated).
+        case malformedAnswer
+        /// Any other error code AWS answered with.
+        case refused
+        /// No credentials could be had.
+        case credentials
+    }
+
+    package var kind: Kind
+    package var account: String
+    package var region: String
+    /// AWS's error code (`AuthFailure`, …) when it answered with one.
+    package var code: String?
+    package var detail: String
+
+    package init(kind: Kind, account: String, region: String, code: String? = nil, detail: String) {
+        self.kind = kind
+        self.account = account
+        self.region = region
+        self.code = code
+        self.detail = detail
+    }
+
+    package var description: String {
+        "AWS account \(account) region \(region): \(code.map { "\($0): " } ?? "")\(detail)"
+    }
+}
+
+/// The EC2 Query API (version 2016-11-15) for one account and region, on the project's HTTP transport:
+/// POST form-encoded, signed with SigV4 for service `ec2`, retries on throttling and 5xx.
+package struct EC2Client: Sendable {
+    package static let apiVersion = "2016-11-15"
+    /// Error codes that mean "slow down": retried like a 5xx.
+    package static let throttlingCodes: Set<String> = [
+        "RequestLimitExceeded", "Throttling", "ThrottlingException", "RequestThrottled", "RequestThrottledException",
+        "TooManyRequestsException", "EC2ThrottledException",
+    ]
+    static let authFailureCodes: Set<String> = [
+        "AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
+        "ExpiredToken", "RequestExpired", "InvalidAccessKeyId",
+    ]
+
+    package let account: String
+    package let region: String
+    /// `https://ec2.us-east-1.amazonaws.com` or the override (`AWSEndpoint.resolve`); no trailing slash.
+    package let endpoint: String
+    package let credentials: any AWSCredentialsProvider
+    package let transport: any HTTPTransport
+    package let retry: AWSRetryPolicy
+    /// `MaxResults` of each page (5 to 1000, as EC2 allows).
+    package let pageSize: Int
+    package let now: @Sendable () -> Date
+
+    package init(
+        account: String, region: String, endpoint: String, credentials: any AWSCredentialsProvider,
+        transport: any HTTPTransport, retry: AWSRetryPolicy = .init(), pageSize: Int = 1000,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.account = account
+        self.region = region
+        self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
+        self.credentials = credentials
+        self.transport = transport
+        self.retry = retry
+        self.pageSize = max(5, min(pageSize, 1000))
+        self.now = now
+    }
+
+    /// Every VPC the identity sees in the region, following `NextToken` to the last page.
+    package func describeVpcs() async throws(AWSFailure) -> [VPC] {
+        var vpcs: [VPC] = []
+        var token: String? = nil
+        var seenTokens: Set<String> = []
+        repeat {
+            var parameters: [(name: String, value: String)] = [
+                ("Action", "DescribeVpcs"), ("Version", Self.apiVersion), ("MaxResults", String(pageSize)),
+            ]
+            if let token { parameters.append(("NextToken", token)) }
+            let answer = try await call(parameters)
+            guard answer.name == "DescribeVpcsResponse", let set = answer.child("vpcSet") else {
+                throw failure(.malformedAnswer, "the DescribeVpcs answer has no vpcSet (root <\(answer.name)>)")
+            }
+            for item in set.children("item") { vpcs.append(try vpc(item)) }
+            token = answer.childText("nextToken").flatMap { $0.isEmpty ? nil : $0 }
+            if let token {
+                guard seenTokens.insert(token).inserted else {
+                    throw failure(.malformedAnswer, "DescribeVpcs repeated the page token \(token)")
+                }
+            }
+        } while token != nil
+        return vpcs
+    }
+
+    /// One VPC `<item>`; the CIDR blocks are those whose association state is `associated`.
+    func vpc(_ item: XMLElement) throws(AWSFailure) -> VPC {
+        guard let id = item.childText("vpcId"), !id.isEmpty else {
+            throw failure(.malformedAnswer, "a VPC of the answer has no vpcId")
+        }
+        let ipv4 = (item.child("cidrBlockAssociationSet")?.children("item") ?? [])
+            .filter { $0.child("cidrBlockState")?.childText("state") == "associated" }
+            .compactMap { $0.childText("cidrBlock") }
+        let ipv6 = (item.child("ipv6CidrBlockAssociationSet")?.children("item") ?? [])
+            .filter { $0.child("ipv6CidrBlockState")?.childText("state") == "associated" }
+            .compactMap { $0.childText("ipv6CidrBlock") }
+        var tags: [String: String] = [:]
+        for tag in item.child("tagSet")?.children("item") ?? [] {
+            guard let key = tag.childText("key") else { throw failure(.malformedAnswer, "a tag of \(id) has no key") }
+            tags[key] = tag.childText("value") ?? ""
+        }
+        return VPC(
+            id: id, ownerId: item.childText("ownerId") ?? "", ipv4CidrBlocks: ipv4, ipv6CidrBlocks: ipv6, tags: tags)
+    }
+
+    /// One Query API call: signed, sent, retried on throttling and 5xx; the answer's root element.
+    package func call(_ parameters: [(name: String, value: String)]) async throws(AWSFailure) -> XMLElement {
+        guard let url = URL(string: endpoint), let host = url.host else {
+            throw failure(.unreachable, "the endpoint \(endpoint) is not a URL")
+        }
+        let hostHeader = url.port.map { "\(host):\($0)" } ?? host
+        let body = Array(AWSPercentEncoding.form(parameters).utf8)
+        let path = url.path.isEmpty ? "/" : url.path
+        let signer = SigV4Signer(region: region, service: "ec2")
+        var attempt = 0
+        while true {
+            attempt += 1
+            let current: AWSCredentials
+            do {
+                current = try await credentials.credentials()
+            } catch {
+                throw failure(.credentials, "no credentials: \(error)")
+            }
+            var headers: [(name: String, value: String)] = [
+                ("Host", hostHeader), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+            ]
+            headers += signer.signingHeaders(
+                for: SigV4Request(method: "POST", path: path, headers: headers, body: body), credentials: current,
+                date: now())
+            let request = TransportRequest(
+                method: "POST", url: endpoint + (url.path.isEmpty ? "/" : ""), headers: HTTPHeaderList(headers),
+                body: body)
+            let outcome: Outcome
+            do {
+                outcome = classify(try await transport.execute(request))
+            } catch {
+                outcome = .retry(.unreachable, nil, "no answer: \(error)")
+            }
+            switch outcome {
+            case .answer(let root): return root
+            case .fail(let kind, let code, let detail): throw failure(kind, detail, code: code)
+            case .retry(let kind, let code, let detail):
+                guard attempt < retry.maximumAttempts else {
+                    throw failure(
+                        kind == .unreachable ? .unreachable : .retriesExhausted,
+                        "\(detail) (after \(attempt) attempts)", code: code)
+                }
+                do {
+                    try await retry.sleep(retry.delay(beforeRetry: attempt - 1))
+                } catch {
+                    throw failure(kind, "\(detail) (cancelled while waiting to retry)", code: code)
+                }
+            }
+        }
+    }
+
+    enum Outcome {
+        case answer(XMLElement)
+        case retry(AWSFailure.Kind, String?, String)
+        case fail(AWSFailure.Kind, String?, String)
+    }
+
+    /// What an HTTP answer means: a document, an error to retry, or a failure.
+    func classify(_ response: TransportResponse) -> Outcome {
+        let root: XMLElement
+        do {
+            root = try StrictXMLParser.parse(response.body)
+        } catch {
+            if response.status >= 500 { return .retry(.retriesExhausted, nil, "HTTP \(response.status)") }
+            return .fail(.malformedAnswer, nil, "HTTP \(response.status), \(error)")
+        }
+        if (200..<300).contains(response.status), root.child("Errors") == nil { return .answer(root) }
+        let error = root.child("Errors")?.child("Error") ?? root.child("Error")
+        let code = error?.childText("Code")
+        let message = error?.childText("Message") ?? "HTTP \(response.status)"
+        guard let code else {
+            if response.status >= 500 || response.status == 429 {
+                return .retry(.retriesExhausted, nil, "HTTP \(response.status)")
+            }
+            return .fail(.malformedAnswer, nil, "HTTP \(response.status) without an error code")
+        }
+        if Self.throttlingCodes.contains(code) || response.status >= 500 {
+            return .retry(.retriesExhausted, code, message)
+        }
+        if Self.authFailureCodes.contains(code) { return .fail(.authFailure, code, message) }
+        switch code {
+        case "UnauthorizedOperation": return .fail(.unauthorizedOperation, code, message)
+        case "OptInRequired": return .fail(.optInRequired, code, message)
+        default: return .fail(.refused, code, message)
+        }
+    }
+
+    func failure(_ kind: AWSFailure.Kind, _ detail: String, code: String? = nil) -> AWSFailure {
+        AWSFailure(kind: kind, account: account, region: region, code: code, detail: detail)
+    }
+}
