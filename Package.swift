@@ -360,7 +360,7 @@ let package = Package(
         .executableTarget(
             name: "ipam-dev",
             dependencies: [
-                "AzureCore", "HTTPTransport", "Inventory", .product(name: "Logging", package: "swift-log"),
+                "AWSClient", "AzureCore", "HTTPTransport", "Inventory", .product(name: "Logging", package: "swift-log"),
                 "NetworkMath", "ResourceGraph",
                 "AzureTables", "ManagerJobs", "ResourceGraphEmulator", "IPAMCore", "StrictJSON",
                 "TableEmulator", "ServerLimits", "IPAMBootstrap",

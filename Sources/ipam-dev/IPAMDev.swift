@@ -12,7 +12,7 @@ struct IPAMDev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipam-dev",
         abstract: "Developer tools for ipam: smoke round trips and benchmarks against a local stack.",
-        subcommands: [Smoke.self, Bench.self, WebhookReceiver.self])
+        subcommands: [Smoke.self, Bench.self, WebhookReceiver.self, AWSTools.self])
 }
 
 /// Options naming the Table endpoint.

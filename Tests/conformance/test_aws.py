@@ -1,0 +1,151 @@
+"""The AWS client layer (Sources/AWSClient) against independent peers: moto_server, an AWS API emulator, with VPCs
+created by boto3; and botocore's own SigV4 signer for the same requests. Nothing here is home-made on the far side."""
+import datetime
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from unittest import mock
+
+import boto3
+import botocore.auth
+import pytest
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+BIN_DIR = os.environ.get("IPAM_BIN_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug")
+IPAM_DEV = os.path.join(BIN_DIR, "ipam-dev")
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "eu-west-1"
+KEYS = {"AWS_ACCESS_KEY_ID": "AKIDCONFORMANCE", "AWS_SECRET_ACCESS_KEY": "conformance-secret"}
+
+
+def _moto_server():
+    """moto_server from the venv (scripts/setup-python installs moto[server]), else from the PATH."""
+    local = os.path.join(os.path.dirname(sys.executable), "moto_server")
+    return local if os.path.exists(local) else shutil.which("moto_server")
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto():
+    """A moto_server on a loopback port; yields its URL. CI installs moto (requirements.txt): it is never skipped."""
+    binary = _moto_server()
+    assert binary, "moto_server is missing: run scripts/setup-python (Tests/conformance/requirements.txt has moto[server])"
+    port = _free_port()
+    process = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                assert process.poll() is None, "moto_server exited"
+                time.sleep(0.1)
+        else:
+            raise AssertionError("moto_server did not listen")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _ec2(url):
+    return boto3.client("ec2", endpoint_url=url, region_name=REGION, aws_access_key_id=KEYS["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=KEYS["AWS_SECRET_ACCESS_KEY"])
+
+
+def _ipam_dev(*arguments, env_extra=None):
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(KEYS)
+    env.update(env_extra or {})
+    return subprocess.run([IPAM_DEV, "aws", *arguments], capture_output=True, text=True, env=env, timeout=120)
+
+
+def _expected(ec2):
+    """What boto3 itself reads (every page), reduced to what the Swift client reports: associated blocks only."""
+    vpcs = []
+    for page in ec2.get_paginator("describe_vpcs").paginate():
+        for vpc in page["Vpcs"]:
+            vpcs.append({
+                "id": vpc["VpcId"], "ownerId": vpc["OwnerId"],
+                "ipv4CidrBlocks": [a["CidrBlock"] for a in vpc.get("CidrBlockAssociationSet", [])
+                                   if a["CidrBlockState"]["State"] == "associated"],
+                "ipv6CidrBlocks": [a["Ipv6CidrBlock"] for a in vpc.get("Ipv6CidrBlockAssociationSet", [])
+                                   if a["Ipv6CidrBlockState"]["State"] == "associated"],
+                "tags": {tag["Key"]: tag["Value"] for tag in vpc.get("Tags", [])},
+            })
+    return sorted(vpcs, key=lambda v: v["id"])
+
+
+def test_describe_vpcs_lists_exactly_what_boto3_created(moto):
+    ec2 = _ec2(moto)
+    created = []
+    for index in range(12):  # more than two pages of --page-size 5
+        created.append(ec2.create_vpc(CidrBlock=f"10.{index}.0.0/16")["Vpc"]["VpcId"])
+    dual = ec2.create_vpc(CidrBlock="10.100.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]["VpcId"]
+    gone = ec2.associate_vpc_cidr_block(VpcId=dual, CidrBlock="10.101.0.0/16")["CidrBlockAssociation"]
+    ec2.associate_vpc_cidr_block(VpcId=dual, CidrBlock="10.102.0.0/16")
+    ec2.disassociate_vpc_cidr_block(AssociationId=gone["AssociationId"])
+    ec2.create_tags(Resources=[dual], Tags=[{"Key": "ipam-lease-id", "Value": "lease & <1>"},
+                                            {"Key": "Name", "Value": "dual stack ሴ"}])
+
+    run = _ipam_dev("describe-vpcs", "--json", "--region", REGION, "--account-id", ACCOUNT, "--page-size", "5",
+                    env_extra={"AWS_ENDPOINT_URL_EC2": moto})
+    assert run.returncode == 0, run.stderr
+    listed = sorted(json.loads(run.stdout)["vpcs"], key=lambda v: v["id"])
+
+    assert listed == _expected(ec2)
+    by_id = {vpc["id"]: vpc for vpc in listed}
+    assert set(created) | {dual} <= set(by_id)
+    assert by_id[dual]["ipv4CidrBlocks"] == ["10.100.0.0/16", "10.102.0.0/16"]  # 10.101/16 was disassociated
+    assert len(by_id[dual]["ipv6CidrBlocks"]) == 1 and by_id[dual]["ipv6CidrBlocks"][0].endswith("/56")
+    assert by_id[dual]["tags"] == {"ipam-lease-id": "lease & <1>", "Name": "dual stack ሴ"}
+    assert by_id[created[3]]["ipv4CidrBlocks"] == ["10.3.0.0/16"]
+    assert all(vpc["ownerId"] == ACCOUNT for vpc in listed)
+
+
+def test_unreachable_endpoint_is_a_failure_naming_account_and_region():
+    port = _free_port()  # nothing listens there
+    run = _ipam_dev("describe-vpcs", "--json", "--region", REGION, "--account-id", ACCOUNT, "--attempts", "2",
+                    env_extra={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"})
+    assert run.returncode == 3
+    assert run.stdout == ""
+    assert f"AWS account {ACCOUNT} region {REGION}" in run.stderr
+
+
+FIXED = datetime.datetime(2015, 8, 30, 12, 36, 0)
+
+
+@pytest.mark.parametrize("method,url,headers,body", [
+    ("POST", "https://ec2.eu-west-1.amazonaws.com/", {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+     "Action=DescribeVpcs&Version=2016-11-15&MaxResults=5&NextToken=a%2Fb%2Bc%3D"),
+    ("GET", "http://127.0.0.1:5000/?Version=2016-11-15&Action=DescribeVpcs&Filter.1.Name=tag-key&Filter.1.Value.1=x", {}, ""),
+    ("GET", "https://sts.amazonaws.com/a/./b/../c//d/?b=2&a=1&a=0&tilde=~x-y_z.w", {"My-Header": "  two   spaces  "}, ""),
+])
+@pytest.mark.parametrize("token", [None, "FQoGZXIvYXdzEXAMPLE//token+with/slashes=="])
+def test_sign_agrees_with_botocore(method, url, headers, body, token):
+    credentials = Credentials(KEYS["AWS_ACCESS_KEY_ID"], KEYS["AWS_SECRET_ACCESS_KEY"], token)
+    request = AWSRequest(method=method, url=url, headers=dict(headers), data=body.encode())
+    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=FIXED):
+        botocore.auth.SigV4Auth(credentials, "ec2", REGION).add_auth(request)
+    arguments = ["sign", "--method", method, "--url", url, "--region", REGION, "--service", "ec2",
+                 "--date", "20150830T123600Z", "--body", body]
+    for name, value in headers.items():
+        arguments += ["--header", f"{name}: {value}"]
+    run = _ipam_dev(*arguments, env_extra={"AWS_SESSION_TOKEN": token} if token else None)
+    assert run.returncode == 0, run.stderr
+    signed = json.loads(run.stdout)["headers"]
+    assert signed["X-Amz-Date"] == request.headers["X-Amz-Date"] == "20150830T123600Z"
+    assert signed.get("X-Amz-Security-Token") == (token and request.headers["X-Amz-Security-Token"])
+    assert signed["Authorization"] == request.headers["Authorization"]
