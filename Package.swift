@@ -1,16 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// Settings shared by every target: Swift 6 language mode is the default for tools-version 6.
+/// Settings of every target (Swift 6 language mode is the default for tools-version 6): `any` spelled out, imports
+/// internal unless a file marks them `package import` (a module's types in its package declarations), and a member
+/// visible only in files that import its module.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
+    .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
-/// Targets made since: imports internal unless marked, and a member visible only where its module is imported.
-let newTargetSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("InternalImportsByDefault"), .enableUpcomingFeature("MemberImportVisibility"),
-]
-/// Targets moved to both (every target, once the last ones follow).
-let strictSettings: [SwiftSetting] = swiftSettings + newTargetSettings
 
 let package = Package(
     name: "ipam",
@@ -44,20 +41,20 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
-        .target(name: "NetworkMath", swiftSettings: strictSettings),
-        .target(name: "StrictJSON", swiftSettings: strictSettings),
-        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: strictSettings),
+        .target(name: "NetworkMath", swiftSettings: swiftSettings),
+        .target(name: "StrictJSON", swiftSettings: swiftSettings),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "NetworkMathTests",
             dependencies: ["NetworkMath", .product(name: "PropertyBased", package: "swift-property-based")],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "IPAMCore",
             dependencies: ["NetworkMath", "StrictJSON", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
-        .testTarget(name: "IPAMCoreTests", dependencies: ["NetworkMath", "IPAMCore"], swiftSettings: strictSettings),
+        .testTarget(name: "IPAMCoreTests", dependencies: ["NetworkMath", "IPAMCore"], swiftSettings: swiftSettings),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -66,7 +63,7 @@ let package = Package(
         .target(
             name: "HTTPTransport",
             dependencies: ["CCurl"],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "AzureCore",
@@ -76,14 +73,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "AzureTables",
             dependencies: [
                 "HTTPTransport", .product(name: "Logging", package: "swift-log"), "StrictJSON", "AzureCore",
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         /// Timeouts, the connection cap and the descriptor budget of every HTTP server of the project.
         .target(
@@ -96,7 +93,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "TableEmulator",
@@ -109,17 +106,17 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "Inventory",
             dependencies: ["NetworkMath", "IPAMCore", "AzureTables", "AzureCore", "StrictJSON", "VendorAPI"],
-            swiftSettings: strictSettings),
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "InventoryTests",
             dependencies: [
                 "AzureCore", "AzureTables", "IPAMCore", "NetworkMath", "StrictJSON", "Inventory", "TestSupport",
-            ], swiftSettings: strictSettings),
+            ], swiftSettings: swiftSettings),
         .target(
             name: "IPAMBootstrap",
             dependencies: [
@@ -129,20 +126,20 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         /// AWS on the project's transport: SigV4 signing, strict XML, credentials and endpoints, the EC2 Query API.
         .target(
             name: "AWSClient",
             dependencies: ["HTTPTransport", .product(name: "Crypto", package: "swift-crypto")],
-            swiftSettings: strictSettings),
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSClientTests", dependencies: ["AWSClient", "HTTPTransport"],
-            swiftSettings: strictSettings),
+            swiftSettings: swiftSettings),
         .target(
             name: "ResourceGraph",
             dependencies: ["HTTPTransport", .product(name: "Logging", package: "swift-log"), "AzureCore"],
-            swiftSettings: strictSettings),
+            swiftSettings: swiftSettings),
         .target(
             name: "ManagerJobs",
             dependencies: [
@@ -153,7 +150,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ManagerJobsTests",
@@ -165,14 +162,14 @@ let package = Package(
                 "ManagerJobs", "IPAMBootstrap", "ResourceGraphEmulator", "ResourceManagerEmulator", "TestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings),
+            swiftSettings: swiftSettings),
         .target(
             name: "ResourceGraphEmulator",
             dependencies: [
                 "AzureCore", "HTTPTransport", .product(name: "Logging", package: "swift-log"),
                 "ResourceGraph", "TableEmulator", "ServerLimits", .product(name: "Hummingbird", package: "hummingbird"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "manager",
@@ -185,7 +182,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "arg-emulator",
@@ -194,7 +191,7 @@ let package = Package(
                 "ResourceGraphEmulator", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "TokenAuth",
@@ -203,24 +200,24 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "PublicIPSchedule", dependencies: ["StrictJSON", .product(name: "Yams", package: "Yams")],
-            swiftSettings: strictSettings),
-        .testTarget(name: "PublicIPScheduleTests", dependencies: ["PublicIPSchedule"], swiftSettings: strictSettings),
+            swiftSettings: swiftSettings),
+        .testTarget(name: "PublicIPScheduleTests", dependencies: ["PublicIPSchedule"], swiftSettings: swiftSettings),
         .target(
             name: "ResourceManager",
             dependencies: [
                 "HTTPTransport", .product(name: "Logging", package: "swift-log"), "AzureCore", "StrictJSON",
-            ], swiftSettings: strictSettings),
+            ], swiftSettings: swiftSettings),
         .target(
             name: "ResourceManagerEmulator",
             dependencies: [
                 "HTTPTransport", .product(name: "Logging", package: "swift-log"),
                 "TableEmulator", "ServerLimits", "StrictJSON", .product(name: "Hummingbird", package: "hummingbird"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "arm-emulator",
@@ -229,7 +226,7 @@ let package = Package(
                 "ResourceManagerEmulator", "ServerLimits", "PublicIPSchedule",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ResourceGraphTests",
@@ -237,7 +234,7 @@ let package = Package(
                 "AzureCore", "HTTPTransport", .product(name: "Logging", package: "swift-log"), "ResourceGraph",
                 "TableEmulator", "ResourceGraphEmulator", "TestSupport",
             ],
-            swiftSettings: strictSettings),
+            swiftSettings: swiftSettings),
         /// The Vendor's domain: allocation, replays, leases, host addresses, pools, reservations. No HTTP.
         .target(
             name: "VendorDomain",
@@ -248,12 +245,12 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VendorDomainTests",
             dependencies: ["VendorDomain", "IPAMCore", "Inventory", "NetworkMath"],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "VendorHTTP",
@@ -264,6 +261,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -281,13 +279,13 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings + newTargetSettings
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "vendor",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"), "IPAMCore",
-                "VendorHTTP", "VendorDomain", "IPAMBootstrap", "ServerLimits",
+                "VendorHTTP", "VendorConsole", "VendorDomain", "IPAMBootstrap", "ServerLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -301,18 +299,18 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         /// The API's wire format: every route (method, path, role, summary) declared once, and the request, answer
         /// and error types, encoded and decoded as the edge does. No HTTP server in it: the Vendor, `VendorClient`,
         /// `ipam` and `ipam-mcp` share it.
         .target(
             name: "VendorAPI", dependencies: ["IPAMCore", "StrictJSON"],
-            swiftSettings: swiftSettings + newTargetSettings),
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "VendorAPITests",
             dependencies: ["VendorAPI", "IPAMCore", "StrictJSON", .product(name: "Yams", package: "Yams")],
-            swiftSettings: swiftSettings + newTargetSettings),
+            swiftSettings: swiftSettings),
         .target(
             name: "VendorClient", dependencies: ["HTTPTransport", "StrictJSON", "VendorAPI"],
             swiftSettings: swiftSettings),
@@ -355,7 +353,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ipam-dev",
@@ -366,7 +364,7 @@ let package = Package(
                 "TableEmulator", "ServerLimits", "IPAMBootstrap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         /// libFuzzer targets over every parser of outside input (docs/Fuzzing.md): scripts/fuzz builds it with
         /// `--sanitize=fuzzer,address` and `-DFUZZING`; an ordinary build replays inputs (`FuzzCorpusTests`).
@@ -379,9 +377,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Fuzzing/Sources/ipam-fuzz",
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
-        .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -397,22 +395,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/TestSupport",
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HTTPTransportTests",
             dependencies: ["TableEmulator", "HTTPTransport", "TestSupport"],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AzureCoreTests",
             dependencies: ["HTTPTransport", "TableEmulator", "AzureCore", "TestSupport"],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AzureTablesTests",
             dependencies: ["AzureCore", "AzureTables", "HTTPTransport", "StrictJSON", "TestSupport"],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VendorTests",
@@ -430,7 +428,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VendorClientTests",
-            dependencies: ["VendorClient", "VendorAPI", "StrictJSON", "TableEmulator", "TestSupport"],
+            dependencies: ["VendorClient", "VendorAPI", "HTTPTransport", "StrictJSON", "TableEmulator", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -446,12 +444,12 @@ let package = Package(
         .testTarget(
             name: "TokenAuthTests",
             dependencies: ["TokenAuth", "TestSupport", "IPAMCore", "StrictJSON"],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ResourceManagerTests",
             dependencies: ["ResourceManager", "ResourceManagerEmulator", "AzureCore", "TestSupport"],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TableEmulatorTests",
@@ -459,7 +457,7 @@ let package = Package(
                 "AzureCore", "AzureTables",
                 "TableEmulator", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: swiftSettings
         ),
     ]
 )

@@ -1,5 +1,5 @@
 import HTTPTypes
-import Hummingbird
+package import Hummingbird
 
 /// Marks every answer of `ipam-mcp serve` as data that is neither sniffed into something a browser runs
 /// (`X-Content-Type-Options: nosniff`) nor kept by a cache (`Cache-Control: no-store`, unless the answer set its own).

@@ -1,13 +1,13 @@
 import Crypto
 import Foundation
 import HTTPTypes
-import Hummingbird
-import IPAMCore
-import Logging
-import MCP
+package import Hummingbird
+package import IPAMCore
+package import Logging
+package import MCP
 import NIOCore
 import StrictJSON
-import VendorClient
+package import VendorClient
 
 /// The MCP server of ipam: the tools and resources of `IPAMTools`, over stdio or Streamable HTTP.
 package enum IPAMMCPServer {

@@ -1,7 +1,7 @@
-import MCP
+package import MCP
 import StrictJSON
 import VendorAPI
-import VendorClient
+package import VendorClient
 
 /// The MCP tools and resources of ipam: each a thin call of the Vendor's HTTP API through `VendorClient`,
 /// so an agent gets exactly what the API gives (same leases, same idempotency, same refusals).

@@ -1,7 +1,7 @@
 import Foundation
-import HTTPTransport
-import StrictJSON
-import VendorAPI
+package import HTTPTransport
+package import StrictJSON
+package import VendorAPI
 
 /// A thin client of the Vendor's HTTP API (`openapi/openapi.yaml`), shared by the `ipam` command line and
 /// the MCP server: it sends what the API takes and hands back the API's JSON unchanged, so every

@@ -533,8 +533,8 @@ package struct VendorService: Sendable {
 }
 
 extension Duration {
-    /// Seconds as a Double.
-    var seconds: Double {
+    /// Seconds as a Double (the Vendor's and its edge's).
+    package var seconds: Double {
         let (whole, attoseconds) = components
         return Double(whole) + Double(attoseconds) / 1e18
     }

@@ -1,4 +1,4 @@
-import Hummingbird
+package import Hummingbird
 import IPAMCore
 
 /// The context of a route that needs a role: the caller and its role, never optional.

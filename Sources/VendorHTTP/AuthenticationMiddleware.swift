@@ -1,5 +1,6 @@
 import Hummingbird
 import IPAMCore
+import Logging
 
 /// Authenticates the caller of a route that needs a role (`Authenticator`), before its
 /// `AuthenticatedRequestContext` is made: the caller and role go into the context, the caller into the log

@@ -1,4 +1,4 @@
-import VendorDomain
+package import VendorDomain
 
 extension VendorError {
     /// The domain's refusal in the one error shape: its code (which fixes the status), message, field,

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import IPAMCore
 
 /// Answers 404 to a path with an encoded slash or backslash (`%2F`, `%5C`, any case), before any route runs.
 ///

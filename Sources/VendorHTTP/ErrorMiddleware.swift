@@ -1,4 +1,5 @@
 import Hummingbird
+import IPAMCore
 import Logging
 import VendorDomain
 

@@ -1,6 +1,7 @@
 import Foundation
 import IPAMCore
 import Synchronization
+import VendorDomain
 
 /// Slows down guessing keys: each client address may fail `burst` authentications at once and then one
 /// per `interval`; a failure beyond that is answered only after the wait for its turn (at most `maxDelay`).

@@ -1,8 +1,8 @@
-import Foundation
-import IPAMCore
+package import Foundation
+package import IPAMCore
 import NetworkMath
-import VendorAPI
-import VendorDomain
+package import VendorAPI
+package import VendorDomain
 
 /// The edge's second step with a request body: `WireDecoder.strict` has decoded it into the API's request type,
 /// each member checked by itself; this checks what needs the configuration or other members (the scope and pool

@@ -1,10 +1,10 @@
-import HTTPTypes
+package import HTTPTypes
 // The router's own trie (`RouterPathTrieBuilder`, SPI) resolves paths for the 405 answers exactly as the router does.
-@_spi(Internal) import Hummingbird
+@_spi(Internal) package import Hummingbird
 import IPAMCore
 import Logging
 import TokenAuth
-import VendorAPI
+package import VendorAPI
 
 /// Who may call a route: declared once, where the route is registered.
 package enum RouteAccess: Sendable, Equatable {

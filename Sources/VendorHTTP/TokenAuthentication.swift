@@ -1,7 +1,7 @@
 import Foundation
 import IPAMCore
 import StrictJSON
-import TokenAuth
+package import TokenAuth
 
 /// Bearer tokens as callers (Entra ID): a verified token's issuer and subject name the caller
 /// (`PrincipalName.token`: `jwt:{issuer tag}:{subject}`, never a key's name), and its app roles (the `roles`

@@ -1,7 +1,7 @@
 import Foundation
-import HTTPTypes
-import Hummingbird
-import IPAMCore
+package import HTTPTypes
+package import Hummingbird
+package import IPAMCore
 import NIOCore
 import StrictJSON
 import VendorAPI

@@ -1,10 +1,11 @@
-import HTTPTypes
-import Hummingbird
-import Logging
+package import HTTPTypes
+package import Hummingbird
+import IPAMCore
+package import Logging
 import NIOCore
-import StrictJSON
+package import StrictJSON
 import VendorAPI
-import VendorDomain
+package import VendorDomain
 
 /// The Vendor's HTTP edge: the routes, and the router with its middleware, one job each, outermost first:
 /// request id and log line, security headers, metrics, the one error shape, encoded separators refused; then,

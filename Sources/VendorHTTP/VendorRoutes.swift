@@ -1,8 +1,11 @@
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
 import IPAMCore
 import Inventory
+import Logging
+import Metrics
 import NIOCore
 import NetworkMath
 import StrictJSON

@@ -4,6 +4,7 @@ import Hummingbird
 import IPAMBootstrap
 import IPAMCore
 import ServerLimits
+import VendorConsole
 import VendorDomain
 import VendorHTTP
 

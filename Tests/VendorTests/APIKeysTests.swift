@@ -1,3 +1,4 @@
+import HTTPTransport
 import TestSupport
 import Testing
 import VendorDomain

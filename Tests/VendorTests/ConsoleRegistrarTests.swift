@@ -1,4 +1,8 @@
+import AzureTables
 import Foundation
+import HTTPTransport
+import HTTPTypes
+import Hummingbird
 import IPAMCore
 import Inventory
 import Logging

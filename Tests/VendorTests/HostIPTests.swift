@@ -4,6 +4,7 @@ import HTTPTransport
 import IPAMCore
 import Inventory
 import NetworkMath
+import StrictJSON
 import TestSupport
 import Testing
 import VendorDomain

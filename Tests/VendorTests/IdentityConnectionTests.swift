@@ -1,3 +1,4 @@
+import AzureCore
 import Foundation
 import HTTPTransport
 import Synchronization

@@ -3,6 +3,7 @@ import Foundation
 import IPAMCore
 import Inventory
 import NetworkMath
+import StrictJSON
 import TestSupport
 import Testing
 

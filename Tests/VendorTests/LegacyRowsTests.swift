@@ -3,6 +3,7 @@ import Foundation
 import HTTPTransport
 import IPAMCore
 import Inventory
+import StrictJSON
 import TestSupport
 import Testing
 import VendorDomain

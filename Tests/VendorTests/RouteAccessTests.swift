@@ -3,6 +3,7 @@ import AzureTables
 import Foundation
 import HTTPTransport
 import IPAMCore
+import Logging
 import TestSupport
 import Testing
 

@@ -1,3 +1,4 @@
+import AzureTables
 import Foundation
 import HTTPTransport
 import IPAMCore

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTransport
 import IPAMCore
+import Logging
 import StrictJSON
 import TestSupport
 import Testing

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTransport
 import IPAMCore
 import Inventory
+import Logging
 import NetworkMath
 import StrictJSON
 import TestSupport

@@ -1,5 +1,6 @@
 import AzureTables
 import Foundation
+import HTTPTransport
 import IPAMCore
 import Inventory
 import TestSupport

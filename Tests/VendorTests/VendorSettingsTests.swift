@@ -6,6 +6,7 @@ import TestSupport
 import Testing
 import TokenAuth
 import VendorConsole
+import VendorDomain
 import VendorHTTP
 
 /// The Vendor's own settings, parsed in one place (`VendorSettings`): each variable valid, invalid and missing,

@@ -1,3 +1,4 @@
+import AzureTables
 import Foundation
 import TestSupport
 import Testing

@@ -1,5 +1,6 @@
 import HTTPTypes
 import IPAMCore
+import NetworkMath
 import Testing
 import VendorDomain
 
