@@ -67,16 +67,6 @@ package struct AWSFailure: Error, Equatable, CustomStringConvertible {
 /// POST form-encoded, signed with SigV4 for service `ec2`, retries on throttling and 5xx.
 package struct EC2Client: Sendable {
     package static let apiVersion = "2016-11-15"
-    /// Error codes that mean "slow down": retried like a 5xx.
-    package static let throttlingCodes: Set<String> = [
-        "RequestLimitExceeded", "Throttling", "ThrottlingException", "RequestThrottled", "RequestThrottledException",
-        "TooManyRequestsException", "EC2ThrottledException",
-    ]
-    static let authFailureCodes: Set<String> = [
-        "AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException",
-        "ExpiredToken", "RequestExpired", "InvalidAccessKeyId",
-    ]
-
     package let account: String
     package let region: String
     /// `https://ec2.us-east-1.amazonaws.com` or the override (`AWSEndpoint.resolve`); no trailing slash.
@@ -148,91 +138,15 @@ package struct EC2Client: Sendable {
             id: id, ownerId: item.childText("ownerId") ?? "", ipv4CidrBlocks: ipv4, ipv6CidrBlocks: ipv6, tags: tags)
     }
 
-    /// One Query API call: signed, sent, retried on throttling and 5xx; the answer's root element.
+    /// One EC2 Query API call (the version added): the answer's root element.
     package func call(_ parameters: [(name: String, value: String)]) async throws(AWSFailure) -> XMLElement {
-        guard let url = URL(string: endpoint), let host = url.host else {
-            throw failure(.unreachable, "the endpoint \(endpoint) is not a URL")
-        }
-        let hostHeader = url.port.map { "\(host):\($0)" } ?? host
-        let body = Array(AWSPercentEncoding.form(parameters).utf8)
-        let path = url.path.isEmpty ? "/" : url.path
-        let signer = SigV4Signer(region: region, service: "ec2")
-        var attempt = 0
-        while true {
-            attempt += 1
-            let current: AWSCredentials
-            do {
-                current = try await credentials.credentials()
-            } catch {
-                throw failure(.credentials, "no credentials: \(error)")
-            }
-            var headers: [(name: String, value: String)] = [
-                ("Host", hostHeader), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
-            ]
-            headers += signer.signingHeaders(
-                for: SigV4Request(method: "POST", path: path, headers: headers, body: body), credentials: current,
-                date: now())
-            let request = TransportRequest(
-                method: "POST", url: endpoint + (url.path.isEmpty ? "/" : ""), headers: HTTPHeaderList(headers),
-                body: body)
-            let outcome: Outcome
-            do {
-                outcome = classify(try await transport.execute(request))
-            } catch {
-                outcome = .retry(.unreachable, nil, "no answer: \(error)")
-            }
-            switch outcome {
-            case .answer(let root): return root
-            case .fail(let kind, let code, let detail): throw failure(kind, detail, code: code)
-            case .retry(let kind, let code, let detail):
-                guard attempt < retry.maximumAttempts else {
-                    throw failure(
-                        kind == .unreachable ? .unreachable : .retriesExhausted,
-                        "\(detail) (after \(attempt) attempts)", code: code)
-                }
-                do {
-                    try await retry.sleep(retry.delay(beforeRetry: attempt - 1))
-                } catch {
-                    throw failure(kind, "\(detail) (cancelled while waiting to retry)", code: code)
-                }
-            }
-        }
+        try await query.call(parameters)
     }
 
-    enum Outcome {
-        case answer(XMLElement)
-        case retry(AWSFailure.Kind, String?, String)
-        case fail(AWSFailure.Kind, String?, String)
-    }
-
-    /// What an HTTP answer means: a document, an error to retry, or a failure.
-    func classify(_ response: TransportResponse) -> Outcome {
-        let root: XMLElement
-        do {
-            root = try StrictXMLParser.parse(response.body)
-        } catch {
-            if response.status >= 500 { return .retry(.retriesExhausted, nil, "HTTP \(response.status)") }
-            return .fail(.malformedAnswer, nil, "HTTP \(response.status), \(error)")
-        }
-        if (200..<300).contains(response.status), root.child("Errors") == nil { return .answer(root) }
-        let error = root.child("Errors")?.child("Error") ?? root.child("Error")
-        let code = error?.childText("Code")
-        let message = error?.childText("Message") ?? "HTTP \(response.status)"
-        guard let code else {
-            if response.status >= 500 || response.status == 429 {
-                return .retry(.retriesExhausted, nil, "HTTP \(response.status)")
-            }
-            return .fail(.malformedAnswer, nil, "HTTP \(response.status) without an error code")
-        }
-        if Self.throttlingCodes.contains(code) || response.status >= 500 {
-            return .retry(.retriesExhausted, code, message)
-        }
-        if Self.authFailureCodes.contains(code) { return .fail(.authFailure, code, message) }
-        switch code {
-        case "UnauthorizedOperation": return .fail(.unauthorizedOperation, code, message)
-        case "OptInRequired": return .fail(.optInRequired, code, message)
-        default: return .fail(.refused, code, message)
-        }
+    var query: AWSQueryClient {
+        AWSQueryClient(
+            service: "ec2", account: account, region: region, endpoint: endpoint, credentials: credentials,
+            transport: transport, retry: retry, now: now)
     }
 
     func failure(_ kind: AWSFailure.Kind, _ detail: String, code: String? = nil) -> AWSFailure {

@@ -36,20 +36,34 @@ struct DescribeVpcsCommand: AsyncParsableCommand {
     @Option(help: "The account the listing is for (named in failures).") var accountId: String
     @Option(help: "MaxResults of each page (5 to 1000).") var pageSize = 1000
     @Option(help: "Attempts per page on throttling, 5xx and unreachable endpoints.") var attempts = 5
+    @Option(help: "A role to assume (sts:AssumeRole) with the environment's credentials.") var roleArn: String?
+    @Option(help: "The external id the role's trust policy asks for.") var externalId: String?
     @Flag(help: "Print JSON (the only output format).") var json = false
 
     func run() async throws {
-        let credentials = try environmentCredentials()
+        let environment = ProcessInfo.processInfo.environment
+        let transport = CurlTransport()
         let endpoint: String
+        let credentials: any AWSCredentialsProvider
         do {
-            endpoint = try AWSEndpoint.resolve(
-                service: "ec2", region: region, environment: ProcessInfo.processInfo.environment)
-        } catch {
+            endpoint = try AWSEndpoint.resolve(service: "ec2", region: region, environment: environment)
+            let sts = STSClient(
+                account: accountId, region: region,
+                endpoint: try AWSEndpoint.resolve(service: "sts", region: region, environment: environment),
+                transport: transport)
+            let base: any AWSCredentialsProvider =
+                try RefreshingCredentialsProvider.webIdentity(environment: environment, sts: sts)
+                ?? StaticCredentialsProvider(try environmentCredentials())
+            credentials =
+                roleArn.map {
+                    RefreshingCredentialsProvider.assumeRole(
+                        sts: sts, roleArn: $0, sessionName: "ipam", externalId: externalId, base: base)
+                } ?? base
+        } catch let error as AWSConfigurationError {
             throw ValidationError(error.description)
         }
         let client = EC2Client(
-            account: accountId, region: region, endpoint: endpoint,
-            credentials: StaticCredentialsProvider(credentials), transport: CurlTransport(),
+            account: accountId, region: region, endpoint: endpoint, credentials: credentials, transport: transport,
             retry: AWSRetryPolicy(maximumAttempts: attempts), pageSize: pageSize)
         let vpcs: [VPC]
         do {

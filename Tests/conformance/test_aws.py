@@ -149,3 +149,46 @@ def test_sign_agrees_with_botocore(method, url, headers, body, token):
     assert signed["X-Amz-Date"] == request.headers["X-Amz-Date"] == "20150830T123600Z"
     assert signed.get("X-Amz-Security-Token") == (token and request.headers["X-Amz-Security-Token"])
     assert signed["Authorization"] == request.headers["Authorization"]
+
+
+OTHER_ACCOUNT = "111111111111"
+ROLE = f"arn:aws:iam::{OTHER_ACCOUNT}:role/ipam-reader"
+
+
+def _other_account_vpc(moto):
+    """A VPC made by boto3 in OTHER_ACCOUNT: moto keeps one world per account, reached with an assumed role's keys."""
+    sts = boto3.client("sts", endpoint_url=moto, region_name=REGION, aws_access_key_id=KEYS["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=KEYS["AWS_SECRET_ACCESS_KEY"])
+    assumed = sts.assume_role(RoleArn=ROLE, RoleSessionName="peer")["Credentials"]
+    ec2 = boto3.client("ec2", endpoint_url=moto, region_name=REGION, aws_access_key_id=assumed["AccessKeyId"],
+                       aws_secret_access_key=assumed["SecretAccessKey"], aws_session_token=assumed["SessionToken"])
+    vpc = ec2.create_vpc(CidrBlock="10.200.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_tags(Resources=[vpc], Tags=[{"Key": "ipam-lease-id", "Value": "other-account"}])
+    return ec2, vpc
+
+
+def test_assume_role_lists_the_other_accounts_vpcs(moto):
+    ec2, vpc = _other_account_vpc(moto)
+    run = _ipam_dev("describe-vpcs", "--json", "--region", REGION, "--account-id", OTHER_ACCOUNT, "--role-arn", ROLE,
+                    "--external-id", "ext-1", env_extra={"AWS_ENDPOINT_URL": moto})
+    assert run.returncode == 0, run.stderr
+    listed = sorted(json.loads(run.stdout)["vpcs"], key=lambda v: v["id"])
+    assert listed == _expected(ec2)
+    assert vpc in {v["id"] for v in listed}
+    assert all(v["ownerId"] == OTHER_ACCOUNT for v in listed)
+
+
+def test_web_identity_token_file_and_role_arn(moto, tmp_path):
+    ec2, vpc = _other_account_vpc(moto)
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6aXBhbTppcGFtIn0.c2ln\n")
+    env = {"AWS_ENDPOINT_URL": moto, "AWS_WEB_IDENTITY_TOKEN_FILE": str(token), "AWS_ROLE_ARN": ROLE,
+           "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+    run = subprocess.run([IPAM_DEV, "aws", "describe-vpcs", "--json", "--region", REGION, "--account-id", OTHER_ACCOUNT],
+                         capture_output=True, text=True, timeout=120,
+                         env={**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+                              **{k: v for k, v in env.items() if v}})
+    assert run.returncode == 0, run.stderr
+    listed = sorted(json.loads(run.stdout)["vpcs"], key=lambda v: v["id"])
+    assert listed == _expected(ec2)
+    assert vpc in {v["id"] for v in listed}
