@@ -371,7 +371,7 @@ let package = Package(
         .executableTarget(
             name: "ipam-fuzz",
             dependencies: [
-                "StrictJSON", "IPAMCore", "NetworkMath", "AzureTables", "HTTPTransport", "TableEmulator",
+                "AWSClient", "StrictJSON", "IPAMCore", "NetworkMath", "AzureTables", "HTTPTransport", "TableEmulator",
                 "PublicIPSchedule", "TokenAuth", "Inventory", "VendorDomain", "VendorHTTP", "VendorConsole",
                 "VendorAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
