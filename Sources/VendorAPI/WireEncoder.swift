@@ -10,65 +10,142 @@ package import StrictJSON
 /// string keys sorted by key, a `JSONValue` as it is.
 package enum WireEncoder {
     /// `value` as JSON.
-    package static func json(_ value: some Encodable) -> JSONValue {
+    package static func json(_ value: some Encodable) -> JSONValue { slot(value).json }
+
+    /// `value` as compact JSON bytes (an answer's body), written straight from the encoded members.
+    package static func bytes(_ value: some Encodable) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        slot(value).write(to: &out)
+        return out
+    }
+
+    static func slot(_ value: some Encodable) -> Slot {
         let slot = Slot()
         // The conventions above never fail: an encoding error is a bug in an answer type.
         do { try encode(value, into: slot, path: []) } catch { preconditionFailure("\(type(of: value)): \(error)") }
-        return slot.json
+        return slot
     }
 
-    /// `value` as compact JSON bytes (an answer's body).
-    package static func bytes(_ value: some Encodable) -> [UInt8] { json(value).serializedBytes }
-
-    static func encode(_ value: some Encodable, into slot: Slot, path: [any CodingKey]) throws {
-        switch value {
-        case let json as JSONValue: slot.content = .value(json)
-        case let date as Date: slot.content = .value(.string(ISO8601.format(date)))
-        case let text as String: slot.content = .value(.string(text))
-        case let flag as Bool: slot.content = .value(.bool(flag))
-        case let dictionary as any SortedKeysEncodable: try dictionary.encodeSorted(into: slot, path: path)
-        default: try value.encode(to: Encoder(slot: slot, codingPath: path))
+    static func encode<T: Encodable>(_ value: T, into slot: Slot, path: @autoclosure () -> [any CodingKey]) throws {
+        if let leaf = leaf(value) {
+            slot.set(leaf)
+        } else if let dictionary = value as? any SortedKeysEncodable {
+            try dictionary.encodeSorted(into: slot, path: path())
+        } else {
+            try value.encode(to: Encoder(slot: slot, codingPath: path()))
         }
+    }
+
+    /// `value` as one JSON value when its type is written without a container, else nil. The types are told
+    /// apart by their metadata, which costs less than a cast that fails (most values an answer holds are these).
+    static func leaf<T: Encodable>(_ value: T) -> JSONValue? {
+        if T.self == String.self, let text = value as? String { return .string(text) }
+        if T.self == Int.self, let number = value as? Int { return .number(String(number)) }
+        if T.self == Bool.self, let flag = value as? Bool { return .bool(flag) }
+        if T.self == Date.self, let date = value as? Date { return .string(ISO8601.format(date)) }
+        if T.self == JSONValue.self, let json = value as? JSONValue { return json }
+        return nil
     }
 
     /// Where a value is being built: one JSON value, or an object or array whose members are still filled in.
+    /// Members and items are appended in place (an answer's list of a thousand leases costs a thousand appends).
     final class Slot {
-        enum Content {
+        enum Kind {
             case empty
-            case value(JSONValue)
-            case object([(String, Slot)])
-            case array([Slot])
+            case value
+            case object
+            case array
         }
-        var content = Content.empty
+        private(set) var kind = Kind.empty
+        private var value = JSONValue.null
+        private var members: [(key: String, slot: Slot)] = []
+        private var items: [Slot] = []
+
+        /// Makes this slot the finished value `json`.
+        func set(_ json: JSONValue) {
+            clear()
+            kind = .value
+            value = json
+        }
+
+        /// Makes this slot an object (keeping its members if it is one already).
+        func makeObject() {
+            guard kind != .object else { return }
+            clear()
+            kind = .object
+        }
+
+        /// Makes this slot an object without members.
+        func makeEmptyObject() {
+            clear()
+            kind = .object
+        }
+
+        /// Makes this slot an array (keeping its items if it is one already).
+        func makeArray() {
+            guard kind != .array else { return }
+            clear()
+            kind = .array
+        }
+
+        var count: Int { kind == .array ? items.count : 0 }
+
+        private func clear() {
+            value = .null
+            members = []
+            items = []
+        }
 
         var json: JSONValue {
-            switch content {
+            switch kind {
             case .empty: .object([])
-            case .value(let value): value
-            case .object(let members): .object(members.map { ($0.0, $0.1.json) })
-            case .array(let items): .array(items.map(\.json))
+            case .value: value
+            case .object: .object(members.map { ($0.key, $0.slot.json) })
+            case .array: .array(items.map(\.json))
+            }
+        }
+
+        /// Appends this slot's compact JSON to `out` (what `json.write(to:)` would append).
+        func write(to out: inout [UInt8]) {
+            switch kind {
+            case .empty: out.append(contentsOf: "{}".utf8)
+            case .value: value.write(to: &out)
+            case .object:
+                out.append(UInt8(ascii: "{"))
+                for (index, member) in members.enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONValue.writeString(member.key, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    member.slot.write(to: &out)
+                }
+                out.append(UInt8(ascii: "}"))
+            case .array:
+                out.append(UInt8(ascii: "["))
+                for (index, item) in items.enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    item.write(to: &out)
+                }
+                out.append(UInt8(ascii: "]"))
             }
         }
 
         /// The member `key` (replaced if it was written before), as a new slot.
         func member(_ key: String) -> Slot {
+            makeObject()
             let slot = Slot()
-            guard case .object(var members) = content else {
-                content = .object([(key, slot)])
-                return slot
-            }
-            if let index = members.firstIndex(where: { $0.0 == key }) {
-                members[index].1 = slot
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                members[index].slot = slot
             } else {
                 members.append((key, slot))
             }
-            content = .object(members)
             return slot
         }
 
         func append() -> Slot {
+            makeArray()
             let slot = Slot()
-            if case .array(let items) = content { content = .array(items + [slot]) } else { content = .array([slot]) }
+            items.append(slot)
             return slot
         }
     }
@@ -79,12 +156,12 @@ package enum WireEncoder {
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-            if case .object = slot.content {} else { slot.content = .object([]) }
+            slot.makeObject()
             return KeyedEncodingContainer(Keyed<Key>(slot: slot, codingPath: codingPath))
         }
 
         func unkeyedContainer() -> any UnkeyedEncodingContainer {
-            if case .array = slot.content {} else { slot.content = .array([]) }
+            slot.makeArray()
             return Unkeyed(slot: slot, codingPath: codingPath)
         }
 
@@ -95,25 +172,29 @@ package enum WireEncoder {
         let slot: Slot
         let codingPath: [any CodingKey]
 
-        mutating func encodeNil(forKey key: Key) throws { slot.member(key.stringValue).content = .value(.null) }
+        mutating func encodeNil(forKey key: Key) throws { slot.member(key.stringValue).set(.null) }
         mutating func encode(_ value: some Encodable, forKey key: Key) throws {
             try WireEncoder.encode(value, into: slot.member(key.stringValue), path: codingPath + [key])
         }
-        mutating func encode(_ value: Bool, forKey key: Key) throws {
-            slot.member(key.stringValue).content = .value(.bool(value))
-        }
+        mutating func encode(_ value: Bool, forKey key: Key) throws { slot.member(key.stringValue).set(.bool(value)) }
         mutating func encode(_ value: String, forKey key: Key) throws {
-            slot.member(key.stringValue).content = .value(.string(value))
+            slot.member(key.stringValue).set(.string(value))
         }
         mutating func encode(_ value: Int, forKey key: Key) throws {
-            slot.member(key.stringValue).content = .value(.number(String(value)))
+            slot.member(key.stringValue).set(.number(String(value)))
         }
         // A nil optional is `null`, never a missing member: every typed overload says so.
-        mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try present(value, key) }
-        mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws { try present(value, key) }
+        mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws {
+            if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+        }
+        mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws {
+            if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+        }
+        mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws {
+            if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+        }
         mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws { try present(value, key) }
         mutating func encodeIfPresent(_ value: Float?, forKey key: Key) throws { try present(value, key) }
-        mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws { try present(value, key) }
         mutating func encodeIfPresent(_ value: Int8?, forKey key: Key) throws { try present(value, key) }
         mutating func encodeIfPresent(_ value: Int16?, forKey key: Key) throws { try present(value, key) }
         mutating func encodeIfPresent(_ value: Int32?, forKey key: Key) throws { try present(value, key) }
@@ -148,16 +229,13 @@ package enum WireEncoder {
     struct Unkeyed: UnkeyedEncodingContainer {
         let slot: Slot
         let codingPath: [any CodingKey]
-        var count: Int {
-            if case .array(let items) = slot.content { return items.count }
-            return 0
-        }
+        var count: Int { slot.count }
 
-        mutating func encodeNil() throws { slot.append().content = .value(.null) }
+        mutating func encodeNil() throws { slot.append().set(.null) }
         mutating func encode(_ value: some Encodable) throws {
             try WireEncoder.encode(value, into: slot.append(), path: codingPath)
         }
-        mutating func encode(_ value: Int) throws { slot.append().content = .value(.number(String(value))) }
+        mutating func encode(_ value: Int) throws { slot.append().set(.number(String(value))) }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
             -> KeyedEncodingContainer<NestedKey>
         {
@@ -173,21 +251,21 @@ package enum WireEncoder {
         let slot: Slot
         let codingPath: [any CodingKey]
 
-        mutating func encodeNil() throws { slot.content = .value(.null) }
-        mutating func encode(_ value: Bool) throws { slot.content = .value(.bool(value)) }
-        mutating func encode(_ value: String) throws { slot.content = .value(.string(value)) }
-        mutating func encode(_ value: Double) throws { slot.content = .value(.number(try Self.number(value))) }
-        mutating func encode(_ value: Float) throws { slot.content = .value(.number(try Self.number(Double(value)))) }
-        mutating func encode(_ value: Int) throws { slot.content = .value(.number(String(value))) }
-        mutating func encode(_ value: Int8) throws { slot.content = .value(.number(String(value))) }
-        mutating func encode(_ value: Int16) throws { slot.content = .value(.number(String(value))) }
-        mutating func encode(_ value: Int32) throws { slot.content = .value(.number(String(value))) }
-        mutating func encode(_ value: Int64) throws { slot.content = .value(.number(String(value))) }
-        mutating func encode(_ value: UInt) throws { slot.content = .value(.number(String(value))) }
-        mutating func encode(_ value: UInt8) throws { slot.content = .value(.number(String(value))) }
-        mutating func encode(_ value: UInt16) throws { slot.content = .value(.number(String(value))) }
-        mutating func encode(_ value: UInt32) throws { slot.content = .value(.number(String(value))) }
-        mutating func encode(_ value: UInt64) throws { slot.content = .value(.number(String(value))) }
+        mutating func encodeNil() throws { slot.set(.null) }
+        mutating func encode(_ value: Bool) throws { slot.set(.bool(value)) }
+        mutating func encode(_ value: String) throws { slot.set(.string(value)) }
+        mutating func encode(_ value: Double) throws { slot.set(.number(try Self.number(value))) }
+        mutating func encode(_ value: Float) throws { slot.set(.number(try Self.number(Double(value)))) }
+        mutating func encode(_ value: Int) throws { slot.set(.number(String(value))) }
+        mutating func encode(_ value: Int8) throws { slot.set(.number(String(value))) }
+        mutating func encode(_ value: Int16) throws { slot.set(.number(String(value))) }
+        mutating func encode(_ value: Int32) throws { slot.set(.number(String(value))) }
+        mutating func encode(_ value: Int64) throws { slot.set(.number(String(value))) }
+        mutating func encode(_ value: UInt) throws { slot.set(.number(String(value))) }
+        mutating func encode(_ value: UInt8) throws { slot.set(.number(String(value))) }
+        mutating func encode(_ value: UInt16) throws { slot.set(.number(String(value))) }
+        mutating func encode(_ value: UInt32) throws { slot.set(.number(String(value))) }
+        mutating func encode(_ value: UInt64) throws { slot.set(.number(String(value))) }
         mutating func encode(_ value: some Encodable) throws {
             try WireEncoder.encode(value, into: slot, path: codingPath)
         }
@@ -209,7 +287,7 @@ protocol SortedKeysEncodable {
 
 extension Dictionary: SortedKeysEncodable where Key == String, Value: Encodable {
     func encodeSorted(into slot: WireEncoder.Slot, path: [any CodingKey]) throws {
-        slot.content = .object([])
+        slot.makeEmptyObject()
         for key in keys.sorted() {
             try WireEncoder.encode(self[key]!, into: slot.member(key), path: path)
         }

@@ -59,14 +59,18 @@ package enum VendorRouter {
 
     /// An answer of the API (`API.…`), members in their declared order.
     static func answer(_ status: HTTPResponse.Status, _ body: some Encodable) -> Response {
-        jsonResponse(status, WireEncoder.json(body))
+        jsonResponse(status, bytes: WireEncoder.bytes(body))
     }
 
     /// `body` as the answer, `application/json; charset=utf-8`.
     package static func jsonResponse(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
+        jsonResponse(status, bytes: body.serializedBytes)
+    }
+
+    /// Bytes of JSON as the answer, `application/json; charset=utf-8`.
+    static func jsonResponse(_ status: HTTPResponse.Status, bytes: [UInt8]) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(
-            status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body.serializedBytes)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

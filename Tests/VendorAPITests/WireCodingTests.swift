@@ -165,4 +165,52 @@ struct WireCodingTests {
         #expect(WireEncoder.json(API.Readiness(status: "ready")).serialized() == #"{"status":"ready"}"#)
         #expect(WireEncoder.json(API.Health()).serialized() == #"{"status":"ok"}"#)
     }
+
+    /// A type whose `encode(to:)` uses every container the way a hand-written one may: a member written twice, a
+    /// nested object filled in after a later sibling was written, arrays of objects, a dictionary, nil and JSON.
+    struct Containers: Encodable {
+        enum Key: String, CodingKey { case first, nested, later, list, map, missing, raw, number, flag }
+        enum Inner: String, CodingKey { case a, b }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode("replaced", forKey: .first)
+            var nested = container.nestedContainer(keyedBy: Inner.self, forKey: .nested)
+            try container.encode(1, forKey: .later)
+            try nested.encode("x\n\"y\"", forKey: .a)
+            try nested.encodeNil(forKey: .b)
+            try container.encode("kept", forKey: .first)
+            var list = container.nestedUnkeyedContainer(forKey: .list)
+            for index in 0..<3 { try list.encode(["i": index]) }
+            try container.encode(["z": [1, 2], "a": []], forKey: .map)
+            try container.encodeIfPresent(nil as Date?, forKey: .missing)
+            try container.encode(JSONValue.object([("k", .array([.null, .bool(true)]))]), forKey: .raw)
+            try container.encode(2.5, forKey: .number)
+            try container.encodeIfPresent(false as Bool?, forKey: .flag)
+        }
+    }
+
+    @Test("an answer's bytes are exactly its JSON's: every container, members rewritten in place, long lists")
+    func bytesAreTheJSON() throws {
+        let containers = Containers()
+        let expected =
+            #"{"first":"kept","nested":{"a":"x\n\"y\"","b":null},"later":1,"#
+            + #""list":[{"i":0},{"i":1},{"i":2}],"map":{"a":[],"z":[1,2]},"missing":null,"#
+            + #""raw":{"k":[null,true]},"number":2.5,"flag":false}"#
+        #expect(WireEncoder.json(containers).serialized() == expected)
+        #expect(WireEncoder.bytes(containers) == Array(expected.utf8))
+        let records = (0..<1_000).map { index in
+            API.LeaseRecord(
+                leaseId: "l-\(index)", sessionId: index % 2 == 0 ? nil : "s-\(index)", cidr: "10.0.\(index % 256).0/24",
+                prefixLength: 24, cidrV6: nil, scope: "s/r", subscription: "s", region: "r", state: "leased",
+                leasedAt: Date(timeIntervalSince1970: Double(index)), expiresAt: nil, anchoredAt: nil, resourceId: nil,
+                requester: "me", tags: ["n": "\(index)"])
+        }
+        let bytes = WireEncoder.bytes(records)
+        #expect(bytes == WireEncoder.json(records).serializedBytes)
+        let parsed = try #require(try JSONValue.parse(bytes).arrayValue)
+        #expect(parsed.count == 1_000)
+        #expect(WireEncoder.bytes([String]()) == Array("[]".utf8))
+        #expect(WireEncoder.bytes("text") == Array(#""text""#.utf8))
+    }
 }
