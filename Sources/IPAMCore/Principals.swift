@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import StrictJSON
+import Synchronization
 
 /// A caller or member of a lease, as storage keeps it: a keyed hash that rows and audit events are keyed
 /// and correlated by, and the name itself sealed (encrypted), so the table holds no identity in clear.
@@ -61,6 +62,7 @@ package struct PrincipalRedactor: Sendable {
     private let sealKeyBytes: [UInt8]
     private var hashKey: SymmetricKey { SymmetricKey(data: hashKeyBytes) }
     private var sealKey: SymmetricKey { SymmetricKey(data: sealKeyBytes) }
+    private let known = KnownKeys()
 
     /// The fewest characters `AUDIT_SALT` may have.
     package static let minimumSaltLength = 16
@@ -75,10 +77,16 @@ package struct PrincipalRedactor: Sendable {
         sealKeyBytes = derive("ipam principal seal")
     }
 
-    /// The principal of `name` (its key computed).
+    /// The principal of `name` (its key computed, or remembered from an earlier call: a caller makes many
+    /// requests, and the HMAC was most of what naming a lease's owner cost each of them).
     package func principal(_ name: String) -> Principal {
+        Principal(name: name, key: known.key(for: name) { key(of: $0) })
+    }
+
+    /// HMAC-SHA-256 of `name` under the hash key, its first 16 bytes in hex.
+    func key(of name: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(name.utf8), using: hashKey)
-        return Principal(name: name, key: ASCIIFormat.hex(Array(mac).prefix(16)))
+        return ASCIIFormat.hex(Array(mac).prefix(16))
     }
 
     /// The name sealed with AES-GCM (base64 of nonce, ciphertext and tag): readable only with the salt.
@@ -98,4 +106,25 @@ package struct PrincipalRedactor: Sendable {
         else { return nil }
         return principal(name)
     }
+}
+
+/// Keys of the names a redactor has seen, so a caller's HMAC is computed once, not once per request. Bounded:
+/// emptied when it holds `limit` names, so names sent by many callers (or an attacker's made-up ones that
+/// reach it) cost at most one HMAC each time around, never unbounded memory.
+final class KnownKeys: Sendable {
+    static let limit = 4_096
+    private let keys = Mutex<[String: String]>([:])
+
+    /// The key of `name`, from `compute` the first time.
+    func key(for name: String, compute: (String) -> String) -> String {
+        if let key = keys.withLock({ $0[name] }) { return key }
+        let key = compute(name)
+        keys.withLock { keys in
+            if keys.count >= Self.limit { keys.removeAll(keepingCapacity: true) }
+            keys[name] = key
+        }
+        return key
+    }
+
+    var count: Int { keys.withLock { $0.count } }
 }

@@ -13,9 +13,15 @@ import Logging
 /// and the caller when one was authenticated.
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = VendorRequestContext
+    /// The logger every request's logger starts from; with `--insecure-no-auth` (`authenticationDisabled`), its
+    /// `auth` metadata says so, set once here, so every log line says so.
     let logger: Logger
-    /// `--insecure-no-auth`: every log line says so.
-    let authenticationDisabled: Bool
+
+    init(logger: Logger, authenticationDisabled: Bool) {
+        var logger = logger
+        if authenticationDisabled { logger[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }
+        self.logger = logger
+    }
     static let header = HTTPField.Name("x-request-id")!
 
     /// The caller's id when it is a sane one, else a new one.
@@ -34,7 +40,6 @@ struct RequestIDMiddleware: RouterMiddleware {
         context.requestID = Self.requestID(from: request)
         var log = logger
         log[metadataKey: "request_id"] = .string(context.requestID)
-        if authenticationDisabled { log[metadataKey: "auth"] = "disabled (--insecure-no-auth)" }
         context.logger = log // handlers log through it, so every line carries the request id
         let audit = AuditContext(actor: "anonymous", requestId: context.requestID)
         let inner = context

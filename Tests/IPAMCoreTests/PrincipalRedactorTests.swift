@@ -1,6 +1,7 @@
 import Foundation
-import IPAMCore
 import Testing
+
+@testable import IPAMCore
 
 @Suite("Principals: keyed and sealed")
 struct PrincipalRedactorTests {
@@ -36,5 +37,27 @@ struct PrincipalRedactorTests {
         ])
     func names(_ name: String, _ valid: Bool) {
         #expect(Principal.isValidName(name) == valid)
+    }
+
+    @Test("a remembered key is the key computed afresh, for every name, past the bound, under another salt")
+    func rememberedKeys() {
+        let redactor = PrincipalRedactor(salt: "salt-one-0123456789")
+        let other = PrincipalRedactor(salt: "salt-two-0123456789")
+        let names = (0..<(KnownKeys.limit + 10)).map { "caller-\($0)" }
+        for name in names + names.prefix(20) {
+            #expect(redactor.principal(name).key == redactor.key(of: name))
+        }
+        #expect(other.principal("caller-1").key == other.key(of: "caller-1"))
+        #expect(other.principal("caller-1").key != redactor.principal("caller-1").key)
+        let cache = KnownKeys()
+        var computed = 0
+        for name in names {
+            _ = cache.key(for: name) {
+                computed += 1
+                return "k-" + $0
+            }
+        }
+        #expect(computed == names.count && cache.count <= KnownKeys.limit, "bounded: emptied when full")
+        #expect(cache.key(for: names.last!) { _ in "recomputed" } == "k-" + names.last!, "the newest stay known")
     }
 }
