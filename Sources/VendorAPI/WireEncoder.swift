@@ -38,18 +38,25 @@ package enum WireEncoder {
     }
 
     /// `value` as one JSON value when its type is written without a container, else nil. The types are told
-    /// apart by their metadata, which costs less than a cast that fails (most values an answer holds are these).
+    /// apart by their metadata, and read as what they are without a cast (most values an answer holds are these).
     static func leaf<T: Encodable>(_ value: T) -> JSONValue? {
-        if T.self == String.self, let text = value as? String { return .string(text) }
-        if T.self == Int.self, let number = value as? Int { return .number(String(number)) }
-        if T.self == Bool.self, let flag = value as? Bool { return .bool(flag) }
-        if T.self == Date.self, let date = value as? Date { return .string(ISO8601.format(date)) }
-        if T.self == JSONValue.self, let json = value as? JSONValue { return json }
+        if T.self == String.self { return .string(exactly(value, as: String.self)) }
+        if T.self == Int.self { return .number(String(exactly(value, as: Int.self))) }
+        if T.self == Bool.self { return .bool(exactly(value, as: Bool.self)) }
+        if T.self == Date.self { return .string(ISO8601.format(exactly(value, as: Date.self))) }
+        if T.self == JSONValue.self { return exactly(value, as: JSONValue.self) }
         return nil
     }
 
+    /// `value` read as `U`, which its type `T` is (the caller compared the two).
+    private static func exactly<T, U>(_ value: T, as type: U.Type) -> U {
+        precondition(T.self == U.self)
+        return withUnsafePointer(to: value) { $0.withMemoryRebound(to: U.self, capacity: 1) { $0.pointee } }
+    }
+
     /// Where a value is being built: one JSON value, or an object or array whose members are still filled in.
-    /// Members and items are appended in place (an answer's list of a thousand leases costs a thousand appends).
+    /// Members and items are appended in place (an answer's list of a thousand leases costs a thousand appends),
+    /// and a member or item that is one JSON value is kept as that value, with no slot of its own.
     final class Slot {
         enum Kind {
             case empty
@@ -57,10 +64,29 @@ package enum WireEncoder {
             case object
             case array
         }
+        /// A member or item: a finished value, or a slot still being filled in.
+        enum Part {
+            case value(JSONValue)
+            case slot(Slot)
+
+            var json: JSONValue {
+                switch self {
+                case .value(let value): value
+                case .slot(let slot): slot.json
+                }
+            }
+
+            func write(to out: inout [UInt8]) {
+                switch self {
+                case .value(let value): value.write(to: &out)
+                case .slot(let slot): slot.write(to: &out)
+                }
+            }
+        }
         private(set) var kind = Kind.empty
         private var value = JSONValue.null
-        private var members: [(key: String, slot: Slot)] = []
-        private var items: [Slot] = []
+        private var members: [(key: String, part: Part)] = []
+        private var items: [Part] = []
 
         /// Makes this slot the finished value `json`.
         func set(_ json: JSONValue) {
@@ -101,7 +127,7 @@ package enum WireEncoder {
             switch kind {
             case .empty: .object([])
             case .value: value
-            case .object: .object(members.map { ($0.key, $0.slot.json) })
+            case .object: .object(members.map { ($0.key, $0.part.json) })
             case .array: .array(items.map(\.json))
             }
         }
@@ -117,7 +143,7 @@ package enum WireEncoder {
                     if index > 0 { out.append(UInt8(ascii: ",")) }
                     JSONValue.writeString(member.key, to: &out)
                     out.append(UInt8(ascii: ":"))
-                    member.slot.write(to: &out)
+                    member.part.write(to: &out)
                 }
                 out.append(UInt8(ascii: "}"))
             case .array:
@@ -130,22 +156,33 @@ package enum WireEncoder {
             }
         }
 
-        /// The member `key` (replaced if it was written before), as a new slot.
-        func member(_ key: String) -> Slot {
+        /// Sets the member `key` (replacing it if it was written before).
+        func setMember(_ key: String, _ part: Part) {
             makeObject()
-            let slot = Slot()
             if let index = members.firstIndex(where: { $0.key == key }) {
-                members[index].slot = slot
+                members[index].part = part
             } else {
-                members.append((key, slot))
+                members.append((key, part))
             }
+        }
+
+        /// The member `key` as a new slot to fill in (replacing it if it was written before).
+        func member(_ key: String) -> Slot {
+            let slot = Slot()
+            setMember(key, .slot(slot))
             return slot
         }
 
-        func append() -> Slot {
+        /// Appends an item.
+        func append(_ part: Part) {
             makeArray()
+            items.append(part)
+        }
+
+        /// Appends an item as a new slot to fill in.
+        func append() -> Slot {
             let slot = Slot()
-            items.append(slot)
+            append(.slot(slot))
             return slot
         }
     }
@@ -172,16 +209,22 @@ package enum WireEncoder {
         let slot: Slot
         let codingPath: [any CodingKey]
 
-        mutating func encodeNil(forKey key: Key) throws { slot.member(key.stringValue).set(.null) }
+        mutating func encodeNil(forKey key: Key) throws { slot.setMember(key.stringValue, .value(.null)) }
         mutating func encode(_ value: some Encodable, forKey key: Key) throws {
-            try WireEncoder.encode(value, into: slot.member(key.stringValue), path: codingPath + [key])
+            if let leaf = WireEncoder.leaf(value) {
+                slot.setMember(key.stringValue, .value(leaf))
+            } else {
+                try WireEncoder.encode(value, into: slot.member(key.stringValue), path: codingPath + [key])
+            }
         }
-        mutating func encode(_ value: Bool, forKey key: Key) throws { slot.member(key.stringValue).set(.bool(value)) }
+        mutating func encode(_ value: Bool, forKey key: Key) throws {
+            slot.setMember(key.stringValue, .value(.bool(value)))
+        }
         mutating func encode(_ value: String, forKey key: Key) throws {
-            slot.member(key.stringValue).set(.string(value))
+            slot.setMember(key.stringValue, .value(.string(value)))
         }
         mutating func encode(_ value: Int, forKey key: Key) throws {
-            slot.member(key.stringValue).set(.number(String(value)))
+            slot.setMember(key.stringValue, .value(.number(String(value))))
         }
         // A nil optional is `null`, never a missing member: every typed overload says so.
         mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws {
@@ -231,11 +274,15 @@ package enum WireEncoder {
         let codingPath: [any CodingKey]
         var count: Int { slot.count }
 
-        mutating func encodeNil() throws { slot.append().set(.null) }
+        mutating func encodeNil() throws { slot.append(.value(.null)) }
         mutating func encode(_ value: some Encodable) throws {
-            try WireEncoder.encode(value, into: slot.append(), path: codingPath)
+            if let leaf = WireEncoder.leaf(value) {
+                slot.append(.value(leaf))
+            } else {
+                try WireEncoder.encode(value, into: slot.append(), path: codingPath)
+            }
         }
-        mutating func encode(_ value: Int) throws { slot.append().set(.number(String(value))) }
+        mutating func encode(_ value: Int) throws { slot.append(.value(.number(String(value)))) }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
             -> KeyedEncodingContainer<NestedKey>
         {
@@ -288,8 +335,12 @@ protocol SortedKeysEncodable {
 extension Dictionary: SortedKeysEncodable where Key == String, Value: Encodable {
     func encodeSorted(into slot: WireEncoder.Slot, path: [any CodingKey]) throws {
         slot.makeEmptyObject()
-        for key in keys.sorted() {
-            try WireEncoder.encode(self[key]!, into: slot.member(key), path: path)
+        for (key, value) in sorted(by: { $0.key < $1.key }) {
+            if let leaf = WireEncoder.leaf(value) {
+                slot.setMember(key, .value(leaf))
+            } else {
+                try WireEncoder.encode(value, into: slot.member(key), path: path)
+            }
         }
     }
 }
