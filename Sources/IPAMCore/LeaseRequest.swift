@@ -109,10 +109,21 @@ package struct RequestProblem: Error, Sendable, Equatable, CustomStringConvertib
 /// The rules a request's values follow wherever they come from (a body, a query, a form): what a SessionId
 /// may hold, which text is printable, and which scope and pool a request names.
 package enum RequestRules {
-    static let sessionPattern = try! NSRegularExpression(pattern: "^[A-Za-z0-9._:@-]{1,128}$")
-
+    /// True for 1–128 characters of `A–Z a–z 0–9 . _ : @ -`, nothing else (not even a trailing newline, which
+    /// a regular expression's `$` lets through).
     package static func isValidSessionId(_ text: String) -> Bool {
-        sessionPattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        let bytes = text.utf8
+        return (1...128).contains(bytes.count) && bytes.allSatisfy(isSessionByte)
+    }
+
+    private static func isSessionByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"),
+            UInt8(ascii: "@"), UInt8(ascii: "-"):
+            true
+        default: false
+        }
     }
 
     /// The refusal of a SessionId that breaks `isValidSessionId` (`field` as the request spells it).

@@ -1,6 +1,7 @@
 internal import Foundation
 package import IPAMCore
 package import StrictJSON
+internal import Synchronization
 
 /// Decodes `Decodable` values from `JSONValue`, in one of two modes.
 ///
@@ -51,11 +52,30 @@ package struct WireDecoder: Sendable {
 
     struct Decoder: Swift.Decoder {
         let value: JSONValue
-        let codingPath: [any CodingKey]
+        /// The path to the value's container, and the value's key in it: the path is built only when asked for
+        /// (a message, a nested value), not for every member read.
+        let parentPath: [any CodingKey]
+        let key: (any CodingKey)?
         let strict: Bool
         var userInfo: [CodingUserInfoKey: Any] { [:] }
+        var codingPath: [any CodingKey] { key.map { parentPath + [$0] } ?? parentPath }
+
+        init(value: JSONValue, codingPath: [any CodingKey], strict: Bool) {
+            self.init(value: value, parentPath: codingPath, key: nil, strict: strict)
+        }
+
+        private init(value: JSONValue, parentPath: [any CodingKey], key: (any CodingKey)?, strict: Bool) {
+            self.value = value
+            self.parentPath = parentPath
+            self.key = key
+            self.strict = strict
+        }
 
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            // The types most members are, read without a container (a cast-free fast path: T is exactly the type).
+            if T.self == String.self { return exactly(try Single(decoder: self).decode(String.self)) }
+            if T.self == Int.self { return exactly(try Single(decoder: self).decode(Int.self)) }
+            if T.self == Bool.self { return exactly(try Single(decoder: self).decode(Bool.self)) }
             switch type {
             case is JSONValue.Type: return value as! T
             case is Date.Type:
@@ -96,64 +116,79 @@ package struct WireDecoder: Sendable {
         func singleValueContainer() throws -> any SingleValueDecodingContainer { Single(decoder: self) }
 
         func child(_ value: JSONValue, _ key: any CodingKey) -> Decoder {
-            Decoder(value: value, codingPath: codingPath + [key], strict: strict)
+            Decoder(value: value, parentPath: codingPath, key: key, strict: strict)
+        }
+
+        /// `value` as `T`, which its type `U` is (the caller compared the two).
+        private func exactly<U, T>(_ value: U) -> T {
+            precondition(T.self == U.self)
+            return withUnsafePointer(to: value) { $0.withMemoryRebound(to: T.self, capacity: 1) { $0.pointee } }
         }
     }
 
-    /// The names a strict type declares, when its keys are `CaseIterable`.
-    static func declaredNames<Key: CodingKey>(_ type: Key.Type) -> [String]? {
-        func names<K: CodingKey & CaseIterable>(_: K.Type) -> [String] { K.allCases.map(\.stringValue) }
-        guard let iterable = type as? any (CodingKey & CaseIterable).Type else { return nil }
-        return names(iterable)
+    /// The names a strict type declares, lower-cased, when its keys are `CaseIterable`; worked out once per type.
+    static func declaredNames<Key: CodingKey>(_ type: Key.Type) -> Set<String>? {
+        if let known = declared.withLock({ $0[ObjectIdentifier(type)] }) { return known }
+        func lowered<K: CodingKey & CaseIterable>(_: K.Type) -> Set<String> {
+            Set(K.allCases.map { $0.stringValue.lowercased() })
+        }
+        let names = (type as? any (CodingKey & CaseIterable).Type).map { lowered($0) }
+        declared.withLock { $0[ObjectIdentifier(type)] = .some(names) }
+        return names
     }
+    private static let declared = Mutex<[ObjectIdentifier: Set<String>?]>([:])
 
     struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
         let decoder: Decoder
         /// Members by name (lower-cased where names match case-insensitively).
         let members: [String: JSONValue]
-        /// The members' names in document order (as given, not lower-cased).
-        let names: [String]
+        /// The members' names in document order (as given, not lower-cased; repeated ones kept).
+        let order: [String]
         let caseInsensitive: Bool
         var codingPath: [any CodingKey] { decoder.codingPath }
         /// In document order (a `Counts` keeps it).
-        var allKeys: [Key] { names.compactMap(Key.init(stringValue:)) }
+        var allKeys: [Key] {
+            var seen = Set<String>()
+            return order.filter { seen.insert($0).inserted }.compactMap(Key.init(stringValue:))
+        }
 
         init(members list: [(String, JSONValue)], decoder: Decoder) throws {
             self.decoder = decoder
-            let declared = decoder.strict ? WireDecoder.declaredNames(Key.self) : nil
-            caseInsensitive = declared != nil
+            let allowed = decoder.strict ? WireDecoder.declaredNames(Key.self) : nil
+            caseInsensitive = allowed != nil
             var members: [String: JSONValue] = [:]
-            if let declared {
-                let allowed = Set(declared.map { $0.lowercased() })
-                let prefix = decoder.codingPath.isEmpty ? "" : WireDecoder.name(decoder.codingPath) + "."
+            members.reserveCapacity(list.count)
+            /// A member's name in messages (`tags.env`, `subnets[0].name`).
+            func field(_ key: String) -> String {
+                decoder.codingPath.isEmpty ? key : WireDecoder.name(decoder.codingPath) + "." + key
+            }
+            if let allowed {
                 for (rawKey, value) in list {
-                    let key = prefix + rawKey
                     let lowered = rawKey.lowercased()
                     guard allowed.contains(lowered) else {
+                        let key = field(rawKey)
                         throw RequestProblem(code: .unknownField, field: key, message: "unknown field '\(key)'")
                     }
-                    guard members[lowered] == nil else {
+                    guard members.updateValue(value, forKey: lowered) == nil else {
+                        let key = field(rawKey)
                         throw RequestProblem(
                             code: .duplicateField, field: key,
                             message: "field '\(key)' appears more than once (names are case-insensitive)")
                     }
-                    members[lowered] = value
                 }
             } else {
-                let prefix = decoder.codingPath.isEmpty ? "" : WireDecoder.name(decoder.codingPath) + "."
                 for (key, value) in list {
                     guard members[key] == nil else {
                         guard decoder.strict else { continue } // the first one, as `JSONValue`'s subscript reads
                         throw RequestProblem(
-                            code: .duplicateField, field: prefix + key,
-                            message: "field '\(prefix + key)' appears more than once")
+                            code: .duplicateField, field: field(key),
+                            message: "field '\(field(key))' appears more than once")
                     }
                     members[key] = value
                 }
             }
             self.members = members
-            var seen = Set<String>()
-            names = list.map(\.0).filter { seen.insert($0).inserted }
+            order = list.map(\.0)
         }
 
         func value(_ key: Key) -> JSONValue? {

@@ -32,7 +32,7 @@ struct PrincipalRedactorTests {
         "principal names are one path segment of safe characters",
         arguments: [
             ("alice", true), ("vm-01.eastus", true), ("svc@contoso.com", true), ("a:b_c", true), ("", false),
-            ("a b", false), ("a/b", false),
+            ("a b", false), ("a/b", false), ("a\n", false), ("a\r\n", false),
             (String(repeating: "x", count: 129), false), ("é", false),
         ])
     func names(_ name: String, _ valid: Bool) {

@@ -119,6 +119,10 @@ struct LeaseRequestValidationTests {
             (#"{"SessionId":"s","prefixLength":19}"#, "InvalidPrefixLength", "prefixLength"),
             (#"{"SessionId":"s","prefixLength":27}"#, "InvalidPrefixLength", "prefixLength"),
             (#"{"SessionId":"s","colour":"red"}"#, "UnknownField", "colour"),
+            // a regular expression's `$` once let a trailing newline through
+            (#"{"SessionId":"s\n"}"#, "InvalidSessionId", "SessionId"),
+            (#"{"SessionId":"s\r\n"}"#, "InvalidSessionId", "SessionId"),
+            (#"{"SessionId":"\u00e9"}"#, "InvalidSessionId", "SessionId"),
             (#"{"SessionId":"s","sessionid":"t"}"#, "DuplicateField", nil),
             (#"{"SessionId":"s","region":"mars"}"#, "UnknownScope", "region"),
             (#"{"SessionId":"s","tags":{"a":1}}"#, "InvalidField", "tags.a"),
