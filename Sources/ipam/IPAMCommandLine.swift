@@ -43,6 +43,8 @@ struct IPAM: AsyncParsableCommand {
         commandName: "ipam", abstract: "Lease networks from an ipam Vendor.",
         discussion:
             "The Vendor is --vendor-url or IPAM_VENDOR_URL; the API key comes from IPAM_API_KEY. Exit codes: 0 done, 1 refused by the service, 2 usage error, 3 the service could not be reached.",
+        // The API contract it speaks: openapi/openapi.yaml's info.version (test_vendor_openapi.py holds them equal).
+        version: "0.1.0",
         subcommands: [
             Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self, Reserve.self,
             Reservations.self, Unreserve.self, Adopt.self,

@@ -109,3 +109,12 @@ def test_schemathesis_fuzzes_the_vendor_against_the_spec(vendor, tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, timeout=400, cwd=tmp_path)
     print(result.stdout[-4000:])
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+
+
+def test_ipam_version_is_the_api_contracts():
+    """`ipam --version` names the version of the API contract it speaks."""
+    from conftest import _binary
+    answer = subprocess.run([os.path.join(os.path.dirname(_binary()), "ipam"), "--version"], capture_output=True,
+                            text=True, timeout=60)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == SPEC["info"]["version"]
