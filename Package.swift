@@ -131,7 +131,7 @@ let package = Package(
         /// AWS on the project's transport: SigV4 signing, strict XML, credentials and endpoints, the EC2 Query API.
         .target(
             name: "AWSClient",
-            dependencies: ["HTTPTransport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HTTPTransport", "StrictJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AWSClientTests", dependencies: ["AWSClient", "HTTPTransport"],

@@ -51,16 +51,14 @@ struct DescribeVpcsCommand: AsyncParsableCommand {
                 account: accountId, region: region,
                 endpoint: try AWSEndpoint.resolve(service: "sts", region: region, environment: environment),
                 transport: transport)
-            let base: any AWSCredentialsProvider =
-                try RefreshingCredentialsProvider.webIdentity(environment: environment, sts: sts)
-                ?? StaticCredentialsProvider(try environmentCredentials())
+            let base = try CredentialEndpoints.chain(environment: environment, sts: sts, transport: transport)
             credentials =
                 roleArn.map {
                     RefreshingCredentialsProvider.assumeRole(
                         sts: sts, roleArn: $0, sessionName: "ipam", externalId: externalId, base: base)
                 } ?? base
-        } catch let error as AWSConfigurationError {
-            throw ValidationError(error.description)
+        } catch {
+            throw ValidationError("\(error)")
         }
         let client = EC2Client(
             account: accountId, region: region, endpoint: endpoint, credentials: credentials, transport: transport,

@@ -192,3 +192,98 @@ def test_web_identity_token_file_and_role_arn(moto, tmp_path):
     listed = sorted(json.loads(run.stdout)["vpcs"], key=lambda v: v["id"])
     assert listed == _expected(ec2)
     assert vpc in {v["id"] for v in listed}
+
+
+class _CredentialsEndpoint:
+    """A local stand-in for the ECS container credentials endpoint and EC2 instance metadata (IMDSv2 only), on a
+    real socket, handing out credentials moto's STS issued for OTHER_ACCOUNT; records what it was asked."""
+
+    def __init__(self, credentials):
+        import http.server
+        import threading
+        body = json.dumps({"AccessKeyId": credentials["AccessKeyId"], "SecretAccessKey": credentials["SecretAccessKey"],
+                           "Token": credentials["SessionToken"],
+                           "Expiration": credentials["Expiration"].strftime("%Y-%m-%dT%H:%M:%SZ")}).encode()
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self, status, payload):
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_PUT(self):
+                seen.append(("PUT", self.path, dict(self.headers)))
+                ok = self.path == "/latest/api/token" and self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+                self._answer(200 if ok else 400, b"imds-session" if ok else b"")
+
+            def do_GET(self):
+                seen.append(("GET", self.path, dict(self.headers)))
+                if self.path == "/ecs/creds":
+                    ok = self.headers.get("Authorization") == "ecs-secret-token"
+                    self._answer(200 if ok else 401, body if ok else b"{}")
+                elif self.path.startswith("/latest/meta-data/iam/security-credentials/"):
+                    if self.headers.get("X-aws-ec2-metadata-token") != "imds-session":
+                        self._answer(401, b"")
+                    elif self.path.endswith("/"):
+                        self._answer(200, b"ipam-node-role")
+                    elif self.path.endswith("/ipam-node-role"):
+                        self._answer(200, body)
+                    else:
+                        self._answer(404, b"")
+                else:
+                    self._answer(404, b"")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _other_account_credentials(moto):
+    sts = boto3.client("sts", endpoint_url=moto, region_name=REGION, aws_access_key_id=KEYS["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=KEYS["AWS_SECRET_ACCESS_KEY"])
+    return sts.assume_role(RoleArn=ROLE, RoleSessionName="endpoint")["Credentials"]
+
+
+def _describe_without_keys(moto, env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run([IPAM_DEV, "aws", "describe-vpcs", "--json", "--region", REGION, "--account-id", OTHER_ACCOUNT],
+                          capture_output=True, text=True, timeout=120,
+                          env={**base, "AWS_ENDPOINT_URL": moto, **env})
+
+
+@pytest.mark.parametrize("source", ["ecs", "imds"])
+def test_credentials_from_the_container_endpoint_and_instance_metadata(moto, source):
+    ec2, vpc = _other_account_vpc(moto)
+    endpoint = _CredentialsEndpoint(_other_account_credentials(moto))
+    try:
+        if source == "ecs":
+            env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": endpoint.url + "/ecs/creds",
+                   "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ecs-secret-token"}
+        else:
+            env = {"AWS_EC2_METADATA_SERVICE_ENDPOINT": endpoint.url}
+        run = _describe_without_keys(moto, env)
+        assert run.returncode == 0, run.stderr
+        listed = sorted(json.loads(run.stdout)["vpcs"], key=lambda v: v["id"])
+        assert listed == _expected(ec2)
+        assert vpc in {v["id"] for v in listed}
+        if source == "imds":
+            assert [(method, path) for method, path, _ in endpoint.seen[:3]] == [
+                ("PUT", "/latest/api/token"), ("GET", "/latest/meta-data/iam/security-credentials/"),
+                ("GET", "/latest/meta-data/iam/security-credentials/ipam-node-role")]
+    finally:
+        endpoint.close()
+
+
+def test_plain_http_container_endpoint_off_loopback_is_refused(moto):
+    run = _describe_without_keys(moto, {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://203.0.113.7/creds"})
+    assert run.returncode != 0
+    assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in run.stderr
