@@ -287,3 +287,65 @@ def test_plain_http_container_endpoint_off_loopback_is_refused(moto):
     run = _describe_without_keys(moto, {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://203.0.113.7/creds"})
     assert run.returncode != 0
     assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in run.stderr
+
+
+def test_paging_retries_and_signatures_on_the_wire():
+    """A local EC2 endpoint on a real socket that checks every request's signature with botocore, answers
+    DescribeVpcs in three pages and throttles the second page once: the listing is complete, in order, and every
+    request as curl sent it is signed right."""
+    import http.server
+    import threading
+    from urllib.parse import parse_qsl
+
+    pages = {None: (["vpc-a", "vpc-b"], "page+2/="), "page+2/=": (["vpc-c", "vpc-d"], "p3"), "p3": (["vpc-e"], None)}
+    seen, throttled = [], []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            form = dict(parse_qsl(body.decode(), keep_blank_values=True))
+            authorization = self.headers["Authorization"]
+            signed_names = authorization.split("SignedHeaders=")[1].split(",")[0].split(";")
+            request = AWSRequest(method="POST", url=f"http://{self.headers['Host']}{self.path}", data=body,
+                                 headers={name: self.headers[name] for name in signed_names})
+            request.context["timestamp"] = self.headers["X-Amz-Date"]
+            auth = botocore.auth.SigV4Auth(Credentials(KEYS["AWS_ACCESS_KEY_ID"], KEYS["AWS_SECRET_ACCESS_KEY"]),
+                                           "ec2", REGION)
+            expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+            seen.append((form, authorization.endswith("Signature=" + expected)))
+            token = form.get("NextToken")
+            if token == "page+2/=" and not throttled:
+                throttled.append(True)
+                payload, status = (b"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>slow down"
+                                   b"</Message></Error></Errors><RequestID>r</RequestID></Response>"), 503
+            else:
+                ids, following = pages[token]
+                items = "".join(
+                    f"<item><vpcId>{i}</vpcId><ownerId>{ACCOUNT}</ownerId><cidrBlockAssociationSet><item>"
+                    f"<cidrBlock>10.{ord(i[-1])}.0.0/16</cidrBlock><cidrBlockState><state>associated</state>"
+                    f"</cidrBlockState></item></cidrBlockAssociationSet><tagSet/></item>" for i in ids)
+                nxt = f"<nextToken>{following}</nextToken>" if following else ""
+                payload = f'<?xml version="1.0" encoding="UTF-8"?><DescribeVpcsResponse><vpcSet>{items}</vpcSet>{nxt}</DescribeVpcsResponse>'.encode()
+                status = 200
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        run = _ipam_dev("describe-vpcs", "--json", "--region", REGION, "--account-id", ACCOUNT, "--page-size", "5",
+                        env_extra={"AWS_ENDPOINT_URL_EC2": f"http://127.0.0.1:{server.server_address[1]}",
+                                   "AWS_SESSION_TOKEN": "session/token+=="})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.returncode == 0, run.stderr
+    assert [vpc["id"] for vpc in json.loads(run.stdout)["vpcs"]] == ["vpc-a", "vpc-b", "vpc-c", "vpc-d", "vpc-e"]
+    assert [form.get("NextToken") for form, _ in seen] == [None, "page+2/=", "page+2/=", "p3"]
+    assert all(form["MaxResults"] == "5" and form["Action"] == "DescribeVpcs" for form, _ in seen)
+    assert all(valid for _, valid in seen), seen
