@@ -214,18 +214,38 @@ package struct ClientSecretCredential: TokenFetcher {
     }
 
     package func fetchToken(for scope: TokenScope) async throws -> AccessToken {
+        try await ClientCredentialsGrant(
+            authorityHost: authorityHost, tenantID: tenantID, clientID: clientID, source: "client secret",
+            transport: transport
+        ).token(for: scope, proof: [("client_secret", clientSecret)])
+    }
+}
+
+/// The Microsoft identity platform's v2 client-credentials grant, which a client secret and a federated assertion
+/// both use: the client id, the scope and the client's proof posted as a form to the tenant's token endpoint.
+struct ClientCredentialsGrant {
+    let authorityHost: String
+    let tenantID: String
+    let clientID: String
+    /// The credential's name in errors (`client secret`, `workload identity`).
+    let source: String
+    let transport: any HTTPTransport
+
+    /// The token for `scope`, proving the client with `proof`'s form members (in their order).
+    func token(for scope: TokenScope, proof: [(String, String)]) async throws -> AccessToken {
         let url = "\(authorityHost)/\(FormEncoding.encode(tenantID))/oauth2/v2.0/token"
-        let form =
-            "client_id=\(FormEncoding.encode(clientID))&scope=\(FormEncoding.encode(scope.defaultScope))"
-            + "&client_secret=\(FormEncoding.encode(clientSecret))&grant_type=client_credentials"
+        let members =
+            [("client_id", clientID), ("scope", scope.defaultScope)] + proof
+            + [("grant_type", "client_credentials")]
+        let form = members.map { "\($0.0)=\(FormEncoding.encode($0.1))" }.joined(separator: "&")
         let request = TransportRequest(
             method: "POST", url: url,
             headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Array(form.utf8))
         let response = try await transport.execute(request)
         guard response.status == 200 else {
-            throw CredentialError(source: "client secret", message: TokenResponse.errorMessage(response))
+            throw CredentialError(source: source, message: TokenResponse.errorMessage(response))
         }
-        return try TokenResponse.parse(response.body, source: "client secret", now: Date())
+        return try TokenResponse.parse(response.body, source: source, now: Date())
     }
 }
 
@@ -255,19 +275,10 @@ package struct WorkloadIdentityCredential: TokenFetcher {
 
     package func fetchToken(for scope: TokenScope) async throws -> AccessToken {
         let assertion = try federatedToken()
-        let url = "\(authorityHost)/\(FormEncoding.encode(tenantID))/oauth2/v2.0/token"
-        let form =
-            "client_id=\(FormEncoding.encode(clientID))&scope=\(FormEncoding.encode(scope.defaultScope))"
-            + "&client_assertion_type=\(FormEncoding.encode(Self.assertionType))"
-            + "&client_assertion=\(FormEncoding.encode(assertion))&grant_type=client_credentials"
-        let request = TransportRequest(
-            method: "POST", url: url,
-            headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Array(form.utf8))
-        let response = try await transport.execute(request)
-        guard response.status == 200 else {
-            throw CredentialError(source: "workload identity", message: TokenResponse.errorMessage(response))
-        }
-        return try TokenResponse.parse(response.body, source: "workload identity", now: Date())
+        return try await ClientCredentialsGrant(
+            authorityHost: authorityHost, tenantID: tenantID, clientID: clientID, source: "workload identity",
+            transport: transport
+        ).token(for: scope, proof: [("client_assertion_type", Self.assertionType), ("client_assertion", assertion)])
     }
 
     /// The projected token as the file holds it now, without surrounding white space.
