@@ -2,7 +2,6 @@ package import Foundation
 package import IPAMCore
 package import Inventory
 import NetworkMath
-package import ResourceGraph
 package import StrictJSON
 
 /// What differs between the inventory and what Resource Graph sees, without changing anything.
@@ -31,15 +30,16 @@ package struct DriftReport: Sendable {
     /// item saying what the next run will do about it.
     package static func build(
         configuration: IPAMConfiguration, settings: ManagerSettings, rows: [Scope: [Stored<NetworkRow>]],
-        listing: VirtualNetworkListing, now: Date
+        listing: DiscoveryListing, now: Date
     ) -> DriftReport {
         var items: [Item] = []
         for (scope, scopeRows) in rows.sorted(by: { $0.key < $1.key }) {
             guard let space = configuration.scopes[scope] else { continue }
+            let complete = Reconciliation.Completeness(scope, isolated: space.isolated, in: listing)
             let plan = Reconciliation.plan(
                 scope: scope, space: space, rows: scopeRows,
-                vnets: Reconciliation.vnets(listing.networks, in: scope, space: space), complete: listing.isComplete,
-                now: now, settings: settings)
+                vnets: Reconciliation.vnets(listing.networks, in: scope, space: space), complete: complete.own,
+                spaceComplete: complete.space, now: now, settings: settings)
             items += Self.items(scope: scope, entries: plan.decisions, observation: plan.observation)
         }
         return DriftReport(complete: listing.isComplete, items: items)

@@ -5,7 +5,8 @@ package import Logging
 import NetworkMath
 package import ResourceGraph
 
-/// One Manager run: Sync + Anchor + Reap from one Resource Graph listing, then Assign (the public-IP
+/// One Manager run: Sync + Anchor + Reap from one listing of every cloud's networks (its providers, each scope
+/// complete or not by itself), then Assign (the public-IP
 /// schedule, when there is one), then the host addresses of ended leases are cleared, then Replenish.
 ///
 /// Each row change is all-or-nothing (the row under `If-Match`, its stock row, its session row when a
@@ -16,40 +17,50 @@ package struct ManagerRun: Sendable {
     package let configuration: IPAMConfiguration
     package let settings: ManagerSettings
     package let inventory: Inventory
-    package let resourceGraph: ResourceGraphClient
+    /// The clouds' discoveries: each scope is listed by the first that lists it (`NetworkDiscovery.lists`).
+    package let discovery: [any NetworkDiscovery]
     /// The public-IP schedule's Assign job, when `PUBLIC_IP_SCHEDULE` is set.
     package let assign: PublicIPAssign?
     package let logger: Logger
     /// Plans one scope's Sync, Anchor and Reap (`Reconciliation.plan`; tests count the plans through it).
     let planner: Reconciliation.Planner
 
+    /// A run over Azure alone, listed by Resource Graph.
     package init(
         configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory,
         resourceGraph: ResourceGraphClient,
         assign: PublicIPAssign? = nil, logger: Logger
     ) {
         self.init(
-            configuration: configuration, settings: settings, inventory: inventory, resourceGraph: resourceGraph,
-            assign: assign, logger: logger, planner: Reconciliation.plan)
+            configuration: configuration, settings: settings, inventory: inventory,
+            discovery: [ResourceGraphDiscovery(client: resourceGraph)], assign: assign, logger: logger)
     }
 
     /// - Parameter planner: plans each scope once per run; its plan makes both the changes and the drift report.
     package init(
         configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory,
-        resourceGraph: ResourceGraphClient,
-        assign: PublicIPAssign? = nil, logger: Logger, planner: @escaping Reconciliation.Planner
+        discovery: [any NetworkDiscovery],
+        assign: PublicIPAssign? = nil, logger: Logger,
+        planner: @escaping Reconciliation.Planner = { scope, space, rows, vnets, complete, now, settings in
+            Reconciliation.plan(
+                scope: scope, space: space, rows: rows, vnets: vnets, complete: complete.own,
+                spaceComplete: complete.space, now: now, settings: settings)
+        }
     ) {
         self.planner = planner
         self.configuration = configuration
         self.settings = settings
         self.inventory = inventory
-        self.resourceGraph = resourceGraph
+        self.discovery = discovery
         self.assign = assign
         self.logger = logger
     }
 
     package struct Report: Sendable {
+        /// Every scope's listing was whole.
         package var complete = false
+        /// The scopes whose listing was not whole this run (nothing of theirs released, reaped or counted missing).
+        package var incompleteScopes: [Scope] = []
         package var problems: [String] = []
         package var actions: [String: Int] = [:]
         package var drift: [String] = []
@@ -65,14 +76,17 @@ package struct ManagerRun: Sendable {
 
     package func run(now: Date = Date()) async throws(InventoryError) -> Report {
         var report = Report()
-        let subscriptions = Set(configuration.scopes.keys.map(\.subscriptionId))
-        let listing = await resourceGraph.virtualNetworks(subscriptions: Array(subscriptions))
+        let listing = await discovery.discover(Array(configuration.scopes.keys))
         report.complete = listing.isComplete
+        report.incompleteScopes = listing.incomplete.keys.sorted()
         report.problems = listing.problems
         if !listing.isComplete {
             logger.warning(
-                "Resource Graph listing incomplete: nothing is released this run",
-                metadata: ["problems": .string(listing.problems.joined(separator: "; "))])
+                "listing incomplete: nothing is released this run in the incomplete scopes",
+                metadata: [
+                    "scopes": .string(report.incompleteScopes.map(\.description).joined(separator: ",")),
+                    "problems": .string(listing.problems.joined(separator: "; ")),
+                ])
         }
         var plans: [Scope: Reconciliation.Plan] = [:]
         for (scope, space) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
@@ -80,8 +94,8 @@ package struct ManagerRun: Sendable {
             // The head's version before the rows: what is carved after this read is left out of what is recorded.
             let version = try await inventory.head(of: scope)?.version ?? 0
             let rows = try await inventory.networks(in: scope)
-            let plan = planner(
-                scope, space, rows, vnets, listing.isComplete, now, settings)
+            let complete = Reconciliation.Completeness(scope, isolated: space.isolated, in: listing)
+            let plan = planner(scope, space, rows, vnets, complete, now, settings)
             plans[scope] = plan
             report.drift += plan.drift
             var failure: InventoryError? = nil

@@ -2,7 +2,6 @@ package import Foundation
 package import IPAMCore
 package import Inventory
 package import NetworkMath
-package import ResourceGraph
 
 /// Sync + Anchor + Reap for one scope, as pure decisions over rows and observed VNets (docs/Design.md,
 /// "The Manager").
@@ -47,16 +46,18 @@ package enum Reconciliation {
         }
     }
 
-    /// The VNet prefixes, parsed leniently (host bits cleared), with the VNet.
-    package static func prefixes(of vnet: VirtualNetwork) -> [IPPrefix] {
-        vnet.addressPrefixes.compactMap { try? IPPrefix.parseNormalising($0).prefix }
+    /// The network's prefixes, parsed leniently (host bits cleared).
+    package static func prefixes(of vnet: DiscoveredNetwork) -> [IPPrefix] {
+        vnet.prefixes.compactMap { try? IPPrefix.parseNormalising($0).prefix }
     }
 
-    /// The VNets of `listing` a scope's plan decides over: those in the scope's subscription and region, and,
-    /// unless the scope is isolated, any whose address space overlaps the scope's.
-    package static func vnets(_ listing: [VirtualNetwork], in scope: Scope, space: ScopeSupernets) -> [VirtualNetwork] {
+    /// The networks of `listing` a scope's plan decides over: those in the scope's account (or subscription) and
+    /// region, and, unless the scope is isolated, any whose address space overlaps the scope's, of any cloud.
+    package static func vnets(_ listing: [DiscoveredNetwork], in scope: Scope, space: ScopeSupernets)
+        -> [DiscoveredNetwork]
+    {
         listing.filter { vnet in
-            (vnet.subscriptionId.lowercased() == scope.subscriptionId && vnet.location.lowercased() == scope.region)
+            (vnet.account == scope.subscriptionId && vnet.region == scope.region)
                 || (!space.isolated
                     && prefixes(of: vnet).contains { prefix in space.supernets.contains { $0.overlaps(prefix) } })
         }
@@ -64,17 +65,26 @@ package enum Reconciliation {
 
     /// What one listing shows, indexed for the per-row decisions.
     package struct Observation: Sendable {
-        typealias Entry = (vnet: VirtualNetwork, prefixes: [IPPrefix])
+        typealias Entry = (vnet: DiscoveredNetwork, prefixes: [IPPrefix])
         let observed: [Entry]
         let byLease: [String: Entry]
         let byId: [String: Entry]
         /// Overlap look-ups through an index: rows × VNets comparisons do not scale to 100,000 VNets.
         let index: PrefixIndex<Int>
+        /// The scope's own listing is whole: its leases' networks can be concluded gone.
         package let complete: Bool
+        /// Every listing that could show a network in the scope's space is whole (its own, and for a scope that is
+        /// not isolated every other scope's too, of every cloud): an unmanaged network using the space can be
+        /// concluded gone. Implies `complete`.
+        package let spaceComplete: Bool
         package let now: Date
         package let settings: ManagerSettings
 
-        package init(vnets: [VirtualNetwork], complete: Bool, now: Date, settings: ManagerSettings) {
+        /// - Parameter spaceComplete: nil when one listing serves every scope alike (then `complete`).
+        package init(
+            vnets: [DiscoveredNetwork], complete: Bool, spaceComplete: Bool? = nil, now: Date,
+            settings: ManagerSettings
+        ) {
             let observed: [Entry] = vnets.map { ($0, Reconciliation.prefixes(of: $0)) }
             self.observed = observed
             byLease = Dictionary(
@@ -83,6 +93,7 @@ package enum Reconciliation {
             byId = Dictionary(observed.map { ($0.vnet.id.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
             index = PrefixIndex(observed.indices.flatMap { i in observed[i].prefixes.map { ($0, i) } })
             self.complete = complete
+            self.spaceComplete = complete && (spaceComplete ?? true)
             self.now = now
             self.settings = settings
         }
@@ -139,7 +150,8 @@ package enum Reconciliation {
         {
             return .reap(expiredAt: expires)
         }
-        if row.state != .leased, let since = row.quarantinedAt,
+        // Back to stock only when no listing that could show a network using the block is missing.
+        if row.state != .leased, seen.spaceComplete, let since = row.quarantinedAt,
             seen.now.timeIntervalSince(since) > seen.settings.quarantine
         {
             // Another VNet (a drifted one, say) uses the block: stock would hand it out under a deployed network.
@@ -179,18 +191,36 @@ package enum Reconciliation {
             if !seen.uses(locker, row.prefix), let foreign { return .occupy(vnet: foreign.vnet.id) }
             return row.missingCount != 0 ? .seenAgain : .unchanged(seen: true)
         }
-        guard seen.complete else { return .unchanged(seen: false) }
+        // The unmanaged network may be of any scope or cloud whose space overlaps: all of them must be listed whole.
+        guard seen.spaceComplete else { return .unchanged(seen: false) }
         let count = row.missingCount + 1
         guard count >= 2 else { return .missing(since: row.missingSince ?? seen.now, count: count) }
         return row.origin == .known(.observed)
             ? .forget(vnet: row.lockedBy ?? "") : .free(vnet: row.lockedBy ?? "")
     }
 
-    /// Plans one scope's run: `plan(scope:space:rows:vnets:complete:now:settings:)`, as a value.
+    /// How whole the listing a scope is planned over is: its own listing, and every listing that could show a
+    /// network in its space (see `Observation`).
+    package struct Completeness: Sendable, Equatable {
+        package var own: Bool
+        package var space: Bool
+
+        package init(own: Bool, space: Bool) {
+            self.own = own
+            self.space = own && space
+        }
+
+        /// `scope`'s completeness in `listing`: its own, and every scope's when it is not isolated.
+        package init(_ scope: Scope, isolated: Bool, in listing: DiscoveryListing) {
+            self.init(own: listing.isComplete(scope), space: isolated || listing.isComplete)
+        }
+    }
+
+    /// Plans one scope's run: `plan(scope:space:rows:vnets:complete:spaceComplete:now:settings:)`, as a value.
     package typealias Planner =
         @Sendable (
-            _ scope: Scope, _ space: ScopeSupernets, _ rows: [Stored<NetworkRow>], _ vnets: [VirtualNetwork],
-            _ complete: Bool,
+            _ scope: Scope, _ space: ScopeSupernets, _ rows: [Stored<NetworkRow>], _ vnets: [DiscoveredNetwork],
+            _ complete: Completeness,
             _ now: Date, _ settings: ManagerSettings
         ) -> Plan
 
@@ -198,10 +228,11 @@ package enum Reconciliation {
     /// listed VNets use that no row covers, the drift findings, and the outlook the drift report tells. `rows`
     /// are as read: each change is written over its row's version.
     package static func plan(
-        scope: Scope, space: ScopeSupernets, rows: [Stored<NetworkRow>], vnets: [VirtualNetwork], complete: Bool,
-        now: Date, settings: ManagerSettings
+        scope: Scope, space: ScopeSupernets, rows: [Stored<NetworkRow>], vnets: [DiscoveredNetwork], complete: Bool,
+        spaceComplete: Bool? = nil, now: Date, settings: ManagerSettings
     ) -> Plan {
-        let observation = Observation(vnets: vnets, complete: complete, now: now, settings: settings)
+        let observation = Observation(
+            vnets: vnets, complete: complete, spaceComplete: spaceComplete, now: now, settings: settings)
         var plan = Plan(observation: observation)
         let byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
         for row in rows {

@@ -160,8 +160,7 @@ struct Drift: AsyncParsableCommand {
 
     func run() async throws {
         let manager = try await ManagerComposition.start(logLevel: "error")
-        let listing = await manager.run.resourceGraph.virtualNetworks(
-            subscriptions: Array(Set(manager.configuration.scopes.keys.map(\.subscriptionId))))
+        let listing = await manager.run.discovery.discover(Array(manager.configuration.scopes.keys))
         var rows: [Scope: [Stored<NetworkRow>]] = [:]
         for scope in manager.configuration.scopes.keys {
             rows[scope] = try await manager.run.inventory.networks(in: scope)

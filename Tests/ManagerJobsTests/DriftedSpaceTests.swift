@@ -19,7 +19,7 @@ struct DriftedSpaceTests {
     static let space = ScopeSupernets(scope: scope, supernets: [try! IPPrefix(parsing: "10.64.0.0/16")])
 
     static func plan(
-        _ rows: [NetworkRow], _ vnets: [VirtualNetwork], complete: Bool = true, at now: Date = Decisions.now
+        _ rows: [NetworkRow], _ vnets: [DiscoveredNetwork], complete: Bool = true, at now: Date = Decisions.now
     ) -> Reconciliation.Plan {
         Reconciliation.plan(
             scope: scope, space: space, rows: rows.map(Decisions.stored), vnets: vnets, complete: complete, now: now,

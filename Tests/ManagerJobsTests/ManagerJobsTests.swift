@@ -138,7 +138,7 @@ struct DriftReportTests {
             id: "/subscriptions/x/vnet-wrong", name: "vnet-wrong", subscriptionId: SampleConfiguration.subscription,
             resourceGroup: "rg",
             location: "eastus", tags: [LeaseTag.name: "l3"], addressPrefixes: ["10.64.12.0/24"])
-        let listing = VirtualNetworkListing(networks: [vnet], isComplete: true, problems: [], pages: 1)
+        let listing = DiscoveryListing(networks: [DiscoveredNetwork(vnet)], pages: 1)
         let report = DriftReport.build(
             configuration: configuration, settings: ManagerSettings(),
             rows: [scope: [occupied, anchored, stale, mismatched].map(ReconciliationDecisionTests.stored)],

@@ -24,10 +24,11 @@ struct OnePlanPerRunTests {
     static func counted(_ manager: ManagerRun, _ log: PlanLog) -> ManagerRun {
         ManagerRun(
             configuration: manager.configuration, settings: manager.settings, inventory: manager.inventory,
-            resourceGraph: manager.resourceGraph, logger: manager.logger
+            discovery: manager.discovery, logger: manager.logger
         ) { scope, space, rows, vnets, complete, now, settings in
             let plan = Reconciliation.plan(
-                scope: scope, space: space, rows: rows, vnets: vnets, complete: complete, now: now, settings: settings)
+                scope: scope, space: space, rows: rows, vnets: vnets, complete: complete.own,
+                spaceComplete: complete.space, now: now, settings: settings)
             log.add(scope, plan)
             return plan
         }
@@ -64,9 +65,7 @@ struct OnePlanPerRunTests {
             let report = try await manager.run(now: now)
             #expect(report.complete)
             let pages = await world.graph.queries - listingsBefore
-            let listing = await world.manager.resourceGraph.virtualNetworks(subscriptions: [
-                SampleConfiguration.subscription
-            ])
+            let listing = await world.manager.discovery.discover(world.configuration.scopes.keys.sorted())
             #expect(pages == listing.pages, "one listing per run: \(pages) pages for \(listing.pages)")
             #expect(log.all.map(\.scope) == world.configuration.scopes.keys.sorted(), "one plan per scope")
 

@@ -46,15 +46,17 @@ struct ReconciliationDecisionTests {
     /// `row` as read from storage (a change is written over it).
     static func stored(_ row: NetworkRow) -> Stored<NetworkRow> { Stored(row, etag: "etag") }
 
-    static func vnet(_ name: String, _ prefixes: [String], lease: String? = nil) -> VirtualNetwork {
-        VirtualNetwork(
-            id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/\(name)", name: name,
-            subscriptionId: "s",
-            resourceGroup: "rg", location: "eastus", tags: lease.map { [LeaseTag.name: $0] } ?? [:],
-            addressPrefixes: prefixes)
+    static func vnet(_ name: String, _ prefixes: [String], lease: String? = nil) -> DiscoveredNetwork {
+        DiscoveredNetwork(
+            VirtualNetwork(
+                id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/\(name)",
+                name: name,
+                subscriptionId: "s",
+                resourceGroup: "rg", location: "eastus", tags: lease.map { [LeaseTag.name: $0] } ?? [:],
+                addressPrefixes: prefixes))
     }
 
-    static func decide(_ row: NetworkRow, _ vnets: [VirtualNetwork], complete: Bool = true, at now: Date = now)
+    static func decide(_ row: NetworkRow, _ vnets: [DiscoveredNetwork], complete: Bool = true, at now: Date = now)
         -> RowDecision
     {
         Reconciliation.decide(

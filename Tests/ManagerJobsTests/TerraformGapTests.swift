@@ -75,7 +75,7 @@ struct TerraformGapTests {
         /// What a Manager run would plan right now (the rows and the listing as they are), without applying it.
         func plan() async throws -> Reconciliation.Plan {
             let rows = try await manager.inventory.networks(in: scope)
-            let listing = await manager.resourceGraph.virtualNetworks(subscriptions: [SampleConfiguration.subscription])
+            let listing = await manager.discovery.discover([scope])
             return Reconciliation.plan(
                 scope: scope, space: configuration.scopes[scope]!, rows: rows, vnets: listing.networks,
                 complete: listing.isComplete, now: Date(), settings: manager.settings)
