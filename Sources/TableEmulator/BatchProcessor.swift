@@ -76,6 +76,11 @@ struct BatchProcessor {
             }
         }
         var etags: [String?] = []
+        if failure == nil, let first = operations.first {
+            // Past the targets the whole request is refused (503), not one operation of the changeset.
+            try handler.admit(
+                account: account, table: first.table, partitionKey: first.write.keys.0, entities: operations.count)
+        }
         if failure == nil {
             do {
                 etags = try await handler.store.apply(table: operations[0].table, writes: operations.map(\.write))

@@ -29,14 +29,18 @@ package struct TableEmulatorServer: Sendable {
         package var acceptBearerTokens: Bool
         /// Timeouts and the connection cap (`IPAM_HTTP_*`, as every server of the project).
         package var limits: HTTPServerLimits
+        /// Azure's scalability targets to enforce (503 `ServerBusy` beyond them); nil enforces none.
+        package var targets: ScalabilityTargets.Rates?
 
         package init(
             host: String = "127.0.0.1", port: Int = 10002, location: String? = nil, syncEveryWrite: Bool = false,
             accounts: [String: String] = [
                 StorageConnectionString.developmentAccountName: StorageConnectionString.developmentAccountKey
             ],
-            maxBodyBytes: Int = 8 * 1024 * 1024, acceptBearerTokens: Bool = false, limits: HTTPServerLimits = .defaults
+            maxBodyBytes: Int = 8 * 1024 * 1024, acceptBearerTokens: Bool = false, limits: HTTPServerLimits = .defaults,
+            targets: ScalabilityTargets.Rates? = nil
         ) {
+            self.targets = targets
             self.acceptBearerTokens = acceptBearerTokens
             self.limits = limits
             self.host = host
@@ -57,7 +61,8 @@ package struct TableEmulatorServer: Sendable {
         self.logger = logger
         let store = try TableStore(location: configuration.location, syncEveryWrite: configuration.syncEveryWrite)
         self.handler = try TableServiceHandler(
-            store: store, accounts: configuration.accounts, acceptBearerTokens: configuration.acceptBearerTokens)
+            store: store, accounts: configuration.accounts, acceptBearerTokens: configuration.acceptBearerTokens,
+            targets: configuration.targets.map { ScalabilityTargets(rates: $0) })
     }
 
     /// Serves until the task is cancelled or, with `gracefulShutdownSignals`, until SIGTERM/SIGINT.

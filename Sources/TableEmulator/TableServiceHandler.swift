@@ -55,15 +55,22 @@ package struct TableServiceHandler: Sendable {
     private let signers: [String: SharedKeySigner]
     /// Whether any well-formed bearer token is accepted too (Azurite's OAuth mode, for tests).
     package let acceptBearerTokens: Bool
+    /// Azure's scalability targets, when enforced (`--azure-targets`); nil answers every request.
+    package let targets: ScalabilityTargets?
     /// Version this endpoint reports in `x-ms-version`.
     package static let serviceVersion = "2019-02-02"
 
     /// - Parameters:
     ///   - accounts: account name → base64 key.
     ///   - acceptBearerTokens: also accept any well-formed bearer token (for tests of identity-based access).
-    package init(store: TableStore, accounts: [String: String], acceptBearerTokens: Bool = false) throws {
+    ///   - targets: refuse what is past Azure's scalability targets, as Azure does (503 `ServerBusy`).
+    package init(
+        store: TableStore, accounts: [String: String], acceptBearerTokens: Bool = false,
+        targets: ScalabilityTargets? = nil
+    ) throws {
         self.store = store
         self.acceptBearerTokens = acceptBearerTokens
+        self.targets = targets
         var signers: [String: SharedKeySigner] = [:]
         for (name, key) in accounts { signers[name] = try SharedKeySigner(accountName: name, base64Key: key) }
         self.signers = signers
@@ -120,6 +127,11 @@ package struct TableServiceHandler: Sendable {
         let parameters = Self.queryParameters(request.query)
         let method = request.method.uppercased()
 
+        switch resource {
+        case .tables, .table: try admit(account: account, charges: [], accountEntities: 1)
+        case .entity(let table, let pk, _): try admit(account: account, table: table, partitionKey: pk, entities: 1)
+        case .batch, .entities: break // charged once the partition and the count are known
+        }
         switch (resource, method) {
         case (.tables, "POST"): return try await createTable(request, format: format, base: base)
         case (.tables, "GET"): return try await listTables(parameters, format: format, base: base)
@@ -129,8 +141,10 @@ package struct TableServiceHandler: Sendable {
         case (.batch, "POST"): return try await BatchProcessor(handler: self, account: account).process(request)
         case (.entities(let table), "POST"):
             let entity = try Self.decodeEntity(request.body)
+            try admit(account: account, table: table, partitionKey: entity.partitionKey, entities: 1)
             return try await write(table: table, .insert(entity), request: request, format: format, base: base)
-        case (.entities(let table), "GET"): return try await query(table: table, parameters, format: format, base: base)
+        case (.entities(let table), "GET"):
+            return try await query(table: table, parameters, account: account, format: format, base: base)
         case (.entity(let table, let pk, let rk), "GET"):
             let stored = try await store.get(table: table, partitionKey: pk, rowKey: rk)
             let select = parameters["$select"].map(Self.selectList)
@@ -245,9 +259,9 @@ package struct TableServiceHandler: Sendable {
         return EmulatorResponse(status: 204, headers: headers, body: [])
     }
 
-    private func query(table: String, _ parameters: [String: String], format: PayloadFormat, base: String) async throws
-        -> EmulatorResponse
-    {
+    private func query(
+        table: String, _ parameters: [String: String], account: String, format: PayloadFormat, base: String
+    ) async throws -> EmulatorResponse {
         let filter = try parameters["$filter"].map { try Self.parseFilter($0) }
         let top = try Self.top(parameters)
         let select = parameters["$select"].map(Self.selectList)
@@ -256,6 +270,15 @@ package struct TableServiceHandler: Sendable {
             start = (try ContinuationToken.decode(pk), try parameters["NextRowKey"].map(ContinuationToken.decode) ?? "")
         }
         let page = try await store.query(table: table, filter: filter, top: top, start: start)
+        if targets != nil {
+            // A read changes nothing: charged by what it answered, refused after the fact.
+            var entities: [String: Int] = [:]
+            for row in page.rows { entities[row.partitionKey, default: 0] += 1 }
+            try admit(
+                account: account,
+                charges: entities.map { ScalabilityTargets.Charge(table: table, partitionKey: $0, entities: $1) },
+                accountEntities: max(1, page.rows.count))
+        }
         var headers: HTTPHeaderList = ["Content-Type": format.contentType]
         if let next = page.next {
             headers["x-ms-continuation-NextPartitionKey"] = ContinuationToken.encode(next.partitionKey)
@@ -268,6 +291,22 @@ package struct TableServiceHandler: Sendable {
         if format.level != .none { body.append(("odata.metadata", .string("\(base)/$metadata#\(table)"))) }
         body.append(("value", .array(values)))
         return EmulatorResponse(status: 200, headers: headers, body: JSONValue.object(body).serializedBytes)
+    }
+
+    // MARK: Scalability targets
+
+    /// Charges the targets (when enforced) or throws Azure's 503 `ServerBusy`.
+    func admit(account: String, charges: [ScalabilityTargets.Charge], accountEntities: Int) throws {
+        if let refusal = targets?.admit(account: account, charges: charges, accountEntities: accountEntities) {
+            throw refusal.error
+        }
+    }
+
+    func admit(account: String, table: String, partitionKey: String, entities: Int) throws {
+        try admit(
+            account: account,
+            charges: [ScalabilityTargets.Charge(table: table, partitionKey: partitionKey, entities: entities)],
+            accountEntities: entities)
     }
 
     // MARK: Authentication

@@ -25,7 +25,30 @@ struct TableEmulatorCommand: AsyncParsableCommand {
             "Also accept any well-formed bearer token, as Azurite's OAuth mode does (tests of identity-based connections)."
     )
     var acceptBearerTokens = false
+    @Flag(
+        help:
+            "Enforce Azure's scalability targets: entities per second per partition and per account; past them answer 503 ServerBusy as Azure does."
+    )
+    var azureTargets = false
+    @Option(help: "With --azure-targets: entities per second one table partition takes.")
+    var partitionEntitiesPerSecond = ScalabilityTargets.Rates.azure.partitionEntitiesPerSecond
+    @Option(help: "With --azure-targets: entities per second the account takes.")
+    var accountEntitiesPerSecond = ScalabilityTargets.Rates.azure.accountEntitiesPerSecond
     @Option(help: "Log level (trace, debug, info, notice, warning, error).") var logLevel = "warning"
+
+    func validate() throws {
+        let rates = ScalabilityTargets.Rates.azure
+        if !azureTargets,
+            partitionEntitiesPerSecond != rates.partitionEntitiesPerSecond
+                || accountEntitiesPerSecond != rates.accountEntitiesPerSecond
+        {
+            throw ValidationError(
+                "--partition-entities-per-second and --account-entities-per-second need --azure-targets")
+        }
+        guard partitionEntitiesPerSecond > 0, accountEntitiesPerSecond > 0 else {
+            throw ValidationError("entities per second must be at least 1")
+        }
+    }
 
     func run() async throws {
         guard
@@ -52,9 +75,17 @@ struct TableEmulatorCommand: AsyncParsableCommand {
             configuration: .init(
                 host: host, port: port, location: inMemory ? nil : location, syncEveryWrite: fsync,
                 accounts: accountMap,
-                acceptBearerTokens: acceptBearerTokens, limits: limits),
+                acceptBearerTokens: acceptBearerTokens, limits: limits,
+                targets: azureTargets
+                    ? ScalabilityTargets.Rates(
+                        partitionEntitiesPerSecond: partitionEntitiesPerSecond,
+                        accountEntitiesPerSecond: accountEntitiesPerSecond) : nil),
             logger: logger)
-        let storage = inMemory ? "in memory" : "at \(location)"
+        let targets =
+            azureTargets
+            ? "; Azure's targets: \(partitionEntitiesPerSecond) entities/s per partition, \(accountEntitiesPerSecond) per account"
+            : ""
+        let storage = (inMemory ? "in memory" : "at \(location)") + targets
         let accountNames = accountMap.keys.sorted().joined(separator: ", ")
         let host = self.host
         try await server.run(gracefulShutdownSignals: [.sigterm, .sigint]) { bound in
