@@ -48,7 +48,7 @@ package struct AWSQueryClient: Sendable {
             throw failure(.unreachable, "the endpoint \(endpoint) is not a URL")
         }
         let hostHeader = url.port.map { "\(host):\($0)" } ?? host
-        let body = Array(AWSPercentEncoding.form(parameters).utf8)
+        let body = Array(PercentEncoding.form(parameters).utf8)
         let path = url.path.isEmpty ? "/" : url.path
         let signer = SigV4Signer(region: region, service: service)
         var attempt = 0

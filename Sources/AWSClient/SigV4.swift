@@ -1,5 +1,6 @@
 package import Crypto
 package import Foundation
+import HTTPTransport
 
 /// A request as Signature Version 4 sees it: the parts that go into the canonical request.
 package struct SigV4Request: Sendable {
@@ -127,7 +128,7 @@ package struct SigV4Signer: Sendable {
             default: segments.append(String(part))
             }
         }
-        var result = "/" + segments.map { AWSPercentEncoding.encode($0) }.joined(separator: "/")
+        var result = "/" + segments.map { PercentEncoding.encode($0) }.joined(separator: "/")
         let endsInDirectory = path.hasSuffix("/") || path.hasSuffix("/.") || path.hasSuffix("/..")
         if endsInDirectory && !segments.isEmpty { result += "/" }
         return result
@@ -135,7 +136,7 @@ package struct SigV4Signer: Sendable {
 
     /// Each name and value percent-encoded, sorted by name then value (byte order), joined with `&`.
     package static func canonicalQuery(_ query: [(name: String, value: String)]) -> String {
-        query.map { (AWSPercentEncoding.encode($0.name), AWSPercentEncoding.encode($0.value)) }
+        query.map { (PercentEncoding.encode($0.name), PercentEncoding.encode($0.value)) }
             .sorted { left, right in
                 left.0 == right.0
                     ? Array(left.1.utf8).lexicographicallyPrecedes(Array(right.1.utf8))
@@ -157,31 +158,5 @@ package struct SigV4Signer: Sendable {
             out.append(digits[Int(byte & 0x0f)])
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// RFC 3986 percent-encoding as AWS requires it in signatures, query strings and form bodies: every byte
-/// outside `A-Z a-z 0-9 - . _ ~` becomes `%XX` (upper-case hex; a space is `%20`, never `+`).
-package enum AWSPercentEncoding {
-    package static func encode(_ text: String) -> String {
-        let digits = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.append(byte)
-            default:
-                out += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0x0f)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `name=value&…`, each part encoded, in the order given (the body of a Query API request).
-    package static func form(_ parameters: [(name: String, value: String)]) -> String {
-        parameters.map { "\(encode($0.name))=\(encode($0.value))" }.joined(separator: "&")
     }
 }

@@ -155,8 +155,8 @@ package struct AppServiceManagedIdentity: TokenFetcher {
 
     package func fetchToken(for scope: TokenScope) async throws -> AccessToken {
         var url = endpoint + (endpoint.utf8.contains(UInt8(ascii: "?")) ? "&" : "?")
-        url += "resource=\(FormEncoding.encode(scope.resource))&api-version=2019-08-01"
-        if let clientID { url += "&client_id=\(FormEncoding.encode(clientID))" }
+        url += "resource=\(PercentEncoding.encode(scope.resource))&api-version=2019-08-01"
+        if let clientID { url += "&client_id=\(PercentEncoding.encode(clientID))" }
         var headers: HTTPHeaderList = [:]
         if let value = header() { headers["X-IDENTITY-HEADER"] = value }
         let response = try await RetryingFetch.get(url, headers: headers, transport: transport)
@@ -183,8 +183,8 @@ package struct IMDSManagedIdentity: TokenFetcher {
     }
 
     package func fetchToken(for scope: TokenScope) async throws -> AccessToken {
-        var url = "\(endpoint)?api-version=2018-02-01&resource=\(FormEncoding.encode(scope.resource))"
-        if let clientID { url += "&client_id=\(FormEncoding.encode(clientID))" }
+        var url = "\(endpoint)?api-version=2018-02-01&resource=\(PercentEncoding.encode(scope.resource))"
+        if let clientID { url += "&client_id=\(PercentEncoding.encode(clientID))" }
         let response = try await RetryingFetch.get(
             url, headers: ["Metadata": "true"], transport: transport, retryNotFound: true)
         guard response.status == 200 else {
@@ -233,11 +233,11 @@ struct ClientCredentialsGrant {
 
     /// The token for `scope`, proving the client with `proof`'s form members (in their order).
     func token(for scope: TokenScope, proof: [(String, String)]) async throws -> AccessToken {
-        let url = "\(authorityHost)/\(FormEncoding.encode(tenantID))/oauth2/v2.0/token"
+        let url = "\(authorityHost)/\(PercentEncoding.encode(tenantID))/oauth2/v2.0/token"
         let members =
             [("client_id", clientID), ("scope", scope.defaultScope)] + proof
             + [("grant_type", "client_credentials")]
-        let form = members.map { "\($0.0)=\(FormEncoding.encode($0.1))" }.joined(separator: "&")
+        let form = members.map { "\($0.0)=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
         let request = TransportRequest(
             method: "POST", url: url,
             headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Array(form.utf8))
@@ -355,43 +355,5 @@ enum RetryingFetch {
             }
             try await Task.sleep(for: .milliseconds(200 * (1 << (attempt - 1))))
         }
-    }
-}
-
-/// `application/x-www-form-urlencoded` / query component encoding (RFC 3986 unreserved kept).
-package enum FormEncoding {
-    package static func encode(_ text: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.append(byte)
-            default:
-                out.append(UInt8(ascii: "%"))
-                ASCIIFormat.appendHex(byte, to: &out, uppercase: true)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    package static func decode(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "%"), iterator.count >= 2,
-                let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16)
-            {
-                bytes.append(value)
-                iterator = iterator.dropFirst(2)
-            } else if byte == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

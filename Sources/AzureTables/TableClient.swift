@@ -87,7 +87,7 @@ package struct TableClient: Sendable {
     package func get(partitionKey: String, rowKey: String, select: [String]? = nil) async throws -> TableEntity? {
         try TableNames.validateKeys(partitionKey: partitionKey, rowKey: rowKey)
         var query: String? = nil
-        if let select { query = "$select=" + FormEncoding.encode(select.joined(separator: ",")) }
+        if let select { query = "$select=" + PercentEncoding.encode(select.joined(separator: ",")) }
         let request = service.makeRequest(method: "GET", path: entityPath(partitionKey, rowKey), query: query)
         let response: TransportResponse
         do {
@@ -131,7 +131,7 @@ package struct TableClient: Sendable {
 
     /// A key inside `'…'` in a URL path: quotes doubled, then percent-encoded.
     static func keyLiteral(_ key: String) -> String {
-        FormEncoding.encode(TableQuery.quoted(key))
+        PercentEncoding.encode(TableQuery.quoted(key))
     }
 
     func etag(of response: TransportResponse) throws -> String {

@@ -32,12 +32,12 @@ package struct TableQuery: AsyncSequence, Sendable {
     /// Fetches the page that starts at `continuation` (the first page when `nil`).
     package func page(after continuation: TableContinuation?) async throws -> TablePage {
         var parts: [String] = []
-        if let filter { parts.append("$filter=" + FormEncoding.encode(filter)) }
-        if let select { parts.append("$select=" + FormEncoding.encode(select.joined(separator: ","))) }
+        if let filter { parts.append("$filter=" + PercentEncoding.encode(filter)) }
+        if let select { parts.append("$select=" + PercentEncoding.encode(select.joined(separator: ","))) }
         if let top { parts.append("$top=\(Swift.min(Swift.max(top, 1), 1000))") }
         if let continuation {
-            parts.append("NextPartitionKey=" + FormEncoding.encode(continuation.nextPartitionKey))
-            if let rk = continuation.nextRowKey { parts.append("NextRowKey=" + FormEncoding.encode(rk)) }
+            parts.append("NextPartitionKey=" + PercentEncoding.encode(continuation.nextPartitionKey))
+            if let rk = continuation.nextRowKey { parts.append("NextRowKey=" + PercentEncoding.encode(rk)) }
         }
         let request = client.service.makeRequest(
             method: "GET", path: "/\(client.name)()",

@@ -80,7 +80,7 @@ package struct TableServiceClient: Sendable {
         var next: String? = nil
         repeat {
             var query = "$top=1000"
-            if let next { query += "&NextTableName=\(FormEncoding.encode(next))" }
+            if let next { query += "&NextTableName=\(PercentEncoding.encode(next))" }
             let response = try await pipeline.send(
                 makeRequest(method: "GET", path: "/Tables", query: query), idempotent: true)
             let json = try TableClient.parseJSON(response.body)

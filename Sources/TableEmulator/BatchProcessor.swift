@@ -157,7 +157,7 @@ struct BatchProcessor {
         } else if resourcePath.hasPrefix("/") {
             resourcePath = String(resourcePath.dropFirst())
         }
-        let decoded = FormEncoding.decode(Substring(TableServiceHandler.plusKept(resourcePath)))
+        let decoded = PercentEncoding.decode(Substring(TableServiceHandler.plusKept(resourcePath)))
         let resource = try TableServiceHandler.parseResource(decoded)
         let prefersNoContent = headers["Prefer"]?.containsASCIICaseInsensitive("return-no-content") ?? false
         let contentID = headers["Content-ID"] ?? partHeaders["Content-ID"]

@@ -120,7 +120,7 @@ package struct TableServiceHandler: Sendable {
                 status: 501, code: "NotImplemented",
                 message: "Service properties, statistics and ACLs are not implemented by this emulator.")
         }
-        let resourcePath = segments.count > 1 ? FormEncoding.decode(Substring(Self.plusKept(segments[1]))) : ""
+        let resourcePath = segments.count > 1 ? PercentEncoding.decode(Substring(Self.plusKept(segments[1]))) : ""
         let resource = try Self.parseResource(resourcePath)
         let format = PayloadFormat(accept: request.headers["Accept"])
         let base = "\(request.headers["Host"].map { "http://\($0)" } ?? "http://127.0.0.1:10002")/\(account)"
@@ -334,7 +334,7 @@ package struct TableServiceHandler: Sendable {
         let given = String(credential[credential.index(after: colon)...])
         let date = request.headers["x-ms-date"] ?? request.headers["Date"] ?? ""
         // Sign the path as sent; also accept it decoded, for clients that sign before encoding.
-        for path in [request.rawPath, FormEncoding.decode(Substring(request.rawPath))] {
+        for path in [request.rawPath, PercentEncoding.decode(Substring(request.rawPath))] {
             let resource = SharedKeySigner.canonicalizedResource(
                 accountName: account, encodedPath: path, query: request.query)
             let text = SharedKeySigner.stringToSign(
@@ -415,9 +415,10 @@ package struct TableServiceHandler: Sendable {
         var result: [String: String] = [:]
         for item in (query ?? "").split(separator: "&") {
             if let equals = item.firstIndex(of: "=") {
-                result[FormEncoding.decode(item[..<equals])] = FormEncoding.decode(item[item.index(after: equals)...])
+                result[PercentEncoding.decode(item[..<equals])] = PercentEncoding.decode(
+                    item[item.index(after: equals)...])
             } else {
-                result[FormEncoding.decode(item)] = ""
+                result[PercentEncoding.decode(item)] = ""
             }
         }
         return result

@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import HTTPTransport
 import Testing
 
 /// AWS's published Signature Version 4 test suite (Tests/fixtures/aws-sig-v4-test-suite, Apache-2.0): each
@@ -138,11 +139,11 @@ struct SigV4Tests {
 
     @Test("percent-encoding: unreserved kept, everything else %XX upper-case, space never '+'")
     func percentEncoding() {
-        #expect(AWSPercentEncoding.encode("AZaz09-._~") == "AZaz09-._~")
-        #expect(AWSPercentEncoding.encode("a b+c/d=e&f%") == "a%20b%2Bc%2Fd%3De%26f%25")
-        #expect(AWSPercentEncoding.encode("ሴ") == "%E1%88%B4")
+        #expect(PercentEncoding.encode("AZaz09-._~") == "AZaz09-._~")
+        #expect(PercentEncoding.encode("a b+c/d=e&f%") == "a%20b%2Bc%2Fd%3De%26f%25")
+        #expect(PercentEncoding.encode("ሴ") == "%E1%88%B4")
         #expect(
-            AWSPercentEncoding.form([("Action", "DescribeVpcs"), ("NextToken", "a/b+c=")])
+            PercentEncoding.form([("Action", "DescribeVpcs"), ("NextToken", "a/b+c=")])
                 == "Action=DescribeVpcs&NextToken=a%2Fb%2Bc%3D")
     }
 

@@ -14,7 +14,7 @@ struct TokenCredentialTests {
         var out: [String: String] = [:]
         for item in (query ?? "").split(separator: "&") {
             let pair = item.split(separator: "=", maxSplits: 1)
-            if pair.count == 2 { out[String(pair[0])] = FormEncoding.decode(pair[1]) }
+            if pair.count == 2 { out[String(pair[0])] = PercentEncoding.decode(pair[1]) }
         }
         return out
     }

@@ -123,7 +123,7 @@ struct ResourceGraphTests {
             #expect(answer1.status == 201)
             var listing = await client.virtualNetworks(subscriptions: ["11111111-1111-1111-1111-111111111111"])
             #expect(listing.networks.map(\.name) == ["v7"] && listing.networks[0].tags["ipam-lease-id"] == nil)
-            let id = FormEncoding.encode(Self.vnet(7).id)
+            let id = PercentEncoding.encode(Self.vnet(7).id)
             let answer2 = try await HTTPCalls.send("DELETE", url + "/admin/vnets?id=\(id)")
             #expect(answer2.status == 204)
             let answer3 = try await HTTPCalls.send("DELETE", url + "/admin/vnets?id=\(id)")
