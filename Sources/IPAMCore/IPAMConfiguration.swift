@@ -28,6 +28,9 @@ package struct IPAMConfiguration: Sendable {
     package static let defaultTableName = "networkCidr"
     /// Named pools inside the scopes (`POOLS_CONFIG`; none when unset).
     package var pools = PoolPlan()
+    /// Per AWS account id: the role the Manager assumes to read it (`roleArn`, `externalId` of its
+    /// `SUPERNETS_CONFIG` entry); an account not here is read with the Manager's own credentials.
+    package var awsAccess: [String: AWSAccountAccess] = [:]
     /// Receivers of audit events (`WEBHOOKS_CONFIG`; none when unset).
     package var webhooks: [Webhook] = []
 
@@ -105,7 +108,8 @@ package struct IPAMConfiguration: Sendable {
             problems.append("IPAM_TABLE_NAME=\(tableName): must be 3–63 letters and digits, starting with a letter")
         }
 
-        let scopes = parseSupernets(environment[setting: .supernets], problems: &problems)
+        var awsAccess: [String: AWSAccountAccess] = [:]
+        let scopes = parseSupernets(environment[setting: .supernets], awsAccess: &awsAccess, problems: &problems)
         let (defaultScope, allStock) = parseManifest(
             environment[setting: .manifest], scopes: scopes, problems: &problems)
         let stock = allStock.mapValues { $0.v4 }
@@ -122,6 +126,7 @@ package struct IPAMConfiguration: Sendable {
             leaseDuration: .milliseconds(Int64(hours * 3_600_000)), scopes: scopes, defaultScope: defaultScope,
             stock: stock, storageConnectionString: connection, tableName: tableName)
         configuration.pools = pools
+        configuration.awsAccess = awsAccess
         configuration.webhooks = webhooks
         configuration.stockV6 = stockV6
         (configuration.cidrSizeV6Min, configuration.cidrSizeV6Max, configuration.cidrSizeV6Default) = (
@@ -154,7 +159,12 @@ package struct IPAMConfiguration: Sendable {
         scopes[scope].map { pools.space(for: pool, in: $0) }
     }
 
-    static func parseSupernets(_ text: String?, problems: inout [String]) -> [Scope: ScopeSupernets] {
+    /// `SUPERNETS_CONFIG`: an array of entries, each an Azure subscription (`subscriptionId`; `"cloud": "azure"`
+    /// optional) or an AWS account (`"cloud": "aws"`, `accountId`, optionally `roleArn` and `externalId`, kept in
+    /// `awsAccess`), with its `regions`.
+    static func parseSupernets(
+        _ text: String?, awsAccess: inout [String: AWSAccountAccess], problems: inout [String]
+    ) -> [Scope: ScopeSupernets] {
         guard let text, !text.isEmpty else {
             problems.append("SUPERNETS_CONFIG: missing")
             return [:]
@@ -166,13 +176,24 @@ package struct IPAMConfiguration: Sendable {
             return [:]
         }
         var scopes: [Scope: ScopeSupernets] = [:]
+        var accessFrom: [String: Int] = [:]
         for (i, entry) in subscriptions.enumerated() {
-            guard let subscription = entry["subscriptionId"] as? String, !subscription.isEmpty,
-                Self.isSafeKey(subscription)
-            else {
-                problems.append(
-                    "SUPERNETS_CONFIG[\(i)].subscriptionId: missing or contains / \\ # ? or control characters")
+            guard let owner = Self.owner(of: entry, path: "SUPERNETS_CONFIG[\(i)]", problems: &problems) else {
                 continue
+            }
+            if owner.cloud == .aws {
+                // One account, one way in: entries naming the same account must agree on its role.
+                let entryAccess = Self.awsAccess(of: entry, path: "SUPERNETS_CONFIG[\(i)]", problems: &problems)
+                if let earlier = accessFrom[owner.account] {
+                    if awsAccess[owner.account] != entryAccess {
+                        problems.append(
+                            "SUPERNETS_CONFIG[\(i)]: account \(owner.account) names another roleArn or externalId than SUPERNETS_CONFIG[\(earlier)]"
+                        )
+                    }
+                } else {
+                    accessFrom[owner.account] = i
+                    awsAccess[owner.account] = entryAccess
+                }
             }
             guard let regions = entry["regions"] as? [[String: Any]] else {
                 problems.append("SUPERNETS_CONFIG[\(i)].regions: missing or not an array")
@@ -182,6 +203,11 @@ package struct IPAMConfiguration: Sendable {
                 let path = "SUPERNETS_CONFIG[\(i)].regions[\(j)]"
                 guard let region = regionEntry["region"] as? String, !region.isEmpty, Self.isSafeKey(region) else {
                     problems.append("\(path).region: missing or invalid")
+                    continue
+                }
+                if owner.cloud == .aws && !Scope.isAWSRegion(region.lowercased()) {
+                    problems.append(
+                        "\(path).region=\(region): not an AWS region (lower-case, like us-east-1 or us-gov-west-1)")
                     continue
                 }
                 func prefixes(_ key: String) -> [IPPrefix] {
@@ -205,7 +231,7 @@ package struct IPAMConfiguration: Sendable {
                 } else if regionEntry["supernets"] == nil {
                     problems.append("\(path).supernets: missing")
                 }
-                let scope = Scope(subscriptionId: subscription, region: region)
+                let scope = Scope(cloud: owner.cloud, account: owner.account, region: region)
                 if scopes[scope] != nil { problems.append("\(path): scope \(scope) is configured twice") }
                 scopes[scope] = ScopeSupernets(
                     scope: scope, supernets: supernets, exclude: prefixes("exclude"),
@@ -246,25 +272,19 @@ package struct IPAMConfiguration: Sendable {
             problems.append("SCOPE_CONFIG_MANIFEST: not a JSON object")
             return (nil, [:])
         }
-        var defaultScope: Scope? = nil
-        if let entry = json["defaultScope"] as? [String: Any], let sub = entry["subscriptionId"] as? String,
-            let region = entry["region"] as? String
-        {
-            let scope = Scope(subscriptionId: sub, region: region)
-            if scopes[scope] == nil && !scopes.isEmpty {
-                problems.append("SCOPE_CONFIG_MANIFEST.defaultScope: \(scope) is not in SUPERNETS_CONFIG")
-            }
-            defaultScope = scope
-        } else {
-            problems.append("SCOPE_CONFIG_MANIFEST.defaultScope: missing {subscriptionId, region}")
+        let defaultScope = manifestScope(
+            json["defaultScope"], path: "SCOPE_CONFIG_MANIFEST.defaultScope",
+            missing: "SCOPE_CONFIG_MANIFEST.defaultScope: missing {subscriptionId, region}", problems: &problems)
+        if let defaultScope, scopes[defaultScope] == nil && !scopes.isEmpty {
+            problems.append("SCOPE_CONFIG_MANIFEST.defaultScope: \(defaultScope) is not in SUPERNETS_CONFIG")
         }
         var stock: [Scope: (v4: [Int: Int], v6: [Int: Int])] = [:]
         for (i, entry) in ((json["scopes"] as? [[String: Any]]) ?? []).enumerated() {
-            guard let sub = entry["subscriptionId"] as? String, let region = entry["region"] as? String else {
-                problems.append("SCOPE_CONFIG_MANIFEST.scopes[\(i)]: needs subscriptionId and region")
-                continue
-            }
-            let scope = Scope(subscriptionId: sub, region: region)
+            guard
+                let scope = manifestScope(
+                    entry, path: "SCOPE_CONFIG_MANIFEST.scopes[\(i)]",
+                    missing: "SCOPE_CONFIG_MANIFEST.scopes[\(i)]: needs subscriptionId and region", problems: &problems)
+            else { continue }
             if scopes[scope] == nil && !scopes.isEmpty {
                 problems.append("SCOPE_CONFIG_MANIFEST.scopes[\(i)]: \(scope) is not in SUPERNETS_CONFIG")
             }
@@ -288,6 +308,145 @@ package struct IPAMConfiguration: Sendable {
             stock[scope] = (sizes, sizesV6)
         }
         return (defaultScope, stock)
+    }
+
+    /// The cloud and account of a `SUPERNETS_CONFIG` entry: `subscriptionId` (Azure, the default) or `accountId`
+    /// (`"cloud": "aws"`).
+    static func owner(of entry: [String: Any], path: String, problems: inout [String]) -> (
+        cloud: Cloud, account: String
+    )? {
+        guard let cloud = Self.cloud(of: entry, path: path, problems: &problems) else { return nil }
+        switch cloud {
+        case .azure:
+            guard let subscription = entry["subscriptionId"] as? String, !subscription.isEmpty,
+                Self.isSafeKey(subscription)
+            else {
+                problems.append("\(path).subscriptionId: missing or contains / \\ # ? or control characters")
+                return nil
+            }
+            guard Self.isAzureSubscription(subscription, path: path, problems: &problems) else { return nil }
+            return (.azure, subscription)
+        case .aws:
+            guard let account = Self.awsAccount(of: entry, path: path, problems: &problems) else { return nil }
+            return (.aws, account)
+        }
+    }
+
+    /// The scope a manifest entry names (`defaultScope`, `scopes[i]`): `subscriptionId` and `region` on Azure,
+    /// `"cloud": "aws"`, `accountId` and `region` on AWS. `missing` is the problem of an Azure entry without them.
+    static func manifestScope(_ value: Any?, path: String, missing: String, problems: inout [String]) -> Scope? {
+        guard let entry = value as? [String: Any] else {
+            problems.append(missing)
+            return nil
+        }
+        guard let cloud = Self.cloud(of: entry, path: path, problems: &problems) else { return nil }
+        switch cloud {
+        case .azure:
+            guard let subscription = entry["subscriptionId"] as? String, let region = entry["region"] as? String else {
+                problems.append(missing)
+                return nil
+            }
+            guard Self.isAzureSubscription(subscription, path: path, problems: &problems) else { return nil }
+            return Scope(subscriptionId: subscription, region: region)
+        case .aws:
+            guard let account = Self.awsAccount(of: entry, path: path, problems: &problems) else { return nil }
+            guard let region = entry["region"] as? String, Scope.isAWSRegion(region.lowercased()) else {
+                problems.append("\(path).region: missing or not an AWS region (lower-case, like us-east-1)")
+                return nil
+            }
+            return Scope(awsAccountId: account, region: region)
+        }
+    }
+
+    /// The entry's `cloud` (Azure when absent), refusing the other cloud's members: an Azure entry names no
+    /// `accountId`, `roleArn` or `externalId`, an AWS entry no `subscriptionId`.
+    static func cloud(of entry: [String: Any], path: String, problems: inout [String]) -> Cloud? {
+        var cloud = Cloud.azure
+        if let raw = entry["cloud"] {
+            guard let name = raw as? String, let known = Cloud(rawValue: name.lowercased()) else {
+                let shown = (raw as? String).map { "=\($0.debugDescription)" } ?? ""
+                problems.append("\(path).cloud\(shown): unknown cloud (azure or aws)")
+                return nil
+            }
+            cloud = known
+        }
+        let foreign = cloud == .azure ? ["accountId", "roleArn", "externalId"] : ["subscriptionId"]
+        for name in foreign where entry[name] != nil {
+            problems.append(
+                cloud == .azure
+                    ? "\(path).\(name): only an AWS entry (\"cloud\": \"aws\") has one; an Azure entry names its subscriptionId"
+                    : "\(path).\(name): an AWS entry names its accountId, not a subscriptionId")
+            return nil
+        }
+        return cloud
+    }
+
+    /// False (with the problem) for an Azure subscription id that is `aws` or begins with `aws_` in any case: its
+    /// partition keys would begin as AWS scopes' do, and the two must never meet.
+    static func isAzureSubscription(_ subscription: String, path: String, problems: inout [String]) -> Bool {
+        guard Scope.isReservedForAWS(subscriptionId: subscription) else { return true }
+        problems.append(
+            "\(path).subscriptionId=\(subscription.debugDescription): may not be aws or begin with aws_ (AWS scopes' partitions do)"
+        )
+        return false
+    }
+
+    /// An AWS entry's `accountId`: 12 digits, given as a string.
+    static func awsAccount(of entry: [String: Any], path: String, problems: inout [String]) -> String? {
+        guard let raw = entry["accountId"] else {
+            problems.append("\(path).accountId: missing (an AWS entry names its 12-digit account id)")
+            return nil
+        }
+        guard let account = raw as? String, Scope.isAWSAccountId(account) else {
+            let shown = (raw as? String).map { "=\($0.debugDescription)" } ?? ""
+            problems.append("\(path).accountId\(shown): must be a string of 12 digits (an AWS account id)")
+            return nil
+        }
+        return account
+    }
+
+    /// An AWS entry's `roleArn` and `externalId` (nil when it names no role; an external id needs a role).
+    static func awsAccess(of entry: [String: Any], path: String, problems: inout [String]) -> AWSAccountAccess? {
+        let role = entry["roleArn"]
+        let external = entry["externalId"]
+        if role == nil {
+            if external != nil { problems.append("\(path).externalId: needs a roleArn (the role that asks for it)") }
+            return nil
+        }
+        guard let arn = role as? String, Self.isRoleArn(arn) else {
+            problems.append("\(path).roleArn: must be an IAM role ARN (arn:aws:iam::123456789012:role/name)")
+            return nil
+        }
+        guard let external else { return AWSAccountAccess(roleArn: arn, externalId: nil) }
+        guard let id = external as? String, (2...1224).contains(id.utf8.count),
+            id.utf8.allSatisfy({ byte in
+                Self.isWordByte(byte) || "+=,.@:/-".utf8.contains(byte)
+            })
+        else {
+            problems.append("\(path).externalId: must be 2–1224 characters of A–Z a–z 0–9 + = , . @ : / - _")
+            return nil
+        }
+        return AWSAccountAccess(roleArn: arn, externalId: id)
+    }
+
+    /// `arn:{aws, aws-cn, aws-us-gov}:iam::{12 digits}:role/{path and name}`, the name of IAM's characters.
+    static func isRoleArn(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", ["aws", "aws-cn", "aws-us-gov"].contains(parts[1]),
+            parts[2] == "iam", parts[3].isEmpty, Scope.isAWSAccountId(String(parts[4])), parts[5].hasPrefix("role/")
+        else { return false }
+        let name = parts[5].dropFirst(5).utf8
+        return (1...512).contains(name.count) && name.last != UInt8(ascii: "/")
+            && name.allSatisfy { Self.isWordByte($0) || "+=,.@/-".utf8.contains($0) }
+    }
+
+    static func isWordByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+            true
+        default: false
+        }
     }
 
     /// Table keys may not hold `/ \ # ?` or control characters.

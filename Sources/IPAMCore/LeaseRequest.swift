@@ -144,17 +144,23 @@ package enum RequestRules {
         }
     }
 
-    /// The scope and the pool a request names: `pool` alone names its scope too; with `subscriptionId` or
-    /// `region`, they must be the pool's.
+    /// The scope and the pool a request names: `pool` alone names its scope too; with `subscriptionId`,
+    /// `accountId` or `region`, they must be the pool's.
     package static func resolvePool(
-        _ name: String?, subscriptionId: String?, region: String?, configuration: IPAMConfiguration
+        _ name: String?, subscriptionId: String?, accountId: String? = nil, region: String?,
+        configuration: IPAMConfiguration
     ) throws(RequestProblem) -> (Scope, Pool?) {
         guard let name else {
-            return (try resolveScope(subscriptionId: subscriptionId, region: region, configuration: configuration), nil)
+            return (
+                try resolveScope(
+                    subscriptionId: subscriptionId, accountId: accountId, region: region, configuration: configuration),
+                nil
+            )
         }
         let pool = try self.pool(named: name, configuration: configuration)
-        if subscriptionId != nil || region != nil {
-            let scope = try resolveScope(subscriptionId: subscriptionId, region: region, configuration: configuration)
+        if subscriptionId != nil || accountId != nil || region != nil {
+            let scope = try resolveScope(
+                subscriptionId: subscriptionId, accountId: accountId, region: region, configuration: configuration)
             guard scope == pool.scope else {
                 throw RequestProblem(
                     code: .unknownPool, field: "pool", message: "pool '\(name)' is in \(pool.scope), not in \(scope)")
@@ -176,30 +182,70 @@ package enum RequestRules {
         return pool
     }
 
-    /// The scope named by `subscriptionId` and/or `region`, else the default scope.
-    package static func resolveScope(subscriptionId: String?, region: String?, configuration: IPAMConfiguration)
-        throws(RequestProblem) -> Scope
-    {
+    /// The scope named by `subscriptionId` (Azure) or `accountId` (AWS) and/or `region`, else the default scope.
+    ///
+    /// An `accountId` must be 12 digits and, with it, a `region` AWS's form; both ids at once, or a
+    /// `subscriptionId` no Azure scope may have (`Scope.isReservedForAWS`), are refused as invalid (400),
+    /// so no spelling of one cloud's scope reaches the other's.
+    package static func resolveScope(
+        subscriptionId: String?, accountId: String? = nil, region: String?, configuration: IPAMConfiguration
+    ) throws(RequestProblem) -> Scope {
         let subscription = subscriptionId?.lowercased()
         let region = region?.lowercased()
-        if subscription == nil && region == nil { return configuration.defaultScope }
+        let owner: (cloud: Cloud, account: String)?
+        switch (subscription, accountId) {
+        case (.some, .some):
+            throw RequestProblem(
+                code: .invalidField, field: "accountId",
+                message: "name a scope by subscriptionId (Azure) or accountId (AWS), not both")
+        case (.some(let subscription), nil):
+            guard !Scope.isReservedForAWS(subscriptionId: subscription) else {
+                throw RequestProblem(
+                    code: .invalidField, field: "subscriptionId",
+                    message:
+                        "no Azure subscription id is 'aws' or begins with 'aws_'; name an AWS scope by accountId and region"
+                )
+            }
+            owner = (.azure, subscription)
+        case (nil, .some(let account)):
+            guard Scope.isAWSAccountId(account) else {
+                throw RequestProblem(
+                    code: .invalidField, field: "accountId",
+                    message: "'accountId' must be an AWS account id of 12 digits")
+            }
+            if let region, !Scope.isAWSRegion(region) {
+                throw RequestProblem(
+                    code: .invalidField, field: "region",
+                    message: "'region' must be an AWS region (lower-case, like us-east-1) with an accountId")
+            }
+            owner = (.aws, account)
+        case (nil, nil):
+            owner = nil
+        }
+        if owner == nil && region == nil { return configuration.defaultScope }
         let candidates = configuration.scopes.keys.filter {
-            (subscription == nil || $0.subscriptionId == subscription) && (region == nil || $0.region == region)
+            (owner == nil || ($0.cloud == owner?.cloud && $0.account == owner?.account))
+                && (region == nil || $0.region == region)
         }.sorted()
         if candidates.count == 1 { return candidates[0] }
+        let ownerField = owner?.cloud == .aws ? "accountId" : "subscriptionId"
         if candidates.isEmpty {
             throw RequestProblem(
-                code: .unknownScope, field: region == nil ? "subscriptionId" : "region",
-                message:
-                    "no configured scope matches subscription '\(subscription ?? "*")' and region '\(region ?? "*")'")
+                code: .unknownScope, field: region == nil ? ownerField : "region",
+                message: owner?.cloud == .aws
+                    ? "no configured scope matches account '\(owner?.account ?? "*")' and region '\(region ?? "*")'"
+                    : "no configured scope matches subscription '\(subscription ?? "*")' and region '\(region ?? "*")'")
         }
-        if let preferred = candidates.first(where: { $0.subscriptionId == configuration.defaultScope.subscriptionId })
-            ?? candidates.first(where: { $0.region == configuration.defaultScope.region })
+        let preferred = configuration.defaultScope
+        if let scope = candidates.first(where: { $0.cloud == preferred.cloud && $0.account == preferred.account })
+            ?? candidates.first(where: { $0.region == preferred.region })
         {
-            return preferred
+            return scope
         }
         throw RequestProblem(
-            code: .ambiguousScope, field: "subscriptionId",
-            message: "several scopes match; name both subscriptionId and region")
+            code: .ambiguousScope, field: ownerField,
+            message: owner?.cloud == .aws
+                ? "several scopes match; name both accountId and region"
+                : "several scopes match; name both subscriptionId and region")
     }
 }

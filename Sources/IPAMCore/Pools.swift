@@ -107,7 +107,7 @@ package struct PoolPlan: Sendable, Equatable {
     }
 
     static let poolFields: Set<String> = [
-        "name", "subscriptionid", "region", "cidr", "parent", "owner", "labels", "rules", "quota", "stock",
+        "name", "subscriptionid", "accountid", "region", "cidr", "parent", "owner", "labels", "rules", "quota", "stock",
     ]
     static let ruleFields: Set<String> = [
         "minprefixlength", "maxprefixlength", "defaultprefixlength", "requiredtags", "allowedrequesters",
@@ -128,7 +128,8 @@ package struct PoolPlan: Sendable, Equatable {
         struct Draft {
             var name: String
             var path: String
-            var subscription: String?
+            /// The scope's cloud and owner when the entry names one (`subscriptionId` or `accountId`).
+            var scopeOwner: (cloud: Cloud, account: String)?
             var region: String?
             var prefix: IPPrefix
             var parent: String?
@@ -251,8 +252,16 @@ package struct PoolPlan: Sendable, Equatable {
                 }
             }
             let parent = text("parent")
+            var scopeOwner = text("subscriptionid").map { (cloud: Cloud.azure, account: $0.lowercased()) }
+            if let account = text("accountid") {
+                if scopeOwner != nil {
+                    problems.append(
+                        "\(path).accountId: name the scope by subscriptionId (Azure) or accountId (AWS), not both")
+                }
+                scopeOwner = (.aws, account)
+            }
             drafts[name] = Draft(
-                name: name, path: path, subscription: text("subscriptionid")?.lowercased(),
+                name: name, path: path, scopeOwner: scopeOwner,
                 region: text("region")?.lowercased(), prefix: prefix,
                 parent: parent, owner: text("owner"), labels: labels, rules: rules, quota: quota, stock: stock)
             order.append(name)
@@ -285,9 +294,11 @@ package struct PoolPlan: Sendable, Equatable {
                     }
                     return nil
                 }
-                if let subscription = draft.subscription, subscription != parent.scope.subscriptionId.lowercased() {
+                if let owner = draft.scopeOwner,
+                    owner.cloud != parent.scope.cloud || owner.account != parent.scope.account
+                {
                     problems.append(
-                        "\(draft.path).subscriptionId: differs from its parent '\(parentName)' (a child pool is in its parent's scope)"
+                        "\(draft.path).\(owner.cloud == .aws ? "accountId" : "subscriptionId"): differs from its parent '\(parentName)' (a child pool is in its parent's scope)"
                     )
                 }
                 if let region = draft.region, region != parent.scope.region.lowercased() {
@@ -302,16 +313,17 @@ package struct PoolPlan: Sendable, Equatable {
                 scope = parent.scope
             } else {
                 let candidates = scopes.keys.filter {
-                    (draft.subscription == nil || $0.subscriptionId.lowercased() == draft.subscription)
+                    (draft.scopeOwner == nil
+                        || ($0.cloud == draft.scopeOwner?.cloud && $0.account == draft.scopeOwner?.account))
                         && (draft.region == nil || $0.region.lowercased() == draft.region)
                 }.sorted()
                 let chosen =
-                    draft.subscription == nil && draft.region == nil
+                    draft.scopeOwner == nil && draft.region == nil
                     ? defaultScope.flatMap { scopes[$0] == nil ? nil : $0 }
                     : (candidates.count == 1 ? candidates[0] : nil)
                 guard let found = chosen else {
                     problems.append(
-                        "\(draft.path): names no single configured scope (give subscriptionId and region of a SUPERNETS_CONFIG scope)"
+                        "\(draft.path): names no single configured scope (give subscriptionId, or accountId for AWS, and region of a SUPERNETS_CONFIG scope)"
                     )
                     return nil
                 }

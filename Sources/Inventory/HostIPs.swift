@@ -81,10 +81,11 @@ package struct HostIPHead: Sendable, Equatable {
 
     func entity() -> TableEntity {
         var p: [String: TableValue] = [
-            "LeaseId": .string(leaseId), "SubscriptionId": .string(scope.subscriptionId),
+            "LeaseId": .string(leaseId), "SubscriptionId": .string(scope.account),
             "Region": .string(scope.region),
             "NetworkRowKey": .string(networkRowKey), "Version": .int64(Int64(version)),
         ]
+        scope.writeCloud(into: &p)
         Self.write(subnets, as: "", into: &p)
         if !v6Subnets.isEmpty { Self.write(v6Subnets, as: "V6", into: &p) }
         return TableEntity(partitionKey: RowKeys.hostIPPartition(leaseId), rowKey: RowKeys.head, properties: p)
@@ -142,12 +143,13 @@ package struct HostIPHead: Sendable, Equatable {
 
     init?(entity: TableEntity) {
         guard entity.rowKey == RowKeys.head, let leaseId = entity["LeaseId"]?.stringValue,
-            let subscription = entity["SubscriptionId"]?.stringValue, let region = entity["Region"]?.stringValue,
+            let account = entity["SubscriptionId"]?.stringValue, let region = entity["Region"]?.stringValue,
+            let scope = Scope(storedCloud: entity["Cloud"]?.stringValue, account: account, region: region),
             let networkRowKey = entity["NetworkRowKey"]?.stringValue,
             let subnets = Self.read(entity, side: ""), let v6Subnets = Self.read(entity, side: "V6")
         else { return nil }
         self.init(
-            leaseId: leaseId, scope: Scope(subscriptionId: subscription, region: region), networkRowKey: networkRowKey,
+            leaseId: leaseId, scope: scope, networkRowKey: networkRowKey,
             subnets: subnets,
             version: Int(entity["Version"]?.int64Value ?? 0), etag: entity.etag)
         self.v6Subnets = v6Subnets

@@ -37,7 +37,7 @@ package struct WebhookCursor: Sendable, Equatable {
     package func entity() -> TableEntity {
         var p: [String: TableValue] = [
             "Webhook": .string(webhook), "Scope": .string(scope.partitionKey),
-            "Subscription": .string(scope.subscriptionId), "Region": .string(scope.region),
+            "Subscription": .string(scope.account), "Region": .string(scope.region),
             "LastEvent": .string(lastEvent), "Delivered": .int64(Int64(delivered)),
             "DeadLettered": .int64(Int64(deadLettered)), "Attempts": .int32(Int32(attempts)),
             "LastError": .string(lastError ?? ""), "Holder": .string(holder ?? ""),
@@ -47,15 +47,17 @@ package struct WebhookCursor: Sendable, Equatable {
         ] {
             if let date { p[name] = .dateTime(date) }
         }
+        scope.writeCloud(into: &p)
         return TableEntity(partitionKey: RowKeys.webhooksPartition, rowKey: rowKey, properties: p)
     }
 
     package init?(entity: TableEntity) {
-        guard let webhook = entity["Webhook"]?.stringValue, let subscription = entity["Subscription"]?.stringValue,
+        guard let webhook = entity["Webhook"]?.stringValue, let account = entity["Subscription"]?.stringValue,
             let region = entity["Region"]?.stringValue,
+            let scope = Scope(storedCloud: entity["Cloud"]?.stringValue, account: account, region: region),
             let last = entity["LastEvent"]?.stringValue
         else { return nil }
-        self.init(webhook: webhook, scope: Scope(subscriptionId: subscription, region: region), lastEvent: last)
+        self.init(webhook: webhook, scope: scope, lastEvent: last)
         func text(_ name: String) -> String? { entity[name]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } }
         delivered = Int(entity["Delivered"]?.int64Value ?? 0)
         deadLettered = Int(entity["DeadLettered"]?.int64Value ?? 0)
@@ -96,25 +98,27 @@ package struct DeadLetter: Sendable, Equatable {
     }
 
     package func entity() -> TableEntity {
-        TableEntity(
+        var p: [String: TableValue] = [
+            "Webhook": .string(webhook), "Subscription": .string(scope.account),
+            "Region": .string(scope.region), "EventId": .string(eventId),
+            "Type": .string(type), "Body": .string(String(body.prefix(30_000))),
+            "Attempts": .int32(Int32(attempts)), "LastError": .string(String(lastError.prefix(1000))),
+            "DeadAt": .dateTime(deadAt),
+        ]
+        scope.writeCloud(into: &p)
+        return TableEntity(
             partitionKey: RowKeys.webhooksPartition,
-            rowKey: RowKeys.deadLetterPrefix(webhook) + scope.partitionKey + "|" + eventId,
-            properties: [
-                "Webhook": .string(webhook), "Subscription": .string(scope.subscriptionId),
-                "Region": .string(scope.region), "EventId": .string(eventId),
-                "Type": .string(type), "Body": .string(String(body.prefix(30_000))),
-                "Attempts": .int32(Int32(attempts)), "LastError": .string(String(lastError.prefix(1000))),
-                "DeadAt": .dateTime(deadAt),
-            ])
+            rowKey: RowKeys.deadLetterPrefix(webhook) + scope.partitionKey + "|" + eventId, properties: p)
     }
 
     package init?(entity: TableEntity) {
-        guard let webhook = entity["Webhook"]?.stringValue, let subscription = entity["Subscription"]?.stringValue,
+        guard let webhook = entity["Webhook"]?.stringValue, let account = entity["Subscription"]?.stringValue,
             let region = entity["Region"]?.stringValue,
+            let scope = Scope(storedCloud: entity["Cloud"]?.stringValue, account: account, region: region),
             let eventId = entity["EventId"]?.stringValue
         else { return nil }
         self.init(
-            webhook: webhook, scope: Scope(subscriptionId: subscription, region: region), eventId: eventId,
+            webhook: webhook, scope: scope, eventId: eventId,
             type: entity["Type"]?.stringValue ?? "",
             body: entity["Body"]?.stringValue ?? "", attempts: Int(entity["Attempts"]?.int64Value ?? 0),
             lastError: entity["LastError"]?.stringValue ?? "",

@@ -14,7 +14,7 @@ package struct ResourceGraphDiscovery: NetworkDiscovery {
     package func lists(_ scope: Scope) -> Bool { true }
 
     package func discover(_ scopes: [Scope]) async -> DiscoveryListing {
-        let subscriptions = Set(scopes.map(\.subscriptionId))
+        let subscriptions = Set(scopes.compactMap(\.subscriptionId))
         let found = await client.virtualNetworks(subscriptions: Array(subscriptions))
         var listing = DiscoveryListing(networks: found.networks.map(DiscoveredNetwork.init), pages: found.pages)
         for problem in found.problems { listing.markIncomplete(scopes, because: problem) }

@@ -293,7 +293,10 @@ struct ConsoleRoutes: Sendable {
             if let scope = form.scope.flatMap({ name in
                 service.configuration.scopes.keys.first { $0.partitionKey == name }
             }) {
-                fields += [("subscriptionId", .string(scope.subscriptionId)), ("region", .string(scope.region))]
+                fields += [
+                    (scope.cloud == .aws ? "accountId" : "subscriptionId", .string(scope.account)),
+                    ("region", .string(scope.region)),
+                ]
             }
             return try await acting(session) {
                 let reservation: ReservationRequest

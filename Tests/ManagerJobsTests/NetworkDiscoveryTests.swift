@@ -34,10 +34,10 @@ final class ScriptedDiscovery: NetworkDiscovery {
         for scope in scopes {
             if failing.contains(scope) {
                 listing.markIncomplete(
-                    [scope], because: "\(provider) account \(scope.subscriptionId) region \(scope.region): AuthFailure")
+                    [scope], because: "\(provider) account \(scope.account) region \(scope.region): AuthFailure")
                 continue
             }
-            listing.networks += networks.filter { $0.account == scope.subscriptionId && $0.region == scope.region }
+            listing.networks += networks.filter { $0.account == scope.account && $0.region == scope.region }
         }
         return listing
     }
@@ -56,7 +56,7 @@ struct NetworkDiscoveryTests {
         let other = Scope(subscriptionId: "22222222-2222-2222-2222-222222222222", region: "eastus")
         first.set([
             DiscoveredNetwork(
-                provider: "aws", account: Self.east.subscriptionId, region: "eastus", id: "vpc-1",
+                provider: "aws", account: Self.east.account, region: "eastus", id: "vpc-1",
                 prefixes: ["10.64.1.0/24", "2600:1f18::/56"])
         ])
         let providers: [any NetworkDiscovery] = [first, second]
@@ -133,7 +133,7 @@ struct NetworkDiscoveryTests {
             await world.deploy("vnet-east", [eastCIDR], lease: east.string("leaseId"))
             scripted.set([
                 DiscoveredNetwork(
-                    provider: "aws", account: Self.west.subscriptionId, region: "westeurope", id: "vpc-0west",
+                    provider: "aws", account: Self.west.account, region: "westeurope", id: "vpc-0west",
                     prefixes: [westCIDR], tags: [LeaseTag.name: westLease])
             ])
             func westRow() async throws -> NetworkRow? {
