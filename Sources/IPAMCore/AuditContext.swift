@@ -13,5 +13,8 @@ package struct AuditContext: Sendable, Equatable {
         self.requestId = requestId
     }
 
+    /// The actor of a request before (or without) authentication.
+    package static let anonymous = "anonymous"
+
     @TaskLocal package static var current: AuditContext?
 }

@@ -18,6 +18,28 @@ package enum ASCIIFormat {
         return Data(base64Encoded: base64)
     }
 
+    /// A version-4 UUID in lowercase text (`xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`) from two 64-bit draws of
+    /// `generator` (the system generator for ids; a seeded one makes it repeatable).
+    package static func uuidV4(using generator: inout some RandomNumberGenerator) -> String {
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for half in 0..<2 {
+            var word: UInt64 = generator.next()
+            for index in 0..<8 {
+                bytes[half * 8 + index] = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+            }
+        }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40 // version 4
+        bytes[8] = (bytes[8] & 0x3F) | 0x80 // RFC 4122 variant
+        var text: [UInt8] = []
+        text.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            appendHex(byte, to: &text)
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
     /// A UTC timestamp `YYYY-MM-DDTHH:MM:SS.fffZ` from whole seconds since 1970 and a fraction of
     /// `fractionDigits` decimal digits (e.g. 3 for milliseconds, 7 for the Table service's ticks).
     package static func utcTimestamp(seconds: Int64, fraction: Int64, fractionDigits: Int) -> String {

@@ -3,8 +3,9 @@ import IPAMCore
 import Logging
 
 /// Authenticates the caller of a route that needs a role (`Authenticator`), before its
-/// `AuthenticatedRequestContext` is made: the caller and role go into the context, the caller into the log
-/// (its keyed hash with `AUDIT_REDACT_ACTORS`) and into the audit events the request's work writes.
+/// `AuthenticatedRequestContext` is made: the caller and role go into the context, the caller (its keyed hash
+/// with `AUDIT_REDACT_ACTORS`) into the audit context, from which the request's log lines and the audit events
+/// its work writes name it.
 ///
 /// It runs inside the route the router resolved, so a path no route matches authenticates nothing.
 struct AuthenticationMiddleware: RouterMiddleware {
@@ -22,7 +23,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let identity = try await authenticator.authenticate(request, from: context.clientAddress)
         context.identity = identity
         let logged = redactor.map { $0.principal(identity.caller).key } ?? identity.caller
-        context.logger[metadataKey: "caller"] = .string(logged)
         context.notes.recordCaller(logged)
         let admitted = context
         return try await AuditContext.$current.withValue(AuditContext(actor: logged, requestId: context.requestID)) {

@@ -13,6 +13,7 @@ package final class LogCapture: Sendable {
     package init() {}
 
     package var captured: [Line] { lines.withLock { $0 } }
+    package func clear() { lines.withLock { $0.removeAll() } }
     func append(_ line: Line) { lines.withLock { $0.append(line) } }
 
     /// A logger at `level` writing into this capture.
@@ -26,6 +27,7 @@ package final class LogCapture: Sendable {
         let capture: LogCapture
         var metadata: Logger.Metadata = [:]
         var logLevel: Logger.Level = .trace
+        var metadataProvider: Logger.MetadataProvider?
 
         subscript(metadataKey key: String) -> Logger.Metadata.Value? {
             get { metadata[key] }
@@ -34,6 +36,7 @@ package final class LogCapture: Sendable {
 
         func log(event: LogEvent) {
             var all = metadata
+            for (key, value) in metadataProvider?.get() ?? [:] { all[key] = value }
             for (key, value) in event.metadata ?? [:] { all[key] = value }
             capture.append(Line(level: event.level, message: "\(event.message)", metadata: all.mapValues { "\($0)" }))
         }

@@ -72,6 +72,50 @@ struct RequestIDMiddlewareTests {
         #expect(first != nil && first != second)
     }
 
+    @Test(
+        "a line written inside an authenticated request names its request and caller; before authentication, no caller")
+    func callerInLines() async throws {
+        let logs = LogCapture()
+        let table = VendorRouteTable(
+            authentication: AuthenticationMiddleware(
+                authenticator: Authenticator(
+                    keys: APIKeys(reader: "auditor=reader-secret", lease: nil, admin: nil), tokens: nil,
+                    throttle: FailedKeyThrottle(uptime: { .zero }), time: .system),
+                redactor: nil))
+        table.add(.get, "/mine", .reader) { _, context in
+            context.logger.info("inside")
+            return Response(status: .ok)
+        }
+        let (routes, _) = table.finish()
+        let router = Router(context: VendorRequestContext.self)
+        router.add(middleware: RequestIDMiddleware(logger: logs.logger(), authenticationDisabled: false))
+        router.addRoutes(routes)
+        let edge = EdgeTestRouter(router)
+        let answer = try await edge.send(
+            .get, "/mine", headers: [Self.header: "rid-7", HTTPField.Name("x-functions-key")!: "reader-secret"])
+        #expect(answer.status == .ok)
+        let inside = try #require(logs.captured.first { $0.message == "inside" })
+        #expect(inside.metadata["request_id"] == "rid-7" && inside.metadata["caller"] == "auditor")
+        let line = try #require(logs.captured.last)
+        #expect(line.message == "request" && line.metadata["request_id"] == "rid-7")
+        #expect(line.metadata["caller"] == "auditor")
+        // A refused key: no caller in any line.
+        logs.clear()
+        let refused = try await edge.send(
+            .get, "/mine", headers: [Self.header: "rid-8", HTTPField.Name("x-functions-key")!: "wrong"])
+        #expect(refused.status == .unauthorized)
+        #expect(logs.captured.allSatisfy { $0.metadata["request_id"] == "rid-8" && $0.metadata["caller"] == nil })
+    }
+
+    @Test("a non-ASCII or empty x-request-id is replaced: only ASCII letters, digits, - _ . are kept")
+    func nonASCIIReplaced() async throws {
+        for id in ["caf\u{E9}", "\u{0430}\u{0431}", "e\u{301}", "\u{2167}", ""] {
+            let answer = try await Self.router(logs: LogCapture()).send(.get, "/x", headers: [Self.header: id])
+            let given = try #require(answer.headers[Self.header])
+            #expect(given != id && UUID(uuidString: given) != nil && given == given.lowercased())
+        }
+    }
+
     @Test("with authentication disabled every log line says so")
     func authenticationDisabledLogged() async throws {
         let logs = LogCapture()
