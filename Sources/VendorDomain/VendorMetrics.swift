@@ -2,6 +2,7 @@ import CoreMetrics
 package import Inventory
 package import Metrics
 package import Prometheus
+import Synchronization
 
 /// The Vendor's metrics (swift-metrics, exported in Prometheus text format on `GET /metrics`).
 ///
@@ -20,6 +21,7 @@ package struct VendorMetrics: Sendable {
     let exhausted: Metrics.Counter
     package let allocationDuration: Metrics.Timer
     private let factory: PrometheusMetricsFactory
+    private let handles = Handles()
 
     package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -50,21 +52,20 @@ package struct VendorMetrics: Sendable {
     /// Storage attempts by method and status (0 = no answer), with whether the pipeline retried:
     /// throttling and faults show up here before they reach callers.
     package func recordStorageAttempt(_ record: StorageAttempt) {
-        Metrics.Counter(
-            label: "ipam_storage_attempts_total",
-            dimensions: [
-                ("method", record.method), ("status", String(record.status)),
-                ("retried", record.willRetry ? "true" : "false"),
-            ],
+        handles.counter(
+            "ipam_storage_attempts_total",
+            [("method", record.method), ("status", String(record.status)), ("retried", String(record.willRetry))],
             factory: factory
         ).increment()
     }
 
     /// One HTTP request as the edge answered it.
     package func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        let dimensions = [("route", route), ("method", method), ("status", String(status))]
-        Metrics.Counter(label: "ipam_http_requests_total", dimensions: dimensions, factory: factory).increment()
-        Metrics.Timer(label: "ipam_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+        handles.counter(
+            "ipam_http_requests_total", [("route", route), ("method", method), ("status", String(status))],
+            factory: factory
+        ).increment()
+        handles.timer("ipam_http_request_duration_seconds", [("route", route)], factory: factory)
             .record(duration: duration)
     }
 
@@ -83,4 +84,46 @@ package struct VendorMetrics: Sendable {
 
     /// The Prometheus text exposition of everything in the registry.
     package func exposition() -> [UInt8] { registry.emitToBuffer() }
+}
+
+/// Counters and timers by label and dimensions, each made once: making one per event went through the
+/// factory's lookup (a lock, the dimensions hashed, a handle allocated) on every request and storage attempt.
+/// The label sets are bounded (registered routes, methods, statuses); past `limit` of them a metric is made
+/// per event, as before, so a flood of odd statuses cannot grow the cache.
+private final class Handles: Sendable {
+    private struct Key: Hashable {
+        let label: String
+        let values: [String]
+    }
+
+    private let counters = Mutex<[Key: Metrics.Counter]>([:])
+    private let timers = Mutex<[Key: Metrics.Timer]>([:])
+    private let limit = 4_096
+
+    func counter(_ label: String, _ dimensions: [(String, String)], factory: PrometheusMetricsFactory)
+        -> Metrics.Counter
+    {
+        handle(in: counters, label, dimensions) {
+            Metrics.Counter(label: label, dimensions: dimensions, factory: factory)
+        }
+    }
+
+    func timer(_ label: String, _ dimensions: [(String, String)], factory: PrometheusMetricsFactory)
+        -> Metrics.Timer
+    {
+        handle(in: timers, label, dimensions) { Metrics.Timer(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    private func handle<Handle: Sendable>(
+        in cache: borrowing Mutex<[Key: Handle]>, _ label: String, _ dimensions: [(String, String)],
+        make: () -> Handle
+    ) -> Handle {
+        let key = Key(label: label, values: dimensions.map(\.1))
+        if let known = cache.withLock({ $0[key] }) { return known }
+        let made = make()
+        cache.withLock { handles in
+            if handles.count < limit, handles[key] == nil { handles[key] = made }
+        }
+        return made
+    }
 }
