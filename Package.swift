@@ -3,10 +3,13 @@ import PackageDescription
 
 /// Settings of every target (Swift 6 language mode is the default for tools-version 6): `any` spelled out, imports
 /// internal unless a file marks them `package import` (a module's types in its package declarations), and a member
-/// visible only in files that import its module.
+/// visible only in files that import its module. Release builds also optimize across the package's modules as the
+/// default cross-module optimization does for `public` code (package CMO: the modules here see each other through
+/// `package` declarations, which default CMO leaves out; docs/Performance.md has the figures).
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("InternalImportsByDefault"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .unsafeFlags(["-package-cmo", "-allow-non-resilient-access"], .when(configuration: .release)),
 ]
 
 let package = Package(
