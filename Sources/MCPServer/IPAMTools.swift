@@ -159,6 +159,19 @@ package enum IPAMTools {
         return object(properties)
     }()
 
+    static let usageInput: Value = {
+        var properties: [String: Value] = scopeArguments
+        properties["pool"] = string("A pool (default: the scope's own space outside its pools).")
+        properties["ipVersion"] = .object([
+            "type": "string", "enum": .array(["v4", "v6"]),
+            "description": "The IP version (default: the pool's, else v4).",
+        ])
+        properties["since"] = string("From this time (ISO 8601; default: a day before until).")
+        properties["until"] = string("Until this time (ISO 8601; default: now).")
+        properties["step"] = integer(300, 63_158_400, "Seconds between points (at most 1000 points).")
+        return object(properties)
+    }()
+
     static let reserveInput: Value = {
         var properties: [String: Value] = scopeArguments
         properties["cidr"] = string("The range, e.g. 10.64.200.0/24.")
@@ -243,6 +256,18 @@ package enum IPAMTools {
                 "Address space per scope and per configured pool (its rules, quotas and what each caller holds), by size and state, and the free space left.",
             inputSchema: object(scopeArguments), annotations: annotations("List pools", readOnly: true),
             outputSchema: poolList),
+        Tool(
+            name: "get_usage", title: "Get usage over time",
+            description:
+                "A pool's (or a scope's own) address space over time, from the Manager's samples: addresses by state (leased, anchored, occupied, reserved, quarantined, available, free), live leases, free blocks per configured size; and the forecast of when it runs out at the current rate (last 7 and 30 days: runs-out with runsOutAt and daysLeft, not-running-out, or insufficient-data).",
+            inputSchema: usageInput, annotations: annotations("Get usage over time", readOnly: true),
+            outputSchema: .object([
+                "type": "object", "required": .array(["scope", "samples", "forecast"]),
+                "properties": .object([
+                    "scope": .object(["type": "string"]), "samples": .object(["type": "array"]),
+                    "forecast": .object(["type": "object"]),
+                ]),
+            ])),
         Tool(
             name: "list_events", title: "List audit events",
             description:
@@ -337,6 +362,13 @@ package enum IPAMTools {
         case "reserve_range":
             let body = body(arguments, members: API.ReservationRequest.CodingKeys.allCases.map(\.stringValue))
             return try await client.answer(API.Reservation.self, API.reserve, body: body).json
+        case "get_usage":
+            var query: [(String, String)] = []
+            for key in ["subscriptionId", "region", "pool", "ipVersion", "since", "until"] {
+                if let value = string(key) { query.append((key, value)) }
+            }
+            if let step = arguments["step"]?.intValue { query.append(("step", String(step))) }
+            return try await client.usage(query).json
         case "list_events":
             var query: [(String, String)] = []
             for key in ["subscriptionId", "region", "since", "until", "leaseId", "actor", "continuation"] {

@@ -1,5 +1,8 @@
 import Foundation
+import IPAMCore
+import Inventory
 import Metrics
+import NetworkMath
 package import Prometheus
 
 /// The Manager's metrics (swift-metrics, Prometheus text on `GET /metrics` of `manager run --metrics-port`
@@ -52,9 +55,31 @@ package struct ManagerMetrics: Sendable {
         Metrics.Counter(label: "ipam_manager_conflicts_total", factory: factory).increment(by: report.conflicts)
         Metrics.Counter(label: "ipam_manager_transactions_total", factory: factory).increment(
             by: report.transactions + report.replenish.transactions)
+        recordSpace(report.usage)
         for (key, count) in report.replenish.stocked {
             Metrics.Counter(label: "ipam_manager_stocked_total", dimensions: [("pool", key)], factory: factory)
                 .increment(by: count)
+        }
+    }
+
+    /// Per area (labels `scope`, `pool`: empty for the scope's own space, `ip_version`): its unused addresses
+    /// (`free` + `available`) and the days left at the current rate (`UsageSampling.Measured.daysLeft`;
+    /// 36,500 when it is not running out; not written while there are too few samples).
+    func recordSpace(_ usage: UsageSampling.Report) {
+        for measured in usage.areas {
+            let labels = [
+                ("scope", measured.area.scope.partitionKey), ("pool", measured.area.pool ?? ""),
+                ("ip_version", "v\(measured.area.version.rawValue)"),
+            ]
+            Metrics.Gauge(label: "ipam_space_free_addresses", dimensions: labels, factory: factory)
+                .record(Double(measured.sample.unused))
+            let outcomes = SpaceForecast.windows.compactMap { measured.forecast[$0.name] }
+            if let days = measured.daysLeft {
+                Metrics.Gauge(label: "ipam_space_days_left", dimensions: labels, factory: factory)
+                    .record(min(days, 36_500))
+            } else if outcomes.contains(where: { if case .notRunningOut = $0 { true } else { false } }) {
+                Metrics.Gauge(label: "ipam_space_days_left", dimensions: labels, factory: factory).record(36_500)
+            }
         }
     }
 

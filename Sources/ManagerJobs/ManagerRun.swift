@@ -7,7 +7,8 @@ package import ResourceGraph
 
 /// One Manager run: Sync + Anchor + Reap from one listing of every cloud's networks (its providers, each scope
 /// complete or not by itself), then Assign (the public-IP
-/// schedule, when there is one), then the host addresses of ended leases are cleared, then Replenish.
+/// schedule, when there is one), then the host addresses of ended leases are cleared, then Replenish, then the
+/// usage samples (`UsageSampling`).
 ///
 /// Each row change is all-or-nothing (the row under `If-Match`, its stock row, its session row when a
 /// quarantine ends, and the audit event; many changes share a transaction), so a Manager killed mid-run
@@ -24,6 +25,8 @@ package struct ManagerRun: Sendable {
     package let logger: Logger
     /// Plans one scope's Sync, Anchor and Reap (`Reconciliation.plan`; tests count the plans through it).
     let planner: Reconciliation.Planner
+    /// Each area's hourly usage samples, kept between runs of this process (`UsageSampling`).
+    let usageHistory = UsageHistory()
 
     /// A run over Azure alone, listed by Resource Graph.
     package init(
@@ -71,6 +74,8 @@ package struct ManagerRun: Sendable {
         package var hostIPs = HostIPCleanup.Report()
         /// What Assign did (nil without a public-IP schedule).
         package var assign: PublicIPAssign.Report?
+        /// Each area's usage sample and forecast (`UsageSampling`).
+        package var usage = UsageSampling.Report()
         package init() {}
     }
 
@@ -89,6 +94,7 @@ package struct ManagerRun: Sendable {
                 ])
         }
         var plans: [Scope: Reconciliation.Plan] = [:]
+        var rowsAfter: [Scope: [NetworkRow]] = [:]
         for (scope, space) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
             let vnets = Reconciliation.vnets(listing.networks, in: scope, space: space)
             // The head's version before the rows: what is carved after this read is left out of what is recorded.
@@ -97,6 +103,7 @@ package struct ManagerRun: Sendable {
             let complete = Reconciliation.Completeness(scope, isolated: space.isolated, in: listing)
             let plan = planner(scope, space, rows, vnets, complete, now, settings)
             plans[scope] = plan
+            rowsAfter[scope] = plan.rows(after: rows.map(\.value))
             report.drift += plan.drift
             var failure: InventoryError? = nil
             let applied = await inventory.apply(plan.changes, in: scope, now: now)
@@ -149,6 +156,9 @@ package struct ManagerRun: Sendable {
             logger.warning("the run's status was not written", metadata: ["error": .string(error.detail)])
         }
         report.replenish = try await Replenish(configuration: configuration, inventory: inventory, logger: logger).run()
+        report.usage = await UsageSampling(
+            configuration: configuration, inventory: inventory, history: usageHistory, logger: logger
+        ).run(rows: rowsAfter.merging(report.replenish.stockedRows, uniquingKeysWith: +), now: now)
         return report
     }
 

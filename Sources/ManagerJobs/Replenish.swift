@@ -28,6 +28,9 @@ package struct Replenish: Sendable {
         package var stocked: [String: Int] = [:]
         package var shortfall: [String: Int] = [:]
         package var transactions = 0
+        /// The blocks stocked, per scope (as `available` rows of their pool): what the usage step adds to the rows
+        /// the run holds, so its sample is of the inventory as the run leaves it.
+        package var stockedRows: [Scope: [NetworkRow]] = [:]
     }
 
     package func run() async throws(InventoryError) -> Report {
@@ -60,6 +63,7 @@ package struct Replenish: Sendable {
                     case .won(_, let stocked):
                         report.transactions += receipt.transactions
                         report.stocked[key, default: 0] += stocked.count
+                        report.stockedRows[scope, default: []] += stocked.map { .available($0.prefix, pool: pool) }
                         attempts = 0
                     case .exhausted:
                         report.shortfall[key] = missing

@@ -68,6 +68,9 @@ package enum API {
     package static let getPools = APIRoute(
         .get, "/api/pools", .reader, operationId: "getPools",
         summary: "Per scope and size, rows by state, and the scope's free address space")
+    package static let getUsage = APIRoute(
+        .get, "/api/usage", .reader, operationId: "getUsage",
+        summary: "An area's usage over time (the Manager's samples) and when it runs out at the current rate")
     package static let listEvents = APIRoute(
         .get, "/api/events", .reader, operationId: "listEvents",
         summary: "The audit trail, newest first within each scope (scopes in order), filtered and paged")
@@ -93,7 +96,7 @@ package enum API {
     package static let routes: [APIRoute] = [
         hostPing, health, ready, metrics, getNewNetwork, adoptNetwork, webhookDeliveries, whoami, listLeases,
         listEvents, reserve, listReservations, unreserve, getLease, deleteLease, getSession, releaseNetwork,
-        renewLease, getPools, allocateHostIP, listHostIPs, getHostIP, releaseHostIP, listMembers, putMember,
+        renewLease, getPools, getUsage, allocateHostIP, listHostIPs, getHostIP, releaseHostIP, listMembers, putMember,
         removeMember,
     ]
 

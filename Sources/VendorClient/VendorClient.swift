@@ -216,6 +216,11 @@ package struct VendorClient: Sendable {
         try await answer(API.EventList.self, API.listEvents, query: query)
     }
 
+    /// `GET /api/usage` (`query`: `subscriptionId`, `region`, `pool`, `ipVersion`, `since`, `until`, `step`).
+    package func usage(_ query: [(String, String)]) async throws(Failure) -> Answer<API.Usage> {
+        try await answer(API.Usage.self, API.getUsage, query: query)
+    }
+
     /// `GET /api/whoami`: the caller the key names.
     package func whoami() async throws(Failure) -> Answer<API.WhoAmI> {
         try await answer(API.WhoAmI.self, API.whoami)

@@ -32,6 +32,7 @@ extension VendorRoutes {
         routes.add(API.releaseNetwork, use: release)
         routes.add(API.renewLease, use: renew)
         routes.add(API.getPools, use: pools)
+        routes.add(API.getUsage, use: usage)
         routes.add(API.allocateHostIP, use: allocateHostIP)
         routes.add(API.listHostIPs, use: listHostIPs)
         routes.add(API.getHostIP, use: hostIP)

@@ -46,7 +46,7 @@ struct IPAM: AsyncParsableCommand {
         // The API contract it speaks: openapi/openapi.yaml's info.version (test_vendor_openapi.py holds them equal).
         version: "0.1.0",
         subcommands: [
-            Lease.self, Leases.self, Pools.self, HostIP.self, Members.self, Events.self, Reserve.self,
+            Lease.self, Leases.self, Pools.self, Usage.self, HostIP.self, Members.self, Events.self, Reserve.self,
             Reservations.self, Unreserve.self, Adopt.self,
         ])
 }
@@ -356,6 +356,27 @@ struct Events: AsyncParsableCommand {
             ("actor", actor), ("limit", limit.map(String.init)), ("continuation", continuation),
         ])
         connection.show(try await connection.client.events(query)) { Table.events($0) }
+    }
+}
+
+struct Usage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A pool's (or a scope's own) usage over time and when it runs out at the current rate.")
+    @OptionGroup var connection: Connection
+    @Option(help: "The scope's subscription (default: the default scope, or the pool's).") var subscription: String?
+    @Option(help: "The scope's region.") var region: String?
+    @Option(help: "A pool (default: the scope's own space outside its pools).") var pool: String?
+    @Option(help: "v4 or v6 (default: the pool's version, else v4).") var ipVersion: String?
+    @Option(help: "From this time (ISO 8601; default: a day before --until).") var since: String?
+    @Option(help: "Until this time (ISO 8601; default: now).") var until: String?
+    @Option(help: "Seconds between points (at least 300; at most 1000 points).") var step: Int?
+
+    func run() async throws {
+        let query = given([
+            ("subscriptionId", subscription), ("region", region), ("pool", pool), ("ipVersion", ipVersion),
+            ("since", since), ("until", until), ("step", step.map(String.init)),
+        ])
+        connection.show(try await connection.client.usage(query)) { Table.usage($0) }
     }
 }
 

@@ -123,6 +123,39 @@ enum Table {
         return output
     }
 
+    static func usage(_ answer: API.Usage) -> String {
+        let sizes = Set(answer.samples.flatMap { $0.freeBlocks.map(\.prefixLength) }).sorted()
+        let rows = answer.samples.map { sample in
+            [
+                text(sample.at), String(sample.leased.value), String(sample.anchored.value),
+                String(sample.occupied.value), String(sample.reserved.value), String(sample.quarantined.value),
+                String(sample.available.value), String(sample.free.value), String(sample.leases),
+            ]
+                + sizes.map { length in
+                    sample.freeBlocks.first { $0.prefixLength == length }.map { String($0.count) } ?? "-"
+                }
+        }
+        var output =
+            "\(answer.scope)\(answer.pool.map { " pool \($0)" } ?? "") \(answer.ipVersion), every \(answer.step) s\n"
+        output += render(
+            ["AT", "LEASED", "ANCHORED", "OCCUPIED", "RESERVED", "QUARANTINED", "AVAILABLE", "FREE", "LEASES"]
+                + sizes.map { "FREE /\($0)" }, rows)
+        func outlook(_ outlook: API.Usage.Outlook) -> String {
+            switch outlook.status {
+            case "runs-out":
+                return "runs out \(text(outlook.runsOutAt)) (\(((outlook.daysLeft ?? 0) * 10).rounded() / 10) days)"
+            default: return outlook.status
+            }
+        }
+        output += "\nforecast (unused addresses): last 7 days: \(outlook(answer.forecast.unusedAddresses.last7Days)); "
+        output += "last 30 days: \(outlook(answer.forecast.unusedAddresses.last30Days))"
+        for size in answer.forecast.sizes {
+            output += "\nforecast (free /\(size.prefixLength)): last 7 days: \(outlook(size.last7Days)); "
+            output += "last 30 days: \(outlook(size.last30Days))"
+        }
+        return output
+    }
+
     static func reservations(_ reservations: [API.Reservation]) -> String {
         render(
             ["CIDR", "SCOPE", "OWNER", "REASON", "EXPIRES", "ID"],

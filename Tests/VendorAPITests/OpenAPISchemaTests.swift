@@ -343,4 +343,38 @@ struct OpenAPISchemaTests {
             full: definition.usage[0], sparse: [])
         try Self.check(try Self.schema("Pools"), full: API.Pools(pools: []), sparse: [])
     }
+
+    @Test("Usage: samples, free blocks, forecasts of every status")
+    func usage() throws {
+        let runsOut = API.Usage.Outlook(
+            status: "runs-out", runsOutAt: Self.date, daysLeft: 12.5, ratePerDay: -80.25, samples: 169)
+        let unknown = API.Usage.Outlook(
+            status: "insufficient-data", runsOutAt: nil, daysLeft: nil, ratePerDay: nil, samples: 2)
+        let sample = API.Usage.Sample(
+            at: Self.date, leased: .init(256), anchored: .init(512), occupied: .init(0), reserved: .init(64),
+            quarantined: .init(0), available: .init(1024), free: .init(4096), leases: 3,
+            freeBlocks: [.init(prefixLength: 24, count: 7)])
+        let size = API.Usage.SizeForecast(prefixLength: 24, last7Days: runsOut, last30Days: unknown)
+        let usage = API.Usage(
+            scope: "s_r", subscription: "s", region: "r", pool: "team", ipVersion: "v4", since: Self.date,
+            until: Self.date, step: 300, samples: [sample],
+            forecast: .init(unusedAddresses: .init(last7Days: runsOut, last30Days: unknown), sizes: [size]))
+        var sparse = usage
+        sparse.pool = nil
+        try Self.check(try Self.schema("Usage"), full: usage, sparse: [sparse])
+        try Self.checkTypes(try Self.schema("Usage"), usage)
+        try Self.check(try Self.schema("UsageSample"), full: sample, sparse: [])
+        try Self.checkTypes(try Self.schema("UsageSample"), sample)
+        try Self.check(try Self.schema("Forecast"), full: runsOut, sparse: [unknown])
+        try Self.checkTypes(try Self.schema("Forecast"), runsOut)
+        try Self.check(try Self.schema("ForecastWindows"), full: usage.forecast.unusedAddresses, sparse: [])
+        try Self.check(
+            try Self.schema("Usage", "properties", "forecast", "properties", "sizes", "items"), full: size, sparse: [])
+        var huge = sample
+        huge.free = .init(UInt128.max)
+        #expect(WireEncoder.json(huge)["free"] == .number(String(UInt128.max)), "an IPv6 count is written whole")
+        #expect(try WireDecoder.lenient.decode(API.Usage.Sample.self, from: WireEncoder.json(huge)) == huge)
+        let decoded = try WireDecoder.lenient.decode(API.Usage.self, from: WireEncoder.json(usage))
+        #expect(decoded == usage)
+    }
 }
