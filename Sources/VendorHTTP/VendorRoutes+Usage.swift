@@ -102,7 +102,7 @@ extension API.Usage {
         }
         let area = series.area
         self.init(
-            scope: area.scope.partitionKey, subscription: area.scope.subscriptionId, region: area.scope.region,
+            scope: area.scope.partitionKey, subscription: area.scope.account, region: area.scope.region,
             pool: area.pool, ipVersion: "v\(area.version.rawValue)", since: series.since, until: series.until,
             step: step,
             samples: series.samples.map { sample in
