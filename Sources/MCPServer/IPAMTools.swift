@@ -24,7 +24,13 @@ package enum IPAMTools {
         "subscriptionId": .object([
             "type": "string", "description": "Subscription of the scope (default: the configured default scope).",
         ]),
-        "region": .object(["type": "string", "description": "Azure region of the scope, e.g. eastus."]),
+        "accountId": .object([
+            "type": "string",
+            "description": "AWS account (12 digits) of an AWS scope, instead of subscriptionId.",
+        ]),
+        "region": .object([
+            "type": "string", "description": "Region of the scope, e.g. eastus (Azure) or us-east-1 (AWS).",
+        ]),
     ]
     static let nullableString: Value = .object(["type": .array(["string", "null"])])
 
@@ -36,6 +42,7 @@ package enum IPAMTools {
             "leaseId": nullableString, "sessionId": nullableString, "cidr": .object(["type": "string"]),
             "cidrV6": nullableString, "prefixLength": .object(["type": "integer"]),
             "scope": .object(["type": "string"]), "subscription": .object(["type": "string"]),
+            "cloud": .object(["type": "string"]), "accountId": .object(["type": "string"]),
             "region": .object(["type": "string"]),
             "state": .object(["type": "string"]), "leasedAt": nullableString, "expiresAt": nullableString,
             "anchoredAt": nullableString,
@@ -53,7 +60,8 @@ package enum IPAMTools {
             "cidr": .object(["type": "string"]), "cidrV6": nullableString,
             "prefixLength": .object(["type": "integer"]),
             "prefixLengthV6": .object(["type": .array(["integer", "null"])]), "scope": .object(["type": "string"]),
-            "subscription": .object(["type": "string"]),
+            "subscription": .object(["type": "string"]), "cloud": .object(["type": "string"]),
+            "accountId": .object(["type": "string"]),
             "region": .object(["type": "string"]), "state": .object(["type": "string"]), "expiresAt": nullableString,
             "tag": .object([
                 "type": "object", "required": .array(["name", "value"]),
@@ -135,7 +143,7 @@ package enum IPAMTools {
 
     static let listLeasesInput: Value = {
         var properties: [String: Value] = scopeArguments
-        properties["scope"] = string("A scope as {subscriptionId}_{region}.")
+        properties["scope"] = string("A scope as {subscriptionId}_{region}, or aws_{accountId}_{region}.")
         properties["state"] = .object(["type": "array", "items": .object(["type": "string", "enum": states])])
         properties["requester"] = string()
         properties["within"] = string("Only blocks inside this CIDR, e.g. 10.64.0.0/16.")
@@ -229,7 +237,7 @@ package enum IPAMTools {
         Tool(
             name: "get_lease", title: "Look up a lease",
             description:
-                "A lease by leaseId, or by sessionId (in the default scope unless subscriptionId/region name another).",
+                "A lease by leaseId, or by sessionId (in the default scope unless subscriptionId or accountId, and region, name another).",
             inputSchema: object(reference), annotations: annotations("Look up a lease", readOnly: true),
             outputSchema: leaseRecord),
         Tool(
@@ -351,7 +359,7 @@ package enum IPAMTools {
             }
         case "list_leases":
             var query: [(String, String)] = []
-            for key in ["subscriptionId", "region", "scope", "requester", "within", "continuation"] {
+            for key in ["subscriptionId", "accountId", "region", "scope", "requester", "within", "continuation"] {
                 if let value = string(key) { query.append((key, value)) }
             }
             if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
@@ -371,7 +379,7 @@ package enum IPAMTools {
             return try await client.usage(query).json
         case "list_events":
             var query: [(String, String)] = []
-            for key in ["subscriptionId", "region", "since", "until", "leaseId", "actor", "continuation"] {
+            for key in ["subscriptionId", "accountId", "region", "since", "until", "leaseId", "actor", "continuation"] {
                 if let value = string(key) { query.append((key, value)) }
             }
             if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
@@ -390,9 +398,11 @@ package enum IPAMTools {
         case "list_pools":
             let pools = try await client.pools()
             let subscription = string("subscriptionId")?.lowercased()
+            let account = string("accountId")
             let region = string("region")?.lowercased()
             let kept = pools.value.pools.filter { report in
                 (subscription == nil || report.subscription == subscription)
+                    && (account == nil || report.accountId == account)
                     && (region == nil || report.region == region)
             }
             return WireEncoder.json(API.Pools(pools: kept))
@@ -419,15 +429,15 @@ package enum IPAMTools {
         let session = arguments["sessionId"]?.stringValue
         switch (lease, session) {
         case (let id?, nil):
-            guard arguments["subscriptionId"] == nil, arguments["region"] == nil else {
+            guard arguments["subscriptionId"] == nil, arguments["accountId"] == nil, arguments["region"] == nil else {
                 throw InvalidArguments(
-                    message: "subscriptionId and region go with sessionId, not leaseId", field: "leaseId")
+                    message: "subscriptionId, accountId and region go with sessionId, not leaseId", field: "leaseId")
             }
             return .id(id)
         case (nil, let session?):
             return .session(
                 session, subscriptionId: arguments["subscriptionId"]?.stringValue,
-                region: arguments["region"]?.stringValue)
+                accountId: arguments["accountId"]?.stringValue, region: arguments["region"]?.stringValue)
         default:
             throw InvalidArguments(message: "name the lease by leaseId or by sessionId (one of them)", field: "leaseId")
         }

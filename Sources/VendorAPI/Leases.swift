@@ -1,6 +1,11 @@
 package import Foundation
 
 extension API {
+    /// How an answer names its scope's owner, after `scope`: an Azure scope's `subscription`; an AWS scope's
+    /// `"cloud": "aws"` and `accountId` instead. The members a scope does not have are left out (never `null`),
+    /// so an Azure answer is what it always was.
+    package static let scopeOwnerMembers: Set<String> = ["subscription", "cloud", "accountId"]
+
     /// A lease as `getNewNetwork` and `adoptNetwork` answer it (`Lease` in `openapi/`).
     package struct Lease: Sendable, Equatable, Codable {
         package var leaseId: String
@@ -8,7 +13,12 @@ extension API {
         package var cidr: String
         package var prefixLength: Int
         package var scope: String
-        package var subscription: String
+        /// An Azure scope's subscription (nil for an AWS scope).
+        package var subscription: String?
+        /// `aws` for an AWS scope (nil for Azure).
+        package var cloud: String?
+        /// An AWS scope's account (nil for Azure).
+        package var accountId: String?
         package var region: String
         package var state: String
         package var cidrV6: String?
@@ -17,6 +27,12 @@ extension API {
         /// The tag to put on the network (`ipam-lease-id` = the lease id).
         package var tag: Tag
         package var subnets: [Subnet]
+
+        package enum CodingKeys: String, CodingKey, OmittedWhenNil {
+            case leaseId, sessionId, cidr, prefixLength, scope, subscription, cloud, accountId, region, state, cidrV6
+            case prefixLengthV6, expiresAt, tag, subnets
+            package static var omittedWhenNil: Set<String> { API.scopeOwnerMembers }
+        }
 
         package struct Tag: Sendable, Equatable, Codable {
             package var name: String
@@ -39,9 +55,9 @@ extension API {
         }
 
         package init(
-            leaseId: String, sessionId: String, cidr: String, prefixLength: Int, scope: String, subscription: String,
-            region: String, state: String, cidrV6: String?, prefixLengthV6: Int?, expiresAt: Date?, tag: Tag,
-            subnets: [Subnet]
+            leaseId: String, sessionId: String, cidr: String, prefixLength: Int, scope: String, subscription: String?,
+            cloud: String? = nil, accountId: String? = nil, region: String, state: String, cidrV6: String?,
+            prefixLengthV6: Int?, expiresAt: Date?, tag: Tag, subnets: [Subnet]
         ) {
             self.leaseId = leaseId
             self.sessionId = sessionId
@@ -49,6 +65,8 @@ extension API {
             self.prefixLength = prefixLength
             self.scope = scope
             self.subscription = subscription
+            self.cloud = cloud
+            self.accountId = accountId
             self.region = region
             self.state = state
             self.cidrV6 = cidrV6
@@ -68,7 +86,12 @@ extension API {
         package var prefixLength: Int
         package var cidrV6: String?
         package var scope: String
-        package var subscription: String
+        /// An Azure scope's subscription (nil for an AWS scope).
+        package var subscription: String?
+        /// `aws` for an AWS scope (nil for Azure).
+        package var cloud: String?
+        /// An AWS scope's account (nil for Azure).
+        package var accountId: String?
         package var region: String
         package var state: String
         package var leasedAt: Date?
@@ -79,10 +102,17 @@ extension API {
         package var requester: String?
         package var tags: [String: String]
 
+        package enum CodingKeys: String, CodingKey, OmittedWhenNil {
+            case leaseId, sessionId, cidr, prefixLength, cidrV6, scope, subscription, cloud, accountId, region, state
+            case leasedAt, expiresAt, anchoredAt, resourceId, requester, tags
+            package static var omittedWhenNil: Set<String> { API.scopeOwnerMembers }
+        }
+
         package init(
             leaseId: String?, sessionId: String?, cidr: String, prefixLength: Int, cidrV6: String?, scope: String,
-            subscription: String, region: String, state: String, leasedAt: Date?, expiresAt: Date?,
-            anchoredAt: Date?, resourceId: String?, requester: String?, tags: [String: String]
+            subscription: String?, cloud: String? = nil, accountId: String? = nil, region: String, state: String,
+            leasedAt: Date?, expiresAt: Date?, anchoredAt: Date?, resourceId: String?, requester: String?,
+            tags: [String: String]
         ) {
             self.leaseId = leaseId
             self.sessionId = sessionId
@@ -91,6 +121,8 @@ extension API {
             self.cidrV6 = cidrV6
             self.scope = scope
             self.subscription = subscription
+            self.cloud = cloud
+            self.accountId = accountId
             self.region = region
             self.state = state
             self.leasedAt = leasedAt
@@ -113,24 +145,28 @@ extension API {
     }
 
     /// How `releaseNetwork` and `renewLease` name a lease: by `leaseId`, or by `SessionId` in a scope (the
-    /// default one unless `subscriptionId`/`region` name another). Decoded strictly.
+    /// default one unless `subscriptionId` or `accountId`, and `region`, name another). Decoded strictly.
     package struct LeaseReference: Sendable, Equatable, Codable {
         package var sessionId: String?
         package var leaseId: String?
         package var subscriptionId: String?
+        /// An AWS scope's account (12 digits), where an Azure scope's `subscriptionId` goes.
+        package var accountId: String?
         package var region: String?
 
         package enum CodingKeys: String, CodingKey, CaseIterable {
             case sessionId = "SessionId"
-            case leaseId, subscriptionId, region
+            case leaseId, subscriptionId, accountId, region
         }
 
         package init(
-            sessionId: String? = nil, leaseId: String? = nil, subscriptionId: String? = nil, region: String? = nil
+            sessionId: String? = nil, leaseId: String? = nil, subscriptionId: String? = nil, accountId: String? = nil,
+            region: String? = nil
         ) {
             self.sessionId = sessionId
             self.leaseId = leaseId
             self.subscriptionId = subscriptionId
+            self.accountId = accountId
             self.region = region
         }
 
@@ -140,6 +176,7 @@ extension API {
             if let leaseId { try container.encode(leaseId, forKey: .leaseId) }
             if let sessionId { try container.encode(sessionId, forKey: .sessionId) }
             if let subscriptionId { try container.encode(subscriptionId, forKey: .subscriptionId) }
+            if let accountId { try container.encode(accountId, forKey: .accountId) }
             if let region { try container.encode(region, forKey: .region) }
         }
     }

@@ -57,7 +57,12 @@ extension API {
         package var reservationId: String
         package var cidr: String
         package var scope: String
-        package var subscription: String
+        /// An Azure scope's subscription (nil for an AWS scope).
+        package var subscription: String?
+        /// `aws` for an AWS scope (nil for Azure).
+        package var cloud: String?
+        /// An AWS scope's account (nil for Azure).
+        package var accountId: String?
         package var region: String
         package var owner: String
         package var reason: String
@@ -66,14 +71,23 @@ extension API {
         package var createdBy: String
         package var readOnly: Bool
 
+        package enum CodingKeys: String, CodingKey, OmittedWhenNil {
+            case reservationId, cidr, scope, subscription, cloud, accountId, region, owner, reason, expiresAt
+            case createdAt, createdBy, readOnly
+            package static var omittedWhenNil: Set<String> { API.scopeOwnerMembers }
+        }
+
         package init(
-            reservationId: String, cidr: String, scope: String, subscription: String, region: String, owner: String,
-            reason: String, expiresAt: Date?, createdAt: Date?, createdBy: String, readOnly: Bool
+            reservationId: String, cidr: String, scope: String, subscription: String?, cloud: String? = nil,
+            accountId: String? = nil, region: String, owner: String, reason: String, expiresAt: Date?,
+            createdAt: Date?, createdBy: String, readOnly: Bool
         ) {
             self.reservationId = reservationId
             self.cidr = cidr
             self.scope = scope
             self.subscription = subscription
+            self.cloud = cloud
+            self.accountId = accountId
             self.region = region
             self.owner = owner
             self.reason = reason

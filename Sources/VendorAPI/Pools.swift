@@ -10,7 +10,12 @@ extension API {
         /// its definition, rules, quota and usage.
         package struct Report: Sendable, Equatable, Codable {
             package var scope: String
-            package var subscription: String
+            /// An Azure scope's subscription (nil for an AWS scope).
+            package var subscription: String?
+            /// `aws` for an AWS scope (nil for Azure).
+            package var cloud: String?
+            /// An AWS scope's account (nil for Azure).
+            package var accountId: String?
             package var region: String
             package var pool: String?
             package var freeAddresses: UInt128
@@ -25,12 +30,14 @@ extension API {
             package var definition: Definition?
 
             package init(
-                scope: String, subscription: String, region: String, pool: String?, freeAddresses: UInt128,
-                largestFreePrefixLength: Int?, freeAddressesV6: UInt128, largestFreePrefixLengthV6: Int?, sizes: [Size],
-                stock: Counts, definition: Definition?
+                scope: String, subscription: String?, cloud: String? = nil, accountId: String? = nil, region: String,
+                pool: String?, freeAddresses: UInt128, largestFreePrefixLength: Int?, freeAddressesV6: UInt128,
+                largestFreePrefixLengthV6: Int?, sizes: [Size], stock: Counts, definition: Definition?
             ) {
                 self.scope = scope
                 self.subscription = subscription
+                self.cloud = cloud
+                self.accountId = accountId
                 self.region = region
                 self.pool = pool
                 self.freeAddresses = freeAddresses
@@ -43,14 +50,17 @@ extension API {
             }
 
             enum CodingKeys: String, CodingKey {
-                case scope, subscription, region, pool, freeAddresses, largestFreePrefixLength, freeAddressesV6
+                case scope, subscription, cloud, accountId, region, pool, freeAddresses, largestFreePrefixLength
+                case freeAddressesV6
                 case largestFreePrefixLengthV6, sizes, stock
             }
 
             package init(from decoder: any Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 scope = try container.decode(String.self, forKey: .scope)
-                subscription = try container.decode(String.self, forKey: .subscription)
+                subscription = try container.decodeIfPresent(String.self, forKey: .subscription)
+                cloud = try container.decodeIfPresent(String.self, forKey: .cloud)
+                accountId = try container.decodeIfPresent(String.self, forKey: .accountId)
                 region = try container.decode(String.self, forKey: .region)
                 pool = try container.decodeIfPresent(String.self, forKey: .pool)
                 freeAddresses = try Self.amount(container, .freeAddresses)
@@ -78,7 +88,10 @@ extension API {
             package func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(scope, forKey: .scope)
-                try container.encode(subscription, forKey: .subscription)
+                // The scope's owner: a subscription on Azure, the cloud and account on AWS (`scopeOwnerMembers`).
+                if let subscription { try container.encode(subscription, forKey: .subscription) }
+                if let cloud { try container.encode(cloud, forKey: .cloud) }
+                if let accountId { try container.encode(accountId, forKey: .accountId) }
                 try container.encode(region, forKey: .region)
                 try container.encodeIfPresent(pool, forKey: .pool)
                 try container.encode(JSONValue.number(String(freeAddresses)), forKey: .freeAddresses)

@@ -42,6 +42,8 @@ extension API {
         package var dualStack: Bool?
         package var prefixLengthV6: Int?
         package var subscriptionId: String?
+        /// An AWS scope's account (12 digits), where an Azure scope's `subscriptionId` goes.
+        package var accountId: String?
         package var region: String?
         package var requester: String?
         package var tags: Tags?
@@ -53,8 +55,8 @@ extension API {
 
         package enum CodingKeys: String, CodingKey, CaseIterable {
             case sessionId = "SessionId"
-            case prefixLength, ipVersion, dualStack, prefixLengthV6, subscriptionId, region, requester, tags, pool
-            case subnets
+            case prefixLength, ipVersion, dualStack, prefixLengthV6, subscriptionId, accountId, region, requester, tags
+            case pool, subnets
         }
 
         /// One subnet of the layout to carve in the block.
@@ -97,8 +99,8 @@ extension API {
 
         package init(
             sessionId: String, prefixLength: Int? = nil, ipVersion: String? = nil, dualStack: Bool? = nil,
-            prefixLengthV6: Int? = nil, subscriptionId: String? = nil, region: String? = nil, requester: String? = nil,
-            tags: Tags? = nil, pool: String? = nil, subnets: [Subnet]? = nil
+            prefixLengthV6: Int? = nil, subscriptionId: String? = nil, accountId: String? = nil, region: String? = nil,
+            requester: String? = nil, tags: Tags? = nil, pool: String? = nil, subnets: [Subnet]? = nil
         ) {
             self.sessionId = sessionId
             self.prefixLength = prefixLength
@@ -106,6 +108,7 @@ extension API {
             self.dualStack = dualStack
             self.prefixLengthV6 = prefixLengthV6
             self.subscriptionId = subscriptionId
+            self.accountId = accountId
             self.region = region
             self.requester = requester
             self.tags = tags
@@ -121,6 +124,9 @@ extension API {
             pool = try refusals.keep("pool") { try container.decodeIfPresent(String.self, forKey: .pool) }
             subscriptionId = try refusals.keep("subscriptionId") {
                 try container.decodeIfPresent(String.self, forKey: .subscriptionId)
+            }
+            accountId = try refusals.keep("accountId") {
+                try container.decodeIfPresent(String.self, forKey: .accountId)
             }
             region = try refusals.keep("region") { try container.decodeIfPresent(String.self, forKey: .region) }
             ipVersion = try refusals.keep("ipVersion") {
@@ -172,6 +178,7 @@ extension API {
             if let dualStack { try container.encode(dualStack, forKey: .dualStack) }
             if let prefixLengthV6 { try container.encode(prefixLengthV6, forKey: .prefixLengthV6) }
             if let subscriptionId { try container.encode(subscriptionId, forKey: .subscriptionId) }
+            if let accountId { try container.encode(accountId, forKey: .accountId) }
             if let region { try container.encode(region, forKey: .region) }
             if let requester { try container.encode(requester, forKey: .requester) }
             if let tags { try container.encode(tags, forKey: .tags) }
@@ -188,27 +195,31 @@ extension API {
         package var cidr: String
         package var cidrV6: String?
         package var subscriptionId: String?
+        /// An AWS scope's account (12 digits), where an Azure scope's `subscriptionId` goes.
+        package var accountId: String?
         package var region: String?
         package var requester: String?
         package var tags: Tags?
-        /// The VNet's resource id.
+        /// The network's id: an Azure VNet's resource id, or an AWS VPC's id (`vpc-…`).
         package var resourceId: String?
         /// What decoding refused, by member.
         package var refusals = Refusals()
 
         package enum CodingKeys: String, CodingKey, CaseIterable {
             case sessionId = "SessionId"
-            case cidr, cidrV6, subscriptionId, region, requester, tags, resourceId
+            case cidr, cidrV6, subscriptionId, accountId, region, requester, tags, resourceId
         }
 
         package init(
             sessionId: String, cidr: String, cidrV6: String? = nil, subscriptionId: String? = nil,
-            region: String? = nil, requester: String? = nil, tags: Tags? = nil, resourceId: String? = nil
+            accountId: String? = nil, region: String? = nil, requester: String? = nil, tags: Tags? = nil,
+            resourceId: String? = nil
         ) {
             self.sessionId = sessionId
             self.cidr = cidr
             self.cidrV6 = cidrV6
             self.subscriptionId = subscriptionId
+            self.accountId = accountId
             self.region = region
             self.requester = requester
             self.tags = tags
@@ -231,12 +242,16 @@ extension API {
             subscriptionId = try refusals.keep("subscriptionId") {
                 try container.decodeIfPresent(String.self, forKey: .subscriptionId)
             }
+            accountId = try refusals.keep("accountId") {
+                try container.decodeIfPresent(String.self, forKey: .accountId)
+            }
             region = try refusals.keep("region") { try container.decodeIfPresent(String.self, forKey: .region) }
             requester = try refusals.keep("requester") { try Members.requester(container, .requester) }
             tags = try refusals.keep("tags") { try container.decodeIfPresent(Tags.self, forKey: .tags) }
             resourceId = try refusals.keep("resourceId") {
                 try container.decodeIfPresent(String.self, forKey: .resourceId).map { id in
-                    guard Members.isVNetResourceId(id) else {
+                    // Which of the two a scope takes is the validation's to say, once the scope is known.
+                    guard Members.isVNetResourceId(id) || Members.isVPCId(id) else {
                         throw RequestProblem(
                             code: .invalidField, field: "resourceId",
                             message:
@@ -256,6 +271,7 @@ extension API {
             try container.encode(cidr, forKey: .cidr)
             if let cidrV6 { try container.encode(cidrV6, forKey: .cidrV6) }
             if let subscriptionId { try container.encode(subscriptionId, forKey: .subscriptionId) }
+            if let accountId { try container.encode(accountId, forKey: .accountId) }
             if let region { try container.encode(region, forKey: .region) }
             if let requester { try container.encode(requester, forKey: .requester) }
             if let tags { try container.encode(tags, forKey: .tags) }
@@ -270,6 +286,8 @@ extension API {
         package var cidr: String?
         package var prefixLength: Int?
         package var subscriptionId: String?
+        /// An AWS scope's account (12 digits), where an Azure scope's `subscriptionId` goes.
+        package var accountId: String?
         package var region: String?
         package var pool: String?
         /// Empty when refused (see `refusals`).
@@ -282,16 +300,17 @@ extension API {
         package var refusals = Refusals()
 
         package enum CodingKeys: String, CodingKey, CaseIterable {
-            case cidr, prefixLength, subscriptionId, region, pool, owner, reason, expiresAt
+            case cidr, prefixLength, subscriptionId, accountId, region, pool, owner, reason, expiresAt
         }
 
         package init(
-            cidr: String? = nil, prefixLength: Int? = nil, subscriptionId: String? = nil, region: String? = nil,
-            pool: String? = nil, owner: String, reason: String, expiresAt: String? = nil
+            cidr: String? = nil, prefixLength: Int? = nil, subscriptionId: String? = nil, accountId: String? = nil,
+            region: String? = nil, pool: String? = nil, owner: String, reason: String, expiresAt: String? = nil
         ) {
             self.cidr = cidr
             self.prefixLength = prefixLength
             self.subscriptionId = subscriptionId
+            self.accountId = accountId
             self.region = region
             self.pool = pool
             self.owner = owner
@@ -328,6 +347,9 @@ extension API {
             subscriptionId = try refusals.keep("subscriptionId") {
                 try container.decodeIfPresent(String.self, forKey: .subscriptionId)
             }
+            accountId = try refusals.keep("accountId") {
+                try container.decodeIfPresent(String.self, forKey: .accountId)
+            }
             region = try refusals.keep("region") { try container.decodeIfPresent(String.self, forKey: .region) }
             owner = try text(.owner, limit: 128, required: true) ?? ""
             reason = try text(.reason, limit: 256, required: true) ?? ""
@@ -350,6 +372,7 @@ extension API {
             if let cidr { try container.encode(cidr, forKey: .cidr) }
             if let prefixLength { try container.encode(prefixLength, forKey: .prefixLength) }
             if let subscriptionId { try container.encode(subscriptionId, forKey: .subscriptionId) }
+            if let accountId { try container.encode(accountId, forKey: .accountId) }
             if let region { try container.encode(region, forKey: .region) }
             if let pool { try container.encode(pool, forKey: .pool) }
             try container.encode(owner, forKey: .owner)
@@ -420,7 +443,7 @@ extension API {
     }
 
     /// Checks of members several requests share.
-    enum Members {
+    package enum Members {
         /// A required `SessionId` of 1–128 characters of `A–Z a–z 0–9 . _ : @ -`.
         static func sessionId<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> String {
             let id = try container.decode(String.self, forKey: key)
@@ -441,8 +464,18 @@ extension API {
             return requester
         }
 
+        /// An AWS VPC's id: `vpc-` and 8 or 17 lower-case hexadecimal digits.
+        package static func isVPCId(_ id: String) -> Bool {
+            let digits = id.utf8.dropFirst(4)
+            return id.hasPrefix("vpc-") && (digits.count == 8 || digits.count == 17)
+                && digits.allSatisfy {
+                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                        || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+                }
+        }
+
         /// `/subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}`.
-        static func isVNetResourceId(_ id: String) -> Bool {
+        package static func isVNetResourceId(_ id: String) -> Bool {
             let parts = id.split(separator: "/", omittingEmptySubsequences: false)
             return id.count <= 1024 && parts.count == 9 && parts[0].isEmpty
                 && parts[1].lowercased() == "subscriptions" && parts[3].lowercased() == "resourcegroups"

@@ -2,6 +2,13 @@ internal import Foundation
 internal import IPAMCore
 package import StrictJSON
 
+/// Coding keys of a type some of whose members are left out of the JSON when nil, instead of written as `null`:
+/// the members naming a scope's owner (`subscription` on Azure, `cloud` and `accountId` on AWS), so an answer
+/// about an Azure scope is written exactly as before AWS scopes existed.
+package protocol OmittedWhenNil: CodingKey {
+    static var omittedWhenNil: Set<String> { get }
+}
+
 /// Encodes `Encodable` values to `JSONValue`, keeping members in the order they are encoded (a synthesized
 /// `encode(to:)` writes them in declaration order), which `JSONEncoder` does not.
 ///
@@ -194,7 +201,8 @@ package enum WireEncoder {
 
         func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
             slot.makeObject()
-            return KeyedEncodingContainer(Keyed<Key>(slot: slot, codingPath: codingPath))
+            let omitted = (Key.self as? any OmittedWhenNil.Type)?.omittedWhenNil ?? []
+            return KeyedEncodingContainer(Keyed<Key>(slot: slot, codingPath: codingPath, omitted: omitted))
         }
 
         func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -208,8 +216,13 @@ package enum WireEncoder {
     struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
         let slot: Slot
         let codingPath: [any CodingKey]
+        /// Members left out when nil (`OmittedWhenNil`); every other nil is `null`.
+        var omitted: Set<String> = []
 
-        mutating func encodeNil(forKey key: Key) throws { slot.setMember(key.stringValue, .value(.null)) }
+        mutating func encodeNil(forKey key: Key) throws {
+            if !omitted.isEmpty && omitted.contains(key.stringValue) { return }
+            slot.setMember(key.stringValue, .value(.null))
+        }
         mutating func encode(_ value: some Encodable, forKey key: Key) throws {
             if let leaf = WireEncoder.leaf(value) {
                 slot.setMember(key.stringValue, .value(leaf))

@@ -137,14 +137,16 @@ package struct VendorClient: Sendable {
     /// How a command names a lease: by id, or by SessionId (in a scope, or the default one).
     package enum LeaseReference: Sendable {
         case id(String)
-        case session(String, subscriptionId: String?, region: String?)
+        /// A SessionId in the scope an Azure `subscriptionId` or an AWS `accountId`, and `region`, name.
+        case session(String, subscriptionId: String?, accountId: String? = nil, region: String?)
 
         var body: JSONValue {
             switch self {
             case .id(let id): return WireEncoder.json(API.LeaseReference(leaseId: id))
-            case .session(let session, let subscription, let region):
+            case .session(let session, let subscription, let account, let region):
                 return WireEncoder.json(
-                    API.LeaseReference(sessionId: session, subscriptionId: subscription, region: region))
+                    API.LeaseReference(
+                        sessionId: session, subscriptionId: subscription, accountId: account, region: region))
             }
         }
     }
@@ -152,9 +154,10 @@ package struct VendorClient: Sendable {
     package func lease(_ reference: LeaseReference) async throws(Failure) -> Answer<API.LeaseRecord> {
         switch reference {
         case .id(let id): return try await answer(API.LeaseRecord.self, API.getLease, ["leaseId": id])
-        case .session(let session, let subscription, let region):
+        case .session(let session, let subscription, let account, let region):
             var query: [(String, String)] = []
             if let subscription { query.append(("subscriptionId", subscription)) }
+            if let account { query.append(("accountId", account)) }
             if let region { query.append(("region", region)) }
             return try await answer(API.LeaseRecord.self, API.getSession, ["sessionId": session], query: query)
         }
@@ -201,7 +204,7 @@ package struct VendorClient: Sendable {
         try await answer(API.Reservation.self, API.reserve, body: WireEncoder.json(request))
     }
 
-    /// `GET /api/reservations` (`query`: `subscriptionId`, `region`, `owner`, `within`).
+    /// `GET /api/reservations` (`query`: `subscriptionId` or `accountId`, `region`, `owner`, `within`).
     package func reservations(_ query: [(String, String)]) async throws(Failure) -> Answer<API.ReservationList> {
         try await answer(API.ReservationList.self, API.listReservations, query: query)
     }

@@ -8,7 +8,8 @@ import VendorDomain
 struct ListingQuery {
     /// Parameter → its values (only `repeatable` ones may have more than one).
     let values: [String: [String]]
-    /// The configured scopes `subscriptionId`, `region` and `scope` select (all without them).
+    /// The configured scopes `subscriptionId` (Azure) or `accountId` (AWS), `region` and `scope` select (all
+    /// without them).
     let scopes: [Scope]
     /// `limit` (1–1000, default 100).
     let limit: Int
@@ -33,8 +34,25 @@ struct ListingQuery {
         if let subscription = one("subscriptionId") {
             scopes = scopes.filter { $0.subscriptionId == subscription.lowercased() }
         }
+        if let account = one("accountId") {
+            guard one("subscriptionId") == nil else {
+                throw VendorError(
+                    .invalidQuery, "name scopes by subscriptionId (Azure) or accountId (AWS), not both",
+                    field: "accountId")
+            }
+            guard Scope.isAWSAccountId(account) else {
+                throw VendorError(
+                    .invalidQuery, "'accountId' must be an AWS account id of 12 digits", field: "accountId")
+            }
+            scopes = scopes.filter { $0.awsAccountId == account }
+        }
         if let region = one("region") { scopes = scopes.filter { $0.region == region.lowercased() } }
         if let scope = one("scope") { scopes = scopes.filter { $0.partitionKey == scope.lowercased() } }
+        if scopes.isEmpty, one("accountId") != nil {
+            throw VendorError(
+                .unknownScope, "no configured scope matches accountId/region/scope",
+                field: one("scope") != nil ? "scope" : "region")
+        }
         if scopes.isEmpty, one("subscriptionId") != nil || one("region") != nil || one("scope") != nil {
             throw VendorError(
                 .unknownScope, "no configured scope matches subscriptionId/region/scope",

@@ -44,7 +44,8 @@ package enum RequestValidation {
         let refusals = wire.refusals
         try refusals.check("SessionId")
         let (scope, pool) = try scopeAndPool(
-            pool: wire.pool, subscriptionId: wire.subscriptionId, region: wire.region, refusals: refusals,
+            pool: wire.pool, subscriptionId: wire.subscriptionId, accountId: wire.accountId, region: wire.region,
+            refusals: refusals,
             configuration: configuration)
         var version = pool?.prefix.version ?? .v4
         try refusals.check("ipVersion")
@@ -207,12 +208,31 @@ package enum RequestValidation {
             throw RequestProblem(code: .invalidField, field: "cidr", message: "\(error)")
         }
         try refusals.check("subscriptionId")
+        try refusals.check("accountId")
         try refusals.check("region")
         let scope = try RequestRules.resolveScope(
-            subscriptionId: wire.subscriptionId, region: wire.region, configuration: configuration)
+            subscriptionId: wire.subscriptionId, accountId: wire.accountId, region: wire.region,
+            configuration: configuration)
         try refusals.check("requester")
         try refusals.check("tags")
         try refusals.check("resourceId")
+        if let id = wire.resourceId {
+            // An Azure scope's networks are VNets, an AWS scope's VPCs: the id must be its cloud's.
+            switch scope.cloud {
+            case .azure where !API.Members.isVNetResourceId(id):
+                throw RequestProblem(
+                    code: .invalidField, field: "resourceId",
+                    message:
+                        "'resourceId' must be a VNet's resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}"
+                )
+            case .aws where !API.Members.isVPCId(id):
+                throw RequestProblem(
+                    code: .invalidField, field: "resourceId",
+                    message: "'resourceId' of a network in an AWS scope must be its VPC id: vpc- and 8 or 17 hex digits"
+                )
+            default: break
+            }
+        }
         var request = LeaseRequest(
             sessionId: wire.sessionId, scope: scope, prefixLength: prefix.length, requester: wire.requester,
             tags: wire.tags?.dictionary ?? [:], subnets: [])
@@ -243,7 +263,8 @@ package enum RequestValidation {
     {
         let refusals = wire.refusals
         let (scope, pool) = try scopeAndPool(
-            pool: wire.pool, subscriptionId: wire.subscriptionId, region: wire.region, refusals: refusals,
+            pool: wire.pool, subscriptionId: wire.subscriptionId, accountId: wire.accountId, region: wire.region,
+            refusals: refusals,
             configuration: configuration)
         try refusals.check("owner")
         try refusals.check("reason")
@@ -292,28 +313,32 @@ package enum RequestValidation {
     // MARK: Pieces several requests share
 
     /// The scope and the pool a request names, its members read as the Vendor always has: `pool`, then (with
-    /// no pool, or a known one and a scope named beside it) `subscriptionId` and `region`.
+    /// no pool, or a known one and a scope named beside it) `subscriptionId`, `accountId` and `region`.
     static func scopeAndPool(
-        pool name: String?, subscriptionId: String?, region: String?, refusals: API.Refusals,
+        pool name: String?, subscriptionId: String?, accountId: String?, region: String?, refusals: API.Refusals,
         configuration: IPAMConfiguration
     ) throws(RequestProblem) -> (Scope, Pool?) {
         try refusals.check("pool")
         guard let name else {
             try refusals.check("subscriptionId")
+            try refusals.check("accountId")
             try refusals.check("region")
             return (
                 try RequestRules.resolveScope(
-                    subscriptionId: subscriptionId, region: region, configuration: configuration), nil
+                    subscriptionId: subscriptionId, accountId: accountId, region: region, configuration: configuration),
+                nil
             )
         }
         _ = try RequestRules.pool(named: name, configuration: configuration)
         let scopeNamed =
-            subscriptionId != nil || region != nil || refusals.contains("subscriptionId") || refusals.contains("region")
+            subscriptionId != nil || accountId != nil || region != nil || refusals.contains("subscriptionId")
+            || refusals.contains("accountId") || refusals.contains("region")
         if scopeNamed {
             try refusals.check("subscriptionId")
+            try refusals.check("accountId")
             try refusals.check("region")
         }
         return try RequestRules.resolvePool(
-            name, subscriptionId: subscriptionId, region: region, configuration: configuration)
+            name, subscriptionId: subscriptionId, accountId: accountId, region: region, configuration: configuration)
     }
 }

@@ -89,7 +89,9 @@ struct VendorRoutes: Sendable {
 
     /// Query parameters of `GET /api/leases`; `code` is the Functions host's key convention.
     static let listParameters: Set<String> = [
-        "subscriptionId", "region", "scope", "state", "requester", "tag", "within", "limit", "continuation", "code",
+        "subscriptionId", "accountId", "region", "scope", "state", "requester", "tag", "within", "limit",
+        "continuation",
+        "code",
     ]
 
     @Sendable func listLeases(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
@@ -134,7 +136,8 @@ struct VendorRoutes: Sendable {
 
     /// Query parameters of `GET /api/events`.
     static let eventParameters: Set<String> = [
-        "subscriptionId", "region", "scope", "since", "until", "action", "leaseId", "actor", "limit", "continuation",
+        "subscriptionId", "accountId", "region", "scope", "since", "until", "action", "leaseId", "actor", "limit",
+        "continuation",
         "code",
     ]
 
@@ -190,7 +193,9 @@ struct VendorRoutes: Sendable {
     }
 
     /// Query parameters of `GET /api/reservations`.
-    static let reservationParameters: Set<String> = ["subscriptionId", "region", "scope", "owner", "within", "code"]
+    static let reservationParameters: Set<String> = [
+        "subscriptionId", "accountId", "region", "scope", "owner", "within", "code",
+    ]
 
     @Sendable func listReservations(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response
     {
@@ -269,11 +274,12 @@ struct VendorRoutes: Sendable {
 
     func optionalScope(_ request: Request) throws(VendorError) -> Scope? {
         let subscription = request.uri.queryParameters.get("subscriptionId")
+        let account = request.uri.queryParameters.get("accountId")
         let region = request.uri.queryParameters.get("region")
-        if subscription == nil && region == nil { return nil }
+        if subscription == nil && account == nil && region == nil { return nil }
         do {
             return try RequestRules.resolveScope(
-                subscriptionId: subscription, region: region, configuration: service.configuration)
+                subscriptionId: subscription, accountId: account, region: region, configuration: service.configuration)
         } catch {
             throw .badRequest(error)
         }
@@ -291,7 +297,7 @@ struct VendorRoutes: Sendable {
                     code: .missingField, field: "SessionId", message: "name the lease by 'SessionId' or 'leaseId'")
             }
             let scope = try RequestRules.resolveScope(
-                subscriptionId: reference.subscriptionId, region: reference.region,
+                subscriptionId: reference.subscriptionId, accountId: reference.accountId, region: reference.region,
                 configuration: service.configuration)
             return (reference.leaseId, reference.sessionId, scope)
         } catch {

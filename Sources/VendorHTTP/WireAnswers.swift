@@ -14,6 +14,11 @@ typealias StoredReservation = Reservation
 /// Storage's dead letter, named apart from the answer of the same name.
 typealias StoredDeadLetter = DeadLetter
 
+extension Scope {
+    /// The `cloud` member of an answer about this scope: `aws` on AWS, left out on Azure (`API.scopeOwnerMembers`).
+    var wireCloud: String? { cloud == .azure ? nil : cloud.rawValue }
+}
+
 extension API.Lease {
     /// A lease just made, replayed or adopted.
     init(_ answer: LeaseAnswer) {
@@ -21,7 +26,8 @@ extension API.Lease {
         self.init(
             leaseId: answer.leaseId, sessionId: answer.sessionId, cidr: answer.prefix.description,
             prefixLength: answer.prefix.length, scope: answer.scope.partitionKey,
-            subscription: answer.scope.account, region: answer.scope.region, state: answer.state.rawValue,
+            subscription: answer.scope.subscriptionId, cloud: answer.scope.wireCloud,
+            accountId: answer.scope.awsAccountId, region: answer.scope.region, state: answer.state.rawValue,
             cidrV6: answer.prefixV6?.description, prefixLengthV6: answer.prefixV6?.length,
             expiresAt: answer.expiresAt, tag: Tag(name: LeaseAnswer.tagName, value: answer.leaseId),
             subnets: answer.subnets.map {
@@ -37,7 +43,8 @@ extension API.LeaseRecord {
         self.init(
             leaseId: row.leaseId, sessionId: row.sessionId, cidr: blocks.primary.description,
             prefixLength: blocks.primary.length, cidrV6: blocks.v6?.description, scope: scope.partitionKey,
-            subscription: scope.account, region: scope.region, state: row.state.rawValue,
+            subscription: scope.subscriptionId, cloud: scope.wireCloud, accountId: scope.awsAccountId,
+            region: scope.region, state: row.state.rawValue,
             leasedAt: row.leasedAt, expiresAt: row.state == .anchored ? nil : row.expiresAt,
             anchoredAt: row.anchoredAt, resourceId: row.resourceId, requester: row.requester, tags: row.tags)
     }
@@ -52,7 +59,8 @@ extension API.LeaseRecord {
             self.init(
                 leaseId: lease.leaseId, sessionId: lease.sessionId, cidr: primary.description,
                 prefixLength: primary.length, cidrV6: v6?.description, scope: scope.partitionKey,
-                subscription: scope.account, region: scope.region, state: lease.state.rawValue,
+                subscription: scope.subscriptionId, cloud: scope.wireCloud, accountId: scope.awsAccountId,
+                region: scope.region, state: lease.state.rawValue,
                 leasedAt: nil, expiresAt: nil, anchoredAt: nil, resourceId: nil, requester: nil, tags: [:])
         }
     }
@@ -63,7 +71,8 @@ extension API.Reservation {
     init(_ reservation: StoredReservation, scope: Scope, readOnly: Bool) {
         self.init(
             reservationId: reservation.id, cidr: reservation.prefix.description, scope: scope.partitionKey,
-            subscription: scope.account, region: scope.region, owner: reservation.owner,
+            subscription: scope.subscriptionId, cloud: scope.wireCloud, accountId: scope.awsAccountId,
+            region: scope.region, owner: reservation.owner,
             reason: reservation.reason, expiresAt: reservation.expiresAt,
             createdAt: readOnly ? nil : reservation.createdAt, createdBy: reservation.createdBy, readOnly: readOnly)
     }
@@ -105,7 +114,9 @@ extension API.Pools.Report {
                 })
         }
         self.init(
-            scope: scope.partitionKey, subscription: scope.account, region: scope.region,
+            scope: scope.partitionKey, subscription: scope.subscriptionId, cloud: scope.wireCloud,
+            accountId: scope.awsAccountId,
+            region: scope.region,
             pool: report.pool?.name, freeAddresses: report.freeAddresses,
             largestFreePrefixLength: report.largestFreePrefixLength == 0 ? nil : report.largestFreePrefixLength,
             freeAddressesV6: report.freeAddressesV6,

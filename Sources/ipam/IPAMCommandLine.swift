@@ -75,25 +75,28 @@ struct Connection: ParsableArguments {
     }
 }
 
-/// A lease named by its id, or by `--session` (in the default scope unless `--subscription`/`--region`).
+/// A lease named by its id, or by `--session` (in the default scope unless `--subscription` or `--account`, and
+/// `--region`, name another).
 struct LeaseName: ParsableArguments {
     @Argument(help: "The lease id.") var leaseId: String?
     @Option(help: "The SessionId instead of the lease id.") var session: String?
     @Option(help: "The subscription of the session's scope.") var subscription: String?
+    @Option(help: "The AWS account (12 digits) of an AWS scope, instead of --subscription.")
+    var account: String?
     @Option(help: "The region of the session's scope.") var region: String?
 
     func validate() throws {
         guard (leaseId == nil) != (session == nil) else {
             throw ValidationError("name the lease by its id or by --session, not both and not neither")
         }
-        if leaseId != nil && (subscription != nil || region != nil) {
-            throw ValidationError("--subscription and --region go with --session")
+        if leaseId != nil && (subscription != nil || account != nil || region != nil) {
+            throw ValidationError("--subscription, --account and --region go with --session")
         }
     }
 
     var reference: VendorClient.LeaseReference {
         if let leaseId { return .id(leaseId) }
-        return .session(session!, subscriptionId: subscription, region: region)
+        return .session(session!, subscriptionId: subscription, accountId: account, region: region)
     }
 }
 
@@ -117,6 +120,8 @@ struct Lease: AsyncParsableCommand {
         @Option(name: .customLong("size-v6"), help: "Prefix length of the IPv6 block of a --dual-stack lease.")
         var sizeV6: Int?
         @Option(help: "Subscription of the scope.") var subscription: String?
+        @Option(help: "The AWS account (12 digits) of an AWS scope, instead of --subscription.")
+        var account: String?
         @Option(help: "Region of the scope.") var region: String?
         @Option(
             help:
@@ -137,7 +142,8 @@ struct Lease: AsyncParsableCommand {
             }
             let request = API.NewNetworkRequest(
                 sessionId: session, prefixLength: size, ipVersion: ipVersion, dualStack: dualStack ? true : nil,
-                prefixLengthV6: sizeV6, subscriptionId: subscription, region: region, requester: requester,
+                prefixLengthV6: sizeV6, subscriptionId: subscription, accountId: account, region: region,
+                requester: requester,
                 tags: try Self.tags(tags), pool: pool, subnets: layout.isEmpty ? nil : layout)
             let answer = try await connection.client.getNewNetwork(request)
             connection.show(answer) {
@@ -197,6 +203,7 @@ struct Leases: AsyncParsableCommand {
     @OptionGroup var connection: Connection
     @Option(help: "Only leases in this state (repeatable).") var state: [String] = []
     @Option(help: "Only this subscription's scopes.") var subscription: String?
+    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
     @Option(help: "Only this region's scopes.") var region: String?
     @Option(help: "Only blocks inside this CIDR.") var within: String?
     @Option(help: "Only leases of this requester.") var requester: String?
@@ -206,7 +213,8 @@ struct Leases: AsyncParsableCommand {
     func run() async throws {
         var query: [(String, String)] = state.map { ("state", $0) }
         query += given([
-            ("subscriptionId", subscription), ("region", region), ("within", within), ("requester", requester),
+            ("subscriptionId", subscription), ("accountId", account), ("region", region), ("within", within),
+            ("requester", requester),
             ("limit", limit.map(String.init)),
         ])
         let client = connection.client
@@ -339,6 +347,7 @@ struct Events: AsyncParsableCommand {
         abstract: "The audit trail: who changed what, newest first within each scope.")
     @OptionGroup var connection: Connection
     @Option(help: "Only this subscription's scopes.") var subscription: String?
+    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
     @Option(help: "Only this region's scopes.") var region: String?
     @Option(help: "Only events at or after this time (ISO 8601).") var since: String?
     @Option(help: "Only events at or before this time (ISO 8601).") var until: String?
@@ -351,7 +360,8 @@ struct Events: AsyncParsableCommand {
     func run() async throws {
         var query: [(String, String)] = action.map { ("action", $0) }
         query += given([
-            ("subscriptionId", subscription), ("region", region), ("since", since), ("until", until),
+            ("subscriptionId", subscription), ("accountId", account), ("region", region), ("since", since),
+            ("until", until),
             ("leaseId", lease),
             ("actor", actor), ("limit", limit.map(String.init)), ("continuation", continuation),
         ])
@@ -389,6 +399,8 @@ struct Reserve: AsyncParsableCommand {
     @Option(help: "Why.") var reason: String
     @Option(help: "When the Manager frees it (ISO 8601); never without.") var expires: String?
     @Option(help: "Subscription of the scope.") var subscription: String?
+    @Option(help: "The AWS account (12 digits) of an AWS scope, instead of --subscription.")
+    var account: String?
     @Option(help: "Region of the scope.") var region: String?
 
     func validate() throws {
@@ -397,7 +409,8 @@ struct Reserve: AsyncParsableCommand {
 
     func run() async throws {
         let request = API.ReservationRequest(
-            cidr: cidr, prefixLength: size, subscriptionId: subscription, region: region, owner: owner, reason: reason,
+            cidr: cidr, prefixLength: size, subscriptionId: subscription, accountId: account, region: region,
+            owner: owner, reason: reason,
             expiresAt: expires)
         connection.show(try await connection.client.reserve(request)) {
             Table.reservations([$0])
@@ -418,13 +431,16 @@ struct Adopt: AsyncParsableCommand {
         help: "A dual-stack VNet's IPv6 block: adopted with --cidr as one dual-stack lease.") var cidrV6: String?
     @Option(help: "The VNet's resource id: space the Manager locked for it gives way.") var resourceId: String?
     @Option(help: "Subscription of the scope.") var subscription: String?
+    @Option(help: "The AWS account (12 digits) of an AWS scope, instead of --subscription.")
+    var account: String?
     @Option(help: "Region of the scope.") var region: String?
     @Option(help: "Who asks (recorded with the lease).") var requester: String?
     @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []
 
     func run() async throws {
         let request = API.AdoptNetworkRequest(
-            sessionId: session, cidr: cidr, cidrV6: cidrV6, subscriptionId: subscription, region: region,
+            sessionId: session, cidr: cidr, cidrV6: cidrV6, subscriptionId: subscription, accountId: account,
+            region: region,
             requester: requester, tags: try Lease.New.tags(tags), resourceId: resourceId)
         let answer = try await connection.client.adoptNetwork(request)
         connection.show(answer) { Table.lease($0, note: answer.created ? "adopted" : "existing lease (replay)") }
@@ -436,12 +452,16 @@ struct Reservations: AsyncParsableCommand {
         abstract: "Reservations, the configured exclusions first (read-only).")
     @OptionGroup var connection: Connection
     @Option(help: "Only this subscription's scopes.") var subscription: String?
+    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
     @Option(help: "Only this region's scopes.") var region: String?
     @Option(help: "Only this owner's.") var owner: String?
     @Option(help: "Only those overlapping this CIDR.") var within: String?
 
     func run() async throws {
-        let query = given([("subscriptionId", subscription), ("region", region), ("owner", owner), ("within", within)])
+        let query = given([
+            ("subscriptionId", subscription), ("accountId", account), ("region", region), ("owner", owner),
+            ("within", within),
+        ])
         connection.show(try await connection.client.reservations(query)) { Table.reservations($0.reservations) }
     }
 }

@@ -106,11 +106,17 @@ struct OpenAPISchemaTests {
         Set(try #require(WireEncoder.json(value).objectValue).map(\.0))
     }
 
-    /// `full` writes exactly the schema's properties; `sparse` (optional values absent) still every required one.
-    static func check(_ schema: [String: Any], full: some Encodable, sparse: [any Encodable]) throws {
+    /// `full` writes exactly the schema's properties (with `alternatives`, together: an answer about an AWS scope
+    /// names its owner with members an Azure one leaves out); `sparse` (optional values absent) still every
+    /// required one.
+    static func check(
+        _ schema: [String: Any], full: some Encodable, sparse: [any Encodable], alternatives: [any Encodable] = []
+    ) throws {
         let documented = try properties(schema)
-        #expect(try members(full) == documented)
-        for value in sparse + [full] {
+        var written = try members(full)
+        for value in alternatives { written.formUnion(try members(value)) }
+        #expect(written == documented)
+        for value in sparse + alternatives + [full] {
             let written = try members(value)
             #expect(required(schema).isSubset(of: written), "\(type(of: value)) leaves out a required member")
             #expect(written.isSubset(of: documented))
@@ -128,7 +134,10 @@ struct OpenAPISchemaTests {
             region: "r", state: "leased", cidrV6: nil, prefixLengthV6: nil, expiresAt: nil,
             tag: .init(name: "ipam-lease-id", value: "l"),
             subnets: [.init(name: "app", cidr: "10.0.0.0/26", cidrV6: nil)])
-        try Self.check(try Self.schema("Lease"), full: lease, sparse: [])
+        var awsLease = lease
+        (awsLease.subscription, awsLease.cloud, awsLease.accountId) = (nil, "aws", "123456789012")
+        try Self.check(try Self.schema("Lease"), full: lease, sparse: [], alternatives: [awsLease])
+        try Self.checkTypes(try Self.schema("Lease"), awsLease)
         try Self.check(
             try Self.schema("Lease", "properties", "subnets", "items"), full: lease.subnets[0], sparse: [])
         try Self.check(try Self.schema("Lease", "properties", "tag"), full: lease.tag, sparse: [])
@@ -136,7 +145,10 @@ struct OpenAPISchemaTests {
             leaseId: nil, sessionId: nil, cidr: "10.0.0.0/24", prefixLength: 24, cidrV6: nil, scope: "s_r",
             subscription: "s", region: "r", state: "available", leasedAt: nil, expiresAt: nil, anchoredAt: nil,
             resourceId: nil, requester: nil, tags: [:])
-        try Self.check(try Self.schema("LeaseRecord"), full: record, sparse: [])
+        var awsRecord = record
+        (awsRecord.subscription, awsRecord.cloud, awsRecord.accountId) = (nil, "aws", "123456789012")
+        try Self.check(try Self.schema("LeaseRecord"), full: record, sparse: [], alternatives: [awsRecord])
+        try Self.checkTypes(try Self.schema("LeaseRecord"), awsRecord)
         try Self.checkTypes(try Self.schema("Lease"), lease)
         try Self.checkTypes(try Self.schema("LeaseRecord"), record)
     }
@@ -220,7 +232,8 @@ struct OpenAPISchemaTests {
             newNetwork, keys: API.NewNetworkRequest.CodingKeys.self,
             full: API.NewNetworkRequest(
                 sessionId: "s", prefixLength: 24, ipVersion: "v4", dualStack: true, prefixLengthV6: 60,
-                subscriptionId: "sub", region: "r", requester: "me", tags: ["env": "dev"], pool: "p",
+                subscriptionId: "sub", accountId: "123456789012", region: "r", requester: "me", tags: ["env": "dev"],
+                pool: "p",
                 subnets: [.init(name: "app", prefixLength: 26)]),
             sparse: API.NewNetworkRequest(sessionId: "s"))
         let subnet = try Self.schema("GetNewNetworkRequest", "properties", "subnets", "items")
@@ -236,19 +249,23 @@ struct OpenAPISchemaTests {
         try Self.checkRequest(
             try Self.operation("adoptNetwork", nil), keys: API.AdoptNetworkRequest.CodingKeys.self,
             full: API.AdoptNetworkRequest(
-                sessionId: "s", cidr: "10.0.0.0/22", cidrV6: "fd00::/56", subscriptionId: "sub", region: "r",
+                sessionId: "s", cidr: "10.0.0.0/22", cidrV6: "fd00::/56", subscriptionId: "sub",
+                accountId: "123456789012",
+                region: "r",
                 requester: "me", tags: ["a": "1"], resourceId: "/subscriptions/x"),
             sparse: API.AdoptNetworkRequest(sessionId: "s", cidr: "10.0.0.0/22"))
         try Self.checkRequest(
             try Self.operation("reserve", nil), keys: API.ReservationRequest.CodingKeys.self,
             full: API.ReservationRequest(
-                cidr: "10.0.0.0/24", prefixLength: 24, subscriptionId: "sub", region: "r", pool: "p", owner: "o",
+                cidr: "10.0.0.0/24", prefixLength: 24, subscriptionId: "sub", accountId: "123456789012", region: "r",
+                pool: "p", owner: "o",
                 reason: "why", expiresAt: "2030-01-01T00:00:00Z"),
             sparse: API.ReservationRequest(owner: "o", reason: "why"))
         for operation in ["releaseNetwork", "renewLease"] {
             try Self.checkRequest(
                 try Self.operation(operation, nil), keys: API.LeaseReference.CodingKeys.self,
-                full: API.LeaseReference(sessionId: "s", leaseId: "l", subscriptionId: "sub", region: "r"),
+                full: API.LeaseReference(
+                    sessionId: "s", leaseId: "l", subscriptionId: "sub", accountId: "123456789012", region: "r"),
                 sparse: API.LeaseReference())
         }
         try Self.checkRequest(
@@ -285,7 +302,9 @@ struct OpenAPISchemaTests {
         let reservation = API.Reservation(
             reservationId: "r", cidr: "10.0.0.0/24", scope: "s_r", subscription: "s", region: "r", owner: "o",
             reason: "why", expiresAt: nil, createdAt: nil, createdBy: "c", readOnly: true)
-        try Self.check(try Self.schema("Reservation"), full: reservation, sparse: [])
+        var awsReservation = reservation
+        (awsReservation.subscription, awsReservation.cloud, awsReservation.accountId) = (nil, "aws", "123456789012")
+        try Self.check(try Self.schema("Reservation"), full: reservation, sparse: [], alternatives: [awsReservation])
         try Self.check(
             try Self.schema("Error"),
             full: API.ErrorBody(.invalidField, "m", requestId: "r", field: "f", details: ["a": "b"]),
@@ -329,7 +348,9 @@ struct OpenAPISchemaTests {
                 largestFreePrefixLength: nil, freeAddressesV6: 0, largestFreePrefixLengthV6: nil, sizes: [size],
                 stock: API.Counts([]), definition: definition)
         }
-        try Self.check(item, full: report(definition), sparse: [report(nil)])
+        var awsReport = report(definition)
+        (awsReport.subscription, awsReport.cloud, awsReport.accountId) = (nil, "aws", "123456789012")
+        try Self.check(item, full: report(definition), sparse: [report(nil)], alternatives: [awsReport])
         try Self.check(sizeSchema, full: size, sparse: [])
         let properties = "properties"
         try Self.check(
