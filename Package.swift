@@ -147,7 +147,7 @@ let package = Package(
             name: "ManagerJobs",
             dependencies: [
                 "IPAMCore", "NetworkMath",
-                "Inventory", "ResourceGraph", "ResourceManager", "PublicIPSchedule", "StrictJSON",
+                "Inventory", "ResourceGraph", "AWSClient", "ResourceManager", "PublicIPSchedule", "StrictJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -158,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "ManagerJobsTests",
             dependencies: [
-                "AzureCore", "AzureTables", "HTTPTransport", "IPAMCore", "Inventory",
+                "AWSClient", "AzureCore", "AzureTables", "HTTPTransport", "IPAMCore", "Inventory",
                 .product(name: "Logging", package: "swift-log"), "NetworkMath", "PublicIPSchedule", "ResourceGraph",
                 "ResourceManager", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "StrictJSON",
                 "TableEmulator",
