@@ -123,7 +123,8 @@ let package = Package(
         .target(
             name: "IPAMBootstrap",
             dependencies: [
-                "Inventory", "ResourceGraph", "ResourceManager", "AzureTables", "AzureCore", "HTTPTransport",
+                "Inventory", "ResourceGraph", "ResourceManager", "AWSClient", "AzureTables", "AzureCore",
+                "HTTPTransport",
                 "IPAMCore", "ManagerJobs", "PublicIPSchedule", "ServerLimits", "TokenAuth", "VendorClient",
                 "VendorConsole", "VendorDomain", "VendorHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),

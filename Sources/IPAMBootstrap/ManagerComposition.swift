@@ -82,11 +82,15 @@ package struct ManagerComposition: Sendable {
         do { (httpLimits, limitsNotice) = try HTTPServerLimits.forServerProcess(environment: environment) } catch {
             problems += error.lines
         }
+        var logger = Logger(label: "ipam.manager")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var aws: EC2Discovery? = nil
+        if let bootstrap {
+            do { aws = try bootstrap.awsDiscovery(logger: logger) } catch { problems.append("AWS: \(error)") }
+        }
         guard problems.isEmpty, let bootstrap, let schedule else {
             throw .configuration("manager", problems)
         }
-        var logger = Logger(label: "ipam.manager")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let notices = limitsNotice.map { ["manager: \($0)"] } ?? []
         let configuration = bootstrap.configuration
         let inventory: Inventory
@@ -99,9 +103,11 @@ package struct ManagerComposition: Sendable {
                 arm: bootstrap.resourceManager(logger: logger),
                 inventory: inventory, logger: logger)
         }
+        // Each scope is listed by its cloud's discovery: Azure's through Resource Graph, AWS's through EC2.
+        let discovery: [any NetworkDiscovery] =
+            [ResourceGraphDiscovery(client: bootstrap.resourceGraph(logger: logger))] + (aws.map { [$0] } ?? [])
         let run = ManagerRun(
-            configuration: configuration, settings: settings, inventory: inventory,
-            resourceGraph: bootstrap.resourceGraph(logger: logger),
+            configuration: configuration, settings: settings, inventory: inventory, discovery: discovery,
             assign: assign, logger: logger)
         let lease = inventory.singletonLease(
             owner: inventory.actor, duration: .milliseconds(Int64(settings.singletonLease * 1000)))

@@ -4,7 +4,8 @@ package import Inventory
 import NetworkMath
 package import StrictJSON
 
-/// What differs between the inventory and what Resource Graph sees, without changing anything.
+/// What differs between the inventory and what the clouds' listings show (Resource Graph, EC2), without changing
+/// anything.
 package struct DriftReport: Sendable {
     package struct Item: Sendable {
         package let kind: String
@@ -91,7 +92,9 @@ package struct DriftReport: Sendable {
                 items.append(
                     Item(
                         kind: "vnet-missing", scope: scope.partitionKey, cidr: cidr,
-                        detail: "anchored to \(row.resourceId ?? "?"), which Resource Graph does not list\(next)"))
+                        detail:
+                            "anchored to \(row.resourceId ?? "?"), which \(Self.lister(of: scope)) does not list\(next)"
+                    ))
             case .leased where (row.expiresAt ?? .distantFuture) < now:
                 let when =
                     decision == .reap(expiredAt: row.expiresAt!)
@@ -106,6 +109,14 @@ package struct DriftReport: Sendable {
             }
         }
         return items
+    }
+
+    /// What lists a scope's networks, as the report names it.
+    static func lister(of scope: Scope) -> String {
+        switch scope.cloud {
+        case .azure: "Resource Graph"
+        case .aws: "EC2"
+        }
     }
 
     package var json: JSONValue {
@@ -126,7 +137,7 @@ package struct DriftReport: Sendable {
 
     /// A readable table.
     package var table: String {
-        var lines = ["Resource Graph listing: \(complete ? "complete" : "INCOMPLETE (absences are not conclusive)")"]
+        var lines = ["Listing: \(complete ? "complete" : "INCOMPLETE (absences are not conclusive)")"]
         if items.isEmpty { return (lines + ["no drift"]).joined(separator: "\n") }
         let kindWidth = max(4, items.map(\.kind.count).max() ?? 0)
         let cidrWidth = max(4, items.map(\.cidr.count).max() ?? 0)

@@ -21,7 +21,7 @@ package struct EC2Discovery: NetworkDiscovery {
         self.logger = logger
     }
 
-    package var provider: String { "aws" }
+    package var provider: Cloud { .aws }
 
     package func lists(_ scope: Scope) -> Bool { clients[scope] != nil }
 
@@ -67,6 +67,6 @@ package struct EC2Discovery: NetworkDiscovery {
 
     /// The scope an account and region are listed for.
     package static func scope(account: String, region: String) -> Scope {
-        Scope(subscriptionId: account, region: region)
+        Scope(awsAccountId: account, region: region)
     }
 }

@@ -2,8 +2,8 @@ package import IPAMCore
 
 /// A network as a cloud reports it (an Azure VNet, an AWS VPC): what the Manager's decisions read.
 package struct DiscoveredNetwork: Sendable, Equatable {
-    /// The cloud that reported it (`azure`, `aws`).
-    package var provider: String
+    /// The cloud that reported it.
+    package var provider: Cloud
     /// The Azure subscription or the AWS account it belongs to (lower-cased).
     package var account: String
     /// Its region as its cloud names it (lower-cased).
@@ -15,7 +15,7 @@ package struct DiscoveredNetwork: Sendable, Equatable {
     package var tags: [String: String]
 
     package init(
-        provider: String, account: String, region: String, id: String, prefixes: [String],
+        provider: Cloud, account: String, region: String, id: String, prefixes: [String],
         tags: [String: String] = [:]
     ) {
         self.provider = provider
@@ -78,9 +78,9 @@ package struct DiscoveryListing: Sendable {
 /// and region, and says which scopes it could not list whole. It never throws: a failure makes the scopes it
 /// touches incomplete (and names them), so one cloud's failure leaves the other clouds' scopes complete.
 package protocol NetworkDiscovery: Sendable {
-    /// The cloud's name (`azure`, `aws`), as `DiscoveredNetwork.provider` spells it.
-    var provider: String { get }
-    /// Whether this provider lists `scope` (a scope of its cloud).
+    /// The cloud whose networks it lists.
+    var provider: Cloud { get }
+    /// Whether this provider lists `scope` (a configured scope of its cloud).
     func lists(_ scope: Scope) -> Bool
     /// The networks of `scopes` (each one this provider lists), and which of them are incomplete.
     func discover(_ scopes: [Scope]) async -> DiscoveryListing

@@ -57,7 +57,7 @@ package enum Reconciliation {
         -> [DiscoveredNetwork]
     {
         listing.filter { vnet in
-            (vnet.account == scope.subscriptionId && vnet.region == scope.region)
+            (vnet.provider == scope.cloud && vnet.account == scope.account && vnet.region == scope.region)
                 || (!space.isolated
                     && prefixes(of: vnet).contains { prefix in space.supernets.contains { $0.overlaps(prefix) } })
         }

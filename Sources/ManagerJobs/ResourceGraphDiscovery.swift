@@ -9,9 +9,9 @@ package struct ResourceGraphDiscovery: NetworkDiscovery {
 
     package init(client: ResourceGraphClient) { self.client = client }
 
-    package var provider: String { "azure" }
+    package var provider: Cloud { .azure }
 
-    package func lists(_ scope: Scope) -> Bool { true }
+    package func lists(_ scope: Scope) -> Bool { scope.cloud == .azure }
 
     package func discover(_ scopes: [Scope]) async -> DiscoveryListing {
         let subscriptions = Set(scopes.compactMap(\.subscriptionId))
@@ -29,7 +29,7 @@ extension DiscoveredNetwork {
     /// A VNet as Resource Graph reports it: its subscription, location, id, address prefixes and tags.
     package init(_ vnet: VirtualNetwork) {
         self.init(
-            provider: "azure", account: vnet.subscriptionId, region: vnet.location, id: vnet.id,
+            provider: .azure, account: vnet.subscriptionId, region: vnet.location, id: vnet.id,
             prefixes: vnet.addressPrefixes, tags: vnet.tags)
     }
 }

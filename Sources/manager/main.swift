@@ -75,6 +75,9 @@ struct Run: AsyncParsableCommand {
                 report.map {
                     "manager: run complete=\($0.complete) actions=\($0.actions) drift=\($0.drift.count) stocked=\($0.replenish.stocked)"
                 } ?? "manager: skipped (another Manager holds the lease)")
+            // Each incomplete scope and why: nothing of theirs was released, reaped or counted missing.
+            for scope in report?.incompleteScopes ?? [] { print("manager: incomplete scope \(scope)") }
+            for problem in report?.problems ?? [] { print("manager: incomplete listing: \(problem)") }
             return
         }
         // SIGTERM/SIGINT: stop waiting, finish a run in progress (and release its lease), then exit.

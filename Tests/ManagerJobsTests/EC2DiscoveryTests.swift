@@ -77,7 +77,7 @@ struct EC2DiscoveryTests {
                 "\(listing.problems)")
             let byId = Dictionary(uniqueKeysWithValues: listing.networks.map { ($0.id, $0) })
             let first = try #require(byId[tagged])
-            #expect(first.provider == "aws" && first.account == Self.account && first.region == "us-east-1")
+            #expect(first.provider == .aws && first.account == Self.account && first.region == "us-east-1")
             #expect(first.prefixes.first == "10.1.0.0/24")
             #expect(first.prefixes.count == 2 && first.prefixes[1].contains(":"), "the IPv6 block too: \(first)")
             #expect(first.tags == [LeaseTag.name: "lease-1", "Name": "env-a"])

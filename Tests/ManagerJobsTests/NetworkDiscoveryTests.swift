@@ -10,11 +10,11 @@ import Testing
 
 /// A cloud's discovery played by the test: the networks it lists, and the scopes it cannot list whole.
 final class ScriptedDiscovery: NetworkDiscovery {
-    let provider: String
+    let provider: Cloud
     private let scopes: Set<Scope>
     private let state = Mutex<(networks: [DiscoveredNetwork], failing: Set<Scope>, asked: [[Scope]])>(([], [], []))
 
-    init(provider: String, scopes: Set<Scope>) {
+    init(provider: Cloud, scopes: Set<Scope>) {
         self.provider = provider
         self.scopes = scopes
     }
@@ -34,7 +34,8 @@ final class ScriptedDiscovery: NetworkDiscovery {
         for scope in scopes {
             if failing.contains(scope) {
                 listing.markIncomplete(
-                    [scope], because: "\(provider) account \(scope.account) region \(scope.region): AuthFailure")
+                    [scope],
+                    because: "\(provider.rawValue) account \(scope.account) region \(scope.region): AuthFailure")
                 continue
             }
             listing.networks += networks.filter { $0.account == scope.account && $0.region == scope.region }
@@ -51,12 +52,12 @@ struct NetworkDiscoveryTests {
 
     @Test("each scope is listed by the first provider that lists it; a scope no provider lists is incomplete, named")
     func scopesGoToTheirProvider() async {
-        let first = ScriptedDiscovery(provider: "aws", scopes: [Self.east])
-        let second = ScriptedDiscovery(provider: "azure", scopes: [Self.east, Self.west])
+        let first = ScriptedDiscovery(provider: .aws, scopes: [Self.east])
+        let second = ScriptedDiscovery(provider: .azure, scopes: [Self.east, Self.west])
         let other = Scope(subscriptionId: "22222222-2222-2222-2222-222222222222", region: "eastus")
         first.set([
             DiscoveredNetwork(
-                provider: "aws", account: Self.east.account, region: "eastus", id: "vpc-1",
+                provider: .aws, account: Self.east.account, region: "eastus", id: "vpc-1",
                 prefixes: ["10.64.1.0/24", "2600:1f18::/56"])
         ])
         let providers: [any NetworkDiscovery] = [first, second]
@@ -119,7 +120,8 @@ struct NetworkDiscoveryTests {
     )
     func oneCloudFails() async throws {
         try await TerraformGapTests.withWorld { world in
-            let scripted = ScriptedDiscovery(provider: "aws", scopes: [Self.west])
+            // A second discovery of the same cloud standing for another one: failing, it takes only its scope.
+            let scripted = ScriptedDiscovery(provider: .azure, scopes: [Self.west])
             let manager = ManagerRun(
                 configuration: world.manager.configuration, settings: world.manager.settings,
                 inventory: world.manager.inventory, discovery: [scripted] + world.manager.discovery,
@@ -133,7 +135,7 @@ struct NetworkDiscoveryTests {
             await world.deploy("vnet-east", [eastCIDR], lease: east.string("leaseId"))
             scripted.set([
                 DiscoveredNetwork(
-                    provider: "aws", account: Self.west.account, region: "westeurope", id: "vpc-0west",
+                    provider: .azure, account: Self.west.account, region: "westeurope", id: "vpc-0west",
                     prefixes: [westCIDR], tags: [LeaseTag.name: westLease])
             ])
             func westRow() async throws -> NetworkRow? {

@@ -33,6 +33,13 @@ KNOWN = {
                               "destroy_method", "insecure", "timeout", "username", "password", "debug", "copy_keys", "xssi_prefix",
                               "rate_limit", "test_path", "oauth_client_credentials", "cert_string", "key_string", "root_ca_string"},
     ("provider", "azurerm"): {"features", "subscription_id", "tenant_id", "client_id", "use_msi", "use_oidc", "storage_use_azuread"},
+    # examples/terraform/aws-vpc (the real CLI validates and applies it too: test_terraform_aws.py).
+    ("resource", "aws_vpc"): {"cidr_block", "enable_dns_support", "enable_dns_hostnames", "tags", "tags_all", "id", "arn",
+                              "instance_tenancy", "ipv4_ipam_pool_id", "ipv4_netmask_length", "ipv6_cidr_block",
+                              "assign_generated_ipv6_cidr_block", "owner_id", "default_route_table_id", "main_route_table_id",
+                              "lifecycle", "depends_on", "count", "for_each"},
+    ("provider", "aws"): {"region", "profile", "access_key", "secret_key", "assume_role", "default_tags", "endpoints",
+                          "skip_credentials_validation", "skip_requesting_account_id", "skip_metadata_api_check"},
 }
 
 
@@ -106,7 +113,7 @@ def check_references(directory, known, arguments=None):
     for type_, name, attribute in re.findall(r"\bdata\.([a-z0-9_]+)\.([a-z0-9_]+)\.([a-z0-9_]+)", text):
         assert (type_, name) in data, f"data.{type_}.{name} does not exist"
         assert attribute in known[("data", type_)], f"data.{type_} has no attribute {attribute}"
-    for type_, name, attribute in re.findall(r"\b((?:azurerm|restapi)_[a-z0-9_]+)\.([a-z0-9_]+)(?:\[[^\]]*\])?\.([a-z0-9_]+)", text):
+    for type_, name, attribute in re.findall(r"\b((?:azurerm|restapi|aws)_[a-z0-9_]+)\.([a-z0-9_]+)(?:\[[^\]]*\])?\.([a-z0-9_]+)", text):
         assert (type_, name) in resources, f"{type_}.{name} does not exist"
         assert attribute in known[("resource", type_)], f"{type_} has no attribute {attribute}"
     for (kind, type_), body in [(("data", t), b) for (t, _), b in data.items()] + [(("resource", t), b) for (t, _), b in resources.items()]:
