@@ -1,3 +1,4 @@
+import AWSClient
 import AzureCore
 import Foundation
 import IPAMBootstrap
@@ -30,6 +31,51 @@ struct CompositionRootTests {
                 "MANAGER_LEASE_SECONDS=1", "MANAGER_TIMER_SCHEDULE=not a schedule", "WEBHOOK_POLL_SECONDS=0",
             ] {
                 #expect(error.message.contains("  \(setting)"), "\(setting): \(error.message)")
+            }
+        }
+    }
+
+    /// The sample configuration with an AWS account's region beside its Azure scopes, and `extra` over it.
+    static func withAWS(_ extra: [String: String]) -> [String: String] {
+        var environment = SampleConfiguration.environment(table: "composition", connectionString: .development)
+        let azure = environment["SUPERNETS_CONFIG"]!
+        environment["SUPERNETS_CONFIG"] =
+            String(azure.dropLast())
+            + #",{"cloud":"aws","accountId":"123456789012","roleArn":"arn:aws:iam::123456789012:role/ipam-reader","externalId":"ipam-1","regions":[{"region":"us-east-1","supernets":["10.80.0.0/16"]}]}]"#
+        environment.merge(extra) { _, new in new }
+        return environment
+    }
+
+    @Test(
+        "Bootstrap.awsDiscovery: the AWS scopes' clients (none without AWS scopes); a credential or endpoint setting it cannot use is a start-up error (exit 2) naming the variable"
+    )
+    func awsDiscovery() async throws {
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let keys = ["AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret"]
+        let discovery = try #require(try Bootstrap(environment: Self.withAWS(keys)).awsDiscovery(logger: logger))
+        #expect(Array(discovery.clients.keys) == [Scope(awsAccountId: "123456789012", region: "us-east-1")])
+        #expect(discovery.clients.values.first?.endpoint == "https://ec2.us-east-1.amazonaws.com")
+        #expect(!discovery.lists(Scope(subscriptionId: SampleConfiguration.subscription, region: "eastus")))
+        let azureOnly = SampleConfiguration.environment(table: "composition", connectionString: .development)
+        #expect(try Bootstrap(environment: azureOnly).awsDiscovery(logger: logger) == nil)
+        let overridden = try #require(
+            try Bootstrap(
+                environment: Self.withAWS(keys.merging(["AWS_ENDPOINT_URL_EC2": "http://127.0.0.1:4566"]) { $1 })
+            )
+            .awsDiscovery(logger: logger))
+        #expect(overridden.clients.values.first?.endpoint == "http://127.0.0.1:4566")
+
+        for (extra, named) in [
+            (["AWS_ACCESS_KEY_ID": "AKIDTEST"], "AWS_SECRET_ACCESS_KEY"),
+            (keys.merging(["AWS_ENDPOINT_URL_EC2": "ftp://ec2.local"]) { $1 }, "AWS_ENDPOINT_URL_EC2"),
+            (keys.merging(["AWS_ENDPOINT_URL": "not a url"]) { $1 }, "AWS_ENDPOINT_URL"),
+        ] {
+            do {
+                _ = try await ManagerComposition.load(logLevel: "error", environment: Self.withAWS(extra))
+                Issue.record("started with \(extra)")
+            } catch {
+                #expect(error.exitCode == 2, "\(error.message)")
+                #expect(error.message.contains("AWS: \(named)"), "\(named): \(error.message)")
             }
         }
     }

@@ -190,11 +190,13 @@ def test_terraform_vpc_anchored_released_occupied_and_a_failing_region(moto, con
                           vendor_env)
     try:
         env = ipam_env(connection_string, table, f"http://127.0.0.1:{port}", proxy.url)
-        # The lease, as a user gets it: `ipam lease new --json` in the default (AWS) scope.
-        leased = subprocess.run([os.path.join(BIN_DIR, "ipam"), "lease", "new", "--session", "tf-aws-1", "--json"],
-                                env=env, capture_output=True, text=True, timeout=60)
+        # The lease, as a user gets it: `ipam lease new --account --region --json` in the AWS scope.
+        leased = subprocess.run([os.path.join(BIN_DIR, "ipam"), "lease", "new", "--session", "tf-aws-1", "--account",
+                                 ACCOUNT, "--region", REGION, "--json"], env=env, capture_output=True, text=True,
+                                timeout=60)
         assert leased.returncode == 0, leased.stdout + leased.stderr
         lease = json.loads(leased.stdout)
+        assert lease["cloud"] == "aws" and lease["accountId"] == ACCOUNT and lease["scope"] == PARTITION, lease
         cidr, lease_id = lease["cidr"], lease["leaseId"]
 
         # The module as shipped, plus an override file pointing the provider at moto.
