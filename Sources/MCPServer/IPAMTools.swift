@@ -372,7 +372,7 @@ package enum IPAMTools {
             return try await client.answer(API.Reservation.self, API.reserve, body: body).json
         case "get_usage":
             var query: [(String, String)] = []
-            for key in ["subscriptionId", "region", "pool", "ipVersion", "since", "until"] {
+            for key in ["subscriptionId", "accountId", "region", "pool", "ipVersion", "since", "until"] {
                 if let value = string(key) { query.append((key, value)) }
             }
             if let step = arguments["step"]?.intValue { query.append(("step", String(step))) }

@@ -25,7 +25,12 @@ extension API {
     /// `pool`) and its exhaustion forecast.
     package struct Usage: Sendable, Equatable, Codable {
         package var scope: String
-        package var subscription: String
+        /// An Azure scope's subscription (nil for an AWS scope).
+        package var subscription: String?
+        /// `aws` for an AWS scope (nil for Azure).
+        package var cloud: String?
+        /// An AWS scope's account (nil for Azure).
+        package var accountId: String?
         package var region: String
         package var pool: String?
         /// `v4` or `v6`.
@@ -37,12 +42,20 @@ extension API {
         package var samples: [Sample]
         package var forecast: Forecast
 
+        package enum CodingKeys: String, CodingKey, OmittedWhenNil {
+            case scope, subscription, cloud, accountId, region, pool, ipVersion, since, until, step, samples, forecast
+            package static var omittedWhenNil: Set<String> { API.scopeOwnerMembers }
+        }
+
         package init(
-            scope: String, subscription: String, region: String, pool: String?, ipVersion: String, since: Date,
-            until: Date, step: Int, samples: [Sample], forecast: Forecast
+            scope: String, subscription: String?, cloud: String? = nil, accountId: String? = nil, region: String,
+            pool: String?, ipVersion: String, since: Date, until: Date, step: Int, samples: [Sample],
+            forecast: Forecast
         ) {
             self.scope = scope
             self.subscription = subscription
+            self.cloud = cloud
+            self.accountId = accountId
             self.region = region
             self.pool = pool
             self.ipVersion = ipVersion

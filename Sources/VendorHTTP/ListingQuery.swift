@@ -35,11 +35,7 @@ struct ListingQuery {
             scopes = scopes.filter { $0.subscriptionId == subscription.lowercased() }
         }
         if let account = one("accountId") {
-            guard one("subscriptionId") == nil else {
-                throw VendorError(
-                    .invalidQuery, "name scopes by subscriptionId (Azure) or accountId (AWS), not both",
-                    field: "accountId")
-            }
+            // Filters narrow: an Azure subscription and an AWS account together select no scope (404 below).
             guard Scope.isAWSAccountId(account) else {
                 throw VendorError(
                     .invalidQuery, "'accountId' must be an AWS account id of 12 digits", field: "accountId")

@@ -8,7 +8,7 @@ import VendorDomain
 
 extension VendorRoutes {
     static let usageParameters: Set<String> = [
-        "subscriptionId", "region", "pool", "ipVersion", "since", "until", "step", "code",
+        "subscriptionId", "accountId", "region", "pool", "ipVersion", "since", "until", "step", "code",
     ]
 
     /// The shortest step (the finest tier's bucket) and the longest range (the daily tier's retention).
@@ -24,8 +24,8 @@ extension VendorRoutes {
         let pool: Pool?
         do {
             (scope, pool) = try RequestRules.resolvePool(
-                query.one("pool"), subscriptionId: query.one("subscriptionId"), region: query.one("region"),
-                configuration: service.configuration)
+                query.one("pool"), subscriptionId: query.one("subscriptionId"), accountId: query.one("accountId"),
+                region: query.one("region"), configuration: service.configuration)
         } catch {
             if error.code == .unknownPool { throw VendorError(.notFound, error.message, field: "pool") }
             throw VendorError.badRequest(error)
@@ -102,7 +102,8 @@ extension API.Usage {
         }
         let area = series.area
         self.init(
-            scope: area.scope.partitionKey, subscription: area.scope.account, region: area.scope.region,
+            scope: area.scope.partitionKey, subscription: area.scope.subscriptionId, cloud: area.scope.wireCloud,
+            accountId: area.scope.awsAccountId, region: area.scope.region,
             pool: area.pool, ipVersion: "v\(area.version.rawValue)", since: series.since, until: series.until,
             step: step,
             samples: series.samples.map { sample in

@@ -277,6 +277,15 @@ struct VendorRoutes: Sendable {
         let account = request.uri.queryParameters.get("accountId")
         let region = request.uri.queryParameters.get("region")
         if subscription == nil && account == nil && region == nil { return nil }
+        // A query narrows, as the listings' filters do: both owners, or an AWS account with a region that is not
+        // AWS's, name no scope (404; a body naming them is refused as invalid instead, 400).
+        if let account, Scope.isAWSAccountId(account),
+            subscription != nil || region.map({ !Scope.isAWSRegion($0.lowercased()) }) == true
+        {
+            throw VendorError(
+                .unknownScope, "no configured scope matches subscriptionId/accountId/region",
+                field: subscription != nil ? "accountId" : "region")
+        }
         do {
             return try RequestRules.resolveScope(
                 subscriptionId: subscription, accountId: account, region: region, configuration: service.configuration)

@@ -382,7 +382,9 @@ struct OpenAPISchemaTests {
             forecast: .init(unusedAddresses: .init(last7Days: runsOut, last30Days: unknown), sizes: [size]))
         var sparse = usage
         sparse.pool = nil
-        try Self.check(try Self.schema("Usage"), full: usage, sparse: [sparse])
+        var awsUsage = usage
+        (awsUsage.subscription, awsUsage.cloud, awsUsage.accountId) = (nil, "aws", "123456789012")
+        try Self.check(try Self.schema("Usage"), full: usage, sparse: [sparse], alternatives: [awsUsage])
         try Self.checkTypes(try Self.schema("Usage"), usage)
         try Self.check(try Self.schema("UsageSample"), full: sample, sparse: [])
         try Self.checkTypes(try Self.schema("UsageSample"), sample)

@@ -225,11 +225,20 @@ struct AWSScopeTests {
             }
             for (query, status, code) in [
                 ("accountId=12345678901", 400, "InvalidQuery"), ("accountId=999999999999", 404, "UnknownScope"),
-                ("accountId=\(Self.account)&subscriptionId=\(Self.subscription)", 400, "InvalidQuery"),
+                ("accountId=\(Self.account)&subscriptionId=\(Self.subscription)", 404, "UnknownScope"),
             ] {
                 let answer = try await Self.call("GET", url + "/api/leases?" + query)
                 #expect(answer.status == status && answer.code == code, "\(query): \(answer.text)")
             }
+            for query in [
+                "accountId=\(Self.account)&subscriptionId=\(Self.subscription)&region=us-east-1",
+                "accountId=\(Self.account)&region=us-east-1/../x",
+            ] {
+                let answer = try await Self.call("GET", url + "/api/sessions/s-1?" + query)
+                #expect(answer.status == 404 && answer.code == "UnknownScope", "\(query): \(answer.text)")
+            }
+            let badAccount = try await Self.call("GET", url + "/api/sessions/s-1?accountId=1234&region=us-east-1")
+            #expect(badAccount.status == 400 && badAccount.string("field") == "accountId", "\(badAccount.text)")
 
             // Every row of both partitions as the invariant checker wants it.
             for partition in [Self.azurePartition, Self.awsPartition] {

@@ -55,6 +55,8 @@ def table(service):
 
 
 SUBSCRIPTION = "11111111-1111-1111-1111-111111111111"
+# An AWS scope beside the Azure ones (its own space): requests name it by accountId and region.
+AWS_ACCOUNT = "123456789012"
 API_KEY = "conformance-key"
 READER_KEY = "conformance-reader-key"
 ADMIN_KEY = "conformance-admin-key"
@@ -69,7 +71,9 @@ def vendor(connection_string):
         "IPAM_TABLE_NAME": "vendorpy" + uuid.uuid4().hex[:12],
         "CIDR_SIZE_MIN": "20", "CIDR_SIZE_MAX": "26", "CIDR_SIZE_DEFAULT": "24", "LEASE_DURATION_HOURS": "4",
         "SUPERNETS_CONFIG": '[{"subscriptionId":"%s","regions":[{"region":"eastus","supernets":["10.64.0.0/12","fd00:64::/40"],'
-                            '"exclude":["10.64.0.0/24"]},{"region":"westeurope","supernets":["10.96.0.0/14"]}]}]' % SUBSCRIPTION,
+                            '"exclude":["10.64.0.0/24"]},{"region":"westeurope","supernets":["10.96.0.0/14"]}]},'
+                            '{"cloud":"aws","accountId":"%s","regions":[{"region":"us-east-1","supernets":["10.128.0.0/16","fd00:128::/44"]}]}]'
+                            % (SUBSCRIPTION, AWS_ACCOUNT),
         "SCOPE_CONFIG_MANIFEST": '{"defaultScope":{"subscriptionId":"%s","region":"eastus"},'
                                  '"scopes":[{"subscriptionId":"%s","region":"eastus","stock":{"24":4}}]}' % (SUBSCRIPTION, SUBSCRIPTION),
         "VENDOR_API_KEYS": API_KEY,

@@ -90,6 +90,21 @@ async def exercise(session):
     pools = structured(await session.call_tool("list_pools", {"region": "eastus"}))
     assert [pool["region"] for pool in pools["pools"]] == ["eastus"]
 
+    # An AWS scope, named by accountId and region: the answer names it by cloud and accountId.
+    aws_args = {"sessionId": session_id, "prefixLength": 24, "accountId": "123456789012", "region": "us-east-1"}
+    aws = structured(await session.call_tool("get_new_network", aws_args))
+    assert aws["cloud"] == "aws" and aws["accountId"] == "123456789012" and "subscription" not in aws, aws
+    assert aws["leaseId"] != lease["leaseId"], "a SessionId is per scope"
+    aws_lease = structured(await session.call_tool(
+        "get_lease", {"sessionId": session_id, "accountId": "123456789012", "region": "us-east-1"}))
+    assert aws_lease["leaseId"] == aws["leaseId"]
+    aws_listed = structured(await session.call_tool("list_leases", {"accountId": "123456789012"}))
+    assert aws["leaseId"] in [item["leaseId"] for item in aws_listed["leases"]]
+    aws_pools = structured(await session.call_tool("list_pools", {"accountId": "123456789012"}))
+    assert [pool["scope"] for pool in aws_pools["pools"]] == ["aws_123456789012_us-east-1"]
+    bad_account = await session.call_tool("get_new_network", {"sessionId": "x-" + uuid.uuid4().hex, "accountId": "1234"})
+    assert bad_account.is_error and structured(bad_account)["field"] == "accountId"
+
     # A dual-stack network: both blocks in the structured answer, the same pair on a replay, both on the lease.
     dual_args = {"sessionId": "mcp-dual-" + uuid.uuid4().hex, "dualStack": True, "prefixLengthV6": 60, "subnets": [{"name": "app", "prefixLength": 26}]}
     dual = structured(await session.call_tool("get_new_network", dual_args))

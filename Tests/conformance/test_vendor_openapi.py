@@ -86,6 +86,50 @@ def test_bad_requests_match_the_contract(vendor, body, code):
     assert answer.status_code == (404 if code == "UnknownScope" else 400) and answer.json()["code"] == code
 
 
+AWS_SCOPE = {"accountId": "123456789012", "region": "us-east-1"}
+
+
+def test_aws_scope_answers_match_the_contract(vendor):
+    """An AWS scope's lease, look-ups and listing name it by cloud and accountId (no subscription), as the spec says."""
+    body = {"SessionId": "py-aws-" + uuid.uuid4().hex, "prefixLength": 24, **AWS_SCOPE}
+    created = call(vendor, "POST", "/api/getNewNetwork", json=body)
+    assert created.status_code == 201, created.text
+    lease = created.json()
+    assert list(lease)[4:8] == ["scope", "cloud", "accountId", "region"] and "subscription" not in lease
+    assert lease["scope"] == "aws_123456789012_us-east-1" and lease["cloud"] == "aws"
+    assert call(vendor, "POST", "/api/getNewNetwork", json=body).json()["leaseId"] == lease["leaseId"]
+    azure = call(vendor, "POST", "/api/getNewNetwork", json={"SessionId": body["SessionId"], "prefixLength": 24})
+    assert azure.status_code == 201 and azure.json()["leaseId"] != lease["leaseId"], "one SessionId per scope"
+    assert list(azure.json())[4:7] == ["scope", "subscription", "region"] and "cloud" not in azure.json()
+    record = call(vendor, "GET", f"/api/sessions/{body['SessionId']}?accountId=123456789012&region=us-east-1",
+                  "/api/sessions/{sessionId}").json()
+    assert record["leaseId"] == lease["leaseId"] and record["accountId"] == "123456789012"
+    listed = call(vendor, "GET", "/api/leases?accountId=123456789012&limit=1000", "/api/leases").json()["leases"]
+    assert lease["leaseId"] in [item["leaseId"] for item in listed]
+    assert all(item["scope"] == "aws_123456789012_us-east-1" for item in listed)
+    pools = call(vendor, "GET", "/api/pools").json()["pools"]
+    assert [p["accountId"] for p in pools if p.get("cloud") == "aws"] == ["123456789012"]
+    released = call(vendor, "POST", "/api/releaseNetwork", json={"SessionId": body["SessionId"], **AWS_SCOPE})
+    assert released.json()["leaseId"] == lease["leaseId"] and released.json()["state"] == "quarantined"
+    assert call(vendor, "GET", f"/api/leases/{azure.json()['leaseId']}", "/api/leases/{leaseId}").json()["state"] == "leased"
+
+
+@pytest.mark.parametrize("scope,code,field", [
+    ({"accountId": "12345678901", "region": "us-east-1"}, "InvalidField", "accountId"),
+    ({"accountId": "1234567890123", "region": "us-east-1"}, "InvalidField", "accountId"),
+    ({"accountId": "12345678901x", "region": "us-east-1"}, "InvalidField", "accountId"),
+    ({"accountId": 123456789012, "region": "us-east-1"}, "InvalidField", "accountId"),
+    ({"accountId": "123456789012", "region": "us-east-1/../x"}, "InvalidField", "region"),
+    ({"accountId": "123456789012", "subscriptionId": "11111111-1111-1111-1111-111111111111", "region": "us-east-1"}, "InvalidField", "accountId"),
+    ({"subscriptionId": "aws_123456789012", "region": "us-east-1"}, "InvalidField", "subscriptionId"),
+    ({"accountId": "999999999999", "region": "us-east-1"}, "UnknownScope", "region"),
+])
+def test_hostile_aws_scopes_match_the_contract(vendor, scope, code, field):
+    answer = call(vendor, "POST", "/api/getNewNetwork", json={"SessionId": "h-" + uuid.uuid4().hex, **scope})
+    assert answer.status_code == (404 if code == "UnknownScope" else 400), answer.text
+    assert answer.json()["code"] == code and answer.json()["field"] == field
+
+
 def test_auth_and_media_type_errors_match_the_contract(vendor):
     url, _ = vendor
     check(requests.post(url + "/api/getNewNetwork", json={"SessionId": "x"}, timeout=10), "/api/getNewNetwork", "post")
