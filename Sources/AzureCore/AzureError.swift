@@ -51,6 +51,13 @@ package struct AzureError: Error, Sendable, CustomStringConvertible {
     package static func invalidRequest(_ message: String) -> AzureError {
         .init(kind: .invalidRequest, message: message)
     }
+    /// Not sent: the partition's turn (paced after throttling, `AdmissionControl`) is further away than the
+    /// request's deadline allows. As a 503 `ServerBusy` would be: throttled, and certainly not applied.
+    package static func notAdmitted(_ partition: String) -> AzureError {
+        AzureError(
+            status: 503, errorCode: "ServerBusy",
+            message: "not sent: partition \(partition) is paced after throttling and has no turn within the deadline")
+    }
 
     /// 412: an `If-Match` condition failed: someone else changed the entity. An answer, not a fault.
     package var isPreconditionFailed: Bool { status == 412 }
@@ -59,6 +66,9 @@ package struct AzureError: Error, Sendable, CustomStringConvertible {
     package var isNotFound: Bool { status == 404 }
     /// 429, or 503 `ServerBusy`: the service asks the caller to slow down.
     package var isThrottled: Bool { status == 429 || status == 503 }
+    /// The service asks for less load on the partition: throttled, or 500 `OperationTimedOut` (its other answer
+    /// past the scalability targets; for a write its outcome is still unknown).
+    package var slowsDown: Bool { isThrottled || (status == 500 && errorCode == "OperationTimedOut") }
     package var isUnauthorized: Bool { status == 401 || status == 403 }
     package var isTransport: Bool { kind == .transport }
     package var isInvalidRequest: Bool { kind == .invalidRequest }

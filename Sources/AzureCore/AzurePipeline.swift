@@ -12,6 +12,8 @@ package struct AzurePipeline: Sendable {
     package let onAttempt: (@Sendable (AttemptRecord) -> Void)?
     /// How waiting between attempts happens and how the deadline's time is read.
     package let clock: RetryClock
+    /// Paces requests to partitions storage throttles (shared by every request of the process); nil: none.
+    package let admission: AdmissionControl?
 
     /// What one attempt did.
     package struct AttemptRecord: Sendable {
@@ -25,10 +27,12 @@ package struct AzurePipeline: Sendable {
     package init(
         transport: any HTTPTransport, authorizer: any RequestAuthorizer, retryPolicy: RetryPolicy = .init(),
         logger: Logger = Logger(label: "ipam.azure", factory: { _ in SwiftLogNoOpLogHandler() }),
-        onAttempt: (@Sendable (AttemptRecord) -> Void)? = nil, clock: RetryClock = .system
+        onAttempt: (@Sendable (AttemptRecord) -> Void)? = nil, clock: RetryClock = .system,
+        admission: AdmissionControl? = nil
     ) {
         self.transport = transport
         self.clock = clock
+        self.admission = admission
         self.authorizer = authorizer
         self.retryPolicy = retryPolicy
         self.logger = logger
@@ -37,11 +41,21 @@ package struct AzurePipeline: Sendable {
 
     /// Sends `request`, retrying per policy, and returns the first 2xx/3xx answer.
     ///
-    /// - Parameter idempotent: whether repeating the request is harmless. Non-idempotent requests are
-    ///   repeated only when the service certainly did not apply them (429, 503, connection refused).
+    /// - Parameters:
+    ///   - idempotent: whether repeating the request is harmless. Non-idempotent requests are repeated only when
+    ///     the service certainly did not apply them (429, 503, connection refused).
+    ///   - ticket: the partition and entities the request costs: with `admission`, each attempt waits for the
+    ///     partition's turn, and a throttled answer slows the partition down for every request of the process
+    ///     rather than this one alone. Throttled answers are then retried at the pace for as long as the request's
+    ///     `StorageDeadline` allows (without one, within the policy's attempts and deadline); a turn further away
+    ///     than that is not waited for (`AzureError.notAdmitted`).
     /// - Throws: `AzureError` for error answers (412, 409, 404, … are never retried) and transport failures.
-    package func send(_ request: TransportRequest, idempotent: Bool) async throws -> TransportResponse {
+    package func send(_ request: TransportRequest, idempotent: Bool, ticket: AdmissionControl.Ticket? = nil)
+        async throws -> TransportResponse
+    {
         let start = clock.uptime()
+        let budget = StorageDeadline.remaining
+        let paced = ticket.flatMap { ticket in admission.map { Paced(control: $0, ticket: ticket) } }
         var random = SystemRandomNumberGenerator()
         var attempt = 0
         var refreshedAfter401 = false
@@ -50,6 +64,16 @@ package struct AzurePipeline: Sendable {
         if base.headers["x-ms-client-request-id"] == nil { base.headers["x-ms-client-request-id"] = RandomID.uuid() }
         while true {
             attempt += 1
+            var turn: AdmissionControl.Turn? = nil
+            if let paced {
+                let now = clock.uptime()
+                guard
+                    let taken = paced.control.take(
+                        paced.ticket, now: now, limit: waitLimit(budget, since: start, now: now))
+                else { throw AzureError.notAdmitted(paced.ticket.key) }
+                turn = taken
+                if taken.delay > .zero { try await clock.sleep(taken.delay) }
+            }
             var outgoing = base
             try await authorizer.authorize(&outgoing)
             let failure: AzureError
@@ -58,6 +82,7 @@ package struct AzurePipeline: Sendable {
             do {
                 let response = try await transport.execute(outgoing)
                 if response.status < 400 {
+                    if let paced { paced.control.answered(paced.ticket, now: clock.uptime()) }
                     onAttempt?(
                         .init(method: request.method, attempt: attempt, status: response.status, willRetry: false))
                     return response
@@ -73,9 +98,24 @@ package struct AzurePipeline: Sendable {
                 failure = .transport(error)
                 retryable = retryPolicy.shouldRetry(error, idempotent: idempotent)
             }
-            let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &random)
-            let withinDeadline = retryPolicy.deadline.map { clock.uptime() - start + delay < $0 } ?? true
-            let willRetry = retryable && attempt < retryPolicy.maxAttempts && withinDeadline && !Task.isCancelled
+            // A throttled answer slows the partition for the whole process; the next attempt waits for its turn.
+            let atPace = paced != nil && failure.slowsDown
+            if let paced, let turn, failure.slowsDown {
+                paced.control.throttled(paced.ticket.key, turn: turn, now: clock.uptime())
+            }
+            let delay =
+                atPace
+                ? (retryAfter ?? .zero)
+                : retryPolicy.delay(afterAttempt: attempt, retryAfter: retryAfter, using: &random)
+            let elapsed = clock.uptime() - start
+            let withinDeadline: Bool
+            if atPace, let budget {
+                withinDeadline = delay < budget() // no attempt count: the pace, not the count, keeps it from a storm
+            } else {
+                withinDeadline =
+                    attempt < retryPolicy.maxAttempts && (retryPolicy.deadline.map { elapsed + delay < $0 } ?? true)
+            }
+            let willRetry = retryable && withinDeadline && !Task.isCancelled
             onAttempt?(.init(method: request.method, attempt: attempt, status: failure.status, willRetry: willRetry))
             guard willRetry else { throw failure }
             logger.debug(
@@ -85,9 +125,32 @@ package struct AzurePipeline: Sendable {
                     "error": .string(failure.shortDescription),
                     "delay_ms": .stringConvertible(delay.nanoseconds / 1_000_000),
                 ])
-            try await clock.sleep(delay)
+            if delay > .zero { try await clock.sleep(delay) }
         }
     }
+
+    /// Corrects what a paced request cost once its answer says (a query page: the entities it answered).
+    package func settle(_ ticket: AdmissionControl.Ticket, actual: Int) {
+        admission?.settle(ticket, actual: actual)
+    }
+
+    /// How long an attempt may wait for its turn: what the request's deadline leaves, else the policy's.
+    private func waitLimit(_ budget: (@Sendable () -> Duration)?, since start: Duration, now: Duration) -> Duration? {
+        let left = budget?() ?? retryPolicy.deadline.map { $0 - (now - start) }
+        return left.map { max(.zero, $0) }
+    }
+
+    private struct Paced {
+        let control: AdmissionControl
+        let ticket: AdmissionControl.Ticket
+    }
+}
+
+/// How long the request being served may still wait for storage: a task-local the caller sets around its work
+/// (the Vendor, per allocation), read by `AzurePipeline` whenever it would wait for a throttled partition.
+package enum StorageDeadline {
+    /// The time left, read when needed (nil: no deadline beyond the retry policy's).
+    @TaskLocal package static var remaining: (@Sendable () -> Duration)? = nil
 }
 
 /// Time as the retry loop sees it: a monotonic reading for the deadline, and sleeping between attempts.

@@ -53,7 +53,8 @@ struct TableBatch {
         var request = client.service.makeRequest(
             method: "POST", path: "/$batch", contentType: "multipart/mixed; boundary=\(batchID)")
         request.body = body
-        let response = try await client.service.pipeline.send(request, idempotent: false)
+        let response = try await client.service.pipeline.send(
+            request, idempotent: false, ticket: client.ticket(partition, entities: actions.count))
         return try parse(response)
     }
 

@@ -33,7 +33,9 @@ package struct TableClient: Sendable {
         var request = service.makeRequest(method: "POST", path: "/\(name)", contentType: "application/json")
         request.headers["Prefer"] = "return-no-content"
         request.body = EntityCodec.encode(entity).serializedBytes
-        return try etag(of: try await service.pipeline.send(request, idempotent: false))
+        return try etag(
+            of: try await service.pipeline.send(
+                request, idempotent: false, ticket: ticket(entity.partitionKey, entities: 1)))
     }
 
     /// Replaces the whole entity (`PUT` with `If-Match`).
@@ -65,7 +67,8 @@ package struct TableClient: Sendable {
         try TableNames.validateKeys(partitionKey: partitionKey, rowKey: rowKey)
         var request = service.makeRequest(method: "DELETE", path: entityPath(partitionKey, rowKey))
         request.headers["If-Match"] = condition.headerValue
-        _ = try await service.pipeline.send(request, idempotent: condition == .any)
+        _ = try await service.pipeline.send(
+            request, idempotent: condition == .any, ticket: ticket(partitionKey, entities: 1))
     }
 
     private func write(_ entity: TableEntity, method: String, condition: ETagCondition?) async throws -> String {
@@ -78,7 +81,9 @@ package struct TableClient: Sendable {
         // A blind upsert or replace is safe to repeat; a conditional write whose answer was lost is not
         // (its repeat would see 412 although the first attempt won).
         let idempotent = method == "PUT" && (condition == nil || condition == .any)
-        return try etag(of: try await service.pipeline.send(request, idempotent: idempotent))
+        return try etag(
+            of: try await service.pipeline.send(
+                request, idempotent: idempotent, ticket: ticket(entity.partitionKey, entities: 1)))
     }
 
     // MARK: Reads
@@ -91,7 +96,8 @@ package struct TableClient: Sendable {
         let request = service.makeRequest(method: "GET", path: entityPath(partitionKey, rowKey), query: query)
         let response: TransportResponse
         do {
-            response = try await service.pipeline.send(request, idempotent: true)
+            response = try await service.pipeline.send(
+                request, idempotent: true, ticket: ticket(partitionKey, entities: 1))
         } catch let error as AzureError where error.isNotFound && error.errorCode != "TableNotFound" {
             return nil
         }
@@ -124,6 +130,17 @@ package struct TableClient: Sendable {
     }
 
     // MARK: Helpers
+
+    /// What a request to `partitionKey` of this table costs, for the pipeline's admission control.
+    func ticket(_ partitionKey: String, entities: Int) -> AdmissionControl.Ticket {
+        AdmissionControl.Ticket(key: Self.admissionKey(table: name, partitionKey: partitionKey), entities: entities)
+    }
+
+    /// The admission control's name for a partition: the table (lower-cased, as the service compares table
+    /// names) and the partition key.
+    package static func admissionKey(table: String, partitionKey: String) -> String {
+        table.lowercased() + "/" + partitionKey
+    }
 
     func entityPath(_ partitionKey: String, _ rowKey: String) -> String {
         "/\(name)(PartitionKey='\(Self.keyLiteral(partitionKey))',RowKey='\(Self.keyLiteral(rowKey))')"

@@ -23,6 +23,25 @@ package struct TableQuery: AsyncSequence, Sendable {
             ? text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") : text
     }
 
+    /// The partition a filter is confined to when it starts `PartitionKey eq '…'` (then `and` or nothing), else nil.
+    static func partition(of filter: String?) -> String? {
+        let opening = "PartitionKey eq '"
+        guard let filter, filter.hasPrefix(opening) else { return nil }
+        var key = ""
+        var rest = filter.dropFirst(opening.count)
+        while let quote = rest.firstIndex(of: "'") {
+            key += rest[..<quote]
+            rest = rest[rest.index(after: quote)...]
+            if rest.first == "'" {
+                key += "'"
+                rest = rest.dropFirst()
+                continue
+            }
+            return rest.isEmpty || rest.hasPrefix(" and ") ? key : nil
+        }
+        return nil
+    }
+
     package typealias Element = TablePage
     let client: TableClient
     let filter: String?
@@ -42,12 +61,15 @@ package struct TableQuery: AsyncSequence, Sendable {
         let request = client.service.makeRequest(
             method: "GET", path: "/\(client.name)()",
             query: parts.isEmpty ? nil : parts.joined(separator: "&"))
-        let response = try await client.service.pipeline.send(request, idempotent: true)
+        // A query of one partition is paced with it: charged one entity, then what it answered.
+        let ticket = Self.partition(of: filter).map { client.ticket($0, entities: 1) }
+        let response = try await client.service.pipeline.send(request, idempotent: true, ticket: ticket)
         let json = try TableClient.parseJSON(response.body)
         var entities: [TableEntity] = []
         for item in json["value"]?.arrayValue ?? [] {
             entities.append(try EntityCodec.decode(item, requireKeys: select == nil))
         }
+        if let ticket { client.service.pipeline.settle(ticket, actual: Swift.max(1, entities.count)) }
         let next = response.headers["x-ms-continuation-NextPartitionKey"].map {
             TableContinuation(nextPartitionKey: $0, nextRowKey: response.headers["x-ms-continuation-NextRowKey"])
         }

@@ -22,7 +22,7 @@ package struct TableServiceClient: Sendable {
         connectionString: StorageConnectionString, transport: any HTTPTransport,
         credential: (any TokenCredential)? = nil, retryPolicy: RetryPolicy = .init(),
         logger: Logger = Logger(label: "ipam.tables", factory: { _ in SwiftLogNoOpLogHandler() }),
-        onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil
+        onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil, admission: AdmissionControl? = nil
     ) throws {
         let authorizer: any RequestAuthorizer
         if let key = connectionString.accountKey {
@@ -38,7 +38,7 @@ package struct TableServiceClient: Sendable {
             endpoint: connectionString.tableEndpoint,
             pipeline: AzurePipeline(
                 transport: transport, authorizer: authorizer, retryPolicy: retryPolicy,
-                logger: logger, onAttempt: onAttempt))
+                logger: logger, onAttempt: onAttempt, admission: admission))
     }
 
     /// A client for the entities of `name` (no request is made).

@@ -13,6 +13,10 @@ import AzureCore
 /// at once (with whoever is queued), and whoever queues up while all slots are taken goes in the next
 /// round, led by the first of them. Members whose row keys collide with the round's (the same session
 /// twice, say) wait for a later round.
+///
+/// While storage throttles the partition (the pipeline's `AdmissionControl` paces it), rounds go one at a time
+/// and each leader first waits for the partition's turn, then gathers whoever queued meanwhile: fewer, larger
+/// transactions, so the requests per claim fall as the wait grows (the entities per claim stay the same).
 package actor TransactionCombiner {
     package let table: TableClient
     /// Most operations one round sends (a transaction holds at most 100).
@@ -34,6 +38,9 @@ package actor TransactionCombiner {
     }
 
     private var queues: [String: [Member]] = [:]
+    /// Operations a round of a paced partition may carry: halved when a member's refusal sent the round back
+    /// (storage counted all of its entities for nothing), doubled again by a round that commits.
+    private var pacedLimit: [String: Int] = [:]
     /// Rounds being sent per partition (at most `maxInFlight`).
     private var inFlight: [String: Int] = [:]
     private var nextID = 0
@@ -54,6 +61,14 @@ package actor TransactionCombiner {
         self.onRound = onRound
     }
 
+    /// Rounds of `partition` that may be out at once: one while storage throttles it (the biggest rounds).
+    private func slots(_ partition: String) -> Int {
+        guard let admission = table.service.pipeline.admission,
+            admission.isPaced(TableClient.admissionKey(table: table.name, partitionKey: partition))
+        else { return maxInFlight }
+        return 1
+    }
+
     /// Commits `actions` (one partition), possibly together with other callers' transactions.
     /// - Returns: the ETag of each of `actions`, as `TableClient.submitTransaction` does.
     package func submit(_ actions: [TableTransactionAction]) async throws -> [String?] {
@@ -62,7 +77,7 @@ package actor TransactionCombiner {
         }
         nextID += 1
         let own = Member(id: nextID, actions: actions, continuation: nil)
-        if inFlight[partition, default: 0] < maxInFlight {
+        if inFlight[partition, default: 0] < slots(partition) {
             inFlight[partition, default: 0] += 1
             return try await lead(partition, own).get()
         }
@@ -78,13 +93,27 @@ package actor TransactionCombiner {
     /// Sends one round led by `own` (holding one of the partition's in-flight slots) with whoever waits
     /// and fits, hands out the results, and passes the slot to the next waiting member, if any.
     private func lead(_ partition: String, _ own: Member) async -> Result<[String?], any Error> {
+        let pipeline = table.service.pipeline
+        if let admission = pipeline.admission {
+            // Paced: wait for the partition's turn first, so the round takes everyone who arrives meanwhile.
+            let key = TableClient.admissionKey(table: table.name, partitionKey: partition)
+            let wait = admission.untilReady(key, now: pipeline.clock.uptime())
+            if wait > .zero {
+                let remaining = StorageDeadline.remaining?()
+                try? await pipeline.clock.sleep(remaining.map { min(wait, max(.zero, $0)) } ?? wait)
+            }
+        }
         var group = [own]
         var rest: [Member] = []
         var keys = Set(own.actions.map(\.keys.rowKey))
         var operations = own.actions.count
+        let paced =
+            pipeline.admission?.isPaced(TableClient.admissionKey(table: table.name, partitionKey: partition)) ?? false
+        let limit = paced ? (pacedLimit[partition] ?? maxOperations) : maxOperations
+        if !paced { pacedLimit[partition] = nil }
         for member in queues[partition] ?? [] {
             let memberKeys = member.actions.map(\.keys.rowKey)
-            if operations + member.actions.count <= maxOperations, keys.isDisjoint(with: memberKeys) {
+            if operations + member.actions.count <= limit, keys.isDisjoint(with: memberKeys) {
                 group.append(member)
                 keys.formUnion(memberKeys)
                 operations += member.actions.count
@@ -113,10 +142,12 @@ package actor TransactionCombiner {
                 results[member.id] = .success(Array(etags[offset..<offset + member.actions.count]))
                 offset += member.actions.count
             }
+            if paced { pacedLimit[partition] = min(maxOperations, limit * 2) }
         } catch let error as AzureError
             where group.count > 1 && error.failedOperationIndex.map({ $0 >= 0 && $0 < operations }) == true
         {
             // One member's operation failed; the others were not applied and go out again.
+            if paced { pacedLimit[partition] = max(1, operations / 2) }
             var offset = 0
             for member in group {
                 let range = offset..<offset + member.actions.count

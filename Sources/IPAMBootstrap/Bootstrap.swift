@@ -118,10 +118,16 @@ package struct Bootstrap: Sendable {
     ///     storage retries stop sooner (a request answers within about ten seconds).
     ///   - onStorageAttempt: told of every storage attempt (metrics).
     ///   - onClaimRound: told how many claims each group-commit transaction carried (metrics).
+    ///   - onStorageEntities: told the entities each answered storage request read or wrote, as the service counts
+    ///     them against its scalability targets (metrics).
+    ///
+    /// The Vendor's storage requests share one `AdmissionControl`: a partition storage throttles is paced for the
+    /// whole process (docs/Design.md, "At the partition's target"). The Manager's are not paced.
     package func inventory(
         for role: Role, logger: Logger,
         onStorageAttempt: (@Sendable (StorageAttempt) -> Void)? = nil,
-        onClaimRound: @escaping @Sendable (Int) -> Void = { _ in }
+        onClaimRound: @escaping @Sendable (Int) -> Void = { _ in },
+        onStorageEntities: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws -> Inventory {
         let retryPolicy =
             role == .vendor
@@ -133,7 +139,8 @@ package struct Bootstrap: Sendable {
         if let onStorageAttempt { onAttempt = { record in onStorageAttempt(StorageAttempt(record)) } }
         let service = try TableServiceClient(
             connectionString: connection, transport: transport, credential: credential,
-            retryPolicy: retryPolicy, logger: logger, onAttempt: onAttempt)
+            retryPolicy: retryPolicy, logger: logger, onAttempt: onAttempt,
+            admission: role == .vendor ? AdmissionControl(onEntities: onStorageEntities) : nil)
         let inventory = Inventory(
             table: service.table(configuration.tableName), locks: service.table("ipamLocks"), actor: role.identity,
             onClaimRound: onClaimRound)

@@ -63,7 +63,8 @@ package struct VendorComposition: Sendable {
             inventory = try await bootstrap.inventory(
                 for: .vendor, logger: logger,
                 onStorageAttempt: { metrics.recordStorageAttempt($0) },
-                onClaimRound: { metrics.recordClaimTransaction(members: $0) })
+                onClaimRound: { metrics.recordClaimTransaction(members: $0) },
+                onStorageEntities: { metrics.recordStorageEntities($0) })
         } catch {
             throw .storage("vendor", bootstrap, error, after: notices)
         }

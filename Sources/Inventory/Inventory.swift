@@ -166,6 +166,17 @@ package struct Inventory: Sendable {
         "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(RowKeys.networkPrefix)' and RowKey lt 'net`'"
     }
 
+    // MARK: Deadlines
+
+    /// Runs `body` with the time it may still wait for storage (`remaining`, read whenever a throttled partition
+    /// would make it wait): throttled requests are retried at the partition's pace until then, not for a fixed
+    /// number of attempts, and a turn further away than that is not waited for (`InventoryError.throttled`).
+    package static func withDeadline<T: Sendable>(
+        remaining: @escaping @Sendable () -> Duration, _ body: () async -> T
+    ) async -> T {
+        await StorageDeadline.$remaining.withValue(remaining) { await body() }
+    }
+
     // MARK: Storage errors, mapped once
 
     /// Runs a storage call; any failure becomes `InventoryError.unavailable`.
@@ -200,10 +211,14 @@ package struct InventoryError: Error, Sendable, CustomStringConvertible {
     package let kind: Kind
     /// A short description of the storage failure (for logs and the error message).
     package let detail: String
+    /// Storage asked for less load (503 `ServerBusy`, 429, 500 `OperationTimedOut`), or the partition's paced turn
+    /// was further away than the request's deadline: a caller answers "busy", not "storage unavailable".
+    package let throttled: Bool
 
-    package init(kind: Kind, detail: String) {
+    package init(kind: Kind, detail: String, throttled: Bool = false) {
         self.kind = kind
         self.detail = detail
+        self.throttled = throttled
     }
 
     init(_ error: any Error) {
@@ -211,7 +226,8 @@ package struct InventoryError: Error, Sendable, CustomStringConvertible {
             self = error
         } else if let azure = error as? AzureError {
             self.init(
-                kind: azure.errorCode == "TableNotFound" ? .tableMissing : .unavailable, detail: azure.shortDescription)
+                kind: azure.errorCode == "TableNotFound" ? .tableMissing : .unavailable, detail: azure.shortDescription,
+                throttled: azure.slowsDown)
         } else {
             self.init(kind: .unavailable, detail: "\(error)")
         }

@@ -321,6 +321,14 @@ package struct AllocationMachine<Block: Sendable, Counters: Sendable, Answer: Se
         commitInDoubt = true
     }
 
+    /// The commit now out was certainly not applied: storage refused it whole (throttled past the request's
+    /// deadline), so the doubt is what it was before it was sent. The driver then ends the request (busy).
+    package mutating func commitNotApplied() {
+        guard let before = doubtBeforeCommit else { return }
+        commitInDoubt = before
+        doubtBeforeCommit = nil
+    }
+
     /// The claim or carve ended with `outcome` (a carve that found no room sends no commit).
     package mutating func committed(_ outcome: Commit) -> Action {
         if let before = doubtBeforeCommit {

@@ -120,8 +120,12 @@ package enum DomainError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Storage did not confirm the operation in time: it did not happen.
     case storageUnavailable(String)
 
-    /// Storage failed: the operation did not happen.
-    static func storage(_ error: InventoryError) -> DomainError { .storageUnavailable(error.detail) }
+    /// Storage failed: the operation did not happen. Throttling that outlasted the request's deadline is `busy`
+    /// (503 `Busy`, as contention is): storage works, the scope is at its rate.
+    static func storage(_ error: InventoryError) -> DomainError {
+        guard error.throttled else { return .storageUnavailable(error.detail) }
+        return .busy("storage is throttling this scope: \(error.detail)")
+    }
 
     // MARK: The one shape's parts
 

@@ -19,6 +19,7 @@ package struct VendorMetrics: Sendable {
     let carves: Metrics.Counter
     let stockReads: Metrics.Counter
     let exhausted: Metrics.Counter
+    let storageEntities: Metrics.Counter
     package let allocationDuration: Metrics.Timer
     private let factory: PrometheusMetricsFactory
     private let handles = Handles()
@@ -46,6 +47,7 @@ package struct VendorMetrics: Sendable {
         carves = Metrics.Counter(label: "ipam_vendor_carves_total", factory: factory)
         stockReads = Metrics.Counter(label: "ipam_vendor_stock_reads_total", factory: factory)
         exhausted = Metrics.Counter(label: "ipam_vendor_pool_exhausted_total", factory: factory)
+        storageEntities = Metrics.Counter(label: "ipam_storage_entities_total", factory: factory)
         allocationDuration = Metrics.Timer(label: "ipam_vendor_allocation_duration_seconds", factory: factory)
     }
 
@@ -57,6 +59,13 @@ package struct VendorMetrics: Sendable {
             [("method", record.method), ("status", String(record.status)), ("retried", String(record.willRetry))],
             factory: factory
         ).increment()
+    }
+
+    /// Entities an answered storage request read or wrote, as the service counts them against its scalability
+    /// targets (a query page: the entities it answered): `ipam_storage_entities_total`, whose increase per
+    /// allocation is what an allocation costs a partition's budget.
+    package func recordStorageEntities(_ entities: Int) {
+        storageEntities.increment(by: entities)
     }
 
     /// One HTTP request as the edge answered it.

@@ -86,7 +86,24 @@ package struct VendorService: Sendable {
     typealias Allocation = AllocationMachine<StockCache.Taken, [UsageRow], LeaseAnswer>
 
     /// A new lease for `request`, or the one its SessionId already has (a replay).
+    ///
+    /// Storage is given the request's deadline: while a throttled scope is paced (docs/Design.md, "At the
+    /// partition's target") the request waits its turn until then, and only then answers 503 `Busy`.
     package func getNewNetwork(_ request: LeaseRequest, effort: Effort) async throws(DomainError) -> LeaseAnswer {
+        let uptime = time.uptime
+        let end = uptime() + deadline
+        let result = await Inventory.withDeadline(remaining: { end - uptime() }) {
+            () async -> Result<LeaseAnswer, DomainError> in
+            do throws(DomainError) {
+                return .success(try await newNetwork(request, effort: effort))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    private func newNetwork(_ request: LeaseRequest, effort: Effort) async throws(DomainError) -> LeaseAnswer {
         // A session this process knows is a replay: one point read of its network row answers it.
         if let known = await sessions.lookup(request.sessionId, in: request.scope),
             let answer = try await replay(request, known: known, counting: effort)
@@ -329,6 +346,8 @@ package struct VendorService: Sendable {
         machine.commitSent()
         let outcome: T
         do { outcome = try await body() } catch {
+            // A thrown failure wrote nothing (a lost answer is an outcome, not a throw); throttled, it says so for sure.
+            if error.throttled { machine.commitNotApplied() }
             logger.error("storage failure", metadata: ["error": .string(error.detail)])
             throw .storage(error)
         }

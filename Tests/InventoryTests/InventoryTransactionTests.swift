@@ -63,6 +63,21 @@ struct InventoryTransactionTests {
         #expect(missingTable?.error.kind == .tableMissing)
     }
 
+    @Test(
+        "throttling (503 ServerBusy, 429, 500 OperationTimedOut, a paced turn past the deadline) is marked throttled; other faults are not"
+    )
+    func throttledFailures() async {
+        #expect(await Self.failing(503, at: nil, code: "ServerBusy")?.error.throttled == true)
+        #expect(await Self.failing(429, at: nil)?.error.throttled == true)
+        let timedOut = await Self.failing(500, at: nil, code: "OperationTimedOut")
+        #expect(timedOut?.error.throttled == true && timedOut?.kind == .unknown, "throttled, and its outcome unknown")
+        #expect(await Self.failing(500, at: nil, code: "InternalError")?.error.throttled == false)
+        #expect(await Self.failing(403, at: nil, code: "AuthorizationFailure")?.error.throttled == false)
+        #expect(await Self.failing(412, at: 1)?.error.throttled == false)
+        let paced = InventoryError(AzureError.notAdmitted("networkcidr/s_eastus"))
+        #expect(paced.throttled && paced.kind == .unavailable)
+    }
+
     @Test("a committed transaction's ETags are read by slot (the first operation of a slot that repeats)")
     func etagsByName() async throws {
         var transaction = Self.claim

@@ -353,6 +353,27 @@ import Testing
         #expect(machine.failed(.storageUnavailable("timeout")).outcomeUnknown)
     }
 
+    @Test(
+        "a commit storage refused whole (throttled past the deadline) is no doubt: the answer is Busy, not OutcomeUnknown"
+    )
+    func throttledCommitIsNotInDoubt() {
+        var machine = Self.single()
+        Self.claiming(&machine)
+        machine.commitSent()
+        machine.commitNotApplied()
+        #expect(!machine.commitInDoubt)
+        #expect(!machine.failed(.busy("storage is throttling this scope")).outcomeUnknown)
+        // An earlier commit whose answer was lost stays in doubt: refusing the next one does not clear it.
+        var doubted = Self.single()
+        Self.claiming(&doubted)
+        doubted.commitSent()
+        #expect(Self.name(doubted.committed(.outcomeUnknown)) == "checkSessionExists")
+        doubted.commitSent()
+        doubted.commitNotApplied()
+        #expect(doubted.commitInDoubt)
+        #expect(doubted.failed(.busy("storage is throttling this scope")).outcomeUnknown)
+    }
+
     @Test func failureWithoutACommitInDoubtIsWhatItIs() {
         var machine = Self.single()
         _ = machine.start()

@@ -316,4 +316,20 @@ import Testing
                 ))
         #expect(DomainError.busy("x").description == "Busy: too much contention for this pool right now; retry (x)")
     }
+
+    @Test("storage throttling that outlasts the request is 503 Busy; any other storage failure is StorageUnavailable")
+    func throttledStorageIsBusy() {
+        let throttled = DomainError.storage(InventoryError(kind: .unavailable, detail: "ServerBusy", throttled: true))
+        #expect(
+            Shape(throttled)
+                == Shape(
+                    .busy,
+                    "too much contention for this pool right now; retry (storage is throttling this scope: ServerBusy)",
+                    retryAfter: 1))
+        let failed = DomainError.storage(InventoryError(kind: .unavailable, detail: "http_403"))
+        #expect(failed == .storageUnavailable("http_403"))
+        #expect(
+            DomainError.storage(InventoryError(kind: .tableMissing, detail: "TableNotFound")).code
+                == .storageUnavailable)
+    }
 }

@@ -1,0 +1,129 @@
+import AzureCore
+import Foundation
+import HTTPTransport
+import Synchronization
+import TableEmulator
+import TestSupport
+import Testing
+
+/// The request pipeline with an admission control: throttled answers slow the partition for every request of the
+/// process, and the request's deadline, not an attempt count, bounds the wait. Time is virtual (it moves only when
+/// the pipeline sleeps), so nothing here waits for or measures the wall clock.
+@Suite("Paced pipeline (admission control and the request's deadline)")
+struct PacedPipelineTests {
+    let transport = TestStorage.transport
+    /// Two attempts at most, as far as the policy goes: a paced request under a deadline goes past it.
+    let policy = RetryPolicy(
+        maxAttempts: 2, baseDelay: .milliseconds(5), maxDelay: .milliseconds(50), deadline: .seconds(1))
+
+    final class VirtualTime: Sendable {
+        private let state = Mutex<(now: Duration, sleeps: [Duration])>((.zero, []))
+        var now: Duration { state.withLock { $0.now } }
+        var sleeps: [Duration] { state.withLock { $0.sleeps } }
+        var clock: RetryClock {
+            RetryClock(
+                uptime: { self.now },
+                sleep: { delay in
+                    self.state.withLock {
+                        $0.now += delay
+                        $0.sleeps.append(delay)
+                    }
+                })
+        }
+    }
+
+    /// Answers 503 `ServerBusy` to the first `failures` requests, then 200.
+    static func busy(first failures: Int, log: RequestLog) -> @Sendable (EmulatorRequest) async -> EmulatorResponse {
+        { request in
+            if log.record(request) <= failures {
+                return TestServers.json(
+                    503, #"{"odata.error":{"code":"ServerBusy","message":{"lang":"en-US","value":"busy"}}}"#,
+                    headers: ["x-ms-error-code": "ServerBusy"])
+            }
+            return TestServers.json(200, "{}")
+        }
+    }
+
+    func request(_ port: Int) -> TransportRequest {
+        TransportRequest(method: "POST", url: "http://127.0.0.1:\(port)/devstoreaccount1/$batch", body: [0x7B, 0x7D])
+    }
+
+    @Test("under a deadline, throttled answers are retried at the partition's pace past the policy's attempts")
+    func retriedAtThePace() async throws {
+        let log = RequestLog()
+        let time = VirtualTime()
+        try await TestServers.withFakeServer(Self.busy(first: 8, log: log)) { port in
+            let pipeline = AzurePipeline(
+                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
+                admission: AdmissionControl())
+            let deadline = Duration.seconds(20)
+            let response = try await StorageDeadline.$remaining.withValue({ deadline - time.now }) {
+                try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+            }
+            #expect(response.status == 200)
+            #expect(log.count == 9, "eight throttled answers, then the commit: not two attempts")
+            #expect(time.now < deadline)
+            #expect(time.sleeps.allSatisfy { $0 > .zero } && time.sleeps.count >= 7, "each retry waited its turn")
+        }
+    }
+
+    @Test("a request whose deadline runs out while storage throttles fails as throttled, not before its deadline")
+    func failsOnlyAtTheDeadline() async throws {
+        let log = RequestLog()
+        let time = VirtualTime()
+        try await TestServers.withFakeServer(Self.busy(first: .max, log: log)) { port in
+            let pipeline = AzurePipeline(
+                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
+                admission: AdmissionControl(tuning: .init(minimumRate: 50)))
+            let deadline = Duration.seconds(5)
+            await #expect {
+                _ = try await StorageDeadline.$remaining.withValue({ deadline - time.now }) {
+                    try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+                }
+            } throws: { ($0 as? AzureError)?.slowsDown == true && ($0 as? AzureError)?.outcomeUnknown == false }
+            #expect(time.now <= deadline, "never waited past the deadline")
+            // One turn is at most 10 entities ÷ 50 per second away: it stopped only when the next did not fit.
+            #expect(time.now > deadline - .milliseconds(200), "kept trying until the deadline: stopped at \(time.now)")
+            #expect(log.count > policy.maxAttempts)
+        }
+    }
+
+    @Test("a throttled answer paces the partition for the process: the next request waits its turn before sending")
+    func pacesTheWholeProcess() async throws {
+        let log = RequestLog()
+        let time = VirtualTime()
+        try await TestServers.withFakeServer(Self.busy(first: 1, log: log)) { port in
+            let admission = AdmissionControl(tuning: .init(minimumRate: 50, burst: .zero))
+            let pipeline = AzurePipeline(
+                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
+                admission: admission)
+            _ = try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+            #expect(admission.isPaced("t/p"))
+            let before = time.sleeps.count
+            _ = try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+            #expect(time.sleeps.count == before + 1 && time.sleeps.last! > .zero, "\(time.sleeps)")
+            // Another partition of the same process is not held back.
+            let other = time.sleeps.count
+            _ = try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/q", entities: 10))
+            #expect(time.sleeps.count == other)
+            #expect(log.count == 4)
+        }
+    }
+
+    @Test("without a ticket or an admission control, throttling is retried as before (attempts and policy deadline)")
+    func unchangedWithoutTicket() async throws {
+        let log = RequestLog()
+        let time = VirtualTime()
+        try await TestServers.withFakeServer(Self.busy(first: .max, log: log)) { port in
+            let pipeline = AzurePipeline(
+                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
+                admission: AdmissionControl())
+            await #expect {
+                _ = try await StorageDeadline.$remaining.withValue({ .seconds(60) }) {
+                    try await pipeline.send(request(port), idempotent: false)
+                }
+            } throws: { ($0 as? AzureError)?.isThrottled == true }
+            #expect(log.count == policy.maxAttempts)
+        }
+    }
+}

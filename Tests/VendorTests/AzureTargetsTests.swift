@@ -1,0 +1,109 @@
+import AzureCore
+import AzureTables
+import Foundation
+import IPAMCore
+import Inventory
+import NetworkMath
+import Synchronization
+import TestSupport
+import Testing
+
+/// Real `vendor` processes against `table-emulator --azure-targets` with a small partition budget: storage answers
+/// 503 `ServerBusy` as Azure does past its targets, and the Vendors adapt (docs/Design.md, "At the partition's
+/// target"). Nothing here asserts a rate or a time: only what every caller was told and what the table holds.
+@Suite("Vendors at the partition's scalability target", .serialized)
+struct AzureTargetsTests {
+    /// Starts `table-emulator --azure-targets` with `partitionRate` entities per second per partition.
+    static func startThrottledStorage(_ stack: ProcessStack, partitionRate: Int) async throws -> StorageConnectionString
+    {
+        let port = try await stack.launch(
+            "table-emulator",
+            arguments: [
+                "--port", "0", "--in-memory", "--azure-targets", "--partition-entities-per-second", "\(partitionRate)",
+            ])
+        return StorageConnectionString(
+            accountName: StorageConnectionString.developmentAccountName,
+            accountKey: StorageConnectionString.developmentAccountKey,
+            tableEndpoint: "http://127.0.0.1:\(port)/devstoreaccount1")
+    }
+
+    struct Outcome: Sendable {
+        let session: String
+        let status: Int
+        let code: String?
+        let leaseId: String?
+        let cidr: String?
+        var message: String? = nil
+    }
+
+    static func allocate(_ vendor: String, session: String) async -> Outcome {
+        do {
+            let answer = try await HTTPCalls.send(
+                "POST", vendor + "/api/getNewNetwork", body: #"{"SessionId":"\#(session)","prefixLength":26}"#,
+                timeout: .seconds(90))
+            return Outcome(
+                session: session, status: answer.status, code: answer.code, leaseId: answer.string("leaseId"),
+                cidr: answer.string("cidr"), message: answer.string("message"))
+        } catch {
+            return Outcome(session: session, status: 0, code: "\(error)", leaseId: nil, cidr: nil)
+        }
+    }
+
+    @Test(
+        "2 Vendors x 48 callers at a partition target of 300 entities/s: only leases or 503 Busy, and retrying Busy gives each session exactly one block"
+    )
+    func concurrentAtTheTarget() async throws {
+        try await LoadTests.exclusive {
+            let stack = ProcessStack()
+            defer { stack.stopAll() }
+            let storage = try await Self.startThrottledStorage(stack, partitionRate: 300)
+            let tableName = TestStorage.uniqueName("wall")
+            let environment = SampleConfiguration.environment(
+                table: tableName, connectionString: storage, eastus: "10.64.0.0/14", stock: #"{"26":8}"#)
+            let vendors = try await stack.startVendors(2, environment: environment)
+            let sessions = (0..<240).map { "wall-\($0)" }
+            let first = await withTaskGroup(of: [Outcome].self) { group in
+                for worker in 0..<48 {
+                    group.addTask {
+                        var mine: [Outcome] = []
+                        for index in stride(from: worker, to: sessions.count, by: 48) {
+                            mine.append(await Self.allocate(vendors[index % 2], session: sessions[index]))
+                        }
+                        return mine
+                    }
+                }
+                return await group.reduce(into: [Outcome]()) { $0 += $1 }
+            }
+            #expect(first.count == sessions.count)
+            // Throttled past a request's deadline is 503 Busy; nothing else but a lease is ever answered.
+            let unexpected = first.filter { !($0.status == 201 || ($0.status == 503 && $0.code == "Busy")) }
+            #expect(
+                unexpected.isEmpty, "\(unexpected.prefix(5).map { "\($0.session): \($0.status) \($0.code ?? "")" })")
+            // Busy ones try again with the same SessionId (as Terraform's retry would): each ends with one lease.
+            var final = Dictionary(uniqueKeysWithValues: first.map { ($0.session, $0) })
+            for _ in 0..<10 {
+                let pending = final.values.filter { $0.status != 201 && $0.status != 200 }.map(\.session)
+                if pending.isEmpty { break }
+                for session in pending { final[session] = await Self.allocate(vendors[0], session: session) }
+            }
+            let outcomes = Array(final.values)
+            #expect(outcomes.allSatisfy { $0.status == 201 || $0.status == 200 }, "every session got its lease")
+            #expect(Set(outcomes.compactMap(\.leaseId)).count == sessions.count, "one lease per session")
+            let blocks = try outcomes.compactMap(\.cidr).map { try IPPrefix(parsing: $0) }.sorted()
+            for (a, b) in zip(blocks, blocks.dropFirst()) { #expect(!a.overlaps(b), "\(a) overlaps \(b)") }
+
+            let table = try TableServiceClient(connectionString: storage, transport: TestStorage.transport).table(
+                tableName)
+            let rows = try await table.queryAll(
+                filter: "PartitionKey eq '\(SampleConfiguration.subscription)_eastus'")
+            let problems = InvariantChecker.violations(in: rows)
+            #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
+            let held = rows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }
+            #expect(held.count == sessions.count, "no lease lost or doubled")
+            let bySession = Dictionary(held.map { ($0.sessionId ?? "", $0.prefix.description) }) { a, _ in a }
+            for outcome in outcomes { #expect(bySession[outcome.session] == outcome.cidr, "\(outcome.session)") }
+            let statuses = Dictionary(grouping: first, by: \.status).mapValues(\.count)
+            print("concurrentAtTheTarget: first answers by status \(statuses)")
+        }
+    }
+}
