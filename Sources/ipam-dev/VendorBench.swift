@@ -26,15 +26,28 @@ struct VendorBench: AsyncParsableCommand {
             "A second Vendor that has served none of the sessions: replays through it show the cold path (a Vendor that never saw them)."
     )
     var freshVendorURL: String?
+    @Flag(
+        help:
+            "The storage enforces Azure's scalability targets (table-emulator --azure-targets): report the Vendor at the partition's budget instead (allocations/s, the budget's share, entities and requests per allocation, errors, a replay storm)."
+    )
+    var azureTargets = false
+    @Option(
+        help:
+            "With --azure-targets: the storage's entities per second per partition (the budget the figures are against)."
+    )
+    var partitionEntitiesPerSecond = 2000
 
     struct Sample: Sendable {
         var latencies: [Double] = []
         var attempts = 0
         var storageCalls = 0
         var failures = 0
+        /// Failed calls by HTTP status (0: no answer).
+        var errors: [Int: Int] = [:]
     }
 
     func run() async throws {
+        if azureTargets { return try await atTheWall() }
         let opened = try storage.opened()
         let transport = opened.transport
         let connection = opened.connection
@@ -70,7 +83,7 @@ struct VendorBench: AsyncParsableCommand {
                 TransportRequest(
                     method: "POST", url: (url ?? vendorURL) + "/api/getNewNetwork",
                     headers: ["Content-Type": "application/json"], body: Array(body.utf8)))
-            guard response.status == 201 || response.status == 200 else { return (false, 0, 0, 0) }
+            guard response.status == 201 || response.status == 200 else { return (false, 0, response.status, 0) }
             return (
                 response.status == 201, (ContinuousClock.now - start).seconds,
                 Int(response.headers["x-ipam-claim-attempts"] ?? "0") ?? 0,
@@ -313,6 +326,7 @@ struct VendorBench: AsyncParsableCommand {
                             sample.storageCalls += trips
                         } else {
                             sample.failures += 1
+                            sample.errors[attempts, default: 0] += 1 // a failed call's third value is its status
                         }
                     }
                     return sample
@@ -323,6 +337,7 @@ struct VendorBench: AsyncParsableCommand {
                 total.attempts += part.attempts
                 total.storageCalls += part.storageCalls
                 total.failures += part.failures
+                total.errors.merge(part.errors, uniquingKeysWith: +)
             }
         }
     }
