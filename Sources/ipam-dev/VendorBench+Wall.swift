@@ -69,19 +69,22 @@ extension VendorBench {
         var summary: [String] = []
         for count in callers {
             let before = try await storageCounters(vendorURL, transport)
+            let started = ContinuousClock.now
             let sample = try await measure(callers: count) { caller, index in
                 try await allocate("wall-\(run)-\(count)-\(caller)-\(index)")
             }
+            // Rates over the whole time, the calls still out at the end included (at the wall they queue for seconds).
+            let elapsed = (ContinuousClock.now - started).seconds
             let spent = try await storageCounters(vendorURL, transport) - before
             let done = Double(sample.latencies.count)
-            let rate = done / seconds
+            let rate = done / elapsed
             let perAllocation = spent.entities / max(done, 1)
             print(
                 String(
                     format:
                         "%3d callers: %7.1f allocations/s  p50 %7.2f ms  p99 %8.2f ms  entities/allocation %.2f  budget used %.0f %%  as allocations (4 entities each) %.0f %%  storage requests/allocation %.2f  throttled answers %.0f  carves %.0f  stock reads %.0f  client errors: %@",
                     count, rate, percentile(sample.latencies, 0.5) * 1000, percentile(sample.latencies, 0.99) * 1000,
-                    perAllocation, 100 * spent.entities / seconds / budget, 100 * rate * 4 / budget,
+                    perAllocation, 100 * spent.entities / elapsed / budget, 100 * rate * 4 / budget,
                     spent.attempts / max(done, 1), spent.throttled, spent.carves, spent.stockReads,
                     errorText(sample.errors)))
             summary.append(String(format: "%d: %.0f/s (%.0f %%)", count, rate, 100 * rate * 4 / budget))
@@ -95,24 +98,27 @@ extension VendorBench {
         }
         print("replays: \(created.latencies.count) sessions created for them")
         let before = try await storageCounters(vendorURL, transport)
+        let replayStart = ContinuousClock.now
         let replays = try await measure(callers: top) { caller, index in
             let answer = try await allocate(sessions[(caller * 7919 + index * 31) % sessions.count])
             return (answer.0 ? false : answer.1 > 0, answer.1, answer.2, answer.3) // a replay answers 200
         }
+        let replayElapsed = (ContinuousClock.now - replayStart).seconds
         let spent = try await storageCounters(vendorURL, transport) - before
         let replayed = Double(replays.latencies.count)
         print(
             String(
                 format:
                     "%3d callers: %7.1f replays/s      p50 %7.2f ms  p99 %8.2f ms  entities/replay %.2f  budget used %.0f %%  storage requests/replay %.2f  throttled answers %.0f  client errors: %@",
-                top, replayed / seconds, percentile(replays.latencies, 0.5) * 1000,
+                top, replayed / replayElapsed, percentile(replays.latencies, 0.5) * 1000,
                 percentile(replays.latencies, 0.99) * 1000, spent.entities / max(replayed, 1),
-                100 * spent.entities / seconds / budget, spent.attempts / max(replayed, 1), spent.throttled,
+                100 * spent.entities / replayElapsed / budget, spent.attempts / max(replayed, 1), spent.throttled,
                 errorText(replays.errors)))
 
         // New allocations while the storm goes on: what it costs them.
         let half = max(1, top / 2)
         let mixedBefore = try await storageCounters(vendorURL, transport)
+        let mixedStart = ContinuousClock.now
         let stormed = Mutex<Sample>(Sample())
         let mixed = try await measure(callers: top) { caller, index in
             guard caller < half else {
@@ -122,6 +128,7 @@ extension VendorBench {
             }
             return try await allocate("wall-\(run)-mixed-\(caller)-\(index)")
         }
+        let mixedElapsed = (ContinuousClock.now - mixedStart).seconds
         let mixedSpent = try await storageCounters(vendorURL, transport) - mixedBefore
         let stormCount = Double(stormed.withLock { $0.latencies.count })
         let allocationCount = Double(mixed.latencies.count) - stormCount
@@ -129,7 +136,8 @@ extension VendorBench {
             String(
                 format:
                     "%3d callers, half replaying: %7.1f allocations/s and %7.1f replays/s  budget used %.0f %%  throttled answers %.0f  client errors: %@",
-                top, allocationCount / seconds, stormCount / seconds, 100 * mixedSpent.entities / seconds / budget,
+                top, allocationCount / mixedElapsed, stormCount / mixedElapsed,
+                100 * mixedSpent.entities / mixedElapsed / budget,
                 mixedSpent.throttled, errorText(mixed.errors)))
         print(String(repeating: "-", count: 100))
         print(
