@@ -75,7 +75,9 @@ struct Smoke: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures (never asserted in tests).",
-        subcommands: [StorageBench.self, VendorBench.self, ManagerBench.self, ManagerAWSBench.self, PartitionBench.self])
+        subcommands: [
+            StorageBench.self, VendorBench.self, ManagerBench.self, ManagerAWSBench.self, PartitionBench.self,
+        ])
 }
 
 struct StorageBench: AsyncParsableCommand {
