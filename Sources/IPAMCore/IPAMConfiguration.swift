@@ -33,6 +33,8 @@ package struct IPAMConfiguration: Sendable {
     package var awsAccess: [String: AWSAccountAccess] = [:]
     /// Receivers of audit events (`WEBHOOKS_CONFIG`; none when unset).
     package var webhooks: [Webhook] = []
+    /// When each scope's own space counts as low (the manifest's `alerts`; pools have their own).
+    package var scopeAlerts: [Scope: SpaceThresholds] = [:]
 
     /// All problems found, one per line, each naming the setting and value.
     package struct Problems: Error, Sendable, CustomStringConvertible {
@@ -116,6 +118,7 @@ package struct IPAMConfiguration: Sendable {
         let stockV6 = allStock.mapValues { $0.v6 }
 
         let webhooks = Webhook.parse(environment[setting: .webhooks], problems: &problems)
+        let scopeAlerts = SpaceThresholds.parseManifest(environment[setting: .manifest], problems: &problems)
         let pools = PoolPlan.parse(
             environment[setting: .pools], scopes: scopes, defaultScope: defaultScope,
             defaults: (minimum, maximum, fallback),
@@ -128,6 +131,7 @@ package struct IPAMConfiguration: Sendable {
         configuration.pools = pools
         configuration.awsAccess = awsAccess
         configuration.webhooks = webhooks
+        configuration.scopeAlerts = scopeAlerts
         configuration.stockV6 = stockV6
         (configuration.cidrSizeV6Min, configuration.cidrSizeV6Max, configuration.cidrSizeV6Default) = (
             minimumV6, maximumV6, fallbackV6

@@ -18,6 +18,8 @@ package struct Pool: Sendable, Equatable {
     package let quota: Quota
     /// Prefix length → `available` blocks to keep in the pool's stock.
     package let stock: [Int: Int]
+    /// When the pool's space counts as low (`alerts`; none set: never).
+    package var alerts = SpaceThresholds()
 
     /// What a request in the pool must satisfy. Unset limits fall back to the parent's, then to `CIDR_SIZE_*`.
     package struct Rules: Sendable, Equatable {
@@ -108,6 +110,7 @@ package struct PoolPlan: Sendable, Equatable {
 
     static let poolFields: Set<String> = [
         "name", "subscriptionid", "accountid", "region", "cidr", "parent", "owner", "labels", "rules", "quota", "stock",
+        "alerts",
     ]
     static let ruleFields: Set<String> = [
         "minprefixlength", "maxprefixlength", "defaultprefixlength", "requiredtags", "allowedrequesters",
@@ -138,6 +141,7 @@ package struct PoolPlan: Sendable, Equatable {
             var rules: Pool.Rules
             var quota: Pool.Quota
             var stock: [Int: Int]
+            var alerts: SpaceThresholds
         }
         var drafts: [String: Draft] = [:]
         var order: [String] = []
@@ -251,6 +255,12 @@ package struct PoolPlan: Sendable, Equatable {
                     problems.append("\(path).stock: must be an object of prefix length → count")
                 }
             }
+            var alerts = SpaceThresholds()
+            if let raw = fields["alerts"] {
+                alerts =
+                    SpaceThresholds.parse(
+                        raw, path: "\(path).alerts", bitWidth: prefix.version.bitWidth, problems: &problems) ?? alerts
+            }
             let parent = text("parent")
             var scopeOwner = text("subscriptionid").map { (cloud: Cloud.azure, account: $0.lowercased()) }
             if let account = text("accountid") {
@@ -263,7 +273,8 @@ package struct PoolPlan: Sendable, Equatable {
             drafts[name] = Draft(
                 name: name, path: path, scopeOwner: scopeOwner,
                 region: text("region")?.lowercased(), prefix: prefix,
-                parent: parent, owner: text("owner"), labels: labels, rules: rules, quota: quota, stock: stock)
+                parent: parent, owner: text("owner"), labels: labels, rules: rules, quota: quota, stock: stock,
+                alerts: alerts)
             order.append(name)
         }
 
@@ -333,10 +344,11 @@ package struct PoolPlan: Sendable, Equatable {
                 }
                 scope = found
             }
-            let pool = Pool(
+            var pool = Pool(
                 name: draft.name, scope: scope, prefix: draft.prefix, parent: draft.parent, owner: draft.owner,
                 labels: draft.labels,
                 rules: draft.rules, quota: draft.quota, stock: draft.stock)
+            pool.alerts = draft.alerts
             resolved[name] = pool
             levels[name] = draft.parent.flatMap { levels[$0] }.map { $0 + 1 } ?? 1
             return pool

@@ -64,7 +64,8 @@ package enum SpaceForecast {
             last = time
             time = origin.addingTimeInterval(step * Double(grid.count))
         }
-        if last < now { grid.append((now.timeIntervalSince(origin) / 86_400, amount(at: now))) }
+        // The amount now, unless the last point is now (within a second: stored times are rounded to the tick).
+        if now.timeIntervalSince(last) >= 1 { grid.append((now.timeIntervalSince(origin) / 86_400, amount(at: now))) }
         guard grid.count >= minimumSamples, let span = grid.last?.t, span * 86_400 >= window * minimumSpanShare
         else { return .insufficientData(samples: grid.count) }
         let meanT = grid.reduce(0) { $0 + $1.t } / Double(grid.count)

@@ -44,6 +44,13 @@ extension IPAMConfiguration {
     }
 
     func usageSizes(_ scope: Scope, pool: String?, version: IPVersion) -> [Int] {
-        Set(stockTargets(scope, pool: pool, version: version).keys).sorted()
+        let alerts = spaceThresholds(scope, pool: pool).minFreeBlocks.keys.filter { $0 <= version.bitWidth }
+        return Set(stockTargets(scope, pool: pool, version: version).keys).union(alerts).sorted()
+    }
+
+    /// When an area's space counts as low: the pool's `alerts`, or the manifest's for the scope's own space.
+    package func spaceThresholds(_ scope: Scope, pool: String?) -> SpaceThresholds {
+        guard let pool else { return scopeAlerts[scope] ?? SpaceThresholds() }
+        return pools.pools[pool]?.alerts ?? SpaceThresholds()
     }
 }

@@ -34,6 +34,7 @@ package enum WebhookEvent {
         "reserve": "reserved", "unreserve": "unreserved", "reservation-expired": "unreserved", "occupy": "occupied",
         "free": "freed", "forget": "freed",
         "missing": "missing", "seen-again": "seen-again", "stock": "stocked",
+        "space-low": "space-low", "space-recovered": "space-recovered",
     ]
 
     /// The event type of an audit action (the action itself when it has no other name).

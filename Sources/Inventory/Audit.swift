@@ -56,4 +56,8 @@ package enum AuditAction: String, Sendable, CaseIterable {
     case unreserve
     /// A reservation passed its expiry: the Manager freed its range.
     case reservationExpired = "reservation-expired"
+    /// A pool's (or a scope's own) space crossed one of its low-space thresholds (`alerts`).
+    case spaceLow = "space-low"
+    /// A pool's (or a scope's own) space that was low is no longer below any threshold.
+    case spaceRecovered = "space-recovered"
 }

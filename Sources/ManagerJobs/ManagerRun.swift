@@ -76,6 +76,8 @@ package struct ManagerRun: Sendable {
         package var assign: PublicIPAssign.Report?
         /// Each area's usage sample and forecast (`UsageSampling`).
         package var usage = UsageSampling.Report()
+        /// The low-space alerts the usage step crossed (`SpaceAlerts`).
+        package var spaceAlerts = SpaceAlerts.Report()
         package init() {}
     }
 
@@ -159,6 +161,14 @@ package struct ManagerRun: Sendable {
         report.usage = await UsageSampling(
             configuration: configuration, inventory: inventory, history: usageHistory, logger: logger
         ).run(rows: rowsAfter.merging(report.replenish.stockedRows, uniquingKeysWith: +), now: now)
+        report.spaceAlerts = await SpaceAlerts(configuration: configuration, inventory: inventory, logger: logger)
+            .run(report.usage, now: now)
+        for (action, count) in [
+            (AuditAction.spaceLow, report.spaceAlerts.low), (.spaceRecovered, report.spaceAlerts.recovered),
+        ]
+        where count > 0 {
+            report.actions[action.rawValue, default: 0] += count
+        }
         return report
     }
 
