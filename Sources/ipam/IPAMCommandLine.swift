@@ -374,6 +374,7 @@ struct Usage: AsyncParsableCommand {
         abstract: "A pool's (or a scope's own) usage over time and when it runs out at the current rate.")
     @OptionGroup var connection: Connection
     @Option(help: "The scope's subscription (default: the default scope, or the pool's).") var subscription: String?
+    @Option(help: "An AWS scope's account (12 digits), instead of --subscription.") var account: String?
     @Option(help: "The scope's region.") var region: String?
     @Option(help: "A pool (default: the scope's own space outside its pools).") var pool: String?
     @Option(help: "v4 or v6 (default: the pool's version, else v4).") var ipVersion: String?
@@ -383,8 +384,8 @@ struct Usage: AsyncParsableCommand {
 
     func run() async throws {
         let query = given([
-            ("subscriptionId", subscription), ("region", region), ("pool", pool), ("ipVersion", ipVersion),
-            ("since", since), ("until", until), ("step", step.map(String.init)),
+            ("subscriptionId", subscription), ("accountId", account), ("region", region), ("pool", pool),
+            ("ipVersion", ipVersion), ("since", since), ("until", until), ("step", step.map(String.init)),
         ])
         connection.show(try await connection.client.usage(query)) { Table.usage($0) }
     }
