@@ -143,11 +143,18 @@ extension VendorService {
         throw .busy("the lease kept changing during \(action)")
     }
 
-    /// The lease a request names: by SessionId only among the caller's own sessions, else by lease id.
+    /// The lease a request names: by SessionId only among the caller's own sessions, else by lease id. Given both,
+    /// they must name the same lease (else not found: a lease id never widens what a SessionId reaches).
     private func locate(leaseId: String?, sessionId: String?, scope: Scope, caller: Principal?)
         async throws(DomainError) -> (Stored<NetworkRow>, Scope)
     {
-        if let sessionId { return (try await storedLease(session: sessionId, scope: scope, caller: caller).0, scope) }
+        if let sessionId {
+            let row = try await storedLease(session: sessionId, scope: scope, caller: caller).0
+            if let leaseId, row.value.leaseId?.lowercased() != leaseId.lowercased() {
+                throw .leaseNotFound(leaseId: leaseId)
+            }
+            return (row, scope)
+        }
         if let leaseId { return try await storedLease(id: leaseId, scope: nil) }
         throw .leaseUnnamed
     }

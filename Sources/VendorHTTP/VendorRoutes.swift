@@ -301,6 +301,9 @@ struct VendorRoutes: Sendable {
             if let sessionId = reference.sessionId, !RequestRules.isValidSessionId(sessionId) {
                 throw RequestRules.invalidSessionId()
             }
+            if let leaseId = reference.leaseId, UUID(uuidString: leaseId) == nil {
+                throw RequestProblem(code: .invalidLeaseId, field: "leaseId", message: "'leaseId' must be a lease id")
+            }
             guard reference.sessionId != nil || reference.leaseId != nil else {
                 throw RequestProblem(
                     code: .missingField, field: "SessionId", message: "name the lease by 'SessionId' or 'leaseId'")

@@ -176,6 +176,40 @@ struct SessionOwnershipTests {
         }
     }
 
+    @Test(
+        "a SessionId with a leaseId: a malformed one is 400 InvalidLeaseId, another lease's is 404, and neither releases or renews anything"
+    )
+    func sessionWithLeaseId() async throws {
+        try await VendorHarness.withVendor(roleKeys: Self.keys) { url, table, _ in
+            let mine = try await Self.call("POST", url + "/api/getNewNetwork", as: "alice", #"{"SessionId":"pair-1"}"#)
+            let other = try await Self.call("POST", url + "/api/getNewNetwork", as: "alice", #"{"SessionId":"pair-2"}"#)
+            #expect(mine.status == 201 && other.status == 201)
+            let mineId = try #require(mine.string("leaseId"))
+            let otherId = try #require(other.string("leaseId"))
+            let before = try await table.queryAll()
+            for route in ["/api/releaseNetwork", "/api/renewLease"] {
+                for malformed in ["", "nope", "\(mineId)x"] {
+                    let answer = try await Self.call(
+                        "POST", url + route, as: "alice", #"{"SessionId":"pair-1","leaseId":"\#(malformed)"}"#)
+                    #expect(
+                        answer.status == 400 && answer.code == "InvalidLeaseId" && answer.string("field") == "leaseId",
+                        "\(route) \(malformed): \(answer.status) \(answer.text)")
+                }
+                let mismatched = try await Self.call(
+                    "POST", url + route, as: "alice", #"{"SessionId":"pair-1","leaseId":"\#(otherId)"}"#)
+                #expect(mismatched.status == 404, "\(route): \(mismatched.status) \(mismatched.text)")
+                #expect(!mismatched.text.contains(mineId))
+            }
+            let after = try await table.queryAll()
+            #expect(after.map(\.etag) == before.map(\.etag), "nothing written")
+            // Both naming the same lease work.
+            let both = try await Self.call(
+                "POST", url + "/api/releaseNetwork", as: "alice",
+                #"{"SessionId":"pair-1","leaseId":"\#(mineId.uppercased())"}"#)
+            #expect(both.status == 200 && both.string("state") == "quarantined", "\(both.text)")
+        }
+    }
+
     @Test("adoption by SessionId: another admin's replay of the adoption is refused")
     func adoption() async throws {
         try await VendorHarness.withVendor(roleKeys: Self.keys) { url, _, _ in
