@@ -67,7 +67,9 @@ extension Inventory {
         for (take, row) in zip(takes, held) {
             transaction.add(.taken, take.actions)
             transaction.add(.network(row.prefix), take.holding(row, scope: scope))
+            transaction.add(.history, take.history(action: AuditAction.adopt, scope: scope, now: now))
         }
+        transaction.add(.history, Self.historyActions(held, action: .adopt, scope: scope, now: now, newLease: true))
         let backToStock = takes.flatMap(\.backToStock)
         transaction.add(
             .event,

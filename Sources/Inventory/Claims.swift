@@ -137,7 +137,8 @@ package struct CarveRequest: Sendable {
 extension Inventory {
     /// Network rows one stock-only transaction can add: head + 2 operations per row + event ≤ 100.
     package static let stockRowsPerTransaction = 49
-    /// Stock rows that fit beside a lease in a carve's first transaction: head + 3 + 2 per row + event.
+    /// Stock rows that fit beside a lease in a carve's first transaction: head + 3 + the lease's history mark and
+    /// row + 2 per row + event.
     static let stockRowsBesideLease = 45
 
     // MARK: Claim
@@ -169,6 +170,7 @@ extension Inventory {
                 event(.lease, leased, before: .available, detail: "from stock").entity(partitionKey: partition, at: now)
             )
         )
+        transaction.add(.history, Self.historyActions([leased], action: .lease, scope: scope, now: now, newLease: true))
         for counter in usage {
             transaction.add(
                 .usage(counter.key), counter.adding(1, for: candidate.prefix).write(partitionKey: partition))
@@ -210,6 +212,8 @@ extension Inventory {
             .insert(
                 event(.lease, first, before: .available, detail: "from stock (dual-stack)").entity(
                     partitionKey: partition, at: now)))
+        transaction.add(
+            .history, Self.historyActions([first, second], action: .lease, scope: scope, now: now, newLease: true))
         let committed: InventoryTransaction.Committed
         do {
             committed = try await transaction.commit { try await claims.submit($0) }
@@ -244,11 +248,7 @@ extension Inventory {
         var calls = 1
         let head = try await self.head(of: scope)
         let version = request.version
-        // Exclusions are taken out of the supernets first, so the occupied prefixes can be used as the
-        // sorted set `OccupiedSpace` keeps (no copy, no sort per carve).
-        let allowed = request.space.supernets.filter { $0.version == version }.flatMap {
-            FreeSpace.freeBlocks(in: $0, occupied: request.space.exclude)
-        }
+        let allowed = Self.carvable(request.space, version: version)
         let count = (request.lease == nil ? 0 : 1) + request.stock
         let length = request.length
         let blocks: [IPPrefix]
@@ -282,6 +282,8 @@ extension Inventory {
                 .insert(
                     event(.carveLease, row, before: nil, detail: "carved on demand").entity(
                         partitionKey: scope.partitionKey, at: now())))
+            transaction.add(
+                .history, Self.historyActions([row], action: .carveLease, scope: scope, now: now(), newLease: true))
             transaction.add(
                 stockActions(
                     Array(firstStock), pool: request.pool, scope: scope, now: now(), detail: "stocked while carving"))
@@ -335,6 +337,32 @@ extension Inventory {
             }
         }
         return CarveReceipt(outcome: .won(lease: leasedRow, stocked: stocked), reads: reads, transactions: calls)
+    }
+
+    /// The block a carve of one lease of `length` in `space` would take now: the smallest fit outside every network
+    /// row and excluded range, found exactly as `carve` finds its first block, and written nowhere (a dry run's
+    /// look; `occupied` is brought up to date from the head's log like a carve's). Nil when there is no room.
+    package func nextCarve(
+        in scope: Scope, space: ScopeSupernets, length: Int, version: IPVersion, occupied: OccupiedSpace? = nil
+    ) async throws(InventoryError) -> IPPrefix? {
+        let head = try await self.head(of: scope)
+        let allowed = Self.carvable(space, version: version)
+        if let occupied {
+            return try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
+                FreeSpace.carve(count: 1, length: length, in: allowed, sortedOccupied: sorted).first
+            }.result
+        }
+        let sorted = try await occupiedPrefixes(in: scope).sorted()
+        return FreeSpace.carve(count: 1, length: length, in: allowed, sortedOccupied: sorted).first
+    }
+
+    /// The space a carve of `version` may use: the supernets of that version without their excluded ranges.
+    /// Exclusions are taken out first, so the occupied prefixes can be used as the sorted set `OccupiedSpace`
+    /// keeps (no copy, no sort per carve).
+    static func carvable(_ space: ScopeSupernets, version: IPVersion) -> [IPPrefix] {
+        space.supernets.filter { $0.version == version }.flatMap {
+            FreeSpace.freeBlocks(in: $0, occupied: space.exclude)
+        }
     }
 
     /// Adds `prefixes` to the scope's stock as `available` rows under the head lock, retrying when

@@ -23,6 +23,8 @@ package struct InventoryTransaction: Sendable {
         case taken
         /// An audit event (a transaction may write several).
         case event
+        /// Rows of the address history index (`History.swift`): marks, a lease's blocks, a VNet's blocks.
+        case history
 
         package var description: String {
             switch self {
@@ -34,6 +36,7 @@ package struct InventoryTransaction: Sendable {
             case .reservation(let id): "reservation \(id)"
             case .taken: "taken"
             case .event: "event"
+            case .history: "history"
             }
         }
     }

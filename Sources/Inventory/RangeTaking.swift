@@ -1,4 +1,5 @@
 internal import AzureTables
+internal import Foundation
 package import IPAMCore
 package import NetworkMath
 
@@ -37,6 +38,15 @@ struct RangeTake {
     var conflicts: [RangeConflict] = []
     /// The stocked rows taken out of stock (for the event's detail).
     var backToStock: [IPPrefix] = []
+    /// Held rows (a VNet's occupied space) deleted by the take, and what of them stays held outside the range.
+    var endedHoldings: [IPPrefix] = []
+    var keptHoldings: [NetworkRow] = []
+
+    /// The history of what the take does to held rows: the end of each one deleted, the start of each remainder.
+    func history(action: AuditAction, scope: Scope, now: Date) -> [TableTransactionAction] {
+        endedHoldings.map { Inventory.historyEnd($0, action: action, scope: scope, now: now) }
+            + Inventory.historyActions(keptHoldings, action: action, scope: scope, now: now)
+    }
 
     /// The write of the row that holds the range: over the row that was exactly it (`If-Match`), else an insert.
     func holding(_ row: NetworkRow, scope: Scope) -> TableTransactionAction {
@@ -63,6 +73,7 @@ extension Inventory {
                 take.replaced = row
             } else {
                 take.actions.append(row.deleted(partitionKey: scope.partitionKey))
+                if row.state != .available { take.endedHoldings.append(row.prefix) }
             }
             if row.state == .available {
                 take.actions.append(
@@ -81,6 +92,7 @@ extension Inventory {
                 } else {
                     let kept = row.value.remainder(rest)
                     take.actions.append(.insert(kept.entity(partitionKey: scope.partitionKey)))
+                    take.keptHoldings.append(kept)
                 }
             }
         }

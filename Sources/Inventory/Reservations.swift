@@ -111,6 +111,8 @@ extension Inventory {
         transaction.add(.head, Self.takeHead(head, adding: [chosen] + take.added, scope: scope, now: now))
         transaction.add(.taken, take.actions)
         transaction.add(.network(chosen), take.holding(reservedRow, scope: scope))
+        transaction.add(.history, take.history(action: .reserve, scope: scope, now: now))
+        transaction.add(.history, Self.historyActions([reservedRow], action: .reserve, scope: scope, now: now))
         let reservation = Reservation(
             id: id, prefix: chosen, owner: owner, reason: reason, expiresAt: expiresAt, createdAt: now,
             createdBy: createdBy)
@@ -181,6 +183,7 @@ extension Inventory {
                 row.deleted(partitionKey: scope.partitionKey),
                 .delete(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(reservation.id), ifMatch: .any),
                 .insert(event.entity(partitionKey: scope.partitionKey, at: now)),
+                Self.historyEnd(reservation.prefix, action: action, scope: scope, now: now),
             ])
             return .done(row)
         } catch {

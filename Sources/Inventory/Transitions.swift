@@ -72,9 +72,12 @@ extension Inventory {
         var transaction = transitionActions(
             from: row, to: updated, action: action, scope: scope, now: now, detail: detail)
         if let partner {
+            let mirrored = updated.mirrored(onto: partner.value)
+            transaction.add(.network(partner.prefix), partner.replaced(by: mirrored, partitionKey: scope.partitionKey))
             transaction.add(
-                .network(partner.prefix),
-                partner.replaced(by: updated.mirrored(onto: partner.value), partitionKey: scope.partitionKey))
+                .history,
+                Self.historyActions(
+                    [mirrored], before: [partner.value.rowKey: partner.value], action: action, scope: scope, now: now))
         }
         let delta = Self.quotaDelta(row.value, updated)
         if delta != 0 {
@@ -110,6 +113,10 @@ extension Inventory {
             .insert(
                 event(action, updated, before: row.state, detail: detail).entity(
                     partitionKey: scope.partitionKey, at: now)))
+        transaction.add(
+            .history,
+            Self.historyActions(
+                [updated], before: [row.value.rowKey: row.value], action: action, scope: scope, now: now))
         return transaction
     }
 
@@ -189,6 +196,8 @@ extension Inventory {
             var transaction = InventoryTransaction()
             transaction.add(.network(change.before.prefix), change.before.deleted(partitionKey: scope.partitionKey))
             transaction.add(.event, .insert(event.entity(partitionKey: scope.partitionKey, at: now)))
+            transaction.add(
+                .history, Self.historyEnd(change.before.prefix, action: change.action, scope: scope, now: now))
             return transaction
         }
         var transaction = transitionActions(
@@ -199,6 +208,11 @@ extension Inventory {
                 .network(companion.after.prefix),
                 companion.before.replaced(by: companion.after, partitionKey: scope.partitionKey))
             transaction.add(stockFollowing(companion.before.value, companion.after, scope: scope))
+            transaction.add(
+                .history,
+                Self.historyActions(
+                    [companion.after], before: [companion.before.value.rowKey: companion.before.value],
+                    action: change.action, scope: scope, now: now))
         }
         if let session = change.deleteSession {
             transaction.add(
@@ -249,8 +263,12 @@ extension Inventory {
         return result
     }
 
+    /// Occupied rows one `recordOccupied` transaction adds: head + 3 per row (the row, its history mark, its VNet's
+    /// history row) + event ≤ 100.
+    static let occupiedRowsPerTransaction = 32
+
     /// Records space that listed VNets use as new `occupied` rows (`Origin` observed), under the head
-    /// lock so carving sees them, 48 to a transaction with one `occupy` event each.
+    /// lock so carving sees them, 32 to a transaction with one `occupy` event each.
     ///
     /// - Parameter knownVersion: the head's version when the rows the blocks were computed from were read (nil:
     ///   not known). Rows carved since then are left out of the blocks (their rest is recorded), so a carve that
@@ -281,13 +299,14 @@ extension Inventory {
                     known = head.version
                     if pending.isEmpty { break }
                 }
-                let part = pending.prefix(48)
+                let part = pending.prefix(Self.occupiedRowsPerTransaction)
                 var actions: [TableTransactionAction] = [
                     Self.takeHead(head, adding: part.map(\.prefix), scope: scope, now: now)
                 ]
                 for block in part {
                     let row = NetworkRow.observed(block.prefix, usedBy: block.resourceId)
                     actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
+                    actions += Self.historyActions([row], action: .occupy, scope: scope, now: now)
                 }
                 let cidrs = part.map(\.prefix.description).joined(separator: " ")
                 actions.append(
@@ -309,15 +328,19 @@ extension Inventory {
                     // A carve got in first: with the version known, the head's log tells what it took (read again
                     // above); without, these blocks wait for the next run, which records what is still uncovered.
                     result.conflicts += 1
-                    if known == nil { pending = pending.dropFirst(48) } else if result.conflicts >= 8 { return result }
+                    if known == nil {
+                        pending = pending.dropFirst(Self.occupiedRowsPerTransaction)
+                    } else if result.conflicts >= 8 {
+                        return result
+                    }
                 case .unknown:
                     result.failure =
                         result.failure
                         ?? InventoryError(kind: .unavailable, detail: "recording occupied space: outcome unknown")
-                    pending = pending.dropFirst(48)
+                    pending = pending.dropFirst(Self.occupiedRowsPerTransaction)
                 case .failed(let error):
                     result.failure = result.failure ?? error
-                    pending = pending.dropFirst(48)
+                    pending = pending.dropFirst(Self.occupiedRowsPerTransaction)
                 }
             }
         }

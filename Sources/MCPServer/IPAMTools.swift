@@ -80,6 +80,36 @@ package enum IPAMTools {
         ]),
     ])
 
+    /// The answer of `POST /api/getNewNetwork` with `"dryRun": true`.
+    static let preview: Value = .object([
+        "type": "object",
+        "required": .array(["dryRun", "sessionId", "cidr", "prefixLength", "scope", "subnets", "heldLease"]),
+        "properties": .object([
+            "dryRun": .object(["type": "boolean"]), "sessionId": .object(["type": "string"]),
+            "heldLease": .object([
+                "type": .array(["object", "null"]),
+                "description":
+                    "The lease the sessionId already holds (leaseId, state, expiresAt); null for a new block.",
+            ]),
+            "cidr": .object(["type": "string"]), "cidrV6": nullableString,
+            "prefixLength": .object(["type": "integer"]),
+            "prefixLengthV6": .object(["type": .array(["integer", "null"])]), "scope": .object(["type": "string"]),
+            "subscription": .object(["type": "string"]), "cloud": .object(["type": "string"]),
+            "accountId": .object(["type": "string"]), "region": .object(["type": "string"]),
+            "pool": nullableString,
+            "subnets": .object([
+                "type": "array",
+                "items": .object([
+                    "type": "object", "required": .array(["name", "cidr"]),
+                    "properties": .object([
+                        "name": .object(["type": "string"]), "cidr": .object(["type": "string"]),
+                        "cidrV6": nullableString,
+                    ]),
+                ]),
+            ]),
+        ]),
+    ])
+
     static func object(_ properties: [String: Value], required: [String] = []) -> Value {
         var schema: [String: Value] = [
             "type": "object", "properties": .object(properties), "additionalProperties": false,
@@ -180,6 +210,26 @@ package enum IPAMTools {
         return object(properties)
     }()
 
+    static let historyInput: Value = {
+        var properties: [String: Value] = scopeArguments
+        properties["cidr"] = string("The block to look at (no host bits), e.g. 10.64.4.0/22.")
+        properties["leaseId"] = leaseId
+        properties["resourceId"] = string("A VNet's (or VPC's) resource id.")
+        properties["since"] = string("Only holdings that lasted until this time or later (ISO 8601).")
+        properties["until"] = string("Only holdings that began at or before this time (ISO 8601).")
+        properties["limit"] = integer(1, 1000)
+        properties["continuation"] = string("The continuation of the previous page.")
+        return object(properties)
+    }()
+
+    static let historyPage: Value = .object([
+        "type": "object", "required": .array(["entries", "continuation"]),
+        "properties": .object([
+            "entries": .object(["type": "array", "items": .object(["type": "object"])]),
+            "continuation": nullableString,
+        ]),
+    ])
+
     static let reserveInput: Value = {
         var properties: [String: Value] = scopeArguments
         properties["cidr"] = string("The range, e.g. 10.64.200.0/24.")
@@ -235,6 +285,12 @@ package enum IPAMTools {
             inputSchema: getNewNetworkInput, annotations: annotations("Get a network", readOnly: false),
             outputSchema: newLease),
         Tool(
+            name: "preview_network", title: "Preview a network",
+            description:
+                "The block get_new_network would hand out now for the same arguments (after the pool's rules, quotas, reservations and exclusions), or the lease the sessionId already holds; nothing is written or held, so the block may go to someone else before you ask for it. A refusal is exactly what get_new_network would answer.",
+            inputSchema: getNewNetworkInput, annotations: annotations("Preview a network", readOnly: true),
+            outputSchema: preview),
+        Tool(
             name: "get_lease", title: "Look up a lease",
             description:
                 "A lease by leaseId, or by sessionId (in the default scope unless subscriptionId or accountId, and region, name another).",
@@ -282,6 +338,12 @@ package enum IPAMTools {
                 "The audit trail: every change with its actor, state before and after, and request id; newest first within each scope. Filter by time (since/until, ISO 8601), action, leaseId or actor; pass the answer's continuation for the next page.",
             inputSchema: listEventsInput, annotations: annotations("List audit events", readOnly: true),
             outputSchema: eventPage),
+        Tool(
+            name: "address_history", title: "Address history",
+            description:
+                "Who held addresses overlapping a CIDR, and when: every lease, adoption, reservation and unmanaged VNet's occupation of an overlapping block, with its lease id, session, requester, VNet and each state it went through (from, to), oldest first. Name exactly one of cidr, leaseId (one lease's blocks) and resourceId (one VNet's); since/until keep what lasted into that window; pass the answer's continuation for the next page.",
+            inputSchema: historyInput, annotations: annotations("Address history", readOnly: true),
+            outputSchema: historyPage),
         Tool(
             name: "reserve_range", title: "Reserve a range",
             description:
@@ -342,6 +404,12 @@ package enum IPAMTools {
         case "get_new_network":
             let body = body(arguments, members: API.NewNetworkRequest.CodingKeys.allCases.map(\.stringValue))
             return try await client.answer(API.Lease.self, API.getNewNetwork, body: body).json
+        case "preview_network":
+            var members =
+                body(arguments, members: API.NewNetworkRequest.CodingKeys.allCases.map(\.stringValue))
+                .objectValue ?? []
+            members.append(("dryRun", .bool(true)))
+            return try await client.answer(API.NetworkPreview.self, API.getNewNetwork, body: .object(members)).json
         case "get_lease":
             return try await client.lease(try reference(arguments)).json
         case "renew_lease":
@@ -387,6 +455,16 @@ package enum IPAMTools {
                 if let text = action.stringValue { query.append(("action", text)) }
             }
             return try await client.events(query).json
+        case "address_history":
+            var query: [(String, String)] = []
+            for key in [
+                "cidr", "leaseId", "resourceId", "subscriptionId", "accountId", "region", "since", "until",
+                "continuation",
+            ] {
+                if let value = string(key) { query.append((key, value)) }
+            }
+            if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
+            return try await client.history(query).json
         case "get_host_ip":
             return try await client.getHostIP(
                 leaseId: string("leaseId")!, principal: string("principal"), subnet: string("subnet")

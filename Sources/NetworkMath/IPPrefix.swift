@@ -47,6 +47,14 @@ package struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible
         return (IPPrefix(address: network, length: length)!, address.value & mask != 0)
     }
 
+    /// The block of `length` that contains `address` (its host bits cleared); nil for a length the version lacks.
+    package static func enclosing(_ address: IPAddress, length: Int) -> IPPrefix? {
+        guard (0...address.version.bitWidth).contains(length) else { return nil }
+        return IPPrefix(
+            address: IPAddress(version: address.version, value: address.value & ~hostMask(address.version, length)),
+            length: length)
+    }
+
     static func hostMask(_ version: IPVersion, _ length: Int) -> UInt128 {
         let width = version.bitWidth
         let hostBits = width - length

@@ -85,6 +85,9 @@ package enum API {
         summary: "Who the credential names (checks a key without touching storage)")
     package static let metrics = APIRoute(
         .get, "/metrics", .reader, operationId: "metrics", summary: "Prometheus metrics of this Vendor process")
+    package static let addressHistory = APIRoute(
+        .get, "/api/history", .reader, operationId: "getAddressHistory",
+        summary: "Who held addresses overlapping a CIDR (or a lease's, or a VNet's), and when: oldest first, paged")
     package static let hostPing = APIRoute(
         .get, "/", .open, operationId: "hostPing",
         summary: "Liveness ping of the Azure Functions host (custom handler); an empty 200")
@@ -97,7 +100,7 @@ package enum API {
         hostPing, health, ready, metrics, getNewNetwork, adoptNetwork, webhookDeliveries, whoami, listLeases,
         listEvents, reserve, listReservations, unreserve, getLease, deleteLease, getSession, releaseNetwork,
         renewLease, getPools, getUsage, allocateHostIP, listHostIPs, getHostIP, releaseHostIP, listMembers, putMember,
-        removeMember,
+        removeMember, addressHistory,
     ]
 
     // MARK: The console's pages (HTML, not in openapi/)

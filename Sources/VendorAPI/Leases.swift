@@ -77,6 +77,70 @@ extension API {
         }
     }
 
+    /// What `getNewNetwork` with `"dryRun": true` answers (`NetworkPreview` in `openapi/`): the block(s) the request
+    /// would be handed now, or, in `heldLease`, the lease its SessionId holds already as a replay would answer it
+    /// (null for a new block). Nothing was written or held.
+    package struct NetworkPreview: Sendable, Equatable, Codable {
+        /// Always true: this is a preview.
+        package var dryRun: Bool
+        package var sessionId: String
+        package var cidr: String
+        package var prefixLength: Int
+        package var cidrV6: String?
+        package var prefixLengthV6: Int?
+        package var scope: String
+        /// An Azure scope's subscription (nil for an AWS scope: `cloud` and `accountId` instead).
+        package var subscription: String?
+        package var cloud: String?
+        package var accountId: String?
+        package var region: String
+        package var pool: String?
+        package var subnets: [Lease.Subnet]
+        /// The lease the SessionId holds already (its state and expiry as the replay would leave them); nil for a
+        /// new block. Nested, so a preview of a new block carries no lease id at all.
+        package var heldLease: HeldLease?
+
+        package enum CodingKeys: String, CodingKey, OmittedWhenNil {
+            case dryRun, sessionId, cidr, prefixLength, cidrV6, prefixLengthV6, scope, subscription, cloud, accountId
+            case region, pool, subnets, heldLease
+            package static var omittedWhenNil: Set<String> { API.scopeOwnerMembers }
+        }
+
+        package struct HeldLease: Sendable, Equatable, Codable {
+            package var leaseId: String
+            package var state: String
+            /// None while anchored.
+            package var expiresAt: Date?
+
+            package init(leaseId: String, state: String, expiresAt: Date?) {
+                self.leaseId = leaseId
+                self.state = state
+                self.expiresAt = expiresAt
+            }
+        }
+
+        package init(
+            sessionId: String, cidr: String, prefixLength: Int, cidrV6: String?, prefixLengthV6: Int?, scope: String,
+            subscription: String?, cloud: String? = nil, accountId: String? = nil, region: String, pool: String?,
+            subnets: [Lease.Subnet], heldLease: HeldLease?
+        ) {
+            self.dryRun = true
+            self.sessionId = sessionId
+            self.cidr = cidr
+            self.prefixLength = prefixLength
+            self.cidrV6 = cidrV6
+            self.prefixLengthV6 = prefixLengthV6
+            self.scope = scope
+            self.subscription = subscription
+            self.cloud = cloud
+            self.accountId = accountId
+            self.region = region
+            self.pool = pool
+            self.subnets = subnets
+            self.heldLease = heldLease
+        }
+    }
+
     /// A lease as it stands in storage (`LeaseRecord` in `openapi/`): what reading, releasing, renewing and
     /// listing answer.
     package struct LeaseRecord: Sendable, Equatable, Codable {

@@ -50,13 +50,16 @@ extension API {
         package var pool: String?
         /// The layout; when an item is refused (`refusals` under `subnets[]`), the items before it.
         package var subnets: [Subnet]?
+        /// A preview: answer the block that would be handed out, writing and holding nothing (not part of the
+        /// request hash: a dry run and the real request are the same request).
+        package var dryRun: Bool?
         /// What decoding refused, by member (`subnets[]` for an item of `subnets`).
         package var refusals = Refusals()
 
         package enum CodingKeys: String, CodingKey, CaseIterable {
             case sessionId = "SessionId"
             case prefixLength, ipVersion, dualStack, prefixLengthV6, subscriptionId, accountId, region, requester, tags
-            case pool, subnets
+            case pool, subnets, dryRun
         }
 
         /// One subnet of the layout to carve in the block.
@@ -100,7 +103,8 @@ extension API {
         package init(
             sessionId: String, prefixLength: Int? = nil, ipVersion: String? = nil, dualStack: Bool? = nil,
             prefixLengthV6: Int? = nil, subscriptionId: String? = nil, accountId: String? = nil, region: String? = nil,
-            requester: String? = nil, tags: Tags? = nil, pool: String? = nil, subnets: [Subnet]? = nil
+            requester: String? = nil, tags: Tags? = nil, pool: String? = nil, subnets: [Subnet]? = nil,
+            dryRun: Bool? = nil
         ) {
             self.sessionId = sessionId
             self.prefixLength = prefixLength
@@ -114,6 +118,7 @@ extension API {
             self.tags = tags
             self.pool = pool
             self.subnets = subnets
+            self.dryRun = dryRun
         }
 
         package init(from decoder: any Decoder) throws {
@@ -167,6 +172,7 @@ extension API {
             prefixLengthV6 = try refusals.keep("prefixLengthV6") {
                 try container.decodeIfPresent(Int.self, forKey: .prefixLengthV6)
             }
+            dryRun = try refusals.keep("dryRun") { try container.decodeIfPresent(Bool.self, forKey: .dryRun) }
             self.refusals = refusals
         }
 
@@ -184,6 +190,7 @@ extension API {
             if let tags { try container.encode(tags, forKey: .tags) }
             if let pool { try container.encode(pool, forKey: .pool) }
             if let subnets { try container.encode(subnets, forKey: .subnets) }
+            if let dryRun { try container.encode(dryRun, forKey: .dryRun) }
         }
     }
 

@@ -129,6 +129,13 @@ package struct VendorClient: Sendable {
         try await answer(API.Lease.self, API.getNewNetwork, body: WireEncoder.json(request))
     }
 
+    /// `POST /api/getNewNetwork` with `"dryRun": true`: the block the request would be handed now, nothing held.
+    package func previewNetwork(_ request: API.NewNetworkRequest) async throws(Failure) -> Answer<API.NetworkPreview> {
+        var request = request
+        request.dryRun = true
+        return try await answer(API.NetworkPreview.self, API.getNewNetwork, body: WireEncoder.json(request))
+    }
+
     /// `POST /api/adoptNetwork`: an existing network's block under a lease; `created` false for a replay.
     package func adoptNetwork(_ request: API.AdoptNetworkRequest) async throws(Failure) -> Answer<API.Lease> {
         try await answer(API.Lease.self, API.adoptNetwork, body: WireEncoder.json(request))
@@ -222,6 +229,11 @@ package struct VendorClient: Sendable {
     /// `GET /api/usage` (`query`: `subscriptionId`, `region`, `pool`, `ipVersion`, `since`, `until`, `step`).
     package func usage(_ query: [(String, String)]) async throws(Failure) -> Answer<API.Usage> {
         try await answer(API.Usage.self, API.getUsage, query: query)
+    }
+
+    /// `GET /api/history`: who held addresses overlapping `cidr` (or lease `leaseId`'s, or VNet `resourceId`'s).
+    package func history(_ query: [(String, String)]) async throws(Failure) -> Answer<API.AddressHistory> {
+        try await answer(API.AddressHistory.self, API.addressHistory, query: query)
     }
 
     /// `GET /api/whoami`: the caller the key names.

@@ -45,6 +45,13 @@ package actor StockCache {
         return nil
     }
 
+    /// The candidate `take` would hand out next for `key`, left where it is (a dry run's look: nothing is taken,
+    /// dropped or remembered as handed out).
+    package func peek(_ key: String) -> Inventory.StockCandidate? {
+        let now = uptime()
+        return queues[key]?.last { now - $0.readAt < maxAge }?.candidate
+    }
+
     /// Puts back a candidate whose claim wrote nothing (its SessionId was already served), for the next
     /// caller: a replay must not use up stock.
     package func giveBack(_ key: String, _ taken: Taken) {

@@ -249,9 +249,9 @@ package struct VendorService: Sendable {
         quotaRefusal(read, adding: UsageRow.addresses(length: request.prefixLength, version: request.ipVersion))
     }
 
-    /// `PoolExhausted` for the request's size (counted in the metrics).
-    func exhausted(_ request: LeaseRequest) -> DomainError {
-        metrics.exhausted.increment()
+    /// `PoolExhausted` for the request's size (counted in the metrics unless `counting` is false: a dry run's).
+    func exhausted(_ request: LeaseRequest, counting: Bool = true) -> DomainError {
+        if counting { metrics.exhausted.increment() }
         return .poolExhausted(
             scope: request.scope, prefixLength: request.prefixLength, pool: request.pool, version: request.ipVersion)
     }
@@ -366,7 +366,12 @@ package struct VendorService: Sendable {
     /// only when the lease is due: a `leased` row with less than half of `LEASE_DURATION_HOURS` left is
     /// renewed, a quarantined or expired one revived. So a pipeline that plans every few minutes costs one
     /// write per half-lifetime of its lease, not one per plan.
-    func replay(_ request: LeaseRequest, known: SessionRow? = nil, counting effort: Effort? = nil)
+    ///
+    /// `dryRun` (a preview): the same reads and refusals, but nothing is written or remembered: a lease that is
+    /// due is answered as the renewal or revival would leave it.
+    func replay(
+        _ request: LeaseRequest, known: SessionRow? = nil, counting effort: Effort? = nil, dryRun: Bool = false
+    )
         async throws(DomainError)
         -> LeaseAnswer?
     {
@@ -410,7 +415,7 @@ package struct VendorService: Sendable {
                 }
                 throw .leaseGone(sessionId: request.sessionId, leaseId: session.leaseId, state: nil)
             }
-            if known == nil { await sessions.remember(session, in: request.scope) }
+            if known == nil, !dryRun { await sessions.remember(session, in: request.scope) }
             let at = time.now()
             let lifetime = configuration.leaseDuration.seconds
             switch row.state {
@@ -433,6 +438,7 @@ package struct VendorService: Sendable {
                     counters = read
                 }
                 let partner = try await self.partner(of: row.value, in: request.scope, counting: effort)
+                if dryRun { return answer(renewed, request, created: false) }
                 let outcome = try await storage(counting: effort) { () async throws(InventoryError) in
                     try await inventory.transition(
                         row, to: renewed, action: row.state == .leased ? .renew : .revive, in: request.scope, now: at,

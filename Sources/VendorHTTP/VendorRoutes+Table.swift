@@ -40,6 +40,7 @@ extension VendorRoutes {
         routes.add(API.listMembers, use: listMembers)
         routes.add(API.putMember, use: putMember)
         routes.add(API.removeMember, use: removeMember)
+        routes.add(API.addressHistory, use: addressHistory)
         return routes
     }
 }

@@ -65,10 +65,20 @@ struct VendorRoutes: Sendable {
     @Sendable func getNewNetwork(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
         let body = try await VendorRouter.jsonBody(request)
         var lease: LeaseRequest
-        do { lease = try RequestValidation.lease(body, configuration: service.configuration) } catch {
+        let dryRun: Bool
+        do {
+            let wire = try WireDecoder.strict.decode(API.NewNetworkRequest.self, from: body)
+            lease = try RequestValidation.lease(wire, configuration: service.configuration)
+            try wire.refusals.check("dryRun")
+            dryRun = wire.dryRun == true
+        } catch {
             throw VendorError.badRequest(error)
         }
         lease.owner = service.redactor.principal(context.caller)
+        if dryRun {
+            let preview = try await service.with(logger: context.logger).previewNetwork(lease)
+            return VendorRouter.answer(.ok, API.NetworkPreview(preview))
+        }
         let effort = VendorService.Effort()
         let started = ContinuousClock.now
         let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: effort)
@@ -176,6 +186,67 @@ struct VendorRoutes: Sendable {
         return VendorRouter.answer(
             .ok,
             API.EventList(events: page.events.map { $0.0.answer(scope: $0.1) }, continuation: page.next?.token))
+    }
+
+    /// Query parameters of `GET /api/history`.
+    static let historyParameters: Set<String> = [
+        "cidr", "leaseId", "resourceId", "subscriptionId", "accountId", "region", "scope", "since", "until", "limit",
+        "continuation", "code",
+    ]
+
+    @Sendable func addressHistory(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {
+        let query = try ListingQuery(request, allowed: Self.historyParameters, repeatable: [], service: service)
+        let subjects = ["cidr", "leaseId", "resourceId"].filter { query.one($0) != nil }
+        guard let name = subjects.first else {
+            throw VendorError(.invalidQuery, "name what to look up: 'cidr', 'leaseId' or 'resourceId'", field: "cidr")
+        }
+        guard subjects.count == 1 else {
+            throw VendorError(
+                .invalidQuery, "'\(subjects[0])' and '\(subjects[1])' do not go together: name one", field: subjects[1])
+        }
+        let value = query.one(name)!
+        let subject: HistoryQuery.Subject
+        switch name {
+        case "cidr":
+            // Not a filter but what is asked about: a CIDR with host bits is refused, naming the block meant.
+            do { subject = .cidr(try IPPrefix(parsing: value)) } catch {
+                throw VendorError(.invalidQuery, "\(error)", field: "cidr")
+            }
+        case "leaseId":
+            guard UUID(uuidString: value) != nil else {
+                throw VendorError(.invalidQuery, "'leaseId' must be a lease id", field: "leaseId")
+            }
+            subject = .lease(value.lowercased())
+        default:
+            guard !value.isEmpty, value.count <= 1024, !value.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+                throw VendorError(.invalidQuery, "'resourceId' must be a resource id", field: "resourceId")
+            }
+            subject = .resource(value)
+        }
+        var history = HistoryQuery(subject: subject, scopes: query.scopes, limit: query.limit)
+        for name in ["since", "until"] {
+            guard let text = query.one(name) else { continue }
+            guard let date = ISO8601.parse(text) else {
+                throw VendorError(
+                    .invalidQuery, "'\(name)' must be an ISO 8601 time, e.g. 2026-12-01T10:00:00Z", field: name)
+            }
+            if name == "since" { history.since = date } else { history.until = date }
+        }
+        if let since = history.since, let until = history.until, since > until {
+            throw VendorError(.invalidQuery, "'until' is before 'since'", field: "until")
+        }
+        if let token = query.one("continuation") {
+            guard let cursor = HistoryCursor(token: token) else {
+                throw VendorError(
+                    .invalidContinuation, "'continuation' is not a token this listing gave", field: "continuation")
+            }
+            history.after = cursor
+        }
+        let page = try await service.with(logger: context.logger).history(history)
+        var response = VendorRouter.answer(
+            .ok, API.AddressHistory(entries: page.entries.map(API.HistoryEntry.init), continuation: page.next?.token))
+        response.headers[HTTPField.Name("x-ipam-storage-calls")!] = String(page.roundTrips)
+        return response
     }
 
     @Sendable func reserve(_ request: Request, _ context: AuthenticatedRequestContext) async throws -> Response {

@@ -36,6 +36,37 @@ extension API.Lease {
     }
 }
 
+extension API.NetworkPreview {
+    /// A dry run's answer.
+    init(_ preview: NetworkPreview) {
+        self.init(
+            sessionId: preview.sessionId, cidr: preview.prefix.description, prefixLength: preview.prefix.length,
+            cidrV6: preview.prefixV6?.description, prefixLengthV6: preview.prefixV6?.length,
+            scope: preview.scope.partitionKey, subscription: preview.scope.subscriptionId,
+            cloud: preview.scope.wireCloud, accountId: preview.scope.awsAccountId, region: preview.scope.region,
+            pool: preview.pool,
+            subnets: preview.subnets.map {
+                API.Lease.Subnet(name: $0.name, cidr: $0.prefix.description, cidrV6: $0.prefixV6?.description)
+            },
+            heldLease: preview.existing.map {
+                HeldLease(leaseId: $0.leaseId, state: $0.state.rawValue, expiresAt: $0.expiresAt)
+            })
+    }
+}
+
+extension API.HistoryEntry {
+    /// One holding of one block as the history answers it.
+    init(_ entry: HistoryEntry) {
+        self.init(
+            kind: entry.kind.rawValue, cidr: entry.prefix.description, scope: entry.scope.partitionKey,
+            subscription: entry.scope.subscriptionId, cloud: entry.scope.wireCloud,
+            accountId: entry.scope.awsAccountId, region: entry.scope.region, leaseId: entry.leaseId,
+            sessionId: entry.sessionId, requester: entry.requester, resourceId: entry.resourceId,
+            reservationId: entry.reservationId,
+            states: entry.states.map { API.HistoryState(state: $0.state, from: $0.from, to: $0.to) })
+    }
+}
+
 extension API.LeaseRecord {
     /// A lease's row in `scope`.
     init(_ row: NetworkRow, scope: Scope) {

@@ -47,7 +47,7 @@ struct IPAM: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Lease.self, Leases.self, Pools.self, Usage.self, HostIP.self, Members.self, Events.self, Reserve.self,
-            Reservations.self, Unreserve.self, Adopt.self,
+            Reservations.self, Unreserve.self, Adopt.self, History.self,
         ])
 }
 
@@ -131,6 +131,10 @@ struct Lease: AsyncParsableCommand {
         @Option(name: .customLong("subnet"), help: "A subnet of the layout, NAME=PREFIXLENGTH (repeatable).")
         var subnets: [String] = []
         @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []
+        @Flag(
+            name: .customLong("dry-run"),
+            help: "Only show the block this request would get now (or the lease the session holds); nothing is held.")
+        var dryRun = false
 
         func run() async throws {
             let layout = try subnets.map { text in
@@ -145,6 +149,10 @@ struct Lease: AsyncParsableCommand {
                 prefixLengthV6: sizeV6, subscriptionId: subscription, accountId: account, region: region,
                 requester: requester,
                 tags: try Self.tags(tags), pool: pool, subnets: layout.isEmpty ? nil : layout)
+            if dryRun {
+                connection.show(try await connection.client.previewNetwork(request)) { Table.preview($0) }
+                return
+            }
             let answer = try await connection.client.getNewNetwork(request)
             connection.show(answer) {
                 Table.lease($0, note: answer.created ? "created" : "existing lease (replay)")
@@ -388,6 +396,38 @@ struct Usage: AsyncParsableCommand {
             ("ipVersion", ipVersion), ("since", since), ("until", until), ("step", step.map(String.init)),
         ])
         connection.show(try await connection.client.usage(query)) { Table.usage($0) }
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Who held addresses overlapping a CIDR (or a lease's, or a VNet's), and when: oldest first.")
+    @OptionGroup var connection: Connection
+    @Argument(help: "The CIDR to look at, e.g. 10.64.4.0/22 (or use --lease / --resource).") var cidr: String?
+    @Option(help: "A lease's history instead, by its id.") var lease: String?
+    @Option(help: "A VNet's (or VPC's) history instead, by its resource id.") var resource: String?
+    @Option(help: "Only this subscription's scopes.") var subscription: String?
+    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
+    @Option(help: "Only this region's scopes.") var region: String?
+    @Option(help: "Only holdings that lasted until this time or later (ISO 8601).") var since: String?
+    @Option(help: "Only holdings that began at or before this time (ISO 8601).") var until: String?
+    @Option(help: "Entries per page (1–1000).") var limit: Int?
+    @Option(help: "The continuation of a previous page.") var continuation: String?
+
+    func validate() throws {
+        guard [cidr, lease, resource].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("name one CIDR, or --lease, or --resource")
+        }
+    }
+
+    func run() async throws {
+        let query = given([
+            ("cidr", cidr), ("leaseId", lease), ("resourceId", resource), ("subscriptionId", subscription),
+            ("accountId", account), ("region", region), ("since", since), ("until", until),
+            ("limit", limit.map(String.init)),
+            ("continuation", continuation),
+        ])
+        connection.show(try await connection.client.history(query)) { Table.history($0) }
     }
 }
 

@@ -45,6 +45,23 @@ enum Table {
         return note.map { body + "\n(\($0))" } ?? body
     }
 
+    /// A dry run's answer: the block the request would get now, or the lease its session holds.
+    static func preview(_ preview: API.NetworkPreview) -> String {
+        var lines = leaseLines(
+            leaseId: preview.heldLease?.leaseId, sessionId: preview.sessionId, cidr: preview.cidr,
+            cidrV6: preview.cidrV6, state: preview.heldLease?.state ?? "-", scope: preview.scope,
+            expiresAt: preview.heldLease?.expiresAt)
+        lines.append(["pool", text(preview.pool)])
+        for subnet in preview.subnets {
+            lines.append(["subnet", "\(subnet.name) \(subnet.cidr)\(subnet.cidrV6.map { " \($0)" } ?? "")"])
+        }
+        let note =
+            preview.heldLease == nil
+            ? "dry run: the block this request would get now; nothing is held"
+            : "dry run: the session already holds this lease; nothing was changed"
+        return render(["FIELD", "VALUE"], lines) + "\n(\(note))"
+    }
+
     /// A lease as it stands.
     static func lease(_ lease: API.LeaseRecord) -> String {
         let lines =
@@ -153,6 +170,23 @@ enum Table {
             output += "\nforecast (free /\(size.prefixLength)): last 7 days: \(outlook(size.last7Days)); "
             output += "last 30 days: \(outlook(size.last30Days))"
         }
+        return output
+    }
+
+    /// A history page: one line per state of each holding, oldest first.
+    static func history(_ page: API.AddressHistory) -> String {
+        var rows: [[String]] = []
+        for entry in page.entries {
+            let who = entry.leaseId ?? entry.reservationId.map { "reservation \($0)" } ?? text(entry.resourceId)
+            for state in entry.states {
+                rows.append([
+                    entry.cidr, entry.kind, state.state, text(state.from), text(state.to), who,
+                    text(entry.requester), text(entry.resourceId), entry.scope,
+                ])
+            }
+        }
+        var output = render(["CIDR", "KIND", "STATE", "FROM", "TO", "HOLDER", "REQUESTER", "RESOURCE", "SCOPE"], rows)
+        if let next = page.continuation { output += "\n(more: --continuation \(next))" }
         return output
     }
 

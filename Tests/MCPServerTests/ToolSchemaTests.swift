@@ -92,10 +92,21 @@ struct ToolSchemaTests {
             "\(name): required \(tool.required.sorted()), the API's \(api.required.sorted())")
     }
 
-    @Test("get_new_network: GetNewNetworkRequest, its subnets and tags included")
+    @Test("preview_network: GetNewNetworkRequest but dryRun, which the tool always sends; read-only")
+    func previewNetwork() throws {
+        try Self.check(
+            tool: "preview_network", keys: API.NewNetworkRequest.CodingKeys.self,
+            schema: try Self.component("GetNewNetworkRequest"), left: ["dryRun"])
+        let tool = try #require(IPAMTools.tools.first { $0.name == "preview_network" })
+        #expect(tool.annotations.readOnlyHint == true && tool.annotations.destructiveHint == false)
+        #expect(tool.inputSchema == IPAMTools.tools.first { $0.name == "get_new_network" }?.inputSchema)
+    }
+
+    @Test("get_new_network: GetNewNetworkRequest (dryRun is preview_network's), its subnets and tags included")
     func getNewNetwork() throws {
         let schema = try Self.component("GetNewNetworkRequest")
-        try Self.check(tool: "get_new_network", keys: API.NewNetworkRequest.CodingKeys.self, schema: schema)
+        try Self.check(
+            tool: "get_new_network", keys: API.NewNetworkRequest.CodingKeys.self, schema: schema, left: ["dryRun"])
         let tool = try Self.tool("get_new_network")
         guard case .object(let item)? = tool.schemas["subnets"]?["items"] else {
             throw Missing(what: "get_new_network.subnets: items")

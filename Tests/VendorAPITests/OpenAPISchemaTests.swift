@@ -153,6 +153,62 @@ struct OpenAPISchemaTests {
         try Self.checkTypes(try Self.schema("LeaseRecord"), record)
     }
 
+    @Test("AddressHistory, HistoryEntry (Azure and AWS scopes) and HistoryState")
+    func history() throws {
+        let entry = API.HistoryEntry(
+            kind: "lease", cidr: "10.0.0.0/24", scope: "s_r", subscription: "s", region: "r", leaseId: "l",
+            sessionId: "x", requester: "team", resourceId: "/subscriptions/s/vnet", reservationId: nil,
+            states: [
+                .init(state: "leased", from: Self.date, to: Self.date),
+                .init(state: "anchored", from: Self.date, to: nil),
+            ])
+        var awsEntry = entry
+        (awsEntry.subscription, awsEntry.cloud, awsEntry.accountId) = (nil, "aws", "123456789012")
+        try Self.check(try Self.schema("HistoryEntry"), full: entry, sparse: [], alternatives: [awsEntry])
+        try Self.checkTypes(try Self.schema("HistoryEntry"), entry)
+        try Self.checkTypes(try Self.schema("HistoryEntry"), awsEntry)
+        try Self.check(try Self.schema("HistoryState"), full: entry.states[0], sparse: [entry.states[1]])
+        try Self.checkTypes(try Self.schema("HistoryState"), entry.states[1])
+        let page = API.AddressHistory(entries: [entry], continuation: "c")
+        try Self.check(
+            try Self.schema("AddressHistory"), full: page, sparse: [API.AddressHistory(entries: [], continuation: nil)])
+        #expect(try Self.items(try Self.schema("AddressHistory"), "entries") == "HistoryEntry")
+        #expect(try Self.operation("getAddressHistory", "200")["required"] as? [String] == ["entries", "continuation"])
+    }
+
+    @Test("NetworkPreview: a dry run's answer, and getNewNetwork's 200 is a Lease or a NetworkPreview")
+    func preview() throws {
+        let preview = API.NetworkPreview(
+            sessionId: "s", cidr: "10.0.0.0/24", prefixLength: 24, cidrV6: "fd00::/56", prefixLengthV6: 56,
+            scope: "s_r", subscription: "s", region: "r", pool: nil,
+            subnets: [.init(name: "app", cidr: "10.0.0.0/26", cidrV6: "fd00::/64")], heldLease: nil)
+        var awsPreview = preview
+        (awsPreview.subscription, awsPreview.cloud, awsPreview.accountId) = (nil, "aws", "123456789012")
+        try Self.check(try Self.schema("NetworkPreview"), full: preview, sparse: [], alternatives: [awsPreview])
+        try Self.checkTypes(try Self.schema("NetworkPreview"), awsPreview)
+        try Self.check(
+            try Self.schema("NetworkPreview", "properties", "subnets", "items"), full: preview.subnets[0], sparse: [])
+        try Self.checkTypes(try Self.schema("NetworkPreview"), preview)
+        #expect(WireEncoder.json(preview).objectValue?.first?.0 == "dryRun")
+        #expect(WireEncoder.json(preview)["dryRun"] == .bool(true), "a preview always says so")
+        var replayed = preview
+        replayed.heldLease = .init(leaseId: "l", state: "leased", expiresAt: Self.date)
+        try Self.checkTypes(try Self.schema("NetworkPreview"), replayed)
+        let held = try Self.schema("NetworkPreview", "properties", "heldLease")
+        try Self.check(
+            held, full: replayed.heldLease!,
+            sparse: [API.NetworkPreview.HeldLease(leaseId: "l", state: "anchored", expiresAt: nil)])
+        try Self.checkTypes(held, replayed.heldLease!)
+
+        let paths = try #require(try OpenAPIAgreementTests.spec()["paths"] as? [String: Any])
+        let post = try #require((paths["/api/getNewNetwork"] as? [String: Any])?["post"] as? [String: Any])
+        let ok = try #require((post["responses"] as? [String: Any])?["200"] as? [String: Any])
+        let schema = try #require(
+            ((ok["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any])
+        let choices = try #require(schema["oneOf"] as? [[String: Any]]).compactMap { $0["$ref"] as? String }
+        #expect(choices == ["#/components/schemas/Lease", "#/components/schemas/NetworkPreview"])
+    }
+
     static let record = API.LeaseRecord(
         leaseId: "l", sessionId: "s", cidr: "10.0.0.0/24", prefixLength: 24, cidrV6: nil, scope: "s_r",
         subscription: "s", region: "r", state: "leased", leasedAt: date, expiresAt: nil, anchoredAt: nil,
@@ -234,7 +290,7 @@ struct OpenAPISchemaTests {
                 sessionId: "s", prefixLength: 24, ipVersion: "v4", dualStack: true, prefixLengthV6: 60,
                 subscriptionId: "sub", accountId: "123456789012", region: "r", requester: "me", tags: ["env": "dev"],
                 pool: "p",
-                subnets: [.init(name: "app", prefixLength: 26)]),
+                subnets: [.init(name: "app", prefixLength: 26)], dryRun: true),
             sparse: API.NewNetworkRequest(sessionId: "s"))
         let subnet = try Self.schema("GetNewNetworkRequest", "properties", "subnets", "items")
         try Self.checkRequest(

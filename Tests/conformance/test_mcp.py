@@ -16,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from conftest import ADMIN_KEY, READER_KEY, _binary, _start, _stop
 
-TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip", "list_events", "reserve_range", "get_usage"}
+TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip", "list_events", "reserve_range", "get_usage", "preview_network", "address_history"}
 
 
 def _mcp_binary():
@@ -72,15 +72,22 @@ async def exercise(session):
     assert by_name["release_network"].annotations.destructive_hint is True and by_name["release_network"].annotations.idempotent_hint is True
     assert by_name["get_lease"].annotations.read_only_hint is True and by_name["list_pools"].annotations.read_only_hint is True
     assert by_name["get_new_network"].input_schema["required"] == ["sessionId"]
+    assert by_name["preview_network"].annotations.read_only_hint is True and by_name["preview_network"].annotations.destructive_hint is False
+    assert by_name["preview_network"].input_schema == by_name["get_new_network"].input_schema
 
     session_id = "mcp-" + uuid.uuid4().hex
     arguments = {"sessionId": session_id, "prefixLength": 24, "subnets": [{"name": "app", "prefixLength": 26}], "tags": {"env": "dev"}}
+    preview = structured(await session.call_tool("preview_network", arguments))
+    assert preview["dryRun"] is True and preview["heldLease"] is None and preview["cidr"].endswith("/24"), preview
+    assert preview["subnets"][0]["name"] == "app"
     first = await session.call_tool("get_new_network", arguments)
     assert not first.is_error, first
     lease = structured(first)
     second = structured(await session.call_tool("get_new_network", arguments))
     assert second["leaseId"] == lease["leaseId"] and second["cidr"] == lease["cidr"], "the same sessionId gets the same lease"
     assert lease["tag"] == {"name": "ipam-lease-id", "value": lease["leaseId"]} and lease["subnets"][0]["name"] == "app"
+    held = structured(await session.call_tool("preview_network", arguments))
+    assert held["dryRun"] is True and held["heldLease"]["leaseId"] == lease["leaseId"] and held["cidr"] == lease["cidr"], "a dry run of a held session answers its lease"
 
     assert structured(await session.call_tool("get_lease", {"leaseId": lease["leaseId"]}))["cidr"] == lease["cidr"]
     assert structured(await session.call_tool("get_lease", {"sessionId": session_id}))["leaseId"] == lease["leaseId"]
