@@ -57,7 +57,11 @@ def moto():
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # its threads can outlive the SIGTERM handler
+            process.kill()
+            process.wait(timeout=10)
 
 
 def _ec2(url):

@@ -22,7 +22,7 @@ import pytest
 from azure.data.tables import TableServiceClient
 
 from conftest import _binary, _start, _stop
-from test_aws import ACCOUNT, KEYS, _free_port, _moto_server
+from test_aws import ACCOUNT, KEYS, moto  # noqa: F401 (moto: the fixture, one for both files)
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 MODULE = os.path.join(ROOT, "examples", "terraform", "aws-vpc")
@@ -112,34 +112,6 @@ class FaultProxy:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def moto():
-    binary = _moto_server()
-    assert binary, "moto_server is missing: run scripts/setup-python (requirements.txt has moto[server])"
-    port = _free_port()
-    process = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        import socket
-        import time
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                assert process.poll() is None, "moto_server exited"
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def ipam_env(connection_string, table, vendor_url, ec2_endpoint):
