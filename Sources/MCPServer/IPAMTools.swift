@@ -67,15 +67,17 @@ package enum IPAMTools {
                 "type": "object", "required": .array(["name", "value"]),
                 "properties": .object(["name": .object(["type": "string"]), "value": .object(["type": "string"])]),
             ]),
-            "subnets": .object([
-                "type": "array",
-                "items": .object([
-                    "type": "object", "required": .array(["name", "cidr"]),
-                    "properties": .object([
-                        "name": .object(["type": "string"]), "cidr": .object(["type": "string"]),
-                        "cidrV6": nullableString,
-                    ]),
-                ]),
+            "subnets": subnets,
+        ]),
+    ])
+
+    /// A lease's (or a preview's) subnets: name, IPv4 CIDR, IPv6 CIDR or null.
+    static let subnets: Value = .object([
+        "type": "array",
+        "items": .object([
+            "type": "object", "required": .array(["name", "cidr"]),
+            "properties": .object([
+                "name": .object(["type": "string"]), "cidr": .object(["type": "string"]), "cidrV6": nullableString,
             ]),
         ]),
     ])
@@ -97,16 +99,7 @@ package enum IPAMTools {
             "subscription": .object(["type": "string"]), "cloud": .object(["type": "string"]),
             "accountId": .object(["type": "string"]), "region": .object(["type": "string"]),
             "pool": nullableString,
-            "subnets": .object([
-                "type": "array",
-                "items": .object([
-                    "type": "object", "required": .array(["name", "cidr"]),
-                    "properties": .object([
-                        "name": .object(["type": "string"]), "cidr": .object(["type": "string"]),
-                        "cidrV6": nullableString,
-                    ]),
-                ]),
-            ]),
+            "subnets": subnets,
         ]),
     ])
 
