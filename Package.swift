@@ -46,6 +46,9 @@ let package = Package(
     targets: [
         .target(name: "NetworkMath", swiftSettings: swiftSettings),
         .target(name: "StrictJSON", swiftSettings: swiftSettings),
+        /// CSV as RFC 4180 writes it: cells quoted and defused against spreadsheet formulas, files read strictly.
+        .target(name: "CSVFormat", swiftSettings: swiftSettings),
+        .testTarget(name: "CSVFormatTests", dependencies: ["CSVFormat"], swiftSettings: swiftSettings),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "NetworkMathTests",
@@ -276,7 +279,7 @@ let package = Package(
         .target(
             name: "VendorConsole",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"), "IPAMCore", "Inventory", "NetworkMath",
+                .product(name: "Crypto", package: "swift-crypto"), "CSVFormat", "IPAMCore", "Inventory", "NetworkMath",
                 "StrictJSON", "TokenAuth", "VendorAPI", "VendorDomain", "VendorHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -375,7 +378,8 @@ let package = Package(
         .executableTarget(
             name: "ipam-fuzz",
             dependencies: [
-                "AWSClient", "StrictJSON", "IPAMCore", "NetworkMath", "AzureTables", "HTTPTransport", "TableEmulator",
+                "AWSClient", "CSVFormat", "StrictJSON", "IPAMCore", "NetworkMath", "AzureTables", "HTTPTransport",
+                "TableEmulator",
                 "PublicIPSchedule", "TokenAuth", "Inventory", "VendorDomain", "VendorHTTP", "VendorConsole",
                 "VendorAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import CSVFormat
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -226,19 +227,12 @@ struct ConsoleRoutes: Sendable {
 
     func leasesCSV(_ request: Request) async throws -> Response {
         let (scopes, filter, _) = try leaseQuery(request)
-        var lines = ["cidr,state,leaseId,sessionId,scope,requester,leasedAt,expiresAt,anchoredAt,resourceId,cidrV6"]
+        var lines = [CSVWriter.record(API.LeaseCSV.columns)]
         var cursor: LeaseCursor? = nil
         repeat {
             let page = try await service.leases(in: scopes, matching: filter, limit: 1000, from: cursor)
             for (row, scope) in page.leases {
-                let cells = [
-                    row.blocks.primary.description, row.state.rawValue, row.leaseId ?? "", row.sessionId ?? "",
-                    scope.partitionKey, row.requester ?? "",
-                    row.leasedAt.map(ISO8601.format) ?? "",
-                    row.state == .anchored ? "" : row.expiresAt.map(ISO8601.format) ?? "",
-                    row.anchoredAt.map(ISO8601.format) ?? "", row.resourceId ?? "", row.blocks.v6?.description ?? "",
-                ]
-                lines.append(cells.map(Self.csvCell).joined(separator: ","))
+                lines.append(CSVWriter.record(API.LeaseCSV.cells(API.LeaseRecord(row, scope: scope))))
             }
             cursor = page.next
         } while cursor != nil && lines.count < 100_000
@@ -585,14 +579,6 @@ struct ConsoleRoutes: Sendable {
 
     static func encode(_ parameters: [(String, String)]) -> String {
         parameters.map { percent($0.0) + "=" + percent($0.1) }.joined(separator: "&")
-    }
-
-    static func csvCell(_ text: String) -> String {
-        // Quoted when needed; a leading = + - @ is prefixed so a spreadsheet never runs it as a formula.
-        var cell = text
-        if let first = cell.first, "=+-@".contains(first) { cell = "'" + cell }
-        return cell.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline })
-            ? "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : cell
     }
 
     /// The claims of a token the verifier has just accepted (for its `exp` and app roles).

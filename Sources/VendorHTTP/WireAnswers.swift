@@ -1,9 +1,9 @@
 import Foundation
-import IPAMCore
-import Inventory
+package import IPAMCore
+package import Inventory
 import NetworkMath
 import StrictJSON
-import VendorAPI
+package import VendorAPI
 import VendorDomain
 
 /// The domain's values as the API's answers (`API.…` of VendorAPI): the one place the edge turns what the
@@ -69,7 +69,7 @@ extension API.HistoryEntry {
 
 extension API.LeaseRecord {
     /// A lease's row in `scope`.
-    init(_ row: NetworkRow, scope: Scope) {
+    package init(_ row: NetworkRow, scope: Scope) {
         let blocks = row.blocks
         self.init(
             leaseId: row.leaseId, sessionId: row.sessionId, cidr: blocks.primary.description,

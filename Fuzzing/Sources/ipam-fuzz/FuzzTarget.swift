@@ -16,7 +16,7 @@ enum FuzzTargets {
         entry(ODataFilterTarget.self),
         entry(BatchTarget.self), entry(NCrontabTarget.self), entry(ScheduleTarget.self), entry(JWTTarget.self),
         entry(ConsoleTarget.self),
-        entry(ContinuationTarget.self), entry(AWSXMLTarget.self),
+        entry(ContinuationTarget.self), entry(AWSXMLTarget.self), entry(CSVTarget.self),
     ]
     /// The target `LLVMFuzzerInitialize` chose (read by libFuzzer's callback, on the one thread libFuzzer runs inputs on).
     nonisolated(unsafe) static var selected: (@Sendable ([UInt8]) -> Void)?
