@@ -324,7 +324,7 @@ let package = Package(
         .executableTarget(
             name: "ipam",
             dependencies: [
-                "StrictJSON",
+                "CSVFormat", "NetworkMath", "StrictJSON",
                 "VendorClient", "VendorAPI", "IPAMCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

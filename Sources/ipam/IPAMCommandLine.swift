@@ -7,8 +7,8 @@ import VendorClient
 
 /// `ipam`: the command line for people and scripts, a thin client of the Vendor's HTTP API.
 ///
-/// Exit codes: 0 done, 1 the service refused (its code and message on stderr), 2 usage error,
-/// 3 the service could not be reached.
+/// Exit codes: 0 done, 1 the service refused (its code and message on stderr; `import`: a row failed), 2 usage
+/// error, 3 the service could not be reached.
 @main
 struct IPAMCommandLine {
     static func main() async {
@@ -25,6 +25,9 @@ struct IPAMCommandLine {
                 FileHandle.standardError.write(Data("ipam: request id \(id)\n".utf8))
             }
             exit(failure.code == "VendorUnavailable" ? 3 : 1)
+        } catch let code as ExitCode {
+            // A command that reported its own failures (`import`: a row failed).
+            exit(code.rawValue)
         } catch {
             let code = IPAM.exitCode(for: error)
             let message = IPAM.fullMessage(for: error)
@@ -47,7 +50,7 @@ struct IPAM: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Lease.self, Leases.self, Pools.self, Usage.self, HostIP.self, Members.self, Events.self, Reserve.self,
-            Reservations.self, Unreserve.self, Adopt.self, History.self,
+            Reservations.self, Unreserve.self, Adopt.self, History.self, Import.self, Export.self,
         ])
 }
 
