@@ -340,4 +340,63 @@ struct CommandLineCSVTests {
             }
         }
     }
+
+    @Test(
+        "AWS and Azure scopes with pools: export --pool is the pool's range in its scope; import adopts VPCs by accountId and region or the export's aws_ scope, and refuses another cloud's resource id"
+    )
+    func scopesAndPools() async throws {
+        try await VendorHarness.withVendor(environment: AWSScopeTests.environment, roleKeys: Self.keys) { url, _, _ in
+            let account = AWSScopeTests.account
+            for body in [
+                #"{"SessionId":"a-1","pool":"aws-team"}"#, #"{"SessionId":"z-1","pool":"az-team"}"#,
+                #"{"SessionId":"a-2","accountId":"\#(account)","region":"us-east-1"}"#,
+            ] {
+                let made = try await Self.post(url, "/api/getNewNetwork", body)
+                #expect(made.status == 201, "\(made.text)")
+            }
+            let pool = try await Self.ipam(["export", "--pool", "aws-team"], url, key: "reader-key-1")
+            let lines = pool.output.split(separator: "\r\n")
+            #expect(
+                pool.status == 0 && lines.count == 2 && lines[1].contains(",a-1,\(AWSScopeTests.awsPartition),"),
+                "only the pool's lease, in its scope: \(pool.output)")
+            let elsewhere = try await Self.ipam(
+                ["export", "--pool", "aws-team", "--region", "eastus"], url, key: "reader-key-1", stderr: true)
+            #expect(elsewhere.status == 2 && elsewhere.output.contains("is in scope"), "\(elsewhere.output)")
+
+            let file = try Self.directory() + "/vpcs.csv"
+            try Self.write(
+                [
+                    "cidr,resourceId,sessionId,accountId,region,scope",
+                    "10.64.64.0/22,vpc-0123456789abcdef0,vpc-a,\(account),us-east-1,",
+                    "10.64.68.0/22,vpc-01234567,vpc-b,,,\(AWSScopeTests.awsPartition)",
+                    "10.64.72.0/22,\(Self.vnet("wrong-cloud")),vpc-c,,,\(AWSScopeTests.awsPartition)",
+                    "10.64.76.0/22,vpc-0123456789abcdef2,vpc-d,,,",
+                    "10.64.80.0/22,vpc-0123456789abcdef3,vpc-e,\(account),us-east-1,aws_\(account)_eu-west-1",
+                ].joined(separator: "\n"), file)
+            let dry = try Self.report(try await Self.ipam(["import", file, "--dry-run", "--json"], url).output).rows
+            #expect(
+                dry[2]?["outcome"]?.stringValue == "would-adopt" && dry[3]?["outcome"]?.stringValue == "would-adopt")
+            #expect(dry[4]?["field"]?.stringValue == "resourceId" && dry[4]?["code"]?.stringValue == "InvalidField")
+            #expect(
+                dry[5]?["outcome"]?.stringValue == "would-adopt", "the default scope's cloud is the Vendor's to know")
+            #expect(dry[6]?["field"]?.stringValue == "scope", "\(dry[6].map { "\($0)" } ?? "")")
+
+            let real = try Self.report(try await Self.ipam(["import", file, "--json"], url).output).rows
+            #expect(real[2]?["outcome"]?.stringValue == "adopted" && real[3]?["outcome"]?.stringValue == "adopted")
+            #expect(
+                real[5]?["outcome"]?.stringValue == "error" && real[5]?["field"]?.stringValue == "resourceId"
+                    && real[5]?["code"]?.stringValue == "InvalidField", "the Vendor refuses a VPC id in an Azure scope")
+            let listed = try await HTTPCalls.send(
+                "GET", url + "/api/leases?accountId=\(account)&within=10.64.64.0/21",
+                headers: ["Authorization": "Bearer reader-key-1"])
+            let vpcs = listed.json?["leases"]?.arrayValue ?? []
+            #expect(
+                vpcs.map { $0["resourceId"]?.stringValue } == ["vpc-0123456789abcdef0", "vpc-01234567"]
+                    && vpcs.allSatisfy { $0["cloud"]?.stringValue == "aws" }, "\(listed.text)")
+            let again = try Self.report(try await Self.ipam(["import", file, "--dry-run", "--json"], url).output).rows
+            #expect(
+                again[2]?["outcome"]?.stringValue == "unchanged" && again[3]?["outcome"]?.stringValue == "unchanged")
+        }
+    }
+
 }
