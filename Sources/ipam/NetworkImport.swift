@@ -33,10 +33,20 @@ struct Import: AsyncParsableCommand {
         let rows = try NetworkImport.rows(NetworkImport.read(file))
         var importer = NetworkImport(client: connection.client, dryRun: dryRun)
         var outcomes: [NetworkImport.Outcome] = []
-        for row in rows { outcomes.append(try await importer.process(row)) }
+        for row in rows {
+            do { outcomes.append(try await importer.process(row)) } catch {
+                // The Vendor could not be reached: the rows done so far, then why it stopped (exit 3).
+                report(outcomes)
+                throw error
+            }
+        }
+        report(outcomes)
+        if outcomes.contains(where: { $0.kind == .failed }) { throw ExitCode(1) }
+    }
+
+    func report(_ outcomes: [NetworkImport.Outcome]) {
         print(json ? NetworkImport.json(outcomes, dryRun: dryRun).serialized() : NetworkImport.table(outcomes))
         if !json { print(NetworkImport.summary(outcomes, dryRun: dryRun)) }
-        if outcomes.contains(where: { $0.kind == .failed }) { throw ExitCode(1) }
     }
 
     var json: Bool { connection.json }

@@ -252,6 +252,15 @@ struct CommandLineCSVTests {
             let cleanRun = try await Self.ipam(["import", clean], url)
             #expect(
                 cleanRun.status == 0 && cleanRun.output.contains("1 row: 0 adopted, 1 unchanged"), "\(cleanRun.output)")
+
+            // The Vendor gone mid-file: the rows done so far are reported, then VendorUnavailable (exit 3).
+            let gone = directory + "/gone.csv"
+            try Self.write("cidr\n10.64.1.1/24\n10.64.2.0/24\n10.64.3.0/24\n", gone)
+            let stopped = try await Self.ipam(["import", gone], "http://127.0.0.1:9")
+            #expect(
+                stopped.status == 3 && stopped.output.contains("host bits are set")
+                    && stopped.output.contains("1 row: 0 adopted, 0 unchanged, 0 skipped, 1 failed"),
+                "\(stopped.output)")
         }
     }
 
