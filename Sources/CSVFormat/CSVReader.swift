@@ -56,9 +56,10 @@ package enum CSVReader {
 
     /// A cell as it was before `CSVWriter` defused it: a `'` before `=`, `+`, `-` or `@` taken off.
     package static func undefused(_ cell: String) -> String {
-        guard cell.hasPrefix("'"), let second = cell.dropFirst().first, CSVWriter.formulaStarts.contains(second)
+        let scalars = cell.unicodeScalars
+        guard scalars.first == "'", let second = scalars.dropFirst().first, CSVWriter.formulaStarts.contains(second)
         else { return cell }
-        return String(cell.dropFirst())
+        return String(scalars.dropFirst())
     }
 
     private struct Parser {

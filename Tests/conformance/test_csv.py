@@ -33,7 +33,8 @@ def test_python_csv_writes_what_ipam_imports_and_reads_what_ipam_exports(vendor,
         {"cidr": "10.99.8.0/22", "sessionId": f"py-{tag}-1", "resourceId": _vnet(f"py-{tag}-1"), "region": "westeurope",
          "requester": '=HYPERLINK("http://evil.example"), "quoted"', "tag:note": "line one\nline two"},
         {"cidr": "10.99.12.0/22", "sessionId": f"py-{tag}-2", "resourceId": _vnet(f"py-{tag}-2"), "region": "westeurope",
-         "requester": "+plain, with comma", "tag:note": ""},
+         # A comma followed by a combining mark: one character, but a comma to every CSV reader.
+         "requester": "+plain,\u0301 with comma", "tag:note": ""},
     ]
     path = tmp_path / "networks.csv"
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:  # a byte order mark, as Excel writes
@@ -61,7 +62,8 @@ def test_python_csv_writes_what_ipam_imports_and_reads_what_ipam_exports(vendor,
     records = list(csv.DictReader(io.StringIO(exported.stdout, newline="")))
     mine = {record["sessionId"]: record for record in records if record["sessionId"].startswith(f"py-{tag}")}
     assert mine[f"py-{tag}-1"]["requester"] == "'" + rows[0]["requester"], "a formula is defused with a quote"
-    assert mine[f"py-{tag}-2"]["requester"] == "'+plain, with comma"
+    assert mine[f"py-{tag}-2"]["requester"] == "'+plain,\u0301 with comma"
+    assert all(None not in record and len(record) == 11 for record in records), "no cell spilled into another column"
     assert mine[f"py-{tag}-1"]["resourceId"] == rows[0]["resourceId"] and mine[f"py-{tag}-1"]["cidr"] == "10.99.8.0/22"
 
     # The API's own listing says the same as the file, column by column.

@@ -19,7 +19,8 @@ enum CSVTarget: FuzzTarget {
         guard records.enumerated().allSatisfy({ $0.offset + 1 == $0.element.number }) else {
             violated("records not numbered in order")
         }
-        let written = records.map { CSVWriter.record($0.fields) + CSVWriter.lineEnd }.joined()
+        // After a byte order mark, which the reader takes off: a first field starting with one keeps it.
+        let written = "\u{FEFF}" + records.map { CSVWriter.record($0.fields) + CSVWriter.lineEnd }.joined()
         let wide = CSVReader.Limits(records: 50, fields: 16, fieldBytes: 1024)
         guard let again = try? CSVReader.records(Array(written.utf8), limits: wide) else {
             violated("what the writer wrote does not read back")
@@ -28,7 +29,7 @@ enum CSVTarget: FuzzTarget {
         // would run comes back with the writer's `'` before it.
         let kept = records.filter { $0.fields != [""] }.map { record in
             record.fields.map { field in
-                field.first.map { CSVWriter.formulaStarts.contains($0) } == true ? "'" + field : field
+                field.unicodeScalars.first.map { CSVWriter.formulaStarts.contains($0) } == true ? "'" + field : field
             }
         }
         guard again.map(\.fields) == kept else {
