@@ -165,7 +165,7 @@ let package = Package(
                 "AWSClient", "AzureCore", "AzureTables", "HTTPTransport", "IPAMCore", "Inventory",
                 .product(name: "Logging", package: "swift-log"), "NetworkMath", "PublicIPSchedule", "ResourceGraph",
                 "ResourceManager", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "StrictJSON",
-                "TableEmulator",
+                "TableEmulator", "FaultProxy",
                 "ManagerJobs", "IPAMBootstrap", "ResourceGraphEmulator", "ResourceManagerEmulator", "TestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
@@ -388,10 +388,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "FuzzCorpusTests", dependencies: ["TestSupport"], swiftSettings: swiftSettings),
+        /// A fault-injecting HTTP proxy in front of the Table endpoint (throttling, ServerBusy, 412 storms, errors
+        /// and timeouts after forwarding), for the tests and `ipam-dev soak`.
+        .target(
+            name: "FaultProxy",
+            dependencies: [
+                "AzureCore", "HTTPTransport", "TableEmulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FaultProxyTests",
+            dependencies: ["FaultProxy", "AzureCore", "AzureTables", "HTTPTransport", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [
-                "AzureCore", "HTTPTransport", "IPAMCore", "Inventory", .product(name: "NIOCore", package: "swift-nio"),
+                "AzureCore", "FaultProxy", "HTTPTransport", "IPAMCore", "Inventory",
+                .product(name: "NIOCore", package: "swift-nio"),
                 "StrictJSON",
                 "TableEmulator", "AzureTables", "VendorHTTP", "VendorConsole", "VendorDomain", "TokenAuth",
                 "ServerLimits",
@@ -423,8 +442,8 @@ let package = Package(
         .testTarget(
             name: "VendorTests",
             dependencies: [
-                "AzureCore", "AzureTables", .product(name: "Crypto", package: "swift-crypto"), "HTTPTransport",
-                "IPAMCore", "Inventory", "NetworkMath", "StrictJSON", "TableEmulator", "TokenAuth",
+                "AzureCore", "AzureTables", .product(name: "Crypto", package: "swift-crypto"), "FaultProxy",
+                "HTTPTransport", "IPAMCore", "Inventory", "NetworkMath", "StrictJSON", "TableEmulator", "TokenAuth",
                 "VendorHTTP", "VendorConsole", "VendorDomain", "VendorAPI", "TestSupport", "ServerLimits",
                 "IPAMBootstrap",
                 .product(name: "Yams", package: "Yams"), .product(name: "Hummingbird", package: "hummingbird"),

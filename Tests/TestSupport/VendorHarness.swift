@@ -1,5 +1,6 @@
 package import AzureCore
 package import AzureTables
+package import FaultProxy
 package import Foundation
 package import HTTPTransport
 import Hummingbird
@@ -110,7 +111,7 @@ package final class ProcessStack: @unchecked Sendable {
     // @unchecked: `processes` is only touched by the test that owns the stack, before and after its concurrent phase.
     package private(set) var processes: [Process] = []
     /// In-process servers the processes talk to (fault proxies): stopped after them.
-    private var servers: [TestServerHandle] = []
+    private var servers: [FaultProxy.Server] = []
     package private(set) var storage: StorageConnectionString?
 
     package init() {}
@@ -265,7 +266,8 @@ package final class ProcessStack: @unchecked Sendable {
     package func proxy(_ storage: StorageConnectionString, faults: FaultProxy.Faults = FaultProxy.Faults()) async throws
         -> (FaultProxy, StorageConnectionString)
     {
-        let (proxy, proxied, server) = try await FaultProxy.inFront(of: storage, faults: faults)
+        let (proxy, proxied, server) = try await FaultProxy.inFront(
+            of: storage, faults: faults, transport: TestStorage.transport)
         servers.append(server)
         return (proxy, proxied)
     }

@@ -1,6 +1,7 @@
 import AzureCore
 import AzureTables
 import Crypto
+import FaultProxy
 import Foundation
 import HTTPTransport
 import IPAMCore

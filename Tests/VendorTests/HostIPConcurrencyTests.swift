@@ -1,5 +1,6 @@
 import AzureCore
 import AzureTables
+import FaultProxy
 import Foundation
 import HTTPTransport
 import IPAMCore

@@ -1,4 +1,5 @@
 import AzureTables
+import FaultProxy
 import Foundation
 import HTTPTransport
 import IPAMCore
