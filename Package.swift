@@ -362,11 +362,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The chaos soak's ledger of what clients were told, its checks over a table, its fault schedule, memory
+        /// samples and report (`ipam-dev soak` runs it).
+        .target(
+            name: "Soak",
+            dependencies: ["AzureTables", "IPAMCore", "Inventory", "NetworkMath"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SoakTests",
+            dependencies: ["Soak", "AzureTables", "IPAMCore", "Inventory", "NetworkMath", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ipam-dev",
             dependencies: [
                 "AWSClient", "AzureCore", "HTTPTransport", "Inventory", .product(name: "Logging", package: "swift-log"),
-                "NetworkMath", "ResourceGraph",
+                "NetworkMath", "ResourceGraph", "FaultProxy", "Soak",
                 "AzureTables", "ManagerJobs", "ResourceGraphEmulator", "IPAMCore", "StrictJSON",
                 "TableEmulator", "ServerLimits", "IPAMBootstrap",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
