@@ -11,8 +11,8 @@ import Synchronization
 struct IPAMDev: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipam-dev",
-        abstract: "Developer tools for ipam: smoke round trips and benchmarks against a local stack.",
-        subcommands: [Smoke.self, Bench.self, WebhookReceiver.self, AWSTools.self])
+        abstract: "Developer tools for ipam: smoke round trips, benchmarks and the chaos soak against a local stack.",
+        subcommands: [Smoke.self, Bench.self, Soak.self, WebhookReceiver.self, AWSTools.self])
 }
 
 /// Options naming the Table endpoint.

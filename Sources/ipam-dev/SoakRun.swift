@@ -1,0 +1,503 @@
+import AzureCore
+import AzureTables
+import FaultProxy
+import Foundation
+import HTTPTransport
+import Soak
+import StrictJSON
+import Synchronization
+
+/// One soak: starts the processes, runs the clients, the fault schedule, the memory sampler and the checkpoints
+/// on `clock` (monotonic: every time of the schedule is an offset from its start), then the final checks.
+struct SoakRun<C: Clock<Duration>>: Sendable {
+    struct Settings: Sendable {
+        var length: Duration
+        var checkEvery: Duration
+        var memoryEvery: Duration
+        var clients: Int
+        var pause: Duration
+        var maxMemoryGrowthMiB: Double
+        var bin: String
+        var directory: String
+    }
+
+    let settings: Settings
+    let clock: C
+
+    static var subscription: String { "11111111-1111-1111-1111-111111111111" }
+    static var scope: String { subscription + "_eastus" }
+    static var pool: String { "soak-pool" }
+    static var quotaLimit: Int { 4 }
+    /// The dispatcher's settle time: an event is delivered once it is this old.
+    static var settleSeconds: Double { 15 }
+
+    /// What the run keeps while it goes, for the report.
+    final class Journal: Sendable {
+        let started: Date
+        private let state = Mutex<(faults: [SoakReport.FaultRun], problems: [String], memory: MemorySamples)>(
+            ([], [], MemorySamples()))
+        init(started: Date) { self.started = started }
+        func fault(_ run: SoakReport.FaultRun) { state.withLock { $0.faults.append(run) } }
+        func problem(_ text: String) { state.withLock { $0.problems.append(text) } }
+        func sample(_ process: String, pid: Int32, rssKiB: Int, at: Double) {
+            state.withLock { $0.memory.record(process, pid: pid, rssKiB: rssKiB, at: at) }
+        }
+        var faults: [SoakReport.FaultRun] { state.withLock { $0.faults } }
+        var problems: [String] { state.withLock { $0.problems } }
+        var memory: MemorySamples { state.withLock { $0.memory } }
+    }
+
+    /// Everything started, for the phases of the run.
+    struct Stack: Sendable {
+        let storage: SoakProcess
+        let vendors: [SoakProcess]
+        let managers: [SoakProcess]
+        let graph: SoakProcess
+        let mcp: SoakMCP
+        /// In front of storage for the Vendors and Managers: the faults go here.
+        let proxy: FaultProxy
+        /// In front of storage for the soak's own reads: never any fault (and it follows a restarted storage too).
+        let reader: FaultProxy
+        let table: TableClient
+        let sink: SoakWebhookSink
+        let endpoints: SoakEndpoints
+        let keys: [String: String]
+
+        var processes: [SoakProcess] { [storage] + vendors + managers + [graph] }
+    }
+
+    func elapsed(since start: C.Instant) -> Double { Self.seconds(start.duration(to: clock.now)) }
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Runs the soak; the report (a failure to start is a report that failed, naming why).
+    func run() async -> SoakReport {
+        let journal = Journal(started: Date())
+        let start = clock.now
+        let ledger = SoakLedger()
+        let counters = SoakCounters()
+        let gate = SoakGate()
+        var checkpoints: [SoakReport.Checkpoint] = []
+        let stack: Stack
+        do { stack = try await startStack() } catch {
+            journal.problem("the stack did not start: \(error)")
+            return report(journal, start, checkpoints, counters, nil)
+        }
+        defer {
+            stack.mcp.stop()
+            for process in stack.processes.reversed() { process.stop() }
+        }
+        // The dispatchers' first pass starts each webhook's cursor (events from then on are delivered): the
+        // clients start after it, and every event from their start on is due.
+        try? await clock.sleep(for: .seconds(4))
+        let since = Date()
+        let quota = SoakChecks.Quota(
+            pool: Self.pool, limit: Self.quotaLimit,
+            holders: ["quota-1": "soak-quota-1-", "quota-2": "soak-quota-2-"])
+        let stopping = SoakStop()
+        let transport = CurlTransport()
+        var clients: [SoakClient] = []
+        for index in 0..<settings.clients {
+            clients.append(client("soak-c\(index)", .leases, index, stack, ledger, counters, gate, transport))
+        }
+        clients.append(client("quota-1", .quota, 0, stack, ledger, counters, gate, transport))
+        clients.append(client("quota-2", .quota, 1, stack, ledger, counters, gate, transport))
+        clients.append(client("soak-admin", .admin, 0, stack, ledger, counters, gate, transport))
+        let end = start.advanced(by: settings.length)
+        await withTaskGroup(of: Void.self) { group in
+            for client in clients {
+                group.addTask { await client.run { stopping.isSet } }
+            }
+            group.addTask { await self.sampleMemory(stack, journal, start, until: { stopping.isSet }) }
+            group.addTask { await self.runFaults(stack, journal, gate, start, end) }
+            var next = start.advanced(by: settings.checkEvery)
+            var mcpRound = 0
+            while next < end.advanced(by: .zero - settings.checkEvery / 2) {
+                try? await clock.sleep(until: next, tolerance: nil)
+                checkpoints.append(
+                    await checkpoint(stack, ledger, gate, journal, start, since: since, quota: quota, final: false))
+                mcpRound += 1
+                await mcpRoundTrip(stack, ledger, counters, round: mcpRound)
+                next = next.advanced(by: settings.checkEvery)
+            }
+            try? await clock.sleep(until: end, tolerance: nil)
+            stopping.set()
+            await group.waitForAll()
+        }
+        stack.proxy.faults = FaultProxy.Faults()
+        let stopped = Date()
+        // Everything the clients caused is due at the receiver once the dispatchers' settle time has passed.
+        await mcpRoundTrip(stack, ledger, counters, round: 0)
+        let due = stopped.addingTimeInterval(1)
+        var final = await checkpoint(
+            stack, ledger, gate, journal, start, since: since, quota: quota, final: true, until: due)
+        for _ in 0..<30 where !final.passed {
+            try? await clock.sleep(for: .seconds(3))
+            final = await checkpoint(
+                stack, ledger, gate, journal, start, since: since, quota: quota, final: true, until: due)
+        }
+        checkpoints.append(final)
+        return report(journal, start, checkpoints, counters, stack)
+    }
+
+    func client(
+        _ name: String, _ role: SoakClient.Role, _ index: Int, _ stack: Stack, _ ledger: SoakLedger,
+        _ counters: SoakCounters, _ gate: SoakGate, _ transport: CurlTransport
+    ) -> SoakClient {
+        SoakClient(
+            name: name, key: stack.keys[name] ?? "", role: role, index: index, ledger: ledger, counters: counters,
+            endpoints: stack.endpoints, gate: gate, transport: transport, pool: Self.pool, quotaLimit: Self.quotaLimit,
+            subscription: Self.subscription, pause: settings.pause)
+    }
+
+    // MARK: Starting
+
+    /// Starts everything; on a failure stops what it had started (no child outlives a soak that could not start).
+    func startStack() async throws -> Stack {
+        var started: [SoakProcess] = []
+        do { return try await startStack(&started) } catch {
+            for process in started.reversed() { process.kill() }
+            throw error
+        }
+    }
+
+    func startStack(_ started: inout [SoakProcess]) async throws -> Stack {
+        let logs = settings.directory
+        let storage = SoakProcess(
+            name: "table-emulator", executable: settings.bin + "/table-emulator",
+            arguments: ["--port", "0", "--location", settings.directory + "/table", "--log-level", "error"],
+            environment: [:], logDirectory: logs)
+        started.append(storage)
+        let storagePort = try await storage.start()
+        let upstream = "http://127.0.0.1:\(storagePort)"
+        let (proxy, proxied, _) = try await FaultProxy.inFront(of: Self.connection(upstream))
+        let (reader, direct, _) = try await FaultProxy.inFront(of: Self.connection(upstream))
+        let patient = RetryPolicy(
+            maxAttempts: 100, baseDelay: .milliseconds(200), maxDelay: .seconds(2), deadline: .seconds(300))
+        let table = try TableServiceClient(connectionString: direct, transport: CurlTransport(), retryPolicy: patient)
+            .table("soak")
+        let secret = "soak-webhook-secret-" + Self.randomToken()
+        let sink = SoakWebhookSink(secret: secret)
+        let sinkPort = try await sink.start()
+        let graph = SoakProcess(
+            name: "arg-emulator", executable: settings.bin + "/arg-emulator", arguments: ["--port", "0"],
+            environment: [:], logDirectory: logs)
+        started.append(graph)
+        let graphPort = try await graph.start()
+        var keys: [String: String] = [:]
+        let names = (0..<settings.clients).map { "soak-c\($0)" } + ["quota-1", "quota-2", "soak-mcp"]
+        for name in names + ["soak-admin"] { keys[name] = Self.randomToken() }
+        let environment = Self.environment(
+            storage: proxied, keys: keys, leaseNames: names, graph: "http://127.0.0.1:\(graphPort)",
+            webhook: "http://127.0.0.1:\(sinkPort)/hook", secret: secret)
+        var vendors: [SoakProcess] = []
+        var urls: [String] = []
+        for index in 0..<2 {
+            let vendor = SoakProcess(
+                name: "vendor-\(index)", executable: settings.bin + "/vendor",
+                arguments: ["serve", "--port", "0", "--log-level", "error"], environment: environment,
+                logDirectory: logs)
+            started.append(vendor)
+            urls.append("http://127.0.0.1:\(try await vendor.start())")
+            vendors.append(vendor)
+        }
+        var managers: [SoakProcess] = []
+        for index in 0..<2 {
+            let manager = SoakProcess(
+                name: "manager-\(index)", executable: settings.bin + "/manager",
+                arguments: ["run", "--metrics-port", "0", "--log-level", "error"], environment: environment,
+                readyPrefix: "metrics port: ", logDirectory: logs)
+            started.append(manager)
+            try await manager.start()
+            managers.append(manager)
+        }
+        // ipam-mcp talks to the Vendor that is never killed.
+        let mcp = try SoakMCP(
+            executable: settings.bin + "/ipam-mcp", vendorURL: urls[1], key: keys["soak-mcp"] ?? "",
+            logPath: logs + "/ipam-mcp.log")
+        do {
+            try await mcp.initialize()
+            guard try await mcp.tools().contains("get_new_network") else {
+                throw SoakProcess.Failure(description: "ipam-mcp lists no get_new_network tool")
+            }
+        } catch {
+            mcp.stop()
+            throw error
+        }
+        return Stack(
+            storage: storage, vendors: vendors, managers: managers, graph: graph, mcp: mcp, proxy: proxy,
+            reader: reader, table: table, sink: sink,
+            endpoints: SoakEndpoints(vendors: urls, graph: "http://127.0.0.1:\(graphPort)"), keys: keys)
+    }
+
+    static func connection(_ upstream: String) -> StorageConnectionString {
+        StorageConnectionString(
+            accountName: StorageConnectionString.developmentAccountName,
+            accountKey: StorageConnectionString.developmentAccountKey,
+            tableEndpoint: upstream + "/" + StorageConnectionString.developmentAccountName)
+    }
+
+    static func randomToken() -> String {
+        (0..<2).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }.joined()
+    }
+
+    /// The Vendors' and Managers' environment: one scope (10.0.0.0/8) with a pool under a quota, the clients'
+    /// keys, the local Resource Graph, the webhook to this process; times short enough for a soak of minutes.
+    static func environment(
+        storage: StorageConnectionString, keys: [String: String], leaseNames: [String], graph: String,
+        webhook: String, secret: String
+    ) -> [String: String] {
+        let scope = #""subscriptionId":"\#(subscription)","region":"eastus""#
+        return [
+            "AzureWebJobsStorage":
+                "DefaultEndpointsProtocol=http;AccountName=\(storage.accountName);AccountKey=\(storage.accountKey ?? "");TableEndpoint=\(storage.tableEndpoint);",
+            "IPAM_TABLE_NAME": "soak", "AUDIT_SALT": "soak-audit-salt-" + randomToken(),
+            "CIDR_SIZE_MIN": "20", "CIDR_SIZE_MAX": "28", "CIDR_SIZE_DEFAULT": "26", "LEASE_DURATION_HOURS": "4",
+            "SUPERNETS_CONFIG":
+                #"[{"subscriptionId":"\#(subscription)","regions":[{"region":"eastus","supernets":["10.0.0.0/8"]}]}]"#,
+            "SCOPE_CONFIG_MANIFEST": #"{"defaultScope":{\#(scope)},"scopes":[{\#(scope),"stock":{"26":8,"28":8}}]}"#,
+            "POOLS_CONFIG":
+                #"[{"name":"\#(pool)",\#(scope),"cidr":"10.255.0.0/16","quota":{"maxLeasesPerRequester":\#(quotaLimit)},"stock":{"28":4}}]"#,
+            "VENDOR_API_KEYS": leaseNames.map { "\($0)=\(keys[$0] ?? "")" }.joined(separator: ","),
+            "VENDOR_ADMIN_KEYS": "soak-admin=\(keys["soak-admin"] ?? "")",
+            "RESOURCE_GRAPH_ENDPOINT": graph, "RESOURCE_GRAPH_TOKEN": "local",
+            "MANAGER_TIMER_SCHEDULE": "*/5 * * * * *", "MANAGER_LEASE_SECONDS": "10",
+            "WEBHOOKS_CONFIG": #"[{"name":"soak","url":"\#(webhook)","secret":"\#(secret)","events":["*"]}]"#,
+            "WEBHOOK_POLL_SECONDS": "1", "WEBHOOK_SETTLE_SECONDS": "\(Int(settleSeconds))",
+            "WEBHOOK_HOLD_SECONDS": "5", "WEBHOOK_MAX_ATTEMPTS": "100",
+        ]
+    }
+
+    // MARK: Faults
+
+    /// Runs the schedule until `end`: each step at its offset from `start`.
+    func runFaults(_ stack: Stack, _ journal: Journal, _ gate: SoakGate, _ start: C.Instant, _ end: C.Instant) async {
+        let schedule = SoakSchedule(length: settings.length)
+        await withTaskGroup(of: Void.self) { windows in
+            for (number, step) in schedule.steps.enumerated() {
+                try? await clock.sleep(until: start.advanced(by: step.at), tolerance: nil)
+                let at = elapsed(since: start)
+                let note = await perform(step, number: number, stack, gate, windows: &windows)
+                journal.fault(
+                    SoakReport.FaultRun(
+                        at: at, fault: step.fault.rawValue, seconds: Self.seconds(step.lasting), note: note))
+                if note.hasPrefix("FAILED") { journal.problem("\(step.fault.rawValue) at \(Int(at)) s: \(note)") }
+            }
+        }
+    }
+
+    func perform(
+        _ step: SoakSchedule.Step, number: Int, _ stack: Stack, _ gate: SoakGate,
+        windows: inout TaskGroup<Void>
+    ) async -> String {
+        var faults = FaultProxy.Faults()
+        switch step.fault {
+        case .preconditionStorm:
+            faults.preconditionStorm = 0.3
+            return window(faults, step, stack, &windows, "30 % of transactions answered 412")
+        case .serverBusy:
+            faults.serverBusy = 0.25
+            return window(faults, step, stack, &windows, "25 % of storage requests answered 503 ServerBusy")
+        case .unknownOutcomes:
+            faults.throttle = 0.05
+            faults.errorAfterForward = 0.08
+            faults.timeoutAfterForward = 0.03
+            faults.hold = .seconds(3)
+            return window(
+                faults, step, stack, &windows,
+                "5 % throttled, 8 % of writes answered 500 and 3 % held 3 s after they were applied")
+        case .killStorage:
+            return await kill(stack.storage, step, gate) { port in
+                stack.proxy.upstream = "http://127.0.0.1:\(port)"
+                stack.reader.upstream = "http://127.0.0.1:\(port)"
+            }
+        case .killVendor:
+            return await kill(stack.vendors[0], step, gate) { port in
+                stack.endpoints.setVendor(0, "http://127.0.0.1:\(port)")
+            }
+        case .killManager:
+            return await kill(stack.managers[number % 2], step, gate) { _ in }
+        case .graphOutage:
+            return await graphFault(stack, "error", count: 8, "8 queries answered 500")
+        case .graphTruncation:
+            return await graphFault(stack, "truncate", count: 4, "4 queries answered truncated")
+        case .graphThrottling:
+            return await graphFault(stack, "throttle", count: 6, "6 queries answered 429")
+        }
+    }
+
+    /// Sets the proxy's faults for the step's window; a task of `windows` clears them after it.
+    func window(
+        _ faults: FaultProxy.Faults, _ step: SoakSchedule.Step, _ stack: Stack, _ windows: inout TaskGroup<Void>,
+        _ note: String
+    ) -> String {
+        stack.proxy.faults = faults
+        let clock = self.clock
+        windows.addTask {
+            try? await clock.sleep(for: step.lasting)
+            if stack.proxy.faults == faults { stack.proxy.faults = FaultProxy.Faults() }
+        }
+        return note + " for \(Int(Self.seconds(step.lasting).rounded())) s"
+    }
+
+    /// SIGKILL, down for the step's length, started again; `moved` gets its port when it listens elsewhere.
+    func kill(
+        _ process: SoakProcess, _ step: SoakSchedule.Step, _ gate: SoakGate, moved: (Int) -> Void
+    ) async -> String {
+        await gate.enter()
+        let pid = process.pid.map { "\($0)" } ?? "?"
+        let port = process.port
+        process.kill()
+        try? await clock.sleep(for: step.lasting)
+        let note: String
+        do {
+            let again = try await process.restart()
+            if again != port { moved(again) }
+            note = "\(process.name) (pid \(pid)) SIGKILLed, restarted as pid \(process.pid.map { "\($0)" } ?? "?")"
+        } catch {
+            note = "FAILED: \(process.name) did not restart: \(error)"
+        }
+        await gate.leave()
+        return note
+    }
+
+    func graphFault(_ stack: Stack, _ mode: String, count: Int, _ note: String) async -> String {
+        let response = try? await CurlTransport().execute(
+            TransportRequest(
+                method: "POST", url: stack.endpoints.graph + "/admin/faults",
+                headers: ["Content-Type": "application/json"],
+                body: Array(#"{"mode":"\#(mode)","count":\#(count)}"#.utf8), timeout: .seconds(10)))
+        guard let response, (200..<300).contains(response.status) else {
+            return "FAILED: arg-emulator refused the fault (\(response.map { "\($0.status)" } ?? "no answer"))"
+        }
+        return note
+    }
+
+    // MARK: Memory
+
+    func sampleMemory(_ stack: Stack, _ journal: Journal, _ start: C.Instant, until stop: () -> Bool) async {
+        var next = start
+        while !stop() {
+            let at = elapsed(since: start)
+            var pids: [(String, Int32?)] = stack.processes.map { ($0.name, $0.pid) }
+            pids.append(("ipam-mcp", stack.mcp.process.isRunning ? stack.mcp.process.processIdentifier : nil))
+            pids.append(("ipam-dev soak", getpid()))
+            for (name, pid) in pids {
+                guard let pid, let rss = MemorySamples.residentKiB(pid: pid) else { continue }
+                journal.sample(name, pid: pid, rssKiB: rss, at: at)
+            }
+            next = next.advanced(by: settings.memoryEvery)
+            // In short steps, to notice the end of the run.
+            while !stop() && clock.now < next { try? await clock.sleep(for: .milliseconds(500)) }
+        }
+    }
+
+    // MARK: Checks
+
+    /// Reads the whole table until two reads in a row agree (the Managers may be writing; the clients wait).
+    func readTable(_ stack: Stack) async throws -> [TableEntity] {
+        var previous: [String]? = nil
+        var rows: [TableEntity] = []
+        for _ in 0..<6 {
+            rows = try await stack.table.queryAll()
+            let signature = rows.map { "\($0.partitionKey)|\($0.rowKey)|\($0.etag ?? "")" }.sorted()
+            if signature == previous { return rows }
+            previous = signature
+        }
+        return rows
+    }
+
+    func checkpoint(
+        _ stack: Stack, _ ledger: SoakLedger, _ gate: SoakGate, _ journal: Journal, _ start: C.Instant,
+        since: Date, quota: SoakChecks.Quota, final: Bool, until: Date? = nil
+    ) async -> SoakReport.Checkpoint {
+        await gate.pause()
+        let at = elapsed(since: start)
+        let before = ledger.snapshot
+        let rows: [TableEntity]
+        do { rows = try await readTable(stack) } catch {
+            await gate.resume()
+            return SoakReport.Checkpoint(
+                at: at, final: final,
+                checks: [
+                    SoakChecks.Result(name: "table read", problems: ["\(error)"], detail: "the table could not be read")
+                ])
+        }
+        let after = ledger.snapshot
+        await gate.resume()
+        let due = until ?? Date().addingTimeInterval(-Self.settleSeconds - 10)
+        var checks = SoakChecks.run(
+            SoakChecks.Inputs(
+                entities: rows, scopes: [Self.scope], before: before, after: after, quota: quota, exact: final,
+                deliveries: SoakChecks.Deliveries(since: since, until: due, counts: stack.sink.counts, final: final)))
+        checks.append(
+            SoakChecks.Result(
+                name: "webhook signatures",
+                problems: stack.sink.refused > 0 ? ["\(stack.sink.refused) deliveries refused"] : [],
+                detail: "every delivery carried a valid signature"))
+        if final {
+            let growth = journal.memory.growth(afterWarmUp: Self.seconds(settings.length) / 6)
+            checks.append(
+                SoakChecks.Result(
+                    name: "memory flat after warm-up",
+                    problems: growth.filter { $0.growthMiB > settings.maxMemoryGrowthMiB }.map {
+                        "\($0.process) grew \(Int($0.growthMiB)) MiB after warm-up"
+                    },
+                    detail: "growth allowed: \(Int(settings.maxMemoryGrowthMiB)) MiB per process"))
+        }
+        return SoakReport.Checkpoint(at: at, final: final, checks: checks)
+    }
+
+    /// A few MCP tool calls: a new lease, the same call again (a replay: the same lease), the lease looked up.
+    func mcpRoundTrip(_ stack: Stack, _ ledger: SoakLedger, _ counters: SoakCounters, round: Int) async {
+        let session = "soak-mcp-\(round)"
+        let arguments = #"{"sessionId":"\#(session)","prefixLength":28}"#
+        var first: (String, String)? = nil
+        for _ in 0..<2 {
+            counters.operation("MCP tool calls")
+            guard let answer = try? await stack.mcp.call("get_new_network", arguments: arguments),
+                let leaseId = answer["leaseId"]?.stringValue, let cidr = answer["cidr"]?.stringValue
+            else { continue }
+            ledger.acknowledged(SoakLedger.Lease(leaseId: leaseId, sessionId: session, cidr: cidr, holder: "soak-mcp"))
+            if let first, first != (leaseId, cidr) {
+                ledger.contradiction(
+                    "ipam-mcp answered \(session) with \(leaseId) (\(cidr)), first \(first.0) (\(first.1))")
+            }
+            first = first ?? (leaseId, cidr)
+        }
+        if let first {
+            counters.operation("MCP tool calls")
+            let looked = try? await stack.mcp.call("get_lease", arguments: #"{"leaseId":"\#(first.0)"}"#)
+            if let looked, looked["cidr"]?.stringValue != first.1 {
+                ledger.contradiction(
+                    "ipam-mcp's get_lease of \(first.0) answered \(looked["cidr"]?.stringValue ?? "no cidr")")
+            }
+        }
+    }
+
+    // MARK: The report
+
+    func report(
+        _ journal: Journal, _ start: C.Instant, _ checkpoints: [SoakReport.Checkpoint], _ counters: SoakCounters,
+        _ stack: Stack?
+    ) -> SoakReport {
+        let warmUp = Self.seconds(settings.length) / 6
+        return SoakReport(
+            run: SoakReport.Run(
+                startedAt: journal.started, plannedSeconds: Self.seconds(settings.length),
+                ranSeconds: elapsed(since: start), clients: settings.clients + 4, warmUpSeconds: warmUp,
+                processes: (stack?.processes.map(\.name) ?? []) + ["ipam-mcp", "ipam-dev soak"]),
+            operations: counters.operations, answers: counters.answers, faults: journal.faults,
+            proxy: stack?.proxy.counts ?? [:], checkpoints: checkpoints,
+            memory: journal.memory.growth(afterWarmUp: warmUp),
+            problems: journal.problems)
+    }
+}
+
+/// Tells the soak's tasks the run is over.
+final class SoakStop: Sendable {
+    private let flag = Mutex(false)
+    var isSet: Bool { flag.withLock { $0 } }
+    func set() { flag.withLock { $0 = true } }
+}
