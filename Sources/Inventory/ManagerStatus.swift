@@ -1,5 +1,6 @@
 internal import AzureTables
 package import Foundation
+package import IPAMCore
 internal import StrictJSON
 
 /// What the Manager's last run found, kept in the table for the console and operators: when it ran, the
@@ -20,6 +21,19 @@ package struct ManagerStatus: Sendable, Equatable {
         }
     }
 
+    /// How many networks of one scope's listing stood in each compliance status (`NetworkStatus`).
+    package struct NetworkCount: Sendable, Equatable {
+        package let scope: String
+        package let counts: [ComplianceStatus: Int]
+
+        package init(scope: String, counts: [ComplianceStatus: Int]) {
+            self.scope = scope
+            self.counts = counts.filter { $0.value != 0 }
+        }
+
+        package subscript(_ status: ComplianceStatus) -> Int { counts[status] ?? 0 }
+    }
+
     package let runAt: Date
     package let complete: Bool
     /// The last run whose Resource Graph listing was complete (kept from earlier runs when this one was not).
@@ -28,9 +42,12 @@ package struct ManagerStatus: Sendable, Equatable {
     /// Why the listing was incomplete, when it was.
     package let problems: [String]
     package let process: String
+    /// Per scope (in scope order), how many of its listed networks stood in each compliance status.
+    package let networks: [NetworkCount]
 
     package init(
-        runAt: Date, complete: Bool, lastCompleteSyncAt: Date?, drift: [Finding], problems: [String], process: String
+        runAt: Date, complete: Bool, lastCompleteSyncAt: Date?, drift: [Finding], problems: [String], process: String,
+        networks: [NetworkCount] = []
     ) {
         self.runAt = runAt
         self.complete = complete
@@ -38,6 +55,7 @@ package struct ManagerStatus: Sendable, Equatable {
         self.drift = drift
         self.problems = problems
         self.process = process
+        self.networks = networks
     }
 }
 
@@ -51,10 +69,12 @@ extension Inventory {
     /// Writes the status of a run (replacing the last one; `lastCompleteSyncAt` carried over when this run's
     /// listing was incomplete) when what it says differs from the stored one, or that is older than `heartbeat`
     /// (a bounded heartbeat, like `LastSeenAt`'s: an unchanged world writes nothing in between). The drift
-    /// report keeps its first 200 findings. Returns whether it wrote.
+    /// report keeps its first 200 findings; `networks` counts each scope's networks by compliance status. Returns
+    /// whether it wrote.
     @discardableResult
     package func recordManagerStatus(
-        runAt: Date, complete: Bool, heartbeat: TimeInterval, drift: [ManagerStatus.Finding], problems: [String]
+        runAt: Date, complete: Bool, heartbeat: TimeInterval, drift: [ManagerStatus.Finding], problems: [String],
+        networks: [ManagerStatus.NetworkCount] = []
     ) async throws(InventoryError) -> Bool {
         let previous = try await managerStatus()
         // What the findings are about decides; their wording (the next run's action) waits for the heartbeat.
@@ -62,7 +82,7 @@ extension Inventory {
             findings.prefix(200).map { "\($0.kind) \($0.scope) \($0.cidr)" }
         }
         if let previous, previous.complete == complete, subjects(previous.drift) == subjects(drift),
-            previous.problems == Array(problems.prefix(20)),
+            previous.problems == Array(problems.prefix(20)), previous.networks == networks,
             runAt.timeIntervalSince(previous.runAt) < heartbeat, runAt >= previous.runAt
         {
             return false
@@ -83,11 +103,27 @@ extension Inventory {
                 JSONValue.array(problems.prefix(20).map { .string(String($0.prefix(500))) }).serialized()),
             "Process": .string(actor),
         ]
+        if !networks.isEmpty {
+            let counts: [JSONValue] = networks.map { count in
+                var members: [(String, JSONValue)] = [("scope", .string(count.scope))]
+                for status in ComplianceStatus.allCases {
+                    members.append((status.rawValue, .number(String(count[status]))))
+                }
+                return .object(members)
+            }
+            properties["Networks"] = .string(JSONValue.array(counts).serialized())
+        }
         if let last { properties["LastCompleteSyncAt"] = .dateTime(last) }
         let entity = TableEntity(
             partitionKey: RowKeys.managerPartition, rowKey: RowKeys.managerStatus, properties: properties)
         _ = try await storage { try await table.submitTransaction([.insertOrReplace(entity)]) }
         return true
+    }
+
+    /// A stored count (a JSON number), 0 when it is none.
+    private static func count(_ value: JSONValue?) -> Int {
+        guard case .number(let text)? = value else { return 0 }
+        return Int(text) ?? 0
     }
 
     /// The Manager's last status, nil before its first run.
@@ -105,9 +141,15 @@ extension Inventory {
         }
         let problems = (entity["Problems"]?.stringValue.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? [])
             .compactMap(\.stringValue)
+        let stored = entity["Networks"]?.stringValue.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
+        let networks = stored.map { entry -> ManagerStatus.NetworkCount in
+            var counts: [ComplianceStatus: Int] = [:]
+            for status in ComplianceStatus.allCases { counts[status] = Self.count(entry[status.rawValue]) }
+            return ManagerStatus.NetworkCount(scope: entry["scope"]?.stringValue ?? "", counts: counts)
+        }
         return ManagerStatus(
             runAt: runAt, complete: entity["Complete"]?.boolValue ?? false,
             lastCompleteSyncAt: entity["LastCompleteSyncAt"]?.dateValue,
-            drift: drift, problems: problems, process: entity["Process"]?.stringValue ?? "")
+            drift: drift, problems: problems, process: entity["Process"]?.stringValue ?? "", networks: networks)
     }
 }

@@ -14,15 +14,35 @@ package struct DriftReport: Sendable {
         package let detail: String
     }
 
+    /// One listed network's compliance (`NetworkCompliance`), in its scope.
+    package struct Network: Sendable, Equatable {
+        package let scope: Scope
+        package let status: NetworkStatus
+    }
+
     package var complete: Bool
     package var items: [Item]
+    /// Every network each scope's own listing shows, with its compliance status and why: scopes in order, each in
+    /// address order.
+    package var networks: [Network] = []
 
     /// The report a run stores: from the plans it applied (one per scope), each row as the run left it with
-    /// what the next run will do about it (`Reconciliation.Plan.outlook`).
+    /// what the next run will do about it (`Reconciliation.Plan.outlook`), and each network's compliance.
     package init(plans: [Scope: Reconciliation.Plan], complete: Bool) {
         self.complete = complete
-        items = plans.sorted(by: { $0.key < $1.key }).flatMap { scope, plan in
+        let ordered = plans.sorted(by: { $0.key < $1.key })
+        items = ordered.flatMap { scope, plan in
             Self.items(scope: scope, entries: plan.outlook, observation: plan.observation)
+        }
+        networks = ordered.flatMap { scope, plan in plan.compliance.map { Network(scope: scope, status: $0) } }
+    }
+
+    /// Per scope that lists networks (in scope order), how many stood in each compliance status.
+    package var networkCounts: [ManagerStatus.NetworkCount] {
+        var counts: [Scope: [ComplianceStatus: Int]] = [:]
+        for network in networks { counts[network.scope, default: [:]][network.status.status, default: 0] += 1 }
+        return counts.sorted { $0.key < $1.key }.map {
+            ManagerStatus.NetworkCount(scope: $0.key.partitionKey, counts: $0.value)
         }
     }
 
@@ -34,6 +54,7 @@ package struct DriftReport: Sendable {
         listing: DiscoveryListing, now: Date
     ) -> DriftReport {
         var items: [Item] = []
+        var networks: [Network] = []
         for (scope, scopeRows) in rows.sorted(by: { $0.key < $1.key }) {
             guard let space = configuration.scopes[scope] else { continue }
             let complete = Reconciliation.Completeness(scope, isolated: space.isolated, in: listing)
@@ -42,13 +63,15 @@ package struct DriftReport: Sendable {
                 vnets: Reconciliation.vnets(listing.networks, in: scope, space: space), complete: complete.own,
                 spaceComplete: complete.space, now: now, settings: settings)
             items += Self.items(scope: scope, entries: plan.decisions, observation: plan.observation)
+            networks += plan.compliance.map { Network(scope: scope, status: $0) }
         }
-        return DriftReport(complete: listing.isComplete, items: items)
+        return DriftReport(complete: listing.isComplete, items: items, networks: networks)
     }
 
-    init(complete: Bool, items: [Item]) {
+    init(complete: Bool, items: [Item], networks: [Network] = []) {
         self.complete = complete
         self.items = items
+        self.networks = networks
     }
 
     /// One scope's findings: rows with the decision a run makes for them over `observation`.
@@ -132,11 +155,50 @@ package struct DriftReport: Sendable {
                         ])
                     })
             ),
+            (
+                "networks",
+                .array(
+                    networks.map {
+                        .object([
+                            ("scope", .string($0.scope.partitionKey)), ("resourceId", .string($0.status.resourceId)),
+                            ("cidrs", .array($0.status.cidrs.map(JSONValue.string))),
+                            ("status", .string($0.status.status.rawValue)), ("reason", .string($0.status.reason)),
+                            ("leaseId", $0.status.leaseId.map(JSONValue.string) ?? .null),
+                        ])
+                    })
+            ),
         ])
     }
 
-    /// A readable table.
+    /// A readable table: the findings, then each listed network's compliance.
     package var table: String {
+        ([findingsTable] + (networks.isEmpty ? [] : [networksTable])).joined(separator: "\n\n")
+    }
+
+    /// The networks and their compliance, one a line: status, CIDRs, resource id, why.
+    var networksTable: String {
+        let statusWidth = max(6, networks.map(\.status.status.rawValue.count).max() ?? 0)
+        let cidrs = networks.map { $0.status.cidrs.joined(separator: ",") }
+        let cidrWidth = max(5, cidrs.map(\.count).max() ?? 0)
+        var lines = [
+            "Networks: "
+                + ComplianceStatus.allCases.map { status in
+                    "\(networks.filter { $0.status.status == status }.count) \(status.rawValue)"
+                }.joined(separator: ", "),
+            "STATUS".padding(toLength: statusWidth, withPad: " ", startingAt: 0) + "  "
+                + "CIDRS".padding(toLength: cidrWidth, withPad: " ", startingAt: 0) + "  NETWORK  (REASON)",
+        ]
+        for (network, cidr) in zip(networks, cidrs) {
+            lines.append(
+                network.status.status.rawValue.padding(toLength: statusWidth, withPad: " ", startingAt: 0) + "  "
+                    + cidr.padding(toLength: cidrWidth, withPad: " ", startingAt: 0) + "  "
+                    + network.status.resourceId + "  (" + network.status.reason + ")")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The findings, one a line.
+    var findingsTable: String {
         var lines = ["Listing: \(complete ? "complete" : "INCOMPLETE (absences are not conclusive)")"]
         if items.isEmpty { return (lines + ["no drift"]).joined(separator: "\n") }
         let kindWidth = max(4, items.map(\.kind.count).max() ?? 0)

@@ -78,6 +78,10 @@ package struct ManagerRun: Sendable {
         package var usage = UsageSampling.Report()
         /// The low-space alerts the usage step crossed (`SpaceAlerts`).
         package var spaceAlerts = SpaceAlerts.Report()
+        /// What storing the networks' compliance wrote (nothing when no network's judgement changed).
+        package var networkStatuses = NetworkStatusWrites()
+        /// Each noncompliant network, with its scope and why.
+        package var noncompliant: [String] = []
         package init() {}
     }
 
@@ -115,6 +119,7 @@ package struct ManagerRun: Sendable {
             let occupied = await inventory.recordOccupied(plan.newOccupied, in: scope, now: now, knownVersion: version)
             merge(occupied, as: "occupy-new", into: &report, failure: &failure)
             if let failure { throw failure }
+            await recordCompliance(plan.compliance, scope: scope, complete: complete.own, now: now, report: &report)
         }
         // Reservations past their expiry: their ranges are free again.
         for scope in configuration.scopes.keys.sorted() {
@@ -153,7 +158,7 @@ package struct ManagerRun: Sendable {
                 drift: drift.items.map {
                     ManagerStatus.Finding(kind: $0.kind, scope: $0.scope, cidr: $0.cidr, detail: $0.detail)
                 },
-                problems: listing.problems)
+                problems: listing.problems, networks: drift.networkCounts)
         } catch {
             logger.warning("the run's status was not written", metadata: ["error": .string(error.detail)])
         }
@@ -170,6 +175,34 @@ package struct ManagerRun: Sendable {
             report.actions[action.rawValue, default: 0] += count
         }
         return report
+    }
+
+    /// Stores each listed network's compliance for `scope` (only what changed; see `Inventory.recordNetworkStatuses`).
+    /// A failure is logged and left for the next run: the statuses are a report, nothing depends on them.
+    private func recordCompliance(
+        _ statuses: [NetworkStatus], scope: Scope, complete: Bool, now: Date, report: inout Report
+    ) async {
+        do {
+            let writes = try await inventory.recordNetworkStatuses(statuses, in: scope, complete: complete, now: now)
+            report.networkStatuses.written += writes.written
+            report.networkStatuses.deleted += writes.deleted
+            report.networkStatuses.transactions += writes.transactions
+            report.networkStatuses.failed += writes.failed
+            if let failure = writes.failure {
+                report.networkStatuses.failure = report.networkStatuses.failure ?? failure
+                logger.warning(
+                    "network statuses not all written: the next run writes them",
+                    metadata: ["scope": .string(scope.description), "error": .string(failure)])
+            }
+        } catch {
+            report.networkStatuses.failed += 1
+            logger.warning(
+                "network statuses not read: the next run writes them",
+                metadata: ["scope": .string(scope.description), "error": .string(error.detail)])
+        }
+        for status in statuses where status.status == .noncompliant {
+            report.noncompliant.append("\(scope) \(status.resourceId): \(status.reason)")
+        }
     }
 
     /// Applies row changes (many to a transaction; see `Inventory.apply`), adding what they did to `report`.
@@ -203,6 +236,7 @@ extension ManagerRun.Report: ManagerCycleResult {
             "complete": .stringConvertible(complete),
             "actions": .string(actions.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")),
             "drift": .stringConvertible(drift.count), "conflicts": .stringConvertible(conflicts),
+            "noncompliant": .stringConvertible(noncompliant.count),
             "stocked": .stringConvertible(replenish.stocked.values.reduce(0, +)),
         ]
     }

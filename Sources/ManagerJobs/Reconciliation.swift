@@ -28,6 +28,9 @@ package enum Reconciliation {
         /// the decision the next run makes for it over the same listing: what the drift report tells. A row the
         /// plan does not change keeps its decision; a changed or newly recorded row is decided again.
         package var outlook: [(row: NetworkRow, decision: RowDecision)] = []
+        /// The compliance of each network of the scope's own listing, over the rows as this plan leaves them
+        /// (`NetworkCompliance`): what the run records and the drift report tells.
+        package var compliance: [NetworkStatus] = []
 
         init(observation: Observation) { self.observation = observation }
 
@@ -225,7 +228,8 @@ package enum Reconciliation {
         ) -> Plan
 
     /// One scope's run, decided once: every row's decision and change, the `LastSeenAt` refreshes, the space
-    /// listed VNets use that no row covers, the drift findings, and the outlook the drift report tells. `rows`
+    /// listed VNets use that no row covers, the drift findings, the outlook the drift report tells, and each listed
+    /// network's compliance. `rows`
     /// are as read: each change is written over its row's version.
     package static func plan(
         scope: Scope, space: ScopeSupernets, rows: [Stored<NetworkRow>], vnets: [DiscoveredNetwork], complete: Bool,
@@ -282,6 +286,8 @@ package enum Reconciliation {
         let values = rows.map(\.value)
         describeDrift(in: &plan, rows: values, observation: observation, space: space)
         plan.outlook = outlook(of: plan, rows: values)
+        plan.compliance = NetworkCompliance.judge(
+            scope: scope, space: space, rows: plan.rows(after: values), observation: observation)
         return plan
     }
 

@@ -88,6 +88,9 @@ package enum API {
     package static let addressHistory = APIRoute(
         .get, "/api/history", .reader, operationId: "getAddressHistory",
         summary: "Who held addresses overlapping a CIDR (or a lease's, or a VNet's), and when: oldest first, paged")
+    package static let listNetworks = APIRoute(
+        .get, "/api/networks", .reader, operationId: "listNetworks",
+        summary: "Every listed VNet and VPC with its compliance status (the Manager's last judgement), paged")
     package static let hostPing = APIRoute(
         .get, "/", .open, operationId: "hostPing",
         summary: "Liveness ping of the Azure Functions host (custom handler); an empty 200")
@@ -100,7 +103,7 @@ package enum API {
         hostPing, health, ready, metrics, getNewNetwork, adoptNetwork, webhookDeliveries, whoami, listLeases,
         listEvents, reserve, listReservations, unreserve, getLease, deleteLease, getSession, releaseNetwork,
         renewLease, getPools, getUsage, allocateHostIP, listHostIPs, getHostIP, releaseHostIP, listMembers, putMember,
-        removeMember, addressHistory,
+        removeMember, addressHistory, listNetworks,
     ]
 
     // MARK: The console's pages (HTML, not in openapi/)

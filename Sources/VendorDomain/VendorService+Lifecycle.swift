@@ -341,7 +341,7 @@ extension VendorService {
 
     /// One page of a listing that walks `scopes` in order, each from its first key (or the cursor's), with
     /// `fetch` reading up to the room left in one scope after a key (and saying where it stopped).
-    private func paged<T>(
+    func paged<T>(
         _ scopes: [Scope], limit: Int, from cursor: LeaseCursor?, firstKey: String,
         _ fetch: (Scope, Int, String?) async throws(DomainError) -> ([T], String?)
     ) async throws(DomainError) -> (leases: [(T, Scope)], next: LeaseCursor?) {

@@ -41,6 +41,7 @@ extension VendorRoutes {
         routes.add(API.putMember, use: putMember)
         routes.add(API.removeMember, use: removeMember)
         routes.add(API.addressHistory, use: addressHistory)
+        routes.add(API.listNetworks, use: listNetworks)
         return routes
     }
 }

@@ -176,6 +176,26 @@ struct OpenAPISchemaTests {
         #expect(try Self.operation("getAddressHistory", "200")["required"] as? [String] == ["entries", "continuation"])
     }
 
+    @Test("NetworkList and Network (Azure and AWS scopes), ComplianceStatus naming every status")
+    func networks() throws {
+        let network = API.Network(
+            resourceId: "/subscriptions/s/vnet", scope: "s_r", subscription: "s", region: "r",
+            cidrs: ["10.0.0.0/24"], status: "compliant", reason: "anchored to lease l", leaseId: "l", since: Self.date)
+        var aws = network
+        (aws.subscription, aws.cloud, aws.accountId) = (nil, "aws", "123456789012")
+        (aws.leaseId, aws.since) = (nil, nil)
+        try Self.check(try Self.schema("Network"), full: network, sparse: [], alternatives: [aws])
+        try Self.checkTypes(try Self.schema("Network"), network)
+        try Self.checkTypes(try Self.schema("Network"), aws)
+        let page = API.NetworkList(networks: [network], continuation: "c")
+        try Self.check(
+            try Self.schema("NetworkList"), full: page, sparse: [API.NetworkList(networks: [], continuation: nil)])
+        #expect(try Self.items(try Self.schema("NetworkList"), "networks") == "Network")
+        #expect(
+            try Self.schema("ComplianceStatus")["enum"] as? [String] == ComplianceStatus.allCases.map(\.rawValue),
+            "the statuses the Manager records, in order")
+    }
+
     @Test("NetworkPreview: a dry run's answer, and getNewNetwork's 200 is a Lease or a NetworkPreview")
     func preview() throws {
         let preview = API.NetworkPreview(

@@ -130,6 +130,19 @@ def test_hostile_aws_scopes_match_the_contract(vendor, scope, code, field):
     assert answer.json()["code"] == code and answer.json()["field"] == field
 
 
+def test_networks_answers_match_the_contract(vendor):
+    """GET /api/networks: a page (every scope, one scope, a status filter), and its refusals, as the spec says."""
+    everything = call(vendor, "GET", "/api/networks?limit=1000", "/api/networks").json()
+    assert set(everything) == {"networks", "continuation"} and everything["continuation"] is None
+    call(vendor, "GET", "/api/networks?region=eastus&status=noncompliant&status=unmanaged,ignored", "/api/networks")
+    call(vendor, "GET", "/api/networks?accountId=123456789012&region=us-east-1", "/api/networks")
+    for query, status, field in [("status=fine", 400, "status"), ("status=", 400, "status"), ("region=mars", 404, "region"),
+                                 ("accountId=12", 400, "accountId"), ("limit=0", 400, "limit"), ("zone=1", 400, "zone"),
+                                 ("continuation=bm90LWEtdG9rZW4", 400, "continuation")]:
+        answer = call(vendor, "GET", "/api/networks?" + query, "/api/networks")
+        assert answer.status_code == status and answer.json()["field"] == field, (query, answer.text)
+
+
 def test_auth_and_media_type_errors_match_the_contract(vendor):
     url, _ = vendor
     check(requests.post(url + "/api/getNewNetwork", json={"SessionId": "x"}, timeout=10), "/api/getNewNetwork", "post")
