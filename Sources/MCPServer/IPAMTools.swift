@@ -223,6 +223,35 @@ package enum IPAMTools {
         ]),
     ])
 
+    /// `list_networks`: the query of `GET /api/networks`.
+    static let listNetworksInput: Value = {
+        var properties: [String: Value] = scopeArguments
+        properties["scope"] = string("A scope as {subscriptionId}_{region}, or aws_{accountId}_{region}.")
+        properties["status"] = .object([
+            "type": "array",
+            "items": .object([
+                "type": "string", "enum": .array(["compliant", "unmanaged", "noncompliant", "ignored"]),
+            ]),
+            "description": "Only networks of these statuses.",
+        ])
+        properties["limit"] = integer(1, 1000)
+        properties["continuation"] = string("The continuation of the previous page.")
+        return object(properties)
+    }()
+
+    static let networkPage: Value = .object([
+        "type": "object", "required": .array(["networks", "continuation"]),
+        "properties": .object([
+            "networks": .object([
+                "type": "array",
+                "items": .object([
+                    "type": "object", "required": .array(["resourceId", "scope", "cidrs", "status", "reason"]),
+                ]),
+            ]),
+            "continuation": nullableString,
+        ]),
+    ])
+
     static let reserveInput: Value = {
         var properties: [String: Value] = scopeArguments
         properties["cidr"] = string("The range, e.g. 10.64.200.0/24.")
@@ -337,6 +366,13 @@ package enum IPAMTools {
                 "Who held addresses overlapping a CIDR, and when: every lease, adoption, reservation and unmanaged VNet's occupation of an overlapping block, with its lease id, session, requester, VNet and each state it went through (from, to), oldest first. Name exactly one of cidr, leaseId (one lease's blocks) and resourceId (one VNet's); since/until keep what lasted into that window; pass the answer's continuation for the next page.",
             inputSchema: historyInput, annotations: annotations("Address history", readOnly: true),
             outputSchema: historyPage),
+        Tool(
+            name: "list_networks", title: "List networks and their compliance",
+            description:
+                "Every network (Azure VNet, AWS VPC) the scopes' clouds list, with its compliance status as the Manager last judged it and why: compliant (its space is exactly its lease's blocks, anchored), unmanaged (no lease names it: its space is held, never vended), noncompliant (outside the scope's supernets, overlapping another network or another lease's block, or tagged with a lease it does not match), ignored (in an excluded range). Filter by scope and status; pass the answer's continuation for the next page.",
+            inputSchema: listNetworksInput,
+            annotations: annotations("List networks and their compliance", readOnly: true),
+            outputSchema: networkPage),
         Tool(
             name: "reserve_range", title: "Reserve a range",
             description:
@@ -458,6 +494,16 @@ package enum IPAMTools {
             }
             if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
             return try await client.history(query).json
+        case "list_networks":
+            var query: [(String, String)] = []
+            for key in ["subscriptionId", "accountId", "region", "scope", "continuation"] {
+                if let value = string(key) { query.append((key, value)) }
+            }
+            for status in arguments["status"]?.arrayValue ?? [] {
+                if let text = status.stringValue { query.append(("status", text)) }
+            }
+            if let limit = arguments["limit"]?.intValue { query.append(("limit", String(limit))) }
+            return try await client.networks(query).json
         case "get_host_ip":
             return try await client.getHostIP(
                 leaseId: string("leaseId")!, principal: string("principal"), subnet: string("subnet")

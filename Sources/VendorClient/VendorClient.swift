@@ -236,6 +236,12 @@ package struct VendorClient: Sendable {
         try await answer(API.AddressHistory.self, API.addressHistory, query: query)
     }
 
+    /// One page of `GET /api/networks` (`query`: `subscriptionId` or `accountId`, `region`, `scope`, `status`,
+    /// `limit`, `continuation`): listed networks and their compliance status.
+    package func networks(_ query: [(String, String)]) async throws(Failure) -> Answer<API.NetworkList> {
+        try await answer(API.NetworkList.self, API.listNetworks, query: query)
+    }
+
     /// `GET /api/whoami`: the caller the key names.
     package func whoami() async throws(Failure) -> Answer<API.WhoAmI> {
         try await answer(API.WhoAmI.self, API.whoami)

@@ -50,7 +50,7 @@ struct IPAM: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Lease.self, Leases.self, Pools.self, Usage.self, HostIP.self, Members.self, Events.self, Reserve.self,
-            Reservations.self, Unreserve.self, Adopt.self, History.self, Import.self, Export.self,
+            Reservations.self, Unreserve.self, Adopt.self, History.self, Import.self, Export.self, Networks.self,
         ])
 }
 
@@ -431,6 +431,29 @@ struct History: AsyncParsableCommand {
             ("continuation", continuation),
         ])
         connection.show(try await connection.client.history(query)) { Table.history($0) }
+    }
+}
+
+struct Networks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Every listed VNet and VPC with its compliance status (compliant, unmanaged, noncompliant, ignored) and why, as the Manager last judged it."
+    )
+    @OptionGroup var connection: Connection
+    @Option(help: "Only this subscription's scopes.") var subscription: String?
+    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
+    @Option(help: "Only this region's scopes.") var region: String?
+    @Option(help: "Only networks of this status (repeatable): compliant, unmanaged, noncompliant, ignored.")
+    var status: [String] = []
+    @Option(help: "Networks per page (1–1000).") var limit: Int?
+    @Option(help: "The continuation of a previous page.") var continuation: String?
+
+    func run() async throws {
+        let query =
+            given([("subscriptionId", subscription), ("accountId", account), ("region", region)])
+            + status.map { ("status", $0) }
+            + given([("limit", limit.map(String.init)), ("continuation", continuation)])
+        connection.show(try await connection.client.networks(query)) { Table.networks($0) }
     }
 }
 

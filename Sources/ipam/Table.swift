@@ -190,6 +190,19 @@ enum Table {
         return output
     }
 
+    static func networks(_ page: API.NetworkList) -> String {
+        var output = render(
+            ["STATUS", "CIDRS", "NETWORK", "LEASE", "SCOPE", "SINCE", "REASON"],
+            page.networks.map { network in
+                [
+                    network.status, network.cidrs.joined(separator: ","), network.resourceId, text(network.leaseId),
+                    network.scope, text(network.since), network.reason,
+                ]
+            })
+        if let next = page.continuation { output += "\n(more: --continuation \(next))" }
+        return output
+    }
+
     static func reservations(_ reservations: [API.Reservation]) -> String {
         render(
             ["CIDR", "SCOPE", "OWNER", "REASON", "EXPIRES", "ID"],

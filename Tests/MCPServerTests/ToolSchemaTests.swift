@@ -146,6 +146,45 @@ struct ToolSchemaTests {
         #expect(API.allocateHostIP.parameters == ["leaseId"])
     }
 
+    /// The query parameters of an operation of `openapi/openapi.yaml`, by name, with each one's JSON type.
+    static func queryParameters(_ path: String, _ method: String) throws -> [String: (
+        type: String, items: [String: Any]?
+    )] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("openapi/openapi.yaml")
+        let spec = try #require(try Yams.load(yaml: String(contentsOf: url, encoding: .utf8)) as? [String: Any])
+        let operation = try #require(
+            ((spec["paths"] as? [String: Any])?[path] as? [String: Any])?[method] as? [String: Any], "\(method) \(path)"
+        )
+        var parameters: [String: (type: String, items: [String: Any]?)] = [:]
+        for case let parameter as [String: Any] in operation["parameters"] as? [Any] ?? []
+        where parameter["in"] as? String == "query" {
+            let schema = try resolved(try #require(parameter["schema"] as? [String: Any]))
+            let items = try (schema["items"] as? [String: Any]).map(resolved)
+            parameters[try #require(parameter["name"] as? String)] = (try #require(schema["type"] as? String), items)
+        }
+        return parameters
+    }
+
+    @Test(
+        "list_networks: exactly GET /api/networks's query parameters, of their types, its statuses the spec's; read-only"
+    )
+    func listNetworks() throws {
+        let tool = try Self.tool("list_networks")
+        let parameters = try Self.queryParameters("/api/networks", "get")
+        #expect(Set(tool.properties.keys) == Set(parameters.keys), "\(tool.properties.keys.sorted())")
+        for (name, parameter) in parameters {
+            #expect(tool.properties[name] == [parameter.type], "list_networks.\(name)")
+        }
+        #expect(tool.required.isEmpty)
+        guard case .object(let items)? = tool.schemas["status"]?["items"], case .array(let statuses)? = items["enum"]
+        else { throw Missing(what: "list_networks.status: items with an enum") }
+        let documented = try #require(parameters["status"]?.items?["enum"] as? [String])
+        #expect(statuses.compactMap(\.stringValue) == documented)
+        let declared = try #require(IPAMTools.tools.first { $0.name == "list_networks" })
+        #expect(declared.annotations.readOnlyHint == true && declared.annotations.destructiveHint != true)
+    }
+
     @Test("a tool's body carries each member of the request its arguments give, SessionId by its API name")
     func body() {
         let body = IPAMTools.body(

@@ -16,7 +16,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from conftest import ADMIN_KEY, READER_KEY, _binary, _start, _stop
 
-TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip", "list_events", "reserve_range", "get_usage", "preview_network", "address_history"}
+TOOLS = {"get_new_network", "get_lease", "list_leases", "renew_lease", "release_network", "list_pools", "get_host_ip", "release_host_ip", "list_events", "reserve_range", "get_usage", "preview_network", "address_history", "list_networks"}
 
 
 def _mcp_binary():
@@ -166,6 +166,15 @@ async def exercise(session):
     assert by_name["list_events"].annotations.read_only_hint is True
     bad_action = await session.call_tool("list_events", {"action": ["nope"]})
     assert bad_action.is_error and structured(bad_action)["code"] == "InvalidQuery"
+
+    # list_networks: read-only; what the Manager recorded (none here: no Manager ran), refusals as the Vendor's.
+    assert by_name["list_networks"].annotations.read_only_hint is True and by_name["list_networks"].annotations.destructive_hint is False
+    networks = structured(await session.call_tool("list_networks", {"region": "eastus", "status": ["noncompliant"]}))
+    assert networks["networks"] == [] and networks["continuation"] is None
+    bad_status = await session.call_tool("list_networks", {"status": ["fine"]})
+    assert bad_status.is_error and structured(bad_status)["code"] == "InvalidQuery" and structured(bad_status)["field"] == "status"
+    nowhere = await session.call_tool("list_networks", {"region": "mars"})
+    assert nowhere.is_error and structured(nowhere)["code"] == "UnknownScope"
 
     # reserve_range needs an admin key: this one is a lease key.
     refused = await session.call_tool("reserve_range", {"prefixLength": 28, "owner": "mcp", "reason": "test"})
