@@ -450,15 +450,45 @@ struct DriftPage: ConsolePage {
         let detail: String
     }
 
+    /// One scope's listed networks, counted by compliance status.
+    struct NetworkCounts: Sendable, Equatable {
+        let scope: String
+        let compliant: Int
+        let unmanaged: Int
+        let noncompliant: Int
+        let ignored: Int
+    }
+
+    /// A noncompliant network and why.
+    struct Network: Sendable, Equatable {
+        let scope: String
+        let resourceId: String
+        let cidrs: String
+        let reason: String
+    }
+
     let manager: ManagerSummary?
     let findings: [Finding]
     let count: Int
+    let networkCounts: [NetworkCounts]
+    let noncompliant: [Network]
 
-    init(_ status: ManagerStatus?) {
+    /// - Parameter noncompliant: the noncompliant networks to show (a page of `GET /api/networks`), with their scopes.
+    init(_ status: ManagerStatus?, noncompliant: [(NetworkStatus, Scope)] = []) {
         manager = status.map(ManagerSummary.init)
         findings = (status?.drift ?? []).map {
             Finding(kind: $0.kind, scope: $0.scope, cidr: $0.cidr, detail: $0.detail)
         }
         count = findings.count
+        networkCounts = (status?.networks ?? []).map {
+            NetworkCounts(
+                scope: $0.scope, compliant: $0[.compliant], unmanaged: $0[.unmanaged],
+                noncompliant: $0[.noncompliant], ignored: $0[.ignored])
+        }
+        self.noncompliant = noncompliant.map { status, scope in
+            Network(
+                scope: scope.partitionKey, resourceId: status.resourceId, cidrs: status.cidrs.joined(separator: ", "),
+                reason: status.reason)
+        }
     }
 }

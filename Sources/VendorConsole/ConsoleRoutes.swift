@@ -368,8 +368,10 @@ struct ConsoleRoutes: Sendable {
 
     @Sendable func drift(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withSession(request) { session in
-            return try await rendering(session) {
-                ("Drift", DriftPage(try await service.managerStatus()))
+            return try await rendering(session) { () async throws -> (String, DriftPage) in
+                let noncompliant = try await service.networkStatuses(
+                    in: service.configuration.scopes.keys.sorted(), statuses: [.noncompliant], limit: 200, from: nil)
+                return ("Drift", DriftPage(try await service.managerStatus(), noncompliant: noncompliant.networks))
             }
         }
     }

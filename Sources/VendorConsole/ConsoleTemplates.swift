@@ -230,6 +230,16 @@ enum ConsoleTemplates {
         {{#findings}}<tr><td>{{kind}}</td><td>{{scope}}</td><td>{{cidr}}</td><td>{{detail}}</td></tr>{{/findings}}
         {{^findings}}<tr><td colspan="4">No drift.</td></tr>{{/findings}}
         </table></div>
+        <div class="scroll"><table id="network-compliance"><caption>Listed networks by compliance status (each: GET /api/networks)</caption>
+        <tr><th scope="col">Scope</th><th scope="col">Compliant</th><th scope="col">Unmanaged</th><th scope="col">Noncompliant</th><th scope="col">Ignored</th></tr>
+        {{#networkCounts}}<tr><td>{{scope}}</td><td>{{compliant}}</td><td>{{unmanaged}}</td><td>{{noncompliant}}</td><td>{{ignored}}</td></tr>{{/networkCounts}}
+        {{^networkCounts}}<tr><td colspan="5">No networks listed.</td></tr>{{/networkCounts}}
+        </table></div>
+        <div class="scroll"><table id="noncompliant"><caption>Noncompliant networks</caption>
+        <tr><th scope="col">Scope</th><th scope="col">Network</th><th scope="col">CIDRs</th><th scope="col">Why</th></tr>
+        {{#noncompliant}}<tr><td>{{scope}}</td><td>{{resourceId}}</td><td>{{cidrs}}</td><td>{{reason}}</td></tr>{{/noncompliant}}
+        {{^noncompliant}}<tr><td colspan="4">None.</td></tr>{{/noncompliant}}
+        </table></div>
         """
 
     static let error = """

@@ -164,7 +164,20 @@ struct ConsolePageTests {
                     rows: [EventRow(event)], count: 1, actionOptions: [ConsoleOption(value: "v", selected: true)],
                     actor: "a", leaseId: "l", next: "n")
             ),
-            (.drift, DriftPage(status)),
+            (
+                .drift,
+                DriftPage(
+                    ManagerStatus(
+                        runAt: status.runAt, complete: true, lastCompleteSyncAt: status.lastCompleteSyncAt,
+                        drift: status.drift, problems: status.problems,
+                        process: "m", networks: [.init(scope: "s", counts: [.compliant: 1])]),
+                    noncompliant: [
+                        (
+                            NetworkStatus(resourceId: "v", cidrs: ["c"], status: .noncompliant, reason: "r"),
+                            Self.scope
+                        )
+                    ])
+            ),
         ]
         #expect(Set(samples.map(\.0)) == Set(ConsoleTemplates.Name.allCases))
         for (name, model) in samples {
@@ -217,6 +230,27 @@ struct ConsolePageTests {
         #expect(html.contains("<p>The Manager has not reported a run yet.</p>"))
         #expect(html.contains("<tr><td colspan=\"4\">No drift.</td></tr>"))
         #expect(html.contains("<caption>0 findings, and what the next run does about each</caption>"))
+    }
+
+    @Test("the drift page counts each scope's networks by compliance status and lists the noncompliant ones, escaped")
+    func driftNetworks() {
+        let status = ManagerStatus(
+            runAt: Self.now, complete: true, lastCompleteSyncAt: Self.now, drift: [], problems: [], process: "m",
+            networks: [.init(scope: "sub_westeurope", counts: [.compliant: 3, .noncompliant: 1])])
+        let network = NetworkStatus(
+            resourceId: "/subscriptions/sub/vnet-x", cidrs: ["10.0.9.0/24", "192.168.0.0/24"], status: .noncompliant,
+            reason: Self.hostile)
+        let page = DriftPage(status, noncompliant: [(network, Self.scope)])
+        #expect(
+            page.networkCounts == [
+                .init(scope: "sub_westeurope", compliant: 3, unmanaged: 0, noncompliant: 1, ignored: 0)
+            ])
+        #expect(page.noncompliant.map(\.cidrs) == ["10.0.9.0/24, 192.168.0.0/24"])
+        let html = ConsoleTemplates.render(page, title: "Drift", notice: nil, session: nil)
+        #expect(html.contains("<tr><td>sub_westeurope</td><td>3</td><td>0</td><td>1</td><td>0</td></tr>"), "\(html)")
+        #expect(html.contains("/subscriptions/sub/vnet-x") && !html.contains("<script>"))
+        let empty = ConsoleTemplates.render(DriftPage(nil), title: "Drift", notice: nil, session: nil)
+        #expect(empty.contains("No networks listed.") && empty.contains("<td colspan=\"4\">None.</td>"))
     }
 
     @Test("a lease row: a dual-stack lease shows its IPv6 block, an anchored one no expiry")
