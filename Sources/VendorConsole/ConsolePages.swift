@@ -34,6 +34,14 @@ struct ConsoleMarkup: MustacheCustomRenderable, Sendable, Equatable {
 struct ConsoleOption: Sendable, Equatable {
     let value: String
     let selected: Bool
+    /// What the option shows: its value unless told otherwise (a scope's name, `ConsoleScopes.name`).
+    let label: String
+
+    init(value: String, selected: Bool, label: String? = nil) {
+        self.value = value
+        self.selected = selected
+        self.label = label ?? value
+    }
 }
 
 // MARK: The layout
@@ -198,7 +206,9 @@ struct DashboardPage: ConsolePage {
         let total = max(byState.values.reduce(0, +), 1)
         let targets = report.stockTargets
         return Area(
-            index: index, scope: report.label, freeAddresses: String(free),
+            index: index,
+            scope: report.pool.map { "\(ConsoleScopes.name(report.scope))/\($0.name)" }
+                ?? ConsoleScopes.name(report.scope), freeAddresses: String(free),
             largest: largest == 0 ? "-" : String(largest),
             bar: ConsoleMarkup(ConsoleCharts.stackedBar(barOrder.map { ($0, byState[$0] ?? 0) }, unit: "addresses")),
             states: barOrder.compactMap { name in
@@ -227,8 +237,8 @@ struct SpacePage: ConsolePage {
         struct Block: Sendable, Equatable {
             let cidr: String
             let state: String
-            /// Empty for a block no lease holds (the template's section still opens for it, as it always did).
-            let leaseId: String
+            /// Nil for a block no lease holds: no link (an empty one had no text for a screen reader to read).
+            let leaseId: String?
             let requester: String
             let expires: String
             let why: String
@@ -250,9 +260,10 @@ struct SpacePage: ConsolePage {
     ///   - rows: the scope's rows (those inside `prefix` are shown).
     ///   - reservations: the scope's reservations (a reserved row says why).
     ///   - excluded: the scope's configured exclusions.
+    ///   - network: what the scope's networks are (`ConsoleScopes.network`: a VNet, a VPC).
     static func range(
         _ label: String, _ prefix: IPPrefix, index: Int, rows: [NetworkRow], reservations: [Reservation],
-        excluded: [IPPrefix]
+        excluded: [IPPrefix], network: String = "VNet"
     ) -> Range {
         typealias Mark = (prefix: IPPrefix, state: String, tooltip: String, row: NetworkRow?, why: String)
         var blocks: [Mark] = rows.filter { prefix.contains($0.prefix) }.map { row in
@@ -268,7 +279,7 @@ struct SpacePage: ConsolePage {
                     "reserved"
                     + (reservations.first { $0.prefix == row.prefix }.map { ": \($0.reason) (\($0.owner))" } ?? "")
             case .occupied:
-                why = "occupied by a VNet ipam does not manage" + (row.lockedBy.map { " (\($0))" } ?? "")
+                why = "occupied by a \(network) ipam does not manage" + (row.lockedBy.map { " (\($0))" } ?? "")
             case .available: why = ""
             default: why = "held"
             }
@@ -294,7 +305,8 @@ struct SpacePage: ConsolePage {
             index: index, cidr: label, bar: ConsoleMarkup(bar),
             blocks: blocks.prefix(blockLimit).map { block in
                 Range.Block(
-                    cidr: block.prefix.description, state: block.state, leaseId: block.row?.leaseId ?? "",
+                    cidr: block.prefix.description, state: block.state,
+                    leaseId: block.row?.leaseId.flatMap { $0.isEmpty ? nil : $0 },
                     requester: block.row?.requester ?? "",
                     expires: block.row.flatMap { $0.state == .leased ? $0.expiresAt : nil }.map(ISO8601.format) ?? "",
                     why: block.why)
@@ -322,7 +334,7 @@ struct LeasesPage: ConsolePage {
             state = row.state.rawValue
             leaseId = row.leaseId ?? ""
             sessionId = row.sessionId ?? ""
-            self.scope = scope.partitionKey
+            self.scope = ConsoleScopes.name(scope)
             expiresAt = row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""
         }
     }
@@ -349,6 +361,9 @@ struct EventRow: Sendable, Equatable {
     let before: String
     let after: String
     let leaseId: String
+    /// The lease the audit page links to; nil for an event of no lease (stock, reservations, space), which has no
+    /// link (an empty one had no text for a screen reader). Not `leaseId`: a nil there would show the page's own.
+    let leaseLink: String?
     let detail: String
     let requestId: String
 
@@ -360,6 +375,7 @@ struct EventRow: Sendable, Equatable {
         before = event.before?.rawValue ?? "–"
         after = event.after?.rawValue ?? "–"
         leaseId = event.leaseId
+        leaseLink = event.leaseId.isEmpty ? nil : event.leaseId
         detail = event.detail
         requestId = event.requestId ?? ""
     }
@@ -381,12 +397,12 @@ struct LeasePage: ConsolePage {
         fields =
             [Field(name: "Lease", value: row.leaseId ?? ""), Field(name: "CIDR", value: row.prefix.description)]
             + (row.partnerPrefix.map { [Field(name: "IPv6 CIDR", value: $0.description)] } ?? []) + [
-                Field(name: "State", value: row.state.rawValue), Field(name: "Scope", value: scope.partitionKey),
+                Field(name: "State", value: row.state.rawValue), Field(name: "Scope", value: ConsoleScopes.name(scope)),
                 Field(name: "Session", value: row.sessionId ?? ""),
                 Field(name: "Requester", value: row.requester ?? ""),
                 Field(name: "Leased at", value: row.leasedAt.map(ISO8601.format) ?? ""),
                 Field(name: "Expires", value: row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""),
-                Field(name: "VNet", value: row.resourceId ?? ""),
+                Field(name: ConsoleScopes.network(scope), value: row.resourceId ?? ""),
             ]
         self.events = events.map(EventRow.init)
     }
@@ -417,10 +433,10 @@ struct ReservationsPage: ConsolePage {
     init(_ items: [(Reservation, Scope, readOnly: Bool)], scopes: [Scope], admin: Bool, csrf: String) {
         self.admin = admin
         self.csrf = csrf
-        scopeOptions = scopes.map { ConsoleOption(value: $0.partitionKey, selected: false) }
+        scopeOptions = ConsoleScopes.options(scopes, selected: nil)
         rows = items.map { reservation, scope, readOnly in
             Row(
-                cidr: reservation.prefix.description, scope: scope.partitionKey, owner: reservation.owner,
+                cidr: reservation.prefix.description, scope: ConsoleScopes.name(scope), owner: reservation.owner,
                 reason: reservation.reason, expiresAt: reservation.expiresAt.map(ISO8601.format) ?? "",
                 readOnly: readOnly, releasable: admin && !readOnly, id: reservation.id, csrf: csrf)
         }
@@ -473,21 +489,28 @@ struct DriftPage: ConsolePage {
     let networkCounts: [NetworkCounts]
     let noncompliant: [Network]
 
-    /// - Parameter noncompliant: the noncompliant networks to show (a page of `GET /api/networks`), with their scopes.
-    init(_ status: ManagerStatus?, noncompliant: [(NetworkStatus, Scope)] = []) {
+    /// - Parameters:
+    ///   - noncompliant: the noncompliant networks to show (a page of `GET /api/networks`), with their scopes.
+    ///   - scopes: the configured scopes, which name the findings' and counts' scopes (`ConsoleScopes.name`); one
+    ///     not among them shows its partition key.
+    init(_ status: ManagerStatus?, noncompliant: [(NetworkStatus, Scope)] = [], scopes: [Scope] = []) {
         manager = status.map(ManagerSummary.init)
         findings = (status?.drift ?? []).map {
-            Finding(kind: $0.kind, scope: $0.scope, cidr: $0.cidr, detail: $0.detail)
+            Finding(
+                kind: $0.kind, scope: ConsoleScopes.name(partitionKey: $0.scope, in: scopes), cidr: $0.cidr,
+                detail: $0.detail)
         }
         count = findings.count
         networkCounts = (status?.networks ?? []).map {
             NetworkCounts(
-                scope: $0.scope, compliant: $0[.compliant], unmanaged: $0[.unmanaged],
+                scope: ConsoleScopes.name(partitionKey: $0.scope, in: scopes), compliant: $0[.compliant],
+                unmanaged: $0[.unmanaged],
                 noncompliant: $0[.noncompliant], ignored: $0[.ignored])
         }
         self.noncompliant = noncompliant.map { status, scope in
             Network(
-                scope: scope.partitionKey, resourceId: status.resourceId, cidrs: status.cidrs.joined(separator: ", "),
+                scope: ConsoleScopes.name(scope), resourceId: status.resourceId,
+                cidrs: status.cidrs.joined(separator: ", "),
                 reason: status.reason)
         }
     }

@@ -163,9 +163,8 @@ struct ConsoleRoutes: Sendable {
                 let configuration = service.configuration
                 let scopes = configuration.scopes.keys.sorted()
                 let chosen =
-                    request.uri.queryParameters.get("scope").flatMap { name in
-                        scopes.first { $0.partitionKey == name.lowercased() }
-                    } ?? configuration.defaultScope
+                    request.uri.queryParameters.get("scope").flatMap { ConsoleScopes.named(String($0), in: scopes) }
+                    ?? configuration.defaultScope
                 guard let space = configuration.scopes[chosen] else {
                     throw VendorError(.unknownScope, "no such scope")
                 }
@@ -182,13 +181,13 @@ struct ConsoleRoutes: Sendable {
                     space.supernets.map { ($0.description, $0) }
                     + pools.map { ("pool \($0.name): \($0.prefix)", $0.prefix) }
                 return (
-                    "Address space of \(chosen.partitionKey)",
+                    "Address space of \(ConsoleScopes.name(chosen))",
                     SpacePage(
-                        scopeOptions: scopes.map { ConsoleOption(value: $0.partitionKey, selected: $0 == chosen) },
+                        scopeOptions: ConsoleScopes.options(scopes, selected: chosen),
                         supernets: ranges.enumerated().map { index, range in
                             SpacePage.range(
                                 range.0, range.1, index: index, rows: rows, reservations: reservations,
-                                excluded: space.exclude)
+                                excluded: space.exclude, network: ConsoleScopes.network(chosen))
                         })
                 )
             }
@@ -201,15 +200,16 @@ struct ConsoleRoutes: Sendable {
                 let (scopes, filter, parameters) = try leaseQuery(request)
                 let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0)) }
                 let page = try await service.leases(in: scopes, matching: filter, limit: 50, from: cursor)
-                let chosenScope = parameters.first { $0.0 == "scope" }?.1.lowercased()
+                let chosenScope = parameters.first { $0.0 == "scope" }.flatMap {
+                    ConsoleScopes.named($0.1, in: service.configuration.scopes.keys)
+                }
                 return (
                     "Leases",
                     LeasesPage(
                         rows: page.leases.map { LeasesPage.Row($0, scope: $1) }, count: page.leases.count,
                         query: Self.encode(parameters),
-                        scopeOptions: service.configuration.scopes.keys.sorted().map {
-                            ConsoleOption(value: $0.partitionKey, selected: $0.partitionKey == chosenScope)
-                        },
+                        scopeOptions: ConsoleScopes.options(
+                            service.configuration.scopes.keys.sorted(), selected: chosenScope),
                         stateOptions: NetworkState.allCases.map { state in
                             ConsoleOption(value: state.rawValue, selected: filter.states == [state])
                         },
@@ -284,9 +284,14 @@ struct ConsoleRoutes: Sendable {
             ] {
                 if let value, !value.isEmpty { fields.append((name, .string(value))) }
             }
-            if let scope = form.scope.flatMap({ name in
-                service.configuration.scopes.keys.first { $0.partitionKey == name }
-            }) {
+            let named = form.scope.flatMap { $0.isEmpty ? nil : $0 }
+            let scope = named.flatMap { ConsoleScopes.named($0, in: service.configuration.scopes.keys) }
+            if let named, scope == nil {
+                // Never the default scope instead of one the form names that is not configured.
+                return failure(
+                    .notFound, "No scope '\(named)' is configured: nothing was reserved.", session: session)
+            }
+            if let scope {
                 fields += [
                     (scope.cloud == .aws ? "accountId" : "subscriptionId", .string(scope.account)),
                     ("region", .string(scope.region)),
@@ -369,9 +374,13 @@ struct ConsoleRoutes: Sendable {
     @Sendable func drift(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withSession(request) { session in
             return try await rendering(session) { () async throws -> (String, DriftPage) in
+                let scopes = service.configuration.scopes.keys.sorted()
                 let noncompliant = try await service.networkStatuses(
-                    in: service.configuration.scopes.keys.sorted(), statuses: [.noncompliant], limit: 200, from: nil)
-                return ("Drift", DriftPage(try await service.managerStatus(), noncompliant: noncompliant.networks))
+                    in: scopes, statuses: [.noncompliant], limit: 200, from: nil)
+                return (
+                    "Drift",
+                    DriftPage(try await service.managerStatus(), noncompliant: noncompliant.networks, scopes: scopes)
+                )
             }
         }
     }
@@ -384,7 +393,8 @@ struct ConsoleRoutes: Sendable {
         var filter = LeaseFilter()
         var parameters: [(String, String)] = []
         if let scope = Self.parameter(request, "scope"), !scope.isEmpty {
-            scopes = scopes.filter { $0.partitionKey == scope.lowercased() }
+            // A scope named by its partition key (the filter's own options) or its name; none matches nothing.
+            scopes = ConsoleScopes.named(scope, in: scopes).map { [$0] } ?? []
             parameters.append(("scope", scope))
         }
         if let state = Self.parameter(request, "state"), !state.isEmpty {

@@ -149,7 +149,7 @@ enum ConsoleTemplates {
 
     static let space = """
         <form class="filters" method="get" action="/console/space">
-        <label for="scope">Scope<select id="scope" name="scope">{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/scopeOptions}}</select></label>
+        <label for="scope">Scope<select id="scope" name="scope">{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/scopeOptions}}</select></label>
         <button type="submit">Show</button></form>
         {{#supernets}}
         <section aria-labelledby="net-{{index}}">
@@ -165,8 +165,8 @@ enum ConsoleTemplates {
 
     static let leases = """
         <form class="filters" method="get" action="/console/leases" id="lease-filters">
-        <label for="f-scope">Scope<select id="f-scope" name="scope"><option value="">all</option>{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/scopeOptions}}</select></label>
-        <label for="f-state">State<select id="f-state" name="state"><option value="">any</option>{{#stateOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/stateOptions}}</select></label>
+        <label for="f-scope">Scope<select id="f-scope" name="scope"><option value="">all</option>{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/scopeOptions}}</select></label>
+        <label for="f-state">State<select id="f-state" name="state"><option value="">any</option>{{#stateOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/stateOptions}}</select></label>
         <label for="f-requester">Requester<input id="f-requester" name="requester" value="{{requester}}"></label>
         <label for="f-tag">Tag (KEY or KEY=VALUE)<input id="f-tag" name="tag" value="{{tag}}"></label>
         <label for="f-within">Inside CIDR<input id="f-within" name="within" value="{{within}}" placeholder="10.64.0.0/16"></label>
@@ -192,7 +192,7 @@ enum ConsoleTemplates {
         {{#admin}}
         <form method="post" action="/console/reservations" id="reserve-form" class="filters">
         <input type="hidden" name="csrf" value="{{csrf}}">
-        <label for="r-scope">Scope<select id="r-scope" name="scope">{{#scopeOptions}}<option value="{{value}}">{{value}}</option>{{/scopeOptions}}</select></label>
+        <label for="r-scope">Scope<select id="r-scope" name="scope">{{#scopeOptions}}<option value="{{value}}">{{label}}</option>{{/scopeOptions}}</select></label>
         <label for="r-cidr">CIDR<input id="r-cidr" name="cidr" placeholder="10.64.200.0/24" required></label>
         <label for="r-owner">Owner<input id="r-owner" name="owner" required></label>
         <label for="r-reason">Reason<input id="r-reason" name="reason" required></label>
@@ -209,14 +209,14 @@ enum ConsoleTemplates {
 
     static let audit = """
         <form class="filters" method="get" action="/console/audit" id="audit-filters">
-        <label for="a-action">Action<select id="a-action" name="action"><option value="">any</option>{{#actionOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{value}}</option>{{/actionOptions}}</select></label>
+        <label for="a-action">Action<select id="a-action" name="action"><option value="">any</option>{{#actionOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/actionOptions}}</select></label>
         <label for="a-actor">Actor<input id="a-actor" name="actor" value="{{actor}}"></label>
         <label for="a-lease">Lease<input id="a-lease" name="leaseId" value="{{leaseId}}"></label>
         <button type="submit">Filter</button>
         </form>
         <div class="scroll"><table id="events"><caption>{{count}} events on this page, newest first per scope</caption>
         <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Request</th></tr>
-        {{#rows}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseId}}<a href="/console/leases/{{leaseId}}">{{leaseId}}</a>{{/leaseId}}</td><td>{{requestId}}</td></tr>{{/rows}}
+        {{#rows}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseLink}}<a href="/console/leases/{{leaseLink}}">{{leaseLink}}</a>{{/leaseLink}}</td><td>{{requestId}}</td></tr>{{/rows}}
         </table></div>
         {{#next}}<p><a href="/console/audit?{{next}}" id="next-page">Next page</a></p>{{/next}}
         """

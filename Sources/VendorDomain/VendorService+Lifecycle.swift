@@ -260,9 +260,6 @@ package struct PoolReport: Sendable {
     package let stockTargets: [BlockSize: Int]
     /// What each caller holds against the pool's quota.
     package let usage: [PoolUsage]
-
-    /// The area's name as operators read it: the scope, then the pool.
-    package var label: String { pool.map { "\(scope.partitionKey)/\($0.name)" } ?? scope.partitionKey }
 }
 
 /// What one caller holds against a pool's quota, as `GET /api/pools` shows it.

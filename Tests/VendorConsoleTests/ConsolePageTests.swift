@@ -275,6 +275,15 @@ struct ConsolePageTests {
             ))
         #expect(html.contains("<td>10.0.0.0/24</td><td class=\"state\">leased</td>"))
         #expect(!html.contains("id=\"next-page\""))
+        // An event of no lease (stock) lists no lease link on the audit page: an empty link has no name.
+        let stock = AuditEvent(
+            action: "stock", actor: "m", cidr: "10.0.0.0/24", leaseId: "", sessionId: "", before: "",
+            after: "available")
+        #expect(EventRow(stock).leaseLink == nil && EventRow(stock).leaseId == "")
+        let audit = ConsoleTemplates.render(
+            AuditPage(rows: [EventRow(stock)], count: 1, actionOptions: [], actor: "", leaseId: "", next: nil),
+            title: "Audit log", notice: nil, session: nil)
+        #expect(audit.contains("</td><td></td><td></td></tr>") && !audit.contains("/console/leases/"), "\(audit)")
     }
 
     @Test("the dashboard from pool reports, lease creations and held leases")
@@ -357,5 +366,100 @@ struct ConsolePageTests {
         #expect(html.contains("<a href=\"/console/leases/\(leaseId)\">\(leaseId)</a>"))
         #expect(html.contains("<option value=\"sub_westeurope\" selected>sub_westeurope</option>"))
         #expect(html.contains("data-cidr=\"10.0.0.96/27\" data-state=\"free\""))
+        // A block no lease holds has no lease link (an empty link has no name for a screen reader).
+        #expect(range.blocks[2].leaseId == nil && range.blocks[3].leaseId == nil)
+        #expect(!html.contains("href=\"/console/leases/\""))
+    }
+
+    static let aws = Scope(awsAccountId: "123456789012", region: "us-east-1")
+
+    @Test(
+        "an AWS scope is shown as aws/{account}/{region} and an Azure one as before; links and filters carry the partition key and find either spelling, nothing else"
+    )
+    func awsScopeNames() {
+        #expect(ConsoleScopes.name(Self.aws) == "aws/123456789012/us-east-1")
+        #expect(ConsoleScopes.name(Self.scope) == "sub_westeurope")
+        #expect(ConsoleScopes.network(Self.aws) == "VPC" && ConsoleScopes.network(Self.scope) == "VNet")
+        let scopes = [Self.scope, Self.aws]
+        for spelling in ["aws_123456789012_us-east-1", "AWS_123456789012_US-EAST-1", "aws/123456789012/us-east-1"] {
+            #expect(ConsoleScopes.named(spelling, in: scopes) == Self.aws, "\(spelling)")
+        }
+        #expect(ConsoleScopes.named("sub_westeurope", in: scopes) == Self.scope)
+        #expect(ConsoleScopes.named("sub/westeurope", in: scopes) == Self.scope)
+        // Near misses name no scope: the account alone, an Azure-looking key of the account, padding, other clouds.
+        for miss in [
+            "", "123456789012_us-east-1", "aws_123456789012", "aws_123456789012_us-east-1 ",
+            "aws//123456789012/us-east-1",
+            "aws_210987654321_us-east-1", "gcp/123456789012/us-east-1", "aws_123456789012_us-east-1%00",
+        ] {
+            #expect(ConsoleScopes.named(miss, in: scopes) == nil, "\(miss)")
+        }
+        #expect(
+            ConsoleScopes.name(partitionKey: "aws_123456789012_us-east-1", in: scopes) == "aws/123456789012/us-east-1")
+        #expect(ConsoleScopes.name(partitionKey: "gone_eastus", in: scopes) == "gone_eastus")
+
+        let options = ConsoleScopes.options(scopes, selected: Self.aws)
+        #expect(
+            options == [
+                ConsoleOption(value: "sub_westeurope", selected: false),
+                ConsoleOption(value: "aws_123456789012_us-east-1", selected: true, label: "aws/123456789012/us-east-1"),
+            ])
+        let space = ConsoleTemplates.render(
+            SpacePage(scopeOptions: options, supernets: []), title: "Space", notice: nil, session: nil)
+        #expect(space.contains("<option value=\"sub_westeurope\" >sub_westeurope</option>"))
+        #expect(
+            space.contains(
+                "<option value=\"aws_123456789012_us-east-1\" selected>aws/123456789012/us-east-1</option>"))
+    }
+
+    @Test("an AWS lease's row, page, reservations, drift findings and dashboard area name its scope and its VPC")
+    func awsPages() {
+        let anchored = NetworkRow(
+            prefix: Self.prefix("10.128.4.0/24"),
+            holding: .anchored(
+                NetworkRow.Lease(id: "lease-aws", sessionId: "s", requester: "team", expiresAt: nil),
+                vnet: .init(resourceId: "vpc-0123456789abcdef0")))
+        #expect(LeasesPage.Row(anchored, scope: Self.aws).scope == "aws/123456789012/us-east-1")
+        let page = LeasePage(anchored, scope: Self.aws, events: [])
+        #expect(page.fields.contains(.init(name: "Scope", value: "aws/123456789012/us-east-1")))
+        #expect(page.fields.contains(.init(name: "VPC", value: "vpc-0123456789abcdef0")))
+        #expect(!page.fields.contains { $0.name == "VNet" })
+        #expect(LeasePage(anchored, scope: Self.scope, events: []).fields.contains { $0.name == "VNet" })
+
+        let reservation = Reservation(
+            id: "r", prefix: Self.prefix("10.128.9.0/24"), owner: "o", reason: "why", expiresAt: nil,
+            createdAt: Self.now, createdBy: "c")
+        let reservations = ReservationsPage(
+            [(reservation, Self.aws, readOnly: false)], scopes: [Self.scope, Self.aws], admin: true, csrf: "c")
+        #expect(reservations.rows.map(\.scope) == ["aws/123456789012/us-east-1"])
+        #expect(reservations.scopeOptions.map(\.value) == ["sub_westeurope", "aws_123456789012_us-east-1"])
+        #expect(reservations.scopeOptions.map(\.label) == ["sub_westeurope", "aws/123456789012/us-east-1"])
+
+        let drift = DriftPage(
+            ManagerStatus(
+                runAt: Self.now, complete: true, lastCompleteSyncAt: Self.now,
+                drift: [
+                    .init(kind: "occupied", scope: "aws_123456789012_us-east-1", cidr: "10.128.1.0/24", detail: "d"),
+                    .init(kind: "occupied", scope: "sub_westeurope", cidr: "10.0.1.0/24", detail: "d"),
+                    .init(kind: "occupied", scope: "aws_999999999999_us-east-1", cidr: "10.0.2.0/24", detail: "d"),
+                ], problems: [], process: "m"), scopes: [Self.scope, Self.aws])
+        #expect(
+            drift.findings.map(\.scope) == [
+                "aws/123456789012/us-east-1", "sub_westeurope", "aws_999999999999_us-east-1",
+            ])
+
+        // (A pool's area is named `{scope's name}/{pool}`: ConsoleTests over HTTP, with a configured pool.)
+        let area = PoolReport(
+            scope: Self.aws, pool: nil, sizes: [:], freeAddresses: 0, largestFreePrefixLength: 0,
+            freeAddressesV6: 0, largestFreePrefixLengthV6: 0, stockTargets: [:], usage: [])
+        let dashboard = DashboardPage(pools: [area], created: [], held: [], manager: nil, now: Self.now)
+        #expect(dashboard.scopes.map(\.scope) == ["aws/123456789012/us-east-1"])
+
+        let occupied = NetworkRow(
+            prefix: Self.prefix("10.128.0.0/26"), holding: .occupied(.init(vnet: "vpc-0fedcba9876543210")))
+        let range = SpacePage.range(
+            "10.128.0.0/24", Self.prefix("10.128.0.0/24"), index: 0, rows: [occupied], reservations: [],
+            excluded: [], network: ConsoleScopes.network(Self.aws))
+        #expect(range.blocks[0].why == "occupied by a VPC ipam does not manage (vpc-0fedcba9876543210)")
     }
 }

@@ -1,7 +1,8 @@
 """The operator console in a real browser (Debian's chromium and chromium-driver, driven by selenium): sign-in
 as each role, every page without a JavaScript console error, a lease appearing in the table and on the
-address-space bar, filters, reservations by an admin and not by a reader, CSRF, and screenshots of every page
-at 1280 and 390 px in .build/screenshots/."""
+address-space bar, filters, an AWS scope chosen, filtered, exported and shown by its name, reservations by an
+admin and not by a reader, CSRF, every page checked by axe-core (axe-selenium-python's copy), and screenshots of
+every page at 1280 and 390 px in .build/screenshots/."""
 import os
 import re
 import shutil
@@ -9,14 +10,16 @@ import uuid
 
 import pytest
 import requests
+from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
-from conftest import ADMIN_KEY, API_KEY, READER_KEY, SUBSCRIPTION
+from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 SHOTS = os.path.join(ROOT, ".build", "screenshots")
@@ -33,6 +36,14 @@ def browser():
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
     yield driver
     driver.quit()
+
+
+def assert_axe_passes(driver, where):
+    """axe-core finds no violation of WCAG 2 A or AA on the page (labels, names, contrast, structure, ARIA)."""
+    axe = Axe(driver)
+    axe.inject()
+    violations = axe.run(context="html", options="{runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}}")["violations"]
+    assert not violations, f"{where}: " + axe.report(violations)
 
 
 def sign_in(driver, url, key):
@@ -159,6 +170,55 @@ def test_filters_narrow_the_table_and_csv_follows_them(vendor, browser):
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert csv.text.startswith("cidr,state,leaseId") and mine["cidr"] in csv.text and other["cidr"] not in csv.text
     assert requests.get(url + "/console/leases.csv", timeout=30, allow_redirects=False).status_code == 303, "no session, no export"
+
+
+def test_an_aws_scope_is_chosen_filtered_exported_and_named(vendor, browser):
+    url, _ = vendor
+    aws_key, aws_name = f"aws_{AWS_ACCOUNT}_us-east-1", f"aws/{AWS_ACCOUNT}/us-east-1"
+    mine = lease(url, "console-aws-" + uuid.uuid4().hex, accountId=AWS_ACCOUNT, region="us-east-1", requester="console-aws")
+    azure = lease(url, "console-" + uuid.uuid4().hex, requester="console-aws")
+    assert mine["scope"] == aws_key and mine["cloud"] == "aws"
+    sign_in(browser, url, READER_KEY)
+    browser.get(url + "/console/leases")
+    # The scope filter offers the AWS scope by its name; choosing it sends its partition key.
+    Select(browser.find_element(By.ID, "f-scope")).select_by_visible_text(aws_name)
+    click_and_wait(browser, browser.find_element(By.ID, "apply-filters"))
+    assert f"scope={aws_key}" in browser.current_url, browser.current_url
+    assert Select(browser.find_element(By.ID, "f-scope")).first_selected_option.text == aws_name, "the choice is kept"
+    rows = {row.get_attribute("data-cidr"): row for row in browser.find_elements(By.CSS_SELECTOR, "#leases tr[data-cidr]")}
+    assert mine["cidr"] in rows and azure["cidr"] not in rows, list(rows)
+    assert rows[mine["cidr"]].find_elements(By.TAG_NAME, "td")[4].text == aws_name
+    # The CSV link follows the filter, and names the scope as the API does.
+    csv = requests.get(browser.find_element(By.ID, "csv").get_attribute("href"), cookies=session_cookies(browser), timeout=30)
+    assert csv.status_code == 200 and mine["cidr"] in csv.text and azure["cidr"] not in csv.text, csv.text
+    assert all(f",{aws_key}," in line for line in csv.text.strip().splitlines()[1:]), csv.text
+    # The lease's link opens its page, naming the scope and its VPC field.
+    click_and_wait(browser, rows[mine["cidr"]].find_element(By.CSS_SELECTOR, f'a[href="/console/leases/{mine["leaseId"]}"]'))
+    fields = browser.find_element(By.CSS_SELECTOR, "table.fields").text
+    assert aws_name in fields and "VPC" in fields and "VNet" not in fields, fields
+    # The address-space page, chosen from its form: the title, and the lease on the AWS scope's bar.
+    browser.get(url + "/console/space")
+    Select(browser.find_element(By.ID, "scope")).select_by_visible_text(aws_name)
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, 'form.filters button[type="submit"]'))
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Address space of {aws_name}"
+    bar = browser.find_elements(By.CSS_SELECTOR, f'svg rect[data-cidr="{mine["cidr"]}"]')
+    assert bar and bar[0].get_attribute("data-state") == "leased"
+    assert not browser.find_elements(By.CSS_SELECTOR, f'svg rect[data-cidr="{azure["cidr"]}"]'), "only the AWS scope's space"
+    assert_no_console_errors(browser, "the AWS scope's pages")
+
+
+def test_every_page_passes_axe(vendor, browser):
+    url, _ = vendor
+    made = lease(url, "console-axe-" + uuid.uuid4().hex, accountId=AWS_ACCOUNT, region="us-east-1")
+    sign_in(browser, url, ADMIN_KEY)
+    pages = dict(PAGES, lease=f"/console/leases/{made['leaseId']}", aws_leases=f"/console/leases?scope={made['scope']}",
+                 aws_space=f"/console/space?scope={made['scope']}")
+    for name, path in pages.items():
+        browser.get(url + path)
+        assert_axe_passes(browser, name)
+    browser.delete_all_cookies()
+    browser.get(url + "/console/signin")
+    assert_axe_passes(browser, "sign-in")
 
 
 def test_an_admin_reserves_and_releases_and_a_reader_cannot(vendor, browser):
