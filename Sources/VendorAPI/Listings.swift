@@ -9,6 +9,10 @@ extension API {
         package var action: String
         package var actor: String
         package var scope: String
+        /// `aws` for an event of an AWS scope (left out for Azure, whose events are as before AWS scopes).
+        package var cloud: String?
+        /// An AWS scope's account (left out for Azure).
+        package var accountId: String?
         package var cidr: String?
         package var cidrV6: String?
         package var leaseId: String?
@@ -19,10 +23,16 @@ extension API {
         package var requestId: String?
         package var process: String?
 
+        package enum CodingKeys: String, CodingKey, OmittedWhenNil {
+            case id, at, action, actor, scope, cloud, accountId, cidr, cidrV6, leaseId, sessionId, before, after
+            case detail, requestId, process
+            package static var omittedWhenNil: Set<String> { API.scopeOwnerMembers }
+        }
+
         package init(
-            id: String?, at: Date?, action: String, actor: String, scope: String, cidr: String?, cidrV6: String?,
-            leaseId: String?, sessionId: String?, before: String?, after: String?, detail: String?,
-            requestId: String?, process: String?
+            id: String?, at: Date?, action: String, actor: String, scope: String, cloud: String? = nil,
+            accountId: String? = nil, cidr: String?, cidrV6: String?, leaseId: String?, sessionId: String?,
+            before: String?, after: String?, detail: String?, requestId: String?, process: String?
         ) {
             func text(_ value: String?) -> String? { value.flatMap { $0.isEmpty ? nil : $0 } }
             self.id = text(id)
@@ -30,6 +40,8 @@ extension API {
             self.action = action
             self.actor = actor
             self.scope = scope
+            self.cloud = cloud
+            self.accountId = accountId
             self.cidr = text(cidr)
             self.cidrV6 = text(cidrV6)
             self.leaseId = text(leaseId)

@@ -20,6 +20,9 @@ final class Receiver: Sendable {
         let at: String
         let signed: Bool
         let accepted: Bool
+        /// The raw body and its `ipam-signature` header, as they arrived.
+        let body: [UInt8]
+        let signature: String
     }
     private let state = Mutex<(deliveries: [Delivery], down: Bool, refused: Set<String>, delayMs: Int)>(
         ([], false, [], 0))
@@ -47,16 +50,18 @@ final class Receiver: Sendable {
         let body = (try? JSONValue.parse(request.body)) ?? .null
         let id = body["id"]?.stringValue ?? ""
         let type = body["type"]?.stringValue ?? ""
+        let signature = request.headers[WebhookSignature.header] ?? ""
         let signed =
-            WebhookSignature.verify(
-                request.headers[WebhookSignature.header] ?? "", body: request.body, secret: secret, now: now())
+            WebhookSignature.verify(signature, body: request.body, secret: secret, now: now())
             && request.headers["ipam-event-id"] == id
         let (down, refused, delay) = state.withLock { ($0.down, $0.refused.contains(type), $0.delayMs) }
         if delay > 0 { try? await Task.sleep(for: .milliseconds(delay)) }
         let accepted = !down && !refused
         state.withLock {
             $0.deliveries.append(
-                Delivery(id: id, type: type, at: body["at"]?.stringValue ?? "", signed: signed, accepted: accepted))
+                Delivery(
+                    id: id, type: type, at: body["at"]?.stringValue ?? "", signed: signed, accepted: accepted,
+                    body: request.body, signature: signature))
         }
         return EmulatorResponse(status: accepted ? 204 : (down ? 503 : 500), headers: [:], body: [])
     }

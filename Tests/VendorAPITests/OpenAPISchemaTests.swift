@@ -374,7 +374,17 @@ struct OpenAPISchemaTests {
         let event = API.Event(
             id: "e", at: Self.date, action: "leased", actor: "a", scope: "s_r", cidr: nil, cidrV6: nil, leaseId: nil,
             sessionId: nil, before: nil, after: nil, detail: "", requestId: nil, process: nil)
-        try Self.check(try Self.schema("Event"), full: event, sparse: [])
+        var awsEvent = event
+        (awsEvent.scope, awsEvent.cloud, awsEvent.accountId) = ("aws_123456789012_r", "aws", "123456789012")
+        try Self.check(try Self.schema("Event"), full: event, sparse: [], alternatives: [awsEvent])
+        try Self.checkTypes(try Self.schema("Event"), awsEvent)
+        // An Azure event has neither member (as before AWS scopes); an AWS one has both, right after `scope`.
+        let azureMembers = try Self.members(event)
+        #expect(!azureMembers.contains("cloud") && !azureMembers.contains("accountId"))
+        #expect(
+            try #require(WireEncoder.json(awsEvent).objectValue).map(\.0).prefix(7) == [
+                "id", "at", "action", "actor", "scope", "cloud", "accountId",
+            ])
         let reservation = API.Reservation(
             reservationId: "r", cidr: "10.0.0.0/24", scope: "s_r", subscription: "s", region: "r", owner: "o",
             reason: "why", expiresAt: nil, createdAt: nil, createdBy: "c", readOnly: true)
