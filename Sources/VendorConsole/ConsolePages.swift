@@ -119,6 +119,32 @@ struct ManagerSummary: Sendable, Equatable {
     }
 }
 
+/// An area the Manager last found low on space (`SpaceAlertState`), as the dashboard and the address-space page
+/// list it.
+struct LowSpaceRow: Sendable, Equatable {
+    /// The scope's name (`ConsoleScopes.name`) and its partition key (for the link to its address space).
+    let scope: String
+    let scopeKey: String
+    /// `pool NAME (CIDR)`, or `own space` for the scope's space outside its pools.
+    let area: String
+    let version: String
+    let since: String
+    /// The thresholds crossed, as the Manager wrote them.
+    let reasons: String
+
+    /// - Parameter poolRange: the pool's configured range (nil: the scope's own space, or a pool no longer
+    ///   configured).
+    init(scope: Scope, state: SpaceAlertState, poolRange: IPPrefix?) {
+        self.scope = ConsoleScopes.name(scope)
+        scopeKey = scope.partitionKey
+        area = state.pool.map { "pool \($0)" + (poolRange.map { " (\($0))" } ?? "") } ?? "own space"
+        version = "IPv\(state.version.rawValue)"
+        since = ISO8601.format(state.since)
+        // The Manager's text names the area first ("pool x (IPv4) is low: …"); the table has a column for that.
+        reasons = state.reasons.range(of: " is low: ").map { String(state.reasons[$0.upperBound...]) } ?? state.reasons
+    }
+}
+
 struct DashboardPage: ConsolePage {
     static let template = ConsoleTemplates.Name.dashboard
     static let section: ConsoleSection? = .dashboard
@@ -153,6 +179,9 @@ struct DashboardPage: ConsolePage {
     }
 
     let manager: ManagerSummary?
+    /// The areas low on space now, and whether there are any (the banner is shown only then).
+    let lowSpace: [LowSpaceRow]
+    let hasLowSpace: Bool
     let scopes: [Area]
     let hourly: ConsoleMarkup
     let daily: ConsoleMarkup
@@ -168,8 +197,14 @@ struct DashboardPage: ConsolePage {
     /// - Parameters:
     ///   - created: when each lease of the last 7 days was created (from the audit trail).
     ///   - held: the rows of the leases held now (leased or anchored).
-    init(pools: [PoolReport], created: [Date], held: [NetworkRow], manager: ManagerStatus?, now: Date) {
+    ///   - lowSpace: the areas the Manager last found low on space.
+    init(
+        pools: [PoolReport], created: [Date], held: [NetworkRow], manager: ManagerStatus?, now: Date,
+        lowSpace: [LowSpaceRow] = []
+    ) {
         self.manager = manager.map(ManagerSummary.init)
+        self.lowSpace = lowSpace
+        hasLowSpace = !lowSpace.isEmpty
         scopes = pools.enumerated().map { Self.area($1, index: $0) }
         let hourly = (0..<24).reversed().map { hoursAgo -> (String, Int) in
             let end = now.addingTimeInterval(Double(-hoursAgo) * 3600)
@@ -251,6 +286,8 @@ struct SpacePage: ConsolePage {
 
     let scopeOptions: [ConsoleOption]
     let supernets: [Range]
+    /// The scope's areas the Manager last found low on space.
+    var lowSpace: [LowSpaceRow] = []
 
     /// The most blocks a range's table lists.
     static let blockLimit = 2000
@@ -366,6 +403,9 @@ struct EventRow: Sendable, Equatable {
     let leaseLink: String?
     let detail: String
     let requestId: String
+    /// A low-space event's detail (the area and the thresholds crossed), which the audit page shows under its
+    /// action; nil for every other event.
+    let alert: String?
 
     init(_ event: AuditEvent) {
         at = event.at.map(ISO8601.format) ?? ""
@@ -378,6 +418,8 @@ struct EventRow: Sendable, Equatable {
         leaseLink = event.leaseId.isEmpty ? nil : event.leaseId
         detail = event.detail
         requestId = event.requestId ?? ""
+        let isAlert = event.action == .known(.spaceLow) || event.action == .known(.spaceRecovered)
+        alert = isAlert ? event.detail : nil
     }
 }
 

@@ -149,9 +149,11 @@ struct ConsoleRoutes: Sendable {
                     matching: LeaseFilter(states: [.leased, .anchored]), limit: 1000, from: nil
                 ).leases.map(\.0)
                 let manager = try await service.managerStatus()
+                let lowSpace = try await lowSpaceRows(in: service.configuration.scopes.keys.sorted())
                 return (
                     "Dashboard",
-                    DashboardPage(pools: pools, created: created, held: held, manager: manager, now: now)
+                    DashboardPage(
+                        pools: pools, created: created, held: held, manager: manager, now: now, lowSpace: lowSpace)
                 )
             }
         }
@@ -169,6 +171,7 @@ struct ConsoleRoutes: Sendable {
                     throw VendorError(.unknownScope, "no such scope")
                 }
                 let rows = try await service.networks(in: chosen)
+                let lowSpace = try await lowSpaceRows(in: [chosen])
                 let reservations = try await service.reservations(in: [chosen]).map(\.0)
                 // Each supernet, then each pool of the scope (parents before children): a bar each.
                 let pools = configuration.pools.pools.values.filter { $0.scope == chosen }
@@ -188,7 +191,7 @@ struct ConsoleRoutes: Sendable {
                             SpacePage.range(
                                 range.0, range.1, index: index, rows: rows, reservations: reservations,
                                 excluded: space.exclude, network: ConsoleScopes.network(chosen))
-                        })
+                        }, lowSpace: lowSpace)
                 )
             }
         }
@@ -386,6 +389,15 @@ struct ConsoleRoutes: Sendable {
     }
 
     // MARK: Pieces
+
+    /// The areas of `scopes` the Manager last found low on space, as the dashboard and the space page list them.
+    func lowSpaceRows(in scopes: [Scope]) async throws(DomainError) -> [LowSpaceRow] {
+        try await service.lowSpaceAreas(in: scopes).map { scope, state in
+            LowSpaceRow(
+                scope: scope, state: state,
+                poolRange: state.pool.flatMap { service.configuration.pools.pools[$0]?.prefix })
+        }
+    }
 
     /// The lease filters of a Leases page or its CSV, and the query that reproduces them.
     func leaseQuery(_ request: Request) throws(VendorError) -> ([Scope], LeaseFilter, [(String, String)]) {

@@ -115,6 +115,15 @@ enum ConsoleTemplates {
         """
 
     static let dashboard = """
+        {{#hasLowSpace}}
+        <section aria-labelledby="low-space" class="notice error" id="low-space-alerts">
+        <h2 id="low-space">Space running low</h2>
+        <div class="scroll"><table id="low-space-areas"><caption>Areas below a low-space threshold when the Manager last judged them</caption>
+        <tr><th scope="col">Scope</th><th scope="col">Area</th><th scope="col">Low since</th><th scope="col">Threshold crossed</th></tr>
+        {{#lowSpace}}<tr><td><a href="/console/space?scope={{scopeKey}}">{{scope}}</a></td><td>{{area}} ({{version}})</td><td>{{since}}</td><td>{{reasons}}</td></tr>{{/lowSpace}}
+        </table></div>
+        </section>
+        {{/hasLowSpace}}
         <section aria-labelledby="manager">
         <h2 id="manager">Manager</h2>
         {{#manager}}<p id="manager-status">Last complete Sync: <strong>{{lastComplete}}</strong>; last run {{runAt}} ({{completeText}}); <a href="/console/drift">{{driftCount}} drift findings</a>.</p>{{/manager}}
@@ -151,6 +160,7 @@ enum ConsoleTemplates {
         <form class="filters" method="get" action="/console/space">
         <label for="scope">Scope<select id="scope" name="scope">{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/scopeOptions}}</select></label>
         <button type="submit">Show</button></form>
+        {{#lowSpace}}<p class="notice error low-space">Low on space since {{since}}: {{area}} ({{version}}): {{reasons}}</p>{{/lowSpace}}
         {{#supernets}}
         <section aria-labelledby="net-{{index}}">
         <h2 id="net-{{index}}">{{cidr}}</h2>
@@ -216,7 +226,7 @@ enum ConsoleTemplates {
         </form>
         <div class="scroll"><table id="events"><caption>{{count}} events on this page, newest first per scope</caption>
         <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Request</th></tr>
-        {{#rows}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseLink}}<a href="/console/leases/{{leaseLink}}">{{leaseLink}}</a>{{/leaseLink}}</td><td>{{requestId}}</td></tr>{{/rows}}
+        {{#rows}}<tr><td>{{at}}</td><td>{{action}}{{#alert}}<br><span class="alert">{{alert}}</span>{{/alert}}</td><td>{{actor}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseLink}}<a href="/console/leases/{{leaseLink}}">{{leaseLink}}</a>{{/leaseLink}}</td><td>{{requestId}}</td></tr>{{/rows}}
         </table></div>
         {{#next}}<p><a href="/console/audit?{{next}}" id="next-page">Next page</a></p>{{/next}}
         """

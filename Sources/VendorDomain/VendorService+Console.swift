@@ -3,7 +3,8 @@ package import IPAMCore
 package import Inventory
 
 /// What the operator console reads and writes beyond the API's own calls: its sessions' rows, a scope's rows
-/// for the address-space page, and the Manager's last status. Each is one storage call, a failure 503.
+/// for the address-space page, the Manager's last status, and the areas it last found low on space. Each is one
+/// storage call (the low areas one per scope with thresholds), a failure 503.
 extension VendorService {
     /// Stores a new console session's row (its id's digest, its sealed credential, its ends).
     package func startConsoleSession(_ record: ConsoleSessionRecord) async throws(DomainError) {
@@ -48,5 +49,29 @@ extension VendorService {
     /// The Manager's last reported run (with its drift report), nil before its first.
     package func managerStatus() async throws(DomainError) -> ManagerStatus? {
         return try await storage { () async throws(InventoryError) in try await inventory.managerStatus() }
+    }
+
+    /// The areas of `scopes` the Manager last recorded as low on space (a `space-low` not yet followed by its
+    /// `space-recovered`), scope by scope, each scope's own space before its pools. One key-range read per scope
+    /// with low-space thresholds, none for the others; an area whose thresholds are no longer configured is left
+    /// out (the Manager no longer judges it, so its last recorded state says nothing now).
+    package func lowSpaceAreas(in scopes: [Scope]) async throws(DomainError) -> [(scope: Scope, state: SpaceAlertState)]
+    {
+        var low: [(scope: Scope, state: SpaceAlertState)] = []
+        for scope in scopes.sorted() {
+            let judged = configuration.usageAreas(of: scope).filter {
+                !configuration.spaceThresholds(scope, pool: $0.pool).isEmpty
+            }
+            guard !judged.isEmpty else { continue }
+            let recorded = try await storage { () async throws(InventoryError) in
+                try await inventory.spaceAlerts(in: scope)
+            }
+            for area in judged {
+                if let state = recorded[RowKeys.spaceAlert(pool: area.pool, version: area.version)]?.value, state.low {
+                    low.append((scope, state))
+                }
+            }
+        }
+        return low
     }
 }

@@ -127,12 +127,18 @@ struct ConsolePageTests {
         let reservation = Reservation(
             id: "r1", prefix: Self.prefix("10.0.1.0/24"), owner: "o", reason: "why", expiresAt: nil,
             createdAt: Self.now, createdBy: "c")
+        let low = LowSpaceRow(
+            scope: Self.scope,
+            state: SpaceAlertState(pool: nil, version: .v4, low: true, since: Self.now, reasons: "x is low: y"),
+            poolRange: nil)
         let samples: [(ConsoleTemplates.Name, Any)] = [
             (.signIn, SignInPage(csrf: "c", lifetime: 3600, idleTimeout: 60)),
             (.error, ErrorPage(message: "m")),
             (
                 .dashboard,
-                DashboardPage(pools: [report], created: [Self.now], held: [leased], manager: status, now: Self.now)
+                DashboardPage(
+                    pools: [report], created: [Self.now], held: [leased], manager: status, now: Self.now,
+                    lowSpace: [low])
             ),
             (
                 .space,
@@ -142,7 +148,7 @@ struct ConsolePageTests {
                         SpacePage.range(
                             "10.0.0.0/16", Self.prefix("10.0.0.0/16"), index: 0, rows: [leased], reservations: [],
                             excluded: [])
-                    ])
+                    ], lowSpace: [low])
             ),
             (
                 .leases,
@@ -461,5 +467,77 @@ struct ConsolePageTests {
             "10.128.0.0/24", Self.prefix("10.128.0.0/24"), index: 0, rows: [occupied], reservations: [],
             excluded: [], network: ConsoleScopes.network(Self.aws))
         #expect(range.blocks[0].why == "occupied by a VPC ipam does not manage (vpc-0fedcba9876543210)")
+    }
+
+    @Test(
+        "low space: the dashboard's banner and the space page list each low area with its threshold, escaped; nothing without one; the audit page shows an alert's reasons"
+    )
+    func lowSpace() {
+        let poolLow = LowSpaceRow(
+            scope: Self.aws,
+            state: SpaceAlertState(
+                pool: "aws-team", version: .v4, low: true, since: Self.now,
+                reasons: "pool aws-team (IPv4) is low: 12.5% free (below 50.0%); 0 free /24 blocks (below 2)"),
+            poolRange: Self.prefix("10.128.128.0/17"))
+        #expect(poolLow.scope == "aws/123456789012/us-east-1" && poolLow.scopeKey == "aws_123456789012_us-east-1")
+        #expect(poolLow.area == "pool aws-team (10.128.128.0/17)" && poolLow.version == "IPv4")
+        #expect(poolLow.since == ISO8601.format(Self.now))
+        #expect(poolLow.reasons == "12.5% free (below 50.0%); 0 free /24 blocks (below 2)")
+        let hostile = LowSpaceRow(
+            scope: Self.scope,
+            state: SpaceAlertState(pool: nil, version: .v6, low: true, since: Self.now, reasons: Self.hostile),
+            poolRange: nil)
+        #expect(hostile.area == "own space" && hostile.version == "IPv6" && hostile.reasons == Self.hostile)
+
+        let quiet = ConsoleTemplates.render(
+            DashboardPage(pools: [], created: [], held: [], manager: nil, now: Self.now), title: "Dashboard",
+            notice: nil, session: nil)
+        #expect(!quiet.contains("low-space") && !quiet.contains("Space running low"))
+        let dashboard = ConsoleTemplates.render(
+            DashboardPage(pools: [], created: [], held: [], manager: nil, now: Self.now, lowSpace: [poolLow, hostile]),
+            title: "Dashboard", notice: nil, session: nil)
+        #expect(dashboard.contains("<h2 id=\"low-space\">Space running low</h2>"))
+        #expect(
+            dashboard.contains(
+                "<tr><td><a href=\"/console/space?scope=aws_123456789012_us-east-1\">aws/123456789012/us-east-1</a></td><td>pool aws-team (10.128.128.0/17) (IPv4)</td><td>\(ISO8601.format(Self.now))</td><td>12.5% free (below 50.0%); 0 free /24 blocks (below 2)</td></tr>"
+            ), "\(dashboard)")
+        #expect(dashboard.contains(Self.escaped) && !dashboard.contains("<script>"))
+        // The banner comes first: before the Manager's status.
+        let banner = dashboard.range(of: "id=\"low-space-alerts\"")
+        let manager = dashboard.range(of: "id=\"manager\"")
+        #expect(banner != nil && manager != nil && banner!.lowerBound < manager!.lowerBound)
+
+        let space = ConsoleTemplates.render(
+            SpacePage(scopeOptions: [], supernets: [], lowSpace: [poolLow]), title: "Space", notice: nil, session: nil)
+        #expect(
+            space.contains(
+                "<p class=\"notice error low-space\">Low on space since \(ISO8601.format(Self.now)): pool aws-team (10.128.128.0/17) (IPv4): 12.5% free (below 50.0%); 0 free /24 blocks (below 2)</p>"
+            ))
+        #expect(
+            !ConsoleTemplates.render(
+                SpacePage(scopeOptions: [], supernets: []), title: "Space", notice: nil, session: nil
+            ).contains("low-space"))
+
+        let alert = AuditEvent(
+            action: "space-low", actor: "manager", cidr: "10.128.128.0/17", leaseId: "", sessionId: "", before: "",
+            after: "", detail: "pool aws-team (IPv4) is low: 12.5% free (below 50.0%)")
+        let recovered = AuditEvent(
+            action: "space-recovered", actor: "manager", cidr: "", leaseId: "", sessionId: "", before: "",
+            after: "", detail: Self.hostile)
+        let lease = AuditEvent(
+            action: "lease", actor: "a", cidr: "10.0.0.0/24", leaseId: "l", sessionId: "s", before: "",
+            after: "leased", detail: "not shown")
+        #expect(EventRow(alert).alert == "pool aws-team (IPv4) is low: 12.5% free (below 50.0%)")
+        #expect(EventRow(lease).alert == nil)
+        let audit = ConsoleTemplates.render(
+            AuditPage(
+                rows: [alert, recovered, lease].map(EventRow.init), count: 3, actionOptions: [], actor: "",
+                leaseId: "", next: nil), title: "Audit log", notice: nil, session: nil)
+        #expect(
+            audit.contains(
+                "<td>space-low<br><span class=\"alert\">pool aws-team (IPv4) is low: 12.5% free (below 50.0%)</span></td>"
+            ))
+        #expect(audit.contains("<td>space-recovered<br><span class=\"alert\">\(Self.escaped)</span></td>"))
+        #expect(audit.contains("<td>lease</td>") && !audit.contains("not shown"))
     }
 }

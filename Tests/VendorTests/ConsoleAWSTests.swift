@@ -2,6 +2,7 @@ import Foundation
 import HTTPTransport
 import IPAMCore
 import Inventory
+import NetworkMath
 import StrictJSON
 import TestSupport
 import Testing
@@ -9,7 +10,8 @@ import VendorHTTP
 
 /// The console of a Vendor with an Azure and an AWS scope over HTTP: every page that shows or takes a scope
 /// names the AWS one `aws/{account}/{region}` (its links, filters and forms carrying its partition key, which
-/// round-trips), a VPC where Azure has a VNet, the Azure scope as before.
+/// round-trips), a VPC where Azure has a VNet, the Azure scope as before; and the areas the Manager found low
+/// on space, on the dashboard, the space page and the audit page.
 @Suite("Console with an AWS scope", .serialized)
 struct ConsoleAWSTests {
     static let account = AWSScopeTests.account
@@ -22,6 +24,16 @@ struct ConsoleAWSTests {
     static var environment: [String: String] {
         var environment = AWSScopeTests.environment
         environment.merge(ConsoleTests.secret) { _, new in new }
+        // The AWS pool and the Azure scope's own space have low-space thresholds; the Azure pool has none.
+        environment["POOLS_CONFIG"] = #"""
+            [{"name":"aws-team","accountId":"\#(account)","region":"us-east-1","cidr":"10.64.128.0/17","alerts":{"minFreePercent":50}},
+             {"name":"az-team","subscriptionId":"\#(AWSScopeTests.subscription)","region":"eastus","cidr":"10.64.128.0/17"}]
+            """#
+        environment["SCOPE_CONFIG_MANIFEST"] = #"""
+            {"defaultScope":{"subscriptionId":"\#(AWSScopeTests.subscription)","region":"eastus"},
+             "scopes":[{"subscriptionId":"\#(AWSScopeTests.subscription)","region":"eastus","alerts":{"minFreeBlocks":{"24":4}}},
+                       {"cloud":"aws","accountId":"\#(account)","region":"us-east-1","stock":{"24":2}}]}
+            """#
         return environment
     }
 
@@ -183,6 +195,75 @@ struct ConsoleAWSTests {
             let azure = try await AWSScopeTests.call("GET", url + "/api/reservations", as: "viewer")
             #expect(azure.status == 200 && !everywhere.text.contains("10.64.91.0/24"))
             #expect(!azure.text.contains("10.64.91.0/24"), "in no scope")
+        }
+    }
+
+    @Test(
+        "the areas the Manager found low are on the dashboard (with the threshold crossed), the scope's space page and the audit page; a recovered area or one without thresholds is not"
+    )
+    func lowSpaceShown() async throws {
+        try await VendorHarness.withVendor(environment: Self.environment, roleKeys: AWSScopeTests.keys) {
+            url, table, _ in
+            let cookie = try #require(try await ConsoleTests.signIn(url, key: "viewer-key-1"))
+            let quiet = try await Self.page(url, "/console", cookie)
+            #expect(quiet.status == 200 && !quiet.text.contains("Space running low"))
+
+            let manager = Inventory(table: table, actor: "manager-test")
+            let since = Date(timeIntervalSince1970: 1_800_000_000)
+            func record(_ state: SpaceAlertState, cidr: String, in scope: Scope) async throws {
+                let previous = try await manager.spaceAlerts(in: scope)[
+                    RowKeys.spaceAlert(pool: state.pool, version: state.version)]
+                #expect(try await manager.recordSpaceAlert(state, over: previous, cidr: cidr, in: scope, now: Date()))
+            }
+            // The AWS pool is low; the Azure scope's own space went low and recovered; the Azure pool (no
+            // thresholds configured: a state left from an older configuration) says low but is not judged now.
+            try await record(
+                SpaceAlertState(
+                    pool: "aws-team", version: .v4, low: true, since: since,
+                    reasons: "pool aws-team (IPv4) is low: 12.5% free (below 50.0%)"), cidr: "10.64.128.0/17",
+                in: Self.aws)
+            try await record(
+                SpaceAlertState(
+                    pool: nil, version: .v4, low: true, since: since,
+                    reasons: "\(Self.azure)'s own space (IPv4) is low: 2 free /24 blocks (below 4)"), cidr: "",
+                in: Self.azure)
+            try await record(
+                SpaceAlertState(
+                    pool: nil, version: .v4, low: false, since: since,
+                    reasons: "\(Self.azure)'s own space (IPv4) is no longer below any threshold"), cidr: "",
+                in: Self.azure)
+            try await record(
+                SpaceAlertState(
+                    pool: "az-team", version: .v4, low: true, since: since,
+                    reasons: "pool az-team (IPv4) is low: 1.0% free (below 5.0%)"), cidr: "10.64.128.0/17",
+                in: Self.azure)
+
+            let dashboard = try await Self.page(url, "/console", cookie)
+            #expect(dashboard.text.contains("<h2 id=\"low-space\">Space running low</h2>"), "\(dashboard.text)")
+            #expect(
+                dashboard.text.contains(
+                    "<tr><td><a href=\"/console/space?scope=\(Self.awsKey)\">\(Self.awsName)</a></td><td>pool aws-team (10.64.128.0/17) (IPv4)</td><td>\(ISO8601.format(since))</td><td>12.5% free (below 50.0%)</td></tr>"
+                ), "\(dashboard.text)")
+            let banner = try #require(dashboard.text.firstMatch(of: /<table id="low-space-areas">[\s\S]*?<\/table>/))
+            #expect(!banner.output.contains("az-team") && !banner.output.contains("own space"), "\(banner.output)")
+
+            let awsSpace = try await Self.page(url, "/console/space?scope=\(Self.awsKey)", cookie)
+            #expect(
+                awsSpace.text.contains(
+                    "<p class=\"notice error low-space\">Low on space since \(ISO8601.format(since)): pool aws-team (10.64.128.0/17) (IPv4): 12.5% free (below 50.0%)</p>"
+                ))
+            let azureSpace = try await Self.page(url, "/console/space?scope=\(Self.azureKey)", cookie)
+            #expect(!azureSpace.text.contains("low-space"))
+
+            // The audit page lists each alert event with its reasons; its filter finds them.
+            let audit = try await Self.page(url, "/console/audit?action=space-low", cookie)
+            #expect(
+                audit.text.contains(
+                    "<td>space-low<br><span class=\"alert\">pool aws-team (IPv4) is low: 12.5% free (below 50.0%)</span></td>"
+                ), "\(audit.text)")
+            #expect(audit.text.contains("<option value=\"space-low\" selected>space-low</option>"))
+            let recovered = try await Self.page(url, "/console/audit?action=space-recovered", cookie)
+            #expect(recovered.text.contains("is no longer below any threshold</span></td>"))
         }
     }
 }

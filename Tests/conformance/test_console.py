@@ -1,16 +1,18 @@
 """The operator console in a real browser (Debian's chromium and chromium-driver, driven by selenium): sign-in
 as each role, every page without a JavaScript console error, a lease appearing in the table and on the
-address-space bar, filters, an AWS scope chosen, filtered, exported and shown by its name, reservations by an
-admin and not by a reader, CSRF, every page checked by axe-core (axe-selenium-python's copy), and screenshots of
-every page at 1280 and 390 px in .build/screenshots/."""
+address-space bar, filters, an AWS scope chosen, filtered, exported and shown by its name, the low-space banner,
+reservations by an admin and not by a reader, CSRF, every page checked by axe-core (axe-selenium-python's copy),
+and screenshots of every page at 1280 and 390 px in .build/screenshots/."""
 import os
 import re
 import shutil
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 import requests
 from axe_selenium_python import Axe
+from azure.data.tables import TableServiceClient
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -19,7 +21,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
-from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION
+from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION, _binary, _start, _stop
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 SHOTS = os.path.join(ROOT, ".build", "screenshots")
@@ -36,6 +38,29 @@ def browser():
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="module")
+def alerting_vendor(connection_string):
+    """A Vendor of its own table whose AWS pool has low-space thresholds; yields (base URL, table name), so a test
+    can write the alert row the Manager writes when the pool goes low."""
+    table = "consolealert" + uuid.uuid4().hex[:12]
+    env = dict(os.environ)
+    env.update({
+        "AzureWebJobsStorage": connection_string, "IPAM_TABLE_NAME": table,
+        "SUPERNETS_CONFIG": '[{"subscriptionId":"%s","regions":[{"region":"eastus","supernets":["10.64.0.0/12"]}]},'
+                            '{"cloud":"aws","accountId":"%s","regions":[{"region":"us-east-1","supernets":["10.128.0.0/16"]}]}]'
+                            % (SUBSCRIPTION, AWS_ACCOUNT),
+        "SCOPE_CONFIG_MANIFEST": '{"defaultScope":{"subscriptionId":"%s","region":"eastus"}}' % SUBSCRIPTION,
+        "POOLS_CONFIG": '[{"name":"aws-team","accountId":"%s","region":"us-east-1","cidr":"10.128.128.0/17",'
+                        '"alerts":{"minFreePercent":10}}]' % AWS_ACCOUNT,
+        "VENDOR_API_KEYS": API_KEY, "VENDOR_READER_KEYS": "auditor=" + READER_KEY,
+        "AUDIT_SALT": "conformance-audit-salt-0123",
+        "CONSOLE_SESSION_SECRET": "conformance-console-session-secret-0123456789", "CONSOLE_PLAIN_HTTP": "true",
+    })
+    process, port = _start([os.path.join(os.path.dirname(_binary()), "vendor"), "serve", "--port", "0", "--log-level", "error"], env)
+    yield f"http://127.0.0.1:{port}", table
+    _stop(process)
 
 
 def assert_axe_passes(driver, where):
@@ -219,6 +244,37 @@ def test_every_page_passes_axe(vendor, browser):
     browser.delete_all_cookies()
     browser.get(url + "/console/signin")
     assert_axe_passes(browser, "sign-in")
+
+
+def test_a_low_aws_pool_is_on_the_dashboard_and_its_space_page(alerting_vendor, connection_string, browser):
+    url, table = alerting_vendor
+    aws_key, aws_name = f"aws_{AWS_ACCOUNT}_us-east-1", f"aws/{AWS_ACCOUNT}/us-east-1"
+    sign_in(browser, url, READER_KEY)
+    browser.get(url + "/console")
+    assert not browser.find_elements(By.ID, "low-space-alerts"), "nothing is low yet"
+    # The row the Manager writes when the pool goes low (Inventory's SpaceAlertRows: alert_{pool}_{version}).
+    since = datetime(2026, 12, 1, 8, 30, tzinfo=timezone.utc)
+    client = TableServiceClient.from_connection_string(connection_string).get_table_client(table)
+    client.upsert_entity({"PartitionKey": aws_key, "RowKey": "alert_aws-team_4", "Pool": "aws-team", "IPVersion": 4,
+                          "Low": True, "Since": since, "Reasons": "pool aws-team (IPv4) is low: 3.1% free (below 10.0%)"})
+    browser.get(url + "/console")
+    banner = browser.find_element(By.ID, "low-space-alerts")
+    assert banner.find_element(By.TAG_NAME, "h2").text == "Space running low"
+    cells = [cell.text for cell in banner.find_elements(By.CSS_SELECTOR, "tr td")]
+    assert cells == [aws_name, "pool aws-team (10.128.128.0/17) (IPv4)", "2026-12-01T08:30:00.000Z", "3.1% free (below 10.0%)"], cells
+    assert_axe_passes(browser, "dashboard with the low-space banner")
+    assert_no_console_errors(browser, "dashboard with the low-space banner")
+    # Its link opens the scope's address space, which says the same.
+    click_and_wait(browser, banner.find_element(By.LINK_TEXT, aws_name))
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Address space of {aws_name}"
+    notice = browser.find_element(By.CSS_SELECTOR, "p.low-space").text
+    assert "pool aws-team (10.128.128.0/17) (IPv4)" in notice and "3.1% free (below 10.0%)" in notice, notice
+    assert_axe_passes(browser, "space page with a low pool")
+    # Recovered: the banner is gone.
+    client.upsert_entity({"PartitionKey": aws_key, "RowKey": "alert_aws-team_4", "Pool": "aws-team", "IPVersion": 4,
+                          "Low": False, "Since": since, "Reasons": "pool aws-team (IPv4) is no longer below any threshold"})
+    browser.get(url + "/console")
+    assert not browser.find_elements(By.ID, "low-space-alerts")
 
 
 def test_an_admin_reserves_and_releases_and_a_reader_cannot(vendor, browser):
