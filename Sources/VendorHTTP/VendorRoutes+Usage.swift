@@ -54,7 +54,7 @@ extension VendorRoutes {
         let until = try time("until") ?? service.time.now()
         let since = try time("since") ?? until.addingTimeInterval(-86_400)
         guard since <= until else {
-            throw VendorError(.invalidQuery, "'since' is after 'until'", field: "since")
+            throw VendorError(.invalidQuery, "'until' is before 'since'", field: "until")
         }
         let range = until.timeIntervalSince(since)
         let limit = VendorService.usagePointLimit

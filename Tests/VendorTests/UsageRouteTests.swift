@@ -88,7 +88,7 @@ struct UsageRouteTests {
                 ("ipVersion=v6", 404, "NotFound", "ipVersion"),
                 ("pool=team&ipVersion=v6", 404, "NotFound", "ipVersion"),
                 ("ipVersion=v5", 400, "InvalidQuery", "ipVersion"),
-                ("since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", 400, "InvalidQuery", "since"),
+                ("since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", 400, "InvalidQuery", "until"),
                 ("until=yesterday", 400, "InvalidQuery", "until"),
                 ("step=299", 400, "InvalidQuery", "step"),
                 ("step=-5", 400, "InvalidQuery", "step"),

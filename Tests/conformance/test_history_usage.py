@@ -210,7 +210,7 @@ def test_usage_after_one_manager_run(insight):
     ("step=299", 400, "step"),
     ("step=63158401", 400, "step"),
     ("step=five", 400, "step"),
-    ("since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", 400, "since"),
+    ("since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", 400, "until"),
     ("until=tomorrow", 400, "until"),
     ("pool=nope", 404, "pool"),
     ("pool=team-a&ipVersion=v6", 404, "ipVersion"),
