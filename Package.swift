@@ -300,7 +300,8 @@ let package = Package(
         .testTarget(
             name: "VendorConsoleTests",
             dependencies: [
-                "VendorConsole", "VendorHTTP", "VendorDomain", "Inventory", "IPAMCore", "NetworkMath",
+                "VendorConsole", "VendorHTTP", "VendorDomain", "VendorAPI", "Inventory", "IPAMCore", "NetworkMath",
+                "StrictJSON", "HTTPTransport", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

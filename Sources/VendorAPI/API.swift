@@ -115,6 +115,9 @@ package enum API {
         package static let signOut = page(.post, "/console/signout", "consoleSignOut", "End the console session")
         package static let dashboard = page(.get, "/console", "consoleDashboard", "The dashboard")
         package static let space = page(.get, "/console/space", "consoleSpace", "Address space per scope and pool")
+        package static let pools = page(
+            .get, "/console/pools", "consolePools",
+            "Pools: the hierarchy, each pool's rules, quota, usage per requester, stock and forecast")
         package static let leases = page(.get, "/console/leases", "consoleLeases", "Leases, filtered and paged")
         package static let leasesCSV = page(
             .get, "/console/leases.csv", "consoleLeasesCSV", "The filtered leases as CSV")
@@ -133,7 +136,8 @@ package enum API {
 
         /// Every page of the console (when it is on).
         package static let routes: [APIRoute] = [
-            signInPage, signIn, signOut, dashboard, space, leases, leasesCSV, lease, reservations, reserve, release,
+            signInPage, signIn, signOut, dashboard, space, pools, leases, leasesCSV, lease, reservations, reserve,
+            release,
             audit, drift,
         ]
 

@@ -19,7 +19,7 @@ protocol ConsolePage: Sendable {
 
 /// The console's navigation links: the layout marks the current page's with `aria-current`.
 enum ConsoleSection: Sendable, CaseIterable {
-    case dashboard, space, leases, reservations, audit, drift
+    case dashboard, space, pools, leases, reservations, audit, drift
 }
 
 /// Markup the console builds itself (its SVG charts, from escaped values): `{{{…}}}` writes it as is.
@@ -55,6 +55,7 @@ struct ConsoleLayout: Sendable {
         let csrf: String
         let dashboard: Bool
         let space: Bool
+        let pools: Bool
         let leases: Bool
         let reservations: Bool
         let audit: Bool
@@ -66,6 +67,7 @@ struct ConsoleLayout: Sendable {
             self.csrf = csrf
             dashboard = current == .dashboard
             space = current == .space
+            pools = current == .pools
             leases = current == .leases
             reservations = current == .reservations
             audit = current == .audit

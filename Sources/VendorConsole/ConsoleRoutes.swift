@@ -39,6 +39,7 @@ struct ConsoleRoutes: Sendable {
         routes.add(API.Console.signOut, use: signOut)
         routes.add(API.Console.dashboard, use: dashboard)
         routes.add(API.Console.space, use: space)
+        routes.add(API.Console.pools, use: pools)
         routes.add(API.Console.leases, use: leases)
         routes.add(API.Console.leasesCSV, use: leasesCSV)
         routes.add(API.Console.lease, use: lease)
@@ -193,6 +194,35 @@ struct ConsoleRoutes: Sendable {
                                 excluded: space.exclude, network: ConsoleScopes.network(chosen))
                         }, lowSpace: lowSpace)
                 )
+            }
+        }
+    }
+
+    /// Every scope's own space and pools as `GET /api/pools` reports them, each area with the forecast
+    /// `GET /api/usage` gives it by default (the day up to now).
+    @Sendable func pools(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        try await withSession(request) { session in
+            return try await rendering(session) {
+                let configuration = service.configuration
+                let now = service.time.now()
+                var areas: [PoolsPage.Reported] = []
+                for report in try await service.pools() {
+                    var forecasts: [(version: String, forecast: API.Usage.Forecast)] = []
+                    for version in report.pool.map({ [$0.prefix.version] }) ?? [.v4, .v6] {
+                        guard
+                            let area = configuration.usageArea(
+                                of: report.scope, pool: report.pool?.name, version: version)
+                        else { continue }
+                        let step = 300
+                        let series = try await service.usage(
+                            area: area, since: now.addingTimeInterval(-86_400), until: now, step: TimeInterval(step))
+                        forecasts.append(
+                            (version: "v\(version.rawValue)", forecast: API.Usage(series, step: step).forecast))
+                    }
+                    areas.append(
+                        (report: API.Pools.Report(report, configuration: configuration), forecasts: forecasts))
+                }
+                return ("Pools", PoolsPage(areas))
             }
         }
     }

@@ -6,13 +6,14 @@ enum ConsoleTemplates {
     /// The templates a page model can name.
     enum Name: String, Sendable, CaseIterable {
         case signIn = "signin"
-        case dashboard, space, leases, lease, reservations, audit, drift, error
+        case dashboard, space, pools, leases, lease, reservations, audit, drift, error
 
         var text: String {
             switch self {
             case .signIn: return ConsoleTemplates.signIn
             case .dashboard: return ConsoleTemplates.dashboard
             case .space: return ConsoleTemplates.space
+            case .pools: return ConsoleTemplates.pools
             case .leases: return ConsoleTemplates.leases
             case .lease: return ConsoleTemplates.lease
             case .reservations: return ConsoleTemplates.reservations
@@ -87,6 +88,7 @@ enum ConsoleTemplates {
         <nav aria-label="Console">
         <a href="/console" {{#dashboard}}aria-current="page"{{/dashboard}}>Dashboard</a>
         <a href="/console/space" {{#space}}aria-current="page"{{/space}}>Address space</a>
+        <a href="/console/pools" {{#pools}}aria-current="page"{{/pools}}>Pools</a>
         <a href="/console/leases" {{#leases}}aria-current="page"{{/leases}}>Leases</a>
         <a href="/console/reservations" {{#reservations}}aria-current="page"{{/reservations}}>Reservations</a>
         <a href="/console/drift" {{#drift}}aria-current="page"{{/drift}}>Drift</a>
@@ -171,6 +173,36 @@ enum ConsoleTemplates {
         </table></div>
         </section>
         {{/supernets}}
+        """
+
+    static let pools = """
+        <p>Each scope's own space (outside its pools), then its pools, parents before their children: the values of <code>GET /api/pools</code>, and the forecasts of <code>GET /api/usage</code>.</p>
+        <div class="scroll"><table id="hierarchy"><caption>Hierarchy</caption>
+        <tr><th scope="col">Scope and pool</th><th scope="col">CIDR</th><th scope="col">Parent</th><th scope="col">Owner</th></tr>
+        {{#hierarchy}}<tr><td><a href="#area-{{index}}">{{path}}</a></td><td>{{cidr}}</td><td>{{parent}}</td><td>{{owner}}</td></tr>{{/hierarchy}}
+        </table></div>
+        {{#areas}}
+        <section aria-labelledby="area-{{index}}" class="area" data-area="{{name}}">
+        <h2 id="area-{{index}}">{{label}}</h2>
+        <div class="scroll"><table class="fields" id="fields-{{index}}"><caption>Definition and free space</caption>{{#fields}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/fields}}</table></div>
+        {{#isPool}}
+        <div class="scroll"><table class="fields" id="rules-{{index}}"><caption>Rules</caption>{{#rules}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/rules}}</table></div>
+        <div class="scroll"><table class="fields" id="quota-{{index}}"><caption>Quota</caption>{{#quota}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/quota}}</table></div>
+        <div class="scroll"><table id="usage-{{index}}"><caption>Usage per requester</caption>
+        <tr><th scope="col">Requester</th><th scope="col">Leases</th><th scope="col">Addresses</th></tr>
+        {{#usage}}<tr><td>{{requester}}</td><td>{{leases}}</td><td>{{addresses}}</td></tr>{{/usage}}
+        {{^usage}}<tr><td colspan="3">Nobody holds a lease in this pool.</td></tr>{{/usage}}</table></div>
+        {{/isPool}}
+        <div class="scroll"><table id="stock-{{index}}"><caption>Stock against its target, per size (blocks)</caption>
+        <tr><th scope="col">Size</th><th scope="col">Target</th><th scope="col">Available</th>{{#stateNames}}<th scope="col">{{.}}</th>{{/stateNames}}</tr>
+        {{#sizes}}<tr><td>{{size}}</td><td>{{target}}</td><td>{{available}}</td>{{#counts}}<td>{{.}}</td>{{/counts}}</tr>{{/sizes}}
+        {{^sizes}}<tr><td colspan="3">No blocks carved and no stock target.</td></tr>{{/sizes}}</table></div>
+        <div class="scroll"><table id="forecast-{{index}}"><caption>Forecast: when it runs out at the current rate</caption>
+        <tr><th scope="col">Measure</th><th scope="col">Window</th><th scope="col">Status</th><th scope="col">Days left</th><th scope="col">Runs out at</th><th scope="col">Change per day</th><th scope="col">Samples</th></tr>
+        {{#forecast}}<tr><td>{{measure}}</td><td>{{window}}</td><td>{{status}}</td><td>{{daysLeft}}</td><td>{{runsOutAt}}</td><td>{{ratePerDay}}</td><td>{{samples}}</td></tr>{{/forecast}}
+        {{^forecast}}<tr><td colspan="7">No usage is sampled for this area.</td></tr>{{/forecast}}</table></div>
+        </section>
+        {{/areas}}
         """
 
     static let leases = """

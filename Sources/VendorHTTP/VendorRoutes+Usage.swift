@@ -3,8 +3,8 @@ import Hummingbird
 import IPAMCore
 import Inventory
 import NetworkMath
-import VendorAPI
-import VendorDomain
+package import VendorAPI
+package import VendorDomain
 
 extension VendorRoutes {
     static let usageParameters: Set<String> = [
@@ -82,7 +82,8 @@ extension VendorRoutes {
 }
 
 extension API.Usage {
-    init(_ series: UsageSeries, step: Int) {
+    /// An area's series and forecast as `GET /api/usage` answers it (the console's pools page shows its forecast).
+    package init(_ series: UsageSeries, step: Int) {
         func outlook(_ outcome: SpaceForecast.Outcome?) -> Outlook {
             switch outcome {
             case .runsOut(let at, let days, let rate, let samples)?:

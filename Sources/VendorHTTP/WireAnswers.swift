@@ -4,7 +4,7 @@ package import Inventory
 import NetworkMath
 import StrictJSON
 package import VendorAPI
-import VendorDomain
+package import VendorDomain
 
 /// The domain's values as the API's answers (`API.…` of VendorAPI): the one place the edge turns what the
 /// service returns into what goes on the wire.
@@ -125,8 +125,9 @@ extension API.Member {
 }
 
 extension API.Pools.Report {
-    /// A scope's or pool's report, with the pool's limits and required tags as `configuration` resolves them.
-    init(_ report: PoolReport, configuration: IPAMConfiguration) {
+    /// A scope's or pool's report, with the pool's limits and required tags as `configuration` resolves them (the
+    /// console's pools page shows these very values).
+    package init(_ report: PoolReport, configuration: IPAMConfiguration) {
         let scope = report.scope
         var definition: API.Pools.Definition? = nil
         if let pool = report.pool {

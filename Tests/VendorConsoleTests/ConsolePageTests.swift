@@ -184,6 +184,15 @@ struct ConsolePageTests {
                         )
                     ])
             ),
+            (
+                .pools,
+                PoolsPage([
+                    (
+                        report: ConsolePoolsPageTests.pool,
+                        forecasts: [(version: "v4", forecast: ConsolePoolsPageTests.forecast)]
+                    )
+                ])
+            ),
         ]
         #expect(Set(samples.map(\.0)) == Set(ConsoleTemplates.Name.allCases))
         for (name, model) in samples {

@@ -25,7 +25,7 @@ from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION, 
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 SHOTS = os.path.join(ROOT, ".build", "screenshots")
-PAGES = {"dashboard": "/console", "space": "/console/space", "leases": "/console/leases", "reservations": "/console/reservations", "audit": "/console/audit", "drift": "/console/drift"}
+PAGES = {"dashboard": "/console", "space": "/console/space", "pools": "/console/pools", "leases": "/console/leases", "reservations": "/console/reservations", "audit": "/console/audit", "drift": "/console/drift"}
 
 
 @pytest.fixture(scope="module")
@@ -329,6 +329,33 @@ def test_screenshots_of_every_page_at_both_widths(vendor, browser):
             browser.save_screenshot(os.path.join(SHOTS, f"console-{name}-{width}.png"))
     browser.set_window_size(1280, 900)
     assert len([f for f in os.listdir(SHOTS) if f.startswith("console-")]) >= 14
+
+
+def test_the_pools_page_shows_each_area_and_passes_axe(vendor, browser):
+    url, _ = vendor
+    lease(url, "console-" + uuid.uuid4().hex, requester="pools-page")
+    sign_in(browser, url, READER_KEY)
+    browser.get(url + "/console")
+    browser.find_element(By.LINK_TEXT, "Pools").click()
+    WebDriverWait(browser, 15).until(lambda _: browser.current_url.endswith("/console/pools"))
+    assert browser.find_element(By.CSS_SELECTOR, 'nav a[aria-current="page"]').text == "Pools"
+    reports = requests.get(url + "/api/pools", headers={"x-functions-key": READER_KEY}, timeout=30).json()["pools"]
+    for report in reports:
+        area = report.get("pool") or report["scope"]
+        section = browser.find_element(By.CSS_SELECTOR, f'section[data-area="{area}"]')
+        fields = {row.find_element(By.TAG_NAME, "th").text: row.find_element(By.TAG_NAME, "td").text
+                  for row in section.find_elements(By.CSS_SELECTOR, "table.fields tr")}
+        assert fields["Free IPv4 addresses"] == str(report["freeAddresses"]), (area, fields)
+        assert fields["Free IPv6 addresses"] == str(report["freeAddressesV6"]), (area, fields)
+    assert browser.find_elements(By.CSS_SELECTOR, "#hierarchy tr td a"), "the hierarchy links to each area"
+    assert_no_console_errors(browser, "pools page")
+    for width, height in [(1280, 900), (390, 844)]:
+        browser.set_window_size(width, height)
+        browser.get(url + "/console/pools")
+        overflow = browser.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"the pools page at {width}px scrolls sideways by {overflow}px"
+        assert_axe_passes(browser, f"the pools page at {width}px")
+    browser.set_window_size(1280, 900)
 
 
 def test_after_sign_out_the_old_cookie_and_its_csrf_token_do_nothing(vendor, browser):
