@@ -69,33 +69,26 @@ extension Inventory {
     /// Writes the status of a run (replacing the last one; `lastCompleteSyncAt` carried over when this run's
     /// listing was incomplete) when what it says differs from the stored one, or that is older than `heartbeat`
     /// (a bounded heartbeat, like `LastSeenAt`'s: an unchanged world writes nothing in between). The drift
-    /// report keeps its first 200 findings; `networks` counts each scope's networks by compliance status. Returns
-    /// whether it wrote.
+    /// report keeps its first findings, at most 200 and as many as fit one string property (`storedFindings`);
+    /// `networks` counts each scope's networks by compliance status. Returns whether it wrote.
     @discardableResult
     package func recordManagerStatus(
         runAt: Date, complete: Bool, heartbeat: TimeInterval, drift: [ManagerStatus.Finding], problems: [String],
         networks: [ManagerStatus.NetworkCount] = []
     ) async throws(InventoryError) -> Bool {
         let previous = try await managerStatus()
+        let (kept, findings) = Self.storedFindings(drift)
         // What the findings are about decides; their wording (the next run's action) waits for the heartbeat.
         func subjects(_ findings: [ManagerStatus.Finding]) -> [String] {
-            findings.prefix(200).map { "\($0.kind) \($0.scope) \($0.cidr)" }
+            findings.map { "\($0.kind) \($0.scope) \($0.cidr)" }
         }
-        if let previous, previous.complete == complete, subjects(previous.drift) == subjects(drift),
+        if let previous, previous.complete == complete, subjects(previous.drift) == subjects(kept),
             previous.problems == Array(problems.prefix(20)), previous.networks == networks,
             runAt.timeIntervalSince(previous.runAt) < heartbeat, runAt >= previous.runAt
         {
             return false
         }
         let last = complete ? runAt : previous?.lastCompleteSyncAt
-        let findings = JSONValue.array(
-            drift.prefix(200).map {
-                .object([
-                    ("kind", .string($0.kind)), ("scope", .string($0.scope)), ("cidr", .string($0.cidr)),
-                    ("detail", .string(String($0.detail.prefix(500)))),
-                ])
-            }
-        ).serialized()
         var properties: [String: TableValue] = [
             "RunAt": .dateTime(runAt), "Complete": .bool(complete), "DriftCount": .int32(Int32(drift.count)),
             "Drift": .string(findings),
@@ -118,6 +111,38 @@ extension Inventory {
             partitionKey: RowKeys.managerPartition, rowKey: RowKeys.managerStatus, properties: properties)
         _ = try await storage { try await table.submitTransaction([.insertOrReplace(entity)]) }
         return true
+    }
+
+    /// The most findings the status keeps.
+    static let maximumStoredFindings = 200
+    /// The longest `Drift` property written, in UTF-16 code units: a string property holds at most 64 KiB
+    /// (32,768 code units); longer, the whole status write is refused (`PropertyValueTooLarge`).
+    static let maximumDriftLength = 32_000
+
+    /// The findings a status keeps and their `Drift` JSON: the first ones, at most `maximumStoredFindings`, each
+    /// detail cut to 500 characters, as many as fit `maximumDriftLength` (`DriftCount` still counts them all).
+    /// What a later run compares with the stored status, so an unchanged report is seen as unchanged.
+    package static func storedFindings(_ drift: [ManagerStatus.Finding]) -> (
+        kept: [ManagerStatus.Finding], json: String
+    ) {
+        var kept: [ManagerStatus.Finding] = []
+        var objects: [String] = []
+        var length = 2 // the brackets
+        for finding in drift.prefix(maximumStoredFindings) {
+            let finding = ManagerStatus.Finding(
+                kind: finding.kind, scope: finding.scope, cidr: finding.cidr, detail: String(finding.detail.prefix(500))
+            )
+            let object = JSONValue.object([
+                ("kind", .string(finding.kind)), ("scope", .string(finding.scope)), ("cidr", .string(finding.cidr)),
+                ("detail", .string(finding.detail)),
+            ]).serialized()
+            let added = object.utf16.count + (objects.isEmpty ? 0 : 1)
+            guard length + added <= maximumDriftLength else { break }
+            length += added
+            kept.append(finding)
+            objects.append(object)
+        }
+        return (kept, "[" + objects.joined(separator: ",") + "]")
     }
 
     /// A stored count (a JSON number), 0 when it is none.

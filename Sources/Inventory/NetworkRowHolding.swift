@@ -219,9 +219,12 @@ extension NetworkRow {
 
 extension NetworkRow {
     /// A row the Manager records for space the unmanaged VNet `vnet` uses that no row covered (`Origin`
-    /// observed: never stock).
-    package static func observed(_ prefix: IPPrefix, usedBy vnet: String) -> NetworkRow {
-        NetworkRow(prefix: prefix, holding: .occupied(Occupation(vnet: vnet, origin: .known(.observed))))
+    /// observed: never stock), seen in the listing of `seenAt` (its `LastSeenAt`: the next Sync has nothing to stamp).
+    package static func observed(_ prefix: IPPrefix, usedBy vnet: String, seenAt: Date) -> NetworkRow {
+        NetworkRow(
+            prefix: prefix,
+            holding: .occupied(
+                Occupation(vnet: vnet, origin: .known(.observed), sighting: Sighting(lastSeenAt: seenAt))))
     }
 
     /// The row holding `rest`, a part of this row's block that a split leaves outside a range taken: its state

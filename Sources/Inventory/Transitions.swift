@@ -267,8 +267,8 @@ extension Inventory {
     /// history row) + event ≤ 100.
     static let occupiedRowsPerTransaction = 32
 
-    /// Records space that listed VNets use as new `occupied` rows (`Origin` observed), under the head
-    /// lock so carving sees them, 32 to a transaction with one `occupy` event each.
+    /// Records space that listed VNets use as new `occupied` rows (`Origin` observed, `LastSeenAt` `now`), under
+    /// the head lock so carving sees them, 32 to a transaction with one `occupy` event each.
     ///
     /// - Parameter knownVersion: the head's version when the rows the blocks were computed from were read (nil:
     ///   not known). Rows carved since then are left out of the blocks (their rest is recorded), so a carve that
@@ -304,7 +304,7 @@ extension Inventory {
                     Self.takeHead(head, adding: part.map(\.prefix), scope: scope, now: now)
                 ]
                 for block in part {
-                    let row = NetworkRow.observed(block.prefix, usedBy: block.resourceId)
+                    let row = NetworkRow.observed(block.prefix, usedBy: block.resourceId, seenAt: now)
                     actions.append(.insert(row.entity(partitionKey: scope.partitionKey)))
                     actions += Self.historyActions([row], action: .occupy, scope: scope, now: now)
                 }

@@ -42,7 +42,7 @@ package enum Reconciliation {
                 if let companion = change.companion { byKey[companion.before.rowKey] = companion.after }
             }
             for block in newOccupied {
-                let row = NetworkRow.observed(block.prefix, usedBy: block.resourceId)
+                let row = NetworkRow.observed(block.prefix, usedBy: block.resourceId, seenAt: observation.now)
                 byKey[row.rowKey] = row
             }
             return byKey.values.sorted { $0.prefix < $1.prefix }

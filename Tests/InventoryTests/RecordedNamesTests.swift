@@ -57,9 +57,11 @@ struct RecordedNamesTests {
         let prefix = try IPPrefix(parsing: "10.3.0.0/24")
         #expect(
             NetworkRow(prefix: prefix, holding: .occupied(.init(vnet: "v"))).entity(partitionKey: "p")["Origin"] == nil)
-        let row = NetworkRow.observed(prefix, usedBy: "v")
+        let seen = Date(timeIntervalSince1970: 1_800_000_000)
+        let row = NetworkRow.observed(prefix, usedBy: "v", seenAt: seen)
         var entity = row.entity(partitionKey: "p")
         #expect(entity["Origin"] == .string("observed"))
+        #expect(entity["LastSeenAt"] == .dateTime(seen), "seen in the listing it was recorded from")
         #expect(NetworkRow(entity: entity)?.origin == .known(.observed))
         entity.properties["Origin"] = .string("imported")
         let other = try #require(NetworkRow(entity: entity))

@@ -226,11 +226,13 @@ struct NetworkComplianceTests {
             } while continuation != nil && seen.count < 20
             #expect(seen.count == 6 && Set(seen).count == 6, "\(seen)")
 
-            // Nothing changed: no status written (the rows the first run recorded occupied get their first
-            // `LastSeenAt` now), and a run after that writes nothing at all.
+            // Nothing changed: nothing written at all (the rows the first run recorded occupied have their
+            // `LastSeenAt` already), and a run after that writes nothing either.
+            var before = world.writes.value
             let again = try await world.manager.run(now: start.addingTimeInterval(1))
             #expect(again.networkStatuses == NetworkStatusWrites(), "\(again.networkStatuses)")
-            let before = world.writes.value
+            #expect(world.writes.value == before, "\(again.actions)")
+            before = world.writes.value
             let unchanged = try await world.manager.run(now: start.addingTimeInterval(1.5))
             #expect(
                 unchanged.networkStatuses == NetworkStatusWrites() && world.writes.value == before,
