@@ -5,6 +5,7 @@ package import Logging
 package import Metrics
 import ServiceLifecycle
 import StrictJSON
+import Synchronization
 
 /// Sends one webhook POST and answers its HTTP status (throws when no answer came). The composition root
 /// gives one over libcurl (`Bootstrap.webhookSender`); ManagerJobs reaches nothing over the network itself.
@@ -18,6 +19,10 @@ package typealias WebhookSender =
 /// the settled events after it oldest first, and moves the cursor past each one delivered; a failure waits
 /// with backoff (the next events of that scope wait behind it), and after `maxAttempts` the event is
 /// dead-lettered with the cursor moved past it, in one transaction.
+///
+/// An event answered 2xx whose cursor write then failed (refused, its outcome unknown, storage unavailable) is
+/// remembered (`UnrecordedDeliveries`): while this dispatcher finds the cursor still before it, it records the
+/// event without sending it again. Only another holder (a takeover) or a restart sends an event twice.
 package struct WebhookDispatcher: Sendable {
     package let webhooks: [Webhook]
     package let scopes: [Scope]
@@ -27,6 +32,7 @@ package struct WebhookDispatcher: Sendable {
     let send: WebhookSender
     let now: @Sendable () -> Date
     let metrics: WebhookMetrics
+    let unrecorded = UnrecordedDeliveries()
 
     package init(
         webhooks: [Webhook], scopes: [Scope], inventory: Inventory, settings: WebhookSettings, logger: Logger,
@@ -118,18 +124,21 @@ package struct WebhookDispatcher: Sendable {
             var members: [(String, JSONValue)] = [("type", .string(type)), ("webhook", .string(webhook.name))]
             if case .object(let fields) = event.json(scope: scope) { members += fields }
             let body = JSONValue.object(members).serializedBytes
-            let sentAt = now()
-            let headers: [(name: String, value: String)] = [
-                ("Content-Type", "application/json"), ("User-Agent", "ipam-webhooks/1"),
-                (WebhookSignature.header, WebhookSignature.sign(body: body, secret: webhook.secret, at: sentAt)),
-                ("ipam-event-id", id), ("ipam-webhook", webhook.name),
-            ]
+            let alreadyDelivered = unrecorded.contains(id, for: cursor.rowKey)
             var failure: String? = nil
-            do {
-                let status = try await send(webhook.url, headers, body)
-                if !(200..<300).contains(status) { failure = "HTTP \(status)" }
-            } catch {
-                failure = "\(error)"
+            if !alreadyDelivered {
+                let sentAt = now()
+                let headers: [(name: String, value: String)] = [
+                    ("Content-Type", "application/json"), ("User-Agent", "ipam-webhooks/1"),
+                    (WebhookSignature.header, WebhookSignature.sign(body: body, secret: webhook.secret, at: sentAt)),
+                    ("ipam-event-id", id), ("ipam-webhook", webhook.name),
+                ]
+                do {
+                    let status = try await send(webhook.url, headers, body)
+                    if !(200..<300).contains(status) { failure = "HTTP \(status)" }
+                } catch {
+                    failure = "\(error)"
+                }
             }
             let after = now()
             cursor.heldUntil = after.addingTimeInterval(settings.hold)
@@ -177,16 +186,33 @@ package struct WebhookDispatcher: Sendable {
             cursor.lastError = nil
             cursor.delivered += 1
             cursor.lastDeliveredAt = after
-            report.delivered += 1
-            metrics.record(webhook.name, "delivered")
-            // lost the hold (it ran out): the new holder goes on
+            if !alreadyDelivered {
+                report.delivered += 1
+                metrics.record(webhook.name, "delivered")
+                unrecorded.remember(id, for: cursor.rowKey) // until the cursor is written past it
+            }
+            // Nil: the hold was taken over (the new holder goes on) or the outcome is unknown (the next pass reads
+            // the cursor again); either way this pass stops here.
             guard let written = try await inventory.write(cursor) else { return }
+            unrecorded.forget(for: cursor.rowKey)
             cursor = written
         }
         cursor.holder = nil
         cursor.heldUntil = nil
         _ = try await inventory.write(cursor)
     }
+}
+
+/// Per cursor, the event this dispatcher had answered 2xx but could not yet write its cursor past (at most one:
+/// a pass stops at the first failed cursor write). It is not sent again while the cursor is still before it.
+final class UnrecordedDeliveries: Sendable {
+    private let ids = Mutex<[String: String]>([:])
+
+    init() {}
+
+    func contains(_ id: String, for cursor: String) -> Bool { ids.withLock { $0[cursor] == id } }
+    func remember(_ id: String, for cursor: String) { ids.withLock { $0[cursor] = id } }
+    func forget(for cursor: String) { ids.withLock { $0[cursor] = nil } }
 }
 
 /// `ipam_webhook_deliveries_total{webhook, outcome}` (delivered, failed, dead-lettered).
