@@ -28,8 +28,14 @@ struct SoakRun<C: Clock<Duration>>: Sendable {
     static var scope: String { subscription + "_eastus" }
     static var pool: String { "soak-pool" }
     static var quotaLimit: Int { 4 }
-    /// The dispatcher's settle time: an event is delivered once it is this old.
-    static var settleSeconds: Double { 15 }
+    /// The dispatchers' settle time: an event is delivered once it is this old. The default, 30 s: longer than a
+    /// Vendor's request deadline (20 s), within which a throttled transaction may still commit its event (keyed at
+    /// the time it was built); a shorter one lets a cursor pass an event that commits late, never to deliver it.
+    static var settleSeconds: Double { 30 }
+    /// The dispatchers' hold on a cursor: longer than a delivery's timeout (10 s) and a cursor write, so a live
+    /// holder is not taken over (each takeover sends the event in flight again), shorter than the default (60 s)
+    /// so that a killed holder's cursor is taken over within the run.
+    static var holdSeconds: Double { 20 }
 
     /// What the run keeps while it goes, for the report.
     final class Journal: Sendable {
@@ -132,9 +138,10 @@ struct SoakRun<C: Clock<Duration>>: Sendable {
         // Everything the clients caused is due at the receiver once the dispatchers' settle time has passed.
         await mcpRoundTrip(stack, ledger, counters, round: 0)
         let due = stopped.addingTimeInterval(1)
-        // The dispatchers deliver an event once it is older than their settle time: wait that long first, then
-        // check (a whole table read costs seconds), and again a few times while something is still missing.
-        try? await clock.sleep(for: .seconds(Self.settleSeconds + 3))
+        // The dispatchers deliver an event once it is older than their settle time (and a killed holder's cursor
+        // once its hold ran out): wait that long first, then check (a whole table read costs seconds), and again a
+        // few times while something is still missing.
+        try? await clock.sleep(for: .seconds(max(Self.settleSeconds, Self.holdSeconds) + 3))
         var final = await checkpoint(
             stack, ledger, gate, journal, start, since: since, quota: quota, final: true, until: due)
         // Only an event not delivered yet can change by waiting; any other failure is final.
@@ -277,7 +284,7 @@ struct SoakRun<C: Clock<Duration>>: Sendable {
             "MANAGER_TIMER_SCHEDULE": "*/5 * * * * *", "MANAGER_LEASE_SECONDS": "10",
             "WEBHOOKS_CONFIG": #"[{"name":"soak","url":"\#(webhook)","secret":"\#(secret)","events":["*"]}]"#,
             "WEBHOOK_POLL_SECONDS": "1", "WEBHOOK_SETTLE_SECONDS": "\(Int(settleSeconds))",
-            "WEBHOOK_HOLD_SECONDS": "5", "WEBHOOK_MAX_ATTEMPTS": "100",
+            "WEBHOOK_HOLD_SECONDS": "\(Int(holdSeconds))", "WEBHOOK_MAX_ATTEMPTS": "100",
         ]
     }
 
