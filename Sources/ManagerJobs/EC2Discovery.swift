@@ -30,13 +30,7 @@ package struct EC2Discovery: NetworkDiscovery {
         var outcomes: [(Scope, Result<[VPC], AWSFailure>)] = []
         await withTaskGroup(of: (Scope, Result<[VPC], AWSFailure>).self) { group in
             for (scope, client) in asked {
-                group.addTask {
-                    do throws(AWSFailure) {
-                        return (scope, .success(try await client.describeVpcs()))
-                    } catch {
-                        return (scope, .failure(error))
-                    }
-                }
+                group.addTask { (scope, await Self.vpcs(listedBy: client)) }
             }
             for await outcome in group { outcomes.append(outcome) }
         }
@@ -63,6 +57,19 @@ package struct EC2Discovery: NetworkDiscovery {
             }
         }
         return listing
+    }
+
+    /// One account and region's VPCs, or why not.
+    ///
+    /// A function of its own, not the task group's closure: in release builds (Swift 6.3) a typed `do throws` inside
+    /// the child task's closure handed the group a corrupt result (a crash copying the scope, or an empty listing);
+    /// `ipam-dev bench manager-aws` on a release build shows it.
+    static func vpcs(listedBy client: EC2Client) async -> Result<[VPC], AWSFailure> {
+        do throws(AWSFailure) {
+            return .success(try await client.describeVpcs())
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// The scope an account and region are listed for.
