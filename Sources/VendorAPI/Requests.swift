@@ -259,11 +259,7 @@ extension API {
                 try container.decodeIfPresent(String.self, forKey: .resourceId).map { id in
                     // Which of the two a scope takes is the validation's to say, once the scope is known.
                     guard Members.isVNetResourceId(id) || Members.isVPCId(id) else {
-                        throw RequestProblem(
-                            code: .invalidField, field: "resourceId",
-                            message:
-                                "'resourceId' must be a VNet's resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}"
-                        )
+                        throw Members.resourceIdProblem(id, cloud: .azure)!
                     }
                     return id
                 }
@@ -469,6 +465,25 @@ extension API {
                     message: "'requester' must be at most 256 printable characters")
             }
             return requester
+        }
+
+        /// Why `id` cannot name a network of a `cloud` scope (an Azure scope's networks are VNets, an AWS scope's
+        /// VPCs), or nil when it can.
+        package static func resourceIdProblem(_ id: String, cloud: Cloud) -> RequestProblem? {
+            switch cloud {
+            case .azure where !isVNetResourceId(id):
+                RequestProblem(
+                    code: .invalidField, field: "resourceId",
+                    message:
+                        "'resourceId' must be a VNet's resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}"
+                )
+            case .aws where !isVPCId(id):
+                RequestProblem(
+                    code: .invalidField, field: "resourceId",
+                    message: "'resourceId' of a network in an AWS scope must be its VPC id: vpc- and 8 or 17 hex digits"
+                )
+            default: nil
+            }
         }
 
         /// An AWS VPC's id: `vpc-` and 8 or 17 lower-case hexadecimal digits.

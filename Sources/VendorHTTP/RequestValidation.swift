@@ -217,21 +217,7 @@ package enum RequestValidation {
         try refusals.check("tags")
         try refusals.check("resourceId")
         if let id = wire.resourceId {
-            // An Azure scope's networks are VNets, an AWS scope's VPCs: the id must be its cloud's.
-            switch scope.cloud {
-            case .azure where !API.Members.isVNetResourceId(id):
-                throw RequestProblem(
-                    code: .invalidField, field: "resourceId",
-                    message:
-                        "'resourceId' must be a VNet's resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}"
-                )
-            case .aws where !API.Members.isVPCId(id):
-                throw RequestProblem(
-                    code: .invalidField, field: "resourceId",
-                    message: "'resourceId' of a network in an AWS scope must be its VPC id: vpc- and 8 or 17 hex digits"
-                )
-            default: break
-            }
+            if let problem = API.Members.resourceIdProblem(id, cloud: scope.cloud) { throw problem }
         }
         var request = LeaseRequest(
             sessionId: wire.sessionId, scope: scope, prefixLength: prefix.length, requester: wire.requester,

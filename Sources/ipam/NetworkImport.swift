@@ -316,18 +316,9 @@ struct NetworkImport {
         try refusals.check("tags")
         try refusals.check("resourceId")
         if let id = wire.resourceId {
-            if wire.accountId != nil, !API.Members.isVPCId(id) {
-                throw RequestProblem(
-                    code: .invalidField, field: "resourceId",
-                    message: "'resourceId' of a network in an AWS scope must be its VPC id: vpc- and 8 or 17 hex digits"
-                )
-            }
-            if wire.subscriptionId != nil, !API.Members.isVNetResourceId(id) {
-                throw RequestProblem(
-                    code: .invalidField, field: "resourceId",
-                    message:
-                        "'resourceId' must be a VNet's resource id: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{name}"
-                )
+            if wire.accountId != nil, let problem = API.Members.resourceIdProblem(id, cloud: .aws) { throw problem }
+            if wire.subscriptionId != nil, let problem = API.Members.resourceIdProblem(id, cloud: .azure) {
+                throw problem
             }
         }
         try refusals.check("cidrV6")
