@@ -6,6 +6,7 @@ import IPAMCore
 import Logging
 import TestSupport
 import Testing
+import VendorAPI
 
 @testable import VendorDomain
 @testable import VendorHTTP
@@ -249,6 +250,19 @@ struct RouteAccessTests {
     func consolePathVariants() async throws {
         let secret = ["CONSOLE_SESSION_SECRET": "route-access-console-secret-0123456789"]
         try await VendorHarness.withVendor(environment: secret, roleKeys: Self.keys) { url, table, _ in
+            // Every page the route table declares (a page added later included), canonical and in every spelling:
+            // without a session, nothing but the way to sign in.
+            let pages = API.Console.routes.filter { $0.method == .get && $0.path != API.Console.signInPage.path }
+                .map { $0.path.replacingOccurrences(of: "{leaseId}", with: "lease-1") }
+            for path in pages + pages.flatMap(Self.variants) {
+                let answer = try await HTTPCalls.send("GET", url + path)
+                #expect(
+                    [303, 404].contains(answer.status)
+                        && answer.headers["Location"].map { $0 == "/console/signin" } ?? true
+                        && !answer.text.contains("<table"),
+                    "\(path): \(answer.status)")
+                if pages.contains(path) { #expect(answer.status == 303, "\(path): \(answer.status)") }
+            }
             for path in ["/console/leases/", "//console/leases", "/console//leases", "/console/audit/", "//console"] {
                 let answer = try await HTTPCalls.send("GET", url + path)
                 #expect(
