@@ -135,11 +135,12 @@ package enum API {
             summary: "The console is off: 404 saying how to turn it on")
 
         /// Every page of the console (when it is on).
-        package static let routes: [APIRoute] = [
-            signInPage, signIn, signOut, dashboard, space, pools, leases, leasesCSV, lease, reservations, reserve,
-            release,
-            audit, drift,
-        ]
+        package static let routes: [APIRoute] =
+            [
+                signInPage, signIn, signOut, dashboard, space, pools, leases, leasesCSV, lease, reservations, reserve,
+                release,
+                audit, drift,
+            ] + flows
 
         static func page(_ method: APIRoute.Method, _ path: String, _ id: String, _ summary: String) -> APIRoute {
             APIRoute(method, path, .consoleSession, operationId: id, summary: summary)

@@ -19,7 +19,7 @@ protocol ConsolePage: Sendable {
 
 /// The console's navigation links: the layout marks the current page's with `aria-current`.
 enum ConsoleSection: Sendable, CaseIterable {
-    case dashboard, space, pools, leases, reservations, audit, drift
+    case dashboard, space, pools, leases, request, reservations, audit, drift
 }
 
 /// Markup the console builds itself (its SVG charts, from escaped values): `{{{…}}}` writes it as is.
@@ -57,6 +57,7 @@ struct ConsoleLayout: Sendable {
         let space: Bool
         let pools: Bool
         let leases: Bool
+        let request: Bool
         let reservations: Bool
         let audit: Bool
         let drift: Bool
@@ -69,6 +70,7 @@ struct ConsoleLayout: Sendable {
             space = current == .space
             pools = current == .pools
             leases = current == .leases
+            request = current == .request
             reservations = current == .reservations
             audit = current == .audit
             drift = current == .drift
@@ -436,6 +438,8 @@ struct LeasePage: ConsolePage {
 
     let fields: [Field]
     let events: [EventRow]
+    /// The renew and release buttons and the members link (`ConsoleFlowPages.swift`); nil: none.
+    var actions: LeaseActions? = nil
 
     init(_ row: NetworkRow, scope: Scope, events: [AuditEvent]) {
         fields =
@@ -463,13 +467,14 @@ struct ReservationsPage: ConsolePage {
         let reason: String
         let expiresAt: String
         let readOnly: Bool
+        /// Shown to admins for a reservation made through the API or the console: a link to confirm its release.
         let releasable: Bool
         let id: String
-        let csrf: String
     }
 
-    /// The reserve form and the release buttons are shown to admins only.
+    /// The reserve form and the release links are shown to admins only (each leads to a confirmation page).
     let admin: Bool
+    /// The session's token (the confirmation pages carry it into their forms).
     let csrf: String
     let scopeOptions: [ConsoleOption]
     let rows: [Row]
@@ -482,7 +487,7 @@ struct ReservationsPage: ConsolePage {
             Row(
                 cidr: reservation.prefix.description, scope: ConsoleScopes.name(scope), owner: reservation.owner,
                 reason: reservation.reason, expiresAt: reservation.expiresAt.map(ISO8601.format) ?? "",
-                readOnly: readOnly, releasable: admin && !readOnly, id: reservation.id, csrf: csrf)
+                readOnly: readOnly, releasable: admin && !readOnly, id: reservation.id)
         }
     }
 }

@@ -48,6 +48,7 @@ struct ConsoleRoutes: Sendable {
         routes.add(API.Console.release, use: release)
         routes.add(API.Console.audit, use: audit)
         routes.add(API.Console.drift, use: drift)
+        addFlows(to: routes)
     }
 
     // MARK: Sign-in
@@ -281,12 +282,14 @@ struct ConsoleRoutes: Sendable {
     @Sendable func lease(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withSession(request) { session in
             let id = try context.parameters.require("leaseId")
-            return try await rendering(session) {
+            return try await rendering(session, notice: Self.parameter(request, "done")) {
                 let (row, scope) = try await service.lease(id: id, scope: nil)
                 var filter = EventFilter()
                 filter.leaseId = id
                 let events = try await service.events(in: [scope], matching: filter, limit: 200, from: nil).events
-                return ("Lease \(row.prefix)", LeasePage(row, scope: scope, events: events.map(\.0)))
+                var page = LeasePage(row, scope: scope, events: events.map(\.0))
+                page.actions = leaseActions(row, session)
+                return ("Lease \(row.prefix)", page)
             }
         }
     }
@@ -299,7 +302,8 @@ struct ConsoleRoutes: Sendable {
                 return (
                     "Reservations",
                     ReservationsPage(
-                        items, scopes: scopes, admin: session.role >= .admin, csrf: sessions.csrfToken(session))
+                        items, scopes: scopes, admin: allows(API.Console.reserve, session),
+                        csrf: sessions.csrfToken(session))
                 )
             }
         }
@@ -307,35 +311,14 @@ struct ConsoleRoutes: Sendable {
 
     @Sendable func reserve(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withPostedForm(ReservationForm.self, request) { session, form in
-            guard session.role >= .admin else {
-                return failure(
-                    .forbidden, "Reserving needs the admin role; you have \(session.role).", session: session)
-            }
-            var fields: [(String, JSONValue)] = []
-            for (name, value) in [
-                ("cidr", form.cidr), ("owner", form.owner), ("reason", form.reason), ("expiresAt", form.expiresAt),
-            ] {
-                if let value, !value.isEmpty { fields.append((name, .string(value))) }
-            }
-            let named = form.scope.flatMap { $0.isEmpty ? nil : $0 }
-            let scope = named.flatMap { ConsoleScopes.named($0, in: service.configuration.scopes.keys) }
-            if let named, scope == nil {
-                // Never the default scope instead of one the form names that is not configured.
-                return failure(
-                    .notFound, "No scope '\(named)' is configured: nothing was reserved.", session: session)
-            }
-            if let scope {
-                fields += [
-                    (scope.cloud == .aws ? "accountId" : "subscriptionId", .string(scope.account)),
-                    ("region", .string(scope.region)),
-                ]
-            }
+            if let refused = refusal(API.Console.reserve, session, doing: "Reserving") { return refused }
             return try await acting(session) {
                 let reservation: ReservationRequest
                 do throws(RequestProblem) {
+                    // A scope the form names that is not configured is refused (404), never the default scope.
                     reservation = try RequestValidation.reservation(
-                        JSONValue.object(fields).serializedBytes, configuration: service.configuration,
-                        now: service.time.now())
+                        try form.reserveBody(scopes: service.configuration.scopes.keys),
+                        configuration: service.configuration, now: service.time.now())
                 } catch {
                     throw DomainError.badRequest(error)
                 }
@@ -347,10 +330,8 @@ struct ConsoleRoutes: Sendable {
 
     @Sendable func release(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withPostedForm(TokenForm.self, request) { session, _ in
-            guard session.role >= .admin else {
-                return failure(
-                    .forbidden, "Releasing a reservation needs the admin role; you have \(session.role).",
-                    session: session)
+            if let refused = refusal(API.Console.release, session, doing: "Releasing a reservation") {
+                return refused
             }
             let id = try context.parameters.require("reservationId")
             return try await acting(session) {

@@ -7,6 +7,7 @@ enum ConsoleTemplates {
     enum Name: String, Sendable, CaseIterable {
         case signIn = "signin"
         case dashboard, space, pools, leases, lease, reservations, audit, drift, error
+        case request, requested, members, confirm
 
         var text: String {
             switch self {
@@ -20,6 +21,10 @@ enum ConsoleTemplates {
             case .audit: return ConsoleTemplates.audit
             case .drift: return ConsoleTemplates.drift
             case .error: return ConsoleTemplates.error
+            case .request: return ConsoleTemplates.request
+            case .requested: return ConsoleTemplates.requested
+            case .members: return ConsoleTemplates.members
+            case .confirm: return ConsoleTemplates.confirm
             }
         }
     }
@@ -29,6 +34,7 @@ enum ConsoleTemplates {
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         try! library.register(layout, named: layoutName)
+        try! library.register(leaseActions, named: "leaseactions")
         for name in Name.allCases { try! library.register(name.text, named: name.rawValue) }
         return library
     }()
@@ -90,6 +96,7 @@ enum ConsoleTemplates {
         <a href="/console/space" {{#space}}aria-current="page"{{/space}}>Address space</a>
         <a href="/console/pools" {{#pools}}aria-current="page"{{/pools}}>Pools</a>
         <a href="/console/leases" {{#leases}}aria-current="page"{{/leases}}>Leases</a>
+        <a href="/console/request" {{#request}}aria-current="page"{{/request}}>Request</a>
         <a href="/console/reservations" {{#reservations}}aria-current="page"{{/reservations}}>Reservations</a>
         <a href="/console/drift" {{#drift}}aria-current="page"{{/drift}}>Drift</a>
         <a href="/console/audit" {{#audit}}aria-current="page"{{/audit}}>Audit log</a>
@@ -225,6 +232,7 @@ enum ConsoleTemplates {
 
     static let lease = """
         <table class="fields"><caption>The lease</caption>{{#fields}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/fields}}</table>
+        {{#actions}}{{> leaseactions}}{{/actions}}
         <div class="scroll"><table id="history"><caption>History (audit events, newest first)</caption>
         <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">State</th><th scope="col">Detail</th></tr>
         {{#events}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td class="state">{{before}} → {{after}}</td><td>{{detail}}</td></tr>{{/events}}</table></div>
@@ -232,8 +240,7 @@ enum ConsoleTemplates {
 
     static let reservations = """
         {{#admin}}
-        <form method="post" action="/console/reservations" id="reserve-form" class="filters">
-        <input type="hidden" name="csrf" value="{{csrf}}">
+        <form method="get" action="/console/reservations/new" id="reserve-form" class="filters">
         <label for="r-scope">Scope<select id="r-scope" name="scope">{{#scopeOptions}}<option value="{{value}}">{{label}}</option>{{/scopeOptions}}</select></label>
         <label for="r-cidr">CIDR<input id="r-cidr" name="cidr" placeholder="10.64.200.0/24" required></label>
         <label for="r-owner">Owner<input id="r-owner" name="owner" required></label>
@@ -245,7 +252,7 @@ enum ConsoleTemplates {
         <div class="scroll"><table id="reservations"><caption>Reservations (configured exclusions are read-only)</caption>
         <tr><th scope="col">CIDR</th><th scope="col">Scope</th><th scope="col">Owner</th><th scope="col">Reason</th><th scope="col">Expires</th><th scope="col"><span class="skip">Actions</span></th></tr>
         {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td>{{scope}}</td><td>{{owner}}</td><td>{{reason}}{{#readOnly}} (read-only){{/readOnly}}</td><td>{{expiresAt}}</td>
-        <td>{{#releasable}}<form method="post" action="/console/reservations/{{id}}/release"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="release" aria-label="Release {{cidr}}">Release</button></form>{{/releasable}}</td></tr>{{/rows}}
+        <td>{{#releasable}}<a href="/console/reservations/{{id}}/release" class="release" aria-label="Release {{cidr}}">Release…</a>{{/releasable}}</td></tr>{{/rows}}
         </table></div>
         """
 

@@ -51,6 +51,13 @@ package struct VendorMetrics: Sendable {
         allocationDuration = Metrics.Timer(label: "ipam_vendor_allocation_duration_seconds", factory: factory)
     }
 
+    /// One `getNewNetwork` answered (by the API or the console): how long it took, and whether it created the lease
+    /// or replayed it.
+    package func recordAllocation(created wasCreated: Bool, duration: Duration) {
+        allocationDuration.record(duration: duration)
+        (wasCreated ? created : replayed).increment()
+    }
+
     /// Storage attempts by method and status (0 = no answer), with whether the pipeline retried:
     /// throttling and faults show up here before they reach callers.
     package func recordStorageAttempt(_ record: StorageAttempt) {

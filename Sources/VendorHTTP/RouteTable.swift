@@ -16,6 +16,19 @@ package enum RouteAccess: Sendable, Equatable {
     case consoleSession
 }
 
+extension Role {
+    /// The smallest role a route declared with `access` admits; nil for a route that needs none (`open`, the
+    /// console's pages). The console's changes ask it of the API operation they perform.
+    package init?(needed access: APIRoute.Access) {
+        switch access {
+        case .reader: self = .reader
+        case .lease: self = .lease
+        case .admin: self = .admin
+        case .open, .consoleSession: return nil
+        }
+    }
+}
+
 /// Registers the Vendor's routes, each with who may call it; another module adds its own through `add`, from its
 /// `VendorRouteRegistrar` (the console's `ConsoleRegistrar`).
 ///
@@ -57,12 +70,8 @@ package final class VendorRouteTable {
     /// Registers `handler` for a route declared in `API` that needs a role: its method, path (`{name}` captures a
     /// segment) and role come from the declaration.
     package func add(_ route: APIRoute, use handler: @escaping AuthenticatedHandler) {
-        let role: Role
-        switch route.access {
-        case .reader: role = .reader
-        case .lease: role = .lease
-        case .admin: role = .admin
-        case .open, .consoleSession: preconditionFailure("\(route) needs no role: its handler takes no caller")
+        guard let role = Role(needed: route.access) else {
+            preconditionFailure("\(route) needs no role: its handler takes no caller")
         }
         add(Self.method(route), RouterPath(route.path), role, use: handler)
     }

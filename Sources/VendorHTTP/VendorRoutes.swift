@@ -82,8 +82,7 @@ struct VendorRoutes: Sendable {
         let effort = VendorService.Effort()
         let started = ContinuousClock.now
         let answer = try await service.with(logger: context.logger).getNewNetwork(lease, effort: effort)
-        service.metrics.allocationDuration.record(duration: ContinuousClock.now - started)
-        (answer.created ? service.metrics.created : service.metrics.replayed).increment()
+        service.metrics.recordAllocation(created: answer.created, duration: ContinuousClock.now - started)
         var response = VendorRouter.answer(answer.created ? .created : .ok, API.Lease(answer))
         response.headers[HTTPField.Name("x-ipam-claim-attempts")!] = String(effort.claimAttempts)
         response.headers[HTTPField.Name("x-ipam-storage-calls")!] = String(effort.storageCalls)

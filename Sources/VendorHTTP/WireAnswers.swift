@@ -21,7 +21,7 @@ extension Scope {
 
 extension API.Lease {
     /// A lease just made, replayed or adopted.
-    init(_ answer: LeaseAnswer) {
+    package init(_ answer: LeaseAnswer) {
         let v6 = Dictionary(answer.subnetsV6.map { ($0.name, $0.prefix) }, uniquingKeysWith: { a, _ in a })
         self.init(
             leaseId: answer.leaseId, sessionId: answer.sessionId, cidr: answer.prefix.description,

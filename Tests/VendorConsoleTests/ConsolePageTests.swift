@@ -194,8 +194,9 @@ struct ConsolePageTests {
                 ])
             ),
         ]
-        #expect(Set(samples.map(\.0)) == Set(ConsoleTemplates.Name.allCases))
-        for (name, model) in samples {
+        let everySample = samples + ConsoleFlowPagesTests.samples
+        #expect(Set(everySample.map(\.0)) == Set(ConsoleTemplates.Name.allCases))
+        for (name, model) in everySample {
             let members = Self.members(of: model)
             for used in Self.names(in: name.text) {
                 #expect(members.contains(used), "template \(name.rawValue) uses '\(used)', not in its model")

@@ -253,7 +253,10 @@ struct RouteAccessTests {
             // Every page the route table declares (a page added later included), canonical and in every spelling:
             // without a session, nothing but the way to sign in.
             let pages = API.Console.routes.filter { $0.method == .get && $0.path != API.Console.signInPage.path }
-                .map { $0.path.replacingOccurrences(of: "{leaseId}", with: "lease-1") }
+                .map { route in
+                    route.path(
+                        Dictionary(uniqueKeysWithValues: route.parameters.map { ($0, String($0.dropLast(2)) + "-1") }))
+                }
             for path in pages + pages.flatMap(Self.variants) {
                 let answer = try await HTTPCalls.send("GET", url + path)
                 #expect(
