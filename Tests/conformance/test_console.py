@@ -286,6 +286,7 @@ def test_an_admin_reserves_and_releases_and_a_reader_cannot(vendor, browser):
     browser.find_element(By.ID, "r-owner").send_keys("console-ops")
     browser.find_element(By.ID, "r-reason").send_keys("selenium")
     click_and_wait(browser, browser.find_element(By.ID, "reserve"))
+    click_and_wait(browser, browser.find_element(By.ID, "confirm"))  # the confirmation page (test_console_flows.py)
     assert f"Reserved {cidr}" in browser.page_source
     row = browser.find_element(By.CSS_SELECTOR, f'#reservations tr[data-cidr="{cidr}"]')
     admin_cookies = session_cookies(browser)
@@ -295,7 +296,7 @@ def test_an_admin_reserves_and_releases_and_a_reader_cannot(vendor, browser):
     # A reader sees no buttons, and its own valid form token does not let it post one.
     sign_in(browser, url, READER_KEY)
     browser.get(url + "/console/reservations")
-    assert not browser.find_elements(By.ID, "reserve-form") and not browser.find_elements(By.CSS_SELECTOR, "button.release")
+    assert not browser.find_elements(By.ID, "reserve-form") and not browser.find_elements(By.CSS_SELECTOR, ".release")
     reader_csrf = browser.find_element(By.CSS_SELECTOR, 'header form input[name="csrf"]').get_attribute("value")
     refused = requests.post(url + "/console/reservations", data={"csrf": reader_csrf, "cidr": "10.79.251.0/24", "owner": "x", "reason": "forged"},
                             cookies=session_cookies(browser), timeout=30, allow_redirects=False)
@@ -305,7 +306,8 @@ def test_an_admin_reserves_and_releases_and_a_reader_cannot(vendor, browser):
     # The admin releases it.
     sign_in(browser, url, ADMIN_KEY)
     browser.get(url + "/console/reservations")
-    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, f'#reservations tr[data-cidr="{cidr}"] button.release'))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, f'#reservations tr[data-cidr="{cidr}"] a.release'))
+    click_and_wait(browser, browser.find_element(By.ID, "confirm"))
     assert f"Released {cidr}" in browser.page_source
     assert not browser.find_elements(By.CSS_SELECTOR, f'#reservations tr[data-cidr="{cidr}"]')
     assert row is not None
