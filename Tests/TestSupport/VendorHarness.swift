@@ -60,6 +60,22 @@ package enum HTTPCalls {
             status: response.status, headers: response.headers, json: try? JSONValue.parse(response.body),
             text: response.bodyText)
     }
+
+    /// `send`, repeated while the answer is 503 `Busy` — nothing was claimed, so the same body (same SessionId) is
+    /// safe to send again, as a client's retry would.
+    ///
+    /// For tests whose claim is the final outcome of a race (every block held once, one lease per session), not
+    /// whether contention on a loaded machine outlasted one request's deadline.
+    package static func sendRetryingBusy(
+        _ method: String, _ url: String, body: String, headers: HTTPHeaderList = [:], attempts: Int = 6
+    ) async throws -> HTTPAnswer {
+        var answer = try await send(method, url, body: body, headers: headers)
+        for _ in 1..<max(attempts, 1) where answer.status == 503 && answer.code == "Busy" {
+            try await Task.sleep(for: .milliseconds(200))
+            answer = try await send(method, url, body: body, headers: headers)
+        }
+        return answer
+    }
 }
 
 /// Runs a Vendor in this process (real HTTP on an ephemeral port) against the test storage endpoint.
