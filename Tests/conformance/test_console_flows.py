@@ -10,7 +10,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
-from conftest import ADMIN_KEY, API_KEY, READER_KEY, SUBSCRIPTION
+from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION
 from test_console import assert_axe_passes, assert_no_console_errors, browser, click_and_wait, lease, session_cookies, sign_in  # noqa: F401 (browser is a fixture)
 
 
@@ -210,3 +210,43 @@ def test_an_admin_reserves_and_unreserves_through_confirmations(vendor, browser)
     assert {e["action"] for e in events if e["cidr"] == cidr and e["actor"] == who} == {"reserve", "unreserve"}, events
     browser.get(url + "/console/audit?action=unreserve")
     assert any(cidr in row.text and who in row.text for row in browser.find_elements(By.CSS_SELECTOR, "#events tr"))
+
+
+def test_an_aws_request_names_its_vpc_and_every_flow_page_fits_390_px(vendor, browser):
+    url, _ = vendor
+    aws_key = f"aws_{AWS_ACCOUNT}_us-east-1"
+    sign_in(browser, url, ADMIN_KEY)
+    browser.get(url + "/console/request")
+    Select(browser.find_element(By.ID, "n-area")).select_by_value(f"scope:{aws_key}")
+    click_and_wait(browser, browser.find_element(By.ID, "request"))
+    lease_id = browser.find_element(By.ID, "tag").text.split("=", 1)[1]
+    made = api_lease(url, lease_id)
+    assert made["scope"] == aws_key and made["cloud"] == "aws", made
+    assert browser.find_element(By.ID, "tag-heading").text == "The tag to put on the VPC"
+    assert fields(browser, "lease-fields")["Scope"] == f"aws/{AWS_ACCOUNT}/us-east-1"
+    reserved = "10.77.%d.0/24" % (uuid.uuid4().int % 250)
+    pages = {
+        "request": "/console/request",
+        "requested": None,  # the result page, posted again below at each width (a replay: the same lease)
+        "release": f"/console/leases/{lease_id}/release",
+        "members": f"/console/leases/{lease_id}/members",
+        "remove": f"/console/leases/{lease_id}/members/remove?principal=nobody",
+        "reserve": f"/console/reservations/new?cidr={reserved}&owner=flows&reason=width",
+    }
+    for width, height in [(1280, 900), (390, 844)]:
+        browser.set_window_size(width, height)
+        for name, path in pages.items():
+            if path is None:
+                browser.get(url + "/console/request")
+                Select(browser.find_element(By.ID, "n-area")).select_by_value(f"scope:{aws_key}")
+                browser.find_element(By.ID, "n-session").clear()
+                browser.find_element(By.ID, "n-session").send_keys(made["sessionId"])
+                click_and_wait(browser, browser.find_element(By.ID, "request"))
+                assert browser.find_elements(By.ID, "replayed") and browser.find_element(By.ID, "tag").text.endswith(lease_id)
+            else:
+                browser.get(url + path)
+            overflow = browser.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 1, f"{name} at {width}px scrolls sideways by {overflow}px"
+            assert_axe_passes(browser, f"{name} at {width}px")
+            assert_no_console_errors(browser, f"{name} at {width}px")
+    browser.set_window_size(1280, 900)
