@@ -22,6 +22,8 @@ struct NetworkRequestForm: ConsoleForm, Equatable {
     var requester: String?
     /// One `KEY=VALUE` a line.
     var tags: String?
+    /// Present (the Preview button) for a dry run: what the request would be handed now, nothing written.
+    var preview: String?
 
     /// The `getNewNetwork` body this form stands for.
     /// - Parameter scopes: the configured scopes (`scope:` names one of them by its partition key or name).

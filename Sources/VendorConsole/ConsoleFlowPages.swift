@@ -37,11 +37,40 @@ struct RequestPage: ConsolePage {
     let limits: String
     /// Why the last attempt was refused (the API's message), nil on a fresh form.
     let problem: String?
+    /// What a dry run of the form answered, nil otherwise.
+    let preview: Preview?
+
+    /// A dry run's answer (`API.NetworkPreview`): the blocks the request would be handed now, or the lease its
+    /// SessionId holds already.
+    struct Preview: Sendable, Equatable {
+        let cidr: String
+        let cidrV6: String?
+        /// What a replay would answer: the lease the SessionId holds; nil for a new block.
+        let held: String?
+
+        init(cidr: String, cidrV6: String?, held: String?) {
+            self.cidr = cidr
+            self.cidrV6 = cidrV6
+            self.held = held
+        }
+
+        init(_ preview: API.NetworkPreview) {
+            self.init(
+                cidr: preview.cidr, cidrV6: preview.cidrV6,
+                held: preview.heldLease.map {
+                    "This SessionId holds lease \($0.leaseId) (\(preview.cidr), \($0.state)) already: sending the form answers it again."
+                })
+        }
+    }
 
     /// - Parameters:
     ///   - form: the values to show again (nil: a fresh form, the default scope chosen and a new SessionId).
     ///   - problem: the API's message for why `form` was refused.
-    init(configuration: IPAMConfiguration, csrf: String, form: NetworkRequestForm? = nil, problem: String? = nil) {
+    ///   - preview: what a dry run of `form` answered.
+    init(
+        configuration: IPAMConfiguration, csrf: String, form: NetworkRequestForm? = nil, problem: String? = nil,
+        preview: Preview? = nil
+    ) {
         self.csrf = csrf
         let area = form?.area ?? "scope:\(configuration.defaultScope.partitionKey)"
         scopeAreas = configuration.scopes.keys.sorted().map { scope in
@@ -69,6 +98,7 @@ struct RequestPage: ConsolePage {
         limits =
             "IPv4 /\(v4.min) to /\(v4.max) (default /\(v4.default)), IPv6 /\(v6.min) to /\(v6.max) (default /\(v6.default)); a pool's rules may narrow them"
         self.problem = problem
+        self.preview = preview
     }
 }
 
@@ -227,6 +257,7 @@ struct ConfirmPage<Place: ConfirmationSection>: ConsolePage {
 extension ConsoleTemplates {
     static let request = """
         {{#problem}}<p class="notice error" role="alert" id="problem">Not leased: {{problem}}</p>{{/problem}}
+        {{#preview}}<p class="notice" role="status" id="preview">{{#held}}{{held}}{{/held}}{{^held}}Would lease {{cidr}}{{#cidrV6}} and {{cidrV6}}{{/cidrV6}} now. Nothing is held: another request may take it first.{{/held}}</p>{{/preview}}
         <form method="post" action="/console/request" id="request-form">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <p><label for="n-area">From<select id="n-area" name="area">
@@ -241,7 +272,7 @@ extension ConsoleTemplates {
         <p><label for="n-tags">Tags, one KEY=VALUE a line<textarea id="n-tags" name="tags" rows="3" cols="40" style="max-width: 100%">{{tags}}</textarea></label></p>
         <p><label for="n-session">SessionId (sending the form again answers the same lease)<input id="n-session" name="sessionId" value="{{sessionId}}" size="48" required></label></p>
         <p>Sizes: {{limits}}.</p>
-        <p><button type="submit" id="request">Request a network</button></p>
+        <p><button type="submit" id="request">Request a network</button> <button type="submit" name="preview" value="1" id="preview-request">Preview (writes nothing)</button></p>
         </form>
         """
 

@@ -66,6 +66,20 @@ extension ConsoleRoutes {
                 return refusedForm(VendorError(DomainError.badRequest(error)).status, error.message)
             }
             lease.owner = service.redactor.principal(session.caller)
+            if form.preview != nil {
+                // A dry run (`"dryRun": true`): the same reads and refusals, nothing written, nothing audited.
+                do throws(DomainError) {
+                    let preview = try await service.previewNetwork(lease)
+                    return page(
+                        "Request a network",
+                        RequestPage(
+                            configuration: configuration, csrf: sessions.csrfToken(session), form: form,
+                            preview: RequestPage.Preview(API.NetworkPreview(preview))),
+                        session: session)
+                } catch {
+                    return refusedForm(VendorError(error).status, error.message)
+                }
+            }
             return try await acting(session) {
                 let answer: LeaseAnswer
                 do throws(DomainError) {

@@ -38,7 +38,7 @@ extension API.Lease {
 
 extension API.NetworkPreview {
     /// A dry run's answer.
-    init(_ preview: NetworkPreview) {
+    package init(_ preview: NetworkPreview) {
         self.init(
             sessionId: preview.sessionId, cidr: preview.prefix.description, prefixLength: preview.prefix.length,
             cidrV6: preview.prefixV6?.description, prefixLengthV6: preview.prefixV6?.length,

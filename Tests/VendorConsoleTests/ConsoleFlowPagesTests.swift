@@ -26,7 +26,12 @@ struct ConsoleFlowPagesTests {
     /// A model of each flow page, for the test that holds every name a template uses to its model.
     static var samples: [(ConsoleTemplates.Name, Any)] {
         [
-            (.request, RequestPage(configuration: configuration, csrf: "c")),
+            (
+                .request,
+                RequestPage(
+                    configuration: configuration, csrf: "c", problem: "p",
+                    preview: .init(cidr: "c", cidrV6: "d", held: "h"))
+            ),
             (.requested, RequestedPage(lease, created: false, scope: aws)),
             (
                 .members,
@@ -160,6 +165,31 @@ struct ConsoleFlowPagesTests {
         let created = ConsoleTemplates.render(
             RequestedPage(Self.lease, created: true, scope: Self.azure), title: "t", notice: nil, session: nil)
         #expect(!created.contains(#"id="replayed""#) && created.contains("The tag to put on the VNet"))
+    }
+
+    @Test("the request form: a refusal and a preview shown above the form, which keeps what was sent, escaped")
+    func requestForm() {
+        let form = NetworkRequestForm(
+            sessionId: Self.hostile, area: "pool:team-a", prefixLength: "26", ipVersion: "v6", dualStack: "on",
+            requester: Self.hostile, tags: "a=\(Self.hostile)")
+        let page = RequestPage(
+            configuration: Self.configuration, csrf: "tok", form: form, problem: Self.hostile,
+            preview: .init(cidr: "10.64.128.0/26", cidrV6: nil, held: nil))
+        let html = ConsoleTemplates.render(page, title: "t", notice: nil, session: nil)
+        #expect(!html.contains(Self.hostile) && html.contains("Not leased: \(Self.escaped)"))
+        #expect(
+            html.contains(
+                #"<option value="pool:team-a" selected>pool team-a (10.64.128.0/17) in 11111111-1111-1111-1111-111111111111_eastus</option>"#
+            ))
+        #expect(
+            html.contains(#"<option value="v6" selected>"#) && html.contains(#"name="dualStack" value="on" checked"#))
+        #expect(html.contains(#"id="preview">Would lease 10.64.128.0/26 now."#))
+        #expect(html.contains(#"name="sessionId" value="\#(Self.escaped)""#))
+        let fresh = ConsoleTemplates.render(
+            RequestPage(configuration: Self.configuration, csrf: "tok"), title: "t", notice: nil, session: nil)
+        #expect(fresh.contains(#"<option value="scope:11111111-1111-1111-1111-111111111111_eastus" selected>"#))
+        #expect(fresh.firstMatch(of: /name="sessionId" value="console-[0-9a-f-]{36}"/) != nil)
+        #expect(!fresh.contains(#"id="preview""#) && !fresh.contains(#"id="problem""#))
     }
 
     @Test("a confirmation page posts its hidden values with the token, or, blocked, shows why and no form")

@@ -155,8 +155,17 @@ struct ConsoleFlowsTests {
                 ("sessionId", session), ("area", "scope:\(scope)"), ("prefixLength", "26"), ("ipVersion", "v4"),
                 ("requester", "team-x"), ("tags", "env=dev\r\n cost = 42 \r\n\r\n"),
             ]
+            // A preview (dry run) names the block and writes nothing.
+            let unwritten = try await Self.snapshot(table)
+            let preview = try await alice.post("/console/request", fields + [("preview", "1")])
+            let previewed = try #require(
+                preview.text.firstMatch(of: /id="preview">Would lease ([0-9.]+\/26) now/).map { String($0.1) },
+                "\(preview.text)")
+            #expect(preview.status == 200 && preview.text.contains("id=\"request-form\""))
+            #expect(try await Self.snapshot(table) == unwritten, "the preview wrote nothing")
             let made = try await alice.post("/console/request", fields)
             #expect(made.status == 201, "\(made.text)")
+            #expect(made.text.contains("<th scope=\"row\">CIDR</th><td>\(previewed)</td>"), "the previewed block")
             let id = try #require(
                 made.text.firstMatch(of: /<code id="tag">ipam-lease-id=([0-9a-f-]{36})<\/code>/).map { String($0.1) },
                 "\(made.text)")
@@ -177,6 +186,8 @@ struct ConsoleFlowsTests {
             // The same SessionId again answers the same lease (a replay), not a second one.
             let again = try await alice.post("/console/request", fields)
             #expect(again.status == 200 && again.text.contains("id=\"replayed\"") && again.text.contains(id))
+            let held = try await alice.post("/console/request", fields + [("preview", "1")])
+            #expect(held.text.contains("This SessionId holds lease \(id) (\(cidr), leased) already"), "\(held.text)")
             // Another caller's SessionId is theirs: the API's refusal, in the form.
             let bob = try await Browser(url, key: "bob-key-1")
             let taken = try await bob.post("/console/request", fields)
@@ -219,6 +230,8 @@ struct ConsoleFlowsTests {
             let reader = try await Browser(url, key: "reader-key-1")
             let refused = try await reader.get("/console/request")
             #expect(refused.status == 403 && !refused.text.contains("id=\"request-form\""))
+            let readerPreview = try await reader.post("/console/request", fields + [("preview", "1")])
+            #expect(readerPreview.status == 403 && !readerPreview.text.contains("id=\"preview\""))
         }
     }
 

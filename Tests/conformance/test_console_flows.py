@@ -70,6 +70,14 @@ def test_a_writer_requests_a_network_and_sees_its_cidrs_lease_and_tag(vendor, br
     browser.find_element(By.ID, "n-dual").click()
     browser.find_element(By.ID, "n-tags").send_keys("env=selenium\ncost=42")
     session = browser.find_element(By.ID, "n-session").get_attribute("value")
+    # A preview names the blocks and leases nothing; the form comes back as it was.
+    click_and_wait(browser, browser.find_element(By.ID, "preview-request"))
+    previewed = browser.find_element(By.ID, "preview").text
+    assert re.match(r"Would lease \S+/26 and \S+ now", previewed), previewed
+    held = requests.get(f"{url}/api/sessions/{session}", headers={"x-functions-key": API_KEY}, timeout=30)
+    assert held.status_code == 404, "the preview leased nothing"
+    assert browser.find_element(By.ID, "n-dual").is_selected() and browser.find_element(By.ID, "n-session").get_attribute("value") == session
+    assert_axe_passes(browser, "the request form with a preview")
     click_and_wait(browser, browser.find_element(By.ID, "request"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Network leased"
     tag = browser.find_element(By.ID, "tag").text
