@@ -62,6 +62,20 @@ struct ConsoleFlowPagesTests {
     }
 
     @Test(
+        "every console page that changes something but the session's own (sign-in, sign-out) names the API route it performs, which needs a role"
+    )
+    func everyChangeNamesItsAPIRoute() {
+        let own = [API.Console.signIn, API.Console.signOut]
+        for route in API.Console.routes where route.method != .get && !own.contains(route) {
+            let performed = API.Console.performs[route]
+            #expect(performed.flatMap { Role(needed: $0.access) } != nil, "\(route) names no API route with a role")
+        }
+        for (page, route) in API.Console.performs {
+            #expect(API.Console.routes.contains(page) && API.routes.contains(route), "\(page) → \(route)")
+        }
+    }
+
+    @Test(
         "the request form becomes the getNewNetwork body: a scope by its owner and region, a pool by name, numbers, tags in order"
     )
     func requestBody() throws {
