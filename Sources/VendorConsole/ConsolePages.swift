@@ -474,14 +474,13 @@ struct ReservationsPage: ConsolePage {
 
     /// The reserve form and the release links are shown to admins only (each leads to a confirmation page).
     let admin: Bool
-    /// The session's token (the confirmation pages carry it into their forms).
-    let csrf: String
     let scopeOptions: [ConsoleOption]
     let rows: [Row]
 
-    init(_ items: [(Reservation, Scope, readOnly: Bool)], scopes: [Scope], admin: Bool, csrf: String) {
+    /// The page posts nothing itself: its reserve form and release links lead to confirmation pages
+    /// (`ConsoleLeaseFlows.swift`), whose forms carry the CSRF token.
+    init(_ items: [(Reservation, Scope, readOnly: Bool)], scopes: [Scope], admin: Bool) {
         self.admin = admin
-        self.csrf = csrf
         scopeOptions = ConsoleScopes.options(scopes, selected: nil)
         rows = items.map { reservation, scope, readOnly in
             Row(

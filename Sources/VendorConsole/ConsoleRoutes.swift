@@ -302,8 +302,7 @@ struct ConsoleRoutes: Sendable {
                 return (
                     "Reservations",
                     ReservationsPage(
-                        items, scopes: scopes, admin: allows(API.Console.reserve, session),
-                        csrf: sessions.csrfToken(session))
+                        items, scopes: scopes, admin: allows(API.Console.reserve, session))
                 )
             }
         }

@@ -162,7 +162,7 @@ struct ConsolePageTests {
             (
                 .reservations,
                 ReservationsPage(
-                    [(reservation, Self.scope, readOnly: false)], scopes: [Self.scope], admin: true, csrf: "c")
+                    [(reservation, Self.scope, readOnly: false)], scopes: [Self.scope], admin: true)
             ),
             (
                 .audit,
@@ -446,7 +446,7 @@ struct ConsolePageTests {
             id: "r", prefix: Self.prefix("10.128.9.0/24"), owner: "o", reason: "why", expiresAt: nil,
             createdAt: Self.now, createdBy: "c")
         let reservations = ReservationsPage(
-            [(reservation, Self.aws, readOnly: false)], scopes: [Self.scope, Self.aws], admin: true, csrf: "c")
+            [(reservation, Self.aws, readOnly: false)], scopes: [Self.scope, Self.aws], admin: true)
         #expect(reservations.rows.map(\.scope) == ["aws/123456789012/us-east-1"])
         #expect(reservations.scopeOptions.map(\.value) == ["sub_westeurope", "aws_123456789012_us-east-1"])
         #expect(reservations.scopeOptions.map(\.label) == ["sub_westeurope", "aws/123456789012/us-east-1"])
