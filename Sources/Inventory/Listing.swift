@@ -12,20 +12,23 @@ package struct LeaseFilter: Sendable, Equatable {
     package var within: IPPrefix?
     /// Only leases asked with this tag (and, when given, this value).
     package var tag: (key: String, value: String?)?
+    /// Only blocks of this pool (its `Pool` column); nil: any block, of a pool or of the scope's own space.
+    package var pool: String?
 
     package init(
         states: Set<NetworkState>? = nil, requester: String? = nil, within: IPPrefix? = nil,
-        tag: (key: String, value: String?)? = nil
+        tag: (key: String, value: String?)? = nil, pool: String? = nil
     ) {
         self.states = states
         self.requester = requester
         self.within = within
         self.tag = tag
+        self.pool = pool
     }
 
     package static func == (a: LeaseFilter, b: LeaseFilter) -> Bool {
         a.states == b.states && a.requester == b.requester && a.within == b.within && a.tag?.key == b.tag?.key
-            && a.tag?.value == b.tag?.value
+            && a.tag?.value == b.tag?.value && a.pool == b.pool
     }
 
     /// Whether `row` passes the filters the table query cannot express (tags are stored as one JSON text).
@@ -67,6 +70,7 @@ extension Inventory {
             conditions.append("(" + states.map { "State eq '\($0.rawValue)'" }.sorted().joined(separator: " or ") + ")")
         }
         if let requester = filter.requester { conditions.append("Requester eq '\(TableQuery.quoted(requester))'") }
+        if let pool = filter.pool { conditions.append("Pool eq '\(TableQuery.quoted(pool))'") }
         let text = conditions.joined(separator: " and ")
         let (rows, resume) = try await page(text, limit: limit) { (entity: TableEntity) -> NetworkRow? in
             // A dual-stack lease is listed once, by its IPv4 row, unless `within` asks for IPv6 space.
