@@ -355,44 +355,6 @@ struct SpacePage: ConsolePage {
     }
 }
 
-struct LeasesPage: ConsolePage {
-    static let template = ConsoleTemplates.Name.leases
-    static let section: ConsoleSection? = .leases
-
-    struct Row: Sendable, Equatable {
-        let cidr: String
-        /// A dual-stack lease's IPv6 block, shown under its IPv4 one.
-        let cidrV6: String?
-        let state: String
-        let leaseId: String
-        let sessionId: String
-        let scope: String
-        let expiresAt: String
-
-        init(_ row: NetworkRow, scope: Scope) {
-            cidr = row.blocks.primary.description
-            cidrV6 = row.blocks.v6?.description
-            state = row.state.rawValue
-            leaseId = row.leaseId ?? ""
-            sessionId = row.sessionId ?? ""
-            self.scope = ConsoleScopes.name(scope)
-            expiresAt = row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""
-        }
-    }
-
-    let rows: [Row]
-    let count: Int
-    /// The filters as a query string (for the CSV link).
-    let query: String
-    let scopeOptions: [ConsoleOption]
-    let stateOptions: [ConsoleOption]
-    let requester: String
-    let tag: String
-    let within: String
-    /// The next page's query string, nil on the last page.
-    let next: String?
-}
-
 /// An audit event as the lease and audit pages list it.
 struct EventRow: Sendable, Equatable {
     let at: String
@@ -410,6 +372,8 @@ struct EventRow: Sendable, Equatable {
     /// A low-space event's detail (the area and the thresholds crossed), which the audit page shows under its
     /// action; nil for every other event.
     let alert: String?
+    /// The event's scope, as the audit page names it (`ConsoleScopes.name`); empty where no page shows it.
+    var scope = ""
 
     init(_ event: AuditEvent) {
         at = event.at.map(ISO8601.format) ?? ""
@@ -440,6 +404,8 @@ struct LeasePage: ConsolePage {
     let events: [EventRow]
     /// The renew and release buttons and the members link (`ConsoleFlowPages.swift`); nil: none.
     var actions: LeaseActions? = nil
+    /// The address history, host addresses and members (`LeaseDetails`), after the events.
+    var details: ConsoleMarkup? = nil
 
     init(_ row: NetworkRow, scope: Scope, events: [AuditEvent]) {
         fields =
@@ -487,79 +453,6 @@ struct ReservationsPage: ConsolePage {
                 cidr: reservation.prefix.description, scope: ConsoleScopes.name(scope), owner: reservation.owner,
                 reason: reservation.reason, expiresAt: reservation.expiresAt.map(ISO8601.format) ?? "",
                 readOnly: readOnly, releasable: admin && !readOnly, id: reservation.id)
-        }
-    }
-}
-
-struct AuditPage: ConsolePage {
-    static let template = ConsoleTemplates.Name.audit
-    static let section: ConsoleSection? = .audit
-    let rows: [EventRow]
-    let count: Int
-    let actionOptions: [ConsoleOption]
-    let actor: String
-    let leaseId: String
-    /// The next page's query string, nil on the last page.
-    let next: String?
-}
-
-struct DriftPage: ConsolePage {
-    static let template = ConsoleTemplates.Name.drift
-    static let section: ConsoleSection? = .drift
-
-    struct Finding: Sendable, Equatable {
-        let kind: String
-        let scope: String
-        let cidr: String
-        let detail: String
-    }
-
-    /// One scope's listed networks, counted by compliance status.
-    struct NetworkCounts: Sendable, Equatable {
-        let scope: String
-        let compliant: Int
-        let unmanaged: Int
-        let noncompliant: Int
-        let ignored: Int
-    }
-
-    /// A noncompliant network and why.
-    struct Network: Sendable, Equatable {
-        let scope: String
-        let resourceId: String
-        let cidrs: String
-        let reason: String
-    }
-
-    let manager: ManagerSummary?
-    let findings: [Finding]
-    let count: Int
-    let networkCounts: [NetworkCounts]
-    let noncompliant: [Network]
-
-    /// - Parameters:
-    ///   - noncompliant: the noncompliant networks to show (a page of `GET /api/networks`), with their scopes.
-    ///   - scopes: the configured scopes, which name the findings' and counts' scopes (`ConsoleScopes.name`); one
-    ///     not among them shows its partition key.
-    init(_ status: ManagerStatus?, noncompliant: [(NetworkStatus, Scope)] = [], scopes: [Scope] = []) {
-        manager = status.map(ManagerSummary.init)
-        findings = (status?.drift ?? []).map {
-            Finding(
-                kind: $0.kind, scope: ConsoleScopes.name(partitionKey: $0.scope, in: scopes), cidr: $0.cidr,
-                detail: $0.detail)
-        }
-        count = findings.count
-        networkCounts = (status?.networks ?? []).map {
-            NetworkCounts(
-                scope: ConsoleScopes.name(partitionKey: $0.scope, in: scopes), compliant: $0[.compliant],
-                unmanaged: $0[.unmanaged],
-                noncompliant: $0[.noncompliant], ignored: $0[.ignored])
-        }
-        self.noncompliant = noncompliant.map { status, scope in
-            Network(
-                scope: ConsoleScopes.name(scope), resourceId: status.resourceId,
-                cidrs: status.cidrs.joined(separator: ", "),
-                reason: status.reason)
         }
     }
 }

@@ -228,57 +228,6 @@ struct ConsoleRoutes: Sendable {
         }
     }
 
-    @Sendable func leases(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        try await withSession(request) { session in
-            return try await rendering(session) {
-                let (scopes, filter, parameters) = try leaseQuery(request)
-                let cursor = request.uri.queryParameters.get("continuation").flatMap { LeaseCursor(token: String($0)) }
-                let page = try await service.leases(in: scopes, matching: filter, limit: 50, from: cursor)
-                let chosenScope = parameters.first { $0.0 == "scope" }.flatMap {
-                    ConsoleScopes.named($0.1, in: service.configuration.scopes.keys)
-                }
-                return (
-                    "Leases",
-                    LeasesPage(
-                        rows: page.leases.map { LeasesPage.Row($0, scope: $1) }, count: page.leases.count,
-                        query: Self.encode(parameters),
-                        scopeOptions: ConsoleScopes.options(
-                            service.configuration.scopes.keys.sorted(), selected: chosenScope),
-                        stateOptions: NetworkState.allCases.map { state in
-                            ConsoleOption(value: state.rawValue, selected: filter.states == [state])
-                        },
-                        requester: filter.requester ?? "", tag: parameters.first { $0.0 == "tag" }?.1 ?? "",
-                        within: parameters.first { $0.0 == "within" }?.1 ?? "",
-                        next: page.next.map { Self.encode(parameters + [("continuation", $0.token)]) })
-                )
-            }
-        }
-    }
-
-    @Sendable func leasesCSV(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        try await withSession(request) { _ in try await leasesCSV(request) }
-    }
-
-    func leasesCSV(_ request: Request) async throws -> Response {
-        let (scopes, filter, _) = try leaseQuery(request)
-        var lines = [CSVWriter.record(API.LeaseCSV.columns)]
-        var cursor: LeaseCursor? = nil
-        repeat {
-            let page = try await service.leases(in: scopes, matching: filter, limit: 1000, from: cursor)
-            for (row, scope) in page.leases {
-                lines.append(CSVWriter.record(API.LeaseCSV.cells(API.LeaseRecord(row, scope: scope))))
-            }
-            cursor = page.next
-        } while cursor != nil && lines.count < 100_000
-        var headers = HTTPFields()
-        headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"ipam-leases.csv\""
-        headers[.cacheControl] = "no-store"
-        return Response(
-            status: .ok, headers: headers,
-            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\r\n") + "\r\n")))
-    }
-
     @Sendable func lease(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withSession(request) { session in
             let id = try context.parameters.require("leaseId")
@@ -289,6 +238,7 @@ struct ConsoleRoutes: Sendable {
                 let events = try await service.events(in: [scope], matching: filter, limit: 200, from: nil).events
                 var page = LeasePage(row, scope: scope, events: events.map(\.0))
                 page.actions = leaseActions(row, session)
+                page.details = try await leaseDetails(id: id, scope: scope, session: session).markup
                 return ("Lease \(row.prefix)", page)
             }
         }
@@ -342,62 +292,6 @@ struct ConsoleRoutes: Sendable {
         }
     }
 
-    @Sendable func audit(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        try await withSession(request) { session in
-            return try await rendering(session) {
-                var filter = EventFilter()
-                var parameters: [(String, String)] = []
-                if let action = Self.parameter(request, "action"), !action.isEmpty {
-                    guard AuditAction(rawValue: action) != nil else {
-                        throw VendorError(.invalidQuery, "'\(action)' is not an action")
-                    }
-                    filter.actions = [action]
-                    parameters.append(("action", action))
-                }
-                if let actor = Self.parameter(request, "actor"), !actor.isEmpty {
-                    filter.actor = actor
-                    parameters.append(("actor", actor))
-                }
-                if let lease = Self.parameter(request, "leaseId"), !lease.isEmpty {
-                    guard UUID(uuidString: lease) != nil else {
-                        throw VendorError(.invalidQuery, "'\(lease)' is not a lease id")
-                    }
-                    filter.leaseId = lease
-                    parameters.append(("leaseId", lease))
-                }
-                let cursor = request.uri.queryParameters.get("continuation").flatMap {
-                    LeaseCursor(token: String($0), rowPrefix: RowKeys.eventPrefix)
-                }
-                let page = try await service.events(
-                    in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 50, from: cursor)
-                return (
-                    "Audit log",
-                    AuditPage(
-                        rows: page.events.map { EventRow($0.0) }, count: page.events.count,
-                        actionOptions: AuditAction.allCases.map {
-                            ConsoleOption(value: $0.rawValue, selected: filter.actions == [$0.rawValue])
-                        },
-                        actor: filter.actor ?? "", leaseId: filter.leaseId ?? "",
-                        next: page.next.map { Self.encode(parameters + [("continuation", $0.token)]) })
-                )
-            }
-        }
-    }
-
-    @Sendable func drift(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
-        try await withSession(request) { session in
-            return try await rendering(session) { () async throws -> (String, DriftPage) in
-                let scopes = service.configuration.scopes.keys.sorted()
-                let noncompliant = try await service.networkStatuses(
-                    in: scopes, statuses: [.noncompliant], limit: 200, from: nil)
-                return (
-                    "Drift",
-                    DriftPage(try await service.managerStatus(), noncompliant: noncompliant.networks, scopes: scopes)
-                )
-            }
-        }
-    }
-
     // MARK: Pieces
 
     /// The areas of `scopes` the Manager last found low on space, as the dashboard and the space page list them.
@@ -407,41 +301,6 @@ struct ConsoleRoutes: Sendable {
                 scope: scope, state: state,
                 poolRange: state.pool.flatMap { service.configuration.pools.pools[$0]?.prefix })
         }
-    }
-
-    /// The lease filters of a Leases page or its CSV, and the query that reproduces them.
-    func leaseQuery(_ request: Request) throws(VendorError) -> ([Scope], LeaseFilter, [(String, String)]) {
-        var scopes = service.configuration.scopes.keys.sorted()
-        var filter = LeaseFilter()
-        var parameters: [(String, String)] = []
-        if let scope = Self.parameter(request, "scope"), !scope.isEmpty {
-            // A scope named by its partition key (the filter's own options) or its name; none matches nothing.
-            scopes = ConsoleScopes.named(scope, in: scopes).map { [$0] } ?? []
-            parameters.append(("scope", scope))
-        }
-        if let state = Self.parameter(request, "state"), !state.isEmpty {
-            guard let parsed = NetworkState(rawValue: state) else {
-                throw VendorError(.invalidQuery, "'\(state)' is not a state")
-            }
-            filter.states = [parsed]
-            parameters.append(("state", state))
-        }
-        if let requester = Self.parameter(request, "requester"), !requester.isEmpty {
-            filter.requester = requester
-            parameters.append(("requester", requester))
-        }
-        if let tag = Self.parameter(request, "tag") {
-            let parts = tag.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            filter.tag = (parts[0], parts.count == 2 ? parts[1] : nil)
-            parameters.append(("tag", tag))
-        }
-        if let within = Self.parameter(request, "within"), !within.isEmpty {
-            do { filter.within = try IPPrefix.parseNormalising(within).prefix } catch {
-                throw VendorError(.invalidQuery, "\(error)")
-            }
-            parameters.append(("within", within))
-        }
-        return (scopes, filter, parameters)
     }
 
     /// The session a request's cookie names, with the role its key or token has now; nil when there is none: no

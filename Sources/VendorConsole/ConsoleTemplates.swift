@@ -80,6 +80,8 @@ enum ConsoleTemplates {
         h1, h2, p, figcaption, .who, table.fields td { overflow-wrap: anywhere; }
         button { cursor: pointer; }
         .state { font-family: ui-monospace, monospace; }
+        .key, #leases td:nth-child(5), #drift td:nth-child(2), #events td:nth-child(7) { white-space: nowrap; }
+        .key { font-family: ui-monospace, monospace; font-size: 13px; }
         .notice { padding: 8px 12px; border: 1px solid var(--line); border-left: 4px solid var(--accent); margin: 8px 0; }
         .error { border-left-color: #b42318; }
         svg text { font: 11px system-ui, sans-serif; }
@@ -212,30 +214,13 @@ enum ConsoleTemplates {
         {{/areas}}
         """
 
-    static let leases = """
-        <form class="filters" method="get" action="/console/leases" id="lease-filters">
-        <label for="f-scope">Scope<select id="f-scope" name="scope"><option value="">all</option>{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/scopeOptions}}</select></label>
-        <label for="f-state">State<select id="f-state" name="state"><option value="">any</option>{{#stateOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/stateOptions}}</select></label>
-        <label for="f-requester">Requester<input id="f-requester" name="requester" value="{{requester}}"></label>
-        <label for="f-tag">Tag (KEY or KEY=VALUE)<input id="f-tag" name="tag" value="{{tag}}"></label>
-        <label for="f-within">Inside CIDR<input id="f-within" name="within" value="{{within}}" placeholder="10.64.0.0/16"></label>
-        <button type="submit" id="apply-filters">Filter</button>
-        <a href="/console/leases.csv?{{query}}" id="csv">CSV</a>
-        </form>
-        <div class="scroll"><table id="leases"><caption>{{count}} leases on this page</caption>
-        <tr><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Session</th><th scope="col">Scope</th><th scope="col">Expires</th></tr>
-        {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}{{#cidrV6}}<br><span class="v6">{{cidrV6}}</span>{{/cidrV6}}</td><td class="state">{{state}}</td><td><a href="/console/leases/{{leaseId}}">{{leaseId}}</a></td><td>{{sessionId}}</td><td>{{scope}}</td><td>{{expiresAt}}</td></tr>{{/rows}}
-        {{^rows}}<tr><td colspan="6">No leases match.</td></tr>{{/rows}}
-        </table></div>
-        {{#next}}<p><a href="/console/leases?{{next}}" id="next-page">Next page</a></p>{{/next}}
-        """
-
     static let lease = """
         <table class="fields"><caption>The lease</caption>{{#fields}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/fields}}</table>
         {{#actions}}{{> leaseactions}}{{/actions}}
         <div class="scroll"><table id="history"><caption>History (audit events, newest first)</caption>
         <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">State</th><th scope="col">Detail</th></tr>
         {{#events}}<tr><td>{{at}}</td><td>{{action}}</td><td>{{actor}}</td><td class="state">{{before}} → {{after}}</td><td>{{detail}}</td></tr>{{/events}}</table></div>
+        {{{details}}}
         """
 
     static let reservations = """
@@ -253,41 +238,6 @@ enum ConsoleTemplates {
         <tr><th scope="col">CIDR</th><th scope="col">Scope</th><th scope="col">Owner</th><th scope="col">Reason</th><th scope="col">Expires</th><th scope="col"><span class="skip">Actions</span></th></tr>
         {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td>{{scope}}</td><td>{{owner}}</td><td>{{reason}}{{#readOnly}} (read-only){{/readOnly}}</td><td>{{expiresAt}}</td>
         <td>{{#releasable}}<a href="/console/reservations/{{id}}/release" class="release" aria-label="Release {{cidr}}">Release…</a>{{/releasable}}</td></tr>{{/rows}}
-        </table></div>
-        """
-
-    static let audit = """
-        <form class="filters" method="get" action="/console/audit" id="audit-filters">
-        <label for="a-action">Action<select id="a-action" name="action"><option value="">any</option>{{#actionOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/actionOptions}}</select></label>
-        <label for="a-actor">Actor<input id="a-actor" name="actor" value="{{actor}}"></label>
-        <label for="a-lease">Lease<input id="a-lease" name="leaseId" value="{{leaseId}}"></label>
-        <button type="submit">Filter</button>
-        </form>
-        <div class="scroll"><table id="events"><caption>{{count}} events on this page, newest first per scope</caption>
-        <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Request</th></tr>
-        {{#rows}}<tr><td>{{at}}</td><td>{{action}}{{#alert}}<br><span class="alert">{{alert}}</span>{{/alert}}</td><td>{{actor}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseLink}}<a href="/console/leases/{{leaseLink}}">{{leaseLink}}</a>{{/leaseLink}}</td><td>{{requestId}}</td></tr>{{/rows}}
-        </table></div>
-        {{#next}}<p><a href="/console/audit?{{next}}" id="next-page">Next page</a></p>{{/next}}
-        """
-
-    static let drift = """
-        {{#manager}}<p>As of the Manager's run at {{runAt}} ({{completeText}}); last complete Sync {{lastComplete}}.</p>
-        {{#problems}}<p class="notice error">{{.}}</p>{{/problems}}{{/manager}}
-        {{^manager}}<p>The Manager has not reported a run yet.</p>{{/manager}}
-        <div class="scroll"><table id="drift"><caption>{{count}} findings, and what the next run does about each</caption>
-        <tr><th scope="col">Kind</th><th scope="col">Scope</th><th scope="col">CIDR</th><th scope="col">Detail</th></tr>
-        {{#findings}}<tr><td>{{kind}}</td><td>{{scope}}</td><td>{{cidr}}</td><td>{{detail}}</td></tr>{{/findings}}
-        {{^findings}}<tr><td colspan="4">No drift.</td></tr>{{/findings}}
-        </table></div>
-        <div class="scroll"><table id="network-compliance"><caption>Listed networks by compliance status (each: GET /api/networks)</caption>
-        <tr><th scope="col">Scope</th><th scope="col">Compliant</th><th scope="col">Unmanaged</th><th scope="col">Noncompliant</th><th scope="col">Ignored</th></tr>
-        {{#networkCounts}}<tr><td>{{scope}}</td><td>{{compliant}}</td><td>{{unmanaged}}</td><td>{{noncompliant}}</td><td>{{ignored}}</td></tr>{{/networkCounts}}
-        {{^networkCounts}}<tr><td colspan="5">No networks listed.</td></tr>{{/networkCounts}}
-        </table></div>
-        <div class="scroll"><table id="noncompliant"><caption>Noncompliant networks</caption>
-        <tr><th scope="col">Scope</th><th scope="col">Network</th><th scope="col">CIDRs</th><th scope="col">Why</th></tr>
-        {{#noncompliant}}<tr><td>{{scope}}</td><td>{{resourceId}}</td><td>{{cidrs}}</td><td>{{reason}}</td></tr>{{/noncompliant}}
-        {{^noncompliant}}<tr><td colspan="4">None.</td></tr>{{/noncompliant}}
         </table></div>
         """
 

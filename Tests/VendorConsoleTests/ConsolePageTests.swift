@@ -153,10 +153,10 @@ struct ConsolePageTests {
             (
                 .leases,
                 LeasesPage(
-                    rows: [LeasesPage.Row(leased, scope: Self.scope)], count: 1, query: "q",
-                    scopeOptions: [ConsoleOption(value: "v", selected: false)],
-                    stateOptions: [ConsoleOption(value: "v", selected: false)], requester: "r", tag: "t",
-                    within: "w", next: "n")
+                    LeaseSelection(leases: [(leased, Self.scope)], total: 1, truncated: true, next: [("n", "1")]),
+                    query: try! LeaseTableQuery(
+                        { ["sort": "cidr", "pool": "p"][$0] }, scopes: [Self.scope], pools: ["p"]),
+                    scopes: [Self.scope], pools: ["p"])
             ),
             (.lease, LeasePage(leased, scope: Self.scope, events: [event])),
             (
@@ -244,7 +244,7 @@ struct ConsolePageTests {
         #expect(none.manager == nil && none.findings.isEmpty && none.count == 0)
         let html = ConsoleTemplates.render(none, title: "Drift", notice: nil, session: nil)
         #expect(html.contains("<p>The Manager has not reported a run yet.</p>"))
-        #expect(html.contains("<tr><td colspan=\"4\">No drift.</td></tr>"))
+        #expect(html.contains("<tr><td colspan=\"6\">No drift.</td></tr>"))
         #expect(html.contains("<caption>0 findings, and what the next run does about each</caption>"))
     }
 

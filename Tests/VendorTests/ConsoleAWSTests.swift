@@ -153,7 +153,12 @@ struct ConsoleAWSTests {
             let drift = try await Self.page(url, "/console/drift", cookie)
             #expect(
                 drift.text.contains(
-                    "<tr><td>occupied</td><td>\(Self.awsName)</td><td>10.64.250.0/24</td><td>used by vpc-0fedcba9876543210, which ipam does not manage</td></tr>"
+                    "<tr><td>occupied</td><td>\(Self.awsName)</td><td>10.64.250.0/24</td><td>used by vpc-0fedcba9876543210, which ipam does not manage</td><td>"
+                ), "\(drift.text)")
+            // Its compliance (no listed network has the block) and what the next run does about it.
+            #expect(
+                drift.text.contains(
+                    "<span class=\"state\">not listed</span><br><span class=\"why\">no listed network has this block</span></td><td class=\"next-run\">Nothing while the network uses the block"
                 ), "\(drift.text)")
         }
     }
