@@ -114,7 +114,7 @@ struct LeaseDetails: Sendable {
         {{#hosts}}<tr data-ip="{{ip}}"><td>{{ip}}{{#ipV6}}<br><span class="v6">{{ipV6}}</span>{{/ipV6}}</td><td>{{principal}}</td><td>{{subnet}}</td><td class="key">{{allocatedAt}}</td></tr>{{/hosts}}
         {{^hosts}}<tr><td colspan="4">No host addresses.</td></tr>{{/hosts}}
         </table></div>
-        <div class="scroll"><table id="members"><caption>Members, the owner first</caption>
+        <div class="scroll"><table id="lease-members"><caption>Members, the owner first</caption>
         <tr><th scope="col">Principal</th><th scope="col">Role</th><th scope="col">Added</th></tr>
         {{#members}}<tr><td>{{principal}}</td><td>{{role}}</td><td class="key">{{addedAt}}</td></tr>{{/members}}
         {{^members}}<tr><td colspan="3">No members recorded.</td></tr>{{/members}}

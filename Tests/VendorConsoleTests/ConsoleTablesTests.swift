@@ -346,7 +346,7 @@ struct ConsoleTablesTests {
         let html = shown.markup.html
         #expect(
             html.contains("id=\"address-history\"") && html.contains("id=\"host-addresses\"")
-                && html.contains("id=\"members\""))
+                && html.contains("id=\"lease-members\""))
         #expect(html.contains("<tr data-ip=\"10.0.1.4\"><td>10.0.1.4</td>") && html.contains("app 10.0.1.0/26"))
         #expect(html.contains("More history than shown") && !html.contains("<script>"))
         let hidden = LeaseDetails(

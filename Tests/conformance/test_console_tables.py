@@ -226,7 +226,7 @@ def test_the_lease_page_shows_its_history_host_addresses_and_members(tables, bro
     assert rows and "leased" in rows[0].text and "hosts-test" in rows[0].text, history.text
     hosts = browser.find_element(By.ID, "host-addresses").text
     assert address["ip"] in hosts, hosts
-    members = browser.find_element(By.ID, "members").text
+    members = browser.find_element(By.ID, "lease-members").text
     assert "owner" in members, members
     # The page's history is the API's.
     api_history = requests.get(url + f"/api/history?leaseId={made['leaseId']}", headers={"x-functions-key": READER_KEY}, timeout=30).json()
