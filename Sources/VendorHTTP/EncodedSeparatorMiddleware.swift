@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import IPAMCore
 
@@ -12,13 +11,30 @@ struct EncodedSeparatorMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let path = request.uri.path
-        if path.range(of: "%2f", options: .caseInsensitive) != nil
-            || path.range(of: "%5c", options: .caseInsensitive) != nil
-        {
+        if Self.spellsSeparator(request.uri.path) {
             context.notes.recordRouteLabel("other")
             throw VendorError(.notFound, "no such route")
         }
         return try await next(request, context)
+    }
+
+    /// True when `path` holds `%2F` or `%5C`, in any case: one pass over its bytes (every request pays it).
+    static func spellsSeparator(_ path: String) -> Bool {
+        var twoBack: UInt8 = 0
+        var oneBack: UInt8 = 0
+        for byte in path.utf8 {
+            if twoBack == UInt8(ascii: "%") {
+                // `| 0x20` maps only `F` and `f` to `f`, only `C` and `c` to `c`.
+                let low = byte | 0x20
+                if (oneBack == UInt8(ascii: "2") && low == UInt8(ascii: "f"))
+                    || (oneBack == UInt8(ascii: "5") && low == UInt8(ascii: "c"))
+                {
+                    return true
+                }
+            }
+            twoBack = oneBack
+            oneBack = byte
+        }
+        return false
     }
 }

@@ -22,16 +22,11 @@ struct HistoryTests {
     static let reader: HTTPHeaderList = ["x-functions-key": "reader-key-1"]
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    /// A small deterministic generator (SplitMix64), so a failing case names its seed.
+    /// Draws from a seeded generator, so a failing case names its seed.
     struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator: SeededGenerator
+        init(state: UInt64) { generator = SeededGenerator(seed: state) }
+        mutating func next() -> UInt64 { generator.next() }
         mutating func int(_ range: ClosedRange<Int>) -> Int {
             range.lowerBound + Int(next() % UInt64(range.count))
         }

@@ -500,3 +500,37 @@ struct RoleMiddlewareTests {
         }
     }
 }
+
+@Suite("Encoded separator check")
+struct EncodedSeparatorTests {
+    /// The check as it was first written, with Foundation: the byte scan must agree with it everywhere.
+    static func reference(_ path: String) -> Bool {
+        path.range(of: "%2f", options: .caseInsensitive) != nil
+            || path.range(of: "%5c", options: .caseInsensitive) != nil
+    }
+
+    @Test("every spelling of an encoded slash or backslash is found, anywhere in the path, and nothing else")
+    func spellings() {
+        for spelled in ["%2f", "%2F", "%5c", "%5C"] {
+            for path in ["/\(spelled)", "/api/leases/a\(spelled)b", "/api\(spelled)", spelled, "/x/%\(spelled)"] {
+                #expect(EncodedSeparatorMiddleware.spellsSeparator(path), "\(path)")
+            }
+        }
+        for path in [
+            "", "/", "%", "%2", "%5", "/api/%2", "/a%2e/", "%25%32%66", "/%2g", "/%6f", "/%2\u{e9}", "%%2", "2f%",
+        ] {
+            #expect(!EncodedSeparatorMiddleware.spellsSeparator(path), "\(path)")
+        }
+    }
+
+    @Test("agrees with the Foundation check on 20,000 generated paths (seeded)")
+    func agreesWithReference() {
+        var generator = SeededGenerator(seed: 0x2F5C)
+        let alphabet: [Character] = ["%", "2", "5", "f", "F", "c", "C", "/", "a", "\\", "\u{e9}", "0", "%"]
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...12, using: &generator)
+            let path = String((0..<length).map { _ in alphabet.randomElement(using: &generator)! })
+            #expect(EncodedSeparatorMiddleware.spellsSeparator(path) == Self.reference(path), "\(path)")
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import IPAMCore
 import NetworkMath
+import TestSupport
 import Testing
 import VendorDomain
 import VendorHTTP
@@ -31,16 +32,11 @@ struct LegacyRequestDecoderTests {
     ])
     static let now = Date(timeIntervalSince1970: 1_780_000_000)
 
-    /// A deterministic generator (SplitMix64), so a failure names a body that comes back.
+    /// Draws from a seeded generator, so a failure names a body that comes back.
     struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator: SeededGenerator
+        init(state: UInt64) { generator = SeededGenerator(seed: state) }
+        mutating func next() -> UInt64 { generator.next() }
         mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
         mutating func chance(_ percent: UInt64) -> Bool { next() % 100 < percent }
     }
