@@ -135,29 +135,7 @@ struct ConsoleRoutes: Sendable {
 
     @Sendable func dashboard(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
         try await withSession(request) { session in
-            return try await rendering(session) {
-                let pools = try await service.pools()
-                // Leases created, from the audit trail of the last 7 days.
-                let now = service.time.now()
-                var filter = EventFilter(
-                    since: now.addingTimeInterval(-7 * 86400), until: now,
-                    actions: [AuditAction.lease.rawValue, AuditAction.carveLease.rawValue])
-                filter.leaseId = nil
-                let created = try await service.events(
-                    in: service.configuration.scopes.keys.sorted(), matching: filter, limit: 1000, from: nil
-                ).events.compactMap(\.0.at)
-                let held = try await service.leases(
-                    in: service.configuration.scopes.keys.sorted(),
-                    matching: LeaseFilter(states: [.leased, .anchored]), limit: 1000, from: nil
-                ).leases.map(\.0)
-                let manager = try await service.managerStatus()
-                let lowSpace = try await lowSpaceRows(in: service.configuration.scopes.keys.sorted())
-                return (
-                    "Dashboard",
-                    DashboardPage(
-                        pools: pools, created: created, held: held, manager: manager, now: now, lowSpace: lowSpace)
-                )
-            }
+            return try await rendering(session) { ("Dashboard", try await dashboardPage()) }
         }
     }
 
@@ -185,6 +163,10 @@ struct ConsoleRoutes: Sendable {
                 let ranges =
                     space.supernets.map { ($0.description, $0) }
                     + pools.map { ("pool \($0.name): \($0.prefix)", $0.prefix) }
+                let poolRanges = pools.enumerated().map {
+                    (name: $1.name, prefix: $1.prefix, index: Optional(space.supernets.count + $0))
+                }
+                let hideUsed = Self.parameter(request, "hide") == "used"
                 return (
                     "Address space of \(ConsoleScopes.name(chosen))",
                     SpacePage(
@@ -192,8 +174,9 @@ struct ConsoleRoutes: Sendable {
                         supernets: ranges.enumerated().map { index, range in
                             SpacePage.range(
                                 range.0, range.1, index: index, rows: rows, reservations: reservations,
-                                excluded: space.exclude, network: ConsoleScopes.network(chosen))
-                        }, lowSpace: lowSpace)
+                                excluded: space.exclude, network: ConsoleScopes.network(chosen), pools: poolRanges,
+                                hideUsed: hideUsed)
+                        }, lowSpace: lowSpace, scopeKey: chosen.partitionKey, hideUsed: hideUsed)
                 )
             }
         }

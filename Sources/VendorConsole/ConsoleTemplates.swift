@@ -85,6 +85,13 @@ enum ConsoleTemplates {
         .notice { padding: 8px 12px; border: 1px solid var(--line); border-left: 4px solid var(--accent); margin: 8px 0; }
         .error { border-left-color: #b42318; }
         svg text { font: 11px system-ui, sans-serif; }
+        ul.cards { display: flex; flex-wrap: wrap; gap: 8px; list-style: none; padding: 0; margin: 8px 0; }
+        .card { border: 1px solid var(--line); border-radius: 6px; padding: 6px 12px; min-width: 0; overflow-wrap: anywhere; }
+        .card .n { display: block; font-size: 22px; font-weight: 700; }
+        ul.legend { display: flex; flex-wrap: wrap; gap: 4px 16px; list-style: none; padding: 0; margin: 4px 0; }
+        label.check { flex-direction: row; gap: 6px; align-items: center; }
+        figure { margin: 8px 0 16px; min-width: 0; }
+        svg.map, svg.chart { display: block; max-width: 100%; }
         @media (max-width: 600px) { main { padding: 8px; } header .who { margin-left: 0; } td, th { padding: 3px 4px; } }
         </style>
         </head>
@@ -123,65 +130,6 @@ enum ConsoleTemplates {
         <p><button type="submit" id="signin">Sign in</button></p>
         <p>The console keeps a session (an HttpOnly, SameSite=Strict cookie), not the key: it ends when you sign out, after {{idleMinutes}} minutes unused, or after {{hours}} hours, and the key's role is checked again on every page.</p>
         </form>
-        """
-
-    static let dashboard = """
-        {{#hasLowSpace}}
-        <section aria-labelledby="low-space" class="notice error" id="low-space-alerts">
-        <h2 id="low-space">Space running low</h2>
-        <div class="scroll"><table id="low-space-areas"><caption>Areas below a low-space threshold when the Manager last judged them</caption>
-        <tr><th scope="col">Scope</th><th scope="col">Area</th><th scope="col">Low since</th><th scope="col">Threshold crossed</th></tr>
-        {{#lowSpace}}<tr><td><a href="/console/space?scope={{scopeKey}}">{{scope}}</a></td><td>{{area}} ({{version}})</td><td>{{since}}</td><td>{{reasons}}</td></tr>{{/lowSpace}}
-        </table></div>
-        </section>
-        {{/hasLowSpace}}
-        <section aria-labelledby="manager">
-        <h2 id="manager">Manager</h2>
-        {{#manager}}<p id="manager-status">Last complete Sync: <strong>{{lastComplete}}</strong>; last run {{runAt}} ({{completeText}}); <a href="/console/drift">{{driftCount}} drift findings</a>.</p>{{/manager}}
-        {{^manager}}<p id="manager-status">The Manager has not reported a run yet.</p>{{/manager}}
-        </section>
-        {{#scopes}}
-        <section aria-labelledby="scope-{{index}}">
-        <h2 id="scope-{{index}}">{{scope}}</h2>
-        <p>{{freeAddresses}} addresses free; largest free block /{{largest}}.</p>
-        <figure>
-        <figcaption>Address space by state (addresses)</figcaption>
-        {{{bar}}}
-        <table class="legend"><caption>By state</caption><tr><th scope="col">State</th><th scope="col">Addresses</th><th scope="col">Share</th></tr>
-        {{#states}}<tr><td class="state">{{name}}</td><td>{{addresses}}</td><td>{{share}}</td></tr>{{/states}}</table>
-        </figure>
-        <div class="scroll"><table><caption>Stock against its target, per size</caption><tr><th scope="col">Size</th><th scope="col">Available</th><th scope="col">Target</th><th scope="col">Leased</th><th scope="col">Anchored</th><th scope="col">Quarantined</th></tr>
-        {{#sizes}}<tr><td>{{length}}</td><td>{{available}}</td><td>{{target}}</td><td>{{leased}}</td><td>{{anchored}}</td><td>{{quarantined}}</td></tr>{{/sizes}}</table></div>
-        </section>
-        {{/scopes}}
-        <section aria-labelledby="activity">
-        <h2 id="activity">Leases created</h2>
-        <figure><figcaption>Per hour, last 24 hours ({{dayTotal}} in all)</figcaption>{{{hourly}}}</figure>
-        <figure><figcaption>Per day, last 7 days ({{weekTotal}} in all)</figcaption>{{{daily}}}</figure>
-        </section>
-        <section aria-labelledby="requesters">
-        <h2 id="requesters">Top requesters</h2>
-        <table><tr><th scope="col">Requester</th><th scope="col">Leases held</th></tr>
-        {{#requesters}}<tr><td>{{name}}</td><td>{{count}}</td></tr>{{/requesters}}
-        {{^requesters}}<tr><td colspan="2">No leases held.</td></tr>{{/requesters}}</table>
-        </section>
-        """
-
-    static let space = """
-        <form class="filters" method="get" action="/console/space">
-        <label for="scope">Scope<select id="scope" name="scope">{{#scopeOptions}}<option value="{{value}}" {{#selected}}selected{{/selected}}>{{label}}</option>{{/scopeOptions}}</select></label>
-        <button type="submit">Show</button></form>
-        {{#lowSpace}}<p class="notice error low-space">Low on space since {{since}}: {{area}} ({{version}}): {{reasons}}</p>{{/lowSpace}}
-        {{#supernets}}
-        <section aria-labelledby="net-{{index}}">
-        <h2 id="net-{{index}}">{{cidr}}</h2>
-        {{{bar}}}
-        <div class="scroll"><table id="blocks-{{index}}"><caption>Blocks of {{cidr}}, in address order</caption>
-        <tr><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Requester</th><th scope="col">Expires</th><th scope="col">Why not offered</th></tr>
-        {{#blocks}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td class="state">{{state}}</td><td>{{#leaseId}}<a href="/console/leases/{{leaseId}}">{{leaseId}}</a>{{/leaseId}}</td><td>{{requester}}</td><td>{{expires}}</td><td>{{why}}</td></tr>{{/blocks}}
-        </table></div>
-        </section>
-        {{/supernets}}
         """
 
     static let pools = """

@@ -4,6 +4,7 @@ import Inventory
 import Mustache
 import NetworkMath
 import Testing
+import VendorAPI
 
 @testable import VendorConsole
 @testable import VendorDomain
@@ -138,7 +139,13 @@ struct ConsolePageTests {
                 .dashboard,
                 DashboardPage(
                     pools: [report], created: [Self.now], held: [leased], manager: status, now: Self.now,
-                    lowSpace: [low])
+                    lowSpace: [low], leases: [(leased, Self.scope)],
+                    usage: [
+                        AreaUsage(
+                            label: "a", scopeKey: "k", pool: "p", version: "v4", used: [(Self.now, 1)],
+                            outlook: .init(
+                                status: "runs-out", runsOutAt: Self.now, daysLeft: 1, ratePerDay: -1, samples: 2))
+                    ], webhooks: [WebhookBacklog(name: "w", waiting: 1, capped: false, deadLetters: 0, retrying: 0)])
             ),
             (
                 .space,
