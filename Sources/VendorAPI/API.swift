@@ -118,17 +118,21 @@ package enum API {
         package static let pools = page(
             .get, "/console/pools", "consolePools",
             "Pools: the hierarchy, each pool's rules, quota, usage per requester, stock and forecast")
-        package static let leases = page(.get, "/console/leases", "consoleLeases", "Leases, filtered and paged")
+        package static let leases = page(.get, "/console/leases", "consoleLeases", "Leases, filtered, sorted and paged")
         package static let leasesCSV = page(
-            .get, "/console/leases.csv", "consoleLeasesCSV", "The filtered leases as CSV")
-        package static let lease = page(.get, "/console/leases/{leaseId}", "consoleLease", "One lease and its events")
+            .get, "/console/leases.csv", "consoleLeasesCSV", "The filtered leases as CSV, in the table's order")
+        package static let lease = page(
+            .get, "/console/leases/{leaseId}", "consoleLease",
+            "One lease: its events, address history, host addresses and members")
         package static let reservations = page(
             .get, "/console/reservations", "consoleReservations", "Reservations, and the form for a new one")
         package static let reserve = page(.post, "/console/reservations", "consoleReserve", "Make a reservation")
         package static let release = page(
             .post, "/console/reservations/{reservationId}/release", "consoleRelease", "End a reservation")
         package static let audit = page(.get, "/console/audit", "consoleAudit", "The audit trail, filtered and paged")
-        package static let drift = page(.get, "/console/drift", "consoleDrift", "The Manager's last drift report")
+        package static let drift = page(
+            .get, "/console/drift", "consoleDrift",
+            "The Manager's last drift report: each finding's compliance and next run")
         /// `GET /console` while the console is off (no `CONSOLE_SESSION_SECRET`): open, answers 404.
         package static let off = APIRoute(
             .get, "/console", .open, operationId: "consoleOff",
