@@ -410,10 +410,7 @@ extension ConsoleRoutes {
             var waiting = 0
             var capped = false
             for cursor in cursors {
-                let events = try await service.storage { () async throws(InventoryError) in
-                    try await service.inventory.events(
-                        in: cursor.scope, after: cursor.lastEvent, until: now, limit: Self.backlogLimit)
-                }
+                let events = try await service.events(after: cursor, until: now, limit: Self.backlogLimit)
                 waiting += events.filter { webhook.wants(action: $0.action.rawValue) }.count
                 capped = capped || events.count >= Self.backlogLimit
             }
