@@ -160,10 +160,11 @@ enum ConsoleCharts {
                 ? TimeAxis.label(bucket.start, daily: true)
                 : "\(TimeAxis.label(bucket.start, daily: false)) to \(TimeAxis.label(bucket.end, daily: false).suffix(5))"
             let tip = "\(when) UTC: \(bucket.count) \(noun)"
-            // The whole column is the link's target (an empty hour can be opened too), the bar inside it.
+            // The whole column is the link's target (an empty hour can be opened too): a clear rectangle over the
+            // bar, with the same tooltip.
             var mark =
-                "<rect class=\"hit\" x=\"\(fmt(bar.x))\" y=\"\(fmt(baseline - 100))\" width=\"\(fmt(bar.width))\" height=\"100\" fill=\"#fff\" fill-opacity=\"0\"><title>\(escape(tip))</title></rect>"
-                + "<rect class=\"bar\" data-start=\"\(ISO8601.format(bucket.start))\" data-count=\"\(bucket.count)\" x=\"\(fmt(bar.x))\" y=\"\(fmt(baseline - bar.height))\" width=\"\(fmt(bar.width))\" height=\"\(fmt(bar.height))\" fill=\"#0969da\"><title>\(escape(tip))</title></rect>"
+                "<rect class=\"bar\" data-start=\"\(ISO8601.format(bucket.start))\" data-count=\"\(bucket.count)\" x=\"\(fmt(bar.x))\" y=\"\(fmt(baseline - bar.height))\" width=\"\(fmt(bar.width))\" height=\"\(fmt(bar.height))\" fill=\"#0969da\"><title>\(escape(tip))</title></rect>"
+                + "<rect class=\"hit\" x=\"\(fmt(bar.x))\" y=\"\(fmt(baseline - 100))\" width=\"\(fmt(bar.width))\" height=\"100\" fill=\"#fff\" fill-opacity=\"0\"><title>\(escape(tip))</title></rect>"
             if let href = bucket.href {
                 mark = "<a href=\"\(escape(href))\" aria-label=\"\(escape(tip))\">\(mark)</a>"
             }

@@ -263,7 +263,8 @@ struct DashboardPage: ConsolePage {
     }
 
     /// Leases created per hour over the last 24 hours (whole UTC hours, the current one last) and per day over the
-    /// last 7 days (whole UTC days, today last), each opening the audit log of that time.
+    /// last 7 days (whole UTC days, today last), each opening the audit log of that time (every action: a lease is
+    /// created by `lease` or `carve-lease`, and the log filters by one action).
     static func buckets(_ created: [Date], now: Date) -> (hourly: [ConsoleCharts.Bucket], daily: [ConsoleCharts.Bucket])
     {
         func series(_ length: TimeInterval, count: Int) -> [ConsoleCharts.Bucket] {
@@ -273,7 +274,7 @@ struct DashboardPage: ConsolePage {
                 let end = start.addingTimeInterval(length)
                 return ConsoleCharts.Bucket(
                     start: start, end: end, count: created.filter { $0 >= start && $0 < end }.count,
-                    href: "/console/audit?action=lease&since=\(ISO8601.format(start))&until=\(ISO8601.format(end))")
+                    href: "/console/audit?since=\(ISO8601.format(start))&until=\(ISO8601.format(end))")
             }
         }
         return (series(3600, count: 24), series(86400, count: 7))

@@ -79,7 +79,7 @@ struct ConsoleOverviewTests {
         #expect(hourly.map(\.count).reduce(0, +) == 2 && daily.map(\.count).reduce(0, +) == 3)
         #expect(
             hourly[0].href
-                == "/console/audit?action=lease&since=\(ISO8601.format(hourly[0].start))&until=\(ISO8601.format(hourly[0].end))"
+                == "/console/audit?since=\(ISO8601.format(hourly[0].start))&until=\(ISO8601.format(hourly[0].end))"
         )
         // The bars stand left to right in the buckets' order, within the plot, none taller than the tallest.
         let axis = ConsoleCharts.TimeAxis(from: daily[0].start, to: daily[6].end, left: 60, right: 940)

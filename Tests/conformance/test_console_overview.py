@@ -153,6 +153,15 @@ def test_a_click_on_a_chart_part_opens_the_filtered_table(overview, browser):
     assert "requester=team-small" in browser.current_url, browser.current_url
     cidrs = [row.get_attribute("data-cidr") for row in browser.find_elements(By.CSS_SELECTOR, "#leases tr[data-cidr]")]
     assert cidrs == [made["small"]["cidr"]], cidrs
+    # The newest hour with leases created opens the audit log of that hour, which lists their events.
+    browser.get(url + "/console")
+    hourly = browser.find_elements(By.CSS_SELECTOR, "svg.chart a rect.bar[data-start]")[:24]
+    newest = [bar for bar in hourly if int(bar.get_attribute("data-count")) > 0][-1]
+    column = newest.find_element(By.XPATH, "..").find_element(By.CSS_SELECTOR, "rect.hit")
+    click_and_wait(browser, column)
+    assert "/console/audit?since=" in browser.current_url and "until=" in browser.current_url, browser.current_url
+    events = browser.find_element(By.ID, "events").text
+    assert any(made[name]["cidr"] in events for name in made), events[:500]
     # The pool's bar opens the leases inside the pool.
     browser.get(url + "/console")
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, f'#by-pool svg a rect[data-label$="/{POOL}"]'))
