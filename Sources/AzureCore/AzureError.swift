@@ -59,6 +59,14 @@ package struct AzureError: Error, Sendable, CustomStringConvertible {
             message: "not sent: partition \(partition) is paced after throttling and has no turn within the deadline")
     }
 
+    /// Not sent: its send window (`StorageDeadline.sendBy`) had passed before an attempt could start. Certainly
+    /// not applied; told as a 503 `ServerBusy` (the caller tries again later, with a fresh event time).
+    package static func notSent(after sendBy: Duration) -> AzureError {
+        AzureError(
+            status: 503, errorCode: "ServerBusy",
+            message: "not sent: its send window ended at \(sendBy) (uptime) before an attempt could start")
+    }
+
     /// 412: an `If-Match` condition failed: someone else changed the entity. An answer, not a fault.
     package var isPreconditionFailed: Bool { status == 412 }
     /// 409 (e.g. `EntityAlreadyExists`, `TableAlreadyExists`).

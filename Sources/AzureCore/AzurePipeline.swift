@@ -55,6 +55,8 @@ package struct AzurePipeline: Sendable {
     {
         let start = clock.uptime()
         let budget = StorageDeadline.remaining
+        let sendBy = StorageDeadline.sendBy
+        var lastFailure: AzureError? = nil
         let paced = ticket.flatMap { ticket in admission.map { Paced(control: $0, ticket: ticket) } }
         var random = SystemRandomNumberGenerator()
         var attempt = 0
@@ -64,12 +66,19 @@ package struct AzurePipeline: Sendable {
         if base.headers["x-ms-client-request-id"] == nil { base.headers["x-ms-client-request-id"] = RandomID.uuid() }
         while true {
             attempt += 1
+            if let sendBy, clock.uptime() >= sendBy {
+                // Past its send window: no further attempt (the last answer stands; none yet: not sent).
+                throw lastFailure ?? AzureError.notSent(after: sendBy)
+            }
             var turn: AdmissionControl.Turn? = nil
             if let paced {
                 let now = clock.uptime()
-                guard
-                    let taken = paced.control.take(
-                        paced.ticket, now: now, limit: waitLimit(budget, since: start, now: now))
+                var limit = waitLimit(budget, since: start, now: now)
+                if let sendBy {
+                    let left = max(.zero, sendBy - now)
+                    limit = limit.map { min($0, left) } ?? left
+                }
+                guard let taken = paced.control.take(paced.ticket, now: now, limit: limit)
                 else { throw AzureError.notAdmitted(paced.ticket.key) }
                 turn = taken
                 if taken.delay > .zero { try await clock.sleep(taken.delay) }
@@ -115,7 +124,9 @@ package struct AzurePipeline: Sendable {
                 withinDeadline =
                     attempt < retryPolicy.maxAttempts && (retryPolicy.deadline.map { elapsed + delay < $0 } ?? true)
             }
-            let willRetry = retryable && withinDeadline && !Task.isCancelled
+            let withinSendWindow = sendBy.map { clock.uptime() + delay < $0 } ?? true
+            let willRetry = retryable && withinDeadline && withinSendWindow && !Task.isCancelled
+            lastFailure = failure
             onAttempt?(.init(method: request.method, attempt: attempt, status: failure.status, willRetry: willRetry))
             guard willRetry else { throw failure }
             logger.debug(
@@ -151,6 +162,10 @@ package struct AzurePipeline: Sendable {
 package enum StorageDeadline {
     /// The time left, read when needed (nil: no deadline beyond the retry policy's).
     @TaskLocal package static var remaining: (@Sendable () -> Duration)? = nil
+    /// The instant (on the pipeline clock's `uptime`) after which no attempt of the request starts, whatever the
+    /// policy or `remaining` would allow: a transaction carrying an audit event is sent only within its send
+    /// window, so it commits within a bounded time of the event's time (docs/Design.md, "Webhooks"). Nil: none.
+    @TaskLocal package static var sendBy: Duration? = nil
 }
 
 /// Time as the retry loop sees it: a monotonic reading for the deadline, and sleeping between attempts.

@@ -11,7 +11,8 @@ package enum TableTransactionAction: Sendable {
     case insertOrMerge(TableEntity)
     case delete(partitionKey: String, rowKey: String, ifMatch: ETagCondition)
 
-    var keys: (partitionKey: String, rowKey: String) {
+    /// The partition and row key of the entity it writes or deletes.
+    package var keys: (partitionKey: String, rowKey: String) {
         switch self {
         case .insert(let e), .replace(let e, _), .merge(let e, _), .insertOrReplace(let e), .insertOrMerge(let e):
             return (e.partitionKey, e.rowKey)

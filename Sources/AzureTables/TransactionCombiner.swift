@@ -17,6 +17,11 @@ import AzureCore
 /// While storage throttles the partition (the pipeline's `AdmissionControl` paces it), rounds go one at a time
 /// and each leader first waits for the partition's turn, then gathers whoever queued meanwhile: fewer, larger
 /// transactions, so the requests per claim fall as the wait grows (the entities per claim stay the same).
+///
+/// A member may carry a send window (`StorageDeadline.sendBy` when it was submitted, or `sendWithin` from when a
+/// round built it): its round is sent under the earliest window of its members, and a member whose window has
+/// passed before a round takes it fails alone, not sent. A member submitted `building:` has its operations built
+/// when a round takes it, so what they stamp (an audit event's time) is the time they are sent.
 package actor TransactionCombiner {
     package let table: TableClient
     /// Most operations one round sends (a transaction holds at most 100).
@@ -33,8 +38,24 @@ package actor TransactionCombiner {
 
     private struct Member {
         let id: Int
-        let actions: [TableTransactionAction]
+        let operations: Operations
+        /// Its operations as first given or built: the rows (and so the size) every build of them has.
+        let sample: [TableTransactionAction]
         let continuation: CheckedContinuation<Signal, Never>?
+    }
+
+    /// A member's operations: given when submitted, or built by each round that takes it.
+    private enum Operations: Sendable {
+        case built([TableTransactionAction], sendBy: Duration?)
+        case building(@Sendable () -> [TableTransactionAction], sendWithin: Duration)
+
+        /// The operations a round sends now, and the instant after which they may not be sent.
+        func take(now: Duration) -> (actions: [TableTransactionAction], sendBy: Duration?) {
+            switch self {
+            case .built(let actions, let sendBy): (actions, sendBy)
+            case .building(let build, let window): (build(), now + window)
+            }
+        }
     }
 
     private var queues: [String: [Member]] = [:]
@@ -69,20 +90,38 @@ package actor TransactionCombiner {
         return 1
     }
 
-    /// Commits `actions` (one partition), possibly together with other callers' transactions.
+    /// Commits `actions` (one partition), possibly together with other callers' transactions, within the
+    /// caller's `StorageDeadline.sendBy` when it has one.
     /// - Returns: the ETag of each of `actions`, as `TableClient.submitTransaction` does.
     package func submit(_ actions: [TableTransactionAction]) async throws -> [String?] {
-        guard let partition = actions.first?.keys.partitionKey, actions.count <= maxOperations else {
-            return try await table.submitTransaction(actions) // nothing to combine with, or too big to share a round
+        try await submit(.built(actions, sendBy: StorageDeadline.sendBy), sample: actions)
+    }
+
+    /// Commits the operations `build` makes (one partition, the same rows each time), built anew by each round
+    /// that takes them, so a time they stamp is the time they are sent; each round sends them within `sendWithin`
+    /// of building them (none starts later: `StorageDeadline.sendBy`).
+    /// - Returns: the ETag of each operation, as `TableClient.submitTransaction` does.
+    package func submit(
+        building build: @escaping @Sendable () -> [TableTransactionAction], sendWithin: Duration
+    ) async throws -> [String?] {
+        try await submit(.building(build, sendWithin: sendWithin), sample: build())
+    }
+
+    private func submit(_ operations: Operations, sample: [TableTransactionAction]) async throws -> [String?] {
+        guard let partition = sample.first?.keys.partitionKey, sample.count <= maxOperations else {
+            // Nothing to combine with, or too big to share a round.
+            let (actions, sendBy) = operations.take(now: table.service.pipeline.clock.uptime())
+            return try await StorageDeadline.$sendBy.withValue(sendBy) { try await table.submitTransaction(actions) }
         }
         nextID += 1
-        let own = Member(id: nextID, actions: actions, continuation: nil)
+        let own = Member(id: nextID, operations: operations, sample: sample, continuation: nil)
         if inFlight[partition, default: 0] < slots(partition) {
             inFlight[partition, default: 0] += 1
             return try await lead(partition, own).get()
         }
         let signal = await withCheckedContinuation { continuation in
-            queues[partition, default: []].append(Member(id: own.id, actions: actions, continuation: continuation))
+            queues[partition, default: []].append(
+                Member(id: own.id, operations: operations, sample: sample, continuation: continuation))
         }
         switch signal {
         case .done(let result): return try result.get()
@@ -103,69 +142,50 @@ package actor TransactionCombiner {
                 try? await pipeline.clock.sleep(remaining.map { min(wait, max(.zero, $0)) } ?? wait)
             }
         }
-        var group = [own]
+        var results: [Int: Result<[String?], any Error>] = [:]
+        var expired: [Member] = []
+        let now = pipeline.clock.uptime()
+        // Each member as this round sends it: its operations (built now, for a member built by its round).
+        var group: [(member: Member, actions: [TableTransactionAction])] = []
         var rest: [Member] = []
-        var keys = Set(own.actions.map(\.keys.rowKey))
-        var operations = own.actions.count
+        var keys = Set<String>()
+        var operations = 0
+        var sendBy: Duration? = nil
         let paced =
             pipeline.admission?.isPaced(TableClient.admissionKey(table: table.name, partitionKey: partition)) ?? false
         let limit = paced ? (pacedLimit[partition] ?? maxOperations) : maxOperations
         if !paced { pacedLimit[partition] = nil }
-        for member in queues[partition] ?? [] {
-            let memberKeys = member.actions.map(\.keys.rowKey)
-            if operations + member.actions.count <= limit, keys.isDisjoint(with: memberKeys) {
-                group.append(member)
-                keys.formUnion(memberKeys)
-                operations += member.actions.count
-            } else {
-                rest.append(member)
+        for member in [own] + (queues[partition] ?? []) {
+            if case .built(_, let memberSendBy?) = member.operations, memberSendBy <= now {
+                // Its window passed while it waited: it fails alone, not sent.
+                results[member.id] = .failure(AzureError.notSent(after: memberSendBy))
+                expired.append(member)
+                continue
             }
+            let memberKeys = member.sample.map(\.keys.rowKey)
+            guard
+                member.id == own.id || (operations + member.sample.count <= limit && keys.isDisjoint(with: memberKeys))
+            else {
+                rest.append(member)
+                continue
+            }
+            let (actions, memberSendBy) = member.operations.take(now: now) // built now, when it is built by its round
+            group.append((member, actions))
+            keys.formUnion(actions.map(\.keys.rowKey))
+            operations += actions.count
+            if let memberSendBy { sendBy = min(sendBy ?? memberSendBy, memberSendBy) }
         }
         queues[partition] = rest
-        rounds += 1
-        members += group.count
-        onRound(group.count)
-
-        var results: [Int: Result<[String?], any Error>] = [:]
         var retry: [Member] = []
-        do {
-            // With others aboard, sent from its own task: the leader's cancellation (its caller went away)
-            // must not fail them. Alone, the leader sends it directly (one scheduling hop less).
-            let table = self.table
-            let combined = group.flatMap(\.actions)
-            let etags =
-                group.count == 1
-                ? try await table.submitTransaction(combined)
-                : try await Task { try await table.submitTransaction(combined) }.value
-            var offset = 0
-            for member in group {
-                results[member.id] = .success(Array(etags[offset..<offset + member.actions.count]))
-                offset += member.actions.count
-            }
-            if paced { pacedLimit[partition] = min(maxOperations, limit * 2) }
-        } catch let error as AzureError
-            where group.count > 1 && error.failedOperationIndex.map({ $0 >= 0 && $0 < operations }) == true
-        {
-            // One member's operation failed; the others were not applied and go out again.
-            if paced { pacedLimit[partition] = max(1, operations / 2) }
-            var offset = 0
-            for member in group {
-                let range = offset..<offset + member.actions.count
-                if let index = error.failedOperationIndex, range.contains(index) {
-                    results[member.id] = .failure(
-                        AzureError(
-                            status: error.status, errorCode: error.errorCode, message: error.message,
-                            requestID: error.requestID, failedOperationIndex: index - offset))
-                } else {
-                    retry.append(member)
-                }
-                offset += member.actions.count
-            }
-        } catch {
-            for member in group { results[member.id] = .failure(error) }
+        if !group.isEmpty {
+            rounds += 1
+            members += group.count
+            onRound(group.count)
+            retry = await send(
+                group, to: partition, operations: operations, sendBy: sendBy, paced: paced, limit: limit,
+                into: &results)
         }
-
-        for member in group where member.id != own.id {
+        for member in group.map(\.member) + expired where member.id != own.id {
             if let result = results[member.id] { member.continuation?.resume(returning: .done(result)) }
         }
         queues[partition] = retry.filter { $0.id != own.id } + (queues[partition] ?? [])
@@ -183,5 +203,53 @@ package actor TransactionCombiner {
             if inFlight[partition] == 0 { inFlight[partition] = nil }
         }
         return result
+    }
+
+    /// Sends one round (its members' operations in order, under the earliest of their send windows) and puts each
+    /// member's result in `results`. Returns the members that were not applied because another's operation failed.
+    private func send(
+        _ group: [(member: Member, actions: [TableTransactionAction])], to partition: String, operations: Int,
+        sendBy: Duration?, paced: Bool, limit: Int, into results: inout [Int: Result<[String?], any Error>]
+    ) async -> [Member] {
+        var retry: [Member] = []
+        do {
+            // With others aboard, sent from its own task: the leader's cancellation (its caller went away)
+            // must not fail them. Alone, the leader sends it directly (one scheduling hop less).
+            let table = self.table
+            let combined = group.flatMap(\.actions)
+            let etags =
+                group.count == 1
+                ? try await StorageDeadline.$sendBy.withValue(sendBy) { try await table.submitTransaction(combined) }
+                : try await Task {
+                    try await StorageDeadline.$sendBy.withValue(sendBy) { try await table.submitTransaction(combined) }
+                }.value
+            var offset = 0
+            for (member, actions) in group {
+                results[member.id] = .success(Array(etags[offset..<offset + actions.count]))
+                offset += actions.count
+            }
+            if paced { pacedLimit[partition] = min(maxOperations, limit * 2) }
+        } catch let error as AzureError
+            where group.count > 1 && error.failedOperationIndex.map({ $0 >= 0 && $0 < operations }) == true
+        {
+            // One member's operation failed; the others were not applied and go out again.
+            if paced { pacedLimit[partition] = max(1, operations / 2) }
+            var offset = 0
+            for (member, actions) in group {
+                let range = offset..<offset + actions.count
+                if let index = error.failedOperationIndex, range.contains(index) {
+                    results[member.id] = .failure(
+                        AzureError(
+                            status: error.status, errorCode: error.errorCode, message: error.message,
+                            requestID: error.requestID, failedOperationIndex: index - offset))
+                } else {
+                    retry.append(member)
+                }
+                offset += actions.count
+            }
+        } catch {
+            for (member, _) in group { results[member.id] = .failure(error) }
+        }
+        return retry
     }
 }

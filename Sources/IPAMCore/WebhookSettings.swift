@@ -6,8 +6,8 @@ package struct WebhookSettings: Sendable, Equatable {
     package var maxAttempts = 8
     /// Between passes over every webhook and scope.
     package var poll: TimeInterval = 5
-    /// Events younger than this are left for a later pass: a transaction may commit an event whose key
-    /// (its time) was taken up to a request deadline earlier, and a cursor past it would never see it.
+    /// Events younger than this are left for a later pass: an event commits up to 15 s plus one storage attempt's
+    /// timeout after its key (its time, docs/Design.md "Webhooks"), and a cursor past it would never see it.
     package var settle: TimeInterval = 30
     /// How long a dispatcher's hold on a cursor lasts without being renewed (a dead holder's is taken over after it).
     package var hold: TimeInterval = 60

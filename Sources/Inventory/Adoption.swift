@@ -80,11 +80,11 @@ extension Inventory {
                         + (backToStock.isEmpty
                             ? "" : "; back to stock: \(backToStock.map(\.description).joined(separator: " "))")
                 )
-                .entity(partitionKey: scope.partitionKey, at: now)))
+                .entity(partitionKey: scope.partitionKey, at: EventClock.stamp(now))))
         guard transaction.count <= 100 else { return .tooLarge }
         let committed: InventoryTransaction.Committed
         do {
-            committed = try await transaction.commit { try await table.submitTransaction($0) }
+            committed = try await transaction.commit { try await submit($0) }
         } catch {
             switch error.kind {
             case .refused(.session?, .exists): return .sessionTaken

@@ -158,18 +158,14 @@ extension Inventory {
     ) async throws(InventoryError) -> ClaimOutcome {
         let (leased, session) = lease.rows(on: candidate.prefix)
         let partition = scope.partitionKey
+        let leaseEvent = event(.lease, leased, before: .available, detail: "from stock")
         var transaction = InventoryTransaction()
         transaction.add(.session, .insert(session.entity(partitionKey: partition)))
         transaction.add(
             .stock(candidate.prefix),
             .delete(partitionKey: partition, rowKey: candidate.rowKey, ifMatch: .etag(candidate.etag)))
         transaction.add(.network(candidate.prefix), leased.replacingUnconditionally(partitionKey: partition))
-        transaction.add(
-            .event,
-            .insert(
-                event(.lease, leased, before: .available, detail: "from stock").entity(partitionKey: partition, at: now)
-            )
-        )
+        transaction.add(.event, .insert(leaseEvent.entity(partitionKey: partition, at: EventClock.stamp(now))))
         transaction.add(.history, Self.historyActions([leased], action: .lease, scope: scope, now: now, newLease: true))
         for counter in usage {
             transaction.add(
@@ -178,7 +174,9 @@ extension Inventory {
         let committed: InventoryTransaction.Committed
         do {
             committed = try await transaction.commit { actions in
-                usage.isEmpty ? try await claims.submit(actions) : try await table.submitTransaction(actions)
+                usage.isEmpty
+                    ? try await submitCombined(transaction, stamping: leaseEvent, decided: now)
+                    : try await submit(actions)
             }
         } catch {
             switch error.kind {
@@ -201,22 +199,21 @@ extension Inventory {
     {
         let (first, second, session) = lease.pairRows(v4: v4.prefix, v6: v6.prefix)
         let partition = scope.partitionKey
+        let leaseEvent = event(.lease, first, before: .available, detail: "from stock (dual-stack)")
         var transaction = InventoryTransaction()
         transaction.add(.session, .insert(session.entity(partitionKey: partition)))
         transaction.add(.stock(v4.prefix), .delete(partitionKey: partition, rowKey: v4.rowKey, ifMatch: .etag(v4.etag)))
         transaction.add(.stock(v6.prefix), .delete(partitionKey: partition, rowKey: v6.rowKey, ifMatch: .etag(v6.etag)))
         transaction.add(.network(v4.prefix), first.replacingUnconditionally(partitionKey: partition))
         transaction.add(.network(v6.prefix), second.replacingUnconditionally(partitionKey: partition))
-        transaction.add(
-            .event,
-            .insert(
-                event(.lease, first, before: .available, detail: "from stock (dual-stack)").entity(
-                    partitionKey: partition, at: now)))
+        transaction.add(.event, .insert(leaseEvent.entity(partitionKey: partition, at: EventClock.stamp(now))))
         transaction.add(
             .history, Self.historyActions([first, second], action: .lease, scope: scope, now: now, newLease: true))
         let committed: InventoryTransaction.Committed
         do {
-            committed = try await transaction.commit { try await claims.submit($0) }
+            committed = try await transaction.commit { _ in
+                try await submitCombined(transaction, stamping: leaseEvent, decided: now)
+            }
         } catch {
             switch error.kind {
             case .refused(.session?, .exists): return .sessionTaken
@@ -281,7 +278,7 @@ extension Inventory {
                 .event,
                 .insert(
                     event(.carveLease, row, before: nil, detail: "carved on demand").entity(
-                        partitionKey: scope.partitionKey, at: now())))
+                        partitionKey: scope.partitionKey, at: EventClock.stamp(now()))))
             transaction.add(
                 .history, Self.historyActions([row], action: .carveLease, scope: scope, now: now(), newLease: true))
             transaction.add(
@@ -296,7 +293,7 @@ extension Inventory {
         calls += 1
         let committed: InventoryTransaction.Committed
         do {
-            committed = try await transaction.commit { try await table.submitTransaction($0) }
+            committed = try await transaction.commit { try await submit($0) }
         } catch {
             switch error.kind {
             case .refused(.session?, .exists):
@@ -325,7 +322,7 @@ extension Inventory {
                     detail: request.lease == nil ? request.detail : "stocked while carving"))
             calls += 1
             do {
-                let moreCommitted = try await more.commit { try await table.submitTransaction($0) }
+                let moreCommitted = try await more.commit { try await submit($0) }
                 stocked += Self.stocked(part[...], pool: request.pool, moreCommitted)
                 await occupied?.record(scope, from: current.version, added: part)
                 guard let etag = moreCommitted.etag(.head), let next = Head(taken: more.actions[0], etag: etag) else {
@@ -382,7 +379,7 @@ extension Inventory {
                 transaction.add(.head, Self.takeHead(head, adding: Array(part), scope: scope, now: now))
                 transaction.add(stockActions(Array(part), pool: nil, scope: scope, now: now, detail: detail))
                 do {
-                    let committed = try await transaction.commit { try await table.submitTransaction($0) }
+                    let committed = try await transaction.commit { try await submit($0) }
                     stocked += Self.stocked(part, pool: nil, committed)
                     break
                 } catch {
@@ -409,7 +406,7 @@ extension Inventory {
             transaction.add(.network(prefix), .insert(row.entity(partitionKey: scope.partitionKey)))
             transaction.add(.stock(prefix), .insert(Self.stockEntity(prefix, pool: pool, scope: scope)))
         }
-        transaction.add(.event, .insert(event.entity(partitionKey: scope.partitionKey, at: now)))
+        transaction.add(.event, .insert(event.entity(partitionKey: scope.partitionKey, at: EventClock.stamp(now))))
         return transaction
     }
 

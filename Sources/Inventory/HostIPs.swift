@@ -379,9 +379,11 @@ extension Inventory {
                     ifMatch: member.ifMatch))
         }
         // Events of one change share a timestamp; their keys differ by their uuid.
-        for event in change.events { actions.append(.insert(event.entity(partitionKey: partition, at: now))) }
+        for event in change.events {
+            actions.append(.insert(event.entity(partitionKey: partition, at: EventClock.stamp(now))))
+        }
         do {
-            _ = try await table.submitTransaction(actions)
+            _ = try await submit(actions)
             return .done
         } catch {
             switch WriteFailure(error) {
@@ -418,7 +420,7 @@ extension Inventory {
                     TableTransactionAction.delete(partitionKey: partition, rowKey: $0, ifMatch: .any)
                 }
                 result.transactions += 1
-                _ = try await table.submitTransaction(actions)
+                _ = try await submit(actions)
                 result.written += actions.count
             }
             let event = AuditEvent(
@@ -426,9 +428,9 @@ extension Inventory {
                 cidr: (head.subnets + head.v6Subnets).map(\.prefix.description).joined(separator: " "),
                 leaseId: head.leaseId, sessionId: "", before: nil, after: nil, detail: reason)
             result.transactions += 1
-            _ = try await table.submitTransaction([
+            _ = try await submit([
                 .delete(partitionKey: partition, rowKey: RowKeys.head, ifMatch: .etag(headETag)),
-                .insert(event.entity(partitionKey: partition, at: now)),
+                .insert(event.entity(partitionKey: partition, at: EventClock.stamp(now))),
             ])
             result.applied[.hostIPsCleared, default: 0] += 1
         } catch {

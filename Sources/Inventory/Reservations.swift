@@ -127,10 +127,10 @@ extension Inventory {
                         + (take.backToStock.isEmpty
                             ? "" : "; back to stock: \(take.backToStock.map(\.description).joined(separator: " "))")
                 )
-                .entity(partitionKey: scope.partitionKey, at: now)))
+                .entity(partitionKey: scope.partitionKey, at: EventClock.stamp(now))))
         guard transaction.count <= 100 else { return .tooLarge }
         do {
-            _ = try await transaction.commit { try await table.submitTransaction($0) }
+            _ = try await transaction.commit { try await submit($0) }
             return .reserved(reservation)
         } catch {
             switch error.kind {
@@ -166,7 +166,7 @@ extension Inventory {
         guard let row = try await network(rowKey, in: scope), row.state == .reserved else {
             // Only the reservation row is left (a crash between writes cannot leave this, but a hand edit can).
             _ = try? await storage {
-                try await table.submitTransaction([
+                try await submit([
                     .delete(
                         partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(reservation.id), ifMatch: .any)
                 ])
@@ -179,10 +179,10 @@ extension Inventory {
             before: .known(.reserved), after: nil,
             detail: "reservation \(reservation.id): \(reservation.reason)", process: actor)
         do {
-            _ = try await table.submitTransaction([
+            _ = try await submit([
                 row.deleted(partitionKey: scope.partitionKey),
                 .delete(partitionKey: scope.partitionKey, rowKey: RowKeys.reservation(reservation.id), ifMatch: .any),
-                .insert(event.entity(partitionKey: scope.partitionKey, at: now)),
+                .insert(event.entity(partitionKey: scope.partitionKey, at: EventClock.stamp(now))),
                 Self.historyEnd(reservation.prefix, action: action, scope: scope, now: now),
             ])
             return .done(row)

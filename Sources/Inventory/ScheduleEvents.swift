@@ -16,7 +16,8 @@ extension Inventory {
             action: .known(action), actor: actor, cidr: subject, leaseId: "", sessionId: "", before: nil, after: nil,
             detail: detail)
         _ = try await storage {
-            try await table.submitTransaction([.insert(event.entity(partitionKey: RowKeys.schedulePartition, at: now))])
+            try await submit([.insert(event.entity(partitionKey: RowKeys.schedulePartition, at: EventClock.stamp(now)))]
+            )
         }
     }
 

@@ -83,8 +83,8 @@ extension Inventory {
             action: .known(state.low ? .spaceLow : .spaceRecovered), actor: actor, cidr: cidr, leaseId: "",
             sessionId: "", before: nil, after: nil, detail: state.reasons, process: actor)
         do {
-            _ = try await table.submitTransaction([
-                write, .insert(event.entity(partitionKey: scope.partitionKey, at: now)),
+            _ = try await submit([
+                write, .insert(event.entity(partitionKey: scope.partitionKey, at: EventClock.stamp(now))),
             ])
             return true
         } catch {

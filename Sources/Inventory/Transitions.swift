@@ -90,7 +90,7 @@ extension Inventory {
         }
         let committed: InventoryTransaction.Committed
         do {
-            committed = try await transaction.commit { try await table.submitTransaction($0) }
+            committed = try await transaction.commit { try await submit($0) }
         } catch {
             switch error.kind {
             case .refused: return .changed
@@ -112,7 +112,7 @@ extension Inventory {
             .event,
             .insert(
                 event(action, updated, before: row.state, detail: detail).entity(
-                    partitionKey: scope.partitionKey, at: now)))
+                    partitionKey: scope.partitionKey, at: EventClock.stamp(now))))
         transaction.add(
             .history,
             Self.historyActions(
@@ -142,7 +142,7 @@ extension Inventory {
                         counter.adding(delta, for: change.before.prefix).write(partitionKey: scope.partitionKey))
                 }
                 result.transactions += 1
-                _ = try await table.submitTransaction(transaction.actions)
+                _ = try await submit(transaction.actions)
                 result.applied[change.action, default: 0] += 1
             } catch let error as InventoryError {
                 result.failure = result.failure ?? error
@@ -157,12 +157,17 @@ extension Inventory {
             }
         }
         let combiner = TransactionCombiner(table: table)
+        // Each change is built by the round that sends it: its event's time is when it goes out, not when the batch
+        // began (a round waits behind the ones before it), and it goes out within the event send window or not at all.
+        let clock = EventClock.now
         let outcomes = await withTaskGroup(of: (AuditAction, WriteFailure?).self) { group in
             for change in changes where change.deleteRow || Self.quotaDelta(change.before.value, change.after) == 0 {
-                let actions = changeActions(change, scope: scope, now: now).actions
+                let build: @Sendable () -> [TableTransactionAction] = {
+                    EventClock.$now.withValue(clock) { changeActions(change, scope: scope, now: now).actions }
+                }
                 group.addTask {
                     do {
-                        _ = try await combiner.submit(actions)
+                        _ = try await combiner.submit(building: build, sendWithin: Self.eventSendWindow)
                         return (change.action, nil)
                     } catch {
                         return (change.action, WriteFailure(error))
@@ -195,7 +200,7 @@ extension Inventory {
                 before: .known(change.before.state), after: nil, detail: change.detail)
             var transaction = InventoryTransaction()
             transaction.add(.network(change.before.prefix), change.before.deleted(partitionKey: scope.partitionKey))
-            transaction.add(.event, .insert(event.entity(partitionKey: scope.partitionKey, at: now)))
+            transaction.add(.event, .insert(event.entity(partitionKey: scope.partitionKey, at: EventClock.stamp(now))))
             transaction.add(
                 .history, Self.historyEnd(change.before.prefix, action: change.action, scope: scope, now: now))
             return transaction
@@ -248,7 +253,7 @@ extension Inventory {
             }
             result.transactions += 1
             do {
-                _ = try await table.submitTransaction(actions)
+                _ = try await submit(actions)
                 result.written += part.count
             } catch {
                 switch WriteFailure(error) {
@@ -316,9 +321,9 @@ extension Inventory {
                             before: nil,
                             after: .known(.occupied), detail: "VNets' space no row covered"
                         )
-                        .entity(partitionKey: scope.partitionKey, at: now)))
+                        .entity(partitionKey: scope.partitionKey, at: EventClock.stamp(now))))
                 result.transactions += 1
-                _ = try await table.submitTransaction(actions)
+                _ = try await submit(actions)
                 result.written += part.count
                 pending = pending.dropFirst(part.count)
                 known = known.map { _ in (head?.version ?? 0) + 1 } // our own transaction's version

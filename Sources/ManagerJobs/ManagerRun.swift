@@ -27,23 +27,28 @@ package struct ManagerRun: Sendable {
     let planner: Reconciliation.Planner
     /// Each area's hourly usage samples, kept between runs of this process (`UsageSampling`).
     let usageHistory = UsageHistory()
+    /// The run's clock: its events are stamped with the run's start plus the time elapsed on `time.uptime` when
+    /// each transaction is built (`EventClock`), not with its start.
+    let time: TimeSource
 
     /// A run over Azure alone, listed by Resource Graph.
     package init(
         configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory,
         resourceGraph: ResourceGraphClient,
-        assign: PublicIPAssign? = nil, logger: Logger
+        assign: PublicIPAssign? = nil, logger: Logger, time: TimeSource = .system
     ) {
         self.init(
             configuration: configuration, settings: settings, inventory: inventory,
-            discovery: [ResourceGraphDiscovery(client: resourceGraph)], assign: assign, logger: logger)
+            discovery: [ResourceGraphDiscovery(client: resourceGraph)], assign: assign, logger: logger, time: time)
     }
 
-    /// - Parameter planner: plans each scope once per run; its plan makes both the changes and the drift report.
+    /// - Parameters:
+    ///   - time: the run's monotonic clock (`uptime`), which moves its events' times along from the run's start.
+    ///   - planner: plans each scope once per run; its plan makes both the changes and the drift report.
     package init(
         configuration: IPAMConfiguration, settings: ManagerSettings, inventory: Inventory,
         discovery: [any NetworkDiscovery],
-        assign: PublicIPAssign? = nil, logger: Logger,
+        assign: PublicIPAssign? = nil, logger: Logger, time: TimeSource = .system,
         planner: @escaping Reconciliation.Planner = { scope, space, rows, vnets, complete, now, settings in
             Reconciliation.plan(
                 scope: scope, space: space, rows: rows, vnets: vnets, complete: complete.own,
@@ -51,6 +56,7 @@ package struct ManagerRun: Sendable {
         }
     ) {
         self.planner = planner
+        self.time = time
         self.configuration = configuration
         self.settings = settings
         self.inventory = inventory
@@ -85,7 +91,29 @@ package struct ManagerRun: Sendable {
         package init() {}
     }
 
+    /// One run: its decisions are taken at `now` (expiries, grace periods, `LastSeenAt`), and each event it writes
+    /// is stamped with `now` plus the time the run has taken so far when its transaction is built (`EventClock`):
+    /// a run longer than the webhook dispatcher's settle delay (a slow listing, a big Sync) never writes an event
+    /// whose time the dispatcher's cursor has already passed (docs/Design.md, "Webhooks").
     package func run(now: Date = Date()) async throws(InventoryError) -> Report {
+        let time = self.time
+        let started = time.uptime()
+        let clock: @Sendable () -> Date = {
+            let (seconds, attoseconds) = (time.uptime() - started).components
+            return now.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
+        }
+        let result = await EventClock.$now.withValue(clock) { () async -> Result<Report, InventoryError> in
+            do throws(InventoryError) {
+                return .success(try await steps(now: now))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// The run's steps, in order (the type's summary), each event stamped by the run's clock.
+    private func steps(now: Date) async throws(InventoryError) -> Report {
         var report = Report()
         let listing = await discovery.discover(Array(configuration.scopes.keys))
         report.complete = listing.isComplete

@@ -88,16 +88,20 @@ package struct VendorService: Sendable {
     /// A new lease for `request`, or the one its SessionId already has (a replay).
     ///
     /// Storage is given the request's deadline: while a throttled scope is paced (docs/Design.md, "At the
-    /// partition's target") the request waits its turn until then, and only then answers 503 `Busy`.
+    /// partition's target") the request waits its turn until then, and only then answers 503 `Busy`. Its events
+    /// are stamped by this service's clock when their transaction goes out (`EventClock`: a claim waiting in group
+    /// commit is stamped when its round is sent).
     package func getNewNetwork(_ request: LeaseRequest, effort: Effort) async throws(DomainError) -> LeaseAnswer {
         let uptime = time.uptime
         let end = uptime() + deadline
-        let result = await Inventory.withDeadline(remaining: { end - uptime() }) {
-            () async -> Result<LeaseAnswer, DomainError> in
-            do throws(DomainError) {
-                return .success(try await newNetwork(request, effort: effort))
-            } catch {
-                return .failure(error)
+        let result = await EventClock.$now.withValue(time.now) {
+            await Inventory.withDeadline(remaining: { end - uptime() }) {
+                () async -> Result<LeaseAnswer, DomainError> in
+                do throws(DomainError) {
+                    return .success(try await newNetwork(request, effort: effort))
+                } catch {
+                    return .failure(error)
+                }
             }
         }
         return try result.get()

@@ -126,4 +126,76 @@ struct PacedPipelineTests {
             #expect(log.count == policy.maxAttempts)
         }
     }
+
+    @Test(
+        "a send window (StorageDeadline.sendBy) bounds every retry, whatever the policy allows: no attempt starts after it, and the last answer stands"
+    )
+    func sendWindowBoundsRetries() async throws {
+        let log = RequestLog()
+        let time = VirtualTime()
+        let started = Mutex<[Duration]>([])
+        try await TestServers.withFakeServer(Self.busy(first: .max, log: log)) { port in
+            let patient = RetryPolicy(
+                maxAttempts: 1000, baseDelay: .seconds(1), maxDelay: .seconds(4), deadline: .seconds(300))
+            let pipeline = AzurePipeline(
+                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: patient,
+                onAttempt: { _ in started.withLock { $0.append(time.now) } }, clock: time.clock)
+            let window = Duration.seconds(15)
+            await #expect {
+                _ = try await StorageDeadline.$sendBy.withValue(window) {
+                    try await pipeline.send(request(port), idempotent: false)
+                }
+            } throws: { error in
+                let azure = error as? AzureError
+                // The storage's own last answer, not a "not sent" of the pipeline's.
+                return azure?.isThrottled == true && azure?.message.hasPrefix("not sent") == false
+            }
+            #expect(log.count > 2, "retried within the window")
+            #expect(started.withLock { $0 }.allSatisfy { $0 < window }, "\(started.withLock { $0 })")
+            #expect(time.now < window, "never slept past it: \(time.now)")
+        }
+    }
+
+    @Test("a send window already over: nothing is sent, and the error says so (503, certainly not applied)")
+    func sendWindowOver() async throws {
+        let log = RequestLog()
+        let time = VirtualTime()
+        try await TestServers.withFakeServer(Self.busy(first: 0, log: log)) { port in
+            let pipeline = AzurePipeline(
+                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
+                admission: AdmissionControl())
+            await #expect {
+                _ = try await StorageDeadline.$sendBy.withValue(.zero) {
+                    try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 1))
+                }
+            } throws: { error in
+                let azure = error as? AzureError
+                return azure?.status == 503 && azure?.outcomeUnknown == false
+                    && azure?.message.hasPrefix("not sent") == true
+            }
+            #expect(log.count == 0)
+        }
+    }
+
+    @Test("a paced request waits for its turn only within its send window, though its deadline is later")
+    func sendWindowBoundsThePace() async throws {
+        let log = RequestLog()
+        let time = VirtualTime()
+        try await TestServers.withFakeServer(Self.busy(first: .max, log: log)) { port in
+            let pipeline = AzurePipeline(
+                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
+                admission: AdmissionControl(tuning: .init(minimumRate: 50)))
+            let window = Duration.seconds(3)
+            await #expect {
+                _ = try await StorageDeadline.$remaining.withValue({ .seconds(20) - time.now }) {
+                    try await StorageDeadline.$sendBy.withValue(window) {
+                        try await pipeline.send(
+                            request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+                    }
+                }
+            } throws: { ($0 as? AzureError)?.slowsDown == true && ($0 as? AzureError)?.outcomeUnknown == false }
+            #expect(time.now <= window, "stopped at its window, not its deadline: \(time.now)")
+            #expect(log.count > policy.maxAttempts, "paced retries until then")
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import AzureCore
 import AzureTables
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -129,4 +130,75 @@ struct TransactionCombinerTests {
         #expect(statuses.filter { $0 == 409 }.count == 19)
         #expect(try await table.queryAll().count == 2)
     }
+
+    @Test(
+        "a member submitted building its operations is built by the round that sends it, not when it arrived: what it stamps is when it goes out",
+        arguments: inFlight)
+    func builtByItsRound(maxInFlight: Int) async throws {
+        let table = try await TestStorage.freshTable("gc")
+        let formed = RoundCount()
+        let combiner = TransactionCombiner(table: table, maxInFlight: maxInFlight, onRound: { _ in formed.add() })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for caller in 0..<60 {
+                group.addTask {
+                    _ = try await combiner.submit(
+                        building: {
+                            // The rounds formed before this build: the round it goes out in, when built by its round.
+                            let before = formed.value
+                            return [
+                                .insert(
+                                    TableEntity(
+                                        partitionKey: "p", rowKey: "m\(caller)",
+                                        properties: ["builtAfter": .int32(Int32(before))]))
+                            ]
+                        }, sendWithin: .seconds(60))
+                }
+            }
+            try await group.waitForAll()
+        }
+        let rows = try await table.queryAll()
+        #expect(rows.count == 60)
+        let builtAfter = rows.compactMap { $0["builtAfter"]?.int64Value }
+        let rounds = await combiner.rounds
+        #expect(rounds > maxInFlight, "callers queued behind the first rounds: \(rounds) rounds")
+        #expect(builtAfter.max()! >= Int64(rounds - maxInFlight), "the last ones built after the rounds ahead of them")
+        #expect(Set(builtAfter).count > 1, "not all built when they arrived")
+    }
+
+    @Test(
+        "a member whose send window passed before its round fails alone, not sent (503, certainly not applied); the members with time left commit"
+    )
+    func expiredMemberFailsAlone() async throws {
+        let table = try await TestStorage.freshTable("gc")
+        let combiner = TransactionCombiner(table: table, maxInFlight: 1)
+        let clock = table.service.pipeline.clock
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for caller in 0..<20 {
+                group.addTask {
+                    // Every fifth one's window ended a second ago; the others have a minute.
+                    let sendBy = clock.uptime() + (caller % 5 == 0 ? .seconds(-1) : .seconds(60))
+                    do {
+                        _ = try await StorageDeadline.$sendBy.withValue(sendBy) {
+                            try await combiner.submit([.insert(TableEntity(partitionKey: "p", rowKey: "w\(caller)"))])
+                        }
+                        return (caller, 204)
+                    } catch let error as AzureError {
+                        #expect(error.isThrottled && !error.outcomeUnknown && error.message.hasPrefix("not sent"))
+                        return (caller, error.status)
+                    }
+                }
+            }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        for caller in 0..<20 { #expect(outcomes[caller] == (caller % 5 == 0 ? 503 : 204), "caller \(caller)") }
+        let keys = Set(try await table.queryAll().map(\.rowKey))
+        #expect(keys == Set((0..<20).filter { $0 % 5 != 0 }.map { "w\($0)" }), "nothing of the late ones written")
+    }
+}
+
+/// Rounds a combiner formed (its `onRound`), read by the members it builds.
+final class RoundCount: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add() { count.withLock { $0 += 1 } }
 }
