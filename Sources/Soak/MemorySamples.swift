@@ -19,6 +19,20 @@ package struct MemorySamples: Sendable {
         package var peakMiB: Double
         package var growthMiB: Double
         package var growthPercent: Double
+
+        package init(
+            process: String, samples: Int, restarts: Int, afterWarmUpMiB: Double, lastMiB: Double, peakMiB: Double,
+            growthMiB: Double, growthPercent: Double
+        ) {
+            self.process = process
+            self.samples = samples
+            self.restarts = restarts
+            self.afterWarmUpMiB = afterWarmUpMiB
+            self.lastMiB = lastMiB
+            self.peakMiB = peakMiB
+            self.growthMiB = growthMiB
+            self.growthPercent = growthPercent
+        }
     }
 
     package private(set) var samples: [String: [Sample]] = [:]
@@ -56,5 +70,38 @@ package struct MemorySamples: Sendable {
     package static func residentKiB(status text: String) -> Int? {
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
         return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) }
+    }
+}
+
+extension SoakChecks {
+    /// The processes whose memory grows with what they hold by design: the table emulator keeps the whole table in
+    /// memory, the soak its ledger of every acknowledged answer. Their growth is stated, not held to the limit.
+    package static let memoryHoldsData: Set<String> = ["table-emulator", "ipam-dev soak"]
+
+    /// Memory flat after warm-up: each service's resident memory grew at most `limitMiB` from its first sample after
+    /// `warmUpSeconds` to its last (of its last incarnation), and every process's growth is stated in the detail.
+    package static func memory(_ growth: [MemorySamples.Growth], limitMiB: Double, warmUpSeconds: Double) -> Result {
+        func mib(_ value: Double) -> String { String(format: "%.1f", value) }
+        var problems: [String] = []
+        var stated: [String] = []
+        for process in growth {
+            let text =
+                "\(process.process) \(process.growthMiB < 0 ? "" : "+")\(mib(process.growthMiB)) MiB (\(mib(process.afterWarmUpMiB)) → \(mib(process.lastMiB)))"
+            if memoryHoldsData.contains(process.process) {
+                stated.append(text + " holds data, not held to the limit")
+            } else {
+                stated.append(text)
+                if process.growthMiB > limitMiB {
+                    problems.append(
+                        "\(process.process) grew \(mib(process.growthMiB)) MiB after warm-up, more than \(mib(limitMiB)) MiB"
+                    )
+                }
+            }
+        }
+        return Result(
+            name: "memory flat after warm-up", problems: problems,
+            detail:
+                "growth after the first \(Int(warmUpSeconds)) s, at most \(mib(limitMiB)) MiB per service: "
+                + stated.joined(separator: "; "))
     }
 }

@@ -112,7 +112,7 @@ package enum SoakChecks {
         return results
     }
 
-    static func invariants(_ rows: [TableEntity], scopes: [String]) -> Result {
+    package static func invariants(_ rows: [TableEntity], scopes: [String]) -> Result {
         var problems: [String] = []
         for scope in scopes {
             let partition = rows.filter { $0.partitionKey == scope }

@@ -32,6 +32,9 @@ package struct SoakSchedule: Sendable, Equatable {
         package var fault: Fault
         /// How long it lasts (a window's length; for a kill, how long the process stays down).
         package var lasting: Duration
+        /// Which of the two Vendors (or Managers) a kill hits: they take turns from round to round, so an hour
+        /// kills each of them (0 for the other faults).
+        package var target = 0
     }
 
     package let steps: [Step]
@@ -56,7 +59,9 @@ package struct SoakSchedule: Sendable, Equatable {
                 let window = min(span * 0.06, .seconds(30))
                 let down = min(max(span * 0.02, .seconds(1)), .seconds(5))
                 switch fault {
-                case .killStorage, .killVendor, .killManager: steps.append(Step(at: at, fault: fault, lasting: down))
+                case .killStorage: steps.append(Step(at: at, fault: fault, lasting: down))
+                case .killVendor: steps.append(Step(at: at, fault: fault, lasting: down, target: round % 2))
+                case .killManager: steps.append(Step(at: at, fault: fault, lasting: down, target: (round + 1) % 2))
                 default: steps.append(Step(at: at, fault: fault, lasting: window))
                 }
             }

@@ -205,4 +205,36 @@ struct SoakChecksTests {
         #expect(!check.passed)
         #expect(check.problems.first?.contains("which has no session row") == true)
     }
+
+    @Test(
+        "a stock row beside a row that is not available: the invariant checker names it, and the diagnosis tells both reads' rows, their write times and the block's newest events"
+    )
+    func diagnosis() throws {
+        let prefix = try IPPrefix(parsing: "10.0.1.0/26")
+        let quarantined = NetworkRow(
+            prefix: prefix, holding: .leased(NetworkRow.Lease(id: "lease-q", sessionId: "s-q"), vnet: nil)
+        ).quarantined(at: Self.since)!
+        let written = Self.since.addingTimeInterval(5)
+        var network = quarantined.entity(partitionKey: Self.scope)
+        network.timestamp = written
+        var stock = Inventory.stockEntity(
+            prefix, pool: nil, scope: Scope(subscriptionId: "11111111-1111-1111-1111-111111111111", region: "eastus"))
+        stock.timestamp = written.addingTimeInterval(1)
+        let event = TableEntity(
+            partitionKey: Self.scope, rowKey: RowKeys.event(at: written),
+            properties: ["Action": .string("release"), "Actor": .string("vendor@h:1"), "Cidr": .string("10.0.1.0/26")],
+            timestamp: written)
+        let first = [event, network, stock]
+        let problems = SoakChecks.invariants(first, scopes: [Self.scope]).problems
+        #expect(problems.contains("\(Self.scope): stock row for \(quarantined.rowKey), which is not available"))
+        var available = NetworkRow.available(prefix, pool: nil).entity(partitionKey: Self.scope)
+        available.timestamp = written.addingTimeInterval(2)
+        let lines = SoakChecks.diagnose(problems, first: first, second: [event, available, stock])
+        #expect(lines.count == 1)
+        let line = try #require(lines.first)
+        #expect(line.hasPrefix("\(quarantined.rowKey): first read quarantined written \(EdmDateTime.format(written))"))
+        #expect(line.contains("stock row \(stock.rowKey) written \(EdmDateTime.format(written.addingTimeInterval(1)))"))
+        #expect(line.contains("events: release by vendor@h:1 at \(EdmDateTime.format(written))"))
+        #expect(line.contains("second read available written \(EdmDateTime.format(written.addingTimeInterval(2)))"))
+    }
 }

@@ -87,4 +87,43 @@ struct SoakPartsTests {
         #expect(!decoded.passed)
         #expect(decoded.checkpoints.first?.checks.map(\.name) == ["no acknowledged lease lost", "quotas exact"])
     }
+
+    @Test("the Vendors and the Managers are killed in turn from round to round: an hour kills each of them three times")
+    func killsAlternate() {
+        let schedule = SoakSchedule(length: .seconds(3600))
+        for fault in [SoakSchedule.Fault.killVendor, .killManager] {
+            let targets = schedule.steps.filter { $0.fault == fault }.map(\.target)
+            #expect(targets.count == 6)
+            #expect(zip(targets, targets.dropFirst()).allSatisfy { $0 != $1 }, "\(fault): \(targets)")
+            #expect(targets.filter { $0 == 0 }.count == 3 && targets.filter { $0 == 1 }.count == 3)
+        }
+        #expect(
+            schedule.steps.filter { ![.killVendor, .killManager].contains($0.fault) }.allSatisfy { $0.target == 0 })
+    }
+
+    static func grown(_ process: String, from: Double, to: Double) -> MemorySamples.Growth {
+        MemorySamples.Growth(
+            process: process, samples: 10, restarts: 0, afterWarmUpMiB: from, lastMiB: to, peakMiB: to,
+            growthMiB: to - from, growthPercent: (to - from) * 100 / from)
+    }
+
+    @Test(
+        "memory: a service growing past the limit after warm-up fails, named; the table emulator and the soak itself (they hold data) are stated, never failed; every growth is in the detail"
+    )
+    func memoryCheck() {
+        let flat = SoakChecks.memory(
+            [
+                Self.grown("vendor-0", from: 50, to: 61.5), Self.grown("ipam-mcp", from: 20, to: 19),
+                Self.grown("table-emulator", from: 100, to: 900), Self.grown("ipam-dev soak", from: 40, to: 300),
+            ], limitMiB: 64, warmUpSeconds: 600)
+        #expect(flat.passed && flat.name == "memory flat after warm-up")
+        #expect(flat.detail.hasPrefix("growth after the first 600 s, at most 64.0 MiB per service: "))
+        #expect(flat.detail.contains("vendor-0 +11.5 MiB (50.0 → 61.5)"))
+        #expect(flat.detail.contains("ipam-mcp -1.0 MiB (20.0 → 19.0)"))
+        #expect(flat.detail.contains("table-emulator +800.0 MiB (100.0 → 900.0) holds data, not held to the limit"))
+        let leaking = SoakChecks.memory(
+            [Self.grown("vendor-1", from: 50, to: 114.5), Self.grown("manager-0", from: 30, to: 94)], limitMiB: 64,
+            warmUpSeconds: 600)
+        #expect(leaking.problems == ["vendor-1 grew 64.5 MiB after warm-up, more than 64.0 MiB"])
+    }
 }
