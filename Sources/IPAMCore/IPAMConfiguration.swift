@@ -35,6 +35,8 @@ package struct IPAMConfiguration: Sendable {
     package var webhooks: [Webhook] = []
     /// When each scope's own space counts as low (the manifest's `alerts`; pools have their own).
     package var scopeAlerts: [Scope: SpaceThresholds] = [:]
+    /// What the console calls each subscription and account (`displayName` of its `SUPERNETS_CONFIG` entries).
+    package var displayNames = AccountDisplayNames()
 
     /// All problems found, one per line, each naming the setting and value.
     package struct Problems: Error, Sendable, CustomStringConvertible {
@@ -111,7 +113,9 @@ package struct IPAMConfiguration: Sendable {
         }
 
         var awsAccess: [String: AWSAccountAccess] = [:]
-        let scopes = parseSupernets(environment[setting: .supernets], awsAccess: &awsAccess, problems: &problems)
+        var displayNames = AccountDisplayNames()
+        let scopes = parseSupernets(
+            environment[setting: .supernets], awsAccess: &awsAccess, displayNames: &displayNames, problems: &problems)
         let (defaultScope, allStock) = parseManifest(
             environment[setting: .manifest], scopes: scopes, problems: &problems)
         let stock = allStock.mapValues { $0.v4 }
@@ -132,6 +136,7 @@ package struct IPAMConfiguration: Sendable {
         configuration.awsAccess = awsAccess
         configuration.webhooks = webhooks
         configuration.scopeAlerts = scopeAlerts
+        configuration.displayNames = displayNames
         configuration.stockV6 = stockV6
         (configuration.cidrSizeV6Min, configuration.cidrSizeV6Max, configuration.cidrSizeV6Default) = (
             minimumV6, maximumV6, fallbackV6
@@ -165,9 +170,11 @@ package struct IPAMConfiguration: Sendable {
 
     /// `SUPERNETS_CONFIG`: an array of entries, each an Azure subscription (`subscriptionId`; `"cloud": "azure"`
     /// optional) or an AWS account (`"cloud": "aws"`, `accountId`, optionally `roleArn` and `externalId`, kept in
-    /// `awsAccess`), with its `regions`.
+    /// `awsAccess`), with its `regions`, and optionally the `displayName` the console shows for it (kept in
+    /// `displayNames`).
     static func parseSupernets(
-        _ text: String?, awsAccess: inout [String: AWSAccountAccess], problems: inout [String]
+        _ text: String?, awsAccess: inout [String: AWSAccountAccess], displayNames: inout AccountDisplayNames,
+        problems: inout [String]
     ) -> [Scope: ScopeSupernets] {
         guard let text, !text.isEmpty else {
             problems.append("SUPERNETS_CONFIG: missing")
@@ -199,6 +206,8 @@ package struct IPAMConfiguration: Sendable {
                     awsAccess[owner.account] = entryAccess
                 }
             }
+            displayNames.read(
+                entry, cloud: owner.cloud, account: owner.account, path: "SUPERNETS_CONFIG[\(i)]", problems: &problems)
             guard let regions = entry["regions"] as? [[String: Any]] else {
                 problems.append("SUPERNETS_CONFIG[\(i)].regions: missing or not an array")
                 continue

@@ -133,6 +133,9 @@ package enum API {
         package static let drift = page(
             .get, "/console/drift", "consoleDrift",
             "The Manager's last drift report: each finding's compliance and next run")
+        package static let script = page(
+            .get, "/console/assets/console.js", "consoleScript",
+            "The console's script: progressive enhancement of signed-in pages (Copy buttons)")
         /// `GET /console` while the console is off (no `CONSOLE_SESSION_SECRET`): open, answers 404.
         package static let off = APIRoute(
             .get, "/console", .open, operationId: "consoleOff",
@@ -143,7 +146,7 @@ package enum API {
             [
                 signInPage, signIn, signOut, dashboard, space, pools, leases, leasesCSV, lease, reservations, reserve,
                 release,
-                audit, drift,
+                audit, drift, script,
             ] + flows
 
         static func page(_ method: APIRoute.Method, _ path: String, _ id: String, _ summary: String) -> APIRoute {

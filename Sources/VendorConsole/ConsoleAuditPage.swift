@@ -151,7 +151,7 @@ extension ConsoleTemplates {
         </form>
         <div class="scroll"><table id="events"><caption>{{count}} events on this page, newest first per scope</caption>
         <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">Scope</th><th scope="col">CIDR</th><th scope="col">State</th><th scope="col">Lease</th><th scope="col">Request</th></tr>
-        {{#rows}}<tr><td class="key">{{at}}</td><td>{{action}}{{#alert}}<br><span class="alert">{{alert}}</span>{{/alert}}</td><td>{{actor}}</td><td class="key">{{scope}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseLink}}<a href="/console/leases/{{leaseLink}}">{{leaseLink}}</a>{{/leaseLink}}</td><td>{{requestId}}</td></tr>{{/rows}}
+        {{#rows}}<tr><td class="key">{{at}}</td><td>{{action}}{{#alert}}<br><span class="alert">{{alert}}</span>{{/alert}}</td><td>{{actor}}</td><td class="key" title="{{scopeTitle}}">{{scope}}</td><td>{{cidr}}</td><td class="state">{{before}} → {{after}}</td><td>{{#leaseLink}}<a href="/console/leases/{{leaseLink}}">{{leaseLink}}</a>{{/leaseLink}}</td><td>{{requestId}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="8">No events match.</td></tr>{{/rows}}
         </table></div>
         {{#paged}}<nav aria-label="Pages" class="pages">{{#first}}<a href="/console/audit?{{first}}" id="first-page">First page</a> {{/first}}{{#next}}<a href="/console/audit?{{next}}" id="next-page">Next page</a>{{/next}}</nav>{{/paged}}
@@ -177,5 +177,6 @@ extension EventRow {
     init(_ event: AuditEvent, scope: Scope) {
         self.init(event)
         self.scope = ConsoleScopes.name(scope)
+        scopeTitle = ConsoleScopes.title(scope)
     }
 }

@@ -431,7 +431,7 @@ extension ConsoleTemplates {
         <h2 id="low-space">Space running low</h2>
         <div class="scroll"><table id="low-space-areas"><caption>Areas below a low-space threshold when the Manager last judged them</caption>
         <tr><th scope="col">Scope</th><th scope="col">Area</th><th scope="col">Low since</th><th scope="col">Threshold crossed</th></tr>
-        {{#lowSpace}}<tr><td><a href="/console/space?scope={{scopeKey}}">{{scope}}</a></td><td>{{area}} ({{version}})</td><td>{{since}}</td><td>{{reasons}}</td></tr>{{/lowSpace}}
+        {{#lowSpace}}<tr><td><a href="/console/space?scope={{scopeKey}}" title="{{scopeTitle}}">{{scope}}</a></td><td>{{area}} ({{version}})</td><td>{{since}}</td><td>{{reasons}}</td></tr>{{/lowSpace}}
         </table></div>
         </section>
         {{/hasLowSpace}}

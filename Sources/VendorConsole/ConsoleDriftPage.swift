@@ -102,6 +102,8 @@ struct DriftPage: ConsolePage {
         var complianceDetail = ""
         /// What the next Manager run does about it (`DriftOutlook.nextRun`).
         var nextRun = ""
+        /// The scope's id and whole name, to hover (`ConsoleScopes.title`).
+        var scopeTitle = ""
     }
 
     /// One scope's listed networks, counted by compliance status.
@@ -111,6 +113,8 @@ struct DriftPage: ConsolePage {
         let unmanaged: Int
         let noncompliant: Int
         let ignored: Int
+        /// The scope's id and whole name, to hover (`ConsoleScopes.title`).
+        var scopeTitle = ""
     }
 
     /// A noncompliant network and why.
@@ -119,6 +123,8 @@ struct DriftPage: ConsolePage {
         let resourceId: String
         let cidrs: String
         let reason: String
+        /// The scope's id and whole name, to hover (`ConsoleScopes.title`).
+        var scopeTitle = ""
     }
 
     let manager: ManagerSummary?
@@ -144,20 +150,22 @@ struct DriftPage: ConsolePage {
             return Finding(
                 kind: $0.kind, scope: ConsoleScopes.name(partitionKey: $0.scope, in: scopes), cidr: $0.cidr,
                 detail: $0.detail, compliance: compliance, complianceDetail: why,
-                nextRun: DriftOutlook.nextRun(kind: $0.kind, detail: $0.detail))
+                nextRun: DriftOutlook.nextRun(kind: $0.kind, detail: $0.detail),
+                scopeTitle: ConsoleScopes.title(partitionKey: $0.scope, in: scopes))
         }
         count = findings.count
         networkCounts = (status?.networks ?? []).map {
             NetworkCounts(
                 scope: ConsoleScopes.name(partitionKey: $0.scope, in: scopes), compliant: $0[.compliant],
                 unmanaged: $0[.unmanaged],
-                noncompliant: $0[.noncompliant], ignored: $0[.ignored])
+                noncompliant: $0[.noncompliant], ignored: $0[.ignored],
+                scopeTitle: ConsoleScopes.title(partitionKey: $0.scope, in: scopes))
         }
         self.noncompliant = noncompliant.map { status, scope in
             Network(
                 scope: ConsoleScopes.name(scope), resourceId: status.resourceId,
                 cidrs: status.cidrs.joined(separator: ", "),
-                reason: status.reason)
+                reason: status.reason, scopeTitle: ConsoleScopes.title(scope))
         }
     }
 }
@@ -169,17 +177,17 @@ extension ConsoleTemplates {
         {{^manager}}<p>The Manager has not reported a run yet.</p>{{/manager}}
         <div class="scroll"><table id="drift"><caption>{{count}} findings, and what the next run does about each</caption>
         <tr><th scope="col">Kind</th><th scope="col">Scope</th><th scope="col">CIDR</th><th scope="col">Detail</th><th scope="col">Compliance</th><th scope="col">Next run</th></tr>
-        {{#findings}}<tr><td>{{kind}}</td><td>{{scope}}</td><td>{{cidr}}</td><td>{{detail}}</td><td><span class="state">{{compliance}}</span>{{#complianceDetail}}<br><span class="why">{{complianceDetail}}</span>{{/complianceDetail}}</td><td class="next-run">{{nextRun}}</td></tr>{{/findings}}
+        {{#findings}}<tr><td>{{kind}}</td><td title="{{scopeTitle}}">{{scope}}</td><td>{{cidr}}</td><td>{{detail}}</td><td><span class="state">{{compliance}}</span>{{#complianceDetail}}<br><span class="why">{{complianceDetail}}</span>{{/complianceDetail}}</td><td class="next-run">{{nextRun}}</td></tr>{{/findings}}
         {{^findings}}<tr><td colspan="6">No drift.</td></tr>{{/findings}}
         </table></div>
         <div class="scroll"><table id="network-compliance"><caption>Listed networks by compliance status (each: GET /api/networks)</caption>
         <tr><th scope="col">Scope</th><th scope="col">Compliant</th><th scope="col">Unmanaged</th><th scope="col">Noncompliant</th><th scope="col">Ignored</th></tr>
-        {{#networkCounts}}<tr><td>{{scope}}</td><td>{{compliant}}</td><td>{{unmanaged}}</td><td>{{noncompliant}}</td><td>{{ignored}}</td></tr>{{/networkCounts}}
+        {{#networkCounts}}<tr><td title="{{scopeTitle}}">{{scope}}</td><td>{{compliant}}</td><td>{{unmanaged}}</td><td>{{noncompliant}}</td><td>{{ignored}}</td></tr>{{/networkCounts}}
         {{^networkCounts}}<tr><td colspan="5">No networks listed.</td></tr>{{/networkCounts}}
         </table></div>
         <div class="scroll"><table id="noncompliant"><caption>Noncompliant networks</caption>
         <tr><th scope="col">Scope</th><th scope="col">Network</th><th scope="col">CIDRs</th><th scope="col">Why</th></tr>
-        {{#noncompliant}}<tr><td>{{scope}}</td><td>{{resourceId}}</td><td>{{cidrs}}</td><td>{{reason}}</td></tr>{{/noncompliant}}
+        {{#noncompliant}}<tr><td title="{{scopeTitle}}">{{scope}}</td><td>{{resourceId}}</td><td>{{cidrs}}</td><td>{{reason}}</td></tr>{{/noncompliant}}
         {{^noncompliant}}<tr><td colspan="4">None.</td></tr>{{/noncompliant}}
         </table></div>
         """

@@ -137,7 +137,7 @@ struct RequestedPage: ConsolePage {
             + (lease.cidrV6.map { [ConsoleField(name: "IPv6 CIDR", value: $0)] } ?? []) + [
                 ConsoleField(name: "Lease", value: lease.leaseId),
                 ConsoleField(name: "Session", value: lease.sessionId),
-                ConsoleField(name: "Scope", value: ConsoleScopes.name(scope)),
+                ConsoleField(name: "Scope", value: ConsoleScopes.detail(scope)),
                 ConsoleField(name: "State", value: lease.state),
                 ConsoleField(name: "Expires", value: lease.expiresAt.map(ISO8601.format) ?? ""),
             ]

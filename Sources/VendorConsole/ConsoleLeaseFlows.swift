@@ -141,7 +141,7 @@ extension ConsoleRoutes {
                             + (row.blocks.v6.map { [ConsoleField(name: "IPv6 CIDR", value: $0.description)] } ?? []) + [
                                 ConsoleField(name: "Lease", value: row.leaseId ?? ""),
                                 ConsoleField(name: "State", value: row.state.rawValue),
-                                ConsoleField(name: "Scope", value: ConsoleScopes.name(scope)),
+                                ConsoleField(name: "Scope", value: ConsoleScopes.detail(scope)),
                                 ConsoleField(name: "Requester", value: row.requester ?? ""),
                                 ConsoleField(name: ConsoleScopes.network(scope), value: row.resourceId ?? ""),
                             ],
@@ -289,7 +289,7 @@ extension ConsoleRoutes {
                 title = "Reserve \(cidr)?"
                 fields = [
                     ConsoleField(name: "CIDR", value: cidr),
-                    ConsoleField(name: "Scope", value: ConsoleScopes.name(reservation.scope)),
+                    ConsoleField(name: "Scope", value: ConsoleScopes.detail(reservation.scope)),
                     ConsoleField(name: "Owner", value: reservation.owner),
                     ConsoleField(name: "Reason", value: reservation.reason),
                     ConsoleField(name: "Expires", value: reservation.expiresAt.map(ISO8601.format) ?? "never"),
@@ -336,7 +336,7 @@ extension ConsoleRoutes {
                             "Releasing the reservation makes \(cidr) free space again: it can be vended or reserved.",
                         fields: [
                             ConsoleField(name: "CIDR", value: cidr),
-                            ConsoleField(name: "Scope", value: ConsoleScopes.name(scope)),
+                            ConsoleField(name: "Scope", value: ConsoleScopes.detail(scope)),
                             ConsoleField(name: "Owner", value: reservation.owner),
                             ConsoleField(name: "Reason", value: reservation.reason),
                             ConsoleField(

@@ -24,6 +24,8 @@ struct LeasesPage: ConsolePage {
         let leaseId: String
         let sessionId: String
         let scope: String
+        /// The scope's id and whole name, to hover (`ConsoleScopes.title`).
+        let scopeTitle: String
         let expiresAt: String
         let requester: String
         let pool: String
@@ -42,6 +44,7 @@ struct LeasesPage: ConsolePage {
             leaseId = row.leaseId ?? ""
             sessionId = row.sessionId ?? ""
             self.scope = ConsoleScopes.name(scope)
+            scopeTitle = ConsoleScopes.title(scope)
             expiresAt = row.state == .leased ? row.expiresAt.map(ISO8601.format) ?? "" : ""
             requester = row.requester ?? ""
             pool = row.pool ?? ""
@@ -170,7 +173,7 @@ extension ConsoleTemplates {
         {{#capNote}}<p class="notice" role="status" id="sort-cap">{{capNote}}</p>{{/capNote}}
         <div class="scroll"><table id="leases"><caption>{{count}} leases on this page, {{order}}; a column's header sorts by it</caption>
         <tr>{{#headers}}<th scope="col" data-sort="{{key}}" {{#ariaSort}}aria-sort="{{ariaSort}}"{{/ariaSort}}><a href="/console/leases?{{href}}">{{label}}</a>{{#arrow}} <span aria-hidden="true">{{arrow}}</span>{{/arrow}}</th>{{/headers}}</tr>
-        {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}{{#cidrV6}}<br><span class="v6">{{cidrV6}}</span>{{/cidrV6}}</td><td class="state">{{state}}</td><td class="key"><a href="/console/leases/{{leaseId}}">{{leaseId}}</a></td><td class="key">{{sessionId}}</td><td>{{scope}}</td><td>{{requester}}</td><td>{{pool}}</td><td>{{tags}}</td><td>{{size}}</td><td class="key" title="{{network}}">{{networkName}}</td><td class="key">{{expiresAt}}</td></tr>{{/rows}}
+        {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}{{#cidrV6}}<br><span class="v6">{{cidrV6}}</span>{{/cidrV6}}</td><td class="state">{{state}}</td><td class="key"><a href="/console/leases/{{leaseId}}">{{leaseId}}</a></td><td class="key">{{sessionId}}</td><td title="{{scopeTitle}}">{{scope}}</td><td>{{requester}}</td><td>{{pool}}</td><td>{{tags}}</td><td>{{size}}</td><td class="key" title="{{network}}">{{networkName}}</td><td class="key">{{expiresAt}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="11">No leases match.</td></tr>{{/rows}}
         </table></div>
         {{#paged}}<nav aria-label="Pages" class="pages">{{#first}}<a href="/console/leases?{{first}}" id="first-page">First page</a> {{/first}}{{#previous}}<a href="/console/leases?{{previous}}" id="previous-page">Previous page</a> {{/previous}}{{#next}}<a href="/console/leases?{{next}}" id="next-page">Next page</a>{{/next}}</nav>{{/paged}}

@@ -126,8 +126,10 @@ struct ManagerSummary: Sendable, Equatable {
 /// An area the Manager last found low on space (`SpaceAlertState`), as the dashboard and the address-space page
 /// list it.
 struct LowSpaceRow: Sendable, Equatable {
-    /// The scope's name (`ConsoleScopes.name`) and its partition key (for the link to its address space).
+    /// The scope's name (`ConsoleScopes.name`), its title (`ConsoleScopes.title`) and its partition key (for
+    /// the link to its address space).
     let scope: String
+    let scopeTitle: String
     let scopeKey: String
     /// `pool NAME (CIDR)`, or `own space` for the scope's space outside its pools.
     let area: String
@@ -140,6 +142,7 @@ struct LowSpaceRow: Sendable, Equatable {
     ///   configured).
     init(scope: Scope, state: SpaceAlertState, poolRange: IPPrefix?) {
         self.scope = ConsoleScopes.name(scope)
+        scopeTitle = ConsoleScopes.title(scope)
         scopeKey = scope.partitionKey
         area = state.pool.map { "pool \($0)" + (poolRange.map { " (\($0))" } ?? "") } ?? "own space"
         version = "IPv\(state.version.rawValue)"
@@ -168,6 +171,8 @@ struct EventRow: Sendable, Equatable {
     let alert: String?
     /// The event's scope, as the audit page names it (`ConsoleScopes.name`); empty where no page shows it.
     var scope = ""
+    /// Its id and whole name, to hover (`ConsoleScopes.title`).
+    var scopeTitle = ""
 
     init(_ event: AuditEvent) {
         at = event.at.map(ISO8601.format) ?? ""
@@ -192,6 +197,9 @@ struct LeasePage: ConsolePage {
     struct Field: Sendable, Equatable {
         let name: String
         let value: String
+        /// A value an operator pastes elsewhere (the lease id, its blocks): the console's script gives it a Copy
+        /// button.
+        var copy = false
     }
 
     let fields: [Field]
@@ -203,9 +211,13 @@ struct LeasePage: ConsolePage {
 
     init(_ row: NetworkRow, scope: Scope, events: [AuditEvent]) {
         fields =
-            [Field(name: "Lease", value: row.leaseId ?? ""), Field(name: "CIDR", value: row.prefix.description)]
-            + (row.partnerPrefix.map { [Field(name: "IPv6 CIDR", value: $0.description)] } ?? []) + [
-                Field(name: "State", value: row.state.rawValue), Field(name: "Scope", value: ConsoleScopes.name(scope)),
+            [
+                Field(name: "Lease", value: row.leaseId ?? "", copy: true),
+                Field(name: "CIDR", value: row.prefix.description, copy: true),
+            ]
+            + (row.partnerPrefix.map { [Field(name: "IPv6 CIDR", value: $0.description, copy: true)] } ?? []) + [
+                Field(name: "State", value: row.state.rawValue),
+                Field(name: "Scope", value: ConsoleScopes.detail(scope)),
                 Field(name: "Session", value: row.sessionId ?? ""),
                 Field(name: "Requester", value: row.requester ?? ""),
                 Field(name: "Leased at", value: row.leasedAt.map(ISO8601.format) ?? ""),
@@ -223,6 +235,8 @@ struct ReservationsPage: ConsolePage {
     struct Row: Sendable, Equatable {
         let cidr: String
         let scope: String
+        /// The scope's id and whole name, to hover (`ConsoleScopes.title`).
+        let scopeTitle: String
         let owner: String
         let reason: String
         let expiresAt: String
@@ -244,7 +258,8 @@ struct ReservationsPage: ConsolePage {
         scopeOptions = ConsoleScopes.options(scopes, selected: nil)
         rows = items.map { reservation, scope, readOnly in
             Row(
-                cidr: reservation.prefix.description, scope: ConsoleScopes.name(scope), owner: reservation.owner,
+                cidr: reservation.prefix.description, scope: ConsoleScopes.name(scope),
+                scopeTitle: ConsoleScopes.title(scope), owner: reservation.owner,
                 reason: reservation.reason, expiresAt: reservation.expiresAt.map(ISO8601.format) ?? "",
                 readOnly: readOnly, releasable: admin && !readOnly, id: reservation.id)
         }

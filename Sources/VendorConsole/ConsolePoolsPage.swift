@@ -77,7 +77,9 @@ struct PoolsPage: ConsolePage {
     /// - Parameter reports: each area's report as `GET /api/pools` answers it (in its order: per scope, its own
     ///   space first, then its pools, parents before children), with the forecasts of its areas per IP version
     ///   (`v4`, `v6`) as `GET /api/usage` answers them.
-    init(_ reports: [Reported]) {
+    /// - Parameter scopes: the configured scopes, which name the areas' scopes (`ConsoleScopes.name`; the
+    ///   "Scope" field keeps the id); one not among them shows its id.
+    init(_ reports: [Reported], scopes: [Scope] = []) {
         stateNames = NetworkState.allCases.map(\.rawValue).filter { $0 != NetworkState.available.rawValue }
         var hierarchy: [Node] = []
         var areas: [Area] = []
@@ -93,8 +95,9 @@ struct PoolsPage: ConsolePage {
                 chain.insert(name, at: 0)
                 parent = found.report.definition?.parent
             }
-            let path = ([report.scope] + chain + (report.pool.map { [$0] } ?? [])).joined(separator: " › ")
-            let label = report.pool.map { "Pool \($0) (\(report.scope))" } ?? "\(report.scope): outside its pools"
+            let scope = ConsoleScopes.name(partitionKey: report.scope, in: scopes)
+            let path = ([scope] + chain + (report.pool.map { [$0] } ?? [])).joined(separator: " › ")
+            let label = report.pool.map { "Pool \($0) (\(scope))" } ?? "\(scope): outside its pools"
             hierarchy.append(
                 Node(
                     index: index, path: path, cidr: definition?.cidr ?? "the scope's supernets",

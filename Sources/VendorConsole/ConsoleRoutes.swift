@@ -49,6 +49,7 @@ struct ConsoleRoutes: Sendable {
         routes.add(API.Console.audit, use: audit)
         routes.add(API.Console.drift, use: drift)
         addFlows(to: routes)
+        routes.add(API.Console.script, use: script)
     }
 
     // MARK: Sign-in
@@ -206,7 +207,7 @@ struct ConsoleRoutes: Sendable {
                     areas.append(
                         (report: API.Pools.Report(report, configuration: configuration), forecasts: forecasts))
                 }
-                return ("Pools", PoolsPage(areas))
+                return ("Pools", PoolsPage(areas, scopes: configuration.scopes.keys.sorted()))
             }
         }
     }
@@ -272,6 +273,18 @@ struct ConsoleRoutes: Sendable {
                     "/console/reservations?done="
                         + Self.percent(ended.map { "Released \($0.0.prefix)." } ?? "Nothing to release."))
             }
+        }
+    }
+
+    /// The console's script (`ConsoleScript`), for signed-in pages (without a session: sign in, like a page).
+    @Sendable func script(_ request: Request, _ context: VendorRequestContext) async throws -> Response {
+        try await withSession(request) { _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/javascript; charset=utf-8"
+            headers[.cacheControl] = "private, no-cache"
+            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            return Response(
+                status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ConsoleScript.source)))
         }
     }
 
@@ -341,7 +354,9 @@ struct ConsoleRoutes: Sendable {
             }
             return response
         }
-        return try await page(found)
+        return try await ConsoleScopes.$displayNames.withValue(service.configuration.displayNames) {
+            try await page(found)
+        }
     }
 
     /// Runs `action` with a POSTed form and its session, when the form carries that session's CSRF token; refused
@@ -359,7 +374,9 @@ struct ConsoleRoutes: Sendable {
                 .forbidden, "The form's security token is missing or stale, or the session ended: nothing was done.",
                 session: nil)
         }
-        return try await action(found, form)
+        return try await ConsoleScopes.$displayNames.withValue(service.configuration.displayNames) {
+            try await action(found, form)
+        }
     }
 
     /// Renders a page whose title and model `build` makes; a refusal becomes an error page with its status.
@@ -404,7 +421,7 @@ struct ConsoleRoutes: Sendable {
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         headers[HTTPField.Name("Content-Security-Policy")!] =
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         let html = ConsoleTemplates.render(model, title: title, notice: notice, session: bar)

@@ -57,12 +57,13 @@ enum ConsoleTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · ipam</title>
         <link rel="icon" href="data:,">
+        {{#session}}<script src="/console/assets/console.js" defer></script>{{/session}}
         <style>
         :root { --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --accent: #0b5cad; }
         * { box-sizing: border-box; }
         body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); }
         a { color: var(--accent); }
-        a:focus, button:focus, input:focus, select:focus, summary:focus { outline: 3px solid #f4b400; outline-offset: 2px; }
+        a:focus, button:focus, input:focus, select:focus, textarea:focus, summary:focus, [tabindex]:focus { outline: 3px solid #f4b400; outline-offset: 2px; }
         .skip { position: absolute; left: -9999px; } .skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px; }
         header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 10px 16px; border-bottom: 1px solid var(--line); }
         header nav { display: flex; flex-wrap: wrap; gap: 4px 14px; }
@@ -73,6 +74,7 @@ enum ConsoleTemplates {
         th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
         caption { text-align: left; font-weight: 600; padding: 4px 0; }
         .scroll { overflow-x: auto; }
+        :not(.scroll) > table :is(td, th) { overflow-wrap: anywhere; }
         form.filters { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: end; margin: 8px 0; }
         label { display: flex; flex-direction: column; font-size: 13px; color: var(--muted); max-width: 100%; min-width: 0; }
         form.filters > * { max-width: 100%; min-width: 0; }
@@ -92,6 +94,8 @@ enum ConsoleTemplates {
         label.check { flex-direction: row; gap: 6px; align-items: center; }
         figure { margin: 8px 0 16px; min-width: 0; }
         svg.map, svg.chart { display: block; max-width: 100%; }
+        button.copy { font-size: 12px; padding: 0 6px; margin-left: 4px; }
+        .copy-status:not(:empty) { position: fixed; right: 8px; bottom: 8px; margin: 0; max-width: calc(100% - 16px); padding: 6px 10px; background: #fff; border: 1px solid var(--line); border-left: 4px solid var(--accent); overflow-wrap: anywhere; }
         @media (max-width: 600px) { main { padding: 8px; } header .who { margin-left: 0; } td, th { padding: 3px 4px; } }
         </style>
         </head>
@@ -163,7 +167,7 @@ enum ConsoleTemplates {
         """
 
     static let lease = """
-        <table class="fields"><caption>The lease</caption>{{#fields}}<tr><th scope="row">{{name}}</th><td>{{value}}</td></tr>{{/fields}}</table>
+        <table class="fields"><caption>The lease</caption>{{#fields}}<tr><th scope="row">{{name}}</th><td{{#copy}} data-copy{{/copy}}>{{value}}</td></tr>{{/fields}}</table>
         {{#actions}}{{> leaseactions}}{{/actions}}
         <div class="scroll"><table id="history"><caption>History (audit events, newest first)</caption>
         <tr><th scope="col">At</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">State</th><th scope="col">Detail</th></tr>
@@ -184,7 +188,7 @@ enum ConsoleTemplates {
         {{/admin}}
         <div class="scroll"><table id="reservations"><caption>Reservations (configured exclusions are read-only)</caption>
         <tr><th scope="col">CIDR</th><th scope="col">Scope</th><th scope="col">Owner</th><th scope="col">Reason</th><th scope="col">Expires</th><th scope="col"><span class="skip">Actions</span></th></tr>
-        {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td>{{scope}}</td><td>{{owner}}</td><td>{{reason}}{{#readOnly}} (read-only){{/readOnly}}</td><td>{{expiresAt}}</td>
+        {{#rows}}<tr data-cidr="{{cidr}}"><td>{{cidr}}</td><td title="{{scopeTitle}}">{{scope}}</td><td>{{owner}}</td><td>{{reason}}{{#readOnly}} (read-only){{/readOnly}}</td><td>{{expiresAt}}</td>
         <td>{{#releasable}}<a href="/console/reservations/{{id}}/release" class="release" aria-label="Release {{cidr}}">Release…</a>{{/releasable}}</td></tr>{{/rows}}
         </table></div>
         """

@@ -266,11 +266,16 @@ struct ConsolePageTests {
         let page = DriftPage(status, noncompliant: [(network, Self.scope)])
         #expect(
             page.networkCounts == [
-                .init(scope: "sub_westeurope", compliant: 3, unmanaged: 0, noncompliant: 1, ignored: 0)
+                .init(
+                    scope: "sub_westeurope", compliant: 3, unmanaged: 0, noncompliant: 1, ignored: 0,
+                    scopeTitle: "sub_westeurope")
             ])
         #expect(page.noncompliant.map(\.cidrs) == ["10.0.9.0/24, 192.168.0.0/24"])
         let html = ConsoleTemplates.render(page, title: "Drift", notice: nil, session: nil)
-        #expect(html.contains("<tr><td>sub_westeurope</td><td>3</td><td>0</td><td>1</td><td>0</td></tr>"), "\(html)")
+        #expect(
+            html.contains(
+                "<tr><td title=\"sub_westeurope\">sub_westeurope</td><td>3</td><td>0</td><td>1</td><td>0</td></tr>"),
+            "\(html)")
         #expect(html.contains("/subscriptions/sub/vnet-x") && !html.contains("<script>"))
         let empty = ConsoleTemplates.render(DriftPage(nil), title: "Drift", notice: nil, session: nil)
         #expect(empty.contains("No networks listed.") && empty.contains("<td colspan=\"4\">None.</td>"))
@@ -516,7 +521,7 @@ struct ConsolePageTests {
         #expect(dashboard.contains("<h2 id=\"low-space\">Space running low</h2>"))
         #expect(
             dashboard.contains(
-                "<tr><td><a href=\"/console/space?scope=aws_123456789012_us-east-1\">aws/123456789012/us-east-1</a></td><td>pool aws-team (10.128.128.0/17) (IPv4)</td><td>\(ISO8601.format(Self.now))</td><td>12.5% free (below 50.0%); 0 free /24 blocks (below 2)</td></tr>"
+                "<tr><td><a href=\"/console/space?scope=aws_123456789012_us-east-1\" title=\"aws_123456789012_us-east-1\">aws/123456789012/us-east-1</a></td><td>pool aws-team (10.128.128.0/17) (IPv4)</td><td>\(ISO8601.format(Self.now))</td><td>12.5% free (below 50.0%); 0 free /24 blocks (below 2)</td></tr>"
             ), "\(dashboard)")
         #expect(dashboard.contains(Self.escaped) && !dashboard.contains("<script>"))
         // The banner comes first: before the Manager's status.

@@ -70,7 +70,10 @@ struct ConsoleAWSTests {
             let all = try await Self.page(url, "/console/leases", cookie)
             #expect(
                 all.status == 200 && Set(Self.rows(all.text)).isSuperset(of: [awsCidr, azureCidr, "10.64.100.0/24"]))
-            #expect(all.text.contains("<td>\(Self.awsName)</td>") && all.text.contains("<td>\(Self.azureKey)</td>"))
+            // Each scope's id is its cell's title.
+            #expect(
+                all.text.contains("<td title=\"\(Self.awsKey)\">\(Self.awsName)</td>")
+                    && all.text.contains("<td title=\"\(Self.azureKey)\">\(Self.azureKey)</td>"))
             #expect(all.text.contains("<option value=\"\(Self.awsKey)\" >\(Self.awsName)</option>"), "\(all.text)")
             #expect(all.text.contains("<option value=\"\(Self.azureKey)\" >\(Self.azureKey)</option>"))
             #expect(!all.text.contains(">\(Self.awsKey)<"), "the partition key is never shown as the scope's name")
@@ -153,7 +156,7 @@ struct ConsoleAWSTests {
             let drift = try await Self.page(url, "/console/drift", cookie)
             #expect(
                 drift.text.contains(
-                    "<tr><td>occupied</td><td>\(Self.awsName)</td><td>10.64.250.0/24</td><td>used by vpc-0fedcba9876543210, which ipam does not manage</td><td>"
+                    "<tr><td>occupied</td><td title=\"\(Self.awsKey)\">\(Self.awsName)</td><td>10.64.250.0/24</td><td>used by vpc-0fedcba9876543210, which ipam does not manage</td><td>"
                 ), "\(drift.text)")
             // Its compliance (no listed network has the block) and what the next run does about it.
             #expect(
@@ -189,7 +192,9 @@ struct ConsoleAWSTests {
             #expect(!azureListed.text.contains("10.64.90.0/24"), "not in the default (Azure) scope")
             let after = try await Self.page(url, "/console/reservations", cookie)
             #expect(
-                after.text.contains("<tr data-cidr=\"10.64.90.0/24\"><td>10.64.90.0/24</td><td>\(Self.awsName)</td>"))
+                after.text.contains(
+                    "<tr data-cidr=\"10.64.90.0/24\"><td>10.64.90.0/24</td><td title=\"\(Self.awsKey)\">\(Self.awsName)</td>"
+                ))
 
             for unknown in ["aws_210987654321_us-east-1", "\(Self.account)_us-east-1", "nowhere"] {
                 let refused = try await reserve(unknown, "10.64.91.0%2F24")
@@ -247,7 +252,7 @@ struct ConsoleAWSTests {
             #expect(dashboard.text.contains("<h2 id=\"low-space\">Space running low</h2>"), "\(dashboard.text)")
             #expect(
                 dashboard.text.contains(
-                    "<tr><td><a href=\"/console/space?scope=\(Self.awsKey)\">\(Self.awsName)</a></td><td>pool aws-team (10.64.128.0/17) (IPv4)</td><td>\(ISO8601.format(since))</td><td>12.5% free (below 50.0%)</td></tr>"
+                    "<tr><td><a href=\"/console/space?scope=\(Self.awsKey)\" title=\"\(Self.awsKey)\">\(Self.awsName)</a></td><td>pool aws-team (10.64.128.0/17) (IPv4)</td><td>\(ISO8601.format(since))</td><td>12.5% free (below 50.0%)</td></tr>"
                 ), "\(dashboard.text)")
             let banner = try #require(dashboard.text.firstMatch(of: /<table id="low-space-areas">[\s\S]*?<\/table>/))
             #expect(!banner.output.contains("az-team") && !banner.output.contains("own space"), "\(banner.output)")

@@ -2,7 +2,7 @@
 as each role, every page without a JavaScript console error, a lease appearing in the table and on the
 address-space bar, filters, an AWS scope chosen, filtered, exported and shown by its name, the low-space banner,
 reservations by an admin and not by a reader, CSRF, every page checked by axe-core (axe-selenium-python's copy),
-and screenshots of every page at 1280 and 390 px in .build/screenshots/."""
+and screenshots of every page at 1280 and 390 px in .build/screenshots/ (docs/images/ by scripts/screenshots)."""
 import os
 import re
 import shutil
@@ -24,7 +24,8 @@ from selenium.webdriver.support.wait import WebDriverWait
 from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION, _binary, _start, _stop
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-SHOTS = os.path.join(ROOT, ".build", "screenshots")
+# scripts/screenshots points this at docs/images (docs/Operations.md shows them); a test run keeps its own.
+SHOTS = os.environ.get("IPAM_SCREENSHOTS_DIR") or os.path.join(ROOT, ".build", "screenshots")
 PAGES = {"dashboard": "/console", "space": "/console/space", "pools": "/console/pools", "leases": "/console/leases", "reservations": "/console/reservations", "audit": "/console/audit", "drift": "/console/drift"}
 
 
@@ -313,12 +314,23 @@ def test_an_admin_reserves_and_releases_and_a_reader_cannot(vendor, browser):
     assert row is not None
 
 
+def screenshot_pages(made):
+    """Every page's screenshot name and path, `made` being a lease (test_console_polish checks that every page
+    the console links to is one of these, and that docs/Operations.md shows each at both widths)."""
+    return dict(PAGES, lease=f"/console/leases/{made['leaseId']}", space=f"/console/space?scope={SUBSCRIPTION}_eastus")
+
+
 def test_screenshots_of_every_page_at_both_widths(vendor, browser):
     url, _ = vendor
     os.makedirs(SHOTS, exist_ok=True)
-    made = lease(url, "console-" + uuid.uuid4().hex, requester="screenshots")
+    made = lease(url, "console-" + uuid.uuid4().hex, requester="screenshots", tags={"env": "demo"})
+    # A few more of each kind, so that each page shows what it is for.
+    lease(url, "console-" + uuid.uuid4().hex, requester="team-alpha", dualStack=True)
+    lease(url, "console-" + uuid.uuid4().hex, requester="ci", accountId=AWS_ACCOUNT, region="us-east-1")
+    requests.post(url + "/api/reservations", json={"cidr": "10.78.0.0/24", "owner": "network-team", "reason": "on-premises link"},
+                  headers={"x-functions-key": ADMIN_KEY}, timeout=30)
     sign_in(browser, url, ADMIN_KEY)
-    pages = dict(PAGES, lease=f"/console/leases/{made['leaseId']}", space=f"/console/space?scope={SUBSCRIPTION}_eastus")
+    pages = screenshot_pages(made)
     for width, height in [(1280, 900), (390, 844)]:
         browser.set_window_size(width, height)
         for name, path in pages.items():
