@@ -48,8 +48,8 @@ struct ConsoleRoutes: Sendable {
         routes.add(API.Console.release, use: release)
         routes.add(API.Console.audit, use: audit)
         routes.add(API.Console.drift, use: drift)
-        addFlows(to: routes)
         routes.add(API.Console.script, use: script)
+        addFlows(to: routes)
     }
 
     // MARK: Sign-in

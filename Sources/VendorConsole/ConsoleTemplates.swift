@@ -63,7 +63,7 @@ enum ConsoleTemplates {
         * { box-sizing: border-box; }
         body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); }
         a { color: var(--accent); }
-        a:focus, button:focus, input:focus, select:focus, textarea:focus, summary:focus, [tabindex]:focus { outline: 3px solid #f4b400; outline-offset: 2px; }
+        a:focus, button:focus, input:focus, input:focus-within, select:focus, textarea:focus, summary:focus, [tabindex]:focus { outline: 3px solid #f4b400; outline-offset: 2px; }
         .skip { position: absolute; left: -9999px; } .skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px; }
         header { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; padding: 10px 16px; border-bottom: 1px solid var(--line); }
         header nav { display: flex; flex-wrap: wrap; gap: 4px 14px; }

@@ -77,7 +77,7 @@ struct ConsoleDisplayNameTests {
                 createdAt: Date(), createdBy: "c")
             let reservations = ConsoleTemplates.render(
                 ReservationsPage(
-                    [(reservation, Self.azure, readOnly: false)], scopes: [Self.azure], admin: true, csrf: "c"),
+                    [(reservation, Self.azure, readOnly: false)], scopes: [Self.azure], admin: true),
                 title: "Reservations", notice: nil, session: nil)
             for html in [lease, reservations] {
                 #expect(!html.contains("<b id="), "\(html)")
