@@ -282,7 +282,7 @@ extension ConsoleTemplates {
         {{#hasSubnets}}<div class="scroll"><table id="subnets"><caption>Subnets</caption><tr><th scope="col">Name</th><th scope="col">CIDR</th><th scope="col">IPv6 CIDR</th></tr>
         {{#subnets}}<tr><td>{{name}}</td><td>{{cidr}}</td><td>{{cidrV6}}</td></tr>{{/subnets}}</table></div>{{/hasSubnets}}
         <h2 id="tag-heading">The tag to put on the {{network}}</h2>
-        <p>Tag the {{network}} that uses {{cidr}}{{#cidrV6}} and {{cidrV6}}{{/cidrV6}} with <code id="tag">{{tagName}}={{tagValue}}</code>: the Manager then anchors the lease to it, and it no longer expires.</p>
+        <p>Tag the {{network}} that uses {{cidr}}{{#cidrV6}} and {{cidrV6}}{{/cidrV6}} with <span data-copy="{{tagName}}={{tagValue}}"><code id="tag">{{tagName}}={{tagValue}}</code></span>: the Manager then anchors the lease to it, and it no longer expires.</p>
         <p><a href="/console/leases/{{leaseId}}" id="lease-link">The lease's page</a> · <a href="/console/request">Request another</a></p>
         """
 

@@ -314,10 +314,25 @@ def test_an_admin_reserves_and_releases_and_a_reader_cannot(vendor, browser):
     assert row is not None
 
 
-def screenshot_pages(made):
-    """Every page's screenshot name and path, `made` being a lease (test_console_polish checks that every page
-    the console links to is one of these, and that docs/Operations.md shows each at both widths)."""
-    return dict(PAGES, lease=f"/console/leases/{made['leaseId']}", space=f"/console/space?scope={SUBSCRIPTION}_eastus")
+def screenshot_pages(made, reservation_id):
+    """Every page's screenshot name and path, `made` being a lease and `reservation_id` a reservation's
+    (test_console_polish checks that every page the console links to is one of these, and that
+    docs/Operations.md shows each at both widths)."""
+    lease_path = f"/console/leases/{made['leaseId']}"
+    return dict(PAGES, lease=lease_path, space=f"/console/space?scope={SUBSCRIPTION}_eastus", request="/console/request",
+                release=lease_path + "/release", members=lease_path + "/members",
+                reserve=f"/console/reservations/new?scope={SUBSCRIPTION}_eastus&cidr=10.79.254.0%2F24&owner=network-team&reason=on-premises+link",
+                unreserve=f"/console/reservations/{reservation_id}/release")
+
+
+def reserve(url, cidr, owner, reason):
+    """A reservation made through the API (its id), or the one already holding `cidr`."""
+    answer = requests.post(url + "/api/reservations", json={"cidr": cidr, "owner": owner, "reason": reason},
+                           headers={"x-functions-key": ADMIN_KEY}, timeout=30)
+    if answer.status_code in (200, 201):
+        return answer.json()["reservationId"]
+    listed = requests.get(url + "/api/reservations", headers={"x-functions-key": ADMIN_KEY}, timeout=30).json()["reservations"]
+    return next(item["reservationId"] for item in listed if item["cidr"] == cidr)
 
 
 def test_screenshots_of_every_page_at_both_widths(vendor, browser):
@@ -327,10 +342,9 @@ def test_screenshots_of_every_page_at_both_widths(vendor, browser):
     # A few more of each kind, so that each page shows what it is for.
     lease(url, "console-" + uuid.uuid4().hex, requester="team-alpha", dualStack=True)
     lease(url, "console-" + uuid.uuid4().hex, requester="ci", accountId=AWS_ACCOUNT, region="us-east-1")
-    requests.post(url + "/api/reservations", json={"cidr": "10.78.0.0/24", "owner": "network-team", "reason": "on-premises link"},
-                  headers={"x-functions-key": ADMIN_KEY}, timeout=30)
+    reservation_id = reserve(url, "10.78.0.0/24", "network-team", "on-premises link")
     sign_in(browser, url, ADMIN_KEY)
-    pages = screenshot_pages(made)
+    pages = screenshot_pages(made, reservation_id)
     for width, height in [(1280, 900), (390, 844)]:
         browser.set_window_size(width, height)
         for name, path in pages.items():
@@ -341,8 +355,13 @@ def test_screenshots_of_every_page_at_both_widths(vendor, browser):
             wide = browser.execute_script("""return [...document.querySelectorAll('body *')].filter(e => !e.closest('.scroll') && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)""")
             assert overflow <= 1, f"{name} at {width}px scrolls sideways by {overflow}px: {wide}"
             browser.save_screenshot(os.path.join(SHOTS, f"console-{name}-{width}.png"))
+        # What a request answers (a POST's page): the lease, and the tag to put on its network.
+        browser.get(url + "/console/request")
+        click_and_wait(browser, browser.find_element(By.ID, "request"))
+        assert browser.find_elements(By.ID, "tag"), browser.page_source[:500]
+        browser.save_screenshot(os.path.join(SHOTS, f"console-requested-{width}.png"))
     browser.set_window_size(1280, 900)
-    assert len([f for f in os.listdir(SHOTS) if f.startswith("console-")]) >= 14
+    assert len([f for f in os.listdir(SHOTS) if f.startswith("console-")]) >= 2 * (len(pages) + 1)
 
 
 def test_the_pools_page_shows_each_area_and_passes_axe(vendor, browser):

@@ -22,7 +22,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION, _binary, _start, _stop
 from test_console import (PAGES, ROOT, assert_axe_passes, assert_no_console_errors, browser, lease,  # noqa: F401
-                          screenshot_pages, session_cookies, sign_in)
+                          reserve, screenshot_pages, session_cookies, sign_in)
 
 # A name an attacker with the configuration's ear might pick, and one longer than the console shows.
 HOSTILE_NAME = '<b id="injected">Prod</b> & "EU"'
@@ -83,9 +83,8 @@ def seed(url):
     made = lease(url, "polish-" + uuid.uuid4().hex, requester="a-requester-with-a-rather-long-name-" + "x" * 40,
                  tags={"environment": "integration-" + "y" * 50})
     lease(url, "polish-" + uuid.uuid4().hex, accountId=AWS_ACCOUNT, region="us-east-1", requester="polish")
-    requests.post(url + "/api/reservations", json={"cidr": "10.79.%d.0/24" % (uuid.uuid4().int % 200), "owner": "owner-" + "z" * 60,
-                                                     "reason": "a long reason " * 8}, headers={"x-functions-key": ADMIN_KEY}, timeout=30)
-    return made
+    reservation_id = reserve(url, "10.79.%d.0/24" % (uuid.uuid4().int % 200), "owner-" + "z" * 60, "a long reason " * 8)
+    return made, reservation_id
 
 
 def test_scopes_show_their_display_names_and_keep_their_ids_in_sight(named_vendor, browser):
@@ -186,7 +185,7 @@ def test_every_page_is_labelled_and_usable_by_keyboard(vendor, browser):
 
 def test_the_one_script_is_the_vendors_under_a_strict_csp(vendor, browser):
     url, _ = vendor
-    made = seed(url)
+    made, _ = seed(url)
     sign_in(browser, url, ADMIN_KEY)
     cookies = session_cookies(browser)
     for path in crawl(browser, url):
@@ -226,14 +225,14 @@ def test_the_one_script_is_the_vendors_under_a_strict_csp(vendor, browser):
 
 def test_every_page_has_screenshots_shown_by_the_operations_guide(vendor, browser):
     url, _ = vendor
-    made = seed(url)
+    made, reservation_id = seed(url)
     sign_in(browser, url, ADMIN_KEY)
-    shot = {pattern(path).split("?")[0] for path in screenshot_pages(made).values()}
+    shot = {pattern(path).split("?")[0] for path in screenshot_pages(made, reservation_id).values()}
     missing = [path for path in crawl(browser, url) if pattern(path).split("?")[0] not in shot]
     assert not missing, f"pages without a screenshot (add them to test_console.screenshot_pages): {missing}"
     guide = open(os.path.join(ROOT, "docs", "Operations.md"), encoding="utf-8").read()
     shown = set(re.findall(r"!\[[^\]]+\]\((images/console-[a-z0-9-]+\.png)\)", guide))
-    for name in list(screenshot_pages(made)) + ["display-names"]:
+    for name in list(screenshot_pages(made, reservation_id)) + ["requested", "display-names"]:
         for width in (1280, 390):
             image = f"images/console-{name}-{width}.png"
             assert image in shown, f"docs/Operations.md does not show {image}"
