@@ -14,10 +14,18 @@ package enum EventClock {
     /// The writer's clock, when its changes are decided long before they are written: a Manager run decides at its
     /// start and writes over its whole length, so it sets its run's clock here. Nil: the time of the operation
     /// (`now`), which the Vendor takes just before building each transaction.
-    @TaskLocal package static var now: (@Sendable () -> Date)? = nil
+    @TaskLocal package static var now: Source? = nil
 
     /// The time to stamp the event of a change decided at `decided` with: read when its transaction is built.
-    package static func stamp(_ decided: Date) -> Date { now?() ?? decided }
+    package static func stamp(_ decided: Date) -> Date { now?.read() ?? decided }
+
+    /// A writer's clock, wrapped in a type of its own: release builds of Swift 6.3 pushed a task-local whose type
+    /// is a bare function type without its type metadata and crashed in `swift_task_localValuePush` (every
+    /// allocation of the release Vendor).
+    package struct Source: Sendable {
+        package let read: @Sendable () -> Date
+        package init(_ read: @escaping @Sendable () -> Date) { self.read = read }
+    }
 }
 
 extension Inventory {

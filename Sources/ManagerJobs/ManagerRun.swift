@@ -102,14 +102,18 @@ package struct ManagerRun: Sendable {
             let (seconds, attoseconds) = (time.uptime() - started).components
             return now.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
         }
-        let result = await EventClock.$now.withValue(clock) { () async -> Result<Report, InventoryError> in
-            do throws(InventoryError) {
-                return .success(try await steps(now: now))
-            } catch {
-                return .failure(error)
-            }
-        }
+        let result = await EventClock.$now.withValue(EventClock.Source(clock)) { await stepsResult(now: now) }
         return try result.get()
+    }
+
+    /// `steps` as a value: the typed `do throws` kept in a function of its own, out of the task-local's closure
+    /// (release builds of Swift 6.3 miscompiled a typed `do throws` inside a closure before, see `EC2Discovery`).
+    private func stepsResult(now: Date) async -> Result<Report, InventoryError> {
+        do throws(InventoryError) {
+            return .success(try await steps(now: now))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// The run's steps, in order (the type's summary), each event stamped by the run's clock.

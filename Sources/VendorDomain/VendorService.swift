@@ -94,17 +94,23 @@ package struct VendorService: Sendable {
     package func getNewNetwork(_ request: LeaseRequest, effort: Effort) async throws(DomainError) -> LeaseAnswer {
         let uptime = time.uptime
         let end = uptime() + deadline
-        let result = await EventClock.$now.withValue(time.now) {
+        let result = await EventClock.$now.withValue(EventClock.Source(time.now)) {
             await Inventory.withDeadline(remaining: { end - uptime() }) {
-                () async -> Result<LeaseAnswer, DomainError> in
-                do throws(DomainError) {
-                    return .success(try await newNetwork(request, effort: effort))
-                } catch {
-                    return .failure(error)
-                }
+                await newNetworkResult(request, effort: effort)
             }
         }
         return try result.get()
+    }
+
+    /// `newNetwork` as a value: the typed `do throws` kept in a function of its own, out of the task-locals'
+    /// closures (release builds of Swift 6.3 miscompiled a typed `do throws` inside a closure before, see
+    /// `EC2Discovery`).
+    private func newNetworkResult(_ request: LeaseRequest, effort: Effort) async -> Result<LeaseAnswer, DomainError> {
+        do throws(DomainError) {
+            return .success(try await newNetwork(request, effort: effort))
+        } catch {
+            return .failure(error)
+        }
     }
 
     private func newNetwork(_ request: LeaseRequest, effort: Effort) async throws(DomainError) -> LeaseAnswer {
