@@ -204,7 +204,7 @@ struct DualStackConcurrencyTests {
             let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
                 for index in 0..<10 {
                     group.addTask {
-                        try await HTTPCalls.send(
+                        try await HTTPCalls.sendRetryingBusy(
                             "POST", url + "/api/getNewNetwork", body: #"{"SessionId":"ex-\#(index)","dualStack":true}"#)
                     }
                 }

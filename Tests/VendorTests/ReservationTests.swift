@@ -173,7 +173,7 @@ struct ReservationTests {
                 for index in 0..<24 {
                     let session = #"{"SessionId":"race-\#(index)","prefixLength":24}"#
                     group.addTask {
-                        try await HTTPCalls.send(
+                        try await HTTPCalls.sendRetryingBusy(
                             "POST", url + "/api/getNewNetwork", body: session, headers: ["x-functions-key": "ci-key-1"])
                     }
                 }

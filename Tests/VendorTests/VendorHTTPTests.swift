@@ -286,7 +286,7 @@ struct VendorHTTPTests {
             let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
                 for index in 1...63 {
                     group.addTask {
-                        let answer = try await HTTPCalls.send(
+                        let answer = try await HTTPCalls.sendRetryingBusy(
                             "POST", url + "/api/getNewNetwork", body: #"{"SessionId":"last-\#(index)"}"#)
                         return (answer.status, answer.string("cidr"))
                     }
