@@ -80,7 +80,9 @@ struct IPv6LeaseTests {
                 for index in 0..<32 {
                     let body =
                         #"{"SessionId":"v6-many-\#(index)","ipVersion":"v6","prefixLength":\#(index % 3 == 0 ? 52 : 56)}"#
-                    group.addTask { try await HTTPCalls.sendRetryingBusy("POST", url + "/api/getNewNetwork", body: body) }
+                    group.addTask {
+                        try await HTTPCalls.sendRetryingBusy("POST", url + "/api/getNewNetwork", body: body)
+                    }
                 }
                 return try await group.reduce(into: [HTTPAnswer]()) { $0.append($1) }
             }
