@@ -83,7 +83,15 @@ package struct UsageSampling: Sendable {
     }
 
     /// The forecasts of one area over its hourly series.
-    static func measured(_ area: UsageArea, sample: UsageSample, series: [UsageSample], now: Date) -> Measured {
+    ///
+    /// The sample just taken is the amount now even when this run could not write it (then the stored series ends
+    /// an hour or more earlier, and the forecast would start from that older amount).
+    package static func measured(
+        _ area: UsageArea, sample: UsageSample, series stored: [UsageSample], now: Date
+    ) -> Measured {
+        let series =
+            stored.contains { abs($0.at.timeIntervalSince(sample.at)) < 1 }
+            ? stored : (stored.filter { $0.at < sample.at } + [sample])
         func outcomes(_ amount: (UsageSample) -> Double?) -> [String: SpaceForecast.Outcome] {
             let points = series.compactMap { s in amount(s).map { (at: s.at, amount: $0) } }
             var result: [String: SpaceForecast.Outcome] = [:]

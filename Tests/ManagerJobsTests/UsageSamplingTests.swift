@@ -69,3 +69,33 @@ struct UsageSamplingTests {
         }
     }
 }
+
+@Suite("Usage forecast from the run's own sample")
+struct UsageMeasuredTests {
+    static func sample(_ hours: Double, unused: UInt128, from start: Date) -> UsageSample {
+        var sample = UsageSample(at: start.addingTimeInterval(hours * 3_600))
+        sample.free = unused
+        return sample
+    }
+
+    @Test("the sample just taken is the amount now whether or not its write reached the stored series")
+    func unwrittenSample() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let area = UsageArea(
+            scope: Scope(subscriptionId: SampleConfiguration.subscription, region: "eastus"), pool: nil, version: .v4,
+            sizes: [])
+        // 256 addresses an hour for 30 hours; the last one measured now.
+        let series = (0...30).map { Self.sample(Double($0), unused: UInt128(65_280 - 256 * $0), from: start) }
+        let now = series[30].at
+        let written = UsageSampling.measured(area, sample: series[30], series: series, now: now)
+        let unwritten = UsageSampling.measured(area, sample: series[30], series: Array(series.dropLast()), now: now)
+        guard case .runsOut(_, let days, let rate, _)? = written.forecast["last7Days"],
+            case .runsOut(_, let daysUnwritten, _, _)? = unwritten.forecast["last7Days"]
+        else {
+            Issue.record("\(written.forecast) / \(unwritten.forecast)")
+            return
+        }
+        #expect(abs(days - Double(series[30].unused) / -rate) < 1e-6)
+        #expect(abs(days - daysUnwritten) < 1e-6, "the unwritten sample still counts as the amount now")
+    }
+}
