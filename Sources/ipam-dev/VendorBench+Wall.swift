@@ -56,6 +56,7 @@ extension VendorBench {
         )
         print(String(repeating: "-", count: 100))
         let vendorURL = self.vendorURL
+        let refusals = Refusals()
         let allocate: @Sendable (String) async throws -> (Bool, Double, Int, Int) = { session in
             let start = ContinuousClock.now
             let response = try await transport.execute(
@@ -63,7 +64,10 @@ extension VendorBench {
                     method: "POST", url: vendorURL + "/api/getNewNetwork",
                     headers: ["Content-Type": "application/json"],
                     body: Array(#"{"SessionId":"\#(session)","prefixLength":24}"#.utf8), timeout: .seconds(60)))
-            guard response.status == 201 || response.status == 200 else { return (false, 0, response.status, 0) }
+            guard response.status == 201 || response.status == 200 else {
+                refusals.record(response, after: (ContinuousClock.now - start).seconds)
+                return (false, 0, response.status, 0)
+            }
             return (response.status == 201, (ContinuousClock.now - start).seconds, 0, 0)
         }
         var summary: [String] = []
@@ -88,6 +92,7 @@ extension VendorBench {
                     spent.attempts / max(done, 1), spent.throttled, spent.carves, spent.stockReads,
                     errorText(sample.errors)))
             summary.append(String(format: "%d: %.0f/s (%.0f %%)", count, rate, 100 * rate * 4 / budget))
+            refusals.report()
         }
 
         // A replay storm: the same POSTs again (one point read each, counted against the partition too).
@@ -114,6 +119,7 @@ extension VendorBench {
                 percentile(replays.latencies, 0.99) * 1000, spent.entities / max(replayed, 1),
                 100 * spent.entities / replayElapsed / budget, spent.attempts / max(replayed, 1), spent.throttled,
                 errorText(replays.errors)))
+        refusals.report()
 
         // New allocations while the storm goes on: what it costs them.
         let half = max(1, top / 2)
@@ -139,9 +145,40 @@ extension VendorBench {
                 top, allocationCount / mixedElapsed, stormCount / mixedElapsed,
                 100 * mixedSpent.entities / mixedElapsed / budget,
                 mixedSpent.throttled, errorText(mixed.errors)))
+        refusals.report()
         print(String(repeating: "-", count: 100))
         print(
             "at the target: allocations/s (share of the budget at 4 entities each) by callers: "
                 + summary.joined(separator: ", "))
+    }
+}
+
+/// The error answers callers saw at the wall, by status, code and message, with how long the slowest took: printed
+/// under the figure they belong to, so a client-visible error says what it was (the deadline, contention, …).
+final class Refusals: Sendable {
+    private let seen = Mutex<[String: (count: Int, slowest: Double)]>([:])
+
+    func record(_ response: TransportResponse, after seconds: Double) {
+        var key = "\(response.status)"
+        if let body = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] {
+            let code = body["code"] as? String ?? "?"
+            let message = (body["message"] as? String ?? "").prefix(160)
+            key += " \(code): \(message)"
+        }
+        seen.withLock { seen in
+            let old = seen[key] ?? (0, 0)
+            seen[key] = (old.count + 1, max(old.slowest, seconds))
+        }
+    }
+
+    /// Prints what was seen since the last report, and forgets it.
+    func report() {
+        let taken = seen.withLock { seen in
+            defer { seen = [:] }
+            return seen
+        }
+        for (key, value) in taken.sorted(by: { $0.value.count > $1.value.count }) {
+            print(String(format: "    %d x %@ (the slowest answered after %.1f s)", value.count, key, value.slowest))
+        }
     }
 }
