@@ -1,6 +1,7 @@
 """Starts `table-emulator` (in memory, ephemeral port) for the conformance suite, unless
 IPAM_TEST_STORAGE names another endpoint (real Azurite or a storage account)."""
 import os
+import shutil
 import subprocess
 import uuid
 
@@ -87,3 +88,33 @@ def vendor(connection_string):
     process, port = _start([os.path.join(os.path.dirname(_binary()), "vendor"), "serve", "--port", "0", "--log-level", "error"], env)
     yield f"http://127.0.0.1:{port}", API_KEY
     _stop(process)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium (Debian's chromium through chromium-driver, driven by selenium) for every browser test
+    of the session: starting one takes seconds on a loaded machine. Tests take it through `browser`."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"]:
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The session's Chromium, reset to what a new one would be for each test: on a blank page, at 1280x900, with
+    no cookie of any site (every Vendor of the suite is on 127.0.0.1, whose cookies ignore the port; each has a
+    cache of its own, its origin's), no permission granted (the clipboard's), and the browser log of earlier pages
+    read away (assert_no_console_errors sees only this test's)."""
+    chromium.get("about:blank")
+    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    chromium.execute_cdp_cmd("Browser.resetPermissions", {})
+    chromium.set_window_size(1280, 900)
+    chromium.get_log("browser")
+    return chromium

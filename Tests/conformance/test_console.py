@@ -5,7 +5,6 @@ reservations by an admin and not by a reader, CSRF, every page checked by axe-co
 and screenshots of every page at 1280 and 390 px in .build/screenshots/ (docs/images/ by scripts/screenshots)."""
 import os
 import re
-import shutil
 import uuid
 from datetime import datetime, timezone
 
@@ -13,8 +12,6 @@ import pytest
 import requests
 from axe_selenium_python import Axe
 from azure.data.tables import TableServiceClient
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.common.exceptions import WebDriverException
@@ -27,18 +24,6 @@ ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 # scripts/screenshots points this at docs/images (docs/Operations.md shows them); a test run keeps its own.
 SHOTS = os.environ.get("IPAM_SCREENSHOTS_DIR") or os.path.join(ROOT, ".build", "screenshots")
 PAGES = {"dashboard": "/console", "space": "/console/space", "pools": "/console/pools", "leases": "/console/leases", "reservations": "/console/reservations", "audit": "/console/audit", "drift": "/console/drift"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")

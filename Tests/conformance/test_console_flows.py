@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
 from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION
-from test_console import assert_axe_passes, assert_no_console_errors, browser, click_and_wait, lease, session_cookies, sign_in  # noqa: F401 (browser is a fixture)
+from test_console import assert_axe_passes, assert_no_console_errors, click_and_wait, lease, session_cookies, sign_in
 
 
 def caller(driver):

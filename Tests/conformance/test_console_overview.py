@@ -13,7 +13,7 @@ import requests
 from selenium.webdriver.common.by import By
 
 from conftest import ADMIN_KEY, API_KEY, READER_KEY, SUBSCRIPTION, _binary, _start, _stop
-from test_console import assert_axe_passes, assert_no_console_errors, browser, click_and_wait, sign_in  # noqa: F401
+from test_console import assert_axe_passes, assert_no_console_errors, click_and_wait, sign_in
 from test_history_usage import manager_once
 
 SCOPE = f"{SUBSCRIPTION}_eastus"

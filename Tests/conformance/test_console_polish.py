@@ -21,7 +21,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.wait import WebDriverWait
 
 from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION, _binary, _start, _stop
-from test_console import (PAGES, ROOT, assert_axe_passes, assert_no_console_errors, browser, lease,  # noqa: F401
+from test_console import (PAGES, ROOT, assert_axe_passes, assert_no_console_errors, lease,
                           reserve, screenshot_pages, session_cookies, sign_in)
 
 # A name an attacker with the configuration's ear might pick, and one longer than the console shows.

@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
 from conftest import ADMIN_KEY, API_KEY, AWS_ACCOUNT, READER_KEY, SUBSCRIPTION, _binary, _start, _stop
-from test_console import assert_axe_passes, assert_no_console_errors, browser, click_and_wait, session_cookies, sign_in  # noqa: F401 (browser is a fixture)
+from test_console import assert_axe_passes, assert_no_console_errors, click_and_wait, session_cookies, sign_in
 
 EAST, WEST, AWS = f"{SUBSCRIPTION}_eastus", f"{SUBSCRIPTION}_westeurope", f"aws_{AWS_ACCOUNT}_us-east-1"
 COLUMNS = ["cidr", "state", "lease", "session", "scope", "requester", "pool", "tags", "size", "network", "expiry"]
