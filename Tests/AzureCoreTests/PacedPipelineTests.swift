@@ -44,21 +44,46 @@ struct PacedPipelineTests {
         }
     }
 
-    func request(_ port: Int) -> TransportRequest {
-        TransportRequest(method: "POST", url: "http://127.0.0.1:\(port)/devstoreaccount1/$batch", body: [0x7B, 0x7D])
+    /// One test's storage and pipeline: a fake storage that answers 503 to the first `failures` requests, the log of
+    /// what reached it, the virtual time the pipeline sleeps in, and the pipeline sending to it.
+    struct Bench: Sendable {
+        let log: RequestLog
+        let time: VirtualTime
+        let pipeline: AzurePipeline
+        let port: Int
+
+        /// Sends one `$batch` POST, not idempotent, under `ticket` when there is one.
+        @discardableResult
+        func send(ticket: AdmissionControl.Ticket? = nil) async throws -> TransportResponse {
+            let request = TransportRequest(
+                method: "POST", url: "http://127.0.0.1:\(port)/devstoreaccount1/$batch", body: [0x7B, 0x7D])
+            return try await pipeline.send(request, idempotent: false, ticket: ticket)
+        }
+    }
+
+    /// Runs `body` against a fresh `Bench` whose storage throttles the first `failures` requests; the pipeline uses
+    /// `policy` unless `retryPolicy` says otherwise, `time`'s clock, and `admission`.
+    func withBench(
+        busyFirst failures: Int, admission: AdmissionControl?, retryPolicy: RetryPolicy? = nil,
+        time: VirtualTime = VirtualTime(), onAttempt: (@Sendable (AzurePipeline.AttemptRecord) -> Void)? = nil,
+        _ body: @Sendable (Bench) async throws -> Void
+    ) async throws {
+        let log = RequestLog()
+        let pipeline = AzurePipeline(
+            transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: retryPolicy ?? policy,
+            onAttempt: onAttempt, clock: time.clock, admission: admission)
+        try await TestServers.withFakeServer(Self.busy(first: failures, log: log)) { port in
+            try await body(Bench(log: log, time: time, pipeline: pipeline, port: port))
+        }
     }
 
     @Test("under a deadline, throttled answers are retried at the partition's pace past the policy's attempts")
     func retriedAtThePace() async throws {
-        let log = RequestLog()
-        let time = VirtualTime()
-        try await TestServers.withFakeServer(Self.busy(first: 8, log: log)) { port in
-            let pipeline = AzurePipeline(
-                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
-                admission: AdmissionControl())
+        try await withBench(busyFirst: 8, admission: AdmissionControl()) { bench in
+            let (log, time) = (bench.log, bench.time)
             let deadline = Duration.seconds(20)
             let response = try await StorageDeadline.$remaining.withValue({ deadline - time.now }) {
-                try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+                try await bench.send(ticket: .init(key: "t/p", entities: 10))
             }
             #expect(response.status == 200)
             #expect(log.count == 9, "eight throttled answers, then the commit: not two attempts")
@@ -69,16 +94,12 @@ struct PacedPipelineTests {
 
     @Test("a request whose deadline runs out while storage throttles fails as throttled, not before its deadline")
     func failsOnlyAtTheDeadline() async throws {
-        let log = RequestLog()
-        let time = VirtualTime()
-        try await TestServers.withFakeServer(Self.busy(first: .max, log: log)) { port in
-            let pipeline = AzurePipeline(
-                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
-                admission: AdmissionControl(tuning: .init(minimumRate: 50)))
+        try await withBench(busyFirst: .max, admission: AdmissionControl(tuning: .init(minimumRate: 50))) { bench in
+            let (log, time) = (bench.log, bench.time)
             let deadline = Duration.seconds(5)
             await #expect {
                 _ = try await StorageDeadline.$remaining.withValue({ deadline - time.now }) {
-                    try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+                    try await bench.send(ticket: .init(key: "t/p", entities: 10))
                 }
             } throws: { ($0 as? AzureError)?.slowsDown == true && ($0 as? AzureError)?.outcomeUnknown == false }
             #expect(time.now <= deadline, "never waited past the deadline")
@@ -90,21 +111,17 @@ struct PacedPipelineTests {
 
     @Test("a throttled answer paces the partition for the process: the next request waits its turn before sending")
     func pacesTheWholeProcess() async throws {
-        let log = RequestLog()
-        let time = VirtualTime()
-        try await TestServers.withFakeServer(Self.busy(first: 1, log: log)) { port in
-            let admission = AdmissionControl(tuning: .init(minimumRate: 50, burst: .zero))
-            let pipeline = AzurePipeline(
-                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
-                admission: admission)
-            _ = try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+        let admission = AdmissionControl(tuning: .init(minimumRate: 50, burst: .zero))
+        try await withBench(busyFirst: 1, admission: admission) { bench in
+            let (log, time) = (bench.log, bench.time)
+            try await bench.send(ticket: .init(key: "t/p", entities: 10))
             #expect(admission.isPaced("t/p"))
             let before = time.sleeps.count
-            _ = try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+            try await bench.send(ticket: .init(key: "t/p", entities: 10))
             #expect(time.sleeps.count == before + 1 && time.sleeps.last! > .zero, "\(time.sleeps)")
             // Another partition of the same process is not held back.
             let other = time.sleeps.count
-            _ = try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/q", entities: 10))
+            try await bench.send(ticket: .init(key: "t/q", entities: 10))
             #expect(time.sleeps.count == other)
             #expect(log.count == 4)
         }
@@ -112,18 +129,13 @@ struct PacedPipelineTests {
 
     @Test("without a ticket or an admission control, throttling is retried as before (attempts and policy deadline)")
     func unchangedWithoutTicket() async throws {
-        let log = RequestLog()
-        let time = VirtualTime()
-        try await TestServers.withFakeServer(Self.busy(first: .max, log: log)) { port in
-            let pipeline = AzurePipeline(
-                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
-                admission: AdmissionControl())
+        try await withBench(busyFirst: .max, admission: AdmissionControl()) { bench in
             await #expect {
                 _ = try await StorageDeadline.$remaining.withValue({ .seconds(60) }) {
-                    try await pipeline.send(request(port), idempotent: false)
+                    try await bench.send()
                 }
             } throws: { ($0 as? AzureError)?.isThrottled == true }
-            #expect(log.count == policy.maxAttempts)
+            #expect(bench.log.count == policy.maxAttempts)
         }
     }
 
@@ -131,26 +143,25 @@ struct PacedPipelineTests {
         "a send window (StorageDeadline.sendBy) bounds every retry, whatever the policy allows: no attempt starts after it, and the last answer stands"
     )
     func sendWindowBoundsRetries() async throws {
-        let log = RequestLog()
         let time = VirtualTime()
         let started = Mutex<[Duration]>([])
-        try await TestServers.withFakeServer(Self.busy(first: .max, log: log)) { port in
-            let patient = RetryPolicy(
-                maxAttempts: 1000, baseDelay: .seconds(1), maxDelay: .seconds(4), deadline: .seconds(300))
-            let pipeline = AzurePipeline(
-                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: patient,
-                onAttempt: { _ in started.withLock { $0.append(time.now) } }, clock: time.clock)
+        let patient = RetryPolicy(
+            maxAttempts: 1000, baseDelay: .seconds(1), maxDelay: .seconds(4), deadline: .seconds(300))
+        try await withBench(
+            busyFirst: .max, admission: nil, retryPolicy: patient, time: time,
+            onAttempt: { _ in started.withLock { $0.append(time.now) } }
+        ) { bench in
             let window = Duration.seconds(15)
             await #expect {
                 _ = try await StorageDeadline.$sendBy.withValue(window) {
-                    try await pipeline.send(request(port), idempotent: false)
+                    try await bench.send()
                 }
             } throws: { error in
                 let azure = error as? AzureError
                 // The storage's own last answer, not a "not sent" of the pipeline's.
                 return azure?.isThrottled == true && azure?.message.hasPrefix("not sent") == false
             }
-            #expect(log.count > 2, "retried within the window")
+            #expect(bench.log.count > 2, "retried within the window")
             #expect(started.withLock { $0 }.allSatisfy { $0 < window }, "\(started.withLock { $0 })")
             #expect(time.now < window, "never slept past it: \(time.now)")
         }
@@ -158,39 +169,29 @@ struct PacedPipelineTests {
 
     @Test("a send window already over: nothing is sent, and the error says so (503, certainly not applied)")
     func sendWindowOver() async throws {
-        let log = RequestLog()
-        let time = VirtualTime()
-        try await TestServers.withFakeServer(Self.busy(first: 0, log: log)) { port in
-            let pipeline = AzurePipeline(
-                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
-                admission: AdmissionControl())
+        try await withBench(busyFirst: 0, admission: AdmissionControl()) { bench in
             await #expect {
                 _ = try await StorageDeadline.$sendBy.withValue(.zero) {
-                    try await pipeline.send(request(port), idempotent: false, ticket: .init(key: "t/p", entities: 1))
+                    try await bench.send(ticket: .init(key: "t/p", entities: 1))
                 }
             } throws: { error in
                 let azure = error as? AzureError
                 return azure?.status == 503 && azure?.outcomeUnknown == false
                     && azure?.message.hasPrefix("not sent") == true
             }
-            #expect(log.count == 0)
+            #expect(bench.log.count == 0)
         }
     }
 
     @Test("a paced request waits for its turn only within its send window, though its deadline is later")
     func sendWindowBoundsThePace() async throws {
-        let log = RequestLog()
-        let time = VirtualTime()
-        try await TestServers.withFakeServer(Self.busy(first: .max, log: log)) { port in
-            let pipeline = AzurePipeline(
-                transport: transport, authorizer: AnonymousAuthorizer(), retryPolicy: policy, clock: time.clock,
-                admission: AdmissionControl(tuning: .init(minimumRate: 50)))
+        try await withBench(busyFirst: .max, admission: AdmissionControl(tuning: .init(minimumRate: 50))) { bench in
+            let (log, time) = (bench.log, bench.time)
             let window = Duration.seconds(3)
             await #expect {
                 _ = try await StorageDeadline.$remaining.withValue({ .seconds(20) - time.now }) {
                     try await StorageDeadline.$sendBy.withValue(window) {
-                        try await pipeline.send(
-                            request(port), idempotent: false, ticket: .init(key: "t/p", entities: 10))
+                        try await bench.send(ticket: .init(key: "t/p", entities: 10))
                     }
                 }
             } throws: { ($0 as? AzureError)?.slowsDown == true && ($0 as? AzureError)?.outcomeUnknown == false }
