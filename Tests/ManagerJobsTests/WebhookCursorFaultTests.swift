@@ -7,6 +7,7 @@ import Inventory
 import Logging
 import ManagerJobs
 import Synchronization
+import TableEmulator
 import TestSupport
 import Testing
 
@@ -41,8 +42,42 @@ struct WebhookCursorFaultTests {
         }
     }
 
-    /// A fresh table, a fault proxy in front of the tests' emulator, and a client of the table through it.
-    static func withProxiedTable(_ body: (TableClient, FaultProxy, TableClient) async throws -> Void) async throws {
+    /// One test's setup: a fresh table, a fault proxy in front of it, and the time the dispatchers read, an hour
+    /// back at first.
+    struct Rig: Sendable {
+        /// The table written directly: where events are committed and the cursor read back.
+        let table: TableClient
+        let proxy: FaultProxy
+        /// The table through the proxy, without retries: where the dispatchers write their cursors.
+        let through: TableClient
+        let start: Date
+        let time: ManualTime
+
+        /// A receiver that, at each delivery, arms the proxy with what `faults` gives for that event and the
+        /// number of times it has come (no fault at all unless it says so).
+        func sink(arming faults: @escaping @Sendable (_ id: String, _ times: Int) -> FaultProxy.Faults) -> Sink {
+            Sink { id, times in proxy.faults = faults(id, times) }
+        }
+
+        /// The scope's dispatcher of `webhook` as `actor`, writing its cursor through the proxy and posting to `sink`.
+        func dispatcher(_ actor: String, sink: Sink) -> WebhookDispatcher {
+            WebhookCursorFaultTests.dispatcher(through, actor: actor, time: time, sink: sink)
+        }
+
+        /// Runs `dispatcher` once with the proxy's faults cleared first (a delivery may arm them again).
+        func runUnfaulted(_ dispatcher: WebhookDispatcher) async -> WebhookDispatcher.Report {
+            proxy.faults = FaultProxy.Faults()
+            return await dispatcher.runOnce()
+        }
+
+        /// Stores an event keyed at `at` now, directly; its id.
+        func commit(_ cidr: String, at: Date) async throws -> String {
+            try await WebhookCursorFaultTests.commit(cidr, at: at, to: table)
+        }
+    }
+
+    /// Runs `body` with a fresh `Rig`: a new table in the tests' emulator and a fault proxy in front of it.
+    static func withRig(_ body: (Rig) async throws -> Void) async throws {
         let storage = try await TestStorage.connectionString()
         let name = TestStorage.uniqueName("hookfault")
         let direct = try TableServiceClient(connectionString: storage, transport: TestStorage.transport)
@@ -52,7 +87,11 @@ struct WebhookCursorFaultTests {
             let through = try TableServiceClient(
                 connectionString: proxied, transport: TestStorage.transport, retryPolicy: .none
             ).table(name)
-            try await body(direct.table(name), proxy, through)
+            let start = Date().addingTimeInterval(-3600)
+            try await body(
+                Rig(
+                    table: direct.table(name), proxy: proxy, through: through, start: start,
+                    time: ManualTime(start: start)))
         }
     }
 
@@ -92,11 +131,10 @@ struct WebhookCursorFaultTests {
         "a cursor write that fails after the receiver's 2xx (refused 412 as in the soak's storm, answered 500 after it was applied, refused 503) never sends that event again: each delivered once, in order, and the cursor counts each once"
     )
     func failedCursorWritesSendNothingTwice() async throws {
-        try await Self.withProxiedTable { table, proxy, through in
-            let start = Date().addingTimeInterval(-3600)
-            let time = ManualTime(start: start)
+        try await Self.withRig { rig in
+            let (start, time, proxy) = (rig.start, rig.time, rig.proxy)
             let ids = IDs()
-            let receiver = Sink { id, count in
+            let receiver = rig.sink { id, count in
                 let known = ids.all
                 var faults = FaultProxy.Faults()
                 // Each of the first two sends of the first event arms a refusal of the write after it: the soak's
@@ -108,26 +146,25 @@ struct WebhookCursorFaultTests {
                 } else if known.count > 2, id == known[2] {
                     faults.serverBusy = 1 // refused, nothing written
                 }
-                proxy.faults = faults
+                return faults
             }
-            let dispatcher = Self.dispatcher(through, actor: "dispatcher-a", time: time, sink: receiver)
+            let dispatcher = rig.dispatcher("dispatcher-a", sink: receiver)
             _ = await dispatcher.runOnce() // the cursor starts here
             for index in 0..<5 {
                 let at = start.addingTimeInterval(Double(index + 1))
-                let id = try await Self.commit("10.0.\(index).0/24", at: at, to: table)
+                let id = try await rig.commit("10.0.\(index).0/24", at: at)
                 ids.append(id)
             }
             let expected = ids.all
             time.set(start.addingTimeInterval(60)) // every event older than the settle time
             for _ in 0..<8 {
-                proxy.faults = FaultProxy.Faults()
-                _ = await dispatcher.runOnce()
+                _ = await rig.runUnfaulted(dispatcher)
             }
             #expect(proxy.counts["preconditionStorm"] == 1, "\(proxy.counts)")
             #expect(proxy.counts["errorAfterForward"] == 1, "\(proxy.counts)")
             #expect((proxy.counts["serverBusy"] ?? 0) >= 1, "\(proxy.counts)")
             #expect(receiver.received == expected, "each once, in order")
-            let cursor = try await Inventory(table: table, actor: "test").webhookCursor("ops", in: Self.scope)
+            let cursor = try await Inventory(table: rig.table, actor: "test").webhookCursor("ops", in: Self.scope)
             #expect(cursor?.lastEvent == expected.last)
             #expect(cursor?.delivered == expected.count)
             #expect(cursor?.holder == nil, "the hold given back")
@@ -138,37 +175,32 @@ struct WebhookCursorFaultTests {
         "a holder that lost its hold: the next holder sends its event again (at least once), and the first goes on after the cursor without sending it again"
     )
     func takeoverSendsAgain() async throws {
-        try await Self.withProxiedTable { table, proxy, through in
-            let start = Date().addingTimeInterval(-3600)
-            let time = ManualTime(start: start)
+        try await Self.withRig { rig in
+            let (start, time) = (rig.start, rig.time)
             let ids = IDs()
-            let receiver = Sink { id, _ in
+            let receiver = rig.sink { id, _ in
                 var faults = FaultProxy.Faults()
                 if id == ids.all.first { faults.preconditionStorm = 1 } // the write after the first send refused
-                proxy.faults = faults
+                return faults
             }
             let other = Sink()
-            let first = Self.dispatcher(through, actor: "dispatcher-a", time: time, sink: receiver)
-            let second = Self.dispatcher(through, actor: "dispatcher-b", time: time, sink: other)
+            let first = rig.dispatcher("dispatcher-a", sink: receiver)
+            let second = rig.dispatcher("dispatcher-b", sink: other)
             _ = await first.runOnce()
-            let early = try await Self.commit("10.1.0.0/24", at: start.addingTimeInterval(1), to: table)
+            let early = try await rig.commit("10.1.0.0/24", at: start.addingTimeInterval(1))
             ids.append(early)
-            let next = try await Self.commit("10.1.1.0/24", at: start.addingTimeInterval(2), to: table)
+            let next = try await rig.commit("10.1.1.0/24", at: start.addingTimeInterval(2))
             time.set(start.addingTimeInterval(60))
-            proxy.faults = FaultProxy.Faults()
-            #expect(await first.runOnce().delivered == 1, "sent, its cursor write refused")
-            proxy.faults = FaultProxy.Faults()
-            #expect(await second.runOnce().skipped == 1, "the first still holds the cursor")
+            #expect(await rig.runUnfaulted(first).delivered == 1, "sent, its cursor write refused")
+            #expect(await rig.runUnfaulted(second).skipped == 1, "the first still holds the cursor")
             time.advance(by: .seconds(WebhookSettings().hold + 1))
-            proxy.faults = FaultProxy.Faults()
-            #expect(await second.runOnce().delivered == 2, "the hold ran out: the second sends both")
-            let later = try await Self.commit(
-                "10.1.2.0/24", at: time.now.addingTimeInterval(-WebhookSettings().settle - 1), to: table)
-            proxy.faults = FaultProxy.Faults()
-            #expect(await first.runOnce().delivered == 1)
+            #expect(await rig.runUnfaulted(second).delivered == 2, "the hold ran out: the second sends both")
+            let later = try await rig.commit(
+                "10.1.2.0/24", at: time.now.addingTimeInterval(-WebhookSettings().settle - 1))
+            #expect(await rig.runUnfaulted(first).delivered == 1)
             #expect(receiver.received == [early, later], "the first sent the early event once and the later one")
             #expect(other.received == [early, next], "the second sent again the event whose hold it took over")
-            let cursor = try await Inventory(table: table, actor: "test").webhookCursor("ops", in: Self.scope)
+            let cursor = try await Inventory(table: rig.table, actor: "test").webhookCursor("ops", in: Self.scope)
             #expect(cursor?.lastEvent == later)
             #expect(cursor?.delivered == 3)
         }
@@ -178,16 +210,15 @@ struct WebhookCursorFaultTests {
         "an event whose write commits later than the settle time after its key is passed by the cursor and never delivered; one that commits within it is delivered in order"
     )
     func settleBoundsLateCommits() async throws {
-        try await Self.withProxiedTable { table, _, through in
-            let start = Date().addingTimeInterval(-3600)
-            let time = ManualTime(start: start)
+        try await Self.withRig { rig in
+            let (table, start, time) = (rig.table, rig.start, rig.time)
             let receiver = Sink()
-            let dispatcher = Self.dispatcher(through, actor: "dispatcher-a", time: time, sink: receiver)
+            let dispatcher = rig.dispatcher("dispatcher-a", sink: receiver)
             let settle = WebhookSettings().settle
             _ = await dispatcher.runOnce()
             // Keyed at +5 s, committed only after a newer event was delivered: 6 s past the settle time.
             let late = Self.event("10.2.0.0/24", at: start.addingTimeInterval(5))
-            let newer = try await Self.commit("10.2.1.0/24", at: start.addingTimeInterval(10), to: table)
+            let newer = try await rig.commit("10.2.1.0/24", at: start.addingTimeInterval(10))
             time.set(start.addingTimeInterval(10 + settle + 1))
             _ = await dispatcher.runOnce()
             #expect(receiver.received == [newer])
@@ -195,7 +226,7 @@ struct WebhookCursorFaultTests {
             // Keyed at `within`, committed 1 s short of the settle time later, after a newer event: delivered first.
             let within = time.now.addingTimeInterval(5)
             let pending = Self.event("10.2.2.0/24", at: within)
-            let after = try await Self.commit("10.2.3.0/24", at: within.addingTimeInterval(1), to: table)
+            let after = try await rig.commit("10.2.3.0/24", at: within.addingTimeInterval(1))
             time.set(within.addingTimeInterval(settle - 1))
             _ = await dispatcher.runOnce() // neither is older than the settle time yet
             #expect(receiver.received == [newer])
