@@ -313,7 +313,7 @@ let package = Package(
         /// and error types, encoded and decoded as the edge does. No HTTP server in it: the Vendor, `VendorClient`,
         /// `ipam` and `ipam-mcp` share it.
         .target(
-            name: "VendorAPI", dependencies: ["IPAMCore", "StrictJSON"],
+            name: "VendorAPI", dependencies: ["IPAMCore", "NetworkMath", "StrictJSON"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "VendorAPITests",

@@ -182,6 +182,11 @@ package enum RequestRules {
         return pool
     }
 
+    /// The refusal of a scope named by both a `subscriptionId` (Azure) and an `accountId` (AWS).
+    package static let bothOwners = RequestProblem(
+        code: .invalidField, field: "accountId",
+        message: "name a scope by subscriptionId (Azure) or accountId (AWS), not both")
+
     /// The scope named by `subscriptionId` (Azure) or `accountId` (AWS) and/or `region`, else the default scope.
     ///
     /// An `accountId` must be 12 digits and, with it, a `region` AWS's form; both ids at once, or a
@@ -195,9 +200,7 @@ package enum RequestRules {
         let owner: (cloud: Cloud, account: String)?
         switch (subscription, accountId) {
         case (.some, .some):
-            throw RequestProblem(
-                code: .invalidField, field: "accountId",
-                message: "name a scope by subscriptionId (Azure) or accountId (AWS), not both")
+            throw bothOwners
         case (.some(let subscription), nil):
             guard !Scope.isReservedForAWS(subscriptionId: subscription) else {
                 throw RequestProblem(

@@ -200,43 +200,18 @@ package enum RequestValidation {
         throws(RequestProblem)
         -> LeaseRequest
     {
-        let refusals = wire.refusals
-        try refusals.check("SessionId")
-        try refusals.check("cidr")
-        let prefix: IPPrefix
-        do { prefix = try IPPrefix(parsing: wire.cidr) } catch {
-            throw RequestProblem(code: .invalidField, field: "cidr", message: "\(error)")
-        }
-        try refusals.check("subscriptionId")
-        try refusals.check("accountId")
-        try refusals.check("region")
-        let scope = try RequestRules.resolveScope(
-            subscriptionId: wire.subscriptionId, accountId: wire.accountId, region: wire.region,
-            configuration: configuration)
-        try refusals.check("requester")
-        try refusals.check("tags")
-        try refusals.check("resourceId")
-        if let id = wire.resourceId {
-            if let problem = API.Members.resourceIdProblem(id, cloud: scope.cloud) { throw problem }
-        }
+        let (scope, prefix, prefixV6) = try wire.checked(
+            resolveScope: { () throws(RequestProblem) -> Scope in
+                try RequestRules.resolveScope(
+                    subscriptionId: wire.subscriptionId, accountId: wire.accountId, region: wire.region,
+                    configuration: configuration)
+            },
+            cloud: { $0.cloud })
         var request = LeaseRequest(
             sessionId: wire.sessionId, scope: scope, prefixLength: prefix.length, requester: wire.requester,
             tags: wire.tags?.dictionary ?? [:], subnets: [])
         request.adoption = LeaseRequest.Adoption(prefix: prefix, resourceId: wire.resourceId)
-        try refusals.check("cidrV6")
-        if let text = wire.cidrV6 {
-            let v6: IPPrefix
-            do { v6 = try IPPrefix(parsing: text) } catch {
-                throw RequestProblem(code: .invalidField, field: "cidrV6", message: "\(error)")
-            }
-            guard prefix.version == .v4, v6.version == .v6 else {
-                throw RequestProblem(
-                    code: .invalidCombination, field: "cidrV6",
-                    message:
-                        "a dual-stack network is adopted with its IPv4 block as 'cidr' and its IPv6 block as 'cidrV6'")
-            }
-            request.adoption?.prefixV6 = v6
-        }
+        request.adoption?.prefixV6 = prefixV6
         return request
     }
 

@@ -261,9 +261,10 @@ struct NetworkImport {
             leaseId: outcome.leaseId, message: outcome.message)
     }
 
-    /// The adoption a row asks for, checked as the Vendor checks it before reading the configuration (each
-    /// member by itself, then the blocks: host bits, the IPv6 block's version, the resource id of the cloud its
-    /// scope names), so a dry run refuses what the real request would, with the same code and message.
+    /// The adoption a row asks for, checked by the Vendor's own definition (`API.AdoptNetworkRequest.checked`:
+    /// each member by itself, then the blocks: host bits, the IPv6 block's version, the resource id of the cloud
+    /// its scope names) short of the configuration, so a dry run refuses what the real request would, with the
+    /// same code and message.
     static func request(_ row: Row) throws(RequestProblem) -> (API.AdoptNetworkRequest, IPPrefix, IPPrefix?) {
         var values = row.values
         if let scope = values[.scope] {
@@ -297,45 +298,18 @@ struct NetworkImport {
         if !row.tags.isEmpty { members.append(("tags", .object(row.tags.map { ($0.0, .string($0.1)) }))) }
         let wire = try WireDecoder.strict.decode(
             API.AdoptNetworkRequest.self, from: JSONValue.object(members).serializedBytes)
-        let refusals = wire.refusals
-        try refusals.check("SessionId")
-        try refusals.check("cidr")
-        let prefix: IPPrefix
-        do { prefix = try IPPrefix(parsing: wire.cidr) } catch {
-            throw RequestProblem(code: .invalidField, field: "cidr", message: "\(error)")
-        }
-        try refusals.check("subscriptionId")
-        try refusals.check("accountId")
-        try refusals.check("region")
-        if wire.subscriptionId != nil && wire.accountId != nil {
-            throw RequestProblem(
-                code: .invalidField, field: "accountId",
-                message: "name a scope by subscriptionId (Azure) or accountId (AWS), not both")
-        }
-        try refusals.check("requester")
-        try refusals.check("tags")
-        try refusals.check("resourceId")
-        if let id = wire.resourceId {
-            if wire.accountId != nil, let problem = API.Members.resourceIdProblem(id, cloud: .aws) { throw problem }
-            if wire.subscriptionId != nil, let problem = API.Members.resourceIdProblem(id, cloud: .azure) {
-                throw problem
-            }
-        }
-        try refusals.check("cidrV6")
-        var prefixV6: IPPrefix? = nil
-        if let text = wire.cidrV6 {
-            let v6: IPPrefix
-            do { v6 = try IPPrefix(parsing: text) } catch {
-                throw RequestProblem(code: .invalidField, field: "cidrV6", message: "\(error)")
-            }
-            guard prefix.version == .v4, v6.version == .v6 else {
-                throw RequestProblem(
-                    code: .invalidCombination, field: "cidrV6",
-                    message:
-                        "a dual-stack network is adopted with its IPv4 block as 'cidr' and its IPv6 block as 'cidrV6'")
-            }
-            prefixV6 = v6
-        }
+        // Without the configuration, the scope is only the cloud its members name (a scope the Vendor does not
+        // know is its answer's refusal).
+        let (_, prefix, prefixV6) = try wire.checked(
+            resolveScope: { () throws(RequestProblem) -> Cloud? in
+                switch (wire.subscriptionId, wire.accountId) {
+                case (.some, .some): throw RequestRules.bothOwners
+                case (.some, nil): .azure
+                case (nil, .some): .aws
+                case (nil, nil): nil
+                }
+            },
+            cloud: { $0 })
         return (wire, prefix, prefixV6)
     }
 
