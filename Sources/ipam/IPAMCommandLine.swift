@@ -59,6 +59,25 @@ func given(_ options: [(String, String?)]) -> [(String, String)] {
     options.compactMap { name, value in value.map { (name, $0) } }
 }
 
+/// `--subscription`, `--account` and `--region` of a listing: only the scopes they name.
+struct ScopeFilter: ParsableArguments {
+    @Option(help: "Only this subscription's scopes.") var subscription: String?
+    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
+    @Option(help: "Only this region's scopes.") var region: String?
+
+    /// The listing's query members they give (to pass through `given`).
+    var query: [(String, String?)] { [("subscriptionId", subscription), ("accountId", account), ("region", region)] }
+}
+
+/// `--subscription`, `--account` and `--region` of a request: the scope it is made in (the default scope without
+/// them).
+struct ScopeName: ParsableArguments {
+    @Option(help: "Subscription of the scope.") var subscription: String?
+    @Option(help: "The AWS account (12 digits) of an AWS scope, instead of --subscription.")
+    var account: String?
+    @Option(help: "Region of the scope.") var region: String?
+}
+
 /// Options every command takes.
 struct Connection: ParsableArguments {
     @Option(help: "The Vendor's base URL (default: IPAM_VENDOR_URL, else http://127.0.0.1:7071).") var vendorURL:
@@ -122,10 +141,7 @@ struct Lease: AsyncParsableCommand {
         var dualStack = false
         @Option(name: .customLong("size-v6"), help: "Prefix length of the IPv6 block of a --dual-stack lease.")
         var sizeV6: Int?
-        @Option(help: "Subscription of the scope.") var subscription: String?
-        @Option(help: "The AWS account (12 digits) of an AWS scope, instead of --subscription.")
-        var account: String?
-        @Option(help: "Region of the scope.") var region: String?
+        @OptionGroup var scope: ScopeName
         @Option(
             help:
                 "A label for listings, recorded with the lease (a pool's rules and quotas apply to the caller, not to it)."
@@ -149,7 +165,8 @@ struct Lease: AsyncParsableCommand {
             }
             let request = API.NewNetworkRequest(
                 sessionId: session, prefixLength: size, ipVersion: ipVersion, dualStack: dualStack ? true : nil,
-                prefixLengthV6: sizeV6, subscriptionId: subscription, accountId: account, region: region,
+                prefixLengthV6: sizeV6, subscriptionId: scope.subscription, accountId: scope.account,
+                region: scope.region,
                 requester: requester,
                 tags: try Self.tags(tags), pool: pool, subnets: layout.isEmpty ? nil : layout)
             if dryRun {
@@ -213,9 +230,7 @@ struct Leases: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List leases, in address order per scope.")
     @OptionGroup var connection: Connection
     @Option(help: "Only leases in this state (repeatable).") var state: [String] = []
-    @Option(help: "Only this subscription's scopes.") var subscription: String?
-    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
-    @Option(help: "Only this region's scopes.") var region: String?
+    @OptionGroup var scopes: ScopeFilter
     @Option(help: "Only blocks inside this CIDR.") var within: String?
     @Option(help: "Only leases of this requester.") var requester: String?
     @Option(help: "Leases per page (1–1000).") var limit: Int?
@@ -223,11 +238,8 @@ struct Leases: AsyncParsableCommand {
 
     func run() async throws {
         var query: [(String, String)] = state.map { ("state", $0) }
-        query += given([
-            ("subscriptionId", subscription), ("accountId", account), ("region", region), ("within", within),
-            ("requester", requester),
-            ("limit", limit.map(String.init)),
-        ])
+        query += given(
+            scopes.query + [("within", within), ("requester", requester), ("limit", limit.map(String.init))])
         let client = connection.client
         let page = all ? try await client.allLeases(query) : try await client.leases(query)
         connection.show(page) { Table.leases($0) }
@@ -357,9 +369,7 @@ struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The audit trail: who changed what, newest first within each scope.")
     @OptionGroup var connection: Connection
-    @Option(help: "Only this subscription's scopes.") var subscription: String?
-    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
-    @Option(help: "Only this region's scopes.") var region: String?
+    @OptionGroup var scopes: ScopeFilter
     @Option(help: "Only events at or after this time (ISO 8601).") var since: String?
     @Option(help: "Only events at or before this time (ISO 8601).") var until: String?
     @Option(help: "Only this action (repeatable), e.g. lease, release, anchor.") var action: [String] = []
@@ -370,12 +380,11 @@ struct Events: AsyncParsableCommand {
 
     func run() async throws {
         var query: [(String, String)] = action.map { ("action", $0) }
-        query += given([
-            ("subscriptionId", subscription), ("accountId", account), ("region", region), ("since", since),
-            ("until", until),
-            ("leaseId", lease),
-            ("actor", actor), ("limit", limit.map(String.init)), ("continuation", continuation),
-        ])
+        query += given(
+            scopes.query + [
+                ("since", since), ("until", until), ("leaseId", lease), ("actor", actor),
+                ("limit", limit.map(String.init)), ("continuation", continuation),
+            ])
         connection.show(try await connection.client.events(query)) { Table.events($0) }
     }
 }
@@ -409,9 +418,7 @@ struct History: AsyncParsableCommand {
     @Argument(help: "The CIDR to look at, e.g. 10.64.4.0/22 (or use --lease / --resource).") var cidr: String?
     @Option(help: "A lease's history instead, by its id.") var lease: String?
     @Option(help: "A VNet's (or VPC's) history instead, by its resource id.") var resource: String?
-    @Option(help: "Only this subscription's scopes.") var subscription: String?
-    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
-    @Option(help: "Only this region's scopes.") var region: String?
+    @OptionGroup var scopes: ScopeFilter
     @Option(help: "Only holdings that lasted until this time or later (ISO 8601).") var since: String?
     @Option(help: "Only holdings that began at or before this time (ISO 8601).") var until: String?
     @Option(help: "Entries per page (1–1000).") var limit: Int?
@@ -424,12 +431,10 @@ struct History: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let query = given([
-            ("cidr", cidr), ("leaseId", lease), ("resourceId", resource), ("subscriptionId", subscription),
-            ("accountId", account), ("region", region), ("since", since), ("until", until),
-            ("limit", limit.map(String.init)),
-            ("continuation", continuation),
-        ])
+        let query = given(
+            [("cidr", cidr), ("leaseId", lease), ("resourceId", resource)] + scopes.query + [
+                ("since", since), ("until", until), ("limit", limit.map(String.init)), ("continuation", continuation),
+            ])
         connection.show(try await connection.client.history(query)) { Table.history($0) }
     }
 }
@@ -440,9 +445,7 @@ struct Networks: AsyncParsableCommand {
             "Every listed VNet and VPC with its compliance status (compliant, unmanaged, noncompliant, ignored) and why, as the Manager last judged it."
     )
     @OptionGroup var connection: Connection
-    @Option(help: "Only this subscription's scopes.") var subscription: String?
-    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
-    @Option(help: "Only this region's scopes.") var region: String?
+    @OptionGroup var scopes: ScopeFilter
     @Option(help: "Only networks of this status (repeatable): compliant, unmanaged, noncompliant, ignored.")
     var status: [String] = []
     @Option(help: "Networks per page (1–1000).") var limit: Int?
@@ -450,7 +453,7 @@ struct Networks: AsyncParsableCommand {
 
     func run() async throws {
         let query =
-            given([("subscriptionId", subscription), ("accountId", account), ("region", region)])
+            given(scopes.query)
             + status.map { ("status", $0) }
             + given([("limit", limit.map(String.init)), ("continuation", continuation)])
         connection.show(try await connection.client.networks(query)) { Table.networks($0) }
@@ -465,10 +468,7 @@ struct Reserve: AsyncParsableCommand {
     @Option(help: "Who holds it.") var owner: String
     @Option(help: "Why.") var reason: String
     @Option(help: "When the Manager frees it (ISO 8601); never without.") var expires: String?
-    @Option(help: "Subscription of the scope.") var subscription: String?
-    @Option(help: "The AWS account (12 digits) of an AWS scope, instead of --subscription.")
-    var account: String?
-    @Option(help: "Region of the scope.") var region: String?
+    @OptionGroup var scope: ScopeName
 
     func validate() throws {
         guard (cidr == nil) != (size == nil) else { throw ValidationError("give --cidr or --size") }
@@ -476,7 +476,8 @@ struct Reserve: AsyncParsableCommand {
 
     func run() async throws {
         let request = API.ReservationRequest(
-            cidr: cidr, prefixLength: size, subscriptionId: subscription, accountId: account, region: region,
+            cidr: cidr, prefixLength: size, subscriptionId: scope.subscription, accountId: scope.account,
+            region: scope.region,
             owner: owner, reason: reason,
             expiresAt: expires)
         connection.show(try await connection.client.reserve(request)) {
@@ -497,17 +498,14 @@ struct Adopt: AsyncParsableCommand {
         name: .customLong("cidr-v6"),
         help: "A dual-stack VNet's IPv6 block: adopted with --cidr as one dual-stack lease.") var cidrV6: String?
     @Option(help: "The VNet's resource id: space the Manager locked for it gives way.") var resourceId: String?
-    @Option(help: "Subscription of the scope.") var subscription: String?
-    @Option(help: "The AWS account (12 digits) of an AWS scope, instead of --subscription.")
-    var account: String?
-    @Option(help: "Region of the scope.") var region: String?
+    @OptionGroup var scope: ScopeName
     @Option(help: "Who asks (recorded with the lease).") var requester: String?
     @Option(name: .customLong("tag"), help: "A tag, KEY=VALUE (repeatable).") var tags: [String] = []
 
     func run() async throws {
         let request = API.AdoptNetworkRequest(
-            sessionId: session, cidr: cidr, cidrV6: cidrV6, subscriptionId: subscription, accountId: account,
-            region: region,
+            sessionId: session, cidr: cidr, cidrV6: cidrV6, subscriptionId: scope.subscription,
+            accountId: scope.account, region: scope.region,
             requester: requester, tags: try Lease.New.tags(tags), resourceId: resourceId)
         let answer = try await connection.client.adoptNetwork(request)
         connection.show(answer) { Table.lease($0, note: answer.created ? "adopted" : "existing lease (replay)") }
@@ -518,17 +516,12 @@ struct Reservations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reservations, the configured exclusions first (read-only).")
     @OptionGroup var connection: Connection
-    @Option(help: "Only this subscription's scopes.") var subscription: String?
-    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
-    @Option(help: "Only this region's scopes.") var region: String?
+    @OptionGroup var scopes: ScopeFilter
     @Option(help: "Only this owner's.") var owner: String?
     @Option(help: "Only those overlapping this CIDR.") var within: String?
 
     func run() async throws {
-        let query = given([
-            ("subscriptionId", subscription), ("accountId", account), ("region", region), ("owner", owner),
-            ("within", within),
-        ])
+        let query = given(scopes.query + [("owner", owner), ("within", within)])
         connection.show(try await connection.client.reservations(query)) { Table.reservations($0.reservations) }
     }
 }

@@ -20,9 +20,7 @@ struct Export: AsyncParsableCommand {
     @Flag(help: "Export the leases (the default).") var leases = false
     @Flag(help: "Export the reservations (the configured exclusions included, readOnly true).") var reservations = false
     @Option(help: "Only leases in this state (repeatable).") var state: [String] = []
-    @Option(help: "Only this subscription's scopes.") var subscription: String?
-    @Option(help: "Only this AWS account's scopes (12 digits).") var account: String?
-    @Option(help: "Only this region's scopes.") var region: String?
+    @OptionGroup var scopes: ScopeFilter
     @Option(help: "Only blocks inside this CIDR (reservations: overlapping it).") var within: String?
     @Option(
         help:
@@ -50,7 +48,7 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         let client = connection.client
-        var query = given([("subscriptionId", subscription), ("accountId", account), ("region", region)])
+        var query = given(scopes.query)
         if let pool {
             query = try await Self.poolQuery(pool, client: client, scope: query)
         } else if let within {
