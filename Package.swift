@@ -416,7 +416,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FaultProxyTests",
-            dependencies: ["FaultProxy", "AzureCore", "AzureTables", "HTTPTransport", "TestSupport"],
+            dependencies: ["FaultProxy", "AzureCore", "AzureTables", "HTTPTransport", "TableEmulator", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -475,7 +475,7 @@ let package = Package(
             name: "MCPServerTests",
             dependencies: [
                 "MCPServer", "VendorClient", "VendorHTTP", "VendorDomain", "IPAMCore", "HTTPTransport", "TestSupport",
-                "VendorAPI", "StrictJSON", .product(name: "MCP", package: "swift-sdk"),
+                "TableEmulator", "VendorAPI", "StrictJSON", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

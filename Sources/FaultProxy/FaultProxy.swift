@@ -6,7 +6,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
-import TableEmulator
+package import TableEmulator
 
 /// An HTTP proxy between a Vendor and the Table endpoint that injects faults: throttling and 503s
 /// (not forwarded), 412 storms on transactions (not forwarded), 500s and timeouts *after* forwarding
@@ -70,39 +70,8 @@ package final class FaultProxy: Sendable {
     package var counts: [String: Int] { state.withLock { $0.counts } }
     private func count(_ name: String) { state.withLock { $0.counts[name, default: 0] += 1 } }
 
-    /// A proxy's server, stopped by graceful shutdown (cancelling a Hummingbird server's task while a connection
-    /// is open can trap in NIO).
-    package final class Server: Sendable {
-        private let group: ServiceGroup
-        private let task: Task<Void, any Error>
-
-        init(_ service: some Service, logger: Logger) {
-            let group = ServiceGroup(
-                configuration: .init(services: [service], gracefulShutdownSignals: [], logger: logger))
-            self.group = group
-            task = Task { try await group.run() }
-        }
-
-        /// Shuts the server down gracefully and waits until it has.
-        package func stop() async {
-            await group.triggerGracefulShutdown()
-            _ = try? await task.value
-        }
-
-        /// Starts the graceful shutdown without waiting for it (for a `defer`).
-        package func cancel() {
-            let group = self.group
-            Task { await group.triggerGracefulShutdown() }
-        }
-
-        /// Runs `body`, then stops the server gracefully, whatever `body` did.
-        package func serving<T>(_ body: () async throws -> T) async throws -> T {
-            let result: Result<T, any Error>
-            do { result = .success(try await body()) } catch { result = .failure(error) }
-            await stop()
-            return try result.get()
-        }
-    }
+    /// A proxy's server, stopped by graceful shutdown.
+    package typealias Server = ServerHandle
 
     package struct StartFailure: Error, CustomStringConvertible {
         package var description: String { "the fault proxy did not start" }

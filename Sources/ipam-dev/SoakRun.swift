@@ -6,6 +6,7 @@ import HTTPTransport
 import Soak
 import StrictJSON
 import Synchronization
+import TableEmulator
 
 /// One soak: starts the processes, runs the clients, the fault schedule, the memory sampler and the checkpoints
 /// on `clock` (monotonic: every time of the schedule is an offset from its start), then the final checks.

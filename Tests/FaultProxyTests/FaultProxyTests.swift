@@ -3,6 +3,7 @@ import AzureTables
 import FaultProxy
 import Foundation
 import HTTPTransport
+import TableEmulator
 import TestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import Hummingbird
 import IPAMCore
 import Logging
 import MCPServer
+import TableEmulator
 import TestSupport
 import Testing
 import VendorClient

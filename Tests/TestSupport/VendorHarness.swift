@@ -8,6 +8,7 @@ package import IPAMCore
 import Inventory
 package import Logging
 package import StrictJSON
+import TableEmulator
 import VendorConsole
 import VendorDomain
 package import VendorHTTP

@@ -4,6 +4,7 @@ import Logging
 import ServerLimits
 import StrictJSON
 import Synchronization
+import TableEmulator
 import TestSupport
 import Testing
 
