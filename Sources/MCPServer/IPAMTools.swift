@@ -127,10 +127,18 @@ package enum IPAMTools {
         return .object(schema)
     }
 
-    static func annotations(_ title: String, readOnly: Bool, destructive: Bool = false) -> Tool.Annotations {
-        Tool.Annotations(
-            title: title, readOnlyHint: readOnly, destructiveHint: destructive, idempotentHint: true,
-            openWorldHint: false)
+    /// A tool whose annotations carry its title, say whether it only reads and whether it destroys, and call
+    /// repeating it harmless (`idempotentHint`) and the world closed (`openWorldHint: false`).
+    static func tool(
+        name: String, title: String, description: String, input: Value, readOnly: Bool, destructive: Bool = false,
+        output: Value
+    ) -> Tool {
+        Tool(
+            name: name, title: title, description: description, inputSchema: input,
+            annotations: Tool.Annotations(
+                title: title, readOnlyHint: readOnly, destructiveHint: destructive, idempotentHint: true,
+                openWorldHint: false),
+            outputSchema: output)
     }
 
     static let states: Value = .array([
@@ -300,79 +308,67 @@ package enum IPAMTools {
 
     /// Every tool, with its title, description, schemas and annotations.
     package static let tools: [Tool] = [
-        Tool(
+        tool(
             name: "get_new_network", title: "Get a network",
             description:
                 "Lease a network block (CIDR) nobody else holds, for a bounded time. Idempotent per sessionId: calling again with the same sessionId and arguments returns the same lease (and renews it). Put the answer's tag on the VNet you deploy so ipam anchors the lease to it (a dualStack lease's VNet carries both cidr and cidrV6).",
-            inputSchema: getNewNetworkInput, annotations: annotations("Get a network", readOnly: false),
-            outputSchema: newLease),
-        Tool(
+            input: getNewNetworkInput, readOnly: false, output: newLease),
+        tool(
             name: "preview_network", title: "Preview a network",
             description:
                 "The block get_new_network would hand out now for the same arguments (after the pool's rules, quotas, reservations and exclusions), or the lease the sessionId already holds; nothing is written or held, so the block may go to someone else before you ask for it. A refusal is exactly what get_new_network would answer.",
-            inputSchema: getNewNetworkInput, annotations: annotations("Preview a network", readOnly: true),
-            outputSchema: preview),
-        Tool(
+            input: getNewNetworkInput, readOnly: true, output: preview),
+        tool(
             name: "get_lease", title: "Look up a lease",
             description:
                 "A lease by leaseId, or by sessionId (in the default scope unless subscriptionId or accountId, and region, name another).",
-            inputSchema: object(reference), annotations: annotations("Look up a lease", readOnly: true),
-            outputSchema: leaseRecord),
-        Tool(
+            input: object(reference), readOnly: true, output: leaseRecord),
+        tool(
             name: "list_leases", title: "List leases",
             description:
                 "Leases in address order per scope, filtered; pass the answer's continuation to get the next page.",
-            inputSchema: listLeasesInput, annotations: annotations("List leases", readOnly: true),
-            outputSchema: leasePage),
-        Tool(
+            input: listLeasesInput, readOnly: true, output: leasePage),
+        tool(
             name: "renew_lease", title: "Renew a lease",
             description: "Extend a lease that is not anchored yet to now + the lease duration.",
-            inputSchema: object(reference), annotations: annotations("Renew a lease", readOnly: false),
-            outputSchema: leaseRecord),
-        Tool(
+            input: object(reference), readOnly: false, output: leaseRecord),
+        tool(
             name: "release_network", title: "Release a network",
             description:
                 "Give a lease back: its block is quarantined, then reused. Idempotent: releasing again answers the lease's final state.",
-            inputSchema: object(reference),
-            annotations: annotations("Release a network", readOnly: false, destructive: true), outputSchema: leaseRecord
-        ),
-        Tool(
+            input: object(reference), readOnly: false, destructive: true, output: leaseRecord),
+        tool(
             name: "list_pools", title: "List pools",
             description:
                 "Address space per scope and per configured pool (its rules, quotas and what each caller holds), by size and state, and the free space left.",
-            inputSchema: object(scopeArguments), annotations: annotations("List pools", readOnly: true),
-            outputSchema: poolList),
-        Tool(
+            input: object(scopeArguments), readOnly: true, output: poolList),
+        tool(
             name: "get_usage", title: "Get usage over time",
             description:
                 "A pool's (or a scope's own) address space over time, from the Manager's samples: addresses by state (leased, anchored, occupied, reserved, quarantined, available, free), live leases, free blocks per configured size; and the forecast of when it runs out at the current rate (last 7 and 30 days: runs-out with runsOutAt and daysLeft, not-running-out, or insufficient-data).",
-            inputSchema: usageInput, annotations: annotations("Get usage over time", readOnly: true),
-            outputSchema: .object([
+            input: usageInput, readOnly: true,
+            output: .object([
                 "type": "object", "required": .array(["scope", "samples", "forecast"]),
                 "properties": .object([
                     "scope": .object(["type": "string"]), "samples": .object(["type": "array"]),
                     "forecast": .object(["type": "object"]),
                 ]),
             ])),
-        Tool(
+        tool(
             name: "list_events", title: "List audit events",
             description:
                 "The audit trail: every change with its actor, state before and after, and request id; newest first within each scope. Filter by time (since/until, ISO 8601), action, leaseId or actor; pass the answer's continuation for the next page.",
-            inputSchema: listEventsInput, annotations: annotations("List audit events", readOnly: true),
-            outputSchema: eventPage),
-        Tool(
+            input: listEventsInput, readOnly: true, output: eventPage),
+        tool(
             name: "address_history", title: "Address history",
             description:
                 "Who held addresses overlapping a CIDR, and when: every lease, adoption, reservation and unmanaged VNet's occupation of an overlapping block, with its lease id, session, requester, VNet and each state it went through (from, to), oldest first. Name exactly one of cidr, leaseId (one lease's blocks) and resourceId (one VNet's); since/until keep what lasted into that window; pass the answer's continuation for the next page.",
-            inputSchema: historyInput, annotations: annotations("Address history", readOnly: true),
-            outputSchema: historyPage),
-        Tool(
+            input: historyInput, readOnly: true, output: historyPage),
+        tool(
             name: "list_networks", title: "List networks and their compliance",
             description:
                 "Every network (Azure VNet, AWS VPC) the scopes' clouds list, with its compliance status as the Manager last judged it and why: compliant (its space is exactly its lease's blocks, anchored), unmanaged (no lease names it: its space is held, never vended), noncompliant (outside the scope's supernets, overlapping another network or another lease's block, or tagged with a lease it does not match), ignored (in an excluded range). Filter by scope and status; pass the answer's continuation for the next page.",
-            inputSchema: listNetworksInput,
-            annotations: annotations("List networks and their compliance", readOnly: true),
-            outputSchema: networkPage),
+            input: listNetworksInput, readOnly: true, output: networkPage),
         Tool(
             name: "reserve_range", title: "Reserve a range",
             description:
@@ -382,23 +378,21 @@ package enum IPAMTools {
                 title: "Reserve a range", readOnlyHint: false, destructiveHint: false, idempotentHint: false,
                 openWorldHint: false),
             outputSchema: .object(["type": "object", "required": .array(["reservationId", "cidr"])])),
-        Tool(
+        tool(
             name: "get_host_ip", title: "Get a host IP",
             description:
                 "An address for a principal inside a network lease (a VM, a container, you): the same principal always gets the same address back until it releases it. The caller must be a member of the lease (its owner is).",
-            inputSchema: object(
+            input: object(
                 [
                     "leaseId": leaseId, "principal": principal,
                     "subnet": string("A subnet of the lease's layout (default: the first)."),
-                ], required: ["leaseId"]),
-            annotations: annotations("Get a host IP", readOnly: false), outputSchema: hostIP),
-        Tool(
+                ], required: ["leaseId"]), readOnly: false, output: hostIP),
+        tool(
             name: "release_host_ip", title: "Release a host IP",
             description:
                 "Give a principal's address in a network lease back. Idempotent: releasing what is not held does nothing (released: false). A member releases its own; the owner or an admin member anyone's.",
-            inputSchema: object(["leaseId": leaseId, "principal": principal], required: ["leaseId"]),
-            annotations: annotations("Release a host IP", readOnly: false, destructive: true),
-            outputSchema: hostIPRelease),
+            input: object(["leaseId": leaseId, "principal": principal], required: ["leaseId"]), readOnly: false,
+            destructive: true, output: hostIPRelease),
     ]
 
     // MARK: Calls
