@@ -29,12 +29,7 @@ struct AWSScopeConfigurationTests {
     }
 
     /// The problems `environment` loads with (none when it loads).
-    static func problems(_ environment: [String: String]) -> [String] {
-        do {
-            _ = try IPAMConfiguration.load(environment: environment)
-            return []
-        } catch { return error.lines }
-    }
+    static func problems(_ environment: [String: String]) -> [String] { IPAMConfiguration.problems(environment) }
 
     @Test("an AWS entry makes one scope per region, with every option of an Azure region entry")
     func loadsAWSScopes() throws {

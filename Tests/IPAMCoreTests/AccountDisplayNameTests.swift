@@ -24,12 +24,7 @@ struct AccountDisplayNameTests {
         return environment
     }
 
-    static func problems(_ environment: [String: String]) -> [String] {
-        do {
-            _ = try IPAMConfiguration.load(environment: environment)
-            return []
-        } catch { return error.lines }
-    }
+    static func problems(_ environment: [String: String]) -> [String] { IPAMConfiguration.problems(environment) }
 
     @Test("a subscription's name covers each of its regions, an AWS account's its own; none configured is nil")
     func namesLoad() throws {

@@ -7,20 +7,21 @@ import Testing
 /// named by its field at start-up; the sizes they name are sampled.
 @Suite("Low-space thresholds")
 struct SpaceThresholdsTests {
-    static func load(pools: String? = nil, manifest: String? = nil) throws(IPAMConfiguration.Problems)
-        -> IPAMConfiguration
-    {
+    static func environment(pools: String?, manifest: String?) -> [String: String] {
         var environment = sampleEnvironment
         if let pools { environment["POOLS_CONFIG"] = pools }
         if let manifest { environment["SCOPE_CONFIG_MANIFEST"] = manifest }
-        return try IPAMConfiguration.load(environment: environment)
+        return environment
+    }
+
+    static func load(pools: String? = nil, manifest: String? = nil) throws(IPAMConfiguration.Problems)
+        -> IPAMConfiguration
+    {
+        try IPAMConfiguration.load(environment: environment(pools: pools, manifest: manifest))
     }
 
     static func problems(pools: String? = nil, manifest: String? = nil) -> [String] {
-        do {
-            _ = try load(pools: pools, manifest: manifest)
-            return []
-        } catch { return error.lines }
+        IPAMConfiguration.problems(environment(pools: pools, manifest: manifest))
     }
 
     static func manifest(_ alerts: String) -> String {

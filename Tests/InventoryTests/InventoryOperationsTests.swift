@@ -97,31 +97,26 @@ struct InventoryOperationsTests {
         try await Self.withInventory { inventory, _ in
             let small = ScopeSupernets(
                 scope: Self.scope, supernets: [try IPPrefix(parsing: "10.99.0.0/23")], exclude: [], isolated: false)
-            let first = try await inventory.carve(
-                CarveRequest(
-                    scope: Self.scope, space: small, length: 24, lease: Self.draft("x"), stock: 0, detail: "t"),
-                now: { Date() })
+            /// Carves a /24 of `small` for `session`.
+            func carve(_ session: String) async throws -> CarveReceipt {
+                try await inventory.carve(
+                    CarveRequest(
+                        scope: Self.scope, space: small, length: 24, lease: Self.draft(session), stock: 0, detail: "t"),
+                    now: { Date() })
+            }
+            let first = try await carve("x")
             guard case .won = first.outcome else {
                 Issue.record("\(first.outcome)")
                 return
             }
-            let again = try await inventory.carve(
-                CarveRequest(
-                    scope: Self.scope, space: small, length: 24, lease: Self.draft("x"), stock: 0, detail: "t"),
-                now: { Date() })
+            let again = try await carve("x")
             #expect(again.outcome == .sessionTaken)
-            let second = try await inventory.carve(
-                CarveRequest(
-                    scope: Self.scope, space: small, length: 24, lease: Self.draft("y"), stock: 0, detail: "t"),
-                now: { Date() })
+            let second = try await carve("y")
             guard case .won = second.outcome else {
                 Issue.record("\(second.outcome)")
                 return
             }
-            let full = try await inventory.carve(
-                CarveRequest(
-                    scope: Self.scope, space: small, length: 24, lease: Self.draft("z"), stock: 0, detail: "t"),
-                now: { Date() })
+            let full = try await carve("z")
             #expect(full.outcome == .exhausted && full.transactions == 0)
         }
     }

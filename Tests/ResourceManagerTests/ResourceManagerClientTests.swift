@@ -17,6 +17,11 @@ struct ResourceManagerClientTests {
         let vmId: String
         let pipId: String
         let otherPipId: String
+
+        /// The id of the VM's primary NIC, as the VM names it.
+        func nicId() async throws -> String {
+            try #require(try await client.virtualMachine(vmId).primaryNetworkInterfaceId)
+        }
     }
 
     /// One VM with its NIC and two free public IPs, behind a client whose retries and polls never wait.
@@ -71,7 +76,7 @@ struct ResourceManagerClientTests {
     @Test("a NIC written with a stale ETag is refused with 412 and nothing changes")
     func staleETag() async throws {
         try await Self.withWorld { world in
-            let nicId = try #require(try await world.client.virtualMachine(world.vmId).primaryNetworkInterfaceId)
+            let nicId = try await world.nicId()
             let read = try await world.client.networkInterface(nicId)
             var first = read
             first.setPublicIP(world.pipId, on: "ipconfig1")
@@ -88,7 +93,7 @@ struct ResourceManagerClientTests {
     @Test("an operation that fails after it was accepted throws its error, and the NIC keeps what it had")
     func failedOperation() async throws {
         try await Self.withWorld { world in
-            let nicId = try #require(try await world.client.virtualMachine(world.vmId).primaryNetworkInterfaceId)
+            let nicId = try await world.nicId()
             var nic = try await world.client.networkInterface(nicId)
             nic.setPublicIP(world.pipId, on: "ipconfig1")
             await world.state.inject(.failAfterAccept, count: 1)
@@ -101,7 +106,7 @@ struct ResourceManagerClientTests {
     @Test("throttling and a 500 before anything is applied are retried; the write lands once")
     func retried() async throws {
         try await Self.withWorld { world in
-            let nicId = try #require(try await world.client.virtualMachine(world.vmId).primaryNetworkInterfaceId)
+            let nicId = try await world.nicId()
             var nic = try await world.client.networkInterface(nicId)
             nic.setPublicIP(world.pipId, on: "ipconfig1")
             await world.state.inject(.throttle, count: 1)
@@ -117,7 +122,7 @@ struct ResourceManagerClientTests {
     @Test("a public IP another NIC holds is refused (PublicIPAddressInUse), as Azure refuses it")
     func inUse() async throws {
         try await Self.withWorld { world in
-            let nicId = try #require(try await world.client.virtualMachine(world.vmId).primaryNetworkInterfaceId)
+            let nicId = try await world.nicId()
             var nic = try await world.client.networkInterface(nicId)
             nic.setPublicIP(world.pipId, on: "ipconfig1")
             _ = try await world.client.update(nic)
