@@ -317,7 +317,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "VendorAPITests",
-            dependencies: ["VendorAPI", "IPAMCore", "StrictJSON", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "VendorAPI", "IPAMCore", "StrictJSON", "CSVFormat", .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "VendorClient", dependencies: ["HTTPTransport", "StrictJSON", "VendorAPI"],

@@ -48,6 +48,7 @@ package enum IPAMTools {
             "anchoredAt": nullableString,
             "resourceId": nullableString, "requester": nullableString,
             "tags": .object(["type": "object", "additionalProperties": .object(["type": "string"])]),
+            "pool": nullableString,
         ]),
     ])
 

@@ -3,16 +3,18 @@ package import StrictJSON
 /// The tables the console and `ipam export` write as CSV: which columns, in which order, and each cell's text.
 ///
 /// A column is a member of the answer's JSON and its cell that member's text as the API answers it (times as
-/// `ISO8601.format`, booleans `true`/`false`, `""` for null or absent), so the console, writing from the domain's
-/// rows, and `ipam`, writing the API's JSON as it came, write the same cells. The cells are written with
-/// `CSVWriter` (quoted, formulas defused).
+/// `ISO8601.format`, numbers and booleans as written, `""` for null or absent, an object as its JSON with its keys
+/// sorted), so the console, writing from the domain's rows, and `ipam`, writing the API's JSON as it came, write the
+/// same cells. The cells are written with `CSVWriter` (quoted, formulas defused).
 extension API {
     /// The leases (`GET /console/leases.csv`, `ipam export --leases`): members of `LeaseRecord`. An anchored
-    /// lease has no `expiresAt`.
+    /// lease has no `expiresAt`. The last three are the leases table's pool, size and tags: `pool` (empty outside
+    /// any pool), `prefixLength` (the IPv4 block's, or an IPv6 lease's own) and `tags`, one cell holding the JSON
+    /// object with its keys sorted (`{"env":"dev","team":"a"}`, `{}` for none), so every tag comes back as it was.
     package enum LeaseCSV {
         package static let columns = [
             "cidr", "state", "leaseId", "sessionId", "scope", "requester", "leasedAt", "expiresAt", "anchoredAt",
-            "resourceId", "cidrV6",
+            "resourceId", "cidrV6", "pool", "prefixLength", "tags",
         ]
 
         /// The cells of a lease as the API answers it (one item of `GET /api/leases`).
@@ -40,7 +42,8 @@ extension API {
             case .string(let text)?: text
             case .number(let text)?: text
             case .bool(let value)?: value ? "true" : "false"
-            case .null?, nil, .array?, .object?: ""
+            case .object(let members)?: JSONValue.object(members.sorted { $0.0 < $1.0 }).serialized()
+            case .null?, nil, .array?: ""
             }
         }
     }

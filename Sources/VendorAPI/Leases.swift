@@ -165,10 +165,13 @@ extension API {
         package var resourceId: String?
         package var requester: String?
         package var tags: [String: String]
+        /// The pool whose space the block is in (its row's, as the console's leases table shows it); nil for the
+        /// scope's own space, an adopted network and a lease no row holds any more.
+        package var pool: String?
 
         package enum CodingKeys: String, CodingKey, OmittedWhenNil {
             case leaseId, sessionId, cidr, prefixLength, cidrV6, scope, subscription, cloud, accountId, region, state
-            case leasedAt, expiresAt, anchoredAt, resourceId, requester, tags
+            case leasedAt, expiresAt, anchoredAt, resourceId, requester, tags, pool
             package static var omittedWhenNil: Set<String> { API.scopeOwnerMembers }
         }
 
@@ -176,7 +179,7 @@ extension API {
             leaseId: String?, sessionId: String?, cidr: String, prefixLength: Int, cidrV6: String?, scope: String,
             subscription: String?, cloud: String? = nil, accountId: String? = nil, region: String, state: String,
             leasedAt: Date?, expiresAt: Date?, anchoredAt: Date?, resourceId: String?, requester: String?,
-            tags: [String: String]
+            tags: [String: String], pool: String?
         ) {
             self.leaseId = leaseId
             self.sessionId = sessionId
@@ -195,6 +198,7 @@ extension API {
             self.resourceId = resourceId
             self.requester = requester
             self.tags = tags
+            self.pool = pool
         }
     }
 

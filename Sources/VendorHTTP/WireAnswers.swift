@@ -77,7 +77,8 @@ extension API.LeaseRecord {
             subscription: scope.subscriptionId, cloud: scope.wireCloud, accountId: scope.awsAccountId,
             region: scope.region, state: row.state.rawValue,
             leasedAt: row.leasedAt, expiresAt: row.state == .anchored ? nil : row.expiresAt,
-            anchoredAt: row.anchoredAt, resourceId: row.resourceId, requester: row.requester, tags: row.tags)
+            anchoredAt: row.anchoredAt, resourceId: row.resourceId, requester: row.requester, tags: row.tags,
+            pool: row.pool)
     }
 
     /// What `DELETE` of a lease answers in `scope`: its row, or the lease as its last event told it.
@@ -92,7 +93,8 @@ extension API.LeaseRecord {
                 prefixLength: primary.length, cidrV6: v6?.description, scope: scope.partitionKey,
                 subscription: scope.subscriptionId, cloud: scope.wireCloud, accountId: scope.awsAccountId,
                 region: scope.region, state: lease.state.rawValue,
-                leasedAt: nil, expiresAt: nil, anchoredAt: nil, resourceId: nil, requester: nil, tags: [:])
+                leasedAt: nil, expiresAt: nil, anchoredAt: nil, resourceId: nil, requester: nil, tags: [:],
+                pool: nil)
         }
     }
 }

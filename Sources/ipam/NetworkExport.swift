@@ -24,7 +24,7 @@ struct Export: AsyncParsableCommand {
     @Option(help: "Only blocks inside this CIDR (reservations: overlapping it).") var within: String?
     @Option(
         help:
-            "Only blocks inside this pool's range, in its scope (a child pool's included: a lease does not name its pool)."
+            "Only blocks inside this pool's range, in its scope (a child pool's included; the pool column names each lease's)."
     ) var pool: String?
     @Option(help: "Only leases of this requester.") var requester: String?
     @Option(help: "Only leases with this tag, KEY or KEY=VALUE.") var tag: String?

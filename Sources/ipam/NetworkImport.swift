@@ -15,11 +15,13 @@ struct Import: AsyncParsableCommand {
             The header names the columns, in any order: cidr (required), sessionId, resourceId, cidrV6, \
             subscriptionId or accountId, region, scope (as ipam export writes it, instead of those), requester, \
             tag:NAME (a tag; any number). ipam export's other columns (state, leaseId, leasedAt, expiresAt, \
-            anchoredAt) are read too: only rows in state leased or anchored are adopted, the others skipped. Any \
-            other column is an error. Without a sessionId, a row's is derived from its scope, blocks and resource, \
-            so a re-run sends the same one. A row whose block a lease already holds for the same resource (or, \
-            without one, the same sessionId) is unchanged: nothing is sent for it. Exit codes: 0 every row adopted, \
-            unchanged or skipped, 1 a row failed, 2 the file is unreadable, 3 the Vendor could not be reached.
+            anchoredAt, pool, prefixLength, tags) are read too: only rows in state leased or anchored are adopted, \
+            the others skipped; tags (a JSON object of strings) are the lease's tags, with any tag:NAME columns; the \
+            others are not sent. Any other column is an error. Without a sessionId, a row's is derived from its \
+            scope, blocks and resource, so a re-run sends the same one. A row whose block a lease already holds for \
+            the same resource (or, without one, the same sessionId) is unchanged: nothing is sent for it. Exit \
+            codes: 0 every row adopted, unchanged or skipped, 1 a row failed, 2 the file is unreadable, 3 the \
+            Vendor could not be reached.
             """)
     @OptionGroup var connection: Connection
     @Argument(help: "The CSV file (RFC 4180, UTF-8; at most 32 MiB and 100,000 rows).") var file: String
@@ -72,8 +74,10 @@ struct NetworkImport {
     /// The columns a file may have (besides `tag:NAME`).
     enum Column: String, CaseIterable {
         case cidr, sessionId, resourceId, cidrV6, subscriptionId, accountId, region, scope, requester
-        /// ipam export's: `state` decides whether a row is adopted; the others are not sent.
-        case state, leaseId, leasedAt, expiresAt, anchoredAt
+        /// ipam export's: `state` decides whether a row is adopted; `tags` (a JSON object of strings) are sent as
+        /// tags, with the `tag:NAME` columns'; the others are not sent (the block is `cidr`'s, the pool the
+        /// Vendor's to know).
+        case state, leaseId, leasedAt, expiresAt, anchoredAt, pool, prefixLength, tags
     }
 
     /// A column of the header: a known one, or a tag's.
@@ -261,6 +265,26 @@ struct NetworkImport {
             leaseId: outcome.leaseId, message: outcome.message)
     }
 
+    /// A row's tags: its `tags` cell (ipam export's: a JSON object of strings), then its `tag:NAME` columns; a
+    /// cell that is no such object, or a tag named in both, refused naming `tags`.
+    static func tags(_ row: Row, _ cell: String?) throws(RequestProblem) -> [(String, String)] {
+        guard let cell else { return row.tags }
+        let refusal = RequestProblem(
+            code: .invalidField, field: "tags",
+            message: "'tags' is a JSON object of strings, as ipam export writes it ({\"env\":\"dev\"})")
+        guard let members = (try? JSONValue.parse(Array(cell.utf8)))?.objectValue else { throw refusal }
+        var tags: [(String, String)] = []
+        for (name, value) in members {
+            guard let text = value.stringValue else { throw refusal }
+            tags.append((name, text))
+        }
+        for (name, _) in row.tags where tags.contains(where: { $0.0 == name }) {
+            throw RequestProblem(
+                code: .invalidField, field: "tags", message: "tag '\(name)' is in 'tags' and in column tag:\(name)")
+        }
+        return tags + row.tags
+    }
+
     /// The adoption a row asks for, checked by the Vendor's own definition (`API.AdoptNetworkRequest.checked`:
     /// each member by itself, then the blocks: host bits, the IPv6 block's version, the resource id of the cloud
     /// its scope names) short of the configuration, so a dry run refuses what the real request would, with the
@@ -295,7 +319,8 @@ struct NetworkImport {
         for column in [Column.cidr, .cidrV6, .subscriptionId, .accountId, .region, .requester, .resourceId] {
             if let value = values[column] { members.append((column.rawValue, .string(value))) }
         }
-        if !row.tags.isEmpty { members.append(("tags", .object(row.tags.map { ($0.0, .string($0.1)) }))) }
+        let tags = try Self.tags(row, values[.tags])
+        if !tags.isEmpty { members.append(("tags", .object(tags.map { ($0.0, .string($0.1)) }))) }
         let wire = try WireDecoder.strict.decode(
             API.AdoptNetworkRequest.self, from: JSONValue.object(members).serializedBytes)
         // Without the configuration, the scope is only the cloud its members name (a scope the Vendor does not

@@ -144,7 +144,7 @@ struct OpenAPISchemaTests {
         let record = API.LeaseRecord(
             leaseId: nil, sessionId: nil, cidr: "10.0.0.0/24", prefixLength: 24, cidrV6: nil, scope: "s_r",
             subscription: "s", region: "r", state: "available", leasedAt: nil, expiresAt: nil, anchoredAt: nil,
-            resourceId: nil, requester: nil, tags: [:])
+            resourceId: nil, requester: nil, tags: [:], pool: nil)
         var awsRecord = record
         (awsRecord.subscription, awsRecord.cloud, awsRecord.accountId) = (nil, "aws", "123456789012")
         try Self.check(try Self.schema("LeaseRecord"), full: record, sparse: [], alternatives: [awsRecord])
@@ -232,7 +232,7 @@ struct OpenAPISchemaTests {
     static let record = API.LeaseRecord(
         leaseId: "l", sessionId: "s", cidr: "10.0.0.0/24", prefixLength: 24, cidrV6: nil, scope: "s_r",
         subscription: "s", region: "r", state: "leased", leasedAt: date, expiresAt: nil, anchoredAt: nil,
-        resourceId: nil, requester: nil, tags: [:])
+        resourceId: nil, requester: nil, tags: [:], pool: "team-a")
 
     /// The component a list property's items name (`LeaseRecord` for `leases`).
     static func items(_ schema: [String: Any], _ property: String) throws -> String? {

@@ -1,3 +1,4 @@
+import CSVFormat
 import Foundation
 import IPAMCore
 import StrictJSON
@@ -21,14 +22,55 @@ struct WireCodingTests {
         let record = API.LeaseRecord(
             leaseId: "l-1", sessionId: nil, cidr: "10.0.0.0/24", prefixLength: 24, cidrV6: nil, scope: "s/r",
             subscription: "s", region: "r", state: "leased", leasedAt: Date(timeIntervalSince1970: 0), expiresAt: nil,
-            anchoredAt: nil, resourceId: nil, requester: "me", tags: ["z": "1", "a": "2"])
+            anchoredAt: nil, resourceId: nil, requester: "me", tags: ["z": "1", "a": "2"], pool: "team-a")
         #expect(
             WireEncoder.json(record).serialized()
                 == #"{"leaseId":"l-1","sessionId":null,"cidr":"10.0.0.0/24","prefixLength":24,"cidrV6":null,"#
                 + #""scope":"s/r","subscription":"s","region":"r","state":"leased","leasedAt":"1970-01-01T00:00:00.000Z","#
-                + #""expiresAt":null,"anchoredAt":null,"resourceId":null,"requester":"me","tags":{"a":"2","z":"1"}}"#)
+                + #""expiresAt":null,"anchoredAt":null,"resourceId":null,"requester":"me","tags":{"a":"2","z":"1"},"#
+                + #""pool":"team-a"}"#)
         let back = try WireDecoder.lenient.decode(API.LeaseRecord.self, from: WireEncoder.json(record))
         #expect(back == record)
+    }
+
+    @Test(
+        "the leases CSV: pool, prefixLength and tags (one JSON cell, keys sorted) after the old columns; hostile tags come back whole"
+    )
+    func leaseCSVColumns() throws {
+        let tags = ["z": "=1+2, \"q\"\nnext", "a": "@SUM(1)", "team, \"x\"": "-", "é": "\u{2028}"]
+        let record = API.LeaseRecord(
+            leaseId: "l-1", sessionId: "s-1", cidr: "10.0.0.0/24", prefixLength: 24, cidrV6: "fd00::/64", scope: "s_r",
+            subscription: "s", region: "r", state: "leased", leasedAt: nil, expiresAt: nil, anchoredAt: nil,
+            resourceId: nil, requester: nil, tags: tags, pool: "team-a")
+        #expect(API.LeaseCSV.columns.suffix(4) == ["cidrV6", "pool", "prefixLength", "tags"])
+        let cells = API.LeaseCSV.cells(record)
+        #expect(cells.count == API.LeaseCSV.columns.count)
+        #expect(Array(cells.suffix(3).prefix(2)) == ["team-a", "24"])
+        #expect(
+            cells.last == #"{"a":"@SUM(1)","team, \"x\"":"-","z":"=1+2, \"q\"\nnext","é":"\#u{2028}"}"#,
+            "\(cells.last ?? "")")
+        // The API's JSON with its tags in another order (ipam's way in) gives the same cells.
+        var json = WireEncoder.json(record)
+        if case .object(var members) = json, let index = members.firstIndex(where: { $0.0 == "tags" }),
+            case .object(let tagMembers) = members[index].1
+        {
+            members[index].1 = .object(tagMembers.reversed())
+            json = .object(members)
+        }
+        #expect(API.LeaseCSV.cells(json) == cells)
+        // Outside a pool, without tags: an empty cell and an empty object.
+        var plain = record
+        (plain.pool, plain.tags) = (nil, [:])
+        #expect(Array(API.LeaseCSV.cells(plain).suffix(3)) == ["", "24", "{}"])
+        // Written and read back as CSV, the tags cell parses to the same tags.
+        let text =
+            CSVWriter.record(API.LeaseCSV.columns) + CSVWriter.lineEnd + CSVWriter.record(cells)
+            + CSVWriter.lineEnd
+        let read = try CSVReader.records(Array(text.utf8))
+        #expect(read.count == 2 && read[1].fields.count == API.LeaseCSV.columns.count)
+        let cell = CSVReader.undefused(try #require(read[1].fields.last))
+        let parsed = try #require(try JSONValue.parse(cell).objectValue)
+        #expect(Dictionary(uniqueKeysWithValues: parsed.map { ($0.0, $0.1.stringValue ?? "") }) == tags)
     }
 
     @Test("the error body leaves out field and details when there are none, and sorts details")
@@ -199,12 +241,13 @@ struct WireCodingTests {
             + #""raw":{"k":[null,true]},"number":2.5,"flag":false}"#
         #expect(WireEncoder.json(containers).serialized() == expected)
         #expect(WireEncoder.bytes(containers) == Array(expected.utf8))
-        let records = (0..<1_000).map { index in
-            API.LeaseRecord(
+        let records = (0..<1_000).map { index -> API.LeaseRecord in
+            let pool: String? = index % 3 == 0 ? nil : "p-\(index % 3)"
+            return API.LeaseRecord(
                 leaseId: "l-\(index)", sessionId: index % 2 == 0 ? nil : "s-\(index)", cidr: "10.0.\(index % 256).0/24",
                 prefixLength: 24, cidrV6: nil, scope: "s/r", subscription: "s", region: "r", state: "leased",
                 leasedAt: Date(timeIntervalSince1970: Double(index)), expiresAt: nil, anchoredAt: nil, resourceId: nil,
-                requester: "me", tags: ["n": "\(index)"])
+                requester: "me", tags: ["n": "\(index)"], pool: pool)
         }
         let bytes = WireEncoder.bytes(records)
         #expect(bytes == WireEncoder.json(records).serializedBytes)

@@ -75,6 +75,10 @@ struct CommandLineCSVTests {
                     url, "/api/getNewNetwork", #"{"SessionId":"\#(session)","requester":"\#(requester)"}"#)
                 #expect(made.status == 201, "\(made.text)")
             }
+            let tagged = try await Self.post(
+                url, "/api/getNewNetwork",
+                #"{"SessionId":"e-4","prefixLength":26,"tags":{"note":"=1+2, \"q\"","env":"dev"}}"#)
+            #expect(tagged.status == 201, "\(tagged.text)")
             let adopted = try await Self.post(
                 url, "/api/adoptNetwork",
                 #"{"SessionId":"e-adopt","cidr":"10.64.240.0/22","resourceId":"\#(Self.vnet("legacy"))"}"#,
@@ -91,7 +95,18 @@ struct CommandLineCSVTests {
             #expect(exported.status == 0)
             #expect(exported.output == console.text, "the console's CSV, byte for byte")
             #expect(exported.output.hasPrefix("cidr,state,leaseId,sessionId,scope,requester,leasedAt,expiresAt,"))
-            #expect(exported.output.components(separatedBy: "\r\n").count == 6, "header, 4 leases, the last CRLF")
+            #expect(exported.output.components(separatedBy: "\r\n").count == 7, "header, 5 leases, the last CRLF")
+            #expect(
+                exported.output.hasPrefix(
+                    "cidr,state,leaseId,sessionId,scope,requester,leasedAt,expiresAt,anchoredAt,resourceId,cidrV6,"
+                        + "pool,prefixLength,tags\r\n"), "\(exported.output)")
+            // The tags as one JSON cell, keys sorted, quoted with its quotes doubled; no pool here.
+            let taggedCIDR = try #require(tagged.string("cidr"))
+            #expect(
+                exported.output.contains(
+                    #",,26,"{""env"":""dev"",""note"":""=1+2, \""q\""""}"\#r\#n"#)
+                    && exported.output.contains("\r\n\(taggedCIDR),leased,"), "\(exported.output)")
+            #expect(exported.output.contains(",,24,{}\r\n"), "untagged leases: an empty object")
             #expect(
                 exported.output.contains(#","'=HYPERLINK(""http://evil.example"",""x"")","#)
                     && exported.output.contains(#","team, ""alpha""","#)
@@ -304,10 +319,14 @@ struct CommandLineCSVTests {
     )
     func roundTrip() async throws {
         try await VendorHarness.withVendor(roleKeys: Self.keys) { source, _, _ in
-            for (session, requester) in [("r-1", "=evil()"), ("r-2", "-team"), ("r-3", "plain")] {
+            for (session, requester, more) in [
+                ("r-1", "=evil()", ""), ("r-2", "-team", #","tags":{"note":"=x, \"y\"","env":"dev"}"#),
+                ("r-3", "plain", ""),
+            ] {
                 #expect(
                     try await Self.post(
-                        source, "/api/getNewNetwork", #"{"SessionId":"\#(session)","requester":"\#(requester)"}"#
+                        source, "/api/getNewNetwork",
+                        #"{"SessionId":"\#(session)","requester":"\#(requester)"\#(more)}"#
                     ).status == 201)
             }
             #expect(
@@ -344,6 +363,30 @@ struct CommandLineCSVTests {
                 }
                 #expect(after.map(kept) == before.map(kept), "\(after) vs \(before)")
                 #expect(after.contains { $0["requester"]?.stringValue == "=evil()" }, "the defusing undone")
+                let tagged = try #require(after.first { $0["sessionId"]?.stringValue == "r-2" })
+                #expect(
+                    tagged["tags"]?.objectValue?.count == 2 && tagged["tags"]?["note"]?.stringValue == "=x, \"y\""
+                        && tagged["tags"]?["env"]?.stringValue == "dev", "the tags cell adopted: \(tagged)")
+                #expect(
+                    after.allSatisfy {
+                        $0["sessionId"]?.stringValue == "r-2" || $0["tags"]?.objectValue?.isEmpty == true
+                    })
+                // A tags cell that is no object of strings, or a tag also in a tag:NAME column, is the row's error.
+                let hostile = directory + "/tags.csv"
+                try Self.write(
+                    [
+                        "cidr,tags,tag:env", "10.64.200.0/24,not json,", #"10.64.201.0/24,"{""n"":1}","#,
+                        #"10.64.202.0/24,"{""env"":""a""}",b"#, #"10.64.203.0/24,"{""a"":""x""}",b"#,
+                    ].joined(separator: "\n"), hostile)
+                let checked = try Self.report(
+                    try await Self.ipam(["import", hostile, "--dry-run", "--json"], target).output
+                ).rows
+                for number in 2...4 {
+                    #expect(
+                        checked[number]?["field"]?.stringValue == "tags"
+                            && checked[number]?["code"]?.stringValue == "InvalidField", "row \(number): \(checked)")
+                }
+                #expect(checked[5]?["outcome"]?.stringValue == "would-adopt", "\(checked)")
                 let reexported = try await Self.ipam(["export"], target, key: "reader-key-1")
                 #expect(reexported.output.contains("'=evil()") && reexported.output.contains(Self.vnet("kept")))
             }
@@ -354,7 +397,8 @@ struct CommandLineCSVTests {
         "AWS and Azure scopes with pools: export --pool is the pool's range in its scope; import adopts VPCs by accountId and region or the export's aws_ scope, and refuses another cloud's resource id"
     )
     func scopesAndPools() async throws {
-        try await VendorHarness.withVendor(environment: AWSScopeTests.environment, roleKeys: Self.keys) { url, _, _ in
+        let environment = AWSScopeTests.environment.merging(ConsoleTests.secret) { $1 }
+        try await VendorHarness.withVendor(environment: environment, roleKeys: Self.keys) { url, _, _ in
             let account = AWSScopeTests.account
             for body in [
                 #"{"SessionId":"a-1","pool":"aws-team"}"#, #"{"SessionId":"z-1","pool":"az-team"}"#,
@@ -368,6 +412,15 @@ struct CommandLineCSVTests {
             #expect(
                 pool.status == 0 && lines.count == 2 && lines[1].contains(",a-1,\(AWSScopeTests.awsPartition),"),
                 "only the pool's lease, in its scope: \(pool.output)")
+            #expect(lines[1].hasSuffix(",aws-team,24,{}"), "the pool column names its pool: \(pool.output)")
+            // Every lease, with and without a pool, in both clouds: the console's CSV byte for byte.
+            let cookie = try #require(try await ConsoleTests.signIn(url, key: "reader-key-1"))
+            let console = try await HTTPCalls.send("GET", url + "/console/leases.csv", headers: ["Cookie": cookie])
+            let all = try await Self.ipam(["export"], url, key: "reader-key-1")
+            #expect(all.status == 0 && all.output == console.text, "\(all.output)\n\(console.text)")
+            #expect(
+                all.output.contains(",az-team,") && all.output.contains(",aws-team,")
+                    && all.output.split(separator: "\r\n").count == 4, "\(all.output)")
             let elsewhere = try await Self.ipam(
                 ["export", "--pool", "aws-team", "--region", "eastus"], url, key: "reader-key-1", stderr: true)
             #expect(elsewhere.status == 2 && elsewhere.output.contains("is in scope"), "\(elsewhere.output)")

@@ -194,6 +194,11 @@ def test_filters_narrow_the_rows_and_survive_a_reload(tables, leases, browser):
     assert all(entry["source"] == "network" and "400" in entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE")
 
 
+def table_tags(cell):
+    """The tags a CSV cell holds (a JSON object), as the leases table shows them: `key=value`, by key."""
+    return ", ".join(f"{key}={value}" for key, value in sorted(json.loads(cell).items()))
+
+
 def test_the_csv_is_what_is_shown(tables, leases, browser):
     url, _ = tables
     sign_in(browser, url, READER_KEY)
@@ -211,8 +216,35 @@ def test_the_csv_is_what_is_shown(tables, leases, browser):
             assert (record["state"], record["leaseId"], record["requester"], record["expiresAt"]) == (
                 row["state"], row["lease"], row["requester"], row["expiry"]), query
             assert record["resourceId"].endswith(row["network"]), query
-    # Its columns are `ipam export --leases`' (API.LeaseCSV), unchanged.
-    assert answer.text.splitlines()[0] == "cidr,state,leaseId,sessionId,scope,requester,leasedAt,expiresAt,anchoredAt,resourceId,cidrV6"
+            # The table's pool, size and tags columns: the pool's name, the prefix length, the tags' JSON object.
+            assert record["pool"] == row["pool"], query
+            assert row["size"].split(" + ")[0] == "/" + record["prefixLength"], query
+            assert table_tags(record["tags"]) == row["tags"], query
+        assert any(record["pool"] for record in records) or query.startswith("scope=aws"), query
+    # Its columns are `ipam export --leases`' (API.LeaseCSV): the old ones in their order, then pool, size and tags.
+    assert answer.text.splitlines()[0] == ("cidr,state,leaseId,sessionId,scope,requester,leasedAt,expiresAt,anchoredAt,"
+                                           "resourceId,cidrV6,pool,prefixLength,tags")
+
+
+def test_the_csv_tags_cell_gives_back_hostile_tags(tables, browser):
+    """Tag names and values with commas, quotes, a leading `=`, `-` or `@` and a non-ASCII character: Python's csv
+    module and json.loads read the CSV's tags cell back as the API answers the tags, and the cells beside it stay in
+    their columns. (A line break in a tag the API refuses, as every control character; WireCodingTests writes one
+    through the cell and reads it back.)"""
+    url, _ = tables
+    hostile = {"note": '=1+2, "q" @x', "env": "dev", "a,b": '-"', "\u00e9t\u00e9": "@SUM(1)"}
+    made = lease(url, prefixLength=27, requester="=tags-test", tags=hostile, pool="team-a")
+    stored = api(url, "GET", f"/api/leases/{made['leaseId']}", key=READER_KEY)
+    assert stored["tags"] == hostile and stored["pool"] == "team-a", stored
+    sign_in(browser, url, READER_KEY)
+    answer = requests.get(url + "/console/leases.csv?requester=%3Dtags-test", cookies=session_cookies(browser), timeout=30)
+    assert answer.status_code == 200, answer.text
+    records = list(csv.DictReader(io.StringIO(answer.text, newline="")))
+    assert len(records) == 1 and None not in records[0] and len(records[0]) == 14, records
+    record = records[0]
+    assert json.loads(record["tags"]) == hostile and list(json.loads(record["tags"])) == sorted(hostile)
+    assert (record["leaseId"], record["pool"], record["prefixLength"], record["requester"]) == (
+        made["leaseId"], "team-a", "27", "'=tags-test")
 
 
 def test_the_lease_page_shows_its_history_host_addresses_and_members(tables, browser):

@@ -34,7 +34,7 @@ def test_python_csv_writes_what_ipam_imports_and_reads_what_ipam_exports(vendor,
          "requester": '=HYPERLINK("http://evil.example"), "quoted"', "tag:note": "line one\nline two"},
         {"cidr": "10.99.12.0/22", "sessionId": f"py-{tag}-2", "resourceId": _vnet(f"py-{tag}-2"), "region": "westeurope",
          # A comma followed by a combining mark: one character, but a comma to every CSV reader.
-         "requester": "+plain,\u0301 with comma", "tag:note": ""},
+         "requester": "+plain,\u0301 with comma", "tag:note": '=x, "q"'},
     ]
     path = tmp_path / "networks.csv"
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:  # a byte order mark, as Excel writes
@@ -63,7 +63,9 @@ def test_python_csv_writes_what_ipam_imports_and_reads_what_ipam_exports(vendor,
     mine = {record["sessionId"]: record for record in records if record["sessionId"].startswith(f"py-{tag}")}
     assert mine[f"py-{tag}-1"]["requester"] == "'" + rows[0]["requester"], "a formula is defused with a quote"
     assert mine[f"py-{tag}-2"]["requester"] == "'+plain,\u0301 with comma"
-    assert all(None not in record and len(record) == 11 for record in records), "no cell spilled into another column"
+    assert all(None not in record and len(record) == 14 for record in records), "no cell spilled into another column"
+    assert json.loads(mine[f"py-{tag}-1"]["tags"]) == {"note": "one line"}
+    assert json.loads(mine[f"py-{tag}-2"]["tags"]) == {"note": '=x, "q"'}, "a tag's value is JSON inside the cell"
     assert mine[f"py-{tag}-1"]["resourceId"] == rows[0]["resourceId"] and mine[f"py-{tag}-1"]["cidr"] == "10.99.8.0/22"
 
     # The API's own listing says the same as the file, column by column.
@@ -72,8 +74,9 @@ def test_python_csv_writes_what_ipam_imports_and_reads_what_ipam_exports(vendor,
     by_session = {lease["sessionId"]: lease for lease in listed}
     for session, record in mine.items():
         lease = by_session[session]
-        for column in ("cidr", "state", "leaseId", "scope", "leasedAt", "expiresAt", "resourceId"):
+        for column in ("cidr", "state", "leaseId", "scope", "leasedAt", "expiresAt", "resourceId", "pool"):
             assert record[column] == (lease.get(column) or ""), (column, record, lease)
+        assert record["prefixLength"] == str(lease["prefixLength"]) and json.loads(record["tags"]) == lease["tags"]
 
     again = _ipam(vendor, ADMIN_KEY, "import", str(path), "--json")
     assert [row["outcome"] for row in json.loads(again.stdout)["rows"]] == ["unchanged", "unchanged"], again.stdout
