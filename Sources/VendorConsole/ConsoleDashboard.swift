@@ -89,7 +89,10 @@ struct DashboardPage: ConsolePage {
             let quarantined: Int
         }
         let index: Int
+        /// The heading: the scope's name (`ConsoleScopes.name`), then the pool's.
         let scope: String
+        /// The heading's hover text: the scope's id and whole name (`ConsoleScopes.title`), then the pool's name.
+        let scopeTitle: String
         let freeAddresses: String
         let largest: String
         let bar: ConsoleMarkup
@@ -339,7 +342,9 @@ struct DashboardPage: ConsolePage {
         return Area(
             index: index,
             scope: report.pool.map { "\(ConsoleScopes.name(report.scope))/\($0.name)" }
-                ?? ConsoleScopes.name(report.scope), freeAddresses: String(free),
+                ?? ConsoleScopes.name(report.scope),
+            scopeTitle: report.pool.map { "\(ConsoleScopes.title(report.scope)), pool \($0.name)" }
+                ?? ConsoleScopes.title(report.scope), freeAddresses: String(free),
             largest: largest == 0 ? "-" : String(largest),
             bar: ConsoleMarkup(ConsoleCharts.stackedBar(barOrder.map { ($0, byState[$0] ?? 0) }, unit: "addresses")),
             states: barOrder.compactMap { name in
@@ -481,7 +486,7 @@ extension ConsoleTemplates {
         </section>
         {{#scopes}}
         <section aria-labelledby="scope-{{index}}">
-        <h2 id="scope-{{index}}">{{scope}}</h2>
+        <h2 id="scope-{{index}}" title="{{scopeTitle}}">{{scope}}</h2>
         <p>{{freeAddresses}} addresses free; largest free block /{{largest}}.</p>
         <figure>
         <figcaption>Address space by state (addresses)</figcaption>

@@ -5,6 +5,7 @@ import NetworkMath
 import Testing
 
 @testable import VendorConsole
+@testable import VendorDomain
 
 /// Scopes named by their subscription's or account's display name, wherever `ConsoleScopes` names them; the id
 /// kept in sight; hostile names shown as text and long ones cut.
@@ -50,6 +51,36 @@ struct ConsoleDisplayNameTests {
         }
         // Outside a console request (nothing bound) every scope is named by its id.
         #expect(ConsoleScopes.name(Self.azure) == "11111111-1111-1111-1111-111111111111_eastus")
+    }
+
+    @Test("the dashboard's per-scope headings show the name and keep the id in their title, escaped")
+    func dashboardHeadings() {
+        func report(_ scope: Scope) -> PoolReport {
+            PoolReport(
+                scope: scope, pool: nil, sizes: [:], freeAddresses: 0, largestFreePrefixLength: 0, freeAddressesV6: 0,
+                largestFreePrefixLengthV6: 0, stockTargets: [:], usage: [])
+        }
+        ConsoleScopes.$displayNames.withValue(AccountDisplayNames([Self.azure: Self.hostile, Self.aws: "AWS Ops"])) {
+            let page = DashboardPage(
+                pools: [report(Self.azure), report(Self.aws), report(Self.unnamed)],
+                created: [], held: [], manager: nil, now: Date())
+            #expect(
+                page.scopes.map(\.scopeTitle) == [
+                    "\(Self.hostile)/eastus: 11111111-1111-1111-1111-111111111111_eastus",
+                    "AWS Ops/us-east-1: aws_123456789012_us-east-1", "sub_westeurope",
+                ])
+            let html = ConsoleTemplates.render(page, title: "Dashboard", notice: nil, session: nil)
+            #expect(!html.contains("<b id="), "\(html)")
+            #expect(
+                html.contains(
+                    #"<h2 id="scope-1" title="AWS Ops/us-east-1: aws_123456789012_us-east-1">AWS Ops/us-east-1</h2>"#),
+                "\(html)")
+            #expect(
+                html.contains(
+                    #"<h2 id="scope-0" title="&lt;b id=&quot;x&quot;&gt;Prod&lt;/b&gt; &amp; &quot;EU&quot;/eastus: 11111111-1111-1111-1111-111111111111_eastus">"#
+                ), "\(html)")
+            #expect(html.contains(#"<h2 id="scope-2" title="sub_westeurope">sub_westeurope</h2>"#), "\(html)")
+        }
     }
 
     @Test("a name longer than 32 characters is cut with … and whole in the title")
