@@ -19,6 +19,7 @@ enum ConsoleCharts {
         case "reserved": return "#cf222e"
         case "excluded": return "#57606a"
         case "pool": return "#0e6c80"
+        case "mixed": return "#6e7781" // small blocks of several states drawn together (SpaceMap)
         default: return "#eaeef2" // free space
         }
     }

@@ -176,7 +176,7 @@ struct ConsoleRoutes: Sendable {
                             SpacePage.range(
                                 range.0, range.1, index: index, rows: rows, reservations: reservations,
                                 excluded: space.exclude, network: ConsoleScopes.network(chosen), pools: poolRanges,
-                                hideUsed: hideUsed)
+                                hideUsed: hideUsed, scopeKey: chosen.partitionKey)
                         }, lowSpace: lowSpace, scopeKey: chosen.partitionKey, hideUsed: hideUsed)
                 )
             }

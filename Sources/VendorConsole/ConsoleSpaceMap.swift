@@ -11,11 +11,34 @@ import NetworkMath
 /// onto further rows when the line is full. So widths never shrink as blocks grow, every block is visible, and
 /// the blocks wider than the minimum keep their exact proportions. A block wider than what is left of a row
 /// continues at the start of the next (drawn in pieces, each with the block's details).
+///
+/// So that a range of tens of thousands of blocks stays a small drawing, the map draws segments, not blocks
+/// (`segments`): a block at least `minWidth` wide at scale is a segment of its own, and neighbouring narrower
+/// blocks of one state are drawn as one segment, its title saying how many blocks and which addresses, linking
+/// to the leases table filtered to them. A narrow block between others of other states is still drawn alone,
+/// with its own details and link, unless that would make more than `maxSegments` segments: then each run of
+/// narrow neighbours that alternates states more often than its share of the width allows (more than ⌈its width
+/// ÷ `minWidth`⌉ + 1 segments) is drawn as segments of at least `minWidth`'s share each, `mixed` where they hold
+/// several states. Hence, for
+/// blocks covering the range, at most `maxSegments` segments (3 × ⌊`rowWidth` ÷ `minWidth`⌋ + 2 = 500), at most
+/// `maxRows` rows (5), and at most `maxElements` SVG elements (2,017) whatever the number of blocks.
 enum SpaceMap {
     static let rowWidth = 1000.0
     static let minWidth = 6.0
     static let rowHeight = 30.0
     static let rowGap = 6.0
+
+    /// The most segments a map of blocks covering its range draws. Of the at most ⌊`rowWidth` ÷ `minWidth`⌋
+    /// (`w`) blocks wide enough to stand alone, say `b`, and the at most `b` + 1 runs of narrower ones between
+    /// them, each run `r` wide gives at most `r` ÷ `minWidth` + 2 segments: `b` + Σ `r` ÷ `minWidth` ≤ `rowWidth`
+    /// ÷ `minWidth`, plus 2 (`b` + 1) ≤ 2`w` + 2.
+    static let maxSegments = 3 * Int(rowWidth / minWidth) + 2
+    /// The most rows a map of at most `maxSegments` segments takes: each is drawn at most `minWidth` wider than
+    /// its share, and a row is left with less than 2 × `minWidth` unused.
+    static let maxRows = Int((rowWidth + Double(maxSegments) * minWidth) / (rowWidth - 2 * minWidth)) + 1
+    /// The most elements of a map's SVG: the `svg`, and for each piece of a segment (one per segment, plus one
+    /// per row it continues on) a `rect` with its `title`, a `text` and an `a`.
+    static let maxElements = 1 + 4 * (maxSegments + maxRows - 1)
 
     /// A drawn piece of a block: which block, on which row, from where, how wide.
     struct Tile: Sendable, Equatable {
@@ -71,6 +94,69 @@ enum SpaceMap {
             floorAddresses: scale > 0 ? minWidth / scale : 0)
     }
 
+    /// Neighbouring blocks drawn as one mark: one block, or several too narrow to draw alone.
+    struct Segment: Sendable, Equatable {
+        /// The blocks' indices, in address order.
+        let blocks: Range<Int>
+        /// Their addresses together.
+        let size: Double
+    }
+
+    /// The segments that blocks of `sizes` addresses, in address order, of a range of `total` addresses are drawn
+    /// as (see the type's summary): narrow neighbours of one `key` (the state they are drawn in) merged; and, only
+    /// when that leaves more than `maxSegments`, runs alternating too often merged further.
+    static func segments(
+        sizes: [Double], keys: [String], total: Double, rowWidth: Double = SpaceMap.rowWidth,
+        minWidth: Double = SpaceMap.minWidth
+    ) -> [Segment] {
+        let scale = total > 0 && total.isFinite ? rowWidth / total : 0
+        func narrow(_ size: Double) -> Bool { size * scale < minWidth }
+        // A wide block alone, or a run of narrow blocks with its neighbours of one key merged.
+        var runs: [[Segment]] = []
+        var index = 0
+        while index < sizes.count {
+            guard narrow(sizes[index]) else {
+                runs.append([Segment(blocks: index..<index + 1, size: sizes[index])])
+                index += 1
+                continue
+            }
+            var run: [Segment] = []
+            while index < sizes.count, narrow(sizes[index]) {
+                if let last = run.last, keys[last.blocks.lowerBound] == keys[index] {
+                    run[run.count - 1] = Segment(
+                        blocks: last.blocks.lowerBound..<index + 1, size: last.size + sizes[index])
+                } else {
+                    run.append(Segment(blocks: index..<index + 1, size: sizes[index]))
+                }
+                index += 1
+            }
+            runs.append(run)
+        }
+        guard runs.map(\.count).reduce(0, +) > 3 * Int(rowWidth / minWidth) + 2 else { return runs.flatMap { $0 } }
+        // Too many: a run whose keys alternate more often than its share of the width allows becomes segments
+        // of at least `minWidth`'s share each, in address order.
+        return runs.flatMap { run -> [Segment] in
+            let allowance = Int((run.map(\.size).reduce(0, +) * scale / minWidth).rounded(.up)) + 1
+            guard run.count > allowance else { return run }
+            var merged: [Segment] = []
+            var open: Segment? = nil
+            for part in run {
+                let grown =
+                    open.map {
+                        Segment(blocks: $0.blocks.lowerBound..<part.blocks.upperBound, size: $0.size + part.size)
+                    } ?? part
+                if grown.size * scale >= minWidth {
+                    merged.append(grown)
+                    open = nil
+                } else {
+                    open = grown
+                }
+            }
+            if let open { merged.append(open) }
+            return merged
+        }
+    }
+
     /// One block as the map draws it.
     struct Block: Sendable {
         let prefix: IPPrefix
@@ -82,39 +168,122 @@ enum SpaceMap {
         let hidden: Bool
     }
 
-    /// The SVG of `blocks` (in address order, covering `range`), each piece a `rect` with its details in a
-    /// `<title>`, inside a link when it has one.
-    static func svg(range: IPPrefix, blocks: [Block]) -> String {
-        let geometry = Self.layout(sizes: blocks.map { Double($0.prefix.size) }, total: Double(range.size))
+    /// The segments of `blocks` (in address order, covering `range`; hidden ones merged as one state) and their
+    /// layout.
+    static func drawing(range: IPPrefix, blocks: [Block]) -> (segments: [Segment], layout: Layout) {
+        let total = Double(range.size)
+        let segments = Self.segments(
+            sizes: blocks.map { Double($0.prefix.size) }, keys: blocks.map { $0.hidden ? "hidden" : $0.state },
+            total: total)
+        return (segments, Self.layout(sizes: segments.map(\.size), total: total))
+    }
+
+    /// A segment as the map draws it.
+    struct Mark: Sendable, Equatable {
+        /// `data-cidr` for one block; `data-range` (first and last address) and `data-blocks` for several.
+        let attributes: String
+        /// The block's state; several blocks' common one, or `mixed`.
+        let state: String
+        let tooltip: String
+        /// What a piece wide enough says on it.
+        let label: String
+        let href: String?
+    }
+
+    /// The SVG of `blocks` (in address order, covering `range`): each piece of a segment a `rect` with its
+    /// details in a `<title>`, inside a link when it has one.
+    /// - Parameter leases: the leases table's URL for the range's scope (`/console/leases?scope=…`), which a
+    ///   merged segment links to, narrowed to the addresses it spans.
+    static func svg(range: IPPrefix, blocks: [Block], leases: String? = nil) -> String {
+        let (segments, geometry) = drawing(range: range, blocks: blocks)
         let height = max(Double(geometry.rows), 1) * (rowHeight + rowGap)
         var marks = ""
         for tile in geometry.tiles {
-            let block = blocks[tile.block]
-            guard !block.hidden else { continue }
+            guard let mark = Self.mark(blocks[segments[tile.block].blocks], leases: leases) else { continue }
             let y = Double(tile.row) * (rowHeight + rowGap)
-            let tip = ConsoleCharts.escape(block.tooltip)
-            var mark =
-                "<rect class=\"block\" data-cidr=\"\(block.prefix)\" data-state=\"\(ConsoleCharts.escape(block.state))\" x=\"\(ConsoleCharts.fmt(tile.x))\" y=\"\(ConsoleCharts.fmt(y))\" width=\"\(ConsoleCharts.fmt(tile.width))\" height=\"\(ConsoleCharts.fmt(rowHeight))\" fill=\"\(ConsoleCharts.fill(block.state))\" stroke=\"#fff\" stroke-width=\"1\"><title>\(tip)</title></rect>"
+            let tip = ConsoleCharts.escape(mark.tooltip)
+            var drawn =
+                "<rect class=\"block\" \(mark.attributes) data-state=\"\(ConsoleCharts.escape(mark.state))\" x=\"\(ConsoleCharts.fmt(tile.x))\" y=\"\(ConsoleCharts.fmt(y))\" width=\"\(ConsoleCharts.fmt(tile.width))\" height=\"\(ConsoleCharts.fmt(rowHeight))\" fill=\"\(ConsoleCharts.fill(mark.state))\" stroke=\"#fff\" stroke-width=\"1\"><title>\(tip)</title></rect>"
             if tile.width > 130 {
-                mark +=
-                    "<text x=\"\(ConsoleCharts.fmt(tile.x + 5))\" y=\"\(ConsoleCharts.fmt(y + 19))\" fill=\"\(ConsoleCharts.ink(block.state))\">\(block.prefix) \(ConsoleCharts.escape(block.state))</text>"
+                drawn +=
+                    "<text x=\"\(ConsoleCharts.fmt(tile.x + 5))\" y=\"\(ConsoleCharts.fmt(y + 19))\" fill=\"\(ConsoleCharts.ink(mark.state))\">\(ConsoleCharts.escape(mark.label))</text>"
             }
-            if let href = block.href {
-                mark = "<a href=\"\(ConsoleCharts.escape(href))\" aria-label=\"\(tip)\">\(mark)</a>"
+            if let href = mark.href {
+                drawn = "<a href=\"\(ConsoleCharts.escape(href))\" aria-label=\"\(tip)\">\(drawn)</a>"
             }
-            marks += mark
+            marks += drawn
         }
+        let merged = segments.filter { $0.blocks.count > 1 }.count
+        let together = merged > 0 ? " (\(merged) runs of small neighbours drawn together)" : ""
         return
-            "<svg class=\"map\" aria-label=\"Map of \(range): \(blocks.count) blocks in address order, drawn to scale; the table below lists each\" viewBox=\"0 0 \(ConsoleCharts.fmt(rowWidth)) \(ConsoleCharts.fmt(height))\" width=\"100%\">\(marks)</svg>"
+            "<svg class=\"map\" aria-label=\"Map of \(range): \(blocks.count) blocks\(together) in address order, drawn to scale; the table below lists each\" viewBox=\"0 0 \(ConsoleCharts.fmt(rowWidth)) \(ConsoleCharts.fmt(height))\" width=\"100%\">\(marks)</svg>"
     }
 
-    /// What the map's scale means for `range`: which blocks are widened to stay visible.
-    static func scaleNote(range: IPPrefix, layout: Layout) -> String {
+    /// How a segment of `members` is drawn; nil when every member is hidden. One block: its own details and
+    /// link. Several: how many of which states (hidden ones counted as such) and which addresses, linking to the
+    /// leases table inside the smallest prefix holding them (`leases`; none without it, nor for free space or
+    /// exclusions alone), narrowed to their state when they share one.
+    static func mark(_ members: ArraySlice<Block>, leases: String?) -> Mark? {
+        let shown = members.filter { !$0.hidden }
+        guard let first = members.first, let last = members.last, !shown.isEmpty else { return nil }
+        if members.count == 1 {
+            return Mark(
+                attributes: "data-cidr=\"\(first.prefix)\"", state: first.state, tooltip: first.tooltip,
+                label: "\(first.prefix) \(first.state)", href: first.href)
+        }
+        var counts: [(state: String, count: Int)] = []
+        for block in shown {
+            if let index = counts.firstIndex(where: { $0.state == block.state }) {
+                counts[index].count += 1
+            } else {
+                counts.append((block.state, 1))
+            }
+        }
+        let hidden = members.count - shown.count
+        let state = counts.count == 1 ? counts[0].state : "mixed"
+        let span = "\(first.prefix.first) – \(last.prefix.last)"
+        var tooltip = "\(span): \(members.count) blocks"
+        if counts.count == 1 && hidden == 0 {
+            tooltip += ", all \(state)"
+        } else {
+            let parts = counts.map { "\($0.count) \($0.state)" } + (hidden > 0 ? ["\(hidden) hidden"] : [])
+            tooltip += " (" + parts.joined(separator: ", ") + ")"
+        }
+        tooltip += ", each too small to draw alone"
+        var href: String? = nil
+        if let leases, shown.contains(where: { !["free", "excluded"].contains($0.state) }),
+            let within = covering(first.prefix, last.prefix)
+        {
+            href =
+                leases + "&within=" + ConsoleRoutes.percent(within.description)
+                + (counts.count == 1 && NetworkState(rawValue: state) != nil ? "&state=" + state : "")
+            tooltip += "; the leases table lists those inside \(within)"
+        }
+        return Mark(
+            attributes: "data-range=\"\(first.prefix.first)-\(last.prefix.last)\" data-blocks=\"\(members.count)\"",
+            state: state, tooltip: tooltip, label: "\(members.count) blocks, \(state)", href: href)
+    }
+
+    /// The smallest prefix holding `first`, `last` (of one family) and every address between.
+    static func covering(_ first: IPPrefix, _ last: IPPrefix) -> IPPrefix? {
+        let bits = first.version.bitWidth
+        let differing = first.first.value ^ last.last.value
+        let common = differing == 0 ? bits : differing.leadingZeroBitCount - (128 - bits)
+        return IPPrefix.enclosing(first.first, length: max(0, min(bits, common)))
+    }
+
+    /// What the map's scale means for `range`: which blocks are widened to stay visible, and how many runs of
+    /// small neighbours (`merged`) are drawn together.
+    static func scaleNote(range: IPPrefix, layout: Layout, merged: Int = 0) -> String {
         let bits = range.version.bitWidth
         let floored = (range.length...bits).first {
             Double(blockSize(length: $0, bits: bits)) < layout.floorAddresses
         }
-        let rows = layout.rows > 1 ? " Widened blocks push the rest onto \(layout.rows) rows." : ""
+        let rows =
+            (layout.rows > 1 ? " Widened blocks push the rest onto \(layout.rows) rows." : "")
+            + (merged > 0
+                ? " \(merged) runs of neighbouring blocks too small to draw alone are drawn together (each says how many blocks, of which states, and which addresses)."
+                : "")
         guard let floored else {
             return "Drawn to scale: the full width is all of \(range) (\(range.size) addresses).\(rows)"
         }
@@ -188,9 +357,11 @@ struct SpacePage: ConsolePage {
     ///   - network: what the scope's networks are (`ConsoleScopes.network`: a VNet, a VPC).
     ///   - pools: the scope's pools.
     ///   - hideUsed: leave the blocks that cannot be had out of the map (their place stays empty) and the table.
+    ///   - scopeKey: the scope's partition key, for the links of the map's merged segments to the leases table.
     static func range(
         _ label: String, _ prefix: IPPrefix, index: Int, rows: [NetworkRow], reservations: [Reservation],
-        excluded: [IPPrefix], network: String = "VNet", pools: [PoolRange] = [], hideUsed: Bool = false
+        excluded: [IPPrefix], network: String = "VNet", pools: [PoolRange] = [], hideUsed: Bool = false,
+        scopeKey: String? = nil
     ) -> Range {
         typealias Mark = (
             prefix: IPPrefix, state: String, tooltip: String, row: NetworkRow?, why: String, href: String?
@@ -252,12 +423,17 @@ struct SpacePage: ConsolePage {
             SpaceMap.Block(
                 prefix: block.prefix, state: block.state, tooltip: block.tooltip, href: block.href, hidden: hidden)
         }
-        let layout = SpaceMap.layout(sizes: blocks.map { Double($0.prefix.size) }, total: Double(prefix.size))
+        let (segments, layout) = SpaceMap.drawing(range: prefix, blocks: drawn)
+        let leases = scopeKey.map { "/console/leases?scope=" + ConsoleRoutes.percent($0) }
         var counts: [String: Int] = [:]
         for (block, hidden) in zip(blocks, hidden) where !hidden { counts[block.state, default: 0] += 1 }
-        let order = DashboardPage.barOrder + ["excluded", "pool"]
+        // Runs of small blocks of several states drawn together count as `mixed` (segments, not blocks).
+        let mixed = segments.filter { SpaceMap.mark(drawn[$0.blocks], leases: nil)?.state == "mixed" }.count
+        if mixed > 0 { counts["mixed"] = mixed }
+        let order = DashboardPage.barOrder + ["excluded", "pool", "mixed"]
         return Range(
-            index: index, cidr: label, bar: ConsoleMarkup(SpaceMap.svg(range: prefix, blocks: drawn)),
+            index: index, cidr: label,
+            bar: ConsoleMarkup(SpaceMap.svg(range: prefix, blocks: drawn, leases: leases)),
             blocks: zip(blocks, hidden).filter { !$0.1 }.map(\.0).prefix(blockLimit).map { block in
                 Range.Block(
                     cidr: block.prefix.description, state: block.state,
@@ -275,7 +451,8 @@ struct SpacePage: ConsolePage {
                         ))
                 }
             },
-            scaleNote: SpaceMap.scaleNote(range: prefix, layout: layout),
+            scaleNote: SpaceMap.scaleNote(
+                range: prefix, layout: layout, merged: segments.filter { $0.blocks.count > 1 }.count),
             hidden: hidden.contains(true) ? "\(hidden.filter { $0 }.count) used blocks are hidden." : nil)
     }
 }

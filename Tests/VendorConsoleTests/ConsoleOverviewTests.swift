@@ -157,6 +157,129 @@ struct ConsoleOverviewTests {
         #expect(SpaceMap.layout(sizes: [], total: 0).rows == 0)
     }
 
+    /// The address spans a map's marks cover, in drawing order, a segment's pieces on further rows counted once:
+    /// a block's `data-cidr`, or a merged segment's `data-range`.
+    static func spans(_ svg: String) -> [(first: UInt128, last: UInt128)] {
+        var spans: [(first: UInt128, last: UInt128)] = []
+        for match in svg.matches(of: /data-(cidr|range)="([^"]+)"/) {
+            let span: (first: UInt128, last: UInt128)
+            if match.1 == "cidr" {
+                let block = prefix(String(match.2))
+                span = (block.first.value, block.last.value)
+            } else {
+                let ends = match.2.split(separator: "-").map { prefix("\($0)/32").first.value }
+                span = (ends[0], ends[1])
+            }
+            if let last = spans.last, last == span { continue }
+            spans.append(span)
+        }
+        return spans
+    }
+
+    /// `spans` cover `range` exactly once: in order, each starting where the one before ended.
+    static func coverExactlyOnce(_ spans: [(first: UInt128, last: UInt128)], _ range: IPPrefix) -> Bool {
+        guard let first = spans.first, let last = spans.last else { return false }
+        return first.first == range.first.value && last.last == range.last.value
+            && zip(spans, spans.dropFirst()).allSatisfy { $0.last &+ 1 == $1.first && $0.first <= $0.last }
+    }
+
+    @Test(
+        "the map's segments: every block in exactly one, in order; a block wide enough alone, at its exact share; only narrow neighbours merged; never more than the bound, up to 50,000 blocks"
+    )
+    func mapSegments() {
+        var random = Generator(state: 7)
+        let states = ["leased", "free", "available", "reserved", "anchored"]
+        for round in 0..<40 {
+            // Up to 50,000 blocks, mostly tiny with some large, in runs of one state or alternating states.
+            let count = round == 0 ? 50_000 : Int.random(in: 1...50_000, using: &random)
+            var sizes: [Double] = []
+            var keys: [String] = []
+            while sizes.count < count {
+                let big = Int.random(in: 0..<100, using: &random) < 2
+                let bits = big ? Int.random(in: 12...24, using: &random) : Int.random(in: 0...4, using: &random)
+                sizes.append(pow(2.0, Double(bits)))
+                if round % 3 == 0 {
+                    keys.append(states[sizes.count % states.count]) // a new state at every block
+                } else if let last = keys.last, Int.random(in: 0..<4, using: &random) > 0 {
+                    keys.append(last) // runs of one state
+                } else {
+                    keys.append(states[Int.random(in: 0..<states.count, using: &random)])
+                }
+            }
+            let total = sizes.reduce(0, +)
+            let segments = SpaceMap.segments(sizes: sizes, keys: keys, total: total)
+            #expect(segments.count <= SpaceMap.maxSegments, "round \(round): \(segments.count) segments")
+            // Every block in exactly one segment, in address order; so every address is covered exactly once.
+            #expect(segments.first?.blocks.lowerBound == 0 && segments.last?.blocks.upperBound == sizes.count)
+            #expect(zip(segments, segments.dropFirst()).allSatisfy { $0.blocks.upperBound == $1.blocks.lowerBound })
+            #expect(segments.allSatisfy { !$0.blocks.isEmpty && $0.size == sizes[$0.blocks].reduce(0, +) })
+            #expect(segments.map(\.size).reduce(0, +) == total)
+            let scale = SpaceMap.rowWidth / total
+            for segment in segments where segment.blocks.count > 1 {
+                #expect(sizes[segment.blocks].allSatisfy { $0 * scale < SpaceMap.minWidth }, "only narrow blocks merge")
+            }
+            let alone = Set(segments.filter { $0.blocks.count == 1 }.map(\.blocks.lowerBound))
+            for index in sizes.indices where sizes[index] * scale >= SpaceMap.minWidth {
+                #expect(alone.contains(index), "a block wide enough is drawn alone")
+            }
+            // The layout of the segments keeps the map's claims: minimum width, exact share above it, bounded.
+            let layout = SpaceMap.layout(sizes: segments.map(\.size), total: total)
+            #expect(layout.widths.allSatisfy { $0 >= SpaceMap.minWidth })
+            for (segment, width) in zip(segments, layout.widths) where segment.size * scale >= SpaceMap.minWidth {
+                #expect(abs(width - segment.size * scale) < 1e-6)
+            }
+            #expect(
+                layout.rows <= SpaceMap.maxRows && layout.tiles.count <= SpaceMap.maxSegments + SpaceMap.maxRows - 1)
+        }
+        // Narrow blocks of one state merge; a narrow block between others of other states stays alone (runs
+        // alternating too often are merged further only past `maxSegments`: the generated rounds above).
+        let run = SpaceMap.segments(
+            sizes: [1, 1, 1, 1000, 1, 1], keys: ["leased", "leased", "free", "leased", "free", "leased"], total: 1005)
+        #expect(run.map(\.blocks) == [0..<2, 2..<3, 3..<4, 4..<5, 5..<6])
+        let alternating = SpaceMap.segments(
+            sizes: [1000, 1, 1, 1], keys: ["leased", "free", "leased", "free"], total: 1003)
+        #expect(alternating.map(\.blocks) == [0..<1, 1..<2, 2..<3, 3..<4])
+        #expect(SpaceMap.maxSegments == 500 && SpaceMap.maxRows == 5 && SpaceMap.maxElements == 2_017)
+    }
+
+    @Test(
+        "a scope of 50,000 leases: the map keeps within its bound of SVG elements, covers every address exactly once, a big block still has its own title and link, a merged run links to its leases"
+    )
+    func hugeScope() throws {
+        let range = Self.prefix("10.0.0.0/12")
+        let states: [NetworkState] = [.leased, .reserved, .available, .anchored]
+        var rows = [ConsolePageTests.row("10.14.0.0/16", .leased, lease: "big", requester: "team-big")]
+        for index in 0..<50_000 {
+            // /28s in alternating states, every tenth place left free.
+            let place = UInt32(index + index / 9) * 16
+            let value = (UInt32(10) << 24) | place
+            let cidr = "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)/28"
+            rows.append(ConsolePageTests.row(cidr, states[index % states.count], lease: "l-\(index)", requester: "t"))
+        }
+        for hideUsed in [false, true] {
+            let page = SpacePage.range(
+                "10.0.0.0/12", range, index: 0, rows: rows, reservations: [], excluded: [], hideUsed: hideUsed,
+                scopeKey: "sub_westeurope")
+            let html = page.bar.html
+            let elements = html.matches(of: /<[a-z]/).count
+            #expect(elements <= SpaceMap.maxElements, "\(elements) elements")
+            #expect(page.blocks.count <= SpacePage.blockLimit)
+            if hideUsed {
+                #expect(!html.contains("data-state=\"leased\"") && !html.contains("data-state=\"reserved\""))
+                continue
+            }
+            #expect(Self.coverExactlyOnce(Self.spans(html), range), "every address exactly once")
+            #expect(
+                html.contains(
+                    "<a href=\"/console/leases/big\" aria-label=\"10.14.0.0/16 leased, lease big, requester team-big"))
+            #expect(
+                html.contains("<a href=\"/console/leases?scope=sub_westeurope&amp;within=10.0.0.0%2F"),
+                "\(html.prefix(3000))")
+            #expect(html.contains(" blocks (") && html.contains("each too small to draw alone"))
+            #expect(page.scaleNote.contains("runs of neighbouring blocks too small to draw alone are drawn together"))
+        }
+    }
+
     @Test(
         "a /28 beside a /16 in a /12: both drawn, the /28 at the minimum width, the /16 to scale; the note says which are widened"
     )
@@ -177,15 +300,28 @@ struct ConsoleOverviewTests {
         #expect(abs(small - SpaceMap.minWidth) < 0.01 && abs(big - 62.5) < 0.01, "\(widths)")
         #expect(page.scaleNote.contains("the full width is all of 10.0.0.0/12 (1048576 addresses)"))
         #expect(page.scaleNote.contains("a /20 or smaller block is widened"), "\(page.scaleNote)")
-        // In a /8 the /16 too is below the minimum share: both are widened, neither disappears.
-        let wide = SpacePage.range("r", Self.prefix("10.0.0.0/8"), index: 0, rows: rows, reservations: [], excluded: [])
+        // In a /8 the /16 too is below the minimum share: the two leased neighbours are drawn together, neither
+        // disappears: one segment of both, at least the minimum wide, linking to their leases.
+        let wide = SpacePage.range(
+            "r", Self.prefix("10.0.0.0/8"), index: 0, rows: rows, reservations: [], excluded: [], scopeKey: "s_r")
         #expect(
-            wide.bar.html.contains("data-cidr=\"10.2.0.0/28\"") && wide.bar.html.contains("data-cidr=\"10.1.0.0/16\""))
-        // Every block of the range is drawn, with its details in its title, a lease linking to its page.
+            wide.bar.html.contains(
+                "data-range=\"10.1.0.0-10.2.0.15\" data-blocks=\"2\" data-state=\"leased\""), "\(wide.bar.html)")
+        #expect(
+            wide.bar.html.contains("<a href=\"/console/leases?scope=s_r&amp;within=10.0.0.0%2F14&amp;state=leased\""))
+        #expect(Self.coverExactlyOnce(Self.spans(wide.bar.html), Self.prefix("10.0.0.0/8")))
+        // Every block of the range is drawn, alone with its details in its title (a lease linking to its page),
+        // or, too small to draw alone, inside a run of neighbours of its state drawn together.
         #expect(
             html.contains(
                 "<a href=\"/console/leases/small\" aria-label=\"10.2.0.0/28 leased, lease small, requester team"))
-        for block in page.blocks { #expect(html.contains("data-cidr=\"\(block.cidr)\""), "\(block.cidr)") }
+        let spans = Self.spans(html)
+        #expect(Self.coverExactlyOnce(spans, range), "\(spans)")
+        for block in page.blocks {
+            let (first, last) = (Self.prefix(block.cidr).first.value, Self.prefix(block.cidr).last.value)
+            #expect(spans.contains { $0.first <= first && last <= $0.last }, "\(block.cidr)")
+        }
+        #expect(html.contains("data-range=\"10.2.0.16-"), "the free neighbours of the /28, drawn together")
     }
 
     @Test("a pool inside a supernet is one block there, why 'in pool', linking to the pool's map, which draws its rows")
