@@ -193,12 +193,19 @@ package final class AdmissionControl: Sendable {
 
     /// How long until the partition takes a request (zero while it is open or has room): group commit waits this
     /// long before it gathers a round, so the claims arriving meanwhile share it.
+    ///
+    /// A wait answered here holds a request back as a delayed turn does, so it lets the pace grow: a caller that
+    /// waits here and then takes its turn at once must not look like a partition with room to spare (the pace would
+    /// never grow again after a cut, and only fall with every throttled answer).
     package func untilReady(_ key: String, now: Duration) -> Duration {
         let time = Self.seconds(now)
         return state.withLock { partitions in
-            guard let partition = partitions[key], partition.rate != nil else { return .zero }
+            guard var partition = partitions[key], partition.rate != nil else { return .zero }
             let delay = partition.nextFree - Self.seconds(tuning.burst) - time
-            return delay > 0 ? .nanoseconds(Int64(delay * 1e9)) : .zero
+            guard delay > 0 else { return .zero }
+            partition.held = true
+            partitions[key] = partition
+            return .nanoseconds(Int64(delay * 1e9))
         }
     }
 

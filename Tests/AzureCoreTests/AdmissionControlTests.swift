@@ -208,6 +208,53 @@ struct AdmissionControlTests {
         #expect(Double(outcome.throttled) / Double(outcome.successes.reduce(0, +)) < 0.05)
     }
 
+    @Test("a pace cut low by one throttled answer grows back when callers wait in untilReady, as group commit does")
+    func growsBackWhenWaitingInUntilReady() throws {
+        // Group commit's protocol: one round at a time; the leader waits `untilReady`, then takes its turn (at once)
+        // and sends; 8 callers' claims of 8 entities each ride in every round. A throttled answer when the process
+        // had sent little (one caller, or a query page that left storage's bucket in debt) cuts the pace below the
+        // process's own rate; the rounds then wait in `untilReady`, never in `take`. Storage takes 2,000 entities/s.
+        let control = AdmissionControl()
+        let clock = Mutex(0.0)
+        let targets = ScalabilityTargets(
+            rates: .init(partitionEntitiesPerSecond: 2_000, accountEntitiesPerSecond: 20_000),
+            now: { clock.withLock { $0 } })
+        // One caller sends about 600 entities/s for 2 s, then an answer is throttled: the pace is cut to 480.
+        var now = 0.0
+        while now < 2 {
+            _ = control.take(.init(key: "t/p", entities: 8), now: Self.at(now))
+            now += 8.0 / 600
+        }
+        let first = try #require(control.take(.init(key: "t/p", entities: 8), now: Self.at(now)))
+        control.throttled("t/p", turn: first, now: Self.at(now))
+        let cut = try #require(control.rate("t/p"))
+        #expect(cut < 600, "cut to \(cut)")
+        var sent = 0
+        var sentLastTen = 0
+        while now < 30 {
+            now += Self.seconds(control.untilReady("t/p", now: Self.at(now))) + 0.001 // a sleep overshoots
+            let entities = 64
+            let turn = try #require(control.take(.init(key: "t/p", entities: entities), now: Self.at(now)))
+            now += Self.seconds(turn.delay)
+            clock.withLock { $0 = now }
+            let refused = targets.admit(
+                account: "a", charges: [.init(table: "t", partitionKey: "p", entities: entities)],
+                accountEntities: entities)
+            now += 0.004 // the round trip
+            if refused == nil {
+                control.answered(.init(key: "t/p", entities: entities), now: Self.at(now))
+                sent += entities
+                if now >= 20 { sentLastTen += entities }
+            } else {
+                control.throttled("t/p", turn: turn, now: Self.at(now))
+            }
+        }
+        // Seconds 20 to 30: grown back by then (10 % a second from 480), and before the partition would open again
+        // for want of throttled answers (30 s after the cut), which would hide a pace that never grew.
+        let rate = Double(sentLastTen) / 10
+        #expect(rate >= 0.75 * 2_000, "seconds 20 to 30 used \(Int(rate)) entities/s of 2,000 (\(sent) in all)")
+    }
+
     @Test("two processes pacing one partition share it: neither starves the other")
     func twoProcessesShare() {
         let simulation = Simulation(callers: 64, processes: 2)
