@@ -100,11 +100,14 @@ package actor TransactionCombiner {
     /// Commits the operations `build` makes (one partition, the same rows each time), built anew by each round
     /// that takes them, so a time they stamp is the time they are sent; each round sends them within `sendWithin`
     /// of building them (none starts later: `StorageDeadline.sendBy`).
+    /// - Parameter sample: the operations as the caller already built them once (what is sent is always a round's
+    ///   own build): they give the member's partition, size and row keys without one more build. Nil: built here.
     /// - Returns: the ETag of each operation, as `TableClient.submitTransaction` does.
     package func submit(
-        building build: @escaping @Sendable () -> [TableTransactionAction], sendWithin: Duration
+        building build: @escaping @Sendable () -> [TableTransactionAction], sendWithin: Duration,
+        sample: [TableTransactionAction]? = nil
     ) async throws -> [String?] {
-        try await submit(.building(build, sendWithin: sendWithin), sample: build())
+        try await submit(.building(build, sendWithin: sendWithin), sample: sample ?? build())
     }
 
     private func submit(_ operations: Operations, sample: [TableTransactionAction]) async throws -> [String?] {

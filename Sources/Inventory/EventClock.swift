@@ -62,6 +62,6 @@ extension Inventory {
                 let at = EventClock.$now.withValue(clock) { EventClock.stamp(now) }
                 stamped[index] = .insert(event.entity(partitionKey: partition.partitionKey, at: at))
                 return stamped
-            }, sendWithin: Self.eventSendWindow)
+            }, sendWithin: Self.eventSendWindow, sample: actions)
     }
 }

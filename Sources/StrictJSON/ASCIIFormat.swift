@@ -21,23 +21,35 @@ package enum ASCIIFormat {
     /// A version-4 UUID in lowercase text (`xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`) from two 64-bit draws of
     /// `generator` (the system generator for ids; a seeded one makes it repeatable).
     package static func uuidV4(using generator: inout some RandomNumberGenerator) -> String {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for half in 0..<2 {
-            var word: UInt64 = generator.next()
-            for index in 0..<8 {
-                bytes[half * 8 + index] = UInt8(truncatingIfNeeded: word)
-                word >>= 8
+        let first: UInt64 = generator.next()
+        return uuidV4(first, generator.next())
+    }
+
+    /// The text of `uuidV4(using:)` from its two draws, outside the generic function: called unspecialized (the
+    /// system generator's ids, several per allocation), the generic one spent twice as long formatting as drawing.
+    static func uuidV4(_ first: UInt64, _ second: UInt64) -> String {
+        let digits = lowerDigits
+        return String(unsafeUninitializedCapacity: 36) { text in
+            var at = 0
+            for half in 0..<2 {
+                var word = half == 0 ? first : second
+                for index in 0..<8 {
+                    var byte = UInt8(truncatingIfNeeded: word)
+                    word >>= 8
+                    let position = half * 8 + index
+                    if position == 6 { byte = (byte & 0x0F) | 0x40 } // version 4
+                    if position == 8 { byte = (byte & 0x3F) | 0x80 } // RFC 4122 variant
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        text[at] = UInt8(ascii: "-")
+                        at += 1
+                    }
+                    text[at] = digits[Int(byte >> 4)]
+                    text[at + 1] = digits[Int(byte & 0x0F)]
+                    at += 2
+                }
             }
+            return at
         }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40 // version 4
-        bytes[8] = (bytes[8] & 0x3F) | 0x80 // RFC 4122 variant
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            appendHex(byte, to: &text)
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// A UTC timestamp `YYYY-MM-DDTHH:MM:SS.fffZ` from whole seconds since 1970 and a fraction of

@@ -35,8 +35,10 @@ package actor StockCache {
     /// The next candidate for `key`, or nil when there is none fresh enough.
     package func take(_ key: String) -> Taken? {
         let now = uptime()
-        while var queue = queues[key], let entry = queue.popLast() {
-            queues[key] = queue.isEmpty ? nil : queue
+        // Popped in place: a copy of the queue taken out of the dictionary shares its storage, so popping the copy
+        // copied every candidate behind it (on each take, as many as a carve stocked for the callers waiting).
+        while let entry = queues[key]?.popLast() {
+            if queues[key]?.isEmpty == true { queues[key] = nil }
             guard now - entry.readAt < maxAge else { continue }
             handedOut.insert(entry.candidate.rowKey)
             handedOutOrder.append((entry.candidate.rowKey, now))

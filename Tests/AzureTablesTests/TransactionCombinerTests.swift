@@ -166,6 +166,35 @@ struct TransactionCombinerTests {
     }
 
     @Test(
+        "a member submitted building its operations with a sample is built only by the rounds that send it (once each when none is refused), and what is stored is a round's build, not the sample",
+        arguments: inFlight)
+    func sampleSparesABuild(maxInFlight: Int) async throws {
+        let table = try await TestStorage.freshTable("gc")
+        let builds = RoundCount()
+        let combiner = TransactionCombiner(table: table, maxInFlight: maxInFlight)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for caller in 0..<40 {
+                group.addTask {
+                    let row: @Sendable (String) -> [TableTransactionAction] = { by in
+                        [.insert(TableEntity(partitionKey: "p", rowKey: "m\(caller)", properties: ["by": .string(by)]))]
+                    }
+                    _ = try await combiner.submit(
+                        building: {
+                            builds.add()
+                            return row("round")
+                        }, sendWithin: .seconds(60), sample: row("sample"))
+                }
+            }
+            try await group.waitForAll()
+        }
+        let rows = try await table.queryAll()
+        #expect(rows.count == 40)
+        #expect(rows.allSatisfy { $0["by"] == .string("round") })
+        #expect(builds.value == 40, "one build per member, by its round: \(builds.value)")
+        #expect(await combiner.members == 40)
+    }
+
+    @Test(
         "a member whose send window passed before its round fails alone, not sent (503, certainly not applied); the members with time left commit"
     )
     func expiredMemberFailsAlone() async throws {
