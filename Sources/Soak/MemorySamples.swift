@@ -1,6 +1,11 @@
 import Foundation
 
 /// The resident memory of the soak's processes, sampled while it runs, and how much each grew after warm-up.
+///
+/// A process SIGKILLed and started again begins a new *life* (a new pid): each life is judged on its own, from its
+/// first sample at least one warm-up after the life began to its last, so a restarted process warming up is never
+/// taken for one that leaks. The partition's row count at each checkpoint is kept beside the samples, for the
+/// processes whose memory follows the rows they read (a Manager's run holds the scope's rows).
 package struct MemorySamples: Sendable {
     package struct Sample: Sendable, Equatable, Codable {
         /// Seconds since the soak started.
@@ -9,33 +14,68 @@ package struct MemorySamples: Sendable {
         package var rssKiB: Int
     }
 
-    /// A process's growth over its samples after warm-up (of its last incarnation: a restarted one starts anew).
+    /// The rows of the scope's partition a checkpoint read.
+    package struct RowCount: Sendable, Equatable, Codable {
+        package var at: Double
+        package var rows: Int
+    }
+
+    /// One life of a process (one pid) judged after its warm-up: from its first sample at least one warm-up after
+    /// the life's first sample, to its last.
+    package struct Life: Sendable, Equatable, Codable {
+        package var pid: Int32
+        package var fromSeconds: Double
+        package var toSeconds: Double
+        package var fromMiB: Double
+        package var toMiB: Double
+        /// How many rows the partition gained between the two samples (interpolated between checkpoints; none
+        /// counted after the last checkpoint, none when no checkpoint counted rows).
+        package var rowsGrown: Int
+
+        package init(
+            pid: Int32, fromSeconds: Double, toSeconds: Double, fromMiB: Double, toMiB: Double, rowsGrown: Int
+        ) {
+            self.pid = pid
+            self.fromSeconds = fromSeconds
+            self.toSeconds = toSeconds
+            self.fromMiB = fromMiB
+            self.toMiB = toMiB
+            self.rowsGrown = rowsGrown
+        }
+
+        package var growthMiB: Double { toMiB - fromMiB }
+    }
+
+    /// A process's growth after warm-up: every life long enough to judge, and the one that grew the most.
     package struct Growth: Sendable, Equatable, Codable {
         package var process: String
         package var samples: Int
         package var restarts: Int
+        /// The lives that outlived their warm-up with two samples or more after it; empty: none could be judged.
+        package var lives: [Life]
+        /// The life that grew the most (zeros when no life could be judged).
         package var afterWarmUpMiB: Double
         package var lastMiB: Double
         package var peakMiB: Double
         package var growthMiB: Double
         package var growthPercent: Double
 
-        package init(
-            process: String, samples: Int, restarts: Int, afterWarmUpMiB: Double, lastMiB: Double, peakMiB: Double,
-            growthMiB: Double, growthPercent: Double
-        ) {
+        package init(process: String, samples: Int, restarts: Int, peakMiB: Double, lives: [Life]) {
             self.process = process
             self.samples = samples
             self.restarts = restarts
-            self.afterWarmUpMiB = afterWarmUpMiB
-            self.lastMiB = lastMiB
             self.peakMiB = peakMiB
-            self.growthMiB = growthMiB
-            self.growthPercent = growthPercent
+            self.lives = lives
+            let worst = lives.max { $0.growthMiB < $1.growthMiB }
+            afterWarmUpMiB = worst?.fromMiB ?? 0
+            lastMiB = worst?.toMiB ?? 0
+            growthMiB = worst?.growthMiB ?? 0
+            growthPercent = (worst?.fromMiB ?? 0) > 0 ? growthMiB * 100 / (worst?.fromMiB ?? 1) : 0
         }
     }
 
     package private(set) var samples: [String: [Sample]] = [:]
+    package private(set) var rowCounts: [RowCount] = []
 
     package init() {}
 
@@ -43,20 +83,52 @@ package struct MemorySamples: Sendable {
         samples[process, default: []].append(Sample(at: at, pid: pid, rssKiB: rssKiB))
     }
 
-    /// Each process's growth from its first sample at or after `warmUp` seconds to its last one.
+    /// The partition held `rows` rows at `at` seconds (a checkpoint's read).
+    package mutating func recordRows(_ rows: Int, at: Double) {
+        rowCounts.append(RowCount(at: at, rows: rows))
+        rowCounts.sort { $0.at < $1.at }
+    }
+
+    /// The partition's rows at `time`: interpolated between checkpoints, the first count before the first and the
+    /// last after the last (so rows gained after the last checkpoint are never allowed for); nil with no count.
+    package func rows(at time: Double) -> Int? {
+        guard let first = rowCounts.first, let last = rowCounts.last else { return nil }
+        if time <= first.at { return first.rows }
+        if time >= last.at { return last.rows }
+        guard let index = rowCounts.firstIndex(where: { $0.at >= time }), index > 0 else { return last.rows }
+        let before = rowCounts[index - 1]
+        let after = rowCounts[index]
+        guard after.at > before.at else { return after.rows }
+        let share = (time - before.at) / (after.at - before.at)
+        return before.rows + Int((Double(after.rows - before.rows) * share).rounded())
+    }
+
+    /// Each process's growth, every life judged from its first sample at least `warmUp` seconds after the life
+    /// began (its first sample) to its last; a life with fewer than two samples after its warm-up is not judged.
     package func growth(afterWarmUp warmUp: Double) -> [Growth] {
         samples.keys.sorted().compactMap { name in
             let all = samples[name] ?? []
-            guard let last = all.last else { return nil }
-            let incarnation = all.filter { $0.pid == last.pid }
-            let settled = incarnation.filter { $0.at >= warmUp }
-            guard let first = settled.first ?? incarnation.first else { return nil }
-            let restarts = zip(all, all.dropFirst()).filter { $0.pid != $1.pid }.count
-            let growth = Double(last.rssKiB - first.rssKiB) / 1024
+            guard !all.isEmpty else { return nil }
+            var lives: [[Sample]] = []
+            for sample in all {
+                if let pid = lives.last?.last?.pid, pid == sample.pid {
+                    lives[lives.count - 1].append(sample)
+                } else {
+                    lives.append([sample])
+                }
+            }
+            let judged = lives.compactMap { life -> Life? in
+                guard let began = life.first?.at else { return nil }
+                let settled = life.filter { $0.at >= began + warmUp }
+                guard settled.count >= 2, let first = settled.first, let last = settled.last else { return nil }
+                let grown = rows(at: last.at).flatMap { to in rows(at: first.at).map { max(0, to - $0) } } ?? 0
+                return Life(
+                    pid: first.pid, fromSeconds: first.at, toSeconds: last.at, fromMiB: Double(first.rssKiB) / 1024,
+                    toMiB: Double(last.rssKiB) / 1024, rowsGrown: grown)
+            }
             return Growth(
-                process: name, samples: all.count, restarts: restarts, afterWarmUpMiB: Double(first.rssKiB) / 1024,
-                lastMiB: Double(last.rssKiB) / 1024, peakMiB: Double(all.map(\.rssKiB).max() ?? 0) / 1024,
-                growthMiB: growth, growthPercent: first.rssKiB > 0 ? growth * 1024 * 100 / Double(first.rssKiB) : 0)
+                process: name, samples: all.count, restarts: lives.count - 1,
+                peakMiB: Double(all.map(\.rssKiB).max() ?? 0) / 1024, lives: judged)
         }
     }
 
@@ -78,30 +150,52 @@ extension SoakChecks {
     /// memory, the soak its ledger of every acknowledged answer. Their growth is stated, not held to the limit.
     package static let memoryHoldsData: Set<String> = ["table-emulator", "ipam-dev soak"]
 
-    /// Memory flat after warm-up: each service's resident memory grew at most `limitMiB` from its first sample after
-    /// `warmUpSeconds` to its last (of its last incarnation), and every process's growth is stated in the detail.
-    package static func memory(_ growth: [MemorySamples.Growth], limitMiB: Double, warmUpSeconds: Double) -> Result {
+    /// Whether `process` reads the scope's rows at once, so that its resident memory follows the partition's size:
+    /// the Managers (a run plans over every row of its scope).
+    package static func memoryFollowsRows(_ process: String) -> Bool { process.hasPrefix("manager-") }
+
+    /// Memory flat after warm-up: each life of each service grew at most `limitMiB` from its first sample after its
+    /// own warm-up to its last (a Manager's, `perRowKiB` more for each row the partition gained meanwhile), and
+    /// every process's growth (its life that grew the most) is stated in the detail.
+    package static func memory(
+        _ growth: [MemorySamples.Growth], limitMiB: Double, perRowKiB: Double, warmUpSeconds: Double
+    ) -> Result {
         func mib(_ value: Double) -> String { String(format: "%.1f", value) }
         var problems: [String] = []
         var stated: [String] = []
         for process in growth {
+            guard let worst = process.lives.max(by: { $0.growthMiB < $1.growthMiB }) else {
+                stated.append("\(process.process) not judged (no life outlived its warm-up)")
+                continue
+            }
+            let life = process.restarts > 0 ? ", its life from \(Int(worst.fromSeconds)) s" : ""
+            let rows = memoryFollowsRows(process.process) ? ", \(worst.rowsGrown) rows gained" : ""
             let text =
-                "\(process.process) \(process.growthMiB < 0 ? "" : "+")\(mib(process.growthMiB)) MiB (\(mib(process.afterWarmUpMiB)) → \(mib(process.lastMiB)))"
+                "\(process.process) \(worst.growthMiB < 0 ? "" : "+")\(mib(worst.growthMiB)) MiB (\(mib(worst.fromMiB)) → \(mib(worst.toMiB))\(life)\(rows))"
             if memoryHoldsData.contains(process.process) {
                 stated.append(text + " holds data, not held to the limit")
-            } else {
-                stated.append(text)
-                if process.growthMiB > limitMiB {
-                    problems.append(
-                        "\(process.process) grew \(mib(process.growthMiB)) MiB after warm-up, more than \(mib(limitMiB)) MiB"
-                    )
-                }
+                continue
+            }
+            stated.append(text)
+            for life in process.lives {
+                let rowsAllowed = memoryFollowsRows(process.process) ? Double(life.rowsGrown) * perRowKiB / 1024 : 0
+                let allowed = limitMiB + rowsAllowed
+                guard life.growthMiB > allowed else { continue }
+                let when =
+                    process.restarts > 0 ? " (pid \(life.pid), \(Int(life.fromSeconds))–\(Int(life.toSeconds)) s)" : ""
+                let limit =
+                    rowsAllowed > 0
+                    ? "\(mib(allowed)) MiB (\(mib(limitMiB)) + \(mib(perRowKiB)) KiB × \(life.rowsGrown) rows gained)"
+                    : "\(mib(limitMiB)) MiB"
+                problems.append(
+                    "\(process.process) grew \(mib(life.growthMiB)) MiB after warm-up\(when), more than \(limit)")
             }
         }
         return Result(
             name: "memory flat after warm-up", problems: problems,
             detail:
-                "growth after the first \(Int(warmUpSeconds)) s, at most \(mib(limitMiB)) MiB per service: "
+                "growth after the first \(Int(warmUpSeconds)) s of each life, at most \(mib(limitMiB)) MiB per service "
+                + "(a Manager: \(mib(perRowKiB)) KiB more per row the partition gained): "
                 + stated.joined(separator: "; "))
     }
 }

@@ -40,25 +40,83 @@ struct SoakPartsTests {
         #endif
     }
 
-    @Test("growth is measured after warm-up, over a restarted process's last incarnation only")
+    @Test("growth is measured after warm-up, each life of a restarted process from its own warm-up; the worst is shown")
     func growth() throws {
         var samples = MemorySamples()
         samples.record("vendor-0", pid: 10, rssKiB: 10_240, at: 0)
         samples.record("vendor-0", pid: 10, rssKiB: 40_960, at: 60)
-        samples.record("vendor-0", pid: 11, rssKiB: 20_480, at: 120)
-        samples.record("vendor-0", pid: 11, rssKiB: 22_528, at: 180)
+        samples.record("vendor-0", pid: 10, rssKiB: 43_008, at: 120)
+        samples.record("vendor-0", pid: 11, rssKiB: 20_480, at: 130)
+        samples.record("vendor-0", pid: 11, rssKiB: 51_200, at: 190)
+        samples.record("vendor-0", pid: 11, rssKiB: 52_224, at: 250)
         samples.record("storage", pid: 5, rssKiB: 8_192, at: 0)
         samples.record("storage", pid: 5, rssKiB: 16_384, at: 60)
         samples.record("storage", pid: 5, rssKiB: 17_408, at: 120)
         let growth = Dictionary(uniqueKeysWithValues: samples.growth(afterWarmUp: 60).map { ($0.process, $0) })
         let vendor = try #require(growth["vendor-0"])
         #expect(vendor.restarts == 1)
-        #expect(vendor.afterWarmUpMiB == 20)
+        // The second life's warm-up runs from its own start (130 s), not from the soak's: its cold start (20 MiB at
+        // 130 s) is never where its growth is measured from.
+        #expect(vendor.lives.map(\.pid) == [10, 11])
+        #expect(vendor.lives.map(\.fromSeconds) == [60, 190])
+        #expect(vendor.lives.map(\.growthMiB) == [2, 1])
+        #expect(vendor.afterWarmUpMiB == 40)
         #expect(vendor.growthMiB == 2)
-        #expect(vendor.peakMiB == 40)
+        #expect(vendor.peakMiB == 51)
         let storage = try #require(growth["storage"])
         #expect(storage.afterWarmUpMiB == 16)
         #expect(storage.growthMiB == 1)
+    }
+
+    @Test(
+        "a life shorter than its warm-up (or with one sample after it) is not judged; the hour's failing shape passes")
+    func shortLives() throws {
+        var samples = MemorySamples()
+        // manager-0 in the hour: SIGKILLed at 3,408 s, its last life measured from its cold start (131 → 211 MiB in
+        // four minutes) failed the check before each life had its own warm-up.
+        samples.record("manager-0", pid: 20, rssKiB: 40_000, at: 0)
+        for minute in 1...56 { samples.record("manager-0", pid: 20, rssKiB: 150_000, at: Double(minute * 60)) }
+        samples.record("manager-0", pid: 21, rssKiB: 134_349, at: 3_420)
+        samples.record("manager-0", pid: 21, rssKiB: 215_962, at: 3_630)
+        samples.record("once", pid: 30, rssKiB: 1_000, at: 0)
+        samples.record("once", pid: 30, rssKiB: 9_000, at: 700)
+        let growth = Dictionary(uniqueKeysWithValues: samples.growth(afterWarmUp: 600).map { ($0.process, $0) })
+        let manager = try #require(growth["manager-0"])
+        #expect(manager.lives.count == 1 && manager.lives.first?.pid == 20)
+        #expect(manager.growthMiB == 0)
+        let once = try #require(growth["once"])
+        #expect(once.lives.isEmpty)
+        let check = SoakChecks.memory([manager, once], limitMiB: 64, perRowKiB: 2, warmUpSeconds: 600)
+        #expect(check.passed)
+        #expect(check.detail.contains("once not judged (no life outlived its warm-up)"))
+    }
+
+    @Test("the partition's rows between checkpoints are interpolated; none are counted past the last checkpoint")
+    func rowCounts() {
+        var samples = MemorySamples()
+        #expect(samples.rows(at: 10) == nil)
+        samples.recordRows(3_000, at: 300)
+        samples.recordRows(1_000, at: 100)
+        #expect(samples.rows(at: 0) == 1_000)
+        #expect(samples.rows(at: 100) == 1_000)
+        #expect(samples.rows(at: 150) == 1_500)
+        #expect(samples.rows(at: 300) == 3_000)
+        #expect(samples.rows(at: 900) == 3_000)
+        samples.record("manager-1", pid: 7, rssKiB: 10_240, at: 0)
+        samples.record("manager-1", pid: 7, rssKiB: 10_240, at: 150)
+        samples.record("manager-1", pid: 7, rssKiB: 12_288, at: 600)
+        #expect(samples.growth(afterWarmUp: 100).first?.lives.first?.rowsGrown == 1_500)
+    }
+
+    static func grown(
+        _ process: String, from: Double, to: Double, rowsGrown: Int = 0, restarts: Int = 0
+    ) -> MemorySamples.Growth {
+        MemorySamples.Growth(
+            process: process, samples: 10, restarts: restarts, peakMiB: to,
+            lives: [
+                MemorySamples.Life(
+                    pid: 9, fromSeconds: 600, toSeconds: 3_600, fromMiB: from, toMiB: to, rowsGrown: rowsGrown)
+            ])
     }
 
     static func report(_ checks: [SoakChecks.Result], problems: [String] = []) -> SoakReport {
@@ -101,12 +159,6 @@ struct SoakPartsTests {
             schedule.steps.filter { ![.killVendor, .killManager].contains($0.fault) }.allSatisfy { $0.target == 0 })
     }
 
-    static func grown(_ process: String, from: Double, to: Double) -> MemorySamples.Growth {
-        MemorySamples.Growth(
-            process: process, samples: 10, restarts: 0, afterWarmUpMiB: from, lastMiB: to, peakMiB: to,
-            growthMiB: to - from, growthPercent: (to - from) * 100 / from)
-    }
-
     @Test(
         "memory: a service growing past the limit after warm-up fails, named; the table emulator and the soak itself (they hold data) are stated, never failed; every growth is in the detail"
     )
@@ -115,15 +167,26 @@ struct SoakPartsTests {
             [
                 Self.grown("vendor-0", from: 50, to: 61.5), Self.grown("ipam-mcp", from: 20, to: 19),
                 Self.grown("table-emulator", from: 100, to: 900), Self.grown("ipam-dev soak", from: 40, to: 300),
-            ], limitMiB: 64, warmUpSeconds: 600)
+                Self.grown("manager-1", from: 60, to: 140, rowsGrown: 30_000),
+            ], limitMiB: 64, perRowKiB: 2, warmUpSeconds: 600)
         #expect(flat.passed && flat.name == "memory flat after warm-up")
-        #expect(flat.detail.hasPrefix("growth after the first 600 s, at most 64.0 MiB per service: "))
+        #expect(
+            flat.detail.hasPrefix(
+                "growth after the first 600 s of each life, at most 64.0 MiB per service (a Manager: 2.0 KiB more per row the partition gained): "
+            ))
+        #expect(flat.detail.contains("manager-1 +80.0 MiB (60.0 → 140.0, 30000 rows gained)"))
         #expect(flat.detail.contains("vendor-0 +11.5 MiB (50.0 → 61.5)"))
         #expect(flat.detail.contains("ipam-mcp -1.0 MiB (20.0 → 19.0)"))
         #expect(flat.detail.contains("table-emulator +800.0 MiB (100.0 → 900.0) holds data, not held to the limit"))
         let leaking = SoakChecks.memory(
-            [Self.grown("vendor-1", from: 50, to: 114.5), Self.grown("manager-0", from: 30, to: 94)], limitMiB: 64,
-            warmUpSeconds: 600)
-        #expect(leaking.problems == ["vendor-1 grew 64.5 MiB after warm-up, more than 64.0 MiB"])
+            [
+                Self.grown("vendor-1", from: 50, to: 114.5, restarts: 1), Self.grown("manager-0", from: 30, to: 94),
+                Self.grown("manager-1", from: 30, to: 120, rowsGrown: 10_000),
+            ], limitMiB: 64, perRowKiB: 2, warmUpSeconds: 600)
+        #expect(
+            leaking.problems == [
+                "vendor-1 grew 64.5 MiB after warm-up (pid 9, 600–3600 s), more than 64.0 MiB",
+                "manager-1 grew 90.0 MiB after warm-up, more than 83.5 MiB (64.0 + 2.0 KiB × 10000 rows gained)",
+            ])
     }
 }
