@@ -48,10 +48,14 @@ package final class AdmissionControl: Sendable {
         package let key: String
         /// Entities the request reads or writes, as the service counts them against its target (at least 1).
         package let entities: Int
+        /// Whether `entities` is an estimate that `settle` corrects once the answer says (a query page's `$top`):
+        /// then only the settled count is reported as entities spent.
+        package let settles: Bool
 
-        package init(key: String, entities: Int) {
+        package init(key: String, entities: Int, settles: Bool = false) {
             self.key = key
             self.entities = max(1, entities)
+            self.settles = settles
         }
     }
 
@@ -139,11 +143,12 @@ package final class AdmissionControl: Sendable {
         }
     }
 
-    /// Corrects a turn's entities once known (a query charges what it answered): the pace moves on by the difference.
+    /// Corrects a turn's entities once known (a query charges what it answered): the pace moves on (or back) by the
+    /// difference, and what was answered is reported as spent.
     package func settle(_ ticket: Ticket, actual: Int) {
+        onEntities(max(0, actual))
         let difference = Double(max(0, actual) - ticket.entities)
         guard difference != 0 else { return }
-        onEntities(Int(difference))
         state.withLock { partitions in
             guard var partition = partitions[ticket.key] else { return }
             partition.current += difference
@@ -178,7 +183,7 @@ package final class AdmissionControl: Sendable {
 
     /// Storage answered a request of the partition (not throttled): a partition calm for `release` is open again.
     package func answered(_ ticket: Ticket, now: Duration) {
-        onEntities(ticket.entities)
+        if !ticket.settles { onEntities(ticket.entities) }
         let time = Self.seconds(now)
         let key = ticket.key
         state.withLock { partitions in

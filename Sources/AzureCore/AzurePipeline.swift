@@ -78,8 +78,17 @@ package struct AzurePipeline: Sendable {
                     let left = max(.zero, sendBy - now)
                     limit = limit.map { min($0, left) } ?? left
                 }
-                guard let taken = paced.control.take(paced.ticket, now: now, limit: limit)
-                else { throw AzureError.notAdmitted(paced.ticket.key) }
+                guard let taken = paced.control.take(paced.ticket, now: now, limit: limit) else {
+                    logger.debug(
+                        "a paced partition has no turn within the deadline",
+                        metadata: [
+                            "partition": .string(paced.ticket.key),
+                            "entities": .stringConvertible(paced.ticket.entities),
+                            "limit_ms": .stringConvertible(limit.map { $0.nanoseconds / 1_000_000 } ?? -1),
+                            "pace": .string(paced.control.rate(paced.ticket.key).map { "\(Int($0))/s" } ?? "open"),
+                        ])
+                    throw AzureError.notAdmitted(paced.ticket.key)
+                }
                 turn = taken
                 if taken.delay > .zero { try await clock.sleep(taken.delay) }
             }
@@ -111,6 +120,12 @@ package struct AzurePipeline: Sendable {
             let atPace = paced != nil && failure.slowsDown
             if let paced, let turn, failure.slowsDown {
                 paced.control.throttled(paced.ticket.key, turn: turn, now: clock.uptime())
+                logger.debug(
+                    "storage throttled a paced partition",
+                    metadata: [
+                        "partition": .string(paced.ticket.key), "entities": .stringConvertible(paced.ticket.entities),
+                        "pace": .string(paced.control.rate(paced.ticket.key).map { "\(Int($0))/s" } ?? "open"),
+                    ])
             }
             let delay =
                 atPace

@@ -132,8 +132,10 @@ package struct TableClient: Sendable {
     // MARK: Helpers
 
     /// What a request to `partitionKey` of this table costs, for the pipeline's admission control.
-    func ticket(_ partitionKey: String, entities: Int) -> AdmissionControl.Ticket {
-        AdmissionControl.Ticket(key: Self.admissionKey(table: name, partitionKey: partitionKey), entities: entities)
+    /// - Parameter settles: `entities` is an estimate corrected once the answer says (a query page).
+    func ticket(_ partitionKey: String, entities: Int, settles: Bool = false) -> AdmissionControl.Ticket {
+        AdmissionControl.Ticket(
+            key: Self.admissionKey(table: name, partitionKey: partitionKey), entities: entities, settles: settles)
     }
 
     /// The admission control's name for a partition: the table (lower-cased, as the service compares table

@@ -23,6 +23,9 @@ package struct TableQuery: AsyncSequence, Sendable {
             ? text.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") : text
     }
 
+    /// The entities a page's turn is taken for: its `$top` (at most a page of 1,000), else one.
+    package static func pageEntities(top: Int?) -> Int { top.map { Swift.min(Swift.max($0, 1), 1000) } ?? 1 }
+
     /// The partition a filter is confined to when it starts `PartitionKey eq '…'` (then `and` or nothing), else nil.
     static func partition(of filter: String?) -> String? {
         let opening = "PartitionKey eq '"
@@ -61,8 +64,12 @@ package struct TableQuery: AsyncSequence, Sendable {
         let request = client.service.makeRequest(
             method: "GET", path: "/\(client.name)()",
             query: parts.isEmpty ? nil : parts.joined(separator: "&"))
-        // A query of one partition is paced with it: charged one entity, then what it answered.
-        let ticket = Self.partition(of: filter).map { client.ticket($0, entities: 1) }
+        // A query of one partition is paced with it: its turn is taken for what the page may answer (its `$top`,
+        // else one entity), then corrected to what it did answer. A page of many entities that took a turn for one
+        // would, while storage throttles, be sent again at once after each refusal, never finding room for itself.
+        let ticket = Self.partition(of: filter).map {
+            client.ticket($0, entities: Self.pageEntities(top: top), settles: true)
+        }
         let response = try await client.service.pipeline.send(request, idempotent: true, ticket: ticket)
         let json = try TableClient.parseJSON(response.body)
         var entities: [TableEntity] = []

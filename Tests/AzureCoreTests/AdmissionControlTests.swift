@@ -109,6 +109,28 @@ struct AdmissionControlTests {
         #expect(abs(Self.seconds(next.delay) - 0.48) < 1e-6)
     }
 
+    @Test(
+        "a page's turn settled lower than its estimate gives the difference back; only what it answered is reported spent, never a negative count"
+    )
+    func settlesLower() throws {
+        let spent = Mutex<[Int]>([])
+        let control = AdmissionControl(
+            tuning: .init(decrease: 0.5, minimumRate: 100, burst: .zero),
+            onEntities: { count in spent.withLock { $0.append(count) } })
+        let first = try #require(control.take(.init(key: "k", entities: 1), now: .zero))
+        control.throttled("k", turn: first, now: .zero)
+        #expect(control.rate("k") == 100)
+        // A stock page taken for its $top of 48 answers 3: the next turn is 3 entities away, not 48.
+        let page = AdmissionControl.Ticket(key: "k", entities: 48, settles: true)
+        _ = try #require(control.take(page, now: .zero))
+        control.answered(page, now: .zero)
+        control.settle(page, actual: 3)
+        let next = try #require(control.take(.init(key: "k", entities: 1), now: .zero))
+        #expect(abs(Self.seconds(next.delay) - 0.03) < 1e-6, "\(next.delay)")
+        // The metric's counter only grows (Prometheus refuses a negative increment, and the Vendor crashed on one).
+        #expect(spent.withLock { $0 } == [3])
+    }
+
     /// One simulated client process: callers that take turns, send, and learn the answer one round trip later.
     struct Simulation {
         var callers: Int
