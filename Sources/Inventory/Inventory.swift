@@ -108,14 +108,23 @@ package struct Inventory: Sendable {
     }
 
     /// The prefixes of every network row of the scope (any state): what a carve must not overlap.
-    /// Reads only the keys, so it stays cheap as the partition grows.
+    /// Reads only the keys, in pages of `occupiedPageSize`: against a throttled partition each page takes its turn
+    /// for the entities it will answer, so a read of the whole scope is paced like any other request.
     package func occupiedPrefixes(in scope: Scope) async throws(InventoryError) -> [IPPrefix] {
         try await storage {
-            try await table.queryAll(filter: Self.networkRange(scope), select: ["RowKey"]).compactMap {
-                RowKeys.prefix(ofNetworkKey: $0.rowKey)
+            var prefixes: [IPPrefix] = []
+            for try await page in table.query(
+                filter: Self.networkRange(scope), select: ["RowKey"], top: Self.occupiedPageSize)
+            {
+                prefixes += page.entities.compactMap { RowKeys.prefix(ofNetworkKey: $0.rowKey) }
             }
+            return prefixes
         }
     }
+
+    /// Rows per page of the occupied-space read: small enough that a page fits a throttled partition's budget
+    /// (a page is charged, and refused, whole), large enough to keep the requests few (130 for 65,536 blocks).
+    package static let occupiedPageSize = 500
 
     /// A stock index row: a free block of one size, with the ETag a claim must match.
     package struct StockCandidate: Sendable, Equatable {
