@@ -161,8 +161,8 @@ package struct AzurePipeline: Sendable {
     }
 
     /// How long an attempt may wait for its turn: what the request's deadline leaves, else the policy's.
-    private func waitLimit(_ budget: (@Sendable () -> Duration)?, since start: Duration, now: Duration) -> Duration? {
-        let left = budget?() ?? retryPolicy.deadline.map { $0 - (now - start) }
+    private func waitLimit(_ budget: StorageDeadline.Remaining?, since start: Duration, now: Duration) -> Duration? {
+        let left = budget?.read() ?? retryPolicy.deadline.map { $0 - (now - start) }
         return left.map { max(.zero, $0) }
     }
 
@@ -176,11 +176,20 @@ package struct AzurePipeline: Sendable {
 /// (the Vendor, per allocation), read by `AzurePipeline` whenever it would wait for a throttled partition.
 package enum StorageDeadline {
     /// The time left, read when needed (nil: no deadline beyond the retry policy's).
-    @TaskLocal package static var remaining: (@Sendable () -> Duration)? = nil
+    @TaskLocal package static var remaining: Remaining? = nil
     /// The instant (on the pipeline clock's `uptime`) after which no attempt of the request starts, whatever the
     /// policy or `remaining` would allow: a transaction carrying an audit event is sent only within its send
     /// window, so it commits within a bounded time of the event's time (docs/Design.md, "Webhooks"). Nil: none.
     @TaskLocal package static var sendBy: Duration? = nil
+
+    /// The time a request has left, wrapped in a type of its own: release builds of Swift 6.3 pushed a task-local
+    /// whose type is a bare function type without its type metadata and crashed in `swift_task_localValuePush`
+    /// (`ipam-dev bench partitions` on its first `withValue`; `EventClock.Source` is the same fix).
+    package struct Remaining: Sendable {
+        package let read: @Sendable () -> Duration
+        package init(_ read: @escaping @Sendable () -> Duration) { self.read = read }
+        package func callAsFunction() -> Duration { read() }
+    }
 }
 
 /// Time as the retry loop sees it: a monotonic reading for the deadline, and sleeping between attempts.

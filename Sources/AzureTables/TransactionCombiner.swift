@@ -141,7 +141,7 @@ package actor TransactionCombiner {
             let key = TableClient.admissionKey(table: table.name, partitionKey: partition)
             let wait = admission.untilReady(key, now: pipeline.clock.uptime())
             if wait > .zero {
-                let remaining = StorageDeadline.remaining?()
+                let remaining = StorageDeadline.remaining?.read()
                 try? await pipeline.clock.sleep(remaining.map { min(wait, max(.zero, $0)) } ?? wait)
             }
         }

@@ -183,7 +183,7 @@ package struct Inventory: Sendable {
     package static func withDeadline<T: Sendable>(
         remaining: @escaping @Sendable () -> Duration, _ body: () async -> T
     ) async -> T {
-        await StorageDeadline.$remaining.withValue(remaining) { await body() }
+        await StorageDeadline.$remaining.withValue(StorageDeadline.Remaining(remaining)) { await body() }
     }
 
     // MARK: Storage errors, mapped once

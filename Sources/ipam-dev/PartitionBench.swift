@@ -62,7 +62,7 @@ struct PartitionBench: AsyncParsableCommand {
             let table = service.table(name)
             // Enough stock in every partition for what its budget allows in the measurement, and a margin.
             let perPartition = Int(seconds * budget / 4 * 1.3) + 100
-            try await StorageDeadline.$remaining.withValue({ .seconds(120) }) {
+            try await StorageDeadline.$remaining.withValue(StorageDeadline.Remaining { .seconds(120) }) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for partition in 0..<count {
                         group.addTask {
@@ -108,9 +108,11 @@ struct PartitionBench: AsyncParsableCommand {
                             let start = ContinuousClock.now
                             let end = start + .seconds(20)
                             do {
-                                _ = try await StorageDeadline.$remaining.withValue({
-                                    ContinuousClock.now.duration(to: end)
-                                }) {
+                                _ = try await StorageDeadline.$remaining.withValue(
+                                    StorageDeadline.Remaining {
+                                        ContinuousClock.now.duration(to: end)
+                                    }
+                                ) {
                                     try await combiner.submit([
                                         .insert(TableEntity(partitionKey: key, rowKey: "session_\(id)")),
                                         .delete(

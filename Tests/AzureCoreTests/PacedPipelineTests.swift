@@ -82,7 +82,9 @@ struct PacedPipelineTests {
         try await withBench(busyFirst: 8, admission: AdmissionControl()) { bench in
             let (log, time) = (bench.log, bench.time)
             let deadline = Duration.seconds(20)
-            let response = try await StorageDeadline.$remaining.withValue({ deadline - time.now }) {
+            let response = try await StorageDeadline.$remaining.withValue(
+                StorageDeadline.Remaining { deadline - time.now }
+            ) {
                 try await bench.send(ticket: .init(key: "t/p", entities: 10))
             }
             #expect(response.status == 200)
@@ -98,7 +100,7 @@ struct PacedPipelineTests {
             let (log, time) = (bench.log, bench.time)
             let deadline = Duration.seconds(5)
             await #expect {
-                _ = try await StorageDeadline.$remaining.withValue({ deadline - time.now }) {
+                _ = try await StorageDeadline.$remaining.withValue(StorageDeadline.Remaining { deadline - time.now }) {
                     try await bench.send(ticket: .init(key: "t/p", entities: 10))
                 }
             } throws: { ($0 as? AzureError)?.slowsDown == true && ($0 as? AzureError)?.outcomeUnknown == false }
@@ -131,7 +133,7 @@ struct PacedPipelineTests {
     func unchangedWithoutTicket() async throws {
         try await withBench(busyFirst: .max, admission: AdmissionControl()) { bench in
             await #expect {
-                _ = try await StorageDeadline.$remaining.withValue({ .seconds(60) }) {
+                _ = try await StorageDeadline.$remaining.withValue(StorageDeadline.Remaining { .seconds(60) }) {
                     try await bench.send()
                 }
             } throws: { ($0 as? AzureError)?.isThrottled == true }
@@ -189,7 +191,9 @@ struct PacedPipelineTests {
             let (log, time) = (bench.log, bench.time)
             let window = Duration.seconds(3)
             await #expect {
-                _ = try await StorageDeadline.$remaining.withValue({ .seconds(20) - time.now }) {
+                _ = try await StorageDeadline.$remaining.withValue(
+                    StorageDeadline.Remaining { .seconds(20) - time.now }
+                ) {
                     try await StorageDeadline.$sendBy.withValue(window) {
                         try await bench.send(ticket: .init(key: "t/p", entities: 10))
                     }

@@ -82,7 +82,8 @@ struct PacedQueryTests {
         let read = try await TestServers.withFakeServer(storage) { port in
             let table = TableServiceClient(endpoint: "http://127.0.0.1:\(port)/devstoreaccount1", pipeline: pipeline)
                 .table("t")
-            return try await StorageDeadline.$remaining.withValue({ .seconds(60) - time.now }) {
+            return try await StorageDeadline.$remaining.withValue(StorageDeadline.Remaining { .seconds(60) - time.now })
+            {
                 var keys: [String] = []
                 for try await page in table.query(filter: "PartitionKey eq 'p'", select: ["RowKey"], top: 500) {
                     keys += page.entities.map(\.rowKey)
