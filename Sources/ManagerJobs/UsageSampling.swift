@@ -84,14 +84,14 @@ package struct UsageSampling: Sendable {
 
     /// The forecasts of one area over its hourly series.
     ///
-    /// The sample just taken is the amount now even when this run could not write it (then the stored series ends
-    /// an hour or more earlier, and the forecast would start from that older amount).
+    /// The sample just taken is the amount now, as taken: even when this run could not write it (then the stored
+    /// series ends an hour or more earlier, and the forecast would start from that older amount), and in place of
+    /// its stored copy, whose time came back rounded to storage's tick and may be a little after `now` (then the
+    /// forecast, which reads no point after `now`, ended on the hour before: CI saw it once).
     package static func measured(
         _ area: UsageArea, sample: UsageSample, series stored: [UsageSample], now: Date
     ) -> Measured {
-        let series =
-            stored.contains { abs($0.at.timeIntervalSince(sample.at)) < 1 }
-            ? stored : (stored.filter { $0.at < sample.at } + [sample])
+        let series = stored.filter { $0.at.timeIntervalSince(sample.at) <= -1 } + [sample]
         func outcomes(_ amount: (UsageSample) -> Double?) -> [String: SpaceForecast.Outcome] {
             let points = series.compactMap { s in amount(s).map { (at: s.at, amount: $0) } }
             var result: [String: SpaceForecast.Outcome] = [:]

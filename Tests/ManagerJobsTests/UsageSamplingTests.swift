@@ -98,4 +98,23 @@ struct UsageMeasuredTests {
         #expect(abs(days - Double(series[30].unused) / -rate) < 1e-6)
         #expect(abs(days - daysUnwritten) < 1e-6, "the unwritten sample still counts as the amount now")
     }
+
+    @Test("the sample just taken is the amount now even when its stored copy's time came back rounded after now")
+    func storedCopyRoundedUp() throws {
+        let start = Date(timeIntervalSince1970: 1_800_000_000.123_456_7)
+        let area = UsageArea(
+            scope: Scope(subscriptionId: SampleConfiguration.subscription, region: "eastus"), pool: nil, version: .v4,
+            sizes: [])
+        let series = (0...30).map { Self.sample(Double($0), unused: UInt128(65_280 - 256 * $0), from: start) }
+        let now = series[30].at
+        var stored = series
+        stored[30].at = now.addingTimeInterval(0.000_05) // storage's tick rounded the written time up
+        let measured = UsageSampling.measured(area, sample: series[30], series: stored, now: now)
+        guard case .runsOut(_, let days, let rate, _)? = measured.forecast["last7Days"] else {
+            Issue.record("\(measured.forecast)")
+            return
+        }
+        // Without the sample as taken, the forecast ends on the hour before: 256 addresses (an hour) more.
+        #expect(abs(days - Double(series[30].unused) / -rate) < 1e-6, "\(days) days at \(rate) a day")
+    }
 }
