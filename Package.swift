@@ -451,7 +451,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AzureTablesTests",
-            dependencies: ["AzureCore", "AzureTables", "HTTPTransport", "StrictJSON", "TestSupport"],
+            dependencies: ["AzureCore", "AzureTables", "HTTPTransport", "StrictJSON", "TableEmulator", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
