@@ -64,8 +64,14 @@ package enum SpaceForecast {
             last = time
             time = origin.addingTimeInterval(step * Double(grid.count))
         }
-        // The amount now, unless the last point is now (within a second: stored times are rounded to the tick).
-        if now.timeIntervalSince(last) >= 1 { grid.append((now.timeIntervalSince(origin) / 86_400, amount(at: now))) }
+        // The amount now: a point of its own, or the last point of the grid when that is now within a second (stored
+        // times are rounded to the tick, so a grid that starts at a stored time may end a tick before now, and the
+        // amount there was the hour before's).
+        if now.timeIntervalSince(last) >= 1 {
+            grid.append((now.timeIntervalSince(origin) / 86_400, amount(at: now)))
+        } else {
+            grid[grid.count - 1].y = amount(at: now)
+        }
         guard grid.count >= minimumSamples, let span = grid.last?.t, span * 86_400 >= window * minimumSpanShare
         else { return .insufficientData(samples: grid.count) }
         let meanT = grid.reduce(0) { $0 + $1.t } / Double(grid.count)

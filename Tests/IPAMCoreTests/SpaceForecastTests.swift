@@ -49,6 +49,24 @@ struct SpaceForecastTests {
         }
     }
 
+    @Test(
+        "a series whose first stored time came back a tick early still ends on the amount now, not the hour before's"
+    )
+    func firstTimeRoundedDown() {
+        // 256 addresses an hour for 30 hours; the newest sample is exactly now. The oldest came back from storage
+        // rounded a microsecond early, so a grid from it ends a microsecond before now, where the amount was the hour before's.
+        var points = (0...30).map { hour in
+            (at: Self.now.addingTimeInterval(Double(hour - 30) * 3_600), amount: 65_280 - 256 * Double(hour))
+        }
+        points[0].at = points[0].at.addingTimeInterval(-0.000_001)
+        guard case .runsOut(_, let days, let rate, _) = SpaceForecast.forecast(points, now: Self.now, window: Self.week)
+        else {
+            Issue.record("not running out")
+            return
+        }
+        #expect(abs(days - (65_280 - 256 * 30) / -rate) < 1e-6, "\(days) days at \(rate) a day")
+    }
+
     @Test("noisy consumption still runs out, and a higher rate still runs out earlier on the same noise")
     func noisyConsumption() {
         for seed in UInt64(1)...50 {
