@@ -79,14 +79,9 @@ package struct AzurePipeline: Sendable {
                     limit = limit.map { min($0, left) } ?? left
                 }
                 guard let taken = paced.control.take(paced.ticket, now: now, limit: limit) else {
-                    logger.debug(
-                        "a paced partition has no turn within the deadline",
-                        metadata: [
-                            "partition": .string(paced.ticket.key),
-                            "entities": .stringConvertible(paced.ticket.entities),
-                            "limit_ms": .stringConvertible(limit.map { $0.nanoseconds / 1_000_000 } ?? -1),
-                            "pace": .string(paced.control.rate(paced.ticket.key).map { "\(Int($0))/s" } ?? "open"),
-                        ])
+                    var metadata = paced.logMetadata
+                    metadata["limit_ms"] = .stringConvertible(limit.map { $0.nanoseconds / 1_000_000 } ?? -1)
+                    logger.debug("a paced partition has no turn within the deadline", metadata: metadata)
                     throw AzureError.notAdmitted(paced.ticket.key)
                 }
                 turn = taken
@@ -120,12 +115,7 @@ package struct AzurePipeline: Sendable {
             let atPace = paced != nil && failure.slowsDown
             if let paced, let turn, failure.slowsDown {
                 paced.control.throttled(paced.ticket.key, turn: turn, now: clock.uptime())
-                logger.debug(
-                    "storage throttled a paced partition",
-                    metadata: [
-                        "partition": .string(paced.ticket.key), "entities": .stringConvertible(paced.ticket.entities),
-                        "pace": .string(paced.control.rate(paced.ticket.key).map { "\(Int($0))/s" } ?? "open"),
-                    ])
+                logger.debug("storage throttled a paced partition", metadata: paced.logMetadata)
             }
             let delay =
                 atPace
@@ -134,7 +124,8 @@ package struct AzurePipeline: Sendable {
             let elapsed = clock.uptime() - start
             let withinDeadline: Bool
             if atPace, let budget {
-                withinDeadline = delay < budget() // no attempt count: the pace, not the count, keeps it from a storm
+                // No attempt count: the pace, not the count, keeps it from a storm.
+                withinDeadline = delay < budget.read()
             } else {
                 withinDeadline =
                     attempt < retryPolicy.maxAttempts && (retryPolicy.deadline.map { elapsed + delay < $0 } ?? true)
@@ -169,6 +160,14 @@ package struct AzurePipeline: Sendable {
     private struct Paced {
         let control: AdmissionControl
         let ticket: AdmissionControl.Ticket
+
+        /// The partition, the request's entities and the partition's pace now, for a log line.
+        var logMetadata: Logger.Metadata {
+            [
+                "partition": .string(ticket.key), "entities": .stringConvertible(ticket.entities),
+                "pace": .string(control.rate(ticket.key).map { "\(Int($0))/s" } ?? "open"),
+            ]
+        }
     }
 }
 
@@ -188,7 +187,6 @@ package enum StorageDeadline {
     package struct Remaining: Sendable {
         package let read: @Sendable () -> Duration
         package init(_ read: @escaping @Sendable () -> Duration) { self.read = read }
-        package func callAsFunction() -> Duration { read() }
     }
 }
 

@@ -53,12 +53,16 @@ package struct MemorySamples: Sendable {
         package var restarts: Int
         /// The lives that outlived their warm-up with two samples or more after it; empty: none could be judged.
         package var lives: [Life]
-        /// The life that grew the most (zeros when no life could be judged).
+        /// The life that grew the most (nil when no life could be judged).
+        package var worst: Life? { Self.worst(of: lives) }
+        /// The figures of `worst` (zeros when no life could be judged), kept in the report.
         package var afterWarmUpMiB: Double
         package var lastMiB: Double
         package var peakMiB: Double
         package var growthMiB: Double
         package var growthPercent: Double
+
+        static func worst(of lives: [Life]) -> Life? { lives.max { $0.growthMiB < $1.growthMiB } }
 
         package init(process: String, samples: Int, restarts: Int, peakMiB: Double, lives: [Life]) {
             self.process = process
@@ -66,7 +70,7 @@ package struct MemorySamples: Sendable {
             self.restarts = restarts
             self.peakMiB = peakMiB
             self.lives = lives
-            let worst = lives.max { $0.growthMiB < $1.growthMiB }
+            let worst = Self.worst(of: lives)
             afterWarmUpMiB = worst?.fromMiB ?? 0
             lastMiB = worst?.toMiB ?? 0
             growthMiB = worst?.growthMiB ?? 0
@@ -164,7 +168,7 @@ extension SoakChecks {
         var problems: [String] = []
         var stated: [String] = []
         for process in growth {
-            guard let worst = process.lives.max(by: { $0.growthMiB < $1.growthMiB }) else {
+            guard let worst = process.worst else {
                 stated.append("\(process.process) not judged (no life outlived its warm-up)")
                 continue
             }
