@@ -152,8 +152,10 @@ package struct AllocationMachine<Block: Sendable, Counters: Sendable, Answer: Se
     package private(set) var rounds = 0
     /// Claims this request lost (the pause after each grows with them).
     package private(set) var conflicts = 0
-    /// A commit was sent and its outcome is not known yet: a failure now must not say the lease was not made.
-    /// Once a commit's answer was lost, only seeing the session row (or a later commit's win) clears it.
+    /// A failure now must not say the lease was not made: a commit is out, a commit's answer was lost, or the
+    /// session row is known to exist (a claim or carve found it taken, or the check after a lost answer found it)
+    /// and its lease was not read yet. Only a win clears it (a replay read is the answer itself): a storage failure
+    /// or throttled read after the session was seen is `OutcomeUnknown`, never `Busy`, since a lease is held.
     package private(set) var commitInDoubt = false
     /// `commitInDoubt` before the commit now out (nil: none is out).
     private var doubtBeforeCommit: Bool?
@@ -333,8 +335,9 @@ package struct AllocationMachine<Block: Sendable, Counters: Sendable, Answer: Se
     package mutating func committed(_ outcome: Commit) -> Action {
         if let before = doubtBeforeCommit {
             switch outcome {
-            case .outcomeUnknown: break // stays in doubt until the session row is seen
-            case .won, .sessionTaken: commitInDoubt = false
+            case .outcomeUnknown: break // stays in doubt until a win
+            case .sessionTaken: break // the session holds a lease: in doubt until its replay is read
+            case .won: commitInDoubt = false
             default: commitInDoubt = before
             }
             doubtBeforeCommit = nil
@@ -349,7 +352,6 @@ package struct AllocationMachine<Block: Sendable, Counters: Sendable, Answer: Se
     /// After a lost answer: whether the session row exists, i.e. whether the commit (or an earlier one) made it.
     package mutating func sessionExists(_ exists: Bool) -> Action {
         guard case .resolvingUnknown(let doubted) = state else { preconditionFailure("no session check out") }
-        if exists { commitInDoubt = false }
         switch doubted {
         case .claim(let held):
             // Not committed: as lost, and a later claim's session insert guards against a late commit.

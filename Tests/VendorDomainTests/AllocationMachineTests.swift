@@ -298,7 +298,7 @@ import Testing
         #expect(Self.name(machine.committed(.outcomeUnknown)) == "checkSessionExists")
         #expect(machine.commitInDoubt)
         #expect(Self.name(machine.sessionExists(true)) == "readSession")
-        #expect(!machine.commitInDoubt)
+        #expect(machine.commitInDoubt) // a lease is held until its replay is read
         #expect(machine.takeGiveBack().isEmpty) // the lost answer may have used the block
         #expect(Self.name(machine.sessionRead("mine")) == "answer(mine)")
     }
@@ -333,6 +333,42 @@ import Testing
         machine.commitSent()
         _ = machine.committed(.won("lease"))
         #expect(!machine.commitInDoubt)
+    }
+
+    @Test(
+        "a failure after the session was seen (found taken by a claim or carve, or by the check after a lost answer) is OutcomeUnknown, never Busy: the session holds a lease"
+    )
+    func failureAfterTheSessionWasSeenIsUnknown() {
+        var taken = Self.single()
+        Self.claiming(&taken)
+        taken.commitSent()
+        #expect(Self.name(taken.committed(.sessionTaken)) == "readSession")
+        // The replay's read is throttled past the deadline.
+        #expect(taken.failed(.busy("storage is throttling this scope")).outcomeUnknown)
+
+        var carved = Self.carving()
+        carved.commitSent()
+        #expect(Self.name(carved.committed(.sessionTaken)) == "readSession")
+        #expect(carved.failed(.storageUnavailable("timeout")).outcomeUnknown)
+
+        var found = Self.single()
+        Self.claiming(&found)
+        found.commitSent()
+        _ = found.committed(.outcomeUnknown)
+        #expect(Self.name(found.sessionExists(true)) == "readSession")
+        #expect(found.failed(.busy("storage is throttling this scope")).outcomeUnknown)
+
+        // Refused whole right after the session was seen: still held, still in doubt.
+        var refused = Self.single()
+        Self.claiming(&refused)
+        refused.commitSent()
+        _ = refused.committed(.sessionTaken)
+        #expect(Self.name(refused.sessionRead(nil)) == "startRound")
+        _ = refused.roundStarts(elapsed: .zero)
+        _ = refused.stockTaken("c", rowKey: "row-c")
+        refused.commitSent()
+        refused.commitNotApplied()
+        #expect(refused.failed(.busy("storage is throttling this scope")).outcomeUnknown)
     }
 
     @Test func carveOutcomeUnknownIsResolvedByTheSessionRow() {
