@@ -158,11 +158,10 @@ package actor OccupiedSpace {
         add(added, to: scope, version: version + 1)
     }
 
-    /// Appends in place and restores the order (a sorted run after a sorted array: a merge, not a full sort).
+    /// Inserts each in place where it belongs: a carve adds at most a few hundred to a set of tens of thousands,
+    /// mostly past its last (fresh space), so a binary search each beats a pass over the whole set.
     private func add(_ added: [IPPrefix], to scope: Scope, version: Int64) {
         scopes[scope]!.version = version
-        guard !added.isEmpty else { return }
-        scopes[scope]!.prefixes.append(contentsOf: added.sorted())
-        scopes[scope]!.prefixes.sort()
+        for prefix in added { scopes[scope]!.prefixes.insertSorted(prefix) }
     }
 }

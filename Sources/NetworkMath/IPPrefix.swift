@@ -124,6 +124,20 @@ package struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 }
 
+extension [IPPrefix] {
+    /// Inserts `prefix` where it keeps an ascending array ascending (after any equal element): a binary search and a
+    /// move of the elements after it, instead of a pass over the whole array as appending and sorting takes.
+    package mutating func insertSorted(_ prefix: IPPrefix) {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = low + (high - low) / 2
+            if prefix < self[middle] { high = middle } else { low = middle + 1 }
+        }
+        insert(prefix, at: low)
+    }
+}
+
 extension String {
     func trimmingWhitespace() -> String {
         var scalars = Substring(self)

@@ -136,6 +136,19 @@ struct NetworkMathProperties {
         }
     }
 
+    @Test("insertSorted keeps an ascending array ascending and holds what appending and sorting would")
+    func insertSortedIsAppendAndSort() async {
+        let blocks = zip(Gen.uint32(in: 0...0xFF), Gen.int(in: 20...28)).array(of: 0...60)
+        await propertyCheck(count: 300, input: blocks, blocks) { existing, added in
+            func prefixes(_ raw: [(UInt32, Int)]) -> [IPPrefix] {
+                raw.map { try! IPPrefix.parseNormalising("\(IPAddress(v4: 0x0A14_0000 | $0 << 8))/\($1)").prefix }
+            }
+            var inserted = prefixes(existing).sorted()
+            for prefix in prefixes(added) { inserted.insertSorted(prefix) }
+            #expect(inserted == (prefixes(existing) + prefixes(added)).sorted())
+        }
+    }
+
     /// Random occupied blocks inside a /16; carving any size never overlaps one, and stays inside.
     @Test func smallestFitNeverReturnsOccupiedSpace() async {
         let blocks = zip(Gen.uint32(in: 0...0xFFFF), Gen.int(in: 18...30)).array(of: 0...40)
