@@ -153,12 +153,14 @@ struct RequestedPage: ConsolePage {
 // MARK: A lease's buttons and members
 
 /// What a lease page offers the signed-in caller: renewing and releasing when its role and the lease allow it
-/// (the domain refuses the rest anyway), and its members.
+/// (the domain refuses the rest anyway), and its members while it is held (an ended lease's members page is 410).
 struct LeaseActions: Sendable, Equatable {
     let leaseId: String
     let csrf: String
     let renewable: Bool
     let releasable: Bool
+    /// The lease is held (`leased` or `anchored`): its members page answers.
+    let held: Bool
 }
 
 /// A lease's members (members only), the form to add one and a link to remove each, for those who may.
@@ -291,7 +293,8 @@ extension ConsoleTemplates {
         <div class="filters">
         {{#renewable}}<form method="post" action="/console/leases/{{leaseId}}/renew"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="renew">Renew</button></form>{{/renewable}}
         {{#releasable}}<a href="/console/leases/{{leaseId}}/release" id="release">Release…</a>{{/releasable}}
-        <a href="/console/leases/{{leaseId}}/members" id="members">Members</a>
+        {{#held}}<a href="/console/leases/{{leaseId}}/members" id="members">Members</a>{{/held}}
+        {{^held}}<p>The lease has ended: nothing to change, and its members are no longer kept.</p>{{/held}}
         </div></section>
         """
 

@@ -371,14 +371,15 @@ extension ConsoleRoutes {
     }
 
     /// The buttons a lease's page offers the session: renewing a leased lease, releasing a held one, each when
-    /// the session's role is the API's for it and the caller owns the lease or is an admin.
+    /// the session's role is the API's for it and the caller owns the lease or is an admin; the members link while
+    /// the lease is held.
     func leaseActions(_ row: NetworkRow, _ session: ConsoleSession) -> LeaseActions {
         let mayChange = VendorService.mayChange(row, by: caller(session))
+        let held = [NetworkState.leased, .anchored].contains(row.state)
         return LeaseActions(
             leaseId: row.leaseId ?? "", csrf: sessions.csrfToken(session),
             renewable: row.state == .leased && mayChange && allows(API.Console.renewLease, session),
-            releasable: [NetworkState.leased, .anchored].contains(row.state) && mayChange
-                && allows(API.Console.releaseLeasePage, session))
+            releasable: held && mayChange && allows(API.Console.releaseLeasePage, session), held: held)
     }
 
     /// The signed-in caller as the domain's lease and member checks see it (an admin acts as an admin member).

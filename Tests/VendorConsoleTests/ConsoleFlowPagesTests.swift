@@ -226,7 +226,7 @@ struct ConsoleFlowPagesTests {
     }
 
     @Test(
-        "the lease page's actions: renew and release only when offered, the members link always; the partial names its model's members"
+        "the lease page's actions: renew and release only when offered, the members link while the lease is held (an ended lease's members page is 410); the partial names its model's members"
     )
     func leaseActions() {
         let row = NetworkRow(
@@ -236,15 +236,18 @@ struct ConsoleFlowPagesTests {
         var page = LeasePage(row, scope: Self.azure, events: [])
         let none = ConsoleTemplates.render(page, title: "t", notice: nil, session: nil)
         #expect(!none.contains("lease-actions"))
-        page.actions = LeaseActions(leaseId: "l-1", csrf: "tok", renewable: true, releasable: false)
+        page.actions = LeaseActions(leaseId: "l-1", csrf: "tok", renewable: true, releasable: false, held: true)
         let html = ConsoleTemplates.render(page, title: "t", notice: nil, session: nil)
         #expect(
             html.contains(
                 #"<form method="post" action="/console/leases/l-1/renew"><input type="hidden" name="csrf" value="tok">"#
             ))
         #expect(!html.contains(#"id="release""#) && html.contains(#"href="/console/leases/l-1/members""#))
+        page.actions = LeaseActions(leaseId: "l-1", csrf: "tok", renewable: false, releasable: false, held: false)
+        let ended = ConsoleTemplates.render(page, title: "t", notice: nil, session: nil)
+        #expect(!ended.contains("/members") && ended.contains("The lease has ended"))
         let members = ConsolePageTests.members(
-            of: LeaseActions(leaseId: "", csrf: "", renewable: true, releasable: true))
+            of: LeaseActions(leaseId: "", csrf: "", renewable: true, releasable: true, held: true))
         for used in ConsolePageTests.names(in: ConsoleTemplates.leaseActions) {
             #expect(members.contains(used), "the lease actions use '\(used)'")
         }
