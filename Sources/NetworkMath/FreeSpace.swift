@@ -16,31 +16,16 @@ package enum FreeSpace {
                     version: supernet.version,
                     value: supernet.address.value & ~IPPrefix.hostMask(supernet.version, length)),
                 length: length)!
-            let at = lowerBound(occupied) { $0 < ancestor }
+            let at = occupied.partitionIndex { $0 < ancestor }
             if at < occupied.count, occupied[at] == ancestor { return [] }
         }
         // Everything else overlapping the supernet lies inside it: from (its address, its length) on,
         // up to the first address past its end.
-        let low = lowerBound(occupied) { $0 < supernet }
-        let high = lowerBound(occupied[low...]) { $0.address <= supernet.last }
+        let low = occupied.partitionIndex { $0 < supernet }
+        let high = occupied[low...].partitionIndex { $0.address <= supernet.last }
         var result: [IPPrefix] = []
         collect(supernet, occupied[low..<high], into: &result)
         return result
-    }
-
-    /// The first index in `elements` where `isBefore` turns false (`elements` partitioned by it).
-    private static func lowerBound(_ elements: ArraySlice<IPPrefix>, _ isBefore: (IPPrefix) -> Bool) -> Int {
-        var low = elements.startIndex
-        var high = elements.endIndex
-        while low < high {
-            let middle = low + (high - low) / 2
-            if isBefore(elements[middle]) { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
-    private static func lowerBound(_ elements: [IPPrefix], _ isBefore: (IPPrefix) -> Bool) -> Int {
-        lowerBound(elements[...], isBefore)
     }
 
     /// `occupied` is sorted and every element overlaps `block`.
@@ -57,7 +42,7 @@ package enum FreeSpace {
         guard let (low, high) = block.halves else { return }
         // Everything left lies strictly inside `block`, so in exactly one half: the high half's elements
         // are those from the first address at or above its start.
-        let split = lowerBound(occupied) { $0.address < high.address }
+        let split = occupied.partitionIndex { $0.address < high.address }
         collect(low, occupied[..<split], into: &result)
         collect(high, occupied[split...], into: &result)
     }

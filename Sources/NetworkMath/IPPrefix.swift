@@ -124,17 +124,24 @@ package struct IPPrefix: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 }
 
+extension RandomAccessCollection where Element == IPPrefix, Index == Int {
+    /// The first index where `isBefore` turns false (the elements partitioned by it): a binary search.
+    package func partitionIndex(where isBefore: (IPPrefix) -> Bool) -> Int {
+        var low = startIndex
+        var high = endIndex
+        while low < high {
+            let middle = low + (high - low) / 2
+            if isBefore(self[middle]) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
+
 extension [IPPrefix] {
     /// Inserts `prefix` where it keeps an ascending array ascending (after any equal element): a binary search and a
     /// move of the elements after it, instead of a pass over the whole array as appending and sorting takes.
     package mutating func insertSorted(_ prefix: IPPrefix) {
-        var low = 0
-        var high = count
-        while low < high {
-            let middle = low + (high - low) / 2
-            if prefix < self[middle] { high = middle } else { low = middle + 1 }
-        }
-        insert(prefix, at: low)
+        insert(prefix, at: partitionIndex { !(prefix < $0) })
     }
 }
 
