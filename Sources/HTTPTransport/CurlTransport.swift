@@ -8,7 +8,8 @@ import Synchronization
 /// no blocking libcurl call ever runs on Swift's cooperative pool. The multi handle owns the
 /// connection cache: sequential requests to one host reuse one keep-alive connection, and
 /// concurrent requests open as many connections as they need. Task cancellation removes the
-/// transfer from the multi handle and throws `TransportError.cancelled`.
+/// transfer from the multi handle and throws `TransportError.cancelled`, also when the task was cancelled
+/// before the transfer began (nothing is sent then).
 package final class CurlTransport: HTTPTransport {
     /// Transport-wide settings.
     package struct Configuration: Sendable {
@@ -43,7 +44,6 @@ package final class CurlTransport: HTTPTransport {
     deinit { loop.stop() }
 
     package func execute(_ request: TransportRequest) async throws -> TransportResponse {
-        try Task.checkCancellation()
         let transfer = CurlTransfer(request: request)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -77,6 +77,9 @@ final class CurlTransfer: @unchecked Sendable {
     var responseBody: [UInt8] = []
     var responseHeaders = HTTPHeaderList()
     var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    /// Its task was cancelled. A task cancelled before `execute` (or while it submits) has its `cancel`
+    /// command reach the loop before its `add`; the add then finishes it without sending anything.
+    var cancelled = false
 
     init(request: TransportRequest) { self.request = request }
 
@@ -89,7 +92,9 @@ final class CurlTransfer: @unchecked Sendable {
 /// The thread that owns the multi handle.
 final class CurlMultiLoop: @unchecked Sendable {
     // @unchecked: `multi`, `active` and `idleHandles` are confined to the loop thread; the only
-    // state shared with callers is `inbox`, guarded by a Mutex.
+    // state shared with callers is `inbox`, guarded by a Mutex. Other threads call only
+    // `curl_multi_wakeup`, and only while holding that Mutex with `stopped` false: the loop thread frees
+    // the multi handle after it saw `stopped` under the same Mutex, so no wakeup can touch it freed.
     enum Command: Sendable {
         case add(CurlTransfer)
         case cancel(CurlTransfer)
@@ -114,19 +119,21 @@ final class CurlMultiLoop: @unchecked Sendable {
     }
 
     func stop() {
-        inbox.withLock { $0.stopped = true }
-        curl_multi_wakeup(multi)
+        inbox.withLock { state in
+            guard !state.stopped else { return }
+            state.stopped = true
+            curl_multi_wakeup(multi)
+        }
     }
 
     func submit(_ command: Command) {
         let accepted = inbox.withLock { state -> Bool in
             if state.stopped { return false }
             state.commands.append(command)
+            curl_multi_wakeup(multi)
             return true
         }
-        if accepted {
-            curl_multi_wakeup(multi)
-        } else if case .add(let transfer) = command {
+        if !accepted, case .add(let transfer) = command {
             transfer.finish(.failure(TransportError.cancelled("transport was shut down")))
         }
     }
@@ -153,6 +160,7 @@ final class CurlMultiLoop: @unchecked Sendable {
                 switch command {
                 case .add(let transfer): begin(transfer)
                 case .cancel(let transfer):
+                    transfer.cancelled = true
                     if active[ObjectIdentifier(transfer)] != nil {
                         finishAndRelease(transfer, .failure(TransportError.cancelled()))
                     }
@@ -166,6 +174,10 @@ final class CurlMultiLoop: @unchecked Sendable {
     }
 
     private func begin(_ transfer: CurlTransfer) {
+        if transfer.cancelled {
+            transfer.finish(.failure(TransportError.cancelled()))
+            return
+        }
         let easy = idleHandles.popLast() ?? curl_easy_init()!
         curl_easy_reset(easy)
         transfer.easy = easy

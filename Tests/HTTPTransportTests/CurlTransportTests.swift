@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTransport
+import Synchronization
 import TableEmulator
 import TestSupport
 import Testing
@@ -129,6 +130,50 @@ struct CurlTransportTests {
             let after = try await transport.execute(
                 TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/x", timeout: .seconds(5)))
             #expect(after.status == 200)
+        }
+    }
+
+    @Test("a task cancelled before its request began sends nothing and gets `cancelled`")
+    func cancelledBeforeTheTransferBegan() async throws {
+        let served = Mutex(0)
+        try await TestServers.withFakeServer({ request in
+            served.withLock { $0 += 1 }
+            return await Self.echo(request)
+        }) { port in
+            // Cancelled before `execute`: its cancel command reaches the loop thread before its add, as it does for a
+            // task cancelled while `execute` submits. The loop used to ignore a cancel for a transfer it had not
+            // begun, and then sent the request and waited for its answer.
+            let task = Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await transport.execute(TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/"))
+            }
+            let result = await task.result
+            #expect(throws: TransportError.cancelled()) { try result.get() }
+            let after = try await transport.execute(
+                TransportRequest(method: "GET", url: "http://127.0.0.1:\(port)/x", timeout: .seconds(5)))
+            #expect(after.status == 200)
+            #expect(served.withLock { $0 } == 1, "only the request after it reached the server")
+        }
+    }
+
+    @Test("transports dropped while their loops are awake shut down cleanly, many at once")
+    func manyTransportsComeAndGo() async throws {
+        // Each transport's loop thread frees its multi handle when it sees the stop; the dropping thread's
+        // wakeup used to follow the stop outside the lock, so a loop that woke in between freed the handle the
+        // wakeup then touched. A crash (or a sanitizer's report) here is that race.
+        try await TestServers.withFakeServer(Self.echo) { port in
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<200 {
+                    group.addTask {
+                        let transport = CurlTransport()
+                        let response = try await transport.execute(
+                            TransportRequest(
+                                method: "GET", url: "http://127.0.0.1:\(port)/\(index)", timeout: .seconds(10)))
+                        return response.status
+                    }
+                }
+                for try await status in group { #expect(status == 200) }
+            }
         }
     }
 
