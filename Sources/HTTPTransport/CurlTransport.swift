@@ -76,12 +76,21 @@ final class CurlTransfer: @unchecked Sendable {
     var headerList: UnsafeMutablePointer<curl_slist>?
     var responseBody: [UInt8] = []
     var responseHeaders = HTTPHeaderList()
-    var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    /// Where libcurl writes an error's detail (`CURLOPT_ERRORBUFFER`): memory of the transfer's own, which
+    /// stays where it is for as long as the handle may write to it (an array's storage is only promised
+    /// inside `withUnsafeMutableBufferPointer`).
+    let errorBuffer: UnsafeMutablePointer<CChar>
     /// Its task was cancelled. A task cancelled before `execute` (or while it submits) has its `cancel`
     /// command reach the loop before its `add`; the add then finishes it without sending anything.
     var cancelled = false
 
-    init(request: TransportRequest) { self.request = request }
+    init(request: TransportRequest) {
+        self.request = request
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit { errorBuffer.deallocate() }
 
     func finish(_ result: Result<TransportResponse, any Error>) {
         continuation?.resume(with: result)
@@ -183,6 +192,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         transfer.easy = easy
         if let error = configure(easy, for: transfer) {
             transfer.easy = nil
+            curl_easy_reset(easy) // it may point at the transfer's memory (its error buffer, its callbacks' data)
             idleHandles.append(easy)
             transfer.finish(.failure(error))
             return
@@ -211,9 +221,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
             _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
         }
-        transfer.errorBuffer.withUnsafeMutableBufferPointer { buffer in
-            _ = ccurl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-        }
+        _ = ccurl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, transfer.errorBuffer)
 
         switch method {
         case "GET":
@@ -333,8 +341,8 @@ final class CurlMultiLoop: @unchecked Sendable {
         return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
     }
 
-    static func error(for code: CURLcode, detail: [CChar]) -> TransportError {
-        let text = detail.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    static func error(for code: CURLcode, detail: UnsafePointer<CChar>) -> TransportError {
+        let text = String(cString: detail)
         let message = text.isEmpty ? String(cString: curl_easy_strerror(code)) : text
         let raw = Int(code.rawValue)
         switch code {
