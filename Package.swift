@@ -122,6 +122,7 @@ let package = Package(
             name: "InventoryTests",
             dependencies: [
                 "AzureCore", "AzureTables", "IPAMCore", "NetworkMath", "StrictJSON", "Inventory", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
             ], swiftSettings: swiftSettings),
         .target(
             name: "IPAMBootstrap",

@@ -11,6 +11,9 @@ package struct LeaseDraft: Sendable {
     package let leasedAt: Date
     /// The pool the lease is made in (see `NetworkRow.pool`).
     package var pool: String? = nil
+    /// Whether a lease of one IPv4 block gets an id that names its block (`LeaseIdentity`), so it needs no
+    /// `hlease_` row; the id given is then only the source of its random bits. The Vendor's new leases do.
+    package var namesItsBlock = false
     /// The usage rows it counts in (see `NetworkRow.Lease.quotaKeys`).
     package var quotaKeys: [String] {
         get { lease.quotaKeys }
@@ -31,8 +34,15 @@ package struct LeaseDraft: Sendable {
     /// A new random lease id (a lower-case UUID).
     package static func newLeaseId() -> String { RandomID.uuid() }
 
-    /// The `leased` network row and the session row of this lease on `prefix`.
+    /// The `leased` network row and the session row of this lease on `prefix` (its id naming `prefix` when
+    /// `namesItsBlock`).
     package func rows(on prefix: IPPrefix) -> (network: NetworkRow, session: SessionRow) {
+        var lease = lease
+        if namesItsBlock, let named = LeaseIdentity.naming(prefix, seed: lease.id) { lease.id = named }
+        return rows(of: lease, on: prefix)
+    }
+
+    private func rows(of lease: NetworkRow.Lease, on prefix: IPPrefix) -> (network: NetworkRow, session: SessionRow) {
         let row = NetworkRow(prefix: prefix, holding: .leased(lease, vnet: nil), pool: pool)
         var session = SessionRow(
             sessionId: lease.sessionId, leaseId: lease.id, networkRowKey: row.rowKey, requestHash: lease.requestHash,
@@ -42,9 +52,10 @@ package struct LeaseDraft: Sendable {
     }
 
     /// The two `leased` rows of this dual-stack lease on `v4` and `v6` (each naming the other; the IPv6 one
-    /// has a /64 for each subnet) and its session row, which names both.
+    /// has a /64 for each subnet) and its session row, which names both. Its id names no block: the `hlease_` row
+    /// keeps both.
     package func pairRows(v4: IPPrefix, v6: IPPrefix) -> (v4: NetworkRow, v6: NetworkRow, session: SessionRow) {
-        var (first, session) = rows(on: v4)
+        var (first, session) = rows(of: lease, on: v4)
         var firstLease = lease
         firstLease.pairKey = RowKeys.network(v6)
         first.holding = .leased(firstLease, vnet: nil)

@@ -12,7 +12,8 @@ package import NetworkMath
 ///   (or ending: `Entered` = `ended`). Its properties are named apart from a network row's and an event's
 ///   (`Entered`, `Change`, `HeldBy`), so a query of the partition by `State` or `Action` never meets them. Keys sort by version, address, length, then time, so the blocks inside a CIDR
 ///   are one key range and each block containing it one key prefix.
-/// - `hlease_{lease id}`: the blocks of a lease (`Cidr`, `CidrV6`), written with its first row.
+/// - `hlease_{lease id}`: the blocks of a lease (`Cidr`, `CidrV6`), written with its first row; not for a lease whose
+///   id names its block (`LeaseIdentity`).
 /// - `hres_{32 hex digits of SHA-256 of the lower-cased resource id}_{sortable CIDR}`: a VNet's blocks, written
 ///   (insert or replace) whenever a row gets that resource id (anchor, adoption, occupation).
 extension RowKeys {
@@ -112,7 +113,9 @@ extension Inventory {
                 actions.append(resourceRow(resource, row.prefix, scope: scope))
             }
         }
-        if newLease, let first = rows.first, let lease = first.leaseId {
+        if newLease, let first = rows.first, let lease = first.leaseId,
+            rows.count > 1 || LeaseIdentity.block(named: lease) != first.prefix
+        {
             var properties: [String: TableValue] = [
                 "Cidr": .string(first.prefix.description), "LeaseId": .string(lease),
             ]
@@ -214,13 +217,17 @@ extension Inventory {
             })
     }
 
-    /// The blocks lease `id` held in `scope` (nil: none there), one point read.
-    package func historyBlocks(ofLease id: String, in scope: Scope) async throws(InventoryError) -> [IPPrefix]? {
+    /// The blocks lease `id` held in `scope` (nil: none there), and the round trips that took: none when the id names
+    /// its block (`LeaseIdentity`: whether the lease was in this scope, its marks tell), else one point read.
+    package func historyBlocks(ofLease id: String, in scope: Scope) async throws(InventoryError) -> (
+        [IPPrefix]?, Int
+    ) {
+        if let block = LeaseIdentity.block(named: id) { return ([block], 0) }
         let entity = try await storage {
             try await table.get(partitionKey: scope.partitionKey, rowKey: RowKeys.historyLease(id))
         }
-        guard let entity else { return nil }
-        return ["Cidr", "CidrV6"].compactMap { entity[$0]?.stringValue.flatMap { try? IPPrefix(parsing: $0) } }
+        guard let entity else { return (nil, 1) }
+        return (["Cidr", "CidrV6"].compactMap { entity[$0]?.stringValue.flatMap { try? IPPrefix(parsing: $0) } }, 1)
     }
 
     /// The blocks a VNet's resource id was recorded on in `scope`, with the round trips it took (one range).

@@ -187,10 +187,10 @@ extension VendorService {
                     try await inventory.historyMarks(overlapping: range, in: scope, shortest: shortest)
                 }
             case .lease(let id):
-                roundTrips += 1
-                let blocks = try await storage { () async throws(InventoryError) in
+                let (blocks, reads) = try await storage { () async throws(InventoryError) in
                     try await inventory.historyBlocks(ofLease: id, in: scope)
                 }
+                roundTrips += reads
                 guard let blocks, !blocks.isEmpty else { continue }
                 read = try await storage { () async throws(InventoryError) in
                     try await inventory.historyMarks(of: blocks, in: scope)

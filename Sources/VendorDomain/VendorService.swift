@@ -513,6 +513,7 @@ package struct VendorService: Sendable {
             tags: request.tags)
         draft.pool = request.pool
         draft.quotaKeys = quotaCharges(request).map(\.key)
+        draft.namesItsBlock = true
         return draft
     }
 

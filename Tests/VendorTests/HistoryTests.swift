@@ -212,6 +212,50 @@ struct HistoryTests {
     }
 
     @Test(
+        "by lease id: a new lease's id names its block, so it has no hlease_ row and its query reads only the block's marks; an id of the older kind is found through its row; a made-up id naming a held block answers nothing"
+    )
+    func byLeaseIdNamingItsBlock() async throws {
+        let time = ManualTime(start: Self.start)
+        try await VendorHarness.withVendor(roleKeys: Self.keys, time: time.source) { url, table, _ in
+            let made = try await Self.post(url, "/api/getNewNetwork", #"{"SessionId":"n-1"}"#, Self.lease)
+            let cidr = try IPPrefix(parsing: try #require(made.string("cidr")))
+            let leaseId = try #require(made.string("leaseId"))
+            #expect(LeaseIdentity.block(named: leaseId) == cidr, "\(leaseId) names \(cidr)")
+            #expect(try await table.get(partitionKey: Self.partition, rowKey: RowKeys.historyLease(leaseId)) == nil)
+            let (byCidr, _) = try await Self.history(url, "cidr=\(cidr)")
+            let (byLease, calls) = try await Self.history(url, "leaseId=\(leaseId)")
+            #expect(byLease == byCidr && byLease.count == 1, "\(byLease)")
+            #expect(calls == 2, "one read of the block's marks in each of the two scopes, no point read: \(calls)")
+
+            // Same layout, other random bits: an id no lease has, naming a block a lease holds.
+            let madeUp = String(leaseId.prefix(24)) + (leaseId.hasSuffix("0") ? "1" : "0") + leaseId.suffix(11)
+            #expect(LeaseIdentity.block(named: madeUp) == cidr && madeUp != leaseId)
+            let (none, _) = try await Self.history(url, "leaseId=\(madeUp)")
+            #expect(none.isEmpty, "\(none)")
+
+            // A lease from before ids named blocks: a version-4 id, found through its hlease_ row.
+            let old = "3f2b8c1e-5d4a-4b6c-9e8f-0a1b2c3d4e5f"
+            let block = try IPPrefix(parsing: "10.64.200.0/24")
+            try await table.submitTransaction([
+                .insert(
+                    TableEntity(
+                        partitionKey: Self.partition, rowKey: RowKeys.historyLease(old),
+                        properties: ["Cidr": .string(block.description), "LeaseId": .string(old)])),
+                .insert(
+                    TableEntity(
+                        partitionKey: Self.partition, rowKey: RowKeys.history(block) + "0000000000000000001_x",
+                        properties: [
+                            "Cidr": .string(block.description), "Entered": .string("leased"), "Kind": .string("lease"),
+                            "HeldBy": .string(old), "LeaseId": .string(old), "SessionId": .string("old-1"),
+                            "Change": .string("lease"), "At": .dateTime(Self.start),
+                        ])),
+            ])
+            let (older, _) = try await Self.history(url, "leaseId=\(old)")
+            #expect(older.count == 1 && older.first?["cidr"]?.stringValue == block.description, "\(older)")
+        }
+    }
+
+    @Test(
         "by VNet: an adoption with its resource id, a lease anchored by the Manager to a VNet, an unmanaged VNet's occupation; kinds and resource ids answered"
     )
     func byResource() async throws {
