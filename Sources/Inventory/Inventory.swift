@@ -82,8 +82,13 @@ package struct Inventory: Sendable {
         }
     }
 
-    /// The network row carrying lease `id`, nil when none in `scope` does.
+    /// The network row carrying lease `id`, nil when none in `scope` does: one point read when the id names its
+    /// block (`LeaseIdentity`), else a query of the scope's network rows.
     package func network(leaseId id: String, in scope: Scope) async throws(InventoryError) -> Stored<NetworkRow>? {
+        if let block = LeaseIdentity.block(named: id) {
+            let row = try await network(RowKeys.network(block), in: scope)
+            return row?.leaseId == id.lowercased() ? row : nil
+        }
         let filter = "\(Self.networkRange(scope)) and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
         // A dual-stack lease has two rows: it is answered through its IPv4 one.
         return try await storage {

@@ -17,6 +17,33 @@ struct LeaseListingTests {
     }
 
     @Test(
+        "by lease id: a lease whose id names its block (read at that block) is found in either case; a made-up id naming a block another lease holds is neither found nor released"
+    )
+    func leaseIdNamingItsBlock() async throws {
+        try await VendorHarness.withVendor { url, _, _ in
+            let lease = try await Self.lease(url, "named-1")
+            let id = try #require(lease.string("leaseId"))
+            let cidr = try #require(lease.string("cidr"))
+            #expect(LeaseIdentity.block(named: id)?.description == cidr)
+            for asked in [id, id.uppercased()] {
+                let found = try await HTTPCalls.send("GET", url + "/api/leases/\(asked)")
+                #expect(
+                    found.status == 200 && found.string("leaseId") == id && found.string("cidr") == cidr,
+                    "\(found.text)")
+            }
+            // The same block and layout, other random bits: no lease has this id.
+            let madeUp = String(id.prefix(24)) + (id.hasSuffix("0") ? "1" : "0") + id.suffix(11)
+            #expect(LeaseIdentity.block(named: madeUp)?.description == cidr)
+            let missing = try await HTTPCalls.send("GET", url + "/api/leases/\(madeUp)")
+            #expect(missing.status == 404 && missing.code == "LeaseNotFound", "\(missing.text)")
+            let release = try await HTTPCalls.send("DELETE", url + "/api/leases/\(madeUp)")
+            #expect(release.status == 404 && release.code == "LeaseNotFound", "\(release.text)")
+            let still = try await HTTPCalls.send("GET", url + "/api/leases/\(id)")
+            #expect(still.string("state") == "leased", "the real lease is untouched: \(still.text)")
+        }
+    }
+
+    @Test(
         "filters by scope, state, requester and containment; pages in address order per scope with an opaque continuation; bad queries are refused"
     )
     func listing() async throws {
