@@ -78,6 +78,27 @@ struct LeaseIdentityTests {
         #expect(LeaseIdentity.naming(try! IPPrefix(parsing: "10.0.0.0/24"), seed: "lease-1") == nil, "no UUID seed")
     }
 
+    @Test("any text an attacker sends as a lease id names nothing or a block whose own id reads back to it")
+    func anyText() async {
+        // Mostly hex digits and dashes, so many draws get past the first checks.
+        let alphabet = Array("0123456789abcdefABCDEF-8g\u{0301}é ")
+        await propertyCheck(count: 2000, input: Gen.int(in: 0...(alphabet.count - 1)).array(of: 30...40)) { picks in
+            var text = String(picks.map { alphabet[$0] })
+            if text.count >= 36, picks.first.map({ $0 % 2 == 0 }) == true {
+                // Half of them in the exact shape: dashes where a UUID has them, version 8, the variant.
+                var characters = Array(text.prefix(36))
+                for index in [8, 13, 18, 23] { characters[index] = "-" }
+                characters[14] = "8"
+                characters[19] = "9"
+                text = String(characters)
+            }
+            guard let block = LeaseIdentity.block(named: text) else { return }
+            #expect(block.version == .v4 && block.length <= 32)
+            let again = LeaseIdentity.naming(block, seed: text.lowercased().replacingOccurrences(of: "-8", with: "-4"))
+            #expect(again.flatMap { LeaseIdentity.block(named: $0) } == block, "\(text)")
+        }
+    }
+
     @Test(
         "a Vendor's lease of one IPv4 block names it and writes no hlease_ row; a pair, an IPv6 block or a given id keep theirs"
     )
