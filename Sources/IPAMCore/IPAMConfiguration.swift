@@ -187,6 +187,13 @@ package struct IPAMConfiguration: Sendable {
             return [:]
         }
         var scopes: [Scope: ScopeSupernets] = [:]
+        let problemsBefore = problems.count
+        defer {
+            // An empty list (or entries without regions) would load with no scope at all, the default scope included.
+            if scopes.isEmpty && problems.count == problemsBefore {
+                problems.append("SUPERNETS_CONFIG: names no scope (at least one subscription or account with a region)")
+            }
+        }
         var accessFrom: [String: Int] = [:]
         for (i, entry) in subscriptions.enumerated() {
             guard let owner = Self.owner(of: entry, path: "SUPERNETS_CONFIG[\(i)]", problems: &problems) else {

@@ -54,6 +54,19 @@ struct ConfigurationTests {
         }
     }
 
+    @Test(
+        "a SUPERNETS_CONFIG that names no scope (an empty list, a subscription without regions) is refused, not loaded without the default scope (found by fuzzing: `s[]`)",
+        arguments: ["[]", #"[{"subscriptionId":"s","regions":[]}]"#])
+    func noScopeAtAll(supernets: String) {
+        var environment = sampleEnvironment
+        environment["SUPERNETS_CONFIG"] = supernets
+        environment["SCOPE_CONFIG_MANIFEST"] = #"{"defaultScope":{"subscriptionId":"s","region":"eastus"}}"#
+        let lines = IPAMConfiguration.problems(environment)
+        #expect(
+            lines.contains("SUPERNETS_CONFIG: names no scope (at least one subscription or account with a region)"),
+            "\(lines)")
+    }
+
     @Test func isolatedScopesMayOverlap() throws {
         var environment = sampleEnvironment
         environment["SUPERNETS_CONFIG"] =
