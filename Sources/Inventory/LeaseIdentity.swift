@@ -1,4 +1,5 @@
 package import NetworkMath
+internal import StrictJSON
 
 /// Lease ids that name their IPv4 block, so the address history finds a lease's block without a row of its own
 /// (docs/Design.md, "Address history").
@@ -40,7 +41,7 @@ package enum LeaseIdentity {
                 guard character == UInt8(ascii: "-") else { return nil }
                 continue
             }
-            guard let digit = hexValue(character) else { return nil }
+            guard let digit = ASCIIFormat.hexValue(character) else { return nil }
             if let first = high {
                 bytes.append(first << 4 | digit)
                 high = nil
@@ -51,23 +52,12 @@ package enum LeaseIdentity {
         return bytes
     }
 
-    private static func hexValue(_ character: UInt8) -> UInt8? {
-        switch character {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
-
     private static func text(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(36)
         for (index, byte) in bytes.enumerated() {
             if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+            ASCIIFormat.appendHex(byte, to: &out)
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -328,18 +328,9 @@ private struct JSONParser {
         guard start + 4 <= bytes.count else { throw error("invalid \\u escape") }
         var value: UInt32 = 0
         for byte in bytes[start..<start + 4] {
-            guard let digit = Self.hexDigit(byte) else { throw error("invalid \\u escape") }
-            value = value << 4 | digit
+            guard let digit = ASCIIFormat.hexValue(byte) else { throw error("invalid \\u escape") }
+            value = value << 4 | UInt32(digit)
         }
         return value
-    }
-
-    static func hexDigit(_ byte: UInt8) -> UInt32? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(byte - UInt8(ascii: "A") + 10)
-        default: return nil
-        }
     }
 }
