@@ -121,8 +121,8 @@ let package = Package(
         .testTarget(
             name: "InventoryTests",
             dependencies: [
-                "AzureCore", "AzureTables", "IPAMCore", "NetworkMath", "StrictJSON", "Inventory", "TestSupport",
-                .product(name: "PropertyBased", package: "swift-property-based"),
+                "AzureCore", "AzureTables", "FaultProxy", "IPAMCore", "NetworkMath", "StrictJSON", "Inventory",
+                "TableEmulator", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ], swiftSettings: swiftSettings),
         .target(
             name: "IPAMBootstrap",

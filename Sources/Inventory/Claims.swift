@@ -344,6 +344,7 @@ extension Inventory {
                 break // another carve got in first (412) or storage failed: what committed above stands either way
             }
         }
+        await occupied?.remember(current, in: scope) // the head as our last transaction left it (or stale: tried, read)
         return CarveReceipt(outcome: .won(lease: leasedRow, stocked: stocked), reads: reads, transactions: calls)
     }
 

@@ -117,6 +117,9 @@ package actor OccupiedSpace {
 
     private var scopes: [Scope: Known] = [:]
     private let maxAge: Duration
+    /// Per scope: the head as this process's last lease carve left it, and how many carves must read the head
+    /// before it is tried again unread (after one found it changed: another process carves the scope too).
+    private var heads: [Scope: (head: Head, readsBeforeTrust: Int)] = [:]
 
     /// - Parameter maxAge: how long knowledge the log kept current may go before one full read again. The full read
     ///   only drops prefixes of rows deleted meanwhile (space a carve may then use again; keeping them is safe), and
@@ -150,6 +153,30 @@ package actor OccupiedSpace {
         // Rows read after the head was read: at least everything up to head.version.
         scopes[scope] = Known(version: head?.version ?? 0, prefixes: prefixes, readAt: started)
         return (body(scopes[scope]!.prefixes), true)
+    }
+
+    /// The head this process's last lease carve of `scope` left, to try instead of reading it; nil when there is
+    /// none, when the set knows a later version (this process read a newer head since), or while the scope is
+    /// carved by others too (the last head tried unread had changed).
+    package func lastHead(_ scope: Scope) -> Head? {
+        guard let known = heads[scope], scopes[scope]?.version == known.head.version else { return nil }
+        guard known.readsBeforeTrust == 0 else {
+            heads[scope]!.readsBeforeTrust -= 1
+            return nil
+        }
+        return known.head
+    }
+
+    /// Our own lease carve left `head`.
+    package func remember(_ head: Head, in scope: Scope) {
+        heads[scope] = (head, heads[scope]?.readsBeforeTrust ?? 0)
+    }
+
+    /// The head tried unread had changed (another process carved): read it for the next 32 carves of the scope.
+    /// A refused transaction costs the partition every entity it holds (up to 100), a head read one.
+    package func distrustHead(in scope: Scope) {
+        guard let known = heads[scope] else { return }
+        heads[scope] = (known.head, 32)
     }
 
     /// Our own transaction took the head from `version` to `version + 1` inserting `added`.

@@ -11,6 +11,8 @@ package struct InventoryTransaction: Sendable {
         case head
         /// The lease's session row.
         case session
+        /// The session row of the transaction's n-th lease, when it leases several (`carveLeases`).
+        case sessionOf(Int)
         /// The network row of a block.
         case network(IPPrefix)
         /// The stock index row of a block.
@@ -30,6 +32,7 @@ package struct InventoryTransaction: Sendable {
             switch self {
             case .head: "head"
             case .session: "session"
+            case .sessionOf(let position): "session of lease \(position)"
             case .network(let prefix): "network \(prefix)"
             case .stock(let prefix): "stock \(prefix)"
             case .usage(let key): "usage \(key)"

@@ -17,6 +17,9 @@ package struct VendorMetrics: Sendable {
     let claimTransactions: Metrics.Counter
     let claimsInTransactions: Metrics.Counter
     let carves: Metrics.Counter
+    /// Leases carved in rounds of callers while storage paced their scope (`VendorService.carveForWaiters`); each
+    /// round is also one of `carves`.
+    let leasesCarvedInRounds: Metrics.Counter
     let stockReads: Metrics.Counter
     let exhausted: Metrics.Counter
     let storageEntities: Metrics.Counter
@@ -45,6 +48,7 @@ package struct VendorMetrics: Sendable {
         claimTransactions = Metrics.Counter(label: "ipam_vendor_claim_transactions_total", factory: factory)
         claimsInTransactions = Metrics.Counter(label: "ipam_vendor_claims_committed_total", factory: factory)
         carves = Metrics.Counter(label: "ipam_vendor_carves_total", factory: factory)
+        leasesCarvedInRounds = Metrics.Counter(label: "ipam_vendor_leases_carved_in_rounds_total", factory: factory)
         stockReads = Metrics.Counter(label: "ipam_vendor_stock_reads_total", factory: factory)
         exhausted = Metrics.Counter(label: "ipam_vendor_pool_exhausted_total", factory: factory)
         storageEntities = Metrics.Counter(label: "ipam_storage_entities_total", factory: factory)

@@ -18,6 +18,8 @@ package struct VendorService: Sendable {
     package private(set) var logger: Logger
     package let metrics: VendorMetrics
     package let carveGate: SingleFlight
+    /// While storage paces a scope: lease carves, one transaction per round of callers (`carveForWaiters`).
+    package let leaseCarves: CallerRounds<LeaseDraft, LeaseCarveOutcome>
     /// One stock read per (scope, size) at a time; callers arriving meanwhile use its result.
     package let stockReads: SingleFlight
     package let stockCache: StockCache
@@ -45,6 +47,7 @@ package struct VendorService: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.carveGate = SingleFlight()
+        self.leaseCarves = CallerRounds()
         self.stockReads = SingleFlight()
         self.stockCache = StockCache(time: time)
         self.sessions = SessionCache()
@@ -176,12 +179,15 @@ package struct VendorService: Sendable {
                 // The caller that leads the read reads its session row before it (when not read yet): a replay that
                 // reaches a Vendor with no stock at hand is answered without a stock read, and a new allocation pays
                 // this one point read only when it leads a stock read (about once per 48 claims).
+                // Paced, the block is carved in a round of callers (`carveForWaiters`), not claimed from stock: the
+                // lead reads its session and no stock (a query per round would cost what the round saves).
+                let readsStock = !carvesForWaiters(request)
                 let key = stockKey(request, side)
                 let excluded = machine.excluded
                 let turn = try await stockReads.turn(key, worked: { $0 == nil }) {
                     () async throws(DomainError) -> LeaseAnswer? in
                     if checkingSession, let answer = try await replay(request, counting: effort) { return answer }
-                    try await readStock(request.side(side), key: key, excluded: excluded, effort)
+                    if readsStock { try await readStock(request.side(side), key: key, excluded: excluded, effort) }
                     return nil
                 }
                 switch turn {
@@ -189,6 +195,10 @@ package struct VendorService: Sendable {
                 case .waited(let leaderWorked): action = machine.stockReadWaited(leaderWorked: leaderWorked)
                 }
             case .carve(let side, let checkingSession, let stockOnly):
+                if let outcome = try await carveForWaiters(request, stockOnly: stockOnly, &machine, effort) {
+                    action = machine.committed(outcome)
+                    continue
+                }
                 enum Lead {
                     case replayed(LeaseAnswer)
                     case carved(Allocation.Commit)

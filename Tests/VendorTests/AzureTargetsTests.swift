@@ -111,4 +111,84 @@ struct AzureTargetsTests {
             print("concurrentAtTheTarget: first answers by status \(statuses)")
         }
     }
+
+    /// Sends each session to `vendor` from `workers` callers at once; Busy answers try again (as Terraform's retry
+    /// would) until every session has its answer, or 10 passes.
+    static func allocateAll(_ vendor: String, _ sessions: [String], workers: Int) async -> [String: Outcome] {
+        let first = await withTaskGroup(of: [Outcome].self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var mine: [Outcome] = []
+                    for index in stride(from: worker, to: sessions.count, by: workers) {
+                        mine.append(await Self.allocate(vendor, session: sessions[index]))
+                    }
+                    return mine
+                }
+            }
+            return await group.reduce(into: [Outcome]()) { $0 += $1 }
+        }
+        var final = Dictionary(uniqueKeysWithValues: first.map { ($0.session, $0) })
+        for _ in 0..<10 {
+            let pending = final.values.filter { $0.status == 503 && $0.code == "Busy" }.map(\.session)
+            if pending.isEmpty { break }
+            for session in pending { final[session] = await Self.allocate(vendor, session: session) }
+        }
+        return final
+    }
+
+    @Test(
+        "paced, blocks are carved in rounds of callers: every session one block, a session another Vendor served is answered its lease from the round (never a second block), and the table holds"
+    )
+    func roundsOfCallers() async throws {
+        try await LoadTests.exclusive {
+            let stack = ProcessStack()
+            defer { stack.stopAll() }
+            let storage = try await Self.startThrottledStorage(stack, partitionRate: 400)
+            let tableName = TestStorage.uniqueName("rounds")
+            let environment = SampleConfiguration.environment(
+                table: tableName, connectionString: storage, eastus: "10.64.0.0/14", stock: #"{"26":4}"#)
+            let vendors = try await stack.startVendors(2, environment: environment)
+            // More than the stock the first carves leave (up to 192 blocks, carved before storage first throttles):
+            // the rest are carved in rounds once the scope is paced.
+            let served = (0..<320).map { "served-\($0)" }
+            let firstPass = await Self.allocateAll(vendors[0], served, workers: 32)
+            #expect(
+                firstPass.values.allSatisfy { $0.status == 201 },
+                "\(firstPass.values.filter { $0.status != 201 }.prefix(3))")
+            let rounds = try await VendorReplayTests.metric(vendors[0], "ipam_vendor_leases_carved_in_rounds_total")
+            #expect(rounds > 0, "the paced Vendor carved leases in rounds")
+
+            // The other Vendor knows none of these sessions: half of its callers replay one, half ask anew, at once.
+            let fresh = (0..<96).map { "fresh-\($0)" }
+            let replayed = Array(served.prefix(fresh.count))
+            let mixed = zip(replayed, fresh).flatMap { [$0, $1] }
+            let secondPass = await Self.allocateAll(vendors[1], mixed, workers: 32)
+            for session in replayed {
+                let again = secondPass[session]
+                #expect(again?.status == 200, "\(session): \(again?.status ?? 0) \(again?.code ?? "")")
+                #expect(again?.leaseId == firstPass[session]?.leaseId && again?.cidr == firstPass[session]?.cidr)
+            }
+            for session in fresh { #expect(secondPass[session]?.status == 201, "\(session)") }
+
+            let roundsB = try await VendorReplayTests.metric(vendors[1], "ipam_vendor_leases_carved_in_rounds_total")
+            print(
+                "roundsOfCallers: leases carved in rounds: \(rounds) of \(served.count), then \(roundsB) of \(fresh.count)"
+            )
+
+            let patient = RetryPolicy(
+                maxAttempts: 200, baseDelay: .milliseconds(250), maxDelay: .seconds(2), deadline: .seconds(600))
+            let table = try TableServiceClient(
+                connectionString: storage, transport: TestStorage.transport, retryPolicy: patient
+            ).table(tableName)
+            let rows = try await table.queryAll(filter: "PartitionKey eq '\(SampleConfiguration.subscription)_eastus'")
+            let problems = InvariantChecker.violations(in: rows)
+            #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
+            let held = rows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }
+            #expect(held.count == served.count + fresh.count, "one lease per session, none doubled")
+            let bySession = Dictionary(grouping: held, by: { $0.sessionId ?? "" })
+            #expect(bySession.values.allSatisfy { $0.count == 1 })
+            let sorted = held.map(\.prefix).sorted()
+            for (a, b) in zip(sorted, sorted.dropFirst()) { #expect(!a.overlaps(b), "\(a) overlaps \(b)") }
+        }
+    }
 }
