@@ -153,14 +153,16 @@ struct LeaseCarveTests {
             let sorted = rows.map(\.prefix).sorted()
             for (a, b) in zip(sorted, sorted.dropFirst()) { #expect(!a.overlaps(b), "\(a) overlaps \(b)") }
 
-            // Process 0 knows the head its last carve left; process 1 carves; process 0's next carve finds its head
-            // changed, reads it and commits.
-            _ = Self.won(await inventory.carveLeases(Self.request(["q0"]), occupied: spaces[0], now: { Date() }))
-            _ = Self.won(await inventory.carveLeases(Self.request(["q1"]), occupied: spaces[1], now: { Date() }))
-            let stale = await inventory.carveLeases(Self.request(["q2"]), occupied: spaces[0], now: { Date() })
+            // Two processes fresh: A knows the head its last round left; B carves; A's next round tries A's head
+            // unread, finds it changed, reads it and commits, and reads the head for a while after.
+            let (a, b) = (OccupiedSpace(), OccupiedSpace())
+            _ = Self.won(await inventory.carveLeases(Self.request(["q0"]), occupied: a, now: { Date() }))
+            #expect(await a.lastHead(Self.scope) != nil, "A would try its own head unread")
+            _ = Self.won(await inventory.carveLeases(Self.request(["q1"]), occupied: b, now: { Date() }))
+            let stale = await inventory.carveLeases(Self.request(["q2"]), occupied: a, now: { Date() })
             #expect(Self.won(stale).count == 1)
             #expect(stale.transactions == 2 && stale.reads >= 1, "refused on the head once, then read it")
-            #expect(await spaces[0].lastHead(Self.scope) == nil, "then reads the head for a while")
+            #expect(await a.lastHead(Self.scope) == nil, "then reads the head for a while")
         }
     }
 
