@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Callers of one key whose items go out together, one round at a time: the first caller to arrive while no round
 /// of its key is out leads one with whoever waits, and whoever arrives meanwhile goes in the next round, led by the
 /// first of them. No caller waits for a timer.
@@ -85,4 +87,28 @@ package actor CallerRounds<Item: Sendable, Outcome: Sendable> {
         waiting[key] = queue
         next.continuation.resume(returning: .lead)
     }
+}
+
+/// How many callers of each key are in flight in this process (entered and not yet left).
+///
+/// The Vendor counts its allocations per scope and size: a round of callers pays off only when there are others to
+/// share it with (`VendorService.carvesForWaiters`).
+package final class CallerCount: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    package init() {}
+
+    /// One more caller of `key`.
+    package func enter(_ key: String) { counts.withLock { $0[key, default: 0] += 1 } }
+
+    /// One caller of `key` fewer.
+    package func leave(_ key: String) {
+        counts.withLock {
+            let left = ($0[key] ?? 1) - 1
+            $0[key] = left > 0 ? left : nil
+        }
+    }
+
+    /// Callers of `key` in flight.
+    package func count(_ key: String) -> Int { counts.withLock { $0[key] ?? 0 } }
 }

@@ -58,11 +58,15 @@ extension VendorService {
 
 extension VendorService {
     /// Whether the request's block is carved in a round of callers (`carveForWaiters`) instead of claimed from stock:
-    /// a single block of the scope's own space, counted in no quota, while storage paces the scope. Its stock is
-    /// then not read either (a query per allocation would cost what the round saves).
+    /// a single block of the scope's own space, counted in no quota, while storage paces the scope and other
+    /// allocations of the same scope and size are in flight in this process. Its stock is then not read either (a
+    /// query per allocation would cost what the round saves).
+    ///
+    /// A caller alone claims from stock as below the target: a round of one shares its head with nobody, and the
+    /// caller pays its session read as a round trip of its own before the round.
     func carvesForWaiters(_ request: LeaseRequest) -> Bool {
         request.pool == nil && request.v6Half == nil && quotaCharges(request).isEmpty
-            && inventory.isPaced(request.scope)
+            && inventory.isPaced(request.scope) && allocating.count(stockKey(request)) > 1
     }
 }
 

@@ -20,6 +20,8 @@ package struct VendorService: Sendable {
     package let carveGate: SingleFlight
     /// While storage paces a scope: lease carves, one transaction per round of callers (`carveForWaiters`).
     package let leaseCarves: CallerRounds<LeaseDraft, LeaseCarveOutcome>
+    /// Allocations in flight per scope and size (`stockKey`): rounds only when a caller has company.
+    package let allocating: CallerCount
     /// One stock read per (scope, size) at a time; callers arriving meanwhile use its result.
     package let stockReads: SingleFlight
     package let stockCache: StockCache
@@ -48,6 +50,7 @@ package struct VendorService: Sendable {
         self.metrics = metrics
         self.carveGate = SingleFlight()
         self.leaseCarves = CallerRounds()
+        self.allocating = CallerCount()
         self.stockReads = SingleFlight()
         self.stockCache = StockCache(time: time)
         self.sessions = SessionCache()
@@ -127,6 +130,9 @@ package struct VendorService: Sendable {
         var machine = Allocation(
             request.v6Half == nil ? .single(pool: request.pool != nil, quotas: !quotas.isEmpty) : .pair,
             deadline: deadline)
+        let key = stockKey(request)
+        allocating.enter(key)
+        defer { allocating.leave(key) }
         do {
             return try await allocate(request, quotas: quotas, &machine, effort)
         } catch {
