@@ -146,7 +146,9 @@ extension Inventory {
                         headRead = true
                         members = []
                         continue // carve again from a fresh head
-                    case .refused: return finishing(.lost)
+                    case .refused:
+                        if !headRead { await occupied?.distrustHead(in: scope) } // the next round reads it
+                        return finishing(.lost)
                     case .unknown: return finishing(.outcomeUnknown)
                     case .failed: return finishing(.failed(error.error))
                     }
