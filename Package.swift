@@ -122,7 +122,7 @@ let package = Package(
             name: "InventoryTests",
             dependencies: [
                 "AzureCore", "AzureTables", "FaultProxy", "IPAMCore", "NetworkMath", "StrictJSON", "Inventory",
-                "TableEmulator", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+                "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
             ], swiftSettings: swiftSettings),
         .target(
             name: "IPAMBootstrap",

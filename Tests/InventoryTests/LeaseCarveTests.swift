@@ -1,10 +1,8 @@
-import AzureCore
 import AzureTables
 import FaultProxy
 import Foundation
 import IPAMCore
 import NetworkMath
-import TableEmulator
 import TestSupport
 import Testing
 
@@ -170,16 +168,9 @@ struct LeaseCarveTests {
         "a lost answer: every caller of the round is outcomeUnknown, and each one's session row tells that it committed"
     )
     func lostAnswer() async throws {
-        let storage = try await TestStorage.connectionString()
-        let name = TestStorage.uniqueName("leasecarve")
-        let direct = try TableServiceClient(connectionString: storage, transport: TestStorage.transport)
-        try await direct.createTable(name)
-        let (proxy, proxied, server) = try await FaultProxy.inFront(of: storage, transport: TestStorage.transport)
-        try await server.serving {
-            let through = try TableServiceClient(
-                connectionString: proxied, transport: TestStorage.transport, retryPolicy: .none
-            ).table(name)
-            let inventory = Inventory(table: through, actor: "test")
+        try await FaultProxiedTable.with("leasecarve") { tables in
+            let proxy = tables.proxy
+            let inventory = Inventory(table: tables.through, actor: "test")
             // A first round, unfaulted: the process then knows the head and the occupied space, and reads nothing.
             let occupied = OccupiedSpace()
             #expect(
@@ -201,7 +192,7 @@ struct LeaseCarveTests {
             for session in ["u1", "u2", "u3"] {
                 #expect(try await inventory.session(session, in: Self.scope) != nil, "\(session) committed")
             }
-            let problems = try await Inventory(table: direct.table(name), actor: "test").violations(in: Self.scope)
+            let problems = try await Inventory(table: tables.direct, actor: "test").violations(in: Self.scope)
             #expect(problems.isEmpty, "\(problems)")
         }
     }

@@ -78,19 +78,11 @@ struct WebhookCursorFaultTests {
 
     /// Runs `body` with a fresh `Rig`: a new table in the tests' emulator and a fault proxy in front of it.
     static func withRig(_ body: (Rig) async throws -> Void) async throws {
-        let storage = try await TestStorage.connectionString()
-        let name = TestStorage.uniqueName("hookfault")
-        let direct = try TableServiceClient(connectionString: storage, transport: TestStorage.transport)
-        try await direct.createTable(name)
-        let (proxy, proxied, server) = try await FaultProxy.inFront(of: storage, transport: TestStorage.transport)
-        try await server.serving {
-            let through = try TableServiceClient(
-                connectionString: proxied, transport: TestStorage.transport, retryPolicy: .none
-            ).table(name)
+        try await FaultProxiedTable.with("hookfault") { tables in
             let start = Date().addingTimeInterval(-3600)
             try await body(
                 Rig(
-                    table: direct.table(name), proxy: proxy, through: through, start: start,
+                    table: tables.direct, proxy: tables.proxy, through: tables.through, start: start,
                     time: ManualTime(start: start)))
         }
     }

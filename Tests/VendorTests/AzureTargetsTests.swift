@@ -62,18 +62,7 @@ struct AzureTargetsTests {
                 table: tableName, connectionString: storage, eastus: "10.64.0.0/14", stock: #"{"26":8}"#)
             let vendors = try await stack.startVendors(2, environment: environment)
             let sessions = (0..<240).map { "wall-\($0)" }
-            let first = await withTaskGroup(of: [Outcome].self) { group in
-                for worker in 0..<48 {
-                    group.addTask {
-                        var mine: [Outcome] = []
-                        for index in stride(from: worker, to: sessions.count, by: 48) {
-                            mine.append(await Self.allocate(vendors[index % 2], session: sessions[index]))
-                        }
-                        return mine
-                    }
-                }
-                return await group.reduce(into: [Outcome]()) { $0 += $1 }
-            }
+            let first = await Self.firstAnswers(vendors, sessions, workers: 48)
             #expect(first.count == sessions.count)
             // Throttled past a request's deadline is 503 Busy; nothing else but a lease is ever answered.
             let unexpected = first.filter { !($0.status == 201 || ($0.status == 503 && $0.code == "Busy")) }
@@ -112,21 +101,27 @@ struct AzureTargetsTests {
         }
     }
 
-    /// Sends each session to `vendor` from `workers` callers at once; Busy answers try again (as Terraform's retry
-    /// would) until every session has its answer, or 10 passes.
-    static func allocateAll(_ vendor: String, _ sessions: [String], workers: Int) async -> [String: Outcome] {
-        let first = await withTaskGroup(of: [Outcome].self) { group in
+    /// Each session's first answer, from `workers` callers at once, the i-th session sent to the Vendor
+    /// `vendors[i % vendors.count]`.
+    static func firstAnswers(_ vendors: [String], _ sessions: [String], workers: Int) async -> [Outcome] {
+        await withTaskGroup(of: [Outcome].self) { group in
             for worker in 0..<workers {
                 group.addTask {
                     var mine: [Outcome] = []
                     for index in stride(from: worker, to: sessions.count, by: workers) {
-                        mine.append(await Self.allocate(vendor, session: sessions[index]))
+                        mine.append(await Self.allocate(vendors[index % vendors.count], session: sessions[index]))
                     }
                     return mine
                 }
             }
             return await group.reduce(into: [Outcome]()) { $0 += $1 }
         }
+    }
+
+    /// Sends each session to `vendor` from `workers` callers at once; Busy answers try again (as Terraform's retry
+    /// would) until every session has its answer, or 10 passes.
+    static func allocateAll(_ vendor: String, _ sessions: [String], workers: Int) async -> [String: Outcome] {
+        let first = await firstAnswers([vendor], sessions, workers: workers)
         var final = Dictionary(uniqueKeysWithValues: first.map { ($0.session, $0) })
         for _ in 0..<10 {
             let pending = final.values.filter { $0.status == 503 && $0.code == "Busy" }.map(\.session)
