@@ -27,6 +27,40 @@ struct AzureTargetsTests {
             tableEndpoint: "http://127.0.0.1:\(port)/devstoreaccount1")
     }
 
+    /// Runs `body` with two Vendors on a fresh table of `table-emulator --azure-targets` at `partitionRate`, the scope's
+    /// stock target `stock`: the storage's connection string, the table's name and the Vendors' URLs.
+    static func withTwoVendors(
+        _ prefix: String, partitionRate: Int, stock: String,
+        _ body: @Sendable (StorageConnectionString, String, [String]) async throws -> Void
+    ) async throws {
+        try await LoadTests.exclusive {
+            let stack = ProcessStack()
+            defer { stack.stopAll() }
+            let storage = try await Self.startThrottledStorage(stack, partitionRate: partitionRate)
+            let tableName = TestStorage.uniqueName(prefix)
+            let environment = SampleConfiguration.environment(
+                table: tableName, connectionString: storage, eastus: "10.64.0.0/14", stock: stock)
+            let vendors = try await stack.startVendors(2, environment: environment)
+            try await body(storage, tableName, vendors)
+        }
+    }
+
+    /// Every row of the scope's partition, checked by the invariant checker.
+    ///
+    /// The partition's budget is spent and a page of rows costs one entity each: this reader waits its turn as long
+    /// as it takes (the Vendors' deadlines do not apply to it), so a throttled page is never a failure.
+    static func checkedRows(_ storage: StorageConnectionString, _ tableName: String) async throws -> [TableEntity] {
+        let patient = RetryPolicy(
+            maxAttempts: 200, baseDelay: .milliseconds(250), maxDelay: .seconds(2), deadline: .seconds(600))
+        let table = try TableServiceClient(
+            connectionString: storage, transport: TestStorage.transport, retryPolicy: patient
+        ).table(tableName)
+        let rows = try await table.queryAll(filter: "PartitionKey eq '\(SampleConfiguration.subscription)_eastus'")
+        let problems = InvariantChecker.violations(in: rows)
+        #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
+        return rows
+    }
+
     struct Outcome: Sendable {
         let session: String
         let status: Int
@@ -53,14 +87,7 @@ struct AzureTargetsTests {
         "2 Vendors x 48 callers at a partition target of 300 entities/s: only leases or 503 Busy, and retrying Busy gives each session exactly one block"
     )
     func concurrentAtTheTarget() async throws {
-        try await LoadTests.exclusive {
-            let stack = ProcessStack()
-            defer { stack.stopAll() }
-            let storage = try await Self.startThrottledStorage(stack, partitionRate: 300)
-            let tableName = TestStorage.uniqueName("wall")
-            let environment = SampleConfiguration.environment(
-                table: tableName, connectionString: storage, eastus: "10.64.0.0/14", stock: #"{"26":8}"#)
-            let vendors = try await stack.startVendors(2, environment: environment)
+        try await Self.withTwoVendors("wall", partitionRate: 300, stock: #"{"26":8}"#) { storage, tableName, vendors in
             let sessions = (0..<240).map { "wall-\($0)" }
             let first = await Self.firstAnswers(vendors, sessions, workers: 48)
             #expect(first.count == sessions.count)
@@ -81,17 +108,7 @@ struct AzureTargetsTests {
             let blocks = try outcomes.compactMap(\.cidr).map { try IPPrefix(parsing: $0) }.sorted()
             for (a, b) in zip(blocks, blocks.dropFirst()) { #expect(!a.overlaps(b), "\(a) overlaps \(b)") }
 
-            // The partition's budget is spent and a page of rows costs one entity each: this reader waits its turn
-            // as long as it takes (the Vendors' deadlines do not apply to it), so a throttled page is never a failure.
-            let patient = RetryPolicy(
-                maxAttempts: 200, baseDelay: .milliseconds(250), maxDelay: .seconds(2), deadline: .seconds(600))
-            let table = try TableServiceClient(
-                connectionString: storage, transport: TestStorage.transport, retryPolicy: patient
-            ).table(tableName)
-            let rows = try await table.queryAll(
-                filter: "PartitionKey eq '\(SampleConfiguration.subscription)_eastus'")
-            let problems = InvariantChecker.violations(in: rows)
-            #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
+            let rows = try await Self.checkedRows(storage, tableName)
             let held = rows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }
             #expect(held.count == sessions.count, "no lease lost or doubled")
             let bySession = Dictionary(held.map { ($0.sessionId ?? "", $0.prefix.description) }) { a, _ in a }
@@ -135,14 +152,8 @@ struct AzureTargetsTests {
         "paced, blocks are carved in rounds of callers: every session one block, a session another Vendor served is answered its lease from the round (never a second block), and the table holds"
     )
     func roundsOfCallers() async throws {
-        try await LoadTests.exclusive {
-            let stack = ProcessStack()
-            defer { stack.stopAll() }
-            let storage = try await Self.startThrottledStorage(stack, partitionRate: 400)
-            let tableName = TestStorage.uniqueName("rounds")
-            let environment = SampleConfiguration.environment(
-                table: tableName, connectionString: storage, eastus: "10.64.0.0/14", stock: #"{"26":4}"#)
-            let vendors = try await stack.startVendors(2, environment: environment)
+        try await Self.withTwoVendors("rounds", partitionRate: 400, stock: #"{"26":4}"#) {
+            storage, tableName, vendors in
             // More than the stock the first carves leave (up to 192 blocks, carved before storage first throttles):
             // the rest are carved in rounds once the scope is paced.
             let served = (0..<320).map { "served-\($0)" }
@@ -170,14 +181,7 @@ struct AzureTargetsTests {
                 "roundsOfCallers: leases carved in rounds: \(rounds) of \(served.count), then \(roundsB) of \(fresh.count)"
             )
 
-            let patient = RetryPolicy(
-                maxAttempts: 200, baseDelay: .milliseconds(250), maxDelay: .seconds(2), deadline: .seconds(600))
-            let table = try TableServiceClient(
-                connectionString: storage, transport: TestStorage.transport, retryPolicy: patient
-            ).table(tableName)
-            let rows = try await table.queryAll(filter: "PartitionKey eq '\(SampleConfiguration.subscription)_eastus'")
-            let problems = InvariantChecker.violations(in: rows)
-            #expect(problems.isEmpty, "\(problems.prefix(20).joined(separator: "\n"))")
+            let rows = try await Self.checkedRows(storage, tableName)
             let held = rows.compactMap(NetworkRow.init(entity:)).filter { $0.state == .leased }
             #expect(held.count == served.count + fresh.count, "one lease per session, none doubled")
             let bySession = Dictionary(grouping: held, by: { $0.sessionId ?? "" })
