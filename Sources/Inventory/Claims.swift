@@ -255,22 +255,12 @@ extension Inventory {
         let scope = request.scope
         var calls = 1
         let head = try await self.head(of: scope)
-        let version = request.version
-        let allowed = Self.carvable(request.space, version: version)
         let count = (request.lease == nil ? 0 : 1) + request.stock
-        let length = request.length
-        let blocks: [IPPrefix]
-        if let occupied {
-            let carved = try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
-                FreeSpace.carve(count: count, length: length, in: allowed, sortedOccupied: sorted)
-            }
-            blocks = carved.result
-            if carved.readPartition { calls += 1 }
-        } else {
-            let sorted = try await occupiedPrefixes(in: scope).sorted()
-            calls += 1
-            blocks = FreeSpace.carve(count: count, length: length, in: allowed, sortedOccupied: sorted)
-        }
+        let carved = try await freeBlocks(
+            count, length: request.length, space: request.space, version: request.version, in: scope, head: head,
+            occupied: occupied)
+        let blocks = carved.blocks
+        if carved.readPartition { calls += 1 }
         guard !blocks.isEmpty else { return CarveReceipt(outcome: .exhausted, reads: calls, transactions: 0) }
         let reads = calls
         calls = 0
@@ -355,14 +345,27 @@ extension Inventory {
         in scope: Scope, space: ScopeSupernets, length: Int, version: IPVersion, occupied: OccupiedSpace? = nil
     ) async throws(InventoryError) -> IPPrefix? {
         let head = try await self.head(of: scope)
+        return try await freeBlocks(
+            1, length: length, space: space, version: version, in: scope, head: head, occupied: occupied
+        ).blocks.first
+    }
+
+    /// The `count` smallest free blocks of `length` in `space` as of `head` (outside every network row and excluded
+    /// range), and whether finding them read the partition: from `occupied`, kept current by the head's log, or
+    /// without it from a read of every network row.
+    func freeBlocks(
+        _ count: Int, length: Int, space: ScopeSupernets, version: IPVersion, in scope: Scope, head: Head?,
+        occupied: OccupiedSpace?
+    ) async throws(InventoryError) -> (blocks: [IPPrefix], readPartition: Bool) {
         let allowed = Self.carvable(space, version: version)
-        if let occupied {
-            return try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
-                FreeSpace.carve(count: 1, length: length, in: allowed, sortedOccupied: sorted).first
-            }.result
+        guard let occupied else {
+            let sorted = try await occupiedPrefixes(in: scope).sorted()
+            return (FreeSpace.carve(count: count, length: length, in: allowed, sortedOccupied: sorted), true)
         }
-        let sorted = try await occupiedPrefixes(in: scope).sorted()
-        return FreeSpace.carve(count: 1, length: length, in: allowed, sortedOccupied: sorted).first
+        let carved = try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
+            FreeSpace.carve(count: count, length: length, in: allowed, sortedOccupied: sorted)
+        }
+        return (carved.result, carved.readPartition)
     }
 
     /// The space a carve of `version` may use: the supernets of that version without their excluded ranges.

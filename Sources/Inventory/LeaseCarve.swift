@@ -93,21 +93,13 @@ extension Inventory {
             } catch {
                 return finishing(.failed(error))
             }
-            let allowed = Self.carvable(request.space, version: request.version)
             let blocks: [IPPrefix]
             do throws(InventoryError) {
-                if let occupied {
-                    let carved = try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
-                        FreeSpace.carve(count: open.count, length: request.length, in: allowed, sortedOccupied: sorted)
-                    }
-                    blocks = carved.result
-                    if carved.readPartition { reads += 1 }
-                } else {
-                    let sorted = try await occupiedPrefixes(in: scope).sorted()
-                    reads += 1
-                    blocks = FreeSpace.carve(
-                        count: open.count, length: request.length, in: allowed, sortedOccupied: sorted)
-                }
+                let carved = try await freeBlocks(
+                    open.count, length: request.length, space: request.space, version: request.version, in: scope,
+                    head: head, occupied: occupied)
+                blocks = carved.blocks
+                if carved.readPartition { reads += 1 }
             } catch {
                 return finishing(.failed(error))
             }

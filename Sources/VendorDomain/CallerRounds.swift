@@ -20,9 +20,6 @@ package actor CallerRounds<Item: Sendable, Outcome: Sendable> {
 
     private var waiting: [String: [Waiter]] = [:]
     private var leading: Set<String> = []
-    /// Rounds sent and items they carried (for tests and metrics).
-    package private(set) var rounds = 0
-    package private(set) var items = 0
 
     package init() {}
 
@@ -70,8 +67,6 @@ package actor CallerRounds<Item: Sendable, Outcome: Sendable> {
             }
         }
         waiting[key] = left
-        rounds += 1
-        items += round.count
         return (round, taken)
     }
 
