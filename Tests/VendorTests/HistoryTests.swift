@@ -228,7 +228,7 @@ struct HistoryTests {
             #expect(calls == 2, "one read of the block's marks in each of the two scopes, no point read: \(calls)")
 
             // Same layout, other random bits: an id no lease has, naming a block a lease holds.
-            let madeUp = String(leaseId.prefix(24)) + (leaseId.hasSuffix("0") ? "1" : "0") + leaseId.suffix(11)
+            let madeUp = madeUpLeaseId(sameBlockAs: leaseId)
             #expect(LeaseIdentity.block(named: madeUp) == cidr && madeUp != leaseId)
             let (none, _) = try await Self.history(url, "leaseId=\(madeUp)")
             #expect(none.isEmpty, "\(none)")

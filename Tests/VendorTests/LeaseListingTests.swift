@@ -32,7 +32,7 @@ struct LeaseListingTests {
                     "\(found.text)")
             }
             // The same block and layout, other random bits: no lease has this id.
-            let madeUp = String(id.prefix(24)) + (id.hasSuffix("0") ? "1" : "0") + id.suffix(11)
+            let madeUp = madeUpLeaseId(sameBlockAs: id)
             #expect(LeaseIdentity.block(named: madeUp)?.description == cidr)
             let missing = try await HTTPCalls.send("GET", url + "/api/leases/\(madeUp)")
             #expect(missing.status == 404 && missing.code == "LeaseNotFound", "\(missing.text)")
