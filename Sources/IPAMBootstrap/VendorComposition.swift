@@ -71,7 +71,7 @@ package struct VendorComposition: Sendable {
         let service = VendorService(
             configuration: bootstrap.configuration, inventory: inventory,
             redactor: PrincipalRedactor(salt: settings.auditSalt), logger: logger, metrics: metrics,
-            redactActors: settings.redactActors)
+            redactActors: settings.redactActors, sessionCacheEntries: settings.sessionCacheEntries)
         return VendorComposition(
             configuration: bootstrap.configuration, settings: settings, service: service, tokens: tokens,
             metrics: metrics, logger: logger, httpLimits: httpLimits, tableEndpoint: bootstrap.tableEndpoint,

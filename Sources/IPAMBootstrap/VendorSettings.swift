@@ -2,6 +2,7 @@ import Foundation
 package import IPAMCore
 import TokenAuth
 package import VendorConsole
+import VendorDomain
 package import VendorHTTP
 
 /// The Vendor's own settings (docs/Configuration.md), beside the ipam settings `Bootstrap` reads: who may call
@@ -24,6 +25,8 @@ package struct VendorSettings: Sendable {
     package var functionsPort: Int?
     /// `--insecure-no-auth`: every caller is `anonymous` with `admin` (local development only).
     package var insecureNoAuth: Bool
+    /// `VENDOR_SESSION_CACHE_ENTRIES`: how many sessions the Vendor keeps in memory for replays.
+    package var sessionCacheEntries: Int = SessionCache.defaultCapacity
 
     /// Which bearer tokens are callers (`AUTH_JWT_*`).
     package struct Tokens: Sendable, Equatable {
@@ -103,12 +106,23 @@ package struct VendorSettings: Sendable {
         case "true", "1", "yes": redactActors = true
         case let other?: problems.append("AUDIT_REDACT_ACTORS=\(other): use true or false")
         }
+        var sessionCacheEntries = SessionCache.defaultCapacity
+        if let text = environment[setting: .vendorSessionCacheEntries] {
+            if let entries = Int(text), (1...SessionCache.maximumCapacity).contains(entries) {
+                sessionCacheEntries = entries
+            } else {
+                problems.append(
+                    "VENDOR_SESSION_CACHE_ENTRIES=\(text): must be a whole number from 1 to \(SessionCache.maximumCapacity)"
+                )
+            }
+        }
         var console: ConsoleSessions? = nil
         do { console = try ConsoleSessions.load { environment[setting: $0] } } catch { problems.append(error.message) }
         guard problems.isEmpty else { throw IPAMConfiguration.Problems(lines: problems) }
         return VendorSettings(
             keys: keys, tokens: tokens, auditSalt: salt, redactActors: redactActors, console: console,
-            functionsPort: environment[setting: .functionsPort].flatMap(Int.init), insecureNoAuth: insecureNoAuth)
+            functionsPort: environment[setting: .functionsPort].flatMap(Int.init), insecureNoAuth: insecureNoAuth,
+            sessionCacheEntries: sessionCacheEntries)
     }
 
     /// How callers are authenticated, for the start-up line.

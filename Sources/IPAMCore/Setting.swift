@@ -49,6 +49,8 @@ package enum Setting: String, CaseIterable, Sendable {
     case consolePlainHTTP = "CONSOLE_PLAIN_HTTP"
     /// Audit events name callers by their keyed hash (HMAC with `AUDIT_SALT`) instead of their name.
     case auditRedactActors = "AUDIT_REDACT_ACTORS"
+    /// How many sessions a Vendor keeps in memory for replays (`SessionCache`).
+    case vendorSessionCacheEntries = "VENDOR_SESSION_CACHE_ENTRIES"
     case functionsPort = "FUNCTIONS_CUSTOMHANDLER_PORT"
     // Every HTTP server of the project (`HTTPServerLimits`).
     case httpMaxConnections = "IPAM_HTTP_MAX_CONNECTIONS"

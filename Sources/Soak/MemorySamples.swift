@@ -154,17 +154,64 @@ extension SoakChecks {
     /// memory, the soak its ledger of every acknowledged answer. Their growth is stated, not held to the limit.
     package static let memoryHoldsData: Set<String> = ["table-emulator", "ipam-dev soak"]
 
-    /// Whether `process` reads the scope's rows at once, so that its resident memory follows the partition's size:
-    /// the Managers (a run plans over every row of its scope).
-    package static func memoryFollowsRows(_ process: String) -> Bool { process.hasPrefix("manager-") }
+    /// What a service's resident memory may grow by after its warm-up: a flat limit, and for the services whose
+    /// memory follows what they hold by design, that on top.
+    package struct MemoryLimits: Sendable, Equatable {
+        /// What any service may grow by (allocator arenas settling, buffers sized by the busiest moment).
+        package var flatMiB: Double
+        /// A Manager's run reads and plans over every row of its scope at once: this much more for each row the
+        /// partition gained.
+        package var managerPerRowKiB: Double
+        /// A Vendor keeps every network row's prefix of its scope (`OccupiedSpace`): this much more for each row the
+        /// partition gained.
+        package var vendorPerRowKiB: Double
+        /// A Vendor's session cache may still be filling after warm-up: at most this much (its capacity's worth).
+        package var vendorSessionCacheMiB: Double
 
-    /// Memory flat after warm-up: each life of each service grew at most `limitMiB` from its first sample after its
-    /// own warm-up to its last (a Manager's, `perRowKiB` more for each row the partition gained meanwhile), and
-    /// every process's growth (its life that grew the most) is stated in the detail.
-    package static func memory(
-        _ growth: [MemorySamples.Growth], limitMiB: Double, perRowKiB: Double, warmUpSeconds: Double
-    ) -> Result {
-        func mib(_ value: Double) -> String { String(format: "%.1f", value) }
+        package init(flatMiB: Double, managerPerRowKiB: Double, vendorPerRowKiB: Double, vendorSessionCacheMiB: Double)
+        {
+            self.flatMiB = flatMiB
+            self.managerPerRowKiB = managerPerRowKiB
+            self.vendorPerRowKiB = vendorPerRowKiB
+            self.vendorSessionCacheMiB = vendorSessionCacheMiB
+        }
+
+        /// KiB per row gained that `process` may grow by (0: its memory does not follow the partition).
+        package func perRowKiB(_ process: String) -> Double {
+            process.hasPrefix("manager-") ? managerPerRowKiB : process.hasPrefix("vendor-") ? vendorPerRowKiB : 0
+        }
+
+        /// MiB of bounded caches `process` may fill after warm-up.
+        package func cacheMiB(_ process: String) -> Double {
+            process.hasPrefix("vendor-") ? vendorSessionCacheMiB : 0
+        }
+
+        /// What `process` may grow by in a life that saw `rowsGrown` rows added, and how that was reckoned.
+        package func allowed(_ process: String, rowsGrown: Int) -> (mib: Double, reckoning: String) {
+            let rows = Double(rowsGrown) * perRowKiB(process) / 1024
+            let cache = cacheMiB(process)
+            var parts = [mib(flatMiB)]
+            if cache > 0 { parts.append("\(mib(cache)) MiB session cache") }
+            if perRowKiB(process) > 0 { parts.append("\(mib(perRowKiB(process))) KiB × \(rowsGrown) rows gained") }
+            let total = flatMiB + cache + rows
+            return (
+                total, parts.count == 1 ? "\(mib(total)) MiB" : "\(mib(total)) MiB (\(parts.joined(separator: " + ")))"
+            )
+        }
+
+        /// The limits, for the check's detail.
+        var description: String {
+            "at most \(mib(flatMiB)) MiB per service (a Manager: \(mib(managerPerRowKiB)) KiB more per row the partition "
+                + "gained; a Vendor: \(mib(vendorPerRowKiB)) KiB more per row and its session cache, "
+                + "\(mib(vendorSessionCacheMiB)) MiB)"
+        }
+    }
+
+    /// Memory flat after warm-up: each life of each service grew at most what `limits` allow it from its first
+    /// sample after its own warm-up to its last, and every process's growth (its life that grew the most) is stated
+    /// in the detail.
+    package static func memory(_ growth: [MemorySamples.Growth], limits: MemoryLimits, warmUpSeconds: Double) -> Result
+    {
         var problems: [String] = []
         var stated: [String] = []
         for process in growth {
@@ -173,7 +220,7 @@ extension SoakChecks {
                 continue
             }
             let life = process.restarts > 0 ? ", its life from \(Int(worst.fromSeconds)) s" : ""
-            let rows = memoryFollowsRows(process.process) ? ", \(worst.rowsGrown) rows gained" : ""
+            let rows = limits.perRowKiB(process.process) > 0 ? ", \(worst.rowsGrown) rows gained" : ""
             let text =
                 "\(process.process) \(worst.growthMiB < 0 ? "" : "+")\(mib(worst.growthMiB)) MiB (\(mib(worst.fromMiB)) → \(mib(worst.toMiB))\(life)\(rows))"
             if memoryHoldsData.contains(process.process) {
@@ -182,24 +229,20 @@ extension SoakChecks {
             }
             stated.append(text)
             for life in process.lives {
-                let rowsAllowed = memoryFollowsRows(process.process) ? Double(life.rowsGrown) * perRowKiB / 1024 : 0
-                let allowed = limitMiB + rowsAllowed
-                guard life.growthMiB > allowed else { continue }
+                let allowed = limits.allowed(process.process, rowsGrown: life.rowsGrown)
+                guard life.growthMiB > allowed.mib else { continue }
                 let when =
                     process.restarts > 0 ? " (pid \(life.pid), \(Int(life.fromSeconds))–\(Int(life.toSeconds)) s)" : ""
-                let limit =
-                    rowsAllowed > 0
-                    ? "\(mib(allowed)) MiB (\(mib(limitMiB)) + \(mib(perRowKiB)) KiB × \(life.rowsGrown) rows gained)"
-                    : "\(mib(limitMiB)) MiB"
                 problems.append(
-                    "\(process.process) grew \(mib(life.growthMiB)) MiB after warm-up\(when), more than \(limit)")
+                    "\(process.process) grew \(mib(life.growthMiB)) MiB after warm-up\(when), more than \(allowed.reckoning)"
+                )
             }
         }
         return Result(
             name: "memory flat after warm-up", problems: problems,
-            detail:
-                "growth after the first \(Int(warmUpSeconds)) s of each life, at most \(mib(limitMiB)) MiB per service "
-                + "(a Manager: \(mib(perRowKiB)) KiB more per row the partition gained): "
+            detail: "growth after the first \(Int(warmUpSeconds)) s of each life, \(limits.description): "
                 + stated.joined(separator: "; "))
     }
+
+    private static func mib(_ value: Double) -> String { String(format: "%.1f", value) }
 }

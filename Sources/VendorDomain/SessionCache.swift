@@ -7,14 +7,19 @@ package import Inventory
 /// A session row never changes once written; it is deleted only when its block returns to stock, and
 /// then the network row no longer carries its lease id. So an entry is checked, not trusted: the replay
 /// reads the network row and falls back to reading the session row when the lease ids differ. Bounded:
-/// the oldest entries go first.
+/// the oldest entries go first (each entry holds about 1 KiB, docs/Performance.md).
 package actor SessionCache {
+    /// The capacity when `VENDOR_SESSION_CACHE_ENTRIES` is unset.
+    package static let defaultCapacity = 100_000
+    /// The largest capacity `VENDOR_SESSION_CACHE_ENTRIES` accepts.
+    package static let maximumCapacity = 10_000_000
+
     private var rows: [String: SessionRow] = [:]
     private var order: [String] = []
     private var start = 0
-    package let capacity: Int
+    nonisolated package let capacity: Int
 
-    package init(capacity: Int = 100_000) { self.capacity = max(1, capacity) }
+    package init(capacity: Int = defaultCapacity) { self.capacity = max(1, capacity) }
 
     package func lookup(_ sessionId: String, in scope: Scope) -> SessionRow? { rows[Self.key(sessionId, scope)] }
 

@@ -42,7 +42,8 @@ package struct VendorService: Sendable {
     package init(
         configuration: IPAMConfiguration, inventory: Inventory, redactor: PrincipalRedactor, logger: Logger,
         metrics: VendorMetrics = VendorMetrics(),
-        deadline: Duration = .seconds(20), time: TimeSource = .system, redactActors: Bool = false
+        deadline: Duration = .seconds(20), time: TimeSource = .system, redactActors: Bool = false,
+        sessionCacheEntries: Int = SessionCache.defaultCapacity
     ) {
         self.configuration = configuration
         self.inventory = inventory
@@ -53,7 +54,7 @@ package struct VendorService: Sendable {
         self.allocating = CallerCount()
         self.stockReads = SingleFlight()
         self.stockCache = StockCache(time: time)
-        self.sessions = SessionCache()
+        self.sessions = SessionCache(capacity: sessionCacheEntries)
         self.occupiedSpace = OccupiedSpace()
         self.deadline = deadline
         self.redactor = redactor

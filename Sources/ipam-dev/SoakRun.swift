@@ -42,6 +42,18 @@ struct SoakRun<C: Clock<Duration>>: Sendable {
     /// partition grew to 178,804 rows), so its peak follows the partition's size; twice that, so that only growth
     /// the rows do not explain fails the check.
     static var managerKiBPerRow: Double { 2 }
+    /// What a Vendor's memory may grow by for each row the partition gains: it keeps every network row's prefix of
+    /// its scope (`OccupiedSpace`, an array that doubles as it grows), one network row among the four or more rows a
+    /// lease adds. Measured with the soak's session cache (docs/Performance.md, "Memory"): about 0.05 KiB a lease
+    /// and a step of 5 MiB when the array doubles past 65,536; 0.1 KiB a row is about 0.4 KiB a lease.
+    static var vendorKiBPerRow: Double { 0.1 }
+    /// The Vendors' session cache (`VENDOR_SESSION_CACHE_ENTRIES`): small, so that it is full within the warm-up
+    /// and replays of sessions it no longer holds read storage under the faults, and so that growth past it is
+    /// the check's, not a cache still filling (the default, 100,000 sessions, holds about 100 MiB when full).
+    static var vendorSessionCacheEntries: Int { 2_000 }
+    /// What a full session cache of the soak's Vendors may hold: about 1 KiB a session (docs/Performance.md,
+    /// "Memory"), one and a half allowed.
+    static var vendorSessionCacheMiB: Double { Double(vendorSessionCacheEntries) * 1.5 / 1024 }
 
     /// What the run keeps while it goes, for the report.
     final class Journal: Sendable {
@@ -290,6 +302,7 @@ struct SoakRun<C: Clock<Duration>>: Sendable {
             "WEBHOOKS_CONFIG": #"[{"name":"soak","url":"\#(webhook)","secret":"\#(secret)","events":["*"]}]"#,
             "WEBHOOK_POLL_SECONDS": "1", "WEBHOOK_SETTLE_SECONDS": "\(Int(settleSeconds))",
             "WEBHOOK_HOLD_SECONDS": "\(Int(holdSeconds))", "WEBHOOK_MAX_ATTEMPTS": "100",
+            "VENDOR_SESSION_CACHE_ENTRIES": "\(vendorSessionCacheEntries)",
         ]
     }
 
@@ -488,8 +501,11 @@ struct SoakRun<C: Clock<Duration>>: Sendable {
             let warmUp = Self.seconds(settings.length) / 6
             checks.append(
                 SoakChecks.memory(
-                    journal.memory.growth(afterWarmUp: warmUp), limitMiB: settings.maxMemoryGrowthMiB,
-                    perRowKiB: Self.managerKiBPerRow, warmUpSeconds: warmUp))
+                    journal.memory.growth(afterWarmUp: warmUp),
+                    limits: SoakChecks.MemoryLimits(
+                        flatMiB: settings.maxMemoryGrowthMiB, managerPerRowKiB: Self.managerKiBPerRow,
+                        vendorPerRowKiB: Self.vendorKiBPerRow, vendorSessionCacheMiB: Self.vendorSessionCacheMiB),
+                    warmUpSeconds: warmUp))
         }
         return SoakReport.Checkpoint(at: at, final: final, checks: checks)
     }

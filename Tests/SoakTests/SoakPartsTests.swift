@@ -86,7 +86,7 @@ struct SoakPartsTests {
         #expect(manager.growthMiB == 0)
         let once = try #require(growth["once"])
         #expect(once.lives.isEmpty)
-        let check = SoakChecks.memory([manager, once], limitMiB: 64, perRowKiB: 2, warmUpSeconds: 600)
+        let check = SoakChecks.memory([manager, once], limits: Self.limits, warmUpSeconds: 600)
         #expect(check.passed)
         #expect(check.detail.contains("once not judged (no life outlived its warm-up)"))
     }
@@ -159,6 +159,9 @@ struct SoakPartsTests {
             schedule.steps.filter { ![.killVendor, .killManager].contains($0.fault) }.allSatisfy { $0.target == 0 })
     }
 
+    static let limits = SoakChecks.MemoryLimits(
+        flatMiB: 64, managerPerRowKiB: 2, vendorPerRowKiB: 0.1, vendorSessionCacheMiB: 3)
+
     @Test(
         "memory: a service growing past the limit after warm-up fails, named; the table emulator and the soak itself (they hold data) are stated, never failed; every growth is in the detail"
     )
@@ -168,25 +171,59 @@ struct SoakPartsTests {
                 Self.grown("vendor-0", from: 50, to: 61.5), Self.grown("ipam-mcp", from: 20, to: 19),
                 Self.grown("table-emulator", from: 100, to: 900), Self.grown("ipam-dev soak", from: 40, to: 300),
                 Self.grown("manager-1", from: 60, to: 140, rowsGrown: 30_000),
-            ], limitMiB: 64, perRowKiB: 2, warmUpSeconds: 600)
+            ], limits: Self.limits, warmUpSeconds: 600)
         #expect(flat.passed && flat.name == "memory flat after warm-up")
         #expect(
             flat.detail.hasPrefix(
-                "growth after the first 600 s of each life, at most 64.0 MiB per service (a Manager: 2.0 KiB more per row the partition gained): "
+                "growth after the first 600 s of each life, at most 64.0 MiB per service (a Manager: 2.0 KiB more per row the partition gained; a Vendor: 0.1 KiB more per row and its session cache, 3.0 MiB): "
             ))
         #expect(flat.detail.contains("manager-1 +80.0 MiB (60.0 → 140.0, 30000 rows gained)"))
-        #expect(flat.detail.contains("vendor-0 +11.5 MiB (50.0 → 61.5)"))
+        #expect(flat.detail.contains("vendor-0 +11.5 MiB (50.0 → 61.5, 0 rows gained)"))
         #expect(flat.detail.contains("ipam-mcp -1.0 MiB (20.0 → 19.0)"))
         #expect(flat.detail.contains("table-emulator +800.0 MiB (100.0 → 900.0) holds data, not held to the limit"))
         let leaking = SoakChecks.memory(
             [
-                Self.grown("vendor-1", from: 50, to: 114.5, restarts: 1), Self.grown("manager-0", from: 30, to: 94),
+                Self.grown("vendor-1", from: 50, to: 117.5, restarts: 1), Self.grown("manager-0", from: 30, to: 94),
                 Self.grown("manager-1", from: 30, to: 120, rowsGrown: 10_000),
-            ], limitMiB: 64, perRowKiB: 2, warmUpSeconds: 600)
+                Self.grown("ipam-mcp", from: 20, to: 84.5),
+            ], limits: Self.limits, warmUpSeconds: 600)
         #expect(
             leaking.problems == [
-                "vendor-1 grew 64.5 MiB after warm-up (pid 9, 600–3600 s), more than 64.0 MiB",
+                "vendor-1 grew 67.5 MiB after warm-up (pid 9, 600–3600 s), more than 67.0 MiB (64.0 + 3.0 MiB session cache + 0.1 KiB × 0 rows gained)",
                 "manager-1 grew 90.0 MiB after warm-up, more than 83.5 MiB (64.0 + 2.0 KiB × 10000 rows gained)",
+                "ipam-mcp grew 64.5 MiB after warm-up, more than 64.0 MiB",
             ])
+    }
+
+    @Test(
+        "memory: a Vendor may grow by its session cache and its share per row gained, and no more; a Manager by its own share; other services by the flat limit alone"
+    )
+    func memoryFollowsWhatEachHolds() {
+        // 40,960 rows gained: a Vendor 64 + 3 + 4 = 71 MiB, a Manager 64 + 80 = 144 MiB, ipam-mcp 64 MiB.
+        let rows = 40_960
+        let within = SoakChecks.memory(
+            [
+                Self.grown("vendor-0", from: 50, to: 121, rowsGrown: rows),
+                Self.grown("manager-0", from: 50, to: 194, rowsGrown: rows),
+                Self.grown("ipam-mcp", from: 20, to: 84, rowsGrown: rows),
+            ], limits: Self.limits, warmUpSeconds: 600)
+        #expect(within.passed, "\(within.problems)")
+        let past = SoakChecks.memory(
+            [
+                Self.grown("vendor-0", from: 50, to: 121.5, rowsGrown: rows),
+                Self.grown("manager-0", from: 50, to: 194.5, rowsGrown: rows),
+                Self.grown("ipam-mcp", from: 20, to: 84.5, rowsGrown: rows),
+            ], limits: Self.limits, warmUpSeconds: 600)
+        #expect(
+            past.problems == [
+                "vendor-0 grew 71.5 MiB after warm-up, more than 71.0 MiB (64.0 + 3.0 MiB session cache + 0.1 KiB × 40960 rows gained)",
+                "manager-0 grew 144.5 MiB after warm-up, more than 144.0 MiB (64.0 + 2.0 KiB × 40960 rows gained)",
+                "ipam-mcp grew 64.5 MiB after warm-up, more than 64.0 MiB",
+            ])
+        // What a Vendor grew in the heavier half hour with the default cache (+164 MiB over about 150,000 rows)
+        // fails with the soak's small cache: growth past the cache is the check's.
+        let heavier = SoakChecks.memory(
+            [Self.grown("vendor-1", from: 60, to: 224, rowsGrown: 150_000)], limits: Self.limits, warmUpSeconds: 600)
+        #expect(!heavier.passed)
     }
 }

@@ -202,6 +202,20 @@ struct VendorSettingsTests {
         #expect(try Self.load(Self.with(["FUNCTIONS_CUSTOMHANDLER_PORT": ""])).functionsPort == nil)
     }
 
+    @Test(
+        "VENDOR_SESSION_CACHE_ENTRIES: how many sessions are kept for replays; a value that is no count from 1 up is a problem"
+    )
+    func sessionCacheEntries() throws {
+        #expect(try Self.load(Self.base).sessionCacheEntries == SessionCache.defaultCapacity)
+        #expect(try Self.load(Self.with(["VENDOR_SESSION_CACHE_ENTRIES": "2000"])).sessionCacheEntries == 2000)
+        for bad in ["0", "-5", "x", "1.5", "10000001"] {
+            #expect(
+                Self.problems(Self.with(["VENDOR_SESSION_CACHE_ENTRIES": bad])) == [
+                    "VENDOR_SESSION_CACHE_ENTRIES=\(bad): must be a whole number from 1 to 10000000"
+                ])
+        }
+    }
+
     @Test("every problem is named at once, one line each")
     func everyProblemAtOnce() {
         let problems = Self.problems([
@@ -265,17 +279,21 @@ struct VendorCompositionTests {
         }
     }
 
-    @Test("the composition serves what its settings say: keys unless --insecure-no-auth, the Functions port")
+    @Test(
+        "the composition serves what its settings say: keys unless --insecure-no-auth, the Functions port, the session cache"
+    )
     func composed() async throws {
         var environment = SampleConfiguration.environment(
             table: TestStorage.uniqueName("comp"), connectionString: try await TestStorage.connectionString())
         environment[Setting.vendorAPIKeys.rawValue] = "k"
         environment[Setting.functionsPort.rawValue] = "7090"
+        environment[Setting.vendorSessionCacheEntries.rawValue] = "2000"
         let vendor = try await VendorComposition.load(
             logLevel: "error", insecureNoAuth: false, environment: environment)
         #expect(vendor.listenPort(7071) == 7090)
         #expect(vendor.settings.keys.authenticate("k")?.role == .lease)
         #expect(vendor.tokens == nil)
+        #expect(vendor.service.sessions.capacity == 2000)
         #expect(
             vendor.service.redactor.principal("x").key
                 == PrincipalRedactor(salt: SampleConfiguration.auditSalt).principal("x").key)
@@ -283,5 +301,9 @@ struct VendorCompositionTests {
         let open = try await VendorComposition.load(logLevel: "error", insecureNoAuth: true, environment: environment)
         #expect(open.listenPort(7071) == 7071)
         #expect(open.settings.authenticationSummary == "DISABLED (--insecure-no-auth)")
+        environment[Setting.vendorSessionCacheEntries.rawValue] = nil
+        let defaults = try await VendorComposition.load(
+            logLevel: "error", insecureNoAuth: true, environment: environment)
+        #expect(defaults.service.sessions.capacity == SessionCache.defaultCapacity)
     }
 }
