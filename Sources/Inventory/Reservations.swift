@@ -78,29 +78,22 @@ extension Inventory {
     /// the range is taken out of stock, one that contains it is split and the rest goes back to stock, all in
     /// the one transaction. Anything else in the range (leases, occupied space, other reservations) is an
     /// overlap and nothing is written.
+    ///
+    /// With `occupied` (the process's occupied space, kept current by the head's log, as a carve's), the range is
+    /// found without reading the partition: only the network rows the log says overlap it are read, one point read
+    /// each (a read of every network row when more than `reservationPointReads` do). Without it, every network row
+    /// is read. Either way the transaction goes under the head's ETag, so a row added meanwhile refuses it.
     package func reserve(
         _ prefix: IPPrefix?, length: Int, in space: ScopeSupernets, id: String, owner: String, reason: String,
         expiresAt: Date?,
-        createdBy: String, now: Date
+        createdBy: String, now: Date, occupied: OccupiedSpace? = nil
     ) async throws(InventoryError) -> ReserveOutcome {
         let scope = space.scope
         let head = try await self.head(of: scope)
-        let rows = try await networks(in: scope)
-        let chosen: IPPrefix
-        if let prefix {
-            chosen = prefix
-        } else {
-            let free = rows.filter { $0.state != .available }.map(\.prefix) + space.exclude
-            // A block of stock may be taken too, but never split for a size-only request: prefer free space.
-            guard
-                let fit = FreeSpace.smallestFit(
-                    length: length, in: space.supernets,
-                    occupied: free + rows.filter { $0.state == .available }.map(\.prefix))
-            else {
-                return .exhausted
-            }
-            chosen = fit
-        }
+        guard
+            let (chosen, rows) = try await rangeToReserve(
+                prefix, length: length, in: space, head: head, occupied: occupied)
+        else { return .exhausted }
         let take = Self.take(chosen, from: rows, scope: scope)
         guard take.conflicts.isEmpty else { return .overlap(take.conflicts) }
         let reservedRow = NetworkRow(
@@ -131,6 +124,7 @@ extension Inventory {
         guard transaction.count <= 100 else { return .tooLarge }
         do {
             _ = try await transaction.commit { try await submit($0) }
+            await occupied?.record(scope, from: head?.version ?? 0, added: [chosen] + take.added)
             return .reserved(reservation)
         } catch {
             switch error.kind {
@@ -193,5 +187,43 @@ extension Inventory {
             case .failed(let failure): throw failure
             }
         }
+    }
+}
+
+extension Inventory {
+    /// Overlapping rows a reservation reads one by one before it reads every network row instead.
+    static let reservationPointReads = 16
+
+    /// The range a reservation takes (`prefix`, or the smallest free block of `length` outside every network row
+    /// and excluded range; a block of stock is never split for a size-only request) and every network row
+    /// overlapping it; nil when no block of `length` is free.
+    func rangeToReserve(
+        _ prefix: IPPrefix?, length: Int, in space: ScopeSupernets, head: Head?, occupied: OccupiedSpace?
+    ) async throws(InventoryError) -> (IPPrefix, [Stored<NetworkRow>])? {
+        let scope = space.scope
+        guard let occupied else {
+            let rows = try await networks(in: scope)
+            guard
+                let chosen = prefix
+                    ?? FreeSpace.smallestFit(
+                        length: length, in: space.supernets, occupied: rows.map(\.prefix) + space.exclude)
+            else { return nil }
+            return (chosen, rows.filter { $0.prefix.overlaps(chosen) })
+        }
+        let found = try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
+            let chosen =
+                prefix ?? FreeSpace.smallestFit(length: length, in: space.supernets, occupied: sorted + space.exclude)
+            return chosen.map { chosen in (chosen, sorted.filter { $0.overlaps(chosen) }) }
+        }
+        guard let (chosen, overlapping) = found.result else { return nil }
+        guard overlapping.count <= Self.reservationPointReads else {
+            return (chosen, try await networks(in: scope).filter { $0.prefix.overlaps(chosen) })
+        }
+        // The log names every row written up to the head (and rows since deleted, which read as nothing).
+        var rows: [Stored<NetworkRow>] = []
+        for prefix in overlapping {
+            if let row = try await network(RowKeys.network(prefix), in: scope) { rows.append(row) }
+        }
+        return (chosen, rows)
     }
 }

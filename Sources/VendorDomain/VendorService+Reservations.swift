@@ -58,7 +58,8 @@ extension VendorService {
                 try await inventory.reserve(
                     request.prefix, length: request.prefixLength, in: space, id: id, owner: request.owner,
                     reason: request.reason,
-                    expiresAt: request.expiresAt, createdBy: AuditContext.current?.actor ?? caller, now: time.now())
+                    expiresAt: request.expiresAt, createdBy: AuditContext.current?.actor ?? caller, now: time.now(),
+                    occupied: occupiedSpace)
             }
             switch outcome {
             case .reserved(let reservation): return (reservation, request.scope)
