@@ -27,12 +27,15 @@ extension Inventory {
     ///
     /// With `prefixV6` (a dual-stack VNet's IPv6 block), both blocks are taken the same way in the same
     /// transaction and leased as one dual-stack lease (two rows naming each other, one session, one event).
+    ///
+    /// With `occupied`, only the rows overlapping the blocks are read (`rows(overlapping:in:head:occupied:)`).
     package func adopt(
         _ prefix: IPPrefix, v6 prefixV6: IPPrefix? = nil, for draft: LeaseDraft, resourceId: String?, in scope: Scope,
-        now: Date
+        now: Date, occupied: OccupiedSpace? = nil
     ) async throws(InventoryError) -> AdoptOutcome {
         let head = try await self.head(of: scope)
-        let rows = try await networks(in: scope)
+        let rows = try await rows(
+            overlapping: [prefix] + (prefixV6.map { [$0] } ?? []), in: scope, head: head, occupied: occupied)
         let vnet = resourceId?.lowercased()
         let yields = { (row: Stored<NetworkRow>) in
             row.state == .occupied && vnet != nil && row.lockedBy?.lowercased() == vnet
@@ -93,6 +96,8 @@ extension Inventory {
             case .failed: throw error.error
             }
         }
+        await occupied?.record(
+            scope, from: head?.version ?? 0, added: held.map(\.prefix) + takes.flatMap(\.added))
         return .adopted(try committed.stored(held[0], .network(held[0].prefix)))
     }
 }

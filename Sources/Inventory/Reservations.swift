@@ -80,9 +80,8 @@ extension Inventory {
     /// overlap and nothing is written.
     ///
     /// With `occupied` (the process's occupied space, kept current by the head's log, as a carve's), the range is
-    /// found without reading the partition: only the network rows the log says overlap it are read, one point read
-    /// each (a read of every network row when more than `reservationPointReads` do). Without it, every network row
-    /// is read. Either way the transaction goes under the head's ETag, so a row added meanwhile refuses it.
+    /// found without reading the partition and only the rows overlapping it are read
+    /// (`rows(overlapping:in:head:occupied:)`); without it, every network row is read.
     package func reserve(
         _ prefix: IPPrefix?, length: Int, in space: ScopeSupernets, id: String, owner: String, reason: String,
         expiresAt: Date?,
@@ -191,8 +190,8 @@ extension Inventory {
 }
 
 extension Inventory {
-    /// Overlapping rows a reservation reads one by one before it reads every network row instead.
-    static let reservationPointReads = 16
+    /// Overlapping rows read one by one before every network row is read instead.
+    static let overlapPointReads = 16
 
     /// The range a reservation takes (`prefix`, or the smallest free block of `length` outside every network row
     /// and excluded range; a block of stock is never split for a size-only request) and every network row
@@ -210,20 +209,36 @@ extension Inventory {
             else { return nil }
             return (chosen, rows.filter { $0.prefix.overlaps(chosen) })
         }
-        let found = try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
-            let chosen =
-                prefix ?? FreeSpace.smallestFit(length: length, in: space.supernets, occupied: sorted + space.exclude)
-            return chosen.map { chosen in (chosen, sorted.filter { $0.overlaps(chosen) }) }
+        var chosen = prefix
+        if chosen == nil {
+            chosen = try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
+                FreeSpace.smallestFit(length: length, in: space.supernets, occupied: sorted + space.exclude)
+            }.result
         }
-        guard let (chosen, overlapping) = found.result else { return nil }
-        guard overlapping.count <= Self.reservationPointReads else {
-            return (chosen, try await networks(in: scope).filter { $0.prefix.overlaps(chosen) })
+        guard let chosen else { return nil }
+        return (chosen, try await rows(overlapping: [chosen], in: scope, head: head, occupied: occupied))
+    }
+
+    /// Every network row of `scope` overlapping one of `ranges`, as of `head` (read first). With `occupied` (kept
+    /// current by the head's log, which names every row written up to the head, and rows since deleted, which read
+    /// as nothing), only those rows are read, one point read each, or every network row when more than
+    /// `overlapPointReads` do; without it, every network row. A transaction under the head's ETag is refused if a
+    /// row was added meanwhile.
+    func rows(overlapping ranges: [IPPrefix], in scope: Scope, head: Head?, occupied: OccupiedSpace?)
+        async throws(InventoryError) -> [Stored<NetworkRow>]
+    {
+        func overlapsOne(_ prefix: IPPrefix) -> Bool { ranges.contains { $0.overlaps(prefix) } }
+        guard let occupied else { return try await networks(in: scope).filter { overlapsOne($0.prefix) } }
+        let named = try await occupied.withPrefixes(in: scope, head: head, inventory: self) { sorted in
+            sorted.filter { prefix in ranges.contains { $0.overlaps(prefix) } }
+        }.result
+        guard named.count <= Self.overlapPointReads else {
+            return try await networks(in: scope).filter { overlapsOne($0.prefix) }
         }
-        // The log names every row written up to the head (and rows since deleted, which read as nothing).
         var rows: [Stored<NetworkRow>] = []
-        for prefix in overlapping {
+        for prefix in named {
             if let row = try await network(RowKeys.network(prefix), in: scope) { rows.append(row) }
         }
-        return (chosen, rows)
+        return rows
     }
 }

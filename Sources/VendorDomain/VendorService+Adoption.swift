@@ -23,7 +23,7 @@ extension VendorService {
             let outcome = try await storage { () async throws(InventoryError) in
                 try await inventory.adopt(
                     adoption.prefix, v6: adoption.prefixV6, for: draft, resourceId: adoption.resourceId,
-                    in: request.scope, now: draft.leasedAt)
+                    in: request.scope, now: draft.leasedAt, occupied: occupiedSpace)
             }
             switch outcome {
             case .adopted(let row):

@@ -8,9 +8,9 @@ import Testing
 
 @testable import Inventory
 
-/// `Inventory.reserve` with the process's occupied space: the range is found from the head's log and only the rows
+/// `Inventory.reserve` and `adopt` with the process's occupied space: the range is found from the head's log and only the rows
 /// overlapping it are read, never the whole partition (a reservation at a scope of 100,000 leases read them all).
-@Suite("Reservations read only the rows they take")
+@Suite("Reservations and adoptions read only the rows they take")
 struct ReservationReadsTests {
     static let scope = InventoryOperationsTests.scope
     static let space = InventoryOperationsTests.space
@@ -119,6 +119,48 @@ struct ReservationReadsTests {
             }
             #expect(second.prefix != reservation.prefix)
             #expect(plainRequests == 3, "the head, a page of every network row, the transaction: \(plainRequests)")
+            let problems = try await Inventory(table: tables.direct, actor: "test").violations(in: Self.scope)
+            #expect(problems.isEmpty, "\(problems)")
+        }
+    }
+
+    @Test(
+        "adoption: the head and the transaction over free space; over a lease, the head and that row, and the overlap")
+    func adoptionReadsOnlyWhatItTakes() async throws {
+        try await FaultProxiedTable.with("adoptreads") { tables in
+            let proxy = tables.proxy
+            let inventory = Inventory(table: tables.through, actor: "test")
+            let occupied = OccupiedSpace()
+            let leased = await Self.carve(inventory, (0..<10).map { "a-\($0)" }, occupied: occupied)
+            #expect(leased.count == 10)
+            func requests(_ body: () async throws -> AdoptOutcome) async throws -> (AdoptOutcome, Int) {
+                let before = proxy.counts["forwarded", default: 0]
+                let outcome = try await body()
+                return (outcome, proxy.counts["forwarded", default: 0] - before)
+            }
+            let free = try IPPrefix(parsing: "10.64.200.0/24")
+            let (adopted, adoptRequests) = try await requests {
+                try await inventory.adopt(
+                    free, for: InventoryOperationsTests.draft("adopt-1"), resourceId: nil, in: Self.scope, now: Date(),
+                    occupied: occupied)
+            }
+            guard case .adopted(let row) = adopted else {
+                Issue.record("\(adopted)")
+                return
+            }
+            #expect(row.prefix == free && row.state == .leased)
+            #expect(adoptRequests == 2, "the head and the transaction: \(adoptRequests)")
+            let (overLease, overRequests) = try await requests {
+                try await inventory.adopt(
+                    leased[0], for: InventoryOperationsTests.draft("adopt-2"), resourceId: nil, in: Self.scope,
+                    now: Date(), occupied: occupied)
+            }
+            guard case .overlap(let conflicts) = overLease else {
+                Issue.record("\(overLease)")
+                return
+            }
+            #expect(conflicts.map(\.prefix) == [leased[0]])
+            #expect(overRequests == 2, "the head and the lease's row: \(overRequests)")
             let problems = try await Inventory(table: tables.direct, actor: "test").violations(in: Self.scope)
             #expect(problems.isEmpty, "\(problems)")
         }
