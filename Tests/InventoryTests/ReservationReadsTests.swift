@@ -38,23 +38,43 @@ struct ReservationReadsTests {
         }
     }
 
+    /// An inventory through the fault proxy with its occupied space and the blocks it carved for `sessions`, and the
+    /// storage requests a call sends, counted; the invariant checker runs after `body`.
+    struct Setting: Sendable {
+        let tables: FaultProxiedTable
+        let inventory: Inventory
+        let occupied: OccupiedSpace
+        let leased: [IPPrefix]
+
+        /// What `body` answered and how many requests it sent to storage.
+        func counting<T>(_ body: () async throws -> T) async rethrows -> (T, Int) {
+            let before = tables.proxy.counts["forwarded", default: 0]
+            let answer = try await body()
+            return (answer, tables.proxy.counts["forwarded", default: 0] - before)
+        }
+    }
+
+    static func withCarved(_ sessions: [String], _ body: (Setting) async throws -> Void) async throws {
+        try await FaultProxiedTable.with("rangereads") { tables in
+            let inventory = Inventory(table: tables.through, actor: "test")
+            let occupied = OccupiedSpace()
+            let leased = await carve(inventory, sessions, occupied: occupied)
+            #expect(leased.count == sessions.count)
+            try await body(Setting(tables: tables, inventory: inventory, occupied: occupied, leased: leased))
+            let problems = try await Inventory(table: tables.direct, actor: "test").violations(in: scope)
+            #expect(problems.isEmpty, "\(problems)")
+        }
+    }
+
     @Test(
         "by size: the head read and the transaction, no row read; over a lease: one point read and the overlap; over rows another process wrote since: the log names them; stock split from point reads; without the occupied space every row is read"
     )
     func readsOnlyWhatItTakes() async throws {
-        try await FaultProxiedTable.with("resreads") { tables in
-            let proxy = tables.proxy
-            let inventory = Inventory(table: tables.through, actor: "test")
-            let occupied = OccupiedSpace()
-            let leased = await Self.carve(inventory, (0..<20).map { "r-\($0)" }, occupied: occupied)
-            #expect(leased.count == 20)
-            func requests(_ body: () async throws -> ReserveOutcome) async throws -> (ReserveOutcome, Int) {
-                let before = proxy.counts["forwarded", default: 0]
-                let outcome = try await body()
-                return (outcome, proxy.counts["forwarded", default: 0] - before)
-            }
+        try await Self.withCarved((0..<20).map { "r-\($0)" }) { setting in
+            let (inventory, occupied, leased) = (setting.inventory, setting.occupied, setting.leased)
+            let tables = setting.tables
 
-            let (bySize, sizeRequests) = try await requests {
+            let (bySize, sizeRequests) = try await setting.counting {
                 try await Self.reserve(inventory, nil, occupied: occupied)
             }
             guard case .reserved(let reservation) = bySize else {
@@ -65,7 +85,7 @@ struct ReservationReadsTests {
             #expect(!reservation.prefix.overlaps(Self.space.exclude[0]))
             #expect(sizeRequests == 2, "the head and the transaction: \(sizeRequests)")
 
-            let (overLease, leaseRequests) = try await requests {
+            let (overLease, leaseRequests) = try await setting.counting {
                 try await Self.reserve(inventory, leased[3], occupied: occupied)
             }
             #expect(
@@ -83,7 +103,7 @@ struct ReservationReadsTests {
             let wide = try #require(
                 IPPrefix(
                     address: IPAddress(v4: UInt32(truncatingIfNeeded: theirs[0].address.value) & ~0x1FF), length: 23))
-            let (overTheirs, theirRequests) = try await requests {
+            let (overTheirs, theirRequests) = try await setting.counting {
                 try await Self.reserve(inventory, wide, occupied: occupied)
             }
             guard case .overlap(let conflicts) = overTheirs else {
@@ -97,7 +117,7 @@ struct ReservationReadsTests {
             let stocked = try IPPrefix(parsing: "10.64.252.0/22")
             _ = try await other.addStock([stocked], in: Self.scope, now: Date(), detail: "test")
             let inner = try IPPrefix(parsing: "10.64.253.0/24")
-            let (split, splitRequests) = try await requests {
+            let (split, splitRequests) = try await setting.counting {
                 try await Self.reserve(inventory, inner, occupied: occupied)
             }
             guard case .reserved = split else {
@@ -112,34 +132,25 @@ struct ReservationReadsTests {
                 ])
 
             // Without the occupied space: every network row is read (a page), then the transaction.
-            let (plain, plainRequests) = try await requests { try await Self.reserve(inventory, nil, occupied: nil) }
+            let (plain, plainRequests) = try await setting.counting {
+                try await Self.reserve(inventory, nil, occupied: nil)
+            }
             guard case .reserved(let second) = plain else {
                 Issue.record("\(plain)")
                 return
             }
             #expect(second.prefix != reservation.prefix)
             #expect(plainRequests == 3, "the head, a page of every network row, the transaction: \(plainRequests)")
-            let problems = try await Inventory(table: tables.direct, actor: "test").violations(in: Self.scope)
-            #expect(problems.isEmpty, "\(problems)")
         }
     }
 
     @Test(
         "adoption: the head and the transaction over free space; over a lease, the head and that row, and the overlap")
     func adoptionReadsOnlyWhatItTakes() async throws {
-        try await FaultProxiedTable.with("adoptreads") { tables in
-            let proxy = tables.proxy
-            let inventory = Inventory(table: tables.through, actor: "test")
-            let occupied = OccupiedSpace()
-            let leased = await Self.carve(inventory, (0..<10).map { "a-\($0)" }, occupied: occupied)
-            #expect(leased.count == 10)
-            func requests(_ body: () async throws -> AdoptOutcome) async throws -> (AdoptOutcome, Int) {
-                let before = proxy.counts["forwarded", default: 0]
-                let outcome = try await body()
-                return (outcome, proxy.counts["forwarded", default: 0] - before)
-            }
+        try await Self.withCarved((0..<10).map { "a-\($0)" }) { setting in
+            let (inventory, occupied, leased) = (setting.inventory, setting.occupied, setting.leased)
             let free = try IPPrefix(parsing: "10.64.200.0/24")
-            let (adopted, adoptRequests) = try await requests {
+            let (adopted, adoptRequests) = try await setting.counting {
                 try await inventory.adopt(
                     free, for: InventoryOperationsTests.draft("adopt-1"), resourceId: nil, in: Self.scope, now: Date(),
                     occupied: occupied)
@@ -150,7 +161,7 @@ struct ReservationReadsTests {
             }
             #expect(row.prefix == free && row.state == .leased)
             #expect(adoptRequests == 2, "the head and the transaction: \(adoptRequests)")
-            let (overLease, overRequests) = try await requests {
+            let (overLease, overRequests) = try await setting.counting {
                 try await inventory.adopt(
                     leased[0], for: InventoryOperationsTests.draft("adopt-2"), resourceId: nil, in: Self.scope,
                     now: Date(), occupied: occupied)
@@ -161,8 +172,6 @@ struct ReservationReadsTests {
             }
             #expect(conflicts.map(\.prefix) == [leased[0]])
             #expect(overRequests == 2, "the head and the lease's row: \(overRequests)")
-            let problems = try await Inventory(table: tables.direct, actor: "test").violations(in: Self.scope)
-            #expect(problems.isEmpty, "\(problems)")
         }
     }
 }
