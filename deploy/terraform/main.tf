@@ -125,17 +125,18 @@ locals {
     IPAM_HTTP_BODY_TIMEOUT_SECONDS        = tostring(var.http_body_timeout_seconds)
   }
   vendor_settings = merge(local.common_settings, {
-    VENDOR_API_KEYS          = var.vendor_api_keys
-    VENDOR_ADMIN_KEYS        = var.vendor_admin_keys
-    VENDOR_READER_KEYS       = var.vendor_reader_keys
-    AUDIT_SALT               = var.audit_salt
-    AUDIT_REDACT_ACTORS      = tostring(var.audit_redact_actors)
-    CONSOLE_SESSION_SECRET   = var.console_session_secret
-    CONSOLE_IDLE_SECONDS     = tostring(var.console_idle_seconds)
-    AUTH_JWT_ISSUER          = var.auth_jwt_issuer
-    AUTH_JWT_AUDIENCE        = var.auth_jwt_audience
-    AUTH_JWT_ROLE_MAP        = var.auth_jwt_role_map
-    AUTH_JWT_FAILURE_SECONDS = tostring(var.auth_jwt_failure_seconds)
+    VENDOR_API_KEYS              = var.vendor_api_keys
+    VENDOR_ADMIN_KEYS            = var.vendor_admin_keys
+    VENDOR_READER_KEYS           = var.vendor_reader_keys
+    AUDIT_SALT                   = var.audit_salt
+    AUDIT_REDACT_ACTORS          = tostring(var.audit_redact_actors)
+    CONSOLE_SESSION_SECRET       = var.console_session_secret
+    CONSOLE_IDLE_SECONDS         = tostring(var.console_idle_seconds)
+    AUTH_JWT_ISSUER              = var.auth_jwt_issuer
+    AUTH_JWT_AUDIENCE            = var.auth_jwt_audience
+    AUTH_JWT_ROLE_MAP            = var.auth_jwt_role_map
+    AUTH_JWT_FAILURE_SECONDS     = tostring(var.auth_jwt_failure_seconds)
+    VENDOR_SESSION_CACHE_ENTRIES = tostring(var.vendor_session_cache_entries)
   })
   manager_settings = merge(local.common_settings, {
     RESOURCE_GRAPH_ENDPOINT   = var.resource_graph_endpoint

@@ -141,6 +141,17 @@ variable "console_idle_seconds" {
   default     = 1800
 }
 
+variable "vendor_session_cache_entries" {
+  description = "VENDOR_SESSION_CACHE_ENTRIES: sessions a Vendor keeps in memory for replays (about 1 KiB each)"
+  type        = number
+  default     = 100000
+
+  validation {
+    condition     = var.vendor_session_cache_entries >= 1 && var.vendor_session_cache_entries <= 10000000 && floor(var.vendor_session_cache_entries) == var.vendor_session_cache_entries
+    error_message = "vendor_session_cache_entries must be a whole number from 1 to 10000000."
+  }
+}
+
 variable "auth_jwt_failure_seconds" {
   description = "AUTH_JWT_FAILURE_SECONDS: how long a failed read of the token issuer's keys is remembered"
   type        = number
