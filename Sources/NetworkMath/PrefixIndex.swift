@@ -2,12 +2,14 @@
 /// comparing with every entry: overlapping blocks are either ancestors (found by exact look-up of each
 /// shorter prefix) or descendants (a contiguous run in address order).
 package struct PrefixIndex<Value> {
-    private var exact: [IPPrefix: [Value]] = [:]
+    /// Where each prefix's run of entries starts in `ordered` (no array per entry: an index holds a scope's rows).
+    private var exact: [IPPrefix: Int] = [:]
     private var ordered: [(prefix: IPPrefix, value: Value)]
 
     package init(_ entries: [(IPPrefix, Value)]) {
         ordered = entries.map { (prefix: $0.0, value: $0.1) }.sorted { $0.prefix < $1.prefix }
-        for entry in ordered { exact[entry.prefix, default: []].append(entry.value) }
+        exact.reserveCapacity(ordered.count)
+        for index in ordered.indices.reversed() { exact[ordered[index].prefix] = index }
     }
 
     package var isEmpty: Bool { ordered.isEmpty }
@@ -20,9 +22,12 @@ package struct PrefixIndex<Value> {
             let hostBits = prefix.version.bitWidth - length
             let cleared: UInt128 = hostBits >= 128 ? 0 : (prefix.address.value >> hostBits) << hostBits
             if let ancestor = IPPrefix(address: IPAddress(version: prefix.version, value: cleared), length: length),
-                let values = exact[ancestor]
+                var index = exact[ancestor]
             {
-                result += values
+                while index < ordered.count, ordered[index].prefix == ancestor {
+                    result.append(ordered[index].value)
+                    index += 1
+                }
             }
         }
         // The prefix itself and its descendants: a run in (address, length) order.
