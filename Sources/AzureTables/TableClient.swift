@@ -119,6 +119,16 @@ package struct TableClient: Sendable {
         return all
     }
 
+    /// All entities matching `filter`, each turned into a row by `row` (nil: left out) as its page arrives: only
+    /// one page of entities is held at a time, not the whole answer beside its rows.
+    package func queryAll<Row>(
+        filter: String? = nil, select: [String]? = nil, _ row: (TableEntity) throws -> Row?
+    ) async throws -> [Row] {
+        var all: [Row] = []
+        for try await page in query(filter: filter, select: select) { all += try page.entities.compactMap(row) }
+        return all
+    }
+
     // MARK: Transactions
 
     /// Commits the actions atomically as one entity group transaction (one partition, ≤ 100 actions).

@@ -325,24 +325,26 @@ extension Inventory {
     /// Every host address of a lease, in principal-key order.
     package func hostIPAllocations(leaseId: String) async throws(InventoryError) -> [HostIPAllocation] {
         try await storage {
-            try await table.queryAll(filter: Self.range(RowKeys.hostIPPrefix, in: RowKeys.hostIPPartition(leaseId)))
-                .compactMap(HostIPAllocation.init(entity:))
+            try await table.queryAll(
+                filter: Self.range(RowKeys.hostIPPrefix, in: RowKeys.hostIPPartition(leaseId)),
+                HostIPAllocation.init(entity:))
         }
     }
 
     /// Every member of a lease, in principal-key order.
     package func members(leaseId: String) async throws(InventoryError) -> [LeaseMember] {
         try await storage {
-            try await table.queryAll(filter: Self.range(RowKeys.memberPrefix, in: RowKeys.hostIPPartition(leaseId)))
-                .compactMap(LeaseMember.init(entity:))
+            try await table.queryAll(
+                filter: Self.range(RowKeys.memberPrefix, in: RowKeys.hostIPPartition(leaseId)),
+                LeaseMember.init(entity:))
         }
     }
 
     /// The host-IP events of a lease, newest first.
     package func hostIPEvents(leaseId: String) async throws(InventoryError) -> [AuditEvent] {
         try await storage {
-            try await table.queryAll(filter: Self.range(RowKeys.eventPrefix, in: RowKeys.hostIPPartition(leaseId)))
-                .compactMap(AuditEvent.init(entity:))
+            try await table.queryAll(
+                filter: Self.range(RowKeys.eventPrefix, in: RowKeys.hostIPPartition(leaseId)), AuditEvent.init(entity:))
         }
     }
 
@@ -398,7 +400,7 @@ extension Inventory {
     package func hostIPHeads() async throws(InventoryError) -> [HostIPHead] {
         let filter =
             "PartitionKey ge '\(RowKeys.hostIPPartitionPrefix)' and PartitionKey lt 'ips`' and RowKey eq '\(RowKeys.head)'"
-        return try await storage { try await table.queryAll(filter: filter).compactMap(HostIPHead.init(entity:)) }
+        return try await storage { try await table.queryAll(filter: filter, HostIPHead.init(entity:)) }
     }
 
     /// Ends the host addresses and memberships of a lease that ended: deletes them 100 to a transaction,

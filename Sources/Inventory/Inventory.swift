@@ -92,7 +92,7 @@ package struct Inventory: Sendable {
         let filter = "\(Self.networkRange(scope)) and LeaseId eq '\(TableQuery.quoted(id.lowercased()))'"
         // A dual-stack lease has two rows: it is answered through its IPv4 one.
         return try await storage {
-            try await table.queryAll(filter: filter).compactMap(Stored.init(network:)).sorted {
+            try await table.queryAll(filter: filter, Stored.init(network:)).sorted {
                 !$0.isSecondHalf && $1.isSecondHalf
             }.first
         }
@@ -108,7 +108,7 @@ package struct Inventory: Sendable {
     /// Every network row of the scope, in address order.
     package func networks(in scope: Scope) async throws(InventoryError) -> [Stored<NetworkRow>] {
         try await storage {
-            try await table.queryAll(filter: Self.networkRange(scope)).compactMap(Stored.init(network:))
+            try await table.queryAll(filter: Self.networkRange(scope), Stored.init(network:))
         }
     }
 

@@ -136,8 +136,8 @@ extension Inventory {
     /// Every usage row of the scope, in key order.
     package func usageRows(in scope: Scope) async throws(InventoryError) -> [UsageRow] {
         try await storage {
-            try await table.queryAll(filter: Self.range(RowKeys.usagePrefix, in: scope.partitionKey)).compactMap(
-                UsageRow.init(entity:))
+            try await table.queryAll(
+                filter: Self.range(RowKeys.usagePrefix, in: scope.partitionKey), UsageRow.init(entity:))
         }
     }
 

@@ -137,8 +137,8 @@ extension Inventory {
     /// Every reservation of the scope (its `reservation_` rows), in id order.
     package func reservations(in scope: Scope) async throws(InventoryError) -> [Reservation] {
         try await storage {
-            try await table.queryAll(filter: Self.range(RowKeys.reservationPrefix, in: scope.partitionKey)).compactMap(
-                Reservation.init(entity:))
+            try await table.queryAll(
+                filter: Self.range(RowKeys.reservationPrefix, in: scope.partitionKey), Reservation.init(entity:))
         }
     }
 

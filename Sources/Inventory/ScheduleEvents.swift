@@ -24,8 +24,8 @@ extension Inventory {
     /// The public-IP schedule's audit events, newest first.
     package func scheduleEvents() async throws(InventoryError) -> [AuditEvent] {
         try await storage {
-            try await table.queryAll(filter: Self.range(RowKeys.eventPrefix, in: RowKeys.schedulePartition)).compactMap(
-                AuditEvent.init(entity:))
+            try await table.queryAll(
+                filter: Self.range(RowKeys.eventPrefix, in: RowKeys.schedulePartition), AuditEvent.init(entity:))
         }
     }
 }

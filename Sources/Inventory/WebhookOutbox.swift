@@ -184,8 +184,8 @@ extension Inventory {
     package func webhookCursors(_ webhook: String) async throws(InventoryError) -> [WebhookCursor] {
         try await storage {
             try await table.queryAll(
-                filter: Self.range(RowKeys.webhookCursorPrefix(webhook), in: RowKeys.webhooksPartition)
-            ).compactMap(WebhookCursor.init(entity:))
+                filter: Self.range(RowKeys.webhookCursorPrefix(webhook), in: RowKeys.webhooksPartition),
+                WebhookCursor.init(entity:))
         }
     }
 
@@ -193,8 +193,8 @@ extension Inventory {
     package func deadLetters(_ webhook: String) async throws(InventoryError) -> [DeadLetter] {
         try await storage {
             try await table.queryAll(
-                filter: Self.range(RowKeys.deadLetterPrefix(webhook), in: RowKeys.webhooksPartition)
-            ).compactMap(DeadLetter.init(entity:))
+                filter: Self.range(RowKeys.deadLetterPrefix(webhook), in: RowKeys.webhooksPartition),
+                DeadLetter.init(entity:))
         }
     }
 
@@ -219,7 +219,7 @@ extension Inventory {
                 let filter =
                     "PartitionKey eq '\(TableQuery.quoted(scope.partitionKey))' and RowKey ge '\(TableQuery.quoted(bound))' and RowKey lt '\(TableQuery.quoted(key))'"
                 let found = try await storage {
-                    try await table.queryAll(filter: filter).compactMap(AuditEvent.init(entity:))
+                    try await table.queryAll(filter: filter, AuditEvent.init(entity:))
                 }
                 if found.count >= limit || reachesUntil { return Array(found.reversed().prefix(limit)) }
             } else if reachesUntil {
