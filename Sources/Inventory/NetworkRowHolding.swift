@@ -6,7 +6,7 @@ extension NetworkRow {
     /// A row's state with the facts that state carries, and no others: a lease's facts exist exactly while a
     /// lease holds the block, the VNet's while a lease is (or was) deployed, the quarantine's start while the
     /// lease is let go, the unmanaged VNet's while it occupies the block, the reservation's while it holds it.
-    package enum Holding: Sendable, Equatable {
+    package indirect enum Holding: Sendable, Equatable {
         /// In stock: free to claim.
         case available
         /// Held by a lease that is not deployed (yet, or any more); `vnet` is the VNet it was adopted with or
