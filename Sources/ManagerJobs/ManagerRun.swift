@@ -131,7 +131,9 @@ package struct ManagerRun: Sendable {
                     "problems": .string(listing.problems.joined(separator: "; ")),
                 ])
         }
-        var plans: [Scope: Reconciliation.Plan] = [:]
+        // Each scope's drift findings, taken from its plan at once: a run does not keep every scope's plan.
+        var driftItems: [DriftReport.Item] = []
+        var driftNetworks: [DriftReport.Network] = []
         var rowsAfter: [Scope: [NetworkRow]] = [:]
         for (scope, space) in configuration.scopes.sorted(by: { $0.key < $1.key }) {
             let vnets = Reconciliation.vnets(listing.networks, in: scope, space: space)
@@ -140,8 +142,10 @@ package struct ManagerRun: Sendable {
             let rows = try await inventory.networks(in: scope)
             let complete = Reconciliation.Completeness(scope, isolated: space.isolated, in: listing)
             let plan = planner(scope, space, rows, vnets, complete, now, settings)
-            plans[scope] = plan
-            rowsAfter[scope] = plan.rows(after: rows.map(\.value))
+            let found = DriftReport(plans: [scope: plan], complete: listing.isComplete)
+            driftItems += found.items
+            driftNetworks += found.networks
+            rowsAfter[scope] = plan.after
             report.drift += plan.drift
             var failure: InventoryError? = nil
             let applied = await inventory.apply(plan.changes, in: scope, now: now)
@@ -183,7 +187,7 @@ package struct ManagerRun: Sendable {
         report.conflicts += report.hostIPs.conflicts
         // The drift report of what this run saw, for the console and `manager drift` readers of the table: from
         // the plans the run applied, so it tells what the run did and what the next one will do.
-        let drift = DriftReport(plans: plans, complete: listing.isComplete)
+        let drift = DriftReport(complete: listing.isComplete, items: driftItems, networks: driftNetworks)
         do {
             try await inventory.recordManagerStatus(
                 runAt: now, complete: listing.isComplete, heartbeat: settings.lastSeenRefresh,

@@ -26,26 +26,60 @@ package enum Reconciliation {
         package var drift: [String] = []
         /// Every row as this plan leaves it (in address order, a dual-stack lease once, by its IPv4 row), with
         /// the decision the next run makes for it over the same listing: what the drift report tells. A row the
-        /// plan does not change keeps its decision; a changed or newly recorded row is decided again.
-        package var outlook: [(row: NetworkRow, decision: RowDecision)] = []
+        /// plan does not change keeps its decision; a changed or newly recorded row is decided again. Computed
+        /// when asked (`Reconciliation.outlook(of:)`): a plan does not hold a second copy of its scope's rows.
+        package var outlook: [(row: NetworkRow, decision: RowDecision)] { Reconciliation.outlook(of: self) }
         /// The compliance of each network of the scope's own listing, over the rows as this plan leaves them
         /// (`NetworkCompliance`): what the run records and the drift report tells.
         package var compliance: [NetworkStatus] = []
 
         init(observation: Observation) { self.observation = observation }
 
-        /// `rows` as this plan leaves them (changes applied, rows deleted, newly recorded occupied rows added).
+        /// Every row as this plan leaves it (`rows(after:)` of the rows it was planned over), in address order.
+        package internal(set) var after: [NetworkRow] = []
+
+        /// `rows` as this plan leaves them (changes applied, rows deleted, newly recorded occupied rows added), in
+        /// address order. Only the rows the plan touches are looked up by key: the scope's rows are not copied
+        /// into a dictionary (a run's memory follows its scope's size).
         package func rows(after rows: [NetworkRow]) -> [NetworkRow] {
-            var byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
+            var touched: [String: NetworkRow?] = [:]
             for change in changes {
-                byKey[change.before.rowKey] = change.deleteRow ? nil : change.after
-                if let companion = change.companion { byKey[companion.before.rowKey] = companion.after }
+                touched.updateValue(change.deleteRow ? nil : change.after, forKey: change.before.rowKey)
+                if let companion = change.companion {
+                    touched.updateValue(companion.after, forKey: companion.before.rowKey)
+                }
             }
             for block in newOccupied {
                 let row = NetworkRow.observed(block.prefix, usedBy: block.resourceId, seenAt: observation.now)
-                byKey[row.rowKey] = row
+                touched.updateValue(row, forKey: row.rowKey)
             }
-            return byKey.values.sorted { $0.prefix < $1.prefix }
+            var after: [NetworkRow] = []
+            after.reserveCapacity(rows.count + newOccupied.count)
+            for row in rows {
+                if let replacement = touched.removeValue(forKey: row.rowKey) {
+                    if let replacement { after.append(replacement) }
+                } else {
+                    after.append(row)
+                }
+            }
+            after += touched.values.compactMap { $0 }
+            return after.sorted { $0.prefix < $1.prefix }
+        }
+    }
+
+    /// Where each row of a list is, by its row key: looked up through the block the key names (a row's key is a
+    /// function of its block), so a scope's rows are indexed without a string per row.
+    struct RowPositions {
+        private let byPrefix: [IPPrefix: Int]
+
+        init(_ prefixes: [IPPrefix]) {
+            byPrefix = Dictionary(prefixes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+
+        /// The position of the row whose key is `key` (nil: none, or a key no row could have).
+        subscript(key: String) -> Int? {
+            guard let prefix = RowKeys.prefix(ofNetworkKey: key), RowKeys.network(prefix) == key else { return nil }
+            return byPrefix[prefix]
         }
     }
 
@@ -238,11 +272,11 @@ package enum Reconciliation {
         let observation = Observation(
             vnets: vnets, complete: complete, spaceComplete: spaceComplete, now: now, settings: settings)
         var plan = Plan(observation: observation)
-        let byKey = Dictionary(rows.map { ($0.rowKey, $0) }, uniquingKeysWith: { a, _ in a })
+        let positions = RowPositions(rows.map(\.prefix))
         for row in rows {
             // A dual-stack lease is decided once, by its IPv4 row; the decision is its IPv6 row's too.
-            if row.isSecondHalf, let key = row.pairKey, byKey[key] != nil { continue }
-            let partner = row.pairKey.flatMap { byKey[$0] }
+            if row.isSecondHalf, let key = row.pairKey, positions[key] != nil { continue }
+            let partner = row.pairKey.flatMap { positions[$0] }.map { rows[$0] }
             let decision = decide(row.value, observation)
             plan.decisions.append((row.value, decision))
             if case .drift(let text) = decision { plan.drift.append(text) }
@@ -283,30 +317,32 @@ package enum Reconciliation {
             if let kept = plan.newOccupied.last, kept.prefix.overlaps(candidate.prefix) { continue }
             plan.newOccupied.append(candidate)
         }
-        let values = rows.map(\.value)
-        describeDrift(in: &plan, rows: values, observation: observation, space: space)
-        plan.outlook = outlook(of: plan, rows: values)
+        plan.after = plan.rows(after: rows.map(\.value))
+        describeDrift(in: &plan, observation: observation, space: space)
         plan.compliance = NetworkCompliance.judge(
-            scope: scope, space: space, rows: plan.rows(after: values), observation: observation)
+            scope: scope, space: space, rows: plan.after, observation: observation)
         return plan
     }
 
     /// The rows as `plan` leaves them, each with the decision the next run makes for it over the same listing:
-    /// an unchanged row keeps its decision (the same row over the same listing is decided the same), a changed
-    /// or newly recorded one is decided as it will be read.
-    static func outlook(of plan: Plan, rows: [NetworkRow]) -> [(row: NetworkRow, decision: RowDecision)] {
-        var decided: [String: RowDecision] = [:]
-        for (row, decision) in plan.decisions { decided[row.rowKey] = decision }
-        var changed = Set<String>()
-        for change in plan.changes {
-            changed.insert(change.before.rowKey)
-            if let companion = change.companion { changed.insert(companion.before.rowKey) }
+    /// an unchanged row keeps its decision, a changed or newly recorded one is decided as it will be read.
+    /// `decide` is pure, so an unchanged row is decided again rather than looked up; only the drift findings,
+    /// which `describeDrift` completed, are kept as the plan made them.
+    static func outlook(of plan: Plan) -> [(row: NetworkRow, decision: RowDecision)] {
+        // Keyed by block: a row's key is a function of its block.
+        var decided: [IPPrefix: RowDecision] = [:]
+        for (row, decision) in plan.decisions {
+            if case .drift = decision { decided[row.prefix] = decision }
         }
-        let after = plan.rows(after: rows)
-        let keys = Set(after.map(\.rowKey))
-        return after.compactMap { row in
-            if row.isSecondHalf, let key = row.pairKey, keys.contains(key) { return nil }
-            if !changed.contains(row.rowKey), let decision = decided[row.rowKey] { return (row, decision) }
+        var changed = Set<IPPrefix>()
+        for change in plan.changes {
+            changed.insert(change.before.prefix)
+            if let companion = change.companion { changed.insert(companion.before.prefix) }
+        }
+        let positions = RowPositions(plan.after.map(\.prefix))
+        return plan.after.compactMap { row in
+            if row.isSecondHalf, let key = row.pairKey, positions[key] != nil { return nil }
+            if !changed.contains(row.prefix), let decision = decided[row.prefix] { return (row, decision) }
             return (row, decide(row, plan.observation))
         }
     }
@@ -314,11 +350,9 @@ package enum Reconciliation {
     /// Completes each drift finding with what ipam does about the drifted VNet's space: the lease keeps its
     /// block, and every other prefix of the VNet is held (occupied, or under another let-go lease) while the
     /// VNet is listed, or, when another live lease holds part of it, named as an overlap for an operator.
-    static func describeDrift(in plan: inout Plan, rows: [NetworkRow], observation: Observation, space: ScopeSupernets)
-    {
+    static func describeDrift(in plan: inout Plan, observation: Observation, space: ScopeSupernets) {
         guard plan.decisions.contains(where: { if case .drift = $0.decision { true } else { false } }) else { return }
-        let after = plan.rows(after: rows)
-        let index = PrefixIndex(after.map { ($0.prefix, $0) })
+        let index = PrefixIndex(plan.after.map { ($0.prefix, $0) })
         plan.drift = []
         for position in plan.decisions.indices {
             guard case .drift(let text) = plan.decisions[position].decision else { continue }
