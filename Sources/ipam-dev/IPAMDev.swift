@@ -76,7 +76,8 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures (never asserted in tests).",
         subcommands: [
-            StorageBench.self, VendorBench.self, ManagerBench.self, ManagerAWSBench.self, PartitionBench.self,
+            StorageBench.self, VendorBench.self, ManagerBench.self, ManagerMemoryBench.self, ManagerAWSBench.self,
+            PartitionBench.self,
         ])
 }
 

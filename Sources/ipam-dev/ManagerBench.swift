@@ -78,24 +78,8 @@ struct ManagerBench: AsyncParsableCommand {
                     location: "eastus", addressPrefixes: [prefix]))
         }
         let state = ResourceGraphState(vnets: observed)
-        let emulator = ResourceGraphEmulator(state: state, pageSize: 1000)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let server = Task {
-            try await emulator.run(
-                host: "127.0.0.1", port: 0, logger: Logger(label: "arg", factory: { _ in SwiftLogNoOpLogHandler() })
-            ) { continuation.yield($0) }
-        }
+        let (graph, server) = try await Self.resourceGraph(state, transport: transport)
         defer { server.cancel() }
-        var port = 0
-        for await value in ports {
-            port = value
-            break
-        }
-        let graph = ResourceGraphClient(
-            endpoint: "http://127.0.0.1:\(port)",
-            pipeline: AzurePipeline(
-                transport: transport,
-                authorizer: BearerTokenAuthorizer(credential: StaticTokenCredential("local"), scope: .management)))
         let manager = ManagerRun(
             configuration: configuration, settings: ManagerSettings(), inventory: inventory, resourceGraph: graph,
             logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -131,5 +115,29 @@ struct ManagerBench: AsyncParsableCommand {
                     "manager: first sync %.1f s / %d writes; unchanged sync %.1f s / %d writes; one change %.1f s / %d writes",
                 first.0, first.2, second.0, second.2, third.0, third.2))
         try await service.deleteTable(tableName)
+    }
+
+    /// A Resource Graph emulator over `state`, served on a free local port by this process, and a client of it.
+    static func resourceGraph(_ state: ResourceGraphState, transport: any HTTPTransport) async throws -> (
+        ResourceGraphClient, Task<Void, any Error>
+    ) {
+        let emulator = ResourceGraphEmulator(state: state, pageSize: 1000)
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let server = Task {
+            try await emulator.run(
+                host: "127.0.0.1", port: 0, logger: Logger(label: "arg", factory: { _ in SwiftLogNoOpLogHandler() })
+            ) { continuation.yield($0) }
+        }
+        var port = 0
+        for await value in ports {
+            port = value
+            break
+        }
+        let client = ResourceGraphClient(
+            endpoint: "http://127.0.0.1:\(port)",
+            pipeline: AzurePipeline(
+                transport: transport,
+                authorizer: BearerTokenAuthorizer(credential: StaticTokenCredential("local"), scope: .management)))
+        return (client, server)
     }
 }
