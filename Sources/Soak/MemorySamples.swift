@@ -31,9 +31,12 @@ package struct MemorySamples: Sendable {
         /// How many rows the partition gained between the two samples (interpolated between checkpoints; none
         /// counted after the last checkpoint, none when no checkpoint counted rows).
         package var rowsGrown: Int
+        /// The partition's rows at the last sample (interpolated as `rowsGrown`; 0 when no checkpoint counted rows).
+        package var rowsAtEnd: Int
 
         package init(
-            pid: Int32, fromSeconds: Double, toSeconds: Double, fromMiB: Double, toMiB: Double, rowsGrown: Int
+            pid: Int32, fromSeconds: Double, toSeconds: Double, fromMiB: Double, toMiB: Double, rowsGrown: Int,
+            rowsAtEnd: Int = 0
         ) {
             self.pid = pid
             self.fromSeconds = fromSeconds
@@ -41,6 +44,7 @@ package struct MemorySamples: Sendable {
             self.fromMiB = fromMiB
             self.toMiB = toMiB
             self.rowsGrown = rowsGrown
+            self.rowsAtEnd = rowsAtEnd
         }
 
         package var growthMiB: Double { toMiB - fromMiB }
@@ -128,7 +132,7 @@ package struct MemorySamples: Sendable {
                 let grown = rows(at: last.at).flatMap { to in rows(at: first.at).map { max(0, to - $0) } } ?? 0
                 return Life(
                     pid: first.pid, fromSeconds: first.at, toSeconds: last.at, fromMiB: Double(first.rssKiB) / 1024,
-                    toMiB: Double(last.rssKiB) / 1024, rowsGrown: grown)
+                    toMiB: Double(last.rssKiB) / 1024, rowsGrown: grown, rowsAtEnd: rows(at: last.at) ?? 0)
             }
             return Growth(
                 process: name, samples: all.count, restarts: lives.count - 1,
@@ -136,15 +140,16 @@ package struct MemorySamples: Sendable {
         }
     }
 
-    /// `VmRSS` of process `pid` in KiB (Linux /proc; nil elsewhere or once it has exited).
-    package static func residentKiB(pid: Int32) -> Int? {
+    /// `VmRSS` (or another `/proc/PID/status` field in kB, such as the peak `VmHWM`) of process `pid` in KiB
+    /// (Linux /proc; nil elsewhere or once it has exited).
+    package static func residentKiB(pid: Int32, field: String = "VmRSS") -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        return residentKiB(status: text)
+        return residentKiB(status: text, field: field)
     }
 
-    /// `VmRSS` from the text of a /proc/PID/status file.
-    package static func residentKiB(status text: String) -> Int? {
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+    /// `VmRSS` (or another field in kB) from the text of a /proc/PID/status file.
+    package static func residentKiB(status text: String, field: String = "VmRSS") -> Int? {
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
         return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) }
     }
 }
@@ -155,12 +160,16 @@ extension SoakChecks {
     package static let memoryHoldsData: Set<String> = ["table-emulator", "ipam-dev soak"]
 
     /// What a service's resident memory may grow by after its warm-up: a flat limit, and for the services whose
-    /// memory follows what they hold by design, that on top.
+    /// memory follows what they hold by design, that on top. A Manager is judged against the partition's size
+    /// instead (`managerPerRowKiB`).
     package struct MemoryLimits: Sendable, Equatable {
-        /// What any service may grow by (allocator arenas settling, buffers sized by the busiest moment).
+        /// What any service may grow by (allocator arenas settling, buffers sized by the busiest moment), and what a
+        /// Manager may hold beside its share of the partition's rows.
         package var flatMiB: Double
-        /// A Manager's run reads and plans over every row of its scope at once: this much more for each row the
-        /// partition gained.
+        /// A Manager's run reads and plans over every row of its scope at once, so its memory follows the partition's
+        /// size, not the rows gained in one life (a life that starts below its runs' high-water mark grows toward it
+        /// however few rows are gained): a Manager holds at most `flatMiB` plus this much per row of the partition,
+        /// at each life's last sample.
         package var managerPerRowKiB: Double
         /// A Vendor keeps every network row's prefix of its scope (`OccupiedSpace`): this much more for each row the
         /// partition gained.
@@ -176,9 +185,12 @@ extension SoakChecks {
             self.vendorSessionCacheMiB = vendorSessionCacheMiB
         }
 
-        /// KiB per row gained that `process` may grow by (0: its memory does not follow the partition).
+        /// Whether `process` is judged by what it holds against the partition's size rather than by its growth.
+        package func judgesHeld(_ process: String) -> Bool { process.hasPrefix("manager-") }
+
+        /// KiB per row gained that `process` may grow by (0: its growth does not follow the partition).
         package func perRowKiB(_ process: String) -> Double {
-            process.hasPrefix("manager-") ? managerPerRowKiB : process.hasPrefix("vendor-") ? vendorPerRowKiB : 0
+            process.hasPrefix("vendor-") ? vendorPerRowKiB : 0
         }
 
         /// MiB of bounded caches `process` may fill after warm-up.
@@ -199,11 +211,20 @@ extension SoakChecks {
             )
         }
 
+        /// What a Manager may hold when the partition has `rows` rows, and how that was reckoned.
+        package func held(rows: Int) -> (mib: Double, reckoning: String) {
+            let total = flatMiB + Double(rows) * managerPerRowKiB / 1024
+            return (
+                total,
+                "\(mib(total)) MiB (\(mib(flatMiB)) + \(mib(managerPerRowKiB)) KiB × \(rows) rows of the partition)"
+            )
+        }
+
         /// The limits, for the check's detail.
         var description: String {
-            "at most \(mib(flatMiB)) MiB per service (a Manager: \(mib(managerPerRowKiB)) KiB more per row the partition "
-                + "gained; a Vendor: \(mib(vendorPerRowKiB)) KiB more per row and its session cache, "
-                + "\(mib(vendorSessionCacheMiB)) MiB)"
+            "at most \(mib(flatMiB)) MiB per service (a Vendor: \(mib(vendorPerRowKiB)) KiB more per row the partition "
+                + "gained and its session cache, \(mib(vendorSessionCacheMiB)) MiB); a Manager holds at most "
+                + "\(mib(flatMiB)) MiB + \(mib(managerPerRowKiB)) KiB per row of the partition"
         }
     }
 
@@ -220,7 +241,10 @@ extension SoakChecks {
                 continue
             }
             let life = process.restarts > 0 ? ", its life from \(Int(worst.fromSeconds)) s" : ""
-            let rows = limits.perRowKiB(process.process) > 0 ? ", \(worst.rowsGrown) rows gained" : ""
+            let rows =
+                limits.judgesHeld(process.process)
+                ? ", \(worst.rowsAtEnd) rows in the partition"
+                : limits.perRowKiB(process.process) > 0 ? ", \(worst.rowsGrown) rows gained" : ""
             let text =
                 "\(process.process) \(worst.growthMiB < 0 ? "" : "+")\(mib(worst.growthMiB)) MiB (\(mib(worst.fromMiB)) → \(mib(worst.toMiB))\(life)\(rows))"
             if memoryHoldsData.contains(process.process) {
@@ -229,10 +253,18 @@ extension SoakChecks {
             }
             stated.append(text)
             for life in process.lives {
-                let allowed = limits.allowed(process.process, rowsGrown: life.rowsGrown)
-                guard life.growthMiB > allowed.mib else { continue }
                 let when =
                     process.restarts > 0 ? " (pid \(life.pid), \(Int(life.fromSeconds))–\(Int(life.toSeconds)) s)" : ""
+                if limits.judgesHeld(process.process) {
+                    let held = limits.held(rows: life.rowsAtEnd)
+                    guard life.toMiB > held.mib else { continue }
+                    problems.append(
+                        "\(process.process) held \(mib(life.toMiB)) MiB at \(Int(life.toSeconds)) s\(when), more than \(held.reckoning)"
+                    )
+                    continue
+                }
+                let allowed = limits.allowed(process.process, rowsGrown: life.rowsGrown)
+                guard life.growthMiB > allowed.mib else { continue }
                 problems.append(
                     "\(process.process) grew \(mib(life.growthMiB)) MiB after warm-up\(when), more than \(allowed.reckoning)"
                 )

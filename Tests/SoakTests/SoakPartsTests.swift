@@ -34,6 +34,7 @@ struct SoakPartsTests {
     func resident() {
         let status = "Name:\tvendor\nVmPeak:\t  300000 kB\nVmRSS:\t   51234 kB\nThreads:\t8\n"
         #expect(MemorySamples.residentKiB(status: status) == 51234)
+        #expect(MemorySamples.residentKiB(status: status, field: "VmPeak") == 300000)
         #expect(MemorySamples.residentKiB(status: "Name:\tx\n") == nil)
         #if os(Linux)
             #expect((MemorySamples.residentKiB(pid: getpid()) ?? 0) > 0)
@@ -74,6 +75,7 @@ struct SoakPartsTests {
         var samples = MemorySamples()
         // manager-0 in the hour: SIGKILLed at 3,408 s, its last life measured from its cold start (131 → 211 MiB in
         // four minutes) failed the check before each life had its own warm-up.
+        samples.recordRows(60_000, at: 0)
         samples.record("manager-0", pid: 20, rssKiB: 40_000, at: 0)
         for minute in 1...56 { samples.record("manager-0", pid: 20, rssKiB: 150_000, at: Double(minute * 60)) }
         samples.record("manager-0", pid: 21, rssKiB: 134_349, at: 3_420)
@@ -106,16 +108,18 @@ struct SoakPartsTests {
         samples.record("manager-1", pid: 7, rssKiB: 10_240, at: 150)
         samples.record("manager-1", pid: 7, rssKiB: 12_288, at: 600)
         #expect(samples.growth(afterWarmUp: 100).first?.lives.first?.rowsGrown == 1_500)
+        #expect(samples.growth(afterWarmUp: 100).first?.lives.first?.rowsAtEnd == 3_000)
     }
 
     static func grown(
-        _ process: String, from: Double, to: Double, rowsGrown: Int = 0, restarts: Int = 0
+        _ process: String, from: Double, to: Double, rowsGrown: Int = 0, rowsAtEnd: Int = 0, restarts: Int = 0
     ) -> MemorySamples.Growth {
         MemorySamples.Growth(
             process: process, samples: 10, restarts: restarts, peakMiB: to,
             lives: [
                 MemorySamples.Life(
-                    pid: 9, fromSeconds: 600, toSeconds: 3_600, fromMiB: from, toMiB: to, rowsGrown: rowsGrown)
+                    pid: 9, fromSeconds: 600, toSeconds: 3_600, fromMiB: from, toMiB: to, rowsGrown: rowsGrown,
+                    rowsAtEnd: rowsAtEnd)
             ])
     }
 
@@ -170,54 +174,56 @@ struct SoakPartsTests {
             [
                 Self.grown("vendor-0", from: 50, to: 61.5), Self.grown("ipam-mcp", from: 20, to: 19),
                 Self.grown("table-emulator", from: 100, to: 900), Self.grown("ipam-dev soak", from: 40, to: 300),
-                Self.grown("manager-1", from: 60, to: 140, rowsGrown: 30_000),
+                Self.grown("manager-1", from: 60, to: 140, rowsGrown: 30_000, rowsAtEnd: 40_960),
             ], limits: Self.limits, warmUpSeconds: 600)
         #expect(flat.passed && flat.name == "memory flat after warm-up")
         #expect(
             flat.detail.hasPrefix(
-                "growth after the first 600 s of each life, at most 64.0 MiB per service (a Manager: 2.0 KiB more per row the partition gained; a Vendor: 0.1 KiB more per row and its session cache, 3.0 MiB): "
+                "growth after the first 600 s of each life, at most 64.0 MiB per service (a Vendor: 0.1 KiB more per row the partition gained and its session cache, 3.0 MiB); a Manager holds at most 64.0 MiB + 2.0 KiB per row of the partition: "
             ))
-        #expect(flat.detail.contains("manager-1 +80.0 MiB (60.0 → 140.0, 30000 rows gained)"))
+        #expect(flat.detail.contains("manager-1 +80.0 MiB (60.0 → 140.0, 40960 rows in the partition)"))
         #expect(flat.detail.contains("vendor-0 +11.5 MiB (50.0 → 61.5, 0 rows gained)"))
         #expect(flat.detail.contains("ipam-mcp -1.0 MiB (20.0 → 19.0)"))
         #expect(flat.detail.contains("table-emulator +800.0 MiB (100.0 → 900.0) holds data, not held to the limit"))
         let leaking = SoakChecks.memory(
             [
-                Self.grown("vendor-1", from: 50, to: 117.5, restarts: 1), Self.grown("manager-0", from: 30, to: 94),
-                Self.grown("manager-1", from: 30, to: 120, rowsGrown: 10_000),
+                Self.grown("vendor-1", from: 50, to: 117.5, restarts: 1),
+                Self.grown("manager-0", from: 30, to: 94, rowsAtEnd: 20_000),
+                Self.grown("manager-1", from: 30, to: 120, rowsGrown: 10_000, rowsAtEnd: 10_000),
                 Self.grown("ipam-mcp", from: 20, to: 84.5),
             ], limits: Self.limits, warmUpSeconds: 600)
         #expect(
             leaking.problems == [
                 "vendor-1 grew 67.5 MiB after warm-up (pid 9, 600–3600 s), more than 67.0 MiB (64.0 + 3.0 MiB session cache + 0.1 KiB × 0 rows gained)",
-                "manager-1 grew 90.0 MiB after warm-up, more than 83.5 MiB (64.0 + 2.0 KiB × 10000 rows gained)",
+                "manager-1 held 120.0 MiB at 3600 s, more than 83.5 MiB (64.0 + 2.0 KiB × 10000 rows of the partition)",
                 "ipam-mcp grew 64.5 MiB after warm-up, more than 64.0 MiB",
             ])
     }
 
     @Test(
-        "memory: a Vendor may grow by its session cache and its share per row gained, and no more; a Manager by its own share; other services by the flat limit alone"
+        "memory: a Vendor may grow by its session cache and its share per row gained, and no more; a Manager may hold its share of the partition's rows; other services grow by the flat limit alone"
     )
     func memoryFollowsWhatEachHolds() {
-        // 40,960 rows gained: a Vendor 64 + 3 + 4 = 71 MiB, a Manager 64 + 80 = 144 MiB, ipam-mcp 64 MiB.
+        // 40,960 rows gained, and as many in the partition: a Vendor grows 64 + 3 + 4 = 71 MiB, a Manager holds
+        // 64 + 80 = 144 MiB, ipam-mcp grows 64 MiB.
         let rows = 40_960
         let within = SoakChecks.memory(
             [
                 Self.grown("vendor-0", from: 50, to: 121, rowsGrown: rows),
-                Self.grown("manager-0", from: 50, to: 194, rowsGrown: rows),
+                Self.grown("manager-0", from: 50, to: 144, rowsGrown: rows, rowsAtEnd: rows),
                 Self.grown("ipam-mcp", from: 20, to: 84, rowsGrown: rows),
             ], limits: Self.limits, warmUpSeconds: 600)
         #expect(within.passed, "\(within.problems)")
         let past = SoakChecks.memory(
             [
                 Self.grown("vendor-0", from: 50, to: 121.5, rowsGrown: rows),
-                Self.grown("manager-0", from: 50, to: 194.5, rowsGrown: rows),
+                Self.grown("manager-0", from: 50, to: 144.5, rowsGrown: rows, rowsAtEnd: rows),
                 Self.grown("ipam-mcp", from: 20, to: 84.5, rowsGrown: rows),
             ], limits: Self.limits, warmUpSeconds: 600)
         #expect(
             past.problems == [
                 "vendor-0 grew 71.5 MiB after warm-up, more than 71.0 MiB (64.0 + 3.0 MiB session cache + 0.1 KiB × 40960 rows gained)",
-                "manager-0 grew 144.5 MiB after warm-up, more than 144.0 MiB (64.0 + 2.0 KiB × 40960 rows gained)",
+                "manager-0 held 144.5 MiB at 3600 s, more than 144.0 MiB (64.0 + 2.0 KiB × 40960 rows of the partition)",
                 "ipam-mcp grew 64.5 MiB after warm-up, more than 64.0 MiB",
             ])
         // What a Vendor grew in the heavier half hour with the default cache (+164 MiB over about 150,000 rows)
@@ -225,5 +231,27 @@ struct SoakPartsTests {
         let heavier = SoakChecks.memory(
             [Self.grown("vendor-1", from: 60, to: 224, rowsGrown: 150_000)], limits: Self.limits, warmUpSeconds: 600)
         #expect(!heavier.passed)
+    }
+
+    @Test(
+        "memory: a Manager is judged by what it holds against the partition's size, not by its growth in one life"
+    )
+    func managerHeldAgainstPartition() {
+        // The soak's limits: 64 MiB and 1 KiB per row of the partition.
+        let limits = SoakChecks.MemoryLimits(
+            flatMiB: 64, managerPerRowKiB: 1, vendorPerRowKiB: 0.1, vendorSessionCacheMiB: 3)
+        // The life that failed the hour's growth check: 288 → 425 MiB while the partition grew 30,417 rows to
+        // 542,487. It holds less than 64 MiB + 1 KiB × 542,487 rows (593.8 MiB).
+        let climbing = Self.grown("manager-0", from: 288, to: 425, rowsGrown: 30_417, rowsAtEnd: 542_487)
+        #expect(SoakChecks.memory([climbing], limits: limits, warmUpSeconds: 600).passed)
+        // Holding more than the partition explains fails, however little it grew in the life.
+        let bloated = Self.grown("manager-1", from: 590, to: 594, rowsGrown: 0, rowsAtEnd: 542_487)
+        #expect(
+            SoakChecks.memory([bloated], limits: limits, warmUpSeconds: 600).problems == [
+                "manager-1 held 594.0 MiB at 3600 s, more than 593.8 MiB (64.0 + 1.0 KiB × 542487 rows of the partition)"
+            ])
+        // Without a row count, a Manager holds the flat limit at most.
+        let uncounted = Self.grown("manager-0", from: 20, to: 70)
+        #expect(!SoakChecks.memory([uncounted], limits: limits, warmUpSeconds: 600).passed)
     }
 }
