@@ -56,7 +56,8 @@ package enum Reconciliation {
             var after: [NetworkRow] = []
             after.reserveCapacity(rows.count + newOccupied.count)
             for row in rows {
-                if let replacement = touched.removeValue(forKey: row.rowKey) {
+                // A run that changes nothing makes no key per row.
+                if !touched.isEmpty, let replacement = touched.removeValue(forKey: row.rowKey) {
                     if let replacement { after.append(replacement) }
                 } else {
                     after.append(row)

@@ -39,7 +39,7 @@ struct SoakRun<C: Clock<Duration>>: Sendable {
     static var holdSeconds: Double { 20 }
     /// What a Manager may hold for each row of the scope's partition, beyond the flat limit: a run reads and plans
     /// over every network row of the scope at once, so its memory follows the partition's size. A network row is
-    /// one of the four or more rows a lease adds; `ipam-dev bench manager-memory` measures about 2 KiB of peak
+    /// one of the four or more rows a lease adds; `ipam-dev bench manager-memory` measures about 2.2 KiB of peak
     /// resident memory per leased network row (docs/Performance.md, "Memory"), so 1 KiB per row of the partition.
     static var managerKiBPerRow: Double { 1 }
     /// What a Vendor's memory may grow by for each row the partition gains: it keeps every network row's prefix of
