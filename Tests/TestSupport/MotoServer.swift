@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 
 #if canImport(Glibc)
     import Glibc
@@ -38,26 +39,47 @@ package final class MotoServer: Sendable {
         self.process = process
     }
 
-    /// Starts a fresh moto_server (an empty world) and waits until it accepts connections.
+    /// Starts a fresh moto_server (an empty world) and waits until it answers as moto.
+    ///
+    /// A free port is free only until someone binds it: another test's server may take it between `freePort()` and
+    /// moto's bind, and then a connection succeeds while moto has failed to start (a test's EC2 calls once reached
+    /// another suite's scripted `UnauthorizedOperation`). So moto is asked who it is (`/moto-api/data.json`) before it
+    /// is used (its JSON, from its Werkzeug server: the tests' fake servers are Hummingbird), and started again on
+    /// another port when it is not the one answering.
     package static func start() async throws -> MotoServer {
         guard let binary else {
             throw TestFailure("moto_server is missing: run scripts/setup-python (requirements.txt has moto[server])")
         }
-        let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let server = MotoServer(url: "http://127.0.0.1:\(port)", port: port, process: process)
+        for _ in 0..<5 {
+            let port = try freePort()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let server = MotoServer(url: "http://127.0.0.1:\(port)", port: port, process: process)
+            if try await server.answersAsMoto() { return server }
+            server.stop()
+        }
+        throw TestFailure("moto_server did not start on a port of its own in five tries")
+    }
+
+    /// Waits until this process's moto answers on its port: false when the process exits first (its port was
+    /// taken) or 30 s pass.
+    private func answersAsMoto() async throws -> Bool {
         for _ in 0..<300 {
-            if canConnect(port) { return server }
-            guard process.isRunning else { throw TestFailure("moto_server exited at start") }
+            guard process.isRunning else { return false }
+            if Self.canConnect(port),
+                let answer = try? await HTTPCalls.send("GET", url + "/moto-api/data.json", timeout: .seconds(5)),
+                answer.status == 200, answer.json != nil, answer.headers["Server"]?.hasPrefix("Werkzeug") == true,
+                process.isRunning
+            {
+                return true
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
-        server.stop()
-        throw TestFailure("moto_server did not listen on \(port)")
+        return false
     }
 
     /// Runs `body` with a fresh moto_server, stopped after it.
